@@ -1,0 +1,39 @@
+// A side executes a Program and reports its Trace: real glibc (in a runner process), the twin,
+// or the reference model. The differ compares the Traces of several sides op by op.
+#ifndef HEAPTWIN_ORACLE_SIDE_H_
+#define HEAPTWIN_ORACLE_SIDE_H_
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "oracle/trace.h"
+#include "program/op.h"
+
+namespace heaptwin {
+
+struct RunOptions {
+  bool snapshots = false;  // an ArenaSnapshot after every op
+  // GLIBC_TUNABLES entries, e.g. {"glibc.malloc.tcache_count", "0"}; every side honours them.
+  std::vector<std::pair<std::string, std::string>> tunables;
+  int timeout_ms = 2000;   // per Program
+};
+
+class Side {
+ public:
+  virtual ~Side() = default;
+  virtual std::string name() const = 0;
+  // Runs `program` from a pristine heap. Never throws for anything the Program does.
+  virtual Trace run(const Program& program, const RunOptions& options) = 0;
+};
+
+// "glibc" (the host's), "glibc-2.31", "glibc-2.41", "twin", "model". nullptr and *error set
+// when the name is unknown or the side cannot be set up here.
+std::unique_ptr<Side> make_side(const std::string& name, std::string* error);
+// The names make_side knows, for --help and error messages.
+std::vector<std::string> side_names();
+
+}  // namespace heaptwin
+
+#endif  // HEAPTWIN_ORACLE_SIDE_H_

@@ -1,0 +1,134 @@
+// What a side reports for a Program: per op an Outcome, and on request a snapshot of the arena.
+//
+// Every address is an offset from the heap base (the start of the brk heap, where glibc puts
+// the tcache struct), so traces from different processes and from the twin compare directly.
+#ifndef HEAPTWIN_ORACLE_TRACE_H_
+#define HEAPTWIN_ORACLE_TRACE_H_
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace heaptwin {
+
+enum class OutcomeKind : uint8_t {
+  kPointer,    // offset = user pointer - heap base
+  kMmapped,    // a pointer into an mmapped chunk: size = chunk size, offset = pointer & 0xfff
+  kNull,       // NULL; error = errno (posix_memalign: its return value)
+  kDone,       // free, write8: returned normally
+  kValue,      // malloc_usable_size, mallopt, malloc_trim: value = what it returned
+  kAbort,      // glibc's malloc_printerr or assertion: message = the text, without "\n"
+  kFault,      // SIGSEGV/SIGBUS: signal, address (heap offset when address_in_heap)
+  kTimeout,    // the op did not finish in time
+  kNoOpinion,  // the model does not predict this op (corruption, or after an abort)
+};
+
+struct Outcome {
+  OutcomeKind kind = OutcomeKind::kDone;
+  int64_t offset = 0;
+  uint64_t size = 0;
+  uint64_t value = 0;
+  int error = 0;
+  int signal = 0;
+  uint64_t address = 0;
+  bool address_in_heap = false;
+  std::string message;
+
+  bool operator==(const Outcome& o) const;
+  bool operator!=(const Outcome& o) const { return !(*this == o); }
+  // Whether this ends the Program (Abort, Fault, Timeout): later ops do not run.
+  bool is_fatal() const;
+
+  static Outcome pointer(int64_t heap_offset);
+  static Outcome mmapped(uint64_t chunk_size, uint64_t page_offset);
+  static Outcome null(int error);
+  static Outcome done();
+  static Outcome value_of(uint64_t v);
+  static Outcome abort(std::string message);
+  static Outcome fault(int signal, uint64_t address, bool in_heap);
+  static Outcome timeout();
+  static Outcome no_opinion();
+};
+
+// "0x2a0", "mmapped 0x21000", "NULL (ENOMEM)", "abort: free(): invalid pointer", ...
+std::string to_string(const Outcome& o);
+
+// A reference from the arena to a chunk. Chunks in the heap are offsets from the heap base; a
+// pointer that leaves the heap (a corrupted list) is kept raw and marked wild, which also ends
+// the walk of that list.
+struct ChunkRef {
+  int64_t offset = 0;   // chunk start (not the user pointer) - heap base; raw when wild
+  uint64_t size = 0;    // the chunk's size field without the flag bits (0 when unreadable)
+  bool wild = false;
+
+  bool operator==(const ChunkRef& o) const {
+    return offset == o.offset && size == o.size && wild == o.wild;
+  }
+  bool operator!=(const ChunkRef& o) const { return !(*this == o); }
+};
+
+// One bin list as reached by following fd (tcache and fastbins: next, revealed) from the head.
+// A list that is cut short (cycle, wild pointer, too long) says why in `broken`.
+struct BinList {
+  std::vector<ChunkRef> chunks;
+  std::string broken;
+
+  bool operator==(const BinList& o) const { return chunks == o.chunks && broken == o.broken; }
+  bool operator!=(const BinList& o) const { return !(*this == o); }
+  bool empty() const { return chunks.empty() && broken.empty(); }
+};
+
+// malloc_par (mp_) fields that exist in every version we run, by name.
+struct MallocParSnapshot {
+  uint64_t trim_threshold = 0, top_pad = 0, mmap_threshold = 0, arena_test = 0, arena_max = 0;
+  int32_t n_mmaps = 0, n_mmaps_max = 0, max_n_mmaps = 0, no_dyn_threshold = 0;
+  uint64_t mmapped_mem = 0, max_mmapped_mem = 0;
+  uint64_t tcache_bins = 0, tcache_max_bytes = 0, tcache_count = 0, tcache_unsorted_limit = 0;
+
+  bool operator==(const MallocParSnapshot& o) const;
+  bool operator!=(const MallocParSnapshot& o) const { return !(*this == o); }
+};
+
+inline constexpr int kTcacheBins = 64;
+inline constexpr int kFastBins = 10;
+inline constexpr int kBins = 128;  // index 1 unsorted, 2..63 small, 64..126 large (glibc's)
+
+struct ArenaSnapshot {
+  bool valid = false;         // false: the arena could not be located or read safely
+  std::string invalid_reason;
+
+  bool tcache_present = false;  // the tcache struct exists (after the first malloc)
+  std::array<uint16_t, kTcacheBins> tcache_counts{};
+  std::array<BinList, kTcacheBins> tcache;   // chunk refs (entries hold user pointers; we store chunks)
+  std::array<BinList, kFastBins> fastbins;
+  std::array<BinList, kBins> bins;           // bins[1] unsorted; bins[0] and bins[127] unused
+  std::array<BinList, kBins> nextsize;       // large bins: the fd_nextsize chain from the first chunk
+
+  ChunkRef top;                // offset and size of top
+  ChunkRef last_remainder;     // offset 0 size 0 when NULL
+  bool last_remainder_null = true;
+  std::array<uint32_t, 4> binmap{};
+  int32_t flags = 0;
+  int32_t have_fastchunks = 0;
+  uint64_t system_mem = 0, max_system_mem = 0;
+  uint64_t global_max_fast = 0;
+  MallocParSnapshot mp;
+
+  bool operator==(const ArenaSnapshot& o) const;
+  bool operator!=(const ArenaSnapshot& o) const { return !(*this == o); }
+};
+
+// The first difference between two snapshots, in words ("fastbin[1] (0x30): ..."); empty when equal.
+std::string first_difference(const ArenaSnapshot& a, const ArenaSnapshot& b);
+
+struct Trace {
+  std::string side;                    // "glibc", "glibc-2.31", "twin", "model"
+  std::vector<Outcome> outcomes;       // one per op that ran; shorter than the Program after a fatal op
+  std::vector<ArenaSnapshot> states;   // empty unless asked; else one per op that ran
+  std::string error;                   // the side itself failed (not the Program): why
+};
+
+}  // namespace heaptwin
+
+#endif  // HEAPTWIN_ORACLE_TRACE_H_

@@ -1,0 +1,114 @@
+// One operation of a heap Program, and the Program itself: a list of Ops over named slots.
+//
+// A slot holds the last pointer assigned to it (dangling after free: freeing it again is a
+// double free, which is the point). Slot 0 is `null` and always holds NULL.
+#ifndef HEAPTWIN_PROGRAM_OP_H_
+#define HEAPTWIN_PROGRAM_OP_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace heaptwin {
+
+using SlotId = uint16_t;
+inline constexpr SlotId kNullSlot = 0;
+inline constexpr size_t kMaxSlots = 4096;
+
+enum class OpKind : uint8_t {
+  kMalloc,          // dst = malloc size
+  kCalloc,          // dst = calloc count size
+  kRealloc,         // dst = realloc src size
+  kFree,            // free src
+  kMemalign,        // dst = memalign align size
+  kAlignedAlloc,    // dst = aligned_alloc align size
+  kPosixMemalign,   // dst = posix_memalign align size   (outcome NULL carries the returned error)
+  kValloc,          // dst = valloc size
+  kPvalloc,         // dst = pvalloc size
+  kUsableSize,      // malloc_usable_size src             (outcome: the value)
+  kWrite8,          // write8 src offset value            (8 bytes at src + offset)
+  kMallopt,         // mallopt PARAM value                (outcome: mallopt's return)
+  kTrim,            // trim pad                           (malloc_trim; outcome: its return)
+};
+inline constexpr int kOpKindCount = 13;
+
+// mallopt parameters, by their glibc numbers (malloc.h).
+enum class MalloptParam : int32_t {
+  kMxFast = 1,
+  kTrimThreshold = -1,
+  kTopPad = -2,
+  kMmapThreshold = -3,
+  kMmapMax = -4,
+  kCheckAction = -5,
+  kPerturb = -6,
+  kArenaTest = -7,
+  kArenaMax = -8,
+};
+
+// The value a write8 stores. Heap addresses differ from process to process, so a Program names
+// them relative to something it knows: a slot's pointer, or the heap base. `protect` applies
+// glibc's safe-linking (PROTECT_PTR(pos, target) = (pos >> 12) ^ target, glibc >= 2.32).
+struct Value {
+  enum class Kind : uint8_t {
+    kLiteral,   // literal
+    kSlot,      // pointer held by `slot` + delta
+    kHeap,      // heap base + delta
+    kProtect,   // (address(slot|heap + pos_delta) >> 12) ^ target
+  };
+  Kind kind = Kind::kLiteral;
+  uint64_t literal = 0;
+  // For kSlot/kHeap: the address. For kProtect: the position (pos_is_heap selects the base).
+  SlotId slot = kNullSlot;
+  bool pos_is_heap = false;
+  int64_t delta = 0;
+  // For kProtect only: the target, itself a literal, slot or heap address.
+  Kind target_kind = Kind::kLiteral;
+  uint64_t target_literal = 0;
+  SlotId target_slot = kNullSlot;
+  int64_t target_delta = 0;
+
+  bool operator==(const Value& o) const;
+  bool operator!=(const Value& o) const { return !(*this == o); }
+};
+
+struct Op {
+  OpKind kind = OpKind::kMalloc;
+  SlotId dst = kNullSlot;   // assigned slot (allocating ops)
+  SlotId src = kNullSlot;   // slot operand (realloc, free, usable_size, write8)
+  uint64_t a = 0;           // size; calloc count; alignment; mallopt value; trim pad
+  uint64_t b = 0;           // calloc size; size after an alignment
+  int32_t param = 0;        // mallopt parameter (MalloptParam)
+  int64_t offset = 0;       // write8 offset from the slot's pointer (may be negative)
+  Value value;              // write8 value
+
+  bool operator==(const Op& o) const;
+  bool operator!=(const Op& o) const { return !(*this == o); }
+
+  // True for ops that assign `dst`.
+  bool allocates() const;
+  // The size in bytes an allocating op requests (calloc: count * size, saturating).
+  uint64_t request_bytes() const;
+};
+
+struct Program {
+  // slot_names[0] is "null". Every other slot is named by the first op that assigns it.
+  std::vector<std::string> slot_names{"null"};
+  std::vector<Op> ops;
+
+  bool operator==(const Program& o) const {
+    return slot_names == o.slot_names && ops == o.ops;
+  }
+  size_t slot_count() const { return slot_names.size(); }
+  // The id of `name`, adding it if new.
+  SlotId intern(const std::string& name);
+  // The id of `name`, or -1.
+  int find(const std::string& name) const;
+};
+
+// Names used in the text format and reports.
+const char* op_name(OpKind kind);
+const char* mallopt_name(int32_t param);  // "M_MXFAST", or nullptr when unknown
+
+}  // namespace heaptwin
+
+#endif  // HEAPTWIN_PROGRAM_OP_H_
