@@ -1,0 +1,38 @@
+// The registry of sides: one line per side, each implemented in its own library.
+#include "oracle/side.h"
+
+namespace heaptwin {
+
+namespace {
+
+struct SideEntry {
+  const char* name;
+  std::unique_ptr<Side> (*make)(const std::string& name, std::string* error);
+};
+
+const std::vector<SideEntry>& entries() {
+  static const std::vector<SideEntry> kEntries = {
+      // Each side adds itself here, e.g. {"twin", make_twin_side}.
+  };
+  return kEntries;
+}
+
+}  // namespace
+
+std::vector<std::string> side_names() {
+  std::vector<std::string> names;
+  for (const auto& e : entries()) names.push_back(e.name);
+  return names;
+}
+
+std::unique_ptr<Side> make_side(const std::string& name, std::string* error) {
+  for (const auto& e : entries()) {
+    if (name == e.name) return e.make(name, error);
+  }
+  std::string known;
+  for (const auto& n : side_names()) known += (known.empty() ? "" : ", ") + n;
+  *error = "unknown side '" + name + "' (known: " + (known.empty() ? "none yet" : known) + ")";
+  return nullptr;
+}
+
+}  // namespace heaptwin

@@ -1,0 +1,23 @@
+// Small helpers every command uses: --help detection, errors in one format, file reading.
+#ifndef HEAPTWIN_TOOLS_CLI_UTIL_H_
+#define HEAPTWIN_TOOLS_CLI_UTIL_H_
+
+#include <optional>
+#include <string>
+
+#include "tools/command.h"
+
+namespace heaptwin::cli {
+
+// True when args hold -h or --help.
+bool wants_help(const Args& args);
+// Prints "heaptwin CMD: message" to stderr and returns kExitUsage.
+int usage_error(const std::string& command, const std::string& message);
+// The whole file, or nullopt with *error = "FILE: reason".
+std::optional<std::string> read_file(const std::string& path, std::string* error);
+// Writes `data` to `path` atomically (a temporary beside it, then rename): nothing half-written.
+bool write_file_atomic(const std::string& path, const std::string& data, std::string* error);
+
+}  // namespace heaptwin::cli
+
+#endif  // HEAPTWIN_TOOLS_CLI_UTIL_H_
