@@ -1,0 +1,85 @@
+// A read-only view of a ptmalloc main arena and its brk heap, over any memory (the twin's, or real
+// glibc's inside the runner). Every read goes through a MemoryReader and every list walk is capped
+// and cycle-checked, so a corrupted heap yields a `broken` list, never a crash or a hang.
+#ifndef HEAPTWIN_ORACLE_HEAP_VIEW_H_
+#define HEAPTWIN_ORACLE_HEAP_VIEW_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "oracle/memory_reader.h"
+#include "oracle/trace.h"
+
+namespace heaptwin {
+
+// Field offsets of one glibc version (x86_64). glibc-facts.md "Layouts".
+struct GlibcLayout {
+  std::string version;           // "2.36"
+  bool safe_linking = true;      // >= 2.32: tcache next and fastbin fd are PROTECT_PTR'd
+  bool tcache = true;            // >= 2.26
+  int tcache_count_bytes = 2;    // uint16_t since 2.30, char before
+  uint64_t tcache_entries = 0x80;  // offset of entries[] in tcache_perthread_struct
+  uint64_t tcache_chunk_size = 0x290;
+
+  // malloc_state
+  uint64_t flags = 0x4;
+  int64_t have_fastchunks = 0x8;  // -1: no such field (< 2.27)
+  uint64_t fastbins = 0x10;
+  uint64_t top = 0x60;
+  uint64_t last_remainder = 0x68;
+  uint64_t bins = 0x70;
+  uint64_t binmap = 0x860;
+  uint64_t system_mem = 0x888;
+  uint64_t max_system_mem = 0x890;
+
+  // malloc_par (mp_)
+  uint64_t mp_trim_threshold = 0x0, mp_top_pad = 0x8, mp_mmap_threshold = 0x10;
+  uint64_t mp_arena_test = 0x18, mp_arena_max = 0x20;
+  uint64_t mp_n_mmaps = 0x3c, mp_n_mmaps_max = 0x40, mp_max_n_mmaps = 0x44;
+  uint64_t mp_no_dyn_threshold = 0x48, mp_mmapped_mem = 0x50, mp_max_mmapped_mem = 0x58;
+  uint64_t mp_sbrk_base = 0x60, mp_tcache_bins = 0x68, mp_tcache_max_bytes = 0x70;
+  uint64_t mp_tcache_count = 0x78, mp_tcache_unsorted_limit = 0x80;
+
+  // glibc's bin_at(i): the pseudo-chunk whose fd/bk are bins[2i-2], bins[2i-1].
+  uint64_t bin_at(uint64_t arena, int i) const { return arena + bins - 0x10 + (i - 1) * 0x10; }
+};
+
+// "2.31", "2.36", "2.41" (and "2.35".."2.40", same layouts); nullopt when unknown.
+std::optional<GlibcLayout> glibc_layout(const std::string& version);
+
+// Where things are in the process being viewed.
+struct HeapLocation {
+  uint64_t heap_base = 0;        // sbrk(0) before the first allocation
+  uint64_t heap_end = 0;         // sbrk(0) now (== heap_base while no heap exists)
+  uint64_t arena = 0;            // &main_arena
+  uint64_t mp = 0;               // &mp_
+  uint64_t global_max_fast = 0;  // &global_max_fast
+  uint64_t tcache = 0;           // the tcache_perthread_struct (user pointer), 0 when none yet
+};
+
+// Builds the snapshot. valid=false with a reason when the arena does not look like one at these
+// addresses (the location is wrong), rather than reporting garbage.
+ArenaSnapshot read_arena(const MemoryReader& mem, const HeapLocation& loc,
+                         const GlibcLayout& layout);
+
+// One chunk met walking the heap from its start (by size fields) to top.
+struct HeapChunk {
+  int64_t offset = 0;    // chunk start - heap base
+  uint64_t size = 0;     // without flag bits
+  uint64_t flags = 0;    // PREV_INUSE 1, IS_MMAPPED 2, NON_MAIN_ARENA 4
+  bool is_top = false;
+};
+
+// Every chunk from the heap start up to and including top. Stops with *broken set when a size
+// field would leave the heap or is too small/unaligned.
+std::vector<HeapChunk> walk_chunks(const MemoryReader& mem, const HeapLocation& loc,
+                                   const GlibcLayout& layout, std::string* broken);
+
+// glibc >= 2.32: REVEAL_PTR of a stored next pointer that lives at `pos`.
+inline uint64_t reveal_ptr(uint64_t pos, uint64_t stored) { return (pos >> 12) ^ stored; }
+
+}  // namespace heaptwin
+
+#endif  // HEAPTWIN_ORACLE_HEAP_VIEW_H_

@@ -1,0 +1,258 @@
+#include "oracle/trace.h"
+
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+
+namespace heaptwin {
+
+namespace {
+
+std::string hex(uint64_t v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "0x%" PRIx64, v);
+  return buf;
+}
+
+std::string signed_hex(int64_t v) {
+  return v < 0 ? "-" + hex(static_cast<uint64_t>(-(v + 1)) + 1) : hex(static_cast<uint64_t>(v));
+}
+
+const char* errno_name(int e) {
+  switch (e) {
+    case 0: return "0";
+    case ENOMEM: return "ENOMEM";
+    case EINVAL: return "EINVAL";
+    case EFAULT: return "EFAULT";
+    default: return nullptr;
+  }
+}
+
+std::string ref_text(const ChunkRef& r) {
+  if (r.wild) return "wild " + hex(static_cast<uint64_t>(r.offset));
+  return signed_hex(r.offset) + " (size " + hex(r.size) + ")";
+}
+
+std::string list_text(const BinList& l) {
+  std::string s = "[";
+  for (size_t i = 0; i < l.chunks.size(); ++i) {
+    if (i) s += " -> ";
+    s += l.chunks[i].wild ? "wild " + hex(static_cast<uint64_t>(l.chunks[i].offset))
+                          : signed_hex(l.chunks[i].offset);
+  }
+  s += "]";
+  if (!l.broken.empty()) s += " broken: " + l.broken;
+  return s;
+}
+
+// The first difference of two lists, in words; empty when equal.
+std::string list_difference(const std::string& name, const BinList& a, const BinList& b) {
+  if (a == b) return "";
+  return name + ": " + list_text(a) + " vs " + list_text(b);
+}
+
+}  // namespace
+
+bool Outcome::operator==(const Outcome& o) const {
+  if (kind != o.kind) return false;
+  switch (kind) {
+    case OutcomeKind::kPointer: return offset == o.offset;
+    case OutcomeKind::kMmapped: return size == o.size && offset == o.offset;
+    case OutcomeKind::kNull: return error == o.error;
+    case OutcomeKind::kDone: return true;
+    case OutcomeKind::kValue: return value == o.value;
+    case OutcomeKind::kAbort: return message == o.message;
+    case OutcomeKind::kFault:
+      return signal == o.signal && address == o.address && address_in_heap == o.address_in_heap;
+    case OutcomeKind::kTimeout: return true;
+    case OutcomeKind::kNoOpinion: return true;
+  }
+  return false;
+}
+
+bool Outcome::is_fatal() const {
+  return kind == OutcomeKind::kAbort || kind == OutcomeKind::kFault ||
+         kind == OutcomeKind::kTimeout;
+}
+
+Outcome Outcome::pointer(int64_t heap_offset) {
+  Outcome o;
+  o.kind = OutcomeKind::kPointer;
+  o.offset = heap_offset;
+  return o;
+}
+
+Outcome Outcome::mmapped(uint64_t chunk_size, uint64_t page_offset) {
+  Outcome o;
+  o.kind = OutcomeKind::kMmapped;
+  o.size = chunk_size;
+  o.offset = static_cast<int64_t>(page_offset);
+  return o;
+}
+
+Outcome Outcome::null(int error) {
+  Outcome o;
+  o.kind = OutcomeKind::kNull;
+  o.error = error;
+  return o;
+}
+
+Outcome Outcome::done() { return Outcome(); }
+
+Outcome Outcome::value_of(uint64_t v) {
+  Outcome o;
+  o.kind = OutcomeKind::kValue;
+  o.value = v;
+  return o;
+}
+
+Outcome Outcome::abort(std::string message) {
+  Outcome o;
+  o.kind = OutcomeKind::kAbort;
+  o.message = std::move(message);
+  return o;
+}
+
+Outcome Outcome::fault(int signal, uint64_t address, bool in_heap) {
+  Outcome o;
+  o.kind = OutcomeKind::kFault;
+  o.signal = signal;
+  o.address = address;
+  o.address_in_heap = in_heap;
+  return o;
+}
+
+Outcome Outcome::timeout() {
+  Outcome o;
+  o.kind = OutcomeKind::kTimeout;
+  return o;
+}
+
+Outcome Outcome::no_opinion() {
+  Outcome o;
+  o.kind = OutcomeKind::kNoOpinion;
+  return o;
+}
+
+std::string to_string(const Outcome& o) {
+  switch (o.kind) {
+    case OutcomeKind::kPointer: return signed_hex(o.offset);
+    case OutcomeKind::kMmapped:
+      return "mmapped " + hex(o.size) + " +" + hex(static_cast<uint64_t>(o.offset));
+    case OutcomeKind::kNull: {
+      const char* name = errno_name(o.error);
+      return std::string("NULL (") + (name ? name : std::to_string(o.error)) + ")";
+    }
+    case OutcomeKind::kDone: return "done";
+    case OutcomeKind::kValue: return "value " + hex(o.value);
+    case OutcomeKind::kAbort: return "abort: " + o.message;
+    case OutcomeKind::kFault: {
+      const char* sig = o.signal == 11 ? "SIGSEGV" : o.signal == 7 ? "SIGBUS" : nullptr;
+      std::string s = "fault: ";
+      s += sig ? sig : "signal " + std::to_string(o.signal);
+      s += o.address_in_heap ? " at heap+" + hex(o.address) : " at " + hex(o.address);
+      return s;
+    }
+    case OutcomeKind::kTimeout: return "timeout";
+    case OutcomeKind::kNoOpinion: return "no opinion";
+  }
+  return "?";
+}
+
+bool MallocParSnapshot::operator==(const MallocParSnapshot& o) const {
+  return trim_threshold == o.trim_threshold && top_pad == o.top_pad &&
+         mmap_threshold == o.mmap_threshold && arena_test == o.arena_test &&
+         arena_max == o.arena_max && n_mmaps == o.n_mmaps && n_mmaps_max == o.n_mmaps_max &&
+         max_n_mmaps == o.max_n_mmaps && no_dyn_threshold == o.no_dyn_threshold &&
+         mmapped_mem == o.mmapped_mem && max_mmapped_mem == o.max_mmapped_mem &&
+         tcache_bins == o.tcache_bins && tcache_max_bytes == o.tcache_max_bytes &&
+         tcache_count == o.tcache_count && tcache_unsorted_limit == o.tcache_unsorted_limit;
+}
+
+bool ArenaSnapshot::operator==(const ArenaSnapshot& o) const {
+  return first_difference(*this, o).empty();
+}
+
+std::string first_difference(const ArenaSnapshot& a, const ArenaSnapshot& b) {
+  if (a.valid != b.valid) {
+    return std::string("snapshot valid: ") + (a.valid ? "yes" : "no (" + a.invalid_reason + ")") +
+           " vs " + (b.valid ? "yes" : "no (" + b.invalid_reason + ")");
+  }
+  if (!a.valid) {
+    return a.invalid_reason == b.invalid_reason
+               ? ""
+               : "invalid snapshot: " + a.invalid_reason + " vs " + b.invalid_reason;
+  }
+  if (a.tcache_present != b.tcache_present) {
+    return std::string("tcache present: ") + (a.tcache_present ? "yes" : "no") + " vs " +
+           (b.tcache_present ? "yes" : "no");
+  }
+  for (int i = 0; i < kTcacheBins; ++i) {
+    std::string name = "tcache[" + std::to_string(i) + "] (" + hex(0x20 + 0x10 * i) + ")";
+    if (a.tcache_counts[i] != b.tcache_counts[i]) {
+      return name + " count: " + std::to_string(a.tcache_counts[i]) + " vs " +
+             std::to_string(b.tcache_counts[i]);
+    }
+    std::string d = list_difference(name, a.tcache[i], b.tcache[i]);
+    if (!d.empty()) return d;
+  }
+  for (int i = 0; i < kFastBins; ++i) {
+    std::string d = list_difference(
+        "fastbin[" + std::to_string(i) + "] (" + hex(0x20 + 0x10 * i) + ")", a.fastbins[i],
+        b.fastbins[i]);
+    if (!d.empty()) return d;
+  }
+  for (int i = 0; i < kBins; ++i) {
+    std::string name = i == 1    ? std::string("unsortedbin")
+                       : i < 64 ? "smallbin[" + std::to_string(i) + "] (" + hex(0x10 * i) + ")"
+                                : "largebin[" + std::to_string(i) + "]";
+    std::string d = list_difference(name, a.bins[i], b.bins[i]);
+    if (!d.empty()) return d;
+    d = list_difference(name + " nextsize", a.nextsize[i], b.nextsize[i]);
+    if (!d.empty()) return d;
+  }
+  if (a.top != b.top) return "top: " + ref_text(a.top) + " vs " + ref_text(b.top);
+  if (a.last_remainder_null != b.last_remainder_null || a.last_remainder != b.last_remainder) {
+    auto lr = [](const ArenaSnapshot& s) {
+      return s.last_remainder_null ? std::string("NULL") : ref_text(s.last_remainder);
+    };
+    return "last_remainder: " + lr(a) + " vs " + lr(b);
+  }
+  for (int i = 0; i < 4; ++i) {
+    if (a.binmap[i] != b.binmap[i]) {
+      return "binmap[" + std::to_string(i) + "]: " + hex(a.binmap[i]) + " vs " + hex(b.binmap[i]);
+    }
+  }
+  auto field = [](const char* name, uint64_t x, uint64_t y) {
+    return x == y ? std::string() : std::string(name) + ": " + hex(x) + " vs " + hex(y);
+  };
+  std::string d;
+  if (!(d = field("flags", static_cast<uint32_t>(a.flags), static_cast<uint32_t>(b.flags))).empty()) return d;
+  if (!(d = field("have_fastchunks", static_cast<uint32_t>(a.have_fastchunks),
+                  static_cast<uint32_t>(b.have_fastchunks))).empty()) return d;
+  if (!(d = field("system_mem", a.system_mem, b.system_mem)).empty()) return d;
+  if (!(d = field("max_system_mem", a.max_system_mem, b.max_system_mem)).empty()) return d;
+  if (!(d = field("global_max_fast", a.global_max_fast, b.global_max_fast)).empty()) return d;
+  const MallocParSnapshot& p = a.mp;
+  const MallocParSnapshot& q = b.mp;
+  if (!(d = field("mp_.trim_threshold", p.trim_threshold, q.trim_threshold)).empty()) return d;
+  if (!(d = field("mp_.top_pad", p.top_pad, q.top_pad)).empty()) return d;
+  if (!(d = field("mp_.mmap_threshold", p.mmap_threshold, q.mmap_threshold)).empty()) return d;
+  if (!(d = field("mp_.arena_test", p.arena_test, q.arena_test)).empty()) return d;
+  if (!(d = field("mp_.arena_max", p.arena_max, q.arena_max)).empty()) return d;
+  if (!(d = field("mp_.n_mmaps", p.n_mmaps, q.n_mmaps)).empty()) return d;
+  if (!(d = field("mp_.n_mmaps_max", p.n_mmaps_max, q.n_mmaps_max)).empty()) return d;
+  if (!(d = field("mp_.max_n_mmaps", p.max_n_mmaps, q.max_n_mmaps)).empty()) return d;
+  if (!(d = field("mp_.no_dyn_threshold", p.no_dyn_threshold, q.no_dyn_threshold)).empty()) return d;
+  if (!(d = field("mp_.mmapped_mem", p.mmapped_mem, q.mmapped_mem)).empty()) return d;
+  if (!(d = field("mp_.max_mmapped_mem", p.max_mmapped_mem, q.max_mmapped_mem)).empty()) return d;
+  if (!(d = field("mp_.tcache_bins", p.tcache_bins, q.tcache_bins)).empty()) return d;
+  if (!(d = field("mp_.tcache_max_bytes", p.tcache_max_bytes, q.tcache_max_bytes)).empty()) return d;
+  if (!(d = field("mp_.tcache_count", p.tcache_count, q.tcache_count)).empty()) return d;
+  if (!(d = field("mp_.tcache_unsorted_limit", p.tcache_unsorted_limit,
+                  q.tcache_unsorted_limit)).empty()) return d;
+  return "";
+}
+
+}  // namespace heaptwin
