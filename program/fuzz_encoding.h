@@ -1,0 +1,37 @@
+// The fuzz byte encoding: every byte string decodes to a valid Program (no fuzz input is
+// wasted), and encode() writes the canonical bytes of a Program, so encode(decode(x)) is a
+// fixed point after one round. The format is documented in docs/fuzz-encoding.md.
+#ifndef HEAPTWIN_PROGRAM_FUZZ_ENCODING_H_
+#define HEAPTWIN_PROGRAM_FUZZ_ENCODING_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "program/op.h"
+
+namespace heaptwin {
+
+inline constexpr uint8_t kFuzzFormatV1 = 0x01;
+inline constexpr int kFuzzSlots = 31;  // s0..s30
+
+struct DecodeOptions {
+  // write8 ops (heap corruption) are decoded only for targets that want them; otherwise their
+  // opcode reads as malloc.
+  bool allow_corruption = true;
+  size_t max_ops = 1024;  // the rest of a longer input is ignored
+};
+
+Program decode_fuzz(const uint8_t* data, size_t size, const DecodeOptions& options = {});
+inline Program decode_fuzz(const std::string& bytes, const DecodeOptions& options = {}) {
+  return decode_fuzz(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), options);
+}
+
+// The canonical bytes. Fails (nullopt, *error says why) only when the Program cannot be
+// expressed: more than kFuzzSlots slots.
+std::optional<std::string> encode_fuzz(const Program& program, std::string* error);
+
+}  // namespace heaptwin
+
+#endif  // HEAPTWIN_PROGRAM_FUZZ_ENCODING_H_

@@ -1,0 +1,159 @@
+#include "program/fuzz_encoding.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+
+#include "program/heap_format.h"
+
+namespace heaptwin {
+namespace {
+
+std::string random_bytes(std::mt19937_64& rng, size_t max_len) {
+  std::string s(rng() % (max_len + 1), '\0');
+  for (char& c : s) c = static_cast<char>(rng());
+  return s;
+}
+
+bool slots_are_valid(const Program& p) {
+  // Every operand names a slot assigned by an earlier op (or null), as the parser demands.
+  std::vector<bool> assigned(p.slot_count(), false);
+  assigned[kNullSlot] = true;
+  for (const Op& op : p.ops) {
+    if (op.src >= p.slot_count() || !assigned[op.src]) return false;
+    if (op.kind == OpKind::kWrite8) {
+      const Value& v = op.value;
+      if (v.kind == Value::Kind::kSlot && !assigned[v.slot]) return false;
+      if (v.kind == Value::Kind::kProtect) {
+        if (!v.pos_is_heap && !assigned[v.slot]) return false;
+        if (v.target_kind == Value::Kind::kSlot && !assigned[v.target_slot]) return false;
+      }
+    }
+    if (op.allocates()) {
+      if (op.dst == kNullSlot || op.dst >= p.slot_count()) return false;
+      assigned[op.dst] = true;
+    }
+  }
+  return true;
+}
+
+TEST(FuzzEncoding, EveryByteStringDecodesToAValidProgram) {
+  std::mt19937_64 rng(20261122);
+  for (int i = 0; i < 20000; ++i) {
+    std::string bytes = random_bytes(rng, 300);
+    Program p = decode_fuzz(bytes);
+    ASSERT_TRUE(slots_are_valid(p)) << "input #" << i;
+    // The printed form parses back to the same Program: every decoded input is readable.
+    std::string error;
+    auto again = parse_heap(print_heap(p), "decoded", &error);
+    ASSERT_TRUE(again.has_value()) << error << "\n" << print_heap(p);
+    ASSERT_EQ(*again, p) << print_heap(p);
+  }
+}
+
+TEST(FuzzEncoding, EncodeOfDecodeIsAFixedPointAfterOneRound) {
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 20000; ++i) {
+    std::string bytes = random_bytes(rng, 300);
+    Program p = decode_fuzz(bytes);
+    std::string error;
+    auto once = encode_fuzz(p, &error);
+    ASSERT_TRUE(once.has_value()) << error;
+    EXPECT_EQ(decode_fuzz(*once), p) << "input #" << i;
+    auto twice = encode_fuzz(decode_fuzz(*once), &error);
+    ASSERT_TRUE(twice.has_value()) << error;
+    ASSERT_EQ(*twice, *once) << "input #" << i;
+  }
+}
+
+TEST(FuzzEncoding, NoCorruptionModeNeverDecodesWrite8) {
+  std::mt19937_64 rng(11);
+  DecodeOptions options;
+  options.allow_corruption = false;
+  for (int i = 0; i < 5000; ++i) {
+    Program p = decode_fuzz(random_bytes(rng, 200), options);
+    for (const Op& op : p.ops) ASSERT_NE(op.kind, OpKind::kWrite8);
+  }
+}
+
+TEST(FuzzEncoding, HandWrittenScriptsSurviveEncodeAndDecode) {
+  std::string error;
+  auto p = parse_heap(
+      "a = malloc 0x18\nb = malloc 0x20000\nc = calloc 3 0x409\nfree a\nfree a\n"
+      "d = realloc b 0x12345\ne = memalign 0x1000 0x30\nf = posix_memalign 24 8\n"
+      "g = pvalloc 1\nwrite8 d -0x8 0x431\nwrite8 a 0 protect(a, heap+0x2a0)\n"
+      "mallopt M_MMAP_MAX 0\nmallopt 99 -5\ntrim 0x10000\nmalloc_usable_size c\n"
+      "h = malloc 0xdeadbeefcafe\n",
+      "hand", &error);
+  ASSERT_TRUE(p.has_value()) << error;
+  auto bytes = encode_fuzz(*p, &error);
+  ASSERT_TRUE(bytes.has_value()) << error;
+  EXPECT_EQ((*bytes)[0], static_cast<char>(kFuzzFormatV1));
+  Program back = decode_fuzz(*bytes);
+  // Names become s0..; everything else is kept.
+  ASSERT_EQ(back.ops.size(), p->ops.size());
+  EXPECT_EQ(print_heap(back).substr(0, 16), "s0 = malloc 0x18");
+  Program renamed = *p;
+  for (size_t i = 1; i < renamed.slot_names.size(); ++i) {
+    renamed.slot_names[i] = "s" + std::to_string(i - 1);
+  }
+  EXPECT_EQ(back, renamed) << print_heap(back);
+}
+
+TEST(FuzzEncoding, BoundarySizesTakeOneByte) {
+  std::string error;
+  for (uint64_t size : {0x18ull, 0x3f8ull, 0x408ull, 0x20000ull, ~0ull}) {
+    Program p;
+    Op op;
+    op.kind = OpKind::kMalloc;
+    op.dst = p.intern("s0");
+    op.a = size;
+    p.ops.push_back(op);
+    auto bytes = encode_fuzz(p, &error);
+    ASSERT_TRUE(bytes.has_value());
+    EXPECT_EQ(bytes->size(), 4u) << std::hex << size;  // format, opcode, slot, size
+  }
+}
+
+TEST(FuzzEncoding, FreesFavourLiveSlots) {
+  // With blocks live, nearly every free byte names one of them.
+  std::mt19937_64 rng(3);
+  int frees = 0, of_live = 0;
+  for (int i = 0; i < 2000; ++i) {
+    Program p = decode_fuzz(random_bytes(rng, 200));
+    std::vector<bool> live(p.slot_count(), false);
+    for (const Op& op : p.ops) {
+      if (op.kind == OpKind::kFree) {
+        ++frees;
+        of_live += live[op.src];
+        live[op.src] = false;
+      } else if (op.allocates()) {
+        if (op.kind == OpKind::kRealloc) live[op.src] = false;
+        live[op.dst] = true;
+      }
+    }
+  }
+  EXPECT_GT(of_live, frees * 6 / 10) << of_live << " of " << frees;
+}
+
+TEST(FuzzEncoding, TooManySlotsIsAnError) {
+  Program p;
+  for (int i = 0; i < 40; ++i) {
+    Op op;
+    op.kind = OpKind::kMalloc;
+    op.dst = p.intern("x" + std::to_string(i));
+    p.ops.push_back(op);
+  }
+  std::string error;
+  EXPECT_FALSE(encode_fuzz(p, &error).has_value());
+  EXPECT_NE(error.find("at most 31"), std::string::npos) << error;
+}
+
+TEST(FuzzEncoding, EmptyAndHeaderOnlyInputsAreEmptyPrograms) {
+  EXPECT_TRUE(decode_fuzz(std::string()).ops.empty());
+  EXPECT_TRUE(decode_fuzz(std::string("\x01")).ops.empty());
+}
+
+}  // namespace
+}  // namespace heaptwin

@@ -1,0 +1,142 @@
+#include "program/op.h"
+
+#include <limits>
+
+namespace heaptwin {
+
+bool Value::operator==(const Value& o) const {
+  if (kind != o.kind) return false;
+  switch (kind) {
+    case Kind::kLiteral:
+      return literal == o.literal;
+    case Kind::kSlot:
+      return slot == o.slot && delta == o.delta;
+    case Kind::kHeap:
+      return delta == o.delta;
+    case Kind::kProtect:
+      if (pos_is_heap != o.pos_is_heap || delta != o.delta) return false;
+      if (!pos_is_heap && slot != o.slot) return false;
+      if (target_kind != o.target_kind) return false;
+      switch (target_kind) {
+        case Kind::kLiteral: return target_literal == o.target_literal;
+        case Kind::kSlot: return target_slot == o.target_slot && target_delta == o.target_delta;
+        case Kind::kHeap: return target_delta == o.target_delta;
+        case Kind::kProtect: return false;  // never nested
+      }
+  }
+  return false;
+}
+
+bool Op::operator==(const Op& o) const {
+  if (kind != o.kind) return false;
+  switch (kind) {
+    case OpKind::kMalloc:
+    case OpKind::kValloc:
+    case OpKind::kPvalloc:
+      return dst == o.dst && a == o.a;
+    case OpKind::kCalloc:
+    case OpKind::kMemalign:
+    case OpKind::kAlignedAlloc:
+    case OpKind::kPosixMemalign:
+      return dst == o.dst && a == o.a && b == o.b;
+    case OpKind::kRealloc:
+      return dst == o.dst && src == o.src && a == o.a;
+    case OpKind::kFree:
+    case OpKind::kUsableSize:
+      return src == o.src;
+    case OpKind::kWrite8:
+      return src == o.src && offset == o.offset && value == o.value;
+    case OpKind::kMallopt:
+      return param == o.param && a == o.a;
+    case OpKind::kTrim:
+      return a == o.a;
+  }
+  return false;
+}
+
+bool Op::allocates() const {
+  switch (kind) {
+    case OpKind::kMalloc:
+    case OpKind::kCalloc:
+    case OpKind::kRealloc:
+    case OpKind::kMemalign:
+    case OpKind::kAlignedAlloc:
+    case OpKind::kPosixMemalign:
+    case OpKind::kValloc:
+    case OpKind::kPvalloc:
+      return true;
+    default:
+      return false;
+  }
+}
+
+uint64_t Op::request_bytes() const {
+  switch (kind) {
+    case OpKind::kMalloc:
+    case OpKind::kRealloc:
+    case OpKind::kValloc:
+    case OpKind::kPvalloc:
+      return a;
+    case OpKind::kCalloc: {
+      uint64_t product;
+      if (__builtin_mul_overflow(a, b, &product)) return std::numeric_limits<uint64_t>::max();
+      return product;
+    }
+    case OpKind::kMemalign:
+    case OpKind::kAlignedAlloc:
+    case OpKind::kPosixMemalign:
+      return b;
+    default:
+      return 0;
+  }
+}
+
+SlotId Program::intern(const std::string& name) {
+  int found = find(name);
+  if (found >= 0) return static_cast<SlotId>(found);
+  slot_names.push_back(name);
+  return static_cast<SlotId>(slot_names.size() - 1);
+}
+
+int Program::find(const std::string& name) const {
+  for (size_t i = 0; i < slot_names.size(); ++i) {
+    if (slot_names[i] == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+const char* op_name(OpKind kind) {
+  switch (kind) {
+    case OpKind::kMalloc: return "malloc";
+    case OpKind::kCalloc: return "calloc";
+    case OpKind::kRealloc: return "realloc";
+    case OpKind::kFree: return "free";
+    case OpKind::kMemalign: return "memalign";
+    case OpKind::kAlignedAlloc: return "aligned_alloc";
+    case OpKind::kPosixMemalign: return "posix_memalign";
+    case OpKind::kValloc: return "valloc";
+    case OpKind::kPvalloc: return "pvalloc";
+    case OpKind::kUsableSize: return "malloc_usable_size";
+    case OpKind::kWrite8: return "write8";
+    case OpKind::kMallopt: return "mallopt";
+    case OpKind::kTrim: return "trim";
+  }
+  return "?";
+}
+
+const char* mallopt_name(int32_t param) {
+  switch (static_cast<MalloptParam>(param)) {
+    case MalloptParam::kMxFast: return "M_MXFAST";
+    case MalloptParam::kTrimThreshold: return "M_TRIM_THRESHOLD";
+    case MalloptParam::kTopPad: return "M_TOP_PAD";
+    case MalloptParam::kMmapThreshold: return "M_MMAP_THRESHOLD";
+    case MalloptParam::kMmapMax: return "M_MMAP_MAX";
+    case MalloptParam::kCheckAction: return "M_CHECK_ACTION";
+    case MalloptParam::kPerturb: return "M_PERTURB";
+    case MalloptParam::kArenaTest: return "M_ARENA_TEST";
+    case MalloptParam::kArenaMax: return "M_ARENA_MAX";
+  }
+  return nullptr;
+}
+
+}  // namespace heaptwin
