@@ -1,6 +1,8 @@
 // The registry of sides: one line per side, each implemented in its own library.
 #include "oracle/side.h"
 
+#include "oracle/glibc/glibc_side.h"
+
 namespace heaptwin {
 
 namespace {
@@ -13,6 +15,9 @@ struct SideEntry {
 const std::vector<SideEntry>& entries() {
   static const std::vector<SideEntry> kEntries = {
       // Each side adds itself here, e.g. {"twin", make_twin_side}.
+      {"glibc", make_glibc_side},
+      {"glibc-2.31", make_glibc_side},
+      {"glibc-2.41", make_glibc_side},
   };
   return kEntries;
 }

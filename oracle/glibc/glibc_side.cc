@@ -1,0 +1,400 @@
+#include "oracle/glibc/glibc_side.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "oracle/glibc/glibc_versions.h"
+#include "oracle/glibc/libc_symbols.h"
+#include "oracle/glibc/runner_binary.h"
+#include "oracle/glibc/runner_protocol.h"
+#include "oracle/heap_view.h"
+
+extern char** environ;
+
+namespace heaptwin {
+
+namespace {
+
+static_assert(static_cast<int>(OpKind::kTrim) == RUNNER_TRIM, "op numbering");
+static_assert(static_cast<int>(Value::Kind::kProtect) == RUNNER_VALUE_PROTECT, "value numbering");
+
+constexpr uint64_t kHeapWindow = 1ull << 32;  // fault addresses this close above the base are heap offsets
+
+// Reads the paused child's memory. The heap is copied once per snapshot (one syscall), the rest
+// (arena, mp_, tcache struct) read directly.
+class ChildMemory : public MemoryReader {
+ public:
+  ChildMemory(pid_t pid, uint64_t heap_base, uint64_t heap_end) : pid_(pid), base_(heap_base) {
+    uint64_t n = heap_end - heap_base;
+    if (n > 0 && n <= (256u << 20)) {
+      heap_.resize(n);
+      if (!remote(heap_base, heap_.data(), n)) heap_.clear();
+    }
+  }
+  bool read(uint64_t addr, void* out, size_t n) const override {
+    if (addr >= base_ && addr - base_ <= heap_.size() && heap_.size() - (addr - base_) >= n) {
+      std::memcpy(out, heap_.data() + (addr - base_), n);
+      return true;
+    }
+    return remote(addr, out, n);
+  }
+
+ private:
+  bool remote(uint64_t addr, void* out, size_t n) const {
+    struct iovec local = {out, n};
+    struct iovec far = {reinterpret_cast<void*>(addr), n};
+    return ::process_vm_readv(pid_, &local, 1, &far, 1, 0) == static_cast<ssize_t>(n);
+  }
+  pid_t pid_;
+  uint64_t base_;
+  std::vector<unsigned char> heap_;
+};
+
+bool write_all(int fd, const void* buf, size_t n) {
+  const char* p = static_cast<const char*>(buf);
+  while (n > 0) {
+    ssize_t r = ::write(fd, p, n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    p += r;
+    n -= static_cast<size_t>(r);
+  }
+  return true;
+}
+
+// Reads exactly n bytes, waiting at most timeout_ms for each chunk. 0 ok, 1 timeout, -1 EOF/error.
+int read_all(int fd, void* buf, size_t n, int timeout_ms) {
+  char* p = static_cast<char*>(buf);
+  while (n > 0) {
+    struct pollfd pfd = {fd, POLLIN, 0};
+    int ready = ::poll(&pfd, 1, timeout_ms);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready == 0) return 1;
+    ssize_t r = ::read(fd, p, n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return -1;
+    p += r;
+    n -= static_cast<size_t>(r);
+  }
+  return 0;
+}
+
+RunnerOp encode(const Op& op) {
+  RunnerOp r;
+  std::memset(&r, 0, sizeof r);
+  r.kind = static_cast<uint8_t>(op.kind);
+  r.dst = op.dst;
+  r.src = op.src;
+  r.a = op.a;
+  r.b = op.b;
+  r.param = op.param;
+  r.offset = op.offset;
+  r.value_kind = static_cast<uint8_t>(op.value.kind);
+  r.value_literal = op.value.literal;
+  r.value_slot = op.value.slot;
+  r.value_pos_is_heap = op.value.pos_is_heap;
+  r.value_delta = op.value.delta;
+  r.value_target_kind = static_cast<uint8_t>(op.value.target_kind);
+  r.value_target_literal = op.value.target_literal;
+  r.value_target_slot = op.value.target_slot;
+  r.value_target_delta = op.value.target_delta;
+  return r;
+}
+
+Outcome outcome_of(const Op& op, const RunnerRecord& r) {
+  if (op.allocates()) {
+    if (r.pointer == 0) return Outcome::null(r.error);
+    if (r.chunk_size & 0x2) return Outcome::mmapped(r.chunk_size & ~uint64_t{7}, r.pointer & 0xfff);
+    return Outcome::pointer(static_cast<int64_t>(r.pointer - r.heap_base));
+  }
+  switch (op.kind) {
+    case OpKind::kUsableSize:
+    case OpKind::kMallopt:
+    case OpKind::kTrim:
+      return Outcome::value_of(r.value);
+    default:
+      return Outcome::done();
+  }
+}
+
+std::string trim_newlines(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+class GlibcSide : public Side {
+ public:
+  GlibcSide(std::string name, RunnerCommand command, GlibcLayout layout)
+      : name_(std::move(name)), command_(std::move(command)), layout_(std::move(layout)) {}
+  ~GlibcSide() override { stop(); }
+
+  std::string name() const override { return name_; }
+  const RunnerCommand& command() const { return command_; }
+
+  Trace run(const Program& program, const RunOptions& options) override {
+    Trace trace;
+    trace.side = name_;
+    if (program.ops.size() > RUNNER_MAX_OPS) {
+      trace.error = "Program longer than " + std::to_string(RUNNER_MAX_OPS) + " ops";
+      return trace;
+    }
+    std::string error;
+    if (!ensure_server(options, &error)) {
+      trace.error = error;
+      return trace;
+    }
+    if (!run_on_server(program, options, &trace)) {
+      stop();  // a confused server is not reused
+      if (trace.error.empty()) trace.error = "the runner stopped answering";
+    }
+    return trace;
+  }
+
+ private:
+  bool ensure_server(const RunOptions& options, std::string* error) {
+    if (server_ > 0 && options.tunables == tunables_) {
+      int status;
+      if (::waitpid(server_, &status, WNOHANG) == 0) return true;
+      server_ = -1;
+    }
+    stop();
+    tunables_ = options.tunables;
+    located_ = false;
+    int req[2], resp[2], ack[2];
+    if (::pipe2(req, O_CLOEXEC) || ::pipe2(resp, O_CLOEXEC) || ::pipe2(ack, O_CLOEXEC)) {
+      *error = std::string("pipe: ") + std::strerror(errno);
+      return false;
+    }
+    // A dead runner must be an error we report, not a SIGPIPE that ends us.
+    ::signal(SIGPIPE, SIG_IGN);
+
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, req[0], RUNNER_FD_REQUEST);
+    posix_spawn_file_actions_adddup2(&fa, resp[1], RUNNER_FD_RESPONSE);
+    posix_spawn_file_actions_adddup2(&fa, ack[0], RUNNER_FD_ACK);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+
+    // A pristine malloc: none of the caller's malloc settings, no preloaded allocator.
+    std::vector<std::string> env;
+    for (char** e = environ; *e; ++e) {
+      std::string kv = *e;
+      if (kv.rfind("GLIBC_TUNABLES=", 0) == 0 || kv.rfind("MALLOC_", 0) == 0 ||
+          kv.rfind("LD_PRELOAD=", 0) == 0 || kv.rfind("LIBC_FATAL_STDERR_=", 0) == 0) {
+        continue;
+      }
+      env.push_back(kv);
+    }
+    env.push_back("LIBC_FATAL_STDERR_=1");
+    if (!tunables_.empty()) {
+      std::string t = "GLIBC_TUNABLES=";
+      for (size_t i = 0; i < tunables_.size(); ++i) {
+        t += (i ? ":" : "") + tunables_[i].first + "=" + tunables_[i].second;
+      }
+      env.push_back(t);
+    }
+    std::vector<char*> envp, argv;
+    for (auto& s : env) envp.push_back(s.data());
+    envp.push_back(nullptr);
+    std::vector<std::string> args = command_.argv;
+    for (auto& s : args) argv.push_back(s.data());
+    argv.push_back(nullptr);
+    pid_t pid;
+    int rc = ::posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), envp.data());
+    posix_spawn_file_actions_destroy(&fa);
+    ::close(req[0]);
+    ::close(resp[1]);
+    ::close(ack[0]);
+    if (rc != 0) {
+      ::close(req[1]);
+      ::close(resp[0]);
+      ::close(ack[1]);
+      *error = "cannot start the glibc runner " + command_.argv[0] + ": " + std::strerror(rc);
+      return false;
+    }
+    server_ = pid;
+    req_ = req[1];
+    resp_ = resp[0];
+    ack_ = ack[1];
+    return true;
+  }
+
+  void stop() {
+    if (server_ > 0) {
+      ::kill(server_, SIGKILL);
+      ::waitpid(server_, nullptr, 0);
+    }
+    for (int* fd : {&req_, &resp_, &ack_}) {
+      if (*fd >= 0) ::close(*fd);
+      *fd = -1;
+    }
+    server_ = -1;
+  }
+
+  // libc's load base in this server (the same in every fork of it), once per server.
+  void locate(pid_t child) {
+    if (located_) return;
+    located_ = true;
+    libc_base_ = 0;
+    std::string path;
+    if (!find_libc_mapping(child, &libc_base_, &path)) {
+      libc_base_ = 0;
+      base_error_ = "libc not found in /proc/" + std::to_string(child) + "/maps";
+    }
+  }
+
+  bool run_on_server(const Program& program, const RunOptions& options, Trace* trace) {
+    RunnerRequest req;
+    std::memset(&req, 0, sizeof req);
+    req.magic = RUNNER_MAGIC;
+    req.op_count = static_cast<uint32_t>(program.ops.size());
+    req.snapshots = options.snapshots;
+    req.timeout_ms = static_cast<uint32_t>(options.timeout_ms > 0 ? options.timeout_ms : 2000);
+    if (symbols_) {
+      req.errno_tls = symbols_->errno_tls;
+      req.tcache_tls = symbols_->tcache_tls;
+    }
+    std::vector<RunnerOp> ops;
+    ops.reserve(program.ops.size());
+    for (const Op& op : program.ops) ops.push_back(encode(op));
+    if (!write_all(req_, &req, sizeof req) ||
+        !write_all(req_, ops.data(), ops.size() * sizeof(RunnerOp))) {
+      trace->error = "cannot send the Program to the runner";
+      return false;
+    }
+    // Wall-clock guard on top of the child's own CPU timer.
+    const int wait_ms = static_cast<int>(req.timeout_ms) + 10000;
+    pid_t child = -1;
+    uint64_t heap_base = 0;
+    bool faulted = false;
+    for (;;) {
+      RunnerRecord r;
+      int got = read_all(resp_, &r, sizeof r, wait_ms);
+      if (got == 1 && child > 0) {
+        ::kill(child, SIGKILL);  // the server reaps it and sends RUNNER_END
+        got = read_all(resp_, &r, sizeof r, 5000);
+      }
+      if (got != 0) return false;
+      if (r.kind == RUNNER_START) {
+        child = r.pid;
+        heap_base = r.heap_base;
+        if (options.snapshots) locate(child);
+        continue;
+      }
+      if (r.kind == RUNNER_RETURNED) {
+        if (r.index >= program.ops.size()) return false;
+        trace->outcomes.push_back(outcome_of(program.ops[r.index], r));
+        if (options.snapshots) {
+          trace->states.push_back(snapshot(child, r));
+          char ack = 1;
+          if (!write_all(ack_, &ack, 1)) return false;
+        }
+        continue;
+      }
+      if (r.kind == RUNNER_FAULT) {
+        faulted = true;
+        uint64_t a = r.address;
+        bool in_heap = a >= heap_base && a - heap_base < kHeapWindow;
+        trace->outcomes.push_back(Outcome::fault(r.signal, in_heap ? a - heap_base : a, in_heap));
+        continue;
+      }
+      if (r.kind != RUNNER_END) return false;
+      std::string message(r.message_len, '\0');
+      if (r.message_len > RUNNER_MAX_MESSAGE ||
+          (r.message_len && read_all(resp_, message.data(), r.message_len, 5000) != 0)) {
+        return false;
+      }
+      if (faulted || trace->outcomes.size() == program.ops.size()) return true;
+      int status = r.status;
+      if (WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT) {
+        trace->outcomes.push_back(Outcome::abort(trim_newlines(message)));
+      } else if (WIFSIGNALED(status) && (WTERMSIG(status) == SIGPROF || WTERMSIG(status) == SIGKILL)) {
+        trace->outcomes.push_back(Outcome::timeout());
+      } else if (WIFSIGNALED(status)) {
+        trace->outcomes.push_back(Outcome::fault(WTERMSIG(status), 0, false));
+      } else {
+        trace->error = "the runner's child exited with status " +
+                       std::to_string(WEXITSTATUS(status)) + " after op " +
+                       std::to_string(trace->outcomes.size()) +
+                       (message.empty() ? "" : ": " + trim_newlines(message));
+      }
+      return true;
+    }
+  }
+
+  ArenaSnapshot snapshot(pid_t child, const RunnerRecord& r) {
+    if (!symbols_ || libc_base_ == 0) {
+      ArenaSnapshot s;
+      s.invalid_reason = !symbols_ ? symbols_error_ : base_error_;
+      return s;
+    }
+    HeapLocation loc;
+    loc.heap_base = r.heap_base;
+    loc.heap_end = r.heap_end;
+    loc.arena = libc_base_ + symbols_->main_arena;
+    loc.mp = libc_base_ + symbols_->mp;
+    loc.global_max_fast = libc_base_ + symbols_->global_max_fast;
+    if (symbols_->tcache_tls != 0) {
+      loc.tcache = r.tcache;  // malloc's own TLS pointer
+    } else if (r.heap_end > r.heap_base) {
+      loc.tcache = r.heap_base + 0x10;  // where the first malloc of a process puts it
+    }
+    ChildMemory mem(child, r.heap_base, r.heap_end);
+    return read_arena(mem, loc, layout_);
+  }
+
+  std::string name_;
+  RunnerCommand command_;
+  GlibcLayout layout_;
+  std::vector<std::pair<std::string, std::string>> tunables_;
+  pid_t server_ = -1;
+  int req_ = -1, resp_ = -1, ack_ = -1;
+  bool located_ = false;
+  std::string base_error_;
+  uint64_t libc_base_ = 0;
+
+ public:
+  std::optional<LibcSymbols> symbols_;  // nullopt: snapshots say symbols_error_
+  std::string symbols_error_;
+};
+
+}  // namespace
+
+std::string glibc_side_name(const std::string& version) {
+  return version.empty() || version == "host" ? "glibc" : "glibc-" + version;
+}
+
+std::unique_ptr<Side> make_glibc_side(const std::string& name, std::string* error) {
+  std::optional<RunnerCommand> command;
+  if (name == "glibc") {
+    command = host_runner(error);
+  } else if (name.rfind("glibc-", 0) == 0) {
+    command = versioned_runner(name.substr(6), error);
+  } else {
+    *error = "not a glibc side: " + name;
+    return nullptr;
+  }
+  if (!command) return nullptr;
+  auto layout = glibc_layout(command->version);
+  if (!layout) {
+    *error = "no snapshot layout for glibc " + command->version;
+    return nullptr;
+  }
+  auto side = std::make_unique<GlibcSide>(name, std::move(*command), std::move(*layout));
+  // Without symbols the side still runs Programs; only its snapshots are refused.
+  const RunnerCommand& c = side->command();
+  side->symbols_ = find_libc_symbols(c.libc_path, c.debug_roots, &side->symbols_error_);
+  return side;
+}
+
+}  // namespace heaptwin

@@ -1,0 +1,117 @@
+// The real-glibc side against real glibc: placement, and survival of Programs that abort, fault
+// or never end.
+#include "oracle/glibc/glibc_side.h"
+
+#include <gtest/gtest.h>
+
+#include "program/heap_format.h"
+
+namespace heaptwin {
+namespace {
+
+Program parse(const std::string& text) {
+  std::string error;
+  auto p = parse_heap(text, "test.heap", &error);
+  EXPECT_TRUE(p.has_value()) << error;
+  return p ? *p : Program();
+}
+
+class GlibcSideTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string error;
+    side_ = make_glibc_side("glibc", &error);
+    ASSERT_NE(side_, nullptr) << error;
+  }
+  Trace run(const std::string& text, bool snapshots = false, int timeout_ms = 2000) {
+    RunOptions options;
+    options.snapshots = snapshots;
+    options.timeout_ms = timeout_ms;
+    Trace t = side_->run(parse(text), options);
+    EXPECT_EQ(t.error, "");
+    return t;
+  }
+  std::unique_ptr<Side> side_;
+};
+
+TEST_F(GlibcSideTest, FirstMallocSitsAfterTheTcacheStruct) {
+  Trace t = run("a = malloc 0x18\nb = malloc 0x18\n");
+  ASSERT_EQ(t.outcomes.size(), 2u);
+  EXPECT_EQ(t.outcomes[0], Outcome::pointer(0x2a0));
+  EXPECT_EQ(t.outcomes[1], Outcome::pointer(0x2c0));
+}
+
+TEST_F(GlibcSideTest, EveryProgramStartsFromAPristineHeap) {
+  Trace first = run("a = malloc 0x100\nb = malloc 0x200\n");
+  Trace second = run("a = malloc 0x100\nb = malloc 0x200\n");
+  EXPECT_EQ(first.outcomes, second.outcomes);
+}
+
+TEST_F(GlibcSideTest, SurvivesAnAbortAndReportsGlibcsMessage) {
+  Trace t = run("a = malloc 0x18\nfree a\nfree a\nb = malloc 0x18\n");
+  ASSERT_EQ(t.outcomes.size(), 3u);  // the Program ends at the abort
+  EXPECT_EQ(t.outcomes[2], Outcome::abort("free(): double free detected in tcache 2"));
+  EXPECT_EQ(run("a = malloc 0x18\n").outcomes[0], Outcome::pointer(0x2a0));
+}
+
+TEST_F(GlibcSideTest, SurvivesAFault) {
+  Trace t = run("a = malloc 0x18\nwrite8 null 0x10 0\nb = malloc 0x18\n");
+  ASSERT_EQ(t.outcomes.size(), 2u);
+  EXPECT_EQ(t.outcomes[1], Outcome::fault(11, 0x10, false));
+  Trace heap_fault = run("a = malloc 0x18\nwrite8 a 0x10000000 0\n");
+  ASSERT_EQ(heap_fault.outcomes.size(), 2u);
+  EXPECT_EQ(heap_fault.outcomes[1], Outcome::fault(11, 0x2a0 + 0x10000000, true));
+  EXPECT_EQ(run("a = malloc 0x18\n").outcomes[0], Outcome::pointer(0x2a0));
+}
+
+TEST_F(GlibcSideTest, SurvivesAProgramThatNeverEnds) {
+  // A large bin whose bk_nextsize ring is cut into a self-loop on a small chunk: the best-fit
+  // search of _int_malloc walks it forever.
+  Trace t = run(
+      "a = malloc 0x500\nguard = malloc 0x18\ng = malloc 0x28\nfree a\nbig = malloc 0x600\n"
+      "write8 a 0x18 g-0x10\nwrite8 g 0x18 g-0x10\nx = malloc 0x4f0\ny = malloc 0x18\n",
+      false, 300);
+  ASSERT_EQ(t.outcomes.size(), 8u);
+  EXPECT_EQ(t.outcomes[7], Outcome::timeout());
+  EXPECT_EQ(run("a = malloc 0x18\n").outcomes[0], Outcome::pointer(0x2a0));
+}
+
+TEST_F(GlibcSideTest, SnapshotsShowTheBins) {
+  Trace t = run("a = malloc 0x18\nb = malloc 0x500\ng = malloc 0x18\nfree a\nfree b\n", true);
+  ASSERT_EQ(t.states.size(), 5u);
+  const ArenaSnapshot& s = t.states[4];
+  ASSERT_TRUE(s.valid) << s.invalid_reason;
+  EXPECT_TRUE(s.tcache_present);
+  EXPECT_EQ(s.tcache_counts[0], 1);
+  ASSERT_EQ(s.tcache[0].chunks.size(), 1u);
+  EXPECT_EQ(s.tcache[0].chunks[0].offset, 0x290);
+  ASSERT_EQ(s.bins[1].chunks.size(), 1u);  // the unsorted bin
+  EXPECT_EQ(s.bins[1].chunks[0].offset, 0x2b0);
+  EXPECT_EQ(s.bins[1].chunks[0].size, 0x510u);
+  EXPECT_EQ(s.top.offset, 0x7e0);
+  EXPECT_EQ(s.mp.tcache_count, 7u);
+  EXPECT_EQ(s.global_max_fast, 0x80u);
+}
+
+TEST_F(GlibcSideTest, TcacheFoundWhenMemalignMadeTheHeap) {
+  // memalign does not set up the tcache; the first malloc does, wherever it fits.
+  Trace t = run("a = memalign 0x100 0x100\nb = malloc 0x18\nfree b\n", true);
+  ASSERT_EQ(t.states.size(), 3u);
+  const ArenaSnapshot& s = t.states[2];
+  ASSERT_TRUE(s.valid) << s.invalid_reason;
+  ASSERT_EQ(s.tcache[0].chunks.size(), 1u);
+  EXPECT_EQ(s.tcache[0].chunks[0].offset + 0x10, t.outcomes[1].offset);
+}
+
+TEST_F(GlibcSideTest, TunablesReachGlibc) {
+  RunOptions options;
+  options.snapshots = true;
+  options.tunables = {{"glibc.malloc.tcache_count", "0"}};
+  Trace t = side_->run(parse("a = malloc 0x18\nfree a\n"), options);
+  ASSERT_EQ(t.states.size(), 2u);
+  EXPECT_EQ(t.states[1].mp.tcache_count, 0u);
+  ASSERT_EQ(t.states[1].fastbins[0].chunks.size(), 1u);
+}
+
+}  // namespace
+}  // namespace heaptwin

@@ -1,0 +1,129 @@
+#include "oracle/glibc/runner_binary.h"
+
+#include <gnu/libc-version.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+
+#include "oracle/glibc/libc_symbols.h"
+#include "oracle/glibc/runner_source.h"
+
+namespace heaptwin {
+
+namespace {
+
+bool is_executable(const std::string& path) {
+  return !path.empty() && ::access(path.c_str(), X_OK) == 0;
+}
+
+std::string self_exe() {
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return "";
+  buf[n] = 0;
+  return buf;
+}
+
+std::string dirname_of(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
+bool write_text(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  return static_cast<bool>(out);
+}
+
+void make_dirs(const std::string& path) {
+  for (size_t i = 1; i <= path.size(); ++i) {
+    if (i == path.size() || path[i] == '/') ::mkdir(path.substr(0, i).c_str(), 0755);
+  }
+}
+
+}  // namespace
+
+std::string cache_dir() {
+  if (const char* c = std::getenv("HEAPTWIN_CACHE"); c && *c) return c;
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::string(x) + "/heaptwin";
+  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.cache/heaptwin";
+  return "/tmp/heaptwin-cache-" + std::to_string(::getuid());
+}
+
+int run_shell(const std::string& command, std::string* output) {
+  output->clear();
+  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
+  if (!p) return -1;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) output->append(buf, n);
+  int status = ::pclose(p);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+std::optional<std::string> build_runner(const std::string& tag, const std::string& compiler_flags,
+                                        std::string* error) {
+  size_t hash = std::hash<std::string>()(std::string(kRunnerSource) + kRunnerProtocolHeader +
+                                         compiler_flags);
+  char id[32];
+  std::snprintf(id, sizeof id, "%016zx", hash);
+  std::string dir = cache_dir() + "/runner";
+  std::string out = dir + "/glibc_runner-" + tag + "-" + id;
+  if (is_executable(out)) return out;
+  std::string src = dir + "/src-" + id + "-" + std::to_string(::getpid());
+  make_dirs(src + "/oracle/glibc");
+  if (!write_text(src + "/oracle/glibc/runner.c", kRunnerSource) ||
+      !write_text(src + "/oracle/glibc/runner_protocol.h", kRunnerProtocolHeader)) {
+    *error = "cannot write the runner source under " + src;
+    return std::nullopt;
+  }
+  std::string tmp = out + ".tmp." + std::to_string(::getpid());
+  std::string log;
+  std::string cmd = "cc -std=gnu11 -O1 -fno-builtin -I'" + src + "' " + compiler_flags + " '" +
+                    src + "/oracle/glibc/runner.c' -o '" + tmp + "'";
+  int rc = run_shell(cmd, &log);
+  std::string ignored;
+  run_shell("rm -rf '" + src + "'", &ignored);
+  if (rc != 0 || ::rename(tmp.c_str(), out.c_str()) != 0) {
+    *error = "building the glibc runner failed: " + cmd + "\n" + log;
+    return std::nullopt;
+  }
+  return out;
+}
+
+std::optional<RunnerCommand> host_runner(std::string* error) {
+  RunnerCommand cmd;
+  cmd.version = gnu_get_libc_version();
+  cmd.debug_roots = {"/usr/lib/debug"};
+  // The runner loads the same libc.so.6 as we do.
+  uint64_t base = 0;
+  if (!find_libc_mapping(::getpid(), &base, &cmd.libc_path)) cmd.libc_path = "/lib/x86_64-linux-gnu/libc.so.6";
+  std::vector<std::string> candidates;
+  if (const char* env = std::getenv("HEAPTWIN_RUNNER"); env && *env) candidates.push_back(env);
+  const std::string rel = "/oracle/glibc/glibc_runner";
+  for (const char* var : {"RUNFILES_DIR", "TEST_SRCDIR"}) {
+    if (const char* d = std::getenv(var); d && *d) candidates.push_back(std::string(d) + "/heaptwin" + rel);
+  }
+  std::string exe = self_exe();
+  if (!exe.empty()) {
+    candidates.push_back(exe + ".runfiles/heaptwin" + rel);
+    // bazel-bin/tools/heaptwin -> bazel-bin/oracle/glibc/glibc_runner
+    candidates.push_back(dirname_of(dirname_of(exe)) + rel);
+  }
+  for (const auto& c : candidates) {
+    if (is_executable(c)) {
+      cmd.argv = {c};
+      return cmd;
+    }
+  }
+  auto built = build_runner("host", "", error);
+  if (!built) return std::nullopt;
+  cmd.argv = {*built};
+  return cmd;
+}
+
+}  // namespace heaptwin

@@ -1,0 +1,84 @@
+/* The wire format between the C++ glibc side and the C runner (runner.c). Plain C: the runner
+ * must not link libstdc++, whose start-up allocation would sit in the heap it measures.
+ *
+ * Parent -> server (request pipe): RunnerRequest, then op_count RunnerOp.
+ * Server/child -> parent (response pipe): RunnerRecord, one per op that finished, then one
+ * record of kind RUNNER_END (after the child is gone) followed by `message_len` bytes of what
+ * the child wrote to fd 2.
+ * Parent -> child (ack pipe): one byte per record when snapshots are on (the child waits so the
+ * parent can read its memory with process_vm_readv). */
+#ifndef HEAPTWIN_ORACLE_GLIBC_RUNNER_PROTOCOL_H_
+#define HEAPTWIN_ORACLE_GLIBC_RUNNER_PROTOCOL_H_
+
+#include <stdint.h>
+
+#define RUNNER_MAGIC 0x68747731u /* "htw1" */
+#define RUNNER_MAX_OPS 65536
+#define RUNNER_MAX_SLOTS 4096
+#define RUNNER_MAX_MESSAGE 4000
+
+/* The runner's file descriptors, set up by the parent before exec. */
+#define RUNNER_FD_REQUEST 3
+#define RUNNER_FD_RESPONSE 4
+#define RUNNER_FD_ACK 5
+
+/* Op kinds: the numbering of heaptwin::OpKind. */
+enum {
+  RUNNER_MALLOC, RUNNER_CALLOC, RUNNER_REALLOC, RUNNER_FREE, RUNNER_MEMALIGN,
+  RUNNER_ALIGNED_ALLOC, RUNNER_POSIX_MEMALIGN, RUNNER_VALLOC, RUNNER_PVALLOC,
+  RUNNER_USABLE_SIZE, RUNNER_WRITE8, RUNNER_MALLOPT, RUNNER_TRIM
+};
+
+/* Value kinds: the numbering of heaptwin::Value::Kind. */
+enum { RUNNER_VALUE_LITERAL, RUNNER_VALUE_SLOT, RUNNER_VALUE_HEAP, RUNNER_VALUE_PROTECT };
+
+struct RunnerRequest {
+  uint32_t magic;
+  uint32_t op_count;
+  uint32_t snapshots;   /* 1: wait for an ack after every record */
+  uint32_t timeout_ms;  /* CPU time of the whole Program */
+  /* Offsets inside libc's TLS block of errno and of malloc's `tcache` (from debug symbols):
+   * &tcache = __errno_location() - errno_tls + tcache_tls. Both 0 when unknown. */
+  int64_t errno_tls;
+  int64_t tcache_tls;
+};
+
+struct RunnerOp {
+  uint8_t kind;
+  uint8_t value_kind, value_target_kind, value_pos_is_heap;
+  int32_t param;
+  uint16_t dst, src, value_slot, value_target_slot;
+  uint64_t a, b;
+  int64_t offset;
+  uint64_t value_literal;
+  int64_t value_delta;
+  uint64_t value_target_literal;
+  int64_t value_target_delta;
+};
+
+enum {
+  RUNNER_RETURNED, /* the op returned: pointer/value/error fields valid */
+  RUNNER_FAULT,    /* SIGSEGV/SIGBUS in the op: signal, address */
+  RUNNER_START,    /* first record of a Program: pid of the child, heap base */
+  RUNNER_END       /* the child is gone: status, then message_len bytes of its fd 2 */
+};
+
+struct RunnerRecord {
+  uint32_t kind;
+  uint32_t index;      /* op index */
+  uint64_t pointer;    /* allocating ops: the returned pointer */
+  uint64_t chunk_size; /* size field of the returned pointer's chunk (IS_MMAPPED bit) */
+  uint64_t value;      /* usable_size / mallopt / trim return; posix_memalign's return */
+  int32_t error;       /* errno after the op (set to 0 before) */
+  int32_t signal;
+  uint64_t address;    /* fault address */
+  uint64_t heap_base;  /* sbrk(0) before the first op */
+  uint64_t heap_end;   /* sbrk(0) after the op */
+  uint64_t tcache;     /* malloc's thread tcache pointer, 0 when unknown or not yet made */
+  int32_t pid;         /* RUNNER_START */
+  int32_t status;      /* RUNNER_END: waitpid status */
+  uint32_t message_len;
+  uint32_t pad;
+};
+
+#endif /* HEAPTWIN_ORACLE_GLIBC_RUNNER_PROTOCOL_H_ */
