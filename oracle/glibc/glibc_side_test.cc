@@ -7,6 +7,9 @@
 #include "program/heap_format.h"
 
 namespace heaptwin {
+
+void PrintTo(const Outcome& o, std::ostream* os) { *os << to_string(o); }
+
 namespace {
 
 Program parse(const std::string& text) {

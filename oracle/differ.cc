@@ -1,0 +1,106 @@
+#include "oracle/differ.h"
+
+#include "program/heap_format.h"
+
+namespace heaptwin {
+
+namespace {
+
+constexpr uint64_t kLowAddresses = 0x10000;
+
+// What a side reports at op i: its outcome, or "did not run" when its trace ended before.
+std::string outcome_text(const Trace& t, size_t i) {
+  if (i < t.outcomes.size()) return to_string(t.outcomes[i]);
+  if (!t.error.empty()) return "(side failed: " + t.error + ")";
+  return "(not run: the Program had ended)";
+}
+
+}  // namespace
+
+bool outcomes_agree(const Outcome& a, const Outcome& b) {
+  if (a.kind == OutcomeKind::kNoOpinion || b.kind == OutcomeKind::kNoOpinion) return true;
+  if (a.kind == OutcomeKind::kFault && b.kind == OutcomeKind::kFault) {
+    if (a.signal != b.signal) return false;
+    bool comparable = (a.address_in_heap && b.address_in_heap) ||
+                      (!a.address_in_heap && !b.address_in_heap && a.address < kLowAddresses &&
+                       b.address < kLowAddresses);
+    return !comparable || a.address == b.address;
+  }
+  return a == b;
+}
+
+DiffResult diff_traces(const std::vector<Trace>& traces) {
+  DiffResult result;
+  for (const auto& t : traces) {
+    if (!t.error.empty()) result.side_errors.push_back(t.side + ": " + t.error);
+  }
+  size_t longest = 0;
+  for (const auto& t : traces) longest = std::max(longest, t.outcomes.size());
+  for (size_t i = 0; i < longest; ++i) {
+    // Outcomes first: a different result matters more than a different bin.
+    for (size_t x = 0; x < traces.size(); ++x) {
+      for (size_t y = x + 1; y < traces.size(); ++y) {
+        const Trace& a = traces[x];
+        const Trace& b = traces[y];
+        bool has_a = i < a.outcomes.size(), has_b = i < b.outcomes.size();
+        if (!has_a && !has_b) continue;
+        // A side that failed is reported as such, not as a divergence.
+        if ((!has_a && !a.error.empty()) || (!has_b && !b.error.empty())) continue;
+        bool agree = has_a && has_b ? outcomes_agree(a.outcomes[i], b.outcomes[i])
+                                    : (has_a ? a.outcomes[i] : b.outcomes[i]).kind ==
+                                          OutcomeKind::kNoOpinion;
+        if (!agree) {
+          result.diverged = true;
+          result.first = {i, x, y, false, "outcome"};
+          return result;
+        }
+      }
+    }
+    for (size_t x = 0; x < traces.size(); ++x) {
+      for (size_t y = x + 1; y < traces.size(); ++y) {
+        const Trace& a = traces[x];
+        const Trace& b = traces[y];
+        if (i >= a.states.size() || i >= b.states.size()) continue;
+        if (i < a.outcomes.size() && a.outcomes[i].kind == OutcomeKind::kNoOpinion) continue;
+        if (i < b.outcomes.size() && b.outcomes[i].kind == OutcomeKind::kNoOpinion) continue;
+        std::string d = first_difference(a.states[i], b.states[i]);
+        if (!d.empty()) {
+          result.diverged = true;
+          result.first = {i, x, y, true, d};
+          return result;
+        }
+      }
+    }
+  }
+  return result;
+}
+
+std::string format_divergence(const Program& program, const std::vector<Trace>& traces,
+                              const DiffResult& result) {
+  std::string out;
+  for (const auto& e : result.side_errors) out += "side failed: " + e + "\n";
+  if (!result.diverged) return out;
+  const Divergence& d = result.first;
+  const Trace& a = traces[d.side_a];
+  const Trace& b = traces[d.side_b];
+  std::string op = d.op_index < program.ops.size() ? print_op(program, program.ops[d.op_index])
+                                                   : "(op out of range)";
+  out += "first divergence at op " + std::to_string(d.op_index) + ": " + op + "\n";
+  size_t from = d.op_index > 4 ? d.op_index - 4 : 0;
+  for (size_t i = from; i < d.op_index; ++i) {
+    out += "    " + std::to_string(i) + "  " + print_op(program, program.ops[i]) + "  -> " +
+           outcome_text(a, i) + "\n";
+  }
+  size_t width = std::max(a.side.size(), b.side.size());
+  auto pad = [width](const std::string& s) { return s + std::string(width - s.size(), ' '); };
+  if (!d.in_state) {
+    out += "  " + pad(a.side) + "  " + outcome_text(a, d.op_index) + "\n";
+    out += "  " + pad(b.side) + "  " + outcome_text(b, d.op_index) + "\n";
+  } else {
+    out += "  both: " + outcome_text(a, d.op_index) + "\n";
+    out += "  the arena after it differs (" + a.side + " vs " + b.side + "): " + d.what + "\n";
+  }
+  return out;
+}
+
+}  // namespace heaptwin

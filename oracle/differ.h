@@ -1,0 +1,43 @@
+// The differ: compares the Traces of several sides of one Program op by op and names the first
+// op where two of them disagree (outcome first, then the arena snapshot when both have one).
+// Outcomes compare with Outcome::operator==, except (docs/op-semantics.md): kNoOpinion neither
+// agrees nor disagrees, and a fault address counts only when both sides report it heap-relative
+// or both raw below 0x10000.
+#ifndef HEAPTWIN_ORACLE_DIFFER_H_
+#define HEAPTWIN_ORACLE_DIFFER_H_
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "oracle/trace.h"
+#include "program/op.h"
+
+namespace heaptwin {
+
+struct Divergence {
+  size_t op_index = 0;
+  size_t side_a = 0, side_b = 0;  // indices into the traces
+  bool in_state = false;          // outcomes agree; the snapshots after the op differ
+  std::string what;               // the state difference, or "outcome"
+};
+
+struct DiffResult {
+  std::vector<std::string> side_errors;  // "glibc: why it failed"
+  bool diverged = false;
+  Divergence first;
+  bool agree() const { return !diverged && side_errors.empty(); }
+};
+
+// Whether two outcomes of the same op agree, with the rules above.
+bool outcomes_agree(const Outcome& a, const Outcome& b);
+
+DiffResult diff_traces(const std::vector<Trace>& traces);
+
+// A report for people: the Program up to the op, both outcomes, the first differing bin.
+std::string format_divergence(const Program& program, const std::vector<Trace>& traces,
+                              const DiffResult& result);
+
+}  // namespace heaptwin
+
+#endif  // HEAPTWIN_ORACLE_DIFFER_H_
