@@ -1,0 +1,77 @@
+#include "oracle/differ.h"
+
+#include <gtest/gtest.h>
+
+namespace heaptwin {
+namespace {
+
+Trace trace(const std::string& side, std::vector<Outcome> outcomes) {
+  Trace t;
+  t.side = side;
+  t.outcomes = std::move(outcomes);
+  return t;
+}
+
+TEST(DifferTest, AgreeingTracesAgree) {
+  auto a = trace("glibc", {Outcome::pointer(0x2a0), Outcome::done()});
+  auto b = trace("twin", {Outcome::pointer(0x2a0), Outcome::done()});
+  EXPECT_TRUE(diff_traces({a, b}).agree());
+}
+
+TEST(DifferTest, NamesTheFirstOpThatDiffers) {
+  auto a = trace("glibc", {Outcome::pointer(0x2a0), Outcome::pointer(0x2c0), Outcome::done()});
+  auto b = trace("twin", {Outcome::pointer(0x2a0), Outcome::pointer(0x2e0), Outcome::null(12)});
+  DiffResult r = diff_traces({a, b});
+  ASSERT_TRUE(r.diverged);
+  EXPECT_EQ(r.first.op_index, 1u);
+  EXPECT_FALSE(r.first.in_state);
+}
+
+TEST(DifferTest, NoOpinionNeitherAgreesNorDisagrees) {
+  auto a = trace("glibc", {Outcome::pointer(0x2a0), Outcome::abort("free(): invalid pointer")});
+  auto b = trace("model", {Outcome::no_opinion(), Outcome::no_opinion()});
+  EXPECT_TRUE(diff_traces({a, b}).agree());
+}
+
+TEST(DifferTest, AProgramThatEndsEarlyOnOneSideDiffers) {
+  auto a = trace("glibc", {Outcome::abort("double free or corruption (fasttop)")});
+  auto b = trace("twin", {Outcome::done(), Outcome::pointer(0x2a0)});
+  DiffResult r = diff_traces({a, b});
+  ASSERT_TRUE(r.diverged);
+  EXPECT_EQ(r.first.op_index, 0u);
+}
+
+TEST(DifferTest, FaultAddressesCompareOnlyWhenComparable) {
+  EXPECT_TRUE(outcomes_agree(Outcome::fault(11, 0x7fff0000, false), Outcome::fault(11, 0x5550000, false)));
+  EXPECT_FALSE(outcomes_agree(Outcome::fault(11, 0x10, false), Outcome::fault(11, 0x18, false)));
+  EXPECT_FALSE(outcomes_agree(Outcome::fault(11, 0x300, true), Outcome::fault(11, 0x310, true)));
+  EXPECT_TRUE(outcomes_agree(Outcome::fault(11, 0x300, true), Outcome::fault(11, 0x7fff0000, false)));
+  EXPECT_FALSE(outcomes_agree(Outcome::fault(11, 0x300, true), Outcome::fault(7, 0x300, true)));
+}
+
+TEST(DifferTest, NamesTheFirstBinThatDiffersWhenOutcomesAgree) {
+  auto a = trace("glibc", {Outcome::done()});
+  auto b = trace("twin", {Outcome::done()});
+  ArenaSnapshot s;
+  s.valid = true;
+  a.states = {s};
+  s.fastbins[1].chunks.push_back({0x2d0, 0x30, false});
+  b.states = {s};
+  DiffResult r = diff_traces({a, b});
+  ASSERT_TRUE(r.diverged);
+  EXPECT_TRUE(r.first.in_state);
+  EXPECT_NE(r.first.what.find("fastbin[1] (0x30)"), std::string::npos) << r.first.what;
+}
+
+TEST(DifferTest, SideErrorsAreReportedNotAgreed) {
+  auto a = trace("glibc", {});
+  a.error = "cannot start the runner";
+  auto b = trace("twin", {Outcome::done()});
+  DiffResult r = diff_traces({a, b});
+  EXPECT_FALSE(r.agree());
+  EXPECT_FALSE(r.diverged);
+  ASSERT_EQ(r.side_errors.size(), 1u);
+}
+
+}  // namespace
+}  // namespace heaptwin
