@@ -2,6 +2,7 @@
 #include "oracle/side.h"
 
 #include "oracle/glibc/glibc_side.h"
+#include "oracle/model/model_side.h"
 
 namespace heaptwin {
 
@@ -18,6 +19,7 @@ const std::vector<SideEntry>& entries() {
       {"glibc", make_glibc_side},
       {"glibc-2.31", make_glibc_side},
       {"glibc-2.41", make_glibc_side},
+      {"model", make_model_side},
   };
   return kEntries;
 }

@@ -1,0 +1,57 @@
+// glibc's free lists as ordered lists of (offset, size) records. Every list is kept in glibc's
+// `fd` order: front() is what the list head points at.
+//
+//   tcache[i]   a stack of at most tcache_count chunks: put and get at the front.
+//   fast[i]     a stack: put and get at the front.
+//   unsorted    a FIFO: free and remainders put at the front; malloc's scan takes from the back.
+//   small[i]    one size per bin: the scan puts at the front; malloc takes from the back.
+//   large[i]    sorted by size, largest first; a chunk whose size is already present goes right
+//               after the first chunk of that size (that one carries the nextsize links).
+//   marked      glibc's binmap: a bin is marked when the scan puts a chunk in it and unmarked
+//               only when the "next non-empty bin" search finds it empty.
+#ifndef HEAPTWIN_ORACLE_MODEL_BINS_H_
+#define HEAPTWIN_ORACLE_MODEL_BINS_H_
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <set>
+
+#include "oracle/model/sizes.h"
+
+namespace heaptwin::model {
+
+struct Rec {
+  uint64_t off = 0;
+  uint64_t size = 0;
+};
+using List = std::deque<Rec>;
+
+// Deliberate mistakes, so tests can show the differ catches a wrong policy.
+enum class PlantedBug {
+  kNone,
+  kLargeBinEqualSizeFirst,  // a chunk of an existing size goes before the first of its size
+  kLargeBinAscending,       // large bins kept smallest first
+};
+
+struct Bins {
+  std::array<List, kNumTcacheBins> tcache;
+  std::array<List, kNumFastbins> fast;
+  std::array<List, kNumBins> bins;  // bins[1] unsorted, 2..63 small, 64..126 large
+  std::set<int> marked;
+  PlantedBug bug = PlantedBug::kNone;
+
+  List& unsorted() { return bins[1]; }
+  const List& unsorted() const { return bins[1]; }
+
+  // Puts a chunk into small or large bin `idx` the way the unsorted scan does, and marks it.
+  void place(int idx, Rec r);
+  // Removes the chunk at `off` from bin `idx` (unlink_chunk).
+  void remove(int idx, uint64_t off);
+  // Large request best fit in large bin `idx`: the position of the chunk glibc takes, or -1.
+  int best_fit(int idx, uint64_t nb) const;
+};
+
+}  // namespace heaptwin::model
+
+#endif  // HEAPTWIN_ORACLE_MODEL_BINS_H_
