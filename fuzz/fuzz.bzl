@@ -11,7 +11,9 @@ def fuzz_target(name, srcs, deps = []):
         }),
         linkopts = select({
             "//fuzz:engine_libfuzzer": ["-fsanitize=fuzzer"],
-            "//fuzz:engine_afl": ["-fsanitize=fuzzer"],
+            # Bazel hands the linker its flags in a params file, which afl-clang-fast cannot
+            # look into to swap -fsanitize=fuzzer for its driver: name the driver directly.
+            "//fuzz:engine_afl": ["/usr/lib/afl/libAFLDriver.a", "-lstdc++"],
             "//conditions:default": [],
         }),
     )
