@@ -1,0 +1,134 @@
+// Initialisation and the public entry points: __libc_malloc and __libc_free.
+#include "allocator/allocator.h"
+
+#include <cerrno>
+#include <cstring>
+
+#include "allocator/abort_messages.h"
+#include "allocator/bins.h"
+
+namespace heaptwin::alloc {
+
+Allocator::Allocator(Memory* memory, LibcData* data, FatalHandler* fatal,
+                     const GlibcProfile& profile)
+    : ChunkMemory(memory, fatal), d_(data), profile_(profile) {
+  reset();
+}
+
+void Allocator::reset() {
+  std::memset(static_cast<void*>(d_), 0, sizeof *d_);
+  // Static initialisers of main_arena and mp_ (malloc.c).
+  av().next = main_arena();
+  av().attached_threads = 1;
+  MallocPar& p = mp();
+  p.top_pad = 0x20000;            // DEFAULT_TOP_PAD
+  p.n_mmaps_max = 65536;          // DEFAULT_MMAP_MAX
+  p.mmap_threshold = 128 * 1024;  // DEFAULT_MMAP_THRESHOLD
+  p.trim_threshold = 128 * 1024;  // DEFAULT_TRIM_THRESHOLD
+  p.arena_test = 8;               // NARENAS_FROM_NCORES (1)
+  p.tcache_count = 7;             // TCACHE_FILL_COUNT
+  p.tcache_bins = kTcacheMaxBins;
+  p.tcache_max_bytes = tidx2usize(kTcacheMaxBins - 1);
+  p.tcache_unsorted_limit = 0;
+  tcache_ = 0;
+  errno_ = 0;
+  refresh_heap_range();
+}
+
+void Allocator::refresh_heap_range() {
+  uint64_t brk = memory_->sbrk(0);
+  Addr base = mp().sbrk_base;
+  if (base == 0 || brk == Memory::kFailure) {
+    set_heap_range(0, 0);
+  } else {
+    set_heap_range(base, align_up(brk, profile_.page_size));
+  }
+}
+
+void Allocator::malloc_init_state() {
+  for (uint32_t i = 1; i < kNBins; ++i) {
+    Addr bin = bin_at(i);
+    set_fd(bin, bin);
+    set_bk(bin, bin);
+  }
+  // The main arena is contiguous (MORECORE_CONTIGUOUS).
+  d_->global_max_fast = max_fast_for(128);  // DEFAULT_MXFAST
+  av().have_fastchunks = 0;
+  av().top = initial_top();
+}
+
+void Allocator::ptmalloc_init() {
+  if (d_->malloc_initialized) return;
+  d_->malloc_initialized = 1;
+  // tcache_key_initialize: glibc reads getrandom(); any value a Program cannot guess will do.
+  d_->tcache_key = 0x9e3779b97f4a7c15ull ^ (reinterpret_cast<uint64_t>(d_) << 7);
+  malloc_init_state();
+  const GlibcTunables& t = profile_.tunables;
+  MallocPar& p = mp();
+  // TUNABLE_GET order of ptmalloc_init; each callback runs only for a tunable that was set.
+  if (t.top_pad.set) { p.top_pad = t.top_pad.value; p.no_dyn_threshold = 1; }
+  if (t.perturb.set) d_->perturb_byte = static_cast<int32_t>(t.perturb.value);
+  if (t.mmap_threshold.set) { p.mmap_threshold = t.mmap_threshold.value; p.no_dyn_threshold = 1; }
+  if (t.trim_threshold.set) { p.trim_threshold = t.trim_threshold.value; p.no_dyn_threshold = 1; }
+  if (t.mmap_max.set) { p.n_mmaps_max = static_cast<int32_t>(t.mmap_max.value); p.no_dyn_threshold = 1; }
+  if (t.arena_max.set) p.arena_max = t.arena_max.value;
+  if (t.arena_test.set) p.arena_test = t.arena_test.value;
+  if (t.tcache_max.set && t.tcache_max.value <= tidx2usize(kTcacheMaxBins - 1)) {
+    p.tcache_max_bytes = t.tcache_max.value;
+    p.tcache_bins = csize2tidx(request2size(t.tcache_max.value)) + 1;
+  }
+  if (t.tcache_count.set && t.tcache_count.value <= 0xffff) p.tcache_count = t.tcache_count.value;
+  if (t.tcache_unsorted_limit.set) p.tcache_unsorted_limit = t.tcache_unsorted_limit.value;
+  if (t.mxfast.set && t.mxfast.value <= kMaxFastSize) d_->global_max_fast = max_fast_for(t.mxfast.value);
+}
+
+Addr Allocator::malloc(uint64_t bytes) {
+  if (!d_->malloc_initialized) ptmalloc_init();
+  uint64_t tbytes = checked_request2size(bytes);
+  if (tbytes == 0) {
+    errno_ = ENOMEM;
+    return 0;
+  }
+  uint64_t tc_idx = csize2tidx(tbytes);
+  if (tcache_ == 0) tcache_init();  // MAYBE_INIT_TCACHE
+  if (tc_idx < mp().tcache_bins && tcache_ != 0 && tc().counts[tc_idx] > 0) {
+    return tcache_get(tc_idx);
+  }
+  Addr victim = int_malloc(bytes);
+  // assert (!victim || chunk_is_mmapped (mem2chunk (victim)) || &main_arena == arena_for_chunk (...))
+  if (victim != 0) {
+    Addr p = mem2chunk(victim);
+    uint64_t head = chunksize_nomask(p);
+    if ((head & kIsMmapped) == 0 && (head & kNonMainArena) != 0) {
+      Addr heap = p & ~(kHeapMaxSize - 1);  // heap_for_ptr: heap_info.ar_ptr at offset 0
+      if (load(heap) != main_arena()) malloc_printerr(msg::kAssertMallocArena);
+    }
+  }
+  return victim;
+}
+
+void Allocator::free(Addr mem) {
+  if (mem == 0) return;
+  Addr p = mem2chunk(mem);
+  if (chunk_is_mmapped(p)) {
+    // The dynamic mmap threshold (glibc-facts.md): a freed mapping above the threshold raises it.
+    uint64_t head = chunksize_nomask(p);
+    if (!mp().no_dyn_threshold && head > mp().mmap_threshold && head <= kDefaultMmapThresholdMax) {
+      mp().mmap_threshold = chunksize(p);
+      mp().trim_threshold = 2 * mp().mmap_threshold;
+    }
+    munmap_chunk(p);
+    return;
+  }
+  if (tcache_ == 0) tcache_init();
+  if (!chunk_main_arena(p)) {
+    // arena_for_chunk: heap_for_ptr(p)->ar_ptr. The twin has only the main arena; a forged
+    // NON_MAIN_ARENA bit sends glibc to a heap_info that is not there.
+    Addr heap = p & ~(kHeapMaxSize - 1);
+    Addr ar_ptr = load(heap);
+    if (ar_ptr != main_arena()) report_fault(fatal_, ar_ptr);
+  }
+  int_free(p);
+}
+
+}  // namespace heaptwin::alloc

@@ -1,0 +1,120 @@
+// The twin of glibc 2.36's ptmalloc2 main arena, single-threaded, over a Memory.
+//
+// The public functions are glibc's entry points (__libc_malloc, __libc_free, ...). The private
+// ones are malloc.c's internal routines under glibc's names, each implemented in the file named
+// for its concept (tcache.cc, fastbins.cc, unsorted_scan.cc, ...). Nothing here allocates, throws
+// or has static constructors: the same code runs inside a preload library. Fatal conditions go to
+// the FatalHandler, which does not return.
+#ifndef HEAPTWIN_ALLOCATOR_ALLOCATOR_H_
+#define HEAPTWIN_ALLOCATOR_ALLOCATOR_H_
+
+#include <cstdint>
+
+#include "allocator/chunk.h"
+#include "allocator/layout.h"
+#include "allocator/profile.h"
+
+namespace heaptwin::alloc {
+
+class Allocator : public ChunkMemory {
+ public:
+  // `data` is the twin's libc data block; it must stay owned by `memory` (memory->owns).
+  Allocator(Memory* memory, LibcData* data, FatalHandler* fatal, const GlibcProfile& profile);
+
+  // Back to a fresh process's state: libc data as after static initialisation, no tcache. The
+  // caller resets the memory itself.
+  void reset();
+
+  // glibc's public functions. errno is last_errno(); set to 0 by the caller's convention.
+  Addr malloc(uint64_t bytes);   // __libc_malloc
+  void free(Addr mem);           // __libc_free
+
+  int last_errno() const { return errno_; }
+  void clear_errno() { errno_ = 0; }
+
+  // Where things are, for the heap view.
+  const LibcData* data() const { return d_; }
+  Addr tcache() const { return tcache_; }
+  Addr main_arena() const { return reinterpret_cast<Addr>(&d_->main_arena); }
+
+ private:
+  MallocState& av() const { return d_->main_arena; }
+  MallocPar& mp() const { return d_->mp_; }
+  // bin_at(i): the pseudo-chunk whose fd/bk are bins[2i-2], bins[2i-1].
+  Addr bin_at(uint32_t i) const { return main_arena() + 0x60 + (uint64_t{i} - 1) * 0x10; }
+  Addr unsorted_chunks() const { return bin_at(1); }
+  Addr initial_top() const { return unsorted_chunks(); }
+  Addr next_bin(Addr b) const { return b + 0x10; }
+  bool contiguous() const { return (av().flags & kNonContiguousBit) == 0; }
+  void mark_bin(uint32_t i) const { av().binmap[idx2block_(i)] |= (1u << (i & 31)); }
+  static uint32_t idx2block_(uint32_t i) { return i >> 5; }
+  uint64_t& fastbin(uint32_t idx) const { return av().fastbinsY[idx]; }
+
+  [[noreturn]] void malloc_printerr(const char* message) const { report_abort(fatal_, message); }
+  // Counts iterations of loops a corrupted heap can make endless.
+  void spin(uint64_t* steps) const {
+    if (++*steps > (uint64_t{1} << 26)) report_hang(fatal_);
+  }
+
+  // allocator.cc
+  void ptmalloc_init();
+  void malloc_init_state();
+  void refresh_heap_range();
+
+  // tcache.cc
+  TcachePerthread& tc() const { return *reinterpret_cast<TcachePerthread*>(tcache_); }
+  void tcache_init();
+  void tcache_put(Addr chunk, uint64_t tc_idx);
+  Addr tcache_get(uint64_t tc_idx);
+  // free's double-free scan when the chunk carries the key (2.29+).
+  void tcache_double_free_scan(Addr e, uint64_t tc_idx);
+
+  // int_malloc.cc: the request path, trying each source in glibc's order.
+  Addr int_malloc(uint64_t bytes);
+  // fastbins.cc: a fastbin hit (stashing the rest of the bin into tcache), else 0.
+  Addr fastbin_take(uint64_t nb);
+  // small_bins.cc: a smallbin hit (stashing), else 0.
+  Addr smallbin_take(uint64_t nb);
+  // unsorted_scan.cc: one pass over the unsorted bin. Returns the user pointer to hand out or 0.
+  struct UnsortedScan {
+    uint64_t tcache_nb = 0;
+    uint64_t tc_idx = 0;
+    bool return_cached = false;
+    uint64_t tcache_unsorted_count = 0;
+  };
+  Addr unsorted_scan(uint64_t nb, UnsortedScan* scan);
+  // large_bins.cc
+  void large_bin_insert(Addr victim, uint64_t size, Addr* bck, Addr* fwd, uint32_t victim_index);
+  Addr large_bin_best_fit(uint64_t nb, uint32_t idx);
+  // bin_search.cc: the binmap scan for the smallest non-empty bin above idx.
+  Addr binmap_search(uint64_t nb, uint32_t idx, bool* found);
+  // Splits `victim` (already unlinked) to nb, putting a remainder of at least MINSIZE into the
+  // unsorted bin (with `message` if that bin is corrupted).
+  Addr split_to_unsorted(Addr victim, uint64_t size, uint64_t nb, const char* message,
+                         bool set_last_remainder);
+  // unlink.cc
+  void unlink_chunk(Addr p);
+
+  // sysmalloc.cc
+  Addr sysmalloc(uint64_t nb);
+  Addr sysmalloc_mmap(uint64_t nb);
+  uint64_t sysmalloc_mmap_fallback(int64_t* size, uint64_t nb, uint64_t old_size);
+  // systrim.cc
+  int systrim(uint64_t pad);
+  void munmap_chunk(Addr p);
+
+  // free.cc
+  void int_free(Addr p);
+  void int_free_merge(Addr p, uint64_t size);
+  // consolidate.cc
+  void malloc_consolidate();
+
+  LibcData* d_;
+  GlibcProfile profile_;
+  Addr tcache_ = 0;   // glibc's thread-local `tcache`
+  int errno_ = 0;
+};
+
+}  // namespace heaptwin::alloc
+
+#endif  // HEAPTWIN_ALLOCATOR_ALLOCATOR_H_

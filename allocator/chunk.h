@@ -1,0 +1,116 @@
+// A malloc chunk (x86_64): its header, flag bits, size arithmetic, and ChunkMemory, through which
+// the allocator reads and writes every chunk field. Every access is range-checked against the
+// memory the allocator owns, because any chunk address may have come from a corrupted heap: a
+// miss is reported as the fault glibc would take, never performed.
+//
+//   chunk+0x00  prev_size    (the previous chunk's size when it is free)
+//   chunk+0x08  size         | NON_MAIN_ARENA 4 | IS_MMAPPED 2 | PREV_INUSE 1
+//   chunk+0x10  fd           user memory starts here (chunk2mem)
+//   chunk+0x18  bk
+//   chunk+0x20  fd_nextsize  (large free chunks only)
+//   chunk+0x28  bk_nextsize
+#ifndef HEAPTWIN_ALLOCATOR_CHUNK_H_
+#define HEAPTWIN_ALLOCATOR_CHUNK_H_
+
+#include <cstdint>
+#include <cstring>
+
+#include "allocator/fatal.h"
+#include "allocator/memory.h"
+
+namespace heaptwin::alloc {
+
+using Addr = uint64_t;
+
+inline constexpr uint64_t kSizeSz = 8;             // SIZE_SZ
+inline constexpr uint64_t kChunkHdrSz = 16;        // CHUNK_HDR_SZ
+inline constexpr uint64_t kMallocAlignment = 16;   // MALLOC_ALIGNMENT
+inline constexpr uint64_t kMallocAlignMask = 15;   // MALLOC_ALIGN_MASK
+inline constexpr uint64_t kMinSize = 32;           // MINSIZE
+inline constexpr uint64_t kPrevInuse = 0x1;
+inline constexpr uint64_t kIsMmapped = 0x2;
+inline constexpr uint64_t kNonMainArena = 0x4;
+inline constexpr uint64_t kSizeBits = kPrevInuse | kIsMmapped | kNonMainArena;
+inline constexpr uint64_t kPtrdiffMax = INT64_MAX;
+
+constexpr Addr chunk2mem(Addr p) { return p + kChunkHdrSz; }
+constexpr Addr mem2chunk(Addr mem) { return mem - kChunkHdrSz; }
+constexpr bool misaligned_chunk(Addr p) { return (p & kMallocAlignMask) != 0; }
+constexpr bool aligned_ok(uint64_t v) { return (v & kMallocAlignMask) != 0 ? false : true; }
+
+// request2size: user bytes -> chunk size.
+constexpr uint64_t request2size(uint64_t req) {
+  return req + kSizeSz + kMallocAlignMask < kMinSize ? kMinSize
+                                                     : (req + kSizeSz + kMallocAlignMask) & ~kMallocAlignMask;
+}
+// checked_request2size: 0 for requests glibc refuses (> PTRDIFF_MAX).
+constexpr uint64_t checked_request2size(uint64_t req) {
+  return req > kPtrdiffMax ? 0 : request2size(req);
+}
+
+// Safe-linking (2.32+): PROTECT_PTR(pos, ptr) = (pos >> 12) ^ ptr; REVEAL_PTR is the same.
+constexpr uint64_t protect_ptr(Addr pos, uint64_t ptr) { return (pos >> 12) ^ ptr; }
+
+constexpr uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
+constexpr uint64_t align_down(uint64_t v, uint64_t a) { return v & ~(a - 1); }
+
+class ChunkMemory {
+ public:
+  ChunkMemory(Memory* memory, FatalHandler* fatal) : memory_(memory), fatal_(fatal) {}
+
+  // Whether [a, a + n) is memory the allocator may touch. The brk heap is checked inline.
+  bool owned(Addr a, uint64_t n) const {
+    if (a >= heap_lo_ && a < heap_hi_ && heap_hi_ - a >= n) return true;
+    return memory_->owns(a, n);
+  }
+  uint64_t load(Addr a) const {
+    if (!owned(a, 8)) report_fault(fatal_, a);
+    uint64_t v;
+    std::memcpy(&v, reinterpret_cast<const void*>(a), 8);
+    return v;
+  }
+  void store(Addr a, uint64_t v) const {
+    if (!owned(a, 8)) report_fault(fatal_, a);
+    std::memcpy(reinterpret_cast<void*>(a), &v, 8);
+  }
+
+  // glibc's chunk accessors.
+  uint64_t prev_size(Addr p) const { return load(p); }
+  void set_prev_size(Addr p, uint64_t v) const { store(p, v); }
+  uint64_t chunksize_nomask(Addr p) const { return load(p + 8); }
+  uint64_t chunksize(Addr p) const { return chunksize_nomask(p) & ~kSizeBits; }
+  bool prev_inuse(Addr p) const { return (chunksize_nomask(p) & kPrevInuse) != 0; }
+  bool chunk_is_mmapped(Addr p) const { return (chunksize_nomask(p) & kIsMmapped) != 0; }
+  bool chunk_main_arena(Addr p) const { return (chunksize_nomask(p) & kNonMainArena) == 0; }
+  void set_head(Addr p, uint64_t v) const { store(p + 8, v); }
+  void set_foot(Addr p, uint64_t s) const { store(p + s, s); }
+  bool inuse_bit_at_offset(Addr p, uint64_t s) const { return (load(p + s + 8) & kPrevInuse) != 0; }
+  void set_inuse_bit_at_offset(Addr p, uint64_t s) const { store(p + s + 8, load(p + s + 8) | kPrevInuse); }
+  void clear_inuse_bit_at_offset(Addr p, uint64_t s) const {
+    store(p + s + 8, load(p + s + 8) & ~kPrevInuse);
+  }
+  Addr fd(Addr p) const { return load(p + 0x10); }
+  Addr bk(Addr p) const { return load(p + 0x18); }
+  Addr fd_nextsize(Addr p) const { return load(p + 0x20); }
+  Addr bk_nextsize(Addr p) const { return load(p + 0x28); }
+  void set_fd(Addr p, Addr v) const { store(p + 0x10, v); }
+  void set_bk(Addr p, Addr v) const { store(p + 0x18, v); }
+  void set_fd_nextsize(Addr p, Addr v) const { store(p + 0x20, v); }
+  void set_bk_nextsize(Addr p, Addr v) const { store(p + 0x28, v); }
+
+ protected:
+  // The brk heap's mapped range, refreshed whenever the break moves.
+  void set_heap_range(Addr lo, Addr hi) {
+    heap_lo_ = lo;
+    heap_hi_ = hi;
+  }
+
+  Memory* memory_;
+  FatalHandler* fatal_;
+  Addr heap_lo_ = 0;
+  Addr heap_hi_ = 0;
+};
+
+}  // namespace heaptwin::alloc
+
+#endif  // HEAPTWIN_ALLOCATOR_CHUNK_H_

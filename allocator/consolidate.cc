@@ -1,0 +1,63 @@
+// malloc_consolidate: empties every fastbin, merging each chunk with its free neighbours into
+// the unsorted bin (or top). Runs for a large request with fastchunks present, when top cannot
+// serve a request while fastchunks exist, on a free whose merged size reaches 64 KiB, and from
+// mallopt and malloc_trim.
+#include "allocator/abort_messages.h"
+#include "allocator/allocator.h"
+#include "allocator/bins.h"
+
+namespace heaptwin::alloc {
+
+void Allocator::malloc_consolidate() {
+  av().have_fastchunks = 0;
+  const Addr unsorted_bin = unsorted_chunks();
+  uint64_t steps = 0;
+  for (uint32_t i = 0; i < kNFastBins; ++i) {
+    Addr p = fastbin(i);
+    fastbin(i) = 0;
+    while (p != 0) {
+      spin(&steps);
+      if (misaligned_chunk(p)) malloc_printerr(msg::kConsolidateUnaligned);
+      if (fastbin_index(chunksize(p)) != i) malloc_printerr(msg::kConsolidateInvalidSize);
+      Addr nextp = protect_ptr(p + 0x10, fd(p));
+      uint64_t size = chunksize(p);
+      Addr nextchunk = p + size;
+      uint64_t nextsize = chunksize(nextchunk);
+      if (!prev_inuse(p)) {
+        uint64_t prevsize = prev_size(p);
+        size += prevsize;
+        p -= prevsize;
+        if (chunksize(p) != prevsize) malloc_printerr(msg::kConsolidatePrevSize);
+        unlink_chunk(p);
+      }
+      if (nextchunk != av().top) {
+        bool nextinuse = inuse_bit_at_offset(nextchunk, nextsize);
+        if (!nextinuse) {
+          size += nextsize;
+          unlink_chunk(nextchunk);
+        } else {
+          clear_inuse_bit_at_offset(nextchunk, 0);
+        }
+        // Pushed at the front of the unsorted bin without a list check (glibc has none here).
+        Addr first_unsorted = fd(unsorted_bin);
+        set_fd(unsorted_bin, p);
+        set_bk(first_unsorted, p);
+        if (!in_smallbin_range(size)) {
+          set_fd_nextsize(p, 0);
+          set_bk_nextsize(p, 0);
+        }
+        set_head(p, size | kPrevInuse);
+        set_bk(p, unsorted_bin);
+        set_fd(p, first_unsorted);
+        set_foot(p, size);
+      } else {
+        size += nextsize;
+        set_head(p, size | kPrevInuse);
+        av().top = p;
+      }
+      p = nextp;
+    }
+  }
+}
+
+}  // namespace heaptwin::alloc

@@ -1,0 +1,101 @@
+// _int_free: a chunk goes to its tcache bin while that has room, else to its fastbin (small
+// sizes), else it merges with free neighbours (backward, then forward or into top) and goes to
+// the unsorted bin. Freeing a merged size of 64 KiB or more consolidates the fastbins and trims
+// the break when top reached trim_threshold.
+#include "allocator/abort_messages.h"
+#include "allocator/allocator.h"
+#include "allocator/bins.h"
+
+namespace heaptwin::alloc {
+
+void Allocator::int_free(Addr p) {
+  uint64_t size = chunksize(p);
+  // Sizes that would wrap the address space, and misaligned chunks, are not ours.
+  if (p > static_cast<uint64_t>(0) - size || misaligned_chunk(p)) {
+    malloc_printerr(msg::kFreeInvalidPointer);
+  }
+  if (size < kMinSize || !aligned_ok(size)) malloc_printerr(msg::kFreeInvalidSize);
+
+  uint64_t tc_idx = csize2tidx(size);
+  if (tcache_ != 0 && tc_idx < mp().tcache_bins) {
+    Addr e = chunk2mem(p);
+    if (load(e + kTcacheEntryKey) == d_->tcache_key) tcache_double_free_scan(e, tc_idx);
+    if (tc().counts[tc_idx] < mp().tcache_count) {
+      tcache_put(p, tc_idx);
+      return;
+    }
+  }
+
+  if (size <= d_->global_max_fast) {  // TRIM_FASTBINS is 0: chunks bordering top qualify too
+    Addr next = p + size;
+    if (chunksize_nomask(next) <= kChunkHdrSz || chunksize(next) >= av().system_mem) {
+      // glibc re-reads under the lock; single-threaded, the answer is the same.
+      malloc_printerr(msg::kFreeInvalidNextSizeFast);
+    }
+    av().have_fastchunks = 1;
+    uint32_t idx = fastbin_index(size);
+    uint64_t& fb = fastbin(idx);
+    Addr old = fb;
+    if (old == p) malloc_printerr(msg::kDoubleFreeFasttop);
+    set_fd(p, protect_ptr(p + 0x10, old));
+    fb = p;
+    return;
+  }
+  if (!chunk_is_mmapped(p)) {
+    int_free_merge(p, size);
+  } else {
+    munmap_chunk(p);
+  }
+}
+
+void Allocator::int_free_merge(Addr p, uint64_t size) {
+  Addr nextchunk = p + size;
+  if (p == av().top) malloc_printerr(msg::kDoubleFreeTop);
+  if (contiguous() && nextchunk >= av().top + chunksize(av().top)) {
+    malloc_printerr(msg::kDoubleFreeOut);
+  }
+  if (!prev_inuse(nextchunk)) malloc_printerr(msg::kDoubleFreePrev);
+  uint64_t nextsize = chunksize(nextchunk);
+  if (chunksize_nomask(nextchunk) <= kChunkHdrSz || nextsize >= av().system_mem) {
+    malloc_printerr(msg::kFreeInvalidNextSizeNormal);
+  }
+  if (!prev_inuse(p)) {
+    uint64_t prevsize = prev_size(p);
+    size += prevsize;
+    p -= prevsize;
+    if (chunksize(p) != prevsize) malloc_printerr(msg::kConsolidatingPrevSize);
+    unlink_chunk(p);
+  }
+  if (nextchunk != av().top) {
+    bool nextinuse = inuse_bit_at_offset(nextchunk, nextsize);
+    if (!nextinuse) {
+      unlink_chunk(nextchunk);
+      size += nextsize;
+    } else {
+      clear_inuse_bit_at_offset(nextchunk, 0);
+    }
+    Addr bck = unsorted_chunks();
+    Addr fwd = fd(bck);
+    if (bk(fwd) != bck) malloc_printerr(msg::kFreeCorruptedUnsorted);
+    set_fd(p, fwd);
+    set_bk(p, bck);
+    if (!in_smallbin_range(size)) {
+      set_fd_nextsize(p, 0);
+      set_bk_nextsize(p, 0);
+    }
+    set_fd(bck, p);
+    set_bk(fwd, p);
+    set_head(p, size | kPrevInuse);
+    set_foot(p, size);
+  } else {
+    size += nextsize;
+    set_head(p, size | kPrevInuse);
+    av().top = p;
+  }
+  if (size >= kFastbinConsolidationThreshold) {
+    if (av().have_fastchunks) malloc_consolidate();
+    if (chunksize(av().top) >= mp().trim_threshold) systrim(mp().top_pad);
+  }
+}
+
+}  // namespace heaptwin::alloc

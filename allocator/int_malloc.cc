@@ -1,0 +1,91 @@
+// _int_malloc: a request tries, in glibc's order, its fastbin, its small bin, the unsorted scan
+// (after consolidating fastbins for a large request), its large bin, the next non-empty bin by
+// the binmap, top, and finally sysmalloc; when top is too small while fastchunks exist, it
+// consolidates and tries once more.
+#include <cerrno>
+
+#include "allocator/abort_messages.h"
+#include "allocator/allocator.h"
+#include "allocator/bins.h"
+
+namespace heaptwin::alloc {
+
+Addr Allocator::int_malloc(uint64_t bytes) {
+  uint64_t nb = checked_request2size(bytes);
+  if (nb == 0) {
+    errno_ = ENOMEM;
+    return 0;
+  }
+  uint32_t idx = 0;
+  if (nb <= d_->global_max_fast) {
+    if (Addr p = fastbin_take(nb)) return p;
+  }
+  if (in_smallbin_range(nb)) {
+    idx = smallbin_index(nb);
+    if (Addr p = smallbin_take(nb)) return p;
+  } else {
+    idx = largebin_index(nb);
+    if (av().have_fastchunks) malloc_consolidate();
+  }
+
+  UnsortedScan scan;
+  uint64_t tc_idx = csize2tidx(nb);
+  if (tcache_ != 0 && tc_idx < mp().tcache_bins) scan.tcache_nb = nb;
+  scan.tc_idx = tc_idx;
+
+  for (;;) {
+    if (Addr p = unsorted_scan(nb, &scan)) return p;
+    if (!in_smallbin_range(nb)) {
+      if (Addr p = large_bin_best_fit(nb, idx)) return p;
+    }
+    bool found = false;
+    Addr p = binmap_search(nb, idx, &found);
+    if (found) return p;
+
+    // use_top
+    Addr victim = av().top;
+    uint64_t size = chunksize(victim);
+    if (size > av().system_mem) malloc_printerr(msg::kCorruptedTopSize);
+    if (size >= nb + kMinSize) {
+      Addr remainder = victim + nb;
+      av().top = remainder;
+      set_head(victim, nb | kPrevInuse);
+      set_head(remainder, (size - nb) | kPrevInuse);
+      return chunk2mem(victim);
+    }
+    if (av().have_fastchunks) {
+      malloc_consolidate();
+      idx = bin_index(nb);
+      continue;
+    }
+    return sysmalloc(nb);
+  }
+}
+
+Addr Allocator::split_to_unsorted(Addr victim, uint64_t size, uint64_t nb, const char* message,
+                                  bool set_last_remainder) {
+  uint64_t remainder_size = size - nb;
+  if (remainder_size < kMinSize) {
+    set_inuse_bit_at_offset(victim, size);
+    return chunk2mem(victim);
+  }
+  Addr remainder = victim + nb;
+  Addr bck = unsorted_chunks();
+  Addr fwd = fd(bck);
+  if (bk(fwd) != bck) malloc_printerr(message);
+  set_bk(remainder, bck);
+  set_fd(remainder, fwd);
+  set_fd(bck, remainder);
+  set_bk(fwd, remainder);
+  if (set_last_remainder) av().last_remainder = remainder;
+  if (!in_smallbin_range(remainder_size)) {
+    set_fd_nextsize(remainder, 0);
+    set_bk_nextsize(remainder, 0);
+  }
+  set_head(victim, nb | kPrevInuse);
+  set_head(remainder, remainder_size | kPrevInuse);
+  set_foot(remainder, remainder_size);
+  return chunk2mem(victim);
+}
+
+}  // namespace heaptwin::alloc

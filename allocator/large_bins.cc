@@ -1,0 +1,75 @@
+// Large bins: each holds a range of sizes, kept sorted largest first, with a second doubly
+// linked "nextsize" list through the first chunk of each size (the skip list). Insertion happens
+// during the unsorted scan; a large request takes the best fit.
+#include "allocator/abort_messages.h"
+#include "allocator/allocator.h"
+#include "allocator/bins.h"
+
+namespace heaptwin::alloc {
+
+void Allocator::large_bin_insert(Addr victim, uint64_t size, Addr* bck_out, Addr* fwd_out,
+                                 uint32_t victim_index) {
+  Addr bck = bin_at(victim_index);
+  Addr fwd = fd(bck);
+  if (fwd != bck) {
+    // Compared against raw size fields: PREV_INUSE is set in every chunk of a bin.
+    size |= kPrevInuse;
+    if (!chunk_main_arena(bk(bck))) malloc_printerr(msg::kAssertLargeBinBck);
+    if (size < chunksize_nomask(bk(bck))) {
+      // Smaller than everything: goes last, and leads a new size group at the end of the ring.
+      fwd = bck;
+      bck = bk(bck);
+      set_fd_nextsize(victim, fd(fwd));
+      set_bk_nextsize(victim, bk_nextsize(fd(fwd)));
+      set_fd_nextsize(bk_nextsize(victim), victim);
+      set_bk_nextsize(fd(fwd), victim);
+    } else {
+      if (!chunk_main_arena(fwd)) malloc_printerr(msg::kAssertLargeBinFwd);
+      uint64_t steps = 0;
+      while (size < chunksize_nomask(fwd)) {
+        spin(&steps);
+        fwd = fd_nextsize(fwd);
+        if (!chunk_main_arena(fwd)) malloc_printerr(msg::kAssertLargeBinFwd);
+      }
+      if (size == chunksize_nomask(fwd)) {
+        // Same size as an existing group: insert after its leader, outside the skip list.
+        fwd = fd(fwd);
+      } else {
+        set_fd_nextsize(victim, fwd);
+        set_bk_nextsize(victim, bk_nextsize(fwd));
+        if (fd_nextsize(bk_nextsize(fwd)) != fwd) malloc_printerr(msg::kLargebinNextsize);
+        set_bk_nextsize(fwd, victim);
+        set_fd_nextsize(bk_nextsize(victim), victim);
+      }
+      bck = bk(fwd);
+      if (fd(bck) != fwd) malloc_printerr(msg::kLargebinBk);
+    }
+  } else {
+    set_fd_nextsize(victim, victim);
+    set_bk_nextsize(victim, victim);
+  }
+  *bck_out = bck;
+  *fwd_out = fwd;
+}
+
+Addr Allocator::large_bin_best_fit(uint64_t nb, uint32_t idx) {
+  Addr bin = bin_at(idx);
+  Addr victim = fd(bin);  // first (bin): the largest
+  if (victim == bin || chunksize_nomask(victim) < nb) return 0;
+  // Walk the skip list from the smallest size up to the first that fits.
+  victim = bk_nextsize(victim);
+  uint64_t size;
+  uint64_t steps = 0;
+  while ((size = chunksize(victim)) < nb) {
+    spin(&steps);
+    victim = bk_nextsize(victim);
+  }
+  // Prefer the second chunk of a size group, so the skip list need not be rerouted.
+  if (victim != bk(bin) && chunksize_nomask(victim) == chunksize_nomask(fd(victim))) {
+    victim = fd(victim);
+  }
+  unlink_chunk(victim);
+  return split_to_unsorted(victim, size, nb, msg::kUnsortedCorrupted, false);
+}
+
+}  // namespace heaptwin::alloc

@@ -1,0 +1,119 @@
+// glibc 2.36's malloc data structures with their exact x86_64 layout (glibc-facts.md "Layouts"):
+// malloc_state (main_arena), malloc_par (mp_), tcache_perthread_struct, and the libc data the
+// twin keeps next to them (global_max_fast, tcache_key). A Program that pokes at these bytes sees
+// what it would see in glibc; the heap view reads them at these offsets.
+#ifndef HEAPTWIN_ALLOCATOR_LAYOUT_H_
+#define HEAPTWIN_ALLOCATOR_LAYOUT_H_
+
+#include <cstddef>
+#include <cstdint>
+
+namespace heaptwin::alloc {
+
+inline constexpr int kNFastBins = 10;      // NFASTBINS
+inline constexpr int kNBins = 128;         // NBINS
+inline constexpr int kBinmapSize = 4;      // BINMAPSIZE
+inline constexpr int kTcacheMaxBins = 64;  // TCACHE_MAX_BINS
+
+// struct malloc_state, 2.27 .. 2.41.
+struct MallocState {
+  int32_t mutex;
+  int32_t flags;               // NONCONTIGUOUS_BIT 2
+  int32_t have_fastchunks;
+  int32_t pad_;
+  uint64_t fastbinsY[kNFastBins];
+  uint64_t top;
+  uint64_t last_remainder;
+  uint64_t bins[kNBins * 2 - 2];
+  uint32_t binmap[kBinmapSize];
+  uint64_t next;
+  uint64_t next_free;
+  uint64_t attached_threads;
+  uint64_t system_mem;
+  uint64_t max_system_mem;
+};
+static_assert(offsetof(MallocState, flags) == 0x4);
+static_assert(offsetof(MallocState, have_fastchunks) == 0x8);
+static_assert(offsetof(MallocState, fastbinsY) == 0x10);
+static_assert(offsetof(MallocState, top) == 0x60);
+static_assert(offsetof(MallocState, last_remainder) == 0x68);
+static_assert(offsetof(MallocState, bins) == 0x70);
+static_assert(offsetof(MallocState, binmap) == 0x860);
+static_assert(offsetof(MallocState, next) == 0x870);
+static_assert(offsetof(MallocState, next_free) == 0x878);
+static_assert(offsetof(MallocState, attached_threads) == 0x880);
+static_assert(offsetof(MallocState, system_mem) == 0x888);
+static_assert(offsetof(MallocState, max_system_mem) == 0x890);
+static_assert(sizeof(MallocState) == 0x898);
+
+inline constexpr int32_t kNonContiguousBit = 2;
+
+// struct malloc_par, 2.35 .. 2.41.
+struct MallocPar {
+  uint64_t trim_threshold;
+  uint64_t top_pad;
+  uint64_t mmap_threshold;
+  uint64_t arena_test;
+  uint64_t arena_max;
+  uint64_t thp_pagesize;
+  uint64_t hp_pagesize;
+  int32_t hp_flags;
+  int32_t n_mmaps;
+  int32_t n_mmaps_max;
+  int32_t max_n_mmaps;
+  int32_t no_dyn_threshold;
+  int32_t pad_;
+  uint64_t mmapped_mem;
+  uint64_t max_mmapped_mem;
+  uint64_t sbrk_base;
+  uint64_t tcache_bins;
+  uint64_t tcache_max_bytes;
+  uint64_t tcache_count;
+  uint64_t tcache_unsorted_limit;
+};
+static_assert(offsetof(MallocPar, top_pad) == 0x8);
+static_assert(offsetof(MallocPar, mmap_threshold) == 0x10);
+static_assert(offsetof(MallocPar, arena_test) == 0x18);
+static_assert(offsetof(MallocPar, arena_max) == 0x20);
+static_assert(offsetof(MallocPar, thp_pagesize) == 0x28);
+static_assert(offsetof(MallocPar, hp_pagesize) == 0x30);
+static_assert(offsetof(MallocPar, hp_flags) == 0x38);
+static_assert(offsetof(MallocPar, n_mmaps) == 0x3c);
+static_assert(offsetof(MallocPar, n_mmaps_max) == 0x40);
+static_assert(offsetof(MallocPar, max_n_mmaps) == 0x44);
+static_assert(offsetof(MallocPar, no_dyn_threshold) == 0x48);
+static_assert(offsetof(MallocPar, mmapped_mem) == 0x50);
+static_assert(offsetof(MallocPar, max_mmapped_mem) == 0x58);
+static_assert(offsetof(MallocPar, sbrk_base) == 0x60);
+static_assert(offsetof(MallocPar, tcache_bins) == 0x68);
+static_assert(offsetof(MallocPar, tcache_max_bytes) == 0x70);
+static_assert(offsetof(MallocPar, tcache_count) == 0x78);
+static_assert(offsetof(MallocPar, tcache_unsorted_limit) == 0x80);
+static_assert(sizeof(MallocPar) == 0x88);
+
+// struct tcache_perthread_struct, 2.30+. Lives in the heap (user data of the first chunk).
+struct TcachePerthread {
+  uint16_t counts[kTcacheMaxBins];
+  uint64_t entries[kTcacheMaxBins];  // user pointers (tcache_entry*), heads not protected
+};
+static_assert(offsetof(TcachePerthread, entries) == 0x80);
+static_assert(sizeof(TcachePerthread) == 0x280);
+
+// struct tcache_entry, overlaid on a cached chunk's user data.
+inline constexpr uint64_t kTcacheEntryNext = 0x0;  // PROTECT_PTR'd (2.32+)
+inline constexpr uint64_t kTcacheEntryKey = 0x8;   // tcache_key while cached (2.29+)
+
+// What lives in libc's data segment in a real process; in the twin it is one block of memory the
+// twin owns (so bin heads, which chunks point at, are readable through the same checks).
+struct LibcData {
+  MallocState main_arena;
+  MallocPar mp_;
+  uint64_t global_max_fast;
+  uint64_t tcache_key;
+  int32_t perturb_byte;
+  int32_t malloc_initialized;
+};
+
+}  // namespace heaptwin::alloc
+
+#endif  // HEAPTWIN_ALLOCATOR_LAYOUT_H_

@@ -1,0 +1,32 @@
+// The memory the allocator grows into: a program break and anonymous mappings. Two
+// implementations: SimulatedMemory (an independent heap inside this process) and, for the
+// preload library, the real break and mmap.
+#ifndef HEAPTWIN_ALLOCATOR_MEMORY_H_
+#define HEAPTWIN_ALLOCATOR_MEMORY_H_
+
+#include <cstdint>
+
+namespace heaptwin::alloc {
+
+class Memory {
+ public:
+  static constexpr uint64_t kFailure = ~uint64_t{0};  // (void*)-1, MAP_FAILED
+
+  virtual ~Memory() = default;
+  // sbrk(increment): moves the break and returns its previous value; kFailure (nothing moved)
+  // when the break cannot move that far or would go below its start. sbrk(0) is the break.
+  virtual uint64_t sbrk(int64_t increment) = 0;
+  // mmap(NULL, size, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS): page-aligned, zeroed
+  // memory, or kFailure. `size` is a multiple of the page size.
+  virtual uint64_t mmap(uint64_t size) = 0;
+  // munmap(addr, size): false (EINVAL) when addr or size is not page-aligned or size is 0.
+  // Unmapping pages that are not mapped succeeds, as on Linux.
+  virtual bool munmap(uint64_t addr, uint64_t size) = 0;
+  // Whether all of [addr, addr + n) is readable and writable memory.
+  virtual bool owns(uint64_t addr, uint64_t n) const = 0;
+  virtual uint64_t page_size() const { return 4096; }
+};
+
+}  // namespace heaptwin::alloc
+
+#endif  // HEAPTWIN_ALLOCATOR_MEMORY_H_

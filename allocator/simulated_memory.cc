@@ -1,0 +1,150 @@
+#include "allocator/simulated_memory.h"
+
+#include <sys/mman.h>
+
+#include <cstring>
+
+namespace heaptwin::alloc {
+
+namespace {
+constexpr uint64_t kPage = 4096;
+constexpr uint64_t kAlign64M = uint64_t{64} << 20;
+constexpr uint64_t kGap = uint64_t{64} << 20;
+uint64_t page_up(uint64_t v) { return (v + kPage - 1) & ~(kPage - 1); }
+}  // namespace
+
+SimulatedMemory::SimulatedMemory(const SimulatedMemoryOptions& options) : options_(options) {
+  options_.brk_capacity = page_up(options_.brk_capacity);
+  options_.mmap_capacity = page_up(options_.mmap_capacity);
+  options_.data_bytes = page_up(options_.data_bytes);
+  // data, gap, 64 MiB of slack to place the heap base, brk area, a 4 GiB gap, the mapping area
+  reservation_size_ = options_.data_bytes + kGap + kAlign64M + options_.brk_capacity +
+                      (uint64_t{4} << 30) + options_.mmap_capacity;
+  void* r = ::mmap(nullptr, reservation_size_, PROT_NONE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (r == MAP_FAILED) {
+    reservation_ = 0;
+    return;
+  }
+  reservation_ = reinterpret_cast<uint64_t>(r);
+  data_ = reservation_;
+  ::mprotect(reinterpret_cast<void*>(data_), options_.data_bytes, PROT_READ | PROT_WRITE);
+  uint64_t lo = data_ + options_.data_bytes + kGap;
+  brk_base_ = ((lo + kAlign64M - 1) & ~(kAlign64M - 1)) + 0x5000;  // page- but not 64M-aligned
+  brk_ = brk_committed_ = brk_high_water_ = brk_base_;
+  mmap_base_ = mmap_next_ = brk_base_ + options_.brk_capacity + (uint64_t{4} << 30);
+}
+
+SimulatedMemory::~SimulatedMemory() {
+  if (reservation_ != 0) ::munmap(reinterpret_cast<void*>(reservation_), reservation_size_);
+}
+
+void SimulatedMemory::commit(uint64_t from, uint64_t to) {
+  if (to > from) ::mprotect(reinterpret_cast<void*>(from), to - from, PROT_READ | PROT_WRITE);
+}
+
+void SimulatedMemory::decommit(uint64_t from, uint64_t to) {
+  if (to <= from) return;
+  // Discarded pages read back as zeros when committed again, as fresh brk/mmap pages do.
+  ::madvise(reinterpret_cast<void*>(from), to - from, MADV_DONTNEED);
+  ::mprotect(reinterpret_cast<void*>(from), to - from, PROT_NONE);
+}
+
+uint64_t SimulatedMemory::sbrk(int64_t increment) {
+  if (reservation_ == 0) return kFailure;
+  uint64_t old = brk_;
+  if (increment == 0) return old;
+  if (increment > 0) {
+    uint64_t inc = static_cast<uint64_t>(increment);
+    if (inc > brk_base_ + options_.brk_capacity - brk_) return kFailure;
+    brk_ += inc;
+    uint64_t want = page_up(brk_);
+    if (want > brk_committed_) {
+      commit(brk_committed_, want);
+      brk_committed_ = want;
+      if (want > brk_high_water_) brk_high_water_ = want;
+    }
+  } else {
+    uint64_t dec = static_cast<uint64_t>(-(increment + 1)) + 1;
+    if (dec > brk_ - brk_base_) return kFailure;
+    brk_ -= dec;
+    uint64_t keep = page_up(brk_);
+    if (keep < brk_committed_) {
+      decommit(keep, brk_committed_);
+      brk_committed_ = keep;
+    }
+  }
+  return old;
+}
+
+uint64_t SimulatedMemory::mmap(uint64_t size) {
+  if (reservation_ == 0 || size == 0 || (size & (kPage - 1)) != 0) return kFailure;
+  if (size > options_.mmap_capacity - mmap_in_use_) return kFailure;
+  uint64_t end = mmap_base_ + options_.mmap_capacity;
+  // Bump allocation with a guard page between mappings; addresses are never reused until reset.
+  if (size + kPage > end - mmap_next_) return kFailure;
+  uint64_t addr = mmap_next_;
+  mmap_next_ += size + kPage;
+  commit(addr, addr + size);
+  regions_.push_back({addr, size});
+  mmap_in_use_ += size;
+  return addr;
+}
+
+bool SimulatedMemory::munmap(uint64_t addr, uint64_t size) {
+  if ((addr & (kPage - 1)) != 0 || size == 0) return false;
+  size = page_up(size);
+  uint64_t end = addr + size;
+  if (end < addr) return false;
+  // Unmap the intersection with every mapping, splitting those only partly covered.
+  std::vector<Region> kept;
+  for (const Region& r : regions_) {
+    uint64_t r_end = r.addr + r.size;
+    if (end <= r.addr || addr >= r_end) {
+      kept.push_back(r);
+      continue;
+    }
+    uint64_t lo = addr > r.addr ? addr : r.addr;
+    uint64_t hi = end < r_end ? end : r_end;
+    decommit(lo, hi);
+    mmap_in_use_ -= hi - lo;
+    if (r.addr < lo) kept.push_back({r.addr, lo - r.addr});
+    if (hi < r_end) kept.push_back({hi, r_end - hi});
+  }
+  regions_.swap(kept);
+  return true;
+}
+
+bool SimulatedMemory::in_regions(uint64_t addr, uint64_t n) const {
+  for (const Region& r : regions_) {
+    if (addr >= r.addr && addr < r.addr + r.size && r.addr + r.size - addr >= n) return true;
+  }
+  return false;
+}
+
+bool SimulatedMemory::owns_heap_or_mapping(uint64_t addr, uint64_t n) const {
+  if (addr >= brk_base_ && addr < brk_committed_ && brk_committed_ - addr >= n) return true;
+  return in_regions(addr, n);
+}
+
+bool SimulatedMemory::owns(uint64_t addr, uint64_t n) const {
+  if (addr >= data_ && addr < data_ + options_.data_bytes && data_ + options_.data_bytes - addr >= n) {
+    return true;
+  }
+  return owns_heap_or_mapping(addr, n);
+}
+
+void SimulatedMemory::reset() {
+  if (reservation_ == 0) return;
+  std::memset(reinterpret_cast<void*>(data_), 0, options_.data_bytes);
+  decommit(brk_base_, brk_high_water_);
+  brk_ = brk_committed_ = brk_high_water_ = brk_base_;
+  for (const Region& r : regions_) decommit(r.addr, r.addr + r.size);
+  regions_.clear();
+  // Mappings were only ever committed inside [mmap_base_, mmap_next_); unmapped ones are already
+  // discarded.
+  mmap_next_ = mmap_base_;
+  mmap_in_use_ = 0;
+}
+
+}  // namespace heaptwin::alloc

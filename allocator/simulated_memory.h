@@ -1,0 +1,68 @@
+// An independent process-like address space inside this process: a block of "libc data", a
+// program break that grows and shrinks, and anonymous mappings. Address space is reserved once
+// (PROT_NONE) and committed as the break grows; reset() returns to pristine by discarding only
+// what was used. Many instances can live side by side.
+//
+// Layout of the reservation:   [data page] ... gap ... [brk heap -> ] ... gap ... [mappings]
+// The heap base is page-aligned but deliberately not 64 MiB-aligned (glibc's heap_for_ptr of a
+// main-arena chunk then points below the heap, into unmapped space, as in a real process).
+#ifndef HEAPTWIN_ALLOCATOR_SIMULATED_MEMORY_H_
+#define HEAPTWIN_ALLOCATOR_SIMULATED_MEMORY_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "allocator/memory.h"
+
+namespace heaptwin::alloc {
+
+struct SimulatedMemoryOptions {
+  uint64_t brk_capacity = uint64_t{4} << 30;   // the break cannot grow past this (sbrk fails)
+  uint64_t mmap_capacity = uint64_t{4} << 30;  // total mapped bytes; mmap fails past this
+  uint64_t data_bytes = 4096;                  // the libc data block
+};
+
+class SimulatedMemory : public Memory {
+ public:
+  explicit SimulatedMemory(const SimulatedMemoryOptions& options = {});
+  ~SimulatedMemory() override;
+  SimulatedMemory(const SimulatedMemory&) = delete;
+  SimulatedMemory& operator=(const SimulatedMemory&) = delete;
+
+  // False when the reservation failed (then every sbrk/mmap fails).
+  bool ok() const { return reservation_ != 0; }
+
+  uint64_t sbrk(int64_t increment) override;
+  uint64_t mmap(uint64_t size) override;
+  bool munmap(uint64_t addr, uint64_t size) override;
+  bool owns(uint64_t addr, uint64_t n) const override;
+
+  // Back to pristine: the break at its start, no mappings, the data block zeroed.
+  void reset();
+
+  uint64_t heap_base() const { return brk_base_; }
+  uint64_t brk() const { return brk_; }
+  void* data() const { return reinterpret_cast<void*>(data_); }
+  // Whether [addr, addr + n) lies in the brk heap or a mapping (not the data block): what a
+  // Program's own writes may reach.
+  bool owns_heap_or_mapping(uint64_t addr, uint64_t n) const;
+
+ private:
+  struct Region {
+    uint64_t addr, size;
+  };
+  void commit(uint64_t from, uint64_t to);
+  void decommit(uint64_t from, uint64_t to);
+  bool in_regions(uint64_t addr, uint64_t n) const;
+
+  SimulatedMemoryOptions options_;
+  uint64_t reservation_ = 0, reservation_size_ = 0;
+  uint64_t data_ = 0;
+  uint64_t brk_base_ = 0, brk_ = 0, brk_committed_ = 0, brk_high_water_ = 0;
+  uint64_t mmap_base_ = 0, mmap_next_ = 0, mmap_in_use_ = 0;
+  std::vector<Region> regions_;
+};
+
+}  // namespace heaptwin::alloc
+
+#endif  // HEAPTWIN_ALLOCATOR_SIMULATED_MEMORY_H_

@@ -1,0 +1,38 @@
+// Small bins: one size each, doubly linked, taken from the back (FIFO). A hit moves the rest of
+// the bin into the tcache while it has room.
+#include "allocator/abort_messages.h"
+#include "allocator/allocator.h"
+#include "allocator/bins.h"
+
+namespace heaptwin::alloc {
+
+Addr Allocator::smallbin_take(uint64_t nb) {
+  uint32_t idx = smallbin_index(nb);
+  Addr bin = bin_at(idx);
+  Addr victim = bk(bin);  // last (bin)
+  if (victim == bin) return 0;
+  Addr bck = bk(victim);
+  if (fd(bck) != victim) malloc_printerr(msg::kSmallbinCorrupted);
+  set_inuse_bit_at_offset(victim, nb);
+  set_bk(bin, bck);
+  set_fd(bck, bin);
+  uint64_t tc_idx = csize2tidx(nb);
+  if (tcache_ != 0 && tc_idx < mp().tcache_bins) {
+    Addr tc_victim;
+    uint64_t steps = 0;
+    // No list check here (glibc has none): a corrupted bk is followed as is.
+    while (tc().counts[tc_idx] < mp().tcache_count && (tc_victim = bk(bin)) != bin) {
+      spin(&steps);
+      if (tc_victim != 0) {
+        bck = bk(tc_victim);
+        set_inuse_bit_at_offset(tc_victim, nb);
+        set_bk(bin, bck);
+        set_fd(bck, bin);
+        tcache_put(tc_victim, tc_idx);
+      }
+    }
+  }
+  return chunk2mem(victim);
+}
+
+}  // namespace heaptwin::alloc

@@ -1,0 +1,149 @@
+// sysmalloc: top cannot serve the request. Large requests get their own mapping; otherwise the
+// break grows by nb + top_pad + MINSIZE minus what top already has, page-rounded, and top grows in
+// place when the new memory is contiguous. The first call finds top at initial_top (size 0) and
+// makes the whole new space top. When the break cannot grow, a mapping stands in for it (and the
+// arena becomes non-contiguous).
+#include <cerrno>
+
+#include "allocator/abort_messages.h"
+#include "allocator/allocator.h"
+#include "allocator/bins.h"
+
+namespace heaptwin::alloc {
+
+namespace {
+constexpr uint64_t kMmapAsMorecoreSize = 1024 * 1024;  // MMAP_AS_MORECORE_SIZE
+constexpr uint64_t kMorecoreFailure = 0;                // __glibc_morecore returns NULL
+}  // namespace
+
+Addr Allocator::sysmalloc_mmap(uint64_t nb) {
+  const uint64_t pagesize = profile_.page_size;
+  // One SIZE_SZ more than a normal chunk: no next chunk lends its prev_size field.
+  uint64_t size = align_up(nb + kSizeSz, pagesize);
+  if (size <= nb) return Memory::kFailure;
+  Addr mm = memory_->mmap(size);
+  if (mm == Memory::kFailure) return mm;
+  Addr p = mm;  // page-aligned: no front correction on x86_64
+  set_prev_size(p, 0);
+  set_head(p, size | kIsMmapped);
+  MallocPar& m = mp();
+  int32_t n = ++m.n_mmaps;
+  if (n > m.max_n_mmaps) m.max_n_mmaps = n;
+  m.mmapped_mem += size;
+  if (m.mmapped_mem > m.max_mmapped_mem) m.max_mmapped_mem = m.mmapped_mem;
+  return chunk2mem(p);
+}
+
+uint64_t Allocator::sysmalloc_mmap_fallback(int64_t* size, uint64_t nb, uint64_t old_size) {
+  uint64_t s = static_cast<uint64_t>(*size);
+  if (contiguous()) s = align_up(s + old_size, profile_.page_size);
+  if (s < kMmapAsMorecoreSize) s = kMmapAsMorecoreSize;
+  if (s <= nb) return Memory::kFailure;
+  Addr mbrk = memory_->mmap(s);
+  if (mbrk == Memory::kFailure) return mbrk;
+  av().flags |= kNonContiguousBit;
+  *size = static_cast<int64_t>(s);
+  return mbrk;
+}
+
+Addr Allocator::sysmalloc(uint64_t nb) {
+  const uint64_t pagesize = profile_.page_size;
+  MallocState& a = av();
+  MallocPar& m = mp();
+  if (nb >= m.mmap_threshold && m.n_mmaps < m.n_mmaps_max) {
+    Addr mm = sysmalloc_mmap(nb);
+    if (mm != Memory::kFailure) return mm;
+  }
+  Addr old_top = a.top;
+  uint64_t old_size = chunksize(old_top);
+  Addr old_end = old_top + old_size;
+  uint64_t brk = kMorecoreFailure;
+  uint64_t snd_brk = kMorecoreFailure;
+
+  if (!((old_top == initial_top() && old_size == 0) ||
+        (old_size >= kMinSize && prev_inuse(old_top) && (old_end & (pagesize - 1)) == 0))) {
+    malloc_printerr(msg::kAssertSysmallocOldTop);
+  }
+  if (!(old_size < nb + kMinSize)) malloc_printerr(msg::kAssertSysmallocOldSize);
+
+  // glibc computes in `long`: a huge request goes negative and never reaches MORECORE.
+  int64_t size = static_cast<int64_t>(nb + m.top_pad + kMinSize);
+  if (contiguous()) size -= static_cast<int64_t>(old_size);
+  size = static_cast<int64_t>(align_up(static_cast<uint64_t>(size), pagesize));
+  if (size > 0) {
+    uint64_t r = memory_->sbrk(size);
+    brk = r == Memory::kFailure ? kMorecoreFailure : r;
+  }
+  if (brk == kMorecoreFailure) {
+    uint64_t mbrk = sysmalloc_mmap_fallback(&size, nb, old_size);
+    if (mbrk != Memory::kFailure) {
+      brk = mbrk;
+      snd_brk = brk + static_cast<uint64_t>(size);
+    }
+  }
+  if (brk != kMorecoreFailure) {
+    if (m.sbrk_base == 0) m.sbrk_base = brk;
+    refresh_heap_range();
+    a.system_mem += static_cast<uint64_t>(size);
+    if (brk == old_end && snd_brk == kMorecoreFailure) {
+      set_head(old_top, (static_cast<uint64_t>(size) + old_size) | kPrevInuse);
+    } else if (contiguous() && old_size != 0 && brk < old_end) {
+      malloc_printerr(msg::kBreakAdjusted);
+    } else {
+      // First time through, a foreign sbrk in between, or non-contiguous space.
+      uint64_t front_misalign = 0;
+      int64_t correction = 0;
+      Addr aligned_brk = brk;
+      if (contiguous()) {
+        if (old_size != 0) a.system_mem += brk - old_end;  // count foreign sbrk as ours
+        front_misalign = chunk2mem(brk) & kMallocAlignMask;
+        if (front_misalign > 0) {
+          correction = static_cast<int64_t>(kMallocAlignment - front_misalign);
+          aligned_brk += static_cast<uint64_t>(correction);
+        }
+        correction += static_cast<int64_t>(old_size);
+        uint64_t end_misalign = brk + static_cast<uint64_t>(size) + static_cast<uint64_t>(correction);
+        correction += static_cast<int64_t>(align_up(end_misalign, pagesize) - end_misalign);
+        uint64_t r = memory_->sbrk(correction);
+        snd_brk = r == Memory::kFailure ? kMorecoreFailure : r;
+        if (snd_brk == kMorecoreFailure) {
+          correction = 0;
+          r = memory_->sbrk(0);
+          snd_brk = r == Memory::kFailure ? kMorecoreFailure : r;
+        }
+        refresh_heap_range();
+      } else if (snd_brk == kMorecoreFailure) {
+        uint64_t r = memory_->sbrk(0);
+        snd_brk = r == Memory::kFailure ? kMorecoreFailure : r;
+      }
+      if (snd_brk != kMorecoreFailure) {
+        a.top = aligned_brk;
+        set_head(a.top, (snd_brk - aligned_brk + static_cast<uint64_t>(correction)) | kPrevInuse);
+        a.system_mem += static_cast<uint64_t>(correction);
+        if (old_size != 0) {
+          // Double fencepost at the old top, so nothing ever merges across the gap.
+          old_size = (old_size - 2 * kChunkHdrSz) & ~kMallocAlignMask;
+          set_head(old_top, old_size | kPrevInuse);
+          set_head(old_top + old_size, kChunkHdrSz | kPrevInuse);
+          set_head(old_top + old_size + kChunkHdrSz, kChunkHdrSz | kPrevInuse);
+          if (old_size >= kMinSize) int_free(old_top);
+        }
+      }
+    }
+  }
+  if (a.system_mem > a.max_system_mem) a.max_system_mem = a.system_mem;
+
+  Addr p = a.top;
+  uint64_t top_size = chunksize(p);
+  if (top_size >= nb + kMinSize) {
+    Addr remainder = p + nb;
+    a.top = remainder;
+    set_head(p, nb | kPrevInuse);
+    set_head(remainder, (top_size - nb) | kPrevInuse);
+    return chunk2mem(p);
+  }
+  errno_ = ENOMEM;
+  return 0;
+}
+
+}  // namespace heaptwin::alloc

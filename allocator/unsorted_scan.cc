@@ -1,0 +1,92 @@
+// The unsorted scan: the only place chunks are sorted into bins. Each chunk taken off the back
+// of the unsorted bin is checked, then either handed out (the last remainder split for a small
+// request; an exact fit, which goes to the tcache first while its bin has room), or placed into
+// its small or large bin. At most MAX_ITERS chunks are sorted per pass.
+#include "allocator/abort_messages.h"
+#include "allocator/allocator.h"
+#include "allocator/bins.h"
+
+namespace heaptwin::alloc {
+
+Addr Allocator::unsorted_scan(uint64_t nb, UnsortedScan* scan) {
+  const Addr unsorted = unsorted_chunks();
+  int iters = 0;
+  uint64_t steps = 0;
+  Addr victim;
+  while ((victim = bk(unsorted)) != unsorted) {
+    spin(&steps);
+    Addr bck = bk(victim);
+    uint64_t size = chunksize(victim);
+    Addr next = victim + size;
+    if (size <= kChunkHdrSz || size > av().system_mem) malloc_printerr(msg::kUnsortedInvalidSize);
+    uint64_t next_head = chunksize_nomask(next);
+    if (next_head < kChunkHdrSz || next_head > av().system_mem) {
+      malloc_printerr(msg::kUnsortedInvalidNextSize);
+    }
+    if ((prev_size(next) & ~kSizeBits) != size) malloc_printerr(msg::kUnsortedMismatchPrevSize);
+    if (fd(bck) != victim || fd(victim) != unsorted) malloc_printerr(msg::kUnsortedDoubleLinkedList);
+    if (prev_inuse(next)) malloc_printerr(msg::kUnsortedNextPrevInuse);
+
+    // A small request served from the last remainder when it is the only unsorted chunk.
+    if (in_smallbin_range(nb) && bck == unsorted && victim == av().last_remainder &&
+        size > nb + kMinSize) {
+      uint64_t remainder_size = size - nb;
+      Addr remainder = victim + nb;
+      set_bk(unsorted, remainder);
+      set_fd(unsorted, remainder);
+      av().last_remainder = remainder;
+      set_bk(remainder, unsorted);
+      set_fd(remainder, unsorted);
+      if (!in_smallbin_range(remainder_size)) {
+        set_fd_nextsize(remainder, 0);
+        set_bk_nextsize(remainder, 0);
+      }
+      set_head(victim, nb | kPrevInuse);
+      set_head(remainder, remainder_size | kPrevInuse);
+      set_foot(remainder, remainder_size);
+      return chunk2mem(victim);
+    }
+
+    if (fd(bck) != victim) malloc_printerr(msg::kUnsortedCorrupted3);
+    set_bk(unsorted, bck);
+    set_fd(bck, unsorted);
+
+    if (size == nb) {
+      set_inuse_bit_at_offset(victim, size);
+      if (scan->tcache_nb != 0 && tc().counts[scan->tc_idx] < mp().tcache_count) {
+        // Cache it and keep scanning; one cached chunk is returned at the end.
+        tcache_put(victim, scan->tc_idx);
+        scan->return_cached = true;
+        continue;  // glibc's `continue`: neither the unsorted count nor iters advance
+      }
+      return chunk2mem(victim);
+    }
+
+    uint32_t victim_index;
+    Addr fwd;
+    if (in_smallbin_range(size)) {
+      victim_index = smallbin_index(size);
+      bck = bin_at(victim_index);
+      fwd = fd(bck);
+    } else {
+      victim_index = largebin_index(size);
+      large_bin_insert(victim, size, &bck, &fwd, victim_index);
+    }
+    mark_bin(victim_index);
+    set_bk(victim, bck);
+    set_fd(victim, fwd);
+    set_bk(fwd, victim);
+    set_fd(bck, victim);
+
+    ++scan->tcache_unsorted_count;
+    if (scan->return_cached && mp().tcache_unsorted_limit > 0 &&
+        scan->tcache_unsorted_count > mp().tcache_unsorted_limit) {
+      return tcache_get(scan->tc_idx);
+    }
+    if (++iters >= kMaxIters) break;
+  }
+  if (scan->return_cached) return tcache_get(scan->tc_idx);
+  return 0;
+}
+
+}  // namespace heaptwin::alloc
