@@ -1,13 +1,102 @@
-// heaptwin run: not built yet; it comes with issue 3 (the real-glibc runner).
+// heaptwin run: one .heap script on one side; prints its trace, optionally the bins after each op.
 #include <cstdio>
 
+#include "oracle/side.h"
+#include "oracle/trace_text.h"
 #include "tools/cli_util.h"
+#include "tools/side_options.h"
 
 namespace heaptwin::cli {
 
+namespace {
+
+void print_usage() {
+  std::printf(
+      "usage: heaptwin run FILE.heap [--on SIDE] [--state|--full] [--json] [--glibc 2.31|2.41]\n"
+      "                    [--tunable NAME=VALUE]... [--timeout MS]\n\n"
+      "Runs the script on one side (default: glibc, the host's real malloc) and prints, per op,\n"
+      "its outcome: a pointer as an offset from the heap base, 'mmapped SIZE', NULL, abort with\n"
+      "glibc's message, fault, or timeout.\n\n"
+      "  --state      the bins after every op (tcachebins, fastbins, unsortedbin, smallbins,\n"
+      "               largebins, top, last_remainder; chunk offsets from the heap base)\n"
+      "  --full       --state with every section, binmap, system_mem and mp_ (the golden form)\n"
+      "  --json       one JSON object per op: index, op, outcome, offset/size/value, message\n"
+      "  --glibc V    run under real glibc V (2.31 or 2.41; set up in ~/.cache/heaptwin on first use)\n"
+      "  --tunable    a GLIBC_TUNABLES entry, e.g. tcache_count=0 (glibc.malloc. is implied)\n"
+      "\nsides: ");
+  for (const auto& n : side_names()) std::printf("%s ", n.c_str());
+  std::printf("\n");
+}
+
+}  // namespace
+
 int cmd_run(const Args& args) {
-  std::fprintf(stderr, "heaptwin run: not available in this build yet (comes with issue 3 (the real-glibc runner))\n");
-  return wants_help(args) ? kExitOk : kExitUsage;
+  if (wants_help(args)) {
+    print_usage();
+    return kExitOk;
+  }
+  std::string file, on = "glibc", version;
+  bool state = false, json = false, full = false;
+  RunOptions options;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&](const char* what) -> const std::string* {
+      if (i + 1 >= args.size()) return nullptr;
+      (void)what;
+      return &args[++i];
+    };
+    if (a == "--state") {
+      state = true;
+    } else if (a == "--full") {
+      state = full = true;
+    } else if (a == "--json") {
+      json = true;
+    } else if (a == "--on" || a == "--side") {
+      auto v = value("a side");
+      if (!v) return usage_error("run", a + " needs a side name");
+      on = *v;
+    } else if (a == "--glibc") {
+      auto v = value("a version");
+      if (!v) return usage_error("run", "--glibc needs a version (2.31 or 2.41)");
+      version = *v;
+    } else if (a == "--tunable") {
+      auto v = value("k=v");
+      std::pair<std::string, std::string> t;
+      if (!v || !parse_tunable(*v, &t)) return usage_error("run", "--tunable needs NAME=VALUE");
+      options.tunables.push_back(t);
+    } else if (a == "--timeout") {
+      auto v = value("ms");
+      if (!v) return usage_error("run", "--timeout needs milliseconds");
+      options.timeout_ms = std::atoi(v->c_str());
+    } else if (!a.empty() && a[0] == '-') {
+      return usage_error("run", "unknown option " + a);
+    } else if (file.empty()) {
+      file = a;
+    } else {
+      return usage_error("run", "one file at a time (got " + file + " and " + a + ")");
+    }
+  }
+  if (file.empty()) return usage_error("run", "expected a .heap file");
+  std::string error;
+  auto program = load_program(file, &error);
+  if (!program) {
+    std::fprintf(stderr, "%s\n", error.c_str());
+    return kExitUsage;
+  }
+  auto side = make_side(side_for_version(on, version), &error);
+  if (!side) {
+    std::fprintf(stderr, "heaptwin run: %s\n", error.c_str());
+    return kExitUsage;
+  }
+  options.snapshots = state;
+  Trace trace = side->run(*program, options);
+  if (json) {
+    std::fputs(format_trace_json(*program, trace).c_str(), stdout);
+  } else {
+    std::printf("# %s on %s\n", file.c_str(), side->name().c_str());
+    std::fputs(format_trace(*program, trace, state, full).c_str(), stdout);
+  }
+  return trace.error.empty() ? kExitOk : kExitFound;
 }
 
 }  // namespace heaptwin::cli

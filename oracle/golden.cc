@@ -1,0 +1,128 @@
+#include "oracle/golden.h"
+
+#include <dirent.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "oracle/trace_text.h"
+#include "program/heap_format.h"
+
+namespace heaptwin {
+
+namespace {
+
+bool read_text(const std::string& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  *out = buf.str();
+  return true;
+}
+
+std::vector<std::string> content_lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line[0] == '#') continue;
+    lines.push_back(line);
+  }
+  return lines;
+}
+
+// Empty when equal, else the first line that differs, both ways.
+std::string compare(const std::string& expected, const std::string& actual) {
+  auto e = content_lines(expected);
+  auto a = content_lines(actual);
+  size_t n = std::max(e.size(), a.size());
+  for (size_t i = 0; i < n; ++i) {
+    std::string el = i < e.size() ? e[i] : "(end of file)";
+    std::string al = i < a.size() ? a[i] : "(end of trace)";
+    if (el != al) {
+      // Name the op the difference belongs to.
+      std::string op;
+      for (size_t k = std::min(i, e.size() ? e.size() - 1 : 0) + 1; k-- > 0;) {
+        if (k < e.size() && !e[k].empty() && e[k][0] != ' ') {
+          op = e[k];
+          break;
+        }
+      }
+      return "first difference at line " + std::to_string(i + 1) + (op.empty() ? "" : " (in op " + op + ")") +
+             "\n  expected: " + el + "\n  actual:   " + al;
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+std::vector<std::string> golden_files(const std::string& dir) {
+  std::vector<std::string> files;
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return files;
+  while (dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name.size() > 5 && name.compare(name.size() - 5, 5, ".heap") == 0) files.push_back(dir + "/" + name);
+  }
+  ::closedir(d);
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+std::string golden_text(const Program& program, const Trace& trace) {
+  return std::string("# Recorded from real glibc ") + kGoldenGlibc +
+         " by `heaptwin golden --update`; do not edit by hand.\n"
+         "# Per op: index, op, outcome; then the arena after it (chunk offsets from the heap base).\n" +
+         format_trace(program, trace, true);
+}
+
+std::vector<GoldenResult> run_golden(const std::string& dir, Side& side, bool update) {
+  std::vector<GoldenResult> results;
+  for (const auto& file : golden_files(dir)) {
+    GoldenResult r;
+    r.heap_file = file;
+    std::string text, error;
+    if (!read_text(file, &text)) {
+      r.message = "cannot read " + file;
+      results.push_back(r);
+      continue;
+    }
+    auto program = parse_heap(text, file, &error);
+    if (!program) {
+      r.message = error;
+      results.push_back(r);
+      continue;
+    }
+    RunOptions options;
+    options.snapshots = true;
+    Trace trace = side.run(*program, options);
+    if (!trace.error.empty()) {
+      r.message = side.name() + " failed: " + trace.error;
+      results.push_back(r);
+      continue;
+    }
+    std::string actual = golden_text(*program, trace);
+    std::string expected_path = file.substr(0, file.size() - 5) + ".expected";
+    if (update) {
+      std::ofstream out(expected_path, std::ios::binary | std::ios::trunc);
+      out << actual;
+      r.ok = static_cast<bool>(out);
+      if (!r.ok) r.message = "cannot write " + expected_path;
+    } else {
+      std::string expected;
+      if (!read_text(expected_path, &expected)) {
+        r.message = "no " + expected_path + " (record it with `heaptwin golden --update`)";
+      } else {
+        r.message = compare(expected, actual);
+        r.ok = r.message.empty();
+      }
+    }
+    results.push_back(r);
+  }
+  return results;
+}
+
+}  // namespace heaptwin

@@ -1,0 +1,34 @@
+// Golden scenarios (tests/golden/): each NAME.heap beside NAME.expected, the trace with a full
+// arena snapshot after every op as recorded from real glibc 2.36. Verified by text comparison,
+// so a failure points at the first line that changed.
+#ifndef HEAPTWIN_ORACLE_GOLDEN_H_
+#define HEAPTWIN_ORACLE_GOLDEN_H_
+
+#include <string>
+#include <vector>
+
+#include "oracle/side.h"
+
+namespace heaptwin {
+
+// The glibc version golden files are recorded from.
+inline constexpr const char* kGoldenGlibc = "2.36";
+
+struct GoldenResult {
+  std::string heap_file;
+  bool ok = false;
+  std::string message;  // why not (first differing line, missing file, parse error)
+};
+
+// Every *.heap in `dir`, sorted.
+std::vector<std::string> golden_files(const std::string& dir);
+
+// The .expected text of one run.
+std::string golden_text(const Program& program, const Trace& trace);
+
+// Runs every scenario on `side` and compares with (update: rewrites) its .expected file.
+std::vector<GoldenResult> run_golden(const std::string& dir, Side& side, bool update);
+
+}  // namespace heaptwin
+
+#endif  // HEAPTWIN_ORACLE_GOLDEN_H_

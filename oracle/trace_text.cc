@@ -1,0 +1,222 @@
+#include "oracle/trace_text.h"
+
+#include <cinttypes>
+#include <cstdio>
+#include <sstream>
+
+#include "program/heap_format.h"
+
+namespace heaptwin {
+
+namespace {
+
+std::string hex(uint64_t v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "0x%" PRIx64, v);
+  return buf;
+}
+
+std::string chunk_text(const ChunkRef& c) {
+  if (c.wild) return "wild:" + hex(static_cast<uint64_t>(c.offset));
+  return "heap+" + hex(static_cast<uint64_t>(c.offset)) + " (" + hex(c.size) + ")";
+}
+
+std::string list_text(const BinList& l) {
+  std::string s;
+  for (size_t i = 0; i < l.chunks.size(); ++i) s += (i ? " -> " : "") + chunk_text(l.chunks[i]);
+  if (!l.broken.empty()) s += "  [broken: " + l.broken + "]";
+  return s;
+}
+
+// glibc's largebin_index_64, as a size -> index function (malloc.c): the bins' size ranges.
+int large_index(uint64_t sz) {
+  if ((sz >> 6) <= 48) return 48 + static_cast<int>(sz >> 6);
+  if ((sz >> 9) <= 20) return 91 + static_cast<int>(sz >> 9);
+  if ((sz >> 12) <= 10) return 110 + static_cast<int>(sz >> 12);
+  if ((sz >> 15) <= 4) return 119 + static_cast<int>(sz >> 15);
+  if ((sz >> 18) <= 2) return 124 + static_cast<int>(sz >> 18);
+  return 126;
+}
+
+std::string json_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+const char* kind_name(OutcomeKind k) {
+  switch (k) {
+    case OutcomeKind::kPointer: return "pointer";
+    case OutcomeKind::kMmapped: return "mmapped";
+    case OutcomeKind::kNull: return "null";
+    case OutcomeKind::kDone: return "done";
+    case OutcomeKind::kValue: return "value";
+    case OutcomeKind::kAbort: return "abort";
+    case OutcomeKind::kFault: return "fault";
+    case OutcomeKind::kTimeout: return "timeout";
+    case OutcomeKind::kNoOpinion: return "no_opinion";
+  }
+  return "?";
+}
+
+}  // namespace
+
+std::string bin_range(int index) {
+  if (index < 64) return "[" + hex(0x10 * index) + "]";
+  uint64_t lo = 0, hi = 0;
+  for (uint64_t sz = 0x400; sz < (1ull << 22); sz += 0x10) {
+    int i = large_index(sz);
+    if (i == index && lo == 0) lo = sz;
+    if (i > index) {
+      hi = sz;
+      break;
+    }
+  }
+  return "[" + hex(lo) + ", " + (index == 126 ? std::string("...") : hex(hi)) + ")";
+}
+
+std::string format_state(const ArenaSnapshot& s, const std::string& in, bool full) {
+  if (!s.valid) return in + "(no snapshot: " + s.invalid_reason + ")\n";
+  // The compact form (full == false) leaves out empty sections, as a quick look wants.
+  std::string out, section;
+  const std::string empty = in + "  empty\n";
+  section = in + "tcachebins" + (s.tcache_present ? "" : " (no tcache yet)") + "\n";
+  out += section;
+  bool any = false;
+  for (int i = 0; i < kTcacheBins; ++i) {
+    if (s.tcache_counts[i] == 0 && s.tcache[i].empty()) continue;
+    char head[48];
+    std::snprintf(head, sizeof head, "%s [%3u]: ", hex(0x20 + 0x10 * i).c_str(), s.tcache_counts[i]);
+    out += in + "  " + head + list_text(s.tcache[i]) + "\n";
+    any = true;
+  }
+  if (!any) out += empty;
+  out += in + "fastbins\n";
+  any = false;
+  for (int i = 0; i < kFastBins; ++i) {
+    if (s.fastbins[i].empty()) continue;
+    out += in + "  " + hex(0x20 + 0x10 * i) + ": " + list_text(s.fastbins[i]) + "\n";
+    any = true;
+  }
+  if (!any) out += empty;
+  out += in + "unsortedbin\n";
+  out += s.bins[1].empty() ? empty : in + "  all: " + list_text(s.bins[1]) + "\n";
+  out += in + "smallbins\n";
+  any = false;
+  for (int i = 2; i < 64; ++i) {
+    if (s.bins[i].empty()) continue;
+    out += in + "  " + hex(0x10 * i) + ": " + list_text(s.bins[i]) + "\n";
+    any = true;
+  }
+  if (!any) out += empty;
+  out += in + "largebins\n";
+  any = false;
+  for (int i = 64; i < kBins - 1; ++i) {
+    if (s.bins[i].empty()) continue;
+    out += in + "  " + bin_range(i) + ": " + list_text(s.bins[i]) + "\n";
+    if (!s.nextsize[i].empty()) out += in + "      nextsize: " + list_text(s.nextsize[i]) + "\n";
+    any = true;
+  }
+  if (!any) out += empty;
+  if (!full) {
+    // Drop every header followed only by "empty".
+    std::string compact, prev;
+    std::istringstream lines(out);
+    std::string line;
+    while (std::getline(lines, line)) {
+      if (line + "\n" == empty) {
+        prev.clear();
+        continue;
+      }
+      compact += prev;
+      prev = line + "\n";
+    }
+    out = compact + prev;
+    if (!out.empty() && out.compare(out.size() - empty.size(), empty.size(), empty) == 0) {
+      out.resize(out.size() - empty.size());
+    }
+  }
+  out += in + "top: " + (s.top.size == 0 && s.top.offset == 0 ? std::string("none (no heap yet)")
+                                                              : chunk_text(s.top));
+  out += full ? "\n" + in : std::string("   ");
+  out += "last_remainder: " + (s.last_remainder_null ? std::string("0") : chunk_text(s.last_remainder)) + "\n";
+  if (full) {
+    char buf[512];
+    std::snprintf(buf, sizeof buf,
+                  "%sarena: flags %#x have_fastchunks %d binmap %#x %#x %#x %#x system_mem %#" PRIx64
+                  " max_system_mem %#" PRIx64 " global_max_fast %#" PRIx64 "\n",
+                  in.c_str(), static_cast<unsigned>(s.flags), s.have_fastchunks, s.binmap[0],
+                  s.binmap[1], s.binmap[2], s.binmap[3], s.system_mem, s.max_system_mem,
+                  s.global_max_fast);
+    out += buf;
+    const MallocParSnapshot& p = s.mp;
+    std::snprintf(buf, sizeof buf,
+                  "%smp_: trim_threshold %#" PRIx64 " top_pad %#" PRIx64 " mmap_threshold %#" PRIx64
+                  " arena_test %" PRIu64 " arena_max %" PRIu64 " n_mmaps %d n_mmaps_max %d"
+                  " max_n_mmaps %d no_dyn_threshold %d mmapped_mem %#" PRIx64
+                  " max_mmapped_mem %#" PRIx64 " tcache_bins %" PRIu64 " tcache_max_bytes %#" PRIx64
+                  " tcache_count %" PRIu64 " tcache_unsorted_limit %" PRIu64 "\n",
+                  in.c_str(), p.trim_threshold, p.top_pad, p.mmap_threshold, p.arena_test,
+                  p.arena_max, p.n_mmaps, p.n_mmaps_max, p.max_n_mmaps, p.no_dyn_threshold,
+                  p.mmapped_mem, p.max_mmapped_mem, p.tcache_bins, p.tcache_max_bytes,
+                  p.tcache_count, p.tcache_unsorted_limit);
+    out += buf;
+  }
+  return out;
+}
+
+std::string format_trace(const Program& program, const Trace& trace, bool with_state, bool full) {
+  std::string out;
+  for (size_t i = 0; i < trace.outcomes.size(); ++i) {
+    std::string op = i < program.ops.size() ? print_op(program, program.ops[i]) : "?";
+    out += std::to_string(i) + ": " + op + "  -> " + to_string(trace.outcomes[i]) + "\n";
+    if (with_state && i < trace.states.size()) out += format_state(trace.states[i], "    ", full);
+  }
+  if (trace.outcomes.size() < program.ops.size() && trace.error.empty()) {
+    out += "(the Program ended: " + std::to_string(program.ops.size() - trace.outcomes.size()) +
+           " ops not run)\n";
+  }
+  if (!trace.error.empty()) out += "error: " + trace.error + "\n";
+  return out;
+}
+
+std::string format_trace_json(const Program& program, const Trace& trace) {
+  std::string out;
+  for (size_t i = 0; i < trace.outcomes.size(); ++i) {
+    const Outcome& o = trace.outcomes[i];
+    std::string op = i < program.ops.size() ? print_op(program, program.ops[i]) : "";
+    out += "{\"index\": " + std::to_string(i) + ", \"op\": \"" + json_escape(op) +
+           "\", \"outcome\": \"" + kind_name(o.kind) + "\"";
+    switch (o.kind) {
+      case OutcomeKind::kPointer: out += ", \"offset\": " + std::to_string(o.offset); break;
+      case OutcomeKind::kMmapped:
+        out += ", \"size\": " + std::to_string(o.size) + ", \"offset\": " + std::to_string(o.offset);
+        break;
+      case OutcomeKind::kNull: out += ", \"error\": " + std::to_string(o.error); break;
+      case OutcomeKind::kValue: out += ", \"value\": " + std::to_string(o.value); break;
+      case OutcomeKind::kAbort: out += ", \"message\": \"" + json_escape(o.message) + "\""; break;
+      case OutcomeKind::kFault:
+        out += ", \"signal\": " + std::to_string(o.signal) + ", \"address\": " +
+               std::to_string(o.address) + ", \"address_in_heap\": " +
+               (o.address_in_heap ? "true" : "false");
+        break;
+      default: break;
+    }
+    out += ", \"text\": \"" + json_escape(to_string(o)) + "\"}\n";
+  }
+  if (!trace.error.empty()) out += "{\"error\": \"" + json_escape(trace.error) + "\"}\n";
+  return out;
+}
+
+}  // namespace heaptwin

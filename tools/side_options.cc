@@ -1,0 +1,28 @@
+#include "tools/side_options.h"
+
+#include "program/heap_format.h"
+#include "tools/cli_util.h"
+
+namespace heaptwin::cli {
+
+bool parse_tunable(const std::string& text, std::pair<std::string, std::string>* out) {
+  size_t eq = text.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == text.size()) return false;
+  std::string key = text.substr(0, eq);
+  if (key.find('.') == std::string::npos) key = "glibc.malloc." + key;
+  *out = {key, text.substr(eq + 1)};
+  return true;
+}
+
+std::string side_for_version(const std::string& side, const std::string& glibc_version) {
+  if (side == "glibc" && !glibc_version.empty() && glibc_version != "2.36") return "glibc-" + glibc_version;
+  return side;
+}
+
+std::optional<Program> load_program(const std::string& path, std::string* error) {
+  auto text = read_file(path, error);
+  if (!text) return std::nullopt;
+  return parse_heap(*text, path, error);
+}
+
+}  // namespace heaptwin::cli

@@ -1,0 +1,24 @@
+// Options shared by the commands that run sides (run, diff): --glibc, --tunable, --state.
+#ifndef HEAPTWIN_TOOLS_SIDE_OPTIONS_H_
+#define HEAPTWIN_TOOLS_SIDE_OPTIONS_H_
+
+#include <optional>
+#include <string>
+
+#include "oracle/side.h"
+#include "program/op.h"
+
+namespace heaptwin::cli {
+
+// "tcache_count=0" or "glibc.malloc.tcache_count=0" -> {"glibc.malloc.tcache_count", "0"}.
+bool parse_tunable(const std::string& text, std::pair<std::string, std::string>* out);
+
+// "glibc" with --glibc 2.31 is "glibc-2.31"; other names unchanged.
+std::string side_for_version(const std::string& side, const std::string& glibc_version);
+
+// Reads and parses a .heap file; nullopt with *error naming file and line.
+std::optional<Program> load_program(const std::string& path, std::string* error);
+
+}  // namespace heaptwin::cli
+
+#endif  // HEAPTWIN_TOOLS_SIDE_OPTIONS_H_
