@@ -3,6 +3,7 @@
 
 #include "oracle/glibc/glibc_side.h"
 #include "oracle/model/model_side.h"
+#include "oracle/twin_side.h"
 
 namespace heaptwin {
 
@@ -20,6 +21,7 @@ const std::vector<SideEntry>& entries() {
       {"glibc-2.31", make_glibc_side},
       {"glibc-2.41", make_glibc_side},
       {"model", make_model_side},
+      {"twin", make_twin_side},
   };
   return kEntries;
 }

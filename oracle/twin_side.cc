@@ -1,0 +1,246 @@
+#include "oracle/twin_side.h"
+
+#include <csetjmp>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+
+#include "allocator/allocator.h"
+#include "allocator/simulated_memory.h"
+#include "oracle/heap_view.h"
+
+namespace heaptwin {
+
+namespace {
+
+using alloc::Addr;
+
+constexpr uint64_t kHeapWindow = uint64_t{4} << 30;  // docs/op-semantics.md: heap-relative faults
+
+// Turns the allocator's fatal conditions into a jump back to the op loop. The allocator keeps no
+// resources and no objects with destructors on its stack, so unwinding it with longjmp is safe.
+class JumpingFatalHandler : public alloc::FatalHandler {
+ public:
+  enum class Kind { kNone, kAbort, kFault, kHang };
+
+  [[noreturn]] void abort_with(const char* message) override {
+    kind = Kind::kAbort;
+    this->message = message;
+    std::longjmp(env, 1);
+  }
+  [[noreturn]] void fault(uint64_t address) override {
+    kind = Kind::kFault;
+    this->address = address;
+    std::longjmp(env, 1);
+  }
+  [[noreturn]] void hang() override {
+    kind = Kind::kHang;
+    std::longjmp(env, 1);
+  }
+
+  std::jmp_buf env;
+  Kind kind = Kind::kNone;
+  const char* message = "";
+  uint64_t address = 0;
+};
+
+class SimulatedMemoryReader : public MemoryReader {
+ public:
+  explicit SimulatedMemoryReader(const alloc::SimulatedMemory& mem) : mem_(mem) {}
+  bool read(uint64_t addr, void* out, size_t n) const override {
+    if (!mem_.owns(addr, n)) return false;
+    std::memcpy(out, reinterpret_cast<const void*>(addr), n);
+    return true;
+  }
+
+ private:
+  const alloc::SimulatedMemory& mem_;
+};
+
+// GLIBC_TUNABLES names -> the profile's tunables.
+alloc::GlibcProfile profile_for(const RunOptions& options) {
+  alloc::GlibcProfile profile = alloc::GlibcProfile::glibc_2_36();
+  alloc::GlibcTunables& t = profile.tunables;
+  for (const auto& [name, text] : options.tunables) {
+    alloc::Tunable v;
+    v.set = true;
+    v.value = std::strtoull(text.c_str(), nullptr, 0);
+    const std::string prefix = "glibc.malloc.";
+    if (name.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string key = name.substr(prefix.size());
+    if (key == "top_pad") t.top_pad = v;
+    else if (key == "perturb") t.perturb = v;
+    else if (key == "mmap_threshold") t.mmap_threshold = v;
+    else if (key == "trim_threshold") t.trim_threshold = v;
+    else if (key == "mmap_max") t.mmap_max = v;
+    else if (key == "arena_max") t.arena_max = v;
+    else if (key == "arena_test") t.arena_test = v;
+    else if (key == "tcache_max") t.tcache_max = v;
+    else if (key == "tcache_count") t.tcache_count = v;
+    else if (key == "tcache_unsorted_limit") t.tcache_unsorted_limit = v;
+    else if (key == "mxfast") t.mxfast = v;
+  }
+  return profile;
+}
+
+// What one op did, before it becomes an Outcome (plain data: it crosses longjmp).
+struct RawResult {
+  bool allocates = false;
+  bool unsupported = false;
+  Addr pointer = 0;
+  int error = 0;
+  uint64_t value = 0;
+};
+
+class TwinSide : public Side {
+ public:
+  TwinSide(std::string name, std::unique_ptr<alloc::SimulatedMemory> memory)
+      : name_(std::move(name)), memory_(std::move(memory)), layout_(*glibc_layout("2.36")) {}
+
+  std::string name() const override { return name_; }
+
+  Trace run(const Program& program, const RunOptions& options) override {
+    Trace trace;
+    trace.side = name_;
+    memory_->reset();
+    auto* data = static_cast<alloc::LibcData*>(memory_->data());
+    alloc::Allocator twin(memory_.get(), data, &fatal_, profile_for(options));
+    slots_.assign(program.slot_count(), 0);
+    heap_base_ = memory_->heap_base();
+    SimulatedMemoryReader reader(*memory_);
+
+    for (size_t i = 0; i < program.ops.size(); ++i) {
+      const Op& op = program.ops[i];
+      RawResult r;
+      if (!run_guarded(twin, op, &r)) {
+        trace.outcomes.push_back(fatal_outcome());
+        break;
+      }
+      if (r.unsupported) {
+        trace.error = std::string("the twin does not implement ") + op_name(op.kind) + " yet (op " +
+                      std::to_string(i + 1) + ")";
+        break;
+      }
+      trace.outcomes.push_back(outcome_of(op, r));
+      if (options.snapshots || options.inspect) {
+        HeapLocation loc = location(twin);
+        if (options.snapshots) trace.states.push_back(read_arena(reader, loc, layout_));
+        if (options.inspect) options.inspect(i, reader, loc, layout_);
+      }
+    }
+    return trace;
+  }
+
+ private:
+  // Runs one op; false when it ended in an abort, fault or hang (fatal_ says which). setjmp lives
+  // in this small frame so no caller variable can be clobbered by the jump back.
+  bool run_guarded(alloc::Allocator& twin, const Op& op, RawResult* r) {
+    fatal_.kind = JumpingFatalHandler::Kind::kNone;
+    if (setjmp(fatal_.env) == 0) execute(twin, op, r);
+    return fatal_.kind == JumpingFatalHandler::Kind::kNone;
+  }
+
+  void execute(alloc::Allocator& twin, const Op& op, RawResult* r) {
+    twin.clear_errno();
+    switch (op.kind) {
+      case OpKind::kMalloc:
+        r->allocates = true;
+        r->pointer = twin.malloc(op.a);
+        break;
+      case OpKind::kFree:
+        twin.free(slots_[op.src]);
+        return;
+      case OpKind::kWrite8: {
+        uint64_t value = resolve_value(op.value);
+        Addr at = slots_[op.src] + static_cast<uint64_t>(op.offset);
+        if (!memory_->owns_heap_or_mapping(at, 8)) alloc::report_fault(&fatal_, at);
+        std::memcpy(reinterpret_cast<void*>(at), &value, 8);
+        return;
+      }
+      default:
+        r->unsupported = true;
+        return;
+    }
+    r->error = twin.last_errno();
+    slots_[op.dst] = r->pointer;
+  }
+
+  uint64_t address_of(Value::Kind kind, SlotId slot, int64_t delta, uint64_t literal) const {
+    switch (kind) {
+      case Value::Kind::kSlot: return slots_[slot] + static_cast<uint64_t>(delta);
+      case Value::Kind::kHeap: return heap_base_ + static_cast<uint64_t>(delta);
+      default: return literal;
+    }
+  }
+
+  uint64_t resolve_value(const Value& v) const {
+    if (v.kind != Value::Kind::kProtect) return address_of(v.kind, v.slot, v.delta, v.literal);
+    uint64_t pos = (v.pos_is_heap ? heap_base_ : slots_[v.slot]) + static_cast<uint64_t>(v.delta);
+    uint64_t target = address_of(v.target_kind, v.target_slot, v.target_delta, v.target_literal);
+    return (pos >> 12) ^ target;
+  }
+
+  Outcome outcome_of(const Op& op, const RawResult& r) const {
+    if (r.allocates) {
+      if (r.pointer == 0) return Outcome::null(r.error);
+      uint64_t head = 0;
+      std::memcpy(&head, reinterpret_cast<const void*>(r.pointer - 8), 8);
+      if (head & alloc::kIsMmapped) return Outcome::mmapped(head & ~uint64_t{7}, r.pointer & 0xfff);
+      return Outcome::pointer(static_cast<int64_t>(r.pointer - heap_base_));
+    }
+    switch (op.kind) {
+      case OpKind::kUsableSize:
+      case OpKind::kMallopt:
+      case OpKind::kTrim:
+        return Outcome::value_of(r.value);
+      default:
+        return Outcome::done();
+    }
+  }
+
+  Outcome fatal_outcome() const {
+    switch (fatal_.kind) {
+      case JumpingFatalHandler::Kind::kAbort:
+        return Outcome::abort(fatal_.message);
+      case JumpingFatalHandler::Kind::kFault: {
+        uint64_t a = fatal_.address;
+        bool in_heap = a >= heap_base_ && a - heap_base_ < kHeapWindow;
+        return Outcome::fault(SIGSEGV, in_heap ? a - heap_base_ : a, in_heap);
+      }
+      default:
+        return Outcome::timeout();
+    }
+  }
+
+  HeapLocation location(const alloc::Allocator& twin) const {
+    HeapLocation loc;
+    loc.heap_base = heap_base_;
+    loc.heap_end = memory_->brk();
+    loc.arena = twin.main_arena();
+    loc.mp = reinterpret_cast<uint64_t>(&twin.data()->mp_);
+    loc.global_max_fast = reinterpret_cast<uint64_t>(&twin.data()->global_max_fast);
+    loc.tcache = twin.tcache();
+    return loc;
+  }
+
+  std::string name_;
+  std::unique_ptr<alloc::SimulatedMemory> memory_;
+  GlibcLayout layout_;
+  JumpingFatalHandler fatal_;
+  std::vector<Addr> slots_;
+  uint64_t heap_base_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Side> make_twin_side(const std::string& name, std::string* error) {
+  auto memory = std::make_unique<alloc::SimulatedMemory>();
+  if (!memory->ok()) {
+    *error = "twin: cannot reserve address space for the simulated heap";
+    return nullptr;
+  }
+  return std::make_unique<TwinSide>(name, std::move(memory));
+}
+
+}  // namespace heaptwin
