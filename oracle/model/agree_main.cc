@@ -1,0 +1,54 @@
+// model_agree: runs N random Programs (fixed seeds) through the model and real glibc and prints
+// the first divergence of each disagreeing Program. Usage: model_agree [N] [first_seed] [ops]
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "oracle/differ.h"
+#include "oracle/model/model_side.h"
+#include "oracle/model/random_programs.h"
+#include "oracle/side.h"
+
+using namespace heaptwin;
+
+int main(int argc, char** argv) {
+  const int n = argc > 1 ? std::atoi(argv[1]) : 100;
+  const uint64_t first = argc > 2 ? std::strtoull(argv[2], nullptr, 0) : 1;
+  model::RandomProgramOptions ro;
+  if (argc > 3) ro.ops = std::atoi(argv[3]);
+  std::string error;
+  auto glibc = make_side("glibc", &error);
+  if (!glibc) { std::fprintf(stderr, "%s\n", error.c_str()); return 2; }
+  auto model = make_side("model", &error);
+  int disagree = 0, full = 0;
+  long no_opinion_ops = 0, ops = 0;
+  for (int i = 0; i < n; ++i) {
+    const uint64_t seed = first + i;
+    Program p = model::random_program(seed, ro);
+    RunOptions opt;
+    std::vector<Trace> traces = {model->run(p, opt), glibc->run(p, opt)};
+    DiffResult r = diff_traces(traces);
+    if (std::getenv("MODEL_AGREE_DUMP") && i == 0) {
+      for (size_t k = 0; k < traces[1].outcomes.size(); ++k)
+        std::printf("%3zu %-28s %-28s\n", k, to_string(traces[0].outcomes[k]).c_str(),
+                    to_string(traces[1].outcomes[k]).c_str());
+    }
+    for (const Outcome& o : traces[0].outcomes) { ++ops; if (o.kind == OutcomeKind::kNoOpinion) ++no_opinion_ops; }
+    if (traces[0].outcomes.size() && traces[0].outcomes.back().kind != OutcomeKind::kNoOpinion) ++full;
+    for (size_t k = 0; k < traces[0].outcomes.size(); ++k) {
+      if (traces[0].outcomes[k].kind == OutcomeKind::kNoOpinion) {
+        if (std::getenv("MODEL_AGREE_WHY"))
+          std::printf("seed %llu op %zu: %s, glibc: %s\n", (unsigned long long)seed, k,
+                      op_name(p.ops[k].kind), to_string(traces[1].outcomes[k]).c_str());
+        break;
+      }
+    }
+    if (!r.agree()) {
+      ++disagree;
+      if (disagree <= 5) std::printf("seed %llu:\n%s\n", (unsigned long long)seed, format_divergence(p, traces, r).c_str());
+    }
+  }
+  std::printf("%d programs, %d disagree, %d predicted to the end, %ld/%ld ops no opinion\n", n, disagree, full,
+              no_opinion_ops, ops);
+  return disagree ? 1 : 0;
+}
