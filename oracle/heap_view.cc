@@ -11,6 +11,7 @@ namespace {
 
 constexpr size_t kMaxListLength = 100000;
 constexpr uint64_t kSizeBits = 0x7;
+constexpr int64_t kNear = int64_t{1} << 32;
 constexpr uint64_t kMallocStateBytes = 0x898;
 constexpr uint64_t kMallocParBytes = 0x88;  // the largest layout; older ones read a little extra
 
@@ -36,6 +37,9 @@ class Walker {
   }
 
   // A chunk reference: heap-relative when the chunk header lies inside the heap, else wild.
+  // A wild pointer near the heap (within 4 GiB) is kept heap-relative too, one far away raw:
+  // either way the same corruption reads the same in every process. Wild chunks' sizes are
+  // not read (they would be whatever that process has there).
   ChunkRef ref(uint64_t chunk) const {
     ChunkRef r;
     uint64_t size = 0;
@@ -44,10 +48,21 @@ class Walker {
       if (mem_.read_u64(chunk + 8, &size)) r.size = size & ~kSizeBits;
     } else {
       r.wild = true;
-      r.offset = static_cast<int64_t>(chunk);
-      if (mem_.read_u64(chunk + 8, &size)) r.size = size & ~kSizeBits;
+      r.offset = near(chunk) ? static_cast<int64_t>(chunk - loc_.heap_base) : static_cast<int64_t>(chunk);
     }
     return r;
+  }
+
+  bool near(uint64_t addr) const {
+    int64_t d = static_cast<int64_t>(addr - loc_.heap_base);
+    return d > -kNear && d < kNear;
+  }
+
+  // An address in a `broken` note: relative to the heap when near it, so notes compare.
+  std::string where(uint64_t addr) const {
+    if (!near(addr)) return "far away";
+    int64_t d = static_cast<int64_t>(addr - loc_.heap_base);
+    return d < 0 ? "heap-" + hex(static_cast<uint64_t>(-d)) : "heap+" + hex(static_cast<uint64_t>(d));
   }
 
   // Follows a singly linked list of chunks. `link` is the offset of the next pointer inside the
@@ -63,16 +78,17 @@ class Walker {
       ChunkRef r = ref(chunk);
       list.chunks.push_back(r);
       if (r.wild) {
-        list.broken = "wild pointer " + hex(p);
+        list.broken = "wild pointer " + where(p);
         break;
       }
       if (check_alignment && (p & 0xf) != 0) {
-        list.broken = "unaligned pointer " + hex(p);
+        list.chunks.back().size = 0;  // not a chunk glibc would accept
+        list.broken = "unaligned pointer " + where(p);
         break;
       }
       if (!seen.insert(p).second) {
         list.chunks.pop_back();
-        list.broken = "cycle back to " + hex(r.offset);
+        list.broken = "cycle back to " + where(chunk);
         break;
       }
       if (list.chunks.size() >= kMaxListLength) {
@@ -82,7 +98,7 @@ class Walker {
       uint64_t pos = (user_ptrs ? p : chunk) + link;
       uint64_t stored = 0;
       if (!mem_.read_u64(pos, &stored)) {
-        list.broken = "unreadable link at " + hex(pos);
+        list.broken = "unreadable link at " + where(pos);
         break;
       }
       p = protect ? reveal_ptr(pos, stored) : stored;

@@ -59,7 +59,8 @@ struct HeapLocation {
   uint64_t tcache = 0;           // the tcache_perthread_struct (user pointer), 0 when none yet
 };
 
-// Builds the snapshot. valid=false with a reason when the arena does not look like one at these
+// Builds the snapshot. Wild pointers (outside the heap) are ChunkRef{wild}: offset heap-relative
+// when within 4 GiB of the heap base, else the raw address; size 0. valid=false with a reason when the arena does not look like one at these
 // addresses (the location is wrong), rather than reporting garbage.
 ArenaSnapshot read_arena(const MemoryReader& mem, const HeapLocation& loc,
                          const GlibcLayout& layout);

@@ -17,7 +17,10 @@ std::string hex(uint64_t v) {
 }
 
 std::string chunk_text(const ChunkRef& c) {
-  if (c.wild) return "wild:" + hex(static_cast<uint64_t>(c.offset));
+  constexpr int64_t kNear = int64_t{1} << 32;
+  if (c.wild && (c.offset <= -kNear || c.offset >= kNear)) return "wild:far";  // raw, per process
+  if (c.wild && c.offset < 0) return "wild:heap-" + hex(static_cast<uint64_t>(-c.offset));
+  if (c.wild) return "wild:heap+" + hex(static_cast<uint64_t>(c.offset));
   return "heap+" + hex(static_cast<uint64_t>(c.offset)) + " (" + hex(c.size) + ")";
 }
 

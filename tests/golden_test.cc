@@ -1,0 +1,34 @@
+// The golden scenarios (tests/golden/*.heap) re-run on real glibc and compared with the traces
+// and arena snapshots recorded in their .expected files (`heaptwin golden --update`).
+#include <gnu/libc-version.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "oracle/glibc/glibc_side.h"
+#include "oracle/golden.h"
+
+namespace heaptwin {
+namespace {
+
+std::string golden_dir() {
+  if (const char* d = std::getenv("TEST_SRCDIR"); d && *d) return std::string(d) + "/heaptwin/tests/golden";
+  return "tests/golden";
+}
+
+TEST(GoldenTest, RealGlibcMatchesTheRecordedScenarios) {
+  if (std::string(gnu_get_libc_version()) != kGoldenGlibc) {
+    GTEST_SKIP() << "golden files are recorded from glibc " << kGoldenGlibc << "; this host has "
+                 << gnu_get_libc_version();
+  }
+  std::string error;
+  auto side = make_glibc_side("glibc", &error);
+  ASSERT_NE(side, nullptr) << error;
+  auto results = run_golden(golden_dir(), *side, /*update=*/false);
+  ASSERT_GE(results.size(), 40u) << "scenarios missing from " << golden_dir();
+  for (const auto& r : results) EXPECT_TRUE(r.ok) << r.heap_file << ": " << r.message;
+}
+
+}  // namespace
+}  // namespace heaptwin
