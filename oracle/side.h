@@ -3,21 +3,35 @@
 #ifndef HEAPTWIN_ORACLE_SIDE_H_
 #define HEAPTWIN_ORACLE_SIDE_H_
 
+#include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "oracle/memory_reader.h"
 #include "oracle/trace.h"
 #include "program/op.h"
 
 namespace heaptwin {
+
+struct HeapLocation;  // oracle/heap_view.h
+struct GlibcLayout;   // oracle/heap_view.h
+
+// Looks at a side's heap after an op, while it is exactly as that op left it (the heap checker,
+// `heaptwin show`). Reads only through `mem`; must not keep references past the call.
+using HeapInspector = std::function<void(size_t op_index, const MemoryReader& mem,
+                                         const HeapLocation& loc, const GlibcLayout& layout)>;
 
 struct RunOptions {
   bool snapshots = false;  // an ArenaSnapshot after every op
   // GLIBC_TUNABLES entries, e.g. {"glibc.malloc.tcache_count", "0"}; every side honours them.
   std::vector<std::pair<std::string, std::string>> tunables;
   int timeout_ms = 2000;   // per Program
+  // When set, called after every op that returned (not after an abort or fault). Sides without a
+  // ptmalloc heap (the model) ignore it.
+  HeapInspector inspect;
 };
 
 class Side {

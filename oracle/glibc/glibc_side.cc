@@ -258,7 +258,8 @@ class GlibcSide : public Side {
     std::memset(&req, 0, sizeof req);
     req.magic = RUNNER_MAGIC;
     req.op_count = static_cast<uint32_t>(program.ops.size());
-    req.snapshots = options.snapshots;
+    const bool pause = options.snapshots || options.inspect;  // the child waits after each op
+    req.snapshots = pause;
     req.timeout_ms = static_cast<uint32_t>(options.timeout_ms > 0 ? options.timeout_ms : 2000);
     if (symbols_) {
       req.errno_tls = symbols_->errno_tls;
@@ -288,14 +289,15 @@ class GlibcSide : public Side {
       if (r.kind == RUNNER_START) {
         child = r.pid;
         heap_base = r.heap_base;
-        if (options.snapshots) locate(child);
+        if (pause) locate(child);
         continue;
       }
       if (r.kind == RUNNER_RETURNED) {
         if (r.index >= program.ops.size()) return false;
         trace->outcomes.push_back(outcome_of(program.ops[r.index], r));
-        if (options.snapshots) {
-          trace->states.push_back(snapshot(child, r));
+        if (pause) {
+          if (options.snapshots) trace->states.push_back(snapshot(child, r));
+          if (options.inspect) inspect(child, r, options.inspect, trace);
           char ack = 1;
           if (!write_all(ack_, &ack, 1)) return false;
         }
@@ -338,6 +340,24 @@ class GlibcSide : public Side {
       s.invalid_reason = !symbols_ ? symbols_error_ : base_error_;
       return s;
     }
+    ChildMemory mem(child, r.heap_base, r.heap_end);
+    return read_arena(mem, location(r), layout_);
+  }
+
+  // RunOptions::inspect on the paused child; when the arena cannot be located, trace->error says
+  // why (an inspection that silently did not happen would read as a clean heap).
+  void inspect(pid_t child, const RunnerRecord& r, const HeapInspector& inspector, Trace* trace) {
+    if (!symbols_ || libc_base_ == 0) {
+      if (trace->error.empty()) {
+        trace->error = "cannot inspect the heap: " + (!symbols_ ? symbols_error_ : base_error_);
+      }
+      return;
+    }
+    ChildMemory mem(child, r.heap_base, r.heap_end);
+    inspector(r.index, mem, location(r), layout_);
+  }
+
+  HeapLocation location(const RunnerRecord& r) const {
     HeapLocation loc;
     loc.heap_base = r.heap_base;
     loc.heap_end = r.heap_end;
@@ -349,8 +369,7 @@ class GlibcSide : public Side {
     } else if (r.heap_end > r.heap_base) {
       loc.tcache = r.heap_base + 0x10;  // where the first malloc of a process puts it
     }
-    ChildMemory mem(child, r.heap_base, r.heap_end);
-    return read_arena(mem, loc, layout_);
+    return loc;
   }
 
   std::string name_;
