@@ -21,6 +21,7 @@ void Policy::ensure_tcache() {
 }
 
 Alloc Policy::malloc(uint64_t bytes) {
+  ptmalloc_init();
   if (bytes > kPtrdiffMax) return Alloc::fail(ENOMEM);
   const uint64_t nb = request2size(bytes);
   ensure_tcache();
@@ -31,7 +32,8 @@ Alloc Policy::malloc(uint64_t bytes) {
 
 Alloc Policy::calloc(uint64_t count, uint64_t size) {
   unsigned __int128 bytes = static_cast<unsigned __int128>(count) * size;
-  if (bytes > kPtrdiffMax) return Alloc::fail(ENOMEM);
+  if (bytes > kPtrdiffMax) return Alloc::fail(ENOMEM);  // before ptmalloc_init
+  ptmalloc_init();
   ensure_tcache();
   return int_malloc(request2size(static_cast<uint64_t>(bytes)));
 }
@@ -60,11 +62,13 @@ uint64_t Policy::usable_size(Block b) const {
 }
 
 int Policy::mallopt(int32_t param, int32_t value) {
+  ptmalloc_init();
   malloc_consolidate();  // always, before any parameter changes
   return par_.set_by_mallopt(param, value);
 }
 
 int Policy::trim(uint64_t pad) {
+  ptmalloc_init();
   malloc_consolidate();
   // Free chunks holding a whole page past their header get it madvised away: that is "released"
   // too, though placement does not change. glibc visits the unsorted bin and the bins from

@@ -18,6 +18,7 @@ bool power_of_two(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
 }  // namespace
 
 Alloc Policy::aligned(AlignedKind kind, uint64_t alignment, uint64_t bytes) {
+  ptmalloc_init();
   switch (kind) {
     case AlignedKind::kMemalign:
     case AlignedKind::kAlignedAlloc:

@@ -70,6 +70,7 @@ class Policy {
   const HeapMap& heap() const { return heap_; }
   const Bins& bins() const { return bins_; }
   const Params& params() const { return par_; }
+  bool initialized() const { return initialized_; }
   bool tcache_present() const { return tcache_present_; }
   std::optional<uint64_t> last_remainder() const { return last_remainder_; }
   bool have_fastchunks() const { return have_fastchunks_; }
@@ -83,6 +84,7 @@ class Policy {
 
  private:
   // api.cc
+  void ptmalloc_init() { initialized_ = true; }  // sets global_max_fast; free never calls it
   void ensure_tcache();  // MAYBE_INIT_TCACHE: the first malloc/calloc/free/realloc
   Alloc heap_alloc(uint64_t off) const;
   // int_malloc.cc
@@ -110,6 +112,7 @@ class Policy {
   Params par_;
   HeapMap heap_;
   Bins bins_;
+  bool initialized_ = false;
   bool tcache_present_ = false;
   std::optional<uint64_t> last_remainder_;  // never cleared, compared by offset, like glibc's
   bool have_fastchunks_ = false;

@@ -13,6 +13,7 @@
 namespace heaptwin::model {
 
 Alloc Policy::realloc(std::optional<Block> old, uint64_t bytes) {
+  ptmalloc_init();
   if (old && bytes == 0) {
     free(*old);
     return Alloc::fail(0);

@@ -50,7 +50,7 @@ ArenaSnapshot snapshot_of(const Policy& policy) {
   s.have_fastchunks = policy.have_fastchunks() ? 1 : 0;
   s.system_mem = policy.system_mem();
   s.max_system_mem = policy.max_system_mem();
-  s.global_max_fast = par.global_max_fast;
+  s.global_max_fast = policy.initialized() ? par.global_max_fast : 0;  // set by ptmalloc_init
   s.mp.trim_threshold = par.trim_threshold;
   s.mp.top_pad = par.top_pad;
   s.mp.mmap_threshold = par.mmap_threshold;
