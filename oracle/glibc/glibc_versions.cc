@@ -117,7 +117,9 @@ std::optional<RunnerCommand> versioned_runner(const std::string& version, std::s
   }
   std::string flags;
   if (release->needs_sysroot_build) {
-    flags = "--sysroot=" + quote(root) + " -B" + quote(root + "/usr/lib/x86_64-linux-gnu");
+    // The sysroot has glibc's headers but not the kernel's (linux/, asm/): take the host's.
+    flags = "--sysroot=" + quote(root) + " -B" + quote(root + "/usr/lib/x86_64-linux-gnu") +
+            " -idirafter /usr/include/x86_64-linux-gnu -idirafter /usr/include";
   }
   auto runner = build_runner("glibc-" + version, flags, error);
   if (!runner) return std::nullopt;
