@@ -95,6 +95,18 @@ std::optional<std::string> build_runner(const std::string& tag, const std::strin
   return out;
 }
 
+// A runner built under a sanitizer config (asan, libfuzzer) carries the sanitizer's own malloc,
+// which would replace the glibc malloc we mean to measure: such a binary is never used.
+static bool is_sanitized(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (const char* marker : {"__asan_init", "__ubsan_handle", "__msan_init", "__tsan_init",
+                             "__sanitizer_cov"}) {
+    if (bytes.find(marker) != std::string::npos) return true;
+  }
+  return false;
+}
+
 std::optional<RunnerCommand> host_runner(std::string* error) {
   RunnerCommand cmd;
   cmd.version = gnu_get_libc_version();
@@ -115,7 +127,7 @@ std::optional<RunnerCommand> host_runner(std::string* error) {
     candidates.push_back(dirname_of(dirname_of(exe)) + rel);
   }
   for (const auto& c : candidates) {
-    if (is_executable(c)) {
+    if (is_executable(c) && !is_sanitized(c)) {
       cmd.argv = {c};
       return cmd;
     }

@@ -1,0 +1,28 @@
+// The shared body of the differential fuzz targets: bytes -> Program -> every side -> differ.
+// A divergence, a checker violation or a side failure prints a short report (first differing op,
+// both outcomes, the .heap form of the input) and aborts, so the engine keeps the input.
+#ifndef HEAPTWIN_FUZZ_DIFFERENTIAL_H_
+#define HEAPTWIN_FUZZ_DIFFERENTIAL_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "program/fuzz_encoding.h"
+
+namespace heaptwin::fuzz {
+
+struct TargetConfig {
+  const char* name;
+  std::vector<std::string> sides;  // make_side names, e.g. {"twin", "glibc"}
+  bool snapshots = false;          // compare the arena after every op too
+  DecodeOptions decode;
+};
+
+// Runs one input. Returns 0, or aborts with a report.
+int run_differential(const TargetConfig& config, const uint8_t* data, size_t size);
+
+}  // namespace heaptwin::fuzz
+
+#endif  // HEAPTWIN_FUZZ_DIFFERENTIAL_H_
