@@ -4,7 +4,7 @@
 # counts each target's replay as one test case.
 set -u
 pass=0; fail=0; cases=""
-for target in script_parser encoding_roundtrip; do
+for target in twin_vs_glibc twin_vs_model attack script_parser encoding_roundtrip; do
   inputs=()
   for d in corpus/$target corpus/regressions/$target; do [ -d "$d" ] && inputs+=("$d"); done
   if [ ${#inputs[@]} -eq 0 ]; then echo "no corpus for $target"; fail=$((fail+1)); continue; fi
