@@ -66,10 +66,12 @@ Addr Allocator::sysmalloc(uint64_t nb) {
   }
   if (!(old_size < nb + kMinSize)) malloc_printerr(msg::kAssertSysmallocOldSize);
 
-  // glibc computes in `long`: a huge request goes negative and never reaches MORECORE.
-  int64_t size = static_cast<int64_t>(nb + m.top_pad + kMinSize);
-  if (contiguous()) size -= static_cast<int64_t>(old_size);
-  size = static_cast<int64_t>(align_up(static_cast<uint64_t>(size), pagesize));
+  // glibc computes in `long`: a huge request goes negative and never reaches MORECORE. The sum
+  // wraps there in practice; computing it unsigned and converting once gives the same value
+  // without signed overflow.
+  uint64_t wrapped = nb + m.top_pad + kMinSize;
+  if (contiguous()) wrapped -= old_size;
+  int64_t size = static_cast<int64_t>(align_up(wrapped, pagesize));
   if (size > 0) {
     uint64_t r = memory_->sbrk(size);
     brk = r == Memory::kFailure ? kMorecoreFailure : r;
