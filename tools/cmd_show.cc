@@ -1,13 +1,173 @@
-// heaptwin show: not built yet; it comes with issue 6 (the heap checker).
+// heaptwin show: the heap and the bins after one op of a script, in pwndbg's vocabulary (heap,
+// bins, vis_heap_chunks), for one or several sides one after the other.
 #include <cstdio>
+#include <cstdlib>
 
+#include "oracle/heap_image.h"
+#include "oracle/heap_picture.h"
+#include "oracle/side.h"
+#include "program/heap_format.h"
 #include "tools/cli_util.h"
+#include "tools/side_options.h"
 
 namespace heaptwin::cli {
 
+namespace {
+
+std::vector<std::string> default_sides() {
+  std::vector<std::string> sides;
+  for (const auto& n : side_names()) {
+    if (n == "twin") sides.push_back("twin");
+  }
+  sides.push_back("glibc");
+  return sides;
+}
+
+void print_usage() {
+  std::string sides;
+  for (const auto& n : default_sides()) sides += (sides.empty() ? "" : ",") + n;
+  std::printf(
+      "usage: heaptwin show FILE.heap [--at N] [--on SIDE[,SIDE]...] [--chunks K] [--no-vis]\n"
+      "                     [--glibc 2.31|2.41] [--tunable NAME=VALUE]...\n\n"
+      "Runs the script and draws the heap after op N (default: the last op that ran), for each\n"
+      "side (default: %s), one after the other:\n"
+      "  heap             every chunk from the heap start to top: offset, size, flags, which bin\n"
+      "                   holds it (tcachebins[0x20][0/2] = first of 2), fd/bk (tcache and fastbin\n"
+      "                   pointers revealed, as stored in parentheses)\n"
+      "  bins             tcachebins, fastbins, unsortedbin, smallbins, largebins, top\n"
+      "  vis_heap_chunks  a hexdump of the first K chunks (default 6), bins and top marked\n"
+      "  check            the heap checker's verdict\n"
+      "Addresses are offsets from the heap base (heap+0x2a0), so the sides compare directly.\n\n"
+      "  --at N       after op N (0-based, as in `heaptwin run`)\n"
+      "  --on SIDES   comma-separated sides\n"
+      "  --chunks K   hexdump K chunks (0: none); --no-vis is --chunks 0\n"
+      "\nsides: ",
+      sides.c_str());
+  for (const auto& n : side_names()) std::printf("%s ", n.c_str());
+  std::printf("\n");
+}
+
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t comma = s.find(',', start);
+    if (comma == std::string::npos) comma = s.size();
+    if (comma > start) out.push_back(s.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
+bool parse_count(const std::string& s, long* out) {
+  char* end = nullptr;
+  long v = std::strtol(s.c_str(), &end, 0);
+  if (s.empty() || *end != '\0' || v < 0) return false;
+  *out = v;
+  return true;
+}
+
+}  // namespace
+
 int cmd_show(const Args& args) {
-  std::fprintf(stderr, "heaptwin show: not available in this build yet (comes with issue 6 (the heap checker))\n");
-  return wants_help(args) ? kExitOk : kExitUsage;
+  if (wants_help(args)) {
+    print_usage();
+    return kExitOk;
+  }
+  std::string file, version;
+  std::vector<std::string> sides = default_sides();
+  long at = -1;
+  PictureOptions picture;
+  RunOptions options;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    const bool has_value = i + 1 < args.size();
+    if (a == "--at") {
+      if (!has_value || !parse_count(args[++i], &at)) return usage_error("show", "--at needs an op index (0, 1, ...)");
+    } else if (a == "--on" || a == "--side") {
+      if (!has_value) return usage_error("show", a + " needs side names, e.g. twin,glibc");
+      sides = split(args[++i]);
+      if (sides.empty()) return usage_error("show", a + " needs side names, e.g. twin,glibc");
+    } else if (a == "--chunks") {
+      long k = 0;
+      if (!has_value || !parse_count(args[++i], &k)) return usage_error("show", "--chunks needs a number");
+      picture.vis_chunks = static_cast<size_t>(k);
+    } else if (a == "--no-vis") {
+      picture.vis_chunks = 0;
+    } else if (a == "--glibc") {
+      if (!has_value) return usage_error("show", "--glibc needs a version (2.31 or 2.41)");
+      version = args[++i];
+    } else if (a == "--tunable") {
+      std::pair<std::string, std::string> t;
+      if (!has_value || !parse_tunable(args[++i], &t)) return usage_error("show", "--tunable needs NAME=VALUE");
+      options.tunables.push_back(t);
+    } else if (!a.empty() && a[0] == '-') {
+      return usage_error("show", "unknown option " + a);
+    } else if (file.empty()) {
+      file = a;
+    } else {
+      return usage_error("show", "one file at a time (got " + file + " and " + a + ")");
+    }
+  }
+  if (file.empty()) return usage_error("show", "expected a .heap file");
+  std::string error;
+  auto program = load_program(file, &error);
+  if (!program) {
+    std::fprintf(stderr, "%s\n", error.c_str());
+    return kExitUsage;
+  }
+  if (program->ops.empty()) return usage_error("show", file + " has no ops");
+  if (at >= static_cast<long>(program->ops.size())) {
+    return usage_error("show", "--at " + std::to_string(at) + ": " + file + " has ops 0.." +
+                                   std::to_string(program->ops.size() - 1));
+  }
+  std::vector<std::unique_ptr<Side>> made;
+  for (const auto& name : sides) {
+    if (name == "model") return usage_error("show", "the model has no ptmalloc heap to draw; use twin or glibc");
+    auto side = make_side(side_for_version(name, version), &error);
+    if (!side) {
+      std::fprintf(stderr, "heaptwin show: %s\n", error.c_str());
+      return kExitUsage;
+    }
+    made.push_back(std::move(side));
+  }
+
+  int status = kExitOk;
+  for (auto& side : made) {
+    // The heap after op `at` (or after the last op that returned, when the run ends first).
+    HeapImage image;
+    bool have_image = false;
+    size_t shown = 0;
+    options.inspect = [&](size_t op, const MemoryReader& mem, const HeapLocation& loc,
+                          const GlibcLayout& layout) {
+      if (at >= 0 && static_cast<long>(op) > at) return;
+      image = HeapImage::capture(mem, loc, layout);
+      have_image = true;
+      shown = op;
+    };
+    Trace trace = side->run(*program, options);
+    std::printf("== %s: %s\n", side->name().c_str(), file.c_str());
+    if (!trace.error.empty()) {
+      std::printf("error: %s\n\n", trace.error.c_str());
+      status = kExitFound;
+      continue;
+    }
+    if (!have_image) {
+      std::printf("(no op returned: nothing to draw)\n\n");
+      continue;
+    }
+    if (!trace.outcomes.empty() && trace.outcomes.back().is_fatal()) {
+      const size_t ended = trace.outcomes.size() - 1;
+      std::printf("the Program ended at op %zu (%s -> %s); showing the heap after op %zu\n", ended,
+                  print_op(*program, program->ops[ended]).c_str(),
+                  to_string(trace.outcomes[ended]).c_str(), shown);
+    }
+    std::printf("after op %zu: %s  -> %s\n", shown, print_op(*program, program->ops[shown]).c_str(),
+                to_string(trace.outcomes[shown]).c_str());
+    std::fputs(draw_heap(image, image.loc, image.layout, picture).c_str(), stdout);
+    std::printf("\n");
+  }
+  return status;
 }
 
 }  // namespace heaptwin::cli
