@@ -1,0 +1,63 @@
+// _int_free: coalescing and the integrity checks; faults stay inside the twin.
+#include <gtest/gtest.h>
+
+#include "allocator/abort_messages.h"
+#include "allocator/test_support.h"
+
+namespace heaptwin::alloc {
+namespace {
+
+TEST(FreeTest, CoalescesBackwardAndForward) {
+  TestTwin t;
+  int64_t a = t.malloc(0x500), b = t.malloc(0x500), c = t.malloc(0x500);
+  t.malloc(0x18);
+  t.free_at(a);
+  t.free_at(c);
+  t.free_at(b);  // merges with a (backward) and c (forward)
+  EXPECT_EQ(t.off(t.bin_first(1)), a - 0x10);
+  EXPECT_EQ(t.read8(a - 8), 0xf31u);
+  EXPECT_EQ(t.twin.fd(t.bin_first(1)), t.bin_head(1));
+}
+
+TEST(FreeTest, ForgedPrevSizeAborts) {
+  TestTwin t;
+  int64_t a = t.malloc(0x500), b = t.malloc(0x500);
+  t.free_at(a);
+  t.write8(b - 0x10, 0x400);
+  try {
+    t.free_at(b);
+    FAIL();
+  } catch (const AbortError& e) {
+    EXPECT_EQ(e.message, msg::kConsolidatingPrevSize);
+  }
+}
+
+TEST(FreeTest, InvalidPointerAndSize) {
+  TestTwin t;
+  int64_t a = t.malloc(0x18);
+  EXPECT_THROW(t.free_at(a + 8), AbortError);  // misaligned
+  t.write8(a - 8, 0x11);
+  try {
+    t.free_at(a);
+    FAIL();
+  } catch (const AbortError& e) {
+    EXPECT_EQ(e.message, msg::kFreeInvalidSize);
+  }
+}
+
+TEST(FreeTest, WildPointersFaultInsteadOfCrashing) {
+  TestTwin t;
+  int64_t a = t.malloc(0x500);
+  t.malloc(0x18);
+  t.free_at(a);
+  t.write8(a + 8, 0x4141414141414140);  // unsorted bk
+  try {
+    t.malloc(0x600);
+    FAIL();
+  } catch (const FaultError& e) {
+    EXPECT_EQ(e.address, 0x4141414141414140u + 0x10);  // bck->fd, bck = victim->bk
+  }
+}
+
+}  // namespace
+}  // namespace heaptwin::alloc

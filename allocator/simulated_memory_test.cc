@@ -1,0 +1,67 @@
+#include "allocator/simulated_memory.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+namespace heaptwin::alloc {
+namespace {
+
+TEST(SimulatedMemoryTest, BreakGrowsShrinksAndFails) {
+  SimulatedMemoryOptions o;
+  o.brk_capacity = 0x100000;
+  SimulatedMemory m(o);
+  ASSERT_TRUE(m.ok());
+  const uint64_t base = m.heap_base();
+  EXPECT_EQ(base & 0xfff, 0u);
+  EXPECT_NE(base & ((uint64_t{64} << 20) - 1), 0u);  // not 64 MiB-aligned
+  EXPECT_EQ(m.sbrk(0), base);
+  EXPECT_FALSE(m.owns(base, 8));
+  EXPECT_EQ(m.sbrk(0x21000), base);
+  EXPECT_TRUE(m.owns(base + 0x20ff8, 8));
+  EXPECT_FALSE(m.owns(base + 0x20ffc, 8));
+  EXPECT_EQ(m.sbrk(0x100000), Memory::kFailure);  // past capacity: nothing moves
+  EXPECT_EQ(m.sbrk(0), base + 0x21000);
+  std::memset(reinterpret_cast<void*>(base + 0x20000), 0xab, 0x1000);
+  EXPECT_EQ(m.sbrk(-0x1000), base + 0x21000);
+  EXPECT_FALSE(m.owns(base + 0x20000, 1));
+  m.sbrk(0x1000);
+  EXPECT_EQ(*reinterpret_cast<unsigned char*>(base + 0x20000), 0);  // fresh pages are zero
+  EXPECT_EQ(m.sbrk(-0x30000), Memory::kFailure);                    // below the start
+}
+
+TEST(SimulatedMemoryTest, MappingsAndPartialUnmap) {
+  SimulatedMemory m;
+  uint64_t a = m.mmap(0x3000);
+  ASSERT_NE(a, Memory::kFailure);
+  EXPECT_TRUE(m.owns(a, 0x3000));
+  EXPECT_FALSE(m.owns(a + 0x3000, 1));  // guard page
+  EXPECT_TRUE(m.munmap(a + 0x1000, 0x1000));
+  EXPECT_TRUE(m.owns(a, 0x1000));
+  EXPECT_FALSE(m.owns(a + 0x1000, 1));
+  EXPECT_TRUE(m.owns(a + 0x2000, 0x1000));
+  EXPECT_FALSE(m.munmap(a + 1, 0x1000));  // unaligned: EINVAL
+  EXPECT_TRUE(m.munmap(a + 0x100000, 0x1000));  // nothing there: still fine, as on Linux
+  EXPECT_FALSE(m.owns_heap_or_mapping(reinterpret_cast<uint64_t>(m.data()), 8));
+  EXPECT_TRUE(m.owns(reinterpret_cast<uint64_t>(m.data()), 8));
+}
+
+TEST(SimulatedMemoryTest, ResetIsPristineAndInstancesAreIndependent) {
+  SimulatedMemory m1, m2;
+  uint64_t b1 = m1.heap_base();
+  m1.sbrk(0x5000);
+  m2.sbrk(0x1000);
+  std::memset(reinterpret_cast<void*>(b1), 0x41, 0x5000);
+  std::memset(m1.data(), 0x42, 64);
+  uint64_t a = m1.mmap(0x1000);
+  m1.reset();
+  EXPECT_EQ(m1.sbrk(0), b1);
+  EXPECT_FALSE(m1.owns(a, 1));
+  EXPECT_EQ(*static_cast<unsigned char*>(m1.data()), 0);
+  m1.sbrk(0x5000);
+  EXPECT_EQ(*reinterpret_cast<unsigned char*>(b1 + 0x4fff), 0);
+  EXPECT_EQ(m2.sbrk(0), m2.heap_base() + 0x1000);
+}
+
+}  // namespace
+}  // namespace heaptwin::alloc

@@ -1,0 +1,73 @@
+// A twin in a test: simulated memory, the allocator, and a fatal handler that throws, so a test
+// can expect an abort message or a fault. Expected values in the suites come from real glibc 2.36
+// (the same scenarios agree under `heaptwin diff --sides twin,glibc --state`).
+#ifndef HEAPTWIN_ALLOCATOR_TEST_SUPPORT_H_
+#define HEAPTWIN_ALLOCATOR_TEST_SUPPORT_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "allocator/allocator.h"
+#include "allocator/simulated_memory.h"
+
+namespace heaptwin::alloc {
+
+struct AbortError {
+  std::string message;
+};
+struct FaultError {
+  uint64_t address;
+};
+struct HangError {};
+
+class ThrowingFatalHandler : public FatalHandler {
+ public:
+  [[noreturn]] void abort_with(const char* message) override { throw AbortError{message}; }
+  [[noreturn]] void fault(uint64_t address) override { throw FaultError{address}; }
+  [[noreturn]] void hang() override { throw HangError{}; }
+};
+
+class TestTwin {
+ public:
+  explicit TestTwin(const GlibcProfile& profile = GlibcProfile::glibc_2_36(),
+                    const SimulatedMemoryOptions& options = {})
+      : memory(options),
+        twin(&memory, static_cast<LibcData*>(memory.data()), &handler, profile) {}
+
+  uint64_t base() const { return memory.heap_base(); }
+  // malloc, as a heap offset (0 for NULL).
+  int64_t malloc(uint64_t n) {
+    Addr p = twin.malloc(n);
+    last = p;
+    return p == 0 ? 0 : static_cast<int64_t>(p - base());
+  }
+  void free_at(int64_t offset) { twin.free(base() + static_cast<uint64_t>(offset)); }
+  void write8(int64_t offset, uint64_t value) {
+    Addr a = base() + static_cast<uint64_t>(offset);
+    *reinterpret_cast<uint64_t*>(a) = value;
+  }
+  uint64_t read8(int64_t offset) const {
+    return *reinterpret_cast<const uint64_t*>(base() + static_cast<uint64_t>(offset));
+  }
+  // Heap offset of a chunk pointer, or -1 for NULL.
+  int64_t off(Addr p) const { return p == 0 ? -1 : static_cast<int64_t>(p - base()); }
+  const MallocState& av() const { return twin.data()->main_arena; }
+  const MallocPar& mp() const { return twin.data()->mp_; }
+  const TcachePerthread& tcache() const {
+    return *reinterpret_cast<const TcachePerthread*>(twin.tcache());
+  }
+  // The chunk at the back (bk) and front (fd) of bin i.
+  Addr bin_first(int i) const { return av().bins[(i - 1) * 2]; }
+  Addr bin_last(int i) const { return av().bins[(i - 1) * 2 + 1]; }
+  Addr bin_head(int i) const { return twin.main_arena() + 0x60 + (i - 1) * 0x10; }
+
+  ThrowingFatalHandler handler;
+  SimulatedMemory memory;
+  Allocator twin;
+  Addr last = 0;
+};
+
+}  // namespace heaptwin::alloc
+
+#endif  // HEAPTWIN_ALLOCATOR_TEST_SUPPORT_H_
