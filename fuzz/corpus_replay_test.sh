@@ -5,8 +5,14 @@
 set -u
 pass=0; fail=0; cases=""
 for target in twin_vs_glibc twin_vs_model attack script_parser encoding_roundtrip; do
+  # Every input file; regressions keep their readable .heap form beside the bytes, which only
+  # the parser target takes as input.
   inputs=()
-  for d in corpus/$target corpus/regressions/$target; do [ -d "$d" ] && inputs+=("$d"); done
+  for d in corpus/$target corpus/regressions/$target; do
+    [ -d "$d" ] || continue
+    while IFS= read -r f; do inputs+=("$f"); done < <(
+      if [ "$target" == script_parser ]; then find "$d" -type f; else find "$d" -type f ! -name '*.heap'; fi)
+  done
   if [ ${#inputs[@]} -eq 0 ]; then echo "no corpus for $target"; fail=$((fail+1)); continue; fi
   if out=$("fuzz/$target" "${inputs[@]}" 2>&1); then
     echo "$target: $out"; pass=$((pass+1)); cases+="<testcase name=\"$target\" status=\"run\"/>"

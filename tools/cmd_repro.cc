@@ -1,13 +1,226 @@
-// heaptwin repro: not built yet; it comes with issue 8 (fuzzing).
-#include <cstdio>
+// heaptwin repro: replay a fuzz input (or a .heap script) on every side, minimise it while it
+// fails the same way, and explain the first divergence with the heap before and after it.
+#include <sys/stat.h>
 
+#include <cstdio>
+#include <memory>
+#include <sstream>
+
+#include "oracle/differ.h"
+#include "oracle/side.h"
+#include "oracle/trace_text.h"
+#include "program/fuzz_encoding.h"
+#include "program/heap_format.h"
+#include "program/minimize.h"
 #include "tools/cli_util.h"
 
 namespace heaptwin::cli {
 
+namespace {
+
+constexpr const char* kHelp =
+    "usage: heaptwin repro INPUT [--sides a,b,...] [--target T] [--no-minimize] [--save NAME]\n\n"
+    "Replays INPUT on every side, minimises it (fewest ops, then smallest sizes) while it keeps\n"
+    "failing the same way, and prints the minimal .heap script, the first divergence, and the\n"
+    "heap and bins on each side before and after that op.\n\n"
+    "INPUT is a fuzz input (bytes, docs/fuzz-encoding.md) or a .heap script (by its extension).\n"
+    "  --sides LIST    sides to compare (default twin,glibc,model)\n"
+    "  --target T      the fuzz target the input came from: twin_vs_glibc, twin_vs_model or\n"
+    "                  attack (default: attack, which decodes write8 corruption too)\n"
+    "  --no-minimize   explain the input as it is\n"
+    "  --save NAME     keep the minimal input as corpus/regressions/<target>/NAME (bytes) with\n"
+    "                  NAME.heap beside it; ./heaptwin test replays it from then on\n\n"
+    "exit: 0 the sides agree (nothing to reproduce); 1 reproduced; 2 bad usage or input\n";
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  for (std::string item; std::getline(in, item, ',');) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+// How a run failed, coarsely enough that a smaller Program failing "the same way" matches.
+struct Failure {
+  bool failed = false;
+  std::string kind;  // "side error: <side>: <message up to '(op'>" or "outcome/state a|b kinds"
+
+  bool operator==(const Failure& o) const { return failed == o.failed && kind == o.kind; }
+};
+
+class Reproducer {
+ public:
+  explicit Reproducer(std::vector<std::unique_ptr<Side>> sides) : sides_(std::move(sides)) {}
+
+  std::vector<Trace> run(const Program& p, bool snapshots) {
+    RunOptions options;
+    options.snapshots = snapshots;
+    std::vector<Trace> traces;
+    for (auto& s : sides_) traces.push_back(s->run(p, options));
+    return traces;
+  }
+
+  Failure classify(const Program& p) {
+    std::vector<Trace> traces = run(p, true);
+    DiffResult r = diff_traces(traces);
+    Failure f;
+    if (r.agree()) return f;
+    f.failed = true;
+    if (!r.side_errors.empty()) {
+      std::string e = r.side_errors.front();
+      f.kind = "side error: " + e.substr(0, e.find("(op"));
+      return f;
+    }
+    const Trace& a = traces[r.first.side_a];
+    const Trace& b = traces[r.first.side_b];
+    auto kind_at = [&](const Trace& t) {
+      return r.first.op_index < t.outcomes.size()
+                 ? std::to_string(static_cast<int>(t.outcomes[r.first.op_index].kind))
+                 : std::string("-");
+    };
+    f.kind = std::string(r.first.in_state ? "state " : "outcome ") + a.side + "|" + b.side + " " +
+             kind_at(a) + "|" + kind_at(b) + " " + op_name(p.ops[r.first.op_index].kind);
+    return f;
+  }
+
+  const std::vector<std::unique_ptr<Side>>& sides() const { return sides_; }
+
+ private:
+  std::vector<std::unique_ptr<Side>> sides_;
+};
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+void explain(const Program& p, Reproducer& repro) {
+  std::vector<Trace> traces = repro.run(p, true);
+  DiffResult r = diff_traces(traces);
+  std::printf("== minimal program (%zu ops)\n%s\n", p.ops.size(), print_heap(p).c_str());
+  std::printf("== first divergence\n%s\n", format_divergence(p, traces, r).c_str());
+  if (!r.diverged) return;
+  size_t i = r.first.op_index;
+  for (const Trace& t : traces) {
+    if (t.states.empty()) continue;
+    std::printf("== %s: heap before op %zu\n", t.side.c_str(), i);
+    if (i == 0) std::printf("    (pristine)\n");
+    else if (i - 1 < t.states.size()) std::printf("%s", format_state(t.states[i - 1], "    ", false).c_str());
+    std::printf("== %s: heap after op %zu (%s)\n", t.side.c_str(), i, print_op(p, p.ops[i]).c_str());
+    if (i < t.states.size()) std::printf("%s", format_state(t.states[i], "    ", false).c_str());
+    else std::printf("    (the op ended the program: %s)\n",
+                     i < t.outcomes.size() ? to_string(t.outcomes[i]).c_str() : "no outcome");
+  }
+}
+
+}  // namespace
+
 int cmd_repro(const Args& args) {
-  std::fprintf(stderr, "heaptwin repro: not available in this build yet (comes with issue 8 (fuzzing))\n");
-  return wants_help(args) ? kExitOk : kExitUsage;
+  if (wants_help(args)) {
+    std::fputs(kHelp, stdout);
+    return kExitOk;
+  }
+  std::string input, save, target = "attack";
+  std::vector<std::string> side_names_wanted = {"twin", "glibc", "model"};
+  bool do_minimize = true;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&](const char* what) -> std::optional<std::string> {
+      if (i + 1 >= args.size()) return std::nullopt;
+      (void)what;
+      return args[++i];
+    };
+    if (a == "--sides") {
+      auto v = value("--sides");
+      if (!v) return usage_error("repro", "--sides needs a list, e.g. twin,glibc");
+      side_names_wanted = split_commas(*v);
+    } else if (a == "--target") {
+      auto v = value("--target");
+      if (!v) return usage_error("repro", "--target needs a name");
+      target = *v;
+      if (target != "twin_vs_glibc" && target != "twin_vs_model" && target != "attack") {
+        return usage_error("repro", "unknown target '" + target + "' (twin_vs_glibc, twin_vs_model, attack)");
+      }
+    } else if (a == "--save") {
+      auto v = value("--save");
+      if (!v || v->empty() || v->find('/') != std::string::npos) {
+        return usage_error("repro", "--save needs a plain NAME (no '/')");
+      }
+      save = *v;
+    } else if (a == "--no-minimize") {
+      do_minimize = false;
+    } else if (!a.empty() && a[0] == '-') {
+      return usage_error("repro", "unknown option '" + a + "'");
+    } else if (input.empty()) {
+      input = a;
+    } else {
+      return usage_error("repro", "expected one INPUT, got also '" + a + "'");
+    }
+  }
+  if (input.empty()) return usage_error("repro", "expected an INPUT (fuzz input or .heap)");
+  if (side_names_wanted.size() < 2) return usage_error("repro", "--sides needs at least two sides");
+
+  std::string error;
+  auto bytes = read_file(input, &error);
+  if (!bytes) return usage_error("repro", error);
+  Program program;
+  if (ends_with(input, ".heap")) {
+    auto parsed = parse_heap(*bytes, input, &error);
+    if (!parsed) {
+      std::fprintf(stderr, "%s\n", error.c_str());
+      return kExitUsage;
+    }
+    program = *parsed;
+  } else {
+    DecodeOptions options;
+    options.allow_corruption = target == "attack";
+    options.max_ops = 256;  // what the fuzz targets decode
+    program = decode_fuzz(*bytes, options);
+  }
+
+  std::vector<std::unique_ptr<Side>> sides;
+  for (const auto& name : side_names_wanted) {
+    auto side = make_side(name, &error);
+    if (!side) return usage_error("repro", "side '" + name + "': " + error);
+    sides.push_back(std::move(side));
+  }
+  Reproducer repro(std::move(sides));
+  Failure original = repro.classify(program);
+  if (!original.failed) {
+    std::printf("all sides agree on %s (%zu ops): nothing to reproduce\n", input.c_str(),
+                program.ops.size());
+    return kExitOk;
+  }
+  std::fprintf(stderr, "reproduced: %s\n", original.kind.c_str());
+
+  Program minimal = program;
+  if (do_minimize) {
+    MinimizeStats stats;
+    minimal = minimize(
+        program, [&](const Program& p) { return repro.classify(p) == original; }, &stats,
+        [](size_t ops) { std::fprintf(stderr, "\rminimising: %zu ops   ", ops); });
+    std::fprintf(stderr, "\rminimised %zu -> %zu ops in %zu runs\n", stats.ops_before,
+                 stats.ops_after, stats.tries);
+  }
+  explain(minimal, repro);
+
+  if (!save.empty()) {
+    auto encoded = encode_fuzz(minimal, &error);
+    if (!encoded) return usage_error("repro", "cannot save: " + error);
+    std::string dir = "corpus/regressions/" + target;
+    struct stat st;
+    if (stat("corpus/regressions", &st) != 0) {
+      return usage_error("repro", "--save runs from the repository root (no corpus/regressions here)");
+    }
+    ::mkdir(dir.c_str(), 0755);
+    std::string header = "# regression: " + original.kind + "\n# from " + input + "\n";
+    if (!write_file_atomic(dir + "/" + save, *encoded, &error) ||
+        !write_file_atomic(dir + "/" + save + ".heap", header + print_heap(minimal), &error)) {
+      return usage_error("repro", error);
+    }
+    std::printf("saved %s/%s and %s.heap\n", dir.c_str(), save.c_str(), save.c_str());
+  }
+  return kExitFound;
 }
 
 }  // namespace heaptwin::cli
