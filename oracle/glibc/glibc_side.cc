@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -154,14 +155,31 @@ class GlibcSide : public Side {
     }
     if (!run_on_server(program, options, &trace)) {
       stop();  // a confused server is not reused
+      if (persistent_ && mode_ == RunnerMode::kAuto && trace.outcomes.empty()) {
+        // The persistent runner could not start here (e.g. libc's data not found): fork mode.
+        persistent_failed_ = true;
+        trace = Trace();
+        trace.side = name_;
+        if (ensure_server(options, &error) && run_on_server(program, options, &trace)) return trace;
+        stop();
+      }
       if (trace.error.empty()) trace.error = "the runner stopped answering";
     }
     return trace;
   }
 
  private:
+  // Persistent (one child runs Program after Program, reset in place) unless told otherwise
+  // (HEAPTWIN_RUNNER_MODE=fork) or impossible: the reset needs the tcache TLS slot.
+  bool want_persistent() const {
+    if (mode_ == RunnerMode::kFork) return false;
+    const char* env = std::getenv("HEAPTWIN_RUNNER_MODE");
+    if (mode_ == RunnerMode::kAuto && env && std::string(env) == "fork") return false;
+    return !persistent_failed_ && symbols_ && symbols_->tcache_tls != 0;
+  }
+
   bool ensure_server(const RunOptions& options, std::string* error) {
-    if (server_ > 0 && options.tunables == tunables_) {
+    if (server_ > 0 && options.tunables == tunables_ && persistent_ == want_persistent()) {
       int status;
       if (::waitpid(server_, &status, WNOHANG) == 0) return true;
       server_ = -1;
@@ -206,7 +224,9 @@ class GlibcSide : public Side {
     std::vector<char*> envp, argv;
     for (auto& s : env) envp.push_back(s.data());
     envp.push_back(nullptr);
+    persistent_ = want_persistent();
     std::vector<std::string> args = command_.argv;
+    if (persistent_) args.push_back("persistent");
     for (auto& s : args) argv.push_back(s.data());
     argv.push_back(nullptr);
     pid_t pid;
@@ -379,6 +399,13 @@ class GlibcSide : public Side {
   pid_t server_ = -1;
   int req_ = -1, resp_ = -1, ack_ = -1;
   bool located_ = false;
+  bool persistent_ = false;
+  bool persistent_failed_ = false;
+
+ public:
+  RunnerMode mode_ = RunnerMode::kAuto;
+
+ private:
   std::string base_error_;
   uint64_t libc_base_ = 0;
 
@@ -394,6 +421,10 @@ std::string glibc_side_name(const std::string& version) {
 }
 
 std::unique_ptr<Side> make_glibc_side(const std::string& name, std::string* error) {
+  return make_glibc_side(name, RunnerMode::kAuto, error);
+}
+
+std::unique_ptr<Side> make_glibc_side(const std::string& name, RunnerMode mode, std::string* error) {
   std::optional<RunnerCommand> command;
   if (name == "glibc") {
     command = host_runner(error);
@@ -413,6 +444,7 @@ std::unique_ptr<Side> make_glibc_side(const std::string& name, std::string* erro
   // Without symbols the side still runs Programs; only its snapshots are refused.
   const RunnerCommand& c = side->command();
   side->symbols_ = find_libc_symbols(c.libc_path, c.debug_roots, &side->symbols_error_);
+  side->mode_ = mode;
   return side;
 }
 

@@ -15,6 +15,13 @@ namespace heaptwin {
 // glibc_versions.h). nullptr and *error when it cannot be set up here.
 std::unique_ptr<Side> make_glibc_side(const std::string& name, std::string* error);
 
+// How Programs are isolated. kPersistent: one child runs Program after Program and resets
+// glibc's malloc in place (libc's data, the break, the tcache TLS pointer, leftover mmaps), a new
+// child only after one dies; needs libc6-dbg symbols. kFork: a fresh fork per Program.
+// kAuto: persistent when possible, unless HEAPTWIN_RUNNER_MODE=fork.
+enum class RunnerMode { kAuto, kFork, kPersistent };
+std::unique_ptr<Side> make_glibc_side(const std::string& name, RunnerMode mode, std::string* error);
+
 // Maps "2.31" / "2.41" / "" (host) to a side name.
 std::string glibc_side_name(const std::string& version);
 

@@ -1,4 +1,6 @@
-/* The real-glibc runner: a fork server that runs each Program in a fresh fork of itself.
+/* The real-glibc runner: a fork server that runs each Program in a fresh fork of itself, or
+ * (argv[1] == "persistent") forks one long-lived child that runs Program after Program and
+ * resets glibc's malloc in place between them, and a new child only after one died.
  *
  * Plain C, no stdio, and no allocation of its own: the server never calls malloc, so every
  * child starts with glibc's malloc untouched (no heap, no tcache), as a fresh process does. The
@@ -12,6 +14,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,6 +30,10 @@ static uint64_t heap_base;
 static uint32_t current_op;
 static char alt_stack[1 << 16];
 static char message[RUNNER_MAX_MESSAGE];
+static int persistent;
+/* A persistent child that ends inside a Program (a fault) exits with this; any other exit of
+ * it ends the server too. */
+#define EXIT_DIED_IN_PROGRAM 9
 
 static int read_all(int fd, void* buf, size_t n) {
   char* p = buf;
@@ -61,7 +70,7 @@ static void on_fault(int sig, siginfo_t* info, void* context) {
   r.address = (uint64_t)(uintptr_t)info->si_addr;
   r.heap_base = heap_base;
   write_all(RUNNER_FD_RESPONSE, &r, sizeof r);
-  _exit(0);
+  _exit(persistent ? EXIT_DIED_IN_PROGRAM : 0);
 }
 
 static uint64_t tcache_pointer(void) {
@@ -137,7 +146,7 @@ static void run_op(const struct RunnerOp* op, struct RunnerRecord* r) {
   r->error = errno;
 }
 
-static void child(void) {
+static void install_handlers(void) {
   stack_t ss;
   ss.ss_sp = alt_stack;
   ss.ss_size = sizeof alt_stack;
@@ -149,17 +158,23 @@ static void child(void) {
   sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
   sigaction(SIGSEGV, &sa, NULL);
   sigaction(SIGBUS, &sa, NULL);
+}
 
+static void set_timer(uint32_t ms) {
   /* A Program that never ends is killed by SIGPROF (default action: terminate) after its CPU
    * time; time spent waiting for the parent's snapshots does not count. */
   struct itimerval timer;
   memset(&timer, 0, sizeof timer);
-  timer.it_value.tv_sec = request.timeout_ms / 1000;
-  timer.it_value.tv_usec = (request.timeout_ms % 1000) * 1000;
+  timer.it_value.tv_sec = ms / 1000;
+  timer.it_value.tv_usec = (ms % 1000) * 1000;
   setitimer(ITIMER_PROF, &timer, NULL);
+}
 
+/* Runs the Program in `request`/`ops`; 1 when some op returned an mmapped chunk. */
+static int run_program(void) {
+  int mmapped = 0;
+  set_timer(request.timeout_ms);
   memset(slots, 0, sizeof slots);
-  heap_base = (uint64_t)(uintptr_t)sbrk(0);
   struct RunnerRecord r;
   memset(&r, 0, sizeof r);
   r.kind = RUNNER_START;
@@ -172,6 +187,7 @@ static void child(void) {
     current_op = i;
     memset(&r, 0, sizeof r);
     run_op(&ops[i], &r);
+    if (r.chunk_size & 2) mmapped = 1;
     r.kind = RUNNER_RETURNED;
     r.index = i;
     r.heap_base = heap_base;
@@ -183,10 +199,243 @@ static void child(void) {
       if (!read_all(RUNNER_FD_ACK, &ack, 1)) _exit(3);
     }
   }
+  set_timer(0);
+  return mmapped;
+}
+
+static void child(void) {
+  install_handlers();
+  heap_base = (uint64_t)(uintptr_t)sbrk(0);
+  run_program();
   _exit(0);
 }
 
-int main(void) {
+/* ---- persistent mode: reset glibc's malloc in place ------------------------------------ */
+
+#define MAX_MAPS 1024
+struct Range {
+  uint64_t start, end;
+};
+static char maps_text[1 << 17];
+static struct Range baseline[MAX_MAPS];
+static int baseline_count;
+/* libc's writable data (its rw mapping and the anonymous .bss tail after it), as it was before
+ * the first malloc: main_arena, mp_, global_max_fast, tcache_key, __curbrk, ... */
+static struct Range libc_data[2];
+static int libc_data_count;
+static char libc_saved[1 << 20];
+
+static uint64_t parse_hex(const char** p) {
+  uint64_t v = 0;
+  for (;;) {
+    char c = **p;
+    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (d < 0) return v;
+    v = v * 16 + (uint64_t)d;
+    ++*p;
+  }
+}
+
+/* Reads /proc/self/maps into maps_text (no stdio, no malloc); its length, or -1. */
+static long read_maps(void) {
+  int fd = open("/proc/self/maps", O_RDONLY);
+  if (fd < 0) return -1;
+  long len = 0;
+  for (;;) {
+    ssize_t n = read(fd, maps_text + len, sizeof maps_text - 1 - (size_t)len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    len += n;
+  }
+  close(fd);
+  maps_text[len] = 0;
+  return len;
+}
+
+/* Calls fn(start, end, perms, path) for each mapping. */
+static void each_map(void (*fn)(uint64_t, uint64_t, const char*, const char*)) {
+  const char* p = maps_text;
+  while (*p) {
+    const char* line = p;
+    while (*p && *p != '\n') ++p;
+    const char* eol = p;
+    if (*p) ++p;
+    const char* q = line;
+    uint64_t start = parse_hex(&q);
+    if (*q++ != '-') continue;
+    uint64_t end = parse_hex(&q);
+    ++q;
+    char perms[5];
+    memcpy(perms, q, 4);
+    perms[4] = 0;
+    /* the path follows perms, offset, dev and inode */
+    int fields = 0;
+    while (q < eol && fields < 4) {
+      while (q < eol && *q != ' ') ++q;
+      while (q < eol && *q == ' ') ++q;
+      ++fields;
+    }
+    static char path[512];
+    size_t n = (size_t)(eol - q) < sizeof path - 1 ? (size_t)(eol - q) : sizeof path - 1;
+    memcpy(path, q, n);
+    path[n] = 0;
+    fn(start, end, perms, path);
+  }
+}
+
+static int is_libc_path(const char* path) {
+  const char* base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  return strncmp(base, "libc.so", 7) == 0 || strncmp(base, "libc-2.", 7) == 0;
+}
+
+static uint64_t last_libc_rw_end;
+static void note_map(uint64_t start, uint64_t end, const char* perms, const char* path) {
+  if (baseline_count < MAX_MAPS) {
+    baseline[baseline_count].start = start;
+    baseline[baseline_count].end = end;
+    ++baseline_count;
+  }
+  if (perms[0] == 'r' && perms[1] == 'w' && is_libc_path(path) && libc_data_count == 0) {
+    libc_data[libc_data_count].start = start;
+    libc_data[libc_data_count].end = end;
+    ++libc_data_count;
+    last_libc_rw_end = end;
+  } else if (libc_data_count == 1 && start == last_libc_rw_end && path[0] == 0 &&
+             perms[0] == 'r' && perms[1] == 'w') {
+    libc_data[libc_data_count].start = start;
+    libc_data[libc_data_count].end = end;
+    ++libc_data_count;
+    last_libc_rw_end = 0;
+  } else {
+    last_libc_rw_end = 0;
+  }
+}
+
+/* Takes the pristine copy. 0 when libc's data cannot be found or is too large. */
+static int save_pristine(void) {
+  if (read_maps() < 0) return 0;
+  each_map(note_map);
+  if (libc_data_count == 0) return 0;
+  size_t at = 0;
+  for (int i = 0; i < libc_data_count; ++i) {
+    size_t n = (size_t)(libc_data[i].end - libc_data[i].start);
+    if (at + n > sizeof libc_saved) return 0;
+    memcpy(libc_saved + at, (void*)(uintptr_t)libc_data[i].start, n);
+    at += n;
+  }
+  return 1;
+}
+
+/* Unmaps what a Program mmapped and did not free: anonymous memory not in the baseline. */
+static void unmap_new(uint64_t start, uint64_t end, const char* perms, const char* path) {
+  (void)perms;
+  if (path[0] != 0) return;
+  uint64_t at = start;
+  while (at < end) {
+    uint64_t next_covered = end, covered_end = end;
+    for (int i = 0; i < baseline_count; ++i) {
+      if (baseline[i].end <= at || baseline[i].start >= end) continue;
+      if (baseline[i].start <= at) {
+        next_covered = at;
+        covered_end = baseline[i].end;
+        break;
+      }
+      if (baseline[i].start < next_covered) {
+        next_covered = baseline[i].start;
+        covered_end = baseline[i].end;
+      }
+    }
+    if (next_covered > at) munmap((void*)(uintptr_t)at, (size_t)(next_covered - at));
+    at = covered_end;
+  }
+}
+
+/* Back to the state before the first malloc: the break where it was (the kernel drops the
+ * pages, so the next heap is zero-filled as a fresh one is), libc's data, the thread's tcache
+ * pointer (TLS, not libc's data) and any mapping the Program left behind. */
+static void reset_malloc(int mmapped) {
+  if ((uint64_t)(uintptr_t)sbrk(0) != heap_base) syscall(SYS_brk, (long)heap_base);
+  size_t at = 0;
+  for (int i = 0; i < libc_data_count; ++i) {
+    size_t n = (size_t)(libc_data[i].end - libc_data[i].start);
+    memcpy((void*)(uintptr_t)libc_data[i].start, libc_saved + at, n);
+    at += n;
+  }
+  char* tls_errno = (char*)__errno_location();
+  memset(tls_errno - request.errno_tls + request.tcache_tls, 0, sizeof(void*));
+  if (mmapped && read_maps() >= 0) each_map(unmap_new);
+}
+
+static void persistent_child(void) {
+  install_handlers();
+  heap_base = (uint64_t)(uintptr_t)sbrk(0);
+  if (!save_pristine()) _exit(6);
+  for (;;) {
+    if (!read_all(RUNNER_FD_REQUEST, &request, sizeof request)) _exit(0);
+    if (request.magic != RUNNER_MAGIC || request.op_count > RUNNER_MAX_OPS ||
+        request.tcache_tls == 0) {
+      _exit(2);
+    }
+    if (!read_all(RUNNER_FD_REQUEST, ops, sizeof ops[0] * request.op_count)) _exit(0);
+    int mmapped = run_program();
+    reset_malloc(mmapped);
+    struct RunnerRecord end;
+    memset(&end, 0, sizeof end);
+    end.kind = RUNNER_END;
+    if (!write_all(RUNNER_FD_RESPONSE, &end, sizeof end)) _exit(0);
+  }
+}
+
+/* The persistent server: one child at a time; when it dies inside a Program, report how and
+ * start the next. When it exits (the request pipe closed, or it could not start), so do we. */
+static int persistent_server(void) {
+  for (;;) {
+    int err[2];
+    if (pipe(err) != 0) return 4;
+    pid_t pid = fork();
+    if (pid < 0) return 5;
+    if (pid == 0) {
+      close(err[0]);
+      dup2(err[1], 2);
+      close(err[1]);
+      persistent_child();
+    }
+    close(err[1]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    size_t len = 0;
+    for (;;) {
+      ssize_t n = read(err[0], message + len, sizeof message - len);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      len += (size_t)n;
+      if (len == sizeof message) break;
+    }
+    close(err[0]);
+    if (WIFEXITED(status) && WEXITSTATUS(status) != EXIT_DIED_IN_PROGRAM) return WEXITSTATUS(status);
+    struct RunnerRecord end;
+    memset(&end, 0, sizeof end);
+    end.kind = RUNNER_END;
+    end.status = status;
+    end.message_len = (uint32_t)len;
+    if (!write_all(RUNNER_FD_RESPONSE, &end, sizeof end)) return 0;
+    if (!write_all(RUNNER_FD_RESPONSE, message, len)) return 0;
+  }
+}
+
+/* Where the break starts is random (ASLR, page granularity), and so would be the heap offset of
+ * any memalign with an alignment above a page. Starting the heap on a 16 MiB boundary makes
+ * those deterministic (and a twin can do the same). The pages skipped are never touched. */
+#define HEAP_BASE_ALIGNMENT (16u << 20)
+
+int main(int argc, char** argv) {
+  persistent = argc > 1 && strcmp(argv[argc - 1], "persistent") == 0;
+  uintptr_t brk_now = (uintptr_t)sbrk(0);
+  uintptr_t pad = (HEAP_BASE_ALIGNMENT - brk_now % HEAP_BASE_ALIGNMENT) % HEAP_BASE_ALIGNMENT;
+  if (pad != 0 && sbrk((intptr_t)pad) == (void*)-1) return 7;
+  if (persistent) return persistent_server();
   for (;;) {
     if (!read_all(RUNNER_FD_REQUEST, &request, sizeof request)) return 0;
     if (request.magic != RUNNER_MAGIC || request.op_count > RUNNER_MAX_OPS) return 2;
