@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/mman.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -136,7 +137,11 @@ class GlibcSide : public Side {
  public:
   GlibcSide(std::string name, RunnerCommand command, GlibcLayout layout)
       : name_(std::move(name)), command_(std::move(command)), layout_(std::move(layout)) {}
-  ~GlibcSide() override { stop(); }
+  ~GlibcSide() override {
+    stop();
+    if (shared_) ::munmap(shared_, sizeof(RunnerShared));
+    if (shared_fd_ >= 0) ::close(shared_fd_);
+  }
 
   std::string name() const override { return name_; }
   const RunnerCommand& command() const { return command_; }
@@ -200,6 +205,8 @@ class GlibcSide : public Side {
     posix_spawn_file_actions_adddup2(&fa, req[0], RUNNER_FD_REQUEST);
     posix_spawn_file_actions_adddup2(&fa, resp[1], RUNNER_FD_RESPONSE);
     posix_spawn_file_actions_adddup2(&fa, ack[0], RUNNER_FD_ACK);
+    if (shared_fd_ < 0) make_shared();
+    if (shared_fd_ >= 0) posix_spawn_file_actions_adddup2(&fa, shared_fd_, RUNNER_FD_SHARED);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 
@@ -249,6 +256,23 @@ class GlibcSide : public Side {
     return true;
   }
 
+  // The record area shared with every runner this side starts (see RUNNER_FD_SHARED).
+  void make_shared() {
+    int fd = ::memfd_create("heaptwin-runner", MFD_CLOEXEC);
+    if (fd < 0) return;
+    if (::ftruncate(fd, sizeof(RunnerShared)) != 0) {
+      ::close(fd);
+      return;
+    }
+    void* map = ::mmap(nullptr, sizeof(RunnerShared), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (map == MAP_FAILED) {
+      ::close(fd);
+      return;
+    }
+    shared_fd_ = fd;
+    shared_ = static_cast<RunnerShared*>(map);
+  }
+
   void stop() {
     if (server_ > 0) {
       ::kill(server_, SIGKILL);
@@ -295,22 +319,17 @@ class GlibcSide : public Side {
     }
     // Wall-clock guard on top of the child's own CPU timer.
     const int wait_ms = static_cast<int>(req.timeout_ms) + 10000;
+    const bool via_shared = !pause && shared_ != nullptr;
     pid_t child = -1;
     uint64_t heap_base = 0;
     bool faulted = false;
-    for (;;) {
-      RunnerRecord r;
-      int got = read_all(resp_, &r, sizeof r, wait_ms);
-      if (got == 1 && child > 0) {
-        ::kill(child, SIGKILL);  // the server reaps it and sends RUNNER_END
-        got = read_all(resp_, &r, sizeof r, 5000);
-      }
-      if (got != 0) return false;
+    // START, RETURNED and FAULT records; false when the stream makes no sense.
+    auto take = [&](const RunnerRecord& r) -> bool {
       if (r.kind == RUNNER_START) {
         child = r.pid;
         heap_base = r.heap_base;
         if (pause) locate(child);
-        continue;
+        return true;
       }
       if (r.kind == RUNNER_RETURNED) {
         if (r.index >= program.ops.size()) return false;
@@ -321,16 +340,41 @@ class GlibcSide : public Side {
           char ack = 1;
           if (!write_all(ack_, &ack, 1)) return false;
         }
-        continue;
+        return true;
       }
       if (r.kind == RUNNER_FAULT) {
         faulted = true;
         uint64_t a = r.address;
         bool in_heap = a >= heap_base && a - heap_base < kHeapWindow;
         trace->outcomes.push_back(Outcome::fault(r.signal, in_heap ? a - heap_base : a, in_heap));
+        return true;
+      }
+      return false;
+    };
+    for (;;) {
+      RunnerRecord r;
+      int got = read_all(resp_, &r, sizeof r, wait_ms);
+      if (got == 1) {
+        if (via_shared && __atomic_load_n(&shared_->count, __ATOMIC_ACQUIRE) > 0) {
+          child = shared_->records[0].pid;
+        }
+        if (child > 0) {
+          ::kill(child, SIGKILL);  // the server reaps it and sends RUNNER_END
+          got = read_all(resp_, &r, sizeof r, 5000);
+        }
+      }
+      if (got != 0) return false;
+      if (r.kind != RUNNER_END) {
+        if (via_shared || !take(r)) return false;
         continue;
       }
-      if (r.kind != RUNNER_END) return false;
+      if (via_shared) {
+        uint32_t n = __atomic_load_n(&shared_->count, __ATOMIC_ACQUIRE);
+        if (n > RUNNER_MAX_OPS + 2) return false;
+        for (uint32_t i = 0; i < n; ++i) {
+          if (!take(shared_->records[i])) return false;
+        }
+      }
       std::string message(r.message_len, '\0');
       if (r.message_len > RUNNER_MAX_MESSAGE ||
           (r.message_len && read_all(resp_, message.data(), r.message_len, 5000) != 0)) {
@@ -399,6 +443,8 @@ class GlibcSide : public Side {
   pid_t server_ = -1;
   int req_ = -1, resp_ = -1, ack_ = -1;
   bool located_ = false;
+  int shared_fd_ = -1;
+  RunnerShared* shared_ = nullptr;
   bool persistent_ = false;
   bool persistent_failed_ = false;
 

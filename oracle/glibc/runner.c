@@ -31,6 +31,7 @@ static uint32_t current_op;
 static char alt_stack[1 << 16];
 static char message[RUNNER_MAX_MESSAGE];
 static int persistent;
+static struct RunnerShared* shared;
 /* A persistent child that ends inside a Program (a fault) exits with this; any other exit of
  * it ends the server too. */
 #define EXIT_DIED_IN_PROGRAM 9
@@ -59,6 +60,18 @@ static int write_all(int fd, const void* buf, size_t n) {
   return 1;
 }
 
+/* A record for the parent: into shared memory when no snapshots are wanted, else the pipe. */
+static int emit(const struct RunnerRecord* r) {
+  if (shared != NULL && !request.snapshots) {
+    uint32_t n = shared->count;
+    if (n >= RUNNER_MAX_OPS + 2) return 0;
+    memcpy(&shared->records[n], r, sizeof *r);
+    __atomic_store_n(&shared->count, n + 1, __ATOMIC_RELEASE);
+    return 1;
+  }
+  return write_all(RUNNER_FD_RESPONSE, r, sizeof *r);
+}
+
 /* A fault inside an op: report it and leave; the Program ends here, as in a real process. */
 static void on_fault(int sig, siginfo_t* info, void* context) {
   (void)context;
@@ -69,7 +82,7 @@ static void on_fault(int sig, siginfo_t* info, void* context) {
   r.signal = sig;
   r.address = (uint64_t)(uintptr_t)info->si_addr;
   r.heap_base = heap_base;
-  write_all(RUNNER_FD_RESPONSE, &r, sizeof r);
+  emit(&r);
   _exit(persistent ? EXIT_DIED_IN_PROGRAM : 0);
 }
 
@@ -175,13 +188,14 @@ static int run_program(void) {
   int mmapped = 0;
   set_timer(request.timeout_ms);
   memset(slots, 0, sizeof slots);
+  if (shared != NULL) shared->count = 0;
   struct RunnerRecord r;
   memset(&r, 0, sizeof r);
   r.kind = RUNNER_START;
   r.pid = getpid();
   r.heap_base = heap_base;
   r.heap_end = heap_base;
-  write_all(RUNNER_FD_RESPONSE, &r, sizeof r);
+  emit(&r);
 
   for (uint32_t i = 0; i < request.op_count; ++i) {
     current_op = i;
@@ -193,7 +207,7 @@ static int run_program(void) {
     r.heap_base = heap_base;
     r.heap_end = (uint64_t)(uintptr_t)sbrk(0);
     r.tcache = tcache_pointer();
-    if (!write_all(RUNNER_FD_RESPONSE, &r, sizeof r)) _exit(3);
+    if (!emit(&r)) _exit(3);
     if (request.snapshots) {
       char ack;
       if (!read_all(RUNNER_FD_ACK, &ack, 1)) _exit(3);
@@ -435,6 +449,9 @@ int main(int argc, char** argv) {
   uintptr_t brk_now = (uintptr_t)sbrk(0);
   uintptr_t pad = (HEAP_BASE_ALIGNMENT - brk_now % HEAP_BASE_ALIGNMENT) % HEAP_BASE_ALIGNMENT;
   if (pad != 0 && sbrk((intptr_t)pad) == (void*)-1) return 7;
+  void* map = mmap(NULL, sizeof(struct RunnerShared), PROT_READ | PROT_WRITE, MAP_SHARED,
+                   RUNNER_FD_SHARED, 0);
+  shared = map == MAP_FAILED ? NULL : (struct RunnerShared*)map;
   if (persistent) return persistent_server();
   for (;;) {
     if (!read_all(RUNNER_FD_REQUEST, &request, sizeof request)) return 0;

@@ -2,7 +2,8 @@
  * must not link libstdc++, whose start-up allocation would sit in the heap it measures.
  *
  * Parent -> server (request pipe): RunnerRequest, then op_count RunnerOp.
- * Server/child -> parent (response pipe): RunnerRecord, one per op that finished, then one
+ * Server/child -> parent (response pipe, or RunnerShared without snapshots): RunnerRecord, one
+ * per op that finished, then one
  * record of kind RUNNER_END (after the child is gone) followed by `message_len` bytes of what
  * the child wrote to fd 2.
  * Parent -> child (ack pipe): one byte per record when snapshots are on (the child waits so the
@@ -21,6 +22,10 @@
 #define RUNNER_FD_REQUEST 3
 #define RUNNER_FD_RESPONSE 4
 #define RUNNER_FD_ACK 5
+/* Shared memory (a memfd) holding RunnerShared. Without snapshots the child puts its records
+ * here instead of the pipe, so a Program costs two wake-ups (request, RUNNER_END), not one per
+ * op; they survive the child's death. */
+#define RUNNER_FD_SHARED 6
 
 /* Op kinds: the numbering of heaptwin::OpKind. */
 enum {
@@ -79,6 +84,12 @@ struct RunnerRecord {
   int32_t status;      /* RUNNER_END: waitpid status */
   uint32_t message_len;
   uint32_t pad;
+};
+
+struct RunnerShared {
+  uint32_t count; /* records written (release-stored after each record) */
+  uint32_t pad;
+  struct RunnerRecord records[RUNNER_MAX_OPS + 2];
 };
 
 #endif /* HEAPTWIN_ORACLE_GLIBC_RUNNER_PROTOCOL_H_ */
