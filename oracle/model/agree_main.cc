@@ -27,6 +27,19 @@ int main(int argc, char** argv) {
     Program p = model::random_program(seed, ro);
     RunOptions opt;
     opt.snapshots = std::getenv("MODEL_AGREE_STATE") != nullptr;
+    // MODEL_AGREE_TUNABLES="glibc.malloc.tcache_count=0,glibc.malloc.mxfast=0"
+    if (const char* t = std::getenv("MODEL_AGREE_TUNABLES")) {
+      std::string all = t;
+      size_t start = 0;
+      while (start < all.size()) {
+        size_t comma = all.find(',', start);
+        if (comma == std::string::npos) comma = all.size();
+        const std::string kv = all.substr(start, comma - start);
+        const size_t eq = kv.find('=');
+        if (eq != std::string::npos) opt.tunables.push_back({kv.substr(0, eq), kv.substr(eq + 1)});
+        start = comma + 1;
+      }
+    }
     std::vector<Trace> traces = {model->run(p, opt), glibc->run(p, opt)};
     // The size of a stale last_remainder (one that no longer starts a chunk) is whatever bytes
     // lie there in glibc's memory; the model reports 0. MODEL_AGREE_STATE=blind skips it.

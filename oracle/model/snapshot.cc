@@ -26,7 +26,9 @@ ArenaSnapshot snapshot_of(const Policy& policy) {
   ArenaSnapshot s;
   s.valid = true;
   const Bins& bins = policy.bins();
-  const Params& par = policy.params();
+  // Tunables take effect in ptmalloc_init: until then mp_ holds its static defaults.
+  static const Params kDefaults;
+  const Params& par = policy.initialized() ? policy.params() : kDefaults;
   s.tcache_present = policy.tcache_present();
   for (int i = 0; i < kNumTcacheBins; ++i) {
     s.tcache_counts[i] = static_cast<uint16_t>(bins.tcache[i].size());
