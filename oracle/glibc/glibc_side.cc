@@ -158,6 +158,7 @@ class GlibcSide : public Side {
       trace.error = error;
       return trace;
     }
+    if ((options.snapshots || options.inspect) && !symbols_ && !probed_) probe(options);
     if (!run_on_server(program, options, &trace)) {
       stop();  // a confused server is not reused
       if (persistent_ && mode_ == RunnerMode::kAuto && trace.outcomes.empty()) {
@@ -335,6 +336,7 @@ class GlibcSide : public Side {
         if (r.index >= program.ops.size()) return false;
         trace->outcomes.push_back(outcome_of(program.ops[r.index], r));
         if (pause) {
+          if (probing_) probe_step(child, r);
           if (options.snapshots) trace->states.push_back(snapshot(child, r));
           if (options.inspect) inspect(child, r, options.inspect, trace);
           char ack = 1;
@@ -421,6 +423,103 @@ class GlibcSide : public Side {
     inspector(r.index, mem, location(r), layout_);
   }
 
+  // Without debug symbols, finds main_arena, mp_ and global_max_fast by running a probe Program
+  // and looking at the paused child: a freed 0x510 chunk's fd is the unsorted bin head
+  // (main_arena + 0x60); mp_ is the word pattern in libc's data whose sbrk_base is the heap
+  // base; global_max_fast is the one word of libc's data that `mallopt M_MXFAST 0x48` turns
+  // into 0x50. read_arena's self-check then vouches for the result.
+  void probe(const RunOptions& options) {
+    probed_ = true;
+    probing_ = true;
+    probe_ = ProbeState();
+    Program p;
+    SlotId a = p.intern("a"), g = p.intern("g");
+    Op op;
+    op.kind = OpKind::kMalloc;
+    op.dst = a;
+    op.a = 0x500;
+    p.ops.push_back(op);
+    op.dst = g;
+    op.a = 0x18;
+    p.ops.push_back(op);
+    Op f;
+    f.kind = OpKind::kFree;
+    f.src = a;
+    p.ops.push_back(f);
+    Op m;
+    m.kind = OpKind::kMallopt;
+    m.param = static_cast<int32_t>(MalloptParam::kMxFast);
+    m.a = 0x48;
+    p.ops.push_back(m);
+    RunOptions probe_options = options;
+    probe_options.snapshots = false;
+    probe_options.inspect = [](size_t, const MemoryReader&, const HeapLocation&, const GlibcLayout&) {};
+    Trace t;
+    bool ok = run_on_server(p, probe_options, &t);
+    probing_ = false;
+    if (!ok) stop();
+    if (!ok || probe_.arena == 0 || probe_.mp == 0 || probe_.max_fast == 0 || libc_base_ == 0) {
+      symbols_error_ += "; locating without them failed" +
+                        (probe_.error.empty() ? std::string() : ": " + probe_.error);
+      return;
+    }
+    LibcSymbols found;
+    found.main_arena = probe_.arena - libc_base_;
+    found.mp = probe_.mp - libc_base_;
+    found.global_max_fast = probe_.max_fast - libc_base_;
+    found.debug_file = "(none: located by a probe; " + symbols_error_ + ")";
+    symbols_ = found;
+  }
+
+  void probe_step(pid_t child, const RunnerRecord& r) {
+    auto read_data = [&](std::vector<uint64_t>* words) {
+      if (probe_.data_start == 0 && !find_libc_data(child, &probe_.data_start, &probe_.data_end)) return false;
+      words->assign((probe_.data_end - probe_.data_start) / 8, 0);
+      ChildMemory mem(child, 0, 0);
+      return mem.read(probe_.data_start, words->data(), words->size() * 8);
+    };
+    ChildMemory mem(child, 0, 0);
+    if (r.index == 0) probe_.chunk_user = r.pointer;
+    if (r.index == 2) {
+      uint64_t fd = 0, bk = 0;
+      if (!mem.read_u64(probe_.chunk_user, &fd) || !mem.read_u64(probe_.chunk_user + 8, &bk) || fd != bk) {
+        probe_.error = "the freed chunk's fd/bk do not point at one bin head";
+        return;
+      }
+      probe_.arena = fd - (layout_.bins - 0x10);
+      if (!read_data(&probe_.before)) probe_.error = "libc's data not readable";
+    }
+    if (r.index == 3 && probe_.error.empty()) {
+      std::vector<uint64_t> after;
+      if (!read_data(&after) || after.size() != probe_.before.size()) {
+        probe_.error = "libc's data not readable";
+        return;
+      }
+      for (size_t i = 0; i < after.size(); ++i) {
+        uint64_t addr = probe_.data_start + 8 * i;
+        if (after[i] == 0x50 && probe_.before[i] != 0x50 && probe_.before[i] <= 0xb0) {
+          probe_.max_fast = probe_.max_fast ? 1 : addr;  // 1: ambiguous
+        }
+        uint64_t sbrk_at = 8 * i + layout_.mp_sbrk_base, bins_at = 8 * i + layout_.mp_tcache_bins;
+        if (bins_at + 8 <= after.size() * 8 && after[sbrk_at / 8] == r.heap_base &&
+            after[bins_at / 8] <= kTcacheBins && after[i] >= 0x1000 /* trim_threshold */) {
+          probe_.mp = probe_.mp ? 1 : addr;
+        }
+      }
+      if (probe_.max_fast == 1 || probe_.mp == 1) {
+        probe_.error = "more than one candidate for mp_ or global_max_fast";
+        probe_.max_fast = probe_.mp = 0;
+      }
+    }
+  }
+
+  struct ProbeState {
+    uint64_t chunk_user = 0, arena = 0, mp = 0, max_fast = 0;
+    uint64_t data_start = 0, data_end = 0;
+    std::vector<uint64_t> before;
+    std::string error;
+  };
+
   HeapLocation location(const RunnerRecord& r) const {
     HeapLocation loc;
     loc.heap_base = r.heap_base;
@@ -443,6 +542,8 @@ class GlibcSide : public Side {
   pid_t server_ = -1;
   int req_ = -1, resp_ = -1, ack_ = -1;
   bool located_ = false;
+  bool probed_ = false, probing_ = false;
+  ProbeState probe_;
   int shared_fd_ = -1;
   RunnerShared* shared_ = nullptr;
   bool persistent_ = false;
@@ -489,7 +590,11 @@ std::unique_ptr<Side> make_glibc_side(const std::string& name, RunnerMode mode, 
   auto side = std::make_unique<GlibcSide>(name, std::move(*command), std::move(*layout));
   // Without symbols the side still runs Programs; only its snapshots are refused.
   const RunnerCommand& c = side->command();
-  side->symbols_ = find_libc_symbols(c.libc_path, c.debug_roots, &side->symbols_error_);
+  if (const char* off = std::getenv("HEAPTWIN_NO_DEBUG_SYMBOLS"); off && *off && *off != '0') {
+    side->symbols_error_ = "debug symbols not used (HEAPTWIN_NO_DEBUG_SYMBOLS)";
+  } else {
+    side->symbols_ = find_libc_symbols(c.libc_path, c.debug_roots, &side->symbols_error_);
+  }
   side->mode_ = mode;
   return side;
 }

@@ -201,3 +201,32 @@ TEST(GlibcRunnerModes, PersistentResetMatchesAFreshForkEveryTime) {
 
 }  // namespace
 }  // namespace heaptwin
+
+namespace heaptwin {
+namespace {
+
+TEST(GlibcWithoutDebugSymbols, AProbeFindsTheSameArena) {
+  std::string error;
+  auto with = make_glibc_side("glibc", &error);
+  ASSERT_NE(with, nullptr) << error;
+  setenv("HEAPTWIN_NO_DEBUG_SYMBOLS", "1", 1);
+  auto without = make_glibc_side("glibc", &error);
+  unsetenv("HEAPTWIN_NO_DEBUG_SYMBOLS");
+  ASSERT_NE(without, nullptr) << error;
+  RunOptions options;
+  options.snapshots = true;
+  Program p = parse(
+      "a = malloc 0x18\nb = malloc 0x500\ng = malloc 0x18\nfree a\nfree b\nc = malloc 0x600\n"
+      "mallopt M_MXFAST 0x20\nd = malloc 0x30000\nfree d\n");
+  Trace t1 = with->run(p, options);
+  Trace t2 = without->run(p, options);
+  ASSERT_EQ(t2.error, "");
+  ASSERT_EQ(t1.states.size(), t2.states.size());
+  for (size_t i = 0; i < t1.states.size(); ++i) {
+    ASSERT_TRUE(t2.states[i].valid) << t2.states[i].invalid_reason;
+    EXPECT_EQ(first_difference(t1.states[i], t2.states[i]), "") << "op " << i;
+  }
+}
+
+}  // namespace
+}  // namespace heaptwin

@@ -150,4 +150,36 @@ bool find_libc_mapping(int pid, uint64_t* base, std::string* path) {
   return false;
 }
 
+bool find_libc_data(int pid, uint64_t* start, uint64_t* end) {
+  std::ifstream maps("/proc/" + std::to_string(pid) + "/maps");
+  std::string line;
+  bool in_libc = false;
+  *start = *end = 0;
+  while (std::getline(maps, line)) {
+    unsigned long long s = 0, e = 0, offset = 0;
+    char perms[8] = {};
+    int name_at = 0;
+    if (std::sscanf(line.c_str(), "%llx-%llx %7s %llx %*s %*s %n", &s, &e, perms, &offset,
+                    &name_at) < 4) {
+      continue;
+    }
+    std::string name = name_at > 0 && static_cast<size_t>(name_at) <= line.size() ? line.substr(static_cast<size_t>(name_at)) : "";
+    size_t slash = name.rfind('/');
+    std::string base_name = slash == std::string::npos ? name : name.substr(slash + 1);
+    bool is_libc = base_name.rfind("libc.so", 0) == 0 || base_name.rfind("libc-2.", 0) == 0;
+    bool rw = perms[0] == 'r' && perms[1] == 'w';
+    if (*start == 0 && is_libc && rw) {
+      *start = s;
+      *end = e;
+      in_libc = true;
+    } else if (in_libc && rw && name.empty() && s == *end) {
+      *end = e;  // .bss beyond the file
+      return true;
+    } else if (in_libc) {
+      return true;
+    }
+  }
+  return *start != 0;
+}
+
 }  // namespace heaptwin

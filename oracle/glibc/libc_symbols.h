@@ -33,6 +33,9 @@ std::optional<LibcSymbols> find_libc_symbols(const std::string& libc_path,
 // The load base and path of the libc mapped into process `pid` (/proc/pid/maps).
 bool find_libc_mapping(int pid, uint64_t* base, std::string* path);
 
+// libc's writable data in process `pid`: its rw mapping and the anonymous .bss tail after it.
+bool find_libc_data(int pid, uint64_t* start, uint64_t* end);
+
 }  // namespace heaptwin
 
 #endif  // HEAPTWIN_ORACLE_GLIBC_LIBC_SYMBOLS_H_
