@@ -28,6 +28,15 @@ class Allocator : public ChunkMemory {
   // glibc's public functions. errno is last_errno(); set to 0 by the caller's convention.
   Addr malloc(uint64_t bytes);   // __libc_malloc
   void free(Addr mem);           // __libc_free
+  Addr calloc(uint64_t n, uint64_t elem_size);
+  Addr realloc(Addr oldmem, uint64_t bytes);
+  Addr memalign(uint64_t alignment, uint64_t bytes);  // also aligned_alloc (an alias in 2.36)
+  int posix_memalign(Addr* memptr, uint64_t alignment, uint64_t size);  // 0, EINVAL or ENOMEM
+  Addr valloc(uint64_t bytes);
+  Addr pvalloc(uint64_t bytes);
+  uint64_t malloc_usable_size(Addr mem);
+  int mallopt(int param_number, int value);
+  int malloc_trim(uint64_t pad);
 
   int last_errno() const { return errno_; }
   void clear_errno() { errno_ = 0; }
@@ -71,6 +80,8 @@ class Allocator : public ChunkMemory {
 
   // int_malloc.cc: the request path, trying each source in glibc's order.
   Addr int_malloc(uint64_t bytes);
+  Addr int_malloc_paths(uint64_t bytes, uint64_t nb);
+  bool returned_cached_ = false;  // the unsorted scan handed out a tcache chunk (no perturb)
   // fastbins.cc: a fastbin hit (stashing the rest of the bin into tcache), else 0.
   Addr fastbin_take(uint64_t nb);
   // small_bins.cc: a smallbin hit (stashing), else 0.
@@ -103,8 +114,27 @@ class Allocator : public ChunkMemory {
   int systrim(uint64_t pad);
   void munmap_chunk(Addr p);
 
-  // free.cc
-  void int_free(Addr p);
+  // realloc.cc
+  Addr int_realloc(Addr oldp, uint64_t oldsize, uint64_t nb);
+  Addr mremap_chunk(Addr p, uint64_t new_size);
+  // memalign.cc
+  Addr mid_memalign(uint64_t alignment, uint64_t bytes);
+  Addr int_memalign(uint64_t alignment, uint64_t bytes);
+  // tuning.cc (mallopt, malloc_trim)
+  int mtrim(uint64_t pad);
+
+  // M_PERTURB: fill on allocation (perturb ^ 0xff) and on free (perturb).
+  void perturb_fill(Addr p, uint64_t n, int byte) const;
+  void alloc_perturb(Addr p, uint64_t n) const {
+    if (d_->perturb_byte) perturb_fill(p, n, d_->perturb_byte ^ 0xff);
+  }
+  void free_perturb(Addr p, uint64_t n) const {
+    if (d_->perturb_byte) perturb_fill(p, n, d_->perturb_byte);
+  }
+
+  // free.cc. have_lock: called from inside malloc (realloc, memalign, sysmalloc), which enables
+  // glibc's "invalid fastbin entry (free)" check.
+  void int_free(Addr p, bool have_lock = false);
   void int_free_merge(Addr p, uint64_t size);
   // consolidate.cc
   void malloc_consolidate();

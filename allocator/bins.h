@@ -44,7 +44,7 @@ constexpr uint32_t idx2bit(uint32_t i) { return 1u << (i & 31); }
 
 // set_max_fast: the global_max_fast value for an M_MXFAST request.
 constexpr uint64_t max_fast_for(uint64_t s) {
-  return s == 0 ? kMinSize / 2 : (s + kSizeSz) & ~kMallocAlignMask;
+  return s <= kMallocAlignMask - kSizeSz ? kMinSize / 2 : (s + kSizeSz) & ~kMallocAlignMask;
 }
 
 }  // namespace heaptwin::alloc

@@ -8,7 +8,7 @@
 
 namespace heaptwin::alloc {
 
-void Allocator::int_free(Addr p) {
+void Allocator::int_free(Addr p, bool have_lock) {
   uint64_t size = chunksize(p);
   // Sizes that would wrap the address space, and misaligned chunks, are not ours.
   if (p > static_cast<uint64_t>(0) - size || misaligned_chunk(p)) {
@@ -32,6 +32,7 @@ void Allocator::int_free(Addr p) {
       // glibc re-reads under the lock; single-threaded, the answer is the same.
       malloc_printerr(msg::kFreeInvalidNextSizeFast);
     }
+    free_perturb(chunk2mem(p), size - kChunkHdrSz);
     av().have_fastchunks = 1;
     uint32_t idx = fastbin_index(size);
     uint64_t& fb = fastbin(idx);
@@ -39,6 +40,10 @@ void Allocator::int_free(Addr p) {
     if (old == p) malloc_printerr(msg::kDoubleFreeFasttop);
     set_fd(p, protect_ptr(p + 0x10, old));
     fb = p;
+    // Only with the lock may glibc look at the old head (another thread could reuse it).
+    if (have_lock && old != 0 && fastbin_index(chunksize(old)) != idx) {
+      malloc_printerr(msg::kInvalidFastbinEntry);
+    }
     return;
   }
   if (!chunk_is_mmapped(p)) {
@@ -59,6 +64,7 @@ void Allocator::int_free_merge(Addr p, uint64_t size) {
   if (chunksize_nomask(nextchunk) <= kChunkHdrSz || nextsize >= av().system_mem) {
     malloc_printerr(msg::kFreeInvalidNextSizeNormal);
   }
+  free_perturb(chunk2mem(p), size - kChunkHdrSz);
   if (!prev_inuse(p)) {
     uint64_t prevsize = prev_size(p);
     size += prevsize;

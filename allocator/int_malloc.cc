@@ -3,6 +3,7 @@
 // the binmap, top, and finally sysmalloc; when top is too small while fastchunks exist, it
 // consolidates and tries once more.
 #include <cerrno>
+#include <cstring>
 
 #include "allocator/abort_messages.h"
 #include "allocator/allocator.h"
@@ -16,6 +17,20 @@ Addr Allocator::int_malloc(uint64_t bytes) {
     errno_ = ENOMEM;
     return 0;
   }
+  returned_cached_ = false;
+  Addr p = int_malloc_paths(bytes, nb);
+  // alloc_perturb on every path but the tcache chunk the unsorted scan returns.
+  if (p != 0 && !returned_cached_) alloc_perturb(p, bytes);
+  return p;
+}
+
+void Allocator::perturb_fill(Addr p, uint64_t n, int byte) const {
+  if (n == 0) return;
+  if (!owned(p, n)) report_fault(fatal_, p);
+  std::memset(reinterpret_cast<void*>(p), byte & 0xff, n);
+}
+
+Addr Allocator::int_malloc_paths(uint64_t bytes, uint64_t nb) {
   uint32_t idx = 0;
   if (nb <= d_->global_max_fast) {
     if (Addr p = fastbin_take(nb)) return p;

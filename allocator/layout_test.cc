@@ -36,6 +36,8 @@ TEST(BinsTest, Indices) {
   EXPECT_EQ(largebin_index(uint64_t{1} << 30), 126u);
   EXPECT_EQ(max_fast_for(128), 0x80u);
   EXPECT_EQ(max_fast_for(0), 0x10u);
+  EXPECT_EQ(max_fast_for(7), 0x10u);  // anything <= 7 (seen: M_MXFAST 2 gives 0x10)
+  EXPECT_EQ(max_fast_for(8), 0x10u);
 }
 
 TEST(LayoutTest, Sizes) {

@@ -22,6 +22,11 @@ class Memory {
   // munmap(addr, size): false (EINVAL) when addr or size is not page-aligned or size is 0.
   // Unmapping pages that are not mapped succeeds, as on Linux.
   virtual bool munmap(uint64_t addr, uint64_t size) = 0;
+  // mremap(addr, old_size, new_size, MREMAP_MAYMOVE): the mapping's new address (contents kept
+  // up to the smaller size, the rest zeroed), or kFailure. The default never remaps, which glibc
+  // survives (realloc of an mmapped chunk falls back to malloc, copy, munmap) but which places
+  // differently: a Memory that twins a real process must implement it.
+  virtual uint64_t mremap(uint64_t addr, uint64_t old_size, uint64_t new_size) { return kFailure; }
   // Whether all of [addr, addr + n) is readable and writable memory.
   virtual bool owns(uint64_t addr, uint64_t n) const = 0;
   virtual uint64_t page_size() const { return 4096; }

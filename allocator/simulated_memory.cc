@@ -17,8 +17,8 @@ SimulatedMemory::SimulatedMemory(const SimulatedMemoryOptions& options) : option
   options_.brk_capacity = page_up(options_.brk_capacity);
   options_.mmap_capacity = page_up(options_.mmap_capacity);
   options_.data_bytes = page_up(options_.data_bytes);
-  // data, gap, 64 MiB of slack to place the heap base, brk area, a 4 GiB gap, the mapping area
-  reservation_size_ = options_.data_bytes + kGap + kAlign64M + options_.brk_capacity +
+  // data, gap, 80 MiB of slack to place the heap base, brk area, a 4 GiB gap, the mapping area
+  reservation_size_ = options_.data_bytes + kGap + kAlign64M + (uint64_t{16} << 20) + options_.brk_capacity +
                       (uint64_t{4} << 30) + options_.mmap_capacity;
   void* r = ::mmap(nullptr, reservation_size_, PROT_NONE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -30,7 +30,9 @@ SimulatedMemory::SimulatedMemory(const SimulatedMemoryOptions& options) : option
   data_ = reservation_;
   ::mprotect(reinterpret_cast<void*>(data_), options_.data_bytes, PROT_READ | PROT_WRITE);
   uint64_t lo = data_ + options_.data_bytes + kGap;
-  brk_base_ = ((lo + kAlign64M - 1) & ~(kAlign64M - 1)) + 0x5000;  // page- but not 64M-aligned
+  // On a 16 MiB boundary like the glibc runner's heap (alignments above a page then give the
+  // same heap offsets), but not on a 64 MiB one.
+  brk_base_ = ((lo + kAlign64M - 1) & ~(kAlign64M - 1)) + (uint64_t{16} << 20);
   brk_ = brk_committed_ = brk_high_water_ = brk_base_;
   mmap_base_ = mmap_next_ = brk_base_ + options_.brk_capacity + (uint64_t{4} << 30);
 }
@@ -113,6 +115,28 @@ bool SimulatedMemory::munmap(uint64_t addr, uint64_t size) {
   }
   regions_.swap(kept);
   return true;
+}
+
+uint64_t SimulatedMemory::mremap(uint64_t addr, uint64_t old_size, uint64_t new_size) {
+  if ((addr & (kPage - 1)) != 0 || new_size == 0) return kFailure;
+  old_size = page_up(old_size);
+  new_size = page_up(new_size);
+  // Linux requires the old range to be one mapping.
+  const Region* found = nullptr;
+  for (const Region& r : regions_) {
+    if (addr >= r.addr && addr - r.addr + old_size <= r.size) found = &r;
+  }
+  if (found == nullptr) return kFailure;
+  if (new_size <= old_size) {
+    munmap(addr + new_size, old_size - new_size);
+    return addr;
+  }
+  // Growing: always moves (addresses of mappings are not observable, only their page offsets).
+  uint64_t to = mmap(new_size);
+  if (to == kFailure) return kFailure;
+  std::memcpy(reinterpret_cast<void*>(to), reinterpret_cast<const void*>(addr), old_size);
+  munmap(addr, old_size);
+  return to;
 }
 
 bool SimulatedMemory::in_regions(uint64_t addr, uint64_t n) const {

@@ -4,8 +4,9 @@
 // what was used. Many instances can live side by side.
 //
 // Layout of the reservation:   [data page] ... gap ... [brk heap -> ] ... gap ... [mappings]
-// The heap base is page-aligned but deliberately not 64 MiB-aligned (glibc's heap_for_ptr of a
-// main-arena chunk then points below the heap, into unmapped space, as in a real process).
+// The heap base is 16 MiB-aligned, as the glibc runner's is (memalign beyond a page gives the same
+// heap offsets), but deliberately not 64 MiB-aligned (glibc's heap_for_ptr of a main-arena chunk
+// then points below the heap, into unmapped space).
 #ifndef HEAPTWIN_ALLOCATOR_SIMULATED_MEMORY_H_
 #define HEAPTWIN_ALLOCATOR_SIMULATED_MEMORY_H_
 
@@ -35,6 +36,7 @@ class SimulatedMemory : public Memory {
   uint64_t sbrk(int64_t increment) override;
   uint64_t mmap(uint64_t size) override;
   bool munmap(uint64_t addr, uint64_t size) override;
+  uint64_t mremap(uint64_t addr, uint64_t old_size, uint64_t new_size) override;
   bool owns(uint64_t addr, uint64_t n) const override;
 
   // Back to pristine: the break at its start, no mappings, the data block zeroed.

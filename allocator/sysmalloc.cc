@@ -128,7 +128,7 @@ Addr Allocator::sysmalloc(uint64_t nb) {
           set_head(old_top, old_size | kPrevInuse);
           set_head(old_top + old_size, kChunkHdrSz | kPrevInuse);
           set_head(old_top + old_size + kChunkHdrSz, kChunkHdrSz | kPrevInuse);
-          if (old_size >= kMinSize) int_free(old_top);
+          if (old_size >= kMinSize) int_free(old_top, true);
         }
       }
     }

@@ -81,11 +81,15 @@ Addr Allocator::unsorted_scan(uint64_t nb, UnsortedScan* scan) {
     ++scan->tcache_unsorted_count;
     if (scan->return_cached && mp().tcache_unsorted_limit > 0 &&
         scan->tcache_unsorted_count > mp().tcache_unsorted_limit) {
+      returned_cached_ = true;
       return tcache_get(scan->tc_idx);
     }
     if (++iters >= kMaxIters) break;
   }
-  if (scan->return_cached) return tcache_get(scan->tc_idx);
+  if (scan->return_cached) {
+    returned_cached_ = true;
+    return tcache_get(scan->tc_idx);
+  }
   return 0;
 }
 

@@ -145,11 +145,45 @@ class TwinSide : public Side {
     twin.clear_errno();
     switch (op.kind) {
       case OpKind::kMalloc:
-        r->allocates = true;
         r->pointer = twin.malloc(op.a);
+        break;
+      case OpKind::kCalloc:
+        r->pointer = twin.calloc(op.a, op.b);
+        break;
+      case OpKind::kRealloc:
+        r->pointer = twin.realloc(slots_[op.src], op.a);
+        break;
+      case OpKind::kMemalign:
+      case OpKind::kAlignedAlloc:  // an alias of memalign in 2.36
+        r->pointer = twin.memalign(op.a, op.b);
+        break;
+      case OpKind::kPosixMemalign: {
+        Addr p = 0;
+        int e = twin.posix_memalign(&p, op.a, op.b);
+        r->allocates = true;
+        r->pointer = e == 0 ? p : 0;
+        r->error = e;
+        r->value = static_cast<uint64_t>(e);
+        slots_[op.dst] = r->pointer;
+        return;
+      }
+      case OpKind::kValloc:
+        r->pointer = twin.valloc(op.a);
+        break;
+      case OpKind::kPvalloc:
+        r->pointer = twin.pvalloc(op.a);
         break;
       case OpKind::kFree:
         twin.free(slots_[op.src]);
+        return;
+      case OpKind::kUsableSize:
+        r->value = twin.malloc_usable_size(slots_[op.src]);
+        return;
+      case OpKind::kMallopt:
+        r->value = static_cast<uint64_t>(static_cast<int64_t>(twin.mallopt(op.param, static_cast<int>(op.a))));
+        return;
+      case OpKind::kTrim:
+        r->value = static_cast<uint64_t>(static_cast<int64_t>(twin.malloc_trim(op.a)));
         return;
       case OpKind::kWrite8: {
         uint64_t value = resolve_value(op.value);
@@ -162,6 +196,7 @@ class TwinSide : public Side {
         r->unsupported = true;
         return;
     }
+    r->allocates = true;
     r->error = twin.last_errno();
     slots_[op.dst] = r->pointer;
   }

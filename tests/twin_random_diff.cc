@@ -1,5 +1,7 @@
-// The twin against real glibc on random malloc/free Programs, snapshot after every op.
-//   twin_random_diff [--programs N] [--ops N] [--seed S]
+// The twin against real glibc on random Programs, snapshot after every op.
+//   twin_random_diff [--programs N] [--ops N] [--seed S] [--all-ops]
+// Default: malloc/free Programs (tests/twin_random_programs.h). --all-ops: the model's generator
+// over the whole op set (calloc, realloc, the memalign family, usable_size, mallopt, trim).
 // Prints the first divergence of each failing Program (and its .heap form), then a summary.
 // Exit 0 when every Program agrees.
 #include <chrono>
@@ -10,6 +12,7 @@
 
 #include "oracle/differ.h"
 #include "oracle/glibc/glibc_side.h"
+#include "oracle/model/random_programs.h"
 #include "oracle/twin_side.h"
 #include "program/heap_format.h"
 #include "tests/twin_random_programs.h"
@@ -18,10 +21,17 @@ int main(int argc, char** argv) {
   using namespace heaptwin;
   uint64_t programs = 10000, seed = 1;
   int ops = 200;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--programs")) programs = std::strtoull(argv[i + 1], nullptr, 0);
-    else if (!std::strcmp(argv[i], "--ops")) ops = std::atoi(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--seed")) seed = std::strtoull(argv[i + 1], nullptr, 0);
+  bool all_ops = false;
+  for (int i = 1; i < argc; ++i) {
+    const bool has_value = i + 1 < argc;
+    if (!std::strcmp(argv[i], "--all-ops")) all_ops = true;
+    else if (!std::strcmp(argv[i], "--programs") && has_value) programs = std::strtoull(argv[++i], nullptr, 0);
+    else if (!std::strcmp(argv[i], "--ops") && has_value) ops = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--seed") && has_value) seed = std::strtoull(argv[++i], nullptr, 0);
+    else {
+      std::fprintf(stderr, "usage: twin_random_diff [--programs N] [--ops N] [--seed S] [--all-ops]\n");
+      return 2;
+    }
   }
   std::string error;
   auto twin = make_twin_side("twin", &error);
@@ -36,7 +46,10 @@ int main(int argc, char** argv) {
   double twin_secs = 0;
   auto start = std::chrono::steady_clock::now();
   for (uint64_t n = 0; n < programs; ++n) {
-    Program program = testing::random_malloc_free_program(seed + n, ops);
+    model::RandomProgramOptions generator;
+    generator.ops = ops;
+    Program program = all_ops ? model::random_program(seed + n, generator)
+                              : testing::random_malloc_free_program(seed + n, ops);
     auto t0 = std::chrono::steady_clock::now();
     Trace twin_trace = twin->run(program, options);
     auto t1 = std::chrono::steady_clock::now();

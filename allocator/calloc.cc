@@ -1,0 +1,40 @@
+// calloc: overflow-checked size, _int_malloc directly (never the tcache), then clearing, except
+// for the part of a chunk carved from top beyond the highest break ever reached (fresh memory).
+#include <cerrno>
+#include <cstring>
+
+#include "allocator/allocator.h"
+
+namespace heaptwin::alloc {
+
+Addr Allocator::calloc(uint64_t n, uint64_t elem_size) {
+  // __builtin_mul_overflow into a ptrdiff_t: more than PTRDIFF_MAX bytes is an overflow too.
+  unsigned __int128 product = static_cast<unsigned __int128>(n) * elem_size;
+  if (product > static_cast<unsigned __int128>(kPtrdiffMax)) {
+    errno_ = ENOMEM;
+    return 0;
+  }
+  uint64_t sz = static_cast<uint64_t>(product);
+  if (!d_->malloc_initialized) ptmalloc_init();
+  if (tcache_ == 0) tcache_init();
+  Addr oldtop = av().top;
+  uint64_t oldtopsize = chunksize(oldtop);
+  // MORECORE_CLEARS: memory below the highest break so far may be dirty; above it is fresh.
+  uint64_t dirty = mp().sbrk_base + av().max_system_mem - oldtop;
+  if (oldtopsize < dirty) oldtopsize = dirty;
+  Addr mem = int_malloc(sz);
+  if (mem == 0) return 0;
+  Addr p = mem2chunk(mem);
+  uint64_t csz = chunksize(p);
+  if (chunk_is_mmapped(p)) {
+    if (d_->perturb_byte) perturb_fill(mem, sz, 0);
+    return mem;
+  }
+  if (d_->perturb_byte == 0 && p == oldtop && csz > oldtopsize) csz = oldtopsize;
+  uint64_t clearsize = csz - kSizeSz;
+  if (!owned(mem, clearsize)) report_fault(fatal_, mem);
+  std::memset(reinterpret_cast<void*>(mem), 0, clearsize);
+  return mem;
+}
+
+}  // namespace heaptwin::alloc

@@ -1,0 +1,133 @@
+// realloc: __libc_realloc's dispatch (NULL, zero size, mmapped chunks through mremap) and
+// _int_realloc (shrink in place with a split, grow into top or a free next chunk, else move
+// through _int_malloc, memcpy and _int_free).
+#include <cerrno>
+#include <cstring>
+
+#include "allocator/abort_messages.h"
+#include "allocator/allocator.h"
+#include "allocator/bins.h"
+
+namespace heaptwin::alloc {
+
+Addr Allocator::realloc(Addr oldmem, uint64_t bytes) {
+  if (!d_->malloc_initialized) ptmalloc_init();
+  if (bytes == 0 && oldmem != 0) {  // REALLOC_ZERO_BYTES_FREES
+    free(oldmem);
+    return 0;
+  }
+  if (oldmem == 0) return malloc(bytes);
+  const Addr oldp = mem2chunk(oldmem);
+  const uint64_t oldsize = chunksize(oldp);
+  const bool mmapped = chunk_is_mmapped(oldp);
+  if (!mmapped) {
+    if (tcache_ == 0) tcache_init();
+    if (!chunk_main_arena(oldp)) {
+      Addr ar_ptr = load(oldp & ~(kHeapMaxSize - 1));
+      if (ar_ptr != main_arena()) report_fault(fatal_, ar_ptr);
+    }
+  }
+  if (oldp > static_cast<uint64_t>(0) - oldsize || misaligned_chunk(oldp)) {
+    malloc_printerr(msg::kReallocInvalidPointer);
+  }
+  uint64_t nb = checked_request2size(bytes);
+  if (nb == 0) {
+    errno_ = ENOMEM;
+    return 0;
+  }
+  if (mmapped) {
+    Addr newp = mremap_chunk(oldp, nb);
+    if (newp != 0) return chunk2mem(newp);
+    if (oldsize - kSizeSz >= nb) return oldmem;
+    Addr newmem = malloc(bytes);
+    if (newmem == 0) return 0;
+    if (!owned(oldmem, oldsize - kChunkHdrSz)) report_fault(fatal_, oldmem);
+    std::memcpy(reinterpret_cast<void*>(newmem), reinterpret_cast<const void*>(oldmem),
+                oldsize - kChunkHdrSz);
+    munmap_chunk(oldp);
+    return newmem;
+  }
+  return int_realloc(oldp, oldsize, nb);
+}
+
+Addr Allocator::int_realloc(Addr oldp, uint64_t oldsize, uint64_t nb) {
+  if (chunksize_nomask(oldp) <= kChunkHdrSz || oldsize >= av().system_mem) {
+    malloc_printerr(msg::kReallocInvalidOldSize);
+  }
+  Addr next = oldp + oldsize;
+  uint64_t nextsize = chunksize(next);
+  if (chunksize_nomask(next) <= kChunkHdrSz || nextsize >= av().system_mem) {
+    malloc_printerr(msg::kReallocInvalidNextSize);
+  }
+  Addr newp;
+  uint64_t newsize;
+  if (oldsize >= nb) {
+    newp = oldp;
+    newsize = oldsize;
+  } else if (next == av().top && (newsize = oldsize + nextsize) >= nb + kMinSize) {
+    // Grow into top.
+    set_head(oldp, nb | (chunksize_nomask(oldp) & kSizeBits));
+    av().top = oldp + nb;
+    set_head(av().top, (newsize - nb) | kPrevInuse);
+    return chunk2mem(oldp);
+  } else if (next != av().top && !inuse_bit_at_offset(next, nextsize) &&
+             (newsize = oldsize + nextsize) >= nb) {
+    // Grow into the free next chunk.
+    newp = oldp;
+    unlink_chunk(next);
+  } else {
+    Addr newmem = int_malloc(nb - kMallocAlignMask);
+    if (newmem == 0) return 0;
+    newp = mem2chunk(newmem);
+    newsize = chunksize(newp);
+    if (newp == next) {
+      // The new chunk is the one right after: no copy, one bigger chunk.
+      newsize += oldsize;
+      newp = oldp;
+    } else {
+      Addr oldmem = chunk2mem(oldp);
+      uint64_t sz = oldsize - kChunkHdrSz + kSizeSz;  // memsize (oldp)
+      if (!owned(oldmem, sz)) report_fault(fatal_, oldmem);
+      if (!owned(newmem, sz)) report_fault(fatal_, newmem);
+      std::memmove(reinterpret_cast<void*>(newmem), reinterpret_cast<const void*>(oldmem), sz);
+      int_free(oldp, true);
+      return newmem;
+    }
+  }
+  uint64_t remainder_size = newsize - nb;
+  if (remainder_size < kMinSize) {
+    set_head(newp, newsize | (chunksize_nomask(newp) & kSizeBits));  // set_head_size
+    set_inuse_bit_at_offset(newp, newsize);
+  } else {
+    Addr remainder = newp + nb;
+    set_head(newp, nb | (chunksize_nomask(newp) & kSizeBits));
+    set_head(remainder, remainder_size | kPrevInuse);
+    set_inuse_bit_at_offset(remainder, remainder_size);
+    int_free(remainder, true);
+  }
+  return chunk2mem(newp);
+}
+
+Addr Allocator::mremap_chunk(Addr p, uint64_t new_size) {
+  const uint64_t pagesize = profile_.page_size;
+  uint64_t offset = prev_size(p);
+  uint64_t size = chunksize(p);
+  Addr block = p - offset;
+  Addr mem = chunk2mem(p);
+  uint64_t total_size = offset + size;
+  uint64_t in_page = mem & (pagesize - 1);
+  if (((block | total_size) & (pagesize - 1)) != 0 || (in_page & (in_page - 1)) != 0) {
+    malloc_printerr(msg::kMremapInvalidPointer);
+  }
+  new_size = align_up(new_size + offset + kSizeSz, pagesize);
+  if (total_size == new_size) return p;
+  Addr cp = memory_->mremap(block, total_size, new_size);
+  if (cp == Memory::kFailure) return 0;
+  p = cp + offset;
+  set_head(p, (new_size - offset) | kIsMmapped);
+  mp().mmapped_mem += new_size - size - offset;
+  if (mp().mmapped_mem > mp().max_mmapped_mem) mp().max_mmapped_mem = mp().mmapped_mem;
+  return p;
+}
+
+}  // namespace heaptwin::alloc

@@ -1,0 +1,83 @@
+// mallopt, malloc_trim and malloc_usable_size.
+#include <cstring>
+
+#include "allocator/allocator.h"
+#include "allocator/bins.h"
+
+namespace heaptwin::alloc {
+
+namespace {
+// mallopt parameter numbers (malloc.h).
+constexpr int kMxFast = 1, kTrimThreshold = -1, kTopPad = -2, kMmapThreshold = -3, kMmapMax = -4,
+              kCheckAction = -5, kPerturb = -6, kArenaTest = -7, kArenaMax = -8;
+}  // namespace
+
+int Allocator::mallopt(int param_number, int value) {
+  if (!d_->malloc_initialized) ptmalloc_init();
+  // Consolidate before changing max_fast (and, in glibc, for every parameter).
+  malloc_consolidate();
+  // The helpers take size_t: a negative int wraps to a huge value.
+  const uint64_t v = static_cast<uint64_t>(static_cast<int64_t>(value));
+  MallocPar& m = mp();
+  int res = 1;
+  switch (param_number) {
+    case kMxFast:
+      if (v <= kMaxFastSize) d_->global_max_fast = max_fast_for(v);
+      else res = 0;
+      break;
+    case kTrimThreshold: m.trim_threshold = v; m.no_dyn_threshold = 1; break;
+    case kTopPad: m.top_pad = v; m.no_dyn_threshold = 1; break;
+    case kMmapThreshold: m.mmap_threshold = v; m.no_dyn_threshold = 1; break;
+    case kMmapMax: m.n_mmaps_max = value; m.no_dyn_threshold = 1; break;
+    case kCheckAction: break;
+    case kPerturb: d_->perturb_byte = value; break;
+    case kArenaTest: if (value > 0) m.arena_test = v; break;
+    case kArenaMax: if (value > 0) m.arena_max = v; break;
+    default: break;
+  }
+  return res;
+}
+
+int Allocator::malloc_trim(uint64_t pad) {
+  if (!d_->malloc_initialized) ptmalloc_init();
+  return mtrim(pad);
+}
+
+int Allocator::mtrim(uint64_t pad) {
+  malloc_consolidate();
+  const uint64_t ps = profile_.page_size;
+  const uint64_t psm1 = ps - 1;
+  const uint32_t psindex = bin_index(ps);
+  int result = 0;
+  for (uint32_t i = 1; i < kNBins; ++i) {
+    if (i != 1 && i < psindex) continue;
+    Addr bin = bin_at(i);
+    uint64_t steps = 0;
+    for (Addr p = bk(bin); p != bin; p = bk(p)) {
+      spin(&steps);
+      uint64_t size = chunksize(p);
+      if (size > psm1 + 0x30) {  // sizeof (struct malloc_chunk)
+        Addr paligned_mem = (p + 0x30 + psm1) & ~psm1;
+        size -= paligned_mem - p;
+        if (size > psm1) {
+          // madvise (MADV_DONTNEED): the pages read back as zeros.
+          uint64_t n = size & ~psm1;
+          if (!owned(paligned_mem, n)) report_fault(fatal_, paligned_mem);
+          std::memset(reinterpret_cast<void*>(paligned_mem), 0, n);
+          result = 1;
+        }
+      }
+    }
+  }
+  return result | systrim(pad);
+}
+
+uint64_t Allocator::malloc_usable_size(Addr mem) {
+  if (mem == 0) return 0;
+  Addr p = mem2chunk(mem);
+  if (chunk_is_mmapped(p)) return chunksize(p) - kChunkHdrSz;
+  if (inuse_bit_at_offset(p, chunksize(p))) return chunksize(p) - kChunkHdrSz + kSizeSz;
+  return 0;
+}
+
+}  // namespace heaptwin::alloc
