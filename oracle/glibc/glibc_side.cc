@@ -61,6 +61,32 @@ class ChildMemory : public MemoryReader {
   std::vector<unsigned char> heap_;
 };
 
+// A snapshot's memory as the child copied it (arena, mp_, global_max_fast, heap): reads outside
+// those regions fail, as reads of unmapped memory would.
+class CopiedMemory : public MemoryReader {
+ public:
+  void add(uint64_t addr, const unsigned char* bytes, uint64_t n) { regions_.push_back({addr, bytes, n}); }
+  bool read(uint64_t addr, void* out, size_t n) const override {
+    for (const auto& r : regions_) {
+      if (addr >= r.addr && addr - r.addr <= r.n && r.n - (addr - r.addr) >= n) {
+        std::memcpy(out, r.bytes + (addr - r.addr), n);
+        return true;
+      }
+    }
+    return false;
+  }
+
+ private:
+  struct Region {
+    uint64_t addr;
+    const unsigned char* bytes;
+    uint64_t n;
+  };
+  std::vector<Region> regions_;
+};
+
+constexpr uint32_t kArenaBytes = 0x898, kMpBytes = 0x88;
+
 bool write_all(int fd, const void* buf, size_t n) {
   const char* p = static_cast<const char*>(buf);
   while (n > 0) {
@@ -159,6 +185,21 @@ class GlibcSide : public Side {
       return trace;
     }
     if ((options.snapshots || options.inspect) && !symbols_ && !probed_) probe(options);
+    if (options.snapshots && symbols_ && !located_) locate_server();
+    // Snapshots copied by the child (no pause per op) when we know where to copy from.
+    const bool copy = options.snapshots && !options.inspect && symbols_ && libc_base_ != 0 &&
+                      shared_ != nullptr && std::getenv("HEAPTWIN_RUNNER_PAUSE") == nullptr;
+    if (copy) {
+      bool overflow = false;
+      if (run_on_server(program, options, &trace, true, &overflow) && !overflow) return trace;
+      if (!overflow) {
+        stop();
+        if (trace.error.empty()) trace.error = "the runner stopped answering";
+        return trace;
+      }
+      trace = Trace();  // the states did not fit: run it again, pausing the child
+      trace.side = name_;
+    }
     if (!run_on_server(program, options, &trace)) {
       stop();  // a confused server is not reused
       if (persistent_ && mode_ == RunnerMode::kAuto && trace.outcomes.empty()) {
@@ -286,6 +327,30 @@ class GlibcSide : public Side {
     server_ = -1;
   }
 
+  ArenaSnapshot copied_snapshot(const RunnerRecord& r) const {
+    const unsigned char* at = shared_->state + r.state_offset;
+    HeapLocation loc = location(r);
+    CopiedMemory mem;
+    mem.add(loc.arena, at, kArenaBytes);
+    mem.add(loc.mp, at + kArenaBytes, kMpBytes);
+    mem.add(loc.global_max_fast, at + kArenaBytes + kMpBytes, 8);
+    mem.add(r.heap_base, at + kArenaBytes + kMpBytes + 8, r.heap_end - r.heap_base);
+    return read_arena(mem, loc, layout_);
+  }
+
+  // The server maps libc as its children do; it may still be starting, so look a few times.
+  void locate_server() {
+    for (int i = 0; i < 200 && !located_; ++i) {
+      uint64_t base = 0;
+      std::string path;
+      if (find_libc_mapping(server_, &base, &path)) {
+        locate(server_);
+        return;
+      }
+      ::usleep(1000);
+    }
+  }
+
   // libc's load base in this server (the same in every fork of it), once per server.
   void locate(pid_t child) {
     if (located_) return;
@@ -298,13 +363,22 @@ class GlibcSide : public Side {
     }
   }
 
-  bool run_on_server(const Program& program, const RunOptions& options, Trace* trace) {
+  bool run_on_server(const Program& program, const RunOptions& options, Trace* trace,
+                     bool copy = false, bool* overflow = nullptr) {
     RunnerRequest req;
     std::memset(&req, 0, sizeof req);
     req.magic = RUNNER_MAGIC;
     req.op_count = static_cast<uint32_t>(program.ops.size());
-    const bool pause = options.snapshots || options.inspect;  // the child waits after each op
+    // The child waits after each op (snapshots read live, the inspect hook) unless it copies.
+    const bool pause = (options.snapshots && !copy) || options.inspect;
     req.snapshots = pause;
+    if (copy) {
+      req.arena = libc_base_ + symbols_->main_arena;
+      req.mp = libc_base_ + symbols_->mp;
+      req.global_max_fast = libc_base_ + symbols_->global_max_fast;
+      req.arena_bytes = kArenaBytes;
+      req.mp_bytes = kMpBytes;
+    }
     req.timeout_ms = static_cast<uint32_t>(options.timeout_ms > 0 ? options.timeout_ms : 2000);
     if (symbols_) {
       req.errno_tls = symbols_->errno_tls;
@@ -335,6 +409,10 @@ class GlibcSide : public Side {
       if (r.kind == RUNNER_RETURNED) {
         if (r.index >= program.ops.size()) return false;
         trace->outcomes.push_back(outcome_of(program.ops[r.index], r));
+        if (copy) {
+          if (!r.state_copied) *overflow = true;
+          trace->states.push_back(r.state_copied ? copied_snapshot(r) : ArenaSnapshot());
+        }
         if (pause) {
           if (probing_) probe_step(child, r);
           if (options.snapshots) trace->states.push_back(snapshot(child, r));

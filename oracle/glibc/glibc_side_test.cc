@@ -230,3 +230,31 @@ TEST(GlibcWithoutDebugSymbols, AProbeFindsTheSameArena) {
 
 }  // namespace
 }  // namespace heaptwin
+
+namespace heaptwin {
+namespace {
+
+TEST(GlibcSnapshots, CopiedByTheChildEqualReadFromThePausedChild) {
+  std::string error;
+  auto side = make_glibc_side("glibc", &error);
+  ASSERT_NE(side, nullptr) << error;
+  RunOptions options;
+  options.snapshots = true;
+  for (uint64_t seed = 100; seed < 130; ++seed) {
+    Program p = random_program(seed);
+    Trace copied = side->run(p, options);
+    setenv("HEAPTWIN_RUNNER_PAUSE", "1", 1);
+    Trace paused = side->run(p, options);
+    unsetenv("HEAPTWIN_RUNNER_PAUSE");
+    ASSERT_EQ(copied.error, "");
+    ASSERT_EQ(paused.error, "");
+    ASSERT_EQ(copied.states.size(), paused.states.size());
+    for (size_t i = 0; i < copied.states.size(); ++i) {
+      ASSERT_TRUE(copied.states[i].valid) << copied.states[i].invalid_reason;
+      ASSERT_EQ(first_difference(copied.states[i], paused.states[i]), "") << "seed " << seed << " op " << i;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace heaptwin

@@ -183,12 +183,34 @@ static void set_timer(uint32_t ms) {
   setitimer(ITIMER_PROF, &timer, NULL);
 }
 
+/* Copied snapshots: the arena, mp_, global_max_fast and the heap after this op, into the shared
+ * state area. A state that does not fit is not copied (the parent then runs the Program again,
+ * pausing the child instead). */
+static uint64_t state_used;
+static void copy_state(struct RunnerRecord* r) {
+  uint64_t heap_len = r->heap_end - heap_base;
+  uint64_t need = (uint64_t)request.arena_bytes + request.mp_bytes + 8 + heap_len;
+  if (shared == NULL || need > RUNNER_STATE_BYTES - state_used) return;
+  unsigned char* at = shared->state + state_used;
+  memcpy(at, (void*)(uintptr_t)request.arena, request.arena_bytes);
+  at += request.arena_bytes;
+  memcpy(at, (void*)(uintptr_t)request.mp, request.mp_bytes);
+  at += request.mp_bytes;
+  memcpy(at, (void*)(uintptr_t)request.global_max_fast, 8);
+  at += 8;
+  memcpy(at, (void*)(uintptr_t)heap_base, heap_len);
+  r->state_copied = 1;
+  r->state_offset = state_used;
+  state_used += (need + 15) & ~(uint64_t)15;
+}
+
 /* Runs the Program in `request`/`ops`; 1 when some op returned an mmapped chunk. */
 static int run_program(void) {
   int mmapped = 0;
   set_timer(request.timeout_ms);
   memset(slots, 0, sizeof slots);
   if (shared != NULL) shared->count = 0;
+  state_used = 0;
   struct RunnerRecord r;
   memset(&r, 0, sizeof r);
   r.kind = RUNNER_START;
@@ -207,6 +229,7 @@ static int run_program(void) {
     r.heap_base = heap_base;
     r.heap_end = (uint64_t)(uintptr_t)sbrk(0);
     r.tcache = tcache_pointer();
+    if (request.arena != 0 && !request.snapshots) copy_state(&r);
     if (!emit(&r)) _exit(3);
     if (request.snapshots) {
       char ack;

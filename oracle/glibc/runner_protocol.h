@@ -46,6 +46,11 @@ struct RunnerRequest {
    * &tcache = __errno_location() - errno_tls + tcache_tls. Both 0 when unknown. */
   int64_t errno_tls;
   int64_t tcache_tls;
+  /* Copied snapshots (snapshots == 0, arena != 0): after every op the child copies main_arena
+   * (arena_bytes), mp_ (mp_bytes), global_max_fast (8 bytes) and the whole heap into the state
+   * area of RunnerShared, so the parent builds snapshots without pausing it. */
+  uint64_t arena, mp, global_max_fast;
+  uint32_t arena_bytes, mp_bytes;
 };
 
 struct RunnerOp {
@@ -83,13 +88,17 @@ struct RunnerRecord {
   int32_t pid;         /* RUNNER_START */
   int32_t status;      /* RUNNER_END: waitpid status */
   uint32_t message_len;
-  uint32_t pad;
+  uint32_t state_copied; /* copied snapshots: 1 when this op's state is at state_offset */
+  uint64_t state_offset; /* into RunnerShared.state: arena, mp_, global_max_fast, heap */
 };
+
+#define RUNNER_STATE_BYTES (256u << 20) /* sparse: only what a Program uses is touched */
 
 struct RunnerShared {
   uint32_t count; /* records written (release-stored after each record) */
   uint32_t pad;
   struct RunnerRecord records[RUNNER_MAX_OPS + 2];
+  unsigned char state[RUNNER_STATE_BYTES];
 };
 
 #endif /* HEAPTWIN_ORACLE_GLIBC_RUNNER_PROTOCOL_H_ */
