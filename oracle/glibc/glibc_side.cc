@@ -210,7 +210,10 @@ class GlibcSide : public Side {
         if (ensure_server(options, &error) && run_on_server(program, options, &trace)) return trace;
         stop();
       }
-      if (trace.error.empty()) trace.error = "the runner stopped answering";
+      if (trace.error.empty()) {
+        trace.error = "the runner stopped answering (" + command_.argv.back() +
+                      "; a runner built from other sources than this binary refuses to run)";
+      }
     }
     return trace;
   }

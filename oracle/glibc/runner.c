@@ -60,6 +60,14 @@ static int write_all(int fd, const void* buf, size_t n) {
   return 1;
 }
 
+/* The magic word first: a parent of another protocol is refused before we wait for more. */
+static int read_request_header(void) {
+  if (!read_all(RUNNER_FD_REQUEST, &request.magic, sizeof request.magic)) return 0;
+  if (request.magic != RUNNER_MAGIC) return 1;
+  return read_all(RUNNER_FD_REQUEST, (char*)&request + sizeof request.magic,
+                  sizeof request - sizeof request.magic);
+}
+
 /* A record for the parent: into shared memory when no snapshots are wanted, else the pipe. */
 static int emit(const struct RunnerRecord* r) {
   if (shared != NULL && !request.snapshots) {
@@ -409,7 +417,7 @@ static void persistent_child(void) {
   heap_base = (uint64_t)(uintptr_t)sbrk(0);
   if (!save_pristine()) _exit(6);
   for (;;) {
-    if (!read_all(RUNNER_FD_REQUEST, &request, sizeof request)) _exit(0);
+    if (!read_request_header()) _exit(0);
     if (request.magic != RUNNER_MAGIC || request.op_count > RUNNER_MAX_OPS ||
         request.tcache_tls == 0) {
       _exit(2);
@@ -477,7 +485,7 @@ int main(int argc, char** argv) {
   shared = map == MAP_FAILED ? NULL : (struct RunnerShared*)map;
   if (persistent) return persistent_server();
   for (;;) {
-    if (!read_all(RUNNER_FD_REQUEST, &request, sizeof request)) return 0;
+    if (!read_request_header()) return 0;
     if (request.magic != RUNNER_MAGIC || request.op_count > RUNNER_MAX_OPS) return 2;
     if (!read_all(RUNNER_FD_REQUEST, ops, sizeof ops[0] * request.op_count)) return 0;
 

@@ -13,7 +13,11 @@
 
 #include <stdint.h>
 
-#define RUNNER_MAGIC 0x68747731u /* "htw1" */
+/* The first word of every request; it changes with the layout of the structs below, so a
+ * runner built from other sources refuses at once instead of misreading. */
+#define RUNNER_MAGIC                                                                        \
+  (0x68740000u + (uint32_t)sizeof(struct RunnerRequest) * 3u +                               \
+   (uint32_t)sizeof(struct RunnerOp) * 5u + (uint32_t)sizeof(struct RunnerRecord) * 7u)
 #define RUNNER_MAX_OPS 65536
 #define RUNNER_MAX_SLOTS 4096
 #define RUNNER_MAX_MESSAGE 4000
