@@ -1,5 +1,6 @@
-// The twin against real glibc, live, on every golden scenario: the same outcome and the same arena
-// snapshot after every op.
+// The twin against real glibc on every golden scenario (tests/golden and the abort scenarios in
+// tests/golden/aborts): run live side by side, the same outcome and the same arena snapshot after
+// every op, also under a few tunables; and held to the .expected files recorded from real glibc.
 #include <gtest/gtest.h>
 
 #include <dirent.h>
@@ -9,55 +10,101 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "oracle/differ.h"
 #include "oracle/glibc/glibc_side.h"
+#include "oracle/golden.h"
 #include "oracle/twin_side.h"
 #include "program/heap_format.h"
 
 namespace heaptwin {
 namespace {
 
-std::string golden_dir() {
-  if (const char* d = std::getenv("TEST_SRCDIR"); d && *d) return std::string(d) + "/heaptwin/tests/golden";
-  return "tests/golden";
+std::string golden_dir(const std::string& sub = "") {
+  std::string base = "tests/golden";
+  if (const char* d = std::getenv("TEST_SRCDIR"); d && *d) base = std::string(d) + "/heaptwin/tests/golden";
+  return sub.empty() ? base : base + "/" + sub;
 }
 
-std::vector<std::string> heap_files() {
+std::vector<std::string> heap_files(const std::string& dir) {
   std::vector<std::string> files;
-  if (DIR* dir = opendir(golden_dir().c_str())) {
-    while (dirent* e = readdir(dir)) {
+  if (DIR* d = opendir(dir.c_str())) {
+    while (dirent* e = readdir(d)) {
       std::string n = e->d_name;
-      if (n.size() > 5 && n.compare(n.size() - 5, 5, ".heap") == 0) files.push_back(golden_dir() + "/" + n);
+      if (n.size() > 5 && n.compare(n.size() - 5, 5, ".heap") == 0) files.push_back(dir + "/" + n);
     }
-    closedir(dir);
+    closedir(d);
   }
   std::sort(files.begin(), files.end());
   return files;
 }
 
-TEST(TwinGoldenTest, EveryScenarioAgreesWithRealGlibc) {
-  std::string error;
-  auto twin = make_twin_side("twin", &error);
-  ASSERT_NE(twin, nullptr) << error;
-  auto glibc = make_glibc_side("glibc", &error);
-  ASSERT_NE(glibc, nullptr) << error;
+class TwinGoldenTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string error;
+    twin_ = make_twin_side("twin", &error);
+    ASSERT_NE(twin_, nullptr) << error;
+    glibc_ = make_glibc_side("glibc", &error);
+    ASSERT_NE(glibc_, nullptr) << error;
+  }
+
+  // Runs every scenario of `dir` on both sides; returns how many ran.
+  int diff_dir(const std::string& dir, const RunOptions& options) {
+    int checked = 0;
+    for (const std::string& file : heap_files(dir)) {
+      std::ifstream in(file);
+      std::stringstream text;
+      text << in.rdbuf();
+      std::string error;
+      auto program = parse_heap(text.str(), file, &error);
+      EXPECT_TRUE(program.has_value()) << error;
+      if (!program) continue;
+      std::vector<Trace> traces = {twin_->run(*program, options), glibc_->run(*program, options)};
+      DiffResult result = diff_traces(traces);
+      EXPECT_TRUE(result.agree()) << file << "\n" << format_divergence(*program, traces, result);
+      ++checked;
+    }
+    return checked;
+  }
+
+  std::unique_ptr<Side> twin_, glibc_;
+};
+
+TEST_F(TwinGoldenTest, EveryScenarioAgreesWithRealGlibc) {
   RunOptions options;
   options.snapshots = true;
-  int checked = 0;
-  for (const std::string& file : heap_files()) {
-    std::ifstream in(file);
-    std::stringstream text;
-    text << in.rdbuf();
-    auto program = parse_heap(text.str(), file, &error);
-    ASSERT_TRUE(program.has_value()) << error;
-    std::vector<Trace> traces = {twin->run(*program, options), glibc->run(*program, options)};
-    DiffResult result = diff_traces(traces);
-    EXPECT_TRUE(result.agree()) << file << "\n" << format_divergence(*program, traces, result);
-    ++checked;
+  EXPECT_GE(diff_dir(golden_dir(), options), 40) << "scenarios missing from " << golden_dir();
+}
+
+TEST_F(TwinGoldenTest, EveryAbortScenarioAgreesWithRealGlibc) {
+  RunOptions options;
+  options.snapshots = true;
+  EXPECT_GE(diff_dir(golden_dir("aborts"), options), 30);
+}
+
+TEST_F(TwinGoldenTest, ScenariosAgreeUnderTunables) {
+  for (auto tunable : std::vector<std::pair<std::string, std::string>>{
+           {"glibc.malloc.tcache_count", "0"},
+           {"glibc.malloc.mxfast", "0"},
+           {"glibc.malloc.tcache_unsorted_limit", "2"},
+           {"glibc.malloc.mmap_threshold", "0x1000"}}) {
+    RunOptions options;
+    options.snapshots = true;
+    options.tunables = {tunable};
+    SCOPED_TRACE(tunable.first + "=" + tunable.second);
+    diff_dir(golden_dir(), options);
   }
-  EXPECT_GE(checked, 40) << "scenarios missing from " << golden_dir();
+}
+
+TEST_F(TwinGoldenTest, TwinMatchesTheRecordedExpectations) {
+  for (const std::string& dir : {golden_dir(), golden_dir("aborts")}) {
+    for (const auto& r : run_golden(dir, *twin_, /*update=*/false)) {
+      EXPECT_TRUE(r.ok) << r.heap_file << ": " << r.message;
+    }
+  }
 }
 
 }  // namespace
