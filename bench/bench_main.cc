@@ -1,0 +1,47 @@
+// Runs the registered benchmarks and prints one table: each row a ratio of two things measured
+// side by side in this run (the bench binaries are built with --config=opt by ./heaptwin bench).
+//
+// Benchmarks name themselves "<row>/<column>" (e.g. "tcache-heavy/glibc") and set the counter
+// "units" to the work done per iteration (ops, or Programs); the table shows ns per unit and,
+// for rows with two columns, their ratio against the row's target.
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "bench/table.h"
+
+namespace {
+
+class TableReporter : public benchmark::BenchmarkReporter {
+ public:
+  bool ReportContext(const Context&) override { return true; }
+  void ReportRuns(const std::vector<Run>& runs) override {
+    for (const Run& run : runs) {
+      if (run.error_occurred) {
+        std::fprintf(stderr, "%s: %s\n", run.benchmark_name().c_str(), run.error_message.c_str());
+        continue;
+      }
+      auto it = run.counters.find("units");
+      double units = it == run.counters.end() ? 1.0 : static_cast<double>(it->second);
+      // GetAdjustedRealTime is per iteration, in run.time_unit (multiplier: units per second).
+      double ns = run.GetAdjustedRealTime() * 1e9 /
+                  benchmark::GetTimeUnitMultiplier(run.time_unit) / (units > 0 ? units : 1);
+      heaptwin::bench::record(run.benchmark_name(), ns);
+      std::fprintf(stderr, "  measured %-48s %12.1f ns/unit\n", run.benchmark_name().c_str(), ns);
+    }
+  }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  TableReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  std::printf("%s", heaptwin::bench::format_table().c_str());
+  benchmark::Shutdown();
+  return 0;
+}

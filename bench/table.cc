@@ -1,0 +1,99 @@
+#include "bench/table.h"
+
+#include <cstdio>
+#include <map>
+#include <vector>
+
+namespace heaptwin::bench {
+
+namespace {
+
+struct RatioSpec {
+  std::string numerator, denominator, goal;
+  double max_ratio;
+};
+struct RateSpec {
+  std::string column, unit;
+  double min_per_second;
+};
+
+std::map<std::string, std::map<std::string, double>>& rows() {
+  static std::map<std::string, std::map<std::string, double>> r;
+  return r;
+}
+std::map<std::string, RatioSpec>& ratios() {
+  static std::map<std::string, RatioSpec> r;
+  return r;
+}
+std::map<std::string, RateSpec>& rates() {
+  static std::map<std::string, RateSpec> r;
+  return r;
+}
+
+std::string fmt(const char* f, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+}  // namespace
+
+void record(const std::string& name, double ns_per_unit) {
+  size_t slash = name.rfind('/');
+  std::string row = slash == std::string::npos ? name : name.substr(0, slash);
+  std::string column = slash == std::string::npos ? "" : name.substr(slash + 1);
+  // Google Benchmark appends "/real_time" etc.; keep our own column name.
+  if (column == "real_time" || column == "process_time") {
+    return record(row, ns_per_unit);
+  }
+  rows()[row][column] = ns_per_unit;
+}
+
+void describe_ratio(const std::string& row, const std::string& numerator,
+                    const std::string& denominator, double max_ratio, const std::string& goal) {
+  ratios()[row] = {numerator, denominator, goal, max_ratio};
+}
+
+void describe_rate(const std::string& row, const std::string& column, double min_per_second,
+                   const std::string& unit) {
+  rates()[row] = {column, unit, min_per_second};
+}
+
+std::string format_table() {
+  std::string out = "\n";
+  char line[512];
+  std::snprintf(line, sizeof line, "%-34s %-44s %-12s %s\n", "row", "measured (ns per unit)",
+                "ratio", "target");
+  out += line;
+  out += std::string(110, '-') + "\n";
+  for (const auto& [row, columns] : rows()) {
+    std::string measured, ratio = "-", target = "-";
+    for (const auto& [column, ns] : columns) {
+      measured += (measured.empty() ? "" : ", ") + column + " " + fmt("%.1f", ns);
+    }
+    if (auto it = ratios().find(row); it != ratios().end()) {
+      auto n = columns.find(it->second.numerator), d = columns.find(it->second.denominator);
+      if (n != columns.end() && d != columns.end() && d->second > 0) {
+        double r = n->second / d->second;
+        ratio = fmt("%.2fx", r);
+        target = it->second.goal + (it->second.max_ratio > 0
+                                        ? (r <= it->second.max_ratio ? "  met" : "  MISSED")
+                                        : "");
+      }
+    } else if (auto rt = rates().find(row); rt != rates().end()) {
+      auto c = columns.find(rt->second.column);
+      if (c != columns.end() && c->second > 0) {
+        double per_second = 1e9 / c->second;
+        ratio = fmt("%.0f", per_second) + " " + rt->second.unit;
+        target = ">= " + fmt("%.0f", rt->second.min_per_second) + " " + rt->second.unit +
+                 (per_second >= rt->second.min_per_second ? "  met" : "  MISSED");
+      }
+    }
+    std::snprintf(line, sizeof line, "%-34s %-44s %-12s %s\n", row.c_str(), measured.c_str(),
+                  ratio.c_str(), target.c_str());
+    out += line;
+  }
+  return out;
+}
+
+}  // namespace heaptwin::bench

@@ -1,0 +1,23 @@
+// The results table of ./heaptwin bench: rows of measurements and the ratios between them.
+#ifndef HEAPTWIN_BENCH_TABLE_H_
+#define HEAPTWIN_BENCH_TABLE_H_
+
+#include <string>
+
+namespace heaptwin::bench {
+
+// A measurement named "<row>/<column>", in ns per unit of work.
+void record(const std::string& name, double ns_per_unit);
+
+// How to read a row: which column is the baseline, what the ratio must stay under (0: none),
+// or, for throughput rows, the rate a column must reach.
+void describe_ratio(const std::string& row, const std::string& numerator,
+                    const std::string& denominator, double max_ratio, const std::string& goal);
+void describe_rate(const std::string& row, const std::string& column, double min_per_second,
+                   const std::string& unit);
+
+std::string format_table();
+
+}  // namespace heaptwin::bench
+
+#endif  // HEAPTWIN_BENCH_TABLE_H_
