@@ -1,6 +1,7 @@
 #include "allocator/simulated_memory.h"
 
 #include <sys/mman.h>
+#include <sys/sysinfo.h>
 
 #include <cstring>
 
@@ -14,6 +15,12 @@ uint64_t page_up(uint64_t v) { return (v + kPage - 1) & ~(kPage - 1); }
 }  // namespace
 
 SimulatedMemory::SimulatedMemory(const SimulatedMemoryOptions& options) : options_(options) {
+  if (options_.max_request == 0) {
+    struct sysinfo info;
+    options_.max_request = ::sysinfo(&info) == 0
+                               ? (static_cast<uint64_t>(info.totalram) + info.totalswap) * info.mem_unit
+                               : uint64_t{16} << 30;
+  }
   options_.brk_capacity = page_up(options_.brk_capacity);
   options_.mmap_capacity = page_up(options_.mmap_capacity);
   options_.data_bytes = page_up(options_.data_bytes);
@@ -58,6 +65,7 @@ uint64_t SimulatedMemory::sbrk(int64_t increment) {
   if (increment == 0) return old;
   if (increment > 0) {
     uint64_t inc = static_cast<uint64_t>(increment);
+    if (inc > options_.max_request) return kFailure;
     if (inc > brk_base_ + options_.brk_capacity - brk_) return kFailure;
     brk_ += inc;
     uint64_t want = page_up(brk_);
@@ -81,6 +89,7 @@ uint64_t SimulatedMemory::sbrk(int64_t increment) {
 
 uint64_t SimulatedMemory::mmap(uint64_t size) {
   if (reservation_ == 0 || size == 0 || (size & (kPage - 1)) != 0) return kFailure;
+  if (size > options_.max_request) return kFailure;
   if (size > options_.mmap_capacity - mmap_in_use_) return kFailure;
   uint64_t end = mmap_base_ + options_.mmap_capacity;
   // Bump allocation with a guard page between mappings; addresses are never reused until reset.
@@ -109,6 +118,8 @@ bool SimulatedMemory::munmap(uint64_t addr, uint64_t size) {
     uint64_t lo = addr > r.addr ? addr : r.addr;
     uint64_t hi = end < r_end ? end : r_end;
     decommit(lo, hi);
+    // The newest mapping going away entirely gives its address space back to the bump pointer.
+    if (lo == r.addr && hi == r_end && r_end + kPage == mmap_next_) mmap_next_ = r.addr;
     mmap_in_use_ -= hi - lo;
     if (r.addr < lo) kept.push_back({r.addr, lo - r.addr});
     if (hi < r_end) kept.push_back({hi, r_end - hi});

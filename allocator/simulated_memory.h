@@ -18,9 +18,12 @@
 namespace heaptwin::alloc {
 
 struct SimulatedMemoryOptions {
-  uint64_t brk_capacity = uint64_t{4} << 30;   // the break cannot grow past this (sbrk fails)
-  uint64_t mmap_capacity = uint64_t{4} << 30;  // total mapped bytes; mmap fails past this
-  uint64_t data_bytes = 4096;                  // the libc data block
+  uint64_t brk_capacity = uint64_t{64} << 30;    // the break cannot grow past this (sbrk fails)
+  uint64_t mmap_capacity = uint64_t{192} << 30;  // total mapped bytes; mmap fails past this
+  // The largest single sbrk increment or mapping. Linux's default (heuristic) overcommit refuses
+  // one request larger than RAM + swap, however much is in use; 0 takes this machine's value.
+  uint64_t max_request = 0;
+  uint64_t data_bytes = 4096;                    // the libc data block
 };
 
 class SimulatedMemory : public Memory {
