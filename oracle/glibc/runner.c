@@ -412,23 +412,51 @@ static void reset_malloc(int mmapped) {
   if (mmapped && read_maps() >= 0) each_map(unmap_new);
 }
 
+/* Spinning only pays when both sides have a CPU of their own; the parent says how long. */
+static uint32_t spin_rounds;
+
+static int new_request(void) {
+  return __atomic_load_n(&shared->request_seq, __ATOMIC_ACQUIRE) !=
+         __atomic_load_n(&shared->consumed_seq, __ATOMIC_RELAXED);
+}
+
+/* The next request, from shared memory (doorbell on the pipe) or from the pipe itself. */
+static int next_request(void) {
+  if (shared == NULL) {
+    if (!read_request_header()) return 0;
+    if (request.magic != RUNNER_MAGIC || request.op_count > RUNNER_MAX_OPS) _exit(2);
+    return read_all(RUNNER_FD_REQUEST, ops, sizeof ops[0] * request.op_count);
+  }
+  for (uint32_t i = 0; i < spin_rounds && !new_request(); ++i) __builtin_ia32_pause();
+  char bell;
+  if (!read_all(RUNNER_FD_REQUEST, &bell, 1)) return 0;
+  while (!new_request()) __builtin_ia32_pause(); /* the bell comes first, the seq right after */
+  uint32_t seq = __atomic_load_n(&shared->request_seq, __ATOMIC_ACQUIRE);
+  __atomic_store_n(&shared->consumed_seq, seq, __ATOMIC_RELAXED);
+  memcpy(&request, &shared->request, sizeof request);
+  if (request.magic != RUNNER_MAGIC || request.op_count > RUNNER_MAX_OPS) _exit(2);
+  memcpy(ops, shared->ops, sizeof ops[0] * request.op_count);
+  spin_rounds = request.spin_rounds;
+  return 1;
+}
+
 static void persistent_child(void) {
   install_handlers();
   heap_base = (uint64_t)(uintptr_t)sbrk(0);
   if (!save_pristine()) _exit(6);
   for (;;) {
-    if (!read_request_header()) _exit(0);
-    if (request.magic != RUNNER_MAGIC || request.op_count > RUNNER_MAX_OPS ||
-        request.tcache_tls == 0) {
-      _exit(2);
-    }
-    if (!read_all(RUNNER_FD_REQUEST, ops, sizeof ops[0] * request.op_count)) _exit(0);
+    if (!next_request()) _exit(0);
+    if (request.tcache_tls == 0) _exit(2);
     int mmapped = run_program();
     reset_malloc(mmapped);
     struct RunnerRecord end;
     memset(&end, 0, sizeof end);
     end.kind = RUNNER_END;
     if (!write_all(RUNNER_FD_RESPONSE, &end, sizeof end)) _exit(0);
+    if (shared != NULL) {
+      __atomic_store_n(&shared->done_seq, __atomic_load_n(&shared->consumed_seq, __ATOMIC_RELAXED),
+                       __ATOMIC_RELEASE);
+    }
   }
 }
 

@@ -17,7 +17,8 @@
  * runner built from other sources refuses at once instead of misreading. */
 #define RUNNER_MAGIC                                                                        \
   (0x68740000u + (uint32_t)sizeof(struct RunnerRequest) * 3u +                               \
-   (uint32_t)sizeof(struct RunnerOp) * 5u + (uint32_t)sizeof(struct RunnerRecord) * 7u)
+   (uint32_t)sizeof(struct RunnerOp) * 5u + (uint32_t)sizeof(struct RunnerRecord) * 7u +      \
+   (uint32_t)(sizeof(struct RunnerShared) % 65521u) * 11u)
 #define RUNNER_MAX_OPS 65536
 #define RUNNER_MAX_SLOTS 4096
 #define RUNNER_MAX_MESSAGE 4000
@@ -55,6 +56,8 @@ struct RunnerRequest {
    * area of RunnerShared, so the parent builds snapshots without pausing it. */
   uint64_t arena, mp, global_max_fast;
   uint32_t arena_bytes, mp_bytes;
+  uint32_t spin_rounds; /* persistent: pause-loop rounds on request_seq before sleeping */
+  uint32_t pad;
 };
 
 struct RunnerOp {
@@ -98,9 +101,18 @@ struct RunnerRecord {
 
 #define RUNNER_STATE_BYTES (256u << 20) /* sparse: only what a Program uses is touched */
 
+/* The persistent runner takes its requests from here: the parent writes request and ops, then
+ * one doorbell byte to the request pipe, then bumps request_seq. The child spins briefly on
+ * request_seq before sleeping on the pipe, and after a Program writes RUNNER_END to the pipe
+ * and then sets done_seq, on which the parent spins briefly: back-to-back Programs need no
+ * sleeping wake-up while both sides are on a CPU. */
 struct RunnerShared {
+  uint32_t request_seq;  /* parent: the request now in `request`/`ops` */
+  uint32_t consumed_seq; /* child: the last request it took (survives its death) */
+  uint32_t done_seq;     /* child: the last request it finished */
   uint32_t count; /* records written (release-stored after each record) */
-  uint32_t pad;
+  struct RunnerRequest request;
+  struct RunnerOp ops[RUNNER_MAX_OPS];
   struct RunnerRecord records[RUNNER_MAX_OPS + 2];
   unsigned char state[RUNNER_STATE_BYTES];
 };

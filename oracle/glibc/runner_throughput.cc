@@ -1,6 +1,6 @@
 // Programs/s of the real-glibc side: random 64-op Programs (malloc/calloc/realloc/free of
 // random sizes), with and without snapshots. usage: runner_throughput [SECONDS] [SIDE]
-// HEAPTWIN_RUNNER_MODE=fork measures the fork-per-Program runner instead of the persistent one.
+// A third argument "plain" skips the snapshot measurement. HEAPTWIN_RUNNER_MODE=fork measures the fork-per-Program runner instead of the persistent one.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
   }
   int aborted = 0;
   double plain = heaptwin::measure(*side, false, seconds, &aborted);
-  double snap = heaptwin::measure(*side, true, seconds, &aborted);
+  double snap = argc > 3 && std::string(argv[3]) == "plain" ? 0 : heaptwin::measure(*side, true, seconds, &aborted);
   const char* mode = std::getenv("HEAPTWIN_RUNNER_MODE");
   std::printf("%s (%s runner), 64-op Programs: %.0f Programs/s; with a snapshot after every op: %.0f Programs/s\n",
               name.c_str(), mode && std::string(mode) == "fork" ? "fork" : "persistent", plain, snap);
