@@ -94,6 +94,10 @@ int cmd_run(const Args& args) {
     std::fputs(format_trace_json(*program, trace).c_str(), stdout);
   } else {
     std::printf("# %s on %s\n", file.c_str(), side->name().c_str());
+    if (state) {
+      std::printf("# bins list chunk starts as heap+OFFSET (SIZE); tcache entries and user\n"
+                  "# pointers are 0x10 further. Empty bins are left out (--full shows all).\n");
+    }
     std::fputs(format_trace(*program, trace, state, full).c_str(), stdout);
   }
   return trace.error.empty() ? kExitOk : kExitFound;
