@@ -41,7 +41,11 @@ void Allocator::refresh_heap_range() {
   if (base == 0 || brk == Memory::kFailure) {
     set_heap_range(0, 0);
   } else {
-    set_heap_range(base, align_up(brk, profile_.page_size));
+    // The inline fast path covers the heap only while all of it is mapped (a munmap of forged
+    // mmapped chunk can punch holes into it; then every access asks the Memory).
+    Addr hi = align_up(brk, profile_.page_size);
+    bool whole = hi <= base || memory_->owns(base, hi - base);
+    set_heap_range(base, whole ? hi : base);
   }
 }
 

@@ -59,5 +59,22 @@ TEST(FreeTest, WildPointersFaultInsteadOfCrashing) {
   }
 }
 
+TEST(FreeTest, ForgedMmappedChunkUnmapsHeapPages) {
+  // Seen on real glibc: free returns, and the next touch of that page faults at heap+0x2018.
+  TestTwin t;
+  t.malloc(0x1000);
+  t.malloc(0xd58);
+  int64_t c = t.malloc(0x2000);
+  ASSERT_EQ(c, 0x2010);
+  t.write8(c - 0x10, 0);
+  t.write8(c - 0x8, 0x1002);  // IS_MMAPPED, one page
+  t.free_at(c);
+  EXPECT_FALSE(t.memory.owns(t.base() + c + 8, 8));
+  EXPECT_TRUE(t.memory.owns(t.base() + 0x3000, 8));
+  EXPECT_EQ(t.mp().n_mmaps, -1);  // glibc counts it down all the same
+  // The allocator's own accesses to the hole fault too (the inline fast path is off).
+  EXPECT_THROW(t.twin.free(t.base() + c), FaultError);
+}
+
 }  // namespace
 }  // namespace heaptwin::alloc

@@ -82,6 +82,13 @@ uint64_t SimulatedMemory::sbrk(int64_t increment) {
     if (keep < brk_committed_) {
       decommit(keep, brk_committed_);
       brk_committed_ = keep;
+      // Holes above the new break are gone with it; one straddling it is cut short.
+      std::vector<Region> holes;
+      for (const Region& h : brk_holes_) {
+        if (h.addr >= keep) continue;
+        holes.push_back({h.addr, h.addr + h.size > keep ? keep - h.addr : h.size});
+      }
+      brk_holes_.swap(holes);
     }
   }
   return old;
@@ -107,6 +114,13 @@ bool SimulatedMemory::munmap(uint64_t addr, uint64_t size) {
   size = page_up(size);
   uint64_t end = addr + size;
   if (end < addr) return false;
+  // Inside the break area: punch a hole (Linux unmaps any pages, the heap's too).
+  uint64_t lo_brk = addr > brk_base_ ? addr : brk_base_;
+  uint64_t hi_brk = end < brk_committed_ ? end : brk_committed_;
+  if (lo_brk < hi_brk) {
+    decommit(lo_brk, hi_brk);
+    brk_holes_.push_back({lo_brk, hi_brk - lo_brk});
+  }
   // Unmap the intersection with every mapping, splitting those only partly covered.
   std::vector<Region> kept;
   for (const Region& r : regions_) {
@@ -158,7 +172,12 @@ bool SimulatedMemory::in_regions(uint64_t addr, uint64_t n) const {
 }
 
 bool SimulatedMemory::owns_heap_or_mapping(uint64_t addr, uint64_t n) const {
-  if (addr >= brk_base_ && addr < brk_committed_ && brk_committed_ - addr >= n) return true;
+  if (addr >= brk_base_ && addr < brk_committed_ && brk_committed_ - addr >= n) {
+    for (const Region& h : brk_holes_) {
+      if (addr < h.addr + h.size && h.addr < addr + n) return false;
+    }
+    return true;
+  }
   return in_regions(addr, n);
 }
 
@@ -174,6 +193,7 @@ void SimulatedMemory::reset() {
   std::memset(reinterpret_cast<void*>(data_), 0, options_.data_bytes);
   decommit(brk_base_, brk_high_water_);
   brk_ = brk_committed_ = brk_high_water_ = brk_base_;
+  brk_holes_.clear();
   for (const Region& r : regions_) decommit(r.addr, r.addr + r.size);
   regions_.clear();
   // Mappings were only ever committed inside [mmap_base_, mmap_next_); unmapped ones are already

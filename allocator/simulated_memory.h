@@ -66,6 +66,9 @@ class SimulatedMemory : public Memory {
   uint64_t brk_base_ = 0, brk_ = 0, brk_committed_ = 0, brk_high_water_ = 0;
   uint64_t mmap_base_ = 0, mmap_next_ = 0, mmap_in_use_ = 0;
   std::vector<Region> regions_;
+  // Pages of the brk heap unmapped by munmap (a forged mmapped chunk freed inside the heap): the
+  // break area keeps them as holes until the break shrinks below them.
+  std::vector<Region> brk_holes_;
 };
 
 }  // namespace heaptwin::alloc

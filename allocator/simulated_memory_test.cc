@@ -65,3 +65,22 @@ TEST(SimulatedMemoryTest, ResetIsPristineAndInstancesAreIndependent) {
 
 }  // namespace
 }  // namespace heaptwin::alloc
+
+namespace heaptwin::alloc {
+namespace {
+
+TEST(SimulatedMemoryTest, MunmapPunchesHolesIntoTheBreakArea) {
+  SimulatedMemory m;
+  const uint64_t base = m.heap_base();
+  m.sbrk(0x5000);
+  EXPECT_TRUE(m.munmap(base + 0x1000, 0x1000));
+  EXPECT_FALSE(m.owns(base + 0x1800, 8));
+  EXPECT_FALSE(m.owns(base, 0x2000));
+  EXPECT_TRUE(m.owns(base + 0x2000, 0x3000));
+  m.sbrk(-0x4000);  // the break drops below the hole: it is gone
+  m.sbrk(0x4000);
+  EXPECT_TRUE(m.owns(base, 0x5000));
+}
+
+}  // namespace
+}  // namespace heaptwin::alloc
