@@ -418,6 +418,8 @@ class GlibcSide : public Side {
     // Wall-clock guard on top of the child's own CPU timer.
     const int wait_ms = static_cast<int>(req.timeout_ms) + 10000;
     const bool via_shared = !pause && shared_ != nullptr;
+    trace->outcomes.reserve(program.ops.size());
+    if (options.snapshots) trace->states.reserve(program.ops.size());
     pid_t child = -1;
     uint64_t heap_base = 0;
     bool faulted = false;
