@@ -1,0 +1,28 @@
+// The memalign family: values from real glibc 2.36.
+#include <gtest/gtest.h>
+
+#include <cerrno>
+
+#include "allocator/test_support.h"
+
+namespace heaptwin::alloc {
+namespace {
+
+TEST(MemalignTest, LeaderAndTrailerAreFreedAndErrorsMatch) {
+  TestTwin t;
+  t.malloc(0x18);
+  EXPECT_EQ(t.off(t.twin.memalign(0x100, 0x80)), 0x300);
+  Addr p = 0;
+  EXPECT_EQ(t.twin.posix_memalign(&p, 0x18, 0x10), EINVAL);
+  EXPECT_EQ(t.twin.posix_memalign(&p, 0x40, 0x10), 0);
+  EXPECT_EQ(t.off(p), 0x480);
+  EXPECT_EQ(t.off(t.twin.valloc(0x10)), 0x1000);
+  EXPECT_EQ(t.off(t.twin.pvalloc(0x1001)), 0x2000);
+  EXPECT_EQ(t.off(t.twin.memalign(0x20, 0x40)), 0x540);  // aligned_alloc is the same function
+  t.twin.clear_errno();
+  EXPECT_EQ(t.twin.memalign(0x8000000000000001ull, 0x10), 0u);
+  EXPECT_EQ(t.twin.last_errno(), EINVAL);
+}
+
+}  // namespace
+}  // namespace heaptwin::alloc
