@@ -41,7 +41,8 @@ SimulatedMemory::SimulatedMemory(const SimulatedMemoryOptions& options) : option
   // same heap offsets), but not on a 64 MiB one.
   brk_base_ = ((lo + kAlign64M - 1) & ~(kAlign64M - 1)) + (uint64_t{16} << 20);
   brk_ = brk_committed_ = brk_high_water_ = brk_base_;
-  mmap_base_ = mmap_next_ = brk_base_ + options_.brk_capacity + (uint64_t{4} << 30);
+  mmap_base_ = brk_base_ + options_.brk_capacity + (uint64_t{4} << 30);
+  mmap_top_ = (mmap_base_ + options_.mmap_capacity) & ~((uint64_t{16} << 20) - 1);
 }
 
 SimulatedMemory::~SimulatedMemory() {
@@ -98,11 +99,8 @@ uint64_t SimulatedMemory::mmap(uint64_t size) {
   if (reservation_ == 0 || size == 0 || (size & (kPage - 1)) != 0) return kFailure;
   if (size > options_.max_request) return kFailure;
   if (size > options_.mmap_capacity - mmap_in_use_) return kFailure;
-  uint64_t end = mmap_base_ + options_.mmap_capacity;
-  // Bump allocation with a guard page between mappings; addresses are never reused until reset.
-  if (size + kPage > end - mmap_next_) return kFailure;
-  uint64_t addr = mmap_next_;
-  mmap_next_ += size + kPage;
+  uint64_t addr = find_gap_topdown(size);
+  if (addr == kFailure) return kFailure;
   commit(addr, addr + size);
   regions_.push_back({addr, size});
   mmap_in_use_ += size;
@@ -132,8 +130,6 @@ bool SimulatedMemory::munmap(uint64_t addr, uint64_t size) {
     uint64_t lo = addr > r.addr ? addr : r.addr;
     uint64_t hi = end < r_end ? end : r_end;
     decommit(lo, hi);
-    // The newest mapping going away entirely gives its address space back to the bump pointer.
-    if (lo == r.addr && hi == r_end && r_end + kPage == mmap_next_) mmap_next_ = r.addr;
     mmap_in_use_ -= hi - lo;
     if (r.addr < lo) kept.push_back({r.addr, lo - r.addr});
     if (hi < r_end) kept.push_back({hi, r_end - hi});
@@ -156,12 +152,42 @@ uint64_t SimulatedMemory::mremap(uint64_t addr, uint64_t old_size, uint64_t new_
     munmap(addr + new_size, old_size - new_size);
     return addr;
   }
-  // Growing: always moves (addresses of mappings are not observable, only their page offsets).
+  // Growing: in place when the pages after it are free, else it moves (MREMAP_MAYMOVE), as Linux.
+  if (new_size - old_size <= options_.max_request &&
+      new_size - old_size <= options_.mmap_capacity - mmap_in_use_ &&
+      addr + new_size <= mmap_top_ && range_free(addr + old_size, new_size - old_size)) {
+    commit(addr + old_size, addr + new_size);
+    regions_.push_back({addr + old_size, new_size - old_size});
+    mmap_in_use_ += new_size - old_size;
+    return addr;
+  }
   uint64_t to = mmap(new_size);
   if (to == kFailure) return kFailure;
   std::memcpy(reinterpret_cast<void*>(to), reinterpret_cast<const void*>(addr), old_size);
   munmap(addr, old_size);
   return to;
+}
+
+bool SimulatedMemory::range_free(uint64_t addr, uint64_t size) const {
+  if (addr < mmap_base_) return false;
+  for (const Region& r : regions_) {
+    if (addr < r.addr + r.size && r.addr < addr + size) return false;
+  }
+  return true;
+}
+
+uint64_t SimulatedMemory::find_gap_topdown(uint64_t size) const {
+  if (size > mmap_top_ - mmap_base_) return kFailure;
+  // Candidate ends: the ceiling and the start of every mapping; the highest that fits wins.
+  uint64_t best = kFailure;
+  auto consider = [&](uint64_t end) {
+    if (end > mmap_top_ || end - mmap_base_ < size) return;
+    uint64_t addr = end - size;
+    if ((best == kFailure || addr > best) && range_free(addr, size)) best = addr;
+  };
+  consider(mmap_top_);
+  for (const Region& r : regions_) consider(r.addr);
+  return best;
 }
 
 bool SimulatedMemory::in_regions(uint64_t addr, uint64_t n) const {
@@ -196,9 +222,7 @@ void SimulatedMemory::reset() {
   brk_holes_.clear();
   for (const Region& r : regions_) decommit(r.addr, r.addr + r.size);
   regions_.clear();
-  // Mappings were only ever committed inside [mmap_base_, mmap_next_); unmapped ones are already
-  // discarded.
-  mmap_next_ = mmap_base_;
+  // Unmapped mappings were discarded when they went.
   mmap_in_use_ = 0;
 }
 

@@ -3,7 +3,10 @@
 // (PROT_NONE) and committed as the break grows; reset() returns to pristine by discarding only
 // what was used. Many instances can live side by side.
 //
-// Layout of the reservation:   [data page] ... gap ... [brk heap -> ] ... gap ... [mappings]
+// Layout of the reservation:   [data page] ... gap ... [brk heap -> ] ... gap ... [<- mappings]
+// Mappings are placed as Linux places anonymous mmaps: top-down, in the highest gap that fits,
+// below a 16 MiB-aligned ceiling (so the page offsets of memalign results in mapped chunks follow
+// the same arithmetic as in a process whose mmap area starts on such a boundary).
 // The heap base is 16 MiB-aligned, as the glibc runner's is (memalign beyond a page gives the same
 // heap offsets), but deliberately not 64 MiB-aligned (glibc's heap_for_ptr of a main-arena chunk
 // then points below the heap, into unmapped space).
@@ -64,7 +67,10 @@ class SimulatedMemory : public Memory {
   uint64_t reservation_ = 0, reservation_size_ = 0;
   uint64_t data_ = 0;
   uint64_t brk_base_ = 0, brk_ = 0, brk_committed_ = 0, brk_high_water_ = 0;
-  uint64_t mmap_base_ = 0, mmap_next_ = 0, mmap_in_use_ = 0;
+  uint64_t mmap_base_ = 0, mmap_top_ = 0, mmap_in_use_ = 0;
+  // The highest free range of `size` bytes below mmap_top_, or kFailure.
+  uint64_t find_gap_topdown(uint64_t size) const;
+  bool range_free(uint64_t addr, uint64_t size) const;
   std::vector<Region> regions_;
   // Pages of the brk heap unmapped by munmap (a forged mmapped chunk freed inside the heap): the
   // break area keeps them as holes until the break shrinks below them.

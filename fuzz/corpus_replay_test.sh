@@ -11,7 +11,7 @@ for target in twin_vs_glibc twin_vs_model attack script_parser encoding_roundtri
   for d in corpus/$target corpus/regressions/$target; do
     [ -d "$d" ] || continue
     while IFS= read -r f; do inputs+=("$f"); done < <(
-      if [ "$target" == script_parser ]; then find "$d" -type f; else find "$d" -type f ! -name '*.heap'; fi)
+      if [ "$target" == script_parser ]; then find -L "$d" -type f; else find -L "$d" -type f ! -name '*.heap'; fi)
   done
   if [ ${#inputs[@]} -eq 0 ]; then echo "no corpus for $target"; fail=$((fail+1)); continue; fi
   if out=$("fuzz/$target" "${inputs[@]}" 2>&1); then

@@ -39,7 +39,14 @@ T load(const unsigned char* base, uint64_t offset) {
 int fastbin_index(uint64_t size) { return static_cast<int>(size >> 4) - 2; }
 int tcache_index(uint64_t size) { return size < 0x11 ? -1 : static_cast<int>((size - 0x11) >> 4); }
 
-enum class BinKind : uint8_t { kRegular, kFast, kTcache };
+enum class BinKind : uint8_t { kNone, kRegular, kFast, kTcache };
+
+// A bin, named (a string) only when a violation needs it: naming all 200 bins on every check
+// would cost more than the check.
+struct BinId {
+  BinKind kind = BinKind::kNone;
+  int index = 0;
+};
 
 // A chunk some bin holds, met walking that bin.
 struct Binned {
@@ -59,7 +66,9 @@ class Checker {
  public:
   Checker(const MemoryReader& mem, const HeapLocation& loc, const GlibcLayout& layout,
           const CheckOptions& options, std::vector<Violation>* out)
-      : mem_(mem), loc_(loc), layout_(layout), options_(options), out_(out) {}
+      : mem_(mem), loc_(loc), layout_(layout), options_(options), out_(out) {
+    full_ = out_->size() >= options_.max_violations;
+  }
 
   void run() {
     if (!read_arena()) return;
@@ -73,10 +82,11 @@ class Checker {
   }
 
  private:
-  bool full() const { return out_->size() >= options_.max_violations; }
+  // Kept in a member: the loops test it every turn and the compiler cannot cache out_->size().
+  bool full() const { return full_; }
 
   void add(const char* rule, std::string message, uint64_t chunk = 0, uint64_t size = 0,
-           std::string bin = "") {
+           BinId bin = {}) {
     if (full()) return;
     Violation v;
     v.rule = rule;
@@ -85,8 +95,9 @@ class Checker {
       v.chunk = static_cast<int64_t>(chunk - loc_.heap_base);
       v.chunk_size = size;
     }
-    v.bin = std::move(bin);
+    v.bin = bin_name(bin);
     out_->push_back(std::move(v));
+    full_ = out_->size() >= options_.max_violations;
   }
 
   // "heap+0x2a0" inside the heap, else the raw address.
@@ -171,6 +182,8 @@ class Checker {
   // ---- the chunks, by size fields from the heap start to top -----------------------------------
 
   void walk_heap() {
+    chunks_.reserve(256);
+    binned_.reserve(128);
     uint64_t p = loc_.heap_base;
     walk_complete_ = false;
     while (p != top_) {
@@ -241,7 +254,7 @@ class Checker {
         const uint32_t word = load<uint32_t>(av_, layout_.binmap + 4 * (i >> 5));
         if (!(word & (1u << (i & 31)))) {
           add("binmap.clear_for_nonempty", "the bin is not empty but its binmap bit is clear.", 0,
-              0, regular_bin_name(i));
+              0, BinId{BinKind::kRegular, i});
         }
       }
       if (empty && bk == head) continue;
@@ -250,7 +263,7 @@ class Checker {
   }
 
   void walk_regular_bin(int i, uint64_t head, uint64_t fd, uint64_t head_bk) {
-    const std::string name = regular_bin_name(i);
+    const BinId name{BinKind::kRegular, i};
     const size_t first_record = binned_.size();
     std::vector<Walked> list;  // the bin's chunks from head->fd, with their nextsize pointers
     std::vector<std::pair<uint64_t, uint64_t>> nextsize;
@@ -258,6 +271,8 @@ class Checker {
     uint64_t p = fd;
     bool intact = true;
     bool mismatch_reported = false;
+    uint64_t last_size = 0;  // of the previous chunk in the list
+    size_t length = 0;
     while (p != head) {
       if ((p & kAlignMask) != 0 || !in_heap(p, 0x30)) {
         add("bin.bad_pointer", "the bin's list reaches " + at(p) + " (from " + at(prev) +
@@ -265,7 +280,7 @@ class Checker {
         intact = false;
         break;
       }
-      if (list.size() >= max_list_) {
+      if (++length > max_list_) {
         report_cycle("bin.cycle", name, first_record);
         intact = false;
         break;
@@ -288,23 +303,20 @@ class Checker {
         add("bin.wrong_bin", "a chunk of size " + hex(size) + " belongs in " +
                                  regular_bin_name(bin_index_for_size(size)) + ".", p, size, name);
       }
-      if (i >= 64 && !list.empty() && size > list.back().size) {
+      if (i >= 64 && !list.empty() && size > last_size) {
         add("largebin.unsorted", "the large bin is not sorted by size (descending from head->fd): " +
-                                     hex(size) + " follows " + hex(list.back().size) + ".", p, size, name);
+                                     hex(size) + " follows " + hex(last_size) + ".", p, size, name);
         intact = false;
       }
-      if (size >= kMinLargeSize && (i == 1 || i >= 64)) {
-        nextsize.emplace_back(load<uint64_t>(c, 0x20), load<uint64_t>(c, 0x28));
-      } else {
-        nextsize.emplace_back(0, 0);
-      }
-      if (i == 1 && size >= kMinLargeSize && (nextsize.back().first || nextsize.back().second)) {
+      if (i >= 64) nextsize.emplace_back(load<uint64_t>(c, 0x20), load<uint64_t>(c, 0x28));
+      if (i == 1 && size >= kMinLargeSize && (load<uint64_t>(c, 0x20) || load<uint64_t>(c, 0x28))) {
         add("unsorted.nextsize_set", "a large chunk in the unsorted bin has fd_nextsize/bk_nextsize "
                                      "set (glibc clears them before it links a chunk there).",
             p, size, name);
       }
       binned_.push_back({p, BinKind::kRegular, i});
-      list.push_back({p, size, 0});
+      if (i >= 64) list.push_back({p, size, 0});  // for the order and nextsize checks
+      last_size = size;
       prev = p;
       p = p_fd;
     }
@@ -318,7 +330,7 @@ class Checker {
   // The fd_nextsize/bk_nextsize ring links exactly the first chunk of each size, largest to
   // smallest and around; every other chunk has both NULL (glibc links a chunk of an existing size
   // second, leaving the NULLs the unsorted bin gave it).
-  void check_nextsize(const std::string& name, const std::vector<Walked>& list,
+  void check_nextsize(BinId name, const std::vector<Walked>& list,
                       const std::vector<std::pair<uint64_t, uint64_t>>& nextsize) {
     std::vector<size_t> firsts;
     for (size_t j = 0; j < list.size(); ++j) {
@@ -348,7 +360,7 @@ class Checker {
   }
 
   // A list went round more than max_list_ times: name the first chunk it meets twice.
-  void report_cycle(const char* rule, const std::string& name, size_t first_record) {
+  void report_cycle(const char* rule, BinId name, size_t first_record) {
     std::unordered_set<uint64_t> seen;
     size_t keep = binned_.size();
     for (size_t k = first_record; k < binned_.size(); ++k) {
@@ -368,7 +380,7 @@ class Checker {
     const int max_fast_bin = fastbin_index(global_max_fast_);
     bool any = false;
     for (int i = 0; i < kFastBins && !full(); ++i) {
-      const std::string name = fastbin_name(i);
+      const BinId name{BinKind::kFast, i};
       const size_t first_record = binned_.size();
       uint64_t p = load<uint64_t>(av_, layout_.fastbins + 8 * i);
       if (p != 0) any = true;
@@ -420,7 +432,7 @@ class Checker {
     bool have_key = false;
     uint64_t key = 0;
     for (int i = 0; i < kTcacheBins && !full(); ++i) {
-      const std::string name = tcache_bin_name(i);
+      const BinId name{BinKind::kTcache, i};
       const size_t first_record = binned_.size();
       const uint64_t count = layout_.tcache_count_bytes == 2 ? load<uint16_t>(tc, 2 * i)
                                                              : load<uint8_t>(tc, i);
@@ -494,20 +506,13 @@ class Checker {
   // ---- chunks against bins ---------------------------------------------------------------------
 
   void check_binned_chunks() {
-    std::vector<Binned> sorted = binned_;
-    std::stable_sort(sorted.begin(), sorted.end(),
-                     [](const Binned& a, const Binned& b) { return a.addr < b.addr; });
+    // holder[i]: the first record in binned_ (bin order: regular, fast, tcache) of chunks_[i].
+    std::vector<int> holder(chunks_.size(), -1);
     std::vector<char> in_regular(chunks_.size(), 0);
-    std::vector<char> in_any(chunks_.size(), 0);
-    for (size_t k = 0; k < sorted.size() && !full(); ++k) {
-      const Binned& b = sorted[k];
-      const std::string name = bin_name(b);
+    for (size_t k = 0; k < binned_.size() && !full(); ++k) {
+      const Binned& b = binned_[k];
+      const BinId name{b.kind, b.index};
       const long idx = find_chunk(b.addr);
-      if (k > 0 && sorted[k - 1].addr == b.addr) {
-        add("chunk.in_two_bins", "the chunk is also in " + bin_name(sorted[k - 1]) + ".", b.addr,
-            chunk_size_at(b.addr), name);
-        continue;
-      }
       if (idx < 0) {
         if (walk_complete_ || b.addr < chunks_end()) {
           add("bin.not_a_chunk", "the bin holds " + at(b.addr) +
@@ -516,8 +521,14 @@ class Checker {
         }
         continue;
       }
+      if (holder[idx] >= 0) {
+        const Binned& first = binned_[holder[idx]];
+        add("chunk.in_two_bins", "the chunk is also in " + bin_name({first.kind, first.index}) + ".",
+            b.addr, chunks_[idx].size, name);
+        continue;
+      }
+      holder[idx] = static_cast<int>(k);
       const Walked& c = chunks_[idx];
-      in_any[idx] = 1;
       const bool free_by_header = !next_prev_inuse(idx);
       if (b.kind == BinKind::kRegular) {
         in_regular[idx] = 1;
@@ -541,15 +552,16 @@ class Checker {
       if (!next_prev_inuse(i) && !in_regular[i]) {
         add("free.not_in_bin", std::string("the chunk is free (the next chunk's PREV_INUSE is clear) "
                                            "but no bin holds it") +
-                                   (in_any[i] ? "." : " (lost)."), chunks_[i].addr, chunks_[i].size);
+                                   (holder[i] >= 0 ? "." : " (lost)."), chunks_[i].addr, chunks_[i].size);
       }
     }
   }
 
   uint64_t chunks_end() const { return chunks_.empty() ? loc_.heap_base : chunks_.back().addr + chunks_.back().size; }
 
-  std::string bin_name(const Binned& b) const {
+  static std::string bin_name(BinId b) {
     switch (b.kind) {
+      case BinKind::kNone: return "";
       case BinKind::kRegular: return regular_bin_name(b.index);
       case BinKind::kFast: return fastbin_name(b.index);
       case BinKind::kTcache: return tcache_bin_name(b.index);
@@ -570,6 +582,7 @@ class Checker {
   uint64_t max_list_ = 0;
   std::vector<Walked> chunks_;
   bool walk_complete_ = false;
+  bool full_ = false;
   std::vector<Binned> binned_;
 };
 

@@ -14,7 +14,9 @@ namespace heaptwin {
 
 enum class OutcomeKind : uint8_t {
   kPointer,    // offset = user pointer - heap base
-  kMmapped,    // a pointer into an mmapped chunk: size = chunk size, offset = pointer & 0xfff
+  kMmapped,    // a pointer into an mmapped chunk: size = the mapping's length (prev_size +
+               // chunk size: memalign's leader varies with the mapping's address, the length
+               // does not), offset = pointer & 0xfff
   kNull,       // NULL; error = errno (posix_memalign: its return value)
   kDone,       // free, write8: returned normally
   kValue,      // malloc_usable_size, mallopt, malloc_trim: value = what it returned

@@ -221,7 +221,12 @@ class TwinSide : public Side {
       if (r.pointer == 0) return Outcome::null(r.error);
       uint64_t head = 0;
       std::memcpy(&head, reinterpret_cast<const void*>(r.pointer - 8), 8);
-      if (head & alloc::kIsMmapped) return Outcome::mmapped(head & ~uint64_t{7}, r.pointer & 0xfff);
+      if (head & alloc::kIsMmapped) {
+        // The mapping's length: prev_size (memalign's leader) + size. docs/op-semantics.md.
+        uint64_t lead = 0;
+        std::memcpy(&lead, reinterpret_cast<const void*>(r.pointer - 16), 8);
+        return Outcome::mmapped((head & ~uint64_t{7}) + lead, r.pointer & 0xfff);
+      }
       return Outcome::pointer(static_cast<int64_t>(r.pointer - heap_base_));
     }
     switch (op.kind) {

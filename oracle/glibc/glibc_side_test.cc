@@ -195,6 +195,7 @@ TEST(GlibcRunnerModes, PersistentResetMatchesAFreshForkEveryTime) {
     ASSERT_EQ(c.error, "");
     ASSERT_EQ(c.outcomes.size(), a.outcomes.size()) << "seed " << seed;
     if (seed % 20 == 0) persistent->run(abort_program, options);
+    if (seed % 20 == 5) persistent->run(parse("a = malloc 0x18\nwrite8 a 0x0 0x41\n"), options);
     if (seed % 20 == 10) persistent->run(fault_program, options);
   }
 }

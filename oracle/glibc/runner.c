@@ -35,6 +35,8 @@ static struct RunnerShared* shared;
 /* A persistent child that ends inside a Program (a fault) exits with this; any other exit of
  * it ends the server too. */
 #define EXIT_DIED_IN_PROGRAM 9
+/* A persistent child that finished a Program it must not outlive (see persistent_child). */
+#define EXIT_RECYCLE 10
 
 static int read_all(int fd, void* buf, size_t n) {
   char* p = buf;
@@ -145,7 +147,17 @@ static void run_op(const struct RunnerOp* op, struct RunnerRecord* r) {
   if (allocates) {
     if (op->kind != RUNNER_POSIX_MEMALIGN) r->error = errno;
     r->pointer = (uint64_t)(uintptr_t)p;
-    if (p != NULL) memcpy(&r->chunk_size, (char*)p - 8, sizeof r->chunk_size);
+    if (p != NULL) {
+      memcpy(&r->chunk_size, (char*)p - 8, sizeof r->chunk_size);
+      if (r->chunk_size & 2) {
+        /* An mmapped chunk reports its mapping's length (prev_size holds the leader that
+           memalign gave back): the chunk size alone depends on where the kernel put the
+           mapping, the length does not. */
+        uint64_t lead;
+        memcpy(&lead, (char*)p - 16, sizeof lead);
+        r->chunk_size = ((r->chunk_size & ~(uint64_t)7) + lead) | (r->chunk_size & 7);
+      }
+    }
     slots[op->dst] = (uint64_t)(uintptr_t)p;
     return;
   }
@@ -447,8 +459,12 @@ static void persistent_child(void) {
   for (;;) {
     if (!next_request()) _exit(0);
     if (request.tcache_tls == 0) _exit(2);
+    /* A Program that writes memory itself may have made glibc write anywhere (the runner's own
+     * data, ld.so's): nothing after it runs in this process. */
+    int corrupts = 0;
+    for (uint32_t i = 0; i < request.op_count; ++i) corrupts |= ops[i].kind == RUNNER_WRITE8;
     int mmapped = run_program();
-    reset_malloc(mmapped);
+    if (!corrupts) reset_malloc(mmapped);
     struct RunnerRecord end;
     memset(&end, 0, sizeof end);
     end.kind = RUNNER_END;
@@ -457,6 +473,7 @@ static void persistent_child(void) {
       __atomic_store_n(&shared->done_seq, __atomic_load_n(&shared->consumed_seq, __ATOMIC_RELAXED),
                        __ATOMIC_RELEASE);
     }
+    if (corrupts) _exit(EXIT_RECYCLE);
   }
 }
 
@@ -487,6 +504,7 @@ static int persistent_server(void) {
       if (len == sizeof message) break;
     }
     close(err[0]);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == EXIT_RECYCLE) continue; /* END already sent */
     if (WIFEXITED(status) && WEXITSTATUS(status) != EXIT_DIED_IN_PROGRAM) return WEXITSTATUS(status);
     struct RunnerRecord end;
     memset(&end, 0, sizeof end);

@@ -111,7 +111,7 @@ class Run {
                                  asked_alignment(op), policy_.heap().end());
     }
     if (!violation.empty()) return Outcome::abort("model invariant: " + violation);
-    if (a.block.mmapped) return Outcome::mmapped(a.chunk_size, a.page_offset);
+    if (a.block.mmapped) return Outcome::mmapped(policy_.mapping(a.block.where).map_size, a.page_offset);
     return Outcome::pointer(static_cast<int64_t>(a.block.where + kUserOffset));
   }
 

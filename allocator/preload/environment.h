@@ -1,0 +1,27 @@
+// The process's initial environment, read without allocating: GLIBC_TUNABLES (glibc.malloc.*),
+// the MALLOC_*_ aliases glibc's tunables honour (elf/dl-tunables.list), and heaptwin's own
+// HEAPTWIN_* settings. glibc reads tunables once, from the environment the process started with
+// (ld.so's __tunables_init), which is what /proc/self/environ holds; `environ` is the fallback.
+#ifndef HEAPTWIN_ALLOCATOR_PRELOAD_ENVIRONMENT_H_
+#define HEAPTWIN_ALLOCATOR_PRELOAD_ENVIRONMENT_H_
+
+#include <cstdint>
+
+#include "allocator/profile.h"
+
+namespace heaptwin::preload {
+
+struct PreloadSettings {
+  alloc::GlibcTunables tunables;
+  int trace_fd = -1;        // HEAPTWIN_TRACE_FD: write the .heap trace here
+  int check_fd = -1;        // HEAPTWIN_CHECK_FD / HEAPTWIN_CHECK_REPLY_FD: the checker channel
+  int check_reply_fd = -1;
+  int64_t owner_pid = -1;   // HEAPTWIN_PID: trace and check only in this process
+};
+
+// Fills `out` from the initial environment. Allocates nothing.
+void read_settings(PreloadSettings* out);
+
+}  // namespace heaptwin::preload
+
+#endif  // HEAPTWIN_ALLOCATOR_PRELOAD_ENVIRONMENT_H_

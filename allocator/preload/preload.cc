@@ -1,0 +1,331 @@
+// The drop-in library: glibc's malloc family exported from a shared object that LD_PRELOAD puts in
+// front of libc, served by the twin (allocator/) over the real program break and mmap. Exact to
+// glibc 2.36 for a single-threaded program: the library allocates nothing of its own, has no
+// static constructors and does not load the C++ library. One spinlock makes it safe with threads
+// (all threads share the main arena and one tcache, so placement then differs from glibc's).
+#include <errno.h>
+#include <malloc.h>
+#include <sched.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <new>
+
+#include "allocator/allocator.h"
+#include "allocator/preload/check_protocol.h"
+#include "allocator/preload/environment.h"
+#include "allocator/preload/missing_paths.h"
+#include "allocator/preload/trace_writer.h"
+#include "allocator/real_memory.h"
+
+namespace heaptwin::preload {
+namespace {
+
+using alloc::Addr;
+
+// glibc's abort: malloc_printerr -> __libc_message (do_abort, "%s\n", str): one writev to fd 2
+// (2.36 no longer opens /dev/tty), then abort().
+class PrintingFatalHandler : public alloc::FatalHandler {
+ public:
+  [[noreturn]] void abort_with(const char* message) override;
+  [[noreturn]] void fault(uint64_t address) override;
+  [[noreturn]] void hang() override;
+};
+
+class SpinLock {
+ public:
+  void lock() {
+    while (__atomic_exchange_n(&held_, 1, __ATOMIC_ACQUIRE) != 0) {
+      while (__atomic_load_n(&held_, __ATOMIC_RELAXED) != 0) sched_yield();
+    }
+  }
+  void unlock() { __atomic_store_n(&held_, 0, __ATOMIC_RELEASE); }
+
+ private:
+  int held_ = 0;
+};
+
+// Everything lives in zero-initialised static storage and is built on the first call.
+alignas(64) alloc::LibcData g_data;
+alignas(alloc::Allocator) unsigned char g_twin_storage[sizeof(alloc::Allocator)];
+alignas(alloc::RealMemory) unsigned char g_memory_storage[sizeof(alloc::RealMemory)];
+alignas(PrintingFatalHandler) unsigned char g_fatal_storage[sizeof(PrintingFatalHandler)];
+alignas(MissingPaths) unsigned char g_paths_storage[sizeof(MissingPaths)];
+alloc::Allocator* g_twin = nullptr;
+MissingPaths* g_paths = nullptr;
+PreloadSettings g_settings;
+TraceWriter g_trace;
+SpinLock g_lock;
+uint64_t g_ops = 0;
+bool g_check = false;
+
+void write_all(int fd, const char* s, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(fd, s, n);
+    if (w <= 0) return;
+    s += w;
+    n -= static_cast<size_t>(w);
+  }
+}
+void say(const char* s) { write_all(2, s, std::strlen(s)); }
+
+void PrintingFatalHandler::abort_with(const char* message) {
+  if (g_trace.active()) g_trace.flush();
+  iovec iov[2] = {{const_cast<char*>(message), std::strlen(message)}, {const_cast<char*>("\n"), 1}};
+  ssize_t r = writev(2, iov, 2);
+  (void)r;
+  abort();
+}
+
+void PrintingFatalHandler::fault(uint64_t address) {
+  // RealMemory owns everything, so the twin never stops before an access: unreachable. Touch the
+  // address anyway, as glibc would.
+  if (g_trace.active()) g_trace.flush();
+  (void)*reinterpret_cast<volatile uint64_t*>(address);
+  abort();
+}
+
+void PrintingFatalHandler::hang() {
+  if (g_trace.active()) g_trace.flush();
+  say("heaptwin: a corrupted bin list made malloc loop (glibc would hang here)\n");
+  abort();
+}
+
+bool owner_process() {
+  return g_settings.owner_pid < 0 || g_settings.owner_pid == static_cast<int64_t>(getpid());
+}
+
+void init() {
+  read_settings(&g_settings);
+  alloc::GlibcProfile profile = alloc::GlibcProfile::glibc_2_36();
+  profile.tunables = g_settings.tunables;
+  auto* memory = new (g_memory_storage) alloc::RealMemory();
+  auto* fatal = new (g_fatal_storage) PrintingFatalHandler();
+  g_twin = new (g_twin_storage) alloc::Allocator(memory, &g_data, fatal, profile);
+  g_paths = new (g_paths_storage) MissingPaths(g_twin, &g_data, fatal);
+  if (g_settings.trace_fd >= 0 && owner_process()) g_trace.open(g_settings.trace_fd);
+  g_check = g_settings.check_fd >= 0 && g_settings.check_reply_fd >= 0 && owner_process();
+}
+
+// Sends the heap's whereabouts to `heaptwin exec --check` and waits for the verdict.
+void check_after(const char* verb, uint64_t a) {
+  if (!owner_process()) return;
+  CheckRequest req;
+  req.op_index = g_ops;
+  req.heap_end = reinterpret_cast<uint64_t>(sbrk(0));
+  req.heap_base = g_data.mp_.sbrk_base != 0 ? g_data.mp_.sbrk_base : req.heap_end;
+  req.arena = reinterpret_cast<uint64_t>(&g_data.main_arena);
+  req.mp = reinterpret_cast<uint64_t>(&g_data.mp_);
+  req.global_max_fast = reinterpret_cast<uint64_t>(&g_data.global_max_fast);
+  req.tcache = g_twin->tcache();
+  size_t n = std::strlen(verb);
+  if (n > 16) n = 16;
+  std::memcpy(req.call, verb, n);
+  req.call[n] = ' ';
+  char* h = req.call + n + 1;
+  *h++ = '0';
+  *h++ = 'x';
+  int digits = 1;
+  while (digits < 12 && (a >> (4 * digits)) != 0) ++digits;
+  for (int i = digits - 1; i >= 0; --i) *h++ = "0123456789abcdef"[(a >> (4 * i)) & 15];
+  *h = '\0';
+  if (write(g_settings.check_fd, &req, sizeof req) != static_cast<ssize_t>(sizeof req)) {
+    g_check = false;  // the checker went away (or the program closed our descriptors)
+    return;
+  }
+  char verdict = 0;
+  if (read(g_settings.check_reply_fd, &verdict, 1) != 1) {
+    g_check = false;
+    return;
+  }
+  if (verdict != kCheckOk) {
+    if (g_trace.active()) g_trace.flush();
+    say("heaptwin: the heap checker found a violation (report above); aborting\n");
+    abort();
+  }
+}
+
+// One call: lock, build on first use, run, record, check.
+class Call {
+ public:
+  Call() {
+    g_lock.lock();
+    if (g_twin == nullptr) init();
+    ++g_ops;
+  }
+  ~Call() { g_lock.unlock(); }
+  void done(const char* verb, uint64_t a) {
+    if (g_check) check_after(verb, a);
+  }
+};
+
+void set_errno(int e) {
+  if (e != 0) errno = e;
+}
+
+}  // namespace
+}  // namespace heaptwin::preload
+
+using heaptwin::preload::Call;
+using heaptwin::preload::g_paths;
+using heaptwin::preload::g_trace;
+using heaptwin::preload::g_twin;
+using heaptwin::preload::set_errno;
+using heaptwin::alloc::Addr;
+
+#define HEAPTWIN_EXPORT extern "C" __attribute__((visibility("default")))
+
+HEAPTWIN_EXPORT void* malloc(size_t bytes) {
+  Call call;
+  g_twin->clear_errno();
+  Addr r = g_twin->malloc(bytes);
+  int e = r == 0 ? g_twin->last_errno() : 0;
+  g_trace.allocation(r, "malloc", bytes);
+  call.done("malloc", bytes);
+  set_errno(e);
+  return reinterpret_cast<void*>(r);
+}
+
+HEAPTWIN_EXPORT void free(void* mem) {
+  if (mem == nullptr) return;  // __libc_free returns before anything else
+  int saved = errno;           // 2.33+: free preserves errno
+  Call call;
+  g_twin->free(reinterpret_cast<Addr>(mem));
+  g_trace.free(reinterpret_cast<Addr>(mem));
+  call.done("free", reinterpret_cast<Addr>(mem));
+  errno = saved;
+}
+
+HEAPTWIN_EXPORT void* calloc(size_t n, size_t elem) {
+  Call call;
+  int e = 0;
+  Addr r = g_paths->calloc(n, elem, &e);
+  g_trace.allocation(r, "calloc", n, elem, 2);
+  call.done("calloc", n * elem);
+  set_errno(e);
+  return reinterpret_cast<void*>(r);
+}
+
+HEAPTWIN_EXPORT void* realloc(void* old, size_t bytes) {
+  Call call;
+  int e = 0;
+  Addr r = g_paths->realloc(reinterpret_cast<Addr>(old), bytes, &e);
+  g_trace.realloc(r, reinterpret_cast<Addr>(old), bytes);
+  call.done("realloc", bytes);
+  set_errno(e);
+  return reinterpret_cast<void*>(r);
+}
+
+HEAPTWIN_EXPORT void* reallocarray(void* old, size_t n, size_t elem) {
+  size_t bytes;
+  if (__builtin_mul_overflow(n, elem, &bytes)) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  return realloc(old, bytes);
+}
+
+HEAPTWIN_EXPORT void* memalign(size_t alignment, size_t bytes) {
+  Call call;
+  int e = 0;
+  Addr r = g_paths->memalign(alignment, bytes, &e);
+  g_trace.allocation(r, "memalign", alignment, bytes, 2);
+  call.done("memalign", bytes);
+  set_errno(e);
+  return reinterpret_cast<void*>(r);
+}
+
+// 2.36: aligned_alloc is a weak alias of __libc_memalign (no extra checks).
+HEAPTWIN_EXPORT void* aligned_alloc(size_t alignment, size_t bytes) {
+  Call call;
+  int e = 0;
+  Addr r = g_paths->memalign(alignment, bytes, &e);
+  g_trace.allocation(r, "aligned_alloc", alignment, bytes, 2);
+  call.done("aligned_alloc", bytes);
+  set_errno(e);
+  return reinterpret_cast<void*>(r);
+}
+
+HEAPTWIN_EXPORT int posix_memalign(void** memptr, size_t alignment, size_t bytes) {
+  Call call;
+  Addr r = 0;
+  int rc = g_paths->posix_memalign(&r, alignment, bytes);
+  if (rc == 0) *memptr = reinterpret_cast<void*>(r);
+  if (g_trace.active()) {
+    if (rc == EINVAL) g_trace.comment("posix_memalign refused an alignment (EINVAL)");
+    g_trace.allocation(rc == 0 ? r : 0, "posix_memalign", alignment, bytes, 2);
+  }
+  call.done("posix_memalign", bytes);
+  return rc;
+}
+
+HEAPTWIN_EXPORT void* valloc(size_t bytes) {
+  Call call;
+  int e = 0;
+  Addr r = g_paths->valloc(bytes, &e);
+  g_trace.allocation(r, "valloc", bytes);
+  call.done("valloc", bytes);
+  set_errno(e);
+  return reinterpret_cast<void*>(r);
+}
+
+HEAPTWIN_EXPORT void* pvalloc(size_t bytes) {
+  Call call;
+  int e = 0;
+  Addr r = g_paths->pvalloc(bytes, &e);
+  g_trace.allocation(r, "pvalloc", bytes);
+  call.done("pvalloc", bytes);
+  set_errno(e);
+  return reinterpret_cast<void*>(r);
+}
+
+HEAPTWIN_EXPORT size_t malloc_usable_size(void* mem) {
+  Call call;
+  size_t r = g_paths->usable_size(reinterpret_cast<Addr>(mem));
+  g_trace.usable_size(reinterpret_cast<Addr>(mem));
+  return r;
+}
+
+HEAPTWIN_EXPORT int mallopt(int param, int value) {
+  Call call;
+  int r = g_paths->mallopt(param, value);
+  g_trace.mallopt(param, value);
+  call.done("mallopt", static_cast<uint64_t>(param));
+  return r;
+}
+
+HEAPTWIN_EXPORT int malloc_trim(size_t pad) {
+  Call call;
+  int r = g_paths->malloc_trim(pad);
+  g_trace.trim(pad);
+  call.done("malloc_trim", pad);
+  return r;
+}
+
+HEAPTWIN_EXPORT struct mallinfo2 mallinfo2() {
+  Call call;
+  g_paths->ensure_initialized();
+  return g_paths->mallinfo2();
+}
+
+HEAPTWIN_EXPORT struct mallinfo mallinfo() {
+  struct mallinfo2 m2 = mallinfo2();
+  struct mallinfo m;
+  m.arena = static_cast<int>(m2.arena);
+  m.ordblks = static_cast<int>(m2.ordblks);
+  m.smblks = static_cast<int>(m2.smblks);
+  m.hblks = static_cast<int>(m2.hblks);
+  m.hblkhd = static_cast<int>(m2.hblkhd);
+  m.usmblks = static_cast<int>(m2.usmblks);
+  m.fsmblks = static_cast<int>(m2.fsmblks);
+  m.uordblks = static_cast<int>(m2.uordblks);
+  m.fordblks = static_cast<int>(m2.fordblks);
+  m.keepcost = static_cast<int>(m2.keepcost);
+  return m;
+}
+
+// The trace is buffered; the last calls reach the file when the library is unloaded at exit.
+__attribute__((destructor)) static void heaptwin_flush_trace() {
+  if (g_trace.active()) g_trace.flush();
+}

@@ -1,0 +1,197 @@
+#include "allocator/preload/trace_writer.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstring>
+
+namespace heaptwin::preload {
+
+namespace {
+constexpr uint64_t kTableEntries = uint64_t{1} << 22;  // 4M live pointers (64 MiB, touched lazily)
+constexpr uint64_t kEmpty = 0, kDeleted = 1;
+
+uint64_t hash(uint64_t a) { return (a >> 4) * 0x9e3779b97f4a7c15ull; }
+}  // namespace
+
+void TraceWriter::open(int fd) {
+  void* t = mmap(nullptr, kTableEntries * sizeof(Entry), PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (t == MAP_FAILED) return;
+  table_ = static_cast<Entry*>(t);
+  mask_ = kTableEntries - 1;
+  fd_ = fd;
+  put("# heaptwin exec --trace: the malloc calls of one process, in order\n");
+}
+
+uint64_t TraceWriter::new_slot(uint64_t addr) {
+  uint64_t slot = next_slot_++;
+  if (addr == 0) return slot;
+  slot_of(addr, nullptr, true);  // a stale entry (freed behind our back) is replaced
+  for (uint64_t i = hash(addr) & mask_;; i = (i + 1) & mask_) {
+    if (table_[i].addr == kEmpty || table_[i].addr == kDeleted) {
+      table_[i].addr = addr;
+      table_[i].slot = slot;
+      return slot;
+    }
+  }
+}
+
+bool TraceWriter::slot_of(uint64_t addr, uint64_t* slot, bool remove) {
+  for (uint64_t i = hash(addr) & mask_, n = 0; n <= mask_; i = (i + 1) & mask_, ++n) {
+    if (table_[i].addr == kEmpty) return false;
+    if (table_[i].addr == addr) {
+      if (slot) *slot = table_[i].slot;
+      if (remove) table_[i].addr = kDeleted;
+      return true;
+    }
+  }
+  return false;
+}
+
+void TraceWriter::put(const char* s) {
+  size_t n = std::strlen(s);
+  if (used_ + n > sizeof buf_) flush();
+  std::memcpy(buf_ + used_, s, n);
+  used_ += n;
+}
+
+void TraceWriter::put_hex(uint64_t v) {
+  char tmp[24];
+  int i = 23;
+  tmp[i] = '\0';
+  do {
+    tmp[--i] = "0123456789abcdef"[v & 15];
+    v >>= 4;
+  } while (v);
+  tmp[--i] = 'x';
+  tmp[--i] = '0';
+  put(tmp + i);
+}
+
+void TraceWriter::put_dec(uint64_t v) {
+  char tmp[24];
+  int i = 23;
+  tmp[i] = '\0';
+  do {
+    tmp[--i] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v);
+  put(tmp + i);
+}
+
+void TraceWriter::put_slot(uint64_t slot) {
+  put("p");
+  put_dec(slot);
+}
+
+void TraceWriter::end_line() {
+  put("\n");
+  ++ops_;
+}
+
+void TraceWriter::allocation(uint64_t result, const char* verb, uint64_t a, uint64_t b, int nargs) {
+  if (!active()) return;
+  put_slot(new_slot(result));
+  put(" = ");
+  put(verb);
+  put(" ");
+  put_hex(a);
+  if (nargs > 1) {
+    put(" ");
+    put_hex(b);
+  }
+  if (result == 0) put("   # NULL");
+  end_line();
+}
+
+void TraceWriter::realloc(uint64_t result, uint64_t old, uint64_t bytes) {
+  if (!active()) return;
+  uint64_t old_slot = 0;
+  bool known = old != 0 && slot_of(old, &old_slot, true);
+  if (old != 0 && !known) {
+    put("# realloc of a pointer not returned by a traced call: ");
+    put_hex(old);
+    put("\n");
+  }
+  if (bytes == 0 && old != 0) {  // glibc frees and returns NULL: a realloc op all the same
+    put_slot(next_slot_++);
+  } else {
+    put_slot(new_slot(result));
+  }
+  put(" = realloc ");
+  if (known) put_slot(old_slot);
+  else put("null");
+  put(" ");
+  put_hex(bytes);
+  if (result == 0) put("   # NULL");
+  end_line();
+}
+
+void TraceWriter::free(uint64_t mem) {
+  if (!active() || mem == 0) return;
+  uint64_t slot;
+  if (!slot_of(mem, &slot, true)) {
+    put("# free of a pointer not returned by a traced call: ");
+    put_hex(mem);
+    put("\n");
+    return;
+  }
+  put("free ");
+  put_slot(slot);
+  end_line();
+}
+
+void TraceWriter::usable_size(uint64_t mem) {
+  if (!active()) return;
+  uint64_t slot;
+  if (mem == 0 || !slot_of(mem, &slot, false)) return;
+  put("malloc_usable_size ");
+  put_slot(slot);
+  end_line();
+}
+
+void TraceWriter::mallopt(int param, int value) {
+  if (!active()) return;
+  put("mallopt ");
+  if (param < 0) {
+    put("-");
+    put_dec(static_cast<uint64_t>(-static_cast<int64_t>(param)));
+  } else {
+    put_dec(static_cast<uint64_t>(param));
+  }
+  put(" ");
+  if (value < 0) {
+    put("-");
+    put_dec(static_cast<uint64_t>(-static_cast<int64_t>(value)));
+  } else {
+    put_dec(static_cast<uint64_t>(value));
+  }
+  end_line();
+}
+
+void TraceWriter::trim(uint64_t pad) {
+  if (!active()) return;
+  put("trim ");
+  put_hex(pad);
+  end_line();
+}
+
+void TraceWriter::comment(const char* text) {
+  if (!active()) return;
+  put("# ");
+  put(text);
+  put("\n");
+}
+
+void TraceWriter::flush() {
+  uint64_t off = 0;
+  while (off < used_) {
+    ssize_t n = write(fd_, buf_ + off, used_ - off);
+    if (n <= 0) break;
+    off += static_cast<uint64_t>(n);
+  }
+  used_ = 0;
+}
+
+}  // namespace heaptwin::preload

@@ -1,0 +1,51 @@
+// `heaptwin exec --trace FILE`: the program's malloc-family calls as a .heap script, written with
+// write(2) to a file descriptor (never stdio, which would allocate). Every returned pointer gets a
+// new slot, named by return order (p1, p2, ...); a live table maps addresses back to slots for
+// free and realloc. The table is a private anonymous mapping made on first use.
+#ifndef HEAPTWIN_ALLOCATOR_PRELOAD_TRACE_WRITER_H_
+#define HEAPTWIN_ALLOCATOR_PRELOAD_TRACE_WRITER_H_
+
+#include <cstdint>
+
+namespace heaptwin::preload {
+
+class TraceWriter {
+ public:
+  void open(int fd);
+  bool active() const { return fd_ >= 0; }
+
+  // `verb` with its arguments, its result stored in a new slot (0 result: "null" noted).
+  void allocation(uint64_t result, const char* verb, uint64_t a, uint64_t b = 0, int nargs = 1);
+  void realloc(uint64_t result, uint64_t old, uint64_t bytes);
+  void free(uint64_t mem);
+  void usable_size(uint64_t mem);
+  void mallopt(int param, int value);
+  void trim(uint64_t pad);
+  void comment(const char* text);
+  void flush();
+
+ private:
+  struct Entry {
+    uint64_t addr;   // 0 empty, 1 deleted
+    uint64_t slot;
+  };
+  uint64_t new_slot(uint64_t addr);
+  bool slot_of(uint64_t addr, uint64_t* slot, bool remove);
+  void put(const char* s);
+  void put_hex(uint64_t v);
+  void put_dec(uint64_t v);
+  void put_slot(uint64_t slot);
+  void end_line();
+
+  int fd_ = -1;
+  Entry* table_ = nullptr;
+  uint64_t mask_ = 0;
+  uint64_t next_slot_ = 1;
+  uint64_t ops_ = 0;
+  char buf_[1 << 16];
+  uint64_t used_ = 0;
+};
+
+}  // namespace heaptwin::preload
+
+#endif  // HEAPTWIN_ALLOCATOR_PRELOAD_TRACE_WRITER_H_

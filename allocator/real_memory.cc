@@ -1,0 +1,33 @@
+#include "allocator/real_memory.h"
+
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+namespace heaptwin::alloc {
+
+uint64_t RealMemory::sbrk(int64_t increment) {
+  void* r = ::sbrk(static_cast<intptr_t>(increment));
+  if (r == reinterpret_cast<void*>(-1)) return kFailure;
+  return reinterpret_cast<uint64_t>(r);
+}
+
+uint64_t RealMemory::mmap(uint64_t size) {
+  void* r = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (r == MAP_FAILED) return kFailure;
+  return reinterpret_cast<uint64_t>(r);
+}
+
+bool RealMemory::munmap(uint64_t addr, uint64_t size) {
+  return ::munmap(reinterpret_cast<void*>(addr), size) == 0;
+}
+
+bool readable(uint64_t addr, void* out, uint64_t n) {
+  if (n == 0) return true;
+  iovec local{out, n};
+  iovec remote{reinterpret_cast<void*>(addr), n};
+  ssize_t got = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+  return got == static_cast<ssize_t>(n);
+}
+
+}  // namespace heaptwin::alloc

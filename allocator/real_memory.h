@@ -1,0 +1,31 @@
+// The Memory of a real process: the program break through libc's sbrk (so libc's idea of the
+// break, __curbrk, stays the one a program's own sbrk(0) sees) and anonymous mappings through
+// mmap/munmap. This is what glibc's malloc grows into (MORECORE is __sbrk, MMAP is __mmap), so
+// the twin over it places chunks where glibc would. Used by the preload library; it allocates
+// nothing and has no static constructor.
+#ifndef HEAPTWIN_ALLOCATOR_REAL_MEMORY_H_
+#define HEAPTWIN_ALLOCATOR_REAL_MEMORY_H_
+
+#include <cstdint>
+
+#include "allocator/memory.h"
+
+namespace heaptwin::alloc {
+
+class RealMemory : public Memory {
+ public:
+  uint64_t sbrk(int64_t increment) override;
+  uint64_t mmap(uint64_t size) override;
+  bool munmap(uint64_t addr, uint64_t size) override;
+  // Always true: where glibc would touch unmapped memory the real access faults, as it does in
+  // glibc (SIGSEGV), so nothing is checked in advance.
+  bool owns(uint64_t addr, uint64_t n) const override { return true; }
+};
+
+// Whether [addr, addr + n) can be read without faulting, found with process_vm_readv on this
+// process (no signal handler, no allocation). For readers that must survive wild pointers.
+bool readable(uint64_t addr, void* out, uint64_t n);
+
+}  // namespace heaptwin::alloc
+
+#endif  // HEAPTWIN_ALLOCATOR_REAL_MEMORY_H_
