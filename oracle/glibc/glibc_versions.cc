@@ -45,6 +45,34 @@ std::string archive_uri() {
   return "http://deb.debian.org/debian";
 }
 
+// The archive's build of the release: the version glibc-versions.md measured when the archive
+// still has it, else the newest `<release>-*` it offers (point releases replace old builds).
+std::string archive_version(const Release& r, const std::string& apt, std::string* error) {
+  std::string out;
+  std::string cache = apt;
+  cache.replace(0, std::string("apt-get").size(), "apt-cache");
+  if (run_shell(cache + " madison libc6", &out) != 0) {
+    *error = "glibc " + std::string(r.version) + ": 'apt-cache madison libc6' failed:\n" + out;
+    return "";
+  }
+  std::istringstream lines(out);
+  std::string line, newest;
+  const std::string prefix = std::string(r.version) + "-";
+  while (std::getline(lines, line)) {
+    // "     libc6 | 2.41-12+deb13u5 | http://... trixie/main amd64 Packages"
+    std::istringstream fields(line);
+    std::string name, bar, version;
+    if (!(fields >> name >> bar >> version) || name != "libc6") continue;
+    if (version == r.package_version) return version;
+    if (version.rfind(prefix, 0) == 0 && newest.empty()) newest = version;
+  }
+  if (newest.empty()) {
+    *error = "glibc " + std::string(r.version) + ": the " + r.suite +
+             " archive offers no libc6 " + prefix + "* (it lists:\n" + out + ")";
+  }
+  return newest;
+}
+
 bool setup_sysroot(const Release& r, const std::string& root, std::string* error) {
   std::string scratch = root + ".download";
   std::string out;
@@ -62,7 +90,8 @@ bool setup_sysroot(const Release& r, const std::string& root, std::string* error
              " failed (network or archive unreachable?):\n" + out;
     return false;
   }
-  const std::string v = r.package_version;
+  const std::string v = archive_version(r, apt, error);
+  if (v.empty()) return false;
   if (run_shell("cd " + quote(scratch) + " && " + apt + " download libc6=" + v + " libc6-dev=" + v,
                 &out) != 0) {
     *error = "glibc " + std::string(r.version) + ": 'apt-get download libc6=" + v +
