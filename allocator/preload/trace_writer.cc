@@ -12,6 +12,10 @@ constexpr uint64_t kTableEntries = uint64_t{1} << 22;  // 4M live pointers (64 M
 constexpr uint64_t kEmpty = 0, kDeleted = 1;
 
 uint64_t hash(uint64_t a) { return (a >> 4) * 0x9e3779b97f4a7c15ull; }
+
+// Compiles only while TraceWriter's default constructor is constexpr, i.e. while the library's
+// global TraceWriter is initialised at compile time rather than by a constructor.
+[[maybe_unused]] constexpr TraceWriter kConstantInitialised{};
 }  // namespace
 
 void TraceWriter::open(int fd) {
@@ -21,6 +25,7 @@ void TraceWriter::open(int fd) {
   table_ = static_cast<Entry*>(t);
   mask_ = kTableEntries - 1;
   fd_ = fd;
+  open_ = true;
   put("# heaptwin exec --trace: the malloc calls of one process, in order\n");
 }
 

@@ -2,6 +2,10 @@
 // write(2) to a file descriptor (never stdio, which would allocate). Every returned pointer gets a
 // new slot, named by return order (p1, p2, ...); a live table maps addresses back to slots for
 // free and realloc. The table is a private anonymous mapping made on first use.
+//
+// A TraceWriter is constant-initialised (every member has a constant initialiser, so the global
+// needs no constructor): a library that runs before ours in the init order (ls's libselinux
+// mallocs from its constructor) must find it closed, not zero-filled with fd 0 "open".
 #ifndef HEAPTWIN_ALLOCATOR_PRELOAD_TRACE_WRITER_H_
 #define HEAPTWIN_ALLOCATOR_PRELOAD_TRACE_WRITER_H_
 
@@ -12,7 +16,7 @@ namespace heaptwin::preload {
 class TraceWriter {
  public:
   void open(int fd);
-  bool active() const { return fd_ >= 0; }
+  bool active() const { return open_; }
 
   // `verb` with its arguments, its result stored in a new slot (0 result: "null" noted).
   void allocation(uint64_t result, const char* verb, uint64_t a, uint64_t b = 0, int nargs = 1);
@@ -37,12 +41,13 @@ class TraceWriter {
   void put_slot(uint64_t slot);
   void end_line();
 
-  int fd_ = -1;
+  bool open_ = false;
+  int fd_ = 0;  // meaningful only while open_
   Entry* table_ = nullptr;
   uint64_t mask_ = 0;
   uint64_t next_slot_ = 1;
   uint64_t ops_ = 0;
-  char buf_[1 << 16];
+  char buf_[1 << 16] = {};
   uint64_t used_ = 0;
 };
 
