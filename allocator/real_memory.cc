@@ -1,6 +1,6 @@
 #include "allocator/real_memory.h"
 
-#include <sys/mman.h>
+#include <sys/mman.h>  // mremap needs _GNU_SOURCE, which g++ defines
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -20,6 +20,12 @@ uint64_t RealMemory::mmap(uint64_t size) {
 
 bool RealMemory::munmap(uint64_t addr, uint64_t size) {
   return ::munmap(reinterpret_cast<void*>(addr), size) == 0;
+}
+
+uint64_t RealMemory::mremap(uint64_t addr, uint64_t old_size, uint64_t new_size) {
+  void* r = ::mremap(reinterpret_cast<void*>(addr), old_size, new_size, MREMAP_MAYMOVE);
+  if (r == MAP_FAILED) return kFailure;
+  return reinterpret_cast<uint64_t>(r);
 }
 
 bool readable(uint64_t addr, void* out, uint64_t n) {

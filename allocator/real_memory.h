@@ -17,6 +17,8 @@ class RealMemory : public Memory {
   uint64_t sbrk(int64_t increment) override;
   uint64_t mmap(uint64_t size) override;
   bool munmap(uint64_t addr, uint64_t size) override;
+  // mremap(MREMAP_MAYMOVE), as glibc's mremap_chunk calls it for a realloc of an mmapped chunk.
+  uint64_t mremap(uint64_t addr, uint64_t old_size, uint64_t new_size) override;
   // Always true: where glibc would touch unmapped memory the real access faults, as it does in
   // glibc (SIGSEGV), so nothing is checked in advance.
   bool owns(uint64_t addr, uint64_t n) const override { return true; }

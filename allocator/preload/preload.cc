@@ -5,6 +5,7 @@
 // (all threads share the main arena and one tcache, so placement then differs from glibc's).
 #include <errno.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <sched.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -15,7 +16,7 @@
 #include "allocator/allocator.h"
 #include "allocator/preload/check_protocol.h"
 #include "allocator/preload/environment.h"
-#include "allocator/preload/missing_paths.h"
+#include "allocator/preload/statistics.h"
 #include "allocator/preload/trace_writer.h"
 #include "allocator/real_memory.h"
 
@@ -41,6 +42,7 @@ class SpinLock {
     }
   }
   void unlock() { __atomic_store_n(&held_, 0, __ATOMIC_RELEASE); }
+  void reset() { held_ = 0; }  // the child of fork: the only thread left
 
  private:
   int held_ = 0;
@@ -51,9 +53,7 @@ alignas(64) alloc::LibcData g_data;
 alignas(alloc::Allocator) unsigned char g_twin_storage[sizeof(alloc::Allocator)];
 alignas(alloc::RealMemory) unsigned char g_memory_storage[sizeof(alloc::RealMemory)];
 alignas(PrintingFatalHandler) unsigned char g_fatal_storage[sizeof(PrintingFatalHandler)];
-alignas(MissingPaths) unsigned char g_paths_storage[sizeof(MissingPaths)];
 alloc::Allocator* g_twin = nullptr;
-MissingPaths* g_paths = nullptr;
 PreloadSettings g_settings;
 TraceWriter g_trace;
 SpinLock g_lock;
@@ -103,8 +103,11 @@ void init() {
   auto* memory = new (g_memory_storage) alloc::RealMemory();
   auto* fatal = new (g_fatal_storage) PrintingFatalHandler();
   g_twin = new (g_twin_storage) alloc::Allocator(memory, &g_data, fatal, profile);
-  g_paths = new (g_paths_storage) MissingPaths(g_twin, &g_data, fatal);
   if (g_settings.trace_fd >= 0 && owner_process()) g_trace.open(g_settings.trace_fd);
+  // glibc takes its malloc locks around fork (__malloc_fork_lock_parent and friends); so do we,
+  // or a fork while another thread is inside malloc leaves the child's lock held forever.
+  // pthread_atfork keeps its first handlers in static storage: no allocation.
+  pthread_atfork([] { g_lock.lock(); }, [] { g_lock.unlock(); }, [] { g_lock.reset(); });
   g_check = g_settings.check_fd >= 0 && g_settings.check_reply_fd >= 0 && owner_process();
 }
 
@@ -164,11 +167,22 @@ void set_errno(int e) {
   if (e != 0) errno = e;
 }
 
+alloc::FatalHandler* fatal_handler() { return reinterpret_cast<PrintingFatalHandler*>(g_fatal_storage); }
+
+// ptmalloc_init without a tcache, as mallinfo2 and malloc_stats run it: the twin's malloc
+// initialises, then checked_request2size refuses this request before MAYBE_INIT_TCACHE.
+void ensure_initialized() {
+  if (!g_data.malloc_initialized) g_twin->malloc(~uint64_t{0});
+  g_twin->clear_errno();
+}
+
 }  // namespace
 }  // namespace heaptwin::preload
 
 using heaptwin::preload::Call;
-using heaptwin::preload::g_paths;
+using heaptwin::preload::g_data;
+using heaptwin::preload::ensure_initialized;
+using heaptwin::preload::fatal_handler;
 using heaptwin::preload::g_trace;
 using heaptwin::preload::g_twin;
 using heaptwin::preload::set_errno;
@@ -199,8 +213,9 @@ HEAPTWIN_EXPORT void free(void* mem) {
 
 HEAPTWIN_EXPORT void* calloc(size_t n, size_t elem) {
   Call call;
-  int e = 0;
-  Addr r = g_paths->calloc(n, elem, &e);
+  g_twin->clear_errno();
+  Addr r = g_twin->calloc(n, elem);
+  int e = r == 0 ? g_twin->last_errno() : 0;
   g_trace.allocation(r, "calloc", n, elem, 2);
   call.done("calloc", n * elem);
   set_errno(e);
@@ -209,14 +224,16 @@ HEAPTWIN_EXPORT void* calloc(size_t n, size_t elem) {
 
 HEAPTWIN_EXPORT void* realloc(void* old, size_t bytes) {
   Call call;
-  int e = 0;
-  Addr r = g_paths->realloc(reinterpret_cast<Addr>(old), bytes, &e);
+  g_twin->clear_errno();
+  Addr r = g_twin->realloc(reinterpret_cast<Addr>(old), bytes);
+  int e = r == 0 ? g_twin->last_errno() : 0;
   g_trace.realloc(r, reinterpret_cast<Addr>(old), bytes);
   call.done("realloc", bytes);
   set_errno(e);
   return reinterpret_cast<void*>(r);
 }
 
+// __libc_reallocarray: the overflow check, then realloc.
 HEAPTWIN_EXPORT void* reallocarray(void* old, size_t n, size_t elem) {
   size_t bytes;
   if (__builtin_mul_overflow(n, elem, &bytes)) {
@@ -226,31 +243,32 @@ HEAPTWIN_EXPORT void* reallocarray(void* old, size_t n, size_t elem) {
   return realloc(old, bytes);
 }
 
-HEAPTWIN_EXPORT void* memalign(size_t alignment, size_t bytes) {
+namespace {
+Addr aligned(const char* verb, size_t alignment, size_t bytes) {
   Call call;
-  int e = 0;
-  Addr r = g_paths->memalign(alignment, bytes, &e);
-  g_trace.allocation(r, "memalign", alignment, bytes, 2);
-  call.done("memalign", bytes);
+  g_twin->clear_errno();
+  Addr r = g_twin->memalign(alignment, bytes);
+  int e = r == 0 ? g_twin->last_errno() : 0;
+  g_trace.allocation(r, verb, alignment, bytes, 2);
+  call.done(verb, bytes);
   set_errno(e);
-  return reinterpret_cast<void*>(r);
+  return r;
+}
+}  // namespace
+
+HEAPTWIN_EXPORT void* memalign(size_t alignment, size_t bytes) {
+  return reinterpret_cast<void*>(aligned("memalign", alignment, bytes));
 }
 
 // 2.36: aligned_alloc is a weak alias of __libc_memalign (no extra checks).
 HEAPTWIN_EXPORT void* aligned_alloc(size_t alignment, size_t bytes) {
-  Call call;
-  int e = 0;
-  Addr r = g_paths->memalign(alignment, bytes, &e);
-  g_trace.allocation(r, "aligned_alloc", alignment, bytes, 2);
-  call.done("aligned_alloc", bytes);
-  set_errno(e);
-  return reinterpret_cast<void*>(r);
+  return reinterpret_cast<void*>(aligned("aligned_alloc", alignment, bytes));
 }
 
 HEAPTWIN_EXPORT int posix_memalign(void** memptr, size_t alignment, size_t bytes) {
   Call call;
   Addr r = 0;
-  int rc = g_paths->posix_memalign(&r, alignment, bytes);
+  int rc = g_twin->posix_memalign(&r, alignment, bytes);
   if (rc == 0) *memptr = reinterpret_cast<void*>(r);
   if (g_trace.active()) {
     if (rc == EINVAL) g_trace.comment("posix_memalign refused an alignment (EINVAL)");
@@ -262,8 +280,9 @@ HEAPTWIN_EXPORT int posix_memalign(void** memptr, size_t alignment, size_t bytes
 
 HEAPTWIN_EXPORT void* valloc(size_t bytes) {
   Call call;
-  int e = 0;
-  Addr r = g_paths->valloc(bytes, &e);
+  g_twin->clear_errno();
+  Addr r = g_twin->valloc(bytes);
+  int e = r == 0 ? g_twin->last_errno() : 0;
   g_trace.allocation(r, "valloc", bytes);
   call.done("valloc", bytes);
   set_errno(e);
@@ -272,8 +291,9 @@ HEAPTWIN_EXPORT void* valloc(size_t bytes) {
 
 HEAPTWIN_EXPORT void* pvalloc(size_t bytes) {
   Call call;
-  int e = 0;
-  Addr r = g_paths->pvalloc(bytes, &e);
+  g_twin->clear_errno();
+  Addr r = g_twin->pvalloc(bytes);
+  int e = r == 0 ? g_twin->last_errno() : 0;
   g_trace.allocation(r, "pvalloc", bytes);
   call.done("pvalloc", bytes);
   set_errno(e);
@@ -282,14 +302,14 @@ HEAPTWIN_EXPORT void* pvalloc(size_t bytes) {
 
 HEAPTWIN_EXPORT size_t malloc_usable_size(void* mem) {
   Call call;
-  size_t r = g_paths->usable_size(reinterpret_cast<Addr>(mem));
+  size_t r = g_twin->malloc_usable_size(reinterpret_cast<Addr>(mem));
   g_trace.usable_size(reinterpret_cast<Addr>(mem));
   return r;
 }
 
 HEAPTWIN_EXPORT int mallopt(int param, int value) {
   Call call;
-  int r = g_paths->mallopt(param, value);
+  int r = g_twin->mallopt(param, value);
   g_trace.mallopt(param, value);
   call.done("mallopt", static_cast<uint64_t>(param));
   return r;
@@ -297,7 +317,7 @@ HEAPTWIN_EXPORT int mallopt(int param, int value) {
 
 HEAPTWIN_EXPORT int malloc_trim(size_t pad) {
   Call call;
-  int r = g_paths->malloc_trim(pad);
+  int r = g_twin->malloc_trim(pad);
   g_trace.trim(pad);
   call.done("malloc_trim", pad);
   return r;
@@ -305,8 +325,8 @@ HEAPTWIN_EXPORT int malloc_trim(size_t pad) {
 
 HEAPTWIN_EXPORT struct mallinfo2 mallinfo2() {
   Call call;
-  g_paths->ensure_initialized();
-  return g_paths->mallinfo2();
+  ensure_initialized();
+  return heaptwin::preload::main_arena_info(g_data, fatal_handler());
 }
 
 HEAPTWIN_EXPORT struct mallinfo mallinfo() {
@@ -323,6 +343,12 @@ HEAPTWIN_EXPORT struct mallinfo mallinfo() {
   m.fordblks = static_cast<int>(m2.fordblks);
   m.keepcost = static_cast<int>(m2.keepcost);
   return m;
+}
+
+HEAPTWIN_EXPORT void malloc_stats() {
+  Call call;
+  ensure_initialized();
+  heaptwin::preload::print_malloc_stats(g_data, fatal_handler());
 }
 
 // The trace is buffered; the last calls reach the file when the library is unloaded at exit.

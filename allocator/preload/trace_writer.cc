@@ -15,11 +15,15 @@ uint64_t hash(uint64_t a) { return (a >> 4) * 0x9e3779b97f4a7c15ull; }
 
 // Compiles only while TraceWriter's default constructor is constexpr, i.e. while the library's
 // global TraceWriter is initialised at compile time rather than by a constructor.
-[[maybe_unused]] constexpr TraceWriter kConstantInitialised{};
+static_assert(!TraceWriter().active(), "TraceWriter must be constant-initialised");
 }  // namespace
 
+// The table is mapped at a fixed hint beside the library (linked at 0x7e0000000000, see
+// BUILD.bazel), away from the mmap area, so tracing does not move the program's own mappings.
+constexpr uintptr_t kTableHint = 0x7e0100000000;
+
 void TraceWriter::open(int fd) {
-  void* t = mmap(nullptr, kTableEntries * sizeof(Entry), PROT_READ | PROT_WRITE,
+  void* t = mmap(reinterpret_cast<void*>(kTableHint), kTableEntries * sizeof(Entry), PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (t == MAP_FAILED) return;
   table_ = static_cast<Entry*>(t);
@@ -30,7 +34,7 @@ void TraceWriter::open(int fd) {
 }
 
 uint64_t TraceWriter::new_slot(uint64_t addr) {
-  uint64_t slot = next_slot_++;
+  uint64_t slot = ++next_slot_;
   if (addr == 0) return slot;
   slot_of(addr, nullptr, true);  // a stale entry (freed behind our back) is replaced
   for (uint64_t i = hash(addr) & mask_;; i = (i + 1) & mask_) {
@@ -120,7 +124,7 @@ void TraceWriter::realloc(uint64_t result, uint64_t old, uint64_t bytes) {
     put("\n");
   }
   if (bytes == 0 && old != 0) {  // glibc frees and returns NULL: a realloc op all the same
-    put_slot(next_slot_++);
+    put_slot(++next_slot_);
   } else {
     put_slot(new_slot(result));
   }

@@ -16,7 +16,7 @@ namespace heaptwin::preload {
 class TraceWriter {
  public:
   void open(int fd);
-  bool active() const { return open_; }
+  constexpr bool active() const { return open_; }
 
   // `verb` with its arguments, its result stored in a new slot (0 result: "null" noted).
   void allocation(uint64_t result, const char* verb, uint64_t a, uint64_t b = 0, int nargs = 1);
@@ -45,7 +45,7 @@ class TraceWriter {
   int fd_ = 0;  // meaningful only while open_
   Entry* table_ = nullptr;
   uint64_t mask_ = 0;
-  uint64_t next_slot_ = 1;
+  uint64_t next_slot_ = 0;  // the last slot handed out (p1 is the first)
   uint64_t ops_ = 0;
   char buf_[1 << 16] = {};
   uint64_t used_ = 0;
