@@ -118,23 +118,26 @@ void apply(PreloadSettings* out, const char* entry) {
 }  // namespace
 
 void read_settings(PreloadSettings* out) {
-  int fd = open("/proc/self/environ", O_RDONLY | O_CLOEXEC);
-  if (fd >= 0) {
-    size_t used = 0;
-    ssize_t n;
-    while (used < kEnvBytes - 1 && (n = read(fd, g_env + used, kEnvBytes - 1 - used)) > 0) {
-      used += static_cast<size_t>(n);
-    }
-    close(fd);
-    g_env[used] = '\0';
-    for (size_t i = 0; i < used;) {
-      apply(out, g_env + i);
-      i += std::strlen(g_env + i) + 1;
-    }
+  // `environ` first: its GLIBC_TUNABLES entry is ld.so's pristine copy. The original string on
+  // the stack (what /proc/self/environ shows) has a NUL written after each tunable's value by
+  // 2.36's parse_tunables, so there "a=1:b=2" reads as "a=1".
+  if (environ != nullptr) {
+    for (char** e = environ; *e; ++e) apply(out, *e);
     return;
   }
-  if (environ == nullptr) return;
-  for (char** e = environ; *e; ++e) apply(out, *e);
+  int fd = open("/proc/self/environ", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  size_t used = 0;
+  ssize_t n;
+  while (used < kEnvBytes - 1 && (n = read(fd, g_env + used, kEnvBytes - 1 - used)) > 0) {
+    used += static_cast<size_t>(n);
+  }
+  close(fd);
+  g_env[used] = '\0';
+  for (size_t i = 0; i < used;) {
+    apply(out, g_env + i);
+    i += std::strlen(g_env + i) + 1;
+  }
 }
 
 }  // namespace heaptwin::preload

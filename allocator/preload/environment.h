@@ -1,7 +1,8 @@
 // The process's initial environment, read without allocating: GLIBC_TUNABLES (glibc.malloc.*),
 // the MALLOC_*_ aliases glibc's tunables honour (elf/dl-tunables.list), and heaptwin's own
 // HEAPTWIN_* settings. glibc reads tunables once, from the environment the process started with
-// (ld.so's __tunables_init), which is what /proc/self/environ holds; `environ` is the fallback.
+// (ld.so's __tunables_init); `environ` still holds it when the first malloc runs (ld.so's
+// minimal malloc serves everything before libc is up), /proc/self/environ is the fallback.
 #ifndef HEAPTWIN_ALLOCATOR_PRELOAD_ENVIRONMENT_H_
 #define HEAPTWIN_ALLOCATOR_PRELOAD_ENVIRONMENT_H_
 
