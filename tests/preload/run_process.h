@@ -1,0 +1,36 @@
+// Runs a command the way the preload tests need it: under `setarch -R` (no address
+// randomisation), with extra environment entries, optionally with the drop-in library
+// LD_PRELOADed, capturing stdout, stderr and how it ended.
+#ifndef HEAPTWIN_TESTS_PRELOAD_RUN_PROCESS_H_
+#define HEAPTWIN_TESTS_PRELOAD_RUN_PROCESS_H_
+
+#include <string>
+#include <vector>
+
+namespace heaptwin::preload_test {
+
+struct Finished {
+  std::string out;
+  std::string err;
+  int exit_code = -1;  // -1 when killed by a signal
+  int signal = 0;      // the terminating signal, 0 when it exited
+};
+
+struct RunOptions {
+  std::vector<std::string> env = {};  // "NAME=value" added to (or replacing in) this process's environment
+  std::string preload = "";      // LD_PRELOAD, empty for none
+  bool no_aslr = true;           // run under setarch -R
+  std::string stdin_text = "";
+};
+
+Finished run(const std::vector<std::string>& argv, const RunOptions& options);
+
+// $TEST_SRCDIR/heaptwin/<path>, made absolute (LD_PRELOAD needs an absolute path).
+std::string runfile(const std::string& path);
+
+// Whether `setarch -R true` works here (some sandboxes forbid personality(ADDR_NO_RANDOMIZE)).
+bool setarch_works();
+
+}  // namespace heaptwin::preload_test
+
+#endif  // HEAPTWIN_TESTS_PRELOAD_RUN_PROCESS_H_
