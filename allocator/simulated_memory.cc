@@ -143,8 +143,8 @@ uint64_t SimulatedMemory::mremap(uint64_t addr, uint64_t old_size, uint64_t new_
   old_size = page_up(old_size);
   new_size = page_up(new_size);
   // Linux requires the old range to be one mapping.
-  const Region* found = nullptr;
-  for (const Region& r : regions_) {
+  Region* found = nullptr;
+  for (Region& r : regions_) {
     if (addr >= r.addr && addr - r.addr + old_size <= r.size) found = &r;
   }
   if (found == nullptr) return kFailure;
@@ -155,9 +155,12 @@ uint64_t SimulatedMemory::mremap(uint64_t addr, uint64_t old_size, uint64_t new_
   // Growing: in place when the pages after it are free, else it moves (MREMAP_MAYMOVE), as Linux.
   if (new_size - old_size <= options_.max_request &&
       new_size - old_size <= options_.mmap_capacity - mmap_in_use_ &&
-      addr + new_size <= mmap_top_ && range_free(addr + old_size, new_size - old_size)) {
+      addr + old_size == found->addr + found->size && addr + new_size <= mmap_top_ &&
+      range_free(addr + old_size, new_size - old_size)) {
     commit(addr + old_size, addr + new_size);
-    regions_.push_back({addr + old_size, new_size - old_size});
+    // The mapping itself grows (one VMA, as Linux extends it): a later mremap of the whole
+    // range must still find one mapping.
+    found->size += new_size - old_size;
     mmap_in_use_ += new_size - old_size;
     return addr;
   }

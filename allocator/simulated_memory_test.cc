@@ -46,6 +46,24 @@ TEST(SimulatedMemoryTest, MappingsAndPartialUnmap) {
   EXPECT_TRUE(m.owns(reinterpret_cast<uint64_t>(m.data()), 8));
 }
 
+// A fuzz finding (twin_vs_model): a mapping grown in place was kept as two regions, so the next
+// mremap of the whole range found no single mapping and failed; Linux extends the one VMA.
+TEST(SimulatedMemoryTest, MremapGrowsInPlaceAndShrinksAgainAsOneMapping) {
+  SimulatedMemory m;
+  uint64_t a = m.mmap(0xbd000);
+  ASSERT_NE(a, Memory::kFailure);
+  EXPECT_EQ(m.mremap(a, 0xbd000, 0x1000), a);    // shrinking stays
+  EXPECT_EQ(m.mremap(a, 0x1000, 0xbd000), a);    // the pages after it are free: in place
+  EXPECT_TRUE(m.owns(a, 0xbd000));
+  EXPECT_EQ(m.mremap(a, 0xbd000, 0x1000), a);    // one mapping again
+  EXPECT_FALSE(m.owns(a + 0x1000, 1));
+  uint64_t above = m.mmap(0xbc000);               // the highest gap that fits: right after a
+  EXPECT_EQ(above, a + 0x1000);
+  uint64_t moved = m.mremap(a, 0x1000, 0x3000);   // now in the way: a moves
+  EXPECT_NE(moved, a);
+  EXPECT_TRUE(m.owns(moved, 0x3000));
+}
+
 TEST(SimulatedMemoryTest, ResetIsPristineAndInstancesAreIndependent) {
   SimulatedMemory m1, m2;
   uint64_t b1 = m1.heap_base();

@@ -113,7 +113,30 @@ void explain(const Program& p, Reproducer& repro) {
   }
 }
 
+// Keeps `program` as corpus/regressions/<target>/<name> (fuzz bytes) with its .heap form beside
+// it; every file there is replayed by `./heaptwin test`.
+int save_regression(const Program& program, const std::string& target, const std::string& name,
+                    const std::string& header) {
+  std::string error;
+  auto encoded = encode_fuzz(program, &error);
+  if (!encoded) return usage_error("repro", "cannot save: " + error);
+  struct stat st;
+  if (stat("corpus", &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return usage_error("repro", "--save runs from the repository root (no corpus/ here)");
+  }
+  ::mkdir("corpus/regressions", 0755);
+  std::string dir = "corpus/regressions/" + target;
+  ::mkdir(dir.c_str(), 0755);
+  if (!write_file_atomic(dir + "/" + name, *encoded, &error) ||
+      !write_file_atomic(dir + "/" + name + ".heap", header + print_heap(program), &error)) {
+    return usage_error("repro", error);
+  }
+  std::printf("saved %s/%s and %s.heap\n", dir.c_str(), name.c_str(), name.c_str());
+  return kExitOk;
+}
+
 }  // namespace
+
 
 int cmd_repro(const Args& args) {
   if (wants_help(args)) {
@@ -189,6 +212,12 @@ int cmd_repro(const Args& args) {
   if (!original.failed) {
     std::printf("all sides agree on %s (%zu ops): nothing to reproduce\n", input.c_str(),
                 program.ops.size());
+    // A finding fixed before it was saved is still worth keeping: as it is, unminimised.
+    if (!save.empty()) {
+      return save_regression(program, target, save,
+                             "# regression (sides agreed when saved, after the fix)\n# from " +
+                                 input + "\n");
+    }
     return kExitOk;
   }
   std::fprintf(stderr, "reproduced: %s\n", original.kind.c_str());
@@ -205,20 +234,8 @@ int cmd_repro(const Args& args) {
   explain(minimal, repro);
 
   if (!save.empty()) {
-    auto encoded = encode_fuzz(minimal, &error);
-    if (!encoded) return usage_error("repro", "cannot save: " + error);
-    std::string dir = "corpus/regressions/" + target;
-    struct stat st;
-    if (stat("corpus/regressions", &st) != 0) {
-      return usage_error("repro", "--save runs from the repository root (no corpus/regressions here)");
-    }
-    ::mkdir(dir.c_str(), 0755);
-    std::string header = "# regression: " + original.kind + "\n# from " + input + "\n";
-    if (!write_file_atomic(dir + "/" + save, *encoded, &error) ||
-        !write_file_atomic(dir + "/" + save + ".heap", header + print_heap(minimal), &error)) {
-      return usage_error("repro", error);
-    }
-    std::printf("saved %s/%s and %s.heap\n", dir.c_str(), save.c_str(), save.c_str());
+    int rc = save_regression(minimal, target, save, "# regression: " + original.kind + "\n# from " + input + "\n");
+    if (rc != kExitOk) return rc;
   }
   return kExitFound;
 }
