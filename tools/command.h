@@ -34,6 +34,8 @@ int cmd_golden(const Args& args);
 int cmd_check(const Args& args);
 int cmd_show(const Args& args);
 int cmd_repro(const Args& args);
+int cmd_exec(const Args& args);
+int cmd_preload_path(const Args& args);
 
 }  // namespace heaptwin::cli
 

@@ -18,6 +18,8 @@ const std::vector<Command>& commands() {
       {"decode", "print the .heap form of a fuzz input", cmd_decode},
       {"encode", "write the fuzz bytes of a .heap script", cmd_encode},
       {"parse", "check .heap scripts for errors and print them back normalised", cmd_parse},
+      {"exec", "run a program on the twin (drop-in library): --check, --trace FILE", cmd_exec},
+      {"preload-path", "print the drop-in library's path (LD_PRELOAD=...)", cmd_preload_path},
   };
   return kCommands;
 }

@@ -17,7 +17,7 @@ inline constexpr char kCheckFailed = 'x';
 
 struct CheckRequest {
   uint64_t magic = kCheckMagic;
-  uint64_t op_index = 0;         // 0-based count of malloc-family calls so far, this one included
+  uint64_t op_index = 0;         // this call's number: malloc-family calls so far, this one included
   uint64_t heap_base = 0;        // mp_.sbrk_base, or sbrk(0) while there is no heap
   uint64_t heap_end = 0;         // sbrk(0)
   uint64_t arena = 0;            // &main_arena

@@ -17,6 +17,7 @@ struct PreloadSettings {
   int trace_fd = -1;        // HEAPTWIN_TRACE_FD: write the .heap trace here
   int check_fd = -1;        // HEAPTWIN_CHECK_FD / HEAPTWIN_CHECK_REPLY_FD: the checker channel
   int check_reply_fd = -1;
+  uint64_t check_every = 1; // HEAPTWIN_CHECK_EVERY: check after every Nth call
   int64_t owner_pid = -1;   // HEAPTWIN_PID: trace and check only in this process
 };
 

@@ -4,6 +4,7 @@
 // static constructors and does not load the C++ library. One spinlock makes it safe with threads
 // (all threads share the main arena and one tcache, so placement then differs from glibc's).
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <sched.h>
@@ -96,6 +97,14 @@ bool owner_process() {
   return g_settings.owner_pid < 0 || g_settings.owner_pid == static_cast<int64_t>(getpid());
 }
 
+// Whether fd is open; marks it close-on-exec.
+bool claim(int fd) {
+  int flags = fcntl(fd, F_GETFD);
+  if (flags < 0) return false;
+  fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+  return true;
+}
+
 void init() {
   read_settings(&g_settings);
   alloc::GlibcProfile profile = alloc::GlibcProfile::glibc_2_36();
@@ -103,17 +112,23 @@ void init() {
   auto* memory = new (g_memory_storage) alloc::RealMemory();
   auto* fatal = new (g_fatal_storage) PrintingFatalHandler();
   g_twin = new (g_twin_storage) alloc::Allocator(memory, &g_data, fatal, profile);
-  if (g_settings.trace_fd >= 0 && owner_process()) g_trace.open(g_settings.trace_fd);
+  // heaptwin exec's descriptors serve the process it started, not the programs that process
+  // execs (they inherit the environment): close-on-exec, and gone ones are not used.
+  if (g_settings.trace_fd >= 0 && owner_process() && claim(g_settings.trace_fd)) {
+    g_trace.open(g_settings.trace_fd);
+  }
   // glibc takes its malloc locks around fork (__malloc_fork_lock_parent and friends); so do we,
   // or a fork while another thread is inside malloc leaves the child's lock held forever.
   // pthread_atfork keeps its first handlers in static storage: no allocation.
   pthread_atfork([] { g_lock.lock(); }, [] { g_lock.unlock(); }, [] { g_lock.reset(); });
-  g_check = g_settings.check_fd >= 0 && g_settings.check_reply_fd >= 0 && owner_process();
+  g_check = g_settings.check_fd >= 0 && g_settings.check_reply_fd >= 0 && owner_process() &&
+            claim(g_settings.check_fd) && claim(g_settings.check_reply_fd);
 }
 
 // Sends the heap's whereabouts to `heaptwin exec --check` and waits for the verdict.
 void check_after(const char* verb, uint64_t a) {
-  if (!owner_process()) return;
+  if (!owner_process()) return;  // a child of fork
+  if (g_ops % g_settings.check_every != 0) return;
   CheckRequest req;
   req.op_index = g_ops;
   req.heap_end = reinterpret_cast<uint64_t>(sbrk(0));

@@ -4,7 +4,7 @@
  * setarch -R once on real glibc and once with the drop-in library: the logs must be identical.
  *
  *   pointer_log SCENARIO     basic | calloc | realloc | memalign | mallopt | mmap | info |
- *                            stress | double_free | threads | maps
+ *                            stress | double_free | threads | maps | corrupt
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -180,6 +180,18 @@ static void double_free(void) {
   logf_("not reached");
 }
 
+/* A heap corruption glibc does not notice at once: a free unsorted chunk's size is changed,
+ * then a call that leaves the bins alone. heaptwin exec --check stops right after that call. */
+static void corrupt(void) {
+  size_t *a = M(0x500);
+  void *b = M(0x20);
+  F(a);
+  a[-1] = 0x4f1;
+  logf_("mallopt M_PERTURB 0 -> %d", mallopt(M_PERTURB, 0));
+  logf_("not stopped");
+  F(b);
+}
+
 static void *worker(void *arg) {
   uintptr_t seed = (uintptr_t)arg;
   void *live[64] = {0};
@@ -224,6 +236,7 @@ int main(int argc, char **argv) {
   else if (!strcmp(s, "double_free")) double_free();
   else if (!strcmp(s, "threads")) threads();
   else if (!strcmp(s, "maps")) maps();
+  else if (!strcmp(s, "corrupt")) corrupt();
   else { logf_("unknown scenario %s", s); return 2; }
   return 0;
 }

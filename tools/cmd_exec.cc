@@ -1,0 +1,330 @@
+// heaptwin exec and heaptwin preload-path: run a real program on the twin through the drop-in
+// library (allocator/preload), optionally writing its malloc calls as a .heap script (--trace)
+// or checking its heap after every call (--check).
+//
+// --check: the library, in the program, sends a CheckRequest (allocator/preload/check_protocol.h)
+// after each call and waits; this process copies the program's heap, main_arena and mp_ with
+// process_vm_readv, runs the heap checker (oracle/heap_check.h) and answers. The checker needs
+// the C++ library, which the program's side must not load (its start-up allocation would shift
+// every address), so it runs here.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/personality.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "allocator/preload/check_protocol.h"
+#include "oracle/heap_check.h"
+#include "oracle/heap_image.h"
+#include "oracle/heap_view.h"
+#include "tools/cli_util.h"
+#include "tools/command.h"
+
+namespace heaptwin::cli {
+
+namespace {
+
+constexpr const char* kLibraryName = "libheaptwin_preload.so";
+constexpr const char* kLibraryPackagePath = "allocator/preload/libheaptwin_preload.so";
+// Descriptors the program is unlikely to use; the library marks them close-on-exec.
+constexpr int kTraceFd = 1021, kCheckFd = 1022, kCheckReplyFd = 1023;
+
+bool is_file(const std::string& p) { return access(p.c_str(), R_OK) == 0; }
+
+std::string absolute(const std::string& p) {
+  char buf[PATH_MAX];
+  if (realpath(p.c_str(), buf) != nullptr) return buf;
+  return p;
+}
+
+std::string dirname_of(const std::string& p) {
+  size_t slash = p.rfind('/');
+  return slash == std::string::npos ? "." : p.substr(0, slash);
+}
+
+// HEAPTWIN_PRELOAD_LIBRARY, else beside this binary in Bazel's output tree
+// (bazel-bin/tools/heaptwin -> bazel-bin/allocator/preload/...), else in its runfiles.
+std::string find_library(std::vector<std::string>* tried) {
+  if (const char* env = std::getenv("HEAPTWIN_PRELOAD_LIBRARY"); env != nullptr && *env) {
+    tried->push_back(std::string(env) + " (HEAPTWIN_PRELOAD_LIBRARY)");
+    return is_file(env) ? absolute(env) : "";
+  }
+  char exe[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) return "";
+  exe[n] = '\0';
+  std::string self = exe;
+  std::vector<std::string> candidates = {
+      dirname_of(dirname_of(self)) + "/" + kLibraryPackagePath,
+      self + ".runfiles/heaptwin/" + kLibraryPackagePath,
+  };
+  if (const char* rf = std::getenv("RUNFILES_DIR"); rf != nullptr && *rf) {
+    candidates.push_back(std::string(rf) + "/heaptwin/" + kLibraryPackagePath);
+  }
+  for (const std::string& c : candidates) {
+    tried->push_back(c);
+    if (is_file(c)) return absolute(c);
+  }
+  return "";
+}
+
+int library_missing(const std::string& command, const std::vector<std::string>& tried) {
+  std::string where;
+  for (const std::string& t : tried) where += "\n  " + t;
+  return usage_error(command, std::string("cannot find the drop-in library ") + kLibraryName +
+                                  "; looked at:" + where +
+                                  "\nbuild it with ./heaptwin " + command +
+                                  " (the launcher builds it) or bazel build "
+                                  "//allocator/preload:libheaptwin_preload.so");
+}
+
+void print_preload_path_usage() {
+  std::printf(
+      "usage: heaptwin preload-path\n\n"
+      "Prints the absolute path of the drop-in library (libheaptwin_preload.so), the malloc\n"
+      "family of glibc 2.36 served by the twin. ./heaptwin preload-path builds it first. Use it\n"
+      "as LD_PRELOAD=$(./heaptwin preload-path) CMD, or through heaptwin exec.\n"
+      "Exit 0, or 2 when the library is not built (message on stderr).\n");
+}
+
+void print_exec_usage() {
+  std::printf(
+      "usage: heaptwin exec [--check] [--check-every N] [--trace FILE] [--no-aslr] -- CMD ARGS...\n\n"
+      "Runs CMD with the drop-in library preloaded: every malloc, free, calloc, realloc,\n"
+      "memalign, aligned_alloc, posix_memalign, valloc, pvalloc, malloc_usable_size, mallopt,\n"
+      "malloc_trim, mallinfo2 and malloc_stats of the program (and of the programs it starts)\n"
+      "runs on the twin, over the real program break and mmap. Without address randomisation\n"
+      "(--no-aslr, or setarch -R) a single-threaded program gets exactly the addresses real\n"
+      "glibc 2.36 gives it. GLIBC_TUNABLES and MALLOC_*_ are honoured; corruption aborts with\n"
+      "glibc's message. Threads are safe (one lock) but placement is exact for one thread only.\n\n"
+      "  --check          the heap checker after every call of CMD's first process; the first\n"
+      "                   violation is reported on stdout and the program is aborted (exit 1)\n"
+      "  --check-every N  check after every Nth call only (faster on big programs)\n"
+      "  --trace FILE     write CMD's calls as a .heap script to FILE (its first process only);\n"
+      "                   replay it with heaptwin diff FILE --sides twin,glibc\n"
+      "  --no-aslr        disable address randomisation for CMD (what setarch -R does)\n\n"
+      "Exit status: CMD's own (128+N when signal N ended it); 1 when --check found a violation;\n"
+      "2 on bad usage or when CMD cannot be started (message on stderr).\n");
+}
+
+// The program's memory, read with process_vm_readv.
+class ProcessMemory : public MemoryReader {
+ public:
+  explicit ProcessMemory(pid_t pid) : pid_(pid) {}
+  bool read(uint64_t addr, void* out, size_t n) const override {
+    if (n == 0) return true;
+    iovec local{out, n};
+    iovec remote{reinterpret_cast<void*>(addr), n};
+    return process_vm_readv(pid_, &local, 1, &remote, 1, 0) == static_cast<ssize_t>(n);
+  }
+
+ private:
+  pid_t pid_;
+};
+
+bool read_full(int fd, void* buf, size_t n) {
+  auto* p = static_cast<char*>(buf);
+  while (n > 0) {
+    ssize_t r = read(fd, p, n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    p += r;
+    n -= static_cast<size_t>(r);
+  }
+  return true;
+}
+
+// Answers the library's requests until it closes the channel (the program ended or exec'd).
+// Returns whether a violation was found.
+bool serve_checks(pid_t pid, int requests, int replies) {
+  ProcessMemory memory(pid);
+  GlibcLayout layout;  // 2.36
+  preload::CheckRequest req;
+  while (read_full(requests, &req, sizeof req)) {
+    if (req.magic != preload::kCheckMagic) {
+      std::fprintf(stderr, "heaptwin exec: the library speaks another check protocol; stopping checks\n");
+      return false;
+    }
+    HeapLocation loc;
+    loc.heap_base = req.heap_base;
+    loc.heap_end = req.heap_end;
+    loc.arena = req.arena;
+    loc.mp = req.mp;
+    loc.global_max_fast = req.global_max_fast;
+    loc.tcache = req.tcache;
+    HeapImage image = HeapImage::capture(memory, loc, layout);
+    CheckOptions options;
+    std::vector<Violation> found = check_heap(image, loc, layout, options);
+    char verdict = found.empty() ? preload::kCheckOk : preload::kCheckFailed;
+    if (!found.empty()) {
+      req.call[sizeof req.call - 1] = '\0';
+      std::printf("heaptwin exec --check: the heap breaks %zu rule%s after call %llu (%s):\n",
+                  found.size(), found.size() == 1 ? "" : "s",
+                  static_cast<unsigned long long>(req.op_index), req.call);
+      for (Violation& v : found) {
+        v.op_index = static_cast<int64_t>(req.op_index);
+        std::printf("  %s\n", to_string(v).c_str());
+      }
+      std::printf("heap base 0x%llx (offsets are from it), main_arena 0x%llx\n",
+                  static_cast<unsigned long long>(req.heap_base),
+                  static_cast<unsigned long long>(req.arena));
+      std::fflush(stdout);
+    }
+    if (write(replies, &verdict, 1) != 1) return !found.empty();
+    if (!found.empty()) return true;
+  }
+  return false;
+}
+
+void prepend_env(const char* name, const std::string& value, const char* separator) {
+  const char* old = std::getenv(name);
+  std::string v = value;
+  if (old != nullptr && *old) v += separator + std::string(old);
+  setenv(name, v.c_str(), 1);
+}
+
+int exit_status(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return kExitUsage;
+}
+
+}  // namespace
+
+int cmd_preload_path(const Args& args) {
+  if (wants_help(args)) {
+    print_preload_path_usage();
+    return kExitOk;
+  }
+  if (!args.empty()) return usage_error("preload-path", "takes no arguments (see --help)");
+  std::vector<std::string> tried;
+  std::string lib = find_library(&tried);
+  if (lib.empty()) return library_missing("preload-path", tried);
+  std::printf("%s\n", lib.c_str());
+  return kExitOk;
+}
+
+int cmd_exec(const Args& args) {
+  bool check = false, no_aslr = false;
+  unsigned long check_every = 1;
+  std::string trace;
+  size_t i = 0;
+  for (; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--") {
+      ++i;
+      break;
+    }
+    if (a == "-h" || a == "--help") {
+      print_exec_usage();
+      return kExitOk;
+    }
+    if (a == "--check") {
+      check = true;
+    } else if (a == "--check-every") {
+      if (i + 1 >= args.size()) return usage_error("exec", "--check-every needs a number");
+      char* end = nullptr;
+      check_every = std::strtoul(args[++i].c_str(), &end, 0);
+      if (end == args[i].c_str() || *end != '\0' || check_every == 0) {
+        return usage_error("exec", "--check-every needs a positive number, not '" + args[i] + "'");
+      }
+      check = true;
+    } else if (a == "--trace") {
+      if (i + 1 >= args.size()) return usage_error("exec", "--trace needs a file name");
+      trace = args[++i];
+    } else if (a == "--no-aslr") {
+      no_aslr = true;
+    } else if (!a.empty() && a[0] == '-') {
+      return usage_error("exec", "unknown option '" + a + "' (see heaptwin exec --help)");
+    } else {
+      break;  // the command starts here ("--" is optional)
+    }
+  }
+  if (i >= args.size()) return usage_error("exec", "no command to run (heaptwin exec [OPTIONS] -- CMD ARGS...)");
+  std::vector<std::string> command(args.begin() + static_cast<long>(i), args.end());
+
+  std::vector<std::string> tried;
+  std::string lib = find_library(&tried);
+  if (lib.empty()) return library_missing("exec", tried);
+
+  int trace_fd = -1;
+  if (!trace.empty()) {
+    trace_fd = open(trace.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (trace_fd < 0) return usage_error("exec", trace + ": " + std::strerror(errno));
+  }
+  int req_pipe[2] = {-1, -1}, reply_pipe[2] = {-1, -1};
+  if (check && (pipe2(req_pipe, O_CLOEXEC) != 0 || pipe2(reply_pipe, O_CLOEXEC) != 0)) {
+    return usage_error("exec", std::string("pipe: ") + std::strerror(errno));
+  }
+  // A pipe that tells the parent whether execvp failed (closed on a successful exec).
+  int exec_status[2];
+  if (pipe2(exec_status, O_CLOEXEC) != 0) return usage_error("exec", std::strerror(errno));
+  std::fflush(stdout);
+  std::fflush(stderr);
+
+  pid_t pid = fork();
+  if (pid < 0) return usage_error("exec", std::string("fork: ") + std::strerror(errno));
+  if (pid == 0) {
+    close(exec_status[0]);
+    prepend_env("LD_PRELOAD", lib, ":");
+    setenv("HEAPTWIN_PID", std::to_string(getpid()).c_str(), 1);
+    if (trace_fd >= 0) {
+      dup2(trace_fd, kTraceFd);
+      setenv("HEAPTWIN_TRACE_FD", std::to_string(kTraceFd).c_str(), 1);
+    }
+    if (check) {
+      dup2(req_pipe[1], kCheckFd);
+      dup2(reply_pipe[0], kCheckReplyFd);
+      setenv("HEAPTWIN_CHECK_FD", std::to_string(kCheckFd).c_str(), 1);
+      setenv("HEAPTWIN_CHECK_REPLY_FD", std::to_string(kCheckReplyFd).c_str(), 1);
+      setenv("HEAPTWIN_CHECK_EVERY", std::to_string(check_every).c_str(), 1);
+    }
+    if (no_aslr) personality(static_cast<unsigned long>(personality(0xffffffff)) | ADDR_NO_RANDOMIZE);
+    std::vector<char*> argv;
+    for (std::string& s : command) argv.push_back(s.data());
+    argv.push_back(nullptr);
+    execvp(argv[0], argv.data());
+    int e = errno;
+    ssize_t w = write(exec_status[1], &e, sizeof e);
+    (void)w;
+    _exit(127);
+  }
+  close(exec_status[1]);
+  if (trace_fd >= 0) close(trace_fd);
+  if (check) {
+    close(req_pipe[1]);
+    close(reply_pipe[0]);
+  }
+  int exec_errno = 0;
+  bool exec_failed = read_full(exec_status[0], &exec_errno, sizeof exec_errno);
+  close(exec_status[0]);
+
+  // The program's Ctrl-C is the program's: this process waits for it to end.
+  signal(SIGINT, SIG_IGN);
+  signal(SIGQUIT, SIG_IGN);
+  bool violation = false;
+  if (check && !exec_failed) violation = serve_checks(pid, req_pipe[0], reply_pipe[1]);
+  if (check) {
+    close(req_pipe[0]);
+    close(reply_pipe[1]);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (exec_failed) {
+    return usage_error("exec", command[0] + ": " + std::strerror(exec_errno));
+  }
+  if (violation) return kExitFound;
+  return exit_status(status);
+}
+
+}  // namespace heaptwin::cli
