@@ -23,39 +23,65 @@ static_assert(!TraceWriter().active(), "TraceWriter must be constant-initialised
 constexpr uintptr_t kTableHint = 0x7e0100000000;
 
 void TraceWriter::open(int fd) {
-  void* t = mmap(reinterpret_cast<void*>(kTableHint), kTableEntries * sizeof(Entry), PROT_READ | PROT_WRITE,
+  uint64_t bytes = kTableEntries * sizeof(Entry) + kTableEntries * sizeof(uint32_t);
+  void* t = mmap(reinterpret_cast<void*>(kTableHint), bytes, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (t == MAP_FAILED) return;
   table_ = static_cast<Entry*>(t);
+  free_slots_ = reinterpret_cast<uint32_t*>(table_ + kTableEntries);
   mask_ = kTableEntries - 1;
   fd_ = fd;
   open_ = true;
-  put("# heaptwin exec --trace: the malloc calls of one process, in order\n");
+  put("# heaptwin exec --trace: the malloc calls of one process, in order. A slot name is\n"
+      "# reused once its pointer is freed (the format allows reassigning a slot).\n");
+}
+
+uint64_t TraceWriter::take_slot() {
+  if (free_count_ > 0) return free_slots_[--free_count_];
+  return ++next_slot_;
+}
+
+void TraceWriter::release_slot(uint64_t slot) {
+  if (free_count_ < kTableEntries) free_slots_[free_count_++] = static_cast<uint32_t>(slot);
 }
 
 uint64_t TraceWriter::new_slot(uint64_t addr) {
-  uint64_t slot = ++next_slot_;
-  if (addr == 0) return slot;
-  slot_of(addr, nullptr, true);  // a stale entry (freed behind our back) is replaced
-  for (uint64_t i = hash(addr) & mask_;; i = (i + 1) & mask_) {
-    if (table_[i].addr == kEmpty || table_[i].addr == kDeleted) {
-      table_[i].addr = addr;
-      table_[i].slot = slot;
-      return slot;
-    }
-  }
+  if (addr == 0) return take_slot();
+  uint64_t stale;
+  if (slot_of(addr, &stale, true)) release_slot(stale);  // freed behind our back
+  uint64_t slot = take_slot();
+  if (live_ >= mask_) return slot;  // table full: this pointer is not tracked
+  uint64_t i = hash(addr) & mask_;
+  while (table_[i].addr != kEmpty) i = (i + 1) & mask_;
+  table_[i].addr = addr;
+  table_[i].slot = slot;
+  ++live_;
+  return slot;
 }
 
+// Linear probing with backward-shift deletion (no tombstones, so lookups stay short however
+// many pointers come and go).
 bool TraceWriter::slot_of(uint64_t addr, uint64_t* slot, bool remove) {
-  for (uint64_t i = hash(addr) & mask_, n = 0; n <= mask_; i = (i + 1) & mask_, ++n) {
+  uint64_t i = hash(addr) & mask_;
+  while (table_[i].addr != addr) {
     if (table_[i].addr == kEmpty) return false;
-    if (table_[i].addr == addr) {
-      if (slot) *slot = table_[i].slot;
-      if (remove) table_[i].addr = kDeleted;
-      return true;
+    i = (i + 1) & mask_;
+  }
+  if (slot) *slot = table_[i].slot;
+  if (!remove) return true;
+  --live_;
+  uint64_t hole = i;
+  for (uint64_t j = (i + 1) & mask_; table_[j].addr != kEmpty; j = (j + 1) & mask_) {
+    uint64_t home = hash(table_[j].addr) & mask_;
+    // Move j into the hole unless its home lies cyclically in (hole, j].
+    bool stays = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
+    if (!stays) {
+      table_[hole] = table_[j];
+      hole = j;
     }
   }
-  return false;
+  table_[hole].addr = kEmpty;
+  return true;
 }
 
 void TraceWriter::put(const char* s) {
@@ -101,7 +127,8 @@ void TraceWriter::end_line() {
 
 void TraceWriter::allocation(uint64_t result, const char* verb, uint64_t a, uint64_t b, int nargs) {
   if (!active()) return;
-  put_slot(new_slot(result));
+  uint64_t slot = new_slot(result);
+  put_slot(slot);
   put(" = ");
   put(verb);
   put(" ");
@@ -110,30 +137,59 @@ void TraceWriter::allocation(uint64_t result, const char* verb, uint64_t a, uint
     put(" ");
     put_hex(b);
   }
-  if (result == 0) put("   # NULL");
+  if (result == 0) {
+    put("   # NULL");
+    release_slot(slot);
+  } else {
+    put("   # ");
+    put_hex(result);
+  }
   end_line();
 }
 
 void TraceWriter::realloc(uint64_t result, uint64_t old, uint64_t bytes) {
   if (!active()) return;
   uint64_t old_slot = 0;
-  bool known = old != 0 && slot_of(old, &old_slot, true);
+  bool known = old != 0 && slot_of(old, &old_slot, false);
   if (old != 0 && !known) {
     put("# realloc of a pointer not returned by a traced call: ");
     put_hex(old);
     put("\n");
   }
-  if (bytes == 0 && old != 0) {  // glibc frees and returns NULL: a realloc op all the same
-    put_slot(++next_slot_);
+  // glibc frees the old block when it succeeds, and for realloc(p, 0) (returning NULL); a NULL
+  // for a non-zero size leaves it allocated.
+  bool old_gone = known && (result != 0 || bytes == 0);
+  uint64_t slot;
+  if (old_gone) {
+    slot_of(old, nullptr, true);
+    slot = old_slot;  // "p5 = realloc p5 0x100": the slot follows the block
+    if (result != 0) {
+      uint64_t stale;
+      if (slot_of(result, &stale, true)) release_slot(stale);
+      if (live_ < mask_) {
+        uint64_t i = hash(result) & mask_;
+        while (table_[i].addr != kEmpty) i = (i + 1) & mask_;
+        table_[i].addr = result;
+        table_[i].slot = slot;
+        ++live_;
+      }
+    }
   } else {
-    put_slot(new_slot(result));
+    slot = new_slot(result);
   }
+  put_slot(slot);
   put(" = realloc ");
   if (known) put_slot(old_slot);
   else put("null");
   put(" ");
   put_hex(bytes);
-  if (result == 0) put("   # NULL");
+  if (result == 0) {
+    put("   # NULL");
+    release_slot(slot);  // holds NULL now, or was a scratch slot for a failed realloc
+  } else {
+    put("   # ");
+    put_hex(result);
+  }
   end_line();
 }
 
@@ -149,6 +205,7 @@ void TraceWriter::free(uint64_t mem) {
   put("free ");
   put_slot(slot);
   end_line();
+  release_slot(slot);
 }
 
 void TraceWriter::usable_size(uint64_t mem) {

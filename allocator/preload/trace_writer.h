@@ -1,7 +1,8 @@
 // `heaptwin exec --trace FILE`: the program's malloc-family calls as a .heap script, written with
 // write(2) to a file descriptor (never stdio, which would allocate). Every returned pointer gets a
-// new slot, named by return order (p1, p2, ...); a live table maps addresses back to slots for
-// free and realloc. The table is a private anonymous mapping made on first use.
+// slot (p1, p2, ...; a freed pointer's slot is reused, so the number of slots is the most pointers
+// live at once); a live table maps addresses back to slots for free and realloc. The table is a
+// private anonymous mapping made on first use.
 //
 // A TraceWriter is constant-initialised (every member has a constant initialiser, so the global
 // needs no constructor): a library that runs before ours in the init order (ls's libselinux
@@ -34,6 +35,8 @@ class TraceWriter {
     uint64_t slot;
   };
   uint64_t new_slot(uint64_t addr);
+  uint64_t take_slot();
+  void release_slot(uint64_t slot);
   bool slot_of(uint64_t addr, uint64_t* slot, bool remove);
   void put(const char* s);
   void put_hex(uint64_t v);
@@ -44,6 +47,9 @@ class TraceWriter {
   bool open_ = false;
   int fd_ = 0;  // meaningful only while open_
   Entry* table_ = nullptr;
+  uint32_t* free_slots_ = nullptr;  // slot numbers free for reuse (a stack)
+  uint64_t free_count_ = 0;
+  uint64_t live_ = 0;               // tracked pointers
   uint64_t mask_ = 0;
   uint64_t next_slot_ = 0;  // the last slot handed out (p1 is the first)
   uint64_t ops_ = 0;
