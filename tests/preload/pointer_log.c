@@ -94,9 +94,9 @@ static void memaligns(void) {
   void *b = memalign(0x1000, 0x30); logf_("memalign 0x1000 0x30 -> %p", b);
   void *c = aligned_alloc(0x100, 0x200); logf_("aligned_alloc 0x100 0x200 -> %p", c);
   void *d = NULL;
-  int rc = posix_memalign(&d, 0x80, 0x90); logf_("posix_memalign 0x80 0x90 -> %d %p", rc, d);
+  int rc = posix_memalign(&d, 0x80, 0x90); logf_("posix_memalign 0x80 0x90 -> %p rc %d", d, rc);
   void *e = (void *)1;
-  rc = posix_memalign(&e, 24, 0x90); logf_("posix_memalign 24 0x90 -> %d %p", rc, e);
+  rc = posix_memalign(&e, 24, 0x90); logf_("posix_memalign 24 0x90 rc %d, pointer left at %p", rc, e);
   void *f = valloc(0x20); logf_("valloc 0x20 -> %p", f);
   void *g = pvalloc(0x1001); logf_("pvalloc 0x1001 -> %p", g);
   errno = 0;

@@ -1,0 +1,118 @@
+// heaptwin exec and heaptwin preload-path, end to end: the trace a program's run writes replays
+// with every side agreeing and names the addresses real glibc gave the same program; --check
+// stops a program right after the call that left a corrupted heap.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "tests/preload/run_process.h"
+
+namespace heaptwin::preload_test {
+namespace {
+
+std::string heaptwin() { return runfile("tools/heaptwin"); }
+std::string program() { return runfile("tests/preload/pointer_log"); }
+
+RunOptions plain() {
+  RunOptions o;
+  o.no_aslr = false;
+  return o;
+}
+
+std::string temp_path(const std::string& name) {
+  const char* dir = getenv("TEST_TMPDIR");
+  return std::string(dir && *dir ? dir : "/tmp") + "/" + name;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// The addresses a log names after "-> " (pointer_log) or "# 0x" (a trace), in order.
+std::vector<std::string> addresses(const std::string& text, const std::string& marker) {
+  std::vector<std::string> v;
+  for (size_t p = text.find(marker); p != std::string::npos; p = text.find(marker, p + 1)) {
+    size_t start = p + marker.size();
+    size_t end = text.find_first_of(" \n", start);
+    std::string a = text.substr(start, end - start);
+    if (a.rfind("0x", 0) == 0) v.push_back(a);
+  }
+  return v;
+}
+
+TEST(PreloadPath, PrintsTheLibrary) {
+  Finished f = run({heaptwin(), "preload-path"}, plain());
+  ASSERT_EQ(f.exit_code, 0) << f.err;
+  std::string path = f.out.substr(0, f.out.find('\n'));
+  EXPECT_EQ(path.front(), '/');
+  EXPECT_NE(path.find("libheaptwin_preload.so"), std::string::npos);
+  EXPECT_EQ(access(path.c_str(), R_OK), 0) << path;
+  EXPECT_EQ(run({heaptwin(), "preload-path", "extra"}, plain()).exit_code, 2);
+}
+
+TEST(Exec, ReturnsTheCommandsStatusAndRefusesBadUsage) {
+  EXPECT_EQ(run({heaptwin(), "exec", "--", "sh", "-c", "exit 7"}, plain()).exit_code, 7);
+  EXPECT_EQ(run({heaptwin(), "exec", "--", "true"}, plain()).exit_code, 0);
+  Finished none = run({heaptwin(), "exec"}, plain());
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_NE(none.err.find("no command"), std::string::npos) << none.err;
+  EXPECT_EQ(run({heaptwin(), "exec", "--bogus", "--", "true"}, plain()).exit_code, 2);
+  Finished missing = run({heaptwin(), "exec", "--", "/nonexistent/program"}, plain());
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("/nonexistent/program"), std::string::npos) << missing.err;
+  EXPECT_EQ(run({heaptwin(), "exec", "--help"}, plain()).exit_code, 0);
+}
+
+TEST(Exec, TraceReplaysOnEverySideAndNamesGlibcsAddresses) {
+  if (!setarch_works()) GTEST_SKIP() << "setarch -R is not permitted here";
+  for (const char* scenario : {"basic", "realloc", "memalign", "mallopt", "mmap", "stress"}) {
+    std::string trace = temp_path(std::string("trace_") + scenario + ".heap");
+    Finished t = run({heaptwin(), "exec", "--no-aslr", "--trace", trace, "--", program(), scenario},
+                     plain());
+    ASSERT_EQ(t.exit_code, 0) << t.err;
+    // Real glibc, without the library, under setarch -R: the same addresses in the same order.
+    Finished g = run({program(), scenario}, RunOptions{});
+    ASSERT_EQ(g.exit_code, 0);
+    std::string text = slurp(trace);
+    std::vector<std::string> glibc_addresses = addresses(g.out, "-> ");
+    EXPECT_EQ(addresses(text, "# "), glibc_addresses) << scenario;
+    EXPECT_FALSE(glibc_addresses.empty());
+    Finished d = run({heaptwin(), "diff", trace, "--sides", "twin,glibc"}, plain());
+    EXPECT_EQ(d.exit_code, 0) << scenario << "\n" << d.out << d.err;
+  }
+}
+
+TEST(Exec, CheckStopsAfterTheCallThatLeftACorruptedHeap) {
+  Finished f = run({heaptwin(), "exec", "--check", "--", program(), "corrupt"}, plain());
+  EXPECT_EQ(f.exit_code, 1) << f.out << f.err;
+  EXPECT_NE(f.out.find("bin.chunk_in_use"), std::string::npos) << f.out;
+  EXPECT_NE(f.out.find("after call 4 (mallopt"), std::string::npos) << f.out;
+  EXPECT_EQ(f.out.find("not stopped"), std::string::npos) << f.out;
+}
+
+TEST(Exec, CheckPassesASoundProgram) {
+  for (const char* scenario : {"basic", "realloc", "memalign", "mallopt", "mmap"}) {
+    Finished f = run({heaptwin(), "exec", "--check", "--", program(), scenario}, plain());
+    EXPECT_EQ(f.exit_code, 0) << scenario << "\n" << f.out << f.err;
+    EXPECT_EQ(f.out.find("heaptwin exec --check"), std::string::npos) << f.out;
+  }
+  Finished every = run({heaptwin(), "exec", "--check-every", "50", "--", program(), "stress"}, plain());
+  EXPECT_EQ(every.exit_code, 0) << every.out.substr(every.out.size() > 2000 ? every.out.size() - 2000 : 0) << every.err;
+}
+
+TEST(Exec, AbortMessageIsGlibcs) {
+  Finished f = run({heaptwin(), "exec", "--", program(), "double_free"}, plain());
+  EXPECT_EQ(f.exit_code, 128 + 6);
+  EXPECT_EQ(f.err, "free(): double free detected in tcache 2\n");
+}
+
+}  // namespace
+}  // namespace heaptwin::preload_test
