@@ -10,7 +10,9 @@ int Allocator::systrim(uint64_t pad) {
   const uint64_t pagesize = profile_.page_size;
   int64_t top_size = static_cast<int64_t>(chunksize(av().top));
   int64_t top_area = top_size - static_cast<int64_t>(kMinSize) - 1;
-  if (top_area <= static_cast<int64_t>(pad)) return 0;
+  // glibc compares `long top_area <= size_t pad`: the long converts to unsigned, so a huge pad
+  // (malloc_trim(-1)) trims nothing, and a tiny top (negative area) never returns early here.
+  if (static_cast<uint64_t>(top_area) <= pad) return 0;
   int64_t extra = static_cast<int64_t>(align_down(static_cast<uint64_t>(top_area) - pad, pagesize));
   if (extra == 0) return 0;
   // Only when the break is still where we left it (no foreign sbrk).
