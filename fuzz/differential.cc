@@ -57,6 +57,25 @@ bool has_address_dependent_alignment(const Program& program) {
   return false;
 }
 
+// Whether the Program makes glibc touch more memory than a fuzzing process should hold: with
+// M_PERTURB every allocation is filled and every calloc cleared byte by byte, so one calloc of a
+// few GiB costs that much resident memory on every side (libFuzzer stops at its RSS limit).
+bool touches_too_much_memory(const Program& program) {
+  constexpr uint64_t kMaxTouched = uint64_t{64} << 20;
+  bool perturb = false;
+  for (const Op& op : program.ops) {
+    if (op.kind == OpKind::kMallopt && op.param == static_cast<int32_t>(MalloptParam::kPerturb) &&
+        op.a != 0) {
+      perturb = true;
+    }
+    if (perturb && op.allocates() && op.request_bytes() > kMaxTouched &&
+        op.request_bytes() != ~uint64_t{0}) {
+      return true;
+    }
+  }
+  return false;
+}
+
 [[noreturn]] void report(const TargetConfig& config, const Program& program,
                          const std::string& what) {
   std::fprintf(stderr, "\n==== heaptwin %s: %s\n%s==== the input as a .heap script:\n%s====\n",
@@ -69,9 +88,13 @@ bool has_address_dependent_alignment(const Program& program) {
 
 int run_differential(const TargetConfig& config, const uint8_t* data, size_t size) {
   Program program = decode_fuzz(data, size, config.decode);
-  if (program.ops.empty() || has_address_dependent_alignment(program)) return 0;
+  if (program.ops.empty() || has_address_dependent_alignment(program) ||
+      touches_too_much_memory(program)) {
+    return 0;
+  }
   RunOptions options;
   options.snapshots = config.snapshots;
+  options.check_heap = options.check_blocks = config.self_checks;
   std::vector<Trace> traces;
   for (auto& side : sides_of(config)) traces.push_back(side->run(program, options));
   DiffResult result = diff_traces(traces);

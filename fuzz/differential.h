@@ -17,6 +17,7 @@ struct TargetConfig {
   const char* name;
   std::vector<std::string> sides;  // make_side names, e.g. {"twin", "glibc"}
   bool snapshots = false;          // compare the arena after every op too
+  bool self_checks = true;         // the twin's heap checker and block rules after every op
   DecodeOptions decode;
 };
 

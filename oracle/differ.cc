@@ -34,6 +34,11 @@ DiffResult diff_traces(const std::vector<Trace>& traces) {
   for (const auto& t : traces) {
     if (!t.error.empty()) result.side_errors.push_back(t.side + ": " + t.error);
   }
+  for (size_t x = 0; x < traces.size(); ++x) {
+    if (!traces[x].violation.empty()) {
+      result.violations.push_back({x, traces[x].violation_op, traces[x].violation});
+    }
+  }
   size_t longest = 0;
   for (const auto& t : traces) longest = std::max(longest, t.outcomes.size());
   for (size_t i = 0; i < longest; ++i) {
@@ -79,6 +84,12 @@ std::string format_divergence(const Program& program, const std::vector<Trace>& 
                               const DiffResult& result) {
   std::string out;
   for (const auto& e : result.side_errors) out += "side failed: " + e + "\n";
+  for (const auto& v : result.violations) {
+    std::string op = v.op_index < program.ops.size() ? print_op(program, program.ops[v.op_index])
+                                                     : "(op out of range)";
+    out += traces[v.side].side + " broke a rule after op " + std::to_string(v.op_index) + ": " +
+           op + "\n  " + v.what + "\n";
+  }
   if (!result.diverged) return out;
   const Divergence& d = result.first;
   const Trace& a = traces[d.side_a];

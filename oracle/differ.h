@@ -24,9 +24,16 @@ struct Divergence {
 
 struct DiffResult {
   std::vector<std::string> side_errors;  // "glibc: why it failed"
+  // What a side's own checks found (Trace::violation), whether or not the sides agree.
+  struct Violation {
+    size_t side = 0;
+    size_t op_index = 0;
+    std::string what;
+  };
+  std::vector<Violation> violations;
   bool diverged = false;
   Divergence first;
-  bool agree() const { return !diverged && side_errors.empty(); }
+  bool agree() const { return !diverged && side_errors.empty() && violations.empty(); }
 };
 
 // Whether two outcomes of the same op agree, with the rules above.

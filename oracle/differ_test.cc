@@ -63,6 +63,21 @@ TEST(DifferTest, NamesTheFirstBinThatDiffersWhenOutcomesAgree) {
   EXPECT_NE(r.first.what.find("fastbin[1] (0x30)"), std::string::npos) << r.first.what;
 }
 
+TEST(DifferTest, ASideThatBrokeItsOwnRulesFailsEvenWhenOutcomesAgree) {
+  auto a = trace("glibc", {Outcome::pointer(0x2a0), Outcome::done()});
+  auto b = trace("twin", {Outcome::pointer(0x2a0), Outcome::done()});
+  b.violation = "heap checker: op 1: free.not_in_bin at chunk heap+0x290 (size 0x20): lost";
+  b.violation_op = 1;
+  DiffResult r = diff_traces({a, b});
+  EXPECT_FALSE(r.diverged);
+  EXPECT_FALSE(r.agree());
+  ASSERT_EQ(r.violations.size(), 1u);
+  EXPECT_EQ(r.violations[0].side, 1u);
+  Program p;
+  p.ops.resize(2);
+  EXPECT_NE(format_divergence(p, {a, b}, r).find("twin broke a rule after op 1"), std::string::npos);
+}
+
 TEST(DifferTest, SideErrorsAreReportedNotAgreed) {
   auto a = trace("glibc", {});
   a.error = "cannot start the runner";

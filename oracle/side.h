@@ -29,6 +29,12 @@ struct RunOptions {
   // GLIBC_TUNABLES entries, e.g. {"glibc.malloc.tcache_count", "0"}; every side honours them.
   std::vector<std::pair<std::string, std::string>> tunables;
   int timeout_ms = 2000;   // per Program
+  // The side's own checks after every op, until the Program corrupts the heap (write8), frees a
+  // pointer that is not live, or ends: the heap checker (oracle/heap_check.h) and the block
+  // invariants (oracle/block_invariants.h). The first finding goes into Trace::violation. Only
+  // the twin checks itself so far; other sides ignore these.
+  bool check_heap = false;
+  bool check_blocks = false;
   // When set, called after every op that returned (not after an abort or fault). Sides without a
   // ptmalloc heap (the model) ignore it.
   HeapInspector inspect;

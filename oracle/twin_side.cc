@@ -8,6 +8,8 @@
 
 #include "allocator/allocator.h"
 #include "allocator/simulated_memory.h"
+#include "oracle/block_invariants.h"
+#include "oracle/heap_check.h"
 #include "oracle/heap_view.h"
 
 namespace heaptwin {
@@ -96,7 +98,10 @@ struct RawResult {
 class TwinSide : public Side {
  public:
   TwinSide(std::string name, std::unique_ptr<alloc::SimulatedMemory> memory)
-      : name_(std::move(name)), memory_(std::move(memory)), layout_(*glibc_layout("2.36")) {}
+      : name_(std::move(name)),
+        memory_(std::move(memory)),
+        layout_(*glibc_layout("2.36")),
+        blocks_([this](uint64_t addr, uint64_t n) { return memory_->owns_heap_or_mapping(addr, n); }) {}
 
   std::string name() const override { return name_; }
 
@@ -109,9 +114,16 @@ class TwinSide : public Side {
     slots_.assign(program.slot_count(), 0);
     heap_base_ = memory_->heap_base();
     SimulatedMemoryReader reader(*memory_);
+    blocks_.reset();
+    bool check_heap_now = options.check_heap;
 
     for (size_t i = 0; i < program.ops.size(); ++i) {
       const Op& op = program.ops[i];
+      if (op.kind == OpKind::kWrite8) {
+        check_heap_now = false;  // the Program corrupts on purpose from here on
+        blocks_.stop();
+      }
+      if (options.check_blocks && blocks_.active()) note(&trace, i, blocks_before(op));
       RawResult r;
       if (!run_guarded(twin, op, &r)) {
         trace.outcomes.push_back(fatal_outcome());
@@ -123,16 +135,78 @@ class TwinSide : public Side {
         break;
       }
       trace.outcomes.push_back(outcome_of(op, r));
-      if (options.snapshots || options.inspect) {
+      if (options.check_blocks && blocks_.active()) note(&trace, i, blocks_after(i, op, r));
+      // A double free that glibc does not catch (a fastbin chunk freed twice, not at the top) is
+      // no heap bug: the checker stops where the block invariants saw the Program mean it.
+      if (options.check_blocks && !blocks_.active()) check_heap_now = false;
+      if (options.snapshots || options.inspect || (check_heap_now && trace.violation.empty())) {
         HeapLocation loc = location(twin);
         if (options.snapshots) trace.states.push_back(read_arena(reader, loc, layout_));
         if (options.inspect) options.inspect(i, reader, loc, layout_);
+        if (check_heap_now && trace.violation.empty()) {
+          CheckOptions one;
+          one.max_violations = 1;
+          auto found = check_heap(reader, loc, layout_, one);
+          if (!found.empty()) note(&trace, i, "heap checker: " + to_string(found.front()));
+        }
       }
     }
     return trace;
   }
 
  private:
+  static void note(Trace* trace, size_t op, const std::string& what) {
+    if (what.empty() || !trace->violation.empty()) return;
+    trace->violation = what;
+    trace->violation_op = op;
+  }
+
+  // ---- the block invariants (oracle/block_invariants.h) around each op ------------------------
+
+  std::string blocks_before(const Op& op) {
+    if (op.kind == OpKind::kFree) return blocks_.before_free(slots_[op.src]);
+    if (op.kind == OpKind::kRealloc) return blocks_.before_realloc(slots_[op.src]);
+    return "";
+  }
+
+  std::string blocks_after(size_t i, const Op& op, const RawResult& r) {
+    if (!r.allocates) return "";
+    const uint64_t usable = r.pointer ? usable_bytes(r.pointer) : 0;
+    if (op.kind == OpKind::kRealloc) {
+      return blocks_.after_realloc(i, realloc_source_, r.pointer, op.a, usable);
+    }
+    return blocks_.on_allocated(i, r.pointer, op.request_bytes(), asked_alignment(op), usable,
+                                op.kind == OpKind::kCalloc);
+  }
+
+  // What malloc_usable_size means, read from the chunk header: mmapped chunks lose both header
+  // words, heap chunks only their size word (the next chunk's prev_size is theirs).
+  static uint64_t usable_bytes(Addr p) {
+    uint64_t head = 0;
+    std::memcpy(&head, reinterpret_cast<const void*>(p - 8), 8);
+    const uint64_t size = head & ~uint64_t{7};
+    const uint64_t overhead = (head & alloc::kIsMmapped) ? 16 : 8;
+    return size > overhead ? size - overhead : 0;
+  }
+
+  // The alignment the op promises: memalign's rounds up to a power of two; valloc's is a page.
+  static uint64_t asked_alignment(const Op& op) {
+    switch (op.kind) {
+      case OpKind::kMemalign:
+      case OpKind::kAlignedAlloc:
+      case OpKind::kPosixMemalign: {
+        uint64_t a = 1;
+        while (a < op.a && a < (uint64_t{1} << 62)) a <<= 1;
+        return a;
+      }
+      case OpKind::kValloc:
+      case OpKind::kPvalloc:
+        return 4096;
+      default:
+        return 16;
+    }
+  }
+
   // Runs one op; false when it ended in an abort, fault or hang (fatal_ says which). setjmp lives
   // in this small frame so no caller variable can be clobbered by the jump back.
   bool run_guarded(alloc::Allocator& twin, const Op& op, RawResult* r) {
@@ -151,6 +225,7 @@ class TwinSide : public Side {
         r->pointer = twin.calloc(op.a, op.b);
         break;
       case OpKind::kRealloc:
+        realloc_source_ = slots_[op.src];
         r->pointer = twin.realloc(slots_[op.src], op.a);
         break;
       case OpKind::kMemalign:
@@ -270,6 +345,8 @@ class TwinSide : public Side {
   JumpingFatalHandler fatal_;
   std::vector<Addr> slots_;
   uint64_t heap_base_ = 0;
+  BlockInvariants blocks_;
+  Addr realloc_source_ = 0;
 };
 
 }  // namespace

@@ -15,7 +15,7 @@ namespace {
 void print_usage() {
   std::printf(
       "usage: heaptwin diff FILE.heap... [--sides A,B,...] [--state] [--glibc 2.31|2.41]\n"
-      "                     [--tunable NAME=VALUE]...\n\n"
+      "                     [--tunable NAME=VALUE]... [--no-check]\n\n"
       "Runs every script on every side and compares them op by op: the outcome of each op and,\n"
       "with --state, the arena after it (every bin, top, last_remainder, mp_). Reports the first\n"
       "op where two sides disagree, both outcomes, and the first bin that differs.\n\n"
@@ -23,6 +23,9 @@ void print_usage() {
   for (const auto& n : side_names()) std::printf("%s ", n.c_str());
   std::printf(
       "\n  --glibc V    'glibc' in --sides means real glibc V\n"
+      "  --no-check   the twin checks itself after every op unless told not to: the heap checker\n"
+      "               (every chunk and bin) and the block rules (alignment, no overlap, contents\n"
+      "               kept, calloc zeroed), until the script corrupts (write8) or double frees\n"
       "\nexit: 0 all sides agree on every file; 1 a disagreement (report on stdout); 2 bad input\n");
 }
 
@@ -46,11 +49,14 @@ int cmd_diff(const Args& args) {
   std::vector<std::string> files, sides;
   std::string version;
   RunOptions options;
+  options.check_heap = options.check_blocks = true;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     bool has_value = i + 1 < args.size();
     if (a == "--state") {
       options.snapshots = true;
+    } else if (a == "--no-check") {
+      options.check_heap = options.check_blocks = false;
     } else if (a == "--sides") {
       if (!has_value) return usage_error("diff", "--sides needs a list, e.g. glibc,twin");
       sides = split(args[++i]);

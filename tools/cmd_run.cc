@@ -3,6 +3,7 @@
 
 #include "oracle/side.h"
 #include "oracle/trace_text.h"
+#include "program/heap_format.h"
 #include "tools/cli_util.h"
 #include "tools/side_options.h"
 
@@ -13,7 +14,7 @@ namespace {
 void print_usage() {
   std::printf(
       "usage: heaptwin run FILE.heap [--on SIDE] [--state|--full] [--json] [--glibc 2.31|2.41]\n"
-      "                    [--tunable NAME=VALUE]... [--timeout MS]\n\n"
+      "                    [--tunable NAME=VALUE]... [--timeout MS] [--no-check]\n\n"
       "Runs the script on one side (default: glibc, the host's real malloc) and prints, per op,\n"
       "its outcome: a pointer as an offset from the heap base, 'mmapped SIZE', NULL, abort with\n"
       "glibc's message, fault, or timeout.\n\n"
@@ -23,6 +24,8 @@ void print_usage() {
       "  --json       one JSON object per op: index, op, outcome, offset/size/value, message\n"
       "  --glibc V    run under real glibc V (2.31 or 2.41; set up in ~/.cache/heaptwin on first use)\n"
       "  --tunable    a GLIBC_TUNABLES entry, e.g. tcache_count=0 (glibc.malloc. is implied)\n"
+      "  --no-check   on the twin: skip its checks after every op (the heap checker and the\n"
+      "               block rules); a broken rule is reported after the trace, exit 1\n"
       "\nsides: ");
   for (const auto& n : side_names()) std::printf("%s ", n.c_str());
   std::printf("\n");
@@ -38,6 +41,7 @@ int cmd_run(const Args& args) {
   std::string file, on = "glibc", version;
   bool state = false, json = false, full = false;
   RunOptions options;
+  options.check_heap = options.check_blocks = true;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     auto value = [&](const char* what) -> const std::string* {
@@ -47,6 +51,8 @@ int cmd_run(const Args& args) {
     };
     if (a == "--state") {
       state = true;
+    } else if (a == "--no-check") {
+      options.check_heap = options.check_blocks = false;
     } else if (a == "--full") {
       state = full = true;
     } else if (a == "--json") {
@@ -100,7 +106,14 @@ int cmd_run(const Args& args) {
     }
     std::fputs(format_trace(*program, trace, state, full).c_str(), stdout);
   }
-  return trace.error.empty() ? kExitOk : kExitFound;
+  if (!trace.violation.empty()) {
+    std::printf("%s broke a rule after op %zu: %s\n  %s\n", side->name().c_str(), trace.violation_op,
+                trace.violation_op < program->ops.size()
+                    ? print_op(*program, program->ops[trace.violation_op]).c_str()
+                    : "?",
+                trace.violation.c_str());
+  }
+  return trace.error.empty() && trace.violation.empty() ? kExitOk : kExitFound;
 }
 
 }  // namespace heaptwin::cli
