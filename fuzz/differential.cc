@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <memory>
 
 #include "oracle/differ.h"
@@ -12,10 +13,11 @@ namespace heaptwin::fuzz {
 
 namespace {
 
-// Sides are started once per process: the glibc runner is a fork server, the twin and model
-// reset between Programs.
+// Sides are started once per process and target (a benchmark runs several targets in one
+// process): the glibc runner is a fork server, the twin and model reset between Programs.
 std::vector<std::unique_ptr<Side>>& sides_of(const TargetConfig& config) {
-  static std::vector<std::unique_ptr<Side>> sides;
+  static std::map<std::string, std::vector<std::unique_ptr<Side>>> by_target;
+  std::vector<std::unique_ptr<Side>>& sides = by_target[config.name];
   if (sides.empty()) {
     for (const auto& name : config.sides) {
       std::string error;
@@ -94,7 +96,8 @@ int run_differential(const TargetConfig& config, const uint8_t* data, size_t siz
   }
   RunOptions options;
   options.snapshots = config.snapshots;
-  options.check_heap = options.check_blocks = config.self_checks;
+  options.check_heap = config.check_heap;
+  options.check_blocks = config.check_blocks;
   std::vector<Trace> traces;
   for (auto& side : sides_of(config)) traces.push_back(side->run(program, options));
   DiffResult result = diff_traces(traces);

@@ -32,7 +32,9 @@ struct RunOptions {
   // The side's own checks after every op, until the Program corrupts the heap (write8), frees a
   // pointer that is not live, or ends: the heap checker (oracle/heap_check.h) and the block
   // invariants (oracle/block_invariants.h). The first finding goes into Trace::violation. Only
-  // the twin checks itself so far; other sides ignore these.
+  // the twin checks itself so far; other sides ignore these. check_blocks writes a pattern into
+  // every block: a side compared with real glibc must not use it (glibc's memory lacks it, and
+  // a dangling pointer or a stale last_remainder would read it on one side only).
   bool check_heap = false;
   bool check_blocks = false;
   // When set, called after every op that returned (not after an abort or fault). Sides without a
