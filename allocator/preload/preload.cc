@@ -366,6 +366,23 @@ HEAPTWIN_EXPORT void malloc_stats() {
   heaptwin::preload::print_malloc_stats(g_data, fatal_handler());
 }
 
+// libc exports its implementations under these names too (GLIBC_2.2.5); a program that calls
+// them must reach the twin's heap, not glibc's unused one.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-attributes"
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+#define HEAPTWIN_ALIAS(name, target) \
+  extern "C" __attribute__((visibility("default"), alias(#target))) decltype(target) name;
+HEAPTWIN_ALIAS(__libc_malloc, malloc)
+HEAPTWIN_ALIAS(__libc_free, free)
+HEAPTWIN_ALIAS(__libc_calloc, calloc)
+HEAPTWIN_ALIAS(__libc_realloc, realloc)
+HEAPTWIN_ALIAS(__libc_memalign, memalign)
+HEAPTWIN_ALIAS(__libc_valloc, valloc)
+HEAPTWIN_ALIAS(__libc_pvalloc, pvalloc)
+HEAPTWIN_ALIAS(__libc_mallinfo, mallinfo)
+#pragma GCC diagnostic pop
+
 // The trace is buffered; the last calls reach the file when the library is unloaded at exit.
 __attribute__((destructor)) static void heaptwin_flush_trace() {
   if (g_trace.active()) g_trace.flush();
