@@ -11,6 +11,10 @@ namespace {
 constexpr uint64_t kPage = 4096;
 constexpr uint64_t kAlign64M = uint64_t{64} << 20;
 constexpr uint64_t kGap = uint64_t{64} << 20;
+// Released ranges up to this size are cleared with memset, up to the next only where resident;
+// bigger ones go back to the kernel (decommit).
+constexpr uint64_t kClearWholeBelow = uint64_t{256} << 10;
+constexpr uint64_t kKeepResidentBelow = uint64_t{16} << 20;
 uint64_t page_up(uint64_t v) { return (v + kPage - 1) & ~(kPage - 1); }
 }  // namespace
 
@@ -43,6 +47,8 @@ SimulatedMemory::SimulatedMemory(const SimulatedMemoryOptions& options) : option
   brk_ = brk_committed_ = brk_high_water_ = brk_base_;
   mmap_base_ = brk_base_ + options_.brk_capacity + (uint64_t{4} << 30);
   mmap_top_ = (mmap_base_ + options_.mmap_capacity) & ~((uint64_t{16} << 20) - 1);
+  brk_open_end_ = brk_base_;
+  mmap_open_low_ = mmap_top_;
 }
 
 SimulatedMemory::~SimulatedMemory() {
@@ -50,14 +56,47 @@ SimulatedMemory::~SimulatedMemory() {
 }
 
 void SimulatedMemory::commit(uint64_t from, uint64_t to) {
-  if (to > from) ::mprotect(reinterpret_cast<void*>(from), to - from, PROT_READ | PROT_WRITE);
+  if (to <= from) return;
+  // Pages become accessible once and stay so (see decommit): only ranges never opened before
+  // cost an mprotect. The break area opens upwards, the mapping area downwards.
+  if (from >= mmap_base_) {
+    if (from < mmap_open_low_) {
+      ::mprotect(reinterpret_cast<void*>(from), mmap_open_low_ - from, PROT_READ | PROT_WRITE);
+      mmap_open_low_ = from;
+    }
+    return;
+  }
+  if (to > brk_open_end_) {
+    const uint64_t lo = from > brk_open_end_ ? from : brk_open_end_;
+    ::mprotect(reinterpret_cast<void*>(lo), to - lo, PROT_READ | PROT_WRITE);
+    brk_open_end_ = to;
+  }
 }
 
 void SimulatedMemory::decommit(uint64_t from, uint64_t to) {
   if (to <= from) return;
-  // Discarded pages read back as zeros when committed again, as fresh brk/mmap pages do.
-  ::madvise(reinterpret_cast<void*>(from), to - from, MADV_DONTNEED);
-  ::mprotect(reinterpret_cast<void*>(from), to - from, PROT_NONE);
+  // Released pages must read back as zeros when they are handed out again, as fresh brk and mmap
+  // pages do; whether the twin may touch them is owns()'s business, not the MMU's. Handing the
+  // pages back to the kernel (MADV_DONTNEED) and closing them (PROT_NONE) would cost syscalls
+  // and page faults on every reset, which in a virtual machine cost far more than clearing
+  // them: small ranges are cleared whole, medium ones where they are resident, and only big
+  // ones go back to the kernel.
+  const uint64_t len = to - from;
+  if (len <= kClearWholeBelow) {
+    std::memset(reinterpret_cast<void*>(from), 0, len);
+    return;
+  }
+  if (len <= kKeepResidentBelow) {
+    const size_t pages = len / kPage;
+    resident_.resize(pages);
+    if (::mincore(reinterpret_cast<void*>(from), len, resident_.data()) == 0) {
+      for (size_t i = 0; i < pages; ++i) {
+        if (resident_[i] & 1) std::memset(reinterpret_cast<void*>(from + i * kPage), 0, kPage);
+      }
+      return;
+    }
+  }
+  ::madvise(reinterpret_cast<void*>(from), len, MADV_DONTNEED);
 }
 
 uint64_t SimulatedMemory::sbrk(int64_t increment) {

@@ -1,7 +1,9 @@
 // An independent process-like address space inside this process: a block of "libc data", a
 // program break that grows and shrinks, and anonymous mappings. Address space is reserved once
-// (PROT_NONE) and committed as the break grows; reset() returns to pristine by discarding only
-// what was used. Many instances can live side by side.
+// (PROT_NONE) and opened as the break grows or mappings come; released memory is cleared and
+// stays open (owns() says what the twin may touch; the MMU is only a backstop for memory never
+// used). reset() returns to pristine by clearing only what was used. Many instances can live
+// side by side.
 //
 // Layout of the reservation:   [data page] ... gap ... [brk heap -> ] ... gap ... [<- mappings]
 // Mappings are placed as Linux places anonymous mmaps: top-down, in the highest gap that fits,
@@ -72,6 +74,9 @@ class SimulatedMemory : public Memory {
   uint64_t find_gap_topdown(uint64_t size) const;
   bool range_free(uint64_t addr, uint64_t size) const;
   std::vector<Region> regions_;
+  std::vector<unsigned char> resident_;  // mincore's answer, kept to avoid allocating per call
+  // Everything in [brk_base_, brk_open_end_) and [mmap_open_low_, mmap_top_) is accessible.
+  uint64_t brk_open_end_ = 0, mmap_open_low_ = 0;
   // Pages of the brk heap unmapped by munmap (a forged mmapped chunk freed inside the heap): the
   // break area keeps them as holes until the break shrinks below them.
   std::vector<Region> brk_holes_;

@@ -62,12 +62,25 @@ struct Walked {
   uint64_t flags;
 };
 
+// The checker's working lists, kept from one check to the next: it runs after every op, and
+// allocating them anew each time cost more than the walks (above all under ASan).
+struct Scratch {
+  std::vector<Walked> chunks, list;
+  std::vector<Binned> binned;
+  std::vector<std::pair<uint64_t, uint64_t>> nextsize;
+  std::vector<int> holder;
+  std::vector<char> in_regular;
+};
+thread_local Scratch t_scratch;
+
 class Checker {
  public:
   Checker(const MemoryReader& mem, const HeapLocation& loc, const GlibcLayout& layout,
           const CheckOptions& options, std::vector<Violation>* out)
       : mem_(mem), loc_(loc), layout_(layout), options_(options), out_(out) {
     full_ = out_->size() >= options_.max_violations;
+    chunks_.clear();
+    binned_.clear();
   }
 
   void run() {
@@ -182,8 +195,6 @@ class Checker {
   // ---- the chunks, by size fields from the heap start to top -----------------------------------
 
   void walk_heap() {
-    chunks_.reserve(256);
-    binned_.reserve(128);
     uint64_t p = loc_.heap_base;
     walk_complete_ = false;
     while (p != top_) {
@@ -265,8 +276,10 @@ class Checker {
   void walk_regular_bin(int i, uint64_t head, uint64_t fd, uint64_t head_bk) {
     const BinId name{BinKind::kRegular, i};
     const size_t first_record = binned_.size();
-    std::vector<Walked> list;  // the bin's chunks from head->fd, with their nextsize pointers
-    std::vector<std::pair<uint64_t, uint64_t>> nextsize;
+    std::vector<Walked>& list = t_scratch.list;  // the bin's chunks from head->fd, with their
+    std::vector<std::pair<uint64_t, uint64_t>>& nextsize = t_scratch.nextsize;  // nextsize pointers
+    list.clear();
+    nextsize.clear();
     uint64_t prev = head;
     uint64_t p = fd;
     bool intact = true;
@@ -507,8 +520,10 @@ class Checker {
 
   void check_binned_chunks() {
     // holder[i]: the first record in binned_ (bin order: regular, fast, tcache) of chunks_[i].
-    std::vector<int> holder(chunks_.size(), -1);
-    std::vector<char> in_regular(chunks_.size(), 0);
+    std::vector<int>& holder = t_scratch.holder;
+    std::vector<char>& in_regular = t_scratch.in_regular;
+    holder.assign(chunks_.size(), -1);
+    in_regular.assign(chunks_.size(), 0);
     for (size_t k = 0; k < binned_.size() && !full(); ++k) {
       const Binned& b = binned_[k];
       const BinId name{b.kind, b.index};
@@ -580,10 +595,10 @@ class Checker {
   uint64_t tcache_bins_ = kTcacheBins, tcache_count_ = 7;
   uint32_t flags_ = 0;
   uint64_t max_list_ = 0;
-  std::vector<Walked> chunks_;
+  std::vector<Walked>& chunks_ = t_scratch.chunks;
   bool walk_complete_ = false;
   bool full_ = false;
-  std::vector<Binned> binned_;
+  std::vector<Binned>& binned_ = t_scratch.binned;
 };
 
 // The smallest size of each large bin, computed once from bin_index_for_size.
