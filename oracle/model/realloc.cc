@@ -33,11 +33,21 @@ Alloc Policy::mremap_chunk(uint64_t id, uint64_t nb) {
   mmapped_mem_ += new_size;
   mmapped_mem_ -= m.map_size;
   if (mmapped_mem_ > max_mmapped_mem_) max_mmapped_mem_ = mmapped_mem_;
-  m.map_size = new_size;
+  // A mapping that grows may move (the kernel decides, the model has no addresses), so it gets a
+  // new identity: another slot still holding the old pointer then has no opinion, whereas
+  // glibc faults on it when the mapping moved. Shrinking stays in place.
+  uint64_t now = id;
+  if (new_size > m.map_size) {
+    now = next_mmap_id_++;
+    mmaps_[now] = m;
+    mmaps_.erase(id);
+  }
+  mmaps_.at(now).map_size = new_size;
+  const Mapping& moved = mmaps_.at(now);
   Alloc a;
-  a.block = Block{true, id};
-  a.chunk_size = m.chunk_size();
-  a.page_offset = (m.lead + 2 * kSizeSz) & (kPageSize - 1);
+  a.block = Block{true, now};
+  a.chunk_size = moved.chunk_size();
+  a.page_offset = (moved.lead + 2 * kSizeSz) & (kPageSize - 1);
   return a;
 }
 
