@@ -202,7 +202,15 @@ ArenaSnapshot read_arena(const MemoryReader& mem, const HeapLocation& loc,
   for (int i = 0; i < 4; ++i) s.binmap[i] = load<uint32_t>(av, layout.binmap + 4 * i);
   uint64_t lr = load<uint64_t>(av, layout.last_remainder);
   s.last_remainder_null = lr == 0;
-  if (lr != 0) s.last_remainder = walk.ref(lr);
+  if (lr != 0) {
+    s.last_remainder = walk.ref(lr);
+    // glibc never clears last_remainder: once its chunk is handed out or merged, it points into
+    // a block in use, and the "size" there is whatever was written last (a freed neighbour's fd,
+    // the tcache key): addresses and random values that differ between processes. Only a value
+    // that can be a chunk size is reported; anything else reads as 0.
+    const uint64_t size = s.last_remainder.size;
+    if (size < 0x20 || (size & 0xf) != 0 || size > s.system_mem) s.last_remainder.size = 0;
+  }
 
   MallocParSnapshot& p = s.mp;
   p.trim_threshold = load<uint64_t>(mp, layout.mp_trim_threshold);

@@ -108,7 +108,8 @@ struct ArenaSnapshot {
   std::array<BinList, kBins> nextsize;       // large bins: the fd_nextsize chain from the first chunk
 
   ChunkRef top;                // offset and size of top
-  ChunkRef last_remainder;     // offset 0 size 0 when NULL
+  ChunkRef last_remainder;     // offset 0 size 0 when NULL; size 0 when the bytes there are no
+                               // chunk size (stale: it points into a block in use)
   bool last_remainder_null = true;
   std::array<uint32_t, 4> binmap{};
   int32_t flags = 0;
