@@ -17,12 +17,11 @@ struct TargetConfig {
   const char* name;
   std::vector<std::string> sides;  // make_side names, e.g. {"twin", "glibc"}
   bool snapshots = false;          // compare the arena after every op too
-  // The twin's own checks after every op (RunOptions::check_heap / check_blocks). The block
+  // The twin's own checks after every op (RunOptions::check_heap / check_contents). The contents
   // rules write a pattern into every block, which real glibc's memory does not hold: they are
-  // only for targets that do not compare the twin's memory with glibc's (a stale pointer or
-  // last_remainder inside a live block would read the pattern on one side only).
+  // only for targets that do not compare the twin's memory with glibc's.
   bool check_heap = true;
-  bool check_blocks = false;
+  bool check_contents = false;
   DecodeOptions decode;
 };
 

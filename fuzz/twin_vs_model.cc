@@ -10,7 +10,7 @@ const heaptwin::fuzz::TargetConfig& config() {
   static const heaptwin::fuzz::TargetConfig kConfig = [] {
     heaptwin::fuzz::TargetConfig c{"twin_vs_model", {"twin", "model"}};
     c.snapshots = false;
-    c.check_blocks = true;  // no glibc here: the twin's memory is compared with nothing
+    c.check_contents = true;  // no glibc here: the twin's memory is compared with nothing
     c.decode.allow_corruption = false;
     c.decode.max_ops = 256;
     return c;

@@ -41,13 +41,15 @@ const unsigned char* bytes(uint64_t addr) { return reinterpret_cast<const unsign
 
 }  // namespace
 
-void BlockInvariants::reset() {
+void BlockInvariants::reset(bool contents) {
   blocks_.clear();
   active_ = true;
+  contents_ = contents;
   have_pending_ = false;
 }
 
 void BlockInvariants::write_pattern(uint64_t p, uint64_t n, size_t op) const {
+  if (!contents_) return;
   Range r[2];
   const int count = sampled(n, r);
   for (int k = 0; k < count; ++k) {
@@ -58,6 +60,7 @@ void BlockInvariants::write_pattern(uint64_t p, uint64_t n, size_t op) const {
 
 std::string BlockInvariants::check_pattern(uint64_t p, uint64_t n, size_t op,
                                            const char* when) const {
+  if (!contents_) return "";
   Range r[2];
   const int count = sampled(n, r);
   for (int k = 0; k < count; ++k) {
@@ -164,6 +167,7 @@ std::string BlockInvariants::after_realloc(size_t op, uint64_t old, uint64_t new
     return "";
   }
   // The old contents, up to the smaller size, at the same offsets of the new block.
+  if (!contents_) return on_allocated(op, new_p, request, 0, usable, false);
   const uint64_t kept = was.request < request ? was.request : request;
   Range r[2];
   const int count = sampled(was.request, r);

@@ -6,7 +6,8 @@
 //     owns, overlaps no live block, and offers at least the bytes requested;
 //   - calloc memory reads as zero;
 //   - the bytes the executor wrote into a block (a pattern of its op index) are still there when
-//     the block is freed or reallocated, and realloc carries them over up to the smaller size.
+//     the block is freed or reallocated, and realloc carries them over up to the smaller size
+//     (the contents rules: optional, since they change what the blocks hold).
 //
 // It knows nothing of chunks or bins. A Program that corrupts (write8) or frees or reallocates a
 // pointer that is not live has chosen to break the rules: checking stops there.
@@ -27,7 +28,9 @@ class BlockInvariants {
   // a mapping). Blocks are read and written directly: they must be this process's memory.
   explicit BlockInvariants(std::function<bool(uint64_t, uint64_t)> owns) : owns_(std::move(owns)) {}
 
-  void reset();
+  // Starts a Program. Without `contents`, nothing is written into the blocks: only the rules
+  // that read (alignment, ownership, overlap, size, calloc zeroed) are checked.
+  void reset(bool contents = true);
   bool active() const { return active_; }
   // Stops checking for the rest of the Program (corruption, a deliberate double free).
   void stop() { active_ = false; }
@@ -60,6 +63,7 @@ class BlockInvariants {
   std::function<bool(uint64_t, uint64_t)> owns_;
   std::map<uint64_t, Block> blocks_;  // by start address
   bool active_ = true;
+  bool contents_ = true;
   // The block realloc was given, held between before_realloc and after_realloc.
   Block pending_{};
   bool have_pending_ = false;

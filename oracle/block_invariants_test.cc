@@ -93,6 +93,16 @@ TEST_F(BlockInvariantsTest, FailedReallocKeepsTheOldBlockLive) {
   EXPECT_EQ(blocks_.before_free(at(0x100)), "");
 }
 
+TEST_F(BlockInvariantsTest, WithoutContentsNothingIsWrittenButOverlapsAreSeen) {
+  blocks_.reset(/*contents=*/false);
+  std::memset(byte(0x100), 0xee, 0x40);
+  ASSERT_EQ(blocks_.on_allocated(0, at(0x100), 0x40, 16, 0x48, false), "");
+  EXPECT_EQ(*byte(0x100), 0xee);  // untouched
+  *byte(0x120) ^= 0xff;
+  EXPECT_EQ(rule(blocks_.on_allocated(1, at(0x120), 0x10, 16, 0x18, false)), "block.overlap");
+  EXPECT_EQ(blocks_.before_free(at(0x100)), "");  // contents are not checked
+}
+
 TEST_F(BlockInvariantsTest, ADoubleFreeStopsTheChecks) {
   ASSERT_EQ(blocks_.on_allocated(0, at(0x100), 0x40, 16, 0x48, false), "");
   ASSERT_EQ(blocks_.before_free(at(0x100)), "");

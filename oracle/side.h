@@ -29,14 +29,16 @@ struct RunOptions {
   // GLIBC_TUNABLES entries, e.g. {"glibc.malloc.tcache_count", "0"}; every side honours them.
   std::vector<std::pair<std::string, std::string>> tunables;
   int timeout_ms = 2000;   // per Program
-  // The side's own checks after every op, until the Program corrupts the heap (write8), frees a
-  // pointer that is not live, or ends: the heap checker (oracle/heap_check.h) and the block
-  // invariants (oracle/block_invariants.h). The first finding goes into Trace::violation. Only
-  // the twin checks itself so far; other sides ignore these. check_blocks writes a pattern into
-  // every block: a side compared with real glibc must not use it (glibc's memory lacks it, and
-  // a dangling pointer or a stale last_remainder would read it on one side only).
+  // The side's own checks after every op, until the Program corrupts the heap (write8), frees or
+  // reallocates a pointer that is not live, or ends (the first finding goes into
+  // Trace::violation; only the twin checks itself so far, other sides ignore these):
+  //  check_heap: the heap checker (oracle/heap_check.h) and the block rules that only read
+  //    (oracle/block_invariants.h: aligned, owned, no overlap, usable >= request, calloc zeroed);
+  //  check_contents: also the contents rules, which write a pattern into every block. A side
+  //    compared with real glibc must not use it: glibc's memory lacks the pattern, and a dangling
+  //    pointer or a stale last_remainder would read it on one side only.
   bool check_heap = false;
-  bool check_blocks = false;
+  bool check_contents = false;
   // When set, called after every op that returned (not after an abort or fault). Sides without a
   // ptmalloc heap (the model) ignore it.
   HeapInspector inspect;

@@ -130,7 +130,7 @@ struct Trace {
   std::vector<Outcome> outcomes;       // one per op that ran; shorter than the Program after a fatal op
   std::vector<ArenaSnapshot> states;   // empty unless asked; else one per op that ran
   std::string error;                   // the side itself failed (not the Program): why
-  // What the side's own checks found (RunOptions::check_heap, check_blocks): "rule: message" of
+  // What the side's own checks found (RunOptions::check_heap, check_contents): "rule: message" of
   // the first broken rule and the op after which it was seen. Empty: nothing was found.
   std::string violation;
   size_t violation_op = 0;

@@ -114,7 +114,7 @@ class TwinSide : public Side {
     slots_.assign(program.slot_count(), 0);
     heap_base_ = memory_->heap_base();
     SimulatedMemoryReader reader(*memory_);
-    blocks_.reset();
+    blocks_.reset(options.check_contents);
     bool check_heap_now = options.check_heap;
 
     for (size_t i = 0; i < program.ops.size(); ++i) {
@@ -123,7 +123,8 @@ class TwinSide : public Side {
         check_heap_now = false;  // the Program corrupts on purpose from here on
         blocks_.stop();
       }
-      if (options.check_blocks && blocks_.active()) note(&trace, i, blocks_before(op));
+      const bool blocks_on = options.check_heap || options.check_contents;
+      if (blocks_on && blocks_.active()) note(&trace, i, blocks_before(op));
       RawResult r;
       if (!run_guarded(twin, op, &r)) {
         trace.outcomes.push_back(fatal_outcome());
@@ -135,10 +136,10 @@ class TwinSide : public Side {
         break;
       }
       trace.outcomes.push_back(outcome_of(op, r));
-      if (options.check_blocks && blocks_.active()) note(&trace, i, blocks_after(i, op, r));
+      if (blocks_on && blocks_.active()) note(&trace, i, blocks_after(i, op, r));
       // A double free that glibc does not catch (a fastbin chunk freed twice, not at the top) is
       // no heap bug: the checker stops where the block invariants saw the Program mean it.
-      if (options.check_blocks && !blocks_.active()) check_heap_now = false;
+      if (!blocks_.active()) check_heap_now = false;
       if (options.snapshots || options.inspect || (check_heap_now && trace.violation.empty())) {
         HeapLocation loc = location(twin);
         if (options.snapshots) trace.states.push_back(read_arena(reader, loc, layout_));

@@ -50,14 +50,14 @@ int cmd_diff(const Args& args) {
   std::vector<std::string> files, sides;
   std::string version;
   RunOptions options;
-  options.check_heap = options.check_blocks = true;
+  options.check_heap = options.check_contents = true;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     bool has_value = i + 1 < args.size();
     if (a == "--state") {
       options.snapshots = true;
     } else if (a == "--no-check") {
-      options.check_heap = options.check_blocks = false;
+      options.check_heap = options.check_contents = false;
     } else if (a == "--sides") {
       if (!has_value) return usage_error("diff", "--sides needs a list, e.g. glibc,twin");
       sides = split(args[++i]);
@@ -82,7 +82,7 @@ int cmd_diff(const Args& args) {
   }
   // The block rules write into the twin's blocks; real glibc's memory would not match it.
   for (const auto& s : sides) {
-    if (s.rfind("glibc", 0) == 0) options.check_blocks = false;
+    if (s.rfind("glibc", 0) == 0) options.check_contents = false;
   }
   std::vector<std::unique_ptr<Side>> made;
   for (const auto& s : sides) {

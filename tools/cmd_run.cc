@@ -41,7 +41,7 @@ int cmd_run(const Args& args) {
   std::string file, on = "glibc", version;
   bool state = false, json = false, full = false;
   RunOptions options;
-  options.check_heap = options.check_blocks = true;
+  options.check_heap = options.check_contents = true;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     auto value = [&](const char* what) -> const std::string* {
@@ -52,7 +52,7 @@ int cmd_run(const Args& args) {
     if (a == "--state") {
       state = true;
     } else if (a == "--no-check") {
-      options.check_heap = options.check_blocks = false;
+      options.check_heap = options.check_contents = false;
     } else if (a == "--full") {
       state = full = true;
     } else if (a == "--json") {

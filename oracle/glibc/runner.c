@@ -518,14 +518,20 @@ static int persistent_server(void) {
 
 /* Where the break starts is random (ASLR, page granularity), and so would be the heap offset of
  * any memalign with an alignment above a page. Starting the heap on a 16 MiB boundary makes
- * those deterministic (and a twin can do the same). The pages skipped are never touched. */
+ * those deterministic (and a twin can do the same). The pages skipped, at least HEAP_GUARD of
+ * them, are made inaccessible: below a fresh process's randomised break lies unmapped memory,
+ * so a write just below the heap faults there, and must fault here too (the twin's does). */
 #define HEAP_BASE_ALIGNMENT (16u << 20)
+#define HEAP_GUARD (16u << 20)
 
 int main(int argc, char** argv) {
   persistent = argc > 1 && strcmp(argv[argc - 1], "persistent") == 0;
   uintptr_t brk_now = (uintptr_t)sbrk(0);
   uintptr_t pad = (HEAP_BASE_ALIGNMENT - brk_now % HEAP_BASE_ALIGNMENT) % HEAP_BASE_ALIGNMENT;
-  if (pad != 0 && sbrk((intptr_t)pad) == (void*)-1) return 7;
+  if (pad < HEAP_GUARD) pad += HEAP_BASE_ALIGNMENT;
+  if (sbrk((intptr_t)pad) == (void*)-1) return 7;
+  uintptr_t guard = (brk_now + 4095) & ~(uintptr_t)4095;
+  if (mprotect((void*)guard, brk_now + pad - guard, PROT_NONE) != 0) return 7;
   void* map = mmap(NULL, sizeof(struct RunnerShared), PROT_READ | PROT_WRITE, MAP_SHARED,
                    RUNNER_FD_SHARED, 0);
   shared = map == MAP_FAILED ? NULL : (struct RunnerShared*)map;
