@@ -97,13 +97,7 @@ bool owner_process() {
   return g_settings.owner_pid < 0 || g_settings.owner_pid == static_cast<int64_t>(getpid());
 }
 
-// Whether fd is open; marks it close-on-exec.
-bool claim(int fd) {
-  int flags = fcntl(fd, F_GETFD);
-  if (flags < 0) return false;
-  fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
-  return true;
-}
+bool is_open(int fd) { return fcntl(fd, F_GETFD) >= 0; }
 
 void init() {
   read_settings(&g_settings);
@@ -112,17 +106,15 @@ void init() {
   auto* memory = new (g_memory_storage) alloc::RealMemory();
   auto* fatal = new (g_fatal_storage) PrintingFatalHandler();
   g_twin = new (g_twin_storage) alloc::Allocator(memory, &g_data, fatal, profile);
-  // heaptwin exec's descriptors serve the process it started, not the programs that process
-  // execs (they inherit the environment): close-on-exec, and gone ones are not used.
-  if (g_settings.trace_fd >= 0 && owner_process() && claim(g_settings.trace_fd)) {
+  // The trace is of the process image heaptwin exec started: its descriptor is close-on-exec, so
+  // a program the process execs (a shell script's last command) writes no second script into
+  // the same file. The checker follows exec: each image's heap is checked in turn.
+  if (g_settings.trace_fd >= 0 && owner_process() && is_open(g_settings.trace_fd)) {
+    fcntl(g_settings.trace_fd, F_SETFD, fcntl(g_settings.trace_fd, F_GETFD) | FD_CLOEXEC);
     g_trace.open(g_settings.trace_fd);
   }
-  // glibc takes its malloc locks around fork (__malloc_fork_lock_parent and friends); so do we,
-  // or a fork while another thread is inside malloc leaves the child's lock held forever.
-  // pthread_atfork keeps its first handlers in static storage: no allocation.
-  pthread_atfork([] { g_lock.lock(); }, [] { g_lock.unlock(); }, [] { g_lock.reset(); });
   g_check = g_settings.check_fd >= 0 && g_settings.check_reply_fd >= 0 && owner_process() &&
-            claim(g_settings.check_fd) && claim(g_settings.check_reply_fd);
+            is_open(g_settings.check_fd) && is_open(g_settings.check_reply_fd);
 }
 
 // Sends the heap's whereabouts to `heaptwin exec --check` and waits for the verdict.

@@ -150,6 +150,9 @@ static void info(void) {
         "uordblks %zu fordblks %zu keepcost %zu",
         m.arena, m.ordblks, m.smblks, m.hblks, m.hblkhd, m.fsmblks, m.uordblks, m.fordblks,
         m.keepcost);
+  void *big = M(0x40000);                           /* one mmapped chunk in the totals */
+  malloc_stats();                                   /* glibc's lines on stderr */
+  F(big);
   F(c);
 }
 

@@ -42,7 +42,7 @@ TEST_F(PreloadTest, ReallocInPlaceMovedAndMremapped) { expect_same("realloc"); }
 TEST_F(PreloadTest, MemalignAlignedAllocPosixMemalignVallocPvalloc) { expect_same("memalign"); }
 TEST_F(PreloadTest, MalloptAndMallocTrim) { expect_same("mallopt"); }
 TEST_F(PreloadTest, LargeMmappedChunksAndTheDynamicThreshold) { expect_same("mmap"); }
-TEST_F(PreloadTest, Mallinfo2) { expect_same("info"); }
+TEST_F(PreloadTest, Mallinfo2AndMallocStats) { expect_same("info"); }  // stderr compared too
 TEST_F(PreloadTest, TwentyThousandRandomOps) { expect_same("stress"); }
 
 TEST_F(PreloadTest, TcacheCountZeroTunable) {
