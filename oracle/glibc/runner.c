@@ -209,7 +209,10 @@ static void set_timer(uint32_t ms) {
 static uint64_t state_used;
 static void copy_state(struct RunnerRecord* r) {
   uint64_t heap_len = r->heap_end - heap_base;
-  uint64_t need = (uint64_t)request.arena_bytes + request.mp_bytes + 8 + heap_len;
+  /* With M_MMAP_THRESHOLD 0 the tcache struct itself is an mmapped chunk: copied after the heap. */
+  int tcache_apart = runner_tcache_outside_heap(r->tcache, heap_base, r->heap_end);
+  uint64_t need = (uint64_t)request.arena_bytes + request.mp_bytes + 8 + heap_len +
+                  (tcache_apart ? RUNNER_TCACHE_BYTES : 0);
   if (shared == NULL || need > RUNNER_STATE_BYTES - state_used) return;
   unsigned char* at = shared->state + state_used;
   memcpy(at, (void*)(uintptr_t)request.arena, request.arena_bytes);
@@ -219,6 +222,8 @@ static void copy_state(struct RunnerRecord* r) {
   memcpy(at, (void*)(uintptr_t)request.global_max_fast, 8);
   at += 8;
   memcpy(at, (void*)(uintptr_t)heap_base, heap_len);
+  at += heap_len;
+  if (tcache_apart) memcpy(at, (void*)(uintptr_t)r->tcache, RUNNER_TCACHE_BYTES);
   r->state_copied = 1;
   r->state_offset = state_used;
   state_used += (need + 15) & ~(uint64_t)15;

@@ -22,6 +22,8 @@
 #define RUNNER_MAX_OPS 65536
 #define RUNNER_MAX_SLOTS 4096
 #define RUNNER_MAX_MESSAGE 4000
+/* tcache_perthread_struct from 2.30 on (uint16_t counts[64], entries[64]). */
+#define RUNNER_TCACHE_BYTES 0x280
 
 /* The runner's file descriptors, set up by the parent before exec. */
 #define RUNNER_FD_REQUEST 3
@@ -116,5 +118,11 @@ struct RunnerShared {
   struct RunnerRecord records[RUNNER_MAX_OPS + 2];
   unsigned char state[RUNNER_STATE_BYTES];
 };
+
+/* Whether a copied snapshot carries the tcache struct after the heap: when it exists and lies
+ * outside [heap_base, heap_end) (an mmapped chunk, with M_MMAP_THRESHOLD 0). */
+static inline int runner_tcache_outside_heap(uint64_t tcache, uint64_t heap_base, uint64_t heap_end) {
+  return tcache != 0 && (tcache < heap_base || tcache + RUNNER_TCACHE_BYTES > heap_end);
+}
 
 #endif /* HEAPTWIN_ORACLE_GLIBC_RUNNER_PROTOCOL_H_ */
