@@ -63,17 +63,17 @@ bool has_address_dependent_alignment(const Program& program) {
 // M_PERTURB every allocation is filled and every calloc cleared byte by byte, so one calloc of a
 // few GiB costs that much resident memory on every side (libFuzzer stops at its RSS limit).
 bool touches_too_much_memory(const Program& program) {
-  constexpr uint64_t kMaxTouched = uint64_t{64} << 20;
+  constexpr uint64_t kMaxTouched = uint64_t{64} << 20;  // in all, across the Program
   bool perturb = false;
+  uint64_t touched = 0;
   for (const Op& op : program.ops) {
     if (op.kind == OpKind::kMallopt && op.param == static_cast<int32_t>(MalloptParam::kPerturb) &&
         op.a != 0) {
       perturb = true;
     }
-    if (perturb && op.allocates() && op.request_bytes() > kMaxTouched &&
-        op.request_bytes() != ~uint64_t{0}) {
-      return true;
-    }
+    if (!perturb || !op.allocates() || op.request_bytes() == ~uint64_t{0}) continue;
+    touched += op.request_bytes() < kMaxTouched ? op.request_bytes() : kMaxTouched;
+    if (touched > kMaxTouched) return true;
   }
   return false;
 }
