@@ -108,6 +108,9 @@ class TwinSide : public Side {
   Trace run(const Program& program, const RunOptions& options) override {
     Trace trace;
     trace.side = name_;
+    trace.outcomes.reserve(program.ops.size());
+    // A snapshot is large (every bin's list): growing the vector would move them all.
+    if (options.snapshots) trace.states.reserve(program.ops.size());
     memory_->reset();
     auto* data = static_cast<alloc::LibcData*>(memory_->data());
     alloc::Allocator twin(memory_.get(), data, &fatal_, profile_for(options));
