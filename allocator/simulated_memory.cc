@@ -14,7 +14,7 @@ constexpr uint64_t kGap = uint64_t{64} << 20;
 // Released ranges up to this size are cleared with memset, up to the next only where resident;
 // bigger ones go back to the kernel (decommit).
 constexpr uint64_t kClearWholeBelow = uint64_t{256} << 10;
-constexpr uint64_t kKeepResidentBelow = uint64_t{16} << 20;
+constexpr uint64_t kKeepResidentBelow = uint64_t{1} << 20;  // bounds what stays resident
 uint64_t page_up(uint64_t v) { return (v + kPage - 1) & ~(kPage - 1); }
 }  // namespace
 
