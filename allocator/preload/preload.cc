@@ -275,8 +275,11 @@ HEAPTWIN_EXPORT void* aligned_alloc(size_t alignment, size_t bytes) {
 HEAPTWIN_EXPORT int posix_memalign(void** memptr, size_t alignment, size_t bytes) {
   Call call;
   Addr r = 0;
+  g_twin->clear_errno();
   int rc = g_twin->posix_memalign(&r, alignment, bytes);
   if (rc == 0) *memptr = reinterpret_cast<void*>(r);
+  // _mid_memalign's failures set errno too (glibc does not restore it).
+  if (rc == ENOMEM) set_errno(g_twin->last_errno());
   if (g_trace.active()) {
     if (rc == EINVAL) g_trace.comment("posix_memalign refused an alignment (EINVAL)");
     g_trace.allocation(rc == 0 ? r : 0, "posix_memalign", alignment, bytes, 2);

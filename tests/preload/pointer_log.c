@@ -97,6 +97,9 @@ static void memaligns(void) {
   int rc = posix_memalign(&d, 0x80, 0x90); logf_("posix_memalign 0x80 0x90 -> %p rc %d", d, rc);
   void *e = (void *)1;
   rc = posix_memalign(&e, 24, 0x90); logf_("posix_memalign 24 0x90 rc %d, pointer left at %p", rc, e);
+  void *e2 = NULL;
+  errno = 0;
+  rc = posix_memalign(&e2, 0x40, SIZE_MAX / 2); logf_("posix_memalign 0x40 huge rc %d errno %d", rc, errno);
   void *f = valloc(0x20); logf_("valloc 0x20 -> %p", f);
   void *g = pvalloc(0x1001); logf_("pvalloc 0x1001 -> %p", g);
   errno = 0;
