@@ -71,6 +71,9 @@ class Walker {
   BinList follow(uint64_t first, uint64_t link, bool protect, bool user_ptrs, uint64_t stop,
                  bool check_alignment) const {
     BinList list;
+    // Cycles: the first links are compared with the list so far; a set is made only for a long
+    // list (most are short, and a set per list per snapshot was a large part of its cost).
+    constexpr size_t kLinearCycleCheck = 32;
     std::unordered_set<uint64_t> seen;
     uint64_t p = first;
     while (p != 0 && (list.chunks.empty() || p != stop)) {
@@ -86,7 +89,22 @@ class Walker {
         list.broken = "unaligned pointer " + where(p);
         break;
       }
-      if (!seen.insert(p).second) {
+      bool again = false;
+      if (list.chunks.size() <= kLinearCycleCheck) {
+        const uint64_t back = user_ptrs ? 0x10 : 0;
+        for (size_t k = 0; k + 1 < list.chunks.size() && !again; ++k) {
+          const ChunkRef& c = list.chunks[k];
+          again = static_cast<uint64_t>(c.offset) + loc_.heap_base + back == p;
+        }
+        if (list.chunks.size() == kLinearCycleCheck) {
+          for (size_t k = 0; k < list.chunks.size(); ++k) {
+            seen.insert(static_cast<uint64_t>(list.chunks[k].offset) + loc_.heap_base + back);
+          }
+        }
+      } else {
+        again = !seen.insert(p).second;
+      }
+      if (again) {
         list.chunks.pop_back();
         list.broken = "cycle back to " + where(chunk);
         break;
