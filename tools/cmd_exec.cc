@@ -207,7 +207,7 @@ int cmd_preload_path(const Args& args) {
     print_preload_path_usage();
     return kExitOk;
   }
-  if (!args.empty()) return usage_error("preload-path", "takes no arguments (see --help)");
+  if (!args.empty()) return usage_error("preload-path", "takes no arguments");
   std::vector<std::string> tried;
   std::string lib = find_library(&tried);
   if (lib.empty()) return library_missing("preload-path", tried);
@@ -246,7 +246,7 @@ int cmd_exec(const Args& args) {
     } else if (a == "--no-aslr") {
       no_aslr = true;
     } else if (!a.empty() && a[0] == '-') {
-      return usage_error("exec", "unknown option '" + a + "' (see heaptwin exec --help)");
+      return usage_error("exec", "unknown option '" + a + "'");
     } else {
       break;  // the command starts here ("--" is optional)
     }
