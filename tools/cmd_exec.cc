@@ -98,7 +98,8 @@ void print_preload_path_usage() {
 
 void print_exec_usage() {
   std::printf(
-      "usage: heaptwin exec [--check] [--check-every N] [--trace FILE] [--no-aslr] -- CMD ARGS...\n\n"
+      "usage: heaptwin exec [--check] [--check-every N] [--trace FILE [--trace-max-ops N]]\n"
+      "                     [--no-aslr] -- CMD ARGS...\n\n"
       "Runs CMD with the drop-in library preloaded: every malloc, free, calloc, realloc,\n"
       "memalign, aligned_alloc, posix_memalign, valloc, pvalloc, malloc_usable_size, mallopt,\n"
       "malloc_trim, mallinfo2 and malloc_stats of the program (and of the programs it starts)\n"
@@ -112,7 +113,10 @@ void print_exec_usage() {
       "  --check-every N  check after every Nth call only (faster on big programs)\n"
       "  --trace FILE     write CMD's calls as a .heap script to FILE (the program CMD names\n"
       "                   only: not what it forks or execs); replay it with\n"
-      "                   heaptwin diff FILE --sides twin,glibc\n"
+      "                   heaptwin diff FILE --sides twin,glibc. The trace stops (a comment says\n"
+      "                   why) before a call that would need more than 4095 slots (pointers\n"
+      "                   live at once: the format's limit), and after --trace-max-ops calls\n"
+      "  --trace-max-ops N  default 65536, what the glibc runner replays; 0: no limit\n"
       "  --no-aslr        disable address randomisation for CMD (what setarch -R does)\n\n"
       "Exit status: CMD's own (128+N when signal N ended it); 1 when --check found a violation;\n"
       "2 on bad usage or when CMD cannot be started (message on stderr).\n");
@@ -217,7 +221,7 @@ int cmd_preload_path(const Args& args) {
 
 int cmd_exec(const Args& args) {
   bool check = false, no_aslr = false;
-  unsigned long check_every = 1;
+  unsigned long check_every = 1, trace_max_ops = 65536;
   std::string trace;
   size_t i = 0;
   for (; i < args.size(); ++i) {
@@ -243,6 +247,13 @@ int cmd_exec(const Args& args) {
     } else if (a == "--trace") {
       if (i + 1 >= args.size()) return usage_error("exec", "--trace needs a file name");
       trace = args[++i];
+    } else if (a == "--trace-max-ops") {
+      if (i + 1 >= args.size()) return usage_error("exec", "--trace-max-ops needs a number");
+      char* end = nullptr;
+      trace_max_ops = std::strtoul(args[++i].c_str(), &end, 0);
+      if (end == args[i].c_str() || *end != '\0') {
+        return usage_error("exec", "--trace-max-ops needs a number, not '" + args[i] + "'");
+      }
     } else if (a == "--no-aslr") {
       no_aslr = true;
     } else if (!a.empty() && a[0] == '-') {
@@ -282,6 +293,7 @@ int cmd_exec(const Args& args) {
     if (trace_fd >= 0) {
       dup2(trace_fd, kTraceFd);
       setenv("HEAPTWIN_TRACE_FD", std::to_string(kTraceFd).c_str(), 1);
+      setenv("HEAPTWIN_TRACE_MAX_OPS", std::to_string(trace_max_ops).c_str(), 1);
     }
     if (check) {
       dup2(req_pipe[1], kCheckFd);

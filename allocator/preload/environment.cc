@@ -113,7 +113,9 @@ void apply(PreloadSettings* out, const char* entry) {
   else if (starts_with(entry, "HEAPTWIN_CHECK_FD=", &v)) out->check_fd = static_cast<int>(parse_int(v));
   else if (starts_with(entry, "HEAPTWIN_CHECK_REPLY_FD=", &v)) out->check_reply_fd = static_cast<int>(parse_int(v));
   else if (starts_with(entry, "HEAPTWIN_PID=", &v)) out->owner_pid = parse_int(v);
-  else if (starts_with(entry, "HEAPTWIN_CHECK_EVERY=", &v) && parse_int(v) > 0) {
+  else if (starts_with(entry, "HEAPTWIN_TRACE_MAX_OPS=", &v) && parse_int(v) >= 0) {
+    out->trace_max_ops = static_cast<uint64_t>(parse_int(v));
+  } else if (starts_with(entry, "HEAPTWIN_CHECK_EVERY=", &v) && parse_int(v) > 0) {
     out->check_every = static_cast<uint64_t>(parse_int(v));
   }
 }

@@ -18,6 +18,7 @@ struct PreloadSettings {
   int check_fd = -1;        // HEAPTWIN_CHECK_FD / HEAPTWIN_CHECK_REPLY_FD: the checker channel
   int check_reply_fd = -1;
   uint64_t check_every = 1; // HEAPTWIN_CHECK_EVERY: check after every Nth call
+  uint64_t trace_max_ops = 0;  // HEAPTWIN_TRACE_MAX_OPS: stop the trace after N ops (0: never)
   int64_t owner_pid = -1;   // HEAPTWIN_PID: trace and check only in this process
 };
 

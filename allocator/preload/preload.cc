@@ -111,7 +111,7 @@ void init() {
   // the same file. The checker follows exec: each image's heap is checked in turn.
   if (g_settings.trace_fd >= 0 && owner_process() && is_open(g_settings.trace_fd)) {
     fcntl(g_settings.trace_fd, F_SETFD, fcntl(g_settings.trace_fd, F_GETFD) | FD_CLOEXEC);
-    g_trace.open(g_settings.trace_fd);
+    g_trace.open(g_settings.trace_fd, g_settings.trace_max_ops);
   }
   g_check = g_settings.check_fd >= 0 && g_settings.check_reply_fd >= 0 && owner_process() &&
             is_open(g_settings.check_fd) && is_open(g_settings.check_reply_fd);

@@ -22,7 +22,11 @@ static_assert(!TraceWriter().active(), "TraceWriter must be constant-initialised
 // BUILD.bazel), away from the mmap area, so tracing does not move the program's own mappings.
 constexpr uintptr_t kTableHint = 0x7e0100000000;
 
-void TraceWriter::open(int fd) {
+// The .heap format's slots (program/op.h kMaxSlots - 1: slot 0 is null).
+constexpr uint64_t kMaxSlot = 4095;
+
+void TraceWriter::open(int fd, uint64_t max_ops) {
+  max_ops_ = max_ops;
   uint64_t bytes = kTableEntries * sizeof(Entry) + kTableEntries * sizeof(uint32_t);
   void* t = mmap(reinterpret_cast<void*>(kTableHint), bytes, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -120,14 +124,36 @@ void TraceWriter::put_slot(uint64_t slot) {
   put_dec(slot);
 }
 
+void TraceWriter::stop(const char* why) {
+  put("# trace stopped: ");
+  put(why);
+  put("\n");
+  flush();
+  open_ = false;
+}
+
+bool TraceWriter::slot_fits(uint64_t slot) {
+  if (slot <= kMaxSlot) return true;
+  stop("more than 4095 pointers live at once (the .heap format's slots)");
+  return false;
+}
+
 void TraceWriter::end_line() {
   put("\n");
   ++ops_;
+  if (max_ops_ != 0 && ops_ >= max_ops_) {
+    put("# trace stopped after ");
+    put_dec(ops_);
+    put(" calls (heaptwin exec --trace-max-ops; the glibc runner replays at most 65536)\n");
+    flush();
+    open_ = false;
+  }
 }
 
 void TraceWriter::allocation(uint64_t result, const char* verb, uint64_t a, uint64_t b, int nargs) {
   if (!active()) return;
   uint64_t slot = new_slot(result);
+  if (!slot_fits(slot)) return;
   put_slot(slot);
   put(" = ");
   put(verb);
@@ -177,6 +203,7 @@ void TraceWriter::realloc(uint64_t result, uint64_t old, uint64_t bytes) {
   } else {
     slot = new_slot(result);
   }
+  if (!slot_fits(slot)) return;
   put_slot(slot);
   put(" = realloc ");
   if (known) put_slot(old_slot);

@@ -16,7 +16,10 @@ namespace heaptwin::preload {
 
 class TraceWriter {
  public:
-  void open(int fd);
+  // max_ops: stop after that many ops (0: never). The trace also stops, with a comment saying
+  // why, before a call that would need a slot beyond the format's 4095: what was written is
+  // always a script heaptwin diff replays.
+  void open(int fd, uint64_t max_ops);
   constexpr bool active() const { return open_; }
 
   // `verb` with its arguments, its result stored in a new slot (0 result: "null" noted).
@@ -53,6 +56,10 @@ class TraceWriter {
   uint64_t mask_ = 0;
   uint64_t next_slot_ = 0;  // the last slot handed out (p1 is the first)
   uint64_t ops_ = 0;
+  uint64_t max_ops_ = 0;
+  // Stops the trace with `why` as its last line.
+  void stop(const char* why);
+  bool slot_fits(uint64_t slot);
   char buf_[1 << 16] = {};
   uint64_t used_ = 0;
 };

@@ -90,6 +90,20 @@ TEST(Exec, TraceReplaysOnEverySideAndNamesGlibcsAddresses) {
   }
 }
 
+// A prefix of a program is a program: a trace cut short still replays.
+TEST(Exec, TraceMaxOpsStopsWithAReplayablePrefix) {
+  std::string trace = temp_path("trace_prefix.heap");
+  Finished t = run({heaptwin(), "exec", "--trace", trace, "--trace-max-ops", "100", "--", program(),
+                    "stress"},
+                   plain());
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  std::string text = slurp(trace);
+  EXPECT_NE(text.find("# trace stopped after 100 calls"), std::string::npos) << text.substr(0, 300);
+  Finished d = run({heaptwin(), "diff", trace, "--sides", "twin,glibc"}, plain());
+  EXPECT_EQ(d.exit_code, 0) << d.out << d.err;
+  EXPECT_EQ(run({heaptwin(), "exec", "--trace-max-ops", "x", "--", "true"}, plain()).exit_code, 2);
+}
+
 TEST(Exec, CheckStopsAfterTheCallThatLeftACorruptedHeap) {
   Finished f = run({heaptwin(), "exec", "--check", "--", program(), "corrupt"}, plain());
   EXPECT_EQ(f.exit_code, 1) << f.out << f.err;
