@@ -116,7 +116,8 @@ void print_exec_usage() {
       "                   heaptwin diff FILE --sides twin,glibc. The trace stops (a comment says\n"
       "                   why) before a call that would need more than 4095 slots (pointers\n"
       "                   live at once: the format's limit), and after --trace-max-ops calls\n"
-      "  --trace-max-ops N  default 65536, what the glibc runner replays; 0: no limit\n"
+      "  --trace-max-ops N  default 65536, what the glibc runner replays; 0: the whole run,\n"
+      "                   with no stop (replayable only within the limits above)\n"
       "  --no-aslr        disable address randomisation for CMD (what setarch -R does)\n\n"
       "Exit status: CMD's own (128+N when signal N ended it); 1 when --check found a violation;\n"
       "2 on bad usage or when CMD cannot be started (message on stderr).\n");

@@ -133,7 +133,7 @@ void TraceWriter::stop(const char* why) {
 }
 
 bool TraceWriter::slot_fits(uint64_t slot) {
-  if (slot <= kMaxSlot) return true;
+  if (slot <= kMaxSlot || max_ops_ == 0) return true;  // 0: the whole run, replayable or not
   stop("more than 4095 pointers live at once (the .heap format's slots)");
   return false;
 }

@@ -16,9 +16,9 @@ namespace heaptwin::preload {
 
 class TraceWriter {
  public:
-  // max_ops: stop after that many ops (0: never). The trace also stops, with a comment saying
-  // why, before a call that would need a slot beyond the format's 4095: what was written is
-  // always a script heaptwin diff replays.
+  // max_ops: stop after that many ops; the trace then also stops, with a comment saying why,
+  // before a call that would need a slot beyond the format's 4095, so what was written is a
+  // script heaptwin diff replays. 0: the whole run, whatever its size.
   void open(int fd, uint64_t max_ops);
   constexpr bool active() const { return open_; }
 
