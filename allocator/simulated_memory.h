@@ -23,8 +23,11 @@
 namespace heaptwin::alloc {
 
 struct SimulatedMemoryOptions {
-  uint64_t brk_capacity = uint64_t{64} << 30;    // the break cannot grow past this (sbrk fails)
-  uint64_t mmap_capacity = uint64_t{192} << 30;  // total mapped bytes; mmap fails past this
+  // Linux refuses a single request above RAM + swap (max_request) but not a total: a break or
+  // mappings of terabytes, never touched, are granted. These bounds (address space only,
+  // reserved PROT_NONE) are far past what 256 requests of RAM + swap each can reach here.
+  uint64_t brk_capacity = uint64_t{4} << 40;     // the break cannot grow past this (sbrk fails)
+  uint64_t mmap_capacity = uint64_t{4} << 40;    // total mapped bytes; mmap fails past this
   // The largest single sbrk increment or mapping. Linux's default (heuristic) overcommit refuses
   // one request larger than RAM + swap, however much is in use; 0 takes this machine's value.
   uint64_t max_request = 0;

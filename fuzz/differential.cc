@@ -149,10 +149,8 @@ int run_differential(const TargetConfig& config, const uint8_t* data, size_t siz
        uses_unmapped_chunk(program, traces[0], result.first.op_index))) {
     return 0;
   }
-  std::string what;
-  for (const auto& e : result.side_errors) what += "side failed: " + e + "\n";
-  if (result.diverged) what += format_divergence(program, traces, result);
-  report(config, program, what);
+  // Side failures, broken rules and the first divergence, whichever there are.
+  report(config, program, format_divergence(program, traces, result));
 }
 
 }  // namespace heaptwin::fuzz
