@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/personality.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -275,9 +276,12 @@ int cmd_exec(const Args& args) {
     trace_fd = open(trace.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (trace_fd < 0) return usage_error("exec", trace + ": " + std::strerror(errno));
   }
+  // Requests travel over a socket (the library sends with MSG_NOSIGNAL: if this process dies,
+  // the program gets no SIGPIPE), verdicts over a pipe.
   int req_pipe[2] = {-1, -1}, reply_pipe[2] = {-1, -1};
-  if (check && (pipe2(req_pipe, O_CLOEXEC) != 0 || pipe2(reply_pipe, O_CLOEXEC) != 0)) {
-    return usage_error("exec", std::string("pipe: ") + std::strerror(errno));
+  if (check && (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, req_pipe) != 0 ||
+                pipe2(reply_pipe, O_CLOEXEC) != 0)) {
+    return usage_error("exec", std::string("socketpair/pipe: ") + std::strerror(errno));
   }
   // A pipe that tells the parent whether execvp failed (closed on a successful exec).
   int exec_status[2];

@@ -8,6 +8,7 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -140,13 +141,17 @@ void check_after(const char* verb, uint64_t a) {
   while (digits < 12 && (a >> (4 * digits)) != 0) ++digits;
   for (int i = digits - 1; i >= 0; --i) *h++ = "0123456789abcdef"[(a >> (4 * i)) & 15];
   *h = '\0';
-  if (write(g_settings.check_fd, &req, sizeof req) != static_cast<ssize_t>(sizeof req)) {
-    g_check = false;  // the checker went away (or the program closed our descriptors)
-    return;
-  }
+  int saved = errno;  // the program's errno is the call's, not the channel's
+  // A socket (heaptwin exec makes one): MSG_NOSIGNAL, so a checker that went away is no SIGPIPE
+  // for the program; it runs on unchecked.
+  ssize_t sent = send(g_settings.check_fd, &req, sizeof req, MSG_NOSIGNAL);
+  if (sent < 0 && errno == ENOTSOCK) sent = write(g_settings.check_fd, &req, sizeof req);
   char verdict = 0;
-  if (read(g_settings.check_reply_fd, &verdict, 1) != 1) {
-    g_check = false;
+  bool answered = sent == static_cast<ssize_t>(sizeof req) &&
+                  read(g_settings.check_reply_fd, &verdict, 1) == 1;
+  errno = saved;
+  if (!answered) {
+    g_check = false;  // the checker went away (or the program closed our descriptors)
     return;
   }
   if (verdict != kCheckOk) {
