@@ -3,6 +3,7 @@
 // stops a program right after the call that left a corrupted heap.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -110,6 +111,19 @@ TEST(Exec, CheckStopsAfterTheCallThatLeftACorruptedHeap) {
   EXPECT_NE(f.out.find("bin.chunk_in_use"), std::string::npos) << f.out;
   EXPECT_NE(f.out.find("after call 4 (mallopt"), std::string::npos) << f.out;
   EXPECT_EQ(f.out.find("not stopped"), std::string::npos) << f.out;
+}
+
+// The checker follows exec (a shell script's last command runs as the same process).
+TEST(Exec, CheckFollowsExec) {
+  std::string script = temp_path("exec_corrupt.sh");
+  {
+    std::ofstream out(script);
+    out << "#!/bin/sh\nexec '" << program() << "' corrupt\n";
+  }
+  ASSERT_EQ(chmod(script.c_str(), 0755), 0);
+  Finished f = run({heaptwin(), "exec", "--check", "--", script}, plain());
+  EXPECT_EQ(f.exit_code, 1) << f.out << f.err;
+  EXPECT_NE(f.out.find("bin.chunk_in_use"), std::string::npos) << f.out;
 }
 
 TEST(Exec, CheckPassesASoundProgram) {
