@@ -104,15 +104,32 @@ inline constexpr uint64_t kTcacheEntryNext = 0x0;  // PROTECT_PTR'd (2.32+)
 inline constexpr uint64_t kTcacheEntryKey = 0x8;   // tcache_key while cached (2.29+)
 
 // What lives in libc's data segment in a real process; in the twin it is one block of memory the
-// twin owns (so bin heads, which chunks point at, are readable through the same checks).
+// twin owns (so bin heads, which chunks point at, are readable through the same checks). The
+// fields sit where Debian's glibc 2.36 puts them relative to each other (its libc6-dbg symbols:
+// mp_ 0x1d3340, main_arena 0x1d3c60, tcache_key 0x1da478, __malloc_initialized 0x1da488,
+// perturb_byte 0x1da49c, global_max_fast 0x1da4a0), because exploit code computes one from
+// another (global_max_fast from a leaked main_arena address, say).
 struct LibcData {
-  MallocState main_arena;
   MallocPar mp_;
-  uint64_t global_max_fast;
+  unsigned char gap_before_arena[0x920 - sizeof(MallocPar)];
+  MallocState main_arena;
+  unsigned char gap_before_key[0x7138 - 0x920 - sizeof(MallocState)];
   uint64_t tcache_key;
-  int32_t perturb_byte;
+  unsigned char gap_before_initialized[0x7148 - 0x7138 - 8];
   int32_t malloc_initialized;
+  unsigned char gap_before_perturb[0x715c - 0x7148 - 4];
+  int32_t perturb_byte;
+  uint64_t global_max_fast;
 };
+inline constexpr uint64_t kMainArenaFromMp = 0x920;
+static_assert(sizeof(LibcData) <= 0x8000, "SimulatedMemoryOptions::data_bytes holds it");
+static_assert(offsetof(LibcData, main_arena) - offsetof(LibcData, mp_) == kMainArenaFromMp);
+static_assert(offsetof(LibcData, tcache_key) - offsetof(LibcData, main_arena) == 0x1da478 - 0x1d3c60);
+static_assert(offsetof(LibcData, malloc_initialized) - offsetof(LibcData, main_arena) ==
+              0x1da488 - 0x1d3c60);
+static_assert(offsetof(LibcData, perturb_byte) - offsetof(LibcData, main_arena) == 0x1da49c - 0x1d3c60);
+static_assert(offsetof(LibcData, global_max_fast) - offsetof(LibcData, main_arena) ==
+              0x1da4a0 - 0x1d3c60);
 
 }  // namespace heaptwin::alloc
 

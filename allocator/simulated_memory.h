@@ -31,7 +31,7 @@ struct SimulatedMemoryOptions {
   // The largest single sbrk increment or mapping. Linux's default (heuristic) overcommit refuses
   // one request larger than RAM + swap, however much is in use; 0 takes this machine's value.
   uint64_t max_request = 0;
-  uint64_t data_bytes = 4096;                    // the libc data block
+  uint64_t data_bytes = 0x8000;                  // the libc data block (LibcData fits)
 };
 
 class SimulatedMemory : public Memory {

@@ -2,6 +2,11 @@
 // or never end.
 #include "oracle/glibc/glibc_side.h"
 
+#include <cstddef>
+
+#include "allocator/layout.h"
+#include "oracle/glibc/libc_symbols.h"
+
 #include <gtest/gtest.h>
 
 #include "program/heap_format.h"
@@ -255,6 +260,26 @@ TEST(GlibcSnapshots, CopiedByTheChildEqualReadFromThePausedChild) {
       ASSERT_EQ(first_difference(copied.states[i], paused.states[i]), "") << "seed " << seed << " op " << i;
     }
   }
+}
+
+}  // namespace
+}  // namespace heaptwin
+
+namespace heaptwin {
+namespace {
+
+// The twin's libc data keeps main_arena, mp_ and global_max_fast where the host's glibc has them
+// relative to each other (exploit code computes one from another): compared with the real
+// libc's debug symbols, not with numbers copied from the twin.
+TEST(LibcDataPlacement, MatchesTheHostGlibcSymbols) {
+  std::string error;
+  auto symbols = find_libc_symbols("/lib/x86_64-linux-gnu/libc.so.6", {"/usr/lib/debug"}, &error);
+  if (!symbols) GTEST_SKIP() << "no libc6-dbg symbols: " << error;
+  EXPECT_EQ(static_cast<int64_t>(symbols->main_arena - symbols->mp),
+            static_cast<int64_t>(offsetof(alloc::LibcData, main_arena) - offsetof(alloc::LibcData, mp_)));
+  EXPECT_EQ(static_cast<int64_t>(symbols->global_max_fast - symbols->main_arena),
+            static_cast<int64_t>(offsetof(alloc::LibcData, global_max_fast) -
+                                 offsetof(alloc::LibcData, main_arena)));
 }
 
 }  // namespace
