@@ -138,6 +138,15 @@ class TwinSide : public Side {
                       std::to_string(i + 1) + ")";
         break;
       }
+      // The runner reads the chunk header of every pointer an op returns (to tell mmapped
+      // chunks): a pointer a corrupted list made up can have no readable header, and then the
+      // runner faults right there. So does the twin, instead of reading past its memory.
+      if (const uint64_t bad = unreadable_header(r); bad != 0) {
+        fatal_.kind = JumpingFatalHandler::Kind::kFault;
+        fatal_.address = bad;
+        trace.outcomes.push_back(fatal_outcome());
+        break;
+      }
       trace.outcomes.push_back(outcome_of(op, r));
       if (blocks_on && blocks_.active()) note(&trace, i, blocks_after(i, op, r));
       // A double free that glibc does not catch (a fastbin chunk freed twice, not at the top) is
@@ -159,6 +168,17 @@ class TwinSide : public Side {
   }
 
  private:
+  // The first header word of a returned pointer that is not this twin's memory (p - 8, then
+  // p - 16 for an mmapped chunk's prev_size), or 0 when both can be read.
+  uint64_t unreadable_header(const RawResult& r) const {
+    if (!r.allocates || r.pointer == 0) return 0;
+    if (!memory_->owns(r.pointer - 8, 8)) return r.pointer - 8;
+    uint64_t head = 0;
+    std::memcpy(&head, reinterpret_cast<const void*>(r.pointer - 8), 8);
+    if ((head & alloc::kIsMmapped) && !memory_->owns(r.pointer - 16, 8)) return r.pointer - 16;
+    return 0;
+  }
+
   static void note(Trace* trace, size_t op, const std::string& what) {
     if (what.empty() || !trace->violation.empty()) return;
     trace->violation = what;
