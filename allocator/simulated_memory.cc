@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 #include <sys/sysinfo.h>
 
+#include <cstdlib>
 #include <cstring>
 
 namespace heaptwin::alloc {
@@ -19,6 +20,12 @@ uint64_t page_up(uint64_t v) { return (v + kPage - 1) & ~(kPage - 1); }
 }  // namespace
 
 SimulatedMemory::SimulatedMemory(const SimulatedMemoryOptions& options) : options_(options) {
+  // Tools that cannot map terabytes of address space (valgrind) get smaller capacities.
+  if (const char* gib = std::getenv("HEAPTWIN_SIMULATED_GIB"); gib && std::atoll(gib) > 0) {
+    const uint64_t bytes = static_cast<uint64_t>(std::atoll(gib)) << 30;
+    if (bytes < options_.brk_capacity) options_.brk_capacity = bytes;
+    if (bytes < options_.mmap_capacity) options_.mmap_capacity = bytes;
+  }
   if (options_.max_request == 0) {
     struct sysinfo info;
     options_.max_request = ::sysinfo(&info) == 0

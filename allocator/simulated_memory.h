@@ -26,6 +26,7 @@ struct SimulatedMemoryOptions {
   // Linux refuses a single request above RAM + swap (max_request) but not a total: a break or
   // mappings of terabytes, never touched, are granted. These bounds (address space only,
   // reserved PROT_NONE) are far past what 256 requests of RAM + swap each can reach here.
+  // HEAPTWIN_SIMULATED_GIB=N caps both at N GiB (valgrind cannot map terabytes).
   uint64_t brk_capacity = uint64_t{4} << 40;     // the break cannot grow past this (sbrk fails)
   uint64_t mmap_capacity = uint64_t{4} << 40;    // total mapped bytes; mmap fails past this
   // The largest single sbrk increment or mapping. Linux's default (heuristic) overcommit refuses
