@@ -104,16 +104,28 @@ bool stores_mapping_address(const Program& program, const Trace& trace, size_t u
 // unmapped since (freed, or moved by realloc): whether that address is mapped again, and by
 // which later mapping, is the kernel's choice and each process's history (Linux reuses the
 // highest hole that fits), so a fault on one side and success on the other say nothing.
+//
+// Likewise a write8 through an mmapped chunk's pointer that lands outside the page span of its
+// mapping: what lies next to a mapping (another mapping, or nothing) is the kernel's layout.
 bool uses_unmapped_chunk(const Program& program, const Trace& trace, size_t until) {
   std::vector<char> mapped(program.slot_count(), 0), gone(program.slot_count(), 0);
+  std::vector<uint64_t> page_offset(program.slot_count(), 0), length(program.slot_count(), 0);
   for (size_t i = 0; i < program.ops.size() && i < trace.outcomes.size() && i <= until; ++i) {
     const Op& op = program.ops[i];
     const bool reads_src = op.kind == OpKind::kFree || op.kind == OpKind::kRealloc ||
                            op.kind == OpKind::kUsableSize || op.kind == OpKind::kWrite8;
     if (reads_src && op.src != kNullSlot && mapped[op.src] && gone[op.src]) return true;
+    if (op.kind == OpKind::kWrite8 && op.src != kNullSlot && mapped[op.src]) {
+      // Offsets from the pointer that stay inside [its page, the mapping's length) are safe.
+      const int64_t lo = -static_cast<int64_t>(page_offset[op.src]);
+      const int64_t hi = static_cast<int64_t>(length[op.src]) - static_cast<int64_t>(page_offset[op.src]);
+      if (op.offset < lo || op.offset + 8 > hi) return true;
+    }
     if (op.kind == OpKind::kFree || op.kind == OpKind::kRealloc) gone[op.src] = 1;
     if (op.allocates()) {
       mapped[op.dst] = trace.outcomes[i].kind == OutcomeKind::kMmapped;
+      page_offset[op.dst] = static_cast<uint64_t>(trace.outcomes[i].offset);
+      length[op.dst] = trace.outcomes[i].size;
       gone[op.dst] = 0;
     }
   }
