@@ -132,6 +132,20 @@ bool uses_unmapped_chunk(const Program& program, const Trace& trace, size_t unti
   return false;
 }
 
+// Whether some side handed out, up to op `until`, a pointer outside its brk heap that is no
+// mmapped chunk: after a refused sbrk, glibc continues the main arena in mmapped memory
+// (non-contiguous), and offsets from the heap base into it are wherever each kernel put it.
+bool left_the_heap(const std::vector<Trace>& traces, size_t until) {
+  constexpr int64_t kFarFromHeap = int64_t{1} << 40;  // the brk heap itself never gets there
+  for (const Trace& t : traces) {
+    for (size_t i = 0; i < t.outcomes.size() && i <= until; ++i) {
+      const Outcome& o = t.outcomes[i];
+      if (o.kind == OutcomeKind::kPointer && (o.offset < 0 || o.offset >= kFarFromHeap)) return true;
+    }
+  }
+  return false;
+}
+
 [[noreturn]] void report(const TargetConfig& config, const Program& program,
                          const std::string& what) {
   std::fprintf(stderr, "\n==== heaptwin %s: %s\n%s==== the input as a .heap script:\n%s====\n",
@@ -158,7 +172,8 @@ int run_differential(const TargetConfig& config, const uint8_t* data, size_t siz
   if (result.agree()) return 0;
   if (result.side_errors.empty() && result.violations.empty() && result.diverged &&
       (stores_mapping_address(program, traces[0], result.first.op_index) ||
-       uses_unmapped_chunk(program, traces[0], result.first.op_index))) {
+       uses_unmapped_chunk(program, traces[0], result.first.op_index) ||
+       left_the_heap(traces, result.first.op_index))) {
     return 0;
   }
   // Side failures, broken rules and the first divergence, whichever there are.

@@ -88,7 +88,7 @@ class Checker {
     // A break that could not grow made glibc continue the main arena in mmapped memory
     // (sysmalloc's MORECORE failure: NONCONTIGUOUS_BIT). Its chunks then span regions this
     // checker does not know: it checks nothing rather than report the gaps as corruption.
-    if ((flags_ & kNonContiguous) && !in_heap(top_, 0x10)) return;
+    if (flags_ & kNonContiguous) return;
     if (top_ == 0 || top_ == layout_.bin_at(loc_.arena, 1)) return;  // no heap yet
     if (!check_top()) return;
     walk_heap();

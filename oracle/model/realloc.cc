@@ -66,6 +66,9 @@ Alloc Policy::int_realloc(uint64_t off, uint64_t nb) {
       heap_.join(off, next);
     }
     if (heap_.at(off).size < nb) {
+      // glibc asks _int_malloc for nb - MALLOC_ALIGN_MASK bytes, which it checks again: a
+      // request padded past PTRDIFF_MAX fails there, before any consolidation.
+      if (nb - 15 > kPtrdiffMax) return Alloc::fail(ENOMEM);  // MALLOC_ALIGN_MASK = 15
       const Alloc fresh = int_malloc(nb);
       if (fresh.null) return fresh;
       if (!fresh.block.mmapped && fresh.block.where == next) {

@@ -36,6 +36,9 @@ Alloc Policy::mmap_chunk(uint64_t nb) {
 Alloc Policy::sysmalloc(uint64_t nb) {
   if (nb >= kSurelyRefused) return Alloc::fail(ENOMEM);
   if (nb >= par_.mmap_threshold && n_mmaps_ < par_.n_mmaps_max) return mmap_chunk(nb);
+  // A top_pad set from a negative int is a huge size_t: glibc's sums wrap (and sbrk's sign
+  // decides), which this model does not state.
+  if (par_.top_pad >= (uint64_t{1} << 40)) throw Unmodelled{"a top_pad near 2^64"};
   uint64_t grow = nb + par_.top_pad + kMinSize;
   if (heap_.started()) grow -= heap_.top_size();
   grow = align_up(grow, kPageSize);
