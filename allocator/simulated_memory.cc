@@ -11,7 +11,7 @@ namespace heaptwin::alloc {
 namespace {
 constexpr uint64_t kPage = 4096;
 constexpr uint64_t kAlign64M = uint64_t{64} << 20;
-constexpr uint64_t kGap = uint64_t{64} << 20;
+constexpr uint64_t kDataAboveMappings = uint64_t{1} << 20;
 // Released ranges up to this size are cleared with memset, up to the next only where resident;
 // bigger ones go back to the kernel (decommit).
 constexpr uint64_t kClearWholeBelow = uint64_t{256} << 10;
@@ -35,9 +35,12 @@ SimulatedMemory::SimulatedMemory(const SimulatedMemoryOptions& options) : option
   options_.brk_capacity = page_up(options_.brk_capacity);
   options_.mmap_capacity = page_up(options_.mmap_capacity);
   options_.data_bytes = page_up(options_.data_bytes);
-  // data, gap, 80 MiB of slack to place the heap base, brk area, a 4 GiB gap, the mapping area
-  reservation_size_ = options_.data_bytes + kGap + kAlign64M + (uint64_t{16} << 20) + options_.brk_capacity +
-                      (uint64_t{4} << 30) + options_.mmap_capacity;
+  // 80 MiB of slack to place the heap base, the brk area, a 4 GiB gap, the mapping area, and the
+  // libc data above it: in a process, mmaps go below the libraries already mapped, so libc's
+  // data (main_arena, whose unsorted bin is the initial top) lies above every mapped chunk, which
+  // glibc's pointer comparisons against top can tell (an attack finding).
+  reservation_size_ = kAlign64M + (uint64_t{16} << 20) + options_.brk_capacity + (uint64_t{4} << 30) +
+                      options_.mmap_capacity + kDataAboveMappings + options_.data_bytes;
   void* r = ::mmap(nullptr, reservation_size_, PROT_NONE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (r == MAP_FAILED) {
@@ -45,15 +48,14 @@ SimulatedMemory::SimulatedMemory(const SimulatedMemoryOptions& options) : option
     return;
   }
   reservation_ = reinterpret_cast<uint64_t>(r);
-  data_ = reservation_;
-  ::mprotect(reinterpret_cast<void*>(data_), options_.data_bytes, PROT_READ | PROT_WRITE);
-  uint64_t lo = data_ + options_.data_bytes + kGap;
   // On a 16 MiB boundary like the glibc runner's heap (alignments above a page then give the
   // same heap offsets), but not on a 64 MiB one.
-  brk_base_ = ((lo + kAlign64M - 1) & ~(kAlign64M - 1)) + (uint64_t{16} << 20);
+  brk_base_ = ((reservation_ + kAlign64M - 1) & ~(kAlign64M - 1)) + (uint64_t{16} << 20);
   brk_ = brk_committed_ = brk_high_water_ = brk_base_;
   mmap_base_ = brk_base_ + options_.brk_capacity + (uint64_t{4} << 30);
   mmap_top_ = (mmap_base_ + options_.mmap_capacity) & ~((uint64_t{16} << 20) - 1);
+  data_ = mmap_top_ + kDataAboveMappings;
+  ::mprotect(reinterpret_cast<void*>(data_), options_.data_bytes, PROT_READ | PROT_WRITE);
   brk_open_end_ = brk_base_;
   mmap_open_low_ = mmap_top_;
 }

@@ -5,7 +5,7 @@
 // used). reset() returns to pristine by clearing only what was used. Many instances can live
 // side by side.
 //
-// Layout of the reservation:   [data page] ... gap ... [brk heap -> ] ... gap ... [<- mappings]
+// Layout of the reservation:   ... [brk heap -> ] ... gap ... [<- mappings] [libc data]
 // Mappings are placed as Linux places anonymous mmaps: top-down, in the highest gap that fits,
 // below a 16 MiB-aligned ceiling (so the page offsets of memalign results in mapped chunks follow
 // the same arithmetic as in a process whose mmap area starts on such a boundary).
