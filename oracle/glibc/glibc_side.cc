@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/personality.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -282,7 +283,14 @@ class GlibcSide : public Side {
     for (auto& s : args) argv.push_back(s.data());
     argv.push_back(nullptr);
     pid_t pid;
+    // The runner starts without address randomisation (the personality flag is inherited and
+    // applied at exec): glibc's mappings then land at the same addresses in every run, so a
+    // Program whose outcome depends on where the kernel maps (a dangling mmapped pointer)
+    // reproduces, and CI's fixed-seed fuzzing is repeatable.
+    const int persona = ::personality(0xffffffff);
+    if (persona != -1) ::personality(static_cast<unsigned long>(persona) | ADDR_NO_RANDOMIZE);
     int rc = ::posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), envp.data());
+    if (persona != -1) ::personality(static_cast<unsigned long>(persona));
     posix_spawn_file_actions_destroy(&fa);
     ::close(req[0]);
     ::close(resp[1]);
