@@ -146,6 +146,19 @@ bool left_the_heap(const std::vector<Trace>& traces, size_t until) {
   return false;
 }
 
+// Whether the Program corrupted memory while no brk heap existed (every chunk so far mmapped):
+// glibc's top is then still the initial top, a bin head inside main_arena whose "size" is an
+// address, and freeing a forged chunk compares it with that: (out) or (!prev) depends on where
+// libc and the mappings lie in each process.
+bool corrupts_without_a_heap(const Program& program, const Trace& trace, size_t until) {
+  bool wrote = false;
+  for (size_t i = 0; i < program.ops.size() && i < trace.outcomes.size() && i <= until; ++i) {
+    if (trace.outcomes[i].kind == OutcomeKind::kPointer) return false;
+    if (program.ops[i].kind == OpKind::kWrite8) wrote = true;
+  }
+  return wrote;
+}
+
 [[noreturn]] void report(const TargetConfig& config, const Program& program,
                          const std::string& what) {
   std::fprintf(stderr, "\n==== heaptwin %s: %s\n%s==== the input as a .heap script:\n%s====\n",
@@ -173,7 +186,8 @@ int run_differential(const TargetConfig& config, const uint8_t* data, size_t siz
   if (result.side_errors.empty() && result.violations.empty() && result.diverged &&
       (stores_mapping_address(program, traces[0], result.first.op_index) ||
        uses_unmapped_chunk(program, traces[0], result.first.op_index) ||
-       left_the_heap(traces, result.first.op_index))) {
+       left_the_heap(traces, result.first.op_index) ||
+       corrupts_without_a_heap(program, traces[0], result.first.op_index))) {
     return 0;
   }
   // Side failures, broken rules and the first divergence, whichever there are.
