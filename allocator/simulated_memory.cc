@@ -91,6 +91,12 @@ void SimulatedMemory::decommit(uint64_t from, uint64_t to) {
   // them: small ranges are cleared whole, medium ones where they are resident, and only big
   // ones go back to the kernel.
   const uint64_t len = to - from;
+  // Mappings go back to the kernel whatever their size: their addresses vary from Program to
+  // Program, so pages kept resident there would add up (a fuzzer ran out of memory that way).
+  if (from >= mmap_base_) {
+    ::madvise(reinterpret_cast<void*>(from), len, MADV_DONTNEED);
+    return;
+  }
   if (len <= kClearWholeBelow) {
     std::memset(reinterpret_cast<void*>(from), 0, len);
     return;

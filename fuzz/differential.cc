@@ -78,7 +78,8 @@ bool touches_too_much_memory(const Program& program) {
   return false;
 }
 
-// Whether some write8 before op `until` stores a value computed from the address of an mmapped
+// Whether some write8 before op `until` stores a value computed from an address where it is read
+// back as a number (a size field), or from the address of an mmapped
 // chunk (the slot's pointer, or safe-linking's pos >> 12 of it). Mappings lie where each
 // process's kernel put them, so the value's low bits, read back as a size or flags, differ
 // between the twin and glibc: what follows is not comparable. (Heap addresses are: both heaps
@@ -90,6 +91,9 @@ bool stores_mapping_address(const Program& program, const Trace& trace, size_t u
     if (op.allocates()) mapped[op.dst] = trace.outcomes[i].kind == OutcomeKind::kMmapped;
     if (op.kind != OpKind::kWrite8) continue;
     const Value& v = op.value;
+    // An address stored over a chunk's own size field (just below its user pointer): read back
+    // as a size, all of an address's bits count, and heaps differ above their 16 MiB alignment.
+    if (v.kind != Value::Kind::kLiteral && op.offset < 0 && (op.offset & 0xf) == 8) return true;
     if (v.kind == Value::Kind::kSlot && mapped[v.slot]) return true;
     if (v.kind == Value::Kind::kProtect &&
         ((!v.pos_is_heap && mapped[v.slot]) ||
