@@ -94,6 +94,12 @@ bool stores_mapping_address(const Program& program, const Trace& trace, size_t u
     // An address stored over a chunk's own size field (just below its user pointer): read back
     // as a size, all of an address's bits count, and heaps differ above their 16 MiB alignment.
     if (v.kind != Value::Kind::kLiteral && op.offset < 0 && (op.offset & 0xf) == 8) return true;
+    // A size within 2^47 of 2^64: free and realloc first test `p > -size`, which then compares
+    // the chunk's absolute address with a user-space address, and each heap lies elsewhere.
+    if (v.kind == Value::Kind::kLiteral && op.offset < 0 && (op.offset & 0xf) == 8 &&
+        v.literal >= 0xffff800000000000ull) {
+      return true;
+    }
     if (v.kind == Value::Kind::kSlot && mapped[v.slot]) return true;
     if (v.kind == Value::Kind::kProtect &&
         ((!v.pos_is_heap && mapped[v.slot]) ||
