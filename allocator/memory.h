@@ -27,6 +27,12 @@ class Memory {
   // survives (realloc of an mmapped chunk falls back to malloc, copy, munmap) but which places
   // differently: a Memory that twins a real process must implement it.
   virtual uint64_t mremap(uint64_t addr, uint64_t old_size, uint64_t new_size) { return kFailure; }
+  // madvise(addr, n, MADV_DONTNEED) on private anonymous memory (malloc_trim's release of free
+  // pages): the pages read back as zeros and cost no memory until touched again. addr and n
+  // are page-aligned and owned. The default clears them, which reads the same but touches them.
+  virtual void discard(uint64_t addr, uint64_t n) {
+    for (uint64_t i = 0; i < n; i += 8) *reinterpret_cast<volatile uint64_t*>(addr + i) = 0;
+  }
   // Whether all of [addr, addr + n) is readable and writable memory.
   virtual bool owns(uint64_t addr, uint64_t n) const = 0;
   virtual uint64_t page_size() const { return 4096; }

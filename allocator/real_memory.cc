@@ -36,4 +36,8 @@ bool readable(uint64_t addr, void* out, uint64_t n) {
   return got == static_cast<ssize_t>(n);
 }
 
+void RealMemory::discard(uint64_t addr, uint64_t n) {
+  if (n != 0) ::madvise(reinterpret_cast<void*>(addr), n, MADV_DONTNEED);
+}
+
 }  // namespace heaptwin::alloc

@@ -114,6 +114,10 @@ void SimulatedMemory::decommit(uint64_t from, uint64_t to) {
   ::madvise(reinterpret_cast<void*>(from), len, MADV_DONTNEED);
 }
 
+void SimulatedMemory::discard(uint64_t addr, uint64_t n) {
+  if (n != 0) ::madvise(reinterpret_cast<void*>(addr), n, MADV_DONTNEED);
+}
+
 uint64_t SimulatedMemory::sbrk(int64_t increment) {
   if (reservation_ == 0) return kFailure;
   uint64_t old = brk_;

@@ -63,7 +63,7 @@ int Allocator::mtrim(uint64_t pad) {
           // madvise (MADV_DONTNEED): the pages read back as zeros.
           uint64_t n = size & ~psm1;
           if (!owned(paligned_mem, n)) report_fault(fatal_, paligned_mem);
-          std::memset(reinterpret_cast<void*>(paligned_mem), 0, n);
+          memory_->discard(paligned_mem, n);
           result = 1;
         }
       }
