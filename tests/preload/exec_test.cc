@@ -3,6 +3,8 @@
 // stops a program right after the call that left a corrupted heap.
 #include <gtest/gtest.h>
 
+#include "tests/preload/skip_when_sanitized.h"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,18 +18,6 @@
 namespace heaptwin::preload_test {
 namespace {
 
-// The drop-in library is LD_PRELOADed into ordinary programs, which a sanitized build of it
-// cannot join (its runtime must come first): under --config=asan/ubsan these tests skip.
-class SkipWhenSanitized : public ::testing::Environment {
- public:
-  void SetUp() override {
-#ifdef HEAPTWIN_SANITIZED
-    GTEST_SKIP() << "a sanitized drop-in library cannot be preloaded into other programs";
-#endif
-  }
-};
-::testing::Environment* const kSkipWhenSanitized =
-    ::testing::AddGlobalTestEnvironment(new SkipWhenSanitized);
 
 std::string heaptwin() { return runfile("tools/heaptwin"); }
 std::string program() { return runfile("tests/preload/pointer_log"); }

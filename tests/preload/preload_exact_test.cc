@@ -4,6 +4,8 @@
 // expected address comes from the glibc run in the same test, never from the twin.
 #include <gtest/gtest.h>
 
+#include "tests/preload/skip_when_sanitized.h"
+
 #include <csignal>
 #include <cstdint>
 #include <string>
@@ -14,18 +16,6 @@
 namespace heaptwin::preload_test {
 namespace {
 
-// The drop-in library is LD_PRELOADed into ordinary programs, which a sanitized build of it
-// cannot join (its runtime must come first): under --config=asan/ubsan these tests skip.
-class SkipWhenSanitized : public ::testing::Environment {
- public:
-  void SetUp() override {
-#ifdef HEAPTWIN_SANITIZED
-    GTEST_SKIP() << "a sanitized drop-in library cannot be preloaded into other programs";
-#endif
-  }
-};
-::testing::Environment* const kSkipWhenSanitized =
-    ::testing::AddGlobalTestEnvironment(new SkipWhenSanitized);
 
 std::string library() { return runfile("allocator/preload/libheaptwin_preload.so"); }
 std::string program() { return runfile("tests/preload/pointer_log"); }
