@@ -60,8 +60,9 @@ bool has_address_dependent_alignment(const Program& program) {
 }
 
 // Whether the Program makes glibc touch more memory than a fuzzing process should hold: with
-// M_PERTURB every allocation is filled and every calloc cleared byte by byte, so one calloc of a
-// few GiB costs that much resident memory on every side (libFuzzer stops at its RSS limit).
+// M_PERTURB every allocation is filled, and calloc clears what it returns, byte by byte, so a
+// few GiB cost that much time and resident memory on every side (the runner's time limit and
+// libFuzzer's RSS limit stop the run).
 bool touches_too_much_memory(const Program& program) {
   constexpr uint64_t kMaxTouched = uint64_t{64} << 20;  // in all, across the Program
   bool perturb = false;
@@ -71,7 +72,10 @@ bool touches_too_much_memory(const Program& program) {
         op.a != 0) {
       perturb = true;
     }
-    if (!perturb || !op.allocates() || op.request_bytes() == ~uint64_t{0}) continue;
+    // calloc clears what it hands out (unless it is fresh top), with or without M_PERTURB.
+    const bool clears = perturb || op.kind == OpKind::kCalloc;
+    if (!clears || !op.allocates() || op.request_bytes() == ~uint64_t{0}) continue;
+    if (op.request_bytes() >= (uint64_t{1} << 40)) continue;  // refused at once (ENOMEM)
     touched += op.request_bytes() < kMaxTouched ? op.request_bytes() : kMaxTouched;
     if (touched > kMaxTouched) return true;
   }
