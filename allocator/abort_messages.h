@@ -70,6 +70,11 @@ inline constexpr char kAssertSysmallocOldTop[] =
     "Fatal glibc error: malloc assertion failure in sysmalloc: "
     "(old_top == initial_top (av) && old_size == 0) || ((unsigned long) (old_size) >= MINSIZE "
     "&& prev_inuse (old_top) && ((unsigned long) old_end & (pagesize - 1)) == 0)";
+inline constexpr char kAssertMtrimHeader[] =
+    "Fatal glibc error: malloc assertion failure in mtrim: "
+    "(char *) chunk2mem (p) + 2 * CHUNK_HDR_SZ <= paligned_mem";
+inline constexpr char kAssertMtrimEnd[] =
+    "Fatal glibc error: malloc assertion failure in mtrim: (char *) p + size > paligned_mem";
 inline constexpr char kAssertSysmallocOldSize[] =
     "Fatal glibc error: malloc assertion failure in sysmalloc: "
     "(unsigned long) (old_size) < (unsigned long) (nb + MINSIZE)";

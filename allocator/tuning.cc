@@ -1,6 +1,7 @@
 // mallopt, malloc_trim and malloc_usable_size.
 #include <cstring>
 
+#include "allocator/abort_messages.h"
 #include "allocator/allocator.h"
 #include "allocator/bins.h"
 
@@ -58,6 +59,9 @@ int Allocator::mtrim(uint64_t pad) {
       uint64_t size = chunksize(p);
       if (size > psm1 + 0x30) {  // sizeof (struct malloc_chunk)
         Addr paligned_mem = (p + 0x30 + psm1) & ~psm1;
+        // glibc's two asserts (the second fails for a size that wraps the address space).
+        if (!(p + 0x10 + 0x20 <= paligned_mem)) malloc_printerr(msg::kAssertMtrimHeader);
+        if (!(p + size > paligned_mem)) malloc_printerr(msg::kAssertMtrimEnd);
         size -= paligned_mem - p;
         if (size > psm1) {
           // madvise (MADV_DONTNEED): the pages read back as zeros.
