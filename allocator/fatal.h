@@ -1,7 +1,8 @@
 // How the allocator stops an operation. glibc aborts the process (malloc_printerr), or the
-// process faults on a wild pointer, or loops forever on a corrupted list. The twin's side turns
-// each into an outcome and unwinds to the op boundary (longjmp: the allocator holds no resources
-// and no objects with destructors); the preload library prints the message and calls abort().
+// process faults on a wild pointer, or loops forever on a corrupted list; or the twin cannot
+// follow glibc any further (unmodelled). The twin's side turns each into an outcome and unwinds
+// to the op boundary (longjmp: the allocator holds no resources and no objects with
+// destructors); the preload library prints the message and calls abort().
 #ifndef HEAPTWIN_ALLOCATOR_FATAL_H_
 #define HEAPTWIN_ALLOCATOR_FATAL_H_
 
@@ -19,6 +20,9 @@ class FatalHandler {
   [[noreturn]] virtual void fault(uint64_t address) = 0;
   // A corrupted list made a loop run far longer than any sane heap allows (glibc would hang).
   [[noreturn]] virtual void hang() = 0;
+  // glibc would now do something only the real process's address space decides (e.g. madvise
+  // over memory the twin does not model): what follows cannot be twinned. `why` says what.
+  [[noreturn]] virtual void unmodelled(const char* why) = 0;
 };
 
 // Call sites use these: the compiler does not trust [[noreturn]] on a virtual function, and a
@@ -33,6 +37,10 @@ class FatalHandler {
 }
 [[noreturn]] inline void report_hang(FatalHandler* h) {
   h->hang();
+  std::abort();
+}
+[[noreturn]] inline void report_unmodelled(FatalHandler* h, const char* why) {
+  h->unmodelled(why);
   std::abort();
 }
 

@@ -28,10 +28,15 @@ class Memory {
   // differently: a Memory that twins a real process must implement it.
   virtual uint64_t mremap(uint64_t addr, uint64_t old_size, uint64_t new_size) { return kFailure; }
   // madvise(addr, n, MADV_DONTNEED) on private anonymous memory (malloc_trim's release of free
-  // pages): the pages read back as zeros and cost no memory until touched again. addr and n
-  // are page-aligned and owned. The default clears them, which reads the same but touches them.
-  virtual void discard(uint64_t addr, uint64_t n) {
+  // pages): the pages read back as zeros and cost no memory until touched again. addr and n are
+  // page-aligned. The kernel releases whatever is mapped in the range, the process's other
+  // memory too (libc's data, the stack), so a range this Memory does not own wholly cannot be
+  // twinned: false, and nothing is released. The default clears the pages, which reads the same
+  // but touches them.
+  virtual bool discard(uint64_t addr, uint64_t n) {
+    if (!owns(addr, n)) return false;
     for (uint64_t i = 0; i < n; i += 8) *reinterpret_cast<volatile uint64_t*>(addr + i) = 0;
+    return true;
   }
   // Whether all of [addr, addr + n) is readable and writable memory.
   virtual bool owns(uint64_t addr, uint64_t n) const = 0;

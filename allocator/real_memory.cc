@@ -36,8 +36,10 @@ bool readable(uint64_t addr, void* out, uint64_t n) {
   return got == static_cast<ssize_t>(n);
 }
 
-void RealMemory::discard(uint64_t addr, uint64_t n) {
+// This is the process glibc would run in: the same madvise, whatever it reaches.
+bool RealMemory::discard(uint64_t addr, uint64_t n) {
   if (n != 0) ::madvise(reinterpret_cast<void*>(addr), n, MADV_DONTNEED);
+  return true;
 }
 
 }  // namespace heaptwin::alloc

@@ -23,7 +23,7 @@ class RealMemory : public Memory {
   // glibc (SIGSEGV), so nothing is checked in advance.
   bool owns(uint64_t addr, uint64_t n) const override { return true; }
   // MADV_DONTNEED, as glibc's mtrim calls it.
-  void discard(uint64_t addr, uint64_t n) override;
+  bool discard(uint64_t addr, uint64_t n) override;
 };
 
 // Whether [addr, addr + n) can be read without faulting, found with process_vm_readv on this

@@ -114,8 +114,10 @@ void SimulatedMemory::decommit(uint64_t from, uint64_t to) {
   ::madvise(reinterpret_cast<void*>(from), len, MADV_DONTNEED);
 }
 
-void SimulatedMemory::discard(uint64_t addr, uint64_t n) {
+bool SimulatedMemory::discard(uint64_t addr, uint64_t n) {
+  if (!owns(addr, n)) return false;
   if (n != 0) ::madvise(reinterpret_cast<void*>(addr), n, MADV_DONTNEED);
+  return true;
 }
 
 uint64_t SimulatedMemory::sbrk(int64_t increment) {

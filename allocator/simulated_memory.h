@@ -50,7 +50,7 @@ class SimulatedMemory : public Memory {
   bool munmap(uint64_t addr, uint64_t size) override;
   uint64_t mremap(uint64_t addr, uint64_t old_size, uint64_t new_size) override;
   bool owns(uint64_t addr, uint64_t n) const override;
-  void discard(uint64_t addr, uint64_t n) override;
+  bool discard(uint64_t addr, uint64_t n) override;
 
   // Back to pristine: the break at its start, no mappings, the data block zeroed.
   void reset();

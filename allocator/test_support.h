@@ -20,12 +20,16 @@ struct FaultError {
   uint64_t address;
 };
 struct HangError {};
+struct UnmodelledError {
+  std::string why;
+};
 
 class ThrowingFatalHandler : public FatalHandler {
  public:
   [[noreturn]] void abort_with(const char* message) override { throw AbortError{message}; }
   [[noreturn]] void fault(uint64_t address) override { throw FaultError{address}; }
   [[noreturn]] void hang() override { throw HangError{}; }
+  [[noreturn]] void unmodelled(const char* why) override { throw UnmodelledError{why}; }
 };
 
 class TestTwin {

@@ -66,8 +66,9 @@ int Allocator::mtrim(uint64_t pad) {
         if (size > psm1) {
           // madvise (MADV_DONTNEED): the pages read back as zeros.
           uint64_t n = size & ~psm1;
-          if (!owned(paligned_mem, n)) report_fault(fatal_, paligned_mem);
-          memory_->discard(paligned_mem, n);
+          if (!memory_->discard(paligned_mem, n)) {
+            report_unmodelled(fatal_, "malloc_trim's madvise reaches past the memory the twin models");
+          }
           result = 1;
         }
       }

@@ -32,5 +32,19 @@ TEST(TuningTest, TrimReleasesTopAndFreePages) {
   EXPECT_LE(t.memory.brk(), before);
 }
 
+// A forged free-chunk size makes mtrim's madvise range run past the heap. In a real process that
+// releases whatever is mapped above (libc's data, the stack: glibc 2.36 then faults on a NULL
+// bin), which no twin can follow: the twin says so and releases nothing.
+TEST(TuningTest, TrimOverAForgedSizeIsUnmodelled) {
+  TestTwin t;
+  int64_t a = t.malloc(0x2000);
+  int64_t guard = t.malloc(0x18);
+  t.free_at(a);                          // to the unsorted bin
+  t.write8(guard, 0x1122334455667788);
+  t.write8(a - 8, 0x7efffffffffffff1);   // its size, PREV_INUSE kept
+  EXPECT_THROW(t.twin.malloc_trim(0), UnmodelledError);
+  EXPECT_EQ(t.read8(guard), 0x1122334455667788u);
+}
+
 }  // namespace
 }  // namespace heaptwin::alloc

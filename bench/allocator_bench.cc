@@ -28,6 +28,10 @@ class StopOnFatal : public alloc::FatalHandler {
     std::abort();
   }
   [[noreturn]] void hang() override { std::abort(); }
+  [[noreturn]] void unmodelled(const char* why) override {
+    std::fprintf(stderr, "twin left its model during a benchmark: %s\n", why);
+    std::abort();
+  }
 };
 
 void run_glibc(benchmark::State& state, const Workload& w) {

@@ -17,14 +17,22 @@ std::string outcome_text(const Trace& t, size_t i) {
 
 }  // namespace
 
+std::string compared_until(const Program& program, const DiffResult& result) {
+  const size_t i = result.unmodelled_op;
+  return "compared up to op " + std::to_string(i) + " (" +
+         (i < program.ops.size() ? print_op(program, program.ops[i]) : std::string("?")) +
+         "), where " + result.unmodelled + "\n";
+}
+
 bool outcomes_agree(const Outcome& a, const Outcome& b) {
   if (a.kind == OutcomeKind::kNoOpinion || b.kind == OutcomeKind::kNoOpinion) return true;
   if (a.kind == OutcomeKind::kFault && b.kind == OutcomeKind::kFault) {
     if (a.signal != b.signal) return false;
-    bool comparable = (a.address_in_heap && b.address_in_heap) ||
-                      (!a.address_in_heap && !b.address_in_heap && a.address < kLowAddresses &&
-                       b.address < kLowAddresses);
-    return !comparable || a.address == b.address;
+    // Heap offsets and low raw addresses (a NULL-based read) are the same in every process;
+    // any other raw address is wherever that process's kernel put a mapping.
+    auto fixed = [](const Outcome& o) { return o.address_in_heap || o.address < kLowAddresses; };
+    if (!fixed(a) || !fixed(b)) return true;
+    return a.address_in_heap == b.address_in_heap && a.address == b.address;
   }
   return a == b;
 }
@@ -41,6 +49,16 @@ DiffResult diff_traces(const std::vector<Trace>& traces) {
   }
   size_t longest = 0;
   for (const auto& t : traces) longest = std::max(longest, t.outcomes.size());
+  // A side that could not follow glibc ends the comparison at its last op (no opinion there).
+  for (size_t x = 0; x < traces.size(); ++x) {
+    const Trace& t = traces[x];
+    if (t.unmodelled.empty() || t.outcomes.empty() || t.outcomes.size() > longest) continue;
+    if (result.unmodelled.empty() || t.outcomes.size() < longest) {
+      longest = t.outcomes.size();
+      result.unmodelled_op = longest - 1;
+      result.unmodelled = t.side + ": " + t.unmodelled;
+    }
+  }
   for (size_t i = 0; i < longest; ++i) {
     // Outcomes first: a different result matters more than a different bin.
     for (size_t x = 0; x < traces.size(); ++x) {

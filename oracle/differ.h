@@ -2,7 +2,8 @@
 // op where two of them disagree (outcome first, then the arena snapshot when both have one).
 // Outcomes compare with Outcome::operator==, except (docs/op-semantics.md): kNoOpinion neither
 // agrees nor disagrees, and a fault address counts only when both sides report it heap-relative
-// or both raw below 0x10000.
+// or raw below 0x10000. A side that could not follow glibc (Trace::unmodelled) ends the
+// comparison at its last op.
 #ifndef HEAPTWIN_ORACLE_DIFFER_H_
 #define HEAPTWIN_ORACLE_DIFFER_H_
 
@@ -33,6 +34,10 @@ struct DiffResult {
   std::vector<Violation> violations;
   bool diverged = false;
   Divergence first;
+  // Set when a side could not follow glibc (Trace::unmodelled): no op after unmodelled_op was
+  // compared. "side: why".
+  std::string unmodelled;
+  size_t unmodelled_op = 0;
   bool agree() const { return !diverged && side_errors.empty() && violations.empty(); }
 };
 
@@ -40,6 +45,9 @@ struct DiffResult {
 bool outcomes_agree(const Outcome& a, const Outcome& b);
 
 DiffResult diff_traces(const std::vector<Trace>& traces);
+
+// "compared up to op N (op), where side: why" for a result with `unmodelled` set.
+std::string compared_until(const Program& program, const DiffResult& result);
 
 // A report for people: the Program up to the op, both outcomes, the first differing bin.
 std::string format_divergence(const Program& program, const std::vector<Trace>& traces,

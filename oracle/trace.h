@@ -134,6 +134,10 @@ struct Trace {
   // the first broken rule and the op after which it was seen. Empty: nothing was found.
   std::string violation;
   size_t violation_op = 0;
+  // Set when the side could not follow glibc past its last op (an outcome of kNoOpinion): what
+  // glibc did there depends on the real process's address space (docs/op-semantics.md). The
+  // differ compares no op after it.
+  std::string unmodelled;
 };
 
 }  // namespace heaptwin

@@ -186,6 +186,7 @@ std::string format_trace(const Program& program, const Trace& trace, bool with_s
     out += std::to_string(i) + ": " + op + "  -> " + to_string(trace.outcomes[i]) + "\n";
     if (with_state && i < trace.states.size()) out += format_state(trace.states[i], "    ", full);
   }
+  if (!trace.unmodelled.empty()) out += "(" + trace.side + " cannot follow glibc here: " + trace.unmodelled + ")\n";
   if (trace.outcomes.size() < program.ops.size() && trace.error.empty()) {
     out += "(the Program ended: " + std::to_string(program.ops.size() - trace.outcomes.size()) +
            " ops not run)\n";

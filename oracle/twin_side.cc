@@ -24,7 +24,7 @@ constexpr uint64_t kHeapWindow = uint64_t{4} << 30;  // docs/op-semantics.md: he
 // resources and no objects with destructors on its stack, so unwinding it with longjmp is safe.
 class JumpingFatalHandler : public alloc::FatalHandler {
  public:
-  enum class Kind { kNone, kAbort, kFault, kHang };
+  enum class Kind { kNone, kAbort, kFault, kHang, kUnmodelled };
 
   [[noreturn]] void abort_with(const char* message) override {
     kind = Kind::kAbort;
@@ -38,6 +38,11 @@ class JumpingFatalHandler : public alloc::FatalHandler {
   }
   [[noreturn]] void hang() override {
     kind = Kind::kHang;
+    std::longjmp(env, 1);
+  }
+  [[noreturn]] void unmodelled(const char* why) override {
+    kind = Kind::kUnmodelled;
+    message = why;
     std::longjmp(env, 1);
   }
 
@@ -131,6 +136,7 @@ class TwinSide : public Side {
       RawResult r;
       if (!run_guarded(twin, op, &r)) {
         trace.outcomes.push_back(fatal_outcome());
+        if (fatal_.kind == JumpingFatalHandler::Kind::kUnmodelled) trace.unmodelled = fatal_.message;
         break;
       }
       if (r.unsupported) {
@@ -347,6 +353,8 @@ class TwinSide : public Side {
         bool in_heap = a >= heap_base_ && a - heap_base_ < kHeapWindow;
         return Outcome::fault(SIGSEGV, in_heap ? a - heap_base_ : a, in_heap);
       }
+      case JumpingFatalHandler::Kind::kUnmodelled:
+        return Outcome::no_opinion();
       default:
         return Outcome::timeout();
     }

@@ -105,13 +105,17 @@ int cmd_diff(const Args& args) {
     }
     programs.push_back(std::move(*p));
   }
-  int disagreements = 0;
+  int disagreements = 0, partly = 0;
   std::string names;
   for (const auto& s : made) names += (names.empty() ? "" : ", ") + s->name();
   for (size_t f = 0; f < files.size(); ++f) {
     std::vector<Trace> traces;
     for (auto& s : made) traces.push_back(s->run(programs[f], options));
     DiffResult r = diff_traces(traces);
+    if (!r.unmodelled.empty()) {
+      ++partly;
+      std::printf("%s: %s", files[f].c_str(), compared_until(programs[f], r).c_str());
+    }
     if (r.agree()) continue;
     ++disagreements;
     std::printf("%s:\n%s", files[f].c_str(), format_divergence(programs[f], traces, r).c_str());
@@ -124,8 +128,9 @@ int cmd_diff(const Args& args) {
     }
   }
   if (disagreements == 0) {
-    std::printf("%zu file(s): %s agree on every op%s\n", files.size(), names.c_str(),
-                options.snapshots ? " and every arena" : "");
+    std::printf("%zu file(s): %s agree on every op%s%s\n", files.size(), names.c_str(),
+                options.snapshots ? " and every arena" : "",
+                partly ? (" compared (" + std::to_string(partly) + " only partly: see above)").c_str() : "");
     return kExitOk;
   }
   std::printf("%d of %zu file(s) disagree (sides: %s)\n", disagreements, files.size(), names.c_str());

@@ -34,6 +34,7 @@ class PrintingFatalHandler : public alloc::FatalHandler {
   [[noreturn]] void abort_with(const char* message) override;
   [[noreturn]] void fault(uint64_t address) override;
   [[noreturn]] void hang() override;
+  [[noreturn]] void unmodelled(const char* why) override;
 };
 
 class SpinLock {
@@ -91,6 +92,16 @@ void PrintingFatalHandler::fault(uint64_t address) {
 void PrintingFatalHandler::hang() {
   if (g_trace.active()) g_trace.flush();
   say("heaptwin: a corrupted bin list made malloc loop (glibc would hang here)\n");
+  abort();
+}
+
+// RealMemory is the real process, so the twin never gets here in it; a Memory that could not
+// follow glibc must not let the program run on as if it had.
+void PrintingFatalHandler::unmodelled(const char* why) {
+  if (g_trace.active()) g_trace.flush();
+  say("heaptwin: cannot follow glibc: ");
+  say(why);
+  say("\n");
   abort();
 }
 
