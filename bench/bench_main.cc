@@ -38,7 +38,27 @@ class TableReporter : public benchmark::BenchmarkReporter {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // --rows=FILE (repeatable): rows measured outside this process (bench/table.h).
+  std::vector<std::string> row_files;
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.rfind("--rows=", 0) == 0) {
+      row_files.push_back(a.substr(7));
+    } else {
+      argv[kept++] = argv[i];
+    }
+  }
+  argc = kept;
+  for (const auto& f : row_files) {
+    std::string error;
+    if (!heaptwin::bench::load_rows(f, &error)) {
+      std::fprintf(stderr, "bench: %s\n", error.c_str());
+      return 2;
+    }
+  }
   benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
   TableReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   std::printf("%s", heaptwin::bench::format_table().c_str());

@@ -108,12 +108,8 @@ bool register_all() {
     describe_rate(row, "run", name == std::string("glibc") ? 20000 : 0, "Programs/s");
   }
   for (size_t ops : {16, 64, 256}) {
-    fuzz::TargetConfig model{"twin_vs_model", {"twin", "model"}};
-    model.decode.allow_corruption = false;
-    fuzz::TargetConfig glibc{"twin_vs_glibc", {"twin", "glibc"}};
-    glibc.snapshots = true;
-    glibc.decode.allow_corruption = false;
-    for (const auto& c : {model, glibc}) {
+    for (const auto* target : {"twin_vs_model", "twin_vs_glibc"}) {
+      const fuzz::TargetConfig& c = *fuzz::find_target(target);
       std::string row = std::string("harness ") + c.name + ": " + std::to_string(ops) + " ops";
       benchmark::RegisterBenchmark((row + "/exec").c_str(), run_harness, c, ops)->UseRealTime();
       double goal = ops != 64 ? 0 : (c.name == std::string("twin_vs_model") ? 100000 : 20000);

@@ -1,7 +1,10 @@
 #include "bench/table.h"
 
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <map>
+#include <sstream>
 #include <vector>
 
 namespace heaptwin::bench {
@@ -57,6 +60,45 @@ void describe_ratio(const std::string& row, const std::string& numerator,
 void describe_rate(const std::string& row, const std::string& column, double min_per_second,
                    const std::string& unit) {
   rates()[row] = {column, unit, min_per_second};
+}
+
+namespace {
+
+bool parse_number(const std::string& text, double* out) {
+  char* end = nullptr;
+  *out = std::strtod(text.c_str(), &end);
+  return !text.empty() && end && *end == '\0';
+}
+
+}  // namespace
+
+bool load_rows(const std::string& path, std::string* error) {
+  std::ifstream in(path);
+  if (!in) {
+    *error = path + ": cannot read";
+    return false;
+  }
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    if (line.empty() || line[0] == '#') continue;
+    std::vector<std::string> f;
+    std::stringstream fields(line);
+    for (std::string x; std::getline(fields, x, '\t');) f.push_back(x);
+    const std::string where = path + ":" + std::to_string(n) + ": ";
+    double a = 0;
+    if (f[0] == "value" && f.size() == 4 && parse_number(f[3], &a)) {
+      record(f[1] + "/" + f[2], a);
+    } else if (f[0] == "ratio" && f.size() == 6 && parse_number(f[4], &a)) {
+      describe_ratio(f[1], f[2], f[3], a, f[5]);
+    } else if (f[0] == "rate" && f.size() == 5 && parse_number(f[3], &a)) {
+      describe_rate(f[1], f[2], a, f[4]);
+    } else {
+      *error = where + "expected 'value ROW COLUMN NS', 'ratio ROW NUM DEN MAX GOAL' or 'rate ROW "
+                       "COLUMN MIN UNIT' (tab-separated), got '" + line + "'";
+      return false;
+    }
+  }
+  return true;
 }
 
 std::string format_table() {

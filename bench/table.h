@@ -16,6 +16,14 @@ void describe_ratio(const std::string& row, const std::string& numerator,
 void describe_rate(const std::string& row, const std::string& column, double min_per_second,
                    const std::string& unit);
 
+// Rows measured outside this process (bench/*.sh: fuzz engines, the drop-in library), one per
+// line, tab-separated, '#' comments:
+//   value  <row>  <column>  <ns per unit>
+//   ratio  <row>  <numerator column>  <denominator column>  <max ratio, 0: none>  <goal text>
+//   rate   <row>  <column>  <min per second, 0: none>  <unit>
+// False and *error ("FILE:LINE: what was expected") on a malformed line.
+bool load_rows(const std::string& path, std::string* error);
+
 std::string format_table();
 
 }  // namespace heaptwin::bench

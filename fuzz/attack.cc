@@ -5,21 +5,7 @@
 
 #include "fuzz/differential.h"
 
-namespace {
-
-const heaptwin::fuzz::TargetConfig& config() {
-  static const heaptwin::fuzz::TargetConfig kConfig = [] {
-    heaptwin::fuzz::TargetConfig c{"attack", {"twin", "glibc"}};
-    c.snapshots = false;
-    c.decode.allow_corruption = true;
-    c.decode.max_ops = 256;
-    return c;
-  }();
-  return kConfig;
-}
-
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  return heaptwin::fuzz::run_differential(config(), data, size);
+  static const heaptwin::fuzz::TargetConfig& config = *heaptwin::fuzz::find_target("attack");
+  return heaptwin::fuzz::run_differential(config, data, size);
 }

@@ -183,11 +183,38 @@ bool corrupts_without_a_heap(const Program& program, const Trace& trace, size_t 
 
 }  // namespace
 
+const TargetConfig* find_target(const std::string& name) {
+  static const std::vector<TargetConfig> kTargets = [] {
+    TargetConfig model{"twin_vs_model", {"twin", "model"}};
+    model.check_contents = true;  // no glibc here: the twin's memory is compared with nothing
+    model.decode.allow_corruption = false;
+    TargetConfig glibc{"twin_vs_glibc", {"twin", "glibc"}};
+    glibc.snapshots = true;
+    glibc.decode.allow_corruption = false;
+    TargetConfig attack{"attack", {"twin", "glibc"}};
+    attack.decode.allow_corruption = true;
+    std::vector<TargetConfig> all = {model, glibc, attack};
+    for (auto& c : all) c.decode.max_ops = 256;
+    return all;
+  }();
+  for (const auto& c : kTargets) {
+    if (name == c.name) return &c;
+  }
+  return nullptr;
+}
+
 int run_differential(const TargetConfig& config, const uint8_t* data, size_t size) {
+  std::string finding = check_differential(config, data, size);
+  if (finding.empty()) return 0;
+  Program program = decode_fuzz(data, size, config.decode);
+  report(config, program, finding);
+}
+
+std::string check_differential(const TargetConfig& config, const uint8_t* data, size_t size) {
   Program program = decode_fuzz(data, size, config.decode);
   if (program.ops.empty() || has_address_dependent_alignment(program) ||
       touches_too_much_memory(program)) {
-    return 0;
+    return "";
   }
   RunOptions options;
   options.snapshots = config.snapshots;
@@ -196,16 +223,16 @@ int run_differential(const TargetConfig& config, const uint8_t* data, size_t siz
   std::vector<Trace> traces;
   for (auto& side : sides_of(config)) traces.push_back(side->run(program, options));
   DiffResult result = diff_traces(traces);
-  if (result.agree()) return 0;
+  if (result.agree()) return "";
   if (result.side_errors.empty() && result.violations.empty() && result.diverged &&
       (stores_mapping_address(program, traces[0], result.first.op_index) ||
        uses_unmapped_chunk(program, traces[0], result.first.op_index) ||
        left_the_heap(traces, result.first.op_index) ||
        corrupts_without_a_heap(program, traces[0], result.first.op_index))) {
-    return 0;
+    return "";
   }
   // Side failures, broken rules and the first divergence, whichever there are.
-  report(config, program, format_divergence(program, traces, result));
+  return format_divergence(program, traces, result);
 }
 
 }  // namespace heaptwin::fuzz

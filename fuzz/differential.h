@@ -25,8 +25,15 @@ struct TargetConfig {
   DecodeOptions decode;
 };
 
+// The differential targets' configurations: "twin_vs_model", "twin_vs_glibc", "attack"; nullptr
+// for any other name. (The fuzz targets and the benchmarks share these.)
+const TargetConfig* find_target(const std::string& name);
+
 // Runs one input. Returns 0, or aborts with a report.
 int run_differential(const TargetConfig& config, const uint8_t* data, size_t size);
+
+// The same, without aborting: the report of what was found, or "" when nothing was.
+std::string check_differential(const TargetConfig& config, const uint8_t* data, size_t size);
 
 }  // namespace heaptwin::fuzz
 
