@@ -65,7 +65,9 @@ void Allocator::ptmalloc_init() {
   if (d_->malloc_initialized) return;
   d_->malloc_initialized = 1;
   // tcache_key_initialize: glibc reads getrandom(); any value a Program cannot guess will do.
-  d_->tcache_key = 0x9e3779b97f4a7c15ull ^ (reinterpret_cast<uint64_t>(d_) << 7);
+  d_->tcache_key = profile_.tcache_key != 0
+                       ? profile_.tcache_key
+                       : 0x9e3779b97f4a7c15ull ^ (reinterpret_cast<uint64_t>(d_) << 7);
   malloc_init_state();
   const GlibcTunables& t = profile_.tunables;
   MallocPar& p = mp();

@@ -24,6 +24,9 @@ struct GlibcProfile {
   bool tcache = true;          // >= 2.26
   bool safe_linking = true;    // >= 2.32
   bool tcache_key_random = true;  // >= 2.34 (before: the tcache struct pointer)
+  // The random key's value: 0 derives one from the twin's address (unguessable enough for the
+  // drop-in); the oracle's sides all use one fixed value (oracle/side.h).
+  uint64_t tcache_key = 0;
   uint64_t page_size = 4096;
   GlibcTunables tunables;
 

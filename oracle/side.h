@@ -24,6 +24,11 @@ struct GlibcLayout;   // oracle/heap_view.h
 using HeapInspector = std::function<void(size_t op_index, const MemoryReader& mem,
                                          const HeapLocation& loc, const GlibcLayout& layout)>;
 
+// glibc >= 2.34's tcache_key is random per process; a Program that forges a size over a cached
+// chunk reads it. Every side uses this one value instead (the glibc runner pins it after the op
+// that initialised malloc: runner_protocol.h), so such Programs are comparable and repeatable.
+inline constexpr uint64_t kPinnedTcacheKey = 0x9e3779b97f4a7c15ull;
+
 struct RunOptions {
   bool snapshots = false;  // an ArenaSnapshot after every op
   // GLIBC_TUNABLES entries, e.g. {"glibc.malloc.tcache_count", "0"}; every side honours them.

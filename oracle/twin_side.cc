@@ -68,6 +68,7 @@ class SimulatedMemoryReader : public MemoryReader {
 // GLIBC_TUNABLES names -> the profile's tunables.
 alloc::GlibcProfile profile_for(const RunOptions& options) {
   alloc::GlibcProfile profile = alloc::GlibcProfile::glibc_2_36();
+  profile.tcache_key = kPinnedTcacheKey;
   alloc::GlibcTunables& t = profile.tunables;
   for (const auto& [name, text] : options.tunables) {
     alloc::Tunable v;

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <sys/personality.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -341,6 +342,15 @@ int cmd_exec(const Args& args) {
   }
   if (exec_failed) {
     return usage_error("exec", command[0] + ": " + std::strerror(exec_errno));
+  }
+  // The trace is of the image exec started only. An empty one most often means a wrapper (a
+  // shell script such as a pyenv shim: bash has a malloc of its own) exec'd the real program.
+  if (struct stat st; !trace.empty() && ::stat(trace.c_str(), &st) == 0 && st.st_size == 0) {
+    std::fprintf(stderr,
+                 "heaptwin exec: %s is empty: %s made no malloc-family call of glibc's before it "
+                 "exec'd another program, if it did (a wrapper script?); trace that program "
+                 "directly (e.g. by its full path)\n",
+                 trace.c_str(), command[0].c_str());
   }
   if (violation) return kExitFound;
   return exit_status(status);

@@ -186,7 +186,8 @@ class GlibcSide : public Side {
       return trace;
     }
     if ((options.snapshots || options.inspect) && !symbols_ && !probed_) probe(options);
-    if (options.snapshots && symbols_ && !located_) locate_server();
+    // libc's base: for copied snapshots, and for pinning tcache_key (RunnerRequest).
+    if (symbols_ && (options.snapshots || symbols_->tcache_key != 0) && !located_) locate_server();
     // Snapshots copied by the child (no pause per op) when we know where to copy from.
     const bool copy = options.snapshots && !options.inspect && symbols_ && libc_base_ != 0 &&
                       shared_ != nullptr && std::getenv("HEAPTWIN_RUNNER_PAUSE") == nullptr;
@@ -398,6 +399,10 @@ class GlibcSide : public Side {
     if (symbols_) {
       req.errno_tls = symbols_->errno_tls;
       req.tcache_tls = symbols_->tcache_tls;
+      if (symbols_->tcache_key != 0 && libc_base_ != 0) {
+        req.tcache_key = libc_base_ + symbols_->tcache_key;
+        req.tcache_key_value = kPinnedTcacheKey;
+      }
     }
     std::vector<RunnerOp> ops;
     ops.reserve(program.ops.size());

@@ -111,6 +111,24 @@ TEST_F(GlibcSideTest, TcacheFoundWhenMemalignMadeTheHeap) {
   EXPECT_EQ(s.tcache[0].chunks[0].offset + 0x10, t.outcomes[1].offset);
 }
 
+// A forged size makes malloc_usable_size read a cached chunk's tcache_key as the next chunk's
+// size: its PREV_INUSE bit decides the answer. glibc draws the key at random, so without the
+// runner pinning it (kPinnedTcacheKey, odd) half of all runs would answer 0.
+TEST_F(GlibcSideTest, TcacheKeyIsTheSameInEveryRun) {
+  const std::string program =
+      "a = malloc 0x18\n"
+      "b = malloc 0x18\n"
+      "free b\n"
+      "write8 a -0x8 0x31\n"
+      "malloc_usable_size a\n";
+  static_assert(kPinnedTcacheKey & 1);
+  for (int i = 0; i < 16; ++i) {
+    Trace t = run(program);
+    ASSERT_EQ(t.outcomes.size(), 5u);
+    EXPECT_EQ(t.outcomes[4], Outcome::value_of(0x28)) << "run " << i;
+  }
+}
+
 TEST_F(GlibcSideTest, TunablesReachGlibc) {
   RunOptions options;
   options.snapshots = true;

@@ -16,6 +16,7 @@ struct LibcSymbols {
   uint64_t main_arena = 0;
   uint64_t mp = 0;
   uint64_t global_max_fast = 0;
+  uint64_t tcache_key = 0;  // 0: none (before 2.34 the key is the tcache pointer)
   int64_t tcache_tls = 0;  // 0: unknown
   int64_t errno_tls = 0;
   std::string debug_file;  // where they came from

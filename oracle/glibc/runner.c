@@ -229,6 +229,27 @@ static void copy_state(struct RunnerRecord* r) {
   state_used += (need + 15) & ~(uint64_t)15;
 }
 
+/* See RunnerRequest.tcache_key. Entries' next pointers are safe-linked from 2.32 on; the
+ * chunks come from the op that initialised malloc, so their lists are intact. */
+static void pin_tcache_key(void) {
+  uint64_t* key = (uint64_t*)(uintptr_t)request.tcache_key;
+  uint64_t old = *key;
+  if (old == 0) return; /* malloc not initialised yet */
+  *key = request.tcache_key_value;
+  uint64_t tcache = tcache_pointer();
+  if (tcache == 0) return;
+  const uint16_t* counts = (const uint16_t*)(uintptr_t)tcache;
+  const uint64_t* entries = (const uint64_t*)(uintptr_t)(tcache + 64 * sizeof(uint16_t));
+  for (int bin = 0; bin < 64; ++bin) {
+    uint64_t e = entries[bin];
+    for (uint16_t n = 0; e != 0 && n < counts[bin]; ++n) {
+      uint64_t* entry = (uint64_t*)(uintptr_t)e;
+      if (entry[1] == old) entry[1] = request.tcache_key_value;
+      e = (e >> 12) ^ entry[0];
+    }
+  }
+}
+
 /* Runs the Program in `request`/`ops`; 1 when some op returned an mmapped chunk. */
 static int run_program(void) {
   int mmapped = 0;
@@ -244,10 +265,15 @@ static int run_program(void) {
   r.heap_end = heap_base;
   emit(&r);
 
+  int key_pinned = request.tcache_key == 0;
   for (uint32_t i = 0; i < request.op_count; ++i) {
     current_op = i;
     memset(&r, 0, sizeof r);
     run_op(&ops[i], &r);
+    if (!key_pinned && *(uint64_t*)(uintptr_t)request.tcache_key != 0) {
+      pin_tcache_key();
+      key_pinned = 1;
+    }
     if (r.chunk_size & 2) mmapped = 1;
     r.kind = RUNNER_RETURNED;
     r.index = i;

@@ -60,6 +60,11 @@ struct RunnerRequest {
   uint32_t arena_bytes, mp_bytes;
   uint32_t spin_rounds; /* persistent: pause-loop rounds on request_seq before sleeping */
   uint32_t pad;
+  /* glibc >= 2.34 draws tcache_key from getrandom() on its first call; a forged chunk size can
+   * make a Program read it as a size. When tcache_key (its address) is not 0, the child sets
+   * it to tcache_key_value right after the op that initialised malloc, and rewrites the key of
+   * any chunk already cached (memalign's leftovers), so every run sees the same key. */
+  uint64_t tcache_key, tcache_key_value;
 };
 
 struct RunnerOp {
