@@ -7,11 +7,16 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
+#include <fstream>
 #include <map>
+#include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "bench/replay.h"
 #include "bench/table.h"
+#include "program/heap_format.h"
 
 namespace {
 
@@ -39,12 +44,15 @@ class TableReporter : public benchmark::BenchmarkReporter {
 
 int main(int argc, char** argv) {
   // --rows=FILE (repeatable): rows measured outside this process (bench/table.h).
-  std::vector<std::string> row_files;
+  // --trace=NAME=FILE (repeatable): a recorded .heap trace to replay on the twin and on glibc.
+  std::vector<std::string> row_files, traces;
   int kept = 1;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a.rfind("--rows=", 0) == 0) {
       row_files.push_back(a.substr(7));
+    } else if (a.rfind("--trace=", 0) == 0) {
+      traces.push_back(a.substr(8));
     } else {
       argv[kept++] = argv[i];
     }
@@ -56,6 +64,24 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "bench: %s\n", error.c_str());
       return 2;
     }
+  }
+  for (const auto& t : traces) {
+    size_t eq = t.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::fprintf(stderr, "bench: --trace=%s: expected --trace=NAME=FILE\n", t.c_str());
+      return 2;
+    }
+    const std::string file = t.substr(eq + 1);
+    std::ifstream in(file);
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string error;
+    auto program = in ? heaptwin::parse_heap(text.str(), file, &error) : std::nullopt;
+    if (!program) {
+      std::fprintf(stderr, "bench: %s\n", in ? error.c_str() : (file + ": cannot read").c_str());
+      return 2;
+    }
+    heaptwin::bench::register_trace(t.substr(0, eq), *program);
   }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;

@@ -12,6 +12,7 @@
 #include "bench/table.h"
 #include "fuzz/differential.h"
 #include "oracle/differ.h"
+#include "oracle/glibc/glibc_side.h"
 #include "oracle/side.h"
 #include "program/fuzz_encoding.h"
 
@@ -23,7 +24,9 @@ Side* side(const std::string& name) {
   auto& s = sides[name];
   if (!s) {
     std::string error;
-    s = make_side(name, &error);
+    // "glibc-fork": the runner with a fresh fork per Program instead of the persistent reset.
+    s = name == "glibc-fork" ? make_glibc_side("glibc", RunnerMode::kFork, &error)
+                             : make_side(name, &error);
     if (!s) std::fprintf(stderr, "side %s: %s\n", name.c_str(), error.c_str());
   }
   return s.get();
@@ -107,6 +110,13 @@ bool register_all() {
         ->UseRealTime();
     describe_rate(row, "run", name == std::string("glibc") ? 20000 : 0, "Programs/s");
   }
+  // The same Programs on the runner's two ways of isolating them.
+  const std::string modes = "glibc runner: 64-op Programs, fork per Program vs persistent reset";
+  benchmark::RegisterBenchmark((modes + "/fork").c_str(), run_side, std::string("glibc-fork"),
+                               size_t{64})->UseRealTime();
+  benchmark::RegisterBenchmark((modes + "/persistent").c_str(), run_side, std::string("glibc"),
+                               size_t{64})->UseRealTime();
+  describe_ratio(modes, "fork", "persistent", 0, "-");
   for (size_t ops : {16, 64, 256}) {
     for (const auto* target : {"twin_vs_model", "twin_vs_glibc"}) {
       const fuzz::TargetConfig& c = *fuzz::find_target(target);
