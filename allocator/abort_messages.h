@@ -85,6 +85,8 @@ inline constexpr char kAssertLargeBinFwd[] =
 inline constexpr char kAssertBinmapSize[] =
     "Fatal glibc error: malloc assertion failure in _int_malloc: "
     "(unsigned long) (size) >= (unsigned long) (nb)";
+inline constexpr char kAssertCallocClears[] =
+    "Fatal glibc error: malloc assertion failure in __libc_calloc: nclears >= 3";
 inline constexpr char kAssertMallocArena[] =
     "Fatal glibc error: malloc assertion failure in __libc_malloc: "
     "!victim || chunk_is_mmapped (mem2chunk (victim)) || &main_arena == arena_for_chunk "

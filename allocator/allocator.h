@@ -125,6 +125,10 @@ class Allocator : public ChunkMemory {
 
   // M_PERTURB: fill on allocation (perturb ^ 0xff) and on free (perturb).
   void perturb_fill(Addr p, uint64_t n, int byte) const;
+  // glibc's memset of [p, p + n) where that is not all owned: the fault it takes.
+  [[noreturn]] void memset_fault(Addr p, uint64_t n) const;
+  // The first address from p on that the allocator does not own.
+  Addr first_unowned(Addr p) const;
   void alloc_perturb(Addr p, uint64_t n) const {
     if (d_->perturb_byte) perturb_fill(p, n, d_->perturb_byte ^ 0xff);
   }

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "allocator/abort_messages.h"
 #include "allocator/allocator.h"
 
 namespace heaptwin::alloc {
@@ -31,8 +32,13 @@ Addr Allocator::calloc(uint64_t n, uint64_t elem_size) {
     return mem;
   }
   if (d_->perturb_byte == 0 && p == oldtop && csz > oldtopsize) csz = oldtopsize;
-  uint64_t clearsize = csz - kSizeSz;
-  if (!owned(mem, clearsize)) report_fault(fatal_, mem);
+  const uint64_t clearsize = csz - kSizeSz;
+  if (clearsize / kSizeSz < 3) malloc_printerr(msg::kAssertCallocClears);  // a forged size
+  // Up to 9 words glibc stores them one by one, forward; more go to memset.
+  if (!owned(mem, clearsize)) {
+    if (clearsize / kSizeSz <= 9) report_fault(fatal_, first_unowned(mem));
+    memset_fault(mem, clearsize);
+  }
   std::memset(reinterpret_cast<void*>(mem), 0, clearsize);
   return mem;
 }

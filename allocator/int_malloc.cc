@@ -26,8 +26,26 @@ Addr Allocator::int_malloc(uint64_t bytes) {
 
 void Allocator::perturb_fill(Addr p, uint64_t n, int byte) const {
   if (n == 0) return;
-  if (!owned(p, n)) report_fault(fatal_, p);
+  if (!owned(p, n)) memset_fault(p, n);
   std::memset(reinterpret_cast<void*>(p), byte & 0xff, n);
+}
+
+// A forged size made a memset run past owned memory. Above x86's rep_stosb_threshold (2048 bytes
+// by default) glibc's memset is `rep stosb`, forward: the fault is at the first byte not owned.
+// Below it, the vector code stores the range's tail early, in an order that depends on which
+// memset variant the CPU got.
+void Allocator::memset_fault(Addr p, uint64_t n) const {
+  constexpr uint64_t kRepStosbThreshold = 2048;
+  if (n <= kRepStosbThreshold) {
+    report_unmodelled(fatal_, "where memset faults depends on the CPU's memset variant");
+  }
+  report_fault(fatal_, first_unowned(p));
+}
+
+Addr Allocator::first_unowned(Addr p) const {
+  const uint64_t page = profile_.page_size;
+  while (owned(p, 1)) p = align_down(p, page) + page;  // owned memory is page-granular
+  return p;
 }
 
 Addr Allocator::int_malloc_paths(uint64_t bytes, uint64_t nb) {
