@@ -15,15 +15,19 @@
 # run Bazel on every run); its own start-up is a few ms.
 #
 # Timing: hyperfine -N (no shell; `env` in front of every mode, so each pays the same exec),
-# --warmup 1, --output=pipe (programs write their output as usual), the mean of --runs N.
+# --warmup 1, --output=pipe (programs write their output as usual); a row's value is the mean of
+# all its runs. Each row times glibc and its mode side by side, in the same hyperfine call, in
+# rounds whose order alternates (glibc first, then the mode first, ...), so a load that drifts
+# (other work on the machine) hits both alike; glibc is measured again for every row.
 # The full --check is 30-1000x slower than glibc and grows with calls x heap size, so each row
-# has its own workload size (n) and its own glibc run at that size, measured in this run just
-# before the twin mode: the no-check row a realistic workload (~0.1-0.5 s under glibc), the
-# checked rows smaller ones. The same sizes in --quick (fewer runs only), so the numbers compare.
+# has its own workload size n (both sides of its ratio at that n): the no-check row a realistic
+# workload (~0.1-0.3 s under glibc), the checked rows smaller ones. --quick keeps the sizes (so
+# the numbers compare) and runs fewer rounds and runs.
 #
 # Environment: HEAPTWIN=PATH  the heaptwin binary for the checked modes (default
 # bazel-bin/tools/heaptwin; a --config=opt build checks several times faster than fastbuild);
-# HEAPTWIN_PRELOAD_LIBRARY=PATH  the library (default: ./heaptwin preload-path).
+# HEAPTWIN_PRELOAD_LIBRARY=PATH  the library (default: what `heaptwin preload-path` of that binary
+# finds beside it, else ./heaptwin preload-path, which builds it); DROPIN_PROGRAMS a subset.
 # Both are copied to a temporary directory first, so a concurrent rebuild cannot change them
 # halfway through.
 set -euo pipefail
@@ -38,15 +42,16 @@ hyperfine, and writes tab-separated rows for ./heaptwin bench --rows=OUT_FILE:
   value <row> <column> <ns per run>
   ratio <row> <numerator column> <denominator column> <max ratio, 0: none> <goal>
 one row per program and mode ("drop-in: perl (--check)": columns checked and glibc). Progress on
-stderr. Run from the project root after the library is built; about 2-3 minutes (--quick:
-fewer runs, under a minute).
+stderr. Run it after the library is built; about 1.5 minutes on 2 busy cores (--quick: fewer
+rounds and runs, the same workloads, ~25 s).
 
   --quick   fewer runs per mode
   -h, --help
 
 Environment: HEAPTWIN (the heaptwin binary for the checked modes, default
-bazel-bin/tools/heaptwin), HEAPTWIN_PRELOAD_LIBRARY (the library, default
-./heaptwin preload-path).
+bazel-bin/tools/heaptwin; a --config=opt one checks faster), HEAPTWIN_PRELOAD_LIBRARY (the
+library, default: that binary's preload-path, else ./heaptwin preload-path), DROPIN_PROGRAMS
+(a subset, e.g. "perl jq").
 Exit status: 0 (a program or mode that fails is left out, with the reason on stderr), 1 when
 nothing can be measured (no hyperfine, no library), 2 on bad usage.
 EOF
@@ -69,6 +74,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ -n "$OUT" ] || bad_usage "no OUT_FILE"
+case "$OUT" in /*) ;; *) OUT=$PWD/$OUT ;; esac  # the script works in a temporary directory
 
 die() {
   echo "bench/dropin.sh: $*" >&2
@@ -78,10 +84,11 @@ die() {
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CHECK_EVERY=1000
 MAX_CHECKED_RATIO=3
+# Runs per hyperfine call x rounds (each round times glibc and the mode side by side).
 if [ "$QUICK" = 1 ]; then
-  RUNS_FAST=3 RUNS_EVERY=2 RUNS_CHECK=2
+  RUNS_FAST=3 ROUNDS_FAST=1 RUNS_EVERY=2 ROUNDS_EVERY=1 RUNS_CHECK=2 ROUNDS_CHECK=1
 else
-  RUNS_FAST=10 RUNS_EVERY=5 RUNS_CHECK=3
+  RUNS_FAST=5 ROUNDS_FAST=6 RUNS_EVERY=3 ROUNDS_EVERY=4 RUNS_CHECK=2 ROUNDS_CHECK=3
 fi
 
 command -v hyperfine >/dev/null || die "hyperfine is not installed (apt-get install hyperfine)"
@@ -94,14 +101,18 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # The library and the checking binary, snapshotted.
-if [ -n "${HEAPTWIN_PRELOAD_LIBRARY:-}" ]; then
-  lib_src=$HEAPTWIN_PRELOAD_LIBRARY
-else
+# The library: HEAPTWIN_PRELOAD_LIBRARY, else what the heaptwin binary's preload-path finds
+# beside it (no Bazel run), else ./heaptwin preload-path (which builds it first).
+ht_src=${HEAPTWIN:-$ROOT/bazel-bin/tools/heaptwin}
+lib_src=${HEAPTWIN_PRELOAD_LIBRARY:-}
+if [ -z "$lib_src" ] && [ -x "$ht_src" ]; then
+  lib_src=$("$ht_src" preload-path 2>/dev/null | tail -n 1) || lib_src=""
+fi
+if [ -z "$lib_src" ]; then
   lib_src=$("$ROOT/heaptwin" preload-path | tail -n 1) || die "./heaptwin preload-path failed"
 fi
 [ -r "$lib_src" ] || die "no drop-in library at '$lib_src'"
-ht_src=${HEAPTWIN:-$ROOT/bazel-bin/tools/heaptwin}
-[ -x "$ht_src" ] || die "no heaptwin binary at '$ht_src' (build it: ./heaptwin build, or set HEAPTWIN)"
+[ -x "$ht_src" ] || die "no heaptwin binary at '$ht_src' (./heaptwin build, or set HEAPTWIN)"
 ht_real=$(realpath "$ht_src")
 case "$ht_real" in
   *-opt/*) ht_config=opt ;;
@@ -119,32 +130,38 @@ export HEAPTWIN_PRELOAD_LIBRARY=$LIB  # what the copied heaptwin exec preloads
 if [ -n "${LD_PRELOAD:-}" ]; then
   echo "drop-in: note: ignoring the inherited LD_PRELOAD=$LD_PRELOAD" >&2
 fi
-unset LD_PRELOAD HEAPTWIN_TRACE_FD HEAPTWIN_CHECK_FD HEAPTWIN_CHECK_REPLY_FD HEAPTWIN_CHECK_EVERY HEAPTWIN_PID
+unset LD_PRELOAD HEAPTWIN_TRACE_FD HEAPTWIN_TRACE_MAX_OPS HEAPTWIN_CHECK_FD \
+  HEAPTWIN_CHECK_REPLY_FD HEAPTWIN_CHECK_EVERY HEAPTWIN_PID
 export PYTHONHASHSEED=0 PERL_HASH_SEED=0 PERL_PERTURB_KEYS=0 LC_ALL=C
 cd "$WORK"
 
 # ---- workloads: each program reads its size n from its command line ----------------------------
 
 cat >"$WORK/work.py" <<'EOF'
-import json, sys
+import sys
 n = int(sys.argv[1])
 d = [{'id': i, 'name': 'item%d' % i, 'tags': ['t%d' % (i % 7), str(i) * 3], 'v': i * 0.5}
      for i in range(n)]
-s = json.dumps(d)
-e = json.loads(s)
-idx = {x['name']: x for x in e}
-words = ' '.join(x['name'] for x in e).split()
-print(len(s), len(idx), sum(x['id'] for x in e), len(set(words)))
+idx = {x['name']: x for x in d}
+groups = {}
+for x in d:
+    groups.setdefault(x['tags'][0], []).append(x['name'] + x['tags'][1])
+s = ','.join('%s=%s' % (k, '|'.join(v)) for k, v in sorted(groups.items()))
+words = s.replace('=', ',').replace('|', ',').split(',')
+print(len(s), len(idx), sum(x['id'] for x in d), len(set(words)), repr(d[n // 2]))
 EOF
 
 cat >"$WORK/work.pl" <<'EOF'
-use strict; use warnings;
 my $n = shift;
 my %h;
 for my $i (1 .. $n) { $h{"key$i"} = join(',', map { "v$_" } 1 .. ($i % 10 + 1)); }
 my @k = sort keys %h;
 my $total = 0;
-for my $k (@k) { my @p = split /,/, $h{$k}; $total += scalar(@p); $h{$k} = uc($h{$k}) . reverse($k); }
+for my $k (@k) {
+  my @p = split /,/, $h{$k};
+  $total += scalar(@p);
+  $h{$k} = uc($h{$k}) . reverse($k);
+}
 my $s = join(';', map { "$_=$h{$_}" } @k[0 .. ($n < 100 ? $n - 1 : 99)]);
 print scalar(@k), " $total ", length($s), "\n";
 EOF
@@ -175,7 +192,8 @@ make_input() {
       [ -e "$WORK/work$n.sql" ] || cat >"$WORK/work$n.sql" <<EOF
 create table t(a integer primary key, b text, c text);
 with recursive s(x) as (select 1 union all select x + 1 from s where x < $n)
-  insert into t select x, printf('%08d', x * 7919 % 100003), substr('abcdefghij', 1 + x % 10) from s;
+  insert into t
+  select x, printf('%08d', x * 7919 % 100003), substr('abcdefghij', 1 + x % 10) from s;
 create index ib on t(b);
 create table u as select c, count(*) as k, group_concat(b) as g from t group by c;
 select count(*), sum(length(b)), max(b) from t;
@@ -186,7 +204,8 @@ EOF
       [ -e "$WORK/work$n.json" ] ||
         awk -v n="$n" 'BEGIN { printf "["; for (i = 0; i < n; i++)
           printf "%s{\"id\":%d,\"name\":\"item%d\",\"tag\":\"t%d\",\"v\":%d,\"xs\":[%d,%d,\"%s\"]}",
-            (i ? "," : ""), i, i, i % 17, i * 7 % 1000, i, i + 1, "p" i; print "]" }' >"$WORK/work$n.json"
+            (i ? "," : ""), i, i, i % 17, i * 7 % 1000, i, i + 1, "p" i; print "]" }' \
+          >"$WORK/work$n.json"
       ;;
   esac
 }
@@ -208,16 +227,25 @@ program_argv() {
 # about 0.3-1 s a run. jq's --check is not run: its start-up alone (16,000 calls over a large
 # heap) takes ~20 s under --check.
 PROGRAMS=(python3 perl sqlite3 lua5.4 jq)
-declare -A N_RUN=([python3]=40000 [perl]=40000 [sqlite3]=40000 [lua5.4]=100000 [jq]=40000)
-declare -A N_EVERY=([python3]=40000 [perl]=4000 [sqlite3]=20000 [lua5.4]=10000 [jq]=4000)
-declare -A N_CHECK=([python3]=100 [perl]=50 [sqlite3]=300 [lua5.4]=500 [jq]=0)
+if [ -n "${DROPIN_PROGRAMS:-}" ]; then
+  read -r -a PROGRAMS <<<"$DROPIN_PROGRAMS"
+  for prog in "${PROGRAMS[@]}"; do
+    case "$prog" in
+      python3|perl|sqlite3|lua5.4|jq) ;;
+      *) bad_usage "DROPIN_PROGRAMS: unknown program '$prog' (python3 perl sqlite3 lua5.4 jq)" ;;
+    esac
+  done
+fi
+declare -A N_RUN=([python3]=20000 [perl]=20000 [sqlite3]=20000 [lua5.4]=50000 [jq]=5000)
+declare -A N_EVERY=([python3]=20000 [perl]=2000 [sqlite3]=20000 [lua5.4]=5000 [jq]=1000)
+declare -A N_CHECK=([python3]=100 [perl]=20 [sqlite3]=200 [lua5.4]=300 [jq]=0)
 declare -A WHY_NO_CHECK=([jq]="jq's start-up alone (16,000 calls) takes ~20 s under --check")
 
 # Debian's python3, not a pyenv/virtualenv shim (a shell script would be timed too).
 PYTHON=/usr/bin/python3
 [ -x "$PYTHON" ] || PYTHON=$(command -v python3 || true)
 
-# ---- running and timing ---------------------------------------------------------------------------
+# ---- running and timing ------------------------------------------------------------------------
 
 # The command of MODE (glibc, twin, every, check) for the program in ARGV, in the array CMD;
 # VERIFY=1 adds a one-call trace (HEAPTWIN_TRACE_FD / --trace) that shows the library is used.
@@ -263,75 +291,93 @@ verify_mode() {
   fi
 }
 
-# Times MODE with hyperfine (RUNS runs after one warm-up); the mean in ns in MEAN_NS.
-time_mode() {
-  local label=$1 mode=$2 runs=$3 key=$4
-  local json="$WORK/time.$key.json" cmd_text="" a
-  mode_cmd "$mode" 0
-  # hyperfine -N splits its command like a shell: quote every word (none holds a quote).
-  for a in "${CMD[@]}"; do cmd_text+="${cmd_text:+ }'$a'"; done
-  printf 'drop-in: %s ... ' "$label" >&2
-  if ! hyperfine -N --warmup 1 --runs "$runs" --output=pipe --style none \
-      --export-json "$json" "$cmd_text" >"$WORK/hyperfine.log" 2>&1; then
-    echo "FAILED under hyperfine, no row:" >&2
-    tail -n 5 "$WORK/hyperfine.log" | sed 's/^/    /' >&2
-    return 1
-  fi
-  local mean
-  mean=$(grep -o '"mean": *[0-9.eE+-]*' "$json" | head -n 1 | sed 's/.*: *//')
-  [ -n "$mean" ] || { echo "FAILED: no mean in hyperfine's output" >&2; return 1; }
-  MEAN_NS=$(awk -v m="$mean" 'BEGIN { printf "%.0f", m * 1e9 }')
-  printf '%s s (%d runs)' "$(awk -v m="$mean" 'BEGIN { printf "%.3f", m }')" "$runs" >&2
+# hyperfine -N splits a command like a shell: every word quoted (none holds a quote), in QCMD.
+quote_cmd() {
+  local a
+  QCMD=""
+  for a in "${CMD[@]}"; do QCMD+="${QCMD:+ }'$a'"; done
 }
 
+secs() { awk -v ns="$1" 'BEGIN { printf "%.3f s", ns / 1e9 }'; }
 ratio_text() { awk -v a="$1" -v b="$2" 'BEGIN { printf "x%.2f", a / b }'; }
 
-# glibc at size n of PROG, once per size: the reference output and GLIBC_NS[prog:n].
-declare -A GLIBC_NS=() GLIBC_BAD=()
-glibc_at() {
-  local prog=$1 n=$2 key="$1.$2.glibc"
-  [ -n "${GLIBC_NS[$prog:$n]:-}" ] && return 0
-  [ -n "${GLIBC_BAD[$prog:$n]:-}" ] && return 1
-  make_input "$prog" "$n"
-  program_argv "$prog" "$n"
-  if verify_mode "$prog glibc (n=$n)" glibc "$key" && time_mode "$prog glibc (n=$n)" glibc "$RUNS_FAST" "$key"; then
-    echo >&2
-    GLIBC_NS[$prog:$n]=$MEAN_NS
-    return 0
-  fi
-  GLIBC_BAD[$prog:$n]=1
-  return 1
+# Times glibc and MODE side by side: ROUNDS hyperfine calls, each with both commands (--warmup 1
+# and RUNS runs each; the order swaps every round, so a load that drifts hits both alike). Sets
+# G_NS and M_NS (the mean wall time of all their runs, ns) and G_CPU and M_CPU (user+sys, s).
+time_pair() {
+  local label=$1 mode=$2 runs=$3 rounds=$4 key=$5 column=$6
+  local glibc_q mode_q r json first second nums all=""
+  mode_cmd glibc 0; quote_cmd; glibc_q=$QCMD
+  mode_cmd "$mode" 0; quote_cmd; mode_q=$QCMD
+  for ((r = 1; r <= rounds; r++)); do
+    json="$WORK/time.$key.$r.json"
+    if ((r % 2)); then first=$glibc_q second=$mode_q; else first=$mode_q second=$glibc_q; fi
+    printf 'drop-in: %s, round %d/%d ... ' "$label" "$r" "$rounds" >&2
+    if ! hyperfine -N --warmup 1 --runs "$runs" --output=pipe --style none \
+        --export-json "$json" "$first" "$second" >"$WORK/hyperfine.log" 2>&1; then
+      echo "FAILED under hyperfine, no row:" >&2
+      tail -n 5 "$WORK/hyperfine.log" | sed 's/^/    /' >&2
+      return 1
+    fi
+    # Per command, in order: mean, user, system (seconds).
+    nums=$(grep -oE '"(mean|user|system)": *[0-9.eE+-]+' "$json" | sed 's/.*: *//' | tr '\n' ' ')
+    if [ "$(wc -w <<<"$nums")" != 6 ]; then
+      echo "FAILED: cannot read $json" >&2
+      return 1
+    fi
+    ((r % 2)) || nums=$(awk '{ print $4, $5, $6, $1, $2, $3 }' <<<"$nums")  # glibc first
+    all+="$nums"$'\n'
+    awk '{ printf "glibc %.3f s, '"$column"' %.3f s\n", $1, $4 }' <<<"$nums" >&2
+  done
+  read -r G_NS M_NS G_CPU M_CPU < <(awk '
+    NF == 6 { g += $1; m += $4; gc += $2 + $3; mc += $5 + $6; k++ }
+    END { printf "%.0f %.0f %.3f %.3f\n", g / k * 1e9, m / k * 1e9, gc / k, mc / k }' <<<"$all")
 }
 
-# One row: the twin MODE of PROG at size n against glibc at n.
+# glibc at size n of PROG, once per size: the reference output, $WORK/out.PROG.N.glibc.
+declare -A GLIBC_OK=()
+glibc_reference() {
+  local prog=$1 n=$2
+  [ -n "${GLIBC_OK[$prog:$n]:-}" ] && return "${GLIBC_OK[$prog:$n]}"
+  make_input "$prog" "$n"
+  program_argv "$prog" "$n"
+  GLIBC_OK[$prog:$n]=0
+  verify_mode "$prog glibc (n=$n)" glibc "$prog.$n.glibc" || GLIBC_OK[$prog:$n]=1
+  return "${GLIBC_OK[$prog:$n]}"
+}
+
+# One row: the twin MODE of PROG against glibc, both at size n.
 row() {
-  local prog=$1 mode=$2 n=$3 row column runs max goal
+  local prog=$1 mode=$2 n=$3 row column modename runs rounds max=$MAX_CHECKED_RATIO
+  local goal="checked/glibc <= $MAX_CHECKED_RATIO"
   case "$mode" in
-    twin) row="drop-in: $prog (no check)"; column=twin; runs=$RUNS_FAST; max=0; goal="-" ;;
-    every) row="drop-in: $prog (--check-every $CHECK_EVERY)"; column=checked; runs=$RUNS_EVERY
-           max=$MAX_CHECKED_RATIO; goal="checked/glibc <= $MAX_CHECKED_RATIO" ;;
-    check) row="drop-in: $prog (--check)"; column=checked; runs=$RUNS_CHECK
-           max=$MAX_CHECKED_RATIO; goal="checked/glibc <= $MAX_CHECKED_RATIO" ;;
+    twin) modename=twin; column=twin; runs=$RUNS_FAST; rounds=$ROUNDS_FAST; max=0; goal="-"
+          row="drop-in: $prog (no check)" ;;
+    every) modename="--check-every $CHECK_EVERY"; column=checked; runs=$RUNS_EVERY
+           rounds=$ROUNDS_EVERY; row="drop-in: $prog (--check-every $CHECK_EVERY)" ;;
+    check) modename=--check; column=checked; runs=$RUNS_CHECK; rounds=$ROUNDS_CHECK
+           row="drop-in: $prog (--check)" ;;
   esac
-  local modename=${row#"drop-in: $prog "}
   if [ "$n" = 0 ]; then
     echo "drop-in: $prog $modename: not run (${WHY_NO_CHECK[$prog]:-no size}), no row" >&2
     printf '# %s: not run (%s)\n' "$row" "${WHY_NO_CHECK[$prog]:-no size}" >>"$OUT"
     return 0
   fi
-  if ! glibc_at "$prog" "$n"; then
-    printf '# %s: glibc run at n=%s failed, no row\n' "$row" "$n" >>"$OUT"
+  if ! glibc_reference "$prog" "$n"; then
+    printf '# %s: the glibc run at n=%s failed, no row\n' "$row" "$n" >>"$OUT"
     return 0
   fi
-  local glibc_ns=${GLIBC_NS[$prog:$n]} key="$prog.$n.$mode" label="$prog $modename (n=$n)"
+  local key="$prog.$n.$mode" label="$prog $modename (n=$n)"
   program_argv "$prog" "$n"
   if verify_mode "$label" "$mode" "$key" "$WORK/out.$prog.$n.glibc" &&
-     time_mode "$label" "$mode" "$runs" "$key"; then
-    echo " $(ratio_text "$MEAN_NS" "$glibc_ns")" >&2
+     time_pair "$label" "$mode" "$runs" "$rounds" "$key" "$column"; then
+    echo "drop-in: $label: glibc $(secs "$G_NS"), $column $(secs "$M_NS"):" \
+         "$(ratio_text "$M_NS" "$G_NS") ($((runs * rounds)) runs each)" >&2
     {
-      printf '# %s: n=%s, mean of %s runs (glibc: %s runs)\n' "$row" "$n" "$runs" "$RUNS_FAST"
-      printf 'value\t%s\tglibc\t%s\n' "$row" "$glibc_ns"
-      printf 'value\t%s\t%s\t%s\n' "$row" "$column" "$MEAN_NS"
+      printf '# %s: n=%s, mean of %s runs each; cpu (user+sys) glibc %s s, %s %s s\n' \
+        "$row" "$n" "$((runs * rounds))" "$G_CPU" "$column" "$M_CPU"
+      printf 'value\t%s\tglibc\t%s\n' "$row" "$G_NS"
+      printf 'value\t%s\t%s\t%s\n' "$row" "$column" "$M_NS"
       printf 'ratio\t%s\t%s\tglibc\t%s\t%s\n' "$row" "$column" "$max" "$goal"
     } >>"$OUT"
   else
@@ -340,14 +386,18 @@ row() {
 }
 
 {
-  echo "# bench/dropin.sh$([ "$QUICK" = 1 ] && echo " --quick"): the drop-in library against glibc, wall time per run (ns)"
-  echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(uname -srm), $(nproc) cpus, load $(cut -d' ' -f1-3 /proc/loadavg)"
+  quick_flag=""
+  [ "$QUICK" = 1 ] && quick_flag=" --quick"
+  echo "# bench/dropin.sh$quick_flag: the drop-in library against glibc, wall time per run (ns)"
+  echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(uname -srm), $(nproc) cpus," \
+       "load $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "# library: $lib_src"
   echo "# heaptwin (checked modes): $ht_real ($ht_config)"
   echo "# hyperfine -N --warmup 1 --output=pipe, mean; twin: LD_PRELOAD; checked: heaptwin exec"
 } >>"$OUT"
 if [ "$ht_config" != opt ]; then
-  echo "drop-in: note: heaptwin is a $ht_config build; a --config=opt one checks several times faster (HEAPTWIN=...)" >&2
+  echo "drop-in: note: heaptwin is not a --config=opt build ($ht_config); an opt one checks" \
+       "several times faster (HEAPTWIN=PATH)" >&2
 fi
 
 start=$SECONDS

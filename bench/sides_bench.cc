@@ -111,7 +111,7 @@ bool register_all() {
     describe_rate(row, "run", name == std::string("glibc") ? 20000 : 0, "Programs/s");
   }
   // The same Programs on the runner's two ways of isolating them.
-  const std::string modes = "glibc runner: 64-op Programs, fork per Program vs persistent reset";
+  const std::string modes = "glibc runner: fork vs persistent, 64 ops";
   benchmark::RegisterBenchmark((modes + "/fork").c_str(), run_side, std::string("glibc-fork"),
                                size_t{64})->UseRealTime();
   benchmark::RegisterBenchmark((modes + "/persistent").c_str(), run_side, std::string("glibc"),

@@ -39,6 +39,14 @@ std::string fmt(const char* f, double v) {
   return buf;
 }
 
+// A time per unit with a unit a reader can take in: 23.8 ns, 4.02 ms, 1.2 s.
+std::string duration(double ns) {
+  if (ns < 1e4) return fmt("%.1f ns", ns);
+  if (ns < 1e7) return fmt("%.1f us", ns / 1e3);
+  if (ns < 1e10) return fmt("%.1f ms", ns / 1e6);
+  return fmt("%.2f s", ns / 1e9);
+}
+
 }  // namespace
 
 void record(const std::string& name, double ns_per_unit) {
@@ -104,14 +112,14 @@ bool load_rows(const std::string& path, std::string* error) {
 std::string format_table() {
   std::string out = "\n";
   char line[512];
-  std::snprintf(line, sizeof line, "%-34s %-44s %-12s %s\n", "row", "measured (ns per unit)",
+  std::snprintf(line, sizeof line, "%-46s %-40s %-14s %s\n", "row", "measured (time per unit)",
                 "ratio", "target");
   out += line;
-  out += std::string(110, '-') + "\n";
+  out += std::string(124, '-') + "\n";
   for (const auto& [row, columns] : rows()) {
     std::string measured, ratio = "-", target = "-";
     for (const auto& [column, ns] : columns) {
-      measured += (measured.empty() ? "" : ", ") + column + " " + fmt("%.1f", ns);
+      measured += (measured.empty() ? "" : ", ") + column + " " + duration(ns);
     }
     if (auto it = ratios().find(row); it != ratios().end()) {
       auto n = columns.find(it->second.numerator), d = columns.find(it->second.denominator);
@@ -127,11 +135,13 @@ std::string format_table() {
       if (c != columns.end() && c->second > 0) {
         double per_second = 1e9 / c->second;
         ratio = fmt("%.0f", per_second) + " " + rt->second.unit;
-        target = ">= " + fmt("%.0f", rt->second.min_per_second) + " " + rt->second.unit +
-                 (per_second >= rt->second.min_per_second ? "  met" : "  MISSED");
+        if (rt->second.min_per_second > 0) {
+          target = ">= " + fmt("%.0f", rt->second.min_per_second) + " " + rt->second.unit +
+                   (per_second >= rt->second.min_per_second ? "  met" : "  MISSED");
+        }
       }
     }
-    std::snprintf(line, sizeof line, "%-34s %-44s %-12s %s\n", row.c_str(), measured.c_str(),
+    std::snprintf(line, sizeof line, "%-46s %-40s %-14s %s\n", row.c_str(), measured.c_str(),
                   ratio.c_str(), target.c_str());
     out += line;
   }
