@@ -60,19 +60,21 @@ bool has_address_dependent_alignment(const Program& program) {
 }
 
 // Whether the Program makes glibc touch more memory than a fuzzing process should hold: with
-// M_PERTURB every allocation is filled, and calloc clears what it returns, byte by byte, so a
-// few GiB cost that much time and resident memory on every side (the runner's time limit and
-// libFuzzer's RSS limit stop the run).
+// M_PERTURB every allocation is filled, and so is every block freed (one allocated before
+// M_PERTURB was set too), and calloc clears what it returns, byte by byte, so a few GiB cost
+// that much time and resident memory on every side (the runner's time limit and libFuzzer's
+// RSS limit stop the run). Counted generously: once M_PERTURB is set anywhere, every request.
 bool touches_too_much_memory(const Program& program) {
   constexpr uint64_t kMaxTouched = uint64_t{64} << 20;  // in all, across the Program
   bool perturb = false;
-  uint64_t touched = 0;
   for (const Op& op : program.ops) {
     if (op.kind == OpKind::kMallopt && op.param == static_cast<int32_t>(MalloptParam::kPerturb) &&
         op.a != 0) {
       perturb = true;
     }
-    // calloc clears what it hands out (unless it is fresh top), with or without M_PERTURB.
+  }
+  uint64_t touched = 0;
+  for (const Op& op : program.ops) {
     const bool clears = perturb || op.kind == OpKind::kCalloc;
     if (!clears || !op.allocates() || op.request_bytes() == ~uint64_t{0}) continue;
     if (op.request_bytes() >= (uint64_t{1} << 40)) continue;  // refused at once (ENOMEM)
