@@ -33,13 +33,18 @@ Addr Allocator::calloc(uint64_t n, uint64_t elem_size) {
   }
   if (d_->perturb_byte == 0 && p == oldtop && csz > oldtopsize) csz = oldtopsize;
   const uint64_t clearsize = csz - kSizeSz;
-  if (clearsize / kSizeSz < 3) malloc_printerr(msg::kAssertCallocClears);  // a forged size
-  // Up to 9 words glibc stores them one by one, forward; more go to memset.
-  if (!owned(mem, clearsize)) {
-    if (clearsize / kSizeSz <= 9) report_fault(fatal_, first_unowned(mem));
-    memset_fault(mem, clearsize);
+  const uint64_t nclears = clearsize / kSizeSz;
+  if (nclears < 3) malloc_printerr(msg::kAssertCallocClears);  // a forged size
+  if (nclears > 9) {
+    if (!owned(mem, clearsize)) memset_fault(mem, clearsize);
+    std::memset(reinterpret_cast<void*>(mem), 0, clearsize);
+    return mem;
   }
-  std::memset(reinterpret_cast<void*>(mem), 0, clearsize);
+  // Up to 9 words glibc stores them one by one, forward, and an odd number of them (a chunk's
+  // words are odd but for a forged size): 3, 5, 7 or 9.
+  const uint64_t words = (nclears & 1) != 0 ? nclears : nclears - 1;
+  if (!owned(mem, words * kSizeSz)) report_fault(fatal_, first_unowned(mem));
+  std::memset(reinterpret_cast<void*>(mem), 0, words * kSizeSz);
   return mem;
 }
 

@@ -135,7 +135,7 @@ bool uses_unmapped_chunk(const Program& program, const Trace& trace, size_t unti
       // Offsets from the pointer that stay inside [its page, the mapping's length) are safe.
       const int64_t lo = -static_cast<int64_t>(page_offset[op.src]);
       const int64_t hi = static_cast<int64_t>(length[op.src]) - static_cast<int64_t>(page_offset[op.src]);
-      if (op.offset < lo || op.offset + 8 > hi) return true;
+      if (op.offset < lo || op.offset > hi - 8) return true;
     }
     if (op.kind == OpKind::kFree || op.kind == OpKind::kRealloc) gone[op.src] = 1;
     if (op.allocates()) {
@@ -148,31 +148,43 @@ bool uses_unmapped_chunk(const Program& program, const Trace& trace, size_t unti
   return false;
 }
 
-// Whether some side handed out, up to op `until`, a pointer outside its brk heap that is no
-// mmapped chunk: after a refused sbrk, glibc continues the main arena in mmapped memory
-// (non-contiguous), and offsets from the heap base into it are wherever each kernel put it.
+// Whether the sides handed out, before op `until` (where they agree), or all of them at `until`,
+// a pointer outside the brk heap that is no mmapped chunk: after a refused sbrk, glibc continues
+// the main arena in mmapped memory (non-contiguous), and offsets from the heap base into it are
+// wherever each kernel put it. (At `until` one side alone leaving the heap is a finding: a
+// missed check can hand out a forged chunk anywhere.)
 bool left_the_heap(const std::vector<Trace>& traces, size_t until) {
   constexpr int64_t kFarFromHeap = int64_t{1} << 40;  // the brk heap itself never gets there
+  auto far = [](const Outcome& o) {
+    return o.kind == OutcomeKind::kPointer && (o.offset < 0 || o.offset >= kFarFromHeap);
+  };
+  bool all_far_at_until = !traces.empty();
   for (const Trace& t : traces) {
-    for (size_t i = 0; i < t.outcomes.size() && i <= until; ++i) {
-      const Outcome& o = t.outcomes[i];
-      if (o.kind == OutcomeKind::kPointer && (o.offset < 0 || o.offset >= kFarFromHeap)) return true;
+    for (size_t i = 0; i < t.outcomes.size() && i < until; ++i) {
+      if (far(t.outcomes[i])) return true;
     }
+    all_far_at_until &= until < t.outcomes.size() && far(t.outcomes[until]);
   }
-  return false;
+  return all_far_at_until;
 }
 
 // Whether the Program corrupted memory while no brk heap existed (every chunk so far mmapped):
 // glibc's top is then still the initial top, a bin head inside main_arena whose "size" is an
 // address, and freeing a forged chunk compares it with that: (out) or (!prev) depends on where
-// libc and the mappings lie in each process.
-bool corrupts_without_a_heap(const Program& program, const Trace& trace, size_t until) {
+// libc and the mappings lie in each process. Judged on the ops before `until`, where the sides
+// agree, and not when some side has a heap at `until`.
+bool corrupts_without_a_heap(const std::vector<Trace>& traces, const Program& program,
+                             size_t until) {
+  for (const Trace& t : traces) {
+    if (until < t.outcomes.size() && t.outcomes[until].kind == OutcomeKind::kPointer) return false;
+  }
+  const Trace& trace = traces[0];
   bool wrote = false;
-  for (size_t i = 0; i < program.ops.size() && i < trace.outcomes.size() && i <= until; ++i) {
+  for (size_t i = 0; i < program.ops.size() && i < trace.outcomes.size() && i < until; ++i) {
     if (trace.outcomes[i].kind == OutcomeKind::kPointer) return false;
     if (program.ops[i].kind == OpKind::kWrite8) wrote = true;
   }
-  return wrote;
+  return wrote || (until < program.ops.size() && program.ops[until].kind == OpKind::kWrite8);
 }
 
 [[noreturn]] void report(const TargetConfig& config, const Program& program,
@@ -230,7 +242,7 @@ std::string check_differential(const TargetConfig& config, const uint8_t* data, 
       (stores_mapping_address(program, traces[0], result.first.op_index) ||
        uses_unmapped_chunk(program, traces[0], result.first.op_index) ||
        left_the_heap(traces, result.first.op_index) ||
-       corrupts_without_a_heap(program, traces[0], result.first.op_index))) {
+       corrupts_without_a_heap(traces, program, result.first.op_index))) {
     return "";
   }
   // Side failures, broken rules and the first divergence, whichever there are.
