@@ -93,8 +93,10 @@ void SimulatedMemory::decommit(uint64_t from, uint64_t to) {
   const uint64_t len = to - from;
   // Mappings go back to the kernel whatever their size: their addresses vary from Program to
   // Program, so pages kept resident there would add up (a fuzzer ran out of memory that way).
+  // Fresh pages rather than MADV_DONTNEED: they also merge a range move_pages() split off back
+  // into its neighbours (kernel mappings are limited: vm.max_map_count).
   if (from >= mmap_base_) {
-    ::madvise(reinterpret_cast<void*>(from), len, MADV_DONTNEED);
+    if (!fresh_pages(from, len)) ::madvise(reinterpret_cast<void*>(from), len, MADV_DONTNEED);
     return;
   }
   if (len <= kClearWholeBelow) {
@@ -233,22 +235,29 @@ uint64_t SimulatedMemory::mremap(uint64_t addr, uint64_t old_size, uint64_t new_
 
 // The kernel moves a growing mapping's pages (page tables, no copy); copying instead made the
 // twin's realloc of big blocks several times slower than glibc's. The moved pages leave a hole
-// in the reservation, filled at once with fresh pages; the extra mappings this makes are merged
-// back into one at reset().
+// in the reservation, filled at once with fresh pages. (The moved range stays a kernel mapping
+// of its own until it is unmapped: decommit() then maps fresh pages, which merge back.)
 void SimulatedMemory::move_pages(uint64_t from, uint64_t to, uint64_t size) {
   void* moved = ::mremap(reinterpret_cast<void*>(from), size, size, MREMAP_MAYMOVE | MREMAP_FIXED,
                          reinterpret_cast<void*>(to));
-  if (moved != MAP_FAILED) {
-    void* refill = ::mmap(reinterpret_cast<void*>(from), size, PROT_READ | PROT_WRITE,
-                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
-    if (refill != MAP_FAILED) {
-      ++moved_mappings_;
-      return;
-    }
-    // The hole could not be filled: copy the pages back, then as below.
-    std::memcpy(reinterpret_cast<void*>(from), moved, size);
+  if (moved == MAP_FAILED) {
+    std::memcpy(reinterpret_cast<void*>(to), reinterpret_cast<const void*>(from), size);
+    return;
   }
+  if (fresh_pages(from, size)) return;
+  // The hole could not be filled: the pages go back, and are copied instead.
+  if (::mremap(moved, size, size, MREMAP_MAYMOVE | MREMAP_FIXED, reinterpret_cast<void*>(from)) ==
+      MAP_FAILED) {
+    std::abort();  // the reservation has a hole the twin would fault in: nothing sane is left
+  }
+  fresh_pages(to, size);
   std::memcpy(reinterpret_cast<void*>(to), reinterpret_cast<const void*>(from), size);
+}
+
+// [addr, addr + size) replaced by fresh zero pages, readable and writable.
+bool SimulatedMemory::fresh_pages(uint64_t addr, uint64_t size) {
+  return ::mmap(reinterpret_cast<void*>(addr), size, PROT_READ | PROT_WRITE,
+                MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0) != MAP_FAILED;
 }
 
 bool SimulatedMemory::range_free(uint64_t addr, uint64_t size) const {
@@ -303,16 +312,6 @@ void SimulatedMemory::reset() {
   decommit(brk_base_, brk_high_water_);
   brk_ = brk_committed_ = brk_high_water_ = brk_base_;
   brk_holes_.clear();
-  if (moved_mappings_ != 0 && mmap_open_low_ < mmap_top_) {
-    // One fresh mapping over the whole opened area: zero pages and one kernel VMA again.
-    void* fresh = ::mmap(reinterpret_cast<void*>(mmap_open_low_), mmap_top_ - mmap_open_low_,
-                         PROT_READ | PROT_WRITE,
-                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
-    if (fresh != MAP_FAILED) {
-      moved_mappings_ = 0;
-      regions_.clear();
-    }
-  }
   for (const Region& r : regions_) decommit(r.addr, r.addr + r.size);
   regions_.clear();
   // Unmapped mappings were discarded when they went.

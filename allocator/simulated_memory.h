@@ -69,6 +69,7 @@ class SimulatedMemory : public Memory {
   void commit(uint64_t from, uint64_t to);
   void decommit(uint64_t from, uint64_t to);
   void move_pages(uint64_t from, uint64_t to, uint64_t size);
+  static bool fresh_pages(uint64_t addr, uint64_t size);
   bool in_regions(uint64_t addr, uint64_t n) const;
 
   SimulatedMemoryOptions options_;
@@ -86,7 +87,6 @@ class SimulatedMemory : public Memory {
   // Pages of the brk heap unmapped by munmap (a forged mmapped chunk freed inside the heap): the
   // break area keeps them as holes until the break shrinks below them.
   std::vector<Region> brk_holes_;
-  uint64_t moved_mappings_ = 0;  // mremap moves since reset() (each leaves kernel mappings split)
 };
 
 }  // namespace heaptwin::alloc

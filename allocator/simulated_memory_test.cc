@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstring>
 
 namespace heaptwin::alloc {
@@ -62,6 +63,46 @@ TEST(SimulatedMemoryTest, MremapGrowsInPlaceAndShrinksAgainAsOneMapping) {
   uint64_t moved = m.mremap(a, 0x1000, 0x3000);   // now in the way: a moves
   EXPECT_NE(moved, a);
   EXPECT_TRUE(m.owns(moved, 0x3000));
+}
+
+size_t kernel_mappings() {
+  std::FILE* f = std::fopen("/proc/self/maps", "r");
+  size_t lines = 0;
+  for (int c; f && (c = std::fgetc(f)) != EOF;) lines += c == '\n';
+  if (f) std::fclose(f);
+  return lines;
+}
+
+// A mapping that cannot grow in place moves with its contents; the kernel mappings the moves
+// split off merge back once unmapped (each process may hold only vm.max_map_count of them).
+TEST(SimulatedMemoryTest, MremapMovesContentsAndLeavesNoKernelMappingsBehind) {
+  SimulatedMemory m;
+  ASSERT_TRUE(m.ok());
+  const size_t before = kernel_mappings();
+  // Eight buffers growing side by side, as a realloc-heavy program's, round after round.
+  for (int round = 0; round < 300; ++round) {
+    uint64_t at[8], size[8];
+    for (int k = 0; k < 8; ++k) {
+      size[k] = 0x20000;
+      at[k] = m.mmap(size[k]);
+      ASSERT_NE(at[k], SimulatedMemory::kFailure);
+      std::memset(reinterpret_cast<void*>(at[k]), 0x5a, size[k]);
+    }
+    for (int step = 0; step < 3; ++step) {
+      for (int k = 0; k < 8; ++k) {
+        uint64_t b = m.mremap(at[k], size[k], size[k] * 2);
+        ASSERT_NE(b, SimulatedMemory::kFailure);
+        ASSERT_TRUE(m.owns(b, size[k] * 2));
+        EXPECT_EQ(*reinterpret_cast<unsigned char*>(b + size[k] - 1), 0x5a);
+        EXPECT_EQ(*reinterpret_cast<unsigned char*>(b + size[k]), 0);
+        std::memset(reinterpret_cast<void*>(b + size[k]), 0x5a, size[k]);
+        at[k] = b;
+        size[k] *= 2;
+      }
+    }
+    for (int k = 0; k < 8; ++k) ASSERT_TRUE(m.munmap(at[k], size[k]));
+  }
+  EXPECT_LT(kernel_mappings(), before + 8);  // without merging: +21 here
 }
 
 TEST(SimulatedMemoryTest, ResetIsPristineAndInstancesAreIndependent) {
