@@ -224,27 +224,38 @@ int run_differential(const TargetConfig& config, const uint8_t* data, size_t siz
   report(config, program, finding);
 }
 
-std::string check_differential(const TargetConfig& config, const uint8_t* data, size_t size) {
-  Program program = decode_fuzz(data, size, config.decode);
-  if (program.ops.empty() || has_address_dependent_alignment(program) ||
-      touches_too_much_memory(program)) {
-    return "";
-  }
+bool skipped_before_running(const Program& program) {
+  return program.ops.empty() || has_address_dependent_alignment(program) ||
+         touches_too_much_memory(program);
+}
+
+RunOptions run_options(const TargetConfig& config) {
   RunOptions options;
   options.snapshots = config.snapshots;
   options.check_heap = config.check_heap;
   options.check_contents = config.check_contents;
+  return options;
+}
+
+bool is_finding(const Program& program, const std::vector<Trace>& traces,
+                const DiffResult& result) {
+  if (result.agree()) return false;
+  // Side failures and broken rules always count; a divergence unless no side can compare it.
+  if (!result.side_errors.empty() || !result.violations.empty() || !result.diverged) return true;
+  const size_t at = result.first.op_index;
+  return !(stores_mapping_address(program, traces[0], at) ||
+           uses_unmapped_chunk(program, traces[0], at) || left_the_heap(traces, at) ||
+           corrupts_without_a_heap(traces, program, at));
+}
+
+std::string check_differential(const TargetConfig& config, const uint8_t* data, size_t size) {
+  Program program = decode_fuzz(data, size, config.decode);
+  if (skipped_before_running(program)) return "";
+  const RunOptions options = run_options(config);
   std::vector<Trace> traces;
   for (auto& side : sides_of(config)) traces.push_back(side->run(program, options));
   DiffResult result = diff_traces(traces);
-  if (result.agree()) return "";
-  if (result.side_errors.empty() && result.violations.empty() && result.diverged &&
-      (stores_mapping_address(program, traces[0], result.first.op_index) ||
-       uses_unmapped_chunk(program, traces[0], result.first.op_index) ||
-       left_the_heap(traces, result.first.op_index) ||
-       corrupts_without_a_heap(traces, program, result.first.op_index))) {
-    return "";
-  }
+  if (!is_finding(program, traces, result)) return "";
   // Side failures, broken rules and the first divergence, whichever there are.
   return format_divergence(program, traces, result);
 }

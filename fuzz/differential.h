@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "oracle/differ.h"
+#include "oracle/side.h"
 #include "program/fuzz_encoding.h"
 
 namespace heaptwin::fuzz {
@@ -34,6 +36,18 @@ int run_differential(const TargetConfig& config, const uint8_t* data, size_t siz
 
 // The same, without aborting: the report of what was found, or "" when nothing was.
 std::string check_differential(const TargetConfig& config, const uint8_t* data, size_t size);
+
+// The pieces of check_differential, for tools that replay findings (heaptwin repro) and must
+// judge them as the fuzzer did:
+// Programs no side can compare (address-dependent alignments, GiBs of memory touched).
+bool skipped_before_running(const Program& program);
+// The options the target runs its sides with.
+RunOptions run_options(const TargetConfig& config);
+// Whether the traces (twin first) show a finding: a side failure, a broken rule, or a
+// divergence that does not follow from something no side can predict (mapping addresses,
+// memory no heap owns; see differential.cc).
+bool is_finding(const Program& program, const std::vector<Trace>& traces,
+                const DiffResult& result);
 
 }  // namespace heaptwin::fuzz
 

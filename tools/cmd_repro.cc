@@ -6,6 +6,7 @@
 #include <memory>
 #include <sstream>
 
+#include "fuzz/differential.h"
 #include "oracle/differ.h"
 #include "oracle/side.h"
 #include "oracle/trace_text.h"
@@ -51,21 +52,25 @@ struct Failure {
 
 class Reproducer {
  public:
-  explicit Reproducer(std::vector<std::unique_ptr<Side>> sides) : sides_(std::move(sides)) {}
+  // `options`: the fuzz target's (fuzz::run_options), so a finding is judged as it was found.
+  Reproducer(std::vector<std::unique_ptr<Side>> sides, const RunOptions& options)
+      : sides_(std::move(sides)), options_(options) {}
 
+  // With snapshots on top of the target's options: for showing the heap around a divergence.
   std::vector<Trace> run(const Program& p, bool snapshots) {
-    RunOptions options;
-    options.snapshots = snapshots;
+    RunOptions options = options_;
+    options.snapshots = options.snapshots || snapshots;
     std::vector<Trace> traces;
     for (auto& s : sides_) traces.push_back(s->run(p, options));
     return traces;
   }
 
   Failure classify(const Program& p) {
-    std::vector<Trace> traces = run(p, true);
-    DiffResult r = diff_traces(traces);
     Failure f;
-    if (r.agree()) return f;
+    if (fuzz::skipped_before_running(p)) return f;
+    std::vector<Trace> traces = run(p, false);
+    DiffResult r = diff_traces(traces);
+    if (!fuzz::is_finding(p, traces, r)) return f;
     f.failed = true;
     if (!r.side_errors.empty()) {
       std::string e = r.side_errors.front();
@@ -88,6 +93,7 @@ class Reproducer {
 
  private:
   std::vector<std::unique_ptr<Side>> sides_;
+  RunOptions options_;
 };
 
 bool ends_with(const std::string& s, const std::string& suffix) {
@@ -161,7 +167,7 @@ int cmd_repro(const Args& args) {
       auto v = value("--target");
       if (!v) return usage_error("repro", "--target needs a name");
       target = *v;
-      if (target != "twin_vs_glibc" && target != "twin_vs_model" && target != "attack") {
+      if (fuzz::find_target(target) == nullptr) {
         return usage_error("repro", "unknown target '" + target + "' (twin_vs_glibc, twin_vs_model, attack)");
       }
     } else if (a == "--save") {
@@ -195,10 +201,7 @@ int cmd_repro(const Args& args) {
     }
     program = *parsed;
   } else {
-    DecodeOptions options;
-    options.allow_corruption = target == "attack";
-    options.max_ops = 256;  // what the fuzz targets decode
-    program = decode_fuzz(*bytes, options);
+    program = decode_fuzz(*bytes, fuzz::find_target(target)->decode);
   }
 
   std::vector<std::unique_ptr<Side>> sides;
@@ -207,11 +210,17 @@ int cmd_repro(const Args& args) {
     if (!side) return usage_error("repro", "side '" + name + "': " + error);
     sides.push_back(std::move(side));
   }
-  Reproducer repro(std::move(sides));
+  Reproducer repro(std::move(sides), fuzz::run_options(*fuzz::find_target(target)));
   Failure original = repro.classify(program);
   if (!original.failed) {
-    std::printf("all sides agree on %s (%zu ops): nothing to reproduce\n", input.c_str(),
-                program.ops.size());
+    if (fuzz::skipped_before_running(program)) {
+      std::printf("%s (%zu ops): the fuzz targets do not compare this Program (an address-"
+                  "dependent alignment, or more memory touched than a fuzzer holds)\n",
+                  input.c_str(), program.ops.size());
+    } else {
+      std::printf("all sides agree on %s (%zu ops), or differ only where no side can predict "
+                  "the other: nothing to reproduce\n", input.c_str(), program.ops.size());
+    }
     // A finding fixed before it was saved is still worth keeping: as it is, unminimised.
     if (!save.empty()) {
       return save_regression(program, target, save,
