@@ -346,10 +346,9 @@ class GlibcSide : public Side {
     mem.add(loc.arena, at, kArenaBytes);
     mem.add(loc.mp, at + kArenaBytes, kMpBytes);
     mem.add(loc.global_max_fast, at + kArenaBytes + kMpBytes, 8);
-    mem.add(r.heap_base, at + kArenaBytes + kMpBytes + 8, r.heap_end - r.heap_base);
+    mem.add(r.heap_base, at + kArenaBytes + kMpBytes + 8, r.state_heap_bytes);
     if (runner_tcache_outside_heap(r.tcache, r.heap_base, r.heap_end)) {
-      mem.add(r.tcache, at + kArenaBytes + kMpBytes + 8 + (r.heap_end - r.heap_base),
-              RUNNER_TCACHE_BYTES);
+      mem.add(r.tcache, at + kArenaBytes + kMpBytes + 8 + r.state_heap_bytes, RUNNER_TCACHE_BYTES);
     }
     return read_arena(mem, loc, layout_);
   }

@@ -208,7 +208,11 @@ static void set_timer(uint32_t ms) {
  * pausing the child instead). */
 static uint64_t state_used;
 static void copy_state(struct RunnerRecord* r) {
+  /* The heap up to top's header: a snapshot reads no further, and top is most of a young heap
+   * (main_arena.top is at 0x60 from 2.27 on). */
   uint64_t heap_len = r->heap_end - heap_base;
+  uint64_t top = *(const uint64_t*)(uintptr_t)(request.arena + 0x60);
+  if (top >= heap_base && top + 0x10 <= r->heap_end) heap_len = top + 0x10 - heap_base;
   /* With M_MMAP_THRESHOLD 0 the tcache struct itself is an mmapped chunk: copied after the heap. */
   int tcache_apart = runner_tcache_outside_heap(r->tcache, heap_base, r->heap_end);
   uint64_t need = (uint64_t)request.arena_bytes + request.mp_bytes + 8 + heap_len +
@@ -226,6 +230,7 @@ static void copy_state(struct RunnerRecord* r) {
   if (tcache_apart) memcpy(at, (void*)(uintptr_t)r->tcache, RUNNER_TCACHE_BYTES);
   r->state_copied = 1;
   r->state_offset = state_used;
+  r->state_heap_bytes = heap_len;
   state_used += (need + 15) & ~(uint64_t)15;
 }
 
@@ -485,8 +490,6 @@ static int next_request(void) {
 
 static void persistent_child(void) {
   install_handlers();
-  heap_base = (uint64_t)(uintptr_t)sbrk(0);
-  if (!save_pristine()) _exit(6);
   for (;;) {
     if (!next_request()) _exit(0);
     if (request.tcache_tls == 0) _exit(2);
@@ -511,6 +514,10 @@ static void persistent_child(void) {
 /* The persistent server: one child at a time; when it dies inside a Program, report how and
  * start the next. When it exits (the request pipe closed, or it could not start), so do we. */
 static int persistent_server(void) {
+  /* This process never mallocs, so its libc data is the pristine state every child resets to:
+   * saved once here, inherited by each child (a corrupting Program costs a child). */
+  heap_base = (uint64_t)(uintptr_t)sbrk(0);
+  if (!save_pristine()) return 6;
   for (;;) {
     int err[2];
     if (pipe(err) != 0) return 4;

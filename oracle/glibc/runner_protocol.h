@@ -104,6 +104,7 @@ struct RunnerRecord {
   uint32_t message_len;
   uint32_t state_copied; /* copied snapshots: 1 when this op's state is at state_offset */
   uint64_t state_offset; /* into RunnerShared.state: arena, mp_, global_max_fast, heap */
+  uint64_t state_heap_bytes; /* of the heap copied: up to top's header (the rest is top's) */
 };
 
 #define RUNNER_STATE_BYTES (256u << 20) /* sparse: only what a Program uses is touched */
