@@ -9,30 +9,12 @@
 
 #include "allocator/allocator.h"
 #include "allocator/simulated_memory.h"
+#include "bench/stop_on_fatal.h"
 #include "bench/table.h"
 #include "bench/workloads.h"
 
 namespace heaptwin::bench {
 namespace {
-
-// Benchmarks never corrupt the heap: any fatal condition is a bug worth stopping for.
-class StopOnFatal : public alloc::FatalHandler {
- public:
-  [[noreturn]] void abort_with(const char* message) override {
-    std::fprintf(stderr, "twin aborted during a benchmark: %s\n", message);
-    std::abort();
-  }
-  [[noreturn]] void fault(uint64_t address) override {
-    std::fprintf(stderr, "twin faulted during a benchmark at 0x%llx\n",
-                 static_cast<unsigned long long>(address));
-    std::abort();
-  }
-  [[noreturn]] void hang() override { std::abort(); }
-  [[noreturn]] void unmodelled(const char* why) override {
-    std::fprintf(stderr, "twin left its model during a benchmark: %s\n", why);
-    std::abort();
-  }
-};
 
 void run_glibc(benchmark::State& state, const Workload& w) {
   std::vector<void*> slots(w.slots, nullptr);

@@ -15,6 +15,7 @@
 
 #include "allocator/allocator.h"
 #include "allocator/simulated_memory.h"
+#include "bench/stop_on_fatal.h"
 #include "bench/table.h"
 #include "program/op.h"
 
@@ -110,20 +111,6 @@ struct GlibcCalls {
   uint64_t usable_size(void* p) { return ::malloc_usable_size(p); }
 };
 
-// Benchmarks never corrupt the heap: any fatal condition is a bug worth stopping for.
-class StopOnFatal : public alloc::FatalHandler {
- public:
-  [[noreturn]] void abort_with(const char* message) override { stop("aborted", message); }
-  [[noreturn]] void fault(uint64_t) override { stop("faulted", ""); }
-  [[noreturn]] void hang() override { stop("hung", ""); }
-  [[noreturn]] void unmodelled(const char* why) override { stop("left its model", why); }
-
- private:
-  [[noreturn]] static void stop(const char* what, const char* message) {
-    std::fprintf(stderr, "twin %s during a replay benchmark %s\n", what, message);
-    std::abort();
-  }
-};
 
 // The same calls on the twin (no checker) over simulated memory.
 struct TwinCalls {

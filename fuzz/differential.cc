@@ -34,9 +34,9 @@ std::vector<std::unique_ptr<Side>>& sides_of(const TargetConfig& config) {
 }
 
 // Whether the Program may ask for an mmapped chunk aligned beyond a page. glibc then gives back
-// a leader whose length depends on where the kernel put the mapping, which differs from run to
-// run even for glibc itself: the chunk's usable size, a later mremap and mp_.mmapped_mem follow
-// it. No side can predict that, so such inputs are not compared. (The outcome of the memalign
+// a leader whose length depends on where the kernel put the mapping (the runner's process has
+// its own layout, the twin's mappings another): the chunk's usable size, a later mremap and
+// mp_.mmapped_mem follow it. The twin cannot predict that, so such inputs are not compared. (The outcome of the memalign
 // itself is comparable: sides report the mapping's length, docs/op-semantics.md.)
 bool has_address_dependent_alignment(const Program& program) {
   constexpr uint64_t kPage = 4096, kDefaultMmapThreshold = 0x20000, kMinSize = 0x20;
@@ -88,8 +88,8 @@ bool touches_too_much_memory(const Program& program) {
 // back as a number (a size field), or from the address of an mmapped
 // chunk (the slot's pointer, or safe-linking's pos >> 12 of it). Mappings lie where each
 // process's kernel put them, so the value's low bits, read back as a size or flags, differ
-// between the twin and glibc: what follows is not comparable. (Heap addresses are: both heaps
-// start on a 16 MiB boundary.)
+// between the twin and glibc: what follows is not comparable. (Heap addresses are, up to 16 MiB:
+// both heaps start on a 16 MiB boundary; read back as a whole size, their bits above it are not.)
 bool stores_mapping_address(const Program& program, const Trace& trace, size_t until) {
   std::vector<char> mapped(program.slot_count(), 0);
   for (size_t i = 0; i < program.ops.size() && i < trace.outcomes.size() && i <= until; ++i) {
@@ -154,7 +154,9 @@ bool uses_unmapped_chunk(const Program& program, const Trace& trace, size_t unti
 // wherever each kernel put it. (At `until` one side alone leaving the heap is a finding: a
 // missed check can hand out a forged chunk anywhere.)
 bool left_the_heap(const std::vector<Trace>& traces, size_t until) {
-  constexpr int64_t kFarFromHeap = int64_t{1} << 40;  // the brk heap itself never gets there
+  // In practice a fuzz Program's brk heap stays far below this (reaching it takes a thousand
+  // 1 GiB requests from the break, M_MMAP_MAX 0, and the address space for them).
+  constexpr int64_t kFarFromHeap = int64_t{1} << 40;
   auto far = [](const Outcome& o) {
     return o.kind == OutcomeKind::kPointer && (o.offset < 0 || o.offset >= kFarFromHeap);
   };

@@ -331,6 +331,7 @@ int cmd_exec(const Args& args) {
   // The program's Ctrl-C is the program's: this process waits for it to end.
   signal(SIGINT, SIG_IGN);
   signal(SIGQUIT, SIG_IGN);
+  signal(SIGPIPE, SIG_IGN);  // a program that dies before reading its verdict: no death of ours
   bool violation = false;
   if (check && !exec_failed) violation = serve_checks(pid, req_pipe[0], reply_pipe[1]);
   if (check) {

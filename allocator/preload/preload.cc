@@ -155,14 +155,24 @@ void check_after(const char* verb, uint64_t a) {
   int saved = errno;  // the program's errno is the call's, not the channel's
   // A socket (heaptwin exec makes one): MSG_NOSIGNAL, so a checker that went away is no SIGPIPE
   // for the program; it runs on unchecked.
-  ssize_t sent = send(g_settings.check_fd, &req, sizeof req, MSG_NOSIGNAL);
-  if (sent < 0 && errno == ENOTSOCK) sent = write(g_settings.check_fd, &req, sizeof req);
+  // A signal handler installed without SA_RESTART (Python's are) interrupts either call: retry.
+  ssize_t sent;
+  do {
+    sent = send(g_settings.check_fd, &req, sizeof req, MSG_NOSIGNAL);
+    if (sent < 0 && errno == ENOTSOCK) sent = write(g_settings.check_fd, &req, sizeof req);
+  } while (sent < 0 && errno == EINTR);
   char verdict = 0;
-  bool answered = sent == static_cast<ssize_t>(sizeof req) &&
-                  read(g_settings.check_reply_fd, &verdict, 1) == 1;
+  ssize_t got = 0;
+  if (sent == static_cast<ssize_t>(sizeof req)) {
+    do got = read(g_settings.check_reply_fd, &verdict, 1);
+    while (got < 0 && errno == EINTR);
+  }
   errno = saved;
-  if (!answered) {
-    g_check = false;  // the checker went away (or the program closed our descriptors)
+  if (got != 1) {
+    // The checker went away (or the program closed our descriptors): say so, as a run that
+    // goes on unchecked must not look like a checked one.
+    g_check = false;
+    say("heaptwin: the heap checker is unreachable; the program runs on unchecked\n");
     return;
   }
   if (verdict != kCheckOk) {
