@@ -1,7 +1,8 @@
-// fuzz_inputs OUT_DIR [--count N]: the inputs bench/engines.sh replays through each fuzz target
-// under libFuzzer and seeds AFL++ with. Writes OUT_DIR/<target>/<ops>/NNNN for ops 16, 64 and
-// 256: N deterministic inputs each (std::mt19937_64, seeded per target and op count) that the
-// target decodes to exactly <ops> ops and on which it finds nothing, so a replay never stops.
+// fuzz_inputs OUT_DIR [--count N] [--budget-kib K] [--target T]...: the inputs bench/engines.sh
+// replays through each fuzz target under libFuzzer and seeds AFL++ with. Writes
+// OUT_DIR/<target>/<ops>/NNNN for ops 16, 64 and 256: N deterministic inputs each
+// (std::mt19937_64, seeded per target and op count) that the target decodes to exactly <ops> ops
+// and on which it finds nothing, so a replay never stops.
 //
 //   twin_vs_model, twin_vs_glibc, attack  fuzz bytes, decoded with the target's own DecodeOptions
 //                                         (fuzz::find_target, max_ops 256); check_differential
@@ -16,11 +17,14 @@
 // Each input is the shortest prefix of a random byte string (byte 0 the format) that decodes to
 // <ops> ops: the decoder's op count grows by at most one per byte, so a binary search finds it
 // (the last op is then cut short, its operands read as 0). The random bytes are drawn op by op,
-// and an op is drawn again when it would make the Program ask for more than 64 MiB in all
-// (memset and page faults, not allocators, would be measured; uniform bytes ask for ~1.5 MiB
-// per op, so whole random 256-op strings almost never stay under it) or make the harness return
-// before running any side (an alignment beyond a page whose mmap placement glibc's kernel
-// decides: a near-free execution). Inputs on which the target finds something are skipped.
+// and an op is drawn again when it would make the Program ask for more than the budget in all
+// (--budget-kib, default 1 MiB) or make the harness return before running any side (an
+// alignment beyond a page, whose mmap placement is the kernel's: a near-free execution).
+// Inputs on which the target finds something are skipped.
+//
+// Why 1 MiB: twin_vs_glibc copies glibc's heap after every op (into shared memory, or with
+// process_vm_readv when it does not fit), so a Program near 64 MiB took 0.1-6 s per execution
+// under libFuzzer: such inputs measure memcpy and page faults, not the harness.
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -37,6 +41,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "bench/bench_inputs.h"
 #include "fuzz/differential.h"
 #include "program/fuzz_encoding.h"
 #include "program/heap_format.h"
@@ -51,106 +56,28 @@ constexpr size_t kOps[] = {16, 64, 256};
 
 void usage(FILE* out) {
   std::fprintf(out,
-               "usage: fuzz_inputs OUT_DIR [--count N]\n"
+               "usage: fuzz_inputs OUT_DIR [--count N] [--budget-kib K] [--target T]...\n"
                "\n"
                "Writes OUT_DIR/<target>/<ops>/NNNN for every fuzz target (twin_vs_model,\n"
                "twin_vs_glibc, attack, script_parser, encoding_roundtrip) and ops 16, 64, 256:\n"
-               "N (default 100) deterministic inputs that the target decodes to exactly <ops>\n"
-               "ops and on which it finds nothing (bench/engines.sh replays them). Existing\n"
-               "files in those folders are replaced. Progress on stderr.\n"
+               "N deterministic inputs that the target decodes to exactly <ops> ops and on\n"
+               "which it finds nothing (bench/engines.sh replays them). Existing files in those\n"
+               "folders are replaced. Progress on stderr.\n"
+               "\n"
+               "  --count N       inputs per target and op count (default 100)\n"
+               "  --budget-kib K  what a Program may ask for in all, in KiB (default 1024)\n"
+               "  --target T      only this target (repeatable; default all)\n"
+               "\n"
                "Exit 0, 1 when fewer than N inputs could be made somewhere, 2 bad usage.\n");
 }
 
-// Whether a Program asks for more than 64 MiB in all (requests that can only fail aside), as in
-// bench/sides_bench.cc.
-bool heavy(const Program& p) {
-  uint64_t total = 0;
-  for (const Op& op : p.ops) {
-    if (!op.allocates()) continue;
-    const uint64_t n = op.request_bytes();
-    if (n >= (uint64_t{1} << 40)) continue;  // refused at once (ENOMEM)
-    total += n;
-  }
-  return total > (uint64_t{64} << 20);
-}
-
-// The harness's own early return (fuzz/differential.cc, has_address_dependent_alignment): such
-// inputs run no side at all, so they would measure the decoder only.
-bool harness_skips(const Program& program) {
-  constexpr uint64_t kPage = 4096, kDefaultMmapThreshold = 0x20000, kMinSize = 0x20;
-  bool threshold_may_drop = false;
-  for (const Op& op : program.ops) {
-    if (op.kind == OpKind::kMallopt &&
-        op.param == static_cast<int32_t>(MalloptParam::kMmapThreshold)) {
-      threshold_may_drop = true;
-    }
-  }
-  for (const Op& op : program.ops) {
-    bool aligned = op.kind == OpKind::kMemalign || op.kind == OpKind::kAlignedAlloc ||
-                   op.kind == OpKind::kPosixMemalign;
-    if (!aligned || op.a <= kPage) continue;
-    uint64_t total;
-    if (__builtin_add_overflow(op.b, op.a + kMinSize, &total) || total >= kDefaultMmapThreshold ||
-        threshold_may_drop) {
-      return true;
-    }
-  }
-  return false;
-}
-
-size_t op_count(const std::string& bytes, size_t len, const DecodeOptions& decode) {
-  return decode_fuzz(reinterpret_cast<const uint8_t*>(bytes.data()), len, decode).ops.size();
-}
-
-// The shortest prefix of `bytes` that decodes to `ops` ops (op_count(bytes) >= ops): the op count
-// grows by at most one per byte, as every op starts at a byte of its own.
-size_t shortest_prefix(const std::string& bytes, size_t ops, const DecodeOptions& decode) {
-  size_t lo = 1, hi = bytes.size();
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (op_count(bytes, mid, decode) >= ops) {
-      hi = mid;
-    } else {
-      lo = mid + 1;
-    }
-  }
-  return lo;
-}
-
-// `s` (whole ops) and random bytes after it, as many as it takes to decode to `ops` ops.
-std::string extend(const std::string& s, std::mt19937_64& rng, size_t ops,
-                   const DecodeOptions& decode) {
-  std::string t = s;
-  do {
-    for (int i = 0; i < 64; ++i) t.push_back(static_cast<char>(rng()));
-  } while (op_count(t, t.size(), decode) < ops);
-  return t;
-}
-
-// Random bytes (byte 0 the format), drawn op by op: an op is kept only when the Program up to it
-// asks for at most 64 MiB in all and the harness would still run it (up to 1000 draws per op;
-// uniform bytes ask for ~1.5 MiB per op on average, so whole 256-op strings almost never pass).
-// The result is the shortest prefix that decodes to `ops` ops; its last op is cut short after
-// its first byte (its operands read as 0). "" when some op could not be drawn.
-std::string random_input(std::mt19937_64& rng, size_t ops, const DecodeOptions& decode) {
-  std::string s(1, static_cast<char>(kFuzzFormatV1));  // whole ops only
-  for (size_t k = 0; k + 1 < ops; ++k) {
-    bool kept = false;
-    for (int draw = 0; draw < 1000 && !kept; ++draw) {
-      // Op k ends where op k+1 starts: one byte before the shortest prefix with k+2 ops.
-      std::string t = extend(s, rng, k + 2, decode);
-      std::string with = t.substr(0, shortest_prefix(t, k + 2, decode) - 1);
-      Program p = decode_fuzz(with, decode);
-      if (p.ops.size() == k + 1 && !heavy(p) && !harness_skips(p)) {
-        s = with;
-        kept = true;
-      }
-    }
-    if (!kept) return "";
-  }
-  std::string t = extend(s, rng, ops, decode);
-  return t.substr(0, shortest_prefix(t, ops, decode));
-}
+struct Options {
+  std::string out_dir;
+  size_t count = 100;
+  uint64_t budget = uint64_t{1} << 20;  // bytes a Program may ask for in all
+  std::vector<std::string> targets;      // empty: all
+};
+Options options;
 
 bool make_dirs(const std::string& path) {
   for (size_t i = 1; i <= path.size(); ++i) {
@@ -188,13 +115,14 @@ struct Counts {
 std::string candidate(const std::string& target, size_t ops, std::mt19937_64& rng, Counts* c) {
   const fuzz::TargetConfig* config = fuzz::find_target(target);
   const DecodeOptions decode = (config ? config : fuzz::find_target("twin_vs_model"))->decode;
-  std::string bytes = random_input(rng, ops, decode);
+  std::string bytes = bench::random_input(rng, ops, decode, options.budget);
   Program p = decode_fuzz(bytes, decode);
   if (p.ops.size() != ops) return ++c->other, "";  // bytes == "": an op could not be drawn
   if (config) {
     // Drawn op by op within these bounds already; the last op, cut short, asks for 0 bytes.
-    if (heavy(p)) return ++c->heavy, "";
-    if (harness_skips(p)) return ++c->harness_skips, "";
+    // (Kept as a check: the whole input is what the engine will run.)
+    if (bench::requested_bytes(p) > options.budget) return ++c->heavy, "";
+    if (fuzz::skipped_before_running(p)) return ++c->harness_skips, "";
     auto start = std::chrono::steady_clock::now();
     std::string finding = fuzz::check_differential(
         *config, reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
@@ -203,8 +131,8 @@ std::string candidate(const std::string& target, size_t ops, std::mt19937_64& rn
     c->check_ms.push_back(ms);
     if (!finding.empty()) {
       ++c->findings;
-      std::fprintf(stderr, "  %s: a finding on a random %zu-op input (skipped):\n%s", target.c_str(),
-                   ops, finding.c_str());
+      std::fprintf(stderr, "  %s: a finding on a random %zu-op input (skipped):\n%s",
+                   target.c_str(), ops, finding.c_str());
       return "";
     }
     return bytes;
@@ -225,12 +153,14 @@ std::string candidate(const std::string& target, size_t ops, std::mt19937_64& rn
   return *encoded;
 }
 
-int run(const std::string& out_dir, size_t count) {
+int run() {
   bool short_somewhere = false;
   for (size_t t = 0; t < sizeof kTargets / sizeof *kTargets; ++t) {
     const std::string target = kTargets[t];
+    const auto& only = options.targets;
+    if (!only.empty() && std::find(only.begin(), only.end(), target) == only.end()) continue;
     for (size_t ops : kOps) {
-      const std::string dir = out_dir + "/" + target + "/" + std::to_string(ops);
+      const std::string dir = options.out_dir + "/" + target + "/" + std::to_string(ops);
       if (!make_dirs(dir)) {
         std::fprintf(stderr, "fuzz_inputs: cannot create %s: %s\n", dir.c_str(),
                      std::strerror(errno));
@@ -239,11 +169,20 @@ int run(const std::string& out_dir, size_t count) {
       clear_files(dir);
       std::mt19937_64 rng(ops * 1000 + t);  // one fixed stream per target and op count
       Counts c;
-      size_t made = 0;
+      size_t made = 0, findings_in_a_row = 0;
       auto start = std::chrono::steady_clock::now();
-      while (made < count && c.tried < count * 50) {
+      while (made < options.count && c.tried < options.count * 50) {
         ++c.tried;
+        const size_t findings_before = c.findings;
         std::string contents = candidate(target, ops, rng, &c);
+        findings_in_a_row = c.findings > findings_before ? findings_in_a_row + 1 : 0;
+        if (findings_in_a_row == 10) {
+          // Random inputs do not find ten divergences in a row: a side is not working (e.g. the
+          // glibc runner was rebuilt from other sources while this binary ran: rebuild both).
+          std::fprintf(stderr, "fuzz_inputs: %s: ten findings in a row; giving up (see above)\n",
+                       target.c_str());
+          return 1;
+        }
         if (contents.empty()) continue;
         char name[32];
         std::snprintf(name, sizeof name, "/%04zu", made);
@@ -264,13 +203,13 @@ int run(const std::string& out_dir, size_t count) {
         checks = buf;
       }
       std::fprintf(stderr,
-                   "fuzz_inputs: %-18s %3zu ops: %zu inputs of %zu tried (skipped: %zu "
-                   "findings, %zu other)%s; %.1f s\n",
-                   target.c_str(), ops, made, c.tried, c.findings, c.heavy + c.harness_skips + c.other,
-                   checks.c_str(), s);
-      if (made < count) {
+                   "fuzz_inputs: %-18s %3zu ops: %zu of %zu tried (%zu findings, %zu "
+                   "otherwise unfit)%s; %.1f s\n",
+                   target.c_str(), ops, made, c.tried, c.findings,
+                   c.heavy + c.harness_skips + c.other, checks.c_str(), s);
+      if (made < options.count) {
         std::fprintf(stderr, "fuzz_inputs: only %zu of %zu inputs for %s at %zu ops\n", made,
-                     count, target.c_str(), ops);
+                     options.count, target.c_str(), ops);
         short_somewhere = true;
       }
     }
@@ -278,40 +217,61 @@ int run(const std::string& out_dir, size_t count) {
   return short_somewhere ? 1 : 0;
 }
 
+bool parse_count(const char* text, long max, long* out) {
+  char* end = nullptr;
+  *out = std::strtol(text, &end, 10);
+  return end && end != text && *end == '\0' && *out >= 1 && *out <= max;
+}
+
 }  // namespace
 }  // namespace heaptwin
 
 int main(int argc, char** argv) {
-  std::string out_dir;
-  size_t count = 100;
+  using heaptwin::options;
   for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
+    const std::string a = argv[i];
+    const bool has_value = i + 1 < argc;
+    long n = 0;
     if (a == "-h" || a == "--help") {
       heaptwin::usage(stdout);
       return 0;
     } else if (a == "--count") {
-      char* end = nullptr;
-      long n = i + 1 < argc ? std::strtol(argv[i + 1], &end, 10) : 0;
-      if (i + 1 >= argc || !end || *end != '\0' || n < 1 || n > 9999) {
+      if (!has_value || !heaptwin::parse_count(argv[i + 1], 9999, &n)) {
         std::fprintf(stderr, "fuzz_inputs: --count needs a number from 1 to 9999\n");
         return 2;
       }
-      count = static_cast<size_t>(n);
+      options.count = static_cast<size_t>(n);
       ++i;
+    } else if (a == "--budget-kib") {
+      if (!has_value || !heaptwin::parse_count(argv[i + 1], 1L << 30, &n)) {
+        std::fprintf(stderr, "fuzz_inputs: --budget-kib needs a number of KiB >= 1\n");
+        return 2;
+      }
+      options.budget = static_cast<uint64_t>(n) << 10;
+      ++i;
+    } else if (a == "--target") {
+      const char* const* known = heaptwin::kTargets;
+      const size_t n_known = sizeof heaptwin::kTargets / sizeof *heaptwin::kTargets;
+      if (!has_value || std::find(known, known + n_known, std::string(argv[i + 1])) ==
+                            known + n_known) {
+        std::fprintf(stderr, "fuzz_inputs: --target needs a fuzz target's name\n");
+        return 2;
+      }
+      options.targets.push_back(argv[++i]);
     } else if (!a.empty() && a[0] == '-') {
       std::fprintf(stderr, "fuzz_inputs: unknown option '%s'\n", a.c_str());
       heaptwin::usage(stderr);
       return 2;
-    } else if (out_dir.empty()) {
-      out_dir = a;
+    } else if (options.out_dir.empty()) {
+      options.out_dir = a;
     } else {
       std::fprintf(stderr, "fuzz_inputs: one OUT_DIR only (got '%s' too)\n", a.c_str());
       return 2;
     }
   }
-  if (out_dir.empty()) {
+  if (options.out_dir.empty()) {
     heaptwin::usage(stderr);
     return 2;
   }
-  return heaptwin::run(out_dir, count);
+  return heaptwin::run();
 }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_inputs.h"
 #include "bench/table.h"
 #include "fuzz/differential.h"
 #include "oracle/differ.h"
@@ -32,43 +33,28 @@ Side* side(const std::string& name) {
   return s.get();
 }
 
-// Whether a Program asks for more than 64 MiB in all (requests that can only fail aside): such
-// Programs measure memset and page faults, the same on every side, not the allocators.
-bool heavy(const Program& p) {
-  uint64_t total = 0;
-  for (const Op& op : p.ops) {
-    if (!op.allocates()) continue;
-    const uint64_t n = op.request_bytes();
-    if (n >= (uint64_t{1} << 40)) continue;  // refused at once (ENOMEM)
-    total += n;
-  }
-  return total > (uint64_t{64} << 20);
-}
-
-// Random non-corrupting fuzz inputs of `ops` ops on which twin, model and glibc all agree (the
-// harness aborts on a disagreement, and a benchmark measures the passing path), none heavy.
+// Random non-corrupting fuzz inputs of `ops` ops, asking for 1 MiB at most in all, the kind
+// bench/engines.sh runs (bench_inputs.h), on which twin, model and glibc all agree (the harness
+// aborts on a disagreement, and a benchmark measures the passing path).
 const std::vector<std::string>& inputs(size_t ops) {
   static std::map<size_t, std::vector<std::string>> cache;
   auto& v = cache[ops];
   if (!v.empty()) return v;
   std::mt19937_64 rng(ops);
-  DecodeOptions decode;
-  decode.allow_corruption = false;
+  DecodeOptions decode = fuzz::find_target("twin_vs_glibc")->decode;
   decode.max_ops = ops;
   size_t tried = 0;
   while (v.size() < 200 && tried < 5000) {
     ++tried;
-    std::string bytes(ops * 4, '\0');
-    bytes[0] = 1;
-    for (size_t i = 1; i < bytes.size(); ++i) bytes[i] = static_cast<char>(rng());
+    std::string bytes = random_input(rng, ops, decode, uint64_t{1} << 20);
     Program p = decode_fuzz(bytes, decode);
-    if (heavy(p)) continue;
+    if (p.ops.size() != ops) continue;
     std::vector<Trace> traces;
     RunOptions options;
     for (const char* s : {"twin", "model", "glibc"}) {
       if (Side* x = side(s)) traces.push_back(x->run(p, options));
     }
-    if (p.ops.size() == ops && diff_traces(traces).agree()) v.push_back(bytes);
+    if (diff_traces(traces).agree()) v.push_back(bytes);
   }
   std::fprintf(stderr, "  %zu-op inputs: %zu of %zu random inputs agree on every side\n", ops,
                v.size(), tried);
@@ -79,8 +65,7 @@ void run_side(benchmark::State& state, std::string name, size_t ops) {
   Side* s = side(name);
   const auto& in = inputs(ops);
   if (!s || in.empty()) return state.SkipWithError("side or inputs unavailable");
-  DecodeOptions decode;
-  decode.allow_corruption = false;
+  DecodeOptions decode = fuzz::find_target("twin_vs_glibc")->decode;
   decode.max_ops = ops;
   std::vector<Program> programs;
   for (const auto& b : in) programs.push_back(decode_fuzz(b, decode));

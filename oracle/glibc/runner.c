@@ -16,6 +16,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -460,6 +461,10 @@ static void reset_malloc(int mmapped) {
   if (mmapped && read_maps() >= 0) each_map(unmap_new);
 }
 
+/* A runner whose parent died (a fuzzer killed mid-Program) must go too: a child waiting for a
+ * request that will never come spins (next_request). Cleared by fork: each child sets it again. */
+static void die_with_parent(void) { prctl(PR_SET_PDEATHSIG, SIGKILL); }
+
 /* Spinning only pays when both sides have a CPU of their own; the parent says how long. */
 static uint32_t spin_rounds;
 
@@ -524,6 +529,7 @@ static int persistent_server(void) {
     pid_t pid = fork();
     if (pid < 0) return 5;
     if (pid == 0) {
+      die_with_parent();
       close(err[0]);
       dup2(err[1], 2);
       close(err[1]);
@@ -563,6 +569,7 @@ static int persistent_server(void) {
 #define HEAP_GUARD (16u << 20)
 
 int main(int argc, char** argv) {
+  die_with_parent();
   persistent = argc > 1 && strcmp(argv[argc - 1], "persistent") == 0;
   uintptr_t brk_now = (uintptr_t)sbrk(0);
   uintptr_t pad = (HEAP_BASE_ALIGNMENT - brk_now % HEAP_BASE_ALIGNMENT) % HEAP_BASE_ALIGNMENT;
@@ -584,6 +591,7 @@ int main(int argc, char** argv) {
     pid_t pid = fork();
     if (pid < 0) return 5;
     if (pid == 0) {
+      die_with_parent();
       close(RUNNER_FD_REQUEST);
       close(err[0]);
       dup2(err[1], 2);

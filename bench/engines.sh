@@ -1,0 +1,285 @@
+#!/usr/bin/env bash
+# bench/engines.sh: execs/s of every fuzz target under libFuzzer and under AFL++, on the inputs of
+# bench/fuzz_inputs (16-, 64- and 256-op Programs), written as rows for `bench --rows=OUT_FILE`.
+#
+#   bench/engines.sh [--quick] --libfuzzer-bin DIR --afl-bin DIR --inputs DIR OUT_FILE
+#
+# The DIRs of the engines are the bazel-bin/fuzz folders of a --config=libfuzzer and a
+# --config=afl build (`./heaptwin fuzz` builds them under ~/.cache/heaptwin/<id>/bazel-<engine>);
+# a missing one is skipped with a message. --inputs is fuzz_inputs' OUT_DIR.
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TARGETS=(twin_vs_model twin_vs_glibc attack script_parser encoding_roundtrip)
+
+usage() {
+  cat <<'EOF'
+usage: bench/engines.sh [--quick] --libfuzzer-bin DIR --afl-bin DIR --inputs DIR OUT_FILE
+
+Measures the execs/s of every fuzz target (twin_vs_model, twin_vs_glibc, attack, script_parser,
+encoding_roundtrip) on 16-, 64- and 256-op inputs under each engine, and writes them to OUT_FILE
+as rows for `bench --rows=OUT_FILE` (tab-separated: `value ROW exec NS` and `rate ROW exec MIN
+execs/s`; targets at 64 ops: twin_vs_model >= 100000, twin_vs_glibc >= 20000).
+
+  --libfuzzer-bin DIR  bazel-bin/fuzz of a --config=libfuzzer build (missing: skipped)
+  --afl-bin DIR        bazel-bin/fuzz of a --config=afl build (missing: skipped)
+  --inputs DIR         what `fuzz_inputs DIR` wrote: DIR/<target>/<ops>/NNNN
+  --quick              64-op inputs only, shorter runs (under a minute instead of about 4)
+
+libFuzzer replays a fixed set of inputs (the first 20 of each folder) with -runs=R, which
+executes each file R times without mutation; R is chosen so the run lasts a few seconds, which
+amortises the process's start-up (nothing is subtracted). AFL++ fuzzes for a fixed time from
+the same inputs as seeds (a fresh output folder each time, no CmpLog) and reports its own
+execs_per_sec, which includes calibration and mutated inputs of other sizes around the seeds'.
+Progress on stderr. Exit 0, 1 when nothing could be measured, 2 bad usage.
+EOF
+}
+
+say() { printf 'engines: %s\n' "$*" >&2; }
+die() { say "$*"; exit 2; }
+
+quick=0 lf_bin="" afl_bin="" inputs="" out=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -h|--help) usage; exit 0 ;;
+    --quick) quick=1; shift ;;
+    --libfuzzer-bin) [ $# -ge 2 ] || die "--libfuzzer-bin needs a folder"; lf_bin=$2; shift 2 ;;
+    --afl-bin) [ $# -ge 2 ] || die "--afl-bin needs a folder"; afl_bin=$2; shift 2 ;;
+    --inputs) [ $# -ge 2 ] || die "--inputs needs a folder"; inputs=$2; shift 2 ;;
+    -*) die "unknown option '$1' (see --help)" ;;
+    *) [ -z "$out" ] || die "one OUT_FILE only (got '$out' and '$1')"; out=$1; shift ;;
+  esac
+done
+[ -n "$lf_bin" ] && [ -n "$afl_bin" ] && [ -n "$inputs" ] && [ -n "$out" ] ||
+  { usage >&2; exit 2; }
+[ -d "$inputs" ] || die "--inputs $inputs: no such folder (make it with fuzz_inputs)"
+
+FILES_PER_SET=20   # the fixed set of inputs of one target and op count
+if [ "$quick" -eq 1 ]; then
+  OPS=(64)
+  LF_SECONDS=2     # how long one libFuzzer measurement lasts, about
+  AFL_SECONDS=5    # afl-fuzz -V
+else
+  OPS=(16 64 256)
+  LF_SECONDS=3
+  AFL_SECONDS=10
+fi
+
+goal() {  # the execs/s a row must reach (0: none)
+  case "$1:$2" in
+    twin_vs_model:64) echo 100000 ;;
+    twin_vs_glibc:64) echo 20000 ;;
+    *) echo 0 ;;
+  esac
+}
+
+now_ns() { date +%s%N; }
+secs() { awk -v t="$1" 'BEGIN { printf "%.2f", t / 1e9 }'; }  # ns -> "1.23"
+
+tmp=$(mktemp -d /tmp/heaptwin-engines.XXXXXX) || die "cannot make a temporary folder"
+mark=""  # the running measurement's (reap_strays, below)
+trap '[ -n "$mark" ] && reap_strays "$mark"; rm -rf "$tmp"' EXIT
+rows="$tmp/rows"
+: >"$rows"
+measured=0
+started=$(now_ns)
+
+row() {  # row ENGINE TARGET OPS NS_PER_EXEC [COMMENT]
+  local name="fuzz $1 $2: $3 ops"
+  [ -n "${5:-}" ] && printf '# %s: %s\n' "$name" "$5" >>"$rows"
+  printf 'value\t%s\texec\t%s\n' "$name" "$4" >>"$rows"
+  printf 'rate\t%s\texec\t%s\texecs/s\n' "$name" "$(goal "$2" "$3")" >>"$rows"
+  measured=$((measured + 1))
+}
+
+# The fixed set: the first FILES_PER_SET inputs of a folder, in name order.
+input_set() {
+  find "$1" -maxdepth 1 -type f -name '[0-9]*' 2>/dev/null | sort | head -n "$FILES_PER_SET"
+}
+
+# Every process a measurement starts carries HEAPTWIN_ENGINES_RUN=<its own mark> in its
+# environment. When afl-fuzz stops a target (at the end of -V, or on a timeout) it kills it
+# mid-Program, and the glibc runner the target started lives on, its child spinning on a CPU;
+# reap_strays ends what the measurement left (only processes with its mark).
+reap_strays() {  # MARK
+  [ -n "$1" ] || return 0
+  local pids=()
+  mapfile -t pids < <(grep -lzx "HEAPTWIN_ENGINES_RUN=$1" /proc/[0-9]*/environ 2>/dev/null |
+                      sed -n 's|^/proc/\([0-9]*\)/environ$|\1|p')
+  [ ${#pids[@]} -gt 0 ] || return 0
+  kill -KILL "${pids[@]}" 2>/dev/null
+  say "  ended ${#pids[@]} process(es) left behind (glibc runners of killed targets): ${pids[*]}"
+  strays=$((strays + ${#pids[@]}))
+}
+strays=0
+mark_n=0
+new_mark() { mark_n=$((mark_n + 1)); mark="$$-$mark_n"; }
+
+# One libFuzzer replay: BIN R FILE...; its wall time in ns in lf_ns; false when it failed.
+lf_time() {
+  local bin=$1 r=$2
+  shift 2
+  local t0 t1 rc
+  new_mark
+  t0=$(now_ns)
+  HEAPTWIN_ENGINES_RUN=$mark "$bin" -runs="$r" -detect_leaks=0 -rss_limit_mb=4096 "$@" \
+    >"$tmp/lf.log" 2>&1
+  rc=$?
+  t1=$(now_ns)
+  reap_strays "$mark"
+  lf_ns=$((t1 - t0))
+  [ "$rc" -eq 0 ]
+}
+
+# libFuzzer: run the fixed set R times each (-runs=R FILE...: no mutation) and divide the wall
+# time by the executions. R comes from two short probes (R=1 and R=10) so that the measured run
+# lasts about LF_SECONDS: start-up (ASan, the glibc runner's fork server) is then a small part
+# of it; nothing is subtracted, and the comment says what start-up the probes imply.
+measure_libfuzzer() {
+  local t=$1 ops=$2 bin="$lf_bin/$1"
+  local files
+  mapfile -t files < <(input_set "$inputs/$t/$ops")
+  local n=${#files[@]}
+  if [ ! -x "$bin" ]; then say "libfuzzer $t: no binary $bin; skipped"; return; fi
+  if [ "$n" -eq 0 ]; then
+    say "libfuzzer $t $ops ops: no inputs in $inputs/$t/$ops; skipped"
+    return
+  fi
+  local t1 tp rp=10 per r total
+  if lf_time "$bin" 1 "${files[@]}"; then
+    t1=$lf_ns
+  else
+    say "libfuzzer $t $ops ops: the replay failed; skipped (its output:)"
+    tail -n 20 "$tmp/lf.log" >&2
+    return
+  fi
+  # A probe of R=1 that already lasts a while is mostly executions: no second probe.
+  if [ "$t1" -lt $((LF_SECONDS * 100000000)) ]; then
+    lf_time "$bin" "$rp" "${files[@]}" && tp=$lf_ns || tp=""
+  else
+    tp=""
+  fi
+  if [ -n "$tp" ] && [ "$tp" -gt "$t1" ]; then
+    per=$(((tp - t1) / ((rp - 1) * n)))   # ns per execution, start-up excluded
+  else
+    per=$((t1 / n))                        # an upper bound: start-up included
+  fi
+  [ "$per" -ge 1 ] || per=1
+  r=$(((LF_SECONDS * 1000000000 + per * n - 1) / (per * n)))
+  [ "$r" -ge 2 ] || r=2
+  local attempt
+  for attempt in 1 2 3; do
+    if lf_time "$bin" "$r" "${files[@]}"; then
+      total=$lf_ns
+    else
+      say "libfuzzer $t $ops ops: the replay failed; skipped (its output:)"
+      tail -n 20 "$tmp/lf.log" >&2
+      return
+    fi
+    # The probes are noisy: a run much shorter than planned is made again, longer.
+    [ "$total" -ge $((LF_SECONDS * 700000000)) ] && break
+    r=$(((r * LF_SECONDS * 1000000000 + total - 1) / total))
+  done
+  local execs=$((n * r))
+  local ns startup
+  ns=$(awk -v t="$total" -v e="$execs" 'BEGIN { printf "%.1f", t / e }')
+  # Start-up implied by the two runs: t1 = S + n*e, total = S + n*r*e.
+  startup=$(awk -v a="$t1" -v b="$total" -v r="$r" 'BEGIN {
+    s = (r * a - b) / (r - 1); if (s < 0) s = 0
+    printf "%.0f ms (%.0f%% of the run)", s / 1e6, 100 * s / b }')
+  row libfuzzer "$t" "$ops" "$ns" \
+    "$n inputs x -runs=$r = $execs executions in $(secs "$total") s; start-up about $startup"
+  say "libfuzzer $t $ops ops: $execs execs in $(secs "$total") s:" \
+    "$(awk -v n="$ns" 'BEGIN { printf "%.0f", 1e9 / n }') execs/s (start-up about $startup)"
+}
+
+# AFL++: fuzz for AFL_SECONDS from the fixed set as seeds, as ./heaptwin fuzz --engine afl runs a
+# single instance (its environment and the target's dictionary, no CmpLog), into a fresh output
+# folder; execs_per_sec of fuzzer_stats is AFL's own: all executions (calibration too) over the
+# time since start. Mutation makes inputs shorter and longer than the seeds: the rate is that of
+# inputs around <ops> ops, not of exactly <ops>.
+measure_afl() {
+  local t=$1 ops=$2 bin="$afl_bin/$1"
+  if [ ! -x "$bin" ]; then say "afl $t: no binary $bin; skipped"; return; fi
+  local seeds="$tmp/seeds-$t-$ops" work="$tmp/afl-$t-$ops" dict=()
+  mkdir -p "$seeds"
+  local f
+  while IFS= read -r f; do cp "$f" "$seeds/"; done < <(input_set "$inputs/$t/$ops")
+  if [ -z "$(ls -A "$seeds")" ]; then
+    say "afl $t $ops ops: no inputs in $inputs/$t/$ops; skipped"
+    return
+  fi
+  [ -f "$ROOT/corpus/$t.dict" ] && dict=(-x "$ROOT/corpus/$t.dict")
+  local t0 t1 strays_before=$strays
+  new_mark
+  t0=$(now_ns)
+  env AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 AFL_NO_AFFINITY=1 \
+    HEAPTWIN_ENGINES_RUN="$mark" \
+    afl-fuzz -i "$seeds" -o "$work" -V "$AFL_SECONDS" "${dict[@]}" -- "$bin" \
+    </dev/null >"$tmp/afl.log" 2>&1
+  local rc=$?
+  t1=$(now_ns)
+  reap_strays "$mark"
+  local left=$((strays - strays_before))
+  local stats="$work/default/fuzzer_stats" rate execs crashes
+  rate=$(awk -F' *: *' '/^execs_per_sec/ { print $2 }' "$stats" 2>/dev/null)
+  execs=$(awk -F' *: *' '/^execs_done/ { print $2 }' "$stats" 2>/dev/null)
+  crashes=$(awk -F' *: *' '/^saved_crashes/ { print $2 }' "$stats" 2>/dev/null)
+  if [ -z "$rate" ] || ! awk -v r="$rate" 'BEGIN { exit !(r > 0) }'; then
+    say "afl $t $ops ops: no execs_per_sec (afl-fuzz exit $rc); skipped (its output:)"
+    grep -E 'PROGRAM ABORT|ERROR|Location' "$tmp/afl.log" | head -n 5 >&2 ||
+      tail -n 5 "$tmp/afl.log" >&2
+    rm -rf "$work" "$seeds"
+    return
+  fi
+  local ns wall
+  ns=$(awk -v r="$rate" 'BEGIN { printf "%.1f", 1e9 / r }')
+  wall=$(secs $((t1 - t0)))
+  local what="$execs executions, execs_per_sec $rate, ${wall} s in all, crashes ${crashes:-?}"
+  [ "$left" -gt 0 ] && what+=", $left stray runner process(es) ended afterwards"
+  row afl "$t" "$ops" "$ns" "afl-fuzz -V $AFL_SECONDS: $what"
+  say "afl $t $ops ops: $rate execs/s ($what)"
+  rm -rf "$work" "$seeds"
+}
+
+engine_dir_ok() {  # NAME DIR
+  if [ -d "$2" ]; then return 0; fi
+  say "$1: no folder $2; not measured"
+  return 1
+}
+
+{
+  echo "# bench/engines.sh$([ "$quick" -eq 1 ] && echo ' --quick'): execs/s of each fuzz target" \
+    "per engine, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs," \
+    "load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "# Other processes (fuzzers, builds) may share the machine: the rates are a little noisy."
+  echo "# libFuzzer: a fixed set of $FILES_PER_SET inputs per row replayed with -runs=R (no" \
+    "mutation); the wall time over all executions: start-up amortised, not subtracted."
+  echo "# AFL++: afl-fuzz -V $AFL_SECONDS from the same inputs as seeds; its execs_per_sec" \
+    "(calibration included; mutated inputs vary in size around the seeds')."
+} >>"$rows"
+
+have_lf=0 have_afl=0
+engine_dir_ok libfuzzer "$lf_bin" && have_lf=1
+if engine_dir_ok afl "$afl_bin"; then
+  if command -v afl-fuzz >/dev/null; then
+    have_afl=1
+  else
+    say "afl: no afl-fuzz on PATH; not measured"
+  fi
+fi
+
+for ops in "${OPS[@]}"; do
+  for t in "${TARGETS[@]}"; do
+    [ "$have_lf" -eq 1 ] && measure_libfuzzer "$t" "$ops"
+    [ "$have_afl" -eq 1 ] && measure_afl "$t" "$ops"
+  done
+done
+
+elapsed=$(awk -v a="$started" -v b="$(now_ns)" 'BEGIN { printf "%.0f", (b - a) / 1e9 }')
+echo "# $measured rows measured in ${elapsed} s; $strays stray process(es) ended" >>"$rows"
+mkdir -p "$(dirname "$out")" && cp "$rows" "$out.tmp" && mv "$out.tmp" "$out" ||
+  die "cannot write $out"
+say "$measured rows in ${elapsed} s -> $out"
+[ "$measured" -gt 0 ] || exit 1
+exit 0
