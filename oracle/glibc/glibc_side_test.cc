@@ -2,7 +2,17 @@
 // or never end.
 #include "oracle/glibc/glibc_side.h"
 
+#include <dirent.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cstddef>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
 
 #include "allocator/layout.h"
 #include "oracle/glibc/libc_symbols.h"
@@ -185,6 +195,78 @@ Program random_program(uint64_t seed) {
     p.ops.push_back(op);
   }
   return p;
+}
+
+// The pids of the processes whose parent is `parent` (from /proc/*/stat).
+std::vector<pid_t> children_of(pid_t parent) {
+  std::vector<pid_t> out;
+  DIR* proc = opendir("/proc");
+  while (dirent* e = proc ? readdir(proc) : nullptr) {
+    const pid_t pid = static_cast<pid_t>(std::atoi(e->d_name));
+    if (pid <= 0) continue;
+    std::ifstream stat(std::string("/proc/") + e->d_name + "/stat");
+    std::string line;
+    if (!stat || !std::getline(stat, line)) continue;
+    size_t paren = line.rfind(')');
+    if (paren == std::string::npos) continue;
+    std::istringstream rest(line.substr(paren + 2));
+    char state = 0;
+    pid_t ppid = 0;
+    rest >> state >> ppid;
+    if (ppid == parent && state != 'Z') out.push_back(pid);
+  }
+  if (proc) closedir(proc);
+  return out;
+}
+
+bool gone(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!stat || !std::getline(stat, line)) return true;
+  size_t paren = line.rfind(')');
+  return paren != std::string::npos && line.size() > paren + 2 && line[paren + 2] == 'Z';
+}
+
+// A fuzzer killed mid-Program must not leave its runner behind: orphans were seen spinning on a
+// core each. Here the owner dies while the runner's child loops in a never-ending Program
+// (a 60 s time limit): every runner process must be gone well before that.
+TEST(GlibcRunnerModes, TheRunnerDiesWithItsParent) {
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
+  pid_t owner = fork();
+  ASSERT_GE(owner, 0);
+  if (owner == 0) {
+    std::string error;
+    auto side = make_glibc_side("glibc", RunnerMode::kPersistent, &error);
+    char c = 0;
+    if (side && side->run(parse("a = malloc 0x18\n"), RunOptions()).error.empty()) c = 1;
+    (void)!write(ready[1], &c, 1);
+    RunOptions long_limit;
+    long_limit.timeout_ms = 60000;
+    if (side) {
+      side->run(parse("a = malloc 0x500\nguard = malloc 0x18\ng = malloc 0x28\nfree a\n"
+                      "big = malloc 0x600\nwrite8 a 0x18 g-0x10\nwrite8 g 0x18 g-0x10\n"
+                      "x = malloc 0x4f0\n"),
+                long_limit);
+    }
+    _exit(0);
+  }
+  char c = 0;
+  ASSERT_EQ(read(ready[0], &c, 1), 1);
+  ASSERT_EQ(c, 1);
+  std::vector<pid_t> runners = children_of(owner);
+  ASSERT_FALSE(runners.empty());
+  for (pid_t r : children_of(runners[0])) runners.push_back(r);
+  usleep(200000);  // the never-ending Program is running
+  kill(owner, SIGKILL);
+  waitpid(owner, nullptr, 0);
+  for (int i = 0; i < 300; ++i) {
+    bool all_gone = true;
+    for (pid_t r : runners) all_gone = all_gone && gone(r);
+    if (all_gone) break;
+    usleep(10000);
+  }
+  for (pid_t r : runners) EXPECT_TRUE(gone(r)) << "runner " << r << " outlived its parent";
 }
 
 TEST(GlibcRunnerModes, PersistentResetMatchesAFreshForkEveryTime) {
