@@ -346,8 +346,14 @@ TEST(GlibcSnapshots, CopiedByTheChildEqualReadFromThePausedChild) {
   ASSERT_NE(side, nullptr) << error;
   RunOptions options;
   options.snapshots = true;
-  for (uint64_t seed = 100; seed < 130; ++seed) {
-    Program p = random_program(seed);
+  // Random Programs, and one where top swallows a chunk the tcache still lists (a freed block
+  // reallocated and freed again): the copy must reach that stale entry inside top.
+  std::vector<Program> programs;
+  for (uint64_t seed = 100; seed < 130; ++seed) programs.push_back(random_program(seed));
+  programs.push_back(parse(
+      "pad = malloc 0xbe0\na = malloc 0x190\nfree a\nb = realloc a 0x2000\nfree b\n"));
+  for (size_t seed = 0; seed < programs.size(); ++seed) {
+    const Program& p = programs[seed];
     Trace copied = side->run(p, options);
     setenv("HEAPTWIN_RUNNER_PAUSE", "1", 1);
     Trace paused = side->run(p, options);

@@ -208,12 +208,18 @@ static void set_timer(uint32_t ms) {
  * state area. A state that does not fit is not copied (the parent then runs the Program again,
  * pausing the child instead). */
 static uint64_t state_used;
+static uint64_t top_high; /* the highest top header of this Program so far (its end) */
 static void copy_state(struct RunnerRecord* r) {
-  /* The heap up to top's header: a snapshot reads no further, and top is most of a young heap
-   * (main_arena.top is at 0x60 from 2.27 on). */
+  /* The heap up to the highest top header the Program has had: every chunk that ever existed
+   * lies below it (chunks are carved from top), so a snapshot reads no further, not even a
+   * stale bin entry that top has swallowed since; above it is top's untouched interior, most
+   * of a young heap. (main_arena.top is at 0x60 from 2.27 on.) */
   uint64_t heap_len = r->heap_end - heap_base;
   uint64_t top = *(const uint64_t*)(uintptr_t)(request.arena + 0x60);
-  if (top >= heap_base && top + 0x10 <= r->heap_end) heap_len = top + 0x10 - heap_base;
+  if (top >= heap_base && top + 0x10 <= r->heap_end) {
+    if (top + 0x10 > top_high) top_high = top + 0x10;
+    if (top_high - heap_base < heap_len) heap_len = top_high - heap_base;
+  }
   /* With M_MMAP_THRESHOLD 0 the tcache struct itself is an mmapped chunk: copied after the heap. */
   int tcache_apart = runner_tcache_outside_heap(r->tcache, heap_base, r->heap_end);
   uint64_t need = (uint64_t)request.arena_bytes + request.mp_bytes + 8 + heap_len +
@@ -263,6 +269,7 @@ static int run_program(void) {
   memset(slots, 0, sizeof slots);
   if (shared != NULL) shared->count = 0;
   state_used = 0;
+  top_high = 0;
   struct RunnerRecord r;
   memset(&r, 0, sizeof r);
   r.kind = RUNNER_START;
