@@ -12,6 +12,8 @@ namespace heaptwin::alloc {
 Allocator::Allocator(Memory* memory, LibcData* data, FatalHandler* fatal,
                      const GlibcProfile& profile)
     : ChunkMemory(memory, fatal), d_(data), profile_(profile) {
+  const Addr lo = reinterpret_cast<Addr>(data);
+  set_data_range(lo, lo + sizeof *data);
   reset();
 }
 

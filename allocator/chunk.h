@@ -58,9 +58,11 @@ class ChunkMemory {
  public:
   ChunkMemory(Memory* memory, FatalHandler* fatal) : memory_(memory), fatal_(fatal) {}
 
-  // Whether [a, a + n) is memory the allocator may touch. The brk heap is checked inline.
+  // Whether [a, a + n) is memory the allocator may touch. The brk heap and the libc data block
+  // (main_arena's bin heads: every unlink next to a bin touches them) are checked inline.
   bool owned(Addr a, uint64_t n) const {
     if (a >= heap_lo_ && a < heap_hi_ && heap_hi_ - a >= n) return true;
+    if (a >= data_lo_ && a < data_hi_ && data_hi_ - a >= n) return true;
     return memory_->owns(a, n);
   }
   uint64_t load(Addr a) const {
@@ -104,11 +106,18 @@ class ChunkMemory {
     heap_lo_ = lo;
     heap_hi_ = hi;
   }
+  // The libc data block's range (owned for the allocator's whole life).
+  void set_data_range(Addr lo, Addr hi) {
+    data_lo_ = lo;
+    data_hi_ = hi;
+  }
 
   Memory* memory_;
   FatalHandler* fatal_;
   Addr heap_lo_ = 0;
   Addr heap_hi_ = 0;
+  Addr data_lo_ = 0;
+  Addr data_hi_ = 0;
 };
 
 }  // namespace heaptwin::alloc
