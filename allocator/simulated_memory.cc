@@ -93,10 +93,8 @@ void SimulatedMemory::decommit(uint64_t from, uint64_t to) {
   const uint64_t len = to - from;
   // Mappings go back to the kernel whatever their size: their addresses vary from Program to
   // Program, so pages kept resident there would add up (a fuzzer ran out of memory that way).
-  // Fresh pages rather than MADV_DONTNEED: they also merge a range move_pages() split off back
-  // into its neighbours (kernel mappings are limited: vm.max_map_count).
   if (from >= mmap_base_) {
-    if (!fresh_pages(from, len)) ::madvise(reinterpret_cast<void*>(from), len, MADV_DONTNEED);
+    ::madvise(reinterpret_cast<void*>(from), len, MADV_DONTNEED);
     return;
   }
   if (len <= kClearWholeBelow) {
@@ -191,10 +189,16 @@ bool SimulatedMemory::munmap(uint64_t addr, uint64_t size) {
     }
     uint64_t lo = addr > r.addr ? addr : r.addr;
     uint64_t hi = end < r_end ? end : r_end;
-    decommit(lo, hi);
-    mmap_in_use_ -= hi - lo;
-    if (r.addr < lo) kept.push_back({r.addr, lo - r.addr});
-    if (hi < r_end) kept.push_back({hi, r_end - hi});
+    // Pages mremap moved here are a kernel mapping of their own: fresh pages merge it back
+    // (kernel mappings are limited: vm.max_map_count). Others are only released.
+    if (r.moved && fresh_pages(lo, hi - lo)) {
+      mmap_in_use_ -= hi - lo;
+    } else {
+      decommit(lo, hi);
+      mmap_in_use_ -= hi - lo;
+    }
+    if (r.addr < lo) kept.push_back({r.addr, lo - r.addr, r.moved});
+    if (hi < r_end) kept.push_back({hi, r_end - hi, r.moved});
   }
   regions_.swap(kept);
   return true;
@@ -228,7 +232,7 @@ uint64_t SimulatedMemory::mremap(uint64_t addr, uint64_t old_size, uint64_t new_
   }
   uint64_t to = mmap(new_size);
   if (to == kFailure) return kFailure;
-  move_pages(addr, to, old_size);
+  regions_.back().moved = move_pages(addr, to, old_size);
   munmap(addr, old_size);
   return to;
 }
@@ -236,15 +240,16 @@ uint64_t SimulatedMemory::mremap(uint64_t addr, uint64_t old_size, uint64_t new_
 // The kernel moves a growing mapping's pages (page tables, no copy); copying instead made the
 // twin's realloc of big blocks several times slower than glibc's. The moved pages leave a hole
 // in the reservation, filled at once with fresh pages. (The moved range stays a kernel mapping
-// of its own until it is unmapped: decommit() then maps fresh pages, which merge back.)
-void SimulatedMemory::move_pages(uint64_t from, uint64_t to, uint64_t size) {
+// of its own until it is unmapped: munmap() then maps fresh pages, which merge back.) True when
+// the pages moved, false when they were copied.
+bool SimulatedMemory::move_pages(uint64_t from, uint64_t to, uint64_t size) {
   void* moved = ::mremap(reinterpret_cast<void*>(from), size, size, MREMAP_MAYMOVE | MREMAP_FIXED,
                          reinterpret_cast<void*>(to));
   if (moved == MAP_FAILED) {
     std::memcpy(reinterpret_cast<void*>(to), reinterpret_cast<const void*>(from), size);
-    return;
+    return false;
   }
-  if (fresh_pages(from, size)) return;
+  if (fresh_pages(from, size)) return true;
   // The hole could not be filled: the pages go back, and are copied instead.
   if (::mremap(moved, size, size, MREMAP_MAYMOVE | MREMAP_FIXED, reinterpret_cast<void*>(from)) ==
       MAP_FAILED) {
@@ -252,6 +257,7 @@ void SimulatedMemory::move_pages(uint64_t from, uint64_t to, uint64_t size) {
   }
   fresh_pages(to, size);
   std::memcpy(reinterpret_cast<void*>(to), reinterpret_cast<const void*>(from), size);
+  return false;
 }
 
 // [addr, addr + size) replaced by fresh zero pages, readable and writable.
@@ -312,7 +318,9 @@ void SimulatedMemory::reset() {
   decommit(brk_base_, brk_high_water_);
   brk_ = brk_committed_ = brk_high_water_ = brk_base_;
   brk_holes_.clear();
-  for (const Region& r : regions_) decommit(r.addr, r.addr + r.size);
+  for (const Region& r : regions_) {
+    if (!r.moved || !fresh_pages(r.addr, r.size)) decommit(r.addr, r.addr + r.size);
+  }
   regions_.clear();
   // Unmapped mappings were discarded when they went.
   mmap_in_use_ = 0;

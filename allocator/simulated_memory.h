@@ -65,10 +65,11 @@ class SimulatedMemory : public Memory {
  private:
   struct Region {
     uint64_t addr, size;
+    bool moved = false;  // its pages were moved here by mremap (move_pages)
   };
   void commit(uint64_t from, uint64_t to);
   void decommit(uint64_t from, uint64_t to);
-  void move_pages(uint64_t from, uint64_t to, uint64_t size);
+  bool move_pages(uint64_t from, uint64_t to, uint64_t size);
   static bool fresh_pages(uint64_t addr, uint64_t size);
   bool in_regions(uint64_t addr, uint64_t n) const;
 

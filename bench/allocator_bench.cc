@@ -1,6 +1,7 @@
 // The twin against real glibc, in process, on identical malloc/free streams: ns per op.
 // Real glibc is this process's own malloc; the twin runs over simulated memory with no checker.
 #include <benchmark/benchmark.h>
+#include <malloc.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -16,7 +17,14 @@
 namespace heaptwin::bench {
 namespace {
 
+// glibc's mmap and trim thresholds move with what this process freed before (each bigger
+// mmapped chunk freed raises them), the twin's start at the defaults: both sides fix them at
+// the defaults, so both run the same policy whatever ran before.
+constexpr int kMmapThreshold = 128 * 1024, kTrimThreshold = 128 * 1024;
+
 void run_glibc(benchmark::State& state, const Workload& w) {
+  ::mallopt(M_MMAP_THRESHOLD, kMmapThreshold);
+  ::mallopt(M_TRIM_THRESHOLD, kTrimThreshold);
   std::vector<void*> slots(w.slots, nullptr);
   for (auto _ : state) {
     for (const StreamOp& op : w.ops) {
@@ -37,6 +45,8 @@ void run_twin(benchmark::State& state, const Workload& w) {
   StopOnFatal fatal;
   alloc::Allocator twin(&memory, static_cast<alloc::LibcData*>(memory.data()), &fatal,
                         alloc::GlibcProfile{});
+  twin.mallopt(M_MMAP_THRESHOLD, kMmapThreshold);
+  twin.mallopt(M_TRIM_THRESHOLD, kTrimThreshold);
   std::vector<alloc::Addr> slots(w.slots, 0);
   for (auto _ : state) {
     for (const StreamOp& op : w.ops) {

@@ -45,12 +45,17 @@ class TableReporter : public benchmark::BenchmarkReporter {
 int main(int argc, char** argv) {
   // --rows=FILE (repeatable): rows measured outside this process (bench/table.h).
   // --trace=NAME=FILE (repeatable): a recorded .heap trace to replay on the twin and on glibc.
+  // --emit_rows=FILE: also write what this run measured there, in the same format (./heaptwin
+  // bench runs some rows in a process of their own and gathers them that way).
   std::vector<std::string> row_files, traces;
+  std::string emit_rows;
   int kept = 1;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a.rfind("--rows=", 0) == 0) {
       row_files.push_back(a.substr(7));
+    } else if (a.rfind("--emit_rows=", 0) == 0) {
+      emit_rows = a.substr(12);
     } else if (a.rfind("--trace=", 0) == 0) {
       traces.push_back(a.substr(8));
     } else {
@@ -87,6 +92,14 @@ int main(int argc, char** argv) {
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
   TableReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
+  if (!emit_rows.empty()) {
+    std::ofstream out(emit_rows);
+    out << heaptwin::bench::format_rows();
+    if (!out) {
+      std::fprintf(stderr, "bench: cannot write %s\n", emit_rows.c_str());
+      return 2;
+    }
+  }
   std::printf("%s", heaptwin::bench::format_table().c_str());
   benchmark::Shutdown();
   return 0;

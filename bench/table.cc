@@ -109,6 +109,26 @@ bool load_rows(const std::string& path, std::string* error) {
   return true;
 }
 
+std::string format_rows() {
+  std::string out = "# rows of ./heaptwin bench (bench/table.h)\n";
+  for (const auto& [row, columns] : rows()) {
+    for (const auto& [column, ns] : columns) {
+      out += "value\t" + row + "\t" + column + "\t" + fmt("%.3f", ns) + "\n";
+    }
+    if (auto it = ratios().find(row); it != ratios().end()) {
+      const RatioSpec& r = it->second;
+      out += "ratio\t" + row + "\t" + r.numerator + "\t" + r.denominator + "\t" +
+             fmt("%g", r.max_ratio) + "\t" + r.goal + "\n";
+    }
+    if (auto it = rates().find(row); it != rates().end()) {
+      const RateSpec& r = it->second;
+      out += "rate\t" + row + "\t" + r.column + "\t" + fmt("%g", r.min_per_second) + "\t" +
+             r.unit + "\n";
+    }
+  }
+  return out;
+}
+
 std::string format_table() {
   std::string out = "\n";
   char line[512];

@@ -24,6 +24,9 @@ void describe_rate(const std::string& row, const std::string& column, double min
 // False and *error ("FILE:LINE: what was expected") on a malformed line.
 bool load_rows(const std::string& path, std::string* error);
 
+// What was measured in this run, in load_rows' format.
+std::string format_rows();
+
 std::string format_table();
 
 }  // namespace heaptwin::bench
