@@ -176,6 +176,7 @@ class GlibcSide : public Side {
   Trace run(const Program& program, const RunOptions& options) override {
     Trace trace;
     trace.side = name_;
+    warn_if_key_unpinned(program);
     if (program.ops.size() > RUNNER_MAX_OPS) {
       trace.error = "Program longer than " + std::to_string(RUNNER_MAX_OPS) + " ops";
       return trace;
@@ -684,6 +685,23 @@ class GlibcSide : public Side {
  public:
   std::optional<LibcSymbols> symbols_;  // nullopt: snapshots say symbols_error_
   std::string symbols_error_;
+  bool key_random_ = false;  // glibc >= 2.34 draws tcache_key at random, and we cannot pin it
+
+  // Once per side: a Program that corrupts the heap can read glibc's tcache_key, which then
+  // differs from run to run (and from the twin's kPinnedTcacheKey) when it is not pinned.
+  void warn_if_key_unpinned(const Program& program) {
+    if (!key_random_) return;
+    for (const Op& op : program.ops) {
+      if (op.kind != OpKind::kWrite8) continue;
+      std::fprintf(stderr,
+                   "heaptwin: %s: tcache_key is not pinned (%s): a Program that reads it "
+                   "through a forged size may differ from run to run\n",
+                   name_.c_str(),
+                   symbols_ ? "no tcache_key in the debug symbols" : symbols_error_.c_str());
+      key_random_ = false;
+      return;
+    }
+  }
 };
 
 }  // namespace
@@ -719,6 +737,11 @@ std::unique_ptr<Side> make_glibc_side(const std::string& name, RunnerMode mode, 
     side->symbols_error_ = "debug symbols not used (HEAPTWIN_NO_DEBUG_SYMBOLS)";
   } else {
     side->symbols_ = find_libc_symbols(c.libc_path, c.debug_roots, &side->symbols_error_);
+  }
+  int major = 0, minor = 0;
+  if (std::sscanf(c.version.c_str(), "%d.%d", &major, &minor) == 2 &&
+      (major > 2 || (major == 2 && minor >= 34))) {
+    side->key_random_ = !side->symbols_ || side->symbols_->tcache_key == 0;
   }
   side->mode_ = mode;
   return side;
