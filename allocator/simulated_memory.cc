@@ -191,12 +191,8 @@ bool SimulatedMemory::munmap(uint64_t addr, uint64_t size) {
     uint64_t hi = end < r_end ? end : r_end;
     // Pages mremap moved here are a kernel mapping of their own: fresh pages merge it back
     // (kernel mappings are limited: vm.max_map_count). Others are only released.
-    if (r.moved && fresh_pages(lo, hi - lo)) {
-      mmap_in_use_ -= hi - lo;
-    } else {
-      decommit(lo, hi);
-      mmap_in_use_ -= hi - lo;
-    }
+    if (!r.moved || !fresh_pages(lo, hi - lo)) decommit(lo, hi);
+    mmap_in_use_ -= hi - lo;
     if (r.addr < lo) kept.push_back({r.addr, lo - r.addr, r.moved});
     if (hi < r_end) kept.push_back({hi, r_end - hi, r.moved});
   }

@@ -10,6 +10,7 @@
 
 #include "allocator/allocator.h"
 #include "allocator/simulated_memory.h"
+#include "bench/same_policy.h"
 #include "bench/stop_on_fatal.h"
 #include "bench/table.h"
 #include "bench/workloads.h"
@@ -17,14 +18,8 @@
 namespace heaptwin::bench {
 namespace {
 
-// glibc's mmap and trim thresholds move with what this process freed before (each bigger
-// mmapped chunk freed raises them), the twin's start at the defaults: both sides fix them at
-// the defaults, so both run the same policy whatever ran before.
-constexpr int kMmapThreshold = 128 * 1024, kTrimThreshold = 128 * 1024;
-
 void run_glibc(benchmark::State& state, const Workload& w) {
-  ::mallopt(M_MMAP_THRESHOLD, kMmapThreshold);
-  ::mallopt(M_TRIM_THRESHOLD, kTrimThreshold);
+  fix_thresholds();
   std::vector<void*> slots(w.slots, nullptr);
   for (auto _ : state) {
     for (const StreamOp& op : w.ops) {
@@ -45,8 +40,7 @@ void run_twin(benchmark::State& state, const Workload& w) {
   StopOnFatal fatal;
   alloc::Allocator twin(&memory, static_cast<alloc::LibcData*>(memory.data()), &fatal,
                         alloc::GlibcProfile{});
-  twin.mallopt(M_MMAP_THRESHOLD, kMmapThreshold);
-  twin.mallopt(M_TRIM_THRESHOLD, kTrimThreshold);
+  fix_thresholds(twin);
   std::vector<alloc::Addr> slots(w.slots, 0);
   for (auto _ : state) {
     for (const StreamOp& op : w.ops) {

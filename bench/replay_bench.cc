@@ -15,6 +15,7 @@
 
 #include "allocator/allocator.h"
 #include "allocator/simulated_memory.h"
+#include "bench/same_policy.h"
 #include "bench/stop_on_fatal.h"
 #include "bench/table.h"
 #include "program/op.h"
@@ -89,19 +90,9 @@ Stream realloc_growth() {
   return stream_of("realloc growth", p);
 }
 
-// glibc raises its mmap threshold (and with it the trim threshold, to twice as much) each time
-// it frees a bigger mmapped chunk, so whatever this process freed before (earlier benchmarks, a
-// parsed trace's vectors) would decide where a replay's big blocks go and how often the heap
-// shrinks: glibc measured 5x faster in a full run than alone. Both sides fix both at the
-// defaults instead: the same policy, whatever came before.
-constexpr int kMmapThreshold = 128 * 1024, kTrimThreshold = 128 * 1024;
-
 // The calls on this process's own glibc.
 struct GlibcCalls {
-  GlibcCalls() {
-    ::mallopt(M_MMAP_THRESHOLD, kMmapThreshold);
-    ::mallopt(M_TRIM_THRESHOLD, kTrimThreshold);
-  }
+  GlibcCalls() { fix_thresholds(); }
   void* malloc(uint64_t n) { return ::malloc(n); }
   void* calloc(uint64_t n, uint64_t m) { return ::calloc(n, m); }
   void* realloc(void* p, uint64_t n) { return ::realloc(p, n); }
@@ -124,10 +115,7 @@ struct TwinCalls {
   alloc::Allocator twin{&memory, static_cast<alloc::LibcData*>(memory.data()), &fatal,
                         alloc::GlibcProfile{}};
   using Ptr = alloc::Addr;
-  TwinCalls() {
-    twin.mallopt(M_MMAP_THRESHOLD, kMmapThreshold);
-    twin.mallopt(M_TRIM_THRESHOLD, kTrimThreshold);
-  }
+  TwinCalls() { fix_thresholds(twin); }
   void* as_ptr(Ptr p) { return reinterpret_cast<void*>(p); }
   Ptr of(void* p) { return reinterpret_cast<Ptr>(p); }
   void* malloc(uint64_t n) { return as_ptr(twin.malloc(n)); }
