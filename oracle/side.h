@@ -31,6 +31,10 @@ inline constexpr uint64_t kPinnedTcacheKey = 0x9e3779b97f4a7c15ull;
 
 struct RunOptions {
   bool snapshots = false;  // an ArenaSnapshot after every op
+  // A digest of the arena after every op (Trace::digests): a 64-bit hash of exactly what an
+  // ArenaSnapshot holds (oracle/arena_walk.h), computed by each side where its heap is, so the
+  // executor compares states op by op without building or moving snapshots.
+  bool digests = false;
   // GLIBC_TUNABLES entries, e.g. {"glibc.malloc.tcache_count", "0"}; every side honours them.
   std::vector<std::pair<std::string, std::string>> tunables;
   int timeout_ms = 2000;   // per Program
@@ -55,6 +59,26 @@ class Side {
   virtual std::string name() const = 0;
   // Runs `program` from a pristine heap. Never throws for anything the Program does.
   virtual Trace run(const Program& program, const RunOptions& options) = 0;
+
+  // The same in two steps, so that sides in other processes (the glibc runner) work while this
+  // process runs the others: start() hands the Program over and returns, finish() waits for its
+  // Trace. `program` and `options` must stay alive until finish(). By default start() only
+  // remembers them and finish() runs.
+  virtual void start(const Program& program, const RunOptions& options) {
+    pending_program_ = &program;
+    pending_options_ = &options;
+  }
+  virtual Trace finish() {
+    const Program* p = pending_program_;
+    const RunOptions* o = pending_options_;
+    pending_program_ = nullptr;
+    pending_options_ = nullptr;
+    return p ? run(*p, *o) : Trace();
+  }
+
+ private:
+  const Program* pending_program_ = nullptr;
+  const RunOptions* pending_options_ = nullptr;
 };
 
 // "glibc" (the host's), "glibc-2.31", "glibc-2.41", "twin", "model". nullptr and *error set

@@ -129,6 +129,9 @@ struct Trace {
   std::string side;                    // "glibc", "glibc-2.31", "twin", "model"
   std::vector<Outcome> outcomes;       // one per op that ran; shorter than the Program after a fatal op
   std::vector<ArenaSnapshot> states;   // empty unless asked; else one per op that ran
+  // RunOptions::digests: arena_digest() of the state after each op that returned (the same
+  // count as `states` would have); empty unless asked.
+  std::vector<uint64_t> digests;
   std::string error;                   // the side itself failed (not the Program): why
   // What the side's own checks found (RunOptions::check_heap, check_contents): "rule: message" of
   // the first broken rule and the op after which it was seen. Empty: nothing was found.

@@ -1,0 +1,157 @@
+/* The one walk of a ptmalloc main arena: every bin list, top, last_remainder, binmap, the
+ * counters and mp_, read through a view of some process's memory. Plain C, no allocation: the
+ * glibc runner (runner.c) links it to digest its own arena after every op, and the heap view
+ * (heap_view.h: read_arena) builds its ArenaSnapshot from the same walk, so a digest and a
+ * snapshot of one state always say the same thing.
+ *
+ * The walk reports what it meets as a stream of events; arena_digest() hashes the stream. Two
+ * states have the same digest exactly when their snapshots compare equal (first_difference() is
+ * empty), up to 64-bit hash collisions: wild pointers far from the heap hash as one token, as
+ * first_difference() treats them. */
+#ifndef HEAPTWIN_ORACLE_ARENA_WALK_H_
+#define HEAPTWIN_ORACLE_ARENA_WALK_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Field offsets of one glibc version (x86_64); heap_view.h's GlibcLayout fills it. */
+struct ArenaLayout {
+  uint32_t minor;              /* glibc 2.<minor> */
+  uint8_t safe_linking;        /* >= 2.32: tcache next and fastbin fd are PROTECT_PTR'd */
+  uint8_t has_tcache;          /* >= 2.26 */
+  uint8_t tcache_count_bytes;  /* 2 since 2.30, 1 before */
+  uint8_t pad0;
+  uint32_t tcache_entries;     /* offset of entries[] in tcache_perthread_struct */
+  /* malloc_state */
+  uint32_t flags;
+  int32_t have_fastchunks;     /* -1: no such field (< 2.27) */
+  uint32_t fastbins, top, last_remainder, bins, binmap, system_mem, max_system_mem;
+  uint32_t arena_bytes;        /* sizeof(malloc_state) */
+  /* malloc_par (mp_) */
+  uint32_t mp_trim_threshold, mp_top_pad, mp_mmap_threshold, mp_arena_test, mp_arena_max;
+  uint32_t mp_n_mmaps, mp_n_mmaps_max, mp_max_n_mmaps, mp_no_dyn_threshold;
+  uint32_t mp_mmapped_mem, mp_max_mmapped_mem, mp_sbrk_base;
+  uint32_t mp_tcache_bins, mp_tcache_max_bytes, mp_tcache_count, mp_tcache_unsorted_limit;
+  uint32_t mp_bytes;           /* bytes of mp_ read (at least up to the last field above) */
+};
+
+/* Where things are in the process being walked (absolute addresses of that process). */
+struct ArenaWhere {
+  uint64_t heap_base;        /* sbrk(0) before the first allocation */
+  uint64_t heap_end;         /* sbrk(0) now (== heap_base while no heap exists) */
+  uint64_t arena;            /* &main_arena */
+  uint64_t mp;               /* &mp_ */
+  uint64_t global_max_fast;  /* &global_max_fast */
+  uint64_t tcache;           /* the tcache struct (user pointer), 0 when none yet */
+};
+
+/* A view of memory: a pointer to `n` readable bytes at `addr`, valid until the next call, or
+ * NULL when any of them cannot be read. */
+typedef const void* (*ArenaViewFn)(void* ctx, uint64_t addr, uint64_t n);
+
+/* Why a snapshot is not valid (ArenaSnapshot::invalid_reason says it in words). */
+enum ArenaInvalid {
+  ARENA_INVALID_NOT_LOCATED = 1, /* main_arena, mp_ or global_max_fast not located */
+  ARENA_INVALID_HEAP_END,        /* heap end below heap base */
+  ARENA_INVALID_ARENA_UNREADABLE,
+  ARENA_INVALID_MP_UNREADABLE,
+  ARENA_INVALID_MAX_FAST_UNREADABLE,
+  ARENA_INVALID_SBRK_BASE,       /* mp_.sbrk_base is not the heap base: value */
+  ARENA_INVALID_SBRK_NO_HEAP,    /* mp_.sbrk_base set but no heap */
+  ARENA_INVALID_TCACHE_BINS,     /* mp_.tcache_bins out of range */
+  ARENA_INVALID_MAX_FAST,        /* global_max_fast out of range: value */
+  ARENA_INVALID_TOP_NO_HEAP,     /* top is not in the heap although the heap exists */
+  ARENA_INVALID_TOP_OUTSIDE,     /* top outside the heap: value */
+  ARENA_INVALID_TOP_PAST_END,    /* top's size runs past the heap end */
+  ARENA_INVALID_ODD_HEADS,       /* value bin heads point neither at themselves nor into the heap */
+  ARENA_INVALID_TCACHE_UNREADABLE
+};
+
+/* Which list a LIST event opens. */
+enum ArenaList {
+  ARENA_LIST_TCACHE = 1, /* index 0..63 */
+  ARENA_LIST_FASTBIN,    /* index 0..9 */
+  ARENA_LIST_BIN,        /* index 1..126 (1: unsorted) */
+  ARENA_LIST_NEXTSIZE    /* index 64..126: the fd_nextsize ring from the bin's first chunk */
+};
+
+/* How a list walk was cut short. `where` is heap-relative when `near` (within 4 GiB of the
+ * heap base), else not reported (0). */
+enum ArenaBroken {
+  ARENA_BROKEN_WILD = 1,   /* wild pointer */
+  ARENA_BROKEN_UNALIGNED,  /* unaligned pointer */
+  ARENA_BROKEN_CYCLE,      /* cycle back to */
+  ARENA_BROKEN_TOO_LONG,   /* longer than ARENA_MAX_LIST */
+  ARENA_BROKEN_UNREADABLE  /* unreadable link at */
+};
+
+#define ARENA_MAX_LIST 100000
+
+enum ArenaEventKind {
+  ARENA_EV_INVALID = 1,     /* code (enum ArenaInvalid), value; nothing follows */
+  ARENA_EV_TCACHE_PRESENT,  /* the tcache struct exists and was read */
+  ARENA_EV_TCACHE_COUNT,    /* index, value (only counts that are not 0) */
+  ARENA_EV_LIST,            /* code (enum ArenaList), index: a non-empty list begins */
+  ARENA_EV_CHUNK,           /* one entry of the open list: a ChunkRef */
+  ARENA_EV_BROKEN,          /* code (enum ArenaBroken), near, offset: the open list stops */
+  ARENA_EV_LIST_END,        /* the open list ends */
+  ARENA_EV_TOP,             /* a ChunkRef (absent while the heap does not exist) */
+  ARENA_EV_LAST_REMAINDER,  /* a ChunkRef (absent when NULL) */
+  ARENA_EV_FIELD            /* code (enum ArenaField), value */
+};
+
+enum ArenaField {
+  ARENA_FIELD_BINMAP0 = 1, ARENA_FIELD_BINMAP1, ARENA_FIELD_BINMAP2, ARENA_FIELD_BINMAP3,
+  ARENA_FIELD_FLAGS, ARENA_FIELD_HAVE_FASTCHUNKS, ARENA_FIELD_SYSTEM_MEM,
+  ARENA_FIELD_MAX_SYSTEM_MEM, ARENA_FIELD_GLOBAL_MAX_FAST,
+  ARENA_FIELD_MP_TRIM_THRESHOLD, ARENA_FIELD_MP_TOP_PAD, ARENA_FIELD_MP_MMAP_THRESHOLD,
+  ARENA_FIELD_MP_ARENA_TEST, ARENA_FIELD_MP_ARENA_MAX, ARENA_FIELD_MP_N_MMAPS,
+  ARENA_FIELD_MP_N_MMAPS_MAX, ARENA_FIELD_MP_MAX_N_MMAPS, ARENA_FIELD_MP_NO_DYN_THRESHOLD,
+  ARENA_FIELD_MP_MMAPPED_MEM, ARENA_FIELD_MP_MAX_MMAPPED_MEM, ARENA_FIELD_MP_TCACHE_BINS,
+  ARENA_FIELD_MP_TCACHE_MAX_BYTES, ARENA_FIELD_MP_TCACHE_COUNT,
+  ARENA_FIELD_MP_TCACHE_UNSORTED_LIMIT
+};
+
+struct ArenaEvent {
+  uint32_t kind;   /* enum ArenaEventKind */
+  uint32_t code;   /* INVALID, LIST, BROKEN, FIELD: see above */
+  uint32_t index;  /* TCACHE_COUNT, LIST */
+  uint32_t near;   /* BROKEN: `offset` is heap-relative */
+  uint64_t value;  /* INVALID, TCACHE_COUNT, FIELD */
+  /* A ChunkRef (CHUNK, TOP, LAST_REMAINDER): offset from the heap base of the chunk, or for a
+   * wild one far from the heap (`wild` and not `near`) its raw address; size without flags (0
+   * when not read: wild chunks, or a last_remainder whose bytes are no chunk size). BROKEN uses
+   * `offset` and `near` alike. */
+  int64_t offset;
+  uint64_t size;
+  uint32_t wild;
+  uint32_t pad;
+};
+
+typedef void (*ArenaEventFn)(void* ctx, const struct ArenaEvent* event);
+
+/* Walks the arena at `where`, reading only through `view`, and reports it to `sink` in a fixed
+ * order: INVALID (and nothing else), or TCACHE_PRESENT, TCACHE_COUNTs and tcache LISTs, fastbin
+ * LISTs, then for each bin its LIST and its NEXTSIZE list, TOP, LAST_REMAINDER, FIELDs. Every
+ * list walk is capped and cycle-checked: a corrupted heap yields BROKEN, never a crash or hang. */
+void arena_walk(const struct ArenaLayout* layout, const struct ArenaWhere* where,
+                ArenaViewFn view, void* view_ctx, ArenaEventFn sink, void* sink_ctx);
+
+/* The hash of the walk's events (far wild pointers as one token). */
+uint64_t arena_digest(const struct ArenaLayout* layout, const struct ArenaWhere* where,
+                      ArenaViewFn view, void* view_ctx);
+
+/* arena_digest over this process's own memory, where readable means: inside the heap
+ * [heap_base, heap_end), main_arena, mp_, global_max_fast, or the tcache struct: the regions a
+ * copied snapshot holds. For the glibc runner, after each op. */
+uint64_t arena_digest_here(const struct ArenaLayout* layout, const struct ArenaWhere* where);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HEAPTWIN_ORACLE_ARENA_WALK_H_ */
