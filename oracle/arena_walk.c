@@ -1,18 +1,646 @@
-/* The arena walk (arena_walk.h). Placeholder until the walk lands: digests are 0. */
+/* The arena walk and its digest (arena_walk.h). Plain C, no allocation but one lazily mapped
+ * table for cycle checks of long lists. */
 #include "oracle/arena_walk.h"
+
+#include <string.h>
+#include <sys/mman.h>
+
+enum {
+  kTcacheBins = 64,
+  kFastBins = 10,
+  kBins = 128,
+  kLinearCycleCheck = 32, /* lists this short are checked for cycles by comparing entries */
+  kMaxTcacheStruct = 0x80 + 8 * kTcacheBins
+};
+#define SIZE_BITS ((uint64_t)7)
+#define NEAR ((int64_t)1 << 32)
+
+/* ---- reading ------------------------------------------------------------------------------ */
+
+struct Walk {
+  const struct ArenaLayout* layout;
+  const struct ArenaWhere* where;
+  ArenaViewFn view;
+  void* view_ctx;
+  ArenaEventFn sink;
+  void* sink_ctx;
+  /* The chunks of the list being walked (addresses), for the linear cycle check. */
+  uint64_t recent[kLinearCycleCheck];
+};
+
+static int read_u64(const struct Walk* w, uint64_t addr, uint64_t* out) {
+  const void* p = w->view(w->view_ctx, addr, 8);
+  if (p == NULL) return 0;
+  memcpy(out, p, 8);
+  return 1;
+}
+
+static uint64_t load_u64(const unsigned char* base, uint64_t offset) {
+  uint64_t v;
+  memcpy(&v, base + offset, 8);
+  return v;
+}
+
+static int32_t load_i32(const unsigned char* base, uint64_t offset) {
+  int32_t v;
+  memcpy(&v, base + offset, 4);
+  return v;
+}
+
+static int in_heap(const struct ArenaWhere* where, uint64_t addr) {
+  return addr >= where->heap_base && addr < where->heap_end && where->heap_end - addr >= 0x10;
+}
+
+static int is_near(const struct ArenaWhere* where, uint64_t addr) {
+  int64_t d = (int64_t)(addr - where->heap_base);
+  return d > -NEAR && d < NEAR;
+}
+
+static void emit(const struct Walk* w, struct ArenaEvent* e) { w->sink(w->sink_ctx, e); }
+
+/* A chunk reference (ChunkRef): heap-relative inside the heap (with its size), heap-relative
+ * but wild near it, raw far from it. */
+static void make_ref(const struct Walk* w, uint64_t chunk, struct ArenaEvent* e) {
+  const struct ArenaWhere* where = w->where;
+  e->offset = (int64_t)(chunk - where->heap_base);
+  e->size = 0;
+  e->wild = 0;
+  if (in_heap(where, chunk)) {
+    uint64_t size;
+    if (read_u64(w, chunk + 8, &size)) e->size = size & ~SIZE_BITS;
+  } else {
+    e->wild = 1;
+    if (!is_near(where, chunk)) e->offset = (int64_t)chunk;
+  }
+}
+
+/* ---- the cycle check of long lists: a table of chunk addresses, stamped per list ------------ */
+
+struct SeenSlot {
+  uint64_t addr;
+  uint64_t stamp;
+};
+#define SEEN_BITS 18 /* 262,144 slots: ARENA_MAX_LIST entries at under 40% load */
+static _Thread_local struct SeenSlot* seen_table;
+static _Thread_local uint64_t seen_stamp;
+
+void arena_walk_reserve_scratch(void) {
+  if (seen_table != NULL) return;
+  void* m = mmap(NULL, sizeof(struct SeenSlot) << SEEN_BITS, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (m != MAP_FAILED) seen_table = (struct SeenSlot*)m;
+}
+
+/* Whether `addr` was met before in this list (and remember it). */
+static int seen_before(uint64_t addr) {
+  uint64_t i = (addr * 0x9e3779b97f4a7c15ull) >> (64 - SEEN_BITS);
+  for (;;) {
+    struct SeenSlot* s = &seen_table[i];
+    if (s->stamp != seen_stamp) {
+      s->stamp = seen_stamp;
+      s->addr = addr;
+      return 0;
+    }
+    if (s->addr == addr) return 1;
+    i = (i + 1) & ((1u << SEEN_BITS) - 1);
+  }
+}
+
+/* ---- lists -------------------------------------------------------------------------------- */
+
+static void broken(const struct Walk* w, uint32_t code, uint64_t where_addr) {
+  struct ArenaEvent e;
+  memset(&e, 0, sizeof e);
+  e.kind = ARENA_EV_BROKEN;
+  e.code = code;
+  if (code != ARENA_BROKEN_TOO_LONG && is_near(w->where, where_addr)) {
+    e.near = 1;
+    e.offset = (int64_t)(where_addr - w->where->heap_base);
+  }
+  emit(w, &e);
+}
+
+/* Follows a singly linked list from `first`. `link`: offset of the next pointer in the chunk;
+ * `user_ptrs`: entries are user pointers (tcache), not chunk addresses; `stop`: the walk ends
+ * when it comes back to it (circular lists); `aligned`: an unaligned entry ends the walk. */
+static void follow(struct Walk* w, uint32_t list, uint32_t index, uint64_t first, uint64_t link,
+                   int protect, int user_ptrs, uint64_t stop, int aligned) {
+  struct ArenaEvent e;
+  memset(&e, 0, sizeof e);
+  e.kind = ARENA_EV_LIST;
+  e.code = list;
+  e.index = index;
+  emit(w, &e);
+  uint64_t p = first;
+  uint32_t n = 0;
+  int hashing = 0;
+  while (p != 0 && (n == 0 || p != stop)) {
+    const uint64_t chunk = user_ptrs ? p - 0x10 : p;
+    /* A chunk met before ends the walk there (it is not reported twice). */
+    int again = 0;
+    if (n < kLinearCycleCheck) {
+      for (uint32_t k = 0; k < n && !again; ++k) again = w->recent[k] == chunk;
+    } else {
+      if (!hashing) {
+        arena_walk_reserve_scratch();
+        ++seen_stamp;
+        for (uint32_t k = 0; k < kLinearCycleCheck; ++k) seen_before(w->recent[k]);
+        hashing = 1;
+      }
+      again = seen_table != NULL && seen_before(chunk);
+    }
+    if (again) {
+      broken(w, ARENA_BROKEN_CYCLE, chunk);
+      break;
+    }
+    memset(&e, 0, sizeof e);
+    e.kind = ARENA_EV_CHUNK;
+    make_ref(w, chunk, &e);
+    if (!e.wild && aligned && (p & 0xf) != 0) e.size = 0; /* not a chunk glibc would accept */
+    emit(w, &e);
+    if (n < kLinearCycleCheck) w->recent[n] = chunk;
+    ++n;
+    if (e.wild) {
+      broken(w, ARENA_BROKEN_WILD, p);
+      break;
+    }
+    if (aligned && (p & 0xf) != 0) {
+      broken(w, ARENA_BROKEN_UNALIGNED, p);
+      break;
+    }
+    if (n >= ARENA_MAX_LIST) {
+      broken(w, ARENA_BROKEN_TOO_LONG, 0);
+      break;
+    }
+    const uint64_t pos = (user_ptrs ? p : chunk) + link;
+    uint64_t stored;
+    if (!read_u64(w, pos, &stored)) {
+      broken(w, ARENA_BROKEN_UNREADABLE, pos);
+      break;
+    }
+    p = protect ? (pos >> 12) ^ stored : stored;
+  }
+  memset(&e, 0, sizeof e);
+  e.kind = ARENA_EV_LIST_END;
+  emit(w, &e);
+}
+
+/* ---- the arena ---------------------------------------------------------------------------- */
+
+static void invalid(const struct Walk* w, uint32_t code, uint64_t value) {
+  struct ArenaEvent e;
+  memset(&e, 0, sizeof e);
+  e.kind = ARENA_EV_INVALID;
+  e.code = code;
+  e.value = value;
+  emit(w, &e);
+}
+
+static void field(const struct Walk* w, uint32_t code, uint64_t value) {
+  struct ArenaEvent e;
+  memset(&e, 0, sizeof e);
+  e.kind = ARENA_EV_FIELD;
+  e.code = code;
+  e.value = value;
+  emit(w, &e);
+}
+
+static uint64_t bin_at(const struct ArenaLayout* l, uint64_t arena, int i) {
+  return arena + l->bins - 0x10 + (uint64_t)(i - 1) * 0x10;
+}
+
+/* The checks that tell a wrong location from an arena, before anything is reported. The
+ * arena, mp_ and tcache struct bytes are copied out for the rest of the walk. */
+struct Copies {
+  unsigned char av[0x1000];
+  unsigned char mp[0x100];
+  unsigned char tc[kMaxTcacheStruct];
+  uint64_t global_max_fast;
+  int have_tcache;
+};
+
+static int locate(const struct Walk* w, struct Copies* c) {
+  const struct ArenaLayout* l = w->layout;
+  const struct ArenaWhere* where = w->where;
+  if (where->arena == 0 || where->mp == 0 || where->global_max_fast == 0) {
+    invalid(w, ARENA_INVALID_NOT_LOCATED, 0);
+    return 0;
+  }
+  if (where->heap_end < where->heap_base) {
+    invalid(w, ARENA_INVALID_HEAP_END, 0);
+    return 0;
+  }
+  if (l->arena_bytes > sizeof c->av || l->mp_bytes > sizeof c->mp) {
+    invalid(w, ARENA_INVALID_NOT_LOCATED, 0);
+    return 0;
+  }
+  const void* p = w->view(w->view_ctx, where->arena, l->arena_bytes);
+  if (p == NULL) {
+    invalid(w, ARENA_INVALID_ARENA_UNREADABLE, where->arena);
+    return 0;
+  }
+  memcpy(c->av, p, l->arena_bytes);
+  p = w->view(w->view_ctx, where->mp, l->mp_bytes);
+  if (p == NULL) {
+    invalid(w, ARENA_INVALID_MP_UNREADABLE, where->mp);
+    return 0;
+  }
+  memcpy(c->mp, p, l->mp_bytes);
+  if (!read_u64(w, where->global_max_fast, &c->global_max_fast)) {
+    invalid(w, ARENA_INVALID_MAX_FAST_UNREADABLE, where->global_max_fast);
+    return 0;
+  }
+  const int heap_exists = where->heap_end > where->heap_base;
+  /* Self-check of the location: mp_ knows where the heap starts, and small sane counts. */
+  const uint64_t sbrk_base = load_u64(c->mp, l->mp_sbrk_base);
+  if (heap_exists && sbrk_base != where->heap_base) {
+    invalid(w, ARENA_INVALID_SBRK_BASE, sbrk_base - where->heap_base);
+    return 0;
+  }
+  if (!heap_exists && sbrk_base != 0) {
+    invalid(w, ARENA_INVALID_SBRK_NO_HEAP, 0);
+    return 0;
+  }
+  if (l->has_tcache && load_u64(c->mp, l->mp_tcache_bins) > kTcacheBins) {
+    invalid(w, ARENA_INVALID_TCACHE_BINS, load_u64(c->mp, l->mp_tcache_bins));
+    return 0;
+  }
+  if (c->global_max_fast > 0xb0) {
+    invalid(w, ARENA_INVALID_MAX_FAST, c->global_max_fast);
+    return 0;
+  }
+  /* Top: glibc's initial_top (the unsorted bin head) until the heap exists. */
+  const uint64_t top = load_u64(c->av, l->top);
+  if (top == 0 || top == bin_at(l, where->arena, 1)) {
+    if (heap_exists) {
+      invalid(w, ARENA_INVALID_TOP_NO_HEAP, 0);
+      return 0;
+    }
+  } else {
+    if (!in_heap(where, top)) {
+      invalid(w, ARENA_INVALID_TOP_OUTSIDE, top - where->heap_base);
+      return 0;
+    }
+    uint64_t size = 0;
+    if (read_u64(w, top + 8, &size)) size &= ~SIZE_BITS;
+    if (top + size > where->heap_end) {
+      invalid(w, ARENA_INVALID_TOP_PAST_END, 0);
+      return 0;
+    }
+  }
+  /* Bin heads: each is 0 (arena not initialised), itself (empty) or a heap chunk. */
+  uint64_t odd = 0;
+  for (int i = 1; i < kBins - 1; ++i) {
+    const uint64_t fd = load_u64(c->av, l->bins + (uint64_t)(i - 1) * 0x10);
+    if (fd != 0 && fd != bin_at(l, where->arena, i) && !in_heap(where, fd)) ++odd;
+  }
+  if (odd > 2) {
+    invalid(w, ARENA_INVALID_ODD_HEADS, odd);
+    return 0;
+  }
+  c->have_tcache = l->has_tcache && where->tcache != 0;
+  if (c->have_tcache) {
+    const uint64_t bytes = l->tcache_entries + 8 * kTcacheBins;
+    p = bytes <= sizeof c->tc ? w->view(w->view_ctx, where->tcache, bytes) : NULL;
+    if (p == NULL) {
+      invalid(w, ARENA_INVALID_TCACHE_UNREADABLE, where->tcache - where->heap_base);
+      return 0;
+    }
+    memcpy(c->tc, p, bytes);
+  }
+  return 1;
+}
+
+static void walk_tcache(struct Walk* w, const struct Copies* c) {
+  const struct ArenaLayout* l = w->layout;
+  struct ArenaEvent e;
+  memset(&e, 0, sizeof e);
+  e.kind = ARENA_EV_TCACHE_PRESENT;
+  emit(w, &e);
+  for (int i = 0; i < kTcacheBins; ++i) {
+    uint16_t count16;
+    memcpy(&count16, c->tc + 2 * i, 2);
+    const uint64_t count = l->tcache_count_bytes == 2 ? count16 : c->tc[i];
+    if (count == 0) continue;
+    memset(&e, 0, sizeof e);
+    e.kind = ARENA_EV_TCACHE_COUNT;
+    e.index = (uint32_t)i;
+    e.value = count;
+    emit(w, &e);
+  }
+  for (int i = 0; i < kTcacheBins; ++i) {
+    const uint64_t head = load_u64(c->tc, l->tcache_entries + 8 * (uint64_t)i);
+    if (head != 0) follow(w, ARENA_LIST_TCACHE, (uint32_t)i, head, 0, l->safe_linking, 1, 0, 1);
+  }
+}
+
+static void walk_bins(struct Walk* w, const struct Copies* c) {
+  const struct ArenaLayout* l = w->layout;
+  for (int i = 0; i < kFastBins; ++i) {
+    const uint64_t head = load_u64(c->av, l->fastbins + 8 * (uint64_t)i);
+    if (head != 0) follow(w, ARENA_LIST_FASTBIN, (uint32_t)i, head, 0x10, l->safe_linking, 0, 0, 1);
+  }
+  for (int i = 1; i < kBins - 1; ++i) {
+    const uint64_t head = bin_at(l, w->where->arena, i);
+    const uint64_t fd = load_u64(c->av, l->bins + (uint64_t)(i - 1) * 0x10);
+    if (fd == 0 || fd == head) continue;
+    follow(w, ARENA_LIST_BIN, (uint32_t)i, fd, 0x10, 0, 0, head, 0);
+    /* The nextsize ring starts at the bin's first (largest) chunk and returns to it. */
+    if (i >= 64 && in_heap(w->where, fd)) {
+      follow(w, ARENA_LIST_NEXTSIZE, (uint32_t)i, fd, 0x20, 0, 0, fd, 0);
+    }
+  }
+}
+
+static void walk_rest(struct Walk* w, const struct Copies* c) {
+  const struct ArenaLayout* l = w->layout;
+  const struct ArenaWhere* where = w->where;
+  struct ArenaEvent e;
+  const uint64_t top = load_u64(c->av, l->top);
+  if (top != 0 && top != bin_at(l, where->arena, 1)) {
+    memset(&e, 0, sizeof e);
+    e.kind = ARENA_EV_TOP;
+    make_ref(w, top, &e);
+    emit(w, &e);
+  }
+  const uint64_t system_mem = load_u64(c->av, l->system_mem);
+  const uint64_t lr = load_u64(c->av, l->last_remainder);
+  if (lr != 0) {
+    memset(&e, 0, sizeof e);
+    e.kind = ARENA_EV_LAST_REMAINDER;
+    make_ref(w, lr, &e);
+    /* glibc never clears last_remainder: once its chunk is handed out or merged, the "size"
+     * there is whatever was written last (a freed neighbour's fd, the tcache key), which
+     * differs between processes. Only a value that can be a chunk size is reported. */
+    if (e.size < 0x20 || (e.size & 0xf) != 0 || e.size > system_mem) e.size = 0;
+    emit(w, &e);
+  }
+  for (int i = 0; i < 4; ++i) {
+    uint32_t word;
+    memcpy(&word, c->av + l->binmap + 4 * (uint64_t)i, 4);
+    field(w, ARENA_FIELD_BINMAP0 + (uint32_t)i, word);
+  }
+  field(w, ARENA_FIELD_FLAGS, (uint32_t)load_i32(c->av, l->flags));
+  field(w, ARENA_FIELD_HAVE_FASTCHUNKS,
+        l->have_fastchunks >= 0 ? (uint32_t)load_i32(c->av, (uint64_t)l->have_fastchunks) : 0);
+  field(w, ARENA_FIELD_SYSTEM_MEM, system_mem);
+  field(w, ARENA_FIELD_MAX_SYSTEM_MEM, load_u64(c->av, l->max_system_mem));
+  field(w, ARENA_FIELD_GLOBAL_MAX_FAST, c->global_max_fast);
+  field(w, ARENA_FIELD_MP_TRIM_THRESHOLD, load_u64(c->mp, l->mp_trim_threshold));
+  field(w, ARENA_FIELD_MP_TOP_PAD, load_u64(c->mp, l->mp_top_pad));
+  field(w, ARENA_FIELD_MP_MMAP_THRESHOLD, load_u64(c->mp, l->mp_mmap_threshold));
+  field(w, ARENA_FIELD_MP_ARENA_TEST, load_u64(c->mp, l->mp_arena_test));
+  field(w, ARENA_FIELD_MP_ARENA_MAX, load_u64(c->mp, l->mp_arena_max));
+  /* int fields, as the snapshot holds them (sign-extended) */
+  field(w, ARENA_FIELD_MP_N_MMAPS, (uint64_t)(int64_t)load_i32(c->mp, l->mp_n_mmaps));
+  field(w, ARENA_FIELD_MP_N_MMAPS_MAX, (uint64_t)(int64_t)load_i32(c->mp, l->mp_n_mmaps_max));
+  field(w, ARENA_FIELD_MP_MAX_N_MMAPS, (uint64_t)(int64_t)load_i32(c->mp, l->mp_max_n_mmaps));
+  field(w, ARENA_FIELD_MP_NO_DYN_THRESHOLD,
+        (uint64_t)(int64_t)load_i32(c->mp, l->mp_no_dyn_threshold));
+  field(w, ARENA_FIELD_MP_MMAPPED_MEM, load_u64(c->mp, l->mp_mmapped_mem));
+  field(w, ARENA_FIELD_MP_MAX_MMAPPED_MEM, load_u64(c->mp, l->mp_max_mmapped_mem));
+  const int tc = l->has_tcache;
+  field(w, ARENA_FIELD_MP_TCACHE_BINS, tc ? load_u64(c->mp, l->mp_tcache_bins) : 0);
+  field(w, ARENA_FIELD_MP_TCACHE_MAX_BYTES, tc ? load_u64(c->mp, l->mp_tcache_max_bytes) : 0);
+  field(w, ARENA_FIELD_MP_TCACHE_COUNT, tc ? load_u64(c->mp, l->mp_tcache_count) : 0);
+  field(w, ARENA_FIELD_MP_TCACHE_UNSORTED_LIMIT,
+        tc ? load_u64(c->mp, l->mp_tcache_unsorted_limit) : 0);
+}
 
 void arena_walk(const struct ArenaLayout* layout, const struct ArenaWhere* where,
                 ArenaViewFn view, void* view_ctx, ArenaEventFn sink, void* sink_ctx) {
-  (void)layout; (void)where; (void)view; (void)view_ctx; (void)sink; (void)sink_ctx;
+  struct Walk w;
+  w.layout = layout;
+  w.where = where;
+  w.view = view;
+  w.view_ctx = view_ctx;
+  w.sink = sink;
+  w.sink_ctx = sink_ctx;
+  struct Copies c;
+  if (!locate(&w, &c)) return;
+  if (c.have_tcache) walk_tcache(&w, &c);
+  walk_bins(&w, &c);
+  walk_rest(&w, &c);
+}
+
+/* ---- words for what is not a list of chunks ------------------------------------------------ */
+
+struct Text {
+  char* out;
+  size_t cap, len;
+};
+
+static void put_str(struct Text* t, const char* s) {
+  for (; *s; ++s) {
+    if (t->len + 1 < t->cap) t->out[t->len] = *s;
+    ++t->len;
+  }
+}
+
+static void put_hex(struct Text* t, uint64_t v) {
+  char digits[17];
+  int n = 0;
+  do {
+    digits[n++] = "0123456789abcdef"[v & 0xf];
+    v >>= 4;
+  } while (v != 0);
+  put_str(t, "0x");
+  while (n > 0) {
+    char one[2] = {digits[--n], 0};
+    put_str(t, one);
+  }
+}
+
+static void put_dec(struct Text* t, uint64_t v) {
+  char digits[21];
+  int n = 0;
+  do {
+    digits[n++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  while (n > 0) {
+    char one[2] = {digits[--n], 0};
+    put_str(t, one);
+  }
+}
+
+/* "heap+0x2a0", "heap-0x10": a place relative to the heap base. */
+static void put_heap_offset(struct Text* t, int64_t d) {
+  if (d < 0) {
+    put_str(t, "heap-");
+    put_hex(t, (uint64_t)0 - (uint64_t)d);
+  } else {
+    put_str(t, "heap+");
+    put_hex(t, (uint64_t)d);
+  }
+}
+
+static size_t finish(struct Text* t) {
+  if (t->cap > 0) t->out[t->len < t->cap ? t->len : t->cap - 1] = 0;
+  return t->len;
+}
+
+size_t arena_broken_text(const struct ArenaEvent* e, char* out, size_t cap) {
+  struct Text t = {out, cap, 0};
+  switch (e->code) {
+    case ARENA_BROKEN_WILD: put_str(&t, "wild pointer "); break;
+    case ARENA_BROKEN_UNALIGNED: put_str(&t, "unaligned pointer "); break;
+    case ARENA_BROKEN_CYCLE: put_str(&t, "cycle back to "); break;
+    case ARENA_BROKEN_UNREADABLE: put_str(&t, "unreadable link at "); break;
+    case ARENA_BROKEN_TOO_LONG:
+      put_str(&t, "longer than ");
+      put_dec(&t, ARENA_MAX_LIST);
+      return finish(&t);
+    default: put_str(&t, "broken "); break;
+  }
+  if (e->near) {
+    put_heap_offset(&t, e->offset);
+  } else {
+    put_str(&t, "far away");
+  }
+  return finish(&t);
+}
+
+size_t arena_invalid_text(const struct ArenaEvent* e, char* out, size_t cap) {
+  struct Text t = {out, cap, 0};
+  const uint64_t v = e->value;
+  switch (e->code) {
+    case ARENA_INVALID_NOT_LOCATED: put_str(&t, "main_arena, mp_ or global_max_fast not located"); break;
+    case ARENA_INVALID_HEAP_END: put_str(&t, "heap end below heap base"); break;
+    case ARENA_INVALID_ARENA_UNREADABLE: put_str(&t, "main_arena unreadable at "); put_hex(&t, v); break;
+    case ARENA_INVALID_MP_UNREADABLE: put_str(&t, "mp_ unreadable at "); put_hex(&t, v); break;
+    case ARENA_INVALID_MAX_FAST_UNREADABLE:
+      put_str(&t, "global_max_fast unreadable at ");
+      put_hex(&t, v);
+      break;
+    case ARENA_INVALID_SBRK_BASE:
+      put_str(&t, "mp_.sbrk_base is not the heap base (it is ");
+      put_heap_offset(&t, (int64_t)v);
+      put_str(&t, ")");
+      break;
+    case ARENA_INVALID_SBRK_NO_HEAP: put_str(&t, "mp_.sbrk_base set but no heap"); break;
+    case ARENA_INVALID_TCACHE_BINS:
+      put_str(&t, "mp_.tcache_bins out of range (");
+      put_dec(&t, v);
+      put_str(&t, "): the mp_ address looks wrong");
+      break;
+    case ARENA_INVALID_MAX_FAST: put_str(&t, "global_max_fast "); put_hex(&t, v); put_str(&t, " out of range"); break;
+    case ARENA_INVALID_TOP_NO_HEAP: put_str(&t, "top is not in the heap although the heap exists"); break;
+    case ARENA_INVALID_TOP_OUTSIDE: put_str(&t, "top outside the heap (at "); put_heap_offset(&t, (int64_t)v); put_str(&t, ")"); break;
+    case ARENA_INVALID_TOP_PAST_END: put_str(&t, "top's size runs past the heap end"); break;
+    case ARENA_INVALID_ODD_HEADS:
+      put_dec(&t, v);
+      put_str(&t, " bin heads point neither at themselves nor into the heap");
+      break;
+    case ARENA_INVALID_TCACHE_UNREADABLE:
+      put_str(&t, "tcache struct unreadable at ");
+      put_heap_offset(&t, (int64_t)v);
+      break;
+    default: put_str(&t, "not an arena"); break;
+  }
+  return finish(&t);
+}
+
+/* ---- the digest --------------------------------------------------------------------------- */
+
+static uint64_t mix(uint64_t h, uint64_t v) {
+  h ^= v;
+  h *= 0xff51afd7ed558ccdull;
+  return h ^ (h >> 32);
+}
+
+static int far_wild(const struct ArenaEvent* e) {
+  return e->wild && (e->offset <= -NEAR || e->offset >= NEAR);
+}
+
+static uint64_t mix_text(uint64_t h, const char* text, size_t n) {
+  for (size_t i = 0; i < n; ++i) h = mix(h, (unsigned char)text[i]);
+  return mix(h, n);
+}
+
+void arena_digest_text(struct ArenaDigest* d, uint32_t kind, const char* text, size_t n) {
+  d->hash = mix_text(mix(d->hash, (uint64_t)kind << 32), text, n);
+}
+
+void arena_digest_event(struct ArenaDigest* d, const struct ArenaEvent* e) {
+  char text[160]; /* every text fits (the longest is under 80 characters) */
+  size_t n;
+  switch (e->kind) {
+    /* Snapshots compare these as text (first_difference): so does the digest. */
+    case ARENA_EV_INVALID:
+      n = arena_invalid_text(e, text, sizeof text);
+      arena_digest_text(d, e->kind, text, n < sizeof text ? n : sizeof text - 1);
+      return;
+    case ARENA_EV_BROKEN:
+      n = arena_broken_text(e, text, sizeof text);
+      arena_digest_text(d, e->kind, text, n < sizeof text ? n : sizeof text - 1);
+      return;
+    default:
+      break;
+  }
+  uint64_t h = mix(d->hash, (uint64_t)e->kind << 32 | e->code);
+  switch (e->kind) {
+    case ARENA_EV_FIELD:
+      h = mix(h, e->value);
+      break;
+    case ARENA_EV_TCACHE_COUNT:
+      h = mix(mix(h, e->index), e->value);
+      break;
+    case ARENA_EV_LIST:
+      h = mix(h, e->index);
+      break;
+    case ARENA_EV_CHUNK:
+    case ARENA_EV_TOP:
+    case ARENA_EV_LAST_REMAINDER:
+      /* Wild pointers far from the heap are raw addresses of one process: any two agree. */
+      if (far_wild(e)) {
+        h = mix(h, 0xfa);
+      } else {
+        h = mix(mix(mix(h, e->wild), (uint64_t)e->offset), e->size);
+      }
+      break;
+    default:
+      break;
+  }
+  d->hash = h;
+}
+
+static void digest_sink(void* ctx, const struct ArenaEvent* e) {
+  arena_digest_event((struct ArenaDigest*)ctx, e);
 }
 
 uint64_t arena_digest(const struct ArenaLayout* layout, const struct ArenaWhere* where,
                       ArenaViewFn view, void* view_ctx) {
-  (void)layout; (void)where; (void)view; (void)view_ctx;
-  return 0;
+  struct ArenaDigest d = {ARENA_DIGEST_SEED};
+  arena_walk(layout, where, view, view_ctx, digest_sink, &d);
+  return d.hash;
+}
+
+/* ---- this process's own memory ------------------------------------------------------------ */
+
+struct Here {
+  const struct ArenaLayout* layout;
+  const struct ArenaWhere* where;
+};
+
+static int within(uint64_t addr, uint64_t n, uint64_t start, uint64_t len) {
+  return addr >= start && addr - start <= len && len - (addr - start) >= n;
+}
+
+static const void* view_here(void* ctx, uint64_t addr, uint64_t n) {
+  const struct Here* h = (const struct Here*)ctx;
+  const struct ArenaWhere* w = h->where;
+  const struct ArenaLayout* l = h->layout;
+  if (within(addr, n, w->heap_base, w->heap_end - w->heap_base) ||
+      within(addr, n, w->arena, l->arena_bytes) || within(addr, n, w->mp, l->mp_bytes) ||
+      within(addr, n, w->global_max_fast, 8) ||
+      (w->tcache != 0 && within(addr, n, w->tcache, l->tcache_entries + 8 * kTcacheBins))) {
+    return (const void*)(uintptr_t)addr;
+  }
+  return NULL;
 }
 
 uint64_t arena_digest_here(const struct ArenaLayout* layout, const struct ArenaWhere* where) {
-  (void)layout; (void)where;
-  return 0;
+  struct Here h = {layout, where};
+  return arena_digest(layout, where, view_here, &h);
 }

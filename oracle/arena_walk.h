@@ -120,12 +120,12 @@ struct ArenaEvent {
   uint32_t kind;   /* enum ArenaEventKind */
   uint32_t code;   /* INVALID, LIST, BROKEN, FIELD: see above */
   uint32_t index;  /* TCACHE_COUNT, LIST */
-  uint32_t near;   /* BROKEN: `offset` is heap-relative */
+  uint32_t near;   /* BROKEN: `offset` is heap-relative (else the place is "far away") */
   uint64_t value;  /* INVALID, TCACHE_COUNT, FIELD */
   /* A ChunkRef (CHUNK, TOP, LAST_REMAINDER): offset from the heap base of the chunk, or for a
-   * wild one far from the heap (`wild` and not `near`) its raw address; size without flags (0
-   * when not read: wild chunks, or a last_remainder whose bytes are no chunk size). BROKEN uses
-   * `offset` and `near` alike. */
+   * wild one more than 4 GiB from the heap base its raw address; size without flags (0 when not
+   * read: wild chunks, unaligned entries, or a last_remainder whose bytes are no chunk size).
+   * BROKEN: the heap-relative place when `near`. */
   int64_t offset;
   uint64_t size;
   uint32_t wild;
@@ -141,6 +141,23 @@ typedef void (*ArenaEventFn)(void* ctx, const struct ArenaEvent* event);
 void arena_walk(const struct ArenaLayout* layout, const struct ArenaWhere* where,
                 ArenaViewFn view, void* view_ctx, ArenaEventFn sink, void* sink_ctx);
 
+/* The digest: an order-sensitive hash of the events. A snapshot built by other means (the
+ * reference model's) is digested by replaying it as the walk would report it. */
+struct ArenaDigest {
+  uint64_t hash;
+};
+#define ARENA_DIGEST_SEED 0x6865617074776e31ull
+void arena_digest_event(struct ArenaDigest* digest, const struct ArenaEvent* event);
+/* INVALID and BROKEN events are hashed as their text (snapshots compare them as text); this
+ * hashes such a text for an event of `kind` (a snapshot replayed, or an invalid reason no walk
+ * produced, such as the model's). */
+void arena_digest_text(struct ArenaDigest* digest, uint32_t kind, const char* text, size_t n);
+
+/* The words of an INVALID or BROKEN event (ArenaSnapshot::invalid_reason, BinList::broken):
+ * written into out (NUL-terminated, cut at cap), the full length returned. */
+size_t arena_invalid_text(const struct ArenaEvent* event, char* out, size_t cap);
+size_t arena_broken_text(const struct ArenaEvent* event, char* out, size_t cap);
+
 /* The hash of the walk's events (far wild pointers as one token). */
 uint64_t arena_digest(const struct ArenaLayout* layout, const struct ArenaWhere* where,
                       ArenaViewFn view, void* view_ctx);
@@ -149,6 +166,11 @@ uint64_t arena_digest(const struct ArenaLayout* layout, const struct ArenaWhere*
  * [heap_base, heap_end), main_arena, mp_, global_max_fast, or the tcache struct: the regions a
  * copied snapshot holds. For the glibc runner, after each op. */
 uint64_t arena_digest_here(const struct ArenaLayout* layout, const struct ArenaWhere* where);
+
+/* Cycle checks of lists longer than 32 entries use a table mapped on first need (4 MiB of
+ * address space, touched sparsely). A process that must not map memory later (the glibc runner,
+ * whose mappings glibc's own mmaps sit beside) reserves it at start. */
+void arena_walk_reserve_scratch(void);
 
 #ifdef __cplusplus
 }

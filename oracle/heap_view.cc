@@ -3,15 +3,12 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
-#include <unordered_set>
 
 namespace heaptwin {
 
 namespace {
 
-constexpr size_t kMaxListLength = 100000;
 constexpr uint64_t kSizeBits = 0x7;
-constexpr int64_t kNear = int64_t{1} << 32;
 constexpr uint64_t kMallocStateBytes = 0x898;
 constexpr uint64_t kMallocParBytes = 0x88;  // the largest layout; older ones read a little extra
 
@@ -21,122 +18,236 @@ std::string hex(uint64_t v) {
   return buf;
 }
 
-template <typename T>
-T load(const unsigned char* base, uint64_t offset) {
-  T v;
-  std::memcpy(&v, base + offset, sizeof v);
-  return v;
+// The walk reads a MemoryReader through this view: one copy per read, into a buffer that holds
+// the largest (main_arena).
+struct ReaderView {
+  const MemoryReader& mem;
+  unsigned char buffer[0x1000];
+
+  static const void* view(void* ctx, uint64_t addr, uint64_t n) {
+    auto* self = static_cast<ReaderView*>(ctx);
+    if (n > sizeof self->buffer || !self->mem.read(addr, self->buffer, n)) return nullptr;
+    return self->buffer;
+  }
+};
+
+ArenaWhere where_of(const HeapLocation& loc) {
+  return ArenaWhere{loc.heap_base, loc.heap_end, loc.arena, loc.mp, loc.global_max_fast, loc.tcache};
 }
 
-class Walker {
+ChunkRef ref_of(const ArenaEvent& e) { return ChunkRef{e.offset, e.size, e.wild != 0}; }
+
+// Builds the ArenaSnapshot from the walk's events.
+class SnapshotBuilder {
  public:
-  Walker(const MemoryReader& mem, const HeapLocation& loc) : mem_(mem), loc_(loc) {}
+  static void on_event(void* ctx, const ArenaEvent* e) { static_cast<SnapshotBuilder*>(ctx)->take(*e); }
+  ArenaSnapshot snapshot;
 
-  bool in_heap(uint64_t addr, uint64_t bytes = 0x10) const {
-    return addr >= loc_.heap_base && addr < loc_.heap_end && loc_.heap_end - addr >= bytes;
-  }
-
-  // A chunk reference: heap-relative when the chunk header lies inside the heap, else wild.
-  // A wild pointer near the heap (within 4 GiB) is kept heap-relative too, one far away raw:
-  // either way the same corruption reads the same in every process. Wild chunks' sizes are
-  // not read (they would be whatever that process has there).
-  ChunkRef ref(uint64_t chunk) const {
-    ChunkRef r;
-    uint64_t size = 0;
-    if (in_heap(chunk)) {
-      r.offset = static_cast<int64_t>(chunk - loc_.heap_base);
-      if (mem_.read_u64(chunk + 8, &size)) r.size = size & ~kSizeBits;
-    } else {
-      r.wild = true;
-      r.offset = near(chunk) ? static_cast<int64_t>(chunk - loc_.heap_base) : static_cast<int64_t>(chunk);
+ private:
+  void take(const ArenaEvent& e) {
+    char text[160];
+    switch (e.kind) {
+      case ARENA_EV_INVALID:
+        arena_invalid_text(&e, text, sizeof text);
+        snapshot = ArenaSnapshot();
+        snapshot.valid = false;
+        snapshot.invalid_reason = text;
+        break;
+      case ARENA_EV_TCACHE_PRESENT: snapshot.tcache_present = true; break;
+      case ARENA_EV_TCACHE_COUNT: snapshot.tcache_counts[e.index] = static_cast<uint16_t>(e.value); break;
+      case ARENA_EV_LIST: open_ = list_for(e.code, e.index); break;
+      case ARENA_EV_CHUNK:
+        if (open_) open_->chunks.push_back(ref_of(e));
+        break;
+      case ARENA_EV_BROKEN:
+        arena_broken_text(&e, text, sizeof text);
+        if (open_) open_->broken = text;
+        break;
+      case ARENA_EV_LIST_END: open_ = nullptr; break;
+      case ARENA_EV_TOP: snapshot.top = ref_of(e); break;
+      case ARENA_EV_LAST_REMAINDER:
+        snapshot.last_remainder_null = false;
+        snapshot.last_remainder = ref_of(e);
+        break;
+      case ARENA_EV_FIELD: set_field(e.code, e.value); break;
+      default: break;
     }
-    return r;
   }
 
-  bool near(uint64_t addr) const {
-    int64_t d = static_cast<int64_t>(addr - loc_.heap_base);
-    return d > -kNear && d < kNear;
-  }
-
-  // An address in a `broken` note: relative to the heap when near it, so notes compare.
-  std::string where(uint64_t addr) const {
-    if (!near(addr)) return "far away";
-    int64_t d = static_cast<int64_t>(addr - loc_.heap_base);
-    return d < 0 ? "heap-" + hex(static_cast<uint64_t>(-d)) : "heap+" + hex(static_cast<uint64_t>(d));
-  }
-
-  // Follows a singly linked list of chunks. `link` is the offset of the next pointer inside the
-  // chunk; `protect` reveals safe-linked pointers; `stop` ends the walk when met (circular lists).
-  // `user_ptrs`: the list holds user pointers (tcache), not chunk addresses.
-  BinList follow(uint64_t first, uint64_t link, bool protect, bool user_ptrs, uint64_t stop,
-                 bool check_alignment) const {
-    BinList list;
-    // Cycles: the first links are compared with the list so far; a set is made only for a long
-    // list (most are short, and a set per list per snapshot was a large part of its cost).
-    constexpr size_t kLinearCycleCheck = 32;
-    std::unordered_set<uint64_t> seen;
-    uint64_t p = first;
-    while (p != 0 && (list.chunks.empty() || p != stop)) {
-      uint64_t chunk = user_ptrs ? p - 0x10 : p;
-      ChunkRef r = ref(chunk);
-      list.chunks.push_back(r);
-      if (r.wild) {
-        list.broken = "wild pointer " + where(p);
-        break;
-      }
-      if (check_alignment && (p & 0xf) != 0) {
-        list.chunks.back().size = 0;  // not a chunk glibc would accept
-        list.broken = "unaligned pointer " + where(p);
-        break;
-      }
-      bool again = false;
-      if (list.chunks.size() <= kLinearCycleCheck) {
-        const uint64_t back = user_ptrs ? 0x10 : 0;
-        for (size_t k = 0; k + 1 < list.chunks.size() && !again; ++k) {
-          const ChunkRef& c = list.chunks[k];
-          again = static_cast<uint64_t>(c.offset) + loc_.heap_base + back == p;
-        }
-        if (list.chunks.size() == kLinearCycleCheck) {
-          for (size_t k = 0; k < list.chunks.size(); ++k) {
-            seen.insert(static_cast<uint64_t>(list.chunks[k].offset) + loc_.heap_base + back);
-          }
-        }
-      } else {
-        again = !seen.insert(p).second;
-      }
-      if (again) {
-        list.chunks.pop_back();
-        list.broken = "cycle back to " + where(chunk);
-        break;
-      }
-      if (list.chunks.size() >= kMaxListLength) {
-        list.broken = "longer than " + std::to_string(kMaxListLength);
-        break;
-      }
-      uint64_t pos = (user_ptrs ? p : chunk) + link;
-      uint64_t stored = 0;
-      if (!mem_.read_u64(pos, &stored)) {
-        list.broken = "unreadable link at " + where(pos);
-        break;
-      }
-      p = protect ? reveal_ptr(pos, stored) : stored;
+  BinList* list_for(uint32_t code, uint32_t index) {
+    switch (code) {
+      case ARENA_LIST_TCACHE: return index < kTcacheBins ? &snapshot.tcache[index] : nullptr;
+      case ARENA_LIST_FASTBIN: return index < kFastBins ? &snapshot.fastbins[index] : nullptr;
+      case ARENA_LIST_BIN: return index < kBins ? &snapshot.bins[index] : nullptr;
+      case ARENA_LIST_NEXTSIZE: return index < kBins ? &snapshot.nextsize[index] : nullptr;
+      default: return nullptr;
     }
-    return list;
+  }
+
+  void set_field(uint32_t code, uint64_t v) {
+    ArenaSnapshot& s = snapshot;
+    MallocParSnapshot& p = s.mp;
+    switch (code) {
+      case ARENA_FIELD_BINMAP0: case ARENA_FIELD_BINMAP1: case ARENA_FIELD_BINMAP2:
+      case ARENA_FIELD_BINMAP3:
+        s.binmap[code - ARENA_FIELD_BINMAP0] = static_cast<uint32_t>(v);
+        break;
+      case ARENA_FIELD_FLAGS: s.flags = static_cast<int32_t>(v); break;
+      case ARENA_FIELD_HAVE_FASTCHUNKS: s.have_fastchunks = static_cast<int32_t>(v); break;
+      case ARENA_FIELD_SYSTEM_MEM: s.system_mem = v; break;
+      case ARENA_FIELD_MAX_SYSTEM_MEM: s.max_system_mem = v; break;
+      case ARENA_FIELD_GLOBAL_MAX_FAST: s.global_max_fast = v; break;
+      case ARENA_FIELD_MP_TRIM_THRESHOLD: p.trim_threshold = v; break;
+      case ARENA_FIELD_MP_TOP_PAD: p.top_pad = v; break;
+      case ARENA_FIELD_MP_MMAP_THRESHOLD: p.mmap_threshold = v; break;
+      case ARENA_FIELD_MP_ARENA_TEST: p.arena_test = v; break;
+      case ARENA_FIELD_MP_ARENA_MAX: p.arena_max = v; break;
+      case ARENA_FIELD_MP_N_MMAPS: p.n_mmaps = static_cast<int32_t>(v); break;
+      case ARENA_FIELD_MP_N_MMAPS_MAX: p.n_mmaps_max = static_cast<int32_t>(v); break;
+      case ARENA_FIELD_MP_MAX_N_MMAPS: p.max_n_mmaps = static_cast<int32_t>(v); break;
+      case ARENA_FIELD_MP_NO_DYN_THRESHOLD: p.no_dyn_threshold = static_cast<int32_t>(v); break;
+      case ARENA_FIELD_MP_MMAPPED_MEM: p.mmapped_mem = v; break;
+      case ARENA_FIELD_MP_MAX_MMAPPED_MEM: p.max_mmapped_mem = v; break;
+      case ARENA_FIELD_MP_TCACHE_BINS: p.tcache_bins = v; break;
+      case ARENA_FIELD_MP_TCACHE_MAX_BYTES: p.tcache_max_bytes = v; break;
+      case ARENA_FIELD_MP_TCACHE_COUNT: p.tcache_count = v; break;
+      case ARENA_FIELD_MP_TCACHE_UNSORTED_LIMIT: p.tcache_unsorted_limit = v; break;
+      default: break;
+    }
+  }
+
+  BinList* open_ = nullptr;
+};
+
+// A snapshot told back as the walk would report it, into a digest.
+class SnapshotReplay {
+ public:
+  uint64_t digest(const ArenaSnapshot& s) {
+    d_.hash = ARENA_DIGEST_SEED;
+    if (!s.valid) {
+      arena_digest_text(&d_, ARENA_EV_INVALID, s.invalid_reason.data(), s.invalid_reason.size());
+      return d_.hash;
+    }
+    if (s.tcache_present) {
+      event(ARENA_EV_TCACHE_PRESENT);
+      for (int i = 0; i < kTcacheBins; ++i) {
+        if (s.tcache_counts[i] != 0) event(ARENA_EV_TCACHE_COUNT, 0, i, s.tcache_counts[i]);
+      }
+      for (int i = 0; i < kTcacheBins; ++i) list(ARENA_LIST_TCACHE, i, s.tcache[i]);
+    }
+    for (int i = 0; i < kFastBins; ++i) list(ARENA_LIST_FASTBIN, i, s.fastbins[i]);
+    for (int i = 0; i < kBins; ++i) {
+      list(ARENA_LIST_BIN, i, s.bins[i]);
+      list(ARENA_LIST_NEXTSIZE, i, s.nextsize[i]);
+    }
+    // top is absent while no heap exists (offset 0, size 0: where no top ever is).
+    if (s.top != ChunkRef{}) ref(ARENA_EV_TOP, s.top);
+    if (!s.last_remainder_null) ref(ARENA_EV_LAST_REMAINDER, s.last_remainder);
+    for (int i = 0; i < 4; ++i) event(ARENA_EV_FIELD, ARENA_FIELD_BINMAP0 + i, 0, s.binmap[i]);
+    const MallocParSnapshot& p = s.mp;
+    const std::pair<uint32_t, uint64_t> fields[] = {
+        {ARENA_FIELD_FLAGS, static_cast<uint32_t>(s.flags)},
+        {ARENA_FIELD_HAVE_FASTCHUNKS, static_cast<uint32_t>(s.have_fastchunks)},
+        {ARENA_FIELD_SYSTEM_MEM, s.system_mem},
+        {ARENA_FIELD_MAX_SYSTEM_MEM, s.max_system_mem},
+        {ARENA_FIELD_GLOBAL_MAX_FAST, s.global_max_fast},
+        {ARENA_FIELD_MP_TRIM_THRESHOLD, p.trim_threshold},
+        {ARENA_FIELD_MP_TOP_PAD, p.top_pad},
+        {ARENA_FIELD_MP_MMAP_THRESHOLD, p.mmap_threshold},
+        {ARENA_FIELD_MP_ARENA_TEST, p.arena_test},
+        {ARENA_FIELD_MP_ARENA_MAX, p.arena_max},
+        {ARENA_FIELD_MP_N_MMAPS, static_cast<uint64_t>(int64_t{p.n_mmaps})},
+        {ARENA_FIELD_MP_N_MMAPS_MAX, static_cast<uint64_t>(int64_t{p.n_mmaps_max})},
+        {ARENA_FIELD_MP_MAX_N_MMAPS, static_cast<uint64_t>(int64_t{p.max_n_mmaps})},
+        {ARENA_FIELD_MP_NO_DYN_THRESHOLD, static_cast<uint64_t>(int64_t{p.no_dyn_threshold})},
+        {ARENA_FIELD_MP_MMAPPED_MEM, p.mmapped_mem},
+        {ARENA_FIELD_MP_MAX_MMAPPED_MEM, p.max_mmapped_mem},
+        {ARENA_FIELD_MP_TCACHE_BINS, p.tcache_bins},
+        {ARENA_FIELD_MP_TCACHE_MAX_BYTES, p.tcache_max_bytes},
+        {ARENA_FIELD_MP_TCACHE_COUNT, p.tcache_count},
+        {ARENA_FIELD_MP_TCACHE_UNSORTED_LIMIT, p.tcache_unsorted_limit},
+    };
+    for (const auto& [code, value] : fields) event(ARENA_EV_FIELD, code, 0, value);
+    return d_.hash;
   }
 
  private:
-  const MemoryReader& mem_;
-  const HeapLocation& loc_;
+  void event(uint32_t kind, uint32_t code = 0, uint32_t index = 0, uint64_t value = 0) {
+    ArenaEvent e{};
+    e.kind = kind;
+    e.code = code;
+    e.index = index;
+    e.value = value;
+    arena_digest_event(&d_, &e);
+  }
+  void ref(uint32_t kind, const ChunkRef& r) {
+    ArenaEvent e{};
+    e.kind = kind;
+    e.offset = r.offset;
+    e.size = r.size;
+    e.wild = r.wild;
+    arena_digest_event(&d_, &e);
+  }
+  void list(uint32_t code, int index, const BinList& l) {
+    if (l.empty()) return;
+    event(ARENA_EV_LIST, code, static_cast<uint32_t>(index));
+    for (const ChunkRef& c : l.chunks) ref(ARENA_EV_CHUNK, c);
+    if (!l.broken.empty()) arena_digest_text(&d_, ARENA_EV_BROKEN, l.broken.data(), l.broken.size());
+    event(ARENA_EV_LIST_END);
+  }
+
+  ArenaDigest d_{ARENA_DIGEST_SEED};
 };
 
-ArenaSnapshot invalid(std::string reason) {
-  ArenaSnapshot s;
-  s.valid = false;
-  s.invalid_reason = std::move(reason);
-  return s;
+}  // namespace
+
+ArenaLayout to_arena_layout(const GlibcLayout& g) {
+  int major = 0, minor = 0;
+  std::sscanf(g.version.c_str(), "%d.%d", &major, &minor);
+  ArenaLayout l{};
+  l.minor = static_cast<uint32_t>(minor);
+  l.safe_linking = g.safe_linking;
+  l.has_tcache = g.tcache;
+  l.tcache_count_bytes = static_cast<uint8_t>(g.tcache_count_bytes);
+  l.tcache_entries = static_cast<uint32_t>(g.tcache_entries);
+  l.flags = static_cast<uint32_t>(g.flags);
+  l.have_fastchunks = static_cast<int32_t>(g.have_fastchunks);
+  l.fastbins = static_cast<uint32_t>(g.fastbins);
+  l.top = static_cast<uint32_t>(g.top);
+  l.last_remainder = static_cast<uint32_t>(g.last_remainder);
+  l.bins = static_cast<uint32_t>(g.bins);
+  l.binmap = static_cast<uint32_t>(g.binmap);
+  l.system_mem = static_cast<uint32_t>(g.system_mem);
+  l.max_system_mem = static_cast<uint32_t>(g.max_system_mem);
+  l.arena_bytes = kMallocStateBytes;
+  l.mp_trim_threshold = static_cast<uint32_t>(g.mp_trim_threshold);
+  l.mp_top_pad = static_cast<uint32_t>(g.mp_top_pad);
+  l.mp_mmap_threshold = static_cast<uint32_t>(g.mp_mmap_threshold);
+  l.mp_arena_test = static_cast<uint32_t>(g.mp_arena_test);
+  l.mp_arena_max = static_cast<uint32_t>(g.mp_arena_max);
+  l.mp_n_mmaps = static_cast<uint32_t>(g.mp_n_mmaps);
+  l.mp_n_mmaps_max = static_cast<uint32_t>(g.mp_n_mmaps_max);
+  l.mp_max_n_mmaps = static_cast<uint32_t>(g.mp_max_n_mmaps);
+  l.mp_no_dyn_threshold = static_cast<uint32_t>(g.mp_no_dyn_threshold);
+  l.mp_mmapped_mem = static_cast<uint32_t>(g.mp_mmapped_mem);
+  l.mp_max_mmapped_mem = static_cast<uint32_t>(g.mp_max_mmapped_mem);
+  l.mp_sbrk_base = static_cast<uint32_t>(g.mp_sbrk_base);
+  l.mp_tcache_bins = static_cast<uint32_t>(g.mp_tcache_bins);
+  l.mp_tcache_max_bytes = static_cast<uint32_t>(g.mp_tcache_max_bytes);
+  l.mp_tcache_count = static_cast<uint32_t>(g.mp_tcache_count);
+  l.mp_tcache_unsorted_limit = static_cast<uint32_t>(g.mp_tcache_unsorted_limit);
+  l.mp_bytes = kMallocParBytes;
+  return l;
 }
 
-}  // namespace
+uint64_t digest_of(const ArenaSnapshot& snapshot) { return SnapshotReplay().digest(snapshot); }
+
+uint64_t arena_digest(const MemoryReader& mem, const HeapLocation& loc, const GlibcLayout& layout) {
+  const ArenaLayout l = to_arena_layout(layout);
+  const ArenaWhere where = where_of(loc);
+  ReaderView view{mem, {}};
+  return ::arena_digest(&l, &where, &ReaderView::view, &view);
+}
 
 std::optional<GlibcLayout> glibc_layout(const std::string& version) {
   int major = 0, minor = 0;
@@ -164,120 +275,13 @@ std::optional<GlibcLayout> glibc_layout(const std::string& version) {
 
 ArenaSnapshot read_arena(const MemoryReader& mem, const HeapLocation& loc,
                          const GlibcLayout& layout) {
-  if (loc.arena == 0 || loc.mp == 0 || loc.global_max_fast == 0) {
-    return invalid("main_arena, mp_ or global_max_fast not located");
-  }
-  if (loc.heap_end < loc.heap_base) return invalid("heap end below heap base");
-  unsigned char av[kMallocStateBytes];
-  unsigned char mp[kMallocParBytes];
-  if (!mem.read(loc.arena, av, sizeof av)) return invalid("main_arena unreadable at " + hex(loc.arena));
-  if (!mem.read(loc.mp, mp, sizeof mp)) return invalid("mp_ unreadable at " + hex(loc.mp));
-  ArenaSnapshot s;
-  if (!mem.read_u64(loc.global_max_fast, &s.global_max_fast)) {
-    return invalid("global_max_fast unreadable at " + hex(loc.global_max_fast));
-  }
-  const bool heap_exists = loc.heap_end > loc.heap_base;
-  Walker walk(mem, loc);
-
-  // Self-check of the location: mp_ knows where the heap starts, and small sane counts.
-  uint64_t sbrk_base = load<uint64_t>(mp, layout.mp_sbrk_base);
-  if (heap_exists && sbrk_base != loc.heap_base) {
-    return invalid("mp_.sbrk_base " + hex(sbrk_base) + " is not the heap base " + hex(loc.heap_base));
-  }
-  if (!heap_exists && sbrk_base != 0) return invalid("mp_.sbrk_base set but no heap");
-  if (layout.tcache && load<uint64_t>(mp, layout.mp_tcache_bins) > kTcacheBins) {
-    return invalid("mp_.tcache_bins out of range: the mp_ address looks wrong");
-  }
-  if (s.global_max_fast > 0xb0) return invalid("global_max_fast " + hex(s.global_max_fast) + " out of range");
-
-  // Top: glibc's initial_top (the unsorted bin head) until the heap exists.
-  const uint64_t initial_top = layout.bin_at(loc.arena, 1);
-  uint64_t top = load<uint64_t>(av, layout.top);
-  if (top == 0 || top == initial_top) {
-    if (heap_exists) return invalid("top is not in the heap although the heap exists");
-  } else {
-    if (!walk.in_heap(top)) return invalid("top " + hex(top) + " outside the heap");
-    s.top = walk.ref(top);
-    if (top + s.top.size > loc.heap_end) return invalid("top's size runs past the heap end");
-  }
-
-  // Bin heads: each is 0 (arena not initialised), itself (empty) or a heap chunk.
-  int odd_heads = 0;
-  for (int i = 1; i < kBins - 1; ++i) {
-    uint64_t fd = load<uint64_t>(av, layout.bins + (i - 1) * 0x10);
-    uint64_t head = layout.bin_at(loc.arena, i);
-    if (fd != 0 && fd != head && !walk.in_heap(fd)) ++odd_heads;
-  }
-  if (odd_heads > 2) {
-    return invalid(std::to_string(odd_heads) + " bin heads point neither at themselves nor into the heap");
-  }
-
-  s.valid = true;
-  s.flags = load<int32_t>(av, layout.flags);
-  s.have_fastchunks = layout.have_fastchunks >= 0 ? load<int32_t>(av, layout.have_fastchunks) : 0;
-  s.system_mem = load<uint64_t>(av, layout.system_mem);
-  s.max_system_mem = load<uint64_t>(av, layout.max_system_mem);
-  for (int i = 0; i < 4; ++i) s.binmap[i] = load<uint32_t>(av, layout.binmap + 4 * i);
-  uint64_t lr = load<uint64_t>(av, layout.last_remainder);
-  s.last_remainder_null = lr == 0;
-  if (lr != 0) {
-    s.last_remainder = walk.ref(lr);
-    // glibc never clears last_remainder: once its chunk is handed out or merged, it points into
-    // a block in use, and the "size" there is whatever was written last (a freed neighbour's fd,
-    // the tcache key): addresses and random values that differ between processes. Only a value
-    // that can be a chunk size is reported; anything else reads as 0.
-    const uint64_t size = s.last_remainder.size;
-    if (size < 0x20 || (size & 0xf) != 0 || size > s.system_mem) s.last_remainder.size = 0;
-  }
-
-  MallocParSnapshot& p = s.mp;
-  p.trim_threshold = load<uint64_t>(mp, layout.mp_trim_threshold);
-  p.top_pad = load<uint64_t>(mp, layout.mp_top_pad);
-  p.mmap_threshold = load<uint64_t>(mp, layout.mp_mmap_threshold);
-  p.arena_test = load<uint64_t>(mp, layout.mp_arena_test);
-  p.arena_max = load<uint64_t>(mp, layout.mp_arena_max);
-  p.n_mmaps = load<int32_t>(mp, layout.mp_n_mmaps);
-  p.n_mmaps_max = load<int32_t>(mp, layout.mp_n_mmaps_max);
-  p.max_n_mmaps = load<int32_t>(mp, layout.mp_max_n_mmaps);
-  p.no_dyn_threshold = load<int32_t>(mp, layout.mp_no_dyn_threshold);
-  p.mmapped_mem = load<uint64_t>(mp, layout.mp_mmapped_mem);
-  p.max_mmapped_mem = load<uint64_t>(mp, layout.mp_max_mmapped_mem);
-  if (layout.tcache) {
-    p.tcache_bins = load<uint64_t>(mp, layout.mp_tcache_bins);
-    p.tcache_max_bytes = load<uint64_t>(mp, layout.mp_tcache_max_bytes);
-    p.tcache_count = load<uint64_t>(mp, layout.mp_tcache_count);
-    p.tcache_unsorted_limit = load<uint64_t>(mp, layout.mp_tcache_unsorted_limit);
-  }
-
-  if (layout.tcache && loc.tcache != 0) {
-    const uint64_t bytes = layout.tcache_entries + 8 * kTcacheBins;
-    unsigned char tc[0x80 + 8 * kTcacheBins];
-    if (bytes > sizeof tc || !mem.read(loc.tcache, tc, bytes)) {
-      return invalid("tcache struct unreadable at " + hex(loc.tcache));
-    }
-    s.tcache_present = true;
-    for (int i = 0; i < kTcacheBins; ++i) {
-      s.tcache_counts[i] = layout.tcache_count_bytes == 2 ? load<uint16_t>(tc, 2 * i)
-                                                          : load<uint8_t>(tc, i);
-      uint64_t head = load<uint64_t>(tc, layout.tcache_entries + 8 * i);
-      s.tcache[i] = walk.follow(head, 0, layout.safe_linking, /*user_ptrs=*/true, 0, true);
-    }
-  }
-  for (int i = 0; i < kFastBins; ++i) {
-    uint64_t head = load<uint64_t>(av, layout.fastbins + 8 * i);
-    s.fastbins[i] = walk.follow(head, 0x10, layout.safe_linking, false, 0, true);
-  }
-  for (int i = 1; i < kBins - 1; ++i) {
-    uint64_t head = layout.bin_at(loc.arena, i);
-    uint64_t fd = load<uint64_t>(av, layout.bins + (i - 1) * 0x10);
-    if (fd == 0 || fd == head) continue;
-    s.bins[i] = walk.follow(fd, 0x10, false, false, head, false);
-    if (i >= 64 && !s.bins[i].chunks.empty() && !s.bins[i].chunks[0].wild) {
-      // The nextsize ring starts at the bin's first (largest) chunk and returns to it.
-      s.nextsize[i] = walk.follow(fd, 0x20, false, false, fd, false);
-    }
-  }
-  return s;
+  const ArenaLayout l = to_arena_layout(layout);
+  const ArenaWhere where = where_of(loc);
+  ReaderView view{mem, {}};
+  SnapshotBuilder builder;
+  builder.snapshot.valid = true;
+  arena_walk(&l, &where, &ReaderView::view, &view, &SnapshotBuilder::on_event, &builder);
+  return std::move(builder.snapshot);
 }
 
 std::vector<HeapChunk> walk_chunks(const MemoryReader& mem, const HeapLocation& loc,

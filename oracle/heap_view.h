@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "oracle/arena_walk.h"
 #include "oracle/memory_reader.h"
 #include "oracle/trace.h"
 
@@ -59,11 +60,20 @@ struct HeapLocation {
   uint64_t tcache = 0;           // the tcache_perthread_struct (user pointer), 0 when none yet
 };
 
-// Builds the snapshot. Wild pointers (outside the heap) are ChunkRef{wild}: offset heap-relative
+// The same layout for the arena walk (oracle/arena_walk.h).
+ArenaLayout to_arena_layout(const GlibcLayout& layout);
+
+// Builds the snapshot from the arena walk (arena_walk.h). Wild pointers (outside the heap) are ChunkRef{wild}: offset heap-relative
 // when within 4 GiB of the heap base, else the raw address; size 0. valid=false with a reason when the arena does not look like one at these
 // addresses (the location is wrong), rather than reporting garbage.
 ArenaSnapshot read_arena(const MemoryReader& mem, const HeapLocation& loc,
                          const GlibcLayout& layout);
+
+// The digest of the state at `loc`: what the sides compute after every op (RunOptions::digests).
+uint64_t arena_digest(const MemoryReader& mem, const HeapLocation& loc, const GlibcLayout& layout);
+// The digest of a snapshot: equal to the walk's digest of any state it describes, so two
+// snapshots have equal digests exactly when first_difference() finds nothing (up to collisions).
+uint64_t digest_of(const ArenaSnapshot& snapshot);
 
 // One chunk met walking the heap from its start (by size fields) to top.
 struct HeapChunk {

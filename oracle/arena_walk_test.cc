@@ -1,0 +1,183 @@
+// The arena digest says what the snapshot says: over states the twin really reaches (random
+// Programs) and the same states corrupted word by word, (1) the walk's digest equals the digest
+// of the snapshot built from the same walk replayed, and (2) two states have equal digests
+// exactly when first_difference() finds nothing between their snapshots.
+#include "oracle/arena_walk.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "oracle/heap_image.h"
+#include "oracle/heap_view.h"
+#include "oracle/model/random_programs.h"
+#include "oracle/twin_side.h"
+
+namespace heaptwin {
+namespace {
+
+// Every state the twin passes through on a few random Programs.
+std::vector<HeapImage> twin_states(int programs, int ops) {
+  std::string error;
+  auto twin = make_twin_side("twin", &error);
+  EXPECT_NE(twin, nullptr) << error;
+  std::vector<HeapImage> images;
+  RunOptions options;
+  options.inspect = [&](size_t, const MemoryReader& mem, const HeapLocation& loc,
+                        const GlibcLayout& layout) {
+    images.push_back(HeapImage::capture(mem, loc, layout));
+  };
+  for (int seed = 1; seed <= programs; ++seed) {
+    model::RandomProgramOptions generator;
+    generator.ops = ops;
+    twin->run(model::random_program(seed, generator), options);
+  }
+  return images;
+}
+
+const std::vector<HeapImage>& states() {
+  static const std::vector<HeapImage> images = twin_states(16, 100);
+  return images;
+}
+
+uint64_t walk_digest(const HeapImage& image) { return arena_digest(image, image.loc, image.layout); }
+
+TEST(ArenaDigest, TheWalkAndTheSnapshotGiveOneDigest) {
+  ASSERT_GT(states().size(), 1000u);  // every op that returned, of every Program
+  for (const HeapImage& image : states()) {
+    ArenaSnapshot s = read_arena(image, image.loc, image.layout);
+    ASSERT_TRUE(s.valid) << s.invalid_reason;
+    ASSERT_EQ(walk_digest(image), digest_of(s));
+  }
+}
+
+TEST(ArenaDigest, EqualDigestsExactlyWhenSnapshotsAgree) {
+  // Consecutive states of a Program differ in one op's work; states far apart in many ways; a
+  // state against itself agrees.
+  const auto& all = states();
+  size_t equal = 0, different = 0;
+  for (size_t i = 0; i + 1 < all.size(); ++i) {
+    for (size_t j : {i, i + 1, (i * 7919) % all.size()}) {
+      ArenaSnapshot a = read_arena(all[i], all[i].loc, all[i].layout);
+      ArenaSnapshot b = read_arena(all[j], all[j].loc, all[j].layout);
+      const bool same = first_difference(a, b).empty();
+      ASSERT_EQ(same, walk_digest(all[i]) == walk_digest(all[j]))
+          << "states " << i << " and " << j << ": " << first_difference(a, b);
+      (same ? equal : different) += 1;
+    }
+  }
+  EXPECT_GT(equal, all.size());  // the self-comparisons at least
+  EXPECT_GT(different, all.size() / 2);
+}
+
+// Words a corruption writes: pointers into the heap (aligned or not, near its end), near it,
+// far from it, small numbers and sizes.
+uint64_t corrupt_value(std::mt19937_64& rng, const HeapImage& image) {
+  const uint64_t base = image.loc.heap_base, len = image.loc.heap_end - image.loc.heap_base;
+  switch (rng() % 8) {
+    case 0: return base + (len ? rng() % len : 0) / 16 * 16;
+    case 1: return base + (len ? rng() % len : 0);
+    case 2: return base - 0x1000 * (1 + rng() % 64);
+    case 3: return 0x4141414141414141ull;
+    case 4: return rng() % 0x1000;
+    case 5: return 0;
+    case 6: return image.loc.arena + (rng() % 0x80) * 0x10;  // bin heads: lists that loop
+    default: return rng();
+  }
+}
+
+TEST(ArenaDigest, CorruptedStatesToo) {
+  std::mt19937_64 rng(7);
+  const auto& all = states();
+  std::vector<ArenaSnapshot> corrupted;
+  std::vector<uint64_t> digests;
+  size_t broken_lists = 0, invalid = 0;
+  for (size_t k = 0; k < 2000; ++k) {
+    HeapImage image = all[rng() % all.size()];
+    const HeapLocation& loc = image.loc;
+    for (int w = 0; w < 1 + static_cast<int>(rng() % 3); ++w) {
+      uint64_t at;
+      switch (rng() % 4) {
+        case 0: at = loc.arena + (rng() % (0x898 / 8)) * 8; break;            // main_arena
+        case 1: at = loc.arena + image.layout.top; break;                     // top itself
+        case 2: at = loc.tcache ? loc.tcache + (rng() % 80) * 8 : loc.arena; break;  // tcache
+        default: at = loc.heap_base + (rng() % ((loc.heap_end - loc.heap_base) / 8 + 1)) * 8;
+      }
+      image.write_u64(at, corrupt_value(rng, image));
+    }
+    ArenaSnapshot s = read_arena(image, loc, image.layout);
+    const uint64_t d = walk_digest(image);
+    ASSERT_EQ(d, digest_of(s)) << "corruption " << k;
+    invalid += !s.valid;
+    for (const auto& l : s.tcache) broken_lists += !l.broken.empty();
+    for (const auto& l : s.fastbins) broken_lists += !l.broken.empty();
+    for (const auto& l : s.bins) broken_lists += !l.broken.empty();
+    corrupted.push_back(std::move(s));
+    digests.push_back(d);
+  }
+  // The corruptions reached the paths they are for.
+  EXPECT_GT(broken_lists, 100u);
+  EXPECT_GT(invalid, 20u);
+  for (size_t i = 0; i + 1 < corrupted.size(); ++i) {
+    const bool same = first_difference(corrupted[i], corrupted[i + 1]).empty();
+    ASSERT_EQ(same, digests[i] == digests[i + 1]) << first_difference(corrupted[i], corrupted[i + 1]);
+  }
+}
+
+TEST(ArenaDigest, FarWildPointersAgreeNearOnesDoNot) {
+  HeapImage image = states()[states().size() / 2];
+  const HeapLocation& loc = image.loc;
+  const GlibcLayout& layout = image.layout;
+  const uint64_t fastbin1 = loc.arena + layout.fastbins + 8;
+  image.write_u64(fastbin1, 0x7f0000001000);  // far: a raw address of one process
+  const uint64_t far_a = walk_digest(image);
+  image.write_u64(fastbin1, 0x7f0000abc000);
+  EXPECT_EQ(far_a, walk_digest(image));
+  image.write_u64(fastbin1, loc.heap_base - 0x1000);  // near: heap-relative, compared
+  const uint64_t near_a = walk_digest(image);
+  image.write_u64(fastbin1, loc.heap_base - 0x2000);
+  EXPECT_NE(near_a, walk_digest(image));
+  EXPECT_NE(far_a, near_a);
+}
+
+TEST(ArenaDigest, ReadingOwnMemoryGivesTheSameDigest) {
+  // arena_digest_here (the glibc runner's, reading this process's memory) against the walk
+  // through a MemoryReader, over a hand-made arena in this process.
+  const HeapImage& image = states()[states().size() / 3];
+  std::vector<unsigned char> heap(image.loc.heap_end - image.loc.heap_base);
+  std::vector<unsigned char> arena(0x898), mp(0x88);
+  uint64_t max_fast = 0;
+  image.read(image.loc.heap_base, heap.data(), heap.size());
+  image.read(image.loc.arena, arena.data(), arena.size());
+  image.read(image.loc.mp, mp.data(), mp.size());
+  image.read(image.loc.global_max_fast, &max_fast, 8);
+  // The copy lives elsewhere: its list pointers still name the original addresses (wild here);
+  // what matters is that both readings of the copy agree.
+  HeapLocation here;
+  here.heap_base = reinterpret_cast<uint64_t>(heap.data());
+  here.heap_end = here.heap_base + heap.size();
+  here.arena = reinterpret_cast<uint64_t>(arena.data());
+  here.mp = reinterpret_cast<uint64_t>(mp.data());
+  here.global_max_fast = reinterpret_cast<uint64_t>(&max_fast);
+  here.tcache = image.loc.tcache ? here.heap_base + (image.loc.tcache - image.loc.heap_base) : 0;
+  // mp_.sbrk_base must name the new heap base for the location to be accepted.
+  std::memcpy(mp.data() + image.layout.mp_sbrk_base, &here.heap_base, 8);
+  const ArenaLayout l = to_arena_layout(image.layout);
+  const ArenaWhere where{here.heap_base, here.heap_end, here.arena, here.mp, here.global_max_fast,
+                         here.tcache};
+  struct Direct : MemoryReader {
+    bool read(uint64_t addr, void* out, size_t n) const override {
+      std::memcpy(out, reinterpret_cast<const void*>(addr), n);
+      return true;
+    }
+  };
+  const uint64_t here_digest = arena_digest_here(&l, &where);
+  // Same as the walk through a reader limited to the same regions.
+  HeapImage regions = HeapImage::capture(Direct(), here, image.layout);
+  EXPECT_EQ(here_digest, arena_digest(regions, here, image.layout));
+}
+
+}  // namespace
+}  // namespace heaptwin
