@@ -1,6 +1,6 @@
 #include "bench/bench_inputs.h"
 
-#include "fuzz/differential.h"
+#include "oracle/comparability.h"
 
 namespace heaptwin::bench {
 
@@ -40,7 +40,7 @@ std::string random_input(std::mt19937_64& rng, size_t ops, const DecodeOptions& 
       DecodeOptions one_more = decode;
       one_more.max_ops = k + 1;
       Program p = decode_fuzz(t, one_more);
-      if (p.ops.size() != k + 1 || requested_bytes(p) > budget || fuzz::skipped_before_running(p)) {
+      if (p.ops.size() != k + 1 || requested_bytes(p) > budget || refused_before_running(p)) {
         continue;
       }
       // The op ends where the next one starts: one byte before the shortest prefix of t that

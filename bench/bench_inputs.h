@@ -17,7 +17,7 @@ uint64_t requested_bytes(const Program& program);
 
 // Random bytes (byte 0 the format) that `decode` reads as exactly `ops` ops, drawn op by op: an
 // op is drawn again when the Program up to it would ask for more than `budget` bytes in all or
-// be one the fuzz harness does not run (fuzz::skipped_before_running). The result is the
+// be one the executor refuses to run (refused_before_running). The result is the
 // shortest such prefix (the last op cut short after its first byte); "" when some op could not
 // be drawn. Why a budget: uniform bytes ask for ~1.5 MiB per op (a quarter of all sizes are
 // 64 KiB..4 MiB), so whole random 256-op strings almost never stay small, and such Programs

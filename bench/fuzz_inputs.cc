@@ -5,8 +5,8 @@
 // and on which it finds nothing, so a replay never stops.
 //
 //   twin_vs_model, twin_vs_glibc, attack  fuzz bytes, decoded with the target's own DecodeOptions
-//                                         (fuzz::find_target, max_ops 256); check_differential
-//                                         must return "" on them
+//                                         (fuzz_target_config, max_ops 256); the target's
+//                                         executor must find nothing on them
 //   script_parser                         the .heap text of such a Program (twin_vs_model
 //                                         decoding); it parses and prints back
 //   encoding_roundtrip                    the canonical bytes of such a Program: the target decodes
@@ -113,8 +113,8 @@ struct Counts {
 
 // One candidate for `target`: its file contents, or "" when it is to be skipped (and why, in c).
 std::string candidate(const std::string& target, size_t ops, std::mt19937_64& rng, Counts* c) {
-  const fuzz::TargetConfig* config = fuzz::find_target(target);
-  const DecodeOptions decode = (config ? config : fuzz::find_target("twin_vs_model"))->decode;
+  const JudgeConfig* config = fuzz_target_config(target);
+  const DecodeOptions decode = (config ? config : fuzz_target_config("twin_vs_model"))->decode;
   std::string bytes = bench::random_input(rng, ops, decode, options.budget);
   Program p = decode_fuzz(bytes, decode);
   if (p.ops.size() != ops) return ++c->other, "";  // bytes == "": an op could not be drawn
@@ -122,10 +122,10 @@ std::string candidate(const std::string& target, size_t ops, std::mt19937_64& rn
     // Drawn op by op within these bounds already; the last op, cut short, asks for 0 bytes.
     // (Kept as a check: the whole input is what the engine will run.)
     if (bench::requested_bytes(p) > options.budget) return ++c->heavy, "";
-    if (fuzz::skipped_before_running(p)) return ++c->harness_skips, "";
+    if (refused_before_running(p)) return ++c->harness_skips, "";
     auto start = std::chrono::steady_clock::now();
-    std::string finding = fuzz::check_differential(
-        *config, reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+    const Verdict verdict = fuzz::target_executor(target.c_str()).judge(p);
+    const std::string finding = verdict.finding() ? verdict.report(p) : "";
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
                     .count();
     c->check_ms.push_back(ms);

@@ -41,7 +41,7 @@ const std::vector<std::string>& inputs(size_t ops) {
   auto& v = cache[ops];
   if (!v.empty()) return v;
   std::mt19937_64 rng(ops);
-  DecodeOptions decode = fuzz::find_target("twin_vs_glibc")->decode;
+  DecodeOptions decode = fuzz_target_config("twin_vs_glibc")->decode;
   decode.max_ops = ops;
   size_t tried = 0;
   while (v.size() < 200 && tried < 5000) {
@@ -65,7 +65,7 @@ void run_side(benchmark::State& state, std::string name, size_t ops) {
   Side* s = side(name);
   const auto& in = inputs(ops);
   if (!s || in.empty()) return state.SkipWithError("side or inputs unavailable");
-  DecodeOptions decode = fuzz::find_target("twin_vs_glibc")->decode;
+  DecodeOptions decode = fuzz_target_config("twin_vs_glibc")->decode;
   decode.max_ops = ops;
   std::vector<Program> programs;
   for (const auto& b : in) programs.push_back(decode_fuzz(b, decode));
@@ -77,14 +77,13 @@ void run_side(benchmark::State& state, std::string name, size_t ops) {
   }
 }
 
-void run_harness(benchmark::State& state, fuzz::TargetConfig config, size_t ops) {
+void run_harness(benchmark::State& state, std::string target, size_t ops) {
   const auto& in = inputs(ops);
   if (in.empty()) return state.SkipWithError("inputs unavailable");
-  config.decode.max_ops = ops;
   size_t i = 0;
   for (auto _ : state) {
     const std::string& b = in[i++ % in.size()];
-    fuzz::run_differential(config, reinterpret_cast<const uint8_t*>(b.data()), b.size());
+    fuzz::run_differential(target.c_str(), reinterpret_cast<const uint8_t*>(b.data()), b.size());
   }
 }
 
@@ -104,10 +103,10 @@ bool register_all() {
   describe_ratio(modes, "fork", "persistent", 0, "-");
   for (size_t ops : {16, 64, 256}) {
     for (const auto* target : {"twin_vs_model", "twin_vs_glibc"}) {
-      const fuzz::TargetConfig& c = *fuzz::find_target(target);
-      std::string row = std::string("harness ") + c.name + ": " + std::to_string(ops) + " ops";
-      benchmark::RegisterBenchmark((row + "/exec").c_str(), run_harness, c, ops)->UseRealTime();
-      double goal = ops != 64 ? 0 : (c.name == std::string("twin_vs_model") ? 100000 : 20000);
+      std::string row = std::string("harness ") + target + ": " + std::to_string(ops) + " ops";
+      benchmark::RegisterBenchmark((row + "/exec").c_str(), run_harness, std::string(target), ops)
+          ->UseRealTime();
+      double goal = ops != 64 ? 0 : (target == std::string("twin_vs_model") ? 100000 : 20000);
       describe_rate(row, "exec", goal, "execs/s");
     }
   }

@@ -6,6 +6,5 @@
 #include "fuzz/differential.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const heaptwin::fuzz::TargetConfig& config = *heaptwin::fuzz::find_target("attack");
-  return heaptwin::fuzz::run_differential(config, data, size);
+  return heaptwin::fuzz::run_differential("attack", data, size);
 }

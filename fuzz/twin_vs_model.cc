@@ -5,6 +5,5 @@
 #include "fuzz/differential.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const heaptwin::fuzz::TargetConfig& config = *heaptwin::fuzz::find_target("twin_vs_model");
-  return heaptwin::fuzz::run_differential(config, data, size);
+  return heaptwin::fuzz::run_differential("twin_vs_model", data, size);
 }

@@ -83,10 +83,14 @@ DiffResult diff_traces(const std::vector<Trace>& traces) {
       for (size_t y = x + 1; y < traces.size(); ++y) {
         const Trace& a = traces[x];
         const Trace& b = traces[y];
-        if (i >= a.states.size() || i >= b.states.size()) continue;
         if (i < a.outcomes.size() && a.outcomes[i].kind == OutcomeKind::kNoOpinion) continue;
         if (i < b.outcomes.size() && b.outcomes[i].kind == OutcomeKind::kNoOpinion) continue;
-        std::string d = first_difference(a.states[i], b.states[i]);
+        std::string d;
+        if (i < a.states.size() && i < b.states.size()) {
+          d = first_difference(a.states[i], b.states[i]);
+        } else if (i < a.digests.size() && i < b.digests.size() && a.digests[i] != b.digests[i]) {
+          d = "the arena digests differ";
+        }
         if (!d.empty()) {
           result.diverged = true;
           result.first = {i, x, y, true, d};

@@ -1,5 +1,6 @@
 // The differ: compares the Traces of several sides of one Program op by op and names the first
-// op where two of them disagree (outcome first, then the arena snapshot when both have one).
+// op where two of them disagree (outcome first, then the arena when both report it: snapshots,
+// else digests).
 // Outcomes compare with Outcome::operator==, except (docs/op-semantics.md): kNoOpinion neither
 // agrees nor disagrees, and a fault address counts only when both sides report it heap-relative
 // or raw below 0x10000. A side that could not follow glibc (Trace::unmodelled) ends the

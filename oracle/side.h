@@ -57,6 +57,9 @@ class Side {
  public:
   virtual ~Side() = default;
   virtual std::string name() const = 0;
+  // Whether the side has a real heap whose arena it can report (snapshots, digests). The model
+  // predicts placement, not memory: it reports neither unless asked for snapshots.
+  virtual bool reports_state() const { return true; }
   // Runs `program` from a pristine heap. Never throws for anything the Program does.
   virtual Trace run(const Program& program, const RunOptions& options) = 0;
 

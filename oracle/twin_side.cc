@@ -107,6 +107,7 @@ class TwinSide : public Side {
       : name_(std::move(name)),
         memory_(std::move(memory)),
         layout_(*glibc_layout("2.36")),
+        arena_layout_(to_arena_layout(layout_)),
         blocks_([this](uint64_t addr, uint64_t n) { return memory_->owns_heap_or_mapping(addr, n); }) {}
 
   std::string name() const override { return name_; }
@@ -117,6 +118,7 @@ class TwinSide : public Side {
     trace.outcomes.reserve(program.ops.size());
     // A snapshot is large (every bin's list): growing the vector would move them all.
     if (options.snapshots) trace.states.reserve(program.ops.size());
+    if (options.digests) trace.digests.reserve(program.ops.size());
     memory_->reset();
     auto* data = static_cast<alloc::LibcData*>(memory_->data());
     alloc::Allocator twin(memory_.get(), data, &fatal_, profile_for(options));
@@ -159,6 +161,7 @@ class TwinSide : public Side {
       // A double free that glibc does not catch (a fastbin chunk freed twice, not at the top) is
       // no heap bug: the checker stops where the block invariants saw the Program mean it.
       if (!blocks_.active()) check_heap_now = false;
+      if (options.digests) trace.digests.push_back(digest(twin));
       if (options.snapshots || options.inspect || (check_heap_now && trace.violation.empty())) {
         HeapLocation loc = location(twin);
         if (options.snapshots) trace.states.push_back(read_arena(reader, loc, layout_));
@@ -361,6 +364,15 @@ class TwinSide : public Side {
     }
   }
 
+  // The arena digest (oracle/arena_walk.h), read straight from the twin's memory: the regions
+  // it reads (heap, main_arena, mp_, global_max_fast, the tcache struct) are all this process's.
+  uint64_t digest(const alloc::Allocator& twin) const {
+    const HeapLocation loc = location(twin);
+    const ArenaWhere where{loc.heap_base, loc.heap_end, loc.arena, loc.mp, loc.global_max_fast,
+                           loc.tcache};
+    return arena_digest_here(&arena_layout_, &where);
+  }
+
   HeapLocation location(const alloc::Allocator& twin) const {
     HeapLocation loc;
     loc.heap_base = heap_base_;
@@ -375,6 +387,7 @@ class TwinSide : public Side {
   std::string name_;
   std::unique_ptr<alloc::SimulatedMemory> memory_;
   GlibcLayout layout_;
+  ArenaLayout arena_layout_;
   JumpingFatalHandler fatal_;
   std::vector<Addr> slots_;
   uint64_t heap_base_ = 0;

@@ -1,4 +1,4 @@
-// The twin against real glibc on random Programs, snapshot after every op.
+// The twin against real glibc on random Programs, judged as twin_vs_glibc judges (the executor).
 //   twin_random_diff [--programs N] [--ops N] [--seed S] [--all-ops]
 // Default: malloc/free Programs (tests/twin_random_programs.h). --all-ops: the model's generator
 // over the whole op set (calloc, realloc, the memalign family, usable_size, mallopt, trim).
@@ -10,10 +10,8 @@
 #include <cstring>
 #include <string>
 
-#include "oracle/differ.h"
-#include "oracle/glibc/glibc_side.h"
+#include "oracle/executor.h"
 #include "oracle/model/random_programs.h"
-#include "oracle/twin_side.h"
 #include "program/heap_format.h"
 #include "tests/twin_random_programs.h"
 
@@ -33,45 +31,36 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  // The twin and real glibc judged as the main fuzz target judges them: outcomes and the arena
+  // (digests, full snapshots where they differ), the twin's heap checker.
+  JudgeConfig config = *fuzz_target_config("twin_vs_glibc");
   std::string error;
-  auto twin = make_twin_side("twin", &error);
-  auto glibc = make_glibc_side("glibc", &error);
-  if (!twin || !glibc) {
+  auto executor = Executor::create(config, &error);
+  if (!executor) {
     std::fprintf(stderr, "cannot set up sides: %s\n", error.c_str());
     return 2;
   }
-  RunOptions options;
-  options.snapshots = true;
   uint64_t diverged = 0, ops_run = 0;
-  double twin_secs = 0;
   auto start = std::chrono::steady_clock::now();
   for (uint64_t n = 0; n < programs; ++n) {
     model::RandomProgramOptions generator;
     generator.ops = ops;
     Program program = all_ops ? model::random_program(seed + n, generator)
                               : testing::random_malloc_free_program(seed + n, ops);
-    auto t0 = std::chrono::steady_clock::now();
-    Trace twin_trace = twin->run(program, options);
-    auto t1 = std::chrono::steady_clock::now();
-    std::vector<Trace> traces = {std::move(twin_trace), glibc->run(program, options)};
-    twin_secs += std::chrono::duration<double>(t1 - t0).count();
-    ops_run += traces[1].outcomes.size();
-    DiffResult result = diff_traces(traces);
-    if (!result.agree()) {
+    const Verdict verdict = executor->judge(program);
+    if (!verdict.traces.empty()) ops_run += verdict.traces.back().outcomes.size();
+    if (verdict.finding()) {
       ++diverged;
       if (diverged <= 5) {
         std::printf("== seed %llu ==\n%s\n%s\n", static_cast<unsigned long long>(seed + n),
-                    format_divergence(program, traces, result).c_str(),
-                    print_heap(program).c_str());
+                    verdict.report(program).c_str(), print_heap(program).c_str());
       }
     }
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("%llu programs x %d ops (seeds %llu..%llu): %llu diverged; %llu ops, %.1f s"
-              " (twin %.2f s)\n",
+  std::printf("%llu programs x %d ops (seeds %llu..%llu): %llu diverged; %llu ops, %.1f s\n",
               static_cast<unsigned long long>(programs), ops, static_cast<unsigned long long>(seed),
               static_cast<unsigned long long>(seed + programs - 1),
-              static_cast<unsigned long long>(diverged), static_cast<unsigned long long>(ops_run), secs,
-              twin_secs);
+              static_cast<unsigned long long>(diverged), static_cast<unsigned long long>(ops_run), secs);
   return diverged == 0 ? 0 : 1;
 }

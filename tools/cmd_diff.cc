@@ -2,8 +2,7 @@
 #include <cstdio>
 #include <sstream>
 
-#include "oracle/differ.h"
-#include "oracle/side.h"
+#include "oracle/executor.h"
 #include "oracle/trace_text.h"
 #include "tools/cli_util.h"
 #include "tools/side_options.h"
@@ -14,15 +13,22 @@ namespace {
 
 void print_usage() {
   std::printf(
-      "usage: heaptwin diff FILE.heap... [--sides A,B,...] [--state] [--glibc 2.31|2.41]\n"
-      "                     [--tunable NAME=VALUE]... [--no-check]\n\n"
-      "Runs every script on every side and compares them op by op: the outcome of each op and,\n"
-      "with --state, the arena after it (every bin, top, last_remainder, mp_). Reports the first\n"
-      "op where two sides disagree, both outcomes, and the first bin that differs.\n\n"
+      "usage: heaptwin diff FILE.heap... [--sides A,B,...] [--target T] [--no-state]\n"
+      "                     [--glibc V] [--tunable NAME=VALUE]... [--no-check]\n\n"
+      "Runs every script on every side and judges it as the fuzz targets do (oracle/executor.h):\n"
+      "the outcome of each op, and the arena after each op (every bin, top, last_remainder, mp_)\n"
+      "between the sides that have one (the twin, real glibc), compared through a digest; where\n"
+      "they differ, a second run with full snapshots names the first bin that differs. Reports\n"
+      "the first op where two sides disagree, both outcomes and the ops before it. Programs or\n"
+      "divergences no side can predict (mapping addresses, memory no heap owns) are reported as\n"
+      "such, with the rule that says so, and do not count as disagreements.\n\n"
       "  --sides      default: every side but the other glibc versions. Known: ");
   for (const auto& n : side_names()) std::printf("%s ", n.c_str());
   std::printf(
-      "\n  --glibc V    'glibc' in --sides means real glibc V\n"
+      "\n  --target T   judge as fuzz target T does (its sides, checks and state comparison):\n"
+      "               twin_vs_glibc, twin_vs_model, attack\n"
+      "  --no-state   compare outcomes only (--state, the default, is accepted)\n"
+      "  --glibc V    'glibc' in --sides means real glibc V\n"
       "  --no-check   the twin checks itself after every op unless told not to: the heap checker\n"
       "               (every chunk and bin) and, when no glibc side runs, the block rules\n"
       "               (alignment, no overlap, contents kept, calloc zeroed), until the script\n"
@@ -48,26 +54,38 @@ int cmd_diff(const Args& args) {
     return kExitOk;
   }
   std::vector<std::string> files, sides;
-  std::string version;
-  RunOptions options;
-  options.check_heap = options.check_contents = true;
+  std::string version, target;
+  JudgeConfig config;
+  config.name = "diff";
+  config.check_heap = config.check_contents = true;
+  bool checks_set = false, state_set = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     bool has_value = i + 1 < args.size();
     if (a == "--state") {
-      options.snapshots = true;
+      config.compare_state = true;
+      state_set = true;
+    } else if (a == "--no-state") {
+      config.compare_state = false;
+      state_set = true;
     } else if (a == "--no-check") {
-      options.check_heap = options.check_contents = false;
+      config.check_heap = config.check_contents = false;
+      checks_set = true;
     } else if (a == "--sides") {
       if (!has_value) return usage_error("diff", "--sides needs a list, e.g. glibc,twin");
       sides = split(args[++i]);
+    } else if (a == "--target") {
+      if (!has_value || fuzz_target_config(args[i + 1]) == nullptr) {
+        return usage_error("diff", "--target needs twin_vs_glibc, twin_vs_model or attack");
+      }
+      target = args[++i];
     } else if (a == "--glibc") {
       if (!has_value) return usage_error("diff", "--glibc needs a version (2.31 or 2.41)");
       version = args[++i];
     } else if (a == "--tunable") {
       std::pair<std::string, std::string> t;
       if (!has_value || !parse_tunable(args[++i], &t)) return usage_error("diff", "--tunable needs NAME=VALUE");
-      options.tunables.push_back(t);
+      config.tunables.push_back(t);
     } else if (!a.empty() && a[0] == '-') {
       return usage_error("diff", "unknown option " + a);
     } else {
@@ -75,25 +93,22 @@ int cmd_diff(const Args& args) {
     }
   }
   if (files.empty()) return usage_error("diff", "expected one or more .heap files");
-  if (sides.empty()) {
+  if (!target.empty()) {
+    // The target's configuration; the command line's own choices on top of it.
+    JudgeConfig t = *fuzz_target_config(target);
+    t.tunables = config.tunables;
+    if (checks_set) t.check_heap = t.check_contents = false;
+    if (state_set) t.compare_state = config.compare_state;
+    config = t;
+  }
+  if (!sides.empty()) {
+    config.sides = sides;
+  } else if (target.empty()) {
     for (const auto& n : side_names()) {
-      if (n.rfind("glibc-", 0) != 0) sides.push_back(n);
+      if (n.rfind("glibc-", 0) != 0) config.sides.push_back(n);
     }
   }
-  // The block rules write into the twin's blocks; real glibc's memory would not match it.
-  for (const auto& s : sides) {
-    if (s.rfind("glibc", 0) == 0) options.check_contents = false;
-  }
-  std::vector<std::unique_ptr<Side>> made;
-  for (const auto& s : sides) {
-    std::string error;
-    auto side = make_side(side_for_version(s, version), &error);
-    if (!side) {
-      std::fprintf(stderr, "heaptwin diff: %s\n", error.c_str());
-      return kExitUsage;
-    }
-    made.push_back(std::move(side));
-  }
+  for (auto& s : config.sides) s = side_for_version(s, version);
   // Parse everything first: bad input is exit 2 before anything runs.
   std::vector<Program> programs;
   for (const auto& f : files) {
@@ -105,32 +120,48 @@ int cmd_diff(const Args& args) {
     }
     programs.push_back(std::move(*p));
   }
-  int disagreements = 0, partly = 0;
+  std::string error;
+  auto executor = Executor::create(config, &error);
+  if (!executor) {
+    std::fprintf(stderr, "heaptwin diff: %s\n", error.c_str());
+    return kExitUsage;
+  }
+  int disagreements = 0, partly = 0, not_compared = 0;
   std::string names;
-  for (const auto& s : made) names += (names.empty() ? "" : ", ") + s->name();
+  for (const auto& s : executor->sides()) names += (names.empty() ? "" : ", ") + s->name();
   for (size_t f = 0; f < files.size(); ++f) {
-    std::vector<Trace> traces;
-    for (auto& s : made) traces.push_back(s->run(programs[f], options));
-    DiffResult r = diff_traces(traces);
-    if (!r.unmodelled.empty()) {
-      ++partly;
-      std::printf("%s: %s", files[f].c_str(), compared_until(programs[f], r).c_str());
+    const Verdict v = executor->judge(programs[f]);
+    if (!v.diff.unmodelled.empty()) ++partly;
+    if (v.kind == Verdict::Kind::kAgree) {
+      if (!v.diff.unmodelled.empty()) {
+        std::printf("%s: %s", files[f].c_str(), compared_until(programs[f], v.diff).c_str());
+      }
+      continue;
     }
-    if (r.agree()) continue;
+    if (!v.finding()) {
+      ++not_compared;
+      std::printf("%s: %s", files[f].c_str(), v.report(programs[f]).c_str());
+      continue;
+    }
     ++disagreements;
-    std::printf("%s:\n%s", files[f].c_str(), format_divergence(programs[f], traces, r).c_str());
-    if (r.diverged && r.first.in_state && options.snapshots) {
+    std::printf("%s:\n%s", files[f].c_str(), v.report(programs[f]).c_str());
+    const DiffResult& r = v.diff;
+    if (r.diverged && r.first.in_state && !v.digest_only) {
       const Divergence& d = r.first;
       for (size_t k : {d.side_a, d.side_b}) {
-        std::printf("  %s after op %zu:\n%s", traces[k].side.c_str(), d.op_index,
-                    format_state(traces[k].states[d.op_index], "    ", false).c_str());
+        if (d.op_index >= v.traces[k].states.size()) continue;
+        std::printf("  %s after op %zu:\n%s", v.traces[k].side.c_str(), d.op_index,
+                    format_state(v.traces[k].states[d.op_index], "    ", false).c_str());
       }
     }
   }
   if (disagreements == 0) {
+    std::string notes;
+    if (partly) notes += ", " + std::to_string(partly) + " only partly (see above)";
+    if (not_compared) notes += ", " + std::to_string(not_compared) + " not comparable (see above)";
     std::printf("%zu file(s): %s agree on every op%s%s\n", files.size(), names.c_str(),
-                options.snapshots ? " and every arena" : "",
-                partly ? (" compared (" + std::to_string(partly) + " only partly: see above)").c_str() : "");
+                config.compare_state ? " and every arena" : "",
+                notes.empty() ? "" : (" compared" + notes).c_str());
     return kExitOk;
   }
   std::printf("%d of %zu file(s) disagree (sides: %s)\n", disagreements, files.size(), names.c_str());

@@ -6,9 +6,7 @@
 #include <memory>
 #include <sstream>
 
-#include "fuzz/differential.h"
-#include "oracle/differ.h"
-#include "oracle/side.h"
+#include "oracle/executor.h"
 #include "oracle/trace_text.h"
 #include "program/fuzz_encoding.h"
 #include "program/heap_format.h"
@@ -25,7 +23,7 @@ constexpr const char* kHelp =
     "failing the same way, and prints the minimal .heap script, the first divergence, and the\n"
     "heap and bins on each side before and after that op.\n\n"
     "INPUT is a fuzz input (bytes, docs/fuzz-encoding.md) or a .heap script (by its extension).\n"
-    "  --sides LIST    sides to compare (default twin,glibc,model)\n"
+    "  --sides LIST    sides to compare (default: the target's own)\n"
     "  --target T      the fuzz target the input came from: twin_vs_glibc, twin_vs_model or\n"
     "                  attack (default: attack, which decodes write8 corruption too)\n"
     "  --no-minimize   explain the input as it is\n"
@@ -50,63 +48,47 @@ struct Failure {
   bool operator==(const Failure& o) const { return failed == o.failed && kind == o.kind; }
 };
 
-class Reproducer {
- public:
-  // `options`: the fuzz target's (fuzz::run_options), so a finding is judged as it was found.
-  Reproducer(std::vector<std::unique_ptr<Side>> sides, const RunOptions& options)
-      : sides_(std::move(sides)), options_(options) {}
-
-  // With snapshots on top of the target's options: for showing the heap around a divergence.
-  std::vector<Trace> run(const Program& p, bool snapshots) {
-    RunOptions options = options_;
-    options.snapshots = options.snapshots || snapshots;
-    std::vector<Trace> traces;
-    for (auto& s : sides_) traces.push_back(s->run(p, options));
-    return traces;
-  }
-
-  Failure classify(const Program& p) {
-    Failure f;
-    if (fuzz::skipped_before_running(p)) return f;
-    std::vector<Trace> traces = run(p, false);
-    DiffResult r = diff_traces(traces);
-    if (!fuzz::is_finding(p, traces, r)) return f;
-    f.failed = true;
-    if (!r.side_errors.empty()) {
-      std::string e = r.side_errors.front();
-      f.kind = "side error: " + e.substr(0, e.find("(op"));
-      return f;
-    }
-    const Trace& a = traces[r.first.side_a];
-    const Trace& b = traces[r.first.side_b];
-    auto kind_at = [&](const Trace& t) {
-      return r.first.op_index < t.outcomes.size()
-                 ? std::to_string(static_cast<int>(t.outcomes[r.first.op_index].kind))
-                 : std::string("-");
-    };
-    f.kind = std::string(r.first.in_state ? "state " : "outcome ") + a.side + "|" + b.side + " " +
-             kind_at(a) + "|" + kind_at(b) + " " + op_name(p.ops[r.first.op_index].kind);
+// A finding's kind, from the executor's verdict on it (the same verdict its fuzz target gave).
+Failure classify(Executor& executor, const Program& p) {
+  Failure f;
+  const Verdict v = executor.judge(p);
+  if (!v.finding()) return f;
+  f.failed = true;
+  const DiffResult& r = v.diff;
+  if (!r.side_errors.empty()) {
+    const std::string& e = r.side_errors.front();
+    f.kind = "side error: " + e.substr(0, e.find("(op"));
     return f;
   }
-
-  const std::vector<std::unique_ptr<Side>>& sides() const { return sides_; }
-
- private:
-  std::vector<std::unique_ptr<Side>> sides_;
-  RunOptions options_;
-};
+  if (!r.diverged) {
+    const auto& violation = r.violations.front();
+    f.kind = "broken rule: " + v.traces[violation.side].side + ": " +
+             violation.what.substr(0, violation.what.find(':'));
+    return f;
+  }
+  const Trace& a = v.traces[r.first.side_a];
+  const Trace& b = v.traces[r.first.side_b];
+  auto kind_at = [&](const Trace& t) {
+    return r.first.op_index < t.outcomes.size()
+               ? std::to_string(static_cast<int>(t.outcomes[r.first.op_index].kind))
+               : std::string("-");
+  };
+  f.kind = std::string(r.first.in_state ? "state " : "outcome ") + a.side + "|" + b.side + " " +
+           kind_at(a) + "|" + kind_at(b) + " " + op_name(p.ops[r.first.op_index].kind);
+  return f;
+}
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-void explain(const Program& p, Reproducer& repro) {
-  std::vector<Trace> traces = repro.run(p, true);
-  DiffResult r = diff_traces(traces);
+void explain(const Program& p, Executor& executor) {
+  const Verdict verdict = executor.judge(p);
   std::printf("== minimal program (%zu ops)\n%s\n", p.ops.size(), print_heap(p).c_str());
-  std::printf("== first divergence\n%s\n", format_divergence(p, traces, r).c_str());
-  if (!r.diverged) return;
-  size_t i = r.first.op_index;
+  std::printf("== first divergence\n%s\n", verdict.report(p).c_str());
+  if (!verdict.diff.diverged) return;
+  const size_t i = verdict.diff.first.op_index;
+  const std::vector<Trace> traces = executor.run_with_snapshots(p);
   for (const Trace& t : traces) {
     if (t.states.empty()) continue;
     std::printf("== %s: heap before op %zu\n", t.side.c_str(), i);
@@ -150,7 +132,7 @@ int cmd_repro(const Args& args) {
     return kExitOk;
   }
   std::string input, save, target = "attack";
-  std::vector<std::string> side_names_wanted = {"twin", "glibc", "model"};
+  std::vector<std::string> side_names_wanted;  // default: the target's own
   bool do_minimize = true;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -167,7 +149,7 @@ int cmd_repro(const Args& args) {
       auto v = value("--target");
       if (!v) return usage_error("repro", "--target needs a name");
       target = *v;
-      if (fuzz::find_target(target) == nullptr) {
+      if (fuzz_target_config(target) == nullptr) {
         return usage_error("repro", "unknown target '" + target + "' (twin_vs_glibc, twin_vs_model, attack)");
       }
     } else if (a == "--save") {
@@ -187,7 +169,9 @@ int cmd_repro(const Args& args) {
     }
   }
   if (input.empty()) return usage_error("repro", "expected an INPUT (fuzz input or .heap)");
-  if (side_names_wanted.size() < 2) return usage_error("repro", "--sides needs at least two sides");
+  if (!side_names_wanted.empty() && side_names_wanted.size() < 2) {
+    return usage_error("repro", "--sides needs at least two sides");
+  }
 
   std::string error;
   auto bytes = read_file(input, &error);
@@ -201,26 +185,18 @@ int cmd_repro(const Args& args) {
     }
     program = *parsed;
   } else {
-    program = decode_fuzz(*bytes, fuzz::find_target(target)->decode);
+    program = decode_fuzz(*bytes, fuzz_target_config(target)->decode);
   }
 
-  std::vector<std::unique_ptr<Side>> sides;
-  for (const auto& name : side_names_wanted) {
-    auto side = make_side(name, &error);
-    if (!side) return usage_error("repro", "side '" + name + "': " + error);
-    sides.push_back(std::move(side));
-  }
-  Reproducer repro(std::move(sides), fuzz::run_options(*fuzz::find_target(target)));
-  Failure original = repro.classify(program);
+  // Judged as the target judged it: its sides (unless told otherwise), checks and rules.
+  JudgeConfig config = *fuzz_target_config(target);
+  if (!side_names_wanted.empty()) config.sides = side_names_wanted;
+  auto executor = Executor::create(config, &error);
+  if (!executor) return usage_error("repro", error);
+  Failure original = classify(*executor, program);
   if (!original.failed) {
-    if (fuzz::skipped_before_running(program)) {
-      std::printf("%s (%zu ops): the fuzz targets do not compare this Program (an address-"
-                  "dependent alignment, or more memory touched than a fuzzer holds)\n",
-                  input.c_str(), program.ops.size());
-    } else {
-      std::printf("all sides agree on %s (%zu ops), or differ only where no side can predict "
-                  "the other: nothing to reproduce\n", input.c_str(), program.ops.size());
-    }
+    const Verdict v = executor->judge(program);
+    std::printf("%s (%zu ops): %s", input.c_str(), program.ops.size(), v.report(program).c_str());
     // A finding fixed before it was saved is still worth keeping: as it is, unminimised.
     if (!save.empty()) {
       return save_regression(program, target, save,
@@ -235,12 +211,12 @@ int cmd_repro(const Args& args) {
   if (do_minimize) {
     MinimizeStats stats;
     minimal = minimize(
-        program, [&](const Program& p) { return repro.classify(p) == original; }, &stats,
+        program, [&](const Program& p) { return classify(*executor, p) == original; }, &stats,
         [](size_t ops) { std::fprintf(stderr, "\rminimising: %zu ops   ", ops); });
     std::fprintf(stderr, "\rminimised %zu -> %zu ops in %zu runs\n", stats.ops_before,
                  stats.ops_after, stats.tries);
   }
-  explain(minimal, repro);
+  explain(minimal, *executor);
 
   if (!save.empty()) {
     int rc = save_regression(minimal, target, save, "# regression: " + original.kind + "\n# from " + input + "\n");

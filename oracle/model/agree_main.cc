@@ -4,10 +4,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "oracle/differ.h"
-#include "oracle/model/model_side.h"
+#include "oracle/executor.h"
 #include "oracle/model/random_programs.h"
-#include "oracle/side.h"
 
 using namespace heaptwin;
 
@@ -16,56 +14,57 @@ int main(int argc, char** argv) {
   const uint64_t first = argc > 2 ? std::strtoull(argv[2], nullptr, 0) : 1;
   model::RandomProgramOptions ro;
   if (argc > 3) ro.ops = std::atoi(argv[3]);
+  JudgeConfig config;
+  config.name = "model_agree";
+  config.sides = {"model", "glibc"};
+  config.compare_state = false;  // the model predicts no memory (its snapshots: ./heaptwin run --state)
+  // MODEL_AGREE_TUNABLES="glibc.malloc.tcache_count=0,glibc.malloc.mxfast=0"
+  if (const char* t = std::getenv("MODEL_AGREE_TUNABLES")) {
+    std::string all = t;
+    size_t start = 0;
+    while (start < all.size()) {
+      size_t comma = all.find(',', start);
+      if (comma == std::string::npos) comma = all.size();
+      const std::string kv = all.substr(start, comma - start);
+      const size_t eq = kv.find('=');
+      if (eq != std::string::npos) config.tunables.push_back({kv.substr(0, eq), kv.substr(eq + 1)});
+      start = comma + 1;
+    }
+  }
   std::string error;
-  auto glibc = make_side("glibc", &error);
-  if (!glibc) { std::fprintf(stderr, "%s\n", error.c_str()); return 2; }
-  auto model = make_side("model", &error);
+  auto executor = Executor::create(config, &error);
+  if (!executor) {
+    std::fprintf(stderr, "%s\n", error.c_str());
+    return 2;
+  }
   int disagree = 0, full = 0;
   long no_opinion_ops = 0, ops = 0;
   for (int i = 0; i < n; ++i) {
     const uint64_t seed = first + i;
     Program p = model::random_program(seed, ro);
-    RunOptions opt;
-    opt.snapshots = std::getenv("MODEL_AGREE_STATE") != nullptr;
-    // MODEL_AGREE_TUNABLES="glibc.malloc.tcache_count=0,glibc.malloc.mxfast=0"
-    if (const char* t = std::getenv("MODEL_AGREE_TUNABLES")) {
-      std::string all = t;
-      size_t start = 0;
-      while (start < all.size()) {
-        size_t comma = all.find(',', start);
-        if (comma == std::string::npos) comma = all.size();
-        const std::string kv = all.substr(start, comma - start);
-        const size_t eq = kv.find('=');
-        if (eq != std::string::npos) opt.tunables.push_back({kv.substr(0, eq), kv.substr(eq + 1)});
-        start = comma + 1;
-      }
-    }
-    std::vector<Trace> traces = {model->run(p, opt), glibc->run(p, opt)};
-    // The size of a stale last_remainder (one that no longer starts a chunk) is whatever bytes
-    // lie there in glibc's memory; the model reports 0. MODEL_AGREE_STATE=blind skips it.
-    if (opt.snapshots && std::string(std::getenv("MODEL_AGREE_STATE")) == "blind") {
-      for (size_t k = 0; k < traces[0].states.size() && k < traces[1].states.size(); ++k)
-        if (traces[0].states[k].last_remainder.size == 0) traces[1].states[k].last_remainder.size = 0;
-    }
-    DiffResult r = diff_traces(traces);
+    const Verdict v = executor->judge(p);
+    if (v.traces.size() < 2) continue;
+    const Trace& model_trace = v.traces[0];
+    const Trace& glibc_trace = v.traces[1];
     if (std::getenv("MODEL_AGREE_DUMP") && i == 0) {
-      for (size_t k = 0; k < traces[1].outcomes.size(); ++k)
-        std::printf("%3zu %-28s %-28s\n", k, to_string(traces[0].outcomes[k]).c_str(),
-                    to_string(traces[1].outcomes[k]).c_str());
+      for (size_t k = 0; k < glibc_trace.outcomes.size(); ++k)
+        std::printf("%3zu %-28s %-28s\n", k,
+                    k < model_trace.outcomes.size() ? to_string(model_trace.outcomes[k]).c_str() : "-",
+                    to_string(glibc_trace.outcomes[k]).c_str());
     }
-    for (const Outcome& o : traces[0].outcomes) { ++ops; if (o.kind == OutcomeKind::kNoOpinion) ++no_opinion_ops; }
-    if (traces[0].outcomes.size() && traces[0].outcomes.back().kind != OutcomeKind::kNoOpinion) ++full;
-    for (size_t k = 0; k < traces[0].outcomes.size(); ++k) {
-      if (traces[0].outcomes[k].kind == OutcomeKind::kNoOpinion) {
-        if (std::getenv("MODEL_AGREE_WHY"))
+    for (const Outcome& o : model_trace.outcomes) { ++ops; if (o.kind == OutcomeKind::kNoOpinion) ++no_opinion_ops; }
+    if (model_trace.outcomes.size() && model_trace.outcomes.back().kind != OutcomeKind::kNoOpinion) ++full;
+    for (size_t k = 0; k < model_trace.outcomes.size(); ++k) {
+      if (model_trace.outcomes[k].kind == OutcomeKind::kNoOpinion) {
+        if (std::getenv("MODEL_AGREE_WHY") && k < glibc_trace.outcomes.size())
           std::printf("seed %llu op %zu: %s, glibc: %s\n", (unsigned long long)seed, k,
-                      op_name(p.ops[k].kind), to_string(traces[1].outcomes[k]).c_str());
+                      op_name(p.ops[k].kind), to_string(glibc_trace.outcomes[k]).c_str());
         break;
       }
     }
-    if (!r.agree()) {
+    if (v.finding()) {
       ++disagree;
-      if (disagree <= 5) std::printf("seed %llu:\n%s\n", (unsigned long long)seed, format_divergence(p, traces, r).c_str());
+      if (disagree <= 5) std::printf("seed %llu:\n%s\n", (unsigned long long)seed, v.report(p).c_str());
     }
   }
   std::printf("%d programs, %d disagree, %d predicted to the end, %ld/%ld ops no opinion\n", n, disagree, full,

@@ -6,7 +6,7 @@
 
 #include <cstdlib>
 
-#include "oracle/differ.h"
+#include "oracle/executor.h"
 #include "oracle/model/model_side.h"
 #include "oracle/model/random_programs.h"
 #include "program/heap_format.h"
@@ -14,11 +14,21 @@
 namespace heaptwin {
 namespace {
 
-std::unique_ptr<Side> glibc_or_skip() {
+// The model (with `params`) and real glibc, judged by the executor as twin_vs_model judges.
+std::unique_ptr<Executor> model_and_glibc(const model::Params& params, const char* name = "model") {
   std::string error;
   auto glibc = make_side("glibc", &error);
-  if (!glibc) ADD_FAILURE() << "no glibc side: " << error;
-  return glibc;
+  if (!glibc) {
+    ADD_FAILURE() << "no glibc side: " << error;
+    return nullptr;
+  }
+  std::vector<std::unique_ptr<Side>> sides;
+  sides.push_back(model::make_model_side_with(name, params));
+  sides.push_back(std::move(glibc));
+  JudgeConfig config;
+  config.name = "model_agree";
+  config.compare_state = false;  // the model predicts no memory
+  return Executor::with_sides(config, std::move(sides));
 }
 
 int programs_to_run(int fallback) {
@@ -28,28 +38,24 @@ int programs_to_run(int fallback) {
 
 // How many of `n` random Programs (seeds 1..n) the model with `params` disagrees on; the first
 // report in *first.
-int disagreements(Side& glibc, const model::Params& params, int n, std::string* first) {
-  auto model = model::make_model_side_with("model", params);
+int disagreements(const model::Params& params, int n, std::string* first) {
+  auto executor = model_and_glibc(params);
+  if (!executor) return -1;
   int bad = 0;
   for (int seed = 1; seed <= n; ++seed) {
     Program p = model::random_program(seed);
-    std::vector<Trace> traces = {model->run(p, RunOptions{}), glibc.run(p, RunOptions{})};
-    DiffResult r = diff_traces(traces);
-    if (!r.agree() && bad++ == 0) *first = "seed " + std::to_string(seed) + "\n" + format_divergence(p, traces, r);
+    const Verdict v = executor->judge(p);
+    if (v.finding() && bad++ == 0) *first = "seed " + std::to_string(seed) + "\n" + v.report(p);
   }
   return bad;
 }
 
 TEST(ModelAgreement, RandomProgramsAgreeWithRealGlibc) {
-  auto glibc = glibc_or_skip();
-  if (!glibc) return;
   std::string first;
-  EXPECT_EQ(disagreements(*glibc, model::Params{}, programs_to_run(300), &first), 0) << first;
+  EXPECT_EQ(disagreements(model::Params{}, programs_to_run(300), &first), 0) << first;
 }
 
 TEST(ModelAgreement, PlantedLargeBinOrderBugIsCaughtOnAScenario) {
-  auto glibc = glibc_or_skip();
-  if (!glibc) return;
   std::string error;
   auto program = parse_heap(
       "a = malloc 0x500\ng1 = malloc 0x18\nb = malloc 0x500\ng2 = malloc 0x18\n"
@@ -57,23 +63,23 @@ TEST(ModelAgreement, PlantedLargeBinOrderBugIsCaughtOnAScenario) {
       "y = malloc 0x500\n",
       "planted.heap", &error);
   ASSERT_TRUE(program.has_value()) << error;
-  Trace truth = glibc->run(*program, RunOptions{});
   model::Params good;
   model::Params bad;
   bad.bug = model::PlantedBug::kLargeBinEqualSizeFirst;
-  EXPECT_TRUE(diff_traces({model::make_model_side_with("model", good)->run(*program, RunOptions{}), truth}).agree());
-  DiffResult r = diff_traces({model::make_model_side_with("model-planted", bad)->run(*program, RunOptions{}), truth});
-  ASSERT_TRUE(r.diverged);
-  EXPECT_EQ(r.first.op_index, 10u);  // y: glibc takes c, the planted bug takes b
+  auto with_good = model_and_glibc(good);
+  auto with_bad = model_and_glibc(bad, "model-planted");
+  ASSERT_TRUE(with_good && with_bad);
+  EXPECT_EQ(with_good->judge(*program).kind, Verdict::Kind::kAgree);
+  const Verdict v = with_bad->judge(*program);
+  ASSERT_TRUE(v.diff.diverged);
+  EXPECT_EQ(v.diff.first.op_index, 10u);  // y: glibc takes c, the planted bug takes b
 }
 
 TEST(ModelAgreement, PlantedAscendingLargeBinsAreCaughtOnRandomPrograms) {
-  auto glibc = glibc_or_skip();
-  if (!glibc) return;
   model::Params bad;
   bad.bug = model::PlantedBug::kLargeBinAscending;
   std::string first;
-  EXPECT_GT(disagreements(*glibc, bad, 100, &first), 0);
+  EXPECT_GT(disagreements(bad, 100, &first), 0);
 }
 
 }  // namespace

@@ -140,6 +140,7 @@ class ModelSide : public Side {
  public:
   ModelSide(std::string name, Params params) : name_(std::move(name)), params_(params) {}
   std::string name() const override { return name_; }
+  bool reports_state() const override { return false; }
 
   Trace run(const Program& program, const RunOptions& options) override {
     Trace trace;

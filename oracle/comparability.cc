@@ -1,0 +1,218 @@
+#include "oracle/comparability.h"
+
+#include <cstdint>
+
+namespace heaptwin {
+
+namespace {
+
+// Whether the Program may ask for an mmapped chunk aligned beyond a page. glibc then gives back
+// a leader whose length depends on where the kernel put the mapping (the runner's process has
+// its own layout, the twin's mappings another): the chunk's usable size, a later mremap and
+// mp_.mmapped_mem follow it. The twin cannot predict that, so such inputs are not compared. (The outcome of the memalign
+// itself is comparable: sides report the mapping's length, docs/op-semantics.md.)
+bool has_address_dependent_alignment(const Program& program) {
+  constexpr uint64_t kPage = 4096, kDefaultMmapThreshold = 0x20000, kMinSize = 0x20;
+  constexpr uint64_t kPtrdiffMax = ~uint64_t{0} >> 1;
+  bool threshold_may_drop = false;
+  for (const Op& op : program.ops) {
+    if (op.kind == OpKind::kMallopt && op.param == static_cast<int32_t>(MalloptParam::kMmapThreshold)) {
+      threshold_may_drop = true;
+    }
+  }
+  for (const Op& op : program.ops) {
+    bool aligned = op.kind == OpKind::kMemalign || op.kind == OpKind::kAlignedAlloc ||
+                   op.kind == OpKind::kPosixMemalign;
+    if (!aligned || op.a <= kPage) continue;
+    // Refused before any chunk exists, the same in every process (_mid_memalign,
+    // _int_memalign, posix_memalign's own test): an alignment above PTRDIFF_MAX, a size above
+    // it, a posix_memalign alignment that is no power of two.
+    if (op.a > (kPtrdiffMax >> 1) + 1 || op.b > kPtrdiffMax) continue;
+    if (op.kind == OpKind::kPosixMemalign && (op.a & (op.a - 1)) != 0) continue;
+    uint64_t alignment = 1;
+    while (alignment < op.a) alignment <<= 1;  // memalign rounds up
+    const uint64_t total = ((op.b + 8 + 15) & ~uint64_t{15}) + alignment + kMinSize;
+    if (total > kPtrdiffMax) continue;  // _int_malloc refuses it: ENOMEM
+    if (total >= kDefaultMmapThreshold || threshold_may_drop) return true;
+  }
+  return false;
+}
+
+// Whether the Program makes glibc touch more memory than a fuzzing process should hold: with
+// M_PERTURB every allocation is filled, and so is every block freed (one allocated before
+// M_PERTURB was set too), and calloc clears what it returns, byte by byte, so a few GiB cost
+// that much time and resident memory on every side (the runner's time limit and libFuzzer's
+// RSS limit stop the run). Counted generously: once M_PERTURB is set anywhere, every request.
+bool touches_too_much_memory(const Program& program) {
+  constexpr uint64_t kMaxTouched = uint64_t{64} << 20;  // in all, across the Program
+  bool perturb = false;
+  for (const Op& op : program.ops) {
+    if (op.kind == OpKind::kMallopt && op.param == static_cast<int32_t>(MalloptParam::kPerturb) &&
+        op.a != 0) {
+      perturb = true;
+    }
+  }
+  uint64_t touched = 0;
+  for (const Op& op : program.ops) {
+    const bool clears = perturb || op.kind == OpKind::kCalloc;
+    if (!clears || !op.allocates() || op.request_bytes() == ~uint64_t{0}) continue;
+    if (op.request_bytes() >= (uint64_t{1} << 40)) continue;  // refused at once (ENOMEM)
+    touched += op.request_bytes();  // < 2^40 each: no overflow before the test below
+    if (touched > kMaxTouched) return true;
+  }
+  return false;
+}
+
+// Whether some write8 before op `until` stores a value computed from an address where it is read
+// back as a number (a size field), or from the address of an mmapped
+// chunk (the slot's pointer, or safe-linking's pos >> 12 of it). Mappings lie where each
+// process's kernel put them, so the value's low bits, read back as a size or flags, differ
+// between the twin and glibc: what follows is not comparable. (Heap addresses are, up to 16 MiB:
+// both heaps start on a 16 MiB boundary; read back as a whole size, their bits above it are not.)
+bool stores_mapping_address(const Program& program, const Trace& trace, size_t until) {
+  std::vector<char> mapped(program.slot_count(), 0);
+  for (size_t i = 0; i < program.ops.size() && i < trace.outcomes.size() && i <= until; ++i) {
+    const Op& op = program.ops[i];
+    if (op.allocates()) mapped[op.dst] = trace.outcomes[i].kind == OutcomeKind::kMmapped;
+    if (op.kind != OpKind::kWrite8) continue;
+    const Value& v = op.value;
+    // An address stored over a chunk's own size field (just below its user pointer): read back
+    // as a size, all of an address's bits count, and heaps differ above their 16 MiB alignment.
+    if (v.kind != Value::Kind::kLiteral && op.offset < 0 && (op.offset & 0xf) == 8) return true;
+    // A size within 2^47 of 2^64: free and realloc first test `p > -size`, which then compares
+    // the chunk's absolute address with a user-space address, and each heap lies elsewhere.
+    if (v.kind == Value::Kind::kLiteral && op.offset < 0 && (op.offset & 0xf) == 8 &&
+        v.literal >= 0xffff800000000000ull) {
+      return true;
+    }
+    if (v.kind == Value::Kind::kSlot && mapped[v.slot]) return true;
+    if (v.kind == Value::Kind::kProtect &&
+        ((!v.pos_is_heap && mapped[v.slot]) ||
+         (v.target_kind == Value::Kind::kSlot && mapped[v.target_slot]))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Whether some op up to `until` hands glibc a pointer into an mmapped chunk that has been
+// unmapped since (freed, or moved by realloc): whether that address is mapped again, and by
+// which later mapping, is the kernel's choice and each process's history (Linux reuses the
+// highest hole that fits), so a fault on one side and success on the other say nothing.
+//
+// Likewise a write8 through an mmapped chunk's pointer that lands outside the page span of its
+// mapping: what lies next to a mapping (another mapping, or nothing) is the kernel's layout.
+bool uses_unmapped_chunk(const Program& program, const Trace& trace, size_t until) {
+  std::vector<char> mapped(program.slot_count(), 0), gone(program.slot_count(), 0);
+  std::vector<uint64_t> page_offset(program.slot_count(), 0), length(program.slot_count(), 0);
+  for (size_t i = 0; i < program.ops.size() && i < trace.outcomes.size() && i <= until; ++i) {
+    const Op& op = program.ops[i];
+    const bool reads_src = op.kind == OpKind::kFree || op.kind == OpKind::kRealloc ||
+                           op.kind == OpKind::kUsableSize || op.kind == OpKind::kWrite8;
+    if (reads_src && op.src != kNullSlot && mapped[op.src] && gone[op.src]) return true;
+    if (op.kind == OpKind::kWrite8 && op.src != kNullSlot && mapped[op.src]) {
+      // Offsets from the pointer that stay inside [its page, the mapping's length) are safe.
+      const int64_t lo = -static_cast<int64_t>(page_offset[op.src]);
+      const int64_t hi = static_cast<int64_t>(length[op.src]) - static_cast<int64_t>(page_offset[op.src]);
+      if (op.offset < lo || op.offset > hi - 8) return true;
+    }
+    if (op.kind == OpKind::kFree || op.kind == OpKind::kRealloc) gone[op.src] = 1;
+    if (op.allocates()) {
+      mapped[op.dst] = trace.outcomes[i].kind == OutcomeKind::kMmapped;
+      page_offset[op.dst] = static_cast<uint64_t>(trace.outcomes[i].offset);
+      length[op.dst] = trace.outcomes[i].size;
+      gone[op.dst] = 0;
+    }
+  }
+  return false;
+}
+
+// Whether the sides handed out, before op `until` (where they agree), or all of them at `until`,
+// a pointer outside the brk heap that is no mmapped chunk: after a refused sbrk, glibc continues
+// the main arena in mmapped memory (non-contiguous), and offsets from the heap base into it are
+// wherever each kernel put it. (At `until` one side alone leaving the heap is a finding: a
+// missed check can hand out a forged chunk anywhere.)
+bool left_the_heap(const std::vector<Trace>& traces, size_t until) {
+  // In practice a fuzz Program's brk heap stays far below this (reaching it takes a thousand
+  // 1 GiB requests from the break, M_MMAP_MAX 0, and the address space for them).
+  constexpr int64_t kFarFromHeap = int64_t{1} << 40;
+  auto far = [](const Outcome& o) {
+    return o.kind == OutcomeKind::kPointer && (o.offset < 0 || o.offset >= kFarFromHeap);
+  };
+  bool all_far_at_until = !traces.empty();
+  for (const Trace& t : traces) {
+    for (size_t i = 0; i < t.outcomes.size() && i < until; ++i) {
+      if (far(t.outcomes[i])) return true;
+    }
+    all_far_at_until &= until < t.outcomes.size() && far(t.outcomes[until]);
+  }
+  return all_far_at_until;
+}
+
+// Whether the Program corrupted memory while no brk heap existed (every chunk so far mmapped):
+// glibc's top is then still the initial top, a bin head inside main_arena whose "size" is an
+// address, and freeing a forged chunk compares it with that: (out) or (!prev) depends on where
+// libc and the mappings lie in each process. Judged on the ops before `until`, where the sides
+// agree, and not when some side has a heap at `until`.
+bool corrupts_without_a_heap(const std::vector<Trace>& traces, const Program& program,
+                             size_t until) {
+  for (const Trace& t : traces) {
+    if (until < t.outcomes.size() && t.outcomes[until].kind == OutcomeKind::kPointer) return false;
+  }
+  const Trace& trace = traces[0];
+  bool wrote = false;
+  for (size_t i = 0; i < program.ops.size() && i < trace.outcomes.size() && i < until; ++i) {
+    if (trace.outcomes[i].kind == OutcomeKind::kPointer) return false;
+    if (program.ops[i].kind == OpKind::kWrite8) wrote = true;
+  }
+  return wrote || (until < program.ops.size() && program.ops[until].kind == OpKind::kWrite8);
+}
+
+const ComparabilityRule kAddressDependentAlignment{
+    "address_dependent_alignment",
+    "an mmapped chunk aligned beyond a page: its leader's length depends on the mapping's address"};
+const ComparabilityRule kTouchesTooMuchMemory{
+    "touches_too_much_memory",
+    "calloc or M_PERTURB would clear or fill more than 64 MiB: too slow and big for every side"};
+const ComparabilityRule kStoresMappingAddress{
+    "stores_mapping_address",
+    "a write8 stored an address where it is read back as a size, or an mmapped chunk's address"};
+const ComparabilityRule kUsesUnmappedChunk{
+    "uses_unmapped_chunk",
+    "an op reaches into an mmapped chunk that is gone, or past its mapping: the kernel's layout"};
+const ComparabilityRule kLeftTheHeap{
+    "left_the_heap",
+    "the sides handed out memory outside the brk heap that is no mmapped chunk (glibc went on in "
+    "mmapped memory after a refused sbrk)"};
+const ComparabilityRule kCorruptsWithoutAHeap{
+    "corrupts_without_a_heap",
+    "the Program corrupted memory while no brk heap existed: glibc compares forged chunks with an "
+    "initial top inside libc, wherever libc lies"};
+
+}  // namespace
+
+const std::vector<ComparabilityRule>& comparability_rules() {
+  static const std::vector<ComparabilityRule> rules = {
+      kAddressDependentAlignment, kTouchesTooMuchMemory, kStoresMappingAddress,
+      kUsesUnmappedChunk,         kLeftTheHeap,          kCorruptsWithoutAHeap,
+  };
+  return rules;
+}
+
+std::optional<ComparabilityRule> refused_before_running(const Program& program) {
+  if (has_address_dependent_alignment(program)) return kAddressDependentAlignment;
+  if (touches_too_much_memory(program)) return kTouchesTooMuchMemory;
+  return std::nullopt;
+}
+
+std::optional<ComparabilityRule> excused_divergence(const Program& program,
+                                                    const std::vector<Trace>& traces, size_t at) {
+  if (traces.empty()) return std::nullopt;
+  if (stores_mapping_address(program, traces[0], at)) return kStoresMappingAddress;
+  if (uses_unmapped_chunk(program, traces[0], at)) return kUsesUnmappedChunk;
+  if (left_the_heap(traces, at)) return kLeftTheHeap;
+  if (corrupts_without_a_heap(traces, program, at)) return kCorruptsWithoutAHeap;
+  return std::nullopt;
+}
+
+}  // namespace heaptwin

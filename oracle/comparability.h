@@ -1,0 +1,42 @@
+// When two sides cannot be compared. The twin reproduces glibc's malloc, not the kernel: where an
+// outcome depends on where a process's kernel put a mapping, or on memory no heap owns, no side
+// can predict another, and a divergence there says nothing. Each such condition is one rule,
+// named here, with a .heap scenario of its own (tests/comparability/) that shows the sides do
+// differ there and that the rule is what excuses it.
+//
+// Two kinds: rules that keep a whole Program from running (it would cost too much, or every run
+// of it would differ), and rules that excuse a divergence, judged on the ops before it (where
+// the sides agree) and, only when every side shows the condition, the divergent op itself: one
+// side alone leaving the heap is a finding (a missed check can hand out a forged chunk anywhere).
+#ifndef HEAPTWIN_ORACLE_COMPARABILITY_H_
+#define HEAPTWIN_ORACLE_COMPARABILITY_H_
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "oracle/trace.h"
+#include "program/op.h"
+
+namespace heaptwin {
+
+struct ComparabilityRule {
+  const char* id;       // "address_dependent_alignment"
+  const char* meaning;  // one line, for --help and reports
+};
+
+// Every rule, those that refuse a Program first.
+const std::vector<ComparabilityRule>& comparability_rules();
+
+// The rule that refuses `program` before it runs, if any.
+std::optional<ComparabilityRule> refused_before_running(const Program& program);
+
+// The rule that excuses a divergence first seen at op `at`, if any. `traces` are the sides'
+// traces, the twin's first.
+std::optional<ComparabilityRule> excused_divergence(const Program& program,
+                                                    const std::vector<Trace>& traces, size_t at);
+
+}  // namespace heaptwin
+
+#endif  // HEAPTWIN_ORACLE_COMPARABILITY_H_

@@ -1,0 +1,195 @@
+#include "oracle/executor.h"
+
+#include "program/heap_format.h"
+
+namespace heaptwin {
+
+namespace {
+
+std::vector<JudgeConfig> make_fuzz_targets() {
+  // The twin against the model, in this process: outcomes only (the model predicts no memory),
+  // the twin's heap checker and its contents rules (nothing compares its memory with glibc's).
+  JudgeConfig model;
+  model.name = "twin_vs_model";
+  model.sides = {"twin", "model"};
+  model.compare_state = false;
+  model.check_contents = true;
+  model.decode.allow_corruption = false;
+  // The main job: the twin against real glibc, outcomes and the arena after every op.
+  JudgeConfig glibc;
+  glibc.name = "twin_vs_glibc";
+  glibc.sides = {"twin", "glibc"};
+  glibc.compare_state = true;
+  glibc.decode.allow_corruption = false;
+  // Corruption (write8): every outcome, abort message and fault; the arena is not compared
+  // (after a corruption it holds whatever the Program forged, addresses of each process).
+  JudgeConfig attack;
+  attack.name = "attack";
+  attack.sides = {"twin", "glibc"};
+  attack.compare_state = false;
+  attack.decode.allow_corruption = true;
+  std::vector<JudgeConfig> all = {model, glibc, attack};
+  for (auto& c : all) c.decode.max_ops = 256;
+  return all;
+}
+
+const std::vector<JudgeConfig>& fuzz_targets() {
+  static const std::vector<JudgeConfig> targets = make_fuzz_targets();
+  return targets;
+}
+
+bool is_glibc(const std::string& side) { return side.rfind("glibc", 0) == 0; }
+
+// The Program's first `n` ops (the slots keep their names).
+Program prefix(const Program& program, size_t n) {
+  Program p;
+  p.slot_names = program.slot_names;
+  p.ops.assign(program.ops.begin(), program.ops.begin() + static_cast<std::ptrdiff_t>(n));
+  return p;
+}
+
+}  // namespace
+
+const JudgeConfig* fuzz_target_config(const std::string& name) {
+  for (const JudgeConfig& c : fuzz_targets()) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> fuzz_target_names() {
+  std::vector<std::string> names;
+  for (const JudgeConfig& c : fuzz_targets()) names.push_back(c.name);
+  return names;
+}
+
+std::unique_ptr<Executor> Executor::create(const JudgeConfig& config, std::string* error) {
+  if (config.sides.empty()) {
+    *error = "no sides to run";
+    return nullptr;
+  }
+  std::vector<std::unique_ptr<Side>> sides;
+  for (const std::string& name : config.sides) {
+    auto side = make_side(name, error);
+    if (!side) return nullptr;
+    sides.push_back(std::move(side));
+  }
+  return with_sides(config, std::move(sides));
+}
+
+std::unique_ptr<Executor> Executor::with_sides(JudgeConfig config,
+                                               std::vector<std::unique_ptr<Side>> sides) {
+  config.sides.clear();
+  bool glibc = false;
+  for (const auto& side : sides) {
+    config.sides.push_back(side->name());
+    glibc |= is_glibc(side->name());
+  }
+  std::unique_ptr<Executor> executor(new Executor(std::move(config), std::move(sides)));
+  executor->glibc_runs_ = glibc;
+  return executor;
+}
+
+RunOptions Executor::run_options() const {
+  RunOptions options;
+  options.digests = config_.compare_state;
+  options.check_heap = config_.check_heap;
+  options.check_contents = config_.check_contents && !glibc_runs_;
+  options.tunables = config_.tunables;
+  options.timeout_ms = config_.timeout_ms;
+  return options;
+}
+
+bool Executor::digests_missing(const std::vector<Trace>& traces) const {
+  for (size_t i = 0; i < traces.size(); ++i) {
+    const Trace& t = traces[i];
+    if (sides_[i]->reports_state() && t.error.empty() && t.digests.empty() && !t.outcomes.empty() &&
+        !t.outcomes.front().is_fatal()) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::vector<Trace> Executor::run_all(const Program& program, const RunOptions& options) {
+  // Every side starts before any finishes: the runner's glibc works meanwhile.
+  for (auto& side : sides_) side->start(program, options);
+  std::vector<Trace> traces;
+  traces.reserve(sides_.size());
+  for (auto& side : sides_) traces.push_back(side->finish());
+  return traces;
+}
+
+std::vector<Trace> Executor::run_with_snapshots(const Program& program) {
+  RunOptions options = run_options();
+  options.digests = false;
+  options.snapshots = true;
+  return run_all(program, options);
+}
+
+Verdict Executor::judge(const Program& program) {
+  Verdict verdict;
+  if (auto rule = refused_before_running(program)) {
+    verdict.kind = Verdict::Kind::kRefused;
+    verdict.rule = rule;
+    return verdict;
+  }
+  const RunOptions options = run_options();
+  verdict.traces = run_all(program, options);
+  if (options.digests && digests_missing(verdict.traces)) {
+    // A side that cannot digest its arena is compared through snapshots instead (slower).
+    verdict.traces = run_with_snapshots(program);
+  }
+  verdict.diff = diff_traces(verdict.traces);
+  const DiffResult& d = verdict.diff;
+  if (d.agree()) return verdict;
+  verdict.kind = Verdict::Kind::kFinding;
+  // Side failures and broken rules always count; a divergence unless no side can compare it.
+  if (!d.side_errors.empty() || !d.violations.empty() || !d.diverged) return verdict;
+  if (auto rule = excused_divergence(program, verdict.traces, d.first.op_index)) {
+    verdict.kind = Verdict::Kind::kExcused;
+    verdict.rule = rule;
+    return verdict;
+  }
+  if (d.first.in_state && verdict.traces[d.first.side_a].states.empty()) {
+    explain_state(program, &verdict);
+  }
+  return verdict;
+}
+
+void Executor::explain_state(const Program& program, Verdict* verdict) {
+  const size_t at = verdict->diff.first.op_index;
+  std::vector<Trace> again = run_with_snapshots(prefix(program, at + 1));
+  DiffResult d = diff_traces(again);
+  if (d.diverged && d.first.op_index <= at) {
+    verdict->traces = std::move(again);
+    verdict->diff = std::move(d);
+    return;
+  }
+  verdict->digest_only = true;
+  verdict->diff.first.what =
+      "the arena digests differ after this op, but full snapshots of a second run agree (the "
+      "digest holds something the snapshot does not: oracle/arena_walk)";
+}
+
+std::string Verdict::report(const Program& program) const {
+  switch (kind) {
+    case Kind::kAgree: {
+      std::string out = "the sides agree";
+      if (!diff.unmodelled.empty()) out += "; " + compared_until(program, diff);
+      return out + "\n";
+    }
+    case Kind::kRefused:
+      return "not compared: " + std::string(rule->id) + " (" + rule->meaning + ")\n";
+    case Kind::kExcused:
+      return "the sides differ at op " + std::to_string(diff.first.op_index) +
+             ", where no side can predict another: " + rule->id + " (" + rule->meaning + ")\n";
+    case Kind::kFinding:
+      break;
+  }
+  std::string out = format_divergence(program, traces, diff);
+  if (!diff.unmodelled.empty()) out += compared_until(program, diff);
+  return out;
+}
+
+}  // namespace heaptwin
