@@ -12,10 +12,11 @@ namespace {
 constexpr uint64_t kPage = 4096;
 constexpr uint64_t kAlign64M = uint64_t{64} << 20;
 constexpr uint64_t kDataAboveMappings = uint64_t{1} << 20;
-// Released ranges up to this size are cleared with memset, up to the next only where resident;
-// bigger ones go back to the kernel (decommit).
-constexpr uint64_t kClearWholeBelow = uint64_t{256} << 10;
-constexpr uint64_t kKeepResidentBelow = uint64_t{1} << 20;  // bounds what stays resident
+// Released memory is cleared where it is resident and kept (a page fault costs ~10 us in a VM,
+// clearing a page ~0.1 us); only ranges beyond these spans go back to the kernel.
+constexpr uint64_t kClearWholeBelow = uint64_t{64} << 10;    // smaller ranges: memset at once
+constexpr uint64_t kKeptBrkSpan = uint64_t{256} << 20;       // of the break area above its base
+constexpr uint64_t kKeptMmapSpan = uint64_t{256} << 20;      // of the mapping area below its top
 uint64_t page_up(uint64_t v) { return (v + kPage - 1) & ~(kPage - 1); }
 }  // namespace
 
@@ -51,7 +52,7 @@ SimulatedMemory::SimulatedMemory(const SimulatedMemoryOptions& options) : option
   // On a 16 MiB boundary like the glibc runner's heap (alignments above a page then give the
   // same heap offsets), but not on a 64 MiB one.
   brk_base_ = ((reservation_ + kAlign64M - 1) & ~(kAlign64M - 1)) + (uint64_t{16} << 20);
-  brk_ = brk_committed_ = brk_high_water_ = brk_base_;
+  brk_ = brk_committed_ = brk_base_;
   mmap_base_ = brk_base_ + options_.brk_capacity + (uint64_t{4} << 30);
   mmap_top_ = (mmap_base_ + options_.mmap_capacity) & ~((uint64_t{16} << 20) - 1);
   data_ = mmap_top_ + kDataAboveMappings;
@@ -82,36 +83,49 @@ void SimulatedMemory::commit(uint64_t from, uint64_t to) {
   }
 }
 
-void SimulatedMemory::decommit(uint64_t from, uint64_t to) {
+void SimulatedMemory::clear_resident(uint64_t from, uint64_t to) {
   if (to <= from) return;
-  // Released pages must read back as zeros when they are handed out again, as fresh brk and mmap
-  // pages do; whether the twin may touch them is owns()'s business, not the MMU's. Handing the
-  // pages back to the kernel (MADV_DONTNEED) and closing them (PROT_NONE) would cost syscalls
-  // and page faults on every reset, which in a virtual machine cost far more than clearing
-  // them: small ranges are cleared whole, medium ones where they are resident, and only big
-  // ones go back to the kernel.
   const uint64_t len = to - from;
-  // Mappings go back to the kernel whatever their size: their addresses vary from Program to
-  // Program, so pages kept resident there would add up (a fuzzer ran out of memory that way).
-  if (from >= mmap_base_) {
-    ::madvise(reinterpret_cast<void*>(from), len, MADV_DONTNEED);
-    return;
-  }
   if (len <= kClearWholeBelow) {
     std::memset(reinterpret_cast<void*>(from), 0, len);
     return;
   }
-  if (len <= kKeepResidentBelow) {
-    const size_t pages = len / kPage;
-    resident_.resize(pages);
-    if (::mincore(reinterpret_cast<void*>(from), len, resident_.data()) == 0) {
-      for (size_t i = 0; i < pages; ++i) {
-        if (resident_[i] & 1) std::memset(reinterpret_cast<void*>(from + i * kPage), 0, kPage);
-      }
-      return;
-    }
+  // Only pages that were touched hold anything: clearing the others would fault them in.
+  const size_t pages = len / kPage;
+  resident_.resize(pages);
+  if (::mincore(reinterpret_cast<void*>(from), len, resident_.data()) != 0) {
+    ::madvise(reinterpret_cast<void*>(from), len, MADV_DONTNEED);
+    return;
   }
-  ::madvise(reinterpret_cast<void*>(from), len, MADV_DONTNEED);
+  for (size_t i = 0; i < pages; ++i) {
+    if (resident_[i] & 1) std::memset(reinterpret_cast<void*>(from + i * kPage), 0, kPage);
+  }
+}
+
+void SimulatedMemory::decommit(uint64_t from, uint64_t to) {
+  if (to <= from) return;
+  // Released pages must read back as zeros when they are handed out again, as fresh brk and mmap
+  // pages do; whether the twin may touch them is owns()'s business, not the MMU's. They are
+  // cleared where resident and kept: handing them back to the kernel would cost a page fault
+  // each when used again, which in a virtual machine costs far more than clearing. Mappings lie
+  // top-down from a fixed ceiling, so the same addresses come back; only what lies beyond the
+  // kept span (a rare giant or far mapping) goes back to the kernel, so resident memory stays
+  // bounded (a fuzzer ran out of memory when every mapping stayed).
+  if (from >= mmap_base_ && from + kKeptMmapSpan < mmap_top_) {
+    ::madvise(reinterpret_cast<void*>(from), to - from, MADV_DONTNEED);
+    return;
+  }
+  clear_resident(from, to);
+}
+
+// The break shrank to `keep` (or a Program ended): what lay above is cleared lazily, when the
+// break grows over it again (most Programs never get that far again).
+void SimulatedMemory::release_brk_above(uint64_t keep) {
+  if (brk_committed_ > brk_dirty_end_) brk_dirty_end_ = brk_committed_;
+  if (brk_dirty_end_ - brk_base_ > kKeptBrkSpan) {
+    ::madvise(reinterpret_cast<void*>(keep), brk_dirty_end_ - keep, MADV_DONTNEED);
+    brk_dirty_end_ = keep;
+  }
 }
 
 bool SimulatedMemory::discard(uint64_t addr, uint64_t n) {
@@ -132,8 +146,11 @@ uint64_t SimulatedMemory::sbrk(int64_t increment) {
     uint64_t want = page_up(brk_);
     if (want > brk_committed_) {
       commit(brk_committed_, want);
+      // Bytes a shrink left above the break read as zeros again, as fresh brk pages do.
+      if (brk_committed_ < brk_dirty_end_) {
+        clear_resident(brk_committed_, want < brk_dirty_end_ ? want : brk_dirty_end_);
+      }
       brk_committed_ = want;
-      if (want > brk_high_water_) brk_high_water_ = want;
     }
   } else {
     uint64_t dec = static_cast<uint64_t>(-(increment + 1)) + 1;
@@ -141,7 +158,7 @@ uint64_t SimulatedMemory::sbrk(int64_t increment) {
     brk_ -= dec;
     uint64_t keep = page_up(brk_);
     if (keep < brk_committed_) {
-      decommit(keep, brk_committed_);
+      release_brk_above(keep);
       brk_committed_ = keep;
       // Holes above the new break are gone with it; one straddling it is cut short.
       std::vector<Region> holes;
@@ -311,8 +328,8 @@ bool SimulatedMemory::owns(uint64_t addr, uint64_t n) const {
 void SimulatedMemory::reset() {
   if (reservation_ == 0) return;
   std::memset(reinterpret_cast<void*>(data_), 0, options_.data_bytes);
-  decommit(brk_base_, brk_high_water_);
-  brk_ = brk_committed_ = brk_high_water_ = brk_base_;
+  release_brk_above(brk_base_);
+  brk_ = brk_committed_ = brk_base_;
   brk_holes_.clear();
   for (const Region& r : regions_) {
     if (!r.moved || !fresh_pages(r.addr, r.size)) decommit(r.addr, r.addr + r.size);

@@ -2,8 +2,8 @@
 // program break that grows and shrinks, and anonymous mappings. Address space is reserved once
 // (PROT_NONE) and opened as the break grows or mappings come; released memory is cleared and
 // stays open (owns() says what the twin may touch; the MMU is only a backstop for memory never
-// used). reset() returns to pristine by clearing only what was used. Many instances can live
-// side by side.
+// used). reset() returns to pristine by clearing only what was used, when it is used again.
+// Many instances can live side by side.
 //
 // Layout of the reservation:   ... [brk heap -> ] ... gap ... [<- mappings] [libc data]
 // Mappings are placed as Linux places anonymous mmaps: top-down, in the highest gap that fits,
@@ -68,7 +68,11 @@ class SimulatedMemory : public Memory {
     bool moved = false;  // its pages were moved here by mremap (move_pages)
   };
   void commit(uint64_t from, uint64_t to);
+  // Makes [from, to) read as zeros again (touching only resident pages), or gives it back.
   void decommit(uint64_t from, uint64_t to);
+  void clear_resident(uint64_t from, uint64_t to);
+  // The break area above `keep` is no longer owned: cleared when the break grows over it again.
+  void release_brk_above(uint64_t keep);
   bool move_pages(uint64_t from, uint64_t to, uint64_t size);
   static bool fresh_pages(uint64_t addr, uint64_t size);
   bool in_regions(uint64_t addr, uint64_t n) const;
@@ -76,7 +80,10 @@ class SimulatedMemory : public Memory {
   SimulatedMemoryOptions options_;
   uint64_t reservation_ = 0, reservation_size_ = 0;
   uint64_t data_ = 0;
-  uint64_t brk_base_ = 0, brk_ = 0, brk_committed_ = 0, brk_high_water_ = 0;
+  uint64_t brk_base_ = 0, brk_ = 0, brk_committed_ = 0;
+  // [brk_committed_, brk_dirty_end_) may hold bytes of memory the break has released: cleared
+  // when the break grows over it again. Above brk_dirty_end_ everything reads as zeros.
+  uint64_t brk_dirty_end_ = 0;
   uint64_t mmap_base_ = 0, mmap_top_ = 0, mmap_in_use_ = 0;
   // The highest free range of `size` bytes below mmap_top_, or kFailure.
   uint64_t find_gap_topdown(uint64_t size) const;

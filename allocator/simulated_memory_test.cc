@@ -31,6 +31,43 @@ TEST(SimulatedMemoryTest, BreakGrowsShrinksAndFails) {
   EXPECT_EQ(m.sbrk(-0x30000), Memory::kFailure);                    // below the start
 }
 
+// Released memory is kept and cleared lazily: what a shrink leaves above the break must read as
+// zeros when the break grows over it again, across big ranges (cleared page by page where
+// touched), several shrinks, and a reset.
+TEST(SimulatedMemoryTest, MemoryReleasedAndTakenAgainReadsAsZeros) {
+  SimulatedMemory m;
+  const uint64_t base = m.heap_base();
+  auto scribble = [](uint64_t from, uint64_t len) {
+    for (uint64_t at = from; at < from + len; at += 0x3000) *reinterpret_cast<uint64_t*>(at) = ~0ull;
+  };
+  auto all_zero = [](uint64_t from, uint64_t len) {
+    for (uint64_t at = from; at + 8 <= from + len; at += 0x1000) {
+      if (*reinterpret_cast<uint64_t*>(at) != 0) return false;
+    }
+    return true;
+  };
+  m.sbrk(0x200000);
+  scribble(base, 0x200000);
+  m.sbrk(-0x180000);  // keeps 0x80000
+  scribble(base, 0x80000);
+  m.sbrk(-0x40000);   // keeps 0x40000; the dirty span above now reaches 0x200000
+  m.sbrk(0x10000);
+  EXPECT_TRUE(all_zero(base + 0x40000, 0x10000));
+  m.sbrk(0x1b0000);
+  EXPECT_TRUE(all_zero(base + 0x50000, 0x1b0000));
+  scribble(base, 0x200000);
+  m.reset();
+  m.sbrk(0x300000);
+  EXPECT_TRUE(all_zero(base, 0x300000));
+  // A mapping's pages are kept too: the next mapping at its place reads as zeros.
+  const uint64_t a = m.mmap(0x100000);
+  scribble(a, 0x100000);
+  ASSERT_TRUE(m.munmap(a, 0x100000));
+  const uint64_t b = m.mmap(0x100000);
+  EXPECT_EQ(a, b);
+  EXPECT_TRUE(all_zero(b, 0x100000));
+}
+
 TEST(SimulatedMemoryTest, MappingsAndPartialUnmap) {
   SimulatedMemory m;
   uint64_t a = m.mmap(0x3000);

@@ -53,8 +53,9 @@ void record(const std::string& name, double ns_per_unit) {
   size_t slash = name.rfind('/');
   std::string row = slash == std::string::npos ? name : name.substr(0, slash);
   std::string column = slash == std::string::npos ? "" : name.substr(slash + 1);
-  // Google Benchmark appends "/real_time" etc.; keep our own column name.
-  if (column == "real_time" || column == "process_time") {
+  // Google Benchmark appends "/real_time", "/iterations:1" etc.; keep our own column name.
+  if (column == "real_time" || column == "process_time" || column.rfind("iterations:", 0) == 0 ||
+      column.rfind("min_time:", 0) == 0) {
     return record(row, ns_per_unit);
   }
   rows()[row][column] = ns_per_unit;

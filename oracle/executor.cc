@@ -129,7 +129,7 @@ std::vector<Trace> Executor::run_with_snapshots(const Program& program) {
 
 Verdict Executor::judge(const Program& program) {
   Verdict verdict;
-  if (auto rule = refused_before_running(program)) {
+  if (auto rule = config_.apply_rules ? refused_before_running(program) : std::nullopt) {
     verdict.kind = Verdict::Kind::kRefused;
     verdict.rule = rule;
     return verdict;
@@ -146,7 +146,8 @@ Verdict Executor::judge(const Program& program) {
   verdict.kind = Verdict::Kind::kFinding;
   // Side failures and broken rules always count; a divergence unless no side can compare it.
   if (!d.side_errors.empty() || !d.violations.empty() || !d.diverged) return verdict;
-  if (auto rule = excused_divergence(program, verdict.traces, d.first.op_index)) {
+  if (auto rule = config_.apply_rules ? excused_divergence(program, verdict.traces, d.first.op_index)
+                                      : std::nullopt) {
     verdict.kind = Verdict::Kind::kExcused;
     verdict.rule = rule;
     return verdict;

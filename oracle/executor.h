@@ -41,6 +41,9 @@ struct JudgeConfig {
   std::vector<std::pair<std::string, std::string>> tunables;  // GLIBC_TUNABLES entries
   int timeout_ms = 2000;
   DecodeOptions decode;  // how fuzz inputs decode for this configuration
+  // The comparability rules (oracle/comparability.h). Off only to show what a rule excuses: its
+  // scenario then diverges (tests/comparability/).
+  bool apply_rules = true;
 };
 
 // The configuration of a differential fuzz target: "twin_vs_glibc", "twin_vs_model", "attack";
