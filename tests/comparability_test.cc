@@ -1,0 +1,102 @@
+// Each comparability rule (oracle/comparability.h) with a scenario of its own, run on the twin
+// and real glibc: with the rules the executor refuses or excuses it by that rule, and without
+// them the sides really differ (what the rule excuses is there, the rule is not a blanket).
+//
+// A scenario is tests/comparability/<rule>.heap; its header says what real glibc did:
+//   # rule: <id>
+//   # without the rule: finding | agree     (agree: the rule is about cost, not about what differs)
+#include <dirent.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "oracle/executor.h"
+#include "program/heap_format.h"
+
+namespace heaptwin {
+namespace {
+
+struct Scenario {
+  std::string path, rule;
+  bool differs_without_rule = true;
+  Program program;
+};
+
+std::string header_value(const std::string& text, const std::string& key) {
+  const std::string prefix = "# " + key + ": ";
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(prefix, 0) == 0) return line.substr(prefix.size());
+  }
+  return "";
+}
+
+std::vector<Scenario> scenarios() {
+  std::vector<Scenario> out;
+  const std::string dir = "tests/comparability";
+  DIR* d = opendir(dir.c_str());
+  EXPECT_NE(d, nullptr) << dir;
+  while (dirent* e = d ? readdir(d) : nullptr) {
+    const std::string name = e->d_name;
+    if (name.size() < 6 || name.substr(name.size() - 5) != ".heap") continue;
+    Scenario s;
+    s.path = dir + "/" + name;
+    std::ifstream in(s.path);
+    std::stringstream text;
+    text << in.rdbuf();
+    s.rule = header_value(text.str(), "rule");
+    const std::string without = header_value(text.str(), "without the rule");
+    EXPECT_TRUE(without == "finding" || without == "agree") << s.path << ": '" << without << "'";
+    s.differs_without_rule = without == "finding";
+    std::string error;
+    auto program = parse_heap(text.str(), s.path, &error);
+    EXPECT_TRUE(program.has_value()) << error;
+    if (program) s.program = *program;
+    out.push_back(std::move(s));
+  }
+  if (d) closedir(d);
+  return out;
+}
+
+JudgeConfig config(bool rules) {
+  // The attack target's configuration: scenarios corrupt memory; states are not compared.
+  JudgeConfig c = *fuzz_target_config("attack");
+  c.apply_rules = rules;
+  return c;
+}
+
+TEST(Comparability, EveryRuleHasAScenario) {
+  std::set<std::string> covered;
+  for (const Scenario& s : scenarios()) covered.insert(s.rule);
+  for (const ComparabilityRule& r : comparability_rules()) {
+    EXPECT_EQ(covered.count(r.id), 1u) << "no tests/comparability/*.heap for rule " << r.id;
+  }
+}
+
+TEST(Comparability, EachScenarioIsExcusedByItsRuleAndDiffersWithoutIt) {
+  std::string error;
+  auto with_rules = Executor::create(config(true), &error);
+  ASSERT_NE(with_rules, nullptr) << error;
+  auto without_rules = Executor::create(config(false), &error);
+  ASSERT_NE(without_rules, nullptr) << error;
+  const auto all = scenarios();
+  ASSERT_FALSE(all.empty());
+  for (const Scenario& s : all) {
+    const Verdict v = with_rules->judge(s.program);
+    ASSERT_TRUE(v.rule.has_value()) << s.path << ":\n" << v.report(s.program);
+    EXPECT_EQ(v.rule->id, s.rule) << s.path;
+    EXPECT_TRUE(v.kind == Verdict::Kind::kRefused || v.kind == Verdict::Kind::kExcused) << s.path;
+    const Verdict bare = without_rules->judge(s.program);
+    if (s.differs_without_rule) {
+      EXPECT_TRUE(bare.finding()) << s.path << ": without the rules the sides agree:\n"
+                                  << bare.report(s.program);
+    } else {
+      EXPECT_EQ(bare.kind, Verdict::Kind::kAgree) << s.path << ":\n" << bare.report(s.program);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace heaptwin
