@@ -130,7 +130,13 @@ void SimulatedMemory::release_brk_above(uint64_t keep) {
 
 bool SimulatedMemory::discard(uint64_t addr, uint64_t n) {
   if (!owns(addr, n)) return false;
-  if (n != 0) ::madvise(reinterpret_cast<void*>(addr), n, MADV_DONTNEED);
+  // Reads as zeros afterwards, as MADV_DONTNEED's pages do; cleared where resident (the pages
+  // stay, see decommit) unless the range is too big to keep.
+  if (n > kKeptBrkSpan) {
+    ::madvise(reinterpret_cast<void*>(addr), n, MADV_DONTNEED);
+  } else {
+    clear_resident(addr, addr + n);
+  }
   return true;
 }
 

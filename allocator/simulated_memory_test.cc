@@ -59,6 +59,11 @@ TEST(SimulatedMemoryTest, MemoryReleasedAndTakenAgainReadsAsZeros) {
   m.reset();
   m.sbrk(0x300000);
   EXPECT_TRUE(all_zero(base, 0x300000));
+  // malloc_trim's MADV_DONTNEED: the range reads as zeros at once.
+  scribble(base, 0x300000);
+  ASSERT_TRUE(m.discard(base + 0x1000, 0x2ff000));
+  EXPECT_TRUE(all_zero(base + 0x1000, 0x2ff000));
+  EXPECT_EQ(*reinterpret_cast<uint64_t*>(base), ~0ull);
   // A mapping's pages are kept too: the next mapping at its place reads as zeros.
   const uint64_t a = m.mmap(0x100000);
   scribble(a, 0x100000);
