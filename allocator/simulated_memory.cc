@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 #include <sys/sysinfo.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -118,14 +119,51 @@ void SimulatedMemory::decommit(uint64_t from, uint64_t to) {
   clear_resident(from, to);
 }
 
-// The break shrank to `keep` (or a Program ended): what lay above is cleared lazily, when the
-// break grows over it again (most Programs never get that far again).
-void SimulatedMemory::release_brk_above(uint64_t keep) {
-  if (brk_committed_ > brk_dirty_end_) brk_dirty_end_ = brk_committed_;
-  if (brk_dirty_end_ - brk_base_ > kKeptBrkSpan) {
-    ::madvise(reinterpret_cast<void*>(keep), brk_dirty_end_ - keep, MADV_DONTNEED);
-    brk_dirty_end_ = keep;
+// The break shrank to `keep`, or a Program ended: [keep, written_end) may hold what was
+// written there, cleared lazily when the break grows over it again (most Programs never get
+// that far again).
+void SimulatedMemory::release_brk_above(uint64_t keep, uint64_t written_end) {
+  if (written_end > brk_committed_) written_end = brk_committed_;
+  if (written_end > keep) add_dirty(keep, written_end);
+  uint64_t dirty = 0;
+  for (const Region& d : brk_dirty_) dirty = d.addr + d.size;
+  if (dirty > brk_base_ && dirty - brk_base_ > kKeptBrkSpan) {
+    // Too much kept: what lies above the break goes back to the kernel.
+    ::madvise(reinterpret_cast<void*>(keep), dirty - keep, MADV_DONTNEED);
+    take_dirty(keep, dirty, /*clear=*/false);
   }
+}
+
+void SimulatedMemory::add_dirty(uint64_t from, uint64_t to) {
+  // Sorted, disjoint; a new range merges with those it touches.
+  std::vector<Region> merged;
+  for (const Region& d : brk_dirty_) {
+    if (d.addr + d.size < from || d.addr > to) {
+      merged.push_back(d);
+      continue;
+    }
+    if (d.addr < from) from = d.addr;
+    if (d.addr + d.size > to) to = d.addr + d.size;
+  }
+  merged.push_back({from, to - from});
+  std::sort(merged.begin(), merged.end(), [](const Region& a, const Region& b) { return a.addr < b.addr; });
+  brk_dirty_.swap(merged);
+}
+
+void SimulatedMemory::take_dirty(uint64_t from, uint64_t to, bool clear) {
+  std::vector<Region> kept;
+  for (const Region& d : brk_dirty_) {
+    const uint64_t end = d.addr + d.size;
+    if (end <= from || d.addr >= to) {
+      kept.push_back(d);
+      continue;
+    }
+    const uint64_t lo = d.addr > from ? d.addr : from, hi = end < to ? end : to;
+    if (clear) clear_resident(lo, hi);
+    if (d.addr < lo) kept.push_back({d.addr, lo - d.addr});
+    if (hi < end) kept.push_back({hi, end - hi});
+  }
+  brk_dirty_.swap(kept);
 }
 
 bool SimulatedMemory::discard(uint64_t addr, uint64_t n) {
@@ -153,9 +191,7 @@ uint64_t SimulatedMemory::sbrk(int64_t increment) {
     if (want > brk_committed_) {
       commit(brk_committed_, want);
       // Bytes a shrink left above the break read as zeros again, as fresh brk pages do.
-      if (brk_committed_ < brk_dirty_end_) {
-        clear_resident(brk_committed_, want < brk_dirty_end_ ? want : brk_dirty_end_);
-      }
+      if (!brk_dirty_.empty()) take_dirty(brk_committed_, want, /*clear=*/true);
       brk_committed_ = want;
     }
   } else {
@@ -164,7 +200,7 @@ uint64_t SimulatedMemory::sbrk(int64_t increment) {
     brk_ -= dec;
     uint64_t keep = page_up(brk_);
     if (keep < brk_committed_) {
-      release_brk_above(keep);
+      release_brk_above(keep, brk_committed_);
       brk_committed_ = keep;
       // Holes above the new break are gone with it; one straddling it is cut short.
       std::vector<Region> holes;
@@ -331,10 +367,12 @@ bool SimulatedMemory::owns(uint64_t addr, uint64_t n) const {
   return owns_heap_or_mapping(addr, n);
 }
 
-void SimulatedMemory::reset() {
+void SimulatedMemory::reset() { reset(~uint64_t{0}); }
+
+void SimulatedMemory::reset(uint64_t brk_written_end) {
   if (reservation_ == 0) return;
   std::memset(reinterpret_cast<void*>(data_), 0, options_.data_bytes);
-  release_brk_above(brk_base_);
+  release_brk_above(brk_base_, brk_written_end);
   brk_ = brk_committed_ = brk_base_;
   brk_holes_.clear();
   for (const Region& r : regions_) {

@@ -54,6 +54,10 @@ class SimulatedMemory : public Memory {
 
   // Back to pristine: the break at its start, no mappings, the data block zeroed.
   void reset();
+  // The same, told that nothing at or above `brk_written_end` in the break area was written
+  // since the last reset (the caller knows: e.g. no chunk header lies above the highest top),
+  // so only what lies below it is cleared when the break grows again.
+  void reset(uint64_t brk_written_end);
 
   uint64_t heap_base() const { return brk_base_; }
   uint64_t brk() const { return brk_; }
@@ -71,8 +75,12 @@ class SimulatedMemory : public Memory {
   // Makes [from, to) read as zeros again (touching only resident pages), or gives it back.
   void decommit(uint64_t from, uint64_t to);
   void clear_resident(uint64_t from, uint64_t to);
-  // The break area above `keep` is no longer owned: cleared when the break grows over it again.
-  void release_brk_above(uint64_t keep);
+  // The break area above `keep` is no longer owned; [keep, written_end) may hold bytes: cleared
+  // when the break grows over it again.
+  void release_brk_above(uint64_t keep, uint64_t written_end);
+  void add_dirty(uint64_t from, uint64_t to);
+  // Drops [from, to) from the dirty ranges, clearing it first when `clear`.
+  void take_dirty(uint64_t from, uint64_t to, bool clear);
   bool move_pages(uint64_t from, uint64_t to, uint64_t size);
   static bool fresh_pages(uint64_t addr, uint64_t size);
   bool in_regions(uint64_t addr, uint64_t n) const;
@@ -81,9 +89,9 @@ class SimulatedMemory : public Memory {
   uint64_t reservation_ = 0, reservation_size_ = 0;
   uint64_t data_ = 0;
   uint64_t brk_base_ = 0, brk_ = 0, brk_committed_ = 0;
-  // [brk_committed_, brk_dirty_end_) may hold bytes of memory the break has released: cleared
-  // when the break grows over it again. Above brk_dirty_end_ everything reads as zeros.
-  uint64_t brk_dirty_end_ = 0;
+  // Ranges above the break that may hold bytes written before the break released them (sorted,
+  // disjoint): cleared when the break grows over them again. Elsewhere above the break, zeros.
+  std::vector<Region> brk_dirty_;
   uint64_t mmap_base_ = 0, mmap_top_ = 0, mmap_in_use_ = 0;
   // The highest free range of `size` bytes below mmap_top_, or kFailure.
   uint64_t find_gap_topdown(uint64_t size) const;

@@ -59,6 +59,17 @@ TEST(SimulatedMemoryTest, MemoryReleasedAndTakenAgainReadsAsZeros) {
   m.reset();
   m.sbrk(0x300000);
   EXPECT_TRUE(all_zero(base, 0x300000));
+  // A reset told how far the Program wrote keeps clearing what lies below that, and what older
+  // shrinks left above it.
+  m.reset();
+  m.sbrk(0x100000);
+  scribble(base, 0x100000);
+  m.sbrk(-0xc0000);                    // [0x40000, 0x100000) left dirty
+  scribble(base, 0x8000);
+  m.reset(base + 0x8000);              // this Program wrote below 0x8000 only
+  m.sbrk(0x100000);
+  EXPECT_TRUE(all_zero(base, 0x100000));
+  m.sbrk(0x200000);
   // malloc_trim's MADV_DONTNEED: the range reads as zeros at once.
   scribble(base, 0x300000);
   ASSERT_TRUE(m.discard(base + 0x1000, 0x2ff000));
