@@ -3,6 +3,7 @@
 // are built only for error messages.
 #include "program/heap_format.h"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <string_view>
@@ -354,6 +355,9 @@ class ScriptParser {
 std::optional<Program> parse_heap(const std::string& text, const std::string& filename,
                                   std::string* error) {
   Program program;
+  // One allocation for the ops (a line is an op, bar comments): growing a vector of millions of
+  // Ops copies it and holds both copies at once.
+  program.ops.reserve(static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
   ScriptParser parser(&program);
   const std::string_view all(text);
   size_t start = 0;
@@ -375,6 +379,9 @@ std::optional<Program> parse_heap(const std::string& text, const std::string& fi
     }
     if (end == all.size()) break;
     start = end + 1;
+  }
+  if (program.ops.capacity() > program.ops.size() + program.ops.size() / 4 + 64) {
+    program.ops.shrink_to_fit();  // mostly comments
   }
   return program;
 }
