@@ -55,7 +55,9 @@ TEST(PointerTable, RemovalsInAnyOrderLoseNothing) {
   for (size_t i = 0; i < addrs.size(); ++i) {
     uint64_t slot = 0;
     ASSERT_EQ(table.lookup(addrs[i], &slot, false), i >= half) << i;
-    if (i >= half) ASSERT_EQ(slot, addrs[i] ^ 1);
+    if (i >= half) {
+      ASSERT_EQ(slot, addrs[i] ^ 1);
+    }
   }
 }
 
