@@ -319,14 +319,15 @@ class Encoder {
   explicit Encoder(const Program& p) : program_(p) {}
 
   bool assign_numbers(std::string* error) {
+    if (program_.slot_count() - 1 > kFuzzSlots) return too_many_slots(error);
     number_of_slot_.assign(program_.slot_count(), -1);
     std::array<bool, kFuzzSlots> taken{};
     // Names the decoder produces (s0..s30) keep their number, so decode(encode(p)) == p.
     for (size_t id = 1; id < program_.slot_count(); ++id) {
-      const std::string& n = program_.slot_names[id];
+      std::string_view n = program_.slot_names[id];
       if (n.size() >= 2 && n[0] == 's' && n.find_first_not_of("0123456789", 1) == std::string::npos &&
           n.size() <= 3 && !(n.size() == 3 && n[1] == '0')) {
-        int x = std::stoi(n.substr(1));
+        int x = std::stoi(std::string(n.substr(1)));
         if (x < kFuzzSlots && !taken[x]) {
           number_of_slot_[id] = x;
           taken[x] = true;
@@ -337,15 +338,18 @@ class Encoder {
       if (number_of_slot_[id] >= 0) continue;
       int x = 0;
       while (x < kFuzzSlots && taken[x]) ++x;
-      if (x == kFuzzSlots) {
-        *error = "the program uses " + std::to_string(program_.slot_count() - 1) +
-                 " slots; the fuzz encoding holds at most " + std::to_string(kFuzzSlots);
-        return false;
-      }
+      if (x == kFuzzSlots) return too_many_slots(error);
       number_of_slot_[id] = x;
       taken[x] = true;
     }
     return true;
+  }
+
+  bool too_many_slots(std::string* error) const {
+    *error = "the program uses " + std::to_string(program_.slot_count() - 1) +
+             " slots; the fuzz encoding holds at most " + std::to_string(kFuzzSlots) +
+             " (s0..s30)";
+    return false;
   }
 
   std::string run() {

@@ -94,10 +94,9 @@ TEST(FuzzEncoding, HandWrittenScriptsSurviveEncodeAndDecode) {
   // Names become s0..; everything else is kept.
   ASSERT_EQ(back.ops.size(), p->ops.size());
   EXPECT_EQ(print_heap(back).substr(0, 16), "s0 = malloc 0x18");
-  Program renamed = *p;
-  for (size_t i = 1; i < renamed.slot_names.size(); ++i) {
-    renamed.slot_names[i] = "s" + std::to_string(i - 1);
-  }
+  Program renamed;
+  for (size_t i = 1; i < p->slot_count(); ++i) renamed.intern("s" + std::to_string(i - 1));
+  renamed.ops = p->ops;
   EXPECT_EQ(back, renamed) << print_heap(back);
 }
 

@@ -1,96 +1,133 @@
+// The .heap parser. A recorded trace is millions of lines, so a line is read without allocating:
+// its words are views into the text, slot names are found through SlotNames' index, and strings
+// are built only for error messages.
 #include "program/heap_format.h"
 
-#include <cctype>
-#include <cstdio>
+#include <algorithm>
+#include <cstring>
 #include <limits>
+#include <string_view>
 #include <vector>
 
 namespace heaptwin {
 
 namespace {
 
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+std::string quoted(std::string_view w) { return "'" + std::string(w) + "'"; }
+
 // Words that can never be slot names.
-bool is_reserved(const std::string& w) {
-  static const char* kReserved[] = {
+bool is_reserved(std::string_view w) {
+  static constexpr std::string_view kReserved[] = {
       "null",   "heap",          "protect",        "malloc",  "calloc",  "realloc",
       "free",   "memalign",      "aligned_alloc",  "posix_memalign", "valloc", "pvalloc",
       "malloc_usable_size", "usable", "write8",   "mallopt", "trim"};
-  for (const char* r : kReserved) {
+  for (std::string_view r : kReserved) {
     if (w == r) return true;
   }
   return false;
 }
 
-bool is_name(const std::string& w) {
-  if (w.empty() || !(std::isalpha(static_cast<unsigned char>(w[0])) || w[0] == '_')) return false;
+bool is_name(std::string_view w) {
+  if (w.empty() || !(is_alpha(w[0]) || w[0] == '_')) return false;
   for (char c : w) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
+    if (!(is_alpha(c) || is_digit(c) || c == '_')) return false;
   }
   return true;
 }
 
-std::string hex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
+bool starts_like_number(std::string_view w) {
+  return !w.empty() && (is_digit(w[0]) || w[0] == '-' || w[0] == '+');
 }
 
-// Values >= 2^63 print as negative hex so that `malloc -1` reads back as written.
-std::string number(uint64_t v) {
-  if (v > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return "-" + hex(0 - v);
-  return hex(v);
+// A 64-bit number: decimal or 0x hex, '-' meaning two's complement.
+bool parse_number(std::string_view s, uint64_t* out, const char** why) {
+  bool negative = false;
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
+    negative = s[0] == '-';
+    s.remove_prefix(1);
+  }
+  uint64_t base = 10;
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+    base = 16;
+    s.remove_prefix(2);
+  }
+  if (s.empty()) {
+    *why = "not a number";
+    return false;
+  }
+  uint64_t v = 0;
+  for (char c : s) {
+    uint64_t d;
+    if (is_digit(c)) d = static_cast<uint64_t>(c - '0');
+    else if (base == 16 && c >= 'a' && c <= 'f') d = static_cast<uint64_t>(c - 'a' + 10);
+    else if (base == 16 && c >= 'A' && c <= 'F') d = static_cast<uint64_t>(c - 'A' + 10);
+    else {
+      *why = "not a number";
+      return false;
+    }
+    if (v > (std::numeric_limits<uint64_t>::max() - d) / base) {
+      *why = "out of range (more than 64 bits)";
+      return false;
+    }
+    v = v * base + d;
+  }
+  if (negative && v > (uint64_t{1} << 63)) {
+    *why = "out of range (below -2^63)";
+    return false;
+  }
+  *out = negative ? 0 - v : v;
+  return true;
 }
 
-std::string signed_number(int64_t v) {
-  if (v < 0) return "-" + hex(0 - static_cast<uint64_t>(v));
-  return hex(static_cast<uint64_t>(v));
-}
-
-std::string delta_suffix(int64_t d) {
-  if (d == 0) return "";
-  if (d < 0) return "-" + hex(0 - static_cast<uint64_t>(d));
-  return "+" + hex(static_cast<uint64_t>(d));
-}
-
-// Parses one line. Errors carry the message only; the caller adds file:line.
-class LineParser {
+// Parses a script line by line into one Program. Errors carry the message only; parse_heap adds
+// file:line.
+class ScriptParser {
  public:
-  LineParser(const std::string& line, Program* program) : line_(line), program_(program) {}
+  explicit ScriptParser(Program* program) : program_(program) {}
 
-  bool parse(std::vector<Op>* out, std::string* error) {
+  bool parse_line(std::string_view line, std::string* error) {
     error_ = error;
-    std::vector<std::string> words = split();
-    if (words.empty()) return true;  // blank or comment
-    words_ = words;
+    split(line);
+    if (words_.empty()) return true;  // blank or comment
     Op op;
-    if (words.size() >= 2 && words[1] == "=") {
+    if (words_.size() >= 2 && words_[1] == "=") {
       if (!assignment(&op)) return false;
     } else if (!statement(&op)) {
       return false;
     }
-    out->push_back(op);
+    program_->ops.push_back(op);
     return true;
   }
 
  private:
-  std::vector<std::string> split() {
-    std::string text = line_.substr(0, line_.find('#'));
-    // protect(a, b) is one word even with spaces inside the parentheses.
-    std::vector<std::string> words;
-    std::string cur;
-    int depth = 0;
-    for (char c : text) {
-      if (c == '(') ++depth;
-      if (c == ')') --depth;
-      if (std::isspace(static_cast<unsigned char>(c)) && depth <= 0) {
-        if (!cur.empty()) words.push_back(cur);
-        cur.clear();
-      } else if (!std::isspace(static_cast<unsigned char>(c))) {
-        cur += c;
+  // The words of a line, comment removed. protect(a, b) is one word even with spaces inside the
+  // parentheses: those spaces are dropped (into a copy of the line, only for such lines).
+  void split(std::string_view line) {
+    words_.clear();
+    line = line.substr(0, line.find('#'));
+    if (line.find('(') != std::string_view::npos) {
+      unparenthesised_.clear();
+      int depth = 0;
+      for (char c : line) {
+        if (c == '(') ++depth;
+        if (c == ')') --depth;
+        if (!is_space(c) || depth <= 0) unparenthesised_ += c;
       }
+      line = unparenthesised_;
     }
-    if (!cur.empty()) words.push_back(cur);
-    return words;
+    size_t i = 0;
+    while (i < line.size()) {
+      while (i < line.size() && is_space(line[i])) ++i;
+      size_t start = i;
+      while (i < line.size() && !is_space(line[i])) ++i;
+      if (i > start) words_.push_back(line.substr(start, i - start));
+    }
   }
 
   bool fail(const std::string& msg) {
@@ -98,66 +135,22 @@ class LineParser {
     return false;
   }
 
-  std::string found(size_t i) const {
-    return i < words_.size() ? "'" + words_[i] + "'" : "end of line";
-  }
-
-  // A 64-bit number: decimal or 0x hex, '-' meaning two's complement.
-  bool parse_number(const std::string& w, uint64_t* out, std::string* why) {
-    std::string s = w;
-    bool negative = false;
-    if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
-      negative = s[0] == '-';
-      s = s.substr(1);
-    }
-    int base = 10;
-    if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-      base = 16;
-      s = s.substr(2);
-    }
-    if (s.empty()) {
-      *why = "not a number";
-      return false;
-    }
-    uint64_t v = 0;
-    for (char c : s) {
-      int d;
-      if (c >= '0' && c <= '9') d = c - '0';
-      else if (base == 16 && c >= 'a' && c <= 'f') d = c - 'a' + 10;
-      else if (base == 16 && c >= 'A' && c <= 'F') d = c - 'A' + 10;
-      else {
-        *why = "not a number";
-        return false;
-      }
-      if (v > (std::numeric_limits<uint64_t>::max() - d) / base) {
-        *why = "out of range (more than 64 bits)";
-        return false;
-      }
-      v = v * base + d;
-    }
-    if (negative && v > (uint64_t{1} << 63)) {
-      *why = "out of range (below -2^63)";
-      return false;
-    }
-    *out = negative ? 0 - v : v;
-    return true;
-  }
-
-  bool number_at(size_t i, const char* what, uint64_t* out) {
-    if (i >= words_.size()) return fail(std::string("expected ") + what + ", found end of line");
-    std::string why;
+  bool number_at(size_t i, std::string_view what, uint64_t* out) {
+    if (i >= words_.size()) return fail("expected " + std::string(what) + ", found end of line");
+    const char* why = "";
     if (!parse_number(words_[i], out, &why)) {
-      return fail(std::string("expected ") + what + ", found '" + words_[i] + "' (" + why + ")");
+      return fail("expected " + std::string(what) + ", found " + quoted(words_[i]) + " (" + why +
+                  ")");
     }
     return true;
   }
 
-  bool existing_slot(const std::string& w, SlotId* out) {
-    if (!is_name(w)) return fail("expected a slot name, found '" + w + "'");
-    int id = program_->find(w);
+  bool existing_slot(std::string_view w, SlotId* out) {
+    if (!is_name(w)) return fail("expected a slot name, found " + quoted(w));
+    int64_t id = program_->find(w);
     if (id < 0) {
-      if (is_reserved(w)) return fail("expected a slot name, found the keyword '" + w + "'");
-      return fail("unknown slot '" + w + "' (no earlier line assigns it)");
+      if (is_reserved(w)) return fail("expected a slot name, found the keyword " + quoted(w));
+      return fail("unknown slot " + quoted(w) + " (no earlier line assigns it)");
     }
     *out = static_cast<SlotId>(id);
     return true;
@@ -169,23 +162,28 @@ class LineParser {
   }
 
   bool no_more(size_t i) {
-    if (i < words_.size()) return fail("unexpected extra operand '" + words_[i] + "'");
+    if (i < words_.size()) return fail("unexpected extra operand " + quoted(words_[i]));
     return true;
   }
 
   bool assignment(Op* op) {
-    const std::string& name = words_[0];
+    std::string_view name = words_[0];
     if (name == "null") return fail("'null' always holds NULL and cannot be assigned");
     if (!is_name(name) || is_reserved(name)) {
-      return fail("expected a slot name before '=', found '" + name + "'");
+      return fail("expected a slot name before '=', found " + quoted(name));
     }
     if (words_.size() < 3) return fail("expected an allocation after '=', found end of line");
-    const std::string& verb = words_[2];
+    std::string_view verb = words_[2];
     size_t i = 3;
     if (verb == "malloc" || verb == "valloc" || verb == "pvalloc") {
       op->kind = verb == "malloc" ? OpKind::kMalloc
                                   : verb == "valloc" ? OpKind::kValloc : OpKind::kPvalloc;
-      if (!number_at(i++, ("a size after '" + verb + "'").c_str(), &op->a)) return false;
+      if (!number_at(i++, verb == "malloc"   ? "a size after 'malloc'"
+                          : verb == "valloc" ? "a size after 'valloc'"
+                                             : "a size after 'pvalloc'",
+                     &op->a)) {
+        return false;
+      }
     } else if (verb == "calloc") {
       op->kind = OpKind::kCalloc;
       if (!number_at(i++, "an element count after 'calloc'", &op->a)) return false;
@@ -198,24 +196,29 @@ class LineParser {
       op->kind = verb == "memalign"        ? OpKind::kMemalign
                  : verb == "aligned_alloc" ? OpKind::kAlignedAlloc
                                            : OpKind::kPosixMemalign;
-      if (!number_at(i++, ("an alignment after '" + verb + "'").c_str(), &op->a)) return false;
+      if (!number_at(i++, "an alignment after " + quoted(verb), &op->a)) return false;
       if (!number_at(i++, "a size after the alignment", &op->b)) return false;
     } else {
-      return fail("unknown allocation '" + verb +
-                  "' (expected malloc, calloc, realloc, memalign, aligned_alloc, "
+      return fail("unknown allocation " + quoted(verb) +
+                  " (expected malloc, calloc, realloc, memalign, aligned_alloc, "
                   "posix_memalign, valloc or pvalloc)");
     }
     if (!no_more(i)) return false;
     // Intern after the operands: `a = realloc a 0x10` needs `a` to exist already.
-    if (program_->find(name) < 0 && program_->slot_count() >= kMaxSlots) {
-      return fail("too many slots (at most " + std::to_string(kMaxSlots - 1) + ")");
+    int64_t id = program_->find(name);
+    if (id < 0) {
+      if (program_->slot_count() >= kMaxSlots) {
+        return fail("too many slots (at most " + std::to_string(kMaxSlots - 1) +
+                    ": slot ids are 32 bits)");
+      }
+      id = program_->intern(name);
     }
-    op->dst = program_->intern(name);
+    op->dst = static_cast<SlotId>(id);
     return true;
   }
 
   bool statement(Op* op) {
-    const std::string& verb = words_[0];
+    std::string_view verb = words_[0];
     size_t i = 1;
     if (verb == "free") {
       op->kind = OpKind::kFree;
@@ -238,25 +241,28 @@ class LineParser {
       if (!number_at(i++, "a value after the parameter", &v)) return false;
       int64_t sv = static_cast<int64_t>(v);
       if (sv < std::numeric_limits<int32_t>::min() || sv > std::numeric_limits<int32_t>::max()) {
-        return fail("mallopt value '" + words_[i - 1] + "' is out of range (mallopt takes an int)");
+        return fail("mallopt value " + quoted(words_[i - 1]) +
+                    " is out of range (mallopt takes an int)");
       }
       op->a = v;
     } else if (verb == "trim") {
       op->kind = OpKind::kTrim;
       if (!number_at(i++, "a pad after 'trim'", &op->a)) return false;
-    } else if (std::string("malloc calloc realloc memalign aligned_alloc posix_memalign valloc "
-                           "pvalloc").find(verb) != std::string::npos && is_name(verb)) {
-      return fail("'" + verb + "' needs a slot to assign: expected 'NAME = " + verb + " ...'");
+    } else if (std::string_view("malloc calloc realloc memalign aligned_alloc posix_memalign "
+                                "valloc pvalloc").find(verb) != std::string_view::npos &&
+               is_name(verb)) {
+      return fail(quoted(verb) + " needs a slot to assign: expected 'NAME = " + std::string(verb) +
+                  " ...'");
     } else {
-      return fail("unknown op '" + verb +
-                  "' (expected NAME = ..., free, write8, malloc_usable_size, mallopt or trim)");
+      return fail("unknown op " + quoted(verb) +
+                  " (expected NAME = ..., free, write8, malloc_usable_size, mallopt or trim)");
     }
     return no_more(i);
   }
 
   bool mallopt_param(size_t i, int32_t* out) {
     if (i >= words_.size()) return fail("expected a mallopt parameter, found end of line");
-    const std::string& w = words_[i];
+    std::string_view w = words_[i];
     for (int32_t p = -8; p <= 1; ++p) {
       const char* name = mallopt_name(p);
       if (name && w == name) {
@@ -265,7 +271,7 @@ class LineParser {
       }
     }
     uint64_t v;
-    std::string why;
+    const char* why = "";
     if (parse_number(w, &v, &why)) {
       int64_t sv = static_cast<int64_t>(v);
       if (sv >= std::numeric_limits<int32_t>::min() && sv <= std::numeric_limits<int32_t>::max()) {
@@ -275,20 +281,20 @@ class LineParser {
     }
     return fail("expected a mallopt parameter (M_MXFAST, M_TRIM_THRESHOLD, M_TOP_PAD, "
                 "M_MMAP_THRESHOLD, M_MMAP_MAX, M_CHECK_ACTION, M_PERTURB, M_ARENA_TEST, "
-                "M_ARENA_MAX or a number), found '" + w + "'");
+                "M_ARENA_MAX or a number), found " + quoted(w));
   }
 
   // ADDR := (SLOT | heap) [(+|-) NUMBER]
-  bool address(const std::string& w, Value::Kind* kind, SlotId* slot, int64_t* delta) {
+  bool address(std::string_view w, Value::Kind* kind, SlotId* slot, int64_t* delta) {
     size_t cut = w.find_first_of("+-");
-    std::string base = w.substr(0, cut);
+    std::string_view base = w.substr(0, cut);
     *delta = 0;
-    if (cut != std::string::npos) {
+    if (cut != std::string_view::npos) {
       uint64_t d;
-      std::string why;
+      const char* why = "";
       if (!parse_number(w.substr(cut + 1), &d, &why)) {
-        return fail("expected a number after '" + std::string(1, w[cut]) + "' in '" + w + "' (" +
-                    why + ")");
+        return fail("expected a number after '" + std::string(1, w[cut]) + "' in " + quoted(w) +
+                    " (" + why + ")");
       }
       *delta = static_cast<int64_t>(w[cut] == '-' ? 0 - d : d);
     }
@@ -300,41 +306,36 @@ class LineParser {
     return existing_slot(base, slot);
   }
 
-  bool starts_like_number(const std::string& w) {
-    return !w.empty() && (std::isdigit(static_cast<unsigned char>(w[0])) || w[0] == '-' ||
-                          w[0] == '+');
-  }
-
   // VALUE := NUMBER | ADDR | protect(ADDR, NUMBER | ADDR)
-  bool value(const std::string& w, Value* v) {
+  bool value(std::string_view w, Value* v) {
+    const char* why = "";
     if (starts_like_number(w)) {
-      std::string why;
       v->kind = Value::Kind::kLiteral;
       if (!parse_number(w, &v->literal, &why)) {
-        return fail("expected a value (number, SLOT+N, heap+N or protect(POS, TARGET)), found '" +
-                    w + "' (" + why + ")");
+        return fail("expected a value (number, SLOT+N, heap+N or protect(POS, TARGET)), found " +
+                    quoted(w) + " (" + why + ")");
       }
       return true;
     }
-    if (w.rfind("protect(", 0) == 0) {
-      if (w.back() != ')') return fail("expected ')' to close '" + w + "'");
-      std::string inner = w.substr(8, w.size() - 9);
+    if (w.substr(0, 8) == "protect(") {
+      if (w.back() != ')') return fail("expected ')' to close " + quoted(w));
+      std::string_view inner = w.substr(8, w.size() - 9);
       size_t comma = inner.find(',');
-      if (comma == std::string::npos) {
-        return fail("expected 'protect(POS, TARGET)', found '" + w + "'");
+      if (comma == std::string_view::npos) {
+        return fail("expected 'protect(POS, TARGET)', found " + quoted(w));
       }
-      std::string pos = inner.substr(0, comma), target = inner.substr(comma + 1);
+      std::string_view pos = inner.substr(0, comma), target = inner.substr(comma + 1);
       v->kind = Value::Kind::kProtect;
       Value::Kind pk;
-      if (pos.empty()) return fail("expected a position in '" + w + "'");
+      if (pos.empty()) return fail("expected a position in " + quoted(w));
       if (!address(pos, &pk, &v->slot, &v->delta)) return false;
       v->pos_is_heap = pk == Value::Kind::kHeap;
-      if (target.empty()) return fail("expected a target in '" + w + "'");
+      if (target.empty()) return fail("expected a target in " + quoted(w));
       if (starts_like_number(target)) {
-        std::string why;
         v->target_kind = Value::Kind::kLiteral;
         if (!parse_number(target, &v->target_literal, &why)) {
-          return fail("expected a target in '" + w + "', found '" + target + "' (" + why + ")");
+          return fail("expected a target in " + quoted(w) + ", found " + quoted(target) + " (" +
+                      why + ")");
         }
         return true;
       }
@@ -343,100 +344,46 @@ class LineParser {
     return address(w, &v->kind, &v->slot, &v->delta);
   }
 
-  const std::string& line_;
   Program* program_;
-  std::vector<std::string> words_;
+  std::vector<std::string_view> words_;  // views into the line or into unparenthesised_
+  std::string unparenthesised_;
   std::string* error_ = nullptr;
 };
-
-std::string print_address(const Program& p, bool is_heap, SlotId slot, int64_t delta) {
-  return (is_heap ? std::string("heap") : p.slot_names[slot]) + delta_suffix(delta);
-}
-
-std::string print_value(const Program& p, const Value& v) {
-  switch (v.kind) {
-    case Value::Kind::kLiteral:
-      return hex(v.literal);
-    case Value::Kind::kSlot:
-      return print_address(p, false, v.slot, v.delta);
-    case Value::Kind::kHeap:
-      return print_address(p, true, v.slot, v.delta);
-    case Value::Kind::kProtect: {
-      std::string target = v.target_kind == Value::Kind::kLiteral
-                               ? hex(v.target_literal)
-                               : print_address(p, v.target_kind == Value::Kind::kHeap,
-                                               v.target_slot, v.target_delta);
-      return "protect(" + print_address(p, v.pos_is_heap, v.slot, v.delta) + ", " + target + ")";
-    }
-  }
-  return "?";
-}
 
 }  // namespace
 
 std::optional<Program> parse_heap(const std::string& text, const std::string& filename,
                                   std::string* error) {
   Program program;
+  // One allocation for the ops (a line is an op, bar comments): growing a vector of millions of
+  // Ops copies it and holds both copies at once.
+  program.ops.reserve(static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
+  ScriptParser parser(&program);
+  const std::string_view all(text);
   size_t start = 0;
-  int line_no = 0;
-  while (start <= text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    std::string line = text.substr(start, end - start);
-    if (!line.empty() && line.back() == '\r') line.pop_back();
+  uint64_t line_no = 0;
+  while (start <= all.size()) {
+    size_t end = all.find('\n', start);
+    if (end == std::string_view::npos) end = all.size();
+    std::string_view line = all.substr(start, end - start);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     ++line_no;
     std::string why;
-    LineParser parser(line, &program);
-    if (line.find('\0') != std::string::npos) {
+    if (std::memchr(line.data(), '\0', line.size()) != nullptr) {
       *error = filename + ":" + std::to_string(line_no) + ": unexpected NUL byte (not a text file?)";
       return std::nullopt;
     }
-    if (!parser.parse(&program.ops, &why)) {
+    if (!parser.parse_line(line, &why)) {
       *error = filename + ":" + std::to_string(line_no) + ": " + why;
       return std::nullopt;
     }
-    if (end == text.size()) break;
+    if (end == all.size()) break;
     start = end + 1;
   }
-  return program;
-}
-
-std::string print_op(const Program& p, const Op& op) {
-  const std::string verb = op_name(op.kind);
-  switch (op.kind) {
-    case OpKind::kMalloc:
-    case OpKind::kValloc:
-    case OpKind::kPvalloc:
-      return p.slot_names[op.dst] + " = " + verb + " " + number(op.a);
-    case OpKind::kCalloc:
-    case OpKind::kMemalign:
-    case OpKind::kAlignedAlloc:
-    case OpKind::kPosixMemalign:
-      return p.slot_names[op.dst] + " = " + verb + " " + number(op.a) + " " + number(op.b);
-    case OpKind::kRealloc:
-      return p.slot_names[op.dst] + " = realloc " + p.slot_names[op.src] + " " + number(op.a);
-    case OpKind::kFree:
-    case OpKind::kUsableSize:
-      return verb + " " + p.slot_names[op.src];
-    case OpKind::kWrite8:
-      return "write8 " + p.slot_names[op.src] + " " + signed_number(op.offset) + " " +
-             print_value(p, op.value);
-    case OpKind::kMallopt: {
-      const char* name = mallopt_name(op.param);
-      int32_t v = static_cast<int32_t>(static_cast<int64_t>(op.a));
-      return "mallopt " + (name ? std::string(name) : std::to_string(op.param)) + " " +
-             (v < 0 ? std::to_string(v) : hex(static_cast<uint64_t>(v)));
-    }
-    case OpKind::kTrim:
-      return "trim " + number(op.a);
+  if (program.ops.capacity() > program.ops.size() + program.ops.size() / 4 + 64) {
+    program.ops.shrink_to_fit();  // mostly comments
   }
-  return "?";
-}
-
-std::string print_heap(const Program& program) {
-  std::string out;
-  for (const Op& op : program.ops) out += print_op(program, op) + "\n";
-  return out;
+  return program;
 }
 
 }  // namespace heaptwin

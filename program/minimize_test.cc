@@ -62,7 +62,9 @@ TEST(Minimize, CompactSlotsDropsUnassignedNames) {
   Program p = parse("a = malloc 1\nb = malloc 2\nfree b\n");
   p.ops.erase(p.ops.begin());
   Program c = compact_slots(p);
-  EXPECT_EQ(c.slot_names, (std::vector<std::string>{"null", "b"}));
+  ASSERT_EQ(c.slot_count(), 2u);
+  EXPECT_EQ(c.slot_names[0], "null");
+  EXPECT_EQ(c.slot_names[1], "b");
   EXPECT_EQ(print_heap(c), "b = malloc 0x2\nfree b\n");
 }
 

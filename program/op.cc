@@ -91,20 +91,6 @@ uint64_t Op::request_bytes() const {
   }
 }
 
-SlotId Program::intern(const std::string& name) {
-  int found = find(name);
-  if (found >= 0) return static_cast<SlotId>(found);
-  slot_names.push_back(name);
-  return static_cast<SlotId>(slot_names.size() - 1);
-}
-
-int Program::find(const std::string& name) const {
-  for (size_t i = 0; i < slot_names.size(); ++i) {
-    if (slot_names[i] == name) return static_cast<int>(i);
-  }
-  return -1;
-}
-
 const char* op_name(OpKind kind) {
   switch (kind) {
     case OpKind::kMalloc: return "malloc";

@@ -6,14 +6,12 @@
 #define HEAPTWIN_PROGRAM_OP_H_
 
 #include <cstdint>
-#include <string>
+#include <string_view>
 #include <vector>
 
-namespace heaptwin {
+#include "program/slot_names.h"  // SlotId, kNullSlot, kMaxSlots
 
-using SlotId = uint16_t;
-inline constexpr SlotId kNullSlot = 0;
-inline constexpr size_t kMaxSlots = 4096;
+namespace heaptwin {
 
 enum class OpKind : uint8_t {
   kMalloc,          // dst = malloc size
@@ -48,6 +46,8 @@ enum class MalloptParam : int32_t {
 // The value a write8 stores. Heap addresses differ from process to process, so a Program names
 // them relative to something it knows: a slot's pointer, or the heap base. `protect` applies
 // glibc's safe-linking (PROTECT_PTR(pos, target) = (pos >> 12) ^ target, glibc >= 2.32).
+// Members are ordered small to large so that no padding sits between them (a recorded trace is
+// millions of Ops).
 struct Value {
   enum class Kind : uint8_t {
     kLiteral,   // literal
@@ -56,16 +56,16 @@ struct Value {
     kProtect,   // (address(slot|heap + pos_delta) >> 12) ^ target
   };
   Kind kind = Kind::kLiteral;
-  uint64_t literal = 0;
-  // For kSlot/kHeap: the address. For kProtect: the position (pos_is_heap selects the base).
-  SlotId slot = kNullSlot;
-  bool pos_is_heap = false;
-  int64_t delta = 0;
   // For kProtect only: the target, itself a literal, slot or heap address.
   Kind target_kind = Kind::kLiteral;
-  uint64_t target_literal = 0;
-  SlotId target_slot = kNullSlot;
-  int64_t target_delta = 0;
+  // For kSlot/kHeap: the address. For kProtect: the position (pos_is_heap selects the base).
+  bool pos_is_heap = false;
+  SlotId slot = kNullSlot;
+  SlotId target_slot = kNullSlot;  // kProtect
+  uint64_t literal = 0;
+  int64_t delta = 0;
+  uint64_t target_literal = 0;     // kProtect
+  int64_t target_delta = 0;        // kProtect
 
   bool operator==(const Value& o) const;
   bool operator!=(const Value& o) const { return !(*this == o); }
@@ -75,9 +75,9 @@ struct Op {
   OpKind kind = OpKind::kMalloc;
   SlotId dst = kNullSlot;   // assigned slot (allocating ops)
   SlotId src = kNullSlot;   // slot operand (realloc, free, usable_size, write8)
+  int32_t param = 0;        // mallopt parameter (MalloptParam)
   uint64_t a = 0;           // size; calloc count; alignment; mallopt value; trim pad
   uint64_t b = 0;           // calloc size; size after an alignment
-  int32_t param = 0;        // mallopt parameter (MalloptParam)
   int64_t offset = 0;       // write8 offset from the slot's pointer (may be negative)
   Value value;              // write8 value
 
@@ -90,19 +90,20 @@ struct Op {
   uint64_t request_bytes() const;
 };
 
+// No length limit: a Program holds as many ops as memory does, and up to kMaxSlots slots.
 struct Program {
   // slot_names[0] is "null". Every other slot is named by the first op that assigns it.
-  std::vector<std::string> slot_names{"null"};
+  SlotNames slot_names;
   std::vector<Op> ops;
 
   bool operator==(const Program& o) const {
     return slot_names == o.slot_names && ops == o.ops;
   }
   size_t slot_count() const { return slot_names.size(); }
-  // The id of `name`, adding it if new.
-  SlotId intern(const std::string& name);
-  // The id of `name`, or -1.
-  int find(const std::string& name) const;
+  // The id of `name`, adding it if new (O(1)).
+  SlotId intern(std::string_view name) { return slot_names.intern(name); }
+  // The id of `name`, or -1 (O(1)).
+  int64_t find(std::string_view name) const { return slot_names.find(name); }
 };
 
 // Names used in the text format and reports.

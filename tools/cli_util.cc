@@ -3,10 +3,9 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace heaptwin::cli {
@@ -25,19 +24,49 @@ int usage_error(const std::string& command, const std::string& message) {
   return kExitUsage;
 }
 
+std::string file_error(const std::string& path, int err) {
+  std::string reason = std::strerror(err);
+  if (!reason.empty() && reason[0] >= 'A' && reason[0] <= 'Z') reason[0] = static_cast<char>(reason[0] - 'A' + 'a');
+  return path + ": " + reason;
+}
+
+// One read of the size fstat gives (a recorded trace is hundreds of megabytes: no second copy
+// through a stringstream), then on to end of file for files whose size says nothing (pipes,
+// /proc). A directory opens fine and reads as nothing: it is refused by name.
 std::optional<std::string> read_file(const std::string& path, std::string* error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    *error = path + ": cannot open: " + std::strerror(errno);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    *error = file_error(path, errno);
     return std::nullopt;
   }
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  if (in.bad()) {
-    *error = path + ": read error";
+  struct stat st {};
+  const int stat_error = ::fstat(fd, &st) != 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : 0;
+  if (stat_error != 0) {
+    ::close(fd);
+    *error = file_error(path, stat_error);
     return std::nullopt;
   }
-  return buf.str();
+  std::string data;
+  if (S_ISREG(st.st_mode) && st.st_size > 0) data.resize(static_cast<size_t>(st.st_size));
+  size_t used = 0;
+  char more[1 << 16];  // past the size fstat gave (a file still growing, a pipe)
+  for (;;) {
+    const bool into_data = used < data.size();
+    ssize_t n = into_data ? ::read(fd, &data[used], data.size() - used)
+                          : ::read(fd, more, sizeof more);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      *error = file_error(path, errno);  // before close() can change errno
+      ::close(fd);
+      return std::nullopt;
+    }
+    if (n == 0) break;
+    if (!into_data) data.append(more, static_cast<size_t>(n));
+    used += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  data.resize(used);
+  return data;
 }
 
 bool write_file_atomic(const std::string& path, const std::string& data, std::string* error) {

@@ -13,8 +13,11 @@ namespace heaptwin::cli {
 bool wants_help(const Args& args);
 // Prints "heaptwin CMD: message" to stderr and returns kExitUsage.
 int usage_error(const std::string& command, const std::string& message);
-// The whole file, or nullopt with *error = "FILE: reason".
+// The whole file, or nullopt with *error = "FILE: reason" ("FILE: is a directory",
+// "FILE: no such file or directory", "FILE: permission denied", ...).
 std::optional<std::string> read_file(const std::string& path, std::string* error);
+// "FILE: reason" for errno `err`, in the words read_file uses (strerror, lower-cased).
+std::string file_error(const std::string& path, int err);
 // Writes `data` to `path` atomically (a temporary beside it, then rename): nothing half-written.
 bool write_file_atomic(const std::string& path, const std::string& data, std::string* error);
 

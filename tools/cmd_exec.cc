@@ -114,12 +114,12 @@ void print_exec_usage() {
       "                   on stdout and the program is aborted (exit 1)\n"
       "  --check-every N  check after every Nth call only (faster on big programs)\n"
       "  --trace FILE     write CMD's calls as a .heap script to FILE (the program CMD names\n"
-      "                   only: not what it forks or execs); replay it with\n"
-      "                   heaptwin diff FILE --sides twin,glibc. The trace stops (a comment says\n"
-      "                   why) before a call that would need more than 4095 slots (pointers\n"
-      "                   live at once: the format's limit), and after --trace-max-ops calls\n"
-      "  --trace-max-ops N  default 65536, what the glibc runner replays; 0: the whole run,\n"
-      "                   with no stop (replayable only within the limits above)\n"
+      "                   only: not what it forks or execs), each result's address as a\n"
+      "                   comment; replay it with heaptwin diff FILE --sides twin,glibc. The\n"
+      "                   whole run is traced: no limit on calls or on pointers live at once\n"
+      "                   (one slot each; slot ids are 32 bits)\n"
+      "  --trace-max-ops N  stop the trace after N calls (a comment says so); default 0, the\n"
+      "                   whole run\n"
       "  --no-aslr        disable address randomisation for CMD (what setarch -R does)\n\n"
       "Exit status: CMD's own (128+N when signal N ended it); 1 when --check found a violation;\n"
       "2 on bad usage or when CMD cannot be started (message on stderr).\n");
@@ -224,7 +224,7 @@ int cmd_preload_path(const Args& args) {
 
 int cmd_exec(const Args& args) {
   bool check = false, no_aslr = false;
-  unsigned long check_every = 1, trace_max_ops = 65536;
+  unsigned long check_every = 1, trace_max_ops = 0;  // 0: trace the whole run
   std::string trace;
   size_t i = 0;
   for (; i < args.size(); ++i) {
@@ -275,7 +275,7 @@ int cmd_exec(const Args& args) {
   int trace_fd = -1;
   if (!trace.empty()) {
     trace_fd = open(trace.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (trace_fd < 0) return usage_error("exec", trace + ": " + std::strerror(errno));
+    if (trace_fd < 0) return usage_error("exec", file_error(trace, errno));
   }
   // Requests travel over a socket (the library sends with MSG_NOSIGNAL: if this process dies,
   // the program gets no SIGPIPE), verdicts over a pipe.

@@ -1,4 +1,7 @@
 // heaptwin golden: verify tests/golden/ against real glibc, or re-record it (--update).
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 
@@ -53,6 +56,11 @@ int cmd_golden(const Args& args) {
     }
   }
   if (dir.empty()) dir = default_dir();
+  if (struct stat st {}; ::stat(dir.c_str(), &st) != 0) {
+    return usage_error("golden", file_error(dir, errno));
+  } else if (!S_ISDIR(st.st_mode)) {
+    return usage_error("golden", file_error(dir, ENOTDIR) + " (expected a folder of .heap files)");
+  }
   if (update && side_name != "glibc") {
     return usage_error("golden", "expectations are recorded from real glibc only (--side glibc)");
   }

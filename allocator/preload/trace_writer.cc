@@ -1,6 +1,5 @@
 #include "allocator/preload/trace_writer.h"
 
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -8,84 +7,42 @@
 namespace heaptwin::preload {
 
 namespace {
-constexpr uint64_t kTableEntries = uint64_t{1} << 22;  // 4M live pointers (64 MiB, touched lazily)
-constexpr uint64_t kEmpty = 0, kDeleted = 1;
-
-uint64_t hash(uint64_t a) { return (a >> 4) * 0x9e3779b97f4a7c15ull; }
-
 // Compiles only while TraceWriter's default constructor is constexpr, i.e. while the library's
 // global TraceWriter is initialised at compile time rather than by a constructor.
 static_assert(!TraceWriter().active(), "TraceWriter must be constant-initialised");
 }  // namespace
 
-// The table is mapped at a fixed hint beside the library (linked at 0x7e0000000000, see
-// BUILD.bazel), away from the mmap area, so tracing does not move the program's own mappings.
-constexpr uintptr_t kTableHint = 0x7e0100000000;
-
-// The .heap format's slots (program/op.h kMaxSlots - 1: slot 0 is null).
-constexpr uint64_t kMaxSlot = 4095;
-
 void TraceWriter::open(int fd, uint64_t max_ops) {
   max_ops_ = max_ops;
-  uint64_t bytes = kTableEntries * sizeof(Entry) + kTableEntries * sizeof(uint32_t);
-  void* t = mmap(reinterpret_cast<void*>(kTableHint), bytes, PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (t == MAP_FAILED) return;
-  table_ = static_cast<Entry*>(t);
-  free_slots_ = reinterpret_cast<uint32_t*>(table_ + kTableEntries);
-  mask_ = kTableEntries - 1;
   fd_ = fd;
   open_ = true;
   put("# heaptwin exec --trace: the malloc calls of one process, in order. A slot name is\n"
       "# reused once its pointer is freed (the format allows reassigning a slot).\n");
 }
 
-uint64_t TraceWriter::take_slot() {
-  if (free_count_ > 0) return free_slots_[--free_count_];
-  return ++next_slot_;
+void TraceWriter::release_slot(uint64_t slot) { slots_.release(slot); }
+
+void TraceWriter::forget_stale(uint64_t addr) {
+  uint64_t stale;
+  if (live_.lookup(addr, &stale, true)) release_slot(stale);  // freed behind our back
 }
 
-void TraceWriter::release_slot(uint64_t slot) {
-  if (free_count_ < kTableEntries) free_slots_[free_count_++] = static_cast<uint32_t>(slot);
+bool TraceWriter::track(uint64_t addr, uint64_t slot) {
+  forget_stale(addr);
+  if (live_.insert(addr, slot)) return true;
+  stop("the table of live pointers cannot grow (out of memory)");
+  return false;
 }
 
 uint64_t TraceWriter::new_slot(uint64_t addr) {
-  if (addr == 0) return take_slot();
-  uint64_t stale;
-  if (slot_of(addr, &stale, true)) release_slot(stale);  // freed behind our back
-  uint64_t slot = take_slot();
-  if (live_ >= mask_) return slot;  // table full: this pointer is not tracked
-  uint64_t i = hash(addr) & mask_;
-  while (table_[i].addr != kEmpty) i = (i + 1) & mask_;
-  table_[i].addr = addr;
-  table_[i].slot = slot;
-  ++live_;
+  if (addr != 0) forget_stale(addr);  // first, so that its slot is the one reused
+  uint64_t slot = slots_.take();
+  if (slot == 0) {
+    stop("more than 4294967294 pointers live at once (the .heap format's slot ids are 32 bits)");
+    return 0;
+  }
+  if (addr != 0 && !track(addr, slot)) return 0;
   return slot;
-}
-
-// Linear probing with backward-shift deletion (no tombstones, so lookups stay short however
-// many pointers come and go).
-bool TraceWriter::slot_of(uint64_t addr, uint64_t* slot, bool remove) {
-  uint64_t i = hash(addr) & mask_;
-  while (table_[i].addr != addr) {
-    if (table_[i].addr == kEmpty) return false;
-    i = (i + 1) & mask_;
-  }
-  if (slot) *slot = table_[i].slot;
-  if (!remove) return true;
-  --live_;
-  uint64_t hole = i;
-  for (uint64_t j = (i + 1) & mask_; table_[j].addr != kEmpty; j = (j + 1) & mask_) {
-    uint64_t home = hash(table_[j].addr) & mask_;
-    // Move j into the hole unless its home lies cyclically in (hole, j].
-    bool stays = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
-    if (!stays) {
-      table_[hole] = table_[j];
-      hole = j;
-    }
-  }
-  table_[hole].addr = kEmpty;
-  return true;
 }
 
 void TraceWriter::put(const char* s) {
@@ -132,19 +89,13 @@ void TraceWriter::stop(const char* why) {
   open_ = false;
 }
 
-bool TraceWriter::slot_fits(uint64_t slot) {
-  if (slot <= kMaxSlot || max_ops_ == 0) return true;  // 0: the whole run, replayable or not
-  stop("more than 4095 pointers live at once (the .heap format's slots)");
-  return false;
-}
-
 void TraceWriter::end_line() {
   put("\n");
   ++ops_;
   if (max_ops_ != 0 && ops_ >= max_ops_) {
     put("# trace stopped after ");
     put_dec(ops_);
-    put(" calls (heaptwin exec --trace-max-ops; the glibc runner replays at most 65536)\n");
+    put(" calls (heaptwin exec --trace-max-ops)\n");
     flush();
     open_ = false;
   }
@@ -153,7 +104,7 @@ void TraceWriter::end_line() {
 void TraceWriter::allocation(uint64_t result, const char* verb, uint64_t a, uint64_t b, int nargs) {
   if (!active()) return;
   uint64_t slot = new_slot(result);
-  if (!slot_fits(slot)) return;
+  if (slot == 0) return;
   put_slot(slot);
   put(" = ");
   put(verb);
@@ -176,7 +127,7 @@ void TraceWriter::allocation(uint64_t result, const char* verb, uint64_t a, uint
 void TraceWriter::realloc(uint64_t result, uint64_t old, uint64_t bytes) {
   if (!active()) return;
   uint64_t old_slot = 0;
-  bool known = old != 0 && slot_of(old, &old_slot, false);
+  bool known = old != 0 && live_.lookup(old, &old_slot, false);
   if (old != 0 && !known) {
     put("# realloc of a pointer not returned by a traced call: ");
     put_hex(old);
@@ -187,23 +138,13 @@ void TraceWriter::realloc(uint64_t result, uint64_t old, uint64_t bytes) {
   bool old_gone = known && (result != 0 || bytes == 0);
   uint64_t slot;
   if (old_gone) {
-    slot_of(old, nullptr, true);
+    live_.lookup(old, nullptr, true);
     slot = old_slot;  // "p5 = realloc p5 0x100": the slot follows the block
-    if (result != 0) {
-      uint64_t stale;
-      if (slot_of(result, &stale, true)) release_slot(stale);
-      if (live_ < mask_) {
-        uint64_t i = hash(result) & mask_;
-        while (table_[i].addr != kEmpty) i = (i + 1) & mask_;
-        table_[i].addr = result;
-        table_[i].slot = slot;
-        ++live_;
-      }
-    }
+    if (result != 0 && !track(result, slot)) return;
   } else {
     slot = new_slot(result);
+    if (slot == 0) return;
   }
-  if (!slot_fits(slot)) return;
   put_slot(slot);
   put(" = realloc ");
   if (known) put_slot(old_slot);
@@ -223,7 +164,7 @@ void TraceWriter::realloc(uint64_t result, uint64_t old, uint64_t bytes) {
 void TraceWriter::free(uint64_t mem) {
   if (!active() || mem == 0) return;
   uint64_t slot;
-  if (!slot_of(mem, &slot, true)) {
+  if (!live_.lookup(mem, &slot, true)) {
     put("# free of a pointer not returned by a traced call: ");
     put_hex(mem);
     put("\n");
@@ -238,7 +179,7 @@ void TraceWriter::free(uint64_t mem) {
 void TraceWriter::usable_size(uint64_t mem) {
   if (!active()) return;
   uint64_t slot;
-  if (mem == 0 || !slot_of(mem, &slot, false)) return;
+  if (mem == 0 || !live_.lookup(mem, &slot, false)) return;
   put("malloc_usable_size ");
   put_slot(slot);
   end_line();

@@ -1,8 +1,9 @@
 // `heaptwin exec --trace FILE`: the program's malloc-family calls as a .heap script, written with
 // write(2) to a file descriptor (never stdio, which would allocate). Every returned pointer gets a
 // slot (p1, p2, ...; a freed pointer's slot is reused, so the number of slots is the most pointers
-// live at once); a live table maps addresses back to slots for free and realloc. The table is a
-// private anonymous mapping made on first use.
+// live at once); a table of live pointers maps addresses back to slots for free and realloc
+// (pointer_table.h: mappings that grow, no malloc). The whole run is traced, however long and
+// however many pointers it holds at once: the .heap format has no limit to stop at.
 //
 // A TraceWriter is constant-initialised (every member has a constant initialiser, so the global
 // needs no constructor): a library that runs before ours in the init order (ls's libselinux
@@ -12,13 +13,14 @@
 
 #include <cstdint>
 
+#include "allocator/preload/pointer_table.h"
+
 namespace heaptwin::preload {
 
 class TraceWriter {
  public:
-  // max_ops: stop after that many ops; the trace then also stops, with a comment saying why,
-  // before a call that would need a slot beyond the format's 4095, so what was written is a
-  // script heaptwin diff replays. 0: the whole run, whatever its size.
+  // max_ops: stop after that many ops (a comment says so; what was written is a script that
+  // replays). 0: the whole run.
   void open(int fd, uint64_t max_ops);
   constexpr bool active() const { return open_; }
 
@@ -33,14 +35,14 @@ class TraceWriter {
   void flush();
 
  private:
-  struct Entry {
-    uint64_t addr;   // 0 empty, 1 deleted
-    uint64_t slot;
-  };
+  // A slot for a pointer `addr` just returned (0: a NULL result, which gets a slot too), and
+  // its entry in the table. 0 when the trace had to stop (a comment says why).
   uint64_t new_slot(uint64_t addr);
-  uint64_t take_slot();
+  // Records that `addr` (not 0) is now held by `slot`; false when the trace had to stop.
+  bool track(uint64_t addr, uint64_t slot);
+  // A pointer returned again without a traced free (freed behind our back): its old slot goes.
+  void forget_stale(uint64_t addr);
   void release_slot(uint64_t slot);
-  bool slot_of(uint64_t addr, uint64_t* slot, bool remove);
   void put(const char* s);
   void put_hex(uint64_t v);
   void put_dec(uint64_t v);
@@ -49,17 +51,12 @@ class TraceWriter {
 
   bool open_ = false;
   int fd_ = 0;  // meaningful only while open_
-  Entry* table_ = nullptr;
-  uint32_t* free_slots_ = nullptr;  // slot numbers free for reuse (a stack)
-  uint64_t free_count_ = 0;
-  uint64_t live_ = 0;               // tracked pointers
-  uint64_t mask_ = 0;
-  uint64_t next_slot_ = 0;  // the last slot handed out (p1 is the first)
+  PointerTable live_;  // live pointer -> its slot
+  SlotPool slots_;
   uint64_t ops_ = 0;
   uint64_t max_ops_ = 0;
   // Stops the trace with `why` as its last line.
   void stop(const char* why);
-  bool slot_fits(uint64_t slot);
   char buf_[1 << 16] = {};
   uint64_t used_ = 0;
 };
