@@ -65,8 +65,10 @@ TEST(SimulatedMemoryTest, MemoryReleasedAndTakenAgainReadsAsZeros) {
   m.sbrk(0x100000);
   scribble(base, 0x100000);
   m.sbrk(-0xc0000);                    // [0x40000, 0x100000) left dirty
-  scribble(base, 0x8000);
-  m.reset(base + 0x8000);              // this Program wrote below 0x8000 only
+  m.reset();
+  m.sbrk(0x40000);                     // the next Program clears [0, 0x40000) as it grows...
+  scribble(base, 0x8000);              // ...and writes below 0x8000 only
+  m.reset(base + 0x8000);
   m.sbrk(0x100000);
   EXPECT_TRUE(all_zero(base, 0x100000));
   m.sbrk(0x200000);

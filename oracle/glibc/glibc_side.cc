@@ -181,6 +181,10 @@ class GlibcSide : public Side {
       trace.error = "Program longer than " + std::to_string(RUNNER_MAX_OPS) + " ops";
       return trace;
     }
+    if (program.slot_count() > RUNNER_MAX_SLOTS) {
+      trace.error = "Program with more than " + std::to_string(RUNNER_MAX_SLOTS) + " slots";
+      return trace;
+    }
     std::string error;
     if (!ensure_server(options, &error)) {
       trace.error = error;
