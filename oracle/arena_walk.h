@@ -101,7 +101,7 @@ enum ArenaEventKind {
   ARENA_EV_LIST_END,        /* the open list ends */
   ARENA_EV_TOP,             /* a ChunkRef (absent while the heap does not exist) */
   ARENA_EV_LAST_REMAINDER,  /* a ChunkRef (absent when NULL) */
-  ARENA_EV_FIELD            /* code (enum ArenaField), value */
+  ARENA_EV_FIELDS           /* values: the ARENA_FIELD_COUNT fields, in enum ArenaField order */
 };
 
 enum ArenaField {
@@ -113,15 +113,18 @@ enum ArenaField {
   ARENA_FIELD_MP_N_MMAPS_MAX, ARENA_FIELD_MP_MAX_N_MMAPS, ARENA_FIELD_MP_NO_DYN_THRESHOLD,
   ARENA_FIELD_MP_MMAPPED_MEM, ARENA_FIELD_MP_MAX_MMAPPED_MEM, ARENA_FIELD_MP_TCACHE_BINS,
   ARENA_FIELD_MP_TCACHE_MAX_BYTES, ARENA_FIELD_MP_TCACHE_COUNT,
-  ARENA_FIELD_MP_TCACHE_UNSORTED_LIMIT
+  ARENA_FIELD_MP_TCACHE_UNSORTED_LIMIT,
+  ARENA_FIELD_END
 };
+#define ARENA_FIELD_COUNT (ARENA_FIELD_END - 1) /* values[code - 1] */
 
 struct ArenaEvent {
   uint32_t kind;   /* enum ArenaEventKind */
-  uint32_t code;   /* INVALID, LIST, BROKEN, FIELD: see above */
+  uint32_t code;   /* INVALID, LIST, BROKEN: see above */
   uint32_t index;  /* TCACHE_COUNT, LIST */
   uint32_t near;   /* BROKEN: `offset` is heap-relative (else the place is "far away") */
-  uint64_t value;  /* INVALID, TCACHE_COUNT, FIELD */
+  uint64_t value;  /* INVALID, TCACHE_COUNT */
+  const uint64_t* values; /* FIELDS */
   /* A ChunkRef (CHUNK, TOP, LAST_REMAINDER): offset from the heap base of the chunk, or for a
    * wild one more than 4 GiB from the heap base its raw address; size without flags (0 when not
    * read: wild chunks, unaligned entries, or a last_remainder whose bytes are no chunk size).
@@ -136,7 +139,7 @@ typedef void (*ArenaEventFn)(void* ctx, const struct ArenaEvent* event);
 
 /* Walks the arena at `where`, reading only through `view`, and reports it to `sink` in a fixed
  * order: INVALID (and nothing else), or TCACHE_PRESENT, TCACHE_COUNTs and tcache LISTs, fastbin
- * LISTs, then for each bin its LIST and its NEXTSIZE list, TOP, LAST_REMAINDER, FIELDs. Every
+ * LISTs, then for each bin its LIST and its NEXTSIZE list, TOP, LAST_REMAINDER, FIELDS. Every
  * list walk is capped and cycle-checked: a corrupted heap yields BROKEN, never a crash or hang. */
 void arena_walk(const struct ArenaLayout* layout, const struct ArenaWhere* where,
                 ArenaViewFn view, void* view_ctx, ArenaEventFn sink, void* sink_ctx);

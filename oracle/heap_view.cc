@@ -69,7 +69,9 @@ class SnapshotBuilder {
         snapshot.last_remainder_null = false;
         snapshot.last_remainder = ref_of(e);
         break;
-      case ARENA_EV_FIELD: set_field(e.code, e.value); break;
+      case ARENA_EV_FIELDS:
+        for (uint32_t code = 1; code <= ARENA_FIELD_COUNT; ++code) set_field(code, e.values[code - 1]);
+        break;
       default: break;
     }
   }
@@ -143,9 +145,12 @@ class SnapshotReplay {
     // top is absent while no heap exists (offset 0, size 0: where no top ever is).
     if (s.top != ChunkRef{}) ref(ARENA_EV_TOP, s.top);
     if (!s.last_remainder_null) ref(ARENA_EV_LAST_REMAINDER, s.last_remainder);
-    for (int i = 0; i < 4; ++i) event(ARENA_EV_FIELD, ARENA_FIELD_BINMAP0 + i, 0, s.binmap[i]);
     const MallocParSnapshot& p = s.mp;
     const std::pair<uint32_t, uint64_t> fields[] = {
+        {ARENA_FIELD_BINMAP0, s.binmap[0]},
+        {ARENA_FIELD_BINMAP1, s.binmap[1]},
+        {ARENA_FIELD_BINMAP2, s.binmap[2]},
+        {ARENA_FIELD_BINMAP3, s.binmap[3]},
         {ARENA_FIELD_FLAGS, static_cast<uint32_t>(s.flags)},
         {ARENA_FIELD_HAVE_FASTCHUNKS, static_cast<uint32_t>(s.have_fastchunks)},
         {ARENA_FIELD_SYSTEM_MEM, s.system_mem},
@@ -167,7 +172,13 @@ class SnapshotReplay {
         {ARENA_FIELD_MP_TCACHE_COUNT, p.tcache_count},
         {ARENA_FIELD_MP_TCACHE_UNSORTED_LIMIT, p.tcache_unsorted_limit},
     };
-    for (const auto& [code, value] : fields) event(ARENA_EV_FIELD, code, 0, value);
+    static_assert(sizeof fields / sizeof fields[0] == ARENA_FIELD_COUNT, "every field, once");
+    uint64_t values[ARENA_FIELD_COUNT] = {};
+    for (const auto& [code, value] : fields) values[code - 1] = value;
+    ArenaEvent e{};
+    e.kind = ARENA_EV_FIELDS;
+    e.values = values;
+    arena_digest_event(&d_, &e);
     return d_.hash;
   }
 
