@@ -54,6 +54,13 @@ void FullCheckRun::run() {
   check_binned_chunks();
 }
 
+bool FullCheckRun::arena_and_top() {
+  if (!read_arena()) return false;
+  if (flags_ & kNonContiguous) return false;
+  if (top_ == 0 || top_ == layout_.bin_at(loc_.arena, 1)) return false;
+  return check_top();
+}
+
 bool FullCheckRun::read_arena() {
   if (!mem_.read(loc_.arena, av_, sizeof av_)) {
     Text t = r_.note("arena.unreadable");

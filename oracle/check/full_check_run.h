@@ -45,6 +45,10 @@ class FullCheckRun {
                Findings* out)
       : s_(*self), mem_(mem), loc_(where), layout_(layout), r_(where, out) {}
   void run();
+  // Only the rules about main_arena, mp_ and top (the incremental check runs them after every
+  // op). False when the arena cannot be read, there is no heap, it is not contiguous, or top is
+  // not a chunk of the heap (then nothing else can be checked).
+  bool arena_and_top();
 
  private:
   bool full() const { return r_.full(); }

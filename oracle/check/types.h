@@ -103,6 +103,9 @@ class Findings {
   bool empty() const { return size_ == 0; }
   const Finding& operator[](size_t i) const { return items_[i]; }
   void clear() { size_ = 0; }
+  void truncate(size_t n) {
+    if (n < size_) size_ = n;
+  }
   // A slot for the next finding, or nullptr when full.
   Finding* next() { return full() ? nullptr : &items_[size_++]; }
 

@@ -1,0 +1,231 @@
+// The incremental check's driver: when a check can be incremental, the first (full) check that
+// builds the state, and what changed in main_arena, mp_, global_max_fast and the tcache struct.
+#include "oracle/check/incremental.h"
+
+#include <cstring>
+
+#include "oracle/check/incremental_op.h"
+
+namespace heaptwin::check {
+
+namespace {
+constexpr uint64_t kMaxWrites = uint64_t{1} << 16;  // an op that wrote more: a full check
+constexpr uint64_t kLabelGap = uint64_t{1} << 32;
+}  // namespace
+
+bool IncrementalCheck::init(Region* region, uint64_t max_heap_bytes) {
+  max_heap_ = max_heap_bytes;
+  const uint64_t w = kMaxWrites;
+  bool ok = full_.init(region) && map_.init(region, max_heap_bytes) && nodes_.init(region, uint64_t{1} << 24) &&
+            addrs_.init(region, w + 2) && touched_.init(region, 4 * w) && local_.init(region, 16 * w) &&
+            unstarted_.init(region, 4 * w) && members_.init(region, 4 * w) && work_.init(region, 16 * w) &&
+            walk_.init(region, 32 * w) && removed_.init(region, 16 * w) && added_.init(region, 16 * w) &&
+            recheck_.init(region, 16 * w) && keys_.init(region, 4 * w);
+  for (Array<uint64_t>& s : sets_) ok = ok && s.init(region, 64 * w);
+  return ok;
+}
+
+void IncrementalCheck::reset() { primed_ = false; }
+
+bool IncrementalCheck::same_place(const Where& w) const {
+  return w.heap_base == where_.heap_base && w.arena == where_.arena && w.mp == where_.mp &&
+         w.global_max_fast == where_.global_max_fast && w.tcache == where_.tcache;
+}
+
+void IncrementalCheck::check_op(const Reader& mem, const Where& where, const Layout& layout,
+                                const uint64_t* written, uint64_t written_count, bool complete,
+                                Findings* out) {
+  if (!primed_ || !complete || written_count > kMaxWrites || !same_place(where)) {
+    full_check(mem, where, layout, out);
+    return;
+  }
+  const size_t before = out->size();
+  OpCheck op(this, mem, where, layout, out);
+  const OpCheck::Result r = op.run(written, written_count);
+  if (r == OpCheck::Result::kClean) {
+    ++stats_.incremental;
+    return;
+  }
+  if (r == OpCheck::Result::kFull) {
+    out->truncate(before);  // keep what the caller had
+    full_check(mem, where, layout, out);
+    return;
+  }
+  ++stats_.incremental;
+  primed_ = false;  // a violation: the state no longer mirrors a sound heap
+}
+
+void IncrementalCheck::full_check(const Reader& mem, const Where& where, const Layout& layout,
+                                  Findings* out) {
+  ++stats_.full;
+  primed_ = false;
+  const size_t before = out->size();
+  full_.run(mem, where, layout, out);
+  if (out->size() != before || !full_.checked()) return;
+  if (!map_.covers(where.heap_end)) return;  // too large a heap: full checks only
+  prime(mem, where, layout);
+}
+
+// After a clean full check: the chunk map from its walk, every list into the node table, and the
+// copies of the arena and the tcache struct.
+void IncrementalCheck::prime(const Reader& mem, const Where& where, const Layout& layout) {
+  where_ = where;
+  if (!mem.read(where.arena, arena_, sizeof arena_) || !mem.read(where.mp, mp_, sizeof mp_) ||
+      !mem.u64(where.global_max_fast, &max_fast_)) {
+    return;
+  }
+  std::memset(tcache_, 0, sizeof tcache_);
+  if (layout.tcache && where.tcache != 0 && !mem.read(where.tcache, tcache_, layout.tcache_struct_bytes())) return;
+  map_.reset(where.heap_base);
+  const Array<Walked>& chunks = full_.chunks();
+  for (size_t i = 0; i < chunks.size(); ++i) map_.set(chunks[i].addr);
+  map_.set(full_.top());
+  nodes_.reset();
+  tcache_entries_ = 0;
+  tcache_key_ = 0;
+  layout_ = layout;
+  for (int list = 1; list < kLists; ++list) {
+    list_count_[list] = 0;
+    if (!prime_list(mem, list)) return;
+  }
+  primed_ = true;
+}
+
+bool IncrementalCheck::prime_list(const Reader& mem, int list) {
+  if (list >= kBins - 1 && list < kFirstFastList) return true;
+  if (list >= kFirstFastList + kFastBins && list < kFirstTcacheList) return true;
+  if (list >= kFirstTcacheList && (!layout_.tcache || where_.tcache == 0)) return true;
+  const ListRef l = OpCheck::list_ref(layout_, where_, list);
+  uint64_t t = OpCheck::head_next_of(l, layout_, arena_, tcache_);
+  const uint64_t end = l.head;
+  int64_t label = 0;
+  uint64_t n = 0;
+  while (t != end) {
+    Node* node = nodes_.insert(t);
+    if (node == nullptr) return false;
+    uint64_t c[6];
+    if (!mem.read(t, c, sizeof c)) return false;
+    node->list = static_cast<uint16_t>(list);
+    label += static_cast<int64_t>(kLabelGap);
+    node->label = label;
+    OpCheck::fill_node(l, layout_, c, node);
+    if (l.kind == BinKind::kTcache) {
+      tcache_key_ = c[3];
+      ++tcache_entries_;
+    }
+    ++n;
+    t = node->next;
+  }
+  list_count_[list] = n;
+  return true;
+}
+
+// ---- OpCheck: reading the arena, comparing with the copies -------------------------------------
+
+OpCheck::OpCheck(IncrementalCheck* self, const Reader& mem, const Where& where, const Layout& layout,
+                 Findings* out)
+    : s_(*self), mem_(mem), loc_(where), layout_(layout), out_(out), r_(where, out) {}
+
+ListRef OpCheck::list_ref(const Layout& layout, const Where& where, int id) {
+  ListRef l;
+  l.id = id;
+  if (id < kFirstFastList) {
+    l.kind = BinKind::kRegular;
+    l.index = id;
+    l.head = layout.bin_at(where.arena, id);
+  } else if (id < kFirstTcacheList) {
+    l.kind = BinKind::kFast;
+    l.index = id - kFirstFastList;
+    l.head = 0;
+  } else {
+    l.kind = BinKind::kTcache;
+    l.index = id - kFirstTcacheList;
+    l.head = 0;
+  }
+  return l;
+}
+
+uint64_t OpCheck::head_next_of(const ListRef& l, const Layout& layout, const unsigned char* av,
+                               const unsigned char* tc) {
+  switch (l.kind) {
+    case BinKind::kRegular:
+      return load<uint64_t>(av, layout.bins + (l.index - 1) * 0x10);
+    case BinKind::kFast:
+      return load<uint64_t>(av, layout.fastbins + 8 * l.index);
+    case BinKind::kTcache: {
+      const uint64_t e = load<uint64_t>(tc, layout.tcache_entries + 8 * l.index);
+      return e == 0 ? 0 : e - 0x10;
+    }
+    default:
+      return 0;
+  }
+}
+
+// c: the chunk's first six words (prev_size, size, fd, bk, fd_nextsize, bk_nextsize).
+void OpCheck::fill_node(const ListRef& l, const Layout& layout, const uint64_t* c, Node* n) {
+  n->size = c[1] & ~kFlagBits;
+  n->prev = n->fd_nextsize = n->bk_nextsize = n->key = 0;
+  switch (l.kind) {
+    case BinKind::kRegular:
+      n->next = c[2];
+      n->prev = c[3];
+      if (l.index >= 64) {
+        n->fd_nextsize = c[4];
+        n->bk_nextsize = c[5];
+      }
+      break;
+    case BinKind::kFast:
+      n->next = layout.safe_linking ? reveal_ptr(n->addr + 0x10, c[2]) : c[2];
+      break;
+    case BinKind::kTcache: {
+      const uint64_t e = layout.safe_linking ? reveal_ptr(n->addr + 0x10, c[2]) : c[2];
+      n->next = e == 0 ? 0 : e - 0x10;
+      n->key = c[3];
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+bool OpCheck::read_state() {
+  if (!mem_.read(loc_.arena, av_, sizeof av_) || !mem_.read(loc_.mp, mp_, sizeof mp_) ||
+      !mem_.u64(loc_.global_max_fast, &max_fast_)) {
+    return false;
+  }
+  std::memset(tc_, 0, sizeof tc_);
+  if (layout_.tcache && loc_.tcache != 0 && !mem_.read(loc_.tcache, tc_, layout_.tcache_struct_bytes())) {
+    return false;
+  }
+  top_ = load<uint64_t>(av_, layout_.top);
+  old_top_ = load<uint64_t>(s_.arena_, layout_.top);
+  // Which list heads changed: whole blocks compared first, words only where a block differs.
+  for (int i = 0; i < kLists; ++i) dirty_[i] = false;
+  const uint64_t fb = layout_.fastbins, bins = layout_.bins;
+  for (int i = 0; i < kFastBins; ++i) {
+    if (load<uint64_t>(av_, fb + 8 * i) != load<uint64_t>(s_.arena_, fb + 8 * i)) dirty_[kFirstFastList + i] = true;
+  }
+  for (uint64_t block = 0; block < 2 * (kBins - 1) * 8; block += 64) {
+    const uint64_t n = block + 64 <= 2 * (kBins - 1) * 8 ? 64 : 2 * (kBins - 1) * 8 - block;
+    if (std::memcmp(av_ + bins + block, s_.arena_ + bins + block, n) == 0) continue;
+    for (uint64_t off = block; off < block + n; off += 8) {
+      if (load<uint64_t>(av_, bins + off) != load<uint64_t>(s_.arena_, bins + off)) {
+        dirty_[1 + off / 16] = true;
+      }
+    }
+  }
+  if (std::memcmp(tc_, s_.tcache_, layout_.tcache_struct_bytes()) != 0) {
+    for (int i = 0; i < kTcacheBins; ++i) {
+      const uint64_t e = layout_.tcache_entries + 8 * i;
+      const bool count_changed = layout_.tcache_count_bytes == 2
+                                     ? load<uint16_t>(tc_, 2 * i) != load<uint16_t>(s_.tcache_, 2 * i)
+                                     : tc_[i] != s_.tcache_[i];
+      if (count_changed || load<uint64_t>(tc_, e) != load<uint64_t>(s_.tcache_, e)) {
+        dirty_[kFirstTcacheList + i] = true;
+      }
+    }
+  }
+  return true;
+}
+
+}  // namespace heaptwin::check
