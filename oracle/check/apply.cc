@@ -52,7 +52,7 @@ OpCheck::Result OpCheck::run(const uint64_t* written, uint64_t count) {
     FullCheckRun top(&s_.full_, mem_, loc_, layout_, out_);
     if (!top.arena_and_top()) return out_->size() != before ? Result::kFound : Result::kFull;
   }
-  if (!s_.map_.covers(loc_.heap_end)) return Result::kFull;
+  if (!s_.map_.covers(loc_.heap_base, loc_.heap_end)) return Result::kFull;
   update_chunk_map(written, count);
   find_changed_members();
   walk_changed_lists();

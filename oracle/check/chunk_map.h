@@ -17,8 +17,8 @@ class ChunkMap {
   bool init(Region* region, uint64_t max_heap_bytes);
   // No chunks; the heap starts at `base`.
   void reset(uint64_t base);
-  // Whether [base, end) fits the map.
-  bool covers(uint64_t end) const { return end >= base_ && ((end - base_) >> 4) <= max_bits_; }
+  // Whether a heap [base, end) fits the map.
+  bool covers(uint64_t base, uint64_t end) const { return end >= base && ((end - base) >> 4) < max_bits_; }
 
   bool test(uint64_t a) const {
     const uint64_t k = (a - base_) >> 4;

@@ -62,7 +62,7 @@ void IncrementalCheck::full_check(const Reader& mem, const Where& where, const L
   const size_t before = out->size();
   full_.run(mem, where, layout, out);
   if (out->size() != before || !full_.checked()) return;
-  if (!map_.covers(where.heap_end)) return;  // too large a heap: full checks only
+  if (!map_.covers(where.heap_base, where.heap_end)) return;  // too large a heap: full checks only
   prime(mem, where, layout);
 }
 

@@ -66,6 +66,7 @@ class OpCheck {
   void assign_labels(const ListRef& l);
   void relabel(const ListRef& l);
   void list_rules(const ListRef& l, uint64_t last);
+  void check_bk(const ListRef& l, uint64_t c, uint64_t pred);
   int64_t label_of(uint64_t chunk);
   uint64_t pred_of(uint64_t chunk);
   bool in_list_now(const ListRef& l, uint64_t chunk);
@@ -117,7 +118,8 @@ class OpCheck {
   AddrMap walk_info_;    // per list: chunk -> its walk record, or kRemovedMark
   AddrMap changes_;      // chunk -> list after the op (0: none), for chunks whose list changed
   AddrMap recheck_set_;  // large-bin chunks already queued for a nextsize check
-  uint64_t removed_begin_ = 0;  // where the current list's entries start in s_.removed_
+  uint64_t removed_begin_ = 0;
+  bool mismatch_ = false;  // the current list's fd/bk mismatch is reported  // where the current list's entries start in s_.removed_
   bool dirty_[kLists];
   uint64_t list_new_count_[kLists];
   bool relabel_[kLists];

@@ -183,6 +183,7 @@ void OpCheck::walk_list(const ListRef& l) {
   auto run = [&](uint64_t j) { return &d[runs + 3 * j]; };
 
   walk_info_.begin(&s_.sets_[3], 2 * k + 64);
+  mismatch_ = false;
   const uint64_t end = l.head;  // what the last chunk's link holds
   const uint64_t max_steps = (loc_.heap_end - loc_.heap_base) / kMinSize + 1;
   uint64_t prev = l.head;
@@ -228,6 +229,7 @@ void OpCheck::walk_list(const ListRef& l) {
       if (j + 1 < last_run) in_order = false;  // stretches out of their old order
       last_run = j + 1;
       walk_info_.put(t, rec.size());
+      check_bk(l, t, prev);
       const int64_t end_label = j < k ? d_label(j) : INT64_MAX;
       rec.push(t);
       rec.push(prev);
@@ -248,6 +250,7 @@ void OpCheck::walk_list(const ListRef& l) {
       break;
     }
     walk_info_.put(t, rec.size());
+    check_bk(l, t, prev);
     rec.push(t);
     rec.push(prev);
     rec.push(kNew);
@@ -394,6 +397,23 @@ bool OpCheck::in_list_now(const ListRef& l, uint64_t chunk) {
   return n != nullptr && n->list == l.id;
 }
 
+// p->fd->bk == p for a chunk c of regular list l whose predecessor is pred: the first mismatch
+// of a list only, as the full check (a loop would repeat it).
+void OpCheck::check_bk(const ListRef& l, uint64_t c, uint64_t pred) {
+  if (mismatch_ || l.kind != BinKind::kRegular) return;
+  const uint64_t bk = word(c + 0x18);
+  if (bk == pred) return;
+  mismatch_ = true;
+  Text m = r_.note("bin.fd_bk_mismatch", c, size_now(c), l.bin());
+  if (pred == l.head) {
+    m.add("the bin head");
+  } else {
+    at(m, pred);
+  }
+  at(m.add("->fd is "), c).add(" but its bk is ");
+  at(m, bk).add(".");
+}
+
 void OpCheck::list_rules(const ListRef& l, uint64_t last) {
   Array<uint64_t>& rec = s_.walk_;
   // Sizes, for the chunks the list gained and the members whose size changed.
@@ -457,33 +477,17 @@ void OpCheck::list_rules(const ListRef& l, uint64_t last) {
   }
 
   if (l.kind == BinKind::kRegular) {
-    // p->fd->bk == p wherever the chunk before a chunk changed or its bk was rewritten, and the
-    // head's bk is the last chunk.
-    bool mismatch = false;
-    auto check_bk = [&](uint64_t c, uint64_t pred) {
-      if (mismatch) return;
-      const uint64_t bk = word(c + 0x18);
-      if (bk == pred) return;
-      mismatch = true;
-      Text m = r_.note("bin.fd_bk_mismatch", c, size_now(c), l.bin());
-      if (pred == l.head) {
-        m.add("the bin head");
-      } else {
-        at(m, pred);
-      }
-      at(m.add("->fd is "), c).add(" but its bk is ");
-      at(m, bk).add(".");
-    };
-    for (uint64_t i = 0; i < rec.size(); i += kRecordWords) check_bk(rec[i], rec[i + 1]);
+    // p->fd->bk == p where the chunk before a chunk changed (checked during the walk) or its bk
+    // was rewritten, and the head's bk is the last chunk.
     for (uint64_t i = 0; i < s_.members_.size(); ++i) {
       const uint64_t c = s_.members_[i];
       const Node* n = s_.nodes_.find(c);
       if (n->list == l.id && (member_flags(c) & kBkChanged) && in_list_now(l, c) && !walk_info_.get(c)) {
-        check_bk(c, n->prev);
+        check_bk(l, c, n->prev);
       }
     }
     const uint64_t head_bk = load<uint64_t>(av_, layout_.bins + (l.index - 1) * 0x10 + 8);
-    if (!mismatch && head_bk != last) {
+    if (!mismatch_ && head_bk != last) {
       Text m = r_.note("bin.fd_bk_mismatch", last == l.head ? 0 : last, 0, l.bin());
       at(m.add("the last chunk of the bin is "), last).add(" but the head's bk is ");
       at(m, head_bk).add(".");
