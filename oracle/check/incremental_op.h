@@ -65,13 +65,13 @@ class OpCheck {
   void report_loop(const ListRef& l, uint64_t at);
   void assign_labels(const ListRef& l);
   void relabel(const ListRef& l);
-  void list_rules(const ListRef& l, uint64_t last);
+  void list_rules(const ListRef& l, uint64_t last, bool broken);
   void check_bk(const ListRef& l, uint64_t c, uint64_t pred);
   int64_t label_of(uint64_t chunk);
   uint64_t pred_of(uint64_t chunk);
   bool in_list_now(const ListRef& l, uint64_t chunk);
   // ---- large_bin_links.cc: order and the nextsize skip list, locally -------------------------
-  void large_bin_rules(const ListRef& l, uint64_t last);
+  void large_bin_rules(const ListRef& l, uint64_t last, bool broken);
   bool leader(const ListRef& l, uint64_t x);
   bool nextsize_ok(const ListRef& l, uint64_t x, uint64_t first, uint64_t last);
   // ---- local_rules.cc: chunks against their neighbours and their bins; counters --------------

@@ -48,7 +48,7 @@ bool OpCheck::nextsize_ok(const ListRef& l, uint64_t x, uint64_t first, uint64_t
   return false;
 }
 
-void OpCheck::large_bin_rules(const ListRef& l, uint64_t last) {
+void OpCheck::large_bin_rules(const ListRef& l, uint64_t last, bool broken) {
   const Array<uint64_t>& rec = s_.walk_;
   bool unsorted = false;
   auto order = [&](uint64_t pred, uint64_t c) {
@@ -70,7 +70,8 @@ void OpCheck::large_bin_rules(const ListRef& l, uint64_t last) {
     order(pred_of(c), c);
     order(c, word(c + 0x10));
   }
-  if (unsorted) return;  // as the full check: the skip list of an unsorted bin means nothing
+  // As the full check: the skip list of an unsorted or broken bin means nothing.
+  if (unsorted || broken) return;
 
   const uint64_t first = head_next_of(l, layout_, av_, tc_);
   if (first == l.head) return;

@@ -217,6 +217,7 @@ void OpCheck::walk_list(const ListRef& l) {
       }
       const uint64_t j = lo;
       uint64_t* r = run(j);
+      check_bk(l, t, prev);  // before a loop is reported: the full check meets it first
       if (r[0] != 0) {
         // Entered twice: the first chunk met twice is this one, or the earlier entry.
         report_loop(l, static_cast<int64_t>(r[1]) <= n->label ? t : r[2]);
@@ -229,7 +230,6 @@ void OpCheck::walk_list(const ListRef& l) {
       if (j + 1 < last_run) in_order = false;  // stretches out of their old order
       last_run = j + 1;
       walk_info_.put(t, rec.size());
-      check_bk(l, t, prev);
       const int64_t end_label = j < k ? d_label(j) : INT64_MAX;
       rec.push(t);
       rec.push(prev);
@@ -244,13 +244,13 @@ void OpCheck::walk_list(const ListRef& l) {
       t = next_now(l, prev);
       continue;
     }
+    check_bk(l, t, prev);
     if (walk_info_.get(t) || ++steps > max_steps) {
       report_loop(l, t);
       broken = true;
       break;
     }
     walk_info_.put(t, rec.size());
-    check_bk(l, t, prev);
     rec.push(t);
     rec.push(prev);
     rec.push(kNew);
@@ -264,7 +264,8 @@ void OpCheck::walk_list(const ListRef& l) {
     overflow_ = true;
     return;
   }
-  if (broken) return;
+  // A list that breaks (a bad link, a loop) still holds what the walk met before, as for the
+  // full check; what it did not meet left the list.
 
   // The stretches the walk did not enter, and the start of those it entered late, were taken out.
   removed_begin_ = s_.removed_.size();
@@ -289,11 +290,13 @@ void OpCheck::walk_list(const ListRef& l) {
     }
   }
   list_new_count_[l.id] = old_count - removed + new_nodes;
-  if (!in_order) relabel_[l.id] = true;
-  assign_labels(l);
-  if (relabel_[l.id]) relabel(l);
-  list_rules(l, last);
-  if (l.kind == BinKind::kRegular && l.index >= 64) large_bin_rules(l, last);
+  if (!broken) {
+    if (!in_order) relabel_[l.id] = true;
+    assign_labels(l);
+    if (relabel_[l.id]) relabel(l);
+  }
+  list_rules(l, last, broken);
+  if (l.kind == BinKind::kRegular && l.index >= 64) large_bin_rules(l, last, broken);
   for (uint64_t i = 0; i < rec.size(); i += kRecordWords) {
     if (rec[i + 2] != kNew) continue;
     s_.added_.push(rec[i]);
@@ -414,7 +417,7 @@ void OpCheck::check_bk(const ListRef& l, uint64_t c, uint64_t pred) {
   at(m, bk).add(".");
 }
 
-void OpCheck::list_rules(const ListRef& l, uint64_t last) {
+void OpCheck::list_rules(const ListRef& l, uint64_t last, bool broken) {
   Array<uint64_t>& rec = s_.walk_;
   // Sizes, for the chunks the list gained and the members whose size changed.
   auto size_rules = [&](uint64_t c) {
@@ -476,6 +479,7 @@ void OpCheck::list_rules(const ListRef& l, uint64_t last) {
     if ((f & kKeyChanged) && l.kind == BinKind::kTcache) ++key_changed_tcache_;
   }
 
+  if (broken) return;  // as the full check: no end to compare the head and the count with
   if (l.kind == BinKind::kRegular) {
     // p->fd->bk == p where the chunk before a chunk changed (checked during the walk) or its bk
     // was rewritten, and the head's bk is the last chunk.
