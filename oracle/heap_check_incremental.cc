@@ -15,6 +15,14 @@ IncrementalHeapChecker::IncrementalHeapChecker() : log_entries_(kLogEntries) {
 
 IncrementalHeapChecker::~IncrementalHeapChecker() { region_.release(); }
 
+const check::Layout& IncrementalHeapChecker::layout_of(const GlibcLayout& layout) {
+  if (layout.version != layout_version_) {
+    layout_ = check_layout(layout);
+    layout_version_ = layout.version;
+  }
+  return layout_;
+}
+
 void IncrementalHeapChecker::reset() {
   check_.reset();
   log_.clear();
@@ -42,7 +50,7 @@ std::vector<Violation> IncrementalHeapChecker::run(const MemoryReader& mem, cons
   findings_.resize(max_violations);
   check::Findings out(findings_.data(), findings_.size());
   const uint64_t full_before = check_.stats().full;
-  check_.check_op(CheckReader(mem), check_where(loc), check_layout(layout), written, count, complete, &out);
+  check_.check_op(CheckReader(mem), check_where(loc), layout_of(layout), written, count, complete, &out);
   std::vector<Violation> found;
   for (size_t i = 0; i < out.size(); ++i) found.push_back(violation_of(out[i], loc.heap_base));
   if (found.empty() || check_.stats().full != full_before) return found;  // a full check reported them
@@ -57,7 +65,7 @@ std::vector<Violation> IncrementalHeapChecker::full_check(const MemoryReader& me
   if (!ok_) return check_heap(mem, loc, layout, CheckOptions{max_violations});
   findings_.resize(max_violations);
   check::Findings out(findings_.data(), findings_.size());
-  check_.full_check(CheckReader(mem), check_where(loc), check_layout(layout), &out);
+  check_.full_check(CheckReader(mem), check_where(loc), layout_of(layout), &out);
   std::vector<Violation> found;
   for (size_t i = 0; i < out.size(); ++i) found.push_back(violation_of(out[i], loc.heap_base));
   return found;

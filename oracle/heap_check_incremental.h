@@ -61,6 +61,10 @@ class IncrementalHeapChecker {
   std::vector<uint64_t> log_entries_;
   alloc::WriteLog log_;
   std::vector<check::Finding> findings_;
+  // check_layout parses the version: done once per layout, not per op.
+  const check::Layout& layout_of(const GlibcLayout& layout);
+  std::string layout_version_;
+  check::Layout layout_;
   std::vector<Violation> last_incremental_;
 };
 

@@ -35,7 +35,7 @@ void OpCheck::apply() {
     if (n == nullptr || !read_words(n->addr, c, 6)) continue;
     fill_node(list_ref(layout_, loc_, n->list), layout_, c, n);
   }
-  for (int id = 1; id < kLists; ++id) s_.list_count_[id] = list_new_count_[id];
+  for (int i = 0; i < dirty_count_; ++i) s_.list_count_[dirty_ids_[i]] = list_new_count_[dirty_ids_[i]];
   std::memcpy(s_.arena_, av_, sizeof av_);
   std::memcpy(s_.mp_, mp_, sizeof mp_);
   s_.max_fast_ = max_fast_;
@@ -50,7 +50,9 @@ OpCheck::Result OpCheck::run(const uint64_t* written, uint64_t count) {
   const size_t before = out_->size();
   {
     FullCheckRun top(&s_.full_, mem_, loc_, layout_, out_);
-    if (!top.arena_and_top()) return out_->size() != before ? Result::kFound : Result::kFull;
+    if (!top.top_rules(av_, max_fast_, load<uint64_t>(mp_, layout_.mp_sbrk_base))) {
+      return out_->size() != before ? Result::kFound : Result::kFull;
+    }
   }
   if (!s_.map_.covers(loc_.heap_base, loc_.heap_end)) return Result::kFull;
   update_chunk_map(written, count);

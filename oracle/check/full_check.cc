@@ -61,6 +61,17 @@ bool FullCheckRun::arena_and_top() {
   return check_top();
 }
 
+bool FullCheckRun::top_rules(const unsigned char* av, uint64_t global_max_fast, uint64_t sbrk_base) {
+  top_ = load<uint64_t>(av, layout_.top);
+  flags_ = static_cast<uint32_t>(load<int32_t>(av, layout_.flags));
+  system_mem_ = load<uint64_t>(av, layout_.system_mem);
+  global_max_fast_ = global_max_fast;
+  sbrk_base_ = sbrk_base;
+  if (flags_ & kNonContiguous) return false;
+  if (top_ == 0 || top_ == layout_.bin_at(loc_.arena, 1)) return false;
+  return check_top();
+}
+
 bool FullCheckRun::read_arena() {
   if (!mem_.read(loc_.arena, av_, sizeof av_)) {
     Text t = r_.note("arena.unreadable");

@@ -49,6 +49,8 @@ class FullCheckRun {
   // op). False when the arena cannot be read, there is no heap, it is not contiguous, or top is
   // not a chunk of the heap (then nothing else can be checked).
   bool arena_and_top();
+  // The same from copies already taken: main_arena's bytes, global_max_fast and mp_.sbrk_base.
+  bool top_rules(const unsigned char* av, uint64_t global_max_fast, uint64_t sbrk_base);
 
  private:
   bool full() const { return r_.full(); }

@@ -200,17 +200,18 @@ bool OpCheck::read_state() {
   top_ = load<uint64_t>(av_, layout_.top);
   old_top_ = load<uint64_t>(s_.arena_, layout_.top);
   // Which list heads changed: whole blocks compared first, words only where a block differs.
-  for (int i = 0; i < kLists; ++i) dirty_[i] = false;
+  std::memset(dirty_, 0, sizeof dirty_);
+  dirty_count_ = 0;
   const uint64_t fb = layout_.fastbins, bins = layout_.bins;
   for (int i = 0; i < kFastBins; ++i) {
-    if (load<uint64_t>(av_, fb + 8 * i) != load<uint64_t>(s_.arena_, fb + 8 * i)) dirty_[kFirstFastList + i] = true;
+    if (load<uint64_t>(av_, fb + 8 * i) != load<uint64_t>(s_.arena_, fb + 8 * i)) mark_dirty(kFirstFastList + i);
   }
   for (uint64_t block = 0; block < 2 * (kBins - 1) * 8; block += 64) {
     const uint64_t n = block + 64 <= 2 * (kBins - 1) * 8 ? 64 : 2 * (kBins - 1) * 8 - block;
     if (std::memcmp(av_ + bins + block, s_.arena_ + bins + block, n) == 0) continue;
     for (uint64_t off = block; off < block + n; off += 8) {
       if (load<uint64_t>(av_, bins + off) != load<uint64_t>(s_.arena_, bins + off)) {
-        dirty_[1 + off / 16] = true;
+        mark_dirty(static_cast<int>(1 + off / 16));
       }
     }
   }
@@ -221,7 +222,7 @@ bool OpCheck::read_state() {
                                      ? load<uint16_t>(tc_, 2 * i) != load<uint16_t>(s_.tcache_, 2 * i)
                                      : tc_[i] != s_.tcache_[i];
       if (count_changed || load<uint64_t>(tc_, e) != load<uint64_t>(s_.tcache_, e)) {
-        dirty_[kFirstTcacheList + i] = true;
+        mark_dirty(kFirstTcacheList + i);
       }
     }
   }

@@ -120,9 +120,18 @@ class OpCheck {
   AddrMap recheck_set_;  // large-bin chunks already queued for a nextsize check
   uint64_t removed_begin_ = 0;
   bool mismatch_ = false;  // the current list's fd/bk mismatch is reported  // where the current list's entries start in s_.removed_
+  // The lists the op changed: a flag per list and their ids, so per-op work follows the changes.
+  void mark_dirty(int id) {
+    if (!dirty_[id]) {
+      dirty_[id] = true;
+      dirty_ids_[dirty_count_++] = static_cast<uint16_t>(id);
+    }
+  }
   bool dirty_[kLists];
-  uint64_t list_new_count_[kLists];
-  bool relabel_[kLists];
+  uint16_t dirty_ids_[kLists];
+  int dirty_count_ = 0;
+  uint64_t list_new_count_[kLists];  // valid for dirty lists
+  bool relabel_[kLists];             // valid for dirty lists
   uint64_t removed_tcache_ = 0;      // tcache entries taken out
   uint64_t key_changed_tcache_ = 0;  // entries that stayed but whose key changed
   uint64_t tcache_entries_after_ = 0;

@@ -61,7 +61,7 @@ void OpCheck::find_changed_members() {
       member_set_.put(c, flags);
       if (flags != 0) {
         s_.members_.push(c);
-        dirty_[n->list] = true;
+        mark_dirty(n->list);
       }
     }
   }
@@ -79,12 +79,10 @@ void OpCheck::walk_changed_lists() {
   s_.keys_.clear();
   removed_tcache_ = 0;
   key_changed_tcache_ = 0;
-  for (int id = 1; id < kLists; ++id) {
+  for (int i = 0; i < dirty_count_; ++i) {
+    const int id = dirty_ids_[i];
     list_new_count_[id] = s_.list_count_[id];
     relabel_[id] = false;
-  }
-  for (int id = 1; id < kLists; ++id) {
-    if (!dirty_[id]) continue;
     if (id >= kBins - 1 && id < kFirstFastList) continue;
     if (id >= kFirstFastList + kFastBins && id < kFirstTcacheList) continue;
     walk_list(list_ref(layout_, loc_, id));

@@ -7,50 +7,64 @@ namespace heaptwin::check {
 
 void OpCheck::counter_rules() {
   // The binmap: a bin the op filled, or whose binmap word changed, has its bit.
-  bool word_changed[4];
-  for (int b = 0; b < 4; ++b) {
-    word_changed[b] = load<uint32_t>(av_, layout_.binmap + 4 * b) != load<uint32_t>(s_.arena_, layout_.binmap + 4 * b);
-  }
-  for (int i = 2; i < kBins - 1 && !r_.full(); ++i) {
-    if (!dirty_[i] && !word_changed[i >> 5]) continue;
+  auto binmap_rule = [&](int i) {
+    if (i < 2 || i >= kBins - 1) return;
     const uint64_t fd = load<uint64_t>(av_, layout_.bins + (i - 1) * 0x10);
-    if (fd == layout_.bin_at(loc_.arena, i)) continue;
+    if (fd == layout_.bin_at(loc_.arena, i)) return;
     const uint32_t word = load<uint32_t>(av_, layout_.binmap + 4 * (i >> 5));
     if (!(word & (1u << (i & 31)))) {
       r_.note("binmap.clear_for_nonempty", 0, 0, BinId{BinKind::kRegular, i})
           .add("the bin is not empty but its binmap bit is clear.");
     }
+  };
+  for (int b = 0; b < 4; ++b) {
+    if (load<uint32_t>(av_, layout_.binmap + 4 * b) == load<uint32_t>(s_.arena_, layout_.binmap + 4 * b)) continue;
+    for (int i = 32 * b; i < 32 * b + 32; ++i) {
+      if (!dirty_[i]) binmap_rule(i);
+    }
+  }
+  bool fast_dirty = false, tcache_dirty = false;
+  for (int k = 0; k < dirty_count_; ++k) {
+    const int id = dirty_ids_[k];
+    if (id < kFirstFastList) binmap_rule(id);
+    fast_dirty = fast_dirty || (id >= kFirstFastList && id < kFirstTcacheList);
+    tcache_dirty = tcache_dirty || id >= kFirstTcacheList;
   }
   // Fastbins against global_max_fast and have_fastchunks.
   const bool max_fast_changed = max_fast_ != s_.max_fast_;
   const bool have_changed = layout_.have_fastchunks >= 0 &&
                             load<int32_t>(av_, layout_.have_fastchunks) != load<int32_t>(s_.arena_, layout_.have_fastchunks);
-  bool any_dirty = have_changed;
-  bool any = false;
-  const int max_fast_bin = fastbin_index(max_fast_);
-  for (int i = 0; i < kFastBins; ++i) {
-    const uint64_t p = load<uint64_t>(av_, layout_.fastbins + 8 * i);
-    any = any || p != 0;
-    if (!max_fast_changed && !dirty_[kFirstFastList + i]) continue;
-    any_dirty = true;
-    if (p != 0 && i > max_fast_bin) {
-      r_.note("fastbin.beyond_max_fast", 0, 0, BinId{BinKind::kFast, i})
-          .add("the fastbin is not empty but global_max_fast is ")
-          .hex(max_fast_)
-          .add(".");
+  if (max_fast_changed || fast_dirty || have_changed) {
+    bool any = false;
+    const int max_fast_bin = fastbin_index(max_fast_);
+    for (int i = 0; i < kFastBins; ++i) {
+      const uint64_t p = load<uint64_t>(av_, layout_.fastbins + 8 * i);
+      any = any || p != 0;
+      if (p != 0 && i > max_fast_bin && (max_fast_changed || dirty_[kFirstFastList + i])) {
+        r_.note("fastbin.beyond_max_fast", 0, 0, BinId{BinKind::kFast, i})
+            .add("the fastbin is not empty but global_max_fast is ")
+            .hex(max_fast_)
+            .add(".");
+      }
+    }
+    if (any && layout_.have_fastchunks >= 0 && load<int32_t>(av_, layout_.have_fastchunks) == 0) {
+      r_.note("fastbin.have_fastchunks").add("a fastbin holds chunks but av->have_fastchunks is false.");
     }
   }
-  if (any_dirty && any && layout_.have_fastchunks >= 0 && load<int32_t>(av_, layout_.have_fastchunks) == 0) {
-    r_.note("fastbin.have_fastchunks").add("a fastbin holds chunks but av->have_fastchunks is false.");
-  }
+  tcache_entries_after_ = s_.tcache_entries_;
+  tcache_key_after_ = s_.tcache_key_;
   if (!layout_.tcache || loc_.tcache == 0) return;
   // The tcache's counts against mp_ and the bins in use.
   const uint64_t tcache_bins = load<uint64_t>(mp_, layout_.mp_tcache_bins);
   const uint64_t tcache_count = load<uint64_t>(mp_, layout_.mp_tcache_count);
   const bool mp_changed = tcache_bins != load<uint64_t>(s_.mp_, layout_.mp_tcache_bins) ||
                           tcache_count != load<uint64_t>(s_.mp_, layout_.mp_tcache_count);
+  if (!mp_changed && !tcache_dirty) return;
+  uint64_t entries = s_.tcache_entries_;
   for (int i = 0; i < kTcacheBins; ++i) {
-    if (!mp_changed && !dirty_[kFirstTcacheList + i]) continue;
+    const int id = kFirstTcacheList + i;
+    if (!mp_changed && !dirty_[id]) continue;
+    if (dirty_[id]) entries = entries + list_new_count_[id] - s_.list_count_[id];
     const BinId name{BinKind::kTcache, i};
     const uint64_t count = layout_.tcache_count_bytes == 2 ? load<uint16_t>(tc_, 2 * i) : load<uint8_t>(tc_, i);
     const uint64_t e = load<uint64_t>(tc_, layout_.tcache_entries + 8 * i);
@@ -72,8 +86,6 @@ void OpCheck::counter_rules() {
     }
   }
   // Keys: every entry the op added or whose key it wrote carries the key the others carry.
-  uint64_t entries = 0;
-  for (int i = 0; i < kTcacheBins; ++i) entries += list_new_count_[kFirstTcacheList + i];
   const uint64_t gone = removed_tcache_ + key_changed_tcache_;
   const bool others = s_.tcache_entries_ > gone;
   uint64_t key = s_.tcache_key_;
