@@ -105,9 +105,9 @@ class PreparedTwin {
   // Checks after every op from now on (a full check first builds the incremental state).
   void start_checking() {
     twin_.set_write_log(checker_.write_log());
-    if (!checker_.full_check(reader_, loc(), layout_).empty()) std::exit(2);
+    if (!checker_.full_check(memory_, loc(), layout_).empty()) std::exit(2);
   }
-  bool check() { return checker_.check_op(reader_, loc(), layout_, 1).empty(); }
+  bool check() { return checker_.check_op(memory_, loc(), layout_, 1).empty(); }
   bool full_check() { return check_heap(reader_, loc(), layout_, CheckOptions{1}).empty(); }
   const check::IncrementalStats& stats() const { return checker_.stats(); }
 

@@ -14,6 +14,7 @@
 #include <memory>
 #include <vector>
 
+#include "allocator/memory.h"
 #include "allocator/write_log.h"
 #include "oracle/check/incremental.h"
 #include "oracle/heap_check.h"
@@ -45,6 +46,12 @@ class IncrementalHeapChecker {
   // A full check, which also rebuilds the incremental state.
   std::vector<Violation> full_check(const MemoryReader& mem, const HeapLocation& loc,
                                     const GlibcLayout& layout, size_t max_violations = 32);
+  // The same two over this process's own memory (the twin's: `mem` says what is readable), read
+  // in place rather than copied.
+  std::vector<Violation> check_op(const alloc::Memory& mem, const HeapLocation& loc,
+                                  const GlibcLayout& layout, size_t max_violations = 32);
+  std::vector<Violation> full_check(const alloc::Memory& mem, const HeapLocation& loc,
+                                    const GlibcLayout& layout, size_t max_violations = 32);
   // What the incremental check itself found at the last check_op, before the full check
   // re-reported it (tests compare the two).
   const std::vector<Violation>& last_incremental() const { return last_incremental_; }
@@ -52,8 +59,11 @@ class IncrementalHeapChecker {
   const check::IncrementalStats& stats() const { return check_.stats(); }
 
  private:
-  std::vector<Violation> run(const MemoryReader& mem, const HeapLocation& loc, const GlibcLayout& layout,
-                             const uint64_t* written, size_t count, bool complete, size_t max_violations);
+  std::vector<Violation> run(const check::Reader& reader, const MemoryReader& mem, const HeapLocation& loc,
+                             const GlibcLayout& layout, const uint64_t* written, size_t count, bool complete,
+                             size_t max_violations);
+  std::vector<Violation> full(const check::Reader& reader, const MemoryReader& mem, const HeapLocation& loc,
+                              const GlibcLayout& layout, size_t max_violations);
 
   check::Region region_;
   check::IncrementalCheck check_;

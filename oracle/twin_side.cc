@@ -171,7 +171,7 @@ class TwinSide : public Side {
         if (check_heap_now && trace.violation.empty()) {
           const size_t every = options.full_check_every;
           const bool full = (every != 0 && (i + 1) % every == 0) || i + 1 == program.ops.size();
-          auto found = full ? checker_.full_check(reader, loc, layout_, 1) : checker_.check_op(reader, loc, layout_, 1);
+          auto found = full ? checker_.full_check(*memory_, loc, layout_, 1) : checker_.check_op(*memory_, loc, layout_, 1);
           if (!found.empty()) note(&trace, i, "heap checker: " + to_string(found.front()));
         }
       }

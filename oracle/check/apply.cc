@@ -36,10 +36,10 @@ void OpCheck::apply() {
     fill_node(list_ref(layout_, loc_, n->list), layout_, c, n);
   }
   for (int i = 0; i < dirty_count_; ++i) s_.list_count_[dirty_ids_[i]] = list_new_count_[dirty_ids_[i]];
-  std::memcpy(s_.arena_, av_, sizeof av_);
-  std::memcpy(s_.mp_, mp_, sizeof mp_);
+  std::memcpy(s_.arena_, av_, kMallocStateBytes);
+  std::memcpy(s_.mp_, mp_, kMallocParBytes);
   s_.max_fast_ = max_fast_;
-  std::memcpy(s_.tcache_, tc_, sizeof tc_);
+  std::memcpy(s_.tcache_, tc_, layout_.tcache_struct_bytes());
   s_.where_ = loc_;
   s_.tcache_entries_ = tcache_entries_after_;
   s_.tcache_key_ = tcache_key_after_;

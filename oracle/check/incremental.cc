@@ -188,43 +188,59 @@ void OpCheck::fill_node(const ListRef& l, const Layout& layout, const uint64_t* 
   }
 }
 
-bool OpCheck::read_state() {
-  if (!mem_.read(loc_.arena, av_, sizeof av_) || !mem_.read(loc_.mp, mp_, sizeof mp_) ||
-      !mem_.u64(loc_.global_max_fast, &max_fast_)) {
-    return false;
+// The bytes at addr: the memory itself when the Reader allows, else a copy in buf.
+static const unsigned char* view(const Reader& mem, uint64_t addr, uint64_t n, unsigned char* buf) {
+  if (const unsigned char* p = mem.direct(addr, n)) return p;
+  return mem.read(addr, buf, n) ? buf : nullptr;
+}
+
+// Words a[0..n) against b[0..n): calls changed(i) for each word that differs. Blocks that are
+// equal (most of them after an op) are skipped with memcmp, which is vectorised.
+template <typename F>
+static void diff_words(const unsigned char* a, const unsigned char* b, uint64_t n, F changed) {
+  constexpr uint64_t kBlock = 32;  // words
+  for (uint64_t w = 0; w < n; w += kBlock) {
+    const uint64_t m = w + kBlock <= n ? kBlock : n - w;
+    if (std::memcmp(a + 8 * w, b + 8 * w, 8 * m) == 0) continue;
+    for (uint64_t k = 0; k < m; ++k) {
+      if (load<uint64_t>(a, 8 * (w + k)) != load<uint64_t>(b, 8 * (w + k))) changed(w + k);
+    }
   }
-  std::memset(tc_, 0, sizeof tc_);
-  if (layout_.tcache && loc_.tcache != 0 && !mem_.read(loc_.tcache, tc_, layout_.tcache_struct_bytes())) {
-    return false;
+}
+
+bool OpCheck::read_state() {
+  av_ = view(mem_, loc_.arena, kMallocStateBytes, av_buf_);
+  mp_ = view(mem_, loc_.mp, kMallocParBytes, mp_buf_);
+  if (av_ == nullptr || mp_ == nullptr || !mem_.u64(loc_.global_max_fast, &max_fast_)) return false;
+  tc_ = tc_buf_;
+  if (layout_.tcache && loc_.tcache != 0) {
+    tc_ = view(mem_, loc_.tcache, layout_.tcache_struct_bytes(), tc_buf_);
+    if (tc_ == nullptr) return false;
+  } else {
+    std::memset(tc_buf_, 0, sizeof tc_buf_);
   }
   top_ = load<uint64_t>(av_, layout_.top);
   old_top_ = load<uint64_t>(s_.arena_, layout_.top);
-  // Which list heads changed: whole blocks compared first, words only where a block differs.
+  // Which list heads changed.
   std::memset(dirty_, 0, sizeof dirty_);
   dirty_count_ = 0;
-  const uint64_t fb = layout_.fastbins, bins = layout_.bins;
-  for (int i = 0; i < kFastBins; ++i) {
-    if (load<uint64_t>(av_, fb + 8 * i) != load<uint64_t>(s_.arena_, fb + 8 * i)) mark_dirty(kFirstFastList + i);
-  }
-  for (uint64_t block = 0; block < 2 * (kBins - 1) * 8; block += 64) {
-    const uint64_t n = block + 64 <= 2 * (kBins - 1) * 8 ? 64 : 2 * (kBins - 1) * 8 - block;
-    if (std::memcmp(av_ + bins + block, s_.arena_ + bins + block, n) == 0) continue;
-    for (uint64_t off = block; off < block + n; off += 8) {
-      if (load<uint64_t>(av_, bins + off) != load<uint64_t>(s_.arena_, bins + off)) {
-        mark_dirty(static_cast<int>(1 + off / 16));
+  diff_words(av_ + layout_.fastbins, s_.arena_ + layout_.fastbins, kFastBins,
+             [&](uint64_t i) { mark_dirty(kFirstFastList + static_cast<int>(i)); });
+  diff_words(av_ + layout_.bins, s_.arena_ + layout_.bins, 2 * (kBins - 1),
+             [&](uint64_t w) { mark_dirty(static_cast<int>(1 + w / 2)); });
+  if (layout_.tcache && loc_.tcache != 0) {
+    const int per_word = layout_.tcache_count_bytes == 2 ? 4 : 8;
+    diff_words(tc_, s_.tcache_, layout_.tcache_entries / 8, [&](uint64_t w) {
+      for (int k = 0; k < per_word; ++k) {
+        const uint64_t i = w * per_word + k;
+        const uint64_t off = i * layout_.tcache_count_bytes;
+        if (i < kTcacheBins && std::memcmp(tc_ + off, s_.tcache_ + off, layout_.tcache_count_bytes) != 0) {
+          mark_dirty(kFirstTcacheList + static_cast<int>(i));
+        }
       }
-    }
-  }
-  if (std::memcmp(tc_, s_.tcache_, layout_.tcache_struct_bytes()) != 0) {
-    for (int i = 0; i < kTcacheBins; ++i) {
-      const uint64_t e = layout_.tcache_entries + 8 * i;
-      const bool count_changed = layout_.tcache_count_bytes == 2
-                                     ? load<uint16_t>(tc_, 2 * i) != load<uint16_t>(s_.tcache_, 2 * i)
-                                     : tc_[i] != s_.tcache_[i];
-      if (count_changed || load<uint64_t>(tc_, e) != load<uint64_t>(s_.tcache_, e)) {
-        mark_dirty(kFirstTcacheList + i);
-      }
-    }
+    });
+    diff_words(tc_ + layout_.tcache_entries, s_.tcache_ + layout_.tcache_entries, kTcacheBins,
+               [&](uint64_t i) { mark_dirty(kFirstTcacheList + static_cast<int>(i)); });
   }
   return true;
 }

@@ -104,10 +104,15 @@ class OpCheck {
   Findings* out_;
   Reporter r_;
 
-  unsigned char av_[kMallocStateBytes];
-  unsigned char mp_[kMallocParBytes];
+  // main_arena, mp_ and the tcache struct now: the memory itself when the Reader gives it
+  // directly (in-process), else copies in the buffers below.
+  const unsigned char* av_ = nullptr;
+  const unsigned char* mp_ = nullptr;
+  const unsigned char* tc_ = nullptr;
   uint64_t max_fast_ = 0;
-  unsigned char tc_[0x80 + 8 * kTcacheBins];
+  unsigned char av_buf_[kMallocStateBytes];
+  unsigned char mp_buf_[kMallocParBytes];
+  unsigned char tc_buf_[0x80 + 8 * kTcacheBins];
   uint64_t top_ = 0, old_top_ = 0;
   bool walk_broken_ = false;  // the chunk map could not be followed: skip what needs it
   bool overflow_ = false;     // a working list ran out of room: a full check instead

@@ -17,7 +17,7 @@ class AddrMap {
   // `storage` holds 2 words per slot; its capacity bounds how far the map can grow.
   void begin(Array<uint64_t>* storage, uint64_t expected) {
     storage_ = storage;
-    cap_ = 16;
+    cap_ = 8;
     while (cap_ < 2 * expected && cap_ * 4 <= storage->capacity()) cap_ *= 2;
     storage_->resize(2 * cap_);
     std::memset(storage_->begin(), 0, 2 * cap_ * 8);
