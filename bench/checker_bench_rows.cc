@@ -1,13 +1,17 @@
 // The heap checker's cost against heap size, on twin heaps holding 10, 100, 1,000 and 10,000
 // chunks (half of them free, in every kind of bin):
 //  "checker: N chunks"         one op of the twin followed by the incremental check of what it
-//                              touched, against the op alone: what checking after every op
-//                              multiplies an op by. It must not grow with N.
+//                              touched, against the op alone (a bare Allocator: a few ns).
+//  "checker: flat"             the same checked op on 10,000 chunks against 10: must stay <= 2.
 //  "checker (full): N chunks"  one full check against one op: what the full check after every
 //                              op cost (the incremental check runs it at the end of a Program
 //                              and every --full-check-every ops).
-// The ops are a steady mix over the prepared heap: malloc then free of sizes from every class
-// (tcache, fastbin, small, large), each checked.
+//  "checker: 1,000,000 ops"    the twin side (what heaptwin run --on twin runs) on a 1,000,000-op
+//                              Program keeping ~4,000 blocks live, with its checks (the heap
+//                              checker and the block rules, as heaptwin run) against without:
+//                              the issue's target is <= 3.
+// The ops of the first rows are a steady mix over the prepared heap: malloc then free of sizes
+// from every class (tcache, fastbin, small, large), each checked.
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
@@ -19,10 +23,13 @@
 
 #include "allocator/allocator.h"
 #include "allocator/simulated_memory.h"
+#include "bench/long_program.h"
 #include "bench/table.h"
 #include "oracle/heap_check.h"
 #include "oracle/heap_check_incremental.h"
 #include "oracle/heap_image.h"
+#include "oracle/side.h"
+#include "program/heap_format.h"
 
 namespace heaptwin::bench {
 namespace {
@@ -148,18 +155,64 @@ void run_full_check(benchmark::State& state, int chunks) {
   for (auto _ : state) benchmark::DoNotOptimize(t.full_check());
 }
 
+// The long Program, parsed once.
+const Program& long_program_1m() {
+  static const Program program = [] {
+    std::string error;
+    auto p = parse_heap(long_program_text(1000000, 4000, 1), "long.heap", &error);
+    if (!p) {
+      std::fprintf(stderr, "checker bench: %s\n", error.c_str());
+      std::exit(2);
+    }
+    return *p;
+  }();
+  return program;
+}
+
+// ns per op of the twin side on the long Program, with or without its checks.
+void run_long_program(benchmark::State& state, int checks) {
+  std::string error;
+  auto twin = make_side("twin", &error);
+  if (!twin) {
+    state.SkipWithError(error.c_str());
+    return;
+  }
+  const Program& p = long_program_1m();
+  RunOptions options;
+  options.check_heap = checks & 1; options.check_contents = checks & 2;
+  for (auto _ : state) {
+    Trace t = twin->run(p, options);
+    if (!t.violation.empty() || t.outcomes.size() != p.ops.size()) {
+      state.SkipWithError(("the long Program did not run clean: " + t.violation + t.error).c_str());
+      break;
+    }
+  }
+  state.counters["units"] = static_cast<double>(p.ops.size());
+}
+
 bool register_all() {
   for (int chunks : {10, 100, 1000, 10000}) {
     const std::string row = "checker: " + std::to_string(chunks) + " chunks";
     benchmark::RegisterBenchmark((row + "/checked op").c_str(), run_checked_ops, chunks)->UseRealTime();
     benchmark::RegisterBenchmark((row + "/twin op").c_str(), run_ops, chunks)->UseRealTime();
-    describe_ratio(row, "checked op", "twin op", 3,
-                   "one op + the incremental check / one op; flat in heap size");
+    describe_ratio(row, "checked op", "twin op", 0, "one op + the incremental check / one bare op");
     const std::string full = "checker (full): " + std::to_string(chunks) + " chunks";
     benchmark::RegisterBenchmark((full + "/check").c_str(), run_full_check, chunks)->UseRealTime();
     benchmark::RegisterBenchmark((full + "/twin op").c_str(), run_ops, chunks)->UseRealTime();
     describe_ratio(full, "check", "twin op", 0, "one full check / one twin op");
   }
+  benchmark::RegisterBenchmark("checker: flat/10,000 chunks", run_checked_ops, 10000)->UseRealTime();
+  benchmark::RegisterBenchmark("checker: flat/10 chunks", run_checked_ops, 10)->UseRealTime();
+  describe_ratio("checker: flat", "10,000 chunks", "10 chunks", 2,
+                 "op + incremental check: 10,000 chunks / 10 chunks <= 2 (flat)");
+  const std::string longrow = "checker: 1,000,000 ops";
+  benchmark::RegisterBenchmark((longrow + "/checked").c_str(), run_long_program, 3)
+      ->UseRealTime()->Iterations(1)->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark((longrow + "/heaponly").c_str(), run_long_program, 1)->UseRealTime()->Iterations(1);
+  benchmark::RegisterBenchmark((longrow + "/unchecked").c_str(), run_long_program, 0)
+      ->UseRealTime()->Iterations(1)->Unit(benchmark::kMillisecond);
+  describe_ratio(longrow, "checked", "unchecked", 3,
+                 "the twin side with its checks / without, ~4,000 live blocks (issue 14: <= 3)");
   return true;
 }
 

@@ -14,23 +14,27 @@ void OpCheck::apply() {
   for (uint64_t i = 0; i < removed.size(); i += 2) {
     uint64_t list = 0;
     changes_.get(removed[i], &list);
-    if (list == 0) nodes.erase(removed[i]);
+    if (list == 0) {
+      nodes.erase(removed[i]);
+      s_.node_bits_.clear(removed[i]);
+    }
   }
   for (uint64_t i = 0; i < added.size(); i += 3) {
     Node* n = nodes.insert(added[i]);
     uint64_t c[6];
-    if (n == nullptr || !read_words(added[i], c, 6)) {
+    if (n == nullptr || !read_words(added[i], c, 6) || !s_.map_.test_any(added[i])) {
       s_.primed_ = false;  // the table is full: the next check is a full one
       return;
     }
     const ListRef l = list_ref(layout_, loc_, static_cast<int>(added[i + 1]));
+    s_.node_bits_.set(added[i]);
     n->list = static_cast<uint16_t>(l.id);
     n->label = static_cast<int64_t>(added[i + 2]);
     fill_node(l, layout_, c, n);
   }
   // Members that stayed where they were: their words now.
   for (uint64_t i = 0; i < s_.members_.size(); ++i) {
-    Node* n = nodes.find(s_.members_[i]);
+    Node* n = find_node(s_.members_[i]);
     uint64_t c[6];
     if (n == nullptr || !read_words(n->addr, c, 6)) continue;
     fill_node(list_ref(layout_, loc_, n->list), layout_, c, n);

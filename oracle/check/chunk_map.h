@@ -29,6 +29,14 @@ class ChunkMap {
     words_[k >> 6] |= uint64_t{1} << (k & 63);
     if ((k >> 6) >= used_words_) used_words_ = (k >> 6) + 1;
   }
+  void clear(uint64_t a) {
+    const uint64_t k = (a - base_) >> 4;
+    words_[k >> 6] &= ~(uint64_t{1} << (k & 63));
+  }
+  // test(a) for any address: false outside [base, base + covered) and off the 16-byte grid.
+  bool test_any(uint64_t a) const {
+    return a >= base_ && (a & 15) == 0 && ((a - base_) >> 4) < max_bits_ && test(a);
+  }
   // The greatest start <= a, or 0 when there is none.
   uint64_t start_at_or_before(uint64_t a) const;
   // Clears every start in (lo, hi) (16-aligned lo and hi), calling cleared(addr) for each that

@@ -46,7 +46,7 @@ bool OpCheck::update_chunk_map(const uint64_t* written, uint64_t count) {
         break;
       }
       uint64_t hdr[2];
-      if (!in_heap(p, 0x10) || !mem_.read(p, hdr, sizeof hdr)) {
+      if (!in_heap(p, 0x10) || !read_words(p, hdr, 2)) {
         Text t = r_.note("chunk.unreadable");
         at(t.add("walking the heap by size fields reaches "), p).add(", which cannot be read, before top at ");
         at(t, top_).add(".");

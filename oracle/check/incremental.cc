@@ -17,6 +17,7 @@ bool IncrementalCheck::init(Region* region, uint64_t max_heap_bytes) {
   max_heap_ = max_heap_bytes;
   const uint64_t w = kMaxWrites;
   bool ok = full_.init(region) && map_.init(region, max_heap_bytes) && nodes_.init(region, uint64_t{1} << 24) &&
+            node_bits_.init(region, max_heap_bytes) &&
             addrs_.init(region, w + 2) && touched_.init(region, 4 * w) && local_.init(region, 16 * w) &&
             unstarted_.init(region, 4 * w) && members_.init(region, 4 * w) && work_.init(region, 16 * w) &&
             walk_.init(region, 32 * w) && removed_.init(region, 16 * w) && added_.init(region, 16 * w) &&
@@ -81,6 +82,7 @@ void IncrementalCheck::prime(const Reader& mem, const Where& where, const Layout
   for (size_t i = 0; i < chunks.size(); ++i) map_.set(chunks[i].addr);
   map_.set(full_.top());
   nodes_.reset();
+  node_bits_.reset(where.heap_base);
   tcache_entries_ = 0;
   tcache_key_ = 0;
   layout_ = layout;
@@ -102,7 +104,8 @@ bool IncrementalCheck::prime_list(const Reader& mem, int list) {
   uint64_t n = 0;
   while (t != end) {
     Node* node = nodes_.insert(t);
-    if (node == nullptr) return false;
+    if (node == nullptr || !map_.test_any(t)) return false;
+    node_bits_.set(t);
     uint64_t c[6];
     if (!mem.read(t, c, sizeof c)) return false;
     node->list = static_cast<uint16_t>(list);
@@ -198,7 +201,7 @@ static const unsigned char* view(const Reader& mem, uint64_t addr, uint64_t n, u
 // equal (most of them after an op) are skipped with memcmp, which is vectorised.
 template <typename F>
 static void diff_words(const unsigned char* a, const unsigned char* b, uint64_t n, F changed) {
-  constexpr uint64_t kBlock = 32;  // words
+  constexpr uint64_t kBlock = 64;  // words
   for (uint64_t w = 0; w < n; w += kBlock) {
     const uint64_t m = w + kBlock <= n ? kBlock : n - w;
     if (std::memcmp(a + 8 * w, b + 8 * w, 8 * m) == 0) continue;
@@ -209,6 +212,7 @@ static void diff_words(const unsigned char* a, const unsigned char* b, uint64_t 
 }
 
 bool OpCheck::read_state() {
+  heap_ = mem_.direct(loc_.heap_base, loc_.heap_end - loc_.heap_base);
   av_ = view(mem_, loc_.arena, kMallocStateBytes, av_buf_);
   mp_ = view(mem_, loc_.mp, kMallocParBytes, mp_buf_);
   if (av_ == nullptr || mp_ == nullptr || !mem_.u64(loc_.global_max_fast, &max_fast_)) return false;

@@ -64,6 +64,7 @@ class IncrementalCheck {
   FullCheck full_;
   ChunkMap map_;
   NodeTable nodes_;
+  ChunkMap node_bits_;  // a bit per 16 bytes of heap: a node starts here (most lookups miss)
   // Per-op working lists, sized for the largest op checked incrementally (kMaxWrites stores).
   Array<uint64_t> addrs_;      // heap addresses written, sorted
   Array<uint64_t> touched_;    // chunks whose header or words the op wrote

@@ -4,6 +4,7 @@
 #define HEAPTWIN_ORACLE_CHECK_INCREMENTAL_OP_H_
 
 #include <cstdint>
+#include <cstring>
 
 #include "oracle/check/full_check_run.h"
 #include "oracle/check/incremental.h"
@@ -83,15 +84,28 @@ class OpCheck {
   // ---- apply.cc: the state after a clean op ---------------------------------------------------
   void apply();
 
+  // Heap words: straight from memory when the Reader gives the heap directly (in-process: the
+  // twin, the drop-in library), else through it.
   bool read_words(uint64_t chunk, uint64_t* w, int n) const {
-    return mem_.read(chunk, w, 8 * static_cast<uint64_t>(n));
+    const uint64_t bytes = 8 * static_cast<uint64_t>(n);
+    if (heap_ != nullptr && in_heap(chunk, bytes)) {
+      std::memcpy(w, heap_ + (chunk - loc_.heap_base), bytes);
+      return true;
+    }
+    return mem_.read(chunk, w, bytes);
   }
   uint64_t word(uint64_t a) const {
     uint64_t v = 0;
-    mem_.read(a, &v, 8);
+    if (heap_ != nullptr && in_heap(a, 8)) {
+      std::memcpy(&v, heap_ + (a - loc_.heap_base), 8);
+    } else {
+      mem_.read(a, &v, 8);
+    }
     return v;
   }
   uint64_t size_now(uint64_t c) const { return word(c + 8) & ~kFlagBits; }
+  // The node of chunk c, or nullptr: the bit first, the table only on a hit.
+  Node* find_node(uint64_t c) const { return s_.node_bits_.test_any(c) ? s_.nodes_.find(c) : nullptr; }
   bool in_heap(uint64_t addr, uint64_t bytes) const {
     return addr >= loc_.heap_base && addr < loc_.heap_end && loc_.heap_end - addr >= bytes;
   }
@@ -106,6 +120,7 @@ class OpCheck {
 
   // main_arena, mp_ and the tcache struct now: the memory itself when the Reader gives it
   // directly (in-process), else copies in the buffers below.
+  const unsigned char* heap_ = nullptr;  // the heap's bytes, when the Reader gives them directly
   const unsigned char* av_ = nullptr;
   const unsigned char* mp_ = nullptr;
   const unsigned char* tc_ = nullptr;

@@ -66,7 +66,7 @@ void OpCheck::large_bin_rules(const ListRef& l, uint64_t last, bool broken) {
   for (uint64_t i = 0; i < rec.size(); i += kRecordWords) order(rec[i + 1], rec[i]);
   for (uint64_t i = 0; i < s_.members_.size(); ++i) {
     const uint64_t c = s_.members_[i];
-    if (s_.nodes_.find(c)->list != l.id || !(member_flags(c) & kSizeChanged) || !in_list_now(l, c)) continue;
+    if (find_node(c)->list != l.id || !(member_flags(c) & kSizeChanged) || !in_list_now(l, c)) continue;
     order(pred_of(c), c);
     order(c, word(c + 0x10));
   }
@@ -85,10 +85,10 @@ void OpCheck::large_bin_rules(const ListRef& l, uint64_t last, bool broken) {
   for (uint64_t i = 0; i < rec.size(); i += kRecordWords) want(rec[i]);
   for (uint64_t i = 0; i < s_.members_.size(); ++i) {
     const uint64_t c = s_.members_[i];
-    if (s_.nodes_.find(c)->list == l.id) want(c);
+    if (find_node(c)->list == l.id) want(c);
   }
   for (uint64_t i = removed_begin_; i < s_.removed_.size(); i += 2) {
-    const Node* n = s_.nodes_.find(s_.removed_[i]);
+    const Node* n = find_node(s_.removed_[i]);
     if (n != nullptr && (n->fd_nextsize != 0 || n->bk_nextsize != 0)) {
       want(n->fd_nextsize);
       want(n->bk_nextsize);

@@ -55,7 +55,7 @@ void OpCheck::find_changed_members() {
     for (uint64_t back = 0; back <= 0x20; back += 0x10) {
       const uint64_t c = b - back;
       if (c < loc_.heap_base || member_set_.get(c)) continue;
-      const Node* n = s_.nodes_.find(c);
+      const Node* n = find_node(c);
       if (n == nullptr) continue;
       const uint64_t flags = changed_fields(list_ref(layout_, loc_, n->list), *n);
       member_set_.put(c, flags);
@@ -161,7 +161,7 @@ void OpCheck::walk_list(const ListRef& l) {
   // stretches: stretch j ends at D[j] (the last one at the list's end).
   for (uint64_t i = 0; i < s_.members_.size(); ++i) {
     const uint64_t c = s_.members_[i];
-    const Node* n = s_.nodes_.find(c);
+    const Node* n = find_node(c);
     if (n->list == l.id && (member_flags(c) & kNextChanged)) {
       d.push(static_cast<uint64_t>(n->label));
       d.push(c);
@@ -201,7 +201,7 @@ void OpCheck::walk_list(const ListRef& l) {
       broken = true;
       break;
     }
-    const Node* n = s_.nodes_.find(t);
+    const Node* n = find_node(t);
     if (n != nullptr && n->list == l.id && !walk_info_.get(t)) {
       // A member: the walk enters stretch j here and follows it unchanged to D[j].
       uint64_t lo = 0, hi = k;
@@ -271,12 +271,12 @@ void OpCheck::walk_list(const ListRef& l) {
   uint64_t removed = 0;
   uint64_t x = head_next_of(l, layout_, s_.arena_, s_.tcache_);
   for (uint64_t j = 0; j <= k; ++j) {
-    if (j > 0) x = s_.nodes_.find(d_addr(j - 1))->next;
+    if (j > 0) x = find_node(d_addr(j - 1))->next;
     const uint64_t* r = run(j);
     const uint64_t stop = r[0] != 0 ? r[2] : (j < k ? d_addr(j) : end);
     uint64_t guard = 0;
     while (x != stop && x != end && guard++ <= old_count) {
-      const Node* n = s_.nodes_.find(x);
+      const Node* n = find_node(x);
       if (n == nullptr || n->list != l.id) break;
       take_out(l, x);
       ++removed;
@@ -367,7 +367,7 @@ void OpCheck::relabel(const ListRef& l) {
     const bool recorded = walk_info_.get(t, &i) && i != kRemovedMark;
     if (recorded) rec[i + 3] = static_cast<uint64_t>(label);
     if (!recorded || rec[i + 2] != kNew) {
-      if (Node* n = s_.nodes_.find(t)) n->label = label;
+      if (Node* n = find_node(t)) n->label = label;
     }
     t = next_now(l, t);
   }
@@ -377,7 +377,7 @@ void OpCheck::relabel(const ListRef& l) {
 int64_t OpCheck::label_of(uint64_t chunk) {
   uint64_t i;
   if (walk_info_.get(chunk, &i) && i != kRemovedMark) return static_cast<int64_t>(s_.walk_[i + 3]);
-  const Node* n = s_.nodes_.find(chunk);
+  const Node* n = find_node(chunk);
   return n != nullptr ? n->label : 0;
 }
 
@@ -386,7 +386,7 @@ int64_t OpCheck::label_of(uint64_t chunk) {
 uint64_t OpCheck::pred_of(uint64_t chunk) {
   uint64_t i;
   if (walk_info_.get(chunk, &i) && i != kRemovedMark) return s_.walk_[i + 1];
-  const Node* n = s_.nodes_.find(chunk);
+  const Node* n = find_node(chunk);
   return n != nullptr ? n->prev : 0;
 }
 
@@ -394,7 +394,7 @@ uint64_t OpCheck::pred_of(uint64_t chunk) {
 bool OpCheck::in_list_now(const ListRef& l, uint64_t chunk) {
   uint64_t i;
   if (walk_info_.get(chunk, &i)) return i != kRemovedMark;
-  const Node* n = s_.nodes_.find(chunk);
+  const Node* n = find_node(chunk);
   return n != nullptr && n->list == l.id;
 }
 
@@ -467,7 +467,7 @@ void OpCheck::list_rules(const ListRef& l, uint64_t last, bool broken) {
   for (uint64_t i = 0; i < s_.members_.size(); ++i) {
     const uint64_t c = s_.members_[i];
     const uint64_t f = member_flags(c);
-    const Node* n = s_.nodes_.find(c);
+    const Node* n = find_node(c);
     if (n->list != l.id || !in_list_now(l, c)) continue;
     if (f & (kSizeChanged | kNsChanged)) {
       size_rules(c);
@@ -483,7 +483,7 @@ void OpCheck::list_rules(const ListRef& l, uint64_t last, bool broken) {
     // was rewritten, and the head's bk is the last chunk.
     for (uint64_t i = 0; i < s_.members_.size(); ++i) {
       const uint64_t c = s_.members_[i];
-      const Node* n = s_.nodes_.find(c);
+      const Node* n = find_node(c);
       if (n->list == l.id && (member_flags(c) & kBkChanged) && in_list_now(l, c) && !walk_info_.get(c)) {
         check_bk(l, c, n->prev);
       }

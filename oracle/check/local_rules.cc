@@ -125,7 +125,7 @@ void OpCheck::resolve_membership() {
     const ListRef l = list_ref(layout_, loc_, static_cast<int>(list));
     uint64_t other = 0;
     if (!changes_.get(c, &other)) {
-      const Node* n = s_.nodes_.find(c);
+      const Node* n = find_node(c);
       other = n != nullptr ? n->list : 0;
     }
     if (other != 0) {
@@ -153,7 +153,7 @@ void OpCheck::resolve_membership() {
 uint64_t OpCheck::list_after(uint64_t chunk) {
   uint64_t list = 0;
   if (changes_.get(chunk, &list)) return list;
-  const Node* n = s_.nodes_.find(chunk);
+  const Node* n = find_node(chunk);
   return n != nullptr ? n->list : 0;
 }
 
