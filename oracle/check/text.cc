@@ -71,6 +71,20 @@ uint64_t large_bin_start(int i) {
   return lo << 4;
 }
 
+void add_finding(Text* t, const Finding& f, uint64_t heap_base, int64_t op_index) {
+  if (op_index >= 0) t->add("op ").dec(static_cast<uint64_t>(op_index)).add(": ");
+  t->add(f.rule);
+  if (f.chunk != 0) {
+    t->add(" at chunk heap+").hex(f.chunk - heap_base);
+    if (f.chunk_size != 0) t->add(" (size ").hex(f.chunk_size).add(")");
+  }
+  if (f.bin.kind != BinKind::kNone) {
+    t->add(" in ");
+    add_bin_name(t, f.bin);
+  }
+  t->add(": ").add(f.message);
+}
+
 void add_bin_name(Text* t, BinId b) {
   switch (b.kind) {
     case BinKind::kNone:

@@ -30,6 +30,10 @@ class Text {
 
 // "heap+0x2a0" inside [heap_base, heap_end], else the raw address.
 void add_at(Text* t, const Where& where, uint64_t addr);
+// One finding as a report line: "op 3: bin.fd_bk_mismatch at chunk heap+0x2a0 (size 0x90) in
+// smallbins[0x90]: <message>" (op_index < 0: no "op N: "); oracle/heap_check.h's to_string.
+void add_finding(Text* t, const Finding& f, uint64_t heap_base, int64_t op_index);
+
 // pwndbg's names: "unsortedbin", "smallbins[0x90]", "largebins[0x400-0x430]", "fastbins[0x20]",
 // "tcachebins[0x20]"; nothing for BinKind::kNone.
 void add_bin_name(Text* t, BinId bin);
