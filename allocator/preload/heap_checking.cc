@@ -1,6 +1,7 @@
 #include "allocator/preload/heap_checking.h"
 
 #include <errno.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -105,6 +106,12 @@ bool HeapChecking::start(alloc::Allocator* twin, int report_fd, int ack_fd, uint
     say("heaptwin: cannot reserve memory for the heap checker; the program runs unchecked\n");
     return false;
   }
+  pid_ = getpid_now();
+  void* page = g_region->take(4096);
+  if (page != nullptr && madvise(page, 4096, MADV_WIPEONFORK) == 0) {
+    wiped_on_fork_ = static_cast<volatile uint64_t*>(page);
+    *wiped_on_fork_ = 1;
+  }
   g_findings = static_cast<check::Finding*>(findings);
   for (size_t i = 0; i < 2 * kMaxFindings; ++i) new (&g_findings[i]) check::Finding();
   twin_ = twin;
@@ -115,6 +122,8 @@ bool HeapChecking::start(alloc::Allocator* twin, int report_fd, int ack_fd, uint
   active_ = true;
   return true;
 }
+
+int64_t HeapChecking::getpid_now() { return static_cast<int64_t>(getpid()); }
 
 bool HeapChecking::after_call(uint64_t op_index, const char* call) {
   if (!active_) return false;

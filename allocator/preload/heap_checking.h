@@ -20,6 +20,12 @@ class HeapChecking {
   // memory cannot be reserved: then the program runs unchecked.
   bool start(alloc::Allocator* twin, int report_fd, int ack_fd, uint64_t full_every);
   bool active() const { return active_; }
+  // Whether this is still the process start() ran in, not a child of fork (whose heap is a
+  // copy nobody checks). No system call: a flag in a page the kernel wipes in a child
+  // (MADV_WIPEONFORK); getpid() where the kernel lacks it.
+  bool in_started_process() const {
+    return wiped_on_fork_ != nullptr ? *wiped_on_fork_ != 0 : getpid_now() == pid_;
+  }
   // After call number `op_index` (`call`: "malloc 0x18", for the report). True when the heap
   // is broken: the report is with heaptwin (or on stderr), and the caller aborts the program.
   bool after_call(uint64_t op_index, const char* call);
@@ -30,6 +36,10 @@ class HeapChecking {
   bool check(uint64_t op_index, const char* call, bool full);
   void report(uint64_t op_index, const char* call, const check::Where& where, const check::Findings& out);
 
+  static int64_t getpid_now();
+
+  volatile uint64_t* wiped_on_fork_ = nullptr;
+  int64_t pid_ = -1;
   alloc::Allocator* twin_ = nullptr;
   int report_fd_ = -1;
   int ack_fd_ = -1;

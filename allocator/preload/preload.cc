@@ -140,7 +140,7 @@ void init() {
 // `heaptwin exec --check`: the checker after the call (heap_checking.h); a broken heap is
 // reported to heaptwin and the program aborted.
 void check_after(const char* verb, uint64_t a) {
-  if (!owner_process()) return;  // a child of fork
+  if (!g_checking.in_started_process()) return;  // a child of fork
   char call[40];
   size_t n = std::strlen(verb);
   if (n > 16) n = 16;
