@@ -23,7 +23,7 @@ bool OpCheck::update_chunk_map(const uint64_t* written, uint64_t count) {
     if (n == 0 || addrs[i] != addrs[n - 1]) addrs[n++] = addrs[i];
   }
   addrs.resize(n);
-  touched_set_.begin(&s_.sets_[0], n + 4);
+  touched_set_.begin(n + 4);
   s_.touched_.clear();
   s_.unstarted_.clear();
   ChunkMap& map = s_.map_;
@@ -75,7 +75,7 @@ bool OpCheck::update_chunk_map(const uint64_t* written, uint64_t count) {
     }
   }
   // The local rules look at each touched chunk and its two neighbours.
-  local_set_.begin(&s_.sets_[1], 3 * s_.touched_.size() + 4);
+  local_set_.begin(3 * s_.touched_.size() + 4);
   s_.local_.clear();
   auto local = [&](uint64_t c) {
     if (local_set_.insert(c)) s_.local_.push(c);

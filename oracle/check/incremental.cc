@@ -22,7 +22,10 @@ bool IncrementalCheck::init(Region* region, uint64_t max_heap_bytes) {
             unstarted_.init(region, 4 * w) && members_.init(region, 4 * w) && work_.init(region, 16 * w) &&
             walk_.init(region, 32 * w) && removed_.init(region, 16 * w) && added_.init(region, 16 * w) &&
             recheck_.init(region, 16 * w) && keys_.init(region, 4 * w);
-  for (Array<uint64_t>& s : sets_) ok = ok && s.init(region, 64 * w);
+  for (int i = 0; i < 6; ++i) {
+    ok = ok && sets_[i].init(region, 64 * w);
+    if (ok) maps_[i].init(&sets_[i]);
+  }
   return ok;
 }
 
@@ -127,7 +130,9 @@ bool IncrementalCheck::prime_list(const Reader& mem, int list) {
 
 OpCheck::OpCheck(IncrementalCheck* self, const Reader& mem, const Where& where, const Layout& layout,
                  Findings* out)
-    : s_(*self), mem_(mem), loc_(where), layout_(layout), out_(out), r_(where, out) {}
+    : s_(*self), mem_(mem), loc_(where), layout_(layout), out_(out), r_(where, out),
+      touched_set_(self->maps_[0]), local_set_(self->maps_[1]), member_set_(self->maps_[2]),
+      walk_info_(self->maps_[3]), changes_(self->maps_[4]), recheck_set_(self->maps_[5]) {}
 
 ListRef OpCheck::list_ref(const Layout& layout, const Where& where, int id) {
   ListRef l;

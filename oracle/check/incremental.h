@@ -20,6 +20,7 @@
 #include "oracle/check/chunk_map.h"
 #include "oracle/check/full_check.h"
 #include "oracle/check/node_table.h"
+#include "oracle/check/op_sets.h"
 #include "oracle/check/region.h"
 #include "oracle/check/types.h"
 
@@ -78,6 +79,7 @@ class IncrementalCheck {
   Array<uint64_t> recheck_;    // large-bin chunks whose nextsize links need checking
   Array<uint64_t> keys_;       // tcache entries whose key needs checking
   Array<uint64_t> sets_[6];    // storage of the op's hash sets (op_sets.h)
+  AddrMap maps_[6];            // those sets, emptied in O(1) per op
 
   // Copies taken after the last check.
   unsigned char arena_[kMallocStateBytes];

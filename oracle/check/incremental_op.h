@@ -132,12 +132,12 @@ class OpCheck {
   bool walk_broken_ = false;  // the chunk map could not be followed: skip what needs it
   bool overflow_ = false;     // a working list ran out of room: a full check instead
 
-  AddrMap touched_set_;  // chunks in touched_
-  AddrMap local_set_;    // chunks in local_
-  AddrMap member_set_;   // binned chunks whose words the op wrote -> what changed (flags)
-  AddrMap walk_info_;    // per list: chunk -> its walk record, or kRemovedMark
-  AddrMap changes_;      // chunk -> list after the op (0: none), for chunks whose list changed
-  AddrMap recheck_set_;  // large-bin chunks already queued for a nextsize check
+  AddrMap& touched_set_;  // chunks in touched_
+  AddrMap& local_set_;    // chunks in local_
+  AddrMap& member_set_;   // binned chunks whose words the op wrote -> what changed (flags)
+  AddrMap& walk_info_;    // per list: chunk -> its walk record, or kRemovedMark
+  AddrMap& changes_;      // chunk -> list after the op (0: none), for chunks whose list changed
+  AddrMap& recheck_set_;  // large-bin chunks already queued for a nextsize check
   uint64_t removed_begin_ = 0;
   bool mismatch_ = false;  // the current list's fd/bk mismatch is reported  // where the current list's entries start in s_.removed_
   // The lists the op changed: a flag per list and their ids, so per-op work follows the changes.

@@ -78,7 +78,7 @@ void OpCheck::large_bin_rules(const ListRef& l, uint64_t last, bool broken) {
   Array<uint64_t>& recheck = s_.recheck_;
   recheck.clear();
   AddrMap& seen = recheck_set_;
-  seen.begin(&s_.sets_[5], rec.size() / kRecordWords + s_.members_.size() + 4);
+  seen.begin(rec.size() / kRecordWords + s_.members_.size() + 4);
   auto want = [&](uint64_t c) {
     if (c != 0 && c != l.head && seen.insert(c)) recheck.push(c);
   };

@@ -48,7 +48,7 @@ uint64_t OpCheck::changed_fields(const ListRef& l, const Node& n) const {
 // (chunk + 0x10, 0x18) or a nextsize link (chunk + 0x20, 0x28) of at most three chunks.
 void OpCheck::find_changed_members() {
   const Array<uint64_t>& addrs = s_.addrs_;
-  member_set_.begin(&s_.sets_[2], addrs.size() + 4);
+  member_set_.begin(addrs.size() + 4);
   s_.members_.clear();
   for (uint64_t i = 0; i < addrs.size(); ++i) {
     const uint64_t b = addrs[i] & ~kAlignMask;
@@ -180,7 +180,7 @@ void OpCheck::walk_list(const ListRef& l) {
   auto d_addr = [&](uint64_t j) { return d[2 * j + 1]; };
   auto run = [&](uint64_t j) { return &d[runs + 3 * j]; };
 
-  walk_info_.begin(&s_.sets_[3], k + 8);
+  walk_info_.begin(k + 8);
   mismatch_ = false;
   const uint64_t end = l.head;  // what the last chunk's link holds
   const uint64_t max_steps = (loc_.heap_end - loc_.heap_base) / kMinSize + 1;

@@ -116,7 +116,7 @@ void OpCheck::counter_rules() {
 void OpCheck::resolve_membership() {
   const Array<uint64_t>& removed = s_.removed_;
   const Array<uint64_t>& added = s_.added_;
-  changes_.begin(&s_.sets_[4], removed.size() / 2 + added.size() / 3 + 4);
+  changes_.begin(removed.size() / 2 + added.size() / 3 + 4);
   for (uint64_t i = 0; i < removed.size(); i += 2) {
     if (!changes_.get(removed[i])) changes_.put(removed[i], 0);
   }
