@@ -52,6 +52,8 @@ inline std::vector<PlantedProgram> planted_programs() {
   const std::string fast = fastbin_setup();
   return {
       {"ChunkBadSize", "a = malloc 0x18\nb = malloc 0x18\n", "write8 a -8 0x19\n", {"chunk.bad_size"}},
+      // a shrinks: the walk by size fields then lands inside a's data (zeros), not on a header.
+      {"ChunkShrunkOntoData", "a = malloc 0x48\nb = malloc 0x18\n", "write8 a -8 0x21\n", {"chunk.bad_size"}},
       {"ChunkFlagsMmapped", "a = malloc 0x18\nb = malloc 0x18\n", "write8 a -8 0x23\n", {"chunk.flags"}},
       {"ChunkFlagsNonMainArena", "a = malloc 0x18\nb = malloc 0x18\n", "write8 a -8 0x25\n", {"chunk.flags"}},
       {"ChunkFirstPrevInuse", "a = malloc 0x18\n", "write8 a -0x298 0x290\n", {"chunk.first_prev_inuse"}},
