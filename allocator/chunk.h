@@ -17,6 +17,7 @@
 
 #include "allocator/fatal.h"
 #include "allocator/memory.h"
+#include "allocator/write_log.h"
 
 namespace heaptwin::alloc {
 
@@ -74,7 +75,11 @@ class ChunkMemory {
   void store(Addr a, uint64_t v) const {
     if (!owned(a, 8)) report_fault(fatal_, a);
     std::memcpy(reinterpret_cast<void*>(a), &v, 8);
+    if (log_ != nullptr) log_->note(a);
   }
+
+  // Every store from now on is noted in `log` (nullptr: none). allocator/write_log.h.
+  void set_write_log(WriteLog* log) { log_ = log; }
 
   // glibc's chunk accessors.
   uint64_t prev_size(Addr p) const { return load(p); }
@@ -118,6 +123,7 @@ class ChunkMemory {
   Addr heap_hi_ = 0;
   Addr data_lo_ = 0;
   Addr data_hi_ = 0;
+  WriteLog* log_ = nullptr;
 };
 
 }  // namespace heaptwin::alloc

@@ -7,22 +7,25 @@
 #   glibc    no preload:                        env PROG ARGS
 #   twin     the library, no checks:            env LD_PRELOAD=LIB PROG ARGS
 #            (LD_PRELOAD directly, not heaptwin exec: no launcher in the measured command)
-#   every    heaptwin exec --check-every 1000 -- PROG ARGS
-#   check    heaptwin exec --check -- PROG ARGS   (the checker after every call)
-# The checked modes have to run under `heaptwin exec`: the checker runs in that process (it reads
-# the program's heap with process_vm_readv, requests come over a socket it sets up), so the
-# measured command is the heaptwin binary itself (not the ./heaptwin launcher script, which would
-# run Bazel on every run); its own start-up is a few ms.
+#   check    heaptwin exec --check -- PROG ARGS   (the incremental checker after every call,
+#            inside the program, and the whole heap at exit)
+#   every    heaptwin exec --check-every 1000 -- PROG ARGS   (--check, and the whole heap every
+#            1000 calls)
+# The checked modes run under `heaptwin exec`, which sets the checker up (the channel a report
+# comes back on), so the measured command is the heaptwin binary itself (not the ./heaptwin
+# launcher script, which would run Bazel on every run); its own start-up is a few ms.
 #
 # Timing: hyperfine -N (no shell; `env` in front of every mode, so each pays the same exec),
 # --warmup 1, --output=pipe (programs write their output as usual); a row's value is the mean of
 # all its runs. Each row times glibc and its mode side by side, in the same hyperfine call, in
 # rounds whose order alternates (glibc first, then the mode first, ...), so a load that drifts
 # (other work on the machine) hits both alike; glibc is measured again for every row.
-# The full --check is 30-1000x slower than glibc and grows with calls x heap size, so each row
-# has its own workload size n (both sides of its ratio at that n): the no-check row a realistic
-# workload (~0.1-0.3 s under glibc), the checked rows smaller ones. --quick keeps the sizes (so
-# the numbers compare) and runs fewer rounds and runs.
+# Each row has its own workload size n (both sides of its ratio at that n): realistic workloads
+# (~0.1-0.3 s under glibc) for every mode. (Before the incremental checker, a checked call copied
+# and checked the whole heap in the heaptwin process and the checked rows needed workloads 100 to
+# 1000 times smaller.) --quick keeps the sizes (so the numbers compare) and runs fewer rounds and
+# runs. DROPIN_SMALL=1 times the checked modes at those old sizes instead, so a run against an
+# older build (HEAPTWIN, HEAPTWIN_PRELOAD_LIBRARY) compares with this one.
 #
 # Environment: HEAPTWIN=PATH  the heaptwin binary for the checked modes (default
 # bazel-bin/tools/heaptwin; a --config=opt build checks several times faster than fastbuild);
@@ -37,7 +40,7 @@ usage() {
 usage: bench/dropin.sh [--quick] OUT_FILE
 
 Times real programs (python3, perl, sqlite3, lua5.4, jq: those installed) on real glibc and on
-the drop-in library (no checks, heaptwin exec --check-every 1000, heaptwin exec --check), with
+the drop-in library (no checks, heaptwin exec --check, heaptwin exec --check-every 1000), with
 hyperfine, and writes tab-separated rows for ./heaptwin bench --rows=OUT_FILE:
   value <row> <column> <ns per run>
   ratio <row> <numerator column> <denominator column> <max ratio, 0: none> <goal>
@@ -51,7 +54,8 @@ rounds and runs, the same workloads, ~25 s).
 Environment: HEAPTWIN (the heaptwin binary for the checked modes, default
 bazel-bin/tools/heaptwin; a --config=opt one checks faster), HEAPTWIN_PRELOAD_LIBRARY (the
 library, default: that binary's preload-path, else ./heaptwin preload-path), DROPIN_PROGRAMS
-(a subset, e.g. "perl jq").
+(a subset, e.g. "perl jq"), DROPIN_SMALL=1 (the checked modes at the small sizes an older
+build's whole-heap --check needed, to compare with one).
 Exit status: 0 (a program or mode that fails is left out, with the reason on stderr), 1 when
 nothing can be measured (no hyperfine, no library), 2 on bad usage.
 EOF
@@ -131,7 +135,7 @@ if [ -n "${LD_PRELOAD:-}" ]; then
   echo "drop-in: note: ignoring the inherited LD_PRELOAD=$LD_PRELOAD" >&2
 fi
 unset LD_PRELOAD HEAPTWIN_TRACE_FD HEAPTWIN_TRACE_MAX_OPS HEAPTWIN_CHECK_FD \
-  HEAPTWIN_CHECK_REPLY_FD HEAPTWIN_CHECK_EVERY HEAPTWIN_PID
+  HEAPTWIN_CHECK_REPLY_FD HEAPTWIN_CHECK_EVERY HEAPTWIN_FULL_CHECK_EVERY HEAPTWIN_PID
 export PYTHONHASHSEED=0 PERL_HASH_SEED=0 PERL_PERTURB_KEYS=0 LC_ALL=C
 cd "$WORK"
 
@@ -237,9 +241,14 @@ if [ -n "${DROPIN_PROGRAMS:-}" ]; then
   done
 fi
 declare -A N_RUN=([python3]=20000 [perl]=20000 [sqlite3]=20000 [lua5.4]=50000 [jq]=5000)
-declare -A N_EVERY=([python3]=20000 [perl]=2000 [sqlite3]=20000 [lua5.4]=5000 [jq]=1000)
-declare -A N_CHECK=([python3]=100 [perl]=20 [sqlite3]=200 [lua5.4]=300 [jq]=0)
-declare -A WHY_NO_CHECK=([jq]="jq's start-up alone (16,000 calls) takes ~20 s under --check")
+declare -A N_EVERY=([python3]=20000 [perl]=20000 [sqlite3]=20000 [lua5.4]=50000 [jq]=5000)
+declare -A N_CHECK=([python3]=20000 [perl]=20000 [sqlite3]=20000 [lua5.4]=50000 [jq]=5000)
+declare -A WHY_NO_CHECK=()
+if [ "${DROPIN_SMALL:-0}" = 1 ]; then  # the sizes the whole-heap --check of older builds needed
+  N_EVERY=([python3]=20000 [perl]=2000 [sqlite3]=20000 [lua5.4]=5000 [jq]=1000)
+  N_CHECK=([python3]=100 [perl]=20 [sqlite3]=200 [lua5.4]=300 [jq]=0)
+  WHY_NO_CHECK=([jq]="jq's start-up alone (16,000 calls) takes ~20 s under an older build's --check")
+fi
 
 # Debian's python3, not a pyenv/virtualenv shim (a shell script would be timed too).
 PYTHON=/usr/bin/python3

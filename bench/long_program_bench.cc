@@ -1,7 +1,7 @@
-// What checking and comparing cost on a long Program (bench/long_program.h: a million calls over
-// ~4,000 live blocks): the twin with its checks after every op against the twin alone (target
-// <= 3x), and the whole diff against real glibc, printing and parsing the script included
-// (target: 30 s, i.e. >= 33,333 ops/s). One iteration each: a row takes seconds to minutes.
+// What comparing costs on a long Program (bench/long_program.h: a million calls over ~4,000 live
+// blocks): the whole diff against real glibc with the default checks, printing and parsing the
+// script included (target: 30 s, i.e. >= 33,333 ops/s). One iteration: seconds to minutes. (The
+// twin with and without its checks on the same Program: checker_bench_rows.cc.)
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
@@ -24,22 +24,6 @@ const Program& program() {
   return p;
 }
 
-void run_twin(benchmark::State& state, bool checks) {
-  std::string error;
-  auto twin = make_side("twin", &error);
-  if (!twin) return state.SkipWithError(error.c_str());
-  RunOptions options;
-  options.check_heap = checks;
-  program();  // made before the clock starts
-  for (auto _ : state) {
-    Trace t = twin->run(program(), options);
-    if (!t.error.empty() || !t.violation.empty() || t.outcomes.size() != kOps) {
-      return state.SkipWithError(("the twin did not run it cleanly: " + t.error + t.violation).c_str());
-    }
-  }
-  state.counters["units"] = static_cast<double>(kOps);
-}
-
 void run_diff(benchmark::State& state) {
   JudgeConfig config;
   config.name = "diff";
@@ -59,12 +43,6 @@ void run_diff(benchmark::State& state) {
 }
 
 bool register_all() {
-  const std::string twin_row = std::string(kRow) + ": twin";
-  benchmark::RegisterBenchmark((twin_row + "/checked").c_str(), run_twin, true)
-      ->Iterations(1)->UseRealTime()->Unit(benchmark::kSecond);
-  benchmark::RegisterBenchmark((twin_row + "/unchecked").c_str(), run_twin, false)
-      ->Iterations(1)->UseRealTime()->Unit(benchmark::kSecond);
-  describe_ratio(twin_row, "checked", "unchecked", 3, "checked/unchecked <= 3");
   const std::string diff_row = std::string(kRow) + ": diff twin,glibc";
   benchmark::RegisterBenchmark((diff_row + "/op").c_str(), run_diff)
       ->Iterations(1)->UseRealTime()->Unit(benchmark::kSecond);

@@ -3,7 +3,12 @@
 // the runner). It only reads, bounds every walk and never trusts a pointer before reading it, so a
 // corrupted heap yields violations, never a crash or a hang.
 //
-// Every rule has a stable id ("bin.fd_bk_mismatch"); kCheckRules lists them with what they mean.
+// This is the C++ face of the checker; the checker itself is freestanding (oracle/check/), so
+// the drop-in library can run it inside the program it checks. check_heap is the full check,
+// whose cost grows with the heap; oracle/heap_check_incremental.h checks after each op only
+// what the op touched.
+//
+// Every rule has a stable id ("bin.fd_bk_mismatch"); check_rules() lists them with what they mean.
 // The rules hold on real glibc 2.36 after every op of every golden scenario (a rule that real
 // glibc breaks is a wrong rule).
 #ifndef HEAPTWIN_ORACLE_HEAP_CHECK_H_
@@ -13,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "oracle/check/types.h"
 #include "oracle/heap_view.h"
 #include "oracle/memory_reader.h"
 
@@ -54,6 +60,20 @@ std::string fastbin_name(int index);
 std::string tcache_bin_name(int index);
 // glibc's bin_index(size) for the regular bins (small: size >> 4; large: largebin_index_64).
 int bin_index_for_size(uint64_t size);
+
+// Between this API and the freestanding checker (oracle/check/).
+check::Where check_where(const HeapLocation& loc);
+check::Layout check_layout(const GlibcLayout& layout);
+Violation violation_of(const check::Finding& f, uint64_t heap_base);
+// A MemoryReader seen as the checker's Reader.
+class CheckReader : public check::Reader {
+ public:
+  explicit CheckReader(const MemoryReader& mem) : mem_(mem) {}
+  bool read(uint64_t addr, void* out, size_t n) const override { return mem_.read(addr, out, n); }
+
+ private:
+  const MemoryReader& mem_;
+};
 
 }  // namespace heaptwin
 

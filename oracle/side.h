@@ -48,6 +48,11 @@ struct RunOptions {
   //    pointer or a stale last_remainder would read it on one side only.
   bool check_heap = false;
   bool check_contents = false;
+  // With check_heap, the heap checker after each op is incremental (it checks what the op wrote,
+  // oracle/heap_check_incremental.h) and a full check runs after the last op; this also runs the
+  // full check after every Nth op (1: after every op, as before the incremental checker; 0: only
+  // at the end). `heaptwin run/diff --full-check-every N`.
+  size_t full_check_every = 0;
   // When set, called after every op that returned (not after an abort or fault). Sides without a
   // ptmalloc heap (the model) ignore it.
   HeapInspector inspect;

@@ -10,6 +10,7 @@
 #include "allocator/simulated_memory.h"
 #include "oracle/block_invariants.h"
 #include "oracle/heap_check.h"
+#include "oracle/heap_check_incremental.h"
 #include "oracle/heap_view.h"
 
 namespace heaptwin {
@@ -127,6 +128,10 @@ class TwinSide : public Side {
     SimulatedMemoryReader reader(*memory_);
     blocks_.reset(options.check_contents);
     bool check_heap_now = options.check_heap;
+    if (check_heap_now) {
+      checker_.reset();
+      twin.set_write_log(checker_.write_log());
+    }
 
     for (size_t i = 0; i < program.ops.size(); ++i) {
       const Op& op = program.ops[i];
@@ -167,12 +172,13 @@ class TwinSide : public Side {
         if (options.snapshots) trace.states.push_back(read_arena(reader, loc, layout_));
         if (options.inspect) options.inspect(i, reader, loc, layout_);
         if (check_heap_now && trace.violation.empty()) {
-          CheckOptions one;
-          one.max_violations = 1;
-          auto found = check_heap(reader, loc, layout_, one);
+          const size_t every = options.full_check_every;
+          const bool full = (every != 0 && (i + 1) % every == 0) || i + 1 == program.ops.size();
+          auto found = full ? checker_.full_check(*memory_, loc, layout_, 1) : checker_.check_op(*memory_, loc, layout_, 1);
           if (!found.empty()) note(&trace, i, "heap checker: " + to_string(found.front()));
         }
       }
+      if (check_heap_now) checker_.write_log()->clear();
     }
     return trace;
   }
@@ -393,6 +399,7 @@ class TwinSide : public Side {
   uint64_t heap_base_ = 0;
   BlockInvariants blocks_;
   Addr realloc_source_ = 0;
+  IncrementalHeapChecker checker_;  // kept across runs: its tables are reserved once
 };
 
 }  // namespace

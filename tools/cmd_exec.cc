@@ -2,17 +2,15 @@
 // library (allocator/preload), optionally writing its malloc calls as a .heap script (--trace)
 // or checking its heap after every call (--check).
 //
-// --check: the library, in the program, sends a CheckRequest (allocator/preload/check_protocol.h)
-// after each call and waits; this process copies the program's heap, main_arena and mp_ with
-// process_vm_readv, runs the heap checker (oracle/heap_check.h) and answers. The checker needs
-// the C++ library, which the program's side must not load (its start-up allocation would shift
-// every address), so it runs here.
+// --check: the library checks the program's heap itself after every call (the incremental heap
+// checker, oracle/check/, which needs no C++ library) and, when it finds it broken, sends this
+// process the report (allocator/preload/check_protocol.h), which it prints on stdout before the
+// program aborts; exec then exits 1.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/personality.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,9 +23,6 @@
 #include <vector>
 
 #include "allocator/preload/check_protocol.h"
-#include "oracle/heap_check.h"
-#include "oracle/heap_image.h"
-#include "oracle/heap_view.h"
 #include "tools/cli_util.h"
 #include "tools/command.h"
 
@@ -109,10 +104,12 @@ void print_exec_usage() {
       "(--no-aslr, or setarch -R) a single-threaded program gets exactly the addresses real\n"
       "glibc 2.36 gives it. GLIBC_TUNABLES and MALLOC_*_ are honoured; corruption aborts with\n"
       "glibc's message. Threads are safe (one lock) but placement is exact for one thread only.\n\n"
-      "  --check          the heap checker after every call of CMD's process (not of the\n"
-      "                   processes it forks; across exec too); the first violation is reported\n"
-      "                   on stdout and the program is aborted (exit 1)\n"
-      "  --check-every N  check after every Nth call only (faster on big programs)\n"
+      "  --check          the heap checker inside CMD's process (not the processes it forks;\n"
+      "                   across exec too): after every call it checks what the call touched\n"
+      "                   (the incremental checker: its cost does not grow with the heap), and\n"
+      "                   the whole heap at exit; the first violation is reported on stdout and\n"
+      "                   the program is aborted (exit 1)\n"
+      "  --check-every N  --check, and the whole heap every Nth call too\n"
       "  --trace FILE     write CMD's calls as a .heap script to FILE (the program CMD names\n"
       "                   only: not what it forks or execs), each result's address as a\n"
       "                   comment; replay it with heaptwin diff FILE --sides twin,glibc. The\n"
@@ -124,21 +121,6 @@ void print_exec_usage() {
       "Exit status: CMD's own (128+N when signal N ended it); 1 when --check found a violation;\n"
       "2 on bad usage or when CMD cannot be started (message on stderr).\n");
 }
-
-// The program's memory, read with process_vm_readv.
-class ProcessMemory : public MemoryReader {
- public:
-  explicit ProcessMemory(pid_t pid) : pid_(pid) {}
-  bool read(uint64_t addr, void* out, size_t n) const override {
-    if (n == 0) return true;
-    iovec local{out, n};
-    iovec remote{reinterpret_cast<void*>(addr), n};
-    return process_vm_readv(pid_, &local, 1, &remote, 1, 0) == static_cast<ssize_t>(n);
-  }
-
- private:
-  pid_t pid_;
-};
 
 bool read_full(int fd, void* buf, size_t n) {
   auto* p = static_cast<char*>(buf);
@@ -152,46 +134,25 @@ bool read_full(int fd, void* buf, size_t n) {
   return true;
 }
 
-// Answers the library's requests until it closes the channel (the program ended or exec'd).
-// Returns whether a violation was found.
-bool serve_checks(pid_t pid, int requests, int replies) {
-  ProcessMemory memory(pid);
-  GlibcLayout layout;  // 2.36
-  preload::CheckRequest req;
-  while (read_full(requests, &req, sizeof req)) {
-    if (req.magic != preload::kCheckMagic) {
+// Prints the reports the library sends until it closes the channel (the program ended or
+// exec'd), acknowledging each so it is out before the program aborts. Returns whether one came.
+bool serve_checks(int requests, int replies) {
+  preload::CheckReport report;
+  bool violation = false;
+  while (read_full(requests, &report, sizeof report)) {
+    if (report.magic != preload::kCheckMagic || report.text_bytes > (64u << 20)) {
       std::fprintf(stderr, "heaptwin exec: the library speaks another check protocol; stopping checks\n");
-      return false;
+      return violation;
     }
-    HeapLocation loc;
-    loc.heap_base = req.heap_base;
-    loc.heap_end = req.heap_end;
-    loc.arena = req.arena;
-    loc.mp = req.mp;
-    loc.global_max_fast = req.global_max_fast;
-    loc.tcache = req.tcache;
-    HeapImage image = HeapImage::capture(memory, loc, layout);
-    CheckOptions options;
-    std::vector<Violation> found = check_heap(image, loc, layout, options);
-    char verdict = found.empty() ? preload::kCheckOk : preload::kCheckFailed;
-    if (!found.empty()) {
-      req.call[sizeof req.call - 1] = '\0';
-      std::printf("heaptwin exec --check: the heap breaks %zu rule%s after call %llu (%s):\n",
-                  found.size(), found.size() == 1 ? "" : "s",
-                  static_cast<unsigned long long>(req.op_index), req.call);
-      for (Violation& v : found) {
-        v.op_index = static_cast<int64_t>(req.op_index);
-        std::printf("  %s\n", to_string(v).c_str());
-      }
-      std::printf("heap base 0x%llx (offsets are from it), main_arena 0x%llx\n",
-                  static_cast<unsigned long long>(req.heap_base),
-                  static_cast<unsigned long long>(req.arena));
-      std::fflush(stdout);
-    }
-    if (write(replies, &verdict, 1) != 1) return !found.empty();
-    if (!found.empty()) return true;
+    std::string text(report.text_bytes, '\0');
+    if (!read_full(requests, text.data(), text.size())) return true;
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+    violation = true;
+    const char ack = preload::kCheckOk;
+    if (write(replies, &ack, 1) != 1) return true;
   }
-  return false;
+  return violation;
 }
 
 void prepend_env(const char* name, const std::string& value, const char* separator) {
@@ -224,7 +185,8 @@ int cmd_preload_path(const Args& args) {
 
 int cmd_exec(const Args& args) {
   bool check = false, no_aslr = false;
-  unsigned long check_every = 1, trace_max_ops = 0;  // 0: trace the whole run
+  // check_every 0: the full check at exit only; trace_max_ops 0: trace the whole run.
+  unsigned long check_every = 0, trace_max_ops = 0;
   std::string trace;
   size_t i = 0;
   for (; i < args.size(); ++i) {
@@ -277,8 +239,8 @@ int cmd_exec(const Args& args) {
     trace_fd = open(trace.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (trace_fd < 0) return usage_error("exec", file_error(trace, errno));
   }
-  // Requests travel over a socket (the library sends with MSG_NOSIGNAL: if this process dies,
-  // the program gets no SIGPIPE), verdicts over a pipe.
+  // Reports travel over a socket (the library sends with MSG_NOSIGNAL: if this process dies,
+  // the program gets no SIGPIPE), acknowledgements over a pipe.
   int req_pipe[2] = {-1, -1}, reply_pipe[2] = {-1, -1};
   if (check && (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, req_pipe) != 0 ||
                 pipe2(reply_pipe, O_CLOEXEC) != 0)) {
@@ -306,7 +268,7 @@ int cmd_exec(const Args& args) {
       dup2(reply_pipe[0], kCheckReplyFd);
       setenv("HEAPTWIN_CHECK_FD", std::to_string(kCheckFd).c_str(), 1);
       setenv("HEAPTWIN_CHECK_REPLY_FD", std::to_string(kCheckReplyFd).c_str(), 1);
-      setenv("HEAPTWIN_CHECK_EVERY", std::to_string(check_every).c_str(), 1);
+      setenv("HEAPTWIN_FULL_CHECK_EVERY", std::to_string(check_every).c_str(), 1);
     }
     if (no_aslr) personality(static_cast<unsigned long>(personality(0xffffffff)) | ADDR_NO_RANDOMIZE);
     std::vector<char*> argv;
@@ -333,7 +295,7 @@ int cmd_exec(const Args& args) {
   signal(SIGQUIT, SIG_IGN);
   signal(SIGPIPE, SIG_IGN);  // a program that dies before reading its verdict: no death of ours
   bool violation = false;
-  if (check && !exec_failed) violation = serve_checks(pid, req_pipe[0], reply_pipe[1]);
+  if (check && !exec_failed) violation = serve_checks(req_pipe[0], reply_pipe[1]);
   if (check) {
     close(req_pipe[0]);
     close(reply_pipe[1]);

@@ -1,9 +1,9 @@
-// `heaptwin exec --check`: after every malloc-family call the library sends where the heap is to
-// the heaptwin process that started it and waits for its verdict. heaptwin reads this process's
-// memory (process_vm_readv), runs the heap checker (oracle/heap_check.h) and answers kCheckOk,
-// or prints the violations and answers kCheckFailed, on which the library aborts. The checker
-// itself needs the C++ library, which the preload library must not load (its start-up
-// allocation would shift every address); so it runs outside.
+// `heaptwin exec --check`: the library checks the program's heap itself, after every
+// malloc-family call (oracle/check/incremental.h: what the call touched, read in place, no round
+// trip), and the whole heap every HEAPTWIN_CHECK_EVERY calls and at exit. It tells the heaptwin
+// process that started it only when something is wrong: a CheckReport followed by the report's
+// text (what heaptwin prints on stdout, where it printed its own reports before), then it waits
+// for one byte (kCheckOk) so the report is out before the program aborts. heaptwin exits 1.
 #ifndef HEAPTWIN_ALLOCATOR_PRELOAD_CHECK_PROTOCOL_H_
 #define HEAPTWIN_ALLOCATOR_PRELOAD_CHECK_PROTOCOL_H_
 
@@ -11,20 +11,13 @@
 
 namespace heaptwin::preload {
 
-inline constexpr uint64_t kCheckMagic = 0x6b63656877697468ull;  // "htwihcek"
+inline constexpr uint64_t kCheckMagic = 0x32656b6377746868ull;  // "hhtwcke2": version 2
 inline constexpr char kCheckOk = 'k';
-inline constexpr char kCheckFailed = 'x';
 
-struct CheckRequest {
+struct CheckReport {
   uint64_t magic = kCheckMagic;
-  uint64_t op_index = 0;         // this call's number: malloc-family calls so far, this one included
-  uint64_t heap_base = 0;        // mp_.sbrk_base, or sbrk(0) while there is no heap
-  uint64_t heap_end = 0;         // sbrk(0)
-  uint64_t arena = 0;            // &main_arena
-  uint64_t mp = 0;               // &mp_
-  uint64_t global_max_fast = 0;  // &global_max_fast
-  uint64_t tcache = 0;           // the tcache struct (user pointer), 0 before the first malloc
-  char call[32] = {};            // "malloc 0x18" (truncated)
+  uint64_t op_index = 0;    // the call after which the heap was found broken (1-based)
+  uint64_t text_bytes = 0;  // the report's text follows
 };
 
 }  // namespace heaptwin::preload

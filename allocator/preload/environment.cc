@@ -117,6 +117,8 @@ void apply(PreloadSettings* out, const char* entry) {
     out->trace_max_ops = static_cast<uint64_t>(parse_int(v));
   } else if (starts_with(entry, "HEAPTWIN_CHECK_EVERY=", &v) && parse_int(v) > 0) {
     out->check_every = static_cast<uint64_t>(parse_int(v));
+  } else if (starts_with(entry, "HEAPTWIN_FULL_CHECK_EVERY=", &v) && parse_int(v) >= 0) {
+    out->full_check_every = static_cast<uint64_t>(parse_int(v));
   }
 }
 

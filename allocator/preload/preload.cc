@@ -16,8 +16,8 @@
 #include <new>
 
 #include "allocator/allocator.h"
-#include "allocator/preload/check_protocol.h"
 #include "allocator/preload/environment.h"
+#include "allocator/preload/heap_checking.h"
 #include "allocator/preload/statistics.h"
 #include "allocator/preload/trace_writer.h"
 #include "allocator/real_memory.h"
@@ -62,6 +62,7 @@ TraceWriter g_trace;
 SpinLock g_lock;
 uint64_t g_ops = 0;
 bool g_check = false;
+HeapChecking g_checking;
 
 void write_all(int fd, const char* s, size_t n) {
   while (n > 0) {
@@ -126,60 +127,36 @@ void init() {
     g_trace.open(g_settings.trace_fd, g_settings.trace_max_ops);
   }
   g_check = g_settings.check_fd >= 0 && g_settings.check_reply_fd >= 0 && owner_process() &&
-            is_open(g_settings.check_fd) && is_open(g_settings.check_reply_fd);
+            is_open(g_settings.check_fd) && is_open(g_settings.check_reply_fd) &&
+            g_checking.start(g_twin, g_settings.check_fd, g_settings.check_reply_fd, g_settings.full_check_every);
 }
 
-// Sends the heap's whereabouts to `heaptwin exec --check` and waits for the verdict.
+[[noreturn]] void abort_for_violation() {
+  if (g_trace.active()) g_trace.flush();
+  say("heaptwin: the heap checker found a violation (report above); aborting\n");
+  abort();
+}
+
+// `heaptwin exec --check`: the checker after the call (heap_checking.h); a broken heap is
+// reported to heaptwin and the program aborted.
 void check_after(const char* verb, uint64_t a) {
-  if (!owner_process()) return;  // a child of fork
-  if (g_ops % g_settings.check_every != 0) return;
-  CheckRequest req;
-  req.op_index = g_ops;
-  req.heap_end = reinterpret_cast<uint64_t>(sbrk(0));
-  req.heap_base = g_data.mp_.sbrk_base != 0 ? g_data.mp_.sbrk_base : req.heap_end;
-  req.arena = reinterpret_cast<uint64_t>(&g_data.main_arena);
-  req.mp = reinterpret_cast<uint64_t>(&g_data.mp_);
-  req.global_max_fast = reinterpret_cast<uint64_t>(&g_data.global_max_fast);
-  req.tcache = g_twin->tcache();
+  if (!g_checking.in_started_process()) return;  // a child of fork
+  char call[40];
   size_t n = std::strlen(verb);
   if (n > 16) n = 16;
-  std::memcpy(req.call, verb, n);
-  req.call[n] = ' ';
-  char* h = req.call + n + 1;
+  std::memcpy(call, verb, n);
+  call[n] = ' ';
+  char* h = call + n + 1;
   *h++ = '0';
   *h++ = 'x';
   int digits = 1;
   while (digits < 12 && (a >> (4 * digits)) != 0) ++digits;
   for (int i = digits - 1; i >= 0; --i) *h++ = "0123456789abcdef"[(a >> (4 * i)) & 15];
   *h = '\0';
-  int saved = errno;  // the program's errno is the call's, not the channel's
-  // A socket (heaptwin exec makes one): MSG_NOSIGNAL, so a checker that went away is no SIGPIPE
-  // for the program; it runs on unchecked.
-  // A signal handler installed without SA_RESTART (Python's are) interrupts either call: retry.
-  ssize_t sent;
-  do {
-    sent = send(g_settings.check_fd, &req, sizeof req, MSG_NOSIGNAL);
-    if (sent < 0 && errno == ENOTSOCK) sent = write(g_settings.check_fd, &req, sizeof req);
-  } while (sent < 0 && errno == EINTR);
-  char verdict = 0;
-  ssize_t got = 0;
-  if (sent == static_cast<ssize_t>(sizeof req)) {
-    do got = read(g_settings.check_reply_fd, &verdict, 1);
-    while (got < 0 && errno == EINTR);
-  }
+  const int saved = errno;  // the program's errno is the call's, not the checker's
+  const bool broken = g_checking.after_call(g_ops, call);
   errno = saved;
-  if (got != 1) {
-    // The checker went away (or the program closed our descriptors): say so, as a run that
-    // goes on unchecked must not look like a checked one.
-    g_check = false;
-    say("heaptwin: the heap checker is unreachable; the program runs on unchecked\n");
-    return;
-  }
-  if (verdict != kCheckOk) {
-    if (g_trace.active()) g_trace.flush();
-    say("heaptwin: the heap checker found a violation (report above); aborting\n");
-    abort();
-  }
+  if (broken) abort_for_violation();
 }
 
 // One call: lock, build on first use, run, record, check.
@@ -405,6 +382,13 @@ HEAPTWIN_ALIAS(__libc_mallinfo, mallinfo)
 #pragma GCC diagnostic pop
 
 // The trace is buffered; the last calls reach the file when the library is unloaded at exit.
-__attribute__((destructor)) static void heaptwin_flush_trace() {
+// With --check, the whole heap is checked once more.
+__attribute__((destructor)) static void heaptwin_at_exit() {
+  if (heaptwin::preload::g_check && heaptwin::preload::owner_process()) {
+    heaptwin::preload::g_lock.lock();
+    const bool broken = heaptwin::preload::g_checking.at_exit(heaptwin::preload::g_ops);
+    heaptwin::preload::g_lock.unlock();
+    if (broken) heaptwin::preload::abort_for_violation();
+  }
   if (g_trace.active()) g_trace.flush();
 }

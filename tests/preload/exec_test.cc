@@ -108,12 +108,19 @@ TEST(Exec, TraceMaxOpsStopsWithAReplayablePrefix) {
   EXPECT_EQ(run({heaptwin(), "exec", "--trace-max-ops", "x", "--", "true"}, plain()).exit_code, 2);
 }
 
+// The program itself breaks a free chunk's size, then makes a call that leaves the bins alone.
+// --check-every 1 (the whole heap after every call) stops right after that call; --check (what
+// each call touched, and the whole heap at exit) when a call next touches that chunk.
 TEST(Exec, CheckStopsAfterTheCallThatLeftACorruptedHeap) {
-  Finished f = run({heaptwin(), "exec", "--check", "--", program(), "corrupt"}, plain());
+  Finished f = run({heaptwin(), "exec", "--check-every", "1", "--", program(), "corrupt"}, plain());
   EXPECT_EQ(f.exit_code, 1) << f.out << f.err;
   EXPECT_NE(f.out.find("bin.chunk_in_use"), std::string::npos) << f.out;
   EXPECT_NE(f.out.find("after call 4 (mallopt"), std::string::npos) << f.out;
   EXPECT_EQ(f.out.find("not stopped"), std::string::npos) << f.out;
+  Finished g = run({heaptwin(), "exec", "--check", "--", program(), "corrupt"}, plain());
+  EXPECT_EQ(g.exit_code, 1) << g.out << g.err;
+  EXPECT_NE(g.out.find("bin.chunk_in_use"), std::string::npos) << g.out;
+  EXPECT_NE(g.out.find("after call 5 (free"), std::string::npos) << g.out;
 }
 
 // The checker follows exec (a shell script's last command runs as the same process).

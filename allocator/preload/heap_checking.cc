@@ -1,0 +1,195 @@
+#include "allocator/preload/heap_checking.h"
+
+#include <errno.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <new>
+
+#include "allocator/preload/check_protocol.h"
+#include "oracle/check/incremental.h"
+#include "oracle/check/text.h"
+
+namespace heaptwin::preload {
+
+namespace {
+
+// Beside the library (linked at 0x7e0000000000) and the trace's table (0x7e0100000000).
+constexpr uint64_t kRegionHint = 0x7e0200000000;
+constexpr uint64_t kRegionBytes = uint64_t{3} << 30;  // address space; touched as the heap needs
+constexpr uint64_t kLogEntries = uint64_t{1} << 16;    // a call that stores more: a full check
+constexpr size_t kMaxFindings = 32;
+constexpr size_t kReportBytes = kMaxFindings * (check::kMessageBytes + 200) + 512;
+
+// Static storage only (no constructors run at load: libraries loaded before this one call malloc
+// from theirs); the objects are built on start().
+alignas(check::Region) unsigned char g_region_storage[sizeof(check::Region)];
+alignas(check::IncrementalCheck) unsigned char g_check_storage[sizeof(check::IncrementalCheck)];
+check::Region* g_region = nullptr;
+check::IncrementalCheck* g_check = nullptr;
+alloc::WriteLog g_log;
+check::Finding* g_findings = nullptr;
+char* g_report = nullptr;
+
+void say(const char* s) {
+  ssize_t w = write(2, s, std::strlen(s));
+  (void)w;
+}
+
+// The program's own heap and libc data, read in place; anything else is not readable (a wild
+// pointer in a corrupted list must not fault the checker).
+class OwnMemory : public check::Reader {
+ public:
+  OwnMemory(const check::Where& w, uint64_t data_lo, uint64_t data_hi)
+      : heap_lo_(w.heap_base), heap_hi_(w.heap_end), data_lo_(data_lo), data_hi_(data_hi) {}
+  bool read(uint64_t addr, void* out, size_t n) const override {
+    const unsigned char* p = direct(addr, n);
+    if (p == nullptr) return false;
+    std::memcpy(out, p, n);
+    return true;
+  }
+  const unsigned char* direct(uint64_t addr, size_t n) const override {
+    if (inside(addr, n, heap_lo_, heap_hi_) || inside(addr, n, data_lo_, data_hi_)) {
+      return reinterpret_cast<const unsigned char*>(addr);
+    }
+    return nullptr;
+  }
+
+ private:
+  static bool inside(uint64_t a, uint64_t n, uint64_t lo, uint64_t hi) {
+    return a >= lo && a < hi && hi - a >= n;
+  }
+  uint64_t heap_lo_, heap_hi_, data_lo_, data_hi_;
+};
+
+check::Where where_now(const alloc::Allocator& twin) {
+  check::Where w;
+  const alloc::LibcData* d = twin.data();
+  w.heap_end = reinterpret_cast<uint64_t>(sbrk(0));
+  w.heap_base = d->mp_.sbrk_base != 0 ? d->mp_.sbrk_base : w.heap_end;
+  w.arena = reinterpret_cast<uint64_t>(&d->main_arena);
+  w.mp = reinterpret_cast<uint64_t>(&d->mp_);
+  w.global_max_fast = reinterpret_cast<uint64_t>(&d->global_max_fast);
+  w.tcache = twin.tcache();
+  return w;
+}
+
+bool send_all(int fd, const void* p, size_t n) {
+  const char* s = static_cast<const char*>(p);
+  while (n > 0) {
+    ssize_t w = send(fd, s, n, MSG_NOSIGNAL);
+    if (w < 0 && errno == ENOTSOCK) w = write(fd, s, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    s += w;
+    n -= static_cast<size_t>(w);
+  }
+  return true;
+}
+
+}  // namespace
+
+bool HeapChecking::start(alloc::Allocator* twin, int report_fd, int ack_fd, uint64_t full_every) {
+  g_region = new (g_region_storage) check::Region();
+  if (!g_region->reserve(kRegionBytes, kRegionHint)) {
+    say("heaptwin: cannot reserve memory for the heap checker; the program runs unchecked\n");
+    return false;
+  }
+  g_check = new (g_check_storage) check::IncrementalCheck();
+  g_log.entries = static_cast<uint64_t*>(g_region->take(kLogEntries * 8));
+  g_log.capacity = kLogEntries;
+  void* findings = g_region->take(2 * kMaxFindings * sizeof(check::Finding));
+  g_report = static_cast<char*>(g_region->take(kReportBytes));
+  if (!g_check->init(g_region) || g_log.entries == nullptr || findings == nullptr || g_report == nullptr) {
+    say("heaptwin: cannot reserve memory for the heap checker; the program runs unchecked\n");
+    return false;
+  }
+  pid_ = getpid_now();
+  void* page = g_region->take(4096);
+  if (page != nullptr && madvise(page, 4096, MADV_WIPEONFORK) == 0) {
+    wiped_on_fork_ = static_cast<volatile uint64_t*>(page);
+    *wiped_on_fork_ = 1;
+  }
+  g_findings = static_cast<check::Finding*>(findings);
+  for (size_t i = 0; i < 2 * kMaxFindings; ++i) new (&g_findings[i]) check::Finding();
+  twin_ = twin;
+  report_fd_ = report_fd;
+  ack_fd_ = ack_fd;
+  full_every_ = full_every;
+  twin->set_write_log(&g_log);
+  active_ = true;
+  return true;
+}
+
+int64_t HeapChecking::getpid_now() { return static_cast<int64_t>(getpid()); }
+
+bool HeapChecking::after_call(uint64_t op_index, const char* call) {
+  if (!active_) return false;
+  const bool full = full_every_ != 0 && op_index % full_every_ == 0;
+  return check(op_index, call, full);
+}
+
+bool HeapChecking::at_exit(uint64_t op_index) {
+  if (!active_) return false;
+  return check(op_index, "exit", true);
+}
+
+bool HeapChecking::check(uint64_t op_index, const char* call, bool full) {
+  const check::Where where = where_now(*twin_);
+  const alloc::LibcData* d = twin_->data();
+  const uint64_t data_lo = reinterpret_cast<uint64_t>(d);
+  const OwnMemory mem(where, data_lo, data_lo + sizeof *d);
+  const check::Layout layout;  // 2.36, the twin's
+  check::Findings out(g_findings, kMaxFindings);
+  if (full) {
+    g_check->full_check(mem, where, layout, &out);
+  } else {
+    g_check->check_op(mem, where, layout, g_log.entries, g_log.size, !g_log.overflowed, &out);
+  }
+  g_log.clear();
+  if (out.empty()) return false;
+  if (!full) {
+    // Reported as the full check reports it (the incremental check found it; if the full check
+    // finds nothing, which would be a bug of one of them, its own findings are reported).
+    check::Findings again(g_findings + kMaxFindings, kMaxFindings);
+    g_check->full_check(mem, where, layout, &again);
+    if (!again.empty()) {
+      report(op_index, call, where, again);
+      active_ = false;
+      return true;
+    }
+  }
+  report(op_index, call, where, out);
+  active_ = false;
+  return true;
+}
+
+void HeapChecking::report(uint64_t op_index, const char* call, const check::Where& where,
+                          const check::Findings& out) {
+  check::Text t(g_report, kReportBytes);
+  t.add("heaptwin exec --check: the heap breaks ").dec(out.size()).add(" rule").add(out.size() == 1 ? "" : "s");
+  t.add(" after call ").dec(op_index).add(" (").add(call).add("):\n");
+  for (size_t i = 0; i < out.size(); ++i) {
+    t.add("  ");
+    check::add_finding(&t, out[i], where.heap_base, static_cast<int64_t>(op_index));
+    t.add("\n");
+  }
+  t.add("heap base ").hex(where.heap_base).add(" (offsets are from it), main_arena ").hex(where.arena).add("\n");
+  CheckReport header;
+  header.op_index = op_index;
+  header.text_bytes = t.size();
+  const int saved = errno;
+  if (send_all(report_fd_, &header, sizeof header) && send_all(report_fd_, g_report, t.size())) {
+    char ack = 0;
+    ssize_t got;
+    do got = read(ack_fd_, &ack, 1);
+    while (got < 0 && errno == EINTR);
+  } else {
+    say(g_report);  // heaptwin went away: the report on stderr instead
+  }
+  errno = saved;
+}
+
+}  // namespace heaptwin::preload

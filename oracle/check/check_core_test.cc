@@ -1,0 +1,180 @@
+// The checker core's building blocks, each alone: the chunk map, the node table, the per-op hash
+// map, the sort, the message text (the full and the incremental check's tests are
+// oracle/heap_check_test.cc and oracle/heap_check_incremental_test.cc).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <random>
+#include <set>
+#include <vector>
+
+#include "oracle/check/chunk_map.h"
+#include "oracle/check/node_table.h"
+#include "oracle/check/op_sets.h"
+#include "oracle/check/region.h"
+#include "oracle/check/text.h"
+
+namespace heaptwin::check {
+namespace {
+
+class Core : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(region_.reserve(uint64_t{1} << 30)); }
+  void TearDown() override { region_.release(); }
+  Region region_;
+};
+
+TEST_F(Core, ChunkMapFindsTheStartAtOrBefore) {
+  ChunkMap map;
+  ASSERT_TRUE(map.init(&region_, uint64_t{1} << 24));
+  const uint64_t base = 0x555555550000;
+  map.reset(base);
+  EXPECT_EQ(map.start_at_or_before(base + 0x100), 0u);
+  map.set(base);
+  map.set(base + 0x290);
+  map.set(base + 0x10000);  // across many words
+  EXPECT_EQ(map.start_at_or_before(base + 0x28f), base);
+  EXPECT_EQ(map.start_at_or_before(base + 0x290), base + 0x290);
+  EXPECT_EQ(map.start_at_or_before(base + 0xfff0), base + 0x290);
+  EXPECT_EQ(map.start_at_or_before(base + 0x100000), base + 0x10000);  // past what was ever set
+  std::vector<uint64_t> cleared;
+  map.clear_between(base, base + 0x10000, [&](uint64_t a) { cleared.push_back(a); });
+  EXPECT_EQ(cleared, std::vector<uint64_t>{base + 0x290});
+  EXPECT_TRUE(map.test(base));            // the ends stay
+  EXPECT_TRUE(map.test(base + 0x10000));
+  EXPECT_FALSE(map.test_any(base + 0x8));  // off the grid
+  EXPECT_FALSE(map.test_any(base - 0x10));
+  map.reset(base);  // clears what was set
+  EXPECT_FALSE(map.test(base + 0x10000));
+}
+
+TEST_F(Core, ChunkMapMatchesASetUnderRandomUse) {
+  ChunkMap map;
+  ASSERT_TRUE(map.init(&region_, uint64_t{1} << 22));
+  const uint64_t base = 0x10000000;
+  map.reset(base);
+  std::set<uint64_t> model;
+  std::mt19937_64 rng(5);
+  for (int i = 0; i < 20000; ++i) {
+    const uint64_t a = base + (rng() % 4096) * 16;
+    switch (rng() % 3) {
+      case 0:
+        map.set(a);
+        model.insert(a);
+        break;
+      case 1: {
+        const uint64_t b = a + (rng() % 64) * 16;
+        std::vector<uint64_t> got;
+        map.clear_between(a, b, [&](uint64_t x) { got.push_back(x); });
+        std::vector<uint64_t> want;
+        for (auto it = model.upper_bound(a); it != model.end() && *it < b;) {
+          want.push_back(*it);
+          it = model.erase(it);
+        }
+        ASSERT_EQ(got, want);
+        break;
+      }
+      default: {
+        auto it = model.upper_bound(a);
+        const uint64_t want = it == model.begin() ? 0 : *std::prev(it);
+        ASSERT_EQ(map.start_at_or_before(a), want);
+      }
+    }
+  }
+}
+
+TEST_F(Core, NodeTableGrowsErasesAndResets) {
+  NodeTable t;
+  ASSERT_TRUE(t.init(&region_, 1 << 16));
+  std::mt19937_64 rng(9);
+  std::map<uint64_t, int64_t> model;
+  for (int i = 0; i < 50000; ++i) {
+    const uint64_t a = 0x20000000 + (rng() % 8192) * 16;
+    if (rng() % 3 == 0) {
+      t.erase(a);
+      model.erase(a);
+    } else {
+      Node* n = t.insert(a);
+      ASSERT_NE(n, nullptr);
+      n->label = static_cast<int64_t>(i);
+      model[a] = i;
+    }
+  }
+  EXPECT_EQ(t.size(), model.size());
+  for (const auto& [a, label] : model) {
+    const Node* n = t.find(a);
+    ASSERT_NE(n, nullptr);
+    EXPECT_EQ(n->label, label);
+  }
+  t.reset();
+  EXPECT_EQ(t.size(), 0u);
+  EXPECT_EQ(t.find(model.begin()->first), nullptr);
+}
+
+TEST_F(Core, AddrMapStartsEmptyEachTimeAndGrows) {
+  Array<uint64_t> storage;
+  ASSERT_TRUE(storage.init(&region_, 1 << 16));
+  AddrMap m;
+  m.init(&storage);
+  for (int round = 0; round < 70000; ++round) {  // past the 16-bit generation wrap
+    m.begin(2);
+    const uint64_t a = 0x1000 + 16 * static_cast<uint64_t>(round % 7);
+    EXPECT_FALSE(m.get(a));
+    EXPECT_TRUE(m.insert(a));
+    EXPECT_FALSE(m.insert(a));
+    if (round % 10000 == 0) {  // one big round: the map grows
+      for (uint64_t k = 0; k < 1000; ++k) ASSERT_TRUE(m.put(0x100000 + 16 * k, k));
+      uint64_t v = 0;
+      EXPECT_TRUE(m.get(0x100000 + 16 * 999, &v));
+      EXPECT_EQ(v, 999u);
+      EXPECT_TRUE(m.get(a));
+    }
+  }
+}
+
+TEST(CoreSort, SortsWordsAndPairs) {
+  std::mt19937_64 rng(3);
+  std::vector<uint64_t> v(1000);
+  for (auto& x : v) x = rng();
+  std::vector<uint64_t> want = v;
+  std::sort(want.begin(), want.end());
+  sort_u64(v.data(), v.size());
+  EXPECT_EQ(v, want);
+  std::vector<uint64_t> pairs = {static_cast<uint64_t>(-5), 1, 7, 2, static_cast<uint64_t>(-9), 3};
+  sort_pairs_by_signed_first(pairs.data(), 3);
+  EXPECT_EQ(pairs, (std::vector<uint64_t>{static_cast<uint64_t>(-9), 3, static_cast<uint64_t>(-5), 1, 7, 2}));
+}
+
+TEST(CoreText, FormatsLikeTheReports) {
+  char buf[256];
+  Text t(buf, sizeof buf);
+  Where w;
+  w.heap_base = 0x1000;
+  w.heap_end = 0x3000;
+  add_at(&t, w, 0x12a0);
+  t.add(" ");
+  add_at(&t, w, 0x7fff0000);
+  t.add(" ").dec(4095).add(" ");
+  add_bin_name(&t, BinId{BinKind::kRegular, 64});
+  t.add(" ");
+  add_bin_name(&t, BinId{BinKind::kTcache, 0});
+  EXPECT_STREQ(t.c_str(), "heap+0x2a0 0x7fff0000 4095 largebins[0x400-0x430] tcachebins[0x20]");
+  Finding f;
+  f.rule = "bin.chunk_in_use";
+  std::strcpy(f.message, "the chunk is in a bin.");
+  f.chunk = 0x1290;
+  f.chunk_size = 0x90;
+  f.bin = BinId{BinKind::kRegular, 9};
+  char line[256];
+  Text l(line, sizeof line);
+  add_finding(&l, f, 0x1000, 3);
+  EXPECT_STREQ(l.c_str(), "op 3: bin.chunk_in_use at chunk heap+0x290 (size 0x90) in smallbins[0x90]: the chunk is in a bin.");
+  char tiny[8];
+  Text cut(tiny, sizeof tiny);
+  cut.add("longer than eight");
+  EXPECT_STREQ(cut.c_str(), "longer ");
+}
+
+}  // namespace
+}  // namespace heaptwin::check

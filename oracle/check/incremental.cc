@@ -1,0 +1,257 @@
+// The incremental check's driver: when a check can be incremental, the first (full) check that
+// builds the state, and what changed in main_arena, mp_, global_max_fast and the tcache struct.
+#include "oracle/check/incremental.h"
+
+#include <cstring>
+
+#include "oracle/check/incremental_op.h"
+
+namespace heaptwin::check {
+
+namespace {
+constexpr uint64_t kMaxWrites = uint64_t{1} << 16;  // an op that wrote more: a full check
+constexpr uint64_t kLabelGap = uint64_t{1} << 32;
+}  // namespace
+
+bool IncrementalCheck::init(Region* region, uint64_t max_heap_bytes) {
+  max_heap_ = max_heap_bytes;
+  const uint64_t w = kMaxWrites;
+  bool ok = full_.init(region) && map_.init(region, max_heap_bytes) && nodes_.init(region, uint64_t{1} << 24) &&
+            node_bits_.init(region, max_heap_bytes) &&
+            addrs_.init(region, w + 2) && touched_.init(region, 4 * w) && local_.init(region, 16 * w) &&
+            unstarted_.init(region, 4 * w) && members_.init(region, 4 * w) && work_.init(region, 16 * w) &&
+            walk_.init(region, 32 * w) && removed_.init(region, 16 * w) && added_.init(region, 16 * w) &&
+            recheck_.init(region, 16 * w) && keys_.init(region, 4 * w);
+  for (int i = 0; i < 6; ++i) {
+    ok = ok && sets_[i].init(region, 64 * w);
+    if (ok) maps_[i].init(&sets_[i]);
+  }
+  return ok;
+}
+
+void IncrementalCheck::reset() { primed_ = false; }
+
+bool IncrementalCheck::same_place(const Where& w) const {
+  return w.heap_base == where_.heap_base && w.arena == where_.arena && w.mp == where_.mp &&
+         w.global_max_fast == where_.global_max_fast && w.tcache == where_.tcache;
+}
+
+void IncrementalCheck::check_op(const Reader& mem, const Where& where, const Layout& layout,
+                                const uint64_t* written, uint64_t written_count, bool complete,
+                                Findings* out) {
+  if (!primed_ || !complete || written_count > kMaxWrites || !same_place(where)) {
+    full_check(mem, where, layout, out);
+    return;
+  }
+  const size_t before = out->size();
+  OpCheck op(this, mem, where, layout, out);
+  const OpCheck::Result r = op.run(written, written_count);
+  if (r == OpCheck::Result::kClean) {
+    ++stats_.incremental;
+    return;
+  }
+  if (r == OpCheck::Result::kFull) {
+    out->truncate(before);  // keep what the caller had
+    full_check(mem, where, layout, out);
+    return;
+  }
+  ++stats_.incremental;
+  primed_ = false;  // a violation: the state no longer mirrors a sound heap
+}
+
+void IncrementalCheck::full_check(const Reader& mem, const Where& where, const Layout& layout,
+                                  Findings* out) {
+  ++stats_.full;
+  primed_ = false;
+  const size_t before = out->size();
+  full_.run(mem, where, layout, out);
+  if (out->size() != before || !full_.checked()) return;
+  if (!map_.covers(where.heap_base, where.heap_end)) return;  // too large a heap: full checks only
+  prime(mem, where, layout);
+}
+
+// After a clean full check: the chunk map from its walk, every list into the node table, and the
+// copies of the arena and the tcache struct.
+void IncrementalCheck::prime(const Reader& mem, const Where& where, const Layout& layout) {
+  where_ = where;
+  if (!mem.read(where.arena, arena_, sizeof arena_) || !mem.read(where.mp, mp_, sizeof mp_) ||
+      !mem.u64(where.global_max_fast, &max_fast_)) {
+    return;
+  }
+  std::memset(tcache_, 0, sizeof tcache_);
+  if (layout.tcache && where.tcache != 0 && !mem.read(where.tcache, tcache_, layout.tcache_struct_bytes())) return;
+  map_.reset(where.heap_base);
+  const Array<Walked>& chunks = full_.chunks();
+  for (size_t i = 0; i < chunks.size(); ++i) map_.set(chunks[i].addr);
+  map_.set(full_.top());
+  nodes_.reset();
+  node_bits_.reset(where.heap_base);
+  tcache_entries_ = 0;
+  tcache_key_ = 0;
+  layout_ = layout;
+  for (int list = 1; list < kLists; ++list) {
+    list_count_[list] = 0;
+    if (!prime_list(mem, list)) return;
+  }
+  primed_ = true;
+}
+
+bool IncrementalCheck::prime_list(const Reader& mem, int list) {
+  if (list >= kBins - 1 && list < kFirstFastList) return true;
+  if (list >= kFirstFastList + kFastBins && list < kFirstTcacheList) return true;
+  if (list >= kFirstTcacheList && (!layout_.tcache || where_.tcache == 0)) return true;
+  const ListRef l = OpCheck::list_ref(layout_, where_, list);
+  uint64_t t = OpCheck::head_next_of(l, layout_, arena_, tcache_);
+  const uint64_t end = l.head;
+  int64_t label = 0;
+  uint64_t n = 0;
+  while (t != end) {
+    Node* node = nodes_.insert(t);
+    if (node == nullptr || !map_.test_any(t)) return false;
+    node_bits_.set(t);
+    uint64_t c[6];
+    if (!mem.read(t, c, sizeof c)) return false;
+    node->list = static_cast<uint16_t>(list);
+    label += static_cast<int64_t>(kLabelGap);
+    node->label = label;
+    OpCheck::fill_node(l, layout_, c, node);
+    if (l.kind == BinKind::kTcache) {
+      tcache_key_ = c[3];
+      ++tcache_entries_;
+    }
+    ++n;
+    t = node->next;
+  }
+  list_count_[list] = n;
+  return true;
+}
+
+// ---- OpCheck: reading the arena, comparing with the copies -------------------------------------
+
+OpCheck::OpCheck(IncrementalCheck* self, const Reader& mem, const Where& where, const Layout& layout,
+                 Findings* out)
+    : s_(*self), mem_(mem), loc_(where), layout_(layout), out_(out), r_(where, out),
+      touched_set_(self->maps_[0]), local_set_(self->maps_[1]), member_set_(self->maps_[2]),
+      walk_info_(self->maps_[3]), changes_(self->maps_[4]), recheck_set_(self->maps_[5]) {}
+
+ListRef OpCheck::list_ref(const Layout& layout, const Where& where, int id) {
+  ListRef l;
+  l.id = id;
+  if (id < kFirstFastList) {
+    l.kind = BinKind::kRegular;
+    l.index = id;
+    l.head = layout.bin_at(where.arena, id);
+  } else if (id < kFirstTcacheList) {
+    l.kind = BinKind::kFast;
+    l.index = id - kFirstFastList;
+    l.head = 0;
+  } else {
+    l.kind = BinKind::kTcache;
+    l.index = id - kFirstTcacheList;
+    l.head = 0;
+  }
+  return l;
+}
+
+uint64_t OpCheck::head_next_of(const ListRef& l, const Layout& layout, const unsigned char* av,
+                               const unsigned char* tc) {
+  switch (l.kind) {
+    case BinKind::kRegular:
+      return load<uint64_t>(av, layout.bins + (l.index - 1) * 0x10);
+    case BinKind::kFast:
+      return load<uint64_t>(av, layout.fastbins + 8 * l.index);
+    case BinKind::kTcache: {
+      const uint64_t e = load<uint64_t>(tc, layout.tcache_entries + 8 * l.index);
+      return e == 0 ? 0 : e - 0x10;
+    }
+    default:
+      return 0;
+  }
+}
+
+// c: the chunk's first six words (prev_size, size, fd, bk, fd_nextsize, bk_nextsize).
+void OpCheck::fill_node(const ListRef& l, const Layout& layout, const uint64_t* c, Node* n) {
+  n->size = c[1] & ~kFlagBits;
+  n->prev = n->fd_nextsize = n->bk_nextsize = n->key = 0;
+  switch (l.kind) {
+    case BinKind::kRegular:
+      n->next = c[2];
+      n->prev = c[3];
+      if (l.index >= 64) {
+        n->fd_nextsize = c[4];
+        n->bk_nextsize = c[5];
+      }
+      break;
+    case BinKind::kFast:
+      n->next = layout.safe_linking ? reveal_ptr(n->addr + 0x10, c[2]) : c[2];
+      break;
+    case BinKind::kTcache: {
+      const uint64_t e = layout.safe_linking ? reveal_ptr(n->addr + 0x10, c[2]) : c[2];
+      n->next = e == 0 ? 0 : e - 0x10;
+      n->key = c[3];
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+// The bytes at addr: the memory itself when the Reader allows, else a copy in buf.
+static const unsigned char* view(const Reader& mem, uint64_t addr, uint64_t n, unsigned char* buf) {
+  if (const unsigned char* p = mem.direct(addr, n)) return p;
+  return mem.read(addr, buf, n) ? buf : nullptr;
+}
+
+// Words a[0..n) against b[0..n): calls changed(i) for each word that differs. Blocks that are
+// equal (most of them after an op) are skipped with memcmp, which is vectorised.
+template <typename F>
+static void diff_words(const unsigned char* a, const unsigned char* b, uint64_t n, F changed) {
+  constexpr uint64_t kBlock = 64;  // words
+  for (uint64_t w = 0; w < n; w += kBlock) {
+    const uint64_t m = w + kBlock <= n ? kBlock : n - w;
+    if (std::memcmp(a + 8 * w, b + 8 * w, 8 * m) == 0) continue;
+    for (uint64_t k = 0; k < m; ++k) {
+      if (load<uint64_t>(a, 8 * (w + k)) != load<uint64_t>(b, 8 * (w + k))) changed(w + k);
+    }
+  }
+}
+
+bool OpCheck::read_state() {
+  heap_ = mem_.direct(loc_.heap_base, loc_.heap_end - loc_.heap_base);
+  av_ = view(mem_, loc_.arena, kMallocStateBytes, av_buf_);
+  mp_ = view(mem_, loc_.mp, kMallocParBytes, mp_buf_);
+  if (av_ == nullptr || mp_ == nullptr || !mem_.u64(loc_.global_max_fast, &max_fast_)) return false;
+  tc_ = tc_buf_;
+  if (layout_.tcache && loc_.tcache != 0) {
+    tc_ = view(mem_, loc_.tcache, layout_.tcache_struct_bytes(), tc_buf_);
+    if (tc_ == nullptr) return false;
+  } else {
+    std::memset(tc_buf_, 0, sizeof tc_buf_);
+  }
+  top_ = load<uint64_t>(av_, layout_.top);
+  old_top_ = load<uint64_t>(s_.arena_, layout_.top);
+  // Which list heads changed.
+  std::memset(dirty_, 0, sizeof dirty_);
+  dirty_count_ = 0;
+  diff_words(av_ + layout_.fastbins, s_.arena_ + layout_.fastbins, kFastBins,
+             [&](uint64_t i) { mark_dirty(kFirstFastList + static_cast<int>(i)); });
+  diff_words(av_ + layout_.bins, s_.arena_ + layout_.bins, 2 * (kBins - 1),
+             [&](uint64_t w) { mark_dirty(static_cast<int>(1 + w / 2)); });
+  if (layout_.tcache && loc_.tcache != 0) {
+    const int per_word = layout_.tcache_count_bytes == 2 ? 4 : 8;
+    diff_words(tc_, s_.tcache_, layout_.tcache_entries / 8, [&](uint64_t w) {
+      for (int k = 0; k < per_word; ++k) {
+        const uint64_t i = w * per_word + k;
+        const uint64_t off = i * layout_.tcache_count_bytes;
+        if (i < kTcacheBins && std::memcmp(tc_ + off, s_.tcache_ + off, layout_.tcache_count_bytes) != 0) {
+          mark_dirty(kFirstTcacheList + static_cast<int>(i));
+        }
+      }
+    });
+    diff_words(tc_ + layout_.tcache_entries, s_.tcache_ + layout_.tcache_entries, kTcacheBins,
+               [&](uint64_t i) { mark_dirty(kFirstTcacheList + static_cast<int>(i)); });
+  }
+  return true;
+}
+
+}  // namespace heaptwin::check

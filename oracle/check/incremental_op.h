@@ -1,0 +1,163 @@
+// One incremental check (incremental.h): the state of one op's check and its parts, each in the
+// file named for its concept. Private to oracle/check.
+#ifndef HEAPTWIN_ORACLE_CHECK_INCREMENTAL_OP_H_
+#define HEAPTWIN_ORACLE_CHECK_INCREMENTAL_OP_H_
+
+#include <cstdint>
+#include <cstring>
+
+#include "oracle/check/full_check_run.h"
+#include "oracle/check/incremental.h"
+#include "oracle/check/op_sets.h"
+
+namespace heaptwin::check {
+
+// Where a list sits: its head's words in main_arena or the tcache struct, and how its links
+// are read.
+struct ListRef {
+  int id;          // 1..kLists-1 (node_table.h)
+  BinKind kind;
+  int index;       // regular 1..126, fast 0..9, tcache 0..63
+  uint64_t head;   // regular: bin_at(i), the value its last chunk's fd holds; others: 0
+  BinId bin() const { return BinId{kind, index}; }
+};
+
+// What changed in a member, from its words now against its node (flags).
+inline constexpr uint64_t kNextChanged = 1, kBkChanged = 2, kSizeChanged = 4, kNsChanged = 8, kKeyChanged = 16;
+// A walk record: chunk, the chunk before it now, kEntry or kNew, its label, end label (entries).
+inline constexpr uint64_t kRecordWords = 5;
+inline constexpr uint64_t kEntry = 1, kNew = 2;
+inline constexpr uint64_t kRemovedMark = ~uint64_t{0};  // walk_info_: taken out of the list
+
+class OpCheck {
+ public:
+  enum class Result { kClean, kFound, kFull };
+
+  OpCheck(IncrementalCheck* self, const Reader& mem, const Where& where, const Layout& layout,
+          Findings* out);
+  // kClean: no violation, and the state is updated; kFound: findings in out; kFull: this op
+  // cannot be checked incrementally (the caller runs a full check).
+  Result run(const uint64_t* written, uint64_t count);
+
+  // Shared with IncrementalCheck::prime.
+  static ListRef list_ref(const Layout& layout, const Where& where, int id);
+  // The first chunk of list l by the head words in av (main_arena) and tc (the tcache struct);
+  // the head itself (regular) or 0 when empty.
+  static uint64_t head_next_of(const ListRef& l, const Layout& layout, const unsigned char* av,
+                               const unsigned char* tc);
+  // n's fields from the chunk's first six words.
+  static void fill_node(const ListRef& l, const Layout& layout, const uint64_t* c, Node* n);
+
+ private:
+  // ---- incremental.cc: main_arena, mp_ and the tcache struct against the copies -------------
+  bool read_state();
+  // ---- chunk_map_update.cc: the chunk map from the headers the op wrote ----------------------
+  bool update_chunk_map(const uint64_t* written, uint64_t count);
+  void touch(uint64_t chunk);
+  // ---- list_walk.cc: each list the op changed, followed through its changes ------------------
+  void find_changed_members();
+  uint64_t changed_fields(const ListRef& l, const Node& n) const;
+  uint64_t member_flags(uint64_t chunk) const;
+  void walk_changed_lists();
+  void walk_list(const ListRef& l);
+  void take_out(const ListRef& l, uint64_t chunk);
+  bool valid_link(const ListRef& l, uint64_t from, uint64_t t);
+  uint64_t next_now(const ListRef& l, uint64_t chunk) const;
+  void report_loop(const ListRef& l, uint64_t at);
+  void assign_labels(const ListRef& l);
+  void relabel(const ListRef& l);
+  void list_rules(const ListRef& l, uint64_t last, bool broken);
+  void check_bk(const ListRef& l, uint64_t c, uint64_t pred);
+  int64_t label_of(uint64_t chunk);
+  uint64_t pred_of(uint64_t chunk);
+  bool in_list_now(const ListRef& l, uint64_t chunk);
+  // ---- large_bin_links.cc: order and the nextsize skip list, locally -------------------------
+  void large_bin_rules(const ListRef& l, uint64_t last, bool broken);
+  bool leader(const ListRef& l, uint64_t x);
+  bool nextsize_ok(const ListRef& l, uint64_t x, uint64_t first, uint64_t last);
+  // ---- local_rules.cc: chunks against their neighbours and their bins; counters --------------
+  void counter_rules();
+  void resolve_membership();
+  uint64_t list_after(uint64_t chunk);
+  void local_rules();
+  void chunk_rules(uint64_t c);
+  // ---- apply.cc: the state after a clean op ---------------------------------------------------
+  void apply();
+
+  // Heap words: straight from memory when the Reader gives the heap directly (in-process: the
+  // twin, the drop-in library), else through it.
+  bool read_words(uint64_t chunk, uint64_t* w, int n) const {
+    const uint64_t bytes = 8 * static_cast<uint64_t>(n);
+    if (heap_ != nullptr && in_heap(chunk, bytes)) {
+      std::memcpy(w, heap_ + (chunk - loc_.heap_base), bytes);
+      return true;
+    }
+    return mem_.read(chunk, w, bytes);
+  }
+  uint64_t word(uint64_t a) const {
+    uint64_t v = 0;
+    if (heap_ != nullptr && in_heap(a, 8)) {
+      std::memcpy(&v, heap_ + (a - loc_.heap_base), 8);
+    } else {
+      mem_.read(a, &v, 8);
+    }
+    return v;
+  }
+  uint64_t size_now(uint64_t c) const { return word(c + 8) & ~kFlagBits; }
+  // The node of chunk c, or nullptr: the bit first, the table only on a hit.
+  Node* find_node(uint64_t c) const { return s_.node_bits_.test_any(c) ? s_.nodes_.find(c) : nullptr; }
+  bool in_heap(uint64_t addr, uint64_t bytes) const {
+    return addr >= loc_.heap_base && addr < loc_.heap_end && loc_.heap_end - addr >= bytes;
+  }
+  Text& at(Text& t, uint64_t a) const { return r_.at(t, a); }
+
+  IncrementalCheck& s_;
+  const Reader& mem_;
+  const Where& loc_;
+  const Layout& layout_;
+  Findings* out_;
+  Reporter r_;
+
+  // main_arena, mp_ and the tcache struct now: the memory itself when the Reader gives it
+  // directly (in-process), else copies in the buffers below.
+  const unsigned char* heap_ = nullptr;  // the heap's bytes, when the Reader gives them directly
+  const unsigned char* av_ = nullptr;
+  const unsigned char* mp_ = nullptr;
+  const unsigned char* tc_ = nullptr;
+  uint64_t max_fast_ = 0;
+  unsigned char av_buf_[kMallocStateBytes];
+  unsigned char mp_buf_[kMallocParBytes];
+  unsigned char tc_buf_[0x80 + 8 * kTcacheBins];
+  uint64_t top_ = 0, old_top_ = 0;
+  bool walk_broken_ = false;  // the chunk map could not be followed: skip what needs it
+  bool overflow_ = false;     // a working list ran out of room: a full check instead
+
+  AddrMap& touched_set_;  // chunks in touched_
+  AddrMap& local_set_;    // chunks in local_
+  AddrMap& member_set_;   // binned chunks whose words the op wrote -> what changed (flags)
+  AddrMap& walk_info_;    // per list: chunk -> its walk record, or kRemovedMark
+  AddrMap& changes_;      // chunk -> list after the op (0: none), for chunks whose list changed
+  AddrMap& recheck_set_;  // large-bin chunks already queued for a nextsize check
+  uint64_t removed_begin_ = 0;
+  bool mismatch_ = false;  // the current list's fd/bk mismatch is reported  // where the current list's entries start in s_.removed_
+  // The lists the op changed: a flag per list and their ids, so per-op work follows the changes.
+  void mark_dirty(int id) {
+    if (!dirty_[id]) {
+      dirty_[id] = true;
+      dirty_ids_[dirty_count_++] = static_cast<uint16_t>(id);
+    }
+  }
+  bool dirty_[kLists];
+  uint16_t dirty_ids_[kLists];
+  int dirty_count_ = 0;
+  uint64_t list_new_count_[kLists];  // valid for dirty lists
+  bool relabel_[kLists];             // valid for dirty lists
+  uint64_t removed_tcache_ = 0;      // tcache entries taken out
+  uint64_t key_changed_tcache_ = 0;  // entries that stayed but whose key changed
+  uint64_t tcache_entries_after_ = 0;
+  uint64_t tcache_key_after_ = 0;
+};
+
+}  // namespace heaptwin::check
+
+#endif  // HEAPTWIN_ORACLE_CHECK_INCREMENTAL_OP_H_

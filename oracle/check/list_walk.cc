@@ -1,0 +1,513 @@
+// The incremental check of the lists an op changed. A list is followed from its head through
+// what changed only: from a chunk the list already held, the old list runs on unchanged up to the
+// next member whose link the op rewrote, so the walk jumps there (the members' labels say which
+// that is). Stretches the walk does not enter were taken out; chunks it meets that the list did
+// not hold were put in. Loops show as a stretch entered twice. Then the list's rules, on what
+// changed: links both ways, sizes, the nextsize skip list (large_bin_links.cc), counts, keys.
+#include "oracle/check/incremental_op.h"
+
+namespace heaptwin::check {
+
+namespace {
+constexpr uint64_t kLabelGap = uint64_t{1} << 32;
+}
+
+uint64_t OpCheck::next_now(const ListRef& l, uint64_t chunk) const {
+  const uint64_t v = word(chunk + 0x10);
+  switch (l.kind) {
+    case BinKind::kRegular:
+      return v;
+    case BinKind::kFast:
+      return layout_.safe_linking ? reveal_ptr(chunk + 0x10, v) : v;
+    case BinKind::kTcache: {
+      const uint64_t e = layout_.safe_linking ? reveal_ptr(chunk + 0x10, v) : v;
+      return e == 0 ? 0 : e - 0x10;
+    }
+    default:
+      return 0;
+  }
+}
+
+uint64_t OpCheck::changed_fields(const ListRef& l, const Node& n) const {
+  uint64_t c[6];
+  if (!read_words(n.addr, c, 6)) return kNextChanged;  // unreadable: let the walk report it
+  Node now = n;
+  fill_node(l, layout_, c, &now);
+  uint64_t flags = 0;
+  if (now.next != n.next) flags |= kNextChanged;
+  if (now.prev != n.prev) flags |= kBkChanged;
+  if (now.size != n.size) flags |= kSizeChanged;
+  if (now.fd_nextsize != n.fd_nextsize || now.bk_nextsize != n.bk_nextsize) flags |= kNsChanged;
+  if (now.key != n.key) flags |= kKeyChanged;
+  // A small chunk in the unsorted bin has no nextsize links, but a size change can make it large.
+  if (l.kind == BinKind::kRegular && l.index == 1 && (c[4] != 0 || c[5] != 0)) flags |= kNsChanged;
+  return flags;
+}
+
+// Binned chunks whose words the op wrote: a written word is the size (chunk + 8), a link
+// (chunk + 0x10, 0x18) or a nextsize link (chunk + 0x20, 0x28) of at most three chunks.
+void OpCheck::find_changed_members() {
+  const Array<uint64_t>& addrs = s_.addrs_;
+  member_set_.begin(addrs.size() + 4);
+  s_.members_.clear();
+  for (uint64_t i = 0; i < addrs.size(); ++i) {
+    const uint64_t b = addrs[i] & ~kAlignMask;
+    for (uint64_t back = 0; back <= 0x20; back += 0x10) {
+      const uint64_t c = b - back;
+      if (c < loc_.heap_base || member_set_.get(c)) continue;
+      const Node* n = find_node(c);
+      if (n == nullptr) continue;
+      const uint64_t flags = changed_fields(list_ref(layout_, loc_, n->list), *n);
+      member_set_.put(c, flags);
+      if (flags != 0) {
+        s_.members_.push(c);
+        mark_dirty(n->list);
+      }
+    }
+  }
+}
+
+uint64_t OpCheck::member_flags(uint64_t chunk) const {
+  uint64_t f = 0;
+  member_set_.get(chunk, &f);
+  return f;
+}
+
+void OpCheck::walk_changed_lists() {
+  s_.removed_.clear();
+  s_.added_.clear();
+  s_.keys_.clear();
+  removed_tcache_ = 0;
+  key_changed_tcache_ = 0;
+  for (int i = 0; i < dirty_count_; ++i) {
+    const int id = dirty_ids_[i];
+    list_new_count_[id] = s_.list_count_[id];
+    relabel_[id] = false;
+    if (id >= kBins - 1 && id < kFirstFastList) continue;
+    if (id >= kFirstFastList + kFastBins && id < kFirstTcacheList) continue;
+    walk_list(list_ref(layout_, loc_, id));
+  }
+}
+
+bool OpCheck::valid_link(const ListRef& l, uint64_t from, uint64_t t) {
+  switch (l.kind) {
+    case BinKind::kRegular: {
+      if ((t & kAlignMask) != 0 || !in_heap(t, 0x30)) {
+        Text m = r_.note("bin.bad_pointer", 0, 0, l.bin());
+        at(m.add("the bin's list reaches "), t).add(" (from ");
+        at(m, from).add("), not an aligned chunk inside the heap.");
+        return false;
+      }
+      uint64_t c[6];
+      if (!read_words(t, c, 6)) {
+        Text m = r_.note("bin.bad_pointer", 0, 0, l.bin());
+        at(m.add("the bin's list reaches unreadable memory at "), t).add(".");
+        return false;
+      }
+      return true;
+    }
+    case BinKind::kFast: {
+      if ((t & kAlignMask) != 0 || !in_heap(t, 0x18)) {
+        Text m = r_.note("fastbin.bad_pointer", 0, 0, l.bin());
+        m.add(layout_.safe_linking ? "the revealed " : "the ").add("next pointer ");
+        if (from != 0) {
+          at(m.add("of "), from);
+        } else {
+          m.add("in the head");
+        }
+        at(m.add(" is "), t).add(", not an aligned chunk inside the heap.");
+        return false;
+      }
+      uint64_t c[3];
+      return read_words(t, c, 3);  // the full check stops there without a finding too
+    }
+    case BinKind::kTcache: {
+      const uint64_t e = t + 0x10;
+      if ((e & kAlignMask) != 0 || !in_heap(t, 0x20)) {
+        Text m = r_.note("tcache.bad_pointer", 0, 0, l.bin());
+        m.add(from != 0 && layout_.safe_linking ? "the revealed " : "the ").add("next pointer ");
+        if (from != 0) {
+          at(m.add("of "), from + 0x10);
+        } else {
+          m.add("in entries[]");
+        }
+        at(m.add(" is "), e).add(", not an aligned chunk inside the heap.");
+        return false;
+      }
+      uint64_t c[4];
+      return read_words(t, c, 4);
+    }
+    default:
+      return false;
+  }
+}
+
+void OpCheck::report_loop(const ListRef& l, uint64_t a) {
+  const char* rule = l.kind == BinKind::kRegular ? "bin.cycle" : l.kind == BinKind::kFast ? "fastbin.cycle" : "tcache.cycle";
+  Text m = r_.note(rule, a, size_now(a), l.bin());
+  at(m.add("the list comes back to "), a).add(": it loops.");
+}
+
+// The walk's records in s_.walk_, kRecordWords each: the chunk, the chunk before it in the list
+// now (the head: l.head, 0 for fastbins and tcache), kEntry (a member the list held, where the
+// walk entered an unchanged stretch) or kNew (a chunk the list did not hold), its label, and for an
+// entry the label of the member that ends its stretch.
+void OpCheck::walk_list(const ListRef& l) {
+  Array<uint64_t>& d = s_.work_;
+  Array<uint64_t>& rec = s_.walk_;
+  d.clear();
+  rec.clear();
+  // D: the members whose link the op rewrote, by label. Its k members cut the old list into k + 1
+  // stretches: stretch j ends at D[j] (the last one at the list's end).
+  for (uint64_t i = 0; i < s_.members_.size(); ++i) {
+    const uint64_t c = s_.members_[i];
+    const Node* n = find_node(c);
+    if (n->list == l.id && (member_flags(c) & kNextChanged)) {
+      d.push(static_cast<uint64_t>(n->label));
+      d.push(c);
+    }
+  }
+  const uint64_t k = d.size() / 2;
+  sort_pairs_by_signed_first(d.begin(), k);
+  // Per stretch: entered?, the entry's label, the entry.
+  const uint64_t runs = d.size();
+  for (uint64_t j = 0; j <= k; ++j) {
+    d.push(0);
+    d.push(0);
+    d.push(0);
+  }
+  auto d_label = [&](uint64_t j) { return static_cast<int64_t>(d[2 * j]); };
+  auto d_addr = [&](uint64_t j) { return d[2 * j + 1]; };
+  auto run = [&](uint64_t j) { return &d[runs + 3 * j]; };
+
+  walk_info_.begin(k + 8);
+  mismatch_ = false;
+  const uint64_t end = l.head;  // what the last chunk's link holds
+  const uint64_t max_steps = (loc_.heap_end - loc_.heap_base) / kMinSize + 1;
+  uint64_t prev = l.head;
+  uint64_t t = head_next_of(l, layout_, av_, tc_);
+  uint64_t last = l.head;
+  uint64_t steps = 0;
+  uint64_t new_nodes = 0;
+  uint64_t last_run = 0;
+  bool broken = false;
+  bool in_order = true;
+  for (;;) {
+    if (t == end) {
+      last = prev;
+      break;
+    }
+    if (!valid_link(l, prev, t)) {
+      broken = true;
+      break;
+    }
+    const Node* n = find_node(t);
+    if (n != nullptr && n->list == l.id && !walk_info_.get(t)) {
+      // A member: the walk enters stretch j here and follows it unchanged to D[j].
+      uint64_t lo = 0, hi = k;
+      while (lo < hi) {
+        const uint64_t mid = (lo + hi) / 2;
+        if (d_label(mid) < n->label) {
+          lo = mid + 1;
+        } else {
+          hi = mid;
+        }
+      }
+      const uint64_t j = lo;
+      uint64_t* r = run(j);
+      check_bk(l, t, prev);  // before a loop is reported: the full check meets it first
+      if (r[0] != 0) {
+        // Entered twice: the first chunk met twice is this one, or the earlier entry.
+        report_loop(l, static_cast<int64_t>(r[1]) <= n->label ? t : r[2]);
+        broken = true;
+        break;
+      }
+      r[0] = 1;
+      r[1] = static_cast<uint64_t>(n->label);
+      r[2] = t;
+      if (j + 1 < last_run) in_order = false;  // stretches out of their old order
+      last_run = j + 1;
+      walk_info_.put(t, rec.size());
+      const int64_t end_label = j < k ? d_label(j) : INT64_MAX;
+      rec.push(t);
+      rec.push(prev);
+      rec.push(kEntry);
+      rec.push(static_cast<uint64_t>(n->label));
+      rec.push(static_cast<uint64_t>(end_label));
+      if (j == k) {  // the stretch runs to the list's end, which the old head's bk names
+        if (l.kind == BinKind::kRegular) last = load<uint64_t>(s_.arena_, layout_.bins + (l.index - 1) * 0x10 + 8);
+        break;
+      }
+      prev = d_addr(j);
+      t = next_now(l, prev);
+      continue;
+    }
+    check_bk(l, t, prev);
+    if (walk_info_.get(t) || ++steps > max_steps) {
+      report_loop(l, t);
+      broken = true;
+      break;
+    }
+    walk_info_.put(t, rec.size());
+    rec.push(t);
+    rec.push(prev);
+    rec.push(kNew);
+    rec.push(0);
+    rec.push(0);
+    ++new_nodes;
+    prev = t;
+    t = next_now(l, t);
+  }
+  if (walk_info_.failed() || rec.size() >= rec.capacity()) {
+    overflow_ = true;
+    return;
+  }
+  // A list that breaks (a bad link, a loop) still holds what the walk met before, as for the
+  // full check; what it did not meet left the list.
+
+  // The stretches the walk did not enter, and the start of those it entered late, were taken out.
+  removed_begin_ = s_.removed_.size();
+  const uint64_t old_count = s_.list_count_[l.id];
+  uint64_t removed = 0;
+  uint64_t x = head_next_of(l, layout_, s_.arena_, s_.tcache_);
+  for (uint64_t j = 0; j <= k; ++j) {
+    if (j > 0) x = find_node(d_addr(j - 1))->next;
+    const uint64_t* r = run(j);
+    const uint64_t stop = r[0] != 0 ? r[2] : (j < k ? d_addr(j) : end);
+    uint64_t guard = 0;
+    while (x != stop && x != end && guard++ <= old_count) {
+      const Node* n = find_node(x);
+      if (n == nullptr || n->list != l.id) break;
+      take_out(l, x);
+      ++removed;
+      x = n->next;
+    }
+    if (r[0] == 0 && j < k) {
+      take_out(l, d_addr(j));
+      ++removed;
+    }
+  }
+  list_new_count_[l.id] = old_count - removed + new_nodes;
+  if (!broken) {
+    if (!in_order) relabel_[l.id] = true;
+    assign_labels(l);
+    if (relabel_[l.id]) relabel(l);
+  }
+  list_rules(l, last, broken);
+  if (l.kind == BinKind::kRegular && l.index >= 64) large_bin_rules(l, last, broken);
+  for (uint64_t i = 0; i < rec.size(); i += kRecordWords) {
+    if (rec[i + 2] != kNew) continue;
+    s_.added_.push(rec[i]);
+    s_.added_.push(static_cast<uint64_t>(l.id));
+    s_.added_.push(rec[i + 3]);
+  }
+}
+
+void OpCheck::take_out(const ListRef& l, uint64_t chunk) {
+  s_.removed_.push(chunk);
+  s_.removed_.push(static_cast<uint64_t>(l.id));
+  walk_info_.put(chunk, kRemovedMark);
+  if (l.kind == BinKind::kTcache) ++removed_tcache_;
+}
+
+// Labels for the chunks the walk met new, between the labels of what surrounds them: after the
+// head they count down from the first member, before the end up from the last, between two
+// members they share the gap (closer to the later member, where glibc's large-bin inserts of an
+// existing size keep landing). A gap too small means the whole list is relabelled.
+void OpCheck::assign_labels(const ListRef& l) {
+  Array<uint64_t>& rec = s_.walk_;
+  const int64_t kMin = INT64_MIN, kMax = INT64_MAX;
+  int64_t lo = kMin;
+  uint64_t chain = 0;  // index of the first record of the pending run of new chunks
+  uint64_t m = 0;
+  auto place = [&](int64_t hi) {
+    if (m == 0) return;
+    const __int128 gap = static_cast<__int128>(hi) - lo;
+    for (uint64_t i = 0; i < m; ++i) {
+      __int128 v;
+      if (lo == kMin && hi == kMax) {
+        v = static_cast<__int128>(i + 1) * kLabelGap;
+      } else if (lo == kMin) {
+        v = static_cast<__int128>(hi) - static_cast<__int128>(m - i) * kLabelGap;
+      } else if (hi == kMax) {
+        v = static_cast<__int128>(lo) + static_cast<__int128>(i + 1) * kLabelGap;
+      } else {
+        __int128 step = gap / static_cast<__int128>(m + 1);
+        if (step > (static_cast<__int128>(1) << 20)) step = static_cast<__int128>(1) << 20;
+        v = static_cast<__int128>(hi) - static_cast<__int128>(m - i) * step;
+      }
+      if (v <= lo || v >= hi || v <= kMin + 1 || v >= kMax - 1) relabel_[l.id] = true;
+      rec[chain + kRecordWords * i + 3] = static_cast<uint64_t>(static_cast<int64_t>(v));
+    }
+    m = 0;
+  };
+  for (uint64_t i = 0; i < rec.size(); i += kRecordWords) {
+    if (rec[i + 2] == kNew) {
+      if (m == 0) chain = i;
+      ++m;
+      continue;
+    }
+    const int64_t label = static_cast<int64_t>(rec[i + 3]);
+    if (label <= lo) relabel_[l.id] = true;
+    place(label);
+    lo = static_cast<int64_t>(rec[i + 4]);
+  }
+  place(kMax);
+}
+
+// Labels 1, 2, 3... times the gap along the list as it is now (the walk found it sound).
+void OpCheck::relabel(const ListRef& l) {
+  ++s_.stats_.relabels;
+  Array<uint64_t>& rec = s_.walk_;
+  uint64_t t = head_next_of(l, layout_, av_, tc_);
+  int64_t label = 0;
+  for (uint64_t guard = 0; t != l.head && guard <= list_new_count_[l.id]; ++guard) {
+    label += static_cast<int64_t>(kLabelGap);
+    uint64_t i = 0;
+    const bool recorded = walk_info_.get(t, &i) && i != kRemovedMark;
+    if (recorded) rec[i + 3] = static_cast<uint64_t>(label);
+    if (!recorded || rec[i + 2] != kNew) {
+      if (Node* n = find_node(t)) n->label = label;
+    }
+    t = next_now(l, t);
+  }
+  relabel_[l.id] = false;
+}
+
+int64_t OpCheck::label_of(uint64_t chunk) {
+  uint64_t i;
+  if (walk_info_.get(chunk, &i) && i != kRemovedMark) return static_cast<int64_t>(s_.walk_[i + 3]);
+  const Node* n = find_node(chunk);
+  return n != nullptr ? n->label : 0;
+}
+
+// The chunk before `chunk` in its (regular) list now: the walk's record, else the old bk (a
+// member the walk did not record kept its place).
+uint64_t OpCheck::pred_of(uint64_t chunk) {
+  uint64_t i;
+  if (walk_info_.get(chunk, &i) && i != kRemovedMark) return s_.walk_[i + 1];
+  const Node* n = find_node(chunk);
+  return n != nullptr ? n->prev : 0;
+}
+
+// Whether `chunk` is in list l after the op (for chunks the walk of l looked at, or members).
+bool OpCheck::in_list_now(const ListRef& l, uint64_t chunk) {
+  uint64_t i;
+  if (walk_info_.get(chunk, &i)) return i != kRemovedMark;
+  const Node* n = find_node(chunk);
+  return n != nullptr && n->list == l.id;
+}
+
+// p->fd->bk == p for a chunk c of regular list l whose predecessor is pred: the first mismatch
+// of a list only, as the full check (a loop would repeat it).
+void OpCheck::check_bk(const ListRef& l, uint64_t c, uint64_t pred) {
+  if (mismatch_ || l.kind != BinKind::kRegular) return;
+  const uint64_t bk = word(c + 0x18);
+  if (bk == pred) return;
+  mismatch_ = true;
+  Text m = r_.note("bin.fd_bk_mismatch", c, size_now(c), l.bin());
+  if (pred == l.head) {
+    m.add("the bin head");
+  } else {
+    at(m, pred);
+  }
+  at(m.add("->fd is "), c).add(" but its bk is ");
+  at(m, bk).add(".");
+}
+
+void OpCheck::list_rules(const ListRef& l, uint64_t last, bool broken) {
+  Array<uint64_t>& rec = s_.walk_;
+  // Sizes, for the chunks the list gained and the members whose size changed.
+  auto size_rules = [&](uint64_t c) {
+    uint64_t w[6];
+    if (!read_words(c, w, 6)) return;
+    const uint64_t size = w[1] & ~kFlagBits;
+    switch (l.kind) {
+      case BinKind::kRegular:
+        if (l.index >= 2 && bin_index_for_size(size) != l.index) {
+          Text m = r_.note("bin.wrong_bin", c, size, l.bin());
+          m.add("a chunk of size ").hex(size).add(" belongs in ");
+          add_bin_name(&m, BinId{BinKind::kRegular, bin_index_for_size(size)});
+          m.add(".");
+        }
+        if (l.index == 1 && size >= kMinLargeSize && (w[4] != 0 || w[5] != 0)) {
+          r_.note("unsorted.nextsize_set", c, size, l.bin())
+              .add("a large chunk in the unsorted bin has fd_nextsize/bk_nextsize "
+                   "set (glibc clears them before it links a chunk there).");
+        }
+        break;
+      case BinKind::kFast:
+        if (fastbin_index(size) != l.index) {
+          r_.note("fastbin.wrong_size", c, size, l.bin())
+              .add("a chunk of size ")
+              .hex(size)
+              .add(" in the fastbin for ")
+              .hex(static_cast<uint64_t>(l.index + 2) << 4)
+              .add(".");
+        }
+        break;
+      case BinKind::kTcache:
+        if (tcache_index(size) != l.index) {
+          r_.note("tcache.wrong_size", c, size, l.bin())
+              .add("a chunk of size ")
+              .hex(size)
+              .add(" in the tcache bin for ")
+              .hex(static_cast<uint64_t>(l.index) * 0x10 + 0x20)
+              .add(".");
+        }
+        s_.keys_.push(c);
+        break;
+      default:
+        break;
+    }
+  };
+  for (uint64_t i = 0; i < rec.size(); i += kRecordWords) {
+    if (rec[i + 2] == kNew) size_rules(rec[i]);
+  }
+  for (uint64_t i = 0; i < s_.members_.size(); ++i) {
+    const uint64_t c = s_.members_[i];
+    const uint64_t f = member_flags(c);
+    const Node* n = find_node(c);
+    if (n->list != l.id || !in_list_now(l, c)) continue;
+    if (f & (kSizeChanged | kNsChanged)) {
+      size_rules(c);
+    } else if ((f & kKeyChanged) && l.kind == BinKind::kTcache) {
+      s_.keys_.push(c);
+    }
+    if ((f & kKeyChanged) && l.kind == BinKind::kTcache) ++key_changed_tcache_;
+  }
+
+  if (broken) return;  // as the full check: no end to compare the head and the count with
+  if (l.kind == BinKind::kRegular) {
+    // p->fd->bk == p where the chunk before a chunk changed (checked during the walk) or its bk
+    // was rewritten, and the head's bk is the last chunk.
+    for (uint64_t i = 0; i < s_.members_.size(); ++i) {
+      const uint64_t c = s_.members_[i];
+      const Node* n = find_node(c);
+      if (n->list == l.id && (member_flags(c) & kBkChanged) && in_list_now(l, c) && !walk_info_.get(c)) {
+        check_bk(l, c, n->prev);
+      }
+    }
+    const uint64_t head_bk = load<uint64_t>(av_, layout_.bins + (l.index - 1) * 0x10 + 8);
+    if (!mismatch_ && head_bk != last) {
+      Text m = r_.note("bin.fd_bk_mismatch", last == l.head ? 0 : last, 0, l.bin());
+      at(m.add("the last chunk of the bin is "), last).add(" but the head's bk is ");
+      at(m, head_bk).add(".");
+    }
+  }
+  if (l.kind == BinKind::kTcache) {
+    const uint64_t count = layout_.tcache_count_bytes == 2 ? load<uint16_t>(tc_, 2 * l.index) : load<uint8_t>(tc_, l.index);
+    if (list_new_count_[l.id] != count) {
+      r_.note("tcache.count_mismatch", 0, 0, l.bin())
+          .add("counts[")
+          .dec(static_cast<uint64_t>(l.index))
+          .add("] is ")
+          .dec(count)
+          .add(" but the list holds ")
+          .dec(list_new_count_[l.id])
+          .add(".");
+    }
+  }
+}
+
+}  // namespace heaptwin::check

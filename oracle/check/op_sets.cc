@@ -1,0 +1,49 @@
+#include "oracle/check/op_sets.h"
+
+namespace heaptwin::check {
+
+namespace {
+
+// Heapsort of n records of `words` words each, by their first word (as unsigned or signed).
+template <bool kSigned>
+bool less(uint64_t a, uint64_t b) {
+  return kSigned ? static_cast<int64_t>(a) < static_cast<int64_t>(b) : a < b;
+}
+
+template <bool kSigned>
+void sift(uint64_t* v, uint64_t words, uint64_t start, uint64_t n) {
+  uint64_t root = start;
+  for (;;) {
+    uint64_t child = 2 * root + 1;
+    if (child >= n) return;
+    if (child + 1 < n && less<kSigned>(v[child * words], v[(child + 1) * words])) ++child;
+    if (!less<kSigned>(v[root * words], v[child * words])) return;
+    for (uint64_t k = 0; k < words; ++k) {
+      const uint64_t t = v[root * words + k];
+      v[root * words + k] = v[child * words + k];
+      v[child * words + k] = t;
+    }
+    root = child;
+  }
+}
+
+template <bool kSigned>
+void heapsort(uint64_t* v, uint64_t words, uint64_t n) {
+  if (n < 2) return;
+  for (uint64_t i = n / 2; i-- > 0;) sift<kSigned>(v, words, i, n);
+  for (uint64_t end = n - 1; end > 0; --end) {
+    for (uint64_t k = 0; k < words; ++k) {
+      const uint64_t t = v[k];
+      v[k] = v[end * words + k];
+      v[end * words + k] = t;
+    }
+    sift<kSigned>(v, words, 0, end);
+  }
+}
+
+}  // namespace
+
+void sort_u64(uint64_t* v, uint64_t n) { heapsort<false>(v, 1, n); }
+void sort_pairs_by_signed_first(uint64_t* v, uint64_t n) { heapsort<true>(v, 2, n); }
+
+}  // namespace heaptwin::check

@@ -1,0 +1,130 @@
+// The heap checker's core vocabulary, freestanding: no C++ library, no exceptions, no allocation
+// (the drop-in library runs the checker inside the program it checks, where nothing may call
+// malloc). Where things are (Where), the field offsets of a glibc version (Layout), how the
+// checker reads memory (Reader), and what it reports (Finding).
+#ifndef HEAPTWIN_ORACLE_CHECK_TYPES_H_
+#define HEAPTWIN_ORACLE_CHECK_TYPES_H_
+
+#include <cstddef>
+#include <cstdint>
+
+namespace heaptwin::check {
+
+inline constexpr uint64_t kPrevInuse = 0x1;
+inline constexpr uint64_t kIsMmapped = 0x2;
+inline constexpr uint64_t kNonMainArena = 0x4;
+inline constexpr uint64_t kFlagBits = 0x7;
+inline constexpr uint64_t kMinSize = 0x20;
+inline constexpr uint64_t kAlignMask = 0xf;
+inline constexpr uint64_t kMinLargeSize = 0x400;
+inline constexpr uint64_t kMaxFastChunk = 0xb0;  // request2size(MAX_FAST_SIZE = 80 * 8 / 4)
+inline constexpr uint64_t kNonContiguous = 0x2;  // malloc_state.flags NONCONTIGUOUS_BIT
+inline constexpr uint64_t kMallocStateBytes = 0x898;
+inline constexpr uint64_t kMallocParBytes = 0x88;
+inline constexpr int kBins = 128;       // NBINS: regular bins 1..126 (1 is unsorted)
+inline constexpr int kFastBins = 10;    // NFASTBINS
+inline constexpr int kTcacheBins = 64;  // TCACHE_MAX_BINS
+
+// Where things are in the process being checked (oracle/heap_view.h's HeapLocation).
+struct Where {
+  uint64_t heap_base = 0;        // sbrk(0) before the first allocation
+  uint64_t heap_end = 0;         // sbrk(0) now
+  uint64_t arena = 0;            // &main_arena
+  uint64_t mp = 0;               // &mp_
+  uint64_t global_max_fast = 0;  // &global_max_fast
+  uint64_t tcache = 0;           // the tcache struct (user pointer), 0 when none yet
+};
+
+// Field offsets of one glibc version, x86_64 (oracle/heap_view.h's GlibcLayout, without its name).
+struct Layout {
+  bool safe_linking = true;    // >= 2.32
+  bool tcache = true;          // >= 2.26
+  bool key_is_random = true;   // >= 2.34: tcache_key is random; before, the tcache struct
+  int tcache_count_bytes = 2;  // uint16_t since 2.30
+  uint64_t tcache_entries = 0x80;
+  uint64_t flags = 0x4;
+  int64_t have_fastchunks = 0x8;  // -1: no such field
+  uint64_t fastbins = 0x10;
+  uint64_t top = 0x60;
+  uint64_t last_remainder = 0x68;
+  uint64_t bins = 0x70;
+  uint64_t binmap = 0x860;
+  uint64_t system_mem = 0x888;
+  uint64_t mp_sbrk_base = 0x60;
+  uint64_t mp_tcache_bins = 0x68;
+  uint64_t mp_tcache_count = 0x78;
+
+  // glibc's bin_at(i): the pseudo-chunk whose fd/bk are bins[2i-2], bins[2i-1].
+  uint64_t bin_at(uint64_t arena, int i) const { return arena + bins - 0x10 + (i - 1) * 0x10; }
+  uint64_t tcache_struct_bytes() const { return tcache_entries + 8 * kTcacheBins; }
+};
+
+// Read-only access to the checked process's memory. No virtual destructor on purpose: nothing
+// deletes a Reader through this class, and a deleting destructor would need the C++ runtime.
+class Reader {
+ public:
+  // Copies n bytes at addr into out; false when any of them is not readable.
+  virtual bool read(uint64_t addr, void* out, size_t n) const = 0;
+  // The bytes themselves when they are this process's memory and all readable, else nullptr
+  // (then use read). Lets the checker compare main_arena with its copy without copying it.
+  virtual const unsigned char* direct(uint64_t addr, size_t n) const { return nullptr; }
+
+  bool u64(uint64_t addr, uint64_t* v) const { return read(addr, v, 8); }
+
+ protected:
+  ~Reader() = default;
+};
+
+enum class BinKind : uint8_t { kNone, kRegular, kFast, kTcache };
+
+// A bin, named only when a finding needs it.
+struct BinId {
+  BinKind kind = BinKind::kNone;
+  int index = 0;
+};
+
+inline constexpr size_t kMessageBytes = 400;
+
+// One violated rule.
+struct Finding {
+  const char* rule = "";          // stable id, e.g. "bin.fd_bk_mismatch" (rules.h)
+  char message[kMessageBytes];    // one sentence, addresses as heap offsets
+  uint64_t chunk = 0;             // the chunk's address, 0 when the rule is not about one chunk
+  uint64_t chunk_size = 0;
+  BinId bin;
+};
+
+// Findings in caller-provided storage, up to its capacity.
+class Findings {
+ public:
+  Findings(Finding* storage, size_t capacity) : items_(storage), capacity_(capacity) {}
+  bool full() const { return size_ >= capacity_; }
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  const Finding& operator[](size_t i) const { return items_[i]; }
+  void clear() { size_ = 0; }
+  void truncate(size_t n) {
+    if (n < size_) size_ = n;
+  }
+  // A slot for the next finding, or nullptr when full.
+  Finding* next() { return full() ? nullptr : &items_[size_++]; }
+
+ private:
+  Finding* items_;
+  size_t capacity_;
+  size_t size_ = 0;
+};
+
+// glibc's fastbin_index and csize2tidx, as signed ints (fastbin_index(0x10) is -1).
+inline int fastbin_index(uint64_t size) { return static_cast<int>(size >> 4) - 2; }
+inline int tcache_index(uint64_t size) { return size < 0x11 ? -1 : static_cast<int>((size - 0x11) >> 4); }
+// glibc's bin_index(size) for the regular bins (small: size >> 4; large: largebin_index_64).
+int bin_index_for_size(uint64_t size);
+// The smallest size of large bin i (64..126).
+uint64_t large_bin_start(int i);
+// glibc >= 2.32: REVEAL_PTR of a stored next pointer that lives at `pos`.
+inline uint64_t reveal_ptr(uint64_t pos, uint64_t stored) { return (pos >> 12) ^ stored; }
+
+}  // namespace heaptwin::check
+
+#endif  // HEAPTWIN_ORACLE_CHECK_TYPES_H_
