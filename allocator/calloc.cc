@@ -38,6 +38,7 @@ Addr Allocator::calloc(uint64_t n, uint64_t elem_size) {
   if (nclears > 9) {
     if (!owned(mem, clearsize)) memset_fault(mem, clearsize);
     std::memset(reinterpret_cast<void*>(mem), 0, clearsize);
+    note_range(mem, clearsize);
     return mem;
   }
   // Up to 9 words glibc stores them one by one, forward, and an odd number of them (a chunk's
@@ -45,6 +46,7 @@ Addr Allocator::calloc(uint64_t n, uint64_t elem_size) {
   const uint64_t words = (nclears & 1) != 0 ? nclears : nclears - 1;
   if (!owned(mem, words * kSizeSz)) report_fault(fatal_, first_unowned(mem));
   std::memset(reinterpret_cast<void*>(mem), 0, words * kSizeSz);
+  note_range(mem, words * kSizeSz);
   return mem;
 }
 

@@ -78,6 +78,10 @@ class ChunkMemory {
     if (log_ != nullptr) log_->note(a);
   }
 
+  // A bulk write into [a, a + n) (memset, memcpy into a chunk): noted as a range.
+  void note_range(Addr a, uint64_t n) const {
+    if (log_ != nullptr) log_->note_range(a, n);
+  }
   // Every store from now on is noted in `log` (nullptr: none). allocator/write_log.h.
   void set_write_log(WriteLog* log) { log_ = log; }
 

@@ -28,6 +28,7 @@ void Allocator::perturb_fill(Addr p, uint64_t n, int byte) const {
   if (n == 0) return;
   if (!owned(p, n)) memset_fault(p, n);
   std::memset(reinterpret_cast<void*>(p), byte & 0xff, n);
+  note_range(p, n);
 }
 
 // A forged size made a memset run past owned memory. Above x86's rep_stosb_threshold (2048 bytes

@@ -44,6 +44,7 @@ Addr Allocator::realloc(Addr oldmem, uint64_t bytes) {
     if (!owned(oldmem, oldsize - kChunkHdrSz)) report_fault(fatal_, oldmem);
     std::memcpy(reinterpret_cast<void*>(newmem), reinterpret_cast<const void*>(oldmem),
                 oldsize - kChunkHdrSz);
+    note_range(newmem, oldsize - kChunkHdrSz);
     munmap_chunk(oldp);
     return newmem;
   }
@@ -90,6 +91,7 @@ Addr Allocator::int_realloc(Addr oldp, uint64_t oldsize, uint64_t nb) {
       if (!owned(oldmem, sz)) report_fault(fatal_, oldmem);
       if (!owned(newmem, sz)) report_fault(fatal_, newmem);
       std::memmove(reinterpret_cast<void*>(newmem), reinterpret_cast<const void*>(oldmem), sz);
+      note_range(newmem, sz);
       int_free(oldp, true);
       return newmem;
     }

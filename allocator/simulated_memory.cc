@@ -58,6 +58,9 @@ SimulatedMemory::SimulatedMemory(const SimulatedMemoryOptions& options) : option
   mmap_top_ = (mmap_base_ + options_.mmap_capacity) & ~((uint64_t{16} << 20) - 1);
   data_ = mmap_top_ + kDataAboveMappings;
   ::mprotect(reinterpret_cast<void*>(data_), options_.data_bytes, PROT_READ | PROT_WRITE);
+  brk_pages_.init(brk_base_, std::min(kKeptBrkSpan, options_.brk_capacity));
+  const uint64_t kept_mmap = std::min(kKeptMmapSpan, mmap_top_ - mmap_base_);
+  mmap_pages_.init(mmap_top_ - kept_mmap, kept_mmap);
   brk_open_end_ = brk_base_;
   mmap_open_low_ = mmap_top_;
 }
@@ -68,7 +71,7 @@ SimulatedMemory::~SimulatedMemory() {
 
 void SimulatedMemory::commit(uint64_t from, uint64_t to) {
   if (to <= from) return;
-  // Pages become accessible once and stay so (see decommit): only ranges never opened before
+  // Pages become accessible once and stay so (see release): only ranges never opened before
   // cost an mprotect. The break area opens upwards, the mapping area downwards.
   if (from >= mmap_base_) {
     if (from < mmap_open_low_) {
@@ -103,78 +106,40 @@ void SimulatedMemory::clear_resident(uint64_t from, uint64_t to) {
   }
 }
 
-void SimulatedMemory::decommit(uint64_t from, uint64_t to) {
+void SimulatedMemory::release(uint64_t from, uint64_t to) {
   if (to <= from) return;
   // Released pages must read back as zeros when they are handed out again, as fresh brk and mmap
-  // pages do; whether the twin may touch them is owns()'s business, not the MMU's. They are
-  // cleared where resident and kept: handing them back to the kernel would cost a page fault
-  // each when used again, which in a virtual machine costs far more than clearing. Mappings lie
-  // top-down from a fixed ceiling, so the same addresses come back; only what lies beyond the
-  // kept span (a rare giant or far mapping) goes back to the kernel, so resident memory stays
-  // bounded (a fuzzer ran out of memory when every mapping stayed).
-  if (from >= mmap_base_ && from + kKeptMmapSpan < mmap_top_) {
-    ::madvise(reinterpret_cast<void*>(from), to - from, MADV_DONTNEED);
+  // pages do; whether the twin may touch them is owns()'s business, not the MMU's. Inside the
+  // kept spans they stay resident: handing them back to the kernel would cost a page fault each
+  // when used again, which in a virtual machine costs far more than clearing. Mappings lie
+  // top-down from a fixed ceiling and the break starts at its base, so the same addresses come
+  // back; what lies beyond the spans (a rare giant or far mapping) goes back to the kernel, so
+  // resident memory stays bounded (a fuzzer ran out of memory when every mapping stayed).
+  for (const WrittenPages* span : {&brk_pages_, &mmap_pages_}) {
+    const uint64_t lo = from > span->lo() ? from : span->lo();
+    const uint64_t hi = to < span->hi() ? to : span->hi();
+    if (lo >= hi) continue;
+    if (from < lo) release(from, lo);
+    if (eager()) {
+      clear_resident(lo, hi);
+      (span == &brk_pages_ ? brk_pages_ : mmap_pages_).forget(lo, hi);
+    }
+    if (hi < to) release(hi, to);
     return;
   }
-  clear_resident(from, to);
+  ::madvise(reinterpret_cast<void*>(from), to - from, MADV_DONTNEED);
 }
 
-// The break shrank to `keep`, or a Program ended: [keep, written_end) may hold what was
-// written there, cleared lazily when the break grows over it again (most Programs never get
-// that far again).
-void SimulatedMemory::release_brk_above(uint64_t keep, uint64_t written_end) {
-  if (written_end > brk_committed_) written_end = brk_committed_;
-  if (written_end > keep) add_dirty(keep, written_end);
-  uint64_t dirty = 0;
-  for (const Region& d : brk_dirty_) dirty = d.addr + d.size;
-  if (dirty > brk_base_ && dirty - brk_base_ > kKeptBrkSpan) {
-    // Too much kept: what lies above the break goes back to the kernel.
-    ::madvise(reinterpret_cast<void*>(keep), dirty - keep, MADV_DONTNEED);
-    take_dirty(keep, dirty, /*clear=*/false);
-  }
-}
-
-void SimulatedMemory::add_dirty(uint64_t from, uint64_t to) {
-  // Sorted, disjoint; a new range merges with those it touches.
-  std::vector<Region> merged;
-  for (const Region& d : brk_dirty_) {
-    if (d.addr + d.size < from || d.addr > to) {
-      merged.push_back(d);
-      continue;
-    }
-    if (d.addr < from) from = d.addr;
-    if (d.addr + d.size > to) to = d.addr + d.size;
-  }
-  merged.push_back({from, to - from});
-  std::sort(merged.begin(), merged.end(), [](const Region& a, const Region& b) { return a.addr < b.addr; });
-  brk_dirty_.swap(merged);
-}
-
-void SimulatedMemory::take_dirty(uint64_t from, uint64_t to, bool clear) {
-  std::vector<Region> kept;
-  for (const Region& d : brk_dirty_) {
-    const uint64_t end = d.addr + d.size;
-    if (end <= from || d.addr >= to) {
-      kept.push_back(d);
-      continue;
-    }
-    const uint64_t lo = d.addr > from ? d.addr : from, hi = end < to ? end : to;
-    if (clear) clear_resident(lo, hi);
-    if (d.addr < lo) kept.push_back({d.addr, lo - d.addr});
-    if (hi < end) kept.push_back({hi, end - hi});
-  }
-  brk_dirty_.swap(kept);
+void SimulatedMemory::take_again(uint64_t from, uint64_t to) {
+  brk_pages_.clear(from, to);
+  mmap_pages_.clear(from, to);
 }
 
 bool SimulatedMemory::discard(uint64_t addr, uint64_t n) {
   if (!owns(addr, n)) return false;
-  // Reads as zeros afterwards, as MADV_DONTNEED's pages do; cleared where resident (the pages
-  // stay, see decommit) unless the range is too big to keep.
-  if (n > kKeptBrkSpan) {
-    ::madvise(reinterpret_cast<void*>(addr), n, MADV_DONTNEED);
-  } else {
-    clear_resident(addr, addr + n);
-  }
+  // Reads as zeros at once, as MADV_DONTNEED's pages do; the pages stay (see release).
+  release(addr, addr + n);
+  take_again(addr, addr + n);
   return true;
 }
 
@@ -191,7 +156,7 @@ uint64_t SimulatedMemory::sbrk(int64_t increment) {
     if (want > brk_committed_) {
       commit(brk_committed_, want);
       // Bytes a shrink left above the break read as zeros again, as fresh brk pages do.
-      if (!brk_dirty_.empty()) take_dirty(brk_committed_, want, /*clear=*/true);
+      take_again(brk_committed_, want);
       brk_committed_ = want;
     }
   } else {
@@ -200,7 +165,7 @@ uint64_t SimulatedMemory::sbrk(int64_t increment) {
     brk_ -= dec;
     uint64_t keep = page_up(brk_);
     if (keep < brk_committed_) {
-      release_brk_above(keep, brk_committed_);
+      release(keep, brk_committed_);
       brk_committed_ = keep;
       // Holes above the new break are gone with it; one straddling it is cut short.
       std::vector<Region> holes;
@@ -221,6 +186,7 @@ uint64_t SimulatedMemory::mmap(uint64_t size) {
   uint64_t addr = find_gap_topdown(size);
   if (addr == kFailure) return kFailure;
   commit(addr, addr + size);
+  take_again(addr, addr + size);
   regions_.push_back({addr, size});
   mmap_in_use_ += size;
   return addr;
@@ -235,7 +201,7 @@ bool SimulatedMemory::munmap(uint64_t addr, uint64_t size) {
   uint64_t lo_brk = addr > brk_base_ ? addr : brk_base_;
   uint64_t hi_brk = end < brk_committed_ ? end : brk_committed_;
   if (lo_brk < hi_brk) {
-    decommit(lo_brk, hi_brk);
+    release(lo_brk, hi_brk);  // owned again only when the break shrinks below and regrows
     brk_holes_.push_back({lo_brk, hi_brk - lo_brk});
   }
   // Unmap the intersection with every mapping, splitting those only partly covered.
@@ -250,7 +216,11 @@ bool SimulatedMemory::munmap(uint64_t addr, uint64_t size) {
     uint64_t hi = end < r_end ? end : r_end;
     // Pages mremap moved here are a kernel mapping of their own: fresh pages merge it back
     // (kernel mappings are limited: vm.max_map_count). Others are only released.
-    if (!r.moved || !fresh_pages(lo, hi - lo)) decommit(lo, hi);
+    if (r.moved && fresh_pages(lo, hi - lo)) {
+      mmap_pages_.forget(lo, hi);
+    } else {
+      release(lo, hi);
+    }
     mmap_in_use_ -= hi - lo;
     if (r.addr < lo) kept.push_back({r.addr, lo - r.addr, r.moved});
     if (hi < r_end) kept.push_back({hi, r_end - hi, r.moved});
@@ -279,6 +249,7 @@ uint64_t SimulatedMemory::mremap(uint64_t addr, uint64_t old_size, uint64_t new_
       addr + old_size == found->addr + found->size && addr + new_size <= mmap_top_ &&
       range_free(addr + old_size, new_size - old_size)) {
     commit(addr + old_size, addr + new_size);
+    take_again(addr + old_size, addr + new_size);
     // The mapping itself grows (one VMA, as Linux extends it): a later mremap of the whole
     // range must still find one mapping.
     found->size += new_size - old_size;
@@ -302,6 +273,7 @@ bool SimulatedMemory::move_pages(uint64_t from, uint64_t to, uint64_t size) {
                          reinterpret_cast<void*>(to));
   if (moved == MAP_FAILED) {
     std::memcpy(reinterpret_cast<void*>(to), reinterpret_cast<const void*>(from), size);
+    note_written(to, size);
     return false;
   }
   if (fresh_pages(from, size)) return true;
@@ -312,6 +284,7 @@ bool SimulatedMemory::move_pages(uint64_t from, uint64_t to, uint64_t size) {
   }
   fresh_pages(to, size);
   std::memcpy(reinterpret_cast<void*>(to), reinterpret_cast<const void*>(from), size);
+  note_written(to, size);
   return false;
 }
 
@@ -367,20 +340,23 @@ bool SimulatedMemory::owns(uint64_t addr, uint64_t n) const {
   return owns_heap_or_mapping(addr, n);
 }
 
-void SimulatedMemory::reset() { reset(~uint64_t{0}); }
-
-void SimulatedMemory::reset(uint64_t brk_written_end) {
+void SimulatedMemory::reset() {
   if (reservation_ == 0) return;
   std::memset(reinterpret_cast<void*>(data_), 0, options_.data_bytes);
-  release_brk_above(brk_base_, brk_written_end);
+  release(brk_base_, brk_committed_);
   brk_ = brk_committed_ = brk_base_;
   brk_holes_.clear();
   for (const Region& r : regions_) {
-    if (!r.moved || !fresh_pages(r.addr, r.size)) decommit(r.addr, r.addr + r.size);
+    if (r.moved && fresh_pages(r.addr, r.size)) {
+      mmap_pages_.forget(r.addr, r.addr + r.size);
+    } else {
+      release(r.addr, r.addr + r.size);
+    }
   }
   regions_.clear();
-  // Unmapped mappings were discarded when they went.
+  // Unmapped mappings were released when they went.
   mmap_in_use_ = 0;
+  writes_unknown_ = false;  // all it wrote is cleared now (eager), or marked
 }
 
 }  // namespace heaptwin::alloc

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "allocator/memory.h"
+#include "allocator/written_pages.h"
 
 namespace heaptwin::alloc {
 
@@ -54,10 +55,19 @@ class SimulatedMemory : public Memory {
 
   // Back to pristine: the break at its start, no mappings, the data block zeroed.
   void reset();
-  // The same, told that nothing at or above `brk_written_end` in the break area was written
-  // since the last reset (the caller knows: e.g. no chunk header lies above the highest top),
-  // so only what lies below it is cleared when the break grows again.
-  void reset(uint64_t brk_written_end);
+
+  // Released memory must read as zeros when it is owned again. By default it is cleared where
+  // resident when released (mincore). A caller that reports every write into the break area and
+  // the mappings (note_written; the twin side folds the allocator's write log into it) lets it
+  // clear only the pages written, when they are owned again: no syscall, no page fault.
+  void track_writes() { track_writes_ = true; }
+  void note_written(uint64_t addr, uint64_t n) {
+    brk_pages_.mark(addr, n);
+    mmap_pages_.mark(addr, n);
+  }
+  // Some write went unreported (a Program's own write8): what is released before the next
+  // reset, and everything at the reset, is cleared where resident.
+  void note_unknown_writes() { writes_unknown_ = true; }
 
   uint64_t heap_base() const { return brk_base_; }
   uint64_t brk() const { return brk_; }
@@ -72,15 +82,13 @@ class SimulatedMemory : public Memory {
     bool moved = false;  // its pages were moved here by mremap (move_pages)
   };
   void commit(uint64_t from, uint64_t to);
-  // Makes [from, to) read as zeros again (touching only resident pages), or gives it back.
-  void decommit(uint64_t from, uint64_t to);
+  // [from, to) is owned no longer; it must read as zeros when owned again: given back to the
+  // kernel beyond the kept spans, else cleared now (untracked writes) or when owned again.
+  void release(uint64_t from, uint64_t to);
+  // [from, to) is owned again: the written pages the release left are cleared.
+  void take_again(uint64_t from, uint64_t to);
+  bool eager() const { return !track_writes_ || writes_unknown_; }
   void clear_resident(uint64_t from, uint64_t to);
-  // The break area above `keep` is no longer owned; [keep, written_end) may hold bytes: cleared
-  // when the break grows over it again.
-  void release_brk_above(uint64_t keep, uint64_t written_end);
-  void add_dirty(uint64_t from, uint64_t to);
-  // Drops [from, to) from the dirty ranges, clearing it first when `clear`.
-  void take_dirty(uint64_t from, uint64_t to, bool clear);
   bool move_pages(uint64_t from, uint64_t to, uint64_t size);
   static bool fresh_pages(uint64_t addr, uint64_t size);
   bool in_regions(uint64_t addr, uint64_t n) const;
@@ -89,9 +97,11 @@ class SimulatedMemory : public Memory {
   uint64_t reservation_ = 0, reservation_size_ = 0;
   uint64_t data_ = 0;
   uint64_t brk_base_ = 0, brk_ = 0, brk_committed_ = 0;
-  // Ranges above the break that may hold bytes written before the break released them (sorted,
-  // disjoint): cleared when the break grows over them again. Elsewhere above the break, zeros.
-  std::vector<Region> brk_dirty_;
+  // The kept spans (the break area's first 256 MiB, the mapping area's top 256 MiB) and which of
+  // their pages may hold bytes: released memory there stays resident and is cleared when owned
+  // again; beyond them it goes back to the kernel.
+  WrittenPages brk_pages_, mmap_pages_;
+  bool track_writes_ = false, writes_unknown_ = false;
   uint64_t mmap_base_ = 0, mmap_top_ = 0, mmap_in_use_ = 0;
   // The highest free range of `size` bytes below mmap_top_, or kFailure.
   uint64_t find_gap_topdown(uint64_t size) const;

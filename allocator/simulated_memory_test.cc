@@ -59,19 +59,6 @@ TEST(SimulatedMemoryTest, MemoryReleasedAndTakenAgainReadsAsZeros) {
   m.reset();
   m.sbrk(0x300000);
   EXPECT_TRUE(all_zero(base, 0x300000));
-  // A reset told how far the Program wrote keeps clearing what lies below that, and what older
-  // shrinks left above it.
-  m.reset();
-  m.sbrk(0x100000);
-  scribble(base, 0x100000);
-  m.sbrk(-0xc0000);                    // [0x40000, 0x100000) left dirty
-  m.reset();
-  m.sbrk(0x40000);                     // the next Program clears [0, 0x40000) as it grows...
-  scribble(base, 0x8000);              // ...and writes below 0x8000 only
-  m.reset(base + 0x8000);
-  m.sbrk(0x100000);
-  EXPECT_TRUE(all_zero(base, 0x100000));
-  m.sbrk(0x200000);
   // malloc_trim's MADV_DONTNEED: the range reads as zeros at once.
   scribble(base, 0x300000);
   ASSERT_TRUE(m.discard(base + 0x1000, 0x2ff000));
@@ -84,6 +71,48 @@ TEST(SimulatedMemoryTest, MemoryReleasedAndTakenAgainReadsAsZeros) {
   const uint64_t b = m.mmap(0x100000);
   EXPECT_EQ(a, b);
   EXPECT_TRUE(all_zero(b, 0x100000));
+}
+
+// With tracked writes, released memory is cleared where it was written, when owned again; a
+// write reported as unknown makes the next releases and reset clear whatever is resident.
+TEST(SimulatedMemoryTest, TrackedWritesAreClearedWhenTheMemoryIsOwnedAgain) {
+  SimulatedMemory m;
+  m.track_writes();
+  const uint64_t base = m.heap_base();
+  auto write = [&](uint64_t at, bool report) {
+    *reinterpret_cast<uint64_t*>(at) = ~0ull;
+    if (report) m.note_written(at, 8);
+  };
+  auto zero = [](uint64_t at) { return *reinterpret_cast<uint64_t*>(at) == 0; };
+  m.sbrk(0x100000);
+  for (uint64_t off = 0; off < 0x100000; off += 0x7000) write(base + off, true);
+  m.sbrk(-0x80000);
+  m.sbrk(0x80000);
+  for (uint64_t off = 0x80000 + 0x7000 - 0x80000 % 0x7000; off < 0x100000; off += 0x7000) {
+    EXPECT_TRUE(zero(base + off)) << off;
+  }
+  m.reset();
+  m.sbrk(0x100000);
+  for (uint64_t off = 0; off < 0x100000; off += 0x7000) EXPECT_TRUE(zero(base + off)) << off;
+  // A mapping reused at the same address, and malloc_trim's discard.
+  const uint64_t a = m.mmap(0x40000);
+  write(a + 0x10, true);
+  write(a + 0x3f000, true);
+  ASSERT_TRUE(m.discard(a + 0x3f000, 0x1000));
+  EXPECT_TRUE(zero(a + 0x3f000));
+  EXPECT_FALSE(zero(a + 0x10));
+  ASSERT_TRUE(m.munmap(a, 0x40000));
+  ASSERT_EQ(m.mmap(0x40000), a);
+  EXPECT_TRUE(zero(a + 0x10));
+  // Unreported writes: the next reset clears everything resident.
+  write(base + 0x5008, false);
+  write(a + 0x2000, false);
+  m.note_unknown_writes();
+  m.reset();
+  m.sbrk(0x10000);
+  EXPECT_TRUE(zero(base + 0x5008));
+  ASSERT_EQ(m.mmap(0x40000), a);
+  EXPECT_TRUE(zero(a + 0x2000));
 }
 
 TEST(SimulatedMemoryTest, MappingsAndPartialUnmap) {

@@ -16,6 +16,7 @@ void Allocator::tcache_init() {
   if (victim != 0) {
     tcache_ = victim;
     std::memset(reinterpret_cast<void*>(victim), 0, sizeof(TcachePerthread));
+    note_range(victim, sizeof(TcachePerthread));
   }
 }
 

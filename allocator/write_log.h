@@ -19,6 +19,16 @@ struct WriteLog {
   uint64_t size = 0;
   // More stores than capacity: the log is incomplete, and its reader must look at everything.
   bool overflowed = false;
+  // Bulk writes into chunks (calloc's clearing, M_PERTURB's fill, realloc's copy, the tcache
+  // struct's clearing): where they went, for readers that track which memory holds bytes
+  // (SimulatedMemory). The heap checker ignores them: they write user memory, not metadata.
+  struct Range {
+    uint64_t addr, n;
+  };
+  static constexpr int kMaxRanges = 16;
+  Range ranges[kMaxRanges];
+  int range_count = 0;
+  bool ranges_overflowed = false;
 
   void note(uint64_t addr) {
     if (size < capacity) {
@@ -27,9 +37,18 @@ struct WriteLog {
       overflowed = true;
     }
   }
+  void note_range(uint64_t addr, uint64_t n) {
+    if (range_count < kMaxRanges) {
+      ranges[range_count++] = {addr, n};
+    } else {
+      ranges_overflowed = true;
+    }
+  }
   void clear() {
     size = 0;
     overflowed = false;
+    range_count = 0;
+    ranges_overflowed = false;
   }
 };
 

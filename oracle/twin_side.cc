@@ -128,14 +128,19 @@ class TwinSide : public Side {
     SimulatedMemoryReader reader(*memory_);
     blocks_.reset(options.check_contents);
     bool check_heap_now = options.check_heap;
-    if (check_heap_now) {
-      checker_.reset();
-      twin.set_write_log(checker_.write_log());
-    }
+    if (check_heap_now) checker_.reset();
+    // Every store the allocator makes goes to a log (the checker's, or the side's own), and
+    // after each op into the memory's record of written pages: the next Program's memory is
+    // cleared where this one wrote, and nowhere else.
+    alloc::WriteLog* log = check_heap_now ? checker_.write_log() : own_log_.log();
+    log->clear();
+    twin.set_write_log(log);
 
     for (size_t i = 0; i < program.ops.size(); ++i) {
       const Op& op = program.ops[i];
       if (op.kind == OpKind::kWrite8) {
+        // The Program writes memory itself (and a forged size lets calloc clear anywhere).
+        memory_->note_unknown_writes();
         check_heap_now = false;  // the Program corrupts on purpose from here on
         blocks_.stop();
       }
@@ -162,7 +167,13 @@ class TwinSide : public Side {
         break;
       }
       trace.outcomes.push_back(outcome_of(op, r));
-      if (blocks_on && blocks_.active()) note(&trace, i, blocks_after(i, op, r));
+      note_writes(*log);  // before the checker reads the log (and empties it)
+      if (blocks_on && blocks_.active()) {
+        note(&trace, i, blocks_after(i, op, r));
+        if (options.check_contents && r.allocates && r.pointer != 0) {
+          note_pattern_writes(r.pointer, op.kind == OpKind::kRealloc ? op.a : op.request_bytes());
+        }
+      }
       // A double free that glibc does not catch (a fastbin chunk freed twice, not at the top) is
       // no heap bug: the checker stops where the block invariants saw the Program mean it.
       if (!blocks_.active()) check_heap_now = false;
@@ -178,8 +189,9 @@ class TwinSide : public Side {
           if (!found.empty()) note(&trace, i, "heap checker: " + to_string(found.front()));
         }
       }
-      if (check_heap_now) checker_.write_log()->clear();
+      log->clear();
     }
+    note_writes(*log);  // an op that ended the Program wrote too
     return trace;
   }
 
@@ -370,6 +382,25 @@ class TwinSide : public Side {
     }
   }
 
+  // The contents rules write a pattern into a block's first and last bytes (BlockInvariants:
+  // at most a page at each end).
+  void note_pattern_writes(uint64_t p, uint64_t n) {
+    constexpr uint64_t kPage = 4096;
+    if (n == 0) return;
+    memory_->note_written(p, n < kPage ? n : kPage);
+    if (n > kPage) memory_->note_written(p + n - kPage, kPage);
+  }
+
+  // What an op wrote, into the memory's record of written pages (SimulatedMemory::note_written).
+  void note_writes(const alloc::WriteLog& log) {
+    if (log.overflowed || log.ranges_overflowed) {
+      memory_->note_unknown_writes();
+      return;
+    }
+    for (uint64_t i = 0; i < log.size; ++i) memory_->note_written(log.entries[i], 8);
+    for (int i = 0; i < log.range_count; ++i) memory_->note_written(log.ranges[i].addr, log.ranges[i].n);
+  }
+
   // The arena digest (oracle/arena_walk.h), read straight from the twin's memory: the regions
   // it reads (heap, main_arena, mp_, global_max_fast, the tcache struct) are all this process's.
   uint64_t digest(const alloc::Allocator& twin) const {
@@ -399,13 +430,24 @@ class TwinSide : public Side {
   uint64_t heap_base_ = 0;
   BlockInvariants blocks_;
   Addr realloc_source_ = 0;
-  IncrementalHeapChecker checker_;  // kept across runs: its tables are reserved once
+  IncrementalHeapChecker checker_;
+  // The write log when the checker is off.
+  struct OwnLog {
+    std::vector<uint64_t> entries = std::vector<uint64_t>(1 << 14);
+    alloc::WriteLog log_;
+    alloc::WriteLog* log() {
+      log_.entries = entries.data();
+      log_.capacity = entries.size();
+      return &log_;
+    }
+  } own_log_;  // kept across runs: its tables are reserved once
 };
 
 }  // namespace
 
 std::unique_ptr<Side> make_twin_side(const std::string& name, std::string* error) {
   auto memory = std::make_unique<alloc::SimulatedMemory>();
+  memory->track_writes();  // the side reports every write (TwinSide::note_writes)
   if (!memory->ok()) {
     *error = "twin: cannot reserve address space for the simulated heap";
     return nullptr;
