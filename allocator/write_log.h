@@ -26,7 +26,7 @@ struct WriteLog {
     uint64_t addr, n;
   };
   static constexpr int kMaxRanges = 16;
-  Range ranges[kMaxRanges];
+  Range ranges[kMaxRanges] = {};
   int range_count = 0;
   bool ranges_overflowed = false;
 
