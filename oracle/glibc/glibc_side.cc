@@ -178,10 +178,8 @@ class GlibcSide : public Side {
   }
 
   bool ensure_server(const RunOptions& options, std::string* error) {
-    if (server_ > 0 && options.tunables == tunables_ && persistent_ == want_persistent()) {
-      if (runner_alive(server_)) return true;
-      server_ = -1;
-    }
+    // A server that died is noticed while waiting for its records (collect).
+    if (server_ > 0 && options.tunables == tunables_ && persistent_ == want_persistent()) return true;
     stop();
     tunables_ = options.tunables;
     located_ = false;

@@ -67,7 +67,8 @@ void runner_pin_tcache_key(void) {
  * entry that top has swallowed since; above it is top's untouched interior, most of a young
  * heap. Reset at the Program's first op (index 0). */
 static uint64_t top_high;
-static uint64_t state_head; /* where the next state goes (virtual position) */
+static uint64_t state_head;     /* where the next state goes (virtual position) */
+static uint64_t state_data_end; /* the end of the last state written */
 
 struct StateRoom {
   uint64_t at, need;
@@ -77,7 +78,7 @@ struct StateRoom {
 static int state_fits(void* ctx) {
   const struct StateRoom* room = ctx;
   uint64_t released = __atomic_load_n(&shared->control.state_released, __ATOMIC_ACQUIRE);
-  return released == state_head || room->at + room->need <= released + RUNNER_STATE_BYTES;
+  return released >= state_data_end || room->at + room->need <= released + RUNNER_STATE_BYTES;
 }
 
 /* Room for `need` bytes in the state ring, contiguous: its position, or RUNNER_NO_STATE. */
@@ -92,7 +93,7 @@ static uint64_t state_alloc(uint64_t need) {
     runner_publish();
     runner_child_wait(state_fits, &room);
   }
-  state_head = room.at + need;
+  state_head = state_data_end = room.at + need;
   shared->control.state_head = state_head;
   return room.at;
 }
@@ -100,7 +101,11 @@ static uint64_t state_alloc(uint64_t need) {
 void runner_copy_state(struct RunnerRecord* r, int first_op) {
   if (first_op) {
     top_high = 0;
-    state_head = shared->control.state_head;
+    /* Each Program's states start at the ring's beginning, on pages already faulted in (a
+     * fresh page of the memfd costs a fault). Whatever a dead child left there is released:
+     * the parent reads every record up to RUNNER_END before it sends the next Program. */
+    state_data_end = shared->control.state_head;
+    state_head = (state_data_end + RUNNER_STATE_BYTES - 1) / RUNNER_STATE_BYTES * RUNNER_STATE_BYTES;
   }
   uint64_t heap_len = r->heap_end - heap_base;
   uint64_t top;
