@@ -262,6 +262,8 @@ class GlibcSide : public Side {
     // Wall-clock guard on top of the child's own CPU-time guard: no record for this long.
     const auto patience = std::chrono::milliseconds(timeout_ms + 10000);
     auto last_record = Clock::now();
+    trace->outcomes.reserve(program.ops.size());
+    if (options.digests) trace->digests.reserve(program.ops.size());
     int kills = 0;
     bool faulted = false;
     while (true) {

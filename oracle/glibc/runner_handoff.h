@@ -11,7 +11,9 @@
 #ifndef HEAPTWIN_ORACLE_GLIBC_RUNNER_HANDOFF_H_
 #define HEAPTWIN_ORACLE_GLIBC_RUNNER_HANDOFF_H_
 
+#include <errno.h>
 #include <limits.h>
+#include <sched.h>
 #include <linux/futex.h>
 #include <stdint.h>
 #include <sys/syscall.h>
@@ -32,15 +34,25 @@ static inline void runner_ring(struct RunnerBell* bell) {
 
 typedef int (*RunnerReadyFn)(void* ctx);
 
+/* Pure spinning (pause) for about a microsecond, the time the peer needs for a short step. */
+#define RUNNER_PURE_SPIN_CYCLES 3000u
+
 /* Waits on `bell` (owned by the caller) until ready(ctx): `spin_cycles` TSC cycles of spinning,
  * then sleeps. 1 when ready; 0 when timeout_ms (> 0) passed first (the caller checks on its peer
- * and waits again); timeout_ms < 0 waits for ever. A signal only makes it look again. */
+ * and waits again); timeout_ms < 0 waits for ever. A signal only makes it look again.
+ * After the first microsecond the spin yields the CPU at each round: when the peer (or another
+ * process) waits for this CPU, it runs at once instead of after the spin. */
 static inline int runner_wait(struct RunnerBell* bell, RunnerReadyFn ready, void* ctx,
                               uint64_t spin_cycles, int timeout_ms) {
   if (ready(ctx)) return 1;
   const uint64_t start = __rdtsc();
-  while (__rdtsc() - start < spin_cycles) {
-    _mm_pause();
+  uint64_t spun;
+  while ((spun = __rdtsc() - start) < spin_cycles) {
+    if (spun < RUNNER_PURE_SPIN_CYCLES) {
+      _mm_pause();
+    } else {
+      sched_yield();
+    }
     if (ready(ctx)) return 1;
   }
   struct timespec limit;
