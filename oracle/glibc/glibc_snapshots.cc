@@ -2,6 +2,7 @@
 
 #include <sys/uio.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -108,7 +109,9 @@ ArenaLayout runner_arena_layout(const GlibcLayout& g) {
   a.mp_tcache_max_bytes = static_cast<uint32_t>(g.mp_tcache_max_bytes);
   a.mp_tcache_count = static_cast<uint32_t>(g.mp_tcache_count);
   a.mp_tcache_unsorted_limit = static_cast<uint32_t>(g.mp_tcache_unsorted_limit);
-  a.mp_bytes = static_cast<uint32_t>(g.mp_tcache_unsorted_limit + 8);
+  // read_arena reads 0x88 bytes of mp_ in every version (older ones a little past its end, still
+  // libc's data): a copied state holds as much.
+  a.mp_bytes = static_cast<uint32_t>(std::max<uint64_t>(g.mp_tcache_unsorted_limit + 8, 0x88));
   return a;
 }
 
