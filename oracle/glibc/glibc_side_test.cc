@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstddef>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -523,6 +524,41 @@ TEST(GlibcDigests, WithoutDebugSymbols) {
   Trace t2 = without->run(p, options);
   ASSERT_EQ(t2.error, "");
   EXPECT_EQ(t1.digests, t2.digests);
+}
+
+}  // namespace
+}  // namespace heaptwin
+
+namespace heaptwin {
+namespace {
+
+// The runner compiled at run time against other glibc versions' sysroots (the embedded sources,
+// arena walk included): Programs, copied snapshots and digests. Skipped where the Debian
+// packages cannot be fetched.
+TEST(GlibcVersions, TheEmbeddedRunnerRunsUnderOtherGlibcs) {
+  for (const char* name : {"glibc-2.31", "glibc-2.41"}) {
+    std::string error;
+    auto side = make_glibc_side(name, &error);
+    if (!side) {
+      std::fprintf(stderr, "%s not available here: %s\n", name, error.c_str());
+      continue;
+    }
+    RunOptions options;
+    options.snapshots = true;
+    options.digests = true;
+    Trace t = side->run(parse("a = malloc 0x18\nb = malloc 0x500\nfree a\nfree b\nc = malloc 0x18\n"),
+                        options);
+    ASSERT_EQ(t.error, "") << name;
+    ASSERT_EQ(t.outcomes.size(), 5u) << name;
+    EXPECT_EQ(t.outcomes[0], Outcome::pointer(0x2a0)) << name;
+    EXPECT_EQ(t.outcomes[4], Outcome::pointer(0x2a0)) << name;
+    ASSERT_EQ(t.states.size(), 5u) << name;
+    EXPECT_TRUE(t.states[3].valid) << name << ": " << t.states[3].invalid_reason;
+    EXPECT_EQ(t.states[3].tcache_counts[0], 1) << name;
+    EXPECT_EQ(t.digests.size(), 5u) << name;
+    // Persistent mode resets in place there too.
+    EXPECT_EQ(side->run(parse("a = malloc 0x18\n"), RunOptions()).outcomes[0], Outcome::pointer(0x2a0)) << name;
+  }
 }
 
 }  // namespace
