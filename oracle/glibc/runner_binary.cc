@@ -1,6 +1,7 @@
 #include "oracle/glibc/runner_binary.h"
 
 #include <gnu/libc-version.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -50,7 +51,13 @@ void make_dirs(const std::string& path) {
 std::string cache_dir() {
   if (const char* c = std::getenv("HEAPTWIN_CACHE"); c && *c) return c;
   if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::string(x) + "/heaptwin";
-  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.cache/heaptwin";
+  // Under `bazel test` HOME is the test's scratch folder: use the user's own cache (the glibc
+  // sysroots downloaded once), as a run of the heaptwin command does.
+  const char* home = std::getenv("HOME");
+  if (std::getenv("TEST_TMPDIR") != nullptr) {
+    if (const passwd* pw = ::getpwuid(::getuid()); pw && pw->pw_dir && *pw->pw_dir) home = pw->pw_dir;
+  }
+  if (home && *home) return std::string(home) + "/.cache/heaptwin";
   return "/tmp/heaptwin-cache-" + std::to_string(::getuid());
 }
 
