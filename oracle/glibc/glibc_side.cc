@@ -78,6 +78,7 @@ class GlibcSide : public Side {
 
   // Hands the Program to the runner and returns while the runner works on it.
   void start(const Program& program, const RunOptions& options) override {
+    if (pending_.sent) finish();  // one Program at a time: an unfinished one is collected first
     pending_ = Pending{&program, &options};
     trace_ = Trace();
     trace_.side = name_;
