@@ -20,7 +20,6 @@ struct RunnerRequest request;
 static uint64_t record_pos;      /* the next record's position */
 static uint64_t record_shown;    /* what the parent has been shown (records_published) */
 static uint64_t op_pos;          /* the next op's position */
-static uint64_t op_end;          /* one past the Program's last op */
 static uint32_t taken_seq;
 static char alt_stack[1 << 16];
 
@@ -211,7 +210,6 @@ static int take_request(void) {
   shared->control.taken_seq = taken_seq;
   if (request.magic != RUNNER_MAGIC || request.slot_count > RUNNER_MAX_SLOTS) return 0;
   op_pos = request.first_op;
-  op_end = request.first_op + request.op_count;
   __atomic_store_n(&shared->control.in_program, taken_seq, __ATOMIC_RELEASE);
   return 1;
 }
