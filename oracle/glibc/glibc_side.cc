@@ -248,6 +248,7 @@ class GlibcSide : public Side {
         req.tcache_key = libc_base_ + symbols_->tcache_key;
         req.tcache_key_value = kPinnedTcacheKey;
       }
+      if (symbols_->abort_msg != 0) req.abort_msg = libc_base_ + symbols_->abort_msg;
       if (persistent_ && req.tcache_tls != 0) req.flags |= RUNNER_RESET;
     }
     channel_.send(req, program);

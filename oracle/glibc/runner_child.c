@@ -7,6 +7,8 @@
  * armed once per child (see on_tick), the handoff spins before it sleeps (runner_handoff.h). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -28,6 +30,18 @@ static char alt_stack[1 << 16];
 static volatile uint64_t progress;
 static volatile int busy;
 static volatile int in_op;
+
+/* Surviving a Program's death. An op that aborts (malloc_printerr) or faults in a Program that
+ * has not written memory itself leaves nothing the reset does not undo: glibc's state is in
+ * libc's data and the heap, abort's locks and message pointer too. So a persistent child jumps
+ * back out of the signal handler, reports the death as a dead child would, resets, and goes
+ * on: a new fork costs far more than the reset. */
+static sigjmp_buf recover_point;
+static volatile int recoverable; /* a death in the running op can be survived */
+static volatile int died;        /* 0, or the signal that ended the Program */
+static struct RunnerOp running_op;
+static uint64_t running_top_before;
+static int message_fd = -1;      /* the read end of our own fd 2 */
 
 /* ---- waiting for the parent ------------------------------------------------------------- */
 
@@ -96,8 +110,20 @@ static void on_fault(int sig, siginfo_t* info, void* context) {
   r->error = sig;
   r->pointer = (uint64_t)(uintptr_t)info->si_addr;
   record_done(0);
+  if (recoverable) {
+    died = sig;
+    siglongjmp(recover_point, 1);
+  }
   runner_publish();
   _exit(EXIT_DIED_IN_PROGRAM);
+}
+
+/* glibc's abort(): survived when it can be, else returning lets abort() end the process. */
+static void on_abort(int sig) {
+  if (!in_op || !recoverable) return;
+  in_op = 0;
+  died = sig;
+  siglongjmp(recover_point, 1);
 }
 
 /* The hang guard. A timer armed once per child fires every TICK_MS of the child's CPU time;
@@ -135,6 +161,11 @@ static void install_signals(void) {
   sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
   sigaction(SIGSEGV, &sa, NULL);
   sigaction(SIGBUS, &sa, NULL);
+  struct sigaction ab;
+  memset(&ab, 0, sizeof ab);
+  ab.sa_handler = on_abort;
+  ab.sa_flags = SA_NODEFER;
+  sigaction(SIGABRT, &ab, NULL);
   struct sigaction tick;
   memset(&tick, 0, sizeof tick);
   tick.sa_handler = on_tick;
@@ -166,21 +197,21 @@ static void next_op(struct RunnerOp* op) {
 }
 
 /* Runs the Program's ops; 1 when one of them wrote memory (write8). */
-static int run_program(void) {
+static int run_ops(void) {
   const int pause = (request.flags & RUNNER_PAUSE) != 0;
   const int reset = (request.flags & RUNNER_RESET) != 0;
   int corrupts = 0;
   int key_pinned = request.tcache_key == 0;
-  if (reset) runner_dirty_begin();
   for (uint64_t i = 0; i < request.op_count; ++i) {
-    struct RunnerOp op;
-    next_op(&op);
-    corrupts |= op.kind == RUNNER_WRITE8;
-    uint64_t top_before = reset ? runner_top((uint64_t)(uintptr_t)sbrk(0)) : 0;
+    next_op(&running_op);
+    const struct RunnerOp* op = &running_op;
+    corrupts |= op->kind == RUNNER_WRITE8;
+    recoverable = reset && !corrupts;
+    running_top_before = reset ? runner_top((uint64_t)(uintptr_t)sbrk(0)) : 0;
     struct RunnerRecord* r = record_slot();
     ++progress;
     in_op = 1;
-    runner_run_op(&op, r);
+    runner_run_op(op, r);
     in_op = 0;
     if (!key_pinned && *(const uint64_t*)(uintptr_t)request.tcache_key != 0) {
       runner_pin_tcache_key();
@@ -189,12 +220,43 @@ static int run_program(void) {
     r->kind = RUNNER_RETURNED;
     r->heap_end = (uint64_t)(uintptr_t)sbrk(0); /* glibc's cached break: no syscall */
     r->tcache = runner_tcache_pointer();
-    if (reset) runner_dirty_after(&op, r, top_before);
+    if (reset) runner_dirty_after(op, r, running_top_before);
     if (request.flags & RUNNER_COPY_STATE) runner_copy_state(r, i == 0);
     if (request.flags & RUNNER_DIGESTS) r->digest = runner_digest(r);
     record_done(pause);
   }
+  recoverable = 0;
   return corrupts;
+}
+
+/* The Program; 1 when it wrote memory. A survived death lands here (see `died`). */
+static int run_program(void) {
+  died = 0;
+  if (request.flags & RUNNER_RESET) runner_dirty_begin();
+  if (sigsetjmp(recover_point, 0) != 0) {
+    in_op = 0;
+    recoverable = 0;
+    /* What the op that died wrote is bounded as for any op (it may have carved from top). */
+    struct RunnerRecord r;
+    memset(&r, 0, sizeof r);
+    r.pointer = 1;
+    r.heap_end = (uint64_t)(uintptr_t)sbrk(0);
+    runner_dirty_after(&running_op, &r, running_top_before);
+    return 0;
+  }
+  return run_ops();
+}
+
+/* What glibc wrote to fd 2 in a survived abort, into the message area; its length. */
+static uint32_t take_message(void) {
+  uint32_t len = 0;
+  while (len < RUNNER_MAX_MESSAGE) {
+    ssize_t n = read(message_fd, shared->control.message + len, RUNNER_MAX_MESSAGE - len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    len += (uint32_t)n;
+  }
+  return len;
 }
 
 static int request_waiting(void* ctx) {
@@ -214,9 +276,14 @@ static int take_request(void) {
   return 1;
 }
 
+/* RUNNER_END: status 0 (ran to its end, or a fault record precedes it), or the wait status a
+ * child killed by `died` would have had, with glibc's message. */
 static void end_program(void) {
+  uint32_t length = died == SIGABRT ? take_message() : 0;
   struct RunnerRecord* r = record_slot();
   r->kind = RUNNER_END;
+  r->error = died == SIGABRT ? SIGABRT : 0;
+  r->value = length;
   ++record_pos;
   __atomic_store_n(&shared->control.records_written, record_pos, __ATOMIC_RELEASE);
   /* From here on the server does not report this Program again if we die. */
@@ -224,7 +291,9 @@ static void end_program(void) {
   runner_publish();
 }
 
-void runner_child(void) {
+void runner_child(int message_read_fd) {
+  message_fd = message_read_fd;
+  fcntl(message_fd, F_SETFL, O_NONBLOCK);
   install_signals();
   shared->control.child_pid = getpid();
   taken_seq = shared->control.taken_seq;
@@ -242,6 +311,6 @@ void runner_child(void) {
       _exit(EXIT_RUNNER_FAULT);
     }
     end_program();
-    if (!(request.flags & RUNNER_RESET) || corrupts || !runner_reset()) _exit(EXIT_RECYCLE);
+    if (!(request.flags & RUNNER_RESET) || corrupts || !runner_reset(died != 0)) _exit(EXIT_RECYCLE);
   }
 }

@@ -36,10 +36,12 @@ uint64_t runner_top(uint64_t heap_end); /* main_arena.top, or heap_base while it
 int runner_save_pristine(void); /* in the server, before any child; 0 when impossible */
 void runner_dirty_begin(void);
 void runner_dirty_after(const struct RunnerOp* op, const struct RunnerRecord* r, uint64_t top_before);
-int runner_reset(void); /* 0: this child cannot be reset (a new one must take over) */
+/* 0: this child cannot be reset (a new one must take over). after_death: the Program ended in
+ * a survived abort or fault. */
+int runner_reset(int after_death);
 
 /* runner_child.c: the child, and waiting for the parent from inside it. */
-void runner_child(void) __attribute__((noreturn));
+void runner_child(int message_read_fd) __attribute__((noreturn));
 void runner_child_wait(RunnerReadyFn ready, void* ctx);
 void runner_publish(void); /* records and op progress, so a parent can go on */
 

@@ -80,10 +80,9 @@ static int serve(void) {
     if (pid < 0) return 5;
     if (pid == 0) {
       die_with_parent(self);
-      close(err[0]);
       dup2(err[1], 2);
       close(err[1]);
-      runner_child();
+      runner_child(err[0]);
     }
     close(err[1]);
     int status = 0;

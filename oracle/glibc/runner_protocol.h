@@ -82,6 +82,9 @@ struct RunnerRequest {
    * it to tcache_key_value right after the op that initialised malloc, and rewrites the key of
    * any chunk already cached (memalign's leftovers), so every run sees the same key. */
   uint64_t tcache_key, tcache_key_value;
+  /* &__abort_msg: glibc's abort path mmaps a page for its message and keeps it there; a child
+   * that survives an abort (RUNNER_RESET) unmaps it. 0: unknown (then /proc/self/maps is read). */
+  uint64_t abort_msg;
   /* Field offsets of this glibc: the digests' walk, the copied snapshot's sizes (arena_bytes,
    * mp_bytes) and the reset (top, flags, mp_n_mmaps). */
   struct ArenaLayout layout;

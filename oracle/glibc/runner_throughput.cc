@@ -98,10 +98,29 @@ void check(const Trace& t) {
   }
 }
 
-double programs_per_second(Side& side, const RunOptions& options, double seconds) {
+// The same Programs ending in a double free: glibc aborts, the child is replaced.
+Program aborting(Program p) {
+  Op m;
+  m.kind = OpKind::kMalloc;
+  m.dst = 1;
+  m.a = 0x18;
+  Op f;
+  f.kind = OpKind::kFree;
+  f.src = 1;
+  p.ops.push_back(m);
+  p.ops.push_back(f);
+  p.ops.push_back(f);
+  return p;
+}
+
+double programs_per_second(Side& side, const RunOptions& options, double seconds,
+                           bool abort = false) {
   std::mt19937_64 rng(1);
   std::vector<Program> programs;
-  for (int i = 0; i < 200; ++i) programs.push_back(random_program(rng, 64));
+  for (int i = 0; i < 200; ++i) {
+    Program p = random_program(rng, 64);
+    programs.push_back(abort ? aborting(p) : p);
+  }
   auto start = Clock::now();
   long n = 0;
   double elapsed = 0;
@@ -178,10 +197,11 @@ int main(int argc, char** argv) {
   double p = programs_per_second(*side, plain, seconds);
   double s = programs_per_second(*side, snapshots, seconds);
   double d = programs_per_second(*side, digests, seconds);
+  double a = programs_per_second(*side, plain, seconds, true);
   const char* mode = std::getenv("HEAPTWIN_RUNNER_MODE");
   std::printf("%s (%s runner): 1-op round trip %.1f us; 64-op Programs/s: plain %.0f, "
-              "snapshots %.0f, digests %.0f\n",
+              "snapshots %.0f, digests %.0f; ending in an abort: %.0f\n",
               name.c_str(), mode && std::string(mode) == "fork" ? "fork" : "persistent", trip, p, s,
-              d);
+              d, a);
   return 0;
 }
