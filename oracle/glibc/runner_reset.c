@@ -19,7 +19,8 @@
  *    struct is one under M_MMAP_THRESHOLD 0) are unmapped, reading /proc/self/maps only then.
  *    A heap that glibc continued with mmap (the break could not grow: the arena is marked
  *    non-contiguous) is not reset at all.
- *  - the thread's tcache pointer (TLS, not libc's data) goes back to NULL. */
+ *  - the thread's tcache pointer (TLS, not libc's data) goes back to NULL.
+ *  - after a survived abort, the page glibc's abort path mapped for its message is unmapped. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -228,11 +229,27 @@ static void unmap_new(uint64_t start, uint64_t end, const char* perms, const cha
 
 #define NONCONTIGUOUS_BIT 2u
 
-int runner_reset(void) {
+/* glibc's abort path keeps its message in a page of its own (__abort_msg, struct abort_msg_s:
+ * the mapping's size first); 0 when there is none. */
+static void unmap_abort_message(void) {
+  uint64_t page;
+  memcpy(&page, (const void*)(uintptr_t)request.abort_msg, sizeof page);
+  if (page == 0) return;
+  uint32_t size;
+  memcpy(&size, (const void*)(uintptr_t)page, sizeof size);
+  munmap((void*)(uintptr_t)page, size);
+}
+
+int runner_reset(int after_death) {
   int32_t arena_flags, n_mmaps;
   memcpy(&arena_flags, (const void*)(uintptr_t)(request.arena + request.layout.flags), 4);
   memcpy(&n_mmaps, (const void*)(uintptr_t)(request.mp + request.layout.mp_n_mmaps), 4);
   if (arena_flags & NONCONTIGUOUS_BIT) return 0;
+  int scan_maps = n_mmaps != 0;
+  if (after_death) {
+    if (request.abort_msg != 0) unmap_abort_message();
+    else scan_maps = 1;
+  }
   uint64_t brk_now = (uint64_t)(uintptr_t)sbrk(0); /* glibc's __curbrk: no syscall */
   uint64_t end = dirty_end < brk_now ? dirty_end : brk_now;
   if (end > heap_base) memset((void*)(uintptr_t)heap_base, 0, (size_t)(end - heap_base));
@@ -244,7 +261,7 @@ int runner_reset(void) {
   }
   char* tls_errno = (char*)__errno_location();
   memset(tls_errno - request.errno_tls + request.tcache_tls, 0, sizeof(void*));
-  if (n_mmaps != 0) {
+  if (scan_maps) {
     if (read_maps() < 0) return 0;
     each_map(unmap_new);
   }
