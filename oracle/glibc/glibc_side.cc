@@ -239,6 +239,7 @@ class GlibcSide : public Side {
     if (symbols_) {
       req.errno_tls = symbols_->errno_tls;
       req.tcache_tls = symbols_->tcache_tls;
+      req.thread_arena_tls = symbols_->thread_arena_tls;
     }
     if (arena_known()) {
       req.arena = libc_base_ + symbols_->main_arena;
@@ -249,7 +250,16 @@ class GlibcSide : public Side {
         req.tcache_key_value = kPinnedTcacheKey;
       }
       if (symbols_->abort_msg != 0) req.abort_msg = libc_base_ + symbols_->abort_msg;
-      if (persistent_ && req.tcache_tls != 0) req.flags |= RUNNER_RESET;
+      if (persistent_ && req.tcache_tls != 0) {
+        req.flags |= RUNNER_RESET;
+        // Keep the child after a Program that wrote memory when it provably changed nothing
+        // the reset does not undo (runner_guard.c); HEAPTWIN_RUNNER_KEEP_WRITERS=0: never.
+        static const bool keep_writers = [] {
+          const char* env = std::getenv("HEAPTWIN_RUNNER_KEEP_WRITERS");
+          return !(env && std::string(env) == "0");
+        }();
+        if (keep_writers && req.thread_arena_tls != 0) req.flags |= RUNNER_KEEP_WRITERS;
+      }
     }
     channel_.send(req, program);
   }

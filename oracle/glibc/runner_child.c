@@ -205,7 +205,10 @@ static int run_ops(void) {
   for (uint64_t i = 0; i < request.op_count; ++i) {
     next_op(&running_op);
     const struct RunnerOp* op = &running_op;
-    corrupts |= op->kind == RUNNER_WRITE8;
+    if (op->kind == RUNNER_WRITE8) {
+      if (reset && (request.flags & RUNNER_KEEP_WRITERS)) runner_guard_before_write();
+      corrupts = 1;
+    }
     recoverable = reset && !corrupts;
     running_top_before = reset ? runner_top((uint64_t)(uintptr_t)sbrk(0)) : 0;
     struct RunnerRecord* r = record_slot();
@@ -232,6 +235,7 @@ static int run_ops(void) {
 /* The Program; 1 when it wrote memory. A survived death lands here (see `died`). */
 static int run_program(void) {
   died = 0;
+  runner_guard_begin();
   if (request.flags & RUNNER_RESET) runner_dirty_begin();
   if (sigsetjmp(recover_point, 0) != 0) {
     in_op = 0;
@@ -291,6 +295,16 @@ static void end_program(void) {
   runner_publish();
 }
 
+int runner_child_intact(void) {
+  uint64_t slots_start, slots_end;
+  runner_slots_mapping(&slots_start, &slots_end);
+  const struct RunnerControl* c = &shared->control;
+  return runner_core_intact() && memcmp(&request, &shared->request, sizeof request) == 0 &&
+         record_pos == c->records_written && taken_seq == c->taken_seq &&
+         op_pos == request.first_op + request.op_count && slots_start == c->slots_start &&
+         slots_end == c->slots_end;
+}
+
 void runner_child(int message_read_fd) {
   message_fd = message_read_fd;
   fcntl(message_fd, F_SETFL, O_NONBLOCK);
@@ -310,7 +324,11 @@ void runner_child(int message_read_fd) {
       (void)!write(2, why, sizeof why - 1);
       _exit(EXIT_RUNNER_FAULT);
     }
+    /* A Program that wrote memory may have changed the runner itself: checked before the
+     * parent sees RUNNER_END (and may write the next request). */
+    int keep = (request.flags & RUNNER_RESET) &&
+               (!corrupts || ((request.flags & RUNNER_KEEP_WRITERS) && runner_child_intact()));
     end_program();
-    if (!(request.flags & RUNNER_RESET) || corrupts || !runner_reset(died != 0)) _exit(EXIT_RECYCLE);
+    if (!keep || !runner_reset(died != 0, corrupts)) _exit(EXIT_RECYCLE);
   }
 }

@@ -24,6 +24,23 @@ void runner_run_op(const struct RunnerOp* op, struct RunnerRecord* r);
 /* The slot array's mapping, which the reset must not unmap. */
 void runner_slots_mapping(uint64_t* start, uint64_t* end);
 
+/* runner_maps.c: the address space as it was before any Program (see there). */
+struct Range {
+  uint64_t start, end;
+};
+int runner_memory_setup(void); /* in the server; 0 when libc's data cannot be found */
+void runner_restore_libc_data(void);
+int runner_unmap_new(void);    /* 0: /proc/self/maps unreadable */
+int runner_maps_intact(void);  /* also unmaps new mappings; 0: a baseline mapping changed */
+const struct Range* runner_guard_regions(int* count, unsigned char** copy);
+int runner_core_intact(void);
+
+/* runner_guard.c: keeping the child after a Program that wrote memory (see there). */
+void runner_guard_begin(void);
+void runner_guard_before_write(void);
+int runner_guard_after(uint64_t zeroed_to, uint64_t heap_end); /* 0: the child must go */
+int runner_child_intact(void); /* runner_child.c: its own counters agree with the shared ones */
+
 /* runner_state.c: what the child reports about glibc's state after an op. */
 uint64_t runner_tcache_pointer(void);
 void runner_pin_tcache_key(void);
@@ -33,12 +50,11 @@ void runner_copy_state(struct RunnerRecord* r, int first_op);
 uint64_t runner_top(uint64_t heap_end); /* main_arena.top, or heap_base while it is not in the heap */
 
 /* runner_reset.c: the persistent child's reset (see there). */
-int runner_save_pristine(void); /* in the server, before any child; 0 when impossible */
 void runner_dirty_begin(void);
 void runner_dirty_after(const struct RunnerOp* op, const struct RunnerRecord* r, uint64_t top_before);
 /* 0: this child cannot be reset (a new one must take over). after_death: the Program ended in
- * a survived abort or fault. */
-int runner_reset(int after_death);
+ * a survived abort or fault; wrote: it ran a write8. */
+int runner_reset(int after_death, int wrote);
 
 /* runner_child.c: the child, and waiting for the parent from inside it. */
 void runner_child(int message_read_fd) __attribute__((noreturn));

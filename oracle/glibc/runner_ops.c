@@ -25,6 +25,9 @@ int runner_prepare_slots(uint32_t count) {
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     slots = map == MAP_FAILED ? NULL : (uint64_t*)map;
     slots_bytes = slots == NULL ? 0 : bytes;
+    /* A copy where runner_child_intact() can compare it after a Program that wrote memory. */
+    shared->control.slots_start = (uint64_t)(uintptr_t)slots;
+    shared->control.slots_end = (uint64_t)(uintptr_t)slots + slots_bytes;
     if (slots == NULL) return 0;
   }
   /* Every slot starts NULL. */

@@ -60,8 +60,10 @@ enum {
                             paused child's memory with process_vm_readv) */
   RUNNER_COPY_STATE = 2, /* copy arena, mp_, global_max_fast and heap after each op (state ring) */
   RUNNER_DIGESTS = 4,    /* arena_digest_here() after each op that returned */
-  RUNNER_RESET = 8       /* persistent child: reset glibc's malloc in place after the Program
+  RUNNER_RESET = 8,      /* persistent child: reset glibc's malloc in place after the Program
                             (needs arena, mp and the tcache TLS slot); else a new child */
+  RUNNER_KEEP_WRITERS = 16 /* also after a Program that wrote memory, when it provably left
+                              nothing the reset does not undo (runner_guard.c) */
 };
 
 struct RunnerRequest {
@@ -75,6 +77,8 @@ struct RunnerRequest {
    * &tcache = __errno_location() - errno_tls + tcache_tls. Both 0 when unknown. */
   int64_t errno_tls;
   int64_t tcache_tls;
+  int64_t thread_arena_tls; /* malloc's thread_arena; 0 when unknown (then a Program that wrote
+                               memory is never survived) */
   /* Absolute addresses in the runner (libc's base + symbols), 0 when unknown. */
   uint64_t arena, mp, global_max_fast;
   /* glibc >= 2.34 draws tcache_key from getrandom() on its first call; a forged chunk size can
@@ -168,6 +172,7 @@ struct RunnerControl {
   RUNNER_LINE uint64_t records_written;   /* the child's own count (the server publishes it
                                              after the child died) */
   uint64_t state_head;
+  uint64_t slots_start, slots_end; /* the child's slot array (runner_child_intact) */
   RUNNER_LINE struct RunnerBell child_bell; /* the child (or the server) sleeps on it */
   RUNNER_LINE char message[RUNNER_MAX_MESSAGE];
 };
