@@ -204,7 +204,16 @@ Program mixed_program(std::mt19937_64& rng) {
     Op op;
     SlotId s = static_cast<SlotId>(1 + rng() % 12);
     uint64_t size = sizes[rng() % 10] + rng() % 0x20;
-    switch (rng() % 12) {
+    switch (rng() % 13) {
+      case 12:
+        // A write into a live block (its data, or now and then its neighbour's header): kept
+        // children must undo it (runner_guard.c).
+        if (!live[s]) continue;
+        op.kind = OpKind::kWrite8;
+        op.src = s;
+        op.offset = rng() % 4 == 0 ? -8 : static_cast<int64_t>(rng() % 0x18) & ~int64_t{7};
+        op.value.literal = rng() % 2 ? rng() : 0x21;
+        break;
       case 0: op.kind = OpKind::kCalloc; op.dst = s; op.a = 1; op.b = size; break;
       case 1: case 2: op.kind = OpKind::kRealloc; op.dst = op.src = s; op.a = size; break;
       case 3: op.kind = OpKind::kMemalign; op.dst = s; op.a = 0x40 << (rng() % 7); op.b = size; break;
@@ -277,6 +286,83 @@ TEST(GlibcReset, EveryProgramMatchesAFreshRunWhateverRanBefore) {
     expect_same(fresh->run(probe, RunOptions()), reused->run(probe, RunOptions()),
                 "probe after round " + std::to_string(round));
   }
+}
+
+}  // namespace
+}  // namespace heaptwin
+
+namespace heaptwin {
+namespace {
+
+// The runner server's only child, and its mappings.
+pid_t runner_child_pid(pid_t server) {
+  pid_t child = -1;
+  DIR* proc = opendir("/proc");
+  while (dirent* e = proc ? readdir(proc) : nullptr) {
+    std::ifstream stat(std::string("/proc/") + e->d_name + "/stat");
+    std::string line;
+    if (!stat || !std::getline(stat, line)) continue;
+    size_t paren = line.rfind(')');
+    if (paren == std::string::npos) continue;
+    std::istringstream rest(line.substr(paren + 2));
+    char state = 0;
+    pid_t ppid = 0;
+    rest >> state >> ppid;
+    if (ppid == server && state != 'Z') child = std::atoi(e->d_name);
+  }
+  if (proc) closedir(proc);
+  return child;
+}
+
+// The last word of ld.so's writable data in `pid` (padding nobody reads).
+uint64_t ld_so_data_word(pid_t pid) {
+  std::ifstream maps("/proc/" + std::to_string(pid) + "/maps");
+  std::string line;
+  uint64_t end = 0;
+  while (std::getline(maps, line)) {
+    if (line.find("ld-linux") == std::string::npos && line.find("/ld-2.") == std::string::npos) continue;
+    std::istringstream f(line);
+    std::string range, perms;
+    f >> range >> perms;
+    if (perms.compare(0, 2, "rw") == 0) end = std::stoull(range.substr(range.find('-') + 1), nullptr, 16);
+  }
+  return end - 8;
+}
+
+// A Program that wrote memory keeps the persistent child only when it changed nothing a reset
+// does not undo: a write into the heap (even above top, where glibc never writes) is undone,
+// a write into ld.so's data is not, and the child is replaced.
+TEST(GlibcReset, AProgramThatWroteMemoryKeepsTheChildOnlyWhenEverythingIsUndone) {
+  auto persistent = side(RunnerMode::kPersistent);
+  ASSERT_EQ(persistent->run(parse("a = malloc 0x18\n"), RunOptions()).error, "");
+  const pid_t server = only_child_of_us();
+  const pid_t first = runner_child_pid(server);
+  ASSERT_GT(first, 0);
+
+  Trace heap_only = persistent->run(parse("a = malloc 0x18\nwrite8 a 0x8 0x4141\nwrite8 a 0xff0 0x4242\n"), RunOptions());
+  ASSERT_EQ(heap_only.error, "");
+  EXPECT_EQ(runner_child_pid(server), first) << "a write into the heap is undone by the reset";
+  // The word written above top (heap offset 0x1290) reads as zero in the next Program.
+  Trace probe = persistent->run(prev_size_probe(0x1290), RunOptions());
+  ASSERT_EQ(probe.error, "");
+  EXPECT_EQ(probe.outcomes.back(), kClean);
+
+  // (The probe ended in an abort after its own write8: that child is gone.)
+  ASSERT_EQ(persistent->run(parse("a = malloc 0x18\n"), RunOptions()).error, "");
+  const pid_t before = runner_child_pid(server);
+  const uint64_t ld_word = ld_so_data_word(before);
+  ASSERT_GT(ld_word, 0x1000u);
+  ASSERT_LT(ld_word, ~uint64_t{0} - 0x1000);
+  std::ostringstream outside;
+  outside << "a = malloc 0x18\nwrite8 null 0x" << std::hex << ld_word << " 0x4343\n";
+  Trace wrote = persistent->run(parse(outside.str()), RunOptions());
+  ASSERT_EQ(wrote.error, "");
+  ASSERT_EQ(wrote.outcomes.size(), 2u);
+  ASSERT_EQ(wrote.outcomes[1], Outcome::done()) << "the write itself succeeds";
+  pid_t after = -1;
+  for (int i = 0; i < 100 && (after = runner_child_pid(server)) == before; ++i) usleep(10000);
+  EXPECT_NE(after, before) << "a write into ld.so's data must cost the child";
+  EXPECT_EQ(persistent->run(parse("a = malloc 0x18\n"), RunOptions()).outcomes[0], Outcome::pointer(0x2a0));
 }
 
 }  // namespace
