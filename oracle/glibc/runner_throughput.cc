@@ -5,6 +5,7 @@
 //  - `long N`: one Program of N random ops (~4,000 live blocks of small sizes), its wall time.
 // usage: runner_throughput [SECONDS] [SIDE]          the table
 //        runner_throughput long N [SIDE]             one N-op Program
+//        runner_throughput trip SECONDS              only the 1-op round trip
 // HEAPTWIN_RUNNER_MODE=fork measures the fork-per-Program runner instead of the persistent one.
 #include <algorithm>
 #include <chrono>
@@ -179,6 +180,13 @@ int run_long(size_t ops, const std::string& name) {
 
 int main(int argc, char** argv) {
   using namespace heaptwin;
+  if (argc > 2 && std::string(argv[1]) == "trip") {  // only the 1-op round trip (for perf)
+    std::string error;
+    auto side = make_glibc_side("glibc", &error);
+    if (!side) return 2;
+    std::printf("1-op round trip %.1f us\n", one_op_round_trip_us(*side, std::atof(argv[2])));
+    return 0;
+  }
   if (argc > 2 && std::string(argv[1]) == "long") {
     return run_long(std::strtoull(argv[2], nullptr, 10), argc > 3 ? argv[3] : "glibc");
   }
