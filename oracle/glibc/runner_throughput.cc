@@ -6,16 +6,20 @@
 // usage: runner_throughput [SECONDS] [SIDE]          the table
 //        runner_throughput long N [SIDE]             one N-op Program
 //        runner_throughput trip SECONDS              only the 1-op round trip
+//        runner_throughput file X.heap N             X.heap N times (time per run)
 // HEAPTWIN_RUNNER_MODE=fork measures the fork-per-Program runner instead of the persistent one.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "oracle/glibc/glibc_side.h"
+#include "program/heap_format.h"
 
 namespace heaptwin {
 namespace {
@@ -180,6 +184,22 @@ int run_long(size_t ops, const std::string& name) {
 
 int main(int argc, char** argv) {
   using namespace heaptwin;
+  if (argc > 3 && std::string(argv[1]) == "file") {  // one .heap file N times
+    std::string error;
+    auto side = make_glibc_side("glibc", &error);
+    std::ifstream in(argv[2]);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto program = parse_heap(text, argv[2], &error);
+    if (!side || !program) {
+      std::fprintf(stderr, "%s\n", error.c_str());
+      return 2;
+    }
+    const long n = std::atol(argv[3]);
+    auto start = Clock::now();
+    for (long i = 0; i < n; ++i) check(side->run(*program, RunOptions()));
+    std::printf("%s: %.1f us per run\n", argv[2], seconds_since(start) * 1e6 / n);
+    return 0;
+  }
   if (argc > 2 && std::string(argv[1]) == "trip") {  // only the 1-op round trip (for perf)
     std::string error;
     auto side = make_glibc_side("glibc", &error);
