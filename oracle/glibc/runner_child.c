@@ -42,6 +42,9 @@ static volatile int died;        /* 0, or the signal that ended the Program */
 static struct RunnerOp running_op;
 static uint64_t running_top_before;
 static int message_fd = -1;      /* the read end of our own fd 2 */
+static volatile int wrote_memory; /* the Program ran a write8 (survives the jump) */
+_Static_assert(sizeof(sigjmp_buf) <= sizeof(((struct RunnerControl*)0)->recover_copy),
+               "RunnerControl.recover_copy holds a sigjmp_buf");
 
 /* ---- waiting for the parent ------------------------------------------------------------- */
 
@@ -100,6 +103,14 @@ static void record_done(int pause) {
 
 /* ---- signals -------------------------------------------------------------------------------- */
 
+/* Whether the running op's death can be survived. After a write8 the jump buffer itself may
+ * have been overwritten: it must still be as set (the copy in the shared control block). */
+static int can_recover(void) {
+  if (!recoverable) return 0;
+  return memcmp(recover_point, shared->control.recover_copy, sizeof recover_point) == 0 &&
+         runner_core_intact();
+}
+
 /* A fault inside an op: report it and leave; the Program ends here, as in a real process. */
 static void on_fault(int sig, siginfo_t* info, void* context) {
   (void)context;
@@ -110,7 +121,7 @@ static void on_fault(int sig, siginfo_t* info, void* context) {
   r->error = sig;
   r->pointer = (uint64_t)(uintptr_t)info->si_addr;
   record_done(0);
-  if (recoverable) {
+  if (can_recover()) {
     died = sig;
     siglongjmp(recover_point, 1);
   }
@@ -120,7 +131,7 @@ static void on_fault(int sig, siginfo_t* info, void* context) {
 
 /* glibc's abort(): survived when it can be, else returning lets abort() end the process. */
 static void on_abort(int sig) {
-  if (!in_op || !recoverable) return;
+  if (!in_op || !can_recover()) return;
   in_op = 0;
   died = sig;
   siglongjmp(recover_point, 1);
@@ -208,8 +219,9 @@ static int run_ops(void) {
     if (op->kind == RUNNER_WRITE8) {
       if (reset && (request.flags & RUNNER_KEEP_WRITERS)) runner_guard_before_write();
       corrupts = 1;
+      wrote_memory = 1;
     }
-    recoverable = reset && !corrupts;
+    recoverable = reset && (!corrupts || (request.flags & RUNNER_KEEP_WRITERS));
     running_top_before = reset ? runner_top((uint64_t)(uintptr_t)sbrk(0)) : 0;
     struct RunnerRecord* r = record_slot();
     ++progress;
@@ -235,9 +247,12 @@ static int run_ops(void) {
 /* The Program; 1 when it wrote memory. A survived death lands here (see `died`). */
 static int run_program(void) {
   died = 0;
+  wrote_memory = 0;
   runner_guard_begin();
   if (request.flags & RUNNER_RESET) runner_dirty_begin();
-  if (sigsetjmp(recover_point, 0) != 0) {
+  int jumped = sigsetjmp(recover_point, 0);
+  if (!jumped) memcpy(shared->control.recover_copy, recover_point, sizeof recover_point);
+  if (jumped) {
     in_op = 0;
     recoverable = 0;
     /* What the op that died wrote is bounded as for any op (it may have carved from top). */
@@ -246,7 +261,7 @@ static int run_program(void) {
     r.pointer = 1;
     r.heap_end = (uint64_t)(uintptr_t)sbrk(0);
     runner_dirty_after(&running_op, &r, running_top_before);
-    return 0;
+    return wrote_memory;
   }
   return run_ops();
 }
@@ -301,7 +316,9 @@ int runner_child_intact(void) {
   const struct RunnerControl* c = &shared->control;
   return runner_core_intact() && memcmp(&request, &shared->request, sizeof request) == 0 &&
          record_pos == c->records_written && taken_seq == c->taken_seq &&
-         op_pos == request.first_op + request.op_count && slots_start == c->slots_start &&
+         /* a Program that died stopped before its last op */
+         op_pos >= request.first_op && op_pos <= request.first_op + request.op_count &&
+         slots_start == c->slots_start &&
          slots_end == c->slots_end;
 }
 

@@ -173,6 +173,7 @@ struct RunnerControl {
                                              after the child died) */
   uint64_t state_head;
   uint64_t slots_start, slots_end; /* the child's slot array (runner_child_intact) */
+  unsigned char recover_copy[256];  /* the child's jump buffer, as set (runner_child.c) */
   RUNNER_LINE struct RunnerBell child_bell; /* the child (or the server) sleeps on it */
   RUNNER_LINE char message[RUNNER_MAX_MESSAGE];
 };

@@ -127,7 +127,9 @@ int runner_reset(int after_death, int wrote) {
   if (arena_flags & NONCONTIGUOUS_BIT) return 0;
   int scan_maps = n_mmaps != 0;
   if (after_death) {
-    if (request.abort_msg != 0) unmap_abort_message();
+    /* After a write8 __abort_msg itself may be forged: the maps scan (runner_guard_after)
+     * finds the page instead. */
+    if (request.abort_msg != 0 && !wrote) unmap_abort_message();
     else scan_maps = 1;
   }
   uint64_t brk_now = (uint64_t)(uintptr_t)sbrk(0); /* glibc's __curbrk: no syscall */
