@@ -43,13 +43,16 @@ RunnerOp encode_op(const Op& op) {
   return r;
 }
 
-// How long a side spins before it sleeps. Long enough to cover the gap between two Programs of
-// a fuzz loop (the twin's run, the differ) on a machine with a core to spare; short enough that
-// two harness+runner pairs on two cores do not starve each other (a spinning waiter holds a
-// core). Measured: runner_throughput and sides_bench (oracle/glibc/README.md of the numbers).
+// How long a side spins before it sleeps: 2 us covers a peer that answers at once (the last
+// records of a short Program) and wastes nothing else. Longer spins did not pay on this 2-core
+// machine shared with other work: two harness+runner pairs measured 6k Programs/s each with
+// 5 us and 100 us, 23k with none (runner_throughput run twice at once); a single pair showed no
+// clear difference between 0, 5 and 20 us. With the executor overlapping the sides, the parent
+// rarely waits for the runner anyway, and the runner's wait for the next Program spans the
+// twin's whole run, far longer than any useful spin. HEAPTWIN_RUNNER_SPIN_US overrides it.
 uint64_t runner_spin_cycles() {
   static const uint64_t cycles = [] {
-    double us = 20;
+    double us = 2;
     if (const char* env = std::getenv("HEAPTWIN_RUNNER_SPIN_US"); env && *env) us = std::atof(env);
     // TSC ticks per microsecond, measured once against the steady clock.
     using Clock = std::chrono::steady_clock;
