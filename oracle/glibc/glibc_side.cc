@@ -65,7 +65,7 @@ class GlibcSide : public Side {
  public:
   GlibcSide(std::string name, RunnerCommand command, GlibcLayout layout)
       : name_(std::move(name)), command_(std::move(command)), layout_(std::move(layout)),
-        arena_layout_(runner_arena_layout(layout_)) {}
+        arena_layout_(to_arena_layout(layout_)) {}
   ~GlibcSide() override { stop(); }
 
   std::string name() const override { return name_; }
@@ -88,10 +88,6 @@ class GlibcSide : public Side {
                      " slots; the glibc runner takes at most " + std::to_string(RUNNER_MAX_SLOTS) +
                      " (RUNNER_MAX_SLOTS, runner_protocol.h)";
       return;
-    }
-    if (program.slot_count() > RUNNER_MAX_SLOTS) {
-      trace.error = "Program with more than " + std::to_string(RUNNER_MAX_SLOTS) + " slots";
-      return trace;
     }
     std::string error;
     if (!ensure_server(options, &error)) {

@@ -33,10 +33,6 @@ class ChildMemory : public MemoryReader {
 ArenaSnapshot copied_snapshot(const RunnerState& state, const HeapLocation& loc,
                               const GlibcLayout& layout);
 
-// The walk's layout for a GlibcLayout, with the sizes a copied state holds.
-// TODO(lead): replace with heap_view.h's to_arena_layout once it lands (same fields).
-ArenaLayout runner_arena_layout(const GlibcLayout& layout);
-
 }  // namespace heaptwin
 
 #endif  // HEAPTWIN_ORACLE_GLIBC_GLIBC_SNAPSHOTS_H_
