@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "oracle/glibc/glibc_side.h"
+#include "oracle/heap_view.h"
 #include "program/heap_format.h"
 
 namespace heaptwin {
@@ -141,6 +142,31 @@ TEST(GlibcDigests, OnePerOpTheSameForTheSameStates) {
   if (all_zero) GTEST_SKIP() << "oracle/arena_walk.c is still the placeholder (every digest 0)";
   // Every op here changes the arena: no two consecutive states are equal.
   for (size_t i = 1; i < t1.digests.size(); ++i) EXPECT_NE(t1.digests[i], t1.digests[i - 1]) << i;
+}
+
+// The child's digest of its own arena after each op is the digest of the snapshot the parent
+// builds of that state (heap_view.h: digest_of), for Programs that touch every bin kind.
+TEST(GlibcDigests, EqualTheDigestOfTheSnapshot) {
+  std::string error;
+  auto side = make_glibc_side("glibc", &error);
+  ASSERT_NE(side, nullptr) << error;
+  RunOptions options;
+  options.digests = true;
+  options.snapshots = true;
+  for (const char* text :
+       {"a = malloc 0x18\nb = malloc 0x500\ng = malloc 0x18\nfree a\nfree b\nc = malloc 0x600\n"
+        "mallopt M_MXFAST 0x20\nd = malloc 0x30000\nfree d\nfree g\n",
+        "mallopt M_MMAP_THRESHOLD 0\na = malloc 0x18\nfree a\n",
+        "a = memalign 0x100 0x100\nb = malloc 0x18\nfree b\nx = malloc 0x68\ny = malloc 0x68\n"
+        "free x\nfree y\nmallopt M_MXFAST 0\nz = malloc 0x600\n"}) {
+    Trace t = side->run(parse(text), options);
+    ASSERT_EQ(t.error, "");
+    ASSERT_EQ(t.digests.size(), t.states.size());
+    for (size_t i = 0; i < t.states.size(); ++i) {
+      ASSERT_TRUE(t.states[i].valid) << t.states[i].invalid_reason;
+      EXPECT_EQ(t.digests[i], digest_of(t.states[i])) << text << "op " << i;
+    }
+  }
 }
 
 // Without libc6-dbg's symbols the arena is located by the probe, and digests work the same.
