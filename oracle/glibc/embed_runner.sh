@@ -1,15 +1,21 @@
 #!/bin/sh
-# Writes a C++ file holding runner.c and runner_protocol.h as raw strings (runner_source.h).
-# usage: embed_runner.sh runner.c runner_protocol.h out.cc
+# Writes a C++ file holding the runner's sources (runner_source.h): each file's path inside the
+# workspace and its text as a raw string, so the runner can be compiled at run time against
+# another glibc's sysroot.
+# usage: embed_runner.sh out.cc FILE...   (FILE: a workspace-relative path)
 set -e
+out="$1"
+shift
 {
   echo '#include "oracle/glibc/runner_source.h"'
   echo 'namespace heaptwin {'
-  printf 'extern const char kRunnerSource[] = R"HEAPTWIN_RUNNER('
-  cat "$1"
-  echo ')HEAPTWIN_RUNNER";'
-  printf 'extern const char kRunnerProtocolHeader[] = R"HEAPTWIN_RUNNER('
-  cat "$2"
-  echo ')HEAPTWIN_RUNNER";'
+  echo 'extern const RunnerSourceFile kRunnerSources[] = {'
+  for f in "$@"; do
+    printf '{"%s", R"HEAPTWIN_RUNNER(' "$f"
+    cat "$f"
+    echo ')HEAPTWIN_RUNNER"},'
+  done
+  echo '};'
+  echo "extern const size_t kRunnerSourceCount = $#;"
   echo '}  // namespace heaptwin'
-} > "$3"
+} > "$out"

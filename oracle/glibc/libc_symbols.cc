@@ -108,7 +108,9 @@ std::optional<LibcSymbols> find_libc_symbols(const std::string& libc_path,
         else if (!std::strcmp(name, "mp_")) syms.mp = sym.st_value;
         else if (!std::strcmp(name, "global_max_fast")) syms.global_max_fast = sym.st_value;
         else if (!std::strcmp(name, "tcache_key")) syms.tcache_key = sym.st_value;
+        else if (!std::strcmp(name, "__abort_msg")) syms.abort_msg = sym.st_value;
       } else if (type == STT_TLS) {
+        if (!std::strcmp(name, "thread_arena")) syms.thread_arena_tls = static_cast<int64_t>(sym.st_value);
         if (!std::strcmp(name, "tcache")) {
           syms.tcache_tls = static_cast<int64_t>(sym.st_value);
           have_tcache = true;

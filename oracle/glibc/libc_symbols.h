@@ -17,7 +17,9 @@ struct LibcSymbols {
   uint64_t mp = 0;
   uint64_t global_max_fast = 0;
   uint64_t tcache_key = 0;  // 0: none (before 2.34 the key is the tcache pointer)
+  uint64_t abort_msg = 0;   // __abort_msg (the message page of glibc's fatal errors), 0: unknown
   int64_t tcache_tls = 0;  // 0: unknown
+  int64_t thread_arena_tls = 0;  // 0: unknown
   int64_t errno_tls = 0;
   std::string debug_file;  // where they came from
 };

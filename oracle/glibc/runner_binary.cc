@@ -1,6 +1,7 @@
 #include "oracle/glibc/runner_binary.h"
 
 #include <gnu/libc-version.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -50,7 +51,13 @@ void make_dirs(const std::string& path) {
 std::string cache_dir() {
   if (const char* c = std::getenv("HEAPTWIN_CACHE"); c && *c) return c;
   if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::string(x) + "/heaptwin";
-  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.cache/heaptwin";
+  // Under `bazel test` HOME is the test's scratch folder: use the user's own cache (the glibc
+  // sysroots downloaded once), as a run of the heaptwin command does.
+  const char* home = std::getenv("HOME");
+  if (std::getenv("TEST_TMPDIR") != nullptr) {
+    if (const passwd* pw = ::getpwuid(::getuid()); pw && pw->pw_dir && *pw->pw_dir) home = pw->pw_dir;
+  }
+  if (home && *home) return std::string(home) + "/.cache/heaptwin";
   return "/tmp/heaptwin-cache-" + std::to_string(::getuid());
 }
 
@@ -67,24 +74,31 @@ int run_shell(const std::string& command, std::string* output) {
 
 std::optional<std::string> build_runner(const std::string& tag, const std::string& compiler_flags,
                                         std::string* error) {
-  size_t hash = std::hash<std::string>()(std::string(kRunnerSource) + kRunnerProtocolHeader +
-                                         compiler_flags);
+  std::string all = compiler_flags;
+  for (size_t i = 0; i < kRunnerSourceCount; ++i) {
+    all += std::string(kRunnerSources[i].path) + '\n' + kRunnerSources[i].text;
+  }
   char id[32];
-  std::snprintf(id, sizeof id, "%016zx", hash);
+  std::snprintf(id, sizeof id, "%016zx", std::hash<std::string>()(all));
   std::string dir = cache_dir() + "/runner";
   std::string out = dir + "/glibc_runner-" + tag + "-" + id;
   if (is_executable(out)) return out;
   std::string src = dir + "/src-" + id + "-" + std::to_string(::getpid());
-  make_dirs(src + "/oracle/glibc");
-  if (!write_text(src + "/oracle/glibc/runner.c", kRunnerSource) ||
-      !write_text(src + "/oracle/glibc/runner_protocol.h", kRunnerProtocolHeader)) {
-    *error = "cannot write the runner source under " + src;
-    return std::nullopt;
+  std::string c_files;
+  for (size_t i = 0; i < kRunnerSourceCount; ++i) {
+    const std::string path = src + "/" + kRunnerSources[i].path;
+    make_dirs(dirname_of(path));
+    if (!write_text(path, kRunnerSources[i].text)) {
+      *error = "cannot write the runner source under " + src;
+      return std::nullopt;
+    }
+    if (path.size() > 2 && path.compare(path.size() - 2, 2, ".c") == 0) c_files += " '" + path + "'";
   }
   std::string tmp = out + ".tmp." + std::to_string(::getpid());
   std::string log;
-  std::string cmd = "cc -std=gnu11 -O1 -fno-builtin -I'" + src + "' " + compiler_flags + " '" +
-                    src + "/oracle/glibc/runner.c' -o '" + tmp + "'";
+  // One command: every .c file of the runner (and the arena walk it links).
+  std::string cmd = "cc -std=gnu11 -O1 -fno-builtin -I'" + src + "' " + compiler_flags + c_files +
+                    " -o '" + tmp + "'";
   int rc = run_shell(cmd, &log);
   std::string ignored;
   run_shell("rm -rf '" + src + "'", &ignored);

@@ -1,38 +1,48 @@
-/* The wire format between the C++ glibc side and the C runner (runner.c). Plain C: the runner
+/* The wire format between the C++ glibc side (the parent) and the C runner. Plain C: the runner
  * must not link libstdc++, whose start-up allocation would sit in the heap it measures.
  *
- * Parent -> server (request pipe): RunnerRequest, then op_count RunnerOp.
- * Server/child -> parent (response pipe, or RunnerShared without snapshots): RunnerRecord, one
- * per op that finished, then one
- * record of kind RUNNER_END (after the child is gone) followed by `message_len` bytes of what
- * the child wrote to fd 2.
- * Parent -> child (ack pipe): one byte per record when snapshots are on (the child waits so the
- * parent can read its memory with process_vm_readv). */
+ * Everything passes through one shared memory area (a memfd mapped by the parent and by the
+ * runner: RunnerShared). No pipes, no per-Program syscalls:
+ *  - the parent writes a RunnerRequest and bumps request_seq; the runner's child takes it;
+ *  - ops stream through a ring (the parent keeps writing while the child runs them), records
+ *    come back through another (the parent consumes them while the child produces them), and
+ *    copied snapshots through a third (bytes), so neither side holds anything proportional to
+ *    the Program's length;
+ *  - each side waits by spinning on the other's counters for a bounded time, then sleeping on a
+ *    futex word of its own (its "bell"), which the other side rings only when told that it
+ *    sleeps (runner_handoff.h).
+ * A Program ends with a RUNNER_END record: written by the child after the last op, or, when the
+ * child died inside the Program (abort, fault, time limit), by the runner's server process after
+ * it reaped the child, with the wait status and what the child wrote to fd 2. */
 #ifndef HEAPTWIN_ORACLE_GLIBC_RUNNER_PROTOCOL_H_
 #define HEAPTWIN_ORACLE_GLIBC_RUNNER_PROTOCOL_H_
 
 #include <stdint.h>
 
+#include "oracle/arena_walk.h"
+
 /* The first word of every request; it changes with the layout of the structs below, so a
  * runner built from other sources refuses at once instead of misreading. */
-#define RUNNER_MAGIC                                                                        \
-  (0x68740000u + (uint32_t)sizeof(struct RunnerRequest) * 3u +                               \
+#define RUNNER_MAGIC                                                                         \
+  (0x68750000u + (uint32_t)sizeof(struct RunnerRequest) * 3u +                               \
    (uint32_t)sizeof(struct RunnerOp) * 5u + (uint32_t)sizeof(struct RunnerRecord) * 7u +      \
-   (uint32_t)(sizeof(struct RunnerShared) % 65521u) * 11u)
-#define RUNNER_MAX_OPS 65536
-#define RUNNER_MAX_SLOTS 4096
+   (uint32_t)(sizeof(struct RunnerControl) % 65521u) * 11u + RUNNER_OP_RING / 1024u * 13u +   \
+   RUNNER_RECORD_RING / 1024u * 17u)
+
+/* Ring sizes (powers of two). A Program of any length streams through them. */
+#define RUNNER_OP_RING 8192u
+#define RUNNER_RECORD_RING 8192u
+/* Copied snapshots in flight; sparse (only what a Program uses is touched). A single state
+ * larger than this is not copied: the parent then runs the Program again, pausing the child. */
+#define RUNNER_STATE_BYTES (256u << 20)
+/* The one limit a Program meets: its slot array (8 bytes a slot, mmapped by the child). */
+#define RUNNER_MAX_SLOTS (1u << 28)
 #define RUNNER_MAX_MESSAGE 4000
 /* tcache_perthread_struct from 2.30 on (uint16_t counts[64], entries[64]). */
 #define RUNNER_TCACHE_BYTES 0x280
 
-/* The runner's file descriptors, set up by the parent before exec. */
-#define RUNNER_FD_REQUEST 3
-#define RUNNER_FD_RESPONSE 4
-#define RUNNER_FD_ACK 5
-/* Shared memory (a memfd) holding RunnerShared. Without snapshots the child puts its records
- * here instead of the pipe, so a Program costs two wake-ups (request, RUNNER_END), not one per
- * op; they survive the child's death. */
-#define RUNNER_FD_SHARED 6
+/* The shared memory, set up by the parent before exec. */
+#define RUNNER_FD_SHARED 3
 
 /* Op kinds: the numbering of heaptwin::OpKind. */
 enum {
@@ -44,34 +54,51 @@ enum {
 /* Value kinds: the numbering of heaptwin::Value::Kind. */
 enum { RUNNER_VALUE_LITERAL, RUNNER_VALUE_SLOT, RUNNER_VALUE_HEAP, RUNNER_VALUE_PROTECT };
 
+/* RunnerRequest.flags */
+enum {
+  RUNNER_PAUSE = 1,      /* after each record, wait until the parent consumed it (it reads the
+                            paused child's memory with process_vm_readv) */
+  RUNNER_COPY_STATE = 2, /* copy arena, mp_, global_max_fast and heap after each op (state ring) */
+  RUNNER_DIGESTS = 4,    /* arena_digest_here() after each op that returned */
+  RUNNER_RESET = 8,      /* persistent child: reset glibc's malloc in place after the Program
+                            (needs arena, mp and the tcache TLS slot); else a new child */
+  RUNNER_KEEP_WRITERS = 16 /* also after a Program that wrote memory, when it provably left
+                              nothing the reset does not undo (runner_guard.c) */
+};
+
 struct RunnerRequest {
   uint32_t magic;
-  uint32_t op_count;
-  uint32_t snapshots;   /* 1: wait for an ack after every record */
-  uint32_t timeout_ms;  /* CPU time of the whole Program */
+  uint32_t flags;
+  uint64_t op_count;
+  uint64_t first_op;    /* position of op 0 in the op ring (positions only grow) */
+  uint32_t slot_count;  /* slot ids are below this; at most RUNNER_MAX_SLOTS */
+  uint32_t timeout_ms;  /* CPU time one op may take */
   /* Offsets inside libc's TLS block of errno and of malloc's `tcache` (from debug symbols):
    * &tcache = __errno_location() - errno_tls + tcache_tls. Both 0 when unknown. */
   int64_t errno_tls;
   int64_t tcache_tls;
-  /* Copied snapshots (snapshots == 0, arena != 0): after every op the child copies main_arena
-   * (arena_bytes), mp_ (mp_bytes), global_max_fast (8 bytes) and the whole heap into the state
-   * area of RunnerShared, so the parent builds snapshots without pausing it. */
+  int64_t thread_arena_tls; /* malloc's thread_arena; 0 when unknown (then a Program that wrote
+                               memory is never survived) */
+  /* Absolute addresses in the runner (libc's base + symbols), 0 when unknown. */
   uint64_t arena, mp, global_max_fast;
-  uint32_t arena_bytes, mp_bytes;
-  uint32_t spin_rounds; /* persistent: pause-loop rounds on request_seq before sleeping */
-  uint32_t pad;
   /* glibc >= 2.34 draws tcache_key from getrandom() on its first call; a forged chunk size can
    * make a Program read it as a size. When tcache_key (its address) is not 0, the child sets
    * it to tcache_key_value right after the op that initialised malloc, and rewrites the key of
    * any chunk already cached (memalign's leftovers), so every run sees the same key. */
   uint64_t tcache_key, tcache_key_value;
+  /* &__abort_msg: glibc's abort path mmaps a page for its message and keeps it there; a child
+   * that survives an abort (RUNNER_RESET) unmaps it. 0: unknown (then /proc/self/maps is read). */
+  uint64_t abort_msg;
+  /* Field offsets of this glibc: the digests' walk, the copied snapshot's sizes (arena_bytes,
+   * mp_bytes) and the reset (top, flags, mp_n_mmaps). */
+  struct ArenaLayout layout;
 };
 
 struct RunnerOp {
   uint8_t kind;
   uint8_t value_kind, value_target_kind, value_pos_is_heap;
   int32_t param;
-  uint16_t dst, src, value_slot, value_target_slot;
+  uint32_t dst, src, value_slot, value_target_slot;
   uint64_t a, b;
   int64_t offset;
   uint64_t value_literal;
@@ -81,48 +108,82 @@ struct RunnerOp {
 };
 
 enum {
-  RUNNER_RETURNED, /* the op returned: pointer/value/error fields valid */
-  RUNNER_FAULT,    /* SIGSEGV/SIGBUS in the op: signal, address */
-  RUNNER_START,    /* first record of a Program: pid of the child, heap base */
-  RUNNER_END       /* the child is gone: status, then message_len bytes of its fd 2 */
+  RUNNER_RETURNED = 1, /* the op returned */
+  RUNNER_FAULT,        /* SIGSEGV/SIGBUS in the op: error = signal, pointer = address */
+  RUNNER_END           /* the Program is over: error = wait status (0: it ran to its end),
+                          value = length of the message in RunnerControl.message */
 };
 
+/* One per op that finished, then RUNNER_END. Records follow the ops in order. */
 struct RunnerRecord {
   uint32_t kind;
-  uint32_t index;      /* op index */
+  int32_t error;       /* errno after the op (set to 0 before); posix_memalign's return */
   uint64_t pointer;    /* allocating ops: the returned pointer */
   uint64_t chunk_size; /* size field of the returned pointer's chunk (IS_MMAPPED bit) */
   uint64_t value;      /* usable_size / mallopt / trim return; posix_memalign's return */
-  int32_t error;       /* errno after the op (set to 0 before) */
-  int32_t signal;
-  uint64_t address;    /* fault address */
-  uint64_t heap_base;  /* sbrk(0) before the first op */
   uint64_t heap_end;   /* sbrk(0) after the op */
   uint64_t tcache;     /* malloc's thread tcache pointer, 0 when unknown or not yet made */
-  int32_t pid;         /* RUNNER_START */
-  int32_t status;      /* RUNNER_END: waitpid status */
-  uint32_t message_len;
-  uint32_t state_copied; /* copied snapshots: 1 when this op's state is at state_offset */
-  uint64_t state_offset; /* into RunnerShared.state: arena, mp_, global_max_fast, heap */
-  uint64_t state_heap_bytes; /* of the heap copied: up to top's header (the rest is top's) */
+  uint64_t digest;     /* RUNNER_DIGESTS */
+  uint64_t state;      /* RUNNER_COPY_STATE: position of a RunnerState in the state ring, or
+                          RUNNER_NO_STATE when it did not fit */
 };
 
-#define RUNNER_STATE_BYTES (256u << 20) /* sparse: only what a Program uses is touched */
+#define RUNNER_NO_STATE (~(uint64_t)0)
 
-/* The persistent runner takes its requests from here: the parent writes request and ops, then
- * one doorbell byte to the request pipe, then bumps request_seq. The child spins briefly on
- * request_seq before sleeping on the pipe, and after a Program writes RUNNER_END to the pipe
- * and then sets done_seq, on which the parent spins briefly: back-to-back Programs need no
- * sleeping wake-up while both sides are on a CPU. */
+/* A copied state, followed by arena_bytes of main_arena, mp_bytes of mp_, 8 bytes of
+ * global_max_fast, heap_bytes of the heap from its base, and, when tcache_apart, the tcache
+ * struct (with M_MMAP_THRESHOLD 0 it is an mmapped chunk outside the heap). */
+struct RunnerState {
+  uint64_t bytes; /* of the whole entry, header included (16-aligned) */
+  uint64_t heap_bytes;
+  uint32_t arena_bytes, mp_bytes;
+  uint32_t tcache_apart, pad;
+};
+
+/* A futex word one side sleeps on, and its flag saying so (runner_handoff.h). */
+struct RunnerBell {
+  uint32_t seq;
+  uint32_t sleeping;
+};
+
+#define RUNNER_LINE __attribute__((aligned(64)))
+
+/* Counters only grow (ring positions are these modulo the ring size). Each group is written by
+ * one side only, on a cache line of its own. */
+struct RunnerControl {
+  /* Written by the runner's server before its first child. */
+  RUNNER_LINE uint64_t heap_base; /* sbrk(0) before any malloc: where every heap starts */
+  uint64_t spin_cycles;           /* written by the parent before the server starts */
+  /* The parent. */
+  RUNNER_LINE uint32_t request_seq; /* the request now in RunnerShared.request */
+  uint32_t pad0;
+  uint64_t ops_written;
+  RUNNER_LINE uint64_t records_read;
+  uint64_t state_released;
+  RUNNER_LINE struct RunnerBell parent_bell; /* the parent sleeps on it */
+  /* The child (and the server once the child is gone). */
+  RUNNER_LINE uint32_t taken_seq;  /* the last request a child took */
+  uint32_t in_program;             /* request_seq of the Program running, 0 between Programs */
+  int32_t child_pid;
+  uint32_t pad1;
+  uint64_t ops_read;               /* published now and then (the parent waits on it only when
+                                      the op ring is full) */
+  RUNNER_LINE uint64_t records_published; /* what the parent may read */
+  RUNNER_LINE uint64_t records_written;   /* the child's own count (the server publishes it
+                                             after the child died) */
+  uint64_t state_head;
+  uint64_t slots_start, slots_end; /* the child's slot array (runner_child_intact) */
+  unsigned char recover_copy[256];  /* the child's jump buffer, as set (runner_child.c) */
+  RUNNER_LINE struct RunnerBell child_bell; /* the child (or the server) sleeps on it */
+  RUNNER_LINE char message[RUNNER_MAX_MESSAGE];
+};
+
 struct RunnerShared {
-  uint32_t request_seq;  /* parent: the request now in `request`/`ops` */
-  uint32_t consumed_seq; /* child: the last request it took (survives its death) */
-  uint32_t done_seq;     /* child: the last request it finished */
-  uint32_t count; /* records written (release-stored after each record) */
-  struct RunnerRequest request;
-  struct RunnerOp ops[RUNNER_MAX_OPS];
-  struct RunnerRecord records[RUNNER_MAX_OPS + 2];
-  unsigned char state[RUNNER_STATE_BYTES];
+  struct RunnerControl control;
+  RUNNER_LINE struct RunnerRequest request;
+  RUNNER_LINE struct RunnerOp ops[RUNNER_OP_RING];
+  RUNNER_LINE struct RunnerRecord records[RUNNER_RECORD_RING];
+  RUNNER_LINE unsigned char state[RUNNER_STATE_BYTES];
 };
 
 /* Whether a copied snapshot carries the tcache struct after the heap: when it exists and lies

@@ -1,0 +1,64 @@
+/* What the runner's files share (runner_*.c). The runner never calls malloc itself: every
+ * malloc call its child makes is an op of the Program it runs. */
+#ifndef HEAPTWIN_ORACLE_GLIBC_RUNNER_INTERNAL_H_
+#define HEAPTWIN_ORACLE_GLIBC_RUNNER_INTERNAL_H_
+
+#include <stdint.h>
+
+#include "oracle/glibc/runner_handoff.h"
+#include "oracle/glibc/runner_protocol.h"
+
+/* Exit codes of a child. */
+#define EXIT_DIED_IN_PROGRAM 9 /* a fault ended the Program (its record is written) */
+#define EXIT_RECYCLE 10        /* finished a Program it must not outlive, or fork mode */
+#define EXIT_BAD_REQUEST 2     /* a parent of another protocol: the server stops too */
+#define EXIT_RUNNER_FAULT 11   /* the runner's own code faulted: a bug, reported as an error */
+
+extern struct RunnerShared* shared;
+extern struct RunnerRequest request; /* the child's copy of the Program's request */
+extern uint64_t heap_base;
+
+/* runner_ops.c: one op, and the slots it reads and assigns. */
+int runner_prepare_slots(uint32_t count); /* 0: the slot array cannot be mapped */
+void runner_run_op(const struct RunnerOp* op, struct RunnerRecord* r);
+/* The slot array's mapping, which the reset must not unmap. */
+void runner_slots_mapping(uint64_t* start, uint64_t* end);
+
+/* runner_maps.c: the address space as it was before any Program (see there). */
+struct Range {
+  uint64_t start, end;
+};
+int runner_memory_setup(void); /* in the server; 0 when libc's data cannot be found */
+void runner_restore_libc_data(void);
+int runner_unmap_new(void);    /* 0: /proc/self/maps unreadable */
+int runner_maps_intact(void);  /* also unmaps new mappings; 0: a baseline mapping changed */
+const struct Range* runner_guard_regions(int* count, unsigned char** copy);
+int runner_core_intact(void);
+
+/* runner_guard.c: keeping the child after a Program that wrote memory (see there). */
+void runner_guard_begin(void);
+void runner_guard_before_write(void);
+int runner_guard_after(uint64_t zeroed_to, uint64_t heap_end); /* 0: the child must go */
+int runner_child_intact(void); /* runner_child.c: its own counters agree with the shared ones */
+
+/* runner_state.c: what the child reports about glibc's state after an op. */
+uint64_t runner_tcache_pointer(void);
+void runner_pin_tcache_key(void);
+uint64_t runner_digest(const struct RunnerRecord* r);
+/* Copies the state into the state ring (waits for room), sets r->state. */
+void runner_copy_state(struct RunnerRecord* r, int first_op);
+uint64_t runner_top(uint64_t heap_end); /* main_arena.top, or heap_base while it is not in the heap */
+
+/* runner_reset.c: the persistent child's reset (see there). */
+void runner_dirty_begin(void);
+void runner_dirty_after(const struct RunnerOp* op, const struct RunnerRecord* r, uint64_t top_before);
+/* 0: this child cannot be reset (a new one must take over). after_death: the Program ended in
+ * a survived abort or fault; wrote: it ran a write8. */
+int runner_reset(int after_death, int wrote);
+
+/* runner_child.c: the child, and waiting for the parent from inside it. */
+void runner_child(int message_read_fd) __attribute__((noreturn));
+void runner_child_wait(RunnerReadyFn ready, void* ctx);
+void runner_publish(void); /* records and op progress, so a parent can go on */
+
+#endif /* HEAPTWIN_ORACLE_GLIBC_RUNNER_INTERNAL_H_ */

@@ -1,0 +1,369 @@
+// The persistent runner's reset against fresh runs: a Program must give the same outcomes,
+// snapshots and digests whether it runs first in a fresh child or after any other Programs.
+// Expected values come from real glibc in a fresh child (fork mode), never from the twin.
+#include <dirent.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "oracle/glibc/glibc_side.h"
+#include "program/heap_format.h"
+
+namespace heaptwin {
+
+void PrintTo(const Outcome& o, std::ostream* os) { *os << to_string(o); }
+
+namespace {
+
+Program parse(const std::string& text) {
+  std::string error;
+  auto p = parse_heap(text, "test.heap", &error);
+  EXPECT_TRUE(p.has_value()) << error;
+  return p ? *p : Program();
+}
+
+std::unique_ptr<Side> side(RunnerMode mode) {
+  std::string error;
+  auto s = make_glibc_side("glibc", mode, &error);
+  EXPECT_NE(s, nullptr) << error;
+  return s;
+}
+
+// glibc reads the prev_size word at `d`'s chunk (`at`, a heap offset) once `d` claims its
+// neighbour is free: 0 there (a fresh heap) ends in glibc's "corrupted size vs. prev_size"
+// abort; any other bytes make it follow a wild prev_size and fault. So this Program tells
+// whether the heap word at `at` is still zero when it runs. M_TOP_PAD keeps the break high
+// enough that the kernel does not drop the page holding `at` before the probe reads it.
+Program prev_size_probe(uint64_t at) {
+  std::ostringstream s;
+  s << "mallopt M_TOP_PAD 0x100000\na = malloc 0x18\n";
+  uint64_t end = 0x2b0;  // after the tcache struct and a
+  for (int i = 0; end + 0x10010 + 0x20 <= at; ++i, end += 0x10010) s << "f" << i << " = malloc 0x10000\n";
+  if (at > end) s << "g = malloc 0x" << std::hex << (at - end - 0x10) << std::dec << "\n";
+  s << "d = malloc 0x500\nwrite8 d -8 0x510\nfree d\n";
+  return parse(s.str());
+}
+
+RunOptions with_snapshots() {
+  RunOptions o;
+  o.snapshots = true;
+  return o;
+}
+
+const Outcome kClean = Outcome::abort("corrupted size vs. prev_size while consolidating");
+
+TEST(GlibcReset, TheProbeSeesAZeroWordInAFreshHeap) {
+  auto fresh = side(RunnerMode::kFork);
+  for (uint64_t at : {0x1200, 0x21300}) {
+    Trace t = fresh->run(prev_size_probe(at), RunOptions());
+    ASSERT_EQ(t.error, "");
+    ASSERT_FALSE(t.outcomes.empty());
+    EXPECT_EQ(t.outcomes.back(), kClean) << "at 0x" << std::hex << at;
+  }
+}
+
+// The probe sees dirt when it is there: a Program that leaves a perturb pattern at the probed
+// word (a block freed with M_PERTURB, still in a bin) makes it fault.
+TEST(GlibcReset, TheProbeSeesDirtWhenItIsThere) {
+  auto fresh = side(RunnerMode::kFork);
+  Trace t = fresh->run(parse("mallopt M_PERTURB 0x41\nmallopt M_TOP_PAD 0x100000\na = malloc 0x18\n"
+                             "b = malloc 0xf50\nfree b\nmallopt M_PERTURB 0\n"
+                             "b = malloc 0xf40\nd = malloc 0x500\nwrite8 d -8 0x510\nfree d\n"),
+                       RunOptions());
+  ASSERT_EQ(t.error, "");
+  EXPECT_NE(t.outcomes.back(), kClean);
+}
+
+// _int_memalign carves nb + alignment + MINSIZE from top and gives the tail back to top: after
+// the op, top is lower than it was inside it, and the tail holds M_PERTURB's bytes. Here: the
+// chunk carved is 0xfd0..0x2110, the aligned block 0xff0..0x1100, and the tail 0x1100..0x2110
+// (too large for the tcache) merges into top. The reset must zero up to the highest top, not
+// the last.
+TEST(GlibcReset, MemalignsTailGivenBackToTopIsZeroedForTheNextProgram) {
+  auto persistent = side(RunnerMode::kPersistent);
+  Program dirty = parse(
+      "mallopt M_PERTURB 0x41\na = malloc 0x18\npad = malloc 0xd10\nm = memalign 0x1000 0x100\n"
+      "b = malloc 0x18\n");
+  Trace d = persistent->run(dirty, with_snapshots());
+  ASSERT_EQ(d.error, "");
+  ASSERT_EQ(d.outcomes[3], Outcome::pointer(0x1000));
+  ASSERT_EQ(d.states[3].top.offset, 0x1100);  // top went back down
+  Trace t = persistent->run(prev_size_probe(0x1200), RunOptions());
+  ASSERT_EQ(t.error, "");
+  EXPECT_EQ(t.outcomes.back(), kClean);
+}
+
+// _int_realloc's "newp == next" path: top is too small, so _int_malloc grows it and carves the
+// new chunk right after the old one (0x1f7d0..0x217e0), then the remainder (the old chunk's
+// size, 0x212d0..0x217e0) goes back to top with M_PERTURB's bytes in it.
+TEST(GlibcReset, ReallocsRemainderGivenBackToTopIsZeroedForTheNextProgram) {
+  auto persistent = side(RunnerMode::kPersistent);
+  Program dirty = parse(
+      "mallopt M_PERTURB 0x41\na = malloc 0x18\nx = malloc 0x1f000\np = malloc 0x500\n"
+      "p = realloc p 0x2000\n");
+  Trace d = persistent->run(dirty, with_snapshots());
+  ASSERT_EQ(d.error, "");
+  ASSERT_EQ(d.outcomes[4], Outcome::pointer(0x1f2d0));
+  ASSERT_EQ(d.states[4].top.offset, 0x212d0);  // top went back down
+  Trace t = persistent->run(prev_size_probe(0x21300), RunOptions());
+  ASSERT_EQ(t.error, "");
+  EXPECT_EQ(t.outcomes.back(), kClean);
+}
+
+// Anonymous mappings of the runner's only child (/proc/<pid>/maps), as "start-end" lines.
+std::vector<std::string> child_anonymous_maps(pid_t server) {
+  std::vector<std::string> out;
+  DIR* proc = opendir("/proc");
+  pid_t child = -1;
+  while (dirent* e = proc ? readdir(proc) : nullptr) {
+    std::ifstream stat(std::string("/proc/") + e->d_name + "/stat");
+    std::string line;
+    if (!stat || !std::getline(stat, line)) continue;
+    size_t paren = line.rfind(')');
+    if (paren == std::string::npos) continue;
+    std::istringstream rest(line.substr(paren + 2));
+    char state = 0;
+    pid_t ppid = 0;
+    rest >> state >> ppid;
+    if (ppid == server && state != 'Z') child = std::atoi(e->d_name);
+  }
+  if (proc) closedir(proc);
+  std::ifstream maps("/proc/" + std::to_string(child) + "/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    std::istringstream f(line);
+    std::string range, perms, offset, dev, inode, path;
+    f >> range >> perms >> offset >> dev >> inode >> path;
+    if (path.empty()) out.push_back(range + " " + perms);
+  }
+  return out;
+}
+
+pid_t only_child_of_us() {
+  pid_t found = -1;
+  DIR* proc = opendir("/proc");
+  while (dirent* e = proc ? readdir(proc) : nullptr) {
+    std::ifstream stat(std::string("/proc/") + e->d_name + "/stat");
+    std::string line;
+    if (!stat || !std::getline(stat, line)) continue;
+    size_t paren = line.rfind(')');
+    if (paren == std::string::npos) continue;
+    std::istringstream rest(line.substr(paren + 2));
+    char state = 0;
+    pid_t ppid = 0;
+    rest >> state >> ppid;
+    if (ppid == getpid() && state != 'Z') found = std::atoi(e->d_name);
+  }
+  if (proc) closedir(proc);
+  return found;
+}
+
+// Mappings a Program leaves (live mmapped chunks; with M_MMAP_THRESHOLD 0 even the tcache struct
+// is one) are unmapped by the reset: the child's anonymous mappings afterwards are those of a
+// child that ran only the trivial Program.
+TEST(GlibcReset, MappingsAProgramLeavesAreGone) {
+  Program trivial = parse("a = malloc 0x18\n");
+  std::vector<std::string> clean, after;
+  {
+    auto s = side(RunnerMode::kPersistent);
+    ASSERT_EQ(s->run(trivial, RunOptions()).error, "");
+    clean = child_anonymous_maps(only_child_of_us());
+  }
+  auto s = side(RunnerMode::kPersistent);
+  for (const char* leaves : {"mallopt M_MMAP_THRESHOLD 0\na = malloc 0x18\n",
+                             "a = malloc 0x40000\nb = memalign 0x2000 0x30000\n",
+                             // glibc's abort path maps a page for its message
+                             "a = malloc 0x18\nfree a\nfree a\n"}) {
+    Trace t = s->run(parse(leaves), RunOptions());
+    ASSERT_EQ(t.error, "");
+    ASSERT_TRUE(t.outcomes[1].kind == OutcomeKind::kMmapped || t.outcomes.back().kind == OutcomeKind::kAbort)
+        << leaves;
+    ASSERT_EQ(s->run(trivial, RunOptions()).error, "");
+    after = child_anonymous_maps(only_child_of_us());
+    EXPECT_EQ(after, clean) << "after " << leaves;
+  }
+}
+
+// Random Programs that touch every path the reset must undo: perturbed fills, memalign and
+// realloc giving tails back to top, mmapped chunks left alive, trims, mallopt, a moved break;
+// and between them the prev_size probe at random heap words. Each Program, run after all the
+// earlier ones in one persistent child, must match a run in a fresh child: outcomes, snapshots
+// and digests.
+Program mixed_program(std::mt19937_64& rng) {
+  Program p;
+  for (int i = 0; i < 12; ++i) p.intern("s" + std::to_string(i));
+  std::vector<bool> live(13, false);
+  const uint64_t sizes[] = {0x18, 0x28, 0x88, 0x100, 0x408, 0x500, 0x1000, 0x8000, 0x21000, 0x50000};
+  for (int i = 0; i < 40; ++i) {
+    Op op;
+    SlotId s = static_cast<SlotId>(1 + rng() % 12);
+    uint64_t size = sizes[rng() % 10] + rng() % 0x20;
+    switch (rng() % 13) {
+      case 12:
+        // A write into a live block (its data, or now and then its neighbour's header): kept
+        // children must undo it (runner_guard.c).
+        if (!live[s]) continue;
+        op.kind = OpKind::kWrite8;
+        op.src = s;
+        op.offset = rng() % 4 == 0 ? -8 : static_cast<int64_t>(rng() % 0x18) & ~int64_t{7};
+        op.value.literal = rng() % 2 ? rng() : 0x21;
+        break;
+      case 0: op.kind = OpKind::kCalloc; op.dst = s; op.a = 1; op.b = size; break;
+      case 1: case 2: op.kind = OpKind::kRealloc; op.dst = op.src = s; op.a = size; break;
+      case 3: op.kind = OpKind::kMemalign; op.dst = s; op.a = 0x40 << (rng() % 7); op.b = size; break;
+      case 4: case 5: case 6:
+        op.kind = live[s] ? OpKind::kFree : OpKind::kMalloc;
+        op.src = s; op.dst = live[s] ? kNullSlot : s; op.a = size;
+        break;
+      case 7: op.kind = OpKind::kTrim; op.a = rng() % 0x2000; break;
+      case 8: {
+        op.kind = OpKind::kMallopt;
+        const MalloptParam params[] = {MalloptParam::kMxFast, MalloptParam::kTopPad,
+                                       MalloptParam::kPerturb, MalloptParam::kMmapThreshold};
+        MalloptParam param = params[rng() % 4];
+        op.param = static_cast<int32_t>(param);
+        op.a = param == MalloptParam::kMxFast ? rng() % 0xa0
+             : param == MalloptParam::kPerturb ? 1 + rng() % 0xff
+             : param == MalloptParam::kMmapThreshold ? 0x100 << (rng() % 12)
+                                                     : rng() % 0x40000;
+        break;
+      }
+      default: op.kind = OpKind::kMalloc; op.dst = s; op.a = size; break;
+    }
+    if (op.kind == OpKind::kRealloc && !live[s]) continue;  // no use after free
+    if (op.kind == OpKind::kFree) live[s] = false;
+    if (op.allocates()) live[s] = true;
+    p.ops.push_back(op);
+  }
+  return p;
+}
+
+void expect_same(const Trace& fresh, const Trace& reused, const std::string& what) {
+  ASSERT_EQ(fresh.error, "") << what;
+  ASSERT_EQ(reused.error, "") << what;
+  ASSERT_EQ(fresh.outcomes, reused.outcomes) << what;
+  ASSERT_EQ(fresh.states.size(), reused.states.size()) << what;
+  for (size_t i = 0; i < fresh.states.size(); ++i) {
+    ASSERT_EQ(first_difference(fresh.states[i], reused.states[i]), "") << what << " op " << i;
+  }
+  ASSERT_EQ(fresh.digests, reused.digests) << what;
+}
+
+// Programs that end in glibc's abort or in a fault without writing memory themselves: the
+// persistent child survives them (runner_child.c) and must be as pristine afterwards.
+const char* const kDying[] = {
+    "a = malloc 0x18\nb = malloc 0x18\nfree a\nfree a\n",                       // tcache double free
+    "a = malloc 0x500\ng = malloc 0x18\nfree a\nfree a\n",                       // double free (!prev)
+    "mallopt M_PERTURB 0x55\na = memalign 0x1000 0x100\nb = realloc a 0x3000\nfree b\nfree a\n",
+    "a = malloc 0x40000\nfree a\nfree a\n",                                      // fault: unmapped
+    "a = calloc 0x10 0x100\nc = malloc 0x30000\nfree c\nfree c\n",
+};
+
+TEST(GlibcReset, EveryProgramMatchesAFreshRunWhateverRanBefore) {
+  auto fresh = side(RunnerMode::kFork);
+  auto reused = side(RunnerMode::kPersistent);
+  std::mt19937_64 rng(7);
+  RunOptions with_state;
+  with_state.snapshots = true;
+  with_state.digests = true;
+  for (int round = 0; round < 40; ++round) {
+    Program p = mixed_program(rng);
+    const RunOptions& options = round % 2 ? with_state : RunOptions();
+    expect_same(fresh->run(p, options), reused->run(p, options), "round " + std::to_string(round));
+    if (round % 3 == 2) {
+      Program dying = parse(kDying[(round / 3) % (sizeof kDying / sizeof *kDying)]);
+      Trace f = fresh->run(dying, RunOptions()), r = reused->run(dying, RunOptions());
+      expect_same(f, r, "dying Program after round " + std::to_string(round));
+      ASSERT_TRUE(r.outcomes.back().is_fatal()) << to_string(r.outcomes.back());
+    }
+    Program probe = prev_size_probe(0x300 + (rng() % 0x8000) * 0x10);
+    expect_same(fresh->run(probe, RunOptions()), reused->run(probe, RunOptions()),
+                "probe after round " + std::to_string(round));
+  }
+}
+
+}  // namespace
+}  // namespace heaptwin
+
+namespace heaptwin {
+namespace {
+
+// The runner server's only child, and its mappings.
+pid_t runner_child_pid(pid_t server) {
+  pid_t child = -1;
+  DIR* proc = opendir("/proc");
+  while (dirent* e = proc ? readdir(proc) : nullptr) {
+    std::ifstream stat(std::string("/proc/") + e->d_name + "/stat");
+    std::string line;
+    if (!stat || !std::getline(stat, line)) continue;
+    size_t paren = line.rfind(')');
+    if (paren == std::string::npos) continue;
+    std::istringstream rest(line.substr(paren + 2));
+    char state = 0;
+    pid_t ppid = 0;
+    rest >> state >> ppid;
+    if (ppid == server && state != 'Z') child = std::atoi(e->d_name);
+  }
+  if (proc) closedir(proc);
+  return child;
+}
+
+// The last word of ld.so's writable data in `pid` (padding nobody reads).
+uint64_t ld_so_data_word(pid_t pid) {
+  std::ifstream maps("/proc/" + std::to_string(pid) + "/maps");
+  std::string line;
+  uint64_t end = 0;
+  while (std::getline(maps, line)) {
+    if (line.find("ld-linux") == std::string::npos && line.find("/ld-2.") == std::string::npos) continue;
+    std::istringstream f(line);
+    std::string range, perms;
+    f >> range >> perms;
+    if (perms.compare(0, 2, "rw") == 0) end = std::stoull(range.substr(range.find('-') + 1), nullptr, 16);
+  }
+  return end - 8;
+}
+
+// A Program that wrote memory keeps the persistent child only when it changed nothing a reset
+// does not undo: a write into the heap (even above top, where glibc never writes) is undone,
+// a write into ld.so's data is not, and the child is replaced.
+TEST(GlibcReset, AProgramThatWroteMemoryKeepsTheChildOnlyWhenEverythingIsUndone) {
+  auto persistent = side(RunnerMode::kPersistent);
+  ASSERT_EQ(persistent->run(parse("a = malloc 0x18\n"), RunOptions()).error, "");
+  const pid_t server = only_child_of_us();
+  const pid_t first = runner_child_pid(server);
+  ASSERT_GT(first, 0);
+
+  Trace heap_only = persistent->run(parse("a = malloc 0x18\nwrite8 a 0x8 0x4141\nwrite8 a 0xff0 0x4242\n"), RunOptions());
+  ASSERT_EQ(heap_only.error, "");
+  EXPECT_EQ(runner_child_pid(server), first) << "a write into the heap is undone by the reset";
+  // The word written above top (heap offset 0x1290) reads as zero in the next Program.
+  Trace probe = persistent->run(prev_size_probe(0x1290), RunOptions());
+  ASSERT_EQ(probe.error, "");
+  EXPECT_EQ(probe.outcomes.back(), kClean);
+
+  // (The probe ended in an abort after its own write8: that child is gone.)
+  ASSERT_EQ(persistent->run(parse("a = malloc 0x18\n"), RunOptions()).error, "");
+  const pid_t before = runner_child_pid(server);
+  const uint64_t ld_word = ld_so_data_word(before);
+  ASSERT_GT(ld_word, 0x1000u);
+  ASSERT_LT(ld_word, ~uint64_t{0} - 0x1000);
+  std::ostringstream outside;
+  outside << "a = malloc 0x18\nwrite8 null 0x" << std::hex << ld_word << " 0x4343\n";
+  Trace wrote = persistent->run(parse(outside.str()), RunOptions());
+  ASSERT_EQ(wrote.error, "");
+  ASSERT_EQ(wrote.outcomes.size(), 2u);
+  ASSERT_EQ(wrote.outcomes[1], Outcome::done()) << "the write itself succeeds";
+  pid_t after = -1;
+  for (int i = 0; i < 100 && (after = runner_child_pid(server)) == before; ++i) usleep(10000);
+  EXPECT_NE(after, before) << "a write into ld.so's data must cost the child";
+  EXPECT_EQ(persistent->run(parse("a = malloc 0x18\n"), RunOptions()).outcomes[0], Outcome::pointer(0x2a0));
+}
+
+}  // namespace
+}  // namespace heaptwin
