@@ -1,8 +1,9 @@
-// Counts a libFuzzer process's executions into a shared word that heaptwin fuzz reads while the
-// process runs. libFuzzer prints its execution count only on a new input or at a power of two,
-// so after the first minutes its own lines are minutes apart; heaptwin fuzz prints progress
-// every few seconds. Linked into the libFuzzer builds with -Wl,--wrap=LLVMFuzzerTestOneInput
-// (fuzz/fuzz.bzl): libFuzzer's call goes through __wrap_, which counts and calls the target.
+// Counts a fuzz target's executions into a shared word that heaptwin fuzz reads while the
+// engine runs. libFuzzer prints its execution count only on a new input or at a power of two,
+// so after the first minutes its own lines are minutes apart; AFL++ (4.04c, without its screen)
+// rewrites fuzzer_stats about once a minute; heaptwin fuzz prints progress every few seconds.
+// Linked into the libFuzzer and AFL++ builds with -Wl,--wrap=LLVMFuzzerTestOneInput
+// (fuzz/fuzz.bzl): the engine's call goes through __wrap_, which counts and calls the target.
 // Without HEAPTWIN_EXEC_COUNTER (a file heaptwin fuzz made, 8 bytes) nothing is counted.
 #include <fcntl.h>
 #include <sys/mman.h>

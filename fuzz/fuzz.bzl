@@ -7,7 +7,7 @@ def fuzz_target(name, srcs, deps = []):
         deps = deps + select({
             # Counts executions for heaptwin fuzz's progress lines (exec_counter.cc).
             "//bazel:engine_libfuzzer": ["//fuzz:exec_counter"],
-            "//bazel:engine_afl": [],
+            "//bazel:engine_afl": ["//fuzz:exec_counter"],
             "//conditions:default": ["//fuzz:replay_main"],
         }),
         linkopts = select({
@@ -17,7 +17,11 @@ def fuzz_target(name, srcs, deps = []):
             ],
             # Bazel hands the linker its flags in a params file, which afl-clang-fast cannot
             # look into to swap -fsanitize=fuzzer for its driver: name the driver directly.
-            "//bazel:engine_afl": ["/usr/lib/afl/libAFLDriver.a", "-lstdc++"],
+            "//bazel:engine_afl": [
+                "/usr/lib/afl/libAFLDriver.a",
+                "-lstdc++",
+                "-Wl,--wrap=LLVMFuzzerTestOneInput",
+            ],
             "//conditions:default": [],
         }),
     )

@@ -2,7 +2,8 @@
 // CmpLog), syncing through one output folder. Each run starts from the seeds and the kept corpus
 // (hard links in a fresh input folder), in a fresh output folder, so AFL++'s counters are this
 // run's; at the end the queue's new entries join the kept corpus, which libFuzzer runs read
-// too. Progress comes from each instance's fuzzer_stats.
+// too. Progress: executions from the targets' counters (fuzz/exec_counter.cc), corpus and
+// coverage from each instance's fuzzer_stats.
 #include <signal.h>
 #include <unistd.h>
 
@@ -96,6 +97,7 @@ struct Instance {
   std::string name;
   Process process;
   LogTail log;
+  ExecCounter counter;
   std::optional<AflStats> stats;
   std::set<std::string> crashes_seen;
   std::string failure_line;
@@ -115,9 +117,12 @@ class AflJob : public EngineJob {
     for (int i = 0; i < plan_.jobs; ++i) {
       std::string name = i == 0 ? "main" : "s" + std::to_string(i);
       auto inst = std::make_unique<Instance>(name, plan_.work_dir + "/afl-" + name + ".log");
+      std::string counter = plan_.work_dir + "/afl-" + name + ".execs";
+      if (!inst->counter.create(counter, error)) return false;
       ProcessSpec spec{arguments(i, name),
                        {"AFL_SKIP_CPUFREQ=1", "AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1", "AFL_NO_UI=1",
-                        "AFL_NO_AFFINITY=1", std::string(kJobMarkVariable) + "=" + plan_.mark},
+                        "AFL_NO_AFFINITY=1", std::string(kJobMarkVariable) + "=" + plan_.mark,
+                        "HEAPTWIN_EXEC_COUNTER=" + counter},
                        inst->log.path()};
       if (!inst->process.start(spec, group_, error)) return false;
       if (group_ == 0) group_ = inst->process.pid();
@@ -137,9 +142,11 @@ class AflJob : public EngineJob {
       std::string text = read_all(out_dir_ + "/" + inst->name + "/fuzzer_stats");
       if (auto st = parse_afl_stats(text)) inst->stats = st;
       collect_crashes(*inst);
+      // Executions live from the target's counter (AFL++ rewrites fuzzer_stats about once a
+      // minute without its screen); corpus and coverage as of its last fuzzer_stats.
+      s.execs += std::max(inst->counter.value(), inst->stats ? inst->stats->execs_done : 0);
       if (!inst->stats) continue;
       any_stats = true;
-      s.execs += inst->stats->execs_done;
       s.corpus = std::max(s.corpus, inst->stats->corpus_count);
       s.corpus_new += inst->stats->corpus_found;
       if (inst->stats->edges_found >= best_edges) {
