@@ -172,6 +172,9 @@ std::string parse_options(const Args& args, Options* o) {
   if (o->runs > 0 && o->engine != "libfuzzer") return "--runs is for --engine libfuzzer";
   if (o->runs > 0 && o->time_given) return "--runs and --time: give one of them";
   if (o->runs > 0 && !o->time_given) o->seconds = 0;
+  if (o->time_given && o->seconds == 0 && o->targets.size() > 1) {
+    return "--time 0 (until Ctrl-C) runs one target: name it with --target";
+  }
   if (o->merge && (o->time_given || o->runs > 0 || o->seed || jobs_given || o->no_seeds)) {
     return "--merge minimises the kept corpus and exits: it takes --target, --engine and --findings only";
   }

@@ -81,8 +81,12 @@ class LibFuzzerJob : public EngineJob {
       ft_ = std::max(ft_, w->last.ft);
     }
     collect_findings();
-    size_t kept = list_files(plan_.corpus_dir).size();
-    s.corpus_new = kept > corpus_at_start_ ? kept - corpus_at_start_ : 0;
+    // The kept corpus can hold thousands of files: counted every few seconds, not every poll.
+    if (monotonic_seconds() - corpus_counted_at_ > 2) {
+      kept_ = list_files(plan_.corpus_dir).size();
+      corpus_counted_at_ = monotonic_seconds();
+    }
+    s.corpus_new = kept_ > corpus_at_start_ ? kept_ - corpus_at_start_ : 0;
     if (cov_ > 0) s.coverage = "cov " + with_commas(cov_) + " ft " + with_commas(ft_);
     s.findings = findings_.size();
     return s;
@@ -102,6 +106,7 @@ class LibFuzzerJob : public EngineJob {
   void finish() override {
     for (auto& w : workers_) read_log(*w);
     collect_findings();
+    corpus_counted_at_ = -1e9;  // the last poll counts the kept corpus again
   }
 
   std::string failure() override {
@@ -178,7 +183,8 @@ class LibFuzzerJob : public EngineJob {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::set<std::string> known_crashes_;
   std::vector<Finding> findings_;
-  size_t corpus_at_start_ = 0;
+  size_t corpus_at_start_ = 0, kept_ = 0;
+  double corpus_counted_at_ = -1e9;
   uint64_t cov_ = 0, ft_ = 0;
   bool stopping_ = false;
 };

@@ -219,8 +219,12 @@ std::vector<std::string> list_files(const std::string& dir) {
   if (d == nullptr) return names;
   while (dirent* e = readdir(d)) {
     if (e->d_name[0] == '.') continue;
-    struct stat st;
-    if (stat((dir + "/" + e->d_name).c_str(), &st) == 0 && S_ISREG(st.st_mode)) names.emplace_back(e->d_name);
+    bool regular = e->d_type == DT_REG;
+    if (e->d_type == DT_UNKNOWN || e->d_type == DT_LNK) {  // the file system does not say: ask
+      struct stat st;
+      regular = stat((dir + "/" + e->d_name).c_str(), &st) == 0 && S_ISREG(st.st_mode);
+    }
+    if (regular) names.emplace_back(e->d_name);
   }
   closedir(d);
   std::sort(names.begin(), names.end());

@@ -26,10 +26,12 @@ bench/mutants/NAME.heap agrees with real glibc on the clean tree and diverges on
 each twice: from the committed corpus (corpus/<target>/ and corpus/regressions/<target>/) and
 from an empty one (the dictionaries are used in both), up to S seconds. The table gives the
 seconds to the first finding (from the start of the run: process start and seeds included), or
-"-" when none came in S seconds. Marks: s = the finding is a committed seed itself (the corpus
-found it, not the fuzzer); ! = the finding also fails on the clean build (not the mutant's).
+"-" when none came in S seconds. Marks: * = the finding is a committed seed itself (the corpus
+found it, not the fuzzer); ! = the finding also fails on the clean build (not the mutant's;
+not counted as found).
 
-  --quick        4 mutants, 30 s each run (about 25 minutes; the full run: up to ~90)
+  --quick        4 mutants, runs of 30 s (about 12 minutes at most; the full run: 16
+                 mutants, 60 s, about 1 hour here, 90 minutes at most)
   --mutant NAME  only this mutant (repeatable)
   --time S       seconds per run (default 60, the issue's limit)
   --parallel N   single-job runs at once (default: the number of cores); the main job runs
@@ -121,8 +123,9 @@ BUILD_FLAGS=(--noshow_progress --ui_event_filters=-info,-debug --noshow_loading_
 build_scratch() {  # LOG; sets mbin
   local labels=(//tools:heaptwin) t
   for t in "${targets[@]}"; do labels+=("//fuzz:$t"); done
-  (cd "$src" && "${BAZEL[@]}" build "${BUILD_FLAGS[@]}" "${labels[@]}") >"$1" 2>&1 || return 1
-  mbin=$(cd "$src" && "${BAZEL[@]}" info --config=libfuzzer bazel-bin 2>/dev/null)
+  # 9>&-: the Bazel server outlives this script and must not hold its lock.
+  (cd "$src" && "${BAZEL[@]}" build "${BUILD_FLAGS[@]}" "${labels[@]}") >"$1" 2>&1 9>&- || return 1
+  mbin=$(cd "$src" && "${BAZEL[@]}" info --config=libfuzzer bazel-bin 2>/dev/null 9>&-)
 }
 
 diff_rc() {  # CLI HEAP: heaptwin diff's exit code
@@ -153,9 +156,9 @@ run_cell() {
     if ! "$clean_bin/fuzz/$t" "$file" >"$dir/clean-replay.log" 2>&1; then marks+="!"; fi
     local seed
     for seed in "$ROOT/corpus/$t"/* "$ROOT/corpus/regressions/$t"/*; do
-      [ -f "$seed" ] && cmp -s "$seed" "$file" && { marks+="s"; break; }
+      [ -f "$seed" ] && cmp -s "$seed" "$file" && { marks+="*"; break; }
     done
-    printf '%.1fs%s\n' "$secs" "$marks" >"$dir/cell"
+    printf '%.1f%s\n' "$secs" "$marks" >"$dir/cell"
   else
     echo "-" >"$dir/cell"
   fi
@@ -256,7 +259,7 @@ sync_scratch >/dev/null 2>&1  # leave the scratch copy clean
 elapsed=$(( $(date +%s) - started ))
 echo
 echo "Mutation testing: seconds to the first finding (libFuzzer; runs of up to ${seconds} s;" \
-  "'-' none; s: a committed seed; !: fails on the clean build too). $(date -u '+%Y-%m-%d %H:%M UTC')," \
+  "'-' none; *: a committed seed; !: fails on the clean build too). $(date -u '+%Y-%m-%d %H:%M UTC')," \
   "$cores cores, load average $(cut -d' ' -f1-3 /proc/loadavg)."
 print_header
 for m in "${mutants[@]}"; do print_row "$m" "${problem[$m]:-$([ "$check_only" -eq 1 ] && echo 'proof passed (--check-only)')}"; done
@@ -270,7 +273,7 @@ if [ "$check_only" -eq 0 ]; then
         cell=$(cell_of "$m" "${col%%:*}" "${col#*:}" "$c")
         n=$((n + 1))
         [[ "$cell" =~ ^[0-9] && "$cell" != *'!'* ]] && found=$((found + 1))
-        [[ "$cell" == *s* ]] && by_seed=$((by_seed + 1))
+        [[ "$cell" == *'*'* ]] && by_seed=$((by_seed + 1))
         [ -n "$out" ] && printf '%s\t%s\t%s\t%s\n' "$m" "$(column_title "$col")" "$c" "$cell" >>"$out"
       done
       [ "$n" -gt 0 ] || continue
