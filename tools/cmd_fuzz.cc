@@ -58,9 +58,9 @@ constexpr const char* kHelpTail =
     "its .heap form beside it; `./heaptwin repro FILE` explains one, `--save NAME` keeps it in\n"
     "corpus/regressions/. Logs: findings/<target>/run/.\n\n"
     "Progress, every few seconds: elapsed time, jobs running, this run's executions and execs/s\n"
-    "(over the run, and over the last interval), the corpus (inputs in use, and new this run),\n"
-    "coverage (libFuzzer: cov = edges, ft = features; AFL++: edges found and bitmap coverage)\n"
-    "and findings. A summary per target at the end.\n\n"
+    "(over the run, and over the last interval), the corpus (inputs in use, and new inputs kept\n"
+    "this run), coverage (libFuzzer: cov = edges, ft = features; AFL++: edges found and bitmap\n"
+    "coverage) and findings. A summary per target at the end.\n\n"
     "Exit 0 when nothing was found, 1 when a target found something, 2 bad usage or an engine\n"
     "that could not run.\n";
 
@@ -290,9 +290,9 @@ int run_targets(const Options& o) {
   for (const auto& target : o.targets) {
     if (stop_requested()) break;
     JobPlan plan = plan_for(o, target, per);
-    std::string how = o.runs > 0 ? std::to_string(o.runs) + " executions" + (plan.jobs > 1 ? " per job" : "")
-                                 : per > 0 ? seconds_text(per) : "until Ctrl-C";
-    std::fprintf(stderr, "heaptwin: fuzzing %s for %s with %s, %d job%s (seeds: %s; kept: %s)\n",
+    std::string how = o.runs > 0 ? "for " + std::to_string(o.runs) + " executions" + (plan.jobs > 1 ? " per job" : "")
+                                 : per > 0 ? "for " + seconds_text(per) : "until Ctrl-C";
+    std::fprintf(stderr, "heaptwin: fuzzing %s %s with %s, %d job%s (seeds: %s; kept: %s)\n",
                  target.c_str(), how.c_str(), o.engine.c_str(), plan.jobs, plan.jobs == 1 ? "" : "s",
                  plan.seed_dirs.empty() ? "none" : ("corpus/" + target).c_str(), plan.corpus_dir.c_str());
     JobResult result;

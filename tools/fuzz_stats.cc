@@ -247,7 +247,7 @@ std::string format_progress(const std::string& target, const JobSample& s, doubl
                      (s.jobs_running == 1 ? " job" : " jobs") + "  execs " + with_commas(s.execs) +
                      "  " + rate_text(RateMeter::average(s.seconds, s.execs)) + " (now " +
                      rate_text(rate_now) + ")  corpus " + with_commas(s.corpus);
-  line += " (+" + with_commas(s.corpus_new) + ")";
+  line += " (+" + with_commas(s.corpus_new) + " kept)";
   if (!s.coverage.empty()) line += "  " + s.coverage;
   line += "  findings " + std::to_string(s.findings);
   return line;

@@ -82,8 +82,9 @@ class RateMeter {
   uint64_t last_execs_ = 0;
 };
 
-// e.g. "twin_vs_glibc  1:05  2 jobs  execs 12,345  190/s (now 201/s)  corpus 812 (+12)
-//       cov 345 ft 1234  findings 0"
+// e.g. "twin_vs_glibc  1:05  2 jobs  execs 12,345  190/s (now 201/s)  corpus 812 (+12 kept)
+//       cov 345 ft 1234  findings 0": the corpus in use (the largest job's), and the new
+// inputs kept this run (all jobs).
 std::string format_progress(const std::string& target, const JobSample& s, double rate_now);
 
 // 12345 -> "12,345"

@@ -162,13 +162,13 @@ TEST(Progress, OneLineWithEverything) {
   s.findings = 0;
   s.jobs_running = 2;
   EXPECT_EQ(format_progress("twin_vs_glibc", s, 201.4),
-            "twin_vs_glibc  1:05  2 jobs  execs 12,345  189/s (now 201/s)  corpus 812 (+12)  "
+            "twin_vs_glibc  1:05  2 jobs  execs 12,345  189/s (now 201/s)  corpus 812 (+12 kept)  "
             "cov 345 ft 1,234  findings 0");
   s.jobs_running = 1;
   s.execs = 40;
   s.seconds = 10;
   EXPECT_EQ(format_progress("attack", s, 3.25),
-            "attack  0:10  1 job  execs 40  4.0/s (now 3.2/s)  corpus 812 (+12)  cov 345 ft 1,234  findings 0");
+            "attack  0:10  1 job  execs 40  4.0/s (now 3.2/s)  corpus 812 (+12 kept)  cov 345 ft 1,234  findings 0");
 }
 
 TEST(Progress, RatesAndNumbers) {
