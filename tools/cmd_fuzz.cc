@@ -250,7 +250,7 @@ std::string summary_line(const JobPlan& plan, const JobResult& r) {
   std::snprintf(rate, sizeof rate, "%.0f", RateMeter::average(r.seconds, r.execs));
   std::string line = plan.target + "  " + seconds_text(r.seconds) + "  " + with_commas(r.execs) +
                      " execs  " + rate + " execs/s  corpus " + with_commas(r.corpus) + " (+" +
-                     with_commas(r.corpus_new) + ")";
+                     with_commas(r.corpus_new) + " kept)";
   if (!r.coverage.empty()) line += "  " + r.coverage;
   if (!r.findings.empty()) {
     line += "  FINDING after " + seconds_text(r.first_finding_seconds) + " (" +

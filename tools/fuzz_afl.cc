@@ -71,8 +71,9 @@ std::vector<std::string> list_instances(const std::string& out_dir) {
 
 // Keeps the new entries of every instance's queue (not the seeds it started from) in corpus.
 int export_queues(const std::string& out_dir, const std::string& corpus_dir) {
+  // By contents: the corpus may hold the same input under libFuzzer's name (its SHA-1).
   std::set<std::string> have;
-  for (const auto& n : list_files(corpus_dir)) have.insert(n);
+  for (const auto& n : list_files(corpus_dir)) have.insert(content_name(read_all(corpus_dir + "/" + n)));
   int added = 0;
   for (const auto& inst : list_instances(out_dir)) {
     std::string queue = out_dir + "/" + inst + "/queue";
@@ -110,7 +111,9 @@ class AflJob : public EngineJob {
 
   bool start(std::string* error) override {
     // A run that was killed before it could keep its queue: keep it now.
-    if (access(out_dir_.c_str(), F_OK) == 0) export_queues(out_dir_, plan_.corpus_dir);
+    if (access(out_dir_.c_str(), F_OK) == 0 && access(kept_marker().c_str(), F_OK) != 0) {
+      export_queues(out_dir_, plan_.corpus_dir);
+    }
     remove_tree(out_dir_);
     if (!prepare_inputs(error)) return false;
     for (const auto& f : list_files(plan_.crashes_dir)) known_crashes_.insert(f);
@@ -179,6 +182,8 @@ class AflJob : public EngineJob {
       collect_crashes(*inst);
     }
     int added = export_queues(out_dir_, plan_.corpus_dir);
+    std::ofstream(kept_marker()).put('\n');  // the output folder stays for a look, kept once
+    remove_tree(in_dir_);
     if (added > 0) {
       std::fprintf(stderr, "  %s: %d new input(s) of AFL++'s queue kept in %s\n", plan_.target.c_str(),
                    added, plan_.corpus_dir.c_str());
@@ -222,6 +227,8 @@ class AflJob : public EngineJob {
     }
     return true;
   }
+
+  std::string kept_marker() const { return out_dir_ + "/.kept"; }
 
   std::vector<std::string> arguments(int i, const std::string& name) const {
     std::vector<std::string> a = {"afl-fuzz", "-i", in_dir_, "-o", out_dir_, i == 0 ? "-M" : "-S", name};
