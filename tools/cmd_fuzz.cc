@@ -246,10 +246,9 @@ std::string seconds_text(double s) {
 }
 
 std::string summary_line(const JobPlan& plan, const JobResult& r) {
-  char rate[32];
-  std::snprintf(rate, sizeof rate, "%.0f", RateMeter::average(r.seconds, r.execs));
+  const double rate = RateMeter::average(r.seconds, r.execs);
   std::string line = plan.target + "  " + seconds_text(r.seconds) + "  " + with_commas(r.execs) +
-                     " execs  " + rate + " execs/s  corpus " + with_commas(r.corpus) + " (+" +
+                     " execs  " + with_commas(static_cast<uint64_t>(rate + 0.5)) + " execs/s  corpus " + with_commas(r.corpus) + " (+" +
                      with_commas(r.corpus_new) + " kept)";
   if (!r.coverage.empty()) line += "  " + r.coverage;
   if (!r.findings.empty()) {

@@ -236,8 +236,9 @@ std::string clock_time(double seconds) {
 
 namespace {
 std::string rate_text(double r) {
+  if (r >= 100 || r <= 0) return with_commas(static_cast<uint64_t>(std::max(0.0, r) + 0.5)) + "/s";
   char buf[32];
-  std::snprintf(buf, sizeof buf, r >= 100 || r == 0 ? "%.0f/s" : "%.1f/s", r);
+  std::snprintf(buf, sizeof buf, "%.1f/s", r);
   return buf;
 }
 }  // namespace

@@ -182,6 +182,10 @@ TEST(Progress, RatesAndNumbers) {
   EXPECT_EQ(with_commas(1000), "1,000");
   EXPECT_EQ(with_commas(1234567), "1,234,567");
   EXPECT_EQ(clock_time(5.9), "0:05");
+  JobSample s;
+  s.execs = 100000;
+  s.seconds = 9.4;
+  EXPECT_NE(format_progress("p", s, 12345.6).find("10,638/s (now 12,346/s)"), std::string::npos);
   EXPECT_EQ(clock_time(3725), "1:02:05");
 }
 
