@@ -215,7 +215,10 @@ JobPlan plan_for(const Options& o, const std::string& target, double seconds) {
   p.corpus_dir = findings + "/corpus";
   p.crashes_dir = findings + "/crashes";
   p.work_dir = findings + "/run";
-  p.mark = std::to_string(getpid()) + "-" + target;
+  // Unique to this job: this process's id and start time (no earlier job's leftovers match).
+  static const std::string kJobId = std::to_string(getpid()) + "-" +
+                                    std::to_string(static_cast<uint64_t>(wall_seconds() * 1e6));
+  p.mark = kJobId + "-" + target;
   return p;
 }
 

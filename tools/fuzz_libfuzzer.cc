@@ -33,9 +33,11 @@ std::string read_all(const std::string& path) {
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-// Crash inputs, not their .heap forms or files being written.
+// What libFuzzer writes when an input fails (crash-, timeout-, oom-, leak-), or what another
+// engine left in the folder; not .heap forms, files being written, or slow-unit- notes.
 bool is_crash_input(const std::string& name) {
-  return !ends_with(name, ".heap") && !ends_with(name, ".tmp") && name.find(".tmp.") == std::string::npos;
+  return !ends_with(name, ".heap") && !ends_with(name, ".tmp") && name.find(".tmp.") == std::string::npos &&
+         name.compare(0, 10, "slow-unit-") != 0;
 }
 
 struct Worker {
@@ -143,6 +145,9 @@ class LibFuzzerJob : public EngineJob {
                                   // A hang is a finding; no Program of the encoding's length
                                   // takes anywhere near this (libFuzzer's default is 20 minutes).
                                   "-timeout=25",
+                                  // An input that is slow because the machine is busy is no
+                                  // finding; libFuzzer would write it beside the crashes.
+                                  "-report_slow_units=1000000",
                                   "-reload=1"};
     if (!plan_.dict.empty()) a.push_back("-dict=" + plan_.dict);
     if (plan_.seed) a.push_back("-seed=" + std::to_string(*plan_.seed + static_cast<uint64_t>(i)));

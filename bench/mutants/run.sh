@@ -128,12 +128,12 @@ build_scratch() {  # LOG; sets mbin
   mbin=$(cd "$src" && "${BAZEL[@]}" info --config=libfuzzer bazel-bin 2>/dev/null 9>&-)
 }
 
-diff_rc() {  # CLI HEAP: heaptwin diff's exit code
+diff_rc() {  # CLI HEAP LOG: prints heaptwin diff's exit code (its output in LOG)
   "$1" diff "$2" --sides twin,glibc >"$3" 2>&1
   echo $?
 }
 
-# One run: mutant, target, jobs, committed|empty. Writes DIR/cell: "SECONDS MARKS" or "-".
+# One run: mutant, target, jobs, committed|empty. Writes DIR/cell: seconds and marks, "-" or ERR.
 run_cell() {
   local m=$1 t=$2 j=$3 c=$4
   local dir="$work/$m/$t-$j-$c" extra=()
