@@ -27,8 +27,9 @@ each twice: from the committed corpus (corpus/<target>/ and corpus/regressions/<
 from an empty one (the dictionaries are used in both), up to S seconds. The table gives the
 seconds to the first finding (from the start of the run: process start and seeds included), or
 "-" when none came in S seconds. Marks: * = the finding is a committed seed itself (the corpus
-found it, not the fuzzer); ! = the finding also fails on the clean build (not the mutant's;
-not counted as found).
+found it, not the fuzzer); ! = the finding also fails on the clean build (not the mutant's);
+? = it does not fail again on the mutated build (a hang of a busy machine, say). Cells with !
+or ? do not count as found.
 
   --quick        4 mutants, runs of 30 s (about 12 minutes at most; the full run: 16
                  mutants, 60 s, about 1 hour here, 90 minutes at most)
@@ -152,7 +153,9 @@ run_cell() {
     return
   fi
   if [ "$found" == 1 ]; then
-    # Whose finding: the clean build must agree on it, and a committed seed measures the corpus.
+    # Whose finding: it must fail again on the mutated build (not a timeout of a busy machine)
+    # and pass on the clean one; a committed seed measures the corpus, not the fuzzer.
+    if "$mbin/fuzz/$t" "$file" >"$dir/mutant-replay.log" 2>&1; then marks+="?"; fi
     if ! "$clean_bin/fuzz/$t" "$file" >"$dir/clean-replay.log" 2>&1; then marks+="!"; fi
     local seed
     for seed in "$ROOT/corpus/$t"/* "$ROOT/corpus/regressions/$t"/*; do
@@ -259,7 +262,8 @@ sync_scratch >/dev/null 2>&1  # leave the scratch copy clean
 elapsed=$(( $(date +%s) - started ))
 echo
 echo "Mutation testing: seconds to the first finding (libFuzzer; runs of up to ${seconds} s;" \
-  "'-' none; *: a committed seed; !: fails on the clean build too). $(date -u '+%Y-%m-%d %H:%M UTC')," \
+  "'-' none; *: a committed seed; !: fails on the clean build too; ?: does not fail again)." \
+  "$(date -u '+%Y-%m-%d %H:%M UTC')," \
   "$cores cores, load average $(cut -d' ' -f1-3 /proc/loadavg)."
 print_header
 for m in "${mutants[@]}"; do print_row "$m" "${problem[$m]:-$([ "$check_only" -eq 1 ] && echo 'proof passed (--check-only)')}"; done
@@ -272,7 +276,7 @@ if [ "$check_only" -eq 0 ]; then
         [ -z "${problem[$m]:-}" ] || continue
         cell=$(cell_of "$m" "${col%%:*}" "${col#*:}" "$c")
         n=$((n + 1))
-        [[ "$cell" =~ ^[0-9] && "$cell" != *'!'* ]] && found=$((found + 1))
+        [[ "$cell" =~ ^[0-9] && "$cell" != *'!'* && "$cell" != *'?'* ]] && found=$((found + 1))
         [[ "$cell" == *'*'* ]] && by_seed=$((by_seed + 1))
         [ -n "$out" ] && printf '%s\t%s\t%s\t%s\n' "$m" "$(column_title "$col")" "$c" "$cell" >>"$out"
       done
