@@ -165,6 +165,9 @@ class AflJob : public EngineJob {
   }
 
   const std::vector<Finding>& findings() const override { return findings_; }
+  // afl-fuzz writes a crash itself and finishes what it writes when told to stop; the copy in
+  // crashes_dir is made whole before it is listed.
+  bool findings_written() override { return true; }
   void stop() override {
     stopping_ = true;
     signal_group(group_, SIGINT);

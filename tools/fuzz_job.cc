@@ -18,6 +18,8 @@ volatile sig_atomic_t g_stop = 0;
 // How long the engines get to stop after SIGINT (print final stats, AFL++ writes its files)
 // before they are killed.
 constexpr double kStopGraceSeconds = 15;
+// How long the process that made a finding gets to finish writing it before the job stops.
+constexpr double kFindingGraceSeconds = 10;
 constexpr useconds_t kPollMicros = 100 * 1000;
 
 std::unique_ptr<EngineJob> make_job(const JobPlan& plan) {
@@ -41,7 +43,7 @@ bool run_job(const JobPlan& plan, double progress_every, JobResult* result, std:
     return false;
   }
   RateMeter meter;
-  double next_progress = progress_every, stop_sent = -1;
+  double next_progress = progress_every, stop_sent = -1, finding_seen = -1;
   bool killed = false;
   JobSample s;
   for (;;) {
@@ -54,7 +56,12 @@ bool run_job(const JobPlan& plan, double progress_every, JobResult* result, std:
       result->execs_at_first_finding = s.execs;
     }
     bool time_up = plan.seconds > 0 && now >= plan.seconds;
-    if (stop_sent < 0 && (stop_requested() || time_up || !job->findings().empty())) {
+    bool found = false;
+    if (!job->findings().empty()) {
+      if (finding_seen < 0) finding_seen = now;
+      found = job->findings_written() || now - finding_seen > kFindingGraceSeconds;
+    }
+    if (stop_sent < 0 && (stop_requested() || time_up || found)) {
       result->interrupted = stop_requested();
       job->stop();
       stop_sent = now;

@@ -48,6 +48,9 @@ class EngineJob {
   virtual JobSample poll() = 0;
   // Findings copied into crashes_dir so far, oldest first.
   virtual const std::vector<Finding>& findings() const = 0;
+  // Whether the process that made the findings is done writing them: stopping it earlier
+  // could leave a crash input half-written.
+  virtual bool findings_written() = 0;
   // Asks every process to stop (they print their final stats); kill() when they do not.
   virtual void stop() = 0;
   virtual void kill() = 0;

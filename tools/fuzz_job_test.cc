@@ -33,7 +33,7 @@ class FuzzJobTest : public ::testing::Test {
     plan_.mark = "fuzz_job_test-" + std::to_string(getpid());
   }
   void TearDown() override {
-    for (const char* v : {"FAKE_FINDER", "FAKE_FAIL", "FAKE_LEAVE_BEHIND"}) unsetenv(v);
+    for (const char* v : {"FAKE_FINDER", "FAKE_FAIL", "FAKE_LEAVE_BEHIND", "FAKE_SLOW_WRITE"}) unsetenv(v);
     remove_tree(dir_);
   }
   std::string dir_;
@@ -55,6 +55,18 @@ TEST_F(FuzzJobTest, TheFirstFindingStopsEveryWorker) {
   EXPECT_EQ(r.coverage.substr(0, 5), "cov 1");  // from the status lines
   EXPECT_FALSE(r.interrupted);
   EXPECT_EQ(r.failure, "");
+}
+
+TEST_F(FuzzJobTest, AFindingIsWholeBeforeTheJobStops) {
+  setenv("FAKE_FINDER", "7", 1);
+  setenv("FAKE_SLOW_WRITE", "1", 1);  // the crash file is empty for a second
+  JobResult r;
+  std::string error;
+  ASSERT_TRUE(run_job(plan_, 0, &r, &error)) << error;
+  ASSERT_EQ(r.findings.size(), 1u);
+  std::string bytes;
+  std::ifstream(r.findings[0].path) >> bytes;
+  EXPECT_EQ(bytes, "fake");
 }
 
 TEST_F(FuzzJobTest, TheTimeLimitStopsTheWorkers) {

@@ -48,6 +48,7 @@ struct Worker {
   LibFuzzerStatus last;
   uint64_t final_execs = 0;
   std::vector<std::string> artifacts;  // base names
+  bool reporting = false;              // it has begun to report a finding
   std::deque<std::string> recent;      // the last lines, for a failure message
 };
 
@@ -95,9 +96,22 @@ class LibFuzzerJob : public EngineJob {
   }
 
   const std::vector<Finding>& findings() const override { return findings_; }
+  // libFuzzer prints its report, then writes the input, then exits: a worker that ended on
+  // its own has written it (none is stopped before a finding is written).
+  bool findings_written() override {
+    for (auto& w : workers_) {
+      if (w->process.exited()) return true;
+    }
+    return false;
+  }
+  // SIGINT to each worker, but not to one that is reporting a finding: libFuzzer would stop
+  // before it has written the input. (Their targets' glibc runners die with them.)
   void stop() override {
     stopping_ = true;
-    signal_group(group_, SIGINT);
+    for (auto& w : workers_) {
+      read_log(*w);
+      if (!w->process.exited() && !w->reporting) ::kill(w->process.pid(), SIGINT);
+    }
   }
   void kill() override { signal_group(group_, SIGKILL); }
   bool all_exited() override {
@@ -167,6 +181,10 @@ class LibFuzzerJob : public EngineJob {
         if (stat->first == "number_of_executed_units") w.final_execs = stat->second;
       } else if (auto artifact = parse_libfuzzer_artifact(line)) {
         w.artifacts.push_back(base_name(*artifact));
+      }
+      if (line.compare(0, 13, "==== heaptwin") == 0 || line.find("ERROR: libFuzzer") != std::string::npos ||
+          line.find("ERROR: AddressSanitizer") != std::string::npos || line.find("runtime error:") != std::string::npos) {
+        w.reporting = true;
       }
       w.recent.push_back(std::move(line));
       if (w.recent.size() > 15) w.recent.pop_front();

@@ -2,7 +2,8 @@
 # A stand-in for a libFuzzer worker, for fuzz_job_test: prints libFuzzer's status lines, counts
 # "executions" into $HEAPTWIN_EXEC_COUNTER as fuzz/exec_counter.cc does, and stops on SIGINT
 # with libFuzzer's final stats. FAKE_FINDER=N: the worker with -seed=N writes a crash artifact
-# after FAKE_FIND_AFTER executions and exits 1, as libFuzzer does. FAKE_FAIL=1: exits 1 at once
+# after FAKE_FIND_AFTER executions and exits 1, as libFuzzer does (FAKE_SLOW_WRITE=1: the file
+# is created a second before its bytes are written). FAKE_FAIL=1: exits 1 at once
 # without a finding. FAKE_LEAVE_BEHIND=FILE: starts a process outside the job's process group
 # (as a glibc runner of a killed target can be) and writes its pid to FILE.
 prefix="" seed=0 execs=0
@@ -39,6 +40,11 @@ while :; do
     echo "==== the input as a .heap script:"
     echo "a = malloc 0x18"
     echo "===="
+    if [ "${FAKE_SLOW_WRITE:-0}" = 1 ]; then  # the file exists a while before it is written
+      : >"${prefix}crash-fake"
+      sleep 1 &
+      wait $!
+    fi
     printf 'fake' >"${prefix}crash-fake"
     echo "artifact_prefix='$prefix'; Test unit written to ${prefix}crash-fake"
     exit 1
