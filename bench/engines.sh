@@ -10,14 +10,14 @@
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-TARGETS=(twin_vs_model twin_vs_glibc attack script_parser encoding_roundtrip)
+# Every fuzz target (fuzz/targets.txt, the one list of them).
+mapfile -t TARGETS < <(grep -v -e '^#' -e '^[[:space:]]*$' "$ROOT/fuzz/targets.txt" | awk '{ print $1 }')
 
 usage() {
   cat <<'EOF'
 usage: bench/engines.sh [--quick] --libfuzzer-bin DIR --afl-bin DIR --inputs DIR OUT_FILE
 
-Measures the execs/s of every fuzz target (twin_vs_model, twin_vs_glibc, attack, script_parser,
-encoding_roundtrip) on 16-, 64- and 256-op inputs under each engine, and writes them to OUT_FILE
+Measures the execs/s of every fuzz target (fuzz/targets.txt) on 16-, 64- and 256-op inputs under each engine, and writes them to OUT_FILE
 as rows for `bench --rows=OUT_FILE` (tab-separated: `value ROW exec NS` and `rate ROW exec MIN
 execs/s`; targets at 64 ops: twin_vs_model >= 100000, twin_vs_glibc >= 20000).
 

@@ -5,15 +5,23 @@ def fuzz_target(name, srcs, deps = []):
         name = name,
         srcs = srcs,
         deps = deps + select({
-            "//bazel:engine_libfuzzer": [],
-            "//bazel:engine_afl": [],
+            # Counts executions for heaptwin fuzz's progress lines (exec_counter.cc).
+            "//bazel:engine_libfuzzer": ["//fuzz:exec_counter"],
+            "//bazel:engine_afl": ["//fuzz:exec_counter"],
             "//conditions:default": ["//fuzz:replay_main"],
         }),
         linkopts = select({
-            "//bazel:engine_libfuzzer": ["-fsanitize=fuzzer"],
+            "//bazel:engine_libfuzzer": [
+                "-fsanitize=fuzzer",
+                "-Wl,--wrap=LLVMFuzzerTestOneInput",
+            ],
             # Bazel hands the linker its flags in a params file, which afl-clang-fast cannot
             # look into to swap -fsanitize=fuzzer for its driver: name the driver directly.
-            "//bazel:engine_afl": ["/usr/lib/afl/libAFLDriver.a", "-lstdc++"],
+            "//bazel:engine_afl": [
+                "/usr/lib/afl/libAFLDriver.a",
+                "-lstdc++",
+                "-Wl,--wrap=LLVMFuzzerTestOneInput",
+            ],
             "//conditions:default": [],
         }),
     )

@@ -36,6 +36,7 @@ int cmd_show(const Args& args);
 int cmd_repro(const Args& args);
 int cmd_exec(const Args& args);
 int cmd_preload_path(const Args& args);
+int cmd_fuzz(const Args& args);
 
 }  // namespace heaptwin::cli
 
