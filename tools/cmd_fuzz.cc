@@ -10,7 +10,7 @@
 #include <fstream>
 #include <optional>
 
-#include "fuzz/differential.h"
+#include "oracle/executor.h"
 #include "program/fuzz_encoding.h"
 #include "program/heap_format.h"
 #include "tools/cli_util.h"
@@ -225,7 +225,7 @@ JobPlan plan_for(const Options& o, const std::string& target, double seconds) {
 // Writes FILE.heap beside every crash input that has none: the Program the target ran.
 void write_heap_forms(const std::string& target, const std::string& crashes_dir) {
   DecodeOptions options;
-  if (const auto* config = fuzz::find_target(target)) options = config->decode;
+  if (const auto* config = fuzz_target_config(target)) options = config->decode;
   for (const auto& name : list_files(crashes_dir)) {
     if (name.size() > 5 && name.compare(name.size() - 5, 5, ".heap") == 0) continue;
     if (name.find(".tmp") != std::string::npos) continue;
