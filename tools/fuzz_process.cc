@@ -34,7 +34,8 @@ namespace {
   if (null_fd >= 0) dup2(null_fd, 0);
   dup2(log_fd, 1);
   dup2(log_fd, 2);
-  // The job's signals are ours to send: restore the defaults the engines expect.
+  // The job's signals are ours to send: restore the defaults the engines expect, then take any
+  // that arrived since fork (the parent blocked them across it).
   signal(SIGINT, SIG_DFL);
   signal(SIGTERM, SIG_DFL);
   sigset_t none;
@@ -98,7 +99,16 @@ bool Process::start(const ProcessSpec& spec, pid_t group, std::string* error) {
   }
   std::vector<char*> argv = c_strings(args), envp = c_strings(env);
   pid_t parent = getpid();
+  // SIGINT and SIGTERM stay blocked across fork until the child has set their defaults: one
+  // arriving in between would run this process's handler in the child and be lost (the engine
+  // then never stops; seen under load in fuzz_job_test).
+  sigset_t stop_signals, old_mask;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  sigprocmask(SIG_BLOCK, &stop_signals, &old_mask);
   pid_t pid = fork();
+  if (pid != 0) sigprocmask(SIG_SETMASK, &old_mask, nullptr);
   if (pid < 0) {
     *error = std::string("fork failed: ") + std::strerror(errno);
     close(log_fd);
