@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/time.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "oracle/glibc/runner_internal.h"
@@ -250,6 +251,7 @@ static int run_program(void) {
   wrote_memory = 0;
   runner_guard_begin();
   if (request.flags & RUNNER_RESET) runner_dirty_begin();
+  if (request.flags & RUNNER_EXACT_BREAK) syscall(SYS_brk, (long)heap_base);
   int jumped = sigsetjmp(recover_point, 0);
   if (!jumped) memcpy(shared->control.recover_copy, recover_point, sizeof recover_point);
   if (jumped) {
