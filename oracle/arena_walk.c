@@ -121,11 +121,58 @@ static void broken(const struct Walk* w, uint32_t code, uint64_t where_addr) {
   emit(w, &e);
 }
 
+/* ---- the digest's fast path ---------------------------------------------------------------- */
+
+static uint64_t mix(uint64_t h, uint64_t v);
+static void digest_sink(void* ctx, const struct ArenaEvent* e);
+
+/* A list as the digest hashes it (arena_digest_event on its LIST, CHUNK and LIST_END events),
+ * straight from memory, for a walk over this process's own memory (stable views): a few
+ * instructions a chunk instead of an event each. Only lists that end normally take it (NULL, or
+ * back at `stop`, every chunk inside the heap): at anything else (a wild, unaligned or unreadable
+ * entry, a cycle, a list too long) it returns 0 having hashed nothing, and the exact walk
+ * (follow) does the list. Cycles are caught by Brent's method, in O(1) memory. */
+static int follow_digest_fast(const struct Walk* w, struct ArenaDigest* d, uint32_t list,
+                              uint32_t index, uint64_t first, uint64_t link, int protect,
+                              int user_ptrs, uint64_t stop, int aligned) {
+  const uint64_t base = w->where->heap_base, end = w->where->heap_end;
+  const uint64_t chunk_tag = (uint64_t)ARENA_EV_CHUNK << 32;
+  uint64_t h = mix(mix(d->hash, (uint64_t)ARENA_EV_LIST << 32 | list), index);
+  uint64_t p = first, n = 0;
+  uint64_t tortoise = first, power = 1, steps = 0;
+  while (p != 0 && (n == 0 || p != stop)) {
+    const uint64_t chunk = user_ptrs ? p - 0x10 : p;
+    if (chunk < base || chunk >= end || end - chunk < 0x10) return 0; /* wild */
+    if (aligned && (p & 0xf) != 0) return 0;                           /* unaligned */
+    const uint64_t pos = (user_ptrs ? p : chunk) + link;
+    if (pos < base || pos > end - 8) return 0;                         /* link outside the heap */
+    if (++n >= ARENA_MAX_LIST) return 0;
+    uint64_t size, next;
+    memcpy(&size, (const void*)(uintptr_t)(chunk + 8), 8);
+    memcpy(&next, (const void*)(uintptr_t)pos, 8);
+    h = mix(mix(mix(mix(h, chunk_tag), 0), chunk - base), size & ~SIZE_BITS);
+    p = protect ? (pos >> 12) ^ next : next;
+    if (p == tortoise && p != 0 && p != stop) return 0; /* a cycle */
+    if (++steps == power) {
+      tortoise = p;
+      power <<= 1;
+      steps = 0;
+    }
+  }
+  d->hash = mix(h, (uint64_t)ARENA_EV_LIST_END << 32);
+  return 1;
+}
+
 /* Follows a singly linked list from `first`. `link`: offset of the next pointer in the chunk;
  * `user_ptrs`: entries are user pointers (tcache), not chunk addresses; `stop`: the walk ends
  * when it comes back to it (circular lists); `aligned`: an unaligned entry ends the walk. */
 static void follow(struct Walk* w, uint32_t list, uint32_t index, uint64_t first, uint64_t link,
                    int protect, int user_ptrs, uint64_t stop, int aligned) {
+  if (w->stable_views && w->sink == digest_sink &&
+      follow_digest_fast(w, (struct ArenaDigest*)w->sink_ctx, list, index, first, link, protect,
+                         user_ptrs, stop, aligned)) {
+    return;
+  }
   struct ArenaEvent e;
   memset(&e, 0, sizeof e);
   e.kind = ARENA_EV_LIST;

@@ -8,7 +8,11 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "oracle/differ.h"
+#include "oracle/heap_view.h"
+#include "program/fuzz_encoding.h"
 #include "oracle/model/random_programs.h"
 #include "program/heap_format.h"
 
@@ -31,6 +35,78 @@ TEST(TwinSide, ProgramsRunBackToBackSeeAFreshHeap) {
     traces[1].side = "fresh twin";
     const DiffResult d = diff_traces(traces);
     ASSERT_TRUE(d.agree()) << "seed " << seed << "\n" << format_divergence(p, traces, d) << print_heap(p);
+  }
+}
+
+// The side digests its arena in place (arena_digest_here, with the fast path for lists that end
+// normally); the same states walked through a MemoryReader (the exact event walk) must give the
+// same digests, on clean heaps and on heaps a Program corrupted (wild, unaligned and looping
+// lists, which the fast path hands back to the exact walk).
+TEST(TwinSide, DigestsInPlaceEqualTheExactWalk) {
+  std::string error;
+  auto twin = make_twin_side("twin", &error);
+  ASSERT_NE(twin, nullptr) << error;
+  std::vector<uint64_t> walked;
+  RunOptions options;
+  options.digests = true;
+  options.inspect = [&](size_t, const MemoryReader& mem, const HeapLocation& loc,
+                        const GlibcLayout& layout) {
+    walked.push_back(arena_digest(mem, loc, layout));
+  };
+  std::mt19937_64 rng(5);
+  DecodeOptions corrupting;
+  corrupting.allow_corruption = true;
+  corrupting.max_ops = 200;
+  size_t compared = 0;
+  for (int k = 0; k < 600; ++k) {
+    Program p;
+    if (k % 2 == 0) {
+      model::RandomProgramOptions generator;
+      generator.ops = 200;
+      p = model::random_program(k + 1, generator);
+    } else {
+      std::string bytes(1, 1);
+      for (int i = 0; i < 600; ++i) bytes += static_cast<char>(rng());
+      p = decode_fuzz(bytes, corrupting);
+    }
+    walked.clear();
+    const Trace t = twin->run(p, options);
+    ASSERT_EQ(t.digests.size(), walked.size());
+    for (size_t i = 0; i < walked.size(); ++i) {
+      ASSERT_EQ(t.digests[i], walked[i]) << "Program " << k << " op " << i << "\n" << print_heap(p);
+    }
+    compared += walked.size();
+  }
+  EXPECT_GT(compared, 50000u);
+  // Lists broken on purpose, each kind the fast path must hand back to the exact walk.
+  const std::string fill = "t0 = malloc 0x18\nt1 = malloc 0x18\nt2 = malloc 0x18\nt3 = malloc 0x18\n"
+                           "t4 = malloc 0x18\nt5 = malloc 0x18\nt6 = malloc 0x18\n"
+                           "a = malloc 0x18\nb = malloc 0x18\ng = malloc 0x18\n"
+                           "free t0\nfree t1\nfree t2\nfree t3\nfree t4\nfree t5\nfree t6\n"
+                           "free a\nfree b\n";  // tcache[0] full; fastbin: b -> a
+  const std::string big = "x = malloc 0x500\ny = malloc 0x18\nfree x\n";  // unsorted: x, first
+  for (const std::string& broken : {
+           // tcache entries hold user pointers, safe-linked at the entry
+           "write8 t6 0 protect(t6, t5+8)\n",           // unaligned
+           "write8 t5 0 protect(t5, t6)\n",             // a cycle
+           "write8 t6 0 protect(t6, 0x4141414141414140)\n",  // wild, far
+           "write8 t6 0 protect(t6, heap-0x1000)\n",    // wild, near
+           // fastbin links hold chunk addresses, safe-linked at the chunk's fd
+           "write8 b 0 protect(b, a-8)\n",              // unaligned
+           // unaligned, and the list ends after it (its "fd" reveals to NULL)
+           "write8 b 0 protect(b, a-8)\nwrite8 a 8 protect(a+8, 0x0)\n",
+           "write8 a 0 protect(a, b-0x10)\n",           // a cycle
+           "write8 b 0 protect(b, 0x4141414141414140)\n",  // wild
+           // the unsorted bin: x's fd to itself, to heap+0x10 (the tcache struct), far away
+           "write8 x 0 x-0x10\n", "write8 x 0 heap+0x10\n", "write8 x 0 0x4141414141414140\n",
+       }) {
+    std::string e;
+    auto parsed = parse_heap(big + fill + broken + "malloc_usable_size g\n", "broken.heap", &e);
+    ASSERT_TRUE(parsed.has_value()) << e;
+    walked.clear();
+    const Trace t = twin->run(*parsed, options);
+    ASSERT_EQ(t.digests.size(), walked.size());
+    for (size_t i = 0; i < walked.size(); ++i) ASSERT_EQ(t.digests[i], walked[i]) << broken << "op " << i;
   }
 }
 
