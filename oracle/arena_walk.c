@@ -126,6 +126,13 @@ static void broken(const struct Walk* w, uint32_t code, uint64_t where_addr) {
 static uint64_t mix(uint64_t h, uint64_t v);
 static void digest_sink(void* ctx, const struct ArenaEvent* e);
 
+/* A chunk reference as one word for the digest: its kind, wildness, offset and size combined by
+ * multiplications that do not depend on the running hash, so walking a list costs one mix a
+ * chunk on the hash's chain (the pointer chase runs beside it). */
+static uint64_t chunk_word(uint32_t kind, uint32_t wild, uint64_t offset, uint64_t size) {
+  return ((uint64_t)kind << 32 | wild) ^ offset * 0x9e3779b97f4a7c15ull ^ size * 0xc2b2ae3d27d4eb4full;
+}
+
 /* A list as the digest hashes it (arena_digest_event on its LIST, CHUNK and LIST_END events),
  * straight from memory, for a walk over this process's own memory (stable views): a few
  * instructions a chunk instead of an event each. Only lists that end normally take it (NULL, or
@@ -136,7 +143,6 @@ static int follow_digest_fast(const struct Walk* w, struct ArenaDigest* d, uint3
                               uint32_t index, uint64_t first, uint64_t link, int protect,
                               int user_ptrs, uint64_t stop, int aligned) {
   const uint64_t base = w->where->heap_base, end = w->where->heap_end;
-  const uint64_t chunk_tag = (uint64_t)ARENA_EV_CHUNK << 32;
   uint64_t h = mix(mix(d->hash, (uint64_t)ARENA_EV_LIST << 32 | list), index);
   uint64_t p = first, n = 0;
   uint64_t tortoise = first, power = 1, steps = 0;
@@ -150,7 +156,7 @@ static int follow_digest_fast(const struct Walk* w, struct ArenaDigest* d, uint3
     uint64_t size, next;
     memcpy(&size, (const void*)(uintptr_t)(chunk + 8), 8);
     memcpy(&next, (const void*)(uintptr_t)pos, 8);
-    h = mix(mix(mix(mix(h, chunk_tag), 0), chunk - base), size & ~SIZE_BITS);
+    h = mix(h, chunk_word(ARENA_EV_CHUNK, 0, chunk - base, size & ~SIZE_BITS));
     p = protect ? (pos >> 12) ^ next : next;
     if (p == tortoise && p != 0 && p != stop) return 0; /* a cycle */
     if (++steps == power) {
@@ -655,7 +661,19 @@ void arena_digest_event(struct ArenaDigest* d, const struct ArenaEvent* e) {
     default:
       break;
   }
-  uint64_t h = mix(d->hash, (uint64_t)e->kind << 32 | e->code);
+  uint64_t h = d->hash;
+  switch (e->kind) {
+    case ARENA_EV_CHUNK:
+    case ARENA_EV_TOP:
+    case ARENA_EV_LAST_REMAINDER:
+      /* Wild pointers far from the heap are raw addresses of one process: any two agree. */
+      d->hash = mix(h, far_wild(e) ? (uint64_t)e->kind << 32 | 0xfa
+                                   : chunk_word(e->kind, e->wild, (uint64_t)e->offset, e->size));
+      return;
+    default:
+      break;
+  }
+  h = mix(h, (uint64_t)e->kind << 32 | e->code);
   switch (e->kind) {
     case ARENA_EV_FIELDS:
       for (int i = 0; i < ARENA_FIELD_COUNT; ++i) h = mix(h, e->values[i]);
@@ -665,16 +683,6 @@ void arena_digest_event(struct ArenaDigest* d, const struct ArenaEvent* e) {
       break;
     case ARENA_EV_LIST:
       h = mix(h, e->index);
-      break;
-    case ARENA_EV_CHUNK:
-    case ARENA_EV_TOP:
-    case ARENA_EV_LAST_REMAINDER:
-      /* Wild pointers far from the heap are raw addresses of one process: any two agree. */
-      if (far_wild(e)) {
-        h = mix(h, 0xfa);
-      } else {
-        h = mix(mix(mix(h, e->wild), (uint64_t)e->offset), e->size);
-      }
       break;
     default:
       break;
