@@ -1,6 +1,8 @@
 #include "oracle/block_invariants.h"
 
+#include <array>
 #include <cstdio>
+#include <cstring>
 
 namespace heaptwin {
 
@@ -31,13 +33,82 @@ unsigned char pattern_byte(size_t op, uint64_t offset) {
   return static_cast<unsigned char>((offset * 0x9d) ^ (op * 0x3b) ^ 0x5a ^ (offset >> 8));
 }
 
+// The same pattern eight bytes at a time (x86_64: little endian), for offsets that are multiples
+// of 8. Such eight offsets share offset >> 8, so their bytes are the op-independent column
+// (offset * 0x9d) & 0xff, which repeats every 256 offsets (32 words), xored with one byte.
+constexpr std::array<uint64_t, 32> multiplier_column() {
+  std::array<uint64_t, 32> words{};
+  for (uint64_t w = 0; w < 32; ++w) {
+    for (uint64_t j = 0; j < 8; ++j) words[w] |= (((8 * w + j) * 0x9d) & 0xff) << (8 * j);
+  }
+  return words;
+}
+constexpr std::array<uint64_t, 32> kColumn = multiplier_column();
+constexpr uint64_t kEveryByte = 0x0101010101010101ull;
+
+// What the sampled bytes of a block should hold: the pattern of an op, or zeros (calloc).
+class Expected {
+ public:
+  static Expected pattern_of(size_t op) { return Expected(op, ~uint64_t{0}); }
+  static Expected zeros() { return Expected(0, 0); }
+
+  unsigned char byte(uint64_t off) const {
+    return static_cast<unsigned char>(pattern_byte(op_, off) & mask_);
+  }
+  uint64_t word(uint64_t off) const {  // off % 8 == 0
+    const uint64_t k = static_cast<unsigned char>((op_ * 0x3b) ^ 0x5a ^ (off >> 8));
+    return (kColumn[(off & 0xff) >> 3] ^ (k * kEveryByte)) & mask_;
+  }
+
+ private:
+  Expected(size_t op, uint64_t mask) : op_(op), mask_(mask) {}
+  size_t op_;
+  uint64_t mask_;  // all ones, or zero for zeros
+};
+
+const unsigned char* bytes(uint64_t addr) { return reinterpret_cast<const unsigned char*>(addr); }
+
+uint64_t load_word(uint64_t addr) {
+  uint64_t w;
+  std::memcpy(&w, reinterpret_cast<const void*>(addr), sizeof w);
+  return w;
+}
+
+// The first offset in [lo, hi) where the block at p differs from `e`, or hi: whole words where
+// the offsets are multiples of 8, single bytes before and after.
+uint64_t first_difference(uint64_t p, uint64_t lo, uint64_t hi, const Expected& e) {
+  uint64_t off = lo;
+  for (; off < hi && off % 8 != 0; ++off) {
+    if (bytes(p)[off] != e.byte(off)) return off;
+  }
+  for (; off + 8 <= hi; off += 8) {
+    const uint64_t diff = load_word(p + off) ^ e.word(off);
+    if (diff != 0) return off + static_cast<uint64_t>(__builtin_ctzll(diff)) / 8;
+  }
+  for (; off < hi; ++off) {
+    if (bytes(p)[off] != e.byte(off)) return off;
+  }
+  return hi;
+}
+
+// Writes the pattern of `op` over [lo, hi) of the block at p, the same way.
+void fill(uint64_t p, uint64_t lo, uint64_t hi, size_t op) {
+  const Expected e = Expected::pattern_of(op);
+  auto* out = reinterpret_cast<unsigned char*>(p);
+  uint64_t off = lo;
+  for (; off < hi && off % 8 != 0; ++off) out[off] = e.byte(off);
+  for (; off + 8 <= hi; off += 8) {
+    const uint64_t w = e.word(off);
+    std::memcpy(out + off, &w, sizeof w);
+  }
+  for (; off < hi; ++off) out[off] = e.byte(off);
+}
+
 std::string hex(uint64_t v) {
   char buf[24];
   std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
   return buf;
 }
-
-const unsigned char* bytes(uint64_t addr) { return reinterpret_cast<const unsigned char*>(addr); }
 
 }  // namespace
 
@@ -52,10 +123,7 @@ void BlockInvariants::write_pattern(uint64_t p, uint64_t n, size_t op) const {
   if (!contents_) return;
   Range r[2];
   const int count = sampled(n, r);
-  for (int k = 0; k < count; ++k) {
-    auto* out = reinterpret_cast<unsigned char*>(p);
-    for (uint64_t off = r[k].lo; off < r[k].hi; ++off) out[off] = pattern_byte(op, off);
-  }
+  for (int k = 0; k < count; ++k) fill(p, r[k].lo, r[k].hi, op);
 }
 
 std::string BlockInvariants::check_pattern(uint64_t p, uint64_t n, size_t op,
@@ -63,36 +131,62 @@ std::string BlockInvariants::check_pattern(uint64_t p, uint64_t n, size_t op,
   if (!contents_) return "";
   Range r[2];
   const int count = sampled(n, r);
+  const Expected e = Expected::pattern_of(op);
   for (int k = 0; k < count; ++k) {
-    for (uint64_t off = r[k].lo; off < r[k].hi; ++off) {
-      if (bytes(p)[off] != pattern_byte(op, off)) {
-        return "block.contents_changed: byte " + hex(off) + " of the block at " + hex(p) +
-               " (written by op " + std::to_string(op) + ") changed " + when + ": " +
-               hex(bytes(p)[off]) + " instead of " + hex(pattern_byte(op, off)) + ".";
-      }
-    }
+    const uint64_t off = first_difference(p, r[k].lo, r[k].hi, e);
+    if (off == r[k].hi) continue;
+    return "block.contents_changed: byte " + hex(off) + " of the block at " + hex(p) +
+           " (written by op " + std::to_string(op) + ") changed " + when + ": " +
+           hex(bytes(p)[off]) + " instead of " + hex(pattern_byte(op, off)) + ".";
+  }
+  return "";
+}
+
+std::string BlockInvariants::check_zeroed(uint64_t p, uint64_t n) const {
+  Range r[2];
+  const int count = sampled(n, r);
+  for (int k = 0; k < count; ++k) {
+    const uint64_t off = first_difference(p, r[k].lo, r[k].hi, Expected::zeros());
+    if (off == r[k].hi) continue;
+    return "block.calloc_not_zero: byte " + hex(off) + " of the calloc block at " + hex(p) +
+           " is " + hex(bytes(p)[off]) + ".";
+  }
+  return "";
+}
+
+// The old contents, up to the smaller size (`kept`), at the same offsets of the new block.
+std::string BlockInvariants::check_carried(uint64_t old, uint64_t new_p, const Block& was,
+                                           uint64_t kept) const {
+  Range r[2];
+  const int count = sampled(was.request, r);
+  const Expected e = Expected::pattern_of(was.op);
+  for (int k = 0; k < count; ++k) {
+    const uint64_t hi = r[k].hi < kept ? r[k].hi : kept;
+    if (r[k].lo >= hi) continue;
+    const uint64_t off = first_difference(new_p, r[k].lo, hi, e);
+    if (off == hi) continue;
+    return "block.realloc_lost_contents: byte " + hex(off) + " of the block realloc moved from " +
+           hex(old) + " to " + hex(new_p) + " is " + hex(bytes(new_p)[off]) + " instead of " +
+           hex(pattern_byte(was.op, off)) + ".";
   }
   return "";
 }
 
 std::string BlockInvariants::add(size_t op, uint64_t p, uint64_t request) {
   const uint64_t end = p + request;
-  // The first live block that ends after p starts before end: they overlap.
-  auto next = blocks_.lower_bound(p);
-  if (next != blocks_.end() && next->first < end) {
+  const auto near = blocks_.around(p);
+  // The first live block at or after p starts before end: they overlap.
+  if (near.at_or_above && near.at_or_above->key < end) {
     return "block.overlap: the new block [" + hex(p) + ", " + hex(end) +
-           ") overlaps the live block at " + hex(next->first) + " (op " +
-           std::to_string(next->second.op) + ").";
+           ") overlaps the live block at " + hex(near.at_or_above->key) + " (op " +
+           std::to_string(near.at_or_above->value.op) + ").";
   }
-  if (next != blocks_.begin()) {
-    auto prev = std::prev(next);
-    if (prev->second.end > p) {
-      return "block.overlap: the new block at " + hex(p) + " lies inside the live block [" +
-             hex(prev->first) + ", " + hex(prev->second.end) + ") (op " +
-             std::to_string(prev->second.op) + ").";
-    }
+  if (near.below && near.below->value.end > p) {
+    return "block.overlap: the new block at " + hex(p) + " lies inside the live block [" +
+           hex(near.below->key) + ", " + hex(near.below->value.end) + ") (op " +
+           std::to_string(near.below->value.op) + ").";
   }
-  blocks_[p] = {end, request, op};
+  blocks_.insert_or_assign(p, {end, request, op});
   return "";
 }
 
@@ -113,16 +207,7 @@ std::string BlockInvariants::on_allocated(size_t op, uint64_t p, uint64_t reques
   }
   if (std::string broken = add(op, p, request); !broken.empty()) return broken;
   if (zeroed) {
-    Range r[2];
-    const int count = sampled(request, r);
-    for (int k = 0; k < count; ++k) {
-      for (uint64_t off = r[k].lo; off < r[k].hi; ++off) {
-        if (bytes(p)[off] != 0) {
-          return "block.calloc_not_zero: byte " + hex(off) + " of the calloc block at " + hex(p) +
-                 " is " + hex(bytes(p)[off]) + ".";
-        }
-      }
-    }
+    if (std::string broken = check_zeroed(p, request); !broken.empty()) return broken;
   }
   write_pattern(p, request, op);
   return "";
@@ -130,28 +215,28 @@ std::string BlockInvariants::on_allocated(size_t op, uint64_t p, uint64_t reques
 
 std::string BlockInvariants::before_free(uint64_t p) {
   if (!active_ || p == 0) return "";
-  auto it = blocks_.find(p);
-  if (it == blocks_.end()) {
+  const Block* b = blocks_.find(p);
+  if (!b) {
     stop();  // a double free or a foreign pointer: the Program means it
     return "";
   }
-  std::string broken = check_pattern(p, it->second.request, it->second.op, "before free");
-  blocks_.erase(it);
+  std::string broken = check_pattern(p, b->request, b->op, "before free");
+  blocks_.erase(p);
   return broken;
 }
 
 std::string BlockInvariants::before_realloc(uint64_t old) {
   have_pending_ = false;
   if (!active_ || old == 0) return "";
-  auto it = blocks_.find(old);
-  if (it == blocks_.end()) {
+  const Block* b = blocks_.find(old);
+  if (!b) {
     stop();
     return "";
   }
-  std::string broken = check_pattern(old, it->second.request, it->second.op, "before realloc");
-  pending_ = it->second;
+  std::string broken = check_pattern(old, b->request, b->op, "before realloc");
+  pending_ = *b;
   have_pending_ = true;
-  blocks_.erase(it);
+  blocks_.erase(old);
   return broken;
 }
 
@@ -163,23 +248,12 @@ std::string BlockInvariants::after_realloc(size_t op, uint64_t old, uint64_t new
   const Block was = pending_;
   if (new_p == 0) {
     // realloc(p, 0) freed it; a failed realloc left it as it was.
-    if (request != 0) blocks_[old] = was;
+    if (request != 0) blocks_.insert_or_assign(old, was);
     return "";
   }
-  // The old contents, up to the smaller size, at the same offsets of the new block.
   if (!contents_) return on_allocated(op, new_p, request, 0, usable, false);
   const uint64_t kept = was.request < request ? was.request : request;
-  Range r[2];
-  const int count = sampled(was.request, r);
-  for (int k = 0; k < count; ++k) {
-    for (uint64_t off = r[k].lo; off < r[k].hi && off < kept; ++off) {
-      if (bytes(new_p)[off] != pattern_byte(was.op, off)) {
-        return "block.realloc_lost_contents: byte " + hex(off) + " of the block realloc moved from " +
-               hex(old) + " to " + hex(new_p) + " is " + hex(bytes(new_p)[off]) + " instead of " +
-               hex(pattern_byte(was.op, off)) + ".";
-      }
-    }
-  }
+  if (std::string lost = check_carried(old, new_p, was, kept); !lost.empty()) return lost;
   return on_allocated(op, new_p, request, 0, usable, false);
 }
 

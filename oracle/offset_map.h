@@ -67,6 +67,12 @@ class OffsetMap {
     return pos < kMaxRun / 2 ? runs_[r][pos].value : runs_[r + 1][pos - kMaxRun / 2].value;
   }
 
+  // Sets `key` to `value`, inserting it when absent (std::map's operator[] and assignment).
+  V& insert_or_assign(uint64_t key, const V& value) {
+    if (V* v = find(key)) return *v = value;
+    return insert(key, value);
+  }
+
   // Removes `key`; false when it was absent.
   bool erase(uint64_t key) {
     const size_t r = run_of(key);

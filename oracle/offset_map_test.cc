@@ -49,6 +49,10 @@ void random_walk(size_t max_size, uint64_t key_space, uint64_t seed) {
       const uint64_t value = rng();
       EXPECT_EQ(m.insert(key, value), value);
       ref[key] = value;
+    } else if (grow) {
+      const uint64_t value = rng();
+      EXPECT_EQ(m.insert_or_assign(key, value), value);
+      ref[key] = value;
     } else {
       EXPECT_EQ(m.erase(key), ref.erase(key) == 1);
     }
