@@ -186,7 +186,11 @@ std::string BlockInvariants::add(size_t op, uint64_t p, uint64_t request) {
            hex(near.below->key) + ", " + hex(near.below->value.end) + ") (op " +
            std::to_string(near.below->value.op) + ").";
   }
-  blocks_.insert_or_assign(p, {end, request, op});
+  if (near.at_or_above && near.at_or_above->key == p) {
+    blocks_.insert_or_assign(p, {end, request, op});  // an empty block where one was: replaced
+  } else {
+    blocks_.insert_at(near, p, {end, request, op});
+  }
   return "";
 }
 

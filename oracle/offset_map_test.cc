@@ -47,12 +47,20 @@ void random_walk(size_t max_size, uint64_t key_space, uint64_t seed) {
     const bool grow = ref.size() < max_size && rng() % 2 == 0;
     if (grow && !ref.count(key)) {
       const uint64_t value = rng();
-      EXPECT_EQ(m.insert(key, value), value);
+      EXPECT_EQ(m.insert_or_assign(key, value), value);
       ref[key] = value;
     } else if (grow) {
       const uint64_t value = rng();
       EXPECT_EQ(m.insert_or_assign(key, value), value);
       ref[key] = value;
+    } else if (rng() % 4 == 0) {
+      // insert_at where around() says the key goes, when it is absent.
+      const auto near = m.around(key);
+      if (!ref.count(key)) {
+        const uint64_t value = rng();
+        EXPECT_EQ(m.insert_at(near, key, value), value);
+        ref[key] = value;
+      }
     } else {
       EXPECT_EQ(m.erase(key), ref.erase(key) == 1);
     }
@@ -75,7 +83,7 @@ TEST(OffsetMapTest, GrowsThenEmptiesCompletely) {
   OffsetMap<uint64_t> m;
   std::map<uint64_t, uint64_t> ref;
   for (uint64_t k = 0; k < 1000; ++k) {
-    m.insert(k * 32, k);
+    m.insert_or_assign(k * 32, k);
     ref[k * 32] = k;
   }
   expect_same(m, ref, 500 * 32 + 16);
@@ -90,17 +98,20 @@ TEST(OffsetMapTest, GrowsThenEmptiesCompletely) {
   }
   EXPECT_TRUE(m.empty());
   expect_same(m, ref, 64);
-  m.insert(48, 7);
+  m.insert_or_assign(48, 7);
   EXPECT_EQ(*m.find(48), 7u);
 }
 
 TEST(OffsetMapTest, ClearKeepsWorking) {
   OffsetMap<uint64_t> m;
-  for (uint64_t k = 0; k < 500; ++k) m.insert(k * 16, k);
+  EXPECT_EQ(m.find(16), nullptr);  // before anything was inserted
+  EXPECT_FALSE(m.erase(16));
+  EXPECT_EQ(m.around(16).below, nullptr);
+  for (uint64_t k = 0; k < 500; ++k) m.insert_or_assign(k * 16, k);
   m.clear();
   EXPECT_TRUE(m.empty());
   EXPECT_EQ(m.find(16), nullptr);
-  m.insert(16, 1);
+  m.insert_or_assign(16, 1);
   EXPECT_EQ(m.around(32).below->key, 16u);
   EXPECT_EQ(m.around(32).at_or_above, nullptr);
 }

@@ -4,8 +4,15 @@
 
 namespace heaptwin::model {
 
+void Bins::clear() {
+  for (List& l : tcache) l.clear();
+  for (List& l : fast) l.clear();
+  for (List& l : bins) l.clear();
+  marked.clear();
+}
+
 void Bins::place(int idx, Rec r) {
-  marked.insert(idx);
+  marked.mark(idx);
   List& b = bins[idx];
   if (in_smallbin_range(r.size)) {
     b.push_front(r);
