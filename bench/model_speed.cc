@@ -4,8 +4,11 @@
 //   bazel run -c opt //bench:model_speed -- [--inputs N] [--reps R] [--ops K] [--only PART]
 //
 // PART: model (ModelSide::run), blocks (the twin with the block rules and contents, minus the
-// twin alone), harness (the executor's twin_vs_model judgement), or all. Under callgrind, run
+// twin alone), harness (the executor's twin_vs_model judgement), or all; twin and twin+blocks
+// run one of the two blocks runs alone. Under callgrind, run
 // with --only model or --only blocks and --toggle-collect on the function of interest.
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -45,21 +48,31 @@ Args parse(int argc, char** argv) {
   return a;
 }
 
+long minor_faults() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_minflt;
+}
+
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// Runs every Program `reps` times on `side` and returns microseconds per Program.
+// Runs every Program `reps` times on `side` and returns microseconds per Program (and in
+// *faults, page faults per Program: on this machine a fault costs ~10 us).
 double time_side(Side* side, const std::vector<Program>& programs, const RunOptions& options,
-                 size_t reps) {
+                 size_t reps, double* faults = nullptr) {
   size_t sink = 0;
+  const long f0 = minor_faults();
   const auto t0 = std::chrono::steady_clock::now();
   for (size_t r = 0; r < reps; ++r) {
     for (const Program& p : programs) sink += side->run(p, options).outcomes.size();
   }
   const double s = seconds_since(t0);
   if (sink == 0) std::fprintf(stderr, "(no outcomes)\n");
-  return s * 1e6 / static_cast<double>(reps * programs.size());
+  const double runs = static_cast<double>(reps * programs.size());
+  if (faults) *faults = static_cast<double>(minor_faults() - f0) / runs;
+  return s * 1e6 / runs;
 }
 
 double time_harness(Executor* executor, const std::vector<Program>& programs, size_t reps) {
@@ -98,11 +111,23 @@ int run(const Args& args) {
     RunOptions bare;
     RunOptions blocks;
     blocks.check_contents = true;  // the block rules and the contents, no heap checker
-    const double without = time_side(twin.get(), programs, bare, args.reps);
-    const double with = time_side(twin.get(), programs, blocks, args.reps);
-    std::printf("twin alone:          %8.2f us per Program\n", without);
-    std::printf("twin + block rules:  %8.2f us per Program (block rules: %.2f us, %.1f ns per op)\n",
-                with, with - without, (with - without) * 1e3 / static_cast<double>(args.ops));
+    double faults_without = 0, faults_with = 0;
+    const double without = time_side(twin.get(), programs, bare, args.reps, &faults_without);
+    const double with = time_side(twin.get(), programs, blocks, args.reps, &faults_with);
+    std::printf("twin alone:          %8.2f us per Program, %.2f page faults\n", without,
+                faults_without);
+    std::printf("twin + block rules:  %8.2f us per Program, %.2f page faults (block rules: %.2f us,"
+                " %.1f ns per op)\n",
+                with, faults_with, with - without,
+                (with - without) * 1e3 / static_cast<double>(args.ops));
+  }
+  // One of the two runs alone, for callgrind (--toggle-collect='*TwinSide::run*').
+  if (args.only == "twin" || args.only == "twin+blocks") {
+    auto twin = make_side("twin", &error);
+    RunOptions options;
+    options.check_contents = args.only == "twin+blocks";
+    const double us = time_side(twin.get(), programs, options, args.reps);
+    std::printf("%-20s %8.2f us per Program\n", (args.only + ":").c_str(), us);
   }
   if (all || args.only == "harness") {
     auto executor = Executor::create(*config, &error);

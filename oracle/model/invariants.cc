@@ -44,7 +44,7 @@ std::string LiveBlocks::add_heap(uint64_t user, uint64_t usable, uint64_t reques
   } else {
     heap_.insert_at(near, user, end);
   }
-  return "";
+  return {};
 }
 
 std::string LiveBlocks::add_mapped(uint64_t id, uint64_t page_offset, uint64_t usable,
@@ -53,17 +53,17 @@ std::string LiveBlocks::add_mapped(uint64_t id, uint64_t page_offset, uint64_t u
   if (usable < request) return "mapped block offers " + hex(usable) + " bytes for a request of " + hex(request);
   if (mapped_.find(id)) return "mapped block handed out twice";
   mapped_.insert_or_assign(id, usable);
-  return "";
+  return {};
 }
 
 std::string LiveBlocks::remove_heap(uint64_t user) {
   if (!heap_.erase(user)) return "freeing " + hex(user) + ", which is not live";
-  return "";
+  return {};
 }
 
 std::string LiveBlocks::remove_mapped(uint64_t id) {
   if (!mapped_.erase(id)) return "unmapping a block that is not live";
-  return "";
+  return {};
 }
 
 uint64_t LiveBlocks::heap_end_of(uint64_t user) const {
