@@ -98,17 +98,22 @@ int Policy::trim(uint64_t pad) {
   malloc_consolidate();
   // Free chunks holding a whole page past their header get it madvised away: that is "released"
   // too, though placement does not change. glibc visits the unsorted bin and the bins from
-  // bin_index(pagesize) up.
-  int result = 0;
-  for (int i = 1; i < kNumBins; ++i) {
-    if (i != 1 && i < bin_index(kPageSize)) continue;
-    for (const Rec& r : bins_.bins[i]) {
+  // bin_index(pagesize) up (of which only marked bins can hold chunks: bins.h).
+  auto releases_a_page = [](const List& list) {
+    for (const Rec& r : list) {
       constexpr uint64_t kFreeChunkHeader = 0x30;  // prev_size, size, fd, bk, fd/bk_nextsize
       if (r.size <= kPageSize - 1 + kFreeChunkHeader) continue;
       const uint64_t paligned = align_up(r.off + kFreeChunkHeader, kPageSize);
-      if (r.size - (paligned - r.off) > kPageSize - 1) result = 1;
+      if (r.size - (paligned - r.off) > kPageSize - 1) return true;
     }
+    return false;
+  };
+  bool released = releases_a_page(bins_.unsorted());
+  for (int i = bins_.marked.first_marked_from(bin_index(kPageSize)); i < kNumBins && !released;
+       i = bins_.marked.first_marked_from(i + 1)) {
+    released = releases_a_page(bins_.bins[i]);
   }
+  const int result = released ? 1 : 0;
   return result | systrim(pad);
 }
 

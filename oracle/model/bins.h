@@ -8,7 +8,8 @@
 //   large[i]    sorted by size, largest first; a chunk whose size is already present goes right
 //               after the first chunk of that size (that one carries the nextsize links).
 //   marked      glibc's binmap: a bin is marked when the scan puts a chunk in it and unmarked
-//               only when the "next non-empty bin" search finds it empty.
+//               only when the "next non-empty bin" search finds it empty. So a small or large
+//               bin that is not marked is empty (clear() and trim skip those).
 #ifndef HEAPTWIN_ORACLE_MODEL_BINS_H_
 #define HEAPTWIN_ORACLE_MODEL_BINS_H_
 
