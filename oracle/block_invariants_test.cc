@@ -136,7 +136,8 @@ TEST_F(BlockInvariantsTest, ThePatternIsTheDocumentedOneByteForByte) {
     ASSERT_EQ(blocks_.on_allocated(op, at(0x1000), n, 16, n + 8, false), "");
     for (uint64_t off = 0; off < 0x4000; ++off) {
       const bool sampled = n <= 0x400 ? off < n : off < 0x200 || (off >= n - 0x200 && off < n);
-      ASSERT_EQ(*byte(0x1000 + off), sampled ? pattern(op, off) : 0xee) << "n " << n << " offset " << off;
+      ASSERT_EQ(*byte(0x1000 + off), sampled ? pattern(op, off) : 0xee)
+          << "n " << n << " offset " << off;
     }
     EXPECT_EQ(blocks_.before_free(at(0x1000)), "");
   }
@@ -153,7 +154,8 @@ TEST_F(BlockInvariantsTest, TheMessagesNameTheByteTheBlockAndTheOp) {
   std::memset(byte(0x200), 0, 0x40);
   *byte(0x200 + 0x21) = 0x80;
   EXPECT_EQ(blocks_.on_allocated(6, at(0x200), 0x40, 16, 0x48, true),
-            "block.calloc_not_zero: byte 0x21 of the calloc block at " + hex_at(0x200) + " is 0x80.");
+            "block.calloc_not_zero: byte 0x21 of the calloc block at " + hex_at(0x200) +
+                " is 0x80.");
   ASSERT_EQ(blocks_.on_allocated(7, at(0x300), 0x40, 16, 0x48, false), "");
   EXPECT_EQ(blocks_.on_allocated(8, at(0x2f0), 0x20, 16, 0x28, false),
             "block.overlap: the new block [" + hex_at(0x2f0) + ", " + hex_at(0x310) +
@@ -165,8 +167,8 @@ TEST_F(BlockInvariantsTest, TheMessagesNameTheByteTheBlockAndTheOp) {
   std::memcpy(byte(0x800), byte(0x300), 0x40);
   *byte(0x800 + 0x2f) ^= 1;
   EXPECT_EQ(blocks_.after_realloc(10, at(0x300), at(0x800), 0x80, 0x88),
-            "block.realloc_lost_contents: byte 0x2f of the block realloc moved from " + hex_at(0x300) +
-                " to " + hex_at(0x800) + " is " + hex(pattern(7, 0x2f) ^ 1) + " instead of " +
+            "block.realloc_lost_contents: byte 0x2f of the block realloc moved from " +
+                hex_at(0x300) + " to " + hex_at(0x800) + " is " + hex(pattern(7, 0x2f) ^ 1) + " instead of " +
                 hex(pattern(7, 0x2f)) + ".");
   EXPECT_EQ(blocks_.on_allocated(11, at(0x908), 0x10, 16, 0x18, false),
             "block.misaligned: " + hex_at(0x908) + " is not a multiple of 0x10.");

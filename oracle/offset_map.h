@@ -1,14 +1,15 @@
 // An ordered map from 64-bit keys (heap offsets, addresses) to small values, for the structures
-// that are touched after every op: the model's chunk records and live blocks, the twin's block
-// rules. What they need is a lookup by key and the neighbours of a key (the block below, the
-// first block at or above), on sets of a few dozen entries in a fuzz input and a few thousand in
-// a long trace.
+// that are touched after every op: the model's live blocks and mappings, the twin's block rules.
+// What they need is a lookup by key and the neighbours of a key (the block below, the first
+// block at or above), on sets of a few dozen entries in a fuzz input and a few thousand in a
+// long trace.
 //
 // A std::map costs a heap allocation and a rebalancing per insert. This keeps the entries in
 // sorted runs of at most kMaxRun contiguous entries (a one-level B-tree): a small map is one
-// sorted vector (a binary search and a short memmove, no allocation once warm), a big one stays
-// O(log n + kMaxRun) per operation. An empty map owns no memory; clear() keeps what it has, so a
-// map reused across Programs allocates nothing.
+// sorted vector (a binary search and a short memmove, no allocation once warm); a big one costs
+// two binary searches and a move of at most kMaxRun entries (and, when a run splits or empties,
+// of the list of runs, n / kMaxRun long). An empty map owns no memory; clear() keeps what it
+// has, so a map reused across Programs allocates nothing.
 //
 // References and pointers to values are valid until the next insert or erase.
 #ifndef HEAPTWIN_ORACLE_OFFSET_MAP_H_

@@ -40,7 +40,9 @@ uint64_t HeapMap::take_from_top(uint64_t nb) {
 
 void HeapMap::merge_into_top(uint64_t off) {
   const Record r = record(off);
-  if (off + r.chunk.size != top_) throw Unmodelled{"model bug: merging a chunk not adjacent to top"};
+  if (off + r.chunk.size != top_) {
+    throw Unmodelled{"model bug: merging a chunk not adjacent to top"};
+  }
   top_size_ += r.chunk.size;
   top_ = off;
   last_ = r.below;

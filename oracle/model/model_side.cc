@@ -74,7 +74,8 @@ class Run {
         return Outcome::done();
       }
       case OpKind::kUsableSize: {
-        const std::optional<Block> b = live_slot(op.src, "malloc_usable_size of a pointer that is not live");
+        const std::optional<Block> b =
+            live_slot(op.src, "malloc_usable_size of a pointer that is not live");
         if (lost()) return Outcome::no_opinion();
         return Outcome::value_of(b ? policy_.usable_size(*b) : 0);
       }
@@ -202,8 +203,8 @@ class ModelSide : public Side {
 
  private:
   // One op into *o; sets *why when the model gives up on it (the op then has no opinion either).
-  // Assigned in place, not returned: an Outcome holds a std::string, and moving one costs a
-  // call to memcpy, a tenth of what the model spends on an op.
+  // Assigned in place, not returned: an Outcome holds a std::string, and moving one into the
+  // trace costs a call to memcpy.
   void step(const Op& op, Outcome* o, std::string* why) {
     try {
       *o = run_.step(op);

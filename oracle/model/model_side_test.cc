@@ -180,7 +180,8 @@ TEST(ModelSide, ASideReusedForManyProgramsAnswersAsAFreshOne) {
     ASSERT_EQ(again.states.size(), fresh.states.size()) << "Program " << i;
     for (size_t k = 0; k < fresh.states.size(); ++k) {
       ASSERT_EQ(again.states[k], fresh.states[k])
-          << "Program " << i << " op " << k << ": " << first_difference(again.states[k], fresh.states[k]);
+          << "Program " << i << " op " << k << ": "
+          << first_difference(again.states[k], fresh.states[k]);
     }
   }
 }

@@ -159,8 +159,9 @@ int run(int argc, char** argv) {
                 c.name.c_str(), c.program.ops.size(), t.outcomes.size(), t.error.c_str(),
                 t.violation.c_str(), t.unmodelled.c_str());
     for (size_t k = 0; k < t.outcomes.size(); ++k) {
+      const uint64_t state = k < t.states.size() ? hash_of(t.states[k]) : 0;
       std::printf("%s %zu %s %016llx\n", c.name.c_str(), k, to_string(t.outcomes[k]).c_str(),
-                  k < t.states.size() ? static_cast<unsigned long long>(hash_of(t.states[k])) : 0ull);
+                  static_cast<unsigned long long>(state));
     }
   }
   return 0;
