@@ -17,8 +17,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <string>
+
+#include "oracle/offset_map.h"
 
 namespace heaptwin {
 
@@ -58,10 +59,12 @@ class BlockInvariants {
   // Writes, or checks, the pattern of `op` over the sampled bytes of [p, p + n).
   void write_pattern(uint64_t p, uint64_t n, size_t op) const;
   std::string check_pattern(uint64_t p, uint64_t n, size_t op, const char* when) const;
+  std::string check_zeroed(uint64_t p, uint64_t n) const;
+  std::string check_carried(uint64_t old, uint64_t new_p, const Block& was, uint64_t kept) const;
   std::string add(size_t op, uint64_t p, uint64_t request);
 
   std::function<bool(uint64_t, uint64_t)> owns_;
-  std::map<uint64_t, Block> blocks_;  // by start address
+  OffsetMap<Block> blocks_;  // by start address
   bool active_ = true;
   bool contents_ = true;
   // The block realloc was given, held between before_realloc and after_realloc.

@@ -13,18 +13,44 @@ namespace {
 constexpr uint64_t kTcacheStructSize = 0x290;  // uint16_t counts[64] + entries[64], 2.30+
 }  // namespace
 
-void Policy::ensure_tcache() {
-  if (tcache_present_) return;
+void Policy::reset(const Params& params) {
+  par_ = params;
+  heap_.clear();
+  bins_.clear();
+  bins_.bug = params.bug;
+  initialized_ = false;
+  tcache_present_ = false;
+  last_remainder_.reset();
+  have_fastchunks_ = false;
+  system_mem_ = max_system_mem_ = 0;
+  mmaps_.clear();
+  next_mmap_id_ = 1;
+  n_mmaps_ = max_n_mmaps_ = 0;
+  mmapped_mem_ = max_mmapped_mem_ = 0;
+  unmodelled_ = nullptr;
+}
+
+Alloc Policy::give_up(const char* why) {
+  if (!unmodelled_) unmodelled_ = why;
+  return given_up();
+}
+
+bool Policy::ensure_tcache() {
+  if (tcache_present_) return true;
   const Alloc a = int_malloc(kTcacheStructSize);
-  if (a.null || a.block.mmapped) throw Unmodelled{"tcache struct not carved from the heap"};
+  if (a.null || a.block.mmapped) {
+    give_up("tcache struct not carved from the heap");  // unless int_malloc gave up first
+    return false;
+  }
   tcache_present_ = true;
+  return true;
 }
 
 Alloc Policy::malloc(uint64_t bytes) {
   ptmalloc_init();
   if (bytes > kPtrdiffMax) return Alloc::fail(ENOMEM);
   const uint64_t nb = request2size(bytes);
-  ensure_tcache();
+  if (!ensure_tcache()) return given_up();
   const uint64_t tc = tcache_index(nb);
   if (tc < par_.tcache_bins && !bins_.tcache[tc].empty()) return heap_alloc(tcache_get(tc));
   return int_malloc(nb);
@@ -34,7 +60,7 @@ Alloc Policy::calloc(uint64_t count, uint64_t size) {
   unsigned __int128 bytes = static_cast<unsigned __int128>(count) * size;
   if (bytes > kPtrdiffMax) return Alloc::fail(ENOMEM);  // before ptmalloc_init
   ptmalloc_init();
-  ensure_tcache();
+  if (!ensure_tcache()) return given_up();
   return int_malloc(request2size(static_cast<uint64_t>(bytes)));
 }
 
@@ -42,7 +68,7 @@ void Policy::free(Block b) {
   if (b.mmapped) {
     // The dynamic threshold: freeing a mapping above the threshold (up to 32 MiB) raises it.
     // glibc compares the size field with its IS_MMAPPED bit (0x2) still set.
-    const uint64_t size = mmaps_.at(b.where).chunk_size();
+    const uint64_t size = mapping(b.where).chunk_size();
     const uint64_t size_field = size | 2;
     if (!par_.no_dyn_threshold && size_field > par_.mmap_threshold &&
         size_field <= kDynMmapThresholdMax) {
@@ -52,12 +78,12 @@ void Policy::free(Block b) {
     munmap_chunk(b.where);
     return;
   }
-  ensure_tcache();
+  if (!ensure_tcache()) return;
   int_free(b.where);
 }
 
 uint64_t Policy::usable_size(Block b) const {
-  if (b.mmapped) return mmaps_.at(b.where).chunk_size() - 2 * kSizeSz;
+  if (b.mmapped) return mapping(b.where).chunk_size() - 2 * kSizeSz;
   return heap_.at(b.where).size - kSizeSz;
 }
 
@@ -72,17 +98,22 @@ int Policy::trim(uint64_t pad) {
   malloc_consolidate();
   // Free chunks holding a whole page past their header get it madvised away: that is "released"
   // too, though placement does not change. glibc visits the unsorted bin and the bins from
-  // bin_index(pagesize) up.
-  int result = 0;
-  for (int i = 1; i < kNumBins; ++i) {
-    if (i != 1 && i < bin_index(kPageSize)) continue;
-    for (const Rec& r : bins_.bins[i]) {
+  // bin_index(pagesize) up (of which only marked bins can hold chunks: bins.h).
+  auto releases_a_page = [](const List& list) {
+    for (const Rec& r : list) {
       constexpr uint64_t kFreeChunkHeader = 0x30;  // prev_size, size, fd, bk, fd/bk_nextsize
       if (r.size <= kPageSize - 1 + kFreeChunkHeader) continue;
       const uint64_t paligned = align_up(r.off + kFreeChunkHeader, kPageSize);
-      if (r.size - (paligned - r.off) > kPageSize - 1) result = 1;
+      if (r.size - (paligned - r.off) > kPageSize - 1) return true;
     }
+    return false;
+  };
+  bool released = releases_a_page(bins_.unsorted());
+  for (int i = bins_.marked.first_marked_from(bin_index(kPageSize)); i < kNumBins && !released;
+       i = bins_.marked.first_marked_from(i + 1)) {
+    released = releases_a_page(bins_.bins[i]);
   }
+  const int result = released ? 1 : 0;
   return result | systrim(pad);
 }
 

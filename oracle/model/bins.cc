@@ -4,8 +4,20 @@
 
 namespace heaptwin::model {
 
+void Bins::clear() {
+  for (List& l : tcache) l.clear();
+  for (List& l : fast) l.clear();
+  unsorted().clear();
+  // A small or large bin holds chunks only while it is marked (place() marks it; only the search
+  // for a non-empty bin unmarks it, and only once it is empty): the others are empty already.
+  for (int i = marked.first_marked_from(2); i < kNumBins; i = marked.first_marked_from(i + 1)) {
+    bins[i].clear();
+  }
+  marked.clear();
+}
+
 void Bins::place(int idx, Rec r) {
-  marked.insert(idx);
+  marked.mark(idx);
   List& b = bins[idx];
   if (in_smallbin_range(r.size)) {
     b.push_front(r);

@@ -8,14 +8,14 @@
 //   large[i]    sorted by size, largest first; a chunk whose size is already present goes right
 //               after the first chunk of that size (that one carries the nextsize links).
 //   marked      glibc's binmap: a bin is marked when the scan puts a chunk in it and unmarked
-//               only when the "next non-empty bin" search finds it empty.
+//               only when the "next non-empty bin" search finds it empty. So a small or large
+//               bin that is not marked is empty (clear() and trim skip those).
 #ifndef HEAPTWIN_ORACLE_MODEL_BINS_H_
 #define HEAPTWIN_ORACLE_MODEL_BINS_H_
 
 #include <array>
 #include <cstdint>
 #include <vector>
-#include <set>
 
 #include "oracle/model/sizes.h"
 
@@ -33,6 +33,28 @@ class List : public std::vector<Rec> {
   void pop_front() { erase(begin()); }
 };
 
+// glibc's binmap as a set of bin indices: marked(i), and the first marked bin from i on.
+class BinMap {
+ public:
+  void mark(int i) { words_[i / 64] |= bit(i); }
+  void unmark(int i) { words_[i / 64] &= ~bit(i); }
+  bool marked(int i) const { return (words_[i / 64] & bit(i)) != 0; }
+  // The first marked bin >= from, or kNumBins when there is none.
+  int first_marked_from(int from) const {
+    for (int w = from / 64; w < kNumBins / 64; ++w) {
+      uint64_t bits = words_[w];
+      if (w == from / 64) bits &= ~uint64_t{0} << (from % 64);
+      if (bits != 0) return w * 64 + __builtin_ctzll(bits);
+    }
+    return kNumBins;
+  }
+  void clear() { words_ = {}; }
+
+ private:
+  static uint64_t bit(int i) { return uint64_t{1} << (i % 64); }
+  std::array<uint64_t, kNumBins / 64> words_{};
+};
+
 // Deliberate mistakes, so tests can show the differ catches a wrong policy.
 enum class PlantedBug {
   kNone,
@@ -44,8 +66,11 @@ struct Bins {
   std::array<List, kNumTcacheBins> tcache;
   std::array<List, kNumFastbins> fast;
   std::array<List, kNumBins> bins;  // bins[1] unsorted, 2..63 small, 64..126 large
-  std::set<int> marked;
+  BinMap marked;
   PlantedBug bug = PlantedBug::kNone;
+
+  // Every list empty and no bin marked (the lists keep their memory for the next Program).
+  void clear();
 
   List& unsorted() { return bins[1]; }
   const List& unsorted() const { return bins[1]; }

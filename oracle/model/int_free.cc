@@ -7,7 +7,6 @@
 // malloc_consolidate empties the fastbins in bin order, head first, merging each chunk the same
 // way (step 3, without the 64 KiB rule).
 #include "oracle/model/policy.h"
-#include "oracle/model/unmodelled.h"
 
 namespace heaptwin::model {
 

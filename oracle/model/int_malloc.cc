@@ -9,7 +9,6 @@
 //   5. the smallest chunk of the next non-empty bin above nb's, split
 //   6. top; if top is too small: consolidate fastbins and go back to 3, or sysmalloc
 #include "oracle/model/policy.h"
-#include "oracle/model/unmodelled.h"
 
 namespace heaptwin::model {
 
@@ -129,10 +128,11 @@ Alloc Policy::int_malloc(uint64_t nb) {
 
     // 5. The next non-empty bin above idx (binmap search; empty marked bins get unmarked).
     for (int i = idx + 1; i < kNumBins; ++i) {
-      if (!bins_.marked.count(i)) continue;
+      i = bins_.marked.first_marked_from(i);
+      if (i == kNumBins) break;
       List& b = bins_.bins[i];
       if (b.empty()) {
-        bins_.marked.erase(i);
+        bins_.marked.unmark(i);
         continue;
       }
       const uint64_t off = b.back().off;

@@ -6,13 +6,16 @@
 #define HEAPTWIN_ORACLE_MODEL_INVARIANTS_H_
 
 #include <cstdint>
-#include <map>
 #include <string>
+
+#include "oracle/offset_map.h"
 
 namespace heaptwin::model {
 
 class LiveBlocks {
  public:
+  // No block live (the memory is kept for the next Program).
+  void clear();
   // A heap block [user, user + usable) handed out for `request` bytes at `alignment`, while the
   // heap spans [0, heap_end). Returns the violated rule, or "" (and records the block).
   std::string add_heap(uint64_t user, uint64_t usable, uint64_t request, uint64_t alignment,
@@ -23,15 +26,15 @@ class LiveBlocks {
   // Forgets a block. Returns "" or the rule violated (the block was not live).
   std::string remove_heap(uint64_t user);
   std::string remove_mapped(uint64_t id);
-  bool heap_live(uint64_t user) const { return heap_.count(user) != 0; }
-  bool mapped_live(uint64_t id) const { return mapped_.count(id) != 0; }
+  bool heap_live(uint64_t user) const { return heap_.find(user) != nullptr; }
+  bool mapped_live(uint64_t id) const { return mapped_.find(id) != nullptr; }
   // The usable end of the live heap block starting at `user` (0 when none).
   uint64_t heap_end_of(uint64_t user) const;
   size_t size() const { return heap_.size() + mapped_.size(); }
 
  private:
-  std::map<uint64_t, uint64_t> heap_;    // user offset -> end
-  std::map<uint64_t, uint64_t> mapped_;  // id -> usable
+  OffsetMap<uint64_t> heap_;    // user offset -> end
+  OffsetMap<uint64_t> mapped_;  // id -> usable
 };
 
 }  // namespace heaptwin::model

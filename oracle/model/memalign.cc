@@ -9,7 +9,6 @@
 #include <cerrno>
 
 #include "oracle/model/policy.h"
-#include "oracle/model/unmodelled.h"
 
 namespace heaptwin::model {
 
@@ -58,12 +57,12 @@ Alloc Policy::int_memalign(uint64_t alignment, uint64_t bytes) {
   if (bytes > kPtrdiffMax || alignment > kPtrdiffMax) return Alloc::fail(ENOMEM);
   const uint64_t nb = request2size(bytes);
   if (nb + alignment + kMinSize > kPtrdiffMax) return Alloc::fail(ENOMEM);
-  if (alignment > kPageSize) throw Unmodelled{"alignment above a page"};
+  if (alignment > kPageSize) return give_up("alignment above a page");
   const Alloc m = int_malloc(request2size(nb + alignment + kMinSize));
   if (m.null) return m;
 
   if (m.block.mmapped) {
-    Mapping& map = mmaps_.at(m.block.where);
+    Mapping& map = mapping_of(m.block.where);
     const uint64_t user = map.lead + 2 * kSizeSz;  // within the page-aligned mapping
     if (user % alignment != 0) {
       uint64_t spot = align_up(user, alignment) - 2 * kSizeSz;

@@ -34,18 +34,29 @@ uint64_t asked_alignment(const Op& op) {
   return a;
 }
 
-// One run of one Program.
+// The runs of Programs, one at a time; what it holds is reused from one Program to the next.
 class Run {
  public:
-  Run(const Program& program, const Params& params)
-      : program_(program), policy_(params), slots_(program.slot_count()) {}
+  explicit Run(const Params& params) : policy_(params) {}
+
+  void start(const Program& program, const Params& params) {
+    policy_.reset(params);
+    live_.clear();
+    slots_.assign(program.slot_count(), std::nullopt);
+    why_ = nullptr;
+  }
+
+  // Why the model stopped predicting, or nullptr: the op that set it has no opinion, nor any
+  // op after it.
+  const char* lost() const { return why_ ? why_ : policy_.unmodelled(); }
 
   Outcome step(const Op& op) {
     switch (op.kind) {
       case OpKind::kMalloc: return allocated(op, policy_.malloc(op.a), std::nullopt);
       case OpKind::kCalloc: return allocated(op, policy_.calloc(op.a, op.b), std::nullopt);
       case OpKind::kRealloc: {
-        const std::optional<Block> old = live_slot(op.src, "realloc");
+        const std::optional<Block> old = live_slot(op.src, "realloc of a pointer that is not live");
+        if (lost()) return Outcome::no_opinion();
         return allocated(op, policy_.realloc(old, op.a), old);
       }
       case OpKind::kMemalign: return allocated(op, policy_.aligned(AlignedKind::kMemalign, op.a, op.b), std::nullopt);
@@ -54,7 +65,8 @@ class Run {
       case OpKind::kValloc: return allocated(op, policy_.aligned(AlignedKind::kValloc, 0, op.a), std::nullopt);
       case OpKind::kPvalloc: return allocated(op, policy_.aligned(AlignedKind::kPvalloc, 0, op.a), std::nullopt);
       case OpKind::kFree: {
-        const std::optional<Block> b = live_slot(op.src, "free");
+        const std::optional<Block> b = live_slot(op.src, "free of a pointer that is not live");
+        if (lost()) return Outcome::no_opinion();
         if (b) {
           policy_.free(*b);
           forget(*b);
@@ -62,7 +74,9 @@ class Run {
         return Outcome::done();
       }
       case OpKind::kUsableSize: {
-        const std::optional<Block> b = live_slot(op.src, "malloc_usable_size");
+        const std::optional<Block> b =
+            live_slot(op.src, "malloc_usable_size of a pointer that is not live");
+        if (lost()) return Outcome::no_opinion();
         return Outcome::value_of(b ? policy_.usable_size(*b) : 0);
       }
       case OpKind::kWrite8: return write8(op);
@@ -71,19 +85,26 @@ class Run {
             policy_.mallopt(op.param, static_cast<int32_t>(op.a)))));
       case OpKind::kTrim: return Outcome::value_of(static_cast<uint64_t>(policy_.trim(op.a)));
     }
-    throw Unmodelled{"unknown op"};
+    return give_up("unknown op");
   }
 
   const Policy& policy() const { return policy_; }
 
  private:
-  // The block a slot holds: nullopt for NULL; no opinion when it is not live (double free,
-  // use after free: glibc's answer depends on bytes the model does not keep).
-  std::optional<Block> live_slot(SlotId s, const char* what) const {
+  Outcome give_up(const char* why) {
+    why_ = why;
+    return Outcome::no_opinion();
+  }
+
+  bool live(const Block& b) const {
+    return b.mmapped ? live_.mapped_live(b.where) : live_.heap_live(b.where + kUserOffset);
+  }
+
+  // The block a slot holds: nullopt for NULL. One that is not live (double free, use after
+  // free: glibc's answer depends on bytes the model does not keep) makes the model give up.
+  std::optional<Block> live_slot(SlotId s, const char* why) {
     const std::optional<Block>& b = slots_.at(s);
-    if (!b) return std::nullopt;
-    const bool live = b->mmapped ? live_.mapped_live(b->where) : live_.heap_live(b->where + kUserOffset);
-    if (!live) throw Unmodelled{std::string(what) + " of a pointer that is not live"};
+    if (b && !live(*b)) give_up(why);
     return b;
   }
 
@@ -93,6 +114,7 @@ class Run {
   }
 
   Outcome allocated(const Op& op, const Alloc& a, std::optional<Block> old) {
+    if (lost()) return Outcome::no_opinion();
     if (a.null) {
       // realloc to 0 bytes freed the old block; a failed realloc leaves it live.
       if (old && op.kind == OpKind::kRealloc && op.a == 0) forget(*old);
@@ -127,62 +149,78 @@ class Run {
         if (end != 0 && user + off + 8 <= end) return Outcome::done();
       }
     }
-    throw Unmodelled{"write8 outside a live block"};
+    return give_up("write8 outside a live block");
   }
 
-  const Program& program_;
   Policy policy_;
   LiveBlocks live_;
   std::vector<std::optional<Block>> slots_;
+  const char* why_ = nullptr;
 };
 
 class ModelSide : public Side {
  public:
-  ModelSide(std::string name, Params params) : name_(std::move(name)), params_(params) {}
+  ModelSide(std::string name, Params params)
+      : name_(std::move(name)), params_(params), run_(params) {}
   std::string name() const override { return name_; }
   bool reports_state() const override { return false; }
 
   Trace run(const Program& program, const RunOptions& options) override {
     Trace trace;
     trace.side = name_;
+    trace.outcomes.reserve(program.ops.size());
+    if (options.snapshots) trace.states.reserve(program.ops.size());
     Params params = params_;
-    bool lost = false;
-    std::string why;
+    std::string why;  // set: no opinion from here on
     for (const auto& [tunable, value] : options.tunables) {
-      if (!params.set_tunable(tunable, value)) {
-        lost = true;
-        why = "tunable " + tunable + "=" + value + " is not modelled";
-      }
+      if (!params.set_tunable(tunable, value)) why = "tunable " + tunable + "=" + value + " is not modelled";
     }
-    Run run(program, params);
+    run_.start(program, params);
     for (const Op& op : program.ops) {
-      Outcome o = Outcome::no_opinion();
-      if (!lost) {
-        try {
-          o = run.step(op);
-        } catch (const Unmodelled& u) {
-          lost = true;
-          why = u.why;
-        }
+      Outcome& o = trace.outcomes.emplace_back();
+      if (why.empty()) {
+        step(op, &o, &why);
+      } else {
+        o = Outcome::no_opinion();
       }
-      trace.outcomes.push_back(o);
       if (options.snapshots) {
-        if (lost) {
+        if (!why.empty()) {
           ArenaSnapshot s;
           s.invalid_reason = "model has no opinion: " + why;
-          trace.states.push_back(s);
+          trace.states.push_back(std::move(s));
         } else {
-          trace.states.push_back(snapshot_of(run.policy()));
+          trace.states.push_back(snapshot_of(run_.policy()));
         }
       }
       if (o.is_fatal()) break;
+      if (!why.empty() && !options.snapshots) {  // the rest at once
+        trace.outcomes.resize(program.ops.size(), Outcome::no_opinion());
+        break;
+      }
     }
     return trace;
   }
 
  private:
+  // One op into *o; sets *why when the model gives up on it (the op then has no opinion either).
+  // Assigned in place, not returned: an Outcome holds a std::string, and moving one into the
+  // trace costs a call to memcpy.
+  void step(const Op& op, Outcome* o, std::string* why) {
+    try {
+      *o = run_.step(op);
+      if (const char* lost = run_.lost()) {
+        *why = lost;
+        *o = Outcome::no_opinion();
+      }
+    } catch (const Unmodelled& u) {  // the model's own consistency checks
+      *why = u.why;
+      *o = Outcome::no_opinion();
+    }
+  }
+
   std::string name_;
   Params params_;
+  Run run_;
 };
 
 }  // namespace

@@ -4,8 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "oracle/differ.h"
 #include "oracle/model/invariants.h"
+#include "oracle/model/random_programs.h"
+#include "program/fuzz_encoding.h"
 #include "program/heap_format.h"
 
 namespace heaptwin {
@@ -124,6 +128,86 @@ TEST(ModelSide, SnapshotsShowBinsTopAndLastRemainder) {
   EXPECT_FALSE(after.last_remainder_null);
   EXPECT_EQ(after.last_remainder.offset, 0x2b0);
   EXPECT_EQ(after.top.offset, 0x7c0);
+}
+
+// Where the model gives up, the snapshots say why, word for word (reports quote it).
+TEST(ModelSide, EachReasonToGiveUpIsNamed) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"a = malloc 0x18\nfree a\nfree a\n", "free of a pointer that is not live"},
+      {"a = malloc 0x18\nfree a\nb = realloc a 0x30\n", "realloc of a pointer that is not live"},
+      {"a = malloc 0x18\nfree a\nusable a\n", "malloc_usable_size of a pointer that is not live"},
+      {"a = malloc 0x18\nwrite8 a 0x18 0x41\n", "write8 outside a live block"},
+      {"a = memalign 0x2000 0x18\n", "alignment above a page"},
+      {"a = malloc 0x50000000\n", "mmap of more than 1 GiB"},
+      {"a = malloc 0x30000\nb = realloc a 0x50000000\n", "mremap beyond 1 GiB"},
+      {"mallopt M_MMAP_THRESHOLD 0x7fffffff\na = malloc 0x50000000\n",
+       "growing the break by more than 1 GiB"},
+      {"mallopt M_TOP_PAD -1\na = malloc 0x18\n", "a top_pad near 2^64"},
+      {"mallopt M_MMAP_THRESHOLD 0\na = malloc 0x18\n", "tcache struct not carved from the heap"},
+  };
+  RunOptions options;
+  options.snapshots = true;
+  for (const auto& [text, why] : cases) {
+    const Trace t = model::make_model_side_with("model", {})->run(parse(text), options);
+    ASSERT_FALSE(t.states.empty()) << text;
+    EXPECT_EQ(t.outcomes.back().kind, OutcomeKind::kNoOpinion) << text;
+    EXPECT_EQ(t.states.back().invalid_reason, std::string("model has no opinion: ") + why) << text;
+  }
+}
+
+// One side runs Program after Program on the same Policy: each trace must be what a fresh side
+// gives (reset() forgets nothing of the Program before, and keeps nothing it should not).
+TEST(ModelSide, ASideReusedForManyProgramsAnswersAsAFreshOne) {
+  auto reused = model::make_model_side_with("model", {});
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 300; ++i) {
+    Program p;
+    RunOptions options;
+    options.snapshots = true;
+    if (i % 2 == 0) {
+      model::RandomProgramOptions ro;
+      ro.ops = 120;
+      p = model::random_program(1000 + i, ro);
+    } else {
+      std::string bytes(1, static_cast<char>(kFuzzFormatV1));
+      for (int k = 0; k < 400; ++k) bytes.push_back(static_cast<char>(rng()));
+      p = decode_fuzz(bytes);
+    }
+    if (i % 7 == 0) options.tunables = {{"glibc.malloc.tcache_count", "1"}};
+    const Trace fresh = model::make_model_side_with("model", {})->run(p, options);
+    const Trace again = reused->run(p, options);
+    ASSERT_EQ(again.outcomes, fresh.outcomes) << "Program " << i;
+    ASSERT_EQ(again.states.size(), fresh.states.size()) << "Program " << i;
+    for (size_t k = 0; k < fresh.states.size(); ++k) {
+      ASSERT_EQ(again.states[k], fresh.states[k])
+          << "Program " << i << " op " << k << ": "
+          << first_difference(again.states[k], fresh.states[k]);
+    }
+  }
+}
+
+TEST(LiveBlocks, TheRulesWordForWord) {
+  model::LiveBlocks live;
+  EXPECT_EQ(live.add_heap(0x2a0, 0x18, 0x18, 16, 0x21000), "");
+  EXPECT_EQ(live.add_heap(0x290, 0x18, 0x10, 16, 0x21000),
+            "block at 0x290 (+0x18) overlaps the live block at 0x2a0");
+  EXPECT_EQ(live.add_heap(0x2b0, 0x18, 0x10, 16, 0x21000),
+            "block at 0x2b0 overlaps the live block at 0x2a0");
+  EXPECT_EQ(live.add_heap(0x2c8, 0x18, 0x10, 16, 0x21000), "block at 0x2c8 is not 0x10-aligned");
+  EXPECT_EQ(live.add_heap(0x300, 0x18, 0x20, 16, 0x21000),
+            "block at 0x300 offers 0x18 bytes for a request of 0x20");
+  EXPECT_EQ(live.add_heap(0x20ff0, 0x18, 0x10, 16, 0x21000),
+            "block at 0x20ff0 (+0x18) leaves the heap [0, 0x21000)");
+  EXPECT_EQ(live.add_mapped(1, 0x10, 0x1000, 0x100, 0x40), "mapped block is not 0x40-aligned");
+  EXPECT_EQ(live.add_mapped(1, 0x10, 0xff0, 0x1000, 16),
+            "mapped block offers 0xff0 bytes for a request of 0x1000");
+  EXPECT_EQ(live.add_mapped(1, 0x10, 0xff0, 0x100, 16), "");
+  EXPECT_EQ(live.add_mapped(1, 0x10, 0xff0, 0x100, 16), "mapped block handed out twice");
+  EXPECT_EQ(live.remove_mapped(1), "");
+  EXPECT_EQ(live.remove_mapped(1), "unmapping a block that is not live");
+  EXPECT_EQ(live.remove_heap(0x2a0), "");
+  EXPECT_EQ(live.remove_heap(0x2a0), "freeing 0x2a0, which is not live");
+  EXPECT_EQ(live.size(), 0u);
 }
 
 TEST(LiveBlocks, CatchesOverlapMisalignmentAndShortBlocks) {

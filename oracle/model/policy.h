@@ -5,16 +5,20 @@
 //
 // All offsets are chunk offsets from the heap base (the user pointer is 0x10 higher). Mmapped
 // chunks live outside the heap; they are known by an id.
+//
+// When a step depends on what the model does not know, it gives up (unmodelled.h): the entry
+// point returns at once, unmodelled() says why, and nothing the Policy says afterwards counts
+// until reset().
 #ifndef HEAPTWIN_ORACLE_MODEL_POLICY_H_
 #define HEAPTWIN_ORACLE_MODEL_POLICY_H_
 
 #include <cstdint>
-#include <map>
 #include <optional>
 
 #include "oracle/model/bins.h"
 #include "oracle/model/heap_map.h"
 #include "oracle/model/params.h"
+#include "oracle/offset_map.h"
 
 namespace heaptwin::model {
 
@@ -55,7 +59,10 @@ enum class AlignedKind { kMemalign, kAlignedAlloc, kPosixMemalign, kValloc, kPva
 
 class Policy {
  public:
-  explicit Policy(const Params& params) : par_(params) { bins_.bug = params.bug; }
+  explicit Policy(const Params& params) { reset(params); }
+  // A fresh arena with `params`, as the constructor makes it, keeping the memory of the lists
+  // and maps (a side runs thousands of Programs).
+  void reset(const Params& params);
 
   Alloc malloc(uint64_t bytes);
   Alloc calloc(uint64_t count, uint64_t size);
@@ -80,12 +87,20 @@ class Policy {
   int32_t max_n_mmaps() const { return max_n_mmaps_; }
   uint64_t mmapped_mem() const { return mmapped_mem_; }
   uint64_t max_mmapped_mem() const { return max_mmapped_mem_; }
-  const Mapping& mapping(uint64_t id) const { return mmaps_.at(id); }
+  const Mapping& mapping(uint64_t id) const { return *mmaps_.find(id); }
+  // Why the model stopped predicting (a literal), or nullptr while it predicts.
+  const char* unmodelled() const { return unmodelled_; }
 
  private:
   // api.cc
   void ptmalloc_init() { initialized_ = true; }  // sets global_max_fast; free never calls it
-  void ensure_tcache();  // MAYBE_INIT_TCACHE: the first malloc/calloc/free/realloc
+  // MAYBE_INIT_TCACHE: the first malloc/calloc/free/realloc. False when the model gave up.
+  bool ensure_tcache();
+  // Stops predicting (keeping the first reason) and returns given_up().
+  Alloc give_up(const char* why);
+  // What a step returns once the model gave up: a NULL that no caller looks at beyond returning.
+  static Alloc given_up() { return Alloc::fail(0); }
+  Mapping& mapping_of(uint64_t id) { return *mmaps_.find(id); }
   Alloc heap_alloc(uint64_t off) const;
   // int_malloc.cc
   Alloc int_malloc(uint64_t nb);
@@ -109,18 +124,20 @@ class Policy {
   Alloc mremap_chunk(uint64_t id, uint64_t nb);
   Alloc int_memalign(uint64_t alignment, uint64_t bytes);
 
+  // reset() sets every member.
   Params par_;
   HeapMap heap_;
   Bins bins_;
-  bool initialized_ = false;
-  bool tcache_present_ = false;
+  bool initialized_;
+  bool tcache_present_;
   std::optional<uint64_t> last_remainder_;  // never cleared, compared by offset, like glibc's
-  bool have_fastchunks_ = false;
-  uint64_t system_mem_ = 0, max_system_mem_ = 0;
-  std::map<uint64_t, Mapping> mmaps_;
-  uint64_t next_mmap_id_ = 1;
-  int32_t n_mmaps_ = 0, max_n_mmaps_ = 0;
-  uint64_t mmapped_mem_ = 0, max_mmapped_mem_ = 0;
+  bool have_fastchunks_;
+  uint64_t system_mem_, max_system_mem_;
+  OffsetMap<Mapping> mmaps_;  // by id
+  uint64_t next_mmap_id_;
+  int32_t n_mmaps_, max_n_mmaps_;
+  uint64_t mmapped_mem_, max_mmapped_mem_;
+  const char* unmodelled_;
 };
 
 }  // namespace heaptwin::model

@@ -8,7 +8,6 @@
 #include <cerrno>
 
 #include "oracle/model/policy.h"
-#include "oracle/model/unmodelled.h"
 
 namespace heaptwin::model {
 
@@ -19,7 +18,7 @@ Alloc Policy::realloc(std::optional<Block> old, uint64_t bytes) {
     return Alloc::fail(0);
   }
   if (!old) return malloc(bytes);
-  if (!old->mmapped) ensure_tcache();
+  if (!old->mmapped && !ensure_tcache()) return given_up();
   if (bytes > kPtrdiffMax) return Alloc::fail(ENOMEM);
   const uint64_t nb = request2size(bytes);
   if (old->mmapped) return mremap_chunk(old->where, nb);
@@ -27,9 +26,9 @@ Alloc Policy::realloc(std::optional<Block> old, uint64_t bytes) {
 }
 
 Alloc Policy::mremap_chunk(uint64_t id, uint64_t nb) {
-  Mapping& m = mmaps_.at(id);
+  Mapping m = mapping(id);
   const uint64_t new_size = align_up(nb + m.lead + kSizeSz, kPageSize);
-  if (new_size > (1ull << 30)) throw Unmodelled{"mremap beyond 1 GiB"};
+  if (new_size > (1ull << 30)) return give_up("mremap beyond 1 GiB");
   mmapped_mem_ += new_size;
   mmapped_mem_ -= m.map_size;
   if (mmapped_mem_ > max_mmapped_mem_) max_mmapped_mem_ = mmapped_mem_;
@@ -39,11 +38,10 @@ Alloc Policy::mremap_chunk(uint64_t id, uint64_t nb) {
   uint64_t now = id;
   if (new_size > m.map_size) {
     now = next_mmap_id_++;
-    mmaps_[now] = m;
     mmaps_.erase(id);
   }
-  mmaps_.at(now).map_size = new_size;
-  const Mapping& moved = mmaps_.at(now);
+  m.map_size = new_size;
+  const Mapping& moved = mmaps_.insert_or_assign(now, m);
   Alloc a;
   a.block = Block{true, now};
   a.chunk_size = moved.chunk_size();

@@ -39,7 +39,9 @@ ArenaSnapshot snapshot_of(const Policy& policy) {
     s.bins[i] = list_of(bins.bins[i]);
     if (i >= smallbin_index(kMinLargeSize)) s.nextsize[i] = nextsize_of(bins.bins[i]);
   }
-  for (int i : bins.marked) s.binmap[i / 32] |= 1u << (i % 32);
+  for (int i = 0; i < kNumBins; ++i) {
+    if (bins.marked.marked(i)) s.binmap[i / 32] |= 1u << (i % 32);
+  }
   const HeapMap& heap = policy.heap();
   s.top = ChunkRef{static_cast<int64_t>(heap.top()), heap.top_size(), false};
   if (auto lr = policy.last_remainder()) {

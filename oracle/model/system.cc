@@ -8,7 +8,6 @@
 // The model assumes the break is the heap's alone (no foreign sbrk), and that the kernel grants
 // anything up to 1 GiB and nothing beyond 128 TiB; in between it has no opinion.
 #include "oracle/model/policy.h"
-#include "oracle/model/unmodelled.h"
 
 namespace heaptwin::model {
 
@@ -19,9 +18,9 @@ constexpr uint64_t kSurelyRefused = 1ull << 47;
 
 Alloc Policy::mmap_chunk(uint64_t nb) {
   const uint64_t size = align_up(nb + kSizeSz, kPageSize);
-  if (size > kSurelyGranted) throw Unmodelled{"mmap of more than 1 GiB"};
+  if (size > kSurelyGranted) return give_up("mmap of more than 1 GiB");
   const uint64_t id = next_mmap_id_++;
-  mmaps_[id] = Mapping{size, 0};
+  mmaps_.insert_or_assign(id, Mapping{size, 0});
   ++n_mmaps_;
   if (n_mmaps_ > max_n_mmaps_) max_n_mmaps_ = n_mmaps_;
   mmapped_mem_ += size;
@@ -38,11 +37,11 @@ Alloc Policy::sysmalloc(uint64_t nb) {
   if (nb >= par_.mmap_threshold && n_mmaps_ < par_.n_mmaps_max) return mmap_chunk(nb);
   // A top_pad set from a negative int is a huge size_t: glibc's sums wrap (and sbrk's sign
   // decides), which this model does not state.
-  if (par_.top_pad >= (uint64_t{1} << 40)) throw Unmodelled{"a top_pad near 2^64"};
+  if (par_.top_pad >= (uint64_t{1} << 40)) return give_up("a top_pad near 2^64");
   uint64_t grow = nb + par_.top_pad + kMinSize;
   if (heap_.started()) grow -= heap_.top_size();
   grow = align_up(grow, kPageSize);
-  if (grow > kSurelyGranted) throw Unmodelled{"growing the break by more than 1 GiB"};
+  if (grow > kSurelyGranted) return give_up("growing the break by more than 1 GiB");
   if (heap_.started()) {
     heap_.grow_top(grow);
   } else {
@@ -65,7 +64,7 @@ int Policy::systrim(uint64_t pad) {
 }
 
 void Policy::munmap_chunk(uint64_t id) {
-  mmapped_mem_ -= mmaps_.at(id).map_size;
+  mmapped_mem_ -= mapping(id).map_size;
   --n_mmaps_;
   mmaps_.erase(id);
 }
