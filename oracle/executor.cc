@@ -95,6 +95,7 @@ RunOptions Executor::run_options() const {
   options.digests = config_.compare_state;
   options.check_heap = config_.check_heap;
   options.check_contents = config_.check_contents && !glibc_runs_;
+  options.full_check_every = config_.full_check_every;
   options.tunables = config_.tunables;
   options.timeout_ms = config_.timeout_ms;
   return options;

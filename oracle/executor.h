@@ -38,6 +38,7 @@ struct JudgeConfig {
   // differ), whatever this says.
   bool check_heap = true;
   bool check_contents = false;
+  size_t full_check_every = 0;  // the whole heap every N ops too (RunOptions::full_check_every)
   std::vector<std::pair<std::string, std::string>> tunables;  // GLIBC_TUNABLES entries
   int timeout_ms = 2000;
   DecodeOptions decode;  // how fuzz inputs decode for this configuration

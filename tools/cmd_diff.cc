@@ -14,7 +14,8 @@ namespace {
 void print_usage() {
   std::printf(
       "usage: heaptwin diff FILE.heap... [--sides A,B,...] [--target T] [--no-state]\n"
-      "                     [--glibc V] [--tunable NAME=VALUE]... [--no-check]\n\n"
+      "                     [--glibc V] [--tunable NAME=VALUE]... [--no-check]\n"
+      "                     [--full-check-every N]\n\n"
       "Runs every script on every side and judges it as the fuzz targets do (oracle/executor.h):\n"
       "the outcome of each op, and the arena after each op (every bin, top, last_remainder, mp_)\n"
       "between the sides that have one (the twin, real glibc), compared through a digest; where\n"
@@ -30,9 +31,10 @@ void print_usage() {
       "  --no-state   compare outcomes only (--state, the default, is accepted)\n"
       "  --glibc V    'glibc' in --sides means real glibc V\n"
       "  --no-check   the twin checks itself after every op unless told not to: the heap checker\n"
-      "               (every chunk and bin) and, when no glibc side runs, the block rules\n"
-      "               (alignment, no overlap, contents kept, calloc zeroed), until the script\n"
-      "               corrupts (write8) or double frees\n"
+      "               (what the op touched, and the whole heap after the last op) and, when no\n"
+      "               glibc side runs, the block rules (alignment, no overlap, contents kept,\n"
+      "               calloc zeroed), until the script corrupts (write8) or double frees\n"
+      "  --full-check-every N  also check the whole heap after every Nth op\n"
       "\nexit: 0 all sides agree on every file; 1 a disagreement (report on stdout); 2 bad input\n");
 }
 
@@ -71,6 +73,10 @@ int cmd_diff(const Args& args) {
     } else if (a == "--no-check") {
       config.check_heap = config.check_contents = false;
       checks_set = true;
+    } else if (a == "--full-check-every") {
+      if (!has_value || !parse_count(args[++i], &config.full_check_every)) {
+        return usage_error("diff", "--full-check-every needs a positive number of ops");
+      }
     } else if (a == "--sides") {
       if (!has_value) return usage_error("diff", "--sides needs a list, e.g. glibc,twin");
       sides = split(args[++i]);
@@ -98,6 +104,7 @@ int cmd_diff(const Args& args) {
     JudgeConfig t = *fuzz_target_config(target);
     t.tunables = config.tunables;
     if (checks_set) t.check_heap = t.check_contents = false;
+    t.full_check_every = config.full_check_every;
     if (state_set) t.compare_state = config.compare_state;
     config = t;
   }

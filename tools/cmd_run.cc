@@ -14,7 +14,8 @@ namespace {
 void print_usage() {
   std::printf(
       "usage: heaptwin run FILE.heap [--on SIDE] [--state|--full] [--json] [--glibc 2.31|2.41]\n"
-      "                    [--tunable NAME=VALUE]... [--timeout MS] [--no-check]\n\n"
+      "                    [--tunable NAME=VALUE]... [--timeout MS] [--no-check]\n"
+      "                    [--full-check-every N]\n\n"
       "Runs the script on one side (default: glibc, the host's real malloc) and prints, per op,\n"
       "its outcome: a pointer as an offset from the heap base, 'mmapped SIZE', NULL, abort with\n"
       "glibc's message, fault, or timeout.\n\n"
@@ -26,6 +27,8 @@ void print_usage() {
       "  --tunable    a GLIBC_TUNABLES entry, e.g. tcache_count=0 (glibc.malloc. is implied)\n"
       "  --no-check   on the twin: skip its checks after every op (the heap checker and the\n"
       "               block rules); a broken rule is reported after the trace, exit 1\n"
+      "  --full-check-every N  on the twin: the heap checker checks what each op touched, the\n"
+      "               whole heap after the last op, and with this after every Nth op too\n"
       "\nsides: ");
   for (const auto& n : side_names()) std::printf("%s ", n.c_str());
   std::printf("\n");
@@ -53,6 +56,11 @@ int cmd_run(const Args& args) {
       state = true;
     } else if (a == "--no-check") {
       options.check_heap = options.check_contents = false;
+    } else if (a == "--full-check-every") {
+      auto v = value("n");
+      if (!v || !parse_count(*v, &options.full_check_every)) {
+        return usage_error("run", "--full-check-every needs a positive number of ops");
+      }
     } else if (a == "--full") {
       state = full = true;
     } else if (a == "--json") {

@@ -1,5 +1,8 @@
 #include "tools/side_options.h"
 
+#include <cerrno>
+#include <cstdlib>
+
 #include "program/heap_format.h"
 #include "tools/cli_util.h"
 
@@ -11,6 +14,16 @@ bool parse_tunable(const std::string& text, std::pair<std::string, std::string>*
   std::string key = text.substr(0, eq);
   if (key.find('.') == std::string::npos) key = "glibc.malloc." + key;
   *out = {key, text.substr(eq + 1)};
+  return true;
+}
+
+bool parse_count(const std::string& text, size_t* out) {
+  if (text.empty() || text[0] == '-') return false;
+  char* end = nullptr;
+  errno = 0;
+  const unsigned long long v = std::strtoull(text.c_str(), &end, 0);
+  if (errno != 0 || end == text.c_str() || *end != '\0' || v == 0) return false;
+  *out = static_cast<size_t>(v);
   return true;
 }
 

@@ -16,6 +16,9 @@ bool parse_tunable(const std::string& text, std::pair<std::string, std::string>*
 // "glibc" with --glibc 2.31 is "glibc-2.31"; other names unchanged.
 std::string side_for_version(const std::string& side, const std::string& glibc_version);
 
+// "100" or "0x64": a count >= 1. False for anything else.
+bool parse_count(const std::string& text, size_t* out);
+
 // Reads and parses a .heap file; nullopt with *error naming file and line.
 std::optional<Program> load_program(const std::string& path, std::string* error);
 

@@ -102,6 +102,23 @@ TEST(BadInput, AScriptErrorNamesFileAndLine) {
 }
 
 // The fuzz encoding numbers slots in 5 bits: a Program with more cannot be encoded, and says so.
+TEST(BadInput, ANumberOfOpsMustBeAPositiveCount) {
+  const std::string file = temp_path("two.heap");
+  write(file, "a = malloc 0x18\nfree a\n");
+  for (const char* cmd : {"run", "diff"}) {
+    for (const char* bad : {"0", "-1", "x", "3ops"}) {
+      Argv args = {cmd, file, "--full-check-every", bad};
+      if (std::string(cmd) == "diff") args.insert(args.end(), {"--sides", "twin,model"});
+      Finished f = run_heaptwin(args);
+      EXPECT_EQ(f.exit_code, 2) << cmd << " " << bad;
+      EXPECT_NE(f.err.find("--full-check-every needs a positive number"), std::string::npos) << f.err;
+    }
+    Argv ok = {cmd, file, "--full-check-every", "1"};
+    if (std::string(cmd) == "diff") ok.insert(ok.end(), {"--sides", "twin,model"});
+    EXPECT_EQ(run_heaptwin(ok).exit_code, 0) << cmd;
+  }
+}
+
 TEST(Limits, EncodeNamesTheFuzzEncodingsSlotLimit) {
   const std::string file = temp_path("forty_slots.heap");
   std::string text;
