@@ -66,9 +66,17 @@ static void make_ref(const struct Walk* w, uint64_t chunk, struct ArenaEvent* e)
   e->offset = (int64_t)(chunk - where->heap_base);
   e->size = 0;
   e->wild = 0;
+  e->size_base = ARENA_SIZE_RAW;
   if (in_heap(where, chunk)) {
     uint64_t size;
     if (read_u64(w, chunk + 8, &size)) e->size = size & ~SIZE_BITS;
+    if (e->size >= where->heap_base && e->size < where->heap_end) {
+      e->size -= where->heap_base;
+      e->size_base = ARENA_SIZE_HEAP;
+    } else if (e->size >= where->arena && e->size - where->arena < w->layout->arena_bytes) {
+      e->size -= where->arena;
+      e->size_base = ARENA_SIZE_ARENA;
+    }
   } else {
     e->wild = 1;
     if (!is_near(where, chunk)) e->offset = (int64_t)chunk;
@@ -156,6 +164,7 @@ static int follow_digest_fast(const struct Walk* w, struct ArenaDigest* d, uint3
     uint64_t size, next;
     memcpy(&size, (const void*)(uintptr_t)(chunk + 8), 8);
     memcpy(&next, (const void*)(uintptr_t)pos, 8);
+    if ((size & ~SIZE_BITS) >= end - base) return 0; /* no size: maybe an address (make_ref) */
     h = mix(h, chunk_word(ARENA_EV_CHUNK, 0, chunk - base, size & ~SIZE_BITS));
     p = protect ? (pos >> 12) ^ next : next;
     if (p == tortoise && p != 0 && p != stop) return 0; /* a cycle */
@@ -443,7 +452,11 @@ static void walk_rest(struct Walk* w, const struct Copies* c) {
     /* glibc never clears last_remainder: once its chunk is handed out or merged, the "size"
      * there is whatever was written last (a freed neighbour's fd, the tcache key), which
      * differs between processes. Only a value that can be a chunk size is reported. */
-    if (e.size < 0x20 || (e.size & 0xf) != 0 || e.size > system_mem) e.size = 0;
+    if (e.size_base != ARENA_SIZE_RAW || e.size < 0x20 || (e.size & 0xf) != 0 ||
+        e.size > system_mem) {
+      e.size = 0;
+      e.size_base = ARENA_SIZE_RAW;
+    }
     emit(w, &e);
   }
   uint64_t f[ARENA_FIELD_COUNT];
@@ -668,7 +681,8 @@ void arena_digest_event(struct ArenaDigest* d, const struct ArenaEvent* e) {
     case ARENA_EV_LAST_REMAINDER:
       /* Wild pointers far from the heap are raw addresses of one process: any two agree. */
       d->hash = mix(h, far_wild(e) ? (uint64_t)e->kind << 32 | 0xfa
-                                   : chunk_word(e->kind, e->wild, (uint64_t)e->offset, e->size));
+                                   : chunk_word(e->kind, e->wild | e->size_base << 8,
+                                                (uint64_t)e->offset, e->size));
       return;
     default:
       break;

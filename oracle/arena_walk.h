@@ -132,8 +132,12 @@ struct ArenaEvent {
   int64_t offset;
   uint64_t size;
   uint32_t wild;
-  uint32_t pad;
+  uint32_t size_base; /* enum ArenaSizeBase: what `size` is relative to */
 };
+
+/* A size field that holds an address (a freed chunk's fd over an overlapping chunk's size) is
+ * reported relative to what it points into: the same in every process. */
+enum ArenaSizeBase { ARENA_SIZE_RAW = 0, ARENA_SIZE_HEAP, ARENA_SIZE_ARENA };
 
 typedef void (*ArenaEventFn)(void* ctx, const struct ArenaEvent* event);
 

@@ -35,7 +35,9 @@ ArenaWhere where_of(const HeapLocation& loc) {
   return ArenaWhere{loc.heap_base, loc.heap_end, loc.arena, loc.mp, loc.global_max_fast, loc.tcache};
 }
 
-ChunkRef ref_of(const ArenaEvent& e) { return ChunkRef{e.offset, e.size, e.wild != 0}; }
+ChunkRef ref_of(const ArenaEvent& e) {
+  return ChunkRef{e.offset, e.size, e.wild != 0, static_cast<SizeBase>(e.size_base)};
+}
 
 // Builds the ArenaSnapshot from the walk's events.
 class SnapshotBuilder {
@@ -197,6 +199,7 @@ class SnapshotReplay {
     e.offset = r.offset;
     e.size = r.size;
     e.wild = r.wild;
+    e.size_base = static_cast<uint32_t>(r.size_base);
     arena_digest_event(&d_, &e);
   }
   void list(uint32_t code, int index, const BinList& l) {

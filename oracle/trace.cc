@@ -31,15 +31,15 @@ const char* errno_name(int e) {
 
 std::string ref_text(const ChunkRef& r) {
   if (r.wild) return "wild " + hex(static_cast<uint64_t>(r.offset));
-  return signed_hex(r.offset) + " (size " + hex(r.size) + ")";
+  return signed_hex(r.offset) + " (size " + size_text(r) + ")";
 }
 
 std::string list_text(const BinList& l) {
   std::string s = "[";
   for (size_t i = 0; i < l.chunks.size(); ++i) {
     if (i) s += " -> ";
-    s += l.chunks[i].wild ? "wild " + hex(static_cast<uint64_t>(l.chunks[i].offset))
-                          : signed_hex(l.chunks[i].offset);
+    const ChunkRef& c = l.chunks[i];
+    s += c.wild ? "wild " + hex(static_cast<uint64_t>(c.offset)) : signed_hex(c.offset) + " (" + size_text(c) + ")";
   }
   s += "]";
   if (!l.broken.empty()) s += " broken: " + l.broken;
@@ -73,6 +73,15 @@ std::string list_difference(const std::string& name, const BinList& a, const Bin
 }
 
 }  // namespace
+
+std::string size_text(const ChunkRef& r) {
+  switch (r.size_base) {
+    case SizeBase::kHeap: return "heap+" + hex(r.size);
+    case SizeBase::kArena: return "main_arena+" + hex(r.size);
+    case SizeBase::kRaw: break;
+  }
+  return hex(r.size);
+}
 
 bool Outcome::operator==(const Outcome& o) const {
   if (kind != o.kind) return false;

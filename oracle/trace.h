@@ -59,16 +59,26 @@ std::string to_string(const Outcome& o);
 // A reference from the arena to a chunk. Chunks in the heap are offsets from the heap base; a
 // pointer that leaves the heap (a corrupted list) is kept raw and marked wild, which also ends
 // the walk of that list.
+// What a chunk's size field holds when it is no size: a heap address or one inside main_arena
+// (a freed chunk's fd written over an overlapping chunk's size, by a Program that frees twice)
+// is kept relative to what it points into, so it compares across processes.
+enum class SizeBase : uint8_t { kRaw, kHeap, kArena };
+
 struct ChunkRef {
   int64_t offset = 0;   // chunk start (not the user pointer) - heap base; raw when wild
-  uint64_t size = 0;    // the chunk's size field without the flag bits (0 when unreadable)
+  uint64_t size = 0;    // the chunk's size field without the flag bits (0 when unreadable),
+                        // relative to size_base
   bool wild = false;
+  SizeBase size_base = SizeBase::kRaw;
 
   bool operator==(const ChunkRef& o) const {
-    return offset == o.offset && size == o.size && wild == o.wild;
+    return offset == o.offset && size == o.size && wild == o.wild && size_base == o.size_base;
   }
   bool operator!=(const ChunkRef& o) const { return !(*this == o); }
 };
+
+// A ChunkRef's size in words: "0x40", or "heap+0x2a0" / "main_arena+0x70" when it is an address.
+std::string size_text(const ChunkRef& r);
 
 // One bin list as reached by following fd (tcache and fastbins: next, revealed) from the head.
 // A list that is cut short (cycle, wild pointer, too long) says why in `broken`.

@@ -21,7 +21,7 @@ std::string chunk_text(const ChunkRef& c) {
   if (c.wild && (c.offset <= -kNear || c.offset >= kNear)) return "wild:far";  // raw, per process
   if (c.wild && c.offset < 0) return "wild:heap-" + hex(static_cast<uint64_t>(-c.offset));
   if (c.wild) return "wild:heap+" + hex(static_cast<uint64_t>(c.offset));
-  return "heap+" + hex(static_cast<uint64_t>(c.offset)) + " (" + hex(c.size) + ")";
+  return "heap+" + hex(static_cast<uint64_t>(c.offset)) + " (" + size_text(c) + ")";
 }
 
 std::string list_text(const BinList& l) {
