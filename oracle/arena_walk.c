@@ -195,6 +195,7 @@ static void follow(struct Walk* w, uint32_t list, uint32_t index, uint64_t first
   e.index = index;
   emit(w, &e);
   uint64_t p = first;
+  uint64_t src = 0; /* where p was read from (0: the head) */
   uint32_t n = 0;
   int hashing = 0;
   while (p != 0 && (n == 0 || p != stop)) {
@@ -220,11 +221,26 @@ static void follow(struct Walk* w, uint32_t list, uint32_t index, uint64_t first
     e.kind = ARENA_EV_CHUNK;
     make_ref(w, chunk, &e);
     if (!e.wild && aligned && (p & 0xf) != 0) e.size = 0; /* not a chunk glibc would accept */
+    if (e.wild && src != 0) {
+      const uint64_t other = (src >> 12) ^ p;
+      const uint64_t other_chunk = user_ptrs ? other - 0x10 : other;
+      if (in_heap(w->where, other_chunk)) {
+        e.code = protect ? ARENA_LINK_PLAIN : ARENA_LINK_SAFE_LINKED;
+        e.offset = (int64_t)(other_chunk - w->where->heap_base);
+      }
+    }
     emit(w, &e);
     if (n < kLinearCycleCheck) w->recent[n] = chunk;
     ++n;
     if (e.wild) {
-      broken(w, ARENA_BROKEN_WILD, p);
+      /* Read the other way (safe-linked <-> plain), is it a heap chunk? */
+      const uint64_t other = src != 0 ? (src >> 12) ^ p : 0;
+      const uint64_t other_chunk = user_ptrs ? other - 0x10 : other;
+      if (src != 0 && in_heap(w->where, other_chunk)) {
+        broken(w, protect ? ARENA_BROKEN_PLAIN : ARENA_BROKEN_SAFE_LINKED, other);
+      } else {
+        broken(w, ARENA_BROKEN_WILD, p);
+      }
       break;
     }
     if (aligned && (p & 0xf) != 0) {
@@ -242,6 +258,7 @@ static void follow(struct Walk* w, uint32_t list, uint32_t index, uint64_t first
       break;
     }
     p = protect ? (pos >> 12) ^ stored : stored;
+    src = pos;
   }
   memset(&e, 0, sizeof e);
   e.kind = ARENA_EV_LIST_END;
@@ -583,6 +600,8 @@ size_t arena_broken_text(const struct ArenaEvent* e, char* out, size_t cap) {
     case ARENA_BROKEN_UNALIGNED: put_str(&t, "unaligned pointer "); break;
     case ARENA_BROKEN_CYCLE: put_str(&t, "cycle back to "); break;
     case ARENA_BROKEN_UNREADABLE: put_str(&t, "unreadable link at "); break;
+    case ARENA_BROKEN_SAFE_LINKED: put_str(&t, "safe-linked pointer to "); break;
+    case ARENA_BROKEN_PLAIN: put_str(&t, "plain pointer to "); break;
     case ARENA_BROKEN_TOO_LONG:
       put_str(&t, "longer than ");
       put_dec(&t, ARENA_MAX_LIST);
@@ -646,7 +665,7 @@ static uint64_t mix(uint64_t h, uint64_t v) {
 }
 
 static int far_wild(const struct ArenaEvent* e) {
-  return e->wild && (e->offset <= -NEAR || e->offset >= NEAR);
+  return e->wild && e->code == ARENA_LINK_AS_READ && (e->offset <= -NEAR || e->offset >= NEAR);
 }
 
 static uint64_t mix_text(uint64_t h, const char* text, size_t n) {
@@ -681,7 +700,7 @@ void arena_digest_event(struct ArenaDigest* d, const struct ArenaEvent* e) {
     case ARENA_EV_LAST_REMAINDER:
       /* Wild pointers far from the heap are raw addresses of one process: any two agree. */
       d->hash = mix(h, far_wild(e) ? (uint64_t)e->kind << 32 | 0xfa
-                                   : chunk_word(e->kind, e->wild | e->size_base << 8,
+                                   : chunk_word(e->kind, e->wild | e->size_base << 8 | e->code << 16,
                                                 (uint64_t)e->offset, e->size));
       return;
     default:

@@ -86,8 +86,17 @@ enum ArenaBroken {
   ARENA_BROKEN_UNALIGNED,  /* unaligned pointer */
   ARENA_BROKEN_CYCLE,      /* cycle back to */
   ARENA_BROKEN_TOO_LONG,   /* longer than ARENA_MAX_LIST */
-  ARENA_BROKEN_UNREADABLE  /* unreadable link at */
+  ARENA_BROKEN_UNREADABLE, /* unreadable link at */
+  ARENA_BROKEN_SAFE_LINKED, /* a safe-linked pointer (to `offset`) where a plain one belongs */
+  ARENA_BROKEN_PLAIN        /* a plain pointer (to `offset`) where a safe-linked one belongs */
 };
+
+/* How a wild list entry reads once the other way of storing pointers is tried (CHUNK events'
+ * `code`): a Program that frees a chunk twice can have the tcache write a safe-linked next
+ * pointer into a small bin's fd, or a bin write a plain fd where the tcache reads a safe-linked
+ * next. Read the wrong way such a value is (pos >> 12) ^ ptr of two addresses of that process:
+ * wild, near or far by chance. Read the right way it is a heap address, and is reported as one. */
+enum ArenaLinkForm { ARENA_LINK_AS_READ = 0, ARENA_LINK_SAFE_LINKED, ARENA_LINK_PLAIN };
 
 #define ARENA_MAX_LIST 100000
 
@@ -120,7 +129,7 @@ enum ArenaField {
 
 struct ArenaEvent {
   uint32_t kind;   /* enum ArenaEventKind */
-  uint32_t code;   /* INVALID, LIST, BROKEN: see above */
+  uint32_t code;   /* INVALID, LIST, BROKEN; CHUNK: enum ArenaLinkForm */
   uint32_t index;  /* TCACHE_COUNT, LIST */
   uint32_t near;   /* BROKEN: `offset` is heap-relative (else the place is "far away") */
   uint64_t value;  /* INVALID, TCACHE_COUNT */

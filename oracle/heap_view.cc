@@ -36,7 +36,8 @@ ArenaWhere where_of(const HeapLocation& loc) {
 }
 
 ChunkRef ref_of(const ArenaEvent& e) {
-  return ChunkRef{e.offset, e.size, e.wild != 0, static_cast<SizeBase>(e.size_base)};
+  return ChunkRef{e.offset, e.size, e.wild != 0, static_cast<SizeBase>(e.size_base),
+                  static_cast<LinkForm>(e.code)};
 }
 
 // Builds the ArenaSnapshot from the walk's events.
@@ -200,6 +201,7 @@ class SnapshotReplay {
     e.size = r.size;
     e.wild = r.wild;
     e.size_base = static_cast<uint32_t>(r.size_base);
+    e.code = static_cast<uint32_t>(r.link_form);
     arena_digest_event(&d_, &e);
   }
   void list(uint32_t code, int index, const BinList& l) {

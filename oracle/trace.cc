@@ -30,6 +30,8 @@ const char* errno_name(int e) {
 }
 
 std::string ref_text(const ChunkRef& r) {
+  if (r.wild && r.link_form == LinkForm::kSafeLinked) return "safe-linked to " + signed_hex(r.offset);
+  if (r.wild && r.link_form == LinkForm::kPlain) return "plain pointer to " + signed_hex(r.offset);
   if (r.wild) return "wild " + hex(static_cast<uint64_t>(r.offset));
   return signed_hex(r.offset) + " (size " + size_text(r) + ")";
 }
@@ -39,7 +41,7 @@ std::string list_text(const BinList& l) {
   for (size_t i = 0; i < l.chunks.size(); ++i) {
     if (i) s += " -> ";
     const ChunkRef& c = l.chunks[i];
-    s += c.wild ? "wild " + hex(static_cast<uint64_t>(c.offset)) : signed_hex(c.offset) + " (" + size_text(c) + ")";
+    s += c.wild ? ref_text(c) : signed_hex(c.offset) + " (" + size_text(c) + ")";
   }
   s += "]";
   if (!l.broken.empty()) s += " broken: " + l.broken;
@@ -50,7 +52,7 @@ constexpr int64_t kNear = int64_t{1} << 32;
 
 // Wild pointers far from the heap are raw addresses of one process: two of them agree.
 bool same_ref(const ChunkRef& a, const ChunkRef& b) {
-  if (a.wild && b.wild) {
+  if (a.wild && b.wild && a.link_form == LinkForm::kAsRead && b.link_form == LinkForm::kAsRead) {
     bool far_a = a.offset <= -kNear || a.offset >= kNear;
     bool far_b = b.offset <= -kNear || b.offset >= kNear;
     if (far_a && far_b) return true;

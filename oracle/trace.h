@@ -63,6 +63,9 @@ std::string to_string(const Outcome& o);
 // (a freed chunk's fd written over an overlapping chunk's size, by a Program that frees twice)
 // is kept relative to what it points into, so it compares across processes.
 enum class SizeBase : uint8_t { kRaw, kHeap, kArena };
+// How a list entry was read: as its list stores pointers, or (a wild one, which makes sense only
+// so) as the other kind: a safe-linked value in a plain list, a plain one in a safe-linked list.
+enum class LinkForm : uint8_t { kAsRead, kSafeLinked, kPlain };
 
 struct ChunkRef {
   int64_t offset = 0;   // chunk start (not the user pointer) - heap base; raw when wild
@@ -70,9 +73,13 @@ struct ChunkRef {
                         // relative to size_base
   bool wild = false;
   SizeBase size_base = SizeBase::kRaw;
+  // A wild entry that reads as a heap chunk the other way (arena_walk.h, ArenaLinkForm): then
+  // `offset` is that chunk's, heap-relative.
+  LinkForm link_form = LinkForm::kAsRead;
 
   bool operator==(const ChunkRef& o) const {
-    return offset == o.offset && size == o.size && wild == o.wild && size_base == o.size_base;
+    return offset == o.offset && size == o.size && wild == o.wild && size_base == o.size_base &&
+           link_form == o.link_form;
   }
   bool operator!=(const ChunkRef& o) const { return !(*this == o); }
 };

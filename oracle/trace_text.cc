@@ -18,6 +18,8 @@ std::string hex(uint64_t v) {
 
 std::string chunk_text(const ChunkRef& c) {
   constexpr int64_t kNear = int64_t{1} << 32;
+  if (c.wild && c.link_form == LinkForm::kSafeLinked) return "safe-linked:heap+" + hex(static_cast<uint64_t>(c.offset));
+  if (c.wild && c.link_form == LinkForm::kPlain) return "plain:heap+" + hex(static_cast<uint64_t>(c.offset));
   if (c.wild && (c.offset <= -kNear || c.offset >= kNear)) return "wild:far";  // raw, per process
   if (c.wild && c.offset < 0) return "wild:heap-" + hex(static_cast<uint64_t>(-c.offset));
   if (c.wild) return "wild:heap+" + hex(static_cast<uint64_t>(c.offset));
