@@ -2,7 +2,7 @@
 # bench/engines.sh: execs/s of every fuzz target under libFuzzer and under AFL++, on the inputs of
 # bench/fuzz_inputs (16-, 64- and 256-op Programs), written as rows for `bench --rows=OUT_FILE`.
 #
-#   bench/engines.sh [--quick] --libfuzzer-bin DIR --afl-bin DIR --inputs DIR OUT_FILE
+#   bench/engines.sh [--quick] --libfuzzer-bin DIR --afl-bin DIR --inputs DIR [--cli PATH] OUT_FILE
 #
 # The DIRs of the engines are the bazel-bin/fuzz folders of a --config=libfuzzer and a
 # --config=afl build (`./heaptwin fuzz` builds them under ~/.cache/heaptwin/<id>/bazel-<engine>);
@@ -15,7 +15,8 @@ mapfile -t TARGETS < <(grep -v -e '^#' -e '^[[:space:]]*$' "$ROOT/fuzz/targets.t
 
 usage() {
   cat <<'EOF'
-usage: bench/engines.sh [--quick] --libfuzzer-bin DIR --afl-bin DIR --inputs DIR OUT_FILE
+usage: bench/engines.sh [--quick] --libfuzzer-bin DIR --afl-bin DIR --inputs DIR [--cli PATH]
+                        OUT_FILE
 
 Measures the execs/s of every fuzz target (fuzz/targets.txt) on 16-, 64- and 256-op inputs under each engine, and writes them to OUT_FILE
 as rows for `bench --rows=OUT_FILE` (tab-separated: `value ROW exec NS` and `rate ROW exec MIN
@@ -24,6 +25,9 @@ execs/s`; targets at 64 ops: twin_vs_model >= 100000, twin_vs_glibc >= 20000).
   --libfuzzer-bin DIR  bazel-bin/fuzz of a --config=libfuzzer build (missing: skipped)
   --afl-bin DIR        bazel-bin/fuzz of a --config=afl build (missing: skipped)
   --inputs DIR         what `fuzz_inputs DIR` wrote: DIR/<target>/<ops>/NNNN
+  --cli PATH           the heaptwin command line: also measure the default main job
+                       (`heaptwin fuzz` as a user runs it: twin_vs_glibc, libFuzzer, one job
+                       per core, from the committed corpus) in execs/s per job; target >= 5000
   --quick              64-op inputs only, shorter runs (under a minute instead of about 4)
 
 libFuzzer replays a fixed set of inputs (the first 20 of each folder) with -runs=R, which
@@ -38,7 +42,7 @@ EOF
 say() { printf 'engines: %s\n' "$*" >&2; }
 die() { say "$*"; exit 2; }
 
-quick=0 lf_bin="" afl_bin="" inputs="" out=""
+quick=0 lf_bin="" afl_bin="" inputs="" out="" cli=""
 while [ $# -gt 0 ]; do
   case "$1" in
     -h|--help) usage; exit 0 ;;
@@ -46,6 +50,7 @@ while [ $# -gt 0 ]; do
     --libfuzzer-bin) [ $# -ge 2 ] || die "--libfuzzer-bin needs a folder"; lf_bin=$2; shift 2 ;;
     --afl-bin) [ $# -ge 2 ] || die "--afl-bin needs a folder"; afl_bin=$2; shift 2 ;;
     --inputs) [ $# -ge 2 ] || die "--inputs needs a folder"; inputs=$2; shift 2 ;;
+    --cli) [ $# -ge 2 ] || die "--cli needs the heaptwin binary"; cli=$2; shift 2 ;;
     -*) die "unknown option '$1' (see --help)" ;;
     *) [ -z "$out" ] || die "one OUT_FILE only (got '$out' and '$1')"; out=$1; shift ;;
   esac
@@ -59,10 +64,12 @@ if [ "$quick" -eq 1 ]; then
   OPS=(64)
   LF_SECONDS=2     # how long one libFuzzer measurement lasts, about
   AFL_SECONDS=5    # afl-fuzz -V
+  MAIN_SECONDS=15  # heaptwin fuzz --time
 else
   OPS=(16 64 256)
   LF_SECONDS=3
   AFL_SECONDS=10
+  MAIN_SECONDS=30
 fi
 
 goal() {  # the execs/s a row must reach (0: none)
@@ -242,6 +249,43 @@ measure_afl() {
   rm -rf "$work" "$seeds"
 }
 
+# The default main job, as a user starts it (`./heaptwin fuzz`: twin_vs_glibc, libFuzzer, one
+# job per core, seeded with the committed corpus) into a fresh findings folder, for MAIN_SECONDS;
+# its --result line gives the executions of all jobs and the seconds. The row is execs/s per
+# job over the whole run: loading the seeds (every committed input runs once first) is included,
+# as the user pays it. Mutation is on, so the inputs are of every size the fuzzer makes.
+measure_main_job() {
+  local work="$tmp/main-job" result="$tmp/main-job.result" rc
+  rm -rf "$work" "$result"
+  local bazel_bin=${lf_bin%/fuzz}
+  new_mark
+  HEAPTWIN_ENGINES_RUN=$mark "$cli" fuzz --root "$ROOT" --bin "$bazel_bin" --findings "$work" \
+    --time "$MAIN_SECONDS" --progress 0 --result "$result" >"$tmp/main.log" 2>&1
+  rc=$?
+  reap_strays "$mark"
+  local line execs seconds jobs found
+  line=$(grep -m1 '^target=twin_vs_glibc' "$result" 2>/dev/null)
+  field() { printf '%s\n' "$line" | tr '\t' '\n' | sed -n "s/^$1=//p"; }
+  execs=$(field execs) seconds=$(field seconds) jobs=$(field jobs) found=$(field found)
+  if [ -z "$execs" ] || [ "${execs:-0}" -eq 0 ] || [ "$rc" -eq 2 ]; then
+    say "main job: no result (heaptwin fuzz exit $rc); skipped (its output:)"
+    tail -n 10 "$tmp/main.log" >&2
+    return
+  fi
+  local ns rate
+  ns=$(awk -v s="$seconds" -v e="$execs" -v j="$jobs" 'BEGIN { printf "%.1f", s * j * 1e9 / e }')
+  rate=$(awk -v n="$ns" 'BEGIN { printf "%.0f", 1e9 / n }')
+  local name="fuzz main job (libfuzzer, $jobs jobs) twin_vs_glibc: per job"
+  printf '# %s: heaptwin fuzz --time %s from the committed corpus: %s executions in %s s by %s jobs%s\n' \
+    "$name" "$MAIN_SECONDS" "$execs" "$seconds" "$jobs" \
+    "$([ "$found" = 1 ] && echo ', stopped early by a finding')" >>"$rows"
+  printf 'value\t%s\texec\t%s\n' "$name" "$ns" >>"$rows"
+  printf 'rate\t%s\texec\t5000\texecs/s\n' "$name" >>"$rows"
+  measured=$((measured + 1))
+  say "main job: $execs execs in $seconds s by $jobs jobs: $rate execs/s per job"
+  rm -rf "$work"
+}
+
 engine_dir_ok() {  # NAME DIR
   if [ -d "$2" ]; then return 0; fi
   say "$1: no folder $2; not measured"
@@ -275,6 +319,10 @@ for ops in "${OPS[@]}"; do
     [ "$have_afl" -eq 1 ] && measure_afl "$t" "$ops"
   done
 done
+
+if [ "$have_lf" -eq 1 ] && [ -n "$cli" ]; then
+  if [ -x "$cli" ]; then measure_main_job; else say "main job: no $cli; not measured"; fi
+fi
 
 elapsed=$(awk -v a="$started" -v b="$(now_ns)" 'BEGIN { printf "%.0f", (b - a) / 1e9 }')
 echo "# $measured rows measured in ${elapsed} s; $strays stray process(es) ended" >>"$rows"
