@@ -10,9 +10,17 @@
 namespace heaptwin::alloc {
 
 void Allocator::tcache_init() {
-  // glibc asks _int_malloc for sizeof (tcache_perthread_struct) and keeps trying on later calls
+  // glibc asks _int_malloc for sizeof (tcache_perthread_struct), and keeps trying on later calls
   // when that fails.
   Addr victim = int_malloc(sizeof(TcachePerthread));
+  if (victim == 0) {
+    // glibc 2.36 tcache_init (malloc.c) has no single-thread shortcut: when main_arena fails it
+    // retries in a new arena (arena_get_retry -> arena_get2 -> _int_new_arena, a fresh mmapped
+    // heap whose top_pad is clamped to HEAP_MAX_SIZE), and the tcache then lives there. Found
+    // by the fuzzer under M_TOP_PAD -2^31. The twin has main_arena only (issue 16).
+    report_unmodelled(fatal_, "glibc retries the tcache's allocation in a new arena (tcache_init "
+                              "-> arena_get_retry); the twin has main_arena only");
+  }
   if (victim != 0) {
     tcache_ = victim;
     std::memset(reinterpret_cast<void*>(victim), 0, sizeof(TcachePerthread));

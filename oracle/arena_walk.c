@@ -25,6 +25,8 @@ struct Walk {
   int stable_views; /* pointers from `view` stay valid for the whole walk (this process's memory) */
   ArenaEventFn sink;
   void* sink_ctx;
+  uint32_t cap;     /* 0: whole lists; else a paced walk, which stops a list after `cap` entries */
+  uint64_t visited; /* list entries walked (what a paced digest's full walks cost) */
   /* The chunks of the list being walked (addresses), for the linear cycle check. */
   uint64_t recent[kLinearCycleCheck];
 };
@@ -147,7 +149,7 @@ static uint64_t chunk_word(uint32_t kind, uint32_t wild, uint64_t offset, uint64
  * back at `stop`, every chunk inside the heap): at anything else (a wild, unaligned or unreadable
  * entry, a cycle, a list too long) it returns 0 having hashed nothing, and the exact walk
  * (follow) does the list. Cycles are caught by Brent's method, in O(1) memory. */
-static int follow_digest_fast(const struct Walk* w, struct ArenaDigest* d, uint32_t list,
+static int follow_digest_fast(struct Walk* w, struct ArenaDigest* d, uint32_t list,
                               uint32_t index, uint64_t first, uint64_t link, int protect,
                               int user_ptrs, uint64_t stop, int aligned) {
   const uint64_t base = w->where->heap_base, end = w->where->heap_end;
@@ -155,6 +157,7 @@ static int follow_digest_fast(const struct Walk* w, struct ArenaDigest* d, uint3
   uint64_t p = first, n = 0;
   uint64_t tortoise = first, power = 1, steps = 0;
   while (p != 0 && (n == 0 || p != stop)) {
+    if (w->cap != 0 && n >= w->cap) return 0; /* elided: the exact walk says so */
     const uint64_t chunk = user_ptrs ? p - 0x10 : p;
     if (chunk < base || chunk >= end || end - chunk < 0x10) return 0; /* wild */
     if (aligned && (p & 0xf) != 0) return 0;                           /* unaligned */
@@ -175,18 +178,20 @@ static int follow_digest_fast(const struct Walk* w, struct ArenaDigest* d, uint3
     }
   }
   d->hash = mix(h, (uint64_t)ARENA_EV_LIST_END << 32);
+  w->visited += n;
   return 1;
 }
 
 /* Follows a singly linked list from `first`. `link`: offset of the next pointer in the chunk;
  * `user_ptrs`: entries are user pointers (tcache), not chunk addresses; `stop`: the walk ends
- * when it comes back to it (circular lists); `aligned`: an unaligned entry ends the walk. */
-static void follow(struct Walk* w, uint32_t list, uint32_t index, uint64_t first, uint64_t link,
+ * when it comes back to it (circular lists); `aligned`: an unaligned entry ends the walk.
+ * Returns 1 when a paced walk left the list's rest unwalked (ELIDED). */
+static int follow(struct Walk* w, uint32_t list, uint32_t index, uint64_t first, uint64_t link,
                    int protect, int user_ptrs, uint64_t stop, int aligned) {
   if (w->stable_views && w->sink == digest_sink &&
       follow_digest_fast(w, (struct ArenaDigest*)w->sink_ctx, list, index, first, link, protect,
                          user_ptrs, stop, aligned)) {
-    return;
+    return 0;
   }
   struct ArenaEvent e;
   memset(&e, 0, sizeof e);
@@ -197,8 +202,15 @@ static void follow(struct Walk* w, uint32_t list, uint32_t index, uint64_t first
   uint64_t p = first;
   uint64_t src = 0; /* where p was read from (0: the head) */
   uint32_t n = 0;
-  int hashing = 0;
+  int hashing = 0, elided = 0;
   while (p != 0 && (n == 0 || p != stop)) {
+    if (w->cap != 0 && n >= w->cap) {
+      memset(&e, 0, sizeof e);
+      e.kind = ARENA_EV_ELIDED;
+      emit(w, &e);
+      elided = 1;
+      break;
+    }
     const uint64_t chunk = user_ptrs ? p - 0x10 : p;
     /* A chunk met before ends the walk there (it is not reported twice). */
     int again = 0;
@@ -232,6 +244,7 @@ static void follow(struct Walk* w, uint32_t list, uint32_t index, uint64_t first
     emit(w, &e);
     if (n < kLinearCycleCheck) w->recent[n] = chunk;
     ++n;
+    ++w->visited;
     if (e.wild) {
       /* Read the other way (safe-linked <-> plain), is it a heap chunk? */
       const uint64_t other = src != 0 ? (src >> 12) ^ p : 0;
@@ -263,6 +276,7 @@ static void follow(struct Walk* w, uint32_t list, uint32_t index, uint64_t first
   memset(&e, 0, sizeof e);
   e.kind = ARENA_EV_LIST_END;
   emit(w, &e);
+  return elided;
 }
 
 /* ---- the arena ---------------------------------------------------------------------------- */
@@ -440,7 +454,12 @@ static void walk_bins(struct Walk* w, const struct Copies* c) {
       const int i = word * 64 + __builtin_ctzll(bits);
       const uint64_t head = bin_at(l, w->where->arena, i);
       const uint64_t fd = load_u64(c->av, l->bins + (uint64_t)(i - 1) * 0x10);
-      follow(w, ARENA_LIST_BIN, (uint32_t)i, fd, 0x10, 0, 0, head, 0);
+      if (follow(w, ARENA_LIST_BIN, (uint32_t)i, fd, 0x10, 0, 0, head, 0)) {
+        /* Paced and cut short: the bin's other end too (where small bins and the unsorted
+         * scan take from). */
+        const uint64_t bk = load_u64(c->av, l->bins + (uint64_t)(i - 1) * 0x10 + 8);
+        follow(w, ARENA_LIST_BIN_TAIL, (uint32_t)i, bk, 0x18, 0, 0, head, 0);
+      }
       /* The nextsize ring starts at the bin's first (largest) chunk and returns to it. */
       if (i >= 64 && in_heap(w->where, fd)) {
         follow(w, ARENA_LIST_NEXTSIZE, (uint32_t)i, fd, 0x20, 0, 0, fd, 0);
@@ -513,10 +532,13 @@ static void walk_rest(struct Walk* w, const struct Copies* c) {
   emit(w, &e);
 }
 
-static void walk(const struct ArenaLayout* layout, const struct ArenaWhere* where,
-                 ArenaViewFn view, void* view_ctx, int stable_views, ArenaEventFn sink,
-                 void* sink_ctx) {
+/* Returns the list entries walked. */
+static uint64_t walk(const struct ArenaLayout* layout, const struct ArenaWhere* where,
+                     ArenaViewFn view, void* view_ctx, int stable_views, uint32_t cap,
+                     ArenaEventFn sink, void* sink_ctx) {
   struct Walk w;
+  w.cap = cap;
+  w.visited = 0;
   w.layout = layout;
   w.where = where;
   w.view = view;
@@ -525,15 +547,16 @@ static void walk(const struct ArenaLayout* layout, const struct ArenaWhere* wher
   w.sink_ctx = sink_ctx;
   w.stable_views = stable_views;
   struct Copies c;
-  if (!locate(&w, &c)) return;
+  if (!locate(&w, &c)) return 0;
   if (c.have_tcache) walk_tcache(&w, &c);
   walk_bins(&w, &c);
   walk_rest(&w, &c);
+  return w.visited;
 }
 
 void arena_walk(const struct ArenaLayout* layout, const struct ArenaWhere* where,
                 ArenaViewFn view, void* view_ctx, ArenaEventFn sink, void* sink_ctx) {
-  walk(layout, where, view, view_ctx, 0, sink, sink_ctx);
+  walk(layout, where, view, view_ctx, 0, 0, sink, sink_ctx);
 }
 
 /* ---- words for what is not a list of chunks ------------------------------------------------ */
@@ -730,16 +753,18 @@ static void digest_sink(void* ctx, const struct ArenaEvent* e) {
 /* flatten: the walk, its reads and the hashing inlined into one function, with no call per
  * event or per read (the sides digest after every op). */
 static uint64_t digest(const struct ArenaLayout* layout, const struct ArenaWhere* where,
-                       ArenaViewFn view, void* view_ctx, int stable_views) {
+                       ArenaViewFn view, void* view_ctx, int stable_views, uint32_t cap,
+                       uint64_t* visited) {
   struct ArenaDigest d = {ARENA_DIGEST_SEED};
-  walk(layout, where, view, view_ctx, stable_views, digest_sink, &d);
+  *visited = walk(layout, where, view, view_ctx, stable_views, cap, digest_sink, &d);
   return d.hash;
 }
 
 __attribute__((flatten)) uint64_t arena_digest(const struct ArenaLayout* layout,
                                                const struct ArenaWhere* where, ArenaViewFn view,
                                                void* view_ctx) {
-  return digest(layout, where, view, view_ctx, 0);
+  uint64_t visited;
+  return digest(layout, where, view, view_ctx, 0, 0, &visited);
 }
 
 /* ---- this process's own memory ------------------------------------------------------------ */
@@ -769,5 +794,23 @@ static const void* view_here(void* ctx, uint64_t addr, uint64_t n) {
 __attribute__((flatten)) uint64_t arena_digest_here(const struct ArenaLayout* layout,
                                                     const struct ArenaWhere* where) {
   struct Here h = {layout, where};
-  return digest(layout, where, view_here, &h, 1);
+  uint64_t visited;
+  return digest(layout, where, view_here, &h, 1, 0, &visited);
+}
+
+__attribute__((flatten)) uint64_t arena_digest_here_paced(const struct ArenaLayout* layout,
+                                                          const struct ArenaWhere* where,
+                                                          struct ArenaDigestPace* pace) {
+  struct Here h = {layout, where};
+  uint64_t visited;
+  pace->credit += ARENA_PACE_BUDGET;
+  if (pace->credit > ARENA_PACE_CREDIT_MAX) pace->credit = ARENA_PACE_CREDIT_MAX;
+  if (pace->last_full <= pace->credit) {
+    const uint64_t hash = digest(layout, where, view_here, &h, 1, 0, &visited);
+    pace->credit -= visited < pace->credit ? visited : pace->credit;
+    pace->last_full = visited;
+    return hash;
+  }
+  /* Tagged: a paced walk never hashes like a full one. */
+  return mix(digest(layout, where, view_here, &h, 1, ARENA_PACE_ENDS, &visited), 0x9aced);
 }

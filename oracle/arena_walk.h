@@ -76,7 +76,8 @@ enum ArenaList {
   ARENA_LIST_TCACHE = 1, /* index 0..63 */
   ARENA_LIST_FASTBIN,    /* index 0..9 */
   ARENA_LIST_BIN,        /* index 1..126 (1: unsorted) */
-  ARENA_LIST_NEXTSIZE    /* index 64..126: the fd_nextsize ring from the bin's first chunk */
+  ARENA_LIST_NEXTSIZE,   /* index 64..126: the fd_nextsize ring from the bin's first chunk */
+  ARENA_LIST_BIN_TAIL    /* paced digests only: a bin's last entries, from its bk backwards */
 };
 
 /* How a list walk was cut short. `where` is heap-relative when `near` (within 4 GiB of the
@@ -110,7 +111,8 @@ enum ArenaEventKind {
   ARENA_EV_LIST_END,        /* the open list ends */
   ARENA_EV_TOP,             /* a ChunkRef (absent while the heap does not exist) */
   ARENA_EV_LAST_REMAINDER,  /* a ChunkRef (absent when NULL) */
-  ARENA_EV_FIELDS           /* values: the ARENA_FIELD_COUNT fields, in enum ArenaField order */
+  ARENA_EV_FIELDS,          /* values: the ARENA_FIELD_COUNT fields, in enum ArenaField order */
+  ARENA_EV_ELIDED           /* paced digests only: the open list goes on, not walked */
 };
 
 enum ArenaField {
@@ -182,6 +184,33 @@ uint64_t arena_digest(const struct ArenaLayout* layout, const struct ArenaWhere*
  * [heap_base, heap_end), main_arena, mp_, global_max_fast, or the tcache struct: the regions a
  * copied snapshot holds. For the glibc runner, after each op. */
 uint64_t arena_digest_here(const struct ArenaLayout* layout, const struct ArenaWhere* where);
+
+/* ---- the paced digest: a cost per op that does not grow with the bins ----------------------
+ * A digest after every op walks every list; on a heap whose bins hold tens of thousands of free
+ * chunks (a real program's trace: python3 with PYTHONMALLOC=malloc) that walk is nearly the
+ * whole cost of a run. The paced digest walks everything while that is cheap. Otherwise, between
+ * full walks, it walks everything but the middle of long lists: ARENA_PACE_ENDS entries from the
+ * front of each list, ARENA_PACE_ENDS from the back of each doubly linked bin (a small bin takes
+ * from there), then ELIDED. A full walk comes as soon as the ops since the last one have earned
+ * its length at ARENA_PACE_BUDGET chunks an op, so the cost per op stays under about twice that.
+ *
+ * Which walk an op gets depends only on the states (the last full walk's length), so two sides
+ * in equal states choose alike and sides that choose differently are in different states; and
+ * a paced walk hashes differently from a full one. A difference in the middle of a long list
+ * shows at the next full walk, where the executor runs the Program again with snapshots to name
+ * the op it came from. While every walk costs under ARENA_PACE_BUDGET, each is full: the paced
+ * digest is arena_digest_here() itself. */
+struct ArenaDigestPace {
+  uint64_t credit;    /* chunk visits earned and not spent */
+  uint64_t last_full; /* chunks the last full walk visited */
+};
+#define ARENA_PACE_BUDGET 1024
+#define ARENA_PACE_CREDIT_MAX (4 * (uint64_t)ARENA_PACE_BUDGET) /* no long bursts of full walks */
+#define ARENA_PACE_ENDS 16
+/* arena_digest_here, paced by `pace` (zeroed at the start of a Program, then passed to every
+ * op's digest of that Program). */
+uint64_t arena_digest_here_paced(const struct ArenaLayout* layout, const struct ArenaWhere* where,
+                                 struct ArenaDigestPace* pace);
 
 /* Cycle checks of lists longer than 32 entries use a table mapped on first need (4 MiB of
  * address space, touched sparsely). A process that must not map memory later (the glibc runner,

@@ -31,7 +31,10 @@ bool has_address_dependent_alignment(const Program& program) {
     if (op.kind == OpKind::kPosixMemalign && (op.a & (op.a - 1)) != 0) continue;
     uint64_t alignment = 1;
     while (alignment < op.a) alignment <<= 1;  // memalign rounds up
-    const uint64_t total = ((op.b + 8 + 15) & ~uint64_t{15}) + alignment + kMinSize;
+    // _int_memalign asks _int_malloc for request2size(bytes) + alignment + MINSIZE, which
+    // request2size rounds again: that is what meets mmap_threshold.
+    auto request2size = [](uint64_t n) { return n + 8 + 15 < kMinSize ? kMinSize : (n + 8 + 15) & ~uint64_t{15}; };
+    const uint64_t total = request2size(request2size(op.b) + alignment + kMinSize);
     if (total > kPtrdiffMax) continue;  // _int_malloc refuses it: ENOMEM
     if (total >= kDefaultMmapThreshold || threshold_may_drop) return true;
   }
@@ -76,9 +79,11 @@ bool stores_mapping_address(const Program& program, const Trace& trace, size_t u
     if (op.allocates()) mapped[op.dst] = trace.outcomes[i].kind == OutcomeKind::kMmapped;
     if (op.kind != OpKind::kWrite8) continue;
     const Value& v = op.value;
-    // An address stored over a chunk's own size field (just below its user pointer): read back
-    // as a size, all of an address's bits count, and heaps differ above their 16 MiB alignment.
-    if (v.kind != Value::Kind::kLiteral && op.offset < 0 && (op.offset & 0xf) == 8) return true;
+    // An address (or a safe-linked one) stored where a chunk's size field can be (8 mod 16 from
+    // a user pointer: its own, or a neighbour's, such as +0x18 after a 0x20 chunk; not its own
+    // bk at +8): read back as a size, all of an address's bits count, and heaps differ above
+    // their 16 MiB alignment.
+    if (v.kind != Value::Kind::kLiteral && (op.offset & 0xf) == 8 && op.offset != 8) return true;
     // A size within 2^47 of 2^64: free and realloc first test `p > -size`, which then compares
     // the chunk's absolute address with a user-space address, and each heap lies elsewhere.
     if (v.kind == Value::Kind::kLiteral && op.offset < 0 && (op.offset & 0xf) == 8 &&

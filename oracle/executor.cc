@@ -147,14 +147,17 @@ Verdict Executor::judge(const Program& program) {
   verdict.kind = Verdict::Kind::kFinding;
   // Side failures and broken rules always count; a divergence unless no side can compare it.
   if (!d.side_errors.empty() || !d.violations.empty() || !d.diverged) return verdict;
-  if (auto rule = config_.apply_rules ? excused_divergence(program, verdict.traces, d.first.op_index)
-                                      : std::nullopt) {
-    verdict.kind = Verdict::Kind::kExcused;
-    verdict.rule = rule;
-    return verdict;
-  }
+  // States compared through digests: the first op whose states differ comes from snapshots of
+  // a second run (a paced digest can see a difference some ops after it began), and the rules
+  // judge that op.
   if (d.first.in_state && verdict.traces[d.first.side_a].states.empty()) {
     explain_state(program, &verdict);
+  }
+  if (auto rule = config_.apply_rules
+                      ? excused_divergence(program, verdict.traces, verdict.diff.first.op_index)
+                      : std::nullopt) {
+    verdict.kind = Verdict::Kind::kExcused;
+    verdict.rule = rule;
   }
   return verdict;
 }

@@ -120,6 +120,7 @@ class TwinSide : public Side {
     // A snapshot is large (every bin's list): growing the vector would move them all.
     if (options.snapshots) trace.states.reserve(program.ops.size());
     if (options.digests) trace.digests.reserve(program.ops.size());
+    ArenaDigestPace pace{};
     memory_->reset();
     auto* data = static_cast<alloc::LibcData*>(memory_->data());
     alloc::Allocator twin(memory_.get(), data, &fatal_, profile_for(options));
@@ -177,7 +178,7 @@ class TwinSide : public Side {
       // A double free that glibc does not catch (a fastbin chunk freed twice, not at the top) is
       // no heap bug: the checker stops where the block invariants saw the Program mean it.
       if (!blocks_.active()) check_heap_now = false;
-      if (options.digests) trace.digests.push_back(digest(twin));
+      if (options.digests) trace.digests.push_back(digest(twin, &pace));
       if (options.snapshots || options.inspect || (check_heap_now && trace.violation.empty())) {
         HeapLocation loc = location(twin);
         if (options.snapshots) trace.states.push_back(read_arena(reader, loc, layout_));
@@ -401,13 +402,14 @@ class TwinSide : public Side {
     for (int i = 0; i < log.range_count; ++i) memory_->note_written(log.ranges[i].addr, log.ranges[i].n);
   }
 
-  // The arena digest (oracle/arena_walk.h), read straight from the twin's memory: the regions
-  // it reads (heap, main_arena, mp_, global_max_fast, the tcache struct) are all this process's.
-  uint64_t digest(const alloc::Allocator& twin) const {
+  // The arena digest (oracle/arena_walk.h), paced as the glibc runner paces its own, read
+  // straight from the twin's memory: the regions it reads (heap, main_arena, mp_,
+  // global_max_fast, the tcache struct) are all this process's.
+  uint64_t digest(const alloc::Allocator& twin, ArenaDigestPace* pace) const {
     const HeapLocation loc = location(twin);
     const ArenaWhere where{loc.heap_base, loc.heap_end, loc.arena, loc.mp, loc.global_max_fast,
                            loc.tcache};
-    return arena_digest_here(&arena_layout_, &where);
+    return arena_digest_here_paced(&arena_layout_, &where, pace);
   }
 
   HeapLocation location(const alloc::Allocator& twin) const {

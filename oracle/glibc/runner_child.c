@@ -214,6 +214,7 @@ static int run_ops(void) {
   const int reset = (request.flags & RUNNER_RESET) != 0;
   int corrupts = 0;
   int key_pinned = request.tcache_key == 0;
+  struct ArenaDigestPace pace = {0, 0}; /* the twin side paces its digests alike */
   for (uint64_t i = 0; i < request.op_count; ++i) {
     next_op(&running_op);
     const struct RunnerOp* op = &running_op;
@@ -238,7 +239,7 @@ static int run_ops(void) {
     r->tcache = runner_tcache_pointer();
     if (reset) runner_dirty_after(op, r, running_top_before);
     if (request.flags & RUNNER_COPY_STATE) runner_copy_state(r, i == 0);
-    if (request.flags & RUNNER_DIGESTS) r->digest = runner_digest(r);
+    if (request.flags & RUNNER_DIGESTS) r->digest = runner_digest(r, &pace);
     record_done(pause);
   }
   recoverable = 0;

@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 
+#include "oracle/arena_walk.h"
 #include "oracle/glibc/runner_handoff.h"
 #include "oracle/glibc/runner_protocol.h"
 
@@ -44,7 +45,7 @@ int runner_child_intact(void); /* runner_child.c: its own counters agree with th
 /* runner_state.c: what the child reports about glibc's state after an op. */
 uint64_t runner_tcache_pointer(void);
 void runner_pin_tcache_key(void);
-uint64_t runner_digest(const struct RunnerRecord* r);
+uint64_t runner_digest(const struct RunnerRecord* r, struct ArenaDigestPace* pace);
 /* Copies the state into the state ring (waits for room), sets r->state. */
 void runner_copy_state(struct RunnerRecord* r, int first_op);
 uint64_t runner_top(uint64_t heap_end); /* main_arena.top, or heap_base while it is not in the heap */

@@ -28,7 +28,7 @@ uint64_t runner_top(uint64_t heap_end) {
   return top >= heap_base && top < heap_end ? top : heap_base;
 }
 
-uint64_t runner_digest(const struct RunnerRecord* r) {
+uint64_t runner_digest(const struct RunnerRecord* r, struct ArenaDigestPace* pace) {
   struct ArenaWhere where;
   where.heap_base = heap_base;
   where.heap_end = r->heap_end;
@@ -36,7 +36,7 @@ uint64_t runner_digest(const struct RunnerRecord* r) {
   where.mp = request.mp;
   where.global_max_fast = request.global_max_fast;
   where.tcache = tcache_for(r);
-  return arena_digest_here(&request.layout, &where);
+  return arena_digest_here_paced(&request.layout, &where, pace);
 }
 
 /* See RunnerRequest.tcache_key. Entries' next pointers are safe-linked from 2.32 on; the
