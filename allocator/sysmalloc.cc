@@ -34,10 +34,16 @@ Addr Allocator::sysmalloc_mmap(uint64_t nb) {
   return chunk2mem(p);
 }
 
+// glibc 2.36 sysmalloc calls sysmalloc_mmap_fallback (&size, nb, old_size, pagesize,
+// MMAP_AS_MORECORE_SIZE, 0, av) against the parameters (..., minsize, pagesize, ...): the two are
+// swapped, so the size is rounded up to a multiple of 1 MiB and the least mapping is one page.
+// (The same for sizes under 1 MiB; a 1.5 MiB need maps 2 MiB; a negative size from a top_pad
+// near 2^64 rounds to 0 and maps one page: the fuzzer found that.) Computed in `long` there.
 uint64_t Allocator::sysmalloc_mmap_fallback(int64_t* size, uint64_t nb, uint64_t old_size) {
+  const uint64_t minsize = profile_.page_size, rounding = kMmapAsMorecoreSize;
   uint64_t s = static_cast<uint64_t>(*size);
-  if (contiguous()) s = align_up(s + old_size, profile_.page_size);
-  if (s < kMmapAsMorecoreSize) s = kMmapAsMorecoreSize;
+  if (contiguous()) s = align_up(s + old_size, rounding);
+  if (s < minsize) s = minsize;
   if (s <= nb) return Memory::kFailure;
   Addr mbrk = memory_->mmap(s);
   if (mbrk == Memory::kFailure) return mbrk;

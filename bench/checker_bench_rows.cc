@@ -29,6 +29,7 @@
 #include "oracle/heap_check_incremental.h"
 #include "oracle/heap_image.h"
 #include "oracle/side.h"
+#include "oracle/twin_side.h"
 #include "program/heap_format.h"
 
 namespace heaptwin::bench {
@@ -46,19 +47,6 @@ class AbortingFatalHandler : public alloc::FatalHandler {
     std::fprintf(stderr, "checker bench: the twin stopped: %s\n", what);
     std::exit(2);
   }
-};
-
-class Reader : public MemoryReader {
- public:
-  explicit Reader(const alloc::SimulatedMemory& m) : mem_(m) {}
-  bool read(uint64_t addr, void* out, size_t n) const override {
-    if (!mem_.owns(addr, n)) return false;
-    std::memcpy(out, reinterpret_cast<const void*>(addr), n);
-    return true;
-  }
-
- private:
-  const alloc::SimulatedMemory& mem_;
 };
 
 // A twin whose heap holds `chunks` chunks: allocations of mixed sizes, every other one freed
@@ -122,7 +110,7 @@ class PreparedTwin {
   alloc::SimulatedMemory memory_;
   AbortingFatalHandler fatal_;
   alloc::Allocator twin_;
-  Reader reader_;
+  SimulatedMemoryReader reader_;
   GlibcLayout layout_;
   IncrementalHeapChecker checker_;
   alloc::Addr held_ = 0;

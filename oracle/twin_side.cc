@@ -53,19 +53,6 @@ class JumpingFatalHandler : public alloc::FatalHandler {
   uint64_t address = 0;
 };
 
-class SimulatedMemoryReader : public MemoryReader {
- public:
-  explicit SimulatedMemoryReader(const alloc::SimulatedMemory& mem) : mem_(mem) {}
-  bool read(uint64_t addr, void* out, size_t n) const override {
-    if (!mem_.owns(addr, n)) return false;
-    std::memcpy(out, reinterpret_cast<const void*>(addr), n);
-    return true;
-  }
-
- private:
-  const alloc::SimulatedMemory& mem_;
-};
-
 // GLIBC_TUNABLES names -> the profile's tunables.
 alloc::GlibcProfile profile_for(const RunOptions& options) {
   alloc::GlibcProfile profile = alloc::GlibcProfile::glibc_2_36();

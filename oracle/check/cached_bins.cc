@@ -58,6 +58,27 @@ void FullCheckRun::check_fastbins() {
   }
 }
 
+void check_tcache_count(Reporter& r, int bin, uint64_t count, uint64_t entry, uint64_t tcache_bins,
+                        uint64_t tcache_count) {
+  const BinId name{BinKind::kTcache, bin};
+  if (static_cast<uint64_t>(bin) >= tcache_bins && (count != 0 || entry != 0)) {
+    r.note("tcache.beyond_bins", 0, 0, name)
+        .add("the bin is past mp_.tcache_bins (")
+        .dec(tcache_bins)
+        .add(") but holds a count or an entry.");
+  }
+  if (count > tcache_count) {
+    r.note("tcache.count_over_limit", 0, 0, name)
+        .add("counts[")
+        .dec(static_cast<uint64_t>(bin))
+        .add("] is ")
+        .dec(count)
+        .add(", above mp_.tcache_count ")
+        .dec(tcache_count)
+        .add(".");
+  }
+}
+
 void FullCheckRun::check_tcache() {
   if (!layout_.tcache || loc_.tcache == 0) return;
   unsigned char tc[0x80 + 8 * kTcacheBins];
@@ -74,22 +95,7 @@ void FullCheckRun::check_tcache() {
     const size_t first_record = s_.binned_.size();
     const uint64_t count = layout_.tcache_count_bytes == 2 ? load<uint16_t>(tc, 2 * i) : load<uint8_t>(tc, i);
     uint64_t e = load<uint64_t>(tc, layout_.tcache_entries + 8 * i);
-    if (static_cast<uint64_t>(i) >= tcache_bins_ && (count != 0 || e != 0)) {
-      r_.note("tcache.beyond_bins", 0, 0, name)
-          .add("the bin is past mp_.tcache_bins (")
-          .dec(tcache_bins_)
-          .add(") but holds a count or an entry.");
-    }
-    if (count > tcache_count_) {
-      r_.note("tcache.count_over_limit", 0, 0, name)
-          .add("counts[")
-          .dec(static_cast<uint64_t>(i))
-          .add("] is ")
-          .dec(count)
-          .add(", above mp_.tcache_count ")
-          .dec(tcache_count_)
-          .add(".");
-    }
+    check_tcache_count(r_, i, count, e, tcache_bins_, tcache_count_);
     uint64_t n = 0;
     uint64_t from = 0;
     bool broken = false;

@@ -39,6 +39,11 @@ class Reporter {
   char scratch_[kMessageBytes];
 };
 
+// tcache bin `bin`'s count and first entry against mp_.tcache_bins and mp_.tcache_count: the
+// same two rules for the full check and for the incremental one (cached_bins.cc).
+void check_tcache_count(Reporter& r, int bin, uint64_t count, uint64_t entry, uint64_t tcache_bins,
+                        uint64_t tcache_count);
+
 class FullCheckRun {
  public:
   FullCheckRun(FullCheck* self, const Reader& mem, const Where& where, const Layout& layout,

@@ -65,25 +65,9 @@ void OpCheck::counter_rules() {
     const int id = kFirstTcacheList + i;
     if (!mp_changed && !dirty_[id]) continue;
     if (dirty_[id]) entries = entries + list_new_count_[id] - s_.list_count_[id];
-    const BinId name{BinKind::kTcache, i};
     const uint64_t count = layout_.tcache_count_bytes == 2 ? load<uint16_t>(tc_, 2 * i) : load<uint8_t>(tc_, i);
     const uint64_t e = load<uint64_t>(tc_, layout_.tcache_entries + 8 * i);
-    if (static_cast<uint64_t>(i) >= tcache_bins && (count != 0 || e != 0)) {
-      r_.note("tcache.beyond_bins", 0, 0, name)
-          .add("the bin is past mp_.tcache_bins (")
-          .dec(tcache_bins)
-          .add(") but holds a count or an entry.");
-    }
-    if (count > tcache_count) {
-      r_.note("tcache.count_over_limit", 0, 0, name)
-          .add("counts[")
-          .dec(static_cast<uint64_t>(i))
-          .add("] is ")
-          .dec(count)
-          .add(", above mp_.tcache_count ")
-          .dec(tcache_count)
-          .add(".");
-    }
+    check_tcache_count(r_, i, count, e, tcache_bins, tcache_count);
   }
   // Keys: every entry the op added or whose key it wrote carries the key the others carry.
   const uint64_t gone = removed_tcache_ + key_changed_tcache_;
