@@ -370,6 +370,7 @@ TEST(TwinHeaps, PlantedTwinBugsAreReportedAtTheirOp) {
       {"a fastbin push forgets have_fastchunks", "fastbin.have_fastchunks"},
       {"the unsorted scan forgets the binmap bit", "binmap.clear_for_nonempty"},
       {"a merge forgets to take the neighbour out of its bin", "bin.not_a_chunk"},
+      {"a tcache count climbs past mp_.tcache_count", "tcache.count_over_limit"},
   };
   for (int b = 0; b < static_cast<int>(sizeof bugs / sizeof bugs[0]); ++b) {
     SCOPED_TRACE(bugs[b].name);
@@ -475,6 +476,12 @@ TEST(TwinHeaps, PlantedTwinBugsAreReportedAtTheirOp) {
         h.plant(g2c + 8, (0x20 + 0x90) | 1);
         h.plant(gc, 0);
         h.plant(gc + 8, h.word(gc + 8) | 1);
+        break;
+      }
+      case 8: {  // f into the tcache, its count written as 9 (mp_.tcache_count is 7)
+        t.free(f);
+        uint16_t* counts = reinterpret_cast<uint16_t*>(t.tcache());
+        counts[0] = 9;
         break;
       }
     }
