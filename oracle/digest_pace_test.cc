@@ -12,6 +12,7 @@
 #include "oracle/heap_view.h"
 #include "oracle/twin_side.h"
 #include "program/heap_format.h"
+#include "program/parse_for_tests.h"
 
 namespace heaptwin {
 namespace {
@@ -37,13 +38,6 @@ std::string script(const char* size_word) {
   return s;
 }
 
-Program parse(const std::string& text) {
-  std::string error;
-  auto p = parse_heap(text, "pace.heap", &error);
-  EXPECT_TRUE(p.has_value()) << error;
-  return p ? *p : Program();
-}
-
 size_t plant_index() { return 2 * kChunks + kChunks + 1 + 2 * kPlantAfter; }
 
 TEST(DigestPace, LongBinsArePacedAndAFullWalkComesEveryFewOps) {
@@ -55,7 +49,7 @@ TEST(DigestPace, LongBinsArePacedAndAFullWalkComesEveryFewOps) {
   options.digests = true;
   options.inspect = [&](size_t, const MemoryReader& mem, const HeapLocation& loc,
                         const GlibcLayout& layout) { exact.push_back(arena_digest(mem, loc, layout)); };
-  const Program p = parse(script("0x111"));
+  const Program p = parse_script(script("0x111"));
   const Trace t = twin->run(p, options);
   ASSERT_EQ(t.digests.size(), p.ops.size());
   ASSERT_EQ(exact.size(), p.ops.size());
@@ -98,8 +92,8 @@ class TwinWithOneOpReplaced : public Side {
 };
 
 TEST(DigestPace, ADifferenceInTheMiddleOfALongBinIsNamedAtItsOp) {
-  const Program same = parse(script("0x111"));
-  const Program changed = parse(script("0x121"));
+  const Program same = parse_script(script("0x111"));
+  const Program changed = parse_script(script("0x121"));
   ASSERT_EQ(same.ops.size(), changed.ops.size());
   const size_t at = plant_index();
   ASSERT_EQ(same.ops[at].kind, OpKind::kWrite8);
@@ -132,7 +126,7 @@ TEST(DigestPace, RealGlibcPacesItsDigestsAlike) {
   std::string error;
   auto executor = Executor::create(config, &error);
   ASSERT_NE(executor, nullptr) << error;
-  const Program p = parse(script("0x111"));
+  const Program p = parse_script(script("0x111"));
   const Verdict v = executor->judge(p);
   ASSERT_EQ(v.kind, Verdict::Kind::kAgree) << v.report(p);
   ASSERT_EQ(v.traces.size(), 2u);

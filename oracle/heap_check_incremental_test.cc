@@ -14,16 +14,10 @@
 #include "oracle/heap_check_planted.h"
 #include "oracle/heap_image.h"
 #include "program/heap_format.h"
+#include "program/parse_for_tests.h"
 
 namespace heaptwin {
 namespace {
-
-Program parse(const std::string& text) {
-  std::string error;
-  auto p = parse_heap(text, "test.heap", &error);
-  EXPECT_TRUE(p.has_value()) << error;
-  return p ? *p : Program();
-}
 
 std::set<std::string> rules_of(const std::vector<Violation>& vs) {
   std::set<std::string> r;
@@ -70,7 +64,7 @@ Program random_program(uint64_t seed, int ops, int slots) {
       text += "free null\n";
     }
   }
-  return parse(text);
+  return parse_script(text);
 }
 
 // The heap words that differ between two images of one run (what an op wrote).
@@ -104,7 +98,7 @@ class GlibcHeaps : public ::testing::Test {
     options.inspect = [&](size_t, const MemoryReader& mem, const HeapLocation& loc, const GlibcLayout& layout) {
       out.push_back(HeapImage::capture(mem, loc, layout));
     };
-    Trace t = side_->run(parse(text), options);
+    Trace t = side_->run(parse_script(text), options);
     EXPECT_EQ(t.error, "");
     return out;
   }
@@ -118,9 +112,9 @@ class PlantedPrograms : public GlibcHeaps, public ::testing::WithParamInterface<
 // then the incremental check told which words the write8 ops changed.
 TEST_P(PlantedPrograms, IncrementalFindsWhatTheFullCheckFinds) {
   const planted::PlantedProgram& p = GetParam();
-  const size_t setup_ops = parse(p.setup).ops.size();
+  const size_t setup_ops = parse_script(p.setup).ops.size();
   std::vector<HeapImage> after = images(p.setup + p.corrupt);
-  ASSERT_EQ(after.size(), parse(p.setup + p.corrupt).ops.size());
+  ASSERT_EQ(after.size(), parse_script(p.setup + p.corrupt).ops.size());
   const HeapImage& clean = after[setup_ops - 1];
   const HeapImage& broken = after.back();
   IncrementalHeapChecker inc;
@@ -279,7 +273,6 @@ TEST(TwinHeaps, RandomProgramsStayCleanAndIncremental) {
     EXPECT_GT(h.inc.stats().incremental, p.ops.size() - 3) << "seed " << seed;
   }
 }
-
 
 // Random corruption of a heap holding every kind of bin: the incremental check, told which words
 // were written, finds a violation exactly when the full check does, and every rule the full

@@ -13,16 +13,10 @@
 #include "oracle/heap_check_planted.h"
 #include "oracle/heap_image.h"
 #include "program/heap_format.h"
+#include "program/parse_for_tests.h"
 
 namespace heaptwin {
 namespace {
-
-Program parse(const std::string& text) {
-  std::string error;
-  auto p = parse_heap(text, "test.heap", &error);
-  EXPECT_TRUE(p.has_value()) << error;
-  return p ? *p : Program();
-}
 
 std::string describe(const std::vector<Violation>& vs) {
   std::string s;
@@ -65,7 +59,7 @@ class HeapCheckTest : public ::testing::Test {
       r.after.push_back(std::move(vs));
       r.last = HeapImage::capture(mem, loc, layout);
     };
-    r.trace = side_->run(parse(text), options);
+    r.trace = side_->run(parse_script(text), options);
     EXPECT_EQ(r.trace.error, "");
     return r;
   }
@@ -82,8 +76,8 @@ class HeapCheckTest : public ::testing::Test {
   void expect_breaks(const std::string& setup, const std::string& corrupt,
                      std::set<std::string> rules) {
     Run r = run(setup + corrupt);
-    const size_t setup_ops = parse(setup).ops.size();
-    ASSERT_EQ(r.after.size(), parse(setup + corrupt).ops.size()) << "a op did not return";
+    const size_t setup_ops = parse_script(setup).ops.size();
+    ASSERT_EQ(r.after.size(), parse_script(setup + corrupt).ops.size()) << "a op did not return";
     for (size_t i = 0; i < setup_ops; ++i) {
       EXPECT_TRUE(r.after[i].empty()) << "setup, op " << i << ":\n" << describe(r.after[i]);
     }

@@ -3,16 +3,10 @@
 #include <gtest/gtest.h>
 
 #include "program/heap_format.h"
+#include "program/parse_for_tests.h"
 
 namespace heaptwin {
 namespace {
-
-Program parse(const std::string& text) {
-  std::string error;
-  auto p = parse_heap(text, "t.heap", &error);
-  EXPECT_TRUE(p.has_value()) << error;
-  return *p;
-}
 
 int count(const Program& p, OpKind kind) {
   int n = 0;
@@ -22,7 +16,7 @@ int count(const Program& p, OpKind kind) {
 
 TEST(Minimize, KeepsOnlyWhatTheFailureNeeds) {
   // The "failure": some slot is freed twice. Everything else is noise.
-  Program p = parse(
+  Program p = parse_script(
       "a = malloc 0x100\nb = malloc 0x2000\nc = calloc 3 0x40\nfree b\nd = malloc 0x30\n"
       "free a\ne = realloc c 0x500\nfree a\nf = malloc 0x18\n");
   auto double_free = [](const Program& q) {
@@ -42,7 +36,7 @@ TEST(Minimize, KeepsOnlyWhatTheFailureNeeds) {
 }
 
 TEST(Minimize, NeverOffersAProgramThatNamesAMissingSlot) {
-  Program p = parse("a = malloc 0x10\nb = malloc 0x20\nwrite8 b 0 a+8\nfree b\n");
+  Program p = parse_script("a = malloc 0x10\nb = malloc 0x20\nwrite8 b 0 a+8\nfree b\n");
   MinimizeStats stats;
   minimize(p, [](const Program& q) {
     EXPECT_TRUE(is_well_formed(q)) << print_heap(q);
@@ -51,7 +45,7 @@ TEST(Minimize, NeverOffersAProgramThatNamesAMissingSlot) {
 }
 
 TEST(Minimize, ShrinksSizesToTheSmallestThatStillFails) {
-  Program p = parse("a = malloc 0x12345\n");
+  Program p = parse_script("a = malloc 0x12345\n");
   MinimizeStats stats;
   Program m = minimize(p, [](const Program& q) { return q.ops.size() == 1 && q.ops[0].a >= 0x400; },
                        &stats);
@@ -59,7 +53,7 @@ TEST(Minimize, ShrinksSizesToTheSmallestThatStillFails) {
 }
 
 TEST(Minimize, CompactSlotsDropsUnassignedNames) {
-  Program p = parse("a = malloc 1\nb = malloc 2\nfree b\n");
+  Program p = parse_script("a = malloc 1\nb = malloc 2\nfree b\n");
   p.ops.erase(p.ops.begin());
   Program c = compact_slots(p);
   ASSERT_EQ(c.slot_count(), 2u);

@@ -21,19 +21,13 @@
 #include <gtest/gtest.h>
 
 #include "program/heap_format.h"
+#include "program/parse_for_tests.h"
 
 namespace heaptwin {
 
 void PrintTo(const Outcome& o, std::ostream* os) { *os << to_string(o); }
 
 namespace {
-
-Program parse(const std::string& text) {
-  std::string error;
-  auto p = parse_heap(text, "test.heap", &error);
-  EXPECT_TRUE(p.has_value()) << error;
-  return p ? *p : Program();
-}
 
 class GlibcSideTest : public ::testing::Test {
  protected:
@@ -46,7 +40,7 @@ class GlibcSideTest : public ::testing::Test {
     RunOptions options;
     options.snapshots = snapshots;
     options.timeout_ms = timeout_ms;
-    Trace t = side_->run(parse(text), options);
+    Trace t = side_->run(parse_script(text), options);
     EXPECT_EQ(t.error, "");
     return t;
   }
@@ -144,7 +138,7 @@ TEST_F(GlibcSideTest, TunablesReachGlibc) {
   RunOptions options;
   options.snapshots = true;
   options.tunables = {{"glibc.malloc.tcache_count", "0"}};
-  Trace t = side_->run(parse("a = malloc 0x18\nfree a\n"), options);
+  Trace t = side_->run(parse_script("a = malloc 0x18\nfree a\n"), options);
   ASSERT_EQ(t.states.size(), 2u);
   EXPECT_EQ(t.states[1].mp.tcache_count, 0u);
   ASSERT_EQ(t.states[1].fastbins[0].chunks.size(), 1u);
@@ -240,12 +234,12 @@ TEST(GlibcRunnerModes, TheRunnerDiesWithItsParent) {
     std::string error;
     auto side = make_glibc_side("glibc", RunnerMode::kPersistent, &error);
     char c = 0;
-    if (side && side->run(parse("a = malloc 0x18\n"), RunOptions()).error.empty()) c = 1;
+    if (side && side->run(parse_script("a = malloc 0x18\n"), RunOptions()).error.empty()) c = 1;
     (void)!write(ready[1], &c, 1);
     RunOptions long_limit;
     long_limit.timeout_ms = 60000;
     if (side) {
-      side->run(parse("a = malloc 0x500\nguard = malloc 0x18\ng = malloc 0x28\nfree a\n"
+      side->run(parse_script("a = malloc 0x500\nguard = malloc 0x18\ng = malloc 0x28\nfree a\n"
                       "big = malloc 0x600\nwrite8 a 0x18 g-0x10\nwrite8 g 0x18 g-0x10\n"
                       "x = malloc 0x4f0\n"),
                 long_limit);
@@ -279,8 +273,8 @@ TEST(GlibcRunnerModes, PersistentResetMatchesAFreshForkEveryTime) {
   RunOptions options;
   options.snapshots = true;
   // Aborting and faulting Programs in between: the next child must start pristine too.
-  Program abort_program = parse("a = malloc 0x18\nfree a\nfree a\n");
-  Program fault_program = parse("a = malloc 0x18\nwrite8 null 0 0\n");
+  Program abort_program = parse_script("a = malloc 0x18\nfree a\nfree a\n");
+  Program fault_program = parse_script("a = malloc 0x18\nwrite8 null 0 0\n");
   for (uint64_t seed = 1; seed <= 60; ++seed) {
     Program p = random_program(seed);
     Trace a = fork_side->run(p, options);
@@ -301,7 +295,7 @@ TEST(GlibcRunnerModes, PersistentResetMatchesAFreshForkEveryTime) {
     ASSERT_EQ(c.error, "");
     ASSERT_EQ(c.outcomes.size(), a.outcomes.size()) << "seed " << seed;
     if (seed % 20 == 0) persistent->run(abort_program, options);
-    if (seed % 20 == 5) persistent->run(parse("a = malloc 0x18\nwrite8 a 0x0 0x41\n"), options);
+    if (seed % 20 == 5) persistent->run(parse_script("a = malloc 0x18\nwrite8 a 0x0 0x41\n"), options);
     if (seed % 20 == 10) persistent->run(fault_program, options);
   }
 }
@@ -322,7 +316,7 @@ TEST(GlibcWithoutDebugSymbols, AProbeFindsTheSameArena) {
   ASSERT_NE(without, nullptr) << error;
   RunOptions options;
   options.snapshots = true;
-  Program p = parse(
+  Program p = parse_script(
       "a = malloc 0x18\nb = malloc 0x500\ng = malloc 0x18\nfree a\nfree b\nc = malloc 0x600\n"
       "mallopt M_MXFAST 0x20\nd = malloc 0x30000\nfree d\n");
   Trace t1 = with->run(p, options);
@@ -351,7 +345,7 @@ TEST(GlibcSnapshots, CopiedByTheChildEqualReadFromThePausedChild) {
   // reallocated and freed again): the copy must reach that stale entry inside top.
   std::vector<Program> programs;
   for (uint64_t seed = 100; seed < 130; ++seed) programs.push_back(random_program(seed));
-  programs.push_back(parse(
+  programs.push_back(parse_script(
       "pad = malloc 0xbe0\na = malloc 0x190\nfree a\nb = realloc a 0x2000\nfree b\n"));
   for (size_t seed = 0; seed < programs.size(); ++seed) {
     const Program& p = programs[seed];

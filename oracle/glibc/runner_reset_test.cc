@@ -14,19 +14,13 @@
 
 #include "oracle/glibc/glibc_side.h"
 #include "program/heap_format.h"
+#include "program/parse_for_tests.h"
 
 namespace heaptwin {
 
 void PrintTo(const Outcome& o, std::ostream* os) { *os << to_string(o); }
 
 namespace {
-
-Program parse(const std::string& text) {
-  std::string error;
-  auto p = parse_heap(text, "test.heap", &error);
-  EXPECT_TRUE(p.has_value()) << error;
-  return p ? *p : Program();
-}
 
 std::unique_ptr<Side> side(RunnerMode mode) {
   std::string error;
@@ -47,7 +41,7 @@ Program prev_size_probe(uint64_t at) {
   for (int i = 0; end + 0x10010 + 0x20 <= at; ++i, end += 0x10010) s << "f" << i << " = malloc 0x10000\n";
   if (at > end) s << "g = malloc 0x" << std::hex << (at - end - 0x10) << std::dec << "\n";
   s << "d = malloc 0x500\nwrite8 d -8 0x510\nfree d\n";
-  return parse(s.str());
+  return parse_script(s.str());
 }
 
 RunOptions with_snapshots() {
@@ -72,7 +66,7 @@ TEST(GlibcReset, TheProbeSeesAZeroWordInAFreshHeap) {
 // word (a block freed with M_PERTURB, still in a bin) makes it fault.
 TEST(GlibcReset, TheProbeSeesDirtWhenItIsThere) {
   auto fresh = side(RunnerMode::kFork);
-  Trace t = fresh->run(parse("mallopt M_PERTURB 0x41\nmallopt M_TOP_PAD 0x100000\na = malloc 0x18\n"
+  Trace t = fresh->run(parse_script("mallopt M_PERTURB 0x41\nmallopt M_TOP_PAD 0x100000\na = malloc 0x18\n"
                              "b = malloc 0xf50\nfree b\nmallopt M_PERTURB 0\n"
                              "b = malloc 0xf40\nd = malloc 0x500\nwrite8 d -8 0x510\nfree d\n"),
                        RunOptions());
@@ -87,7 +81,7 @@ TEST(GlibcReset, TheProbeSeesDirtWhenItIsThere) {
 // the last.
 TEST(GlibcReset, MemalignsTailGivenBackToTopIsZeroedForTheNextProgram) {
   auto persistent = side(RunnerMode::kPersistent);
-  Program dirty = parse(
+  Program dirty = parse_script(
       "mallopt M_PERTURB 0x41\na = malloc 0x18\npad = malloc 0xd10\nm = memalign 0x1000 0x100\n"
       "b = malloc 0x18\n");
   Trace d = persistent->run(dirty, with_snapshots());
@@ -104,7 +98,7 @@ TEST(GlibcReset, MemalignsTailGivenBackToTopIsZeroedForTheNextProgram) {
 // size, 0x212d0..0x217e0) goes back to top with M_PERTURB's bytes in it.
 TEST(GlibcReset, ReallocsRemainderGivenBackToTopIsZeroedForTheNextProgram) {
   auto persistent = side(RunnerMode::kPersistent);
-  Program dirty = parse(
+  Program dirty = parse_script(
       "mallopt M_PERTURB 0x41\na = malloc 0x18\nx = malloc 0x1f000\np = malloc 0x500\n"
       "p = realloc p 0x2000\n");
   Trace d = persistent->run(dirty, with_snapshots());
@@ -168,7 +162,7 @@ pid_t only_child_of_us() {
 // is one) are unmapped by the reset: the child's anonymous mappings afterwards are those of a
 // child that ran only the trivial Program.
 TEST(GlibcReset, MappingsAProgramLeavesAreGone) {
-  Program trivial = parse("a = malloc 0x18\n");
+  Program trivial = parse_script("a = malloc 0x18\n");
   std::vector<std::string> clean, after;
   {
     auto s = side(RunnerMode::kPersistent);
@@ -180,7 +174,7 @@ TEST(GlibcReset, MappingsAProgramLeavesAreGone) {
                              "a = malloc 0x40000\nb = memalign 0x2000 0x30000\n",
                              // glibc's abort path maps a page for its message
                              "a = malloc 0x18\nfree a\nfree a\n"}) {
-    Trace t = s->run(parse(leaves), RunOptions());
+    Trace t = s->run(parse_script(leaves), RunOptions());
     ASSERT_EQ(t.error, "");
     ASSERT_TRUE(t.outcomes[1].kind == OutcomeKind::kMmapped || t.outcomes.back().kind == OutcomeKind::kAbort)
         << leaves;
@@ -270,8 +264,8 @@ const char* const kDying[] = {
 // the heap, the kernel's break is wherever that one left it unless the reset puts it back.
 // (Found by fuzzing twin_vs_glibc: glibc's snapshot turned invalid after a calloc of 13 TB.)
 TEST(GlibcReset, ARefusedBrkSeesTheBreakOfAFreshProcess) {
-  const Program grow = parse("mallopt M_MMAP_MAX 0\na = malloc 0x400000\nb = malloc 0x18\n");
-  const Program refused = parse(
+  const Program grow = parse_script("mallopt M_MMAP_MAX 0\na = malloc 0x400000\nb = malloc 0x18\n");
+  const Program refused = parse_script(
       "mallopt M_MMAP_THRESHOLD 0x1e0\na = malloc 0x318\nb = calloc 0x3825b3 0x36ac0f\n"
       "c = malloc 0x100\nmallopt M_MMAP_THRESHOLD 0x100000\nd = malloc 0x200\n");
   auto fresh = side(RunnerMode::kFork);
@@ -298,7 +292,7 @@ TEST(GlibcReset, EveryProgramMatchesAFreshRunWhateverRanBefore) {
     const RunOptions& options = round % 2 ? with_state : RunOptions();
     expect_same(fresh->run(p, options), reused->run(p, options), "round " + std::to_string(round));
     if (round % 3 == 2) {
-      Program dying = parse(kDying[(round / 3) % (sizeof kDying / sizeof *kDying)]);
+      Program dying = parse_script(kDying[(round / 3) % (sizeof kDying / sizeof *kDying)]);
       Trace f = fresh->run(dying, RunOptions()), r = reused->run(dying, RunOptions());
       expect_same(f, r, "dying Program after round " + std::to_string(round));
       ASSERT_TRUE(r.outcomes.back().is_fatal()) << to_string(r.outcomes.back());
@@ -355,12 +349,12 @@ uint64_t ld_so_data_word(pid_t pid) {
 // a write into ld.so's data is not, and the child is replaced.
 TEST(GlibcReset, AProgramThatWroteMemoryKeepsTheChildOnlyWhenEverythingIsUndone) {
   auto persistent = side(RunnerMode::kPersistent);
-  ASSERT_EQ(persistent->run(parse("a = malloc 0x18\n"), RunOptions()).error, "");
+  ASSERT_EQ(persistent->run(parse_script("a = malloc 0x18\n"), RunOptions()).error, "");
   const pid_t server = only_child_of_us();
   const pid_t first = runner_child_pid(server);
   ASSERT_GT(first, 0);
 
-  Trace heap_only = persistent->run(parse("a = malloc 0x18\nwrite8 a 0x8 0x4141\nwrite8 a 0xff0 0x4242\n"), RunOptions());
+  Trace heap_only = persistent->run(parse_script("a = malloc 0x18\nwrite8 a 0x8 0x4141\nwrite8 a 0xff0 0x4242\n"), RunOptions());
   ASSERT_EQ(heap_only.error, "");
   EXPECT_EQ(runner_child_pid(server), first) << "a write into the heap is undone by the reset";
   // The word written above top (heap offset 0x1290) reads as zero in the next Program.
@@ -369,21 +363,21 @@ TEST(GlibcReset, AProgramThatWroteMemoryKeepsTheChildOnlyWhenEverythingIsUndone)
   EXPECT_EQ(probe.outcomes.back(), kClean);
 
   // (The probe ended in an abort after its own write8: that child is gone.)
-  ASSERT_EQ(persistent->run(parse("a = malloc 0x18\n"), RunOptions()).error, "");
+  ASSERT_EQ(persistent->run(parse_script("a = malloc 0x18\n"), RunOptions()).error, "");
   const pid_t before = runner_child_pid(server);
   const uint64_t ld_word = ld_so_data_word(before);
   ASSERT_GT(ld_word, 0x1000u);
   ASSERT_LT(ld_word, ~uint64_t{0} - 0x1000);
   std::ostringstream outside;
   outside << "a = malloc 0x18\nwrite8 null 0x" << std::hex << ld_word << " 0x4343\n";
-  Trace wrote = persistent->run(parse(outside.str()), RunOptions());
+  Trace wrote = persistent->run(parse_script(outside.str()), RunOptions());
   ASSERT_EQ(wrote.error, "");
   ASSERT_EQ(wrote.outcomes.size(), 2u);
   ASSERT_EQ(wrote.outcomes[1], Outcome::done()) << "the write itself succeeds";
   pid_t after = -1;
   for (int i = 0; i < 100 && (after = runner_child_pid(server)) == before; ++i) usleep(10000);
   EXPECT_NE(after, before) << "a write into ld.so's data must cost the child";
-  EXPECT_EQ(persistent->run(parse("a = malloc 0x18\n"), RunOptions()).outcomes[0], Outcome::pointer(0x2a0));
+  EXPECT_EQ(persistent->run(parse_script("a = malloc 0x18\n"), RunOptions()).outcomes[0], Outcome::pointer(0x2a0));
 }
 
 }  // namespace

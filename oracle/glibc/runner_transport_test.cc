@@ -11,19 +11,13 @@
 #include "oracle/glibc/glibc_side.h"
 #include "oracle/heap_view.h"
 #include "program/heap_format.h"
+#include "program/parse_for_tests.h"
 
 namespace heaptwin {
 
 void PrintTo(const Outcome& o, std::ostream* os) { *os << to_string(o); }
 
 namespace {
-
-Program parse(const std::string& text) {
-  std::string error;
-  auto p = parse_heap(text, "test.heap", &error);
-  EXPECT_TRUE(p.has_value()) << error;
-  return p ? *p : Program();
-}
 
 }  // namespace
 }  // namespace heaptwin
@@ -79,7 +73,7 @@ TEST(GlibcLongPrograms, AProgramOfAnyLengthStreamsThrough) {
   ASSERT_EQ(b.error, "");
   ASSERT_EQ(a.outcomes, b.outcomes);
   // The last slot is used, and a short Program afterwards starts pristine.
-  EXPECT_EQ(persistent->run(parse("a = malloc 0x18\n"), RunOptions()).outcomes[0], Outcome::pointer(0x2a0));
+  EXPECT_EQ(persistent->run(parse_script("a = malloc 0x18\n"), RunOptions()).outcomes[0], Outcome::pointer(0x2a0));
 }
 
 // Copied snapshots stream through their own ring: more states than fit at once.
@@ -102,7 +96,7 @@ TEST(GlibcOverlap, StartThenFinishIsRun) {
   std::string error;
   auto side = make_glibc_side("glibc", &error);
   ASSERT_NE(side, nullptr) << error;
-  Program p = parse("a = malloc 0x18\nb = malloc 0x500\nfree a\nc = calloc 2 0x30\nfree b\n");
+  Program p = parse_script("a = malloc 0x18\nb = malloc 0x500\nfree a\nc = calloc 2 0x30\nfree b\n");
   RunOptions options;
   Trace direct = side->run(p, options);
   side->start(p, options);
@@ -112,7 +106,7 @@ TEST(GlibcOverlap, StartThenFinishIsRun) {
   ASSERT_EQ(overlapped.error, "");
   EXPECT_EQ(overlapped.outcomes, direct.outcomes);
   // Twice in a row, and an abort in between.
-  side->start(parse("a = malloc 0x18\nfree a\nfree a\n"), options);
+  side->start(parse_script("a = malloc 0x18\nfree a\nfree a\n"), options);
   Trace aborted = side->finish();
   ASSERT_EQ(aborted.outcomes.size(), 3u);
   EXPECT_EQ(aborted.outcomes[2].kind, OutcomeKind::kAbort);
@@ -127,7 +121,7 @@ TEST(GlibcDigests, OnePerOpTheSameForTheSameStates) {
   ASSERT_NE(side, nullptr) << error;
   RunOptions options;
   options.digests = true;
-  Program p = parse("a = malloc 0x18\nb = malloc 0x500\ng = malloc 0x18\nfree a\nfree b\n"
+  Program p = parse_script("a = malloc 0x18\nb = malloc 0x500\ng = malloc 0x18\nfree a\nfree b\n"
                     "c = malloc 0x600\nfree g\n");
   Trace t1 = side->run(p, options);
   Trace t2 = side->run(p, options);
@@ -135,7 +129,7 @@ TEST(GlibcDigests, OnePerOpTheSameForTheSameStates) {
   ASSERT_EQ(t1.digests.size(), p.ops.size());
   EXPECT_EQ(t1.digests, t2.digests);
   // An abort: digests for the ops that returned only.
-  Trace aborted = side->run(parse("a = malloc 0x18\nfree a\nfree a\n"), options);
+  Trace aborted = side->run(parse_script("a = malloc 0x18\nfree a\nfree a\n"), options);
   EXPECT_EQ(aborted.digests.size(), 2u);
   bool all_zero = true;
   for (uint64_t d : t1.digests) all_zero = all_zero && d == 0;
@@ -159,7 +153,7 @@ TEST(GlibcDigests, EqualTheDigestOfTheSnapshot) {
         "mallopt M_MMAP_THRESHOLD 0\na = malloc 0x18\nfree a\n",
         "a = memalign 0x100 0x100\nb = malloc 0x18\nfree b\nx = malloc 0x68\ny = malloc 0x68\n"
         "free x\nfree y\nmallopt M_MXFAST 0\nz = malloc 0x600\n"}) {
-    Trace t = side->run(parse(text), options);
+    Trace t = side->run(parse_script(text), options);
     ASSERT_EQ(t.error, "");
     ASSERT_EQ(t.digests.size(), t.states.size());
     for (size_t i = 0; i < t.states.size(); ++i) {
@@ -180,7 +174,7 @@ TEST(GlibcDigests, WithoutDebugSymbols) {
   ASSERT_NE(without, nullptr) << error;
   RunOptions options;
   options.digests = true;
-  Program p = parse("a = malloc 0x18\nb = malloc 0x500\ng = malloc 0x18\nfree a\nfree b\n");
+  Program p = parse_script("a = malloc 0x18\nb = malloc 0x500\ng = malloc 0x18\nfree a\nfree b\n");
   Trace t1 = with->run(p, options);
   Trace t2 = without->run(p, options);
   ASSERT_EQ(t2.error, "");
@@ -207,7 +201,7 @@ TEST(GlibcVersions, TheEmbeddedRunnerRunsUnderOtherGlibcs) {
     RunOptions options;
     options.snapshots = true;
     options.digests = true;
-    Trace t = side->run(parse("a = malloc 0x18\nb = malloc 0x500\nfree a\nfree b\nc = malloc 0x18\n"),
+    Trace t = side->run(parse_script("a = malloc 0x18\nb = malloc 0x500\nfree a\nfree b\nc = malloc 0x18\n"),
                         options);
     ASSERT_EQ(t.error, "") << name;
     ASSERT_EQ(t.outcomes.size(), 5u) << name;
@@ -218,7 +212,7 @@ TEST(GlibcVersions, TheEmbeddedRunnerRunsUnderOtherGlibcs) {
     EXPECT_EQ(t.states[3].tcache_counts[0], 1) << name;
     EXPECT_EQ(t.digests.size(), 5u) << name;
     // Persistent mode resets in place there too.
-    EXPECT_EQ(side->run(parse("a = malloc 0x18\n"), RunOptions()).outcomes[0], Outcome::pointer(0x2a0)) << name;
+    EXPECT_EQ(side->run(parse_script("a = malloc 0x18\n"), RunOptions()).outcomes[0], Outcome::pointer(0x2a0)) << name;
   }
 }
 

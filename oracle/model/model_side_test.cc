@@ -11,6 +11,7 @@
 #include "oracle/model/random_programs.h"
 #include "program/fuzz_encoding.h"
 #include "program/heap_format.h"
+#include "program/parse_for_tests.h"
 
 namespace heaptwin {
 
@@ -18,15 +19,8 @@ void PrintTo(const Outcome& o, std::ostream* os) { *os << to_string(o); }
 
 namespace {
 
-Program parse(const std::string& text) {
-  std::string error;
-  auto p = parse_heap(text, "test.heap", &error);
-  EXPECT_TRUE(p.has_value()) << error;
-  return p ? *p : Program();
-}
-
 Trace run_model(const std::string& text, model::Params params = {}) {
-  return model::make_model_side_with("model", params)->run(parse(text), RunOptions{});
+  return model::make_model_side_with("model", params)->run(parse_script(text), RunOptions{});
 }
 
 // Runs the same text on real glibc, when this machine can: the expectations below came from it.
@@ -34,9 +28,9 @@ void expect_glibc_agrees(const std::string& text, const Trace& model) {
   std::string error;
   auto glibc = make_side("glibc", &error);
   if (!glibc) GTEST_SKIP() << "no glibc side here: " << error;
-  Trace g = glibc->run(parse(text), RunOptions{});
+  Trace g = glibc->run(parse_script(text), RunOptions{});
   DiffResult r = diff_traces({model, g});
-  EXPECT_TRUE(r.agree()) << format_divergence(parse(text), {model, g}, r);
+  EXPECT_TRUE(r.agree()) << format_divergence(parse_script(text), {model, g}, r);
 }
 
 TEST(ModelSide, FirstMallocSitsAfterTheTcacheStruct) {
@@ -95,7 +89,7 @@ TEST(ModelSide, CorruptionAndDoubleFreeHaveNoOpinion) {
 TEST(ModelSide, UnknownTunableMeansNoOpinionOnTheWholeProgram) {
   RunOptions options;
   options.tunables = {{"glibc.malloc.hugetlb", "1"}};
-  Trace t = model::make_model_side_with("model", {})->run(parse("a = malloc 0x18\n"), options);
+  Trace t = model::make_model_side_with("model", {})->run(parse_script("a = malloc 0x18\n"), options);
   ASSERT_EQ(t.outcomes.size(), 1u);
   EXPECT_EQ(t.outcomes[0].kind, OutcomeKind::kNoOpinion);
 }
@@ -104,19 +98,19 @@ TEST(ModelSide, TcacheCountTunable) {
   RunOptions options;
   options.tunables = {{"glibc.malloc.tcache_count", "0"}};
   const std::string text = "a = malloc 0x18\nb = malloc 0x18\nfree a\nc = malloc 0x28\nd = malloc 0x18\n";
-  Trace t = model::make_model_side_with("model", {})->run(parse(text), options);
+  Trace t = model::make_model_side_with("model", {})->run(parse_script(text), options);
   EXPECT_EQ(t.outcomes[4], Outcome::pointer(0x2a0));  // from the fastbin
   std::string error;
   auto glibc = make_side("glibc", &error);
   if (!glibc) GTEST_SKIP() << error;
-  EXPECT_EQ(glibc->run(parse(text), options).outcomes, t.outcomes);
+  EXPECT_EQ(glibc->run(parse_script(text), options).outcomes, t.outcomes);
 }
 
 TEST(ModelSide, SnapshotsShowBinsTopAndLastRemainder) {
   RunOptions options;
   options.snapshots = true;
   Trace t = model::make_model_side_with("model", {})->run(
-      parse("a = malloc 0x500\ng = malloc 0x18\nfree a\nb = malloc 0x18\n"), options);
+      parse_script("a = malloc 0x500\ng = malloc 0x18\nfree a\nb = malloc 0x18\n"), options);
   ASSERT_EQ(t.states.size(), 4u);
   const ArenaSnapshot& s = t.states[2];
   ASSERT_TRUE(s.valid);
@@ -148,7 +142,7 @@ TEST(ModelSide, EachReasonToGiveUpIsNamed) {
   RunOptions options;
   options.snapshots = true;
   for (const auto& [text, why] : cases) {
-    const Trace t = model::make_model_side_with("model", {})->run(parse(text), options);
+    const Trace t = model::make_model_side_with("model", {})->run(parse_script(text), options);
     ASSERT_FALSE(t.states.empty()) << text;
     EXPECT_EQ(t.outcomes.back().kind, OutcomeKind::kNoOpinion) << text;
     EXPECT_EQ(t.states.back().invalid_reason, std::string("model has no opinion: ") + why) << text;
