@@ -653,7 +653,13 @@ size_t arena_invalid_text(const struct ArenaEvent* e, char* out, size_t cap) {
       break;
     case ARENA_INVALID_SBRK_BASE:
       put_str(&t, "mp_.sbrk_base is not the heap base (it is ");
-      put_heap_offset(&t, (int64_t)v);
+      /* Far away it is a mapping's address (sysmalloc's mmap fallback was the first to give
+       * memory), which each process has elsewhere: reported as one token, as wild pointers. */
+      if ((int64_t)v <= -NEAR || (int64_t)v >= NEAR) {
+        put_str(&t, "far from the heap");
+      } else {
+        put_heap_offset(&t, (int64_t)v);
+      }
       put_str(&t, ")");
       break;
     case ARENA_INVALID_SBRK_NO_HEAP: put_str(&t, "mp_.sbrk_base set but no heap"); break;

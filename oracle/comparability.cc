@@ -144,14 +144,19 @@ bool left_the_heap(const std::vector<Trace>& traces, size_t until) {
   auto far = [](const Outcome& o) {
     return o.kind == OutcomeKind::kPointer && (o.offset < 0 || o.offset >= kFarFromHeap);
   };
-  bool all_far_at_until = !traces.empty();
+  // A side with no opinion at `until` (the model, which does not follow a top_pad near 2^64)
+  // neither joins nor vetoes the others.
+  bool all_far_at_until = true;
+  int with_opinion = 0;
   for (const Trace& t : traces) {
     for (size_t i = 0; i < t.outcomes.size() && i < until; ++i) {
       if (far(t.outcomes[i])) return true;
     }
+    if (until < t.outcomes.size() && t.outcomes[until].kind == OutcomeKind::kNoOpinion) continue;
+    ++with_opinion;
     all_far_at_until &= until < t.outcomes.size() && far(t.outcomes[until]);
   }
-  return all_far_at_until;
+  return with_opinion >= 2 && all_far_at_until;
 }
 
 // Whether the Program corrupted memory while no brk heap existed (every chunk so far mmapped):
