@@ -100,6 +100,9 @@ enum ArenaBroken {
 enum ArenaLinkForm { ARENA_LINK_AS_READ = 0, ARENA_LINK_SAFE_LINKED, ARENA_LINK_PLAIN };
 
 #define ARENA_MAX_LIST 100000
+/* Within this distance of the heap base an address is "near" (reported heap-relative); farther
+ * it is one process's own (a mapping, libc) and compares as one token. */
+#define ARENA_NEAR ((int64_t)1 << 32)
 
 enum ArenaEventKind {
   ARENA_EV_INVALID = 1,     /* code (enum ArenaInvalid), value; nothing follows */
