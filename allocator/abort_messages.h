@@ -1,5 +1,5 @@
-// Every message glibc 2.36 prints through malloc_printerr, one named constant each, plus the
-// assertion texts the twin reproduces. The twin aborts with exactly these strings; tests use them.
+// Every message glibc prints through malloc_printerr (2.36's set; older releases have a subset),
+// one named constant each. The twin aborts with exactly these strings; tests use them.
 #ifndef HEAPTWIN_ALLOCATOR_ABORT_MESSAGES_H_
 #define HEAPTWIN_ALLOCATOR_ABORT_MESSAGES_H_
 
@@ -65,32 +65,7 @@ inline constexpr char kConsolidatePrevSize[] = "corrupted size vs. prev_size in 
 inline constexpr char kMallinfoUnaligned[] = "int_mallinfo(): unaligned fastbin chunk detected";
 inline constexpr char kMallocInfoUnaligned[] = "__malloc_info(): unaligned fastbin chunk detected";
 
-// Assertions (2.36: "Fatal glibc error: malloc assertion failure in <function>: <expression>").
-inline constexpr char kAssertSysmallocOldTop[] =
-    "Fatal glibc error: malloc assertion failure in sysmalloc: "
-    "(old_top == initial_top (av) && old_size == 0) || ((unsigned long) (old_size) >= MINSIZE "
-    "&& prev_inuse (old_top) && ((unsigned long) old_end & (pagesize - 1)) == 0)";
-inline constexpr char kAssertMtrimHeader[] =
-    "Fatal glibc error: malloc assertion failure in mtrim: "
-    "(char *) chunk2mem (p) + 2 * CHUNK_HDR_SZ <= paligned_mem";
-inline constexpr char kAssertMtrimEnd[] =
-    "Fatal glibc error: malloc assertion failure in mtrim: (char *) p + size > paligned_mem";
-inline constexpr char kAssertSysmallocOldSize[] =
-    "Fatal glibc error: malloc assertion failure in sysmalloc: "
-    "(unsigned long) (old_size) < (unsigned long) (nb + MINSIZE)";
-inline constexpr char kAssertLargeBinBck[] =
-    "Fatal glibc error: malloc assertion failure in _int_malloc: chunk_main_arena (bck->bk)";
-inline constexpr char kAssertLargeBinFwd[] =
-    "Fatal glibc error: malloc assertion failure in _int_malloc: chunk_main_arena (fwd)";
-inline constexpr char kAssertBinmapSize[] =
-    "Fatal glibc error: malloc assertion failure in _int_malloc: "
-    "(unsigned long) (size) >= (unsigned long) (nb)";
-inline constexpr char kAssertCallocClears[] =
-    "Fatal glibc error: malloc assertion failure in __libc_calloc: nclears >= 3";
-inline constexpr char kAssertMallocArena[] =
-    "Fatal glibc error: malloc assertion failure in __libc_malloc: "
-    "!victim || chunk_is_mmapped (mem2chunk (victim)) || &main_arena == arena_for_chunk "
-    "(mem2chunk (victim))";
+// Assertions are in assertions.h: their text depends on the release.
 
 }  // namespace heaptwin::alloc::msg
 

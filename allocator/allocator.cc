@@ -66,17 +66,23 @@ void Allocator::malloc_init_state() {
 void Allocator::ptmalloc_init() {
   if (d_->malloc_initialized) return;
   d_->malloc_initialized = 1;
-  // tcache_key_initialize: glibc reads getrandom(); any value a Program cannot guess will do.
-  d_->tcache_key = profile_.tcache_key != 0
-                       ? profile_.tcache_key
-                       : 0x9e3779b97f4a7c15ull ^ (reinterpret_cast<uint64_t>(d_) << 7);
+  // tcache_key_initialize (2.34+): glibc reads getrandom(); any value a Program cannot guess
+  // will do. Before, there is no key to draw (the tcache's address marks cached chunks).
+  if (profile_.tcache_key_random) {
+    d_->tcache_key = profile_.tcache_key != 0
+                         ? profile_.tcache_key
+                         : 0x9e3779b97f4a7c15ull ^ (reinterpret_cast<uint64_t>(d_) << 7);
+  }
   malloc_init_state();
   const GlibcTunables& t = profile_.tunables;
   MallocPar& p = mp();
   // TUNABLE_GET order of ptmalloc_init; each callback runs only for a tunable that was set.
   if (t.top_pad.set) { p.top_pad = t.top_pad.value; p.no_dyn_threshold = 1; }
   if (t.perturb.set) d_->perturb_byte = static_cast<int32_t>(t.perturb.value);
-  if (t.mmap_threshold.set) { p.mmap_threshold = t.mmap_threshold.value; p.no_dyn_threshold = 1; }
+  if (t.mmap_threshold.set && mmap_threshold_allowed(t.mmap_threshold.value)) {
+    p.mmap_threshold = t.mmap_threshold.value;
+    p.no_dyn_threshold = 1;
+  }
   if (t.trim_threshold.set) { p.trim_threshold = t.trim_threshold.value; p.no_dyn_threshold = 1; }
   if (t.mmap_max.set) { p.n_mmaps_max = static_cast<int32_t>(t.mmap_max.value); p.no_dyn_threshold = 1; }
   if (t.arena_max.set) p.arena_max = t.arena_max.value;
@@ -87,7 +93,9 @@ void Allocator::ptmalloc_init() {
   }
   if (t.tcache_count.set && t.tcache_count.value <= 0xffff) p.tcache_count = t.tcache_count.value;
   if (t.tcache_unsorted_limit.set) p.tcache_unsorted_limit = t.tcache_unsorted_limit.value;
-  if (t.mxfast.set && t.mxfast.value <= kMaxFastSize) d_->global_max_fast = max_fast_for(t.mxfast.value);
+  if (t.mxfast.set && t.mxfast.value <= kMaxFastSize) {
+    d_->global_max_fast = max_fast_for(t.mxfast.value, profile_.max_fast_never_zero);
+  }
 }
 
 Addr Allocator::malloc(uint64_t bytes) {
@@ -109,7 +117,7 @@ Addr Allocator::malloc(uint64_t bytes) {
     uint64_t head = chunksize_nomask(p);
     if ((head & kIsMmapped) == 0 && (head & kNonMainArena) != 0) {
       Addr heap = p & ~(kHeapMaxSize - 1);  // heap_for_ptr: heap_info.ar_ptr at offset 0
-      if (load(heap) != main_arena()) malloc_printerr(msg::kAssertMallocArena);
+      if (load(heap) != main_arena()) assert_failed(Assertion::kMallocArena);
     }
   }
   return victim;

@@ -10,6 +10,8 @@
 
 #include <cstdint>
 
+#include "allocator/assertions.h"
+#include "allocator/bins.h"
 #include "allocator/chunk.h"
 #include "allocator/layout.h"
 #include "allocator/profile.h"
@@ -60,6 +62,19 @@ class Allocator : public ChunkMemory {
   uint64_t& fastbin(uint32_t idx) const { return av().fastbinsY[idx]; }
 
   [[noreturn]] void malloc_printerr(const char* message) const { report_abort(fatal_, message); }
+  // A failed malloc assertion, in the words of the profile's release.
+  [[noreturn]] void assert_failed(Assertion a) {
+    malloc_printerr(assertion_message(a, profile_, assert_text_, sizeof assert_text_));
+  }
+  // PROTECT_PTR / REVEAL_PTR of a tcache next or fastbin fd stored at `pos` (2.32+; before, the
+  // pointer itself). Its own inverse.
+  uint64_t protect(Addr pos, uint64_t ptr) const {
+    return profile_.safe_linking ? protect_ptr(pos, ptr) : ptr;
+  }
+  // Whether list walks check a chunk's alignment (added with safe-linking, 2.32).
+  bool checks_list_alignment() const { return profile_.safe_linking; }
+  // What marks a chunk as cached: the random tcache_key (2.34+), before the tcache's address.
+  uint64_t tcache_mark() const { return profile_.tcache_key_random ? d_->tcache_key : tcache_; }
   // Counts iterations of loops a corrupted heap can make endless.
   void spin(uint64_t* steps) const {
     if (++*steps > (uint64_t{1} << 26)) report_hang(fatal_);
@@ -122,6 +137,10 @@ class Allocator : public ChunkMemory {
   Addr int_memalign(uint64_t alignment, uint64_t bytes);
   // tuning.cc (mallopt, malloc_trim)
   int mtrim(uint64_t pad);
+  // do_set_mmap_threshold's bound: before 2.35 nothing above HEAP_MAX_SIZE / 2.
+  bool mmap_threshold_allowed(uint64_t v) const {
+    return profile_.mmap_threshold_unbounded || v <= kHeapMaxSize / 2;
+  }
 
   // M_PERTURB: fill on allocation (perturb ^ 0xff) and on free (perturb).
   void perturb_fill(Addr p, uint64_t n, int byte) const;
@@ -147,6 +166,7 @@ class Allocator : public ChunkMemory {
   GlibcProfile profile_;
   Addr tcache_ = 0;   // glibc's thread-local `tcache`
   int errno_ = 0;
+  char assert_text_[384];  // assert_failed's message (glibc's is as long as the expression)
 };
 
 }  // namespace heaptwin::alloc

@@ -33,7 +33,7 @@ Addr Allocator::binmap_search(uint64_t nb, uint32_t idx, bool* found) {
       continue;
     }
     uint64_t size = chunksize(victim);
-    if (size < nb) malloc_printerr(msg::kAssertBinmapSize);
+    if (size < nb) assert_failed(Assertion::kBinmapSize);
     unlink_chunk(victim);
     *found = true;
     return split_to_unsorted(victim, size, nb, msg::kUnsortedCorrupted2, in_smallbin_range(nb));

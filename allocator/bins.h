@@ -43,8 +43,11 @@ constexpr uint32_t idx2block(uint32_t i) { return i >> 5; }
 constexpr uint32_t idx2bit(uint32_t i) { return 1u << (i & 31); }
 
 // set_max_fast: the global_max_fast value for an M_MXFAST request.
-constexpr uint64_t max_fast_for(uint64_t s) {
-  return s <= kMallocAlignMask - kSizeSz ? kMinSize / 2 : (s + kSizeSz) & ~kMallocAlignMask;
+// set_max_fast(s). From 2.32 ("ensure set_max_fast never stores zero") a request under one
+// word gives MIN_CHUNK_SIZE / 2; before, only 0 did, and 1..7 stored 0.
+constexpr uint64_t max_fast_for(uint64_t s, bool never_zero = true) {
+  const bool tiny = never_zero ? s <= kMallocAlignMask - kSizeSz : s == 0;
+  return tiny ? kMinSize / 2 : (s + kSizeSz) & ~kMallocAlignMask;
 }
 
 }  // namespace heaptwin::alloc

@@ -34,7 +34,7 @@ Addr Allocator::calloc(uint64_t n, uint64_t elem_size) {
   if (d_->perturb_byte == 0 && p == oldtop && csz > oldtopsize) csz = oldtopsize;
   const uint64_t clearsize = csz - kSizeSz;
   const uint64_t nclears = clearsize / kSizeSz;
-  if (nclears < 3) malloc_printerr(msg::kAssertCallocClears);  // a forged size
+  if (nclears < 3) assert_failed(Assertion::kCallocClears);  // a forged size
   if (nclears > 9) {
     if (!owned(mem, clearsize)) memset_fault(mem, clearsize);
     std::memset(reinterpret_cast<void*>(mem), 0, clearsize);

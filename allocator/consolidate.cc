@@ -17,9 +17,9 @@ void Allocator::malloc_consolidate() {
     fastbin(i) = 0;
     while (p != 0) {
       spin(&steps);
-      if (misaligned_chunk(p)) malloc_printerr(msg::kConsolidateUnaligned);
+      if (checks_list_alignment() && misaligned_chunk(p)) malloc_printerr(msg::kConsolidateUnaligned);
       if (fastbin_index(chunksize(p)) != i) malloc_printerr(msg::kConsolidateInvalidSize);
-      Addr nextp = protect_ptr(p + 0x10, fd(p));
+      Addr nextp = protect(p + 0x10, fd(p));
       uint64_t size = chunksize(p);
       Addr nextchunk = p + size;
       uint64_t nextsize = chunksize(nextchunk);

@@ -1,5 +1,5 @@
 // Fastbins: LIFO singly linked lists of small chunks (up to global_max_fast) that stay "in use"
-// and are only merged by malloc_consolidate. `fd` is safe-linked (2.32+), the heads are not.
+// and are only merged by malloc_consolidate. `fd` is safe-linked from 2.32, the heads are not.
 #include "allocator/abort_messages.h"
 #include "allocator/allocator.h"
 #include "allocator/bins.h"
@@ -11,17 +11,19 @@ Addr Allocator::fastbin_take(uint64_t nb) {
   uint64_t& fb = fastbin(idx);
   Addr victim = fb;
   if (victim == 0) return 0;
-  if (misaligned_chunk(victim)) malloc_printerr(msg::kUnalignedFastbin2);
+  if (checks_list_alignment() && misaligned_chunk(victim)) malloc_printerr(msg::kUnalignedFastbin2);
   // SINGLE_THREAD_P: no REMOVE_FB, so no check of the next pointer here.
-  fb = protect_ptr(victim + 0x10, fd(victim));
+  fb = protect(victim + 0x10, fd(victim));
   if (fastbin_index(chunksize(victim)) != idx) malloc_printerr(msg::kFastbinCorruption);
   // While the tcache bin has room, move the rest of this fastbin into it.
   uint64_t tc_idx = csize2tidx(nb);
   if (tcache_ != 0 && tc_idx < mp().tcache_bins) {
     Addr tc_victim;
     while (tc().counts[tc_idx] < mp().tcache_count && (tc_victim = fb) != 0) {
-      if (misaligned_chunk(tc_victim)) malloc_printerr(msg::kUnalignedFastbin3);
-      fb = protect_ptr(tc_victim + 0x10, fd(tc_victim));
+      if (checks_list_alignment() && misaligned_chunk(tc_victim)) {
+        malloc_printerr(msg::kUnalignedFastbin3);
+      }
+      fb = protect(tc_victim + 0x10, fd(tc_victim));
       tcache_put(tc_victim, tc_idx);
     }
   }

@@ -19,7 +19,7 @@ void Allocator::int_free(Addr p, bool have_lock) {
   uint64_t tc_idx = csize2tidx(size);
   if (tcache_ != 0 && tc_idx < mp().tcache_bins) {
     Addr e = chunk2mem(p);
-    if (load(e + kTcacheEntryKey) == d_->tcache_key) tcache_double_free_scan(e, tc_idx);
+    if (load(e + kTcacheEntryKey) == tcache_mark()) tcache_double_free_scan(e, tc_idx);
     if (tc().counts[tc_idx] < mp().tcache_count) {
       tcache_put(p, tc_idx);
       return;
@@ -38,7 +38,7 @@ void Allocator::int_free(Addr p, bool have_lock) {
     uint64_t& fb = fastbin(idx);
     Addr old = fb;
     if (old == p) malloc_printerr(msg::kDoubleFreeFasttop);
-    set_fd(p, protect_ptr(p + 0x10, old));
+    set_fd(p, protect(p + 0x10, old));
     fb = p;
     // Only with the lock may glibc look at the old head (another thread could reuse it).
     if (have_lock && old != 0 && fastbin_index(chunksize(old)) != idx) {

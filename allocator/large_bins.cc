@@ -14,7 +14,7 @@ void Allocator::large_bin_insert(Addr victim, uint64_t size, Addr* bck_out, Addr
   if (fwd != bck) {
     // Compared against raw size fields: PREV_INUSE is set in every chunk of a bin.
     size |= kPrevInuse;
-    if (!chunk_main_arena(bk(bck))) malloc_printerr(msg::kAssertLargeBinBck);
+    if (!chunk_main_arena(bk(bck))) assert_failed(Assertion::kLargeBinBck);
     if (size < chunksize_nomask(bk(bck))) {
       // Smaller than everything: goes last, and leads a new size group at the end of the ring.
       fwd = bck;
@@ -24,12 +24,12 @@ void Allocator::large_bin_insert(Addr victim, uint64_t size, Addr* bck_out, Addr
       set_fd_nextsize(bk_nextsize(victim), victim);
       set_bk_nextsize(fd(fwd), victim);
     } else {
-      if (!chunk_main_arena(fwd)) malloc_printerr(msg::kAssertLargeBinFwd);
+      if (!chunk_main_arena(fwd)) assert_failed(Assertion::kLargeBinFwd);
       uint64_t steps = 0;
       while (size < chunksize_nomask(fwd)) {
         spin(&steps);
         fwd = fd_nextsize(fwd);
-        if (!chunk_main_arena(fwd)) malloc_printerr(msg::kAssertLargeBinFwd);
+        if (!chunk_main_arena(fwd)) assert_failed(Assertion::kLargeBinFwdWalk);
       }
       if (size == chunksize_nomask(fwd)) {
         // Same size as an existing group: insert after its leader, outside the skip list.

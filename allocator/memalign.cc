@@ -38,10 +38,11 @@ Addr Allocator::pvalloc(uint64_t bytes) {
 }
 
 int Allocator::posix_memalign(Addr* memptr, uint64_t alignment, uint64_t size) {
-  if (!d_->malloc_initialized) ptmalloc_init();
+  if (profile_.posix_memalign_inits_first && !d_->malloc_initialized) ptmalloc_init();
   if (alignment % sizeof(void*) != 0 || !powerof2(alignment / sizeof(void*)) || alignment == 0) {
     return EINVAL;
   }
+  if (!d_->malloc_initialized) ptmalloc_init();  // before 2.34: the memalign hook's first call
   Addr mem = mid_memalign(alignment, size);
   if (mem != 0) {
     *memptr = mem;

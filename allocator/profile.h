@@ -1,6 +1,6 @@
-// The version knobs of the glibc being twinned, and the tunables a run starts with. Only 2.36 is
-// implemented; the fields name what differs between versions (glibc-facts.md) so later versions
-// slot in without reshaping the allocator.
+// The version knobs of the glibc being twinned, and the tunables a run starts with. Each knob
+// names one behaviour that differs between releases, with the release (and the commit's subject)
+// that changed it; `for_version` is the one place that says which release has which.
 #ifndef HEAPTWIN_ALLOCATOR_PROFILE_H_
 #define HEAPTWIN_ALLOCATOR_PROFILE_H_
 
@@ -20,10 +20,33 @@ struct GlibcTunables {
 };
 
 struct GlibcProfile {
-  int minor = 36;              // 2.<minor>
-  bool tcache = true;          // >= 2.26
-  bool safe_linking = true;    // >= 2.32
-  bool tcache_key_random = true;  // >= 2.34 (before: the tcache struct pointer)
+  int minor = 36;  // 2.<minor>
+  // 2.32 "Add Safe-Linking to fastbins and tcache": tcache next and fastbin fd are PROTECT_PTR'd,
+  // and every list walk checks alignment ("unaligned tcache chunk", "unaligned fastbin chunk
+  // detected 2/3", malloc_consolidate's and free's tcache scan's).
+  bool safe_linking = true;
+  // 2.33 "Detect infinite-loop in _int_free when freeing tcache [BZ#27052]": free's double-free
+  // scan stops at mp_.tcache_count entries ("free(): too many chunks detected in tcache").
+  bool tcache_scan_counts = true;
+  // 2.34 "Harden tcache double-free check": the key is a random word (tcache_key); before, the
+  // tcache_perthread_struct's own address.
+  bool tcache_key_random = true;
+  // 2.32 "ensure set_max_fast never stores zero [BZ #25733]": M_MXFAST 1..7 gives 0x10, not 0.
+  bool max_fast_never_zero = true;
+  // 2.35 "Add Huge Page support to arenas" dropped do_set_mmap_threshold's bound: before, a
+  // threshold above HEAP_MAX_SIZE / 2 (32 MiB) is refused (mallopt returns 0).
+  bool mmap_threshold_unbounded = true;
+  // 2.35 "Move MORECORE fallback mmap to sysmalloc_mmap_fallback" (with the hugepage work): the
+  // fallback's size is rounded to 1 MiB, at least a page (swapped arguments); before, to a page,
+  // at least 1 MiB (MMAP_AS_MORECORE_SIZE).
+  bool mmap_fallback_swapped = true;
+  // 2.34 "Move malloc hooks into a compat DSO": each entry point runs ptmalloc_init first; before,
+  // posix_memalign reached it only through the memalign hook, after refusing a bad alignment.
+  bool posix_memalign_inits_first = true;
+  // 2.36 "Simplify implementation of __malloc_assert" (also on the 2.35 release branch): "Fatal
+  // glibc error: malloc assertion failure in F: E"; before, "malloc.c:LINE: F: Assertion `E'
+  // failed." after the program's name.
+  bool assert_fatal_glibc_error = true;
   // The random key's value: 0 derives one from the twin's address (unguessable enough for the
   // drop-in); the oracle's sides all use one fixed value (oracle/side.h).
   uint64_t tcache_key = 0;
@@ -31,6 +54,12 @@ struct GlibcProfile {
   GlibcTunables tunables;
 
   static GlibcProfile glibc_2_36() { return GlibcProfile{}; }
+
+  // "2.31", "2.35", "2.36" (the builds glibc_versions names); false for a release the twin does
+  // not know, *out untouched.
+  static bool for_version(const char* version, GlibcProfile* out);
+  // The releases for_version knows, for messages: "2.31, 2.35, 2.36".
+  static const char* known_versions();
 };
 
 }  // namespace heaptwin::alloc

@@ -34,13 +34,16 @@ Addr Allocator::sysmalloc_mmap(uint64_t nb) {
   return chunk2mem(p);
 }
 
-// glibc 2.36 sysmalloc calls sysmalloc_mmap_fallback (&size, nb, old_size, pagesize,
+// glibc 2.35+ sysmalloc calls sysmalloc_mmap_fallback (&size, nb, old_size, pagesize,
 // MMAP_AS_MORECORE_SIZE, 0, av) against the parameters (..., minsize, pagesize, ...): the two are
 // swapped, so the size is rounded up to a multiple of 1 MiB and the least mapping is one page.
 // (The same for sizes under 1 MiB; a 1.5 MiB need maps 2 MiB; a negative size from a top_pad
 // near 2^64 rounds to 0 and maps one page: the fuzzer found that.) Computed in `long` there.
+// Before 2.35 the same code sat inline in sysmalloc, rounding to a page, at least 1 MiB.
 uint64_t Allocator::sysmalloc_mmap_fallback(int64_t* size, uint64_t nb, uint64_t old_size) {
-  const uint64_t minsize = profile_.page_size, rounding = kMmapAsMorecoreSize;
+  const bool swapped = profile_.mmap_fallback_swapped;
+  const uint64_t minsize = swapped ? profile_.page_size : kMmapAsMorecoreSize;
+  const uint64_t rounding = swapped ? kMmapAsMorecoreSize : profile_.page_size;
   uint64_t s = static_cast<uint64_t>(*size);
   if (contiguous()) s = align_up(s + old_size, rounding);
   if (s < minsize) s = minsize;
@@ -68,9 +71,9 @@ Addr Allocator::sysmalloc(uint64_t nb) {
 
   if (!((old_top == initial_top() && old_size == 0) ||
         (old_size >= kMinSize && prev_inuse(old_top) && (old_end & (pagesize - 1)) == 0))) {
-    malloc_printerr(msg::kAssertSysmallocOldTop);
+    assert_failed(Assertion::kSysmallocOldTop);
   }
-  if (!(old_size < nb + kMinSize)) malloc_printerr(msg::kAssertSysmallocOldSize);
+  if (!(old_size < nb + kMinSize)) assert_failed(Assertion::kSysmallocOldSize);
 
   // glibc computes in `long`: a huge request goes negative and never reaches MORECORE. The sum
   // wraps there in practice; computing it unsigned and converting once gives the same value

@@ -1,6 +1,6 @@
-// The per-thread cache (2.26+; 2.36 form): 64 bins of up to tcache_count chunks, singly linked
-// through the user data with safe-linked `next` pointers, and the key that marks a cached chunk
-// so free can catch a double free.
+// The per-thread cache (2.26+; 2.30+ form): 64 bins of up to tcache_count chunks, singly linked
+// through the user data with `next` pointers (safe-linked from 2.32), and the key that marks a
+// cached chunk so free can catch a double free.
 #include <cstring>
 
 #include "allocator/abort_messages.h"
@@ -30,16 +30,16 @@ void Allocator::tcache_init() {
 
 void Allocator::tcache_put(Addr chunk, uint64_t tc_idx) {
   Addr e = chunk2mem(chunk);
-  store(e + kTcacheEntryKey, d_->tcache_key);
-  store(e + kTcacheEntryNext, protect_ptr(e + kTcacheEntryNext, tc().entries[tc_idx]));
+  store(e + kTcacheEntryKey, tcache_mark());
+  store(e + kTcacheEntryNext, protect(e + kTcacheEntryNext, tc().entries[tc_idx]));
   tc().entries[tc_idx] = e;
   ++tc().counts[tc_idx];
 }
 
 Addr Allocator::tcache_get(uint64_t tc_idx) {
   Addr e = tc().entries[tc_idx];
-  if (!aligned_ok(e)) malloc_printerr(msg::kUnalignedTcacheChunk);
-  tc().entries[tc_idx] = protect_ptr(e + kTcacheEntryNext, load(e + kTcacheEntryNext));
+  if (checks_list_alignment() && !aligned_ok(e)) malloc_printerr(msg::kUnalignedTcacheChunk);
+  tc().entries[tc_idx] = protect(e + kTcacheEntryNext, load(e + kTcacheEntryNext));
   --tc().counts[tc_idx];
   store(e + kTcacheEntryKey, 0);
   return e;
@@ -47,12 +47,15 @@ Addr Allocator::tcache_get(uint64_t tc_idx) {
 
 void Allocator::tcache_double_free_scan(Addr e, uint64_t tc_idx) {
   // Only a chunk carrying the key is suspected; the scan confirms before aborting (the key may be
-  // payload by a 2^-64 chance).
-  uint64_t cnt = 0;
+  // payload by a 2^-64 chance). Before 2.33 nothing bounds the walk but a cycle (spin).
+  uint64_t cnt = 0, steps = 0;
   for (Addr tmp = tc().entries[tc_idx]; tmp != 0;
-       tmp = protect_ptr(tmp + kTcacheEntryNext, load(tmp + kTcacheEntryNext)), ++cnt) {
-    if (cnt >= mp().tcache_count) malloc_printerr(msg::kFreeTooManyTcache);
-    if (!aligned_ok(tmp)) malloc_printerr(msg::kFreeUnalignedTcache2);
+       tmp = protect(tmp + kTcacheEntryNext, load(tmp + kTcacheEntryNext)), ++cnt) {
+    spin(&steps);
+    if (profile_.tcache_scan_counts && cnt >= mp().tcache_count) {
+      malloc_printerr(msg::kFreeTooManyTcache);
+    }
+    if (checks_list_alignment() && !aligned_ok(tmp)) malloc_printerr(msg::kFreeUnalignedTcache2);
     if (tmp == e) malloc_printerr(msg::kFreeDoubleFreeTcache2);
   }
 }

@@ -23,12 +23,15 @@ int Allocator::mallopt(int param_number, int value) {
   int res = 1;
   switch (param_number) {
     case kMxFast:
-      if (v <= kMaxFastSize) d_->global_max_fast = max_fast_for(v);
+      if (v <= kMaxFastSize) d_->global_max_fast = max_fast_for(v, profile_.max_fast_never_zero);
       else res = 0;
       break;
     case kTrimThreshold: m.trim_threshold = v; m.no_dyn_threshold = 1; break;
     case kTopPad: m.top_pad = v; m.no_dyn_threshold = 1; break;
-    case kMmapThreshold: m.mmap_threshold = v; m.no_dyn_threshold = 1; break;
+    case kMmapThreshold:
+      if (mmap_threshold_allowed(v)) { m.mmap_threshold = v; m.no_dyn_threshold = 1; }
+      else res = 0;
+      break;
     case kMmapMax: m.n_mmaps_max = value; m.no_dyn_threshold = 1; break;
     case kCheckAction: break;
     case kPerturb: d_->perturb_byte = value; break;
@@ -60,8 +63,8 @@ int Allocator::mtrim(uint64_t pad) {
       if (size > psm1 + 0x30) {  // sizeof (struct malloc_chunk)
         Addr paligned_mem = (p + 0x30 + psm1) & ~psm1;
         // glibc's two asserts (the second fails for a size that wraps the address space).
-        if (!(p + 0x10 + 0x20 <= paligned_mem)) malloc_printerr(msg::kAssertMtrimHeader);
-        if (!(p + size > paligned_mem)) malloc_printerr(msg::kAssertMtrimEnd);
+        if (!(p + 0x10 + 0x20 <= paligned_mem)) assert_failed(Assertion::kMtrimHeader);
+        if (!(p + size > paligned_mem)) assert_failed(Assertion::kMtrimEnd);
         size -= paligned_mem - p;
         if (size > psm1) {
           // madvise (MADV_DONTNEED): the pages read back as zeros.

@@ -1,6 +1,7 @@
 #include "oracle/comparability.h"
 
 #include <cstdint>
+#include <cstdlib>
 
 namespace heaptwin {
 
@@ -178,6 +179,27 @@ bool corrupts_without_a_heap(const std::vector<Trace>& traces, const Program& pr
   return wrote || (until < program.ops.size() && program.ops[until].kind == OpKind::kWrite8);
 }
 
+// The release a side runs ("glibc-2.31", "twin-2.31" -> 31; "glibc", "twin", "model" -> 36).
+int release_minor(const std::string& side) {
+  const size_t dash = side.rfind("-2.");
+  return dash == std::string::npos ? 36 : std::atoi(side.c_str() + dash + 3);
+}
+
+// Whether some write8 up to `until` stored a protect() value while the sides run a release
+// without safe-linking (before 2.32): there the value is not revealed but followed as it is, and
+// (pos >> 12) ^ target carries the heap's absolute address, which differs between processes.
+bool protect_without_safe_linking(const Program& program, const std::vector<Trace>& traces,
+                                  size_t until) {
+  bool old_release = false;
+  for (const Trace& t : traces) old_release |= release_minor(t.side) < 32;
+  if (!old_release) return false;
+  for (size_t i = 0; i < program.ops.size() && i <= until; ++i) {
+    const Op& op = program.ops[i];
+    if (op.kind == OpKind::kWrite8 && op.value.kind == Value::Kind::kProtect) return true;
+  }
+  return false;
+}
+
 const ComparabilityRule kAddressDependentAlignment{
     "address_dependent_alignment",
     "an mmapped chunk aligned beyond a page: its leader's length depends on the mapping's address"};
@@ -198,6 +220,10 @@ const ComparabilityRule kCorruptsWithoutAHeap{
     "corrupts_without_a_heap",
     "the Program corrupted memory while no brk heap existed: glibc compares forged chunks with an "
     "initial top inside libc, wherever libc lies"};
+const ComparabilityRule kProtectWithoutSafeLinking{
+    "protect_without_safe_linking",
+    "a protect() value written on a release without safe-linking (< 2.32): followed as it is, "
+    "it carries the heap's address"};
 
 }  // namespace
 
@@ -205,6 +231,7 @@ const std::vector<ComparabilityRule>& comparability_rules() {
   static const std::vector<ComparabilityRule> rules = {
       kAddressDependentAlignment, kTouchesTooMuchMemory, kStoresMappingAddress,
       kUsesUnmappedChunk,         kLeftTheHeap,          kCorruptsWithoutAHeap,
+      kProtectWithoutSafeLinking,
   };
   return rules;
 }
@@ -222,6 +249,7 @@ std::optional<ComparabilityRule> excused_divergence(const Program& program,
   if (uses_unmapped_chunk(program, traces[0], at)) return kUsesUnmappedChunk;
   if (left_the_heap(traces, at)) return kLeftTheHeap;
   if (corrupts_without_a_heap(traces, program, at)) return kCorruptsWithoutAHeap;
+  if (protect_without_safe_linking(program, traces, at)) return kProtectWithoutSafeLinking;
   return std::nullopt;
 }
 

@@ -89,7 +89,8 @@ class Side {
   const RunOptions* pending_options_ = nullptr;
 };
 
-// "glibc" (the host's), "glibc-2.31", "glibc-2.41", "twin", "model". nullptr and *error set
+// "glibc" (the host's), "glibc-2.31", "glibc-2.41", "twin" (2.36), "twin-2.31", "twin-2.35",
+// "twin-2.36", "model". nullptr and *error set
 // when the name is unknown or the side cannot be set up here.
 std::unique_ptr<Side> make_side(const std::string& name, std::string* error);
 // The names make_side knows, for --help and error messages.

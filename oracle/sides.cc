@@ -22,6 +22,9 @@ const std::vector<SideEntry>& entries() {
       {"glibc-2.41", make_glibc_side},
       {"model", make_model_side},
       {"twin", make_twin_side},
+      {"twin-2.31", make_twin_side},
+      {"twin-2.35", make_twin_side},
+      {"twin-2.36", make_twin_side},
   };
   return kEntries;
 }
@@ -38,6 +41,9 @@ std::unique_ptr<Side> make_side(const std::string& name, std::string* error) {
   for (const auto& e : entries()) {
     if (name == e.name) return e.make(name, error);
   }
+  // Other releases: the side itself says whether it knows that one.
+  if (name.rfind("twin-", 0) == 0) return make_twin_side(name, error);
+  if (name.rfind("glibc-", 0) == 0) return make_glibc_side(name, error);
   std::string known;
   for (const auto& n : side_names()) known += (known.empty() ? "" : ", ") + n;
   *error = "unknown side '" + name + "' (known: " + (known.empty() ? "none yet" : known) + ")";

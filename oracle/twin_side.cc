@@ -53,9 +53,26 @@ class JumpingFatalHandler : public alloc::FatalHandler {
   uint64_t address = 0;
 };
 
+// The twin's libc data block keeps 2.36's malloc_par field order for every release (allocator/
+// layout.h); the arena and the tcache are laid out as the release has them.
+void twin_data_layout(GlibcLayout* l) {
+  const GlibcLayout own = *glibc_layout("2.36");
+  l->mp_n_mmaps = own.mp_n_mmaps;
+  l->mp_n_mmaps_max = own.mp_n_mmaps_max;
+  l->mp_max_n_mmaps = own.mp_max_n_mmaps;
+  l->mp_no_dyn_threshold = own.mp_no_dyn_threshold;
+  l->mp_mmapped_mem = own.mp_mmapped_mem;
+  l->mp_max_mmapped_mem = own.mp_max_mmapped_mem;
+  l->mp_sbrk_base = own.mp_sbrk_base;
+  l->mp_tcache_bins = own.mp_tcache_bins;
+  l->mp_tcache_max_bytes = own.mp_tcache_max_bytes;
+  l->mp_tcache_count = own.mp_tcache_count;
+  l->mp_tcache_unsorted_limit = own.mp_tcache_unsorted_limit;
+}
+
 // GLIBC_TUNABLES names -> the profile's tunables.
-alloc::GlibcProfile profile_for(const RunOptions& options) {
-  alloc::GlibcProfile profile = alloc::GlibcProfile::glibc_2_36();
+alloc::GlibcProfile profile_for(const alloc::GlibcProfile& release, const RunOptions& options) {
+  alloc::GlibcProfile profile = release;
   profile.tcache_key = kPinnedTcacheKey;
   alloc::GlibcTunables& t = profile.tunables;
   for (const auto& [name, text] : options.tunables) {
@@ -91,10 +108,12 @@ struct RawResult {
 
 class TwinSide : public Side {
  public:
-  TwinSide(std::string name, std::unique_ptr<alloc::SimulatedMemory> memory)
+  TwinSide(std::string name, std::unique_ptr<alloc::SimulatedMemory> memory,
+           const alloc::GlibcProfile& release, GlibcLayout layout)
       : name_(std::move(name)),
         memory_(std::move(memory)),
-        layout_(*glibc_layout("2.36")),
+        release_(release),
+        layout_(std::move(layout)),
         arena_layout_(to_arena_layout(layout_)),
         blocks_([this](uint64_t addr, uint64_t n) { return memory_->owns_heap_or_mapping(addr, n); }) {}
 
@@ -110,7 +129,7 @@ class TwinSide : public Side {
     ArenaDigestPace pace{};
     memory_->reset();
     auto* data = static_cast<alloc::LibcData*>(memory_->data());
-    alloc::Allocator twin(memory_.get(), data, &fatal_, profile_for(options));
+    alloc::Allocator twin(memory_.get(), data, &fatal_, profile_for(release_, options));
     slots_.assign(program.slot_count(), 0);
     heap_base_ = memory_->heap_base();
     SimulatedMemoryReader reader(*memory_);
@@ -412,6 +431,7 @@ class TwinSide : public Side {
 
   std::string name_;
   std::unique_ptr<alloc::SimulatedMemory> memory_;
+  alloc::GlibcProfile release_;
   GlibcLayout layout_;
   ArenaLayout arena_layout_;
   JumpingFatalHandler fatal_;
@@ -435,13 +455,22 @@ class TwinSide : public Side {
 }  // namespace
 
 std::unique_ptr<Side> make_twin_side(const std::string& name, std::string* error) {
+  const std::string version = twin_side_version(name);
+  alloc::GlibcProfile release;
+  std::optional<GlibcLayout> layout = glibc_layout(version);
+  if (!alloc::GlibcProfile::for_version(version.c_str(), &release) || !layout) {
+    *error = "no twin of glibc " + version + " (known: " +
+             alloc::GlibcProfile::known_versions() + ")";
+    return nullptr;
+  }
+  twin_data_layout(&*layout);
   auto memory = std::make_unique<alloc::SimulatedMemory>();
   memory->track_writes();  // the side reports every write (TwinSide::note_writes)
   if (!memory->ok()) {
     *error = "twin: cannot reserve address space for the simulated heap";
     return nullptr;
   }
-  return std::make_unique<TwinSide>(name, std::move(memory));
+  return std::make_unique<TwinSide>(name, std::move(memory), release, std::move(*layout));
 }
 
 }  // namespace heaptwin

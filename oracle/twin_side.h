@@ -27,8 +27,15 @@ class SimulatedMemoryReader : public MemoryReader {
   const alloc::SimulatedMemory& mem_;
 };
 
-// "twin". Never fails except when the address space for the simulated heap cannot be reserved.
+// "twin" (the host's release, 2.36) or "twin-V" for a release the twin knows (2.31, 2.35, 2.36).
+// Fails for an unknown release, or when the address space for the simulated heap cannot be
+// reserved.
 std::unique_ptr<Side> make_twin_side(const std::string& name, std::string* error);
+
+// The release a twin side's name asks for: "twin" -> "2.36", "twin-2.31" -> "2.31".
+inline std::string twin_side_version(const std::string& name) {
+  return name.rfind("twin-", 0) == 0 ? name.substr(5) : "2.36";
+}
 
 }  // namespace heaptwin
 

@@ -22,7 +22,7 @@ std::string default_side() {
 
 void print_usage() {
   std::printf(
-      "usage: heaptwin check FILE.heap... [--on SIDE] [--all] [--glibc 2.31|2.41]\n"
+      "usage: heaptwin check FILE.heap... [--on SIDE] [--all] [--glibc V]\n"
       "                      [--tunable NAME=VALUE]... [--timeout MS]\n"
       "       heaptwin check --rules\n\n"
       "Runs each script on one side (default: %s) and checks the heap after every op: every\n"
@@ -36,7 +36,7 @@ void print_usage() {
       "               read from the runner process)\n"
       "  --all        every op with violations, not only the first\n"
       "  --rules      list the rules (id and meaning) and exit\n"
-      "  --glibc V    with --on glibc: real glibc V (2.31 or 2.41)\n"
+      "  --glibc V    glibc release V: real glibc V (2.31, 2.41) or its twin (2.31, 2.35, 2.36)\n"
       "  --tunable    a GLIBC_TUNABLES entry, e.g. tcache_count=0 (glibc.malloc. is implied)\n"
       "\nsides: ",
       default_side().c_str());
@@ -67,8 +67,9 @@ int cmd_check(const Args& args) {
       if (!has_value) return usage_error("check", a + " needs a side name (twin or glibc)");
       on = args[++i];
     } else if (a == "--glibc") {
-      if (!has_value) return usage_error("check", "--glibc needs a version (2.31 or 2.41)");
+      if (!has_value) return usage_error("check", "--glibc needs a version (e.g. 2.31)");
       version = args[++i];
+      if (std::string e; !known_glibc_version(version, &e)) return usage_error("check", e);
     } else if (a == "--tunable") {
       std::pair<std::string, std::string> t;
       if (!has_value || !parse_tunable(args[++i], &t)) return usage_error("check", "--tunable needs NAME=VALUE");

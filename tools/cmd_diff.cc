@@ -23,13 +23,14 @@ void print_usage() {
       "the first op where two sides disagree, both outcomes and the ops before it. Programs or\n"
       "divergences no side can predict (mapping addresses, memory no heap owns) are reported as\n"
       "such, with the rule that says so, and do not count as disagreements.\n\n"
-      "  --sides      default: every side but the other glibc versions. Known: ");
+      "  --sides      default: twin, model and glibc (of --glibc V). Known: ");
   for (const auto& n : side_names()) std::printf("%s ", n.c_str());
   std::printf(
       "\n  --target T   judge as fuzz target T does (its sides, checks and state comparison):\n"
       "               twin_vs_glibc, twin_vs_model, attack\n"
       "  --no-state   compare outcomes only (--state, the default, is accepted)\n"
-      "  --glibc V    'glibc' in --sides means real glibc V\n"
+      "  --glibc V    'glibc' in --sides means real glibc V (2.31, 2.41), 'twin' its twin\n"
+      "               (2.31, 2.35, 2.36)\n"
       "  --no-check   the twin checks itself after every op unless told not to: the heap checker\n"
       "               (what the op touched, and the whole heap after the last op) and, when no\n"
       "               glibc side runs, the block rules (alignment, no overlap, contents kept,\n"
@@ -86,8 +87,9 @@ int cmd_diff(const Args& args) {
       }
       target = args[++i];
     } else if (a == "--glibc") {
-      if (!has_value) return usage_error("diff", "--glibc needs a version (2.31 or 2.41)");
+      if (!has_value) return usage_error("diff", "--glibc needs a version (e.g. 2.31)");
       version = args[++i];
+      if (std::string e; !known_glibc_version(version, &e)) return usage_error("diff", e);
     } else if (a == "--tunable") {
       std::pair<std::string, std::string> t;
       if (!has_value || !parse_tunable(args[++i], &t)) return usage_error("diff", "--tunable needs NAME=VALUE");
@@ -112,7 +114,7 @@ int cmd_diff(const Args& args) {
     config.sides = sides;
   } else if (target.empty()) {
     for (const auto& n : side_names()) {
-      if (n.rfind("glibc-", 0) != 0) config.sides.push_back(n);
+      if (n.find('-') == std::string::npos) config.sides.push_back(n);  // no other releases
     }
   }
   for (auto& s : config.sides) s = side_for_version(s, version);

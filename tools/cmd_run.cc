@@ -13,7 +13,7 @@ namespace {
 
 void print_usage() {
   std::printf(
-      "usage: heaptwin run FILE.heap [--on SIDE] [--state|--full] [--json] [--glibc 2.31|2.41]\n"
+      "usage: heaptwin run FILE.heap [--on SIDE] [--state|--full] [--json] [--glibc V]\n"
       "                    [--tunable NAME=VALUE]... [--timeout MS] [--no-check]\n"
       "                    [--full-check-every N]\n\n"
       "Runs the script on one side (default: glibc, the host's real malloc) and prints, per op,\n"
@@ -23,7 +23,8 @@ void print_usage() {
       "               largebins, top, last_remainder; chunk offsets from the heap base)\n"
       "  --full       --state with every section, binmap, system_mem and mp_ (the golden form)\n"
       "  --json       one JSON object per op: index, op, outcome, offset/size/value, message\n"
-      "  --glibc V    run under real glibc V (2.31 or 2.41; set up in ~/.cache/heaptwin on first use)\n"
+      "  --glibc V    glibc release V: the side glibc is real glibc V (2.31, 2.41; set up in\n"
+      "               ~/.cache/heaptwin on first use), twin its twin (2.31, 2.35, 2.36)\n"
       "  --tunable    a GLIBC_TUNABLES entry, e.g. tcache_count=0 (glibc.malloc. is implied)\n"
       "  --no-check   on the twin: skip its checks after every op (the heap checker and the\n"
       "               block rules); a broken rule is reported after the trace, exit 1\n"
@@ -71,8 +72,9 @@ int cmd_run(const Args& args) {
       on = *v;
     } else if (a == "--glibc") {
       auto v = value("a version");
-      if (!v) return usage_error("run", "--glibc needs a version (2.31 or 2.41)");
+      if (!v) return usage_error("run", "--glibc needs a version (e.g. 2.31)");
       version = *v;
+      if (std::string e; !known_glibc_version(version, &e)) return usage_error("run", e);
     } else if (a == "--tunable") {
       auto v = value("k=v");
       std::pair<std::string, std::string> t;

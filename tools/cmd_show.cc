@@ -28,7 +28,7 @@ void print_usage() {
   for (const auto& n : default_sides()) sides += (sides.empty() ? "" : ",") + n;
   std::printf(
       "usage: heaptwin show FILE.heap [--at N] [--on SIDE[,SIDE]...] [--chunks K] [--no-vis]\n"
-      "                     [--glibc 2.31|2.41] [--tunable NAME=VALUE]...\n\n"
+      "                     [--glibc V] [--tunable NAME=VALUE]...\n\n"
       "Runs the script and draws the heap after op N (default: the last op that ran), for each\n"
       "side (default: %s), one after the other:\n"
       "  heap             every chunk from the heap start to top: offset, size, flags, which bin\n"
@@ -41,6 +41,8 @@ void print_usage() {
       "  --at N       after op N (0-based, as in `heaptwin run`)\n"
       "  --on SIDES   comma-separated sides\n"
       "  --chunks K   hexdump K chunks (0: none); --no-vis is --chunks 0\n"
+      "  --glibc V    glibc release V: real glibc V (2.31, 2.41) and its twin (2.31, 2.35, 2.36)\n"
+      "  --tunable    a GLIBC_TUNABLES entry, e.g. tcache_count=0 (glibc.malloc. is implied)\n"
       "\nsides: ",
       sides.c_str());
   for (const auto& n : side_names()) std::printf("%s ", n.c_str());
@@ -95,8 +97,9 @@ int cmd_show(const Args& args) {
     } else if (a == "--no-vis") {
       picture.vis_chunks = 0;
     } else if (a == "--glibc") {
-      if (!has_value) return usage_error("show", "--glibc needs a version (2.31 or 2.41)");
+      if (!has_value) return usage_error("show", "--glibc needs a version (e.g. 2.31)");
       version = args[++i];
+      if (std::string e; !known_glibc_version(version, &e)) return usage_error("show", e);
     } else if (a == "--tunable") {
       std::pair<std::string, std::string> t;
       if (!has_value || !parse_tunable(args[++i], &t)) return usage_error("show", "--tunable needs NAME=VALUE");

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdlib>
 
+#include "allocator/profile.h"
 #include "program/heap_format.h"
 #include "tools/cli_util.h"
 
@@ -28,8 +29,18 @@ bool parse_count(const std::string& text, size_t* out) {
 }
 
 std::string side_for_version(const std::string& side, const std::string& glibc_version) {
-  if (side == "glibc" && !glibc_version.empty() && glibc_version != "2.36") return "glibc-" + glibc_version;
+  if (glibc_version.empty() || glibc_version == "2.36") return side;
+  if (side == "glibc") return "glibc-" + glibc_version;
+  if (side == "twin") return "twin-" + glibc_version;
   return side;
+}
+
+bool known_glibc_version(const std::string& version, std::string* error) {
+  alloc::GlibcProfile unused;
+  if (alloc::GlibcProfile::for_version(version.c_str(), &unused) || version == "2.41") return true;
+  *error = "unknown glibc version '" + version + "' (twins: " +
+           alloc::GlibcProfile::known_versions() + "; real glibc: the host's 2.36, 2.31, 2.41)";
+  return false;
 }
 
 std::optional<Program> load_program(const std::string& path, std::string* error) {

@@ -13,8 +13,11 @@ namespace heaptwin::cli {
 // "tcache_count=0" or "glibc.malloc.tcache_count=0" -> {"glibc.malloc.tcache_count", "0"}.
 bool parse_tunable(const std::string& text, std::pair<std::string, std::string>* out);
 
-// "glibc" with --glibc 2.31 is "glibc-2.31"; other names unchanged.
+// With --glibc 2.31, "glibc" is "glibc-2.31" and "twin" is "twin-2.31"; other names unchanged.
 std::string side_for_version(const std::string& side, const std::string& glibc_version);
+
+// Whether --glibc V names a release that has a twin or a real side here; else *error lists them.
+bool known_glibc_version(const std::string& version, std::string* error);
 
 // "100" or "0x64": a count >= 1. False for anything else.
 bool parse_count(const std::string& text, size_t* out);

@@ -84,6 +84,13 @@ std::string trim_newlines(std::string s) {
   return s;
 }
 
+// glibc before 2.36 prints a failed malloc assertion after the program's name ("runner: malloc.c:
+// 2379: sysmalloc: Assertion `...' failed."): the name is the runner's, not glibc's, so it goes.
+std::string without_program_name(const std::string& message, const std::string& program_path) {
+  const std::string name = program_path.substr(program_path.rfind('/') + 1) + ": ";
+  return message.rfind(name, 0) == 0 ? message.substr(name.size()) : message;
+}
+
 // How a Program that did not run to its end ended, from the child's wait status.
 void add_death(int status, const std::string& message, Trace* trace) {
   if (WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT) {
@@ -333,7 +340,8 @@ class GlibcSide : public Side {
       if (r->kind == RUNNER_END) {
         if (faulted || trace->outcomes.size() == program.ops.size()) return true;
         if (r->error == 0 && trace->outcomes.size() < program.ops.size()) return false;
-        add_death(r->error, channel_.message(r->value), trace);
+        add_death(r->error, without_program_name(channel_.message(r->value), command_.argv.back()),
+                  trace);
         return true;
       }
       const size_t index = trace->outcomes.size();

@@ -1,0 +1,34 @@
+// glibc's malloc assertions that a corrupted heap can reach (they are compiled in: glibc builds
+// without NDEBUG). What they print depends on the release (GlibcProfile::assert_fatal_glibc_error):
+//   2.36 (and the 2.35 branch): "Fatal glibc error: malloc assertion failure in F: E"
+//   before: "malloc.c:LINE: F: Assertion `E' failed." after the program's name and ": ".
+// The glibc side drops the program's name, so the twin prints neither (a program named "" is
+// what glibc's own format leaves then).
+#ifndef HEAPTWIN_ALLOCATOR_ASSERTIONS_H_
+#define HEAPTWIN_ALLOCATOR_ASSERTIONS_H_
+
+#include <cstddef>
+
+#include "allocator/profile.h"
+
+namespace heaptwin::alloc {
+
+enum class Assertion {
+  kSysmallocOldTop,   // sysmalloc: the old top is the initial one or a sane, page-ended chunk
+  kSysmallocOldSize,  // sysmalloc: the old top was too small for the request
+  kMallocArena,       // __libc_malloc: the chunk belongs to the arena it came from
+  kCallocClears,      // __libc_calloc: a chunk of at least 3 words to clear
+  kLargeBinBck,       // _int_malloc: the smallest chunk of a large bin is main_arena's
+  kLargeBinFwd,       // _int_malloc: the first chunk compared in a large bin is main_arena's
+  kLargeBinFwdWalk,   // _int_malloc: each chunk met walking the nextsize list is too
+  kBinmapSize,        // _int_malloc: the binmap's victim fits the request
+  kMtrimHeader,       // mtrim: a page to release lies past the chunk's header
+  kMtrimEnd,          // mtrim: ... and before its end
+};
+
+// The message `profile`'s glibc prints for `a` (without the final newline), written into buf.
+const char* assertion_message(Assertion a, const GlibcProfile& profile, char* buf, size_t size);
+
+}  // namespace heaptwin::alloc
+
+#endif  // HEAPTWIN_ALLOCATOR_ASSERTIONS_H_

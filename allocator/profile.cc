@@ -1,0 +1,35 @@
+#include "allocator/profile.h"
+
+#include <cstring>
+
+namespace heaptwin::alloc {
+
+bool GlibcProfile::for_version(const char* version, GlibcProfile* out) {
+  GlibcProfile p;
+  if (std::strcmp(version, "2.36") == 0) {
+    // The default.
+  } else if (std::strcmp(version, "2.35") == 0) {
+    // release/2.35/master (Ubuntu 22.04's base): its malloc.c differs from 2.36's only in
+    // checked_request2size's signature (same results); the 2.36 assert text is backported.
+    p.minor = 35;
+  } else if (std::strcmp(version, "2.31") == 0) {
+    // release/2.31/master, as Debian 11 (2.31-13) ships it.
+    p.minor = 31;
+    p.safe_linking = false;
+    p.tcache_scan_counts = false;
+    p.tcache_key_random = false;
+    p.max_fast_never_zero = false;
+    p.mmap_threshold_unbounded = false;
+    p.mmap_fallback_swapped = false;
+    p.posix_memalign_inits_first = false;
+    p.assert_fatal_glibc_error = false;
+  } else {
+    return false;
+  }
+  *out = p;
+  return true;
+}
+
+const char* GlibcProfile::known_versions() { return "2.31, 2.35, 2.36"; }
+
+}  // namespace heaptwin::alloc
