@@ -1,5 +1,7 @@
 #include "oracle/comparability.h"
 
+#include "oracle/side.h"
+
 #include <cstdint>
 #include <cstdlib>
 
@@ -179,11 +181,6 @@ bool corrupts_without_a_heap(const std::vector<Trace>& traces, const Program& pr
   return wrote || (until < program.ops.size() && program.ops[until].kind == OpKind::kWrite8);
 }
 
-// The release a side runs ("glibc-2.31", "twin-2.31" -> 31; "glibc", "twin", "model" -> 36).
-int release_minor(const std::string& side) {
-  const size_t dash = side.rfind("-2.");
-  return dash == std::string::npos ? 36 : std::atoi(side.c_str() + dash + 3);
-}
 
 // Whether some write8 up to `until` stored a protect() value while the sides run a release
 // without safe-linking (before 2.32): there the value is not revealed but followed as it is, and
@@ -191,13 +188,8 @@ int release_minor(const std::string& side) {
 bool protect_without_safe_linking(const Program& program, const std::vector<Trace>& traces,
                                   size_t until) {
   bool old_release = false;
-  for (const Trace& t : traces) old_release |= release_minor(t.side) < 32;
-  if (!old_release) return false;
-  for (size_t i = 0; i < program.ops.size() && i <= until; ++i) {
-    const Op& op = program.ops[i];
-    if (op.kind == OpKind::kWrite8 && op.value.kind == Value::Kind::kProtect) return true;
-  }
-  return false;
+  for (const Trace& t : traces) old_release |= !has_safe_linking(t.side);
+  return old_release && writes_protected_pointer(program, until);
 }
 
 const ComparabilityRule kAddressDependentAlignment{
@@ -226,6 +218,18 @@ const ComparabilityRule kProtectWithoutSafeLinking{
     "it carries the heap's address"};
 
 }  // namespace
+
+bool has_safe_linking(const std::string& side_name) {
+  return std::atoi(side_release(side_name).c_str() + 2) >= 32;  // "2.31" -> 31
+}
+
+bool writes_protected_pointer(const Program& program, size_t until) {
+  for (size_t i = 0; i < program.ops.size() && i <= until; ++i) {
+    const Op& op = program.ops[i];
+    if (op.kind == OpKind::kWrite8 && op.value.kind == Value::Kind::kProtect) return true;
+  }
+  return false;
+}
 
 const std::vector<ComparabilityRule>& comparability_rules() {
   static const std::vector<ComparabilityRule> rules = {

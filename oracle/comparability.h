@@ -32,6 +32,13 @@ const std::vector<ComparabilityRule>& comparability_rules();
 // The rule that refuses `program` before it runs, if any.
 std::optional<ComparabilityRule> refused_before_running(const Program& program);
 
+// Whether the release `side_name` runs (side_release) safe-links its tcache and fastbin lists
+// (2.32+).
+bool has_safe_linking(const std::string& side_name);
+
+// Whether a write8 among the first `until` + 1 ops stores a protect() value (by default: any op).
+bool writes_protected_pointer(const Program& program, size_t until = ~size_t{0});
+
 // The rule that excuses a divergence first seen at op `at`, if any. `traces` are the sides'
 // traces, the twin's first.
 std::optional<ComparabilityRule> excused_divergence(const Program& program,

@@ -93,6 +93,10 @@ class Side {
 // "twin-2.36", "model". nullptr and *error set
 // when the name is unknown or the side cannot be set up here.
 std::unique_ptr<Side> make_side(const std::string& name, std::string* error);
+// The glibc release a side runs: "glibc-2.31", "twin-2.31" -> "2.31"; "glibc", "twin", "model"
+// -> the host's "2.36".
+std::string side_release(const std::string& side_name);
+
 // The names make_side knows, for --help and error messages.
 std::vector<std::string> side_names();
 

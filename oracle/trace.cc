@@ -286,4 +286,9 @@ std::string first_difference(const ArenaSnapshot& a, const ArenaSnapshot& b) {
   return "";
 }
 
+std::string side_release(const std::string& side_name) {
+  const size_t dash = side_name.rfind("-2.");
+  return dash == std::string::npos ? "2.36" : side_name.substr(dash + 1);
+}
+
 }  // namespace heaptwin

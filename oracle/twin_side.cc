@@ -455,7 +455,7 @@ class TwinSide : public Side {
 }  // namespace
 
 std::unique_ptr<Side> make_twin_side(const std::string& name, std::string* error) {
-  const std::string version = twin_side_version(name);
+  const std::string version = side_release(name);
   alloc::GlibcProfile release;
   std::optional<GlibcLayout> layout = glibc_layout(version);
   if (!alloc::GlibcProfile::for_version(version.c_str(), &release) || !layout) {

@@ -32,10 +32,7 @@ class SimulatedMemoryReader : public MemoryReader {
 // reserved.
 std::unique_ptr<Side> make_twin_side(const std::string& name, std::string* error);
 
-// The release a twin side's name asks for: "twin" -> "2.36", "twin-2.31" -> "2.31".
-inline std::string twin_side_version(const std::string& name) {
-  return name.rfind("twin-", 0) == 0 ? name.substr(5) : "2.36";
-}
+
 
 }  // namespace heaptwin
 

@@ -1,5 +1,5 @@
 // The twin against real glibc on random Programs, judged as twin_vs_glibc judges (the executor).
-//   twin_random_diff [--programs N] [--ops N] [--seed S] [--all-ops]
+//   twin_random_diff [--programs N] [--ops N] [--seed S] [--all-ops] [--glibc V | --libc PATH]
 // Default: malloc/free Programs (tests/twin_random_programs.h). --all-ops: the model's generator
 // over the whole op set (calloc, realloc, the memalign family, usable_size, mallopt, trim).
 // Prints the first divergence of each failing Program (and its .heap form), then a summary.
@@ -11,6 +11,7 @@
 #include <string>
 
 #include "oracle/executor.h"
+#include "oracle/glibc/glibc_versions.h"
 #include "oracle/model/random_programs.h"
 #include "program/heap_format.h"
 #include "tests/twin_random_programs.h"
@@ -20,20 +21,35 @@ int main(int argc, char** argv) {
   uint64_t programs = 10000, seed = 1;
   int ops = 200;
   bool all_ops = false;
+  std::string release;  // "" the host's
   for (int i = 1; i < argc; ++i) {
     const bool has_value = i + 1 < argc;
     if (!std::strcmp(argv[i], "--all-ops")) all_ops = true;
     else if (!std::strcmp(argv[i], "--programs") && has_value) programs = std::strtoull(argv[++i], nullptr, 0);
     else if (!std::strcmp(argv[i], "--ops") && has_value) ops = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--seed") && has_value) seed = std::strtoull(argv[++i], nullptr, 0);
-    else {
-      std::fprintf(stderr, "usage: twin_random_diff [--programs N] [--ops N] [--seed S] [--all-ops]\n");
+    else if (!std::strcmp(argv[i], "--glibc") && has_value) release = argv[++i];
+    else if (!std::strcmp(argv[i], "--libc") && has_value) {
+      std::string error;
+      auto v = use_user_libc(argv[++i], &error);
+      if (!v) {
+        std::fprintf(stderr, "twin_random_diff: %s\n", error.c_str());
+        return 2;
+      }
+      release = *v;
+    } else {
+      std::fprintf(stderr,
+                   "usage: twin_random_diff [--programs N] [--ops N] [--seed S] [--all-ops] "
+                   "[--glibc V | --libc PATH]\n");
       return 2;
     }
   }
   // The twin and real glibc judged as the main fuzz target judges them: outcomes and the arena
   // (digests, full snapshots where they differ), the twin's heap checker.
   JudgeConfig config = *fuzz_target_config("twin_vs_glibc");
+  if (!release.empty() && release != "2.36") {
+    for (std::string& side : config.sides) side += "-" + release;  // twin-2.31, glibc-2.31
+  }
   std::string error;
   auto executor = Executor::create(config, &error);
   if (!executor) {

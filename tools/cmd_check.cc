@@ -22,7 +22,7 @@ std::string default_side() {
 
 void print_usage() {
   std::printf(
-      "usage: heaptwin check FILE.heap... [--on SIDE] [--all] [--glibc V]\n"
+      "usage: heaptwin check FILE.heap... [--on SIDE] [--all] [--glibc V|--libc PATH]\n"
       "                      [--tunable NAME=VALUE]... [--timeout MS]\n"
       "       heaptwin check --rules\n\n"
       "Runs each script on one side (default: %s) and checks the heap after every op: every\n"
@@ -37,6 +37,8 @@ void print_usage() {
       "  --all        every op with violations, not only the first\n"
       "  --rules      list the rules (id and meaning) and exit\n"
       "  --glibc V    glibc release V: real glibc V (2.31, 2.41) or its twin (2.31, 2.35, 2.36)\n"
+      "  --libc PATH  the real side runs under this libc.so.6 (or the folder holding it and its\n"
+      "               ld-linux-x86-64.so.2); its release is read from it and picks the twin\n"
       "  --tunable    a GLIBC_TUNABLES entry, e.g. tcache_count=0 (glibc.malloc. is implied)\n"
       "\nsides: ",
       default_side().c_str());
@@ -70,6 +72,9 @@ int cmd_check(const Args& args) {
       if (!has_value) return usage_error("check", "--glibc needs a version (e.g. 2.31)");
       version = args[++i];
       if (std::string e; !known_glibc_version(version, &e)) return usage_error("check", e);
+    } else if (a == "--libc") {
+      if (!has_value) return usage_error("check", "--libc needs a libc.so.6 or its folder");
+      if (std::string e; !use_libc_option(args[++i], &version, &e)) return usage_error("check", e);
     } else if (a == "--tunable") {
       std::pair<std::string, std::string> t;
       if (!has_value || !parse_tunable(args[++i], &t)) return usage_error("check", "--tunable needs NAME=VALUE");

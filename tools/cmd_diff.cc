@@ -14,7 +14,7 @@ namespace {
 void print_usage() {
   std::printf(
       "usage: heaptwin diff FILE.heap... [--sides A,B,...] [--target T] [--no-state]\n"
-      "                     [--glibc V] [--tunable NAME=VALUE]... [--no-check]\n"
+      "                     [--glibc V|--libc PATH] [--tunable NAME=VALUE]... [--no-check]\n"
       "                     [--full-check-every N]\n\n"
       "Runs every script on every side and judges it as the fuzz targets do (oracle/executor.h):\n"
       "the outcome of each op, and the arena after each op (every bin, top, last_remainder, mp_)\n"
@@ -31,6 +31,8 @@ void print_usage() {
       "  --no-state   compare outcomes only (--state, the default, is accepted)\n"
       "  --glibc V    'glibc' in --sides means real glibc V (2.31, 2.41), 'twin' its twin\n"
       "               (2.31, 2.35, 2.36)\n"
+      "  --libc PATH  the real side runs under this libc.so.6 (or the folder holding it and its\n"
+      "               ld-linux-x86-64.so.2); its release is read from it and picks the twin\n"
       "  --no-check   the twin checks itself after every op unless told not to: the heap checker\n"
       "               (what the op touched, and the whole heap after the last op) and, when no\n"
       "               glibc side runs, the block rules (alignment, no overlap, contents kept,\n"
@@ -90,6 +92,9 @@ int cmd_diff(const Args& args) {
       if (!has_value) return usage_error("diff", "--glibc needs a version (e.g. 2.31)");
       version = args[++i];
       if (std::string e; !known_glibc_version(version, &e)) return usage_error("diff", e);
+    } else if (a == "--libc") {
+      if (!has_value) return usage_error("diff", "--libc needs a libc.so.6 or its folder");
+      if (std::string e; !use_libc_option(args[++i], &version, &e)) return usage_error("diff", e);
     } else if (a == "--tunable") {
       std::pair<std::string, std::string> t;
       if (!has_value || !parse_tunable(args[++i], &t)) return usage_error("diff", "--tunable needs NAME=VALUE");

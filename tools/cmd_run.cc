@@ -13,7 +13,7 @@ namespace {
 
 void print_usage() {
   std::printf(
-      "usage: heaptwin run FILE.heap [--on SIDE] [--state|--full] [--json] [--glibc V]\n"
+      "usage: heaptwin run FILE.heap [--on SIDE] [--state|--full] [--json] [--glibc V|--libc PATH]\n"
       "                    [--tunable NAME=VALUE]... [--timeout MS] [--no-check]\n"
       "                    [--full-check-every N]\n\n"
       "Runs the script on one side (default: glibc, the host's real malloc) and prints, per op,\n"
@@ -25,6 +25,8 @@ void print_usage() {
       "  --json       one JSON object per op: index, op, outcome, offset/size/value, message\n"
       "  --glibc V    glibc release V: the side glibc is real glibc V (2.31, 2.41; set up in\n"
       "               ~/.cache/heaptwin on first use), twin its twin (2.31, 2.35, 2.36)\n"
+      "  --libc PATH  the real side runs under this libc.so.6 (or the folder holding it and its\n"
+      "               ld-linux-x86-64.so.2); its release is read from it and picks the twin\n"
       "  --tunable    a GLIBC_TUNABLES entry, e.g. tcache_count=0 (glibc.malloc. is implied)\n"
       "  --no-check   on the twin: skip its checks after every op (the heap checker and the\n"
       "               block rules); a broken rule is reported after the trace, exit 1\n"
@@ -75,6 +77,10 @@ int cmd_run(const Args& args) {
       if (!v) return usage_error("run", "--glibc needs a version (e.g. 2.31)");
       version = *v;
       if (std::string e; !known_glibc_version(version, &e)) return usage_error("run", e);
+    } else if (a == "--libc") {
+      auto v = value("a path");
+      if (!v) return usage_error("run", "--libc needs a libc.so.6 or its folder");
+      if (std::string e; !use_libc_option(*v, &version, &e)) return usage_error("run", e);
     } else if (a == "--tunable") {
       auto v = value("k=v");
       std::pair<std::string, std::string> t;

@@ -28,7 +28,7 @@ void print_usage() {
   for (const auto& n : default_sides()) sides += (sides.empty() ? "" : ",") + n;
   std::printf(
       "usage: heaptwin show FILE.heap [--at N] [--on SIDE[,SIDE]...] [--chunks K] [--no-vis]\n"
-      "                     [--glibc V] [--tunable NAME=VALUE]...\n\n"
+      "                     [--glibc V|--libc PATH] [--tunable NAME=VALUE]...\n\n"
       "Runs the script and draws the heap after op N (default: the last op that ran), for each\n"
       "side (default: %s), one after the other:\n"
       "  heap             every chunk from the heap start to top: offset, size, flags, which bin\n"
@@ -42,6 +42,8 @@ void print_usage() {
       "  --on SIDES   comma-separated sides\n"
       "  --chunks K   hexdump K chunks (0: none); --no-vis is --chunks 0\n"
       "  --glibc V    glibc release V: real glibc V (2.31, 2.41) and its twin (2.31, 2.35, 2.36)\n"
+      "  --libc PATH  the real side runs under this libc.so.6 (or the folder holding it and its\n"
+      "               ld-linux-x86-64.so.2); its release is read from it and picks the twin\n"
       "  --tunable    a GLIBC_TUNABLES entry, e.g. tcache_count=0 (glibc.malloc. is implied)\n"
       "\nsides: ",
       sides.c_str());
@@ -100,6 +102,9 @@ int cmd_show(const Args& args) {
       if (!has_value) return usage_error("show", "--glibc needs a version (e.g. 2.31)");
       version = args[++i];
       if (std::string e; !known_glibc_version(version, &e)) return usage_error("show", e);
+    } else if (a == "--libc") {
+      if (!has_value) return usage_error("show", "--libc needs a libc.so.6 or its folder");
+      if (std::string e; !use_libc_option(args[++i], &version, &e)) return usage_error("show", e);
     } else if (a == "--tunable") {
       std::pair<std::string, std::string> t;
       if (!has_value || !parse_tunable(args[++i], &t)) return usage_error("show", "--tunable needs NAME=VALUE");

@@ -1,9 +1,11 @@
 #include "tools/side_options.h"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 
 #include "allocator/profile.h"
+#include "oracle/glibc/glibc_versions.h"
 #include "program/heap_format.h"
 #include "tools/cli_util.h"
 
@@ -28,11 +30,49 @@ bool parse_count(const std::string& text, size_t* out) {
   return true;
 }
 
+namespace {
+
+// The twin closest to release `version` ("2.33" -> "2.31"): same major, nearest minor.
+std::string nearest_twin(const std::string& version) {
+  int minor = 0;
+  std::sscanf(version.c_str(), "2.%d", &minor);
+  std::string best;
+  int best_distance = 1 << 30;
+  for (int m = 0; m < 100; ++m) {
+    const std::string v = "2." + std::to_string(m);
+    alloc::GlibcProfile unused;
+    if (!alloc::GlibcProfile::for_version(v.c_str(), &unused)) continue;
+    if (std::abs(m - minor) < best_distance) {
+      best_distance = std::abs(m - minor);
+      best = v;
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
 std::string side_for_version(const std::string& side, const std::string& glibc_version) {
   if (glibc_version.empty() || glibc_version == "2.36") return side;
   if (side == "glibc") return "glibc-" + glibc_version;
-  if (side == "twin") return "twin-" + glibc_version;
+  if (side == "twin") {
+    alloc::GlibcProfile unused;
+    if (alloc::GlibcProfile::for_version(glibc_version.c_str(), &unused)) return "twin-" + glibc_version;
+    const std::string nearest = nearest_twin(glibc_version);
+    std::fprintf(stderr,
+                 "heaptwin: no twin of glibc %s yet; the twin runs as %s, its nearest release "
+                 "(what differs between them: docs/glibc-versions.md)\n",
+                 glibc_version.c_str(), nearest.c_str());
+    return "twin-" + nearest;
+  }
   return side;
+}
+
+bool use_libc_option(const std::string& path, std::string* version, std::string* error) {
+  auto release = use_user_libc(path, error);
+  if (!release) return false;
+  *version = *release;
+  return true;
 }
 
 bool known_glibc_version(const std::string& version, std::string* error) {

@@ -16,6 +16,10 @@ bool parse_tunable(const std::string& text, std::pair<std::string, std::string>*
 // With --glibc 2.31, "glibc" is "glibc-2.31" and "twin" is "twin-2.31"; other names unchanged.
 std::string side_for_version(const std::string& side, const std::string& glibc_version);
 
+// --libc PATH (a libc.so.6 or its folder, the loader beside it): from now on "glibc-<its
+// release>" runs under it; *version is that release. False with *error when it is no glibc.
+bool use_libc_option(const std::string& path, std::string* version, std::string* error);
+
 // Whether --glibc V names a release that has a twin or a real side here; else *error lists them.
 bool known_glibc_version(const std::string& version, std::string* error);
 

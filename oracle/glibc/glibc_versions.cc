@@ -1,6 +1,15 @@
 #include "oracle/glibc/glibc_versions.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <cstring>
+#include <iterator>
+#include <map>
 
 #include <fstream>
 #include <sstream>
@@ -122,34 +131,128 @@ bool setup_sysroot(const Release& r, const std::string& root, std::string* error
   return true;
 }
 
+// The Debian sysroot of `r`, set up in the cache on first use; its root, or "" with *error.
+std::string ensure_sysroot(const Release& r, std::string* error) {
+  std::string root = cache_dir() + "/glibc-" + r.version;
+  std::string loader = root + "/" + r.loader;
+  if (!exists(loader)) {
+    run_shell("mkdir -p " + quote(cache_dir()), error);
+    error->clear();
+    if (!setup_sysroot(r, root, error)) return "";
+    if (!exists(loader)) {
+      *error = "glibc " + std::string(r.version) + ": the unpacked packages have no " + r.loader;
+      return "";
+    }
+  }
+  return root;
+}
+
+// Compiler flags that link the runner against an old sysroot, so it needs only symbols every
+// glibc since 2.2.5 has (a host-linked binary needs GLIBC_2.34 and will not start under older).
+std::string old_abi_flags(const std::string& root) {
+  // The sysroot has glibc's headers but not the kernel's (linux/, asm/): take the host's.
+  return "--sysroot=" + quote(root) + " -B" + quote(root + "/usr/lib/x86_64-linux-gnu") +
+         " -idirafter /usr/include/x86_64-linux-gnu -idirafter /usr/include";
+}
+
+const Release& oldest_release() { return kReleases[0]; }
+
+// Libcs the user brought (--libc), by release.
+std::map<std::string, std::string>& user_libcs() {
+  static std::map<std::string, std::string> libcs;
+  return libcs;
+}
+
+std::optional<RunnerCommand> user_libc_runner(const std::string& version, const std::string& libc,
+                                              std::string* error) {
+  const std::string dir = libc.substr(0, libc.rfind('/'));
+  std::string loader;
+  for (const char* name : {"ld-linux-x86-64.so.2", "ld.so"}) {
+    if (exists(dir + "/" + name)) {
+      loader = dir + "/" + name;
+      break;
+    }
+  }
+  if (loader.empty()) {
+    *error = libc + ": no loader beside it (expected " + dir + "/ld-linux-x86-64.so.2)";
+    return std::nullopt;
+  }
+  std::string flags;
+  int minor = 0;
+  std::sscanf(version.c_str(), "2.%d", &minor);
+  if (minor < 34) {
+    const std::string root = ensure_sysroot(oldest_release(), error);
+    if (root.empty()) return std::nullopt;
+    flags = old_abi_flags(root);
+  }
+  auto runner = build_runner(minor < 34 ? "glibc-old-abi" : "glibc-host-abi", flags, error);
+  if (!runner) return std::nullopt;
+  RunnerCommand cmd;
+  cmd.version = version;
+  cmd.argv = {loader, "--library-path", dir, *runner};
+  cmd.libc_path = libc;
+  cmd.debug_roots = {dir + "/usr/lib/debug", dir + "/debug", "/usr/lib/debug"};
+  return cmd;
+}
+
 }  // namespace
+
+std::string glibc_release_of(const std::string& libc_path) {
+  std::ifstream in(libc_path, std::ios::binary);
+  if (!in) return "";
+  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // "GNU C Library (...) stable release version 2.35." (also "development release version")
+  const std::string banner = "release version 2.";
+  if (data.find("GNU C Library") == std::string::npos) return "";
+  size_t at = data.find(banner);
+  if (at == std::string::npos) return "";
+  at += banner.size();
+  size_t end = at;
+  while (end < data.size() && std::isdigit(static_cast<unsigned char>(data[end]))) ++end;
+  return end > at ? "2." + data.substr(at, end - at) : "";
+}
+
+std::optional<std::string> use_user_libc(const std::string& path, std::string* error) {
+  std::string libc = path;
+  if (struct stat st {}; ::stat(path.c_str(), &st) != 0) {
+    *error = path + ": " + std::strerror(errno);
+    return std::nullopt;
+  } else if (S_ISDIR(st.st_mode)) {
+    libc = path + "/libc.so.6";
+  }
+  if (!exists(libc)) {
+    *error = path + ": no libc.so.6 there";
+    return std::nullopt;
+  }
+  const std::string version = glibc_release_of(libc);
+  if (version.empty()) {
+    *error = libc + ": not a glibc (no 'GNU C Library ... release version' banner)";
+    return std::nullopt;
+  }
+  char real[PATH_MAX];
+  user_libcs()[version] = ::realpath(libc.c_str(), real) ? real : libc;
+  return version;
+}
 
 std::optional<RunnerCommand> versioned_runner(const std::string& version, std::string* error) {
   const Release* release = nullptr;
   for (const auto& r : kReleases) {
     if (version == r.version) release = &r;
   }
+  if (auto user = user_libcs().find(version); user != user_libcs().end()) {
+    return user_libc_runner(version, user->second, error);
+  }
   if (!release) {
-    *error = "glibc " + version + " is not available (known: 2.31, 2.41, and the host's)";
+    *error = "glibc " + version +
+             " is not available (Debian packages: 2.31, 2.41; the host's 2.36; any other "
+             "through --libc PATH)";
     return std::nullopt;
   }
-  std::string root = cache_dir() + "/glibc-" + version;
-  std::string loader = root + "/" + release->loader;
-  if (!exists(loader)) {
-    run_shell("mkdir -p " + quote(cache_dir()), error);
-    error->clear();
-    if (!setup_sysroot(*release, root, error)) return std::nullopt;
-    if (!exists(loader)) {
-      *error = "glibc " + version + ": the unpacked packages have no " + release->loader;
-      return std::nullopt;
-    }
-  }
+  const std::string root = ensure_sysroot(*release, error);
+  if (root.empty()) return std::nullopt;
+  const std::string loader = root + "/" + release->loader;
   std::string flags;
-  if (release->needs_sysroot_build) {
-    // The sysroot has glibc's headers but not the kernel's (linux/, asm/): take the host's.
-    flags = "--sysroot=" + quote(root) + " -B" + quote(root + "/usr/lib/x86_64-linux-gnu") +
-            " -idirafter /usr/include/x86_64-linux-gnu -idirafter /usr/include";
-  }
+  if (release->needs_sysroot_build) flags = old_abi_flags(root);
   auto runner = build_runner("glibc-" + version, flags, error);
   if (!runner) return std::nullopt;
   RunnerCommand cmd;

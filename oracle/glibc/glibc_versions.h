@@ -11,8 +11,18 @@
 
 namespace heaptwin {
 
-// "2.31" or "2.41". nullopt with *error saying exactly which step failed.
+// "2.31" or "2.41", or a release whose libc the user brought (use_user_libc). nullopt with
+// *error saying exactly which step failed.
 std::optional<RunnerCommand> versioned_runner(const std::string& version, std::string* error);
+
+// --libc PATH: a libc.so.6, or a folder holding one, with its loader (ld-linux-x86-64.so.2)
+// beside it. Detects its release from glibc's version banner and makes "glibc-<release>" run
+// under it from now on (in this process). The release, or nullopt with *error (no such file, not
+// a glibc).
+std::optional<std::string> use_user_libc(const std::string& path, std::string* error);
+
+// The release a libc.so.6 says it is ("2.35"); "" when the file is no glibc.
+std::string glibc_release_of(const std::string& libc_path);
 
 }  // namespace heaptwin
 

@@ -76,6 +76,10 @@ std::optional<LibcSymbols> find_libc_symbols(const std::string& libc_path,
       break;
     }
   }
+  // A libc built here and not stripped carries its own .symtab.
+  if (file.empty() && slurp(libc_path, &data) && data.find("main_arena") != std::string::npos) {
+    file = libc_path;
+  }
   if (file.empty()) {
     *error = "no debug symbols for " + libc_path + " (build id " + id +
              "; install libc6-dbg for this libc)";

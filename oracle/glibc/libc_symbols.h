@@ -28,7 +28,8 @@ struct LibcSymbols {
 std::string elf_build_id(const std::string& path);
 
 // Looks up the symbols in the debug file for `libc_path` under each of `debug_roots` (each a
-// folder holding .build-id/). nullopt with *error saying what was missing.
+// folder holding .build-id/), else in libc_path's own .symtab (a libc that was not stripped).
+// nullopt with *error saying what was missing.
 std::optional<LibcSymbols> find_libc_symbols(const std::string& libc_path,
                                              const std::vector<std::string>& debug_roots,
                                              std::string* error);
