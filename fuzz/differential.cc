@@ -6,9 +6,30 @@
 #include <memory>
 #include <string>
 
+#include "oracle/glibc/glibc_versions.h"
 #include "program/heap_format.h"
 
 namespace heaptwin::fuzz {
+
+namespace {
+
+// `heaptwin fuzz --glibc V` / `--libc PATH` reach the target through its environment:
+// HEAPTWIN_GLIBC=V, HEAPTWIN_LIBC=PATH (the libc's own release wins). "" for the host's.
+std::string release_from_environment(const char* target) {
+  if (const char* libc = std::getenv("HEAPTWIN_LIBC"); libc && *libc) {
+    std::string error;
+    auto release = use_user_libc(libc, &error);
+    if (!release) {
+      std::fprintf(stderr, "%s: HEAPTWIN_LIBC: %s\n", target, error.c_str());
+      std::exit(2);
+    }
+    return *release;
+  }
+  const char* glibc = std::getenv("HEAPTWIN_GLIBC");
+  return glibc ? glibc : "";
+}
+
+}  // namespace
 
 Executor& target_executor(const char* target) {
   static std::map<std::string, std::unique_ptr<Executor>> executors;
@@ -20,7 +41,10 @@ Executor& target_executor(const char* target) {
       std::exit(2);
     }
     std::string error;
-    e = Executor::create(*config, &error);
+    JudgeConfig judged = *config;
+    const std::string release = release_from_environment(target);
+    for (std::string& side : judged.sides) side = side_for_release(side, release);
+    e = Executor::create(judged, &error);
     if (!e) {
       std::fprintf(stderr, "%s: cannot start the sides: %s\n", target, error.c_str());
       std::exit(2);

@@ -97,6 +97,10 @@ std::unique_ptr<Side> make_side(const std::string& name, std::string* error);
 // -> the host's "2.36".
 std::string side_release(const std::string& side_name);
 
+// The side `side_name` stands for on release `release`: "glibc" -> "glibc-2.31", "twin" ->
+// "twin-2.31"; the host's release ("" or "2.36") and other names unchanged.
+std::string side_for_release(const std::string& side_name, const std::string& release);
+
 // The names make_side knows, for --help and error messages.
 std::vector<std::string> side_names();
 

@@ -291,4 +291,10 @@ std::string side_release(const std::string& side_name) {
   return dash == std::string::npos ? "2.36" : side_name.substr(dash + 1);
 }
 
+std::string side_for_release(const std::string& side_name, const std::string& release) {
+  if (release.empty() || release == "2.36") return side_name;
+  if (side_name == "glibc" || side_name == "twin") return side_name + "-" + release;
+  return side_name;
+}
+
 }  // namespace heaptwin

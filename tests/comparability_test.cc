@@ -79,7 +79,7 @@ JudgeConfig config(bool rules, const Scenario& s) {
   const std::string& glibc = s.glibc;
   c.apply_rules = rules;
   if (!glibc.empty()) {
-    for (std::string& side : c.sides) side += "-" + glibc;  // twin-2.31, glibc-2.31
+    for (std::string& side : c.sides) side = side_for_release(side, glibc);
   }
   return c;
 }

@@ -47,9 +47,7 @@ int main(int argc, char** argv) {
   // The twin and real glibc judged as the main fuzz target judges them: outcomes and the arena
   // (digests, full snapshots where they differ), the twin's heap checker.
   JudgeConfig config = *fuzz_target_config("twin_vs_glibc");
-  if (!release.empty() && release != "2.36") {
-    for (std::string& side : config.sides) side += "-" + release;  // twin-2.31, glibc-2.31
-  }
+  for (std::string& side : config.sides) side = side_for_release(side, release);
   std::string error;
   auto executor = Executor::create(config, &error);
   if (!executor) {

@@ -5,7 +5,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <climits>
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <fstream>
 #include <optional>
@@ -14,6 +16,7 @@
 #include "program/fuzz_encoding.h"
 #include "program/heap_format.h"
 #include "tools/cli_util.h"
+#include "tools/side_options.h"
 #include "tools/fuzz_job.h"
 #include "tools/fuzz_process.h"
 #include "tools/fuzz_targets.h"
@@ -25,6 +28,7 @@ namespace {
 constexpr const char* kHelpHead =
     "usage: ./heaptwin fuzz [--target T|all] [--engine libfuzzer|afl] [--time S] [--jobs N]\n"
     "                       [--runs N] [--seed N] [--no-seeds] [--findings DIR] [--progress S]\n"
+    "                       [--glibc V | --libc PATH]\n"
     "       ./heaptwin fuzz --merge [--target T|all] [--engine libfuzzer|afl] [--findings DIR]\n\n"
     "The fuzzing job: S seconds (default 60; 0: until Ctrl-C) of the main target, or of the named\n"
     "one (--target all: every target, the time split between them), with one job per core.\n"
@@ -48,6 +52,11 @@ constexpr const char* kHelpTail =
     "                      corpus/regressions/<target>/ (with an empty --findings: from nothing)\n"
     "  --findings DIR      where the corpus and crashes are kept (default: findings/)\n"
     "  --progress S        a progress line every S seconds (default 5; 0: none)\n"
+    "  --glibc V           fuzz release V: V's twin against real glibc V (twin_vs_glibc, attack)\n"
+    "                      or against the model (twin_vs_model); findings go to\n"
+    "                      findings/glibc-V/ unless --findings says otherwise\n"
+    "  --libc PATH         real glibc from this libc.so.6 (or its folder); its release picks\n"
+    "                      the twin\n"
     "  --merge             minimise the kept corpus and exit: libFuzzer -merge=1, or afl-cmin\n"
     "                      with --engine afl (the inputs that keep the corpus's coverage)\n"
     "  --result FILE       also write one line per target, tab-separated key=value: found,\n"
@@ -75,6 +84,7 @@ struct Options {
   bool time_given = false;
   double progress = 5;
   std::string findings, result_file, root, bin, cmplog_bin;
+  std::string release, libc;  // --glibc / --libc: "" the host's
 };
 
 int cores() {
@@ -152,6 +162,15 @@ std::string parse_options(const Args& args, Options* o) {
       if (!value(&o->findings) || o->findings.empty()) return "--findings needs a folder";
     } else if (a == "--result") {
       if (!value(&o->result_file) || o->result_file.empty()) return "--result needs a file";
+    } else if (a == "--glibc") {
+      if (!value(&v)) return "--glibc needs a version (e.g. 2.31)";
+      if (std::string e; !known_glibc_version(v, &e)) return e;
+      o->release = v;
+    } else if (a == "--libc") {
+      if (!value(&v)) return "--libc needs a libc.so.6 or its folder";
+      char real[PATH_MAX];
+      if (std::string e; !use_libc_option(v, &o->release, &e)) return e;
+      o->libc = ::realpath(v.c_str(), real) ? real : v;
     } else if (a == "--merge") {
       o->merge = true;
     } else if (a == "--no-seeds") {
@@ -211,7 +230,10 @@ JobPlan plan_for(const Options& o, const std::string& target, double seconds) {
     }
   }
   if (is_file(corpus + "/" + target + ".dict")) p.dict = corpus + "/" + target + ".dict";
-  const std::string findings = (o.findings.empty() ? o.root + "/findings" : o.findings) + "/" + target;
+  const std::string kept = o.release.empty() || o.release == "2.36"
+                               ? o.root + "/findings"
+                               : o.root + "/findings/glibc-" + o.release;
+  const std::string findings = (o.findings.empty() ? kept : o.findings) + "/" + target;
   p.corpus_dir = findings + "/corpus";
   p.crashes_dir = findings + "/crashes";
   p.work_dir = findings + "/run";
@@ -349,6 +371,9 @@ int cmd_fuzz(const Args& args) {
     return kExitOk;
   }
   std::string problem = parse_options(args, &o);
+  // The targets read the release from their environment (fuzz/differential.cc).
+  if (!o.libc.empty()) ::setenv("HEAPTWIN_LIBC", o.libc.c_str(), 1);
+  else if (!o.release.empty()) ::setenv("HEAPTWIN_GLIBC", o.release.c_str(), 1);
   if (!problem.empty()) return usage_error("fuzz", problem);
   if (o.plan) {
     print_plan(o);

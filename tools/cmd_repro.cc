@@ -12,13 +12,15 @@
 #include "program/heap_format.h"
 #include "program/minimize.h"
 #include "tools/cli_util.h"
+#include "tools/side_options.h"
 
 namespace heaptwin::cli {
 
 namespace {
 
 constexpr const char* kHelp =
-    "usage: heaptwin repro INPUT [--sides a,b,...] [--target T] [--no-minimize] [--save NAME]\n\n"
+    "usage: heaptwin repro INPUT [--sides a,b,...] [--target T] [--glibc V|--libc PATH]\n"
+    "                      [--no-minimize] [--save NAME]\n\n"
     "Replays INPUT on every side, minimises it (fewest ops, then smallest sizes) while it keeps\n"
     "failing the same way, and prints the minimal .heap script, the first divergence, and the\n"
     "heap and bins on each side before and after that op.\n\n"
@@ -26,6 +28,9 @@ constexpr const char* kHelp =
     "  --sides LIST    sides to compare (default: the target's own)\n"
     "  --target T      the fuzz target the input came from: twin_vs_glibc, twin_vs_model or\n"
     "                  attack (default: attack, which decodes write8 corruption too)\n"
+    "  --glibc V       the release the finding came from (heaptwin fuzz --glibc V): its twin\n"
+    "                  and real glibc V\n"
+    "  --libc PATH     real glibc from this libc.so.6 (or its folder); its release picks the twin\n"
     "  --no-minimize   explain the input as it is\n"
     "  --save NAME     keep the minimal input as corpus/regressions/<target>/NAME (bytes) with\n"
     "                  NAME.heap beside it; ./heaptwin test replays it from then on\n\n"
@@ -131,7 +136,7 @@ int cmd_repro(const Args& args) {
     std::fputs(kHelp, stdout);
     return kExitOk;
   }
-  std::string input, save, target = "attack";
+  std::string input, save, target = "attack", release;
   std::vector<std::string> side_names_wanted;  // default: the target's own
   bool do_minimize = true;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -158,6 +163,15 @@ int cmd_repro(const Args& args) {
         return usage_error("repro", "--save needs a plain NAME (no '/')");
       }
       save = *v;
+    } else if (a == "--glibc") {
+      auto v = value("--glibc");
+      if (!v) return usage_error("repro", "--glibc needs a version (e.g. 2.31)");
+      release = *v;
+      if (std::string e; !known_glibc_version(release, &e)) return usage_error("repro", e);
+    } else if (a == "--libc") {
+      auto v = value("--libc");
+      if (!v) return usage_error("repro", "--libc needs a libc.so.6 or its folder");
+      if (std::string e; !use_libc_option(*v, &release, &e)) return usage_error("repro", e);
     } else if (a == "--no-minimize") {
       do_minimize = false;
     } else if (!a.empty() && a[0] == '-') {
@@ -191,6 +205,7 @@ int cmd_repro(const Args& args) {
   // Judged as the target judged it: its sides (unless told otherwise), checks and rules.
   JudgeConfig config = *fuzz_target_config(target);
   if (!side_names_wanted.empty()) config.sides = side_names_wanted;
+  for (std::string& side : config.sides) side = side_for_version(side, release);
   auto executor = Executor::create(config, &error);
   if (!executor) return usage_error("repro", error);
   Failure original = classify(*executor, program);

@@ -54,7 +54,6 @@ std::string nearest_twin(const std::string& version) {
 
 std::string side_for_version(const std::string& side, const std::string& glibc_version) {
   if (glibc_version.empty() || glibc_version == "2.36") return side;
-  if (side == "glibc") return "glibc-" + glibc_version;
   if (side == "twin") {
     alloc::GlibcProfile unused;
     if (alloc::GlibcProfile::for_version(glibc_version.c_str(), &unused)) return "twin-" + glibc_version;
@@ -65,7 +64,7 @@ std::string side_for_version(const std::string& side, const std::string& glibc_v
                  glibc_version.c_str(), nearest.c_str());
     return "twin-" + nearest;
   }
-  return side;
+  return side_for_release(side, glibc_version);
 }
 
 bool use_libc_option(const std::string& path, std::string* version, std::string* error) {
