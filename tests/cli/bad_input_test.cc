@@ -87,6 +87,26 @@ TEST(BadInput, AnUnreadableFileIsNamedWithTheReason) {
   expect_refused({"run", "/proc/self/mem", "--on", "twin"}, "/proc/self/mem: input/output error");
 }
 
+// An unknown release, or a --libc that is no glibc: exit 2, the reason, and what is known.
+TEST(BadInput, AnUnknownReleaseListsTheKnownOnes) {
+  const std::string script = temp_path("one_malloc.heap");
+  write(script, "a = malloc 0x18\n");
+  for (const Argv& args : commands_that_read_a_file()) {
+    if (args[0] == "parse" || args[0] == "decode" || args[0] == "encode") continue;
+    Argv with_release = with_file(args, script);
+    with_release.push_back("--glibc");
+    with_release.push_back("2.99");
+    expect_refused(with_release, "unknown glibc version '2.99' (twins: 2.31, 2.35, 2.36;");
+  }
+  expect_refused({"golden", "--glibc", "2.99"}, "unknown glibc version '2.99'");
+  expect_refused({"fuzz", "--glibc", "2.99"}, "unknown glibc version '2.99'");
+  const std::string not_libc = temp_path("libc.so.6");
+  write(not_libc, "not a library\n");
+  expect_refused({"run", script, "--libc", not_libc}, not_libc + ": not a glibc");
+  expect_refused({"run", script, "--libc", temp_path("no_such_dir")},
+                 temp_path("no_such_dir") + ": No such file or directory");
+}
+
 TEST(BadInput, GoldenWantsAFolder) {
   expect_refused({"golden", "--side", "twin", temp_path("no_such_folder")},
                  "no_such_folder: no such file or directory");
