@@ -57,6 +57,7 @@ inline constexpr char kDoubleFreePrev[] = "double free or corruption (!prev)";
 inline constexpr char kFreeInvalidNextSizeNormal[] = "free(): invalid next size (normal)";
 inline constexpr char kConsolidatingPrevSize[] = "corrupted size vs. prev_size while consolidating";
 inline constexpr char kFreeCorruptedUnsorted[] = "free(): corrupted unsorted chunks";
+inline constexpr char kFreeSmallbinCorrupted[] = "free(): chunks in smallbin corrupted";  // 2.41
 // malloc_consolidate
 inline constexpr char kConsolidateUnaligned[] = "malloc_consolidate(): unaligned fastbin chunk detected";
 inline constexpr char kConsolidateInvalidSize[] = "malloc_consolidate(): invalid chunk size";

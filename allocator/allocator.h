@@ -32,7 +32,8 @@ class Allocator : public ChunkMemory {
   void free(Addr mem);           // __libc_free
   Addr calloc(uint64_t n, uint64_t elem_size);
   Addr realloc(Addr oldmem, uint64_t bytes);
-  Addr memalign(uint64_t alignment, uint64_t bytes);  // also aligned_alloc (an alias in 2.36)
+  Addr memalign(uint64_t alignment, uint64_t bytes);
+  Addr aligned_alloc(uint64_t alignment, uint64_t bytes);  // memalign's alias before 2.38
   int posix_memalign(Addr* memptr, uint64_t alignment, uint64_t size);  // 0, EINVAL or ENOMEM
   Addr valloc(uint64_t bytes);
   Addr pvalloc(uint64_t bytes);
@@ -90,6 +91,8 @@ class Allocator : public ChunkMemory {
   void tcache_init();
   void tcache_put(Addr chunk, uint64_t tc_idx);
   Addr tcache_get(uint64_t tc_idx);
+  // tcache_get_n (2.38+): the entry whose pointer is stored at `link` (0: the bin's head).
+  Addr tcache_get_n(uint64_t tc_idx, Addr link);
   // free's double-free scan when the chunk carries the key (2.29+).
   void tcache_double_free_scan(Addr e, uint64_t tc_idx);
 
@@ -131,16 +134,23 @@ class Allocator : public ChunkMemory {
 
   // realloc.cc
   Addr int_realloc(Addr oldp, uint64_t oldsize, uint64_t nb);
+  // tuning.cc: the usable bytes of an allocated block (0 when the chunk looks free).
+  uint64_t musable(Addr mem) const;
   Addr mremap_chunk(Addr p, uint64_t new_size);
   // memalign.cc
   Addr mid_memalign(uint64_t alignment, uint64_t bytes);
   Addr int_memalign(uint64_t alignment, uint64_t bytes);
+  Addr aligned_from_tcache(uint64_t alignment, uint64_t bytes, bool* failed);
+  void give_back_tail(Addr p, uint64_t nb);
   // tuning.cc (mallopt, malloc_trim)
   int mtrim(uint64_t pad);
   // do_set_mmap_threshold's bound: before 2.35 nothing above HEAP_MAX_SIZE / 2.
   bool mmap_threshold_allowed(uint64_t v) const {
     return profile_.mmap_threshold_unbounded || v <= kHeapMaxSize / 2;
   }
+
+  // calloc.cc: 2.41's clearing of clearsize bytes at mem.
+  void clear_memory(Addr mem, uint64_t clearsize);
 
   // M_PERTURB: fill on allocation (perturb ^ 0xff) and on free (perturb).
   void perturb_fill(Addr p, uint64_t n, int byte) const;
@@ -158,7 +168,9 @@ class Allocator : public ChunkMemory {
   // free.cc. have_lock: called from inside malloc (realloc, memalign, sysmalloc), which enables
   // glibc's "invalid fastbin entry (free)" check.
   void int_free(Addr p, bool have_lock = false);
-  void int_free_merge(Addr p, uint64_t size);
+  void int_free_merge_chunk(Addr p, uint64_t size);
+  uint64_t int_free_create_chunk(Addr p, uint64_t size, Addr nextchunk, uint64_t nextsize);
+  void int_free_maybe_consolidate(uint64_t size);
   // consolidate.cc
   void malloc_consolidate();
 

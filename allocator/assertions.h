@@ -1,7 +1,8 @@
 // glibc's malloc assertions that a corrupted heap can reach (they are compiled in: glibc builds
-// without NDEBUG). What they print depends on the release (GlibcProfile::assert_fatal_glibc_error):
+// without NDEBUG). What they print depends on the release (GlibcProfile::assert_style):
+//   before 2.36: "malloc.c:LINE: F: Assertion `E' failed." after the program's name and ": "
 //   2.36 (and the 2.35 branch): "Fatal glibc error: malloc assertion failure in F: E"
-//   before: "malloc.c:LINE: F: Assertion `E' failed." after the program's name and ": ".
+//   2.37 on: "Fatal glibc error: malloc.c:LINE (F): assertion failed: E"
 // The glibc side drops the program's name, so the twin prints neither (a program named "" is
 // what glibc's own format leaves then).
 #ifndef HEAPTWIN_ALLOCATOR_ASSERTIONS_H_

@@ -1,5 +1,6 @@
-// calloc: overflow-checked size, _int_malloc directly (never the tcache), then clearing, except
-// for the part of a chunk carved from top beyond the highest break ever reached (fresh memory).
+// calloc: overflow-checked size, _int_malloc directly (the tcache only from 2.41), then clearing,
+// except for the part of a chunk carved from top beyond the highest break ever reached (fresh
+// memory).
 #include <cerrno>
 #include <cstring>
 
@@ -17,6 +18,21 @@ Addr Allocator::calloc(uint64_t n, uint64_t elem_size) {
   }
   uint64_t sz = static_cast<uint64_t>(product);
   if (!d_->malloc_initialized) ptmalloc_init();
+  if (profile_.calloc_from_tcache) {
+    // 2.41 tcache_try_malloc: as malloc's tcache path; a cached chunk is cleared whole.
+    const uint64_t tbytes = checked_request2size(sz);
+    if (tbytes == 0) {
+      errno_ = ENOMEM;
+      return 0;
+    }
+    const uint64_t tc_idx = csize2tidx(tbytes);
+    if (tcache_ == 0) tcache_init();
+    if (tc_idx < mp().tcache_bins && tcache_ != 0 && tc().counts[tc_idx] > 0) {
+      Addr mem = tcache_get(tc_idx);
+      clear_memory(mem, chunksize(mem2chunk(mem)) - kSizeSz);
+      return mem;
+    }
+  }
   if (tcache_ == 0) tcache_init();
   Addr oldtop = av().top;
   uint64_t oldtopsize = chunksize(oldtop);
@@ -33,6 +49,10 @@ Addr Allocator::calloc(uint64_t n, uint64_t elem_size) {
   }
   if (d_->perturb_byte == 0 && p == oldtop && csz > oldtopsize) csz = oldtopsize;
   const uint64_t clearsize = csz - kSizeSz;
+  if (profile_.calloc_clear_memory) {
+    clear_memory(mem, clearsize);
+    return mem;
+  }
   const uint64_t nclears = clearsize / kSizeSz;
   if (nclears < 3) assert_failed(Assertion::kCallocClears);  // a forged size
   if (nclears > 9) {
@@ -48,6 +68,30 @@ Addr Allocator::calloc(uint64_t n, uint64_t elem_size) {
   std::memset(reinterpret_cast<void*>(mem), 0, words * kSizeSz);
   note_range(mem, words * kSizeSz);
   return mem;
+}
+
+// 2.41 clear_memory (sysdeps/generic/calloc-clear-memory.h): memset past 9 words; up to 9, the
+// stores 0, 1, 2, n-2, n-1 and, past 5 words, 3, 4, n-4, n-3: every word of a chunk's odd count.
+// No assertion any more: a forged size under 3 words still makes those stores (n-2 is then
+// word -1, the chunk's own size field).
+void Allocator::clear_memory(Addr mem, uint64_t clearsize) {
+  const uint64_t nclears = clearsize / kSizeSz;
+  if (nclears > 9) {
+    if (!owned(mem, clearsize)) memset_fault(mem, clearsize);
+    std::memset(reinterpret_cast<void*>(mem), 0, clearsize);
+    note_range(mem, clearsize);
+    return;
+  }
+  const int64_t n = static_cast<int64_t>(nclears);
+  int64_t words[9] = {0, 1, 2, n - 2, n - 1};
+  int count = 5;
+  if (n > 5) {
+    words[count++] = 3;
+    words[count++] = 4;
+    words[count++] = n - 4;
+    words[count++] = n - 3;
+  }
+  for (int i = 0; i < count; ++i) store(mem + static_cast<uint64_t>(words[i]) * kSizeSz, 0);
 }
 
 }  // namespace heaptwin::alloc

@@ -47,13 +47,15 @@ void Allocator::int_free(Addr p, bool have_lock) {
     return;
   }
   if (!chunk_is_mmapped(p)) {
-    int_free_merge(p, size);
+    int_free_merge_chunk(p, size);
   } else {
     munmap_chunk(p);
   }
 }
 
-void Allocator::int_free_merge(Addr p, uint64_t size) {
+// _int_free_merge_chunk (2.41's name; the same steps inline in _int_free before): the checks
+// against top and the next chunk, then backward consolidation.
+void Allocator::int_free_merge_chunk(Addr p, uint64_t size) {
   Addr nextchunk = p + size;
   if (p == av().top) malloc_printerr(msg::kDoubleFreeTop);
   if (contiguous() && nextchunk >= av().top + chunksize(av().top)) {
@@ -72,32 +74,53 @@ void Allocator::int_free_merge(Addr p, uint64_t size) {
     if (chunksize(p) != prevsize) malloc_printerr(msg::kConsolidatingPrevSize);
     unlink_chunk(p);
   }
-  if (nextchunk != av().top) {
-    bool nextinuse = inuse_bit_at_offset(nextchunk, nextsize);
-    if (!nextinuse) {
-      unlink_chunk(nextchunk);
-      size += nextsize;
-    } else {
-      clear_inuse_bit_at_offset(nextchunk, 0);
-    }
-    Addr bck = unsorted_chunks();
-    Addr fwd = fd(bck);
+  size = int_free_create_chunk(p, size, nextchunk, nextsize);
+  int_free_maybe_consolidate(size);
+}
+
+// _int_free_create_chunk: forward consolidation, then into a bin (or top). Its size.
+uint64_t Allocator::int_free_create_chunk(Addr p, uint64_t size, Addr nextchunk, uint64_t nextsize) {
+  if (nextchunk == av().top) {
+    size += nextsize;
+    set_head(p, size | kPrevInuse);
+    av().top = p;
+    return size;
+  }
+  if (!inuse_bit_at_offset(nextchunk, nextsize)) {
+    unlink_chunk(nextchunk);
+    size += nextsize;
+  } else {
+    clear_inuse_bit_at_offset(nextchunk, 0);
+  }
+  Addr bck, fwd;
+  if (profile_.free_small_to_smallbin && in_smallbin_range(size)) {
+    // 2.41: straight to its small bin, marked in the binmap.
+    const uint32_t index = smallbin_index(size);
+    bck = bin_at(index);
+    fwd = fd(bck);
+    if (bk(fwd) != bck) malloc_printerr(msg::kFreeSmallbinCorrupted);
+    mark_bin(index);
+  } else {
+    // Given one chance to be used by malloc before it is binned.
+    bck = unsorted_chunks();
+    fwd = fd(bck);
     if (bk(fwd) != bck) malloc_printerr(msg::kFreeCorruptedUnsorted);
-    set_fd(p, fwd);
-    set_bk(p, bck);
     if (!in_smallbin_range(size)) {
       set_fd_nextsize(p, 0);
       set_bk_nextsize(p, 0);
     }
-    set_fd(bck, p);
-    set_bk(fwd, p);
-    set_head(p, size | kPrevInuse);
-    set_foot(p, size);
-  } else {
-    size += nextsize;
-    set_head(p, size | kPrevInuse);
-    av().top = p;
   }
+  set_fd(p, fwd);
+  set_bk(p, bck);
+  set_fd(bck, p);
+  set_bk(fwd, p);
+  set_head(p, size | kPrevInuse);
+  set_foot(p, size);
+  return size;
+}
+
+// _int_free_maybe_consolidate: freeing a large space consolidates the fastbins and trims.
+void Allocator::int_free_maybe_consolidate(uint64_t size) {
   if (size >= kFastbinConsolidationThreshold) {
     if (av().have_fastchunks) malloc_consolidate();
     if (chunksize(av().top) >= mp().trim_threshold) systrim(mp().top_pad);

@@ -18,6 +18,16 @@ Addr Allocator::memalign(uint64_t alignment, uint64_t bytes) {
   return mid_memalign(alignment, bytes);
 }
 
+Addr Allocator::aligned_alloc(uint64_t alignment, uint64_t bytes) {
+  if (!profile_.aligned_alloc_own_checks) return memalign(alignment, bytes);  // an alias
+  if (!d_->malloc_initialized) ptmalloc_init();
+  if (!powerof2(alignment) || alignment == 0) {
+    errno_ = EINVAL;
+    return 0;
+  }
+  return mid_memalign(alignment, bytes);
+}
+
 Addr Allocator::valloc(uint64_t bytes) {
   if (!d_->malloc_initialized) ptmalloc_init();
   return mid_memalign(profile_.page_size, bytes);
@@ -63,6 +73,11 @@ Addr Allocator::mid_memalign(uint64_t alignment, uint64_t bytes) {
     while (a < alignment) a <<= 1;
     alignment = a;
   }
+  if (profile_.memalign_scans_tcache) {
+    bool failed = false;
+    Addr cached = aligned_from_tcache(alignment, bytes, &failed);
+    if (failed || cached != 0) return cached;
+  }
   Addr p = int_memalign(alignment, bytes);
   if (p != 0) {
     // The same arena assertion as __libc_malloc's.
@@ -99,19 +114,65 @@ Addr Allocator::int_memalign(uint64_t alignment, uint64_t bytes) {
     set_head(newp, newsize | kPrevInuse);
     set_inuse_bit_at_offset(newp, newsize);
     set_head(p, leadsize | (chunksize_nomask(p) & kSizeBits));  // set_head_size
-    int_free(p, true);
+    if (profile_.memalign_merges_remainders) {
+      int_free_merge_chunk(p, leadsize);
+    } else {
+      int_free(p, true);
+    }
     p = newp;
   }
   if (!chunk_is_mmapped(p)) {
-    uint64_t size = chunksize(p);
-    if (size > nb + kMinSize) {
-      Addr remainder = p + nb;
-      set_head(remainder, (size - nb) | kPrevInuse);
-      set_head(p, nb | (chunksize_nomask(p) & kSizeBits));
-      int_free(remainder, true);
+    if (profile_.memalign_merges_remainders) {
+      give_back_tail(p, nb);
+    } else {
+      uint64_t size = chunksize(p);
+      if (size > nb + kMinSize) {
+        Addr remainder = p + nb;
+        set_head(remainder, (size - nb) | kPrevInuse);
+        set_head(p, nb | (chunksize_nomask(p) & kSizeBits));
+        int_free(remainder, true);
+      }
     }
   }
   return chunk2mem(p);
+}
+
+// 2.39+: the tail after nb goes straight to the bins, merged with what follows; a tail under
+// MINSIZE only when it can merge (the next chunk is top or free), else it stays in the chunk.
+void Allocator::give_back_tail(Addr p, uint64_t nb) {
+  const uint64_t size = chunksize(p);
+  const Addr nextchunk = p + size;
+  const uint64_t nextsize = chunksize(nextchunk);
+  if (size <= nb) return;
+  uint64_t remainder_size = size - nb;
+  if (remainder_size >= kMinSize || nextchunk == av().top ||
+      !inuse_bit_at_offset(nextchunk, nextsize)) {
+    set_head(p, nb | (chunksize_nomask(p) & kSizeBits));  // set_head_size
+    remainder_size = int_free_create_chunk(p + nb, remainder_size, nextchunk, nextsize);
+    int_free_maybe_consolidate(remainder_size);
+  }
+}
+
+// 2.38+ _mid_memalign: an aligned chunk of the request's tcache bin, taken from wherever it is
+// in the list; 0 when there is none. *failed when the size is refused (ENOMEM).
+Addr Allocator::aligned_from_tcache(uint64_t alignment, uint64_t bytes, bool* failed) {
+  const uint64_t tbytes = checked_request2size(bytes);
+  if (tbytes == 0) {
+    errno_ = ENOMEM;
+    *failed = true;
+    return 0;
+  }
+  const uint64_t tc_idx = csize2tidx(tbytes);
+  if (tc_idx >= mp().tcache_bins || tcache_ == 0 || tc().counts[tc_idx] == 0) return 0;
+  Addr link = 0;  // where the entry's pointer is stored; 0: the bin's head
+  Addr te = tc().entries[tc_idx];
+  uint64_t steps = 0;
+  while (te != 0 && (te & (alignment - 1)) != 0) {
+    spin(&steps);  // nothing else bounds this walk
+    link = te + kTcacheEntryNext;
+    te = protect(link, load(link));
+  }
+  return te == 0 ? 0 : tcache_get_n(tc_idx, link);
 }
 
 }  // namespace heaptwin::alloc

@@ -22,7 +22,20 @@ bool GlibcProfile::for_version(const char* version, GlibcProfile* out) {
     p.mmap_threshold_unbounded = false;
     p.mmap_fallback_swapped = false;
     p.posix_memalign_inits_first = false;
-    p.assert_fatal_glibc_error = false;
+    p.assert_style = AssertStyle::kProgramName;
+  } else if (std::strcmp(version, "2.41") == 0) {
+    // release/2.41/master, as Debian 13 (2.41-12) ships it.
+    p.minor = 41;
+    p.assert_style = AssertStyle::kLibcAssert;
+    p.realloc_keeps_close_fit = true;
+    p.unsorted_check_3 = false;
+    p.mmap_fallback_swapped = false;  // 2.38 "Fix transposed arguments in ..._fallback call"
+    p.aligned_alloc_own_checks = true;
+    p.memalign_scans_tcache = true;
+    p.memalign_merges_remainders = true;
+    p.free_small_to_smallbin = true;
+    p.calloc_from_tcache = true;
+    p.calloc_clear_memory = true;
   } else {
     return false;
   }
@@ -30,6 +43,6 @@ bool GlibcProfile::for_version(const char* version, GlibcProfile* out) {
   return true;
 }
 
-const char* GlibcProfile::known_versions() { return "2.31, 2.35, 2.36"; }
+const char* GlibcProfile::known_versions() { return "2.31, 2.35, 2.36, 2.41"; }
 
 }  // namespace heaptwin::alloc

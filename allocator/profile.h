@@ -19,6 +19,12 @@ struct GlibcTunables {
   Tunable tcache_max, tcache_count, tcache_unsorted_limit, mxfast;
 };
 
+enum class AssertStyle {
+  kProgramName,   // "PROG: malloc.c:LINE: F: Assertion `E' failed."  (before 2.36)
+  kMallocAssert,  // "Fatal glibc error: malloc assertion failure in F: E"  (2.36)
+  kLibcAssert,    // "Fatal glibc error: malloc.c:LINE (F): assertion failed: E"  (2.37+)
+};
+
 struct GlibcProfile {
   int minor = 36;  // 2.<minor>
   // 2.32 "Add Safe-Linking to fastbins and tcache": tcache next and fastbin fd are PROTECT_PTR'd,
@@ -37,16 +43,41 @@ struct GlibcProfile {
   // threshold above HEAP_MAX_SIZE / 2 (32 MiB) is refused (mallopt returns 0).
   bool mmap_threshold_unbounded = true;
   // 2.35 "Move MORECORE fallback mmap to sysmalloc_mmap_fallback" (with the hugepage work): the
-  // fallback's size is rounded to 1 MiB, at least a page (swapped arguments); before, to a page,
-  // at least 1 MiB (MMAP_AS_MORECORE_SIZE).
+  // fallback's size is rounded to 1 MiB, at least a page (swapped arguments); before, and again
+  // from 2.38 ("Fix transposed arguments"), to a page, at least 1 MiB (MMAP_AS_MORECORE_SIZE).
   bool mmap_fallback_swapped = true;
   // 2.34 "Move malloc hooks into a compat DSO": each entry point runs ptmalloc_init first; before,
   // posix_memalign reached it only through the memalign hook, after refusing a bad alignment.
   bool posix_memalign_inits_first = true;
-  // 2.36 "Simplify implementation of __malloc_assert" (also on the 2.35 release branch): "Fatal
-  // glibc error: malloc assertion failure in F: E"; before, "malloc.c:LINE: F: Assertion `E'
-  // failed." after the program's name.
-  bool assert_fatal_glibc_error = true;
+  // How a failed malloc assertion reads (allocator/assertions.h): 2.36 "Simplify implementation
+  // of __malloc_assert" (also on the 2.35 branch), 2.37 "assert: Do not use stderr in
+  // libc-internal assert".
+  AssertStyle assert_style = AssertStyle::kMallocAssert;
+  // 2.37 "realloc: Return unchanged if request is within usable size", as 2.38 "Limit chunk
+  // reuse to only growing requests" left it: a request within 15 bytes under the usable size
+  // (a page for an mmapped chunk) returns the block as it is, before any check.
+  bool realloc_keeps_close_fit = false;
+  // 2.38 "remove redundant check of unsorted bin corruption": no "malloc(): corrupted unsorted
+  // chunks 3".
+  bool unsorted_check_3 = true;
+  // 2.38 "aligned_alloc: conform to C17": aligned_alloc refuses an alignment that is no power
+  // of two (EINVAL); before, it was memalign.
+  bool aligned_alloc_own_checks = false;
+  // 2.38 "memalign: Support scanning for aligned chunks": _mid_memalign first looks through the
+  // request's tcache bin for an aligned chunk and takes it from the middle of the list. (2.38's
+  // scan of the bins went again in 2.39.)
+  bool memalign_scans_tcache = false;
+  // 2.39 "Enable merging of remainders in memalign (bug 30723)": the leader and the tail go
+  // straight to the bins (merged, never tcache or fastbins), and a tail under MINSIZE merges
+  // into a free next chunk or top.
+  bool memalign_merges_remainders = false;
+  // 2.41 "send freed small chunks to smallbin": a freed chunk of small-bin size goes to its small
+  // bin ("free(): chunks in smallbin corrupted"), not the unsorted bin.
+  bool free_small_to_smallbin = false;
+  // 2.41 "Add tcache path for calloc": calloc takes a chunk of its size from tcache first.
+  bool calloc_from_tcache = false;
+  // 2.41 "Optimize small memory clearing for calloc": clear_memory, with no nclears assertion.
+  bool calloc_clear_memory = false;
   // The random key's value: 0 derives one from the twin's address (unguessable enough for the
   // drop-in); the oracle's sides all use one fixed value (oracle/side.h).
   uint64_t tcache_key = 0;

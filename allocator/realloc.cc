@@ -18,6 +18,16 @@ Addr Allocator::realloc(Addr oldmem, uint64_t bytes) {
   }
   if (oldmem == 0) return malloc(bytes);
   const Addr oldp = mem2chunk(oldmem);
+  if (profile_.realloc_keeps_close_fit) {
+    // Before any check: musable() reads the chunk's size and its neighbour's PREV_INUSE.
+    const uint64_t usable = musable(oldmem);
+    if (bytes <= usable) {
+      const uint64_t difference = usable - bytes;
+      if (difference < 2 * kSizeSz || (chunk_is_mmapped(oldp) && difference <= profile_.page_size)) {
+        return oldmem;
+      }
+    }
+  }
   const uint64_t oldsize = chunksize(oldp);
   const bool mmapped = chunk_is_mmapped(oldp);
   if (!mmapped) {

@@ -45,6 +45,17 @@ Addr Allocator::tcache_get(uint64_t tc_idx) {
   return e;
 }
 
+Addr Allocator::tcache_get_n(uint64_t tc_idx, Addr link) {
+  if (link == 0) return tcache_get(tc_idx);
+  // From the middle of the list (2.38+): the link is a safe-linked next pointer.
+  Addr e = protect(link, load(link));
+  if (checks_list_alignment() && !aligned_ok(e)) malloc_printerr(msg::kUnalignedTcacheChunk);
+  store(link, protect(link, protect(e + kTcacheEntryNext, load(e + kTcacheEntryNext))));
+  --tc().counts[tc_idx];
+  store(e + kTcacheEntryKey, 0);
+  return e;
+}
+
 void Allocator::tcache_double_free_scan(Addr e, uint64_t tc_idx) {
   // Only a chunk carrying the key is suspected; the scan confirms before aborting (the key may be
   // payload by a 2^-64 chance). Before 2.33 nothing bounds the walk but a cycle (spin).

@@ -82,6 +82,10 @@ int Allocator::mtrim(uint64_t pad) {
 
 uint64_t Allocator::malloc_usable_size(Addr mem) {
   if (mem == 0) return 0;
+  return musable(mem);
+}
+
+uint64_t Allocator::musable(Addr mem) const {
   Addr p = mem2chunk(mem);
   if (chunk_is_mmapped(p)) return chunksize(p) - kChunkHdrSz;
   if (inuse_bit_at_offset(p, chunksize(p))) return chunksize(p) - kChunkHdrSz + kSizeSz;

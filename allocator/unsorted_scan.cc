@@ -47,7 +47,7 @@ Addr Allocator::unsorted_scan(uint64_t nb, UnsortedScan* scan) {
       return chunk2mem(victim);
     }
 
-    if (fd(bck) != victim) malloc_printerr(msg::kUnsortedCorrupted3);
+    if (profile_.unsorted_check_3 && fd(bck) != victim) malloc_printerr(msg::kUnsortedCorrupted3);
     set_bk(unsorted, bck);
     set_fd(bck, unsorted);
 

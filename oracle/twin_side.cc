@@ -288,8 +288,10 @@ class TwinSide : public Side {
         r->pointer = twin.realloc(slots_[op.src], op.a);
         break;
       case OpKind::kMemalign:
-      case OpKind::kAlignedAlloc:  // an alias of memalign in 2.36
         r->pointer = twin.memalign(op.a, op.b);
+        break;
+      case OpKind::kAlignedAlloc:
+        r->pointer = twin.aligned_alloc(op.a, op.b);
         break;
       case OpKind::kPosixMemalign: {
         Addr p = 0;

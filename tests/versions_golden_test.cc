@@ -1,8 +1,9 @@
 // The twins of other releases held to what the real ones did: every golden scenario recorded
-// from real glibc 2.31 (Debian 11's package) and 2.35 (a build of the release/2.35 branch,
-// Ubuntu 22.04's base) in tests/golden/<release>/, the twin checked against those recordings
-// without needing the real one; and, where Debian's package can be fetched, real 2.31 itself
-// against its recordings and against the twin on random Programs.
+// from real glibc 2.31 (Debian 11's package), 2.35 (a build of the release/2.35 branch, Ubuntu
+// 22.04's base) and 2.41 (Debian 13's package) in tests/golden/<release>/, the twin checked
+// against those recordings without needing the real one; and, where Debian's packages can be
+// fetched, real 2.31 and 2.41 themselves against their recordings and against the twin on
+// random Programs.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -45,26 +46,30 @@ TEST_P(ReleaseTest, TwinMatchesTheRealReleasesRecordings) {
   EXPECT_GE(check_recordings(*twin), 80) << "recordings missing for " << GetParam();
 }
 
-INSTANTIATE_TEST_SUITE_P(Releases, ReleaseTest, ::testing::Values("2.31", "2.35"));
+INSTANTIATE_TEST_SUITE_P(Releases, ReleaseTest, ::testing::Values("2.31", "2.35", "2.41"));
 
-// Debian's 2.31 is fetched on first use (as `--glibc 2.31` does); skipped where it cannot be.
-std::unique_ptr<Side> real_2_31() {
-  std::string error;
-  auto side = make_glibc_side("glibc-2.31", &error);
-  if (!side) std::fprintf(stderr, "glibc-2.31 not available here: %s\n", error.c_str());
-  return side;
-}
+// Debian's packages (2.31, 2.41) are fetched on first use (as `--glibc V` does); a release
+// whose package cannot be fetched here is skipped.
+class PackagedReleaseTest : public ::testing::TestWithParam<const char*> {
+ protected:
+  std::unique_ptr<Side> real() {
+    std::string error;
+    auto side = make_glibc_side(std::string("glibc-") + GetParam(), &error);
+    if (!side) std::fprintf(stderr, "glibc-%s not available here: %s\n", GetParam(), error.c_str());
+    return side;
+  }
+};
 
-TEST(Release231, RealGlibcMatchesItsRecordings) {
-  auto glibc = real_2_31();
-  if (!glibc) GTEST_SKIP() << "Debian's glibc 2.31 cannot be fetched here";
+TEST_P(PackagedReleaseTest, RealGlibcMatchesItsRecordings) {
+  auto glibc = real();
+  if (!glibc) GTEST_SKIP() << "Debian's glibc " << GetParam() << " cannot be fetched here";
   EXPECT_GE(check_recordings(*glibc), 80);
 }
 
-TEST(Release231, TwinAgreesWithRealGlibcOnRandomPrograms) {
-  if (!real_2_31()) GTEST_SKIP() << "Debian's glibc 2.31 cannot be fetched here";
+TEST_P(PackagedReleaseTest, TwinAgreesWithRealGlibcOnRandomPrograms) {
+  if (!real()) GTEST_SKIP() << "Debian's glibc " << GetParam() << " cannot be fetched here";
   JudgeConfig config = *fuzz_target_config("twin_vs_glibc");
-  config.sides = {"twin-2.31", "glibc-2.31"};
+  for (std::string& side : config.sides) side = side_for_release(side, GetParam());
   std::string error;
   auto executor = Executor::create(config, &error);
   ASSERT_NE(executor, nullptr) << error;
@@ -79,6 +84,8 @@ TEST(Release231, TwinAgreesWithRealGlibcOnRandomPrograms) {
   }
   EXPECT_GE(agreed, 250);  // the rest refused or excused by a comparability rule
 }
+
+INSTANTIATE_TEST_SUITE_P(Packages, PackagedReleaseTest, ::testing::Values("2.31", "2.41"));
 
 }  // namespace
 }  // namespace heaptwin
