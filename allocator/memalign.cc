@@ -1,7 +1,8 @@
 // The memalign family (memalign, aligned_alloc, posix_memalign, valloc, pvalloc) as glibc 2.36
 // has it: over-allocate nb + alignment + MINSIZE through _int_malloc, free the leader before the
 // aligned spot and the trailer after nb (both through _int_free, so tcache and fastbins may take
-// them). Debian's patch: alignments above PTRDIFF_MAX fail with ENOMEM.
+// them). Alignments above PTRDIFF_MAX fail with ENOMEM where the build has the CVE-2026-0861 fix
+// (GlibcProfile::memalign_alignment_overflow_check).
 #include <cerrno>
 
 #include "allocator/allocator.h"
@@ -92,7 +93,7 @@ Addr Allocator::mid_memalign(uint64_t alignment, uint64_t bytes) {
 
 Addr Allocator::int_memalign(uint64_t alignment, uint64_t bytes) {
   uint64_t nb = checked_request2size(bytes);
-  if (nb == 0 || alignment > kPtrdiffMax) {
+  if (nb == 0 || (profile_.memalign_alignment_overflow_check && alignment > kPtrdiffMax)) {
     errno_ = ENOMEM;
     return 0;
   }

@@ -22,6 +22,7 @@ bool GlibcProfile::for_version(const char* version, GlibcProfile* out) {
     p.mmap_threshold_unbounded = false;
     p.mmap_fallback_swapped = false;
     p.posix_memalign_inits_first = false;
+    p.memalign_alignment_overflow_check = false;
     p.assert_style = AssertStyle::kProgramName;
   } else if (std::strcmp(version, "2.41") == 0) {
     // release/2.41/master, as Debian 13 (2.41-12) ships it.

@@ -49,6 +49,11 @@ struct GlibcProfile {
   // 2.34 "Move malloc hooks into a compat DSO": each entry point runs ptmalloc_init first; before,
   // posix_memalign reached it only through the memalign hook, after refusing a bad alignment.
   bool posix_memalign_inits_first = true;
+  // "memalign: reinstate alignment overflow check (CVE-2026-0861)", on the release branches in
+  // January 2026: _int_memalign refuses an alignment above PTRDIFF_MAX (ENOMEM). Without it,
+  // nb + alignment + MINSIZE wraps and the aligned spot lands outside the chunk. Debian 11's
+  // 2.31-13+deb11u11 predates it; the 2.35 build, Debian 12's and Debian 13's packages have it.
+  bool memalign_alignment_overflow_check = true;
   // How a failed malloc assertion reads (allocator/assertions.h): 2.36 "Simplify implementation
   // of __malloc_assert" (also on the 2.35 branch), 2.37 "assert: Do not use stderr in
   // libc-internal assert".
