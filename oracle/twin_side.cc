@@ -34,7 +34,10 @@ class JumpingFatalHandler : public alloc::FatalHandler {
   }
   [[noreturn]] void fault(uint64_t address) override {
     kind = Kind::kFault;
-    this->address = address;
+    // A non-canonical address (bits 47..63 not all equal) raises #GP, not a page fault: the
+    // kernel's SIGSEGV then carries address 0.
+    const uint64_t top = address >> 47;
+    this->address = top == 0 || top == 0x1ffff ? address : 0;
     std::longjmp(env, 1);
   }
   [[noreturn]] void hang() override {
