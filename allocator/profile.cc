@@ -24,9 +24,9 @@ bool GlibcProfile::for_version(const char* version, GlibcProfile* out) {
     p.posix_memalign_inits_first = false;
     p.memalign_alignment_overflow_check = false;
     p.assert_style = AssertStyle::kProgramName;
-  } else if (std::strcmp(version, "2.41") == 0) {
-    // release/2.41/master, as Debian 13 (2.41-12) ships it.
-    p.minor = 41;
+  } else if (std::strcmp(version, "2.39") == 0 || std::strcmp(version, "2.41") == 0) {
+    // release/2.39/master (Ubuntu 24.04's base), release/2.41/master (Debian 13's 2.41-12).
+    p.minor = version[3] == '9' ? 39 : 41;
     p.assert_style = AssertStyle::kLibcAssert;
     p.realloc_keeps_close_fit = true;
     p.unsorted_check_3 = false;
@@ -34,9 +34,11 @@ bool GlibcProfile::for_version(const char* version, GlibcProfile* out) {
     p.aligned_alloc_own_checks = true;
     p.memalign_scans_tcache = true;
     p.memalign_merges_remainders = true;
-    p.free_small_to_smallbin = true;
-    p.calloc_from_tcache = true;
-    p.calloc_clear_memory = true;
+    if (p.minor >= 41) {
+      p.free_small_to_smallbin = true;
+      p.calloc_from_tcache = true;
+      p.calloc_clear_memory = true;
+    }
   } else {
     return false;
   }
@@ -44,6 +46,6 @@ bool GlibcProfile::for_version(const char* version, GlibcProfile* out) {
   return true;
 }
 
-const char* GlibcProfile::known_versions() { return "2.31, 2.35, 2.36, 2.41"; }
+const char* GlibcProfile::known_versions() { return "2.31, 2.35, 2.36, 2.39, 2.41"; }
 
 }  // namespace heaptwin::alloc

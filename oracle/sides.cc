@@ -25,6 +25,7 @@ const std::vector<SideEntry>& entries() {
       {"twin-2.31", make_twin_side},
       {"twin-2.35", make_twin_side},
       {"twin-2.36", make_twin_side},
+      {"twin-2.39", make_twin_side},
       {"twin-2.41", make_twin_side},
   };
   return kEntries;
