@@ -23,7 +23,9 @@
 #include <vector>
 
 #include "allocator/preload/check_protocol.h"
+#include "oracle/glibc/glibc_versions.h"
 #include "tools/cli_util.h"
+#include "tools/side_options.h"
 #include "tools/command.h"
 
 namespace heaptwin::cli {
@@ -84,6 +86,21 @@ int library_missing(const std::string& command, const std::vector<std::string>& 
                                   "//allocator/preload:libheaptwin_preload.so");
 }
 
+// CMD as execvp would find it: itself when it names a path, else the first match in PATH.
+std::string find_program(const std::string& name) {
+  if (name.find('/') != std::string::npos) return name;
+  const char* path = std::getenv("PATH");
+  std::string dirs = path ? path : "/usr/bin:/bin";
+  for (size_t start = 0; start <= dirs.size();) {
+    size_t end = dirs.find(':', start);
+    if (end == std::string::npos) end = dirs.size();
+    std::string candidate = (end > start ? dirs.substr(start, end - start) : ".") + "/" + name;
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+    start = end + 1;
+  }
+  return "";
+}
+
 void print_preload_path_usage() {
   std::printf(
       "usage: heaptwin preload-path\n\n"
@@ -96,7 +113,7 @@ void print_preload_path_usage() {
 void print_exec_usage() {
   std::printf(
       "usage: heaptwin exec [--check] [--check-every N] [--trace FILE [--trace-max-ops N]]\n"
-      "                     [--no-aslr] -- CMD ARGS...\n\n"
+      "                     [--no-aslr] [--glibc V | --libc PATH] -- CMD ARGS...\n\n"
       "Runs CMD with the drop-in library preloaded: every malloc, free, calloc, realloc,\n"
       "memalign, aligned_alloc, posix_memalign, valloc, pvalloc, malloc_usable_size, mallopt,\n"
       "malloc_trim, mallinfo2 and malloc_stats of the program (and of the programs it starts)\n"
@@ -117,7 +134,11 @@ void print_exec_usage() {
       "                   (one slot each; slot ids are 32 bits)\n"
       "  --trace-max-ops N  stop the trace after N calls (a comment says so); default 0, the\n"
       "                   whole run\n"
-      "  --no-aslr        disable address randomisation for CMD (what setarch -R does)\n\n"
+      "  --no-aslr        disable address randomisation for CMD (what setarch -R does)\n"
+      "  --glibc V        run CMD under glibc V's own loader and libc (Debian's 2.31 or 2.41,\n"
+      "                   fetched on first use) with the twin of V serving malloc; a CMD built\n"
+      "                   here needs a libc of 2.34 or later (GLIBC_2.34 symbols)\n"
+      "  --libc PATH      the same with a libc.so.6 you bring (ld-linux-x86-64.so.2 beside it)\n\n"
       "Exit status: CMD's own (128+N when signal N ended it); 1 when --check found a violation;\n"
       "2 on bad usage or when CMD cannot be started (message on stderr).\n");
 }
@@ -187,7 +208,7 @@ int cmd_exec(const Args& args) {
   bool check = false, no_aslr = false;
   // check_every 0: the full check at exit only; trace_max_ops 0: trace the whole run.
   unsigned long check_every = 0, trace_max_ops = 0;
-  std::string trace;
+  std::string trace, release;
   size_t i = 0;
   for (; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -209,6 +230,13 @@ int cmd_exec(const Args& args) {
         return usage_error("exec", "--check-every needs a positive number, not '" + args[i] + "'");
       }
       check = true;
+    } else if (a == "--glibc") {
+      if (i + 1 >= args.size()) return usage_error("exec", "--glibc needs a version (e.g. 2.41)");
+      release = args[++i];
+      if (std::string e; !known_glibc_version(release, &e)) return usage_error("exec", e);
+    } else if (a == "--libc") {
+      if (i + 1 >= args.size()) return usage_error("exec", "--libc needs a libc.so.6 or its folder");
+      if (std::string e; !use_libc_option(args[++i], &release, &e)) return usage_error("exec", e);
     } else if (a == "--trace") {
       if (i + 1 >= args.size()) return usage_error("exec", "--trace needs a file name");
       trace = args[++i];
@@ -229,6 +257,16 @@ int cmd_exec(const Args& args) {
   }
   if (i >= args.size()) return usage_error("exec", "no command to run (heaptwin exec [OPTIONS] -- CMD ARGS...)");
   std::vector<std::string> command(args.begin() + static_cast<long>(i), args.end());
+  if (!release.empty() && release != "2.36") {
+    // Under the release's own loader and libc: ld.so --library-path DIR PROGRAM ARGS...
+    std::string error;
+    auto install = libc_install(release, &error);
+    if (!install) return usage_error("exec", error);
+    const std::string program = find_program(command[0]);
+    if (program.empty()) return usage_error("exec", command[0] + ": command not found");
+    command[0] = program;
+    command.insert(command.begin(), {install->loader, "--library-path", install->library_dir});
+  }
 
   std::vector<std::string> tried;
   std::string lib = find_library(&tried);
@@ -258,6 +296,7 @@ int cmd_exec(const Args& args) {
     close(exec_status[0]);
     prepend_env("LD_PRELOAD", lib, ":");
     setenv("HEAPTWIN_PID", std::to_string(getpid()).c_str(), 1);
+    if (!release.empty()) setenv("HEAPTWIN_GLIBC", release.c_str(), 1);
     if (trace_fd >= 0) {
       dup2(trace_fd, kTraceFd);
       setenv("HEAPTWIN_TRACE_FD", std::to_string(kTraceFd).c_str(), 1);

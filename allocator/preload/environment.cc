@@ -113,6 +113,11 @@ void apply(PreloadSettings* out, const char* entry) {
   else if (starts_with(entry, "HEAPTWIN_CHECK_FD=", &v)) out->check_fd = static_cast<int>(parse_int(v));
   else if (starts_with(entry, "HEAPTWIN_CHECK_REPLY_FD=", &v)) out->check_reply_fd = static_cast<int>(parse_int(v));
   else if (starts_with(entry, "HEAPTWIN_PID=", &v)) out->owner_pid = parse_int(v);
+  else if (starts_with(entry, "HEAPTWIN_GLIBC=", &v)) {
+    size_t n = 0;
+    while (v[n] != '\0' && n + 1 < sizeof out->glibc) out->glibc[n] = v[n], ++n;
+    out->glibc[n] = '\0';
+  }
   else if (starts_with(entry, "HEAPTWIN_TRACE_MAX_OPS=", &v) && parse_int(v) >= 0) {
     out->trace_max_ops = static_cast<uint64_t>(parse_int(v));
   } else if (starts_with(entry, "HEAPTWIN_CHECK_EVERY=", &v) && parse_int(v) > 0) {

@@ -22,6 +22,7 @@ struct PreloadSettings {
                                   // call too (0: at exit only)
   uint64_t trace_max_ops = 0;  // HEAPTWIN_TRACE_MAX_OPS: stop the trace after N ops (0: never)
   int64_t owner_pid = -1;   // HEAPTWIN_PID: trace and check only in this process
+  char glibc[8] = "";       // HEAPTWIN_GLIBC: the release to twin ("2.41"; "": the host's 2.36)
 };
 
 // Fills `out` from the initial environment. Allocates nothing.

@@ -115,6 +115,11 @@ bool is_open(int fd) { return fcntl(fd, F_GETFD) >= 0; }
 void init() {
   read_settings(&g_settings);
   alloc::GlibcProfile profile = alloc::GlibcProfile::glibc_2_36();
+  if (g_settings.glibc[0] != '\0' && !alloc::GlibcProfile::for_version(g_settings.glibc, &profile)) {
+    say("heaptwin: no twin of glibc ");
+    say(g_settings.glibc);
+    say(" (HEAPTWIN_GLIBC); following 2.36\n");
+  }
   profile.tunables = g_settings.tunables;
   auto* memory = new (g_memory_storage) alloc::RealMemory();
   auto* fatal = new (g_fatal_storage) PrintingFatalHandler();
@@ -257,7 +262,8 @@ namespace {
 Addr aligned(const char* verb, size_t alignment, size_t bytes) {
   Call call;
   g_twin->clear_errno();
-  Addr r = g_twin->memalign(alignment, bytes);
+  // aligned_alloc has checks of its own from 2.38 (C17); before, it is memalign.
+  Addr r = verb[0] == 'a' ? g_twin->aligned_alloc(alignment, bytes) : g_twin->memalign(alignment, bytes);
   int e = r == 0 ? g_twin->last_errno() : 0;
   g_trace.allocation(r, verb, alignment, bytes, 2);
   call.done(verb, bytes);
@@ -270,7 +276,7 @@ HEAPTWIN_EXPORT void* memalign(size_t alignment, size_t bytes) {
   return reinterpret_cast<void*>(aligned("memalign", alignment, bytes));
 }
 
-// 2.36: aligned_alloc is a weak alias of __libc_memalign (no extra checks).
+// Before 2.38 aligned_alloc is a weak alias of __libc_memalign (no extra checks).
 HEAPTWIN_EXPORT void* aligned_alloc(size_t alignment, size_t bytes) {
   return reinterpret_cast<void*>(aligned("aligned_alloc", alignment, bytes));
 }

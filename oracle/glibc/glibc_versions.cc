@@ -234,6 +234,28 @@ std::optional<std::string> use_user_libc(const std::string& path, std::string* e
   return version;
 }
 
+std::optional<LibcInstall> libc_install(const std::string& version, std::string* error) {
+  if (auto user = user_libcs().find(version); user != user_libcs().end()) {
+    const std::string dir = user->second.substr(0, user->second.rfind('/'));
+    for (const char* name : {"ld-linux-x86-64.so.2", "ld.so"}) {
+      if (exists(dir + "/" + name)) return LibcInstall{version, dir + "/" + name, dir, user->second};
+    }
+    *error = user->second + ": no loader beside it (expected " + dir + "/ld-linux-x86-64.so.2)";
+    return std::nullopt;
+  }
+  for (const auto& r : kReleases) {
+    if (version != r.version) continue;
+    const std::string root = ensure_sysroot(r, error);
+    if (root.empty()) return std::nullopt;
+    return LibcInstall{version, root + "/" + r.loader, root + "/" + r.library_dir,
+                       root + "/" + r.libc};
+  }
+  *error = "glibc " + version +
+           " is not available (Debian packages: 2.31, 2.41; the host's 2.36; any other "
+           "through --libc PATH)";
+  return std::nullopt;
+}
+
 std::optional<RunnerCommand> versioned_runner(const std::string& version, std::string* error) {
   const Release* release = nullptr;
   for (const auto& r : kReleases) {

@@ -15,6 +15,13 @@ namespace heaptwin {
 // *error saying exactly which step failed.
 std::optional<RunnerCommand> versioned_runner(const std::string& version, std::string* error);
 
+// Where a release's libc lives here: its loader, the folder to give the loader as
+// --library-path, and the libc.so.6. Debian's packages are set up on first use.
+struct LibcInstall {
+  std::string version, loader, library_dir, libc;
+};
+std::optional<LibcInstall> libc_install(const std::string& version, std::string* error);
+
 // --libc PATH: a libc.so.6, or a folder holding one, with its loader (ld-linux-x86-64.so.2)
 // beside it. Detects its release from glibc's version banner and makes "glibc-<release>" run
 // under it from now on (in this process). The release, or nullopt with *error (no such file, not
