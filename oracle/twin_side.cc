@@ -8,6 +8,7 @@
 
 #include "allocator/allocator.h"
 #include "allocator/simulated_memory.h"
+#include "allocator/tunables.h"
 #include "oracle/block_invariants.h"
 #include "oracle/heap_check.h"
 #include "oracle/heap_check_incremental.h"
@@ -77,25 +78,12 @@ void twin_data_layout(GlibcLayout* l) {
 alloc::GlibcProfile profile_for(const alloc::GlibcProfile& release, const RunOptions& options) {
   alloc::GlibcProfile profile = release;
   profile.tcache_key = kPinnedTcacheKey;
-  alloc::GlibcTunables& t = profile.tunables;
+  // As glibc reads GLIBC_TUNABLES: known names only, within glibc's bounds.
+  const std::string prefix = "glibc.malloc.";
   for (const auto& [name, text] : options.tunables) {
-    alloc::Tunable v;
-    v.set = true;
-    v.value = std::strtoull(text.c_str(), nullptr, 0);
-    const std::string prefix = "glibc.malloc.";
     if (name.compare(0, prefix.size(), prefix) != 0) continue;
-    const std::string key = name.substr(prefix.size());
-    if (key == "top_pad") t.top_pad = v;
-    else if (key == "perturb") t.perturb = v;
-    else if (key == "mmap_threshold") t.mmap_threshold = v;
-    else if (key == "trim_threshold") t.trim_threshold = v;
-    else if (key == "mmap_max") t.mmap_max = v;
-    else if (key == "arena_max") t.arena_max = v;
-    else if (key == "arena_test") t.arena_test = v;
-    else if (key == "tcache_max") t.tcache_max = v;
-    else if (key == "tcache_count") t.tcache_count = v;
-    else if (key == "tcache_unsorted_limit") t.tcache_unsorted_limit = v;
-    else if (key == "mxfast") t.mxfast = v;
+    alloc::set_tunable(&profile.tunables, name.c_str() + prefix.size(), name.size() - prefix.size(),
+                       text.c_str(), text.c_str() + text.size());
   }
   return profile;
 }

@@ -90,7 +90,10 @@ TEST_F(TwinGoldenTest, ScenariosAgreeUnderTunables) {
            {"glibc.malloc.tcache_count", "0"},
            {"glibc.malloc.mxfast", "0"},
            {"glibc.malloc.tcache_unsorted_limit", "2"},
-           {"glibc.malloc.mmap_threshold", "0x1000"}}) {
+           {"glibc.malloc.mmap_threshold", "0x1000"},
+           // Outside glibc's bounds (dl-tunables.list): ignored by both.
+           {"glibc.malloc.mmap_max", "0x80000000"},
+           {"glibc.malloc.arena_test", "0"}}) {
     RunOptions options;
     options.snapshots = true;
     options.tunables = {tunable};

@@ -5,6 +5,8 @@
 
 #include <cstring>
 
+#include "allocator/tunables.h"
+
 extern char** environ;
 
 namespace heaptwin::preload {
@@ -22,74 +24,6 @@ bool starts_with(const char* s, const char* prefix, const char** rest) {
   return true;
 }
 
-// _dl_strtoul: decimal, 0x hex, 0 octal; stops at the first character that is not a digit.
-bool parse_number(const char* s, const char* end, uint64_t* out) {
-  uint64_t base = 10, v = 0;
-  if (s == end) return false;
-  if (s[0] == '0') {
-    if (s + 1 < end && (s[1] == 'x' || s[1] == 'X')) {
-      base = 16;
-      s += 2;
-    } else {
-      base = 8;
-    }
-  }
-  bool any = false;
-  for (; s < end; ++s) {
-    uint64_t d;
-    if (*s >= '0' && *s <= '9') d = static_cast<uint64_t>(*s - '0');
-    else if (base == 16 && *s >= 'a' && *s <= 'f') d = static_cast<uint64_t>(*s - 'a' + 10);
-    else if (base == 16 && *s >= 'A' && *s <= 'F') d = static_cast<uint64_t>(*s - 'A' + 10);
-    else break;
-    if (d >= base) break;
-    v = v * base + d;
-    any = true;
-  }
-  *out = v;
-  return any || base == 8;
-}
-
-// tunable_initialize with the bounds of dl-tunables.list (a value outside them is ignored).
-void set_tunable(alloc::GlibcTunables* t, const char* name, size_t name_len, const char* value,
-                 const char* value_end) {
-  uint64_t v;
-  if (!parse_number(value, value_end, &v)) return;
-  auto is = [&](const char* n) { return std::strlen(n) == name_len && !std::strncmp(n, name, name_len); };
-  auto set = [&](alloc::Tunable* x, uint64_t lo, uint64_t hi) {
-    if (v >= lo && v <= hi) {
-      x->set = true;
-      x->value = v;
-    }
-  };
-  const uint64_t kMax = ~uint64_t{0};
-  if (is("top_pad")) set(&t->top_pad, 0, kMax);
-  else if (is("perturb")) set(&t->perturb, 0, 0xff);
-  else if (is("mmap_threshold")) set(&t->mmap_threshold, 0, kMax);
-  else if (is("trim_threshold")) set(&t->trim_threshold, 0, kMax);
-  else if (is("mmap_max")) set(&t->mmap_max, 0, 0x7fffffff);
-  else if (is("arena_max")) set(&t->arena_max, 1, kMax);
-  else if (is("arena_test")) set(&t->arena_test, 1, kMax);
-  else if (is("tcache_max")) set(&t->tcache_max, 0, kMax);
-  else if (is("tcache_count")) set(&t->tcache_count, 0, kMax);
-  else if (is("tcache_unsorted_limit")) set(&t->tcache_unsorted_limit, 0, kMax);
-  else if (is("mxfast")) set(&t->mxfast, 0, kMax);
-}
-
-void parse_glibc_tunables(alloc::GlibcTunables* t, const char* s) {
-  // name=value:name=value...
-  while (*s) {
-    const char* end = s;
-    while (*end && *end != ':') ++end;
-    const char* eq = s;
-    while (eq < end && *eq != '=') ++eq;
-    const char* rest;
-    if (eq < end && starts_with(s, "glibc.malloc.", &rest) && rest < eq) {
-      set_tunable(t, rest, static_cast<size_t>(eq - rest), eq + 1, end);
-    }
-    s = *end ? end + 1 : end;
-  }
-}
-
 int64_t parse_int(const char* s) {
   int64_t v = 0;
   bool neg = *s == '-';
@@ -101,14 +35,14 @@ int64_t parse_int(const char* s) {
 void apply(PreloadSettings* out, const char* entry) {
   const char* v;
   alloc::GlibcTunables* t = &out->tunables;
-  if (starts_with(entry, "GLIBC_TUNABLES=", &v)) parse_glibc_tunables(t, v);
-  else if (starts_with(entry, "MALLOC_TOP_PAD_=", &v)) set_tunable(t, "top_pad", 7, v, v + std::strlen(v));
-  else if (starts_with(entry, "MALLOC_PERTURB_=", &v)) set_tunable(t, "perturb", 7, v, v + std::strlen(v));
-  else if (starts_with(entry, "MALLOC_MMAP_THRESHOLD_=", &v)) set_tunable(t, "mmap_threshold", 14, v, v + std::strlen(v));
-  else if (starts_with(entry, "MALLOC_TRIM_THRESHOLD_=", &v)) set_tunable(t, "trim_threshold", 14, v, v + std::strlen(v));
-  else if (starts_with(entry, "MALLOC_MMAP_MAX_=", &v)) set_tunable(t, "mmap_max", 8, v, v + std::strlen(v));
-  else if (starts_with(entry, "MALLOC_ARENA_MAX=", &v)) set_tunable(t, "arena_max", 9, v, v + std::strlen(v));
-  else if (starts_with(entry, "MALLOC_ARENA_TEST=", &v)) set_tunable(t, "arena_test", 10, v, v + std::strlen(v));
+  if (starts_with(entry, "GLIBC_TUNABLES=", &v)) alloc::parse_glibc_tunables(t, v);
+  else if (starts_with(entry, "MALLOC_TOP_PAD_=", &v)) alloc::set_tunable(t, "top_pad", 7, v, v + std::strlen(v));
+  else if (starts_with(entry, "MALLOC_PERTURB_=", &v)) alloc::set_tunable(t, "perturb", 7, v, v + std::strlen(v));
+  else if (starts_with(entry, "MALLOC_MMAP_THRESHOLD_=", &v)) alloc::set_tunable(t, "mmap_threshold", 14, v, v + std::strlen(v));
+  else if (starts_with(entry, "MALLOC_TRIM_THRESHOLD_=", &v)) alloc::set_tunable(t, "trim_threshold", 14, v, v + std::strlen(v));
+  else if (starts_with(entry, "MALLOC_MMAP_MAX_=", &v)) alloc::set_tunable(t, "mmap_max", 8, v, v + std::strlen(v));
+  else if (starts_with(entry, "MALLOC_ARENA_MAX=", &v)) alloc::set_tunable(t, "arena_max", 9, v, v + std::strlen(v));
+  else if (starts_with(entry, "MALLOC_ARENA_TEST=", &v)) alloc::set_tunable(t, "arena_test", 10, v, v + std::strlen(v));
   else if (starts_with(entry, "HEAPTWIN_TRACE_FD=", &v)) out->trace_fd = static_cast<int>(parse_int(v));
   else if (starts_with(entry, "HEAPTWIN_CHECK_FD=", &v)) out->check_fd = static_cast<int>(parse_int(v));
   else if (starts_with(entry, "HEAPTWIN_CHECK_REPLY_FD=", &v)) out->check_reply_fd = static_cast<int>(parse_int(v));
