@@ -28,6 +28,7 @@ inline constexpr char kUnalignedFastbin2[] = "malloc(): unaligned fastbin chunk 
 inline constexpr char kUnalignedFastbin3[] = "malloc(): unaligned fastbin chunk detected 3";
 inline constexpr char kFastbinCorruption[] = "malloc(): memory corruption (fast)";
 inline constexpr char kSmallbinCorrupted[] = "malloc(): smallbin double linked list corrupted";
+inline constexpr char kMemoryCorruption[] = "malloc(): memory corruption";  // before 2.29
 inline constexpr char kUnsortedInvalidSize[] = "malloc(): invalid size (unsorted)";
 inline constexpr char kUnsortedInvalidNextSize[] = "malloc(): invalid next size (unsorted)";
 inline constexpr char kUnsortedMismatchPrevSize[] =

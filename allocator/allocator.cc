@@ -91,7 +91,9 @@ void Allocator::ptmalloc_init() {
     p.tcache_max_bytes = t.tcache_max.value;
     p.tcache_bins = csize2tidx(request2size(t.tcache_max.value)) + 1;
   }
-  if (t.tcache_count.set && t.tcache_count.value <= 0xffff) p.tcache_count = t.tcache_count.value;
+  // MAX_TCACHE_COUNT: UINT16_MAX from 2.30, 127 (a char) before.
+  const uint64_t max_count = profile_.tcache_wide_counts ? 0xffff : 127;
+  if (t.tcache_count.set && t.tcache_count.value <= max_count) p.tcache_count = t.tcache_count.value;
   if (t.tcache_unsorted_limit.set) p.tcache_unsorted_limit = t.tcache_unsorted_limit.value;
   if (t.mxfast.set && t.mxfast.value <= kMaxFastSize) {
     d_->global_max_fast = max_fast_for(t.mxfast.value, profile_.max_fast_never_zero);
@@ -107,9 +109,7 @@ Addr Allocator::malloc(uint64_t bytes) {
   }
   uint64_t tc_idx = csize2tidx(tbytes);
   if (tcache_ == 0) tcache_init();  // MAYBE_INIT_TCACHE
-  if (tc_idx < mp().tcache_bins && tcache_ != 0 && tc().counts[tc_idx] > 0) {
-    return tcache_get(tc_idx);
-  }
+  if (tcache_has(tc_idx)) return tcache_get(tc_idx);
   Addr victim = int_malloc(bytes);
   // assert (!victim || chunk_is_mmapped (mem2chunk (victim)) || &main_arena == arena_for_chunk (...))
   if (victim != 0) {

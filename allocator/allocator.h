@@ -86,8 +86,33 @@ class Allocator : public ChunkMemory {
   void malloc_init_state();
   void refresh_heap_range();
 
-  // tcache.cc
-  TcachePerthread& tc() const { return *reinterpret_cast<TcachePerthread*>(tcache_); }
+  // tcache.cc. The tcache_perthread_struct as the release lays it out: uint16_t counts and
+  // entries[] at 0x80 from 2.30, signed char counts and entries[] at 0x40 before.
+  uint64_t tcache_struct_size() const { return profile_.tcache_wide_counts ? 0x280 : 0x240; }
+  uint64_t* tcache_entry(uint64_t idx) const {
+    return reinterpret_cast<uint64_t*>(tcache_ + (profile_.tcache_wide_counts ? 0x80 : 0x40)) + idx;
+  }
+  Addr tcache_head(uint64_t idx) const { return *tcache_entry(idx); }
+  void set_tcache_head(uint64_t idx, Addr e) const { *tcache_entry(idx) = e; }
+  // counts[idx] as glibc compares it with a size_t: a char count of -1 is huge, not small.
+  uint64_t tcache_count(uint64_t idx) const {
+    if (profile_.tcache_wide_counts) return reinterpret_cast<const uint16_t*>(tcache_)[idx];
+    return static_cast<uint64_t>(static_cast<int64_t>(reinterpret_cast<const int8_t*>(tcache_)[idx]));
+  }
+  void add_tcache_count(uint64_t idx, int delta) const {
+    if (profile_.tcache_wide_counts) {
+      uint16_t& c = reinterpret_cast<uint16_t*>(tcache_)[idx];
+      c = static_cast<uint16_t>(c + delta);
+    } else {
+      uint8_t& c = reinterpret_cast<uint8_t*>(tcache_)[idx];  // wraps as glibc's char does
+      c = static_cast<uint8_t>(c + delta);
+    }
+  }
+  // __libc_malloc's test for a tcache hit (2.30+: by count; before: by the list's head).
+  bool tcache_has(uint64_t tc_idx) const {
+    if (tc_idx >= mp().tcache_bins || tcache_ == 0) return false;
+    return profile_.tcache_take_by_count ? tcache_count(tc_idx) > 0 : tcache_head(tc_idx) != 0;
+  }
   void tcache_init();
   void tcache_put(Addr chunk, uint64_t tc_idx);
   Addr tcache_get(uint64_t tc_idx);
@@ -112,6 +137,7 @@ class Allocator : public ChunkMemory {
     uint64_t tcache_unsorted_count = 0;
   };
   Addr unsorted_scan(uint64_t nb, UnsortedScan* scan);
+  void unsorted_chunk_checks(Addr victim, Addr bck, uint64_t size);
   // large_bins.cc
   void large_bin_insert(Addr victim, uint64_t size, Addr* bck, Addr* fwd, uint32_t victim_index);
   Addr large_bin_best_fit(uint64_t nb, uint32_t idx);
@@ -134,6 +160,13 @@ class Allocator : public ChunkMemory {
 
   // realloc.cc
   Addr int_realloc(Addr oldp, uint64_t oldsize, uint64_t nb);
+  // checked_request2size as the release has it: 0 for a request it refuses.
+  uint64_t checked_request2size(uint64_t req) const {
+    if (profile_.request_limit_ptrdiff) return alloc::checked_request2size(req);
+    // Before 2.30: a padded size that wrapped, or that is within 2 * MINSIZE of 2^64.
+    const uint64_t sz = request2size(req);
+    return sz < req || sz >= static_cast<uint64_t>(-2 * static_cast<int64_t>(kMinSize)) ? 0 : sz;
+  }
   // tuning.cc: the usable bytes of an allocated block (0 when the chunk looks free).
   uint64_t musable(Addr mem) const;
   Addr mremap_chunk(Addr p, uint64_t new_size);

@@ -12,7 +12,7 @@ struct AssertionText {
   const char* expression_old;  // where older sources spell it differently, else nullptr
 };
 
-constexpr int kAssertions = static_cast<int>(Assertion::kMtrimEnd) + 1;
+constexpr int kAssertions = static_cast<int>(Assertion::kMremapChunk) + 1;
 
 constexpr AssertionText kTexts[kAssertions] = {
     {"sysmalloc",
@@ -33,21 +33,24 @@ constexpr AssertionText kTexts[kAssertions] = {
     {"mtrim", "(char *) chunk2mem (p) + 2 * CHUNK_HDR_SZ <= paligned_mem",
      "(char *) chunk2mem (p) + 4 * SIZE_SZ <= paligned_mem"},
     {"mtrim", "(char *) p + size > paligned_mem", nullptr},
+    {"mremap_chunk", "((size + offset) & (GLRO (dl_pagesize) - 1)) == 0", nullptr},
 };
 
 // Where each assertion sits in the malloc.c of the builds whose messages print the line: the
 // line GCC gives __LINE__ for a multi-line assert is its first. Read from the release branches
-// (release/2.31/master = Debian 11's 2.31-13, release/2.39/master, release/2.41/master = Debian
-// 13's 2.41-12), in Assertion's order; 0 where the release has no such assertion.
+// (release/2.27/master at 6d69c4aa, release/2.31/master = Debian 11's 2.31-13,
+// release/2.39/master, release/2.41/master = Debian 13's 2.41-12), in Assertion's order; 0
+// where the release has no such assertion.
 struct ReleaseLines {
   int minor;
   int line[kAssertions];
 };
 
 constexpr ReleaseLines kLines[] = {
-    {31, {2379, 2385, 3059, 3477, 3839, 3852, 3856, 4036, 4782, 4783}},
-    {39, {2599, 2605, 3329, 3809, 4179, 4192, 4196, 4376, 5178, 5180}},
-    {41, {2601, 2607, 3407, 0, 4237, 4250, 4254, 4434, 5235, 5237}},
+    {27, {2398, 2404, 3068, 3495, 3840, 3853, 3857, 4033, 4779, 4780, 2868}},
+    {31, {2379, 2385, 3059, 3477, 3839, 3852, 3856, 4036, 4782, 4783, 0}},
+    {39, {2599, 2605, 3329, 3809, 4179, 4192, 4196, 4376, 5178, 5180, 0}},
+    {41, {2601, 2607, 3407, 0, 4237, 4250, 4254, 4434, 5235, 5237, 0}},
 };
 
 int line_of(Assertion a, int minor) {

@@ -25,6 +25,7 @@ enum class Assertion {
   kBinmapSize,        // _int_malloc: the binmap's victim fits the request
   kMtrimHeader,       // mtrim: a page to release lies past the chunk's header
   kMtrimEnd,          // mtrim: ... and before its end
+  kMremapChunk,       // mremap_chunk (before 2.29): the mapping is whole pages
 };
 
 // The message `profile`'s glibc prints for `a` (without the final newline), written into buf.

@@ -10,13 +10,23 @@
 namespace heaptwin::alloc {
 
 Addr Allocator::calloc(uint64_t n, uint64_t elem_size) {
-  // __builtin_mul_overflow into a ptrdiff_t: more than PTRDIFF_MAX bytes is an overflow too.
-  unsigned __int128 product = static_cast<unsigned __int128>(n) * elem_size;
-  if (product > static_cast<unsigned __int128>(kPtrdiffMax)) {
-    errno_ = ENOMEM;
-    return 0;
+  uint64_t sz;
+  if (profile_.request_limit_ptrdiff) {
+    // __builtin_mul_overflow into a ptrdiff_t: more than PTRDIFF_MAX bytes is an overflow too.
+    unsigned __int128 product = static_cast<unsigned __int128>(n) * elem_size;
+    if (product > static_cast<unsigned __int128>(kPtrdiffMax)) {
+      errno_ = ENOMEM;
+      return 0;
+    }
+    sz = static_cast<uint64_t>(product);
+  } else {
+    // Before 2.30: the wrapped product, refused only when it really wrapped.
+    sz = n * elem_size;
+    if ((n | elem_size) >= (uint64_t{1} << 32) && elem_size != 0 && sz / elem_size != n) {
+      errno_ = ENOMEM;
+      return 0;
+    }
   }
-  uint64_t sz = static_cast<uint64_t>(product);
   if (!d_->malloc_initialized) ptmalloc_init();
   if (profile_.calloc_from_tcache) {
     // 2.41 tcache_try_malloc: as malloc's tcache path; a cached chunk is cleared whole.
@@ -27,7 +37,7 @@ Addr Allocator::calloc(uint64_t n, uint64_t elem_size) {
     }
     const uint64_t tc_idx = csize2tidx(tbytes);
     if (tcache_ == 0) tcache_init();
-    if (tc_idx < mp().tcache_bins && tcache_ != 0 && tc().counts[tc_idx] > 0) {
+    if (tcache_has(tc_idx)) {
       Addr mem = tcache_get(tc_idx);
       clear_memory(mem, chunksize(mem2chunk(mem)) - kSizeSz);
       return mem;

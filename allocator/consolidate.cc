@@ -27,7 +27,9 @@ void Allocator::malloc_consolidate() {
         uint64_t prevsize = prev_size(p);
         size += prevsize;
         p -= prevsize;
-        if (chunksize(p) != prevsize) malloc_printerr(msg::kConsolidatePrevSize);
+        if (profile_.consolidate_prevsize_checks && chunksize(p) != prevsize) {
+          malloc_printerr(msg::kConsolidatePrevSize);
+        }
         unlink_chunk(p);
       }
       if (nextchunk != av().top) {

@@ -19,7 +19,7 @@ Addr Allocator::fastbin_take(uint64_t nb) {
   uint64_t tc_idx = csize2tidx(nb);
   if (tcache_ != 0 && tc_idx < mp().tcache_bins) {
     Addr tc_victim;
-    while (tc().counts[tc_idx] < mp().tcache_count && (tc_victim = fb) != 0) {
+    while (tcache_count(tc_idx) < mp().tcache_count && (tc_victim = fb) != 0) {
       if (checks_list_alignment() && misaligned_chunk(tc_victim)) {
         malloc_printerr(msg::kUnalignedFastbin3);
       }

@@ -20,7 +20,7 @@ void Allocator::int_free(Addr p, bool have_lock) {
   if (tcache_ != 0 && tc_idx < mp().tcache_bins) {
     Addr e = chunk2mem(p);
     if (load(e + kTcacheEntryKey) == tcache_mark()) tcache_double_free_scan(e, tc_idx);
-    if (tc().counts[tc_idx] < mp().tcache_count) {
+    if (tcache_count(tc_idx) < mp().tcache_count) {
       tcache_put(p, tc_idx);
       return;
     }
@@ -71,7 +71,9 @@ void Allocator::int_free_merge_chunk(Addr p, uint64_t size) {
     uint64_t prevsize = prev_size(p);
     size += prevsize;
     p -= prevsize;
-    if (chunksize(p) != prevsize) malloc_printerr(msg::kConsolidatingPrevSize);
+    if (profile_.consolidate_prevsize_checks && chunksize(p) != prevsize) {
+      malloc_printerr(msg::kConsolidatingPrevSize);
+    }
     unlink_chunk(p);
   }
   size = int_free_create_chunk(p, size, nextchunk, nextsize);

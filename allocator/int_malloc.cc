@@ -79,7 +79,7 @@ Addr Allocator::int_malloc_paths(uint64_t bytes, uint64_t nb) {
     // use_top
     Addr victim = av().top;
     uint64_t size = chunksize(victim);
-    if (size > av().system_mem) malloc_printerr(msg::kCorruptedTopSize);
+    if (profile_.top_size_check && size > av().system_mem) malloc_printerr(msg::kCorruptedTopSize);
     if (size >= nb + kMinSize) {
       Addr remainder = victim + nb;
       av().top = remainder;

@@ -37,12 +37,14 @@ void Allocator::large_bin_insert(Addr victim, uint64_t size, Addr* bck_out, Addr
       } else {
         set_fd_nextsize(victim, fwd);
         set_bk_nextsize(victim, bk_nextsize(fwd));
-        if (fd_nextsize(bk_nextsize(fwd)) != fwd) malloc_printerr(msg::kLargebinNextsize);
+        if (profile_.largebin_insert_checks && fd_nextsize(bk_nextsize(fwd)) != fwd) {
+          malloc_printerr(msg::kLargebinNextsize);
+        }
         set_bk_nextsize(fwd, victim);
         set_fd_nextsize(bk_nextsize(victim), victim);
       }
       bck = bk(fwd);
-      if (fd(bck) != fwd) malloc_printerr(msg::kLargebinBk);
+      if (profile_.largebin_insert_checks && fd(bck) != fwd) malloc_printerr(msg::kLargebinBk);
     }
   } else {
     set_fd_nextsize(victim, victim);

@@ -37,6 +37,14 @@ Addr Allocator::valloc(uint64_t bytes) {
 Addr Allocator::pvalloc(uint64_t bytes) {
   if (!d_->malloc_initialized) ptmalloc_init();
   const uint64_t pagesize = profile_.page_size;
+  if (!profile_.request_limit_ptrdiff) {
+    // Before 2.30: rounded up to a page, after an overflow test of its own.
+    if (bytes > ~uint64_t{0} - 2 * pagesize - kMinSize) {
+      errno_ = ENOMEM;
+      return 0;
+    }
+    return mid_memalign(pagesize, align_up(bytes, pagesize));
+  }
   uint64_t rounded;
   if (__builtin_add_overflow(bytes, pagesize - 1, &rounded)) {
     errno_ = ENOMEM;
@@ -69,6 +77,10 @@ Addr Allocator::mid_memalign(uint64_t alignment, uint64_t bytes) {
     errno_ = EINVAL;
     return 0;
   }
+  if (!profile_.request_limit_ptrdiff && bytes > ~uint64_t{0} - alignment - kMinSize) {
+    errno_ = ENOMEM;  // before 2.30
+    return 0;
+  }
   if (!powerof2(alignment)) {
     uint64_t a = kMallocAlignment * 2;
     while (a < alignment) a <<= 1;
@@ -93,7 +105,8 @@ Addr Allocator::mid_memalign(uint64_t alignment, uint64_t bytes) {
 
 Addr Allocator::int_memalign(uint64_t alignment, uint64_t bytes) {
   uint64_t nb = checked_request2size(bytes);
-  if (nb == 0 || (profile_.memalign_alignment_overflow_check && alignment > kPtrdiffMax)) {
+  if (nb == 0 || (profile_.memalign_alignment_overflow_check && alignment > kPtrdiffMax) ||
+      (!profile_.request_limit_ptrdiff && nb > ~uint64_t{0} - alignment - kMinSize)) {
     errno_ = ENOMEM;
     return 0;
   }
@@ -164,9 +177,9 @@ Addr Allocator::aligned_from_tcache(uint64_t alignment, uint64_t bytes, bool* fa
     return 0;
   }
   const uint64_t tc_idx = csize2tidx(tbytes);
-  if (tc_idx >= mp().tcache_bins || tcache_ == 0 || tc().counts[tc_idx] == 0) return 0;
+  if (tc_idx >= mp().tcache_bins || tcache_ == 0 || tcache_count(tc_idx) == 0) return 0;
   Addr link = 0;  // where the entry's pointer is stored; 0: the bin's head
-  Addr te = tc().entries[tc_idx];
+  Addr te = tcache_head(tc_idx);
   uint64_t steps = 0;
   while (te != 0 && (te & (alignment - 1)) != 0) {
     spin(&steps);  // nothing else bounds this walk

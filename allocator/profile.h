@@ -27,6 +27,31 @@ enum class AssertStyle {
 
 struct GlibcProfile {
   int minor = 36;  // 2.<minor>
+  // 2.29 "Mitigate null-byte overflow attacks", "Verify size of top chunk", "Additional checks
+  // for unsorted bin integrity I", "Add more integrity checks to mremap_chunk": the checks
+  // "corrupted size vs. prev_size while consolidating" / "... in fastbins", "malloc(): corrupted
+  // top size", the five unsorted-chunk checks (before: only "malloc(): memory corruption" on the
+  // raw size), and munmap/mremap's pointer checks (before: mremap asserts the page alignment).
+  bool consolidate_prevsize_checks = true;
+  bool top_size_check = true;
+  bool unsorted_checks = true;
+  bool mmapped_pointer_checks = true;
+  // 2.30 "Check for large bin list corruption when inserting unsorted chunk".
+  bool largebin_insert_checks = true;
+  // 2.30 "Small tcache improvements": counts are uint16_t (before: signed char, at most 127; the
+  // tcache_perthread_struct 0x240 bytes with entries at 0x40).
+  bool tcache_wide_counts = true;
+  // 2.30 "Fix assertion in malloc.c:tcache_get": malloc takes from tcache when the bin's count
+  // is above 0; before, when its entries[] head is not NULL.
+  bool tcache_take_by_count = true;
+  // 2.30 "make malloc fail with requests larger than PTRDIFF_MAX (BZ#23741)": the request limit
+  // is PTRDIFF_MAX (malloc, calloc, pvalloc, memalign); before, a request whose padded size
+  // wraps or reaches -2 * MINSIZE, calloc's n * size overflow test, memalign's and pvalloc's own
+  // overflow tests.
+  bool request_limit_ptrdiff = true;
+  // 2.31 "Correct range checking in mallopt/mxfast/tcache [BZ #25194]": mallopt returns what
+  // each helper returns; before, 1 even when a helper refused the value.
+  bool mallopt_reports_refusal = true;
   // 2.32 "Add Safe-Linking to fastbins and tcache": tcache next and fastbin fd are PROTECT_PTR'd,
   // and every list walk checks alignment ("unaligned tcache chunk", "unaligned fastbin chunk
   // detected 2/3", malloc_consolidate's and free's tcache scan's).

@@ -128,7 +128,10 @@ Addr Allocator::mremap_chunk(Addr p, uint64_t new_size) {
   Addr mem = chunk2mem(p);
   uint64_t total_size = offset + size;
   uint64_t in_page = mem & (pagesize - 1);
-  if (((block | total_size) & (pagesize - 1)) != 0 || (in_page & (in_page - 1)) != 0) {
+  if (!profile_.mmapped_pointer_checks) {
+    // Before 2.29: only the length is asserted to be whole pages.
+    if ((total_size & (pagesize - 1)) != 0) assert_failed(Assertion::kMremapChunk);
+  } else if (((block | total_size) & (pagesize - 1)) != 0 || (in_page & (in_page - 1)) != 0) {
     malloc_printerr(msg::kMremapInvalidPointer);
   }
   new_size = align_up(new_size + offset + kSizeSz, pagesize);

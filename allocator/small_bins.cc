@@ -21,7 +21,7 @@ Addr Allocator::smallbin_take(uint64_t nb) {
     Addr tc_victim;
     uint64_t steps = 0;
     // No list check here (glibc has none): a corrupted bk is followed as is.
-    while (tc().counts[tc_idx] < mp().tcache_count && (tc_victim = bk(bin)) != bin) {
+    while (tcache_count(tc_idx) < mp().tcache_count && (tc_victim = bk(bin)) != bin) {
       spin(&steps);
       if (tc_victim != 0) {
         bck = bk(tc_victim);

@@ -12,7 +12,7 @@ namespace heaptwin::alloc {
 void Allocator::tcache_init() {
   // glibc asks _int_malloc for sizeof (tcache_perthread_struct), and keeps trying on later calls
   // when that fails.
-  Addr victim = int_malloc(sizeof(TcachePerthread));
+  Addr victim = int_malloc(tcache_struct_size());
   if (victim == 0) {
     // glibc 2.36 tcache_init (malloc.c) has no single-thread shortcut: when main_arena fails it
     // retries in a new arena (arena_get_retry -> arena_get2 -> _int_new_arena, a fresh mmapped
@@ -23,24 +23,24 @@ void Allocator::tcache_init() {
   }
   if (victim != 0) {
     tcache_ = victim;
-    std::memset(reinterpret_cast<void*>(victim), 0, sizeof(TcachePerthread));
-    note_range(victim, sizeof(TcachePerthread));
+    std::memset(reinterpret_cast<void*>(victim), 0, tcache_struct_size());
+    note_range(victim, tcache_struct_size());
   }
 }
 
 void Allocator::tcache_put(Addr chunk, uint64_t tc_idx) {
   Addr e = chunk2mem(chunk);
   store(e + kTcacheEntryKey, tcache_mark());
-  store(e + kTcacheEntryNext, protect(e + kTcacheEntryNext, tc().entries[tc_idx]));
-  tc().entries[tc_idx] = e;
-  ++tc().counts[tc_idx];
+  store(e + kTcacheEntryNext, protect(e + kTcacheEntryNext, tcache_head(tc_idx)));
+  set_tcache_head(tc_idx, e);
+  add_tcache_count(tc_idx, 1);
 }
 
 Addr Allocator::tcache_get(uint64_t tc_idx) {
-  Addr e = tc().entries[tc_idx];
+  Addr e = tcache_head(tc_idx);
   if (checks_list_alignment() && !aligned_ok(e)) malloc_printerr(msg::kUnalignedTcacheChunk);
-  tc().entries[tc_idx] = protect(e + kTcacheEntryNext, load(e + kTcacheEntryNext));
-  --tc().counts[tc_idx];
+  set_tcache_head(tc_idx, protect(e + kTcacheEntryNext, load(e + kTcacheEntryNext)));
+  add_tcache_count(tc_idx, -1);
   store(e + kTcacheEntryKey, 0);
   return e;
 }
@@ -51,7 +51,7 @@ Addr Allocator::tcache_get_n(uint64_t tc_idx, Addr link) {
   Addr e = protect(link, load(link));
   if (checks_list_alignment() && !aligned_ok(e)) malloc_printerr(msg::kUnalignedTcacheChunk);
   store(link, protect(link, protect(e + kTcacheEntryNext, load(e + kTcacheEntryNext))));
-  --tc().counts[tc_idx];
+  add_tcache_count(tc_idx, -1);
   store(e + kTcacheEntryKey, 0);
   return e;
 }
@@ -60,7 +60,7 @@ void Allocator::tcache_double_free_scan(Addr e, uint64_t tc_idx) {
   // Only a chunk carrying the key is suspected; the scan confirms before aborting (the key may be
   // payload by a 2^-64 chance). Before 2.33 nothing bounds the walk but a cycle (spin).
   uint64_t cnt = 0, steps = 0;
-  for (Addr tmp = tc().entries[tc_idx]; tmp != 0;
+  for (Addr tmp = tcache_head(tc_idx); tmp != 0;
        tmp = protect(tmp + kTcacheEntryNext, load(tmp + kTcacheEntryNext)), ++cnt) {
     spin(&steps);
     if (profile_.tcache_scan_counts && cnt >= mp().tcache_count) {

@@ -8,6 +8,21 @@
 
 namespace heaptwin::alloc {
 
+// 2.29's "Additional checks for unsorted bin integrity I".
+void Allocator::unsorted_chunk_checks(Addr victim, Addr bck, uint64_t size) {
+  const Addr next = victim + size;
+  if (size <= kChunkHdrSz || size > av().system_mem) malloc_printerr(msg::kUnsortedInvalidSize);
+  const uint64_t next_head = chunksize_nomask(next);
+  if (next_head < kChunkHdrSz || next_head > av().system_mem) {
+    malloc_printerr(msg::kUnsortedInvalidNextSize);
+  }
+  if ((prev_size(next) & ~kSizeBits) != size) malloc_printerr(msg::kUnsortedMismatchPrevSize);
+  if (fd(bck) != victim || fd(victim) != unsorted_chunks()) {
+    malloc_printerr(msg::kUnsortedDoubleLinkedList);
+  }
+  if (prev_inuse(next)) malloc_printerr(msg::kUnsortedNextPrevInuse);
+}
+
 Addr Allocator::unsorted_scan(uint64_t nb, UnsortedScan* scan) {
   const Addr unsorted = unsorted_chunks();
   int iters = 0;
@@ -17,15 +32,13 @@ Addr Allocator::unsorted_scan(uint64_t nb, UnsortedScan* scan) {
     spin(&steps);
     Addr bck = bk(victim);
     uint64_t size = chunksize(victim);
-    Addr next = victim + size;
-    if (size <= kChunkHdrSz || size > av().system_mem) malloc_printerr(msg::kUnsortedInvalidSize);
-    uint64_t next_head = chunksize_nomask(next);
-    if (next_head < kChunkHdrSz || next_head > av().system_mem) {
-      malloc_printerr(msg::kUnsortedInvalidNextSize);
+    if (profile_.unsorted_checks) {
+      unsorted_chunk_checks(victim, bck, size);
+    } else {
+      // Before 2.29: the raw size field only.
+      const uint64_t head = chunksize_nomask(victim);
+      if (head <= kChunkHdrSz || head > av().system_mem) malloc_printerr(msg::kMemoryCorruption);
     }
-    if ((prev_size(next) & ~kSizeBits) != size) malloc_printerr(msg::kUnsortedMismatchPrevSize);
-    if (fd(bck) != victim || fd(victim) != unsorted) malloc_printerr(msg::kUnsortedDoubleLinkedList);
-    if (prev_inuse(next)) malloc_printerr(msg::kUnsortedNextPrevInuse);
 
     // A small request served from the last remainder when it is the only unsorted chunk.
     if (in_smallbin_range(nb) && bck == unsorted && victim == av().last_remainder &&
@@ -53,7 +66,7 @@ Addr Allocator::unsorted_scan(uint64_t nb, UnsortedScan* scan) {
 
     if (size == nb) {
       set_inuse_bit_at_offset(victim, size);
-      if (scan->tcache_nb != 0 && tc().counts[scan->tc_idx] < mp().tcache_count) {
+      if (scan->tcache_nb != 0 && tcache_count(scan->tc_idx) < mp().tcache_count) {
         // Cache it and keep scanning; one cached chunk is returned at the end.
         tcache_put(victim, scan->tc_idx);
         scan->return_cached = true;

@@ -59,6 +59,19 @@ std::string compare(const std::string& expected, const std::string& actual) {
   return "";
 }
 
+// A scenario's "# not on: 2.27: REASON" line for `release`: the reason, or "".
+std::string not_on_release(const std::string& text, const std::string& release) {
+  const std::string prefix = "# not on: " + release + ":";
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(prefix, 0) == 0) {
+      const size_t start = line.find_first_not_of(' ', prefix.size());
+      return start == std::string::npos ? "(no reason given)" : line.substr(start);
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 std::vector<std::string> golden_files(const std::string& dir) {
@@ -102,6 +115,12 @@ std::vector<GoldenResult> run_golden(const std::string& dir, Side& side, bool up
     auto program = parse_heap(text, file, &error);
     if (!program) {
       r.message = error;
+      results.push_back(r);
+      continue;
+    }
+    if (const std::string why = not_on_release(text, release); !why.empty()) {
+      r.ok = r.skipped = true;
+      r.message = "skipped on " + release + ": " + why;
       results.push_back(r);
       continue;
     }

@@ -6,7 +6,8 @@
 // folder (tests/golden/2.31/NAME.expected), with scenarios of their own beside them
 // (tests/golden/2.31/NAME.heap): a release runs the folder's scenarios and its own. A release
 // without safe-linking skips scenarios that write protect() values (they mean nothing there:
-// comparability rule protect_without_safe_linking).
+// comparability rule protect_without_safe_linking), and a scenario skips a release it names in a
+// line "# not on: 2.27: REASON" (what it does there depends on where the heap lies).
 #ifndef HEAPTWIN_ORACLE_GOLDEN_H_
 #define HEAPTWIN_ORACLE_GOLDEN_H_
 

@@ -268,10 +268,17 @@ uint64_t arena_digest(const MemoryReader& mem, const HeapLocation& loc, const Gl
 std::optional<GlibcLayout> glibc_layout(const std::string& version) {
   int major = 0, minor = 0;
   if (std::sscanf(version.c_str(), "%d.%d", &major, &minor) != 2 || major != 2) return std::nullopt;
-  if (minor < 30 || minor > 41) return std::nullopt;  // counts are uint16_t from 2.30
+  if (minor < 27 || minor > 41) return std::nullopt;  // have_fastchunks from 2.27
   GlibcLayout l;
   l.version = version;
   l.safe_linking = minor >= 32;
+  if (minor < 30) {
+    // tcache_perthread_struct before "Small tcache improvements": char counts[64], entries at
+    // 0x40, the struct's chunk 0x250.
+    l.tcache_count_bytes = 1;
+    l.tcache_entries = 0x40;
+    l.tcache_chunk_size = 0x250;
+  }
   if (minor < 35) {
     // malloc_par before thp_pagesize/hp_pagesize/hp_flags: n_mmaps at 0x28, the rest 0x14 down.
     l.mp_n_mmaps = 0x28;

@@ -47,7 +47,8 @@ struct GlibcLayout {
   uint64_t bin_at(uint64_t arena, int i) const { return arena + bins - 0x10 + (i - 1) * 0x10; }
 };
 
-// "2.31", "2.36", "2.41" (and "2.35".."2.40", same layouts); nullopt when unknown.
+// "2.27" .. "2.41" (char tcache counts before 2.30, malloc_par's hugepage fields from 2.35);
+// nullopt when unknown.
 std::optional<GlibcLayout> glibc_layout(const std::string& version);
 
 // Where things are in the process being viewed.
