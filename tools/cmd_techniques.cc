@@ -81,10 +81,7 @@ int cmd_techniques(const Args& args) {
     const bool has_value = i + 1 < args.size();
     if (a == "--glibc") {
       if (!has_value) return usage_error("techniques", "--glibc needs releases (e.g. 2.31,2.36)");
-      for (const std::string& v : split_commas(args[++i])) {
-        if (std::string e; !known_glibc_version(v, &e)) return usage_error("techniques", e);
-        releases.push_back(v);
-      }
+      for (const std::string& v : split_commas(args[++i])) releases.push_back(v);
     } else if (a == "--libc") {
       if (!has_value) return usage_error("techniques", "--libc needs a libc.so.6 or its folder");
       if (std::string e; !use_libc_option(args[++i], &libc_release, &e)) {
@@ -102,6 +99,14 @@ int cmd_techniques(const Args& args) {
       dir = a;
     } else {
       return usage_error("techniques", "one folder at a time (got " + dir + " and " + a + ")");
+    }
+  }
+  // A release is known when it has a twin or a real side here, or is the --libc one.
+  for (const std::string& v : releases) {
+    if (v == libc_release) continue;
+    if (std::string e; !known_glibc_version(v, &e)) {
+      if (v.empty()) e = "--glibc has an empty release in its list";
+      return usage_error("techniques", e);
     }
   }
   if (dir.empty()) {
@@ -127,7 +132,15 @@ int cmd_techniques(const Args& args) {
   }
   const techniques::Table table = techniques::run_table(
       *techniques, columns,
-      [](const std::string& side) { std::fprintf(stderr, "heaptwin techniques: %s\n", side.c_str()); });
+      [](const std::string& side) {
+        std::fprintf(stderr, "heaptwin techniques: running on %s\n", side.c_str());
+      });
+  if (table.columns.empty()) {
+    for (const std::string& u : table.unavailable) {
+      std::fprintf(stderr, "heaptwin techniques: cannot run %s\n", u.c_str());
+    }
+    return kExitUsage;
+  }
   std::printf("# %zu techniques from %s\n", techniques->size(), dir.c_str());
   std::fputs(techniques::format_table(table).c_str(), stdout);
   return table.disagrees() ? kExitFound : kExitOk;

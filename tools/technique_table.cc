@@ -156,12 +156,12 @@ const Verdict* Table::cell(const std::string& name, const std::string& side) con
 }
 
 Table run_table(const std::vector<Technique>& techniques, const std::vector<Column>& columns,
-                const std::function<void(const std::string&)>& progress) {
+                const std::function<void(const std::string&)>& progress, const SideFactory& make) {
   Table table;
   std::vector<std::unique_ptr<Side>> sides;
   for (const Column& c : columns) {
     std::string error;
-    auto side = make_side(c.side, &error);
+    auto side = make(c.side, &error);
     if (!side) {
       table.unavailable.push_back(c.side + ": " + error);
       continue;

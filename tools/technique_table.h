@@ -5,9 +5,11 @@
 #define HEAPTWIN_TOOLS_TECHNIQUE_TABLE_H_
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "oracle/side.h"
 #include "tools/technique_scenario.h"
 
 namespace heaptwin::techniques {
@@ -58,10 +60,15 @@ struct Table {
   const Verdict* cell(const std::string& name, const std::string& side) const;
 };
 
+// How a column's side is made: make_side (oracle/side.h), or a stand-in in tests.
+using SideFactory =
+    std::function<std::unique_ptr<Side>(const std::string& name, std::string* error)>;
+
 // Runs every technique on every column's side. `progress` (may be empty) hears each side as it
 // starts.
 Table run_table(const std::vector<Technique>& techniques, const std::vector<Column>& columns,
-                const std::function<void(const std::string&)>& progress = {});
+                const std::function<void(const std::string&)>& progress = {},
+                const SideFactory& make = make_side);
 
 // The table for people: short cells, the messages they refer to as numbered notes below, then
 // the disagreements.
