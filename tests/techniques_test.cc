@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,7 +23,8 @@ namespace heaptwin::techniques {
 namespace {
 
 std::string srcdir_path(const std::string& path) {
-  if (const char* d = std::getenv("TEST_SRCDIR"); d && *d) return std::string(d) + "/heaptwin/" + path;
+  if (const char* d = std::getenv("TEST_SRCDIR"); d && *d)
+    return std::string(d) + "/heaptwin/" + path;
   return path;
 }
 
@@ -70,10 +72,12 @@ TEST(TechniqueScenario, TheHeaderNamesTheTechniqueItsGoalAndHowProtectIsMeant) {
 }
 
 TEST(TechniqueScenario, AScenarioWithoutAGoalIsRefusedAtItsFirstLine) {
-  EXPECT_EQ(parse_error("# technique: x\na = malloc 0x18\n").rfind("t.heap:1: expected a '# goal:'", 0),
-            0u);
+  EXPECT_EQ(
+      parse_error("# technique: x\na = malloc 0x18\n").rfind("t.heap:1: expected a '# goal:'", 0),
+      0u);
   // A goal after the first op is not in the header.
-  EXPECT_NE(parse_error("a = malloc 0x18\n# goal: no abort\n").find("t.heap:1:"), std::string::npos);
+  EXPECT_NE(parse_error("a = malloc 0x18\n# goal: no abort\n").find("t.heap:1:"),
+            std::string::npos);
 }
 
 TEST(TechniqueScenario, AMalformedHeaderNamesItsLine) {
@@ -89,7 +93,8 @@ TEST(TechniqueScenario, AMalformedHeaderNamesItsLine) {
       {"# goal: heap == a\n", "t.heap:1: expected a slot on the left"},
       {"# goal: a == b+zz\n", "t.heap:1: expected a number after '+'"},
       {"# goal: a == b and\n", "t.heap:1: expected 'SLOT == ADDR'"},
-      {"# goal: no abort\n# protect: sometimes\n", "t.heap:2: expected 'by release' or 'as written'"},
+      {"# goal: no abort\n# protect: sometimes\n",
+       "t.heap:2: expected 'by release' or 'as written'"},
       {"# technique: two words\n# goal: no abort\n", "t.heap:1: expected one word"},
   };
   for (const Case& c : cases) {
@@ -141,9 +146,12 @@ TEST(TechniqueVerdict, EachCellSaysWhatHappened) {
       "# goal: d == t+0x10 and d overlaps t\n"
       "t = malloc 0x48\nfree t\nd = malloc 0x18\n");
   const Outcome done = Outcome::done();
-  auto verdict = [&](std::vector<Outcome> o) { return judge(t, t.program, trace_of(std::move(o))); };
+  auto verdict = [&](std::vector<Outcome> o) {
+    return judge(t, t.program, trace_of(std::move(o)));
+  };
 
-  EXPECT_EQ(verdict({Outcome::pointer(0x2a0), done, Outcome::pointer(0x2b0)}).kind, Verdict::Kind::kWorks);
+  EXPECT_EQ(verdict({Outcome::pointer(0x2a0), done, Outcome::pointer(0x2b0)}).kind,
+            Verdict::Kind::kWorks);
 
   Verdict missed = verdict({Outcome::pointer(0x2a0), done, Outcome::pointer(0x300)});
   EXPECT_EQ(missed.kind, Verdict::Kind::kGoalNotMet);
@@ -156,15 +164,20 @@ TEST(TechniqueVerdict, EachCellSaysWhatHappened) {
             "fault at op 2 at heap+0x2b8");
   // A raw address is each process's own: left out, so that two faults compare equal.
   EXPECT_EQ(verdict_text(verdict({Outcome::fault(11, 0x7f0000001000, false)})), "fault at op 0");
-  EXPECT_EQ(verdict_text(verdict({Outcome::pointer(0x2a0), Outcome::timeout()})), "timeout at op 1");
+  EXPECT_EQ(verdict_text(verdict({Outcome::pointer(0x2a0), Outcome::timeout()})),
+            "timeout at op 1");
   EXPECT_EQ(verdict({Outcome::pointer(0x2a0), done, Outcome::null(12)}).kind,
             Verdict::Kind::kGoalNotMet);
   // d at t+0x10 but t's block is 0x48 long: they overlap; at t+0x50 they would not.
   const Technique apart = parse_ok("# goal: d overlaps t\nt = malloc 0x48\nd = malloc 0x18\n");
-  EXPECT_EQ(judge(apart, apart.program, trace_of({Outcome::pointer(0x2a0), Outcome::pointer(0x2a8)})).kind,
-            Verdict::Kind::kWorks);
-  EXPECT_EQ(judge(apart, apart.program, trace_of({Outcome::pointer(0x2a0), Outcome::pointer(0x2f0)})).kind,
-            Verdict::Kind::kGoalNotMet);
+  EXPECT_EQ(
+      judge(apart, apart.program, trace_of({Outcome::pointer(0x2a0), Outcome::pointer(0x2a8)}))
+          .kind,
+      Verdict::Kind::kWorks);
+  EXPECT_EQ(
+      judge(apart, apart.program, trace_of({Outcome::pointer(0x2a0), Outcome::pointer(0x2f0)}))
+          .kind,
+      Verdict::Kind::kGoalNotMet);
   Trace failed;
   failed.error = "runner died";
   EXPECT_EQ(verdict_text(judge(t, t.program, failed)), "error: runner died");
@@ -258,7 +271,8 @@ TEST(TechniqueTable, RealGlibcShowsTheChecksEachReleaseBrought) {
   EXPECT_EQ(real("tcache_poisoning_one_chunk", "glibc"),
             "goal not met (d == t+0x10: d is heap+0x310, wanted heap+0x2d0)");
   // 2.29 tcache key: a plain double free is found, one with the key cleared is not.
-  EXPECT_EQ(real("tcache_dup", "glibc"), "stopped at op 2: free(): double free detected in tcache 2");
+  EXPECT_EQ(real("tcache_dup", "glibc"),
+            "stopped at op 2: free(): double free detected in tcache 2");
   EXPECT_EQ(real("tcache_dup_key_overwrite", "glibc"), "works");
   // 2.29: top's size, the unsorted list and next chunk, prev_size when consolidating.
   EXPECT_EQ(real("house_of_force", "glibc"), "stopped at op 2: malloc(): corrupted top size");
@@ -304,17 +318,20 @@ TEST(TechniqueTable, RealGlibc241CallocTakesFromTheTcache) {
 
 // ---- A twin that disagrees is marked ----------------------------------------------------
 
-// The twin with one outcome changed: op `op` of every Program long enough.
+// The twin with one outcome changed (op `op` of every Program long enough), or with the arena
+// digest after that op changed (the outcomes left alone).
 class PlantedSide : public Side {
  public:
-  PlantedSide(std::unique_ptr<Side> inner, size_t op, Outcome planted)
+  PlantedSide(std::unique_ptr<Side> inner, size_t op, std::optional<Outcome> planted)
       : inner_(std::move(inner)), op_(op), planted_(std::move(planted)) {}
   std::string name() const override { return inner_->name(); }
   Trace run(const Program& program, const RunOptions& options) override {
     Trace t = inner_->run(program, options);
-    if (t.outcomes.size() > op_) {
-      t.outcomes[op_] = planted_;
-      if (planted_.is_fatal()) t.outcomes.resize(op_ + 1);
+    if (!planted_) {
+      if (t.digests.size() > op_) t.digests[op_] ^= 1;
+    } else if (t.outcomes.size() > op_) {
+      t.outcomes[op_] = *planted_;
+      if (planted_->is_fatal()) t.outcomes.resize(op_ + 1);
     }
     return t;
   }
@@ -322,10 +339,10 @@ class PlantedSide : public Side {
  private:
   std::unique_ptr<Side> inner_;
   size_t op_;
-  Outcome planted_;
+  std::optional<Outcome> planted_;
 };
 
-Table twin_against_planted(size_t op, Outcome planted) {
+Table twin_against_planted(size_t op, std::optional<Outcome> planted) {
   const std::vector<Column> columns = {{"2.36", "twin", true}, {"2.36", "planted", false}};
   return run_table(scenarios(), columns, {},
                    [&](const std::string& name, std::string* error) -> std::unique_ptr<Side> {
@@ -341,8 +358,9 @@ TEST(TechniqueTable, ATwinThatStopsElsewhereIsMarkedAsDisagreeing) {
   const std::string text = format_table(t);
   EXPECT_NE(text.find("<< DISAGREE on 2.36"), std::string::npos) << text;
   EXPECT_NE(text.find("!! stopped at op 3"), std::string::npos) << text;
-  EXPECT_NE(text.find("DISAGREE: tcache_poisoning on 2.36: twin: works; glibc: stopped at op 3: planted"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find("DISAGREE: tcache_poisoning on 2.36: twin: works; glibc: stopped at op 3: planted"),
+      std::string::npos)
       << text;
 }
 
@@ -353,6 +371,15 @@ TEST(TechniqueTable, OutcomesAreComparedEvenWhereTheVerdictsAgree) {
   const std::string text = format_table(t);
   EXPECT_NE(text.find("first differ at op 0"), std::string::npos) << text;
   EXPECT_NE(text.find("outcome 0x2a0 vs 0x12340"), std::string::npos) << text;
+}
+
+TEST(TechniqueTable, TheArenaAfterEveryOpIsComparedToo) {
+  const Table t = twin_against_planted(1, std::nullopt);
+  ASSERT_TRUE(t.disagrees());
+  const std::string text = format_table(t);
+  EXPECT_NE(text.find("first differ at op 1 (p2 = malloc 0x8): the arena after it"),
+            std::string::npos)
+      << text;
 }
 
 // ---- The command ------------------------------------------------------------------------

@@ -125,14 +125,12 @@ int cmd_techniques(const Args& args) {
     std::fprintf(stderr, "heaptwin techniques: %s\n", error.c_str());
     return kExitUsage;
   }
-  const auto columns =
-      techniques::columns_for(releases, on != "glibc", on != "twin", libc_release);
+  const auto columns = techniques::columns_for(releases, on != "glibc", on != "twin", libc_release);
   if (columns.empty()) {
     return usage_error("techniques", "no release chosen has a " + on + " side here");
   }
-  const techniques::Table table = techniques::run_table(
-      *techniques, columns,
-      [](const std::string& side) {
+  const techniques::Table table =
+      techniques::run_table(*techniques, columns, [](const std::string& side) {
         std::fprintf(stderr, "heaptwin techniques: running on %s\n", side.c_str());
       });
   if (table.columns.empty()) {

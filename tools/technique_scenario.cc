@@ -44,11 +44,11 @@ bool parse_number(const std::string& w, uint64_t* out) {
   if (digits.empty()) return false;
   uint64_t v = 0;
   for (char c : digits) {
-    int d;
+    const char lower = static_cast<char>(c | 0x20);
+    int d = -1;
     if (c >= '0' && c <= '9') d = c - '0';
-    else if (is_hex && c >= 'a' && c <= 'f') d = c - 'a' + 10;
-    else if (is_hex && c >= 'A' && c <= 'F') d = c - 'A' + 10;
-    else return false;
+    if (is_hex && lower >= 'a' && lower <= 'f') d = lower - 'a' + 10;
+    if (d < 0) return false;
     const uint64_t base = is_hex ? 16 : 10;
     if (v > (~uint64_t{0} - static_cast<uint64_t>(d)) / base) return false;
     v = v * base + static_cast<uint64_t>(d);
@@ -183,7 +183,8 @@ std::string stem(const std::string& path) {
 const Outcome* last_assignment(const Program& program, const Trace& trace, SlotId s) {
   for (size_t i = program.ops.size(); i-- > 0;) {
     const Op& op = program.ops[i];
-    if (op.allocates() && op.dst == s) return i < trace.outcomes.size() ? &trace.outcomes[i] : nullptr;
+    if (!op.allocates() || op.dst != s) continue;
+    return i < trace.outcomes.size() ? &trace.outcomes[i] : nullptr;
   }
   return nullptr;
 }
@@ -215,8 +216,7 @@ std::string goal_unmet(const Program& program, const Trace& trace, const Goal& g
   const std::string name = std::string(program.slot_names[goal.slot]);
   const Outcome* got = last_assignment(program, trace, goal.slot);
   switch (goal.kind) {
-    case Goal::Kind::kNoAbort:
-      return "";
+    case Goal::Kind::kNoAbort: return "";
     case Goal::Kind::kEquals: {
       const GoalAddress& a = goal.address;
       if (!a.is_heap && a.slot == kNullSlot) {
@@ -229,8 +229,11 @@ std::string goal_unmet(const Program& program, const Trace& trace, const Goal& g
       if (!a.is_heap) {
         const Outcome* base = last_assignment(program, trace, a.slot);
         known = base && base->kind == OutcomeKind::kPointer;
-        if (known) want += base->offset;
-        else want_text = std::string(program.slot_names[a.slot]) + " is " + pointer_text(base);
+        if (known) {
+          want += base->offset;
+        } else {
+          want_text = std::string(program.slot_names[a.slot]) + " is " + pointer_text(base);
+        }
       }
       if (known && got && got->kind == OutcomeKind::kPointer && got->offset == want) return "";
       return name + " is " + pointer_text(got) + ", " +
@@ -243,8 +246,10 @@ std::string goal_unmet(const Program& program, const Trace& trace, const Goal& g
         return name + " is " + pointer_text(got) + ", " + other + " is " + pointer_text(o);
       }
       const int64_t a0 = got->offset, b0 = o->offset;
-      const int64_t a1 = a0 + static_cast<int64_t>(std::max<uint64_t>(1, last_request(program, goal.slot)));
-      const int64_t b1 = b0 + static_cast<int64_t>(std::max<uint64_t>(1, last_request(program, goal.other)));
+      const int64_t a1 =
+          a0 + static_cast<int64_t>(std::max<uint64_t>(1, last_request(program, goal.slot)));
+      const int64_t b1 =
+          b0 + static_cast<int64_t>(std::max<uint64_t>(1, last_request(program, goal.other)));
       if (a0 < b1 && b0 < a1) return "";
       return name + " [" + offset_text(a0) + ", " + offset_text(a1) + ") and " + other + " [" +
              offset_text(b0) + ", " + offset_text(b1) + ") are apart";
@@ -296,7 +301,8 @@ std::optional<Technique> parse_technique(const std::string& text, const std::str
     }
   }
   if (t.goals.empty()) {
-    *error = file + ":1: expected a '# goal:' line in the header (before the first op), e.g. "
+    *error = file +
+             ":1: expected a '# goal:' line in the header (before the first op), e.g. "
              "'# goal: d == t+0x10' or '# goal: no abort'";
     return std::nullopt;
   }
@@ -307,10 +313,11 @@ std::optional<std::vector<Technique>> load_techniques(const std::string& dir, st
   DIR* d = ::opendir(dir.c_str());
   if (!d) {
     const int err = errno;
-    *error = dir + ": " + (err == ENOENT ? "no such file or directory"
-                           : err == ENOTDIR ? "not a directory"
-                           : err == EACCES ? "permission denied"
-                                           : "cannot be read");
+    *error = dir + ": " +
+             (err == ENOENT    ? "no such file or directory"
+              : err == ENOTDIR ? "not a directory"
+              : err == EACCES  ? "permission denied"
+                               : "cannot be read");
     return std::nullopt;
   }
   std::vector<std::string> files;
@@ -381,18 +388,18 @@ Verdict judge(const Technique& technique, const Program& program, const Trace& t
       case OutcomeKind::kFault:
         v.kind = Verdict::Kind::kFault;
         // Only an address every process shares is named (as outcomes_agree compares them).
-        if (o.address_in_heap) v.message = "at " + offset_text(static_cast<int64_t>(o.address));
-        else if (o.address < 0x10000) v.message = "at " + hex(o.address);
+        if (o.address_in_heap) {
+          v.message = "at " + offset_text(static_cast<int64_t>(o.address));
+        } else if (o.address < 0x10000) {
+          v.message = "at " + hex(o.address);
+        }
         return v;
-      case OutcomeKind::kTimeout:
-        v.kind = Verdict::Kind::kTimeout;
-        return v;
+      case OutcomeKind::kTimeout: v.kind = Verdict::Kind::kTimeout; return v;
       case OutcomeKind::kNoOpinion:
         v.kind = Verdict::Kind::kUnmodelled;
         v.message = trace.unmodelled;
         return v;
-      default:
-        break;
+      default: break;
     }
   }
   v.op = 0;

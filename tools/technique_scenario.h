@@ -37,9 +37,9 @@ struct Goal {
   };
   Kind kind = Kind::kNoAbort;
   SlotId slot = kNullSlot;
-  GoalAddress address;         // kEquals
-  SlotId other = kNullSlot;    // kOverlaps
-  std::string text;            // as written, for reports
+  GoalAddress address;       // kEquals
+  SlotId other = kNullSlot;  // kOverlaps
+  std::string text;          // as written, for reports
 };
 
 // How a scenario's protect(POS, TARGET) values are meant on a release without safe-linking.
@@ -50,8 +50,8 @@ enum class ProtectMode {
 
 struct Technique {
   std::string file;
-  std::string name;       // "# technique:", else the file's name without .heap
-  std::string how2heap;   // "# how2heap:" (how2heap's file the scenario follows), may be empty
+  std::string name;         // "# technique:", else the file's name without .heap
+  std::string how2heap;     // "# how2heap:" (how2heap's file the scenario follows), may be empty
   std::vector<Goal> goals;  // all must hold; at least one
   ProtectMode protect = ProtectMode::kByRelease;
   Program program;
@@ -76,13 +76,13 @@ Program program_for_side(const Technique& technique, const std::string& side_nam
 // What one side's run says of a technique.
 struct Verdict {
   enum class Kind {
-    kWorks,        // every op ran and every goal holds
-    kGoalNotMet,   // every op ran; a goal does not hold (`detail` says which and why)
-    kStopped,      // glibc (or the twin) aborted at op `op` with `message`
-    kFault,        // SIGSEGV/SIGBUS at op `op`
-    kTimeout,      // op `op` did not finish (a hang: a cycle in a list)
-    kUnmodelled,   // the twin cannot follow glibc from op `op` (docs/op-semantics.md)
-    kError,        // the side itself failed (`message`)
+    kWorks,       // every op ran and every goal holds
+    kGoalNotMet,  // every op ran; a goal does not hold (`detail` says which and why)
+    kStopped,     // glibc (or the twin) aborted at op `op` with `message`
+    kFault,       // SIGSEGV/SIGBUS at op `op`
+    kTimeout,     // op `op` did not finish (a hang: a cycle in a list)
+    kUnmodelled,  // the twin cannot follow glibc from op `op` (docs/op-semantics.md)
+    kError,       // the side itself failed (`message`)
   };
   Kind kind = Kind::kWorks;
   size_t op = 0;

@@ -76,15 +76,13 @@ bool compare(const Technique& t, const Run& twin, const Run& glibc, Side& twin_s
     const std::string op = at < twin.program.ops.size()
                                ? print_op(twin.program, twin.program.ops[at])
                                : "(after the last op)";
-    what += "; first differ at op " + std::to_string(at) + " (" + op + "): " +
-            (diff.first.in_state ? "the arena after it: " + detail
-                                 : "outcome " + (at < twin.trace.outcomes.size()
-                                                     ? to_string(twin.trace.outcomes[at])
-                                                     : "none") +
-                                       " vs " +
-                                       (at < glibc.trace.outcomes.size()
-                                            ? to_string(glibc.trace.outcomes[at])
-                                            : "none"));
+    auto outcome_at = [at](const Trace& t) {
+      return at < t.outcomes.size() ? to_string(t.outcomes[at]) : std::string("none");
+    };
+    what += "; first differ at op " + std::to_string(at) + " (" + op + "): ";
+    what += diff.first.in_state
+                ? "the arena after it: " + detail
+                : "outcome " + outcome_at(twin.trace) + " vs " + outcome_at(glibc.trace);
   }
   out->what = what;
   // Both sides ran the same Program here (same release, same rewrite).
@@ -273,13 +271,15 @@ std::string format_table(const Table& table) {
   std::vector<size_t> width(n);
   for (size_t c = 0; c < n; ++c) {
     width[c] = std::max(table.columns[c].release.size(), std::string("glibc").size());
-    for (size_t r = 0; r < table.rows.size(); ++r) width[c] = std::max(width[c], cells[r][c].size());
+    for (size_t r = 0; r < table.rows.size(); ++r)
+      width[c] = std::max(width[c], cells[r][c].size());
   }
   std::string out;
   // Two header lines: the release over each of its columns, then the side.
   std::string releases = pad("", name_width), kinds = pad("technique", name_width);
   for (size_t c = 0; c < n; ++c) {
-    const bool first_of_release = c == 0 || table.columns[c - 1].release != table.columns[c].release;
+    const bool first_of_release =
+        c == 0 || table.columns[c - 1].release != table.columns[c].release;
     releases += "  " + pad(first_of_release ? table.columns[c].release : "", width[c]);
     kinds += "  " + pad(table.columns[c].twin ? "twin" : "glibc", width[c]);
   }
@@ -307,8 +307,8 @@ std::string format_table(const Table& table) {
       }
     }
     if (pairs > 0) {
-      out += "twin and real glibc agree on every technique, op by op, on " +
-             std::to_string(pairs) + (pairs == 1 ? " release.\n" : " releases.\n");
+      out += "twin and real glibc agree on every technique, op by op, on " + std::to_string(pairs) +
+             (pairs == 1 ? " release.\n" : " releases.\n");
     }
   }
   for (const Disagreement& d : table.disagreements) {

@@ -49,7 +49,7 @@ struct Disagreement {
 };
 
 struct Table {
-  std::vector<Column> columns;        // those whose side could be set up
+  std::vector<Column> columns;           // those whose side could be set up
   std::vector<std::string> unavailable;  // "glibc-2.41: why", one per column left out
   std::vector<Row> rows;
   std::vector<Disagreement> disagreements;
