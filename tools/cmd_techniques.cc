@@ -17,6 +17,12 @@ namespace {
 
 constexpr const char* kDefaultDir = "tests/techniques";
 
+std::string joined(const std::vector<std::string>& v) {
+  std::string s;
+  for (const std::string& x : v) s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+
 void print_usage() {
   std::printf(
       "usage: heaptwin techniques [--glibc V,...] [--libc PATH] [--on twin|glibc|both] [DIR]\n\n"
@@ -40,14 +46,15 @@ void print_usage() {
       "  # goal: d == t+0x10    (or 'SLOT overlaps SLOT', 'no abort'; several joined by 'and')\n"
       "  # protect: by release  (protect(POS, T) is plain T before 2.32; or 'as written')\n\n"
       "  --glibc V,...  only these releases (default: every release with a twin or a real side\n"
-      "                 here: twins 2.31, 2.35, 2.36; real glibc 2.31 and 2.41 from Debian's\n"
-      "                 packages, fetched into ~/.cache/heaptwin on first use, and the host's\n"
-      "                 2.36)\n"
+      "                 here: twins %s; real glibc %s:\n"
+      "                 the host's, and Debian's packages, fetched into ~/.cache/heaptwin\n"
+      "                 on first use)\n"
       "  --libc PATH    real glibc of the release this libc.so.6 is (or the folder holding it\n"
       "                 and its ld-linux-x86-64.so.2), e.g. a build of 2.35\n"
       "  --on SIDES     twin, glibc or both (default both)\n\n"
       "exit: 0 the table was printed and no twin disagrees with its real glibc; 1 one does;\n"
-      "      2 bad usage, an unknown release, or a scenario without a well-formed goal\n");
+      "      2 bad usage, an unknown release, or a scenario without a well-formed goal\n",
+      joined(techniques::twin_releases()).c_str(), joined(techniques::real_releases()).c_str());
 }
 
 std::vector<std::string> split_commas(const std::string& s) {
