@@ -39,7 +39,8 @@ struct Row {
 };
 
 // A release where the twin's run and real glibc's differ: in their verdicts, or in an op's
-// outcome or the arena after it (the differ over both traces).
+// outcome or the arena after it (the differ over both traces). A difference a comparability
+// rule excuses is kept only where the verdicts differ.
 struct Disagreement {
   size_t row = 0;
   std::string release;
