@@ -37,6 +37,7 @@ int cmd_repro(const Args& args);
 int cmd_exec(const Args& args);
 int cmd_preload_path(const Args& args);
 int cmd_fuzz(const Args& args);
+int cmd_techniques(const Args& args);
 
 }  // namespace heaptwin::cli
 

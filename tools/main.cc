@@ -20,6 +20,8 @@ const std::vector<Command>& commands() {
       {"parse", "check .heap scripts for errors and print them back normalised", cmd_parse},
       {"exec", "run a program on the twin (drop-in library): --check, --trace FILE", cmd_exec},
       {"preload-path", "print the drop-in library's path (LD_PRELOAD=...)", cmd_preload_path},
+      {"techniques", "which how2heap technique works on which glibc release, twin and real",
+       cmd_techniques},
       {"fuzz", "the fuzz job's engines, supervised (run it as ./heaptwin fuzz: it builds them)", cmd_fuzz},
   };
   return kCommands;
