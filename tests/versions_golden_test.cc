@@ -1,7 +1,7 @@
 // The twins of other releases held to what the real ones did: every golden scenario recorded
 // from real glibc 2.27 (a build of the release/2.27 branch, Ubuntu 18.04's), 2.31 (Debian 11's
-// package), 2.35 (a build of the release/2.35 branch, Ubuntu 22.04's base) and 2.41 (Debian
-// 13's package) in tests/golden/<release>/, the twin checked
+// package), 2.35 (a build of the release/2.35 branch, Ubuntu 22.04's base), 2.39 (a build of
+// the release/2.39 branch, Ubuntu 24.04's base) and 2.41 (Debian 13's package) in tests/golden/<release>/, the twin checked
 // against those recordings without needing the real one; and, where Debian's packages can be
 // fetched, real 2.31 and 2.41 themselves against their recordings and against the twin on
 // random Programs.
@@ -47,7 +47,7 @@ TEST_P(ReleaseTest, TwinMatchesTheRealReleasesRecordings) {
   EXPECT_GE(check_recordings(*twin), 80) << "recordings missing for " << GetParam();
 }
 
-INSTANTIATE_TEST_SUITE_P(Releases, ReleaseTest, ::testing::Values("2.27", "2.31", "2.35", "2.41"));
+INSTANTIATE_TEST_SUITE_P(Releases, ReleaseTest, ::testing::Values("2.27", "2.31", "2.35", "2.39", "2.41"));
 
 // Debian's packages (2.31, 2.41) are fetched on first use (as `--glibc V` does); a release
 // whose package cannot be fetched here is skipped.
