@@ -68,13 +68,8 @@ int cmd_check(const Args& args) {
     } else if (a == "--on" || a == "--side") {
       if (!has_value) return usage_error("check", a + " needs a side name (twin or glibc)");
       on = args[++i];
-    } else if (a == "--glibc") {
-      if (!has_value) return usage_error("check", "--glibc needs a version (e.g. 2.31)");
-      version = args[++i];
-      if (std::string e; !known_glibc_version(version, &e)) return usage_error("check", e);
-    } else if (a == "--libc") {
-      if (!has_value) return usage_error("check", "--libc needs a libc.so.6 or its folder");
-      if (std::string e; !use_libc_option(args[++i], &version, &e)) return usage_error("check", e);
+    } else if (std::string e; take_release_option(args, &i, &version, &e)) {
+      if (!e.empty()) return usage_error("check", e);
     } else if (a == "--tunable") {
       std::pair<std::string, std::string> t;
       if (!has_value || !parse_tunable(args[++i], &t)) return usage_error("check", "--tunable needs NAME=VALUE");

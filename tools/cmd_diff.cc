@@ -88,13 +88,8 @@ int cmd_diff(const Args& args) {
         return usage_error("diff", "--target needs twin_vs_glibc, twin_vs_model or attack");
       }
       target = args[++i];
-    } else if (a == "--glibc") {
-      if (!has_value) return usage_error("diff", "--glibc needs a version (e.g. 2.31)");
-      version = args[++i];
-      if (std::string e; !known_glibc_version(version, &e)) return usage_error("diff", e);
-    } else if (a == "--libc") {
-      if (!has_value) return usage_error("diff", "--libc needs a libc.so.6 or its folder");
-      if (std::string e; !use_libc_option(args[++i], &version, &e)) return usage_error("diff", e);
+    } else if (std::string e; take_release_option(args, &i, &version, &e)) {
+      if (!e.empty()) return usage_error("diff", e);
     } else if (a == "--tunable") {
       std::pair<std::string, std::string> t;
       if (!has_value || !parse_tunable(args[++i], &t)) return usage_error("diff", "--tunable needs NAME=VALUE");

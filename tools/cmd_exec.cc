@@ -230,13 +230,8 @@ int cmd_exec(const Args& args) {
         return usage_error("exec", "--check-every needs a positive number, not '" + args[i] + "'");
       }
       check = true;
-    } else if (a == "--glibc") {
-      if (i + 1 >= args.size()) return usage_error("exec", "--glibc needs a version (e.g. 2.41)");
-      release = args[++i];
-      if (std::string e; !known_glibc_version(release, &e)) return usage_error("exec", e);
-    } else if (a == "--libc") {
-      if (i + 1 >= args.size()) return usage_error("exec", "--libc needs a libc.so.6 or its folder");
-      if (std::string e; !use_libc_option(args[++i], &release, &e)) return usage_error("exec", e);
+    } else if (std::string e; take_release_option(args, &i, &release, &e)) {
+      if (!e.empty()) return usage_error("exec", e);
     } else if (a == "--trace") {
       if (i + 1 >= args.size()) return usage_error("exec", "--trace needs a file name");
       trace = args[++i];

@@ -52,13 +52,8 @@ int cmd_golden(const Args& args) {
     } else if (args[i] == "--side") {
       if (i + 1 >= args.size()) return usage_error("golden", "--side needs a side name");
       side_name = args[++i];
-    } else if (args[i] == "--glibc") {
-      if (i + 1 >= args.size()) return usage_error("golden", "--glibc needs a version (e.g. 2.31)");
-      version = args[++i];
-      if (std::string e; !known_glibc_version(version, &e)) return usage_error("golden", e);
-    } else if (args[i] == "--libc") {
-      if (i + 1 >= args.size()) return usage_error("golden", "--libc needs a libc.so.6 or its folder");
-      if (std::string e; !use_libc_option(args[++i], &version, &e)) return usage_error("golden", e);
+    } else if (std::string e; take_release_option(args, &i, &version, &e)) {
+      if (!e.empty()) return usage_error("golden", e);
     } else if (!args[i].empty() && args[i][0] == '-') {
       return usage_error("golden", "unknown option " + args[i]);
     } else if (dir.empty()) {

@@ -163,15 +163,8 @@ int cmd_repro(const Args& args) {
         return usage_error("repro", "--save needs a plain NAME (no '/')");
       }
       save = *v;
-    } else if (a == "--glibc") {
-      auto v = value("--glibc");
-      if (!v) return usage_error("repro", "--glibc needs a version (e.g. 2.31)");
-      release = *v;
-      if (std::string e; !known_glibc_version(release, &e)) return usage_error("repro", e);
-    } else if (a == "--libc") {
-      auto v = value("--libc");
-      if (!v) return usage_error("repro", "--libc needs a libc.so.6 or its folder");
-      if (std::string e; !use_libc_option(*v, &release, &e)) return usage_error("repro", e);
+    } else if (std::string e; take_release_option(args, &i, &release, &e)) {
+      if (!e.empty()) return usage_error("repro", e);
     } else if (a == "--no-minimize") {
       do_minimize = false;
     } else if (!a.empty() && a[0] == '-') {

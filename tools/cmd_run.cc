@@ -72,15 +72,8 @@ int cmd_run(const Args& args) {
       auto v = value("a side");
       if (!v) return usage_error("run", a + " needs a side name");
       on = *v;
-    } else if (a == "--glibc") {
-      auto v = value("a version");
-      if (!v) return usage_error("run", "--glibc needs a version (e.g. 2.31)");
-      version = *v;
-      if (std::string e; !known_glibc_version(version, &e)) return usage_error("run", e);
-    } else if (a == "--libc") {
-      auto v = value("a path");
-      if (!v) return usage_error("run", "--libc needs a libc.so.6 or its folder");
-      if (std::string e; !use_libc_option(*v, &version, &e)) return usage_error("run", e);
+    } else if (std::string e; take_release_option(args, &i, &version, &e)) {
+      if (!e.empty()) return usage_error("run", e);
     } else if (a == "--tunable") {
       auto v = value("k=v");
       std::pair<std::string, std::string> t;

@@ -98,13 +98,8 @@ int cmd_show(const Args& args) {
       picture.vis_chunks = static_cast<size_t>(k);
     } else if (a == "--no-vis") {
       picture.vis_chunks = 0;
-    } else if (a == "--glibc") {
-      if (!has_value) return usage_error("show", "--glibc needs a version (e.g. 2.31)");
-      version = args[++i];
-      if (std::string e; !known_glibc_version(version, &e)) return usage_error("show", e);
-    } else if (a == "--libc") {
-      if (!has_value) return usage_error("show", "--libc needs a libc.so.6 or its folder");
-      if (std::string e; !use_libc_option(args[++i], &version, &e)) return usage_error("show", e);
+    } else if (std::string e; take_release_option(args, &i, &version, &e)) {
+      if (!e.empty()) return usage_error("show", e);
     } else if (a == "--tunable") {
       std::pair<std::string, std::string> t;
       if (!has_value || !parse_tunable(args[++i], &t)) return usage_error("show", "--tunable needs NAME=VALUE");

@@ -67,6 +67,25 @@ std::string side_for_version(const std::string& side, const std::string& glibc_v
   return side_for_release(side, glibc_version);
 }
 
+bool take_release_option(const std::vector<std::string>& args, size_t* i, std::string* release,
+                         std::string* error) {
+  const std::string& a = args[*i];
+  if (a != "--glibc" && a != "--libc") return false;
+  if (*i + 1 >= args.size()) {
+    *error = a == "--glibc" ? "--glibc needs a version (e.g. 2.31)"
+                            : "--libc needs a libc.so.6 or its folder";
+    return true;
+  }
+  const std::string& value = args[++*i];
+  if (a == "--glibc") {
+    *release = value;
+    known_glibc_version(value, error);
+  } else {
+    use_libc_option(value, release, error);
+  }
+  return true;
+}
+
 bool use_libc_option(const std::string& path, std::string* version, std::string* error) {
   auto release = use_user_libc(path, error);
   if (!release) return false;

@@ -16,6 +16,12 @@ bool parse_tunable(const std::string& text, std::pair<std::string, std::string>*
 // With --glibc 2.31, "glibc" is "glibc-2.31" and "twin" is "twin-2.31"; other names unchanged.
 std::string side_for_version(const std::string& side, const std::string& glibc_version);
 
+// --glibc V and --libc PATH, as every command that runs sides takes them: when args[*i] is one
+// of them, consumes its value (advancing *i), sets *release and returns true, with *error set
+// (a usage error to report, exit 2) when the value is missing or unknown.
+bool take_release_option(const std::vector<std::string>& args, size_t* i, std::string* release,
+                         std::string* error);
+
 // --libc PATH (a libc.so.6 or its folder, the loader beside it): from now on "glibc-<its
 // release>" runs under it; *version is that release. False with *error when it is no glibc.
 bool use_libc_option(const std::string& path, std::string* version, std::string* error);
