@@ -8,14 +8,10 @@
 
 #include "oracle/glibc/glibc_side.h"
 #include "oracle/golden.h"
+#include "tests/golden_dir.h"
 
 namespace heaptwin {
 namespace {
-
-std::string golden_dir() {
-  if (const char* d = std::getenv("TEST_SRCDIR"); d && *d) return std::string(d) + "/heaptwin/tests/golden";
-  return "tests/golden";
-}
 
 TEST(GoldenTest, RealGlibcMatchesTheRecordedScenarios) {
   if (std::string(gnu_get_libc_version()) != kGoldenGlibc) {

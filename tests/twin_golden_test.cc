@@ -18,15 +18,10 @@
 #include "oracle/golden.h"
 #include "oracle/twin_side.h"
 #include "program/heap_format.h"
+#include "tests/golden_dir.h"
 
 namespace heaptwin {
 namespace {
-
-std::string golden_dir(const std::string& sub = "") {
-  std::string base = "tests/golden";
-  if (const char* d = std::getenv("TEST_SRCDIR"); d && *d) base = std::string(d) + "/heaptwin/tests/golden";
-  return sub.empty() ? base : base + "/" + sub;
-}
 
 std::vector<std::string> heap_files(const std::string& dir) {
   std::vector<std::string> files;

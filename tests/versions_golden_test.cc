@@ -16,15 +16,10 @@
 #include "oracle/golden.h"
 #include "oracle/model/random_programs.h"
 #include "oracle/twin_side.h"
+#include "tests/golden_dir.h"
 
 namespace heaptwin {
 namespace {
-
-std::string golden_dir(const std::string& sub = "") {
-  std::string base = "tests/golden";
-  if (const char* d = std::getenv("TEST_SRCDIR"); d && *d) base = std::string(d) + "/heaptwin/tests/golden";
-  return sub.empty() ? base : base + "/" + sub;
-}
 
 // Runs both scenario folders on `side`; returns how many ran (skipped ones not counted).
 int check_recordings(Side& side) {

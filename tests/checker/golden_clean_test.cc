@@ -12,14 +12,10 @@
 #include "oracle/heap_check.h"
 #include "oracle/side.h"
 #include "program/heap_format.h"
+#include "tests/golden_dir.h"
 
 namespace heaptwin {
 namespace {
-
-std::string golden_dir() {
-  if (const char* d = std::getenv("TEST_SRCDIR"); d && *d) return std::string(d) + "/heaptwin/tests/golden";
-  return "tests/golden";
-}
 
 std::vector<std::string> golden_files() {
   std::vector<std::string> files;
