@@ -1,5 +1,7 @@
 #include "oracle/executor.h"
 
+#include <algorithm>
+
 #include "program/heap_format.h"
 
 namespace heaptwin {
@@ -67,6 +69,16 @@ std::unique_ptr<Executor> Executor::create(const JudgeConfig& config, std::strin
   if (config.sides.empty()) {
     *error = "no sides to run";
     return nullptr;
+  }
+  // The reference model is a model of 2.36 alone: against another release it would only report
+  // how that release differs from 2.36.
+  for (const std::string& name : config.sides) {
+    if (name == "model") continue;
+    if (side_release(name) != "2.36" && std::count(config.sides.begin(), config.sides.end(), "model")) {
+      *error = "the reference model follows glibc 2.36 only; it cannot judge " + name +
+               " (leave 'model' out of the sides for release " + side_release(name) + ")";
+      return nullptr;
+    }
   }
   std::vector<std::unique_ptr<Side>> sides;
   for (const std::string& name : config.sides) {

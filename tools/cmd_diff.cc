@@ -23,7 +23,7 @@ void print_usage() {
       "the first op where two sides disagree, both outcomes and the ops before it. Programs or\n"
       "divergences no side can predict (mapping addresses, memory no heap owns) are reported as\n"
       "such, with the rule that says so, and do not count as disagreements.\n\n"
-      "  --sides      default: twin, model and glibc (of --glibc V). Known: ");
+      "  --sides      default: twin, model and glibc (of --glibc V; the model only for 2.36). Known: ");
   for (const auto& n : side_names()) std::printf("%s ", n.c_str());
   std::printf(
       "\n  --target T   judge as fuzz target T does (its sides, checks and state comparison):\n"
@@ -114,7 +114,9 @@ int cmd_diff(const Args& args) {
     config.sides = sides;
   } else if (target.empty()) {
     for (const auto& n : side_names()) {
-      if (n.find('-') == std::string::npos) config.sides.push_back(n);  // no other releases
+      if (n.find('-') != std::string::npos) continue;  // no other releases
+      if (n == "model" && !version.empty() && version != "2.36") continue;  // a model of 2.36
+      config.sides.push_back(n);
     }
   }
   for (auto& s : config.sides) s = side_for_version(s, version);

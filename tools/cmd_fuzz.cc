@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <cmath>
 #include <cstdlib>
@@ -188,6 +189,13 @@ std::string parse_options(const Args& args, Options* o) {
     }
   }
   if (o->targets.empty()) o->targets = {main_fuzz_target().name};
+  if (!o->release.empty() && o->release != "2.36") {
+    // The reference model is a model of 2.36: twin_vs_model has nothing to say of other releases.
+    const size_t before = o->targets.size();
+    o->targets.erase(std::remove(o->targets.begin(), o->targets.end(), "twin_vs_model"), o->targets.end());
+    if (o->targets.empty()) return "twin_vs_model compares with the reference model of glibc 2.36 only; with --glibc " + o->release + " fuzz twin_vs_glibc or attack";
+    if (o->targets.size() != before) std::fprintf(stderr, "heaptwin fuzz: twin_vs_model left out (its model follows 2.36 only)\n");
+  }
   if (o->runs > 0 && o->engine != "libfuzzer") return "--runs is for --engine libfuzzer";
   if (o->runs > 0 && o->time_given) return "--runs and --time: give one of them";
   if (o->runs > 0 && !o->time_given) o->seconds = 0;

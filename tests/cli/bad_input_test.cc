@@ -107,6 +107,18 @@ TEST(BadInput, AnUnknownReleaseListsTheKnownOnes) {
                  temp_path("no_such_dir") + ": No such file or directory");
 }
 
+// The reference model is a model of 2.36: paired with another release's twin it is refused.
+TEST(BadInput, TheModelJudgesOnly236) {
+  const std::string script = temp_path("one_malloc.heap");
+  write(script, "a = malloc 0x18\n");
+  expect_refused({"diff", script, "--sides", "twin,model", "--glibc", "2.31"},
+                 "the reference model follows glibc 2.36 only");
+  expect_refused({"fuzz", "--target", "twin_vs_model", "--glibc", "2.31"},
+                 "reference model of glibc 2.36 only");
+  Finished f = run_heaptwin({"diff", script, "--sides", "twin,model"});
+  EXPECT_EQ(f.exit_code, 0) << f.err;
+}
+
 TEST(BadInput, GoldenWantsAFolder) {
   expect_refused({"golden", "--side", "twin", temp_path("no_such_folder")},
                  "no_such_folder: no such file or directory");
