@@ -1,73 +1,118 @@
 #include "allocator/profile.h"
 
+#include <cstdio>
 #include <cstring>
 
 namespace heaptwin::alloc {
 
 namespace {
 
-// What 2.31 and older releases share against 2.36.
-void set_before_2_31(GlibcProfile* p) {
-  p->safe_linking = false;
-  p->tcache_scan_counts = false;
-  p->tcache_key_random = false;
-  p->max_fast_never_zero = false;
-  p->mmap_threshold_unbounded = false;
-  p->mmap_fallback_swapped = false;
-  p->posix_memalign_inits_first = false;
-  p->memalign_alignment_overflow_check = false;
-  p->assert_style = AssertStyle::kProgramName;
+// Each behaviour, with the releases that have it: from `since` up to but not including `until`
+// (0: still there). The commits are named in profile.h beside each field. One table, so a
+// release's profile follows from its number.
+struct Change {
+  const char* name;
+  bool GlibcProfile::*knob;
+  int since, until;
+};
+
+constexpr Change kChanges[] = {
+    {"unsorted_check_3", &GlibcProfile::unsorted_check_3, 28, 38},
+    {"consolidate_prevsize_checks", &GlibcProfile::consolidate_prevsize_checks, 29, 0},
+    {"top_size_check", &GlibcProfile::top_size_check, 29, 0},
+    {"unsorted_checks", &GlibcProfile::unsorted_checks, 29, 0},
+    {"mmapped_pointer_checks", &GlibcProfile::mmapped_pointer_checks, 29, 0},
+    {"largebin_insert_checks", &GlibcProfile::largebin_insert_checks, 30, 0},
+    {"tcache_wide_counts", &GlibcProfile::tcache_wide_counts, 30, 0},
+    {"tcache_take_by_count", &GlibcProfile::tcache_take_by_count, 30, 0},
+    {"request_limit_ptrdiff", &GlibcProfile::request_limit_ptrdiff, 30, 0},
+    {"mallopt_reports_refusal", &GlibcProfile::mallopt_reports_refusal, 31, 0},
+    {"safe_linking", &GlibcProfile::safe_linking, 32, 0},
+    {"max_fast_never_zero", &GlibcProfile::max_fast_never_zero, 32, 0},
+    {"tcache_scan_counts", &GlibcProfile::tcache_scan_counts, 33, 0},
+    {"tcache_key_random", &GlibcProfile::tcache_key_random, 34, 0},
+    {"posix_memalign_inits_first", &GlibcProfile::posix_memalign_inits_first, 34, 0},
+    {"mmap_threshold_unbounded", &GlibcProfile::mmap_threshold_unbounded, 35, 0},
+    {"mmap_fallback_swapped", &GlibcProfile::mmap_fallback_swapped, 35, 38},
+    {"realloc_keeps_close_fit", &GlibcProfile::realloc_keeps_close_fit, 37, 0},
+    {"aligned_alloc_own_checks", &GlibcProfile::aligned_alloc_own_checks, 38, 0},
+    {"memalign_scans_tcache", &GlibcProfile::memalign_scans_tcache, 38, 0},
+    {"memalign_merges_remainders", &GlibcProfile::memalign_merges_remainders, 39, 0},
+    {"free_small_to_smallbin", &GlibcProfile::free_small_to_smallbin, 41, 0},
+    {"calloc_from_tcache", &GlibcProfile::calloc_from_tcache, 41, 0},
+    {"calloc_clear_memory", &GlibcProfile::calloc_clear_memory, 41, 0},
+};
+
+// The builds the twin is held to (recordings from the real one; docs/glibc-versions.md), and
+// where each differs from its release's history.
+constexpr int kTested[] = {27, 31, 35, 36, 39, 41};
+
+int parse_minor(const char* version) {
+  int minor = 0;
+  char tail = 0;
+  if (std::sscanf(version, "2.%d%c", &minor, &tail) != 1) return -1;
+  return minor;
 }
 
 }  // namespace
 
-bool GlibcProfile::for_version(const char* version, GlibcProfile* out) {
+bool GlibcProfile::from_history(int minor, GlibcProfile* out) {
+  if (minor < 27 || minor > 41) return false;  // the twin has tcache and 2.27's arena layout
   GlibcProfile p;
-  if (std::strcmp(version, "2.36") == 0) {
-    // The default.
-  } else if (std::strcmp(version, "2.35") == 0) {
-    // release/2.35/master (Ubuntu 22.04's base): its malloc.c differs from 2.36's only in
-    // checked_request2size's signature (same results); the 2.36 assert text is backported.
-    p.minor = 35;
-  } else if (std::strcmp(version, "2.27") == 0) {
-    // release/2.27/master (Ubuntu 18.04's updated builds): the 2.29 tcache double-free key is
-    // backported there (marking with the tcache's address); the rest is 2.27's.
-    p.minor = 27;
-    set_before_2_31(&p);
-    p.consolidate_prevsize_checks = false;
-    p.top_size_check = false;
-    p.unsorted_checks = false;
-    p.mmapped_pointer_checks = false;
-    p.largebin_insert_checks = false;
-    p.tcache_wide_counts = false;
-    p.tcache_take_by_count = false;
-    p.request_limit_ptrdiff = false;
-    p.mallopt_reports_refusal = false;
-    p.unsorted_check_3 = false;  // 2.28 "malloc(): corrupted unsorted chunks 3"
-  } else if (std::strcmp(version, "2.31") == 0) {
-    // release/2.31/master, as Debian 11 (2.31-13) ships it.
-    p.minor = 31;
-    set_before_2_31(&p);
-  } else if (std::strcmp(version, "2.39") == 0 || std::strcmp(version, "2.41") == 0) {
-    // release/2.39/master (Ubuntu 24.04's base), release/2.41/master (Debian 13's 2.41-12).
-    p.minor = version[3] == '9' ? 39 : 41;
-    p.assert_style = AssertStyle::kLibcAssert;
-    p.realloc_keeps_close_fit = true;
-    p.unsorted_check_3 = false;
-    p.mmap_fallback_swapped = false;  // 2.38 "Fix transposed arguments in ..._fallback call"
-    p.aligned_alloc_own_checks = true;
-    p.memalign_scans_tcache = true;
-    p.memalign_merges_remainders = true;
-    if (p.minor >= 41) {
-      p.free_small_to_smallbin = true;
-      p.calloc_from_tcache = true;
-      p.calloc_clear_memory = true;
-    }
-  } else {
-    return false;
+  p.minor = minor;
+  for (const Change& c : kChanges) p.*c.knob = minor >= c.since && (c.until == 0 || minor < c.until);
+  p.assert_style = minor < 36 ? AssertStyle::kProgramName
+                   : minor == 36 ? AssertStyle::kMallocAssert
+                                 : AssertStyle::kLibcAssert;
+  *out = p;
+  return true;
+}
+
+bool GlibcProfile::for_version(const char* version, GlibcProfile* out) {
+  const int minor = parse_minor(version);
+  bool tested = false;
+  for (int t : kTested) tested |= t == minor;
+  GlibcProfile p;
+  if (!tested || !from_history(minor, &p)) return false;
+  switch (minor) {
+    case 27:
+      // release/2.27/master (Ubuntu 18.04's updated builds) carries 2.29's tcache double-free
+      // key (the tcache's address marks a cached chunk), as every twin here has; and its
+      // _int_memalign has no CVE-2026-0861 fix.
+      p.memalign_alignment_overflow_check = false;
+      break;
+    case 31:
+      // Debian 11's 2.31-13+deb11u11 predates the CVE-2026-0861 fix.
+      p.memalign_alignment_overflow_check = false;
+      break;
+    case 35:
+      // release/2.35/master has 2.36's "Simplify implementation of __malloc_assert".
+      p.assert_style = AssertStyle::kMallocAssert;
+      break;
+    default:
+      break;
   }
   *out = p;
   return true;
+}
+
+int GlibcProfile::describe_differences(const GlibcProfile& a, const GlibcProfile& b, char* buf,
+                                       size_t size) {
+  int n = 0;
+  size_t used = 0;
+  buf[0] = '\0';
+  for (const Change& c : kChanges) {
+    if (a.*c.knob == b.*c.knob) continue;
+    const int w = std::snprintf(buf + used, size - used, "%s%s", n ? ", " : "", c.name);
+    if (w > 0 && used + static_cast<size_t>(w) < size) used += static_cast<size_t>(w);
+    ++n;
+  }
+  if (a.assert_style != b.assert_style) {
+    const int w = std::snprintf(buf + used, size - used, "%sassert_style", n ? ", " : "");
+    if (w > 0 && used + static_cast<size_t>(w) < size) used += static_cast<size_t>(w);
+    ++n;
+  }
+  return n;
 }
 
 const char* GlibcProfile::known_versions() { return "2.27, 2.31, 2.35, 2.36, 2.39, 2.41"; }

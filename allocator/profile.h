@@ -4,6 +4,7 @@
 #ifndef HEAPTWIN_ALLOCATOR_PROFILE_H_
 #define HEAPTWIN_ALLOCATOR_PROFILE_H_
 
+#include <cstddef>
 #include <cstdint>
 
 namespace heaptwin::alloc {
@@ -116,9 +117,14 @@ struct GlibcProfile {
 
   static GlibcProfile glibc_2_36() { return GlibcProfile{}; }
 
-  // "2.31", "2.35", "2.36" (the builds glibc_versions names); false for a release the twin does
-  // not know, *out untouched.
+  // The twin of a build it is held to (known_versions()); false for any other, *out untouched.
   static bool for_version(const char* version, GlibcProfile* out);
+  // What release 2.<minor> has by the history of each behaviour (which release brought it),
+  // without the branch backports of the builds for_version knows; 2.27 .. 2.41 only.
+  static bool from_history(int minor, GlibcProfile* out);
+  // The names of the behaviours `a` and `b` differ in, comma-separated into buf; their number.
+  static int describe_differences(const GlibcProfile& a, const GlibcProfile& b, char* buf,
+                                  size_t size);
   // The releases for_version knows, for messages: "2.31, 2.35, 2.36".
   static const char* known_versions();
 };

@@ -58,10 +58,23 @@ std::string side_for_version(const std::string& side, const std::string& glibc_v
     alloc::GlibcProfile unused;
     if (alloc::GlibcProfile::for_version(glibc_version.c_str(), &unused)) return "twin-" + glibc_version;
     const std::string nearest = nearest_twin(glibc_version);
-    std::fprintf(stderr,
-                 "heaptwin: no twin of glibc %s yet; the twin runs as %s, its nearest release "
-                 "(what differs between them: docs/glibc-versions.md)\n",
+    // What the release's history says differs from the nearest twin (glibc-versions.md).
+    alloc::GlibcProfile wanted, used;
+    char differences[1024] = "";
+    int n = -1;
+    if (alloc::GlibcProfile::from_history(std::atoi(glibc_version.c_str() + 2), &wanted) &&
+        alloc::GlibcProfile::for_version(nearest.c_str(), &used)) {
+      n = alloc::GlibcProfile::describe_differences(wanted, used, differences, sizeof differences);
+    }
+    std::fprintf(stderr, "heaptwin: no twin of glibc %s yet; the twin runs as %s, its nearest release",
                  glibc_version.c_str(), nearest.c_str());
+    if (n == 0) {
+      std::fprintf(stderr, " (the release history shows no difference in malloc's behaviour)\n");
+    } else if (n > 0) {
+      std::fprintf(stderr, ", which differs in: %s (docs/glibc-versions.md)\n", differences);
+    } else {
+      std::fprintf(stderr, " (docs/glibc-versions.md)\n");
+    }
     return "twin-" + nearest;
   }
   return side_for_release(side, glibc_version);
@@ -96,6 +109,13 @@ bool use_libc_option(const std::string& path, std::string* version, std::string*
 bool known_glibc_version(const std::string& version, std::string* error) {
   alloc::GlibcProfile unused;
   if (alloc::GlibcProfile::for_version(version.c_str(), &unused) || version == "2.41") return true;
+  // A release between the twins: the nearest twin, which says what differs.
+  int minor = 0;
+  char tail = 0;
+  if (std::sscanf(version.c_str(), "2.%d%c", &minor, &tail) == 1 &&
+      alloc::GlibcProfile::from_history(minor, &unused)) {
+    return true;
+  }
   *error = "unknown glibc version '" + version + "' (twins: " +
            alloc::GlibcProfile::known_versions() + "; real glibc: the host's 2.36, 2.31, 2.41)";
   return false;

@@ -1,0 +1,61 @@
+// The release table: every build the twin is held to follows from its release's history, but
+// for the branch backports profile.cc names (and nothing else); the differences between two
+// releases are named.
+#include "allocator/profile.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace heaptwin::alloc {
+namespace {
+
+std::string differences(const GlibcProfile& a, const GlibcProfile& b) {
+  char buf[1024];
+  GlibcProfile::describe_differences(a, b, buf, sizeof buf);
+  return buf;
+}
+
+TEST(Profile, TestedBuildsFollowTheirHistoryButForTheirBackports) {
+  const struct {
+    const char* version;
+    const char* backports;
+  } kBuilds[] = {
+      {"2.27", ""},  // the tcache key is in every twin; the CVE fix is no knob of the history
+      {"2.31", ""},
+      {"2.35", "assert_style"},
+      {"2.36", ""},
+      {"2.39", ""},
+      {"2.41", ""},
+  };
+  for (const auto& b : kBuilds) {
+    GlibcProfile build, history;
+    ASSERT_TRUE(GlibcProfile::for_version(b.version, &build)) << b.version;
+    ASSERT_TRUE(GlibcProfile::from_history(build.minor, &history)) << b.version;
+    EXPECT_EQ(differences(build, history), b.backports) << b.version;
+  }
+  EXPECT_FALSE(GlibcProfile::for_version("2.33", nullptr));  // untested: no twin of its own
+  EXPECT_FALSE(GlibcProfile::for_version("2.99", nullptr));
+  EXPECT_FALSE(GlibcProfile::for_version("2.3", nullptr));
+  EXPECT_FALSE(GlibcProfile::for_version("2.31x", nullptr));
+}
+
+TEST(Profile, HistoryNamesWhatChangedBetweenReleases) {
+  GlibcProfile r231, r233, r236, r241;
+  ASSERT_TRUE(GlibcProfile::from_history(31, &r231));
+  ASSERT_TRUE(GlibcProfile::from_history(33, &r233));
+  ASSERT_TRUE(GlibcProfile::from_history(36, &r236));
+  ASSERT_TRUE(GlibcProfile::from_history(41, &r241));
+  EXPECT_EQ(differences(r231, r233), "safe_linking, max_fast_never_zero, tcache_scan_counts");
+  EXPECT_EQ(differences(r236, r241),
+            "unsorted_check_3, mmap_fallback_swapped, realloc_keeps_close_fit, "
+            "aligned_alloc_own_checks, "
+            "memalign_scans_tcache, memalign_merges_remainders, free_small_to_smallbin, "
+            "calloc_from_tcache, calloc_clear_memory, assert_style");
+  EXPECT_EQ(differences(r236, r236), "");
+  EXPECT_FALSE(GlibcProfile::from_history(26, &r231));  // no twin before tcache's 2.27 layout
+  EXPECT_FALSE(GlibcProfile::from_history(42, &r231));
+}
+
+}  // namespace
+}  // namespace heaptwin::alloc
