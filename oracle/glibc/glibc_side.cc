@@ -16,6 +16,7 @@
 #include "oracle/glibc/libc_symbols.h"
 #include "oracle/glibc/runner_binary.h"
 #include "oracle/glibc/runner_channel.h"
+#include "oracle/glibc/runner_outcomes.h"
 #include "oracle/glibc/runner_process.h"
 #include "oracle/glibc/runner_protocol.h"
 #include "oracle/heap_view.h"
@@ -23,88 +24,6 @@
 namespace heaptwin {
 
 namespace {
-
-// Whether `program` may make glibc ask the kernel for a brk increment the kernel refuses (see
-// RUNNER_EXACT_BREAK). Linux's heuristic overcommit refuses one request larger than RAM + swap;
-// smaller increments are granted (the break area is terabytes from anything mapped), and a
-// granted brk sets the break where glibc asks, whatever the kernel's break was. Counted
-// generously: every request, alignment and top_pad of the Program, summed, against a quarter
-// of RAM + swap (at most 1 GiB).
-bool may_refuse_brk(const Program& program, const RunOptions& options) {
-  static const uint64_t kBig = [] {
-    struct sysinfo info;
-    uint64_t room = ::sysinfo(&info) == 0
-                        ? (static_cast<uint64_t>(info.totalram) + info.totalswap) * info.mem_unit
-                        : uint64_t{4} << 30;
-    return std::min(room / 4, uint64_t{1} << 30);
-  }();
-  uint64_t total = 0;
-  auto add = [&](uint64_t v) {
-    total = v >= kBig || total + v >= kBig ? kBig : total + v;
-  };
-  for (const auto& [name, value] : options.tunables) {
-    if (name == "glibc.malloc.top_pad") add(std::strtoull(value.c_str(), nullptr, 0));
-  }
-  for (const Op& op : program.ops) {
-    if (op.allocates()) add(op.request_bytes());
-    if (op.kind == OpKind::kMemalign || op.kind == OpKind::kAlignedAlloc ||
-        op.kind == OpKind::kPosixMemalign) {
-      add(op.a);
-    }
-    if (op.kind == OpKind::kValloc || op.kind == OpKind::kPvalloc) add(4096);
-    // mallopt's value is an int: a negative top_pad reads as a size near 2^64.
-    if (op.kind == OpKind::kMallopt && op.param == static_cast<int32_t>(MalloptParam::kTopPad)) {
-      add(static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(op.a))));
-    }
-    if (total >= kBig) return true;
-  }
-  return total >= kBig;
-}
-
-constexpr uint64_t kHeapWindow = 1ull << 32;  // fault addresses this close above the base are heap offsets
-
-Outcome outcome_of(const Op& op, const RunnerRecord& r, uint64_t heap_base) {
-  if (op.allocates()) {
-    if (r.pointer == 0) return Outcome::null(r.error);
-    if (r.chunk_size & 0x2) return Outcome::mmapped(r.chunk_size & ~uint64_t{7}, r.pointer & 0xfff);
-    return Outcome::pointer(static_cast<int64_t>(r.pointer - heap_base));
-  }
-  switch (op.kind) {
-    case OpKind::kUsableSize:
-    case OpKind::kMallopt:
-    case OpKind::kTrim:
-      return Outcome::value_of(r.value);
-    default:
-      return Outcome::done();
-  }
-}
-
-std::string trim_newlines(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-  return s;
-}
-
-// glibc before 2.36 prints a failed malloc assertion after the program's name ("runner: malloc.c:
-// 2379: sysmalloc: Assertion `...' failed."): the name is the runner's, not glibc's, so it goes.
-std::string without_program_name(const std::string& message, const std::string& program_path) {
-  const std::string name = program_path.substr(program_path.rfind('/') + 1) + ": ";
-  return message.rfind(name, 0) == 0 ? message.substr(name.size()) : message;
-}
-
-// How a Program that did not run to its end ended, from the child's wait status.
-void add_death(int status, const std::string& message, Trace* trace) {
-  if (WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT) {
-    trace->outcomes.push_back(Outcome::abort(trim_newlines(message)));
-  } else if (WIFSIGNALED(status) && (WTERMSIG(status) == SIGPROF || WTERMSIG(status) == SIGKILL)) {
-    trace->outcomes.push_back(Outcome::timeout());
-  } else if (WIFSIGNALED(status)) {
-    trace->outcomes.push_back(Outcome::fault(WTERMSIG(status), 0, false));
-  } else {
-    trace->error = "the runner's child exited with status " + std::to_string(WEXITSTATUS(status)) +
-                   " after op " + std::to_string(trace->outcomes.size()) +
-                   (message.empty() ? "" : ": " + trim_newlines(message));
-  }
-}
 
 class GlibcSide : public Side {
  public:

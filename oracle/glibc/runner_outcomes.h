@@ -1,0 +1,37 @@
+// What the runner's reports mean as a Trace: each op's record as an Outcome, the way a Program
+// that did not run to its end ended (abort with glibc's message, fault, time limit), and which
+// Programs may meet a brk the kernel refuses.
+#ifndef HEAPTWIN_ORACLE_GLIBC_RUNNER_OUTCOMES_H_
+#define HEAPTWIN_ORACLE_GLIBC_RUNNER_OUTCOMES_H_
+
+#include <cstdint>
+#include <string>
+
+#include "oracle/glibc/runner_protocol.h"
+#include "oracle/side.h"
+#include "oracle/trace.h"
+#include "program/op.h"
+
+namespace heaptwin {
+
+// Fault addresses this close above the heap base are reported as heap offsets.
+inline constexpr uint64_t kHeapWindow = 1ull << 32;
+
+// Whether `program` may make glibc ask the kernel for a brk increment the kernel refuses (see
+// RUNNER_EXACT_BREAK).
+bool may_refuse_brk(const Program& program, const RunOptions& options);
+
+// The outcome of `op` from its record.
+Outcome outcome_of(const Op& op, const RunnerRecord& r, uint64_t heap_base);
+
+// glibc before 2.36 prints a failed malloc assertion after the program's name ("runner: malloc.c:
+// 2379: sysmalloc: Assertion `...' failed."): the name is the runner's, not glibc's, so it goes.
+std::string without_program_name(const std::string& message, const std::string& program_path);
+
+// How a Program that did not run to its end ended, from the child's wait status: an outcome
+// appended to the trace, or the trace's error.
+void add_death(int status, const std::string& message, Trace* trace);
+
+}  // namespace heaptwin
+
+#endif  // HEAPTWIN_ORACLE_GLIBC_RUNNER_OUTCOMES_H_
