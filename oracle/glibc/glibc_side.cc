@@ -259,7 +259,9 @@ class GlibcSide : public Side {
       if (r->kind == RUNNER_END) {
         if (faulted || trace->outcomes.size() == program.ops.size()) return true;
         if (r->error == 0 && trace->outcomes.size() < program.ops.size()) return false;
-        add_death(r->error, without_program_name(channel_.message(r->value), command_.argv.back()),
+        add_death(r->error,
+                  process_independent_message(channel_.message(r->value), command_.argv.back(),
+                                              channel_.heap_base()),
                   trace);
         return true;
       }

@@ -24,9 +24,13 @@ bool may_refuse_brk(const Program& program, const RunOptions& options);
 // The outcome of `op` from its record.
 Outcome outcome_of(const Op& op, const RunnerRecord& r, uint64_t heap_base);
 
-// glibc before 2.36 prints a failed malloc assertion after the program's name ("runner: malloc.c:
-// 2379: sysmalloc: Assertion `...' failed."): the name is the runner's, not glibc's, so it goes.
-std::string without_program_name(const std::string& message, const std::string& program_path);
+// glibc's fatal message with what belongs to the process taken out, so that every process
+// prints the same: before 2.36 a failed assertion follows the program's name ("runner: malloc.c:
+// 2379: sysmalloc: Assertion `...' failed."), which goes; before 2.26 malloc_printerr prints
+// "*** Error in `PROGRAM': MESSAGE: 0xADDRESS ***", which keeps its form with the program left
+// empty and the address as heap+OFFSET when it lies in the heap.
+std::string process_independent_message(const std::string& message, const std::string& program_path,
+                                        uint64_t heap_base);
 
 // How a Program that did not run to its end ended, from the child's wait status: an outcome
 // appended to the trace, or the trace's error.
