@@ -38,7 +38,8 @@ constexpr AssertionText kTexts[kAssertions] = {
 
 // Where each assertion sits in the malloc.c of the builds whose messages print the line: the
 // line GCC gives __LINE__ for a multi-line assert is its first. Read from the release branches
-// (release/2.27/master at 6d69c4aa, release/2.31/master = Debian 11's 2.31-13,
+// (release/2.27/master at 6d69c4aa, release/2.31/master before its CVE-2026-0861 fix = Debian
+// 11's 2.31-13+deb11u11, whose mtrim lines are 2 lower than the branch head's,
 // release/2.39/master, release/2.41/master = Debian 13's 2.41-12), in Assertion's order; 0
 // where the release has no such assertion.
 struct ReleaseLines {
@@ -48,7 +49,7 @@ struct ReleaseLines {
 
 constexpr ReleaseLines kLines[] = {
     {27, {2398, 2404, 3068, 3495, 3840, 3853, 3857, 4033, 4779, 4780, 2868}},
-    {31, {2379, 2385, 3059, 3477, 3839, 3852, 3856, 4036, 4782, 4783, 0}},
+    {31, {2379, 2385, 3059, 3477, 3839, 3852, 3856, 4036, 4780, 4781, 0}},
     {39, {2599, 2605, 3329, 3809, 4179, 4192, 4196, 4376, 5178, 5180, 0}},
     {41, {2601, 2607, 3407, 0, 4237, 4250, 4254, 4434, 5235, 5237, 0}},
 };
