@@ -55,7 +55,8 @@ Executor& target_executor(const char* target) {
 
 int run_differential(const char* target, const uint8_t* data, size_t size) {
   Executor& executor = target_executor(target);
-  const Program program = decode_fuzz(data, size, executor.config().decode);
+  static const std::string release = side_release(executor.config().sides.front());
+  const Program program = decode_input(executor.config(), release, data, size);
   const Verdict verdict = executor.judge(program);
   if (!verdict.finding()) return 0;
   std::fprintf(stderr, "\n==== heaptwin %s: finding\n%s==== the input as a .heap script:\n%s====\n",

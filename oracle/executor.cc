@@ -1,5 +1,7 @@
 #include "oracle/executor.h"
 
+#include "program/fuzz_encoding.h"
+
 #include <algorithm>
 
 #include "program/heap_format.h"
@@ -207,6 +209,13 @@ std::string Verdict::report(const Program& program) const {
   std::string out = format_divergence(program, traces, diff);
   if (!diff.unmodelled.empty()) out += compared_until(program, diff);
   return out;
+}
+
+Program decode_input(const JudgeConfig& config, const std::string& release, const uint8_t* data,
+                     size_t size) {
+  Program program = decode_fuzz(data, size, config.decode);
+  if (!has_safe_linking(side_for_release("glibc", release))) program = with_plain_pointers(program);
+  return program;
 }
 
 }  // namespace heaptwin

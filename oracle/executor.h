@@ -53,6 +53,13 @@ const JudgeConfig* fuzz_target_config(const std::string& name);
 // Their names, in the order above.
 std::vector<std::string> fuzz_target_names();
 
+// A fuzz input as target `config` runs it on release `release` ("" the host's): decoded with the
+// target's options, and with the encoding's safe-linked pointers written plain on a release
+// without safe-linking (an attacker writes them as the release stores them). The fuzz targets,
+// `repro` and the crash's .heap form all decode through here.
+Program decode_input(const JudgeConfig& config, const std::string& release, const uint8_t* data,
+                     size_t size);
+
 struct Verdict {
   enum class Kind {
     kAgree,     // every side agrees on every op compared

@@ -193,5 +193,18 @@ TEST(HeapFormat, PrintOpIsOneLine) {
   EXPECT_EQ(print_op(p, p.ops[1]), "write8 a -0x10 protect(a, a+0x10)");
 }
 
+// An attack written for safe-linking, as an attacker writes it on a release without it.
+TEST(HeapFormat, PlainPointersDropProtect) {
+  std::string error;
+  auto p = parse_heap("a = malloc 0x18\nb = malloc 0x18\nwrite8 b 0 protect(b, heap+0x2a0)\n"
+                      "write8 a 0 protect(heap+0x10, a+0x8)\nwrite8 a 8 b+0x10\n",
+                      "t.heap", &error);
+  ASSERT_TRUE(p.has_value()) << error;
+  const Program plain = with_plain_pointers(*p);
+  EXPECT_EQ(print_op(plain, plain.ops[2]), "write8 b 0x0 heap+0x2a0");
+  EXPECT_EQ(print_op(plain, plain.ops[3]), "write8 a 0x0 a+0x8");
+  EXPECT_EQ(print_op(plain, plain.ops[4]), "write8 a 0x8 b+0x10");  // not a protect(): kept
+}
+
 }  // namespace
 }  // namespace heaptwin

@@ -125,4 +125,19 @@ const char* mallopt_name(int32_t param) {
   return nullptr;
 }
 
+Program with_plain_pointers(const Program& program) {
+  Program out = program;
+  for (Op& op : out.ops) {
+    if (op.kind != OpKind::kWrite8 || op.value.kind != Value::Kind::kProtect) continue;
+    const Value& p = op.value;
+    Value plain;
+    plain.kind = p.target_kind;
+    plain.slot = p.target_slot;
+    plain.delta = p.target_delta;
+    plain.literal = p.target_literal;
+    op.value = plain;
+  }
+  return out;
+}
+
 }  // namespace heaptwin

@@ -110,6 +110,10 @@ struct Program {
 const char* op_name(OpKind kind);
 const char* mallopt_name(int32_t param);  // "M_MXFAST", or nullptr when unknown
 
+// `program` with every protect(POS, TARGET) write replaced by its plain TARGET: what an attacker
+// writes on a release that stores tcache and fastbin pointers as they are (< 2.32).
+Program with_plain_pointers(const Program& program);
+
 }  // namespace heaptwin
 
 #endif  // HEAPTWIN_PROGRAM_OP_H_

@@ -253,9 +253,11 @@ JobPlan plan_for(const Options& o, const std::string& target, double seconds) {
 }
 
 // Writes FILE.heap beside every crash input that has none: the Program the target ran.
-void write_heap_forms(const std::string& target, const std::string& crashes_dir) {
+void write_heap_forms(const std::string& target, const std::string& crashes_dir,
+                      const std::string& release) {
   DecodeOptions options;
-  if (const auto* config = fuzz_target_config(target)) options = config->decode;
+  const JudgeConfig* config = fuzz_target_config(target);
+  if (config) options = config->decode;
   for (const auto& name : list_files(crashes_dir)) {
     if (name.size() > 5 && name.compare(name.size() - 5, 5, ".heap") == 0) continue;
     if (name.find(".tmp") != std::string::npos) continue;
@@ -264,7 +266,9 @@ void write_heap_forms(const std::string& target, const std::string& crashes_dir)
     std::string error;
     auto bytes = read_file(path, &error);
     if (!bytes) continue;
-    Program program = decode_fuzz(*bytes, options);
+    Program program = config ? decode_input(*config, release,
+                                            reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size())
+                             : decode_fuzz(*bytes, options);
     std::string text = "# decoded from " + name + " (" + std::to_string(bytes->size()) + " bytes, " +
                        std::to_string(program.ops.size()) + " ops) as " + target + " runs it\n" +
                        print_heap(program);
@@ -334,7 +338,7 @@ int run_targets(const Options& o) {
       failed = true;
       continue;
     }
-    write_heap_forms(target, plan.crashes_dir);
+    write_heap_forms(target, plan.crashes_dir, o.release);
     if (!result.failure.empty()) {
       std::fprintf(stderr, "heaptwin fuzz: %s: %s", target.c_str(), result.failure.c_str());
       failed = true;

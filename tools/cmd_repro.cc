@@ -192,7 +192,8 @@ int cmd_repro(const Args& args) {
     }
     program = *parsed;
   } else {
-    program = decode_fuzz(*bytes, fuzz_target_config(target)->decode);
+    program = decode_input(*fuzz_target_config(target), release,
+                           reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size());
   }
 
   // Judged as the target judged it: its sides (unless told otherwise), checks and rules.

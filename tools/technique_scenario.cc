@@ -348,21 +348,6 @@ std::optional<std::vector<Technique>> load_techniques(const std::string& dir, st
   return out;
 }
 
-Program with_plain_pointers(const Program& program) {
-  Program out = program;
-  for (Op& op : out.ops) {
-    if (op.kind != OpKind::kWrite8 || op.value.kind != Value::Kind::kProtect) continue;
-    const Value& p = op.value;
-    Value plain;
-    plain.kind = p.target_kind;
-    plain.slot = p.target_slot;
-    plain.delta = p.target_delta;
-    plain.literal = p.target_literal;
-    op.value = plain;
-  }
-  return out;
-}
-
 Program program_for_side(const Technique& technique, const std::string& side_name) {
   if (technique.protect == ProtectMode::kByRelease && !has_safe_linking(side_name)) {
     return with_plain_pointers(technique.program);

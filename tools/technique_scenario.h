@@ -65,10 +65,6 @@ std::optional<Technique> parse_technique(const std::string& text, const std::str
 // Every *.heap in `dir`, sorted by file name. nullopt with *error for the first bad one.
 std::optional<std::vector<Technique>> load_techniques(const std::string& dir, std::string* error);
 
-// `program` with every protect(POS, TARGET) write replaced by its plain TARGET: what an attacker
-// writes on a release that stores tcache and fastbin pointers as they are (< 2.32).
-Program with_plain_pointers(const Program& program);
-
 // The Program as side `side_name` runs it: with_plain_pointers on a release without
 // safe-linking (oracle/comparability.h has_safe_linking) when the scenario says "by release".
 Program program_for_side(const Technique& technique, const std::string& side_name);
