@@ -34,6 +34,7 @@ void Allocator::reset() {
   p.tcache_unsorted_limit = 0;
   tcache_ = 0;
   errno_ = 0;
+  malloc_hook_pending_ = profile_.init_hooks;
   refresh_heap_range();
 }
 
@@ -101,6 +102,7 @@ void Allocator::ptmalloc_init() {
 }
 
 Addr Allocator::malloc(uint64_t bytes) {
+  malloc_hook_pending_ = false;  // malloc_hook_ini's first call clears the hook
   if (!d_->malloc_initialized) ptmalloc_init();
   uint64_t tbytes = checked_request2size(bytes);
   if (tbytes == 0) {

@@ -211,6 +211,7 @@ class Allocator : public ChunkMemory {
   GlibcProfile profile_;
   Addr tcache_ = 0;   // glibc's thread-local `tcache`
   int errno_ = 0;
+  bool malloc_hook_pending_ = false;  // __malloc_hook is still malloc_hook_ini (before 2.34)
   char assert_text_[384];  // assert_failed's message (glibc's is as long as the expression)
 };
 

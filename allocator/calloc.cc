@@ -27,6 +27,16 @@ Addr Allocator::calloc(uint64_t n, uint64_t elem_size) {
       return 0;
     }
   }
+  if (malloc_hook_pending_) {
+    // Before 2.34, a calloc that meets malloc_hook_ini is __libc_malloc and a memset.
+    Addr mem = malloc(sz);
+    if (mem != 0) {
+      if (!owned(mem, sz)) memset_fault(mem, sz);
+      std::memset(reinterpret_cast<void*>(mem), 0, sz);
+      note_range(mem, sz);
+    }
+    return mem;
+  }
   if (!d_->malloc_initialized) ptmalloc_init();
   if (profile_.calloc_from_tcache) {
     // 2.41 tcache_try_malloc: as malloc's tcache path; a cached chunk is cleared whole.

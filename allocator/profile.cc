@@ -32,6 +32,7 @@ constexpr Change kChanges[] = {
     {"tcache_scan_counts", &GlibcProfile::tcache_scan_counts, 33, 0},
     {"tcache_key_random", &GlibcProfile::tcache_key_random, 34, 0},
     {"posix_memalign_inits_first", &GlibcProfile::posix_memalign_inits_first, 34, 0},
+    {"init_hooks", &GlibcProfile::init_hooks, 0, 34},
     {"mmap_threshold_unbounded", &GlibcProfile::mmap_threshold_unbounded, 35, 0},
     {"mmap_fallback_swapped", &GlibcProfile::mmap_fallback_swapped, 35, 38},
     {"realloc_keeps_close_fit", &GlibcProfile::realloc_keeps_close_fit, 37, 0},

@@ -75,6 +75,10 @@ struct GlibcProfile {
   // 2.34 "Move malloc hooks into a compat DSO": each entry point runs ptmalloc_init first; before,
   // posix_memalign reached it only through the memalign hook, after refusing a bad alignment.
   bool posix_memalign_inits_first = true;
+  // The same commit removed the initial hooks: before, __malloc_hook starts as malloc_hook_ini,
+  // which the first malloc, realloc or calloc passes through and clears. A calloc that meets it
+  // is __libc_malloc (tcache included) and a memset of the request.
+  bool init_hooks = false;
   // "memalign: reinstate alignment overflow check (CVE-2026-0861)", on the release branches in
   // January 2026: _int_memalign refuses an alignment above PTRDIFF_MAX (ENOMEM). Without it,
   // nb + alignment + MINSIZE wraps and the aligned spot lands outside the chunk. Debian 11's
