@@ -69,6 +69,9 @@ int Allocator::mtrim(uint64_t pad) {
         if (size > psm1) {
           // madvise (MADV_DONTNEED): the pages read back as zeros.
           uint64_t n = size & ~psm1;
+          // Each page released is work too: a bin that loops (glibc hangs there) must reach
+          // the hang guard in seconds, not after 2^26 madvise calls of many pages each.
+          steps += n / ps;
           if (!memory_->discard(paligned_mem, n)) {
             report_unmodelled(fatal_, "malloc_trim's madvise reaches past the memory the twin models");
           }
