@@ -171,10 +171,16 @@ struct Scenario {
   Program program;
 };
 
+// The golden scenarios, and for another release its own beside them (tests/golden/2.31/*.heap).
 std::vector<Scenario> golden_scenarios(const std::string& release) {
+  std::vector<std::string> dirs = {golden_dir(), golden_dir("aborts")};
+  if (!release.empty()) {
+    dirs.push_back(golden_dir(release));
+    dirs.push_back(golden_dir("aborts/" + release));
+  }
   std::vector<Scenario> out;
-  for (const char* sub : {"", "aborts"}) {
-    for (const std::string& path : golden_files(golden_dir(sub))) {
+  for (const std::string& dir : dirs) {
+    for (const std::string& path : golden_files(dir)) {
       Scenario s;
       s.path = path;
       s.text = read_text(path);
@@ -203,14 +209,52 @@ struct Build {
   std::vector<std::string> run_prefix;  // the loader and its --library-path, for another release
 };
 
-// Exports, compiles and runs every golden scenario, and compares each with `side`. Returns the
-// number of scenarios compared.
-size_t export_and_compare(const Build& build, Side& side, const std::string& tag) {
+// How many scenarios were compared, and how many of them ended how (so that a test that
+// quietly compared nothing of a kind says so).
+struct Compared {
+  size_t scenarios = 0, aborts = 0, faults = 0, mmapped = 0, nulls = 0;
+};
+
+// Exports, compiles and runs one scenario (file `name` in `dir`) and compares it with `glibc`.
+void export_and_compare_one(const Build& build, const Scenario& s, const Trace& glibc,
+                            const std::string& dir, const std::string& name, Compared* compared) {
+  ExportOptions eo;
+  eo.source = s.path;
+  eo.description = heap_description(s.text);
+  eo.release = build.release;
+  const std::string source = dir + "/" + name + ".c", binary = dir + "/" + name;
+  write_text(source, export_c(s.program, eo));
+  std::string compiler_output;
+  const int status = run_shell(build.compiler + " " + build.flags + " -o '" + binary + "' '" +
+                                   source + "'",
+                               &compiler_output);
+  if (status != 0) {
+    ADD_FAILURE() << "cannot compile " << source << ":\n" << compiler_output;
+    return;
+  }
+  EXPECT_EQ(compiler_output, "") << "the compiler warned about " << source;
+  std::vector<std::string> argv = build.run_prefix;
+  argv.push_back(binary);
+  Finished run = preload_test::run(argv, preload_test::RunOptions{});
+  const std::string difference = compare(s.program, glibc, run, binary);
+  EXPECT_EQ(difference, "") << source;
+  if (!difference.empty()) return;
+  ++compared->scenarios;
+  for (const Outcome& o : glibc.outcomes) {
+    compared->aborts += o.kind == OutcomeKind::kAbort;
+    compared->faults += o.kind == OutcomeKind::kFault;
+    compared->mmapped += o.kind == OutcomeKind::kMmapped;
+    compared->nulls += o.kind == OutcomeKind::kNull;
+  }
+}
+
+// Exports, compiles and runs every golden scenario, and compares each with `side`.
+Compared export_and_compare(const Build& build, Side& side, const std::string& tag) {
   const std::vector<Scenario> scenarios = golden_scenarios(build.release);
   EXPECT_GE(scenarios.size(), 40u) << "scenarios missing from " << golden_dir();
   const std::string dir = temp_dir() + "/export_" + tag;
   ::mkdir(dir.c_str(), 0755);
-  size_t compared = 0;
+  Compared compared;
   for (const Scenario& s : scenarios) {
     SCOPED_TRACE(s.path);
     RunOptions options;
@@ -222,30 +266,8 @@ size_t export_and_compare(const Build& build, Side& side, const std::string& tag
     bool timeout = false;
     for (const Outcome& o : glibc.outcomes) timeout |= o.kind == OutcomeKind::kTimeout;
     if (timeout) continue;  // the export has no time limit: it would hang as glibc did
-
-    ExportOptions eo;
-    eo.source = s.path;
-    eo.description = heap_description(s.text);
-    eo.release = build.release;
     const std::string name = base_name(s.path).substr(0, base_name(s.path).size() - 5);
-    const std::string source = dir + "/" + name + ".c", binary = dir + "/" + name;
-    write_text(source, export_c(s.program, eo));
-    std::string compiler_output;
-    const int status = run_shell(build.compiler + " " + build.flags + " -o '" + binary + "' '" +
-                                     source + "'",
-                                 &compiler_output);
-    if (status != 0) {
-      ADD_FAILURE() << "cannot compile " << source << ":\n" << compiler_output;
-      continue;
-    }
-    EXPECT_EQ(compiler_output, "") << "the compiler warned about " << source;
-
-    std::vector<std::string> argv = build.run_prefix;
-    argv.push_back(binary);
-    Finished run = preload_test::run(argv, preload_test::RunOptions{});
-    const std::string difference = compare(s.program, glibc, run, binary);
-    EXPECT_EQ(difference, "") << source;
-    ++compared;
+    export_and_compare_one(build, s, glibc, dir, name, &compared);
   }
   return compared;
 }
@@ -266,7 +288,12 @@ TEST_F(ExportTest, EveryGoldenScenarioPrintsWhatRealGlibcDoes) {
   auto side = make_side("glibc", &error);
   ASSERT_NE(side, nullptr) << error;
   Build build{compiler_, "", "", {}};
-  EXPECT_GE(export_and_compare(build, *side, "O0"), 40u);
+  const Compared c = export_and_compare(build, *side, "O0");
+  EXPECT_GE(c.scenarios, 85u);
+  EXPECT_GE(c.aborts, 40u) << "every scenario of tests/golden/aborts, and more, ends in an abort";
+  EXPECT_GE(c.faults, 1u);
+  EXPECT_GE(c.mmapped, 10u);
+  EXPECT_GE(c.nulls, 5u);
 }
 
 // Optimised and with every warning on: the compiler neither warns nor optimises an op away (an
@@ -276,7 +303,9 @@ TEST_F(ExportTest, OptimisedBuildsPrintTheSame) {
   auto side = make_side("glibc", &error);
   ASSERT_NE(side, nullptr) << error;
   Build build{compiler_, "-O2 -Wall -Wextra", "", {}};
-  EXPECT_GE(export_and_compare(build, *side, "O2"), 40u);
+  const Compared c = export_and_compare(build, *side, "O2");
+  EXPECT_GE(c.scenarios, 85u);
+  EXPECT_GE(c.aborts, 40u);
 }
 
 // Other releases, under their own loader: 2.41 (Debian's, built as on the host) and 2.31
@@ -289,7 +318,73 @@ void other_release(const std::string& compiler, const std::string& release) {
   ASSERT_NE(side, nullptr) << error;
   Build build{compiler, "", release, {install->loader, "--library-path", install->library_dir}};
   if (release < "2.34") build.flags = old_glibc_build_flags(cache_dir() + "/glibc-2.31");
-  EXPECT_GE(export_and_compare(build, *side, release), 40u);
+  const Compared c = export_and_compare(build, *side, release);
+  EXPECT_GE(c.scenarios, 70u);
+  EXPECT_GE(c.aborts, 30u);
+}
+
+// A long Program (split into functions of 1,000 ops) over slots named as C and libc name
+// things, of every allocating op, with frees, reallocs, usable sizes and writes inside blocks.
+Program long_program() {
+  const std::vector<std::string> names = {"int", "index", "main", "errno", "null_slot", "free_list",
+                                          "p_a", "op", "heap_base", "out", "result", "stdout"};
+  std::string text;
+  uint64_t x = 0x2545f4914f6cdd1dull;
+  auto next = [&x](uint64_t n) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x % n;
+  };
+  std::vector<bool> live(names.size() + 20);
+  auto slot = [&](size_t i) { return i < names.size() ? names[i] : "s" + std::to_string(i); };
+  for (int n = 0; n < 2500; ++n) {
+    const size_t i = next(live.size());
+    const std::string s = slot(i);
+    if (live[i]) {
+      switch (next(6)) {
+        case 0: case 1: text += "free " + s + "\n"; live[i] = false; break;
+        case 2: text += s + " = realloc " + s + " " + std::to_string(1 + next(0x500)) + "\n"; break;
+        case 3: text += "malloc_usable_size " + s + "\n"; break;
+        case 4: text += "write8 " + s + " 0 " + slot((i + 1) % live.size()) + "+0x10\n"; break;
+        default: text += "write8 " + s + " 0 heap+0x2a0\n"; break;
+      }
+      continue;
+    }
+    live[i] = true;
+    switch (next(9)) {
+      case 0: text += s + " = calloc " + std::to_string(1 + next(8)) + " 0x30\n"; break;
+      case 1: text += s + " = memalign 0x" + std::to_string(40 * (1 + next(2))) + " 0x80\n"; break;
+      case 2: text += s + " = posix_memalign 0x40 " + std::to_string(next(0x300)) + "\n"; break;
+      case 3: text += s + " = aligned_alloc 0x20 0x60\n"; break;
+      case 4: text += s + " = valloc 0x100\n"; break;
+      case 5: text += s + " = malloc 0x21000\n"; break;  // mmapped
+      default: text += s + " = malloc " + std::to_string(next(0x600)) + "\n"; break;
+    }
+  }
+  text += "mallopt M_MXFAST 0\ntrim 0\n";
+  std::string error;
+  auto program = parse_heap(text, "long.heap", &error);
+  EXPECT_TRUE(program) << error;
+  return program ? *program : Program();
+}
+
+TEST_F(ExportTest, ALongProgramWithAwkwardSlotNames) {
+  std::string error;
+  auto side = make_side("glibc", &error);
+  ASSERT_NE(side, nullptr) << error;
+  Scenario s;
+  s.path = "long.heap";
+  s.program = long_program();
+  ASSERT_EQ(s.program.ops.size(), 2502u);
+  Trace glibc = side->run(s.program, RunOptions());
+  ASSERT_TRUE(glibc.error.empty()) << glibc.error;
+  ASSERT_EQ(glibc.outcomes.size(), s.program.ops.size()) << "the Program is meant to run to its end";
+  Compared compared;
+  export_and_compare_one(Build{compiler_, "-O2 -Wall -Wextra", "", {}}, s, glibc, temp_dir(), "long",
+                         &compared);
+  EXPECT_EQ(compared.scenarios, 1u);
+  EXPECT_GE(compared.mmapped, 3u);
 }
 
 TEST_F(ExportTest, Glibc241UnderItsLoader) { other_release(compiler_, "2.41"); }

@@ -47,9 +47,9 @@ void fill_release(const std::string& release, ExportOptions* options) {
     options->library_dir = install->library_dir;
   } else {
     std::fprintf(stderr,
-                 "heaptwin export: glibc %s is not set up here (%s): the comment shows "
-                 "placeholders for its loader\n",
-                 release.c_str(), error.c_str());
+                 "heaptwin export: %s; the program's comment shows placeholders for the loader "
+                 "of glibc %s\n",
+                 error.c_str(), release.c_str());
   }
   int minor = 36;
   std::sscanf(release.c_str(), "2.%d", &minor);
@@ -66,7 +66,7 @@ int cmd_export(const Args& args) {
     std::fputs(kHelp, stdout);
     return kExitOk;
   }
-  std::string file, output, release;
+  std::string file, output, release, release_option;
   bool c_format = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -77,6 +77,7 @@ int cmd_export(const Args& args) {
       output = args[++i];
     } else if (std::string e; take_release_option(args, &i, &release, &e)) {
       if (!e.empty()) return usage_error("export", e);
+      release_option = a + " " + args[i];
     } else if (!a.empty() && a[0] == '-') {
       return usage_error("export", "unknown option '" + a + "'");
     } else if (file.empty()) {
@@ -102,6 +103,7 @@ int cmd_export(const Args& args) {
   options.source = file;
   options.description = heap_description(*text);
   fill_release(release, &options);
+  options.release_option = release_option;
   const std::string c = export_c(*program, options);
   if (output.empty()) {
     std::fwrite(c.data(), 1, c.size(), stdout);

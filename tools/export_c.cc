@@ -403,32 +403,38 @@ std::string header_comment(const Program& program, const ExportOptions& o) {
        " * prints `fault: SIGSEGV at heap+OFFSET` (or the raw address) and ends by the signal.\n"
        " * Nothing allocates between ops (output is write(2) from a static buffer, slots are static\n"
        " * variables: slot `a` is p_a), so the heap holds only what the Program made.\n"
-       " *\n"
-       " * Build and run it without address randomisation, as heaptwin's glibc runner runs:\n";
+       " *\n";
   std::string loader = o.loader.empty() ? "<sysroot>/ld-linux-x86-64.so.2" : o.loader;
   std::string dir = o.library_dir.empty() ? "<folder of its libc.so.6>" : o.library_dir;
   int minor = 36;
   std::sscanf(o.release.c_str(), "2.%d", &minor);
   const std::string file = "t.c";
+  const std::string no_aslr = "without address randomisation, as heaptwin's glibc runner runs:\n";
   if (host) {
-    c << " *   gcc -o t " << file << " && setarch -R ./t\n"
+    c << " * Build it, and run it " << no_aslr
+      << " *   gcc -o t " << file << " && setarch -R ./t\n"
          " * Under another glibc release (its loader, and the folder holding its libc.so.6):\n"
          " *   setarch -R <sysroot>/ld-linux-x86-64.so.2 --library-path <dir> ./t\n"
          " * (before 2.34, built against that release's headers and crt files: docs/export.md)\n";
   } else if (minor >= 34) {
-    c << " *   gcc -o t " << file << "\n"
+    c << " * Build it, and run it under glibc " << o.release << "'s loader " << no_aslr
+      << " *   gcc -o t " << file << "\n"
       << " *   setarch -R " << in_comment(loader) << " --library-path " << in_comment(dir) << " ./t\n";
   } else {
     std::string root = o.old_abi_sysroot.empty() ? "<sysroot of an old glibc>" : o.old_abi_sysroot;
-    c << " * (a binary built against the host's glibc needs GLIBC_2.34 and does not start under "
-      << o.release << ":\n"
-         " * build it against an old glibc's headers and crt files, e.g. Debian's 2.31 that\n"
-         " * `heaptwin run --glibc 2.31` unpacks into ~/.cache/heaptwin/glibc-2.31)\n"
+    c << " * Build it against an old glibc's headers and crt files (built against the host's, it\n"
+         " * needs GLIBC_2.34 and does not start under "
+      << o.release << "; `heaptwin run --glibc 2.31` unpacks Debian's\n"
+         " * 2.31 into ~/.cache/heaptwin/glibc-2.31), and run it under glibc "
+      << o.release << "'s loader\n * " << no_aslr
       << " *   gcc " << in_comment(old_glibc_build_flags(root)) << " -o t " << file << "\n"
       << " *   setarch -R " << in_comment(loader) << " --library-path " << in_comment(dir) << " ./t\n";
   }
-  c << " * and compare with `heaptwin run " << in_comment(o.source) << " --on glibc"
-    << (host ? "" : " --glibc " + o.release) << "`.\n";
+  const std::string option = !o.release_option.empty() ? o.release_option
+                             : host                      ? std::string()
+                                                         : "--glibc " + o.release;
+  c << " * Compare with `heaptwin run " << in_comment(o.source) << " --on glibc"
+    << (option.empty() ? "" : " " + in_comment(option)) << "`.\n";
   if (minor >= 34) {
     bool writes = false;
     for (const Op& op : program.ops) writes |= op.kind == OpKind::kWrite8;

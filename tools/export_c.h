@@ -14,6 +14,9 @@ struct ExportOptions {
   std::string source;       // the .heap file it came from, as named on the command line
   std::string description;  // the script's leading comment, one line per line, without '#'
   std::string release;      // the glibc release it is meant for; "" or "2.36": the host's
+  // How `heaptwin run` is told the same release ("--glibc 2.31", "--libc PATH"); "" for the
+  // host's, or "--glibc RELEASE".
+  std::string release_option;
   // How to run it under `release` when that is not the host's (filled in when known here, else
   // the comment shows placeholders): its loader and the folder holding its libc.so.6.
   std::string loader, library_dir;
