@@ -13,8 +13,8 @@ namespace heaptwin {
 
 namespace {
 
-// Ops per function: compilers build a million ops split so in about the time a thousand
-// functions take, where one function of a million statements takes them minutes and gigabytes.
+// Ops per function. Measured with gcc 12 -O0 on a Program of 100,000 mallocs and frees: in one
+// function, 136 s and 2.3 GB; in functions of 1,000 ops, 15-22 s and 0.5 GB.
 constexpr size_t kOpsPerFunction = 1000;
 
 std::string hex(uint64_t v) {
@@ -148,11 +148,18 @@ constexpr const char* kPrelude = R"C(#define _GNU_SOURCE
 #include <sys/mman.h>
 #include <unistd.h>
 
-/* A Program asks for absurd sizes on purpose (malloc -1, callocs that overflow). */
-#if defined(__GNUC__) && !defined(__clang__)
+/* A Program asks for absurd sizes and alignments on purpose (malloc -1, callocs that overflow,
+ * memalign 0x18): no compiler warning about them. Helpers a Program does not use are no
+ * warning either. */
+#if defined(__clang__)
+#pragma clang diagnostic ignored "-Wunknown-warning-option"
+#pragma clang diagnostic ignored "-Wnon-power-of-two-alignment"
+#pragma clang diagnostic ignored "-Wbuiltin-assume-aligned-alignment"
+#elif defined(__GNUC__)
 #pragma GCC diagnostic ignored "-Wpragmas"
 #pragma GCC diagnostic ignored "-Walloc-size-larger-than="
 #endif
+#define MAYBE_UNUSED __attribute__((unused))
 
 /* ---- output: a static buffer and write(2); stdio would put its buffer in the heap ---------- */
 
@@ -236,25 +243,25 @@ static void op(uint64_t index, const char *text) {
   errno = 0;
 }
 
-static inline void done(void) {
+static MAYBE_UNUSED void done(void) {
   put("done");
   end_line();
 }
 
-static inline void value(uint64_t v) {
+static MAYBE_UNUSED void value(uint64_t v) {
   put("value ");
   put_hex(v);
   end_line();
 }
 
 /* mallopt's and malloc_trim's int, widened as the runner widens it. */
-static inline void value_of_int(int v) { value((uint64_t)(int64_t)v); }
+static MAYBE_UNUSED void value_of_int(int v) { value((uint64_t)(int64_t)v); }
 
 /* An allocating op's result: NULL with errno (posix_memalign: its return value); a chunk with
  * IS_MMAPPED as its mapping's length (prev_size, memalign's leader, + chunk size: the chunk size
  * alone depends on where the kernel put the mapping) and the pointer's offset in its page; else
  * the offset from the heap base. */
-static inline void allocated_with_error(void *p, int error) {
+static MAYBE_UNUSED void allocated_with_error(void *p, int error) {
   if (p == NULL) {
     put("NULL (");
     switch (error) {
@@ -282,17 +289,17 @@ static inline void allocated_with_error(void *p, int error) {
   end_line();
 }
 
-static inline void allocated(void *p) { allocated_with_error(p, errno); }
+static MAYBE_UNUSED void allocated(void *p) { allocated_with_error(p, errno); }
 
 /* ---- write8 values ------------------------------------------------------------------------ */
 
-static inline uint64_t addr(void *p) { return (uint64_t)(uintptr_t)p; }
+static MAYBE_UNUSED uint64_t addr(void *p) { return (uint64_t)(uintptr_t)p; }
 
 /* glibc's PROTECT_PTR (safe-linking, 2.32 on): the position's page number xor the target. */
-static inline uint64_t protect_ptr(uint64_t pos, uint64_t target) { return (pos >> 12) ^ target; }
+static MAYBE_UNUSED uint64_t protect_ptr(uint64_t pos, uint64_t target) { return (pos >> 12) ^ target; }
 
 /* 8 bytes at the slot's pointer + offset (the null slot: at the offset itself). */
-static inline void write8(void *slot, int64_t offset, uint64_t v) {
+static MAYBE_UNUSED void write8(void *slot, int64_t offset, uint64_t v) {
   *(volatile uint64_t *)(uintptr_t)(addr(slot) + (uint64_t)offset) = v;
 }
 

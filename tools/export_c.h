@@ -25,8 +25,9 @@ struct ExportOptions {
   std::string old_abi_sysroot;
 };
 
-// The C source. Straight-line code, one statement group per op (a Program of more than 1,000
-// ops is split into functions of 1,000, which compilers take far better than one huge one).
+// The C source. Straight-line code, a few statements per op (a Program of more than 1,000 ops
+// is split into functions of 1,000: gcc takes a 100,000-op Program in 15-22 s and 0.5 GB so,
+// where one function of it takes 136 s and 2.3 GB).
 std::string export_c(const Program& program, const ExportOptions& options);
 
 // The leading comment of a .heap script (its first lines that start with '#', blank lines
