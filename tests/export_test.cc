@@ -387,6 +387,30 @@ TEST_F(ExportTest, ALongProgramWithAwkwardSlotNames) {
   EXPECT_GE(compared.mmapped, 3u);
 }
 
+// A forged size makes malloc_usable_size read a cached chunk's tcache_key as the next chunk's
+// size: its PREV_INUSE bit decides the answer. glibc draws the key at random; the runner pins it
+// (oracle/glibc/glibc_side_test.cc, TcacheKeyIsTheSameInEveryRun), and so does the export (its
+// getrandom answered with the same key): without that, half of all runs would print 0.
+TEST_F(ExportTest, TcacheKeyIsPinnedAsOnTheGlibcSide) {
+  std::string error;
+  auto side = make_side("glibc", &error);
+  ASSERT_NE(side, nullptr) << error;
+  Scenario s;
+  s.path = "tcache_key.heap";
+  s.text = "a = malloc 0x18\nb = malloc 0x18\nfree b\nwrite8 a -0x8 0x31\nmalloc_usable_size a\n";
+  s.program = *parse_heap(s.text, s.path, &error);
+  Trace glibc = side->run(s.program, RunOptions());
+  ASSERT_EQ(glibc.outcomes.size(), 5u);
+  ASSERT_EQ(glibc.outcomes[4], Outcome::value_of(0x28));
+  Compared compared;
+  export_and_compare_one(Build{compiler_, "", "", {}}, s, glibc, temp_dir(), "tcache_key", &compared);
+  ASSERT_EQ(compared.scenarios, 1u);
+  for (int i = 0; i < 15; ++i) {
+    Finished run = preload_test::run({temp_dir() + "/tcache_key"}, preload_test::RunOptions{});
+    EXPECT_EQ(compare(s.program, glibc, run, "tcache_key"), "") << "run " << i;
+  }
+}
+
 TEST_F(ExportTest, Glibc241UnderItsLoader) { other_release(compiler_, "2.41"); }
 TEST_F(ExportTest, Glibc231UnderItsLoader) { other_release(compiler_, "2.31"); }
 

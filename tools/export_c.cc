@@ -145,8 +145,15 @@ constexpr const char* kPrelude = R"C(#define _GNU_SOURCE
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
 #include <unistd.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 
 /* A Program asks for absurd sizes and alignments on purpose (malloc -1, callocs that overflow,
  * memalign 0x18): no compiler warning about them. Helpers a Program does not use are no
@@ -355,6 +362,49 @@ static void say(const char *s) {
   }
 }
 
+/* ---- tcache_key, pinned as heaptwin's sides pin it (oracle/side.h, kPinnedTcacheKey) -------
+ * glibc 2.34 on draws the key that marks a chunk in tcache from getrandom(2), once, when malloc
+ * starts. A Program that forges a size over a cached chunk can read it (its PREV_INUSE bit),
+ * and would then print differently from run to run. The runner overwrites the key after the op
+ * that started malloc; here getrandom itself answers with heaptwin's key: a seccomp filter
+ * turns the call (nothing but malloc makes it in this program) into SIGSYS, whose handler fills
+ * the buffer. Older releases make no such call (their key is the tcache's address). */
+
+static void on_getrandom(int sig, siginfo_t *info, void *context) {
+  static const uint64_t key = 0x9e3779b97f4a7c15ull;
+  greg_t *r = ((ucontext_t *)context)->uc_mcontext.gregs;
+  unsigned char *buffer = (unsigned char *)(uintptr_t)r[REG_RDI];
+  size_t length = (size_t)r[REG_RSI], i;
+  (void)sig;
+  (void)info;
+  for (i = 0; i < length; ++i) buffer[i] = (unsigned char)(key >> (8 * (i % 8)));
+  r[REG_RAX] = (greg_t)length; /* what getrandom returns */
+}
+
+static MAYBE_UNUSED void pin_tcache_key(void) {
+  struct sock_filter filter[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getrandom, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  struct sock_fprog program;
+  struct sigaction sa;
+  program.len = (unsigned short)(sizeof filter / sizeof filter[0]);
+  program.filter = filter;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = on_getrandom;
+  sa.sa_flags = SA_SIGINFO;
+  if (sigaction(SIGSYS, &sa, NULL) != 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+      prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) != 0) {
+    say("# note: tcache_key is not pinned (no seccomp filter here): a Program that reads it "
+        "through a forged size can print differently from run to run\n");
+  }
+}
+
 /* heaptwin's runner runs malloc without these; here they would change what it prints. */
 static void note_environment(void) {
   extern char **environ;
@@ -409,8 +459,13 @@ std::string header_comment(const Program& program, const ExportOptions& o) {
        " * glibc aborts, its message follows on stderr and the program ends by SIGABRT; a fault\n"
        " * prints `fault: SIGSEGV at heap+OFFSET` (or the raw address) and ends by the signal.\n"
        " * Nothing allocates between ops (output is write(2) from a static buffer, slots are static\n"
-       " * variables: slot `a` is p_a), so the heap holds only what the Program made.\n"
-       " *\n";
+       " * variables: slot `a` is p_a), so the heap holds only what the Program made.\n";
+  bool writes = false;
+  for (const Op& op : program.ops) writes |= op.kind == OpKind::kWrite8;
+  if (writes) {
+    c << " * glibc's tcache_key (2.34 on) is heaptwin's, as on heaptwin's sides: see pin_tcache_key.\n";
+  }
+  c << " *\n";
   std::string loader = o.loader.empty() ? "<sysroot>/ld-linux-x86-64.so.2" : o.loader;
   std::string dir = o.library_dir.empty() ? "<folder of its libc.so.6>" : o.library_dir;
   int minor = 36;
@@ -442,16 +497,6 @@ std::string header_comment(const Program& program, const ExportOptions& o) {
                                                          : "--glibc " + o.release;
   c << " * Compare with `heaptwin run " << in_comment(o.source) << " --on glibc"
     << (option.empty() ? "" : " " + in_comment(option)) << "`.\n";
-  if (minor >= 34) {
-    bool writes = false;
-    for (const Op& op : program.ops) writes |= op.kind == OpKind::kWrite8;
-    if (writes) {
-      c << " *\n"
-           " * glibc (2.34 on) draws tcache_key at random; heaptwin's sides pin it to\n"
-           " * 0x9e3779b97f4a7c15. This program does not: one that reads the key through a forged\n"
-           " * size (its PREV_INUSE bit, say) can print differently from run to run.\n";
-    }
-  }
   c << " */\n";
   return c.str();
 }
@@ -516,9 +561,12 @@ std::string export_c(const Program& program, const ExportOptions& options) {
     }
     c += "}\n";
   }
+  bool writes = false;
+  for (const Op& op : program.ops) writes |= op.kind == OpKind::kWrite8;
   c += "\nint main(void) {\n"
-       "  note_environment();\n"
-       "  if (!align_heap()) {\n"
+       "  note_environment();\n";
+  if (writes) c += "  pin_tcache_key(); /* the Program forges memory: it might read the key */\n";
+  c += "  if (!align_heap()) {\n"
        "    say(\"cannot move the program break to a 16 MiB boundary\\n\");\n"
        "    return 2;\n"
        "  }\n"
