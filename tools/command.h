@@ -38,6 +38,7 @@ int cmd_exec(const Args& args);
 int cmd_preload_path(const Args& args);
 int cmd_fuzz(const Args& args);
 int cmd_techniques(const Args& args);
+int cmd_export(const Args& args);
 
 }  // namespace heaptwin::cli
 

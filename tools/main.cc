@@ -15,6 +15,7 @@ const std::vector<Command>& commands() {
       {"show", "print the heap and bins after an op, twin beside glibc", cmd_show},
       {"golden", "verify (or --update from real glibc) the golden scenarios", cmd_golden},
       {"repro", "replay a fuzz input on every side, minimise it, explain it", cmd_repro},
+      {"export", "write a .heap script as a C program that runs it on the real malloc", cmd_export},
       {"decode", "print the .heap form of a fuzz input", cmd_decode},
       {"encode", "write the fuzz bytes of a .heap script", cmd_encode},
       {"parse", "check .heap scripts for errors and print them back normalised", cmd_parse},
