@@ -116,15 +116,17 @@ object_of() { echo "$OBJ/$3/$1.$(printf '%s' "$2" | cksum | cut -d' ' -f1).o"; }
 # as Bazel orders them), the programs they run with the plain C compiler.
 declare -A QUEUED=()
 compile_target_unit() {  # FILE COPTS
-  local src obj
+  local src obj copts=$2
+  # OSS-Fuzz's UBSan names -fsanitize=vptr, which needs the RTTI these libraries turn off.
+  if [[ " $copts " == *" -fno-rtti "* ]]; then copts+=" -fno-sanitize=vptr"; fi
   src=$(source_of "$1")
   obj=$(object_of "$1" "$2" fuzz)
   if [ -n "${QUEUED[$obj]:-}" ]; then return 0; fi
   QUEUED[$obj]=1
   mkdir -p "$(dirname "$obj")"
   case "$1" in
-    *.c) spawn $CC $CFLAGS -I"$ROOT" -I"$GEN" $2 -c "$src" -o "$obj" ;;
-    *) spawn $CXX $CXXFLAGS -std=c++17 -I"$ROOT" -I"$GEN" $2 -c "$src" -o "$obj" ;;
+    *.c) spawn $CC $CFLAGS -I"$ROOT" -I"$GEN" $copts -c "$src" -o "$obj" ;;
+    *) spawn $CXX $CXXFLAGS -std=c++17 -I"$ROOT" -I"$GEN" $copts -c "$src" -o "$obj" ;;
   esac
 }
 compile_helper_unit() {  # FILE COPTS
