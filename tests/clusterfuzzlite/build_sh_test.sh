@@ -13,6 +13,10 @@
 #                    namespace, where unshare works), as the services' runner image has no
 #                    libc6-dbg: it must use the debug file build.sh carried in glibc_debug/
 #   runner_beside    a glibc target whose glibc_runner is gone stops (it used the one beside it)
+#   other_glibc      on a machine whose glibc is not 2.36 (Debian's 2.41 from the cache, which the
+#                    2.41 suites set up, made the targets' own with patchelf), the glibc targets
+#                    compare twin-2.41 with it and agree on every seed; the 2.36 twin does not.
+#                    Skipped, with a note, without patchelf or that sysroot.
 # Writes a gtest-style XML so the launcher counts the cases.
 set -uo pipefail
 
@@ -111,10 +115,11 @@ if ! "${HIDE_DEBUG[@]}" true 2>/dev/null; then
   echo "note: no mount namespace here (unshare -m): the glibc targets run only with this machine's libc6-dbg"
   HIDE_DEBUG=()
 fi
-run_target() {  # NAME LABEL [COMMAND PREFIX...]: 0 when it read every seed and exited 0
+run_target() {  # NAME LABEL [VAR=VALUE...] [COMMAND PREFIX...]: 0 when it read every seed and exited 0
   local t=$1 label=$2
-  local seeds="$SCRATCH/seeds/$t" dir="$SCRATCH/run/$t.$label" opts=() key value section=""
+  local seeds="$SCRATCH/seeds/$t" dir="$SCRATCH/run/$t.$label" opts=() vars=() key value section=""
   shift 2
+  while [ $# -gt 0 ] && [[ "$1" == *=* ]]; do vars+=("$1"); shift; done
   rm -rf "$dir" "$seeds"; mkdir -p "$dir" "$seeds"
   unzip -q "$RUN/${t}_seed_corpus.zip" -d "$seeds" || return 1
   # The .options as the services read them: `key = value` under [libfuzzer], '#' comments.
@@ -131,7 +136,7 @@ run_target() {  # NAME LABEL [COMMAND PREFIX...]: 0 when it read every seed and 
     esac
   done <"$RUN/$t.options"
   (cd "$dir" && "$@" env -u HEAPTWIN_RUNNER -u HEAPTWIN_GLIBC -u HEAPTWIN_LIBC -u HEAPTWIN_DEBUG_ROOT \
-     HEAPTWIN_CACHE=/dev/null/heaptwin-cache "$RUN/$t" "${opts[@]}" -artifact_prefix="$dir/" -runs=0 "$seeds") \
+     HEAPTWIN_CACHE=/dev/null/heaptwin-cache "${vars[@]}" "$RUN/$t" "${opts[@]}" -artifact_prefix="$dir/" -runs=0 "$seeds") \
     >"$dir.log" 2>&1
   local rc=$? read_seeds count
   read_seeds=$(grep -o 'seed corpus: files: [0-9]*' "$dir.log" | awk '{print $4}')
@@ -165,5 +170,37 @@ elif grep -q 'cannot start the sides' "$SCRATCH/run/twin_vs_glibc.without-runner
   record runner_beside ok
 else
   record runner_beside fail "twin_vs_glibc without its runner failed otherwise: see $SCRATCH/run/twin_vs_glibc.without-runner.log"
+fi
+
+# 6. A machine whose glibc is another release. The image's glibc is rarely the twin's default
+# 2.36 (ClusterFuzzLite's: Ubuntu 20.04's 2.31). Debian 13's 2.41 stands in: `--glibc 2.41` keeps
+# it in the cache; copies of the glibc targets and the runner load it (their ELF interpreter and
+# library path set with patchelf), with its libc debug file as glibc_debug/. Left as the services
+# leave it, a target must compare twin-2.41 with that glibc and agree on every seed; with the
+# 2.36 twin forced (HEAPTWIN_GLIBC=2.36) it must not, or the real side was not 2.41.
+home=$(getent passwd "$(id -u)" | cut -d: -f6)
+SYSROOT="$home/.cache/heaptwin/glibc-2.41"
+LIBDIR="$SYSROOT/usr/lib/x86_64-linux-gnu"
+if ! command -v patchelf >/dev/null || [ ! -x "$LIBDIR/ld-linux-x86-64.so.2" ]; then
+  echo "note: other_glibc skipped: it needs patchelf (apt-get install patchelf) and the 2.41 sysroot"
+  echo "      ($SYSROOT, which ./heaptwin test's 2.41 suites set up on first use)"
+else
+  cp -a "$OUT/glibc_runner" "$RUN/glibc_runner"
+  rm -rf "$RUN/glibc_debug"
+  id=$(readelf -n "$LIBDIR/libc.so.6" | awk '/Build ID/ {print $3}')
+  mkdir -p "$RUN/glibc_debug/.build-id/${id:0:2}"
+  cp "$SYSROOT/usr/lib/debug/.build-id/${id:0:2}/${id:2}.debug" "$RUN/glibc_debug/.build-id/${id:0:2}/" 2>/dev/null
+  problems=""
+  for f in glibc_runner $uses_runner; do
+    patchelf --set-interpreter "$LIBDIR/ld-linux-x86-64.so.2" --set-rpath "$LIBDIR" "$RUN/$f" ||
+      problems+=" patchelf:$f"
+  done
+  for t in twin_vs_glibc attack; do
+    run_target "$t" glibc-2.41 || problems+=" $t"
+  done
+  if run_target twin_vs_glibc glibc-2.41-twin-2.36 HEAPTWIN_GLIBC=2.36 >/dev/null 2>&1; then
+    problems+=" the-2.36-twin-agreed-with-2.41"
+  fi
+  if [ -z "$problems" ]; then record other_glibc ok; else record other_glibc fail "on glibc 2.41:$problems"; fi
 fi
 finish
