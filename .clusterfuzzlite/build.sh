@@ -235,8 +235,8 @@ for t in "${TARGETS[@]}"; do
       echo "# and the twin follows that release (HEAPTWIN_GLIBC=host, set by default; the twin's own"
       echo "# default is 2.36). heaptwin_README.txt says more."
     fi
-    echo "# The options heaptwin fuzz gives libFuzzer (tools/fuzz_libfuzzer.cc); max_len: the longest"
-    echo "# seed, at least 4096, which is what libFuzzer picks from the committed corpus."
+    echo "# detect_leaks, rss_limit_mb, timeout: as heaptwin fuzz runs libFuzzer (tools/fuzz_libfuzzer.cc);"
+    echo "# max_len: the longest seed, at least 4096, which libFuzzer picks from the committed corpus."
     echo "[libfuzzer]"
     if [ -n "$dict" ]; then echo "$dict"; fi
     echo "max_len = $((longest > 4096 ? longest : 4096))"
@@ -254,10 +254,10 @@ done
   echo
   echo "Real glibc: the targets that compare with it run glibc_runner (beside them; HEAPTWIN_RUNNER"
   echo "names another) under the glibc of the machine they run on: this image's glibc $GLIBC_RELEASE"
-  echo "when they run in the image they were built in. That is not the twin's default release"
-  echo "(2.36, Debian 12) unless the image is Debian 12: the targets set HEAPTWIN_GLIBC=host, which"
-  echo "makes the twin follow the real glibc's release (twin-$GLIBC_RELEASE; docs/glibc-versions.md"
-  echo "lists the twin's releases: a target on a glibc without a twin stops with that list)."
+  echo "when they run in the image they were built in. The twin's default release is 2.36 (Debian"
+  echo "12's); these targets set HEAPTWIN_GLIBC=host, which makes the twin follow the real glibc's"
+  echo "release (here twin-$GLIBC_RELEASE; docs/glibc-versions.md lists the twin's releases: on a glibc"
+  echo "without a twin the targets stop with that list). HEAPTWIN_GLIBC=V set outside wins."
   echo "The twin's releases are held to recordings of Debian's and upstream's builds; a"
   echo "distribution's own patches to malloc (Ubuntu's, say) show up as findings of these targets."
   echo "libc's symbols (main_arena, mp_, the tcache pointer) come from glibc_debug/, the debug file"

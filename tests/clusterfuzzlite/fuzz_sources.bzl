@@ -2,10 +2,11 @@
 
 The ClusterFuzzLite/OSS-Fuzz images have no Bazel, so build.sh compiles the sources itself from a
 committed manifest (.clusterfuzzlite/sources.txt). This rule writes that manifest from the fuzz
-targets as `--config=libfuzzer` builds them (the targets are analysed with
---define=fuzz_engine=libfuzzer, so every select() resolves as for `heaptwin fuzz`), and puts every
-source file they read in its runfiles; tests/clusterfuzzlite/build_sh_test.sh checks the
-committed manifest against it and runs build.sh over exactly those files.
+targets' graph, and puts every source file they read in its runfiles.
+.clusterfuzzlite/update_sources.sh builds it under --config=libfuzzer, so every select() resolves
+as for `heaptwin fuzz`; tests/clusterfuzzlite/build_sh_test.sh builds it in its own configuration,
+compares the committed manifest with it (all but what selects on the engine) and runs build.sh
+over exactly those files.
 """
 
 _SourcesInfo = provider(
@@ -20,7 +21,8 @@ _SourcesInfo = provider(
     },
 )
 
-_COMPILED = (".c", ".cc", ".cpp")
+# What a cc rule compiles (headers are only read).
+_COMPILED = ["c", "cc", "cpp"]
 
 # The one genrule form build.sh knows how to run: `TOOL OUT SRC...`.
 _GENRULE_CMD = "$(location {tool}) $@ $(SRCS)"
@@ -35,7 +37,8 @@ def _infos(attr_value):
 def _genrule(target, ctx):
     tools = ctx.rule.files.tools
     outs = target.files.to_list()
-    if len(tools) != 1 or len(outs) != 1 or ctx.rule.attr.cmd != _GENRULE_CMD.format(tool = tools[0].basename):
+    form = _GENRULE_CMD.format(tool = tools[0].basename) if len(tools) == 1 else None
+    if len(outs) != 1 or ctx.rule.attr.cmd != form:
         fail("%s: build.sh runs only genrules of the form `%s` with one tool and one output" %
              (target.label, _GENRULE_CMD))
     srcs = ctx.rule.files.srcs
@@ -63,9 +66,10 @@ def _sources_aspect_impl(target, ctx):
     copts = list(getattr(attr, "copts", []))
     for f in ["includes", "defines", "local_defines", "strip_include_prefix", "include_prefix"]:
         if getattr(attr, f, None):
-            fail("%s: build.sh does not pass `%s`; teach it (and fuzz_sources.bzl) first" % (target.label, f))
+            fail("%s: build.sh does not pass `%s`; teach it (and fuzz_sources.bzl) first" %
+                 (target.label, f))
     deps = _infos(getattr(attr, "deps", [])) + _infos(getattr(attr, "srcs", []))
-    own_units = [" ".join([_path(f)] + copts) for f in srcs if f.extension in [e[1:] for e in _COMPILED]]
+    own_units = [" ".join([_path(f)] + copts) for f in srcs if f.extension in _COMPILED]
     binaries = []
     for d in getattr(attr, "data", []):
         if _SourcesInfo not in d:
@@ -87,14 +91,20 @@ def _sources_aspect_impl(target, ctx):
         ))
     return [_SourcesInfo(
         units = depset(own_units, transitive = [d.units for d in deps], order = "postorder"),
-        linkopts = depset(list(getattr(attr, "linkopts", [])), transitive = [d.linkopts for d in deps]),
+        linkopts = depset(
+            list(getattr(attr, "linkopts", [])),
+            transitive = [d.linkopts for d in deps],
+        ),
         generated = depset(transitive = [d.generated for d in deps]),
         needs = depset(
             ["%s %s" % (_path(f), f.owner) for f in srcs if not f.is_source],
             transitive = [d.needs for d in deps],
         ),
         binaries = depset(transitive = [d.binaries for d in deps] + binaries),
-        files = depset([f for f in srcs + hdrs if f.is_source], transitive = [d.files for d in deps]),
+        files = depset(
+            [f for f in srcs + hdrs if f.is_source],
+            transitive = [d.files for d in deps],
+        ),
     )]
 
 _sources_aspect = aspect(
@@ -114,7 +124,8 @@ def _fuzz_sources_impl(ctx):
         "#   target NAME                 a fuzz target: the units and link options that follow",
         "#   binary PATH                 a program a target runs (the glibc runner): built uninstrumented",
         "#   unit PROGRAM FILE COPT...   compile FILE with its library's copts into PROGRAM",
-        "#   link PROGRAM LINKOPT        a link option of PROGRAM ($LIB_FUZZING_ENGINE replaces " + _ENGINE_LINKOPT + ")",
+        "#   link PROGRAM LINKOPT        a link option of PROGRAM ($LIB_FUZZING_ENGINE replaces " +
+        _ENGINE_LINKOPT + ")",
         "#   uses TARGET PATH            TARGET runs the binary PATH (build.sh puts it beside the target)",
     ]
     # Aspects do not reach a genrule through the file it writes: the genrules are named in
@@ -130,11 +141,11 @@ def _fuzz_sources_impl(ctx):
         for need in info.needs.to_list():
             path, owner = need.split(" ")
             if path not in produced:
-                fail("%s compiles %s, written by %s: add that genrule to `generators`" % (t.label, path, owner))
+                fail("%s compiles %s, written by %s: add that genrule to `generators`" %
+                     (t.label, path, owner))
     lines += ["generate " + g for g in sorted(depset(transitive = generated).to_list())]
     binary_lines = depset(transitive = binaries).to_list()
     lines += binary_lines
-    binary_names = [l.split(" ")[1] for l in binary_lines if l.startswith("binary ")]
     for t in targets:
         info = t[_SourcesInfo]
         name = t.label.name
