@@ -1,5 +1,8 @@
 #include "fuzz/differential.h"
 
+#include <gnu/libc-version.h>
+
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -15,6 +18,7 @@ namespace {
 
 // `heaptwin fuzz --glibc V` / `--libc PATH` reach the target through its environment:
 // HEAPTWIN_GLIBC=V, HEAPTWIN_LIBC=PATH (the libc's own release wins). "" for the host's.
+// HEAPTWIN_GLIBC=host: the real side is this process's own glibc and the twin follows it.
 std::string release_from_environment(const char* target) {
   if (const char* libc = std::getenv("HEAPTWIN_LIBC"); libc && *libc) {
     std::string error;
@@ -43,7 +47,19 @@ Executor& target_executor(const char* target) {
     std::string error;
     JudgeConfig judged = *config;
     const std::string release = release_from_environment(target);
-    for (std::string& side : judged.sides) side = side_for_release(side, release);
+    if (release == "host") {
+      // Real glibc stays this process's own, whatever its release, and the twin follows that
+      // release: what a ClusterFuzzLite/OSS-Fuzz build sets (.clusterfuzzlite/build.sh), whose
+      // image's glibc is not 2.36. A target without a glibc side keeps its sides.
+      const auto& sides = judged.sides;
+      if (std::find(sides.begin(), sides.end(), "glibc") != sides.end()) {
+        for (std::string& side : judged.sides) {
+          if (side == "twin") side = side_for_release(side, gnu_get_libc_version());
+        }
+      }
+    } else {
+      for (std::string& side : judged.sides) side = side_for_release(side, release);
+    }
     e = Executor::create(judged, &error);
     if (!e) {
       std::fprintf(stderr, "%s: cannot start the sides: %s\n", target, error.c_str());

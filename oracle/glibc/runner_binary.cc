@@ -125,6 +125,10 @@ std::optional<RunnerCommand> host_runner(std::string* error) {
   RunnerCommand cmd;
   cmd.version = gnu_get_libc_version();
   cmd.debug_roots = {"/usr/lib/debug"};
+  // A folder of libc debug files brought along (a ClusterFuzzLite build carries the image's).
+  if (const char* d = std::getenv("HEAPTWIN_DEBUG_ROOT"); d && *d) {
+    cmd.debug_roots.insert(cmd.debug_roots.begin(), d);
+  }
   // The runner loads the same libc.so.6 as we do.
   uint64_t base = 0;
   if (!find_libc_mapping(::getpid(), &base, &cmd.libc_path)) cmd.libc_path = "/lib/x86_64-linux-gnu/libc.so.6";

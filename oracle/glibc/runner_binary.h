@@ -20,7 +20,8 @@ struct RunnerCommand {
 std::string cache_dir();
 
 // The host glibc's runner: $HEAPTWIN_RUNNER, the Bazel-built one (runfiles, or beside the
-// heaptwin binary), or else the embedded source compiled into the cache.
+// heaptwin binary), or else the embedded source compiled into the cache. libc's symbols come
+// from /usr/lib/debug, and first from $HEAPTWIN_DEBUG_ROOT (a folder holding .build-id/).
 std::optional<RunnerCommand> host_runner(std::string* error);
 
 // Runs a shell command; its exit status, and its output (stdout+stderr) in *output.
