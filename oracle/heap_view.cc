@@ -268,40 +268,10 @@ uint64_t arena_digest(const MemoryReader& mem, const HeapLocation& loc, const Gl
 std::optional<GlibcLayout> glibc_layout(const std::string& version) {
   int major = 0, minor = 0;
   if (std::sscanf(version.c_str(), "%d.%d", &major, &minor) != 2 || major != 2) return std::nullopt;
-  if (minor < 23 || minor > 41) return std::nullopt;
+  if (minor < 23 || minor == 26 || minor > 41) return std::nullopt;  // 2.26: not described
   GlibcLayout l;
   l.version = version;
   l.safe_linking = minor >= 32;
-  if (minor < 26) {
-    // Before tcache (2.26) and have_fastchunks (2.27): malloc_state's fields from fastbinsY on
-    // sit 8 bytes lower, and malloc_par ends with max_total_mem and sbrk_base (glibc 2.23's
-    // malloc.c).
-    l.tcache = false;
-    l.have_fastchunks = -1;
-    l.fastbins = 0x8;
-    l.top = 0x58;
-    l.last_remainder = 0x60;
-    l.bins = 0x68;
-    l.binmap = 0x858;
-    l.system_mem = 0x880;
-    l.max_system_mem = 0x888;
-    l.mp_n_mmaps = 0x28;
-    l.mp_n_mmaps_max = 0x2c;
-    l.mp_max_n_mmaps = 0x30;
-    l.mp_no_dyn_threshold = 0x34;
-    l.mp_mmapped_mem = 0x38;
-    l.mp_max_mmapped_mem = 0x40;
-    l.mp_sbrk_base = 0x50;
-    return l;
-  }
-  if (minor < 27) return std::nullopt;  // 2.26: tcache without have_fastchunks, not described
-  if (minor < 30) {
-    // tcache_perthread_struct before "Small tcache improvements": char counts[64], entries at
-    // 0x40, the struct's chunk 0x250.
-    l.tcache_count_bytes = 1;
-    l.tcache_entries = 0x40;
-    l.tcache_chunk_size = 0x250;
-  }
   if (minor < 35) {
     // malloc_par before thp_pagesize/hp_pagesize/hp_flags: n_mmaps at 0x28, the rest 0x14 down.
     l.mp_n_mmaps = 0x28;
@@ -315,6 +285,28 @@ std::optional<GlibcLayout> glibc_layout(const std::string& version) {
     l.mp_tcache_max_bytes = 0x58;
     l.mp_tcache_count = 0x60;
     l.mp_tcache_unsorted_limit = 0x68;
+  }
+  if (minor < 30) {
+    // tcache_perthread_struct before "Small tcache improvements": char counts[64], entries at
+    // 0x40, the struct's chunk 0x250.
+    l.tcache_count_bytes = 1;
+    l.tcache_entries = 0x40;
+    l.tcache_chunk_size = 0x250;
+  }
+  if (minor < 26) {
+    // Before tcache (2.26) and have_fastchunks (2.27): malloc_state's fields from fastbinsY on
+    // sit 8 bytes lower, and malloc_par ends with max_total_mem and sbrk_base (glibc 2.23's
+    // malloc.c).
+    l.tcache = false;
+    l.have_fastchunks = -1;
+    l.fastbins = 0x8;
+    l.top = 0x58;
+    l.last_remainder = 0x60;
+    l.bins = 0x68;
+    l.binmap = 0x858;
+    l.system_mem = 0x880;
+    l.max_system_mem = 0x888;
+    l.mp_sbrk_base = 0x50;
   }
   return l;
 }
