@@ -26,7 +26,6 @@ constexpr Change kChanges[] = {
     {"tcache_wide_counts", &GlibcProfile::tcache_wide_counts, 30, 0},
     {"tcache_take_by_count", &GlibcProfile::tcache_take_by_count, 30, 0},
     {"request_limit_ptrdiff", &GlibcProfile::request_limit_ptrdiff, 30, 0},
-    {"mallopt_reports_refusal", &GlibcProfile::mallopt_reports_refusal, 31, 0},
     {"safe_linking", &GlibcProfile::safe_linking, 32, 0},
     {"max_fast_never_zero", &GlibcProfile::max_fast_never_zero, 32, 0},
     {"tcache_scan_counts", &GlibcProfile::tcache_scan_counts, 33, 0},

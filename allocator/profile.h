@@ -50,9 +50,6 @@ struct GlibcProfile {
   // wraps or reaches -2 * MINSIZE, calloc's n * size overflow test, memalign's and pvalloc's own
   // overflow tests.
   bool request_limit_ptrdiff = true;
-  // 2.31 "Correct range checking in mallopt/mxfast/tcache [BZ #25194]": mallopt returns what
-  // each helper returns; before, 1 even when a helper refused the value.
-  bool mallopt_reports_refusal = true;
   // 2.32 "Add Safe-Linking to fastbins and tcache": tcache next and fastbin fd are PROTECT_PTR'd,
   // and every list walk checks alignment ("unaligned tcache chunk", "unaligned fastbin chunk
   // detected 2/3", malloc_consolidate's and free's tcache scan's).

@@ -30,7 +30,7 @@ int Allocator::mallopt(int param_number, int value) {
     case kTopPad: m.top_pad = v; m.no_dyn_threshold = 1; break;
     case kMmapThreshold:
       if (mmap_threshold_allowed(v)) { m.mmap_threshold = v; m.no_dyn_threshold = 1; }
-      else if (profile_.mallopt_reports_refusal) res = 0;
+      else res = 0;  // res = do_set_mmap_threshold (value) since 2.25
       break;
     case kMmapMax: m.n_mmaps_max = value; m.no_dyn_threshold = 1; break;
     case kCheckAction: break;
