@@ -11,7 +11,11 @@ namespace heaptwin::alloc {
 
 Allocator::Allocator(Memory* memory, LibcData* data, FatalHandler* fatal,
                      const GlibcProfile& profile)
-    : ChunkMemory(memory, fatal), d_(data), profile_(profile) {
+    : ChunkMemory(memory, fatal),
+      d_(data),
+      profile_(profile),
+      protect_mask_(profile.safe_linking ? ~uint64_t{0} : 0),
+      tcache_entries_offset_(profile.tcache_wide_counts ? 0x80 : 0x40) {
   const Addr lo = reinterpret_cast<Addr>(data);
   set_data_range(lo, lo + sizeof *data);
   reset();

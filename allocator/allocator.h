@@ -69,9 +69,7 @@ class Allocator : public ChunkMemory {
   }
   // PROTECT_PTR / REVEAL_PTR of a tcache next or fastbin fd stored at `pos` (2.32+; before, the
   // pointer itself). Its own inverse.
-  uint64_t protect(Addr pos, uint64_t ptr) const {
-    return profile_.safe_linking ? protect_ptr(pos, ptr) : ptr;
-  }
+  uint64_t protect(Addr pos, uint64_t ptr) const { return ((pos >> 12) & protect_mask_) ^ ptr; }
   // Whether list walks check a chunk's alignment (added with safe-linking, 2.32).
   bool checks_list_alignment() const { return profile_.safe_linking; }
   // What marks a chunk as cached: the random tcache_key (2.34+), before the tcache's address.
@@ -90,7 +88,7 @@ class Allocator : public ChunkMemory {
   // entries[] at 0x80 from 2.30, signed char counts and entries[] at 0x40 before.
   uint64_t tcache_struct_size() const { return profile_.tcache_wide_counts ? 0x280 : 0x240; }
   uint64_t* tcache_entry(uint64_t idx) const {
-    return reinterpret_cast<uint64_t*>(tcache_ + (profile_.tcache_wide_counts ? 0x80 : 0x40)) + idx;
+    return reinterpret_cast<uint64_t*>(tcache_ + tcache_entries_offset_) + idx;
   }
   Addr tcache_head(uint64_t idx) const { return *tcache_entry(idx); }
   void set_tcache_head(uint64_t idx, Addr e) const { *tcache_entry(idx) = e; }
@@ -211,7 +209,10 @@ class Allocator : public ChunkMemory {
   GlibcProfile profile_;
   Addr tcache_ = 0;   // glibc's thread-local `tcache`
   int errno_ = 0;
-  bool malloc_hook_pending_ = false;  // __malloc_hook is still malloc_hook_ini (before 2.34)
+  bool malloc_hook_pending_ = false;
+  // Derived from the profile once (the tcache and safe-linking paths are the hottest).
+  uint64_t protect_mask_ = ~uint64_t{0};     // PROTECT_PTR's pos >> 12, or nothing before 2.32
+  uint64_t tcache_entries_offset_ = 0x80;    // entries[] in tcache_perthread_struct  // __malloc_hook is still malloc_hook_ini (before 2.34)
   char assert_text_[384];  // assert_failed's message (glibc's is as long as the expression)
 };
 
