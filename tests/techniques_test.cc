@@ -239,7 +239,21 @@ TEST(TechniqueTable, EveryTwinCellEqualsRealGlibcsOnItsRelease) {
     for (size_t g = 0; g < t.columns.size(); ++g) {
       if (t.columns[g].twin || t.columns[g].release != t.columns[c].release) continue;
       ++pairs;
-      for (const Row& row : t.rows) {
+      for (size_t r = 0; r < t.rows.size(); ++r) {
+        const Row& row = t.rows[r];
+        // Where a comparability rule excuses the pair, the details may differ with each
+        // process's addresses (a safe-linked value written on a release without safe-linking
+        // faults where that process's heap address takes it): the same kind at the same op.
+        const bool excused = std::any_of(t.disagreements.begin(), t.disagreements.end(),
+                                         [&](const Disagreement& d) {
+                                           return d.row == r && d.release == t.columns[c].release &&
+                                                  !d.excused.empty();
+                                         });
+        if (excused) {
+          EXPECT_EQ(row.cells[c].kind, row.cells[g].kind) << row.technique->name << " on " << t.columns[c].release;
+          EXPECT_EQ(row.cells[c].op, row.cells[g].op) << row.technique->name << " on " << t.columns[c].release;
+          continue;
+        }
         EXPECT_EQ(verdict_text(row.cells[c]), verdict_text(row.cells[g]))
             << row.technique->name << " on " << t.columns[c].release;
       }
@@ -249,7 +263,9 @@ TEST(TechniqueTable, EveryTwinCellEqualsRealGlibcsOnItsRelease) {
   EXPECT_GE(pairs, 1u);  // the host's 2.36 at least
   // And op by op: every outcome, and the arena after every op.
   EXPECT_FALSE(t.disagrees()) << format_table(t);
-  EXPECT_TRUE(t.disagreements.empty()) << format_table(t);
+  for (const Disagreement& d : t.disagreements) {
+    EXPECT_FALSE(d.excused.empty()) << d.what << "\n" << format_table(t);
+  }
 }
 
 // Real glibc's cell of `technique` on side `side`.
