@@ -11,18 +11,22 @@ namespace heaptwin::alloc {
 
 Allocator::Allocator(Memory* memory, LibcData* data, FatalHandler* fatal,
                      const GlibcProfile& profile)
+    : Allocator(memory, LibcObjects::in(data), fatal, profile) {}
+
+Allocator::Allocator(Memory* memory, const LibcObjects& libc, FatalHandler* fatal,
+                     const GlibcProfile& profile)
     : ChunkMemory(memory, fatal),
-      d_(data),
+      libc_(libc),
       profile_(profile),
       protect_mask_(profile.safe_linking ? ~uint64_t{0} : 0),
       tcache_entries_offset_(profile.tcache_wide_counts ? 0x80 : 0x40) {
-  const Addr lo = reinterpret_cast<Addr>(data);
-  set_data_range(lo, lo + sizeof *data);
+  set_data_range(libc.lowest(), libc.end());
   reset();
 }
 
 void Allocator::reset() {
-  std::memset(static_cast<void*>(d_), 0, sizeof *d_);
+  // Each object, not what lies between them: in the drop-in that is other libc data.
+  libc_.each([](uint64_t at, uint64_t bytes) { std::memset(reinterpret_cast<void*>(at), 0, bytes); });
   // Static initialisers of main_arena and mp_ (malloc.c).
   av().next = main_arena();
   av().attached_threads = 1;
@@ -63,27 +67,27 @@ void Allocator::malloc_init_state() {
     set_bk(bin, bin);
   }
   // The main arena is contiguous (MORECORE_CONTIGUOUS).
-  d_->global_max_fast = max_fast_for(128);  // DEFAULT_MXFAST
+  global_max_fast() = max_fast_for(128);  // DEFAULT_MXFAST
   av().have_fastchunks = 0;
   av().top = initial_top();
 }
 
 void Allocator::ptmalloc_init() {
-  if (d_->malloc_initialized) return;
-  d_->malloc_initialized = 1;
+  if (malloc_initialized()) return;
+  malloc_initialized() = 1;
   // tcache_key_initialize (2.34+): glibc reads getrandom(); any value a Program cannot guess
   // will do. Before, there is no key to draw (the tcache's address marks cached chunks).
   if (profile_.tcache_key_random) {
-    d_->tcache_key = profile_.tcache_key != 0
+    tcache_key() = profile_.tcache_key != 0
                          ? profile_.tcache_key
-                         : 0x9e3779b97f4a7c15ull ^ (reinterpret_cast<uint64_t>(d_) << 7);
+                         : 0x9e3779b97f4a7c15ull ^ (reinterpret_cast<uint64_t>(libc_.mp) << 7);
   }
   malloc_init_state();
   const GlibcTunables& t = profile_.tunables;
   MallocPar& p = mp();
   // TUNABLE_GET order of ptmalloc_init; each callback runs only for a tunable that was set.
   if (t.top_pad.set) { p.top_pad = t.top_pad.value; p.no_dyn_threshold = 1; }
-  if (t.perturb.set) d_->perturb_byte = static_cast<int32_t>(t.perturb.value);
+  if (t.perturb.set) perturb_byte() = static_cast<int32_t>(t.perturb.value);
   if (t.mmap_threshold.set && mmap_threshold_allowed(t.mmap_threshold.value)) {
     p.mmap_threshold = t.mmap_threshold.value;
     p.no_dyn_threshold = 1;
@@ -101,13 +105,13 @@ void Allocator::ptmalloc_init() {
   if (t.tcache_count.set && t.tcache_count.value <= max_count) p.tcache_count = t.tcache_count.value;
   if (t.tcache_unsorted_limit.set) p.tcache_unsorted_limit = t.tcache_unsorted_limit.value;
   if (t.mxfast.set && t.mxfast.value <= kMaxFastSize) {
-    d_->global_max_fast = max_fast_for(t.mxfast.value, profile_.max_fast_never_zero);
+    global_max_fast() = max_fast_for(t.mxfast.value, profile_.max_fast_never_zero);
   }
 }
 
 Addr Allocator::malloc(uint64_t bytes) {
   malloc_hook_pending_ = false;  // malloc_hook_ini's first call clears the hook
-  if (!d_->malloc_initialized) ptmalloc_init();
+  if (!malloc_initialized()) ptmalloc_init();
   uint64_t tbytes = checked_request2size(bytes);
   if (tbytes == 0) {
     errno_ = ENOMEM;

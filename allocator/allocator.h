@@ -14,6 +14,7 @@
 #include "allocator/bins.h"
 #include "allocator/chunk.h"
 #include "allocator/layout.h"
+#include "allocator/libc_objects.h"
 #include "allocator/profile.h"
 
 namespace heaptwin::alloc {
@@ -22,6 +23,9 @@ class Allocator : public ChunkMemory {
  public:
   // `data` is the twin's libc data block; it must stay owned by `memory` (memory->owns).
   Allocator(Memory* memory, LibcData* data, FatalHandler* fatal, const GlibcProfile& profile);
+  // libc's malloc objects wherever they are (the drop-in: in the process's own libc).
+  Allocator(Memory* memory, const LibcObjects& libc, FatalHandler* fatal,
+            const GlibcProfile& profile);
 
   // Back to a fresh process's state: libc data as after static initialisation, no tcache. The
   // caller resets the memory itself.
@@ -45,13 +49,17 @@ class Allocator : public ChunkMemory {
   void clear_errno() { errno_ = 0; }
 
   // Where things are, for the heap view.
-  const LibcData* data() const { return d_; }
+  const LibcObjects& libc() const { return libc_; }
   Addr tcache() const { return tcache_; }
-  Addr main_arena() const { return reinterpret_cast<Addr>(&d_->main_arena); }
+  Addr main_arena() const { return reinterpret_cast<Addr>(libc_.main_arena); }
 
  private:
-  MallocState& av() const { return d_->main_arena; }
-  MallocPar& mp() const { return d_->mp_; }
+  MallocState& av() const { return *libc_.main_arena; }
+  MallocPar& mp() const { return *libc_.mp; }
+  uint64_t& global_max_fast() const { return *libc_.global_max_fast; }
+  int32_t& perturb_byte() const { return *libc_.perturb_byte; }
+  uint8_t& malloc_initialized() const { return *libc_.malloc_initialized; }
+  uint64_t& tcache_key() const { return *libc_.tcache_key; }
   // bin_at(i): the pseudo-chunk whose fd/bk are bins[2i-2], bins[2i-1].
   Addr bin_at(uint32_t i) const { return main_arena() + 0x60 + (uint64_t{i} - 1) * 0x10; }
   Addr unsorted_chunks() const { return bin_at(1); }
@@ -73,7 +81,7 @@ class Allocator : public ChunkMemory {
   // Whether list walks check a chunk's alignment (added with safe-linking, 2.32).
   bool checks_list_alignment() const { return profile_.safe_linking; }
   // What marks a chunk as cached: the random tcache_key (2.34+), before the tcache's address.
-  uint64_t tcache_mark() const { return profile_.tcache_key_random ? d_->tcache_key : tcache_; }
+  uint64_t tcache_mark() const { return profile_.tcache_key_random ? tcache_key() : tcache_; }
   // Counts iterations of loops a corrupted heap can make endless.
   void spin(uint64_t* steps) const {
     if (++*steps > (uint64_t{1} << 26)) report_hang(fatal_);
@@ -190,10 +198,10 @@ class Allocator : public ChunkMemory {
   // The first address from p on that the allocator does not own.
   Addr first_unowned(Addr p) const;
   void alloc_perturb(Addr p, uint64_t n) const {
-    if (d_->perturb_byte) perturb_fill(p, n, d_->perturb_byte ^ 0xff);
+    if (perturb_byte()) perturb_fill(p, n, perturb_byte() ^ 0xff);
   }
   void free_perturb(Addr p, uint64_t n) const {
-    if (d_->perturb_byte) perturb_fill(p, n, d_->perturb_byte);
+    if (perturb_byte()) perturb_fill(p, n, perturb_byte());
   }
 
   // free.cc. have_lock: called from inside malloc (realloc, memalign, sysmalloc), which enables
@@ -205,7 +213,7 @@ class Allocator : public ChunkMemory {
   // consolidate.cc
   void malloc_consolidate();
 
-  LibcData* d_;
+  LibcObjects libc_;
   GlibcProfile profile_;
   Addr tcache_ = 0;   // glibc's thread-local `tcache`
   int errno_ = 0;

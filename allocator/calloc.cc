@@ -37,7 +37,7 @@ Addr Allocator::calloc(uint64_t n, uint64_t elem_size) {
     }
     return mem;
   }
-  if (!d_->malloc_initialized) ptmalloc_init();
+  if (!malloc_initialized()) ptmalloc_init();
   if (profile_.calloc_from_tcache) {
     // 2.41 tcache_try_malloc: as malloc's tcache path; a cached chunk is cleared whole.
     const uint64_t tbytes = checked_request2size(sz);
@@ -64,10 +64,10 @@ Addr Allocator::calloc(uint64_t n, uint64_t elem_size) {
   Addr p = mem2chunk(mem);
   uint64_t csz = chunksize(p);
   if (chunk_is_mmapped(p)) {
-    if (d_->perturb_byte) perturb_fill(mem, sz, 0);
+    if (perturb_byte()) perturb_fill(mem, sz, 0);
     return mem;
   }
-  if (d_->perturb_byte == 0 && p == oldtop && csz > oldtopsize) csz = oldtopsize;
+  if (perturb_byte() == 0 && p == oldtop && csz > oldtopsize) csz = oldtopsize;
   const uint64_t clearsize = csz - kSizeSz;
   if (profile_.calloc_clear_memory) {
     clear_memory(mem, clearsize);

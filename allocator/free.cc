@@ -26,7 +26,7 @@ void Allocator::int_free(Addr p, bool have_lock) {
     }
   }
 
-  if (size <= d_->global_max_fast) {  // TRIM_FASTBINS is 0: chunks bordering top qualify too
+  if (size <= global_max_fast()) {  // TRIM_FASTBINS is 0: chunks bordering top qualify too
     Addr next = p + size;
     if (chunksize_nomask(next) <= kChunkHdrSz || chunksize(next) >= av().system_mem) {
       // glibc re-reads under the lock; single-threaded, the answer is the same.

@@ -51,7 +51,7 @@ Addr Allocator::first_unowned(Addr p) const {
 
 Addr Allocator::int_malloc_paths(uint64_t bytes, uint64_t nb) {
   uint32_t idx = 0;
-  if (nb <= d_->global_max_fast) {
+  if (nb <= global_max_fast()) {
     if (Addr p = fastbin_take(nb)) return p;
   }
   if (in_smallbin_range(nb)) {

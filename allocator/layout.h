@@ -116,8 +116,8 @@ struct LibcData {
   unsigned char gap_before_key[0x7138 - 0x920 - sizeof(MallocState)];
   uint64_t tcache_key;
   unsigned char gap_before_initialized[0x7148 - 0x7138 - 8];
-  int32_t malloc_initialized;
-  unsigned char gap_before_perturb[0x715c - 0x7148 - 4];
+  uint8_t malloc_initialized;  // bool __malloc_initialized (2.34+; an int before)
+  unsigned char gap_before_perturb[0x715c - 0x7148 - 1];
   int32_t perturb_byte;
   uint64_t global_max_fast;
 };

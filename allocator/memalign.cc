@@ -15,13 +15,13 @@ constexpr bool powerof2(uint64_t x) { return (x & (x - 1)) == 0; }
 }  // namespace
 
 Addr Allocator::memalign(uint64_t alignment, uint64_t bytes) {
-  if (!d_->malloc_initialized) ptmalloc_init();
+  if (!malloc_initialized()) ptmalloc_init();
   return mid_memalign(alignment, bytes);
 }
 
 Addr Allocator::aligned_alloc(uint64_t alignment, uint64_t bytes) {
   if (!profile_.aligned_alloc_own_checks) return memalign(alignment, bytes);  // an alias
-  if (!d_->malloc_initialized) ptmalloc_init();
+  if (!malloc_initialized()) ptmalloc_init();
   if (!powerof2(alignment) || alignment == 0) {
     errno_ = EINVAL;
     return 0;
@@ -30,12 +30,12 @@ Addr Allocator::aligned_alloc(uint64_t alignment, uint64_t bytes) {
 }
 
 Addr Allocator::valloc(uint64_t bytes) {
-  if (!d_->malloc_initialized) ptmalloc_init();
+  if (!malloc_initialized()) ptmalloc_init();
   return mid_memalign(profile_.page_size, bytes);
 }
 
 Addr Allocator::pvalloc(uint64_t bytes) {
-  if (!d_->malloc_initialized) ptmalloc_init();
+  if (!malloc_initialized()) ptmalloc_init();
   const uint64_t pagesize = profile_.page_size;
   if (!profile_.request_limit_ptrdiff) {
     // Before 2.30: rounded up to a page, after an overflow test of its own.
@@ -57,11 +57,11 @@ Addr Allocator::pvalloc(uint64_t bytes) {
 }
 
 int Allocator::posix_memalign(Addr* memptr, uint64_t alignment, uint64_t size) {
-  if (profile_.posix_memalign_inits_first && !d_->malloc_initialized) ptmalloc_init();
+  if (profile_.posix_memalign_inits_first && !malloc_initialized()) ptmalloc_init();
   if (alignment % sizeof(void*) != 0 || !powerof2(alignment / sizeof(void*)) || alignment == 0) {
     return EINVAL;
   }
-  if (!d_->malloc_initialized) ptmalloc_init();  // before 2.34: the memalign hook's first call
+  if (!malloc_initialized()) ptmalloc_init();  // before 2.34: the memalign hook's first call
   Addr mem = mid_memalign(alignment, size);
   if (mem != 0) {
     *memptr = mem;

@@ -12,7 +12,7 @@ namespace heaptwin::alloc {
 
 Addr Allocator::realloc(Addr oldmem, uint64_t bytes) {
   malloc_hook_pending_ = false;  // realloc_hook_ini clears __malloc_hook too
-  if (!d_->malloc_initialized) ptmalloc_init();
+  if (!malloc_initialized()) ptmalloc_init();
   if (bytes == 0 && oldmem != 0) {  // REALLOC_ZERO_BYTES_FREES
     free(oldmem);
     return 0;

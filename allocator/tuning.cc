@@ -14,7 +14,7 @@ constexpr int kMxFast = 1, kTrimThreshold = -1, kTopPad = -2, kMmapThreshold = -
 }  // namespace
 
 int Allocator::mallopt(int param_number, int value) {
-  if (!d_->malloc_initialized) ptmalloc_init();
+  if (!malloc_initialized()) ptmalloc_init();
   // Consolidate before changing max_fast (and, in glibc, for every parameter).
   malloc_consolidate();
   // The helpers take size_t: a negative int wraps to a huge value.
@@ -23,7 +23,7 @@ int Allocator::mallopt(int param_number, int value) {
   int res = 1;
   switch (param_number) {
     case kMxFast:
-      if (v <= kMaxFastSize) d_->global_max_fast = max_fast_for(v, profile_.max_fast_never_zero);
+      if (v <= kMaxFastSize) global_max_fast() = max_fast_for(v, profile_.max_fast_never_zero);
       else res = 0;
       break;
     case kTrimThreshold: m.trim_threshold = v; m.no_dyn_threshold = 1; break;
@@ -34,7 +34,7 @@ int Allocator::mallopt(int param_number, int value) {
       break;
     case kMmapMax: m.n_mmaps_max = value; m.no_dyn_threshold = 1; break;
     case kCheckAction: break;
-    case kPerturb: d_->perturb_byte = value; break;
+    case kPerturb: perturb_byte() = value; break;
     case kArenaTest: if (value > 0) m.arena_test = v; break;
     case kArenaMax: if (value > 0) m.arena_max = v; break;
     default: break;
@@ -43,7 +43,7 @@ int Allocator::mallopt(int param_number, int value) {
 }
 
 int Allocator::malloc_trim(uint64_t pad) {
-  if (!d_->malloc_initialized) ptmalloc_init();
+  if (!malloc_initialized()) ptmalloc_init();
   return mtrim(pad);
 }
 

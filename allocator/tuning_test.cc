@@ -12,7 +12,7 @@ TEST(TuningTest, MalloptConsolidatesAndValidates) {
   t.malloc(0x18);
   t.free_at(a);
   EXPECT_EQ(t.twin.mallopt(1, 0), 1);  // M_MXFAST 0
-  EXPECT_EQ(t.twin.data()->global_max_fast, 0x10u);
+  EXPECT_EQ(*t.twin.libc().global_max_fast, 0x10u);
   EXPECT_EQ(t.twin.mallopt(1, 0xa1), 0);  // above MAX_FAST_SIZE
   EXPECT_EQ(t.twin.mallopt(-4, 0), 1);    // M_MMAP_MAX 0: no more mappings
   EXPECT_EQ(t.mp().no_dyn_threshold, 1);

@@ -220,8 +220,8 @@ class TwinHeap {
     l.heap_base = twin.memory.heap_base();
     l.heap_end = const_cast<alloc::SimulatedMemory&>(twin.memory).brk();
     l.arena = twin.twin.main_arena();
-    l.mp = reinterpret_cast<uint64_t>(&twin.twin.data()->mp_);
-    l.global_max_fast = reinterpret_cast<uint64_t>(&twin.twin.data()->global_max_fast);
+    l.mp = reinterpret_cast<uint64_t>(twin.twin.libc().mp);
+    l.global_max_fast = reinterpret_cast<uint64_t>(twin.twin.libc().global_max_fast);
     l.tcache = twin.twin.tcache();
     return l;
   }
@@ -435,7 +435,7 @@ TEST(TwinHeaps, PlantedTwinBugsAreReportedAtTheirOp) {
         for (Addr p : x) t.free(p);
         clean("fill tcache");
         t.free(f);
-        const_cast<alloc::LibcData*>(t.data())->main_arena.have_fastchunks = 0;
+        const_cast<alloc::MallocState*>(t.libc().main_arena)->have_fastchunks = 0;
         break;
       }
       case 6: {  // s1 and s2 (0x90) through the unsorted bin into smallbins[0x90]
@@ -447,7 +447,7 @@ TEST(TwinHeaps, PlantedTwinBugsAreReportedAtTheirOp) {
         t.free(s2);
         clean("free s1, s2");
         t.malloc(0x1008);
-        const_cast<alloc::LibcData*>(t.data())->main_arena.binmap[0] &= ~(1u << 9);
+        const_cast<alloc::MallocState*>(t.libc().main_arena)->binmap[0] &= ~(1u << 9);
         break;
       }
       case 7: {  // g3 is freed and merges with s1 (in the unsorted bin) but s1 stays linked:

@@ -416,8 +416,8 @@ class TwinSide : public Side {
     loc.heap_base = heap_base_;
     loc.heap_end = memory_->brk();
     loc.arena = twin.main_arena();
-    loc.mp = reinterpret_cast<uint64_t>(&twin.data()->mp_);
-    loc.global_max_fast = reinterpret_cast<uint64_t>(&twin.data()->global_max_fast);
+    loc.mp = reinterpret_cast<uint64_t>(twin.libc().mp);
+    loc.global_max_fast = reinterpret_cast<uint64_t>(twin.libc().global_max_fast);
     loc.tcache = twin.tcache();
     return loc;
   }

@@ -24,6 +24,8 @@
 
 #include "allocator/preload/check_protocol.h"
 #include "oracle/glibc/glibc_versions.h"
+#include "oracle/glibc/libc_symbols.h"
+#include "tools/exec_libc_data.h"
 #include "tools/cli_util.h"
 #include "tools/side_options.h"
 #include "tools/command.h"
@@ -252,11 +254,18 @@ int cmd_exec(const Args& args) {
   }
   if (i >= args.size()) return usage_error("exec", "no command to run (heaptwin exec [OPTIONS] -- CMD ARGS...)");
   std::vector<std::string> command(args.begin() + static_cast<long>(i), args.end());
+  // The libc the program will load, and where its debug symbols may be.
+  std::string libc_path;
+  std::vector<std::string> debug_roots = {"/usr/lib/debug"};
+  uint64_t own_libc_base = 0;
+  if (!find_libc_mapping(getpid(), &own_libc_base, &libc_path)) libc_path = "/lib/x86_64-linux-gnu/libc.so.6";
   if (!release.empty() && release != "2.36") {
     // Under the release's own loader and libc: ld.so --library-path DIR PROGRAM ARGS...
     std::string error;
     auto install = libc_install(release, &error);
     if (!install) return usage_error("exec", error);
+    libc_path = install->libc;
+    debug_roots = install->debug_roots;
     const std::string program = find_program(command[0]);
     if (program.empty()) return usage_error("exec", command[0] + ": command not found");
     command[0] = program;
@@ -266,6 +275,22 @@ int cmd_exec(const Args& args) {
   std::vector<std::string> tried;
   std::string lib = find_library(&tried);
   if (lib.empty()) return library_missing("exec", tried);
+  // malloc's objects at libc's own addresses (allocator/preload/libc_placement.h), unless the
+  // caller set HEAPTWIN_LIBC_DATA itself ("" keeps them in the library).
+  std::string libc_data;
+  if (std::getenv("HEAPTWIN_LIBC_DATA") == nullptr) {
+    std::string why, kept;
+    libc_data = libc_data_value(libc_path, debug_roots, &why, &kept);
+    if (libc_data.empty()) {
+      std::fprintf(stderr,
+                   "heaptwin exec: malloc's objects stay in the library, not at libc's main_arena "
+                   "(%s): an address derived from a leaked bin is not glibc's\n",
+                   why.c_str());
+    } else if (!kept.empty()) {
+      std::fprintf(stderr, "heaptwin exec: %s stay in the library (their size in %s differs)\n",
+                   kept.c_str(), libc_path.c_str());
+    }
+  }
 
   int trace_fd = -1;
   if (!trace.empty()) {
@@ -292,6 +317,7 @@ int cmd_exec(const Args& args) {
     prepend_env("LD_PRELOAD", lib, ":");
     setenv("HEAPTWIN_PID", std::to_string(getpid()).c_str(), 1);
     if (!release.empty()) setenv("HEAPTWIN_GLIBC", release.c_str(), 1);
+    if (!libc_data.empty()) setenv("HEAPTWIN_LIBC_DATA", libc_data.c_str(), 1);
     if (trace_fd >= 0) {
       dup2(trace_fd, kTraceFd);
       setenv("HEAPTWIN_TRACE_FD", std::to_string(kTraceFd).c_str(), 1);

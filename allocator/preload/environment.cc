@@ -52,6 +52,9 @@ void apply(PreloadSettings* out, const char* entry) {
     while (v[n] != '\0' && n + 1 < sizeof out->glibc) out->glibc[n] = v[n], ++n;
     out->glibc[n] = '\0';
   }
+  else if (starts_with(entry, "HEAPTWIN_LIBC_DATA=", &v) && *v != '\0') {  // "": the library's own
+    out->libc_data_malformed = !parse_libc_data(v, &out->libc_data);
+  }
   else if (starts_with(entry, "HEAPTWIN_TRACE_MAX_OPS=", &v) && parse_int(v) >= 0) {
     out->trace_max_ops = static_cast<uint64_t>(parse_int(v));
   } else if (starts_with(entry, "HEAPTWIN_CHECK_EVERY=", &v) && parse_int(v) > 0) {

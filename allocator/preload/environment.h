@@ -8,6 +8,7 @@
 
 #include <cstdint>
 
+#include "allocator/preload/libc_placement.h"
 #include "allocator/profile.h"
 
 namespace heaptwin::preload {
@@ -23,6 +24,8 @@ struct PreloadSettings {
   uint64_t trace_max_ops = 0;  // HEAPTWIN_TRACE_MAX_OPS: stop the trace after N ops (0: never)
   int64_t owner_pid = -1;   // HEAPTWIN_PID: trace and check only in this process
   char glibc[8] = "";       // HEAPTWIN_GLIBC: the release to twin ("2.41"; "": the host's 2.36)
+  LibcDataRequest libc_data;  // HEAPTWIN_LIBC_DATA: malloc's objects at libc's addresses
+  bool libc_data_malformed = false;
 };
 
 // Fills `out` from the initial environment. Allocates nothing.

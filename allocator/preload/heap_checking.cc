@@ -66,12 +66,12 @@ class OwnMemory : public check::Reader {
 
 check::Where where_now(const alloc::Allocator& twin) {
   check::Where w;
-  const alloc::LibcData* d = twin.data();
+  const alloc::LibcObjects& libc = twin.libc();
   w.heap_end = reinterpret_cast<uint64_t>(sbrk(0));
-  w.heap_base = d->mp_.sbrk_base != 0 ? d->mp_.sbrk_base : w.heap_end;
-  w.arena = reinterpret_cast<uint64_t>(&d->main_arena);
-  w.mp = reinterpret_cast<uint64_t>(&d->mp_);
-  w.global_max_fast = reinterpret_cast<uint64_t>(&d->global_max_fast);
+  w.heap_base = libc.mp->sbrk_base != 0 ? libc.mp->sbrk_base : w.heap_end;
+  w.arena = reinterpret_cast<uint64_t>(libc.main_arena);
+  w.mp = reinterpret_cast<uint64_t>(libc.mp);
+  w.global_max_fast = reinterpret_cast<uint64_t>(libc.global_max_fast);
   w.tcache = twin.tcache();
   return w;
 }
@@ -138,9 +138,8 @@ bool HeapChecking::at_exit(uint64_t op_index) {
 
 bool HeapChecking::check(uint64_t op_index, const char* call, bool full) {
   const check::Where where = where_now(*twin_);
-  const alloc::LibcData* d = twin_->data();
-  const uint64_t data_lo = reinterpret_cast<uint64_t>(d);
-  const OwnMemory mem(where, data_lo, data_lo + sizeof *d);
+  const alloc::LibcObjects& libc = twin_->libc();
+  const OwnMemory mem(where, libc.lowest(), libc.end());
   const check::Layout layout;  // 2.36, the twin's
   check::Findings out(g_findings, kMaxFindings);
   if (full) {

@@ -18,6 +18,7 @@
 #include "allocator/allocator.h"
 #include "allocator/preload/environment.h"
 #include "allocator/preload/heap_checking.h"
+#include "allocator/preload/libc_placement.h"
 #include "allocator/preload/statistics.h"
 #include "allocator/preload/trace_writer.h"
 #include "allocator/real_memory.h"
@@ -123,7 +124,16 @@ void init() {
   profile.tunables = g_settings.tunables;
   auto* memory = new (g_memory_storage) alloc::RealMemory();
   auto* fatal = new (g_fatal_storage) PrintingFatalHandler();
-  g_twin = new (g_twin_storage) alloc::Allocator(memory, &g_data, fatal, profile);
+  alloc::LibcObjects libc = alloc::LibcObjects::in(&g_data);
+  if (g_settings.libc_data_malformed) {
+    say("heaptwin: HEAPTWIN_LIBC_DATA is malformed (expected BUILDID,name=0xOFFSET,...); malloc's "
+        "objects stay in the library\n");
+  } else if (const char* why = place_in_loaded_libc(g_settings.libc_data, &libc)) {
+    say("heaptwin: ");
+    say(why);
+    say("; malloc's objects stay in the library\n");
+  }
+  g_twin = new (g_twin_storage) alloc::Allocator(memory, libc, fatal, profile);
   // The trace is of the process image heaptwin exec started: its descriptor is close-on-exec, so
   // a program the process execs (a shell script's last command) writes no second script into
   // the same file. The checker follows exec: each image's heap is checked in turn.
@@ -187,7 +197,7 @@ alloc::FatalHandler* fatal_handler() { return reinterpret_cast<PrintingFatalHand
 // ptmalloc_init without a tcache, as mallinfo2 and malloc_stats run it: the twin's malloc
 // initialises, then checked_request2size refuses this request before MAYBE_INIT_TCACHE.
 void ensure_initialized() {
-  if (!g_data.malloc_initialized) g_twin->malloc(~uint64_t{0});
+  if (!*g_twin->libc().malloc_initialized) g_twin->malloc(~uint64_t{0});
   g_twin->clear_errno();
 }
 
@@ -195,7 +205,7 @@ void ensure_initialized() {
 }  // namespace heaptwin::preload
 
 using heaptwin::preload::Call;
-using heaptwin::preload::g_data;
+using heaptwin::preload::g_twin;
 using heaptwin::preload::ensure_initialized;
 using heaptwin::preload::fatal_handler;
 using heaptwin::preload::g_trace;
@@ -345,7 +355,7 @@ HEAPTWIN_EXPORT int malloc_trim(size_t pad) {
 HEAPTWIN_EXPORT struct mallinfo2 mallinfo2() {
   Call call;
   ensure_initialized();
-  return heaptwin::preload::main_arena_info(g_data, fatal_handler());
+  return heaptwin::preload::main_arena_info(g_twin->libc(), fatal_handler());
 }
 
 HEAPTWIN_EXPORT struct mallinfo mallinfo() {
@@ -367,7 +377,7 @@ HEAPTWIN_EXPORT struct mallinfo mallinfo() {
 HEAPTWIN_EXPORT void malloc_stats() {
   Call call;
   ensure_initialized();
-  heaptwin::preload::print_malloc_stats(g_data, fatal_handler());
+  heaptwin::preload::print_malloc_stats(g_twin->libc(), fatal_handler());
 }
 
 // libc exports its implementations under these names too (GLIBC_2.2.5); a program that calls

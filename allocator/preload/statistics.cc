@@ -19,10 +19,10 @@ uint64_t chunksize(Addr p) { return load(p + 8) & ~alloc::kSizeBits; }
 
 }  // namespace
 
-struct mallinfo2 main_arena_info(const alloc::LibcData& d, alloc::FatalHandler* fatal) {
+struct mallinfo2 main_arena_info(const alloc::LibcObjects& d, alloc::FatalHandler* fatal) {
   struct mallinfo2 m;
   std::memset(&m, 0, sizeof m);
-  const alloc::MallocState& av = d.main_arena;
+  const alloc::MallocState& av = *d.main_arena;
   uint64_t avail = chunksize(av.top);
   uint64_t nblocks = 1;  // top always exists
   uint64_t nfastblocks = 0, fastavail = 0;
@@ -49,16 +49,16 @@ struct mallinfo2 main_arena_info(const alloc::LibcData& d, alloc::FatalHandler* 
   m.uordblks = av.system_mem - avail;
   m.arena = av.system_mem;
   m.fsmblks = fastavail;
-  m.hblks = static_cast<size_t>(d.mp_.n_mmaps);
-  m.hblkhd = d.mp_.mmapped_mem;
+  m.hblks = static_cast<size_t>(d.mp->n_mmaps);
+  m.hblkhd = d.mp->mmapped_mem;
   m.usmblks = 0;
   m.keepcost = chunksize(av.top);
   return m;
 }
 
-void print_malloc_stats(const alloc::LibcData& d, alloc::FatalHandler* fatal) {
+void print_malloc_stats(const alloc::LibcObjects& d, alloc::FatalHandler* fatal) {
   struct mallinfo2 mi = main_arena_info(d, fatal);
-  unsigned int in_use_b = static_cast<unsigned int>(d.mp_.mmapped_mem), system_b = in_use_b;
+  unsigned int in_use_b = static_cast<unsigned int>(d.mp->mmapped_mem), system_b = in_use_b;
   fprintf(stderr, "Arena %d:\n", 0);
   fprintf(stderr, "system bytes     = %10u\n", static_cast<unsigned int>(mi.arena));
   fprintf(stderr, "in use bytes     = %10u\n", static_cast<unsigned int>(mi.uordblks));
@@ -67,8 +67,8 @@ void print_malloc_stats(const alloc::LibcData& d, alloc::FatalHandler* fatal) {
   fprintf(stderr, "Total (incl. mmap):\n");
   fprintf(stderr, "system bytes     = %10u\n", system_b);
   fprintf(stderr, "in use bytes     = %10u\n", in_use_b);
-  fprintf(stderr, "max mmap regions = %10u\n", static_cast<unsigned int>(d.mp_.max_n_mmaps));
-  fprintf(stderr, "max mmap bytes   = %10lu\n", static_cast<unsigned long>(d.mp_.max_mmapped_mem));
+  fprintf(stderr, "max mmap regions = %10u\n", static_cast<unsigned int>(d.mp->max_n_mmaps));
+  fprintf(stderr, "max mmap bytes   = %10lu\n", static_cast<unsigned long>(d.mp->max_mmapped_mem));
 }
 
 }  // namespace heaptwin::preload

@@ -238,7 +238,10 @@ std::optional<LibcInstall> libc_install(const std::string& version, std::string*
   if (auto user = user_libcs().find(version); user != user_libcs().end()) {
     const std::string dir = user->second.substr(0, user->second.rfind('/'));
     for (const char* name : {"ld-linux-x86-64.so.2", "ld.so"}) {
-      if (exists(dir + "/" + name)) return LibcInstall{version, dir + "/" + name, dir, user->second};
+      if (exists(dir + "/" + name)) {
+        return LibcInstall{version, dir + "/" + name, dir, user->second,
+                           {dir + "/usr/lib/debug", dir + "/debug", "/usr/lib/debug"}};
+      }
     }
     *error = user->second + ": no loader beside it (expected " + dir + "/ld-linux-x86-64.so.2)";
     return std::nullopt;
@@ -248,7 +251,7 @@ std::optional<LibcInstall> libc_install(const std::string& version, std::string*
     const std::string root = ensure_sysroot(r, error);
     if (root.empty()) return std::nullopt;
     return LibcInstall{version, root + "/" + r.loader, root + "/" + r.library_dir,
-                       root + "/" + r.libc};
+                       root + "/" + r.libc, {root + "/usr/lib/debug", "/usr/lib/debug"}};
   }
   *error = "glibc " + version +
            " is not available (Debian packages: 2.31, 2.41; the host's 2.36; any other "

@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "oracle/glibc/runner_binary.h"
 
@@ -19,6 +20,7 @@ std::optional<RunnerCommand> versioned_runner(const std::string& version, std::s
 // --library-path, and the libc.so.6. Debian's packages are set up on first use.
 struct LibcInstall {
   std::string version, loader, library_dir, libc;
+  std::vector<std::string> debug_roots;  // where its libc6-dbg files may be (.build-id/ below)
 };
 std::optional<LibcInstall> libc_install(const std::string& version, std::string* error);
 

@@ -108,11 +108,18 @@ std::optional<LibcSymbols> find_libc_symbols(const std::string& libc_path,
       const char* name = data.c_str() + name_at;
       int type = ELF64_ST_TYPE(sym.st_info);
       if (type == STT_OBJECT) {
-        if (!std::strcmp(name, "main_arena")) syms.main_arena = sym.st_value;
-        else if (!std::strcmp(name, "mp_")) syms.mp = sym.st_value;
-        else if (!std::strcmp(name, "global_max_fast")) syms.global_max_fast = sym.st_value;
-        else if (!std::strcmp(name, "tcache_key")) syms.tcache_key = sym.st_value;
-        else if (!std::strcmp(name, "__abort_msg")) syms.abort_msg = sym.st_value;
+        const auto take = [&sym](uint64_t* at, uint64_t* size) {
+          *at = sym.st_value;
+          *size = sym.st_size;
+        };
+        if (!std::strcmp(name, "main_arena")) take(&syms.main_arena, &syms.main_arena_size);
+        else if (!std::strcmp(name, "mp_")) take(&syms.mp, &syms.mp_size);
+        else if (!std::strcmp(name, "global_max_fast")) take(&syms.global_max_fast, &syms.global_max_fast_size);
+        else if (!std::strcmp(name, "tcache_key")) take(&syms.tcache_key, &syms.tcache_key_size);
+        else if (!std::strcmp(name, "perturb_byte")) take(&syms.perturb_byte, &syms.perturb_byte_size);
+        else if (!std::strcmp(name, "__malloc_initialized")) {
+          take(&syms.malloc_initialized, &syms.malloc_initialized_size);
+        } else if (!std::strcmp(name, "__abort_msg")) syms.abort_msg = sym.st_value;
       } else if (type == STT_TLS) {
         if (!std::strcmp(name, "thread_arena")) syms.thread_arena_tls = static_cast<int64_t>(sym.st_value);
         if (!std::strcmp(name, "tcache")) {

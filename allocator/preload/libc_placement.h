@@ -1,0 +1,37 @@
+// The drop-in's malloc objects at libc's own addresses. `heaptwin exec` reads where main_arena,
+// mp_, tcache_key, __malloc_initialized, perturb_byte and global_max_fast lie in the libc the
+// program will load (its debug symbols) and passes them in HEAPTWIN_LIBC_DATA:
+//
+//   HEAPTWIN_LIBC_DATA=<build id>,main_arena=0x1d3c60,mp_=0x1d3340,...   (offsets from libc's base)
+//
+// naming only the objects whose size there is the twin's. The library finds that libc among the
+// process's mappings, checks its build id, and puts the twin's objects there: a leaked bin
+// address then gives the real libc base, and a write through an address derived from it lands
+// in the object glibc would use. Without the variable, or for another libc, the objects stay in
+// the library's own block (allocator/layout.h: LibcData), as apart as in Debian's 2.36.
+#ifndef HEAPTWIN_ALLOCATOR_PRELOAD_LIBC_PLACEMENT_H_
+#define HEAPTWIN_ALLOCATOR_PRELOAD_LIBC_PLACEMENT_H_
+
+#include <cstdint>
+
+#include "allocator/libc_objects.h"
+
+namespace heaptwin::preload {
+
+struct LibcDataRequest {
+  char build_id[41] = "";  // hex; "" when HEAPTWIN_LIBC_DATA is not set
+  // Offsets from libc's load base; 0: keep that object in the library's block.
+  uint64_t main_arena = 0, mp = 0, tcache_key = 0, malloc_initialized = 0, perturb_byte = 0,
+           global_max_fast = 0;
+};
+
+// Parses the value of HEAPTWIN_LIBC_DATA into *out; false when it is malformed (out untouched).
+bool parse_libc_data(const char* value, LibcDataRequest* out);
+
+// Moves the requested objects of *objects to libc's addresses. Returns 0 when it did (or nothing
+// was requested), else why not (a constant string). Allocates nothing.
+const char* place_in_loaded_libc(const LibcDataRequest& request, alloc::LibcObjects* objects);
+
+}  // namespace heaptwin::preload
+
+#endif  // HEAPTWIN_ALLOCATOR_PRELOAD_LIBC_PLACEMENT_H_

@@ -1,0 +1,97 @@
+// The drop-in keeps glibc's malloc objects at libc's own addresses (heaptwin exec passes them in
+// HEAPTWIN_LIBC_DATA): the fd of a chunk in the unsorted bin, the classic libc leak, names the
+// same libc offset as under real glibc, and reads and writes through addresses derived from it
+// reach the objects the twin uses. Expected lines come from running the same program on the
+// host's real glibc; the distances the program is given come from libc's debug symbols.
+#include <gtest/gtest.h>
+
+#include "tests/preload/skip_when_sanitized.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+
+#include "oracle/glibc/libc_symbols.h"
+#include "tests/preload/run_process.h"
+
+namespace heaptwin::preload_test {
+namespace {
+
+std::string heaptwin() { return runfile("tools/heaptwin"); }
+std::string program() { return runfile("tests/preload/libc_leak"); }
+
+std::string hex(int64_t v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%s0x%llx", v < 0 ? "-" : "", static_cast<unsigned long long>(v < 0 ? -v : v));
+  return b;
+}
+
+class LibcData : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    uint64_t base = 0;
+    ASSERT_TRUE(find_libc_mapping(getpid(), &base, &libc_)) << "no libc in this process";
+    std::string error;
+    auto syms = find_libc_symbols(libc_, {"/usr/lib/debug"}, &error);
+    if (!syms) GTEST_SKIP() << "no debug symbols for " << libc_ << " (install libc6-dbg): " << error;
+    args_ = {program(),
+             hex(static_cast<int64_t>(syms->global_max_fast) - static_cast<int64_t>(syms->main_arena)),
+             hex(static_cast<int64_t>(syms->mp) - static_cast<int64_t>(syms->main_arena))};
+  }
+
+  Finished on_glibc() const {
+    RunOptions o;
+    o.no_aslr = false;
+    return run(args_, o);
+  }
+
+  Finished on_drop_in(const std::vector<std::string>& env = {}) const {
+    std::vector<std::string> argv = {heaptwin(), "exec", "--"};
+    argv.insert(argv.end(), args_.begin(), args_.end());
+    RunOptions o;
+    o.no_aslr = false;
+    o.env = env;
+    return run(argv, o);
+  }
+
+  std::string libc_;
+  std::vector<std::string> args_;
+};
+
+TEST_F(LibcData, TheLeakedUnsortedFdAndWhatFollowsFromItAreGlibcs) {
+  const Finished glibc = on_glibc();
+  ASSERT_EQ(glibc.exit_code, 0) << glibc.err;
+  // The program's lines on real glibc: the fd is in libc, the reads see glibc's defaults, and
+  // with global_max_fast 0 the chunk goes to the unsorted bin (its fd is main_arena + 0x60).
+  ASSERT_NE(glibc.out.find("unsorted chunk's fd: libc+0x"), std::string::npos) << glibc.out;
+  ASSERT_NE(glibc.out.find("global_max_fast through the leak: 0x80\n"), std::string::npos) << glibc.out;
+  ASSERT_NE(glibc.out.find("past a full tcache, its bk: libc+0x"), std::string::npos) << glibc.out;
+
+  const Finished twin = on_drop_in();
+  ASSERT_EQ(twin.exit_code, 0) << twin.err;
+  EXPECT_EQ(twin.out, glibc.out);
+  EXPECT_EQ(twin.err.find("stay in the library"), std::string::npos) << twin.err;
+}
+
+// The same program with the objects in the library's own block (what the drop-in did before,
+// and does without debug symbols): the leak no longer names libc. So the check above can fail.
+TEST_F(LibcData, InTheLibrarysOwnBlockTheLeakIsNotLibcs) {
+  const Finished glibc = on_glibc();
+  const Finished own = on_drop_in({"HEAPTWIN_LIBC_DATA="});
+  ASSERT_EQ(own.exit_code, 0) << own.err;
+  EXPECT_NE(own.out, glibc.out);
+  EXPECT_NE(own.out.find("unsorted chunk's fd: not in libc"), std::string::npos) << own.out;
+}
+
+TEST_F(LibcData, ABadOrForeignValueIsReportedAndTheProgramRunsOn) {
+  const Finished malformed = on_drop_in({"HEAPTWIN_LIBC_DATA=not-a-build-id,main_arena=0x10"});
+  EXPECT_EQ(malformed.exit_code, 0) << malformed.err;
+  EXPECT_NE(malformed.err.find("HEAPTWIN_LIBC_DATA is malformed"), std::string::npos) << malformed.err;
+  const Finished foreign = on_drop_in({"HEAPTWIN_LIBC_DATA=00112233445566778899aabbccddeeff00112233,main_arena=0x10"});
+  EXPECT_EQ(foreign.exit_code, 0) << foreign.err;
+  EXPECT_NE(foreign.err.find("did not load"), std::string::npos) << foreign.err;
+}
+
+}  // namespace
+}  // namespace heaptwin::preload_test

@@ -1,0 +1,54 @@
+#include "tools/exec_libc_data.h"
+
+#include <cstdio>
+
+#include "allocator/layout.h"
+#include "oracle/glibc/libc_symbols.h"
+
+namespace heaptwin {
+
+std::string libc_data_value(const std::string& libc_path, const std::vector<std::string>& debug_roots,
+                            std::string* why, std::string* kept) {
+  kept->clear();
+  const std::string id = elf_build_id(libc_path);
+  if (id.empty()) {
+    *why = libc_path + " has no build id";
+    return "";
+  }
+  auto syms = find_libc_symbols(libc_path, debug_roots, why);
+  if (!syms) return "";
+  using alloc::LibcData;
+  struct Object {
+    const char* name;
+    uint64_t offset, size, twin_size;
+  };
+  const Object objects[] = {
+      {"main_arena", syms->main_arena, syms->main_arena_size, sizeof(LibcData::main_arena)},
+      {"mp_", syms->mp, syms->mp_size, sizeof(LibcData::mp_)},
+      {"tcache_key", syms->tcache_key, syms->tcache_key_size, sizeof(LibcData::tcache_key)},
+      {"__malloc_initialized", syms->malloc_initialized, syms->malloc_initialized_size,
+       sizeof(LibcData::malloc_initialized)},
+      {"perturb_byte", syms->perturb_byte, syms->perturb_byte_size, sizeof(LibcData::perturb_byte)},
+      {"global_max_fast", syms->global_max_fast, syms->global_max_fast_size,
+       sizeof(LibcData::global_max_fast)},
+  };
+  std::string value = id;
+  bool any = false;
+  for (const Object& o : objects) {
+    if (o.offset != 0 && o.size == o.twin_size) {
+      char field[64];
+      std::snprintf(field, sizeof field, ",%s=0x%llx", o.name, static_cast<unsigned long long>(o.offset));
+      value += field;
+      any = true;
+    } else {
+      *kept += (kept->empty() ? "" : ", ") + std::string(o.name);
+    }
+  }
+  if (!any) {
+    *why = "no malloc object of " + libc_path + " has the twin's size";
+    return "";
+  }
+  return value;
+}
+
+}  // namespace heaptwin
