@@ -91,7 +91,8 @@ class StepRecorder {
   explicit StepRecorder(SideTimeline* out) : out_(out) {}
 
   void inspect(size_t op, const MemoryReader& mem, const HeapLocation& loc, const GlibcLayout& layout) {
-    std::map<std::string, std::string> chunks, bins, arena;
+    std::map<int64_t, std::string> chunks;  // by offset
+    std::map<std::string, std::string> bins, arena;
     const ArenaSnapshot s = read_arena(mem, loc, layout);
     const AddressNamer at(loc, layout);
 
@@ -125,7 +126,7 @@ class StepRecorder {
           label = label.empty() ? "top" : "top, " + label;
         }
         const std::string off = hex(static_cast<uint64_t>(c.offset));
-        chunks[off] = "[" + json_string(off) + "," + json_string(hex(c.size)) + "," +
+        chunks[c.offset] = "[" + json_string(off) + "," + json_string(hex(c.size)) + "," +
                       std::to_string(c.flags) + "," + json_string(state) + "," + json_string(label) + "]";
       }
     }
@@ -196,7 +197,7 @@ class StepRecorder {
     return "";
   }
 
-  std::string delta(const std::map<std::string, std::string>& chunks,
+  std::string delta(const std::map<int64_t, std::string>& chunks,
                     const std::map<std::string, std::string>& bins,
                     const std::map<std::string, std::string>& arena) const {
     std::string set, removed, changed_bins, changed_arena;
@@ -205,7 +206,7 @@ class StepRecorder {
       if (it == chunks_.end() || it->second != rec) set += (set.empty() ? "" : ",") + rec;
     }
     for (const auto& [off, rec] : chunks_) {
-      if (!chunks.count(off)) removed += (removed.empty() ? "" : ",") + json_string(off);
+      if (!chunks.count(off)) removed += (removed.empty() ? "" : ",") + json_string(hex(static_cast<uint64_t>(off)));
     }
     for (const auto& [name, rec] : bins) {
       auto it = bins_.find(name);
@@ -233,7 +234,8 @@ class StepRecorder {
   }
 
   SideTimeline* out_;
-  std::map<std::string, std::string> chunks_, bins_, arena_;
+  std::map<int64_t, std::string> chunks_;
+  std::map<std::string, std::string> bins_, arena_;
 };
 
 // Adds `key: value` to a delta object ("{}" when the op had none yet).
