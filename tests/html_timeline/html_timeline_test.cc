@@ -10,6 +10,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <set>
@@ -375,6 +376,31 @@ TEST_F(HtmlTimeline, ReproOpensAtTheFirstDivergence) {
   std::vector<SideRun> runs;
   for (const auto& s : sides) runs.push_back(run_side(s, program));
   expect_every_step_drawn(rendered_dom(html, "all"), program, runs);
+}
+
+// A name that is markup stays text: the input's path is in the page's data, escaped, and the
+// renderer sets it as text.
+TEST_F(HtmlTimeline, NamesAreTextNeverMarkup) {
+  const std::string hostile = temp_path("<img src=x onerror=\"document.body.setAttribute('data-pwned',1)\">"
+                                        "</script><script>document.body.setAttribute('data-pwned',2)</script>.heap");
+  std::filesystem::create_directories(std::filesystem::path(hostile).parent_path());  // '/' of </script>
+  {
+    std::ofstream out(hostile);
+    out << read_all(golden_dir() + "/tcache_poisoning.heap");
+  }
+  const std::string html = temp_path("hostile.html");
+  Finished f = heaptwin({"show", hostile, "--on", "twin", "--html", html});
+  ASSERT_EQ(f.exit_code, 0) << f.out << f.err;
+  const std::string page = read_all(html);
+  EXPECT_EQ(page.find("<img"), std::string::npos);
+  EXPECT_EQ(page.find("</script><script>"), std::string::npos);
+  const std::string dom = rendered_dom(html, "");
+  EXPECT_NE(dom.find("data-ready=\"step\""), std::string::npos) << "the page's script did not finish";
+  EXPECT_EQ(dom.find("data-pwned=\""), std::string::npos);  // as an attribute, not as text
+  EXPECT_EQ(dom.find("<img"), std::string::npos);
+  const size_t title = dom.find("<h1 id=\"title\">");
+  ASSERT_NE(title, std::string::npos);
+  EXPECT_EQ(text_of(dom.substr(title, dom.find("</h1>", title) - title)), hostile);
 }
 
 TEST(HtmlTimelineOutput, AnUnwritableOutputIsExit2WithTheReason) {
