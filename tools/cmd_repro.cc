@@ -139,7 +139,9 @@ int write_html(Executor& executor, const Program& program, const Verdict& verdic
   page.title = input + " (" + std::to_string(program.ops.size()) + " ops)";
   page.command = "heaptwin repro --html";
   std::string error;
-  if (!write_html_timeline(executor, program, verdict, page, out, &error)) return usage_error("repro", error);
+  if (!write_html_timeline(executor, program, verdict, page, out, &error)) {
+    return usage_error("repro", error);
+  }
   std::fprintf(stderr, "wrote %s\n", out.c_str());
   return kExitOk;
 }
@@ -183,7 +185,9 @@ int cmd_repro(const Args& args) {
       if (!e.empty()) return usage_error("repro", e);
     } else if (a == "--html") {
       auto v = value("--html");
-      if (!v || v->empty()) return usage_error("repro", "--html needs an output file, e.g. finding.html");
+      if (!v || v->empty()) {
+        return usage_error("repro", "--html needs an output file, e.g. finding.html");
+      }
       html = *v;
     } else if (a == "--no-minimize") {
       do_minimize = false;
@@ -251,7 +255,8 @@ int cmd_repro(const Args& args) {
   }
   explain(minimal, *executor);
   if (!html.empty()) {
-    if (int rc = write_html(*executor, minimal, executor->judge(minimal), input, html); rc != kExitOk) return rc;
+    const Verdict verdict = executor->judge(minimal);
+    if (int rc = write_html(*executor, minimal, verdict, input, html); rc != kExitOk) return rc;
   }
 
   if (!save.empty()) {

@@ -81,9 +81,10 @@ bool parse_count(const std::string& s, long* out) {
 
 // show --html: the sides judged as `diff` judges them (the first divergence to mark), then run
 // once more with the heap read after every op, as one page.
-int write_html(const std::string& file, const Program& program, const std::vector<std::string>& sides,
-               const std::string& version, const std::vector<std::pair<std::string, std::string>>& tunables,
-               long at, const std::string& out) {
+int write_html(const std::string& file, const Program& program,
+               const std::vector<std::string>& sides, const std::string& version,
+               const std::vector<std::pair<std::string, std::string>>& tunables, long at,
+               const std::string& out) {
   std::string error;
   if (!output_path_writable(out, &error)) return usage_error("show", error);
   JudgeConfig config;
@@ -97,12 +98,15 @@ int write_html(const std::string& file, const Program& program, const std::vecto
   page.title = file;
   page.command = "heaptwin show --html";
   page.open_at = at;
-  if (!write_html_timeline(*executor, program, verdict, page, out, &error)) return usage_error("show", error);
+  if (!write_html_timeline(*executor, program, verdict, page, out, &error)) {
+    return usage_error("show", error);
+  }
   std::string names;
   for (const auto& side : executor->sides()) names += (names.empty() ? "" : ", ") + side->name();
   const std::string verdict_line =
-      verdict.diff.diverged ? "first divergence at op " + std::to_string(verdict.diff.first.op_index) + "\n"
-                            : verdict.report(program);
+      verdict.diff.diverged
+          ? "first divergence at op " + std::to_string(verdict.diff.first.op_index) + "\n"
+          : verdict.report(program);
   std::printf("wrote %s: %zu ops on %s; %s", out.c_str(), program.ops.size(), names.c_str(),
               verdict_line.c_str());
   return kExitOk;
@@ -135,7 +139,9 @@ int cmd_show(const Args& args) {
       if (!has_value || !parse_count(args[++i], &k)) return usage_error("show", "--chunks needs a number");
       picture.vis_chunks = static_cast<size_t>(k);
     } else if (a == "--html") {
-      if (!has_value || args[i + 1].empty()) return usage_error("show", "--html needs an output file, e.g. t.html");
+      if (!has_value || args[i + 1].empty()) {
+        return usage_error("show", "--html needs an output file, e.g. t.html");
+      }
       html = args[++i];
     } else if (a == "--no-vis") {
       picture.vis_chunks = 0;

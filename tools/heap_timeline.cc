@@ -32,7 +32,8 @@ class AddressNamer {
     if (loc_.arena != 0 && addr >= loc_.arena && addr < loc_.arena + layout_.max_system_mem + 8) {
       return "main_arena+" + hex(addr - loc_.arena);
     }
-    if (addr >= loc_.heap_base && addr <= loc_.heap_end) return "heap+" + hex(addr - loc_.heap_base);
+    if (addr >= loc_.heap_base && addr <= loc_.heap_end)
+      return "heap+" + hex(addr - loc_.heap_base);
     return hex(addr);
   }
 
@@ -46,11 +47,16 @@ enum class ListKind { kTcache, kFastbin, kUnsorted, kSmall, kLarge };
 
 const char* state_name(ListKind k) {
   switch (k) {
-    case ListKind::kTcache: return "tcache";
-    case ListKind::kFastbin: return "fastbin";
-    case ListKind::kUnsorted: return "unsorted";
-    case ListKind::kSmall: return "small";
-    case ListKind::kLarge: return "large";
+    case ListKind::kTcache:
+      return "tcache";
+    case ListKind::kFastbin:
+      return "fastbin";
+    case ListKind::kUnsorted:
+      return "unsorted";
+    case ListKind::kSmall:
+      return "small";
+    case ListKind::kLarge:
+      return "large";
   }
   return "?";
 }
@@ -76,10 +82,12 @@ std::vector<NamedList> named_lists(const ArenaSnapshot& s) {
     }
   }
   for (int i = 0; i < kFastBins; ++i) {
-    if (!s.fastbins[i].empty()) out.push_back({100 + i, fastbin_name(i), ListKind::kFastbin, -1, &s.fastbins[i]});
+    if (!s.fastbins[i].empty())
+      out.push_back({100 + i, fastbin_name(i), ListKind::kFastbin, -1, &s.fastbins[i]});
   }
   for (int i = 1; i < kBins - 1; ++i) {
-    if (!s.bins[i].empty()) out.push_back({200 + i, regular_bin_name(i), regular_kind(i), -1, &s.bins[i]});
+    if (!s.bins[i].empty())
+      out.push_back({200 + i, regular_bin_name(i), regular_kind(i), -1, &s.bins[i]});
   }
   return out;
 }
@@ -90,7 +98,8 @@ class StepRecorder {
  public:
   explicit StepRecorder(SideTimeline* out) : out_(out) {}
 
-  void inspect(size_t op, const MemoryReader& mem, const HeapLocation& loc, const GlibcLayout& layout) {
+  void inspect(size_t op, const MemoryReader& mem, const HeapLocation& loc,
+               const GlibcLayout& layout) {
     std::map<int64_t, std::string> chunks;  // by offset
     std::map<std::string, std::string> bins, arena;
     const ArenaSnapshot s = read_arena(mem, loc, layout);
@@ -127,7 +136,8 @@ class StepRecorder {
         }
         const std::string off = hex(static_cast<uint64_t>(c.offset));
         chunks[c.offset] = "[" + json_string(off) + "," + json_string(hex(c.size)) + "," +
-                      std::to_string(c.flags) + "," + json_string(state) + "," + json_string(label) + "]";
+                           std::to_string(c.flags) + "," + json_string(state) + "," +
+                           json_string(label) + "]";
       }
     }
     arena["top"] = s.valid ? json_string("heap+" + hex(static_cast<uint64_t>(s.top.offset)) + " (" +
@@ -149,13 +159,15 @@ class StepRecorder {
 
  private:
   // ["tcachebins[0x20]", order, count, broken, [entries]]; an entry is
-  // [offset, size, wild, [[link, shown, stored, safe_linked], ...]].
-  static std::string bin_record(const NamedList& l, const MemoryReader& mem, const HeapLocation& loc,
-                                const GlibcLayout& layout, const AddressNamer& at) {
+  // [offset, size, form ("", "wild", "safe-linked", "plain"), [[link, shown, stored, safe], ...]].
+  static std::string bin_record(const NamedList& l, const MemoryReader& mem,
+                                const HeapLocation& loc, const GlibcLayout& layout,
+                                const AddressNamer& at) {
     std::string entries;
     for (const ChunkRef& r : l.list->chunks) {
       std::string links;
-      if (!r.wild) links = links_of(l.kind, loc.heap_base + static_cast<uint64_t>(r.offset), mem, layout, at);
+      if (!r.wild)
+        links = links_of(l.kind, loc.heap_base + static_cast<uint64_t>(r.offset), mem, layout, at);
       const char* form = r.link_form == LinkForm::kSafeLinked ? "safe-linked"
                          : r.link_form == LinkForm::kPlain    ? "plain"
                          : r.wild                             ? "wild"
@@ -166,8 +178,8 @@ class StepRecorder {
       entries += std::string(entries.empty() ? "" : ",") + "[" + json_string(off) + "," +
                  json_string(size_text(r)) + "," + json_string(form) + ",[" + links + "]]";
     }
-    return "[" + json_string(l.name) + "," + std::to_string(l.order) + "," + std::to_string(l.count) +
-           "," + json_string(l.list->broken) + ",[" + entries + "]]";
+    return "[" + json_string(l.name) + "," + std::to_string(l.order) + "," +
+           std::to_string(l.count) + "," + json_string(l.list->broken) + ",[" + entries + "]]";
   }
 
   // The links a list's chunk at `chunk` holds, as stored and as they point.
@@ -186,13 +198,17 @@ class StepRecorder {
     // tcache entries point at user memory (chunk + 0x10), where the next pointer is; fastbins
     // and the regular bins at chunks, whose fd is at + 0x10 too.
     switch (kind) {
-      case ListKind::kTcache: return link("next", chunk + 0x10, true);
-      case ListKind::kFastbin: return link("fd", chunk + 0x10, true);
+      case ListKind::kTcache:
+        return link("next", chunk + 0x10, true);
+      case ListKind::kFastbin:
+        return link("fd", chunk + 0x10, true);
       case ListKind::kLarge:
         return link("fd", chunk + 0x10, false) + "," + link("bk", chunk + 0x18, false) + "," +
-               link("fd_nextsize", chunk + 0x20, false) + "," + link("bk_nextsize", chunk + 0x28, false);
+               link("fd_nextsize", chunk + 0x20, false) + "," +
+               link("bk_nextsize", chunk + 0x28, false);
       case ListKind::kUnsorted:
-      case ListKind::kSmall: return link("fd", chunk + 0x10, false) + "," + link("bk", chunk + 0x18, false);
+      case ListKind::kSmall:
+        return link("fd", chunk + 0x10, false) + "," + link("bk", chunk + 0x18, false);
     }
     return "";
   }
@@ -206,14 +222,17 @@ class StepRecorder {
       if (it == chunks_.end() || it->second != rec) set += (set.empty() ? "" : ",") + rec;
     }
     for (const auto& [off, rec] : chunks_) {
-      if (!chunks.count(off)) removed += (removed.empty() ? "" : ",") + json_string(hex(static_cast<uint64_t>(off)));
+      if (!chunks.count(off))
+        removed += (removed.empty() ? "" : ",") + json_string(hex(static_cast<uint64_t>(off)));
     }
     for (const auto& [name, rec] : bins) {
       auto it = bins_.find(name);
-      if (it == bins_.end() || it->second != rec) changed_bins += (changed_bins.empty() ? "" : ",") + rec;
+      if (it == bins_.end() || it->second != rec)
+        changed_bins += (changed_bins.empty() ? "" : ",") + rec;
     }
     for (const auto& [name, rec] : bins_) {
-      if (!bins.count(name)) changed_bins += (changed_bins.empty() ? "" : ",") + ("[" + json_string(name) + ",null]");
+      if (!bins.count(name))
+        changed_bins += (changed_bins.empty() ? "" : ",") + ("[" + json_string(name) + ",null]");
     }
     for (const auto& [key, value] : arena) {
       auto it = arena_.find(key);
@@ -241,7 +260,8 @@ class StepRecorder {
 // Adds `key: value` to a delta object ("{}" when the op had none yet).
 void add_to_delta(std::string* delta, const char* key, const std::string& value) {
   if (delta->empty()) *delta = "{}";
-  delta->insert(delta->size() - 1, std::string(delta->size() > 2 ? "," : "") + "\"" + key + "\":" + value);
+  delta->insert(delta->size() - 1,
+                std::string(delta->size() > 2 ? "," : "") + "\"" + key + "\":" + value);
 }
 
 // What the slots hold after each op, from the outcomes: which heap chunk each slot points at
@@ -249,9 +269,9 @@ void add_to_delta(std::string* delta, const char* key, const std::string& value)
 // "s" [[chunk offset, "a,b"]] where that changes; and the mmapped chunks, which the heap view
 // does not walk (it reads the brk heap), "m" [[slot, length, page offset]] where the list changes.
 void add_slots(const Program& program, SideTimeline* side) {
-  std::map<SlotId, int64_t> chunk_of;                  // slot -> the heap chunk it points at
+  std::map<SlotId, int64_t> chunk_of;            // slot -> the heap chunk it points at
   std::map<int64_t, std::set<SlotId>> names_at;  // chunk -> the slots pointing at it
-  std::map<SlotId, std::string> mmapped;               // slot -> its record
+  std::map<SlotId, std::string> mmapped;         // slot -> its record
   std::string mmapped_shown = "[]";
   auto forget = [&](SlotId slot, std::set<int64_t>* touched) {
     auto it = chunk_of.find(slot);
@@ -281,8 +301,9 @@ void add_slots(const Program& program, SideTimeline* side) {
         names_at[chunk].insert(op.dst);
         touched.insert(chunk);
       } else if (o.kind == OutcomeKind::kMmapped) {
-        mmapped[op.dst] = "[" + json_string(program.slot_names[op.dst]) + "," + json_string(hex(o.size)) +
-                          "," + json_string(hex(static_cast<uint64_t>(o.offset))) + "]";
+        mmapped[op.dst] = "[" + json_string(program.slot_names[op.dst]) + "," +
+                          json_string(hex(o.size)) + "," +
+                          json_string(hex(static_cast<uint64_t>(o.offset))) + "]";
       }
     }
     std::string labels;
@@ -292,7 +313,8 @@ void add_slots(const Program& program, SideTimeline* side) {
         names += std::string(names.empty() ? "" : ",") + std::string(program.slot_names[slot]);
       }
       if (names_at[chunk].empty()) names_at.erase(chunk);
-      labels += std::string(labels.empty() ? "" : ",") + "[" + json_string(signed_hex(chunk)) + "," + json_string(names) + "]";
+      labels += std::string(labels.empty() ? "" : ",") + "[" + json_string(signed_hex(chunk)) +
+                "," + json_string(names) + "]";
     }
     if (side->heap_deltas.size() <= i) side->heap_deltas.resize(i + 1);
     if (!labels.empty()) add_to_delta(&side->heap_deltas[i], "s", "[" + labels + "]");
@@ -341,7 +363,9 @@ Timeline record_timeline(Executor& executor, const Program& program) {
     StepRecorder recorder(&st);
     if (st.has_heap) {
       options.inspect = [&recorder](size_t op, const MemoryReader& mem, const HeapLocation& loc,
-                                    const GlibcLayout& layout) { recorder.inspect(op, mem, loc, layout); };
+                                    const GlibcLayout& layout) {
+        recorder.inspect(op, mem, loc, layout);
+      };
     }
     st.trace = executor.sides()[i]->run(program, options);
     if (st.has_heap) add_slots(program, &st);

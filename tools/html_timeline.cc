@@ -20,15 +20,24 @@ constexpr const char kDataMarker[] = "@@TIMELINE_JSON@@";
 
 const char* kind_code(OutcomeKind k) {
   switch (k) {
-    case OutcomeKind::kPointer: return "ptr";
-    case OutcomeKind::kMmapped: return "mmap";
-    case OutcomeKind::kNull: return "null";
-    case OutcomeKind::kDone: return "done";
-    case OutcomeKind::kValue: return "value";
-    case OutcomeKind::kAbort: return "abort";
-    case OutcomeKind::kFault: return "fault";
-    case OutcomeKind::kTimeout: return "timeout";
-    case OutcomeKind::kNoOpinion: return "none";
+    case OutcomeKind::kPointer:
+      return "ptr";
+    case OutcomeKind::kMmapped:
+      return "mmap";
+    case OutcomeKind::kNull:
+      return "null";
+    case OutcomeKind::kDone:
+      return "done";
+    case OutcomeKind::kValue:
+      return "value";
+    case OutcomeKind::kAbort:
+      return "abort";
+    case OutcomeKind::kFault:
+      return "fault";
+    case OutcomeKind::kTimeout:
+      return "timeout";
+    case OutcomeKind::kNoOpinion:
+      return "none";
   }
   return "?";
 }
@@ -38,11 +47,13 @@ long opening_step(const Timeline& timeline, const Verdict& verdict, const Timeli
                   size_t ops) {
   if (page.open_at >= 0 && static_cast<size_t>(page.open_at) < ops) return page.open_at;
   if (verdict.diff.diverged) return static_cast<long>(verdict.diff.first.op_index);
-  if (!verdict.diff.violations.empty()) return static_cast<long>(verdict.diff.violations.front().op_index);
+  if (!verdict.diff.violations.empty())
+    return static_cast<long>(verdict.diff.violations.front().op_index);
   long fatal = -1;
   for (const SideTimeline& s : timeline.sides) {
     const auto& o = s.trace.outcomes;
-    if (!o.empty() && o.back().is_fatal() && (fatal < 0 || static_cast<long>(o.size()) - 1 < fatal)) {
+    if (!o.empty() && o.back().is_fatal() &&
+        (fatal < 0 || static_cast<long>(o.size()) - 1 < fatal)) {
       fatal = static_cast<long>(o.size()) - 1;
     }
   }
@@ -51,10 +62,14 @@ long opening_step(const Timeline& timeline, const Verdict& verdict, const Timeli
 
 std::string verdict_summary(const Verdict& verdict) {
   switch (verdict.kind) {
-    case Verdict::Kind::kAgree: return "agree";
-    case Verdict::Kind::kRefused: return "refused";
-    case Verdict::Kind::kExcused: return "excused";
-    case Verdict::Kind::kFinding: return "finding";
+    case Verdict::Kind::kAgree:
+      return "agree";
+    case Verdict::Kind::kRefused:
+      return "refused";
+    case Verdict::Kind::kExcused:
+      return "excused";
+    case Verdict::Kind::kFinding:
+      return "finding";
   }
   return "?";
 }
@@ -69,16 +84,19 @@ std::string timeline_json(const Program& program, const Timeline& timeline, cons
   for (size_t s = 0; s < timeline.sides.size(); ++s) {
     const SideTimeline& side = timeline.sides[s];
     out += std::string(s ? "," : "") + "{\"name\":" + json_string(side.side) +
-           ",\"heap\":" + (side.has_heap ? "true" : "false") + ",\"error\":" + json_string(side.trace.error) + "}";
+           ",\"heap\":" + (side.has_heap ? "true" : "false") +
+           ",\"error\":" + json_string(side.trace.error) + "}";
   }
   out += "],\"ops\":[";
-  for (size_t i = 0; i < ops; ++i) out += std::string(i ? "," : "") + json_string(print_op(program, program.ops[i]));
+  for (size_t i = 0; i < ops; ++i)
+    out += std::string(i ? "," : "") + json_string(print_op(program, program.ops[i]));
   out += "],\"verdict\":" + json_string(verdict_summary(verdict)) +
          ",\"report\":" + json_string(verdict.report(program));
   const DiffResult& d = verdict.diff;
   if (d.diverged) {
-    out += ",\"first\":{\"op\":" + std::to_string(d.first.op_index) + ",\"a\":" + std::to_string(d.first.side_a) +
-           ",\"b\":" + std::to_string(d.first.side_b) + ",\"state\":" + (d.first.in_state ? "true" : "false") +
+    out += ",\"first\":{\"op\":" + std::to_string(d.first.op_index) +
+           ",\"a\":" + std::to_string(d.first.side_a) + ",\"b\":" + std::to_string(d.first.side_b) +
+           ",\"state\":" + (d.first.in_state ? "true" : "false") +
            ",\"what\":" + json_string(d.first.what) +
            ",\"excused\":" + json_string(verdict.rule ? verdict.rule->id : "") + "}";
   } else {
@@ -87,9 +105,11 @@ std::string timeline_json(const Program& program, const Timeline& timeline, cons
   out += ",\"violations\":[";
   for (size_t v = 0; v < d.violations.size(); ++v) {
     out += std::string(v ? "," : "") + "{\"side\":" + std::to_string(d.violations[v].side) +
-           ",\"op\":" + std::to_string(d.violations[v].op_index) + ",\"what\":" + json_string(d.violations[v].what) + "}";
+           ",\"op\":" + std::to_string(d.violations[v].op_index) +
+           ",\"what\":" + json_string(d.violations[v].what) + "}";
   }
-  out += "],\"open\":" + std::to_string(opening_step(timeline, verdict, page, ops)) + ",\"steps\":[";
+  out +=
+      "],\"open\":" + std::to_string(opening_step(timeline, verdict, page, ops)) + ",\"steps\":[";
   // Per op, per side: [kind, outcome, heap delta]; kind "notrun" once the Program has ended.
   for (size_t i = 0; i < ops; ++i) {
     out += std::string(i ? ",\n" : "\n") + "[";
@@ -102,7 +122,8 @@ std::string timeline_json(const Program& program, const Timeline& timeline, cons
       }
       const Outcome& o = side.trace.outcomes[i];
       out += "[\"" + std::string(kind_code(o.kind)) + "\"," + json_string(to_string(o));
-      if (i < side.heap_deltas.size() && !side.heap_deltas[i].empty()) out += "," + side.heap_deltas[i];
+      if (i < side.heap_deltas.size() && !side.heap_deltas[i].empty())
+        out += "," + side.heap_deltas[i];
       out += "]";
     }
     out += "]";
@@ -126,7 +147,9 @@ bool output_path_writable(const std::string& path, std::string* error) {
     return false;
   }
   const size_t slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  const std::string dir = slash == std::string::npos ? "."
+                          : slash == 0               ? "/"
+                                                     : path.substr(0, slash);
   if (stat(dir.c_str(), &st) != 0) {
     *error = file_error(path, errno);
     return false;
@@ -148,7 +171,8 @@ bool write_html_timeline(Executor& executor, const Program& program, const Verdi
   if (write_file_atomic(path, timeline_html(program, timeline, verdict, page), error)) return true;
   // Named as the user named it, not as the temporary beside it that the write goes through.
   const std::string tmp = path + ".tmp.";
-  const size_t reason = error->rfind(tmp, 0) == 0 ? error->find(": ", tmp.size()) : std::string::npos;
+  const size_t reason =
+      error->rfind(tmp, 0) == 0 ? error->find(": ", tmp.size()) : std::string::npos;
   if (reason != std::string::npos) *error = path + error->substr(reason);
   return false;
 }

@@ -55,11 +55,12 @@ std::string chromium() {
 // The DOM after the page's script ran: `fragment` is "all" (every op drawn) or "" (as opened).
 std::string rendered_dom(const std::string& html_path, const std::string& fragment) {
   const std::string profile = temp_path("chromium-profile");
-  Finished f = preload_test::run(
-      {"timeout", "120", chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-       "--no-first-run", "--user-data-dir=" + profile, "--virtual-time-budget=5000", "--dump-dom",
-       "file://" + html_path + (fragment.empty() ? "" : "#" + fragment)},
-      preload_test::RunOptions{{"HOME=" + temp_path("")}, "", false, ""});
+  Finished f =
+      preload_test::run({"timeout", "120", chromium(), "--headless", "--no-sandbox",
+                         "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                         "--user-data-dir=" + profile, "--virtual-time-budget=5000", "--dump-dom",
+                         "file://" + html_path + (fragment.empty() ? "" : "#" + fragment)},
+                        preload_test::RunOptions{{"HOME=" + temp_path("")}, "", false, ""});
   EXPECT_EQ(f.exit_code, 0) << f.err;
   return f.out;
 }
@@ -71,8 +72,9 @@ Finished heaptwin(std::vector<std::string> args) {
 
 // ---- what the page must show, read by the heap view from the sides run here
 
-using ChunkKey = std::tuple<std::string, std::string, std::string>;           // offset, size, state
-using EntryKey = std::tuple<std::string, std::string, std::string, std::string>;  // bin, index, offset, size
+using ChunkKey = std::tuple<std::string, std::string, std::string>;  // offset, size, state
+using EntryKey =
+    std::tuple<std::string, std::string, std::string, std::string>;  // bin, index, offset, size
 
 struct HeapAfterOp {
   std::set<ChunkKey> chunks;
@@ -125,7 +127,8 @@ HeapAfterOp read_heap(const MemoryReader& mem, const HeapLocation& loc, const Gl
         uint64_t stored = 0;
         if (!mem.read_u64(pos, &stored)) return;
         const uint64_t to = protected_ptr && layout.safe_linking ? reveal_ptr(pos, stored) : stored;
-        if (!named(to, loc).empty()) h.links[key].push_back(std::string(name) + " -> " + named(to, loc));
+        if (!named(to, loc).empty())
+          h.links[key].push_back(std::string(name) + " -> " + named(to, loc));
       };
       if (state == "tcache") link("next", at + 0x10, true);
       if (state == "fastbin") link("fd", at + 0x10, true);
@@ -151,7 +154,9 @@ HeapAfterOp read_heap(const MemoryReader& mem, const HeapLocation& loc, const Gl
   for (const HeapChunk& c : walk_chunks(mem, loc, layout, &broken)) {
     auto it = state_of.find(c.offset);
     h.chunks.insert({hex(static_cast<uint64_t>(c.offset)), hex(c.size),
-                     c.is_top ? "top" : it != state_of.end() ? it->second : "inuse"});
+                     c.is_top               ? "top"
+                     : it != state_of.end() ? it->second
+                                            : "inuse"});
   }
   return h;
 }
@@ -174,7 +179,8 @@ SideRun run_side(const std::string& name, const Program& program) {
   EXPECT_TRUE(side) << error;
   if (!side) return r;
   RunOptions options;
-  options.inspect = [&](size_t op, const MemoryReader& mem, const HeapLocation& loc, const GlibcLayout& layout) {
+  options.inspect = [&](size_t op, const MemoryReader& mem, const HeapLocation& loc,
+                        const GlibcLayout& layout) {
     if (r.after.size() <= op) r.after.resize(op + 1);
     r.after[op] = read_heap(mem, loc, layout);
   };
@@ -186,20 +192,24 @@ SideRun run_side(const std::string& name, const Program& program) {
 // ---- the checks
 
 // Every op of the #all rendering against the heap each side showed after it.
-void expect_every_step_drawn(const std::string& dom, const Program& program, const std::vector<SideRun>& runs) {
-  ASSERT_NE(dom.find("data-ready=\"all\""), std::string::npos) << "the page's script did not finish";
+void expect_every_step_drawn(const std::string& dom, const Program& program,
+                             const std::vector<SideRun>& runs) {
+  ASSERT_NE(dom.find("data-ready=\"all\""), std::string::npos)
+      << "the page's script did not finish";
   std::map<std::pair<std::string, std::string>, std::set<ChunkKey>> chunks;  // (step, side)
   std::map<std::pair<std::string, std::string>, std::set<EntryKey>> entries;
   std::map<std::pair<std::string, std::string>, std::string> after_op;
   std::map<std::tuple<std::string, std::string, EntryKey>, std::vector<std::string>> links;
   std::map<std::pair<std::string, std::string>, std::string> outcomes;
   for (const DomElement& e : elements(dom, "chunk", "</div></div>")) {
-    chunks[{e.attr("data-step"), e.attr("data-side")}].insert({e.attr("data-off"), e.attr("data-size"), e.attr("data-state")});
+    chunks[{e.attr("data-step"), e.attr("data-side")}].insert(
+        {e.attr("data-off"), e.attr("data-size"), e.attr("data-state")});
     after_op[{e.attr("data-step"), e.attr("data-side")}] = e.attr("data-after");
   }
   for (const DomElement& e : elements(dom, "entry", "</span>")) {
     const EntryKey key{e.attr("data-bin"), e.attr("data-index"),
-                       e.attr("data-form") == "wild" ? "wild" : e.attr("data-off"), e.attr("data-size")};
+                       e.attr("data-form") == "wild" ? "wild" : e.attr("data-off"),
+                       e.attr("data-size")};
     entries[{e.attr("data-step"), e.attr("data-side")}].insert(key);
     links[{e.attr("data-step"), e.attr("data-side"), key}] = link_lines(e.inner);
   }
@@ -232,14 +242,15 @@ void expect_every_step_drawn(const std::string& dom, const Program& program, con
             if (d.rfind(line, 0) != 0) continue;
             found = true;
             // A safe-linked pointer is shown revealed, with what is stored beside it.
-            const bool protected_link = line.rfind("next", 0) == 0 || std::get<0>(key).rfind("fastbins", 0) == 0;
+            const bool protected_link =
+                line.rfind("next", 0) == 0 || std::get<0>(key).rfind("fastbins", 0) == 0;
             if (want->safe_linking && protected_link) {
               EXPECT_NE(d.find("(stored 0x"), std::string::npos) << d;
               EXPECT_NE(d.find("safe-linked)"), std::string::npos) << d;
             }
           }
-          EXPECT_TRUE(found) << run.side << " op " << i << " " << std::get<0>(key) << "[" << std::get<1>(key)
-                             << "]: no link line starting '" << line << "'";
+          EXPECT_TRUE(found) << run.side << " op " << i << " " << std::get<0>(key) << "["
+                             << std::get<1>(key) << "]: no link line starting '" << line << "'";
           ++checked_links;
         }
       }
@@ -259,8 +270,8 @@ void expect_every_step_drawn(const std::string& dom, const Program& program, con
       EXPECT_TRUE(found) << run.side << " op " << i << ": " << want;
     }
   }
-  std::printf("checked %zu chunks, %zu bin entries, %zu links over %zu ops\n", checked_chunks, checked_entries,
-              checked_links, program.ops.size());
+  std::printf("checked %zu chunks, %zu bin entries, %zu links over %zu ops\n", checked_chunks,
+              checked_entries, checked_links, program.ops.size());
 }
 
 // Everything in the page is inline: no address a browser would fetch.
@@ -332,12 +343,14 @@ TEST_F(HtmlTimeline, MmappedChunksBesideTheHeap) {
       if (op.allocates()) held.erase(op.dst);
       if (op.allocates() && o.kind == OutcomeKind::kMmapped) held[op.dst] = o.size;
       for (const auto& [slot, length] : held) {
-        want.insert(std::to_string(i) + " " + std::string(name) + ":" + std::string(program.slot_names[slot]) + " " + hex(length));
+        want.insert(std::to_string(i) + " " + std::string(name) + ":" +
+                    std::string(program.slot_names[slot]) + " " + hex(length));
       }
     }
   }
   for (const auto& b : elements(dom, "mmapped", "</div></div>")) {
-    drawn.insert(b.attr("data-step") + " " + b.attr("data-side") + ":" + b.attr("data-slot") + " " + b.attr("data-size"));
+    drawn.insert(b.attr("data-step") + " " + b.attr("data-side") + ":" + b.attr("data-slot") + " " +
+                 b.attr("data-size"));
   }
   EXPECT_FALSE(want.empty());
   EXPECT_EQ(drawn, want);
@@ -350,7 +363,8 @@ TEST_F(HtmlTimeline, ReproOpensAtTheFirstDivergence) {
   const std::string heap = golden_dir() + "/calloc_before_any_malloc.heap";
   const std::string html = temp_path("calloc_before_any_malloc.html");
   const std::vector<std::string> sides = {"twin-2.31", "glibc"};
-  Finished f = heaptwin({"repro", heap, "--sides", "twin-2.31,glibc", "--no-minimize", "--html", html});
+  Finished f =
+      heaptwin({"repro", heap, "--sides", "twin-2.31,glibc", "--no-minimize", "--html", html});
   ASSERT_EQ(f.exit_code, 1) << f.out << f.err;  // reproduced
   const Program program = load(heap);
   JudgeConfig config;
@@ -363,7 +377,8 @@ TEST_F(HtmlTimeline, ReproOpensAtTheFirstDivergence) {
   const std::string first = std::to_string(verdict.diff.first.op_index);
 
   const std::string opened = rendered_dom(html, "");
-  EXPECT_NE(opened.find("data-selected=\"" + first + "\""), std::string::npos) << opened.substr(0, 2000);
+  EXPECT_NE(opened.find("data-selected=\"" + first + "\""), std::string::npos)
+      << opened.substr(0, 2000);
   std::vector<DomElement> steps = elements(opened, "step", ">");
   ASSERT_EQ(steps.size(), 1u);
   EXPECT_EQ(steps[0].attr("data-step"), first);
@@ -381,9 +396,11 @@ TEST_F(HtmlTimeline, ReproOpensAtTheFirstDivergence) {
 // A name that is markup stays text: the input's path is in the page's data, escaped, and the
 // renderer sets it as text.
 TEST_F(HtmlTimeline, NamesAreTextNeverMarkup) {
-  const std::string hostile = temp_path("<img src=x onerror=\"document.body.setAttribute('data-pwned',1)\">"
-                                        "</script><script>document.body.setAttribute('data-pwned',2)</script>.heap");
-  std::filesystem::create_directories(std::filesystem::path(hostile).parent_path());  // '/' of </script>
+  const std::string hostile = temp_path(
+      "<img src=x onerror=\"document.body.setAttribute('data-pwned',1)\">"
+      "</script><script>document.body.setAttribute('data-pwned',2)</script>.heap");
+  std::filesystem::create_directories(
+      std::filesystem::path(hostile).parent_path());  // '/' of </script>
   {
     std::ofstream out(hostile);
     out << read_all(golden_dir() + "/tcache_poisoning.heap");
@@ -395,7 +412,8 @@ TEST_F(HtmlTimeline, NamesAreTextNeverMarkup) {
   EXPECT_EQ(page.find("<img"), std::string::npos);
   EXPECT_EQ(page.find("</script><script>"), std::string::npos);
   const std::string dom = rendered_dom(html, "");
-  EXPECT_NE(dom.find("data-ready=\"step\""), std::string::npos) << "the page's script did not finish";
+  EXPECT_NE(dom.find("data-ready=\"step\""), std::string::npos)
+      << "the page's script did not finish";
   EXPECT_EQ(dom.find("data-pwned=\""), std::string::npos);  // as an attribute, not as text
   EXPECT_EQ(dom.find("<img"), std::string::npos);
   const size_t title = dom.find("<h1 id=\"title\">");

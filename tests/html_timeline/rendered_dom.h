@@ -22,7 +22,8 @@ struct DomElement {
 // &amp; &lt; &gt; &quot; &#39; &nbsp; decoded.
 inline std::string decode_entities(const std::string& s) {
   static const std::vector<std::pair<std::string, std::string>> kEntities = {
-      {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&#39;", "'"}, {"&nbsp;", " "}, {"&amp;", "&"}};
+      {"&lt;", "<"},  {"&gt;", ">"},   {"&quot;", "\""},
+      {"&#39;", "'"}, {"&nbsp;", " "}, {"&amp;", "&"}};
   std::string out;
   for (size_t i = 0; i < s.size();) {
     bool matched = false;
@@ -44,9 +45,12 @@ inline std::string text_of(const std::string& markup) {
   std::string out;
   bool in_tag = false;
   for (char c : markup) {
-    if (c == '<') in_tag = true;
-    else if (c == '>') in_tag = false;
-    else if (!in_tag) out += c;
+    if (c == '<')
+      in_tag = true;
+    else if (c == '>')
+      in_tag = false;
+    else if (!in_tag)
+      out += c;
   }
   return decode_entities(out);
 }
