@@ -12,6 +12,7 @@
 #include "program/heap_format.h"
 #include "program/minimize.h"
 #include "tools/cli_util.h"
+#include "tools/html_timeline.h"
 #include "tools/side_options.h"
 
 namespace heaptwin::cli {
@@ -20,7 +21,7 @@ namespace {
 
 constexpr const char* kHelp =
     "usage: heaptwin repro INPUT [--sides a,b,...] [--target T] [--glibc V|--libc PATH]\n"
-    "                      [--no-minimize] [--save NAME]\n\n"
+    "                      [--no-minimize] [--save NAME] [--html OUT.html]\n\n"
     "Replays INPUT on every side, minimises it (fewest ops, then smallest sizes) while it keeps\n"
     "failing the same way, and prints the minimal .heap script, the first divergence, and the\n"
     "heap and bins on each side before and after that op.\n\n"
@@ -33,7 +34,10 @@ constexpr const char* kHelp =
     "  --libc PATH     real glibc from this libc.so.6 (or its folder); its release picks the twin\n"
     "  --no-minimize   explain the input as it is\n"
     "  --save NAME     keep the minimal input as corpus/regressions/<target>/NAME (bytes) with\n"
-    "                  NAME.heap beside it; ./heaptwin test replays it from then on\n\n"
+    "                  NAME.heap beside it; ./heaptwin test replays it from then on\n"
+    "  --html OUT      also write the minimal program's run as one self-contained HTML page: per\n"
+    "                  op each side's heap (chunks by state and bin, the bins with their links),\n"
+    "                  side by side, the first divergence marked and shown at open (docs/show.md)\n\n"
     "exit: 0 the sides agree (nothing to reproduce); 1 reproduced; 2 bad usage or input\n";
 
 std::vector<std::string> split_commas(const std::string& s) {
@@ -128,6 +132,20 @@ int save_regression(const Program& program, const std::string& target, const std
   return kExitOk;
 }
 
+// --html: the run of `program` as one page (tools/html_timeline.h).
+int write_html(Executor& executor, const Program& program, const Verdict& verdict,
+               const std::string& input, const std::string& out) {
+  TimelinePage page;
+  page.title = input + " (" + std::to_string(program.ops.size()) + " ops)";
+  page.command = "heaptwin repro --html";
+  std::string error;
+  if (!write_html_timeline(executor, program, verdict, page, out, &error)) {
+    return usage_error("repro", error);
+  }
+  std::fprintf(stderr, "wrote %s\n", out.c_str());
+  return kExitOk;
+}
+
 }  // namespace
 
 
@@ -136,7 +154,7 @@ int cmd_repro(const Args& args) {
     std::fputs(kHelp, stdout);
     return kExitOk;
   }
-  std::string input, save, target = "attack", release;
+  std::string input, save, target = "attack", release, html;
   std::vector<std::string> side_names_wanted;  // default: the target's own
   bool do_minimize = true;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -165,6 +183,12 @@ int cmd_repro(const Args& args) {
       save = *v;
     } else if (std::string e; take_release_option(args, &i, &release, &e)) {
       if (!e.empty()) return usage_error("repro", e);
+    } else if (a == "--html") {
+      auto v = value("--html");
+      if (!v || v->empty()) {
+        return usage_error("repro", "--html needs an output file, e.g. finding.html");
+      }
+      html = *v;
     } else if (a == "--no-minimize") {
       do_minimize = false;
     } else if (!a.empty() && a[0] == '-') {
@@ -181,6 +205,7 @@ int cmd_repro(const Args& args) {
   }
 
   std::string error;
+  if (!html.empty() && !output_path_writable(html, &error)) return usage_error("repro", error);
   auto bytes = read_file(input, &error);
   if (!bytes) return usage_error("repro", error);
   Program program;
@@ -206,6 +231,9 @@ int cmd_repro(const Args& args) {
   if (!original.failed) {
     const Verdict v = executor->judge(program);
     std::printf("%s (%zu ops): %s", input.c_str(), program.ops.size(), v.report(program).c_str());
+    if (!html.empty()) {
+      if (int rc = write_html(*executor, program, v, input, html); rc != kExitOk) return rc;
+    }
     // A finding fixed before it was saved is still worth keeping: as it is, unminimised.
     if (!save.empty()) {
       return save_regression(program, target, save,
@@ -226,6 +254,10 @@ int cmd_repro(const Args& args) {
                  stats.ops_after, stats.tries);
   }
   explain(minimal, *executor);
+  if (!html.empty()) {
+    const Verdict verdict = executor->judge(minimal);
+    if (int rc = write_html(*executor, minimal, verdict, input, html); rc != kExitOk) return rc;
+  }
 
   if (!save.empty()) {
     int rc = save_regression(minimal, target, save, "# regression: " + original.kind + "\n# from " + input + "\n");

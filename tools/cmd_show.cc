@@ -1,13 +1,16 @@
 // heaptwin show: the heap and the bins after one op of a script, in pwndbg's vocabulary (heap,
-// bins, vis_heap_chunks), for one or several sides one after the other.
+// bins, vis_heap_chunks), for one or several sides one after the other; or (--html) every op of
+// the script as one HTML page, the sides side by side (tools/html_timeline.h).
 #include <cstdio>
 #include <cstdlib>
 
 #include "oracle/heap_image.h"
 #include "oracle/heap_picture.h"
+#include "oracle/executor.h"
 #include "oracle/side.h"
 #include "program/heap_format.h"
 #include "tools/cli_util.h"
+#include "tools/html_timeline.h"
 #include "tools/side_options.h"
 
 namespace heaptwin::cli {
@@ -28,7 +31,7 @@ void print_usage() {
   for (const auto& n : default_sides()) sides += (sides.empty() ? "" : ",") + n;
   std::printf(
       "usage: heaptwin show FILE.heap [--at N] [--on SIDE[,SIDE]...] [--chunks K] [--no-vis]\n"
-      "                     [--glibc V|--libc PATH] [--tunable NAME=VALUE]...\n\n"
+      "                     [--glibc V|--libc PATH] [--tunable NAME=VALUE]... [--html OUT.html]\n\n"
       "Runs the script and draws the heap after op N (default: the last op that ran), for each\n"
       "side (default: %s), one after the other:\n"
       "  heap             every chunk from the heap start to top: offset, size, flags, which bin\n"
@@ -45,6 +48,11 @@ void print_usage() {
       "  --libc PATH  the real side runs under this libc.so.6 (or the folder holding it and its\n"
       "               ld-linux-x86-64.so.2); its release is read from it and picks the twin\n"
       "  --tunable    a GLIBC_TUNABLES entry, e.g. tcache_count=0 (glibc.malloc. is implied)\n"
+      "  --html OUT   instead, write every op as one self-contained HTML page (a timeline): per\n"
+      "               op the heap as chunk boxes coloured by state and bin, the bins with their\n"
+      "               links (safe-linked ones revealed), the outcomes, the sides side by side,\n"
+      "               the first divergence marked and shown at open (--at N: op N instead);\n"
+      "               arrows, the buttons or the op list move between ops (docs/show.md)\n"
       "\nsides: ",
       sides.c_str());
   for (const auto& n : side_names()) std::printf("%s ", n.c_str());
@@ -71,6 +79,39 @@ bool parse_count(const std::string& s, long* out) {
   return true;
 }
 
+// show --html: the sides judged as `diff` judges them (the first divergence to mark), then run
+// once more with the heap read after every op, as one page.
+int write_html(const std::string& file, const Program& program,
+               const std::vector<std::string>& sides, const std::string& version,
+               const std::vector<std::pair<std::string, std::string>>& tunables, long at,
+               const std::string& out) {
+  std::string error;
+  if (!output_path_writable(out, &error)) return usage_error("show", error);
+  JudgeConfig config;
+  config.name = "show";
+  for (const auto& name : sides) config.sides.push_back(side_for_version(name, version));
+  config.tunables = tunables;
+  auto executor = Executor::create(config, &error);
+  if (!executor) return usage_error("show", error);
+  const Verdict verdict = executor->judge(program);
+  TimelinePage page;
+  page.title = file;
+  page.command = "heaptwin show --html";
+  page.open_at = at;
+  if (!write_html_timeline(*executor, program, verdict, page, out, &error)) {
+    return usage_error("show", error);
+  }
+  std::string names;
+  for (const auto& side : executor->sides()) names += (names.empty() ? "" : ", ") + side->name();
+  const std::string verdict_line =
+      verdict.diff.diverged
+          ? "first divergence at op " + std::to_string(verdict.diff.first.op_index) + "\n"
+          : verdict.report(program);
+  std::printf("wrote %s: %zu ops on %s; %s", out.c_str(), program.ops.size(), names.c_str(),
+              verdict_line.c_str());
+  return kExitOk;
+}
+
 }  // namespace
 
 int cmd_show(const Args& args) {
@@ -83,6 +124,7 @@ int cmd_show(const Args& args) {
   long at = -1;
   PictureOptions picture;
   RunOptions options;
+  std::string html;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     const bool has_value = i + 1 < args.size();
@@ -96,6 +138,11 @@ int cmd_show(const Args& args) {
       long k = 0;
       if (!has_value || !parse_count(args[++i], &k)) return usage_error("show", "--chunks needs a number");
       picture.vis_chunks = static_cast<size_t>(k);
+    } else if (a == "--html") {
+      if (!has_value || args[i + 1].empty()) {
+        return usage_error("show", "--html needs an output file, e.g. t.html");
+      }
+      html = args[++i];
     } else if (a == "--no-vis") {
       picture.vis_chunks = 0;
     } else if (std::string e; take_release_option(args, &i, &version, &e)) {
@@ -124,9 +171,12 @@ int cmd_show(const Args& args) {
     return usage_error("show", "--at " + std::to_string(at) + ": " + file + " has ops 0.." +
                                    std::to_string(program->ops.size() - 1));
   }
-  std::vector<std::unique_ptr<Side>> made;
   for (const auto& name : sides) {
     if (name == "model") return usage_error("show", "the model has no ptmalloc heap to draw; use twin or glibc");
+  }
+  if (!html.empty()) return write_html(file, *program, sides, version, options.tunables, at, html);
+  std::vector<std::unique_ptr<Side>> made;
+  for (const auto& name : sides) {
     auto side = make_side(side_for_version(name, version), &error);
     if (!side) {
       std::fprintf(stderr, "heaptwin show: %s\n", error.c_str());

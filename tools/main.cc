@@ -12,7 +12,7 @@ const std::vector<Command>& commands() {
       {"run", "run a .heap script on one side and print its trace", cmd_run},
       {"diff", "run .heap scripts on several sides and report the first disagreement", cmd_diff},
       {"check", "run a .heap script on the twin with the heap checker after every op", cmd_check},
-      {"show", "print the heap and bins after an op, twin beside glibc", cmd_show},
+      {"show", "print the heap and bins after an op; --html: every op as one page", cmd_show},
       {"golden", "verify (or --update from real glibc) the golden scenarios", cmd_golden},
       {"repro", "replay a fuzz input on every side, minimise it, explain it", cmd_repro},
       {"export", "write a .heap script as a C program that runs it on the real malloc", cmd_export},
