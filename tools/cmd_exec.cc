@@ -287,7 +287,7 @@ int cmd_exec(const Args& args) {
                    "(%s): an address derived from a leaked bin is not glibc's\n",
                    why.c_str());
     } else if (!kept.empty()) {
-      std::fprintf(stderr, "heaptwin exec: %s stay in the library (their size in %s differs)\n",
+      std::fprintf(stderr, "heaptwin exec: kept in the library, not at libc's symbol (the size there differs from the twin's): %s (%s)\n",
                    kept.c_str(), libc_path.c_str());
     }
   }
