@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <string>
 
+#include "oracle/glibc/glibc_versions.h"
 #include "oracle/glibc/libc_symbols.h"
 #include "tests/preload/run_process.h"
 
@@ -91,6 +92,33 @@ TEST_F(LibcData, ABadOrForeignValueIsReportedAndTheProgramRunsOn) {
   const Finished foreign = on_drop_in({"HEAPTWIN_LIBC_DATA=00112233445566778899aabbccddeeff00112233,main_arena=0x10"});
   EXPECT_EQ(foreign.exit_code, 0) << foreign.err;
   EXPECT_NE(foreign.err.find("did not load"), std::string::npos) << foreign.err;
+}
+
+// Under Debian's 2.41 (exec --glibc 2.41) the leak names 2.41's main_arena as real 2.41 does.
+// global_max_fast is one byte there, so it stays in the library (exec says so).
+TEST(LibcData241, TheLeakedUnsortedFdIsRealGlibc241s) {
+  std::string error;
+  auto install = libc_install("2.41", &error);
+  if (!install) GTEST_SKIP() << "Debian's glibc 2.41 cannot be fetched here: " << error;
+  auto syms = find_libc_symbols(install->libc, install->debug_roots, &error);
+  if (!syms) GTEST_SKIP() << "no debug symbols for glibc 2.41: " << error;
+  const std::string distance =
+      hex(static_cast<int64_t>(syms->mp) - static_cast<int64_t>(syms->main_arena));
+  RunOptions o;
+  o.no_aslr = false;
+  const Finished glibc =
+      run({install->loader, "--library-path", install->library_dir, program(), "0x0", distance}, o);
+  ASSERT_EQ(glibc.exit_code, 0) << glibc.err;
+  const Finished twin = run({heaptwin(), "exec", "--glibc", "2.41", "--", program(), "0x0", distance}, o);
+  ASSERT_EQ(twin.exit_code, 0) << twin.err;
+  const auto line = [](const std::string& out, const std::string& what) {
+    size_t at = out.find(what);
+    return at == std::string::npos ? std::string("(none)") : out.substr(at, out.find('\n', at) - at);
+  };
+  EXPECT_NE(line(glibc.out, "unsorted chunk's fd: libc+"), "(none)") << glibc.out;
+  EXPECT_EQ(line(twin.out, "unsorted chunk's fd"), line(glibc.out, "unsorted chunk's fd"));
+  EXPECT_EQ(line(twin.out, "mp_.mmap_threshold"), line(glibc.out, "mp_.mmap_threshold"));
+  EXPECT_NE(twin.err.find("global_max_fast"), std::string::npos) << twin.err;
 }
 
 }  // namespace
