@@ -1,5 +1,6 @@
 #include "oracle/comparability.h"
 
+#include "oracle/read_value.h"
 #include "oracle/side.h"
 
 #include <cstdint>
@@ -69,9 +70,17 @@ bool touches_too_much_memory(const Program& program) {
   return false;
 }
 
+// Whether an outcome gives its slot an address outside the heap: an mmapped chunk, or a read8
+// value in a mapping or in libc (main_arena+0x60, say).
+bool outside_the_heap(const Outcome& o) {
+  return o.kind == OutcomeKind::kMmapped ||
+         (o.kind == OutcomeKind::kRead && o.read_base != READ_NUMBER && o.read_base != READ_HEAP);
+}
+
 // Whether some write8 before op `until` stores a value computed from an address where it is read
-// back as a number (a size field), or from the address of an mmapped
-// chunk (the slot's pointer, or safe-linking's pos >> 12 of it). Mappings lie where each
+// back as a number (a size field), or from an address outside the heap (an mmapped
+// chunk's, or one a read8 found in a mapping or libc: the slot's value, or safe-linking's
+// pos >> 12 of it). Mappings lie where each
 // process's kernel put them, so the value's low bits, read back as a size or flags, differ
 // between the twin and glibc: what follows is not comparable. (Heap addresses are, up to 16 MiB:
 // both heaps start on a 16 MiB boundary; read back as a whole size, their bits above it are not.)
@@ -79,7 +88,7 @@ bool stores_mapping_address(const Program& program, const Trace& trace, size_t u
   std::vector<char> mapped(program.slot_count(), 0);
   for (size_t i = 0; i < program.ops.size() && i < trace.outcomes.size() && i <= until; ++i) {
     const Op& op = program.ops[i];
-    if (op.allocates()) mapped[op.dst] = trace.outcomes[i].kind == OutcomeKind::kMmapped;
+    if (op.assigns()) mapped[op.dst] = outside_the_heap(trace.outcomes[i]);
     if (op.kind != OpKind::kWrite8) continue;
     const Value& v = op.value;
     // An address (or a safe-linked one) stored where a chunk's size field can be (8 mod 16 from
@@ -108,7 +117,7 @@ bool stores_mapping_address(const Program& program, const Trace& trace, size_t u
 // which later mapping, is the kernel's choice and each process's history (Linux reuses the
 // highest hole that fits), so a fault on one side and success on the other say nothing.
 //
-// Likewise a write8 through an mmapped chunk's pointer that lands outside the page span of its
+// Likewise a write8 or read8 through an mmapped chunk's pointer that lands outside the page span of its
 // mapping: what lies next to a mapping (another mapping, or nothing) is the kernel's layout.
 bool uses_unmapped_chunk(const Program& program, const Trace& trace, size_t until) {
   std::vector<char> mapped(program.slot_count(), 0), gone(program.slot_count(), 0);
@@ -116,16 +125,18 @@ bool uses_unmapped_chunk(const Program& program, const Trace& trace, size_t unti
   for (size_t i = 0; i < program.ops.size() && i < trace.outcomes.size() && i <= until; ++i) {
     const Op& op = program.ops[i];
     const bool reads_src = op.kind == OpKind::kFree || op.kind == OpKind::kRealloc ||
-                           op.kind == OpKind::kUsableSize || op.kind == OpKind::kWrite8;
+                           op.kind == OpKind::kUsableSize || op.kind == OpKind::kWrite8 ||
+                           op.kind == OpKind::kRead8;
     if (reads_src && op.src != kNullSlot && mapped[op.src] && gone[op.src]) return true;
-    if (op.kind == OpKind::kWrite8 && op.src != kNullSlot && mapped[op.src]) {
+    const bool touches = op.kind == OpKind::kWrite8 || op.kind == OpKind::kRead8;
+    if (touches && op.src != kNullSlot && mapped[op.src]) {
       // Offsets from the pointer that stay inside [its page, the mapping's length) are safe.
       const int64_t lo = -static_cast<int64_t>(page_offset[op.src]);
       const int64_t hi = static_cast<int64_t>(length[op.src]) - static_cast<int64_t>(page_offset[op.src]);
       if (op.offset < lo || op.offset > hi - 8) return true;
     }
     if (op.kind == OpKind::kFree || op.kind == OpKind::kRealloc) gone[op.src] = 1;
-    if (op.allocates()) {
+    if (op.assigns()) {
       mapped[op.dst] = trace.outcomes[i].kind == OutcomeKind::kMmapped;
       page_offset[op.dst] = static_cast<uint64_t>(trace.outcomes[i].offset);
       length[op.dst] = trace.outcomes[i].size;
@@ -200,7 +211,8 @@ const ComparabilityRule kTouchesTooMuchMemory{
     "calloc or M_PERTURB would clear or fill more than 64 MiB: too slow and big for every side"};
 const ComparabilityRule kStoresMappingAddress{
     "stores_mapping_address",
-    "a write8 stored an address where it is read back as a size, or an mmapped chunk's address"};
+    "a write8 stored an address where it is read back as a size, or an address outside the heap "
+    "(an mmapped chunk's, or a mapping's or libc's that a read8 found)"};
 const ComparabilityRule kUsesUnmappedChunk{
     "uses_unmapped_chunk",
     "an op reaches into an mmapped chunk that is gone, or past its mapping: the kernel's layout"};
