@@ -8,11 +8,11 @@ struct ReadMapping read_mapping_of_chunk(uint64_t user, uint64_t length) {
   return m;
 }
 
-static int inside(uint64_t address, uint64_t start, uint64_t bytes) {
+static int read_inside(uint64_t address, uint64_t start, uint64_t bytes) {
   return start != 0 && address >= start && address - start < bytes;
 }
 
-static struct ReadName named(uint32_t base, uint64_t offset) {
+static struct ReadName read_named(uint32_t base, uint64_t offset) {
   struct ReadName n;
   n.base = base;
   n.offset = offset;
@@ -21,28 +21,30 @@ static struct ReadName named(uint32_t base, uint64_t offset) {
 
 struct ReadName read_name(const struct ReadPlaces* p, uint64_t address) {
   /* libc's objects first: in the twin they lie in its own reservation, above the heap. */
-  if (inside(address, p->arena, p->arena_bytes)) return named(READ_MAIN_ARENA, address - p->arena);
-  if (inside(address, p->mp, p->mp_bytes)) return named(READ_MP, address - p->mp);
-  if (inside(address, p->global_max_fast, 8)) {
-    return named(READ_GLOBAL_MAX_FAST, address - p->global_max_fast);
+  if (read_inside(address, p->arena, p->arena_bytes)) {
+    return read_named(READ_MAIN_ARENA, address - p->arena);
+  }
+  if (read_inside(address, p->mp, p->mp_bytes)) return read_named(READ_MP, address - p->mp);
+  if (read_inside(address, p->global_max_fast, 8)) {
+    return read_named(READ_GLOBAL_MAX_FAST, address - p->global_max_fast);
   }
   for (size_t i = 0; i < p->mapping_count; ++i) {
     const struct ReadMapping* m = &p->mappings[i];
-    if (m->length != 0 && inside(address, m->start, m->length)) {
-      return named(READ_MAPPING, address - m->start);
+    if (m->length != 0 && read_inside(address, m->start, m->length)) {
+      return read_named(READ_MAPPING, address - m->start);
     }
   }
   if (p->heap_base != 0 && address + READ_HEAP_WINDOW - p->heap_base < 2 * READ_HEAP_WINDOW) {
-    return named(READ_HEAP, address - p->heap_base);
+    return read_named(READ_HEAP, address - p->heap_base);
   }
-  return named(READ_NUMBER, address);
+  return read_named(READ_NUMBER, address);
 }
 
 struct ReadValue read_value(const struct ReadPlaces* p, uint64_t raw, uint64_t at) {
   struct ReadValue v;
   v.value = read_name(p, raw);
   v.safe_linked = 0;
-  v.position = named(READ_NUMBER, 0);
+  v.position = read_named(READ_NUMBER, 0);
   if (v.value.base != READ_NUMBER || raw == 0) return v;
   /* glibc's REVEAL_PTR: the stored value xor the page number of where it is stored. A number
    * that reveals to an address (or to NULL: a list's last entry) from a named position is one. */
@@ -64,13 +66,13 @@ struct Text {
   size_t cap, length;
 };
 
-static void put(struct Text* t, const char* s) {
+static void text_put(struct Text* t, const char* s) {
   for (; *s; ++s, ++t->length) {
     if (t->length + 1 < t->cap) t->out[t->length] = *s;
   }
 }
 
-static void put_hex(struct Text* t, uint64_t v) {
+static void text_hex(struct Text* t, uint64_t v) {
   char digits[20];
   int n = (int)sizeof digits - 1;
   digits[n] = '\0';
@@ -78,43 +80,43 @@ static void put_hex(struct Text* t, uint64_t v) {
     digits[--n] = "0123456789abcdef"[v & 0xf];
     v >>= 4;
   } while (v != 0);
-  put(t, "0x");
-  put(t, digits + n);
+  text_put(t, "0x");
+  text_put(t, digits + n);
 }
 
-static void end(struct Text* t) {
+static void text_end(struct Text* t) {
   if (t->cap != 0) t->out[t->length < t->cap ? t->length : t->cap - 1] = '\0';
 }
 
-static void put_name(struct Text* t, const struct ReadName* n) {
+static void text_name(struct Text* t, const struct ReadName* n) {
   static const char* const kBases[] = {"", "heap", "main_arena", "mp_", "global_max_fast", "mapping"};
   if (n->base == READ_NUMBER || n->base >= sizeof kBases / sizeof kBases[0]) {
-    put_hex(t, n->offset);
+    text_hex(t, n->offset);
     return;
   }
-  put(t, kBases[n->base]);
+  text_put(t, kBases[n->base]);
   const int below = n->base == READ_HEAP && n->offset >= (uint64_t)1 << 63;
-  put(t, below ? "-" : "+");
-  put_hex(t, below ? 0 - n->offset : n->offset);
+  text_put(t, below ? "-" : "+");
+  text_hex(t, below ? 0 - n->offset : n->offset);
 }
 
 size_t read_name_text(const struct ReadName* name, char* out, size_t cap) {
   struct Text t = {out, cap, 0};
-  put_name(&t, name);
-  end(&t);
+  text_name(&t, name);
+  text_end(&t);
   return t.length;
 }
 
 size_t read_value_text(const struct ReadValue* value, char* out, size_t cap) {
   struct Text t = {out, cap, 0};
-  put_name(&t, &value->value);
+  text_name(&t, &value->value);
   if (value->safe_linked) {
-    put(&t, " (safe-linked: protect(");
-    put_name(&t, &value->position);
-    put(&t, ", ");
-    put_name(&t, &value->value);
-    put(&t, "))");
+    text_put(&t, " (safe-linked: protect(");
+    text_name(&t, &value->position);
+    text_put(&t, ", ");
+    text_name(&t, &value->value);
+    text_put(&t, "))");
   }
-  end(&t);
+  text_end(&t);
   return t.length;
 }
