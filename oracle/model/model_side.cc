@@ -172,10 +172,9 @@ class Run {
       if (!b->mmapped) {
         const int64_t at = static_cast<int64_t>(b->where + kUserOffset) + op.offset;
         readable = at >= 0 && static_cast<uint64_t>(at) + 8 <= policy_.heap().end();
-      } else {
+      } else if (live_.mapped_live(b->where)) {  // a mapping given back may be gone
         const int64_t usable = static_cast<int64_t>(policy_.usable_size(*b));
-        readable = live_.mapped_live(b->where) && op.offset >= -static_cast<int64_t>(kUserOffset) &&
-                   op.offset <= usable - 8;
+        readable = op.offset >= -static_cast<int64_t>(kUserOffset) && op.offset <= usable - 8;
       }
     }
     if (!readable) return give_up("read8 outside the heap and the live mappings");
