@@ -22,6 +22,8 @@ class ReadNamer {
  public:
   // A new Program.
   void start(const Program& program);
+  // Whether the Program reads (has a read8).
+  bool active() const { return active_; }
   // After op `op` returned `outcome`; `pointer` is what an allocating op returned here.
   void after(const Op& op, const Outcome& outcome, uint64_t pointer);
   // The read8 outcome of the 8 bytes `raw` read at `at`, in the process whose places these are

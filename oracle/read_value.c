@@ -19,7 +19,10 @@ static struct ReadName read_named(uint32_t base, uint64_t offset) {
   return n;
 }
 
-struct ReadName read_name(const struct ReadPlaces* p, uint64_t address) {
+/* What `address` points into, or READ_NUMBER: libc's objects, the mappings, the heap from its
+ * base to its end; with `window`, also the heap's neighbourhood (a forged pointer just past
+ * it). */
+static struct ReadName name_in(const struct ReadPlaces* p, uint64_t address, int window) {
   /* libc's objects first: in the twin they lie in its own reservation, above the heap. */
   if (read_inside(address, p->arena, p->arena_bytes)) {
     return read_named(READ_MAIN_ARENA, address - p->arena);
@@ -34,28 +37,48 @@ struct ReadName read_name(const struct ReadPlaces* p, uint64_t address) {
       return read_named(READ_MAPPING, address - m->start);
     }
   }
-  if (p->heap_base != 0 && address + READ_HEAP_WINDOW - p->heap_base < 2 * READ_HEAP_WINDOW) {
+  if (p->heap_end > p->heap_base && read_inside(address, p->heap_base, p->heap_end - p->heap_base)) {
+    return read_named(READ_HEAP, address - p->heap_base);
+  }
+  if (window && p->heap_base != 0 &&
+      address + READ_HEAP_WINDOW - p->heap_base < 2 * READ_HEAP_WINDOW) {
     return read_named(READ_HEAP, address - p->heap_base);
   }
   return read_named(READ_NUMBER, address);
 }
 
+struct ReadName read_name(const struct ReadPlaces* p, uint64_t address) {
+  return name_in(p, address, 1);
+}
+
 struct ReadValue read_value(const struct ReadPlaces* p, uint64_t raw, uint64_t at) {
   struct ReadValue v;
-  v.value = read_name(p, raw);
+  v.value = name_in(p, raw, 0);
   v.safe_linked = 0;
   v.position = read_named(READ_NUMBER, 0);
   if (v.value.base != READ_NUMBER || raw == 0) return v;
-  /* glibc's REVEAL_PTR: the stored value xor the page number of where it is stored. A number
-   * that reveals to an address (or to NULL: a list's last entry) from a named position is one. */
+  /* glibc's REVEAL_PTR: the stored value xor the page number of where it is stored. A value
+   * that reveals, from a named position, to a place (or to NULL: a list's last entry) is a
+   * safe-linked pointer. Its raw form differs from the target below bit 36 (a heap's page
+   * number), so it often lies within the heap's 4 GiB window: only places themselves count for
+   * it and for its target, and the window comes last. (A value inside a heap of less than
+   * 16 MiB, 16 MiB aligned above 2^36 as every side's is, cannot also reveal into it: that
+   * takes a page number below 2^24.) */
   const struct ReadName position = read_name(p, at);
-  if (position.base == READ_NUMBER) return v;
-  const uint64_t target = (at >> 12) ^ raw;
-  const struct ReadName revealed = read_name(p, target);
-  if (revealed.base == READ_NUMBER && target != 0) return v;
-  v.value = revealed;
-  v.safe_linked = 1;
-  v.position = position;
+  if (position.base != READ_NUMBER) {
+    const uint64_t target = (at >> 12) ^ raw;
+    const struct ReadName revealed = name_in(p, target, 0);
+    /* A target below 4 GiB revealed from a raw value above it (a forged list entry, say
+     * protect(b, 0x4141)) is one too: the raw value carries the heap's page number, which no
+     * plain number of the Program does (unless it has those very bits). */
+    if (revealed.base != READ_NUMBER || target < READ_SMALL_TARGET) {
+      v.value = revealed;
+      v.safe_linked = 1;
+      v.position = position;
+      return v;
+    }
+  }
+  v.value = read_name(p, raw);
   return v;
 }
 

@@ -5,8 +5,9 @@
  * every process: the heap (heap+OFFSET), malloc's data in libc by symbol (main_arena+0x60: an
  * unsorted chunk's fd), the mapping of an mmapped chunk the Program holds (mapping+OFFSET).
  * A value that names nothing so but does once revealed as glibc reveals a safe-linked pointer
- * ((position >> 12) ^ value: a tcache or fastbin next) is that target, with the position it
- * was read from, so its raw form is known too. Anything else is a plain number.
+ * ((position >> 12) ^ value: a tcache or fastbin next), or reveals to a number below 4 GiB (a
+ * forged next), is that target, with the position it was read from, so its raw form is known
+ * too. Anything else is a plain number.
  *
  * Plain C, no libc: the sides name what they read through it, and `heaptwin export --c` pastes
  * it into the programs it writes, which print the same text. */
@@ -23,7 +24,8 @@ extern "C" {
 /* What a name is relative to. */
 enum ReadBase {
   READ_NUMBER = 0,       /* not an address: offset is the value itself */
-  READ_HEAP,             /* the heap base (two's complement offset: within 4 GiB either way) */
+  READ_HEAP,             /* the heap base: inside the heap, or (not for a revealed target)
+                            within 4 GiB either way of its base (two's complement offset) */
   READ_MAIN_ARENA,       /* &main_arena (inside it) */
   READ_MP,               /* &mp_ (inside it) */
   READ_GLOBAL_MAX_FAST,  /* &global_max_fast (inside its word) */
@@ -31,8 +33,13 @@ enum ReadBase {
 };
 
 /* Within this distance of the heap base (either way) an address is heap-relative, as the arena
- * walk's "near" (arena_walk.h, ARENA_NEAR). */
+ * walk's "near" (arena_walk.h, ARENA_NEAR), unless it reveals to a place as a safe-linked
+ * pointer (read_value). */
 #define READ_HEAP_WINDOW ((uint64_t)1 << 32)
+
+/* A safe-linked value may reveal to a number below this (a forged target): raw values at or
+ * above it that reveal so are taken as safe-linked (read_value). */
+#define READ_SMALL_TARGET ((uint64_t)1 << 32)
 
 /* The mapping of an mmapped chunk: [start, start + length). */
 struct ReadMapping {
@@ -43,6 +50,7 @@ struct ReadMapping {
  * named after it. Mappings of length 0 are ignored. */
 struct ReadPlaces {
   uint64_t heap_base;
+  uint64_t heap_end; /* the break now (== heap_base while there is no heap) */
   uint64_t arena, arena_bytes;
   uint64_t mp, mp_bytes;
   uint64_t global_max_fast;

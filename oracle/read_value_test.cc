@@ -18,6 +18,7 @@ constexpr uint64_t kArena = 0x7ffff7e19c80;
 ReadPlaces places() {
   ReadPlaces p{};
   p.heap_base = kHeap;
+  p.heap_end = kHeap + 0x21000;
   p.arena = kArena;
   p.arena_bytes = 0x898;
   p.mp = kArena - 0x920;
@@ -55,6 +56,9 @@ TEST(ReadValue, RevealsSafeLinkedPointersFromNamedPositions) {
   EXPECT_EQ(text(p, (at >> 12) ^ (kHeap + 0x2a0), at),
             "heap+0x2a0 (safe-linked: protect(heap+0x2c0, heap+0x2a0))");
   EXPECT_EQ(text(p, at >> 12, at), "0x0 (safe-linked: protect(heap+0x2c0, 0x0))");
+  // Forged entries: protect(b, 0x4141), protect(b, 0x10).
+  EXPECT_EQ(text(p, (at >> 12) ^ 0x4141, at), "0x4141 (safe-linked: protect(heap+0x2c0, 0x4141))");
+  EXPECT_EQ(text(p, (at >> 12) ^ 0x10, at), "0x10 (safe-linked: protect(heap+0x2c0, 0x10))");
   // From a position no name covers, nothing can be revealed: the number stays.
   const uint64_t nowhere = 0x100000000000;
   EXPECT_EQ(text(p, nowhere >> 12, nowhere), "0x100000000");
@@ -67,6 +71,7 @@ TEST(ReadValue, SafeLinkedValuesCompareAsTheirTargets) {
   // do not.
   ReadPlaces other = places();
   other.heap_base = 0x7f0001000000;
+  other.heap_end = other.heap_base + 0x21000;
   const uint64_t at_here = kHeap + 0x2c0, at_there = other.heap_base + 0x2c0;
   const ReadPlaces mine = places();
   const Outcome a = Outcome::read(read_value(&mine, (at_here >> 12) ^ (kHeap + 0x2a0), at_here));
@@ -78,6 +83,22 @@ TEST(ReadValue, SafeLinkedValuesCompareAsTheirTargets) {
   const Outcome c =
       Outcome::read(read_value(&other, (at_there >> 12) ^ (other.heap_base + 0x2b0), at_there));
   EXPECT_NE(a, c);
+}
+
+// A safe-linked value's raw form can land within 4 GiB of the heap base (here: a heap base whose
+// page number moves the target by less than 4 GiB): it is still revealed, since only the heap
+// itself, not its window, counts before revealing.
+TEST(ReadValue, ARawFormNearTheHeapIsStillRevealed) {
+  ReadPlaces p = places();
+  p.heap_base = 0x701315000000;
+  p.heap_end = p.heap_base + 0x21000;
+  const uint64_t at = p.heap_base + 0x8c0, target = p.heap_base + 0x7b0;
+  const uint64_t raw = (at >> 12) ^ target;
+  ASSERT_LT(raw - p.heap_base + READ_HEAP_WINDOW, 2 * READ_HEAP_WINDOW) << "within the window";
+  EXPECT_EQ(text(p, raw, at), "heap+0x7b0 (safe-linked: protect(heap+0x8c0, heap+0x7b0))");
+  // A forged pointer near the heap, not revealing to anything, keeps its window name.
+  EXPECT_EQ(text(p, p.heap_base - 0x10, at), "heap-0x10");
+  EXPECT_EQ(text(p, p.heap_end + 0x100, at), "heap+0x21100");
 }
 
 TEST(ReadValue, CutsTextAtTheBuffer) {

@@ -126,8 +126,11 @@ class TwinSide : public Side {
     slots_.assign(program.slot_count(), 0);
     heap_base_ = memory_->heap_base();
     SimulatedMemoryReader reader(*memory_);
-    blocks_.reset(options.check_contents);
     namer_.start(program);
+    // The contents rules write a pattern into every block: a Program that reads would read it,
+    // not what glibc leaves there.
+    const bool check_contents = options.check_contents && !namer_.active();
+    blocks_.reset(check_contents);
     bool check_heap_now = options.check_heap;
     if (check_heap_now) checker_.reset();
     // Every store the allocator makes goes to a log (the checker's, or the side's own), and
@@ -146,7 +149,7 @@ class TwinSide : public Side {
         check_heap_now = false;  // the Program corrupts on purpose from here on
         blocks_.stop();
       }
-      const bool blocks_on = options.check_heap || options.check_contents;
+      const bool blocks_on = options.check_heap || check_contents;
       if (blocks_on && blocks_.active()) note(&trace, i, blocks_before(op));
       RawResult r;
       if (!run_guarded(twin, op, &r)) {
@@ -173,7 +176,7 @@ class TwinSide : public Side {
       note_writes(*log);  // before the checker reads the log (and empties it)
       if (blocks_on && blocks_.active()) {
         note(&trace, i, blocks_after(i, op, r));
-        if (options.check_contents && r.allocates && r.pointer != 0) {
+        if (check_contents && r.allocates && r.pointer != 0) {
           note_pattern_writes(r.pointer, op.kind == OpKind::kRealloc ? op.a : op.request_bytes());
         }
       }
@@ -442,6 +445,7 @@ class TwinSide : public Side {
   ReadPlaces read_places(const alloc::Allocator& twin) const {
     ReadPlaces p{};
     p.heap_base = heap_base_;
+    p.heap_end = memory_->brk();
     p.arena = twin.main_arena();
     p.arena_bytes = arena_layout_.arena_bytes;
     p.mp = reinterpret_cast<uint64_t>(&twin.data()->mp_);

@@ -100,6 +100,7 @@ static void *read8(void *slot, int64_t offset) {
   struct ReadValue v;
   char text[160];
   raw = *(volatile uint64_t *)(uintptr_t)at;
+  read_places.heap_end = addr(sbrk(0));
   read_places.mappings = read_mappings;
   read_places.mapping_count = READ_SLOTS;
   v = read_value(&read_places, raw, at);

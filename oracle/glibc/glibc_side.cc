@@ -286,11 +286,13 @@ class GlibcSide : public Side {
       }
       if (r->kind != RUNNER_RETURNED) return false;
       const Op& op = program.ops[index];
-      trace->outcomes.push_back(
-          op.kind == OpKind::kRead8
-              ? namer_.read(runner_read_places(heap_base, libc_base_, symbols_ ? &*symbols_ : nullptr, arena_layout_),
-                            r->value, r->pointer)
-              : outcome_of(op, *r, heap_base));
+      if (op.kind == OpKind::kRead8) {
+        const ReadPlaces places = runner_read_places(heap_base, r->heap_end, libc_base_,
+                                                     symbols_ ? &*symbols_ : nullptr, arena_layout_);
+        trace->outcomes.push_back(namer_.read(places, r->value, r->pointer));
+      } else {
+        trace->outcomes.push_back(outcome_of(op, *r, heap_base));
+      }
       namer_.after(op, trace->outcomes.back(), r->pointer);
       if (options.digests) trace->digests.push_back(r->digest);
       if (copy) {

@@ -63,10 +63,11 @@ Outcome outcome_of(const Op& op, const RunnerRecord& r, uint64_t heap_base) {
   }
 }
 
-ReadPlaces runner_read_places(uint64_t heap_base, uint64_t libc_base, const LibcSymbols* symbols,
-                              const ArenaLayout& layout) {
+ReadPlaces runner_read_places(uint64_t heap_base, uint64_t heap_end, uint64_t libc_base,
+                              const LibcSymbols* symbols, const ArenaLayout& layout) {
   ReadPlaces p{};
   p.heap_base = heap_base;
+  p.heap_end = heap_end;
   if (libc_base == 0 || symbols == nullptr) return p;
   p.arena = libc_base + symbols->main_arena;
   p.arena_bytes = layout.arena_bytes;
