@@ -203,6 +203,31 @@ bool protect_without_safe_linking(const Program& program, const std::vector<Trac
   return old_release && writes_protected_pointer(program, until);
 }
 
+// Whether some op up to `until` frees or reallocates a pointer into the tcache struct, which a
+// read8 found (before 2.34 every cached chunk's key is the struct's address), while a side runs
+// a release whose key is that address: tcache_put then writes the address into the struct's own
+// counts, whose bytes are wherever each process's heap lies.
+bool frees_the_tcache_struct(const Program& program, const std::vector<Trace>& traces,
+                             size_t until) {
+  constexpr uint64_t kTcacheStructEnd = 0x290;  // its chunk, from the heap base (2.30 on; 0x250 before)
+  bool key_is_address = false;
+  for (const Trace& t : traces) {
+    key_is_address |= std::atoi(side_release(t.side).c_str() + 2) < 34;  // "2.31" -> 31
+  }
+  if (!key_is_address || traces.empty()) return false;
+  const Trace& trace = traces[0];
+  std::vector<char> into_tcache(program.slot_count(), 0);
+  for (size_t i = 0; i < program.ops.size() && i < trace.outcomes.size() && i <= until; ++i) {
+    const Op& op = program.ops[i];
+    if ((op.kind == OpKind::kFree || op.kind == OpKind::kRealloc) && into_tcache[op.src]) return true;
+    if (!op.assigns()) continue;
+    const Outcome& o = trace.outcomes[i];
+    into_tcache[op.dst] = o.kind == OutcomeKind::kRead && o.read_base == READ_HEAP &&
+                          o.value < kTcacheStructEnd;
+  }
+  return false;
+}
+
 const ComparabilityRule kAddressDependentAlignment{
     "address_dependent_alignment",
     "an mmapped chunk aligned beyond a page: its leader's length depends on the mapping's address"};
@@ -224,6 +249,10 @@ const ComparabilityRule kCorruptsWithoutAHeap{
     "corrupts_without_a_heap",
     "the Program corrupted memory while no brk heap existed: glibc compares forged chunks with an "
     "initial top inside libc, wherever libc lies"};
+const ComparabilityRule kFreesTheTcacheStruct{
+    "frees_the_tcache_struct",
+    "a pointer into the tcache struct that a read8 found was freed on a release whose tcache key "
+    "is the struct's address (< 2.34): the key lands in the struct's own counts"};
 const ComparabilityRule kProtectWithoutSafeLinking{
     "protect_without_safe_linking",
     "a protect() value written on a release without safe-linking (< 2.32): followed as it is, "
@@ -247,7 +276,7 @@ const std::vector<ComparabilityRule>& comparability_rules() {
   static const std::vector<ComparabilityRule> rules = {
       kAddressDependentAlignment, kTouchesTooMuchMemory, kStoresMappingAddress,
       kUsesUnmappedChunk,         kLeftTheHeap,          kCorruptsWithoutAHeap,
-      kProtectWithoutSafeLinking,
+      kProtectWithoutSafeLinking, kFreesTheTcacheStruct,
   };
   return rules;
 }
@@ -266,6 +295,7 @@ std::optional<ComparabilityRule> excused_divergence(const Program& program,
   if (left_the_heap(traces, at)) return kLeftTheHeap;
   if (corrupts_without_a_heap(traces, program, at)) return kCorruptsWithoutAHeap;
   if (protect_without_safe_linking(program, traces, at)) return kProtectWithoutSafeLinking;
+  if (frees_the_tcache_struct(program, traces, at)) return kFreesTheTcacheStruct;
   return std::nullopt;
 }
 
