@@ -80,6 +80,9 @@ class LiveSet {
         if (src >= 0) remove(src);
         if (op.a == 0 && src >= 0) remove(dst); else add(dst);
         break;
+      case OpKind::kRead8:
+        if (dst >= 0) remove(dst);  // it holds a value now, not a block
+        break;
       default:
         if (op.allocates()) add(dst);
     }
@@ -87,6 +90,27 @@ class LiveSet {
 
  private:
   uint32_t bits_ = 0;
+};
+
+// Format v2's read8 (docs/fuzz-encoding.md). Its slot operand prefers slots freed and not
+// assigned since (a freed chunk's fd and bk are what leak), then live ones; its offset prefers
+// the words around a chunk header: fd, bk, prev_size, size, fd_nextsize, bk_nextsize.
+constexpr uint8_t kReadOpcode = 15;           // a free in v1
+constexpr uint8_t kFreedRefsEnd = 0x80;       // read8 ref: below, the (b % freed)-th freed slot
+constexpr uint8_t kReadOffsetEscape = 0xf0;   // read8 offset: below, a table entry
+constexpr std::array<int64_t, 6> kReadOffsets = {0, 8, -0x10, -8, 0x10, 0x18};
+
+// Slots that a free (or a realloc's source) released and no op assigned since, and slots a
+// read8 assigned last: as LiveSet, from the bytes alone.
+struct ReadSets {
+  LiveSet freed, read;
+  void apply(const Op& op, int dst, int src) {
+    if ((op.kind == OpKind::kFree || op.kind == OpKind::kRealloc) && src >= 0) freed.add(src);
+    if (op.assigns() && dst >= 0) {
+      freed.remove(dst);
+      if (op.kind == OpKind::kRead8) read.add(dst); else read.remove(dst);
+    }
+  }
 };
 
 class Reader {
@@ -167,7 +191,7 @@ class Decoder {
 
   Program run() {
     if (in_.done()) return program_;
-    in_.byte();  // the format byte: only v1 exists; any other value also reads as v1
+    reads_allowed_ = in_.byte() == kFuzzFormatV2;  // any other value reads as v1
     while (!in_.done() && program_.ops.size() < options_.max_ops) decode_op();
     return program_;
   }
@@ -176,7 +200,9 @@ class Decoder {
   void decode_op() {
     Op op;
     int dst = -1, src = -1;
-    Opcode code = opcode_of(in_.byte());
+    const uint8_t first = in_.byte();
+    if (reads_allowed_ && (first & 15) == kReadOpcode) return decode_read8();
+    Opcode code = opcode_of(first);
     if (code == Opcode::kWrite8 && !options_.allow_corruption) code = Opcode::kMalloc;
     switch (code) {
       case Opcode::kMalloc:
@@ -240,12 +266,38 @@ class Decoder {
         }
         break;
     }
+    add(op, dst, src);
+  }
+
+  void add(Op op, int dst, int src) {
     live_.apply(op, dst, src);
+    read_sets_.apply(op, dst, src);
     if (dst >= 0) {
       op.dst = program_.intern("s" + std::to_string(dst));
       slot_of_number_[dst] = op.dst;
     }
     program_.ops.push_back(op);
+  }
+
+  void decode_read8() {
+    Op op;
+    op.kind = OpKind::kRead8;
+    const int dst = dst_number();
+    int src = -1;
+    const uint8_t b = in_.byte();
+    const LiveSet& freed = read_sets_.freed;
+    int x;
+    if (b < kFreedRefsEnd && freed.count() > 0) {
+      x = freed.nth(b % freed.count());
+    } else if (b < kSlotEscapeFirst && live_.count() > 0) {
+      x = live_.nth((b & 0x7f) % live_.count());
+    } else {
+      x = b & 31;
+    }
+    op.src = slot_of(x, &src);
+    const uint8_t o = in_.byte();
+    op.offset = o < kReadOffsetEscape ? kReadOffsets[o % kReadOffsets.size()] : in_.signed_value();
+    add(op, dst, src);
   }
 
   int dst_number() { return in_.byte() % kFuzzSlots; }
@@ -255,7 +307,14 @@ class Decoder {
   SlotId slot_ref(int* number) {
     uint8_t b = in_.byte();
     int x = (b < kSlotEscapeFirst && live_.count() > 0) ? live_.nth(b % live_.count()) : b & 31;
-    if (x >= kFuzzSlots || slot_of_number_[x] == kNullSlot) {
+    return slot_of(x, number);
+  }
+
+  // Slot number x (31: null) as an operand. A slot never assigned reads as null, and so does one
+  // a read8 assigned where the target wants no corruption.
+  SlotId slot_of(int x, int* number) {
+    const bool read_value = x < kFuzzSlots && read_sets_.read.has(x) && !options_.allow_corruption;
+    if (x >= kFuzzSlots || slot_of_number_[x] == kNullSlot || read_value) {
       *number = -1;
       return kNullSlot;
     }
@@ -311,6 +370,8 @@ class Decoder {
   DecodeOptions options_;
   Program program_;
   LiveSet live_;
+  ReadSets read_sets_;
+  bool reads_allowed_ = false;  // format v2
   std::array<SlotId, kFuzzSlots> slot_of_number_;
 };
 
@@ -353,7 +414,9 @@ class Encoder {
   }
 
   std::string run() {
-    out_.byte(kFuzzFormatV1);
+    bool reads = false;
+    for (const Op& op : program_.ops) reads |= op.kind == OpKind::kRead8;
+    out_.byte(reads ? kFuzzFormatV2 : kFuzzFormatV1);
     for (const Op& op : program_.ops) encode_op(op);
     return out_.bytes;
   }
@@ -440,8 +503,30 @@ class Encoder {
         out_.byte(2);
         out_.size(op.a);
         break;
+      case OpKind::kRead8:
+        encode_read8(op);
+        break;
     }
     live_.apply(op, number(op.dst), number(op.src));
+    read_sets_.apply(op, number(op.dst), number(op.src));
+  }
+
+  void encode_read8(const Op& op) {
+    out_.byte(kReadOpcode);
+    out_.byte(static_cast<uint8_t>(number(op.dst)));
+    const int x = number(op.src);
+    if (x >= 0 && read_sets_.freed.has(x)) {
+      out_.byte(static_cast<uint8_t>(read_sets_.freed.index_of(x)));
+    } else if (x >= 0 && live_.has(x)) {
+      out_.byte(static_cast<uint8_t>(kFreedRefsEnd | live_.index_of(x)));
+    } else {
+      out_.byte(x < 0 ? kNullSlotByte : static_cast<uint8_t>(kSlotEscapeFirst | x));
+    }
+    for (size_t i = 0; i < kReadOffsets.size(); ++i) {
+      if (kReadOffsets[i] == op.offset) return out_.byte(static_cast<uint8_t>(i));
+    }
+    out_.byte(kReadOffsetEscape);
+    out_.signed_value(op.offset);
   }
 
   void address(bool is_heap, SlotId slot, int64_t delta) {
@@ -489,6 +574,7 @@ class Encoder {
   std::vector<int> number_of_slot_;
   Writer out_;
   LiveSet live_;
+  ReadSets read_sets_;
 };
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "program/heap_format.h"
+#include "tools/export_c_reads.h"
 
 namespace heaptwin {
 
@@ -131,6 +132,7 @@ std::string op_code(const Program& p, const Op& op) {
              (v < 0 ? std::to_string(v) : hex(static_cast<uint64_t>(v))) + "));\n";
     }
     case OpKind::kTrim: return "  value_of_int(malloc_trim(" + c_size(op.a) + "));\n";
+    case OpKind::kRead8: return read8_code(dst, src, op.offset);
   }
   return "  /* an op this exporter does not know */\n";
 }
@@ -424,6 +426,21 @@ static void note_environment(void) {
  * assume anything about a pointer malloc returned (a poisoned list returns what it was given). */
 )C";
 
+bool reads_memory(const Program& program) {
+  for (const Op& op : program.ops) {
+    if (op.kind == OpKind::kRead8) return true;
+  }
+  return false;
+}
+
+// Whether the Program reads or writes memory itself: then it can see tcache_key.
+bool touches_memory(const Program& program) {
+  for (const Op& op : program.ops) {
+    if (op.kind == OpKind::kWrite8 || op.kind == OpKind::kRead8) return true;
+  }
+  return false;
+}
+
 // Whether `code` names `id` as a whole identifier (not inside p_null_slot, say).
 bool uses_identifier(const std::string& code, const std::string& id) {
   auto ident = [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_'; };
@@ -455,14 +472,13 @@ std::string header_comment(const Program& program, const ExportOptions& o) {
        " * a pointer as its offset from the heap base (the start of the brk heap, where glibc puts\n"
        " * the tcache struct), `mmapped LENGTH +OFFSET` for an mmapped chunk (its mapping's length,\n"
        " * the pointer's offset in its page), `NULL (ERRNO)`, `value V` (malloc_usable_size,\n"
-       " * mallopt, trim), `done` (free, write8). An op's line starts before the op runs: where\n"
+       " * mallopt, trim), `done` (free, write8), `read V` (read8: what it read, named as heaptwin's\n"
+       " * sides name it: heap+N, main_arena+N, a number, ...). An op's line starts before the op runs: where\n"
        " * glibc aborts, its message follows on stderr and the program ends by SIGABRT; a fault\n"
        " * prints `fault: SIGSEGV at heap+OFFSET` (or the raw address) and ends by the signal.\n"
        " * Nothing allocates between ops (output is write(2) from a static buffer, slots are static\n"
        " * variables: slot `a` is p_a), so the heap holds only what the Program made.\n";
-  bool writes = false;
-  for (const Op& op : program.ops) writes |= op.kind == OpKind::kWrite8;
-  if (writes) {
+  if (touches_memory(program)) {
     c << " * glibc's tcache_key (2.34 on) is heaptwin's, as on heaptwin's sides: see pin_tcache_key.\n";
   }
   c << " *\n";
@@ -527,6 +543,8 @@ std::string heap_description(const std::string& text) {
 std::string export_c(const Program& program, const ExportOptions& options) {
   std::string c = header_comment(program, options);
   c += kPrelude;
+  const bool reads = reads_memory(program);
+  if (reads) c += read8_support_code(program, options.release);
   std::string body;
   const size_t n = program.ops.size();
   const size_t functions = n <= kOpsPerFunction ? 1 : (n + kOpsPerFunction - 1) / kOpsPerFunction;
@@ -539,6 +557,7 @@ std::string export_c(const Program& program, const ExportOptions& options) {
       const Op& op = program.ops[i];
       body += "  op(" + std::to_string(i) + ", " + c_string(print_op(program, op)) + ");\n";
       body += op_code(program, op);
+      if (reads) body += follow_mappings_code(op, slot_var(program, op.dst));
     }
     body += "}\n";
   }
@@ -561,16 +580,17 @@ std::string export_c(const Program& program, const ExportOptions& options) {
     }
     c += "}\n";
   }
-  bool writes = false;
-  for (const Op& op : program.ops) writes |= op.kind == OpKind::kWrite8;
   c += "\nint main(void) {\n"
        "  note_environment();\n";
-  if (writes) c += "  pin_tcache_key(); /* the Program forges memory: it might read the key */\n";
+  if (touches_memory(program)) {
+    c += "  pin_tcache_key(); /* the Program reads or forges memory: it might read the key */\n";
+  }
   c += "  if (!align_heap()) {\n"
        "    say(\"cannot move the program break to a 16 MiB boundary\\n\");\n"
        "    return 2;\n"
        "  }\n"
-       "  catch_faults();\n"
+       "  catch_faults();\n" +
+       std::string(reads ? kFindReadPlaces : "") +
        "  put(\"# \");\n"
        "  put(" + c_string(options.source) + ");\n"
        "  put(\" on glibc \");\n"
