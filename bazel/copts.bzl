@@ -31,3 +31,11 @@ DROP_IN_COPTS = NO_CXX_RUNTIME + [
     "-fvisibility=hidden",
     "-fPIC",
 ]
+
+# The twin's debug checks (allocator/dcheck.h) are off in fuzz builds (opt builds turn them off
+# through NDEBUG): their cost there would be every execution's.
+NO_TWIN_DCHECKS_WHEN_FUZZING = select({
+    "//bazel:engine_libfuzzer": ["-DHEAPTWIN_NO_TWIN_DCHECKS"],
+    "//bazel:engine_afl": ["-DHEAPTWIN_NO_TWIN_DCHECKS"],
+    "//conditions:default": [],
+})
