@@ -1,7 +1,7 @@
 // Small bins (small_bins.cc): one chunk size per bin, first in first out, and a hit that moves the
 // rest of the bin into the tcache. Expected values are real glibc 2.36's, recorded in
-// tests/golden/concepts/smallbin_fifo.heap (ops numbered as in its .expected) and
-// tests/golden/aborts/smallbin_double_linked_list.heap.
+// tests/golden/concepts/smallbin_fifo.heap and smallbin_tcache_full.heap (ops numbered as in
+// their .expected) and tests/golden/aborts/smallbin_double_linked_list.heap.
 #include <gtest/gtest.h>
 
 #include <vector>
