@@ -13,7 +13,6 @@ enum {
   kBins = 128,
   kMaxTcacheStruct = 0x80 + 8 * kTcacheBins
 };
-#define NEAR ARENA_NEAR
 
 /* ---- chunk references --------------------------------------------------------------------- */
 
@@ -54,7 +53,6 @@ static void broken(const struct Walk* w, uint32_t code, uint64_t where_addr) {
   }
   emit(w, &e);
 }
-
 
 /* The digest's sink (below): a walk over stable views that reports to it hands whole lists to the
  * digest's fast path (arena_digest_hash.h: follow_digest_fast). */
