@@ -5,13 +5,8 @@
 #include "oracle/arena_walk.h"
 #include "oracle/arena_walk_internal.h"
 
-static uint64_t mix_text(uint64_t h, const char* text, size_t n) {
-  for (size_t i = 0; i < n; ++i) h = mix(h, (unsigned char)text[i]);
-  return mix(h, n);
-}
-
 void arena_digest_text(struct ArenaDigest* d, uint32_t kind, const char* text, size_t n) {
-  d->hash = mix_text(mix(d->hash, (uint64_t)kind << 32), text, n);
+  hash_text(d, kind, text, n);
 }
 
 void arena_digest_event(struct ArenaDigest* d, const struct ArenaEvent* e) { hash_event(d, e); }
@@ -39,5 +34,5 @@ uint64_t arena_digest_here_paced(const struct ArenaLayout* layout, const struct 
     return hash;
   }
   /* Tagged: a paced walk never hashes like a full one. */
-  return mix(arena_walk_digest_here(layout, where, ARENA_PACE_ENDS, &visited), 0x9aced);
+  return mix(arena_walk_digest_here(layout, where, 1, &visited), 0x9aced);
 }

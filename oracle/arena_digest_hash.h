@@ -28,6 +28,16 @@ static inline int far_wild(const struct ArenaEvent* e) {
          (e->offset <= -ARENA_NEAR || e->offset >= ARENA_NEAR);
 }
 
+static inline uint64_t mix_text(uint64_t h, const char* text, size_t n) {
+  for (size_t i = 0; i < n; ++i) h = mix(h, (unsigned char)text[i]);
+  return mix(h, n);
+}
+
+/* A text into the digest (arena_digest_text). */
+static inline void hash_text(struct ArenaDigest* d, uint32_t kind, const char* text, size_t n) {
+  d->hash = mix_text(mix(d->hash, (uint64_t)kind << 32), text, n);
+}
+
 /* One event into the digest (arena_digest_event). */
 static inline void hash_event(struct ArenaDigest* d, const struct ArenaEvent* e) {
   char text[160]; /* every text fits (the longest is under 80 characters) */
@@ -36,11 +46,11 @@ static inline void hash_event(struct ArenaDigest* d, const struct ArenaEvent* e)
     /* Snapshots compare these as text (first_difference): so does the digest. */
     case ARENA_EV_INVALID:
       n = arena_invalid_text(e, text, sizeof text);
-      arena_digest_text(d, e->kind, text, n < sizeof text ? n : sizeof text - 1);
+      hash_text(d, e->kind, text, n < sizeof text ? n : sizeof text - 1);
       return;
     case ARENA_EV_BROKEN:
       n = arena_broken_text(e, text, sizeof text);
-      arena_digest_text(d, e->kind, text, n < sizeof text ? n : sizeof text - 1);
+      hash_text(d, e->kind, text, n < sizeof text ? n : sizeof text - 1);
       return;
     default:
       break;

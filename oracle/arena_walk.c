@@ -94,7 +94,8 @@ static int follow(struct Walk* w, uint32_t list, uint32_t index, uint64_t first,
       for (uint32_t k = 0; k < n && !again; ++k) again = w->recent[k] == chunk;
     } else {
       if (!hashing) {
-        arena_walk_seen_new_list(w->recent, kLinearCycleCheck);
+        arena_walk_seen_new_list();
+        for (uint32_t k = 0; k < kLinearCycleCheck; ++k) arena_walk_seen_before(w->recent[k]);
         hashing = 1;
       }
       again = arena_walk_seen_before(chunk);
@@ -482,7 +483,9 @@ static const void* view_here(void* ctx, uint64_t addr, uint64_t n) {
 
 __attribute__((flatten)) uint64_t arena_walk_digest_here(const struct ArenaLayout* layout,
                                                          const struct ArenaWhere* where,
-                                                         uint32_t cap, uint64_t* visited) {
+                                                         int paced, uint64_t* visited) {
   struct Here h = {layout, where};
-  return digest(layout, where, view_here, &h, 1, cap, visited);
+  /* Two copies of the walk, each with its cap a constant (a whole walk has no ELIDED lists). */
+  if (!paced) return digest(layout, where, view_here, &h, 1, 0, visited);
+  return digest(layout, where, view_here, &h, 1, ARENA_PACE_ENDS, visited);
 }

@@ -36,8 +36,7 @@ int arena_walk_seen_before(uint64_t addr) {
   }
 }
 
-void arena_walk_seen_new_list(const uint64_t* first, uint32_t n) {
+void arena_walk_seen_new_list(void) {
   arena_walk_reserve_scratch();
   ++seen_stamp;
-  for (uint32_t k = 0; k < n; ++k) arena_walk_seen_before(first[k]);
 }

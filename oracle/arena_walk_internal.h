@@ -64,18 +64,22 @@ static inline int is_near(const struct ArenaWhere* where, uint64_t addr) {
 static inline void emit(const struct Walk* w, struct ArenaEvent* e) { w->sink(w->sink_ctx, e); }
 
 /* The cycle check of lists longer than kLinearCycleCheck (arena_walk_cycles.c): a new list
- * begins with its first entries, then each further entry asks whether it was met before in the
- * list (and is remembered). Without a table (it could not be mapped) nothing was met before. */
-void arena_walk_seen_new_list(const uint64_t* first, uint32_t n);
-int arena_walk_seen_before(uint64_t addr);
+ * begins, then each entry asks whether it was met before in the list (and is remembered).
+ * Without a table (it could not be mapped) nothing was met before. Two things keep these calls
+ * from slowing the digest, which inlines the walk (measured, arena_walk_digest_here): they take
+ * values only (a struct Walk whose address reached another file could no longer have its view
+ * and sink inlined), and they are cold (the digest's fast path takes lists that end normally, so
+ * the exact walk is rare there; as ordinary calls they cost its loops their registers). */
+__attribute__((cold)) void arena_walk_seen_new_list(void);
+__attribute__((cold)) int arena_walk_seen_before(uint64_t addr);
 
 /* The walk with the digest as its sink, compiled as one function (flatten): over `view`, or over
- * this process's own memory (the regions arena_digest_here() names; `cap`: 0 for whole lists,
- * else a paced walk's entries per list). Both return the digest, and the list entries walked in
- * *visited. */
+ * this process's own memory (the regions arena_digest_here() names) as a whole walk or, when
+ * `paced`, a paced one (ARENA_PACE_ENDS entries from each end of a list). Both return the digest,
+ * and the list entries walked in *visited. */
 uint64_t arena_walk_digest(const struct ArenaLayout* layout, const struct ArenaWhere* where,
                            ArenaViewFn view, void* view_ctx, uint64_t* visited);
 uint64_t arena_walk_digest_here(const struct ArenaLayout* layout, const struct ArenaWhere* where,
-                                uint32_t cap, uint64_t* visited);
+                                int paced, uint64_t* visited);
 
 #endif /* HEAPTWIN_ORACLE_ARENA_WALK_INTERNAL_H_ */
