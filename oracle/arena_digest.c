@@ -13,8 +13,7 @@ void arena_digest_event(struct ArenaDigest* d, const struct ArenaEvent* e) { has
 
 uint64_t arena_digest(const struct ArenaLayout* layout, const struct ArenaWhere* where,
                       ArenaViewFn view, void* view_ctx) {
-  uint64_t visited;
-  return arena_walk_digest(layout, where, view, view_ctx, &visited);
+  return arena_walk_digest(layout, where, view, view_ctx);
 }
 
 uint64_t arena_digest_here(const struct ArenaLayout* layout, const struct ArenaWhere* where) {

@@ -452,9 +452,9 @@ static uint64_t digest(const struct ArenaLayout* layout, const struct ArenaWhere
  * event or per read (the sides digest after every op). */
 __attribute__((flatten)) uint64_t arena_walk_digest(const struct ArenaLayout* layout,
                                                     const struct ArenaWhere* where,
-                                                    ArenaViewFn view, void* view_ctx,
-                                                    uint64_t* visited) {
-  return digest(layout, where, view, view_ctx, 0, 0, visited);
+                                                    ArenaViewFn view, void* view_ctx) {
+  uint64_t visited;
+  return digest(layout, where, view, view_ctx, 0, 0, &visited);
 }
 
 /* ---- this process's own memory ------------------------------------------------------------ */

@@ -75,10 +75,10 @@ __attribute__((cold)) int arena_walk_seen_before(uint64_t addr);
 
 /* The walk with the digest as its sink, compiled as one function (flatten): over `view`, or over
  * this process's own memory (the regions arena_digest_here() names) as a whole walk or, when
- * `paced`, a paced one (ARENA_PACE_ENDS entries from each end of a list). Both return the digest,
- * and the list entries walked in *visited. */
+ * `paced`, a paced one (ARENA_PACE_ENDS entries from each end of a list). Both return the digest;
+ * arena_walk_digest_here also the list entries walked, in *visited. */
 uint64_t arena_walk_digest(const struct ArenaLayout* layout, const struct ArenaWhere* where,
-                           ArenaViewFn view, void* view_ctx, uint64_t* visited);
+                           ArenaViewFn view, void* view_ctx);
 uint64_t arena_walk_digest_here(const struct ArenaLayout* layout, const struct ArenaWhere* where,
                                 int paced, uint64_t* visited);
 
