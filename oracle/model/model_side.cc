@@ -84,7 +84,11 @@ class Run {
       case OpKind::kMallopt:
         return Outcome::value_of(static_cast<uint64_t>(static_cast<int64_t>(
             policy_.mallopt(op.param, static_cast<int32_t>(op.a)))));
-      case OpKind::kTrim: return Outcome::value_of(static_cast<uint64_t>(policy_.trim(op.a)));
+      case OpKind::kTrim: {
+        const int released = policy_.trim(op.a);
+        if (lost()) return Outcome::no_opinion();
+        return Outcome::value_of(static_cast<uint64_t>(released));
+      }
       case OpKind::kRead8: return read8(op);
     }
     return give_up("unknown op");
