@@ -8,12 +8,13 @@
 
 #include "allocator/allocator.h"
 #include "allocator/simulated_memory.h"
-#include "allocator/tunables.h"
 #include "oracle/block_invariants.h"
 #include "oracle/heap_check.h"
 #include "oracle/heap_check_incremental.h"
 #include "oracle/heap_view.h"
 #include "oracle/read_namer.h"
+#include "oracle/twin_fatal_handler.h"
+#include "oracle/twin_release.h"
 
 namespace heaptwin {
 
@@ -22,72 +23,6 @@ namespace {
 using alloc::Addr;
 
 constexpr uint64_t kHeapWindow = uint64_t{4} << 30;  // docs/op-semantics.md: heap-relative faults
-
-// Turns the allocator's fatal conditions into a jump back to the op loop. The allocator keeps no
-// resources and no objects with destructors on its stack, so unwinding it with longjmp is safe.
-class JumpingFatalHandler : public alloc::FatalHandler {
- public:
-  enum class Kind { kNone, kAbort, kFault, kHang, kUnmodelled };
-
-  [[noreturn]] void abort_with(const char* message) override {
-    kind = Kind::kAbort;
-    this->message = message;
-    std::longjmp(env, 1);
-  }
-  [[noreturn]] void fault(uint64_t address) override {
-    kind = Kind::kFault;
-    // A non-canonical address (bits 47..63 not all equal) raises #GP, not a page fault: the
-    // kernel's SIGSEGV then carries address 0.
-    const uint64_t top = address >> 47;
-    this->address = top == 0 || top == 0x1ffff ? address : 0;
-    std::longjmp(env, 1);
-  }
-  [[noreturn]] void hang() override {
-    kind = Kind::kHang;
-    std::longjmp(env, 1);
-  }
-  [[noreturn]] void unmodelled(const char* why) override {
-    kind = Kind::kUnmodelled;
-    message = why;
-    std::longjmp(env, 1);
-  }
-
-  std::jmp_buf env;
-  Kind kind = Kind::kNone;
-  const char* message = "";
-  uint64_t address = 0;
-};
-
-// The twin's libc data block keeps 2.36's malloc_par field order for every release (allocator/
-// layout.h); the arena and the tcache are laid out as the release has them.
-void twin_data_layout(GlibcLayout* l) {
-  const GlibcLayout own = *glibc_layout("2.36");
-  l->mp_n_mmaps = own.mp_n_mmaps;
-  l->mp_n_mmaps_max = own.mp_n_mmaps_max;
-  l->mp_max_n_mmaps = own.mp_max_n_mmaps;
-  l->mp_no_dyn_threshold = own.mp_no_dyn_threshold;
-  l->mp_mmapped_mem = own.mp_mmapped_mem;
-  l->mp_max_mmapped_mem = own.mp_max_mmapped_mem;
-  l->mp_sbrk_base = own.mp_sbrk_base;
-  l->mp_tcache_bins = own.mp_tcache_bins;
-  l->mp_tcache_max_bytes = own.mp_tcache_max_bytes;
-  l->mp_tcache_count = own.mp_tcache_count;
-  l->mp_tcache_unsorted_limit = own.mp_tcache_unsorted_limit;
-}
-
-// GLIBC_TUNABLES names -> the profile's tunables.
-alloc::GlibcProfile profile_for(const alloc::GlibcProfile& release, const RunOptions& options) {
-  alloc::GlibcProfile profile = release;
-  profile.tcache_key = kPinnedTcacheKey;
-  // As glibc reads GLIBC_TUNABLES: known names only, within glibc's bounds.
-  const std::string prefix = "glibc.malloc.";
-  for (const auto& [name, text] : options.tunables) {
-    if (name.compare(0, prefix.size(), prefix) != 0) continue;
-    alloc::set_tunable(&profile.tunables, name.c_str() + prefix.size(), name.size() - prefix.size(),
-                       text.c_str(), text.c_str() + text.size());
-  }
-  return profile;
-}
 
 // What one op did, before it becomes an Outcome (plain data: it crosses longjmp).
 struct RawResult {
