@@ -1,4 +1,5 @@
 #include "oracle/block_invariants.h"
+#include "program/hex.h"
 
 #include <array>
 #include <cstdio>
@@ -156,12 +157,6 @@ void fill(uint64_t p, uint64_t lo, uint64_t hi, size_t op) {
     }
     for (; off < end; ++off) out[off] = s.byte(off);
   }
-}
-
-std::string hex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
 }
 
 }  // namespace

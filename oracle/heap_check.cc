@@ -1,5 +1,6 @@
 // The full heap check's C++ face: std::string violations over the freestanding checker.
 #include "oracle/heap_check.h"
+#include "program/hex.h"
 
 #include <cstdio>
 #include <cinttypes>
@@ -12,12 +13,6 @@
 namespace heaptwin {
 
 namespace {
-
-std::string hex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%" PRIx64, v);
-  return buf;
-}
 
 std::string name_of(check::BinId bin) {
   char buf[64];

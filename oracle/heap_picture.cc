@@ -1,4 +1,5 @@
 #include "oracle/heap_picture.h"
+#include "program/hex.h"
 
 #include <algorithm>
 #include <cinttypes>
@@ -12,12 +13,6 @@
 namespace heaptwin {
 
 namespace {
-
-std::string hex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%" PRIx64, v);
-  return buf;
-}
 
 std::string flag_text(uint64_t flags) {
   std::string s;

@@ -1,4 +1,5 @@
 #include "oracle/heap_view.h"
+#include "program/hex.h"
 
 #include <cinttypes>
 #include <cstdio>
@@ -11,12 +12,6 @@ namespace {
 constexpr uint64_t kSizeBits = 0x7;
 constexpr uint64_t kMallocStateBytes = 0x898;
 constexpr uint64_t kMallocParBytes = 0x88;  // the largest layout; older ones read a little extra
-
-std::string hex(uint64_t v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "0x%" PRIx64, v);
-  return buf;
-}
 
 // The walk reads a MemoryReader through this view: one copy per read, into a buffer that holds
 // the largest (main_arena).

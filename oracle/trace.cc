@@ -1,4 +1,5 @@
 #include "oracle/trace.h"
+#include "program/hex.h"
 
 #include <cerrno>
 #include <cinttypes>
@@ -10,16 +11,6 @@
 namespace heaptwin {
 
 namespace {
-
-std::string hex(uint64_t v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "0x%" PRIx64, v);
-  return buf;
-}
-
-std::string signed_hex(int64_t v) {
-  return v < 0 ? "-" + hex(static_cast<uint64_t>(-(v + 1)) + 1) : hex(static_cast<uint64_t>(v));
-}
 
 const char* errno_name(int e) {
   switch (e) {

@@ -1,4 +1,5 @@
 #include "oracle/trace_text.h"
+#include "program/hex.h"
 
 #include <cinttypes>
 #include <cstdio>
@@ -10,12 +11,6 @@
 namespace heaptwin {
 
 namespace {
-
-std::string hex(uint64_t v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "0x%" PRIx64, v);
-  return buf;
-}
 
 std::string chunk_text(const ChunkRef& c) {
   constexpr int64_t kNear = int64_t{1} << 32;

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "program/heap_format.h"
+#include "program/hex.h"
 #include "tools/export_c_internal.h"
 #include "tools/export_c_reads.h"
 
@@ -36,12 +37,6 @@ std::string slot_var(const Program& p, SlotId slot) {
 }
 
 namespace {
-
-std::string hex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%" PRIx64, v);
-  return buf;
-}
 
 // A size as the .heap wrote it: values above INT64_MAX are `(size_t)-0x1`, as `malloc -1` reads.
 std::string c_size(uint64_t v) {

@@ -1,4 +1,5 @@
 #include "tools/export_c_reads.h"
+#include "program/hex.h"
 
 #include <cinttypes>
 #include <cstdio>
@@ -13,12 +14,6 @@ extern const char kReadValueHeader[];
 extern const char kReadValueSource[];
 
 namespace {
-
-std::string hex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%" PRIx64, v);
-  return buf;
-}
 
 // read_value.c without its #include of read_value.h, which is pasted just before it.
 std::string source_without_include() {

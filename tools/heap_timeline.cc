@@ -1,4 +1,5 @@
 #include "tools/heap_timeline.h"
+#include "program/hex.h"
 
 #include <cinttypes>
 #include <cstdio>
@@ -12,16 +13,6 @@
 namespace heaptwin::cli {
 
 namespace {
-
-std::string hex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%" PRIx64, v);
-  return buf;
-}
-
-std::string signed_hex(int64_t v) {
-  return v < 0 ? "-" + hex(0 - static_cast<uint64_t>(v)) : hex(static_cast<uint64_t>(v));
-}
 
 // A pointer as a reader compares it across processes: heap+0x2b0, main_arena+0x60, or raw.
 class AddressNamer {

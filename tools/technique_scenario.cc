@@ -1,4 +1,5 @@
 #include "tools/technique_scenario.h"
+#include "program/hex.h"
 
 #include <dirent.h>
 
@@ -16,12 +17,6 @@
 namespace heaptwin::techniques {
 
 namespace {
-
-std::string hex(uint64_t v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "0x%" PRIx64, v);
-  return buf;
-}
 
 std::string trim(const std::string& s) {
   size_t b = s.find_first_not_of(" \t\r");

@@ -1,4 +1,5 @@
 #include "oracle/model/invariants.h"
+#include "program/hex.h"
 
 #include <cinttypes>
 #include <cstdio>
@@ -6,12 +7,6 @@
 namespace heaptwin::model {
 
 namespace {
-std::string hex(uint64_t v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "0x%" PRIx64, v);
-  return buf;
-}
-
 // The messages, built only when a rule is broken.
 std::string at(uint64_t user) { return "block at " + hex(user); }
 }  // namespace
