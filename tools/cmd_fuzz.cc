@@ -1,4 +1,4 @@
-// heaptwin fuzz: the fuzzing job. The launcher (./heaptwin fuzz) asks `fuzz --plan ARGS` which
+// heaptwin fuzz: the fuzzing job. ./heaptwin fuzz (scripts/fuzz.sh) asks `fuzz --plan ARGS` which
 // engine builds the arguments need, builds them, and runs `fuzz --root R --bin DIR ARGS`; this
 // file parses the arguments, resolves every path and runs one job per target (tools/fuzz_job.h).
 #include <sched.h>
@@ -178,7 +178,7 @@ std::string parse_options(const Args& args, Options* o) {
       o->no_seeds = true;
     } else if (a == "--plan") {
       o->plan = true;
-    } else if (a == "--root") {  // given by the launcher
+    } else if (a == "--root") {  // given by scripts/fuzz.sh
       if (!value(&o->root)) return "--root needs a folder";
     } else if (a == "--bin") {
       if (!value(&o->bin)) return "--bin needs a folder (a bazel-bin of the engine's build)";
@@ -210,7 +210,7 @@ std::string parse_options(const Args& args, Options* o) {
   return "";
 }
 
-// The builds the launcher must make: one line "FLAG ENGINE OUTPUT_BASE TARGET..." each.
+// The builds scripts/fuzz.sh must make: one line "FLAG ENGINE OUTPUT_BASE TARGET..." each.
 void print_plan(const Options& o) {
   std::string targets;
   for (const auto& t : o.targets) targets += " " + t;
@@ -375,7 +375,7 @@ int merge_targets(const Options& o) {
 int cmd_fuzz(const Args& args) {
   Options o;
   if (wants_help(args)) {
-    // The launcher asks for a plan first: no build is needed to print the help.
+    // scripts/fuzz.sh asks for a plan first: no build is needed to print the help.
     for (const auto& a : args) {
       if (a == "--plan") return kExitOk;
     }
