@@ -80,8 +80,8 @@ class PreparedTwin {
     l.heap_base = memory_.heap_base();
     l.heap_end = memory_.brk();
     l.arena = twin_.main_arena();
-    l.mp = reinterpret_cast<uint64_t>(&twin_.data()->mp_);
-    l.global_max_fast = reinterpret_cast<uint64_t>(&twin_.data()->global_max_fast);
+    l.mp = reinterpret_cast<uint64_t>(twin_.libc().mp);
+    l.global_max_fast = reinterpret_cast<uint64_t>(twin_.libc().global_max_fast);
     l.tcache = twin_.tcache();
     return l;
   }
