@@ -401,4 +401,4 @@ main() {
   echo "drop-in: done in $((SECONDS - start)) s; rows in $out" >&2
 }
 
-main "$@"
+main "$@"; exit  # on one line: an edit saved while this runs cannot change what follows main

@@ -332,4 +332,4 @@ main() {
   exit 0
 }
 
-main
+main  # exits: nothing after it is read, so an edit saved while this runs cannot change the run

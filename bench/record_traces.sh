@@ -37,4 +37,4 @@ main() {
   done
 }
 
-main "$@"
+main "$@"; exit  # on one line: an edit saved while this runs cannot change what follows main

@@ -157,4 +157,4 @@ main() {
   "$bench" --benchmark_min_time="$min_time" ${filter:+--benchmark_filter="$filter"} "${args[@]}" "${isolated[@]}"
 }
 
-main "$@"
+main "$@"; exit  # on one line: an edit saved while this runs cannot change what follows main

@@ -36,4 +36,4 @@ main() {
   exec "$CLI" fuzz --root "$ROOT" "${args[@]}" "$@"
 }
 
-main "$@"
+main "$@"; exit  # on one line: an edit saved while this runs cannot change what follows main

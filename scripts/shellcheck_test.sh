@@ -57,4 +57,4 @@ main() {
   [ "$failed" -eq 0 ]
 }
 
-main "$@"
+main "$@"; exit  # on one line: an edit saved while this runs cannot change what follows main

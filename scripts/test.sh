@@ -80,6 +80,10 @@ main() {
   if [ "${CI:-}" == true ]; then
     # The fuzz runs' own output goes to this stdout (fd 3); their counts come back on the pipe.
     { read -r fuzz_passed fuzz_failed < <(ci_fuzz); } 3>&1
+    if ! [[ "${fuzz_passed:-}" =~ ^[0-9]+$ && "${fuzz_failed:-}" =~ ^[0-9]+$ ]]; then
+      say "CI: the fuzzing runs reported no count: counted as one failure"
+      fuzz_passed=0 fuzz_failed=1
+    fi
     passed=$((passed + fuzz_passed))
     failed=$((failed + fuzz_failed))
   fi
@@ -87,4 +91,4 @@ main() {
   [ "$failed" -eq 0 ]
 }
 
-main "$@"
+main "$@"; exit  # on one line: an edit saved while this runs cannot change what follows main

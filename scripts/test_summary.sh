@@ -48,4 +48,4 @@ main() {
   echo "$passed $failed"
 }
 
-main "$@"
+main "$@"; exit  # on one line: an edit saved while this runs cannot change what follows main
