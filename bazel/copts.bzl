@@ -9,7 +9,7 @@
 # (twin_vs_glibc, 64-op inputs: 428 -> 315 us of the target's CPU; twin_vs_model 110 -> 82 us).
 NO_FUZZ_FEEDBACK = select({
     "//bazel:engine_libfuzzer": [
-        "-fno-sanitize-coverage=inline-8bit-counters,trace-cmp,indirect-calls,pc-table",
+        "-fno-sanitize-coverage=inline-8bit-counters,trace-cmp,indirect-calls,pc-table,stack-depth",
         "-fno-sanitize=address",
     ],
     "//conditions:default": [],

@@ -25,6 +25,7 @@ struct JobPlan {
   std::optional<uint64_t> seed;
   std::string binary;        // the engine's build of the target
   std::string cmplog_binary; // AFL++ CmpLog build ("" : none)
+  std::string fast_binary;   // libFuzzer workers 1..N-1: the build without sanitizers ("": none)
   std::vector<std::string> seed_dirs;  // read, never written
   std::string dict;          // "" : none
   std::string corpus_dir;    // kept across runs: the engine adds to it

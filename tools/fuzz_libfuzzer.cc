@@ -151,7 +151,8 @@ class LibFuzzerJob : public EngineJob {
 
  private:
   std::vector<std::string> arguments(int i) const {
-    std::vector<std::string> a = {plan_.binary,
+    const bool fast = i > 0 && !plan_.fast_binary.empty();
+    std::vector<std::string> a = {fast ? plan_.fast_binary : plan_.binary,
                                   "-artifact_prefix=" + plan_.crashes_dir + "/",
                                   "-print_final_stats=1",
                                   "-detect_leaks=0",

@@ -1,6 +1,8 @@
 // Where the chunks of the brk heap start, as the incremental check last saw them: one bit per
 // 16 bytes of heap. Kept in step with the heap from the headers each op writes, so "which chunk
-// holds this address" and "is this a chunk" are answered without walking the heap.
+// holds this address" and "is this a chunk" are answered without walking the heap. A summary
+// with one bit per word (set whenever the word may hold a start) lets the searches skip 64
+// words at a time: a chunk of megabytes costs a few summary words, not thousands of map words.
 #ifndef HEAPTWIN_ORACLE_CHECK_CHUNK_MAP_H_
 #define HEAPTWIN_ORACLE_CHECK_CHUNK_MAP_H_
 
@@ -26,8 +28,10 @@ class ChunkMap {
   }
   void set(uint64_t a) {
     const uint64_t k = (a - base_) >> 4;
-    words_[k >> 6] |= uint64_t{1} << (k & 63);
-    if ((k >> 6) >= used_words_) used_words_ = (k >> 6) + 1;
+    const uint64_t w = k >> 6;
+    words_[w] |= uint64_t{1} << (k & 63);
+    summary_[w >> 6] |= uint64_t{1} << (w & 63);
+    if (w >= used_words_) used_words_ = w + 1;
   }
   void clear(uint64_t a) {
     const uint64_t k = (a - base_) >> 4;
@@ -44,27 +48,38 @@ class ChunkMap {
   template <typename F>
   void clear_between(uint64_t lo, uint64_t hi, F cleared) {
     if (hi <= lo + 16) return;
-    uint64_t k = ((lo - base_) >> 4) + 1;
+    const uint64_t first = ((lo - base_) >> 4) + 1;
     const uint64_t end = (hi - base_) >> 4;  // exclusive
-    while (k < end) {
-      const uint64_t w = k >> 6;
-      if (w >= used_words_) return;  // nothing set beyond
-      const uint64_t first = k & 63;
-      const uint64_t last = (end - (w << 6)) >= 64 ? 64 : end - (w << 6);  // exclusive
-      uint64_t mask = (last == 64 ? ~uint64_t{0} : ((uint64_t{1} << last) - 1)) & ~((uint64_t{1} << first) - 1);
+    // The words that may hold a start, found through the summary.
+    for (uint64_t w = next_word_from(first >> 6); w < used_words_ && (w << 6) < end;
+         w = next_word_from(w + 1)) {
+      const uint64_t from = w == (first >> 6) ? (first & 63) : 0;
+      const uint64_t to = end - (w << 6) >= 64 ? 64 : end - (w << 6);  // exclusive
+      const uint64_t mask = (to == 64 ? ~uint64_t{0} : ((uint64_t{1} << to) - 1)) & ~((uint64_t{1} << from) - 1);
       uint64_t hits = words_[w] & mask;
       words_[w] &= ~mask;
+      if (words_[w] == 0) summary_[w >> 6] &= ~(uint64_t{1} << (w & 63));
       while (hits != 0) {
         const int b = __builtin_ctzll(hits);
         hits &= hits - 1;
         cleared(base_ + (((w << 6) + static_cast<uint64_t>(b)) << 4));
       }
-      k = (w + 1) << 6;
     }
   }
 
  private:
+  // The first word >= w whose summary bit is set, or used_words_.
+  uint64_t next_word_from(uint64_t w) const {
+    while (w < used_words_) {
+      const uint64_t bits = summary_[w >> 6] & (~uint64_t{0} << (w & 63));
+      if (bits != 0) return ((w >> 6) << 6) + static_cast<uint64_t>(__builtin_ctzll(bits));
+      w = ((w >> 6) + 1) << 6;
+    }
+    return used_words_;
+  }
+
   uint64_t* words_ = nullptr;
+  uint64_t* summary_ = nullptr;  // bit w: words_[w] may be non-zero
   uint64_t max_bits_ = 0;
   uint64_t base_ = 0;
   uint64_t used_words_ = 0;  // words past this are all zero
