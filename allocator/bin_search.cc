@@ -3,11 +3,13 @@
 #include "allocator/abort_messages.h"
 #include "allocator/allocator.h"
 #include "allocator/bins.h"
+#include "allocator/dcheck.h"
 
 namespace heaptwin::alloc {
 
 Addr Allocator::binmap_search(uint64_t nb, uint32_t idx, bool* found) {
   *found = false;
+  HEAPTWIN_TWIN_DCHECK(idx == bin_index(nb));
   ++idx;
   Addr bin = bin_at(idx);
   uint32_t block = idx2block(idx);

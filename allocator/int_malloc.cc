@@ -8,6 +8,7 @@
 #include "allocator/abort_messages.h"
 #include "allocator/allocator.h"
 #include "allocator/bins.h"
+#include "allocator/dcheck.h"
 
 namespace heaptwin::alloc {
 
@@ -17,6 +18,7 @@ Addr Allocator::int_malloc(uint64_t bytes) {
     errno_ = ENOMEM;
     return 0;
   }
+  HEAPTWIN_TWIN_DCHECK(nb >= kMinSize && (nb & kMallocAlignMask) == 0);
   returned_cached_ = false;
   Addr p = int_malloc_paths(bytes, nb);
   // alloc_perturb on every path but the tcache chunk the unsorted scan returns.
@@ -98,6 +100,7 @@ Addr Allocator::int_malloc_paths(uint64_t bytes, uint64_t nb) {
 
 Addr Allocator::split_to_unsorted(Addr victim, uint64_t size, uint64_t nb, const char* message,
                                   bool set_last_remainder) {
+  HEAPTWIN_TWIN_DCHECK(size >= nb);  // every caller found a chunk that fits
   uint64_t remainder_size = size - nb;
   if (remainder_size < kMinSize) {
     set_inuse_bit_at_offset(victim, size);

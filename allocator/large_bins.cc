@@ -4,11 +4,13 @@
 #include "allocator/abort_messages.h"
 #include "allocator/allocator.h"
 #include "allocator/bins.h"
+#include "allocator/dcheck.h"
 
 namespace heaptwin::alloc {
 
 void Allocator::large_bin_insert(Addr victim, uint64_t size, Addr* bck_out, Addr* fwd_out,
                                  uint32_t victim_index) {
+  HEAPTWIN_TWIN_DCHECK(victim_index == largebin_index(size));
   Addr bck = bin_at(victim_index);
   Addr fwd = fd(bck);
   if (fwd != bck) {
@@ -55,6 +57,7 @@ void Allocator::large_bin_insert(Addr victim, uint64_t size, Addr* bck_out, Addr
 }
 
 Addr Allocator::large_bin_best_fit(uint64_t nb, uint32_t idx) {
+  HEAPTWIN_TWIN_DCHECK(!in_smallbin_range(nb) && idx == largebin_index(nb));
   Addr bin = bin_at(idx);
   Addr victim = fd(bin);  // first (bin): the largest
   if (victim == bin || chunksize_nomask(victim) < nb) return 0;

@@ -3,10 +3,12 @@
 #include "allocator/abort_messages.h"
 #include "allocator/allocator.h"
 #include "allocator/bins.h"
+#include "allocator/dcheck.h"
 
 namespace heaptwin::alloc {
 
 Addr Allocator::smallbin_take(uint64_t nb) {
+  HEAPTWIN_TWIN_DCHECK(in_smallbin_range(nb));
   uint32_t idx = smallbin_index(nb);
   Addr bin = bin_at(idx);
   Addr victim = bk(bin);  // last (bin)

@@ -3,6 +3,7 @@
 #include "allocator/abort_messages.h"
 #include "allocator/allocator.h"
 #include "allocator/bins.h"
+#include "allocator/dcheck.h"
 
 namespace heaptwin::alloc {
 
@@ -15,6 +16,7 @@ int Allocator::systrim(uint64_t pad) {
   if (static_cast<uint64_t>(top_area) <= pad) return 0;
   int64_t extra = static_cast<int64_t>(align_down(static_cast<uint64_t>(top_area) - pad, pagesize));
   if (extra == 0) return 0;
+  HEAPTWIN_TWIN_DCHECK(static_cast<uint64_t>(extra) % pagesize == 0);
   // Only when the break is still where we left it (no foreign sbrk).
   uint64_t current_brk = memory_->sbrk(0);
   if (current_brk != av().top + static_cast<uint64_t>(top_size)) return 0;

@@ -6,6 +6,7 @@
 #include "allocator/abort_messages.h"
 #include "allocator/allocator.h"
 #include "allocator/bins.h"
+#include "allocator/dcheck.h"
 
 namespace heaptwin::alloc {
 
@@ -29,6 +30,7 @@ void Allocator::tcache_init() {
 }
 
 void Allocator::tcache_put(Addr chunk, uint64_t tc_idx) {
+  HEAPTWIN_TWIN_DCHECK(tcache_ != 0);  // callers cache only once the tcache exists
   Addr e = chunk2mem(chunk);
   store(e + kTcacheEntryKey, tcache_mark());
   store(e + kTcacheEntryNext, protect(e + kTcacheEntryNext, tcache_head(tc_idx)));

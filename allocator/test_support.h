@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "allocator/allocator.h"
 #include "allocator/simulated_memory.h"
@@ -65,6 +66,41 @@ class TestTwin {
   Addr bin_first(int i) const { return av().bins[(i - 1) * 2]; }
   Addr bin_last(int i) const { return av().bins[(i - 1) * 2 + 1]; }
   Addr bin_head(int i) const { return twin.main_arena() + 0x60 + (i - 1) * 0x10; }
+  // Bin i's chunks as heap offsets, front (fd from the bin) to back, as `heaptwin run --state`
+  // lists them; bin 1 is the unsorted bin.
+  std::vector<int64_t> bin_chunks(int i) const {
+    return walk(bin_first(i), bin_head(i), /*link=*/0x10);
+  }
+  // Large bin i's nextsize list from its first chunk (its largest size group's leader).
+  std::vector<int64_t> nextsize_chunks(int i) const {
+    const Addr first = bin_first(i);
+    if (first == bin_head(i)) return {};
+    std::vector<int64_t> out = {off(first)};
+    for (Addr c = fd_nextsize(first); c != first && out.size() < 1000; c = fd_nextsize(c)) {
+      out.push_back(off(c));
+    }
+    return out;
+  }
+  Addr fd_nextsize(Addr chunk) const { return *reinterpret_cast<const Addr*>(chunk + 0x20); }
+  uint32_t binmap(int block) const { return av().binmap[block]; }
+  // The abort message of `op` (which must abort), or "" when it returns.
+  template <typename Op>
+  std::string abort_message(Op op) {
+    try {
+      op();
+    } catch (const AbortError& e) {
+      return e.message;
+    }
+    return "";
+  }
+  // Heap offsets of the chunks from `from` following the pointer at `link` until `head`.
+  std::vector<int64_t> walk(Addr from, Addr head, uint64_t link) const {
+    std::vector<int64_t> out;
+    for (Addr c = from; c != head && out.size() < 1000; c = *reinterpret_cast<const Addr*>(c + link)) {
+      out.push_back(off(c));
+    }
+    return out;
+  }
 
   ThrowingFatalHandler handler;
   SimulatedMemory memory;

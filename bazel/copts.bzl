@@ -14,3 +14,28 @@ NO_FUZZ_FEEDBACK = select({
     ],
     "//conditions:default": [],
 })
+
+# C++ that must need nothing of the C++ runtime (libstdc++'s start-up malloc would shift every
+# address of the drop-in library's process): no exceptions, no RTTI, no guarded statics. The twin
+# (//allocator:core) and the drop-in library (allocator/preload) are compiled so.
+NO_CXX_RUNTIME = [
+    "-fno-exceptions",
+    "-fno-rtti",
+    "-fno-threadsafe-statics",
+]
+
+# The drop-in library's own code: that, with hidden symbols (the version script exports the
+# malloc family only) and position-independent code. Not the twin's: its tests link it as a
+# shared library in fastbuild, which hidden symbols would break.
+DROP_IN_COPTS = NO_CXX_RUNTIME + [
+    "-fvisibility=hidden",
+    "-fPIC",
+]
+
+# The twin's debug checks (allocator/dcheck.h) are off in fuzz builds (opt builds turn them off
+# through NDEBUG): their cost there would be every execution's.
+NO_TWIN_DCHECKS_WHEN_FUZZING = select({
+    "//bazel:engine_libfuzzer": ["-DHEAPTWIN_NO_TWIN_DCHECKS"],
+    "//bazel:engine_afl": ["-DHEAPTWIN_NO_TWIN_DCHECKS"],
+    "//conditions:default": [],
+})

@@ -40,7 +40,8 @@ struct Stream {
 Stream stream_of(const std::string& name, const Program& program) {
   Stream s{name, program.slot_count(), {}};
   for (const Op& op : program.ops) {
-    if (op.kind == OpKind::kMallopt || op.kind == OpKind::kTrim || op.kind == OpKind::kWrite8) {
+    if (op.kind == OpKind::kMallopt || op.kind == OpKind::kTrim || op.kind == OpKind::kWrite8 ||
+        op.kind == OpKind::kRead8) {
       continue;
     }
     s.calls.push_back({op.kind, op.dst, op.src, op.a, op.b});

@@ -1,65 +1,20 @@
-/* The arena walk and its digest (arena_walk.h). Plain C, no allocation but one lazily mapped
- * table for cycle checks of long lists. */
-#include "oracle/arena_walk.h"
-
+/* The arena walk (arena_walk.h): chunk references, the list walks with their cycle checks, the
+ * checks that tell an arena from a wrong location, and the arena's parts in the walk's order;
+ * last, the walk compiled with the digest as its sink. Plain C, no allocation (the cycle check of
+ * long lists has its table in arena_walk_cycles.c). */
 #include <string.h>
-#include <sys/mman.h>
+
+#include "oracle/arena_digest_hash.h"
+#include "oracle/arena_walk.h"
+#include "oracle/arena_walk_internal.h"
 
 enum {
-  kTcacheBins = 64,
   kFastBins = 10,
   kBins = 128,
-  kLinearCycleCheck = 32, /* lists this short are checked for cycles by comparing entries */
   kMaxTcacheStruct = 0x80 + 8 * kTcacheBins
 };
-#define SIZE_BITS ((uint64_t)7)
-#define NEAR ARENA_NEAR
 
-/* ---- reading ------------------------------------------------------------------------------ */
-
-struct Walk {
-  const struct ArenaLayout* layout;
-  const struct ArenaWhere* where;
-  ArenaViewFn view;
-  void* view_ctx;
-  int stable_views; /* pointers from `view` stay valid for the whole walk (this process's memory) */
-  ArenaEventFn sink;
-  void* sink_ctx;
-  uint32_t cap;     /* 0: whole lists; else a paced walk, which stops a list after `cap` entries */
-  uint64_t visited; /* list entries walked (what a paced digest's full walks cost) */
-  /* The chunks of the list being walked (addresses), for the linear cycle check. */
-  uint64_t recent[kLinearCycleCheck];
-};
-
-static int read_u64(const struct Walk* w, uint64_t addr, uint64_t* out) {
-  const void* p = w->view(w->view_ctx, addr, 8);
-  if (p == NULL) return 0;
-  memcpy(out, p, 8);
-  return 1;
-}
-
-static uint64_t load_u64(const unsigned char* base, uint64_t offset) {
-  uint64_t v;
-  memcpy(&v, base + offset, 8);
-  return v;
-}
-
-static int32_t load_i32(const unsigned char* base, uint64_t offset) {
-  int32_t v;
-  memcpy(&v, base + offset, 4);
-  return v;
-}
-
-static int in_heap(const struct ArenaWhere* where, uint64_t addr) {
-  return addr >= where->heap_base && addr < where->heap_end && where->heap_end - addr >= 0x10;
-}
-
-static int is_near(const struct ArenaWhere* where, uint64_t addr) {
-  int64_t d = (int64_t)(addr - where->heap_base);
-  return d > -NEAR && d < NEAR;
-}
-
-static void emit(const struct Walk* w, struct ArenaEvent* e) { w->sink(w->sink_ctx, e); }
+/* ---- chunk references --------------------------------------------------------------------- */
 
 /* A chunk reference (ChunkRef): heap-relative inside the heap (with its size), heap-relative
  * but wild near it, raw far from it. */
@@ -85,38 +40,6 @@ static void make_ref(const struct Walk* w, uint64_t chunk, struct ArenaEvent* e)
   }
 }
 
-/* ---- the cycle check of long lists: a table of chunk addresses, stamped per list ------------ */
-
-struct SeenSlot {
-  uint64_t addr;
-  uint64_t stamp;
-};
-#define SEEN_BITS 18 /* 262,144 slots: ARENA_MAX_LIST entries at under 40% load */
-static _Thread_local struct SeenSlot* seen_table;
-static _Thread_local uint64_t seen_stamp;
-
-void arena_walk_reserve_scratch(void) {
-  if (seen_table != NULL) return;
-  void* m = mmap(NULL, sizeof(struct SeenSlot) << SEEN_BITS, PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (m != MAP_FAILED) seen_table = (struct SeenSlot*)m;
-}
-
-/* Whether `addr` was met before in this list (and remember it). */
-static int seen_before(uint64_t addr) {
-  uint64_t i = (addr * 0x9e3779b97f4a7c15ull) >> (64 - SEEN_BITS);
-  for (;;) {
-    struct SeenSlot* s = &seen_table[i];
-    if (s->stamp != seen_stamp) {
-      s->stamp = seen_stamp;
-      s->addr = addr;
-      return 0;
-    }
-    if (s->addr == addr) return 1;
-    i = (i + 1) & ((1u << SEEN_BITS) - 1);
-  }
-}
-
 /* ---- lists -------------------------------------------------------------------------------- */
 
 static void broken(const struct Walk* w, uint32_t code, uint64_t where_addr) {
@@ -131,56 +54,9 @@ static void broken(const struct Walk* w, uint32_t code, uint64_t where_addr) {
   emit(w, &e);
 }
 
-/* ---- the digest's fast path ---------------------------------------------------------------- */
-
-static uint64_t mix(uint64_t h, uint64_t v);
+/* The digest's sink (below): a walk over stable views that reports to it hands whole lists to the
+ * digest's fast path (arena_digest_hash.h: follow_digest_fast). */
 static void digest_sink(void* ctx, const struct ArenaEvent* e);
-
-/* A chunk reference as one word for the digest: its kind, wildness, offset and size combined by
- * multiplications that do not depend on the running hash, so walking a list costs one mix a
- * chunk on the hash's chain (the pointer chase runs beside it). */
-static uint64_t chunk_word(uint32_t kind, uint32_t wild, uint64_t offset, uint64_t size) {
-  return ((uint64_t)kind << 32 | wild) ^ offset * 0x9e3779b97f4a7c15ull ^ size * 0xc2b2ae3d27d4eb4full;
-}
-
-/* A list as the digest hashes it (arena_digest_event on its LIST, CHUNK and LIST_END events),
- * straight from memory, for a walk over this process's own memory (stable views): a few
- * instructions a chunk instead of an event each. Only lists that end normally take it (NULL, or
- * back at `stop`, every chunk inside the heap): at anything else (a wild, unaligned or unreadable
- * entry, a cycle, a list too long) it returns 0 having hashed nothing, and the exact walk
- * (follow) does the list. Cycles are caught by Brent's method, in O(1) memory. */
-static int follow_digest_fast(struct Walk* w, struct ArenaDigest* d, uint32_t list,
-                              uint32_t index, uint64_t first, uint64_t link, int protect,
-                              int user_ptrs, uint64_t stop, int aligned) {
-  const uint64_t base = w->where->heap_base, end = w->where->heap_end;
-  uint64_t h = mix(mix(d->hash, (uint64_t)ARENA_EV_LIST << 32 | list), index);
-  uint64_t p = first, n = 0;
-  uint64_t tortoise = first, power = 1, steps = 0;
-  while (p != 0 && (n == 0 || p != stop)) {
-    if (w->cap != 0 && n >= w->cap) return 0; /* elided: the exact walk says so */
-    const uint64_t chunk = user_ptrs ? p - 0x10 : p;
-    if (chunk < base || chunk >= end || end - chunk < 0x10) return 0; /* wild */
-    if (aligned && (p & 0xf) != 0) return 0;                           /* unaligned */
-    const uint64_t pos = (user_ptrs ? p : chunk) + link;
-    if (pos < base || pos > end - 8) return 0;                         /* link outside the heap */
-    if (++n >= ARENA_MAX_LIST) return 0;
-    uint64_t size, next;
-    memcpy(&size, (const void*)(uintptr_t)(chunk + 8), 8);
-    memcpy(&next, (const void*)(uintptr_t)pos, 8);
-    if ((size & ~SIZE_BITS) >= end - base) return 0; /* no size: maybe an address (make_ref) */
-    h = mix(h, chunk_word(ARENA_EV_CHUNK, 0, chunk - base, size & ~SIZE_BITS));
-    p = protect ? (pos >> 12) ^ next : next;
-    if (p == tortoise && p != 0 && p != stop) return 0; /* a cycle */
-    if (++steps == power) {
-      tortoise = p;
-      power <<= 1;
-      steps = 0;
-    }
-  }
-  d->hash = mix(h, (uint64_t)ARENA_EV_LIST_END << 32);
-  w->visited += n;
-  return 1;
-}
 
 /* Follows a singly linked list from `first`. `link`: offset of the next pointer in the chunk;
  * `user_ptrs`: entries are user pointers (tcache), not chunk addresses; `stop`: the walk ends
@@ -218,12 +94,11 @@ static int follow(struct Walk* w, uint32_t list, uint32_t index, uint64_t first,
       for (uint32_t k = 0; k < n && !again; ++k) again = w->recent[k] == chunk;
     } else {
       if (!hashing) {
-        arena_walk_reserve_scratch();
-        ++seen_stamp;
-        for (uint32_t k = 0; k < kLinearCycleCheck; ++k) seen_before(w->recent[k]);
+        arena_walk_seen_new_list();
+        for (uint32_t k = 0; k < kLinearCycleCheck; ++k) arena_walk_seen_before(w->recent[k]);
         hashing = 1;
       }
-      again = seen_table != NULL && seen_before(chunk);
+      again = arena_walk_seen_before(chunk);
     }
     if (again) {
       broken(w, ARENA_BROKEN_CYCLE, chunk);
@@ -559,79 +434,12 @@ void arena_walk(const struct ArenaLayout* layout, const struct ArenaWhere* where
   walk(layout, where, view, view_ctx, 0, 0, sink, sink_ctx);
 }
 
-/* ---- the digest --------------------------------------------------------------------------- */
-
-static uint64_t mix(uint64_t h, uint64_t v) {
-  h ^= v;
-  h *= 0xff51afd7ed558ccdull;
-  return h ^ (h >> 32);
-}
-
-static int far_wild(const struct ArenaEvent* e) {
-  return e->wild && e->code == ARENA_LINK_AS_READ && (e->offset <= -NEAR || e->offset >= NEAR);
-}
-
-static uint64_t mix_text(uint64_t h, const char* text, size_t n) {
-  for (size_t i = 0; i < n; ++i) h = mix(h, (unsigned char)text[i]);
-  return mix(h, n);
-}
-
-void arena_digest_text(struct ArenaDigest* d, uint32_t kind, const char* text, size_t n) {
-  d->hash = mix_text(mix(d->hash, (uint64_t)kind << 32), text, n);
-}
-
-void arena_digest_event(struct ArenaDigest* d, const struct ArenaEvent* e) {
-  char text[160]; /* every text fits (the longest is under 80 characters) */
-  size_t n;
-  switch (e->kind) {
-    /* Snapshots compare these as text (first_difference): so does the digest. */
-    case ARENA_EV_INVALID:
-      n = arena_invalid_text(e, text, sizeof text);
-      arena_digest_text(d, e->kind, text, n < sizeof text ? n : sizeof text - 1);
-      return;
-    case ARENA_EV_BROKEN:
-      n = arena_broken_text(e, text, sizeof text);
-      arena_digest_text(d, e->kind, text, n < sizeof text ? n : sizeof text - 1);
-      return;
-    default:
-      break;
-  }
-  uint64_t h = d->hash;
-  switch (e->kind) {
-    case ARENA_EV_CHUNK:
-    case ARENA_EV_TOP:
-    case ARENA_EV_LAST_REMAINDER:
-      /* Wild pointers far from the heap are raw addresses of one process: any two agree. */
-      d->hash = mix(h, far_wild(e) ? (uint64_t)e->kind << 32 | 0xfa
-                                   : chunk_word(e->kind, e->wild | e->size_base << 8 | e->code << 16,
-                                                (uint64_t)e->offset, e->size));
-      return;
-    default:
-      break;
-  }
-  h = mix(h, (uint64_t)e->kind << 32 | e->code);
-  switch (e->kind) {
-    case ARENA_EV_FIELDS:
-      for (int i = 0; i < ARENA_FIELD_COUNT; ++i) h = mix(h, e->values[i]);
-      break;
-    case ARENA_EV_TCACHE_COUNT:
-      h = mix(mix(h, e->index), e->value);
-      break;
-    case ARENA_EV_LIST:
-      h = mix(h, e->index);
-      break;
-    default:
-      break;
-  }
-  d->hash = h;
-}
+/* ---- the walk with the digest as its sink --------------------------------------------------- */
 
 static void digest_sink(void* ctx, const struct ArenaEvent* e) {
-  arena_digest_event((struct ArenaDigest*)ctx, e);
+  hash_event((struct ArenaDigest*)ctx, e);
 }
 
-/* flatten: the walk, its reads and the hashing inlined into one function, with no call per
- * event or per read (the sides digest after every op). */
 static uint64_t digest(const struct ArenaLayout* layout, const struct ArenaWhere* where,
                        ArenaViewFn view, void* view_ctx, int stable_views, uint32_t cap,
                        uint64_t* visited) {
@@ -640,9 +448,11 @@ static uint64_t digest(const struct ArenaLayout* layout, const struct ArenaWhere
   return d.hash;
 }
 
-__attribute__((flatten)) uint64_t arena_digest(const struct ArenaLayout* layout,
-                                               const struct ArenaWhere* where, ArenaViewFn view,
-                                               void* view_ctx) {
+/* flatten: the walk, its reads and the hashing inlined into one function, with no call per
+ * event or per read (the sides digest after every op). */
+__attribute__((flatten)) uint64_t arena_walk_digest(const struct ArenaLayout* layout,
+                                                    const struct ArenaWhere* where,
+                                                    ArenaViewFn view, void* view_ctx) {
   uint64_t visited;
   return digest(layout, where, view, view_ctx, 0, 0, &visited);
 }
@@ -671,26 +481,11 @@ static const void* view_here(void* ctx, uint64_t addr, uint64_t n) {
   return NULL;
 }
 
-__attribute__((flatten)) uint64_t arena_digest_here(const struct ArenaLayout* layout,
-                                                    const struct ArenaWhere* where) {
+__attribute__((flatten)) uint64_t arena_walk_digest_here(const struct ArenaLayout* layout,
+                                                         const struct ArenaWhere* where,
+                                                         int paced, uint64_t* visited) {
   struct Here h = {layout, where};
-  uint64_t visited;
-  return digest(layout, where, view_here, &h, 1, 0, &visited);
-}
-
-__attribute__((flatten)) uint64_t arena_digest_here_paced(const struct ArenaLayout* layout,
-                                                          const struct ArenaWhere* where,
-                                                          struct ArenaDigestPace* pace) {
-  struct Here h = {layout, where};
-  uint64_t visited;
-  pace->credit += ARENA_PACE_BUDGET;
-  if (pace->credit > ARENA_PACE_CREDIT_MAX) pace->credit = ARENA_PACE_CREDIT_MAX;
-  if (pace->last_full <= pace->credit) {
-    const uint64_t hash = digest(layout, where, view_here, &h, 1, 0, &visited);
-    pace->credit -= visited < pace->credit ? visited : pace->credit;
-    pace->last_full = visited;
-    return hash;
-  }
-  /* Tagged: a paced walk never hashes like a full one. */
-  return mix(digest(layout, where, view_here, &h, 1, ARENA_PACE_ENDS, &visited), 0x9aced);
+  /* Two copies of the walk, each with its cap a constant (a whole walk has no ELIDED lists). */
+  if (!paced) return digest(layout, where, view_here, &h, 1, 0, visited);
+  return digest(layout, where, view_here, &h, 1, ARENA_PACE_ENDS, visited);
 }

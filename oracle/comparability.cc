@@ -1,5 +1,6 @@
 #include "oracle/comparability.h"
 
+#include "oracle/read_value.h"
 #include "oracle/side.h"
 
 #include <cstdint>
@@ -69,9 +70,17 @@ bool touches_too_much_memory(const Program& program) {
   return false;
 }
 
+// Whether an outcome gives its slot an address outside the heap: an mmapped chunk, or a read8
+// value in a mapping or in libc (main_arena+0x60, say).
+bool outside_the_heap(const Outcome& o) {
+  return o.kind == OutcomeKind::kMmapped ||
+         (o.kind == OutcomeKind::kRead && o.read_base != READ_NUMBER && o.read_base != READ_HEAP);
+}
+
 // Whether some write8 before op `until` stores a value computed from an address where it is read
-// back as a number (a size field), or from the address of an mmapped
-// chunk (the slot's pointer, or safe-linking's pos >> 12 of it). Mappings lie where each
+// back as a number (a size field), or from an address outside the heap (an mmapped
+// chunk's, or one a read8 found in a mapping or libc: the slot's value, or safe-linking's
+// pos >> 12 of it). Mappings lie where each
 // process's kernel put them, so the value's low bits, read back as a size or flags, differ
 // between the twin and glibc: what follows is not comparable. (Heap addresses are, up to 16 MiB:
 // both heaps start on a 16 MiB boundary; read back as a whole size, their bits above it are not.)
@@ -79,7 +88,7 @@ bool stores_mapping_address(const Program& program, const Trace& trace, size_t u
   std::vector<char> mapped(program.slot_count(), 0);
   for (size_t i = 0; i < program.ops.size() && i < trace.outcomes.size() && i <= until; ++i) {
     const Op& op = program.ops[i];
-    if (op.allocates()) mapped[op.dst] = trace.outcomes[i].kind == OutcomeKind::kMmapped;
+    if (op.assigns()) mapped[op.dst] = outside_the_heap(trace.outcomes[i]);
     if (op.kind != OpKind::kWrite8) continue;
     const Value& v = op.value;
     // An address (or a safe-linked one) stored where a chunk's size field can be (8 mod 16 from
@@ -108,7 +117,7 @@ bool stores_mapping_address(const Program& program, const Trace& trace, size_t u
 // which later mapping, is the kernel's choice and each process's history (Linux reuses the
 // highest hole that fits), so a fault on one side and success on the other say nothing.
 //
-// Likewise a write8 through an mmapped chunk's pointer that lands outside the page span of its
+// Likewise a write8 or read8 through an mmapped chunk's pointer that lands outside the page span of its
 // mapping: what lies next to a mapping (another mapping, or nothing) is the kernel's layout.
 bool uses_unmapped_chunk(const Program& program, const Trace& trace, size_t until) {
   std::vector<char> mapped(program.slot_count(), 0), gone(program.slot_count(), 0);
@@ -116,16 +125,18 @@ bool uses_unmapped_chunk(const Program& program, const Trace& trace, size_t unti
   for (size_t i = 0; i < program.ops.size() && i < trace.outcomes.size() && i <= until; ++i) {
     const Op& op = program.ops[i];
     const bool reads_src = op.kind == OpKind::kFree || op.kind == OpKind::kRealloc ||
-                           op.kind == OpKind::kUsableSize || op.kind == OpKind::kWrite8;
+                           op.kind == OpKind::kUsableSize || op.kind == OpKind::kWrite8 ||
+                           op.kind == OpKind::kRead8;
     if (reads_src && op.src != kNullSlot && mapped[op.src] && gone[op.src]) return true;
-    if (op.kind == OpKind::kWrite8 && op.src != kNullSlot && mapped[op.src]) {
+    const bool touches = op.kind == OpKind::kWrite8 || op.kind == OpKind::kRead8;
+    if (touches && op.src != kNullSlot && mapped[op.src]) {
       // Offsets from the pointer that stay inside [its page, the mapping's length) are safe.
       const int64_t lo = -static_cast<int64_t>(page_offset[op.src]);
       const int64_t hi = static_cast<int64_t>(length[op.src]) - static_cast<int64_t>(page_offset[op.src]);
       if (op.offset < lo || op.offset > hi - 8) return true;
     }
     if (op.kind == OpKind::kFree || op.kind == OpKind::kRealloc) gone[op.src] = 1;
-    if (op.allocates()) {
+    if (op.assigns()) {
       mapped[op.dst] = trace.outcomes[i].kind == OutcomeKind::kMmapped;
       page_offset[op.dst] = static_cast<uint64_t>(trace.outcomes[i].offset);
       length[op.dst] = trace.outcomes[i].size;
@@ -192,6 +203,31 @@ bool protect_without_safe_linking(const Program& program, const std::vector<Trac
   return old_release && writes_protected_pointer(program, until);
 }
 
+// Whether some op up to `until` frees or reallocates a pointer into the tcache struct, which a
+// read8 found (before 2.34 every cached chunk's key is the struct's address), while a side runs
+// a release whose key is that address: tcache_put then writes the address into the struct's own
+// counts, whose bytes are wherever each process's heap lies.
+bool frees_the_tcache_struct(const Program& program, const std::vector<Trace>& traces,
+                             size_t until) {
+  constexpr uint64_t kTcacheStructEnd = 0x290;  // its chunk, from the heap base (2.30 on; 0x250 before)
+  bool key_is_address = false;
+  for (const Trace& t : traces) {
+    key_is_address |= std::atoi(side_release(t.side).c_str() + 2) < 34;  // "2.31" -> 31
+  }
+  if (!key_is_address || traces.empty()) return false;
+  const Trace& trace = traces[0];
+  std::vector<char> into_tcache(program.slot_count(), 0);
+  for (size_t i = 0; i < program.ops.size() && i < trace.outcomes.size() && i <= until; ++i) {
+    const Op& op = program.ops[i];
+    if ((op.kind == OpKind::kFree || op.kind == OpKind::kRealloc) && into_tcache[op.src]) return true;
+    if (!op.assigns()) continue;
+    const Outcome& o = trace.outcomes[i];
+    into_tcache[op.dst] = o.kind == OutcomeKind::kRead && o.read_base == READ_HEAP &&
+                          o.value < kTcacheStructEnd;
+  }
+  return false;
+}
+
 const ComparabilityRule kAddressDependentAlignment{
     "address_dependent_alignment",
     "an mmapped chunk aligned beyond a page: its leader's length depends on the mapping's address"};
@@ -200,7 +236,8 @@ const ComparabilityRule kTouchesTooMuchMemory{
     "calloc or M_PERTURB would clear or fill more than 64 MiB: too slow and big for every side"};
 const ComparabilityRule kStoresMappingAddress{
     "stores_mapping_address",
-    "a write8 stored an address where it is read back as a size, or an mmapped chunk's address"};
+    "a write8 stored an address where it is read back as a size, or an address outside the heap "
+    "(an mmapped chunk's, or a mapping's or libc's that a read8 found)"};
 const ComparabilityRule kUsesUnmappedChunk{
     "uses_unmapped_chunk",
     "an op reaches into an mmapped chunk that is gone, or past its mapping: the kernel's layout"};
@@ -212,6 +249,10 @@ const ComparabilityRule kCorruptsWithoutAHeap{
     "corrupts_without_a_heap",
     "the Program corrupted memory while no brk heap existed: glibc compares forged chunks with an "
     "initial top inside libc, wherever libc lies"};
+const ComparabilityRule kFreesTheTcacheStruct{
+    "frees_the_tcache_struct",
+    "a pointer into the tcache struct that a read8 found was freed on a release whose tcache key "
+    "is the struct's address (< 2.34): the key lands in the struct's own counts"};
 const ComparabilityRule kProtectWithoutSafeLinking{
     "protect_without_safe_linking",
     "a protect() value written on a release without safe-linking (< 2.32): followed as it is, "
@@ -235,7 +276,7 @@ const std::vector<ComparabilityRule>& comparability_rules() {
   static const std::vector<ComparabilityRule> rules = {
       kAddressDependentAlignment, kTouchesTooMuchMemory, kStoresMappingAddress,
       kUsesUnmappedChunk,         kLeftTheHeap,          kCorruptsWithoutAHeap,
-      kProtectWithoutSafeLinking,
+      kProtectWithoutSafeLinking, kFreesTheTcacheStruct,
   };
   return rules;
 }
@@ -254,6 +295,7 @@ std::optional<ComparabilityRule> excused_divergence(const Program& program,
   if (left_the_heap(traces, at)) return kLeftTheHeap;
   if (corrupts_without_a_heap(traces, program, at)) return kCorruptsWithoutAHeap;
   if (protect_without_safe_linking(program, traces, at)) return kProtectWithoutSafeLinking;
+  if (frees_the_tcache_struct(program, traces, at)) return kFreesTheTcacheStruct;
   return std::nullopt;
 }
 

@@ -45,7 +45,8 @@ struct RunOptions {
   //    (oracle/block_invariants.h: aligned, owned, no overlap, usable >= request, calloc zeroed);
   //  check_contents: also the contents rules, which write a pattern into every block. A side
   //    compared with real glibc must not use it: glibc's memory lacks the pattern, and a dangling
-  //    pointer or a stale last_remainder would read it on one side only.
+  //    pointer or a stale last_remainder would read it on one side only. Nor does the twin use it
+  //    for a Program that reads (read8): it would read the pattern.
   bool check_heap = false;
   bool check_contents = false;
   // With check_heap, the heap checker after each op is incremental (it checks what the op wrote,

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "oracle/read_value.h"
+
 namespace heaptwin {
 
 namespace {
@@ -98,6 +100,9 @@ bool Outcome::operator==(const Outcome& o) const {
       return signal == o.signal && address == o.address && address_in_heap == o.address_in_heap;
     case OutcomeKind::kTimeout: return true;
     case OutcomeKind::kNoOpinion: return true;
+    case OutcomeKind::kRead:
+      return read_base == o.read_base && value == o.value && read_safe_linked == o.read_safe_linked &&
+             read_position_base == o.read_position_base && address == o.address;
   }
   return false;
 }
@@ -166,6 +171,27 @@ Outcome Outcome::no_opinion() {
   return o;
 }
 
+Outcome Outcome::read(const ::ReadValue& v) {
+  Outcome o;
+  o.kind = OutcomeKind::kRead;
+  o.read_base = static_cast<uint8_t>(v.value.base);
+  o.value = v.value.offset;
+  o.read_safe_linked = v.safe_linked != 0;
+  o.read_position_base = static_cast<uint8_t>(v.position.base);
+  o.address = v.position.offset;
+  return o;
+}
+
+::ReadValue Outcome::read_value() const {
+  ::ReadValue v;
+  v.value.base = read_base;
+  v.value.offset = value;
+  v.safe_linked = read_safe_linked;
+  v.position.base = read_position_base;
+  v.position.offset = address;
+  return v;
+}
+
 std::string to_string(const Outcome& o) {
   switch (o.kind) {
     case OutcomeKind::kPointer: return signed_hex(o.offset);
@@ -187,6 +213,12 @@ std::string to_string(const Outcome& o) {
     }
     case OutcomeKind::kTimeout: return "timeout";
     case OutcomeKind::kNoOpinion: return "no opinion";
+    case OutcomeKind::kRead: {
+      const ReadValue v = o.read_value();
+      char text[160];
+      read_value_text(&v, text, sizeof text);
+      return std::string("read ") + text;
+    }
   }
   return "?";
 }

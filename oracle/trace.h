@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+struct ReadValue;  // oracle/read_value.h (plain C)
+
 namespace heaptwin {
 
 enum class OutcomeKind : uint8_t {
@@ -24,10 +26,17 @@ enum class OutcomeKind : uint8_t {
   kFault,      // SIGSEGV/SIGBUS: signal, address (heap offset when address_in_heap)
   kTimeout,    // the op did not finish in time
   kNoOpinion,  // the model does not predict this op (corruption, or after an abort)
+  kRead,       // read8: the 8 bytes, named (oracle/read_value.h): read_value()
 };
 
 struct Outcome {
   OutcomeKind kind = OutcomeKind::kDone;
+  // kRead: what `value` and `address` are relative to (enum ReadBase), and whether the value was
+  // stored safe-linked (then `value` is the revealed target and `address` where it was read).
+  // Kept in the padding after `kind`: a trace of millions of ops holds millions of Outcomes.
+  uint8_t read_base = 0;
+  uint8_t read_position_base = 0;
+  bool read_safe_linked = false;
   int64_t offset = 0;
   uint64_t size = 0;
   uint64_t value = 0;
@@ -51,9 +60,13 @@ struct Outcome {
   static Outcome fault(int signal, uint64_t address, bool in_heap);
   static Outcome timeout();
   static Outcome no_opinion();
+  static Outcome read(const ::ReadValue& v);
+  // kRead's value as read_value.h names it.
+  ::ReadValue read_value() const;
 };
 
-// "0x2a0", "mmapped 0x21000", "NULL (ENOMEM)", "abort: free(): invalid pointer", ...
+// "0x2a0", "mmapped 0x21000", "NULL (ENOMEM)", "abort: free(): invalid pointer",
+// "read main_arena+0x60", ...
 std::string to_string(const Outcome& o);
 
 // A reference from the arena to a chunk. Chunks in the heap are offsets from the heap base; a

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "oracle/read_value.h"
 #include "program/heap_format.h"
 
 namespace heaptwin {
@@ -60,6 +61,18 @@ std::string json_escape(const std::string& s) {
   return out;
 }
 
+// {"base": "main_arena", "offset": 96, "text": "main_arena+0x60"} (heap offsets are signed)
+std::string read_name_json(const ReadName& n) {
+  static const char* const kBases[] = {"number", "heap", "main_arena", "mp_", "global_max_fast",
+                                       "mapping"};
+  char text[64];
+  read_name_text(&n, text, sizeof text);
+  const char* base = n.base < sizeof kBases / sizeof kBases[0] ? kBases[n.base] : "?";
+  return std::string("{\"base\": \"") + base + "\", \"offset\": " +
+         (n.base == READ_HEAP ? std::to_string(static_cast<int64_t>(n.offset))
+                               : std::to_string(n.offset)) + ", \"text\": \"" + text + "\"}";
+}
+
 const char* kind_name(OutcomeKind k) {
   switch (k) {
     case OutcomeKind::kPointer: return "pointer";
@@ -71,6 +84,7 @@ const char* kind_name(OutcomeKind k) {
     case OutcomeKind::kFault: return "fault";
     case OutcomeKind::kTimeout: return "timeout";
     case OutcomeKind::kNoOpinion: return "no_opinion";
+    case OutcomeKind::kRead: return "read";
   }
   return "?";
 }
@@ -217,6 +231,12 @@ std::string format_trace_json(const Program& program, const Trace& trace) {
                std::to_string(o.address) + ", \"address_in_heap\": " +
                (o.address_in_heap ? "true" : "false");
         break;
+      case OutcomeKind::kRead: {
+        const ReadValue v = o.read_value();
+        out += ", \"read\": " + read_name_json(v.value);
+        if (v.safe_linked) out += ", \"safe_linked_at\": " + read_name_json(v.position);
+        break;
+      }
       default: break;
     }
     out += ", \"text\": \"" + json_escape(to_string(o)) + "\"}\n";

@@ -8,11 +8,13 @@
 
 #include "allocator/allocator.h"
 #include "allocator/simulated_memory.h"
-#include "allocator/tunables.h"
 #include "oracle/block_invariants.h"
 #include "oracle/heap_check.h"
 #include "oracle/heap_check_incremental.h"
 #include "oracle/heap_view.h"
+#include "oracle/read_namer.h"
+#include "oracle/twin_fatal_handler.h"
+#include "oracle/twin_release.h"
 
 namespace heaptwin {
 
@@ -22,79 +24,14 @@ using alloc::Addr;
 
 constexpr uint64_t kHeapWindow = uint64_t{4} << 30;  // docs/op-semantics.md: heap-relative faults
 
-// Turns the allocator's fatal conditions into a jump back to the op loop. The allocator keeps no
-// resources and no objects with destructors on its stack, so unwinding it with longjmp is safe.
-class JumpingFatalHandler : public alloc::FatalHandler {
- public:
-  enum class Kind { kNone, kAbort, kFault, kHang, kUnmodelled };
-
-  [[noreturn]] void abort_with(const char* message) override {
-    kind = Kind::kAbort;
-    this->message = message;
-    std::longjmp(env, 1);
-  }
-  [[noreturn]] void fault(uint64_t address) override {
-    kind = Kind::kFault;
-    // A non-canonical address (bits 47..63 not all equal) raises #GP, not a page fault: the
-    // kernel's SIGSEGV then carries address 0.
-    const uint64_t top = address >> 47;
-    this->address = top == 0 || top == 0x1ffff ? address : 0;
-    std::longjmp(env, 1);
-  }
-  [[noreturn]] void hang() override {
-    kind = Kind::kHang;
-    std::longjmp(env, 1);
-  }
-  [[noreturn]] void unmodelled(const char* why) override {
-    kind = Kind::kUnmodelled;
-    message = why;
-    std::longjmp(env, 1);
-  }
-
-  std::jmp_buf env;
-  Kind kind = Kind::kNone;
-  const char* message = "";
-  uint64_t address = 0;
-};
-
-// The twin's libc data block keeps 2.36's malloc_par field order for every release (allocator/
-// layout.h); the arena and the tcache are laid out as the release has them.
-void twin_data_layout(GlibcLayout* l) {
-  const GlibcLayout own = *glibc_layout("2.36");
-  l->mp_n_mmaps = own.mp_n_mmaps;
-  l->mp_n_mmaps_max = own.mp_n_mmaps_max;
-  l->mp_max_n_mmaps = own.mp_max_n_mmaps;
-  l->mp_no_dyn_threshold = own.mp_no_dyn_threshold;
-  l->mp_mmapped_mem = own.mp_mmapped_mem;
-  l->mp_max_mmapped_mem = own.mp_max_mmapped_mem;
-  l->mp_sbrk_base = own.mp_sbrk_base;
-  l->mp_tcache_bins = own.mp_tcache_bins;
-  l->mp_tcache_max_bytes = own.mp_tcache_max_bytes;
-  l->mp_tcache_count = own.mp_tcache_count;
-  l->mp_tcache_unsorted_limit = own.mp_tcache_unsorted_limit;
-}
-
-// GLIBC_TUNABLES names -> the profile's tunables.
-alloc::GlibcProfile profile_for(const alloc::GlibcProfile& release, const RunOptions& options) {
-  alloc::GlibcProfile profile = release;
-  profile.tcache_key = kPinnedTcacheKey;
-  // As glibc reads GLIBC_TUNABLES: known names only, within glibc's bounds.
-  const std::string prefix = "glibc.malloc.";
-  for (const auto& [name, text] : options.tunables) {
-    if (name.compare(0, prefix.size(), prefix) != 0) continue;
-    alloc::set_tunable(&profile.tunables, name.c_str() + prefix.size(), name.size() - prefix.size(),
-                       text.c_str(), text.c_str() + text.size());
-  }
-  return profile;
-}
-
 // What one op did, before it becomes an Outcome (plain data: it crosses longjmp).
 struct RawResult {
   bool allocates = false;
   bool unsupported = false;
   Addr pointer = 0;
   int error = 0;
-  uint64_t value = 0;
+  uint64_t value = 0;  // read8: the bytes read
+  Addr read_at = 0;    // read8: where
 };
 
 class TwinSide : public Side {
@@ -124,7 +61,11 @@ class TwinSide : public Side {
     slots_.assign(program.slot_count(), 0);
     heap_base_ = memory_->heap_base();
     SimulatedMemoryReader reader(*memory_);
-    blocks_.reset(options.check_contents);
+    namer_.start(program);
+    // The contents rules write a pattern into every block: a Program that reads would read it,
+    // not what glibc leaves there.
+    const bool check_contents = options.check_contents && !namer_.active();
+    blocks_.reset(check_contents);
     bool check_heap_now = options.check_heap;
     if (check_heap_now) checker_.reset();
     // Every store the allocator makes goes to a log (the checker's, or the side's own), and
@@ -134,6 +75,7 @@ class TwinSide : public Side {
     log->clear();
     twin.set_write_log(log);
 
+    arena_ = twin.main_arena();
     for (size_t i = 0; i < program.ops.size(); ++i) {
       const Op& op = program.ops[i];
       if (op.kind == OpKind::kWrite8) {
@@ -142,7 +84,7 @@ class TwinSide : public Side {
         check_heap_now = false;  // the Program corrupts on purpose from here on
         blocks_.stop();
       }
-      const bool blocks_on = options.check_heap || options.check_contents;
+      const bool blocks_on = options.check_heap || check_contents;
       if (blocks_on && blocks_.active()) note(&trace, i, blocks_before(op));
       RawResult r;
       if (!run_guarded(twin, op, &r)) {
@@ -164,11 +106,12 @@ class TwinSide : public Side {
         trace.outcomes.push_back(fatal_outcome());
         break;
       }
-      trace.outcomes.push_back(outcome_of(op, r));
+      trace.outcomes.push_back(outcome_of(twin, op, r));
+      namer_.after(op, trace.outcomes.back(), r.pointer);
       note_writes(*log);  // before the checker reads the log (and empties it)
       if (blocks_on && blocks_.active()) {
         note(&trace, i, blocks_after(i, op, r));
-        if (options.check_contents && r.allocates && r.pointer != 0) {
+        if (check_contents && r.allocates && r.pointer != 0) {
           note_pattern_writes(r.pointer, op.kind == OpKind::kRealloc ? op.a : op.request_bytes());
         }
       }
@@ -315,8 +258,16 @@ class TwinSide : public Side {
       case OpKind::kWrite8: {
         uint64_t value = resolve_value(op.value);
         Addr at = slots_[op.src] + static_cast<uint64_t>(op.offset);
-        if (!memory_->owns_heap_or_mapping(at, 8)) alloc::report_fault(&fatal_, at);
+        check_program_access(at);
         std::memcpy(reinterpret_cast<void*>(at), &value, 8);
+        return;
+      }
+      case OpKind::kRead8: {
+        const Addr at = slots_[op.src] + static_cast<uint64_t>(op.offset);
+        check_program_access(at);
+        std::memcpy(&r->value, reinterpret_cast<const void*>(at), 8);
+        r->read_at = at;
+        slots_[op.dst] = r->value;
         return;
       }
       default:
@@ -326,6 +277,19 @@ class TwinSide : public Side {
     r->allocates = true;
     r->error = twin.last_errno();
     slots_[op.dst] = r->pointer;
+  }
+
+  // Where a Program's own write8 or read8 of 8 bytes may land: the heap and the mappings, which
+  // the twin holds as glibc does, and main_arena (a pointer read from a bin leads there). The
+  // rest of the twin's libc data block holds malloc's other fields where glibc 2.36's libc does,
+  // but not what glibc's libc keeps around them: unmodelled. Anything else is no memory at all.
+  void check_program_access(Addr at) {
+    if (memory_->owns_heap_or_mapping(at, 8)) return;
+    if (at >= arena_ && at - arena_ <= arena_layout_.arena_bytes - 8) return;
+    if (memory_->owns(at, 1) || memory_->owns(at + 7, 1)) {
+      alloc::report_unmodelled(&fatal_, "the Program reads or writes libc's data outside main_arena");
+    }
+    alloc::report_fault(&fatal_, at);
   }
 
   uint64_t address_of(Value::Kind kind, SlotId slot, int64_t delta, uint64_t literal) const {
@@ -343,7 +307,8 @@ class TwinSide : public Side {
     return (pos >> 12) ^ target;
   }
 
-  Outcome outcome_of(const Op& op, const RawResult& r) const {
+  Outcome outcome_of(const alloc::Allocator& twin, const Op& op, const RawResult& r) {
+    if (op.kind == OpKind::kRead8) return namer_.read(read_places(twin), r.value, r.read_at);
     if (r.allocates) {
       if (r.pointer == 0) return Outcome::null(r.error);
       uint64_t head = 0;
@@ -411,6 +376,19 @@ class TwinSide : public Side {
     return arena_digest_here_paced(&arena_layout_, &where, pace);
   }
 
+  // Where read8 values point, in this twin's memory (oracle/read_value.h).
+  ReadPlaces read_places(const alloc::Allocator& twin) const {
+    ReadPlaces p{};
+    p.heap_base = heap_base_;
+    p.heap_end = memory_->brk();
+    p.arena = twin.main_arena();
+    p.arena_bytes = arena_layout_.arena_bytes;
+    p.mp = reinterpret_cast<uint64_t>(twin.libc().mp);
+    p.mp_bytes = arena_layout_.mp_bytes;
+    p.global_max_fast = reinterpret_cast<uint64_t>(twin.libc().global_max_fast);
+    return p;
+  }
+
   HeapLocation location(const alloc::Allocator& twin) const {
     HeapLocation loc;
     loc.heap_base = heap_base_;
@@ -430,6 +408,8 @@ class TwinSide : public Side {
   JumpingFatalHandler fatal_;
   std::vector<Addr> slots_;
   uint64_t heap_base_ = 0;
+  Addr arena_ = 0;  // &main_arena
+  ReadNamer namer_;
   BlockInvariants blocks_;
   Addr realloc_source_ = 0;
   IncrementalHeapChecker checker_;

@@ -38,6 +38,45 @@ TEST(TwinSide, ProgramsRunBackToBackSeeAFreshHeap) {
   }
 }
 
+// read8 reads and write8 writes, for a Program, only memory the twin holds as glibc does: the
+// heap, the mappings and main_arena. Elsewhere in libc's data it has no opinion (glibc's libc
+// holds there what the twin does not); anywhere else the read faults where glibc's would, with
+// the address, and nothing outside the twin's memory is read.
+TEST(TwinSide, ReadsReachOnlyWhatTheTwinHoldsAsGlibcDoes) {
+  std::string error;
+  auto twin = make_twin_side("twin", &error);
+  ASSERT_NE(twin, nullptr) << error;
+  auto run = [&](const std::string& text) {
+    std::string e;
+    auto p = parse_heap(text, "t.heap", &e);
+    EXPECT_TRUE(p.has_value()) << e;
+    return twin->run(*p, RunOptions{});
+  };
+  const std::string leak = "a = malloc 0x500\ng = malloc 0x18\nfree a\nfd = read8 a 0\n";
+  Trace t = run(leak + "bins = read8 fd 0x10\nw = read8 fd 0x828\n");
+  ASSERT_EQ(t.outcomes.size(), 6u);
+  EXPECT_EQ(to_string(t.outcomes[3]), "read main_arena+0x60");
+  EXPECT_EQ(to_string(t.outcomes[4]), "read heap+0x290");
+  EXPECT_EQ(to_string(t.outcomes[5]), "read 0x21000");  // system_mem, near main_arena's end
+  // Past main_arena (0x898 bytes on 2.36), in the twin's libc data: no opinion, and why.
+  t = run(leak + "x = read8 fd 0x840\n");
+  ASSERT_EQ(t.outcomes.size(), 5u);
+  EXPECT_EQ(t.outcomes[4].kind, OutcomeKind::kNoOpinion);
+  EXPECT_EQ(t.unmodelled, "the Program reads or writes libc's data outside main_arena");
+  // And so is a write there.
+  t = run(leak + "write8 fd 0x1000 1\n");
+  EXPECT_EQ(t.outcomes.back().kind, OutcomeKind::kNoOpinion);
+  // Far from everything: a fault at that address, as glibc's.
+  t = run("a = malloc 0x18\nwrite8 a 0 0x4141414140\np = read8 a 0\nx = read8 p 8\n");
+  EXPECT_EQ(to_string(t.outcomes.back()), "fault: SIGSEGV at 0x4141414148");
+  // Below the heap (a raw address, as faults there are reported), and past its break.
+  t = run("a = malloc 0x18\nx = read8 a -0x1000\n");
+  EXPECT_EQ(t.outcomes.back().kind, OutcomeKind::kFault);
+  EXPECT_FALSE(t.outcomes.back().address_in_heap);
+  t = run("a = malloc 0x18\nx = read8 a 0x21000\n");
+  EXPECT_EQ(to_string(t.outcomes.back()), "fault: SIGSEGV at heap+0x212a0");
+}
+
 // The side digests its arena in place (arena_digest_here, with the fast path for lists that end
 // normally); the same states walked through a MemoryReader (the exact event walk) must give the
 // same digests, on clean heaps and on heaps a Program corrupted (wild, unaligned and looping

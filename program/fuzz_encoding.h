@@ -14,11 +14,15 @@
 namespace heaptwin {
 
 inline constexpr uint8_t kFuzzFormatV1 = 0x01;
+// v1 with read8 (opcode 15, which is a free in v1); the encoder writes it only for Programs that
+// read.
+inline constexpr uint8_t kFuzzFormatV2 = 0x02;
 inline constexpr int kFuzzSlots = 31;  // s0..s30
 
 struct DecodeOptions {
   // write8 ops (heap corruption) are decoded only for targets that want them; otherwise their
-  // opcode reads as malloc.
+  // opcode reads as malloc, and a slot a read8 assigned reads as null where an op names it (a
+  // value read from memory is no block).
   bool allow_corruption = true;
   size_t max_ops = 1024;  // the rest of a longer input is ignored
 };

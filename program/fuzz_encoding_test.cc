@@ -30,12 +30,20 @@ bool slots_are_valid(const Program& p) {
         if (v.target_kind == Value::Kind::kSlot && !assigned[v.target_slot]) return false;
       }
     }
-    if (op.allocates()) {
+    if (op.assigns()) {
       if (op.dst == kNullSlot || op.dst >= p.slot_count()) return false;
       assigned[op.dst] = true;
     }
   }
   return true;
+}
+
+// Random bytes of format v2 (read8 decoded).
+std::string random_v2_bytes(std::mt19937_64& rng, size_t max_len) {
+  std::string s = random_bytes(rng, max_len);
+  if (s.empty()) s.push_back('\0');
+  s[0] = static_cast<char>(kFuzzFormatV2);
+  return s;
 }
 
 TEST(FuzzEncoding, EveryByteStringDecodesToAValidProgram) {
@@ -67,6 +75,76 @@ TEST(FuzzEncoding, EncodeOfDecodeIsAFixedPointAfterOneRound) {
   }
 }
 
+TEST(FuzzEncoding, FormatV2DecodesReadsAndKeepsEveryPropertyOfV1) {
+  std::mt19937_64 rng(18);
+  size_t reads = 0;
+  for (int i = 0; i < 8000; ++i) {
+    const std::string bytes = random_v2_bytes(rng, 300);
+    Program p = decode_fuzz(bytes);
+    ASSERT_TRUE(slots_are_valid(p)) << "input #" << i;
+    std::string error;
+    auto again = parse_heap(print_heap(p), "decoded", &error);
+    ASSERT_TRUE(again.has_value()) << error << "\n" << print_heap(p);
+    ASSERT_EQ(*again, p) << print_heap(p);
+    auto once = encode_fuzz(p, &error);
+    ASSERT_TRUE(once.has_value()) << error;
+    ASSERT_EQ(decode_fuzz(*once), p) << "input #" << i << "\n" << print_heap(p);
+    for (const Op& op : p.ops) reads += op.kind == OpKind::kRead8;
+  }
+  EXPECT_GT(reads, 8000u);  // opcode 15: one op in 16
+}
+
+TEST(FuzzEncoding, FormatV1HasNoReads) {
+  // Opcode 15 stays a free in v1: inputs written before v2 decode as they did.
+  std::string v1("\x01\x00\x03\x03\x0f\x00", 6);  // s3 = malloc 0x18; free s3
+  Program p = decode_fuzz(v1);
+  ASSERT_EQ(p.ops.size(), 2u);
+  EXPECT_EQ(p.ops[1].kind, OpKind::kFree);
+  v1[0] = static_cast<char>(kFuzzFormatV2);
+  p = decode_fuzz(v1);
+  ASSERT_EQ(p.ops.size(), 2u);
+  EXPECT_EQ(p.ops[1].kind, OpKind::kRead8);
+}
+
+TEST(FuzzEncoding, ReadsFavourFreedChunksAndTheWordsAroundAHeader) {
+  std::mt19937_64 rng(5);
+  int reads = 0, of_freed = 0, near_header = 0;
+  for (int i = 0; i < 4000; ++i) {
+    Program p = decode_fuzz(random_v2_bytes(rng, 200));
+    std::vector<bool> freed(p.slot_count(), false);
+    for (const Op& op : p.ops) {
+      if (op.kind == OpKind::kRead8) {
+        bool any_freed = false;
+        for (bool f : freed) any_freed |= f;
+        if (any_freed) {
+          ++reads;
+          of_freed += freed[op.src];
+        }
+        near_header += op.offset >= -0x10 && op.offset <= 0x18;
+      }
+      if (op.kind == OpKind::kFree || op.kind == OpKind::kRealloc) freed[op.src] = true;
+      if (op.assigns()) freed[op.dst] = false;
+    }
+  }
+  ASSERT_GT(reads, 1000);
+  EXPECT_GT(of_freed, reads * 4 / 10) << of_freed << " of " << reads;
+  EXPECT_GT(near_header, reads * 8 / 10);
+}
+
+TEST(FuzzEncoding, NoCorruptionModeNeverUsesAReadValueAsAPointer) {
+  std::mt19937_64 rng(12);
+  DecodeOptions options;
+  options.allow_corruption = false;
+  for (int i = 0; i < 5000; ++i) {
+    Program p = decode_fuzz(random_v2_bytes(rng, 200), options);
+    std::vector<bool> read(p.slot_count(), false);
+    for (const Op& op : p.ops) {
+      ASSERT_FALSE(op.src != kNullSlot && read[op.src]) << print_heap(p);
+      if (op.assigns()) read[op.dst] = op.kind == OpKind::kRead8;
+    }
+  }
+}
+
 TEST(FuzzEncoding, NoCorruptionModeNeverDecodesWrite8) {
   std::mt19937_64 rng(11);
   DecodeOptions options;
@@ -94,6 +172,23 @@ TEST(FuzzEncoding, HandWrittenScriptsSurviveEncodeAndDecode) {
   // Names become s0..; everything else is kept.
   ASSERT_EQ(back.ops.size(), p->ops.size());
   EXPECT_EQ(print_heap(back).substr(0, 16), "s0 = malloc 0x18");
+  Program renamed;
+  for (size_t i = 1; i < p->slot_count(); ++i) renamed.intern("s" + std::to_string(i - 1));
+  renamed.ops = p->ops;
+  EXPECT_EQ(back, renamed) << print_heap(back);
+}
+
+TEST(FuzzEncoding, ScriptsThatReadEncodeAsFormatV2) {
+  std::string error;
+  auto p = parse_heap(
+      "a = malloc 0x500\nb = malloc 0x18\nfree a\nfd = read8 a 0\nsize = read8 b -8\n"
+      "far = read8 fd 0x1234\nfree b\nnext = read8 b 0x18\nx = read8 null 0x8\n",
+      "hand", &error);
+  ASSERT_TRUE(p.has_value()) << error;
+  auto bytes = encode_fuzz(*p, &error);
+  ASSERT_TRUE(bytes.has_value()) << error;
+  EXPECT_EQ((*bytes)[0], static_cast<char>(kFuzzFormatV2));
+  Program back = decode_fuzz(*bytes);
   Program renamed;
   for (size_t i = 1; i < p->slot_count(); ++i) renamed.intern("s" + std::to_string(i - 1));
   renamed.ops = p->ops;

@@ -26,7 +26,7 @@ bool is_reserved(std::string_view w) {
   static constexpr std::string_view kReserved[] = {
       "null",   "heap",          "protect",        "malloc",  "calloc",  "realloc",
       "free",   "memalign",      "aligned_alloc",  "posix_memalign", "valloc", "pvalloc",
-      "malloc_usable_size", "usable", "write8",   "mallopt", "trim"};
+      "malloc_usable_size", "usable", "write8",   "read8",   "mallopt", "trim"};
   for (std::string_view r : kReserved) {
     if (w == r) return true;
   }
@@ -192,6 +192,12 @@ class ScriptParser {
       op->kind = OpKind::kRealloc;
       if (!slot_at(i++, &op->src)) return false;
       if (!number_at(i++, "a size after the slot", &op->a)) return false;
+    } else if (verb == "read8") {
+      op->kind = OpKind::kRead8;
+      if (!slot_at(i++, &op->src)) return false;
+      uint64_t off;
+      if (!number_at(i++, "an offset after the slot", &off)) return false;
+      op->offset = static_cast<int64_t>(off);
     } else if (verb == "memalign" || verb == "aligned_alloc" || verb == "posix_memalign") {
       op->kind = verb == "memalign"        ? OpKind::kMemalign
                  : verb == "aligned_alloc" ? OpKind::kAlignedAlloc
@@ -201,7 +207,7 @@ class ScriptParser {
     } else {
       return fail("unknown allocation " + quoted(verb) +
                   " (expected malloc, calloc, realloc, memalign, aligned_alloc, "
-                  "posix_memalign, valloc or pvalloc)");
+                  "posix_memalign, valloc, pvalloc or read8)");
     }
     if (!no_more(i)) return false;
     // Intern after the operands: `a = realloc a 0x10` needs `a` to exist already.
@@ -249,10 +255,10 @@ class ScriptParser {
       op->kind = OpKind::kTrim;
       if (!number_at(i++, "a pad after 'trim'", &op->a)) return false;
     } else if (std::string_view("malloc calloc realloc memalign aligned_alloc posix_memalign "
-                                "valloc pvalloc").find(verb) != std::string_view::npos &&
+                                "valloc pvalloc read8").find(verb) != std::string_view::npos &&
                is_name(verb)) {
       return fail(quoted(verb) + " needs a slot to assign: expected 'NAME = " + std::string(verb) +
-                  " ...'");
+                  (verb == "read8" ? " SLOT OFFSET'" : " ...'"));
     } else {
       return fail("unknown op " + quoted(verb) +
                   " (expected NAME = ..., free, write8, malloc_usable_size, mallopt or trim)");

@@ -55,6 +55,26 @@ TEST(HeapFormat, ParsesEveryOpOfTheDesignExample) {
   EXPECT_EQ(p.ops[12].kind, OpKind::kTrim);
 }
 
+TEST(HeapFormat, Read8AssignsWhatItReadToASlotOthersUse) {
+  Program p = parse_ok(
+      "a = malloc 0x500\nfd = read8 a 0\nsize = read8 a -0x8\ntop = read8 fd 0x0\n"
+      "write8 fd 0 a-0x10\nwrite8 a 8 fd+0x10\nfree fd\nx = read8 null 0x8\nfd = read8 fd 8\n");
+  ASSERT_EQ(p.ops.size(), 9u);
+  EXPECT_EQ(p.ops[1].kind, OpKind::kRead8);
+  EXPECT_EQ(p.ops[1].dst, p.find("fd"));
+  EXPECT_EQ(p.ops[1].src, p.find("a"));
+  EXPECT_EQ(p.ops[2].offset, -8);
+  EXPECT_EQ(p.ops[3].src, p.find("fd"));
+  EXPECT_EQ(p.ops[4].src, p.find("fd"));
+  EXPECT_EQ(p.ops[5].value.slot, p.find("fd"));
+  EXPECT_EQ(p.ops[7].src, kNullSlot);
+  EXPECT_EQ(p.ops[8].dst, p.ops[8].src);  // reassigned from itself
+  EXPECT_TRUE(p.ops[1].assigns());
+  EXPECT_FALSE(p.ops[1].allocates());
+  EXPECT_EQ(print_op(p, p.ops[2]), "size = read8 a -0x8");
+  EXPECT_EQ(parse_ok(print_heap(p)), p);
+}
+
 TEST(HeapFormat, NullIsAlwaysASlotAndReassignmentIsAllowed) {
   Program p = parse_ok("a = realloc null 0x20\na = realloc a 0x100\nfree null\n");
   EXPECT_EQ(p.ops[0].src, kNullSlot);
@@ -143,6 +163,12 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"mallopt M_MXFAST\n", "expected a value after the parameter"},
         ErrorCase{"mallopt M_MXFAST 0x100000000\n", "out of range (mallopt takes an int)"},
         ErrorCase{"trim\n", "expected a pad after 'trim'"},
+        ErrorCase{"a = malloc 1\nread8 a 0\n", "'read8' needs a slot to assign: expected 'NAME = read8 SLOT OFFSET'"},
+        ErrorCase{"a = malloc 1\nv = read8 a\n", "expected an offset after the slot"},
+        ErrorCase{"v = read8 a 0\n", "unknown slot 'a'"},
+        ErrorCase{"a = malloc 1\nv = read8 a 0 8\n", "unexpected extra operand '8'"},
+        ErrorCase{"a = malloc 1\nnull = read8 a 0\n", "'null' always holds NULL"},
+        ErrorCase{"a = malloc 1\nread8 = read8 a 0\n", "expected a slot name before '='"},
         ErrorCase{"a = malloc 1\n\n\n  bogus\n", "t.heap:4:"}));
 
 TEST(HeapFormat, NulByteIsReported) {

@@ -123,6 +123,12 @@ void append_op(std::string* out, const Program& p, const Op& op) {
     case OpKind::kTrim:
       *out += "trim ";
       return append_number(out, op.a);
+    case OpKind::kRead8:
+      append_slot(out, p, op.dst);
+      *out += " = read8 ";
+      append_slot(out, p, op.src);
+      *out += ' ';
+      return append_signed(out, op.offset);
   }
   *out += '?';
 }

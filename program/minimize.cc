@@ -57,7 +57,7 @@ bool is_well_formed(const Program& program) {
     for (SlotId s : slots_read(op)) {
       if (s >= program.slot_count() || !assigned[s]) return false;
     }
-    if (op.allocates()) {
+    if (op.assigns()) {
       if (op.dst == kNullSlot || op.dst >= program.slot_count()) return false;
       assigned[op.dst] = true;
     }
@@ -73,7 +73,7 @@ Program compact_slots(const Program& program) {
     op.src = map(op.src);
     op.value.slot = map(op.value.slot);
     op.value.target_slot = map(op.value.target_slot);
-    if (op.allocates()) {
+    if (op.assigns()) {
       if (remap[op.dst] == kNullSlot) remap[op.dst] = out.intern(program.slot_names[op.dst]);
       op.dst = remap[op.dst];
     }

@@ -46,6 +46,8 @@ bool Op::operator==(const Op& o) const {
       return src == o.src;
     case OpKind::kWrite8:
       return src == o.src && offset == o.offset && value == o.value;
+    case OpKind::kRead8:
+      return dst == o.dst && src == o.src && offset == o.offset;
     case OpKind::kMallopt:
       return param == o.param && a == o.a;
     case OpKind::kTrim:
@@ -106,6 +108,7 @@ const char* op_name(OpKind kind) {
     case OpKind::kWrite8: return "write8";
     case OpKind::kMallopt: return "mallopt";
     case OpKind::kTrim: return "trim";
+    case OpKind::kRead8: return "read8";
   }
   return "?";
 }

@@ -27,8 +27,9 @@ enum class OpKind : uint8_t {
   kWrite8,          // write8 src offset value            (8 bytes at src + offset)
   kMallopt,         // mallopt PARAM value                (outcome: mallopt's return)
   kTrim,            // trim pad                           (malloc_trim; outcome: its return)
+  kRead8,           // dst = read8 src offset             (8 bytes at src + offset; dst holds them)
 };
-inline constexpr int kOpKindCount = 13;
+inline constexpr int kOpKindCount = 14;
 
 // mallopt parameters, by their glibc numbers (malloc.h).
 enum class MalloptParam : int32_t {
@@ -73,19 +74,22 @@ struct Value {
 
 struct Op {
   OpKind kind = OpKind::kMalloc;
-  SlotId dst = kNullSlot;   // assigned slot (allocating ops)
-  SlotId src = kNullSlot;   // slot operand (realloc, free, usable_size, write8)
+  SlotId dst = kNullSlot;   // assigned slot (allocating ops, read8)
+  SlotId src = kNullSlot;   // slot operand (realloc, free, usable_size, write8, read8)
   int32_t param = 0;        // mallopt parameter (MalloptParam)
   uint64_t a = 0;           // size; calloc count; alignment; mallopt value; trim pad
   uint64_t b = 0;           // calloc size; size after an alignment
-  int64_t offset = 0;       // write8 offset from the slot's pointer (may be negative)
+  int64_t offset = 0;       // write8, read8: offset from the slot's pointer (may be negative)
   Value value;              // write8 value
 
   bool operator==(const Op& o) const;
   bool operator!=(const Op& o) const { return !(*this == o); }
 
-  // True for ops that assign `dst`.
+  // True for the malloc family's ops (they assign `dst` a block, or NULL).
   bool allocates() const;
+  // True for ops that assign `dst`: the allocating ops, and read8 (the 8 bytes it read: a slot
+  // can hold any value, and a read pointer can be followed, freed or written through).
+  bool assigns() const { return allocates() || kind == OpKind::kRead8; }
   // The size in bytes an allocating op requests (calloc: count * size, saturating).
   uint64_t request_bytes() const;
 };

@@ -26,5 +26,18 @@ TEST(GoldenTest, RealGlibcMatchesTheRecordedScenarios) {
   for (const auto& r : results) EXPECT_TRUE(r.ok) << r.heap_file << ": " << r.message;
 }
 
+// The scenarios behind the allocator's unit tests (allocator/*_test.cc cite their values).
+TEST(GoldenTest, RealGlibcMatchesTheConceptScenarios) {
+  if (std::string(gnu_get_libc_version()) != kGoldenGlibc) {
+    GTEST_SKIP() << "recorded from glibc " << kGoldenGlibc;
+  }
+  std::string error;
+  auto side = make_glibc_side("glibc", &error);
+  ASSERT_NE(side, nullptr) << error;
+  auto results = run_golden(golden_dir("concepts"), *side, /*update=*/false);
+  ASSERT_GE(results.size(), 7u) << "scenarios missing from " << golden_dir("concepts");
+  for (const auto& r : results) EXPECT_TRUE(r.ok) << r.heap_file << ": " << r.message;
+}
+
 }  // namespace
 }  // namespace heaptwin

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "oracle/read_value.h"
 #include "oracle/side.h"
 #include "program/heap_format.h"
 #include "tests/preload/run_process.h"
@@ -183,6 +184,37 @@ TEST(TechniqueVerdict, EachCellSaysWhatHappened) {
   EXPECT_EQ(verdict_text(judge(t, t.program, failed)), "error: runner died");
 }
 
+// A read8's value meets a goal by its name: main_arena+N, a heap address (a safe-linked one once
+// revealed), or null for 0.
+TEST(TechniqueVerdict, ReadValuesMeetGoalsByName) {
+  const Technique t = parse_ok(
+      "# goal: fd == main_arena+0x60 and next == a and last == null\n"
+      "a = malloc 0x500\nfd = read8 a 0\nnext = read8 a 0\nlast = read8 a 0\n");
+  auto named = [](uint32_t base, uint64_t offset, bool safe_linked) {
+    ReadValue v{};
+    v.value.base = base;
+    v.value.offset = offset;
+    v.safe_linked = safe_linked;
+    if (safe_linked) v.position.base = READ_HEAP;
+    return Outcome::read(v);
+  };
+  auto verdict = [&](Outcome fd, Outcome next, Outcome last) {
+    return verdict_text(judge(t, t.program, trace_of({Outcome::pointer(0x2a0), fd, next, last})));
+  };
+  EXPECT_EQ(verdict(named(READ_MAIN_ARENA, 0x60, false), named(READ_HEAP, 0x2a0, true),
+                    named(READ_NUMBER, 0, true)),
+            "works");
+  EXPECT_EQ(verdict(named(READ_MAIN_ARENA, 0x70, false), named(READ_HEAP, 0x2a0, true),
+                    named(READ_NUMBER, 0, false)),
+            "goal not met (fd == main_arena+0x60: fd is main_arena+0x70, wanted main_arena+0x60)");
+  EXPECT_EQ(verdict(named(READ_MAIN_ARENA, 0x60, false), named(READ_HEAP, 0x2b0, true),
+                    named(READ_NUMBER, 0, false)),
+            "goal not met (next == a: next is heap+0x2b0 (revealed), wanted heap+0x2a0)");
+  EXPECT_EQ(verdict(named(READ_MAIN_ARENA, 0x60, false), named(READ_HEAP, 0x2a0, false),
+                    named(READ_NUMBER, 0x421, false)),
+            "goal not met (last == null: last is 0x421, not NULL)");
+}
+
 // ---- The scenarios on every side --------------------------------------------------------
 
 const std::vector<Technique>& scenarios() {
@@ -294,6 +326,9 @@ TEST(TechniqueTable, RealGlibcShowsTheChecksEachReleaseBrought) {
   EXPECT_EQ(real("house_of_force", "glibc"), "stopped at op 2: malloc(): corrupted top size");
   EXPECT_EQ(real("unsorted_bin_attack", "glibc"),
             "stopped at op 5: malloc(): unsorted double linked list corrupted");
+  // Leaks and forged frees through a read value: no check stands in the way.
+  EXPECT_EQ(real("decrypt_safe_linking", "glibc"), "works");
+  EXPECT_EQ(real("tcache_house_of_spirit", "glibc"), "works");
   EXPECT_EQ(real("poison_null_byte", "glibc"),
             "stopped at op 11: corrupted size vs. prev_size while consolidating");
   // 2.30: the large-bin insertion checks one branch only.

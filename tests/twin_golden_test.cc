@@ -80,6 +80,13 @@ TEST_F(TwinGoldenTest, EveryAbortScenarioAgreesWithRealGlibc) {
   EXPECT_GE(diff_dir(golden_dir("aborts"), options), 30);
 }
 
+// The scenarios behind the allocator's unit tests, one per concept (tests/golden/concepts).
+TEST_F(TwinGoldenTest, EveryConceptScenarioAgreesWithRealGlibc) {
+  RunOptions options;
+  options.snapshots = true;
+  EXPECT_GE(diff_dir(golden_dir("concepts"), options), 7);
+}
+
 TEST_F(TwinGoldenTest, ScenariosAgreeUnderTunables) {
   for (auto tunable : std::vector<std::pair<std::string, std::string>>{
            {"glibc.malloc.tcache_count", "0"},
@@ -98,7 +105,7 @@ TEST_F(TwinGoldenTest, ScenariosAgreeUnderTunables) {
 }
 
 TEST_F(TwinGoldenTest, TwinMatchesTheRecordedExpectations) {
-  for (const std::string& dir : {golden_dir(), golden_dir("aborts")}) {
+  for (const std::string& dir : {golden_dir(), golden_dir("aborts"), golden_dir("concepts")}) {
     for (const auto& r : run_golden(dir, *twin_, /*update=*/false)) {
       EXPECT_TRUE(r.ok) << r.heap_file << ": " << r.message;
     }

@@ -64,6 +64,31 @@ inline Program random_malloc_free_program(uint64_t seed, int ops, int slots = 24
   return program;
 }
 
+// `program` with reads added: after a third of its mallocs and frees, a read8 of that op's slot
+// at a word around the chunk header (prev_size, size, fd, bk, fd_nextsize, bk_nextsize), into
+// one of four slots of its own that no other op uses. What glibc leaves in memory (a freed
+// chunk's links, what free and malloc write, sizes) is then compared too.
+inline Program with_header_reads(const Program& program, uint64_t seed) {
+  std::mt19937_64 rng(seed * 0x2545f4914f6cdd1dull + 7);
+  static constexpr int64_t kOffsets[] = {-0x10, -8, 0, 8, 0x10, 0x18};
+  Program out;
+  out.slot_names = program.slot_names;
+  SlotId reads[4];
+  for (int i = 0; i < 4; ++i) reads[i] = out.intern("r" + std::to_string(i));
+  for (const Op& op : program.ops) {
+    out.ops.push_back(op);
+    const SlotId slot = op.kind == OpKind::kFree ? op.src : op.allocates() ? op.dst : kNullSlot;
+    if (slot == kNullSlot || rng() % 3 != 0) continue;
+    Op read;
+    read.kind = OpKind::kRead8;
+    read.dst = reads[rng() % 4];
+    read.src = slot;
+    read.offset = kOffsets[rng() % 6];
+    out.ops.push_back(read);
+  }
+  return out;
+}
+
 }  // namespace heaptwin::testing
 
 #endif  // HEAPTWIN_TESTS_TWIN_RANDOM_PROGRAMS_H_

@@ -23,5 +23,24 @@ TEST(TwinRandomTest, RandomMallocFreeProgramsAgreeWithRealGlibc) {
   }
 }
 
+// The same Programs with reads of the words around chunk headers: what glibc leaves in memory
+// (links of freed chunks, sizes, what a fresh or reused chunk holds), op by op. A read of a
+// NULL slot or of memory given back faults on both sides alike.
+TEST(TwinRandomTest, WhatRandomProgramsLeaveInMemoryIsWhatRealGlibcLeaves) {
+  std::string error;
+  auto executor = Executor::create(*fuzz_target_config("twin_vs_glibc"), &error);
+  ASSERT_NE(executor, nullptr) << error;
+  int reads = 0;
+  for (uint64_t seed = 1; seed <= 30; ++seed) {
+    Program program = testing::with_header_reads(testing::random_malloc_free_program(seed, 200), seed);
+    for (const Op& op : program.ops) reads += op.kind == OpKind::kRead8;
+    const Verdict verdict = executor->judge(program);
+    ASSERT_NE(verdict.kind, Verdict::Kind::kFinding) << "seed " << seed << "\n"
+                                                     << verdict.report(program) << "\n"
+                                                     << print_heap(program);
+  }
+  EXPECT_GT(reads, 1000);
+}
+
 }  // namespace
 }  // namespace heaptwin

@@ -16,7 +16,8 @@ constexpr const char* kHelp =
     "Prints the .heap script that a fuzz input stands for (docs/fuzz-encoding.md). Every byte\n"
     "string decodes to a valid script. INPUT '-' reads standard input.\n\n"
     "  -o FILE           write the script to FILE (atomically) instead of standard output\n"
-    "  --no-corruption   decode as the non-corrupting targets do (write8 opcodes read as malloc)\n";
+    "  --no-corruption   decode as the non-corrupting targets do (write8 opcodes read as malloc,\n"
+    "                    and a slot a read8 assigned reads as null where an op names it)\n";
 
 }  // namespace
 

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "oracle/comparability.h"
+#include "oracle/read_value.h"
 #include "program/heap_format.h"
 
 namespace heaptwin::techniques {
@@ -58,8 +59,8 @@ bool parse_number(const std::string& w, uint64_t* out) {
 }
 
 const char* kGoalForms =
-    "'SLOT == ADDR' (ADDR: SLOT, SLOT+N, SLOT-N, heap+N or null), 'SLOT overlaps SLOT' or "
-    "'no abort', joined by 'and'";
+    "'SLOT == ADDR' (ADDR: SLOT, SLOT+N, SLOT-N, heap+N, main_arena+N or null), 'SLOT overlaps "
+    "SLOT' or 'no abort', joined by 'and'";
 
 // Parses the goal clauses of one "# goal:" line against the Program's slots.
 class GoalParser {
@@ -120,13 +121,17 @@ class GoalParser {
       out->is_heap = true;
       return true;
     }
+    if (base == "main_arena") {
+      out->is_main_arena = true;
+      return true;
+    }
     if (base == "null") {
       if (out->delta != 0) return fail("'null' takes no offset in a goal");
       out->slot = kNullSlot;
       return true;
     }
     if (base.empty() || (base[0] >= '0' && base[0] <= '9')) {
-      return fail("expected an address (SLOT, SLOT+N, heap+N or null), found '" + w +
+      return fail("expected an address (SLOT, SLOT+N, heap+N, main_arena+N or null), found '" + w +
                   "': outcomes are offsets from the heap base, so a plain number means nothing");
     }
     return slot(base, &out->slot);
@@ -183,7 +188,7 @@ std::string stem(const std::string& path) {
 const Outcome* last_assignment(const Program& program, const Trace& trace, SlotId s) {
   for (size_t i = program.ops.size(); i-- > 0;) {
     const Op& op = program.ops[i];
-    if (!op.allocates() || op.dst != s) continue;
+    if (!op.assigns() || op.dst != s) continue;
     return i < trace.outcomes.size() ? &trace.outcomes[i] : nullptr;
   }
   return nullptr;
@@ -201,8 +206,28 @@ std::string offset_text(int64_t offset) {
   return offset < 0 ? "heap-" + hex(static_cast<uint64_t>(-offset)) : "heap+" + hex(offset);
 }
 
+// What a slot holds as a heap offset, when it is one: an allocation's pointer, or a read8's value
+// that names the heap (a safe-linked one by its revealed target).
+bool heap_offset_of(const Outcome* o, int64_t* offset) {
+  if (o && o->kind == OutcomeKind::kPointer) {
+    *offset = o->offset;
+    return true;
+  }
+  if (o && o->kind == OutcomeKind::kRead && o->read_base == READ_HEAP) {
+    *offset = static_cast<int64_t>(o->value);
+    return true;
+  }
+  return false;
+}
+
 std::string pointer_text(const Outcome* o) {
   if (!o) return "never assigned";
+  if (o->kind == OutcomeKind::kRead) {
+    const ReadValue v = o->read_value();
+    char text[64];
+    read_name_text(&v.value, text, sizeof text);
+    return std::string(text) + (v.safe_linked ? " (revealed)" : "");
+  }
   switch (o->kind) {
     case OutcomeKind::kPointer: return offset_text(o->offset);
     case OutcomeKind::kNull: return "NULL";
@@ -219,23 +244,38 @@ std::string goal_unmet(const Program& program, const Trace& trace, const Goal& g
     case Goal::Kind::kNoAbort: return "";
     case Goal::Kind::kEquals: {
       const GoalAddress& a = goal.address;
-      if (!a.is_heap && a.slot == kNullSlot) {
+      if (!a.is_heap && !a.is_main_arena && a.slot == kNullSlot) {
         if (got && got->kind == OutcomeKind::kNull) return "";
+        // A read value of 0 (a list's end; safe-linked, it is 0 once revealed).
+        if (got && got->kind == OutcomeKind::kRead && got->read_base == READ_NUMBER &&
+            got->value == 0) {
+          return "";
+        }
         return name + " is " + pointer_text(got) + ", not NULL";
+      }
+      if (a.is_main_arena) {
+        const bool in_arena = got && got->kind == OutcomeKind::kRead &&
+                              got->read_base == READ_MAIN_ARENA &&
+                              got->value == static_cast<uint64_t>(a.delta);
+        if (in_arena) return "";
+        return name + " is " + pointer_text(got) + ", wanted main_arena+" +
+               hex(static_cast<uint64_t>(a.delta));
       }
       std::string want_text;
       bool known = true;
       int64_t want = a.delta;
       if (!a.is_heap) {
         const Outcome* base = last_assignment(program, trace, a.slot);
-        known = base && base->kind == OutcomeKind::kPointer;
+        int64_t base_offset = 0;
+        known = heap_offset_of(base, &base_offset);
         if (known) {
-          want += base->offset;
+          want += base_offset;
         } else {
           want_text = std::string(program.slot_names[a.slot]) + " is " + pointer_text(base);
         }
       }
-      if (known && got && got->kind == OutcomeKind::kPointer && got->offset == want) return "";
+      int64_t got_offset = 0;
+      if (known && heap_offset_of(got, &got_offset) && got_offset == want) return "";
       return name + " is " + pointer_text(got) + ", " +
              (known ? "wanted " + offset_text(want) : want_text);
     }

@@ -21,17 +21,20 @@
 
 namespace heaptwin::techniques {
 
-// A heap address a goal names: the pointer a slot holds after its last assignment, or the heap
-// base, plus a delta. Outcomes are offsets from the heap base, so both compare across processes.
+// An address a goal names: the pointer a slot holds after its last assignment, the heap base, or
+// main_arena, plus a delta. Outcomes are offsets from the heap base (a read8's are named by what
+// they point into), so all of them compare across processes.
 struct GoalAddress {
   bool is_heap = false;
-  SlotId slot = kNullSlot;  // when !is_heap; kNullSlot is `null` (the allocation gave NULL)
+  bool is_main_arena = false;
+  SlotId slot = kNullSlot;  // when neither; kNullSlot is `null` (the allocation gave NULL)
   int64_t delta = 0;
 };
 
 struct Goal {
   enum class Kind {
-    kEquals,    // SLOT == ADDR: the slot's last pointer is that address
+    kEquals,    // SLOT == ADDR: the slot's last pointer is that address (a read8 slot's value, by
+                //   its name: a safe-linked one by its revealed target)
     kOverlaps,  // SLOT overlaps SLOT: the two last blocks (their requested bytes) share a byte
     kNoAbort,   // no abort: every op ran (the attack's writes went through unchecked)
   };

@@ -32,17 +32,27 @@ int64_t parse_int(const char* s) {
   return neg ? -v : v;
 }
 
+// A MALLOC_*_ alias sets its tunable only while nothing has: glibc's __tunables_init skips a
+// tunable already initialised (elf/dl-tunables.c:311), so GLIBC_TUNABLES wins wherever it
+// stands in the environment, and of two aliases the first wins (a value out of bounds
+// initialises nothing).
+void apply_alias(alloc::GlibcTunables* t, alloc::Tunable* tunable, const char* name,
+                 const char* value) {
+  if (tunable->set) return;
+  alloc::set_tunable(t, name, std::strlen(name), value, value + std::strlen(value));
+}
+
 void apply(PreloadSettings* out, const char* entry) {
   const char* v;
   alloc::GlibcTunables* t = &out->tunables;
   if (starts_with(entry, "GLIBC_TUNABLES=", &v)) alloc::parse_glibc_tunables(t, v);
-  else if (starts_with(entry, "MALLOC_TOP_PAD_=", &v)) alloc::set_tunable(t, "top_pad", 7, v, v + std::strlen(v));
-  else if (starts_with(entry, "MALLOC_PERTURB_=", &v)) alloc::set_tunable(t, "perturb", 7, v, v + std::strlen(v));
-  else if (starts_with(entry, "MALLOC_MMAP_THRESHOLD_=", &v)) alloc::set_tunable(t, "mmap_threshold", 14, v, v + std::strlen(v));
-  else if (starts_with(entry, "MALLOC_TRIM_THRESHOLD_=", &v)) alloc::set_tunable(t, "trim_threshold", 14, v, v + std::strlen(v));
-  else if (starts_with(entry, "MALLOC_MMAP_MAX_=", &v)) alloc::set_tunable(t, "mmap_max", 8, v, v + std::strlen(v));
-  else if (starts_with(entry, "MALLOC_ARENA_MAX=", &v)) alloc::set_tunable(t, "arena_max", 9, v, v + std::strlen(v));
-  else if (starts_with(entry, "MALLOC_ARENA_TEST=", &v)) alloc::set_tunable(t, "arena_test", 10, v, v + std::strlen(v));
+  else if (starts_with(entry, "MALLOC_TOP_PAD_=", &v)) apply_alias(t, &t->top_pad, "top_pad", v);
+  else if (starts_with(entry, "MALLOC_PERTURB_=", &v)) apply_alias(t, &t->perturb, "perturb", v);
+  else if (starts_with(entry, "MALLOC_MMAP_THRESHOLD_=", &v)) apply_alias(t, &t->mmap_threshold, "mmap_threshold", v);
+  else if (starts_with(entry, "MALLOC_TRIM_THRESHOLD_=", &v)) apply_alias(t, &t->trim_threshold, "trim_threshold", v);
+  else if (starts_with(entry, "MALLOC_MMAP_MAX_=", &v)) apply_alias(t, &t->mmap_max, "mmap_max", v);
+  else if (starts_with(entry, "MALLOC_ARENA_MAX=", &v)) apply_alias(t, &t->arena_max, "arena_max", v);
+  else if (starts_with(entry, "MALLOC_ARENA_TEST=", &v)) apply_alias(t, &t->arena_test, "arena_test", v);
   else if (starts_with(entry, "HEAPTWIN_TRACE_FD=", &v)) out->trace_fd = static_cast<int>(parse_int(v));
   else if (starts_with(entry, "HEAPTWIN_CHECK_FD=", &v)) out->check_fd = static_cast<int>(parse_int(v));
   else if (starts_with(entry, "HEAPTWIN_CHECK_REPLY_FD=", &v)) out->check_reply_fd = static_cast<int>(parse_int(v));

@@ -10,7 +10,6 @@ namespace heaptwin::check {
 
 namespace {
 constexpr uint64_t kMaxWrites = uint64_t{1} << 16;  // an op that wrote more: a full check
-constexpr uint64_t kLabelGap = uint64_t{1} << 32;
 }  // namespace
 
 bool IncrementalCheck::init(Region* region, uint64_t max_heap_bytes) {

@@ -28,6 +28,8 @@ inline constexpr uint64_t kNextChanged = 1, kBkChanged = 2, kSizeChanged = 4, kN
 inline constexpr uint64_t kRecordWords = 5;
 inline constexpr uint64_t kEntry = 1, kNew = 2;
 inline constexpr uint64_t kRemovedMark = ~uint64_t{0};  // walk_info_: taken out of the list
+// Labels along a list freshly labelled (list_labels.cc): 1, 2, 3... times this.
+inline constexpr uint64_t kLabelGap = uint64_t{1} << 32;
 
 class OpCheck {
  public:
@@ -64,13 +66,15 @@ class OpCheck {
   bool valid_link(const ListRef& l, uint64_t from, uint64_t t);
   uint64_t next_now(const ListRef& l, uint64_t chunk) const;
   void report_loop(const ListRef& l, uint64_t at);
-  void assign_labels(const ListRef& l);
-  void relabel(const ListRef& l);
-  void list_rules(const ListRef& l, uint64_t last, bool broken);
-  void check_bk(const ListRef& l, uint64_t c, uint64_t pred);
-  int64_t label_of(uint64_t chunk);
   uint64_t pred_of(uint64_t chunk);
   bool in_list_now(const ListRef& l, uint64_t chunk);
+  // ---- list_labels.cc: the members' order labels ---------------------------------------------
+  void assign_labels(const ListRef& l);
+  void relabel(const ListRef& l);
+  int64_t label_of(uint64_t chunk);
+  // ---- list_rules.cc: a walked list's rules on what changed ----------------------------------
+  void list_rules(const ListRef& l, uint64_t last, bool broken);
+  void check_bk(const ListRef& l, uint64_t c, uint64_t pred);
   // ---- large_bin_links.cc: order and the nextsize skip list, locally -------------------------
   void large_bin_rules(const ListRef& l, uint64_t last, bool broken);
   bool leader(const ListRef& l, uint64_t x);

@@ -1,16 +1,12 @@
 // The incremental check of the lists an op changed. A list is followed from its head through
 // what changed only: from a chunk the list already held, the old list runs on unchanged up to the
 // next member whose link the op rewrote, so the walk jumps there (the members' labels say which
-// that is). Stretches the walk does not enter were taken out; chunks it meets that the list did
-// not hold were put in. Loops show as a stretch entered twice. Then the list's rules, on what
-// changed: links both ways, sizes, the nextsize skip list (large_bin_links.cc), counts, keys.
+// that is: list_labels.cc). Stretches the walk does not enter were taken out; chunks it meets that
+// the list did not hold were put in. Loops show as a stretch entered twice. Then the list's rules,
+// on what changed (list_rules.cc).
 #include "oracle/check/incremental_op.h"
 
 namespace heaptwin::check {
-
-namespace {
-constexpr uint64_t kLabelGap = uint64_t{1} << 32;
-}
 
 uint64_t OpCheck::next_now(const ListRef& l, uint64_t chunk) const {
   const uint64_t v = word(chunk + 0x10);
@@ -310,77 +306,6 @@ void OpCheck::take_out(const ListRef& l, uint64_t chunk) {
   if (l.kind == BinKind::kTcache) ++removed_tcache_;
 }
 
-// Labels for the chunks the walk met new, between the labels of what surrounds them: after the
-// head they count down from the first member, before the end up from the last, between two
-// members they share the gap (closer to the later member, where glibc's large-bin inserts of an
-// existing size keep landing). A gap too small means the whole list is relabelled.
-void OpCheck::assign_labels(const ListRef& l) {
-  Array<uint64_t>& rec = s_.walk_;
-  const int64_t kMin = INT64_MIN, kMax = INT64_MAX;
-  int64_t lo = kMin;
-  uint64_t chain = 0;  // index of the first record of the pending run of new chunks
-  uint64_t m = 0;
-  auto place = [&](int64_t hi) {
-    if (m == 0) return;
-    const __int128 gap = static_cast<__int128>(hi) - lo;
-    for (uint64_t i = 0; i < m; ++i) {
-      __int128 v;
-      if (lo == kMin && hi == kMax) {
-        v = static_cast<__int128>(i + 1) * kLabelGap;
-      } else if (lo == kMin) {
-        v = static_cast<__int128>(hi) - static_cast<__int128>(m - i) * kLabelGap;
-      } else if (hi == kMax) {
-        v = static_cast<__int128>(lo) + static_cast<__int128>(i + 1) * kLabelGap;
-      } else {
-        __int128 step = gap / static_cast<__int128>(m + 1);
-        if (step > (static_cast<__int128>(1) << 20)) step = static_cast<__int128>(1) << 20;
-        v = static_cast<__int128>(hi) - static_cast<__int128>(m - i) * step;
-      }
-      if (v <= lo || v >= hi || v <= kMin + 1 || v >= kMax - 1) relabel_[l.id] = true;
-      rec[chain + kRecordWords * i + 3] = static_cast<uint64_t>(static_cast<int64_t>(v));
-    }
-    m = 0;
-  };
-  for (uint64_t i = 0; i < rec.size(); i += kRecordWords) {
-    if (rec[i + 2] == kNew) {
-      if (m == 0) chain = i;
-      ++m;
-      continue;
-    }
-    const int64_t label = static_cast<int64_t>(rec[i + 3]);
-    if (label <= lo) relabel_[l.id] = true;
-    place(label);
-    lo = static_cast<int64_t>(rec[i + 4]);
-  }
-  place(kMax);
-}
-
-// Labels 1, 2, 3... times the gap along the list as it is now (the walk found it sound).
-void OpCheck::relabel(const ListRef& l) {
-  ++s_.stats_.relabels;
-  Array<uint64_t>& rec = s_.walk_;
-  uint64_t t = head_next_of(l, layout_, av_, tc_);
-  int64_t label = 0;
-  for (uint64_t guard = 0; t != l.head && guard <= list_new_count_[l.id]; ++guard) {
-    label += static_cast<int64_t>(kLabelGap);
-    uint64_t i = 0;
-    const bool recorded = walk_info_.get(t, &i) && i != kRemovedMark;
-    if (recorded) rec[i + 3] = static_cast<uint64_t>(label);
-    if (!recorded || rec[i + 2] != kNew) {
-      if (Node* n = find_node(t)) n->label = label;
-    }
-    t = next_now(l, t);
-  }
-  relabel_[l.id] = false;
-}
-
-int64_t OpCheck::label_of(uint64_t chunk) {
-  uint64_t i;
-  if (walk_info_.get(chunk, &i) && i != kRemovedMark) return static_cast<int64_t>(s_.walk_[i + 3]);
-  const Node* n = find_node(chunk);
-  return n != nullptr ? n->label : 0;
-}
-
 // The chunk before `chunk` in its (regular) list now: the walk's record, else the old bk (a
 // member the walk did not record kept its place).
 uint64_t OpCheck::pred_of(uint64_t chunk) {
@@ -396,118 +321,6 @@ bool OpCheck::in_list_now(const ListRef& l, uint64_t chunk) {
   if (walk_info_.get(chunk, &i)) return i != kRemovedMark;
   const Node* n = find_node(chunk);
   return n != nullptr && n->list == l.id;
-}
-
-// p->fd->bk == p for a chunk c of regular list l whose predecessor is pred: the first mismatch
-// of a list only, as the full check (a loop would repeat it).
-void OpCheck::check_bk(const ListRef& l, uint64_t c, uint64_t pred) {
-  if (mismatch_ || l.kind != BinKind::kRegular) return;
-  const uint64_t bk = word(c + 0x18);
-  if (bk == pred) return;
-  mismatch_ = true;
-  Text m = r_.note("bin.fd_bk_mismatch", c, size_now(c), l.bin());
-  if (pred == l.head) {
-    m.add("the bin head");
-  } else {
-    at(m, pred);
-  }
-  at(m.add("->fd is "), c).add(" but its bk is ");
-  at(m, bk).add(".");
-}
-
-void OpCheck::list_rules(const ListRef& l, uint64_t last, bool broken) {
-  Array<uint64_t>& rec = s_.walk_;
-  // Sizes, for the chunks the list gained and the members whose size changed.
-  auto size_rules = [&](uint64_t c) {
-    uint64_t w[6];
-    if (!read_words(c, w, 6)) return;
-    const uint64_t size = w[1] & ~kFlagBits;
-    switch (l.kind) {
-      case BinKind::kRegular:
-        if (l.index >= 2 && bin_index_for_size(size) != l.index) {
-          Text m = r_.note("bin.wrong_bin", c, size, l.bin());
-          m.add("a chunk of size ").hex(size).add(" belongs in ");
-          add_bin_name(&m, BinId{BinKind::kRegular, bin_index_for_size(size)});
-          m.add(".");
-        }
-        if (l.index == 1 && size >= kMinLargeSize && (w[4] != 0 || w[5] != 0)) {
-          r_.note("unsorted.nextsize_set", c, size, l.bin())
-              .add("a large chunk in the unsorted bin has fd_nextsize/bk_nextsize "
-                   "set (glibc clears them before it links a chunk there).");
-        }
-        break;
-      case BinKind::kFast:
-        if (fastbin_index(size) != l.index) {
-          r_.note("fastbin.wrong_size", c, size, l.bin())
-              .add("a chunk of size ")
-              .hex(size)
-              .add(" in the fastbin for ")
-              .hex(static_cast<uint64_t>(l.index + 2) << 4)
-              .add(".");
-        }
-        break;
-      case BinKind::kTcache:
-        if (tcache_index(size) != l.index) {
-          r_.note("tcache.wrong_size", c, size, l.bin())
-              .add("a chunk of size ")
-              .hex(size)
-              .add(" in the tcache bin for ")
-              .hex(static_cast<uint64_t>(l.index) * 0x10 + 0x20)
-              .add(".");
-        }
-        s_.keys_.push(c);
-        break;
-      default:
-        break;
-    }
-  };
-  for (uint64_t i = 0; i < rec.size(); i += kRecordWords) {
-    if (rec[i + 2] == kNew) size_rules(rec[i]);
-  }
-  for (uint64_t i = 0; i < s_.members_.size(); ++i) {
-    const uint64_t c = s_.members_[i];
-    const uint64_t f = member_flags(c);
-    const Node* n = find_node(c);
-    if (n->list != l.id || !in_list_now(l, c)) continue;
-    if (f & (kSizeChanged | kNsChanged)) {
-      size_rules(c);
-    } else if ((f & kKeyChanged) && l.kind == BinKind::kTcache) {
-      s_.keys_.push(c);
-    }
-    if ((f & kKeyChanged) && l.kind == BinKind::kTcache) ++key_changed_tcache_;
-  }
-
-  if (broken) return;  // as the full check: no end to compare the head and the count with
-  if (l.kind == BinKind::kRegular) {
-    // p->fd->bk == p where the chunk before a chunk changed (checked during the walk) or its bk
-    // was rewritten, and the head's bk is the last chunk.
-    for (uint64_t i = 0; i < s_.members_.size(); ++i) {
-      const uint64_t c = s_.members_[i];
-      const Node* n = find_node(c);
-      if (n->list == l.id && (member_flags(c) & kBkChanged) && in_list_now(l, c) && !walk_info_.get(c)) {
-        check_bk(l, c, n->prev);
-      }
-    }
-    const uint64_t head_bk = load<uint64_t>(av_, layout_.bins + (l.index - 1) * 0x10 + 8);
-    if (!mismatch_ && head_bk != last) {
-      Text m = r_.note("bin.fd_bk_mismatch", last == l.head ? 0 : last, 0, l.bin());
-      at(m.add("the last chunk of the bin is "), last).add(" but the head's bk is ");
-      at(m, head_bk).add(".");
-    }
-  }
-  if (l.kind == BinKind::kTcache) {
-    const uint64_t count = layout_.tcache_count_bytes == 2 ? load<uint16_t>(tc_, 2 * l.index) : load<uint8_t>(tc_, l.index);
-    if (list_new_count_[l.id] != count) {
-      r_.note("tcache.count_mismatch", 0, 0, l.bin())
-          .add("counts[")
-          .dec(static_cast<uint64_t>(l.index))
-          .add("] is ")
-          .dec(count)
-          .add(" but the list holds ")
-          .dec(list_new_count_[l.id])
-          .add(".");
-    }
-  }
 }
 
 }  // namespace heaptwin::check

@@ -20,6 +20,7 @@
 #include "oracle/glibc/runner_process.h"
 #include "oracle/glibc/runner_protocol.h"
 #include "oracle/heap_view.h"
+#include "oracle/read_namer.h"
 
 namespace heaptwin {
 
@@ -62,6 +63,14 @@ class GlibcSide : public Side {
     if (options.digests && !arena_known()) {
       trace_.error = "cannot digest the arena: " + (!symbols_ ? symbols_error_ : base_error_);
       return;
+    }
+    // read8 names what it read after main_arena (oracle/read_value.h).
+    if (!arena_known() && reads_memory(program)) {
+      if (!symbols_ && !probed_) probe(options);
+      if (!arena_known()) {
+        trace_.error = "cannot name what read8 reads: " + (!symbols_ ? symbols_error_ : base_error_);
+        return;
+      }
     }
     // Snapshots copied by the child (no pause per op) when we know where to copy from.
     pending_.copy = options.snapshots && !options.inspect && arena_known() &&
@@ -239,6 +248,7 @@ class GlibcSide : public Side {
     if (options.digests) trace->digests.reserve(program.ops.size());
     int kills = 0;
     bool faulted = false;
+    namer_.start(program);
     while (true) {
       const RunnerRecord* r = nullptr;
       if (!channel_.next(&r, 50)) {
@@ -275,7 +285,15 @@ class GlibcSide : public Side {
         continue;
       }
       if (r->kind != RUNNER_RETURNED) return false;
-      trace->outcomes.push_back(outcome_of(program.ops[index], *r, heap_base));
+      const Op& op = program.ops[index];
+      if (op.kind == OpKind::kRead8) {
+        const ReadPlaces places = runner_read_places(heap_base, r->heap_end, libc_base_,
+                                                     symbols_ ? &*symbols_ : nullptr, arena_layout_);
+        trace->outcomes.push_back(namer_.read(places, r->value, r->pointer));
+      } else {
+        trace->outcomes.push_back(outcome_of(op, *r, heap_base));
+      }
+      namer_.after(op, trace->outcomes.back(), r->pointer);
       if (options.digests) trace->digests.push_back(r->digest);
       if (copy) {
         if (r->state == RUNNER_NO_STATE) {
@@ -374,10 +392,10 @@ class GlibcSide : public Side {
   void warn_if_key_unpinned(const Program& program) {
     if (!key_random_) return;
     for (const Op& op : program.ops) {
-      if (op.kind != OpKind::kWrite8) continue;
+      if (op.kind != OpKind::kWrite8 && op.kind != OpKind::kRead8) continue;
       std::fprintf(stderr,
                    "heaptwin: %s: tcache_key is not pinned (%s): a Program that reads it "
-                   "through a forged size may differ from run to run\n",
+                   "(read8, or through a forged size) may differ from run to run\n",
                    name_.c_str(),
                    symbols_ ? "no tcache_key in the debug symbols" : symbols_error_.c_str());
       key_random_ = false;
@@ -401,6 +419,7 @@ class GlibcSide : public Side {
   std::unique_ptr<ArenaProbe> probe_;  // while the probe Program runs
   Pending pending_;
   Trace trace_;
+  ReadNamer namer_;  // read8 values, as every side names them
 };
 
 }  // namespace

@@ -329,6 +329,23 @@ TEST(GlibcWithoutDebugSymbols, AProbeFindsTheSameArena) {
   }
 }
 
+// read8 names its values after main_arena: without debug symbols the side finds it by the probe
+// (for a Program that reads, even when nothing else asks for the arena).
+TEST(GlibcWithoutDebugSymbols, ReadsAreNamedAfterTheProbedArena) {
+  std::string error;
+  setenv("HEAPTWIN_NO_DEBUG_SYMBOLS", "1", 1);
+  auto without = make_glibc_side("glibc", &error);
+  unsetenv("HEAPTWIN_NO_DEBUG_SYMBOLS");
+  ASSERT_NE(without, nullptr) << error;
+  const Program p = parse_script(
+      "a = malloc 0x500\ng = malloc 0x18\nfree a\nfd = read8 a 0\nfirst = read8 fd 0x10\n");
+  const Trace t = without->run(p, RunOptions{});
+  ASSERT_EQ(t.error, "");
+  ASSERT_EQ(t.outcomes.size(), 5u);
+  EXPECT_EQ(to_string(t.outcomes[3]), "read main_arena+0x60");
+  EXPECT_EQ(to_string(t.outcomes[4]), "read heap+0x290");
+}
+
 }  // namespace
 }  // namespace heaptwin
 

@@ -14,6 +14,7 @@
 namespace heaptwin {
 
 static_assert(static_cast<int>(OpKind::kTrim) == RUNNER_TRIM, "op numbering");
+static_assert(static_cast<int>(OpKind::kRead8) == RUNNER_READ8, "op numbering");
 static_assert(static_cast<int>(Value::Kind::kProtect) == RUNNER_VALUE_PROTECT, "value numbering");
 // RunnerOp's slot fields hold every SlotId (16 or 32 bits).
 static_assert(std::numeric_limits<SlotId>::max() <= std::numeric_limits<decltype(RunnerOp::dst)>::max() &&

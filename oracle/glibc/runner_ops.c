@@ -112,6 +112,12 @@ void runner_run_op(const struct RunnerOp* op, struct RunnerRecord* r) {
       *at = value;
       break;
     }
+    case RUNNER_READ8: {
+      r->pointer = slots[op->src] + (uint64_t)op->offset;
+      r->value = *(volatile const uint64_t*)(uintptr_t)r->pointer;
+      slots[op->dst] = r->value;
+      break;
+    }
     case RUNNER_MALLOPT: r->value = (uint64_t)(int64_t)mallopt(op->param, (int)op->a); break;
     case RUNNER_TRIM: r->value = (uint64_t)(int64_t)malloc_trim(op->a); break;
     default: break;

@@ -63,6 +63,20 @@ Outcome outcome_of(const Op& op, const RunnerRecord& r, uint64_t heap_base) {
   }
 }
 
+ReadPlaces runner_read_places(uint64_t heap_base, uint64_t heap_end, uint64_t libc_base,
+                              const LibcSymbols* symbols, const ArenaLayout& layout) {
+  ReadPlaces p{};
+  p.heap_base = heap_base;
+  p.heap_end = heap_end;
+  if (libc_base == 0 || symbols == nullptr) return p;
+  p.arena = libc_base + symbols->main_arena;
+  p.arena_bytes = layout.arena_bytes;
+  p.mp = libc_base + symbols->mp;
+  p.mp_bytes = layout.mp_bytes;
+  p.global_max_fast = libc_base + symbols->global_max_fast;
+  return p;
+}
+
 namespace {
 
 std::string trim_newlines(std::string s) {

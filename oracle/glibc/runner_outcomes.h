@@ -7,7 +7,9 @@
 #include <cstdint>
 #include <string>
 
+#include "oracle/glibc/libc_symbols.h"
 #include "oracle/glibc/runner_protocol.h"
+#include "oracle/read_value.h"
 #include "oracle/side.h"
 #include "oracle/trace.h"
 #include "program/op.h"
@@ -21,8 +23,14 @@ inline constexpr uint64_t kHeapWindow = 1ull << 32;
 // RUNNER_EXACT_BREAK).
 bool may_refuse_brk(const Program& program, const RunOptions& options);
 
-// The outcome of `op` from its record.
+// The outcome of `op` from its record (read8: outcome_of_read).
 Outcome outcome_of(const Op& op, const RunnerRecord& r, uint64_t heap_base);
+
+// Where read8 values point in the runner (oracle/read_value.h): the heap (its end: the record's
+// heap_end), and malloc's objects in libc when libc's base and symbols are known (libc_base 0 or
+// no symbols: only the heap).
+ReadPlaces runner_read_places(uint64_t heap_base, uint64_t heap_end, uint64_t libc_base,
+                              const LibcSymbols* symbols, const ArenaLayout& layout);
 
 // glibc's fatal message with what belongs to the process taken out, so that every process
 // prints the same: before 2.36 a failed assertion follows the program's name ("runner: malloc.c:

@@ -48,7 +48,7 @@
 enum {
   RUNNER_MALLOC, RUNNER_CALLOC, RUNNER_REALLOC, RUNNER_FREE, RUNNER_MEMALIGN,
   RUNNER_ALIGNED_ALLOC, RUNNER_POSIX_MEMALIGN, RUNNER_VALLOC, RUNNER_PVALLOC,
-  RUNNER_USABLE_SIZE, RUNNER_WRITE8, RUNNER_MALLOPT, RUNNER_TRIM
+  RUNNER_USABLE_SIZE, RUNNER_WRITE8, RUNNER_MALLOPT, RUNNER_TRIM, RUNNER_READ8
 };
 
 /* Value kinds: the numbering of heaptwin::Value::Kind. */
@@ -124,9 +124,10 @@ enum {
 struct RunnerRecord {
   uint32_t kind;
   int32_t error;       /* errno after the op (set to 0 before); posix_memalign's return */
-  uint64_t pointer;    /* allocating ops: the returned pointer */
+  uint64_t pointer;    /* allocating ops: the returned pointer; read8: the address read */
   uint64_t chunk_size; /* size field of the returned pointer's chunk (IS_MMAPPED bit) */
-  uint64_t value;      /* usable_size / mallopt / trim return; posix_memalign's return */
+  uint64_t value;      /* usable_size / mallopt / trim return; posix_memalign's return;
+                          read8: the bytes read */
   uint64_t heap_end;   /* sbrk(0) after the op */
   uint64_t tcache;     /* malloc's thread tcache pointer, 0 when unknown or not yet made */
   uint64_t digest;     /* RUNNER_DIGESTS */

@@ -43,6 +43,7 @@ class Run {
     policy_.reset(params);
     live_.clear();
     slots_.assign(program.slot_count(), std::nullopt);
+    read_values_.assign(program.slot_count(), 0);
     why_ = nullptr;
   }
 
@@ -83,7 +84,12 @@ class Run {
       case OpKind::kMallopt:
         return Outcome::value_of(static_cast<uint64_t>(static_cast<int64_t>(
             policy_.mallopt(op.param, static_cast<int32_t>(op.a)))));
-      case OpKind::kTrim: return Outcome::value_of(static_cast<uint64_t>(policy_.trim(op.a)));
+      case OpKind::kTrim: {
+        const int released = policy_.trim(op.a);
+        if (lost()) return Outcome::no_opinion();
+        return Outcome::value_of(static_cast<uint64_t>(released));
+      }
+      case OpKind::kRead8: return read8(op);
     }
     return give_up("unknown op");
   }
@@ -103,6 +109,10 @@ class Run {
   // The block a slot holds: nullopt for NULL. One that is not live (double free, use after
   // free: glibc's answer depends on bytes the model does not keep) makes the model give up.
   std::optional<Block> live_slot(SlotId s, const char* why) {
+    if (read_values_.at(s)) {
+      give_up("a value read8 read, used as a pointer");
+      return std::nullopt;
+    }
     const std::optional<Block>& b = slots_.at(s);
     if (b && !live(*b)) give_up(why);
     return b;
@@ -119,10 +129,12 @@ class Run {
       // realloc to 0 bytes freed the old block; a failed realloc leaves it live.
       if (old && op.kind == OpKind::kRealloc && op.a == 0) forget(*old);
       slots_.at(op.dst) = std::nullopt;
+      read_values_.at(op.dst) = 0;
       return Outcome::null(a.error);
     }
     if (old) forget(*old);
     slots_.at(op.dst) = a.block;
+    read_values_.at(op.dst) = 0;
     const uint64_t request = op.kind == OpKind::kRealloc ? op.a : op.request_bytes();
     std::string violation;
     if (a.block.mmapped) {
@@ -152,9 +164,33 @@ class Run {
     return give_up("write8 outside a live block");
   }
 
+  // What a read8 reads is memory contents, which the model does not keep: no opinion on this op.
+  // Whether glibc faults there the model knows when the address lies in the heap below its break
+  // (a freed chunk's too) or in a live block's mapping, and then it goes on; the slot assigned
+  // holds a value the model does not know. Elsewhere it gives up.
+  Outcome read8(const Op& op) {
+    const std::optional<Block>& b = slots_.at(op.src);
+    bool readable = false;
+    constexpr int64_t kFar = int64_t{1} << 48;  // no heap or mapping is this big
+    if (b && !read_values_.at(op.src) && op.offset > -kFar && op.offset < kFar) {
+      if (!b->mmapped) {
+        const int64_t at = static_cast<int64_t>(b->where + kUserOffset) + op.offset;
+        readable = at >= 0 && static_cast<uint64_t>(at) + 8 <= policy_.heap().end();
+      } else if (live_.mapped_live(b->where)) {  // a mapping given back may be gone
+        const int64_t usable = static_cast<int64_t>(policy_.usable_size(*b));
+        readable = op.offset >= -static_cast<int64_t>(kUserOffset) && op.offset <= usable - 8;
+      }
+    }
+    if (!readable) return give_up("read8 outside the heap and the live mappings");
+    slots_.at(op.dst) = std::nullopt;
+    read_values_.at(op.dst) = 1;
+    return Outcome::no_opinion();
+  }
+
   Policy policy_;
   LiveBlocks live_;
   std::vector<std::optional<Block>> slots_;
+  std::vector<char> read_values_;  // the slot holds what a read8 read (no block, no NULL)
   const char* why_ = nullptr;
 };
 

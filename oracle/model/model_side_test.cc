@@ -138,6 +138,10 @@ TEST(ModelSide, EachReasonToGiveUpIsNamed) {
        "growing the break by more than 1 GiB"},
       {"mallopt M_TOP_PAD -1\na = malloc 0x18\n", "a top_pad near 2^64"},
       {"mallopt M_MMAP_THRESHOLD 0\na = malloc 0x18\n", "tcache struct not carved from the heap"},
+      {"a = malloc 0x18\nv = read8 a 0x21000\n", "read8 outside the heap and the live mappings"},
+      {"a = malloc 0x30000\nfree a\nv = read8 a 0\n", "read8 outside the heap and the live mappings"},
+      {"a = malloc 0x18\nv = read8 a 0\nfree v\n", "a value read8 read, used as a pointer"},
+      {"a = malloc 0x18\nv = read8 a 0\nw = read8 v 0\n", "read8 outside the heap and the live mappings"},
   };
   RunOptions options;
   options.snapshots = true;
@@ -147,6 +151,20 @@ TEST(ModelSide, EachReasonToGiveUpIsNamed) {
     EXPECT_EQ(t.outcomes.back().kind, OutcomeKind::kNoOpinion) << text;
     EXPECT_EQ(t.states.back().invalid_reason, std::string("model has no opinion: ") + why) << text;
   }
+}
+
+// What a read8 reads the model does not know (it keeps no contents): no opinion on the op. It
+// goes on where the read cannot fault: in the heap below the break (a freed chunk's fd too), the
+// header words included, or in a live mapping.
+TEST(ModelSide, Read8HasNoOpinionAndTheModelGoesOn) {
+  const std::string text =
+      "a = malloc 0x18\nb = malloc 0x500\ng = malloc 0x18\nfree b\nfd = read8 b 0\n"
+      "size = read8 a -8\nm = malloc 0x30000\nh = read8 m -0x10\nc = malloc 0x18\n";
+  const Trace t = run_model(text);
+  ASSERT_EQ(t.outcomes.size(), 9u);
+  for (size_t i : {4, 5, 7}) EXPECT_EQ(t.outcomes[i].kind, OutcomeKind::kNoOpinion) << i;
+  EXPECT_EQ(to_string(t.outcomes[8]), "0x2c0");  // from the unsorted chunk, after the reads
+  expect_glibc_agrees(text, t);
 }
 
 // One side runs Program after Program on the same Policy: each trace must be what a fresh side

@@ -54,6 +54,14 @@ Alloc Policy::sysmalloc(uint64_t nb) {
 
 int Policy::systrim(uint64_t pad) {
   if (!heap_.started()) return 0;
+  // glibc's top_area and extra are signed: with top at MINSIZE top_area is -1, which compares
+  // above any pad as a size_t, so extra comes out negative and MORECORE(-extra) *grows* the
+  // break by about pad: top grows and trim says 1, or sbrk refuses (a large pad) and it says 0.
+  // How far the break can grow is the kernel's answer, not the model's.
+  if (heap_.top_size() < kMinSize + 1) {
+    give_up("systrim with top at MINSIZE: glibc grows the break by the pad, as far as sbrk allows");
+    return 0;
+  }
   const uint64_t top_area = heap_.top_size() - kMinSize - 1;
   if (top_area <= pad) return 0;
   const uint64_t extra = align_down(top_area - pad, kPageSize);

@@ -47,10 +47,12 @@ TARGETS=$(grep -v -e '^#' -e '^[[:space:]]*$' fuzz/targets.txt | awk '{print $1}
 
 # 1. The committed manifest against the graph. This test's configuration is not
 # --config=libfuzzer, which the manifest is written for, so what selects on the engine is left
-# out of the comparison: NO_FUZZ_FEEDBACK's copts (bazel/copts.bzl) and fuzz.bzl's engine glue
-# (exec_counter.cc and its --wrap for libFuzzer, replay_main.cc otherwise).
+# out of the comparison: NO_FUZZ_FEEDBACK's copts and NO_TWIN_DCHECKS_WHEN_FUZZING's
+# (bazel/copts.bzl) and fuzz.bzl's engine glue (exec_counter.cc and its --wrap for libFuzzer,
+# replay_main.cc otherwise).
 normalise() {
   sed -E -e 's/ -fno-sanitize-coverage=[^ ]*//g' -e 's/ -fno-sanitize=address//g' \
+    -e 's/ -DHEAPTWIN_NO_TWIN_DCHECKS//g' \
     -e '/^unit [^ ]+ fuzz\/(exec_counter|replay_main)\.cc$/d' \
     -e '/^link [^ ]+ -Wl,--wrap=LLVMFuzzerTestOneInput$/d' "$1"
 }

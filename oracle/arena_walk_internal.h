@@ -1,0 +1,85 @@
+/* What the arena walk and its digest share, and no one else: the walk's state (struct Walk, which
+ * the digest's fast path reads too), how it reads memory, the cycle check's table
+ * (arena_walk_cycles.c), and the walk compiled with the digest as its sink (arena_walk.c), which
+ * the digest's public functions (arena_digest.c) call. The readers are static inline, like the
+ * hashing (arena_digest_hash.h): the digest after every op is the walk, its reads and the hashing
+ * compiled into one function, with no call per read or per event. Plain C. */
+#ifndef HEAPTWIN_ORACLE_ARENA_WALK_INTERNAL_H_
+#define HEAPTWIN_ORACLE_ARENA_WALK_INTERNAL_H_
+
+#include <string.h>
+
+#include "oracle/arena_walk.h"
+
+enum {
+  kTcacheBins = 64,
+  kLinearCycleCheck = 32 /* lists this short are checked for cycles by comparing entries */
+};
+#define SIZE_BITS ((uint64_t)7)
+
+struct Walk {
+  const struct ArenaLayout* layout;
+  const struct ArenaWhere* where;
+  ArenaViewFn view;
+  void* view_ctx;
+  int stable_views; /* pointers from `view` stay valid for the whole walk (this process's memory) */
+  ArenaEventFn sink;
+  void* sink_ctx;
+  uint32_t cap;     /* 0: whole lists; else a paced walk, which stops a list after `cap` entries */
+  uint64_t visited; /* list entries walked (what a paced digest's full walks cost) */
+  /* The chunks of the list being walked (addresses), for the linear cycle check. */
+  uint64_t recent[kLinearCycleCheck];
+};
+
+/* ---- reading ------------------------------------------------------------------------------ */
+
+static inline int read_u64(const struct Walk* w, uint64_t addr, uint64_t* out) {
+  const void* p = w->view(w->view_ctx, addr, 8);
+  if (p == NULL) return 0;
+  memcpy(out, p, 8);
+  return 1;
+}
+
+static inline uint64_t load_u64(const unsigned char* base, uint64_t offset) {
+  uint64_t v;
+  memcpy(&v, base + offset, 8);
+  return v;
+}
+
+static inline int32_t load_i32(const unsigned char* base, uint64_t offset) {
+  int32_t v;
+  memcpy(&v, base + offset, 4);
+  return v;
+}
+
+static inline int in_heap(const struct ArenaWhere* where, uint64_t addr) {
+  return addr >= where->heap_base && addr < where->heap_end && where->heap_end - addr >= 0x10;
+}
+
+static inline int is_near(const struct ArenaWhere* where, uint64_t addr) {
+  int64_t d = (int64_t)(addr - where->heap_base);
+  return d > -ARENA_NEAR && d < ARENA_NEAR;
+}
+
+static inline void emit(const struct Walk* w, struct ArenaEvent* e) { w->sink(w->sink_ctx, e); }
+
+/* The cycle check of lists longer than kLinearCycleCheck (arena_walk_cycles.c): a new list
+ * begins, then each entry asks whether it was met before in the list (and is remembered).
+ * Without a table (it could not be mapped) nothing was met before. Two things keep these calls
+ * from slowing the digest, which inlines the walk (measured, arena_walk_digest_here): they take
+ * values only (a struct Walk whose address reached another file could no longer have its view
+ * and sink inlined), and they are cold (the digest's fast path takes lists that end normally, so
+ * the exact walk is rare there; as ordinary calls they cost its loops their registers). */
+__attribute__((cold)) void arena_walk_seen_new_list(void);
+__attribute__((cold)) int arena_walk_seen_before(uint64_t addr);
+
+/* The walk with the digest as its sink, compiled as one function (flatten): over `view`, or over
+ * this process's own memory (the regions arena_digest_here() names) as a whole walk or, when
+ * `paced`, a paced one (ARENA_PACE_ENDS entries from each end of a list). Both return the digest;
+ * arena_walk_digest_here also the list entries walked, in *visited. */
+uint64_t arena_walk_digest(const struct ArenaLayout* layout, const struct ArenaWhere* where,
+                           ArenaViewFn view, void* view_ctx);
+uint64_t arena_walk_digest_here(const struct ArenaLayout* layout, const struct ArenaWhere* where,
+                                int paced, uint64_t* visited);
+
+#endif /* HEAPTWIN_ORACLE_ARENA_WALK_INTERNAL_H_ */

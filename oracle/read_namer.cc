@@ -1,0 +1,36 @@
+#include "oracle/read_namer.h"
+
+namespace heaptwin {
+
+bool reads_memory(const Program& program) {
+  for (const Op& op : program.ops) {
+    if (op.kind == OpKind::kRead8) return true;
+  }
+  return false;
+}
+
+void ReadNamer::start(const Program& program) {
+  active_ = reads_memory(program);
+  by_slot_.clear();
+}
+
+void ReadNamer::after(const Op& op, const Outcome& outcome, uint64_t pointer) {
+  if (!active_) return;
+  // A block given back (free, or realloc's source, moved or not) is no longer the Program's.
+  if (op.kind == OpKind::kFree || op.kind == OpKind::kRealloc) by_slot_.erase(op.src);
+  if (!op.assigns()) return;
+  by_slot_.erase(op.dst);
+  if (outcome.kind == OutcomeKind::kMmapped) {
+    by_slot_.insert_or_assign(op.dst, read_mapping_of_chunk(pointer, outcome.size));
+  }
+}
+
+Outcome ReadNamer::read(ReadPlaces places, uint64_t raw, uint64_t at) {
+  mappings_.clear();
+  by_slot_.for_each([this](uint64_t, const ReadMapping& m) { mappings_.push_back(m); });
+  places.mappings = mappings_.data();
+  places.mapping_count = mappings_.size();
+  return Outcome::read(read_value(&places, raw, at));
+}
+
+}  // namespace heaptwin

@@ -1,0 +1,145 @@
+/* Naming what a read8 read (read_value.h). No libc: an exported program pastes this file. */
+#include "oracle/read_value.h"
+
+struct ReadMapping read_mapping_of_chunk(uint64_t user, uint64_t length) {
+  struct ReadMapping m;
+  m.start = (user - 0x10) & ~(uint64_t)0xfff;
+  m.length = length;
+  return m;
+}
+
+static int read_inside(uint64_t address, uint64_t start, uint64_t bytes) {
+  return start != 0 && address >= start && address - start < bytes;
+}
+
+static struct ReadName read_named(uint32_t base, uint64_t offset) {
+  struct ReadName n;
+  n.base = base;
+  n.offset = offset;
+  return n;
+}
+
+/* What `address` points into, or READ_NUMBER: libc's objects, the mappings, the heap from its
+ * base to its end; with `window`, also the heap's neighbourhood (a forged pointer just past
+ * it). */
+static struct ReadName name_in(const struct ReadPlaces* p, uint64_t address, int window) {
+  /* libc's objects first: in the twin they lie in its own reservation, above the heap. */
+  if (read_inside(address, p->arena, p->arena_bytes)) {
+    return read_named(READ_MAIN_ARENA, address - p->arena);
+  }
+  if (read_inside(address, p->mp, p->mp_bytes)) return read_named(READ_MP, address - p->mp);
+  if (read_inside(address, p->global_max_fast, 8)) {
+    return read_named(READ_GLOBAL_MAX_FAST, address - p->global_max_fast);
+  }
+  for (size_t i = 0; i < p->mapping_count; ++i) {
+    const struct ReadMapping* m = &p->mappings[i];
+    if (m->length != 0 && read_inside(address, m->start, m->length)) {
+      return read_named(READ_MAPPING, address - m->start);
+    }
+  }
+  if (p->heap_end > p->heap_base && read_inside(address, p->heap_base, p->heap_end - p->heap_base)) {
+    return read_named(READ_HEAP, address - p->heap_base);
+  }
+  if (window && p->heap_base != 0 &&
+      address + READ_HEAP_WINDOW - p->heap_base < 2 * READ_HEAP_WINDOW) {
+    return read_named(READ_HEAP, address - p->heap_base);
+  }
+  return read_named(READ_NUMBER, address);
+}
+
+struct ReadName read_name(const struct ReadPlaces* p, uint64_t address) {
+  return name_in(p, address, 1);
+}
+
+struct ReadValue read_value(const struct ReadPlaces* p, uint64_t raw, uint64_t at) {
+  struct ReadValue v;
+  v.value = name_in(p, raw, 0);
+  v.safe_linked = 0;
+  v.position = read_named(READ_NUMBER, 0);
+  if (v.value.base != READ_NUMBER || raw == 0) return v;
+  /* glibc's REVEAL_PTR: the stored value xor the page number of where it is stored. A value
+   * that reveals, from a named position, to a place (or to NULL: a list's last entry) is a
+   * safe-linked pointer. Its raw form differs from the target below bit 36 (a heap's page
+   * number), so it often lies within the heap's 4 GiB window: only places themselves count for
+   * it and for its target, and the window comes last. (A value inside a heap of less than
+   * 16 MiB, 16 MiB aligned above 2^36 as every side's is, cannot also reveal into it: that
+   * takes a page number below 2^24.) */
+  const struct ReadName position = read_name(p, at);
+  if (position.base != READ_NUMBER) {
+    const uint64_t target = (at >> 12) ^ raw;
+    const struct ReadName revealed = name_in(p, target, 0);
+    /* A target below 4 GiB revealed from a raw value above it (a forged list entry, say
+     * protect(b, 0x4141)) is one too: the raw value carries the heap's page number, which no
+     * plain number of the Program does (unless it has those very bits). */
+    if (revealed.base != READ_NUMBER || target < READ_SMALL_TARGET) {
+      v.value = revealed;
+      v.safe_linked = 1;
+      v.position = position;
+      return v;
+    }
+  }
+  v.value = read_name(p, raw);
+  return v;
+}
+
+/* ---- text ---------------------------------------------------------------------------------- */
+
+struct Text {
+  char* out;
+  size_t cap, length;
+};
+
+static void text_put(struct Text* t, const char* s) {
+  for (; *s; ++s, ++t->length) {
+    if (t->length + 1 < t->cap) t->out[t->length] = *s;
+  }
+}
+
+static void text_hex(struct Text* t, uint64_t v) {
+  char digits[20];
+  int n = (int)sizeof digits - 1;
+  digits[n] = '\0';
+  do {
+    digits[--n] = "0123456789abcdef"[v & 0xf];
+    v >>= 4;
+  } while (v != 0);
+  text_put(t, "0x");
+  text_put(t, digits + n);
+}
+
+static void text_end(struct Text* t) {
+  if (t->cap != 0) t->out[t->length < t->cap ? t->length : t->cap - 1] = '\0';
+}
+
+static void text_name(struct Text* t, const struct ReadName* n) {
+  static const char* const kBases[] = {"", "heap", "main_arena", "mp_", "global_max_fast", "mapping"};
+  if (n->base == READ_NUMBER || n->base >= sizeof kBases / sizeof kBases[0]) {
+    text_hex(t, n->offset);
+    return;
+  }
+  text_put(t, kBases[n->base]);
+  const int below = n->base == READ_HEAP && n->offset >= (uint64_t)1 << 63;
+  text_put(t, below ? "-" : "+");
+  text_hex(t, below ? 0 - n->offset : n->offset);
+}
+
+size_t read_name_text(const struct ReadName* name, char* out, size_t cap) {
+  struct Text t = {out, cap, 0};
+  text_name(&t, name);
+  text_end(&t);
+  return t.length;
+}
+
+size_t read_value_text(const struct ReadValue* value, char* out, size_t cap) {
+  struct Text t = {out, cap, 0};
+  text_name(&t, &value->value);
+  if (value->safe_linked) {
+    text_put(&t, " (safe-linked: protect(");
+    text_name(&t, &value->position);
+    text_put(&t, ", ");
+    text_name(&t, &value->value);
+    text_put(&t, "))");
+  }
+  text_end(&t);
+  return t.length;
+}

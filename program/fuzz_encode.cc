@@ -1,0 +1,238 @@
+// The fuzz byte encoding's encoder (fuzz_encoding.h: encode_fuzz): a Program's canonical bytes.
+// The format's forms are fuzz_encoding_format.h's; the decoder is fuzz_encoding.cc.
+#include <array>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "program/fuzz_encoding.h"
+#include "program/fuzz_encoding_format.h"
+
+namespace heaptwin {
+
+namespace {
+
+using fuzz_format::kFreedRefsEnd;
+using fuzz_format::kMalloptEscape;
+using fuzz_format::kMalloptParams;
+using fuzz_format::kNullSlotByte;
+using fuzz_format::kReadOffsetEscape;
+using fuzz_format::kReadOffsets;
+using fuzz_format::kReadOpcode;
+using fuzz_format::kSlotEscapeFirst;
+using fuzz_format::LiveSet;
+using fuzz_format::Opcode;
+using fuzz_format::ReadSets;
+using fuzz_format::Writer;
+
+class Encoder {
+ public:
+  explicit Encoder(const Program& p) : program_(p) {}
+
+  bool assign_numbers(std::string* error) {
+    if (program_.slot_count() - 1 > kFuzzSlots) return too_many_slots(error);
+    number_of_slot_.assign(program_.slot_count(), -1);
+    std::array<bool, kFuzzSlots> taken{};
+    // Names the decoder produces (s0..s30) keep their number, so decode(encode(p)) == p.
+    for (size_t id = 1; id < program_.slot_count(); ++id) {
+      std::string_view n = program_.slot_names[id];
+      if (n.size() >= 2 && n[0] == 's' && n.find_first_not_of("0123456789", 1) == std::string::npos &&
+          n.size() <= 3 && !(n.size() == 3 && n[1] == '0')) {
+        int x = std::stoi(std::string(n.substr(1)));
+        if (x < kFuzzSlots && !taken[x]) {
+          number_of_slot_[id] = x;
+          taken[x] = true;
+        }
+      }
+    }
+    for (size_t id = 1; id < program_.slot_count(); ++id) {
+      if (number_of_slot_[id] >= 0) continue;
+      int x = 0;
+      while (x < kFuzzSlots && taken[x]) ++x;
+      if (x == kFuzzSlots) return too_many_slots(error);
+      number_of_slot_[id] = x;
+      taken[x] = true;
+    }
+    return true;
+  }
+
+  bool too_many_slots(std::string* error) const {
+    *error = "the program uses " + std::to_string(program_.slot_count() - 1) +
+             " slots; the fuzz encoding holds at most " + std::to_string(kFuzzSlots) +
+             " (s0..s30)";
+    return false;
+  }
+
+  std::string run() {
+    bool reads = false;
+    for (const Op& op : program_.ops) reads |= op.kind == OpKind::kRead8;
+    out_.byte(reads ? kFuzzFormatV2 : kFuzzFormatV1);
+    for (const Op& op : program_.ops) encode_op(op);
+    return out_.bytes;
+  }
+
+ private:
+  int number(SlotId id) const { return id == kNullSlot ? -1 : number_of_slot_[id]; }
+
+  void slot_ref(SlotId id) {
+    int x = number(id);
+    if (x < 0) return out_.byte(kNullSlotByte);
+    if (live_.has(x)) return out_.byte(static_cast<uint8_t>(live_.index_of(x)));
+    out_.byte(static_cast<uint8_t>(kSlotEscapeFirst | x));
+  }
+
+  void encode_op(const Op& op) {
+    switch (op.kind) {
+      case OpKind::kMalloc:
+        out_.byte(static_cast<uint8_t>(Opcode::kMalloc));
+        out_.byte(static_cast<uint8_t>(number(op.dst)));
+        out_.size(op.a);
+        break;
+      case OpKind::kFree:
+        out_.byte(static_cast<uint8_t>(Opcode::kFree));
+        slot_ref(op.src);
+        break;
+      case OpKind::kCalloc:
+        out_.byte(static_cast<uint8_t>(Opcode::kCalloc));
+        out_.byte(static_cast<uint8_t>(number(op.dst)));
+        out_.size(op.a);
+        out_.size(op.b);
+        break;
+      case OpKind::kRealloc:
+        out_.byte(static_cast<uint8_t>(Opcode::kRealloc));
+        out_.byte(static_cast<uint8_t>(number(op.dst)));
+        slot_ref(op.src);
+        out_.size(op.a);
+        break;
+      case OpKind::kMemalign:
+      case OpKind::kAlignedAlloc:
+      case OpKind::kPosixMemalign:
+      case OpKind::kValloc:
+      case OpKind::kPvalloc: {
+        out_.byte(static_cast<uint8_t>(Opcode::kAligned));
+        uint8_t sub = op.kind == OpKind::kMemalign        ? 0
+                      : op.kind == OpKind::kAlignedAlloc  ? 1
+                      : op.kind == OpKind::kPosixMemalign ? 2
+                      : op.kind == OpKind::kValloc        ? 3
+                                                          : 4;
+        out_.byte(sub);
+        out_.byte(static_cast<uint8_t>(number(op.dst)));
+        if (sub >= 3) {
+          out_.size(op.a);
+        } else {
+          out_.alignment(op.a);
+          out_.size(op.b);
+        }
+        break;
+      }
+      case OpKind::kWrite8:
+        out_.byte(static_cast<uint8_t>(Opcode::kWrite8));
+        slot_ref(op.src);
+        out_.signed_value(op.offset);
+        value(op.value);
+        break;
+      case OpKind::kUsableSize:
+        out_.byte(static_cast<uint8_t>(Opcode::kMisc));
+        out_.byte(0);
+        slot_ref(op.src);
+        break;
+      case OpKind::kMallopt: {
+        out_.byte(static_cast<uint8_t>(Opcode::kMisc));
+        out_.byte(1);
+        uint8_t p = kMalloptEscape;
+        for (size_t i = 0; i < kMalloptParams.size(); ++i) {
+          if (kMalloptParams[i] == op.param) p = static_cast<uint8_t>(i);
+        }
+        out_.byte(p);
+        if (p == kMalloptEscape) out_.le(static_cast<uint32_t>(op.param), 4);
+        out_.size(op.a);
+        break;
+      }
+      case OpKind::kTrim:
+        out_.byte(static_cast<uint8_t>(Opcode::kMisc));
+        out_.byte(2);
+        out_.size(op.a);
+        break;
+      case OpKind::kRead8:
+        encode_read8(op);
+        break;
+    }
+    live_.apply(op, number(op.dst), number(op.src));
+    read_sets_.apply(op, number(op.dst), number(op.src));
+  }
+
+  void encode_read8(const Op& op) {
+    out_.byte(kReadOpcode);
+    out_.byte(static_cast<uint8_t>(number(op.dst)));
+    const int x = number(op.src);
+    if (x >= 0 && read_sets_.freed.has(x)) {
+      out_.byte(static_cast<uint8_t>(read_sets_.freed.index_of(x)));
+    } else if (x >= 0 && live_.has(x)) {
+      out_.byte(static_cast<uint8_t>(kFreedRefsEnd | live_.index_of(x)));
+    } else {
+      out_.byte(x < 0 ? kNullSlotByte : static_cast<uint8_t>(kSlotEscapeFirst | x));
+    }
+    for (size_t i = 0; i < kReadOffsets.size(); ++i) {
+      if (kReadOffsets[i] == op.offset) return out_.byte(static_cast<uint8_t>(i));
+    }
+    out_.byte(kReadOffsetEscape);
+    out_.signed_value(op.offset);
+  }
+
+  void address(bool is_heap, SlotId slot, int64_t delta) {
+    if (!is_heap) slot_ref(slot);
+    out_.signed_value(delta);
+  }
+
+  void value(const Value& v) {
+    switch (v.kind) {
+      case Value::Kind::kLiteral:
+        out_.byte(0);
+        out_.size(v.literal);
+        break;
+      case Value::Kind::kSlot:
+        out_.byte(1);
+        address(false, v.slot, v.delta);
+        break;
+      case Value::Kind::kHeap:
+        out_.byte(2);
+        address(true, v.slot, v.delta);
+        break;
+      case Value::Kind::kProtect:
+        out_.byte(3);
+        out_.byte(v.pos_is_heap ? 1 : 0);
+        address(v.pos_is_heap, v.slot, v.delta);
+        switch (v.target_kind) {
+          case Value::Kind::kSlot:
+            out_.byte(1);
+            address(false, v.target_slot, v.target_delta);
+            break;
+          case Value::Kind::kHeap:
+            out_.byte(2);
+            address(true, v.target_slot, v.target_delta);
+            break;
+          default:
+            out_.byte(0);
+            out_.size(v.target_literal);
+            break;
+        }
+        break;
+    }
+  }
+
+  const Program& program_;
+  std::vector<int> number_of_slot_;
+  Writer out_;
+  LiveSet live_;
+  ReadSets read_sets_;
+};
+
+}  // namespace
+
+std::optional<std::string> encode_fuzz(const Program& program, std::string* error) {
+  Encoder encoder(program);
+  if (!encoder.assign_numbers(error)) return std::nullopt;
+  return encoder.run();
+}
+
+}  // namespace heaptwin
