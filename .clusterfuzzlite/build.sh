@@ -35,6 +35,12 @@ else
   die "run me in the heaptwin checkout (no fuzz/targets.txt in $PWD)"
 fi
 MANIFEST=$ROOT/.clusterfuzzlite/sources.txt
+# The services' compilers and flags are lists of words ("-O1 -fsanitize=address ...").
+read -r -a CC_WORDS <<<"$CC"
+read -r -a CXX_WORDS <<<"$CXX"
+read -r -a CFLAGS_WORDS <<<"$CFLAGS"
+read -r -a CXXFLAGS_WORDS <<<"$CXXFLAGS"
+read -r -a ENGINE_WORDS <<<"$LIB_FUZZING_ENGINE"
 mkdir -p "$OUT" "$WORK"
 OUT=$(cd "$OUT" && pwd)
 WORK=$(cd "$WORK" && pwd)
@@ -47,7 +53,7 @@ JOBS=${HEAPTWIN_BUILD_JOBS:-$(nproc 2>/dev/null || echo 2)}
 # The targets: fuzz/targets.txt (name first; '#' comments), with their one-line summaries.
 declare -A SUMMARY=()
 TARGETS=()
-while read -r name role runs summary; do
+while read -r name _ _ summary; do
   TARGETS+=("$name")
   SUMMARY[$name]=$summary
 done < <(grep -v -e '^#' -e '^[[:space:]]*$' "$ROOT/fuzz/targets.txt")
@@ -103,8 +109,9 @@ drain() {
 # 1. Generated sources (genrules of the form `TOOL OUT SRC...`, run in the checkout).
 for g in "${GENERATE[@]}"; do
   read -r out tool srcs <<<"$g"
+  read -r -a src_words <<<"$srcs"
   mkdir -p "$(dirname "$GEN/$out")"
-  (cd "$ROOT" && "./$tool" "$GEN/$out" $srcs) || die "generating $out with $tool failed"
+  (cd "$ROOT" && "./$tool" "$GEN/$out" "${src_words[@]}") || die "generating $out with $tool failed"
 done
 
 # Where a unit's file is: generated into $GEN, or in the checkout.
@@ -116,31 +123,33 @@ object_of() { echo "$OBJ/$3/$1.$(printf '%s' "$2" | cksum | cut -d' ' -f1).o"; }
 # as Bazel orders them), the programs they run with the plain C compiler.
 declare -A QUEUED=()
 compile_target_unit() {  # FILE COPTS
-  local src obj copts=$2
+  local src obj copts=()
+  read -r -a copts <<<"$2"
   # OSS-Fuzz's UBSan names -fsanitize=vptr, which needs the RTTI these libraries turn off.
-  if [[ " $copts " == *" -fno-rtti "* ]]; then copts+=" -fno-sanitize=vptr"; fi
+  if [[ " $2 " == *" -fno-rtti "* ]]; then copts+=(-fno-sanitize=vptr); fi
   src=$(source_of "$1")
   obj=$(object_of "$1" "$2" fuzz)
   if [ -n "${QUEUED[$obj]:-}" ]; then return 0; fi
   QUEUED[$obj]=1
   mkdir -p "$(dirname "$obj")"
   case "$1" in
-    *.c) spawn $CC $CFLAGS -I"$ROOT" -I"$GEN" $copts -c "$src" -o "$obj" ;;
-    *) spawn $CXX $CXXFLAGS -std=c++17 -I"$ROOT" -I"$GEN" $copts -c "$src" -o "$obj" ;;
+    *.c) spawn "${CC_WORDS[@]}" "${CFLAGS_WORDS[@]}" -I"$ROOT" -I"$GEN" "${copts[@]}" -c "$src" -o "$obj" ;;
+    *) spawn "${CXX_WORDS[@]}" "${CXXFLAGS_WORDS[@]}" -std=c++17 -I"$ROOT" -I"$GEN" "${copts[@]}" -c "$src" -o "$obj" ;;
   esac
 }
 compile_helper_unit() {  # FILE COPTS
-  local src obj copts="" o
+  local src obj copts=() words o
+  read -r -a words <<<"$2"
   # NO_FUZZ_FEEDBACK (bazel/copts.bzl) turns off coverage a helper never has; gcc refuses it.
-  for o in $2; do
-    if [[ "$o" != -fno-sanitize-coverage=* ]]; then copts+=" $o"; fi
+  for o in "${words[@]}"; do
+    if [[ "$o" != -fno-sanitize-coverage=* ]]; then copts+=("$o"); fi
   done
   src=$(source_of "$1")
   obj=$(object_of "$1" "$2" helper)
   if [ -n "${QUEUED[$obj]:-}" ]; then return 0; fi
   QUEUED[$obj]=1
   mkdir -p "$(dirname "$obj")"
-  spawn "$HELPER_CC" -O1 -g -I"$ROOT" -I"$GEN" $copts -c "$src" -o "$obj"
+  spawn "$HELPER_CC" -O1 -g -I"$ROOT" -I"$GEN" "${copts[@]}" -c "$src" -o "$obj"
 }
 for program in "${BINARIES[@]}" "${TARGETS[@]}"; do
   while IFS= read -r f; do
@@ -154,7 +163,7 @@ for program in "${BINARIES[@]}" "${TARGETS[@]}"; do
 done
 # The services' defaults for the targets that run a helper (target_environment.cc).
 for b in "${BINARIES[@]}"; do
-  spawn $CXX $CXXFLAGS -std=c++17 -DHEAPTWIN_RUNNER_NAME="\"$(basename "$b")\"" \
+  spawn "${CXX_WORDS[@]}" "${CXXFLAGS_WORDS[@]}" -std=c++17 -DHEAPTWIN_RUNNER_NAME="\"$(basename "$b")\"" \
     -c "$ROOT/.clusterfuzzlite/target_environment.cc" -o "$OBJ/target_environment.$(basename "$b").o"
 done
 drain
@@ -169,12 +178,15 @@ objects_of() {  # PROGRAM KIND: the program's objects into OBJS
 }
 for b in "${BINARIES[@]}"; do
   objects_of "$b" helper
-  "$HELPER_CC" "${OBJS[@]}" ${LINKOPTS[$b]:-} -o "$OUT/$(basename "$b")" || die "linking $b failed"
+  read -r -a link_words <<<"${LINKOPTS[$b]:-}"
+  "$HELPER_CC" "${OBJS[@]}" "${link_words[@]}" -o "$OUT/$(basename "$b")" || die "linking $b failed"
 done
 for t in "${TARGETS[@]}"; do
   objects_of "$t" fuzz
-  for b in ${USES[$t]:-}; do OBJS+=("$OBJ/target_environment.$(basename "$b").o"); done
-  spawn $CXX $CXXFLAGS "${OBJS[@]}" ${LINKOPTS[$t]:-} $LIB_FUZZING_ENGINE -o "$OUT/$t"
+  read -r -a uses <<<"${USES[$t]:-}"
+  for b in "${uses[@]}"; do OBJS+=("$OBJ/target_environment.$(basename "$b").o"); done
+  read -r -a link_words <<<"${LINKOPTS[$t]:-}"
+  spawn "${CXX_WORDS[@]}" "${CXXFLAGS_WORDS[@]}" "${OBJS[@]}" "${link_words[@]}" "${ENGINE_WORDS[@]}" -o "$OUT/$t"
 done
 drain
 
@@ -206,7 +218,7 @@ zip_folder() {  # ZIP FOLDER: every file of FOLDER, at the top of ZIP
   if command -v zip >/dev/null; then
     (cd "$2" && zip -q -X -r "$1" .)
   else  # zip is in the services' images; python3's zipfile where it is not
-    (cd "$2" && python3 -m zipfile -c "$1" *)
+    (cd "$2" && python3 -m zipfile -c "$1" ./*)
   fi
 }
 for t in "${TARGETS[@]}"; do

@@ -27,7 +27,7 @@ missing=$(nm -u --format=just-symbols "${archives[@]}" 2>/dev/null | sort -u |
   comm -23 - "$defined" || true)
 if [ -n "$missing" ]; then
   echo "//allocator:core uses symbols that libc.so.6 ($libc) does not define:"
-  echo "$missing" | sed 's/^/  /'
+  while IFS= read -r symbol; do echo "  $symbol"; done <<<"$missing"
   echo "(C++ runtime symbols would make the drop-in library load libstdc++)"
   exit 1
 fi

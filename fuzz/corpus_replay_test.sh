@@ -5,7 +5,8 @@
 set -u
 pass=0; fail=0; cases=""
 # Every target of the manifest (fuzz/targets.txt: name first, '#' comments).
-for target in $(grep -v '^#' fuzz/targets.txt | awk 'NF {print $1}'); do
+mapfile -t targets < <(grep -v '^#' fuzz/targets.txt | awk 'NF {print $1}')
+for target in "${targets[@]}"; do
   # Every input file; regressions keep their readable .heap form beside the bytes, which only
   # the parser target takes as input.
   inputs=()

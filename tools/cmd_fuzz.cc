@@ -1,4 +1,4 @@
-// heaptwin fuzz: the fuzzing job. The launcher (./heaptwin fuzz) asks `fuzz --plan ARGS` which
+// heaptwin fuzz: the fuzzing job. ./heaptwin fuzz (scripts/fuzz.sh) asks `fuzz --plan ARGS` which
 // engine builds the arguments need, builds them, and runs `fuzz --root R --bin DIR ARGS`; this
 // file parses the arguments, resolves every path and runs one job per target (tools/fuzz_job.h).
 #include <sched.h>
@@ -181,13 +181,13 @@ std::string parse_options(const Args& args, Options* o) {
       o->no_seeds = true;
     } else if (a == "--plan") {
       o->plan = true;
-    } else if (a == "--root") {  // given by the launcher
+    } else if (a == "--root") {  // given by scripts/fuzz.sh
       if (!value(&o->root)) return "--root needs a folder";
     } else if (a == "--bin") {
       if (!value(&o->bin)) return "--bin needs a folder (a bazel-bin of the engine's build)";
     } else if (a == "--cmplog-bin") {
       if (!value(&o->cmplog_bin)) return "--cmplog-bin needs a folder";
-    } else if (a == "--fast-bin") {  // given by the launcher
+    } else if (a == "--fast-bin") {  // given by scripts/fuzz.sh
       if (!value(&o->fast_bin)) return "--fast-bin needs a folder";
     } else if (a == "--all-sanitized") {
       o->all_sanitized = true;
@@ -226,7 +226,7 @@ bool uses_fast_workers(const Options& o) {
          !o.all_sanitized;
 }
 
-// The builds the launcher must make: one line "FLAG ENGINE OUTPUT_BASE TARGET..." each.
+// The builds scripts/fuzz.sh must make: one line "FLAG ENGINE OUTPUT_BASE TARGET..." each.
 void print_plan(const Options& o) {
   std::string targets;
   for (const auto& t : o.targets) targets += " " + t;
@@ -397,7 +397,7 @@ int merge_targets(const Options& o) {
 int cmd_fuzz(const Args& args) {
   Options o;
   if (wants_help(args)) {
-    // The launcher asks for a plan first: no build is needed to print the help.
+    // scripts/fuzz.sh asks for a plan first: no build is needed to print the help.
     for (const auto& a : args) {
       if (a == "--plan") return kExitOk;
     }

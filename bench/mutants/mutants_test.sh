@@ -11,7 +11,7 @@ pass=0 fail=0 cases=""
 fail_case() {  # NAME WHY
   echo "FAILED $1: $2"
   fail=$((fail + 1))
-  cases+="<testcase name=\"$1\" status=\"run\"><failure message=\"$(sed 's/[<>&"]/_/g' <<<"$2")\"/></testcase>"
+  cases+="<testcase name=\"$1\" status=\"run\"><failure message=\"${2//[<>&\"]/_}\"/></testcase>"
 }
 names=()
 for p in "$R"/bench/mutants/*.patch; do names+=("$(basename "$p" .patch)"); done

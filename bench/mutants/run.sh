@@ -60,8 +60,8 @@ parse_args() {
       -h|--help) usage; exit 0 ;;
       --quick) quick=1; shift ;;
       --mutant) [ $# -ge 2 ] || die "--mutant needs a name"; selected+=("$2"); shift 2 ;;
-      --time) [ $# -ge 2 ] && [[ "$2" =~ ^[1-9][0-9]*$ ]] || die "--time needs whole seconds >= 1"; seconds=$2; shift 2 ;;
-      --parallel) [ $# -ge 2 ] && [[ "$2" =~ ^[1-9][0-9]*$ ]] || die "--parallel needs a count >= 1"; parallel=$2; shift 2 ;;
+      --time) [[ $# -ge 2 && "$2" =~ ^[1-9][0-9]*$ ]] || die "--time needs whole seconds >= 1"; seconds=$2; shift 2 ;;
+      --parallel) [[ $# -ge 2 && "$2" =~ ^[1-9][0-9]*$ ]] || die "--parallel needs a count >= 1"; parallel=$2; shift 2 ;;
       --check-only) check_only=1; shift ;;
       --out) [ $# -ge 2 ] || die "--out needs a file"; out=$2; shift 2 ;;
       --cli) [ $# -ge 2 ] || die "--cli needs a path"; cli=$2; shift 2 ;;
@@ -70,7 +70,7 @@ parse_args() {
       *) die "unknown argument '$1' (see --help)" ;;
     esac
   done
-  [ -n "$cli" ] && [ -n "$clean_bin" ] && [ -n "$scratch" ] ||
+  [[ -n "$cli" && -n "$clean_bin" && -n "$scratch" ]] ||
     die "run it as ./heaptwin bench --mutants (it builds what this needs and passes --cli, --clean-bin, --scratch)"
   [ -x "$cli" ] || die "--cli $cli: not an executable"
 }
@@ -125,8 +125,7 @@ sync_scratch() {
 build_scratch() {  # LOG; sets mbin
   local labels=(//tools:heaptwin) t
   local bazel=(bazel --output_base="$scratch/bazel")
-  local flags=(--noshow_progress --ui_event_filters=-info,-debug --noshow_loading_progress
-               --config=libfuzzer --experimental_convenience_symlinks=ignore)
+  local flags=(--config=quiet --config=libfuzzer --experimental_convenience_symlinks=ignore)
   for t in "${targets[@]}"; do labels+=("//fuzz:$t"); done
   # 9>&-: the Bazel server outlives this script and must not hold its lock.
   (cd "$src" && "${bazel[@]}" build "${flags[@]}" "${labels[@]}") >"$1" 2>&1 9>&- || return 1

@@ -16,7 +16,7 @@ done
 write_count() {
   local s="" i
   for i in 0 1 2 3 4 5 6 7; do s+=$(printf '\\x%02x' $(( ($1 >> (8 * i)) & 255 ))); done
-  printf "$s" | dd of="$HEAPTWIN_EXEC_COUNTER" bs=8 count=1 conv=notrunc status=none
+  printf '%b' "$s" | dd of="$HEAPTWIN_EXEC_COUNTER" bs=8 count=1 conv=notrunc status=none
 }
 stop() {
   echo "==$$== libFuzzer: run interrupted; exiting"
