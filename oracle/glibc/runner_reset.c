@@ -19,7 +19,7 @@
  *  - mappings the Program left (live mmapped chunks, counted by glibc in mp_.n_mmaps; the tcache
  *    struct is one under M_MMAP_THRESHOLD 0) are unmapped, reading /proc/self/maps only then.
  *    A heap that glibc continued with mmap (the break could not grow: the arena is marked
- *    non-contiguous) is not reset at all.
+ *    non-contiguous) has every new mapping unmapped and the whole brk heap cleared.
  *  - the thread's tcache pointer (TLS, not libc's data) goes back to NULL.
  *  - after a survived abort, the page glibc's abort path mapped for its message is unmapped. */
 #define _GNU_SOURCE
@@ -124,8 +124,12 @@ int runner_reset(int after_death, int wrote) {
   int32_t arena_flags, n_mmaps;
   memcpy(&arena_flags, (const void*)(uintptr_t)(request.arena + request.layout.flags), 4);
   memcpy(&n_mmaps, (const void*)(uintptr_t)(request.mp + request.layout.mp_n_mmaps), 4);
-  if (arena_flags & NONCONTIGUOUS_BIT) return 0;
-  int scan_maps = n_mmaps != 0;
+  /* A heap glibc continued with mmap (sbrk failed; sysmalloc's fallback marked the arena
+   * non-contiguous): the new space is a mapping, which the maps scan unmaps, and sysmalloc wrote
+   * fenceposts and freed the old top at the end of the brk heap, above what dirty_end follows,
+   * so the whole brk heap is cleared (its resident pages). */
+  const int noncontiguous = (arena_flags & NONCONTIGUOUS_BIT) != 0;
+  int scan_maps = n_mmaps != 0 || noncontiguous;
   if (after_death) {
     /* After a write8 __abort_msg itself may be forged: the maps scan (runner_guard_after)
      * finds the page instead. */
@@ -133,7 +137,7 @@ int runner_reset(int after_death, int wrote) {
     else scan_maps = 1;
   }
   uint64_t brk_now = (uint64_t)(uintptr_t)sbrk(0); /* glibc's __curbrk: no syscall */
-  uint64_t end = dirty_end < brk_now ? dirty_end : brk_now;
+  uint64_t end = dirty_end < brk_now && !noncontiguous ? dirty_end : brk_now;
   zero_heap(end);
   runner_restore_libc_data();
   char* tls_errno = (char*)__errno_location();

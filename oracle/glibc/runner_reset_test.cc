@@ -382,3 +382,47 @@ TEST(GlibcReset, AProgramThatWroteMemoryKeepsTheChildOnlyWhenEverythingIsUndone)
 
 }  // namespace
 }  // namespace heaptwin
+
+namespace heaptwin {
+namespace {
+
+// A heap glibc continued in mmap (M_TOP_PAD -72 makes the first sysmalloc's sbrk fail; its
+// fallback maps the space and marks the arena non-contiguous: later chunks are in that mapping)
+// is reset, not recycled: the child stays, and it and every Program after it match a run in a
+// fresh child.
+TEST(GlibcReset, AHeapContinuedInMmapIsResetAndTheChildKept) {
+  auto fresh = side(RunnerMode::kFork);
+  auto reused = side(RunnerMode::kPersistent);
+  ASSERT_EQ(reused->run(parse_script("a = malloc 0x18\n"), RunOptions()).error, "");
+  const pid_t server = only_child_of_us();
+  const pid_t child = runner_child_pid(server);
+  ASSERT_GT(child, 0);
+  const Program continued = parse_script(
+      "mallopt M_MMAP_THRESHOLD 0x8\nmallopt M_TOP_PAD -72\na = malloc 0x0\n"
+      "mallopt M_MMAP_THRESHOLD -1\nb = malloc 0x0\nc = malloc 0x100\nfree b\nd = malloc 0x500\n"
+      "free c\n");
+  RunOptions with_state;
+  with_state.snapshots = true;
+  with_state.digests = true;
+  std::mt19937_64 rng(13);
+  for (int round = 0; round < 6; ++round) {
+    expect_same(fresh->run(continued, with_state), reused->run(continued, with_state),
+                "the continued heap, round " + std::to_string(round));
+    Program p = mixed_program(rng);
+    expect_same(fresh->run(p, with_state), reused->run(p, with_state),
+                "a Program after it, round " + std::to_string(round));
+    Program probe = prev_size_probe(0x300 + (rng() % 0x8000) * 0x10);
+    expect_same(fresh->run(probe, RunOptions()), reused->run(probe, RunOptions()),
+                "the probe after it, round " + std::to_string(round));
+  }
+  // The probe's write8 can cost the child (runner_guard.c); the continued heap must not.
+  ASSERT_EQ(reused->run(parse_script("a = malloc 0x18\n"), RunOptions()).error, "");
+  const pid_t kept = runner_child_pid(server);
+  ASSERT_EQ(reused->run(continued, with_state).error, "");
+  ASSERT_EQ(reused->run(parse_script("a = malloc 0x18\n"), RunOptions()).error, "");
+  EXPECT_EQ(runner_child_pid(server), kept) << "a non-contiguous heap recycled the child";
+  (void)child;
+}
+
+}  // namespace
+}  // namespace heaptwin
