@@ -65,18 +65,34 @@ struct ReadValue read_value(const struct ReadPlaces* p, uint64_t raw, uint64_t a
    * 16 MiB, 16 MiB aligned above 2^36 as every side's is, cannot also reveal into it: that
    * takes a page number below 2^24.) */
   const struct ReadName position = read_name(p, at);
-  if (position.base != READ_NUMBER) {
-    const uint64_t target = (at >> 12) ^ raw;
-    const struct ReadName revealed = name_in(p, target, 0);
-    /* A target below 4 GiB revealed from a raw value above it (a forged list entry, say
-     * protect(b, 0x4141)) is one too: the raw value carries the heap's page number, which no
-     * plain number of the Program does (unless it has those very bits). */
-    if (revealed.base != READ_NUMBER || target < READ_SMALL_TARGET) {
-      v.value = revealed;
+  const uint64_t target = (at >> 12) ^ raw;
+  const struct ReadName revealed = name_in(p, target, 0);
+  if (position.base != READ_NUMBER && (revealed.base != READ_NUMBER || target == 0)) {
+    v.value = revealed;
+    v.safe_linked = 1;
+    v.position = position;
+    return v;
+  }
+  /* A safe-linked NULL written in the heap and copied elsewhere (realloc into a mapping, say):
+   * the raw value is the page number of a heap position, each process's own. Named as that
+   * position's protect(..., 0), it compares across processes. */
+  if (p->heap_end > p->heap_base && raw < ((uint64_t)1 << 52)) {
+    const uint64_t page = raw << 12;
+    if (page >= p->heap_base && page < p->heap_end) {
+      v.value = read_named(READ_NUMBER, 0);
       v.safe_linked = 1;
-      v.position = position;
+      v.position = read_named(READ_HEAP, page - p->heap_base);
       return v;
     }
+  }
+  /* A target below 4 GiB revealed from a raw value above it (a forged list entry, say
+   * protect(b, 0x4141)) is one too: the raw value carries the heap's page number, which no
+   * plain number of the Program does (unless it has those very bits). */
+  if (position.base != READ_NUMBER && target < READ_SMALL_TARGET) {
+    v.value = revealed;
+    v.safe_linked = 1;
+    v.position = position;
+    return v;
   }
   v.value = read_name(p, raw);
   return v;
