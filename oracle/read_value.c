@@ -85,6 +85,21 @@ struct ReadValue read_value(const struct ReadPlaces* p, uint64_t raw, uint64_t a
       return v;
     }
   }
+  /* A safe-linked pointer to the heap copied out of its position: its raw value is (the page
+   * number of the heap position it was written at) ^ target. Each heap page is tried, lowest
+   * first, and the first that reveals a target inside the heap names it (every side tries them
+   * in the same order). Bounded to heaps of up to 256 MiB: read8 is rare, a page a step. */
+  if (p->heap_end > p->heap_base && (p->heap_end - p->heap_base) >> 12 <= 65536) {
+    for (uint64_t pg = p->heap_base >> 12; pg < (p->heap_end + 4095) >> 12; ++pg) {
+      const uint64_t t = raw ^ pg;
+      if (t >= p->heap_base && t < p->heap_end) {
+        v.value = read_named(READ_HEAP, t - p->heap_base);
+        v.safe_linked = 1;
+        v.position = read_named(READ_HEAP, (pg << 12) - p->heap_base);
+        return v;
+      }
+    }
+  }
   /* A target below 4 GiB revealed from a raw value above it (a forged list entry, say
    * protect(b, 0x4141)) is one too: the raw value carries the heap's page number, which no
    * plain number of the Program does (unless it has those very bits). */
