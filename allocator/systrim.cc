@@ -20,7 +20,8 @@ int Allocator::systrim(uint64_t pad) {
   // Only when the break is still where we left it (no foreign sbrk).
   uint64_t current_brk = memory_->sbrk(0);
   if (current_brk != av().top + static_cast<uint64_t>(top_size)) return 0;
-  memory_->sbrk(-extra);
+  // MORECORE (-extra): glibc's long negation wraps (gcc, two's complement); INT64_MIN stays itself.
+  memory_->sbrk(static_cast<int64_t>(uint64_t{0} - static_cast<uint64_t>(extra)));
   uint64_t new_brk = memory_->sbrk(0);
   refresh_heap_range();
   if (new_brk == Memory::kFailure) return 0;
