@@ -19,6 +19,7 @@ Allocator::Allocator(Memory* memory, const LibcObjects& libc, FatalHandler* fata
       libc_(libc),
       profile_(profile),
       protect_mask_(profile.safe_linking ? ~uint64_t{0} : 0),
+      arena_(reinterpret_cast<Addr>(libc.main_arena) + (profile.have_fastchunks_field ? 0 : 8)),
       tcache_entries_offset_(profile.tcache_wide_counts ? 0x80 : 0x40) {
   set_data_range(libc.lowest(), libc.end());
   reset();
@@ -40,7 +41,11 @@ void Allocator::reset() {
   p.tcache_bins = kTcacheMaxBins;
   p.tcache_max_bytes = tidx2usize(kTcacheMaxBins - 1);
   p.tcache_unsorted_limit = 0;
+  if (!profile_.tcache) {  // 2.23's malloc_par has no tcache fields: the twin's stay 0
+    p.tcache_count = p.tcache_bins = p.tcache_max_bytes = 0;
+  }
   tcache_ = 0;
+  check_action_ = 3;
   errno_ = 0;
   malloc_hook_pending_ = profile_.init_hooks;
   refresh_heap_range();
@@ -68,7 +73,7 @@ void Allocator::malloc_init_state() {
   }
   // The main arena is contiguous (MORECORE_CONTIGUOUS).
   global_max_fast() = max_fast_for(128);  // DEFAULT_MXFAST
-  av().have_fastchunks = 0;
+  set_have_fastchunks(false);
   av().top = initial_top();
 }
 
@@ -82,7 +87,8 @@ void Allocator::ptmalloc_init() {
                          ? profile_.tcache_key
                          : 0x9e3779b97f4a7c15ull ^ (reinterpret_cast<uint64_t>(libc_.mp) << 7);
   }
-  malloc_init_state();
+  if (!profile_.lazy_arena_init) malloc_init_state();  // else the first malloc_consolidate's
+  if (!profile_.glibc_tunables) return;
   const GlibcTunables& t = profile_.tunables;
   MallocPar& p = mp();
   // TUNABLE_GET order of ptmalloc_init; each callback runs only for a tunable that was set.

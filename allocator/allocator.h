@@ -51,26 +51,49 @@ class Allocator : public ChunkMemory {
   // Where things are, for the heap view.
   const LibcObjects& libc() const { return libc_; }
   Addr tcache() const { return tcache_; }
-  Addr main_arena() const { return reinterpret_cast<Addr>(libc_.main_arena); }
+  Addr main_arena() const { return arena_; }
 
  private:
+  // malloc_state from fastbinsY on. Before 2.27 (no have_fastchunks) those fields sit 8 bytes
+  // lower: the struct is then overlaid 8 bytes before main_arena, and mutex and flags, the same
+  // in every release, are read at main_arena itself (arena_flags()).
   MallocState& av() const { return *libc_.main_arena; }
+  Addr arena_state() const { return reinterpret_cast<Addr>(libc_.main_arena); }
+  int32_t& arena_flags() const { return *reinterpret_cast<int32_t*>(arena_ + 4); }
+  // FASTCHUNKS_BIT before 2.27: set while there are no fast chunks (all-zero flags: "some").
+  bool have_fastchunks() const {
+    return profile_.have_fastchunks_field ? av().have_fastchunks != 0
+                                          : (arena_flags() & kFastchunksBit) == 0;
+  }
+  void set_have_fastchunks(bool some) const {
+    if (profile_.have_fastchunks_field) {
+      av().have_fastchunks = some ? 1 : 0;
+    } else {
+      arena_flags() = some ? (arena_flags() & ~kFastchunksBit) : (arena_flags() | kFastchunksBit);
+    }
+  }
   MallocPar& mp() const { return *libc_.mp; }
   uint64_t& global_max_fast() const { return *libc_.global_max_fast; }
   int32_t& perturb_byte() const { return *libc_.perturb_byte; }
   uint8_t& malloc_initialized() const { return *libc_.malloc_initialized; }
   uint64_t& tcache_key() const { return *libc_.tcache_key; }
   // bin_at(i): the pseudo-chunk whose fd/bk are bins[2i-2], bins[2i-1].
-  Addr bin_at(uint32_t i) const { return main_arena() + 0x60 + (uint64_t{i} - 1) * 0x10; }
+  Addr bin_at(uint32_t i) const { return arena_state() + 0x60 + (uint64_t{i} - 1) * 0x10; }
   Addr unsorted_chunks() const { return bin_at(1); }
   Addr initial_top() const { return unsorted_chunks(); }
   Addr next_bin(Addr b) const { return b + 0x10; }
-  bool contiguous() const { return (av().flags & kNonContiguousBit) == 0; }
+  bool contiguous() const { return (arena_flags() & kNonContiguousBit) == 0; }
   void mark_bin(uint32_t i) const { av().binmap[idx2block_(i)] |= (1u << (i & 31)); }
   static uint32_t idx2block_(uint32_t i) { return i >> 5; }
   uint64_t& fastbin(uint32_t idx) const { return av().fastbinsY[idx]; }
 
   [[noreturn]] void malloc_printerr(const char* message) const { report_abort(fatal_, message); }
+  // The same for a check 2.23 has too: before 2.26 glibc names a pointer, and obeys
+  // M_CHECK_ACTION (`action` for the one check that ignores it). printerr.cc.
+  [[noreturn]] void malloc_printerr(const char* message, Addr ptr) {
+    malloc_printerr(message, ptr, check_action_);
+  }
+  [[noreturn]] void malloc_printerr(const char* message, Addr ptr, int action);
   // A failed malloc assertion, in the words of the profile's release.
   [[noreturn]] void assert_failed(Assertion a) {
     malloc_printerr(assertion_message(a, profile_, assert_text_, sizeof assert_text_));
@@ -169,9 +192,12 @@ class Allocator : public ChunkMemory {
   // checked_request2size as the release has it: 0 for a request it refuses.
   uint64_t checked_request2size(uint64_t req) const {
     if (profile_.request_limit_ptrdiff) return alloc::checked_request2size(req);
+    const uint64_t out_of_range = static_cast<uint64_t>(-2 * static_cast<int64_t>(kMinSize));
+    // Before 2.27: the request itself against -2 * MINSIZE; its padded size may still be huge.
+    if (!profile_.request_overflow_checks) return req >= out_of_range ? 0 : request2size(req);
     // Before 2.30: a padded size that wrapped, or that is within 2 * MINSIZE of 2^64.
     const uint64_t sz = request2size(req);
-    return sz < req || sz >= static_cast<uint64_t>(-2 * static_cast<int64_t>(kMinSize)) ? 0 : sz;
+    return sz < req || sz >= out_of_range ? 0 : sz;
   }
   // tuning.cc: the usable bytes of an allocated block (0 when the chunk looks free).
   uint64_t musable(Addr mem) const;
@@ -218,9 +244,12 @@ class Allocator : public ChunkMemory {
   Addr tcache_ = 0;   // glibc's thread-local `tcache`
   int errno_ = 0;
   bool malloc_hook_pending_ = false;
+  int check_action_ = 3;   // M_CHECK_ACTION before 2.26 (DEFAULT_CHECK_ACTION)
+  char error_text_[448];   // malloc_printerr's "*** Error in" message before 2.26
   // Derived from the profile once (the tcache and safe-linking paths are the hottest).
   uint64_t protect_mask_ = ~uint64_t{0};     // PROTECT_PTR's pos >> 12, or nothing before 2.32
   uint64_t tcache_entries_offset_ = 0x80;    // entries[] in tcache_perthread_struct  // __malloc_hook is still malloc_hook_ini (before 2.34)
+  Addr arena_ = 0;         // main_arena's address (arena_state() + 8 before 2.27)
   char assert_text_[384];  // assert_failed's message (glibc's is as long as the expression)
 };
 

@@ -10,30 +10,37 @@ struct AssertionText {
   const char* function;
   const char* expression;      // as 2.36 stringifies it
   const char* expression_old;  // where older sources spell it differently, else nullptr
+  const char* expression_223;  // where 2.23's source spells it differently again, else nullptr
 };
 
-constexpr int kAssertions = static_cast<int>(Assertion::kMremapChunk) + 1;
+constexpr int kAssertions = static_cast<int>(Assertion::kReallocCopies) + 1;
 
 constexpr AssertionText kTexts[kAssertions] = {
     {"sysmalloc",
      "(old_top == initial_top (av) && old_size == 0) || ((unsigned long) (old_size) >= MINSIZE "
      "&& prev_inuse (old_top) && ((unsigned long) old_end & (pagesize - 1)) == 0)",
-     nullptr},
-    {"sysmalloc", "(unsigned long) (old_size) < (unsigned long) (nb + MINSIZE)", nullptr},
+     nullptr, nullptr},
+    {"sysmalloc", "(unsigned long) (old_size) < (unsigned long) (nb + MINSIZE)", nullptr, nullptr},
+    // 2.27's single-thread path ("Add single-threaded path to malloc/realloc/calloc/memalloc")
+    // names &main_arena; 2.23's only path, ar_ptr.
     {"__libc_malloc",
      "!victim || chunk_is_mmapped (mem2chunk (victim)) || &main_arena == arena_for_chunk "
      "(mem2chunk (victim))",
-     nullptr},
-    {"__libc_calloc", "nclears >= 3", nullptr},  // gone in 2.41 (clear_memory)
-    {"_int_malloc", "chunk_main_arena (bck->bk)", nullptr},
-    {"_int_malloc", "chunk_main_arena (fwd)", nullptr},
-    {"_int_malloc", "chunk_main_arena (fwd)", nullptr},
-    {"_int_malloc", "(unsigned long) (size) >= (unsigned long) (nb)", nullptr},
+     nullptr,
+     "!victim || chunk_is_mmapped (mem2chunk (victim)) || ar_ptr == arena_for_chunk "
+     "(mem2chunk (victim))"},
+    {"__libc_calloc", "nclears >= 3", nullptr, nullptr},  // gone in 2.41 (clear_memory)
+    // 2.25 "malloc: Use accessors for chunk metadata access" respelled the size tests.
+    {"_int_malloc", "chunk_main_arena (bck->bk)", nullptr, "(bck->bk->size & NON_MAIN_ARENA) == 0"},
+    {"_int_malloc", "chunk_main_arena (fwd)", nullptr, "(fwd->size & NON_MAIN_ARENA) == 0"},
+    {"_int_malloc", "chunk_main_arena (fwd)", nullptr, "(fwd->size & NON_MAIN_ARENA) == 0"},
+    {"_int_malloc", "(unsigned long) (size) >= (unsigned long) (nb)", nullptr, nullptr},
     // 2.33 ("Basic support for memory tagging") respelled 4 * SIZE_SZ as 2 * CHUNK_HDR_SZ.
     {"mtrim", "(char *) chunk2mem (p) + 2 * CHUNK_HDR_SZ <= paligned_mem",
-     "(char *) chunk2mem (p) + 4 * SIZE_SZ <= paligned_mem"},
-    {"mtrim", "(char *) p + size > paligned_mem", nullptr},
-    {"mremap_chunk", "((size + offset) & (GLRO (dl_pagesize) - 1)) == 0", nullptr},
+     "(char *) chunk2mem (p) + 4 * SIZE_SZ <= paligned_mem", nullptr},
+    {"mtrim", "(char *) p + size > paligned_mem", nullptr, nullptr},
+    {"mremap_chunk", "((size + offset) & (GLRO (dl_pagesize) - 1)) == 0", nullptr, nullptr},
+    {"_int_realloc", "ncopies >= 3", nullptr, nullptr},
 };
 
 // Where each assertion sits in the malloc.c of the builds whose messages print the line: the
@@ -48,10 +55,11 @@ struct ReleaseLines {
 };
 
 constexpr ReleaseLines kLines[] = {
-    {27, {2398, 2404, 3068, 3495, 3840, 3853, 3857, 4033, 4779, 4780, 2868}},
-    {31, {2379, 2385, 3059, 3477, 3839, 3852, 3856, 4036, 4780, 4781, 0}},
-    {39, {2599, 2605, 3329, 3809, 4179, 4192, 4196, 4376, 5178, 5180, 0}},
-    {41, {2601, 2607, 3407, 0, 4237, 4250, 4254, 4434, 5235, 5237, 0}},
+    {23, {2389, 2395, 2924, 3281, 3549, 3561, 3565, 3720, 4519, 4520, 2866, 4329}},  // b039fd85
+    {27, {2398, 2404, 3068, 3495, 3840, 3853, 3857, 4033, 4779, 4780, 2868, 0}},
+    {31, {2379, 2385, 3059, 3477, 3839, 3852, 3856, 4036, 4780, 4781, 0, 0}},
+    {39, {2599, 2605, 3329, 3809, 4179, 4192, 4196, 4376, 5178, 5180, 0, 0}},
+    {41, {2601, 2607, 3407, 0, 4237, 4250, 4254, 4434, 5235, 5237, 0, 0}},
 };
 
 int line_of(Assertion a, int minor) {
@@ -69,7 +77,9 @@ const char* assertion_message(Assertion a, const GlibcProfile& profile, char* bu
     case AssertStyle::kProgramName:
       std::snprintf(buf, size, "malloc.c:%d: %s: Assertion `%s' failed.",
                     line_of(a, profile.minor), t.function,
-                    t.expression_old ? t.expression_old : t.expression);
+                    profile.minor < 26 && t.expression_223 ? t.expression_223
+                    : t.expression_old                     ? t.expression_old
+                                                           : t.expression);
       break;
     case AssertStyle::kMallocAssert:
       std::snprintf(buf, size, "Fatal glibc error: malloc assertion failure in %s: %s",

@@ -26,6 +26,7 @@ enum class Assertion {
   kMtrimHeader,       // mtrim: a page to release lies past the chunk's header
   kMtrimEnd,          // mtrim: ... and before its end
   kMremapChunk,       // mremap_chunk (before 2.29): the mapping is whole pages
+  kReallocCopies,     // _int_realloc (before 2.29): at least 3 words to copy
 };
 
 // The message `profile`'s glibc prints for `a` (without the final newline), written into buf.

@@ -9,7 +9,12 @@
 namespace heaptwin::alloc {
 
 void Allocator::malloc_consolidate() {
-  av().have_fastchunks = 0;
+  // Before 2.27 the arena is set up here, the first time (global_max_fast still 0).
+  if (profile_.lazy_arena_init && global_max_fast() == 0) {
+    malloc_init_state();
+    return;
+  }
+  set_have_fastchunks(false);
   const Addr unsorted_bin = unsorted_chunks();
   uint64_t steps = 0;
   for (uint32_t i = 0; i < kNFastBins; ++i) {
@@ -18,9 +23,14 @@ void Allocator::malloc_consolidate() {
     while (p != 0) {
       spin(&steps);
       if (checks_list_alignment() && misaligned_chunk(p)) malloc_printerr(msg::kConsolidateUnaligned);
-      if (fastbin_index(chunksize(p)) != i) malloc_printerr(msg::kConsolidateInvalidSize);
+      if (profile_.consolidate_size_check && fastbin_index(chunksize(p)) != i) {
+        malloc_printerr(msg::kConsolidateInvalidSize);
+      }
       Addr nextp = protect(p + 0x10, fd(p));
-      uint64_t size = chunksize(p);
+      // Before 2.25 "malloc: Use accessors for chunk metadata access": IS_MMAPPED stays in.
+      uint64_t size = profile_.consolidate_keeps_mmapped_bit
+                          ? chunksize_nomask(p) & ~(kPrevInuse | kNonMainArena)
+                          : chunksize(p);
       Addr nextchunk = p + size;
       uint64_t nextsize = chunksize(nextchunk);
       if (!prev_inuse(p)) {

@@ -14,7 +14,9 @@ Addr Allocator::fastbin_take(uint64_t nb) {
   if (checks_list_alignment() && misaligned_chunk(victim)) malloc_printerr(msg::kUnalignedFastbin2);
   // SINGLE_THREAD_P: no REMOVE_FB, so no check of the next pointer here.
   fb = protect(victim + 0x10, fd(victim));
-  if (fastbin_index(chunksize(victim)) != idx) malloc_printerr(msg::kFastbinCorruption);
+  if (fastbin_index(chunksize(victim)) != idx) {
+    malloc_printerr(msg::kFastbinCorruption, chunk2mem(victim));
+  }
   // While the tcache bin has room, move the rest of this fastbin into it.
   uint64_t tc_idx = csize2tidx(nb);
   if (tcache_ != 0 && tc_idx < mp().tcache_bins) {

@@ -12,9 +12,9 @@ void Allocator::int_free(Addr p, bool have_lock) {
   uint64_t size = chunksize(p);
   // Sizes that would wrap the address space, and misaligned chunks, are not ours.
   if (p > static_cast<uint64_t>(0) - size || misaligned_chunk(p)) {
-    malloc_printerr(msg::kFreeInvalidPointer);
+    malloc_printerr(msg::kFreeInvalidPointer, chunk2mem(p));
   }
-  if (size < kMinSize || !aligned_ok(size)) malloc_printerr(msg::kFreeInvalidSize);
+  if (size < kMinSize || !aligned_ok(size)) malloc_printerr(msg::kFreeInvalidSize, chunk2mem(p));
 
   uint64_t tc_idx = csize2tidx(size);
   if (tcache_ != 0 && tc_idx < mp().tcache_bins) {
@@ -30,19 +30,19 @@ void Allocator::int_free(Addr p, bool have_lock) {
     Addr next = p + size;
     if (chunksize_nomask(next) <= kChunkHdrSz || chunksize(next) >= av().system_mem) {
       // glibc re-reads under the lock; single-threaded, the answer is the same.
-      malloc_printerr(msg::kFreeInvalidNextSizeFast);
+      malloc_printerr(msg::kFreeInvalidNextSizeFast, chunk2mem(p));
     }
     free_perturb(chunk2mem(p), size - kChunkHdrSz);
-    av().have_fastchunks = 1;
+    set_have_fastchunks(true);
     uint32_t idx = fastbin_index(size);
     uint64_t& fb = fastbin(idx);
     Addr old = fb;
-    if (old == p) malloc_printerr(msg::kDoubleFreeFasttop);
+    if (old == p) malloc_printerr(msg::kDoubleFreeFasttop, chunk2mem(p));
     set_fd(p, protect(p + 0x10, old));
     fb = p;
     // Only with the lock may glibc look at the old head (another thread could reuse it).
     if (have_lock && old != 0 && fastbin_index(chunksize(old)) != idx) {
-      malloc_printerr(msg::kInvalidFastbinEntry);
+      malloc_printerr(msg::kInvalidFastbinEntry, chunk2mem(p));
     }
     return;
   }
@@ -57,14 +57,14 @@ void Allocator::int_free(Addr p, bool have_lock) {
 // against top and the next chunk, then backward consolidation.
 void Allocator::int_free_merge_chunk(Addr p, uint64_t size) {
   Addr nextchunk = p + size;
-  if (p == av().top) malloc_printerr(msg::kDoubleFreeTop);
+  if (p == av().top) malloc_printerr(msg::kDoubleFreeTop, chunk2mem(p));
   if (contiguous() && nextchunk >= av().top + chunksize(av().top)) {
-    malloc_printerr(msg::kDoubleFreeOut);
+    malloc_printerr(msg::kDoubleFreeOut, chunk2mem(p));
   }
-  if (!prev_inuse(nextchunk)) malloc_printerr(msg::kDoubleFreePrev);
+  if (!prev_inuse(nextchunk)) malloc_printerr(msg::kDoubleFreePrev, chunk2mem(p));
   uint64_t nextsize = chunksize(nextchunk);
   if (chunksize_nomask(nextchunk) <= kChunkHdrSz || nextsize >= av().system_mem) {
-    malloc_printerr(msg::kFreeInvalidNextSizeNormal);
+    malloc_printerr(msg::kFreeInvalidNextSizeNormal, chunk2mem(p));
   }
   free_perturb(chunk2mem(p), size - kChunkHdrSz);
   if (!prev_inuse(p)) {
@@ -106,7 +106,8 @@ uint64_t Allocator::int_free_create_chunk(Addr p, uint64_t size, Addr nextchunk,
     // Given one chance to be used by malloc before it is binned.
     bck = unsorted_chunks();
     fwd = fd(bck);
-    if (bk(fwd) != bck) malloc_printerr(msg::kFreeCorruptedUnsorted);
+    // Before 2.26 glibc names p as backward consolidation left it.
+    if (bk(fwd) != bck) malloc_printerr(msg::kFreeCorruptedUnsorted, chunk2mem(p));
     if (!in_smallbin_range(size)) {
       set_fd_nextsize(p, 0);
       set_bk_nextsize(p, 0);
@@ -124,7 +125,7 @@ uint64_t Allocator::int_free_create_chunk(Addr p, uint64_t size, Addr nextchunk,
 // _int_free_maybe_consolidate: freeing a large space consolidates the fastbins and trims.
 void Allocator::int_free_maybe_consolidate(uint64_t size) {
   if (size >= kFastbinConsolidationThreshold) {
-    if (av().have_fastchunks) malloc_consolidate();
+    if (have_fastchunks()) malloc_consolidate();
     if (chunksize(av().top) >= mp().trim_threshold) systrim(mp().top_pad);
   }
 }

@@ -58,10 +58,14 @@ Addr Allocator::int_malloc_paths(uint64_t bytes, uint64_t nb) {
   }
   if (in_smallbin_range(nb)) {
     idx = smallbin_index(nb);
-    if (Addr p = smallbin_take(nb)) return p;
+    if (profile_.lazy_arena_init && bk(bin_at(idx)) == 0) {
+      malloc_consolidate();  // before 2.27: "initialization check"
+    } else if (Addr p = smallbin_take(nb)) {
+      return p;
+    }
   } else {
     idx = largebin_index(nb);
-    if (av().have_fastchunks) malloc_consolidate();
+    if (have_fastchunks()) malloc_consolidate();
   }
 
   UnsortedScan scan;
@@ -89,7 +93,7 @@ Addr Allocator::int_malloc_paths(uint64_t bytes, uint64_t nb) {
       set_head(remainder, (size - nb) | kPrevInuse);
       return chunk2mem(victim);
     }
-    if (av().have_fastchunks) {
+    if (have_fastchunks()) {
       malloc_consolidate();
       idx = bin_index(nb);
       continue;
@@ -109,7 +113,7 @@ Addr Allocator::split_to_unsorted(Addr victim, uint64_t size, uint64_t nb, const
   Addr remainder = victim + nb;
   Addr bck = unsorted_chunks();
   Addr fwd = fd(bck);
-  if (bk(fwd) != bck) malloc_printerr(message);
+  if (bk(fwd) != bck) malloc_printerr(message, chunk2mem(victim));
   set_bk(remainder, bck);
   set_fd(remainder, fwd);
   set_fd(bck, remainder);

@@ -47,6 +47,7 @@ static_assert(offsetof(MallocState, max_system_mem) == 0x890);
 static_assert(sizeof(MallocState) == 0x898);
 
 inline constexpr int32_t kNonContiguousBit = 2;
+inline constexpr int32_t kFastchunksBit = 1;  // before 2.27: set while no fast chunks exist
 
 // struct malloc_par, 2.35 .. 2.41.
 struct MallocPar {

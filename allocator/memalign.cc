@@ -106,7 +106,8 @@ Addr Allocator::mid_memalign(uint64_t alignment, uint64_t bytes) {
 Addr Allocator::int_memalign(uint64_t alignment, uint64_t bytes) {
   uint64_t nb = checked_request2size(bytes);
   if (nb == 0 || (profile_.memalign_alignment_overflow_check && alignment > kPtrdiffMax) ||
-      (!profile_.request_limit_ptrdiff && nb > ~uint64_t{0} - alignment - kMinSize)) {
+      (!profile_.request_limit_ptrdiff && profile_.request_overflow_checks &&
+       nb > ~uint64_t{0} - alignment - kMinSize)) {
     errno_ = ENOMEM;
     return 0;
   }

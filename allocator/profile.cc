@@ -17,6 +17,16 @@ struct Change {
 };
 
 constexpr Change kChanges[] = {
+    {"tcache", &GlibcProfile::tcache, 26, 0},
+    {"glibc_tunables", &GlibcProfile::glibc_tunables, 26, 0},
+    {"unlink_size_check", &GlibcProfile::unlink_size_check, 26, 0},
+    {"check_action", &GlibcProfile::check_action, 0, 26},
+    {"have_fastchunks_field", &GlibcProfile::have_fastchunks_field, 27, 0},
+    {"lazy_arena_init", &GlibcProfile::lazy_arena_init, 0, 27},
+    {"consolidate_keeps_mmapped_bit", &GlibcProfile::consolidate_keeps_mmapped_bit, 0, 25},
+    {"consolidate_size_check", &GlibcProfile::consolidate_size_check, 27, 0},
+    {"request_overflow_checks", &GlibcProfile::request_overflow_checks, 27, 0},
+    {"realloc_copies_words", &GlibcProfile::realloc_copies_words, 0, 29},
     {"unsorted_check_3", &GlibcProfile::unsorted_check_3, 28, 38},
     {"consolidate_prevsize_checks", &GlibcProfile::consolidate_prevsize_checks, 29, 0},
     {"top_size_check", &GlibcProfile::top_size_check, 29, 0},
@@ -45,7 +55,7 @@ constexpr Change kChanges[] = {
 
 // The builds the twin is held to (recordings from the real one; docs/glibc-versions.md), and
 // where each differs from its release's history.
-constexpr int kTested[] = {27, 31, 35, 36, 39, 41};
+constexpr int kTested[] = {23, 27, 31, 35, 36, 39, 41};
 
 int parse_minor(const char* version) {
   int minor = 0;
@@ -57,7 +67,8 @@ int parse_minor(const char* version) {
 }  // namespace
 
 bool GlibcProfile::from_history(int minor, GlibcProfile* out) {
-  if (minor < 27 || minor > 41) return false;  // the twin has tcache and 2.27's arena layout
+  // 2.26 (tcache without have_fastchunks) is a release no twin is held to.
+  if (minor < 23 || minor == 26 || minor > 41) return false;
   GlibcProfile p;
   p.minor = minor;
   for (const Change& c : kChanges) p.*c.knob = minor >= c.since && (c.until == 0 || minor < c.until);
@@ -77,8 +88,13 @@ bool GlibcProfile::for_version(const char* version, GlibcProfile* out) {
   switch (minor) {
     case 27:
       // release/2.27/master (Ubuntu 18.04's updated builds) carries 2.29's tcache double-free
-      // key (the tcache's address marks a cached chunk), as every twin here has; and its
-      // _int_memalign has no CVE-2026-0861 fix.
+      // key (the tcache's address marks a cached chunk), as every twin here has, and 2.29's
+      // "malloc: Always call memcpy in _int_realloc"; its _int_memalign has no CVE-2026-0861 fix.
+      p.memalign_alignment_overflow_check = false;
+      p.realloc_copies_words = false;
+      break;
+    case 23:
+      // release/2.23/master (Ubuntu 16.04's base) predates the CVE-2026-0861 fix.
       p.memalign_alignment_overflow_check = false;
       break;
     case 31:
@@ -115,6 +131,6 @@ int GlibcProfile::describe_differences(const GlibcProfile& a, const GlibcProfile
   return n;
 }
 
-const char* GlibcProfile::known_versions() { return "2.27, 2.31, 2.35, 2.36, 2.39, 2.41"; }
+const char* GlibcProfile::known_versions() { return "2.23, 2.27, 2.31, 2.35, 2.36, 2.39, 2.41"; }
 
 }  // namespace heaptwin::alloc

@@ -28,6 +28,40 @@ enum class AssertStyle {
 
 struct GlibcProfile {
   int minor = 36;  // 2.<minor>
+  // 2.26 "Add per-thread cache to malloc": the tcache (before: none at all).
+  bool tcache = true;
+  // 2.26 "Tunables" took over malloc's settings: GLIBC_TUNABLES glibc.malloc.* (before: only
+  // the MALLOC_*_ variables, which the sides do not pass; GLIBC_TUNABLES is ignored).
+  bool glibc_tunables = true;
+  // 2.26 "Further harden glibc malloc metadata against 1-byte overflows.": unlink checks the
+  // chunk's size against the next chunk's prev_size ("corrupted size vs. prev_size").
+  bool unlink_size_check = true;
+  // Until 2.26 "malloc: Abort on heap corruption, without a backtrace [BZ #21754]" and "malloc:
+  // Remove check_action variable": malloc_printerr prints "*** Error in `PROG': MESSAGE: 0xPTR
+  // ***" (a pointer each check names) and does what M_CHECK_ACTION says (default 3: print,
+  // abort); an error it does not abort on marks the arena corrupt and the call goes on.
+  bool check_action = false;
+  // 2.27 "Use relaxed atomics for malloc have_fastchunks": malloc_state's have_fastchunks
+  // field; before, FASTCHUNKS_BIT (1) in flags, set while there are *no* fast chunks, and every
+  // field from fastbinsY on 8 bytes lower (the unsorted head at main_arena+0x58).
+  bool have_fastchunks_field = true;
+  // Until 2.27 "Improve malloc initialization sequence": the arena is set up by the first
+  // malloc_consolidate that finds global_max_fast 0 (and _int_malloc consolidates on a small
+  // bin whose bk is 0); before that main_arena is all zero. After: by ptmalloc_init.
+  bool lazy_arena_init = false;
+  // Until 2.25 "malloc: Use accessors for chunk metadata access": malloc_consolidate takes a
+  // chunk's size as p->size & ~(PREV_INUSE | NON_MAIN_ARENA), IS_MMAPPED kept.
+  bool consolidate_keeps_mmapped_bit = false;
+  // 2.27 "malloc: Ensure that the consolidated fast chunk has a sane size.":
+  // "malloc_consolidate(): invalid chunk size".
+  bool consolidate_size_check = true;
+  // 2.27 "Fix integer overflows in internal memalign and malloc functions [BZ #22343]":
+  // checked_request2size tests the padded size (before: only the request, against -2 * MINSIZE)
+  // and _int_memalign refuses an nb whose padding wraps.
+  bool request_overflow_checks = true;
+  // Until 2.29 "malloc: Always call memcpy in _int_realloc [BZ #24027]" (on the 2.27 branch
+  // too): a move copies up to 9 words one by one after asserting "ncopies >= 3".
+  bool realloc_copies_words = false;
   // 2.29 "Mitigate null-byte overflow attacks", "Verify size of top chunk", "Additional checks
   // for unsorted bin integrity I", "Add more integrity checks to mremap_chunk": the checks
   // "corrupted size vs. prev_size while consolidating" / "... in fastbins", "malloc(): corrupted

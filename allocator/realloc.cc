@@ -39,7 +39,7 @@ Addr Allocator::realloc(Addr oldmem, uint64_t bytes) {
     }
   }
   if (oldp > static_cast<uint64_t>(0) - oldsize || misaligned_chunk(oldp)) {
-    malloc_printerr(msg::kReallocInvalidPointer);
+    malloc_printerr(msg::kReallocInvalidPointer, oldmem);
   }
   uint64_t nb = checked_request2size(bytes);
   if (nb == 0) {
@@ -64,12 +64,12 @@ Addr Allocator::realloc(Addr oldmem, uint64_t bytes) {
 
 Addr Allocator::int_realloc(Addr oldp, uint64_t oldsize, uint64_t nb) {
   if (chunksize_nomask(oldp) <= kChunkHdrSz || oldsize >= av().system_mem) {
-    malloc_printerr(msg::kReallocInvalidOldSize);
+    malloc_printerr(msg::kReallocInvalidOldSize, chunk2mem(oldp));
   }
   Addr next = oldp + oldsize;
   uint64_t nextsize = chunksize(next);
   if (chunksize_nomask(next) <= kChunkHdrSz || nextsize >= av().system_mem) {
-    malloc_printerr(msg::kReallocInvalidNextSize);
+    malloc_printerr(msg::kReallocInvalidNextSize, chunk2mem(oldp));
   }
   Addr newp;
   uint64_t newsize;
@@ -99,6 +99,12 @@ Addr Allocator::int_realloc(Addr oldp, uint64_t oldsize, uint64_t nb) {
     } else {
       Addr oldmem = chunk2mem(oldp);
       uint64_t sz = oldsize - kChunkHdrSz + kSizeSz;  // memsize (oldp)
+      if (profile_.realloc_copies_words) {
+        // Up to 9 words, one by one: 3, 5, 7 or 9 of them (an odd count but for a forged size).
+        const uint64_t ncopies = sz / kSizeSz;
+        if (ncopies < 3) assert_failed(Assertion::kReallocCopies);
+        if (ncopies <= 9) sz = ((ncopies & 1) != 0 ? ncopies : ncopies - 1) * kSizeSz;
+      }
       if (!owned(oldmem, sz)) report_fault(fatal_, oldmem);
       if (!owned(newmem, sz)) report_fault(fatal_, newmem);
       std::memmove(reinterpret_cast<void*>(newmem), reinterpret_cast<const void*>(oldmem), sz);

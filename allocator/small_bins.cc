@@ -14,7 +14,7 @@ Addr Allocator::smallbin_take(uint64_t nb) {
   Addr victim = bk(bin);  // last (bin)
   if (victim == bin) return 0;
   Addr bck = bk(victim);
-  if (fd(bck) != victim) malloc_printerr(msg::kSmallbinCorrupted);
+  if (fd(bck) != victim) malloc_printerr(msg::kSmallbinCorrupted, chunk2mem(victim));
   set_inuse_bit_at_offset(victim, nb);
   set_bk(bin, bck);
   set_fd(bck, bin);

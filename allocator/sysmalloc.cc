@@ -50,7 +50,7 @@ uint64_t Allocator::sysmalloc_mmap_fallback(int64_t* size, uint64_t nb, uint64_t
   if (s <= nb) return Memory::kFailure;
   Addr mbrk = memory_->mmap(s);
   if (mbrk == Memory::kFailure) return mbrk;
-  av().flags |= kNonContiguousBit;
+  arena_flags() |= kNonContiguousBit;
   *size = static_cast<int64_t>(s);
   return mbrk;
 }
@@ -99,7 +99,7 @@ Addr Allocator::sysmalloc(uint64_t nb) {
     if (brk == old_end && snd_brk == kMorecoreFailure) {
       set_head(old_top, (static_cast<uint64_t>(size) + old_size) | kPrevInuse);
     } else if (contiguous() && old_size != 0 && brk < old_end) {
-      malloc_printerr(msg::kBreakAdjusted);
+      malloc_printerr(msg::kBreakAdjusted, brk, /*action=*/3);  // 2.23: always print, abort
     } else {
       // First time through, a foreign sbrk in between, or non-contiguous space.
       uint64_t front_misalign = 0;

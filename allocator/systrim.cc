@@ -42,7 +42,7 @@ void Allocator::munmap_chunk(Addr p) {
   bool power_of_two = (in_page & (in_page - 1)) == 0;  // glibc's powerof2 (0 counts)
   if (!profile_.mmapped_pointer_checks) power_of_two = true;  // 2.29 added that test
   if (((block | total_size) & (pagesize - 1)) != 0 || !power_of_two) {
-    malloc_printerr(msg::kMunmapInvalidPointer);
+    malloc_printerr(msg::kMunmapInvalidPointer, mem);
   }
   --mp().n_mmaps;
   mp().mmapped_mem -= total_size;

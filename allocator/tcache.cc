@@ -11,6 +11,7 @@
 namespace heaptwin::alloc {
 
 void Allocator::tcache_init() {
+  if (!profile_.tcache) return;  // before 2.26: no tcache ever
   // glibc asks _int_malloc for sizeof (tcache_perthread_struct), and keeps trying on later calls
   // when that fails.
   Addr victim = int_malloc(tcache_struct_size());

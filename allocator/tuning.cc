@@ -33,7 +33,7 @@ int Allocator::mallopt(int param_number, int value) {
       else res = 0;  // res = do_set_mmap_threshold (value) since 2.25
       break;
     case kMmapMax: m.n_mmaps_max = value; m.no_dyn_threshold = 1; break;
-    case kCheckAction: break;
+    case kCheckAction: if (profile_.check_action) check_action_ = value; break;  // before 2.26
     case kPerturb: perturb_byte() = value; break;
     case kArenaTest: if (value > 0) m.arena_test = v; break;
     case kArenaMax: if (value > 0) m.arena_max = v; break;

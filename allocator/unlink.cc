@@ -7,15 +7,17 @@
 namespace heaptwin::alloc {
 
 void Allocator::unlink_chunk(Addr p) {
-  if (chunksize(p) != prev_size(p + chunksize(p))) malloc_printerr(msg::kUnlinkSizeVsPrevSize);
+  if (profile_.unlink_size_check && chunksize(p) != prev_size(p + chunksize(p))) {
+    malloc_printerr(msg::kUnlinkSizeVsPrevSize);
+  }
   Addr fwd = fd(p);
   Addr bck = bk(p);
-  if (bk(fwd) != p || fd(bck) != p) malloc_printerr(msg::kUnlinkDoubleLinkedList);
+  if (bk(fwd) != p || fd(bck) != p) malloc_printerr(msg::kUnlinkDoubleLinkedList, p);
   set_bk(fwd, bck);
   set_fd(bck, fwd);
   if (!in_smallbin_range(chunksize_nomask(p)) && fd_nextsize(p) != 0) {
     if (bk_nextsize(fd_nextsize(p)) != p || fd_nextsize(bk_nextsize(p)) != p) {
-      malloc_printerr(msg::kUnlinkNotSmall);
+      malloc_printerr(msg::kUnlinkNotSmall, p);
     }
     if (fd_nextsize(fwd) == 0) {
       // p led its size group: fwd (same size, next in the list) takes its place in the skip list.

@@ -37,7 +37,9 @@ Addr Allocator::unsorted_scan(uint64_t nb, UnsortedScan* scan) {
     } else {
       // Before 2.29: the raw size field only.
       const uint64_t head = chunksize_nomask(victim);
-      if (head <= kChunkHdrSz || head > av().system_mem) malloc_printerr(msg::kMemoryCorruption);
+      if (head <= kChunkHdrSz || head > av().system_mem) {
+        malloc_printerr(msg::kMemoryCorruption, chunk2mem(victim));
+      }
     }
 
     // A small request served from the last remainder when it is the only unsorted chunk.

@@ -9,6 +9,7 @@
 #include "allocator/allocator.h"
 #include "allocator/simulated_memory.h"
 #include "oracle/block_invariants.h"
+#include "oracle/error_in_message.h"
 #include "oracle/heap_check.h"
 #include "oracle/heap_check_incremental.h"
 #include "oracle/heap_view.h"
@@ -333,8 +334,15 @@ class TwinSide : public Side {
 
   Outcome fatal_outcome() const {
     switch (fatal_.kind) {
-      case JumpingFatalHandler::Kind::kAbort:
-        return Outcome::abort(fatal_.message);
+      case JumpingFatalHandler::Kind::kAbort: {
+        // Before 2.26 the message names a pointer: as the glibc side names it.
+        const std::string m = fatal_.message;
+        const size_t prefix = sizeof kErrorInPrefix - 1;
+        if (m.compare(0, prefix, kErrorInPrefix) == 0) {
+          return Outcome::abort(error_in_message(m.substr(prefix), heap_base_));
+        }
+        return Outcome::abort(m);
+      }
       case JumpingFatalHandler::Kind::kFault: {
         uint64_t a = fatal_.address;
         bool in_heap = a >= heap_base_ && a - heap_base_ < kHeapWindow;

@@ -42,7 +42,8 @@ TEST_P(ReleaseTest, TwinMatchesTheRealReleasesRecordings) {
   EXPECT_GE(check_recordings(*twin), 80) << "recordings missing for " << GetParam();
 }
 
-INSTANTIATE_TEST_SUITE_P(Releases, ReleaseTest, ::testing::Values("2.27", "2.31", "2.35", "2.39", "2.41"));
+INSTANTIATE_TEST_SUITE_P(Releases, ReleaseTest,
+                         ::testing::Values("2.23", "2.27", "2.31", "2.35", "2.39", "2.41"));
 
 // Debian's packages (2.31, 2.41) are fetched on first use (as `--glibc V` does); a release
 // whose package cannot be fetched here is skipped.

@@ -1,5 +1,7 @@
 #include "oracle/glibc/runner_outcomes.h"
 
+#include "oracle/error_in_message.h"
+
 #include <sys/sysinfo.h>
 #include <sys/wait.h>
 
@@ -92,20 +94,7 @@ std::string process_independent_message(const std::string& message, const std::s
   if (message.rfind(name, 0) == 0) return message.substr(name.size());
   const std::string error_in = "*** Error in `" + program_path + "': ";
   if (message.rfind(error_in, 0) != 0) return message;
-  std::string rest = message.substr(error_in.size());
-  // "MESSAGE: 0x%016lx ***" (malloc_printerr's pointer, before 2.26).
-  const size_t at = rest.rfind(": 0x");
-  if (at != std::string::npos) {
-    const uint64_t address = std::strtoull(rest.c_str() + at + 2, nullptr, 16);
-    if (address >= heap_base && address - heap_base < kHeapWindow) {
-      char offset[32];
-      std::snprintf(offset, sizeof offset, "heap+0x%llx",
-                    static_cast<unsigned long long>(address - heap_base));
-      const size_t end = rest.find(' ', at + 2);
-      rest = rest.substr(0, at + 2) + offset + (end == std::string::npos ? "" : rest.substr(end));
-    }
-  }
-  return "*** Error in `': " + rest;
+  return error_in_message(message.substr(error_in.size()), heap_base);
 }
 
 void add_death(int status, const std::string& message, Trace* trace) {
