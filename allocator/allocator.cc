@@ -127,6 +127,9 @@ Addr Allocator::malloc(uint64_t bytes) {
   if (tcache_ == 0) tcache_init();  // MAYBE_INIT_TCACHE
   if (tcache_has(tc_idx)) return tcache_get(tc_idx);
   Addr victim = int_malloc(bytes);
+  if (victim == 0 && profile_.retry_in_other_arena && retries_in_main_arena()) {
+    victim = int_malloc(bytes);
+  }
   // assert (!victim || chunk_is_mmapped (mem2chunk (victim)) || &main_arena == arena_for_chunk (...))
   if (victim != 0) {
     Addr p = mem2chunk(victim);
@@ -137,6 +140,16 @@ Addr Allocator::malloc(uint64_t bytes) {
     }
   }
   return victim;
+}
+
+bool Allocator::retries_in_main_arena() const {
+  // arena_get_retry -> arena_get2: no free arena, so a new one unless narenas_limit (arena_max,
+  // when set) is 1, where reused_arena finds main_arena unlocked and hands it back.
+  if (mp().arena_max != 1) {
+    report_unmodelled(fatal_, "glibc retries the failed allocation in a new arena and stays there "
+                              "(arena_get_retry -> _int_new_arena); the twin has main_arena only");
+  }
+  return true;
 }
 
 void Allocator::free(Addr mem) {

@@ -112,6 +112,9 @@ class Allocator : public ChunkMemory {
 
   // allocator.cc
   void ptmalloc_init();
+  // Before 2.27, after a failed allocation in main_arena: whether glibc tries main_arena again
+  // (M_ARENA_MAX 1); where it would make a new arena, the twin cannot follow (unmodelled).
+  bool retries_in_main_arena() const;
   void malloc_init_state();
   void refresh_heap_range();
 

@@ -60,6 +60,7 @@ Addr Allocator::calloc(uint64_t n, uint64_t elem_size) {
   uint64_t dirty = mp().sbrk_base + av().max_system_mem - oldtop;
   if (oldtopsize < dirty) oldtopsize = dirty;
   Addr mem = int_malloc(sz);
+  if (mem == 0 && profile_.retry_in_other_arena && retries_in_main_arena()) mem = int_malloc(sz);
   if (mem == 0) return 0;
   Addr p = mem2chunk(mem);
   uint64_t csz = chunksize(p);

@@ -92,6 +92,9 @@ Addr Allocator::mid_memalign(uint64_t alignment, uint64_t bytes) {
     if (failed || cached != 0) return cached;
   }
   Addr p = int_memalign(alignment, bytes);
+  if (p == 0 && profile_.retry_in_other_arena && retries_in_main_arena()) {
+    p = int_memalign(alignment, bytes);
+  }
   if (p != 0) {
     // The same arena assertion as __libc_malloc's.
     Addr c = mem2chunk(p);

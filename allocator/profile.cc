@@ -26,6 +26,7 @@ constexpr Change kChanges[] = {
     {"consolidate_keeps_mmapped_bit", &GlibcProfile::consolidate_keeps_mmapped_bit, 0, 25},
     {"consolidate_size_check", &GlibcProfile::consolidate_size_check, 27, 0},
     {"request_overflow_checks", &GlibcProfile::request_overflow_checks, 27, 0},
+    {"retry_in_other_arena", &GlibcProfile::retry_in_other_arena, 0, 27},
     {"realloc_copies_words", &GlibcProfile::realloc_copies_words, 0, 29},
     {"unsorted_check_3", &GlibcProfile::unsorted_check_3, 28, 38},
     {"consolidate_prevsize_checks", &GlibcProfile::consolidate_prevsize_checks, 29, 0},

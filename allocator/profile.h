@@ -59,6 +59,10 @@ struct GlibcProfile {
   // checked_request2size tests the padded size (before: only the request, against -2 * MINSIZE)
   // and _int_memalign refuses an nb whose padding wraps.
   bool request_overflow_checks = true;
+  // Until 2.27 "Add single-threaded path to malloc/realloc/calloc/memalloc": a failed
+  // allocation is tried again through arena_get_retry (realloc: through __libc_malloc), which
+  // makes a new arena and moves the thread there, or with M_ARENA_MAX 1 hands back main_arena.
+  bool retry_in_other_arena = false;
   // Until 2.29 "malloc: Always call memcpy in _int_realloc [BZ #24027]" (on the 2.27 branch
   // too): a move copies up to 9 words one by one after asserting "ncopies >= 3".
   bool realloc_copies_words = false;

@@ -21,7 +21,8 @@ TEST(Profile, TestedBuildsFollowTheirHistoryButForTheirBackports) {
     const char* version;
     const char* backports;
   } kBuilds[] = {
-      {"2.27", ""},  // the tcache key is in every twin; the CVE fix is no knob of the history
+      {"2.23", ""},  // the CVE fix is no knob of the history
+      {"2.27", "realloc_copies_words"},  // the branch has 2.29's memcpy; the tcache key is in every twin
       {"2.31", ""},
       {"2.35", "assert_style"},
       {"2.36", ""},
@@ -41,6 +42,15 @@ TEST(Profile, TestedBuildsFollowTheirHistoryButForTheirBackports) {
 }
 
 TEST(Profile, HistoryNamesWhatChangedBetweenReleases) {
+  GlibcProfile r223, r225, r227;
+  ASSERT_TRUE(GlibcProfile::from_history(23, &r223));
+  ASSERT_TRUE(GlibcProfile::from_history(25, &r225));
+  ASSERT_TRUE(GlibcProfile::from_history(27, &r227));
+  EXPECT_EQ(differences(r223, r225), "consolidate_keeps_mmapped_bit");
+  EXPECT_EQ(differences(r225, r227),
+            "tcache, glibc_tunables, unlink_size_check, check_action, have_fastchunks_field, "
+            "lazy_arena_init, consolidate_size_check, request_overflow_checks, "
+            "retry_in_other_arena");
   GlibcProfile r231, r233, r236, r241;
   ASSERT_TRUE(GlibcProfile::from_history(31, &r231));
   ASSERT_TRUE(GlibcProfile::from_history(33, &r233));
@@ -53,7 +63,8 @@ TEST(Profile, HistoryNamesWhatChangedBetweenReleases) {
             "memalign_scans_tcache, memalign_merges_remainders, free_small_to_smallbin, "
             "calloc_from_tcache, calloc_clear_memory, assert_style");
   EXPECT_EQ(differences(r236, r236), "");
-  EXPECT_FALSE(GlibcProfile::from_history(26, &r231));  // no twin before tcache's 2.27 layout
+  EXPECT_FALSE(GlibcProfile::from_history(26, &r231));  // tcache in 2.23's arena layout: no twin
+  EXPECT_FALSE(GlibcProfile::from_history(22, &r231));
   EXPECT_FALSE(GlibcProfile::from_history(42, &r231));
 }
 

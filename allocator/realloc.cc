@@ -59,7 +59,19 @@ Addr Allocator::realloc(Addr oldmem, uint64_t bytes) {
     munmap_chunk(oldp);
     return newmem;
   }
-  return int_realloc(oldp, oldsize, nb);
+  Addr newmem = int_realloc(oldp, oldsize, nb);
+  if (newmem == 0 && profile_.retry_in_other_arena) {
+    // Before 2.27: "Try harder to allocate memory in other arenas" through __libc_malloc.
+    newmem = malloc(bytes);
+    if (newmem != 0) {
+      if (!owned(oldmem, oldsize - kSizeSz)) report_fault(fatal_, oldmem);
+      std::memcpy(reinterpret_cast<void*>(newmem), reinterpret_cast<const void*>(oldmem),
+                  oldsize - kSizeSz);
+      note_range(newmem, oldsize - kSizeSz);
+      int_free(oldp);
+    }
+  }
+  return newmem;
 }
 
 Addr Allocator::int_realloc(Addr oldp, uint64_t oldsize, uint64_t nb) {

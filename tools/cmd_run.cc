@@ -24,7 +24,7 @@ void print_usage() {
       "  --full       --state with every section, binmap, system_mem and mp_ (the golden form)\n"
       "  --json       one JSON object per op: index, op, outcome, offset/size/value, message\n"
       "  --glibc V    glibc release V: the side glibc is real glibc V (2.31, 2.41; set up in\n"
-      "               ~/.cache/heaptwin on first use), twin its twin (2.27, 2.31, 2.35, 2.36, 2.39, 2.41)\n"
+      "               ~/.cache/heaptwin on first use), twin its twin (2.23, 2.27, 2.31, 2.35, 2.36, 2.39, 2.41)\n"
       "  --libc PATH  the real side runs under this libc.so.6 (or the folder holding it and its\n"
       "               ld-linux-x86-64.so.2); its release is read from it and picks the twin\n"
       "  --tunable    a GLIBC_TUNABLES entry, e.g. tcache_count=0 (glibc.malloc. is implied)\n"
