@@ -46,6 +46,7 @@ void Allocator::reset() {
   }
   tcache_ = 0;
   check_action_ = 3;
+  arena_set_up_again_ = false;
   errno_ = 0;
   malloc_hook_pending_ = profile_.init_hooks;
   refresh_heap_range();

@@ -46,6 +46,10 @@ class Allocator : public ChunkMemory {
   int malloc_trim(uint64_t pad);
 
   int last_errno() const { return errno_; }
+  // Before 2.27: whether malloc_consolidate set the arena up again over live chunks (an
+  // M_MXFAST of 1..7 stores global_max_fast 0): every bin emptied, top back at the initial top
+  // inside main_arena. glibc then hands out libc's memory; no block or heap rule holds.
+  bool arena_set_up_again() const { return arena_set_up_again_; }
   void clear_errno() { errno_ = 0; }
 
   // Where things are, for the heap view.
@@ -248,6 +252,7 @@ class Allocator : public ChunkMemory {
   int errno_ = 0;
   bool malloc_hook_pending_ = false;
   int check_action_ = 3;   // M_CHECK_ACTION before 2.26 (DEFAULT_CHECK_ACTION)
+  bool arena_set_up_again_ = false;
   char error_text_[448];   // malloc_printerr's "*** Error in" message before 2.26
   // Derived from the profile once (the tcache and safe-linking paths are the hottest).
   uint64_t protect_mask_ = ~uint64_t{0};     // PROTECT_PTR's pos >> 12, or nothing before 2.32

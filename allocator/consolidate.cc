@@ -11,6 +11,7 @@ namespace heaptwin::alloc {
 void Allocator::malloc_consolidate() {
   // Before 2.27 the arena is set up here, the first time (global_max_fast still 0).
   if (profile_.lazy_arena_init && global_max_fast() == 0) {
+    arena_set_up_again_ |= av().top != 0;
     malloc_init_state();
     return;
   }

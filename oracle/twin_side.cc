@@ -109,6 +109,10 @@ class TwinSide : public Side {
       }
       trace.outcomes.push_back(outcome_of(twin, op, r));
       namer_.after(op, trace.outcomes.back(), r.pointer);
+      if (twin.arena_set_up_again()) {
+        check_heap_now = false;  // glibc (before 2.27) wiped its own arena: see the allocator
+        blocks_.stop();
+      }
       note_writes(*log);  // before the checker reads the log (and empties it)
       if (blocks_on && blocks_.active()) {
         note(&trace, i, blocks_after(i, op, r));
