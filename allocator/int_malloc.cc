@@ -86,6 +86,12 @@ Addr Allocator::int_malloc_paths(uint64_t bytes, uint64_t nb) {
     Addr victim = av().top;
     uint64_t size = chunksize(victim);
     if (profile_.top_size_check && size > av().system_mem) malloc_printerr(msg::kCorruptedTopSize);
+    if (arena_set_up_again_ && victim == initial_top() && size != 0) {
+      // The initial top's "size" is last_remainder: glibc carves main_arena itself, and what
+      // lies around it is each libc's own (the twin's data block is laid out otherwise).
+      report_unmodelled(fatal_, "glibc set its arena up again over live chunks (M_MXFAST 1..7) and "
+                                "now carves main_arena itself; libc's data around it is its own");
+    }
     if (size >= nb + kMinSize) {
       Addr remainder = victim + nb;
       av().top = remainder;
