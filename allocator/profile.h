@@ -30,8 +30,9 @@ struct GlibcProfile {
   int minor = 36;  // 2.<minor>
   // 2.26 "Add per-thread cache to malloc": the tcache (before: none at all).
   bool tcache = true;
-  // 2.26 "Tunables" took over malloc's settings: GLIBC_TUNABLES glibc.malloc.* (before: only
-  // the MALLOC_*_ variables, which the sides do not pass; GLIBC_TUNABLES is ignored).
+  // GLIBC_TUNABLES glibc.malloc.*: "Add framework for tunables" (2.25, built only with
+  // --enable-tunables; on by default from 2.26). Before: only the MALLOC_*_ variables, which no
+  // side passes; GLIBC_TUNABLES is ignored.
   bool glibc_tunables = true;
   // 2.26 "Further harden glibc malloc metadata against 1-byte overflows.": unlink checks the
   // chunk's size against the next chunk's prev_size ("corrupted size vs. prev_size").
