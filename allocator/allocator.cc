@@ -119,14 +119,16 @@ void Allocator::ptmalloc_init() {
 Addr Allocator::malloc(uint64_t bytes) {
   malloc_hook_pending_ = false;  // malloc_hook_ini's first call clears the hook
   if (!malloc_initialized()) ptmalloc_init();
-  uint64_t tbytes = checked_request2size(bytes);
-  if (tbytes == 0) {
-    errno_ = ENOMEM;
-    return 0;
+  if (profile_.tcache) {  // before 2.26 only _int_malloc refuses a request, and that is retried
+    uint64_t tbytes = checked_request2size(bytes);
+    if (tbytes == 0) {
+      errno_ = ENOMEM;
+      return 0;
+    }
+    uint64_t tc_idx = csize2tidx(tbytes);
+    if (tcache_ == 0) tcache_init();  // MAYBE_INIT_TCACHE
+    if (tcache_has(tc_idx)) return tcache_get(tc_idx);
   }
-  uint64_t tc_idx = csize2tidx(tbytes);
-  if (tcache_ == 0) tcache_init();  // MAYBE_INIT_TCACHE
-  if (tcache_has(tc_idx)) return tcache_get(tc_idx);
   Addr victim = int_malloc(bytes);
   if (victim == 0 && profile_.retry_in_other_arena && retries_in_main_arena()) {
     victim = int_malloc(bytes);

@@ -22,6 +22,7 @@ const std::vector<SideEntry>& entries() {
       {"glibc-2.41", make_glibc_side},
       {"model", make_model_side},
       {"twin", make_twin_side},
+      {"twin-2.23", make_twin_side},
       {"twin-2.27", make_twin_side},
       {"twin-2.31", make_twin_side},
       {"twin-2.35", make_twin_side},
