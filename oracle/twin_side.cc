@@ -89,7 +89,7 @@ class TwinSide : public Side {
       if (blocks_on && blocks_.active()) note(&trace, i, blocks_before(op));
       RawResult r;
       if (!run_guarded(twin, op, &r)) {
-        trace.outcomes.push_back(fatal_outcome());
+        trace.outcomes.push_back(fatal_outcome(read_places(twin)));
         if (fatal_.kind == JumpingFatalHandler::Kind::kUnmodelled) trace.unmodelled = fatal_.message;
         break;
       }
@@ -104,7 +104,7 @@ class TwinSide : public Side {
       if (const uint64_t bad = unreadable_header(r); bad != 0) {
         fatal_.kind = JumpingFatalHandler::Kind::kFault;
         fatal_.address = bad;
-        trace.outcomes.push_back(fatal_outcome());
+        trace.outcomes.push_back(fatal_outcome(read_places(twin)));
         break;
       }
       trace.outcomes.push_back(outcome_of(twin, op, r));
@@ -336,14 +336,14 @@ class TwinSide : public Side {
     }
   }
 
-  Outcome fatal_outcome() const {
+  Outcome fatal_outcome(const ReadPlaces& places) const {
     switch (fatal_.kind) {
       case JumpingFatalHandler::Kind::kAbort: {
         // Before 2.26 the message names a pointer: as the glibc side names it.
         const std::string m = fatal_.message;
         const size_t prefix = sizeof kErrorInPrefix - 1;
         if (m.compare(0, prefix, kErrorInPrefix) == 0) {
-          return Outcome::abort(error_in_message(m.substr(prefix), heap_base_));
+          return Outcome::abort(error_in_message(m.substr(prefix), places));
         }
         return Outcome::abort(m);
       }

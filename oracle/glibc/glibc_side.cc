@@ -269,9 +269,11 @@ class GlibcSide : public Side {
       if (r->kind == RUNNER_END) {
         if (faulted || trace->outcomes.size() == program.ops.size()) return true;
         if (r->error == 0 && trace->outcomes.size() < program.ops.size()) return false;
+        const ReadPlaces places = runner_read_places(heap_base, heap_base, libc_base_,
+                                                     symbols_ ? &*symbols_ : nullptr, arena_layout_);
         add_death(r->error,
                   process_independent_message(channel_.message(r->value), command_.argv.back(),
-                                              channel_.heap_base()),
+                                              places),
                   trace);
         return true;
       }

@@ -89,12 +89,12 @@ std::string trim_newlines(std::string s) {
 }  // namespace
 
 std::string process_independent_message(const std::string& message, const std::string& program_path,
-                                        uint64_t heap_base) {
+                                        const ReadPlaces& places) {
   const std::string name = program_path.substr(program_path.rfind('/') + 1) + ": ";
   if (message.rfind(name, 0) == 0) return message.substr(name.size());
   const std::string error_in = "*** Error in `" + program_path + "': ";
   if (message.rfind(error_in, 0) != 0) return message;
-  return error_in_message(message.substr(error_in.size()), heap_base);
+  return error_in_message(message.substr(error_in.size()), places);
 }
 
 void add_death(int status, const std::string& message, Trace* trace) {

@@ -38,7 +38,7 @@ ReadPlaces runner_read_places(uint64_t heap_base, uint64_t heap_end, uint64_t li
 // "*** Error in `PROGRAM': MESSAGE: 0xADDRESS ***", which keeps its form with the program left
 // empty and the address as heap+OFFSET when it lies in the heap.
 std::string process_independent_message(const std::string& message, const std::string& program_path,
-                                        uint64_t heap_base);
+                                        const ReadPlaces& places);
 
 // How a Program that did not run to its end ended, from the child's wait status: an outcome
 // appended to the trace, or the trace's error.
