@@ -19,9 +19,15 @@ Allocator::Allocator(Memory* memory, const LibcObjects& libc, FatalHandler* fata
       libc_(libc),
       profile_(profile),
       protect_mask_(profile.safe_linking ? ~uint64_t{0} : 0),
-      arena_(reinterpret_cast<Addr>(libc.main_arena) + (profile.have_fastchunks_field ? 0 : 8)),
+      arena_(reinterpret_cast<Addr>(libc.main_arena) + (profile.have_fastchunks_field ? 0 : 16)),
       tcache_entries_offset_(profile.tcache_wide_counts ? 0x80 : 0x40) {
-  set_data_range(libc.lowest(), libc.end());
+  if (!profile.have_fastchunks_field) {
+    // Before 2.27 the struct is laid 8 bytes before main_arena, which stays 16-byte aligned as
+    // in libc (a bin head's address read as a size keeps its low bits): both move up 16 bytes
+    // into the gap after the block's main_arena.
+    libc_.main_arena = reinterpret_cast<MallocState*>(arena_ - 8);
+  }
+  set_data_range(libc.lowest(), libc_.end());
   reset();
 }
 

@@ -28,6 +28,7 @@ TEST(PreTcache, NoTcacheAndTheArenaAsBefore2_27) {
   EXPECT_EQ(t.malloc(0x18), 0x10);  // no tcache struct before it
   EXPECT_EQ(t.malloc(0x18), 0x30);
   EXPECT_EQ(t.twin.tcache(), 0u);
+  EXPECT_EQ(t.twin.main_arena() % 16, 0u);  // as in libc: main_arena+0x58 read as a size is odd
   EXPECT_EQ(arena_word(t, 0) >> 32, 1u);  // flags: FASTCHUNKS_BIT, no fast chunks
   t.free_at(0x10);
   EXPECT_EQ(arena_word(t, 0) >> 32, 0u);            // a fast chunk now

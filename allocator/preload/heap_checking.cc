@@ -69,7 +69,7 @@ check::Where where_now(const alloc::Allocator& twin) {
   const alloc::LibcObjects& libc = twin.libc();
   w.heap_end = reinterpret_cast<uint64_t>(sbrk(0));
   w.heap_base = libc.mp->sbrk_base != 0 ? libc.mp->sbrk_base : w.heap_end;
-  w.arena = reinterpret_cast<uint64_t>(libc.main_arena);
+  w.arena = twin.main_arena();  // before 2.27 not the struct's address (allocator.h)
   w.mp = reinterpret_cast<uint64_t>(libc.mp);
   w.global_max_fast = reinterpret_cast<uint64_t>(libc.global_max_fast);
   w.tcache = twin.tcache();
