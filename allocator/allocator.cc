@@ -25,6 +25,7 @@ Allocator::Allocator(Memory* memory, const LibcObjects& libc, FatalHandler* fata
 }
 
 void Allocator::reset() {
+  arena_ = libc_.main_arena;
   // Each object, not what lies between them: in the drop-in that is other libc data.
   libc_.each([](uint64_t at, uint64_t bytes) { std::memset(reinterpret_cast<void*>(at), 0, bytes); });
   // Static initialisers of main_arena and mp_ (malloc.c).
@@ -147,13 +148,7 @@ void Allocator::free(Addr mem) {
     return;
   }
   if (tcache_ == 0) tcache_init();
-  if (!chunk_main_arena(p)) {
-    // arena_for_chunk: heap_for_ptr(p)->ar_ptr. The twin has only the main arena; a forged
-    // NON_MAIN_ARENA bit sends glibc to a heap_info that is not there.
-    Addr heap = p & ~(kHeapMaxSize - 1);
-    Addr ar_ptr = load(heap);
-    if (ar_ptr != main_arena()) report_fault(fatal_, ar_ptr);
-  }
+  if (!chunk_main_arena(p)) return int_free_in_arena_of(p);
   int_free(p);
 }
 

@@ -54,14 +54,16 @@ class Allocator : public ChunkMemory {
   Addr main_arena() const { return reinterpret_cast<Addr>(libc_.main_arena); }
 
  private:
-  MallocState& av() const { return *libc_.main_arena; }
+  // The arena the running call works on (glibc's `av`): main_arena, except while free works on
+  // the arena a NON_MAIN_ARENA chunk's heap_info names (arena_for_chunk.cc).
+  MallocState& av() const { return *arena_; }
   MallocPar& mp() const { return *libc_.mp; }
   uint64_t& global_max_fast() const { return *libc_.global_max_fast; }
   int32_t& perturb_byte() const { return *libc_.perturb_byte; }
   uint8_t& malloc_initialized() const { return *libc_.malloc_initialized; }
   uint64_t& tcache_key() const { return *libc_.tcache_key; }
   // bin_at(i): the pseudo-chunk whose fd/bk are bins[2i-2], bins[2i-1].
-  Addr bin_at(uint32_t i) const { return main_arena() + 0x60 + (uint64_t{i} - 1) * 0x10; }
+  Addr bin_at(uint32_t i) const { return reinterpret_cast<Addr>(arena_) + 0x60 + (uint64_t{i} - 1) * 0x10; }
   Addr unsorted_chunks() const { return bin_at(1); }
   Addr initial_top() const { return unsorted_chunks(); }
   Addr next_bin(Addr b) const { return b + 0x10; }
@@ -212,8 +214,17 @@ class Allocator : public ChunkMemory {
   void int_free_maybe_consolidate(uint64_t size);
   // consolidate.cc
   void malloc_consolidate();
+  // arena_for_chunk.cc: free of a chunk whose size has NON_MAIN_ARENA.
+  void int_free_in_arena_of(Addr p);
+  // int_free past the tcache of a chunk of `size` at p, where glibc first reads the arena: a
+  // fault where that read lands outside memory, else the twin cannot follow (arena_ nullptr).
+  [[noreturn]] void arena_unreadable(Addr p, uint64_t size) const;
 
   LibcObjects libc_;
+  // av(): libc_.main_arena but inside int_free_in_arena_of; nullptr there while the arena named
+  // is not memory the twin owns whole.
+  MallocState* arena_ = nullptr;
+  Addr named_arena_ = 0;  // the arena int_free_in_arena_of follows, whether owned or not
   GlibcProfile profile_;
   Addr tcache_ = 0;   // glibc's thread-local `tcache`
   int errno_ = 0;
