@@ -84,6 +84,21 @@ folder_summary() {
     }' | sort
 }
 
+# The glibc runner of the default build, uninstrumented: the profile runtime would allocate in
+# the heap it measures. Prints its path.
+plain_runner() {
+  local log bin
+  log=$(mktemp /tmp/heaptwin-build.XXXXXX)
+  if ! (cd "$ROOT" && bazel build --config=quiet //oracle/glibc:glibc_runner) >"$log" 2>&1; then
+    cat "$log" >&2
+    rm -f "$log"
+    return 1
+  fi
+  rm -f "$log"
+  bin=$(cd "$ROOT" && bazel info bazel-bin 2>/dev/null) || return 1
+  echo "$bin/oracle/glibc/glibc_runner"
+}
+
 main() {
   local targets=() max=0 out="$ROOT/out/coverage" t
   while [ $# -gt 0 ]; do
@@ -110,17 +125,24 @@ main() {
           --linkopt=-fprofile-instr-generate -- "${targets[@]/#///fuzz:}") ||
     die "the coverage build failed (output above)"
 
+  local runner
+  runner=$(plain_runner) || die "building the glibc runner failed (output above)"
   rm -rf "$out/profiles" "$out/html"
   mkdir -p "$out/profiles" || die "cannot create $out"
-  local files=() objects=() n
+  local files=() objects=() n file findings
   for t in "${targets[@]}"; do
     mapfile -t files < <(corpus_files "$t" "$max")
     n=${#files[@]}
     say "replaying $n inputs of $t..."
     [ "$n" -gt 0 ] || continue
-    # %p: the glibc runner is a process of its own; %m: one profile per binary.
-    LLVM_PROFILE_FILE="$out/profiles/$t-%p-%m.profraw" "$bin/fuzz/$t" "${files[@]}" >/dev/null 2>&1 ||
-      say "$t: the replay exited non-zero (a finding in the corpus?); its coverage still counts"
+    # One process per input: a finding aborts it, and an aborted process writes no profile.
+    findings=0
+    for file in "${files[@]}"; do
+      HEAPTWIN_RUNNER="$runner" LLVM_PROFILE_FILE="$out/profiles/$t-%p.profraw" \
+        "$bin/fuzz/$t" "$file" >/dev/null 2>&1 || findings=$((findings + 1))
+    done
+    [ "$findings" -eq 0 ] ||
+      say "$t: $findings inputs ended in a finding (./heaptwin repro FILE --target $t); their coverage is not counted"
     objects+=(-object "$bin/fuzz/$t")
   done
   [ ${#objects[@]} -gt 0 ] || die "no corpus inputs to replay"
