@@ -43,15 +43,15 @@ void copy_text(char* to, size_t capacity, const char* from) {
   to[n] = '\0';
 }
 
-ReportStack* add_stack(size_t* count, StackKind kind, uint64_t chunk, uint64_t call, const CallStack& s) {
-  if (*count >= kMaxStacks || s.depth == 0) return nullptr;
+// Adds a stack to the report unless it is unknown (nullptr or no frame) or the report is full.
+void add_stack(size_t* count, StackKind kind, uint64_t chunk, uint64_t call, const CallStack* s) {
+  if (*count >= kMaxStacks || s == nullptr || s->depth == 0) return;
   ReportStack* r = &g_stacks[(*count)++];
   r->kind = kind;
-  r->depth = s.depth;
+  r->depth = s->depth;
   r->chunk = chunk;
   r->call_index = call;
-  std::memcpy(r->pcs, s.pcs, sizeof r->pcs);
-  return r;
+  std::memcpy(r->pcs, s->pcs, sizeof r->pcs);
 }
 
 // The chunk that ends where `chunk` starts, walking the heap from its base by the size fields
@@ -247,7 +247,7 @@ void HeapChecking::report_abort(uint64_t op_index, const char* call, const char*
 void HeapChecking::send(CheckReport* header, size_t text_bytes, const CallStack& stack, uint64_t chunk,
                         bool with_below) {
   size_t count = 0;
-  add_stack(&count, StackKind::kCall, 0, header->op_index, stack);
+  add_stack(&count, StackKind::kCall, 0, header->op_index, &stack);
   // A finding about a place no allocation began (a walk led into the middle of a chunk) is
   // about the chunk whose size field leads there: its site, and its neighbour's below, are what
   // the program can act on.
@@ -258,12 +258,12 @@ void HeapChecking::send(CheckReport* header, size_t text_bytes, const CallStack&
   }
   if (chunk != 0) {
     if (const Site* s = sites_.find(chunk + 16)) {
-      add_stack(&count, StackKind::kChunkAllocated, chunk, s->alloc_call, s->alloc);
-      if (s->free_call != 0) add_stack(&count, StackKind::kChunkFreed, chunk, s->free_call, s->free);
+      add_stack(&count, StackKind::kChunkAllocated, chunk, s->alloc_call, sites_.stack(s->alloc_stack));
+      if (s->free_call != 0) add_stack(&count, StackKind::kChunkFreed, chunk, s->free_call, sites_.stack(s->free_stack));
     }
     const uint64_t below = with_below ? chunk_below(chunk, where) : 0;
     if (const Site* s = below != 0 ? sites_.find(below + 16) : nullptr) {
-      add_stack(&count, StackKind::kBelowAllocated, below, s->alloc_call, s->alloc);
+      add_stack(&count, StackKind::kBelowAllocated, below, s->alloc_call, sites_.stack(s->alloc_stack));
     }
   }
   header->text_bytes = text_bytes;
