@@ -17,8 +17,8 @@ Installs what is missing (Debian packages; chromium too, for the test that rende
 timelines, which skips when it cannot be installed), builds, and runs every GoogleTest suite with
 Bazel (offline). The last line is "N passed, N failed": test cases, counted from each suite's XML
 report; a suite that does not build or crashes counts as one failure. Exit 0 when nothing failed.
-Without --config it also runs ./heaptwin coverage on one target and three inputs (one case: its
-summary must show lines of allocator/ reached).
+Without --config and TARGETs it also runs ./heaptwin coverage on one target and three inputs
+(one case: its summary must show lines of allocator/ reached).
 Under CI=true it also fuzzes every target briefly with libFuzzer (a fixed seed and number of
 executions, a few minutes in all); a finding fails that target's case.
 
@@ -85,7 +85,8 @@ main() {
       *) die "test: unknown argument '$1' (see ./heaptwin test --help)" ;;
     esac
   done
-  [ ${#targets[@]} -gt 0 ] || targets=(//...)
+  local whole_suite=false
+  [ ${#targets[@]} -gt 0 ] || { targets=(//...); whole_suite=true; }
   local log passed failed fuzz_passed fuzz_failed
   log=$(mktemp /tmp/heaptwin-test.XXXXXX)
   say "building and running tests: ${targets[*]} ${options[*]:-}"
@@ -96,8 +97,8 @@ main() {
     say "scripts/test_summary.sh could not count the results: counted as one failure"
     passed=0 failed=1
   fi
-  # The coverage build is clang's, not the configuration's: once, in the default run.
-  if [ ${#options[@]} -eq 0 ]; then
+  # The coverage build is clang's, not the configuration's: once, in the whole default run.
+  if [ "$whole_suite" == true ] && [ ${#options[@]} -eq 0 ]; then
     local coverage_passed coverage_failed
     read -r coverage_passed coverage_failed < <(coverage_case)
     passed=$((passed + ${coverage_passed:-0}))
