@@ -44,9 +44,10 @@ uint64_t file_offset_to_address(const std::string& path, uint64_t offset) {
   return offset;
 }
 
-// addr2line's stdout for `addresses` in `module`: two lines per address (function, file:line).
+// addr2line's stdout for `addresses` in `module`: per address, the address, then a pair of lines
+// (function, file:line) per inlined call.
 std::vector<std::string> run_addr2line(const std::string& module, const std::vector<uint64_t>& addresses) {
-  std::vector<std::string> argv = {"addr2line", "-f", "-C", "-e", module};
+  std::vector<std::string> argv = {"addr2line", "-a", "-f", "-i", "-C", "-e", module};
   for (uint64_t a : addresses) argv.push_back(hex(a));
   int out[2];
   if (pipe(out) != 0) return {};
@@ -127,24 +128,41 @@ std::vector<StackFrame> StackSymbolizer::symbolize(const uint64_t* pcs, size_t n
     frames.push_back(f);
   }
   // One addr2line per module; each address less one, inside the call instruction (a return
-  // address can be the first of the next line).
+  // address can be the first of the next line). -a starts each address's group; -i gives a
+  // group one pair (function, file:line) per inlined call, innermost first.
+  std::vector<std::vector<StackFrame>> named(frames.size());
   std::map<std::string, std::vector<size_t>> by_module;
   for (size_t i = 0; i < frames.size(); ++i) by_module[frames[i].module].push_back(i);
   for (const auto& [module, indices] : by_module) {
     std::vector<uint64_t> addresses;
     for (size_t i : indices) addresses.push_back(frames[i].module_address - 1);
-    std::vector<std::string> lines = run_addr2line(module, addresses);
-    for (size_t k = 0; k < indices.size() && 2 * k + 1 < lines.size(); ++k) {
-      StackFrame& f = frames[indices[k]];
-      if (lines[2 * k] != "??") f.function = lines[2 * k];
-      const std::string& where = lines[2 * k + 1];
+    const std::vector<std::string> lines = run_addr2line(module, addresses);
+    size_t groups = 0;  // address lines seen; the pairs after one belong to group groups - 1
+    for (size_t l = 0; l < lines.size(); ++l) {
+      if (lines[l].rfind("0x", 0) == 0) {
+        ++groups;
+        continue;
+      }
+      const size_t group = groups - 1;
+      if (groups == 0) continue;
+      if (group >= indices.size() || l + 1 >= lines.size()) break;
+      StackFrame f = frames[indices[group]];
+      if (lines[l] != "??") f.function = lines[l];
+      const std::string& where = lines[++l];
       const size_t colon = where.rfind(':');
-      if (colon == std::string::npos || where.compare(0, 2, "??") == 0) continue;
-      f.file = where.substr(0, colon);
-      f.line = static_cast<unsigned>(std::strtoul(where.c_str() + colon + 1, nullptr, 10));
+      if (colon != std::string::npos && where.compare(0, 2, "??") != 0) {
+        f.file = where.substr(0, colon);
+        f.line = static_cast<unsigned>(std::strtoul(where.c_str() + colon + 1, nullptr, 10));
+      }
+      named[indices[group]].push_back(f);
     }
   }
-  return frames;
+  std::vector<StackFrame> out;
+  for (size_t i = 0; i < frames.size(); ++i) {
+    if (named[i].empty()) out.push_back(frames[i]);
+    for (const StackFrame& f : named[i]) out.push_back(f);
+  }
+  return out;
 }
 
 }  // namespace heaptwin::cli

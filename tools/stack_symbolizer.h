@@ -2,7 +2,7 @@
 // return addresses in a live process, mapped to module and file address through /proc/PID/maps
 // and each module's ELF program headers, then named by addr2line (binutils, which the launcher
 // installs: it reads DWARF, follows separate debug files under /usr/lib/debug, and reads no
-// process memory). One addr2line per module per stack, at report time only.
+// process memory; -i names inlined frames). One addr2line per module per stack, at report time.
 #ifndef HEAPTWIN_TOOLS_STACK_SYMBOLIZER_H_
 #define HEAPTWIN_TOOLS_STACK_SYMBOLIZER_H_
 

@@ -12,6 +12,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "tests/preload/run_process.h"
 
@@ -52,14 +53,16 @@ struct Checked {
 
 // Compiles tests/preload/check_report/NAME.c (-g -O0: frame pointers, exact lines) and runs it
 // under heaptwin exec --check --json.
-Checked check_program(const std::string& name) {
+Checked check_program(const std::string& name, const std::vector<std::string>& flags = {"-O0"}) {
   Checked c;
   const std::string source = runfile("tests/preload/check_report/" + name + ".c");
   c.lines = marker_lines(slurp(source));
   const std::string binary = temp_path(name);
   RunOptions plain;
   plain.no_aslr = false;
-  Finished cc = run({"cc", "-g", "-O0", "-w", "-o", binary, source}, plain);
+  std::vector<std::string> cc_argv = {"cc", "-g", "-w", "-o", binary, source};
+  cc_argv.insert(cc_argv.end(), flags.begin(), flags.end());
+  Finished cc = run(cc_argv, plain);
   EXPECT_EQ(cc.exit_code, 0) << cc.err;
   const std::string json = temp_path(name + ".json");
   c.run = run({runfile("tools/heaptwin"), "exec", "--check", "--json", json, "--", binary}, plain);
@@ -153,6 +156,19 @@ TEST(CheckReport, OverflowNamesTheCallTheChunkAndTheChunkBelow) {
   EXPECT_NE(j.find("call 4 main overflow.c " + std::to_string(c.lines["BREAK"])), std::string::npos) << j;
   EXPECT_NE(j.find("chunk_allocated 2 main overflow.c " + std::to_string(c.lines["ALLOC"])), std::string::npos) << j;
   EXPECT_NE(j.find("below_allocated 1 make_buffer overflow.c " + std::to_string(c.lines["BELOW"])), std::string::npos) << j;
+}
+
+// Optimised, without frame pointers: frame #0 (the call site, the exported function's return
+// address) is still exact, inlined functions included; the walk ends there without harm.
+TEST(CheckReport, OptimisedWithoutFramePointersStillNamesTheCallSites) {
+  Checked c = check_program("double_free", {"-O2", "-fomit-frame-pointer", "-fno-builtin"});
+  const std::string& out = c.run.out;
+  ASSERT_EQ(c.run.exit_code, 1) << out << c.run.err;
+  EXPECT_TRUE(has_frame(stack_under(out, "), made at:"), "main", "double_free.c", c.lines["BREAK"])) << out;
+  EXPECT_TRUE(has_frame(stack_under(out, "was allocated by call 1 at:"), "make_name", "double_free.c",
+                        c.lines["ALLOC"])) << out;
+  EXPECT_TRUE(has_frame(stack_under(out, "last freed by call 3 at:"), "release", "double_free.c", c.lines["FREE"]))
+      << out;
 }
 
 // A run where nothing breaks still writes the document, with no report.
