@@ -19,19 +19,21 @@ Allocator::Allocator(Memory* memory, const LibcObjects& libc, FatalHandler* fata
       libc_(libc),
       profile_(profile),
       protect_mask_(profile.safe_linking ? ~uint64_t{0} : 0),
-      arena_(reinterpret_cast<Addr>(libc.main_arena) + (profile.have_fastchunks_field ? 0 : 16)),
-      tcache_entries_offset_(profile.tcache_wide_counts ? 0x80 : 0x40) {
+      tcache_entries_offset_(profile.tcache_wide_counts ? 0x80 : 0x40),
+      struct_shift_(profile.have_fastchunks_field ? 0 : 8),
+      main_arena_addr_(reinterpret_cast<Addr>(libc.main_arena) + 2 * struct_shift_) {
   if (!profile.have_fastchunks_field) {
     // Before 2.27 the struct is laid 8 bytes before main_arena, which stays 16-byte aligned as
     // in libc (a bin head's address read as a size keeps its low bits): both move up 16 bytes
     // into the gap after the block's main_arena.
-    libc_.main_arena = reinterpret_cast<MallocState*>(arena_ - 8);
+    libc_.main_arena = reinterpret_cast<MallocState*>(main_arena_addr_ - struct_shift_);
   }
   set_data_range(libc.lowest(), libc_.end());
   reset();
 }
 
 void Allocator::reset() {
+  arena_ = libc_.main_arena;
   // Each object, not what lies between them: in the drop-in that is other libc data.
   libc_.each([](uint64_t at, uint64_t bytes) { std::memset(reinterpret_cast<void*>(at), 0, bytes); });
   // Static initialisers of main_arena and mp_ (malloc.c).
@@ -175,13 +177,7 @@ void Allocator::free(Addr mem) {
     return;
   }
   if (tcache_ == 0) tcache_init();
-  if (!chunk_main_arena(p)) {
-    // arena_for_chunk: heap_for_ptr(p)->ar_ptr. The twin has only the main arena; a forged
-    // NON_MAIN_ARENA bit sends glibc to a heap_info that is not there.
-    Addr heap = p & ~(kHeapMaxSize - 1);
-    Addr ar_ptr = load(heap);
-    if (ar_ptr != main_arena()) report_fault(fatal_, ar_ptr);
-  }
+  if (!chunk_main_arena(p)) return int_free_in_arena_of(p);
   int_free(p);
 }
 

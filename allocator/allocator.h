@@ -55,15 +55,19 @@ class Allocator : public ChunkMemory {
   // Where things are, for the heap view.
   const LibcObjects& libc() const { return libc_; }
   Addr tcache() const { return tcache_; }
-  Addr main_arena() const { return arena_; }
+  Addr main_arena() const { return main_arena_addr_; }
 
  private:
-  // malloc_state from fastbinsY on. Before 2.27 (no have_fastchunks) those fields sit 8 bytes
-  // lower: the struct is then overlaid 8 bytes before main_arena, and mutex and flags, the same
-  // in every release, are read at main_arena itself (arena_flags()).
-  MallocState& av() const { return *libc_.main_arena; }
-  Addr arena_state() const { return reinterpret_cast<Addr>(libc_.main_arena); }
-  int32_t& arena_flags() const { return *reinterpret_cast<int32_t*>(arena_ + 4); }
+  // The arena the running call works on (glibc's `av`): main_arena, except while free works on
+  // the arena a NON_MAIN_ARENA chunk's heap_info names (arena_for_chunk.cc). It is malloc_state
+  // from fastbinsY on: before 2.27 (no have_fastchunks) those fields sit 8 bytes lower, and the
+  // struct is overlaid 8 bytes before the arena (struct_shift_), whose mutex and flags, the same
+  // in every release, are read at the arena itself (arena_flags()).
+  MallocState& av() const { return *arena_; }
+  Addr arena_state() const { return reinterpret_cast<Addr>(arena_); }
+  int32_t& arena_flags() const {
+    return *reinterpret_cast<int32_t*>(arena_state() + struct_shift_ + 4);
+  }
   // FASTCHUNKS_BIT before 2.27: set while there are no fast chunks (all-zero flags: "some").
   bool have_fastchunks() const {
     return profile_.have_fastchunks_field ? av().have_fastchunks != 0
@@ -245,8 +249,17 @@ class Allocator : public ChunkMemory {
   void int_free_maybe_consolidate(uint64_t size);
   // consolidate.cc
   void malloc_consolidate();
+  // arena_for_chunk.cc: free of a chunk whose size has NON_MAIN_ARENA.
+  void int_free_in_arena_of(Addr p);
+  // int_free past the tcache of a chunk of `size` at p, where glibc first reads the arena: a
+  // fault where that read lands outside memory, else the twin cannot follow (arena_ nullptr).
+  [[noreturn]] void arena_unreadable(Addr p, uint64_t size) const;
 
   LibcObjects libc_;
+  // av(): libc_.main_arena but inside int_free_in_arena_of; nullptr there while the arena named
+  // is not memory the twin owns whole.
+  MallocState* arena_ = nullptr;
+  Addr named_arena_ = 0;  // the arena int_free_in_arena_of follows, whether owned or not
   GlibcProfile profile_;
   Addr tcache_ = 0;   // glibc's thread-local `tcache`
   int errno_ = 0;
@@ -257,7 +270,8 @@ class Allocator : public ChunkMemory {
   // Derived from the profile once (the tcache and safe-linking paths are the hottest).
   uint64_t protect_mask_ = ~uint64_t{0};     // PROTECT_PTR's pos >> 12, or nothing before 2.32
   uint64_t tcache_entries_offset_ = 0x80;    // entries[] in tcache_perthread_struct  // __malloc_hook is still malloc_hook_ini (before 2.34)
-  Addr arena_ = 0;         // main_arena's address (arena_state() + 8 before 2.27)
+  uint64_t struct_shift_ = 0;  // malloc_state's fields from fastbinsY on, 8 lower before 2.27
+  Addr main_arena_addr_ = 0;   // main_arena's address (its struct's + struct_shift_)
   char assert_text_[384];  // assert_failed's message (glibc's is as long as the expression)
 };
 
