@@ -248,6 +248,7 @@ class GlibcSide : public Side {
     if (options.digests) trace->digests.reserve(program.ops.size());
     int kills = 0;
     bool faulted = false;
+    uint64_t heap_end = 0;  // the break after the last op that returned (0: none yet)
     namer_.start(program);
     while (true) {
       const RunnerRecord* r = nullptr;
@@ -269,8 +270,10 @@ class GlibcSide : public Side {
       if (r->kind == RUNNER_END) {
         if (faulted || trace->outcomes.size() == program.ops.size()) return true;
         if (r->error == 0 && trace->outcomes.size() < program.ops.size()) return false;
-        const ReadPlaces places = runner_read_places(heap_base, heap_base, libc_base_,
-                                                     symbols_ ? &*symbols_ : nullptr, arena_layout_);
+        // The break as the last op left it: an abort names pointers into the heap by offset.
+        const ReadPlaces places = runner_read_places(heap_base, heap_end ? heap_end : heap_base,
+                                                     libc_base_, symbols_ ? &*symbols_ : nullptr,
+                                                     arena_layout_);
         add_death(r->error,
                   process_independent_message(channel_.message(r->value), command_.argv.back(),
                                               places),
@@ -287,6 +290,7 @@ class GlibcSide : public Side {
         continue;
       }
       if (r->kind != RUNNER_RETURNED) return false;
+      heap_end = r->heap_end;
       const Op& op = program.ops[index];
       if (op.kind == OpKind::kRead8) {
         const ReadPlaces places = runner_read_places(heap_base, r->heap_end, libc_base_,
