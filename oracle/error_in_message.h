@@ -15,8 +15,9 @@ inline constexpr char kErrorInPrefix[] = "*** Error in `': ";
 
 // `rest` is what follows "*** Error in `PROGRAM': ": "MESSAGE: 0xADDRESS ***" (glibc prints the
 // address zero-padded to 16 digits). Returns the message with the program left out and the
-// address named by where it points in this process (read_name), or as printed when it names
-// nothing there.
+// address named by where it points in this process (read_name); one that names nothing there
+// is "elsewhere+PAGE_OFFSET" (a mapping's, say: each process has its own), or, below 4 GiB (a
+// forged pointer), as printed.
 std::string error_in_message(const std::string& rest, const ReadPlaces& places);
 
 }  // namespace heaptwin

@@ -18,9 +18,11 @@ TEST(ErrorInMessage, NamesThePointerByWhereItLies) {
             "*** Error in `': double free or corruption (fasttop): heap+0x100000010 ***");
   EXPECT_EQ(error_in_message("malloc(): memory corruption (fast): 0x00007ffff7dd1b88 ***", p),
             "*** Error in `': malloc(): memory corruption (fast): main_arena+0x68 ***");
-  // Nowhere it knows: as glibc printed it.
+  // Nowhere it knows (an mmapped chunk's): its page offset; a small number as it is.
   EXPECT_EQ(error_in_message("munmap_chunk(): invalid pointer: 0x00007fffdead0010 ***", p),
-            "*** Error in `': munmap_chunk(): invalid pointer: 0x00007fffdead0010 ***");
+            "*** Error in `': munmap_chunk(): invalid pointer: elsewhere+0x10 ***");
+  EXPECT_EQ(error_in_message("free(): invalid pointer: 0x0000000041414141 ***", p),
+            "*** Error in `': free(): invalid pointer: 0x0000000041414141 ***");
 }
 
 }  // namespace
