@@ -30,14 +30,15 @@ void Allocator::arena_unreadable(Addr p, uint64_t size) const {
     // The next chunk's size is checked against av->system_mem; a size at or below the header's
     // sends glibc to re-check under av->mutex first.
     first = chunksize_nomask(p + size) <= kChunkHdrSz ? offsetof(MallocState, mutex)
-                                                       : offsetof(MallocState, system_mem);
+                                                      : offsetof(MallocState, system_mem);
   } else {
     first = offsetof(MallocState, top);  // "double free or corruption (top)": p == av->top
   }
   if (first != offsetof(MallocState, mutex)) first -= struct_shift_;  // before 2.27: 8 lower
   if (!owned(named_arena_ + first, 8)) report_fault(fatal_, named_arena_ + first);
-  report_unmodelled(fatal_, "free into the arena a NON_MAIN_ARENA chunk's heap_info names, which "
-                            "lies partly outside the twin's memory");
+  report_unmodelled(fatal_,
+                    "free into the arena a NON_MAIN_ARENA chunk's heap_info names, which "
+                    "lies partly outside the twin's memory");
 }
 
 }  // namespace heaptwin::alloc
