@@ -30,13 +30,18 @@ Addr Allocator::unsorted_scan(uint64_t nb, UnsortedScan* scan) {
   Addr victim;
   while ((victim = bk(unsorted)) != unsorted) {
     spin(&steps);
-    Addr bck = bk(victim);
-    uint64_t size = chunksize(victim);
+    Addr bck;
+    uint64_t size;
     if (profile_.unsorted_checks) {
+      bck = bk(victim);
+      size = chunksize(victim);
       unsorted_chunk_checks(victim, bck, size);
     } else {
-      // Before 2.29: the raw size field only.
+      // Before 2.29: the raw size field only. The 2.23 and 2.27 builds load it before bk (a
+      // victim in unmapped memory faults at its size field; 2.23 loads bk before the check).
       const uint64_t head = chunksize_nomask(victim);
+      bck = bk(victim);
+      size = head & ~kSizeBits;
       if (head <= kChunkHdrSz || head > av().system_mem) {
         malloc_printerr(msg::kMemoryCorruption, chunk2mem(victim));
       }
