@@ -86,9 +86,13 @@ std::string process_independent_message(const std::string& message, const std::s
                                         const ReadPlaces& places) {
   const std::string name = program_path.substr(program_path.rfind('/') + 1) + ": ";
   if (message.rfind(name, 0) == 0) return message.substr(name.size());
-  const std::string error_in = "*** Error in `" + program_path + "': ";
+  // "*** Error in `PROGRAM': " whatever the program's name is (glibc prints argv[0], which a
+  // runner started from a file descriptor may leave empty).
+  const std::string error_in = "*** Error in `";
   if (message.rfind(error_in, 0) != 0) return message;
-  return error_in_message(message.substr(error_in.size()), places);
+  const size_t end = message.find("': ", error_in.size());
+  if (end == std::string::npos) return message;
+  return error_in_message(message.substr(end + 3), places);
 }
 
 void add_death(int status, const std::string& message, Trace* trace) {
