@@ -27,6 +27,8 @@ TEST(Profile, TestedBuildsFollowTheirHistoryButForTheirBackports) {
       {"2.36", ""},
       {"2.39", ""},
       {"2.41", ""},
+      {"2.43", ""},
+      {"2.44", ""},
   };
   for (const auto& b : kBuilds) {
     GlibcProfile build, history;
@@ -54,7 +56,16 @@ TEST(Profile, HistoryNamesWhatChangedBetweenReleases) {
             "calloc_from_tcache, calloc_clear_memory, assert_style");
   EXPECT_EQ(differences(r236, r236), "");
   EXPECT_FALSE(GlibcProfile::from_history(26, &r231));  // no twin before tcache's 2.27 layout
-  EXPECT_FALSE(GlibcProfile::from_history(42, &r231));
+  EXPECT_FALSE(GlibcProfile::from_history(42, &r231));  // 2.42: neither twin nor package
+  EXPECT_FALSE(GlibcProfile::from_history(45, &r231));
+  GlibcProfile r243, r244;
+  ASSERT_TRUE(GlibcProfile::from_history(43, &r243));
+  ASSERT_TRUE(GlibcProfile::from_history(44, &r244));
+  EXPECT_EQ(differences(r241, r243),
+            "tcache_large_bins, free_checks_after_tcache, remainders_bypass_tcache, fastbins, "
+            "tcache_fill_16, tcache_lazy, realloc_close_fit_16, mmap_chunk_offset, "
+            "memalign_tail_minsize, tcache_init_pads_twice");
+  EXPECT_EQ(differences(r243, r244), "tcache_init_pads_twice, unsorted_stashes_exact_fits");
 }
 
 }  // namespace

@@ -18,14 +18,16 @@ constexpr uint64_t kMorecoreFailure = 0;                // __glibc_morecore retu
 
 Addr Allocator::sysmalloc_mmap(uint64_t nb) {
   const uint64_t pagesize = profile_.page_size;
-  // One SIZE_SZ more than a normal chunk: no next chunk lends its prev_size field.
-  uint64_t size = align_up(nb + kSizeSz, pagesize);
+  // One SIZE_SZ more than a normal chunk: no next chunk lends its prev_size field. 2.43: a
+  // whole header more, outside the chunk's size (mmap_set_chunk).
+  const uint64_t extra = profile_.mmap_chunk_offset ? kChunkHdrSz : kSizeSz;
+  uint64_t size = align_up(nb + extra, pagesize);
   if (size <= nb) return Memory::kFailure;
   Addr mm = memory_->mmap(size);
   if (mm == Memory::kFailure) return mm;
   Addr p = mm;  // page-aligned: no front correction on x86_64
   set_prev_size(p, 0);
-  set_head(p, size | kIsMmapped);
+  set_head(p, (profile_.mmap_chunk_offset ? size - kChunkHdrSz : size) | kIsMmapped);
   MallocPar& m = mp();
   int32_t n = ++m.n_mmaps;
   if (n > m.max_n_mmaps) m.max_n_mmaps = n;
@@ -137,7 +139,7 @@ Addr Allocator::sysmalloc(uint64_t nb) {
           set_head(old_top, old_size | kPrevInuse);
           set_head(old_top + old_size, kChunkHdrSz | kPrevInuse);
           set_head(old_top + old_size + kChunkHdrSz, kChunkHdrSz | kPrevInuse);
-          if (old_size >= kMinSize) int_free(old_top, true);
+          if (old_size >= kMinSize) free_in_malloc(old_top);  // 2.42+: _int_free_chunk
         }
       }
     }

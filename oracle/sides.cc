@@ -30,6 +30,8 @@ const std::vector<SideEntry>& entries() {
       {"twin-2.36", make_twin_side},
       {"twin-2.39", make_twin_side},
       {"twin-2.41", make_twin_side},
+      {"twin-2.43", make_twin_side},
+      {"twin-2.44", make_twin_side},
   };
   return kEntries;
 }
