@@ -50,6 +50,7 @@ constexpr Change kChanges[] = {
     {"realloc_close_fit_16", &GlibcProfile::realloc_close_fit_16, 43, 0},
     {"mmap_chunk_offset", &GlibcProfile::mmap_chunk_offset, 43, 0},
     {"memalign_tail_minsize", &GlibcProfile::memalign_tail_minsize, 43, 0},
+    {"mmap_fallback_from_request", &GlibcProfile::mmap_fallback_from_request, 43, 0},
     {"tcache_init_pads_twice", &GlibcProfile::tcache_init_pads_twice, 43, 44},
     {"unsorted_stashes_exact_fits", &GlibcProfile::unsorted_stashes_exact_fits, 0, 44},
 };

@@ -154,6 +154,11 @@ struct GlibcProfile {
   // moves to the first aligned spot without a MINSIZE leader; bytes or alignment above
   // PTRDIFF_MAX fail with ENOMEM.
   bool memalign_tail_minsize = false;
+  // 2.43 "malloc: Cleanup macros, asserts and sysmalloc_mmap_fallback": the fallback maps
+  // ALIGN_UP (nb + top_pad + MINSIZE, page), at least 1 MiB, with no test that the size wrapped
+  // (a negative M_TOP_PAD makes it huge and the mmap fail: ENOMEM); before, the brk request plus
+  // old top's size.
+  bool mmap_fallback_from_request = false;
   // 2.43's tcache_init (av) asks _int_malloc for request2size (sizeof (tcache_perthread_struct))
   // bytes: padded twice, a 0x310 chunk; 2.44 asks for the struct's size (0x300, as
   // tcache_free_init's __libc_malloc2 always did).

@@ -43,6 +43,17 @@ Addr Allocator::sysmalloc_mmap(uint64_t nb) {
 // near 2^64 rounds to 0 and maps one page: the fuzzer found that.) Computed in `long` there.
 // Before 2.35 the same code sat inline in sysmalloc, rounding to a page, at least 1 MiB.
 uint64_t Allocator::sysmalloc_mmap_fallback(int64_t* size, uint64_t nb, uint64_t old_size) {
+  if (profile_.mmap_fallback_from_request) {
+    // 2.43: ALIGN_UP (nb + mp_.top_pad + MINSIZE, pagesize), at least 1 MiB, in size_t (a
+    // negative top_pad wraps it huge: the mmap fails); old top's size is not added back.
+    uint64_t s = align_up(nb + mp().top_pad + kMinSize, profile_.page_size);
+    if (s < kMmapAsMorecoreSize) s = kMmapAsMorecoreSize;
+    Addr mbrk = memory_->mmap(s);
+    if (mbrk == Memory::kFailure) return mbrk;
+    arena_flags() |= kNonContiguousBit;
+    *size = static_cast<int64_t>(s);
+    return mbrk;
+  }
   const bool swapped = profile_.mmap_fallback_swapped;
   const uint64_t minsize = swapped ? profile_.page_size : kMmapAsMorecoreSize;
   const uint64_t rounding = swapped ? kMmapAsMorecoreSize : profile_.page_size;
@@ -52,7 +63,7 @@ uint64_t Allocator::sysmalloc_mmap_fallback(int64_t* size, uint64_t nb, uint64_t
   if (s <= nb) return Memory::kFailure;
   Addr mbrk = memory_->mmap(s);
   if (mbrk == Memory::kFailure) return mbrk;
-  av().flags |= kNonContiguousBit;
+  arena_flags() |= kNonContiguousBit;
   *size = static_cast<int64_t>(s);
   return mbrk;
 }
