@@ -207,12 +207,41 @@ bool protect_without_safe_linking(const Program& program, const std::vector<Trac
 // read8 found (before 2.34 every cached chunk's key is the struct's address), while a side runs
 // a release whose key is that address: tcache_put then writes the address into the struct's own
 // counts, whose bytes are wherever each process's heap lies.
+// 2.43+: the tcache is allocated at the first free that caches, often where the first chunk was
+// (heap+0x10). A slot that still holds a pointer into the struct's chunk (0x310 at most), freed
+// a second time, frees the struct itself into its own tcache: tcache_put's safe-linked next,
+// (heap + 0x10) >> 12, lands in num_slots[0..3], bytes of wherever each process's heap lies.
+bool frees_the_lazy_tcache_struct(const Program& program, const Trace& trace, size_t until) {
+  constexpr int64_t kLazyTcacheStructEnd = 0x310;
+  std::vector<char> freed(program.slot_count(), 0);
+  std::vector<int64_t> at(program.slot_count(), -1);
+  for (size_t i = 0; i < program.ops.size() && i < trace.outcomes.size() && i <= until; ++i) {
+    const Op& op = program.ops[i];
+    if (op.kind == OpKind::kFree || op.kind == OpKind::kRealloc) {
+      if (freed[op.src] && at[op.src] >= 0 && at[op.src] < kLazyTcacheStructEnd) return true;
+    }
+    const Outcome& o = trace.outcomes[i];
+    // free, or a realloc that moved the block (or freed it: size 0), leaves the slot dangling.
+    const bool moved = op.kind == OpKind::kRealloc &&
+                       !(o.kind == OutcomeKind::kPointer && o.offset == at[op.src]);
+    if (op.kind == OpKind::kFree || moved) freed[op.src] = 1;
+    if (!op.assigns()) continue;
+    freed[op.dst] = 0;
+    at[op.dst] = o.kind == OutcomeKind::kPointer ? o.offset : -1;
+  }
+  return false;
+}
+
 bool frees_the_tcache_struct(const Program& program, const std::vector<Trace>& traces,
                              size_t until) {
   constexpr uint64_t kTcacheStructEnd = 0x290;  // its chunk, from the heap base (2.30 on; 0x250 before)
-  bool key_is_address = false;
+  bool key_is_address = false, lazy_tcache = false;
   for (const Trace& t : traces) {
     key_is_address |= std::atoi(side_release(t.side).c_str() + 2) < 34;  // "2.31" -> 31
+    lazy_tcache |= std::atoi(side_release(t.side).c_str() + 2) >= 43;
+  }
+  if (lazy_tcache && !traces.empty() && frees_the_lazy_tcache_struct(program, traces[0], until)) {
+    return true;
   }
   if (!key_is_address || traces.empty()) return false;
   const Trace& trace = traces[0];
@@ -276,7 +305,9 @@ const ComparabilityRule kCorruptsWithoutAHeap{
 const ComparabilityRule kFreesTheTcacheStruct{
     "frees_the_tcache_struct",
     "a pointer into the tcache struct that a read8 found was freed on a release whose tcache key "
-    "is the struct's address (< 2.34): the key lands in the struct's own counts"};
+    "is the struct's address (< 2.34): the key lands in the struct's own counts; or, from 2.43 "
+    "(the tcache allocated late, where a freed chunk was), a stale pointer into the struct freed "
+    "again: tcache_put's safe-linked next lands in num_slots"};
 const ComparabilityRule kProtectWithoutSafeLinking{
     "protect_without_safe_linking",
     "a protect() value written on a release without safe-linking (< 2.32): followed as it is, "
