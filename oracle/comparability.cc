@@ -218,18 +218,28 @@ bool protect_without_safe_linking(const Program& program, const std::vector<Trac
 // read8 found (before 2.34 every cached chunk's key is the struct's address), while a side runs
 // a release whose key is that address: tcache_put then writes the address into the struct's own
 // counts, whose bytes are wherever each process's heap lies.
-// 2.43+: the tcache is allocated at the first free that caches, often where the first chunk was
-// (heap+0x10). A slot that still holds a pointer into the struct's chunk (0x310 at most), freed
-// a second time, frees the struct itself into its own tcache: tcache_put's safe-linked next,
-// (heap + 0x10) >> 12, lands in num_slots[0..3], bytes of wherever each process's heap lies.
-bool frees_the_lazy_tcache_struct(const Program& program, const Trace& trace, size_t until) {
-  constexpr int64_t kLazyTcacheStructEnd = 0x310;
+// 2.43+: the tcache is allocated at the first free that caches, wherever a freed chunk was (often
+// heap+0x10). A slot that still holds that chunk's pointer, freed a second time, frees the struct
+// itself into its own tcache: tcache_put's safe-linked next, (struct >> 12) ^ head, lands in
+// num_slots[0..3], bytes of wherever each process's heap lies. Judged on the dangling free and on
+// the states after `until` differing in those four counts (or not taken).
+bool frees_the_lazy_tcache_struct(const Program& program, const std::vector<Trace>& traces,
+                                  size_t until) {
+  const Trace& trace = traces[0];
+  bool counts_differ = true;
+  if (traces.size() >= 2 && until < traces[0].states.size() && until < traces[1].states.size()) {
+    const ArenaSnapshot& a = traces[0].states[until];
+    const ArenaSnapshot& b = traces[1].states[until];
+    counts_differ = false;
+    for (int i = 0; i < 4; ++i) counts_differ |= a.tcache_counts[i] != b.tcache_counts[i];
+  }
+  if (!counts_differ) return false;
   std::vector<char> freed(program.slot_count(), 0);
   std::vector<int64_t> at(program.slot_count(), -1);
   for (size_t i = 0; i < program.ops.size() && i < trace.outcomes.size() && i <= until; ++i) {
     const Op& op = program.ops[i];
     if (op.kind == OpKind::kFree || op.kind == OpKind::kRealloc) {
-      if (freed[op.src] && at[op.src] >= 0 && at[op.src] < kLazyTcacheStructEnd) return true;
+      if (freed[op.src] && at[op.src] >= 0) return true;
     }
     const Outcome& o = trace.outcomes[i];
     // free, or a realloc that moved the block (or freed it: size 0), leaves the slot dangling.
@@ -251,7 +261,7 @@ bool frees_the_tcache_struct(const Program& program, const std::vector<Trace>& t
     key_is_address |= std::atoi(side_release(t.side).c_str() + 2) < 34;  // "2.31" -> 31
     lazy_tcache |= std::atoi(side_release(t.side).c_str() + 2) >= 43;
   }
-  if (lazy_tcache && !traces.empty() && frees_the_lazy_tcache_struct(program, traces[0], until)) {
+  if (lazy_tcache && !traces.empty() && frees_the_lazy_tcache_struct(program, traces, until)) {
     return true;
   }
   if (!key_is_address || traces.empty()) return false;
