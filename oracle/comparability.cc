@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <set>
 
 namespace heaptwin {
 
@@ -234,21 +235,21 @@ bool frees_the_lazy_tcache_struct(const Program& program, const std::vector<Trac
     for (int i = 0; i < 4; ++i) counts_differ |= a.tcache_counts[i] != b.tcache_counts[i];
   }
   if (!counts_differ) return false;
-  std::vector<char> freed(program.slot_count(), 0);
+  // The pointers each slot holds, and which of them are freed and not handed out again (by
+  // pointer: realloc in place gives one chunk to two slots).
   std::vector<int64_t> at(program.slot_count(), -1);
+  std::set<int64_t> freed;
   for (size_t i = 0; i < program.ops.size() && i < trace.outcomes.size() && i <= until; ++i) {
     const Op& op = program.ops[i];
-    if (op.kind == OpKind::kFree || op.kind == OpKind::kRealloc) {
-      if (freed[op.src] && at[op.src] >= 0) return true;
-    }
     const Outcome& o = trace.outcomes[i];
-    // free, or a realloc that moved the block (or freed it: size 0), leaves the slot dangling.
-    const bool moved = op.kind == OpKind::kRealloc &&
-                       !(o.kind == OutcomeKind::kPointer && o.offset == at[op.src]);
-    if (op.kind == OpKind::kFree || moved) freed[op.src] = 1;
+    const int64_t src = op.kind == OpKind::kFree || op.kind == OpKind::kRealloc ? at[op.src] : -1;
+    if (src >= 0 && freed.count(src) != 0) return true;
+    // free, or a realloc that moved the block (or freed it: size 0), leaves the pointer dangling.
+    const bool moved = op.kind == OpKind::kRealloc && !(o.kind == OutcomeKind::kPointer && o.offset == src);
+    if (src >= 0 && (op.kind == OpKind::kFree || moved)) freed.insert(src);
     if (!op.assigns()) continue;
-    freed[op.dst] = 0;
     at[op.dst] = o.kind == OutcomeKind::kPointer ? o.offset : -1;
+    if (at[op.dst] >= 0) freed.erase(at[op.dst]);
   }
   return false;
 }
