@@ -29,7 +29,7 @@ void print_usage() {
       "\n  --target T   judge as fuzz target T does (its sides, checks and state comparison):\n"
       "               twin_vs_glibc, twin_vs_model, attack\n"
       "  --no-state   compare outcomes only (--state, the default, is accepted)\n"
-      "  --glibc V    'glibc' in --sides means real glibc V (2.31, 2.41), 'twin' its twin\n"
+      "  --glibc V    'glibc' in --sides means real glibc V (2.31, 2.41, 2.43, 2.44), 'twin' its twin\n"
       "               (2.27, 2.31, 2.35, 2.36, 2.39, 2.41)\n"
       "  --libc PATH  the real side runs under this libc.so.6 (or the folder holding it and its\n"
       "               ld-linux-x86-64.so.2); its release is read from it and picks the twin\n"
