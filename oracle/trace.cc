@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "oracle/read_value.h"
+#include "program/op.h"
 
 namespace heaptwin {
 
@@ -132,6 +133,22 @@ Outcome Outcome::value_of(uint64_t v) {
   o.kind = OutcomeKind::kValue;
   o.value = v;
   return o;
+}
+
+Outcome returned_outcome(const Op& op, const Returned& r, uint64_t heap_base) {
+  if (op.allocates()) {
+    if (r.pointer == 0) return Outcome::null(r.error);
+    if (r.mapping_bytes != 0) return Outcome::mmapped(r.mapping_bytes, r.pointer & 0xfff);
+    return Outcome::pointer(static_cast<int64_t>(r.pointer - heap_base));
+  }
+  switch (op.kind) {
+    case OpKind::kUsableSize:
+    case OpKind::kMallopt:
+    case OpKind::kTrim:
+      return Outcome::value_of(r.value);
+    default:
+      return Outcome::done();
+  }
 }
 
 Outcome Outcome::abort(std::string message) {

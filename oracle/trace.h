@@ -155,6 +155,21 @@ struct ArenaSnapshot {
 // The first difference between two snapshots, in words ("fastbin[1] (0x30): ..."); empty when equal.
 std::string first_difference(const ArenaSnapshot& a, const ArenaSnapshot& b);
 
+struct Op;  // program/op.h
+
+// What an op that returned (no abort, fault or hang) gave, as each side reads it from its own
+// process; returned_outcome turns it into the op's Outcome the same way on every side.
+struct Returned {
+  uint64_t pointer = 0;        // an allocating op's result
+  int error = 0;               // errno after it (posix_memalign: its return value)
+  uint64_t mapping_bytes = 0;  // an mmapped chunk's mapping: prev_size + chunk size; 0: none
+  uint64_t value = 0;          // usable_size, mallopt, malloc_trim: the value returned
+};
+// Allocating ops: NULL with errno, an mmapped chunk by its mapping, else the heap offset;
+// usable_size, mallopt and trim their value; every other op Done. (read8 is named apart:
+// oracle/read_namer.h.)
+Outcome returned_outcome(const Op& op, const Returned& r, uint64_t heap_base);
+
 struct Trace {
   std::string side;                    // "glibc", "glibc-2.31", "twin", "model"
   std::vector<Outcome> outcomes;       // one per op that ran; shorter than the Program after a fatal op

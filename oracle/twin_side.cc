@@ -310,26 +310,21 @@ class TwinSide : public Side {
 
   Outcome outcome_of(const alloc::Allocator& twin, const Op& op, const RawResult& r) {
     if (op.kind == OpKind::kRead8) return namer_.read(read_places(twin), r.value, r.read_at);
-    if (r.allocates) {
-      if (r.pointer == 0) return Outcome::null(r.error);
+    Returned returned;
+    returned.pointer = r.pointer;
+    returned.error = r.error;
+    returned.value = r.value;
+    if (r.allocates && r.pointer != 0) {
       uint64_t head = 0;
       std::memcpy(&head, reinterpret_cast<const void*>(r.pointer - 8), 8);
       if (head & alloc::kIsMmapped) {
         // The mapping's length: prev_size (memalign's leader) + size. docs/op-semantics.md.
         uint64_t lead = 0;
         std::memcpy(&lead, reinterpret_cast<const void*>(r.pointer - 16), 8);
-        return Outcome::mmapped((head & ~uint64_t{7}) + lead, r.pointer & 0xfff);
+        returned.mapping_bytes = (head & ~uint64_t{7}) + lead;
       }
-      return Outcome::pointer(static_cast<int64_t>(r.pointer - heap_base_));
     }
-    switch (op.kind) {
-      case OpKind::kUsableSize:
-      case OpKind::kMallopt:
-      case OpKind::kTrim:
-        return Outcome::value_of(r.value);
-      default:
-        return Outcome::done();
-    }
+    return returned_outcome(op, returned, heap_base_);
   }
 
   Outcome fatal_outcome() const {

@@ -44,6 +44,16 @@ std::string libc_data_value(const std::string& libc_path, const std::vector<std:
       *kept += (kept->empty() ? "" : ", ") + std::string(o.name);
     }
   }
+  // libc's thread_arena, found beside errno in libc's TLS block (libc_placement.h), where the
+  // twin's main_arena is libc's.
+  if (syms->main_arena != 0 && syms->main_arena_size == sizeof(LibcData::main_arena) &&
+      syms->errno_tls > 0 && syms->thread_arena_tls > 0) {
+    char field[96];
+    std::snprintf(field, sizeof field, ",errno_tls=0x%llx,thread_arena_tls=0x%llx",
+                  static_cast<unsigned long long>(syms->errno_tls),
+                  static_cast<unsigned long long>(syms->thread_arena_tls));
+    value += field;
+  }
   if (!any) {
     *why = "no malloc object of " + libc_path + " has the twin's size";
     return "";

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 
 namespace heaptwin::preload {
@@ -39,6 +40,8 @@ uint64_t* field(LibcDataRequest* r, const char* s, const char* eq) {
   if (named(s, eq, "__malloc_initialized")) return &r->malloc_initialized;
   if (named(s, eq, "perturb_byte")) return &r->perturb_byte;
   if (named(s, eq, "global_max_fast")) return &r->global_max_fast;
+  if (named(s, eq, "errno_tls")) return &r->errno_tls;
+  if (named(s, eq, "thread_arena_tls")) return &r->thread_arena_tls;
   return nullptr;
 }
 
@@ -125,6 +128,19 @@ uint64_t find_loaded_libc(const char* want) {
   return found;
 }
 
+// Sets libc's thread_arena of this thread to `arena`, as glibc 2.36's ptmalloc_init does
+// (`thread_arena = &main_arena`). Both TLS symbols lie in libc's one static TLS block, so their
+// distance is that of their symbol values.
+const char* attach_thread(const LibcDataRequest& r, alloc::MallocState* arena) {
+  const uint64_t errno_at = reinterpret_cast<uint64_t>(__errno_location());
+  auto* thread_arena = reinterpret_cast<alloc::MallocState**>(errno_at - r.errno_tls + r.thread_arena_tls);
+  // libc's malloc never ran in this process, so its thread_arena is still NULL; anything else
+  // means the offsets are not this libc's.
+  if (*thread_arena != nullptr) return "libc's thread_arena is already set (wrong TLS offsets?)";
+  *thread_arena = arena;
+  return nullptr;
+}
+
 }  // namespace
 
 bool parse_libc_data(const char* value, LibcDataRequest* out) {
@@ -165,6 +181,7 @@ const char* place_in_loaded_libc(const LibcDataRequest& r, alloc::LibcObjects* o
   if (r.malloc_initialized) o->malloc_initialized = reinterpret_cast<uint8_t*>(at(r.malloc_initialized));
   if (r.perturb_byte) o->perturb_byte = reinterpret_cast<int32_t*>(at(r.perturb_byte));
   if (r.global_max_fast) o->global_max_fast = reinterpret_cast<uint64_t*>(at(r.global_max_fast));
+  if (r.main_arena && r.errno_tls && r.thread_arena_tls) return attach_thread(r, o->main_arena);
   return nullptr;
 }
 

@@ -23,13 +23,19 @@ struct LibcDataRequest {
   // Offsets from libc's load base; 0: keep that object in the library's block.
   uint64_t main_arena = 0, mp = 0, tcache_key = 0, malloc_initialized = 0, perturb_byte = 0,
            global_max_fast = 0;
+  // Offsets inside libc's TLS block (symbol values): libc's errno, whose address this thread's
+  // __errno_location gives, locates malloc's `thread_arena` beside it. 0: unknown.
+  uint64_t errno_tls = 0, thread_arena_tls = 0;
 };
 
 // Parses the value of HEAPTWIN_LIBC_DATA into *out; false when it is malformed (out untouched).
 bool parse_libc_data(const char* value, LibcDataRequest* out);
 
 // Moves the requested objects of *objects to libc's addresses. Returns 0 when it did (or nothing
-// was requested), else why not (a constant string). Allocates nothing.
+// was requested), else why not (a constant string). Allocates nothing. With main_arena placed
+// and both TLS offsets given, it also points libc's `thread_arena` (of the calling thread) at
+// it, as ptmalloc_init does: glibc's fork handler (__malloc_fork_unlock_child) detaches every
+// arena but thread_arena in the child, so without it the twin's main_arena would lose its thread.
 const char* place_in_loaded_libc(const LibcDataRequest& request, alloc::LibcObjects* objects);
 
 }  // namespace heaptwin::preload

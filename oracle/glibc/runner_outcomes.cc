@@ -48,19 +48,13 @@ bool may_refuse_brk(const Program& program, const RunOptions& options) {
 }
 
 Outcome outcome_of(const Op& op, const RunnerRecord& r, uint64_t heap_base) {
-  if (op.allocates()) {
-    if (r.pointer == 0) return Outcome::null(r.error);
-    if (r.chunk_size & 0x2) return Outcome::mmapped(r.chunk_size & ~uint64_t{7}, r.pointer & 0xfff);
-    return Outcome::pointer(static_cast<int64_t>(r.pointer - heap_base));
-  }
-  switch (op.kind) {
-    case OpKind::kUsableSize:
-    case OpKind::kMallopt:
-    case OpKind::kTrim:
-      return Outcome::value_of(r.value);
-    default:
-      return Outcome::done();
-  }
+  Returned returned;
+  returned.pointer = r.pointer;
+  returned.error = r.error;
+  // The runner reports an mmapped chunk's size as its mapping's length (runner_ops.c).
+  if (r.chunk_size & 0x2) returned.mapping_bytes = r.chunk_size & ~uint64_t{7};
+  returned.value = r.value;
+  return returned_outcome(op, returned, heap_base);
 }
 
 ReadPlaces runner_read_places(uint64_t heap_base, uint64_t heap_end, uint64_t libc_base,

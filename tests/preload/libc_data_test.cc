@@ -15,6 +15,7 @@
 #include "oracle/glibc/glibc_versions.h"
 #include "oracle/glibc/libc_symbols.h"
 #include "tests/preload/run_process.h"
+#include "tools/exec_libc_data.h"
 
 namespace heaptwin::preload_test {
 namespace {
@@ -39,6 +40,7 @@ class LibcData : public ::testing::Test {
     args_ = {program(),
              hex(static_cast<int64_t>(syms->global_max_fast) - static_cast<int64_t>(syms->main_arena)),
              hex(static_cast<int64_t>(syms->mp) - static_cast<int64_t>(syms->main_arena))};
+    arena_size_ = hex(static_cast<int64_t>(syms->main_arena_size));
   }
 
   Finished on_glibc() const {
@@ -58,6 +60,7 @@ class LibcData : public ::testing::Test {
 
   std::string libc_;
   std::vector<std::string> args_;
+  std::string arena_size_;
 };
 
 TEST_F(LibcData, TheLeakedUnsortedFdAndWhatFollowsFromItAreGlibcs) {
@@ -73,6 +76,38 @@ TEST_F(LibcData, TheLeakedUnsortedFdAndWhatFollowsFromItAreGlibcs) {
   ASSERT_EQ(twin.exit_code, 0) << twin.err;
   EXPECT_EQ(twin.out, glibc.out);
   EXPECT_EQ(twin.err.find("stay in the library"), std::string::npos) << twin.err;
+}
+
+// After a fork, the child's main_arena is as glibc leaves it: glibc's fork handler
+// (__malloc_fork_unlock_child) zeroes attached_threads of every arena but libc's thread_arena, so
+// the drop-in points thread_arena at the twin's main_arena as ptmalloc_init does. Without that
+// (HEAPTWIN_LIBC_DATA without the TLS offsets) the child's main_arena loses its thread.
+TEST_F(LibcData, AForkedChildKeepsMainArenaAttachedAsOnGlibc) {
+  std::vector<std::string> args = args_;
+  args.push_back(arena_size_);
+  RunOptions o;
+  o.no_aslr = false;
+  const Finished glibc = run(args, o);
+  ASSERT_EQ(glibc.exit_code, 0) << glibc.err;
+  ASSERT_NE(glibc.out.find("child exited 0"), std::string::npos) << glibc.out;
+
+  std::vector<std::string> argv = {heaptwin(), "exec", "--"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const Finished twin = run(argv, o);
+  ASSERT_EQ(twin.exit_code, 0) << twin.err;
+  EXPECT_EQ(twin.out, glibc.out);
+
+  // The same run with the objects placed but thread_arena left alone: the fork detaches it.
+  std::string why, kept;
+  const std::string full = libc_data_value(libc_, {"/usr/lib/debug"}, &why, &kept);
+  const size_t tls = full.find(",errno_tls=");
+  ASSERT_NE(tls, std::string::npos) << full << why;
+  RunOptions o2 = o;
+  o2.env = {"HEAPTWIN_LIBC_DATA=" + full.substr(0, tls)};
+  const Finished detached = run(argv, o2);
+  ASSERT_EQ(detached.exit_code, 0) << detached.err;
+  EXPECT_NE(detached.out, glibc.out);
+  EXPECT_NE(detached.out.find("changed 0x1 -> 0x0"), std::string::npos) << detached.out;
 }
 
 // The same program with the objects in the library's own block (what the drop-in did before,

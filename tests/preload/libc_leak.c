@@ -4,22 +4,66 @@
  * global_max_fast = 0 through one (fastbins off), after which a freed 0x30 chunk past a full
  * tcache goes to the unsorted bin (its bk is then the bin's head in main_arena), not to a fastbin.
  *
- * usage: libc_leak GMF MP   the signed distances global_max_fast - main_arena, mp_ - main_arena
- * (the test reads them from libc's debug symbols). Prints only offsets: the same lines on any
- * address layout. */
+ * With ARENA, main_arena's size, it then starts and joins a thread (the process is then
+ * multi-threaded for good, so fork runs malloc's fork handlers), forks, and the child prints each
+ * word of main_arena that the fork changed (the handler detaches every arena but the thread's).
+ *
+ * usage: libc_leak GMF MP [ARENA]   the signed distances global_max_fast - main_arena,
+ * mp_ - main_arena (the test reads them from libc's debug symbols). Prints only offsets: the
+ * same lines on any address layout. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static void say(const char* what, uintptr_t v, uintptr_t libc) {
   if (v >= libc && v - libc < 0x1000000) printf("%s: libc+0x%lx\n", what, (unsigned long)(v - libc));
   else printf("%s: not in libc\n", what);
 }
 
+/* Forks; the child prints the words of main_arena (`size` bytes at `arena`) that differ from
+ * before the fork, then mallocs and frees once. */
+static void* do_nothing(void* arg) { return arg; }
+
+static int fork_and_compare(const unsigned char* arena, size_t size) {
+  static unsigned char before[0x1000];
+  if (size > sizeof before || size % 8 != 0) return 4;
+  pthread_t thread;
+  if (pthread_create(&thread, 0, do_nothing, 0) != 0 || pthread_join(thread, 0) != 0) return 6;
+  memcpy(before, arena, size);
+  fflush(stdout);
+  const pid_t pid = fork();
+  if (pid < 0) return 5;
+  if (pid == 0) {
+    int changed = 0;
+    for (size_t at = 0; at < size; at += 8) {
+      uint64_t was, now;
+      memcpy(&was, before + at, 8);
+      memcpy(&now, arena + at, 8);
+      if (was != now) {
+        printf("child: main_arena+0x%zx changed 0x%lx -> 0x%lx\n", at, (unsigned long)was,
+               (unsigned long)now);
+        changed = 1;
+      }
+    }
+    if (!changed) printf("child: main_arena as before the fork\n");
+    free(malloc(0x18));
+    fflush(stdout);
+    _exit(0);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  printf("child exited %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+  return 0;
+}
+
 int main(int argc, char** argv) {
-  if (argc != 3) return 2;
+  if (argc != 3 && argc != 4) return 2;
   Dl_info info;
   if (!dladdr((void*)&printf, &info)) return 3;
   const uintptr_t libc = (uintptr_t)info.dli_fbase;
@@ -46,5 +90,6 @@ int main(int argc, char** argv) {
   say("0x30 chunk freed past a full tcache, its bk", ((uintptr_t*)victim)[1], libc);
   (void)guard;
   (void)fence;
+  if (argc == 4) return fork_and_compare((const unsigned char*)arena, strtoul(argv[3], 0, 0));
   return 0;
 }
