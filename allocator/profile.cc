@@ -42,6 +42,7 @@ constexpr Change kChanges[] = {
     {"calloc_from_tcache", &GlibcProfile::calloc_from_tcache, 41, 0},
     {"calloc_clear_memory", &GlibcProfile::calloc_clear_memory, 41, 0},
     {"tcache_large_bins", &GlibcProfile::tcache_large_bins, 42, 0},
+    {"largebin_smallest_check", &GlibcProfile::largebin_smallest_check, 42, 0},
     {"free_checks_after_tcache", &GlibcProfile::free_checks_after_tcache, 42, 0},
     {"remainders_bypass_tcache", &GlibcProfile::remainders_bypass_tcache, 42, 0},
     {"fastbins", &GlibcProfile::fastbins, 0, 43},

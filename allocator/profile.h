@@ -119,6 +119,10 @@ struct GlibcProfile {
   // free puts while num_slots is not 0, and only _int_malloc's stashing honours
   // tcache_small_bins.
   bool tcache_large_bins = false;
+  // 2.42 "malloc: Add integrity check to largebin nextsizes": a chunk smaller than every chunk
+  // of its large bin checks fwd->fd->bk_nextsize->fd_nextsize == fwd->fd ("malloc(): largebin
+  // double linked list corrupted (nextsize)") before joining the skip list at its end.
+  bool largebin_smallest_check = false;
   // 2.42 "malloc: Improve free checks", "malloc: Move mmap code out of __libc_free hotpath":
   // __libc_free checks only alignment ("free(): invalid pointer") before the tcache; then
   // INT_ADD_OVERFLOW (p, size - MINSIZE) ("free(): invalid size") and _int_free_chunk, which
