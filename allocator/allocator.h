@@ -54,12 +54,17 @@ class Allocator : public ChunkMemory {
   // glibc's &main_arena. From 2.43 malloc_state has no fastbinsY: the twin keeps 2.36's struct
   // and names main_arena 0x58 into it, where 2.43's fields from top on fall on 2.36's (top at
   // +0x8, bins at +0x18 ...); flags is then the high half of the unused fastbinsY[9].
-  Addr main_arena() const { return arena_struct() + arena_offset_; }
+  Addr main_arena() const { return reinterpret_cast<Addr>(libc_.main_arena) + arena_offset_; }
 
  private:
-  MallocState& av() const { return *libc_.main_arena; }
-  Addr arena_struct() const { return reinterpret_cast<Addr>(libc_.main_arena); }
-  int32_t& arena_flags() const { return *reinterpret_cast<int32_t*>(main_arena() + 4); }
+  // The arena the running call works on (glibc's `av`): main_arena, except while free works on
+  // the arena a NON_MAIN_ARENA chunk's heap_info names (arena_for_chunk.cc).
+  MallocState& av() const { return *arena_; }
+  Addr arena_struct() const { return reinterpret_cast<Addr>(arena_); }
+  // av->flags: at +0x4 of glibc's malloc_state, which from 2.43 starts 0x58 into the twin's.
+  int32_t& arena_flags() const {
+    return *reinterpret_cast<int32_t*>(arena_struct() + arena_offset_ + 4);
+  }
   MallocPar& mp() const { return *libc_.mp; }
   uint64_t& global_max_fast() const { return *libc_.global_max_fast; }
   int32_t& perturb_byte() const { return *libc_.perturb_byte; }
@@ -256,8 +261,17 @@ class Allocator : public ChunkMemory {
   void int_free_maybe_consolidate(uint64_t size);
   // consolidate.cc
   void malloc_consolidate();
+  // arena_for_chunk.cc: free of a chunk whose size has NON_MAIN_ARENA.
+  void int_free_in_arena_of(Addr p);
+  // int_free past the tcache of a chunk of `size` at p, where glibc first reads the arena: a
+  // fault where that read lands outside memory, else the twin cannot follow (arena_ nullptr).
+  [[noreturn]] void arena_unreadable(Addr p, uint64_t size) const;
 
   LibcObjects libc_;
+  // av(): libc_.main_arena but inside int_free_in_arena_of; nullptr there while the arena named
+  // is not memory the twin owns whole.
+  MallocState* arena_ = nullptr;
+  Addr named_arena_ = 0;  // the arena int_free_in_arena_of follows, whether owned or not
   GlibcProfile profile_;
   Addr tcache_ = 0;   // glibc's thread-local `tcache`
   int errno_ = 0;

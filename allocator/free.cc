@@ -27,6 +27,7 @@ void Allocator::int_free(Addr p, bool have_lock) {
       return;
     }
   }
+  if (arena_ == nullptr) arena_unreadable(p, size);
 
   if (size <= global_max_fast()) {  // TRIM_FASTBINS is 0: chunks bordering top qualify too
     Addr next = p + size;
@@ -127,6 +128,10 @@ uint64_t Allocator::int_free_create_chunk(Addr p, uint64_t size, Addr nextchunk,
 void Allocator::int_free_maybe_consolidate(uint64_t size) {
   if (size >= kFastbinConsolidationThreshold) {
     if (av().have_fastchunks) malloc_consolidate();
+    if (arena_ != libc_.main_arena) {
+      // Another arena's heap is trimmed by heap_trim (arena.c), which the twin does not model.
+      report_unmodelled(fatal_, "free into a non-main arena reaches heap_trim (arena.c)");
+    }
     if (chunksize(av().top) >= mp().trim_threshold) systrim(mp().top_pad);
   }
 }

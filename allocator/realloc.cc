@@ -94,7 +94,10 @@ Addr Allocator::realloc_v243(Addr oldmem, uint64_t bytes) {
   }
   if (!chunk_main_arena(oldp)) {  // arena_for_chunk
     Addr ar_ptr = load(oldp & ~(kHeapMaxSize - 1));
-    if (ar_ptr != main_arena()) report_fault(fatal_, ar_ptr);
+    if (ar_ptr != main_arena()) {
+      report_unmodelled(fatal_, "realloc in the arena a NON_MAIN_ARENA chunk's heap_info names "
+                                "(2.43's malloc_state)");
+    }
   }
   return int_realloc(oldp, oldsize, nb);
 }

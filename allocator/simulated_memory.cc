@@ -50,8 +50,9 @@ SimulatedMemory::SimulatedMemory(const SimulatedMemoryOptions& options) : option
     return;
   }
   reservation_ = reinterpret_cast<uint64_t>(r);
-  // On a 16 MiB boundary like the glibc runner's heap (alignments above a page then give the
-  // same heap offsets), but not on a 64 MiB one.
+  // 16 MiB above a 64 MiB boundary, like the glibc runner's heap (runner_main.c): alignments
+  // above a page then give the same heap offsets, and heap_for_ptr's 64 MiB boundaries (a
+  // NON_MAIN_ARENA chunk's heap_info) lie at the same heap offsets, the first at heap+0x3000000.
   brk_base_ = ((reservation_ + kAlign64M - 1) & ~(kAlign64M - 1)) + (uint64_t{16} << 20);
   brk_ = brk_committed_ = brk_base_;
   mmap_base_ = brk_base_ + options_.brk_capacity + (uint64_t{4} << 30);

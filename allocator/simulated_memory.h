@@ -9,9 +9,10 @@
 // Mappings are placed as Linux places anonymous mmaps: top-down, in the highest gap that fits,
 // below a 16 MiB-aligned ceiling (so the page offsets of memalign results in mapped chunks follow
 // the same arithmetic as in a process whose mmap area starts on such a boundary).
-// The heap base is 16 MiB-aligned, as the glibc runner's is (memalign beyond a page gives the same
-// heap offsets), but deliberately not 64 MiB-aligned (glibc's heap_for_ptr of a main-arena chunk
-// then points below the heap, into unmapped space).
+// The heap base lies 16 MiB above a 64 MiB boundary, as the glibc runner's does (memalign beyond
+// a page gives the same heap offsets). glibc's heap_for_ptr (a NON_MAIN_ARENA chunk's heap_info,
+// at the 64 MiB boundary below it) then points below the heap, into unmapped space, for the
+// first 48 MiB of the heap, and at heap+0x3000000 above them, on every side.
 #ifndef HEAPTWIN_ALLOCATOR_SIMULATED_MEMORY_H_
 #define HEAPTWIN_ALLOCATOR_SIMULATED_MEMORY_H_
 

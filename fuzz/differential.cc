@@ -75,8 +75,10 @@ int run_differential(const char* target, const uint8_t* data, size_t size) {
   const Program program = decode_input(executor.config(), release, data, size);
   const Verdict verdict = executor.judge(program);
   if (!verdict.finding()) return 0;
-  std::fprintf(stderr, "\n==== heaptwin %s: finding\n%s==== the input as a .heap script:\n%s====\n",
-               target, verdict.report(program).c_str(), print_heap(program).c_str());
+  // One line first that says what was found, then the detail.
+  std::fprintf(stderr, "\n==== heaptwin %s finding: %s\n%s==== the input as a .heap script:\n%s====\n",
+               target, verdict.headline(program).c_str(), verdict.report(program).c_str(),
+               print_heap(program).c_str());
   std::fflush(stderr);
   std::abort();
 }

@@ -14,7 +14,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto program = heaptwin::parse_heap(text, "input", &error);
   if (!program) {
     if (error.rfind("input:", 0) != 0) {
-      std::fprintf(stderr, "error without file:line: %s\n", error.c_str());
+      // What was found in one line first (as every finding's report), then the detail.
+      std::fprintf(stderr, "\n==== heaptwin script_parser finding: a parse error without file:line\n%s\n",
+                   error.c_str());
       std::abort();
     }
     return 0;
@@ -22,8 +24,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string printed = heaptwin::print_heap(*program);
   auto again = heaptwin::parse_heap(printed, "printed", &error);
   if (!again || !(*again == *program)) {
-    std::fprintf(stderr, "print/parse round trip lost the program:\n%s\n%s\n", printed.c_str(),
-                 error.c_str());
+    std::fprintf(stderr,
+                 "\n==== heaptwin script_parser finding: the printed program does not parse back to it\n"
+                 "%s\n==== the input as a .heap script:\n%s====\n",
+                 error.c_str(), printed.c_str());
     std::abort();
   }
   return 0;

@@ -279,14 +279,15 @@ bool frees_the_tcache_struct(const Program& program, const std::vector<Trace>& t
   return false;
 }
 
-// A read8 whose value was revealed as safe-linked, or read, 16 MiB or more above the heap base on
-// some side. Every side's heap starts on a 16 MiB boundary (the glibc runner aligns its break, the
-// twin its reservation), so page numbers of positions below that differ between processes only
-// in bits that XOR cancels; above it the addition carries into each base's own bits, and
-// (position >> 12) ^ target is each process's own number.
-bool reads_safe_linked_past_16_mib(const Program& program, const std::vector<Trace>& traces,
+// A read8 whose value was revealed as safe-linked, or read, 48 MiB or more above the heap base on
+// some side. Every side's heap starts 16 MiB above a 64 MiB boundary (the glibc runner aligns its
+// break, the twin its reservation), so page numbers of positions below base + 48 MiB differ
+// between processes only in bits that XOR cancels; above it the addition carries into each
+// base's own bits, and (position >> 12) ^ target is each process's own number (read8 names a
+// value copied out of its position by the first heap page that reveals it into the heap).
+bool reads_safe_linked_past_48_mib(const Program& program, const std::vector<Trace>& traces,
                                    size_t at) {
-  constexpr uint64_t kAligned = uint64_t{1} << 24;
+  constexpr uint64_t kAligned = uint64_t{48} << 20;
   if (at >= program.ops.size() || program.ops[at].kind != OpKind::kRead8) return false;
   for (const Trace& t : traces) {
     if (at >= t.outcomes.size()) continue;
@@ -299,9 +300,9 @@ bool reads_safe_linked_past_16_mib(const Program& program, const std::vector<Tra
   return false;
 }
 
-const ComparabilityRule kReadsSafeLinkedPast16Mib{
-    "reads_safe_linked_past_16_mib",
-    "a read8 of a safe-linked value 16 MiB or more above the heap base: page numbers there carry "
+const ComparabilityRule kReadsSafeLinkedPast48Mib{
+    "reads_safe_linked_past_48_mib",
+    "a read8 of a safe-linked value 48 MiB or more above the heap base: page numbers there carry "
     "into each process's own heap address, so no side can predict another's value"};
 const ComparabilityRule kAddressDependentAlignment{
     "address_dependent_alignment",
@@ -353,7 +354,7 @@ const std::vector<ComparabilityRule>& comparability_rules() {
   static const std::vector<ComparabilityRule> rules = {
       kAddressDependentAlignment, kTouchesTooMuchMemory, kStoresMappingAddress,
       kUsesUnmappedChunk,         kLeftTheHeap,          kCorruptsWithoutAHeap,
-      kProtectWithoutSafeLinking, kFreesTheTcacheStruct, kReadsSafeLinkedPast16Mib,
+      kProtectWithoutSafeLinking, kFreesTheTcacheStruct, kReadsSafeLinkedPast48Mib,
   };
   return rules;
 }
@@ -373,7 +374,7 @@ std::optional<ComparabilityRule> excused_divergence(const Program& program,
   if (corrupts_without_a_heap(traces, program, at)) return kCorruptsWithoutAHeap;
   if (protect_without_safe_linking(program, traces, at)) return kProtectWithoutSafeLinking;
   if (frees_the_tcache_struct(program, traces, at)) return kFreesTheTcacheStruct;
-  if (reads_safe_linked_past_16_mib(program, traces, at)) return kReadsSafeLinkedPast16Mib;
+  if (reads_safe_linked_past_48_mib(program, traces, at)) return kReadsSafeLinkedPast48Mib;
   return std::nullopt;
 }
 

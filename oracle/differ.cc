@@ -102,6 +102,55 @@ DiffResult diff_traces(const std::vector<Trace>& traces) {
   return result;
 }
 
+namespace {
+
+std::string op_named(const Program& program, size_t i) {
+  return "op " + std::to_string(i) + " (" +
+         (i < program.ops.size() ? print_op(program, program.ops[i]) : std::string("out of range")) + ")";
+}
+
+// The rule id in a side's violation: "heap checker: op 3: bin.x at ..." -> "bin.x",
+// "block.overlap: ..." -> "block.overlap"; "" when it names none.
+std::string rule_of(const std::string& what) {
+  std::string rest = what;
+  if (rest.rfind("heap checker: ", 0) == 0) {
+    rest = rest.substr(14);
+    if (rest.rfind("op ", 0) == 0 && rest.find(": ") != std::string::npos) rest = rest.substr(rest.find(": ") + 2);
+  }
+  const size_t end = rest.find_first_of(" :");
+  const std::string id = rest.substr(0, end);
+  return id.find('.') != std::string::npos ? id : "";
+}
+
+// The first line of `text`, at most `width` characters.
+std::string first_line(const std::string& text, size_t width) {
+  std::string line = text.substr(0, text.find('\n'));
+  return line.size() > width ? line.substr(0, width - 3) + "..." : line;
+}
+
+}  // namespace
+
+std::string format_headline(const Program& program, const std::vector<Trace>& traces,
+                            const DiffResult& result) {
+  if (!result.side_errors.empty()) return "side failed: " + first_line(result.side_errors.front(), 160);
+  if (!result.violations.empty()) {
+    const DiffResult::Violation& v = result.violations.front();
+    const std::string rule = rule_of(v.what);
+    return traces[v.side].side + " broke " + (rule.empty() ? first_line(v.what, 100) : "rule " + rule) +
+           " after " + op_named(program, v.op_index);
+  }
+  if (!result.diverged) return "the sides agree";
+  const Divergence& d = result.first;
+  const Trace& a = traces[d.side_a];
+  const Trace& b = traces[d.side_b];
+  if (d.in_state) {
+    return op_named(program, d.op_index) + ": the arena after it differs, " + a.side + " vs " + b.side +
+           ": " + first_line(d.what, 120);
+  }
+  return op_named(program, d.op_index) + " diverged: " + a.side + " " + first_line(outcome_text(a, d.op_index), 80) +
+         ", " + b.side + " " + first_line(outcome_text(b, d.op_index), 80);
+}
+
 std::string format_divergence(const Program& program, const std::vector<Trace>& traces,
                               const DiffResult& result) {
   std::string out;

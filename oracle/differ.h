@@ -50,6 +50,12 @@ DiffResult diff_traces(const std::vector<Trace>& traces);
 // "compared up to op N (op), where side: why" for a result with `unmodelled` set.
 std::string compared_until(const Program& program, const DiffResult& result);
 
+// What a finding is, in one line (no newline), for the first line of every report: which side
+// broke which rule after which op, or which op diverged and how ("op 3 (free a) diverged: twin
+// heap+0x2a0, glibc abort ..."), or which side failed.
+std::string format_headline(const Program& program, const std::vector<Trace>& traces,
+                            const DiffResult& result);
+
 // A report for people: the Program up to the op, both outcomes, the first differing bin.
 std::string format_divergence(const Program& program, const std::vector<Trace>& traces,
                               const DiffResult& result);

@@ -78,6 +78,27 @@ TEST(DifferTest, ASideThatBrokeItsOwnRulesFailsEvenWhenOutcomesAgree) {
   EXPECT_NE(format_divergence(p, {a, b}, r).find("twin broke a rule after op 1"), std::string::npos);
 }
 
+// Every report's first line: which rule broke or which op diverged, and how, in one line.
+TEST(DifferTest, HeadlineNamesTheRuleOrTheOpInOneLine) {
+  Program p;
+  p.ops.resize(2);
+  auto a = trace("glibc", {Outcome::pointer(0x2a0), Outcome::abort("free(): double free detected in tcache 2")});
+  auto b = trace("twin", {Outcome::pointer(0x2a0), Outcome::done()});
+  const std::string diverged = format_headline(p, {a, b}, diff_traces({a, b}));
+  EXPECT_EQ(diverged.rfind("op 1 (", 0), 0u) << diverged;
+  EXPECT_NE(diverged.find(") diverged: glibc "), std::string::npos) << diverged;
+  EXPECT_NE(diverged.find("double free detected in tcache 2"), std::string::npos) << diverged;
+  EXPECT_EQ(diverged.find('\n'), std::string::npos) << diverged;
+
+  auto c = trace("twin", {Outcome::pointer(0x2a0), Outcome::abort("free(): double free detected in tcache 2")});
+  c.violation = "heap checker: op 1: free.not_in_bin at chunk heap+0x290 (size 0x20): lost";
+  c.violation_op = 1;
+  const std::string broke = format_headline(p, {a, c}, diff_traces({a, c}));
+  EXPECT_EQ(broke.rfind("twin broke rule free.not_in_bin after op 1 (", 0), 0u) << broke;
+  c.violation = "block.overlap: the new block at 0x10 lies inside the live block [0x0, 0x20).";
+  EXPECT_EQ(format_headline(p, {a, c}, diff_traces({a, c})).rfind("twin broke rule block.overlap after op 1", 0), 0u);
+}
+
 TEST(DifferTest, SideErrorsAreReportedNotAgreed) {
   auto a = trace("glibc", {});
   a.error = "cannot start the runner";

@@ -80,6 +80,8 @@ struct Verdict {
   // For people: the side failures, broken rules, the first divergence (the ops before it, both
   // outcomes, the first bin that differs), and what was not compared.
   std::string report(const Program& program) const;
+  // A finding in one line (differ.h format_headline): what every report says first.
+  std::string headline(const Program& program) const { return format_headline(program, traces, diff); }
 };
 
 class Executor {

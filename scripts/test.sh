@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # ./heaptwin test, after the launcher has installed what is missing: every suite under Bazel,
-# under CI=true a short fixed-seed fuzzing run of every target, and last the line
+# one ./heaptwin coverage run on a small target, under CI=true a short fixed-seed fuzzing run of every target, and last the line
 # "N passed, N failed" that CI's .ci/run reads (scripts/test_summary.sh counts it).
 set -uo pipefail
 
@@ -17,6 +17,8 @@ Installs what is missing (Debian packages; chromium too, for the test that rende
 timelines, which skips when it cannot be installed), builds, and runs every GoogleTest suite with
 Bazel (offline). The last line is "N passed, N failed": test cases, counted from each suite's XML
 report; a suite that does not build or crashes counts as one failure. Exit 0 when nothing failed.
+Without --config and TARGETs it also runs ./heaptwin coverage on one target and three inputs
+(one case: its summary must show lines of allocator/ reached).
 Under CI=true it also fuzzes every target briefly with libFuzzer (a fixed seed and number of
 executions, a few minutes in all); a finding fails that target's case.
 
@@ -55,6 +57,23 @@ ci_fuzz() {
   echo "$passed $failed"
 }
 
+# ./heaptwin coverage on one small target and a few corpus inputs (seconds once its build is
+# cached): its summary must name allocator/ with lines reached. Prints "PASSED FAILED".
+coverage_case() {
+  local out summary
+  out=$(mktemp -d /tmp/heaptwin-coverage.XXXXXX)
+  say "coverage: ./heaptwin coverage --target twin_vs_model --max-inputs 3"
+  summary=$("$ROOT/scripts/coverage.sh" --target twin_vs_model --max-inputs 3 --out "$out" 2>&1)
+  rm -rf "$out"
+  if grep -qE '^allocator/ +lines [1-9][0-9]*/' <<<"$summary"; then
+    echo "1 0"
+  else
+    say "coverage: no allocator/ line with lines reached in its summary:"
+    printf '%s\n' "$summary" >&2
+    echo "0 1"
+  fi
+}
+
 main() {
   local options=() targets=()
   while [ $# -gt 0 ]; do
@@ -66,7 +85,8 @@ main() {
       *) die "test: unknown argument '$1' (see ./heaptwin test --help)" ;;
     esac
   done
-  [ ${#targets[@]} -gt 0 ] || targets=(//...)
+  local whole_suite=false
+  [ ${#targets[@]} -gt 0 ] || { targets=(//...); whole_suite=true; }
   local log passed failed fuzz_passed fuzz_failed
   log=$(mktemp /tmp/heaptwin-test.XXXXXX)
   say "building and running tests: ${targets[*]} ${options[*]:-}"
@@ -76,6 +96,13 @@ main() {
   if ! [[ "${passed:-}" =~ ^[0-9]+$ && "${failed:-}" =~ ^[0-9]+$ ]]; then
     say "scripts/test_summary.sh could not count the results: counted as one failure"
     passed=0 failed=1
+  fi
+  # The coverage build is clang's, not the configuration's: once, in the whole default run.
+  if [ "$whole_suite" == true ] && [ ${#options[@]} -eq 0 ]; then
+    local coverage_passed coverage_failed
+    read -r coverage_passed coverage_failed < <(coverage_case)
+    passed=$((passed + ${coverage_passed:-0}))
+    failed=$((failed + ${coverage_failed:-1}))
   fi
   if [ "${CI:-}" == true ]; then
     # The fuzz runs' own output goes to this stdout (fd 3); their counts come back on the pipe.

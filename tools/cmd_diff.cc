@@ -155,7 +155,8 @@ int cmd_diff(const Args& args) {
       continue;
     }
     ++disagreements;
-    std::printf("%s:\n%s", files[f].c_str(), v.report(programs[f]).c_str());
+    // What was found in one line first, then the detail.
+    std::printf("%s: %s\n%s", files[f].c_str(), v.headline(programs[f]).c_str(), v.report(programs[f]).c_str());
     const DiffResult& r = v.diff;
     if (r.diverged && r.first.in_state && !v.digest_only) {
       const Divergence& d = r.first;

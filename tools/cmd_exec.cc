@@ -25,9 +25,11 @@
 #include "allocator/preload/check_protocol.h"
 #include "oracle/glibc/glibc_versions.h"
 #include "oracle/glibc/libc_symbols.h"
+#include "tools/check_report.h"
 #include "tools/exec_libc_data.h"
 #include "tools/cli_util.h"
 #include "tools/side_options.h"
+#include "tools/stack_symbolizer.h"
 #include "tools/command.h"
 
 namespace heaptwin::cli {
@@ -114,7 +116,7 @@ void print_preload_path_usage() {
 
 void print_exec_usage() {
   std::printf(
-      "usage: heaptwin exec [--check] [--check-every N] [--trace FILE [--trace-max-ops N]]\n"
+      "usage: heaptwin exec [--check [--json FILE]] [--check-every N] [--trace FILE [--trace-max-ops N]]\n"
       "                     [--no-aslr] [--glibc V | --libc PATH] -- CMD ARGS...\n\n"
       "Runs CMD with the drop-in library preloaded: every malloc, free, calloc, realloc,\n"
       "memalign, aligned_alloc, posix_memalign, valloc, pvalloc, malloc_usable_size, mallopt,\n"
@@ -126,8 +128,15 @@ void print_exec_usage() {
       "  --check          the heap checker inside CMD's process (not the processes it forks;\n"
       "                   across exec too): after every call it checks what the call touched\n"
       "                   (the incremental checker: its cost does not grow with the heap), and\n"
-      "                   the whole heap at exit; the first violation is reported on stdout and\n"
-      "                   the program is aborted (exit 1)\n"
+      "                   the whole heap at exit; the first violation (or glibc's abort) is\n"
+      "                   reported on stdout and the program is aborted (exit 1). The report\n"
+      "                   names the rule, then where the program made the call (its stack, as\n"
+      "                   AddressSanitizer prints one: #0 0x... in main prog.c:12), where the\n"
+      "                   chunk involved was allocated and last freed, and where the chunk\n"
+      "                   below it was allocated (build the program with -g for file:line;\n"
+      "                   frames past #0 need frame pointers: -fno-omit-frame-pointer)\n"
+      "  --json FILE      --check, and the reports as JSON in FILE (docs/exec-check-report.md);\n"
+      "                   written on every run: an empty list when nothing broke\n"
       "  --check-every N  --check, and the whole heap every Nth call too\n"
       "  --trace FILE     write CMD's calls as a .heap script to FILE (the program CMD names\n"
       "                   only: not what it forks or execs), each result's address as a\n"
@@ -158,24 +167,39 @@ bool read_full(int fd, void* buf, size_t n) {
 }
 
 // Prints the reports the library sends until it closes the channel (the program ended or
-// exec'd), acknowledging each so it is out before the program aborts. Returns whether one came.
-bool serve_checks(int requests, int replies) {
-  preload::CheckReport report;
-  bool violation = false;
-  while (read_full(requests, &report, sizeof report)) {
-    if (report.magic != preload::kCheckMagic || report.text_bytes > (64u << 20)) {
+// exec'd), each with its call stacks symbolised from `pid`'s mappings while the program waits
+// for the acknowledgement (so it is alive and its libraries mapped). Returns the reports.
+std::vector<CheckReportData> serve_checks(pid_t pid, int requests, int replies) {
+  std::vector<CheckReportData> reports;
+  CheckReportData r;
+  while (read_full(requests, &r.header, sizeof r.header)) {
+    const preload::CheckReport& h = r.header;
+    if (h.magic != preload::kCheckMagic || h.text_bytes > (64u << 20) || h.stack_count > 64) {
       std::fprintf(stderr, "heaptwin exec: the library speaks another check protocol; stopping checks\n");
-      return violation;
+      return reports;
     }
-    std::string text(report.text_bytes, '\0');
-    if (!read_full(requests, text.data(), text.size())) return true;
+    r.text.assign(h.text_bytes, '\0');
+    std::vector<preload::ReportStack> raw(h.stack_count);
+    if (!read_full(requests, r.text.data(), r.text.size()) ||
+        !read_full(requests, raw.data(), raw.size() * sizeof(preload::ReportStack))) {
+      std::fwrite(r.text.data(), 1, r.text.size(), stdout);
+      reports.push_back(r);
+      return reports;
+    }
+    const StackSymbolizer symbolizer(pid);
+    r.stacks.clear();
+    for (const preload::ReportStack& s : raw) {
+      const size_t depth = s.depth < preload::kReportFrames ? s.depth : preload::kReportFrames;
+      r.stacks.push_back({s.kind, s.chunk, s.call_index, symbolizer.symbolize(s.pcs, depth)});
+    }
+    const std::string text = r.text + format_stacks(r);
     std::fwrite(text.data(), 1, text.size(), stdout);
     std::fflush(stdout);
-    violation = true;
+    reports.push_back(r);
     const char ack = preload::kCheckOk;
-    if (write(replies, &ack, 1) != 1) return true;
+    if (write(replies, &ack, 1) != 1) return reports;
   }
-  return violation;
+  return reports;
 }
 
 void prepend_env(const char* name, const std::string& value, const char* separator) {
@@ -210,7 +234,7 @@ int cmd_exec(const Args& args) {
   bool check = false, no_aslr = false;
   // check_every 0: the full check at exit only; trace_max_ops 0: trace the whole run.
   unsigned long check_every = 0, trace_max_ops = 0;
-  std::string trace, release;
+  std::string trace, release, json;
   size_t i = 0;
   for (; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -223,6 +247,10 @@ int cmd_exec(const Args& args) {
       return kExitOk;
     }
     if (a == "--check") {
+      check = true;
+    } else if (a == "--json") {
+      if (i + 1 >= args.size()) return usage_error("exec", "--json needs a file name");
+      json = args[++i];
       check = true;
     } else if (a == "--check-every") {
       if (i + 1 >= args.size()) return usage_error("exec", "--check-every needs a number");
@@ -354,8 +382,9 @@ int cmd_exec(const Args& args) {
   signal(SIGINT, SIG_IGN);
   signal(SIGQUIT, SIG_IGN);
   signal(SIGPIPE, SIG_IGN);  // a program that dies before reading its verdict: no death of ours
-  bool violation = false;
-  if (check && !exec_failed) violation = serve_checks(req_pipe[0], reply_pipe[1]);
+  std::vector<CheckReportData> reports;
+  if (check && !exec_failed) reports = serve_checks(pid, req_pipe[0], reply_pipe[1]);
+  const bool violation = !reports.empty();
   if (check) {
     close(req_pipe[0]);
     close(reply_pipe[1]);
@@ -374,6 +403,11 @@ int cmd_exec(const Args& args) {
                  "exec'd another program, if it did (a wrapper script?); trace that program "
                  "directly (e.g. by its full path)\n",
                  trace.c_str(), command[0].c_str());
+  }
+  if (!json.empty()) {
+    if (std::string error; !write_file_atomic(json, reports_json(reports, command), &error)) {
+      std::fprintf(stderr, "heaptwin exec: %s\n", error.c_str());
+    }
   }
   if (violation) return kExitFound;
   return exit_status(status);

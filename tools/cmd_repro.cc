@@ -93,6 +93,7 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 
 void explain(const Program& p, Executor& executor) {
   const Verdict verdict = executor.judge(p);
+  std::printf("finding: %s\n", verdict.headline(p).c_str());  // what was found, in one line first
   std::printf("== minimal program (%zu ops)\n%s\n", p.ops.size(), print_heap(p).c_str());
   std::printf("== first divergence\n%s\n", verdict.report(p).c_str());
   if (!verdict.diff.diverged) return;

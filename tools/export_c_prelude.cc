@@ -87,17 +87,19 @@ static void end_line(void) {
 
 /* ---- the heap base, as heaptwin's glibc runner sets it up (oracle/glibc/runner_main.c) -------
  * The break starts page-aligned and, with address randomisation, anywhere: a memalign above a
- * page would land at another offset from run to run. So the heap starts on a 16 MiB boundary,
- * the pages skipped (at least 16 MiB) made inaccessible, as below a fresh process's break, and
- * the heap base is sbrk(0) after that, before the first op: where glibc puts the tcache struct. */
+ * page would land at another offset from run to run. So the heap starts 16 MiB above a 64 MiB
+ * boundary (heap_for_ptr's boundaries then lie at the same heap offsets too), the pages skipped
+ * (at least 16 MiB) made inaccessible, as below a fresh process's break, and the heap base is
+ * sbrk(0) after that, before the first op: where glibc puts the tcache struct. */
 
 static uint64_t heap_base;
 
 static int align_heap(void) {
-  const uintptr_t alignment = (uintptr_t)16 << 20, guard_size = (uintptr_t)16 << 20;
+  const uintptr_t boundary = (uintptr_t)64 << 20, offset = (uintptr_t)16 << 20;
+  const uintptr_t guard_size = (uintptr_t)16 << 20;
   uintptr_t brk_now = (uintptr_t)sbrk(0);
-  uintptr_t pad = (alignment - brk_now % alignment) % alignment;
-  if (pad < guard_size) pad += alignment;
+  uintptr_t target = (brk_now + guard_size + boundary - 1 - offset) / boundary * boundary + offset;
+  uintptr_t pad = target - brk_now;
   if (sbrk((intptr_t)pad) == (void *)-1) return 0;
   uintptr_t guard = (brk_now + 4095) & ~(uintptr_t)4095;
   if (mprotect((void *)guard, brk_now + pad - guard, PROT_NONE) != 0) return 0;

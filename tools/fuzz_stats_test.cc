@@ -126,18 +126,18 @@ TEST(AflOutput, AFileBeingWrittenOrAnotherFileIsNoStats) {
 TEST(FindingReport, HeaptwinsReportWithTheScriptShortened) {
   std::string out =
       "INFO: Seed: 1\n#49\tINITED cov: 1\n\n"
-      "==== heaptwin twin_vs_glibc: finding\n"
+      "==== heaptwin twin_vs_glibc finding: op 9 (x = malloc 0x18) diverged: twin heap+0x2c0, glibc heap+0x2a0\n"
       "first divergence at op 9 (x = malloc 0x18)\n  twin:  heap+0x2c0\n  glibc: heap+0x2a0\n"
       "==== the input as a .heap script:\n"
       "a = malloc 0x18\nfree a\nb = malloc 0x18\nfree b\nx = malloc 0x18\n"
       "====\n==123== ERROR: libFuzzer: deadly signal\n";
   EXPECT_EQ(finding_report(out, 40),
-            "==== heaptwin twin_vs_glibc: finding\n"
+            "==== heaptwin twin_vs_glibc finding: op 9 (x = malloc 0x18) diverged: twin heap+0x2c0, glibc heap+0x2a0\n"
             "first divergence at op 9 (x = malloc 0x18)\n  twin:  heap+0x2c0\n  glibc: heap+0x2a0\n"
             "==== the input as a .heap script:\n"
             "a = malloc 0x18\nfree a\nb = malloc 0x18\nfree b\nx = malloc 0x18\n====\n");
   EXPECT_EQ(finding_report(out, 2),
-            "==== heaptwin twin_vs_glibc: finding\n"
+            "==== heaptwin twin_vs_glibc finding: op 9 (x = malloc 0x18) diverged: twin heap+0x2c0, glibc heap+0x2a0\n"
             "first divergence at op 9 (x = malloc 0x18)\n  twin:  heap+0x2c0\n  glibc: heap+0x2a0\n"
             "==== the input as a .heap script:\n"
             "a = malloc 0x18\nfree a\n... (3 more lines)\n");

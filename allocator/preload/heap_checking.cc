@@ -32,6 +32,40 @@ check::IncrementalCheck* g_check = nullptr;
 alloc::WriteLog g_log;
 check::Finding* g_findings = nullptr;
 char* g_report = nullptr;
+constexpr size_t kMaxStacks = 4;
+ReportStack g_stacks[kMaxStacks];
+static_assert(kReportFrames == kMaxFrames, "the protocol carries the stacks the library captures");
+
+void copy_text(char* to, size_t capacity, const char* from) {
+  size_t n = std::strlen(from);
+  if (n >= capacity) n = capacity - 1;
+  std::memcpy(to, from, n);
+  to[n] = '\0';
+}
+
+// Adds a stack to the report unless it is unknown (nullptr or no frame) or the report is full.
+void add_stack(size_t* count, StackKind kind, uint64_t chunk, uint64_t call, const CallStack* s) {
+  if (*count >= kMaxStacks || s == nullptr || s->depth == 0) return;
+  ReportStack* r = &g_stacks[(*count)++];
+  r->kind = kind;
+  r->depth = s->depth;
+  r->chunk = chunk;
+  r->call_index = call;
+  std::memcpy(r->pcs, s->pcs, sizeof r->pcs);
+}
+
+// The chunk that ends where `chunk` starts, walking the heap from its base by the size fields
+// (each checked to stay in the heap); 0 when the walk cannot get there (a corrupted size below).
+uint64_t chunk_below(uint64_t chunk, const check::Where& w) {
+  uint64_t c = (w.heap_base + 15) & ~uint64_t{15};
+  while (c < chunk && c + 16 <= w.heap_end) {
+    const uint64_t size = reinterpret_cast<const uint64_t*>(c)[1] & ~uint64_t{7};
+    if (size < 32 || size % 16 != 0 || size > w.heap_end - c) return 0;
+    if (c + size == chunk) return c;
+    c += size;
+  }
+  return 0;
+}
 
 void say(const char* s) {
   ssize_t w = write(2, s, std::strlen(s));
@@ -119,24 +153,25 @@ bool HeapChecking::start(alloc::Allocator* twin, int report_fd, int ack_fd, uint
   ack_fd_ = ack_fd;
   full_every_ = full_every;
   twin->set_write_log(&g_log);
+  if (!sites_.start()) say("heaptwin: cannot reserve memory for allocation sites; reports name none\n");
   active_ = true;
   return true;
 }
 
 int64_t HeapChecking::getpid_now() { return static_cast<int64_t>(getpid()); }
 
-bool HeapChecking::after_call(uint64_t op_index, const char* call) {
+bool HeapChecking::after_call(uint64_t op_index, const char* call, const CallStack& stack) {
   if (!active_) return false;
   const bool full = full_every_ != 0 && op_index % full_every_ == 0;
-  return check(op_index, call, full);
+  return check(op_index, call, stack, full);
 }
 
 bool HeapChecking::at_exit(uint64_t op_index) {
   if (!active_) return false;
-  return check(op_index, "exit", true);
+  return check(op_index, "exit", CallStack(), true);
 }
 
-bool HeapChecking::check(uint64_t op_index, const char* call, bool full) {
+bool HeapChecking::check(uint64_t op_index, const char* call, const CallStack& stack, bool full) {
   const check::Where where = where_now(*twin_);
   const alloc::LibcObjects& libc = twin_->libc();
   const OwnMemory mem(where, libc.lowest(), libc.end());
@@ -155,18 +190,18 @@ bool HeapChecking::check(uint64_t op_index, const char* call, bool full) {
     check::Findings again(g_findings + kMaxFindings, kMaxFindings);
     g_check->full_check(mem, where, layout, &again);
     if (!again.empty()) {
-      report(op_index, call, where, again);
+      report(op_index, call, stack, where, again);
       active_ = false;
       return true;
     }
   }
-  report(op_index, call, where, out);
+  report(op_index, call, stack, where, out);
   active_ = false;
   return true;
 }
 
-void HeapChecking::report(uint64_t op_index, const char* call, const check::Where& where,
-                          const check::Findings& out) {
+void HeapChecking::report(uint64_t op_index, const char* call, const CallStack& stack,
+                          const check::Where& where, const check::Findings& out) {
   check::Text t(g_report, kReportBytes);
   t.add("heaptwin exec --check: the heap breaks ").dec(out.size()).add(" rule").add(out.size() == 1 ? "" : "s");
   t.add(" after call ").dec(op_index).add(" (").add(call).add("):\n");
@@ -178,9 +213,64 @@ void HeapChecking::report(uint64_t op_index, const char* call, const check::Wher
   t.add("heap base ").hex(where.heap_base).add(" (offsets are from it), main_arena ").hex(where.arena).add("\n");
   CheckReport header;
   header.op_index = op_index;
-  header.text_bytes = t.size();
+  header.heap_base = where.heap_base;
+  header.chunk = out[0].chunk;
+  copy_text(header.call, sizeof header.call, call);
+  copy_text(header.rule, sizeof header.rule, out[0].rule);
+  copy_text(header.message, sizeof header.message, out[0].message);
+  send(&header, t.size(), stack, out[0].chunk, true);
+}
+
+void HeapChecking::report_abort(uint64_t op_index, const char* call, const char* message, uint64_t user,
+                                const CallStack& stack) {
+  if (!active_) return;
+  active_ = false;
+  const check::Where where = where_now(*twin_);
+  check::Text t(g_report, kReportBytes);
+  t.add("heaptwin exec --check: glibc aborts in call ").dec(op_index).add(" (").add(call).add("): ");
+  t.add(message).add("\n");
+  t.add("heap base ").hex(where.heap_base).add(", main_arena ").hex(where.arena).add("\n");
+  CheckReport header;
+  header.op_index = op_index;
+  header.heap_base = where.heap_base;
+  header.chunk = user != 0 ? user - 16 : 0;
+  copy_text(header.call, sizeof header.call, call);
+  copy_text(header.rule, sizeof header.rule, "glibc_abort");
+  copy_text(header.message, sizeof header.message, message);
+  // A chunk freed twice (tcache's key, fastbin's top) was not overflowed: its neighbour below
+  // says nothing. glibc's other "double free or corruption" messages are mostly corruption.
+  const bool double_free = std::strstr(message, "double free detected") != nullptr ||
+                           std::strstr(message, "(fasttop)") != nullptr;
+  send(&header, t.size(), stack, header.chunk, !double_free);
+}
+
+void HeapChecking::send(CheckReport* header, size_t text_bytes, const CallStack& stack, uint64_t chunk,
+                        bool with_below) {
+  size_t count = 0;
+  add_stack(&count, StackKind::kCall, 0, header->op_index, &stack);
+  // A finding about a place no allocation began (a walk led into the middle of a chunk) is
+  // about the chunk whose size field leads there: its site, and its neighbour's below, are what
+  // the program can act on.
+  const check::Where where = where_now(*twin_);
+  if (chunk != 0 && sites_.find(chunk + 16) == nullptr) {
+    const uint64_t leading = chunk_below(chunk, where);
+    if (leading != 0 && sites_.find(leading + 16) != nullptr) chunk = leading;
+  }
+  if (chunk != 0) {
+    if (const Site* s = sites_.find(chunk + 16)) {
+      add_stack(&count, StackKind::kChunkAllocated, chunk, s->alloc_call, sites_.stack(s->alloc_stack));
+      if (s->free_call != 0) add_stack(&count, StackKind::kChunkFreed, chunk, s->free_call, sites_.stack(s->free_stack));
+    }
+    const uint64_t below = with_below ? chunk_below(chunk, where) : 0;
+    if (const Site* s = below != 0 ? sites_.find(below + 16) : nullptr) {
+      add_stack(&count, StackKind::kBelowAllocated, below, s->alloc_call, sites_.stack(s->alloc_stack));
+    }
+  }
+  header->text_bytes = text_bytes;
+  header->stack_count = count;
   const int saved = errno;
-  if (send_all(report_fd_, &header, sizeof header) && send_all(report_fd_, g_report, t.size())) {
+  if (send_all(report_fd_, header, sizeof *header) && send_all(report_fd_, g_report, text_bytes) &&
+      send_all(report_fd_, g_stacks, count * sizeof(ReportStack))) {
     char ack = 0;
     ssize_t got;
     do got = read(ack_fd_, &ack, 1);

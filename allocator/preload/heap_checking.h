@@ -9,6 +9,9 @@
 #include <cstdint>
 
 #include "allocator/allocator.h"
+#include "allocator/preload/allocation_sites.h"
+#include "allocator/preload/call_stack.h"
+#include "allocator/preload/check_protocol.h"
 #include "oracle/check/types.h"
 
 namespace heaptwin::preload {
@@ -26,15 +29,29 @@ class HeapChecking {
   bool in_started_process() const {
     return wiped_on_fork_ != nullptr ? *wiped_on_fork_ != 0 : getpid_now() == pid_;
   }
-  // After call number `op_index` (`call`: "malloc 0x18", for the report). True when the heap
-  // is broken: the report is with heaptwin (or on stderr), and the caller aborts the program.
-  bool after_call(uint64_t op_index, const char* call);
+  // Where chunks come from, for the report (allocation_sites.h): call `call` returned or
+  // freed `user`, called from `stack`.
+  void allocated(uint64_t user, uint64_t call, const CallStack& stack) { sites_.allocated(user, call, stack); }
+  void freed(uint64_t user, uint64_t call, const CallStack& stack) { sites_.freed(user, call, stack); }
+  // After call number `op_index` (`call`: "malloc 0x18", for the report; `stack`: where the
+  // program made it). True when the heap is broken: the report is with heaptwin (or on stderr),
+  // and the caller aborts the program.
+  bool after_call(uint64_t op_index, const char* call, const CallStack& stack);
   // The full check at exit (the library's destructor); true as after_call.
   bool at_exit(uint64_t op_index);
+  // glibc's abort (malloc_printerr) in call `op_index`: reported as a broken heap, with the
+  // chunk the call was given (`user`, 0 when none), before the library prints it and aborts.
+  void report_abort(uint64_t op_index, const char* call, const char* message, uint64_t user,
+                    const CallStack& stack);
 
  private:
-  bool check(uint64_t op_index, const char* call, bool full);
-  void report(uint64_t op_index, const char* call, const check::Where& where, const check::Findings& out);
+  bool check(uint64_t op_index, const char* call, const CallStack& stack, bool full);
+  void report(uint64_t op_index, const char* call, const CallStack& stack, const check::Where& where,
+              const check::Findings& out);
+  // Sends the report (header fields filled but the sizes), the text in g_report and the stacks
+  // of the breaking call and of `chunk`; waits for heaptwin's acknowledgement.
+  void send(CheckReport* header, size_t text_bytes, const CallStack& stack, uint64_t chunk,
+            bool with_below);
 
   static int64_t getpid_now();
 
@@ -45,6 +62,7 @@ class HeapChecking {
   int ack_fd_ = -1;
   uint64_t full_every_ = 0;
   bool active_ = false;
+  AllocationSites sites_;
 };
 
 }  // namespace heaptwin::preload

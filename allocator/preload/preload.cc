@@ -16,6 +16,7 @@
 #include <new>
 
 #include "allocator/allocator.h"
+#include "allocator/preload/call_stack.h"
 #include "allocator/preload/environment.h"
 #include "allocator/preload/heap_checking.h"
 #include "allocator/preload/libc_placement.h"
@@ -64,6 +65,11 @@ SpinLock g_lock;
 uint64_t g_ops = 0;
 bool g_check = false;
 HeapChecking g_checking;
+// The call in progress (under the lock), for --check's reports: what it is and where the
+// program made it (captured only with --check).
+const char* g_call_verb = "";
+uint64_t g_call_arg = 0;
+CallStack g_call_stack;
 
 void write_all(int fd, const char* s, size_t n) {
   while (n > 0) {
@@ -75,8 +81,31 @@ void write_all(int fd, const char* s, size_t n) {
 }
 void say(const char* s) { write_all(2, s, std::strlen(s)); }
 
+// "free 0x55555555a2a0": the call as reports name it.
+void format_call(char* out, size_t capacity, const char* verb, uint64_t a) {
+  size_t n = std::strlen(verb);
+  if (n > capacity - 20) n = capacity - 20;
+  std::memcpy(out, verb, n);
+  out[n] = ' ';
+  char* h = out + n + 1;
+  *h++ = '0';
+  *h++ = 'x';
+  int digits = 1;
+  while (digits < 16 && (a >> (4 * digits)) != 0) ++digits;
+  for (int i = digits - 1; i >= 0; --i) *h++ = "0123456789abcdef"[(a >> (4 * i)) & 15];
+  *h = '\0';
+}
+
+bool takes_a_chunk(const char* verb) { return std::strcmp(verb, "free") == 0 || std::strcmp(verb, "realloc") == 0; }
+
 void PrintingFatalHandler::abort_with(const char* message) {
   if (g_trace.active()) g_trace.flush();
+  // --check: glibc's abort is a broken heap too; heaptwin reports it with the stacks first.
+  if (g_check && g_checking.in_started_process()) {
+    char call[48];
+    format_call(call, sizeof call, g_call_verb, g_call_arg);
+    g_checking.report_abort(g_ops, call, message, takes_a_chunk(g_call_verb) ? g_call_arg : 0, g_call_stack);
+  }
   iovec iov[2] = {{const_cast<char*>(message), std::strlen(message)}, {const_cast<char*>("\n"), 1}};
   ssize_t r = writev(2, iov, 2);
   (void)r;
@@ -156,33 +185,34 @@ void init() {
 // reported to heaptwin and the program aborted.
 void check_after(const char* verb, uint64_t a) {
   if (!g_checking.in_started_process()) return;  // a child of fork
-  char call[40];
-  size_t n = std::strlen(verb);
-  if (n > 16) n = 16;
-  std::memcpy(call, verb, n);
-  call[n] = ' ';
-  char* h = call + n + 1;
-  *h++ = '0';
-  *h++ = 'x';
-  int digits = 1;
-  while (digits < 12 && (a >> (4 * digits)) != 0) ++digits;
-  for (int i = digits - 1; i >= 0; --i) *h++ = "0123456789abcdef"[(a >> (4 * i)) & 15];
-  *h = '\0';
+  char call[48];
+  format_call(call, sizeof call, verb, a);
   const int saved = errno;  // the program's errno is the call's, not the checker's
-  const bool broken = g_checking.after_call(g_ops, call);
+  const bool broken = g_checking.after_call(g_ops, call, g_call_stack);
   errno = saved;
   if (broken) abort_for_violation();
 }
 
-// One call: lock, build on first use, run, record, check.
+// One call: lock, build on first use, (with --check) capture where the program made it, run,
+// record, check. Always inlined, so the captured frame is the exported function's.
 class Call {
  public:
-  Call() {
+  __attribute__((always_inline)) Call(const char* verb, uint64_t arg) {
     g_lock.lock();
     if (g_twin == nullptr) init();
     ++g_ops;
+    g_call_verb = verb;
+    g_call_arg = arg;
+    if (g_check) capture_stack(__builtin_frame_address(0), &g_call_stack);
   }
   ~Call() { g_lock.unlock(); }
+  // The allocation sites --check reports (allocation_sites.h).
+  void allocated(uint64_t user) {
+    if (g_check && user != 0) g_checking.allocated(user, g_ops, g_call_stack);
+  }
+  void freed(uint64_t user) {
+    if (g_check && user != 0) g_checking.freed(user, g_ops, g_call_stack);
+  }
   void done(const char* verb, uint64_t a) {
     if (g_check) check_after(verb, a);
   }
@@ -216,11 +246,12 @@ using heaptwin::alloc::Addr;
 #define HEAPTWIN_EXPORT extern "C" __attribute__((visibility("default")))
 
 HEAPTWIN_EXPORT void* malloc(size_t bytes) {
-  Call call;
+  Call call("malloc", bytes);
   g_twin->clear_errno();
   Addr r = g_twin->malloc(bytes);
   int e = r == 0 ? g_twin->last_errno() : 0;
   g_trace.allocation(r, "malloc", bytes);
+  call.allocated(r);
   call.done("malloc", bytes);
   set_errno(e);
   return reinterpret_cast<void*>(r);
@@ -229,30 +260,37 @@ HEAPTWIN_EXPORT void* malloc(size_t bytes) {
 HEAPTWIN_EXPORT void free(void* mem) {
   if (mem == nullptr) return;  // __libc_free returns before anything else
   int saved = errno;           // 2.33+: free preserves errno
-  Call call;
+  Call call("free", reinterpret_cast<Addr>(mem));
   g_twin->free(reinterpret_cast<Addr>(mem));
   g_trace.free(reinterpret_cast<Addr>(mem));
+  call.freed(reinterpret_cast<Addr>(mem));
   call.done("free", reinterpret_cast<Addr>(mem));
   errno = saved;
 }
 
 HEAPTWIN_EXPORT void* calloc(size_t n, size_t elem) {
-  Call call;
+  Call call("calloc", n * elem);
   g_twin->clear_errno();
   Addr r = g_twin->calloc(n, elem);
   int e = r == 0 ? g_twin->last_errno() : 0;
   g_trace.allocation(r, "calloc", n, elem, 2);
+  call.allocated(r);
   call.done("calloc", n * elem);
   set_errno(e);
   return reinterpret_cast<void*>(r);
 }
 
 HEAPTWIN_EXPORT void* realloc(void* old, size_t bytes) {
-  Call call;
+  Call call("realloc", reinterpret_cast<Addr>(old));
   g_twin->clear_errno();
   Addr r = g_twin->realloc(reinterpret_cast<Addr>(old), bytes);
   int e = r == 0 ? g_twin->last_errno() : 0;
   g_trace.realloc(r, reinterpret_cast<Addr>(old), bytes);
+  // realloc(p, 0) frees p; a moved block frees the old one.
+  if (old != nullptr && r != reinterpret_cast<Addr>(old) && (r != 0 || bytes == 0)) {
+    call.freed(reinterpret_cast<Addr>(old));
+  }
+  call.allocated(r);
   call.done("realloc", bytes);
   set_errno(e);
   return reinterpret_cast<void*>(r);
@@ -270,12 +308,13 @@ HEAPTWIN_EXPORT void* reallocarray(void* old, size_t n, size_t elem) {
 
 namespace {
 Addr aligned(const char* verb, size_t alignment, size_t bytes) {
-  Call call;
+  Call call(verb, bytes);
   g_twin->clear_errno();
   // aligned_alloc has checks of its own from 2.38 (C17); before, it is memalign.
   Addr r = verb[0] == 'a' ? g_twin->aligned_alloc(alignment, bytes) : g_twin->memalign(alignment, bytes);
   int e = r == 0 ? g_twin->last_errno() : 0;
   g_trace.allocation(r, verb, alignment, bytes, 2);
+  call.allocated(r);
   call.done(verb, bytes);
   set_errno(e);
   return r;
@@ -292,11 +331,12 @@ HEAPTWIN_EXPORT void* aligned_alloc(size_t alignment, size_t bytes) {
 }
 
 HEAPTWIN_EXPORT int posix_memalign(void** memptr, size_t alignment, size_t bytes) {
-  Call call;
+  Call call("posix_memalign", bytes);
   Addr r = 0;
   g_twin->clear_errno();
   int rc = g_twin->posix_memalign(&r, alignment, bytes);
   if (rc == 0) *memptr = reinterpret_cast<void*>(r);
+  if (rc == 0) call.allocated(r);
   // _mid_memalign's failures set errno too (glibc does not restore it).
   if (rc == ENOMEM) set_errno(g_twin->last_errno());
   if (g_trace.active()) {
@@ -308,36 +348,38 @@ HEAPTWIN_EXPORT int posix_memalign(void** memptr, size_t alignment, size_t bytes
 }
 
 HEAPTWIN_EXPORT void* valloc(size_t bytes) {
-  Call call;
+  Call call("valloc", bytes);
   g_twin->clear_errno();
   Addr r = g_twin->valloc(bytes);
   int e = r == 0 ? g_twin->last_errno() : 0;
   g_trace.allocation(r, "valloc", bytes);
+  call.allocated(r);
   call.done("valloc", bytes);
   set_errno(e);
   return reinterpret_cast<void*>(r);
 }
 
 HEAPTWIN_EXPORT void* pvalloc(size_t bytes) {
-  Call call;
+  Call call("pvalloc", bytes);
   g_twin->clear_errno();
   Addr r = g_twin->pvalloc(bytes);
   int e = r == 0 ? g_twin->last_errno() : 0;
   g_trace.allocation(r, "pvalloc", bytes);
+  call.allocated(r);
   call.done("pvalloc", bytes);
   set_errno(e);
   return reinterpret_cast<void*>(r);
 }
 
 HEAPTWIN_EXPORT size_t malloc_usable_size(void* mem) {
-  Call call;
+  Call call("malloc_usable_size", reinterpret_cast<Addr>(mem));
   size_t r = g_twin->malloc_usable_size(reinterpret_cast<Addr>(mem));
   g_trace.usable_size(reinterpret_cast<Addr>(mem));
   return r;
 }
 
 HEAPTWIN_EXPORT int mallopt(int param, int value) {
-  Call call;
+  Call call("mallopt", static_cast<uint64_t>(param));
   int r = g_twin->mallopt(param, value);
   g_trace.mallopt(param, value);
   call.done("mallopt", static_cast<uint64_t>(param));
@@ -345,7 +387,7 @@ HEAPTWIN_EXPORT int mallopt(int param, int value) {
 }
 
 HEAPTWIN_EXPORT int malloc_trim(size_t pad) {
-  Call call;
+  Call call("malloc_trim", pad);
   int r = g_twin->malloc_trim(pad);
   g_trace.trim(pad);
   call.done("malloc_trim", pad);
@@ -353,7 +395,7 @@ HEAPTWIN_EXPORT int malloc_trim(size_t pad) {
 }
 
 HEAPTWIN_EXPORT struct mallinfo2 mallinfo2() {
-  Call call;
+  Call call("mallinfo2", 0);
   ensure_initialized();
   return heaptwin::preload::main_arena_info(g_twin->libc(), fatal_handler());
 }
@@ -375,7 +417,7 @@ HEAPTWIN_EXPORT struct mallinfo mallinfo() {
 }
 
 HEAPTWIN_EXPORT void malloc_stats() {
-  Call call;
+  Call call("malloc_stats", 0);
   ensure_initialized();
   heaptwin::preload::print_malloc_stats(g_twin->libc(), fatal_handler());
 }

@@ -95,17 +95,25 @@ static int serve(void) {
 }
 
 /* Where the break starts is random (ASLR, page granularity), and so would be the heap offset of
- * any memalign with an alignment above a page. Starting the heap on a 16 MiB boundary makes
- * those deterministic (and a twin can do the same). The pages skipped, at least HEAP_GUARD of
- * them, are made inaccessible: below a fresh process's randomised break lies unmapped memory,
- * so a write just below the heap faults there, and must fault here too (the twin's does). */
-#define HEAP_BASE_ALIGNMENT (16u << 20)
+ * any memalign with an alignment above a page. Starting the heap 16 MiB above a 64 MiB boundary
+ * makes those deterministic, and the twin's heap starts the same way (simulated_memory.cc): a
+ * chunk whose NON_MAIN_ARENA bit is set sends free to heap_for_ptr, the 64 MiB (HEAP_MAX_SIZE)
+ * boundary at or below it, which then lies in the guard below the heap for the first 48 MiB and
+ * at heap+0x3000000 above them, on every side (house_of_mind forges a heap_info there). The
+ * pages skipped, at least HEAP_GUARD of them, are made inaccessible: below a fresh process's
+ * randomised break lies unmapped memory, so a write just below the heap faults there, and must
+ * fault here too (the twin's does). */
+#define HEAP_MAX_SIZE_ALIGNMENT (64u << 20)
+#define HEAP_BASE_OFFSET (16u << 20)
 #define HEAP_GUARD (16u << 20)
 
 static int align_heap(void) {
   uintptr_t brk_now = (uintptr_t)sbrk(0);
-  uintptr_t pad = (HEAP_BASE_ALIGNMENT - brk_now % HEAP_BASE_ALIGNMENT) % HEAP_BASE_ALIGNMENT;
-  if (pad < HEAP_GUARD) pad += HEAP_BASE_ALIGNMENT;
+  /* The first address at least HEAP_GUARD above the break that is HEAP_BASE_OFFSET above a
+   * 64 MiB boundary. */
+  uintptr_t target = (brk_now + HEAP_GUARD + HEAP_MAX_SIZE_ALIGNMENT - 1 - HEAP_BASE_OFFSET) /
+                         HEAP_MAX_SIZE_ALIGNMENT * HEAP_MAX_SIZE_ALIGNMENT + HEAP_BASE_OFFSET;
+  uintptr_t pad = target - brk_now;
   if (sbrk((intptr_t)pad) == (void*)-1) return 0;
   uintptr_t guard = (brk_now + 4095) & ~(uintptr_t)4095;
   if (mprotect((void*)guard, brk_now + pad - guard, PROT_NONE) != 0) return 0;

@@ -35,7 +35,7 @@ while :; do
   execs=$((execs + 10))
   write_count "$execs"
   if [ "$seed" = "${FAKE_FINDER:-none}" ] && [ "$execs" -ge "${FAKE_FIND_AFTER:-50}" ]; then
-    echo "==== heaptwin fake: finding"
+    echo "==== heaptwin fake finding: op 0 (a = malloc 0x18) diverged"
     echo "first divergence at op 0"
     echo "==== the input as a .heap script:"
     echo "a = malloc 0x18"

@@ -1,0 +1,185 @@
+// heaptwin exec --check's report names where the program broke its heap: C programs with a known
+// double free and a known overflow, compiled here with -g, must be reported with the function
+// and source line of the breaking call and of the chunk's allocation (and first free, or the
+// chunk below), in the text and in --json's document.
+#include <gtest/gtest.h>
+
+#include "tests/preload/skip_when_sanitized.h"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "tests/preload/run_process.h"
+
+namespace heaptwin::preload_test {
+namespace {
+
+std::string temp_path(const std::string& name) {
+  const char* dir = getenv("TEST_TMPDIR");
+  return std::string(dir && *dir ? dir : "/tmp") + "/" + name;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// MARKER -> its line in `source` ("// ALLOC" on line 9 -> 9).
+std::map<std::string, int> marker_lines(const std::string& source) {
+  std::map<std::string, int> lines;
+  std::istringstream in(source);
+  int n = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++n;
+    for (const char* m : {"ALLOC", "FREE", "BREAK", "BELOW"}) {
+      if (line.find(std::string("  // ") + m) != std::string::npos) lines[m] = n;
+    }
+  }
+  return lines;
+}
+
+struct Checked {
+  Finished run;
+  std::map<std::string, int> lines;
+  std::string json;
+};
+
+// Compiles tests/preload/check_report/NAME.c (-g -O0: frame pointers, exact lines) and runs it
+// under heaptwin exec --check --json.
+Checked check_program(const std::string& name, const std::vector<std::string>& flags = {"-O0"}) {
+  Checked c;
+  const std::string source = runfile("tests/preload/check_report/" + name + ".c");
+  c.lines = marker_lines(slurp(source));
+  const std::string binary = temp_path(name);
+  RunOptions plain;
+  plain.no_aslr = false;
+  std::vector<std::string> cc_argv = {"cc", "-g", "-w", "-o", binary, source};
+  cc_argv.insert(cc_argv.end(), flags.begin(), flags.end());
+  Finished cc = run(cc_argv, plain);
+  EXPECT_EQ(cc.exit_code, 0) << cc.err;
+  const std::string json = temp_path(name + ".json");
+  c.run = run({runfile("tools/heaptwin"), "exec", "--check", "--json", json, "--", binary}, plain);
+  c.json = slurp(json);
+  return c;
+}
+
+// The frames under the heading that contains `heading`, up to the next heading.
+std::string stack_under(const std::string& report, const std::string& heading) {
+  size_t at = report.find(heading);
+  if (at == std::string::npos) return "";
+  at = report.find('\n', at);
+  std::string frames;
+  std::istringstream in(report.substr(at + 1));
+  for (std::string line; std::getline(in, line) && line.rfind("    #", 0) == 0;) frames += line + "\n";
+  return frames;
+}
+
+// Whether a frame of `stack` is "#N 0x... in FUNCTION /path/FILE:LINE".
+bool has_frame(const std::string& stack, const std::string& function, const std::string& file, int line) {
+  const std::string tail = "/" + file + ":" + std::to_string(line);
+  std::istringstream in(stack);
+  for (std::string l; std::getline(in, l);) {
+    if (l.find(" in " + function + " /") != std::string::npos && l.size() > tail.size() &&
+        l.compare(l.size() - tail.size(), tail.size(), tail) == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// What a JSON document says, flattened by python3's json module (the document must parse):
+// "KIND FUNCTION LINE" for each stack's first frame, and "rule RULE".
+std::string json_summary(const std::string& json) {
+  const std::string file = temp_path("report.json");
+  std::ofstream(file) << json;
+  RunOptions plain;
+  plain.no_aslr = false;
+  Finished f = run({"/usr/bin/python3", "-c",
+                    "import json, sys\n"
+                    "d = json.load(open(sys.argv[1]))\n"
+                    "for r in d['reports']:\n"
+                    "  print('rule', r['rule'], r['call_index'], r['call'].split()[0])\n"
+                    "  for s in r['stacks']:\n"
+                    "    f = s['frames'][0]\n"
+                    "    print(s['kind'], s['call_index'], f['function'], f['file'].split('/')[-1], f['line'])\n",
+                    file},
+                   plain);
+  EXPECT_EQ(f.exit_code, 0) << "the JSON does not parse: " << f.err << json;
+  return f.out;
+}
+
+bool have_python() { return access("/usr/bin/python3", X_OK) == 0; }
+
+TEST(CheckReport, DoubleFreeNamesTheCallTheAllocationAndTheFirstFree) {
+  Checked c = check_program("double_free");
+  const std::string& out = c.run.out;
+  ASSERT_EQ(c.run.exit_code, 1) << out << c.run.err;
+  EXPECT_NE(out.find("glibc aborts in call 5 (free 0x"), std::string::npos) << out;
+  EXPECT_NE(out.find("free(): double free detected in tcache 2"), std::string::npos) << out;
+  const std::string call = stack_under(out, "), made at:");
+  EXPECT_EQ(call.find("#0 0x"), 4u) << out;
+  EXPECT_TRUE(has_frame(call, "main", "double_free.c", c.lines["BREAK"])) << out;
+  const std::string alloc = stack_under(out, "was allocated by call 1 at:");
+  EXPECT_NE(alloc.find("#0 0x"), std::string::npos) << out;
+  EXPECT_TRUE(has_frame(alloc, "make_name", "double_free.c", c.lines["ALLOC"])) << out;
+  EXPECT_NE(alloc.find("#1 "), std::string::npos) << "frame-pointer walk past the call site:\n" << out;
+  const std::string freed = stack_under(out, "last freed by call 3 at:");
+  EXPECT_TRUE(has_frame(freed, "release", "double_free.c", c.lines["FREE"])) << out;
+  EXPECT_EQ(out.find("the chunk below it"), std::string::npos) << "a double free is no overflow\n" << out;
+  if (!have_python()) GTEST_SKIP() << "no /usr/bin/python3 to parse the JSON (apt-get install python3)";
+  const std::string j = json_summary(c.json);
+  EXPECT_NE(j.find("rule glibc_abort 5 free\n"), std::string::npos) << j;
+  EXPECT_NE(j.find("call 5 main double_free.c " + std::to_string(c.lines["BREAK"])), std::string::npos) << j;
+  EXPECT_NE(j.find("chunk_allocated 1 make_name double_free.c " + std::to_string(c.lines["ALLOC"])), std::string::npos) << j;
+  EXPECT_NE(j.find("chunk_freed 3 release double_free.c " + std::to_string(c.lines["FREE"])), std::string::npos) << j;
+}
+
+TEST(CheckReport, OverflowNamesTheCallTheChunkAndTheChunkBelow) {
+  Checked c = check_program("overflow");
+  const std::string& out = c.run.out;
+  ASSERT_EQ(c.run.exit_code, 1) << out << c.run.err;
+  EXPECT_NE(out.find("the heap breaks 1 rule after call 4 (free 0x"), std::string::npos) << out;
+  EXPECT_TRUE(has_frame(stack_under(out, "), made at:"), "main", "overflow.c", c.lines["BREAK"])) << out;
+  EXPECT_TRUE(has_frame(stack_under(out, "was allocated by call 2 at:"), "main", "overflow.c", c.lines["ALLOC"])) << out;
+  const std::string below = stack_under(out, "the chunk below it");
+  EXPECT_TRUE(has_frame(below, "make_buffer", "overflow.c", c.lines["BELOW"])) << out;
+  EXPECT_TRUE(has_frame(below, "main", "overflow.c", c.lines["BELOW"] + 4)) << out;
+  if (!have_python()) GTEST_SKIP() << "no /usr/bin/python3 to parse the JSON (apt-get install python3)";
+  const std::string j = json_summary(c.json);
+  EXPECT_NE(j.find("call 4 main overflow.c " + std::to_string(c.lines["BREAK"])), std::string::npos) << j;
+  EXPECT_NE(j.find("chunk_allocated 2 main overflow.c " + std::to_string(c.lines["ALLOC"])), std::string::npos) << j;
+  EXPECT_NE(j.find("below_allocated 1 make_buffer overflow.c " + std::to_string(c.lines["BELOW"])), std::string::npos) << j;
+}
+
+// Optimised, without frame pointers: frame #0 (the call site, the exported function's return
+// address) is still exact, inlined functions included; the walk ends there without harm.
+TEST(CheckReport, OptimisedWithoutFramePointersStillNamesTheCallSites) {
+  Checked c = check_program("double_free", {"-O2", "-fomit-frame-pointer", "-fno-builtin"});
+  const std::string& out = c.run.out;
+  ASSERT_EQ(c.run.exit_code, 1) << out << c.run.err;
+  EXPECT_TRUE(has_frame(stack_under(out, "), made at:"), "main", "double_free.c", c.lines["BREAK"])) << out;
+  EXPECT_TRUE(has_frame(stack_under(out, "was allocated by call 1 at:"), "make_name", "double_free.c",
+                        c.lines["ALLOC"])) << out;
+  EXPECT_TRUE(has_frame(stack_under(out, "last freed by call 3 at:"), "release", "double_free.c", c.lines["FREE"]))
+      << out;
+}
+
+// A run where nothing breaks still writes the document, with no report.
+TEST(CheckReport, CleanRunWritesAnEmptyList) {
+  const std::string json = temp_path("clean.json");
+  RunOptions plain;
+  plain.no_aslr = false;
+  Finished f = run({runfile("tools/heaptwin"), "exec", "--json", json, "--", "true"}, plain);
+  EXPECT_EQ(f.exit_code, 0) << f.out << f.err;
+  EXPECT_NE(slurp(json).find("\"reports\": []"), std::string::npos) << slurp(json);
+}
+
+}  // namespace
+}  // namespace heaptwin::preload_test
