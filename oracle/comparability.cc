@@ -222,8 +222,10 @@ bool protect_without_safe_linking(const Program& program, const std::vector<Trac
 // 2.43+: the tcache is allocated at the first free that caches, wherever a freed chunk was (often
 // heap+0x10). A slot that still holds that chunk's pointer, freed a second time, frees the struct
 // itself into its own tcache: tcache_put's safe-linked next, (struct >> 12) ^ head, lands in
-// num_slots[0..3], bytes of wherever each process's heap lies. Judged on the dangling free and on
-// the states after `until` differing in those four counts (or not taken).
+// num_slots[0..3], bytes of wherever each process's heap lies; realloc'd, its split-off rest is
+// binned inside the struct, its fd and bk (main_arena's address) over later num_slots. Judged on
+// the dangling free or realloc and on the states after `until` differing in tcache counts (or
+// not taken).
 bool frees_the_lazy_tcache_struct(const Program& program, const std::vector<Trace>& traces,
                                   size_t until) {
   const Trace& trace = traces[0];
@@ -232,7 +234,7 @@ bool frees_the_lazy_tcache_struct(const Program& program, const std::vector<Trac
     const ArenaSnapshot& a = traces[0].states[until];
     const ArenaSnapshot& b = traces[1].states[until];
     counts_differ = false;
-    for (int i = 0; i < 4; ++i) counts_differ |= a.tcache_counts[i] != b.tcache_counts[i];
+    counts_differ = a.tcache_counts != b.tcache_counts;
   }
   if (!counts_differ) return false;
   // The pointers each slot holds, and which of them are freed and not handed out again (by
