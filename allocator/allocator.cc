@@ -19,14 +19,15 @@ Allocator::Allocator(Memory* memory, const LibcObjects& libc, FatalHandler* fata
       libc_(libc),
       profile_(profile),
       protect_mask_(profile.safe_linking ? ~uint64_t{0} : 0),
-      tcache_entries_offset_(profile.tcache_wide_counts ? 0x80 : 0x40),
-      struct_shift_(profile.have_fastchunks_field ? 0 : 8),
-      main_arena_addr_(reinterpret_cast<Addr>(libc.main_arena) + 2 * struct_shift_) {
+      tcache_entries_offset_(profile.tcache_large_bins ? 0x98 : profile.tcache_wide_counts ? 0x80 : 0x40),
+      arena_offset_(!profile.fastbins                ? offsetof(MallocState, top) - 0x8
+                    : !profile.have_fastchunks_field ? 8
+                                                     : 0) {
   if (!profile.have_fastchunks_field) {
     // Before 2.27 the struct is laid 8 bytes before main_arena, which stays 16-byte aligned as
-    // in libc (a bin head's address read as a size keeps its low bits): both move up 16 bytes
-    // into the gap after the block's main_arena.
-    libc_.main_arena = reinterpret_cast<MallocState*>(main_arena_addr_ - struct_shift_);
+    // in libc (a bin head's address read as a size keeps its low bits): the struct moves up 8
+    // bytes into the gap after the block's main_arena, main_arena itself 16.
+    libc_.main_arena = reinterpret_cast<MallocState*>(reinterpret_cast<Addr>(libc.main_arena) + 8);
   }
   set_data_range(libc.lowest(), libc_.end());
   reset();
@@ -45,9 +46,11 @@ void Allocator::reset() {
   p.mmap_threshold = 128 * 1024;  // DEFAULT_MMAP_THRESHOLD
   p.trim_threshold = 128 * 1024;  // DEFAULT_TRIM_THRESHOLD
   p.arena_test = 8;               // NARENAS_FROM_NCORES (1)
-  p.tcache_count = 7;             // TCACHE_FILL_COUNT
-  p.tcache_bins = kTcacheMaxBins;
-  p.tcache_max_bytes = tidx2usize(kTcacheMaxBins - 1);
+  p.tcache_count = profile_.tcache_fill_16 ? 16 : 7;  // TCACHE_FILL_COUNT
+  p.tcache_bins = kTcacheMaxBins;  // tcache_small_bins from 2.42: TCACHE_SMALL_BINS
+  // 2.42+: a chunk size, MAX_TCACHE_SMALL_SIZE + 1; before, the largest user size.
+  p.tcache_max_bytes = profile_.tcache_large_bins ? tidx2csize(kTcacheMaxBins - 1) + 1
+                                                  : tidx2usize(kTcacheMaxBins - 1);
   p.tcache_unsorted_limit = 0;
   if (!profile_.tcache) {  // 2.23's malloc_par has no tcache fields: the twin's stay 0
     p.tcache_count = p.tcache_bins = p.tcache_max_bytes = 0;
@@ -55,6 +58,7 @@ void Allocator::reset() {
   tcache_ = 0;
   check_action_ = 3;
   arena_set_up_again_ = false;
+  tcache_disabled_ = false;
   errno_ = 0;
   malloc_hook_pending_ = profile_.init_hooks;
   refresh_heap_range();
@@ -81,8 +85,10 @@ void Allocator::malloc_init_state() {
     set_bk(bin, bin);
   }
   // The main arena is contiguous (MORECORE_CONTIGUOUS).
-  global_max_fast() = max_fast_for(128);  // DEFAULT_MXFAST
-  set_have_fastchunks(false);
+  if (profile_.fastbins) {
+    global_max_fast() = max_fast_for(128);  // DEFAULT_MXFAST
+    set_have_fastchunks(false);
+  }
   av().top = initial_top();
 }
 
@@ -111,15 +117,25 @@ void Allocator::ptmalloc_init() {
   if (t.mmap_max.set) { p.n_mmaps_max = static_cast<int32_t>(t.mmap_max.value); p.no_dyn_threshold = 1; }
   if (t.arena_max.set) p.arena_max = t.arena_max.value;
   if (t.arena_test.set) p.arena_test = t.arena_test.value;
-  if (t.tcache_max.set && t.tcache_max.value <= tidx2usize(kTcacheMaxBins - 1)) {
+  if (t.tcache_max.set && profile_.tcache_large_bins) {
+    // 2.42 do_set_tcache_max: a request size up to the largest large bin's (4 MiB chunks);
+    // mp_.tcache_max_bytes is then a chunk size. The twin caches small bins only.
+    const uint64_t nb = request2size(t.tcache_max.value);
+    if (t.tcache_max.value <= static_cast<uint64_t>(INT64_MAX) && csize2tidx(nb) < kTcacheMaxBins) {
+      p.tcache_bins = csize2tidx(nb) + 1;
+      p.tcache_max_bytes = nb + 1;
+    } else if (t.tcache_max.value <= static_cast<uint64_t>(INT64_MAX)) {
+      report_unmodelled(fatal_, "glibc.malloc.tcache_max above 0x3f8 turns on 2.42's large tcache bins");
+    }
+  } else if (t.tcache_max.set && t.tcache_max.value <= tidx2usize(kTcacheMaxBins - 1)) {
     p.tcache_max_bytes = t.tcache_max.value;
     p.tcache_bins = csize2tidx(request2size(t.tcache_max.value)) + 1;
   }
   // MAX_TCACHE_COUNT: UINT16_MAX from 2.30, 127 (a char) before.
   const uint64_t max_count = profile_.tcache_wide_counts ? 0xffff : 127;
   if (t.tcache_count.set && t.tcache_count.value <= max_count) p.tcache_count = t.tcache_count.value;
-  if (t.tcache_unsorted_limit.set) p.tcache_unsorted_limit = t.tcache_unsorted_limit.value;
-  if (t.mxfast.set && t.mxfast.value <= kMaxFastSize) {
+  if (t.tcache_unsorted_limit.set && profile_.unsorted_stashes_exact_fits) p.tcache_unsorted_limit = t.tcache_unsorted_limit.value;
+  if (t.mxfast.set && t.mxfast.value <= kMaxFastSize && profile_.fastbins) {
     global_max_fast() = max_fast_for(t.mxfast.value, profile_.max_fast_never_zero);
   }
 }
@@ -134,8 +150,13 @@ Addr Allocator::malloc(uint64_t bytes) {
       return 0;
     }
     uint64_t tc_idx = csize2tidx(tbytes);
-    if (tcache_ == 0) tcache_init();  // MAYBE_INIT_TCACHE
-    if (tcache_has(tc_idx)) return tcache_get(tc_idx);
+    if (profile_.tcache_large_bins) {
+      // 2.42 __libc_malloc: a chunk size under mp_.tcache_max_bytes, from its bin's head.
+      if (tbytes < mp().tcache_max_bytes && tcache_has(tc_idx)) return tcache_get(tc_idx);
+    } else {
+      if (tcache_ == 0) tcache_init();  // MAYBE_INIT_TCACHE
+      if (tcache_has(tc_idx)) return tcache_get(tc_idx);
+    }
   }
   Addr victim = int_malloc(bytes);
   if (victim == 0 && profile_.retry_in_other_arena && retries_in_main_arena()) {
@@ -164,21 +185,84 @@ bool Allocator::retries_in_main_arena() const {
 }
 
 void Allocator::free(Addr mem) {
+  if (profile_.free_checks_after_tcache) return free_v242(mem);
   if (mem == 0) return;
   Addr p = mem2chunk(mem);
   if (chunk_is_mmapped(p)) {
-    // The dynamic mmap threshold (glibc-facts.md): a freed mapping above the threshold raises it.
-    uint64_t head = chunksize_nomask(p);
-    if (!mp().no_dyn_threshold && head > mp().mmap_threshold && head <= kDefaultMmapThresholdMax) {
-      mp().mmap_threshold = chunksize(p);
-      mp().trim_threshold = 2 * mp().mmap_threshold;
-    }
+    raise_mmap_threshold(p);
     munmap_chunk(p);
     return;
   }
   if (tcache_ == 0) tcache_init();
   if (!chunk_main_arena(p)) return int_free_in_arena_of(p);
   int_free(p);
+}
+
+// 2.42+ __libc_free: alignment, then the tcache (the key's double-free scan, a bin with room),
+// the lazy tcache's first allocation (2.43 tcache_free_init, then free again), the size check,
+// and _int_free_chunk: mmapped chunks unmapped, others merged and binned.
+void Allocator::free_v242(Addr mem) {
+  if (mem == 0) return;
+  Addr p = mem2chunk(mem);
+  const uint64_t size = chunksize(p);
+  if (misaligned_chunk(p)) malloc_printerr(msg::kFreeInvalidPointer);
+  if (size < mp().tcache_max_bytes) {
+    Addr e = mem;
+    if (load(e + kTcacheEntryKey) == tcache_mark()) {
+      tcache_double_free_verify(e);
+      return;
+    }
+    // 2.42 "malloc: Improve csize2tidx": (size - MINSIZE) / MALLOC_ALIGNMENT, rounding a
+    // forged unaligned size down (and a size under MINSIZE to a huge index).
+    const uint64_t tc_idx = (size - kMinSize) / kMallocAlignment;
+    if (tc_idx < 64) {
+      if (tcache_ != 0 && tcache_room(tc_idx)) {
+        tcache_put(p, tc_idx);
+        return;
+      }
+    } else if (size >= kMinSize) {
+      // A large tcache bin: only with glibc.malloc.tcache_max above 0x3f8 (refused at init).
+    }
+    if (profile_.tcache_lazy && tcache_ == 0 && !tcache_disabled_) {
+      tcache_init();
+      free(mem);
+      return;
+    }
+  }
+  // INT_ADD_OVERFLOW ((uintptr_t) p, size - MINSIZE): also every size under MINSIZE.
+  const uint64_t span = size - kMinSize;
+  if (p + span < p) malloc_printerr(msg::kFreeInvalidSize);
+  int_free_chunk(p, size);
+}
+
+// _int_free_chunk (2.42+): an mmapped chunk is unmapped (raising the dynamic threshold), any
+// other merged with its free neighbours and binned.
+void Allocator::int_free_chunk(Addr p, uint64_t size) {
+  if (!chunk_main_arena(p)) {
+    // __libc_free's arena_for_chunk (p), before _int_free_chunk looks at IS_MMAPPED.
+    Addr heap = p & ~(kHeapMaxSize - 1);
+    Addr ar_ptr = load(heap);
+    if (ar_ptr != main_arena()) {
+      // arena_for_chunk.cc follows a forged arena as 2.36 lays it out; 2.43's is not modelled.
+      report_unmodelled(fatal_, "free into the arena a NON_MAIN_ARENA chunk's heap_info names "
+                                "(2.43's malloc_state)");
+    }
+  }
+  if (!chunk_is_mmapped(p)) {
+    int_free_merge_chunk(p, size);
+    return;
+  }
+  raise_mmap_threshold(p);
+  munmap_chunk(p);
+}
+
+// The dynamic mmap threshold (glibc-facts.md): a freed mapping above the threshold raises it.
+void Allocator::raise_mmap_threshold(Addr p) {
+  uint64_t head = chunksize_nomask(p);
+  if (!mp().no_dyn_threshold && head > mp().mmap_threshold && head <= kDefaultMmapThresholdMax) {
+    mp().mmap_threshold = chunksize(p);
+    mp().trim_threshold = 2 * mp().mmap_threshold;
+  }
 }
 
 }  // namespace heaptwin::alloc

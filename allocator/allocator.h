@@ -55,18 +55,24 @@ class Allocator : public ChunkMemory {
   // Where things are, for the heap view.
   const LibcObjects& libc() const { return libc_; }
   Addr tcache() const { return tcache_; }
-  Addr main_arena() const { return main_arena_addr_; }
+  // glibc's &main_arena. From 2.43 malloc_state has no fastbinsY: the twin keeps 2.36's struct
+  // and names main_arena 0x58 into it, where 2.43's fields from top on fall on 2.36's (top at
+  // +0x8, bins at +0x18 ...); flags is then the high half of the unused fastbinsY[9]. Before
+  // 2.27 (no have_fastchunks) main_arena is 8 into it: fastbinsY at +0x8, top at +0x58.
+  Addr main_arena() const { return reinterpret_cast<Addr>(libc_.main_arena) + arena_offset_; }
 
  private:
   // The arena the running call works on (glibc's `av`): main_arena, except while free works on
   // the arena a NON_MAIN_ARENA chunk's heap_info names (arena_for_chunk.cc). It is malloc_state
   // from fastbinsY on: before 2.27 (no have_fastchunks) those fields sit 8 bytes lower, and the
-  // struct is overlaid 8 bytes before the arena (struct_shift_), whose mutex and flags, the same
+  // struct is overlaid 8 bytes before the arena (arena_offset_), whose mutex and flags, the same
   // in every release, are read at the arena itself (arena_flags()).
   MallocState& av() const { return *arena_; }
-  Addr arena_state() const { return reinterpret_cast<Addr>(arena_); }
+  Addr arena_struct() const { return reinterpret_cast<Addr>(arena_); }
+  // av->flags: at +0x4 of glibc's malloc_state, which from 2.43 starts 0x58 into the twin's
+  // (before 2.27, 8 into it).
   int32_t& arena_flags() const {
-    return *reinterpret_cast<int32_t*>(arena_state() + struct_shift_ + 4);
+    return *reinterpret_cast<int32_t*>(arena_struct() + arena_offset_ + 4);
   }
   // FASTCHUNKS_BIT before 2.27: set while there are no fast chunks (all-zero flags: "some").
   bool have_fastchunks() const {
@@ -86,7 +92,7 @@ class Allocator : public ChunkMemory {
   uint8_t& malloc_initialized() const { return *libc_.malloc_initialized; }
   uint64_t& tcache_key() const { return *libc_.tcache_key; }
   // bin_at(i): the pseudo-chunk whose fd/bk are bins[2i-2], bins[2i-1].
-  Addr bin_at(uint32_t i) const { return arena_state() + 0x60 + (uint64_t{i} - 1) * 0x10; }
+  Addr bin_at(uint32_t i) const { return arena_struct() + 0x60 + (uint64_t{i} - 1) * 0x10; }
   Addr unsorted_chunks() const { return bin_at(1); }
   Addr initial_top() const { return unsorted_chunks(); }
   Addr next_bin(Addr b) const { return b + 0x10; }
@@ -126,9 +132,12 @@ class Allocator : public ChunkMemory {
   void malloc_init_state();
   void refresh_heap_range();
 
-  // tcache.cc. The tcache_perthread_struct as the release lays it out: uint16_t counts and
-  // entries[] at 0x80 from 2.30, signed char counts and entries[] at 0x40 before.
-  uint64_t tcache_struct_size() const { return profile_.tcache_wide_counts ? 0x280 : 0x240; }
+  // tcache.cc. The tcache_perthread_struct as the release lays it out: uint16_t num_slots[76]
+  // and entries[] at 0x98 from 2.42, uint16_t counts and entries[] at 0x80 from 2.30, signed
+  // char counts and entries[] at 0x40 before.
+  uint64_t tcache_struct_size() const {
+    return profile_.tcache_large_bins ? 0x2f8 : profile_.tcache_wide_counts ? 0x280 : 0x240;
+  }
   uint64_t* tcache_entry(uint64_t idx) const {
     return reinterpret_cast<uint64_t*>(tcache_ + tcache_entries_offset_) + idx;
   }
@@ -139,8 +148,16 @@ class Allocator : public ChunkMemory {
     if (profile_.tcache_wide_counts) return reinterpret_cast<const uint16_t*>(tcache_)[idx];
     return static_cast<uint64_t>(static_cast<int64_t>(reinterpret_cast<const int8_t*>(tcache_)[idx]));
   }
+  // Whether free (and stashing) may cache one more: 2.42+ while num_slots is not 0.
+  bool tcache_room(uint64_t idx) const {
+    if (profile_.tcache_large_bins) return reinterpret_cast<const uint16_t*>(tcache_)[idx] != 0;
+    return tcache_count(idx) < mp().tcache_count;
+  }
   void add_tcache_count(uint64_t idx, int delta) const {
-    if (profile_.tcache_wide_counts) {
+    if (profile_.tcache_large_bins) {  // num_slots counts the other way
+      uint16_t& c = reinterpret_cast<uint16_t*>(tcache_)[idx];
+      c = static_cast<uint16_t>(c - delta);
+    } else if (profile_.tcache_wide_counts) {
       uint16_t& c = reinterpret_cast<uint16_t*>(tcache_)[idx];
       c = static_cast<uint16_t>(c + delta);
     } else {
@@ -150,16 +167,31 @@ class Allocator : public ChunkMemory {
   }
   // __libc_malloc's test for a tcache hit (2.30+: by count; before: by the list's head).
   bool tcache_has(uint64_t tc_idx) const {
+    // 2.42+: any small bin (TCACHE_SMALL_BINS, not mp_.tcache_bins) whose head is not NULL.
+    if (profile_.tcache_large_bins) return tcache_ != 0 && tc_idx < 64 && tcache_head(tc_idx) != 0;
     if (tc_idx >= mp().tcache_bins || tcache_ == 0) return false;
     return profile_.tcache_take_by_count ? tcache_count(tc_idx) > 0 : tcache_head(tc_idx) != 0;
   }
-  void tcache_init();
+  // `in_int_malloc`: 2.43's tcache_init (av) from inside _int_malloc, which asks for
+  // request2size (760) bytes (a 0x310 chunk); else __libc_malloc2 (760) (a 0x300 chunk).
+  void tcache_init(bool in_int_malloc = false);
+  // 2.43: the struct is allocated on first need (tcache_inactive ()).
+  void tcache_init_if_inactive() {
+    if (tcache_ == 0 && !tcache_disabled_) tcache_init(true);
+  }
   void tcache_put(Addr chunk, uint64_t tc_idx);
   Addr tcache_get(uint64_t tc_idx);
   // tcache_get_n (2.38+): the entry whose pointer is stored at `link` (0: the bin's head).
   Addr tcache_get_n(uint64_t tc_idx, Addr link);
   // free's double-free scan when the chunk carries the key (2.29+).
   void tcache_double_free_scan(Addr e, uint64_t tc_idx);
+  // 2.42's tcache_double_free_verify: every bin scanned; a false alarm clears the key and
+  // frees again.
+  void tcache_double_free_verify(Addr e);
+  // allocator.cc: 2.42's __libc_free and _int_free_chunk.
+  void free_v242(Addr mem);
+  void int_free_chunk(Addr p, uint64_t size);
+  void raise_mmap_threshold(Addr p);
 
   // int_malloc.cc: the request path, trying each source in glibc's order.
   Addr int_malloc(uint64_t bytes);
@@ -190,6 +222,15 @@ class Allocator : public ChunkMemory {
   // unlink.cc
   void unlink_chunk(Addr p);
 
+  // An mmapped chunk's offset in its mapping (prev_size; 2.43: without the huge-page bit) and
+  // the mapping's length (2.43: offset + size + CHUNK_HDR_SZ).
+  static constexpr uint64_t kMmapHugePage = 0x1;  // MMAP_HP
+  uint64_t mmap_base_offset(Addr p) const {
+    return profile_.mmap_chunk_offset ? prev_size(p) & ~kMmapHugePage : prev_size(p);
+  }
+  uint64_t mmap_size(Addr p) const {
+    return mmap_base_offset(p) + chunksize(p) + (profile_.mmap_chunk_offset ? kChunkHdrSz : 0);
+  }
   // sysmalloc.cc
   Addr sysmalloc(uint64_t nb);
   Addr sysmalloc_mmap(uint64_t nb);
@@ -200,6 +241,8 @@ class Allocator : public ChunkMemory {
 
   // realloc.cc
   Addr int_realloc(Addr oldp, uint64_t oldsize, uint64_t nb);
+  Addr realloc_v243(Addr oldmem, uint64_t bytes);
+  void free_in_malloc(Addr p);
   // checked_request2size as the release has it: 0 for a request it refuses.
   uint64_t checked_request2size(uint64_t req) const {
     if (profile_.request_limit_ptrdiff) return alloc::checked_request2size(req);
@@ -217,6 +260,8 @@ class Allocator : public ChunkMemory {
   Addr mid_memalign(uint64_t alignment, uint64_t bytes);
   Addr int_memalign(uint64_t alignment, uint64_t bytes);
   Addr aligned_from_tcache(uint64_t alignment, uint64_t bytes, bool* failed);
+  Addr int_memalign_v243(uint64_t alignment, uint64_t bytes);
+  Addr tcache_get_align(uint64_t nb, uint64_t alignment);
   void give_back_tail(Addr p, uint64_t nb);
   // tuning.cc (mallopt, malloc_trim)
   int mtrim(uint64_t pad);
@@ -269,9 +314,9 @@ class Allocator : public ChunkMemory {
   char error_text_[448];   // malloc_printerr's "*** Error in" message before 2.26
   // Derived from the profile once (the tcache and safe-linking paths are the hottest).
   uint64_t protect_mask_ = ~uint64_t{0};     // PROTECT_PTR's pos >> 12, or nothing before 2.32
-  uint64_t tcache_entries_offset_ = 0x80;    // entries[] in tcache_perthread_struct  // __malloc_hook is still malloc_hook_ini (before 2.34)
-  uint64_t struct_shift_ = 0;  // malloc_state's fields from fastbinsY on, 8 lower before 2.27
-  Addr main_arena_addr_ = 0;   // main_arena's address (its struct's + struct_shift_)
+  uint64_t tcache_entries_offset_ = 0x80;    // entries[] in tcache_perthread_struct
+  uint64_t arena_offset_ = 0;  // &main_arena - the MallocState (0x58 from 2.43, 8 before 2.27)
+  bool tcache_disabled_ = false;             // 2.43: tcache_init failed or tcache_count 0
   char assert_text_[384];  // assert_failed's message (glibc's is as long as the expression)
 };
 

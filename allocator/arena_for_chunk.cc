@@ -15,7 +15,7 @@ void Allocator::int_free_in_arena_of(Addr p) {
   // The twin reads an arena in place, as a malloc_state, so it follows one only where all of
   // it is memory it owns; glibc reads it only past the tcache (arena_unreadable).
   named_arena_ = ar_ptr;
-  const Addr state = ar_ptr - struct_shift_;  // before 2.27 its fields sit 8 lower
+  const Addr state = ar_ptr - arena_offset_;  // the struct, as for main_arena (allocator.h)
   arena_ = owned(state, sizeof(MallocState)) ? reinterpret_cast<MallocState*>(state) : nullptr;
   int_free(p);
   // The arena's fields were written in place, not through store(): one range for the write log.
@@ -34,7 +34,7 @@ void Allocator::arena_unreadable(Addr p, uint64_t size) const {
   } else {
     first = offsetof(MallocState, top);  // "double free or corruption (top)": p == av->top
   }
-  if (first != offsetof(MallocState, mutex)) first -= struct_shift_;  // before 2.27: 8 lower
+  if (first != offsetof(MallocState, mutex)) first -= arena_offset_;  // as laid in the struct
   if (!owned(named_arena_ + first, 8)) report_fault(fatal_, named_arena_ + first);
   report_unmodelled(fatal_,
                     "free into the arena a NON_MAIN_ARENA chunk's heap_info names, which "

@@ -60,6 +60,10 @@ constexpr ReleaseLines kLines[] = {
     {31, {2379, 2385, 3059, 3477, 3839, 3852, 3856, 4036, 4780, 4781, 0, 0}},
     {39, {2599, 2605, 3329, 3809, 4179, 4192, 4196, 4376, 5178, 5180, 0, 0}},
     {41, {2601, 2607, 3407, 0, 4237, 4250, 4254, 4434, 5235, 5237, 0, 0}},
+    // Debian's glibc-source 2.43-7 and 2.44-3 (the malloc.c those packages were built from; the
+    // four lines golden recordings reach agree). __libc_malloc's assertion is __libc_malloc2's.
+    {43, {2371, 2377, 3254, 0, 4041, 4057, 4061, 4241, 4777, 4779, 0, 0}},
+    {44, {2199, 2205, 3074, 0, 3768, 3784, 3788, 3948, 4475, 4477, 0, 0}},
 };
 
 int line_of(Assertion a, int minor) {
@@ -72,7 +76,10 @@ int line_of(Assertion a, int minor) {
 }  // namespace
 
 const char* assertion_message(Assertion a, const GlibcProfile& profile, char* buf, size_t size) {
-  const AssertionText& t = kTexts[static_cast<int>(a)];
+  AssertionText t = kTexts[static_cast<int>(a)];
+  // 2.42 "malloc: Improve performance of __libc_malloc": the arena assertion moved into
+  // __libc_malloc2.
+  if (a == Assertion::kMallocArena && profile.tcache_large_bins) t.function = "__libc_malloc2";
   switch (profile.assert_style) {
     case AssertStyle::kProgramName:
       std::snprintf(buf, size, "malloc.c:%d: %s: Assertion `%s' failed.",

@@ -21,6 +21,8 @@ inline constexpr uint64_t kHeapMaxSize = 2 * kDefaultMmapThresholdMax;  // HEAP_
 constexpr uint32_t fastbin_index(uint64_t sz) { return (static_cast<uint32_t>(sz) >> 4) - 2; }
 // csize2tidx: chunk size -> tcache bin.
 constexpr uint64_t csize2tidx(uint64_t sz) { return (sz - kMinSize + kMallocAlignment - 1) / kMallocAlignment; }
+// tidx2csize: the chunk size of tcache bin `idx` (2.42's name).
+constexpr uint64_t tidx2csize(uint64_t idx) { return idx * kMallocAlignment + kMinSize; }
 // tidx2usize: the largest user size of tcache bin `idx`.
 constexpr uint64_t tidx2usize(uint64_t idx) { return idx * kMallocAlignment + kMinSize - kSizeSz; }
 

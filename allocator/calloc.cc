@@ -46,14 +46,24 @@ Addr Allocator::calloc(uint64_t n, uint64_t elem_size) {
       return 0;
     }
     const uint64_t tc_idx = csize2tidx(tbytes);
-    if (tcache_ == 0) tcache_init();
-    if (tcache_has(tc_idx)) {
+    if (profile_.tcache_large_bins) {
+      // 2.42 __libc_calloc: as __libc_malloc's tcache path; clear_memory of the bin's usable
+      // size (tidx2usize), whatever the chunk's own size field says.
+      if (tbytes < mp().tcache_max_bytes && tcache_has(tc_idx)) {
+        Addr mem = tcache_get(tc_idx);
+        clear_memory(mem, tidx2usize(tc_idx));
+        return mem;
+      }
+    } else {
+      if (tcache_ == 0) tcache_init();
+    }
+    if (!profile_.tcache_large_bins && tcache_has(tc_idx)) {
       Addr mem = tcache_get(tc_idx);
       clear_memory(mem, chunksize(mem2chunk(mem)) - kSizeSz);
       return mem;
     }
   }
-  if (tcache_ == 0) tcache_init();
+  if (tcache_ == 0 && !profile_.tcache_lazy) tcache_init();
   Addr oldtop = av().top;
   uint64_t oldtopsize = chunksize(oldtop);
   // MORECORE_CLEARS: memory below the highest break so far may be dirty; above it is fresh.

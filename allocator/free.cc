@@ -1,3 +1,5 @@
+// From 2.42 free, realloc and sysmalloc call _int_free_chunk instead (allocator.cc: free_v242);
+// 2.43's frees never reach _int_free, and have_fastchunks stays 0 there (no fastbins).
 // _int_free: a chunk goes to its tcache bin while that has room, else to its fastbin (small
 // sizes), else it merges with free neighbours (backward, then forward or into top) and goes to
 // the unsorted bin. Freeing a merged size of 64 KiB or more consolidates the fastbins and trims

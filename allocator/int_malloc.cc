@@ -53,7 +53,7 @@ Addr Allocator::first_unowned(Addr p) const {
 
 Addr Allocator::int_malloc_paths(uint64_t bytes, uint64_t nb) {
   uint32_t idx = 0;
-  if (nb <= global_max_fast()) {
+  if (profile_.fastbins && nb <= global_max_fast()) {
     if (Addr p = fastbin_take(nb)) return p;
   }
   if (in_smallbin_range(nb)) {
@@ -70,7 +70,11 @@ Addr Allocator::int_malloc_paths(uint64_t bytes, uint64_t nb) {
 
   UnsortedScan scan;
   uint64_t tc_idx = csize2tidx(nb);
-  if (tcache_ != 0 && tc_idx < mp().tcache_bins) scan.tcache_nb = nb;
+  // 2.43: whether the tcache exists yet is asked only when a chunk would go there.
+  if ((tcache_ != 0 || profile_.tcache_lazy) && tc_idx < mp().tcache_bins &&
+      profile_.unsorted_stashes_exact_fits) {
+    scan.tcache_nb = nb;
+  }
   scan.tc_idx = tc_idx;
 
   for (;;) {

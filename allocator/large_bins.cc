@@ -21,6 +21,9 @@ void Allocator::large_bin_insert(Addr victim, uint64_t size, Addr* bck_out, Addr
       // Smaller than everything: goes last, and leads a new size group at the end of the ring.
       fwd = bck;
       bck = bk(bck);
+      if (profile_.largebin_smallest_check && fd_nextsize(bk_nextsize(fd(fwd))) != fd(fwd)) {
+        malloc_printerr(msg::kLargebinNextsize);
+      }
       set_fd_nextsize(victim, fd(fwd));
       set_bk_nextsize(victim, bk_nextsize(fd(fwd)));
       set_fd_nextsize(bk_nextsize(victim), victim);

@@ -86,7 +86,9 @@ Addr Allocator::mid_memalign(uint64_t alignment, uint64_t bytes) {
     while (a < alignment) a <<= 1;
     alignment = a;
   }
-  if (profile_.memalign_scans_tcache) {
+  if (profile_.tcache_large_bins) {
+    if (Addr cached = tcache_get_align(checked_request2size(bytes), alignment)) return cached;
+  } else if (profile_.memalign_scans_tcache) {
     bool failed = false;
     Addr cached = aligned_from_tcache(alignment, bytes, &failed);
     if (failed || cached != 0) return cached;
@@ -107,6 +109,7 @@ Addr Allocator::mid_memalign(uint64_t alignment, uint64_t bytes) {
 }
 
 Addr Allocator::int_memalign(uint64_t alignment, uint64_t bytes) {
+  if (profile_.memalign_tail_minsize) return int_memalign_v243(alignment, bytes);
   uint64_t nb = checked_request2size(bytes);
   if (nb == 0 || (profile_.memalign_alignment_overflow_check && alignment > kPtrdiffMax) ||
       (!profile_.request_limit_ptrdiff && profile_.request_overflow_checks &&
@@ -153,6 +156,66 @@ Addr Allocator::int_memalign(uint64_t alignment, uint64_t bytes) {
     }
   }
   return chunk2mem(p);
+}
+
+// 2.43 _int_memalign ("malloc: Cleanup _int_memalign"): an mmapped chunk moves to the first
+// aligned spot (its offset in the mapping grows, no MINSIZE leader); in the heap the leader before
+// ALIGN_UP (m + MINSIZE) is merged and binned, and a tail of at least MINSIZE too (then trimming).
+Addr Allocator::int_memalign_v243(uint64_t alignment, uint64_t bytes) {
+  const uint64_t nb = checked_request2size(bytes);
+  if (nb == 0 || alignment > kPtrdiffMax) {
+    errno_ = ENOMEM;
+    return 0;
+  }
+  const Addr m = int_malloc(nb + alignment + kMinSize);
+  if (m == 0) return 0;
+  Addr p = mem2chunk(m);
+  if (chunk_is_mmapped(p)) {
+    const Addr base = p - mmap_base_offset(p);
+    const uint64_t length = mmap_size(p);
+    const Addr newp = mem2chunk(align_up(m, alignment));
+    const uint64_t offset = newp - base;
+    set_prev_size(newp, offset | (prev_size(p) & kMmapHugePage));  // mmap_set_chunk
+    set_head(newp, (length - offset - kChunkHdrSz) | kIsMmapped);
+    return chunk2mem(newp);
+  }
+  uint64_t size = chunksize(p);
+  if (m % alignment != 0) {
+    const Addr newp = mem2chunk(align_up(m + kMinSize, alignment));
+    const uint64_t leadsize = newp - p;
+    size -= leadsize;
+    set_head(newp, size | kPrevInuse);
+    set_inuse_bit_at_offset(newp, size);
+    set_head(p, leadsize | (chunksize_nomask(p) & kSizeBits));  // set_head_size
+    int_free_merge_chunk(p, leadsize);
+    p = newp;
+  }
+  if (size - nb >= kMinSize) {
+    const Addr nextchunk = p + size;
+    set_head(p, nb | (chunksize_nomask(p) & kSizeBits));
+    size = int_free_create_chunk(p + nb, size - nb, nextchunk, chunksize(nextchunk));
+    int_free_maybe_consolidate(size);  // _int_free_maybe_trim: no fastbins to consolidate
+  }
+  return chunk2mem(p);
+}
+
+// 2.42 tcache_get_align: in the request's bin, the first entry of exactly nb bytes (by its size
+// field) that is aligned, walking past smaller ones; 0 when there is none.
+Addr Allocator::tcache_get_align(uint64_t nb, uint64_t alignment) {
+  if (nb >= mp().tcache_max_bytes || tcache_ == 0) return 0;
+  const uint64_t tc_idx = csize2tidx(nb);
+  if (tc_idx >= 64) return 0;  // a large bin: the twin caches none (ptmalloc_init refuses)
+  Addr link = 0;
+  Addr te = tcache_head(tc_idx);
+  uint64_t csize = 0, steps = 0;
+  while (te != 0 && ((csize = chunksize(mem2chunk(te))) < nb ||
+                     (csize == nb && (te & (alignment - 1)) != 0))) {
+    spin(&steps);
+    link = te + kTcacheEntryNext;
+    te = protect(link, load(link));
+  }
+  if (te != 0 && csize == nb && (te & (alignment - 1)) == 0) return tcache_get_n(tc_idx, link);
+  return 0;
 }
 
 // 2.39+: the tail after nb goes straight to the bins, merged with what follows; a tail under

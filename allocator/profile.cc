@@ -52,11 +52,24 @@ constexpr Change kChanges[] = {
     {"free_small_to_smallbin", &GlibcProfile::free_small_to_smallbin, 41, 0},
     {"calloc_from_tcache", &GlibcProfile::calloc_from_tcache, 41, 0},
     {"calloc_clear_memory", &GlibcProfile::calloc_clear_memory, 41, 0},
+    {"tcache_large_bins", &GlibcProfile::tcache_large_bins, 42, 0},
+    {"largebin_smallest_check", &GlibcProfile::largebin_smallest_check, 42, 0},
+    {"free_checks_after_tcache", &GlibcProfile::free_checks_after_tcache, 42, 0},
+    {"remainders_bypass_tcache", &GlibcProfile::remainders_bypass_tcache, 42, 0},
+    {"fastbins", &GlibcProfile::fastbins, 0, 43},
+    {"tcache_fill_16", &GlibcProfile::tcache_fill_16, 43, 0},
+    {"tcache_lazy", &GlibcProfile::tcache_lazy, 43, 0},
+    {"realloc_close_fit_16", &GlibcProfile::realloc_close_fit_16, 43, 0},
+    {"mmap_chunk_offset", &GlibcProfile::mmap_chunk_offset, 43, 0},
+    {"memalign_tail_minsize", &GlibcProfile::memalign_tail_minsize, 43, 0},
+    {"mmap_fallback_from_request", &GlibcProfile::mmap_fallback_from_request, 43, 0},
+    {"tcache_init_pads_twice", &GlibcProfile::tcache_init_pads_twice, 43, 44},
+    {"unsorted_stashes_exact_fits", &GlibcProfile::unsorted_stashes_exact_fits, 0, 44},
 };
 
 // The builds the twin is held to (recordings from the real one; docs/glibc-versions.md), and
 // where each differs from its release's history.
-constexpr int kTested[] = {23, 27, 31, 35, 36, 39, 41};
+constexpr int kTested[] = {23, 27, 31, 35, 36, 39, 41, 43, 44};
 
 int parse_minor(const char* version) {
   int minor = 0;
@@ -68,8 +81,9 @@ int parse_minor(const char* version) {
 }  // namespace
 
 bool GlibcProfile::from_history(int minor, GlibcProfile* out) {
-  // 2.26 (tcache without have_fastchunks) is a release no twin is held to.
-  if (minor < 23 || minor == 26 || minor > 41) return false;
+  // 2.42 (large tcache bins, but fastbins and an eager tcache) and 2.26 (tcache in 2.23's arena
+  // layout) are no combination the twin was held to: refused, not guessed.
+  if (minor < 23 || minor > 44 || minor == 42 || minor == 26) return false;
   GlibcProfile p;
   p.minor = minor;
   for (const Change& c : kChanges) p.*c.knob = minor >= c.since && (c.until == 0 || minor < c.until);
@@ -132,6 +146,8 @@ int GlibcProfile::describe_differences(const GlibcProfile& a, const GlibcProfile
   return n;
 }
 
-const char* GlibcProfile::known_versions() { return "2.23, 2.27, 2.31, 2.35, 2.36, 2.39, 2.41"; }
+const char* GlibcProfile::known_versions() {
+  return "2.23, 2.27, 2.31, 2.35, 2.36, 2.39, 2.41, 2.43, 2.44";
+}
 
 }  // namespace heaptwin::alloc

@@ -149,6 +149,67 @@ struct GlibcProfile {
   bool calloc_from_tcache = false;
   // 2.41 "Optimize small memory clearing for calloc": clear_memory, with no nclears assertion.
   bool calloc_clear_memory = false;
+  // 2.42 "malloc: add tcache support for large chunk caching" and "malloc: Count tcache entries
+  // downwards": tcache_perthread_struct is uint16_t num_slots[76], entries[76] (760 bytes, its
+  // chunk 0x300; 12 large bins, used only when glibc.malloc.tcache_max asks); num_slots counts
+  // the free places (mp_.tcache_count at tcache_init); mp_.tcache_max_bytes is a chunk size
+  // (MAX_TCACHE_SMALL_SIZE + 1 = 0x411) and mp_.tcache_bins is tcache_small_bins; __libc_malloc
+  // and calloc take from tcache when the bin's head is not NULL (__libc_malloc, __libc_calloc),
+  // free puts while num_slots is not 0, and only _int_malloc's stashing honours
+  // tcache_small_bins.
+  bool tcache_large_bins = false;
+  // 2.42 "malloc: Add integrity check to largebin nextsizes": a chunk smaller than every chunk
+  // of its large bin checks fwd->fd->bk_nextsize->fd_nextsize == fwd->fd ("malloc(): largebin
+  // double linked list corrupted (nextsize)") before joining the skip list at its end.
+  bool largebin_smallest_check = false;
+  // 2.42 "malloc: Improve free checks", "malloc: Move mmap code out of __libc_free hotpath":
+  // __libc_free checks only alignment ("free(): invalid pointer") before the tcache; then
+  // INT_ADD_OVERFLOW (p, size - MINSIZE) ("free(): invalid size") and _int_free_chunk, which
+  // munmaps an mmapped chunk (a small forged mmapped chunk goes to tcache first).
+  bool free_checks_after_tcache = false;
+  // 2.42 "malloc: Use _int_free_chunk for remainders": _int_realloc's remainder and old chunk
+  // are merged and binned (_int_free_chunk), never cached.
+  bool remainders_bypass_tcache = false;
+  // 2.43 "malloc: Remove fastbin infrastructure", "malloc: remove malloc_consolidate": no
+  // fastbinsY, global_max_fast, have_fastchunks (malloc_state is mutex, flags, top, ...: the
+  // unsorted head at main_arena+0x8), no fastbin path in malloc and free, no consolidation.
+  // (The twin's own global_max_fast and have_fastchunks words stay 0 there.)
+  bool fastbins = true;
+  // 2.43 "malloc: set default tcache fill count to 16" (TCACHE_FILL_COUNT).
+  bool tcache_fill_16 = false;
+  // 2.43 "malloc: avoid need for tcache == NULL checks": `tcache` starts at __tcache_dummy and
+  // the struct is allocated at the first free that would cache (tcache_free_init:
+  // __libc_malloc2 (760), a 0x300 chunk), or inside _int_malloc when a small-bin or exact
+  // unsorted hit would stash (tcache_init (av): _int_malloc (av, request2size (760)), a 0x310
+  // chunk). The first chunk of a heap is at heap+0x10.
+  bool tcache_lazy = false;
+  // 2.43 "malloc: Cleanup libc_realloc": realloc keeps the block when the request is at most
+  // the usable size and within 15 bytes of it (mmapped chunks too: no page of slack), before
+  // any check; an mmapped block mremap cannot resize is kept when the request fits.
+  bool realloc_close_fit_16 = false;
+  // 2.43 "malloc: Change mmap chunk layout": an mmapped chunk's prev_size is its offset in the
+  // mapping (bit 0: huge pages) and its size the mapping's less that offset and CHUNK_HDR_SZ:
+  // a mapping is ALIGN_UP (nb + CHUNK_HDR_SZ, page), the chunk at its start, size mapping - 0x10;
+  // usable bytes chunksize - 8 (memsize).
+  bool mmap_chunk_offset = false;
+  // 2.43 "malloc: Cleanup _int_memalign": the tail after nb is freed only when it is at least
+  // MINSIZE (2.39's merging of a smaller one into a free neighbour is gone); an mmapped chunk
+  // moves to the first aligned spot without a MINSIZE leader; bytes or alignment above
+  // PTRDIFF_MAX fail with ENOMEM.
+  bool memalign_tail_minsize = false;
+  // 2.43 "malloc: Cleanup macros, asserts and sysmalloc_mmap_fallback": the fallback maps
+  // ALIGN_UP (nb + top_pad + MINSIZE, page), at least 1 MiB, with no test that the size wrapped
+  // (a negative M_TOP_PAD makes it huge and the mmap fail: ENOMEM); before, the brk request plus
+  // old top's size.
+  bool mmap_fallback_from_request = false;
+  // 2.43's tcache_init (av) asks _int_malloc for request2size (sizeof (tcache_perthread_struct))
+  // bytes: padded twice, a 0x310 chunk; 2.44 asks for the struct's size (0x300, as
+  // tcache_free_init's __libc_malloc2 always did).
+  bool tcache_init_pads_twice = false;
+  // The unsorted scan caches exact fits while the tcache has room and hands one out at the end
+  // (mp_.tcache_unsorted_limit bounds the scan meanwhile); 2.44 returns an exact fit at once, and
+  // malloc_par has no tcache_unsorted_limit (nor its tunable).
+  bool unsorted_stashes_exact_fits = true;
   // The random key's value: 0 derives one from the twin's address (unguessable enough for the
   // drop-in); the oracle's sides all use one fixed value (oracle/side.h).
   uint64_t tcache_key = 0;

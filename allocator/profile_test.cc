@@ -28,6 +28,8 @@ TEST(Profile, TestedBuildsFollowTheirHistoryButForTheirBackports) {
       {"2.36", ""},
       {"2.39", ""},
       {"2.41", ""},
+      {"2.43", ""},
+      {"2.44", ""},
   };
   for (const auto& b : kBuilds) {
     GlibcProfile build, history;
@@ -65,7 +67,17 @@ TEST(Profile, HistoryNamesWhatChangedBetweenReleases) {
   EXPECT_EQ(differences(r236, r236), "");
   EXPECT_FALSE(GlibcProfile::from_history(26, &r231));  // tcache in 2.23's arena layout: no twin
   EXPECT_FALSE(GlibcProfile::from_history(22, &r231));
-  EXPECT_FALSE(GlibcProfile::from_history(42, &r231));
+  EXPECT_FALSE(GlibcProfile::from_history(42, &r231));  // 2.42: neither twin nor package
+  EXPECT_FALSE(GlibcProfile::from_history(45, &r231));
+  GlibcProfile r243, r244;
+  ASSERT_TRUE(GlibcProfile::from_history(43, &r243));
+  ASSERT_TRUE(GlibcProfile::from_history(44, &r244));
+  EXPECT_EQ(differences(r241, r243),
+            "tcache_large_bins, largebin_smallest_check, free_checks_after_tcache, "
+            "remainders_bypass_tcache, fastbins, "
+            "tcache_fill_16, tcache_lazy, realloc_close_fit_16, mmap_chunk_offset, "
+            "memalign_tail_minsize, mmap_fallback_from_request, tcache_init_pads_twice");
+  EXPECT_EQ(differences(r243, r244), "tcache_init_pads_twice, unsorted_stashes_exact_fits");
 }
 
 }  // namespace

@@ -19,6 +19,7 @@ Addr Allocator::realloc(Addr oldmem, uint64_t bytes) {
   }
   if (oldmem == 0) return malloc(bytes);
   const Addr oldp = mem2chunk(oldmem);
+  if (profile_.realloc_close_fit_16) return realloc_v243(oldmem, bytes);
   if (profile_.realloc_keeps_close_fit) {
     // Before any check: musable() reads the chunk's size and its neighbour's PREV_INUSE.
     const uint64_t usable = musable(oldmem);
@@ -74,6 +75,54 @@ Addr Allocator::realloc(Addr oldmem, uint64_t bytes) {
   return newmem;
 }
 
+// 2.43 __libc_realloc ("malloc: Cleanup libc_realloc"): a request growing within 15 bytes of the
+// usable size keeps the block, before any check; no tcache set-up (it is lazy); an mmapped block
+// that mremap cannot resize is kept when the request fits its usable size.
+Addr Allocator::realloc_v243(Addr oldmem, uint64_t bytes) {
+  const Addr oldp = mem2chunk(oldmem);
+  const uint64_t usable = musable(oldmem);
+  if (bytes <= usable && usable - bytes < 2 * kSizeSz) return oldmem;
+  const uint64_t oldsize = chunksize(oldp);
+  if (oldp > static_cast<uint64_t>(0) - oldsize || misaligned_chunk(oldp)) {
+    malloc_printerr(msg::kReallocInvalidPointer);
+  }
+  const uint64_t nb = checked_request2size(bytes);
+  if (nb == 0) {
+    errno_ = ENOMEM;
+    return 0;
+  }
+  if (chunk_is_mmapped(oldp)) {
+    Addr newp = mremap_chunk(oldp, nb);
+    if (newp != 0) return chunk2mem(newp);
+    if (bytes <= usable) return oldmem;
+    Addr newmem = malloc(bytes);
+    if (newmem == 0) return 0;
+    if (!owned(oldmem, oldsize - kChunkHdrSz)) report_fault(fatal_, oldmem);
+    std::memcpy(reinterpret_cast<void*>(newmem), reinterpret_cast<const void*>(oldmem),
+                oldsize - kChunkHdrSz);
+    note_range(newmem, oldsize - kChunkHdrSz);
+    munmap_chunk(oldp);
+    return newmem;
+  }
+  if (!chunk_main_arena(oldp)) {  // arena_for_chunk
+    Addr ar_ptr = load(oldp & ~(kHeapMaxSize - 1));
+    if (ar_ptr != main_arena()) {
+      report_unmodelled(fatal_, "realloc in the arena a NON_MAIN_ARENA chunk's heap_info names "
+                                "(2.43's malloc_state)");
+    }
+  }
+  return int_realloc(oldp, oldsize, nb);
+}
+
+// _int_free (av, p, 1) as realloc and sysmalloc call it; 2.42's _int_free_chunk never caches.
+void Allocator::free_in_malloc(Addr p) {
+  if (profile_.remainders_bypass_tcache) {
+    int_free_chunk(p, chunksize(p));
+  } else {
+    int_free(p, true);
+  }
+}
+
 Addr Allocator::int_realloc(Addr oldp, uint64_t oldsize, uint64_t nb) {
   if (chunksize_nomask(oldp) <= kChunkHdrSz || oldsize >= av().system_mem) {
     malloc_printerr(msg::kReallocInvalidOldSize, chunk2mem(oldp));
@@ -121,7 +170,7 @@ Addr Allocator::int_realloc(Addr oldp, uint64_t oldsize, uint64_t nb) {
       if (!owned(newmem, sz)) report_fault(fatal_, newmem);
       std::memmove(reinterpret_cast<void*>(newmem), reinterpret_cast<const void*>(oldmem), sz);
       note_range(newmem, sz);
-      int_free(oldp, true);
+      free_in_malloc(oldp);
       return newmem;
     }
   }
@@ -134,18 +183,19 @@ Addr Allocator::int_realloc(Addr oldp, uint64_t oldsize, uint64_t nb) {
     set_head(newp, nb | (chunksize_nomask(newp) & kSizeBits));
     set_head(remainder, remainder_size | kPrevInuse);
     set_inuse_bit_at_offset(remainder, remainder_size);
-    int_free(remainder, true);
+    free_in_malloc(remainder);
   }
   return chunk2mem(newp);
 }
 
 Addr Allocator::mremap_chunk(Addr p, uint64_t new_size) {
   const uint64_t pagesize = profile_.page_size;
-  uint64_t offset = prev_size(p);
+  uint64_t offset = mmap_base_offset(p);
+  const uint64_t huge_page = prev_size(p) & kMmapHugePage;  // 2.43 mmap_is_hp
   uint64_t size = chunksize(p);
   Addr block = p - offset;
   Addr mem = chunk2mem(p);
-  uint64_t total_size = offset + size;
+  uint64_t total_size = mmap_size(p);
   uint64_t in_page = mem & (pagesize - 1);
   if (!profile_.mmapped_pointer_checks) {
     // Before 2.29: only the length is asserted to be whole pages.
@@ -153,12 +203,20 @@ Addr Allocator::mremap_chunk(Addr p, uint64_t new_size) {
   } else if (((block | total_size) & (pagesize - 1)) != 0 || (in_page & (in_page - 1)) != 0) {
     malloc_printerr(msg::kMremapInvalidPointer);
   }
-  new_size = align_up(new_size + offset + kSizeSz, pagesize);
+  const uint64_t header = profile_.mmap_chunk_offset ? kChunkHdrSz : kSizeSz;
+  new_size = align_up(new_size + offset + header, pagesize);
   if (total_size == new_size) return p;
   Addr cp = memory_->mremap(block, total_size, new_size);
   if (cp == Memory::kFailure) return 0;
   p = cp + offset;
-  set_head(p, (new_size - offset) | kIsMmapped);
+  if (profile_.mmap_chunk_offset) {
+    // 2.43 mmap_set_chunk (the huge-page bit is never set here). mmapped_mem below still adds
+    // new_size - size - offset, 0x10 more than the mapping grew, as glibc does.
+    set_prev_size(p, offset | huge_page);
+    set_head(p, (new_size - offset - kChunkHdrSz) | kIsMmapped);
+  } else {
+    set_head(p, (new_size - offset) | kIsMmapped);
+  }
   mp().mmapped_mem += new_size - size - offset;
   if (mp().mmapped_mem > mp().max_mmapped_mem) mp().max_mmapped_mem = mp().mmapped_mem;
   return p;

@@ -19,11 +19,12 @@ Addr Allocator::smallbin_take(uint64_t nb) {
   set_bk(bin, bck);
   set_fd(bck, bin);
   uint64_t tc_idx = csize2tidx(nb);
+  if (profile_.tcache_lazy && tc_idx < mp().tcache_bins) tcache_init_if_inactive();  // 2.43
   if (tcache_ != 0 && tc_idx < mp().tcache_bins) {
     Addr tc_victim;
     uint64_t steps = 0;
     // No list check here (glibc has none): a corrupted bk is followed as is.
-    while (tcache_count(tc_idx) < mp().tcache_count && (tc_victim = bk(bin)) != bin) {
+    while (tcache_room(tc_idx) && (tc_victim = bk(bin)) != bin) {
       spin(&steps);
       if (tc_victim != 0) {
         bck = bk(tc_victim);

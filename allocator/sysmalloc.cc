@@ -18,14 +18,16 @@ constexpr uint64_t kMorecoreFailure = 0;                // __glibc_morecore retu
 
 Addr Allocator::sysmalloc_mmap(uint64_t nb) {
   const uint64_t pagesize = profile_.page_size;
-  // One SIZE_SZ more than a normal chunk: no next chunk lends its prev_size field.
-  uint64_t size = align_up(nb + kSizeSz, pagesize);
+  // One SIZE_SZ more than a normal chunk: no next chunk lends its prev_size field. 2.43: a
+  // whole header more, outside the chunk's size (mmap_set_chunk).
+  const uint64_t extra = profile_.mmap_chunk_offset ? kChunkHdrSz : kSizeSz;
+  uint64_t size = align_up(nb + extra, pagesize);
   if (size <= nb) return Memory::kFailure;
   Addr mm = memory_->mmap(size);
   if (mm == Memory::kFailure) return mm;
   Addr p = mm;  // page-aligned: no front correction on x86_64
   set_prev_size(p, 0);
-  set_head(p, size | kIsMmapped);
+  set_head(p, (profile_.mmap_chunk_offset ? size - kChunkHdrSz : size) | kIsMmapped);
   MallocPar& m = mp();
   int32_t n = ++m.n_mmaps;
   if (n > m.max_n_mmaps) m.max_n_mmaps = n;
@@ -41,6 +43,17 @@ Addr Allocator::sysmalloc_mmap(uint64_t nb) {
 // near 2^64 rounds to 0 and maps one page: the fuzzer found that.) Computed in `long` there.
 // Before 2.35 the same code sat inline in sysmalloc, rounding to a page, at least 1 MiB.
 uint64_t Allocator::sysmalloc_mmap_fallback(int64_t* size, uint64_t nb, uint64_t old_size) {
+  if (profile_.mmap_fallback_from_request) {
+    // 2.43: ALIGN_UP (nb + mp_.top_pad + MINSIZE, pagesize), at least 1 MiB, in size_t (a
+    // negative top_pad wraps it huge: the mmap fails); old top's size is not added back.
+    uint64_t s = align_up(nb + mp().top_pad + kMinSize, profile_.page_size);
+    if (s < kMmapAsMorecoreSize) s = kMmapAsMorecoreSize;
+    Addr mbrk = memory_->mmap(s);
+    if (mbrk == Memory::kFailure) return mbrk;
+    arena_flags() |= kNonContiguousBit;
+    *size = static_cast<int64_t>(s);
+    return mbrk;
+  }
   const bool swapped = profile_.mmap_fallback_swapped;
   const uint64_t minsize = swapped ? profile_.page_size : kMmapAsMorecoreSize;
   const uint64_t rounding = swapped ? kMmapAsMorecoreSize : profile_.page_size;
@@ -137,7 +150,7 @@ Addr Allocator::sysmalloc(uint64_t nb) {
           set_head(old_top, old_size | kPrevInuse);
           set_head(old_top + old_size, kChunkHdrSz | kPrevInuse);
           set_head(old_top + old_size + kChunkHdrSz, kChunkHdrSz | kPrevInuse);
-          if (old_size >= kMinSize) int_free(old_top, true);
+          if (old_size >= kMinSize) free_in_malloc(old_top);  // 2.42+: _int_free_chunk
         }
       }
     }

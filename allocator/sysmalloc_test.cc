@@ -57,3 +57,30 @@ TEST(SysmallocTest, OutOfBreakFallsBackToMmapOrFails) {
 
 }  // namespace
 }  // namespace heaptwin::alloc
+
+namespace heaptwin::alloc {
+namespace {
+
+// 2.43's arena flags live at main_arena+0x4 (malloc_state without fastbinsY): the mmap
+// fallback's NONCONTIGUOUS_BIT goes there, so a free at the old heap's end is no "double free
+// or corruption (out)". (Real 2.43 frees b here too; the mapping's addresses keep it out of the
+// golden recordings.) Writing the bit into the 2.36 struct's flags fails this test.
+TEST(SysmallocTest, MmapFallbackMarksTheArenaNonContiguousOn243) {
+  GlibcProfile p;
+  ASSERT_TRUE(GlibcProfile::for_version("2.43", &p));
+  TestTwin t(p);
+  t.malloc(0x18);
+  t.twin.mallopt(-4, 0);       // M_MMAP_MAX
+  t.twin.mallopt(-2, -65536);  // M_TOP_PAD: the brk request goes negative
+  Addr b = t.twin.malloc(0x30000);
+  ASSERT_NE(b, 0u);
+  const int32_t flags = *reinterpret_cast<const int32_t*>(t.twin.main_arena() + 4);
+  EXPECT_EQ(flags & kNonContiguousBit, kNonContiguousBit);
+  Addr c = t.twin.malloc(0x20);
+  ASSERT_NE(c, 0u);
+  t.twin.free(b);
+  t.twin.free(c);
+}
+
+}  // namespace
+}  // namespace heaptwin::alloc

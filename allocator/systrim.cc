@@ -36,8 +36,8 @@ void Allocator::munmap_chunk(Addr p) {
   const uint64_t pagesize = profile_.page_size;
   uint64_t size = chunksize(p);
   Addr mem = chunk2mem(p);
-  Addr block = p - prev_size(p);
-  uint64_t total_size = prev_size(p) + size;
+  Addr block = p - mmap_base_offset(p);
+  uint64_t total_size = mmap_size(p);
   uint64_t in_page = mem & (pagesize - 1);
   bool power_of_two = (in_page & (in_page - 1)) == 0;  // glibc's powerof2 (0 counts)
   if (!profile_.mmapped_pointer_checks) power_of_two = true;  // 2.29 added that test

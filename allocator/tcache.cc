@@ -10,8 +10,23 @@
 
 namespace heaptwin::alloc {
 
-void Allocator::tcache_init() {
+void Allocator::tcache_init(bool in_int_malloc) {
   if (!profile_.tcache) return;  // before 2.26: no tcache ever
+  if (profile_.tcache_lazy) {
+    // 2.43: disabled first (no second attempt, no recursion from the _int_malloc below); the
+    // struct's num_slots start at mp_.tcache_count.
+    tcache_disabled_ = true;
+    if (mp().tcache_count == 0) return;
+    const uint64_t bytes = tcache_struct_size();
+    Addr victim = int_malloc(in_int_malloc && profile_.tcache_init_pads_twice ? request2size(bytes) : bytes);
+    if (victim == 0) return;
+    tcache_ = victim;
+    tcache_disabled_ = false;
+    std::memset(reinterpret_cast<void*>(victim), 0, bytes);
+    for (uint64_t i = 0; i < 76; ++i) reinterpret_cast<uint16_t*>(victim)[i] = static_cast<uint16_t>(mp().tcache_count);
+    note_range(victim, bytes);
+    return;
+  }
   // glibc asks _int_malloc for sizeof (tcache_perthread_struct), and keeps trying on later calls
   // when that fails.
   Addr victim = int_malloc(tcache_struct_size());
@@ -72,6 +87,22 @@ void Allocator::tcache_double_free_scan(Addr e, uint64_t tc_idx) {
     if (checks_list_alignment() && !aligned_ok(tmp)) malloc_printerr(msg::kFreeUnalignedTcache2);
     if (tmp == e) malloc_printerr(msg::kFreeDoubleFreeTcache2);
   }
+}
+
+void Allocator::tcache_double_free_verify(Addr e) {
+  for (uint64_t tc_idx = 0; tcache_ != 0 && tc_idx < 76; ++tc_idx) {
+    uint64_t cnt = 0, steps = 0;
+    for (Addr tmp = tcache_head(tc_idx); tmp != 0;
+         tmp = protect(tmp + kTcacheEntryNext, load(tmp + kTcacheEntryNext)), ++cnt) {
+      spin(&steps);
+      if (cnt >= mp().tcache_count) malloc_printerr(msg::kFreeTooManyTcache);
+      if (!aligned_ok(tmp)) malloc_printerr(msg::kFreeUnalignedTcache2);
+      if (tmp == e) malloc_printerr(msg::kFreeDoubleFreeTcache2);
+    }
+  }
+  // Not cached here: the key was payload. Cleared, and freed again.
+  store(e + kTcacheEntryKey, 0);
+  free(e);
 }
 
 }  // namespace heaptwin::alloc

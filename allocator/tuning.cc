@@ -15,14 +15,16 @@ constexpr int kMxFast = 1, kTrimThreshold = -1, kTopPad = -2, kMmapThreshold = -
 
 int Allocator::mallopt(int param_number, int value) {
   if (!malloc_initialized()) ptmalloc_init();
-  // Consolidate before changing max_fast (and, in glibc, for every parameter).
-  malloc_consolidate();
+  // Consolidate before changing max_fast (and, in glibc, for every parameter); 2.43 has no
+  // fastbins, and M_MXFAST does nothing but return 1 (do_set_mxfast).
+  if (profile_.fastbins) malloc_consolidate();
   // The helpers take size_t: a negative int wraps to a huge value.
   const uint64_t v = static_cast<uint64_t>(static_cast<int64_t>(value));
   MallocPar& m = mp();
   int res = 1;
   switch (param_number) {
     case kMxFast:
+      if (!profile_.fastbins) break;
       if (v <= kMaxFastSize) global_max_fast() = max_fast_for(v, profile_.max_fast_never_zero);
       else res = 0;
       break;
@@ -48,7 +50,7 @@ int Allocator::malloc_trim(uint64_t pad) {
 }
 
 int Allocator::mtrim(uint64_t pad) {
-  malloc_consolidate();
+  if (profile_.fastbins) malloc_consolidate();
   const uint64_t ps = profile_.page_size;
   const uint64_t psm1 = ps - 1;
   const uint32_t psindex = bin_index(ps);
@@ -90,7 +92,10 @@ uint64_t Allocator::malloc_usable_size(Addr mem) {
 
 uint64_t Allocator::musable(Addr mem) const {
   Addr p = mem2chunk(mem);
-  if (chunk_is_mmapped(p)) return chunksize(p) - kChunkHdrSz;
+  if (chunk_is_mmapped(p)) {
+    // memsize (p) from 2.43: the chunk's size leaves the header out.
+    return chunksize(p) - kChunkHdrSz + (profile_.mmap_chunk_offset ? kSizeSz : 0);
+  }
   if (inuse_bit_at_offset(p, chunksize(p))) return chunksize(p) - kChunkHdrSz + kSizeSz;
   return 0;
 }

@@ -73,7 +73,9 @@ Addr Allocator::unsorted_scan(uint64_t nb, UnsortedScan* scan) {
 
     if (size == nb) {
       set_inuse_bit_at_offset(victim, size);
-      if (scan->tcache_nb != 0 && tcache_count(scan->tc_idx) < mp().tcache_count) {
+      // 2.43, on every exact fit (2.44 caches none here).
+      if (profile_.tcache_lazy && profile_.unsorted_stashes_exact_fits) tcache_init_if_inactive();
+      if (scan->tcache_nb != 0 && tcache_ != 0 && tcache_room(scan->tc_idx)) {
         // Cache it and keep scanning; one cached chunk is returned at the end.
         tcache_put(victim, scan->tc_idx);
         scan->return_cached = true;

@@ -11,8 +11,13 @@
 enum {
   kFastBins = 10,
   kBins = 128,
-  kMaxTcacheStruct = 0x80 + 8 * kTcacheBins
+  kMaxTcacheStruct = 0x98 + 8 * kMaxTcacheBins
 };
+
+/* The tcache struct's bytes in this layout. */
+static uint64_t tcache_struct_bytes(const struct ArenaLayout* l) {
+  return l->tcache_entries + 8 * (uint64_t)tcache_bins_of(l);
+}
 
 /* ---- chunk references --------------------------------------------------------------------- */
 
@@ -200,7 +205,7 @@ static int take(const struct Walk* w, uint64_t addr, uint64_t n, unsigned char* 
 static int locate(const struct Walk* w, struct Copies* c) {
   const struct ArenaLayout* l = w->layout;
   const struct ArenaWhere* where = w->where;
-  if (where->arena == 0 || where->mp == 0 || where->global_max_fast == 0) {
+  if (where->arena == 0 || where->mp == 0 || (l->has_fastbins && where->global_max_fast == 0)) {
     invalid(w, ARENA_INVALID_NOT_LOCATED, 0);
     return 0;
   }
@@ -220,7 +225,8 @@ static int locate(const struct Walk* w, struct Copies* c) {
     invalid(w, ARENA_INVALID_MP_UNREADABLE, where->mp);
     return 0;
   }
-  if (!read_u64(w, where->global_max_fast, &c->global_max_fast)) {
+  c->global_max_fast = 0;
+  if (l->has_fastbins && !read_u64(w, where->global_max_fast, &c->global_max_fast)) {
     invalid(w, ARENA_INVALID_MAX_FAST_UNREADABLE, where->global_max_fast);
     return 0;
   }
@@ -235,7 +241,7 @@ static int locate(const struct Walk* w, struct Copies* c) {
     invalid(w, ARENA_INVALID_SBRK_NO_HEAP, 0);
     return 0;
   }
-  if (l->has_tcache && load_u64(c->mp, l->mp_tcache_bins) > kTcacheBins) {
+  if (l->has_tcache && load_u64(c->mp, l->mp_tcache_bins) > tcache_bins_of(l)) {
     invalid(w, ARENA_INVALID_TCACHE_BINS, load_u64(c->mp, l->mp_tcache_bins));
     return 0;
   }
@@ -280,10 +286,17 @@ static int locate(const struct Walk* w, struct Copies* c) {
   }
   c->have_tcache = l->has_tcache && where->tcache != 0;
   if (c->have_tcache) {
-    const uint64_t bytes = l->tcache_entries + 8 * kTcacheBins;
+    const uint64_t bytes = tcache_struct_bytes(l);
     if (bytes > sizeof c->tc_copy || !take(w, where->tcache, bytes, c->tc_copy, &c->tc)) {
       invalid(w, ARENA_INVALID_TCACHE_UNREADABLE, where->tcache - where->heap_base);
       return 0;
+    }
+    /* 2.43: a tcache of zeros is __tcache_dummy (inactive until the first free, or disabled);
+     * a live one has num_slots of tcache_count (above 0) where its lists are empty. */
+    if (l->tcache_num_slots) {
+      uint64_t any = 0;
+      for (uint64_t i = 0; i < bytes; i += 8) any |= load_u64(c->tc, i);
+      if (any == 0) c->have_tcache = 0;
     }
   }
   return 1;
@@ -295,9 +308,26 @@ static void walk_tcache(struct Walk* w, const struct Copies* c) {
   memset(&e, 0, sizeof e);
   e.kind = ARENA_EV_TCACHE_PRESENT;
   emit(w, &e);
+  const int bins = (int)tcache_bins_of(l);
+  if (l->tcache_num_slots) {
+    /* 2.42+: num_slots[i] counts down from mp_.tcache_count (tcache_init); the count is what
+     * the tcache holds. */
+    const uint64_t fill = load_u64(c->mp, l->mp_tcache_count);
+    for (int i = 0; i < bins; ++i) {
+      uint16_t slots;
+      memcpy(&slots, c->tc + 2 * i, 2);
+      const uint16_t count = (uint16_t)(fill - slots);
+      if (count == 0) continue;
+      memset(&e, 0, sizeof e);
+      e.kind = ARENA_EV_TCACHE_COUNT;
+      e.index = (uint32_t)i;
+      e.value = count;
+      emit(w, &e);
+    }
+  }
   /* Most bins are empty: skip runs of zero counts eight bytes at a time. */
   const int count_bytes = l->tcache_count_bytes == 2 ? 2 : 1;
-  for (int i = 0; i < kTcacheBins; ++i) {
+  for (int i = 0; i < bins && !l->tcache_num_slots; ++i) {
     if ((i * count_bytes) % 8 == 0 && load_u64(c->tc, (uint64_t)(i * count_bytes)) == 0) {
       i += 8 / count_bytes - 1;
       continue;
@@ -312,7 +342,7 @@ static void walk_tcache(struct Walk* w, const struct Copies* c) {
     e.value = count;
     emit(w, &e);
   }
-  for (int i = 0; i < kTcacheBins; ++i) {
+  for (int i = 0; i < bins; ++i) {
     const uint64_t head = load_u64(c->tc, l->tcache_entries + 8 * (uint64_t)i);
     if (head != 0) follow(w, ARENA_LIST_TCACHE, (uint32_t)i, head, 0, l->safe_linking, 1, 0, 1);
   }
@@ -320,7 +350,7 @@ static void walk_tcache(struct Walk* w, const struct Copies* c) {
 
 static void walk_bins(struct Walk* w, const struct Copies* c) {
   const struct ArenaLayout* l = w->layout;
-  for (int i = 0; i < kFastBins; ++i) {
+  for (int i = 0; i < kFastBins && l->has_fastbins; ++i) {
     const uint64_t head = load_u64(c->av, l->fastbins + 8 * (uint64_t)i);
     if (head != 0) follow(w, ARENA_LIST_FASTBIN, (uint32_t)i, head, 0x10, l->safe_linking, 0, 0, 1);
   }
@@ -399,7 +429,8 @@ static void walk_rest(struct Walk* w, const struct Copies* c) {
   SET(ARENA_FIELD_MP_TCACHE_BINS, tc ? load_u64(c->mp, l->mp_tcache_bins) : 0);
   SET(ARENA_FIELD_MP_TCACHE_MAX_BYTES, tc ? load_u64(c->mp, l->mp_tcache_max_bytes) : 0);
   SET(ARENA_FIELD_MP_TCACHE_COUNT, tc ? load_u64(c->mp, l->mp_tcache_count) : 0);
-  SET(ARENA_FIELD_MP_TCACHE_UNSORTED_LIMIT, tc ? load_u64(c->mp, l->mp_tcache_unsorted_limit) : 0);
+  SET(ARENA_FIELD_MP_TCACHE_UNSORTED_LIMIT,
+      tc && l->has_tcache_unsorted_limit ? load_u64(c->mp, l->mp_tcache_unsorted_limit) : 0);
 #undef SET
   memset(&e, 0, sizeof e);
   e.kind = ARENA_EV_FIELDS;
@@ -475,7 +506,7 @@ static const void* view_here(void* ctx, uint64_t addr, uint64_t n) {
   if (within(addr, n, w->heap_base, w->heap_end - w->heap_base) ||
       within(addr, n, w->arena, l->arena_bytes) || within(addr, n, w->mp, l->mp_bytes) ||
       within(addr, n, w->global_max_fast, 8) ||
-      (w->tcache != 0 && within(addr, n, w->tcache, l->tcache_entries + 8 * kTcacheBins))) {
+      (w->tcache != 0 && within(addr, n, w->tcache, tcache_struct_bytes(l)))) {
     return (const void*)(uintptr_t)addr;
   }
   return NULL;

@@ -37,6 +37,16 @@ struct ArenaLayout {
   uint32_t mp_mmapped_mem, mp_max_mmapped_mem, mp_sbrk_base;
   uint32_t mp_tcache_bins, mp_tcache_max_bytes, mp_tcache_count, mp_tcache_unsorted_limit;
   uint32_t mp_bytes;           /* bytes of mp_ read (at least up to the last field above) */
+  /* 2.43 "malloc: Remove fastbin infrastructure": no fastbinsY, no global_max_fast. */
+  uint8_t has_fastbins;
+  /* 2.42 "malloc: Count tcache entries downwards": the struct holds num_slots (free places,
+   * mp_.tcache_count at tcache_init); the walk reports count = tcache_count - num_slots. A
+   * struct of zeros is glibc's __tcache_dummy (2.43: the tcache before its lazy allocation, or
+   * disabled), reported as no tcache. */
+  uint8_t tcache_num_slots;
+  uint8_t has_tcache_unsorted_limit; /* gone from mp_ in 2.44 */
+  uint8_t pad1;
+  uint32_t tcache_bins;        /* TCACHE_MAX_BINS: 64, 76 from 2.42 (large bins) */
 };
 
 /* Where things are in the process being walked (absolute addresses of that process). */

@@ -12,7 +12,8 @@
 #include "oracle/arena_walk.h"
 
 enum {
-  kTcacheBins = 64,
+  kTcacheBins = 64,    /* TCACHE_MAX_BINS before 2.42 */
+  kMaxTcacheBins = 76, /* from 2.42: 64 small and 12 large bins */
   kLinearCycleCheck = 32 /* lists this short are checked for cycles by comparing entries */
 };
 #define SIZE_BITS ((uint64_t)7)
@@ -50,6 +51,11 @@ static inline int32_t load_i32(const unsigned char* base, uint64_t offset) {
   int32_t v;
   memcpy(&v, base + offset, 4);
   return v;
+}
+
+/* TCACHE_MAX_BINS of the layout (a layout without the field set is an old one: 64). */
+static inline uint32_t tcache_bins_of(const struct ArenaLayout* l) {
+  return l->tcache_bins == 0 ? kTcacheBins : l->tcache_bins > kMaxTcacheBins ? kMaxTcacheBins : l->tcache_bins;
 }
 
 static inline int in_heap(const struct ArenaWhere* where, uint64_t addr) {

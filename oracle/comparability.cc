@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <set>
 
 namespace heaptwin {
 
@@ -170,7 +171,18 @@ bool left_the_heap(const std::vector<Trace>& traces, size_t until) {
     ++with_opinion;
     all_far_at_until &= until < t.outcomes.size() && far(t.outcomes[until]);
   }
-  return with_opinion >= 2 && all_far_at_until;
+  if (with_opinion >= 2 && all_far_at_until) return true;
+  // Or no memory handed out, but top itself moved into the mapping on every side (a mapping
+  // too small for the request: ENOMEM with the arena continued there; 2.43's fallback maps
+  // nb + top_pad + MINSIZE): each snapshot names top's place in its own process.
+  int top_outside = 0;
+  for (const Trace& t : traces) {
+    if (until >= t.states.size()) continue;
+    const ArenaSnapshot& s = t.states[until];
+    if (s.valid || s.invalid_reason.rfind("top outside the heap", 0) != 0) return false;
+    ++top_outside;
+  }
+  return top_outside >= 2;
 }
 
 // Whether the Program corrupted memory while no brk heap existed (every chunk so far mmapped):
@@ -207,12 +219,53 @@ bool protect_without_safe_linking(const Program& program, const std::vector<Trac
 // read8 found (before 2.34 every cached chunk's key is the struct's address), while a side runs
 // a release whose key is that address: tcache_put then writes the address into the struct's own
 // counts, whose bytes are wherever each process's heap lies.
+// 2.43+: the tcache is allocated at the first free that caches, wherever a freed chunk was (often
+// heap+0x10). A slot that still holds that chunk's pointer, freed a second time, frees the struct
+// itself into its own tcache: tcache_put's safe-linked next, (struct >> 12) ^ head, lands in
+// num_slots[0..3], bytes of wherever each process's heap lies; realloc'd, its split-off rest is
+// binned inside the struct, its fd and bk (main_arena's address) over later num_slots. Judged on
+// the dangling free or realloc and on the states after `until` differing in tcache counts (or
+// not taken).
+bool frees_the_lazy_tcache_struct(const Program& program, const std::vector<Trace>& traces,
+                                  size_t until) {
+  const Trace& trace = traces[0];
+  bool counts_differ = true;
+  if (traces.size() >= 2 && until < traces[0].states.size() && until < traces[1].states.size()) {
+    const ArenaSnapshot& a = traces[0].states[until];
+    const ArenaSnapshot& b = traces[1].states[until];
+    counts_differ = false;
+    counts_differ = a.tcache_counts != b.tcache_counts;
+  }
+  if (!counts_differ) return false;
+  // The pointers each slot holds, and which of them are freed and not handed out again (by
+  // pointer: realloc in place gives one chunk to two slots).
+  std::vector<int64_t> at(program.slot_count(), -1);
+  std::set<int64_t> freed;
+  for (size_t i = 0; i < program.ops.size() && i < trace.outcomes.size() && i <= until; ++i) {
+    const Op& op = program.ops[i];
+    const Outcome& o = trace.outcomes[i];
+    const int64_t src = op.kind == OpKind::kFree || op.kind == OpKind::kRealloc ? at[op.src] : -1;
+    if (src >= 0 && freed.count(src) != 0) return true;
+    // free, or a realloc that moved the block (or freed it: size 0), leaves the pointer dangling.
+    const bool moved = op.kind == OpKind::kRealloc && !(o.kind == OutcomeKind::kPointer && o.offset == src);
+    if (src >= 0 && (op.kind == OpKind::kFree || moved)) freed.insert(src);
+    if (!op.assigns()) continue;
+    at[op.dst] = o.kind == OutcomeKind::kPointer ? o.offset : -1;
+    if (at[op.dst] >= 0) freed.erase(at[op.dst]);
+  }
+  return false;
+}
+
 bool frees_the_tcache_struct(const Program& program, const std::vector<Trace>& traces,
                              size_t until) {
   constexpr uint64_t kTcacheStructEnd = 0x290;  // its chunk, from the heap base (2.30 on; 0x250 before)
-  bool key_is_address = false;
+  bool key_is_address = false, lazy_tcache = false;
   for (const Trace& t : traces) {
     key_is_address |= std::atoi(side_release(t.side).c_str() + 2) < 34;  // "2.31" -> 31
+    lazy_tcache |= std::atoi(side_release(t.side).c_str() + 2) >= 43;
+  }
+  if (lazy_tcache && !traces.empty() && frees_the_lazy_tcache_struct(program, traces, until)) {
+    return true;
   }
   if (!key_is_address || traces.empty()) return false;
   const Trace& trace = traces[0];
@@ -268,8 +321,8 @@ const ComparabilityRule kUsesUnmappedChunk{
     "an op reaches into an mmapped chunk that is gone, or past its mapping: the kernel's layout"};
 const ComparabilityRule kLeftTheHeap{
     "left_the_heap",
-    "the sides handed out memory outside the brk heap that is no mmapped chunk (glibc went on in "
-    "mmapped memory after a refused sbrk)"};
+    "the sides handed out memory outside the brk heap that is no mmapped chunk, or moved top "
+    "there (glibc went on in mmapped memory after a refused sbrk)"};
 const ComparabilityRule kCorruptsWithoutAHeap{
     "corrupts_without_a_heap",
     "the Program corrupted memory while no brk heap existed: glibc compares forged chunks with an "
@@ -277,7 +330,9 @@ const ComparabilityRule kCorruptsWithoutAHeap{
 const ComparabilityRule kFreesTheTcacheStruct{
     "frees_the_tcache_struct",
     "a pointer into the tcache struct that a read8 found was freed on a release whose tcache key "
-    "is the struct's address (< 2.34): the key lands in the struct's own counts"};
+    "is the struct's address (< 2.34): the key lands in the struct's own counts; or, from 2.43 "
+    "(the tcache allocated late, where a freed chunk was), a stale pointer into the struct freed "
+    "again: tcache_put's safe-linked next lands in num_slots"};
 const ComparabilityRule kProtectWithoutSafeLinking{
     "protect_without_safe_linking",
     "a protect() value written on a release without safe-linking (< 2.32): followed as it is, "

@@ -11,7 +11,7 @@ namespace {
 
 constexpr uint64_t kSizeBits = 0x7;
 constexpr uint64_t kMallocStateBytes = 0x898;
-constexpr uint64_t kMallocParBytes = 0x88;  // the largest layout; older ones read a little extra
+constexpr uint64_t kMallocParBytes = 0x88;  // the largest layout to 2.41; older ones read a little extra
 
 // The walk reads a MemoryReader through this view: one copy per read, into a buffer that holds
 // the largest (main_arena).
@@ -230,7 +230,7 @@ ArenaLayout to_arena_layout(const GlibcLayout& g) {
   l.binmap = static_cast<uint32_t>(g.binmap);
   l.system_mem = static_cast<uint32_t>(g.system_mem);
   l.max_system_mem = static_cast<uint32_t>(g.max_system_mem);
-  l.arena_bytes = kMallocStateBytes;
+  l.arena_bytes = g.fastbins_exist ? kMallocStateBytes : 0x840;  // 2.43: 2112 bytes
   l.mp_trim_threshold = static_cast<uint32_t>(g.mp_trim_threshold);
   l.mp_top_pad = static_cast<uint32_t>(g.mp_top_pad);
   l.mp_mmap_threshold = static_cast<uint32_t>(g.mp_mmap_threshold);
@@ -247,7 +247,11 @@ ArenaLayout to_arena_layout(const GlibcLayout& g) {
   l.mp_tcache_max_bytes = static_cast<uint32_t>(g.mp_tcache_max_bytes);
   l.mp_tcache_count = static_cast<uint32_t>(g.mp_tcache_count);
   l.mp_tcache_unsorted_limit = static_cast<uint32_t>(g.mp_tcache_unsorted_limit);
-  l.mp_bytes = kMallocParBytes;
+  l.mp_bytes = !g.fastbins_exist && g.tcache_unsorted_limit ? 0x90 : kMallocParBytes;  // 2.43: 144
+  l.has_fastbins = g.fastbins_exist;
+  l.tcache_num_slots = g.tcache_num_slots;
+  l.has_tcache_unsorted_limit = g.tcache_unsorted_limit;
+  l.tcache_bins = static_cast<uint32_t>(g.tcache_bins);
   return l;
 }
 
@@ -263,10 +267,44 @@ uint64_t arena_digest(const MemoryReader& mem, const HeapLocation& loc, const Gl
 std::optional<GlibcLayout> glibc_layout(const std::string& version) {
   int major = 0, minor = 0;
   if (std::sscanf(version.c_str(), "%d.%d", &major, &minor) != 2 || major != 2) return std::nullopt;
-  if (minor < 23 || minor == 26 || minor > 41) return std::nullopt;  // 2.26: not described
+  // 2.26: not described; 2.42: no twin or package here.
+  if (minor < 23 || minor == 26 || minor == 42 || minor > 44) return std::nullopt;
   GlibcLayout l;
   l.version = version;
   l.safe_linking = minor >= 32;
+  if (minor >= 43) {
+    // Debian's 2.43-7 and 2.44-3, read from their libc6-dbg DWARF (gdb ptype /o) and from
+    // malloc.c (2.43 "malloc: Remove fastbin infrastructure"; 2.42 "malloc: add tcache support
+    // for large chunk caching", "malloc: Count tcache entries downwards"): malloc_state is
+    // mutex, flags, top, last_remainder, bins, ... (2112 bytes: the unsorted head at +0x8);
+    // malloc_par gains thp_mode (enum, +0x28) before thp_pagesize; tcache_perthread_struct
+    // is uint16_t num_slots[76], entries[76] (760 bytes, its chunk 0x300).
+    l.fastbins_exist = false;
+    l.have_fastchunks = -1;
+    l.fastbins = 0;
+    l.top = 0x8;
+    l.last_remainder = 0x10;
+    l.bins = 0x18;
+    l.binmap = 0x808;
+    l.system_mem = 0x830;
+    l.max_system_mem = 0x838;
+    l.mp_n_mmaps = 0x44;
+    l.mp_n_mmaps_max = 0x48;
+    l.mp_max_n_mmaps = 0x4c;
+    l.mp_no_dyn_threshold = 0x50;
+    l.mp_mmapped_mem = 0x58;
+    l.mp_max_mmapped_mem = 0x60;
+    l.mp_sbrk_base = 0x68;
+    l.mp_tcache_bins = 0x70;  // tcache_small_bins
+    l.mp_tcache_max_bytes = 0x78;
+    l.mp_tcache_count = 0x80;
+    l.mp_tcache_unsorted_limit = 0x88;
+    l.tcache_unsorted_limit = minor < 44;  // 2.44: gone from malloc_par (136 bytes)
+    l.tcache_bins = 76;
+    l.tcache_num_slots = true;
+    l.tcache_entries = 0x98;
+    l.tcache_chunk_size = 0x300;
+  }
   if (minor < 35) {
     // malloc_par before thp_pagesize/hp_pagesize/hp_flags: n_mmaps at 0x28, the rest 0x14 down.
     l.mp_n_mmaps = 0x28;

@@ -23,6 +23,10 @@ struct GlibcLayout {
   int tcache_count_bytes = 2;    // uint16_t since 2.30, char before
   uint64_t tcache_entries = 0x80;  // offset of entries[] in tcache_perthread_struct
   uint64_t tcache_chunk_size = 0x290;
+  int tcache_bins = 64;          // TCACHE_MAX_BINS: 76 from 2.42 (12 large bins)
+  bool tcache_num_slots = false; // >= 2.42: num_slots[] counting down, not counts[]
+  bool fastbins_exist = true;    // < 2.43: fastbinsY and global_max_fast
+  bool tcache_unsorted_limit = true;  // mp_.tcache_unsorted_limit, gone in 2.44
 
   // malloc_state
   uint64_t flags = 0x4;

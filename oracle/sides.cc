@@ -20,6 +20,8 @@ const std::vector<SideEntry>& entries() {
       {"glibc", make_glibc_side},
       {"glibc-2.31", make_glibc_side},
       {"glibc-2.41", make_glibc_side},
+      {"glibc-2.43", make_glibc_side},
+      {"glibc-2.44", make_glibc_side},
       {"model", make_model_side},
       {"twin", make_twin_side},
       {"twin-2.23", make_twin_side},
@@ -29,6 +31,8 @@ const std::vector<SideEntry>& entries() {
       {"twin-2.36", make_twin_side},
       {"twin-2.39", make_twin_side},
       {"twin-2.41", make_twin_side},
+      {"twin-2.43", make_twin_side},
+      {"twin-2.44", make_twin_side},
   };
   return kEntries;
 }

@@ -122,7 +122,7 @@ struct MallocParSnapshot {
   bool operator!=(const MallocParSnapshot& o) const { return !(*this == o); }
 };
 
-inline constexpr int kTcacheBins = 64;
+inline constexpr int kTcacheBins = 76;  // TCACHE_MAX_BINS from 2.42 (64 small, 12 large); 64 before
 inline constexpr int kFastBins = 10;
 inline constexpr int kBins = 128;  // index 1 unsorted, 2..63 small, 64..126 large (glibc's)
 

@@ -178,12 +178,13 @@ class TwinSide : public Side {
   }
 
   // What malloc_usable_size means, read from the chunk header: mmapped chunks lose both header
-  // words, heap chunks only their size word (the next chunk's prev_size is theirs).
-  static uint64_t usable_bytes(Addr p) {
+  // words, heap chunks only their size word (the next chunk's prev_size is theirs). From 2.43
+  // an mmapped chunk's size leaves its header out (GlibcProfile::mmap_chunk_offset).
+  uint64_t usable_bytes(Addr p) const {
     uint64_t head = 0;
     std::memcpy(&head, reinterpret_cast<const void*>(p - 8), 8);
     const uint64_t size = head & ~uint64_t{7};
-    const uint64_t overhead = (head & alloc::kIsMmapped) ? 16 : 8;
+    const uint64_t overhead = (head & alloc::kIsMmapped) && !release_.mmap_chunk_offset ? 16 : 8;
     return size > overhead ? size - overhead : 0;
   }
 

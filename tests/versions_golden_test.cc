@@ -43,9 +43,10 @@ TEST_P(ReleaseTest, TwinMatchesTheRealReleasesRecordings) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Releases, ReleaseTest,
-                         ::testing::Values("2.23", "2.27", "2.31", "2.35", "2.39", "2.41"));
+                         ::testing::Values("2.23", "2.27", "2.31", "2.35", "2.39", "2.41", "2.43",
+                                           "2.44"));
 
-// Debian's packages (2.31, 2.41) are fetched on first use (as `--glibc V` does); a release
+// Debian's packages (2.31, 2.41, 2.43, 2.44) are fetched on first use (as `--glibc V` does); a release
 // whose package cannot be fetched here is skipped.
 class PackagedReleaseTest : public ::testing::TestWithParam<const char*> {
  protected:
@@ -82,7 +83,11 @@ TEST_P(PackagedReleaseTest, TwinAgreesWithRealGlibcOnRandomPrograms) {
   EXPECT_GE(agreed, 250);  // the rest refused or excused by a comparability rule
 }
 
-INSTANTIATE_TEST_SUITE_P(Packages, PackagedReleaseTest, ::testing::Values("2.31", "2.41"));
+// 2.43 (Debian sid) and 2.44 (experimental): no fastbins, a lazily allocated tcache of 76 bins
+// counting down, malloc_state without fastbinsY.
+INSTANTIATE_TEST_SUITE_P(Packages, PackagedReleaseTest,
+                         ::testing::Values("2.31", "2.41", "2.43", "2.44"));
+
 
 }  // namespace
 }  // namespace heaptwin

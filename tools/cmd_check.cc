@@ -36,7 +36,7 @@ void print_usage() {
       "               read from the runner process)\n"
       "  --all        every op with violations, not only the first\n"
       "  --rules      list the rules (id and meaning) and exit\n"
-      "  --glibc V    glibc release V: real glibc V (2.31, 2.41) or its twin (2.23, 2.27, 2.31, 2.35, 2.36, 2.39, 2.41)\n"
+      "  --glibc V    glibc release V: real glibc V (2.31, 2.41, 2.43, 2.44) or its twin (2.23, 2.27 .. 2.41, 2.43, 2.44)\n"
       "  --libc PATH  the real side runs under this libc.so.6 (or the folder holding it and its\n"
       "               ld-linux-x86-64.so.2); its release is read from it and picks the twin\n"
       "  --tunable    a GLIBC_TUNABLES entry, e.g. tcache_count=0 (glibc.malloc. is implied)\n"

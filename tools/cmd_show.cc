@@ -44,7 +44,7 @@ void print_usage() {
       "  --at N       after op N (0-based, as in `heaptwin run`)\n"
       "  --on SIDES   comma-separated sides\n"
       "  --chunks K   hexdump K chunks (0: none); --no-vis is --chunks 0\n"
-      "  --glibc V    glibc release V: real glibc V (2.31, 2.41) and its twin (2.23, 2.27, 2.31, 2.35, 2.36, 2.39, 2.41)\n"
+      "  --glibc V    glibc release V: real glibc V (2.31, 2.41, 2.43, 2.44) and its twin (2.23, 2.27 .. 2.41, 2.43, 2.44)\n"
       "  --libc PATH  the real side runs under this libc.so.6 (or the folder holding it and its\n"
       "               ld-linux-x86-64.so.2); its release is read from it and picks the twin\n"
       "  --tunable    a GLIBC_TUNABLES entry, e.g. tcache_count=0 (glibc.malloc. is implied)\n"

@@ -108,7 +108,10 @@ bool use_libc_option(const std::string& path, std::string* version, std::string*
 
 bool known_glibc_version(const std::string& version, std::string* error) {
   alloc::GlibcProfile unused;
-  if (alloc::GlibcProfile::for_version(version.c_str(), &unused) || version == "2.41") return true;
+  if (alloc::GlibcProfile::for_version(version.c_str(), &unused) || version == "2.41" || version == "2.43" ||
+      version == "2.44") {
+    return true;
+  }
   // A release between the twins: the nearest twin, which says what differs.
   int minor = 0;
   char tail = 0;
@@ -117,7 +120,7 @@ bool known_glibc_version(const std::string& version, std::string* error) {
     return true;
   }
   *error = "unknown glibc version '" + version + "' (twins: " +
-           alloc::GlibcProfile::known_versions() + "; real glibc: the host's 2.36, 2.31, 2.41)";
+           alloc::GlibcProfile::known_versions() + "; real glibc: the host's 2.36, 2.31, 2.41, 2.43, 2.44)";
   return false;
 }
 

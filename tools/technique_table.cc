@@ -17,7 +17,7 @@ namespace heaptwin::techniques {
 namespace {
 
 // The releases Debian's packages give here (oracle/glibc/glibc_versions.cc, set up on first use).
-const char* const kPackagedReleases[] = {"2.31", "2.41"};
+const char* const kPackagedReleases[] = {"2.31", "2.41", "2.43", "2.44"};
 
 int minor_of(const std::string& release) {
   int minor = 0;

@@ -6,6 +6,7 @@
 namespace heaptwin::check {
 
 void FullCheckRun::check_fastbins() {
+  if (!layout_.fastbins_exist) return;  // 2.43+
   const int max_fast_bin = fastbin_index(global_max_fast_);
   bool any = false;
   for (int i = 0; i < kFastBins && !full(); ++i) {
@@ -81,7 +82,7 @@ void check_tcache_count(Reporter& r, int bin, uint64_t count, uint64_t entry, ui
 
 void FullCheckRun::check_tcache() {
   if (!layout_.tcache || loc_.tcache == 0) return;
-  unsigned char tc[0x80 + 8 * kTcacheBins];
+  unsigned char tc[kMaxTcacheStruct];
   const uint64_t bytes = layout_.tcache_struct_bytes();
   if (bytes > sizeof tc || !mem_.read(loc_.tcache, tc, bytes)) {
     Text t = r_.note("tcache.unreadable");
@@ -90,10 +91,10 @@ void FullCheckRun::check_tcache() {
   }
   bool have_key = false;
   uint64_t key = 0;
-  for (int i = 0; i < kTcacheBins && !full(); ++i) {
+  for (int i = 0; i < layout_.tcache_bins && !full(); ++i) {
     const BinId name{BinKind::kTcache, i};
     const size_t first_record = s_.binned_.size();
-    const uint64_t count = layout_.tcache_count_bytes == 2 ? load<uint16_t>(tc, 2 * i) : load<uint8_t>(tc, i);
+    const uint64_t count = layout_.tcache_count_at(tc, i, tcache_count_);
     uint64_t e = load<uint64_t>(tc, layout_.tcache_entries + 8 * i);
     check_tcache_count(r_, i, count, e, tcache_bins_, tcache_count_);
     uint64_t n = 0;

@@ -134,7 +134,7 @@ bool FullCheckRun::check_top() {
     at(t.add("mp_.sbrk_base + av->system_mem = "), sbrk_base_ + system_mem_).add(" is not the end of top ");
     at(t, end).add(".");
   }
-  if ((global_max_fast_ & ~uint64_t{1}) > kMaxFastChunk) {
+  if (layout_.fastbins_exist && (global_max_fast_ & ~uint64_t{1}) > kMaxFastChunk) {
     r_.note("arena.max_fast")
         .add("global_max_fast ")
         .hex(global_max_fast_)

@@ -98,6 +98,8 @@ void IncrementalCheck::prime(const Reader& mem, const Where& where, const Layout
 bool IncrementalCheck::prime_list(const Reader& mem, int list) {
   if (list >= kBins - 1 && list < kFirstFastList) return true;
   if (list >= kFirstFastList + kFastBins && list < kFirstTcacheList) return true;
+  if (list >= kFirstFastList && list < kFirstTcacheList && !layout_.fastbins_exist) return true;
+  if (list >= kFirstTcacheList + layout_.tcache_bins) return true;
   if (list >= kFirstTcacheList && (!layout_.tcache || where_.tcache == 0)) return true;
   const ListRef l = OpCheck::list_ref(layout_, where_, list);
   uint64_t t = OpCheck::head_next_of(l, layout_, arena_, tcache_);
@@ -232,8 +234,10 @@ bool OpCheck::read_state() {
   // Which list heads changed.
   std::memset(dirty_, 0, sizeof dirty_);
   dirty_count_ = 0;
-  diff_words(av_ + layout_.fastbins, s_.arena_ + layout_.fastbins, kFastBins,
-             [&](uint64_t i) { mark_dirty(kFirstFastList + static_cast<int>(i)); });
+  if (layout_.fastbins_exist) {
+    diff_words(av_ + layout_.fastbins, s_.arena_ + layout_.fastbins, kFastBins,
+               [&](uint64_t i) { mark_dirty(kFirstFastList + static_cast<int>(i)); });
+  }
   diff_words(av_ + layout_.bins, s_.arena_ + layout_.bins, 2 * (kBins - 1),
              [&](uint64_t w) { mark_dirty(static_cast<int>(1 + w / 2)); });
   if (layout_.tcache && loc_.tcache != 0) {
@@ -242,12 +246,12 @@ bool OpCheck::read_state() {
       for (int k = 0; k < per_word; ++k) {
         const uint64_t i = w * per_word + k;
         const uint64_t off = i * layout_.tcache_count_bytes;
-        if (i < kTcacheBins && std::memcmp(tc_ + off, s_.tcache_ + off, layout_.tcache_count_bytes) != 0) {
+        if (i < static_cast<uint64_t>(layout_.tcache_bins) && std::memcmp(tc_ + off, s_.tcache_ + off, layout_.tcache_count_bytes) != 0) {
           mark_dirty(kFirstTcacheList + static_cast<int>(i));
         }
       }
     });
-    diff_words(tc_ + layout_.tcache_entries, s_.tcache_ + layout_.tcache_entries, kTcacheBins,
+    diff_words(tc_ + layout_.tcache_entries, s_.tcache_ + layout_.tcache_entries, layout_.tcache_bins,
                [&](uint64_t i) { mark_dirty(kFirstTcacheList + static_cast<int>(i)); });
   }
   return true;

@@ -85,7 +85,7 @@ class IncrementalCheck {
   unsigned char arena_[kMallocStateBytes];
   unsigned char mp_[kMallocParBytes];
   uint64_t max_fast_ = 0;
-  unsigned char tcache_[0x80 + 8 * kTcacheBins];
+  unsigned char tcache_[kMaxTcacheStruct];
   Where where_;
   Layout layout_;
   uint64_t list_count_[kLists];

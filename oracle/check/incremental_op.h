@@ -131,7 +131,7 @@ class OpCheck {
   uint64_t max_fast_ = 0;
   unsigned char av_buf_[kMallocStateBytes];
   unsigned char mp_buf_[kMallocParBytes];
-  unsigned char tc_buf_[0x80 + 8 * kTcacheBins];
+  unsigned char tc_buf_[kMaxTcacheStruct];
   uint64_t top_ = 0, old_top_ = 0;
   bool walk_broken_ = false;  // the chunk map could not be followed: skip what needs it
   bool overflow_ = false;     // a working list ran out of room: a full check instead

@@ -103,7 +103,7 @@ void OpCheck::list_rules(const ListRef& l, uint64_t last, bool broken) {
     }
   }
   if (l.kind == BinKind::kTcache) {
-    const uint64_t count = layout_.tcache_count_bytes == 2 ? load<uint16_t>(tc_, 2 * l.index) : load<uint8_t>(tc_, l.index);
+    const uint64_t count = layout_.tcache_count_at(tc_, l.index, load<uint64_t>(mp_, layout_.mp_tcache_count));
     if (list_new_count_[l.id] != count) {
       r_.note("tcache.count_mismatch", 0, 0, l.bin())
           .add("counts[")

@@ -34,7 +34,7 @@ void OpCheck::counter_rules() {
   const bool max_fast_changed = max_fast_ != s_.max_fast_;
   const bool have_changed = layout_.have_fastchunks >= 0 &&
                             load<int32_t>(av_, layout_.have_fastchunks) != load<int32_t>(s_.arena_, layout_.have_fastchunks);
-  if (max_fast_changed || fast_dirty || have_changed) {
+  if (layout_.fastbins_exist && (max_fast_changed || fast_dirty || have_changed)) {
     bool any = false;
     const int max_fast_bin = fastbin_index(max_fast_);
     for (int i = 0; i < kFastBins; ++i) {
@@ -61,11 +61,11 @@ void OpCheck::counter_rules() {
                           tcache_count != load<uint64_t>(s_.mp_, layout_.mp_tcache_count);
   if (!mp_changed && !tcache_dirty) return;
   uint64_t entries = s_.tcache_entries_;
-  for (int i = 0; i < kTcacheBins; ++i) {
+  for (int i = 0; i < layout_.tcache_bins; ++i) {
     const int id = kFirstTcacheList + i;
     if (!mp_changed && !dirty_[id]) continue;
     if (dirty_[id]) entries = entries + list_new_count_[id] - s_.list_count_[id];
-    const uint64_t count = layout_.tcache_count_bytes == 2 ? load<uint16_t>(tc_, 2 * i) : load<uint8_t>(tc_, i);
+    const uint64_t count = layout_.tcache_count_at(tc_, i, tcache_count);
     const uint64_t e = load<uint64_t>(tc_, layout_.tcache_entries + 8 * i);
     check_tcache_count(r_, i, count, e, tcache_bins, tcache_count);
   }

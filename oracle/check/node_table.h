@@ -15,7 +15,7 @@ namespace heaptwin::check {
 // Lists: regular bin i is list i (1..126), fastbin i is 128 + i, tcache bin i is 144 + i.
 inline constexpr int kFirstFastList = 128;
 inline constexpr int kFirstTcacheList = 144;
-inline constexpr int kLists = kFirstTcacheList + 64;
+inline constexpr int kLists = kFirstTcacheList + 76;  // TCACHE_MAX_BINS from 2.42
 
 struct Node {
   uint64_t addr;   // the chunk (the key)

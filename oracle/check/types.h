@@ -23,7 +23,8 @@ inline constexpr uint64_t kMallocStateBytes = 0x898;
 inline constexpr uint64_t kMallocParBytes = 0x88;
 inline constexpr int kBins = 128;       // NBINS: regular bins 1..126 (1 is unsorted)
 inline constexpr int kFastBins = 10;    // NFASTBINS
-inline constexpr int kTcacheBins = 64;  // TCACHE_MAX_BINS
+inline constexpr int kTcacheBins = 76;  // TCACHE_MAX_BINS from 2.42 (64 before): the most
+inline constexpr uint64_t kMaxTcacheStruct = 0x98 + 8 * kTcacheBins;  // 2.42's struct
 
 // Where things are in the process being checked (oracle/heap_view.h's HeapLocation).
 struct Where {
@@ -53,10 +54,20 @@ struct Layout {
   uint64_t mp_sbrk_base = 0x60;
   uint64_t mp_tcache_bins = 0x68;
   uint64_t mp_tcache_count = 0x78;
+  int tcache_bins = 64;           // TCACHE_MAX_BINS of the release: 76 from 2.42
+  bool tcache_num_slots = false;  // >= 2.42: num_slots[] counting down from mp_.tcache_count
+  bool fastbins_exist = true;     // < 2.43
 
   // glibc's bin_at(i): the pseudo-chunk whose fd/bk are bins[2i-2], bins[2i-1].
   uint64_t bin_at(uint64_t arena, int i) const { return arena + bins - 0x10 + (i - 1) * 0x10; }
-  uint64_t tcache_struct_bytes() const { return tcache_entries + 8 * kTcacheBins; }
+  uint64_t tcache_struct_bytes() const { return tcache_entries + 8 * static_cast<uint64_t>(tcache_bins); }
+  // How many chunks tcache bin i holds by its count (2.42+: fill - num_slots[i]).
+  uint64_t tcache_count_at(const unsigned char* tc, int i, uint64_t fill) const {
+    uint16_t wide;
+    __builtin_memcpy(&wide, tc + 2 * i, 2);
+    if (tcache_num_slots) return static_cast<uint16_t>(fill - wide);
+    return tcache_count_bytes == 2 ? wide : tc[i];
+  }
 };
 
 // Read-only access to the checked process's memory. No virtual destructor on purpose: nothing

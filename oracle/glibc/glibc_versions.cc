@@ -33,6 +33,12 @@ const Release kReleases[] = {
      "lib/x86_64-linux-gnu", "lib/x86_64-linux-gnu/libc-2.31.so", true},
     {"2.41", "trixie", "2.41-12+deb13u4", "usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2",
      "usr/lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu/libc.so.6", false},
+    // Debian sid's and experimental's builds (glibc-versions.md: 2.43-7, 2.44-3 in 2026-12);
+    // sid moves on to the next release, so the newest 2.43-* the archive offers is taken.
+    {"2.43", "sid", "2.43-7", "usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2",
+     "usr/lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu/libc.so.6", false},
+    {"2.44", "experimental", "2.44-3", "usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2",
+     "usr/lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu/libc.so.6", false},
 };
 
 bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
@@ -254,7 +260,7 @@ std::optional<LibcInstall> libc_install(const std::string& version, std::string*
                        root + "/" + r.libc, {root + "/usr/lib/debug", "/usr/lib/debug"}};
   }
   *error = "glibc " + version +
-           " is not available (Debian packages: 2.31, 2.41; the host's 2.36; any other "
+           " is not available (Debian packages: 2.31, 2.41, 2.43, 2.44; the host's 2.36; any other "
            "through --libc PATH)";
   return std::nullopt;
 }
@@ -269,7 +275,7 @@ std::optional<RunnerCommand> versioned_runner(const std::string& version, std::s
   }
   if (!release) {
     *error = "glibc " + version +
-             " is not available (Debian packages: 2.31, 2.41; the host's 2.36; any other "
+             " is not available (Debian packages: 2.31, 2.41, 2.43, 2.44; the host's 2.36; any other "
              "through --libc PATH)";
     return std::nullopt;
   }

@@ -116,6 +116,7 @@ std::optional<LibcSymbols> find_libc_symbols(const std::string& libc_path,
         else if (!std::strcmp(name, "mp_")) take(&syms.mp, &syms.mp_size);
         else if (!std::strcmp(name, "global_max_fast")) take(&syms.global_max_fast, &syms.global_max_fast_size);
         else if (!std::strcmp(name, "tcache_key")) take(&syms.tcache_key, &syms.tcache_key_size);
+        else if (!std::strcmp(name, "__tcache_dummy")) syms.tcache_dummy = sym.st_value;
         else if (!std::strcmp(name, "perturb_byte")) take(&syms.perturb_byte, &syms.perturb_byte_size);
         else if (!std::strcmp(name, "__malloc_initialized")) {
           take(&syms.malloc_initialized, &syms.malloc_initialized_size);
@@ -132,6 +133,9 @@ std::optional<LibcSymbols> find_libc_symbols(const std::string& libc_path,
       }
     }
   }
+  // 2.43 "malloc: Remove fastbin infrastructure" took global_max_fast away: there it stays 0
+  // (the layout says the walk never reads it), wherever the tcache TLS pointer says 2.43+.
+  if (syms.global_max_fast == 0 && syms.tcache_dummy != 0) syms.global_max_fast = syms.mp;
   if (syms.main_arena == 0 || syms.mp == 0 || syms.global_max_fast == 0) {
     *error = file + ": main_arena, mp_ or global_max_fast missing from .symtab";
     return std::nullopt;

@@ -334,6 +334,7 @@ void runner_child(int message_read_fd) {
   record_pos = record_shown = shared->control.records_written;
   for (;;) {
     if (!take_request()) _exit(EXIT_BAD_REQUEST);
+    runner_note_pristine_tcache();
     int slots_ok = runner_prepare_slots(request.slot_count);
     busy = 1;
     int corrupts = slots_ok ? run_program() : 0;

@@ -44,6 +44,8 @@ int runner_child_intact(void); /* runner_child.c: its own counters agree with th
 
 /* runner_state.c: what the child reports about glibc's state after an op. */
 uint64_t runner_tcache_pointer(void);
+/* Remembers the tcache TLS pointer before the child's first op, for runner_reset. */
+void runner_note_pristine_tcache(void);
 void runner_pin_tcache_key(void);
 uint64_t runner_digest(const struct RunnerRecord* r, struct ArenaDigestPace* pace);
 /* Copies the state into the state ring (waits for room), sets r->state. */

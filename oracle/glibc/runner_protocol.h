@@ -38,8 +38,9 @@
 /* The one limit a Program meets: its slot array (8 bytes a slot, mmapped by the child). */
 #define RUNNER_MAX_SLOTS (1u << 28)
 #define RUNNER_MAX_MESSAGE 4000
-/* tcache_perthread_struct from 2.30 on (uint16_t counts[64], entries[64]). */
-#define RUNNER_TCACHE_BYTES 0x280
+/* The largest tcache_perthread_struct: 2.42's (uint16_t num_slots[76], entries[76]); 2.30's
+ * (counts[64], entries[64]) is 0x280. */
+#define RUNNER_TCACHE_BYTES 0x2f8
 
 /* The shared memory, set up by the parent before exec. */
 #define RUNNER_FD_SHARED 3

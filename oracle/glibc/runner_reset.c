@@ -12,7 +12,7 @@
  *    top is not always visible after an op: _int_memalign carves nb + alignment + MINSIZE from
  *    top and gives the tail back (_int_free merges it into top), and _int_realloc's "newp ==
  *    next" path carves from top and frees the remainder into top; both may also set up the
- *    tcache first (0x290 more). For those two the bound is top before the op + what they can
+ *    tcache first (0x290 more; 0x300 from 2.42). For those two the bound is top before the op + what they can
  *    carve (runner_dirty_after). M_PERTURB fills stay inside these chunks. A Program that wrote
  *    memory itself (write8) is reset only when runner_guard.c proves it left nothing else.
  *    Pages of that extent the Program never touched are left alone (zero_heap).
@@ -20,7 +20,8 @@
  *    struct is one under M_MMAP_THRESHOLD 0) are unmapped, reading /proc/self/maps only then.
  *    A heap that glibc continued with mmap (the break could not grow: the arena is marked
  *    non-contiguous) has every new mapping unmapped and the whole brk heap cleared.
- *  - the thread's tcache pointer (TLS, not libc's data) goes back to NULL.
+ *  - the thread's tcache pointer (TLS, not libc's data) goes back to what it was before the
+ *    first op: NULL, or from 2.42 &__tcache_dummy (malloc reads through it unconditionally).
  *  - after a survived abort, the page glibc's abort path mapped for its message is unmapped. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -55,9 +56,9 @@ static uint64_t power_of_two_at_least(uint64_t n) {
 }
 
 /* What memalign-family ops and realloc can carve from top before giving part of it back: the
- * tcache struct (0x290), then the request (+ alignment + MINSIZE for memalign). */
+ * tcache struct (0x290; 0x300 from 2.42), then the request (+ alignment + MINSIZE for memalign). */
 static uint64_t carve_bound(const struct RunnerOp* op) {
-  const uint64_t tcache_and_header = 0x290 + 0x10;
+  const uint64_t tcache_and_header = 0x300 + 0x10;
   switch (op->kind) {
     case RUNNER_REALLOC: return saturating_add(request2size(op->a), tcache_and_header);
     case RUNNER_MEMALIGN:
@@ -120,6 +121,16 @@ static void zero_heap(uint64_t end) {
   }
 }
 
+/* The tcache TLS pointer before this child's first op (runner_note_pristine_tcache). */
+static uint64_t pristine_tcache;
+static int pristine_tcache_known;
+
+void runner_note_pristine_tcache(void) {
+  if (pristine_tcache_known || (request.errno_tls == 0 && request.tcache_tls == 0)) return;
+  pristine_tcache = runner_tcache_pointer();
+  pristine_tcache_known = 1;
+}
+
 int runner_reset(int after_death, int wrote) {
   int32_t arena_flags, n_mmaps;
   memcpy(&arena_flags, (const void*)(uintptr_t)(request.arena + request.layout.flags), 4);
@@ -141,7 +152,7 @@ int runner_reset(int after_death, int wrote) {
   zero_heap(end);
   runner_restore_libc_data();
   char* tls_errno = (char*)__errno_location();
-  memset(tls_errno - request.errno_tls + request.tcache_tls, 0, sizeof(void*));
+  memcpy(tls_errno - request.errno_tls + request.tcache_tls, &pristine_tcache, sizeof(void*));
   /* A Program that wrote memory: everything checked (runner_guard.c), mappings included. */
   if (wrote) return runner_guard_after(end > heap_base ? end : heap_base, brk_now);
   return !scan_maps || runner_unmap_new();

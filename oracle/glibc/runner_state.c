@@ -48,11 +48,15 @@ void runner_pin_tcache_key(void) {
   *key = request.tcache_key_value;
   uint64_t tcache = runner_tcache_pointer();
   if (tcache == 0) return;
+  const struct ArenaLayout* l = &request.layout;
   const uint16_t* counts = (const uint16_t*)(uintptr_t)tcache;
-  const uint64_t* entries = (const uint64_t*)(uintptr_t)(tcache + 64 * sizeof(uint16_t));
-  for (int bin = 0; bin < 64; ++bin) {
+  const uint64_t* entries = (const uint64_t*)(uintptr_t)(tcache + l->tcache_entries);
+  const int bins = l->tcache_bins ? (int)l->tcache_bins : 64;
+  for (int bin = 0; bin < bins; ++bin) {
     uint64_t e = entries[bin];
-    for (uint16_t n = 0; e != 0 && n < counts[bin]; ++n) {
+    /* 2.42+ counts down (num_slots): the list holds at most UINT16_MAX. */
+    const uint16_t cap = l->tcache_num_slots ? 0xffff : counts[bin];
+    for (uint16_t n = 0; e != 0 && n < cap; ++n) {
       uint64_t* entry = (uint64_t*)(uintptr_t)e;
       if (entry[1] == old) entry[1] = request.tcache_key_value;
       e = (e >> 12) ^ entry[0];
