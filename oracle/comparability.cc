@@ -3,6 +3,7 @@
 #include "oracle/read_value.h"
 #include "oracle/side.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <set>
@@ -302,6 +303,44 @@ bool reads_safe_linked_past_48_mib(const Program& program, const std::vector<Tra
   return false;
 }
 
+// Where slot `slot` pointed before op `at`, as far as its low bits go: the heap offset, page
+// offset or read value of the outcome that last assigned it (0 when none did: NULL, or a chunk
+// pointer, 16-aligned).
+int64_t slot_low_bits(const Program& program, const Trace& trace, SlotId slot, size_t at) {
+  for (size_t i = std::min(at, trace.outcomes.size()); i-- > 0;) {
+    const Op& op = program.ops[i];
+    if (!op.assigns() || op.dst != slot) continue;
+    const Outcome& o = trace.outcomes[i];
+    if (o.kind == OutcomeKind::kPointer || o.kind == OutcomeKind::kMmapped) return o.offset;
+    if (o.kind == OutcomeKind::kRead) return static_cast<int64_t>(o.value);
+    return 0;
+  }
+  return 0;
+}
+
+// A read8 of 8 bytes that straddle two words (at an address that is not 8-aligned) and read as
+// a plain number on some side. Each word alone is named so that it compares (read_value.h:
+// main_arena+0x60, heap+N, mapping+N), but bytes cut out of an address (libc's, a mapping's, the
+// heap's upper bytes) are each process's own. Found by ./heaptwin fuzz --glibc 2.44: from 2.42
+// realloc's old chunk goes to a small bin, whose fd and bk point into main_arena.
+bool reads_across_words(const Program& program, const std::vector<Trace>& traces, size_t at) {
+  if (at >= program.ops.size() || program.ops[at].kind != OpKind::kRead8) return false;
+  const Op& op = program.ops[at];
+  const int64_t low = op.src == kNullSlot ? 0 : slot_low_bits(program, traces[0], op.src, at);
+  if (((low + op.offset) & 7) == 0) return false;
+  for (const Trace& t : traces) {
+    if (at < t.outcomes.size() && t.outcomes[at].kind == OutcomeKind::kRead &&
+        t.outcomes[at].read_base == READ_NUMBER) {
+      return true;
+    }
+  }
+  return false;
+}
+
+const ComparabilityRule kReadsAcrossWords{
+    "reads_across_words",
+    "a read8 at an address that is not 8-aligned read as a number: the bytes it cut out of an "
+    "address (libc's, a mapping's, the heap's upper bytes) are each process's own"};
 const ComparabilityRule kReadsSafeLinkedPast48Mib{
     "reads_safe_linked_past_48_mib",
     "a read8 of a safe-linked value 48 MiB or more above the heap base: page numbers there carry "
@@ -357,6 +396,7 @@ const std::vector<ComparabilityRule>& comparability_rules() {
       kAddressDependentAlignment, kTouchesTooMuchMemory, kStoresMappingAddress,
       kUsesUnmappedChunk,         kLeftTheHeap,          kCorruptsWithoutAHeap,
       kProtectWithoutSafeLinking, kFreesTheTcacheStruct, kReadsSafeLinkedPast48Mib,
+      kReadsAcrossWords,
   };
   return rules;
 }
@@ -377,6 +417,7 @@ std::optional<ComparabilityRule> excused_divergence(const Program& program,
   if (protect_without_safe_linking(program, traces, at)) return kProtectWithoutSafeLinking;
   if (frees_the_tcache_struct(program, traces, at)) return kFreesTheTcacheStruct;
   if (reads_safe_linked_past_48_mib(program, traces, at)) return kReadsSafeLinkedPast48Mib;
+  if (reads_across_words(program, traces, at)) return kReadsAcrossWords;
   return std::nullopt;
 }
 
