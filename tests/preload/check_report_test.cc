@@ -19,18 +19,6 @@
 namespace heaptwin::preload_test {
 namespace {
 
-std::string temp_path(const std::string& name) {
-  const char* dir = getenv("TEST_TMPDIR");
-  return std::string(dir && *dir ? dir : "/tmp") + "/" + name;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // MARKER -> its line in `source` ("// ALLOC" on line 9 -> 9).
 std::map<std::string, int> marker_lines(const std::string& source) {
   std::map<std::string, int> lines;

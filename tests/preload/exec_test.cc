@@ -28,18 +28,6 @@ RunOptions plain() {
   return o;
 }
 
-std::string temp_path(const std::string& name) {
-  const char* dir = getenv("TEST_TMPDIR");
-  return std::string(dir && *dir ? dir : "/tmp") + "/" + name;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // The addresses a log names after "-> " (pointer_log) or "# 0x" (a trace), in order.
 std::vector<std::string> addresses(const std::string& text, const std::string& marker) {
   std::vector<std::string> v;

@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 extern char** environ;
 
@@ -99,6 +101,18 @@ std::string runfile(const std::string& path) {
 bool setarch_works() {
   Finished f = run({"true"}, RunOptions{});
   return f.exit_code == 0;
+}
+
+std::string temp_path(const std::string& name) {
+  const char* dir = getenv("TEST_TMPDIR");
+  return std::string(dir && *dir ? dir : "/tmp") + "/" + name;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
 }
 
 }  // namespace heaptwin::preload_test

@@ -31,6 +31,11 @@ std::string runfile(const std::string& path);
 // Whether `setarch -R true` works here (some sandboxes forbid personality(ADDR_NO_RANDOMIZE)).
 bool setarch_works();
 
+// A path in the test's temporary folder (TEST_TMPDIR, else /tmp).
+std::string temp_path(const std::string& name);
+// The whole file at `path` ("" when it cannot be read).
+std::string slurp(const std::string& path);
+
 }  // namespace heaptwin::preload_test
 
 #endif  // HEAPTWIN_TESTS_PRELOAD_RUN_PROCESS_H_

@@ -35,18 +35,6 @@ constexpr const char* kHashWork =
     "my %h; for my $i (1..40000) { $h{\"k$i\"} = [$i, \"v$i\"] } "
     "my @k = sort keys %h; delete $h{$_} for @k; print scalar(@k), \"\\n\"";
 
-std::string temp_path(const std::string& name) {
-  const char* dir = getenv("TEST_TMPDIR");
-  return std::string(dir && *dir ? dir : "/tmp") + "/" + name;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 std::string hex(uint64_t v) {
   std::ostringstream s;
   s << "0x" << std::hex << v;
