@@ -268,12 +268,18 @@ class GlibcSide : public Side {
       last_record = Clock::now();
       const uint64_t heap_base = channel_.heap_base();
       if (r->kind == RUNNER_END) {
-        if (faulted || trace->outcomes.size() == program.ops.size()) return true;
-        if (r->error == 0 && trace->outcomes.size() < program.ops.size()) return false;
         // The break as the last op left it: an abort names pointers into the heap by offset.
         const ReadPlaces places = runner_read_places(heap_base, heap_end ? heap_end : heap_base,
                                                      libc_base_, symbols_ ? &*symbols_ : nullptr,
                                                      arena_layout_);
+        if (faulted) {
+          fault_after_error_in(process_independent_message(channel_.message(r->value),
+                                                           command_.argv.back(), places),
+                               trace);
+          return true;
+        }
+        if (trace->outcomes.size() == program.ops.size()) return true;
+        if (r->error == 0 && trace->outcomes.size() < program.ops.size()) return false;
         add_death(r->error,
                   process_independent_message(channel_.message(r->value), command_.argv.back(),
                                               places),
