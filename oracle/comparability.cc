@@ -282,12 +282,23 @@ bool frees_the_tcache_struct(const Program& program, const std::vector<Trace>& t
   return false;
 }
 
+// Whether a block at `offset` or more above the heap base was handed out before op `at`.
+bool heap_reached(const Trace& trace, size_t at, uint64_t offset) {
+  for (size_t i = 0; i < at && i < trace.outcomes.size(); ++i) {
+    const Outcome& o = trace.outcomes[i];
+    if (o.kind == OutcomeKind::kPointer && o.offset >= static_cast<int64_t>(offset)) return true;
+  }
+  return false;
+}
+
 // A read8 whose value was revealed as safe-linked, or read, 48 MiB or more above the heap base on
 // some side. Every side's heap starts 16 MiB above a 64 MiB boundary (the glibc runner aligns its
 // break, the twin its reservation), so page numbers of positions below base + 48 MiB differ
 // between processes only in bits that XOR cancels; above it the addition carries into each
 // base's own bits, and (position >> 12) ^ target is each process's own number (read8 names a
-// value copied out of its position by the first heap page that reveals it into the heap).
+// value copied out of its position by the first heap page that reveals it into the heap). So is
+// any safe-linked value once the heap has reached that far: one written there may have been
+// copied lower (found by ./heaptwin fuzz: a realloc from heap+0x10011ef10 to heap+0x2506050).
 bool reads_safe_linked_past_48_mib(const Program& program, const std::vector<Trace>& traces,
                                    size_t at) {
   constexpr uint64_t kAligned = uint64_t{48} << 20;
@@ -299,6 +310,9 @@ bool reads_safe_linked_past_48_mib(const Program& program, const std::vector<Tra
     const bool far_value = o.read_base == READ_HEAP && o.value >= kAligned;
     const bool far_position = o.read_safe_linked && o.read_position_base == READ_HEAP && o.address >= kAligned;
     if (far_value || far_position) return true;
+    // A value safe-linked up there and copied down since (realloc moves a block's bytes) carries
+    // that page number wherever it is read: the heap had reached so far if a block lay there.
+    if (o.read_safe_linked && heap_reached(t, at, kAligned)) return true;
   }
   return false;
 }
