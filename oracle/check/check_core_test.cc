@@ -49,6 +49,32 @@ TEST_F(Core, ChunkMapFindsTheStartAtOrBefore) {
   EXPECT_FALSE(map.test(base + 0x10000));
 }
 
+// A word emptied by clear_between while other words under the same summary word still hold
+// starts: the summary word must stay visible to searches that reach it from an earlier one (and
+// to the reset).
+TEST_F(Core, ChunkMapKeepsASummaryWordWhoseOtherWordsHoldStarts) {
+  ChunkMap map;
+  ASSERT_TRUE(map.init(&region_, uint64_t{1} << 26));
+  const uint64_t base = 0x10000000;
+  const uint64_t word = 64 * 16, summary_word = 64 * word;  // heap bytes per map word, per summary word
+  map.reset(base);
+  const uint64_t a = base + 0x10, b = base + 5 * summary_word, c = b + word;
+  map.set(a);
+  map.set(b);
+  map.set(c);
+  std::vector<uint64_t> cleared;
+  map.clear_between(c - 16, c + 16, [&](uint64_t x) { cleared.push_back(x); });
+  EXPECT_EQ(cleared, std::vector<uint64_t>{c});
+  EXPECT_EQ(map.start_at_or_before(base + 9 * summary_word), b);
+  cleared.clear();
+  map.clear_between(a, base + 9 * summary_word, [&](uint64_t x) { cleared.push_back(x); });
+  EXPECT_EQ(cleared, std::vector<uint64_t>{b});
+  map.set(b + 2 * word);
+  map.reset(base);
+  EXPECT_EQ(map.start_at_or_before(base + 9 * summary_word), 0u);
+  EXPECT_FALSE(map.test(b + 2 * word));
+}
+
 TEST_F(Core, ChunkMapMatchesASetUnderRandomUse) {
   ChunkMap map;
   ASSERT_TRUE(map.init(&region_, uint64_t{1} << 22));
