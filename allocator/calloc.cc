@@ -32,8 +32,7 @@ Addr Allocator::calloc(uint64_t n, uint64_t elem_size) {
     Addr mem = malloc(sz);
     if (mem != 0) {
       if (!owned(mem, sz)) memset_fault(mem, sz);
-      std::memset(reinterpret_cast<void*>(mem), 0, sz);
-      note_range(mem, sz);
+      zero(mem, sz);
     }
     return mem;
   }
@@ -88,8 +87,7 @@ Addr Allocator::calloc(uint64_t n, uint64_t elem_size) {
   if (nclears < 3) assert_failed(Assertion::kCallocClears);  // a forged size
   if (nclears > 9) {
     if (!owned(mem, clearsize)) memset_fault(mem, clearsize);
-    std::memset(reinterpret_cast<void*>(mem), 0, clearsize);
-    note_range(mem, clearsize);
+    zero(mem, clearsize);
     return mem;
   }
   // Up to 9 words glibc stores them one by one, forward, and an odd number of them (a chunk's
@@ -109,8 +107,7 @@ void Allocator::clear_memory(Addr mem, uint64_t clearsize) {
   const uint64_t nclears = clearsize / kSizeSz;
   if (nclears > 9) {
     if (!owned(mem, clearsize)) memset_fault(mem, clearsize);
-    std::memset(reinterpret_cast<void*>(mem), 0, clearsize);
-    note_range(mem, clearsize);
+    zero(mem, clearsize);
     return;
   }
   const int64_t n = static_cast<int64_t>(nclears);

@@ -82,6 +82,8 @@ class ChunkMemory {
   void note_range(Addr a, uint64_t n) const {
     if (log_ != nullptr) log_->note_range(a, n);
   }
+  // calloc's clearing of owned memory. No range is noted: zeros never need clearing later.
+  void zero(Addr a, uint64_t n) const { memory_->zero(a, n, log_); }
   // Every store from now on is noted in `log` (nullptr: none). allocator/write_log.h.
   void set_write_log(WriteLog* log) { log_ = log; }
 

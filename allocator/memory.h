@@ -5,8 +5,11 @@
 #define HEAPTWIN_ALLOCATOR_MEMORY_H_
 
 #include <cstdint>
+#include <cstring>
 
 namespace heaptwin::alloc {
+
+struct WriteLog;
 
 class Memory {
  public:
@@ -37,6 +40,14 @@ class Memory {
     if (!owns(addr, n)) return false;
     for (uint64_t i = 0; i < n; i += 8) *reinterpret_cast<volatile uint64_t*>(addr + i) = 0;
     return true;
+  }
+  // calloc's clearing of [addr, addr + n), which is owned: afterwards it reads as zeros.
+  // `pending` is the write log of the running op so far (nullptr: writes are not logged). A
+  // Memory that knows which of its pages already read as zeros may skip them; the default
+  // clears everything.
+  virtual void zero(uint64_t addr, uint64_t n, const WriteLog* pending) {
+    (void)pending;
+    std::memset(reinterpret_cast<void*>(addr), 0, n);
   }
   // Whether all of [addr, addr + n) is readable and writable memory.
   virtual bool owns(uint64_t addr, uint64_t n) const = 0;

@@ -1,5 +1,7 @@
 #include "allocator/simulated_memory.h"
 
+#include "allocator/write_log.h"
+
 #include <sys/mman.h>
 #include <sys/sysinfo.h>
 
@@ -134,6 +136,48 @@ void SimulatedMemory::release(uint64_t from, uint64_t to) {
 void SimulatedMemory::take_again(uint64_t from, uint64_t to) {
   brk_pages_.clear(from, to);
   mmap_pages_.clear(from, to);
+}
+
+void SimulatedMemory::zero(uint64_t addr, uint64_t n, const WriteLog* pending) {
+  if (eager() || pending == nullptr || pending->overflowed || pending->ranges_overflowed) {
+    std::memset(reinterpret_cast<void*>(addr), 0, n);
+    return;
+  }
+  // The running op's writes so far count as written (the side marks them again after the op).
+  for (uint64_t i = 0; i < pending->size; ++i) note_written(pending->entries[i], 8);
+  for (int i = 0; i < pending->range_count; ++i) note_written(pending->ranges[i].addr, pending->ranges[i].n);
+  const uint64_t end = addr + n;
+  for (uint64_t at = addr; at < end;) {
+    const uint64_t stop = std::min((at & ~(kPage - 1)) + kPage, end);
+    if (!in_kept_span(at) || brk_pages_.marked(at) || mmap_pages_.marked(at)) {
+      std::memset(reinterpret_cast<void*>(at), 0, stop - at);
+    }
+    at = stop;
+  }
+}
+
+bool SimulatedMemory::unmarked_pages_read_as_zeros(uint64_t* where) const {
+  if (eager()) return true;  // with writes unknown, nothing is promised until the reset
+  std::vector<unsigned char> resident;
+  for (const WrittenPages* span : {&brk_pages_, &mmap_pages_}) {
+    // Only what was ever opened can hold anything.
+    const uint64_t lo = span == &brk_pages_ ? span->lo() : std::max(span->lo(), mmap_open_low_);
+    const uint64_t hi = span == &brk_pages_ ? std::min(span->hi(), brk_open_end_) : span->hi();
+    if (hi <= lo) continue;
+    resident.resize((hi - lo) / kPage);
+    if (::mincore(reinterpret_cast<void*>(lo), hi - lo, resident.data()) != 0) return false;
+    for (uint64_t p = lo; p < hi; p += kPage) {
+      static const unsigned char kZeros[kPage] = {};
+      if (!(resident[(p - lo) / kPage] & 1) || span->marked(p)) continue;
+      if (std::memcmp(reinterpret_cast<const void*>(p), kZeros, kPage) == 0) continue;
+      const auto* words = reinterpret_cast<const uint64_t*>(p);
+      uint64_t i = 0;
+      while (words[i] == 0) ++i;
+      if (where) *where = p + i * 8;
+      return false;
+    }
+  }
+  return true;
 }
 
 bool SimulatedMemory::discard(uint64_t addr, uint64_t n) {

@@ -53,6 +53,10 @@ class SimulatedMemory : public Memory {
   uint64_t mremap(uint64_t addr, uint64_t old_size, uint64_t new_size) override;
   bool owns(uint64_t addr, uint64_t n) const override;
   bool discard(uint64_t addr, uint64_t n) override;
+  // Clears only the pages that may hold bytes: with writes tracked, a page of the kept spans
+  // that no write reached reads as zeros already (a calloc of megabytes from a fresh heap then
+  // touches nothing). Beyond the spans, and with writes unknown, it clears everything.
+  void zero(uint64_t addr, uint64_t n, const WriteLog* pending) override;
 
   // Back to pristine: the break at its start, no mappings, the data block zeroed.
   void reset();
@@ -66,10 +70,15 @@ class SimulatedMemory : public Memory {
     brk_pages_.mark(addr, n);
     mmap_pages_.mark(addr, n);
   }
-  // Some write went unreported (a Program's own write8): what is released before the next
-  // reset, and everything at the reset, is cleared where resident.
+  // Some write went unreported (the write log overflowed): what is released before the next
+  // reset, and everything at the reset, is cleared where resident. (A Program's own write8 is
+  // reported with note_written: this eager mode made Programs that corrupt, most fuzz inputs,
+  // clear every resident page of huge heaps, twice the harness's time on the attack corpus.)
   void note_unknown_writes() { writes_unknown_ = true; }
 
+  // For tests: whether every page of the kept spans that is not marked written (and resident)
+  // reads as zeros; `where` gets the first page that does not.
+  bool unmarked_pages_read_as_zeros(uint64_t* where) const;
   uint64_t heap_base() const { return brk_base_; }
   uint64_t brk() const { return brk_; }
   void* data() const { return reinterpret_cast<void*>(data_); }
@@ -89,6 +98,9 @@ class SimulatedMemory : public Memory {
   // [from, to) is owned again: the written pages the release left are cleared.
   void take_again(uint64_t from, uint64_t to);
   bool eager() const { return !track_writes_ || writes_unknown_; }
+  bool in_kept_span(uint64_t addr) const {
+    return (addr >= brk_pages_.lo() && addr < brk_pages_.hi()) || (addr >= mmap_pages_.lo() && addr < mmap_pages_.hi());
+  }
   void clear_resident(uint64_t from, uint64_t to);
   bool move_pages(uint64_t from, uint64_t to, uint64_t size);
   static bool fresh_pages(uint64_t addr, uint64_t size);

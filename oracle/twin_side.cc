@@ -2,6 +2,7 @@
 
 #include <csetjmp>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <optional>
@@ -80,8 +81,8 @@ class TwinSide : public Side {
     for (size_t i = 0; i < program.ops.size(); ++i) {
       const Op& op = program.ops[i];
       if (op.kind == OpKind::kWrite8) {
-        // The Program writes memory itself (and a forged size lets calloc clear anywhere).
-        memory_->note_unknown_writes();
+        // (run_op marks the word it writes as written; the allocator's own writes, however
+        // corrupted the heap, all go through its write log.)
         check_heap_now = false;  // the Program corrupts on purpose from here on
         blocks_.stop();
       }
@@ -138,6 +139,7 @@ class TwinSide : public Side {
       log->clear();
     }
     note_writes(*log);  // an op that ended the Program wrote too
+    if (check_clearing_ && trace.error.empty()) check_clearing(&trace);
     return trace;
   }
 
@@ -151,6 +153,20 @@ class TwinSide : public Side {
     std::memcpy(&head, reinterpret_cast<const void*>(r.pointer - 8), 8);
     if ((head & alloc::kIsMmapped) && !memory_->owns(r.pointer - 16, 8)) return r.pointer - 16;
     return 0;
+  }
+
+  // HEAPTWIN_CHECK_CLEARING=1 (tests): after each Program, every page of the simulated memory's
+  // kept spans that no write was noted for must read as zeros, or the next Program could see
+  // bytes this one left where the reset clears nothing.
+  void check_clearing(Trace* trace) const {
+    uint64_t at = 0;
+    if (memory_->unmarked_pages_read_as_zeros(&at)) return;
+    char text[160];
+    std::snprintf(text, sizeof text,
+                  "twin: 0x%llx (heap+0x%llx) holds bytes no noted write put there: the next "
+                  "Program would see them",
+                  static_cast<unsigned long long>(at), static_cast<unsigned long long>(at - heap_base_));
+    trace->error = text;
   }
 
   static void note(Trace* trace, size_t op, const std::string& what) {
@@ -266,6 +282,7 @@ class TwinSide : public Side {
         Addr at = slots_[op.src] + static_cast<uint64_t>(op.offset);
         check_program_access(at);
         std::memcpy(reinterpret_cast<void*>(at), &value, 8);
+        memory_->note_written(at, 8);  // the next Program's memory is cleared there
         return;
       }
       case OpKind::kRead8: {
@@ -416,6 +433,7 @@ class TwinSide : public Side {
   JumpingFatalHandler fatal_;
   std::vector<Addr> slots_;
   uint64_t heap_base_ = 0;
+  const bool check_clearing_ = std::getenv("HEAPTWIN_CHECK_CLEARING") != nullptr;
   Addr arena_ = 0;  // &main_arena
   ReadNamer namer_;
   BlockInvariants blocks_;
