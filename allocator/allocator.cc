@@ -19,7 +19,9 @@ Allocator::Allocator(Memory* memory, const LibcObjects& libc, FatalHandler* fata
       libc_(libc),
       profile_(profile),
       protect_mask_(profile.safe_linking ? ~uint64_t{0} : 0),
-      tcache_entries_offset_(profile.tcache_large_bins ? 0x98 : profile.tcache_wide_counts ? 0x80 : 0x40),
+      list_align_mask_(profile.safe_linking ? kMallocAlignMask : 0),
+      tcache_form_(tcache_form_of(profile)),
+      tcache_entries_offset_(tcache_entries_offset_of(tcache_form_)),
       arena_offset_(!profile.fastbins                ? offsetof(MallocState, top) - 0x8
                     : !profile.have_fastchunks_field ? 8
                                                      : 0) {
@@ -31,6 +33,20 @@ Allocator::Allocator(Memory* memory, const LibcObjects& libc, FatalHandler* fata
   }
   set_data_range(libc.lowest(), libc_.end());
   reset();
+}
+
+Allocator::TcacheForm Allocator::tcache_form_of(const GlibcProfile& profile) {
+  if (!profile.tcache) return TcacheForm::kNone;
+  if (profile.tcache_large_bins) return TcacheForm::kSlotsLeft;
+  return profile.tcache_wide_counts ? TcacheForm::kWideCounts : TcacheForm::kCharCounts;
+}
+
+uint64_t Allocator::tcache_entries_offset_of(TcacheForm form) {
+  switch (form) {
+    case TcacheForm::kSlotsLeft: return 0x98;
+    case TcacheForm::kWideCounts: return 0x80;
+    default: return 0x40;
+  }
 }
 
 void Allocator::reset() {
@@ -143,20 +159,25 @@ void Allocator::ptmalloc_init() {
 Addr Allocator::malloc(uint64_t bytes) {
   malloc_hook_pending_ = false;  // malloc_hook_ini's first call clears the hook
   if (!malloc_initialized()) ptmalloc_init();
-  if (profile_.tcache) {  // before 2.26 only _int_malloc refuses a request, and that is retried
-    uint64_t tbytes = checked_request2size(bytes);
+  // Before 2.26 (TcacheForm::kNone) only _int_malloc refuses a request, and that is retried.
+  if (tcache_form_ <= TcacheForm::kWideCounts) {
+    const uint64_t tbytes = checked_request2size(bytes);
     if (tbytes == 0) {
       errno_ = ENOMEM;
       return 0;
     }
-    uint64_t tc_idx = csize2tidx(tbytes);
-    if (profile_.tcache_large_bins) {
-      // 2.42 __libc_malloc: a chunk size under mp_.tcache_max_bytes, from its bin's head.
-      if (tbytes < mp().tcache_max_bytes && tcache_has(tc_idx)) return tcache_get(tc_idx);
-    } else {
-      if (tcache_ == 0) tcache_init();  // MAYBE_INIT_TCACHE
-      if (tcache_has(tc_idx)) return tcache_get(tc_idx);
+    const uint64_t tc_idx = csize2tidx(tbytes);
+    if (tcache_ == 0) tcache_init();  // MAYBE_INIT_TCACHE
+    if (tcache_has(tc_idx)) return tcache_get(tc_idx);
+  } else if (tcache_form_ == TcacheForm::kSlotsLeft) {
+    const uint64_t tbytes = checked_request2size(bytes);
+    if (tbytes == 0) {
+      errno_ = ENOMEM;
+      return 0;
     }
+    // 2.42 __libc_malloc: a chunk size under mp_.tcache_max_bytes, from its bin's head.
+    const uint64_t tc_idx = csize2tidx(tbytes);
+    if (tbytes < mp().tcache_max_bytes && tcache_has_small(tc_idx)) return tcache_get(tc_idx);
   }
   Addr victim = int_malloc(bytes);
   if (victim == 0 && profile_.retry_in_other_arena && retries_in_main_arena()) {

@@ -115,8 +115,8 @@ class Allocator : public ChunkMemory {
   // PROTECT_PTR / REVEAL_PTR of a tcache next or fastbin fd stored at `pos` (2.32+; before, the
   // pointer itself). Its own inverse.
   uint64_t protect(Addr pos, uint64_t ptr) const { return ((pos >> 12) & protect_mask_) ^ ptr; }
-  // Whether list walks check a chunk's alignment (added with safe-linking, 2.32).
-  bool checks_list_alignment() const { return profile_.safe_linking; }
+  // A list walk's alignment check (added with safe-linking, 2.32): never true before.
+  bool list_misaligned(Addr e) const { return (e & list_align_mask_) != 0; }
   // What marks a chunk as cached: the random tcache_key (2.34+), before the tcache's address.
   uint64_t tcache_mark() const { return profile_.tcache_key_random ? tcache_key() : tcache_; }
   // Counts iterations of loops a corrupted heap can make endless.
@@ -132,11 +132,21 @@ class Allocator : public ChunkMemory {
   void malloc_init_state();
   void refresh_heap_range();
 
-  // tcache.cc. The tcache_perthread_struct as the release lays it out: uint16_t num_slots[76]
-  // and entries[] at 0x98 from 2.42, uint16_t counts and entries[] at 0x80 from 2.30, signed
-  // char counts and entries[] at 0x40 before.
+  // tcache.cc. The tcache_perthread_struct as the release lays it out (TcacheForm).
+  // In this order, malloc tells the forms before 2.42 from the others in one comparison.
+  enum class TcacheForm : uint8_t {
+    kCharCounts,  // signed char counts[64], entries[] at 0x40 (0x240 bytes)
+    kWideCounts,  // 2.30: uint16_t counts[64], entries[] at 0x80 (0x280 bytes)
+    kSlotsLeft,   // 2.42: uint16_t num_slots[76] counting free places, entries[] at 0x98 (0x2f8)
+    kNone,        // before 2.26: no tcache at all
+  };
+  // The profile's form: the one place tcache_form_ and tcache_entries_offset_ come from.
+  static TcacheForm tcache_form_of(const GlibcProfile& profile);
+  static uint64_t tcache_entries_offset_of(TcacheForm form);
   uint64_t tcache_struct_size() const {
-    return profile_.tcache_large_bins ? 0x2f8 : profile_.tcache_wide_counts ? 0x280 : 0x240;
+    return tcache_form_ == TcacheForm::kSlotsLeft    ? 0x2f8
+           : tcache_form_ == TcacheForm::kWideCounts ? 0x280
+                                                     : 0x240;
   }
   uint64_t* tcache_entry(uint64_t idx) const {
     return reinterpret_cast<uint64_t*>(tcache_ + tcache_entries_offset_) + idx;
@@ -145,32 +155,38 @@ class Allocator : public ChunkMemory {
   void set_tcache_head(uint64_t idx, Addr e) const { *tcache_entry(idx) = e; }
   // counts[idx] as glibc compares it with a size_t: a char count of -1 is huge, not small.
   uint64_t tcache_count(uint64_t idx) const {
-    if (profile_.tcache_wide_counts) return reinterpret_cast<const uint16_t*>(tcache_)[idx];
+    const auto* wide = reinterpret_cast<const uint16_t*>(tcache_);
+    if (tcache_form_ != TcacheForm::kCharCounts) return wide[idx];
     return static_cast<uint64_t>(static_cast<int64_t>(reinterpret_cast<const int8_t*>(tcache_)[idx]));
   }
   // Whether free (and stashing) may cache one more: 2.42+ while num_slots is not 0.
   bool tcache_room(uint64_t idx) const {
-    if (profile_.tcache_large_bins) return reinterpret_cast<const uint16_t*>(tcache_)[idx] != 0;
+    if (tcache_form_ == TcacheForm::kSlotsLeft) {
+      return reinterpret_cast<const uint16_t*>(tcache_)[idx] != 0;
+    }
     return tcache_count(idx) < mp().tcache_count;
   }
   void add_tcache_count(uint64_t idx, int delta) const {
-    if (profile_.tcache_large_bins) {  // num_slots counts the other way
-      uint16_t& c = reinterpret_cast<uint16_t*>(tcache_)[idx];
-      c = static_cast<uint16_t>(c - delta);
-    } else if (profile_.tcache_wide_counts) {
+    if (tcache_form_ == TcacheForm::kWideCounts) {
       uint16_t& c = reinterpret_cast<uint16_t*>(tcache_)[idx];
       c = static_cast<uint16_t>(c + delta);
+    } else if (tcache_form_ == TcacheForm::kSlotsLeft) {  // num_slots counts the other way
+      uint16_t& c = reinterpret_cast<uint16_t*>(tcache_)[idx];
+      c = static_cast<uint16_t>(c - delta);
     } else {
       uint8_t& c = reinterpret_cast<uint8_t*>(tcache_)[idx];  // wraps as glibc's char does
       c = static_cast<uint8_t>(c + delta);
     }
   }
-  // __libc_malloc's test for a tcache hit (2.30+: by count; before: by the list's head).
+  // __libc_malloc's test for a tcache hit before 2.42 (2.30+: by count; before: by the list's
+  // head).
   bool tcache_has(uint64_t tc_idx) const {
-    // 2.42+: any small bin (TCACHE_SMALL_BINS, not mp_.tcache_bins) whose head is not NULL.
-    if (profile_.tcache_large_bins) return tcache_ != 0 && tc_idx < 64 && tcache_head(tc_idx) != 0;
     if (tc_idx >= mp().tcache_bins || tcache_ == 0) return false;
     return profile_.tcache_take_by_count ? tcache_count(tc_idx) > 0 : tcache_head(tc_idx) != 0;
+  }
+  // 2.42+: any small bin (TCACHE_SMALL_BINS, not mp_.tcache_bins) whose head is not NULL.
+  bool tcache_has_small(uint64_t tc_idx) const {
+    return tcache_ != 0 && tc_idx < 64 && tcache_head(tc_idx) != 0;
   }
   // `in_int_malloc`: 2.43's tcache_init (av) from inside _int_malloc, which asks for
   // request2size (760) bytes (a 0x310 chunk); else __libc_malloc2 (760) (a 0x300 chunk).
@@ -314,6 +330,8 @@ class Allocator : public ChunkMemory {
   char error_text_[448];   // malloc_printerr's "*** Error in" message before 2.26
   // Derived from the profile once (the tcache and safe-linking paths are the hottest).
   uint64_t protect_mask_ = ~uint64_t{0};     // PROTECT_PTR's pos >> 12, or nothing before 2.32
+  uint64_t list_align_mask_ = kMallocAlignMask;  // list walks' alignment check, none before 2.32
+  TcacheForm tcache_form_ = TcacheForm::kWideCounts;
   uint64_t tcache_entries_offset_ = 0x80;    // entries[] in tcache_perthread_struct
   uint64_t arena_offset_ = 0;  // &main_arena - the MallocState (0x58 from 2.43, 8 before 2.27)
   bool tcache_disabled_ = false;             // 2.43: tcache_init failed or tcache_count 0

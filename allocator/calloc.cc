@@ -48,7 +48,7 @@ Addr Allocator::calloc(uint64_t n, uint64_t elem_size) {
     if (profile_.tcache_large_bins) {
       // 2.42 __libc_calloc: as __libc_malloc's tcache path; clear_memory of the bin's usable
       // size (tidx2usize), whatever the chunk's own size field says.
-      if (tbytes < mp().tcache_max_bytes && tcache_has(tc_idx)) {
+      if (tbytes < mp().tcache_max_bytes && tcache_has_small(tc_idx)) {
         Addr mem = tcache_get(tc_idx);
         clear_memory(mem, tidx2usize(tc_idx));
         return mem;

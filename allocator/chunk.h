@@ -66,14 +66,18 @@ class ChunkMemory {
     if (a >= data_lo_ && a < data_hi_ && data_hi_ - a >= n) return true;
     return memory_->owns(a, n);
   }
+  // owned(a, 8) with one unsigned comparison per range: a - lo wraps past the bound below lo.
+  bool owned8(Addr a) const {
+    return a - heap_lo_ < heap_starts8_ || a - data_lo_ < data_starts8_ || memory_->owns(a, 8);
+  }
   uint64_t load(Addr a) const {
-    if (!owned(a, 8)) report_fault(fatal_, a);
+    if (!owned8(a)) report_fault(fatal_, a);
     uint64_t v;
     std::memcpy(&v, reinterpret_cast<const void*>(a), 8);
     return v;
   }
   void store(Addr a, uint64_t v) const {
-    if (!owned(a, 8)) report_fault(fatal_, a);
+    if (!owned8(a)) report_fault(fatal_, a);
     std::memcpy(reinterpret_cast<void*>(a), &v, 8);
     if (log_ != nullptr) log_->note(a);
   }
@@ -116,12 +120,16 @@ class ChunkMemory {
   void set_heap_range(Addr lo, Addr hi) {
     heap_lo_ = lo;
     heap_hi_ = hi;
+    heap_starts8_ = starts8(lo, hi);
   }
   // The libc data block's range (owned for the allocator's whole life).
   void set_data_range(Addr lo, Addr hi) {
     data_lo_ = lo;
     data_hi_ = hi;
+    data_starts8_ = starts8(lo, hi);
   }
+  // How many 8-byte words [lo, hi) holds a start of (0 for an empty or inverted range).
+  static uint64_t starts8(Addr lo, Addr hi) { return hi > lo && hi - lo >= 8 ? hi - lo - 7 : 0; }
 
   Memory* memory_;
   FatalHandler* fatal_;
@@ -129,6 +137,8 @@ class ChunkMemory {
   Addr heap_hi_ = 0;
   Addr data_lo_ = 0;
   Addr data_hi_ = 0;
+  uint64_t heap_starts8_ = 0;  // derived by set_heap_range, for owned8
+  uint64_t data_starts8_ = 0;
   WriteLog* log_ = nullptr;
 };
 

@@ -23,7 +23,7 @@ void Allocator::malloc_consolidate() {
     fastbin(i) = 0;
     while (p != 0) {
       spin(&steps);
-      if (checks_list_alignment() && misaligned_chunk(p)) malloc_printerr(msg::kConsolidateUnaligned);
+      if (list_misaligned(p)) malloc_printerr(msg::kConsolidateUnaligned);
       if (profile_.consolidate_size_check && fastbin_index(chunksize(p)) != i) {
         malloc_printerr(msg::kConsolidateInvalidSize);
       }

@@ -11,7 +11,7 @@ Addr Allocator::fastbin_take(uint64_t nb) {
   uint64_t& fb = fastbin(idx);
   Addr victim = fb;
   if (victim == 0) return 0;
-  if (checks_list_alignment() && misaligned_chunk(victim)) malloc_printerr(msg::kUnalignedFastbin2);
+  if (list_misaligned(victim)) malloc_printerr(msg::kUnalignedFastbin2);
   // SINGLE_THREAD_P: no REMOVE_FB, so no check of the next pointer here.
   fb = protect(victim + 0x10, fd(victim));
   if (fastbin_index(chunksize(victim)) != idx) {
@@ -22,7 +22,7 @@ Addr Allocator::fastbin_take(uint64_t nb) {
   if (tcache_ != 0 && tc_idx < mp().tcache_bins) {
     Addr tc_victim;
     while (tcache_count(tc_idx) < mp().tcache_count && (tc_victim = fb) != 0) {
-      if (checks_list_alignment() && misaligned_chunk(tc_victim)) {
+      if (list_misaligned(tc_victim)) {
         malloc_printerr(msg::kUnalignedFastbin3);
       }
       fb = protect(tc_victim + 0x10, fd(tc_victim));

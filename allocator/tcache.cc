@@ -56,7 +56,7 @@ void Allocator::tcache_put(Addr chunk, uint64_t tc_idx) {
 
 Addr Allocator::tcache_get(uint64_t tc_idx) {
   Addr e = tcache_head(tc_idx);
-  if (checks_list_alignment() && !aligned_ok(e)) malloc_printerr(msg::kUnalignedTcacheChunk);
+  if (list_misaligned(e)) malloc_printerr(msg::kUnalignedTcacheChunk);
   set_tcache_head(tc_idx, protect(e + kTcacheEntryNext, load(e + kTcacheEntryNext)));
   add_tcache_count(tc_idx, -1);
   store(e + kTcacheEntryKey, 0);
@@ -67,7 +67,7 @@ Addr Allocator::tcache_get_n(uint64_t tc_idx, Addr link) {
   if (link == 0) return tcache_get(tc_idx);
   // From the middle of the list (2.38+): the link is a safe-linked next pointer.
   Addr e = protect(link, load(link));
-  if (checks_list_alignment() && !aligned_ok(e)) malloc_printerr(msg::kUnalignedTcacheChunk);
+  if (list_misaligned(e)) malloc_printerr(msg::kUnalignedTcacheChunk);
   store(link, protect(link, protect(e + kTcacheEntryNext, load(e + kTcacheEntryNext))));
   add_tcache_count(tc_idx, -1);
   store(e + kTcacheEntryKey, 0);
@@ -84,7 +84,7 @@ void Allocator::tcache_double_free_scan(Addr e, uint64_t tc_idx) {
     if (profile_.tcache_scan_counts && cnt >= mp().tcache_count) {
       malloc_printerr(msg::kFreeTooManyTcache);
     }
-    if (checks_list_alignment() && !aligned_ok(tmp)) malloc_printerr(msg::kFreeUnalignedTcache2);
+    if (list_misaligned(tmp)) malloc_printerr(msg::kFreeUnalignedTcache2);
     if (tmp == e) malloc_printerr(msg::kFreeDoubleFreeTcache2);
   }
 }
