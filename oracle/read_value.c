@@ -47,6 +47,45 @@ static struct ReadName name_in(const struct ReadPlaces* p, uint64_t address, int
   return read_named(READ_NUMBER, address);
 }
 
+/* [lo, hi) as aligned power-of-two blocks (base[i], 2^bits[i] long); at most 128 of them. */
+static int aligned_blocks(uint64_t lo, uint64_t hi, uint64_t* base, unsigned* bits) {
+  int n = 0;
+  while (lo < hi && n < 128) {
+    unsigned k = lo == 0 ? 63 : (unsigned)__builtin_ctzll(lo);
+    while (k > 0 && hi - lo < ((uint64_t)1 << k)) --k;
+    base[n] = lo;
+    bits[n] = k;
+    ++n;
+    lo += (uint64_t)1 << k;
+    if (lo == 0) break; /* wrapped past 2^64 */
+  }
+  return n;
+}
+
+static uint64_t low_mask(unsigned k) { return k >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << k) - 1; }
+
+/* For a block of x values and a block of x ^ c values, the least x in both: the bits above both
+ * blocks' free bits must agree, the wider block leaves the narrower one's bits to it, and the
+ * bits free in both are 0. */
+uint64_t read_least_xor_in(uint64_t lo, uint64_t hi, uint64_t c, uint64_t dlo, uint64_t dhi) {
+  uint64_t xs[128], ds[128];
+  unsigned xk[128], dk[128];
+  const int nx = aligned_blocks(lo, hi, xs, xk);
+  const int nd = aligned_blocks(dlo, dhi, ds, dk);
+  uint64_t best = ~(uint64_t)0;
+  for (int i = 0; i < nx; ++i) {
+    for (int j = 0; j < nd; ++j) {
+      const uint64_t want = ds[j] ^ c; /* what x must be above the D block's free bits */
+      const unsigned wide = xk[i] > dk[j] ? xk[i] : dk[j];
+      if ((xs[i] & ~low_mask(wide)) != (want & ~low_mask(wide))) continue;
+      const uint64_t x =
+          xk[i] > dk[j] ? xs[i] | (want & low_mask(xk[i]) & ~low_mask(dk[j])) : xs[i];
+      if (x < best) best = x;
+    }
+  }
+  return best;
+}
+
 struct ReadName read_name(const struct ReadPlaces* p, uint64_t address) {
   return name_in(p, address, 1);
 }
@@ -87,17 +126,18 @@ struct ReadValue read_value(const struct ReadPlaces* p, uint64_t raw, uint64_t a
   }
   /* A safe-linked pointer to the heap copied out of its position: its raw value is (the page
    * number of the heap position it was written at) ^ target. Each heap page is tried, lowest
-   * first, and the first that reveals a target inside the heap names it (every side tries them
-   * in the same order). Bounded to heaps of up to 256 MiB: read8 is rare, a page a step. */
-  if (p->heap_end > p->heap_base && (p->heap_end - p->heap_base) >> 12 <= 65536) {
-    for (uint64_t pg = p->heap_base >> 12; pg < (p->heap_end + 4095) >> 12; ++pg) {
-      const uint64_t t = raw ^ pg;
-      if (t >= p->heap_base && t < p->heap_end) {
-        v.value = read_named(READ_HEAP, t - p->heap_base);
-        v.safe_linked = 1;
-        v.position = read_named(READ_HEAP, (pg << 12) - p->heap_base);
-        return v;
-      }
+   * first, and the first that reveals a target inside the heap names it (every side finds the
+   * same one). Found in closed form (read_least_xor_in), for heaps of any size: a linear scan
+   * was bounded to 256 MiB, and beyond that such a value was a plain number, each process's own
+   * (found by ./heaptwin fuzz: a heap that had reached 4 GiB, a value realloc copied). */
+  if (p->heap_end > p->heap_base) {
+    const uint64_t pg = read_least_xor_in(p->heap_base >> 12, (p->heap_end + 4095) >> 12, raw,
+                                          p->heap_base, p->heap_end);
+    if (pg != ~(uint64_t)0) {
+      v.value = read_named(READ_HEAP, (raw ^ pg) - p->heap_base);
+      v.safe_linked = 1;
+      v.position = read_named(READ_HEAP, (pg << 12) - p->heap_base);
+      return v;
     }
   }
   /* A target below 4 GiB revealed from a raw value above it (a forged list entry, say

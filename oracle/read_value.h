@@ -78,6 +78,9 @@ struct ReadMapping read_mapping_of_chunk(uint64_t user, uint64_t length);
 /* An address (or a number) by name. */
 struct ReadName read_name(const struct ReadPlaces* places, uint64_t address);
 
+/* The least x in [lo, hi) with (x ^ c) in [dlo, dhi), or UINT64_MAX when there is none. */
+uint64_t read_least_xor_in(uint64_t lo, uint64_t hi, uint64_t c, uint64_t dlo, uint64_t dhi);
+
 /* The 8 bytes `raw` read at `at`, named. */
 struct ReadValue read_value(const struct ReadPlaces* places, uint64_t raw, uint64_t at);
 

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 
 #include "oracle/read_namer.h"
@@ -99,6 +100,40 @@ TEST(ReadValue, ARawFormNearTheHeapIsStillRevealed) {
   // A forged pointer near the heap, not revealing to anything, keeps its window name.
   EXPECT_EQ(text(p, p.heap_base - 0x10, at), "heap-0x10");
   EXPECT_EQ(text(p, p.heap_end + 0x100, at), "heap+0x21100");
+}
+
+// The closed-form search for a copied safe-linked value's page equals the linear scan it
+// replaced, on random ranges of every scale (and finds nothing where the scan finds nothing).
+TEST(ReadValue, LeastXorInEqualsTheScan) {
+  std::mt19937_64 rng(7);
+  for (int round = 0; round < 4000; ++round) {
+    const int scale = 4 + static_cast<int>(rng() % 10);
+    const uint64_t lo = rng() >> (64 - 2 * scale), hi = lo + rng() % (uint64_t{1} << scale);
+    const uint64_t dlo = rng() >> (64 - 2 * scale), dhi = dlo + rng() % (uint64_t{1} << scale);
+    const uint64_t c = rng() >> (64 - 2 * scale);
+    uint64_t want = ~uint64_t{0};
+    for (uint64_t x = lo; x < hi; ++x) {
+      if ((x ^ c) >= dlo && (x ^ c) < dhi) {
+        want = x;
+        break;
+      }
+    }
+    ASSERT_EQ(read_least_xor_in(lo, hi, c, dlo, dhi), want)
+        << std::hex << lo << " " << hi << " " << c << " " << dlo << " " << dhi;
+  }
+}
+
+// A heap that has grown to 4 GiB: a safe-linked pointer written at heap+0x5000 and copied to
+// heap+0x29705d0 is named as in a heap of 64 MiB (the lowest page that reveals it into the heap),
+// not as a number, each process's own (the page scan stopped at 256 MiB).
+TEST(ReadValue, CopiedSafeLinkedValuesRevealInHeapsOfGigabytes) {
+  ReadPlaces small = places(), big = places();
+  small.heap_end = kHeap + (uint64_t{64} << 20);
+  big.heap_end = kHeap + (uint64_t{4} << 30) + 0x1000;
+  const uint64_t raw = ((kHeap + 0x5000) >> 12) ^ (kHeap + 0x1770);
+  const std::string named = text(small, raw, kHeap + 0x29705d0);
+  EXPECT_NE(named.find("safe-linked"), std::string::npos) << named;
+  EXPECT_EQ(text(big, raw, kHeap + 0x29705d0), named);
 }
 
 TEST(ReadValue, CutsTextAtTheBuffer) {
