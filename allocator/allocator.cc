@@ -22,17 +22,23 @@ Allocator::Allocator(Memory* memory, const LibcObjects& libc, FatalHandler* fata
       list_align_mask_(profile.safe_linking ? kMallocAlignMask : 0),
       tcache_form_(tcache_form_of(profile)),
       tcache_entries_offset_(tcache_entries_offset_of(tcache_form_)),
-      arena_offset_(!profile.fastbins                ? offsetof(MallocState, top) - 0x8
-                    : !profile.have_fastchunks_field ? 8
-                                                     : 0) {
-  if (!profile.have_fastchunks_field) {
-    // Before 2.27 the struct is laid 8 bytes before main_arena, which stays 16-byte aligned as
-    // in libc (a bin head's address read as a size keeps its low bits): the struct moves up 8
-    // bytes into the gap after the block's main_arena, main_arena itself 16.
-    libc_.main_arena = reinterpret_cast<MallocState*>(reinterpret_cast<Addr>(libc.main_arena) + 8);
-  }
+      arena_offset_(arena_offset_of(profile)) {
+  // Before 2.27 the struct is laid 8 bytes before main_arena, which stays 16-byte aligned as in
+  // libc (a bin head's address read as a size keeps its low bits): the struct moves up 8 bytes
+  // into the gap after the block's main_arena, main_arena itself 16.
+  libc_.main_arena = reinterpret_cast<MallocState*>(reinterpret_cast<Addr>(libc.main_arena) +
+                                                    struct_shift_of(profile));
   set_data_range(libc.lowest(), libc_.end());
   reset();
+}
+
+uint64_t Allocator::arena_offset_of(const GlibcProfile& profile) {
+  if (!profile.fastbins) return offsetof(MallocState, top) - 0x8;
+  return profile.have_fastchunks_field ? 0 : 8;
+}
+
+uint64_t Allocator::main_arena_in_block(const GlibcProfile& profile) {
+  return offsetof(LibcData, main_arena) + struct_shift_of(profile) + arena_offset_of(profile);
 }
 
 Allocator::TcacheForm Allocator::tcache_form_of(const GlibcProfile& profile) {

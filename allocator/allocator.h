@@ -60,6 +60,9 @@ class Allocator : public ChunkMemory {
   // +0x8, bins at +0x18 ...); flags is then the high half of the unused fastbinsY[9]. Before
   // 2.27 (no have_fastchunks) main_arena is 8 into it: fastbinsY at +0x8, top at +0x58.
   Addr main_arena() const { return reinterpret_cast<Addr>(libc_.main_arena) + arena_offset_; }
+  // &main_arena - the start of a LibcData block the twin runs on, for `profile`: whoever lays
+  // the block out (the twin side) puts main_arena where the release's libc has it in its page.
+  static uint64_t main_arena_in_block(const GlibcProfile& profile);
 
  private:
   // The arena the running call works on (glibc's `av`): main_arena, except while free works on
@@ -142,6 +145,9 @@ class Allocator : public ChunkMemory {
   };
   // The profile's form: the one place tcache_form_ and tcache_entries_offset_ come from.
   static TcacheForm tcache_form_of(const GlibcProfile& profile);
+  // arena_offset_ for `profile`, and how far before 2.27 the struct moves up in the block.
+  static uint64_t arena_offset_of(const GlibcProfile& profile);
+  static uint64_t struct_shift_of(const GlibcProfile& profile) { return profile.have_fastchunks_field ? 0 : 8; }
   static uint64_t tcache_entries_offset_of(TcacheForm form);
   uint64_t tcache_struct_size() const {
     return tcache_form_ == TcacheForm::kSlotsLeft    ? 0x2f8

@@ -123,7 +123,7 @@ struct LibcData {
   uint64_t global_max_fast;
 };
 inline constexpr uint64_t kMainArenaFromMp = 0x920;
-static_assert(sizeof(LibcData) <= 0x8000, "SimulatedMemoryOptions::data_bytes holds it");
+static_assert(sizeof(LibcData) + 0x1000 <= 0x9000, "SimulatedMemoryOptions::data_bytes holds it");
 static_assert(offsetof(LibcData, main_arena) - offsetof(LibcData, mp_) == kMainArenaFromMp);
 static_assert(offsetof(LibcData, tcache_key) - offsetof(LibcData, main_arena) == 0x1da478 - 0x1d3c60);
 static_assert(offsetof(LibcData, malloc_initialized) - offsetof(LibcData, main_arena) ==

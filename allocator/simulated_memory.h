@@ -34,7 +34,7 @@ struct SimulatedMemoryOptions {
   // The largest single sbrk increment or mapping. Linux's default (heuristic) overcommit refuses
   // one request larger than RAM + swap, however much is in use; 0 takes this machine's value.
   uint64_t max_request = 0;
-  uint64_t data_bytes = 0x8000;                  // the libc data block (LibcData fits)
+  uint64_t data_bytes = 0x9000;  // the libc data block (LibcData fits at any page offset)
 };
 
 class SimulatedMemory : public Memory {

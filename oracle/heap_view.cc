@@ -272,6 +272,17 @@ std::optional<GlibcLayout> glibc_layout(const std::string& version) {
   GlibcLayout l;
   l.version = version;
   l.safe_linking = minor >= 32;
+  // main_arena's address in each libc's debug symbols (gdb "info address main_arena"): Debian's
+  // 2.31-13+deb11u11 0x1ceb80, the host's 2.36 0x1d3c60, 2.41 0x1e5ac0, 2.43-7 0x1e7ac0, 2.44-3
+  // 0x1f0ac0; the source builds of ../shared/glibc-builds and 2.23: 2.23 0x198b20, 2.27
+  // 0x1aac20, 2.35 0x1eac60.
+  switch (minor) {
+    case 23: l.main_arena_page_offset = 0xb20; break;
+    case 27: l.main_arena_page_offset = 0xc20; break;
+    case 31: l.main_arena_page_offset = 0xb80; break;
+    case 41: case 43: case 44: l.main_arena_page_offset = 0xac0; break;
+    default: l.main_arena_page_offset = 0xc60; break;  // 2.35, 2.36
+  }
   if (minor >= 43) {
     // Debian's 2.43-7 and 2.44-3, read from their libc6-dbg DWARF (gdb ptype /o) and from
     // malloc.c (2.43 "malloc: Remove fastbin infrastructure"; 2.42 "malloc: add tcache support

@@ -27,6 +27,11 @@ struct GlibcLayout {
   bool tcache_num_slots = false; // >= 2.42: num_slots[] counting down, not counts[]
   bool fastbins_exist = true;    // < 2.43: fastbinsY and global_max_fast
   bool tcache_unsorted_limit = true;  // mp_.tcache_unsorted_limit, gone in 2.44
+  // &main_arena & 0xfff in the release's libc (the build the project runs as that release's
+  // real side): the twin lays its libc data out so that its main_arena falls there too, as a
+  // bin head's address read back (a libc leak, a partial overwrite, a perturbed low byte) has
+  // the same low bits on every side.
+  uint64_t main_arena_page_offset = 0xc60;
 
   // malloc_state
   uint64_t flags = 0x4;

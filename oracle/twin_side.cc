@@ -58,7 +58,10 @@ class TwinSide : public Side {
     if (options.digests) trace.digests.reserve(program.ops.size());
     ArenaDigestPace pace{};
     memory_->reset();
-    auto* data = static_cast<alloc::LibcData*>(memory_->data());
+    // main_arena at the release's page offset (GlibcLayout::main_arena_page_offset).
+    const uint64_t shift =
+        (layout_.main_arena_page_offset - alloc::Allocator::main_arena_in_block(release_)) & 0xfff;
+    auto* data = reinterpret_cast<alloc::LibcData*>(static_cast<char*>(memory_->data()) + shift);
     alloc::Allocator twin(memory_.get(), data, &fatal_, profile_for(release_, options));
     slots_.assign(program.slot_count(), 0);
     heap_base_ = memory_->heap_base();
