@@ -79,18 +79,28 @@ bool outside_the_heap(const Outcome& o) {
          (o.kind == OutcomeKind::kRead && o.read_base != READ_NUMBER && o.read_base != READ_HEAP);
 }
 
+// Whether the outcome that assigned a slot left a heap address in it.
+bool in_the_heap(const Outcome& o) {
+  return o.kind == OutcomeKind::kPointer || (o.kind == OutcomeKind::kRead && o.read_base == READ_HEAP);
+}
+
 // Whether some write8 before op `until` stores a value computed from an address where it is read
 // back as a number (a size field), or from an address outside the heap (an mmapped
 // chunk's, or one a read8 found in a mapping or libc: the slot's value, or safe-linking's
-// pos >> 12 of it). Mappings lie where each
+// pos >> 12 of it), or a safe-linked heap address protected at a position outside the heap (NULL
+// - 8, say: its page number's bits then mix with every bit of the heap's address, which no read
+// can name). Mappings lie where each
 // process's kernel put them, so the value's low bits, read back as a size or flags, differ
 // between the twin and glibc: what follows is not comparable. (Heap addresses are, up to 16 MiB:
 // both heaps start on a 16 MiB boundary; read back as a whole size, their bits above it are not.)
 bool stores_mapping_address(const Program& program, const Trace& trace, size_t until) {
-  std::vector<char> mapped(program.slot_count(), 0);
+  std::vector<char> mapped(program.slot_count(), 0), heap(program.slot_count(), 0);
   for (size_t i = 0; i < program.ops.size() && i < trace.outcomes.size() && i <= until; ++i) {
     const Op& op = program.ops[i];
-    if (op.assigns()) mapped[op.dst] = outside_the_heap(trace.outcomes[i]);
+    if (op.assigns()) {
+      mapped[op.dst] = outside_the_heap(trace.outcomes[i]);
+      heap[op.dst] = in_the_heap(trace.outcomes[i]);
+    }
     if (op.kind != OpKind::kWrite8) continue;
     const Value& v = op.value;
     // An address (or a safe-linked one) stored where a chunk's size field can be (8 mod 16 from
@@ -110,6 +120,10 @@ bool stores_mapping_address(const Program& program, const Trace& trace, size_t u
          (v.target_kind == Value::Kind::kSlot && mapped[v.target_slot]))) {
       return true;
     }
+    const bool pos_in_heap = v.pos_is_heap || heap[v.slot];
+    const bool target_in_heap = v.target_kind == Value::Kind::kHeap ||
+                                (v.target_kind == Value::Kind::kSlot && heap[v.target_slot]);
+    if (v.kind == Value::Kind::kProtect && !pos_in_heap && target_in_heap) return true;
   }
   return false;
 }
@@ -368,7 +382,8 @@ const ComparabilityRule kTouchesTooMuchMemory{
 const ComparabilityRule kStoresMappingAddress{
     "stores_mapping_address",
     "a write8 stored an address where it is read back as a size, or an address outside the heap "
-    "(an mmapped chunk's, or a mapping's or libc's that a read8 found)"};
+    "(an mmapped chunk's, or a mapping's or libc's that a read8 found), or a heap address "
+    "safe-linked at a position outside the heap"};
 const ComparabilityRule kUsesUnmappedChunk{
     "uses_unmapped_chunk",
     "an op reaches into an mmapped chunk that is gone, or past its mapping: the kernel's layout"};
