@@ -37,10 +37,6 @@ uint64_t Allocator::arena_offset_of(const GlibcProfile& profile) {
   return profile.have_fastchunks_field ? 0 : 8;
 }
 
-uint64_t Allocator::main_arena_in_block(const GlibcProfile& profile) {
-  return offsetof(LibcData, main_arena) + struct_shift_of(profile) + arena_offset_of(profile);
-}
-
 Allocator::TcacheForm Allocator::tcache_form_of(const GlibcProfile& profile) {
   if (!profile.tcache) return TcacheForm::kNone;
   if (profile.tcache_large_bins) return TcacheForm::kSlotsLeft;

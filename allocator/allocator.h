@@ -60,9 +60,12 @@ class Allocator : public ChunkMemory {
   // +0x8, bins at +0x18 ...); flags is then the high half of the unused fastbinsY[9]. Before
   // 2.27 (no have_fastchunks) main_arena is 8 into it: fastbinsY at +0x8, top at +0x58.
   Addr main_arena() const { return reinterpret_cast<Addr>(libc_.main_arena) + arena_offset_; }
-  // &main_arena - the start of a LibcData block the twin runs on, for `profile`: whoever lays
-  // the block out (the twin side) puts main_arena where the release's libc has it in its page.
-  static uint64_t main_arena_in_block(const GlibcProfile& profile);
+  // main_arena() - LibcObjects::main_arena for `profile` (the release's overlay: 16 before 2.27,
+  // 0x58 from 2.43): whoever lays the objects out (the twin side) puts main_arena() where the
+  // release's libc has main_arena.
+  static uint64_t arena_name_offset(const GlibcProfile& profile) {
+    return struct_shift_of(profile) + arena_offset_of(profile);
+  }
 
  private:
   // The arena the running call works on (glibc's `av`): main_arena, except while free works on

@@ -1,6 +1,7 @@
 // Where libc's malloc objects live: main_arena, mp_, tcache_key, __malloc_initialized,
-// perturb_byte and global_max_fast. The twin over simulated memory keeps them in one LibcData
-// block, at the distances Debian's 2.36 puts them apart; the drop-in library puts each at the
+// perturb_byte and global_max_fast. The twin side lays them out in its simulated libc data at the
+// distances and page offsets the release's libc has them (oracle/twin_side.cc, GlibcLayout::libc);
+// allocator tests and benches use one LibcData block (2.36's distances); the drop-in library puts each at the
 // address of that symbol in the libc the process loaded, so a leaked bin address gives the real
 // libc base and a write through an address derived from it lands where it would under glibc.
 #ifndef HEAPTWIN_ALLOCATOR_LIBC_OBJECTS_H_

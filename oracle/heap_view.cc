@@ -272,16 +272,22 @@ std::optional<GlibcLayout> glibc_layout(const std::string& version) {
   GlibcLayout l;
   l.version = version;
   l.safe_linking = minor >= 32;
-  // main_arena's address in each libc's debug symbols (gdb "info address main_arena"): Debian's
-  // 2.31-13+deb11u11 0x1ceb80, the host's 2.36 0x1d3c60, 2.41 0x1e5ac0, 2.43-7 0x1e7ac0, 2.44-3
-  // 0x1f0ac0; the source builds of ../shared/glibc-builds and 2.23: 2.23 0x198b20, 2.27
-  // 0x1aac20, 2.35 0x1eac60.
+  // gdb "info address SYMBOL" in each libc's debug file: Debian's 2.31-13+deb11u11, the host's
+  // 2.36, 2.41, 2.43-7 and 2.44-3; the source builds of ../shared/glibc-builds (2.27, 2.35) and
+  // of 2.23. Symbols a release lacks (gdb: "No symbol") sit where 2.36 has them relative to
+  // perturb_byte: tcache_key - 0x24, __malloc_initialized - 0x14, global_max_fast + 4.
+  auto near_perturb = [](uint64_t mp, uint64_t arena, uint64_t perturb, uint64_t gmf) {
+    return GlibcLayout::LibcSymbols{mp, arena, perturb - 0x24, perturb - 0x14, perturb, gmf};
+  };
   switch (minor) {
-    case 23: l.main_arena_page_offset = 0xb20; break;
-    case 27: l.main_arena_page_offset = 0xc20; break;
-    case 31: l.main_arena_page_offset = 0xb80; break;
-    case 41: case 43: case 44: l.main_arena_page_offset = 0xac0; break;
-    default: l.main_arena_page_offset = 0xc60; break;  // 2.35, 2.36
+    case 23: l.libc = near_perturb(0x198160, 0x198b20, 0x19a904, 0x19a908); break;
+    case 27: l.libc = near_perturb(0x1aa260, 0x1aac20, 0x1ad79c, 0x1ad7b0); break;
+    case 31: l.libc = near_perturb(0x1ce280, 0x1ceb80, 0x1d11d4, 0x1d11e8); break;
+    case 35: l.libc = {0x1ea340, 0x1eac60, 0x1f14b8, 0x1f14c8, 0x1f14dc, 0x1f14e0}; break;
+    case 41: l.libc = {0x1e5180, 0x1e5ac0, 0x1ec218, 0x1ec228, 0x1ec23c, 0x1ec240}; break;
+    case 43: l.libc = {0x1e7180, 0x1e7ac0, 0x1ee1c0, 0x1ee1d0, 0x1ee1e4, 0x1ee1e8}; break;
+    case 44: l.libc = {0x1f0180, 0x1f0ac0, 0x1f71c0, 0x1f71d0, 0x1f71e4, 0x1f71e8}; break;
+    default: break;  // 2.36
   }
   if (minor >= 43) {
     // Debian's 2.43-7 and 2.44-3, read from their libc6-dbg DWARF (gdb ptype /o) and from

@@ -27,11 +27,16 @@ struct GlibcLayout {
   bool tcache_num_slots = false; // >= 2.42: num_slots[] counting down, not counts[]
   bool fastbins_exist = true;    // < 2.43: fastbinsY and global_max_fast
   bool tcache_unsorted_limit = true;  // mp_.tcache_unsorted_limit, gone in 2.44
-  // &main_arena & 0xfff in the release's libc (the build the project runs as that release's
-  // real side): the twin lays its libc data out so that its main_arena falls there too, as a
-  // bin head's address read back (a libc leak, a partial overwrite, a perturbed low byte) has
-  // the same low bits on every side.
-  uint64_t main_arena_page_offset = 0xc60;
+  // Where the release's libc (the build the project runs as its real side) has malloc's objects:
+  // their addresses in the library, from its debug symbols. The twin lays its libc data out at
+  // the same distances and page offsets: a bin head's address read back (a libc leak, a partial
+  // overwrite, a perturbed low byte) keeps its low bits, and exploit code computes one object
+  // from another (global_max_fast from a leaked main_arena address). A release without one of
+  // them (tcache_key before 2.34, global_max_fast from 2.43) gets a place near perturb_byte.
+  struct LibcSymbols {
+    uint64_t mp, main_arena, tcache_key, malloc_initialized, perturb_byte, global_max_fast;
+  };
+  LibcSymbols libc = {0x1d3340, 0x1d3c60, 0x1da478, 0x1da488, 0x1da49c, 0x1da4a0};  // 2.36
 
   // malloc_state
   uint64_t flags = 0x4;

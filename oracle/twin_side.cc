@@ -1,5 +1,6 @@
 #include "oracle/twin_side.h"
 
+#include <algorithm>
 #include <csetjmp>
 #include <csignal>
 #include <cstdio>
@@ -58,10 +59,7 @@ class TwinSide : public Side {
     if (options.digests) trace.digests.reserve(program.ops.size());
     ArenaDigestPace pace{};
     memory_->reset();
-    // main_arena at the release's page offset (GlibcLayout::main_arena_page_offset).
-    const uint64_t shift =
-        (layout_.main_arena_page_offset - alloc::Allocator::main_arena_in_block(release_)) & 0xfff;
-    auto* data = reinterpret_cast<alloc::LibcData*>(static_cast<char*>(memory_->data()) + shift);
+    const alloc::LibcObjects data = libc_objects(static_cast<char*>(memory_->data()));
     alloc::Allocator twin(memory_.get(), data, &fatal_, profile_for(release_, options));
     slots_.assign(program.slot_count(), 0);
     heap_base_ = memory_->heap_base();
@@ -156,6 +154,24 @@ class TwinSide : public Side {
     std::memcpy(&head, reinterpret_cast<const void*>(r.pointer - 8), 8);
     if ((head & alloc::kIsMmapped) && !memory_->owns(r.pointer - 16, 8)) return r.pointer - 16;
     return 0;
+  }
+
+  // malloc's objects in the libc data block at the distances and page offsets the release's libc
+  // has them (GlibcLayout::libc), main_arena() on the release's main_arena.
+  alloc::LibcObjects libc_objects(char* block) const {
+    const GlibcLayout::LibcSymbols& s = layout_.libc;
+    const uint64_t base = std::min({s.mp, s.main_arena, s.tcache_key, s.malloc_initialized,
+                                    s.perturb_byte, s.global_max_fast}) & ~uint64_t{0xfff};
+    auto at = [&](uint64_t symbol) { return block + (symbol - base); };
+    alloc::LibcObjects o;
+    o.mp = reinterpret_cast<alloc::MallocPar*>(at(s.mp));
+    o.main_arena = reinterpret_cast<alloc::MallocState*>(
+        at(s.main_arena) - alloc::Allocator::arena_name_offset(release_));
+    o.tcache_key = reinterpret_cast<uint64_t*>(at(s.tcache_key));
+    o.malloc_initialized = reinterpret_cast<uint8_t*>(at(s.malloc_initialized));
+    o.perturb_byte = reinterpret_cast<int32_t*>(at(s.perturb_byte));
+    o.global_max_fast = reinterpret_cast<uint64_t*>(at(s.global_max_fast));
+    return o;
   }
 
   // HEAPTWIN_CHECK_CLEARING=1 (tests): after each Program, every page of the simulated memory's
