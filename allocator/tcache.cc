@@ -45,23 +45,7 @@ void Allocator::tcache_init(bool in_int_malloc) {
   }
 }
 
-void Allocator::tcache_put(Addr chunk, uint64_t tc_idx) {
-  HEAPTWIN_TWIN_DCHECK(tcache_ != 0);  // callers cache only once the tcache exists
-  Addr e = chunk2mem(chunk);
-  store(e + kTcacheEntryKey, tcache_mark());
-  store(e + kTcacheEntryNext, protect(e + kTcacheEntryNext, tcache_head(tc_idx)));
-  set_tcache_head(tc_idx, e);
-  add_tcache_count(tc_idx, 1);
-}
-
-Addr Allocator::tcache_get(uint64_t tc_idx) {
-  Addr e = tcache_head(tc_idx);
-  if (list_misaligned(e)) malloc_printerr(msg::kUnalignedTcacheChunk);
-  set_tcache_head(tc_idx, protect(e + kTcacheEntryNext, load(e + kTcacheEntryNext)));
-  add_tcache_count(tc_idx, -1);
-  store(e + kTcacheEntryKey, 0);
-  return e;
-}
+// tcache_put and tcache_get: allocator.h (inline).
 
 Addr Allocator::tcache_get_n(uint64_t tc_idx, Addr link) {
   if (link == 0) return tcache_get(tc_idx);
