@@ -82,7 +82,7 @@ class TwinSide : public Side {
     for (size_t i = 0; i < program.ops.size(); ++i) {
       const Op& op = program.ops[i];
       if (op.kind == OpKind::kWrite8) {
-        // (run_op marks the word it writes as written; the allocator's own writes, however
+        // (execute() marks the word it writes as written; the allocator's own writes, however
         // corrupted the heap, all go through its write log.)
         check_heap_now = false;  // the Program corrupts on purpose from here on
         blocks_.stop();
