@@ -90,8 +90,8 @@ enum ArenaList {
   ARENA_LIST_BIN_TAIL    /* paced digests only: a bin's last entries, from its bk backwards */
 };
 
-/* How a list walk was cut short. `where` is heap-relative when `near` (within 4 GiB of the
- * heap base), else not reported (0). */
+/* How a list walk was cut short. `where` is heap-relative when `near` (in the heap or its
+ * 64 MiB block: ARENA_NEAR_BELOW), else not reported (0). */
 enum ArenaBroken {
   ARENA_BROKEN_WILD = 1,   /* wild pointer */
   ARENA_BROKEN_UNALIGNED,  /* unaligned pointer */
@@ -110,8 +110,18 @@ enum ArenaBroken {
 enum ArenaLinkForm { ARENA_LINK_AS_READ = 0, ARENA_LINK_SAFE_LINKED, ARENA_LINK_PLAIN };
 
 #define ARENA_MAX_LIST 100000
-/* Within this distance of the heap base an address is "near" (reported heap-relative); farther
- * it is one process's own (a mapping, libc) and compares as one token. */
+/* A wild address is "near", reported heap-relative, inside the heap or inside the 64 MiB-aligned
+ * block the heap base lies in, [base - 16 MiB, base + 48 MiB): every side's heap starts 16 MiB
+ * above a 64 MiB boundary, so a place there has one offset in every process. Anywhere else it is
+ * kept raw, one process's own. A value safe-linking mixed with a page number an odd number of
+ * times (a plain fd revealed as a tcache next, a safe-linked pointer copied and revealed
+ * elsewhere) has the base's bits 38 and up XORed into its bits 26 and up: it never lands in the
+ * block, but it may land within a few GiB of one process's heap and not of another's (found by
+ * ./heaptwin fuzz: a tcache head 3.3 GiB above the twin's heap, far from glibc's). */
+#define ARENA_NEAR_BELOW ((int64_t)16 << 20)
+#define ARENA_NEAR_ABOVE ((int64_t)48 << 20)
+/* Raw (not near) addresses at or beyond this distance from 0 are one process's own and compare
+ * as one token; smaller raw values (a forged 0x41414141) are numbers every process has. */
 #define ARENA_NEAR ((int64_t)1 << 32)
 
 enum ArenaEventKind {
@@ -150,7 +160,7 @@ struct ArenaEvent {
   uint64_t value;  /* INVALID, TCACHE_COUNT */
   const uint64_t* values; /* FIELDS */
   /* A ChunkRef (CHUNK, TOP, LAST_REMAINDER): offset from the heap base of the chunk, or for a
-   * wild one more than 4 GiB from the heap base its raw address; size without flags (0 when not
+   * wild one that is not near (ARENA_NEAR_BELOW) its raw address; size without flags (0 when not
    * read: wild chunks, unaligned entries, or a last_remainder whose bytes are no chunk size).
    * BROKEN: the heap-relative place when `near`. */
   int64_t offset;

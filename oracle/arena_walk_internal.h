@@ -62,9 +62,11 @@ static inline int in_heap(const struct ArenaWhere* where, uint64_t addr) {
   return addr >= where->heap_base && addr < where->heap_end && where->heap_end - addr >= 0x10;
 }
 
+/* arena_walk.h, ARENA_NEAR_BELOW */
 static inline int is_near(const struct ArenaWhere* where, uint64_t addr) {
   int64_t d = (int64_t)(addr - where->heap_base);
-  return d > -ARENA_NEAR && d < ARENA_NEAR;
+  return (d >= -ARENA_NEAR_BELOW && d < ARENA_NEAR_ABOVE) ||
+         (addr >= where->heap_base && addr < where->heap_end);
 }
 
 static inline void emit(const struct Walk* w, struct ArenaEvent* e) { w->sink(w->sink_ctx, e); }

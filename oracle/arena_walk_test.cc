@@ -142,6 +142,29 @@ TEST(ArenaDigest, FarWildPointersAgreeNearOnesDoNot) {
   EXPECT_NE(far_a, near_a);
 }
 
+// Outside the heap's 64 MiB block a wild pointer is one process's own even a few GiB from the
+// heap: safe-linking garbage lands there in one process and terabytes away in another.
+TEST(ArenaDigest, WildPointersOutsideTheHeapsBlockAreFar) {
+  HeapImage image = states()[states().size() / 2];
+  const HeapLocation& loc = image.loc;
+  const uint64_t fastbin1 = loc.arena + image.layout.fastbins + 8;
+  image.write_u64(fastbin1, 0x7f0000001000);
+  const uint64_t far = walk_digest(image);
+  const ArenaSnapshot far_snapshot = read_arena(image, loc, image.layout);
+  for (uint64_t offset : {uint64_t{0xd1b58010}, uint64_t{48} << 20, (uint64_t{64} << 20) + 0x10}) {
+    image.write_u64(fastbin1, loc.heap_base + offset);
+    EXPECT_EQ(far, walk_digest(image)) << std::hex << offset;
+    EXPECT_EQ(first_difference(far_snapshot, read_arena(image, loc, image.layout)), "") << std::hex << offset;
+  }
+  image.write_u64(fastbin1, loc.heap_base - (uint64_t{16} << 20) - 0x10);
+  EXPECT_EQ(far, walk_digest(image));
+  // Inside the block, beyond the heap's end, it is still heap-relative.
+  image.write_u64(fastbin1, loc.heap_base + (uint64_t{48} << 20) - 0x20);
+  EXPECT_NE(far, walk_digest(image));
+  image.write_u64(fastbin1, loc.heap_base - (uint64_t{16} << 20));
+  EXPECT_NE(far, walk_digest(image));
+}
+
 TEST(ArenaDigest, ReadingOwnMemoryGivesTheSameDigest) {
   // arena_digest_here (the glibc runner's, reading this process's memory) against the walk
   // through a MemoryReader, over a hand-made arena in this process.

@@ -79,7 +79,7 @@ struct HeapLocation {
 ArenaLayout to_arena_layout(const GlibcLayout& layout);
 
 // Builds the snapshot from the arena walk (arena_walk.h). Wild pointers (outside the heap) are ChunkRef{wild}: offset heap-relative
-// when within 4 GiB of the heap base, else the raw address; size 0. valid=false with a reason when the arena does not look like one at these
+// in the heap or its 64 MiB block (arena_walk.h, ARENA_NEAR_BELOW), else the raw address; size 0. valid=false with a reason when the arena does not look like one at these
 // addresses (the location is wrong), rather than reporting garbage.
 ArenaSnapshot read_arena(const MemoryReader& mem, const HeapLocation& loc,
                          const GlibcLayout& layout);
