@@ -59,6 +59,12 @@ void runner_dirty_after(const struct RunnerOp* op, const struct RunnerRecord* r,
  * a survived abort or fault; wrote: it ran a write8. */
 int runner_reset(int after_death, int wrote);
 
+/* runner_thp.c: huge pages for glibc's large mappings and heap growth (see there); in the
+ * server, before runner_memory_setup. 0: not (fully) installed. */
+int runner_thp_install(void);
+/* runner_maps.c: &__curbrk in libc's data, found by moving the break once; NULL if not found. */
+void* runner_find_curbrk(void);
+
 /* runner_child.c: the child, and waiting for the parent from inside it. */
 void runner_child(int message_read_fd) __attribute__((noreturn));
 void runner_child_wait(RunnerReadyFn ready, void* ctx);

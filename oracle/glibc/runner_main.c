@@ -132,6 +132,8 @@ int main(int argc, char** argv) {
   /* This process never mallocs, so its libc data is the pristine state every persistent child
    * resets to: saved once here, inherited by each child. */
   int persistent = argc > 1 && strcmp(argv[argc - 1], "persistent") == 0;
+  /* Before the picture: it changes libc's text mappings. */
+  runner_thp_install();
   /* In fork mode too: its mapping is part of every child's address space, so glibc's mmapped
    * chunks land at the same addresses in both modes. */
   if (!runner_memory_setup() && persistent) return 6;

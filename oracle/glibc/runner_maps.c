@@ -155,6 +155,38 @@ static void note_map(void* ctx, uint64_t start, uint64_t end, const char* perms,
   p->guard_bytes += end - start;
 }
 
+/* glibc's cached break (__curbrk) is a word of libc's data holding sbrk(0): the one that follows
+ * the break when it moves. Found so rather than by symbol, which a runner of another glibc
+ * would have to be told. */
+void* runner_find_curbrk(void) {
+  static struct Pristine scan;
+  static struct Scan s;
+  memset(&scan, 0, sizeof scan);
+  memset(&s, 0, sizeof s);
+  s.p = &scan;
+  if (read_maps() < 0) return NULL;
+  each_map(note_map, &s);
+  const uint64_t before = (uint64_t)(uintptr_t)sbrk(0);
+  uint64_t* found[8];
+  int n = 0;
+  for (int i = 0; i < scan.libc_data_count; ++i) {
+    for (uint64_t at = scan.libc_data[i].start; at + 8 <= scan.libc_data[i].end && n < 8; at += 8) {
+      if (*(uint64_t*)(uintptr_t)at == before) found[n++] = (uint64_t*)(uintptr_t)at;
+    }
+  }
+  if (sbrk(4096) == (void*)-1) return NULL;
+  uint64_t* curbrk = NULL;
+  int moved = 0;
+  for (int i = 0; i < n; ++i) {
+    if (*found[i] == before + 4096) {
+      curbrk = found[i];
+      ++moved;
+    }
+  }
+  if (sbrk(-4096) == (void*)-1) return NULL;
+  return moved == 1 && *curbrk == before ? curbrk : NULL;
+}
+
 int runner_memory_setup(void) {
   static struct Pristine scan; /* the picture is taken before the mapping that keeps it exists */
   if (read_maps() < 0) return 0;

@@ -184,6 +184,61 @@ TEST(GlibcReset, MappingsAProgramLeavesAreGone) {
   }
 }
 
+// The VmFlags of the child's heap mappings (/proc/<pid>/smaps), one string per mapping.
+std::vector<std::string> child_heap_flags(pid_t server) {
+  std::vector<std::string> out;
+  DIR* proc = opendir("/proc");
+  pid_t child = -1;
+  while (dirent* e = proc ? readdir(proc) : nullptr) {
+    std::ifstream stat(std::string("/proc/") + e->d_name + "/stat");
+    std::string line;
+    if (stat && std::getline(stat, line) && line.rfind(')') != std::string::npos) {
+      std::istringstream rest(line.substr(line.rfind(')') + 2));
+      char state = 0;
+      pid_t ppid = 0;
+      rest >> state >> ppid;
+      if (ppid == server && state != 'Z') child = std::atoi(e->d_name);
+    }
+  }
+  if (proc) closedir(proc);
+  std::ifstream smaps("/proc/" + std::to_string(child) + "/smaps");
+  std::string line;
+  bool in_heap = false;
+  while (std::getline(smaps, line)) {
+    if (line.find("VmFlags:") == 0) {
+      if (in_heap) out.push_back(line);
+    } else {
+      // A mapping's first line starts with its range, "start-end"; the fields' with "Name:".
+      const std::string first = line.substr(0, line.find(' '));
+      if (first.find('-') != std::string::npos && first.find(':') == std::string::npos) {
+        in_heap = line.find("[heap]") != std::string::npos;
+      }
+    }
+  }
+  return out;
+}
+
+// glibc's heap growth of 2 MiB or more is advised MADV_HUGEPAGE (runner_thp.c): a calloc of
+// tens of MiB then costs a fault per 2 MiB, not per page. The kernel's break stays where the
+// Program left it, so the child's heap mapping still carries the advice ("hg") after it.
+TEST(GlibcRunner, HeapGrowthOfTwoMiBIsAdvisedHugePages) {
+  if (access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) != 0) {
+    GTEST_SKIP() << "no transparent huge pages in this kernel";
+  }
+  auto s = side(RunnerMode::kPersistent);
+  Trace t = s->run(parse_script("mallopt M_MMAP_THRESHOLD 0x2000000\na = calloc 0x800000 1\n"),
+                   RunOptions());
+  ASSERT_EQ(t.error, "");
+  ASSERT_EQ(t.outcomes[1].kind, OutcomeKind::kPointer) << to_string(t.outcomes[1]);
+  bool advised = false;
+  for (const std::string& flags : child_heap_flags(only_child_of_us())) {
+    advised = advised || flags.find(" hg") != std::string::npos;
+  }
+  std::string all;
+  for (const std::string& f : child_heap_flags(only_child_of_us())) all += f + "\n";
+  EXPECT_TRUE(advised) << "no [heap] mapping of the child has VmFlags hg:\n" << all;
+}
+
 // Random Programs that touch every path the reset must undo: perturbed fills, memalign and
 // realloc giving tails back to top, mmapped chunks left alive, trims, mallopt, a moved break;
 // and between them the prev_size probe at random heap words. Each Program, run after all the
