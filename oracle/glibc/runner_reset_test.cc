@@ -110,36 +110,8 @@ TEST(GlibcReset, ReallocsRemainderGivenBackToTopIsZeroedForTheNextProgram) {
   EXPECT_EQ(t.outcomes.back(), kClean);
 }
 
-// Anonymous mappings of the runner's only child (/proc/<pid>/maps), as "start-end" lines.
-std::vector<std::string> child_anonymous_maps(pid_t server) {
-  std::vector<std::string> out;
-  DIR* proc = opendir("/proc");
-  pid_t child = -1;
-  while (dirent* e = proc ? readdir(proc) : nullptr) {
-    std::ifstream stat(std::string("/proc/") + e->d_name + "/stat");
-    std::string line;
-    if (!stat || !std::getline(stat, line)) continue;
-    size_t paren = line.rfind(')');
-    if (paren == std::string::npos) continue;
-    std::istringstream rest(line.substr(paren + 2));
-    char state = 0;
-    pid_t ppid = 0;
-    rest >> state >> ppid;
-    if (ppid == server && state != 'Z') child = std::atoi(e->d_name);
-  }
-  if (proc) closedir(proc);
-  std::ifstream maps("/proc/" + std::to_string(child) + "/maps");
-  std::string line;
-  while (std::getline(maps, line)) {
-    std::istringstream f(line);
-    std::string range, perms, offset, dev, inode, path;
-    f >> range >> perms >> offset >> dev >> inode >> path;
-    if (path.empty()) out.push_back(range + " " + perms);
-  }
-  return out;
-}
-
-pid_t only_child_of_us() {
+// The one live child of `parent` (-1 when there is none).
+pid_t only_child_of(pid_t parent) {
   pid_t found = -1;
   DIR* proc = opendir("/proc");
   while (dirent* e = proc ? readdir(proc) : nullptr) {
@@ -152,10 +124,26 @@ pid_t only_child_of_us() {
     char state = 0;
     pid_t ppid = 0;
     rest >> state >> ppid;
-    if (ppid == getpid() && state != 'Z') found = std::atoi(e->d_name);
+    if (ppid == parent && state != 'Z') found = std::atoi(e->d_name);
   }
   if (proc) closedir(proc);
   return found;
+}
+
+pid_t only_child_of_us() { return only_child_of(getpid()); }
+
+// Anonymous mappings of the runner's only child (/proc/<pid>/maps), as "start-end" lines.
+std::vector<std::string> child_anonymous_maps(pid_t server) {
+  std::vector<std::string> out;
+  std::ifstream maps("/proc/" + std::to_string(only_child_of(server)) + "/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    std::istringstream f(line);
+    std::string range, perms, offset, dev, inode, path;
+    f >> range >> perms >> offset >> dev >> inode >> path;
+    if (path.empty()) out.push_back(range + " " + perms);
+  }
+  return out;
 }
 
 // Mappings a Program leaves (live mmapped chunks; with M_MMAP_THRESHOLD 0 even the tcache struct
@@ -184,24 +172,10 @@ TEST(GlibcReset, MappingsAProgramLeavesAreGone) {
   }
 }
 
-// The VmFlags of the child's heap mappings (/proc/<pid>/smaps), one string per mapping.
+// The VmFlags of the runner's child's heap mappings (/proc/<pid>/smaps), one line per mapping.
 std::vector<std::string> child_heap_flags(pid_t server) {
   std::vector<std::string> out;
-  DIR* proc = opendir("/proc");
-  pid_t child = -1;
-  while (dirent* e = proc ? readdir(proc) : nullptr) {
-    std::ifstream stat(std::string("/proc/") + e->d_name + "/stat");
-    std::string line;
-    if (stat && std::getline(stat, line) && line.rfind(')') != std::string::npos) {
-      std::istringstream rest(line.substr(line.rfind(')') + 2));
-      char state = 0;
-      pid_t ppid = 0;
-      rest >> state >> ppid;
-      if (ppid == server && state != 'Z') child = std::atoi(e->d_name);
-    }
-  }
-  if (proc) closedir(proc);
-  std::ifstream smaps("/proc/" + std::to_string(child) + "/smaps");
+  std::ifstream smaps("/proc/" + std::to_string(only_child_of(server)) + "/smaps");
   std::string line;
   bool in_heap = false;
   while (std::getline(smaps, line)) {
