@@ -40,7 +40,7 @@ struct JudgeConfig {
   bool check_contents = false;
   size_t full_check_every = 0;  // the whole heap every N ops too (RunOptions::full_check_every)
   std::vector<std::pair<std::string, std::string>> tunables;  // GLIBC_TUNABLES entries
-  int timeout_ms = 2000;
+  int timeout_ms = 2000;  // glibc's CPU time per op (the fuzz targets': 200, executor.cc)
   DecodeOptions decode;  // how fuzz inputs decode for this configuration
   // The comparability rules (oracle/comparability.h). Off only to show what a rule excuses: its
   // scenario then diverges (tests/comparability/).
@@ -108,6 +108,7 @@ class Executor {
   Executor(JudgeConfig config, std::vector<std::unique_ptr<Side>> sides)
       : config_(std::move(config)), sides_(std::move(sides)) {}
   std::vector<Trace> run_all(const Program& program, const RunOptions& options);
+  bool ran_out_of_time_alone(const std::vector<Trace>& traces, const DiffResult& d) const;
   // Whether a side that reports its arena returned no digests (it cannot compute them).
   bool digests_missing(const std::vector<Trace>& traces) const;
   // Digests differed at the first divergence: the states again, as snapshots.

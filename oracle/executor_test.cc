@@ -1,0 +1,83 @@
+// The executor's judgement of time limits: a short limit (the fuzz targets') that cuts an op on
+// one side only is confirmed with the default limit before it counts as a finding.
+#include "oracle/executor.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "oracle/twin_side.h"
+#include "program/parse_for_tests.h"
+
+namespace heaptwin {
+namespace {
+
+// The twin, but as slow as a loaded machine at op `slow_op`: under a limit shorter than the
+// default that op times out (and the Program ends there, as any timeout ends it).
+class SlowAtOneOp : public Side {
+ public:
+  SlowAtOneOp(size_t slow_op, std::unique_ptr<Side> twin) : slow_op_(slow_op), twin_(std::move(twin)) {}
+  std::string name() const override { return "slow"; }
+  Trace run(const Program& program, const RunOptions& options) override {
+    Trace t = twin_->run(program, options);
+    if (options.timeout_ms < RunOptions{}.timeout_ms && slow_op_ < t.outcomes.size()) {
+      t.outcomes.resize(slow_op_ + 1);
+      t.outcomes[slow_op_] = Outcome::timeout();
+      if (t.digests.size() > slow_op_) t.digests.resize(slow_op_);
+      if (t.states.size() > slow_op_) t.states.resize(slow_op_);
+    }
+    return t;
+  }
+
+ private:
+  size_t slow_op_;
+  std::unique_ptr<Side> twin_;
+};
+
+Verdict judge_with_slow_side(int timeout_ms) {
+  std::string error;
+  std::vector<std::unique_ptr<Side>> sides;
+  sides.push_back(make_twin_side("twin", &error));
+  sides.push_back(std::make_unique<SlowAtOneOp>(2, make_twin_side("twin", &error)));
+  EXPECT_EQ(error, "");
+  JudgeConfig config;
+  config.name = "time";
+  config.timeout_ms = timeout_ms;
+  auto executor = Executor::with_sides(config, std::move(sides));
+  return executor->judge(parse_script("a = malloc 0x18\nb = malloc 0x28\nfree a\nfree b\n"));
+}
+
+TEST(Executor, ATimeoutOnOneSideUnderAShortLimitIsConfirmedWithTheDefault) {
+  const Verdict v = judge_with_slow_side(200);
+  EXPECT_EQ(v.kind, Verdict::Kind::kAgree) << v.report(parse_script("a = malloc 0x18\n"));
+  ASSERT_EQ(v.traces.size(), 2u);
+  EXPECT_EQ(v.traces[1].outcomes.size(), 4u);  // the confirming run, with the default limit
+}
+
+TEST(Executor, ATimeoutUnderTheDefaultLimitIsAFinding) {
+  // The same side, slow even under the default limit: a timeout the twin does not share.
+  std::string error;
+  std::vector<std::unique_ptr<Side>> sides;
+  sides.push_back(make_twin_side("twin", &error));
+  class AlwaysSlow : public SlowAtOneOp {
+   public:
+    using SlowAtOneOp::SlowAtOneOp;
+    Trace run(const Program& program, const RunOptions& options) override {
+      RunOptions shorter = options;
+      shorter.timeout_ms = 1;
+      return SlowAtOneOp::run(program, shorter);
+    }
+  };
+  sides.push_back(std::make_unique<AlwaysSlow>(2, make_twin_side("twin", &error)));
+  JudgeConfig config;
+  config.name = "time";
+  config.timeout_ms = 200;
+  auto executor = Executor::with_sides(config, std::move(sides));
+  const Verdict v = executor->judge(parse_script("a = malloc 0x18\nb = malloc 0x28\nfree a\nfree b\n"));
+  EXPECT_EQ(v.kind, Verdict::Kind::kFinding);
+  EXPECT_EQ(v.diff.first.op_index, 2u);
+}
+
+}  // namespace
+}  // namespace heaptwin
