@@ -138,7 +138,8 @@ Outcome Outcome::value_of(uint64_t v) {
 Outcome returned_outcome(const Op& op, const Returned& r, uint64_t heap_base) {
   if (op.allocates()) {
     if (r.pointer == 0) return Outcome::null(r.error);
-    if (r.mapping_bytes != 0) return Outcome::mmapped(r.mapping_bytes, r.pointer & 0xfff);
+    const bool in_heap = r.pointer >= heap_base && r.pointer < r.heap_end;
+    if (r.mapping_bytes != 0 && !in_heap) return Outcome::mmapped(r.mapping_bytes, r.pointer & 0xfff);
     return Outcome::pointer(static_cast<int64_t>(r.pointer - heap_base));
   }
   switch (op.kind) {

@@ -164,8 +164,11 @@ struct Returned {
   int error = 0;               // errno after it (posix_memalign: its return value)
   uint64_t mapping_bytes = 0;  // an mmapped chunk's mapping: prev_size + chunk size; 0: none
   uint64_t value = 0;          // usable_size, mallopt, malloc_trim: the value returned
+  uint64_t heap_end = 0;       // the break after the op
 };
-// Allocating ops: NULL with errno, an mmapped chunk by its mapping, else the heap offset;
+// Allocating ops: NULL with errno, an mmapped chunk by its mapping, else the heap offset (also
+// for a chunk inside the heap whose IS_MMAPPED bit a write8 forged: no mapping is there, and its
+// "prev_size" may hold an address of the process);
 // usable_size, mallopt and trim their value; every other op Done. (read8 is named apart:
 // oracle/read_namer.h.)
 Outcome returned_outcome(const Op& op, const Returned& r, uint64_t heap_base);

@@ -355,6 +355,7 @@ class TwinSide : public Side {
     returned.pointer = r.pointer;
     returned.error = r.error;
     returned.value = r.value;
+    returned.heap_end = memory_->brk();
     if (r.allocates && r.pointer != 0) {
       uint64_t head = 0;
       std::memcpy(&head, reinterpret_cast<const void*>(r.pointer - 8), 8);

@@ -135,9 +135,10 @@ static MAYBE_UNUSED void value(uint64_t v) {
 static MAYBE_UNUSED void value_of_int(int v) { value((uint64_t)(int64_t)v); }
 
 /* An allocating op's result: NULL with errno (posix_memalign: its return value); a chunk with
- * IS_MMAPPED as its mapping's length (prev_size, memalign's leader, + chunk size: the chunk size
- * alone depends on where the kernel put the mapping) and the pointer's offset in its page; else
- * the offset from the heap base. */
+ * IS_MMAPPED outside the heap as its mapping's length (prev_size, memalign's leader, + chunk
+ * size: the chunk size alone depends on where the kernel put the mapping) and the pointer's
+ * offset in its page; else (also a heap chunk whose IS_MMAPPED a write8 forged) the offset from
+ * the heap base. */
 static MAYBE_UNUSED void allocated_with_error(void *p, int error) {
   if (p == NULL) {
     put("NULL (");
@@ -154,7 +155,8 @@ static MAYBE_UNUSED void allocated_with_error(void *p, int error) {
   }
   uint64_t size, lead;
   memcpy(&size, (const char *)p - 8, sizeof size);
-  if (size & 2) {
+  const uint64_t at = (uint64_t)(uintptr_t)p;
+  if ((size & 2) && !(at >= heap_base && at < (uint64_t)(uintptr_t)sbrk(0))) {
     memcpy(&lead, (const char *)p - 16, sizeof lead);
     put("mmapped ");
     put_hex((size & ~(uint64_t)7) + lead);

@@ -56,6 +56,7 @@ Outcome outcome_of(const Op& op, const RunnerRecord& r, uint64_t heap_base) {
   // The runner reports an mmapped chunk's size as its mapping's length (runner_ops.c).
   if (r.chunk_size & 0x2) returned.mapping_bytes = r.chunk_size & ~uint64_t{7};
   returned.value = r.value;
+  returned.heap_end = r.heap_end;
   return returned_outcome(op, returned, heap_base);
 }
 
