@@ -15,7 +15,8 @@
  *    tcache first (0x290 more; 0x300 from 2.42). For those two the bound is top before the op + what they can
  *    carve (runner_dirty_after). M_PERTURB fills stay inside these chunks. A Program that wrote
  *    memory itself (write8) is reset only when runner_guard.c proves it left nothing else.
- *    Pages of that extent the Program never touched are left alone (zero_heap).
+ *    Pages of that extent the Program never touched are left alone (zero_heap). Above 64 MiB
+ *    of heap the kernel's break is lowered instead: those pages go back to the kernel.
  *  - mappings the Program left (live mmapped chunks, counted by glibc in mp_.n_mmaps; the tcache
  *    struct is one under M_MMAP_THRESHOLD 0) are unmapped, reading /proc/self/maps only then.
  *    A heap that glibc continued with mmap (the break could not grow: the arena is marked
@@ -27,6 +28,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "oracle/glibc/runner_internal.h"
@@ -131,6 +133,11 @@ void runner_note_pristine_tcache(void) {
   pristine_tcache_known = 1;
 }
 
+/* Above this much heap the reset lowers the kernel's break instead of looking for the pages to
+ * clear: mincore costs a byte per page, and breaks grown to a TiB took the attack corpus's
+ * replay 255,000 mincore calls of 16 MiB each. */
+static const uint64_t kScannedHeapBytes = (uint64_t)64 << 20;
+
 int runner_reset(int after_death, int wrote) {
   int32_t arena_flags, n_mmaps;
   memcpy(&arena_flags, (const void*)(uintptr_t)(request.arena + request.layout.flags), 4);
@@ -148,6 +155,12 @@ int runner_reset(int after_death, int wrote) {
     else scan_maps = 1;
   }
   uint64_t brk_now = (uint64_t)(uintptr_t)sbrk(0); /* glibc's __curbrk: no syscall */
+  if (brk_now > heap_base + kScannedHeapBytes) {
+    /* The kernel takes the pages above back (they read as zeros when the break grows again);
+     * the next Program's first sbrk would drop them anyway. */
+    const uint64_t lowered = (uint64_t)syscall(SYS_brk, (long)(heap_base + kScannedHeapBytes));
+    if (lowered < brk_now) brk_now = lowered;
+  }
   uint64_t end = dirty_end < brk_now && !noncontiguous ? dirty_end : brk_now;
   zero_heap(end);
   runner_restore_libc_data();

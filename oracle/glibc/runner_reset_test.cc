@@ -93,6 +93,29 @@ TEST(GlibcReset, MemalignsTailGivenBackToTopIsZeroedForTheNextProgram) {
   EXPECT_EQ(t.outcomes.back(), kClean);
 }
 
+// Above 64 MiB of heap the reset gives the pages back to the kernel instead of clearing them
+// (runner_reset.c, kScannedHeapBytes): a perturb pattern left at heap+96 MiB is gone for the
+// next Program all the same.
+TEST(GlibcReset, DirtAboveTheScannedHeapIsGoneForTheNextProgram) {
+  auto persistent = side(RunnerMode::kPersistent);
+  Trace d = persistent->run(parse_script("mallopt M_PERTURB 0x41\nmallopt M_MMAP_THRESHOLD 0x8000000\n"
+                                         "a = malloc 0x18\nbig = malloc 0x5ff0000\n"
+                                         "b = malloc 0xf50\nc = malloc 0x18\nfree b\n"),
+                            RunOptions());
+  ASSERT_EQ(d.error, "");
+  ASSERT_EQ(d.outcomes[4].kind, OutcomeKind::kPointer) << to_string(d.outcomes[4]);
+  const uint64_t at = (static_cast<uint64_t>(d.outcomes[4].offset) + 0x100) & ~uint64_t{0xf};
+  ASSERT_GT(at, uint64_t{64} << 20);
+  // The probe's first sbrk reaches past `at` (M_TOP_PAD): glibc's own first brk then drops no
+  // page below it, and only the reset can have cleared the word.
+  Program probe = prev_size_probe(at);
+  ASSERT_EQ(probe.ops[0].kind, OpKind::kMallopt);
+  probe.ops[0].a = at + 0x100000;
+  Trace t = persistent->run(probe, RunOptions());
+  ASSERT_EQ(t.error, "");
+  EXPECT_EQ(t.outcomes.back(), kClean);
+}
+
 // _int_realloc's "newp == next" path: top is too small, so _int_malloc grows it and carves the
 // new chunk right after the old one (0x1f7d0..0x217e0), then the remainder (the old chunk's
 // size, 0x212d0..0x217e0) goes back to top with M_PERTURB's bytes in it.
