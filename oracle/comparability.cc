@@ -84,6 +84,11 @@ bool in_the_heap(const Outcome& o) {
   return o.kind == OutcomeKind::kPointer || (o.kind == OutcomeKind::kRead && o.read_base == READ_HEAP);
 }
 
+// The heap offset of the address an in_the_heap() outcome left in its slot.
+int64_t heap_offset_of(const Outcome& o) {
+  return o.kind == OutcomeKind::kPointer ? o.offset : static_cast<int64_t>(o.value);
+}
+
 // Whether some write8 before op `until` stores a value computed from an address where it is read
 // back as a number (a size field), or from an address outside the heap (an mmapped
 // chunk's, or one a read8 found in a mapping or libc: the slot's value, or safe-linking's
@@ -95,11 +100,13 @@ bool in_the_heap(const Outcome& o) {
 // both heaps start on a 16 MiB boundary; read back as a whole size, their bits above it are not.)
 bool stores_mapping_address(const Program& program, const Trace& trace, size_t until) {
   std::vector<char> mapped(program.slot_count(), 0), heap(program.slot_count(), 0);
+  std::vector<int64_t> offset(program.slot_count(), 0);
   for (size_t i = 0; i < program.ops.size() && i < trace.outcomes.size() && i <= until; ++i) {
     const Op& op = program.ops[i];
     if (op.assigns()) {
       mapped[op.dst] = outside_the_heap(trace.outcomes[i]);
       heap[op.dst] = in_the_heap(trace.outcomes[i]);
+      if (heap[op.dst]) offset[op.dst] = heap_offset_of(trace.outcomes[i]);
     }
     if (op.kind != OpKind::kWrite8) continue;
     const Value& v = op.value;
@@ -120,7 +127,10 @@ bool stores_mapping_address(const Program& program, const Trace& trace, size_t u
          (v.target_kind == Value::Kind::kSlot && mapped[v.target_slot]))) {
       return true;
     }
-    const bool pos_in_heap = v.pos_is_heap || heap[v.slot];
+    // A position below the heap base (s1 - 0x340 from the heap's first chunk, say) is outside
+    // it too: what it reveals to, read anywhere in the heap, is no place a read can name.
+    const int64_t pos_offset = (v.pos_is_heap ? 0 : offset[v.slot]) + v.delta;
+    const bool pos_in_heap = (v.pos_is_heap || heap[v.slot]) && pos_offset >= 0;
     const bool target_in_heap = v.target_kind == Value::Kind::kHeap ||
                                 (v.target_kind == Value::Kind::kSlot && heap[v.target_slot]);
     if (v.kind == Value::Kind::kProtect && !pos_in_heap && target_in_heap) return true;
