@@ -47,6 +47,11 @@ class Allocator : public ChunkMemory {
   int mallopt(int param_number, int value);
   int malloc_trim(uint64_t pad);
 
+  // A side that runs glibc with a time limit cannot say what glibc does with one memset of more
+  // than `bytes` (it finishes, faults at the end of memory, or runs out of time, as fast as the
+  // machine is): such an op is unmodelled. 0 (the default, and the drop-in's): no bound.
+  void set_memset_budget(uint64_t bytes) { memset_budget_ = bytes; }
+
   int last_errno() const { return errno_; }
   // Before 2.27: whether malloc_consolidate set the arena up again over live chunks (an
   // M_MXFAST of 1..7 stores global_max_fast 0): every bin emptied, top back at the initial top
@@ -302,7 +307,9 @@ class Allocator : public ChunkMemory {
 
   // M_PERTURB: fill on allocation (perturb ^ 0xff) and on free (perturb).
   void perturb_fill(Addr p, uint64_t n, int byte) const;
-  // glibc's memset of [p, p + n) where that is not all owned: the fault it takes.
+  // Before glibc's memset of [p, p + n): the fault it takes where that is not all owned, and
+  // unmodelled past the memset budget.
+  void before_memset(Addr p, uint64_t n) const;
   [[noreturn]] void memset_fault(Addr p, uint64_t n) const;
   // The first address from p on that the allocator does not own.
   Addr first_unowned(Addr p) const;
@@ -338,6 +345,7 @@ class Allocator : public ChunkMemory {
   bool malloc_hook_pending_ = false;
   int check_action_ = 3;   // M_CHECK_ACTION before 2.26 (DEFAULT_CHECK_ACTION)
   bool arena_set_up_again_ = false;
+  uint64_t memset_budget_ = 0;  // set_memset_budget
   char error_text_[448];   // malloc_printerr's "*** Error in" message before 2.26
   // Derived from the profile once (the tcache and safe-linking paths are the hottest).
   uint64_t protect_mask_ = ~uint64_t{0};     // PROTECT_PTR's pos >> 12, or nothing before 2.32

@@ -31,7 +31,7 @@ Addr Allocator::calloc(uint64_t n, uint64_t elem_size) {
     // Before 2.34, a calloc that meets malloc_hook_ini is __libc_malloc and a memset.
     Addr mem = malloc(sz);
     if (mem != 0) {
-      if (!owned(mem, sz)) memset_fault(mem, sz);
+      before_memset(mem, sz);
       zero(mem, sz);
     }
     return mem;
@@ -86,7 +86,7 @@ Addr Allocator::calloc(uint64_t n, uint64_t elem_size) {
   const uint64_t nclears = clearsize / kSizeSz;
   if (nclears < 3) assert_failed(Assertion::kCallocClears);  // a forged size
   if (nclears > 9) {
-    if (!owned(mem, clearsize)) memset_fault(mem, clearsize);
+    before_memset(mem, clearsize);
     zero(mem, clearsize);
     return mem;
   }
@@ -106,7 +106,7 @@ Addr Allocator::calloc(uint64_t n, uint64_t elem_size) {
 void Allocator::clear_memory(Addr mem, uint64_t clearsize) {
   const uint64_t nclears = clearsize / kSizeSz;
   if (nclears > 9) {
-    if (!owned(mem, clearsize)) memset_fault(mem, clearsize);
+    before_memset(mem, clearsize);
     zero(mem, clearsize);
     return;
   }

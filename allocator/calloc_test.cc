@@ -35,5 +35,30 @@ TEST(CallocTest, ReusedMemoryIsCleared) {
   EXPECT_EQ(t.read8(a + 0x100), 0u);
 }
 
+// Past the memset budget (a side that runs glibc with a time limit) a memset is unmodelled:
+// calloc's clearing of a block of 1 MiB, and M_PERTURB's fill of one. Within the budget, and
+// with none, they happen as in glibc.
+TEST(CallocTest, AMemsetPastTheBudgetIsUnmodelled) {
+  for (uint64_t budget : {uint64_t{0x80000}, uint64_t{0x200000}, uint64_t{0}}) {
+    GlibcProfile p;
+    p.tunables.tcache_count = {true, 0};
+    TestTwin t(p);
+    t.twin.mallopt(-3 /* M_MMAP_THRESHOLD */, 0x2000000);
+    int64_t a = t.malloc(0x100000);
+    t.malloc(0x18);
+    t.write8(a, 0x4141414141414141);
+    t.free_at(a);
+    t.twin.set_memset_budget(budget);
+    if (budget == 0x80000) {
+      EXPECT_THROW(t.twin.calloc(1, 0x100000), UnmodelledError);
+      t.twin.mallopt(-6 /* M_PERTURB */, 0x41);
+      EXPECT_THROW(t.twin.malloc(0x100000), UnmodelledError);
+    } else {
+      EXPECT_EQ(t.off(t.twin.calloc(1, 0x100000)), a) << std::hex << budget;
+      EXPECT_EQ(t.read8(a), 0u);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace heaptwin::alloc

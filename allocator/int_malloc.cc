@@ -28,9 +28,19 @@ Addr Allocator::int_malloc(uint64_t bytes) {
 
 void Allocator::perturb_fill(Addr p, uint64_t n, int byte) const {
   if (n == 0) return;
-  if (!owned(p, n)) memset_fault(p, n);
+  before_memset(p, n);
   std::memset(reinterpret_cast<void*>(p), byte & 0xff, n);
   note_range(p, n);
+}
+
+void Allocator::before_memset(Addr p, uint64_t n) const {
+  const bool faults = !owned(p, n);
+  const uint64_t written = faults ? first_unowned(p) - p : n;
+  if (memset_budget_ != 0 && written > memset_budget_) {
+    report_unmodelled(fatal_, "glibc writes more memory here than its time limit lets it (it may "
+                              "finish, fault or time out, as fast as the machine is)");
+  }
+  if (faults) memset_fault(p, n);
 }
 
 // A forged size made a memset run past owned memory. Above x86's rep_stosb_threshold (2048 bytes
