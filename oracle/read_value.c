@@ -140,10 +140,12 @@ struct ReadValue read_value(const struct ReadPlaces* p, uint64_t raw, uint64_t a
       return v;
     }
   }
-  /* A target below 4 GiB revealed from a raw value above it (a forged list entry, say
-   * protect(b, 0x4141)) is one too: the raw value carries the heap's page number, which no
-   * plain number of the Program does (unless it has those very bits). */
-  if (position.base != READ_NUMBER && target < READ_SMALL_TARGET) {
+  /* A target within 4 GiB of 0, either way, revealed from a raw value that is none (a forged
+   * list entry, say protect(b, 0x4141) or protect(b, NULL - 0xa8)) is one too: the raw value
+   * carries the heap's page number, which no plain number of the Program does (unless it has
+   * those very bits). A small number itself, or one near 2^64, reveals to none: every side's
+   * page numbers are 2^32 or more. */
+  if (position.base != READ_NUMBER && (target < READ_SMALL_TARGET || 0 - target <= READ_SMALL_TARGET)) {
     v.value = revealed;
     v.safe_linked = 1;
     v.position = position;

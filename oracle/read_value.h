@@ -37,8 +37,9 @@ enum ReadBase {
  * pointer (read_value). */
 #define READ_HEAP_WINDOW ((uint64_t)1 << 32)
 
-/* A safe-linked value may reveal to a number below this (a forged target): raw values at or
- * above it that reveal so are taken as safe-linked (read_value). */
+/* A safe-linked value may reveal to a number within this of 0, either way (a forged target:
+ * 0x4141, or NULL - 0xa8): raw values that are no such number and reveal so are taken as
+ * safe-linked (read_value). */
 #define READ_SMALL_TARGET ((uint64_t)1 << 32)
 
 /* The mapping of an mmapped chunk: [start, start + length). */

@@ -65,6 +65,12 @@ TEST(ReadValue, RevealsSafeLinkedPointersFromNamedPositions) {
   EXPECT_EQ(text(p, nowhere >> 12, nowhere), "0x100000000");
   // A size is no safe-linked pointer.
   EXPECT_EQ(text(p, 0x31, at), "0x31");
+  // Forged below NULL (protect(b, NULL - 0xa8), found by ./heaptwin fuzz --target attack): the
+  // target is a number near 2^64, every side's the same, but the raw value carries the page.
+  EXPECT_EQ(text(p, (at >> 12) ^ ~uint64_t{0xa7}, at),
+            "0xffffffffffffff58 (safe-linked: protect(heap+0x2c0, 0xffffffffffffff58))");
+  // A number near 2^64 itself (a write8 of -8) reveals to none: it stays a number.
+  EXPECT_EQ(text(p, ~uint64_t{7}, at), "0xfffffffffffffff8");
 }
 
 TEST(ReadValue, SafeLinkedValuesCompareAsTheirTargets) {
