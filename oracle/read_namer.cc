@@ -25,9 +25,13 @@ void ReadNamer::after(const Op& op, const Outcome& outcome, uint64_t pointer) {
   }
 }
 
-Outcome ReadNamer::read(ReadPlaces places, uint64_t raw, uint64_t at) {
+Outcome ReadNamer::read(ReadPlaces places, uint64_t raw, uint64_t at, uint64_t tcache) {
   mappings_.clear();
   by_slot_.for_each([this](uint64_t, const ReadMapping& m) { mappings_.push_back(m); });
+  if (tcache != 0 && !(tcache >= places.heap_base && tcache < places.heap_end)) {
+    // Its mapping's first page holds the whole struct (0x290 .. 0x300 bytes).
+    mappings_.push_back(ReadMapping{tcache & ~uint64_t{0xfff}, 0x1000});
+  }
   places.mappings = mappings_.data();
   places.mapping_count = mappings_.size();
   return Outcome::read(read_value(&places, raw, at));

@@ -170,12 +170,26 @@ TEST(ReadNamer, FollowsTheMappingsOfMmappedChunksTheProgramHolds) {
   ReadNamer namer;
   namer.start(program);
   namer.after(alloc, Outcome::mmapped(0x21000, user & 0xfff), user);
-  const Outcome inside = namer.read(places(), user + 0x20, kHeap + 0x2a0);
+  const Outcome inside = namer.read(places(), user + 0x20, kHeap + 0x2a0, 0);
   EXPECT_EQ(to_string(inside), "read mapping+0x30");
   namer.after(read, inside, 0);
   namer.after(release, Outcome::done(), 0);
   // Given back: its addresses are numbers again.
-  EXPECT_EQ(to_string(namer.read(places(), user + 0x20, kHeap + 0x2a0)), "read 0x7ffff7fb0030");
+  EXPECT_EQ(to_string(namer.read(places(), user + 0x20, kHeap + 0x2a0, 0)), "read 0x7ffff7fb0030");
+}
+
+// The tcache struct, mmapped (M_MMAP_THRESHOLD below its size): before 2.34 every cached
+// chunk's key is its address, and a read of it names the struct's mapping on every side
+// (found by ./heaptwin fuzz --glibc 2.31). In the heap it is the heap's.
+TEST(ReadNamer, NamesTheTcacheStructsMappingOutsideTheHeap) {
+  Program program;
+  program.intern("v");
+  ReadNamer namer;
+  namer.start(program);
+  const uint64_t tcache = 0x7ffff7ffb010;
+  EXPECT_EQ(to_string(namer.read(places(), tcache, kHeap + 0x2b8, tcache)), "read mapping+0x10");
+  EXPECT_EQ(to_string(namer.read(places(), tcache, kHeap + 0x2b8, 0)), "read 0x7ffff7ffb010");
+  EXPECT_EQ(to_string(namer.read(places(), kHeap + 0x10, kHeap + 0x2b8, kHeap + 0x10)), "read heap+0x10");
 }
 
 TEST(ReadNamer, MemalignLeadersStayInTheMappingsFirstPage) {

@@ -359,7 +359,7 @@ class TwinSide : public Side {
   }
 
   Outcome outcome_of(const alloc::Allocator& twin, const Op& op, const RawResult& r) {
-    if (op.kind == OpKind::kRead8) return namer_.read(read_places(twin), r.value, r.read_at);
+    if (op.kind == OpKind::kRead8) return namer_.read(read_places(twin), r.value, r.read_at, twin.tcache());
     Returned returned;
     returned.pointer = r.pointer;
     returned.error = r.error;

@@ -301,7 +301,7 @@ class GlibcSide : public Side {
       if (op.kind == OpKind::kRead8) {
         const ReadPlaces places = runner_read_places(heap_base, r->heap_end, libc_base_,
                                                      symbols_ ? &*symbols_ : nullptr, arena_layout_);
-        trace->outcomes.push_back(namer_.read(places, r->value, r->pointer));
+        trace->outcomes.push_back(namer_.read(places, r->value, r->pointer, r->tcache));
       } else {
         trace->outcomes.push_back(outcome_of(op, *r, heap_base));
       }
