@@ -51,6 +51,9 @@ class Memory {
   }
   // Whether all of [addr, addr + n) is readable and writable memory.
   virtual bool owns(uint64_t addr, uint64_t n) const = 0;
+  // Whether owns() is true of every range: the process's own memory, where a wild access faults
+  // for real, as in glibc. The drop-in's build of the twin (HEAPTWIN_DIRECT_MEMORY) needs it.
+  virtual bool owns_everything() const { return false; }
   virtual uint64_t page_size() const { return 4096; }
 };
 

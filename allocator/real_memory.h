@@ -22,6 +22,7 @@ class RealMemory : public Memory {
   // Always true: where glibc would touch unmapped memory the real access faults, as it does in
   // glibc (SIGSEGV), so nothing is checked in advance.
   bool owns(uint64_t addr, uint64_t n) const override { return true; }
+  bool owns_everything() const override { return true; }
   // MADV_DONTNEED, as glibc's mtrim calls it.
   bool discard(uint64_t addr, uint64_t n) override;
 };

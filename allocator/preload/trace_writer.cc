@@ -101,8 +101,7 @@ void TraceWriter::end_line() {
   }
 }
 
-void TraceWriter::allocation(uint64_t result, const char* verb, uint64_t a, uint64_t b, int nargs) {
-  if (!active()) return;
+void TraceWriter::write_allocation(uint64_t result, const char* verb, uint64_t a, uint64_t b, int nargs) {
   uint64_t slot = new_slot(result);
   if (slot == 0) return;
   put_slot(slot);
@@ -124,8 +123,7 @@ void TraceWriter::allocation(uint64_t result, const char* verb, uint64_t a, uint
   end_line();
 }
 
-void TraceWriter::realloc(uint64_t result, uint64_t old, uint64_t bytes) {
-  if (!active()) return;
+void TraceWriter::write_realloc(uint64_t result, uint64_t old, uint64_t bytes) {
   uint64_t old_slot = 0;
   bool known = old != 0 && live_.lookup(old, &old_slot, false);
   if (old != 0 && !known) {
@@ -161,8 +159,7 @@ void TraceWriter::realloc(uint64_t result, uint64_t old, uint64_t bytes) {
   end_line();
 }
 
-void TraceWriter::free(uint64_t mem) {
-  if (!active() || mem == 0) return;
+void TraceWriter::write_free(uint64_t mem) {
   uint64_t slot;
   if (!live_.lookup(mem, &slot, true)) {
     put("# free of a pointer not returned by a traced call: ");
@@ -176,8 +173,7 @@ void TraceWriter::free(uint64_t mem) {
   release_slot(slot);
 }
 
-void TraceWriter::usable_size(uint64_t mem) {
-  if (!active()) return;
+void TraceWriter::write_usable_size(uint64_t mem) {
   uint64_t slot;
   if (mem == 0 || !live_.lookup(mem, &slot, false)) return;
   put("malloc_usable_size ");
@@ -185,8 +181,7 @@ void TraceWriter::usable_size(uint64_t mem) {
   end_line();
 }
 
-void TraceWriter::mallopt(int param, int value) {
-  if (!active()) return;
+void TraceWriter::write_mallopt(int param, int value) {
   put("mallopt ");
   if (param < 0) {
     put("-");
@@ -204,15 +199,13 @@ void TraceWriter::mallopt(int param, int value) {
   end_line();
 }
 
-void TraceWriter::trim(uint64_t pad) {
-  if (!active()) return;
+void TraceWriter::write_trim(uint64_t pad) {
   put("trim ");
   put_hex(pad);
   end_line();
 }
 
-void TraceWriter::comment(const char* text) {
-  if (!active()) return;
+void TraceWriter::write_comment(const char* text) {
   put("# ");
   put(text);
   put("\n");

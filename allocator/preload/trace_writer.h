@@ -24,17 +24,40 @@ class TraceWriter {
   void open(int fd, uint64_t max_ops);
   constexpr bool active() const { return open_; }
 
+  // Each call below costs one inline test when no trace is open: they run on every malloc and
+  // free of the program.
   // `verb` with its arguments, its result stored in a new slot (0 result: "null" noted).
-  void allocation(uint64_t result, const char* verb, uint64_t a, uint64_t b = 0, int nargs = 1);
-  void realloc(uint64_t result, uint64_t old, uint64_t bytes);
-  void free(uint64_t mem);
-  void usable_size(uint64_t mem);
-  void mallopt(int param, int value);
-  void trim(uint64_t pad);
-  void comment(const char* text);
+  void allocation(uint64_t result, const char* verb, uint64_t a, uint64_t b = 0, int nargs = 1) {
+    if (open_) write_allocation(result, verb, a, b, nargs);
+  }
+  void realloc(uint64_t result, uint64_t old, uint64_t bytes) {
+    if (open_) write_realloc(result, old, bytes);
+  }
+  void free(uint64_t mem) {
+    if (open_ && mem != 0) write_free(mem);
+  }
+  void usable_size(uint64_t mem) {
+    if (open_) write_usable_size(mem);
+  }
+  void mallopt(int param, int value) {
+    if (open_) write_mallopt(param, value);
+  }
+  void trim(uint64_t pad) {
+    if (open_) write_trim(pad);
+  }
+  void comment(const char* text) {
+    if (open_) write_comment(text);
+  }
   void flush();
 
  private:
+  void write_allocation(uint64_t result, const char* verb, uint64_t a, uint64_t b, int nargs);
+  void write_realloc(uint64_t result, uint64_t old, uint64_t bytes);
+  void write_free(uint64_t mem);
+  void write_usable_size(uint64_t mem);
+  void write_mallopt(int param, int value);
+  void write_trim(uint64_t pad);
+  void write_comment(const char* text);
   // A slot for a pointer `addr` just returned (0: a NULL result, which gets a slot too), and
   // its entry in the table. 0 when the trace had to stop (a comment says why).
   uint64_t new_slot(uint64_t addr);
