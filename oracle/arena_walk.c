@@ -1,23 +1,12 @@
-/* The arena walk (arena_walk.h): chunk references, the list walks with their cycle checks, the
- * checks that tell an arena from a wrong location, and the arena's parts in the walk's order;
- * last, the walk compiled with the digest as its sink. Plain C, no allocation (the cycle check of
- * long lists has its table in arena_walk_cycles.c). */
+/* The arena walk (arena_walk.h): chunk references, the list walks with their cycle checks, and
+ * the arena's parts in the walk's order, once arena_walk_locate.c has found them; last, the walk
+ * compiled with the digest as its sink. Plain C, no allocation (the cycle check of long lists
+ * has its table in arena_walk_cycles.c). */
 #include <string.h>
 
 #include "oracle/arena_digest_hash.h"
 #include "oracle/arena_walk.h"
 #include "oracle/arena_walk_internal.h"
-
-enum {
-  kFastBins = 10,
-  kBins = 128,
-  kMaxTcacheStruct = 0x98 + 8 * kMaxTcacheBins
-};
-
-/* The tcache struct's bytes in this layout. */
-static uint64_t tcache_struct_bytes(const struct ArenaLayout* l) {
-  return l->tcache_entries + 8 * (uint64_t)tcache_bins_of(l);
-}
 
 /* ---- chunk references --------------------------------------------------------------------- */
 
@@ -171,137 +160,6 @@ static void invalid(const struct Walk* w, uint32_t code, uint64_t value) {
 }
 
 
-static uint64_t bin_at(const struct ArenaLayout* l, uint64_t arena, int i) {
-  return arena + l->bins - 0x10 + (uint64_t)(i - 1) * 0x10;
-}
-
-/* The checks that tell a wrong location from an arena, before anything is reported. The
- * arena, mp_ and tcache struct are read once (copied out unless the view's pointers stay valid),
- * and which bins are not empty is worked out in the same pass over their heads. */
-struct Copies {
-  const unsigned char *av, *mp, *tc;
-  uint64_t global_max_fast;
-  int have_tcache;
-  uint64_t nonempty[2]; /* bit i: bin i's fd is neither 0 nor the bin itself */
-  unsigned char av_copy[0x1000];
-  unsigned char mp_copy[0x100];
-  unsigned char tc_copy[kMaxTcacheStruct];
-};
-
-/* `n` bytes at `addr` into *out: the view's own pointer when it stays valid, else a copy. */
-static int take(const struct Walk* w, uint64_t addr, uint64_t n, unsigned char* copy,
-                const unsigned char** out) {
-  const void* p = w->view(w->view_ctx, addr, n);
-  if (p == NULL) return 0;
-  if (w->stable_views) {
-    *out = (const unsigned char*)p;
-  } else {
-    memcpy(copy, p, n);
-    *out = copy;
-  }
-  return 1;
-}
-
-static int locate(const struct Walk* w, struct Copies* c) {
-  const struct ArenaLayout* l = w->layout;
-  const struct ArenaWhere* where = w->where;
-  if (where->arena == 0 || where->mp == 0 || (l->has_fastbins && where->global_max_fast == 0)) {
-    invalid(w, ARENA_INVALID_NOT_LOCATED, 0);
-    return 0;
-  }
-  if (where->heap_end < where->heap_base) {
-    invalid(w, ARENA_INVALID_HEAP_END, 0);
-    return 0;
-  }
-  if (l->arena_bytes > sizeof c->av_copy || l->mp_bytes > sizeof c->mp_copy) {
-    invalid(w, ARENA_INVALID_NOT_LOCATED, 0);
-    return 0;
-  }
-  if (!take(w, where->arena, l->arena_bytes, c->av_copy, &c->av)) {
-    invalid(w, ARENA_INVALID_ARENA_UNREADABLE, where->arena);
-    return 0;
-  }
-  if (!take(w, where->mp, l->mp_bytes, c->mp_copy, &c->mp)) {
-    invalid(w, ARENA_INVALID_MP_UNREADABLE, where->mp);
-    return 0;
-  }
-  c->global_max_fast = 0;
-  if (l->has_fastbins && !read_u64(w, where->global_max_fast, &c->global_max_fast)) {
-    invalid(w, ARENA_INVALID_MAX_FAST_UNREADABLE, where->global_max_fast);
-    return 0;
-  }
-  const int heap_exists = where->heap_end > where->heap_base;
-  /* Self-check of the location: mp_ knows where the heap starts, and small sane counts. */
-  const uint64_t sbrk_base = load_u64(c->mp, l->mp_sbrk_base);
-  if (heap_exists && sbrk_base != where->heap_base) {
-    invalid(w, ARENA_INVALID_SBRK_BASE, sbrk_base - where->heap_base);
-    return 0;
-  }
-  if (!heap_exists && sbrk_base != 0) {
-    invalid(w, ARENA_INVALID_SBRK_NO_HEAP, 0);
-    return 0;
-  }
-  if (l->has_tcache && load_u64(c->mp, l->mp_tcache_bins) > tcache_bins_of(l)) {
-    invalid(w, ARENA_INVALID_TCACHE_BINS, load_u64(c->mp, l->mp_tcache_bins));
-    return 0;
-  }
-  if (c->global_max_fast > 0xb0) {
-    invalid(w, ARENA_INVALID_MAX_FAST, c->global_max_fast);
-    return 0;
-  }
-  /* Top: glibc's initial_top (the unsorted bin head) until the heap exists. */
-  const uint64_t top = load_u64(c->av, l->top);
-  if (top == 0 || top == bin_at(l, where->arena, 1)) {
-    if (heap_exists) {
-      invalid(w, ARENA_INVALID_TOP_NO_HEAP, 0);
-      return 0;
-    }
-  } else {
-    if (!in_heap(where, top)) {
-      invalid(w, ARENA_INVALID_TOP_OUTSIDE, top - where->heap_base);
-      return 0;
-    }
-    uint64_t size = 0;
-    if (read_u64(w, top + 8, &size)) size &= ~SIZE_BITS;
-    if (top + size > where->heap_end) {
-      invalid(w, ARENA_INVALID_TOP_PAST_END, 0);
-      return 0;
-    }
-  }
-  /* Bin heads: each is 0 (arena not initialised), itself (empty) or a heap chunk. fd words lie
-   * 16 bytes apart, and an empty bin's fd is its own pseudo-chunk, 16 bytes below the word. */
-  uint64_t odd = 0;
-  c->nonempty[0] = c->nonempty[1] = 0;
-  const unsigned char* fds = c->av + l->bins;
-  const uint64_t self = where->arena + l->bins - 0x10;
-  for (int i = 1; i < kBins - 1; ++i) {
-    const uint64_t fd = load_u64(fds, (uint64_t)(i - 1) * 0x10);
-    if (fd == 0 || fd == self + (uint64_t)(i - 1) * 0x10) continue;
-    c->nonempty[i >> 6] |= (uint64_t)1 << (i & 63);
-    odd += !in_heap(where, fd);
-  }
-  if (odd > 2) {
-    invalid(w, ARENA_INVALID_ODD_HEADS, odd);
-    return 0;
-  }
-  c->have_tcache = l->has_tcache && where->tcache != 0;
-  if (c->have_tcache) {
-    const uint64_t bytes = tcache_struct_bytes(l);
-    if (bytes > sizeof c->tc_copy || !take(w, where->tcache, bytes, c->tc_copy, &c->tc)) {
-      invalid(w, ARENA_INVALID_TCACHE_UNREADABLE, where->tcache - where->heap_base);
-      return 0;
-    }
-    /* 2.43: a tcache of zeros is __tcache_dummy (inactive until the first free, or disabled);
-     * a live one has num_slots of tcache_count (above 0) where its lists are empty. */
-    if (l->tcache_num_slots) {
-      uint64_t any = 0;
-      for (uint64_t i = 0; i < bytes; i += 8) any |= load_u64(c->tc, i);
-      if (any == 0) c->have_tcache = 0;
-    }
-  }
-  return 1;
-}
-
 static void walk_tcache(struct Walk* w, const struct Copies* c) {
   const struct ArenaLayout* l = w->layout;
   struct ArenaEvent e;
@@ -453,7 +311,12 @@ static uint64_t walk(const struct ArenaLayout* layout, const struct ArenaWhere* 
   w.sink_ctx = sink_ctx;
   w.stable_views = stable_views;
   struct Copies c;
-  if (!locate(&w, &c)) return 0;
+  uint64_t invalid_value = 0;
+  const uint32_t invalid_code = arena_walk_locate(layout, where, view, view_ctx, stable_views, &c, &invalid_value);
+  if (invalid_code != 0) {
+    invalid(&w, invalid_code, invalid_value);
+    return 0;
+  }
   if (c.have_tcache) walk_tcache(&w, &c);
   walk_bins(&w, &c);
   walk_rest(&w, &c);

@@ -1,7 +1,8 @@
 /* What the arena walk and its digest share, and no one else: the walk's state (struct Walk, which
  * the digest's fast path reads too), how it reads memory, the cycle check's table
  * (arena_walk_cycles.c), and the walk compiled with the digest as its sink (arena_walk.c), which
- * the digest's public functions (arena_digest.c) call. The readers are static inline, like the
+ * the digest's public functions (arena_digest.c) call; where the walk finds its parts
+ * (arena_walk_locate.c). The readers are static inline, like the
  * hashing (arena_digest_hash.h): the digest after every op is the walk, its reads and the hashing
  * compiled into one function, with no call per read or per event. Plain C. */
 #ifndef HEAPTWIN_ORACLE_ARENA_WALK_INTERNAL_H_
@@ -14,7 +15,10 @@
 enum {
   kTcacheBins = 64,    /* TCACHE_MAX_BINS before 2.42 */
   kMaxTcacheBins = 76, /* from 2.42: 64 small and 12 large bins */
-  kLinearCycleCheck = 32 /* lists this short are checked for cycles by comparing entries */
+  kLinearCycleCheck = 32, /* lists this short are checked for cycles by comparing entries */
+  kFastBins = 10,
+  kBins = 128,
+  kMaxTcacheStruct = 0x98 + 8 * kMaxTcacheBins
 };
 #define SIZE_BITS ((uint64_t)7)
 
@@ -70,6 +74,36 @@ static inline int is_near(const struct ArenaWhere* where, uint64_t addr) {
 }
 
 static inline void emit(const struct Walk* w, struct ArenaEvent* e) { w->sink(w->sink_ctx, e); }
+
+/* The pseudo-chunk of regular bin i of the arena at `arena` (glibc's bin_at). */
+static inline uint64_t bin_at(const struct ArenaLayout* l, uint64_t arena, int i) {
+  return arena + l->bins - 0x10 + (uint64_t)(i - 1) * 0x10;
+}
+
+/* The tcache struct's bytes in this layout. */
+static inline uint64_t tcache_struct_bytes(const struct ArenaLayout* l) {
+  return l->tcache_entries + 8 * (uint64_t)tcache_bins_of(l);
+}
+
+/* ---- locating the arena (arena_walk_locate.c) ---------------------------------------------- */
+
+/* main_arena, mp_ and the tcache struct, read once (the view's own pointers when they stay
+ * valid, else copies), and which bins are not empty, worked out in the same pass over their
+ * heads. */
+struct Copies {
+  const unsigned char *av, *mp, *tc;
+  uint64_t global_max_fast;
+  int have_tcache;
+  uint64_t nonempty[2]; /* bit i: bin i's fd is neither 0 nor the bin itself */
+  unsigned char av_copy[0x1000];
+  unsigned char mp_copy[0x100];
+  unsigned char tc_copy[kMaxTcacheStruct];
+};
+
+/* Fills *c, or says why `where` is not an arena: 0, or an ARENA_INVALID_* code with the value
+ * its event carries in *invalid_value. */
+uint32_t arena_walk_locate(const struct ArenaLayout* l, const struct ArenaWhere* where, ArenaViewFn view,
+                           void* view_ctx, int stable_views, struct Copies* c, uint64_t* invalid_value);
 
 /* The cycle check of lists longer than kLinearCycleCheck (arena_walk_cycles.c): a new list
  * begins, then each entry asks whether it was met before in the list (and is remembered).
