@@ -103,6 +103,23 @@ TEST(TwinSide, ProgramsThatWriteMemoryLeaveOnlyMarkedPages) {
 // objects before 2.27, 0x58 from 2.43): a bin head's address read back keeps the low bits real
 // glibc gives it (corpus/regressions/twin_vs_glibc/perturbed_low_byte_of_a_bin_address differed
 // by 0x40).
+// Until the twin has non-main arenas and per-thread tcaches, a Program's first op on a thread
+// other than t0 is where it stops having an opinion; what ran before is compared as ever.
+TEST(TwinSide, AnOpOnAnotherThreadIsUnmodelled) {
+  std::string error;
+  auto side = make_twin_side("twin", &error);
+  ASSERT_NE(side, nullptr) << error;
+  std::string e;
+  const auto p = parse_heap("a = malloc 0x18\nt1: b = malloc 0x18\nc = malloc 0x18\n", "t.heap", &e);
+  ASSERT_TRUE(p.has_value()) << e;
+  Trace t = side->run(*p, RunOptions{});
+  ASSERT_EQ(t.outcomes.size(), 2u);
+  EXPECT_EQ(t.outcomes[0], Outcome::pointer(0x2a0));
+  EXPECT_EQ(t.outcomes[1].kind, OutcomeKind::kNoOpinion);
+  EXPECT_EQ(t.unmodelled, "op 2 runs on thread t1: the twin does not model threads yet");
+  EXPECT_TRUE(t.error.empty()) << t.error;
+}
+
 TEST(TwinSide, MainArenaLiesAtItsLibcsPageOffset) {
   for (const char* v : {"2.23", "2.27", "2.31", "2.35", "2.36", "2.41", "2.43", "2.44"}) {
     std::string error;

@@ -63,11 +63,32 @@ class Encoder {
     return false;
   }
 
+  bool threads_fit(std::string* error) const {
+    for (const Op& op : program_.ops) {
+      if (op.thread >= kMaxThreads) {
+        *error = "an op runs on thread " + std::to_string(op.thread) +
+                 "; the fuzz encoding names t0 to t" + std::to_string(kMaxThreads - 1);
+        return false;
+      }
+    }
+    return true;
+  }
+
   std::string run() {
     bool reads = false;
     for (const Op& op : program_.ops) reads |= op.kind == OpKind::kRead8;
-    out_.byte(reads ? kFuzzFormatV2 : kFuzzFormatV1);
-    for (const Op& op : program_.ops) encode_op(op);
+    const bool threads = program_.uses_threads();
+    out_.byte(threads ? kFuzzFormatV3 : reads ? kFuzzFormatV2 : kFuzzFormatV1);
+    uint8_t thread = 0;
+    for (const Op& op : program_.ops) {
+      const size_t first = out_.bytes.size();
+      encode_op(op);
+      if (threads && op.thread != thread) {  // the shortest form: a nibble only where it changes
+        thread = op.thread;
+        out_.bytes[first] = static_cast<char>(
+            static_cast<uint8_t>(out_.bytes[first]) | (fuzz_format::kThreadSwitch + thread) << 4);
+      }
+    }
     return out_.bytes;
   }
 
@@ -231,7 +252,7 @@ class Encoder {
 
 std::optional<std::string> encode_fuzz(const Program& program, std::string* error) {
   Encoder encoder(program);
-  if (!encoder.assign_numbers(error)) return std::nullopt;
+  if (!encoder.assign_numbers(error) || !encoder.threads_fit(error)) return std::nullopt;
   return encoder.run();
 }
 

@@ -33,7 +33,9 @@ class Decoder {
 
   Program run() {
     if (in_.done()) return program_;
-    reads_allowed_ = in_.byte() == kFuzzFormatV2;  // any other value reads as v1
+    const uint8_t format = in_.byte();  // any value but 2 and 3 reads as v1
+    reads_allowed_ = format == kFuzzFormatV2 || format == kFuzzFormatV3;
+    threads_allowed_ = format == kFuzzFormatV3 && options_.allow_threads;
     while (!in_.done() && program_.ops.size() < options_.max_ops) decode_op();
     return program_;
   }
@@ -43,6 +45,9 @@ class Decoder {
     Op op;
     int dst = -1, src = -1;
     const uint8_t first = in_.byte();
+    if (threads_allowed_ && first >> 4 >= fuzz_format::kThreadSwitch) {
+      thread_ = static_cast<uint8_t>((first >> 4) - fuzz_format::kThreadSwitch);
+    }
     if (reads_allowed_ && (first & 15) == kReadOpcode) return decode_read8();
     Opcode code = opcode_of(first);
     if (code == Opcode::kWrite8 && !options_.allow_corruption) code = Opcode::kMalloc;
@@ -112,6 +117,7 @@ class Decoder {
   }
 
   void add(Op op, int dst, int src) {
+    op.thread = thread_;
     live_.apply(op, dst, src);
     read_sets_.apply(op, dst, src);
     if (dst >= 0) {
@@ -213,7 +219,9 @@ class Decoder {
   Program program_;
   LiveSet live_;
   ReadSets read_sets_;
-  bool reads_allowed_ = false;  // format v2
+  bool reads_allowed_ = false;  // format v2 and v3
+  bool threads_allowed_ = false;  // format v3, where DecodeOptions::allow_threads
+  uint8_t thread_ = 0;          // the thread of the op before
   std::array<SlotId, kFuzzSlots> slot_of_number_;
 };
 

@@ -17,6 +17,9 @@ inline constexpr uint8_t kFuzzFormatV1 = 0x01;
 // v1 with read8 (opcode 15, which is a free in v1); the encoder writes it only for Programs that
 // read.
 inline constexpr uint8_t kFuzzFormatV2 = 0x02;
+// v2 with threads: an op's first byte names its thread in its high nibble (8 + N: tN; below 8:
+// the thread of the op before). The encoder writes it only for Programs that use threads.
+inline constexpr uint8_t kFuzzFormatV3 = 0x03;
 inline constexpr int kFuzzSlots = 31;  // s0..s30
 
 struct DecodeOptions {
@@ -25,6 +28,9 @@ struct DecodeOptions {
   // value read from memory is no block).
   bool allow_corruption = true;
   size_t max_ops = 1024;  // the rest of a longer input is ignored
+  // Format v3's thread nibbles are read only where threads are wanted; otherwise every op runs
+  // on the main thread (t0).
+  bool allow_threads = true;
 };
 
 Program decode_fuzz(const uint8_t* data, size_t size, const DecodeOptions& options = {});
@@ -33,7 +39,7 @@ inline Program decode_fuzz(const std::string& bytes, const DecodeOptions& option
 }
 
 // The canonical bytes. Fails (nullopt, *error says why) only when the Program cannot be
-// expressed: more than kFuzzSlots slots.
+// expressed: more than kFuzzSlots slots, or a thread past kMaxThreads.
 std::optional<std::string> encode_fuzz(const Program& program, std::string* error);
 
 }  // namespace heaptwin

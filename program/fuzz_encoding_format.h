@@ -119,6 +119,12 @@ struct ReadSets {
   }
 };
 
+// Format v3's thread nibble (the high 4 bits of an op's first byte, which v1 and v2 ignore):
+// from kThreadSwitch up, thread (nibble - kThreadSwitch); below it, the thread stays as it was,
+// so mutations mostly keep a Program on its threads.
+inline constexpr uint8_t kThreadSwitch = 8;
+static_assert(kMaxThreads <= 16 - kThreadSwitch, "every thread has a nibble");
+
 class Reader {
  public:
   Reader(const uint8_t* data, size_t size) : data_(data), size_(size) {}

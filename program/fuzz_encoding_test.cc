@@ -269,6 +269,77 @@ TEST(FuzzEncoding, BytesDecodeAsTheDocumentSays) {
   EXPECT_EQ(print_heap(decode_fuzz(std::string("\x01\x00\x01\xc1\x02\x03", 6))), "s1 = malloc 0x10302\n");
 }
 
+// Format v3 by hand: the high nibble of an op's first byte, 8 + N, moves the Program to thread N;
+// below 8 it stays on the thread it was on. v1 and v2 ignore the nibble, as they always did.
+TEST(FuzzEncoding, FormatV3NamesThreadsInTheFirstBytesHighNibble) {
+  const std::string v3("\x03"          // format v3
+                       "\x00\x01\x03"  // malloc s1 0x18, on t0
+                       "\x90\x02\x04"  // 0x90: nibble 9 = t1, malloc s2 0x20
+                       "\x76\x00"      // 0x76: nibble 7 < 8, stays on t1: free the 0th live (s1)
+                       "\xf0\x03\x05"  // nibble 15 = t7
+                       "\x80\x04\x06"  // nibble 8 = t0
+                       "\x9f\x05\x00\x00",  // t1, opcode 15: read8 in v3 as in v2
+                       18);
+  EXPECT_EQ(print_heap(decode_fuzz(v3)),
+            "s1 = malloc 0x18\n"
+            "t1: s2 = malloc 0x20\n"
+            "t1: free s1\n"
+            "t7: s3 = malloc 0x28\n"
+            "s4 = malloc 0x30\n"
+            "t1: s5 = read8 s1 0x0\n");
+  // The same bytes as v2 and v1: the nibbles mean nothing, as before v3.
+  std::string v2 = v3;
+  v2[0] = static_cast<char>(kFuzzFormatV2);
+  EXPECT_EQ(print_heap(decode_fuzz(v2)),
+            "s1 = malloc 0x18\ns2 = malloc 0x20\nfree s1\ns3 = malloc 0x28\ns4 = malloc 0x30\n"
+            "s5 = read8 s1 0x0\n");
+  std::string v1 = v3;
+  v1[0] = static_cast<char>(kFuzzFormatV1);
+  EXPECT_EQ(print_heap(decode_fuzz(v1)),
+            "s1 = malloc 0x18\ns2 = malloc 0x20\nfree s1\ns3 = malloc 0x28\ns4 = malloc 0x30\n"
+            "free s4\ns0 = malloc 0x0\n");  // 15 is a free in v1: ref 5 % 3 live is s4
+  // Where threads are not wanted, v3 is v2.
+  DecodeOptions no_threads;
+  no_threads.allow_threads = false;
+  EXPECT_EQ(decode_fuzz(v3, no_threads), decode_fuzz(v2));
+  // The encoder writes the nibble only where the thread changes: the canonical bytes.
+  std::string error;
+  auto canonical = encode_fuzz(decode_fuzz(v3), &error);
+  ASSERT_TRUE(canonical.has_value()) << error;
+  EXPECT_EQ(*canonical, std::string("\x03\x00\x01\x03\x90\x02\x04\x06\x00\xf0\x03\x05\x80\x04\x06"
+                                    "\x9f\x05\x00\x00", 19));
+}
+
+TEST(FuzzEncoding, FormatV3RoundTripsAndThreadlessProgramsKeepTheirFormat) {
+  std::mt19937_64 rng(33);
+  size_t threaded = 0;
+  for (int i = 0; i < 8000; ++i) {
+    std::string bytes = random_bytes(rng, 300);
+    if (bytes.empty()) bytes.push_back('\0');
+    bytes[0] = static_cast<char>(kFuzzFormatV3);
+    Program p = decode_fuzz(bytes);
+    ASSERT_TRUE(slots_are_valid(p)) << "input #" << i;
+    std::string error;
+    auto again = parse_heap(print_heap(p), "decoded", &error);
+    ASSERT_TRUE(again.has_value()) << error << "\n" << print_heap(p);
+    ASSERT_EQ(*again, p) << print_heap(p);
+    auto once = encode_fuzz(p, &error);
+    ASSERT_TRUE(once.has_value()) << error;
+    ASSERT_EQ(decode_fuzz(*once), p) << "input #" << i << "\n" << print_heap(p);
+    EXPECT_EQ(static_cast<uint8_t>((*once)[0]) == kFuzzFormatV3, p.uses_threads());
+    threaded += p.uses_threads();
+  }
+  EXPECT_GT(threaded, 6000u);
+  // A Program on t0 only encodes as before threads existed.
+  Program plain = decode_fuzz(std::string("\x01\x00\x01\x03\x06\x00", 6));
+  std::string error;
+  EXPECT_EQ(*encode_fuzz(plain, &error), std::string("\x01\x00\x01\x03\x06\x00", 6));
+  Program past = plain;
+  past.ops[0].thread = kMaxThreads;
+  EXPECT_FALSE(encode_fuzz(past, &error).has_value());
+  EXPECT_NE(error.find("t0 to t7"), std::string::npos) << error;
+}
+
 TEST(FuzzEncoding, EmptyAndHeaderOnlyInputsAreEmptyPrograms) {
   EXPECT_TRUE(decode_fuzz(std::string()).ops.empty());
   EXPECT_TRUE(decode_fuzz(std::string("\x01")).ops.empty());

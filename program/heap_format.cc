@@ -96,6 +96,7 @@ class ScriptParser {
     split(line);
     if (words_.empty()) return true;  // blank or comment
     Op op;
+    if (words_[0].find(':') != std::string_view::npos && !thread_prefix(&op.thread)) return false;
     if (words_.size() >= 2 && words_[1] == "=") {
       if (!assignment(&op)) return false;
     } else if (!statement(&op)) {
@@ -128,6 +129,31 @@ class ScriptParser {
       while (i < line.size() && !is_space(line[i])) ++i;
       if (i > start) words_.push_back(line.substr(start, i - start));
     }
+  }
+
+  // `tN:` before an op (also written `tN:op`): the thread that runs it. Takes it off words_.
+  bool thread_prefix(uint8_t* thread) {
+    const std::string_view word = words_[0];
+    const size_t colon = word.find(':');
+    const std::string_view name = word.substr(0, colon), rest = word.substr(colon + 1);
+    const std::string limit = "t0 to t" + std::to_string(kMaxThreads - 1);
+    if (name.size() < 2 || name[0] != 't' || name.size() > 4 ||
+        name.find_first_not_of("0123456789", 1) != std::string_view::npos) {
+      return fail("expected a thread before ':' (" + limit + "), found " + quoted(name));
+    }
+    const int number = std::stoi(std::string(name.substr(1)));
+    if (number >= kMaxThreads) {
+      return fail("thread " + quoted(name) + " is past the limit: at most " +
+                  std::to_string(kMaxThreads) + " threads (" + limit + ")");
+    }
+    *thread = static_cast<uint8_t>(number);
+    if (rest.empty()) {
+      words_.erase(words_.begin());
+    } else {
+      words_[0] = rest;
+    }
+    if (words_.empty()) return fail("expected an op after " + quoted(word) + ", found end of line");
+    return true;
   }
 
   bool fail(const std::string& msg) {

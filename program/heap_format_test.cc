@@ -169,7 +169,15 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"a = malloc 1\nv = read8 a 0 8\n", "unexpected extra operand '8'"},
         ErrorCase{"a = malloc 1\nnull = read8 a 0\n", "'null' always holds NULL"},
         ErrorCase{"a = malloc 1\nread8 = read8 a 0\n", "expected a slot name before '='"},
-        ErrorCase{"a = malloc 1\n\n\n  bogus\n", "t.heap:4:"}));
+        ErrorCase{"a = malloc 1\n\n\n  bogus\n", "t.heap:4:"},
+        ErrorCase{"a = malloc 1\nt8: free a\n",
+                  "t.heap:2: thread 't8' is past the limit: at most 8 threads (t0 to t7)"},
+        ErrorCase{"t99999999999: a = malloc 1\n", "expected a thread before ':' (t0 to t7)"},
+        ErrorCase{"x1: a = malloc 1\n", "t.heap:1: expected a thread before ':' (t0 to t7), found 'x1'"},
+        ErrorCase{"t: a = malloc 1\n", "found 't'"},
+        ErrorCase{"t-1: a = malloc 1\n", "found 't-1'"},
+        ErrorCase{"t1:\n", "t.heap:1: expected an op after 't1:', found end of line"},
+        ErrorCase{"t1: t2: a = malloc 1\n", "unknown op 't2:'"}));
 
 TEST(HeapFormat, NulByteIsReported) {
   std::string text("a = malloc 1\nb = ma\0lloc 1\n", 27);
@@ -211,6 +219,32 @@ TEST(HeapFormat, PrintThenParseGivesTheSameProgram) {
   Program again = parse_ok(printed);
   EXPECT_EQ(p, again) << printed;
   EXPECT_EQ(printed, print_heap(again));
+}
+
+TEST(HeapFormat, AThreadPrefixNamesTheThreadThatRunsTheOp) {
+  Program p = parse_ok(
+      "a = malloc 0x18\n"
+      "t1: b = malloc 0x20     # thread 1's first op creates it\n"
+      "t1:free a\n"
+      "  t7:  mallopt M_ARENA_MAX 2\n"
+      "t0: c = malloc 0x30\n"
+      "t03: free c\n");
+  ASSERT_EQ(p.ops.size(), 6u);
+  const int expected[] = {0, 1, 1, 7, 0, 3};
+  for (size_t i = 0; i < 6; ++i) EXPECT_EQ(p.ops[i].thread, expected[i]) << i;
+  EXPECT_EQ(p.ops[2].kind, OpKind::kFree);
+  EXPECT_TRUE(p.uses_threads());
+  // The main thread prints without a prefix; the same op on another thread is another op.
+  EXPECT_EQ(print_op(p, p.ops[1]), "t1: b = malloc 0x20");
+  EXPECT_EQ(print_op(p, p.ops[4]), "c = malloc 0x30");
+  EXPECT_EQ(print_heap(p),
+            "a = malloc 0x18\nt1: b = malloc 0x20\nt1: free a\nt7: mallopt M_ARENA_MAX 0x2\n"
+            "c = malloc 0x30\nt3: free c\n");
+  EXPECT_EQ(parse_ok(print_heap(p)), p);
+  Program on_t0 = p;
+  on_t0.ops[1].thread = 0;
+  EXPECT_FALSE(on_t0 == p);
+  EXPECT_FALSE(parse_ok("a = malloc 1\nt0: free a\n").uses_threads());
 }
 
 TEST(HeapFormat, PrintOpIsOneLine) {

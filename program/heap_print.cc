@@ -72,6 +72,11 @@ void append_value(std::string* out, const Program& p, const Value& v) {
 
 void append_op(std::string* out, const Program& p, const Op& op) {
   const char* verb = op_name(op.kind);
+  if (op.thread != 0) {
+    *out += 't';
+    *out += std::to_string(op.thread);
+    *out += ": ";
+  }
   switch (op.kind) {
     case OpKind::kMalloc:
     case OpKind::kValloc:

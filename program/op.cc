@@ -28,7 +28,7 @@ bool Value::operator==(const Value& o) const {
 }
 
 bool Op::operator==(const Op& o) const {
-  if (kind != o.kind) return false;
+  if (kind != o.kind || thread != o.thread) return false;
   switch (kind) {
     case OpKind::kMalloc:
     case OpKind::kValloc:
@@ -91,6 +91,13 @@ uint64_t Op::request_bytes() const {
     default:
       return 0;
   }
+}
+
+bool Program::uses_threads() const {
+  for (const Op& op : ops) {
+    if (op.thread != 0) return true;
+  }
+  return false;
 }
 
 const char* op_name(OpKind kind) {

@@ -72,8 +72,17 @@ struct Value {
   bool operator!=(const Value& o) const { return !(*this == o); }
 };
 
+// Threads: an op runs on the thread it names (`t1: a = malloc 0x20`; no prefix: t0, the main
+// thread). Ops run one at a time in the Program's order, so the schedule is the script. A
+// thread is created by t0 just before its first op and never exits while the Program runs
+// (docs/heap-format.md). At most kMaxThreads: with at most 8 arenas glibc never asks how many
+// cores the machine has (arena_get2 does only past arena_test, 8 on 64-bit, and then allows 8
+// per core), so where a thread's chunks land is the same on every machine.
+inline constexpr int kMaxThreads = 8;
+
 struct Op {
   OpKind kind = OpKind::kMalloc;
+  uint8_t thread = 0;       // the thread that runs it: 0 is the main thread (t0)
   SlotId dst = kNullSlot;   // assigned slot (allocating ops, read8)
   SlotId src = kNullSlot;   // slot operand (realloc, free, usable_size, write8, read8)
   int32_t param = 0;        // mallopt parameter (MalloptParam)
@@ -94,6 +103,8 @@ struct Op {
   uint64_t request_bytes() const;
 };
 
+static_assert(sizeof(Op) == 88, "Op::thread sits in padding: a recorded trace is millions of Ops");
+
 // No length limit: a Program holds as many ops as memory does, and up to kMaxSlots slots.
 struct Program {
   // slot_names[0] is "null". Every other slot is named by the first op that assigns it.
@@ -103,6 +114,8 @@ struct Program {
   bool operator==(const Program& o) const {
     return slot_names == o.slot_names && ops == o.ops;
   }
+  // Whether an op runs on a thread other than the main one.
+  bool uses_threads() const;
   size_t slot_count() const { return slot_names.size(); }
   // The id of `name`, adding it if new (O(1)).
   SlotId intern(std::string_view name) { return slot_names.intern(name); }

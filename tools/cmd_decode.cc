@@ -12,12 +12,14 @@ namespace heaptwin::cli {
 namespace {
 
 constexpr const char* kHelp =
-    "usage: heaptwin decode INPUT [-o OUT.heap] [--no-corruption]\n\n"
+    "usage: heaptwin decode INPUT [-o OUT.heap] [--no-corruption] [--no-threads]\n\n"
     "Prints the .heap script that a fuzz input stands for (docs/fuzz-encoding.md). Every byte\n"
     "string decodes to a valid script. INPUT '-' reads standard input.\n\n"
     "  -o FILE           write the script to FILE (atomically) instead of standard output\n"
     "  --no-corruption   decode as the non-corrupting targets do (write8 opcodes read as malloc,\n"
-    "                    and a slot a read8 assigned reads as null where an op names it)\n";
+    "                    and a slot a read8 assigned reads as null where an op names it)\n"
+    "  --no-threads      decode as the fuzz targets do for now (format v3's thread nibbles are\n"
+    "                    ignored: every op runs on t0)\n";
 
 }  // namespace
 
@@ -34,6 +36,8 @@ int cmd_decode(const Args& args) {
       output = args[++i];
     } else if (args[i] == "--no-corruption") {
       options.allow_corruption = false;
+    } else if (args[i] == "--no-threads") {
+      options.allow_threads = false;
     } else if (!args[i].empty() && args[i][0] == '-' && args[i] != "-") {
       return usage_error("decode", "unknown option '" + args[i] + "'");
     } else if (input.empty()) {

@@ -99,6 +99,11 @@ int cmd_export(const Args& args) {
     std::fprintf(stderr, "%s\n", error.c_str());
     return kExitUsage;
   }
+  if (program->uses_threads()) {
+    std::fprintf(stderr, "%s: the C export runs one thread; this script uses others (tN: ops)\n",
+                 file.c_str());
+    return kExitUsage;
+  }
   ExportOptions options;
   options.source = file;
   options.description = heap_description(*text);

@@ -214,6 +214,7 @@ class ModelSide : public Side {
     run_.start(program, params);
     for (const Op& op : program.ops) {
       Outcome& o = trace.outcomes.emplace_back();
+      if (why.empty() && op.thread != 0) why = "threads are not modelled (an op on a thread other than t0)";
       if (why.empty()) {
         step(op, &o, &why);
       } else {

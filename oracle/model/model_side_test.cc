@@ -86,6 +86,14 @@ TEST(ModelSide, CorruptionAndDoubleFreeHaveNoOpinion) {
   EXPECT_EQ(d.outcomes[3].kind, OutcomeKind::kNoOpinion);
 }
 
+TEST(ModelSide, AnOpOnAnotherThreadHasNoOpinionAndNothingAfterIt) {
+  Trace t = run_model("a = malloc 0x18\nt1: b = malloc 0x18\nc = malloc 0x18\n");
+  ASSERT_EQ(t.outcomes.size(), 3u);
+  EXPECT_EQ(t.outcomes[0].kind, OutcomeKind::kPointer);
+  EXPECT_EQ(t.outcomes[1].kind, OutcomeKind::kNoOpinion);
+  EXPECT_EQ(t.outcomes[2].kind, OutcomeKind::kNoOpinion);  // creating t1 took main-arena memory
+}
+
 TEST(ModelSide, UnknownTunableMeansNoOpinionOnTheWholeProgram) {
   RunOptions options;
   options.tunables = {{"glibc.malloc.hugetlb", "1"}};
