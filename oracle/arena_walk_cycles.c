@@ -11,8 +11,16 @@ struct SeenSlot {
   uint64_t stamp;
 };
 #define SEEN_BITS 18 /* 262,144 slots: ARENA_MAX_LIST entries at under 40% load */
-static _Thread_local struct SeenSlot* seen_table;
-static _Thread_local uint64_t seen_stamp;
+/* One table per thread; in the glibc runner one (it walks from its main thread only): a TLS
+ * block of the runner's own would make every thread's dtv, which pthread_create callocs in the
+ * measured heap, larger than a plain C program's (runner_threads.c). */
+#ifdef ARENA_WALK_ONE_THREAD
+#define ARENA_WALK_PER_THREAD
+#else
+#define ARENA_WALK_PER_THREAD _Thread_local
+#endif
+static ARENA_WALK_PER_THREAD struct SeenSlot* seen_table;
+static ARENA_WALK_PER_THREAD uint64_t seen_stamp;
 
 void arena_walk_reserve_scratch(void) {
   if (seen_table != NULL) return;

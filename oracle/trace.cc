@@ -84,6 +84,7 @@ bool Outcome::operator==(const Outcome& o) const {
   switch (kind) {
     case OutcomeKind::kPointer: return offset == o.offset;
     case OutcomeKind::kMmapped: return size == o.size && offset == o.offset;
+    case OutcomeKind::kArenaPointer: return value == o.value && size == o.size && offset == o.offset;
     case OutcomeKind::kNull: return error == o.error;
     case OutcomeKind::kDone: return true;
     case OutcomeKind::kValue: return value == o.value;
@@ -119,6 +120,15 @@ Outcome Outcome::mmapped(uint64_t chunk_size, uint64_t page_offset) {
   return o;
 }
 
+Outcome Outcome::arena_pointer(uint32_t arena, uint32_t heap, uint64_t heap_offset) {
+  Outcome o;
+  o.kind = OutcomeKind::kArenaPointer;
+  o.value = arena;
+  o.size = heap;
+  o.offset = static_cast<int64_t>(heap_offset);
+  return o;
+}
+
 Outcome Outcome::null(int error) {
   Outcome o;
   o.kind = OutcomeKind::kNull;
@@ -138,6 +148,7 @@ Outcome Outcome::value_of(uint64_t v) {
 Outcome returned_outcome(const Op& op, const Returned& r, uint64_t heap_base) {
   if (op.allocates()) {
     if (r.pointer == 0) return Outcome::null(r.error);
+    if (r.arena != 0) return Outcome::arena_pointer(r.arena, r.arena_heap, r.arena_heap_offset);
     const bool in_heap = r.pointer >= heap_base && r.pointer < r.heap_end;
     if (r.mapping_bytes != 0 && !in_heap) return Outcome::mmapped(r.mapping_bytes, r.pointer & 0xfff);
     return Outcome::pointer(static_cast<int64_t>(r.pointer - heap_base));
@@ -206,6 +217,10 @@ std::string to_string(const Outcome& o) {
     case OutcomeKind::kPointer: return signed_hex(o.offset);
     case OutcomeKind::kMmapped:
       return "mmapped " + hex(o.size) + " +" + hex(static_cast<uint64_t>(o.offset));
+    case OutcomeKind::kArenaPointer:  // "arena1+0xb70"; a later heap: "arena1.heap2+0x40"
+      return "arena" + std::to_string(o.value) +
+             (o.size != 0 ? ".heap" + std::to_string(o.size) : std::string()) + "+" +
+             hex(static_cast<uint64_t>(o.offset));
     case OutcomeKind::kNull: {
       const char* name = errno_name(o.error);
       return std::string("NULL (") + (name ? name : std::to_string(o.error)) + ")";

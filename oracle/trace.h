@@ -27,6 +27,10 @@ enum class OutcomeKind : uint8_t {
   kTimeout,    // the op did not finish in time
   kNoOpinion,  // the model does not predict this op (corruption, or after an abort)
   kRead,       // read8: the 8 bytes, named (oracle/read_value.h): read_value()
+  kArenaPointer,  // a pointer into a non-main arena's heap (a thread's): value = the arena, by
+                  // creation order (1: the first made after main_arena), size = which of its
+                  // heaps (0: the one holding its malloc_state), offset = pointer - that heap's
+                  // start (its heap_info). Where the kernel maps heaps differs; these do not.
 };
 
 struct Outcome {
@@ -53,6 +57,7 @@ struct Outcome {
 
   static Outcome pointer(int64_t heap_offset);
   static Outcome mmapped(uint64_t chunk_size, uint64_t page_offset);
+  static Outcome arena_pointer(uint32_t arena, uint32_t heap, uint64_t heap_offset);
   static Outcome null(int error);
   static Outcome done();
   static Outcome value_of(uint64_t v);
@@ -165,8 +170,14 @@ struct Returned {
   uint64_t mapping_bytes = 0;  // an mmapped chunk's mapping: prev_size + chunk size; 0: none
   uint64_t value = 0;          // usable_size, mallopt, malloc_trim: the value returned
   uint64_t heap_end = 0;       // the break after the op
+  // A chunk in a non-main arena's heap (kArenaPointer): arena 0 means none (main arena, mmapped,
+  // or not known).
+  uint32_t arena = 0;
+  uint32_t arena_heap = 0;
+  uint64_t arena_heap_offset = 0;
 };
-// Allocating ops: NULL with errno, an mmapped chunk by its mapping, else the heap offset (also
+// Allocating ops: NULL with errno, a chunk of a non-main arena by its arena, heap and offset, an
+// mmapped chunk by its mapping, else the heap offset (also
 // for a chunk inside the heap whose IS_MMAPPED bit a write8 forged: no mapping is there, and its
 // "prev_size" may hold an address of the process);
 // usable_size, mallopt and trim their value; every other op Done. (read8 is named apart:

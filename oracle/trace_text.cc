@@ -80,6 +80,7 @@ const char* kind_name(OutcomeKind k) {
     case OutcomeKind::kTimeout: return "timeout";
     case OutcomeKind::kNoOpinion: return "no_opinion";
     case OutcomeKind::kRead: return "read";
+    case OutcomeKind::kArenaPointer: return "arena_pointer";
   }
   return "?";
 }
@@ -217,6 +218,10 @@ std::string format_trace_json(const Program& program, const Trace& trace) {
       case OutcomeKind::kPointer: out += ", \"offset\": " + std::to_string(o.offset); break;
       case OutcomeKind::kMmapped:
         out += ", \"size\": " + std::to_string(o.size) + ", \"offset\": " + std::to_string(o.offset);
+        break;
+      case OutcomeKind::kArenaPointer:
+        out += ", \"arena\": " + std::to_string(o.value) + ", \"heap\": " + std::to_string(o.size) +
+               ", \"offset\": " + std::to_string(o.offset);
         break;
       case OutcomeKind::kNull: out += ", \"error\": " + std::to_string(o.error); break;
       case OutcomeKind::kValue: out += ", \"value\": " + std::to_string(o.value); break;

@@ -26,6 +26,13 @@ namespace heaptwin {
 
 namespace {
 
+// Whether the runner can start threads under this release (runner_threads.c).
+bool runs_threads(const std::string& version) {
+  int major = 0, minor = 0;
+  return std::sscanf(version.c_str(), "%d.%d", &major, &minor) == 2 &&
+         (major > 2 || (major == 2 && minor >= 34));
+}
+
 class GlibcSide : public Side {
  public:
   GlibcSide(std::string name, RunnerCommand command, GlibcLayout layout)
@@ -52,6 +59,12 @@ class GlibcSide : public Side {
       trace_.error = "the Program has " + std::to_string(program.slot_count()) +
                      " slots; the glibc runner takes at most " + std::to_string(RUNNER_MAX_SLOTS) +
                      " (RUNNER_MAX_SLOTS, runner_protocol.h)";
+      return;
+    }
+    if (program.uses_threads() && !runs_threads(command_.version)) {
+      trace_.error = "threads (tN: ops) run on glibc 2.34 and later only: before, pthread_create "
+                     "is in libpthread, which the runner does not link (this side runs " +
+                     command_.version + ")";
       return;
     }
     std::string error;

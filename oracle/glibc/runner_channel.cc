@@ -26,6 +26,7 @@ RunnerOp encode_op(const Op& op) {
   RunnerOp r;
   std::memset(&r, 0, sizeof r);
   r.kind = static_cast<uint8_t>(op.kind);
+  r.thread = op.thread;
   r.dst = op.dst;
   r.src = op.src;
   r.a = op.a;

@@ -223,12 +223,13 @@ static int run_ops(void) {
       corrupts = 1;
       wrote_memory = 1;
     }
-    recoverable = reset && (!corrupts || (request.flags & RUNNER_KEEP_WRITERS));
+    /* Only the main thread can jump back to recover_point. */
+    recoverable = reset && op->thread == 0 && (!corrupts || (request.flags & RUNNER_KEEP_WRITERS));
     running_top_before = reset ? runner_top((uint64_t)(uintptr_t)sbrk(0)) : 0;
     struct RunnerRecord* r = record_slot();
     ++progress;
     in_op = 1;
-    runner_run_op(op, r);
+    runner_run_op_on_thread(op, r);
     in_op = 0;
     if (!key_pinned && *(const uint64_t*)(uintptr_t)request.tcache_key != 0) {
       runner_pin_tcache_key();
@@ -236,6 +237,7 @@ static int run_ops(void) {
     }
     r->kind = RUNNER_RETURNED;
     r->heap_end = (uint64_t)(uintptr_t)sbrk(0); /* glibc's cached break: no syscall */
+    runner_name_arena_chunk(op, r);
     r->tcache = runner_tcache_pointer();
     if (reset) runner_dirty_after(op, r, running_top_before);
     if (request.flags & RUNNER_COPY_STATE) runner_copy_state(r, i == 0);
@@ -347,7 +349,7 @@ void runner_child(int message_read_fd) {
     }
     /* A Program that wrote memory may have changed the runner itself: checked before the
      * parent sees RUNNER_END (and may write the next request). */
-    int keep = (request.flags & RUNNER_RESET) &&
+    int keep = (request.flags & RUNNER_RESET) && !runner_threads_started() &&
                (!corrupts || ((request.flags & RUNNER_KEEP_WRITERS) && runner_child_intact()));
     end_program();
     if (!keep || !runner_reset(died != 0, corrupts)) _exit(EXIT_RECYCLE);

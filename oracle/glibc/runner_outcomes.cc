@@ -57,6 +57,9 @@ Outcome outcome_of(const Op& op, const RunnerRecord& r, uint64_t heap_base) {
   if (r.chunk_size & 0x2) returned.mapping_bytes = r.chunk_size & ~uint64_t{7};
   returned.value = r.value;
   returned.heap_end = r.heap_end;
+  returned.arena = r.arena;
+  returned.arena_heap = r.arena_heap;
+  returned.arena_heap_offset = r.arena_heap_offset;
   return returned_outcome(op, returned, heap_base);
 }
 

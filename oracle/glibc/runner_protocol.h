@@ -106,6 +106,8 @@ struct RunnerOp {
   uint8_t value_kind, value_target_kind, value_pos_is_heap;
   int32_t param;
   uint32_t dst, src, value_slot, value_target_slot;
+  uint32_t thread; /* the thread that runs it: 0 the child's main thread (runner_threads.c) */
+  uint32_t pad;
   uint64_t a, b;
   int64_t offset;
   uint64_t value_literal;
@@ -134,6 +136,11 @@ struct RunnerRecord {
   uint64_t digest;     /* RUNNER_DIGESTS */
   uint64_t state;      /* RUNNER_COPY_STATE: position of a RunnerState in the state ring, or
                           RUNNER_NO_STATE when it did not fit */
+  /* A returned chunk in a non-main arena's heap (runner_threads.c): the arena by creation order
+   * (1 the first after main_arena; 0: not such a chunk), which of its heaps, and the offset from
+   * that heap's start. */
+  uint32_t arena, arena_heap;
+  uint64_t arena_heap_offset;
 };
 
 #define RUNNER_NO_STATE (~(uint64_t)0)

@@ -1,0 +1,167 @@
+/* Threads in the runner's child (docs/heap-format.md, "Threads"). An op names the thread that
+ * runs it (RunnerOp.thread); thread 0 is the child's own main thread, any other a real pthread
+ * that the main thread creates just before that thread's first op, as a program would. The main
+ * thread hands each op to its thread and waits until it is done (lock-step: one op at a time, in
+ * the Program's order), so everything else the child does (records, digests, copied states)
+ * stays on the main thread while every other thread waits.
+ *
+ * What creating a thread does to the heap is part of what a Program sees: glibc 2.36's
+ * pthread_create callocs the new thread's dtv in the creating thread's arena (a 0x120 chunk
+ * here, as in any program whose only TLS is libc's; the first such calloc also makes the main
+ * thread's tcache). Threads never exit while the Program runs, and a child that started one
+ * does not run another Program (runner_child.c): arenas, thread_arena and the free list cannot
+ * be reset in place.
+ *
+ * Before glibc 2.34 pthread_create lives in libpthread, which the runner does not link (it
+ * would change every older release's start-up): there `pthread_create` is a null weak symbol and
+ * the parent refuses threaded Programs (glibc_side.cc). */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "oracle/glibc/runner_internal.h"
+
+#pragma weak pthread_create
+
+#define RUNNER_MAX_THREADS 8 /* heaptwin::kMaxThreads */
+
+/* glibc's HEAP_MAX_SIZE on 64-bit (2 * DEFAULT_MMAP_THRESHOLD_MAX): a non-main heap starts at
+ * the HEAP_MAX_SIZE boundary at or below any of its chunks (heap_for_ptr). */
+#define NON_MAIN_HEAP_ALIGNMENT (64ull << 20)
+#define NON_MAIN_ARENA_BIT 4ull
+#define IS_MMAPPED_BIT 2ull
+
+struct Worker {
+  pthread_t id;
+  int started;
+  struct RunnerBell bell; /* the worker sleeps on it */
+  uint64_t given;         /* ops handed to it (written by the main thread) */
+  uint64_t done;          /* ops it finished (written by the worker) */
+  const struct RunnerOp* op;
+  struct RunnerRecord* record;
+};
+
+static struct Worker workers[RUNNER_MAX_THREADS];
+static struct RunnerBell main_bell; /* the main thread sleeps on it while a worker runs an op */
+static int started_any;
+/* Each worker's own stack for the fault handler (sigaltstack is per thread). */
+static char worker_alt_stacks[RUNNER_MAX_THREADS][1 << 15];
+
+static int op_waiting(void* ctx) {
+  struct Worker* w = ctx;
+  return __atomic_load_n(&w->given, __ATOMIC_ACQUIRE) != w->done;
+}
+
+static int op_finished(void* ctx) {
+  struct Worker* w = ctx;
+  return __atomic_load_n(&w->done, __ATOMIC_ACQUIRE) == w->given;
+}
+
+static void* worker_main(void* arg) {
+  struct Worker* w = arg;
+  stack_t ss;
+  ss.ss_sp = worker_alt_stacks[w - workers];
+  ss.ss_size = sizeof worker_alt_stacks[0];
+  ss.ss_flags = 0;
+  sigaltstack(&ss, NULL);
+  for (;;) {
+    runner_wait(&w->bell, op_waiting, w, shared->control.spin_cycles, -1);
+    runner_run_op(w->op, w->record);
+    __atomic_store_n(&w->done, w->done + 1, __ATOMIC_RELEASE);
+    runner_ring(&main_bell);
+  }
+  return NULL;
+}
+
+static void fail(const char* why) {
+  (void)!write(2, why, strlen(why));
+  _exit(EXIT_RUNNER_FAULT);
+}
+
+void runner_run_op_on_thread(const struct RunnerOp* op, struct RunnerRecord* r) {
+  if (op->thread == 0) {
+    runner_run_op(op, r);
+    return;
+  }
+  if (op->thread >= RUNNER_MAX_THREADS) fail("heaptwin runner: an op names a thread past t7\n");
+  struct Worker* w = &workers[op->thread];
+  if (!w->started) {
+    if (!pthread_create) fail("heaptwin runner: no pthread_create (glibc before 2.34)\n");
+    if (pthread_create(&w->id, NULL, worker_main, w) != 0) {
+      fail("heaptwin runner: pthread_create failed\n");
+    }
+    w->started = 1;
+    started_any = 1;
+  }
+  w->op = op;
+  w->record = r;
+  __atomic_store_n(&w->given, w->given + 1, __ATOMIC_RELEASE);
+  runner_ring(&w->bell);
+  runner_wait(&main_bell, op_finished, w, shared->control.spin_cycles, -1);
+}
+
+int runner_threads_started(void) { return started_any; }
+
+/* ---- naming a chunk of a non-main arena ------------------------------------------------------ */
+
+/* A word of this process's memory, or 0 when it is not readable (a Program may have forged the
+ * pointer): process_vm_readv reports a bad address instead of faulting. */
+static int read_word(uint64_t address, uint64_t* out) {
+  struct iovec local = {out, sizeof *out};
+  struct iovec remote = {(void*)(uintptr_t)address, sizeof *out};
+  return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)sizeof *out;
+}
+
+static int allocates(uint8_t kind) {
+  return kind == RUNNER_MALLOC || kind == RUNNER_CALLOC || kind == RUNNER_REALLOC ||
+         kind == RUNNER_MEMALIGN || kind == RUNNER_ALIGNED_ALLOC ||
+         kind == RUNNER_POSIX_MEMALIGN || kind == RUNNER_VALLOC || kind == RUNNER_PVALLOC;
+}
+
+/* The arena's number by creation order: _int_new_arena pushes each new arena at the head of
+ * main_arena.next, so the oldest is last before the list comes back to main_arena. 0: not in
+ * the list. malloc_state's `next` follows binmap (4 unsigned ints) in every release we run. */
+static uint32_t arena_number(uint64_t arena) {
+  const uint64_t next_offset = request.layout.binmap + 16;
+  uint64_t list[64];
+  uint32_t n = 0;
+  uint64_t a;
+  if (!read_word(request.arena + next_offset, &a)) return 0;
+  while (a != request.arena) {
+    if (n == 64 || !read_word(a + next_offset, &list[n])) return 0;
+    uint64_t next = list[n];
+    list[n++] = a;
+    a = next;
+  }
+  for (uint32_t i = 0; i < n; ++i) {
+    if (list[i] == arena) return n - i;
+  }
+  return 0;
+}
+
+/* After an allocating op in a Program with threads: a chunk outside the main heap, not mmapped,
+ * with NON_MAIN_ARENA set, named by its arena, heap and offset when heap_info says so: its
+ * ar_ptr is an arena of the list, and its prev chain leads to that arena's first heap (the one
+ * holding the malloc_state). */
+void runner_name_arena_chunk(const struct RunnerOp* op, struct RunnerRecord* r) {
+  if (!started_any || !allocates(op->kind) || r->pointer == 0 || request.arena == 0) return;
+  if (r->pointer >= heap_base && r->pointer < r->heap_end) return;
+  if ((r->chunk_size & (NON_MAIN_ARENA_BIT | IS_MMAPPED_BIT)) != NON_MAIN_ARENA_BIT) return;
+  const uint64_t heap = r->pointer & ~(NON_MAIN_HEAP_ALIGNMENT - 1);
+  uint64_t arena;
+  if (!read_word(heap, &arena)) return; /* heap_info.ar_ptr */
+  const uint32_t number = arena_number(arena);
+  if (number == 0) return;
+  uint64_t first = heap;
+  uint32_t index = 0;
+  for (uint64_t prev; index < 4096 && read_word(first + 8, &prev) && prev != 0; ++index) {
+    first = prev; /* heap_info.prev */
+  }
+  if (first != (arena & ~(NON_MAIN_HEAP_ALIGNMENT - 1))) return;
+  r->arena = number;
+  r->arena_heap = index;
+  r->arena_heap_offset = r->pointer - heap;
+}
