@@ -39,5 +39,21 @@ TEST(GoldenTest, RealGlibcMatchesTheConceptScenarios) {
   for (const auto& r : results) EXPECT_TRUE(r.ok) << r.heap_file << ": " << r.message;
 }
 
+// Threads (tests/golden/threads: docs/heap-format.md, "Threads"): recorded from real glibc 2.36
+// for the twin to be held to once it has non-main arenas and per-thread tcaches. Until then
+// only real glibc runs them (the twin has no opinion from a Program's first op on another
+// thread; tests/twin_golden_test.cc does not read this folder yet).
+TEST(GoldenTest, RealGlibcMatchesTheThreadScenarios) {
+  if (std::string(gnu_get_libc_version()) != kGoldenGlibc) {
+    GTEST_SKIP() << "recorded from glibc " << kGoldenGlibc;
+  }
+  std::string error;
+  auto side = make_glibc_side("glibc", &error);
+  ASSERT_NE(side, nullptr) << error;
+  auto results = run_golden(golden_dir("threads"), *side, /*update=*/false);
+  ASSERT_GE(results.size(), 5u) << "scenarios missing from " << golden_dir("threads");
+  for (const auto& r : results) EXPECT_TRUE(r.ok) << r.heap_file << ": " << r.message;
+}
+
 }  // namespace
 }  // namespace heaptwin
