@@ -4,6 +4,7 @@
 #include <gnu/libc-version.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <string>
 
 #include "oracle/glibc/glibc_side.h"
@@ -121,6 +122,21 @@ TEST_F(GlibcThreadsTest, AThreadedProgramLeavesNothingForTheNext) {
   ASSERT_EQ(again.outcomes.size(), 4u);
   EXPECT_EQ(again.outcomes[1], Outcome::arena_pointer(1, 0, 0xb70));
   EXPECT_EQ(again.outcomes[3], Outcome::arena_pointer(2, 0, 0xb70));
+}
+
+// Without libc6-dbg the runner does not know &main_arena; it finds it on the arena list.
+TEST_F(GlibcThreadsTest, WithoutDebugSymbolsAThreadsChunksAreNamedAlike) {
+  ::setenv("HEAPTWIN_NO_DEBUG_SYMBOLS", "1", 1);
+  std::string error;
+  auto bare = make_glibc_side("glibc", &error);
+  ::unsetenv("HEAPTWIN_NO_DEBUG_SYMBOLS");
+  ASSERT_NE(bare, nullptr) << error;
+  Trace t = bare->run(parse_script("a = malloc 0x18\nt1: b = malloc 0x18\nt2: c = malloc 0x18\n"),
+                      RunOptions{});
+  EXPECT_EQ(t.error, "");
+  ASSERT_EQ(t.outcomes.size(), 3u);
+  EXPECT_EQ(t.outcomes[1], Outcome::arena_pointer(1, 0, 0xb70));
+  EXPECT_EQ(t.outcomes[2], Outcome::arena_pointer(2, 0, 0xb70));
 }
 
 }  // namespace

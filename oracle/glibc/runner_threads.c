@@ -121,16 +121,31 @@ static int allocates(uint8_t kind) {
          kind == RUNNER_POSIX_MEMALIGN || kind == RUNNER_VALLOC || kind == RUNNER_PVALLOC;
 }
 
+/* &main_arena: known from debug symbols, else found on the circular arena list from `arena`: the
+ * one arena that is not the arena of the heap it would lie in (a non-main arena's malloc_state
+ * sits in its first heap, right after that heap's heap_info, whose ar_ptr points back at it). */
+static uint64_t main_arena_from(uint64_t arena, uint64_t next_offset) {
+  if (request.arena != 0) return request.arena;
+  uint64_t a = arena;
+  for (int i = 0; i <= 64; ++i) {
+    uint64_t owner;
+    if (!read_word(a & ~(NON_MAIN_HEAP_ALIGNMENT - 1), &owner) || owner != a) return a;
+    if (!read_word(a + next_offset, &a)) return 0;
+  }
+  return 0;
+}
+
 /* The arena's number by creation order: _int_new_arena pushes each new arena at the head of
  * main_arena.next, so the oldest is last before the list comes back to main_arena. 0: not in
  * the list. malloc_state's `next` follows binmap (4 unsigned ints) in every release we run. */
 static uint32_t arena_number(uint64_t arena) {
   const uint64_t next_offset = request.layout.binmap + 16;
+  const uint64_t main_arena = main_arena_from(arena, next_offset);
   uint64_t list[64];
   uint32_t n = 0;
   uint64_t a;
-  if (!read_word(request.arena + next_offset, &a)) return 0;
-  while (a != request.arena) {
+  if (main_arena == 0 || !read_word(main_arena + next_offset, &a)) return 0;
+  while (a != main_arena) {
     if (n == 64 || !read_word(a + next_offset, &list[n])) return 0;
     uint64_t next = list[n];
     list[n++] = a;
@@ -147,7 +162,7 @@ static uint32_t arena_number(uint64_t arena) {
  * ar_ptr is an arena of the list, and its prev chain leads to that arena's first heap (the one
  * holding the malloc_state). */
 void runner_name_arena_chunk(const struct RunnerOp* op, struct RunnerRecord* r) {
-  if (!started_any || !allocates(op->kind) || r->pointer == 0 || request.arena == 0) return;
+  if (!started_any || !allocates(op->kind) || r->pointer == 0) return;
   if (r->pointer >= heap_base && r->pointer < r->heap_end) return;
   if ((r->chunk_size & (NON_MAIN_ARENA_BIT | IS_MMAPPED_BIT)) != NON_MAIN_ARENA_BIT) return;
   const uint64_t heap = r->pointer & ~(NON_MAIN_HEAP_ALIGNMENT - 1);
