@@ -108,6 +108,21 @@ TEST(BadInput, AnUnknownReleaseListsTheKnownOnes) {
                  temp_path("no_such_dir") + ": No such file or directory");
 }
 
+// A thread past the limit (t0 to t7) is a parse error: exit 2, file, line and what was expected,
+// from every command that reads a script; a threaded script is refused by the C export.
+TEST(BadInput, AThreadPastTheLimitIsNamedWithItsLine) {
+  const std::string script = temp_path("nine_threads.heap");
+  write(script, "a = malloc 0x18\nt8: free a\n");
+  for (const Argv& args : commands_that_read_a_file()) {
+    if (args[0] == "decode") continue;  // bytes, not a script
+    expect_refused(with_file(args, script),
+                   script + ":2: thread 't8' is past the limit: at most 8 threads (t0 to t7)");
+  }
+  const std::string threaded = temp_path("two_threads.heap");
+  write(threaded, "a = malloc 0x18\nt1: free a\n");
+  expect_refused({"export", "--c", threaded}, threaded + ": the C export runs one thread");
+}
+
 // The reference model is a model of 2.36: paired with another release's twin it is refused.
 TEST(BadInput, TheModelJudgesOnly236) {
   const std::string script = temp_path("one_malloc.heap");
