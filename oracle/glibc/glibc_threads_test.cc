@@ -106,6 +106,23 @@ TEST_F(GlibcThreadsTest, AnAbortOrAFaultOnAThreadEndsTheProgram) {
   EXPECT_EQ(fault.outcomes[1], Outcome::fault(11, 0x10, false));
 }
 
+// The hang guard counts a thread's CPU time: the large-bin self-loop of
+// GlibcSideTest.SurvivesAProgramThatNeverEnds, walked by t1 (which shares main_arena: M_ARENA_MAX 1).
+TEST_F(GlibcThreadsTest, AnOpThatNeverEndsOnAThreadIsATimeout) {
+  RunOptions options;
+  options.timeout_ms = 300;
+  Trace t = side_->run(
+      parse_script("mallopt M_ARENA_MAX 1\nt1: w = malloc 0x18\na = malloc 0x500\n"
+                   "guard = malloc 0x18\ng = malloc 0x28\nfree a\nbig = malloc 0x600\n"
+                   "write8 a 0x18 g-0x10\nwrite8 g 0x18 g-0x10\nt1: x = malloc 0x4f0\n"
+                   "y = malloc 0x18\n"),
+      options);
+  ASSERT_EQ(t.outcomes.size(), 10u) << t.error;
+  EXPECT_EQ(t.outcomes[1], Outcome::pointer(0x650));  // t0's tcache, t1's dtv, t1's tcache
+  EXPECT_EQ(t.outcomes[9], Outcome::timeout());
+  EXPECT_EQ(run("a = malloc 0x18\n").outcomes[0], Outcome::pointer(0x2a0));
+}
+
 // A child that started threads does not run the next Program: its arenas, thread_arena and
 // threads would still be there. The same Programs again give the same traces.
 TEST_F(GlibcThreadsTest, AThreadedProgramLeavesNothingForTheNext) {

@@ -40,5 +40,33 @@ TEST(RunnerOutcomes, AFaultWithoutSuchAMessageStaysAFault) {
   EXPECT_EQ(trace.outcomes.back(), Outcome::fault(11, 0x10, false));
 }
 
+// A chunk of a thread's arena is named by arena, heap and offset (the runner read them from
+// heap_info), never by its address: heaps lie wherever the kernel maps them. A pointer outside
+// the heap that the runner could not place stays the raw offset it always was.
+TEST(RunnerOutcomes, AChunkOfANonMainArenaIsNamedByItsArenaAndHeap) {
+  Op malloc_op;
+  malloc_op.kind = OpKind::kMalloc;
+  RunnerRecord r{};
+  r.kind = RUNNER_RETURNED;
+  r.pointer = 0x7f1234000b70;
+  r.chunk_size = 0x25;  // 0x20 | NON_MAIN_ARENA | PREV_INUSE
+  r.heap_end = 0x555559021000;
+  r.arena = 2;
+  r.arena_heap = 1;
+  r.arena_heap_offset = 0xb70;
+  const Outcome o = outcome_of(malloc_op, r, 0x555559000000);
+  EXPECT_EQ(o, Outcome::arena_pointer(2, 1, 0xb70));
+  EXPECT_EQ(to_string(o), "arena2.heap1+0xb70");
+  EXPECT_EQ(to_string(Outcome::arena_pointer(1, 0, 0x40)), "arena1+0x40");
+  EXPECT_NE(Outcome::arena_pointer(1, 0, 0x40), Outcome::arena_pointer(2, 0, 0x40));
+  EXPECT_NE(Outcome::arena_pointer(1, 0, 0x40), Outcome::arena_pointer(1, 1, 0x40));
+  r.arena = 0;
+  EXPECT_EQ(outcome_of(malloc_op, r, 0x555559000000).kind, OutcomeKind::kPointer);
+  Op free_op;
+  free_op.kind = OpKind::kFree;
+  r.arena = 2;
+  EXPECT_EQ(outcome_of(free_op, r, 0x555559000000), Outcome::done());
+}
+
 }  // namespace
 }  // namespace heaptwin
