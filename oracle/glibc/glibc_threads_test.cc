@@ -38,14 +38,14 @@ class GlibcThreadsTest : public ::testing::Test {
 };
 
 TEST_F(GlibcThreadsTest, EachOpRunsOnItsThreadInTheScriptsOrder) {
-  Trace t = run(
-      "a = malloc 0x18\n"
-      "t1: b = malloc 0x20\n"  // t1's arena: heap_info 0x30, malloc_state, t1's tcache 0x290
-      "t1: c = malloc 0x20\n"
-      "t1: free a\n"           // t0's chunk into t1's tcache
-      "t1: d = malloc 0x18\n"  // so t1 gets it back
-      "e = malloc 0x18\n",     // t0's tcache is empty: after t1's dtv (0x2b0, 0x120)
-      /*snapshots=*/true);
+  Trace t =
+      run("a = malloc 0x18\n"
+          "t1: b = malloc 0x20\n"  // t1's arena: heap_info 0x30, malloc_state, t1's tcache 0x290
+          "t1: c = malloc 0x20\n"
+          "t1: free a\n"           // t0's chunk into t1's tcache
+          "t1: d = malloc 0x18\n"  // so t1 gets it back
+          "e = malloc 0x18\n",     // t0's tcache is empty: after t1's dtv (0x2b0, 0x120)
+          /*snapshots=*/true);
   ASSERT_EQ(t.outcomes.size(), 6u);
   EXPECT_EQ(t.outcomes[0], Outcome::pointer(0x2a0));
   EXPECT_EQ(t.outcomes[1], Outcome::arena_pointer(1, 0, 0xb70));
@@ -74,9 +74,9 @@ TEST_F(GlibcThreadsTest, CreatingAThreadCallocsItsDtvInTheCreatorsArena) {
 }
 
 TEST_F(GlibcThreadsTest, ArenaMaxMakesLaterThreadsReuseArenas) {
-  Trace t = run(
-      "mallopt M_ARENA_MAX 2\n"
-      "t1: a = malloc 0x18\nt2: b = malloc 0x18\nt3: c = malloc 0x18\nt4: d = malloc 0x18\n");
+  Trace t =
+      run("mallopt M_ARENA_MAX 2\n"
+          "t1: a = malloc 0x18\nt2: b = malloc 0x18\nt3: c = malloc 0x18\nt4: d = malloc 0x18\n");
   ASSERT_EQ(t.outcomes.size(), 5u);
   EXPECT_EQ(t.outcomes[1], Outcome::arena_pointer(1, 0, 0xb70));
   EXPECT_EQ(t.outcomes[2].kind, OutcomeKind::kPointer);  // reused_arena: main_arena first
@@ -87,10 +87,10 @@ TEST_F(GlibcThreadsTest, ArenaMaxMakesLaterThreadsReuseArenas) {
 
 // A heap past HEAP_MAX_SIZE (64 MiB) goes on in a new heap of the same arena.
 TEST_F(GlibcThreadsTest, AChunkInAnArenasSecondHeapIsNamedByIt) {
-  Trace t = run(
-      "mallopt M_MMAP_THRESHOLD 0x2000000\n"
-      "t1: a = malloc 0x1000000\nt1: b = malloc 0x1000000\nt1: c = malloc 0x1000000\n"
-      "t1: d = malloc 0x1000000\n");
+  Trace t =
+      run("mallopt M_MMAP_THRESHOLD 0x2000000\n"
+          "t1: a = malloc 0x1000000\nt1: b = malloc 0x1000000\nt1: c = malloc 0x1000000\n"
+          "t1: d = malloc 0x1000000\n");
   ASSERT_EQ(t.outcomes.size(), 5u);
   EXPECT_EQ(t.outcomes[3], Outcome::arena_pointer(1, 0, 0x2000b90));
   EXPECT_EQ(t.outcomes[4], Outcome::arena_pointer(1, 1, 0x40));
@@ -107,16 +107,17 @@ TEST_F(GlibcThreadsTest, AnAbortOrAFaultOnAThreadEndsTheProgram) {
 }
 
 // The hang guard counts a thread's CPU time: the large-bin self-loop of
-// GlibcSideTest.SurvivesAProgramThatNeverEnds, walked by t1 (which shares main_arena: M_ARENA_MAX 1).
+// GlibcSideTest.SurvivesAProgramThatNeverEnds, walked by t1 (which shares main_arena: M_ARENA_MAX
+// 1).
 TEST_F(GlibcThreadsTest, AnOpThatNeverEndsOnAThreadIsATimeout) {
   RunOptions options;
   options.timeout_ms = 300;
-  Trace t = side_->run(
-      parse_script("mallopt M_ARENA_MAX 1\nt1: w = malloc 0x18\na = malloc 0x500\n"
-                   "guard = malloc 0x18\ng = malloc 0x28\nfree a\nbig = malloc 0x600\n"
-                   "write8 a 0x18 g-0x10\nwrite8 g 0x18 g-0x10\nt1: x = malloc 0x4f0\n"
-                   "y = malloc 0x18\n"),
-      options);
+  Trace t =
+      side_->run(parse_script("mallopt M_ARENA_MAX 1\nt1: w = malloc 0x18\na = malloc 0x500\n"
+                              "guard = malloc 0x18\ng = malloc 0x28\nfree a\nbig = malloc 0x600\n"
+                              "write8 a 0x18 g-0x10\nwrite8 g 0x18 g-0x10\nt1: x = malloc 0x4f0\n"
+                              "y = malloc 0x18\n"),
+                 options);
   ASSERT_EQ(t.outcomes.size(), 10u) << t.error;
   EXPECT_EQ(t.outcomes[1], Outcome::pointer(0x650));  // t0's tcache, t1's dtv, t1's tcache
   EXPECT_EQ(t.outcomes[9], Outcome::timeout());
@@ -126,7 +127,8 @@ TEST_F(GlibcThreadsTest, AnOpThatNeverEndsOnAThreadIsATimeout) {
 // A child that started threads does not run the next Program: its arenas, thread_arena and
 // threads would still be there. The same Programs again give the same traces.
 TEST_F(GlibcThreadsTest, AThreadedProgramLeavesNothingForTheNext) {
-  const std::string threaded = "a = malloc 0x18\nt1: b = malloc 0x18\nt1: free a\nt2: c = malloc 0x28\n";
+  const std::string threaded =
+      "a = malloc 0x18\nt1: b = malloc 0x18\nt1: free a\nt2: c = malloc 0x28\n";
   const std::string plain = "a = malloc 0x18\nb = malloc 0x418\nfree b\n";
   Trace first = run(threaded, true);
   Trace plain_after = run(plain, true);

@@ -117,8 +117,8 @@ static int read_word(uint64_t address, uint64_t* out) {
 
 static int allocates(uint8_t kind) {
   return kind == RUNNER_MALLOC || kind == RUNNER_CALLOC || kind == RUNNER_REALLOC ||
-         kind == RUNNER_MEMALIGN || kind == RUNNER_ALIGNED_ALLOC ||
-         kind == RUNNER_POSIX_MEMALIGN || kind == RUNNER_VALLOC || kind == RUNNER_PVALLOC;
+         kind == RUNNER_MEMALIGN || kind == RUNNER_ALIGNED_ALLOC || kind == RUNNER_POSIX_MEMALIGN ||
+         kind == RUNNER_VALLOC || kind == RUNNER_PVALLOC;
 }
 
 /* &main_arena: known from debug symbols, else found on the circular arena list from `arena`: the
