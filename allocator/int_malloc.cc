@@ -19,6 +19,11 @@ Addr Allocator::int_malloc(uint64_t bytes) {
     return 0;
   }
   HEAPTWIN_TWIN_DCHECK(nb >= kMinSize && (nb & kMallocAlignMask) == 0);
+  if (arena_ == nullptr) {  // no arena to be had (arena_get2 made none): a mapping or nothing
+    Addr p = sysmalloc(nb);
+    if (p != 0) alloc_perturb(p, bytes);
+    return p;
+  }
   returned_cached_ = false;
   Addr p = int_malloc_paths(bytes, nb);
   // alloc_perturb on every path but the tcache chunk the unsorted scan returns.
@@ -109,7 +114,7 @@ Addr Allocator::int_malloc_paths(uint64_t bytes, uint64_t nb) {
     if (size >= nb + kMinSize) {
       Addr remainder = victim + nb;
       av().top = remainder;
-      set_head(victim, nb | kPrevInuse);
+      set_head(victim, nb | kPrevInuse | arena_bit_);
       set_head(remainder, (size - nb) | kPrevInuse);
       return chunk2mem(victim);
     }
@@ -128,6 +133,7 @@ Addr Allocator::split_to_unsorted(Addr victim, uint64_t size, uint64_t nb, const
   uint64_t remainder_size = size - nb;
   if (remainder_size < kMinSize) {
     set_inuse_bit_at_offset(victim, size);
+    set_non_main_arena(victim);
     return chunk2mem(victim);
   }
   Addr remainder = victim + nb;
@@ -143,7 +149,7 @@ Addr Allocator::split_to_unsorted(Addr victim, uint64_t size, uint64_t nb, const
     set_fd_nextsize(remainder, 0);
     set_bk_nextsize(remainder, 0);
   }
-  set_head(victim, nb | kPrevInuse);
+  set_head(victim, nb | kPrevInuse | arena_bit_);
   set_head(remainder, remainder_size | kPrevInuse);
   set_foot(remainder, remainder_size);
   return chunk2mem(victim);

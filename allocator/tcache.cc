@@ -28,9 +28,27 @@ void Allocator::tcache_init(bool in_int_malloc) {
     return;
   }
   // glibc asks _int_malloc for sizeof (tcache_perthread_struct), and keeps trying on later calls
-  // when that fails.
-  Addr victim = int_malloc(tcache_struct_size());
-  if (victim == 0) {
+  // when that fails. A thread that shut its tcache down makes none again.
+  if (tcache_shutting_down_) return;
+  Addr victim;
+  if (arenas_modelled() && (thread_arena_ != 0 || !single_thread_)) {
+    // 2.36 tcache_init: in the thread's arena (arena_get), else another (arena_get_retry), even
+    // single-threaded: the tcache then lives in a new arena. (Before malloc is initialised, the
+    // twin's main thread has no thread_arena yet and keeps to main_arena, as it always did.)
+    const uint64_t bytes = tcache_struct_size();
+    Addr ar = arena_get(bytes);
+    use_arena(ar);
+    victim = int_malloc(bytes);
+    if (victim == 0 && ar != 0) {
+      ar = arena_get_retry(ar, bytes);
+      use_arena(ar);
+      victim = int_malloc(bytes);
+    }
+    leave_arena();
+  } else {
+    victim = int_malloc(tcache_struct_size());
+  }
+  if (victim == 0 && !arenas_modelled()) {
     // glibc 2.36 tcache_init (malloc.c) has no single-thread shortcut: when main_arena fails it
     // retries in a new arena (arena_get_retry -> arena_get2 -> _int_new_arena, a fresh mmapped
     // heap whose top_pad is clamped to HEAP_MAX_SIZE), and the tcache then lives there. Found
