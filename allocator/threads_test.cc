@@ -1,0 +1,112 @@
+// Per-thread state (threads.cc): each thread's tcache, made in its own arena at its first call;
+// a chunk freed by another thread goes to the freeing thread's tcache, else to the chunk's own
+// arena; a thread's exit gives its tcache back and puts its arena on the free list for the
+// next new thread. And the one single-threaded path into a new arena: a tcache that main_arena
+// cannot hold. Expected values from real glibc 2.36 (Debian 2.36-9+deb12u14) runs of C programs
+// with lock-step pthreads; offsets from the heap's 64 MiB boundary.
+#include <gtest/gtest.h>
+
+#include <cerrno>
+
+#include "allocator/test_support.h"
+
+namespace heaptwin::alloc {
+namespace {
+
+constexpr int kTopPad = -2;  // M_TOP_PAD
+
+Addr heap_of(Addr p) { return p & ~(kHeapMaxSize - 1); }
+uint64_t word(Addr a) { return *reinterpret_cast<const uint64_t*>(a); }
+const MallocState& arena_in(Addr heap) { return *reinterpret_cast<const MallocState*>(heap + 0x30); }
+
+// Real run: thread 1 mallocs x and eight more 0x50 blocks; the main thread frees seven of them,
+// then x. The seven fill the main thread's tcache; x (off 0xb70, size 0x65) goes to the
+// fastbin of thread 1's arena (fastbinsY[4] = x - 0x10). The main thread's next malloc(0x50)
+// is the last of the seven; thread 1's is x, from its arena's fastbin.
+TEST(ThreadsTest, AChunkFreedByAnotherThreadFillsThatThreadsTcacheThenItsOwnArena) {
+  TestTwin t;
+  Allocator& a = t.twin;
+  a.malloc(0x20);
+  a.set_thread(1);
+  const Addr x = a.malloc(0x50);
+  Addr fr[8];
+  for (Addr& f : fr) f = a.malloc(0x50);
+  EXPECT_EQ(x - heap_of(x), 0xb70u);
+  EXPECT_EQ(word(x - 8), 0x65u);
+  a.set_thread(0);
+  for (int i = 0; i < 7; ++i) a.free(fr[i]);
+  a.free(x);
+  EXPECT_EQ(arena_in(heap_of(x)).fastbinsY[4], x - 0x10);
+  EXPECT_EQ(t.av().fastbinsY[4], 0u);
+  EXPECT_EQ(a.malloc(0x50), fr[6]);
+  a.set_thread(1);
+  EXPECT_EQ(a.malloc(0x50), x);  // thread 1's tcache is empty: its arena's fastbin
+}
+
+// Real run: thread 1 mallocs 0x20 and exits. Its tcache (the 0x290 chunk at 0x8d0) is freed
+// into its arena, clearing PREV_INUSE of the 0x30 block after it (size 0x34); the arena has no
+// thread (attached 0) and heads the free list (next_free 0: nothing after it); top stays at
+// 0xb90, size 0x20471. Thread 2's first malloc(0x20) takes that arena from the free list: its
+// tcache is the freed 0x290 chunk again, its block comes from top (off 0xba0, size 0x35).
+TEST(ThreadsTest, AnExitedThreadsArenaGoesToTheNextNewThread) {
+  TestTwin t;
+  Allocator& a = t.twin;
+  a.malloc(0x20);
+  a.set_thread(1);
+  const Addr p1 = a.malloc(0x20);
+  const Addr tcache1 = a.tcache();
+  a.exit_thread();
+  const Addr heap = heap_of(p1);
+  const MallocState& ar = arena_in(heap);
+  EXPECT_EQ(ar.attached_threads, 0u);
+  EXPECT_EQ(ar.next_free, 0u);
+  EXPECT_EQ(ar.top - heap, 0xb90u);
+  EXPECT_EQ(word(ar.top + 8), 0x20471u);
+  EXPECT_EQ(word(p1 - 8), 0x34u);
+  EXPECT_EQ(a.thread_arena(), 0u);
+  a.set_thread(2);
+  const Addr p2 = a.malloc(0x20);
+  EXPECT_EQ(heap_of(p2), heap);
+  EXPECT_EQ(p2 - heap, 0xba0u);
+  EXPECT_EQ(word(p2 - 8), 0x35u);
+  EXPECT_EQ(ar.attached_threads, 1u);
+  EXPECT_EQ(a.tcache(), tcache1);
+}
+
+// Real run, single-threaded: M_TOP_PAD -2^31, then malloc(0x20). The tcache cannot come from
+// main_arena (its sbrk and mmap requests are huge), so tcache_init retries in a new arena
+// (arena_get_retry): a heap of the whole 64 MiB (size + top_pad is clamped), the tcache the
+// 0x295 chunk at 0x8d0, top at 0xb60 of size 0x3fff4a1, system_mem 0x4000000; main_arena has
+// no thread now (attached 0), the new arena one. malloc(0x20) itself stays in main_arena
+// (single-threaded: no retry) and fails with ENOMEM; so does the next.
+TEST(ThreadsTest, SingleThreadedATcacheMainArenaCannotHoldGoesToANewArena) {
+  TestTwin t;
+  Allocator& a = t.twin;
+  a.mallopt(kTopPad, -2147483647 - 1);
+  EXPECT_EQ(a.malloc(0x20), 0u);
+  EXPECT_EQ(a.last_errno(), ENOMEM);
+  const Addr heap = heap_of(a.tcache());
+  ASSERT_NE(a.tcache(), 0u);
+  EXPECT_EQ(a.tcache() - heap, 0x8e0u);
+  EXPECT_EQ(word(heap + 0x8d8), 0x295u);
+  EXPECT_EQ(reinterpret_cast<const HeapInfo*>(heap)->size, 0x4000000u);
+  const MallocState& ar = arena_in(heap);
+  EXPECT_EQ(ar.top - heap, 0xb60u);
+  EXPECT_EQ(word(ar.top + 8), 0x3fff4a1u);
+  EXPECT_EQ(ar.system_mem, 0x4000000u);
+  EXPECT_EQ(ar.attached_threads, 1u);
+  EXPECT_EQ(t.av().attached_threads, 0u);
+  EXPECT_EQ(a.malloc(0x18), 0u);
+  EXPECT_FALSE(a.multi_threaded());
+}
+
+// Under one thread, set_thread(0) changes nothing: the same placement as without it.
+TEST(ThreadsTest, TheMainThreadAloneStaysSingleThreaded) {
+  TestTwin t;
+  t.twin.set_thread(0);
+  EXPECT_FALSE(t.twin.multi_threaded());
+  EXPECT_EQ(t.malloc(0x20), 0x2a0);
+}
+
+}  // namespace
+}  // namespace heaptwin::alloc
