@@ -192,7 +192,7 @@ Addr Allocator::malloc(uint64_t bytes) {
     const uint64_t tc_idx = csize2tidx(tbytes);
     if (tbytes < mp().tcache_max_bytes && tcache_has_small(tc_idx)) return tcache_get(tc_idx);
   }
-  if (!single_thread_) return malloc_threaded(bytes);
+  if (__builtin_expect(!single_thread_, 0)) return malloc_threaded(bytes);
   Addr victim = int_malloc(bytes);
   if (victim == 0 && profile_.retry_in_other_arena && retries_in_main_arena()) {
     victim = int_malloc(bytes);

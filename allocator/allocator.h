@@ -252,8 +252,14 @@ class Allocator : public ChunkMemory {
   void int_free_chunk(Addr p, uint64_t size);
   void raise_mmap_threshold(Addr p);
 
-  // int_malloc.cc: the request path, trying each source in glibc's order.
+  // int_malloc.cc: the request path, trying each source in glibc's order. av must be an arena;
+  // where arena_get may have found none, int_malloc_in_av.
   Addr int_malloc(uint64_t bytes);
+  // _int_malloc (NULL, bytes): no arena to be had (arena_get2 made none): a mapping or nothing.
+  Addr int_malloc_without_arena(uint64_t bytes);
+  Addr int_malloc_in_av(uint64_t bytes) {
+    return arena_ == nullptr ? int_malloc_without_arena(bytes) : int_malloc(bytes);
+  }
   Addr int_malloc_paths(uint64_t bytes, uint64_t nb);
   bool returned_cached_ = false;  // the unsorted scan handed out a tcache chunk (no perturb)
   // fastbins.cc: a fastbin hit (stashing the rest of the bin into tcache), else 0.

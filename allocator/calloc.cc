@@ -82,11 +82,11 @@ Addr Allocator::calloc(uint64_t n, uint64_t elem_size) {
       if (oldtopsize < fresh_from) oldtopsize = fresh_from;
     }
   }
-  Addr mem = int_malloc(sz);
+  Addr mem = int_malloc_in_av(sz);
   if (!single_thread_) {
     if (mem == 0 && ar_ptr != 0) {
       use_arena(ar_ptr = arena_get_retry(ar_ptr, sz));
-      mem = int_malloc(sz);
+      mem = int_malloc_in_av(sz);
     }
     leave_arena();
   } else if (mem == 0 && profile_.retry_in_other_arena && retries_in_main_arena()) {

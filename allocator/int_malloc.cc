@@ -19,15 +19,21 @@ Addr Allocator::int_malloc(uint64_t bytes) {
     return 0;
   }
   HEAPTWIN_TWIN_DCHECK(nb >= kMinSize && (nb & kMallocAlignMask) == 0);
-  if (arena_ == nullptr) {  // no arena to be had (arena_get2 made none): a mapping or nothing
-    Addr p = sysmalloc(nb);
-    if (p != 0) alloc_perturb(p, bytes);
-    return p;
-  }
   returned_cached_ = false;
   Addr p = int_malloc_paths(bytes, nb);
   // alloc_perturb on every path but the tcache chunk the unsorted scan returns.
   if (p != 0 && !returned_cached_) alloc_perturb(p, bytes);
+  return p;
+}
+
+Addr Allocator::int_malloc_without_arena(uint64_t bytes) {
+  const uint64_t nb = checked_request2size(bytes);
+  if (nb == 0) {
+    errno_ = ENOMEM;
+    return 0;
+  }
+  Addr p = sysmalloc(nb);
+  if (p != 0) alloc_perturb(p, bytes);
   return p;
 }
 

@@ -118,7 +118,7 @@ Addr Allocator::int_memalign(uint64_t alignment, uint64_t bytes) {
     errno_ = ENOMEM;
     return 0;
   }
-  Addr m = int_malloc(nb + alignment + kMinSize);
+  Addr m = int_malloc_in_av(nb + alignment + kMinSize);
   if (m == 0) return 0;
   Addr p = mem2chunk(m);
   if (m % alignment != 0) {

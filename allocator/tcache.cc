@@ -38,11 +38,11 @@ void Allocator::tcache_init(bool in_int_malloc) {
     const uint64_t bytes = tcache_struct_size();
     Addr ar = arena_get(bytes);
     use_arena(ar);
-    victim = int_malloc(bytes);
+    victim = int_malloc_in_av(bytes);
     if (victim == 0 && ar != 0) {
       ar = arena_get_retry(ar, bytes);
       use_arena(ar);
-      victim = int_malloc(bytes);
+      victim = int_malloc_in_av(bytes);
     }
     leave_arena();
   } else {

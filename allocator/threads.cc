@@ -75,11 +75,11 @@ namespace heaptwin::alloc {
 Addr Allocator::malloc_threaded(uint64_t bytes) {
   Addr ar_ptr = arena_get(bytes);
   use_arena(ar_ptr);
-  Addr victim = int_malloc(bytes);
+  Addr victim = int_malloc_in_av(bytes);
   if (victim == 0 && ar_ptr != 0) {
     ar_ptr = arena_get_retry(ar_ptr, bytes);
     use_arena(ar_ptr);
-    victim = int_malloc(bytes);
+    victim = int_malloc_in_av(bytes);
   }
   leave_arena();
   if (victim != 0) {
