@@ -128,5 +128,26 @@ TEST(ArenaTest, EightArenasPerOnlineCpu) {
   EXPECT_EQ(heap_of(p[20]), heap_of(p[12]));
 }
 
+// Real run: thread 1 mallocs 0x8000 (off 0xb70) and 0x20, fills the first with 'A' and frees
+// it (unsorted); the main thread's malloc_trim(0) returns 1 and releases the free chunk's whole
+// pages in thread 1's arena: the word at +0x1000 reads 0, the last partial page keeps its 'A's
+// (+0x7ff8). A second malloc_trim(0) returns 1 again.
+TEST(ArenaTest, MallocTrimReleasesFreePagesInEveryArena) {
+  TestTwin t(GlibcProfile::glibc_2_36(), two_cpus());
+  Allocator& a = t.twin;
+  a.malloc(0x20);
+  a.set_thread(1);
+  const Addr big = a.malloc(0x8000);
+  a.malloc(0x20);
+  EXPECT_EQ(big - heap_of(big), 0xb70u);
+  for (uint64_t i = 0; i < 0x8000; i += 8) *reinterpret_cast<uint64_t*>(big + i) = 0x4141414141414141;
+  a.free(big);
+  a.set_thread(0);
+  EXPECT_EQ(a.malloc_trim(0), 1);
+  EXPECT_EQ(word(big + 0x1000), 0u);
+  EXPECT_EQ(word(big + 0x7ff8), 0x4141414141414141u);
+  EXPECT_EQ(a.malloc_trim(0), 1);
+}
+
 }  // namespace
 }  // namespace heaptwin::alloc
