@@ -100,6 +100,33 @@ TEST(ThreadsTest, SingleThreadedATcacheMainArenaCannotHoldGoesToANewArena) {
   EXPECT_FALSE(a.multi_threaded());
 }
 
+// Real run: seven 0x30 blocks fill the tcache, x goes to the fastbin, its fd is overwritten
+// with a misaligned pointer (protected), the tcache is drained, and malloc(0x28) takes x.
+// Single-threaded glibc takes x and aborts moving the misaligned next into the tcache
+// ("detected 3"); once a thread exists, REMOVE_FB checks the next pointer before taking x.
+TEST(ThreadsTest, OnceAThreadExistsTakingAFastChunkChecksItsNext) {
+  for (const bool threaded : {false, true}) {
+    TestTwin t;
+    Allocator& a = t.twin;
+    a.malloc(0x20);
+    if (threaded) {
+      a.set_thread(1);
+      a.set_thread(0);
+    }
+    Addr cached[7];
+    for (Addr& c : cached) c = a.malloc(0x28);
+    const Addr x = a.malloc(0x28);
+    a.malloc(0x28);
+    for (Addr c : cached) a.free(c);
+    a.free(x);
+    *reinterpret_cast<uint64_t*>(x) = (x >> 12) ^ 0x4141414141414148;
+    for (int i = 0; i < 7; ++i) a.malloc(0x28);
+    EXPECT_EQ(t.abort_message([&] { a.malloc(0x28); }),
+              threaded ? "malloc(): unaligned fastbin chunk detected"
+                       : "malloc(): unaligned fastbin chunk detected 3");
+  }
+}
+
 // Under one thread, set_thread(0) changes nothing: the same placement as without it.
 TEST(ThreadsTest, TheMainThreadAloneStaysSingleThreaded) {
   TestTwin t;
