@@ -127,6 +127,39 @@ TEST(ThreadsTest, OnceAThreadExistsTakingAFastChunkChecksItsNext) {
   }
 }
 
+// Real run: thread 1 callocs 4 x 0x20 (off 0xb70), fills it with 'C', reallocs it to 0x200 (it
+// grows into top: same place, size 0x215, contents kept), memaligns 0x40 at 0x100 (off 0xe00,
+// size 0x55) and mallocs 0x100 (off 0xf00, size 0x115): every chunk carries NON_MAIN_ARENA.
+// The main thread's realloc of that block to 0x400 works in the block's arena (off 0x1010,
+// size 0x415, same heap) and frees the old chunk into the main thread's tcache: its next
+// malloc(0x200) is the old block. Its calloc(1, 0x30) stays in main_arena.
+TEST(ThreadsTest, CallocReallocAndMemalignWorkInTheThreadsArena) {
+  TestTwin t;
+  Allocator& a = t.twin;
+  a.malloc(0x20);
+  a.set_thread(1);
+  const Addr c = a.calloc(4, 0x20);
+  for (uint64_t i = 0; i < 0x80; ++i) *reinterpret_cast<char*>(c + i) = 'C';
+  const Addr r = a.realloc(c, 0x200);
+  const Addr m = a.memalign(0x100, 0x40);
+  const Addr v = a.malloc(0x100);
+  const Addr heap = heap_of(c);
+  EXPECT_EQ(c - heap, 0xb70u);
+  EXPECT_EQ(r, c);
+  EXPECT_EQ(word(r - 8), 0x215u);
+  EXPECT_EQ(*reinterpret_cast<const char*>(r), 'C');
+  EXPECT_EQ(m - heap, 0xe00u);
+  EXPECT_EQ(word(m - 8), 0x55u);
+  EXPECT_EQ(v - heap, 0xf00u);
+  EXPECT_EQ(word(v - 8), 0x115u);
+  a.set_thread(0);
+  const Addr r2 = a.realloc(r, 0x400);
+  EXPECT_EQ(r2 - heap, 0x1010u);
+  EXPECT_EQ(word(r2 - 8), 0x415u);
+  EXPECT_EQ(a.malloc(0x200), r);
+  EXPECT_EQ(word(a.calloc(1, 0x30) - 8) & kNonMainArena, 0u);
+}
+
 // Under one thread, set_thread(0) changes nothing: the same placement as without it.
 TEST(ThreadsTest, TheMainThreadAloneStaysSingleThreaded) {
   TestTwin t;
