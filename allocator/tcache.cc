@@ -52,8 +52,8 @@ void Allocator::tcache_init(bool in_int_malloc) {
   }
   if (victim == 0 && !through_arena_get) {
     // tcache_init has no single-thread shortcut: when main_arena fails it retries in a new arena
-    // (above; found by the fuzzer under M_TOP_PAD -2^31), which the twin lays out with 2.27 ..
-    // 2.41's malloc_state only.
+    // (above; found by the fuzzer under M_TOP_PAD -2^31), which the twin lays out for 2.35 ..
+    // 2.41 only (arenas_modelled).
     report_unmodelled(fatal_, "glibc retries the tcache's allocation in a new arena (tcache_init "
                               "-> arena_get_retry), in a release whose arenas the twin does not "
                               "lay out");
