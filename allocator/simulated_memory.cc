@@ -379,7 +379,20 @@ bool SimulatedMemory::make_accessible(uint64_t addr, uint64_t size) {
     split.push_back({lo, hi - lo, r.moved, true});
     if (hi < r_end) split.push_back({hi, r_end - hi, r.moved, false});
   }
-  regions_.swap(split);
+  // Neighbours of one protection are one mapping again, as Linux merges them: a heap opened a
+  // piece at a time is owned as a whole.
+  std::sort(split.begin(), split.end(), [](const Region& a, const Region& b) { return a.addr < b.addr; });
+  regions_.clear();
+  for (const Region& r : split) {
+    if (!regions_.empty()) {
+      Region& last = regions_.back();
+      if (last.addr + last.size == r.addr && last.accessible == r.accessible && !last.moved && !r.moved) {
+        last.size += r.size;
+        continue;
+      }
+    }
+    regions_.push_back(r);
+  }
   commit(addr, end);
   take_again(addr, end);
   return true;
