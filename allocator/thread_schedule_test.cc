@@ -1,7 +1,7 @@
-// A deterministic schedule of 3000 calls (malloc, free, calloc, realloc, memalign; some sizes
-// mmapped) from the main thread and four others, frees and reallocs crossing threads, replayed
-// on the twin and compared line by line with what real glibc 2.36 gave for the same schedule:
-// allocator/testdata/thread_schedule_2.36.txt, printed by allocator/testdata/thread_schedule.c
+// Deterministic schedules of 3000 calls (malloc, free, calloc, realloc, memalign; some sizes
+// mmapped) from several threads, frees and reallocs crossing threads, replayed on the twin and
+// compared line by line with what real glibc 2.36 gave for the same schedule:
+// allocator/testdata/thread_schedule_N_2.36.txt, printed by allocator/testdata/thread_schedule.c
 // (its header says how to run it). Each result: main_arena blocks as offsets from the main
 // thread's first block, a thread heap's as its number (in order of first appearance) and the
 // offset from its 64 MiB boundary, mmapped blocks by their page offset only, with the size field.
@@ -19,6 +19,8 @@
 
 namespace heaptwin::alloc {
 namespace {
+
+constexpr int kArenaMax = -8;  // M_ARENA_MAX
 
 std::string describe(int i, Addr p, Addr main_base, std::vector<Addr>* heaps) {
   char line[128];
@@ -43,8 +45,11 @@ std::string describe(int i, Addr p, Addr main_base, std::vector<Addr>* heaps) {
   return line;
 }
 
-TEST(ThreadScheduleTest, ThreeThousandCallsFromFiveThreadsPlaceAsRealGlibc) {
-  std::ifstream expected_file("allocator/testdata/thread_schedule_2.36.txt");
+void run_schedule(int schedule) {
+  const sched_params& p = sched_schedules[schedule];
+  sched_reset(schedule);
+  std::ifstream expected_file("allocator/testdata/thread_schedule_" + std::to_string(schedule) +
+                              "_2.36.txt");
   ASSERT_TRUE(expected_file.good());
   std::stringstream expected;
   expected << expected_file.rdbuf();
@@ -54,15 +59,21 @@ TEST(ThreadScheduleTest, ThreeThousandCallsFromFiveThreadsPlaceAsRealGlibc) {
   TestTwin t(GlibcProfile::glibc_2_36(), options);
   Allocator& a = t.twin;
   const Addr main_base = a.malloc(0x18);
-  // Each pthread_create callocs the new thread's DTV in the creating thread's arena.
-  for (int thread = 1; thread < SCHED_THREADS; ++thread) a.calloc(0x11, 0x10);
+  if (p.arena_max != 0) a.mallopt(kArenaMax, p.arena_max);
+  // Each pthread_create callocs the new thread's DTV in the creating thread's arena (a thread
+  // started again on a cached stack keeps its DTV: no call).
+  for (int thread = 1; thread < p.threads; ++thread) a.calloc(0x11, 0x10);
   Addr slots[SCHED_SLOTS] = {};
   std::vector<Addr> heaps;
   std::string got;
   for (int i = 0; i < SCHED_OPS; ++i) {
-    const sched_op op = sched_make();
+    const sched_op op = sched_make(&p);
     try {
       a.set_thread(op.thread);
+      if (op.kind == OP_EXIT) {
+        a.exit_thread();
+        continue;
+      }
       Addr& s = slots[op.slot];
       Addr result = 0;
       switch (op.kind) {
@@ -108,6 +119,13 @@ TEST(ThreadScheduleTest, ThreeThousandCallsFromFiveThreadsPlaceAsRealGlibc) {
   }
   EXPECT_FALSE(std::getline(got_lines, got_line)) << "the twin's output goes on: " << got_line;
 }
+
+TEST(ThreadScheduleTest, ThreeThousandCallsFromFiveThreadsPlaceAsRealGlibc) { run_schedule(0); }
+
+// Twelve threads share main_arena and three more (M_ARENA_MAX 4); threads exit (their tcaches
+// freed, their arenas left to the free list or to the threads still in them) and new ones take
+// their numbers.
+TEST(ThreadScheduleTest, TwelveThreadsUnderArenaMaxFourExitingAndStartingAgain) { run_schedule(1); }
 
 }  // namespace
 }  // namespace heaptwin::alloc

@@ -1,9 +1,12 @@
-/* The schedule of allocator/thread_schedule_test.cc on real glibc: the main thread and four
-   pthreads, run in lock-step (each call on its thread while the others wait on a semaphore),
-   every result printed as the test prints the twin's. On Debian 12 (glibc 2.36-9+deb12u14):
+/* A schedule of allocator/thread_schedule_test.cc on real glibc: the main thread and pthreads,
+   run in lock-step (each call on its thread while the others wait on a semaphore), every result
+   printed as the test prints the twin's. On Debian 12 (glibc 2.36-9+deb12u14), for SCHEDULE 0
+   and 1:
      gcc -O0 -pthread -o /tmp/thread_schedule allocator/testdata/thread_schedule.c
-     /tmp/thread_schedule > allocator/testdata/thread_schedule_2.36.txt
-   Nothing prints until the end (stdio's buffer would be a malloc of its own). */
+     /tmp/thread_schedule SCHEDULE > allocator/testdata/thread_schedule_SCHEDULE_2.36.txt
+   Nothing prints until the end (stdio's buffer would be a malloc of its own). A thread that
+   exits is joined and a new one started under its number: glibc reuses the stack it cached, DTV
+   included, so neither calls malloc (seen: the main thread's next blocks come from top). */
 #include <malloc.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -16,8 +19,8 @@
 
 #define HEAP(p) ((uintptr_t)(p) & ~(uintptr_t)(64 * 1024 * 1024 - 1))
 
-static sem_t go[SCHED_THREADS], done[SCHED_THREADS];
-static pthread_t tid[SCHED_THREADS];
+static sem_t go[SCHED_MAX_THREADS], done[SCHED_MAX_THREADS];
+static pthread_t tid[SCHED_MAX_THREADS];
 static void *slots[SCHED_SLOTS];
 static struct sched_op cur;
 static void *result;
@@ -43,10 +46,16 @@ static void *worker(void *arg) {
   int t = (int)(intptr_t)arg;
   for (;;) {
     sem_wait(&go[t]);
+    if (cur.kind == OP_EXIT) return NULL;  /* __malloc_arena_thread_freeres runs */
     do_op();
     sem_post(&done[t]);
   }
-  return NULL;
+}
+
+static void start(int t) {
+  sem_init(&go[t], 0, 0);
+  sem_init(&done[t], 0, 0);
+  pthread_create(&tid[t], NULL, worker, (void *)(intptr_t)t);
 }
 
 static void describe(int i, void *p) {
@@ -68,17 +77,22 @@ static void describe(int i, void *p) {
   }
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  const int schedule = argc > 1 ? atoi(argv[1]) : 0;
+  const struct sched_params *p = &sched_schedules[schedule];
+  sched_reset(schedule);
   main_base = (uintptr_t)malloc(0x18);
-  for (int t = 1; t < SCHED_THREADS; t++) {  /* each callocs its DTV in main_arena */
-    sem_init(&go[t], 0, 0);
-    sem_init(&done[t], 0, 0);
-    pthread_create(&tid[t], NULL, worker, (void *)(intptr_t)t);
-  }
+  if (p->arena_max) mallopt(M_ARENA_MAX, p->arena_max);
+  for (int t = 1; t < p->threads; t++) start(t);  /* each callocs its DTV in main_arena */
   for (int i = 0; i < SCHED_OPS; i++) {
-    cur = sched_make();
+    cur = sched_make(p);
     if (cur.thread == 0) {
       do_op();
+    } else if (cur.kind == OP_EXIT) {
+      sem_post(&go[cur.thread]);
+      pthread_join(tid[cur.thread], NULL);
+      start(cur.thread);
+      continue;
     } else {
       sem_post(&go[cur.thread]);
       sem_wait(&done[cur.thread]);
