@@ -384,6 +384,16 @@ class Allocator : public ChunkMemory {
   void remove_from_free_list(Addr arena);
   void detach_arena(Addr replaced_arena);
   Addr int_new_arena(uint64_t size);
+  // arena_for_chunk (mem2chunk (mem)) == ar_ptr for a block from that arena (glibc's asserts
+  // after each allocation), else the assertion `a` fails; an mmapped or no block passes.
+  void check_arena_of(Addr mem, Addr ar_ptr, Assertion a) {
+    if (mem == 0) return;
+    const Addr p = mem2chunk(mem);
+    const uint64_t head = chunksize_nomask(p);
+    if ((head & kIsMmapped) != 0) return;
+    const Addr owner = (head & kNonMainArena) != 0 ? load(heap_for_ptr(p)) : main_arena();
+    if (owner != ar_ptr) assert_failed(a);
+  }
   // An owned malloc_state's field, read and written through the checks (a list may be forged).
   Addr arena_field(Addr ar, uint64_t offset) const { return load(ar + offset); }
   void set_arena_field(Addr ar, uint64_t offset, uint64_t v) const { store(ar + offset, v); }

@@ -13,7 +13,7 @@ struct AssertionText {
   const char* expression_223;  // where 2.23's source spells it differently again, else nullptr
 };
 
-constexpr int kAssertions = static_cast<int>(Assertion::kMallocArenaThreaded) + 1;
+constexpr int kAssertions = static_cast<int>(Assertion::kMemalignArenaThreaded) + 1;
 
 constexpr AssertionText kTexts[kAssertions] = {
     {"sysmalloc",
@@ -55,6 +55,16 @@ constexpr AssertionText kTexts[kAssertions] = {
     {"__libc_malloc",
      "!victim || chunk_is_mmapped (mem2chunk (victim)) || ar_ptr == arena_for_chunk "
      "(mem2chunk (victim))",
+     nullptr, nullptr},
+    {"__libc_calloc",
+     "!mem || chunk_is_mmapped (mem2chunk (mem)) || av == arena_for_chunk (mem2chunk (mem))",
+     nullptr, nullptr},
+    {"__libc_realloc",
+     "!newp || chunk_is_mmapped (mem2chunk (newp)) || ar_ptr == arena_for_chunk (mem2chunk "
+     "(newp))",
+     nullptr, nullptr},
+    {"_mid_memalign",
+     "!p || chunk_is_mmapped (mem2chunk (p)) || ar_ptr == arena_for_chunk (mem2chunk (p))",
      nullptr, nullptr},
 };
 

@@ -40,6 +40,9 @@ enum class Assertion {
   kHeapTrimHeapEnd,        // heap_trim: ... at the previous heap's end
   kFreeHeapArena,          // _int_free: top's heap belongs to the arena
   kMallocArenaThreaded,    // __libc_malloc, multi-threaded: the chunk is the arena's it came from
+  kCallocArena,            // __libc_calloc: the same
+  kReallocArena,           // __libc_realloc: the same
+  kMemalignArenaThreaded,  // _mid_memalign, multi-threaded: the same
 };
 
 // The message `profile`'s glibc prints for `a` (without the final newline), written into buf.

@@ -83,6 +83,7 @@ Addr Allocator::calloc(uint64_t n, uint64_t elem_size) {
     }
   }
   Addr mem = int_malloc_in_av(sz);
+  if (arenas_modelled()) check_arena_of(mem, ar_ptr, Assertion::kCallocArena);
   if (!single_thread_) {
     if (mem == 0 && ar_ptr != 0) {
       use_arena(ar_ptr = arena_get_retry(ar_ptr, sz));

@@ -65,6 +65,7 @@ Addr Allocator::realloc(Addr oldmem, uint64_t bytes) {
   use_arena(ar_ptr);
   Addr newmem = int_realloc(oldp, oldsize, nb);
   leave_arena();
+  if (arenas_modelled()) check_arena_of(newmem, ar_ptr, Assertion::kReallocArena);
   if (newmem == 0 && !single_thread_) {
     // "Try harder to allocate memory in other arenas": __libc_malloc, and the old chunk freed
     // into its own arena.

@@ -82,14 +82,7 @@ Addr Allocator::malloc_threaded(uint64_t bytes) {
     victim = int_malloc_in_av(bytes);
   }
   leave_arena();
-  if (victim != 0) {
-    const Addr p = mem2chunk(victim);
-    const uint64_t head = chunksize_nomask(p);
-    if ((head & kIsMmapped) == 0) {
-      const Addr owner = (head & kNonMainArena) != 0 ? load(heap_for_ptr(p)) : main_arena();
-      if (owner != ar_ptr) assert_failed(Assertion::kMallocArenaThreaded);
-    }
-  }
+  check_arena_of(victim, ar_ptr, Assertion::kMallocArenaThreaded);
   return victim;
 }
 
@@ -105,6 +98,7 @@ Addr Allocator::memalign_threaded(uint64_t alignment, uint64_t bytes) {
     p = int_memalign(alignment, bytes);
   }
   leave_arena();
+  check_arena_of(p, ar_ptr, Assertion::kMemalignArenaThreaded);
   return p;
 }
 
