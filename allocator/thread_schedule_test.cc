@@ -127,5 +127,9 @@ TEST(ThreadScheduleTest, ThreeThousandCallsFromFiveThreadsPlaceAsRealGlibc) { ru
 // their numbers.
 TEST(ThreadScheduleTest, TwelveThreadsUnderArenaMaxFourExitingAndStartingAgain) { run_schedule(1); }
 
+// 24 threads with no M_ARENA_MAX: 15 arenas besides main_arena (8 per online CPU, 2 CPUs), then
+// reused_arena; exits put arenas on the free list for new threads.
+TEST(ThreadScheduleTest, TwentyFourThreadsPastTheArenaLimitExitingAndStartingAgain) { run_schedule(2); }
+
 }  // namespace
 }  // namespace heaptwin::alloc

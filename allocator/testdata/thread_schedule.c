@@ -1,7 +1,7 @@
 /* A schedule of allocator/thread_schedule_test.cc on real glibc: the main thread and pthreads,
    run in lock-step (each call on its thread while the others wait on a semaphore), every result
-   printed as the test prints the twin's. On Debian 12 (glibc 2.36-9+deb12u14), for SCHEDULE 0
-   and 1:
+   printed as the test prints the twin's. On Debian 12 (glibc 2.36-9+deb12u14, 2 online CPUs),
+   for SCHEDULE 0, 1 and 2:
      gcc -O0 -pthread -o /tmp/thread_schedule allocator/testdata/thread_schedule.c
      /tmp/thread_schedule SCHEDULE > allocator/testdata/thread_schedule_SCHEDULE_2.36.txt
    Nothing prints until the end (stdio's buffer would be a malloc of its own). A thread that

@@ -1,15 +1,16 @@
 /* A deterministic schedule of heap calls from several threads (0 = main): the same in the C
    program run on real glibc (thread_schedule.c) and in the twin's test (thread_schedule_test.cc).
-   Two schedules: 0, five threads for good; 1, twelve threads under M_ARENA_MAX 4, where a thread
-   now and then exits and a new one takes its number. */
+   Three schedules: 0, five threads for good; 1, twelve threads under M_ARENA_MAX 4, where a
+   thread now and then exits and a new one takes its number; 2, the same with 24 threads and no
+   M_ARENA_MAX (8 arenas per online CPU: 2 CPUs where the output was made). */
 #include <stdint.h>
-#define SCHED_MAX_THREADS 16
+#define SCHED_MAX_THREADS 32
 #define SCHED_SLOTS 64
 #define SCHED_OPS 3000
 enum { OP_MALLOC, OP_FREE, OP_CALLOC, OP_REALLOC, OP_MEMALIGN, OP_EXIT };
 struct sched_op { int thread, kind, slot; uint64_t size, align; };
 struct sched_params { int threads, arena_max, exits; };
-static const struct sched_params sched_schedules[2] = {{5, 0, 0}, {12, 4, 1}};
+static const struct sched_params sched_schedules[3] = {{5, 0, 0}, {12, 4, 1}, {24, 0, 1}};
 static uint64_t sched_state = 0x9e3779b97f4a7c15ull;
 static void sched_reset(int schedule) { sched_state = 0x9e3779b97f4a7c15ull + (uint64_t)schedule; }
 static uint64_t sched_next(void) { sched_state = sched_state * 6364136223846793005ull + 1442695040888963407ull; return sched_state >> 33; }
