@@ -74,6 +74,15 @@ void Allocator::reset() {
     p.tcache_count = p.tcache_bins = p.tcache_max_bytes = 0;
   }
   tcache_ = 0;
+  arena_bit_ = 0;
+  for (ThreadState& t : threads_) t = ThreadState{};
+  thread_ = 0;
+  single_thread_ = true;
+  thread_arena_ = 0;
+  tcache_shutting_down_ = false;
+  narenas_ = 1;
+  narenas_limit_ = 0;
+  free_list_ = next_to_use_ = aligned_heap_area_ = 0;
   check_action_ = 3;
   arena_set_up_again_ = false;
   tcache_disabled_ = false;
@@ -102,9 +111,10 @@ void Allocator::malloc_init_state() {
     set_fd(bin, bin);
     set_bk(bin, bin);
   }
-  // The main arena is contiguous (MORECORE_CONTIGUOUS).
+  // The main arena is contiguous (MORECORE_CONTIGUOUS); the others are not.
+  if (arena_ != libc_.main_arena) arena_flags() |= kNonContiguousBit;
   if (profile_.fastbins) {
-    global_max_fast() = max_fast_for(128);  // DEFAULT_MXFAST
+    if (arena_ == libc_.main_arena) global_max_fast() = max_fast_for(128);  // DEFAULT_MXFAST
     set_have_fastchunks(false);
   }
   av().top = initial_top();
@@ -113,6 +123,7 @@ void Allocator::malloc_init_state() {
 void Allocator::ptmalloc_init() {
   if (malloc_initialized()) return;
   malloc_initialized() = 1;
+  thread_arena_ = main_arena();  // the thread that initialises malloc works in main_arena
   // tcache_key_initialize (2.34+): glibc reads getrandom(); any value a Program cannot guess
   // will do. Before, there is no key to draw (the tcache's address marks cached chunks).
   if (profile_.tcache_key_random) {
@@ -181,6 +192,7 @@ Addr Allocator::malloc(uint64_t bytes) {
     const uint64_t tc_idx = csize2tidx(tbytes);
     if (tbytes < mp().tcache_max_bytes && tcache_has_small(tc_idx)) return tcache_get(tc_idx);
   }
+  if (__builtin_expect(!single_thread_, 0)) return malloc_threaded(bytes);
   Addr victim = int_malloc(bytes);
   if (victim == 0 && profile_.retry_in_other_arena && retries_in_main_arena()) {
     victim = int_malloc(bytes);
@@ -197,7 +209,7 @@ Addr Allocator::malloc(uint64_t bytes) {
   return victim;
 }
 
-bool Allocator::retries_in_main_arena() const {
+bool Allocator::retries_in_main_arena() {
   // arena_get_retry -> arena_get2: no free arena, so a new one unless narenas_limit (arena_max,
   // when set) is 1, where reused_arena finds main_arena unlocked and hands it back.
   if (mp().arena_max != 1) {

@@ -1,4 +1,5 @@
-// The twin of glibc 2.36's ptmalloc2 main arena, single-threaded, over a Memory.
+// The twin of glibc 2.36's ptmalloc2 over a Memory: main_arena, and the non-main arenas and
+// per-thread state of a deterministic schedule of threads (set_thread).
 //
 // The public functions are glibc's entry points (__libc_malloc, __libc_free, ...). The private
 // ones are malloc.c's internal routines under glibc's names, each implemented in the file named
@@ -51,6 +52,24 @@ class Allocator : public ChunkMemory {
   // than `bytes` (it finishes, faults at the end of memory, or runs out of time, as fast as the
   // machine is): such an op is unmodelled. 0 (the default, and the drop-in's): no bound.
   void set_memset_budget(uint64_t bytes) { memset_budget_ = bytes; }
+
+  // Threads (threads.cc). Thread 0 is the main thread; every call runs on the current thread,
+  // with its own tcache and arena (glibc's thread-locals `tcache` and `thread_arena`). The first
+  // switch to another thread makes the process multi-threaded for good, as pthread_create does
+  // (SINGLE_THREAD_P false): calls then take their arena through arena_get, and a failed one
+  // tries another (arena_get_retry). Until then nothing changes. Non-main arenas are modelled
+  // as 2.35..2.41 lay them (arenas_modelled); other releases report unmodelled.
+  static constexpr int kMaxThreads = 64;
+  void set_thread(int t);
+  int current_thread() const { return thread_; }
+  // The running thread (not 0) ends: __malloc_arena_thread_freeres. Its tcache's chunks and the
+  // tcache go back to their arenas, and an arena no thread uses joins the free list. The
+  // thread's number may start a new thread later.
+  void exit_thread();
+  // glibc's thread_arena for the running thread (0 before its first call), and whether a thread
+  // other than the main one ever ran.
+  Addr thread_arena() const { return thread_arena_; }
+  bool multi_threaded() const { return !single_thread_; }
 
   int last_errno() const { return errno_; }
   // Before 2.27: whether malloc_consolidate set the arena up again over live chunks (an
@@ -113,6 +132,10 @@ class Allocator : public ChunkMemory {
   void mark_bin(uint32_t i) const { av().binmap[idx2block_(i)] |= (1u << (i & 31)); }
   static uint32_t idx2block_(uint32_t i) { return i >> 5; }
   uint64_t& fastbin(uint32_t idx) const { return av().fastbinsY[idx]; }
+  // set_non_main_arena (p) where av is not main_arena.
+  void set_non_main_arena(Addr p) const {
+    if (arena_bit_ != 0) set_head(p, chunksize_nomask(p) | kNonMainArena);
+  }
 
   [[noreturn]] void malloc_printerr(const char* message) const { report_abort(fatal_, message); }
   // The same for a check 2.23 has too: before 2.26 glibc names a pointer, and obeys
@@ -123,6 +146,10 @@ class Allocator : public ChunkMemory {
   [[noreturn]] void malloc_printerr(const char* message, Addr ptr, int action);
   // A failed malloc assertion, in the words of the profile's release.
   [[noreturn]] void assert_failed(Assertion a) {
+    if (a >= Assertion::kArenaFreeListAttached && profile_.assert_style != AssertStyle::kMallocAssert) {
+      // Messages that name a file and line would name arena.c's, which the twin does not know.
+      report_unmodelled(fatal_, "an arena.c assertion in a release whose message names its line");
+    }
     malloc_printerr(assertion_message(a, profile_, assert_text_, sizeof assert_text_));
   }
   // PROTECT_PTR / REVEAL_PTR of a tcache next or fastbin fd stored at `pos` (2.32+; before, the
@@ -141,7 +168,7 @@ class Allocator : public ChunkMemory {
   void ptmalloc_init();
   // Before 2.27, after a failed allocation in main_arena: whether glibc tries main_arena again
   // (M_ARENA_MAX 1); where it would make a new arena, the twin cannot follow (unmodelled).
-  bool retries_in_main_arena() const;
+  bool retries_in_main_arena();
   void malloc_init_state();
   void refresh_heap_range();
 
@@ -225,8 +252,14 @@ class Allocator : public ChunkMemory {
   void int_free_chunk(Addr p, uint64_t size);
   void raise_mmap_threshold(Addr p);
 
-  // int_malloc.cc: the request path, trying each source in glibc's order.
+  // int_malloc.cc: the request path, trying each source in glibc's order. av must be an arena;
+  // where arena_get may have found none, int_malloc_in_av.
   Addr int_malloc(uint64_t bytes);
+  // _int_malloc (NULL, bytes): no arena to be had (arena_get2 made none): a mapping or nothing.
+  Addr int_malloc_without_arena(uint64_t bytes);
+  Addr int_malloc_in_av(uint64_t bytes) {
+    return arena_ == nullptr ? int_malloc_without_arena(bytes) : int_malloc(bytes);
+  }
   Addr int_malloc_paths(uint64_t bytes, uint64_t nb);
   bool returned_cached_ = false;  // the unsorted scan handed out a tcache chunk (no perturb)
   // fastbins.cc: a fastbin hit (stashing the rest of the bin into tcache), else 0.
@@ -265,6 +298,7 @@ class Allocator : public ChunkMemory {
   }
   // sysmalloc.cc
   Addr sysmalloc(uint64_t nb);
+  void sysmalloc_main(uint64_t nb, Addr old_top, uint64_t old_size);
   Addr sysmalloc_mmap(uint64_t nb);
   uint64_t sysmalloc_mmap_fallback(int64_t* size, uint64_t nb, uint64_t old_size);
   // systrim.cc
@@ -328,6 +362,57 @@ class Allocator : public ChunkMemory {
   void int_free_maybe_consolidate(uint64_t size);
   // consolidate.cc
   void malloc_consolidate();
+  // arena.cc: the arenas besides main_arena (arena.c). Arenas are named by glibc's address.
+  // Laid out as 2.35 .. 2.41 lay them (heap_info has `pagesize` from 2.35, 0x30 bytes; 2.42's
+  // free and 2.43's malloc_state differ); the facts the tests hold them to are 2.36's.
+  bool arenas_modelled() const {
+    return profile_.minor >= 35 && arena_offset_ == 0 && profile_.have_fastchunks_field &&
+           !profile_.free_checks_after_tcache && profile_.fastbins;
+  }
+  // av = `ar` for the running call (0: none, _int_malloc's av == NULL).
+  void use_arena(Addr ar) {
+    arena_ = ar == 0 ? nullptr : reinterpret_cast<MallocState*>(ar - arena_offset_);
+    arena_bit_ = ar == 0 || ar == main_arena() ? 0 : kNonMainArena;
+  }
+  // av back to main_arena, the writes into a non-main arena's malloc_state noted.
+  void leave_arena();
+  Addr arena_get(uint64_t size);
+  Addr arena_get2(uint64_t size, Addr avoid_arena);
+  Addr arena_get_retry(Addr ar_ptr, uint64_t bytes);
+  Addr get_free_list();
+  Addr reused_arena(Addr avoid_arena);
+  void remove_from_free_list(Addr arena);
+  void detach_arena(Addr replaced_arena);
+  Addr int_new_arena(uint64_t size);
+  // arena_for_chunk (mem2chunk (mem)) == ar_ptr for a block from that arena (glibc's asserts
+  // after each allocation), else the assertion `a` fails; an mmapped or no block passes.
+  void check_arena_of(Addr mem, Addr ar_ptr, Assertion a) {
+    if (mem == 0) return;
+    const Addr p = mem2chunk(mem);
+    const uint64_t head = chunksize_nomask(p);
+    if ((head & kIsMmapped) != 0) return;
+    const Addr owner = (head & kNonMainArena) != 0 ? load(heap_for_ptr(p)) : main_arena();
+    if (owner != ar_ptr) assert_failed(a);
+  }
+  // An owned malloc_state's field, read and written through the checks (a list may be forged).
+  Addr arena_field(Addr ar, uint64_t offset) const { return load(ar + offset); }
+  void set_arena_field(Addr ar, uint64_t offset, uint64_t v) const { store(ar + offset, v); }
+  // The public calls of a multi-threaded process: the arena from arena_get, one retry.
+  Addr malloc_threaded(uint64_t bytes);
+  Addr memalign_threaded(uint64_t alignment, uint64_t bytes);
+  // heap.cc: the heaps of non-main arenas.
+  static Addr heap_for_ptr(Addr p) { return p & ~(kHeapMaxSize - 1); }
+  Addr new_heap(uint64_t size, uint64_t top_pad);
+  bool grow_heap(Addr h, int64_t diff);
+  bool shrink_heap(Addr h, int64_t diff);
+  void delete_heap(Addr h);
+  int heap_trim(Addr heap, uint64_t pad);
+  // sysmalloc's non-main-arena path: grow top's heap, else a new heap, else a mapping (which it
+  // returns; else 0 and top has grown or not).
+  Addr sysmalloc_heaps(uint64_t nb, bool tried_mmap);
+  // threads.cc
+  void tcache_thread_shutdown();
+
   // arena_for_chunk.cc: free of a chunk whose size has NON_MAIN_ARENA.
   void int_free_in_arena_of(Addr p);
   // int_free past the tcache of a chunk of `size` at p, where glibc first reads the arena: a
@@ -339,8 +424,27 @@ class Allocator : public ChunkMemory {
   // is not memory the twin owns whole.
   MallocState* arena_ = nullptr;
   Addr named_arena_ = 0;  // the arena int_free_in_arena_of follows, whether owned or not
+  uint64_t arena_bit_ = 0;  // NON_MAIN_ARENA while av is not main_arena
   GlibcProfile profile_;
-  Addr tcache_ = 0;   // glibc's thread-local `tcache`
+  Addr tcache_ = 0;   // glibc's thread-local `tcache` (the running thread's)
+  // The other threads' thread-locals while they do not run (threads.cc).
+  struct ThreadState {
+    Addr arena = 0;
+    Addr tcache = 0;
+    bool tcache_disabled = false;
+    bool tcache_shutting_down = false;
+  };
+  ThreadState threads_[kMaxThreads];
+  int thread_ = 0;
+  bool single_thread_ = true;          // SINGLE_THREAD_P
+  Addr thread_arena_ = 0;              // glibc's thread_arena
+  bool tcache_shutting_down_ = false;  // set by tcache_thread_shutdown: no tcache again
+  // arena.c's statics.
+  uint64_t narenas_ = 1;
+  uint64_t narenas_limit_ = 0;
+  Addr free_list_ = 0;
+  Addr next_to_use_ = 0;
+  Addr aligned_heap_area_ = 0;
   int errno_ = 0;
   bool malloc_hook_pending_ = false;
   int check_action_ = 3;   // M_CHECK_ACTION before 2.26 (DEFAULT_CHECK_ACTION)

@@ -1,8 +1,8 @@
 // arena_for_chunk (arena.c): a chunk whose size has NON_MAIN_ARENA belongs to the arena that the
 // heap_info at the HEAP_MAX_SIZE (64 MiB) boundary at or below it names (heap_for_ptr(p)->ar_ptr,
-// at offset 0). The twin makes no arena of its own besides main_arena (issue 16), but free
-// follows whatever arena that word names, as glibc does: house_of_mind forges a heap_info and an
-// arena inside the heap, and free writes the chunk into that arena's bins.
+// at offset 0): one of the twin's own arenas (arena.cc), or whatever that word names, as glibc
+// does: house_of_mind forges a heap_info and an arena inside the heap, and free writes the chunk
+// into that arena's bins.
 #include <cstddef>
 
 #include "allocator/allocator.h"
@@ -17,10 +17,10 @@ void Allocator::int_free_in_arena_of(Addr p) {
   named_arena_ = ar_ptr;
   const Addr state = ar_ptr - arena_offset_;  // the struct, as for main_arena (allocator.h)
   arena_ = owned(state, sizeof(MallocState)) ? reinterpret_cast<MallocState*>(state) : nullptr;
+  arena_bit_ = kNonMainArena;
   int_free(p);
   // The arena's fields were written in place, not through store(): one range for the write log.
-  if (arena_ != nullptr) note_range(state, sizeof(MallocState));
-  arena_ = libc_.main_arena;
+  leave_arena();
 }
 
 void Allocator::arena_unreadable(Addr p, uint64_t size) const {

@@ -77,5 +77,25 @@ TEST(ArenaForChunkTest, NoHeapInfoBelowTheFirstBoundaryFaults) {
   EXPECT_THROW(t.free_at(a), FaultError);  // heap_for_ptr lands 16 MiB below the heap
 }
 
+// Real run (glibc 2.36, a C program doing these steps): a chunk freed to its fastbin, then given
+// NON_MAIN_ARENA and a heap_info naming another arena, comes back from calloc (which skips the
+// tcache), and calloc's check that the block belongs to the arena it came from aborts with
+// "Fatal glibc error: malloc assertion failure in __libc_calloc: !mem || chunk_is_mmapped
+// (mem2chunk (mem)) || av == arena_for_chunk (mem2chunk (mem))".
+TEST(ArenaForChunkTest, CallocChecksTheArenaOfWhatItHandsOut) {
+  TestTwin t;
+  t.twin.mallopt(kMmapMax, 0);
+  t.malloc(0x3000000);
+  const int64_t victim = t.malloc(0x50);
+  ASSERT_GT(victim, kFirstHeapInfo);
+  ForgedArena(t).fill_tcache_0x60();
+  t.free_at(victim);  // fastbin
+  t.write8(victim - 8, 0x65);  // 0x60 | NON_MAIN_ARENA | PREV_INUSE
+  t.write8(kFirstHeapInfo, 0x4141414141414140);
+  EXPECT_EQ(t.abort_message([&] { t.twin.calloc(1, 0x50); }),
+            "Fatal glibc error: malloc assertion failure in __libc_calloc: !mem || "
+            "chunk_is_mmapped (mem2chunk (mem)) || av == arena_for_chunk (mem2chunk (mem))");
+}
+
 }  // namespace
 }  // namespace heaptwin::alloc

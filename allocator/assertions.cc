@@ -13,7 +13,7 @@ struct AssertionText {
   const char* expression_223;  // where 2.23's source spells it differently again, else nullptr
 };
 
-constexpr int kAssertions = static_cast<int>(Assertion::kReallocCopies) + 1;
+constexpr int kAssertions = static_cast<int>(Assertion::kMemalignArenaThreaded) + 1;
 
 constexpr AssertionText kTexts[kAssertions] = {
     {"sysmalloc",
@@ -41,6 +41,31 @@ constexpr AssertionText kTexts[kAssertions] = {
     {"mtrim", "(char *) p + size > paligned_mem", nullptr, nullptr},
     {"mremap_chunk", "((size + offset) & (GLRO (dl_pagesize) - 1)) == 0", nullptr, nullptr},
     {"_int_realloc", "ncopies >= 3", nullptr, nullptr},
+    {"get_free_list", "result->attached_threads == 0", nullptr, nullptr},
+    {"remove_from_free_list", "p->attached_threads == 0", nullptr, nullptr},
+    {"detach_arena", "replaced_arena->attached_threads > 0", nullptr, nullptr},
+    {"__malloc_arena_thread_freeres", "a->attached_threads > 0", nullptr, nullptr},
+    {"heap_trim", "chunksize_nomask (p) == (0 | PREV_INUSE)", nullptr, nullptr},
+    {"heap_trim", "new_size > 0 && new_size < (long) (2 * MINSIZE)", nullptr, nullptr},
+    {"heap_trim", "new_size > 0 && new_size < max_size", nullptr, nullptr},
+    {"heap_trim", "((unsigned long) ((char *) p + new_size) & (heap->pagesize - 1)) == 0", nullptr,
+     nullptr},
+    {"heap_trim", "((char *) p + new_size) == ((char *) heap + heap->size)", nullptr, nullptr},
+    {"_int_free", "heap->ar_ptr == av", nullptr, nullptr},
+    {"__libc_malloc",
+     "!victim || chunk_is_mmapped (mem2chunk (victim)) || ar_ptr == arena_for_chunk "
+     "(mem2chunk (victim))",
+     nullptr, nullptr},
+    {"__libc_calloc",
+     "!mem || chunk_is_mmapped (mem2chunk (mem)) || av == arena_for_chunk (mem2chunk (mem))",
+     nullptr, nullptr},
+    {"__libc_realloc",
+     "!newp || chunk_is_mmapped (mem2chunk (newp)) || ar_ptr == arena_for_chunk (mem2chunk "
+     "(newp))",
+     nullptr, nullptr},
+    {"_mid_memalign",
+     "!p || chunk_is_mmapped (mem2chunk (p)) || ar_ptr == arena_for_chunk (mem2chunk (p))",
+     nullptr, nullptr},
 };
 
 // Where each assertion sits in the malloc.c of the builds whose messages print the line: the

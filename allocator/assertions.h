@@ -27,6 +27,22 @@ enum class Assertion {
   kMtrimEnd,          // mtrim: ... and before its end
   kMremapChunk,       // mremap_chunk (before 2.29): the mapping is whole pages
   kReallocCopies,     // _int_realloc (before 2.29): at least 3 words to copy
+  // arena.c's (2.36 spelling; the twin models non-main arenas in releases whose messages name no
+  // file or line).
+  kArenaFreeListAttached,  // get_free_list: no thread uses an arena on the free list
+  kArenaFreeListWalk,      // remove_from_free_list: the same, for each arena on it
+  kArenaDetachUnattached,  // detach_arena: the arena left had a thread
+  kArenaThreadFreeres,     // __malloc_arena_thread_freeres: the same at thread exit
+  kHeapTrimFencepost,      // heap_trim: the previous heap ends in a fencepost
+  kHeapTrimFencepostSize,  // heap_trim: ... after a chunk under 2 * MINSIZE
+  kHeapTrimNewSize,        // heap_trim: the new top fits one heap
+  kHeapTrimPageEnd,        // heap_trim: the new top ends on a page
+  kHeapTrimHeapEnd,        // heap_trim: ... at the previous heap's end
+  kFreeHeapArena,          // _int_free: top's heap belongs to the arena
+  kMallocArenaThreaded,    // __libc_malloc, multi-threaded: the chunk is the arena's it came from
+  kCallocArena,            // __libc_calloc: the same
+  kReallocArena,           // __libc_realloc: the same
+  kMemalignArenaThreaded,  // _mid_memalign, multi-threaded: the same
 };
 
 // The message `profile`'s glibc prints for `a` (without the final newline), written into buf.

@@ -2,6 +2,7 @@
 // except for the part of a chunk carved from top beyond the highest break ever reached (fresh
 // memory).
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 
 #include "allocator/abort_messages.h"
@@ -63,13 +64,35 @@ Addr Allocator::calloc(uint64_t n, uint64_t elem_size) {
     }
   }
   if (tcache_ == 0 && !profile_.tcache_lazy) tcache_init();
-  Addr oldtop = av().top;
-  uint64_t oldtopsize = chunksize(oldtop);
-  // MORECORE_CLEARS: memory below the highest break so far may be dirty; above it is fresh.
-  uint64_t dirty = mp().sbrk_base + av().max_system_mem - oldtop;
-  if (oldtopsize < dirty) oldtopsize = dirty;
-  Addr mem = int_malloc(sz);
-  if (mem == 0 && profile_.retry_in_other_arena && retries_in_main_arena()) mem = int_malloc(sz);
+  Addr ar_ptr = main_arena();
+  if (!single_thread_) use_arena(ar_ptr = arena_get(sz));
+  Addr oldtop = 0;
+  uint64_t oldtopsize = 0;
+  if (arena_ != nullptr) {
+    oldtop = av().top;
+    oldtopsize = chunksize(oldtop);
+    if (arena_ == libc_.main_arena) {
+      // MORECORE_CLEARS: memory below the highest break so far may be dirty; above it is fresh.
+      uint64_t dirty = mp().sbrk_base + av().max_system_mem - oldtop;
+      if (oldtopsize < dirty) oldtopsize = dirty;
+    } else {
+      // A heap's pages past what was ever made writable are fresh.
+      const Addr heap = heap_for_ptr(oldtop);
+      const uint64_t fresh_from = heap + load(heap + offsetof(HeapInfo, mprotect_size)) - oldtop;
+      if (oldtopsize < fresh_from) oldtopsize = fresh_from;
+    }
+  }
+  Addr mem = int_malloc_in_av(sz);
+  if (arenas_modelled()) check_arena_of(mem, ar_ptr, Assertion::kCallocArena);
+  if (!single_thread_) {
+    if (mem == 0 && ar_ptr != 0) {
+      use_arena(ar_ptr = arena_get_retry(ar_ptr, sz));
+      mem = int_malloc_in_av(sz);
+    }
+    leave_arena();
+  } else if (mem == 0 && profile_.retry_in_other_arena && retries_in_main_arena()) {
+    mem = int_malloc(sz);
+  }
   if (mem == 0) return 0;
   Addr p = mem2chunk(mem);
   uint64_t csz = chunksize(p);

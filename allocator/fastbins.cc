@@ -12,8 +12,13 @@ Addr Allocator::fastbin_take(uint64_t nb) {
   Addr victim = fb;
   if (victim == 0) return 0;
   if (list_misaligned(victim)) malloc_printerr(msg::kUnalignedFastbin2);
-  // SINGLE_THREAD_P: no REMOVE_FB, so no check of the next pointer here.
-  fb = protect(victim + 0x10, fd(victim));
+  // REMOVE_FB, once a thread exists, checks the next pointer's alignment (2.32+); under
+  // SINGLE_THREAD_P nothing does until it is taken.
+  const Addr next = protect(victim + 0x10, fd(victim));
+  if (__builtin_expect(!single_thread_, 0) && next != 0 && list_misaligned(next)) {
+    malloc_printerr(msg::kUnalignedFastbin);
+  }
+  fb = next;
   if (fastbin_index(chunksize(victim)) != idx) {
     malloc_printerr(msg::kFastbinCorruption, chunk2mem(victim));
   }
@@ -25,7 +30,11 @@ Addr Allocator::fastbin_take(uint64_t nb) {
       if (list_misaligned(tc_victim)) {
         malloc_printerr(msg::kUnalignedFastbin3);
       }
-      fb = protect(tc_victim + 0x10, fd(tc_victim));
+      const Addr after = protect(tc_victim + 0x10, fd(tc_victim));
+      if (__builtin_expect(!single_thread_, 0) && after != 0 && list_misaligned(after)) {
+        malloc_printerr(msg::kUnalignedFastbin);
+      }
+      fb = after;
       tcache_put(tc_victim, tc_idx);
     }
   }

@@ -129,11 +129,14 @@ uint64_t Allocator::int_free_create_chunk(Addr p, uint64_t size, Addr nextchunk,
 void Allocator::int_free_maybe_consolidate(uint64_t size) {
   if (size >= kFastbinConsolidationThreshold) {
     if (have_fastchunks()) malloc_consolidate();
-    if (arena_ != libc_.main_arena) {
-      // Another arena's heap is trimmed by heap_trim (arena.c), which the twin does not model.
-      report_unmodelled(fatal_, "free into a non-main arena reaches heap_trim (arena.c)");
+    if (arena_ == libc_.main_arena) {
+      if (chunksize(av().top) >= mp().trim_threshold) systrim(mp().top_pad);
+      return;
     }
-    if (chunksize(av().top) >= mp().trim_threshold) systrim(mp().top_pad);
+    // Always heap_trim: the heap may go away whatever top's size.
+    const Addr heap = heap_for_ptr(av().top);
+    if (load(heap) != arena_struct() + arena_offset_) assert_failed(Assertion::kFreeHeapArena);
+    heap_trim(heap, mp().top_pad);
   }
 }
 

@@ -26,6 +26,17 @@ Addr Allocator::int_malloc(uint64_t bytes) {
   return p;
 }
 
+Addr Allocator::int_malloc_without_arena(uint64_t bytes) {
+  const uint64_t nb = checked_request2size(bytes);
+  if (nb == 0) {
+    errno_ = ENOMEM;
+    return 0;
+  }
+  Addr p = sysmalloc(nb);
+  if (p != 0) alloc_perturb(p, bytes);
+  return p;
+}
+
 void Allocator::perturb_fill(Addr p, uint64_t n, int byte) const {
   if (n == 0) return;
   before_memset(p, n);
@@ -109,7 +120,7 @@ Addr Allocator::int_malloc_paths(uint64_t bytes, uint64_t nb) {
     if (size >= nb + kMinSize) {
       Addr remainder = victim + nb;
       av().top = remainder;
-      set_head(victim, nb | kPrevInuse);
+      set_head(victim, nb | kPrevInuse | arena_bit_);
       set_head(remainder, (size - nb) | kPrevInuse);
       return chunk2mem(victim);
     }
@@ -128,6 +139,7 @@ Addr Allocator::split_to_unsorted(Addr victim, uint64_t size, uint64_t nb, const
   uint64_t remainder_size = size - nb;
   if (remainder_size < kMinSize) {
     set_inuse_bit_at_offset(victim, size);
+    set_non_main_arena(victim);
     return chunk2mem(victim);
   }
   Addr remainder = victim + nb;
@@ -143,7 +155,7 @@ Addr Allocator::split_to_unsorted(Addr victim, uint64_t size, uint64_t nb, const
     set_fd_nextsize(remainder, 0);
     set_bk_nextsize(remainder, 0);
   }
-  set_head(victim, nb | kPrevInuse);
+  set_head(victim, nb | kPrevInuse | arena_bit_);
   set_head(remainder, remainder_size | kPrevInuse);
   set_foot(remainder, remainder_size);
   return chunk2mem(victim);

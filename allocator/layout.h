@@ -49,6 +49,22 @@ static_assert(sizeof(MallocState) == 0x898);
 inline constexpr int32_t kNonContiguousBit = 2;
 inline constexpr int32_t kFastchunksBit = 1;  // before 2.27: set while no fast chunks exist
 
+// struct _heap_info (arena.c, 2.35+): at the start of each heap of a non-main arena, every heap
+// HEAP_MAX_SIZE-aligned. The first heap's malloc_state follows it at +0x30.
+struct HeapInfo {
+  uint64_t ar_ptr;         // the arena (heap_for_ptr (p)->ar_ptr: arena_for_chunk)
+  uint64_t prev;           // the arena's previous heap
+  uint64_t size;           // bytes in use
+  uint64_t mprotect_size;  // bytes ever made PROT_READ|PROT_WRITE
+  uint64_t pagesize;
+  uint64_t pad_;
+};
+static_assert(offsetof(HeapInfo, prev) == 0x8);
+static_assert(offsetof(HeapInfo, size) == 0x10);
+static_assert(offsetof(HeapInfo, mprotect_size) == 0x18);
+static_assert(offsetof(HeapInfo, pagesize) == 0x20);
+static_assert(sizeof(HeapInfo) == 0x30);
+
 // struct malloc_par, 2.35 .. 2.41.
 struct MallocPar {
   uint64_t trim_threshold;

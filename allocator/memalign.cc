@@ -93,6 +93,7 @@ Addr Allocator::mid_memalign(uint64_t alignment, uint64_t bytes) {
     Addr cached = aligned_from_tcache(alignment, bytes, &failed);
     if (failed || cached != 0) return cached;
   }
+  if (!single_thread_) return memalign_threaded(alignment, bytes);
   Addr p = int_memalign(alignment, bytes);
   if (p == 0 && profile_.retry_in_other_arena && retries_in_main_arena()) {
     p = int_memalign(alignment, bytes);
@@ -117,7 +118,7 @@ Addr Allocator::int_memalign(uint64_t alignment, uint64_t bytes) {
     errno_ = ENOMEM;
     return 0;
   }
-  Addr m = int_malloc(nb + alignment + kMinSize);
+  Addr m = int_malloc_in_av(nb + alignment + kMinSize);
   if (m == 0) return 0;
   Addr p = mem2chunk(m);
   if (m % alignment != 0) {
@@ -132,9 +133,9 @@ Addr Allocator::int_memalign(uint64_t alignment, uint64_t bytes) {
       set_head(newp, newsize | kIsMmapped);
       return chunk2mem(newp);
     }
-    set_head(newp, newsize | kPrevInuse);
+    set_head(newp, newsize | kPrevInuse | arena_bit_);
     set_inuse_bit_at_offset(newp, newsize);
-    set_head(p, leadsize | (chunksize_nomask(p) & kSizeBits));  // set_head_size
+    set_head(p, leadsize | (chunksize_nomask(p) & kSizeBits) | arena_bit_);  // set_head_size
     if (profile_.memalign_merges_remainders) {
       int_free_merge_chunk(p, leadsize);
     } else {
@@ -149,7 +150,7 @@ Addr Allocator::int_memalign(uint64_t alignment, uint64_t bytes) {
       uint64_t size = chunksize(p);
       if (size > nb + kMinSize) {
         Addr remainder = p + nb;
-        set_head(remainder, (size - nb) | kPrevInuse);
+        set_head(remainder, (size - nb) | kPrevInuse | arena_bit_);
         set_head(p, nb | (chunksize_nomask(p) & kSizeBits));
         int_free(remainder, true);
       }

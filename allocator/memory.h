@@ -49,6 +49,25 @@ class Memory {
     (void)pending;
     std::memset(reinterpret_cast<void*>(addr), 0, n);
   }
+  // mmap(hint, size, PROT_NONE, MAP_PRIVATE|MAP_ANONYMOUS|MAP_NORESERVE), as new_heap reserves
+  // a non-main arena's heap: address space only, not owned. At `hint` when that range is free
+  // (0: no hint), else where Linux would place it. kFailure when it cannot; the default cannot
+  // (then no arena but main_arena is ever made, as under a failing mmap).
+  virtual uint64_t reserve(uint64_t hint, uint64_t size) {
+    (void)hint;
+    (void)size;
+    return kFailure;
+  }
+  // mprotect(addr, size, PROT_READ|PROT_WRITE) over mapped pages (grow_heap): owned from now on,
+  // reading as zeros where never written. false (nothing changes) when a page is not mapped.
+  virtual bool make_accessible(uint64_t addr, uint64_t size) {
+    (void)addr;
+    (void)size;
+    return false;
+  }
+  // What glibc's arena_get2 counts to bound the number of arenas (Debian's 2.36: __get_nprocs,
+  // the online CPUs, whatever the affinity mask). 0: unknown (glibc then assumes 2).
+  virtual int online_cpus() const { return 0; }
   // Whether all of [addr, addr + n) is readable and writable memory.
   virtual bool owns(uint64_t addr, uint64_t n) const = 0;
   // Whether owns() is true of every range: the process's own memory, where a wild access faults

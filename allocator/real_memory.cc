@@ -1,6 +1,7 @@
 #include "allocator/real_memory.h"
 
 #include <sys/mman.h>  // mremap needs _GNU_SOURCE, which g++ defines
+#include <sys/sysinfo.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -27,6 +28,19 @@ uint64_t RealMemory::mremap(uint64_t addr, uint64_t old_size, uint64_t new_size)
   if (r == MAP_FAILED) return kFailure;
   return reinterpret_cast<uint64_t>(r);
 }
+
+uint64_t RealMemory::reserve(uint64_t hint, uint64_t size) {
+  void* r = ::mmap(reinterpret_cast<void*>(hint), size, PROT_NONE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (r == MAP_FAILED) return kFailure;
+  return reinterpret_cast<uint64_t>(r);
+}
+
+bool RealMemory::make_accessible(uint64_t addr, uint64_t size) {
+  return ::mprotect(reinterpret_cast<void*>(addr), size, PROT_READ | PROT_WRITE) == 0;
+}
+
+int RealMemory::online_cpus() const { return ::get_nprocs(); }
 
 bool readable(uint64_t addr, void* out, uint64_t n) {
   if (n == 0) return true;

@@ -25,6 +25,11 @@ class RealMemory : public Memory {
   bool owns_everything() const override { return true; }
   // MADV_DONTNEED, as glibc's mtrim calls it.
   bool discard(uint64_t addr, uint64_t n) override;
+  // new_heap's PROT_NONE reservations and grow_heap's mprotect, as glibc makes them.
+  uint64_t reserve(uint64_t hint, uint64_t size) override;
+  bool make_accessible(uint64_t addr, uint64_t size) override;
+  // get_nprocs: what Debian's glibc 2.36 counts in arena_get2 (it allocates nothing).
+  int online_cpus() const override;
 };
 
 // Whether [addr, addr + n) can be read without faulting, found with process_vm_readv on this

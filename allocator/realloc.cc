@@ -32,11 +32,13 @@ Addr Allocator::realloc(Addr oldmem, uint64_t bytes) {
   }
   const uint64_t oldsize = chunksize(oldp);
   const bool mmapped = chunk_is_mmapped(oldp);
+  Addr ar_ptr = main_arena();  // arena_for_chunk
   if (!mmapped) {
     if (tcache_ == 0) tcache_init();
     if (!chunk_main_arena(oldp)) {
-      Addr ar_ptr = load(oldp & ~(kHeapMaxSize - 1));
-      if (ar_ptr != main_arena()) report_fault(fatal_, ar_ptr);
+      ar_ptr = load(heap_for_ptr(oldp));
+      const bool followed = arenas_modelled() && owned(ar_ptr - arena_offset_, sizeof(MallocState));
+      if (ar_ptr != main_arena() && !followed) report_fault(fatal_, ar_ptr);
     }
   }
   if (oldp > static_cast<uint64_t>(0) - oldsize || misaligned_chunk(oldp)) {
@@ -60,7 +62,25 @@ Addr Allocator::realloc(Addr oldmem, uint64_t bytes) {
     munmap_chunk(oldp);
     return newmem;
   }
+  use_arena(ar_ptr);
   Addr newmem = int_realloc(oldp, oldsize, nb);
+  leave_arena();
+  if (arenas_modelled()) check_arena_of(newmem, ar_ptr, Assertion::kReallocArena);
+  if (newmem == 0 && !single_thread_) {
+    // "Try harder to allocate memory in other arenas": __libc_malloc, and the old chunk freed
+    // into its own arena.
+    newmem = malloc(bytes);
+    if (newmem != 0) {
+      if (!owned(oldmem, oldsize - kSizeSz)) report_fault(fatal_, oldmem);
+      std::memcpy(reinterpret_cast<void*>(newmem), reinterpret_cast<const void*>(oldmem),
+                  oldsize - kSizeSz);
+      note_range(newmem, oldsize - kSizeSz);
+      use_arena(ar_ptr);
+      int_free(oldp);
+      leave_arena();
+    }
+    return newmem;
+  }
   if (newmem == 0 && profile_.retry_in_other_arena) {
     // Before 2.27: "Try harder to allocate memory in other arenas" through __libc_malloc.
     newmem = malloc(bytes);
@@ -139,7 +159,7 @@ Addr Allocator::int_realloc(Addr oldp, uint64_t oldsize, uint64_t nb) {
     newsize = oldsize;
   } else if (next == av().top && (newsize = oldsize + nextsize) >= nb + kMinSize) {
     // Grow into top.
-    set_head(oldp, nb | (chunksize_nomask(oldp) & kSizeBits));
+    set_head(oldp, nb | (chunksize_nomask(oldp) & kSizeBits) | arena_bit_);
     av().top = oldp + nb;
     set_head(av().top, (newsize - nb) | kPrevInuse);
     return chunk2mem(oldp);
@@ -176,12 +196,12 @@ Addr Allocator::int_realloc(Addr oldp, uint64_t oldsize, uint64_t nb) {
   }
   uint64_t remainder_size = newsize - nb;
   if (remainder_size < kMinSize) {
-    set_head(newp, newsize | (chunksize_nomask(newp) & kSizeBits));  // set_head_size
+    set_head(newp, newsize | (chunksize_nomask(newp) & kSizeBits) | arena_bit_);  // set_head_size
     set_inuse_bit_at_offset(newp, newsize);
   } else {
     Addr remainder = newp + nb;
-    set_head(newp, nb | (chunksize_nomask(newp) & kSizeBits));
-    set_head(remainder, remainder_size | kPrevInuse);
+    set_head(newp, nb | (chunksize_nomask(newp) & kSizeBits) | arena_bit_);
+    set_head(remainder, remainder_size | kPrevInuse | arena_bit_);
     set_inuse_bit_at_offset(remainder, remainder_size);
     free_in_malloc(remainder);
   }

@@ -30,6 +30,7 @@ SimulatedMemory::SimulatedMemory(const SimulatedMemoryOptions& options) : option
     if (bytes < options_.brk_capacity) options_.brk_capacity = bytes;
     if (bytes < options_.mmap_capacity) options_.mmap_capacity = bytes;
   }
+  if (options_.online_cpus == 0) options_.online_cpus = ::get_nprocs();
   if (options_.max_request == 0) {
     struct sysinfo info;
     options_.max_request = ::sysinfo(&info) == 0
@@ -58,7 +59,8 @@ SimulatedMemory::SimulatedMemory(const SimulatedMemoryOptions& options) : option
   brk_base_ = ((reservation_ + kAlign64M - 1) & ~(kAlign64M - 1)) + (uint64_t{16} << 20);
   brk_ = brk_committed_ = brk_base_;
   mmap_base_ = brk_base_ + options_.brk_capacity + (uint64_t{4} << 30);
-  mmap_top_ = (mmap_base_ + options_.mmap_capacity) & ~((uint64_t{16} << 20) - 1);
+  mmap_top_ = ((mmap_base_ + options_.mmap_capacity - (uint64_t{16} << 20)) & ~(kAlign64M - 1)) +
+              (uint64_t{16} << 20);
   data_ = mmap_top_ + kDataAboveMappings;
   ::mprotect(reinterpret_cast<void*>(data_), options_.data_bytes, PROT_READ | PROT_WRITE);
   brk_pages_.init(brk_base_, std::min(kKeptBrkSpan, options_.brk_capacity));
@@ -267,8 +269,8 @@ bool SimulatedMemory::munmap(uint64_t addr, uint64_t size) {
       release(lo, hi);
     }
     mmap_in_use_ -= hi - lo;
-    if (r.addr < lo) kept.push_back({r.addr, lo - r.addr, r.moved});
-    if (hi < r_end) kept.push_back({hi, r_end - hi, r.moved});
+    if (r.addr < lo) kept.push_back({r.addr, lo - r.addr, r.moved, r.accessible});
+    if (hi < r_end) kept.push_back({hi, r_end - hi, r.moved, r.accessible});
   }
   regions_.swap(kept);
   return true;
@@ -339,6 +341,63 @@ bool SimulatedMemory::fresh_pages(uint64_t addr, uint64_t size) {
                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0) != MAP_FAILED;
 }
 
+uint64_t SimulatedMemory::reserve(uint64_t hint, uint64_t size) {
+  if (reservation_ == 0 || size == 0 || (size & (kPage - 1)) != 0 || (hint & (kPage - 1)) != 0) {
+    return kFailure;
+  }
+  if (size > options_.mmap_capacity - mmap_in_use_) return kFailure;
+  // Linux takes a hint whose range is free, else places the mapping as without one.
+  uint64_t addr = hint != 0 && hint + size > hint && hint + size <= mmap_top_ && range_free(hint, size)
+                      ? hint
+                      : find_gap_topdown(size);
+  if (addr == kFailure) return kFailure;
+  regions_.push_back({addr, size, false, false});
+  mmap_in_use_ += size;
+  return addr;
+}
+
+bool SimulatedMemory::make_accessible(uint64_t addr, uint64_t size) {
+  if ((addr & (kPage - 1)) != 0 || size == 0) return false;
+  size = page_up(size);
+  const uint64_t end = addr + size;
+  // mprotect fails (ENOMEM) where a page of the range is not mapped.
+  uint64_t covered = 0;
+  for (const Region& r : regions_) {
+    const uint64_t lo = std::max(addr, r.addr), hi = std::min(end, r.addr + r.size);
+    if (lo < hi) covered += hi - lo;
+  }
+  if (covered != size) return false;
+  std::vector<Region> split;
+  for (const Region& r : regions_) {
+    const uint64_t r_end = r.addr + r.size;
+    if (r.accessible || end <= r.addr || addr >= r_end) {
+      split.push_back(r);
+      continue;
+    }
+    const uint64_t lo = std::max(addr, r.addr), hi = std::min(end, r_end);
+    if (r.addr < lo) split.push_back({r.addr, lo - r.addr, r.moved, false});
+    split.push_back({lo, hi - lo, r.moved, true});
+    if (hi < r_end) split.push_back({hi, r_end - hi, r.moved, false});
+  }
+  // Neighbours of one protection are one mapping again, as Linux merges them: a heap opened a
+  // piece at a time is owned as a whole.
+  std::sort(split.begin(), split.end(), [](const Region& a, const Region& b) { return a.addr < b.addr; });
+  regions_.clear();
+  for (const Region& r : split) {
+    if (!regions_.empty()) {
+      Region& last = regions_.back();
+      if (last.addr + last.size == r.addr && last.accessible == r.accessible && !last.moved && !r.moved) {
+        last.size += r.size;
+        continue;
+      }
+    }
+    regions_.push_back(r);
+  }
+  commit(addr, end);
+  take_again(addr, end);
+  return true;
+}
+
 bool SimulatedMemory::range_free(uint64_t addr, uint64_t size) const {
   if (addr < mmap_base_) return false;
   for (const Region& r : regions_) {
@@ -363,7 +422,7 @@ uint64_t SimulatedMemory::find_gap_topdown(uint64_t size) const {
 
 bool SimulatedMemory::in_regions(uint64_t addr, uint64_t n) const {
   for (const Region& r : regions_) {
-    if (addr >= r.addr && addr < r.addr + r.size && r.addr + r.size - addr >= n) return true;
+    if (r.accessible && addr >= r.addr && addr < r.addr + r.size && r.addr + r.size - addr >= n) return true;
   }
   return false;
 }

@@ -7,8 +7,11 @@
 //
 // Layout of the reservation:   ... [brk heap -> ] ... gap ... [<- mappings] [libc data]
 // Mappings are placed as Linux places anonymous mmaps: top-down, in the highest gap that fits,
-// below a 16 MiB-aligned ceiling (so the page offsets of memalign results in mapped chunks follow
-// the same arithmetic as in a process whose mmap area starts on such a boundary).
+// below a ceiling 16 MiB above a 64 MiB boundary (so the page offsets of memalign results in
+// mapped chunks follow the same arithmetic as in a process whose mmap area starts on a 16 MiB
+// boundary, and a non-main arena's heaps, 64 MiB-aligned cuts of 128 MiB reservations, fall as
+// they do in a process whose first such reservation is not aligned: the second heap 128 MiB
+// below the first, the third between them, as glibc 2.36 placed them here).
 // The heap base lies 16 MiB above a 64 MiB boundary, as the glibc runner's does (memalign beyond
 // a page gives the same heap offsets). glibc's heap_for_ptr (a NON_MAIN_ARENA chunk's heap_info,
 // at the 64 MiB boundary below it) then points below the heap, into unmapped space, for the
@@ -35,6 +38,10 @@ struct SimulatedMemoryOptions {
   // one request larger than RAM + swap, however much is in use; 0 takes this machine's value.
   uint64_t max_request = 0;
   uint64_t data_bytes = 0x9000;  // the libc data block (LibcData fits at any page offset)
+  // online_cpus() (arena_get2's bound on arenas: 8 per CPU); 0 takes this machine's count of
+  // online CPUs (get_nprocs, what Debian's glibc 2.36 reads), so the twin and real glibc on the
+  // same machine agree. Tests set it.
+  int online_cpus = 0;
 };
 
 class SimulatedMemory : public Memory {
@@ -52,6 +59,10 @@ class SimulatedMemory : public Memory {
   bool munmap(uint64_t addr, uint64_t size) override;
   uint64_t mremap(uint64_t addr, uint64_t old_size, uint64_t new_size) override;
   bool owns(uint64_t addr, uint64_t n) const override;
+  // Reserved ranges are mappings that are not owned until make_accessible opens them.
+  uint64_t reserve(uint64_t hint, uint64_t size) override;
+  bool make_accessible(uint64_t addr, uint64_t size) override;
+  int online_cpus() const override { return options_.online_cpus; }
   bool discard(uint64_t addr, uint64_t n) override;
   // Clears only the pages that may hold bytes: with writes tracked, a page of the kept spans
   // that no write reached reads as zeros already (a calloc of megabytes from a fresh heap then
@@ -90,6 +101,7 @@ class SimulatedMemory : public Memory {
   struct Region {
     uint64_t addr, size;
     bool moved = false;  // its pages were moved here by mremap (move_pages)
+    bool accessible = true;  // PROT_NONE (reserve) until make_accessible
   };
   void commit(uint64_t from, uint64_t to);
   // [from, to) is owned no longer; it must read as zeros when owned again: given back to the

@@ -16,6 +16,7 @@ Addr Allocator::smallbin_take(uint64_t nb) {
   Addr bck = bk(victim);
   if (fd(bck) != victim) malloc_printerr(msg::kSmallbinCorrupted, chunk2mem(victim));
   set_inuse_bit_at_offset(victim, nb);
+  set_non_main_arena(victim);
   set_bk(bin, bck);
   set_fd(bck, bin);
   uint64_t tc_idx = csize2tidx(nb);
@@ -29,6 +30,7 @@ Addr Allocator::smallbin_take(uint64_t nb) {
       if (tc_victim != 0) {
         bck = bk(tc_victim);
         set_inuse_bit_at_offset(tc_victim, nb);
+        set_non_main_arena(tc_victim);
         set_bk(bin, bck);
         set_fd(bck, bin);
         tcache_put(tc_victim, tc_idx);

@@ -68,25 +68,14 @@ uint64_t Allocator::sysmalloc_mmap_fallback(int64_t* size, uint64_t nb, uint64_t
   return mbrk;
 }
 
-Addr Allocator::sysmalloc(uint64_t nb) {
+// The main arena's growth: the break (MORECORE), else a mapping standing in for it.
+void Allocator::sysmalloc_main(uint64_t nb, Addr old_top, uint64_t old_size) {
   const uint64_t pagesize = profile_.page_size;
   MallocState& a = av();
   MallocPar& m = mp();
-  if (nb >= m.mmap_threshold && m.n_mmaps < m.n_mmaps_max) {
-    Addr mm = sysmalloc_mmap(nb);
-    if (mm != Memory::kFailure) return mm;
-  }
-  Addr old_top = a.top;
-  uint64_t old_size = chunksize(old_top);
-  Addr old_end = old_top + old_size;
+  const Addr old_end = old_top + old_size;
   uint64_t brk = kMorecoreFailure;
   uint64_t snd_brk = kMorecoreFailure;
-
-  if (!((old_top == initial_top() && old_size == 0) ||
-        (old_size >= kMinSize && prev_inuse(old_top) && (old_end & (pagesize - 1)) == 0))) {
-    assert_failed(Assertion::kSysmallocOldTop);
-  }
-  if (!(old_size < nb + kMinSize)) assert_failed(Assertion::kSysmallocOldSize);
 
   // glibc computes in `long`: a huge request goes negative and never reaches MORECORE. The sum
   // wraps there in practice; computing it unsigned and converting once gives the same value
@@ -155,6 +144,33 @@ Addr Allocator::sysmalloc(uint64_t nb) {
       }
     }
   }
+}
+
+Addr Allocator::sysmalloc(uint64_t nb) {
+  const uint64_t pagesize = profile_.page_size;
+  MallocPar& m = mp();
+  // No arena (arena_get2 could make none): only a mapping will do.
+  bool tried_mmap = false;
+  if (arena_ == nullptr || (nb >= m.mmap_threshold && m.n_mmaps < m.n_mmaps_max)) {
+    Addr mm = sysmalloc_mmap(nb);
+    if (mm != Memory::kFailure) return mm;
+    tried_mmap = true;
+  }
+  if (arena_ == nullptr) return 0;
+  MallocState& a = av();
+  Addr old_top = a.top;
+  uint64_t old_size = chunksize(old_top);
+  Addr old_end = old_top + old_size;
+  if (!((old_top == initial_top() && old_size == 0) ||
+        (old_size >= kMinSize && prev_inuse(old_top) && (old_end & (pagesize - 1)) == 0))) {
+    assert_failed(Assertion::kSysmallocOldTop);
+  }
+  if (!(old_size < nb + kMinSize)) assert_failed(Assertion::kSysmallocOldSize);
+  if (arena_ != libc_.main_arena) {
+    if (Addr mm = sysmalloc_heaps(nb, tried_mmap)) return mm;
+  } else {
+    sysmalloc_main(nb, old_top, old_size);
+  }
   if (a.system_mem > a.max_system_mem) a.max_system_mem = a.system_mem;
 
   Addr p = a.top;
@@ -162,7 +178,7 @@ Addr Allocator::sysmalloc(uint64_t nb) {
   if (top_size >= nb + kMinSize) {
     Addr remainder = p + nb;
     a.top = remainder;
-    set_head(p, nb | kPrevInuse);
+    set_head(p, nb | kPrevInuse | arena_bit_);
     set_head(remainder, (top_size - nb) | kPrevInuse);
     return chunk2mem(p);
   }

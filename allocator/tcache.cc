@@ -28,15 +28,35 @@ void Allocator::tcache_init(bool in_int_malloc) {
     return;
   }
   // glibc asks _int_malloc for sizeof (tcache_perthread_struct), and keeps trying on later calls
-  // when that fails.
-  Addr victim = int_malloc(tcache_struct_size());
-  if (victim == 0) {
-    // glibc 2.36 tcache_init (malloc.c) has no single-thread shortcut: when main_arena fails it
-    // retries in a new arena (arena_get_retry -> arena_get2 -> _int_new_arena, a fresh mmapped
-    // heap whose top_pad is clamped to HEAP_MAX_SIZE), and the tcache then lives there. Found
-    // by the fuzzer under M_TOP_PAD -2^31. The twin has main_arena only (issue 16).
+  // when that fails. A thread that shut its tcache down makes none again.
+  if (tcache_shutting_down_) return;
+  Addr victim;
+  const bool through_arena_get = arenas_modelled() && (thread_arena_ != 0 || !single_thread_);
+  if (through_arena_get) {
+    // 2.36 tcache_init: in the thread's arena (arena_get), else another (arena_get_retry), even
+    // single-threaded: the tcache then lives in a new arena. (A free before any malloc finds
+    // the twin's main thread without a thread_arena; the glibc runner's has had main_arena
+    // since long before the Program: main_arena, as the twin always did.)
+    const uint64_t bytes = tcache_struct_size();
+    Addr ar = arena_get(bytes);
+    use_arena(ar);
+    victim = int_malloc_in_av(bytes);
+    if (victim == 0 && ar != 0) {
+      ar = arena_get_retry(ar, bytes);
+      use_arena(ar);
+      victim = int_malloc_in_av(bytes);
+    }
+    leave_arena();
+  } else {
+    victim = int_malloc(tcache_struct_size());
+  }
+  if (victim == 0 && !through_arena_get) {
+    // tcache_init has no single-thread shortcut: when main_arena fails it retries in a new arena
+    // (above; found by the fuzzer under M_TOP_PAD -2^31), which the twin lays out for 2.35 ..
+    // 2.41 only (arenas_modelled).
     report_unmodelled(fatal_, "glibc retries the tcache's allocation in a new arena (tcache_init "
-                              "-> arena_get_retry); the twin has main_arena only");
+                              "-> arena_get_retry), in a release whose arenas the twin does not "
+                              "lay out");
   }
   if (victim != 0) {
     tcache_ = victim;

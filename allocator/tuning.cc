@@ -1,4 +1,5 @@
 // mallopt, malloc_trim and malloc_usable_size.
+#include <cstddef>
 #include <cstring>
 
 #include "allocator/abort_messages.h"
@@ -46,7 +47,24 @@ int Allocator::mallopt(int param_number, int value) {
 
 int Allocator::malloc_trim(uint64_t pad) {
   if (!malloc_initialized()) ptmalloc_init();
-  return mtrim(pad);
+  if (!arenas_modelled()) return mtrim(pad);
+  // Every arena, round the list from main_arena, each under its lock.
+  int result = 0;
+  Addr ar_ptr = main_arena();
+  uint64_t steps = 0;
+  do {
+    spin(&steps);
+    if (ar_ptr != main_arena()) {
+      if (!owned(ar_ptr, sizeof(MallocState))) report_fault(fatal_, ar_ptr);  // the lock's write
+      // A forged arena whose mutex is held: glibc waits for ever.
+      if (static_cast<uint32_t>(load(ar_ptr)) != 0) report_hang(fatal_);
+    }
+    use_arena(ar_ptr);
+    result |= mtrim(pad);
+    leave_arena();
+    ar_ptr = load(ar_ptr + offsetof(MallocState, next));
+  } while (ar_ptr != main_arena());
+  return result;
 }
 
 int Allocator::mtrim(uint64_t pad) {
@@ -82,7 +100,8 @@ int Allocator::mtrim(uint64_t pad) {
       }
     }
   }
-  return result | systrim(pad);
+  // Only main_arena's top goes back here; another arena's heaps shrink in free (heap_trim).
+  return result | (arena_ == libc_.main_arena ? systrim(pad) : 0);
 }
 
 uint64_t Allocator::malloc_usable_size(Addr mem) {

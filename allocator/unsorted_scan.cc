@@ -61,7 +61,7 @@ Addr Allocator::unsorted_scan(uint64_t nb, UnsortedScan* scan) {
         set_fd_nextsize(remainder, 0);
         set_bk_nextsize(remainder, 0);
       }
-      set_head(victim, nb | kPrevInuse);
+      set_head(victim, nb | kPrevInuse | arena_bit_);
       set_head(remainder, remainder_size | kPrevInuse);
       set_foot(remainder, remainder_size);
       return chunk2mem(victim);
@@ -73,6 +73,7 @@ Addr Allocator::unsorted_scan(uint64_t nb, UnsortedScan* scan) {
 
     if (size == nb) {
       set_inuse_bit_at_offset(victim, size);
+      set_non_main_arena(victim);
       // 2.43, on every exact fit (2.44 caches none here).
       if (profile_.tcache_lazy && profile_.unsorted_stashes_exact_fits) tcache_init_if_inactive();
       if (scan->tcache_nb != 0 && tcache_ != 0 && tcache_room(scan->tc_idx)) {
