@@ -70,6 +70,8 @@ class Allocator : public ChunkMemory {
   // other than the main one ever ran.
   Addr thread_arena() const { return thread_arena_; }
   bool multi_threaded() const { return !single_thread_; }
+  // Whether set_thread can follow threads in this release (its arenas are laid out).
+  bool threads_modelled() const { return arenas_modelled(); }
 
   int last_errno() const { return errno_; }
   // Before 2.27: whether malloc_consolidate set the arena up again over live chunks (an

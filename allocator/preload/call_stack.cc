@@ -1,6 +1,7 @@
 #include "allocator/preload/call_stack.h"
 
 #include <fcntl.h>
+#include <stdint.h>
 #include <unistd.h>
 
 namespace heaptwin::preload {
@@ -12,9 +13,18 @@ struct Range {
   bool holds(uint64_t a, uint64_t n) const { return a >= lo && a < hi && hi - a >= n; }
 };
 
-// This thread's stack mapping, found once (the walk must stay inside mapped memory). Static TLS:
-// no allocation, unlike a dynamic TLS block.
-__attribute__((tls_model("initial-exec"))) __thread Range t_stack;
+// Each thread's stack mapping, found once (the walk must stay inside mapped memory), in a small
+// table keyed by the thread pointer. Not thread-local storage: a TLS segment in the library
+// gives every thread's DTV one more entry, and glibc callocs each new thread's DTV in the heap,
+// so every pthread_create's chunk was 0x10 bigger than without the library. The library's lock
+// is held (capture_stack runs inside a call).
+struct ThreadStack {
+  uintptr_t thread = 0;
+  Range stack;
+};
+constexpr int kThreadStacks = 16;
+ThreadStack g_stacks[kThreadStacks];
+int g_next_stack = 0;  // the entry a thread not in the table takes (round robin)
 
 bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
 uint64_t hex_value(char c) { return c <= '9' ? uint64_t(c - '0') : uint64_t(c - 'a' + 10); }
@@ -54,13 +64,29 @@ Range mapping_of(uint64_t addr) {
   return found;
 }
 
+// The stack mapping holding `fp` for the calling thread: its entry, or /proc/self/maps read
+// again (a new thread, or a signal stack).
+Range stack_holding(uint64_t fp) {
+  const uintptr_t thread = reinterpret_cast<uintptr_t>(__builtin_thread_pointer());
+  ThreadStack* entry = nullptr;
+  for (ThreadStack& e : g_stacks) {
+    if (e.thread == thread) entry = &e;
+  }
+  if (entry != nullptr && entry->stack.holds(fp, 16)) return entry->stack;
+  if (entry == nullptr) {
+    entry = &g_stacks[g_next_stack];
+    g_next_stack = (g_next_stack + 1) % kThreadStacks;
+  }
+  *entry = ThreadStack{thread, mapping_of(fp)};
+  return entry->stack;
+}
+
 }  // namespace
 
 void capture_stack(const void* frame, CallStack* out) {
   out->depth = 0;
   uint64_t fp = reinterpret_cast<uint64_t>(frame);
-  if (!t_stack.holds(fp, 16)) t_stack = mapping_of(fp);  // a new thread, or a signal stack
-  const Range stack = t_stack;
+  const Range stack = stack_holding(fp);
   while (out->depth < kMaxFrames && stack.holds(fp, 16) && fp % 8 == 0) {
     const uint64_t* record = reinterpret_cast<const uint64_t*>(fp);  // {saved rbp, return address}
     const uint64_t pc = record[1];

@@ -4,6 +4,7 @@
 // and must not allocate (it runs inside malloc): a frame-pointer walk, as ASan's fast unwinder,
 // bounded in depth and by the thread's stack mapping so a frame pointer that is not one (code
 // built without frame pointers uses rbp as it likes) never makes it read outside the stack.
+// The caller holds the library's lock (the table of thread stacks is shared).
 #ifndef HEAPTWIN_ALLOCATOR_PRELOAD_CALL_STACK_H_
 #define HEAPTWIN_ALLOCATOR_PRELOAD_CALL_STACK_H_
 
