@@ -10,6 +10,7 @@
 
 #include "allocator/allocator.h"
 #include "allocator/simulated_memory.h"
+#include "oracle/arena_chunk_name.h"
 #include "oracle/block_invariants.h"
 #include "oracle/error_in_message.h"
 #include "oracle/heap_check.h"
@@ -88,15 +89,26 @@ class TwinSide : public Side {
     twin.set_write_log(log);
 
     arena_ = twin.main_arena();
+    uint32_t started_threads = 1;  // bit t: thread t exists (t0 always)
     for (size_t i = 0; i < program.ops.size(); ++i) {
       const Op& op = program.ops[i];
       if (op.thread != 0) {
-        // One arena and one tcache so far: a thread's own (and the main-arena chunk creating it
-        // takes, docs/heap-format.md) come with the twin's non-main arenas.
-        trace.outcomes.push_back(Outcome::no_opinion());
-        trace.unmodelled = "op " + std::to_string(i + 1) + " runs on thread t" +
-                           std::to_string(op.thread) + ": the twin does not model threads yet";
-        break;
+        if (!twin.threads_modelled()) {
+          trace.outcomes.push_back(Outcome::no_opinion());
+          trace.unmodelled = "op " + std::to_string(i + 1) + " runs on thread t" + std::to_string(op.thread) +
+                             ": the twin models threads in 2.35 .. 2.41 only (docs/threads.md)";
+          break;
+        }
+        // The heap checker and the block rules read main_arena and one tcache.
+        check_heap_now = false;
+        blocks_.stop();
+        if (!(started_threads >> op.thread & 1) && !create_thread(twin)) {
+          trace.outcomes.push_back(fatal_outcome(read_places(twin)));
+          if (fatal_.kind == JumpingFatalHandler::Kind::kUnmodelled) trace.unmodelled = fatal_.message;
+          break;
+        }
+        started_threads |= 1u << op.thread;
+        twin.set_thread(op.thread);
       }
       if (op.kind == OpKind::kWrite8) {
         // (execute() marks the word it writes as written; the allocator's own writes, however
@@ -107,7 +119,11 @@ class TwinSide : public Side {
       const bool blocks_on = options.check_heap || check_contents;
       if (blocks_on && blocks_.active()) note(&trace, i, blocks_before(op));
       RawResult r;
-      if (!run_guarded(twin, op, &r)) {
+      const bool ran = run_guarded(twin, op, &r);
+      // What is read after an op (the digest, snapshots, the tcache) is t0's, as the runner's
+      // main thread reads it.
+      if (op.thread != 0) twin.set_thread(0);
+      if (!ran) {
         trace.outcomes.push_back(fatal_outcome(read_places(twin)));
         if (fatal_.kind == JumpingFatalHandler::Kind::kUnmodelled) trace.unmodelled = fatal_.message;
         break;
@@ -260,6 +276,19 @@ class TwinSide : public Side {
 
   // Runs one op; false when it ended in an abort, fault or hang (fatal_ says which). setjmp lives
   // in this small frame so no caller variable can be clobbered by the jump back.
+  // The runner's t0 starts a thread just before its first op: pthread_create callocs the new
+  // thread's DTV in t0's arena, 0x11 entries of 16 bytes in a process whose only TLS is libc's
+  // (docs/heap-format.md). False when that call ended the Program (an abort, a fault).
+  bool create_thread(alloc::Allocator& twin) {
+    fatal_.kind = JumpingFatalHandler::Kind::kNone;
+    if (setjmp(fatal_.env) == 0) {
+      twin.set_thread(0);
+      twin.clear_errno();
+      twin.calloc(0x11, 0x10);
+    }
+    return fatal_.kind == JumpingFatalHandler::Kind::kNone;
+  }
+
   bool run_guarded(alloc::Allocator& twin, const Op& op, RawResult* r) {
     fatal_.kind = JumpingFatalHandler::Kind::kNone;
     if (setjmp(fatal_.env) == 0) execute(twin, op, r);
@@ -383,7 +412,27 @@ class TwinSide : public Side {
         returned.mapping_bytes = (head & ~uint64_t{7}) + lead;
       }
     }
+    if (twin.multi_threaded()) name_arena_chunk(twin, r, &returned);
     return returned_outcome(op, returned, heap_base_);
+  }
+
+  // A chunk of a non-main arena's heap, named as the runner names it (arena_chunk_name.h).
+  void name_arena_chunk(const alloc::Allocator& twin, const RawResult& r, Returned* returned) const {
+    if (!r.allocates || r.pointer == 0 || (r.pointer >= heap_base_ && r.pointer < returned->heap_end)) return;
+    uint64_t head = 0;
+    std::memcpy(&head, reinterpret_cast<const void*>(r.pointer - 8), 8);
+    if ((head & (alloc::kNonMainArena | alloc::kIsMmapped)) != alloc::kNonMainArena) return;
+    auto read = [](void* ctx, uint64_t address, uint64_t* out) -> int {
+      if (!static_cast<const alloc::SimulatedMemory*>(ctx)->owns(address, 8)) return 0;
+      std::memcpy(out, reinterpret_cast<const void*>(address), 8);
+      return 1;
+    };
+    ArenaChunkName name;
+    if (arena_chunk_name(read, memory_.get(), twin.main_arena(), arena_layout_.binmap + 16, r.pointer, &name)) {
+      returned->arena = name.arena;
+      returned->arena_heap = name.heap;
+      returned->arena_heap_offset = name.offset;
+    }
   }
 
   Outcome fatal_outcome(const ReadPlaces& places) const {

@@ -87,31 +87,12 @@ TEST_F(TwinGoldenTest, EveryConceptScenarioAgreesWithRealGlibc) {
   EXPECT_GE(diff_dir(golden_dir("concepts"), options), 7);
 }
 
-// The thread scenarios (tests/golden/threads) wait for the twin's threads: until then it has no
-// opinion from each one's first op on another thread (creating that thread already allocates),
-// and every op before it agrees with real glibc. Once the twin models threads, this becomes a
-// diff_dir over the folder like the others.
-TEST_F(TwinGoldenTest, TheThreadScenariosWaitForTheTwin) {
+// The thread scenarios (tests/golden/threads): each op on the thread it names, a thread's chunks
+// named by arena and heap, and main_arena with t0's tcache compared after every op.
+TEST_F(TwinGoldenTest, EveryThreadScenarioAgreesWithRealGlibc) {
   RunOptions options;
   options.snapshots = true;
-  const std::vector<std::string> files = heap_files(golden_dir("threads"));
-  EXPECT_GE(files.size(), 5u) << "scenarios missing from " << golden_dir("threads");
-  for (const std::string& file : files) {
-    std::ifstream in(file);
-    std::stringstream text;
-    text << in.rdbuf();
-    std::string error;
-    auto program = parse_heap(text.str(), file, &error);
-    ASSERT_TRUE(program.has_value()) << error;
-    size_t first_thread_op = 0;
-    while (program->ops[first_thread_op].thread == 0) ++first_thread_op;
-    std::vector<Trace> traces = {twin_->run(*program, options), glibc_->run(*program, options)};
-    EXPECT_EQ(traces[0].outcomes.size(), first_thread_op + 1) << file;
-    EXPECT_NE(traces[0].unmodelled.find("the twin does not model threads yet"), std::string::npos)
-        << file << ": " << traces[0].unmodelled;
-    DiffResult result = diff_traces(traces);
-    EXPECT_TRUE(result.agree()) << file << "\n" << format_divergence(*program, traces, result);
-  }
+  EXPECT_GE(diff_dir(golden_dir("threads"), options), 5) << "scenarios missing from " << golden_dir("threads");
 }
 
 TEST_F(TwinGoldenTest, ScenariosAgreeUnderTunables) {

@@ -22,6 +22,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "oracle/arena_chunk_name.h"
 #include "oracle/glibc/runner_internal.h"
 
 #pragma weak pthread_create
@@ -30,7 +31,6 @@
 
 /* glibc's HEAP_MAX_SIZE on 64-bit (2 * DEFAULT_MMAP_THRESHOLD_MAX): a non-main heap starts at
  * the HEAP_MAX_SIZE boundary at or below any of its chunks (heap_for_ptr). */
-#define NON_MAIN_HEAP_ALIGNMENT (64ull << 20)
 #define NON_MAIN_ARENA_BIT 4ull
 #define IS_MMAPPED_BIT 2ull
 
@@ -115,6 +115,11 @@ static int read_word(uint64_t address, uint64_t* out) {
   return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)sizeof *out;
 }
 
+static int read_word_at(void* ctx, uint64_t address, uint64_t* out) {
+  (void)ctx;
+  return read_word(address, out);
+}
+
 static int allocates(uint8_t kind) {
   return kind == RUNNER_MALLOC || kind == RUNNER_CALLOC || kind == RUNNER_REALLOC ||
          kind == RUNNER_MEMALIGN || kind == RUNNER_ALIGNED_ALLOC || kind == RUNNER_POSIX_MEMALIGN ||
@@ -129,30 +134,8 @@ static uint64_t main_arena_from(uint64_t arena, uint64_t next_offset) {
   uint64_t a = arena;
   for (int i = 0; i <= 64; ++i) {
     uint64_t owner;
-    if (!read_word(a & ~(NON_MAIN_HEAP_ALIGNMENT - 1), &owner) || owner != a) return a;
+    if (!read_word(a & ~(ARENA_HEAP_ALIGNMENT - 1), &owner) || owner != a) return a;
     if (!read_word(a + next_offset, &a)) return 0;
-  }
-  return 0;
-}
-
-/* The arena's number by creation order: _int_new_arena pushes each new arena at the head of
- * main_arena.next, so the oldest is last before the list comes back to main_arena. 0: not in
- * the list. malloc_state's `next` follows binmap (4 unsigned ints) in every release we run. */
-static uint32_t arena_number(uint64_t arena) {
-  const uint64_t next_offset = request.layout.binmap + 16;
-  const uint64_t main_arena = main_arena_from(arena, next_offset);
-  uint64_t list[64];
-  uint32_t n = 0;
-  uint64_t a;
-  if (main_arena == 0 || !read_word(main_arena + next_offset, &a)) return 0;
-  while (a != main_arena) {
-    if (n == 64 || !read_word(a + next_offset, &list[n])) return 0;
-    uint64_t next = list[n];
-    list[n++] = a;
-    a = next;
-  }
-  for (uint32_t i = 0; i < n; ++i) {
-    if (list[i] == arena) return n - i;
   }
   return 0;
 }
@@ -165,18 +148,15 @@ void runner_name_arena_chunk(const struct RunnerOp* op, struct RunnerRecord* r) 
   if (!started_any || !allocates(op->kind) || r->pointer == 0) return;
   if (r->pointer >= heap_base && r->pointer < r->heap_end) return;
   if ((r->chunk_size & (NON_MAIN_ARENA_BIT | IS_MMAPPED_BIT)) != NON_MAIN_ARENA_BIT) return;
-  const uint64_t heap = r->pointer & ~(NON_MAIN_HEAP_ALIGNMENT - 1);
-  uint64_t arena;
-  if (!read_word(heap, &arena)) return; /* heap_info.ar_ptr */
-  const uint32_t number = arena_number(arena);
-  if (number == 0) return;
-  uint64_t first = heap;
-  uint32_t index = 0;
-  for (uint64_t prev; index < 4096 && read_word(first + 8, &prev) && prev != 0; ++index) {
-    first = prev; /* heap_info.prev */
+  const uint64_t next_offset = request.layout.binmap + 16; /* malloc_state's next follows binmap */
+  uint64_t any_arena;
+  if (!read_word(r->pointer & ~(ARENA_HEAP_ALIGNMENT - 1), &any_arena)) return; /* heap_info.ar_ptr */
+  struct ArenaChunkName name;
+  if (!arena_chunk_name(read_word_at, NULL, main_arena_from(any_arena, next_offset), next_offset,
+                        r->pointer, &name)) {
+    return;
   }
-  if (first != (arena & ~(NON_MAIN_HEAP_ALIGNMENT - 1))) return;
-  r->arena = number;
-  r->arena_heap = index;
-  r->arena_heap_offset = r->pointer - heap;
+  r->arena = name.arena;
+  r->arena_heap = name.heap;
+  r->arena_heap_offset = name.offset;
 }
