@@ -18,6 +18,7 @@
 #include "oracle/heap_view.h"
 #include "oracle/read_namer.h"
 #include "oracle/twin_fatal_handler.h"
+#include "oracle/twin_op.h"
 #include "oracle/twin_release.h"
 
 namespace heaptwin {
@@ -28,15 +29,6 @@ using alloc::Addr;
 
 constexpr uint64_t kHeapWindow = uint64_t{4} << 30;  // docs/op-semantics.md: heap-relative faults
 
-// What one op did, before it becomes an Outcome (plain data: it crosses longjmp).
-struct RawResult {
-  bool allocates = false;
-  bool unsupported = false;
-  Addr pointer = 0;
-  int error = 0;
-  uint64_t value = 0;  // read8: the bytes read
-  Addr read_at = 0;    // read8: where
-};
 
 // How many bytes real glibc surely writes by memset within `timeout_ms` of CPU time, its
 // runner's limit per op: 512 KiB a millisecond, a quarter of what this VM wrote into fresh pages
@@ -291,108 +283,12 @@ class TwinSide : public Side {
 
   bool run_guarded(alloc::Allocator& twin, const Op& op, RawResult* r) {
     fatal_.kind = JumpingFatalHandler::Kind::kNone;
-    if (setjmp(fatal_.env) == 0) execute(twin, op, r);
+    if (setjmp(fatal_.env) == 0) {
+      TwinOp run{&twin, memory_.get(), &fatal_, &slots_, heap_base_, arena_, arena_layout_.arena_bytes,
+                 &realloc_source_};
+      run.execute(op, r);
+    }
     return fatal_.kind == JumpingFatalHandler::Kind::kNone;
-  }
-
-  void execute(alloc::Allocator& twin, const Op& op, RawResult* r) {
-    twin.clear_errno();
-    switch (op.kind) {
-      case OpKind::kMalloc:
-        r->pointer = twin.malloc(op.a);
-        break;
-      case OpKind::kCalloc:
-        r->pointer = twin.calloc(op.a, op.b);
-        break;
-      case OpKind::kRealloc:
-        realloc_source_ = slots_[op.src];
-        r->pointer = twin.realloc(slots_[op.src], op.a);
-        break;
-      case OpKind::kMemalign:
-        r->pointer = twin.memalign(op.a, op.b);
-        break;
-      case OpKind::kAlignedAlloc:
-        r->pointer = twin.aligned_alloc(op.a, op.b);
-        break;
-      case OpKind::kPosixMemalign: {
-        Addr p = 0;
-        int e = twin.posix_memalign(&p, op.a, op.b);
-        r->allocates = true;
-        r->pointer = e == 0 ? p : 0;
-        r->error = e;
-        r->value = static_cast<uint64_t>(e);
-        slots_[op.dst] = r->pointer;
-        return;
-      }
-      case OpKind::kValloc:
-        r->pointer = twin.valloc(op.a);
-        break;
-      case OpKind::kPvalloc:
-        r->pointer = twin.pvalloc(op.a);
-        break;
-      case OpKind::kFree:
-        twin.free(slots_[op.src]);
-        return;
-      case OpKind::kUsableSize:
-        r->value = twin.malloc_usable_size(slots_[op.src]);
-        return;
-      case OpKind::kMallopt:
-        r->value = static_cast<uint64_t>(static_cast<int64_t>(twin.mallopt(op.param, static_cast<int>(op.a))));
-        return;
-      case OpKind::kTrim:
-        r->value = static_cast<uint64_t>(static_cast<int64_t>(twin.malloc_trim(op.a)));
-        return;
-      case OpKind::kWrite8: {
-        uint64_t value = resolve_value(op.value);
-        Addr at = slots_[op.src] + static_cast<uint64_t>(op.offset);
-        check_program_access(at);
-        std::memcpy(reinterpret_cast<void*>(at), &value, 8);
-        memory_->note_written(at, 8);  // the next Program's memory is cleared there
-        return;
-      }
-      case OpKind::kRead8: {
-        const Addr at = slots_[op.src] + static_cast<uint64_t>(op.offset);
-        check_program_access(at);
-        std::memcpy(&r->value, reinterpret_cast<const void*>(at), 8);
-        r->read_at = at;
-        slots_[op.dst] = r->value;
-        return;
-      }
-      default:
-        r->unsupported = true;
-        return;
-    }
-    r->allocates = true;
-    r->error = twin.last_errno();
-    slots_[op.dst] = r->pointer;
-  }
-
-  // Where a Program's own write8 or read8 of 8 bytes may land: the heap and the mappings, which
-  // the twin holds as glibc does, and main_arena (a pointer read from a bin leads there). The
-  // rest of the twin's libc data block holds malloc's other fields where glibc 2.36's libc does,
-  // but not what glibc's libc keeps around them: unmodelled. Anything else is no memory at all.
-  void check_program_access(Addr at) {
-    if (memory_->owns_heap_or_mapping(at, 8)) return;
-    if (at >= arena_ && at - arena_ <= arena_layout_.arena_bytes - 8) return;
-    if (memory_->owns(at, 1) || memory_->owns(at + 7, 1)) {
-      alloc::report_unmodelled(&fatal_, "the Program reads or writes libc's data outside main_arena");
-    }
-    alloc::report_fault(&fatal_, at);
-  }
-
-  uint64_t address_of(Value::Kind kind, SlotId slot, int64_t delta, uint64_t literal) const {
-    switch (kind) {
-      case Value::Kind::kSlot: return slots_[slot] + static_cast<uint64_t>(delta);
-      case Value::Kind::kHeap: return heap_base_ + static_cast<uint64_t>(delta);
-      default: return literal;
-    }
-  }
-
-  uint64_t resolve_value(const Value& v) const {
-    if (v.kind != Value::Kind::kProtect) return address_of(v.kind, v.slot, v.delta, v.literal);
-    uint64_t pos = (v.pos_is_heap ? heap_base_ : slots_[v.slot]) + static_cast<uint64_t>(v.delta);
-    uint64_t target = address_of(v.target_kind, v.target_slot, v.target_delta, v.target_literal);
-    return (pos >> 12) ^ target;
   }
 
   Outcome outcome_of(const alloc::Allocator& twin, const Op& op, const RawResult& r) {
