@@ -6,7 +6,6 @@
 // twins; under another release's all threads share main_arena and one tcache).
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>  // PTHREAD_DESTRUCTOR_ITERATIONS
 #include <malloc.h>
 #include <pthread.h>
 #include <sched.h>
@@ -23,17 +22,10 @@
 #include "allocator/preload/heap_checking.h"
 #include "allocator/preload/libc_placement.h"
 #include "allocator/preload/statistics.h"
-#include "allocator/preload/thread_numbers.h"
+#include "allocator/preload/spin_lock.h"
+#include "allocator/preload/thread_following.h"
 #include "allocator/preload/trace_writer.h"
 #include "allocator/real_memory.h"
-
-// pthread_key_create and pthread_setspecific at their first version: the default one
-// (GLIBC_2.34) would make 2.31's loader refuse the library. Weak: 2.31's libc.so.6 lacks them
-// (its libpthread has them, loaded with a program's first thread).
-extern "C" int heaptwin_pthread_key_create(pthread_key_t*, void (*)(void*)) __attribute__((weak));
-extern "C" int heaptwin_pthread_setspecific(pthread_key_t, const void*) __attribute__((weak));
-__asm__(".symver heaptwin_pthread_key_create, pthread_key_create@GLIBC_2.2.5");
-__asm__(".symver heaptwin_pthread_setspecific, pthread_setspecific@GLIBC_2.2.5");
 
 namespace heaptwin::preload {
 namespace {
@@ -50,20 +42,6 @@ class PrintingFatalHandler : public alloc::FatalHandler {
   [[noreturn]] void unmodelled(const char* why) override;
 };
 
-class SpinLock {
- public:
-  void lock() {
-    while (__atomic_exchange_n(&held_, 1, __ATOMIC_ACQUIRE) != 0) {
-      while (__atomic_load_n(&held_, __ATOMIC_RELAXED) != 0) sched_yield();
-    }
-  }
-  void unlock() { __atomic_store_n(&held_, 0, __ATOMIC_RELEASE); }
-  void reset() { held_ = 0; }  // the child of fork: the only thread left
-
- private:
-  int held_ = 0;
-};
-
 // Everything lives in zero-initialised static storage and is built on the first call.
 alignas(64) alloc::LibcData g_data;
 alignas(alloc::Allocator) unsigned char g_twin_storage[sizeof(alloc::Allocator)];
@@ -78,12 +56,6 @@ bool g_check = false;
 HeapChecking g_checking;
 // The call in progress (under the lock), for --check's reports: what it is and where the
 // program made it (captured only with --check).
-// The twin follows the process's threads (set at init: its release has them modelled).
-bool g_follow_threads = false;
-ThreadNumbers g_threads;
-// Each thread's exit reaches the twin through this key's destructor (on_thread_exit).
-pthread_key_t g_exit_key;
-bool g_exit_key_made = false;
 const char* g_call_verb = "";
 uint64_t g_call_arg = 0;
 CallStack g_call_stack;
@@ -180,7 +152,7 @@ void init() {
     say("; malloc's objects stay in the library\n");
   }
   g_twin = new (g_twin_storage) alloc::Allocator(memory, libc, fatal, profile);
-  g_follow_threads = g_twin->threads_modelled();
+  follow_threads(g_twin, &g_lock, fatal);
   // The trace is of the process image heaptwin exec started: its descriptor is close-on-exec, so
   // a program the process execs (a shell script's last command) writes no second script into
   // the same file. The checker follows exec: each image's heap is checked in turn.
@@ -211,36 +183,6 @@ void check_after(const char* verb, uint64_t a) {
   if (broken) abort_for_violation();
 }
 
-// A thread's exit: what glibc's __malloc_arena_thread_freeres does, in the twin (its tcache
-// emptied, its arena released). Re-armed until the last round of key destructors, so the
-// program's own destructors, which may still free, come first, as they come before glibc's
-// (start_thread: __nptl_deallocate_tsd, then __libc_thread_freeres).
-void on_thread_exit(void* value) {
-  const uintptr_t v = reinterpret_cast<uintptr_t>(value);
-  if ((v >> 8) + 1 < PTHREAD_DESTRUCTOR_ITERATIONS &&
-      heaptwin_pthread_setspecific(g_exit_key, reinterpret_cast<void*>(v + 0x100)) == 0) {
-    return;
-  }
-  const int n = static_cast<int>(v & 0xff) - 1;
-  g_lock.lock();
-  g_twin->set_thread(n);
-  g_twin->exit_thread();
-  g_threads.release(n);
-  g_lock.unlock();
-}
-
-// The calling thread's number, switched to in the twin; a new thread (not the first) gets its
-// exit key made ready. Returns the number whose exit the caller arms after the lock (-1: none).
-int follow_thread() {
-  bool is_new;
-  const int n = g_threads.number_of(reinterpret_cast<uintptr_t>(__builtin_thread_pointer()), &is_new);
-  if (n < 0) reinterpret_cast<PrintingFatalHandler*>(g_fatal_storage)->unmodelled("more than 64 threads at once");
-  g_twin->set_thread(n);
-  if (!is_new || n == 0 || heaptwin_pthread_key_create == nullptr) return -1;
-  if (!g_exit_key_made) g_exit_key_made = heaptwin_pthread_key_create(&g_exit_key, on_thread_exit) == 0;
-  return g_exit_key_made ? n : -1;
-}
-
 // One call: lock, build on first use, (with --check) capture where the program made it, run,
 // record, check. Always inlined, so the captured frame is the exported function's.
 class Call {
@@ -248,7 +190,7 @@ class Call {
   __attribute__((always_inline)) Call(const char* verb, uint64_t arg) {
     g_lock.lock();
     if (g_twin == nullptr) init();
-    if (g_follow_threads) arm_exit_of_ = follow_thread();
+    if (following_threads()) arm_exit_of_ = switch_to_calling_thread();
     ++g_ops;
     g_call_verb = verb;
     g_call_arg = arg;
@@ -257,9 +199,7 @@ class Call {
   ~Call() {
     g_lock.unlock();
     // Outside the lock: setspecific callocs where the key is past the first 32.
-    if (arm_exit_of_ >= 0) {
-      heaptwin_pthread_setspecific(g_exit_key, reinterpret_cast<void*>(static_cast<uintptr_t>(arm_exit_of_ + 1)));
-    }
+    if (arm_exit_of_ >= 0) arm_thread_exit(arm_exit_of_);
   }
   // The allocation sites --check reports (allocation_sites.h).
   void allocated(uint64_t user) {

@@ -1,0 +1,29 @@
+// The drop-in follows the process's threads in the twin: each call runs on the calling thread's
+// own tcache and arena (Allocator::set_thread, its number from thread_numbers.h), and a thread's
+// exit reaches the twin as glibc's __malloc_arena_thread_freeres (Allocator::exit_thread). Only
+// for a twin whose release has its arenas modelled; otherwise all threads share main_arena and
+// one tcache. State in constant-initialised globals; nothing allocates.
+#ifndef HEAPTWIN_ALLOCATOR_PRELOAD_THREAD_FOLLOWING_H_
+#define HEAPTWIN_ALLOCATOR_PRELOAD_THREAD_FOLLOWING_H_
+
+#include "allocator/allocator.h"
+#include "allocator/fatal.h"
+#include "allocator/preload/spin_lock.h"
+
+namespace heaptwin::preload {
+
+// At the library's first call, under `lock`: follow threads from now on if `twin` models them.
+void follow_threads(alloc::Allocator* twin, SpinLock* lock, alloc::FatalHandler* fatal);
+bool following_threads();
+
+// Under the lock, at each call: switches the twin to the calling thread. Returns the number of a
+// thread whose first call this is, for arm_thread_exit after the lock is released; else -1.
+int switch_to_calling_thread();
+
+// Outside the lock (pthread_setspecific callocs for a key past the first 32): thread n's exit
+// will reach the twin.
+void arm_thread_exit(int n);
+
+}  // namespace heaptwin::preload
+
+#endif  // HEAPTWIN_ALLOCATOR_PRELOAD_THREAD_FOLLOWING_H_
