@@ -285,12 +285,7 @@ class GlibcSide : public Side {
         const ReadPlaces places = runner_read_places(heap_base, heap_end ? heap_end : heap_base,
                                                      libc_base_, symbols_ ? &*symbols_ : nullptr,
                                                      arena_layout_);
-        if (faulted) {
-          fault_after_error_in(process_independent_message(channel_.message(r->value),
-                                                           command_.argv.back(), places),
-                               trace);
-          return true;
-        }
+        if (faulted) return true;
         if (trace->outcomes.size() == program.ops.size()) return true;
         if (r->error == 0 && trace->outcomes.size() < program.ops.size()) return false;
         add_death(r->error,

@@ -65,6 +65,10 @@ void runner_dirty_after(const struct RunnerOp* op, const struct RunnerRecord* r,
  * a survived abort or fault; wrote: it ran a write8. */
 int runner_reset(int after_death, int wrote);
 
+/* runner_backtrace.c: before 2.26, sets up the backtrace malloc_printerr takes, with its
+ * allocations kept out of the heap (see there). In the server, before anything is pictured. */
+void runner_warm_backtrace(void);
+
 /* runner_thp.c: huge pages for glibc's large mappings and heap growth (see there); in the
  * server, before runner_memory_setup. 0: not (fully) installed. */
 int runner_thp_install(void);

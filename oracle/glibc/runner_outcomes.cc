@@ -94,9 +94,10 @@ std::string process_independent_message(const std::string& message, const std::s
   // runner started from a file descriptor may leave empty).
   const std::string error_in = "*** Error in `";
   if (message.rfind(error_in, 0) != 0) return message;
-  // Its first line: what follows comes from the backtrace glibc takes after it, which can meet
-  // the corrupted heap again and print a second "*** Error in" (found by ./heaptwin fuzz
-  // --target attack --libc 2.23 in 40 s).
+  // Its first line: what follows comes from the backtrace glibc takes after it (frames and the
+  // memory map where libgcc_s loads; before runner_backtrace.c, a second "*** Error in" from the
+  // backtrace's allocations on the corrupted heap, found by ./heaptwin fuzz --target attack
+  // --libc 2.23 in 40 s).
   const std::string first = message.substr(0, message.find('\n'));
   const size_t end = first.find("': ", error_in.size());
   if (end == std::string::npos) return message;
@@ -115,12 +116,6 @@ void add_death(int status, const std::string& message, Trace* trace) {
                    " after op " + std::to_string(trace->outcomes.size()) +
                    (message.empty() ? "" : ": " + trim_newlines(message));
   }
-}
-
-void fault_after_error_in(const std::string& message, Trace* trace) {
-  if (trace->outcomes.empty() || trace->outcomes.back().kind != OutcomeKind::kFault) return;
-  if (message.rfind("*** Error in `", 0) != 0) return;
-  trace->outcomes.back() = Outcome::abort(trim_newlines(message.substr(0, message.find('\n'))));
 }
 
 }  // namespace heaptwin

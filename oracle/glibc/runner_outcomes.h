@@ -44,12 +44,6 @@ std::string process_independent_message(const std::string& message, const std::s
 // appended to the trace, or the trace's error.
 void add_death(int status, const std::string& message, Trace* trace);
 
-// Before 2.26 malloc_printerr prints "*** Error in ..." and then takes a backtrace, whose first
-// use dlopens libgcc_s and so allocates on the heap glibc has just found corrupted; where that
-// faults, the process dies of the fault instead of the abort the message announced. The fault
-// that ended `trace`, with such a message printed before it, becomes that abort.
-void fault_after_error_in(const std::string& message, Trace* trace);
-
 }  // namespace heaptwin
 
 #endif  // HEAPTWIN_ORACLE_GLIBC_RUNNER_OUTCOMES_H_
