@@ -147,14 +147,15 @@ void Allocator::ptmalloc_init() {
   if (t.arena_max.set) p.arena_max = t.arena_max.value;
   if (t.arena_test.set) p.arena_test = t.arena_test.value;
   if (t.tcache_max.set && profile_.tcache_large_bins) {
-    // 2.42 do_set_tcache_max: a request size up to the largest large bin's (4 MiB chunks);
-    // mp_.tcache_max_bytes is then a chunk size. The twin caches small bins only.
+    // 2.42 do_set_tcache_max: a request size whose chunk fits a bin, large ones included (below
+    // 4 MiB); mp_.tcache_max_bytes is then a chunk size, and only a small bin moves
+    // tcache_small_bins.
     const uint64_t nb = request2size(t.tcache_max.value);
-    if (t.tcache_max.value <= static_cast<uint64_t>(INT64_MAX) && csize2tidx(nb) < kTcacheMaxBins) {
-      p.tcache_bins = csize2tidx(nb) + 1;
+    uint64_t tc_idx = csize2tidx(nb);
+    if (tc_idx >= kTcacheMaxBins) tc_idx = large_csize2tidx(nb);
+    if (t.tcache_max.value <= static_cast<uint64_t>(INT64_MAX) && tc_idx < kTcacheAllBins) {
+      if (tc_idx < kTcacheMaxBins) p.tcache_bins = tc_idx + 1;
       p.tcache_max_bytes = nb + 1;
-    } else if (t.tcache_max.value <= static_cast<uint64_t>(INT64_MAX)) {
-      report_unmodelled(fatal_, "glibc.malloc.tcache_max above 0x3f8 turns on 2.42's large tcache bins");
     }
   } else if (t.tcache_max.set && t.tcache_max.value <= tidx2usize(kTcacheMaxBins - 1)) {
     p.tcache_max_bytes = t.tcache_max.value;
@@ -188,9 +189,16 @@ Addr Allocator::malloc(uint64_t bytes) {
       errno_ = ENOMEM;
       return 0;
     }
-    // 2.42 __libc_malloc: a chunk size under mp_.tcache_max_bytes, from its bin's head.
+    // 2.42 __libc_malloc: a chunk size under mp_.tcache_max_bytes, from its small bin's head,
+    // or the exact fit of its large bin.
     const uint64_t tc_idx = csize2tidx(tbytes);
-    if (tbytes < mp().tcache_max_bytes && tcache_has_small(tc_idx)) return tcache_get(tc_idx);
+    if (tbytes < mp().tcache_max_bytes) {
+      if (tc_idx < kTcacheMaxBins) {
+        if (tcache_has_small(tc_idx)) return tcache_get(tc_idx);
+      } else if (tcache_ != 0) {
+        if (Addr victim = tcache_get_large(large_csize2tidx(tbytes), tbytes)) return victim;
+      }
+    }
   }
   if (__builtin_expect(!single_thread_, 0)) return malloc_threaded(bytes);
   Addr victim = int_malloc(bytes);
@@ -256,7 +264,11 @@ void Allocator::free_v242(Addr mem) {
         return;
       }
     } else if (size >= kMinSize) {
-      // A large tcache bin: only with glibc.malloc.tcache_max above 0x3f8 (refused at init).
+      const uint64_t large_idx = large_csize2tidx(size);
+      if (tcache_ != 0 && tcache_room(large_idx)) {
+        tcache_put_large(p, large_idx);
+        return;
+      }
     }
     if (profile_.tcache_lazy && tcache_ == 0 && !tcache_disabled_) {
       tcache_init();

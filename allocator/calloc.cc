@@ -54,6 +54,14 @@ Addr Allocator::calloc(uint64_t n, uint64_t elem_size) {
         clear_memory(mem, tidx2usize(tc_idx));
         return mem;
       }
+      // A large bin's exact fit is cleared with memset over memsize: its chunk size less 8.
+      if (tbytes < mp().tcache_max_bytes && tc_idx >= kTcacheMaxBins && tcache_ != 0) {
+        if (Addr mem = tcache_get_large(large_csize2tidx(tbytes), tbytes)) {
+          before_memset(mem, tbytes - kSizeSz);
+          zero(mem, tbytes - kSizeSz);
+          return mem;
+        }
+      }
     } else {
       if (tcache_ == 0) tcache_init();
     }

@@ -14,6 +14,10 @@ inline constexpr int kNFastBins = 10;      // NFASTBINS
 inline constexpr int kNBins = 128;         // NBINS
 inline constexpr int kBinmapSize = 4;      // BINMAPSIZE
 inline constexpr int kTcacheMaxBins = 64;  // TCACHE_MAX_BINS
+// 2.42+: TCACHE_LARGE_BINS more after those (TCACHE_SMALL_BINS, which kTcacheMaxBins counts),
+// TCACHE_MAX_BINS in all; used only under glibc.malloc.tcache_max above 0x408.
+inline constexpr int kTcacheLargeBins = 12;
+inline constexpr int kTcacheAllBins = kTcacheMaxBins + kTcacheLargeBins;
 
 // struct malloc_state, 2.27 .. 2.41.
 struct MallocState {

@@ -7,6 +7,7 @@
 
 #include "allocator/allocator.h"
 #include "allocator/bins.h"
+#include "allocator/list_cycle.h"
 
 namespace heaptwin::alloc {
 
@@ -204,14 +205,15 @@ Addr Allocator::int_memalign_v243(uint64_t alignment, uint64_t bytes) {
 // field) that is aligned, walking past smaller ones; 0 when there is none.
 Addr Allocator::tcache_get_align(uint64_t nb, uint64_t alignment) {
   if (nb >= mp().tcache_max_bytes || tcache_ == 0) return 0;
-  const uint64_t tc_idx = csize2tidx(nb);
-  if (tc_idx >= 64) return 0;  // a large bin: the twin caches none (ptmalloc_init refuses)
+  uint64_t tc_idx = csize2tidx(nb);
+  if (tc_idx >= kTcacheMaxBins) tc_idx = large_csize2tidx(nb);  // a large bin, sorted by size
   Addr link = 0;
   Addr te = tcache_head(tc_idx);
-  uint64_t csize = 0, steps = 0;
+  uint64_t csize = 0;
+  ListCycle cycle;  // the walk writes nothing
   while (te != 0 && ((csize = chunksize(mem2chunk(te))) < nb ||
                      (csize == nb && (te & (alignment - 1)) != 0))) {
-    spin(&steps);
+    if (cycle.repeats(te)) report_hang(fatal_);
     link = te + kTcacheEntryNext;
     te = protect(link, load(link));
   }

@@ -23,7 +23,7 @@ void Allocator::tcache_init(bool in_int_malloc) {
     tcache_ = victim;
     tcache_disabled_ = false;
     std::memset(reinterpret_cast<void*>(victim), 0, bytes);
-    for (uint64_t i = 0; i < 76; ++i) reinterpret_cast<uint16_t*>(victim)[i] = static_cast<uint16_t>(mp().tcache_count);
+    for (uint64_t i = 0; i < kTcacheAllBins; ++i) reinterpret_cast<uint16_t*>(victim)[i] = static_cast<uint16_t>(mp().tcache_count);
     note_range(victim, bytes);
     return;
   }
@@ -94,7 +94,7 @@ void Allocator::tcache_double_free_scan(Addr e, uint64_t tc_idx) {
 }
 
 void Allocator::tcache_double_free_verify(Addr e) {
-  for (uint64_t tc_idx = 0; tcache_ != 0 && tc_idx < 76; ++tc_idx) {
+  for (uint64_t tc_idx = 0; tcache_ != 0 && tc_idx < kTcacheAllBins; ++tc_idx) {
     uint64_t cnt = 0, steps = 0;
     for (Addr tmp = tcache_head(tc_idx); tmp != 0;
          tmp = protect(tmp + kTcacheEntryNext, load(tmp + kTcacheEntryNext)), ++cnt) {

@@ -63,6 +63,7 @@ check::Layout check_layout(const GlibcLayout& g) {
   l.mp_sbrk_base = g.mp_sbrk_base;
   l.mp_tcache_bins = g.mp_tcache_bins;
   l.mp_tcache_count = g.mp_tcache_count;
+  l.mp_tcache_max_bytes = g.mp_tcache_max_bytes;
   l.tcache_bins = g.tcache_bins;
   l.tcache_num_slots = g.tcache_num_slots;
   l.fastbins_exist = g.fastbins_exist;

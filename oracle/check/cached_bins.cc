@@ -64,9 +64,9 @@ void check_tcache_count(Reporter& r, int bin, uint64_t count, uint64_t entry, ui
   const BinId name{BinKind::kTcache, bin};
   if (static_cast<uint64_t>(bin) >= tcache_bins && (count != 0 || entry != 0)) {
     r.note("tcache.beyond_bins", 0, 0, name)
-        .add("the bin is past mp_.tcache_bins (")
+        .add("the bin is past the bins mp_.tcache_bins and mp_.tcache_max_bytes allow (")
         .dec(tcache_bins)
-        .add(") but holds a count or an entry.");
+        .add(" in use) but holds a count or an entry.");
   }
   if (count > tcache_count) {
     r.note("tcache.count_over_limit", 0, 0, name)
@@ -77,6 +77,17 @@ void check_tcache_count(Reporter& r, int bin, uint64_t count, uint64_t entry, ui
         .add(", above mp_.tcache_count ")
         .dec(tcache_count)
         .add(".");
+  }
+}
+
+void note_tcache_wrong_size(Reporter& r, uint64_t chunk, uint64_t size, BinId bin) {
+  Text t = r.note("tcache.wrong_size", chunk, size, bin);
+  t.add("a chunk of size ").hex(size).add(" in the tcache bin for ");
+  if (bin.index < 64) {
+    t.hex(static_cast<uint64_t>(bin.index) * 0x10 + 0x20).add(".");
+  } else {  // a large bin (2.42+): the sizes of one power of two, the first from 0x420
+    const uint64_t first = uint64_t{0x400} << (bin.index - 64);
+    t.hex(first == 0x400 ? 0x420 : first).add("..").hex(2 * first - 1).add(".");
   }
 }
 
@@ -96,7 +107,8 @@ void FullCheckRun::check_tcache() {
     const size_t first_record = s_.binned_.size();
     const uint64_t count = layout_.tcache_count_at(tc, i, tcache_count_);
     uint64_t e = load<uint64_t>(tc, layout_.tcache_entries + 8 * i);
-    check_tcache_count(r_, i, count, e, tcache_bins_, tcache_count_);
+    check_tcache_count(r_, i, count, e, tcache_bins_in_use(tcache_bins_, tcache_max_bytes_, layout_.tcache_bins),
+                       tcache_count_);
     uint64_t n = 0;
     uint64_t from = 0;
     bool broken = false;
@@ -125,14 +137,7 @@ void FullCheckRun::check_tcache() {
         break;
       }
       const uint64_t size = c[1] & ~kFlagBits;
-      if (tcache_index(size) != i) {
-        r_.note("tcache.wrong_size", chunk, size, name)
-            .add("a chunk of size ")
-            .hex(size)
-            .add(" in the tcache bin for ")
-            .hex(static_cast<uint64_t>(i) * 0x10 + 0x20)
-            .add(".");
-      }
+      if (tcache_bin_for(size, layout_.tcache_bins) != i) note_tcache_wrong_size(r_, chunk, size, name);
       if (!have_key) {
         have_key = true;
         key = c[3];

@@ -85,6 +85,7 @@ bool FullCheckRun::read_arena() {
   if (layout_.tcache) {
     u64(loc_.mp + layout_.mp_tcache_bins, &tcache_bins_);
     u64(loc_.mp + layout_.mp_tcache_count, &tcache_count_);
+    u64(loc_.mp + layout_.mp_tcache_max_bytes, &tcache_max_bytes_);
   }
   top_ = load<uint64_t>(av_, layout_.top);
   flags_ = static_cast<uint32_t>(load<int32_t>(av_, layout_.flags));

@@ -43,6 +43,8 @@ class Reporter {
 // same two rules for the full check and for the incremental one (cached_bins.cc).
 void check_tcache_count(Reporter& r, int bin, uint64_t count, uint64_t entry, uint64_t tcache_bins,
                         uint64_t tcache_count);
+// tcache.wrong_size for `chunk` of `size` in `bin` (a large bin names its range of sizes).
+void note_tcache_wrong_size(Reporter& r, uint64_t chunk, uint64_t size, BinId bin);
 
 class FullCheckRun {
  public:
@@ -97,7 +99,7 @@ class FullCheckRun {
 
   unsigned char av_[kMallocStateBytes];
   uint64_t top_ = 0, top_size_ = 0, system_mem_ = 0, sbrk_base_ = 0, global_max_fast_ = 0;
-  uint64_t tcache_bins_ = kTcacheBins, tcache_count_ = 7;
+  uint64_t tcache_bins_ = kTcacheBins, tcache_count_ = 7, tcache_max_bytes_ = 0;
   uint32_t flags_ = 0;
   uint64_t max_list_ = 0;
 };

@@ -54,14 +54,7 @@ void OpCheck::list_rules(const ListRef& l, uint64_t last, bool broken) {
         }
         break;
       case BinKind::kTcache:
-        if (tcache_index(size) != l.index) {
-          r_.note("tcache.wrong_size", c, size, l.bin())
-              .add("a chunk of size ")
-              .hex(size)
-              .add(" in the tcache bin for ")
-              .hex(static_cast<uint64_t>(l.index) * 0x10 + 0x20)
-              .add(".");
-        }
+        if (tcache_bin_for(size, layout_.tcache_bins) != l.index) note_tcache_wrong_size(r_, c, size, l.bin());
         s_.keys_.push(c);
         break;
       default:

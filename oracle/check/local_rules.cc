@@ -58,6 +58,8 @@ void OpCheck::counter_rules() {
   const uint64_t tcache_bins = load<uint64_t>(mp_, layout_.mp_tcache_bins);
   const uint64_t tcache_count = load<uint64_t>(mp_, layout_.mp_tcache_count);
   const bool mp_changed = tcache_bins != load<uint64_t>(s_.mp_, layout_.mp_tcache_bins) ||
+                          load<uint64_t>(mp_, layout_.mp_tcache_max_bytes) !=
+                              load<uint64_t>(s_.mp_, layout_.mp_tcache_max_bytes) ||
                           tcache_count != load<uint64_t>(s_.mp_, layout_.mp_tcache_count);
   if (!mp_changed && !tcache_dirty) return;
   uint64_t entries = s_.tcache_entries_;
@@ -67,7 +69,10 @@ void OpCheck::counter_rules() {
     if (dirty_[id]) entries = entries + list_new_count_[id] - s_.list_count_[id];
     const uint64_t count = layout_.tcache_count_at(tc_, i, tcache_count);
     const uint64_t e = load<uint64_t>(tc_, layout_.tcache_entries + 8 * i);
-    check_tcache_count(r_, i, count, e, tcache_bins, tcache_count);
+    check_tcache_count(r_, i, count, e,
+                       tcache_bins_in_use(tcache_bins, load<uint64_t>(mp_, layout_.mp_tcache_max_bytes),
+                                          layout_.tcache_bins),
+                       tcache_count);
   }
   // Keys: every entry the op added or whose key it wrote carries the key the others carry.
   const uint64_t gone = removed_tcache_ + key_changed_tcache_;

@@ -54,6 +54,7 @@ struct Layout {
   uint64_t mp_sbrk_base = 0x60;
   uint64_t mp_tcache_bins = 0x68;
   uint64_t mp_tcache_count = 0x78;
+  uint64_t mp_tcache_max_bytes = 0x70;
   int tcache_bins = 64;           // TCACHE_MAX_BINS of the release: 76 from 2.42
   bool tcache_num_slots = false;  // >= 2.42: num_slots[] counting down from mp_.tcache_count
   bool fastbins_exist = true;     // < 2.43
@@ -129,6 +130,19 @@ class Findings {
 // glibc's fastbin_index and csize2tidx, as signed ints (fastbin_index(0x10) is -1).
 inline int fastbin_index(uint64_t size) { return static_cast<int>(size >> 4) - 2; }
 inline int tcache_index(uint64_t size) { return size < 0x11 ? -1 : static_cast<int>((size - 0x11) >> 4); }
+// The tcache bin a chunk of `size` belongs in: tcache_index, and from 2.42 (a layout of more
+// than 64 bins) sizes from 0x420 on in the large bins, one per power of two (large_csize2tidx:
+// 64 for 0x420..0x7ff, 65 for 0x800..0xfff, ...).
+inline int tcache_bin_for(uint64_t size, int bins) {
+  if (bins <= 64 || size < 0x420) return tcache_index(size);
+  return 64 + __builtin_clz(0x410u) - __builtin_clz(static_cast<uint32_t>(size));
+}
+// How many tcache bins are in use: mp_.tcache_bins (tcache_small_bins from 2.42), and from 2.42
+// every large bin up to the one of mp_.tcache_max_bytes - 1 (a chunk size) when that is large.
+inline uint64_t tcache_bins_in_use(uint64_t tcache_bins, uint64_t tcache_max_bytes, int bins) {
+  if (bins <= 64 || tcache_max_bytes < 0x421 || tcache_max_bytes > 0x400000) return tcache_bins;
+  return static_cast<uint64_t>(tcache_bin_for(tcache_max_bytes - 1, bins)) + 1;
+}
 // glibc's bin_index(size) for the regular bins (small: size >> 4; large: largebin_index_64).
 int bin_index_for_size(uint64_t size);
 // The smallest size of large bin i (64..126).

@@ -1,0 +1,62 @@
+// The large tcache bins (2.42 "malloc: add tcache support for large chunk caching"): with
+// glibc.malloc.tcache_max above 0x408, chunks from 0x420 up to mp_.tcache_max_bytes - 1 (at most
+// 4 MiB) are cached in 12 more bins, one per power of two of the chunk size (bin 64: 0x420 to
+// 0x7ff, 65: 0x800 to 0xfff, ..., 75: 2 to 4 MiB). Each list is kept sorted by chunk size,
+// smallest first, so its `next` links are walked and written in the middle of the list (each a
+// safe-linked pointer, where the bin's head in the struct is a plain one). Read in Debian's
+// glibc-source 2.43-7, malloc/malloc.c: large_csize2tidx, tcache_location_large,
+// tcache_put_large, tcache_get_large, tcache_put_n and tcache_get_n (2.44-3's are the same).
+#include "allocator/abort_messages.h"
+#include "allocator/allocator.h"
+#include "allocator/bins.h"
+#include "allocator/list_cycle.h"
+
+namespace heaptwin::alloc {
+
+uint64_t Allocator::large_csize2tidx(uint64_t nb) {
+  // TCACHE_SMALL_BINS + __builtin_clz (MAX_TCACHE_SMALL_SIZE) - __builtin_clz (nb): clz of an
+  // unsigned int, so of nb's low 32 bits (every cached size is below 4 MiB).
+  constexpr uint32_t kMaxSmallSize = tidx2csize(kTcacheMaxBins - 1);  // 0x410
+  return kTcacheMaxBins + __builtin_clz(kMaxSmallSize) - __builtin_clz(static_cast<uint32_t>(nb));
+}
+
+// tcache_location_large: the first entry of the bin whose chunk size is at least nb, and the
+// link that points at it (0: the head in the struct). The walk has no check of its own: a
+// misaligned or wild entry faults reading its size, and a cycle of smaller chunks never ends
+// (glibc hangs; it writes nothing, so the first repeated entry proves it).
+Allocator::LargeSpot Allocator::tcache_location_large(uint64_t nb, uint64_t tc_idx) {
+  LargeSpot spot{0, tcache_head(tc_idx)};
+  ListCycle cycle;
+  while (spot.entry != 0 && chunksize(mem2chunk(spot.entry)) < nb) {
+    if (cycle.repeats(spot.entry)) report_hang(fatal_);
+    spot.link = spot.entry + kTcacheEntryNext;
+    spot.entry = protect(spot.link, load(spot.link));
+  }
+  return spot;
+}
+
+void Allocator::tcache_put_large(Addr chunk, uint64_t tc_idx) {
+  const LargeSpot spot = tcache_location_large(chunksize(chunk), tc_idx);
+  tcache_put_n(chunk, tc_idx, spot.link);
+}
+
+Addr Allocator::tcache_get_large(uint64_t tc_idx, uint64_t nb) {
+  const LargeSpot spot = tcache_location_large(nb, tc_idx);
+  // Only an exact fit: the first chunk at least nb long, taken when it is exactly nb.
+  if (spot.entry == 0 || chunksize(mem2chunk(spot.entry)) != nb) return 0;
+  return tcache_get_n(tc_idx, spot.link);
+}
+
+// tcache_put_n: the chunk goes before the entry `link` points at (0: at the head). A link inside
+// the list is a safe-linked next pointer, revealed and protected again at its own position.
+void Allocator::tcache_put_n(Addr chunk, uint64_t tc_idx, Addr link) {
+  if (link == 0) return tcache_put(chunk, tc_idx);
+  const Addr e = chunk2mem(chunk);
+  store(e + kTcacheEntryKey, tcache_mark());
+  const Addr following = protect(link, load(link));
+  store(e + kTcacheEntryNext, protect(e + kTcacheEntryNext, following));
+  store(link, protect(link, e));
+  add_tcache_count(tc_idx, 1);
+}
+
+}  // namespace heaptwin::alloc
