@@ -250,7 +250,6 @@ class Allocator : public ChunkMemory {
   // frees again.
   void tcache_double_free_verify(Addr e);
   // tcache_large.cc (2.42+): the 12 large bins, kept sorted by chunk size, smallest first.
-  static uint64_t large_csize2tidx(uint64_t nb);
   struct LargeSpot {
     Addr link;   // where the pointer to `entry` is stored; 0: the bin's head in the struct
     Addr entry;  // the first entry of at least the size asked for; 0: none

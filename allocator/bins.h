@@ -25,6 +25,13 @@ constexpr uint64_t csize2tidx(uint64_t sz) { return (sz - kMinSize + kMallocAlig
 constexpr uint64_t tidx2csize(uint64_t idx) { return idx * kMallocAlignment + kMinSize; }
 // tidx2usize: the largest user size of tcache bin `idx`.
 constexpr uint64_t tidx2usize(uint64_t idx) { return idx * kMallocAlignment + kMinSize - kSizeSz; }
+// large_csize2tidx (2.42+): the large tcache bin of chunk size nb, one per power of two past the
+// small bins (64: 0x420..0x7ff, 65: 0x800..0xfff, ..., 75: up to 4 MiB). glibc computes
+// TCACHE_SMALL_BINS + __builtin_clz (MAX_TCACHE_SMALL_SIZE) - __builtin_clz (nb), clz of an
+// unsigned int: of nb's low 32 bits (every cached size is below 4 MiB).
+constexpr uint64_t large_csize2tidx(uint64_t nb) {
+  return 64 + __builtin_clz(static_cast<uint32_t>(tidx2csize(63))) - __builtin_clz(static_cast<uint32_t>(nb));
+}
 
 constexpr bool in_smallbin_range(uint64_t sz) { return sz < kMinLargeSize; }
 constexpr uint32_t smallbin_index(uint64_t sz) { return static_cast<uint32_t>(sz >> 4); }

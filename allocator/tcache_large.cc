@@ -4,21 +4,15 @@
 // 0x7ff, 65: 0x800 to 0xfff, ..., 75: 2 to 4 MiB). Each list is kept sorted by chunk size,
 // smallest first, so its `next` links are walked and written in the middle of the list (each a
 // safe-linked pointer, where the bin's head in the struct is a plain one). Read in Debian's
-// glibc-source 2.43-7, malloc/malloc.c: large_csize2tidx, tcache_location_large,
-// tcache_put_large, tcache_get_large, tcache_put_n and tcache_get_n (2.44-3's are the same).
+// glibc-source 2.43-7, malloc/malloc.c: tcache_location_large,
+// tcache_put_large, tcache_get_large, tcache_put_n and tcache_get_n (2.44-3's are the same);
+// large_csize2tidx is in bins.h.
 #include "allocator/abort_messages.h"
 #include "allocator/allocator.h"
 #include "allocator/bins.h"
 #include "allocator/list_cycle.h"
 
 namespace heaptwin::alloc {
-
-uint64_t Allocator::large_csize2tidx(uint64_t nb) {
-  // TCACHE_SMALL_BINS + __builtin_clz (MAX_TCACHE_SMALL_SIZE) - __builtin_clz (nb): clz of an
-  // unsigned int, so of nb's low 32 bits (every cached size is below 4 MiB).
-  constexpr uint32_t kMaxSmallSize = tidx2csize(kTcacheMaxBins - 1);  // 0x410
-  return kTcacheMaxBins + __builtin_clz(kMaxSmallSize) - __builtin_clz(static_cast<uint32_t>(nb));
-}
 
 // tcache_location_large: the first entry of the bin whose chunk size is at least nb, and the
 // link that points at it (0: the head in the struct). The walk has no check of its own: a

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 #include "oracle/comparability.h"
 #include "oracle/trace_text.h"
@@ -72,6 +74,21 @@ std::string not_on_release(const std::string& text, const std::string& release) 
   return "";
 }
 
+// A scenario's "# tunable: glibc.malloc.NAME=VALUE" lines: the GLIBC_TUNABLES entries both sides
+// run it under (e.g. 2.42's large tcache bins, which only glibc.malloc.tcache_max turns on).
+std::vector<std::pair<std::string, std::string>> scenario_tunables(const std::string& text) {
+  const std::string prefix = "# tunable: ";
+  std::vector<std::pair<std::string, std::string>> tunables;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(prefix, 0) != 0) continue;
+    const std::string entry = line.substr(prefix.size(), line.find_first_of(" #", prefix.size()) - prefix.size());
+    const size_t eq = entry.find('=');
+    if (eq != std::string::npos) tunables.emplace_back(entry.substr(0, eq), entry.substr(eq + 1));
+  }
+  return tunables;
+}
+
 }  // namespace
 
 std::vector<std::string> golden_files(const std::string& dir) {
@@ -132,6 +149,7 @@ std::vector<GoldenResult> run_golden(const std::string& dir, Side& side, bool up
     }
     RunOptions options;
     options.snapshots = true;
+    options.tunables = scenario_tunables(text);
     Trace trace = side.run(*program, options);
     if (!trace.error.empty()) {
       r.message = side.name() + " failed: " + trace.error;

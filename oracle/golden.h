@@ -7,7 +7,8 @@
 // (tests/golden/2.31/NAME.heap): a release runs the folder's scenarios and its own. A release
 // without safe-linking skips scenarios that write protect() values (they mean nothing there:
 // comparability rule protect_without_safe_linking), and a scenario skips a release it names in a
-// line "# not on: 2.27: REASON" (what it does there depends on where the heap lies).
+// line "# not on: 2.27: REASON" (what it does there depends on where the heap lies). A scenario
+// runs under the GLIBC_TUNABLES entries its "# tunable: glibc.malloc.NAME=VALUE" lines name.
 #ifndef HEAPTWIN_ORACLE_GOLDEN_H_
 #define HEAPTWIN_ORACLE_GOLDEN_H_
 

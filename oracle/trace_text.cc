@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "oracle/tcache_bin_sizes.h"
 #include "oracle/read_value.h"
 #include "program/heap_format.h"
 
@@ -112,7 +113,10 @@ std::string format_state(const ArenaSnapshot& s, const std::string& in, bool ful
   for (int i = 0; i < kTcacheBins; ++i) {
     if (s.tcache_counts[i] == 0 && s.tcache[i].empty()) continue;
     char head[48];
-    std::snprintf(head, sizeof head, "%s [%3u]: ", hex(0x20 + 0x10 * i).c_str(), s.tcache_counts[i]);
+    // A large bin (2.42+) holds a range of sizes.
+    const std::string sizes = hex(tcache_bin_first_size(i)) +
+                              (i >= 64 ? "-" + hex(tcache_bin_last_size(i)) : "");
+    std::snprintf(head, sizeof head, "%s [%3u]: ", sizes.c_str(), s.tcache_counts[i]);
     out += in + "  " + head + list_text(s.tcache[i]) + "\n";
     any = true;
   }

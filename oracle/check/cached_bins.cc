@@ -83,12 +83,9 @@ void check_tcache_count(Reporter& r, int bin, uint64_t count, uint64_t entry, ui
 void note_tcache_wrong_size(Reporter& r, uint64_t chunk, uint64_t size, BinId bin) {
   Text t = r.note("tcache.wrong_size", chunk, size, bin);
   t.add("a chunk of size ").hex(size).add(" in the tcache bin for ");
-  if (bin.index < 64) {
-    t.hex(static_cast<uint64_t>(bin.index) * 0x10 + 0x20).add(".");
-  } else {  // a large bin (2.42+): the sizes of one power of two, the first from 0x420
-    const uint64_t first = uint64_t{0x400} << (bin.index - 64);
-    t.hex(first == 0x400 ? 0x420 : first).add("..").hex(2 * first - 1).add(".");
-  }
+  t.hex(tcache_bin_first_size(bin.index));
+  if (bin.index >= 64) t.add("..").hex(tcache_bin_last_size(bin.index));  // a large bin
+  t.add(".");
 }
 
 void FullCheckRun::check_tcache() {
@@ -114,6 +111,13 @@ void FullCheckRun::check_tcache() {
     bool broken = false;
     while (e != 0) {
       const uint64_t chunk = e - 0x10;
+      // A large bin (2.42+) caches mmapped chunks too: the check of its list stops there.
+      uint64_t mapped[4];
+      if (i >= 64 && (e & kAlignMask) == 0 && !in_heap(chunk, 0x20) && mem_.read(chunk, mapped, sizeof mapped) &&
+          (mapped[1] & 2) != 0) {
+        broken = true;
+        break;
+      }
       if ((e & kAlignMask) != 0 || !in_heap(chunk, 0x20)) {
         Text t = r_.note("tcache.bad_pointer", 0, 0, name);
         t.add(from && layout_.safe_linking ? "the revealed " : "the ").add("next pointer ");

@@ -108,6 +108,11 @@ class OpCheck {
     return v;
   }
   uint64_t size_now(uint64_t c) const { return word(c + 8) & ~kFlagBits; }
+  // Whether chunk c outside the heap is a readable mmapped chunk (a large tcache bin's, 2.42+).
+  bool cached_mapping(uint64_t c) const {
+    uint64_t w[4];
+    return mem_.read(c, w, sizeof w) && (w[1] & 2) != 0;
+  }
   // The node of chunk c, or nullptr: the bit first, the table only on a hit.
   Node* find_node(uint64_t c) const { return s_.node_bits_.test_any(c) ? s_.nodes_.find(c) : nullptr; }
   bool in_heap(uint64_t addr, uint64_t bytes) const {

@@ -119,6 +119,8 @@ bool OpCheck::valid_link(const ListRef& l, uint64_t from, uint64_t t) {
     }
     case BinKind::kTcache: {
       const uint64_t e = t + 0x10;
+      // A large bin (2.42+) caches mmapped chunks too: the walk stops there without a finding.
+      if (l.index >= 64 && (e & kAlignMask) == 0 && !in_heap(t, 0x20) && cached_mapping(t)) return false;
       if ((e & kAlignMask) != 0 || !in_heap(t, 0x20)) {
         Text m = r_.note("tcache.bad_pointer", 0, 0, l.bin());
         m.add(from != 0 && layout_.safe_linking ? "the revealed " : "the ").add("next pointer ");

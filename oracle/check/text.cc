@@ -109,7 +109,9 @@ void add_bin_name(Text* t, BinId b) {
       t->add("fastbins[").hex(static_cast<uint64_t>(b.index + 2) << 4).add("]");
       return;
     case BinKind::kTcache:
-      t->add("tcachebins[").hex(static_cast<uint64_t>(b.index) * 0x10 + 0x20).add("]");
+      t->add("tcachebins[").hex(tcache_bin_first_size(b.index));
+      if (b.index >= 64) t->add("-").hex(tcache_bin_last_size(b.index));  // a large bin
+      t->add("]");
       return;
   }
 }

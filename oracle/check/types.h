@@ -8,6 +8,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "oracle/tcache_bin_sizes.h"
+
 namespace heaptwin::check {
 
 inline constexpr uint64_t kPrevInuse = 0x1;
@@ -137,6 +139,8 @@ inline int tcache_bin_for(uint64_t size, int bins) {
   if (bins <= 64 || size < 0x420) return tcache_index(size);
   return 64 + __builtin_clz(0x410u) - __builtin_clz(static_cast<uint32_t>(size));
 }
+using heaptwin::tcache_bin_first_size;
+using heaptwin::tcache_bin_last_size;
 // How many tcache bins are in use: mp_.tcache_bins (tcache_small_bins from 2.42), and from 2.42
 // every large bin up to the one of mp_.tcache_max_bytes - 1 (a chunk size) when that is large.
 inline uint64_t tcache_bins_in_use(uint64_t tcache_bins, uint64_t tcache_max_bytes, int bins) {
