@@ -89,6 +89,7 @@ void Allocator::reset() {
   errno_ = 0;
   malloc_hook_pending_ = profile_.init_hooks;
   refresh_heap_range();
+  if (profile_.malloc_init_at_startup) ptmalloc_init();  // 2.43: __libc_early_init's last call
 }
 
 void Allocator::refresh_heap_range() {

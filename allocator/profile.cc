@@ -64,6 +64,7 @@ constexpr Change kChanges[] = {
     {"memalign_tail_minsize", &GlibcProfile::memalign_tail_minsize, 43, 0},
     {"mmap_fallback_from_request", &GlibcProfile::mmap_fallback_from_request, 43, 0},
     {"tcache_init_pads_twice", &GlibcProfile::tcache_init_pads_twice, 43, 44},
+    {"malloc_init_at_startup", &GlibcProfile::malloc_init_at_startup, 43, 0},
     {"unsorted_stashes_exact_fits", &GlibcProfile::unsorted_stashes_exact_fits, 0, 44},
 };
 

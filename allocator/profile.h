@@ -210,6 +210,11 @@ struct GlibcProfile {
   // (mp_.tcache_unsorted_limit bounds the scan meanwhile); 2.44 returns an exact fit at once, and
   // malloc_par has no tcache_unsorted_limit (nor its tunable).
   bool unsorted_stashes_exact_fits = true;
+  // malloc is set up at startup: __libc_early_init ends by jumping to __ptmalloc_init (measured
+  // in Debian's 2.43-7 and 2.44-3 builds; 2.41-12's __libc_early_init does not, and malloc is
+  // set up by its first call). The tunables are then in mp_ before any call, a free (NULL)
+  // included.
+  bool malloc_init_at_startup = false;
   // The random key's value: 0 derives one from the twin's address (unguessable enough for the
   // drop-in); the oracle's sides all use one fixed value (oracle/side.h).
   uint64_t tcache_key = 0;

@@ -76,7 +76,8 @@ TEST(Profile, HistoryNamesWhatChangedBetweenReleases) {
             "tcache_large_bins, largebin_smallest_check, free_checks_after_tcache, "
             "remainders_bypass_tcache, fastbins, "
             "tcache_fill_16, tcache_lazy, realloc_close_fit_16, mmap_chunk_offset, "
-            "memalign_tail_minsize, mmap_fallback_from_request, tcache_init_pads_twice");
+            "memalign_tail_minsize, mmap_fallback_from_request, tcache_init_pads_twice, "
+            "malloc_init_at_startup");
   EXPECT_EQ(differences(r243, r244), "tcache_init_pads_twice, unsorted_stashes_exact_fits");
 }
 

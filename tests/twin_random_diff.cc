@@ -1,5 +1,6 @@
 // The twin against real glibc on random Programs, judged as twin_vs_glibc judges (the executor).
 //   twin_random_diff [--programs N] [--ops N] [--seed S] [--all-ops] [--glibc V | --libc PATH]
+//                    [--tunable glibc.malloc.NAME=VALUE]...
 // Default: malloc/free Programs (tests/twin_random_programs.h). --all-ops: the model's generator
 // over the whole op set (calloc, realloc, the memalign family, usable_size, mallopt, trim).
 // Prints the first divergence of each failing Program (and its .heap form), then a summary.
@@ -9,6 +10,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "oracle/executor.h"
 #include "oracle/glibc/glibc_versions.h"
@@ -22,6 +25,7 @@ int main(int argc, char** argv) {
   int ops = 200;
   bool all_ops = false;
   std::string release;  // "" the host's
+  std::vector<std::pair<std::string, std::string>> tunables;  // GLIBC_TUNABLES on both sides
   for (int i = 1; i < argc; ++i) {
     const bool has_value = i + 1 < argc;
     if (!std::strcmp(argv[i], "--all-ops")) all_ops = true;
@@ -29,6 +33,10 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--ops") && has_value) ops = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--seed") && has_value) seed = std::strtoull(argv[++i], nullptr, 0);
     else if (!std::strcmp(argv[i], "--glibc") && has_value) release = argv[++i];
+    else if (!std::strcmp(argv[i], "--tunable") && has_value && std::strchr(argv[i + 1], '=')) {
+      const std::string t = argv[++i];
+      tunables.emplace_back(t.substr(0, t.find('=')), t.substr(t.find('=') + 1));
+    }
     else if (!std::strcmp(argv[i], "--libc") && has_value) {
       std::string error;
       auto v = use_user_libc(argv[++i], &error);
@@ -40,7 +48,7 @@ int main(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: twin_random_diff [--programs N] [--ops N] [--seed S] [--all-ops] "
-                   "[--glibc V | --libc PATH]\n");
+                   "[--glibc V | --libc PATH] [--tunable NAME=VALUE]...\n");
       return 2;
     }
   }
@@ -48,6 +56,7 @@ int main(int argc, char** argv) {
   // (digests, full snapshots where they differ), the twin's heap checker.
   JudgeConfig config = *fuzz_target_config("twin_vs_glibc");
   for (std::string& side : config.sides) side = side_for_release(side, release);
+  config.tunables = tunables;
   std::string error;
   auto executor = Executor::create(config, &error);
   if (!executor) {

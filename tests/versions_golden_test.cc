@@ -88,6 +88,32 @@ TEST_P(PackagedReleaseTest, TwinAgreesWithRealGlibcOnRandomPrograms) {
 INSTANTIATE_TEST_SUITE_P(Packages, PackagedReleaseTest,
                          ::testing::Values("2.31", "2.41", "2.43", "2.44"));
 
+// 2.42's large tcache bins, which only glibc.malloc.tcache_max turns on: every one of the 12 (up
+// to 4 MiB chunks, so mmapped chunks are cached too), on 2.43 and 2.44.
+class LargeTcacheBinsTest : public PackagedReleaseTest {};
+
+TEST_P(LargeTcacheBinsTest, TwinAgreesWithRealGlibcOnRandomPrograms) {
+  if (!real()) GTEST_SKIP() << "Debian's glibc " << GetParam() << " cannot be fetched here";
+  JudgeConfig config = *fuzz_target_config("twin_vs_glibc");
+  for (std::string& side : config.sides) side = side_for_release(side, GetParam());
+  config.tunables = {{"glibc.malloc.tcache_max", "0x3fffe0"}};
+  std::string error;
+  auto executor = Executor::create(config, &error);
+  ASSERT_NE(executor, nullptr) << error;
+  int agreed = 0;
+  for (uint64_t seed = 1; seed <= 300; ++seed) {
+    model::RandomProgramOptions options;
+    options.ops = 200;
+    const Program program = model::random_program(seed, options);
+    const Verdict verdict = executor->judge(program);
+    EXPECT_FALSE(verdict.finding()) << "seed " << seed << "\n" << verdict.report(program);
+    agreed += verdict.kind == Verdict::Kind::kAgree;
+  }
+  EXPECT_GE(agreed, 250);
+}
+
+INSTANTIATE_TEST_SUITE_P(Packages, LargeTcacheBinsTest, ::testing::Values("2.43", "2.44"));
+
 
 }  // namespace
 }  // namespace heaptwin

@@ -108,6 +108,7 @@ class OpCheck {
     return v;
   }
   uint64_t size_now(uint64_t c) const { return word(c + 8) & ~kFlagBits; }
+  bool reaches_cached_mapping(const ListRef& l, uint64_t count) const;
   // Whether chunk c outside the heap is a readable mmapped chunk (a large tcache bin's, 2.42+).
   bool cached_mapping(uint64_t c) const {
     uint64_t w[4];

@@ -81,7 +81,13 @@ void OpCheck::walk_changed_lists() {
     relabel_[id] = false;
     if (id >= kBins - 1 && id < kFirstFastList) continue;
     if (id >= kFirstFastList + kFastBins && id < kFirstTcacheList) continue;
-    walk_list(list_ref(layout_, loc_, id));
+    const ListRef l = list_ref(layout_, loc_, id);
+    if (l.kind == BinKind::kTcache &&
+        reaches_cached_mapping(l, layout_.tcache_count_at(tc_, l.index, load<uint64_t>(mp_, layout_.mp_tcache_count)))) {
+      overflow_ = true;  // a full check instead
+      return;
+    }
+    walk_list(l);
   }
 }
 
@@ -119,8 +125,11 @@ bool OpCheck::valid_link(const ListRef& l, uint64_t from, uint64_t t) {
     }
     case BinKind::kTcache: {
       const uint64_t e = t + 0x10;
-      // A large bin (2.42+) caches mmapped chunks too: the walk stops there without a finding.
-      if (l.index >= 64 && (e & kAlignMask) == 0 && !in_heap(t, 0x20) && cached_mapping(t)) return false;
+      // A large bin (2.42+) caches mmapped chunks too, which only the full check follows.
+      if (l.index >= 64 && (e & kAlignMask) == 0 && !in_heap(t, 0x20) && cached_mapping(t)) {
+        overflow_ = true;
+        return false;
+      }
       if ((e & kAlignMask) != 0 || !in_heap(t, 0x20)) {
         Text m = r_.note("tcache.bad_pointer", 0, 0, l.bin());
         m.add(from != 0 && layout_.safe_linking ? "the revealed " : "the ").add("next pointer ");
