@@ -74,6 +74,7 @@ void Allocator::reset() {
     p.tcache_count = p.tcache_bins = p.tcache_max_bytes = 0;
   }
   tcache_ = 0;
+  set_loop_repeat(nullptr);  // a loop an abort or fault left is over
   arena_bit_ = 0;
   for (ThreadState& t : threads_) t = ThreadState{};
   thread_ = 0;

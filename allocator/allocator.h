@@ -439,6 +439,7 @@ class Allocator : public ChunkMemory {
   Addr named_arena_ = 0;  // the arena int_free_in_arena_of follows, whether owned or not
   uint64_t arena_bit_ = 0;  // NON_MAIN_ARENA while av is not main_arena
   GlibcProfile profile_;
+  LoopRepeat loop_repeat_;  // malloc_consolidate's proof of a loop that never ends
   Addr tcache_ = 0;   // glibc's thread-local `tcache` (the running thread's)
   // The other threads' thread-locals while they do not run (threads.cc).
   struct ThreadState {

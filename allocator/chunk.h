@@ -16,6 +16,7 @@
 #include <cstring>
 
 #include "allocator/fatal.h"
+#include "allocator/loop_repeat.h"
 #include "allocator/memory.h"
 #include "allocator/write_log.h"
 
@@ -69,7 +70,10 @@ class ChunkMemory {
   // the drop-in a third of its instructions (gawk), glibc none.
   static constexpr bool owned(Addr, uint64_t) { return true; }
   static constexpr bool owned8(Addr) { return true; }
+  // Nor are stores shown to a LoopRepeat there: a loop that never ends hangs, as in glibc.
+  static constexpr bool kShowsStores = false;
 #else
+  static constexpr bool kShowsStores = true;
   // Whether [a, a + n) is memory the allocator may touch. The brk heap and the libc data block
   // (main_arena's bin heads: every unlink next to a bin touches them) are checked inline.
   bool owned(Addr a, uint64_t n) const {
@@ -82,6 +86,12 @@ class ChunkMemory {
     return a - heap_lo_ < heap_starts8_ || a - data_lo_ < data_starts8_ || memory_->owns(a, 8);
   }
 #endif
+  // The word at an address already known to be owned.
+  static uint64_t load_owned(Addr a) {
+    uint64_t v;
+    std::memcpy(&v, reinterpret_cast<const void*>(a), 8);
+    return v;
+  }
   uint64_t load(Addr a) const {
     if (!owned8(a)) report_fault(fatal_, a);
     uint64_t v;
@@ -90,6 +100,7 @@ class ChunkMemory {
   }
   void store(Addr a, uint64_t v) const {
     if (!owned8(a)) report_fault(fatal_, a);
+    if (kShowsStores && repeat_ != nullptr) repeat_->before_store(a, load_owned(a));
     std::memcpy(reinterpret_cast<void*>(a), &v, 8);
     if (log_ != nullptr) log_->note(a);
   }
@@ -102,6 +113,8 @@ class ChunkMemory {
   void zero(Addr a, uint64_t n) const { memory_->zero(a, n, log_); }
   // Every store from now on is noted in `log` (nullptr: none). allocator/write_log.h.
   void set_write_log(WriteLog* log) { log_ = log; }
+  // Every store from now on is shown to `repeat` first (nullptr: none). allocator/loop_repeat.h.
+  void set_loop_repeat(LoopRepeat* repeat) { repeat_ = repeat; }
 
   // glibc's chunk accessors.
   uint64_t prev_size(Addr p) const { return load(p); }
@@ -152,6 +165,7 @@ class ChunkMemory {
   uint64_t heap_starts8_ = 0;  // derived by set_heap_range, for owned8
   uint64_t data_starts8_ = 0;
   WriteLog* log_ = nullptr;
+  LoopRepeat* repeat_ = nullptr;
 };
 
 }  // namespace heaptwin::alloc

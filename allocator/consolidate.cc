@@ -18,11 +18,17 @@ void Allocator::malloc_consolidate() {
   set_have_fastchunks(false);
   const Addr unsorted_bin = unsorted_chunks();
   uint64_t steps = 0;
+  // A cyclic fastbin can keep this loop going for ever: its writes may keep the cycle (a chunk
+  // merged into top whose size comes to 0 is top again). That is proven, not waited for.
+  loop_repeat_.start();
+  set_loop_repeat(&loop_repeat_);
   for (uint32_t i = 0; i < kNFastBins; ++i) {
     Addr p = fastbin(i);
     fastbin(i) = 0;
     while (p != 0) {
       spin(&steps);
+      // top: set by reference. Without stores shown (the drop-in) there is no proof.
+      if (kShowsStores && loop_repeat_.repeats(i, p, av().top)) report_hang(fatal_);
       if (list_misaligned(p)) malloc_printerr(msg::kConsolidateUnaligned);
       if (profile_.consolidate_size_check && fastbin_index(chunksize(p)) != i) {
         malloc_printerr(msg::kConsolidateInvalidSize);
@@ -71,6 +77,7 @@ void Allocator::malloc_consolidate() {
       p = nextp;
     }
   }
+  set_loop_repeat(nullptr);
 }
 
 }  // namespace heaptwin::alloc

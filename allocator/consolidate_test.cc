@@ -36,5 +36,28 @@ TEST(ConsolidateTest, FreeingIntoALargeTopConsolidates) {
   EXPECT_EQ(t.off(t.av().top), 0x290);
 }
 
+// 2.23 (no size check in malloc_consolidate): a fastbin chunk pointing at itself whose size
+// reaches top, top's size forged to minus that: merged into top, its size comes to 0, so it is top
+// again, and the loop writes the same head and top for ever (real 2.23 hangs: heaptwin diff --libc
+// shows its time limit). The twin proves the repeat at once instead of counting 2^26 steps: a
+// handful of stores, where the step guard makes two for each of its 2^26 steps.
+TEST(ConsolidateTest, AFastbinThatKeepsItsCycleHangsAtOnce) {
+  GlibcProfile p;
+  ASSERT_TRUE(GlibcProfile::for_version("2.23", &p));
+  TestTwin t(p);
+  const int64_t a = t.malloc(0x18);  // chunk heap+0x0, top at heap+0x20 (2.23: no tcache)
+  t.free_at(a);
+  t.write8(a, t.base() + static_cast<uint64_t>(a) - 0x10);  // fd: the chunk itself
+  t.write8(a + 0x18, 0xffffffffffffffe1);                    // top's size: -0x20
+  uint64_t entries[1024];
+  WriteLog log;
+  log.entries = entries;
+  log.capacity = 1024;
+  t.twin.set_write_log(&log);
+  EXPECT_THROW(t.malloc(0x500), HangError);
+  EXPECT_FALSE(log.overflowed);
+  EXPECT_LT(log.size, 100u);
+}
+
 }  // namespace
 }  // namespace heaptwin::alloc
