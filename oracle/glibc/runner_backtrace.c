@@ -23,13 +23,20 @@
 
 #include "oracle/glibc/runner_internal.h"
 
-/* Only a runner compiled against headers that still declare the hooks (the old-ABI runner, built
- * against 2.31's sysroot for every libc before 2.34) can meet a libc before 2.26. */
+/* Only a runner linked against a libc that still exports the hooks (the old-ABI runner, built
+ * against 2.31's sysroot for every libc before 2.34) can meet a libc before 2.26. They are
+ * declared weak: a plain reference to a data symbol makes the linker copy it into the runner
+ * (a copy relocation), where libc's own code then reads it too, outside the libc data the
+ * persistent reset puts back, and 2.31's malloc_hook_ini, cleared by a Program's first malloc,
+ * would stay cleared for the next (its ptmalloc_init never ran again). Weak, they are reached
+ * through the GOT in libc's own data. */
 #if defined(__GLIBC__) && __GLIBC__ == 2 && __GLIBC_MINOR__ < 34
 #define RUNNER_HAS_MALLOC_HOOKS 1
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 #include <execinfo.h>
-#include <malloc.h>
+extern void* (*volatile __malloc_hook)(size_t, const void*) __attribute__((weak));
+extern void (*volatile __free_hook)(void*, const void*) __attribute__((weak));
+extern void* (*volatile __realloc_hook)(void*, size_t, const void*) __attribute__((weak));
+extern void* (*volatile __memalign_hook)(size_t, size_t, const void*) __attribute__((weak));
 #endif
 
 /* Whether the running libc's malloc_printerr takes a backtrace: before 2.26. */
@@ -73,7 +80,10 @@ static void* hook_realloc(void* p, size_t n, const void* caller) {
 }
 
 void runner_warm_backtrace(void) {
-  if (!printerr_takes_backtrace()) return;
+  if (!printerr_takes_backtrace() || &__malloc_hook == NULL || &__free_hook == NULL ||
+      &__realloc_hook == NULL || &__memalign_hook == NULL) {
+    return;
+  }
   void* (*const saved_malloc)(size_t, const void*) = __malloc_hook;
   void (*const saved_free)(void*, const void*) = __free_hook;
   void* (*const saved_realloc)(void*, size_t, const void*) = __realloc_hook;
