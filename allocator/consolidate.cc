@@ -28,7 +28,7 @@ void Allocator::malloc_consolidate() {
     while (p != 0) {
       spin(&steps);
       // top: set by reference. Without stores shown (the drop-in) there is no proof.
-      if (kShowsStores && loop_repeat_.repeats(i, p, av().top)) report_hang(fatal_);
+      if (kShowsStores && loop_repeat_.repeats(i, p, av().top)) report_proven_hang(fatal_);
       if (list_misaligned(p)) malloc_printerr(msg::kConsolidateUnaligned);
       if (profile_.consolidate_size_check && fastbin_index(chunksize(p)) != i) {
         malloc_printerr(msg::kConsolidateInvalidSize);

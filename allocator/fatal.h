@@ -20,6 +20,9 @@ class FatalHandler {
   [[noreturn]] virtual void fault(uint64_t address) = 0;
   // A corrupted list made a loop run far longer than any sane heap allows (glibc would hang).
   [[noreturn]] virtual void hang() = 0;
+  // The same, proven rather than counted: the loop came back to a state it was in before
+  // (list_cycle.h, loop_repeat.h). Handlers that do not tell the two apart need not override it.
+  [[noreturn]] virtual void hang_proven() { hang(); }
   // glibc would now do something only the real process's address space decides (e.g. madvise
   // over memory the twin does not model): what follows cannot be twinned. `why` says what.
   [[noreturn]] virtual void unmodelled(const char* why) = 0;
@@ -37,6 +40,10 @@ class FatalHandler {
 }
 [[noreturn]] inline void report_hang(FatalHandler* h) {
   h->hang();
+  std::abort();
+}
+[[noreturn]] inline void report_proven_hang(FatalHandler* h) {
+  h->hang_proven();
   std::abort();
 }
 [[noreturn]] inline void report_unmodelled(FatalHandler* h, const char* why) {

@@ -5,6 +5,7 @@
 #include "allocator/allocator.h"
 #include "allocator/bins.h"
 #include "allocator/dcheck.h"
+#include "allocator/list_cycle.h"
 
 namespace heaptwin::alloc {
 
@@ -30,9 +31,9 @@ void Allocator::large_bin_insert(Addr victim, uint64_t size, Addr* bck_out, Addr
       set_bk_nextsize(fd(fwd), victim);
     } else {
       if (!chunk_main_arena(fwd)) assert_failed(Assertion::kLargeBinFwd);
-      uint64_t steps = 0;
+      ListCycle cycle;  // the walk writes nothing: a ring that never reaches the size repeats
       while (size < chunksize_nomask(fwd)) {
-        spin(&steps);
+        if (cycle.repeats(fwd)) report_proven_hang(fatal_);
         fwd = fd_nextsize(fwd);
         if (!chunk_main_arena(fwd)) assert_failed(Assertion::kLargeBinFwdWalk);
       }
@@ -67,9 +68,9 @@ Addr Allocator::large_bin_best_fit(uint64_t nb, uint32_t idx) {
   // Walk the skip list from the smallest size up to the first that fits.
   victim = bk_nextsize(victim);
   uint64_t size;
-  uint64_t steps = 0;
+  ListCycle cycle;  // the walk writes nothing
   while ((size = chunksize(victim)) < nb) {
-    spin(&steps);
+    if (cycle.repeats(victim)) report_proven_hang(fatal_);
     victim = bk_nextsize(victim);
   }
   // Prefer the second chunk of a size group, so the skip list need not be rerouted.

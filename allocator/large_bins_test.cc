@@ -97,5 +97,32 @@ TEST(LargeBinsTest, InsertingANewSizeChecksTheSkipList) {
   EXPECT_EQ(t.abort_message([&] { t.malloc(0x600); }), msg::kLargebinNextsize);
 }
 
+// Sorting a chunk into a large bin walks the nextsize ring from the largest size down to its
+// own; a ring whose leader points at itself never gets there (glibc hangs). The walk writes
+// nothing, so the first leader met twice proves it, long before the step guard. The same input
+// on real glibc: corpus/regressions/attack/glibc223_largebin_nextsize_ring_never_ends.
+TEST(LargeBinsTest, ANextsizeRingThatNeverReachesTheSizeIsProvenToHang) {
+  GlibcProfile p;
+  p.tunables.tcache_count = {true, 0};
+  TestTwin t(p);
+  const int64_t a = t.malloc(0x428);  // 0x430
+  t.malloc(0x18);
+  const int64_t b = t.malloc(0x3f8);  // 0x400: the same large bin
+  t.malloc(0x18);
+  const int64_t c = t.malloc(0x418);  // 0x420
+  t.malloc(0x18);
+  t.free_at(a);
+  t.free_at(b);
+  t.malloc(0x1000);  // sorts both into their bin: a leads, b last
+  t.write8(a + 0x10, t.base() + static_cast<uint64_t>(a) - 0x10);  // a's fd_nextsize: itself
+  t.free_at(c);
+  try {
+    t.malloc(0x1000);  // sorting c walks from a for a size at most 0x420
+    ADD_FAILURE() << "returned";
+  } catch (const HangError& e) {
+    EXPECT_TRUE(e.proven);
+  }
+}
+
 }  // namespace
 }  // namespace heaptwin::alloc

@@ -1,7 +1,8 @@
 // A cycle check for list walks that write nothing (Brent's algorithm): such a walk's next step
 // depends only on the entry it is at and on memory it does not change, so an entry met twice
 // proves the walk never ends, where glibc hangs. A walk that writes (malloc_consolidate, the
-// unsorted scan) may see other memory the second time round: it must not use this.
+// unsorted scan) may see other memory the second time round: it must not use this; nor a walk
+// whose state holds more than the entry (a count it stops at).
 #ifndef HEAPTWIN_ALLOCATOR_LIST_CYCLE_H_
 #define HEAPTWIN_ALLOCATOR_LIST_CYCLE_H_
 

@@ -213,7 +213,7 @@ Addr Allocator::tcache_get_align(uint64_t nb, uint64_t alignment) {
   ListCycle cycle;  // the walk writes nothing
   while (te != 0 && ((csize = chunksize(mem2chunk(te))) < nb ||
                      (csize == nb && (te & (alignment - 1)) != 0))) {
-    if (cycle.repeats(te)) report_hang(fatal_);
+    if (cycle.repeats(te)) report_proven_hang(fatal_);
     link = te + kTcacheEntryNext;
     te = protect(link, load(link));
   }
@@ -250,9 +250,9 @@ Addr Allocator::aligned_from_tcache(uint64_t alignment, uint64_t bytes, bool* fa
   if (tc_idx >= mp().tcache_bins || tcache_ == 0 || tcache_count(tc_idx) == 0) return 0;
   Addr link = 0;  // where the entry's pointer is stored; 0: the bin's head
   Addr te = tcache_head(tc_idx);
-  uint64_t steps = 0;
+  ListCycle cycle;  // nothing else bounds this walk, which writes nothing
   while (te != 0 && (te & (alignment - 1)) != 0) {
-    spin(&steps);  // nothing else bounds this walk
+    if (cycle.repeats(te)) report_proven_hang(fatal_);
     link = te + kTcacheEntryNext;
     te = protect(link, load(link));
   }

@@ -7,6 +7,7 @@
 #include "allocator/allocator.h"
 #include "allocator/bins.h"
 #include "allocator/dcheck.h"
+#include "allocator/list_cycle.h"
 
 namespace heaptwin::alloc {
 
@@ -80,11 +81,13 @@ Addr Allocator::tcache_get_n(uint64_t tc_idx, Addr link) {
 
 void Allocator::tcache_double_free_scan(Addr e, uint64_t tc_idx) {
   // Only a chunk carrying the key is suspected; the scan confirms before aborting (the key may be
-  // payload by a 2^-64 chance). Before 2.33 nothing bounds the walk but a cycle (spin).
-  uint64_t cnt = 0, steps = 0;
+  // payload by a 2^-64 chance). From 2.33 the count bounds the walk; before, nothing but a cycle,
+  // which is proven: the count is then no part of the walk's state.
+  uint64_t cnt = 0;
+  ListCycle cycle;  // before 2.33 the walk's state is its entry alone (it writes nothing)
   for (Addr tmp = tcache_head(tc_idx); tmp != 0;
        tmp = protect(tmp + kTcacheEntryNext, load(tmp + kTcacheEntryNext)), ++cnt) {
-    spin(&steps);
+    if (!profile_.tcache_scan_counts && cycle.repeats(tmp)) report_proven_hang(fatal_);
     if (profile_.tcache_scan_counts && cnt >= mp().tcache_count) {
       malloc_printerr(msg::kFreeTooManyTcache);
     }
@@ -98,7 +101,7 @@ void Allocator::tcache_double_free_verify(Addr e) {
     uint64_t cnt = 0, steps = 0;
     for (Addr tmp = tcache_head(tc_idx); tmp != 0;
          tmp = protect(tmp + kTcacheEntryNext, load(tmp + kTcacheEntryNext)), ++cnt) {
-      spin(&steps);
+      spin(&steps);  // never reached: the count below ends every walk
       if (cnt >= mp().tcache_count) malloc_printerr(msg::kFreeTooManyTcache);
       if (!aligned_ok(tmp)) malloc_printerr(msg::kFreeUnalignedTcache2);
       if (tmp == e) malloc_printerr(msg::kFreeDoubleFreeTcache2);

@@ -22,7 +22,7 @@ Allocator::LargeSpot Allocator::tcache_location_large(uint64_t nb, uint64_t tc_i
   LargeSpot spot{0, tcache_head(tc_idx)};
   ListCycle cycle;
   while (spot.entry != 0 && chunksize(mem2chunk(spot.entry)) < nb) {
-    if (cycle.repeats(spot.entry)) report_hang(fatal_);
+    if (cycle.repeats(spot.entry)) report_proven_hang(fatal_);
     spot.link = spot.entry + kTcacheEntryNext;
     spot.entry = protect(spot.link, load(spot.link));
   }

@@ -20,7 +20,9 @@ struct AbortError {
 struct FaultError {
   uint64_t address;
 };
-struct HangError {};
+struct HangError {
+  bool proven = false;  // the loop's repeat was proven, not counted to the step guard
+};
 struct UnmodelledError {
   std::string why;
 };
@@ -30,6 +32,7 @@ class ThrowingFatalHandler : public FatalHandler {
   [[noreturn]] void abort_with(const char* message) override { throw AbortError{message}; }
   [[noreturn]] void fault(uint64_t address) override { throw FaultError{address}; }
   [[noreturn]] void hang() override { throw HangError{}; }
+  [[noreturn]] void hang_proven() override { throw HangError{true}; }
   [[noreturn]] void unmodelled(const char* why) override { throw UnmodelledError{why}; }
 };
 
