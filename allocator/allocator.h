@@ -249,17 +249,12 @@ class Allocator : public ChunkMemory {
   // 2.42's tcache_double_free_verify: every bin scanned; a false alarm clears the key and
   // frees again.
   void tcache_double_free_verify(Addr e);
-  // tcache_large.cc (2.42+): the 12 large bins, kept sorted by chunk size, smallest first.
-  struct LargeSpot {
-    Addr link;   // where the pointer to `entry` is stored; 0: the bin's head in the struct
-    Addr entry;  // the first entry of at least the size asked for; 0: none
-  };
-  LargeSpot tcache_location_large(uint64_t nb, uint64_t tc_idx);
+  // tcache_large.cc (2.42+): the 12 large bins, sorted by chunk size, smallest first. The first
+  // entry of at least nb bytes (0: none); *link: where its pointer is stored (0: the head).
+  Addr tcache_location_large(uint64_t nb, uint64_t tc_idx, Addr* link);
   void tcache_put_large(Addr chunk, uint64_t tc_idx);
-  // The first chunk of at least nb bytes when it is exactly nb; else 0.
-  Addr tcache_get_large(uint64_t tc_idx, uint64_t nb);
-  // tcache_put_n: `chunk` goes where `link` points (0: the bin's head).
-  void tcache_put_n(Addr chunk, uint64_t tc_idx, Addr link);
+  Addr tcache_get_large(uint64_t tc_idx, uint64_t nb);  // the first fit only when exact; else 0
+  void tcache_put_n(Addr chunk, uint64_t tc_idx, Addr link);  // at `link` (0: the head)
   // allocator.cc: 2.42's __libc_free and _int_free_chunk.
   void free_v242(Addr mem);
   void int_free_chunk(Addr p, uint64_t size);

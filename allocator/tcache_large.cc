@@ -18,27 +18,30 @@ namespace heaptwin::alloc {
 // link that points at it (0: the head in the struct). The walk has no check of its own: a
 // misaligned or wild entry faults reading its size, and a cycle of smaller chunks never ends
 // (glibc hangs; it writes nothing, so the first repeated entry proves it).
-Allocator::LargeSpot Allocator::tcache_location_large(uint64_t nb, uint64_t tc_idx) {
-  LargeSpot spot{0, tcache_head(tc_idx)};
+Addr Allocator::tcache_location_large(uint64_t nb, uint64_t tc_idx, Addr* link) {
+  *link = 0;
+  Addr entry = tcache_head(tc_idx);
   ListCycle cycle;
-  while (spot.entry != 0 && chunksize(mem2chunk(spot.entry)) < nb) {
-    if (cycle.repeats(spot.entry)) report_proven_hang(fatal_);
-    spot.link = spot.entry + kTcacheEntryNext;
-    spot.entry = protect(spot.link, load(spot.link));
+  while (entry != 0 && chunksize(mem2chunk(entry)) < nb) {
+    if (cycle.repeats(entry)) report_proven_hang(fatal_);
+    *link = entry + kTcacheEntryNext;
+    entry = protect(*link, load(*link));
   }
-  return spot;
+  return entry;
 }
 
 void Allocator::tcache_put_large(Addr chunk, uint64_t tc_idx) {
-  const LargeSpot spot = tcache_location_large(chunksize(chunk), tc_idx);
-  tcache_put_n(chunk, tc_idx, spot.link);
+  Addr link;
+  tcache_location_large(chunksize(chunk), tc_idx, &link);
+  tcache_put_n(chunk, tc_idx, link);
 }
 
 Addr Allocator::tcache_get_large(uint64_t tc_idx, uint64_t nb) {
-  const LargeSpot spot = tcache_location_large(nb, tc_idx);
+  Addr link;
+  const Addr entry = tcache_location_large(nb, tc_idx, &link);
   // Only an exact fit: the first chunk at least nb long, taken when it is exactly nb.
-  if (spot.entry == 0 || chunksize(mem2chunk(spot.entry)) != nb) return 0;
-  return tcache_get_n(tc_idx, spot.link);
+  if (entry == 0 || chunksize(mem2chunk(entry)) != nb) return 0;
+  return tcache_get_n(tc_idx, link);
 }
 
 // tcache_put_n: the chunk goes before the entry `link` points at (0: at the head). A link inside
