@@ -24,6 +24,7 @@
 #include "allocator/allocator.h"
 #include "allocator/simulated_memory.h"
 #include "bench/long_program.h"
+#include "bench/stop_on_fatal.h"
 #include "bench/table.h"
 #include "oracle/heap_check.h"
 #include "oracle/heap_check_incremental.h"
@@ -34,20 +35,6 @@
 
 namespace heaptwin::bench {
 namespace {
-
-class AbortingFatalHandler : public alloc::FatalHandler {
- public:
-  [[noreturn]] void abort_with(const char* message) override { die(message); }
-  [[noreturn]] void fault(uint64_t) override { die("fault"); }
-  [[noreturn]] void hang() override { die("hang"); }
-  [[noreturn]] void unmodelled(const char* why) override { die(why); }
-
- private:
-  [[noreturn]] static void die(const char* what) {
-    std::fprintf(stderr, "checker bench: the twin stopped: %s\n", what);
-    std::exit(2);
-  }
-};
 
 // A twin whose heap holds `chunks` chunks: allocations of mixed sizes, every other one freed
 // (tcache, fastbins, then the unsorted bin), and a large request that sorts the unsorted bin into
@@ -108,7 +95,7 @@ class PreparedTwin {
 
  private:
   alloc::SimulatedMemory memory_;
-  AbortingFatalHandler fatal_;
+  StopOnFatal fatal_;
   alloc::Allocator twin_;
   SimulatedMemoryReader reader_;
   GlibcLayout layout_;

@@ -10,30 +10,13 @@
 
 #include "allocator/allocator.h"
 #include "allocator/simulated_memory.h"
-
-namespace {
-
-class AbortOnFatal : public heaptwin::alloc::FatalHandler {
- public:
-  [[noreturn]] void abort_with(const char* message) override { die(message); }
-  [[noreturn]] void fault(uint64_t) override { die("fault"); }
-  [[noreturn]] void hang() override { die("hang"); }
-  [[noreturn]] void unmodelled(const char* why) override { die(why); }
-
- private:
-  [[noreturn]] static void die(const char* why) {
-    std::fprintf(stderr, "tcache_loop: %s\n", why);
-    std::abort();
-  }
-};
-
-}  // namespace
+#include "bench/stop_on_fatal.h"
 
 int main(int argc, char** argv) {
   using namespace heaptwin::alloc;
   const long rounds = argc > 1 ? std::atol(argv[1]) : 100000;
   SimulatedMemory memory;
-  AbortOnFatal fatal;
+  heaptwin::bench::StopOnFatal fatal;
   Allocator twin(&memory, static_cast<LibcData*>(memory.data()), &fatal, GlibcProfile{});
   const int n = argc > 2 ? std::atoi(argv[2]) : 7;
   if (n < 1 || n > 16) return 2;
