@@ -118,7 +118,8 @@ void print_exec_usage() {
   std::string packaged;
   for (const std::string& v : packaged_releases()) packaged += (packaged.empty() ? "" : ", ") + v;
   std::printf(
-      "usage: heaptwin exec [--check [--json FILE]] [--check-every N] [--trace FILE [--trace-max-ops N]]\n"
+      "usage: heaptwin exec [--check [--json FILE]] [--check-every N] [--trace FILE "
+      "[--trace-max-ops N]]\n"
       "                     [--no-aslr] [--glibc V | --libc PATH] -- CMD ARGS...\n\n"
       "Runs CMD with the drop-in library preloaded: every malloc, free, calloc, realloc,\n"
       "memalign, aligned_alloc, posix_memalign, valloc, pvalloc, malloc_usable_size, mallopt,\n"
@@ -219,8 +220,8 @@ void prepend_env(const char* name, const std::string& value, const char* separat
 // GLRO(dl_use_load_bias)`, which rtld.c sets to 0 for a PIE program); glibc 2.36 "elf: Remove
 // LD_USE_LOAD_BIAS" (144761540a) honours it always. Without it, under 2.31 the library and its
 // data sit at the top of the mmap area and every mmapped chunk of tests/preload/pointer_log
-// landed 0x98000 bytes lower than under glibc. No library on a Debian system asks for an address (their first
-// segment's is 0), so the variable moves nothing else.
+// landed 0x98000 bytes lower than under glibc. No library on a Debian system asks for an address
+// (their first segment's is 0), so the variable moves nothing else.
 bool honours_preferred_address_only_with_load_bias(const std::string& release) {
   int minor = 0;
   return std::sscanf(release.c_str(), "2.%d", &minor) == 1 && minor < 36;
@@ -325,14 +326,16 @@ int cmd_exec(const Args& args) {
   std::string libc_data;
   if (std::getenv("HEAPTWIN_LIBC_DATA") == nullptr) {
     std::string why, kept;
-    libc_data = libc_data_value(libc_path, debug_roots, &why, &kept);
+    libc_data = libc_data_value(libc_path, debug_roots, drop_in_profile(release), &why, &kept);
     if (libc_data.empty()) {
       std::fprintf(stderr,
                    "heaptwin exec: malloc's objects stay in the library, not at libc's main_arena "
                    "(%s): an address derived from a leaked bin is not glibc's\n",
                    why.c_str());
     } else if (!kept.empty()) {
-      std::fprintf(stderr, "heaptwin exec: kept in the library, not at libc's symbol (the size there differs from the twin's): %s (%s)\n",
+      std::fprintf(stderr,
+                   "heaptwin exec: kept in the library, not at libc's symbol (libc has none, or "
+                   "its size there is not the twin's): %s (%s)\n",
                    kept.c_str(), libc_path.c_str());
     }
   }

@@ -143,7 +143,8 @@ void point_links_home(const std::string& root) {
   std::string out;
   run_shell("cd " + quote(root) +
                 " && find . -lname '/*' | while read -r link; do"
-                " ln -sfn \"$(realpath -m -s --relative-to=\"$(dirname \"$link\")\" \".$(readlink \"$link\")\")\""
+                " ln -sfn \"$(realpath -m -s --relative-to=\"$(dirname \"$link\")\" \".$(readlink "
+                "\"$link\")\")\""
                 " \"$link\"; done",
             &out);
 }
