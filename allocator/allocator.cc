@@ -17,6 +17,8 @@ Allocator::Allocator(Memory* memory, const LibcObjects& libc, FatalHandler* fata
                      const GlibcProfile& profile)
     : ChunkMemory(memory, fatal),
       libc_(libc),
+      mp_absent_{},
+      mp_(MallocParFields::bind(libc.mp, MallocParLayout::of(profile.minor), mp_absent_)),
       profile_(profile),
       protect_mask_(profile.safe_linking ? ~uint64_t{0} : 0),
       list_align_mask_(profile.safe_linking ? kMallocAlignMask : 0),
@@ -28,8 +30,23 @@ Allocator::Allocator(Memory* memory, const LibcObjects& libc, FatalHandler* fata
   // into the gap after the block's main_arena, main_arena itself 16.
   libc_.main_arena = reinterpret_cast<MallocState*>(reinterpret_cast<Addr>(libc.main_arena) +
                                                     struct_shift_of(profile));
+  // Each object's extent in the release: what reset() clears and what counts as libc's data.
+  const ReleaseLayout release = release_layout(profile);
+  libc_.mp_bytes = release.mp_bytes;
+  libc_.arena_skip = release.arena_skip;
+  libc_.max_fast_bytes = release.max_fast_bytes;
   set_data_range(libc.lowest(), libc_.end());
   reset();
+}
+
+ReleaseLayout release_layout(const GlibcProfile& profile) {
+  ReleaseLayout r;
+  r.mp_bytes = MallocParLayout::of(profile.minor).bytes;
+  r.arena_skip = Allocator::arena_offset_of(profile);
+  r.main_arena_bytes = sizeof(MallocState) - r.arena_skip;
+  r.max_fast_bytes = profile.global_max_fast_byte ? 1 : 8;
+  r.tcache_entries = Allocator::tcache_entries_offset_of(Allocator::tcache_form_of(profile));
+  return r;
 }
 
 uint64_t Allocator::arena_offset_of(const GlibcProfile& profile) {
@@ -58,7 +75,8 @@ void Allocator::reset() {
   // Static initialisers of main_arena and mp_ (malloc.c).
   av().next = main_arena();
   av().attached_threads = 1;
-  MallocPar& p = mp();
+  for (uint64_t& w : mp_absent_) w = 0;
+  const MallocParFields& p = mp();
   p.top_pad = 0x20000;            // DEFAULT_TOP_PAD
   p.n_mmaps_max = 65536;          // DEFAULT_MMAP_MAX
   p.mmap_threshold = 128 * 1024;  // DEFAULT_MMAP_THRESHOLD
@@ -116,7 +134,7 @@ void Allocator::malloc_init_state() {
   // The main arena is contiguous (MORECORE_CONTIGUOUS); the others are not.
   if (arena_ != libc_.main_arena) arena_flags() |= kNonContiguousBit;
   if (profile_.fastbins) {
-    if (arena_ == libc_.main_arena) global_max_fast() = max_fast_for(128);  // DEFAULT_MXFAST
+    if (arena_ == libc_.main_arena) libc_.set_max_fast(max_fast_for(128));  // DEFAULT_MXFAST
     set_have_fastchunks(false);
   }
   av().top = initial_top();
@@ -136,7 +154,7 @@ void Allocator::ptmalloc_init() {
   if (!profile_.lazy_arena_init) malloc_init_state();  // else the first malloc_consolidate's
   if (!profile_.glibc_tunables) return;
   const GlibcTunables& t = profile_.tunables;
-  MallocPar& p = mp();
+  const MallocParFields& p = mp();
   // TUNABLE_GET order of ptmalloc_init; each callback runs only for a tunable that was set.
   if (t.top_pad.set) { p.top_pad = t.top_pad.value; p.no_dyn_threshold = 1; }
   if (t.perturb.set) perturb_byte() = static_cast<int32_t>(t.perturb.value);
@@ -168,7 +186,7 @@ void Allocator::ptmalloc_init() {
   if (t.tcache_count.set && t.tcache_count.value <= max_count) p.tcache_count = t.tcache_count.value;
   if (t.tcache_unsorted_limit.set && profile_.unsorted_stashes_exact_fits) p.tcache_unsorted_limit = t.tcache_unsorted_limit.value;
   if (t.mxfast.set && t.mxfast.value <= kMaxFastSize && profile_.fastbins) {
-    global_max_fast() = max_fast_for(t.mxfast.value, profile_.max_fast_never_zero);
+    libc_.set_max_fast(max_fast_for(t.mxfast.value, profile_.max_fast_never_zero));
   }
 }
 

@@ -82,6 +82,8 @@ class Allocator : public ChunkMemory {
 
   // Where things are, for the heap view.
   const LibcObjects& libc() const { return libc_; }
+  const MallocParFields& mp() const { return mp_; }  // mp_'s fields, as the release has them
+  const GlibcProfile& profile() const { return profile_; }
   Addr tcache() const { return tcache_; }
   // glibc's &main_arena. From 2.43 malloc_state has no fastbinsY: the twin keeps 2.36's struct
   // and names main_arena 0x58 into it, where 2.43's fields from top on fall on 2.36's (top at
@@ -94,6 +96,7 @@ class Allocator : public ChunkMemory {
   static uint64_t arena_name_offset(const GlibcProfile& profile) {
     return struct_shift_of(profile) + arena_offset_of(profile);
   }
+  friend ReleaseLayout release_layout(const GlibcProfile& profile);  // libc_objects.h
 
  private:
   // The arena the running call works on (glibc's `av`): main_arena, except while free works on
@@ -120,8 +123,7 @@ class Allocator : public ChunkMemory {
       arena_flags() = some ? (arena_flags() & ~kFastchunksBit) : (arena_flags() | kFastchunksBit);
     }
   }
-  MallocPar& mp() const { return *libc_.mp; }
-  uint64_t& global_max_fast() const { return *libc_.global_max_fast; }
+  uint64_t global_max_fast() const { return libc_.max_fast(); }  // one byte from 2.37
   int32_t& perturb_byte() const { return *libc_.perturb_byte; }
   uint8_t& malloc_initialized() const { return *libc_.malloc_initialized; }
   uint64_t& tcache_key() const { return *libc_.tcache_key; }
@@ -428,6 +430,8 @@ class Allocator : public ChunkMemory {
   [[noreturn]] void arena_unreadable(Addr p, uint64_t size) const;
 
   LibcObjects libc_;
+  uint64_t mp_absent_[5];  // mp_'s fields the release lacks (bound by mp_: never copy an Allocator)
+  MallocParFields mp_;
   // av(): libc_.main_arena but inside int_free_in_arena_of; nullptr there while the arena named
   // is not memory the twin owns whole.
   MallocState* arena_ = nullptr;

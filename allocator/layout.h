@@ -112,6 +112,98 @@ static_assert(offsetof(MallocPar, tcache_count) == 0x78);
 static_assert(offsetof(MallocPar, tcache_unsorted_limit) == 0x80);
 static_assert(sizeof(MallocPar) == 0x88);
 
+// struct malloc_par as each release lays it out (x86_64): the offset of each field the twin
+// uses, -1 where the release has none. Read from each libc6-dbg's DWARF (gdb "ptype/o struct
+// malloc_par": Debian's 2.31-13+deb11u11, 2.36, 2.41, 2.43-7, 2.44-3) and from malloc.c:
+//   2.23 .. 2.25  ..., max_mmapped_mem, max_total_mem, sbrk_base; no tcache (0x58 bytes)
+//   2.26 .. 2.34  ..., max_mmapped_mem, sbrk_base, tcache_bins, tcache_max_bytes, tcache_count,
+//                 tcache_unsorted_limit ("Add per-thread cache to malloc"; 0x70 bytes)
+//   2.35 .. 2.41  thp_pagesize, hp_pagesize, hp_flags after arena_max ("malloc: Add Huge Page
+//                 support"): MallocPar above (0x88 bytes)
+//   2.43          thp_mode (an enum) before thp_pagesize ("malloc: Enable THP always support on
+//                 hugetlb tunable", 9097cbf5d8); tcache_bins is named tcache_small_bins (0x90)
+//   2.44          no tcache_unsorted_limit (0x88 bytes)
+// 2.42 is no release the twin follows (GlibcProfile::from_history refuses it).
+struct MallocParLayout {
+  int16_t trim_threshold, top_pad, mmap_threshold, arena_test, arena_max, hp_pagesize;
+  int16_t n_mmaps, n_mmaps_max, max_n_mmaps, no_dyn_threshold;  // int
+  int16_t mmapped_mem, max_mmapped_mem, sbrk_base;
+  int16_t tcache_bins, tcache_max_bytes, tcache_count, tcache_unsorted_limit;
+  uint16_t bytes;  // sizeof (struct malloc_par)
+
+  // One row per layout, in the fields' order above.
+  // clang-format off
+  static constexpr MallocParLayout of(int minor) {
+    if (minor < 26) return {0, 8, 0x10, 0x18, 0x20, -1, 0x28, 0x2c, 0x30, 0x34, 0x38, 0x40,
+                            0x50, -1, -1, -1, -1, 0x58};
+    if (minor < 35) return {0, 8, 0x10, 0x18, 0x20, -1, 0x28, 0x2c, 0x30, 0x34, 0x38, 0x40,
+                            0x48, 0x50, 0x58, 0x60, 0x68, 0x70};
+    if (minor < 43) return {0, 8, 0x10, 0x18, 0x20, 0x30, 0x3c, 0x40, 0x44, 0x48, 0x50, 0x58,
+                            0x60, 0x68, 0x70, 0x78, 0x80, 0x88};
+    if (minor < 44) return {0, 8, 0x10, 0x18, 0x20, 0x38, 0x44, 0x48, 0x4c, 0x50, 0x58, 0x60,
+                            0x68, 0x70, 0x78, 0x80, 0x88, 0x90};
+    return                 {0, 8, 0x10, 0x18, 0x20, 0x38, 0x44, 0x48, 0x4c, 0x50, 0x58, 0x60,
+                            0x68, 0x70, 0x78, 0x80, -1, 0x88};
+  }
+  // clang-format on
+};
+inline constexpr uint64_t kMallocParMaxBytes = 0x90;  // 2.43's
+static_assert(MallocParLayout::of(36).hp_pagesize == offsetof(MallocPar, hp_pagesize));
+static_assert(MallocParLayout::of(36).n_mmaps == offsetof(MallocPar, n_mmaps));
+static_assert(MallocParLayout::of(36).sbrk_base == offsetof(MallocPar, sbrk_base));
+static_assert(MallocParLayout::of(36).tcache_unsorted_limit ==
+              offsetof(MallocPar, tcache_unsorted_limit));
+static_assert(MallocParLayout::of(36).bytes == sizeof(MallocPar));
+
+// mp_'s fields, bound where the release's malloc_par has them (MallocParLayout): the twin reads
+// and writes `mp.top_pad` whatever the release. A field the release lacks (hp_pagesize before
+// 2.35, tcache's before 2.26, tcache_unsorted_limit from 2.44) is a word of the binder's own,
+// which no program can reach.
+struct MallocParFields {
+  uint64_t& trim_threshold;
+  uint64_t& top_pad;
+  uint64_t& mmap_threshold;
+  uint64_t& arena_test;
+  uint64_t& arena_max;
+  uint64_t& hp_pagesize;
+  int32_t& n_mmaps;
+  int32_t& n_mmaps_max;
+  int32_t& max_n_mmaps;
+  int32_t& no_dyn_threshold;
+  uint64_t& mmapped_mem;
+  uint64_t& max_mmapped_mem;
+  uint64_t& sbrk_base;
+  uint64_t& tcache_bins;
+  uint64_t& tcache_max_bytes;
+  uint64_t& tcache_count;
+  uint64_t& tcache_unsorted_limit;
+
+  // `mp` is the release's malloc_par; `absent` holds a word for each field it lacks.
+  static MallocParFields bind(unsigned char* mp, const MallocParLayout& l, uint64_t (&absent)[5]) {
+    auto word = [mp](int16_t at, uint64_t* instead) -> uint64_t& {
+      return at >= 0 ? *reinterpret_cast<uint64_t*>(mp + at) : *instead;
+    };
+    auto half = [mp](int16_t at) -> int32_t& { return *reinterpret_cast<int32_t*>(mp + at); };
+    return {word(l.trim_threshold, nullptr),
+            word(l.top_pad, nullptr),
+            word(l.mmap_threshold, nullptr),
+            word(l.arena_test, nullptr),
+            word(l.arena_max, nullptr),
+            word(l.hp_pagesize, &absent[4]),
+            half(l.n_mmaps),
+            half(l.n_mmaps_max),
+            half(l.max_n_mmaps),
+            half(l.no_dyn_threshold),
+            word(l.mmapped_mem, nullptr),
+            word(l.max_mmapped_mem, nullptr),
+            word(l.sbrk_base, nullptr),
+            word(l.tcache_bins, &absent[0]),
+            word(l.tcache_max_bytes, &absent[1]),
+            word(l.tcache_count, &absent[2]),
+            word(l.tcache_unsorted_limit, &absent[3])};
+  }
+};
+
 // struct tcache_perthread_struct, 2.30+. Lives in the heap (user data of the first chunk).
 struct TcachePerthread {
   uint16_t counts[kTcacheMaxBins];
@@ -131,8 +223,8 @@ inline constexpr uint64_t kTcacheEntryKey = 0x8;   // tcache_key while cached (2
 // perturb_byte 0x1da49c, global_max_fast 0x1da4a0), because exploit code computes one from
 // another (global_max_fast from a leaked main_arena address, say).
 struct LibcData {
-  MallocPar mp_;
-  unsigned char gap_before_arena[0x920 - sizeof(MallocPar)];
+  alignas(8) unsigned char mp_[kMallocParMaxBytes];  // the release's malloc_par (MallocParLayout)
+  unsigned char gap_before_arena[0x920 - kMallocParMaxBytes];
   MallocState main_arena;
   unsigned char gap_before_key[0x7138 - 0x920 - sizeof(MallocState)];
   uint64_t tcache_key;
@@ -140,7 +232,7 @@ struct LibcData {
   uint8_t malloc_initialized;  // bool __malloc_initialized (2.34+; an int before)
   unsigned char gap_before_perturb[0x715c - 0x7148 - 1];
   int32_t perturb_byte;
-  uint64_t global_max_fast;
+  uint64_t global_max_fast;  // one byte from 2.37 (GlibcProfile::global_max_fast_byte)
 };
 inline constexpr uint64_t kMainArenaFromMp = 0x920;
 static_assert(sizeof(LibcData) + 0x1000 <= 0x9000, "SimulatedMemoryOptions::data_bytes holds it");

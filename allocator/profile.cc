@@ -46,6 +46,7 @@ constexpr Change kChanges[] = {
     {"mmap_threshold_unbounded", &GlibcProfile::mmap_threshold_unbounded, 35, 0},
     {"mmap_fallback_swapped", &GlibcProfile::mmap_fallback_swapped, 35, 38},
     {"realloc_keeps_close_fit", &GlibcProfile::realloc_keeps_close_fit, 37, 0},
+    {"global_max_fast_byte", &GlibcProfile::global_max_fast_byte, 37, 43},
     {"aligned_alloc_own_checks", &GlibcProfile::aligned_alloc_own_checks, 38, 0},
     {"memalign_scans_tcache", &GlibcProfile::memalign_scans_tcache, 38, 0},
     {"memalign_merges_remainders", &GlibcProfile::memalign_merges_remainders, 39, 0},

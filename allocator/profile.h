@@ -128,6 +128,9 @@ struct GlibcProfile {
   // reuse to only growing requests" left it: a request within 15 bytes under the usable size
   // (a page for an mmapped chunk) returns the block as it is, before any check.
   bool realloc_keeps_close_fit = false;
+  // 2.37 "malloc: Switch global_max_fast to uint8_t" (15a94e6668): global_max_fast is one byte
+  // (a program's write of a libc address there leaves its low byte). Gone in 2.43.
+  bool global_max_fast_byte = false;
   // 2.38 "remove redundant check of unsorted bin corruption": no "malloc(): corrupted unsorted
   // chunks 3".
   bool unsorted_check_3 = true;

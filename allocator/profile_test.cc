@@ -61,7 +61,7 @@ TEST(Profile, HistoryNamesWhatChangedBetweenReleases) {
   EXPECT_EQ(differences(r231, r233), "safe_linking, max_fast_never_zero, tcache_scan_counts");
   EXPECT_EQ(differences(r236, r241),
             "unsorted_check_3, mmap_fallback_swapped, realloc_keeps_close_fit, "
-            "aligned_alloc_own_checks, "
+            "global_max_fast_byte, aligned_alloc_own_checks, "
             "memalign_scans_tcache, memalign_merges_remainders, free_small_to_smallbin, "
             "calloc_from_tcache, calloc_clear_memory, assert_style");
   EXPECT_EQ(differences(r236, r236), "");
@@ -73,7 +73,8 @@ TEST(Profile, HistoryNamesWhatChangedBetweenReleases) {
   ASSERT_TRUE(GlibcProfile::from_history(43, &r243));
   ASSERT_TRUE(GlibcProfile::from_history(44, &r244));
   EXPECT_EQ(differences(r241, r243),
-            "tcache_large_bins, largebin_smallest_check, free_checks_after_tcache, "
+            "global_max_fast_byte, tcache_large_bins, largebin_smallest_check, "
+            "free_checks_after_tcache, "
             "remainders_bypass_tcache, fastbins, "
             "tcache_fill_16, tcache_lazy, realloc_close_fit_16, mmap_chunk_offset, "
             "memalign_tail_minsize, mmap_fallback_from_request, tcache_init_pads_twice, "

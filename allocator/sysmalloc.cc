@@ -28,7 +28,7 @@ Addr Allocator::sysmalloc_mmap(uint64_t nb) {
   Addr p = mm;  // page-aligned: no front correction on x86_64
   set_prev_size(p, 0);
   set_head(p, (profile_.mmap_chunk_offset ? size - kChunkHdrSz : size) | kIsMmapped);
-  MallocPar& m = mp();
+  const MallocParFields& m = mp();
   int32_t n = ++m.n_mmaps;
   if (n > m.max_n_mmaps) m.max_n_mmaps = n;
   m.mmapped_mem += size;
@@ -72,7 +72,7 @@ uint64_t Allocator::sysmalloc_mmap_fallback(int64_t* size, uint64_t nb, uint64_t
 void Allocator::sysmalloc_main(uint64_t nb, Addr old_top, uint64_t old_size) {
   const uint64_t pagesize = profile_.page_size;
   MallocState& a = av();
-  MallocPar& m = mp();
+  const MallocParFields& m = mp();
   const Addr old_end = old_top + old_size;
   uint64_t brk = kMorecoreFailure;
   uint64_t snd_brk = kMorecoreFailure;
@@ -148,7 +148,7 @@ void Allocator::sysmalloc_main(uint64_t nb, Addr old_top, uint64_t old_size) {
 
 Addr Allocator::sysmalloc(uint64_t nb) {
   const uint64_t pagesize = profile_.page_size;
-  MallocPar& m = mp();
+  const MallocParFields& m = mp();
   // No arena (arena_get2 could make none): only a mapping will do.
   bool tried_mmap = false;
   if (arena_ == nullptr || (nb >= m.mmap_threshold && m.n_mmaps < m.n_mmaps_max)) {

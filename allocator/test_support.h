@@ -61,7 +61,7 @@ class TestTwin {
   // Heap offset of a chunk pointer, or -1 for NULL.
   int64_t off(Addr p) const { return p == 0 ? -1 : static_cast<int64_t>(p - base()); }
   const MallocState& av() const { return *twin.libc().main_arena; }
-  const MallocPar& mp() const { return *twin.libc().mp; }
+  const MallocParFields& mp() const { return twin.mp(); }
   const TcachePerthread& tcache() const {
     return *reinterpret_cast<const TcachePerthread*>(twin.tcache());
   }

@@ -21,13 +21,16 @@ int Allocator::mallopt(int param_number, int value) {
   if (profile_.fastbins) malloc_consolidate();
   // The helpers take size_t: a negative int wraps to a huge value.
   const uint64_t v = static_cast<uint64_t>(static_cast<int64_t>(value));
-  MallocPar& m = mp();
+  const MallocParFields& m = mp();
   int res = 1;
   switch (param_number) {
     case kMxFast:
       if (!profile_.fastbins) break;
-      if (v <= kMaxFastSize) global_max_fast() = max_fast_for(v, profile_.max_fast_never_zero);
-      else res = 0;
+      if (v > kMaxFastSize) {
+        res = 0;
+        break;
+      }
+      libc_.set_max_fast(max_fast_for(v, profile_.max_fast_never_zero));
       break;
     case kTrimThreshold: m.trim_threshold = v; m.no_dyn_threshold = 1; break;
     case kTopPad: m.top_pad = v; m.no_dyn_threshold = 1; break;

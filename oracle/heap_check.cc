@@ -67,6 +67,7 @@ check::Layout check_layout(const GlibcLayout& g) {
   l.tcache_bins = g.tcache_bins;
   l.tcache_num_slots = g.tcache_num_slots;
   l.fastbins_exist = g.fastbins_exist;
+  l.max_fast_bytes = g.global_max_fast_bytes;
   return l;
 }
 

@@ -1,4 +1,5 @@
 #include "oracle/heap_view.h"
+#include "allocator/layout.h"
 #include "program/hex.h"
 
 #include <cinttypes>
@@ -305,37 +306,33 @@ std::optional<GlibcLayout> glibc_layout(const std::string& version) {
     l.binmap = 0x808;
     l.system_mem = 0x830;
     l.max_system_mem = 0x838;
-    l.mp_n_mmaps = 0x44;
-    l.mp_n_mmaps_max = 0x48;
-    l.mp_max_n_mmaps = 0x4c;
-    l.mp_no_dyn_threshold = 0x50;
-    l.mp_mmapped_mem = 0x58;
-    l.mp_max_mmapped_mem = 0x60;
-    l.mp_sbrk_base = 0x68;
-    l.mp_tcache_bins = 0x70;  // tcache_small_bins
-    l.mp_tcache_max_bytes = 0x78;
-    l.mp_tcache_count = 0x80;
-    l.mp_tcache_unsorted_limit = 0x88;
     l.tcache_unsorted_limit = minor < 44;  // 2.44: gone from malloc_par (136 bytes)
     l.tcache_bins = 76;
     l.tcache_num_slots = true;
     l.tcache_entries = 0x98;
     l.tcache_chunk_size = 0x300;
   }
-  if (minor < 35) {
-    // malloc_par before thp_pagesize/hp_pagesize/hp_flags: n_mmaps at 0x28, the rest 0x14 down.
-    l.mp_n_mmaps = 0x28;
-    l.mp_n_mmaps_max = 0x2c;
-    l.mp_max_n_mmaps = 0x30;
-    l.mp_no_dyn_threshold = 0x34;
-    l.mp_mmapped_mem = 0x38;
-    l.mp_max_mmapped_mem = 0x40;
-    l.mp_sbrk_base = 0x48;
-    l.mp_tcache_bins = 0x50;
-    l.mp_tcache_max_bytes = 0x58;
-    l.mp_tcache_count = 0x60;
-    l.mp_tcache_unsorted_limit = 0x68;
-  }
+  if (minor >= 37 && minor < 43) l.global_max_fast_bytes = 1;
+  // malloc_par from its one home, which the twin lays its own out by (allocator/layout.h). A
+  // field the release lacks (the tcache's before 2.26) is never read: offset 0.
+  const alloc::MallocParLayout mp = alloc::MallocParLayout::of(minor);
+  auto at = [](int16_t offset) { return offset < 0 ? uint64_t{0} : static_cast<uint64_t>(offset); };
+  l.mp_trim_threshold = at(mp.trim_threshold);
+  l.mp_top_pad = at(mp.top_pad);
+  l.mp_mmap_threshold = at(mp.mmap_threshold);
+  l.mp_arena_test = at(mp.arena_test);
+  l.mp_arena_max = at(mp.arena_max);
+  l.mp_n_mmaps = at(mp.n_mmaps);
+  l.mp_n_mmaps_max = at(mp.n_mmaps_max);
+  l.mp_max_n_mmaps = at(mp.max_n_mmaps);
+  l.mp_no_dyn_threshold = at(mp.no_dyn_threshold);
+  l.mp_mmapped_mem = at(mp.mmapped_mem);
+  l.mp_max_mmapped_mem = at(mp.max_mmapped_mem);
+  l.mp_sbrk_base = at(mp.sbrk_base);
+  l.mp_tcache_bins = at(mp.tcache_bins);
+  l.mp_tcache_max_bytes = at(mp.tcache_max_bytes);
+  l.mp_tcache_count = at(mp.tcache_count);
+  l.mp_tcache_unsorted_limit = at(mp.tcache_unsorted_limit);
   if (minor < 30) {
     // tcache_perthread_struct before "Small tcache improvements": char counts[64], entries at
     // 0x40, the struct's chunk 0x250.
@@ -356,7 +353,6 @@ std::optional<GlibcLayout> glibc_layout(const std::string& version) {
     l.binmap = 0x858;
     l.system_mem = 0x880;
     l.max_system_mem = 0x888;
-    l.mp_sbrk_base = 0x50;
   }
   return l;
 }

@@ -27,6 +27,7 @@ struct GlibcLayout {
   bool tcache_num_slots = false; // >= 2.42: num_slots[] counting down, not counts[]
   bool fastbins_exist = true;    // < 2.43: fastbinsY and global_max_fast
   bool tcache_unsorted_limit = true;  // mp_.tcache_unsorted_limit, gone in 2.44
+  int global_max_fast_bytes = 8;      // 2.37 "malloc: Switch global_max_fast to uint8_t": 1
   // Where the release's libc (the build the project runs as its real side) has malloc's objects:
   // their addresses in the library, from its debug symbols. The twin lays its libc data out at
   // the same distances and page offsets: a bin head's address read back (a libc leak, a partial

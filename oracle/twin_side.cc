@@ -189,7 +189,7 @@ class TwinSide : public Side {
                                     s.perturb_byte, s.global_max_fast}) & ~uint64_t{0xfff};
     auto at = [&](uint64_t symbol) { return block + (symbol - base); };
     alloc::LibcObjects o;
-    o.mp = reinterpret_cast<alloc::MallocPar*>(at(s.mp));
+    o.mp = reinterpret_cast<unsigned char*>(at(s.mp));
     o.main_arena = reinterpret_cast<alloc::MallocState*>(
         at(s.main_arena) - alloc::Allocator::arena_name_offset(release_));
     o.tcache_key = reinterpret_cast<uint64_t*>(at(s.tcache_key));
@@ -444,7 +444,6 @@ std::unique_ptr<Side> make_twin_side(const std::string& name, std::string* error
              alloc::GlibcProfile::known_versions() + ")";
     return nullptr;
   }
-  twin_data_layout(&*layout);
   auto memory = std::make_unique<alloc::SimulatedMemory>();
   memory->track_writes();  // the side reports every write (TwinSide::note_writes)
   if (!memory->ok()) {

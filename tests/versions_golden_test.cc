@@ -13,6 +13,7 @@
 
 #include "oracle/executor.h"
 #include "oracle/glibc/glibc_side.h"
+#include "oracle/glibc/glibc_versions.h"
 #include "oracle/golden.h"
 #include "oracle/model/random_programs.h"
 #include "oracle/twin_side.h"
@@ -48,12 +49,13 @@ INSTANTIATE_TEST_SUITE_P(Releases, ReleaseTest,
 
 // Debian's packages (2.31, 2.41, 2.43, 2.44) are fetched on first use (as `--glibc V` does); a release
 // whose package cannot be fetched here is skipped.
-class PackagedReleaseTest : public ::testing::TestWithParam<const char*> {
+class PackagedReleaseTest : public ::testing::TestWithParam<std::string> {
  protected:
   std::unique_ptr<Side> real() {
     std::string error;
-    auto side = make_glibc_side(std::string("glibc-") + GetParam(), &error);
-    if (!side) std::fprintf(stderr, "glibc-%s not available here: %s\n", GetParam(), error.c_str());
+    auto side = make_glibc_side("glibc-" + GetParam(), &error);
+    if (!side)
+      std::fprintf(stderr, "glibc-%s not available here: %s\n", GetParam().c_str(), error.c_str());
     return side;
   }
 };
@@ -83,10 +85,10 @@ TEST_P(PackagedReleaseTest, TwinAgreesWithRealGlibcOnRandomPrograms) {
   EXPECT_GE(agreed, 250);  // the rest refused or excused by a comparability rule
 }
 
-// 2.43 (Debian sid) and 2.44 (experimental): no fastbins, a lazily allocated tcache of 76 bins
-// counting down, malloc_state without fastbinsY.
-INSTANTIATE_TEST_SUITE_P(Packages, PackagedReleaseTest,
-                         ::testing::Values("2.31", "2.41", "2.43", "2.44"));
+// Every release Debian packages (packaged_releases(), their one list): 2.31, 2.41, and 2.43 (sid)
+// and 2.44 (experimental), with no fastbins, a lazily allocated tcache of 76 bins counting down,
+// malloc_state without fastbinsY.
+INSTANTIATE_TEST_SUITE_P(Packages, PackagedReleaseTest, ::testing::ValuesIn(packaged_releases()));
 
 // 2.42's large tcache bins, which only glibc.malloc.tcache_max turns on: every one of the 12 (up
 // to 4 MiB chunks, so mmapped chunks are cached too), on 2.43 and 2.44.

@@ -115,8 +115,11 @@ void print_preload_path_usage() {
 }
 
 void print_exec_usage() {
+  std::string packaged;
+  for (const std::string& v : packaged_releases()) packaged += (packaged.empty() ? "" : ", ") + v;
   std::printf(
-      "usage: heaptwin exec [--check [--json FILE]] [--check-every N] [--trace FILE [--trace-max-ops N]]\n"
+      "usage: heaptwin exec [--check [--json FILE]] [--check-every N] [--trace FILE "
+      "[--trace-max-ops N]]\n"
       "                     [--no-aslr] [--glibc V | --libc PATH] -- CMD ARGS...\n\n"
       "Runs CMD with the drop-in library preloaded: every malloc, free, calloc, realloc,\n"
       "memalign, aligned_alloc, posix_memalign, valloc, pvalloc, malloc_usable_size, mallopt,\n"
@@ -146,12 +149,14 @@ void print_exec_usage() {
       "  --trace-max-ops N  stop the trace after N calls (a comment says so); default 0, the\n"
       "                   whole run\n"
       "  --no-aslr        disable address randomisation for CMD (what setarch -R does)\n"
-      "  --glibc V        run CMD under glibc V's own loader and libc (Debian's 2.31 or 2.41,\n"
+      "  --glibc V        run CMD under glibc V's own loader and libc (Debian's %s,\n"
       "                   fetched on first use) with the twin of V serving malloc; a CMD built\n"
-      "                   here needs a libc of 2.34 or later (GLIBC_2.34 symbols)\n"
+      "                   here needs a libc of 2.34 or later (GLIBC_2.34 symbols): for 2.31,\n"
+      "                   build it against that release (gcc --sysroot, glibc-versions.md)\n"
       "  --libc PATH      the same with a libc.so.6 you bring (ld-linux-x86-64.so.2 beside it)\n\n"
       "Exit status: CMD's own (128+N when signal N ended it); 1 when --check found a violation;\n"
-      "2 on bad usage or when CMD cannot be started (message on stderr).\n");
+      "2 on bad usage or when CMD cannot be started (message on stderr).\n",
+      packaged.c_str());
 }
 
 bool read_full(int fd, void* buf, size_t n) {
@@ -207,6 +212,19 @@ void prepend_env(const char* name, const std::string& value, const char* separat
   std::string v = value;
   if (old != nullptr && *old) v += separator + std::string(old);
   setenv(name, v.c_str(), 1);
+}
+
+// The library asks to be mapped at 0x7e0000000000 (allocator/preload/README.md), away from the
+// mmap area. An ld.so before 2.36 maps a shared object at the address it asks for only when the
+// program is not PIE or LD_USE_LOAD_BIAS=1 is set (dl-map-segments.h: `c->mapstart &
+// GLRO(dl_use_load_bias)`, which rtld.c sets to 0 for a PIE program); glibc 2.36 "elf: Remove
+// LD_USE_LOAD_BIAS" (144761540a) honours it always. Without it, under 2.31 the library and its
+// data sit at the top of the mmap area and every mmapped chunk of tests/preload/pointer_log
+// landed 0x98000 bytes lower than under glibc. No library on a Debian system asks for an address
+// (their first segment's is 0), so the variable moves nothing else.
+bool honours_preferred_address_only_with_load_bias(const std::string& release) {
+  int minor = 0;
+  return std::sscanf(release.c_str(), "2.%d", &minor) == 1 && minor < 36;
 }
 
 int exit_status(int status) {
@@ -308,14 +326,16 @@ int cmd_exec(const Args& args) {
   std::string libc_data;
   if (std::getenv("HEAPTWIN_LIBC_DATA") == nullptr) {
     std::string why, kept;
-    libc_data = libc_data_value(libc_path, debug_roots, &why, &kept);
+    libc_data = libc_data_value(libc_path, debug_roots, drop_in_profile(release), &why, &kept);
     if (libc_data.empty()) {
       std::fprintf(stderr,
                    "heaptwin exec: malloc's objects stay in the library, not at libc's main_arena "
                    "(%s): an address derived from a leaked bin is not glibc's\n",
                    why.c_str());
     } else if (!kept.empty()) {
-      std::fprintf(stderr, "heaptwin exec: kept in the library, not at libc's symbol (the size there differs from the twin's): %s (%s)\n",
+      std::fprintf(stderr,
+                   "heaptwin exec: kept in the library, not at libc's symbol (libc has none, or "
+                   "its size there is not the twin's): %s (%s)\n",
                    kept.c_str(), libc_path.c_str());
     }
   }
@@ -345,6 +365,7 @@ int cmd_exec(const Args& args) {
     prepend_env("LD_PRELOAD", lib, ":");
     setenv("HEAPTWIN_PID", std::to_string(getpid()).c_str(), 1);
     if (!release.empty()) setenv("HEAPTWIN_GLIBC", release.c_str(), 1);
+    if (honours_preferred_address_only_with_load_bias(release)) setenv("LD_USE_LOAD_BIAS", "1", 1);
     if (!libc_data.empty()) setenv("HEAPTWIN_LIBC_DATA", libc_data.c_str(), 1);
     if (trace_fd >= 0) {
       dup2(trace_fd, kTraceFd);

@@ -2,13 +2,22 @@
 
 #include <cstdio>
 
+#include "allocator/allocator.h"
 #include "allocator/layout.h"
 #include "oracle/glibc/libc_symbols.h"
 
 namespace heaptwin {
 
-std::string libc_data_value(const std::string& libc_path, const std::vector<std::string>& debug_roots,
-                            std::string* why, std::string* kept) {
+alloc::GlibcProfile drop_in_profile(const std::string& version) {
+  alloc::GlibcProfile profile = alloc::GlibcProfile::glibc_2_36();
+  if (!version.empty()) alloc::GlibcProfile::for_version(version.c_str(), &profile);
+  return profile;
+}
+
+std::string libc_data_value(const std::string& libc_path,
+                            const std::vector<std::string>& debug_roots,
+                            const alloc::GlibcProfile& release, std::string* why,
+                            std::string* kept) {
   kept->clear();
   const std::string id = elf_build_id(libc_path);
   if (id.empty()) {
@@ -22,15 +31,17 @@ std::string libc_data_value(const std::string& libc_path, const std::vector<std:
     const char* name;
     uint64_t offset, size, twin_size;
   };
+  const alloc::ReleaseLayout extents = alloc::release_layout(release);
+  const uint64_t arena_bytes = extents.main_arena_bytes;
   const Object objects[] = {
-      {"main_arena", syms->main_arena, syms->main_arena_size, sizeof(LibcData::main_arena)},
-      {"mp_", syms->mp, syms->mp_size, sizeof(LibcData::mp_)},
+      {"main_arena", syms->main_arena, syms->main_arena_size, arena_bytes},
+      {"mp_", syms->mp, syms->mp_size, extents.mp_bytes},
       {"tcache_key", syms->tcache_key, syms->tcache_key_size, sizeof(LibcData::tcache_key)},
       {"__malloc_initialized", syms->malloc_initialized, syms->malloc_initialized_size,
        sizeof(LibcData::malloc_initialized)},
       {"perturb_byte", syms->perturb_byte, syms->perturb_byte_size, sizeof(LibcData::perturb_byte)},
       {"global_max_fast", syms->global_max_fast, syms->global_max_fast_size,
-       sizeof(LibcData::global_max_fast)},
+       extents.max_fast_bytes},
   };
   std::string value = id;
   bool any = false;
@@ -46,8 +57,8 @@ std::string libc_data_value(const std::string& libc_path, const std::vector<std:
   }
   // libc's thread_arena, found beside errno in libc's TLS block (libc_placement.h), where the
   // twin's main_arena is libc's.
-  if (syms->main_arena != 0 && syms->main_arena_size == sizeof(LibcData::main_arena) &&
-      syms->errno_tls > 0 && syms->thread_arena_tls > 0) {
+  if (syms->main_arena != 0 && syms->main_arena_size == arena_bytes && syms->errno_tls > 0 &&
+      syms->thread_arena_tls > 0) {
     char field[96];
     std::snprintf(field, sizeof field, ",errno_tls=0x%llx,thread_arena_tls=0x%llx",
                   static_cast<unsigned long long>(syms->errno_tls),

@@ -1,5 +1,6 @@
 #include "tools/side_options.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -108,8 +109,9 @@ bool use_libc_option(const std::string& path, std::string* version, std::string*
 
 bool known_glibc_version(const std::string& version, std::string* error) {
   alloc::GlibcProfile unused;
-  if (alloc::GlibcProfile::for_version(version.c_str(), &unused) || version == "2.41" || version == "2.43" ||
-      version == "2.44") {
+  const std::vector<std::string> packaged = packaged_releases();
+  if (alloc::GlibcProfile::for_version(version.c_str(), &unused) ||
+      std::find(packaged.begin(), packaged.end(), version) != packaged.end()) {
     return true;
   }
   // A release between the twins: the nearest twin, which says what differs.
@@ -119,8 +121,10 @@ bool known_glibc_version(const std::string& version, std::string* error) {
       alloc::GlibcProfile::from_history(minor, &unused)) {
     return true;
   }
-  *error = "unknown glibc version '" + version + "' (twins: " +
-           alloc::GlibcProfile::known_versions() + "; real glibc: the host's 2.36, 2.31, 2.41, 2.43, 2.44)";
+  std::string real = "the host's 2.36";
+  for (const std::string& r : packaged) real += ", " + r;
+  *error = "unknown glibc version '" + version +
+           "' (twins: " + alloc::GlibcProfile::known_versions() + "; real glibc: " + real + ")";
   return false;
 }
 

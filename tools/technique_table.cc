@@ -9,15 +9,13 @@
 #include "allocator/profile.h"
 #include "oracle/comparability.h"
 #include "oracle/differ.h"
+#include "oracle/glibc/glibc_versions.h"
 #include "oracle/side.h"
 #include "program/heap_format.h"
 
 namespace heaptwin::techniques {
 
 namespace {
-
-// The releases Debian's packages give here (oracle/glibc/glibc_versions.cc, set up on first use).
-const char* const kPackagedReleases[] = {"2.31", "2.41", "2.43", "2.44"};
 
 int minor_of(const std::string& release) {
   int minor = 0;
@@ -114,7 +112,8 @@ std::vector<std::string> twin_releases() {
 
 std::vector<std::string> real_releases(const std::string& user_libc_release) {
   std::vector<std::string> out = {side_release("glibc")};
-  for (const char* r : kPackagedReleases) out.push_back(r);
+  // The releases Debian's packages give here (set up on first use).
+  for (const std::string& r : packaged_releases()) out.push_back(r);
   if (!user_libc_release.empty()) out.push_back(user_libc_release);
   sort_releases(&out);
   return out;

@@ -9,6 +9,7 @@
 #include <new>
 
 #include "allocator/preload/check_protocol.h"
+#include "allocator/preload/twin_check_layout.h"
 #include "oracle/check/incremental.h"
 #include "oracle/check/text.h"
 
@@ -72,12 +73,19 @@ void say(const char* s) {
   (void)w;
 }
 
-// The program's own heap and libc data, read in place; anything else is not readable (a wild
-// pointer in a corrupted list must not fault the checker).
+// The program's own heap and malloc's objects, read in place; anything else is not readable (a
+// wild pointer in a corrupted list must not fault the checker). Each object is readable as far as
+// the checker reads it (2.36's main_arena and mp_, 8 bytes of global_max_fast: a release's may be
+// smaller, and what follows is libc's or the library's own data); the objects may lie apart, some
+// in libc and some in the library (libc_placement.h), and what lies between them is not readable.
 class OwnMemory : public check::Reader {
  public:
-  OwnMemory(const check::Where& w, uint64_t data_lo, uint64_t data_hi)
-      : heap_lo_(w.heap_base), heap_hi_(w.heap_end), data_lo_(data_lo), data_hi_(data_hi) {}
+  explicit OwnMemory(const check::Where& w)
+      : heap_lo_(w.heap_base),
+        heap_hi_(w.heap_end),
+        arena_(w.arena),
+        mp_(w.mp),
+        max_fast_(w.global_max_fast) {}
   bool read(uint64_t addr, void* out, size_t n) const override {
     const unsigned char* p = direct(addr, n);
     if (p == nullptr) return false;
@@ -85,7 +93,10 @@ class OwnMemory : public check::Reader {
     return true;
   }
   const unsigned char* direct(uint64_t addr, size_t n) const override {
-    if (inside(addr, n, heap_lo_, heap_hi_) || inside(addr, n, data_lo_, data_hi_)) {
+    if (inside(addr, n, heap_lo_, heap_hi_) ||
+        inside(addr, n, arena_, arena_ + check::kMallocStateBytes) ||
+        inside(addr, n, mp_, mp_ + check::kMallocParBytes) ||
+        inside(addr, n, max_fast_, max_fast_ + 8)) {
       return reinterpret_cast<const unsigned char*>(addr);
     }
     return nullptr;
@@ -95,14 +106,15 @@ class OwnMemory : public check::Reader {
   static bool inside(uint64_t a, uint64_t n, uint64_t lo, uint64_t hi) {
     return a >= lo && a < hi && hi - a >= n;
   }
-  uint64_t heap_lo_, heap_hi_, data_lo_, data_hi_;
+  uint64_t heap_lo_, heap_hi_, arena_, mp_, max_fast_;
 };
 
 check::Where where_now(const alloc::Allocator& twin) {
   check::Where w;
   const alloc::LibcObjects& libc = twin.libc();
   w.heap_end = reinterpret_cast<uint64_t>(sbrk(0));
-  w.heap_base = libc.mp->sbrk_base != 0 ? libc.mp->sbrk_base : w.heap_end;
+  const uint64_t sbrk_base = twin.mp().sbrk_base;
+  w.heap_base = sbrk_base != 0 ? sbrk_base : w.heap_end;
   w.arena = twin.main_arena();  // before 2.27 not the struct's address (allocator.h)
   w.mp = reinterpret_cast<uint64_t>(libc.mp);
   w.global_max_fast = reinterpret_cast<uint64_t>(libc.global_max_fast);
@@ -181,9 +193,8 @@ bool HeapChecking::check(uint64_t op_index, const char* call, const CallStack& s
     return false;
   }
   const check::Where where = where_now(*twin_);
-  const alloc::LibcObjects& libc = twin_->libc();
-  const OwnMemory mem(where, libc.lowest(), libc.end());
-  const check::Layout layout;  // 2.36, the twin's
+  const OwnMemory mem(where);
+  const check::Layout layout = twin_check_layout(twin_->profile());
   check::Findings out(g_findings, kMaxFindings);
   if (full) {
     g_check->full_check(mem, where, layout, &out);

@@ -134,9 +134,12 @@ uint64_t find_loaded_libc(const char* want) {
 const char* attach_thread(const LibcDataRequest& r, alloc::MallocState* arena) {
   const uint64_t errno_at = reinterpret_cast<uint64_t>(__errno_location());
   auto* thread_arena = reinterpret_cast<alloc::MallocState**>(errno_at - r.errno_tls + r.thread_arena_tls);
-  // libc's malloc never ran in this process, so its thread_arena is still NULL; anything else
-  // means the offsets are not this libc's.
-  if (*thread_arena != nullptr) return "libc's thread_arena is already set (wrong TLS offsets?)";
+  // libc's malloc never ran in this process, so its thread_arena is still NULL, or from 2.42
+  // &main_arena: __libc_early_init runs ptmalloc_init at start-up ("malloc: Improve malloc
+  // initialization", 25d37948c9). Anything else means the offsets are not this libc's.
+  if (*thread_arena != nullptr && *thread_arena != arena) {
+    return "libc's thread_arena is already set (wrong TLS offsets?)";
+  }
   *thread_arena = arena;
   return nullptr;
 }
@@ -170,18 +173,23 @@ bool parse_libc_data(const char* value, LibcDataRequest* out) {
   return true;
 }
 
-const char* place_in_loaded_libc(const LibcDataRequest& r, alloc::LibcObjects* o) {
+const char* place_in_loaded_libc(const LibcDataRequest& r, uint64_t arena_name_offset,
+                                 alloc::LibcObjects* o) {
   if (r.build_id[0] == '\0') return nullptr;
   const uint64_t base = find_loaded_libc(r.build_id);
   if (base == 0) return "HEAPTWIN_LIBC_DATA names a libc (build id) this process did not load";
   const auto at = [base](uint64_t offset) { return base + offset; };
-  if (r.main_arena) o->main_arena = reinterpret_cast<alloc::MallocState*>(at(r.main_arena));
-  if (r.mp) o->mp = reinterpret_cast<alloc::MallocPar*>(at(r.mp));
+  if (r.main_arena) {
+    o->main_arena = reinterpret_cast<alloc::MallocState*>(at(r.main_arena) - arena_name_offset);
+  }
+  if (r.mp) o->mp = reinterpret_cast<unsigned char*>(at(r.mp));
   if (r.tcache_key) o->tcache_key = reinterpret_cast<uint64_t*>(at(r.tcache_key));
   if (r.malloc_initialized) o->malloc_initialized = reinterpret_cast<uint8_t*>(at(r.malloc_initialized));
   if (r.perturb_byte) o->perturb_byte = reinterpret_cast<int32_t*>(at(r.perturb_byte));
   if (r.global_max_fast) o->global_max_fast = reinterpret_cast<uint64_t*>(at(r.global_max_fast));
-  if (r.main_arena && r.errno_tls && r.thread_arena_tls) return attach_thread(r, o->main_arena);
+  if (r.main_arena && r.errno_tls && r.thread_arena_tls) {
+    return attach_thread(r, reinterpret_cast<alloc::MallocState*>(at(r.main_arena)));
+  }
   return nullptr;
 }
 

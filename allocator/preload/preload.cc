@@ -146,7 +146,8 @@ void init() {
   if (g_settings.libc_data_malformed) {
     say("heaptwin: HEAPTWIN_LIBC_DATA is malformed (expected BUILDID,name=0xOFFSET,...); malloc's "
         "objects stay in the library\n");
-  } else if (const char* why = place_in_loaded_libc(g_settings.libc_data, &libc)) {
+  } else if (const char* why = place_in_loaded_libc(
+                 g_settings.libc_data, alloc::Allocator::arena_name_offset(profile), &libc)) {
     say("heaptwin: ");
     say(why);
     say("; malloc's objects stay in the library\n");
@@ -395,7 +396,7 @@ HEAPTWIN_EXPORT int malloc_trim(size_t pad) {
 HEAPTWIN_EXPORT struct mallinfo2 mallinfo2() {
   Call call("mallinfo2", 0);
   ensure_initialized();
-  return heaptwin::preload::main_arena_info(g_twin->libc(), fatal_handler());
+  return heaptwin::preload::main_arena_info(*g_twin, fatal_handler());
 }
 
 HEAPTWIN_EXPORT struct mallinfo mallinfo() {
@@ -417,7 +418,7 @@ HEAPTWIN_EXPORT struct mallinfo mallinfo() {
 HEAPTWIN_EXPORT void malloc_stats() {
   Call call("malloc_stats", 0);
   ensure_initialized();
-  heaptwin::preload::print_malloc_stats(g_twin->libc(), fatal_handler());
+  heaptwin::preload::print_malloc_stats(*g_twin, fatal_handler());
 }
 
 // libc exports its implementations under these names too (GLIBC_2.2.5); a program that calls

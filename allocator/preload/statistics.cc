@@ -19,14 +19,15 @@ uint64_t chunksize(Addr p) { return load(p + 8) & ~alloc::kSizeBits; }
 
 }  // namespace
 
-struct mallinfo2 main_arena_info(const alloc::LibcObjects& d, alloc::FatalHandler* fatal) {
+struct mallinfo2 main_arena_info(const alloc::Allocator& twin, alloc::FatalHandler* fatal) {
   struct mallinfo2 m;
   std::memset(&m, 0, sizeof m);
-  const alloc::MallocState& av = *d.main_arena;
+  const alloc::MallocState& av = *twin.libc().main_arena;
   uint64_t avail = chunksize(av.top);
   uint64_t nblocks = 1;  // top always exists
   uint64_t nfastblocks = 0, fastavail = 0;
-  for (int i = 0; i < alloc::kNFastBins; ++i) {
+  // From 2.43 there are no fastbins: the struct's fastbinsY are not the release's memory.
+  for (int i = 0; twin.profile().fastbins && i < alloc::kNFastBins; ++i) {
     for (Addr p = av.fastbinsY[i]; p != 0; p = alloc::protect_ptr(p + 0x10, load(p + 0x10))) {
       if (alloc::misaligned_chunk(p)) alloc::report_abort(fatal, alloc::msg::kMallinfoUnaligned);
       ++nfastblocks;
@@ -49,16 +50,17 @@ struct mallinfo2 main_arena_info(const alloc::LibcObjects& d, alloc::FatalHandle
   m.uordblks = av.system_mem - avail;
   m.arena = av.system_mem;
   m.fsmblks = fastavail;
-  m.hblks = static_cast<size_t>(d.mp->n_mmaps);
-  m.hblkhd = d.mp->mmapped_mem;
+  m.hblks = static_cast<size_t>(twin.mp().n_mmaps);
+  m.hblkhd = twin.mp().mmapped_mem;
   m.usmblks = 0;
   m.keepcost = chunksize(av.top);
   return m;
 }
 
-void print_malloc_stats(const alloc::LibcObjects& d, alloc::FatalHandler* fatal) {
-  struct mallinfo2 mi = main_arena_info(d, fatal);
-  unsigned int in_use_b = static_cast<unsigned int>(d.mp->mmapped_mem), system_b = in_use_b;
+void print_malloc_stats(const alloc::Allocator& twin, alloc::FatalHandler* fatal) {
+  struct mallinfo2 mi = main_arena_info(twin, fatal);
+  const alloc::MallocParFields& mp = twin.mp();
+  unsigned int in_use_b = static_cast<unsigned int>(mp.mmapped_mem), system_b = in_use_b;
   fprintf(stderr, "Arena %d:\n", 0);
   fprintf(stderr, "system bytes     = %10u\n", static_cast<unsigned int>(mi.arena));
   fprintf(stderr, "in use bytes     = %10u\n", static_cast<unsigned int>(mi.uordblks));
@@ -67,8 +69,8 @@ void print_malloc_stats(const alloc::LibcObjects& d, alloc::FatalHandler* fatal)
   fprintf(stderr, "Total (incl. mmap):\n");
   fprintf(stderr, "system bytes     = %10u\n", system_b);
   fprintf(stderr, "in use bytes     = %10u\n", in_use_b);
-  fprintf(stderr, "max mmap regions = %10u\n", static_cast<unsigned int>(d.mp->max_n_mmaps));
-  fprintf(stderr, "max mmap bytes   = %10lu\n", static_cast<unsigned long>(d.mp->max_mmapped_mem));
+  fprintf(stderr, "max mmap regions = %10u\n", static_cast<unsigned int>(mp.max_n_mmaps));
+  fprintf(stderr, "max mmap bytes   = %10lu\n", static_cast<unsigned long>(mp.max_mmapped_mem));
 }
 
 }  // namespace heaptwin::preload

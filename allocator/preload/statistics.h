@@ -5,17 +5,17 @@
 
 #include <malloc.h>
 
+#include "allocator/allocator.h"
 #include "allocator/fatal.h"
-#include "allocator/libc_objects.h"
 
 namespace heaptwin::preload {
 
 // int_mallinfo (main arena) plus __libc_mallinfo2's mmap fields. The arena must be initialised
 // (ptmalloc_init ran). A misaligned fastbin chunk aborts with glibc's message.
-struct mallinfo2 main_arena_info(const alloc::LibcObjects& d, alloc::FatalHandler* fatal);
+struct mallinfo2 main_arena_info(const alloc::Allocator& twin, alloc::FatalHandler* fatal);
 
 // __malloc_stats: glibc's lines on stderr (stdio on the unbuffered stderr allocates nothing).
-void print_malloc_stats(const alloc::LibcObjects& d, alloc::FatalHandler* fatal);
+void print_malloc_stats(const alloc::Allocator& twin, alloc::FatalHandler* fatal);
 
 }  // namespace heaptwin::preload
 

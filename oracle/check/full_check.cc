@@ -82,6 +82,7 @@ bool FullCheckRun::read_arena() {
     r_.note("arena.unreadable").add("mp_ or global_max_fast cannot be read.");
     return false;
   }
+  global_max_fast_ = layout_.max_fast_of(global_max_fast_);
   if (layout_.tcache) {
     u64(loc_.mp + layout_.mp_tcache_bins, &tcache_bins_);
     u64(loc_.mp + layout_.mp_tcache_count, &tcache_count_);

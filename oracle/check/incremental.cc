@@ -77,6 +77,7 @@ void IncrementalCheck::prime(const Reader& mem, const Where& where, const Layout
       !mem.u64(where.global_max_fast, &max_fast_)) {
     return;
   }
+  max_fast_ = layout.max_fast_of(max_fast_);
   std::memset(tcache_, 0, sizeof tcache_);
   if (layout.tcache && where.tcache != 0 && !mem.read(where.tcache, tcache_, layout.tcache_struct_bytes())) return;
   map_.reset(where.heap_base);
@@ -222,6 +223,7 @@ bool OpCheck::read_state() {
   av_ = view(mem_, loc_.arena, kMallocStateBytes, av_buf_);
   mp_ = view(mem_, loc_.mp, kMallocParBytes, mp_buf_);
   if (av_ == nullptr || mp_ == nullptr || !mem_.u64(loc_.global_max_fast, &max_fast_)) return false;
+  max_fast_ = layout_.max_fast_of(max_fast_);
   tc_ = tc_buf_;
   if (layout_.tcache && loc_.tcache != 0) {
     tc_ = view(mem_, loc_.tcache, layout_.tcache_struct_bytes(), tc_buf_);

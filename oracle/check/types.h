@@ -60,6 +60,10 @@ struct Layout {
   int tcache_bins = 64;           // TCACHE_MAX_BINS of the release: 76 from 2.42
   bool tcache_num_slots = false;  // >= 2.42: num_slots[] counting down from mp_.tcache_count
   bool fastbins_exist = true;     // < 2.43
+  int max_fast_bytes = 8;         // global_max_fast's size: one byte from 2.37 to 2.42
+
+  // global_max_fast as read at its address (8 bytes): only its own bytes count.
+  uint64_t max_fast_of(uint64_t word) const { return max_fast_bytes == 1 ? word & 0xff : word; }
 
   // glibc's bin_at(i): the pseudo-chunk whose fd/bk are bins[2i-2], bins[2i-1].
   uint64_t bin_at(uint64_t arena, int i) const { return arena + bins - 0x10 + (i - 1) * 0x10; }

@@ -124,10 +124,6 @@ bool setup_sysroot(const Release& r, const std::string& root, std::string* error
     *error = "glibc " + std::string(r.version) + ": dpkg -x failed:\n" + out;
     return false;
   }
-  // 2.31's lib64/ld-linux-x86-64.so.2 is an absolute link to the host's loader: point it home.
-  run_shell("cd " + quote(tmp_root) + " && if [ -L lib64/ld-linux-x86-64.so.2 ]; then ln -sf ../" +
-                r.loader + " lib64/ld-linux-x86-64.so.2; fi",
-            &out);
   if (run_shell("rm -rf " + quote(root) + " && mv " + quote(tmp_root) + " " + quote(root) +
                     " && rm -rf " + quote(scratch),
                 &out) != 0) {
@@ -135,6 +131,22 @@ bool setup_sysroot(const Release& r, const std::string& root, std::string* error
     return false;
   }
   return true;
+}
+
+// 2.31's packages hold absolute links to the host's files: lib64/ld-linux-x86-64.so.2 to the
+// host's loader, and libc6-dev's usr/lib/x86_64-linux-gnu/libpthread.so, libdl.so, ... to
+// /lib/x86_64-linux-gnu/*.so.N. A program linked against the sysroot would then take the host's
+// libpthread.so.0 (2.36's, which has no pthread_create). Each is pointed at the same path inside
+// the sysroot, by a relative link. Runs on every use (a sysroot set up before this existed is
+// mended too); a sysroot without such links costs one `find`.
+void point_links_home(const std::string& root) {
+  std::string out;
+  run_shell("cd " + quote(root) +
+                " && find . -lname '/*' | while read -r link; do"
+                " ln -sfn \"$(realpath -m -s --relative-to=\"$(dirname \"$link\")\" \".$(readlink "
+                "\"$link\")\")\""
+                " \"$link\"; done",
+            &out);
 }
 
 // The Debian sysroot of `r`, set up in the cache on first use; its root, or "" with *error.
@@ -150,7 +162,20 @@ std::string ensure_sysroot(const Release& r, std::string* error) {
       return "";
     }
   }
+  if (r.needs_sysroot_build) point_links_home(root);
   return root;
+}
+
+// "2.31, 2.41, 2.43, 2.44": for messages.
+std::string packaged_list() {
+  std::string list;
+  for (const auto& r : kReleases) list += (list.empty() ? "" : ", ") + std::string(r.version);
+  return list;
+}
+
+std::string not_available(const std::string& version) {
+  return "glibc " + version + " is not available (Debian packages: " + packaged_list() +
+         "; the host's 2.36; any other through --libc PATH)";
 }
 
 // Compiler flags that link the runner against an old sysroot, so it needs only symbols every
@@ -240,6 +265,26 @@ std::optional<std::string> use_user_libc(const std::string& path, std::string* e
   return version;
 }
 
+std::vector<std::string> packaged_releases() {
+  std::vector<std::string> versions;
+  for (const auto& r : kReleases) versions.push_back(r.version);
+  return versions;
+}
+
+std::optional<std::string> release_build_flags(const std::string& version, std::string* error) {
+  int minor = 0;
+  std::sscanf(version.c_str(), "2.%d", &minor);
+  const Release* sysroot_of = nullptr;
+  for (const auto& r : kReleases) {
+    if (version == r.version) sysroot_of = r.needs_sysroot_build ? &r : nullptr;
+  }
+  if (sysroot_of == nullptr && minor > 0 && minor < 34) sysroot_of = &oldest_release();
+  if (sysroot_of == nullptr) return std::string();
+  const std::string root = ensure_sysroot(*sysroot_of, error);
+  if (root.empty()) return std::nullopt;
+  return old_abi_flags(root);
+}
+
 std::optional<LibcInstall> libc_install(const std::string& version, std::string* error) {
   if (auto user = user_libcs().find(version); user != user_libcs().end()) {
     const std::string dir = user->second.substr(0, user->second.rfind('/'));
@@ -259,9 +304,7 @@ std::optional<LibcInstall> libc_install(const std::string& version, std::string*
     return LibcInstall{version, root + "/" + r.loader, root + "/" + r.library_dir,
                        root + "/" + r.libc, {root + "/usr/lib/debug", "/usr/lib/debug"}};
   }
-  *error = "glibc " + version +
-           " is not available (Debian packages: 2.31, 2.41, 2.43, 2.44; the host's 2.36; any other "
-           "through --libc PATH)";
+  *error = not_available(version);
   return std::nullopt;
 }
 
@@ -274,9 +317,7 @@ std::optional<RunnerCommand> versioned_runner(const std::string& version, std::s
     return user_libc_runner(version, user->second, error);
   }
   if (!release) {
-    *error = "glibc " + version +
-             " is not available (Debian packages: 2.31, 2.41, 2.43, 2.44; the host's 2.36; any other "
-             "through --libc PATH)";
+    *error = not_available(version);
     return std::nullopt;
   }
   const std::string root = ensure_sysroot(*release, error);

@@ -16,6 +16,17 @@ namespace heaptwin {
 // *error saying exactly which step failed.
 std::optional<RunnerCommand> versioned_runner(const std::string& version, std::string* error);
 
+// The releases Debian's archive gives as real packages (libc6, libc6-dev, libc6-dbg), oldest
+// first: "2.31", "2.41", "2.43", "2.44". The one list of them (tests iterate over it).
+std::vector<std::string> packaged_releases();
+
+// Compiler flags that build a C program to run under `version`'s loader and libc: "" where a
+// program built on this host runs (2.34 and later), else flags linking it against that release's
+// own libc6-dev (a host-linked binary needs GLIBC_2.34 symbols older releases lack), as the runner
+// is built for them. For a release without a package of its own (a --libc below 2.34), the oldest
+// package's. nullopt with *error when that package cannot be set up.
+std::optional<std::string> release_build_flags(const std::string& version, std::string* error);
+
 // Where a release's libc lives here: its loader, the folder to give the loader as
 // --library-path, and the libc.so.6. Debian's packages are set up on first use.
 struct LibcInstall {

@@ -148,11 +148,16 @@ static void info(void) {
   F(b);
   F(a);
   for (int i = 0; i < 8; ++i) F(M(0x20));          /* a fastbin chunk */
+#if __GLIBC__ == 2 && __GLIBC_MINOR__ < 33         /* built against 2.31's headers: no mallinfo2 */
+  struct mallinfo m = mallinfo();
+#else
   struct mallinfo2 m = mallinfo2();
-  logf_("mallinfo2 arena %zu ordblks %zu smblks %zu hblks %zu hblkhd %zu fsmblks %zu "
-        "uordblks %zu fordblks %zu keepcost %zu",
-        m.arena, m.ordblks, m.smblks, m.hblks, m.hblkhd, m.fsmblks, m.uordblks, m.fordblks,
-        m.keepcost);
+#endif
+  logf_(
+      "mallinfo2 arena %zu ordblks %zu smblks %zu hblks %zu hblkhd %zu fsmblks %zu "
+      "uordblks %zu fordblks %zu keepcost %zu",
+      (size_t)m.arena, (size_t)m.ordblks, (size_t)m.smblks, (size_t)m.hblks, (size_t)m.hblkhd,
+      (size_t)m.fsmblks, (size_t)m.uordblks, (size_t)m.fordblks, (size_t)m.keepcost);
   void *big = M(0x40000);                           /* one mmapped chunk in the totals */
   malloc_stats();                                   /* glibc's lines on stderr */
   F(big);

@@ -1,10 +1,12 @@
-// The drop-in library as another release's twin (heaptwin exec --glibc 2.41): pointer_log.c runs
-// under Debian's 2.41 loader and libc once on its own and once with the library serving malloc
-// as twin-2.41. Every brk-heap address must be equal, line for line. Mappings (mmapped chunks)
-// are compared by their layout relative to the first one: under 2.41's ld.so the library's
-// start-up footprint moves the mmap area by a page (issue 16 is about that footprint). Every
-// expected address comes from the real run in the same test. Skipped where Debian's 2.41
-// package cannot be fetched.
+// The drop-in library as another release's twin (heaptwin exec --glibc V), for every release
+// Debian packages (packaged_releases(): 2.31, 2.41, 2.43, 2.44): pointer_log.c runs under V's own
+// loader and libc once on its own and once with the library serving malloc as twin-V. Every
+// brk-heap address must be equal, line for line. Mappings (mmapped chunks) are compared by their
+// layout relative to the first one: under 2.41's and 2.44's ld.so the library's start-up
+// footprint moves the mmap area by a page (issue 16 is about that footprint). Every expected
+// address comes from the real run in the same test. For 2.31 the program is compiled at test
+// time against 2.31's own libc6-dev (release_program.h). Skipped where a release's packages
+// cannot be fetched.
 #include <gtest/gtest.h>
 
 #include "tests/preload/skip_when_sanitized.h"
@@ -16,13 +18,16 @@
 #include <vector>
 
 #include "oracle/glibc/glibc_versions.h"
+#include "tests/preload/release_program.h"
 #include "tests/preload/run_process.h"
 
 namespace heaptwin::preload_test {
 namespace {
 
 std::string heaptwin() { return runfile("tools/heaptwin"); }
-std::string program() { return runfile("tests/preload/pointer_log"); }
+
+constexpr uint64_t kMmapFloor = 0x7f0000000000;  // below: the brk heap (setarch -R)
+const char* const kScenarios[] = {"basic", "calloc", "realloc", "memalign", "mallopt", "stress"};
 
 // The log with each address at or above `mmap_floor` replaced by its distance from the first
 // such address: what the layout of the mappings is, wherever the area starts.
@@ -53,20 +58,37 @@ std::string relative_mappings(const std::string& log, uint64_t mmap_floor) {
   return out;
 }
 
-TEST(PreloadVersions, Twin241GivesReal241sAddresses) {
-  if (!setarch_works()) GTEST_SKIP() << "setarch -R is not permitted here";
-  std::string error;
-  auto install = libc_install("2.41", &error);
-  if (!install) GTEST_SKIP() << "Debian's glibc 2.41 cannot be fetched here: " << error;
-  constexpr uint64_t kMmapFloor = 0x7f0000000000;  // below: the brk heap (setarch -R)
+class PreloadVersions : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (!setarch_works()) GTEST_SKIP() << "setarch -R is not permitted here";
+    std::string error;
+    install_ = libc_install(GetParam(), &error);
+    if (!install_)
+      GTEST_SKIP() << "Debian's glibc " << GetParam() << " cannot be fetched here: " << error;
+    auto program = program_for_release(GetParam(), "tests/preload/pointer_log",
+                                       "tests/preload/pointer_log.c", "-pthread", &error);
+    ASSERT_TRUE(program) << error;
+    program_ = *program;
+  }
+
+  // The program under the release's own loader and libc, as glibc runs it.
+  Finished on_glibc(const std::string& scenario, const RunOptions& options = RunOptions{}) const {
+    return run({install_->loader, "--library-path", install_->library_dir, program_, scenario},
+               options);
+  }
+
+  std::optional<LibcInstall> install_;
+  std::string program_;
+};
+
+TEST_P(PreloadVersions, TheReleasesTwinGivesTheReleasesAddresses) {
   int compared = 0;
-  for (const char* scenario : {"basic", "calloc", "realloc", "memalign", "mallopt", "stress"}) {
-    Finished real = run({install->loader, "--library-path", install->library_dir, program(),
-                         scenario},
-                        RunOptions{});
-    Finished twin = run({heaptwin(), "exec", "--no-aslr", "--glibc", "2.41", "--", program(),
-                         scenario},
-                        RunOptions{{}, "", false});
+  for (const char* scenario : kScenarios) {
+    Finished real = on_glibc(scenario);
+    Finished twin =
+        run({heaptwin(), "exec", "--no-aslr", "--glibc", GetParam(), "--", program_, scenario},
+            RunOptions{{}, "", false});
     ASSERT_EQ(real.exit_code, 0) << scenario << ": " << real.err;
     ASSERT_EQ(twin.exit_code, 0) << scenario << ": " << twin.err;
     ASSERT_FALSE(real.out.empty());
@@ -75,12 +97,61 @@ TEST(PreloadVersions, Twin241GivesReal241sAddresses) {
     ++compared;
   }
   EXPECT_EQ(compared, 6);
-  // The release matters: the host's twin (2.36: the library without HEAPTWIN_GLIBC) gives
-  // 2.41's program other addresses (2.41's calloc takes from tcache).
-  Finished real = run({install->loader, "--library-path", install->library_dir, program(), "calloc"},
+}
+
+// exec --check under the release: the checker inside the program reads main_arena, mp_ and
+// global_max_fast by the release's layout (allocator/preload/twin_check_layout.h). Read by 2.36's,
+// every release here found a broken heap after the first malloc (2.31: sbrk_base, which moved
+// with malloc_par's fields; 2.41: a one-byte global_max_fast; 2.43 and 2.44: top, 0x58 lower).
+TEST_P(PreloadVersions, TheCheckerReadsTheReleasesLayout) {
+  for (const char* scenario : {"basic", "stress"}) {
+    Finished real = on_glibc(scenario);
+    Finished twin = run({heaptwin(), "exec", "--check", "--no-aslr", "--glibc", GetParam(), "--",
+                         program_, scenario},
+                        RunOptions{{}, "", false});
+    const size_t report = twin.out.find("heaptwin exec --check");
+    ASSERT_EQ(twin.exit_code, 0) << scenario << ": "
+                                 << (report == std::string::npos ? "" : twin.out.substr(report))
+                                 << twin.err;
+    EXPECT_EQ(relative_mappings(real.out, kMmapFloor), relative_mappings(twin.out, kMmapFloor))
+        << scenario << ": the address logs differ";
+  }
+}
+
+// The library sits where it asks to be (0x7e0000000000, allocator/preload/README.md), not in the
+// mmap area, under every release's loader: before 2.36 ld.so honours that only with
+// LD_USE_LOAD_BIAS=1, which exec sets there (cmd_exec.cc). Without it, under 2.31 every mmapped
+// chunk lands 0x98000 bytes lower, which the layout comparison above does not see.
+TEST_P(PreloadVersions, TheLibraryIsMappedWhereItAsks) {
+  Finished twin =
+      run({heaptwin(), "exec", "--no-aslr", "--glibc", GetParam(), "--", program_, "maps"},
+          RunOptions{{}, "", false});
+  ASSERT_EQ(twin.exit_code, 0) << twin.err;
+  const size_t at = twin.out.find("libheaptwin_preload.so");
+  ASSERT_NE(at, std::string::npos) << twin.out;
+  const size_t line = twin.out.rfind('\n', at) + 1;
+  EXPECT_EQ(twin.out.substr(line, 13), "7e0000000000-") << twin.out.substr(line, at - line);
+}
+
+INSTANTIATE_TEST_SUITE_P(Debian, PreloadVersions, ::testing::ValuesIn(packaged_releases()),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           std::string name = "glibc_" + info.param;
+                           for (char& c : name) c = c == '.' ? '_' : c;
+                           return name;
+                         });
+
+// The release matters: the host's twin (2.36: the library without HEAPTWIN_GLIBC) gives 2.41's
+// program other addresses (2.41's calloc takes from tcache), so the test above can fail.
+TEST(PreloadVersionsControl, TheHostsTwinGivesGlibc241OtherAddresses) {
+  if (!setarch_works()) GTEST_SKIP() << "setarch -R is not permitted here";
+  std::string error;
+  auto install = libc_install("2.41", &error);
+  if (!install) GTEST_SKIP() << "Debian's glibc 2.41 cannot be fetched here: " << error;
+  const std::string program = runfile("tests/preload/pointer_log");
+  Finished real = run({install->loader, "--library-path", install->library_dir, program, "calloc"},
                       RunOptions{});
   Finished host_twin =
-      run({install->loader, "--library-path", install->library_dir, program(), "calloc"},
+      run({install->loader, "--library-path", install->library_dir, program, "calloc"},
           RunOptions{{}, runfile("allocator/preload/libheaptwin_preload.so")});
   ASSERT_EQ(host_twin.exit_code, 0) << host_twin.err;
   EXPECT_NE(relative_mappings(real.out, kMmapFloor), relative_mappings(host_twin.out, kMmapFloor));
