@@ -10,6 +10,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "oracle/executor.h"
 #include "oracle/glibc/glibc_side.h"
@@ -58,6 +60,27 @@ class PackagedReleaseTest : public ::testing::TestWithParam<std::string> {
       std::fprintf(stderr, "glibc-%s not available here: %s\n", GetParam().c_str(), error.c_str());
     return side;
   }
+  // 300 random 200-op Programs judged as the main fuzz target judges them (twin against real
+  // glibc of this release, under `tunables`): no finding, and most compared in full (the rest
+  // refused or excused by a comparability rule).
+  void expect_random_programs_agree(const std::vector<std::pair<std::string, std::string>>& tunables) {
+    JudgeConfig config = *fuzz_target_config("twin_vs_glibc");
+    for (std::string& side : config.sides) side = side_for_release(side, GetParam());
+    config.tunables = tunables;
+    std::string error;
+    auto executor = Executor::create(config, &error);
+    ASSERT_NE(executor, nullptr) << error;
+    int agreed = 0;
+    for (uint64_t seed = 1; seed <= 300; ++seed) {
+      model::RandomProgramOptions options;
+      options.ops = 200;
+      const Program program = model::random_program(seed, options);
+      const Verdict verdict = executor->judge(program);
+      EXPECT_FALSE(verdict.finding()) << "seed " << seed << "\n" << verdict.report(program);
+      agreed += verdict.kind == Verdict::Kind::kAgree;
+    }
+    EXPECT_GE(agreed, 250);
+  }
 };
 
 TEST_P(PackagedReleaseTest, RealGlibcMatchesItsRecordings) {
@@ -68,21 +91,7 @@ TEST_P(PackagedReleaseTest, RealGlibcMatchesItsRecordings) {
 
 TEST_P(PackagedReleaseTest, TwinAgreesWithRealGlibcOnRandomPrograms) {
   if (!real()) GTEST_SKIP() << "Debian's glibc " << GetParam() << " cannot be fetched here";
-  JudgeConfig config = *fuzz_target_config("twin_vs_glibc");
-  for (std::string& side : config.sides) side = side_for_release(side, GetParam());
-  std::string error;
-  auto executor = Executor::create(config, &error);
-  ASSERT_NE(executor, nullptr) << error;
-  int agreed = 0;
-  for (uint64_t seed = 1; seed <= 300; ++seed) {
-    model::RandomProgramOptions options;
-    options.ops = 200;
-    const Program program = model::random_program(seed, options);
-    const Verdict verdict = executor->judge(program);
-    EXPECT_FALSE(verdict.finding()) << "seed " << seed << "\n" << verdict.report(program);
-    agreed += verdict.kind == Verdict::Kind::kAgree;
-  }
-  EXPECT_GE(agreed, 250);  // the rest refused or excused by a comparability rule
+  expect_random_programs_agree({});
 }
 
 // Every release Debian packages (packaged_releases(), their one list): 2.31, 2.41, and 2.43 (sid)
@@ -96,22 +105,7 @@ class LargeTcacheBinsTest : public PackagedReleaseTest {};
 
 TEST_P(LargeTcacheBinsTest, TwinAgreesWithRealGlibcOnRandomPrograms) {
   if (!real()) GTEST_SKIP() << "Debian's glibc " << GetParam() << " cannot be fetched here";
-  JudgeConfig config = *fuzz_target_config("twin_vs_glibc");
-  for (std::string& side : config.sides) side = side_for_release(side, GetParam());
-  config.tunables = {{"glibc.malloc.tcache_max", "0x3fffe0"}};
-  std::string error;
-  auto executor = Executor::create(config, &error);
-  ASSERT_NE(executor, nullptr) << error;
-  int agreed = 0;
-  for (uint64_t seed = 1; seed <= 300; ++seed) {
-    model::RandomProgramOptions options;
-    options.ops = 200;
-    const Program program = model::random_program(seed, options);
-    const Verdict verdict = executor->judge(program);
-    EXPECT_FALSE(verdict.finding()) << "seed " << seed << "\n" << verdict.report(program);
-    agreed += verdict.kind == Verdict::Kind::kAgree;
-  }
-  EXPECT_GE(agreed, 250);
+  expect_random_programs_agree({{"glibc.malloc.tcache_max", "0x3fffe0"}});
 }
 
 INSTANTIATE_TEST_SUITE_P(Packages, LargeTcacheBinsTest, ::testing::Values("2.43", "2.44"));
