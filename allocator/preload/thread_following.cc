@@ -41,6 +41,7 @@ void on_thread_exit(void* value) {
   g_twin->set_thread(n);
   g_twin->exit_thread();
   g_threads.release(n);
+  g_twin_thread_pointer = 0;  // the next call switches again, whoever makes it
   g_lock->unlock();
 }
 
@@ -51,15 +52,20 @@ void follow_threads(alloc::Allocator* twin, SpinLock* lock, alloc::FatalHandler*
   g_lock = lock;
   g_fatal = fatal;
   g_twin = twin;
+  g_following_threads = true;
 }
 
-bool following_threads() { return g_twin != nullptr; }
+bool g_following_threads = false;
 
-int switch_to_calling_thread() {
+uintptr_t g_twin_thread_pointer = 0;
+
+int switch_thread_from_another() {
   bool is_new;
-  const int n = g_threads.number_of(reinterpret_cast<uintptr_t>(__builtin_thread_pointer()), &is_new);
+  const uintptr_t pointer = reinterpret_cast<uintptr_t>(__builtin_thread_pointer());
+  const int n = g_threads.number_of(pointer, &is_new);
   if (n < 0) g_fatal->unmodelled("more than 64 threads at once");
   g_twin->set_thread(n);
+  g_twin_thread_pointer = pointer;
   if (!is_new || n == 0 || heaptwin_pthread_key_create == nullptr) return -1;
   if (!g_exit_key_made) g_exit_key_made = heaptwin_pthread_key_create(&g_exit_key, on_thread_exit) == 0;
   return g_exit_key_made ? n : -1;

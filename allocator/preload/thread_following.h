@@ -6,6 +6,8 @@
 #ifndef HEAPTWIN_ALLOCATOR_PRELOAD_THREAD_FOLLOWING_H_
 #define HEAPTWIN_ALLOCATOR_PRELOAD_THREAD_FOLLOWING_H_
 
+#include <cstdint>
+
 #include "allocator/allocator.h"
 #include "allocator/fatal.h"
 #include "allocator/preload/spin_lock.h"
@@ -14,11 +16,20 @@ namespace heaptwin::preload {
 
 // At the library's first call, under `lock`: follow threads from now on if `twin` models them.
 void follow_threads(alloc::Allocator* twin, SpinLock* lock, alloc::FatalHandler* fatal);
-bool following_threads();
+extern bool g_following_threads;
+inline bool following_threads() { return g_following_threads; }
+
+// The thread pointer of the thread the twin last ran a call for (0: none).
+extern uintptr_t g_twin_thread_pointer;
+int switch_thread_from_another();
 
 // Under the lock, at each call: switches the twin to the calling thread. Returns the number of a
 // thread whose first call this is, for arm_thread_exit after the lock is released; else -1.
-int switch_to_calling_thread();
+// Inline, and one comparison when the same thread calls again (most calls).
+inline int switch_to_calling_thread() {
+  if (reinterpret_cast<uintptr_t>(__builtin_thread_pointer()) == g_twin_thread_pointer) return -1;
+  return switch_thread_from_another();
+}
 
 // Outside the lock (pthread_setspecific callocs for a key past the first 32): thread n's exit
 // will reach the twin.
