@@ -109,6 +109,13 @@ class ChunkMemory {
   void note_range(Addr a, uint64_t n) const {
     if (log_ != nullptr) log_->note_range(a, n);
   }
+  // realloc's copy of a block's n bytes from `from` into `to` (to is owned: just allocated);
+  // reading past owned memory faults at `from`, as the copy would.
+  void copy_block(Addr to, Addr from, uint64_t n) const {
+    if (!owned(from, n)) report_fault(fatal_, from);
+    std::memcpy(reinterpret_cast<void*>(to), reinterpret_cast<const void*>(from), n);
+    note_range(to, n);
+  }
   // calloc's clearing of owned memory. No range is noted: zeros never need clearing later.
   void zero(Addr a, uint64_t n) const { memory_->zero(a, n, log_); }
   // Every store from now on is noted in `log` (nullptr: none). allocator/write_log.h.

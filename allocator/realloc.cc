@@ -2,7 +2,6 @@
 // _int_realloc (shrink in place with a split, grow into top or a free next chunk, else move
 // through _int_malloc, memcpy and _int_free).
 #include <cerrno>
-#include <cstring>
 
 #include "allocator/abort_messages.h"
 #include "allocator/allocator.h"
@@ -55,10 +54,7 @@ Addr Allocator::realloc(Addr oldmem, uint64_t bytes) {
     if (oldsize - kSizeSz >= nb) return oldmem;
     Addr newmem = malloc(bytes);
     if (newmem == 0) return 0;
-    if (!owned(oldmem, oldsize - kChunkHdrSz)) report_fault(fatal_, oldmem);
-    std::memcpy(reinterpret_cast<void*>(newmem), reinterpret_cast<const void*>(oldmem),
-                oldsize - kChunkHdrSz);
-    note_range(newmem, oldsize - kChunkHdrSz);
+    copy_block(newmem, oldmem, oldsize - kChunkHdrSz);
     munmap_chunk(oldp);
     return newmem;
   }
@@ -71,10 +67,7 @@ Addr Allocator::realloc(Addr oldmem, uint64_t bytes) {
     // into its own arena.
     newmem = malloc(bytes);
     if (newmem != 0) {
-      if (!owned(oldmem, oldsize - kSizeSz)) report_fault(fatal_, oldmem);
-      std::memcpy(reinterpret_cast<void*>(newmem), reinterpret_cast<const void*>(oldmem),
-                  oldsize - kSizeSz);
-      note_range(newmem, oldsize - kSizeSz);
+      copy_block(newmem, oldmem, oldsize - kSizeSz);
       use_arena(ar_ptr);
       int_free(oldp);
       leave_arena();
@@ -85,10 +78,7 @@ Addr Allocator::realloc(Addr oldmem, uint64_t bytes) {
     // Before 2.27: "Try harder to allocate memory in other arenas" through __libc_malloc.
     newmem = malloc(bytes);
     if (newmem != 0) {
-      if (!owned(oldmem, oldsize - kSizeSz)) report_fault(fatal_, oldmem);
-      std::memcpy(reinterpret_cast<void*>(newmem), reinterpret_cast<const void*>(oldmem),
-                  oldsize - kSizeSz);
-      note_range(newmem, oldsize - kSizeSz);
+      copy_block(newmem, oldmem, oldsize - kSizeSz);
       int_free(oldp);
     }
   }
@@ -117,10 +107,7 @@ Addr Allocator::realloc_v243(Addr oldmem, uint64_t bytes) {
     if (bytes <= usable) return oldmem;
     Addr newmem = malloc(bytes);
     if (newmem == 0) return 0;
-    if (!owned(oldmem, oldsize - kChunkHdrSz)) report_fault(fatal_, oldmem);
-    std::memcpy(reinterpret_cast<void*>(newmem), reinterpret_cast<const void*>(oldmem),
-                oldsize - kChunkHdrSz);
-    note_range(newmem, oldsize - kChunkHdrSz);
+    copy_block(newmem, oldmem, oldsize - kChunkHdrSz);
     munmap_chunk(oldp);
     return newmem;
   }
