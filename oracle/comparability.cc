@@ -115,12 +115,6 @@ bool stores_mapping_address(const Program& program, const Trace& trace, size_t u
     // bk at +8): read back as a size, all of an address's bits count, and heaps differ above
     // their 16 MiB alignment.
     if (v.kind != Value::Kind::kLiteral && (op.offset & 0xf) == 8 && op.offset != 8) return true;
-    // A size within 2^47 of 2^64: free and realloc first test `p > -size`, which then compares
-    // the chunk's absolute address with a user-space address, and each heap lies elsewhere.
-    if (v.kind == Value::Kind::kLiteral && op.offset < 0 && (op.offset & 0xf) == 8 &&
-        v.literal >= 0xffff800000000000ull) {
-      return true;
-    }
     if (v.kind == Value::Kind::kSlot && mapped[v.slot]) return true;
     if (v.kind == Value::Kind::kProtect &&
         ((!v.pos_is_heap && mapped[v.slot]) ||
@@ -134,6 +128,25 @@ bool stores_mapping_address(const Program& program, const Trace& trace, size_t u
     const bool target_in_heap = v.target_kind == Value::Kind::kHeap ||
                                 (v.target_kind == Value::Kind::kSlot && heap[v.target_slot]);
     if (v.kind == Value::Kind::kProtect && !pos_in_heap && target_in_heap) return true;
+  }
+  return false;
+}
+
+// Whether some write8 up to `until` stored, where a chunk's size field can be (8 mod 16 from a
+// user pointer: its own at -8, a neighbour's at +0x18, a forged chunk's at +8), a number within
+// 2^47 of 2^64. glibc adds such a size to the chunk's address, or compares the address with its
+// negation, which is a user-space address: free's `p > -size` ("free(): invalid pointer"),
+// mtrim's `p + size > paligned_mem`. Whether the sum wraps past 2^64 depends on where each
+// process's heap lies (the runner's brk heap near 0x55..., the twin's reservation near 0x7f...),
+// so one side passes the test and the other fails it.
+bool stores_wrapping_size(const Program& program, size_t until) {
+  constexpr uint64_t kWithin2To47 = 0xffff800000000000ull;
+  for (size_t i = 0; i < program.ops.size() && i <= until; ++i) {
+    const Op& op = program.ops[i];
+    if (op.kind == OpKind::kWrite8 && op.value.kind == Value::Kind::kLiteral &&
+        (op.offset & 0xf) == 8 && op.value.literal >= kWithin2To47) {
+      return true;
+    }
   }
   return false;
 }
@@ -394,6 +407,10 @@ const ComparabilityRule kStoresMappingAddress{
     "a write8 stored an address where it is read back as a size, or an address outside the heap "
     "(an mmapped chunk's, or a mapping's or libc's that a read8 found), or a heap address "
     "safe-linked at a position outside the heap"};
+const ComparabilityRule kStoresWrappingSize{
+    "stores_wrapping_size",
+    "a write8 stored a size within 2^47 of 2^64: chunk + size wraps past 2^64 or not by where "
+    "each process's heap lies (free's p > -size, malloc_trim's p + size > paligned_mem)"};
 const ComparabilityRule kUsesUnmappedChunk{
     "uses_unmapped_chunk",
     "an op reaches into an mmapped chunk that is gone, or past its mapping: the kernel's layout"};
@@ -432,10 +449,10 @@ bool writes_protected_pointer(const Program& program, size_t until) {
 
 const std::vector<ComparabilityRule>& comparability_rules() {
   static const std::vector<ComparabilityRule> rules = {
-      kAddressDependentAlignment, kTouchesTooMuchMemory, kStoresMappingAddress,
-      kUsesUnmappedChunk,         kLeftTheHeap,          kCorruptsWithoutAHeap,
-      kProtectWithoutSafeLinking, kFreesTheTcacheStruct, kReadsSafeLinkedPast48Mib,
-      kReadsAcrossWords,
+      kAddressDependentAlignment, kTouchesTooMuchMemory,     kStoresMappingAddress,
+      kStoresWrappingSize,        kUsesUnmappedChunk,        kLeftTheHeap,
+      kCorruptsWithoutAHeap,      kProtectWithoutSafeLinking, kFreesTheTcacheStruct,
+      kReadsSafeLinkedPast48Mib,  kReadsAcrossWords,
   };
   return rules;
 }
@@ -450,6 +467,7 @@ std::optional<ComparabilityRule> excused_divergence(const Program& program,
                                                     const std::vector<Trace>& traces, size_t at) {
   if (traces.empty()) return std::nullopt;
   if (stores_mapping_address(program, traces[0], at)) return kStoresMappingAddress;
+  if (stores_wrapping_size(program, at)) return kStoresWrappingSize;
   if (uses_unmapped_chunk(program, traces[0], at)) return kUsesUnmappedChunk;
   if (left_the_heap(traces, at)) return kLeftTheHeap;
   if (corrupts_without_a_heap(traces, program, at)) return kCorruptsWithoutAHeap;

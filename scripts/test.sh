@@ -39,19 +39,23 @@ run_bazel_tests() {  # LOG OPTION... -- TARGET...
 
 # CI's short fuzzing: the targets of fuzz/targets.txt with a CI count, each run for that many
 # executions with seed 1 (about a minute each) through ./heaptwin fuzz, its output on fd 3.
+# It starts from the committed seeds alone, in findings/ci/ (emptied first), never from the
+# corpus earlier runs kept in findings/: the same checkout gives the same run on every machine.
 # Prints "PASSED FAILED": each target is one test case.
 ci_fuzz() {
-  local manifest line name runs passed=0 failed=0
+  local manifest line name runs passed=0 failed=0 findings="$ROOT/findings/ci"
   mapfile -t manifest < <(grep -v -e '^#' -e '^[[:space:]]*$' "$ROOT/fuzz/targets.txt")
-  say "CI: a short fuzzing run of every target (fixed seed; a finding fails the run)"
+  say "CI: a short fuzzing run of every target (fixed seed, committed seeds only; a finding fails the run)"
+  rm -rf "$findings"
   for line in "${manifest[@]}"; do
     read -r name _ runs _ <<<"$line"
     [ "$runs" -gt 0 ] || continue
-    if "$ROOT/heaptwin" fuzz --target "$name" --runs "$runs" --seed 1 </dev/null >&3; then
+    if "$ROOT/heaptwin" fuzz --target "$name" --runs "$runs" --seed 1 --findings "$findings" \
+        </dev/null >&3; then
       passed=$((passed + 1))
     else
       failed=$((failed + 1))
-      say "CI: fuzzing $name found something: findings/$name/crashes/ (./heaptwin repro FILE explains it)"
+      say "CI: fuzzing $name found something: findings/ci/$name/crashes/ (./heaptwin repro FILE explains it)"
     fi
   done
   echo "$passed $failed"
