@@ -7,13 +7,13 @@
 
 #include "allocator/preload/thread_numbers.h"
 
-// pthread_key_create and pthread_setspecific at their first version: the default one
-// (GLIBC_2.34) would make 2.31's loader refuse the library. Weak: 2.31's libc.so.6 lacks them
-// (its libpthread has them, loaded with a program's first thread).
-extern "C" int heaptwin_pthread_key_create(pthread_key_t*, void (*)(void*)) __attribute__((weak));
-extern "C" int heaptwin_pthread_setspecific(pthread_key_t, const void*) __attribute__((weak));
-__asm__(".symver heaptwin_pthread_key_create, pthread_key_create@GLIBC_2.2.5");
-__asm__(".symver heaptwin_pthread_setspecific, pthread_setspecific@GLIBC_2.2.5");
+// pthread_key_create and pthread_setspecific, weak and unversioned (the library is linked without
+// libc: BUILD.bazel): they bind to whichever version the loaded libc makes the default. Weak:
+// 2.31's libc.so.6 lacks them (its libpthread has them, loaded with a program's first thread).
+extern "C" int heaptwin_pthread_key_create(pthread_key_t*, void (*)(void*))
+    __asm__("pthread_key_create") __attribute__((weak));
+extern "C" int heaptwin_pthread_setspecific(pthread_key_t, const void*)
+    __asm__("pthread_setspecific") __attribute__((weak));
 
 namespace heaptwin::preload {
 namespace {

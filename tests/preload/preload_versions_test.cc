@@ -1,9 +1,9 @@
 // The drop-in library as another release's twin (heaptwin exec --glibc V), for every release
 // Debian packages (packaged_releases(): 2.31, 2.41, 2.43, 2.44): pointer_log.c runs under V's own
-// loader and libc once on its own and once with the library serving malloc as twin-V. Every
-// brk-heap address must be equal, line for line. Mappings (mmapped chunks) are compared by their
-// layout relative to the first one: under 2.41's and 2.44's ld.so the library's start-up
-// footprint moves the mmap area by a page (issue 16 is about that footprint). Every expected
+// loader and libc, on its own, with a preload that does nothing (tests/preload/empty_preload.c),
+// and with the library serving malloc as twin-V. Every address must equal the run with the
+// empty preload, line for line; without a preload the brk heap must, and the mappings' layout
+// (under 2.44's ld.so any preload moves the mmap area by a page). Every expected
 // address comes from the real run in the same test. For 2.31 the program is compiled at test
 // time against 2.31's own libc6-dev (release_program.h). Skipped where a release's packages
 // cannot be fetched.
@@ -25,6 +25,7 @@ namespace heaptwin::preload_test {
 namespace {
 
 std::string heaptwin() { return runfile("tools/heaptwin"); }
+std::string library() { return runfile("allocator/preload/libheaptwin_preload.so"); }
 
 constexpr uint64_t kMmapFloor = 0x7f0000000000;  // below: the brk heap (setarch -R)
 const char* const kScenarios[] = {"basic", "calloc", "realloc", "memalign", "mallopt", "stress"};
@@ -83,17 +84,29 @@ class PreloadVersions : public ::testing::TestWithParam<std::string> {
 };
 
 TEST_P(PreloadVersions, TheReleasesTwinGivesTheReleasesAddresses) {
+  // glibc with a preload that does nothing, at a path of the library's length: every address,
+  // mmapped chunks included, must be equal. Without any preload, the brk heap must be, and the
+  // mappings' layout: under 2.44's ld.so any preload, the empty one too, moves the mmap area.
+  std::string error;
+  const std::string empty = copy_at_path_length(runfile("tests/preload/empty_preload.so"),
+                                                "libheaptwin_preload.so", library().size(), &error);
+  ASSERT_FALSE(empty.empty()) << error;
   int compared = 0;
   for (const char* scenario : kScenarios) {
     Finished real = on_glibc(scenario);
+    // LD_USE_LOAD_BIAS=1, as exec sets it before 2.36, maps it at its fixed address there too
+    // (later loaders ignore the variable and always do).
+    Finished preloaded = on_glibc(scenario, RunOptions{{"LD_USE_LOAD_BIAS=1"}, empty});
     Finished twin =
         run({heaptwin(), "exec", "--no-aslr", "--glibc", GetParam(), "--", program_, scenario},
             RunOptions{{}, "", false});
     ASSERT_EQ(real.exit_code, 0) << scenario << ": " << real.err;
+    ASSERT_EQ(preloaded.exit_code, 0) << scenario << ": " << preloaded.err;
     ASSERT_EQ(twin.exit_code, 0) << scenario << ": " << twin.err;
     ASSERT_FALSE(real.out.empty());
+    EXPECT_EQ(preloaded.out, twin.out) << scenario << ": the address logs differ";
     EXPECT_EQ(relative_mappings(real.out, kMmapFloor), relative_mappings(twin.out, kMmapFloor))
-        << scenario << ": the address logs differ";
+        << scenario << ": the address logs differ, mappings taken relative to the first";
     ++compared;
   }
   EXPECT_EQ(compared, 6);

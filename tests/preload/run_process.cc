@@ -108,6 +108,24 @@ std::string temp_path(const std::string& name) {
   return std::string(dir && *dir ? dir : "/tmp") + "/" + name;
 }
 
+std::string copy_at_path_length(const std::string& source, const std::string& name, size_t length,
+                                std::string* error) {
+  std::string dir = temp_path("s");
+  const std::string tail = "/" + name;
+  if (dir.size() + tail.size() >= length) {
+    *error = "the test's temporary folder " + dir + " is too deep for a path of " + std::to_string(length);
+    return "";
+  }
+  dir += std::string(length - dir.size() - tail.size(), 'x');
+  const std::string copy = dir + tail;
+  if (run({"mkdir", "-p", dir}, RunOptions{{}, "", false}).exit_code != 0 ||
+      run({"cp", source, copy}, RunOptions{{}, "", false}).exit_code != 0) {
+    *error = "cannot copy " + source + " to " + copy;
+    return "";
+  }
+  return copy;
+}
+
 std::string slurp(const std::string& path) {
   std::ifstream in(path);
   std::stringstream s;

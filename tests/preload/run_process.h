@@ -33,6 +33,13 @@ bool setarch_works();
 
 // A path in the test's temporary folder (TEST_TMPDIR, else /tmp).
 std::string temp_path(const std::string& name);
+// A copy of the file at `source` named `name` in a folder of the test's temporary folder whose
+// path is padded so that the copy's path is exactly `length` characters long: ld.so keeps a
+// preload's path, so two preloads compare only at equal lengths. "" and *error when the
+// temporary folder is too deep or the copy fails.
+std::string copy_at_path_length(const std::string& source, const std::string& name, size_t length,
+                                std::string* error);
+
 // The whole file at `path` ("" when it cannot be read).
 std::string slurp(const std::string& path);
 
