@@ -1,7 +1,8 @@
 // The drop-in library: glibc's malloc family exported from a shared object that LD_PRELOAD puts in
 // front of libc, served by the twin (allocator/) over the real program break and mmap. Exact to
 // glibc 2.36: the library allocates nothing of its own, has no static constructors and does not
-// load the C++ library. Threads: one spinlock serialises the calls, and each runs on its
+// load the C++ library. Threads: one spinlock serialises the calls once a process has had a second
+// thread (before, none is taken, as glibc takes none: SINGLE_THREAD_P), and each runs on its
 // thread's own tcache and arena in the twin (thread_numbers.h), as in glibc (2.35 .. 2.41's
 // twins; under another release's all threads share main_arena and one tcache).
 #include <errno.h>
@@ -188,8 +189,8 @@ void check_after(const char* verb, uint64_t a) {
 // record, check. Always inlined, so the captured frame is the exported function's.
 class Call {
  public:
-  __attribute__((always_inline)) Call(const char* verb, uint64_t arg) {
-    g_lock.lock();
+  __attribute__((always_inline)) Call(const char* verb, uint64_t arg) : locked_(!single_threaded()) {
+    if (locked_) g_lock.lock();
     if (g_twin == nullptr) init();
     if (following_threads()) arm_exit_of_ = switch_to_calling_thread();
     ++g_ops;
@@ -198,7 +199,7 @@ class Call {
     if (g_check) capture_stack(__builtin_frame_address(0), &g_call_stack);
   }
   ~Call() {
-    g_lock.unlock();
+    if (locked_) g_lock.unlock();
     // Outside the lock: setspecific callocs where the key is past the first 32.
     if (arm_exit_of_ >= 0) arm_thread_exit(arm_exit_of_);
   }
@@ -214,6 +215,7 @@ class Call {
   }
 
  private:
+  const bool locked_;  // the process had a second thread when the call began
   int arm_exit_of_ = -1;
 };
 
