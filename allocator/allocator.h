@@ -294,8 +294,9 @@ class Allocator : public ChunkMemory {
   // unsorted bin (with `message` if that bin is corrupted).
   Addr split_to_unsorted(Addr victim, uint64_t size, uint64_t nb, const char* message,
                          bool set_last_remainder);
-  // unlink.cc
-  void unlink_chunk(Addr p);
+  // The end of each split: a large remainder's nextsize cleared, both heads, its foot; victim's mem.
+  Addr finish_split(Addr victim, uint64_t nb, Addr remainder, uint64_t remainder_size);
+  void unlink_chunk(Addr p);  // unlink.cc
 
   // An mmapped chunk's offset in its mapping (prev_size; 2.43: without the huge-page bit) and
   // the mapping's length (2.43: offset + size + CHUNK_HDR_SZ).
@@ -342,9 +343,7 @@ class Allocator : public ChunkMemory {
   // tuning.cc (mallopt, malloc_trim)
   int mtrim(uint64_t pad);
   // do_set_mmap_threshold's bound: before 2.35 nothing above HEAP_MAX_SIZE / 2.
-  bool mmap_threshold_allowed(uint64_t v) const {
-    return profile_.mmap_threshold_unbounded || v <= kHeapMaxSize / 2;
-  }
+  bool mmap_threshold_allowed(uint64_t v) const { return profile_.mmap_threshold_unbounded || v <= kHeapMaxSize / 2; }
 
   // calloc.cc: 2.41's clearing of clearsize bytes at mem.
   void clear_memory(Addr mem, uint64_t clearsize);

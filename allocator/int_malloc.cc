@@ -151,6 +151,10 @@ Addr Allocator::split_to_unsorted(Addr victim, uint64_t size, uint64_t nb, const
   set_fd(bck, remainder);
   set_bk(fwd, remainder);
   if (set_last_remainder) av().last_remainder = remainder;
+  return finish_split(victim, nb, remainder, remainder_size);
+}
+
+Addr Allocator::finish_split(Addr victim, uint64_t nb, Addr remainder, uint64_t remainder_size) {
   if (!in_smallbin_range(remainder_size)) {
     set_fd_nextsize(remainder, 0);
     set_bk_nextsize(remainder, 0);

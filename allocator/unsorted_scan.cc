@@ -57,14 +57,7 @@ Addr Allocator::unsorted_scan(uint64_t nb, UnsortedScan* scan) {
       av().last_remainder = remainder;
       set_bk(remainder, unsorted);
       set_fd(remainder, unsorted);
-      if (!in_smallbin_range(remainder_size)) {
-        set_fd_nextsize(remainder, 0);
-        set_bk_nextsize(remainder, 0);
-      }
-      set_head(victim, nb | kPrevInuse | arena_bit_);
-      set_head(remainder, remainder_size | kPrevInuse);
-      set_foot(remainder, remainder_size);
-      return chunk2mem(victim);
+      return finish_split(victim, nb, remainder, remainder_size);
     }
 
     if (profile_.unsorted_check_3 && fd(bck) != victim) malloc_printerr(msg::kUnsortedCorrupted3);

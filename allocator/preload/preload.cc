@@ -246,17 +246,30 @@ using heaptwin::alloc::Addr;
 
 #define HEAPTWIN_EXPORT extern "C" __attribute__((visibility("default")))
 
-HEAPTWIN_EXPORT void* malloc(size_t bytes) {
-  Call call("malloc", bytes);
+namespace heaptwin::preload {
+namespace {
+
+// malloc, valloc and pvalloc: one size, one block. Inlined into each exported function, whose
+// frame --check's call stacks start from (Call), and `entry` with it.
+__attribute__((always_inline)) inline void* allocate(const char* verb, size_t bytes,
+                                                     Addr (alloc::Allocator::*entry)(uint64_t)) {
+  Call call(verb, bytes);
   g_twin->clear_errno();
-  Addr r = g_twin->malloc(bytes);
+  Addr r = (g_twin->*entry)(bytes);
   int e = r == 0 ? g_twin->last_errno() : 0;
-  g_trace.allocation(r, "malloc", bytes);
+  g_trace.allocation(r, verb, bytes);
   call.allocated(r);
-  call.done("malloc", bytes);
+  call.done(verb, bytes);
   set_errno(e);
   return reinterpret_cast<void*>(r);
 }
+
+}  // namespace
+}  // namespace heaptwin::preload
+
+using heaptwin::preload::allocate;
+
+HEAPTWIN_EXPORT void* malloc(size_t bytes) { return allocate("malloc", bytes, &heaptwin::alloc::Allocator::malloc); }
 
 HEAPTWIN_EXPORT void free(void* mem) {
   if (mem == nullptr) return;  // __libc_free returns before anything else
@@ -348,29 +361,9 @@ HEAPTWIN_EXPORT int posix_memalign(void** memptr, size_t alignment, size_t bytes
   return rc;
 }
 
-HEAPTWIN_EXPORT void* valloc(size_t bytes) {
-  Call call("valloc", bytes);
-  g_twin->clear_errno();
-  Addr r = g_twin->valloc(bytes);
-  int e = r == 0 ? g_twin->last_errno() : 0;
-  g_trace.allocation(r, "valloc", bytes);
-  call.allocated(r);
-  call.done("valloc", bytes);
-  set_errno(e);
-  return reinterpret_cast<void*>(r);
-}
+HEAPTWIN_EXPORT void* valloc(size_t bytes) { return allocate("valloc", bytes, &heaptwin::alloc::Allocator::valloc); }
 
-HEAPTWIN_EXPORT void* pvalloc(size_t bytes) {
-  Call call("pvalloc", bytes);
-  g_twin->clear_errno();
-  Addr r = g_twin->pvalloc(bytes);
-  int e = r == 0 ? g_twin->last_errno() : 0;
-  g_trace.allocation(r, "pvalloc", bytes);
-  call.allocated(r);
-  call.done("pvalloc", bytes);
-  set_errno(e);
-  return reinterpret_cast<void*>(r);
-}
+HEAPTWIN_EXPORT void* pvalloc(size_t bytes) { return allocate("pvalloc", bytes, &heaptwin::alloc::Allocator::pvalloc); }
 
 HEAPTWIN_EXPORT size_t malloc_usable_size(void* mem) {
   Call call("malloc_usable_size", reinterpret_cast<Addr>(mem));

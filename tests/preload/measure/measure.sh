@@ -19,6 +19,10 @@ while [ $# -gt 0 ]; do
     *) echo "usage: $0 [--ltrace] [--time] [--out DIR]" >&2; exit 2 ;;
   esac
 done
+if [ "$LTRACE" = 1 ] && ! command -v ltrace >/dev/null; then
+  echo "$0: --ltrace needs ltrace (Debian package ltrace: apt-get install ltrace)" >&2
+  exit 2
+fi
 mkdir -p "$OUT/cmds"
 cd "$OUT" || exit 2
 LIB=$("$ROOT/heaptwin" preload-path) || exit 2
