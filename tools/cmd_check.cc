@@ -89,15 +89,7 @@ int cmd_check(const Args& args) {
 
   // Parse everything first: bad input is reported before anything runs.
   std::vector<Program> programs;
-  for (const auto& f : files) {
-    std::string error;
-    auto p = load_program(f, &error);
-    if (!p) {
-      std::fprintf(stderr, "%s\n", error.c_str());
-      return kExitUsage;
-    }
-    programs.push_back(std::move(*p));
-  }
+  if (!load_programs(files, &programs)) return kExitUsage;
   std::string error;
   auto side = make_side(side_for_version(on, version), &error);
   if (!side) {

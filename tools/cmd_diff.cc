@@ -122,15 +122,7 @@ int cmd_diff(const Args& args) {
   for (auto& s : config.sides) s = side_for_version(s, version);
   // Parse everything first: bad input is exit 2 before anything runs.
   std::vector<Program> programs;
-  for (const auto& f : files) {
-    std::string error;
-    auto p = load_program(f, &error);
-    if (!p) {
-      std::fprintf(stderr, "%s\n", error.c_str());
-      return kExitUsage;
-    }
-    programs.push_back(std::move(*p));
-  }
+  if (!load_programs(files, &programs)) return kExitUsage;
   std::string error;
   auto executor = Executor::create(config, &error);
   if (!executor) {

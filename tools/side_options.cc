@@ -134,4 +134,17 @@ std::optional<Program> load_program(const std::string& path, std::string* error)
   return parse_heap(*text, path, error);
 }
 
+bool load_programs(const std::vector<std::string>& paths, std::vector<Program>* out) {
+  for (const auto& path : paths) {
+    std::string error;
+    auto p = load_program(path, &error);
+    if (!p) {
+      std::fprintf(stderr, "%s\n", error.c_str());
+      return false;
+    }
+    out->push_back(std::move(*p));
+  }
+  return true;
+}
+
 }  // namespace heaptwin::cli

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "oracle/side.h"
 #include "program/op.h"
@@ -34,6 +35,10 @@ bool parse_count(const std::string& text, size_t* out);
 
 // Reads and parses a .heap file; nullopt with *error naming file and line.
 std::optional<Program> load_program(const std::string& path, std::string* error);
+
+// Every file parsed before anything runs (bad input is exit 2 first): false after printing the
+// first error (file and line) on stderr.
+bool load_programs(const std::vector<std::string>& paths, std::vector<Program>* out);
 
 }  // namespace heaptwin::cli
 
