@@ -2,7 +2,8 @@
 # Real programs on the drop-in library against real glibc 2.36, under setarch -R:
 #   1. address logs: glibc_log_shim.c (an LD_PRELOAD around glibc's own malloc) against the
 #      library's trace: every returned address, in order;
-#   2. --ltrace: pristine glibc (ltrace -x: no LD_PRELOAD at all) against the library;
+#   2. --ltrace: pristine glibc (ltrace -x: no LD_PRELOAD at all) against the library, and glibc
+#      behind a preload that does nothing (tests/preload/empty_preload.c) against the library;
 #   3. --time: wall and CPU time of glibc and the library, interleaved run by run (bench.py),
 #      and heaptwin exec --check / --check-every N.
 # Usage, from the repository root:  tests/preload/measure/measure.sh [--ltrace] [--time] [--out DIR]
@@ -32,6 +33,10 @@ HEAPTWIN=${HEAPTWIN:-$ROOT/bazel-bin/tools/heaptwin}
 cp -f "$LIB" "$OUT/twin.so"
 gcc -O2 -shared -fPIC -Wl,-Ttext-segment=0x7e0000000000 -o "$OUT/shim.so" \
   "$ROOT/tests/preload/glibc_log_shim.c" || exit 2
+# A preload that does nothing, linked as the library is (no libc, no versions): glibc behind it is
+# the baseline every address of the library must equal (allocator/preload/README.md).
+gcc -O2 -shared -fPIC -nostdlib -Wl,-Ttext-segment=0x7e0000000000 -o "$OUT/none.so" \
+  "$ROOT/tests/preload/empty_preload.c" || exit 2
 export PYTHONHASHSEED=0 PERL_HASH_SEED=0 PERL_PERTURB_KEYS=0
 
 # cc1's input: 3,000 lines of generated C.
@@ -70,6 +75,8 @@ for n in "${NAMES[@]}"; do
     # XD_PRELOAD: an unused variable as long as LD_PRELOAD=..., so the environment is the same.
     direct "$n" setarch -R env XD_PRELOAD="$OUT/twin.so" HEAPTWIN_TRACE_FD=1021 ltrace -x "'$LT'" -o "$n.ltrace" >/dev/null 2>&1
     echo "$n: pristine glibc (ltrace) vs library: $(python3 "$HERE/compare_ltrace.py" "$n.ltrace" "$n.twin.heap")"
+    direct "$n" setarch -R env LD_PRELOAD="$OUT/none.so" HEAPTWIN_TRACE_FD=1021 ltrace -x "'$LT'" -o "$n.none.ltrace" >/dev/null 2>&1
+    echo "$n: glibc behind an empty preload (ltrace) vs library: $(python3 "$HERE/compare_ltrace.py" "$n.none.ltrace" "$n.twin.heap")"
   fi
 done
 if [ "$TIME" = 1 ]; then
