@@ -56,7 +56,7 @@ uint64_t g_ops = 0;
 bool g_check = false;
 HeapChecking g_checking;
 // The call in progress (under the lock), for --check's reports: what it is and where the
-// program made it (captured only with --check).
+// program made it (both set only with --check).
 const char* g_call_verb = "";
 uint64_t g_call_arg = 0;
 CallStack g_call_stack;
@@ -194,9 +194,11 @@ class Call {
     if (g_twin == nullptr) init();
     if (following_threads()) arm_exit_of_ = switch_to_calling_thread();
     ++g_ops;
-    g_call_verb = verb;
-    g_call_arg = arg;
-    if (g_check) capture_stack(__builtin_frame_address(0), &g_call_stack);
+    if (g_check) {  // what --check's reports name: the call and where the program made it
+      g_call_verb = verb;
+      g_call_arg = arg;
+      capture_stack(__builtin_frame_address(0), &g_call_stack);
+    }
   }
   ~Call() {
     if (locked_) g_lock.unlock();
