@@ -59,7 +59,9 @@ class OpCheck {
   // ---- list_walk.cc: each list the op changed, followed through its changes ------------------
   void find_changed_members();
   uint64_t changed_fields(const ListRef& l, const Node& n) const;
-  uint64_t member_flags(uint64_t chunk) const;
+  // Member i's list and what changed in it (kNextChanged...), kept beside it: no lookups.
+  int member_list(uint64_t i) const { return static_cast<int>(s_.member_info_[i] >> 8); }
+  uint64_t member_flags(uint64_t i) const { return s_.member_info_[i] & 0xff; }
   void walk_changed_lists();
   void walk_list(const ListRef& l);
   void take_out(const ListRef& l, uint64_t chunk);
@@ -87,6 +89,7 @@ class OpCheck {
   void chunk_rules(uint64_t c);
   // ---- apply.cc: the state after a clean op ---------------------------------------------------
   void apply();
+  void copy_state();
 
   // Heap words: straight from memory when the Reader gives the heap directly (in-process: the
   // twin, the drop-in library), else through it.
@@ -144,7 +147,6 @@ class OpCheck {
 
   AddrMap& touched_set_;  // chunks in touched_
   AddrMap& local_set_;    // chunks in local_
-  AddrMap& member_set_;   // binned chunks whose words the op wrote -> what changed (flags)
   AddrMap& walk_info_;    // per list: chunk -> its walk record, or kRemovedMark
   AddrMap& changes_;      // chunk -> list after the op (0: none), for chunks whose list changed
   AddrMap& recheck_set_;  // large-bin chunks already queued for a nextsize check
