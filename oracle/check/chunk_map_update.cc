@@ -1,6 +1,12 @@
 // The incremental check's view of the chunks: the chunk map brought up to date from the headers
 // the op wrote (each followed by size fields until it rejoins a chunk start the map already
-// had), the chunks the op touched, and their neighbours.
+// had), the chunks whose headers the op touched, and their neighbours.
+//
+// A chunk's own rules (chunk_rules) read its header line (prev_size, size), its neighbours'
+// sizes and which list holds it. So a write into a chunk's body (fd, bk, nextsize, key, user
+// data) changes none of them for it or its neighbours; what it changes in lists the list walk
+// checks, and a chunk whose list changed is checked anyway (local_rules). Only chunks whose
+// header line was written, the chunks the walk by size fields passed, and top are touched.
 #include "oracle/check/incremental_op.h"
 
 namespace heaptwin::check {
@@ -66,7 +72,7 @@ bool OpCheck::update_chunk_map(const uint64_t* written, uint64_t count) {
       }
       const uint64_t q = p + size;
       map.clear_between(p, q, unstarted);
-      touch(p);
+      if (p + 0x10 > w) touch(p);  // its header line (or a start the walk reached) was written
       cursor = q;
       const bool was_start = map.test(q);
       map.set(q);
