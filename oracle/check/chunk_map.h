@@ -54,6 +54,22 @@ class ChunkMap {
     if (hi <= lo + 16) return;
     const uint64_t first = ((lo - base_) >> 4) + 1;
     const uint64_t end = (hi - base_) >> 4;  // exclusive
+    if ((first >> 6) == ((end - 1) >> 6)) {
+      // Within one word (a chunk under 1 KiB, most of them): no search through the summary.
+      const uint64_t w = first >> 6;
+      if (w >= used_words_) return;
+      const uint64_t mask = bits_from(first) & bits_upto(end - 1);
+      uint64_t hits = words_[w] & mask;
+      if (hits == 0) return;
+      words_[w] &= ~mask;
+      if (words_[w] == 0) forget_word(w);
+      while (hits != 0) {
+        const int b = __builtin_ctzll(hits);
+        hits &= hits - 1;
+        cleared(base_ + (((w << 6) + static_cast<uint64_t>(b)) << 4));
+      }
+      return;
+    }
     // The words that may hold a start, found through the summary.
     for (uint64_t w = next_word_from(first >> 6); w < used_words_ && (w << 6) < end;
          w = next_word_from(w + 1)) {

@@ -60,7 +60,29 @@ void heapsort(uint64_t* v, uint64_t words, uint64_t n) {
 
 }  // namespace
 
-void sort_u64(uint64_t* v, uint64_t n) { heapsort<false>(v, 1, n); }
+// Insertion sort for the short logs of most ops; shellsort (Ciura's gaps, extended by x2.25)
+// for the long ones, which arrive in runs already ascending.
+void sort_u64(uint64_t* v, uint64_t n) {
+  if (n <= 24) {
+    insertion_sort<false>(v, 1, n);
+    return;
+  }
+  uint64_t gaps[40] = {1, 4, 10, 23, 57, 132, 301, 701};
+  int count = 8;
+  while (gaps[count - 1] < n / 2 && count < 40) {
+    gaps[count] = gaps[count - 1] * 9 / 4;
+    ++count;
+  }
+  for (int g = count - 1; g >= 0; --g) {
+    const uint64_t gap = gaps[g];
+    for (uint64_t i = gap; i < n; ++i) {
+      const uint64_t x = v[i];
+      uint64_t j = i;
+      for (; j >= gap && v[j - gap] > x; j -= gap) v[j] = v[j - gap];
+      v[j] = x;
+    }
+  }
+}
 void sort_pairs_by_signed_first(uint64_t* v, uint64_t n) { heapsort<true>(v, 2, n); }
 
 }  // namespace heaptwin::check
