@@ -136,68 +136,6 @@ OpCheck::OpCheck(IncrementalCheck* self, const Reader& mem, const Where& where, 
       touched_set_(self->maps_[0]), local_set_(self->maps_[1]), walk_info_(self->maps_[2]),
       changes_(self->maps_[3]), recheck_set_(self->maps_[4]) {}
 
-ListRef OpCheck::list_ref(const Layout& layout, const Where& where, int id) {
-  ListRef l;
-  l.id = id;
-  if (id < kFirstFastList) {
-    l.kind = BinKind::kRegular;
-    l.index = id;
-    l.head = layout.bin_at(where.arena, id);
-  } else if (id < kFirstTcacheList) {
-    l.kind = BinKind::kFast;
-    l.index = id - kFirstFastList;
-    l.head = 0;
-  } else {
-    l.kind = BinKind::kTcache;
-    l.index = id - kFirstTcacheList;
-    l.head = 0;
-  }
-  return l;
-}
-
-uint64_t OpCheck::head_next_of(const ListRef& l, const Layout& layout, const unsigned char* av,
-                               const unsigned char* tc) {
-  switch (l.kind) {
-    case BinKind::kRegular:
-      return load<uint64_t>(av, layout.bins + (l.index - 1) * 0x10);
-    case BinKind::kFast:
-      return load<uint64_t>(av, layout.fastbins + 8 * l.index);
-    case BinKind::kTcache: {
-      const uint64_t e = load<uint64_t>(tc, layout.tcache_entries + 8 * l.index);
-      return e == 0 ? 0 : e - 0x10;
-    }
-    default:
-      return 0;
-  }
-}
-
-// c: the chunk's first six words (prev_size, size, fd, bk, fd_nextsize, bk_nextsize).
-void OpCheck::fill_node(const ListRef& l, const Layout& layout, const uint64_t* c, Node* n) {
-  n->size = c[1] & ~kFlagBits;
-  n->prev = n->fd_nextsize = n->bk_nextsize = n->key = 0;
-  switch (l.kind) {
-    case BinKind::kRegular:
-      n->next = c[2];
-      n->prev = c[3];
-      if (l.index >= 64) {
-        n->fd_nextsize = c[4];
-        n->bk_nextsize = c[5];
-      }
-      break;
-    case BinKind::kFast:
-      n->next = layout.safe_linking ? reveal_ptr(n->addr + 0x10, c[2]) : c[2];
-      break;
-    case BinKind::kTcache: {
-      const uint64_t e = layout.safe_linking ? reveal_ptr(n->addr + 0x10, c[2]) : c[2];
-      n->next = e == 0 ? 0 : e - 0x10;
-      n->key = c[3];
-      break;
-    }
-    default:
-      break;
-  }
-}
-
 // The bytes at addr: the memory itself when the Reader allows, else a copy in buf.
 static const unsigned char* view(const Reader& mem, uint64_t addr, uint64_t n, unsigned char* buf) {
   if (const unsigned char* p = mem.direct(addr, n)) return p;
