@@ -39,6 +39,10 @@ bool OpCheck::update_chunk_map(const uint64_t* written, uint64_t count) {
     const uint64_t w = addrs[i];
     if (w < cursor) continue;
     uint64_t p = map.start_at_or_before(w);
+    // A write into the body of a chunk below top whose header line the op did not write (the
+    // addresses are sorted, and the walk from a written header skips past its chunk): its size,
+    // so the map from it on, is as it was. Nothing to walk.
+    if (p != 0 && p < top_ && w >= p + 0x10) continue;
     if (p == 0) p = loc_.heap_base;
     for (;;) {
       if (p >= top_) {
@@ -72,7 +76,7 @@ bool OpCheck::update_chunk_map(const uint64_t* written, uint64_t count) {
       }
       const uint64_t q = p + size;
       map.clear_between(p, q, unstarted);
-      if (p + 0x10 > w) touch(p);  // its header line (or a start the walk reached) was written
+      touch(p);  // its header line (or a start the walk reached) was written
       cursor = q;
       const bool was_start = map.test(q);
       map.set(q);
