@@ -171,6 +171,23 @@ class OpCheck {
 };
 
 // Inline: called for every chunk and list an op touches, from every file of the check.
+// The chunk before `chunk` in its (regular) list now: the walk's record, else the old bk (a
+// member the walk did not record kept its place).
+inline uint64_t OpCheck::pred_of(uint64_t chunk) {
+  uint64_t i;
+  if (walk_info_.get(chunk, &i) && i != kRemovedMark) return s_.walk_[i + 1];
+  const Node* n = find_node(chunk);
+  return n != nullptr ? n->prev : 0;
+}
+
+// Whether `chunk` is in list l after the op (for chunks the walk of l looked at, or members).
+inline bool OpCheck::in_list_now(const ListRef& l, uint64_t chunk) {
+  uint64_t i;
+  if (walk_info_.get(chunk, &i)) return i != kRemovedMark;
+  const Node* n = find_node(chunk);
+  return n != nullptr && n->list == l.id;
+}
+
 inline ListRef OpCheck::list_ref(const Layout& layout, const Where& where, int id) {
   ListRef l;
   l.id = id;

@@ -314,21 +314,4 @@ void OpCheck::take_out(const ListRef& l, uint64_t chunk) {
   if (l.kind == BinKind::kTcache) ++removed_tcache_;
 }
 
-// The chunk before `chunk` in its (regular) list now: the walk's record, else the old bk (a
-// member the walk did not record kept its place).
-uint64_t OpCheck::pred_of(uint64_t chunk) {
-  uint64_t i;
-  if (walk_info_.get(chunk, &i) && i != kRemovedMark) return s_.walk_[i + 1];
-  const Node* n = find_node(chunk);
-  return n != nullptr ? n->prev : 0;
-}
-
-// Whether `chunk` is in list l after the op (for chunks the walk of l looked at, or members).
-bool OpCheck::in_list_now(const ListRef& l, uint64_t chunk) {
-  uint64_t i;
-  if (walk_info_.get(chunk, &i)) return i != kRemovedMark;
-  const Node* n = find_node(chunk);
-  return n != nullptr && n->list == l.id;
-}
-
 }  // namespace heaptwin::check
