@@ -18,7 +18,8 @@ bool IncrementalCheck::init(Region* region, uint64_t max_heap_bytes) {
   bool ok = full_.init(region) && map_.init(region, max_heap_bytes) && nodes_.init(region, uint64_t{1} << 24) &&
             node_bits_.init(region, max_heap_bytes) &&
             addrs_.init(region, w + 2) && touched_.init(region, 4 * w) && local_.init(region, 16 * w) &&
-            unstarted_.init(region, 4 * w) && members_.init(region, 4 * w) && member_info_.init(region, 4 * w) && work_.init(region, 16 * w) &&
+            unstarted_.init(region, 4 * w) && members_.init(region, 4 * w) && member_info_.init(region, 4 * w) &&
+            work_.init(region, 16 * w) &&
             walk_.init(region, 32 * w) && removed_.init(region, 16 * w) && added_.init(region, 16 * w) &&
             recheck_.init(region, 16 * w) && keys_.init(region, 4 * w);
   for (int i = 0; i < 5; ++i) {
@@ -193,9 +194,12 @@ bool OpCheck::read_state() {
       for (int k = 0; k < per_word; ++k) {
         const uint64_t i = w * per_word + k;
         const uint64_t off = i * layout_.tcache_count_bytes;
-        const bool differs = layout_.tcache_count_bytes == 2 ? load<uint16_t>(tc_, off) != load<uint16_t>(s_.tcache_, off)
-                                                             : tc_[off] != s_.tcache_[off];
-        if (i < static_cast<uint64_t>(layout_.tcache_bins) && differs) mark_dirty(kFirstTcacheList + static_cast<int>(i));
+        const bool differs = layout_.tcache_count_bytes == 2
+                                 ? load<uint16_t>(tc_, off) != load<uint16_t>(s_.tcache_, off)
+                                 : tc_[off] != s_.tcache_[off];
+        if (i < static_cast<uint64_t>(layout_.tcache_bins) && differs) {
+          mark_dirty(kFirstTcacheList + static_cast<int>(i));
+        }
       }
     });
     diff_words(tc_ + layout_.tcache_entries, s_.tcache_ + layout_.tcache_entries, layout_.tcache_bins,

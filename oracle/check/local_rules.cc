@@ -63,8 +63,8 @@ void OpCheck::counter_rules() {
                           tcache_count != load<uint64_t>(s_.mp_, layout_.mp_tcache_count);
   if (!mp_changed && !tcache_dirty) return;
   uint64_t entries = s_.tcache_entries_;
-  const uint64_t in_use = tcache_bins_in_use(tcache_bins, load<uint64_t>(mp_, layout_.mp_tcache_max_bytes),
-                                        layout_.tcache_bins);
+  const uint64_t in_use =
+      tcache_bins_in_use(tcache_bins, load<uint64_t>(mp_, layout_.mp_tcache_max_bytes), layout_.tcache_bins);
   auto count_rule = [&](int i) {
     const int id = kFirstTcacheList + i;
     if (dirty_[id]) entries = entries + list_new_count_[id] - s_.list_count_[id];
