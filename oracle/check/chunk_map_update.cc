@@ -18,8 +18,13 @@ void OpCheck::touch(uint64_t chunk) {
 bool OpCheck::update_chunk_map(const uint64_t* written, uint64_t count) {
   Array<uint64_t>& addrs = s_.addrs_;
   addrs.clear();
+  // By 16-byte line: all that follows looks at lines (a chunk's header line, the chunks a line may
+  // belong to), and an op stores fd and bk, prev_size and size, one after the other: fewer to sort.
   for (uint64_t i = 0; i < count; ++i) {
-    if (written[i] >= loc_.heap_base && written[i] < loc_.heap_end) addrs.push(written[i]);
+    const uint64_t line = written[i] & ~kAlignMask;
+    if (written[i] >= loc_.heap_base && written[i] < loc_.heap_end && (addrs.empty() || addrs.back() != line)) {
+      addrs.push(line);
+    }
   }
   // A top that moved is a chunk start the walk must land on, whether or not its header changed.
   if (top_ != old_top_ || loc_.heap_end != s_.where_.heap_end) addrs.push(top_);

@@ -67,7 +67,7 @@ class IncrementalCheck {
   NodeTable nodes_;
   ChunkMap node_bits_;  // a bit per 16 bytes of heap: a node starts here (most lookups miss)
   // Per-op working lists, sized for the largest op checked incrementally (kMaxWrites stores).
-  Array<uint64_t> addrs_;      // heap addresses written, sorted
+  Array<uint64_t> addrs_;      // heap lines (16 bytes) written, sorted, no repeats
   Array<uint64_t> touched_;    // chunks whose header or words the op wrote
   Array<uint64_t> local_;      // chunks the local rules look at
   Array<uint64_t> unstarted_;  // chunk starts the op's headers erased
