@@ -145,11 +145,11 @@ static const unsigned char* view(const Reader& mem, uint64_t addr, uint64_t n, u
 
 // Words a[0..n) against b[0..n): calls changed(i) for each word that differs. Blocks that are
 // equal (most of them after an op) are skipped with memcmp, which is vectorised; in a block that
-// differs, lines of 8 words likewise, before single words (scanning all 64 words of a block was
+// differs, lines of 16 words likewise, before single words (scanning all 64 words of a block was
 // a third of this).
 template <typename F>
 static void diff_words(const unsigned char* a, const unsigned char* b, uint64_t n, F changed) {
-  constexpr uint64_t kBlock = 64, kLine = 8;  // words
+  constexpr uint64_t kBlock = 64, kLine = 16;  // words
   if (n > kBlock && std::memcmp(a, b, 8 * n) == 0) return;  // the bins: one call, not four
   for (uint64_t w = 0; w < n; w += kBlock) {
     const uint64_t end = w + kBlock <= n ? w + kBlock : n;

@@ -171,6 +171,13 @@ class OpCheck {
 };
 
 // Inline: called for every chunk and list an op touches, from every file of the check.
+inline uint64_t OpCheck::list_after(uint64_t chunk) {
+  uint64_t list = 0;
+  if (changes_.get(chunk, &list)) return list;
+  const Node* n = find_node(chunk);
+  return n != nullptr ? n->list : 0;
+}
+
 // The chunk before `chunk` in its (regular) list now: the walk's record, else the old bk (a
 // member the walk did not record kept its place).
 inline uint64_t OpCheck::pred_of(uint64_t chunk) {

@@ -153,13 +153,6 @@ void OpCheck::resolve_membership() {
   }
 }
 
-uint64_t OpCheck::list_after(uint64_t chunk) {
-  uint64_t list = 0;
-  if (changes_.get(chunk, &list)) return list;
-  const Node* n = find_node(chunk);
-  return n != nullptr ? n->list : 0;
-}
-
 void OpCheck::local_rules() {
   if (walk_broken_) return;
   auto local = [&](uint64_t c) {
