@@ -218,6 +218,23 @@ TEST(CoreSort, SortsWordsAndPairs) {
   std::vector<uint64_t> pairs = {static_cast<uint64_t>(-5), 1, 7, 2, static_cast<uint64_t>(-9), 3};
   sort_pairs_by_signed_first(pairs.data(), 3);
   EXPECT_EQ(pairs, (std::vector<uint64_t>{static_cast<uint64_t>(-9), 3, static_cast<uint64_t>(-5), 1, 7, 2}));
+  // Every length around the switch between insertion sort and the others, with repeats and runs
+  // already in order (as an op's write log has them).
+  for (uint64_t n = 0; n < 80; ++n) {
+    std::vector<uint64_t> w(n);
+    for (uint64_t i = 0; i < n; ++i) w[i] = i % 3 == 0 ? rng() % 16 : 0x1000 + 8 * i;
+    std::vector<uint64_t> sorted = w;
+    std::sort(sorted.begin(), sorted.end());
+    sort_u64(w.data(), n);
+    EXPECT_EQ(w, sorted) << n;
+    std::vector<uint64_t> p(2 * n);
+    for (uint64_t i = 0; i < n; ++i) {
+      p[2 * i] = rng() % 1000 - 500;
+      p[2 * i + 1] = i;
+    }
+    sort_pairs_by_signed_first(p.data(), n);
+    for (uint64_t i = 1; i < n; ++i) EXPECT_LE(static_cast<int64_t>(p[2 * i - 2]), static_cast<int64_t>(p[2 * i])) << n;
+  }
 }
 
 TEST(CoreText, FormatsLikeTheReports) {

@@ -64,7 +64,7 @@ uint64_t ChunkMap::word_before(uint64_t w) const {
   return (s << 6) + 63 - static_cast<uint64_t>(__builtin_clzll(bits));
 }
 
-uint64_t ChunkMap::start_at_or_before(uint64_t a) const {
+uint64_t ChunkMap::start_before_word(uint64_t a) const {
   if (a < base_) return 0;
   uint64_t k = (a - base_) >> 4;
   uint64_t w = k >> 6;

@@ -45,8 +45,18 @@ class ChunkMap {
   bool test_any(uint64_t a) const {
     return a >= base_ && (a & 15) == 0 && ((a - base_) >> 4) < max_bits_ && test(a);
   }
-  // The greatest start <= a, or 0 when there is none.
-  uint64_t start_at_or_before(uint64_t a) const;
+  // The greatest start <= a, or 0 when there is none. Inline when a start lies in a's own
+  // word (most chunks are under 1 KiB); else the search through the summaries.
+  uint64_t start_at_or_before(uint64_t a) const {
+    if (a >= base_) {
+      const uint64_t k = (a - base_) >> 4;
+      if ((k >> 6) < used_words_) {
+        const uint64_t bits = words_[k >> 6] & bits_upto(k);
+        if (bits != 0) return base_ + ((((k >> 6) << 6) + 63 - static_cast<uint64_t>(__builtin_clzll(bits))) << 4);
+      }
+    }
+    return start_before_word(a);
+  }
   // Clears every start in (lo, hi) (16-aligned lo and hi), calling cleared(addr) for each that
   // was set.
   template <typename F>
@@ -54,6 +64,22 @@ class ChunkMap {
     if (hi <= lo + 16) return;
     const uint64_t first = ((lo - base_) >> 4) + 1;
     const uint64_t end = (hi - base_) >> 4;  // exclusive
+    if ((first >> 6) == ((end - 1) >> 6)) {
+      // Within one word (a chunk under 1 KiB, most of them): no search through the summary.
+      const uint64_t w = first >> 6;
+      if (w >= used_words_) return;
+      const uint64_t mask = bits_from(first) & bits_upto(end - 1);
+      uint64_t hits = words_[w] & mask;
+      if (hits == 0) return;
+      words_[w] &= ~mask;
+      if (words_[w] == 0) forget_word(w);
+      while (hits != 0) {
+        const int b = __builtin_ctzll(hits);
+        hits &= hits - 1;
+        cleared(base_ + (((w << 6) + static_cast<uint64_t>(b)) << 4));
+      }
+      return;
+    }
     // The words that may hold a start, found through the summary.
     for (uint64_t w = next_word_from(first >> 6); w < used_words_ && (w << 6) < end;
          w = next_word_from(w + 1)) {
@@ -93,6 +119,8 @@ class ChunkMap {
     }
     return used_words_;
   }
+  // start_at_or_before() when a's own word holds no start at or below a.
+  uint64_t start_before_word(uint64_t a) const;
   // The first summary word >= s whose top bit is set, or kNone.
   uint64_t next_summary_from(uint64_t s) const;
   // The greatest word < w whose summary bit is set, or kNone.

@@ -1,6 +1,12 @@
 // The incremental check's view of the chunks: the chunk map brought up to date from the headers
 // the op wrote (each followed by size fields until it rejoins a chunk start the map already
-// had), the chunks the op touched, and their neighbours.
+// had), the chunks whose headers the op touched, and their neighbours.
+//
+// A chunk's own rules (chunk_rules) read its header line (prev_size, size), its neighbours'
+// sizes and which list holds it. So a write into a chunk's body (fd, bk, nextsize, key, user
+// data) changes none of them for it or its neighbours; what it changes in lists the list walk
+// checks, and a chunk whose list changed is checked anyway (local_rules). Only chunks whose
+// header line was written, the chunks the walk by size fields passed, and top are touched.
 #include "oracle/check/incremental_op.h"
 
 namespace heaptwin::check {
@@ -12,8 +18,13 @@ void OpCheck::touch(uint64_t chunk) {
 bool OpCheck::update_chunk_map(const uint64_t* written, uint64_t count) {
   Array<uint64_t>& addrs = s_.addrs_;
   addrs.clear();
+  // By 16-byte line: all that follows looks at lines (a chunk's header line, the chunks a line may
+  // belong to), and an op stores fd and bk, prev_size and size, one after the other: fewer to sort.
   for (uint64_t i = 0; i < count; ++i) {
-    if (written[i] >= loc_.heap_base && written[i] < loc_.heap_end) addrs.push(written[i]);
+    const uint64_t line = written[i] & ~kAlignMask;
+    if (written[i] >= loc_.heap_base && written[i] < loc_.heap_end && (addrs.empty() || addrs.back() != line)) {
+      addrs.push(line);
+    }
   }
   // A top that moved is a chunk start the walk must land on, whether or not its header changed.
   if (top_ != old_top_ || loc_.heap_end != s_.where_.heap_end) addrs.push(top_);
@@ -33,6 +44,10 @@ bool OpCheck::update_chunk_map(const uint64_t* written, uint64_t count) {
     const uint64_t w = addrs[i];
     if (w < cursor) continue;
     uint64_t p = map.start_at_or_before(w);
+    // A write into the body of a chunk below top whose header line the op did not write (the
+    // addresses are sorted, and the walk from a written header skips past its chunk): its size,
+    // so the map from it on, is as it was. Nothing to walk.
+    if (p != 0 && p < top_ && w >= p + 0x10) continue;
     if (p == 0) p = loc_.heap_base;
     for (;;) {
       if (p >= top_) {
@@ -66,7 +81,7 @@ bool OpCheck::update_chunk_map(const uint64_t* written, uint64_t count) {
       }
       const uint64_t q = p + size;
       map.clear_between(p, q, unstarted);
-      touch(p);
+      touch(p);  // its header line (or a start the walk reached) was written
       cursor = q;
       const bool was_start = map.test(q);
       map.set(q);

@@ -59,7 +59,9 @@ class OpCheck {
   // ---- list_walk.cc: each list the op changed, followed through its changes ------------------
   void find_changed_members();
   uint64_t changed_fields(const ListRef& l, const Node& n) const;
-  uint64_t member_flags(uint64_t chunk) const;
+  // Member i's list and what changed in it (kNextChanged...), kept beside it: no lookups.
+  int member_list(uint64_t i) const { return static_cast<int>(s_.member_info_[i] >> 8); }
+  uint64_t member_flags(uint64_t i) const { return s_.member_info_[i] & 0xff; }
   void walk_changed_lists();
   void walk_list(const ListRef& l);
   void take_out(const ListRef& l, uint64_t chunk);
@@ -87,6 +89,7 @@ class OpCheck {
   void chunk_rules(uint64_t c);
   // ---- apply.cc: the state after a clean op ---------------------------------------------------
   void apply();
+  void copy_state();
 
   // Heap words: straight from memory when the Reader gives the heap directly (in-process: the
   // twin, the drop-in library), else through it.
@@ -144,7 +147,6 @@ class OpCheck {
 
   AddrMap& touched_set_;  // chunks in touched_
   AddrMap& local_set_;    // chunks in local_
-  AddrMap& member_set_;   // binned chunks whose words the op wrote -> what changed (flags)
   AddrMap& walk_info_;    // per list: chunk -> its walk record, or kRemovedMark
   AddrMap& changes_;      // chunk -> list after the op (0: none), for chunks whose list changed
   AddrMap& recheck_set_;  // large-bin chunks already queued for a nextsize check
@@ -167,6 +169,93 @@ class OpCheck {
   uint64_t tcache_entries_after_ = 0;
   uint64_t tcache_key_after_ = 0;
 };
+
+// Inline: called for every chunk and list an op touches, from every file of the check.
+inline uint64_t OpCheck::list_after(uint64_t chunk) {
+  uint64_t list = 0;
+  if (changes_.get(chunk, &list)) return list;
+  const Node* n = find_node(chunk);
+  return n != nullptr ? n->list : 0;
+}
+
+// The chunk before `chunk` in its (regular) list now: the walk's record, else the old bk (a
+// member the walk did not record kept its place).
+inline uint64_t OpCheck::pred_of(uint64_t chunk) {
+  uint64_t i;
+  if (walk_info_.get(chunk, &i) && i != kRemovedMark) return s_.walk_[i + 1];
+  const Node* n = find_node(chunk);
+  return n != nullptr ? n->prev : 0;
+}
+
+// Whether `chunk` is in list l after the op (for chunks the walk of l looked at, or members).
+inline bool OpCheck::in_list_now(const ListRef& l, uint64_t chunk) {
+  uint64_t i;
+  if (walk_info_.get(chunk, &i)) return i != kRemovedMark;
+  const Node* n = find_node(chunk);
+  return n != nullptr && n->list == l.id;
+}
+
+inline ListRef OpCheck::list_ref(const Layout& layout, const Where& where, int id) {
+  ListRef l;
+  l.id = id;
+  if (id < kFirstFastList) {
+    l.kind = BinKind::kRegular;
+    l.index = id;
+    l.head = layout.bin_at(where.arena, id);
+  } else if (id < kFirstTcacheList) {
+    l.kind = BinKind::kFast;
+    l.index = id - kFirstFastList;
+    l.head = 0;
+  } else {
+    l.kind = BinKind::kTcache;
+    l.index = id - kFirstTcacheList;
+    l.head = 0;
+  }
+  return l;
+}
+
+inline uint64_t OpCheck::head_next_of(const ListRef& l, const Layout& layout, const unsigned char* av,
+                               const unsigned char* tc) {
+  switch (l.kind) {
+    case BinKind::kRegular:
+      return load<uint64_t>(av, layout.bins + (l.index - 1) * 0x10);
+    case BinKind::kFast:
+      return load<uint64_t>(av, layout.fastbins + 8 * l.index);
+    case BinKind::kTcache: {
+      const uint64_t e = load<uint64_t>(tc, layout.tcache_entries + 8 * l.index);
+      return e == 0 ? 0 : e - 0x10;
+    }
+    default:
+      return 0;
+  }
+}
+
+// c: the chunk's first six words (prev_size, size, fd, bk, fd_nextsize, bk_nextsize).
+inline void OpCheck::fill_node(const ListRef& l, const Layout& layout, const uint64_t* c, Node* n) {
+  n->size = c[1] & ~kFlagBits;
+  n->prev = n->fd_nextsize = n->bk_nextsize = n->key = 0;
+  switch (l.kind) {
+    case BinKind::kRegular:
+      n->next = c[2];
+      n->prev = c[3];
+      if (l.index >= 64) {
+        n->fd_nextsize = c[4];
+        n->bk_nextsize = c[5];
+      }
+      break;
+    case BinKind::kFast:
+      n->next = layout.safe_linking ? reveal_ptr(n->addr + 0x10, c[2]) : c[2];
+      break;
+    case BinKind::kTcache: {
+      const uint64_t e = layout.safe_linking ? reveal_ptr(n->addr + 0x10, c[2]) : c[2];
+      n->next = e == 0 ? 0 : e - 0x10;
+      n->key = c[3];
+      break;
+    }
+    default:
+      break;
+  }
+}
 
 }  // namespace heaptwin::check
 

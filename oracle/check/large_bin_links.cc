@@ -66,7 +66,7 @@ void OpCheck::large_bin_rules(const ListRef& l, uint64_t last, bool broken) {
   for (uint64_t i = 0; i < rec.size(); i += kRecordWords) order(rec[i + 1], rec[i]);
   for (uint64_t i = 0; i < s_.members_.size(); ++i) {
     const uint64_t c = s_.members_[i];
-    if (find_node(c)->list != l.id || !(member_flags(c) & kSizeChanged) || !in_list_now(l, c)) continue;
+    if (member_list(i) != l.id || !(member_flags(i) & kSizeChanged) || !in_list_now(l, c)) continue;
     order(pred_of(c), c);
     order(c, word(c + 0x10));
   }
@@ -84,8 +84,7 @@ void OpCheck::large_bin_rules(const ListRef& l, uint64_t last, bool broken) {
   };
   for (uint64_t i = 0; i < rec.size(); i += kRecordWords) want(rec[i]);
   for (uint64_t i = 0; i < s_.members_.size(); ++i) {
-    const uint64_t c = s_.members_[i];
-    if (find_node(c)->list == l.id) want(c);
+    if (member_list(i) == l.id) want(s_.members_[i]);
   }
   for (uint64_t i = removed_begin_; i < s_.removed_.size(); i += 2) {
     const Node* n = find_node(s_.removed_[i]);

@@ -66,9 +66,8 @@ void OpCheck::list_rules(const ListRef& l, uint64_t last, bool broken) {
   }
   for (uint64_t i = 0; i < s_.members_.size(); ++i) {
     const uint64_t c = s_.members_[i];
-    const uint64_t f = member_flags(c);
-    const Node* n = find_node(c);
-    if (n->list != l.id || !in_list_now(l, c)) continue;
+    const uint64_t f = member_flags(i);
+    if (member_list(i) != l.id || !in_list_now(l, c)) continue;
     if (f & (kSizeChanged | kNsChanged)) {
       size_rules(c);
     } else if ((f & kKeyChanged) && l.kind == BinKind::kTcache) {
@@ -83,9 +82,8 @@ void OpCheck::list_rules(const ListRef& l, uint64_t last, bool broken) {
     // was rewritten, and the head's bk is the last chunk.
     for (uint64_t i = 0; i < s_.members_.size(); ++i) {
       const uint64_t c = s_.members_[i];
-      const Node* n = find_node(c);
-      if (n->list == l.id && (member_flags(c) & kBkChanged) && in_list_now(l, c) && !walk_info_.get(c)) {
-        check_bk(l, c, n->prev);
+      if (member_list(i) == l.id && (member_flags(i) & kBkChanged) && in_list_now(l, c) && !walk_info_.get(c)) {
+        check_bk(l, c, find_node(c)->prev);
       }
     }
     const uint64_t head_bk = load<uint64_t>(av_, layout_.bins + (l.index - 1) * 0x10 + 8);

@@ -43,30 +43,29 @@ uint64_t OpCheck::changed_fields(const ListRef& l, const Node& n) const {
 // Binned chunks whose words the op wrote: a written word is the size (chunk + 8), a link
 // (chunk + 0x10, 0x18) or a nextsize link (chunk + 0x20, 0x28) of at most three chunks.
 void OpCheck::find_changed_members() {
-  const Array<uint64_t>& addrs = s_.addrs_;
-  member_set_.begin(addrs.size() + 4);
+  const Array<uint64_t>& addrs = s_.addrs_;  // sorted, no repeats
   s_.members_.clear();
+  s_.member_info_.clear();
+  // The addresses are sorted, so a candidate c was looked at before exactly when the last
+  // 16-byte line looked at (prev) lies at or above it (and then within c + 0x20).
+  uint64_t prev = 0;
   for (uint64_t i = 0; i < addrs.size(); ++i) {
     const uint64_t b = addrs[i] & ~kAlignMask;
+    if (b == prev) continue;
     for (uint64_t back = 0; back <= 0x20; back += 0x10) {
       const uint64_t c = b - back;
-      if (c < loc_.heap_base || member_set_.get(c)) continue;
+      if (c < loc_.heap_base || c <= prev) break;
       const Node* n = find_node(c);
       if (n == nullptr) continue;
       const uint64_t flags = changed_fields(list_ref(layout_, loc_, n->list), *n);
-      member_set_.put(c, flags);
       if (flags != 0) {
         s_.members_.push(c);
+        s_.member_info_.push(static_cast<uint64_t>(n->list) << 8 | flags);
         mark_dirty(n->list);
       }
     }
+    prev = b;
   }
-}
-
-uint64_t OpCheck::member_flags(uint64_t chunk) const {
-  uint64_t f = 0;
-  member_set_.get(chunk, &f);
-  return f;
 }
 
 void OpCheck::walk_changed_lists() {
@@ -167,12 +166,10 @@ void OpCheck::walk_list(const ListRef& l) {
   // D: the members whose link the op rewrote, by label. Its k members cut the old list into k + 1
   // stretches: stretch j ends at D[j] (the last one at the list's end).
   for (uint64_t i = 0; i < s_.members_.size(); ++i) {
+    if (member_list(i) != l.id || !(member_flags(i) & kNextChanged)) continue;
     const uint64_t c = s_.members_[i];
-    const Node* n = find_node(c);
-    if (n->list == l.id && (member_flags(c) & kNextChanged)) {
-      d.push(static_cast<uint64_t>(n->label));
-      d.push(c);
-    }
+    d.push(static_cast<uint64_t>(find_node(c)->label));
+    d.push(c);
   }
   const uint64_t k = d.size() / 2;
   sort_pairs_by_signed_first(d.begin(), k);
@@ -315,23 +312,6 @@ void OpCheck::take_out(const ListRef& l, uint64_t chunk) {
   s_.removed_.push(static_cast<uint64_t>(l.id));
   walk_info_.put(chunk, kRemovedMark);
   if (l.kind == BinKind::kTcache) ++removed_tcache_;
-}
-
-// The chunk before `chunk` in its (regular) list now: the walk's record, else the old bk (a
-// member the walk did not record kept its place).
-uint64_t OpCheck::pred_of(uint64_t chunk) {
-  uint64_t i;
-  if (walk_info_.get(chunk, &i) && i != kRemovedMark) return s_.walk_[i + 1];
-  const Node* n = find_node(chunk);
-  return n != nullptr ? n->prev : 0;
-}
-
-// Whether `chunk` is in list l after the op (for chunks the walk of l looked at, or members).
-bool OpCheck::in_list_now(const ListRef& l, uint64_t chunk) {
-  uint64_t i;
-  if (walk_info_.get(chunk, &i)) return i != kRemovedMark;
-  const Node* n = find_node(chunk);
-  return n != nullptr && n->list == l.id;
 }
 
 }  // namespace heaptwin::check

@@ -63,16 +63,30 @@ void OpCheck::counter_rules() {
                           tcache_count != load<uint64_t>(s_.mp_, layout_.mp_tcache_count);
   if (!mp_changed && !tcache_dirty) return;
   uint64_t entries = s_.tcache_entries_;
-  for (int i = 0; i < layout_.tcache_bins; ++i) {
+  const uint64_t in_use =
+      tcache_bins_in_use(tcache_bins, load<uint64_t>(mp_, layout_.mp_tcache_max_bytes), layout_.tcache_bins);
+  auto count_rule = [&](int i) {
     const int id = kFirstTcacheList + i;
-    if (!mp_changed && !dirty_[id]) continue;
     if (dirty_[id]) entries = entries + list_new_count_[id] - s_.list_count_[id];
     const uint64_t count = layout_.tcache_count_at(tc_, i, tcache_count);
     const uint64_t e = load<uint64_t>(tc_, layout_.tcache_entries + 8 * i);
-    check_tcache_count(r_, i, count, e,
-                       tcache_bins_in_use(tcache_bins, load<uint64_t>(mp_, layout_.mp_tcache_max_bytes),
-                                          layout_.tcache_bins),
-                       tcache_count);
+    check_tcache_count(r_, i, count, e, in_use, tcache_count);
+  };
+  if (mp_changed) {
+    for (int i = 0; i < layout_.tcache_bins; ++i) count_rule(i);
+  } else {
+    // Only the bins the op changed (a walk over all 64 or 76 bins per op was 4% of the check),
+    // in bin order as before, so findings come in the same order.
+    int bins[kLists];
+    int n = 0;
+    for (int k = 0; k < dirty_count_; ++k) {
+      const int i = dirty_ids_[k] - kFirstTcacheList;
+      if (i < 0 || i >= layout_.tcache_bins) continue;
+      int j = n++;
+      for (; j > 0 && bins[j - 1] > i; --j) bins[j] = bins[j - 1];
+      bins[j] = i;
+    }
+    for (int k = 0; k < n; ++k) count_rule(bins[k]);
   }
   // Keys: every entry the op added or whose key it wrote carries the key the others carry.
   const uint64_t gone = removed_tcache_ + key_changed_tcache_;
@@ -137,13 +151,6 @@ void OpCheck::resolve_membership() {
     Text m = r_.note("bin.not_a_chunk", c, size_now(c), list_ref(layout_, loc_, static_cast<int>(list)).bin());
     at(m.add("the bin holds "), c).add(", which is not the start of a chunk of the heap.");
   }
-}
-
-uint64_t OpCheck::list_after(uint64_t chunk) {
-  uint64_t list = 0;
-  if (changes_.get(chunk, &list)) return list;
-  const Node* n = find_node(chunk);
-  return n != nullptr ? n->list : 0;
 }
 
 void OpCheck::local_rules() {

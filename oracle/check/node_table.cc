@@ -25,16 +25,6 @@ void NodeTable::reset() {
   size_ = 0;
 }
 
-Node* NodeTable::find(uint64_t addr) {
-  uint64_t i = slot_of(addr);
-  for (;;) {
-    Node& n = slots_[i];
-    if (!live(n)) return nullptr;
-    if (n.addr == addr) return &n;
-    i = (i + 1) & (capacity_ - 1);
-  }
-}
-
 Node* NodeTable::insert(uint64_t addr) {
   if (Node* n = find(addr)) return n;
   if ((size_ + 1) * 2 > capacity_ && !grow()) return nullptr;

@@ -35,7 +35,16 @@ class NodeTable {
   bool init(Region* region, uint64_t max_nodes);
   // Empties the table in O(1) (a new generation).
   void reset();
-  Node* find(uint64_t addr);
+  // Inline: several lookups per chunk an op touches.
+  Node* find(uint64_t addr) {
+    uint64_t i = slot_of(addr);
+    for (;;) {
+      Node& n = slots_[i];
+      if (!live(n)) return nullptr;
+      if (n.addr == addr) return &n;
+      i = (i + 1) & (capacity_ - 1);
+    }
+  }
   // The node for addr, added (fields zero but addr) when missing; nullptr when the table is full.
   Node* insert(uint64_t addr);
   void erase(uint64_t addr);

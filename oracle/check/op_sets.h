@@ -63,10 +63,16 @@ class AddrMap {
     if (value) *value = s[1];
     return true;
   }
-  // Adds addr; true when it was not there yet.
+  // Adds addr; true when it was not there yet (false too when the map is full: failed()).
+  // One probe, not get()'s and put()'s.
   bool insert(uint64_t addr) {
-    if (get(addr)) return false;
-    return put(addr, 0);
+    uint64_t* s = slot(addr);
+    if (live(s[0])) return false;  // slot() stops at addr's entry or an empty slot
+    if ((size_ + 1) * 2 > cap_) return put(addr, 0);
+    s[0] = tag(addr);
+    s[1] = 0;
+    ++size_;
+    return true;
   }
   uint64_t size() const { return size_; }
 
