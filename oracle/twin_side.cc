@@ -16,6 +16,7 @@
 #include "oracle/heap_check.h"
 #include "oracle/heap_check_incremental.h"
 #include "oracle/heap_view.h"
+#include "oracle/read_arena_heaps.h"
 #include "oracle/read_namer.h"
 #include "oracle/twin_fatal_handler.h"
 #include "oracle/twin_op.h"
@@ -292,7 +293,16 @@ class TwinSide : public Side {
   }
 
   Outcome outcome_of(const alloc::Allocator& twin, const Op& op, const RawResult& r) {
-    if (op.kind == OpKind::kRead8) return namer_.read(read_places(twin), r.value, r.read_at, twin.tcache());
+    if (op.kind == OpKind::kRead8) {
+      // The threads' heaps, found as the runner's child finds them (read_arena_heaps.h).
+      ReadPlaces places = read_places(twin);
+      ReadArenaHeap heaps[READ_ARENA_HEAPS_MAX];
+      places.arena_heaps = heaps;
+      places.arena_heap_count = read_arena_heaps(read_owned_word, memory_.get(), twin.main_arena(),
+                                                 arena_layout_.binmap + 16, arena_layout_.top, r.value,
+                                                 r.read_at, heaps);
+      return namer_.read(places, r.value, r.read_at, twin.tcache());
+    }
     Returned returned;
     returned.pointer = r.pointer;
     returned.error = r.error;
@@ -312,19 +322,21 @@ class TwinSide : public Side {
     return returned_outcome(op, returned, heap_base_);
   }
 
+  // A word of the twin's memory (ArenaWordReader), 0 where it owns none (a forged pointer).
+  static int read_owned_word(void* ctx, uint64_t address, uint64_t* out) {
+    if (!static_cast<const alloc::SimulatedMemory*>(ctx)->owns(address, 8)) return 0;
+    std::memcpy(out, reinterpret_cast<const void*>(address), 8);
+    return 1;
+  }
+
   // A chunk of a non-main arena's heap, named as the runner names it (arena_chunk_name.h).
   void name_arena_chunk(const alloc::Allocator& twin, const RawResult& r, Returned* returned) const {
     if (!r.allocates || r.pointer == 0 || (r.pointer >= heap_base_ && r.pointer < returned->heap_end)) return;
     uint64_t head = 0;
     std::memcpy(&head, reinterpret_cast<const void*>(r.pointer - 8), 8);
     if ((head & (alloc::kNonMainArena | alloc::kIsMmapped)) != alloc::kNonMainArena) return;
-    auto read = [](void* ctx, uint64_t address, uint64_t* out) -> int {
-      if (!static_cast<const alloc::SimulatedMemory*>(ctx)->owns(address, 8)) return 0;
-      std::memcpy(out, reinterpret_cast<const void*>(address), 8);
-      return 1;
-    };
     ArenaChunkName name;
-    if (arena_chunk_name(read, memory_.get(), twin.main_arena(), arena_layout_.binmap + 16, r.pointer, &name)) {
+    if (arena_chunk_name(read_owned_word, memory_.get(), twin.main_arena(), arena_layout_.binmap + 16, r.pointer, &name)) {
       returned->arena = name.arena;
       returned->arena_heap = name.heap;
       returned->arena_heap_offset = name.offset;

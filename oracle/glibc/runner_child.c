@@ -238,6 +238,7 @@ static int run_ops(void) {
     r->kind = RUNNER_RETURNED;
     r->heap_end = (uint64_t)(uintptr_t)sbrk(0); /* glibc's cached break: no syscall */
     runner_name_arena_chunk(op, r);
+    runner_name_read_heaps(op, r);
     r->tcache = runner_tcache_pointer();
     if (reset) runner_dirty_after(op, r, running_top_before);
     if (request.flags & RUNNER_COPY_STATE) runner_copy_state(r, i == 0);

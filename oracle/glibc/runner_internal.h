@@ -30,6 +30,7 @@ void runner_run_op_on_thread(const struct RunnerOp* op, struct RunnerRecord* r);
 int runner_threads_started(void); /* 1: this child must not run another Program */
 /* Sets r->arena, arena_heap, arena_heap_offset for a returned chunk of a non-main arena. */
 void runner_name_arena_chunk(const struct RunnerOp* op, struct RunnerRecord* r);
+void runner_name_read_heaps(const struct RunnerOp* op, struct RunnerRecord* r);
 
 /* runner_maps.c: the address space as it was before any Program (see there). */
 struct Range {
