@@ -200,6 +200,9 @@ struct Trace {
   // glibc did there depends on the real process's address space (docs/op-semantics.md). The
   // differ compares no op after it.
   std::string unmodelled;
+  // Heap offsets of the blocks a thread's creation calloc'd (glibc's pthread_create: the new
+  // thread's DTV, whose words ld.so writes, not malloc); the twin side's, in creation order.
+  std::vector<int64_t> thread_dtvs;
 };
 
 }  // namespace heaptwin

@@ -95,7 +95,7 @@ class TwinSide : public Side {
         // The heap checker and the block rules read main_arena and one tcache.
         check_heap_now = false;
         blocks_.stop();
-        if (!(started_threads >> op.thread & 1) && !create_thread(twin)) {
+        if (!(started_threads >> op.thread & 1) && !create_thread(twin, &trace)) {
           trace.outcomes.push_back(fatal_outcome(read_places(twin)));
           if (fatal_.kind == JumpingFatalHandler::Kind::kUnmodelled) trace.unmodelled = fatal_.message;
           break;
@@ -272,12 +272,16 @@ class TwinSide : public Side {
   // The runner's t0 starts a thread just before its first op: pthread_create callocs the new
   // thread's DTV in t0's arena, 0x11 entries of 16 bytes in a process whose only TLS is libc's
   // (docs/heap-format.md). False when that call ended the Program (an abort, a fault).
-  bool create_thread(alloc::Allocator& twin) {
+  // The DTV's place goes into the trace: ld.so fills it (comparability rule reads_a_threads_dtv).
+  bool create_thread(alloc::Allocator& twin, Trace* trace) {
     fatal_.kind = JumpingFatalHandler::Kind::kNone;
     if (setjmp(fatal_.env) == 0) {
       twin.set_thread(0);
       twin.clear_errno();
-      twin.calloc(0x11, 0x10);
+      const Addr dtv = twin.calloc(0x11, 0x10);
+      if (dtv >= heap_base_ && dtv < memory_->brk()) {
+        trace->thread_dtvs.push_back(static_cast<int64_t>(dtv - heap_base_));
+      }
     }
     return fatal_.kind == JumpingFatalHandler::Kind::kNone;
   }
