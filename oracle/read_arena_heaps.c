@@ -8,12 +8,16 @@ enum { kMaxArenas = 64, kMaxHeaps = 4096 };
 
 static uint64_t block_of(uint64_t address) { return address & ~(READ_ARENA_HEAP_BYTES - 1); }
 
-/* Whether heap `start` can name something of the read (see read_arena_heaps.h). */
-static int relevant(uint64_t start, uint64_t raw, uint64_t at) {
-  if (start == block_of(raw) || start == block_of(at) || start == block_of((at >> 12) ^ raw)) return 1;
-  if (raw < ((uint64_t)1 << 52) && block_of(raw << 12) == start) return 1; /* a copied safe-linked NULL */
-  return read_least_xor_in(start >> 12, (start + READ_ARENA_HEAP_BYTES) >> 12, raw, start,
-                           start + READ_ARENA_HEAP_BYTES) != ~(uint64_t)0;
+static int inside(uint64_t address, uint64_t start, uint64_t bytes) {
+  return address >= start && address - start < bytes;
+}
+
+/* Whether heap [start, start + bytes) can name something of the read (see read_arena_heaps.h). */
+static int relevant(uint64_t start, uint64_t bytes, uint64_t raw, uint64_t at) {
+  if (inside(raw, start, bytes) || inside(at, start, bytes) || inside((at >> 12) ^ raw, start, bytes)) return 1;
+  if (raw < ((uint64_t)1 << 52) && inside(raw << 12, start, bytes)) return 1; /* a copied safe-linked NULL */
+  return read_least_xor_in(start >> 12, (start + bytes + 4095) >> 12, raw, start, start + bytes) !=
+         ~(uint64_t)0;
 }
 
 /* The heaps of `arena` (number `number`) that are relevant, appended to out[*n]. */
@@ -34,8 +38,11 @@ static void arena_heaps(ArenaWordReader read, void* ctx, uint64_t arena, uint32_
   }
   h = block_of(top);
   for (uint32_t i = 0; i <= length && *n < READ_ARENA_HEAPS_MAX; ++i) {
-    if (relevant(h, raw, at)) {
+    uint64_t bytes; /* heap_info.mprotect_size */
+    if (!read(ctx, h + 0x18, &bytes) || bytes > READ_ARENA_HEAP_BYTES) return;
+    if (relevant(h, bytes, raw, at)) {
       out[*n].start = h;
+      out[*n].bytes = bytes;
       out[*n].arena = number;
       out[*n].heap = length - i;
       ++*n;

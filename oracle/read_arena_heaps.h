@@ -21,24 +21,28 @@ extern "C" {
 
 /* Every heap of every arena on main_arena's list (newest arena first, each arena's heaps from
  * its top's back to its first), kept when the 8 bytes `raw` read at `at` could be named by it:
- * it holds raw, at or (at >> 12) ^ raw, or reveals raw as a safe-linked pointer copied from one
- * of its positions to one of its places (read_value). Writes at most READ_ARENA_HEAPS_MAX into
+ * its bytes ever made accessible (heap_info.mprotect_size) hold raw, at or (at >> 12) ^ raw,
+ * or reveal raw as a safe-linked pointer copied from one of its positions to one of its places
+ * (read_value). Writes at most READ_ARENA_HEAPS_MAX into
  * out and returns how many. `next_offset`, `top_offset`: malloc_state's next and top. A heap is
  * listed only when its heap_info names the arena and its prev chain ends at the arena's own
  * heap (a forged list names nothing). */
 size_t read_arena_heaps(ArenaWordReader read, void* ctx, uint64_t main_arena, uint64_t next_offset,
                         uint64_t top_offset, uint64_t raw, uint64_t at, struct ReadArenaHeap* out);
 
-/* A ReadArenaHeap as one word (the runner's record): its start, 64 MiB aligned, holds the arena
- * and heap numbers in its low bits (arena < 2^10, heap < 2^16); 0 is none. */
+/* A ReadArenaHeap as one word (the runner's record), 0 for none: bits 0..21 its start >> 26
+ * (64 MiB aligned, below 2^48), 22..36 its bytes in pages (at most 2^14), 37..46 the arena,
+ * 47..62 the heap. */
 static inline uint64_t read_arena_heap_pack(const struct ReadArenaHeap* h) {
-  return h->start | (uint64_t)(h->arena & 0x3ffu) << 16 | (h->heap & 0xffffu);
+  return (h->start >> 26) | (h->bytes >> 12) << 22 | (uint64_t)(h->arena & 0x3ffu) << 37 |
+         (uint64_t)(h->heap & 0xffffu) << 47;
 }
 static inline struct ReadArenaHeap read_arena_heap_unpack(uint64_t w) {
   struct ReadArenaHeap h;
-  h.start = w & ~(READ_ARENA_HEAP_BYTES - 1);
-  h.arena = (uint32_t)(w >> 16) & 0x3ffu;
-  h.heap = (uint32_t)w & 0xffffu;
+  h.start = (w & 0x3fffffu) << 26;
+  h.bytes = (w >> 22 & 0x7fffu) << 12;
+  h.arena = (uint32_t)(w >> 37) & 0x3ffu;
+  h.heap = (uint32_t)(w >> 47) & 0xffffu;
   return h;
 }
 

@@ -38,7 +38,7 @@ std::string text(const ReadPlaces& p, uint64_t raw, uint64_t at) {
 
 TEST(ReadArenaHeap, NamesValuesAndPositionsInAThreadsHeap) {
   ReadPlaces p = main_places();
-  const ReadArenaHeap heaps[] = {{kA1b, 1, 1}, {kA1, 1, 0}};
+  const ReadArenaHeap heaps[] = {{kA1b, 0x21000, 1, 1}, {kA1, 0x21000, 1, 0}};
   p.arena_heaps = heaps;
   p.arena_heap_count = 2;
   const uint64_t at = kA1 + 0xb90;
@@ -58,6 +58,9 @@ TEST(ReadArenaHeap, NamesValuesAndPositionsInAThreadsHeap) {
             "arena1+0xb75 (safe-linked: protect(arena1+0x0, arena1+0xb75))");
   EXPECT_EQ(text(p, (kA1 + 0x3000) >> 12, kHeap + 0x400),
             "0x0 (safe-linked: protect(arena1+0x3000, 0x0))");
+  // Past the bytes a heap ever made accessible, its reservation names nothing: a safe-linked
+  // value lands there by chance, where each process's heaps lie (found by the threads target).
+  EXPECT_EQ(text(p, kA1 + 0x2c00ba0, kHeap + 0x2a0), "0x7ffff2c00ba0");
   // Without the heaps, the same values are numbers of one process.
   ReadPlaces none = main_places();
   EXPECT_EQ(text(none, kA1 + 0xb70, kHeap + 0x2a0), "0x7ffff0000b70");
@@ -89,6 +92,7 @@ FakeMemory process() {
   m.words[kA1b + 8] = kA1;
   m.words[kA2] = arena2;
   m.words[kA2 + 8] = 0;
+  for (uint64_t h : {kA1, kA1b, kA2}) m.words[h + 0x18] = 0x21000;  // heap_info.mprotect_size
   return m;
 }
 
@@ -103,6 +107,7 @@ std::string found(FakeMemory& m, uint64_t raw, uint64_t at) {
     s += line;
     const ReadArenaHeap back = read_arena_heap_unpack(read_arena_heap_pack(&out[i]));
     EXPECT_EQ(back.start, out[i].start);
+    EXPECT_EQ(back.bytes, out[i].bytes);
     EXPECT_EQ(back.arena, out[i].arena);
     EXPECT_EQ(back.heap, out[i].heap);
   }
@@ -120,8 +125,9 @@ TEST(ReadArenaHeaps, FindsTheHeapsARead8CanBeNamedBy) {
   EXPECT_EQ(found(m, (at >> 12) ^ (kA2 + 0xb70), kHeap + 0x2a0), "0x7fffec000000=2.0");
   // Copied out of its position: the heap whose pages reveal it.
   EXPECT_EQ(found(m, ((kA1 + 0x5b90) >> 12) ^ (kA1 + 0xb70), kHeap + 0x400), "0x7ffff0000000=1.0");
-  // Nothing of the threads' heaps.
+  // Nothing of the threads' heaps (past arena 1's accessible bytes is nothing of it).
   EXPECT_EQ(found(m, 0x421, kHeap + 0x2a0), "");
+  EXPECT_EQ(found(m, kA1 + 0x21000, kHeap + 0x2a0), "");
   EXPECT_EQ(found(m, kHeap + 0x2a0, kHeap + 0x2c0), "");
 }
 

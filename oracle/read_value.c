@@ -33,7 +33,7 @@ static struct ReadName name_in(const struct ReadPlaces* p, uint64_t address, int
   }
   for (size_t i = 0; i < p->arena_heap_count; ++i) {
     const struct ReadArenaHeap* h = &p->arena_heaps[i];
-    if (read_inside(address, h->start, READ_ARENA_HEAP_BYTES)) {
+    if (read_inside(address, h->start, h->bytes)) {
       return read_named(READ_ARENA_HEAP, READ_ARENA_HEAP_OFFSET(h->arena, h->heap, address - h->start));
     }
   }
@@ -134,7 +134,7 @@ struct ReadValue read_value(const struct ReadPlaces* p, uint64_t raw, uint64_t a
   for (size_t i = 0; i < p->arena_heap_count && raw < ((uint64_t)1 << 52); ++i) {
     const struct ReadArenaHeap* h = &p->arena_heaps[i];
     const uint64_t page = raw << 12;
-    if (read_inside(page, h->start, READ_ARENA_HEAP_BYTES)) {
+    if (read_inside(page, h->start, h->bytes)) {
       v.value = read_named(READ_NUMBER, 0);
       v.safe_linked = 1;
       v.position = read_named(READ_ARENA_HEAP, READ_ARENA_HEAP_OFFSET(h->arena, h->heap, page - h->start));
@@ -161,8 +161,8 @@ struct ReadValue read_value(const struct ReadPlaces* p, uint64_t raw, uint64_t a
    * thread cached in another heap is rare, and this keeps the search one heap wide). */
   for (size_t i = 0; i < p->arena_heap_count; ++i) {
     const struct ReadArenaHeap* h = &p->arena_heaps[i];
-    const uint64_t pg = read_least_xor_in(h->start >> 12, (h->start + READ_ARENA_HEAP_BYTES) >> 12, raw,
-                                          h->start, h->start + READ_ARENA_HEAP_BYTES);
+    const uint64_t pg = read_least_xor_in(h->start >> 12, (h->start + h->bytes + 4095) >> 12, raw,
+                                          h->start, h->start + h->bytes);
     if (pg != ~(uint64_t)0) {
       v.value = read_named(READ_ARENA_HEAP, READ_ARENA_HEAP_OFFSET(h->arena, h->heap, (raw ^ pg) - h->start));
       v.safe_linked = 1;

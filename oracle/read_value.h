@@ -45,8 +45,7 @@ enum ReadBase {
 #define READ_ARENA_HEAP_INDEX(o) ((uint32_t)((o) >> 32) & 0xffffu)
 #define READ_ARENA_HEAP_DISTANCE(o) ((o) & 0xffffffffu)
 
-/* HEAP_MAX_SIZE on 64-bit: a non-main heap is named over its whole reservation (where its pages
- * are open differs by nothing between processes: both follow heap_info.size). */
+/* HEAP_MAX_SIZE on 64-bit: every non-main heap starts at a multiple of it. */
 #define READ_ARENA_HEAP_BYTES ((uint64_t)64 << 20)
 
 /* Within this distance of the heap base (either way) an address is heap-relative, as the arena
@@ -64,9 +63,12 @@ struct ReadMapping {
   uint64_t start, length;
 };
 
-/* A non-main arena's heap in one process: its start (64 MiB aligned: its heap_info) and name. */
+/* A non-main arena's heap in one process: its start (64 MiB aligned: its heap_info), the bytes
+ * ever made accessible (heap_info.mprotect_size: the same in every process with the same history;
+ * its whole 64 MiB reservation would name a safe-linked value that lands in it by chance, where
+ * each process's heaps lie), and its name. */
 struct ReadArenaHeap {
-  uint64_t start;
+  uint64_t start, bytes;
   uint32_t arena, heap;
 };
 
