@@ -164,13 +164,19 @@ void runner_name_arena_chunk(const struct RunnerOp* op, struct RunnerRecord* r) 
 
 /* After a read8: the threads' heaps its value may be named by, found as the twin side finds them
  * (read_arena_heaps.h), for the parent's naming (glibc_side.cc). Without threads main_arena's
- * list is empty but for a tcache that main_arena could not hold (docs/threads.md): one word read.
- * Every word through process_vm_readv: a Program may have forged the list. */
+ * list is empty but for a tcache that main_arena could not hold (docs/threads.md). Past
+ * main_arena every word through process_vm_readv: a Program may have forged the list. */
 void runner_name_read_heaps(const struct RunnerOp* op, struct RunnerRecord* r) {
   _Static_assert(sizeof r->read_heaps / sizeof r->read_heaps[0] == READ_ARENA_HEAPS_MAX, "record");
   if (op->kind != RUNNER_READ8 || request.arena == 0) return;
+  /* main_arena.next lies in libc's data, always readable: while it names main_arena itself (no
+   * other arena: every Program without threads) no syscall is made. */
+  const uint64_t next_offset = request.layout.binmap + 16;
+  uint64_t next;
+  memcpy(&next, (const void*)(uintptr_t)(request.arena + next_offset), sizeof next);
+  if (next == request.arena) return;
   struct ReadArenaHeap heaps[READ_ARENA_HEAPS_MAX];
-  const size_t n = read_arena_heaps(read_word_at, NULL, request.arena, request.layout.binmap + 16,
-                                    request.layout.top, r->value, r->pointer, heaps);
+  const size_t n = read_arena_heaps(read_word_at, NULL, request.arena, next_offset, request.layout.top,
+                                    r->value, r->pointer, heaps);
   for (size_t i = 0; i < n; ++i) r->read_heaps[i] = read_arena_heap_pack(&heaps[i]);
 }
