@@ -15,7 +15,8 @@
 namespace heaptwin {
 
 // Whether op `at` is a read8 of a word inside a DTV the twin's trace (traces[0]) recorded
-// (Trace::thread_dtvs), at an address known from the twin's outcomes before it.
+// (Trace::thread_dtvs, in the main heap or a thread's), at an address known from the twin's
+// outcomes before it.
 bool reads_a_threads_dtv(const Program& program, const std::vector<Trace>& traces, size_t at);
 
 }  // namespace heaptwin

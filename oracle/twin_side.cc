@@ -279,8 +279,13 @@ class TwinSide : public Side {
       twin.set_thread(0);
       twin.clear_errno();
       const Addr dtv = twin.calloc(0x11, 0x10);
+      ArenaChunkName name;
       if (dtv >= heap_base_ && dtv < memory_->brk()) {
-        trace->thread_dtvs.push_back(static_cast<int64_t>(dtv - heap_base_));
+        trace->thread_dtvs.push_back(HeapPlace{0, 0, static_cast<int64_t>(dtv - heap_base_)});
+      } else if (dtv != 0 && arena_chunk_name(read_owned_word, memory_.get(), twin.main_arena(),
+                                              arena_layout_.binmap + 16, dtv, &name)) {
+        // The creating thread's arena need not be main_arena (arena_get_retry moves a thread).
+        trace->thread_dtvs.push_back(HeapPlace{name.arena, name.heap, static_cast<int64_t>(name.offset)});
       }
     }
     return fatal_.kind == JumpingFatalHandler::Kind::kNone;
