@@ -81,8 +81,11 @@ Addr Allocator::new_heap(uint64_t size, uint64_t top_pad) {
 
 bool Allocator::grow_heap(Addr h, int64_t diff) {
   const uint64_t pagesize = load(h + kPagesize);
-  const int64_t new_size = static_cast<int64_t>(load(h + kSize)) +
-                           static_cast<int64_t>(align_up(static_cast<uint64_t>(diff), pagesize));
+  // glibc's (long) h->size + diff wraps for a request near 2^63 (gcc's signed add); summed
+  // unsigned here, as signed it is undefined (UBSan: fuzz target threads, malloc 0x7fff...ffff on
+  // a thread), then compared unsigned as glibc compares it.
+  const int64_t new_size =
+      static_cast<int64_t>(load(h + kSize) + align_up(static_cast<uint64_t>(diff), pagesize));
   if (static_cast<uint64_t>(new_size) > kHeapMaxSize) return false;
   const uint64_t mprotect_size = load(h + kMprotectSize);
   if (static_cast<uint64_t>(new_size) > mprotect_size) {

@@ -112,3 +112,25 @@ TEST(HeapTest, FreeTrimsTheLastHeapAndDeletesItWhenThePreviousCanTakeTop) {
 
 }  // namespace
 }  // namespace heaptwin::alloc
+
+namespace heaptwin::alloc {
+namespace {
+
+// Real run (heaptwin run --on glibc): on a thread, malloc(PTRDIFF_MAX) and
+// malloc(PTRDIFF_MAX - 0x1f) pass checked_request2size, fail to map, and grow_heap refuses a size
+// that wraps past 2^63: NULL, and the next malloc(0x18) is the chunk after the first. The sum
+// in grow_heap is glibc's (long) h->size + diff, which wraps; signed in C++ it was undefined
+// (fuzz target threads, UBSan: run this test with --config=ubsan).
+TEST(HeapTest, ARequestNearTwoToThe63RefusesToGrowTheHeap) {
+  TestTwin t;
+  Allocator& a = t.twin;
+  a.malloc(0x20);
+  a.set_thread(1);
+  const Addr first = a.malloc(0x18);
+  EXPECT_EQ(a.malloc(0x7fffffffffffffffull), 0u);
+  EXPECT_EQ(a.malloc(0x7fffffffffffffe0ull), 0u);
+  EXPECT_EQ(a.malloc(0x18), first + 0x20);
+}
+
+}  // namespace
+}  // namespace heaptwin::alloc

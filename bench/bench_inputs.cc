@@ -27,7 +27,9 @@ std::string random_input(std::mt19937_64& rng, size_t ops, const DecodeOptions& 
   auto random_bytes = [&rng](std::string* t, size_t n) {
     for (size_t i = 0; i < n; ++i) t->push_back(static_cast<char>(rng()));
   };
-  std::string s(1, static_cast<char>(kFuzzFormatV1));  // whole ops only: op k starts at s.size()
+  // Whole ops only: op k starts at s.size(). Format v3 where the target decodes threads (its
+  // ops then move between threads; v1 would keep every op on t0).
+  std::string s(1, static_cast<char>(decode.allow_threads ? kFuzzFormatV3 : kFuzzFormatV1));
   for (size_t k = 0; k + 1 < ops; ++k) {
     DecodeOptions upto = decode;
     upto.max_ops = k + 2;  // no op is decoded differently for ending the decoding early

@@ -1,5 +1,6 @@
 #include "oracle/comparability.h"
 
+#include "oracle/comparability_dtv.h"
 #include "oracle/read_value.h"
 #include "oracle/side.h"
 
@@ -388,6 +389,10 @@ bool reads_across_words(const Program& program, const std::vector<Trace>& traces
   return false;
 }
 
+const ComparabilityRule kReadsAThreadsDtv{
+    "reads_a_threads_dtv",
+    "a read8 inside the DTV that a thread's creation calloc'd: ld.so writes it, with a pointer "
+    "into the thread's stack mapping, each process's own (comparability_dtv.h)"};
 const ComparabilityRule kReadsAcrossWords{
     "reads_across_words",
     "a read8 at an address that is not 8-aligned read as a number: the bytes it cut out of an "
@@ -452,7 +457,7 @@ const std::vector<ComparabilityRule>& comparability_rules() {
       kAddressDependentAlignment, kTouchesTooMuchMemory,     kStoresMappingAddress,
       kStoresWrappingSize,        kUsesUnmappedChunk,        kLeftTheHeap,
       kCorruptsWithoutAHeap,      kProtectWithoutSafeLinking, kFreesTheTcacheStruct,
-      kReadsSafeLinkedPast48Mib,  kReadsAcrossWords,
+      kReadsSafeLinkedPast48Mib,  kReadsAcrossWords,         kReadsAThreadsDtv,
   };
   return rules;
 }
@@ -475,6 +480,7 @@ std::optional<ComparabilityRule> excused_divergence(const Program& program,
   if (frees_the_tcache_struct(program, traces, at)) return kFreesTheTcacheStruct;
   if (reads_safe_linked_past_48_mib(program, traces, at)) return kReadsSafeLinkedPast48Mib;
   if (reads_across_words(program, traces, at)) return kReadsAcrossWords;
+  if (reads_a_threads_dtv(program, traces, at)) return kReadsAThreadsDtv;
   return std::nullopt;
 }
 

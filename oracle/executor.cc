@@ -32,13 +32,16 @@ std::vector<JudgeConfig> make_fuzz_targets() {
   attack.sides = {"twin", "glibc"};
   attack.compare_state = false;
   attack.decode.allow_corruption = true;
-  std::vector<JudgeConfig> all = {model, glibc, attack};
+  // Threads (format v3's `tN:` ops): the twin against real glibc as twin_vs_glibc judges it,
+  // with each op on the thread it names (real threads in the runner, docs/threads.md). A target
+  // of its own: the runner starts a child for every Program that made a thread, so its inputs
+  // run several times slower than the main job's, which keeps threads off.
+  JudgeConfig threads = glibc;
+  threads.name = "threads";
+  std::vector<JudgeConfig> all = {model, glibc, attack, threads};
   for (auto& c : all) {
     c.decode.max_ops = 256;
-    // Format v3's threads stay off: a read8 in a non-main heap is not named yet (a thread's freed
-    // chunk's next is masked with its heap's address), and the runner forks a child per threaded
-    // Program (58 execs/s with threads on, against ~1,000).
-    c.decode.allow_threads = false;
+    c.decode.allow_threads = c.name == "threads";
     // glibc's CPU time per op. A Program that makes glibc loop for ever (malloc_trim over a bin
     // that a corruption made cyclic: a madvise each turn) took the whole limit: 2 s each, 4 of
     // the attack corpus's 649 inputs took 8 of the replay's 10 s. An op of at most 256 takes

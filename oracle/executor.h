@@ -47,7 +47,8 @@ struct JudgeConfig {
   bool apply_rules = true;
 };
 
-// The configuration of a differential fuzz target: "twin_vs_glibc", "twin_vs_model", "attack";
+// The configuration of a differential fuzz target: "twin_vs_glibc", "twin_vs_model", "attack",
+// "threads";
 // nullptr for any other name.
 const JudgeConfig* fuzz_target_config(const std::string& name);
 // Their names, in the order above.

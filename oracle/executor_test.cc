@@ -81,3 +81,23 @@ TEST(Executor, ATimeoutUnderTheDefaultLimitIsAFinding) {
 
 }  // namespace
 }  // namespace heaptwin
+
+namespace heaptwin {
+namespace {
+
+// Only the threads target decodes format v3's threads: the main job keeps its speed (a Program
+// with a thread costs the runner a new child), and threads judges as twin_vs_glibc does.
+TEST(Executor, OnlyTheThreadsTargetDecodesThreads) {
+  for (const std::string& name : fuzz_target_names()) {
+    EXPECT_EQ(fuzz_target_config(name)->decode.allow_threads, name == "threads") << name;
+  }
+  const JudgeConfig* threads = fuzz_target_config("threads");
+  const JudgeConfig* glibc = fuzz_target_config("twin_vs_glibc");
+  ASSERT_NE(threads, nullptr);
+  EXPECT_EQ(threads->sides, glibc->sides);
+  EXPECT_TRUE(threads->compare_state);
+  EXPECT_FALSE(threads->decode.allow_corruption);
+}
+
+}  // namespace
+}  // namespace heaptwin

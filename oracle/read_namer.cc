@@ -28,7 +28,12 @@ void ReadNamer::after(const Op& op, const Outcome& outcome, uint64_t pointer) {
 Outcome ReadNamer::read(ReadPlaces places, uint64_t raw, uint64_t at, uint64_t tcache) {
   mappings_.clear();
   by_slot_.for_each([this](uint64_t, const ReadMapping& m) { mappings_.push_back(m); });
-  if (tcache != 0 && !(tcache >= places.heap_base && tcache < places.heap_end)) {
+  bool in_arena_heap = false;  // a thread's tcache lies in its arena's heap, named by it
+  for (size_t i = 0; i < places.arena_heap_count; ++i) {
+    const ReadArenaHeap& h = places.arena_heaps[i];
+    in_arena_heap |= tcache >= h.start && tcache - h.start < h.bytes;
+  }
+  if (tcache != 0 && !in_arena_heap && !(tcache >= places.heap_base && tcache < places.heap_end)) {
     // Its mapping's first page holds the whole struct (0x290 .. 0x300 bytes).
     mappings_.push_back(ReadMapping{tcache & ~uint64_t{0xfff}, 0x1000});
   }

@@ -27,7 +27,8 @@ class ReadNamer {
   // After op `op` returned `outcome`; `pointer` is what an allocating op returned here.
   void after(const Op& op, const Outcome& outcome, uint64_t pointer);
   // The read8 outcome of the 8 bytes `raw` read at `at`, in the process whose places these are
-  // (their mappings are ignored: those the Program holds are followed here). `tcache` is the
+  // (their mappings are ignored: those the Program holds are followed here; their arena heaps,
+  // read_arena_heaps.h, are the caller's). `tcache` is the
   // thread's tcache struct (0: none): outside the heap (M_MMAP_THRESHOLD below its size) it is
   // an mmapped chunk too, whose address every cached chunk's key holds before 2.34.
   Outcome read(ReadPlaces places, uint64_t raw, uint64_t at, uint64_t tcache);

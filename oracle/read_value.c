@@ -31,6 +31,12 @@ static struct ReadName name_in(const struct ReadPlaces* p, uint64_t address, int
   if (read_inside(address, p->global_max_fast, 8)) {
     return read_named(READ_GLOBAL_MAX_FAST, address - p->global_max_fast);
   }
+  for (size_t i = 0; i < p->arena_heap_count; ++i) {
+    const struct ReadArenaHeap* h = &p->arena_heaps[i];
+    if (read_inside(address, h->start, h->bytes)) {
+      return read_named(READ_ARENA_HEAP, READ_ARENA_HEAP_OFFSET(h->arena, h->heap, address - h->start));
+    }
+  }
   for (size_t i = 0; i < p->mapping_count; ++i) {
     const struct ReadMapping* m = &p->mappings[i];
     if (m->length != 0 && read_inside(address, m->start, m->length)) {
@@ -124,6 +130,17 @@ struct ReadValue read_value(const struct ReadPlaces* p, uint64_t raw, uint64_t a
       return v;
     }
   }
+  /* The same in a non-main heap (a thread's tcache chunk copied by realloc). */
+  for (size_t i = 0; i < p->arena_heap_count && raw < ((uint64_t)1 << 52); ++i) {
+    const struct ReadArenaHeap* h = &p->arena_heaps[i];
+    const uint64_t page = raw << 12;
+    if (read_inside(page, h->start, h->bytes)) {
+      v.value = read_named(READ_NUMBER, 0);
+      v.safe_linked = 1;
+      v.position = read_named(READ_ARENA_HEAP, READ_ARENA_HEAP_OFFSET(h->arena, h->heap, page - h->start));
+      return v;
+    }
+  }
   /* A safe-linked pointer to the heap copied out of its position: its raw value is (the page
    * number of the heap position it was written at) ^ target. Each heap page is tried, lowest
    * first, and the first that reveals a target inside the heap names it (every side finds the
@@ -137,6 +154,20 @@ struct ReadValue read_value(const struct ReadPlaces* p, uint64_t raw, uint64_t a
       v.value = read_named(READ_HEAP, (raw ^ pg) - p->heap_base);
       v.safe_linked = 1;
       v.position = read_named(READ_HEAP, (pg << 12) - p->heap_base);
+      return v;
+    }
+  }
+  /* The same with position and target in one non-main heap (each heap on its own: a chunk a
+   * thread cached in another heap is rare, and this keeps the search one heap wide). */
+  for (size_t i = 0; i < p->arena_heap_count; ++i) {
+    const struct ReadArenaHeap* h = &p->arena_heaps[i];
+    const uint64_t pg = read_least_xor_in(h->start >> 12, (h->start + h->bytes + 4095) >> 12, raw,
+                                          h->start, h->start + h->bytes);
+    if (pg != ~(uint64_t)0) {
+      v.value = read_named(READ_ARENA_HEAP, READ_ARENA_HEAP_OFFSET(h->arena, h->heap, (raw ^ pg) - h->start));
+      v.safe_linked = 1;
+      v.position =
+          read_named(READ_ARENA_HEAP, READ_ARENA_HEAP_OFFSET(h->arena, h->heap, (pg << 12) - h->start));
       return v;
     }
   }
@@ -184,8 +215,30 @@ static void text_end(struct Text* t) {
   if (t->cap != 0) t->out[t->length < t->cap ? t->length : t->cap - 1] = '\0';
 }
 
+static void text_decimal(struct Text* t, uint32_t v) {
+  char digits[12];
+  int n = (int)sizeof digits - 1;
+  digits[n] = '\0';
+  do {
+    digits[--n] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  text_put(t, digits + n);
+}
+
 static void text_name(struct Text* t, const struct ReadName* n) {
   static const char* const kBases[] = {"", "heap", "main_arena", "mp_", "global_max_fast", "mapping"};
+  if (n->base == READ_ARENA_HEAP) { /* "arena1+0xb70", "arena1.heap2+0x40": as outcomes name it */
+    text_put(t, "arena");
+    text_decimal(t, READ_ARENA_HEAP_ARENA(n->offset));
+    if (READ_ARENA_HEAP_INDEX(n->offset) != 0) {
+      text_put(t, ".heap");
+      text_decimal(t, READ_ARENA_HEAP_INDEX(n->offset));
+    }
+    text_put(t, "+");
+    text_hex(t, READ_ARENA_HEAP_DISTANCE(n->offset));
+    return;
+  }
   if (n->base == READ_NUMBER || n->base >= sizeof kBases / sizeof kBases[0]) {
     text_hex(t, n->offset);
     return;

@@ -184,6 +184,13 @@ struct Returned {
 // oracle/read_namer.h.)
 Outcome returned_outcome(const Op& op, const Returned& r, uint64_t heap_base);
 
+// A place in a heap, named as outcomes name it: arena 0 is the main heap (offset from its base),
+// else a non-main arena's heap (OutcomeKind::kArenaPointer: arena, which of its heaps, offset).
+struct HeapPlace {
+  uint32_t arena = 0, heap = 0;
+  int64_t offset = 0;
+};
+
 struct Trace {
   std::string side;                    // "glibc", "glibc-2.31", "twin", "model"
   std::vector<Outcome> outcomes;       // one per op that ran; shorter than the Program after a fatal op
@@ -200,6 +207,10 @@ struct Trace {
   // glibc did there depends on the real process's address space (docs/op-semantics.md). The
   // differ compares no op after it.
   std::string unmodelled;
+  // Where the blocks a thread's creation calloc'd lie (glibc's pthread_create: the new thread's
+  // DTV, whose words ld.so writes, not malloc), in the creating thread's arena: the twin side's,
+  // in creation order.
+  std::vector<HeapPlace> thread_dtvs;
 };
 
 }  // namespace heaptwin

@@ -60,10 +60,15 @@ std::string json_escape(const std::string& s) {
 // {"base": "main_arena", "offset": 96, "text": "main_arena+0x60"} (heap offsets are signed)
 std::string read_name_json(const ReadName& n) {
   static const char* const kBases[] = {"number", "heap", "main_arena", "mp_", "global_max_fast",
-                                       "mapping"};
+                                       "mapping", "arena_heap"};
   char text[64];
   read_name_text(&n, text, sizeof text);
   const char* base = n.base < sizeof kBases / sizeof kBases[0] ? kBases[n.base] : "?";
+  if (n.base == READ_ARENA_HEAP) {  // {"base": "arena_heap", "arena": 1, "heap": 0, "offset": 2928, ...}
+    return std::string("{\"base\": \"arena_heap\", \"arena\": ") + std::to_string(READ_ARENA_HEAP_ARENA(n.offset)) +
+           ", \"heap\": " + std::to_string(READ_ARENA_HEAP_INDEX(n.offset)) +
+           ", \"offset\": " + std::to_string(READ_ARENA_HEAP_DISTANCE(n.offset)) + ", \"text\": \"" + text + "\"}";
+  }
   return std::string("{\"base\": \"") + base + "\", \"offset\": " +
          (n.base == READ_HEAP ? std::to_string(static_cast<int64_t>(n.offset))
                                : std::to_string(n.offset)) + ", \"text\": \"" + text + "\"}";

@@ -16,6 +16,7 @@
 #include "oracle/heap_check.h"
 #include "oracle/heap_check_incremental.h"
 #include "oracle/heap_view.h"
+#include "oracle/read_arena_heaps.h"
 #include "oracle/read_namer.h"
 #include "oracle/twin_fatal_handler.h"
 #include "oracle/twin_op.h"
@@ -94,7 +95,7 @@ class TwinSide : public Side {
         // The heap checker and the block rules read main_arena and one tcache.
         check_heap_now = false;
         blocks_.stop();
-        if (!(started_threads >> op.thread & 1) && !create_thread(twin)) {
+        if (!(started_threads >> op.thread & 1) && !create_thread(twin, &trace)) {
           trace.outcomes.push_back(fatal_outcome(read_places(twin)));
           if (fatal_.kind == JumpingFatalHandler::Kind::kUnmodelled) trace.unmodelled = fatal_.message;
           break;
@@ -271,12 +272,21 @@ class TwinSide : public Side {
   // The runner's t0 starts a thread just before its first op: pthread_create callocs the new
   // thread's DTV in t0's arena, 0x11 entries of 16 bytes in a process whose only TLS is libc's
   // (docs/heap-format.md). False when that call ended the Program (an abort, a fault).
-  bool create_thread(alloc::Allocator& twin) {
+  // The DTV's place goes into the trace: ld.so fills it (comparability rule reads_a_threads_dtv).
+  bool create_thread(alloc::Allocator& twin, Trace* trace) {
     fatal_.kind = JumpingFatalHandler::Kind::kNone;
     if (setjmp(fatal_.env) == 0) {
       twin.set_thread(0);
       twin.clear_errno();
-      twin.calloc(0x11, 0x10);
+      const Addr dtv = twin.calloc(0x11, 0x10);
+      ArenaChunkName name;
+      if (dtv >= heap_base_ && dtv < memory_->brk()) {
+        trace->thread_dtvs.push_back(HeapPlace{0, 0, static_cast<int64_t>(dtv - heap_base_)});
+      } else if (dtv != 0 && arena_chunk_name(read_owned_word, memory_.get(), twin.main_arena(),
+                                              arena_layout_.binmap + 16, dtv, &name)) {
+        // The creating thread's arena need not be main_arena (arena_get_retry moves a thread).
+        trace->thread_dtvs.push_back(HeapPlace{name.arena, name.heap, static_cast<int64_t>(name.offset)});
+      }
     }
     return fatal_.kind == JumpingFatalHandler::Kind::kNone;
   }
@@ -292,7 +302,16 @@ class TwinSide : public Side {
   }
 
   Outcome outcome_of(const alloc::Allocator& twin, const Op& op, const RawResult& r) {
-    if (op.kind == OpKind::kRead8) return namer_.read(read_places(twin), r.value, r.read_at, twin.tcache());
+    if (op.kind == OpKind::kRead8) {
+      // The threads' heaps, found as the runner's child finds them (read_arena_heaps.h).
+      ReadPlaces places = read_places(twin);
+      ReadArenaHeap heaps[READ_ARENA_HEAPS_MAX];
+      places.arena_heaps = heaps;
+      places.arena_heap_count = read_arena_heaps(read_owned_word, memory_.get(), twin.main_arena(),
+                                                 arena_layout_.binmap + 16, arena_layout_.top, r.value,
+                                                 r.read_at, heaps);
+      return namer_.read(places, r.value, r.read_at, twin.tcache());
+    }
     Returned returned;
     returned.pointer = r.pointer;
     returned.error = r.error;
@@ -312,19 +331,21 @@ class TwinSide : public Side {
     return returned_outcome(op, returned, heap_base_);
   }
 
+  // A word of the twin's memory (ArenaWordReader), 0 where it owns none (a forged pointer).
+  static int read_owned_word(void* ctx, uint64_t address, uint64_t* out) {
+    if (!static_cast<const alloc::SimulatedMemory*>(ctx)->owns(address, 8)) return 0;
+    std::memcpy(out, reinterpret_cast<const void*>(address), 8);
+    return 1;
+  }
+
   // A chunk of a non-main arena's heap, named as the runner names it (arena_chunk_name.h).
   void name_arena_chunk(const alloc::Allocator& twin, const RawResult& r, Returned* returned) const {
     if (!r.allocates || r.pointer == 0 || (r.pointer >= heap_base_ && r.pointer < returned->heap_end)) return;
     uint64_t head = 0;
     std::memcpy(&head, reinterpret_cast<const void*>(r.pointer - 8), 8);
     if ((head & (alloc::kNonMainArena | alloc::kIsMmapped)) != alloc::kNonMainArena) return;
-    auto read = [](void* ctx, uint64_t address, uint64_t* out) -> int {
-      if (!static_cast<const alloc::SimulatedMemory*>(ctx)->owns(address, 8)) return 0;
-      std::memcpy(out, reinterpret_cast<const void*>(address), 8);
-      return 1;
-    };
     ArenaChunkName name;
-    if (arena_chunk_name(read, memory_.get(), twin.main_arena(), arena_layout_.binmap + 16, r.pointer, &name)) {
+    if (arena_chunk_name(read_owned_word, memory_.get(), twin.main_arena(), arena_layout_.binmap + 16, r.pointer, &name)) {
       returned->arena = name.arena;
       returned->arena_heap = name.heap;
       returned->arena_heap_offset = name.offset;

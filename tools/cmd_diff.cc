@@ -27,7 +27,7 @@ void print_usage() {
   for (const auto& n : side_names()) std::printf("%s ", n.c_str());
   std::printf(
       "\n  --target T   judge as fuzz target T does (its sides, checks and state comparison):\n"
-      "               twin_vs_glibc, twin_vs_model, attack\n"
+      "               twin_vs_glibc, twin_vs_model, attack, threads\n"
       "  --no-state   compare outcomes only (--state, the default, is accepted)\n"
       "  --glibc V    'glibc' in --sides means real glibc V (2.31, 2.41, 2.43, 2.44), 'twin' its twin\n"
       "               (2.23, 2.27, 2.31, 2.35, 2.36, 2.39, 2.41, 2.43, 2.44)\n"
@@ -85,7 +85,7 @@ int cmd_diff(const Args& args) {
       sides = split(args[++i]);
     } else if (a == "--target") {
       if (!has_value || fuzz_target_config(args[i + 1]) == nullptr) {
-        return usage_error("diff", "--target needs twin_vs_glibc, twin_vs_model or attack");
+        return usage_error("diff", "--target needs twin_vs_glibc, twin_vs_model, attack or threads");
       }
       target = args[++i];
     } else if (std::string e; take_release_option(args, &i, &version, &e)) {

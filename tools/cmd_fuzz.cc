@@ -56,7 +56,8 @@ constexpr const char* kHelpTail =
     "                      corpus/regressions/<target>/ (with an empty --findings: from nothing)\n"
     "  --findings DIR      where the corpus and crashes are kept (default: findings/)\n"
     "  --progress S        a progress line every S seconds (default 5; 0: none)\n"
-    "  --glibc V           fuzz release V: V's twin against real glibc V (twin_vs_glibc, attack)\n"
+    "  --glibc V           fuzz release V: V's twin against real glibc V (twin_vs_glibc, attack;\n"
+    "                      threads for 2.35 .. 2.41)\n"
     "                      or against the model (twin_vs_model); findings go to\n"
     "                      findings/glibc-V/ unless --findings says otherwise\n"
     "  --libc PATH         real glibc from this libc.so.6 (or its folder); its release picks\n"
@@ -202,6 +203,15 @@ std::string parse_options(const Args& args, Options* o) {
     o->targets.erase(std::remove(o->targets.begin(), o->targets.end(), "twin_vs_model"), o->targets.end());
     if (o->targets.empty()) return "twin_vs_model compares with the reference model of glibc 2.36 only; with --glibc " + o->release + " fuzz twin_vs_glibc or attack";
     if (o->targets.size() != before) std::fprintf(stderr, "heaptwin fuzz: twin_vs_model left out (its model follows 2.36 only)\n");
+    // threads: the twin models threads in 2.35 .. 2.41 (docs/threads.md); before 2.34 the runner
+    // cannot start one. Elsewhere every threaded input is unmodelled or a side error.
+    const int minor = std::atoi(o->release.c_str() + 2);  // "2.41" -> 41
+    if (minor < 35 || minor > 41) {
+      const size_t with = o->targets.size();
+      o->targets.erase(std::remove(o->targets.begin(), o->targets.end(), "threads"), o->targets.end());
+      if (o->targets.empty()) return "threads fuzzes releases 2.35 .. 2.41 only (the twin's threads); not " + o->release;
+      if (o->targets.size() != with) std::fprintf(stderr, "heaptwin fuzz: threads left out (the twin models threads in 2.35 .. 2.41)\n");
+    }
   }
   if (o->runs > 0 && o->engine != "libfuzzer") return "--runs is for --engine libfuzzer";
   if (o->runs > 0 && o->time_given) return "--runs and --time: give one of them";

@@ -27,8 +27,9 @@ constexpr const char* kHelp =
     "heap and bins on each side before and after that op.\n\n"
     "INPUT is a fuzz input (bytes, docs/fuzz-encoding.md) or a .heap script (by its extension).\n"
     "  --sides LIST    sides to compare (default: the target's own)\n"
-    "  --target T      the fuzz target the input came from: twin_vs_glibc, twin_vs_model or\n"
-    "                  attack (default: attack, which decodes write8 corruption too)\n"
+    "  --target T      the fuzz target the input came from: twin_vs_glibc, twin_vs_model,\n"
+    "                  attack or threads (default: attack, which decodes write8 corruption\n"
+    "                  too; only threads decodes tN: ops)\n"
     "  --glibc V       the release the finding came from (heaptwin fuzz --glibc V): its twin\n"
     "                  and real glibc V\n"
     "  --libc PATH     real glibc from this libc.so.6 (or its folder); its release picks the twin\n"
@@ -174,7 +175,7 @@ int cmd_repro(const Args& args) {
       if (!v) return usage_error("repro", "--target needs a name");
       target = *v;
       if (fuzz_target_config(target) == nullptr) {
-        return usage_error("repro", "unknown target '" + target + "' (twin_vs_glibc, twin_vs_model, attack)");
+        return usage_error("repro", "unknown target '" + target + "' (twin_vs_glibc, twin_vs_model, attack, threads)");
       }
     } else if (a == "--save") {
       auto v = value("--save");

@@ -10,7 +10,8 @@ TEST(FuzzTargets, TheManifestListsEveryTargetOnceWithOneMain) {
   const auto& targets = fuzz_targets();
   ASSERT_GE(targets.size(), 5u);
   EXPECT_EQ(main_fuzz_target().name, "twin_vs_glibc");
-  for (const char* name : {"twin_vs_glibc", "twin_vs_model", "attack", "script_parser", "encoding_roundtrip"}) {
+  for (const char* name : {"twin_vs_glibc", "twin_vs_model", "attack", "threads", "script_parser",
+                           "encoding_roundtrip"}) {
     const FuzzTargetInfo* t = find_fuzz_target(name);
     ASSERT_NE(t, nullptr) << name;
     EXPECT_GT(t->ci_runs, 0u) << name;

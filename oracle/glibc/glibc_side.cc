@@ -17,6 +17,7 @@
 #include "oracle/glibc/runner_binary.h"
 #include "oracle/glibc/runner_channel.h"
 #include "oracle/glibc/runner_outcomes.h"
+#include "oracle/read_arena_heaps.h"
 #include "oracle/glibc/runner_process.h"
 #include "oracle/glibc/runner_protocol.h"
 #include "oracle/heap_view.h"
@@ -307,8 +308,14 @@ class GlibcSide : public Side {
       heap_end = r->heap_end;
       const Op& op = program.ops[index];
       if (op.kind == OpKind::kRead8) {
-        const ReadPlaces places = runner_read_places(heap_base, r->heap_end, libc_base_,
-                                                     symbols_ ? &*symbols_ : nullptr, arena_layout_);
+        ReadPlaces places = runner_read_places(heap_base, r->heap_end, libc_base_,
+                                               symbols_ ? &*symbols_ : nullptr, arena_layout_);
+        // The threads' heaps the child found for this read (runner_threads.c).
+        ReadArenaHeap heaps[READ_ARENA_HEAPS_MAX];
+        for (uint64_t w : r->read_heaps) {
+          if (w != 0) heaps[places.arena_heap_count++] = read_arena_heap_unpack(w);
+        }
+        places.arena_heaps = heaps;
         trace->outcomes.push_back(namer_.read(places, r->value, r->pointer, r->tcache));
       } else {
         trace->outcomes.push_back(outcome_of(op, *r, heap_base));

@@ -112,9 +112,28 @@ static int can_recover(void) {
          runner_core_intact();
 }
 
+/* A word read by the runner itself where a Program may have forged the pointer (runner_threads.c
+ * follows heap_info and arena lists): a fault there returns 0 instead of ending the child. A
+ * plain load: process_vm_readv on the child's own memory had cost a tenth of a threaded
+ * Program's CPU (getpid and the copy, word by word). */
+static sigjmp_buf probe_point;
+static volatile int probing;
+
+int runner_probe_word(uint64_t address, uint64_t* out) {
+  if (sigsetjmp(probe_point, 0)) {
+    probing = 0;
+    return 0;
+  }
+  probing = 1;
+  *out = *(volatile const uint64_t*)(uintptr_t)address;
+  probing = 0;
+  return 1;
+}
+
 /* A fault inside an op: report it and leave; the Program ends here, as in a real process. */
 static void on_fault(int sig, siginfo_t* info, void* context) {
   (void)context;
+  if (probing) siglongjmp(probe_point, 1);
   if (!in_op) _exit(EXIT_RUNNER_FAULT);
   in_op = 0;
   struct RunnerRecord* r = record_slot();
@@ -238,6 +257,7 @@ static int run_ops(void) {
     r->kind = RUNNER_RETURNED;
     r->heap_end = (uint64_t)(uintptr_t)sbrk(0); /* glibc's cached break: no syscall */
     runner_name_arena_chunk(op, r);
+    runner_name_read_heaps(op, r);
     r->tcache = runner_tcache_pointer();
     if (reset) runner_dirty_after(op, r, running_top_before);
     if (request.flags & RUNNER_COPY_STATE) runner_copy_state(r, i == 0);

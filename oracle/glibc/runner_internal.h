@@ -25,11 +25,16 @@ void runner_run_op(const struct RunnerOp* op, struct RunnerRecord* r);
 /* The slot array's mapping, which the reset must not unmap. */
 void runner_slots_mapping(uint64_t* start, uint64_t* end);
 
+/* runner_child.c: a word of this process, or 0 when reading it faults (a forged pointer). Main
+ * thread only, outside an op. */
+int runner_probe_word(uint64_t address, uint64_t* out);
+
 /* runner_threads.c: an op on the thread it names (created at its first op), lock-step. */
 void runner_run_op_on_thread(const struct RunnerOp* op, struct RunnerRecord* r);
 int runner_threads_started(void); /* 1: this child must not run another Program */
 /* Sets r->arena, arena_heap, arena_heap_offset for a returned chunk of a non-main arena. */
 void runner_name_arena_chunk(const struct RunnerOp* op, struct RunnerRecord* r);
+void runner_name_read_heaps(const struct RunnerOp* op, struct RunnerRecord* r);
 
 /* runner_maps.c: the address space as it was before any Program (see there). */
 struct Range {

@@ -141,6 +141,9 @@ struct RunnerRecord {
    * that heap's start. */
   uint32_t arena, arena_heap;
   uint64_t arena_heap_offset;
+  /* read8: the threads' heaps its value may be named by (oracle/read_arena_heaps.h, packed by
+   * read_arena_heap_pack; 0: none). Found here: the parent cannot read the child's memory. */
+  uint64_t read_heaps[4];
 };
 
 #define RUNNER_NO_STATE (~(uint64_t)0)

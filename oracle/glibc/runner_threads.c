@@ -19,11 +19,11 @@
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "oracle/arena_chunk_name.h"
 #include "oracle/glibc/runner_internal.h"
+#include "oracle/read_arena_heaps.h"
 
 #pragma weak pthread_create
 
@@ -108,12 +108,8 @@ int runner_threads_started(void) { return started_any; }
 /* ---- naming a chunk of a non-main arena ------------------------------------------------------ */
 
 /* A word of this process's memory, or 0 when it is not readable (a Program may have forged the
- * pointer): process_vm_readv reports a bad address instead of faulting. */
-static int read_word(uint64_t address, uint64_t* out) {
-  struct iovec local = {out, sizeof *out};
-  struct iovec remote = {(void*)(uintptr_t)address, sizeof *out};
-  return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)sizeof *out;
-}
+ * pointer): runner_probe_word survives the fault. */
+static int read_word(uint64_t address, uint64_t* out) { return runner_probe_word(address, out); }
 
 static int read_word_at(void* ctx, uint64_t address, uint64_t* out) {
   (void)ctx;
@@ -159,4 +155,23 @@ void runner_name_arena_chunk(const struct RunnerOp* op, struct RunnerRecord* r) 
   r->arena = name.arena;
   r->arena_heap = name.heap;
   r->arena_heap_offset = name.offset;
+}
+
+/* After a read8: the threads' heaps its value may be named by, found as the twin side finds them
+ * (read_arena_heaps.h), for the parent's naming (glibc_side.cc). Without threads main_arena's
+ * list is empty but for a tcache that main_arena could not hold (docs/threads.md). Past
+ * main_arena every word is probed: a Program may have forged the list. */
+void runner_name_read_heaps(const struct RunnerOp* op, struct RunnerRecord* r) {
+  _Static_assert(sizeof r->read_heaps / sizeof r->read_heaps[0] == READ_ARENA_HEAPS_MAX, "record");
+  if (op->kind != RUNNER_READ8 || request.arena == 0) return;
+  /* main_arena.next lies in libc's data, always readable: while it names main_arena itself (no
+   * other arena: every Program without threads) nothing else is read. */
+  const uint64_t next_offset = request.layout.binmap + 16;
+  uint64_t next;
+  memcpy(&next, (const void*)(uintptr_t)(request.arena + next_offset), sizeof next);
+  if (next == request.arena) return;
+  struct ReadArenaHeap heaps[READ_ARENA_HEAPS_MAX];
+  const size_t n = read_arena_heaps(read_word_at, NULL, request.arena, next_offset, request.layout.top,
+                                    r->value, r->pointer, heaps);
+  for (size_t i = 0; i < n; ++i) r->read_heaps[i] = read_arena_heap_pack(&heaps[i]);
 }

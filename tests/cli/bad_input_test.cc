@@ -135,6 +135,13 @@ TEST(BadInput, TheModelJudgesOnly236) {
   EXPECT_EQ(f.exit_code, 0) << f.err;
 }
 
+// The threads target needs a release whose twin models threads and whose runner starts them.
+TEST(BadInput, ThreadsFuzzesOnly235To241) {
+  expect_refused({"fuzz", "--target", "threads", "--glibc", "2.31"},
+                 "threads fuzzes releases 2.35 .. 2.41 only (the twin's threads); not 2.31");
+  expect_refused({"fuzz", "--target", "threads", "--glibc", "2.44"}, "not 2.44");
+}
+
 TEST(BadInput, GoldenWantsAFolder) {
   expect_refused({"golden", "--side", "twin", temp_path("no_such_folder")},
                  "no_such_folder: no such file or directory");
