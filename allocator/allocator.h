@@ -473,27 +473,9 @@ class Allocator : public ChunkMemory {
   char assert_text_[384];  // assert_failed's message (glibc's is as long as the expression)
 };
 
-// The tcache's two hot paths (tcache.cc holds the rest), inline: nearly every malloc and free
-// takes one, and as calls they spent a third of their instructions saving and restoring
-// registers (callgrind, the bench's tcache-heavy and fastbin-heavy rows).
-inline void Allocator::tcache_put(Addr chunk, uint64_t tc_idx) {
-  HEAPTWIN_TWIN_DCHECK(tcache_ != 0);  // callers cache only once the tcache exists
-  Addr e = chunk2mem(chunk);
-  store(e + kTcacheEntryKey, tcache_mark());
-  store(e + kTcacheEntryNext, protect(e + kTcacheEntryNext, tcache_head(tc_idx)));
-  set_tcache_head(tc_idx, e);
-  add_tcache_count(tc_idx, 1);
-}
-
-inline Addr Allocator::tcache_get(uint64_t tc_idx) {
-  Addr e = tcache_head(tc_idx);
-  if (list_misaligned(e)) malloc_printerr(msg::kUnalignedTcacheChunk);
-  set_tcache_head(tc_idx, protect(e + kTcacheEntryNext, load(e + kTcacheEntryNext)));
-  add_tcache_count(tc_idx, -1);
-  store(e + kTcacheEntryKey, 0);
-  return e;
-}
-
 }  // namespace heaptwin::alloc
+
+// The inline hot paths, which need the whole class.
+#include "allocator/tcache_hot_paths.h"  // IWYU pragma: export
 
 #endif  // HEAPTWIN_ALLOCATOR_ALLOCATOR_H_
