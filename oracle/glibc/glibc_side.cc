@@ -1,8 +1,8 @@
 #include "oracle/glibc/glibc_side.h"
 
 #include <signal.h>
-#include <sys/wait.h>
 #include <sys/sysinfo.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -17,10 +17,10 @@
 #include "oracle/glibc/runner_binary.h"
 #include "oracle/glibc/runner_channel.h"
 #include "oracle/glibc/runner_outcomes.h"
-#include "oracle/read_arena_heaps.h"
 #include "oracle/glibc/runner_process.h"
 #include "oracle/glibc/runner_protocol.h"
 #include "oracle/heap_view.h"
+#include "oracle/read_arena_heaps.h"
 #include "oracle/read_namer.h"
 
 namespace heaptwin {
@@ -37,7 +37,9 @@ bool runs_threads(const std::string& version) {
 class GlibcSide : public Side {
  public:
   GlibcSide(std::string name, RunnerCommand command, GlibcLayout layout)
-      : name_(std::move(name)), command_(std::move(command)), layout_(std::move(layout)),
+      : name_(std::move(name)),
+        command_(std::move(command)),
+        layout_(std::move(layout)),
         arena_layout_(to_arena_layout(layout_)) {}
   ~GlibcSide() override { stop(); }
 
@@ -63,9 +65,10 @@ class GlibcSide : public Side {
       return;
     }
     if (program.uses_threads() && !runs_threads(command_.version)) {
-      trace_.error = "threads (tN: ops) run on glibc 2.34 and later only: before, pthread_create "
-                     "is in libpthread, which the runner does not link (this side runs " +
-                     command_.version + ")";
+      trace_.error =
+          "threads (tN: ops) run on glibc 2.34 and later only: before, pthread_create "
+          "is in libpthread, which the runner does not link (this side runs " +
+          command_.version + ")";
       return;
     }
     std::string error;
@@ -73,7 +76,8 @@ class GlibcSide : public Side {
       trace_.error = error;
       return;
     }
-    if ((options.snapshots || options.inspect || options.digests) && !symbols_ && !probed_) probe(options);
+    if ((options.snapshots || options.inspect || options.digests) && !symbols_ && !probed_)
+      probe(options);
     if (options.digests && !arena_known()) {
       trace_.error = "cannot digest the arena: " + (!symbols_ ? symbols_error_ : base_error_);
       return;
@@ -82,7 +86,8 @@ class GlibcSide : public Side {
     if (!arena_known() && reads_memory(program)) {
       if (!symbols_ && !probed_) probe(options);
       if (!arena_known()) {
-        trace_.error = "cannot name what read8 reads: " + (!symbols_ ? symbols_error_ : base_error_);
+        trace_.error =
+            "cannot name what read8 reads: " + (!symbols_ ? symbols_error_ : base_error_);
         return;
       }
     }
@@ -145,7 +150,8 @@ class GlibcSide : public Side {
     send(program, options, false);
     if (!collect(program, options, false, &trace_, &overflow)) {
       stop();
-      if (trace_.error.empty()) trace_.error = "the runner stopped answering (" + command_.argv.back() + ")";
+      if (trace_.error.empty())
+        trace_.error = "the runner stopped answering (" + command_.argv.back() + ")";
     }
     return std::move(trace_);
   }
@@ -163,7 +169,8 @@ class GlibcSide : public Side {
 
   bool ensure_server(const RunOptions& options, std::string* error) {
     // A server that died is noticed while waiting for its records (collect).
-    if (server_ > 0 && options.tunables == tunables_ && persistent_ == want_persistent()) return true;
+    if (server_ > 0 && options.tunables == tunables_ && persistent_ == want_persistent())
+      return true;
     stop();
     tunables_ = options.tunables;
     located_ = false;
@@ -283,16 +290,16 @@ class GlibcSide : public Side {
       const uint64_t heap_base = channel_.heap_base();
       if (r->kind == RUNNER_END) {
         // The break as the last op left it: an abort names pointers into the heap by offset.
-        const ReadPlaces places = runner_read_places(heap_base, heap_end ? heap_end : heap_base,
-                                                     libc_base_, symbols_ ? &*symbols_ : nullptr,
-                                                     arena_layout_);
+        const ReadPlaces places =
+            runner_read_places(heap_base, heap_end ? heap_end : heap_base, libc_base_,
+                               symbols_ ? &*symbols_ : nullptr, arena_layout_);
         if (faulted) return true;
         if (trace->outcomes.size() == program.ops.size()) return true;
         if (r->error == 0 && trace->outcomes.size() < program.ops.size()) return false;
-        add_death(r->error,
-                  process_independent_message(channel_.message(r->value), command_.argv.back(),
-                                              places),
-                  trace);
+        add_death(
+            r->error,
+            process_independent_message(channel_.message(r->value), command_.argv.back(), places),
+            trace);
         return true;
       }
       const size_t index = trace->outcomes.size();
@@ -308,14 +315,9 @@ class GlibcSide : public Side {
       heap_end = r->heap_end;
       const Op& op = program.ops[index];
       if (op.kind == OpKind::kRead8) {
-        ReadPlaces places = runner_read_places(heap_base, r->heap_end, libc_base_,
-                                               symbols_ ? &*symbols_ : nullptr, arena_layout_);
-        // The threads' heaps the child found for this read (runner_threads.c).
         ReadArenaHeap heaps[READ_ARENA_HEAPS_MAX];
-        for (uint64_t w : r->read_heaps) {
-          if (w != 0) heaps[places.arena_heap_count++] = read_arena_heap_unpack(w);
-        }
-        places.arena_heaps = heaps;
+        const ReadPlaces places = runner_read_places_of(
+            *r, heap_base, libc_base_, symbols_ ? &*symbols_ : nullptr, arena_layout_, heaps);
         trace->outcomes.push_back(namer_.read(places, r->value, r->pointer, r->tcache));
       } else {
         trace->outcomes.push_back(outcome_of(op, *r, heap_base));
@@ -378,7 +380,8 @@ class GlibcSide : public Side {
     RunOptions probe_options = options;
     probe_options.snapshots = false;
     probe_options.digests = false;
-    probe_options.inspect = [](size_t, const MemoryReader&, const HeapLocation&, const GlibcLayout&) {};
+    probe_options.inspect = [](size_t, const MemoryReader&, const HeapLocation&,
+                               const GlibcLayout&) {};
     Trace t;
     bool overflow = false;
     send(p, probe_options, false);
@@ -459,7 +462,8 @@ std::unique_ptr<Side> make_glibc_side(const std::string& name, std::string* erro
   return make_glibc_side(name, RunnerMode::kAuto, error);
 }
 
-std::unique_ptr<Side> make_glibc_side(const std::string& name, RunnerMode mode, std::string* error) {
+std::unique_ptr<Side> make_glibc_side(const std::string& name, RunnerMode mode,
+                                      std::string* error) {
   std::optional<RunnerCommand> command;
   if (name == "glibc") {
     command = host_runner(error);

@@ -1,6 +1,7 @@
 #include "oracle/glibc/runner_outcomes.h"
 
 #include "oracle/error_in_message.h"
+#include "oracle/read_arena_heaps.h"
 
 #include <sys/sysinfo.h>
 #include <sys/wait.h>
@@ -27,9 +28,7 @@ bool may_refuse_brk(const Program& program, const RunOptions& options) {
     return std::min(room / 4, uint64_t{1} << 30);
   }();
   uint64_t total = 0;
-  auto add = [&](uint64_t v) {
-    total = v >= kBig || total + v >= kBig ? kBig : total + v;
-  };
+  auto add = [&](uint64_t v) { total = v >= kBig || total + v >= kBig ? kBig : total + v; };
   for (const auto& [name, value] : options.tunables) {
     if (name == "glibc.malloc.top_pad") add(std::strtoull(value.c_str(), nullptr, 0));
   }
@@ -75,6 +74,17 @@ ReadPlaces runner_read_places(uint64_t heap_base, uint64_t heap_end, uint64_t li
   p.mp_bytes = layout.mp_bytes;
   p.global_max_fast = libc_base + symbols->global_max_fast;
   return p;
+}
+
+ReadPlaces runner_read_places_of(const RunnerRecord& r, uint64_t heap_base, uint64_t libc_base,
+                                 const LibcSymbols* symbols, const ArenaLayout& layout,
+                                 ReadArenaHeap* heaps) {
+  ReadPlaces places = runner_read_places(heap_base, r.heap_end, libc_base, symbols, layout);
+  for (uint64_t w : r.read_heaps) {
+    if (w != 0) heaps[places.arena_heap_count++] = read_arena_heap_unpack(w);
+  }
+  places.arena_heaps = heaps;
+  return places;
 }
 
 namespace {

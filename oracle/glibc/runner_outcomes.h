@@ -32,6 +32,13 @@ Outcome outcome_of(const Op& op, const RunnerRecord& r, uint64_t heap_base);
 ReadPlaces runner_read_places(uint64_t heap_base, uint64_t heap_end, uint64_t libc_base,
                               const LibcSymbols* symbols, const ArenaLayout& layout);
 
+// The places of the read8 whose record is `r`: those above, with the record's heap end, and the
+// threads' heaps the child found for it (RunnerRecord.read_heaps, runner_threads.c), unpacked
+// into `heaps` (READ_ARENA_HEAPS_MAX entries), which the result points to.
+ReadPlaces runner_read_places_of(const RunnerRecord& r, uint64_t heap_base, uint64_t libc_base,
+                                 const LibcSymbols* symbols, const ArenaLayout& layout,
+                                 ReadArenaHeap* heaps);
+
 // glibc's fatal message with what belongs to the process taken out, so that every process
 // prints the same: before 2.36 a failed assertion follows the program's name ("runner: malloc.c:
 // 2379: sysmalloc: Assertion `...' failed."), which goes; before 2.26 malloc_printerr prints
