@@ -60,7 +60,8 @@ inline constexpr char kConsolidatingPrevSize[] = "corrupted size vs. prev_size w
 inline constexpr char kFreeCorruptedUnsorted[] = "free(): corrupted unsorted chunks";
 inline constexpr char kFreeSmallbinCorrupted[] = "free(): chunks in smallbin corrupted";  // 2.41
 // malloc_consolidate
-inline constexpr char kConsolidateUnaligned[] = "malloc_consolidate(): unaligned fastbin chunk detected";
+inline constexpr char kConsolidateUnaligned[] =
+    "malloc_consolidate(): unaligned fastbin chunk detected";
 inline constexpr char kConsolidateInvalidSize[] = "malloc_consolidate(): invalid chunk size";
 inline constexpr char kConsolidatePrevSize[] = "corrupted size vs. prev_size in fastbins";
 // statistics

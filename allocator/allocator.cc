@@ -62,26 +62,30 @@ Allocator::TcacheForm Allocator::tcache_form_of(const GlibcProfile& profile) {
 
 uint64_t Allocator::tcache_entries_offset_of(TcacheForm form) {
   switch (form) {
-    case TcacheForm::kSlotsLeft: return 0x98;
-    case TcacheForm::kWideCounts: return 0x80;
-    default: return 0x40;
+    case TcacheForm::kSlotsLeft:
+      return 0x98;
+    case TcacheForm::kWideCounts:
+      return 0x80;
+    default:
+      return 0x40;
   }
 }
 
 void Allocator::reset() {
   arena_ = libc_.main_arena;
   // Each object, not what lies between them: in the drop-in that is other libc data.
-  libc_.each([](uint64_t at, uint64_t bytes) { std::memset(reinterpret_cast<void*>(at), 0, bytes); });
+  libc_.each(
+      [](uint64_t at, uint64_t bytes) { std::memset(reinterpret_cast<void*>(at), 0, bytes); });
   // Static initialisers of main_arena and mp_ (malloc.c).
   av().next = main_arena();
   av().attached_threads = 1;
   for (uint64_t& w : mp_absent_) w = 0;
   const MallocParFields& p = mp();
-  p.top_pad = 0x20000;            // DEFAULT_TOP_PAD
-  p.n_mmaps_max = 65536;          // DEFAULT_MMAP_MAX
-  p.mmap_threshold = 128 * 1024;  // DEFAULT_MMAP_THRESHOLD
-  p.trim_threshold = 128 * 1024;  // DEFAULT_TRIM_THRESHOLD
-  p.arena_test = 8;               // NARENAS_FROM_NCORES (1)
+  p.top_pad = 0x20000;                                // DEFAULT_TOP_PAD
+  p.n_mmaps_max = 65536;                              // DEFAULT_MMAP_MAX
+  p.mmap_threshold = 128 * 1024;                      // DEFAULT_MMAP_THRESHOLD
+  p.trim_threshold = 128 * 1024;                      // DEFAULT_TRIM_THRESHOLD
+  p.arena_test = 8;                                   // NARENAS_FROM_NCORES (1)
   p.tcache_count = profile_.tcache_fill_16 ? 16 : 7;  // TCACHE_FILL_COUNT
   p.tcache_bins = kTcacheMaxBins;  // tcache_small_bins from 2.42: TCACHE_SMALL_BINS
   // 2.42+: a chunk size, MAX_TCACHE_SMALL_SIZE + 1; before, the largest user size.
@@ -148,22 +152,31 @@ void Allocator::ptmalloc_init() {
   // will do. Before, there is no key to draw (the tcache's address marks cached chunks).
   if (profile_.tcache_key_random) {
     tcache_key() = profile_.tcache_key != 0
-                         ? profile_.tcache_key
-                         : 0x9e3779b97f4a7c15ull ^ (reinterpret_cast<uint64_t>(libc_.mp) << 7);
+                       ? profile_.tcache_key
+                       : 0x9e3779b97f4a7c15ull ^ (reinterpret_cast<uint64_t>(libc_.mp) << 7);
   }
   if (!profile_.lazy_arena_init) malloc_init_state();  // else the first malloc_consolidate's
   if (!profile_.glibc_tunables) return;
   const GlibcTunables& t = profile_.tunables;
   const MallocParFields& p = mp();
   // TUNABLE_GET order of ptmalloc_init; each callback runs only for a tunable that was set.
-  if (t.top_pad.set) { p.top_pad = t.top_pad.value; p.no_dyn_threshold = 1; }
+  if (t.top_pad.set) {
+    p.top_pad = t.top_pad.value;
+    p.no_dyn_threshold = 1;
+  }
   if (t.perturb.set) perturb_byte() = static_cast<int32_t>(t.perturb.value);
   if (t.mmap_threshold.set && mmap_threshold_allowed(t.mmap_threshold.value)) {
     p.mmap_threshold = t.mmap_threshold.value;
     p.no_dyn_threshold = 1;
   }
-  if (t.trim_threshold.set) { p.trim_threshold = t.trim_threshold.value; p.no_dyn_threshold = 1; }
-  if (t.mmap_max.set) { p.n_mmaps_max = static_cast<int32_t>(t.mmap_max.value); p.no_dyn_threshold = 1; }
+  if (t.trim_threshold.set) {
+    p.trim_threshold = t.trim_threshold.value;
+    p.no_dyn_threshold = 1;
+  }
+  if (t.mmap_max.set) {
+    p.n_mmaps_max = static_cast<int32_t>(t.mmap_max.value);
+    p.no_dyn_threshold = 1;
+  }
   if (t.arena_max.set) p.arena_max = t.arena_max.value;
   if (t.arena_test.set) p.arena_test = t.arena_test.value;
   if (t.tcache_max.set && profile_.tcache_large_bins) {
@@ -183,8 +196,10 @@ void Allocator::ptmalloc_init() {
   }
   // MAX_TCACHE_COUNT: UINT16_MAX from 2.30, 127 (a char) before.
   const uint64_t max_count = profile_.tcache_wide_counts ? 0xffff : 127;
-  if (t.tcache_count.set && t.tcache_count.value <= max_count) p.tcache_count = t.tcache_count.value;
-  if (t.tcache_unsorted_limit.set && profile_.unsorted_stashes_exact_fits) p.tcache_unsorted_limit = t.tcache_unsorted_limit.value;
+  if (t.tcache_count.set && t.tcache_count.value <= max_count)
+    p.tcache_count = t.tcache_count.value;
+  if (t.tcache_unsorted_limit.set && profile_.unsorted_stashes_exact_fits)
+    p.tcache_unsorted_limit = t.tcache_unsorted_limit.value;
   if (t.mxfast.set && t.mxfast.value <= kMaxFastSize && profile_.fastbins) {
     libc_.set_max_fast(max_fast_for(t.mxfast.value, profile_.max_fast_never_zero));
   }
@@ -225,7 +240,8 @@ Addr Allocator::malloc(uint64_t bytes) {
   if (victim == 0 && profile_.retry_in_other_arena && retries_in_main_arena()) {
     victim = int_malloc(bytes);
   }
-  // assert (!victim || chunk_is_mmapped (mem2chunk (victim)) || &main_arena == arena_for_chunk (...))
+  // assert (!victim || chunk_is_mmapped (mem2chunk (victim)) || &main_arena == arena_for_chunk
+  // (...))
   if (victim != 0) {
     Addr p = mem2chunk(victim);
     uint64_t head = chunksize_nomask(p);
@@ -241,8 +257,9 @@ bool Allocator::retries_in_main_arena() {
   // arena_get_retry -> arena_get2: no free arena, so a new one unless narenas_limit (arena_max,
   // when set) is 1, where reused_arena finds main_arena unlocked and hands it back.
   if (mp().arena_max != 1) {
-    report_unmodelled(fatal_, "glibc retries the failed allocation in a new arena and stays there "
-                              "(arena_get_retry -> _int_new_arena); the twin has main_arena only");
+    report_unmodelled(fatal_,
+                      "glibc retries the failed allocation in a new arena and stays there "
+                      "(arena_get_retry -> _int_new_arena); the twin has main_arena only");
   }
   return true;
 }
@@ -311,8 +328,9 @@ void Allocator::int_free_chunk(Addr p, uint64_t size) {
     Addr ar_ptr = load(heap);
     if (ar_ptr != main_arena()) {
       // arena_for_chunk.cc follows a forged arena as 2.36 lays it out; 2.43's is not modelled.
-      report_unmodelled(fatal_, "free into the arena a NON_MAIN_ARENA chunk's heap_info names "
-                                "(2.43's malloc_state)");
+      report_unmodelled(fatal_,
+                        "free into the arena a NON_MAIN_ARENA chunk's heap_info names "
+                        "(2.43's malloc_state)");
     }
   }
   if (!chunk_is_mmapped(p)) {

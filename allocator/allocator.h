@@ -35,8 +35,8 @@ class Allocator : public ChunkMemory {
   void reset();
 
   // glibc's public functions. errno is last_errno(); set to 0 by the caller's convention.
-  Addr malloc(uint64_t bytes);   // __libc_malloc
-  void free(Addr mem);           // __libc_free
+  Addr malloc(uint64_t bytes);  // __libc_malloc
+  void free(Addr mem);          // __libc_free
   Addr calloc(uint64_t n, uint64_t elem_size);
   Addr realloc(Addr oldmem, uint64_t bytes);
   Addr memalign(uint64_t alignment, uint64_t bytes);
@@ -150,7 +150,8 @@ class Allocator : public ChunkMemory {
   [[noreturn]] void malloc_printerr(const char* message, Addr ptr, int action);
   // A failed malloc assertion, in the words of the profile's release.
   [[noreturn]] void assert_failed(Assertion a) {
-    if (a >= Assertion::kArenaFreeListAttached && profile_.assert_style != AssertStyle::kMallocAssert) {
+    if (a >= Assertion::kArenaFreeListAttached &&
+        profile_.assert_style != AssertStyle::kMallocAssert) {
       // Messages that name a file and line would name arena.c's, which the twin does not know.
       report_unmodelled(fatal_, "an arena.c assertion in a release whose message names its line");
     }
@@ -188,7 +189,9 @@ class Allocator : public ChunkMemory {
   static TcacheForm tcache_form_of(const GlibcProfile& profile);
   // arena_offset_ for `profile`, and how far before 2.27 the struct moves up in the block.
   static uint64_t arena_offset_of(const GlibcProfile& profile);
-  static uint64_t struct_shift_of(const GlibcProfile& profile) { return profile.have_fastchunks_field ? 0 : 8; }
+  static uint64_t struct_shift_of(const GlibcProfile& profile) {
+    return profile.have_fastchunks_field ? 0 : 8;
+  }
   static uint64_t tcache_entries_offset_of(TcacheForm form);
   uint64_t tcache_struct_size() const {
     return tcache_form_ == TcacheForm::kSlotsLeft    ? 0x2f8
@@ -204,7 +207,8 @@ class Allocator : public ChunkMemory {
   uint64_t tcache_count(uint64_t idx) const {
     const auto* wide = reinterpret_cast<const uint16_t*>(tcache_);
     if (tcache_form_ != TcacheForm::kCharCounts) return wide[idx];
-    return static_cast<uint64_t>(static_cast<int64_t>(reinterpret_cast<const int8_t*>(tcache_)[idx]));
+    return static_cast<uint64_t>(
+        static_cast<int64_t>(reinterpret_cast<const int8_t*>(tcache_)[idx]));
   }
   // Whether free (and stashing) may cache one more: 2.42+ while num_slots is not 0.
   bool tcache_room(uint64_t idx) const {
@@ -294,7 +298,8 @@ class Allocator : public ChunkMemory {
   // unsorted bin (with `message` if that bin is corrupted).
   Addr split_to_unsorted(Addr victim, uint64_t size, uint64_t nb, const char* message,
                          bool set_last_remainder);
-  // The end of each split: a large remainder's nextsize cleared, both heads, its foot; victim's mem.
+  // The end of each split: a large remainder's nextsize cleared, both heads, its foot; victim's
+  // mem.
   Addr finish_split(Addr victim, uint64_t nb, Addr remainder, uint64_t remainder_size);
   void unlink_chunk(Addr p);  // unlink.cc
 
@@ -343,7 +348,9 @@ class Allocator : public ChunkMemory {
   // tuning.cc (mallopt, malloc_trim)
   int mtrim(uint64_t pad);
   // do_set_mmap_threshold's bound: before 2.35 nothing above HEAP_MAX_SIZE / 2.
-  bool mmap_threshold_allowed(uint64_t v) const { return profile_.mmap_threshold_unbounded || v <= kHeapMaxSize / 2; }
+  bool mmap_threshold_allowed(uint64_t v) const {
+    return profile_.mmap_threshold_unbounded || v <= kHeapMaxSize / 2;
+  }
 
   // calloc.cc: 2.41's clearing of clearsize bytes at mem.
   void clear_memory(Addr mem, uint64_t clearsize);
@@ -434,11 +441,11 @@ class Allocator : public ChunkMemory {
   // av(): libc_.main_arena but inside int_free_in_arena_of; nullptr there while the arena named
   // is not memory the twin owns whole.
   MallocState* arena_ = nullptr;
-  Addr named_arena_ = 0;  // the arena int_free_in_arena_of follows, whether owned or not
+  Addr named_arena_ = 0;    // the arena int_free_in_arena_of follows, whether owned or not
   uint64_t arena_bit_ = 0;  // NON_MAIN_ARENA while av is not main_arena
   GlibcProfile profile_;
   LoopRepeat loop_repeat_;  // malloc_consolidate's proof of a loop that never ends
-  Addr tcache_ = 0;   // glibc's thread-local `tcache` (the running thread's)
+  Addr tcache_ = 0;         // glibc's thread-local `tcache` (the running thread's)
   // The other threads' thread-locals while they do not run (threads.cc).
   struct ThreadState {
     Addr arena = 0;
@@ -459,18 +466,18 @@ class Allocator : public ChunkMemory {
   Addr aligned_heap_area_ = 0;
   int errno_ = 0;
   bool malloc_hook_pending_ = false;
-  int check_action_ = 3;   // M_CHECK_ACTION before 2.26 (DEFAULT_CHECK_ACTION)
+  int check_action_ = 3;  // M_CHECK_ACTION before 2.26 (DEFAULT_CHECK_ACTION)
   bool arena_set_up_again_ = false;
   uint64_t memset_budget_ = 0;  // set_memset_budget
-  char error_text_[448];   // malloc_printerr's "*** Error in" message before 2.26
+  char error_text_[448];        // malloc_printerr's "*** Error in" message before 2.26
   // Derived from the profile once (the tcache and safe-linking paths are the hottest).
-  uint64_t protect_mask_ = ~uint64_t{0};     // PROTECT_PTR's pos >> 12, or nothing before 2.32
+  uint64_t protect_mask_ = ~uint64_t{0};         // PROTECT_PTR's pos >> 12, or nothing before 2.32
   uint64_t list_align_mask_ = kMallocAlignMask;  // list walks' alignment check, none before 2.32
   TcacheForm tcache_form_ = TcacheForm::kWideCounts;
-  uint64_t tcache_entries_offset_ = 0x80;    // entries[] in tcache_perthread_struct
-  uint64_t arena_offset_ = 0;  // &main_arena - the MallocState (0x58 from 2.43, 8 before 2.27)
-  bool tcache_disabled_ = false;             // 2.43: tcache_init failed or tcache_count 0
-  char assert_text_[384];  // assert_failed's message (glibc's is as long as the expression)
+  uint64_t tcache_entries_offset_ = 0x80;  // entries[] in tcache_perthread_struct
+  uint64_t arena_offset_ = 0;     // &main_arena - the MallocState (0x58 from 2.43, 8 before 2.27)
+  bool tcache_disabled_ = false;  // 2.43: tcache_init failed or tcache_count 0
+  char assert_text_[384];         // assert_failed's message (glibc's is as long as the expression)
 };
 
 }  // namespace heaptwin::alloc

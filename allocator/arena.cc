@@ -22,7 +22,8 @@ constexpr uint64_t narenas_from_ncores(uint64_t n) { return n * 8; }
 }  // namespace
 
 void Allocator::leave_arena() {
-  if (arena_ != nullptr && arena_ != libc_.main_arena) note_range(arena_struct(), sizeof(MallocState));
+  if (arena_ != nullptr && arena_ != libc_.main_arena)
+    note_range(arena_struct(), sizeof(MallocState));
   use_arena(main_arena());
 }
 

@@ -89,7 +89,7 @@ TEST(ArenaForChunkTest, CallocChecksTheArenaOfWhatItHandsOut) {
   const int64_t victim = t.malloc(0x50);
   ASSERT_GT(victim, kFirstHeapInfo);
   ForgedArena(t).fill_tcache_0x60();
-  t.free_at(victim);  // fastbin
+  t.free_at(victim);           // fastbin
   t.write8(victim - 8, 0x65);  // 0x60 | NON_MAIN_ARENA | PREV_INUSE
   t.write8(kFirstHeapInfo, 0x4141414141414140);
   EXPECT_EQ(t.abort_message([&] { t.twin.calloc(1, 0x50); }),

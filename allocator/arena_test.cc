@@ -140,7 +140,8 @@ TEST(ArenaTest, MallocTrimReleasesFreePagesInEveryArena) {
   const Addr big = a.malloc(0x8000);
   a.malloc(0x20);
   EXPECT_EQ(big - heap_of(big), 0xb70u);
-  for (uint64_t i = 0; i < 0x8000; i += 8) *reinterpret_cast<uint64_t*>(big + i) = 0x4141414141414141;
+  for (uint64_t i = 0; i < 0x8000; i += 8)
+    *reinterpret_cast<uint64_t*>(big + i) = 0x4141414141414141;
   a.free(big);
   a.set_thread(0);
   EXPECT_EQ(a.malloc_trim(0), 1);

@@ -64,8 +64,8 @@ constexpr AssertionText kTexts[kAssertions] = {
      "(newp))",
      nullptr, nullptr},
     {"_mid_memalign",
-     "!p || chunk_is_mmapped (mem2chunk (p)) || ar_ptr == arena_for_chunk (mem2chunk (p))",
-     nullptr, nullptr},
+     "!p || chunk_is_mmapped (mem2chunk (p)) || ar_ptr == arena_for_chunk (mem2chunk (p))", nullptr,
+     nullptr},
 };
 
 // Where each assertion sits in the malloc.c of the builds whose messages print the line: the
@@ -107,15 +107,15 @@ const char* assertion_message(Assertion a, const GlibcProfile& profile, char* bu
   if (a == Assertion::kMallocArena && profile.tcache_large_bins) t.function = "__libc_malloc2";
   switch (profile.assert_style) {
     case AssertStyle::kProgramName:
-      std::snprintf(buf, size, "malloc.c:%d: %s: Assertion `%s' failed.",
-                    line_of(a, profile.minor), t.function,
+      std::snprintf(buf, size, "malloc.c:%d: %s: Assertion `%s' failed.", line_of(a, profile.minor),
+                    t.function,
                     profile.minor < 26 && t.expression_223 ? t.expression_223
                     : t.expression_old                     ? t.expression_old
                                                            : t.expression);
       break;
     case AssertStyle::kMallocAssert:
-      std::snprintf(buf, size, "Fatal glibc error: malloc assertion failure in %s: %s",
-                    t.function, t.expression);
+      std::snprintf(buf, size, "Fatal glibc error: malloc assertion failure in %s: %s", t.function,
+                    t.expression);
       break;
     case AssertStyle::kLibcAssert:
       std::snprintf(buf, size, "Fatal glibc error: malloc.c:%d (%s): assertion failed: %s",

@@ -52,7 +52,7 @@ TEST(BinSearchTest, TheSearchSkipsEmptyBlocksOfTheBinmap) {
   EXPECT_EQ(largebin_index(0x610), 72u);
   EXPECT_EQ(t.malloc(0x600), 0x2a0);  // op 3
   EXPECT_EQ(t.bin_chunks(1), Offsets{0x8a0});
-  EXPECT_EQ(t.binmap(3), 0x800u);  // bin 107 (0x2010), marked when sorted, now empty: stale
+  EXPECT_EQ(t.binmap(3), 0x800u);     // bin 107 (0x2010), marked when sorted, now empty: stale
   EXPECT_EQ(t.malloc(0x100), 0x8b0);  // op 4
   EXPECT_EQ(t.off(t.av().last_remainder), 0x9b0);
   EXPECT_EQ(t.binmap(3), 0x900u);  // bin 104 too (0x1a00): filed, then emptied by the search

@@ -12,7 +12,7 @@ namespace heaptwin::alloc {
 inline constexpr uint64_t kMinLargeSize = 0x400;  // MIN_LARGE_SIZE
 inline constexpr uint64_t kMaxFastSize = 0xa0;    // MAX_FAST_SIZE (80 * 8 / 4)
 inline constexpr uint64_t kFastbinConsolidationThreshold = 65536;
-inline constexpr int kMaxIters = 10000;           // MAX_ITERS of the unsorted scan
+inline constexpr int kMaxIters = 10000;  // MAX_ITERS of the unsorted scan
 inline constexpr uint64_t kDefaultMmapThresholdMax = 32ull << 20;
 inline constexpr uint64_t kHeapMaxSize = 2 * kDefaultMmapThresholdMax;  // HEAP_MAX_SIZE
 
@@ -20,7 +20,9 @@ inline constexpr uint64_t kHeapMaxSize = 2 * kDefaultMmapThresholdMax;  // HEAP_
 // a small index).
 constexpr uint32_t fastbin_index(uint64_t sz) { return (static_cast<uint32_t>(sz) >> 4) - 2; }
 // csize2tidx: chunk size -> tcache bin.
-constexpr uint64_t csize2tidx(uint64_t sz) { return (sz - kMinSize + kMallocAlignment - 1) / kMallocAlignment; }
+constexpr uint64_t csize2tidx(uint64_t sz) {
+  return (sz - kMinSize + kMallocAlignment - 1) / kMallocAlignment;
+}
 // tidx2csize: the chunk size of tcache bin `idx` (2.42's name).
 constexpr uint64_t tidx2csize(uint64_t idx) { return idx * kMallocAlignment + kMinSize; }
 // tidx2usize: the largest user size of tcache bin `idx`.
@@ -30,14 +32,15 @@ constexpr uint64_t tidx2usize(uint64_t idx) { return idx * kMallocAlignment + kM
 // TCACHE_SMALL_BINS + __builtin_clz (MAX_TCACHE_SMALL_SIZE) - __builtin_clz (nb), clz of an
 // unsigned int: of nb's low 32 bits (every cached size is below 4 MiB).
 constexpr uint64_t large_csize2tidx(uint64_t nb) {
-  return 64 + __builtin_clz(static_cast<uint32_t>(tidx2csize(63))) - __builtin_clz(static_cast<uint32_t>(nb));
+  return 64 + __builtin_clz(static_cast<uint32_t>(tidx2csize(63))) -
+         __builtin_clz(static_cast<uint32_t>(nb));
 }
 
 constexpr bool in_smallbin_range(uint64_t sz) { return sz < kMinLargeSize; }
 constexpr uint32_t smallbin_index(uint64_t sz) { return static_cast<uint32_t>(sz >> 4); }
 constexpr uint32_t largebin_index(uint64_t sz) {
-  return (sz >> 6) <= 48   ? 48 + static_cast<uint32_t>(sz >> 6)
-         : (sz >> 9) <= 20 ? 91 + static_cast<uint32_t>(sz >> 9)
+  return (sz >> 6) <= 48    ? 48 + static_cast<uint32_t>(sz >> 6)
+         : (sz >> 9) <= 20  ? 91 + static_cast<uint32_t>(sz >> 9)
          : (sz >> 12) <= 10 ? 110 + static_cast<uint32_t>(sz >> 12)
          : (sz >> 15) <= 4  ? 119 + static_cast<uint32_t>(sz >> 15)
          : (sz >> 18) <= 2  ? 124 + static_cast<uint32_t>(sz >> 18)

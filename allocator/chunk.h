@@ -24,11 +24,11 @@ namespace heaptwin::alloc {
 
 using Addr = uint64_t;
 
-inline constexpr uint64_t kSizeSz = 8;             // SIZE_SZ
-inline constexpr uint64_t kChunkHdrSz = 16;        // CHUNK_HDR_SZ
-inline constexpr uint64_t kMallocAlignment = 16;   // MALLOC_ALIGNMENT
-inline constexpr uint64_t kMallocAlignMask = 15;   // MALLOC_ALIGN_MASK
-inline constexpr uint64_t kMinSize = 32;           // MINSIZE
+inline constexpr uint64_t kSizeSz = 8;            // SIZE_SZ
+inline constexpr uint64_t kChunkHdrSz = 16;       // CHUNK_HDR_SZ
+inline constexpr uint64_t kMallocAlignment = 16;  // MALLOC_ALIGNMENT
+inline constexpr uint64_t kMallocAlignMask = 15;  // MALLOC_ALIGN_MASK
+inline constexpr uint64_t kMinSize = 32;          // MINSIZE
 inline constexpr uint64_t kPrevInuse = 0x1;
 inline constexpr uint64_t kIsMmapped = 0x2;
 inline constexpr uint64_t kNonMainArena = 0x4;
@@ -42,8 +42,9 @@ constexpr bool aligned_ok(uint64_t v) { return (v & kMallocAlignMask) != 0 ? fal
 
 // request2size: user bytes -> chunk size.
 constexpr uint64_t request2size(uint64_t req) {
-  return req + kSizeSz + kMallocAlignMask < kMinSize ? kMinSize
-                                                     : (req + kSizeSz + kMallocAlignMask) & ~kMallocAlignMask;
+  return req + kSizeSz + kMallocAlignMask < kMinSize
+             ? kMinSize
+             : (req + kSizeSz + kMallocAlignMask) & ~kMallocAlignMask;
 }
 // checked_request2size: 0 for requests glibc refuses (> PTRDIFF_MAX).
 constexpr uint64_t checked_request2size(uint64_t req) {
@@ -60,7 +61,8 @@ class ChunkMemory {
  public:
   ChunkMemory(Memory* memory, FatalHandler* fatal) : memory_(memory), fatal_(fatal) {
 #ifdef HEAPTWIN_DIRECT_MEMORY
-    if (!memory->owns_everything()) fatal->abort_with("heaptwin: the direct build needs the process's own memory");
+    if (!memory->owns_everything())
+      fatal->abort_with("heaptwin: the direct build needs the process's own memory");
 #endif
   }
 
@@ -134,7 +136,9 @@ class ChunkMemory {
   void set_head(Addr p, uint64_t v) const { store(p + 8, v); }
   void set_foot(Addr p, uint64_t s) const { store(p + s, s); }
   bool inuse_bit_at_offset(Addr p, uint64_t s) const { return (load(p + s + 8) & kPrevInuse) != 0; }
-  void set_inuse_bit_at_offset(Addr p, uint64_t s) const { store(p + s + 8, load(p + s + 8) | kPrevInuse); }
+  void set_inuse_bit_at_offset(Addr p, uint64_t s) const {
+    store(p + s + 8, load(p + s + 8) | kPrevInuse);
+  }
   void clear_inuse_bit_at_offset(Addr p, uint64_t s) const {
     store(p + s + 8, load(p + s + 8) & ~kPrevInuse);
   }

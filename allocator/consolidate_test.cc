@@ -29,11 +29,11 @@ TEST(ConsolidateTest, FreeingIntoALargeTopConsolidates) {
   TestTwin t(p);
   int64_t a = t.malloc(0x18);
   int64_t b = t.malloc(0x18);
-  t.free_at(a);                 // fastbin
+  t.free_at(a);  // fastbin
   EXPECT_EQ(t.av().have_fastchunks, 1);
-  t.free_at(b);                 // fastbin too (TRIM_FASTBINS is off)
+  t.free_at(b);  // fastbin too (TRIM_FASTBINS is off)
   int64_t big = t.malloc(0x1000);
-  t.free_at(big);               // merges into top (>= 64 KiB): consolidates everything
+  t.free_at(big);  // merges into top (>= 64 KiB): consolidates everything
   EXPECT_EQ(t.av().have_fastchunks, 0);
   EXPECT_EQ(t.off(t.av().top), 0x290);
 }
@@ -51,7 +51,7 @@ TEST(ConsolidateTest, AFastbinThatKeepsItsCycleHangsAtOnce) {
   const int64_t a = t.malloc(0x18);  // chunk heap+0x0, top at heap+0x20 (2.23: no tcache)
   t.free_at(a);
   t.write8(a, t.base() + static_cast<uint64_t>(a) - 0x10);  // fd: the chunk itself
-  t.write8(a + 0x18, 0xffffffffffffffe1);                    // top's size: -0x20
+  t.write8(a + 0x18, 0xffffffffffffffe1);                   // top's size: -0x20
   std::vector<uint64_t> entries(uint64_t{1} << 18);
   WriteLog log;
   log.entries = entries.data();

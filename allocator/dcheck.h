@@ -49,8 +49,8 @@ inline constexpr bool kTwinDchecksOn = HEAPTWIN_TWIN_DCHECKS_ON;
 }  // namespace heaptwin::alloc
 
 #if HEAPTWIN_TWIN_DCHECKS_ON
-#define HEAPTWIN_TWIN_DCHECK(condition)                                                    \
-  ((condition) ? static_cast<void>(0)                                                      \
+#define HEAPTWIN_TWIN_DCHECK(condition) \
+  ((condition) ? static_cast<void>(0)   \
                : ::heaptwin::alloc::twin_dcheck_failed(#condition, __FILE__, __LINE__))
 #else
 #define HEAPTWIN_TWIN_DCHECK(condition) static_cast<void>(sizeof(condition))

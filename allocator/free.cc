@@ -84,7 +84,8 @@ void Allocator::int_free_merge_chunk(Addr p, uint64_t size) {
 }
 
 // _int_free_create_chunk: forward consolidation, then into a bin (or top). Its size.
-uint64_t Allocator::int_free_create_chunk(Addr p, uint64_t size, Addr nextchunk, uint64_t nextsize) {
+uint64_t Allocator::int_free_create_chunk(Addr p, uint64_t size, Addr nextchunk,
+                                          uint64_t nextsize) {
   if (nextchunk == av().top) {
     size += nextsize;
     set_head(p, size | kPrevInuse);

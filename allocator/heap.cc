@@ -89,7 +89,8 @@ bool Allocator::grow_heap(Addr h, int64_t diff) {
   if (static_cast<uint64_t>(new_size) > kHeapMaxSize) return false;
   const uint64_t mprotect_size = load(h + kMprotectSize);
   if (static_cast<uint64_t>(new_size) > mprotect_size) {
-    if (!memory_->make_accessible(h + mprotect_size, static_cast<uint64_t>(new_size) - mprotect_size)) {
+    if (!memory_->make_accessible(h + mprotect_size,
+                                  static_cast<uint64_t>(new_size) - mprotect_size)) {
       return false;
     }
     store(h + kMprotectSize, static_cast<uint64_t>(new_size));
@@ -162,8 +163,8 @@ int Allocator::heap_trim(Addr heap, uint64_t pad) {
   if (static_cast<uint64_t>(top_size) < mp().trim_threshold) return 0;
   const int64_t top_area = top_size - static_cast<int64_t>(kMinSize) - 1;
   if (top_area < 0 || static_cast<uint64_t>(top_area) <= pad) return 0;
-  const int64_t extra =
-      static_cast<int64_t>(align_down(static_cast<uint64_t>(top_area) - pad, load(heap + kPagesize)));
+  const int64_t extra = static_cast<int64_t>(
+      align_down(static_cast<uint64_t>(top_area) - pad, load(heap + kPagesize)));
   if (extra == 0) return 0;
   if (!shrink_heap(heap, extra)) return 0;
   a.system_mem -= static_cast<uint64_t>(extra);

@@ -48,8 +48,9 @@ void Allocator::before_memset(Addr p, uint64_t n) const {
   const bool faults = !owned(p, n);
   const uint64_t written = faults ? first_unowned(p) - p : n;
   if (memset_budget_ != 0 && written > memset_budget_) {
-    report_unmodelled(fatal_, "glibc writes more memory here than its time limit lets it (it may "
-                              "finish, fault or time out, as fast as the machine is)");
+    report_unmodelled(fatal_,
+                      "glibc writes more memory here than its time limit lets it (it may "
+                      "finish, fault or time out, as fast as the machine is)");
   }
   if (faults) memset_fault(p, n);
 }
@@ -114,8 +115,9 @@ Addr Allocator::int_malloc_paths(uint64_t bytes, uint64_t nb) {
     if (arena_set_up_again_ && victim == initial_top() && size != 0) {
       // The initial top's "size" is last_remainder: glibc carves main_arena itself, and what
       // lies around it is each libc's own (the twin's data block is laid out otherwise).
-      report_unmodelled(fatal_, "glibc set its arena up again over live chunks (M_MXFAST 1..7) and "
-                                "now carves main_arena itself; libc's data around it is its own");
+      report_unmodelled(fatal_,
+                        "glibc set its arena up again over live chunks (M_MXFAST 1..7) and "
+                        "now carves main_arena itself; libc's data around it is its own");
     }
     if (size >= nb + kMinSize) {
       Addr remainder = victim + nb;

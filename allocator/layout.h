@@ -22,7 +22,7 @@ inline constexpr int kTcacheAllBins = kTcacheMaxBins + kTcacheLargeBins;
 // struct malloc_state, 2.27 .. 2.41.
 struct MallocState {
   int32_t mutex;
-  int32_t flags;               // NONCONTIGUOUS_BIT 2
+  int32_t flags;  // NONCONTIGUOUS_BIT 2
   int32_t have_fastchunks;
   int32_t pad_;
   uint64_t fastbinsY[kNFastBins];
@@ -237,10 +237,12 @@ struct LibcData {
 inline constexpr uint64_t kMainArenaFromMp = 0x920;
 static_assert(sizeof(LibcData) + 0x1000 <= 0x9000, "SimulatedMemoryOptions::data_bytes holds it");
 static_assert(offsetof(LibcData, main_arena) - offsetof(LibcData, mp_) == kMainArenaFromMp);
-static_assert(offsetof(LibcData, tcache_key) - offsetof(LibcData, main_arena) == 0x1da478 - 0x1d3c60);
+static_assert(offsetof(LibcData, tcache_key) - offsetof(LibcData, main_arena) ==
+              0x1da478 - 0x1d3c60);
 static_assert(offsetof(LibcData, malloc_initialized) - offsetof(LibcData, main_arena) ==
               0x1da488 - 0x1d3c60);
-static_assert(offsetof(LibcData, perturb_byte) - offsetof(LibcData, main_arena) == 0x1da49c - 0x1d3c60);
+static_assert(offsetof(LibcData, perturb_byte) - offsetof(LibcData, main_arena) ==
+              0x1da49c - 0x1d3c60);
 static_assert(offsetof(LibcData, global_max_fast) - offsetof(LibcData, main_arena) ==
               0x1da4a0 - 0x1d3c60);
 

@@ -1,9 +1,10 @@
 // Where libc's malloc objects live: main_arena, mp_, tcache_key, __malloc_initialized,
 // perturb_byte and global_max_fast. The twin side lays them out in its simulated libc data at the
 // distances and page offsets the release's libc has them (oracle/twin_side.cc, GlibcLayout::libc);
-// allocator tests and benches use one LibcData block (2.36's distances); the drop-in library puts each at the
-// address of that symbol in the libc the process loaded, so a leaked bin address gives the real
-// libc base and a write through an address derived from it lands where it would under glibc.
+// allocator tests and benches use one LibcData block (2.36's distances); the drop-in library puts
+// each at the address of that symbol in the libc the process loaded, so a leaked bin address gives
+// the real libc base and a write through an address derived from it lands where it would under
+// glibc.
 #ifndef HEAPTWIN_ALLOCATOR_LIBC_OBJECTS_H_
 #define HEAPTWIN_ALLOCATOR_LIBC_OBJECTS_H_
 
@@ -97,7 +98,9 @@ struct LibcObjects {
 
  private:
   template <typename T>
-  static uint64_t address(T* p) { return reinterpret_cast<uint64_t>(p); }
+  static uint64_t address(T* p) {
+    return reinterpret_cast<uint64_t>(p);
+  }
 };
 
 }  // namespace heaptwin::alloc

@@ -205,7 +205,8 @@ Addr Allocator::int_memalign_v243(uint64_t alignment, uint64_t bytes) {
 // field) that is aligned, walking past smaller ones; 0 when there is none.
 Addr Allocator::tcache_get_align(uint64_t nb, uint64_t alignment) {
   // nb 0: checked_request2size refused the request (_int_memalign then fails with ENOMEM); its
-  // bin would be large_csize2tidx(0), clz of 0 (undefined: UBSan, fuzz target threads --glibc 2.44).
+  // bin would be large_csize2tidx(0), clz of 0 (undefined: UBSan, fuzz target threads
+  // --glibc 2.44).
   if (nb == 0 || nb >= mp().tcache_max_bytes || tcache_ == 0) return 0;
   uint64_t tc_idx = csize2tidx(nb);
   if (tc_idx >= kTcacheMaxBins) tc_idx = large_csize2tidx(nb);  // a large bin, sorted by size

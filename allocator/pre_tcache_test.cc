@@ -29,12 +29,12 @@ TEST(PreTcache, NoTcacheAndTheArenaAsBefore2_27) {
   EXPECT_EQ(t.malloc(0x18), 0x30);
   EXPECT_EQ(t.twin.tcache(), 0u);
   EXPECT_EQ(t.twin.main_arena() % 16, 0u);  // as in libc: main_arena+0x58 read as a size is odd
-  EXPECT_EQ(arena_word(t, 0) >> 32, 1u);  // flags: FASTCHUNKS_BIT, no fast chunks
+  EXPECT_EQ(arena_word(t, 0) >> 32, 1u);    // flags: FASTCHUNKS_BIT, no fast chunks
   t.free_at(0x10);
-  EXPECT_EQ(arena_word(t, 0) >> 32, 0u);            // a fast chunk now
-  EXPECT_EQ(arena_word(t, 0x8), t.base());          // fastbinsY[0]: the 0x20 chunk
+  EXPECT_EQ(arena_word(t, 0) >> 32, 0u);             // a fast chunk now
+  EXPECT_EQ(arena_word(t, 0x8), t.base());           // fastbinsY[0]: the 0x20 chunk
   EXPECT_EQ(arena_word(t, 0x58) - t.base(), 0x40u);  // top
-  EXPECT_EQ(t.malloc(0x500), 0x50);                // consolidates: the flag comes back
+  EXPECT_EQ(t.malloc(0x500), 0x50);                  // consolidates: the flag comes back
   EXPECT_EQ(arena_word(t, 0) >> 32, 1u);
   // The 0x20 chunk, sorted into its small bin: fd is bin 2's head (the unsorted one, bin 1,
   // is main_arena+0x58, as read8_unsorted_fd_leaks_libc recorded).

@@ -13,8 +13,9 @@ void Allocator::malloc_printerr(const char* message, Addr ptr, int action) {
   // glibc 2.23 marks the arena corrupt first: later calls get a new mmapped arena from
   // arena_get2, and an error it does not abort on returns into the caller (unlink just goes on).
   if ((action & 2) == 0) {
-    report_unmodelled(fatal_, "M_CHECK_ACTION without abort: glibc goes on past the error, and "
-                              "its next allocation takes a new arena (the twin has main_arena only)");
+    report_unmodelled(fatal_,
+                      "M_CHECK_ACTION without abort: glibc goes on past the error, and "
+                      "its next allocation takes a new arena (the twin has main_arena only)");
   }
   if ((action & 5) == 5) report_abort(fatal_, message);
   if ((action & 1) != 0) {

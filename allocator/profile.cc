@@ -88,8 +88,9 @@ bool GlibcProfile::from_history(int minor, GlibcProfile* out) {
   if (minor < 23 || minor > 44 || minor == 42 || minor == 26) return false;
   GlibcProfile p;
   p.minor = minor;
-  for (const Change& c : kChanges) p.*c.knob = minor >= c.since && (c.until == 0 || minor < c.until);
-  p.assert_style = minor < 36 ? AssertStyle::kProgramName
+  for (const Change& c : kChanges)
+    p.*c.knob = minor >= c.since && (c.until == 0 || minor < c.until);
+  p.assert_style = minor < 36    ? AssertStyle::kProgramName
                    : minor == 36 ? AssertStyle::kMallocAssert
                                  : AssertStyle::kLibcAssert;
   *out = p;

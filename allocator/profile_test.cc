@@ -22,7 +22,8 @@ TEST(Profile, TestedBuildsFollowTheirHistoryButForTheirBackports) {
     const char* backports;
   } kBuilds[] = {
       {"2.23", ""},  // the CVE fix is no knob of the history
-      {"2.27", "realloc_copies_words"},  // the branch has 2.29's memcpy; the tcache key is in every twin
+      {"2.27",
+       "realloc_copies_words"},  // the branch has 2.29's memcpy; the tcache key is in every twin
       {"2.31", ""},
       {"2.35", "assert_style"},
       {"2.36", ""},

@@ -24,7 +24,8 @@ Addr Allocator::realloc(Addr oldmem, uint64_t bytes) {
     const uint64_t usable = musable(oldmem);
     if (bytes <= usable) {
       const uint64_t difference = usable - bytes;
-      if (difference < 2 * kSizeSz || (chunk_is_mmapped(oldp) && difference <= profile_.page_size)) {
+      if (difference < 2 * kSizeSz ||
+          (chunk_is_mmapped(oldp) && difference <= profile_.page_size)) {
         return oldmem;
       }
     }
@@ -114,8 +115,9 @@ Addr Allocator::realloc_v243(Addr oldmem, uint64_t bytes) {
   if (!chunk_main_arena(oldp)) {  // arena_for_chunk
     Addr ar_ptr = load(oldp & ~(kHeapMaxSize - 1));
     if (ar_ptr != main_arena()) {
-      report_unmodelled(fatal_, "realloc in the arena a NON_MAIN_ARENA chunk's heap_info names "
-                                "(2.43's malloc_state)");
+      report_unmodelled(fatal_,
+                        "realloc in the arena a NON_MAIN_ARENA chunk's heap_info names "
+                        "(2.43's malloc_state)");
     }
   }
   return int_realloc(oldp, oldsize, nb);

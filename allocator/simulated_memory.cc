@@ -17,9 +17,9 @@ constexpr uint64_t kAlign64M = uint64_t{64} << 20;
 constexpr uint64_t kDataAboveMappings = uint64_t{1} << 20;
 // Released memory is cleared where it is resident and kept (a page fault costs ~10 us in a VM,
 // clearing a page ~0.1 us); only ranges beyond these spans go back to the kernel.
-constexpr uint64_t kClearWholeBelow = uint64_t{64} << 10;    // smaller ranges: memset at once
-constexpr uint64_t kKeptBrkSpan = uint64_t{256} << 20;       // of the break area above its base
-constexpr uint64_t kKeptMmapSpan = uint64_t{256} << 20;      // of the mapping area below its top
+constexpr uint64_t kClearWholeBelow = uint64_t{64} << 10;  // smaller ranges: memset at once
+constexpr uint64_t kKeptBrkSpan = uint64_t{256} << 20;     // of the break area above its base
+constexpr uint64_t kKeptMmapSpan = uint64_t{256} << 20;    // of the mapping area below its top
 uint64_t page_up(uint64_t v) { return (v + kPage - 1) & ~(kPage - 1); }
 }  // namespace
 
@@ -33,9 +33,10 @@ SimulatedMemory::SimulatedMemory(const SimulatedMemoryOptions& options) : option
   if (options_.online_cpus == 0) options_.online_cpus = ::get_nprocs();
   if (options_.max_request == 0) {
     struct sysinfo info;
-    options_.max_request = ::sysinfo(&info) == 0
-                               ? (static_cast<uint64_t>(info.totalram) + info.totalswap) * info.mem_unit
-                               : uint64_t{16} << 30;
+    options_.max_request =
+        ::sysinfo(&info) == 0
+            ? (static_cast<uint64_t>(info.totalram) + info.totalswap) * info.mem_unit
+            : uint64_t{16} << 30;
   }
   options_.brk_capacity = page_up(options_.brk_capacity);
   options_.mmap_capacity = page_up(options_.mmap_capacity);
@@ -44,8 +45,9 @@ SimulatedMemory::SimulatedMemory(const SimulatedMemoryOptions& options) : option
   // libc data above it: in a process, mmaps go below the libraries already mapped, so libc's
   // data (main_arena, whose unsorted bin is the initial top) lies above every mapped chunk, which
   // glibc's pointer comparisons against top can tell (an attack finding).
-  reservation_size_ = kAlign64M + (uint64_t{16} << 20) + options_.brk_capacity + (uint64_t{4} << 30) +
-                      options_.mmap_capacity + kDataAboveMappings + options_.data_bytes;
+  reservation_size_ = kAlign64M + (uint64_t{16} << 20) + options_.brk_capacity +
+                      (uint64_t{4} << 30) + options_.mmap_capacity + kDataAboveMappings +
+                      options_.data_bytes;
   void* r = ::mmap(nullptr, reservation_size_, PROT_NONE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (r == MAP_FAILED) {
@@ -147,7 +149,8 @@ void SimulatedMemory::zero(uint64_t addr, uint64_t n, const WriteLog* pending) {
   }
   // The running op's writes so far count as written (the side marks them again after the op).
   for (uint64_t i = 0; i < pending->size; ++i) note_written(pending->entries[i], 8);
-  for (int i = 0; i < pending->range_count; ++i) note_written(pending->ranges[i].addr, pending->ranges[i].n);
+  for (int i = 0; i < pending->range_count; ++i)
+    note_written(pending->ranges[i].addr, pending->ranges[i].n);
   const uint64_t end = addr + n;
   for (uint64_t at = addr; at < end;) {
     const uint64_t stop = std::min((at & ~(kPage - 1)) + kPage, end);
@@ -347,9 +350,10 @@ uint64_t SimulatedMemory::reserve(uint64_t hint, uint64_t size) {
   }
   if (size > options_.mmap_capacity - mmap_in_use_) return kFailure;
   // Linux takes a hint whose range is free, else places the mapping as without one.
-  uint64_t addr = hint != 0 && hint + size > hint && hint + size <= mmap_top_ && range_free(hint, size)
-                      ? hint
-                      : find_gap_topdown(size);
+  uint64_t addr =
+      hint != 0 && hint + size > hint && hint + size <= mmap_top_ && range_free(hint, size)
+          ? hint
+          : find_gap_topdown(size);
   if (addr == kFailure) return kFailure;
   regions_.push_back({addr, size, false, false});
   mmap_in_use_ += size;
@@ -381,12 +385,14 @@ bool SimulatedMemory::make_accessible(uint64_t addr, uint64_t size) {
   }
   // Neighbours of one protection are one mapping again, as Linux merges them: a heap opened a
   // piece at a time is owned as a whole.
-  std::sort(split.begin(), split.end(), [](const Region& a, const Region& b) { return a.addr < b.addr; });
+  std::sort(split.begin(), split.end(),
+            [](const Region& a, const Region& b) { return a.addr < b.addr; });
   regions_.clear();
   for (const Region& r : split) {
     if (!regions_.empty()) {
       Region& last = regions_.back();
-      if (last.addr + last.size == r.addr && last.accessible == r.accessible && !last.moved && !r.moved) {
+      if (last.addr + last.size == r.addr && last.accessible == r.accessible && !last.moved &&
+          !r.moved) {
         last.size += r.size;
         continue;
       }
@@ -422,7 +428,8 @@ uint64_t SimulatedMemory::find_gap_topdown(uint64_t size) const {
 
 bool SimulatedMemory::in_regions(uint64_t addr, uint64_t n) const {
   for (const Region& r : regions_) {
-    if (r.accessible && addr >= r.addr && addr < r.addr + r.size && r.addr + r.size - addr >= n) return true;
+    if (r.accessible && addr >= r.addr && addr < r.addr + r.size && r.addr + r.size - addr >= n)
+      return true;
   }
   return false;
 }
@@ -438,7 +445,8 @@ bool SimulatedMemory::owns_heap_or_mapping(uint64_t addr, uint64_t n) const {
 }
 
 bool SimulatedMemory::owns(uint64_t addr, uint64_t n) const {
-  if (addr >= data_ && addr < data_ + options_.data_bytes && data_ + options_.data_bytes - addr >= n) {
+  if (addr >= data_ && addr < data_ + options_.data_bytes &&
+      data_ + options_.data_bytes - addr >= n) {
     return true;
   }
   return owns_heap_or_mapping(addr, n);

@@ -32,8 +32,8 @@ struct SimulatedMemoryOptions {
   // mappings of terabytes, never touched, are granted. These bounds (address space only,
   // reserved PROT_NONE) are far past what 256 requests of RAM + swap each can reach here.
   // HEAPTWIN_SIMULATED_GIB=N caps both at N GiB (valgrind cannot map terabytes).
-  uint64_t brk_capacity = uint64_t{4} << 40;     // the break cannot grow past this (sbrk fails)
-  uint64_t mmap_capacity = uint64_t{4} << 40;    // total mapped bytes; mmap fails past this
+  uint64_t brk_capacity = uint64_t{4} << 40;   // the break cannot grow past this (sbrk fails)
+  uint64_t mmap_capacity = uint64_t{4} << 40;  // total mapped bytes; mmap fails past this
   // The largest single sbrk increment or mapping. Linux's default (heuristic) overcommit refuses
   // one request larger than RAM + swap, however much is in use; 0 takes this machine's value.
   uint64_t max_request = 0;
@@ -100,7 +100,7 @@ class SimulatedMemory : public Memory {
  private:
   struct Region {
     uint64_t addr, size;
-    bool moved = false;  // its pages were moved here by mremap (move_pages)
+    bool moved = false;      // its pages were moved here by mremap (move_pages)
     bool accessible = true;  // PROT_NONE (reserve) until make_accessible
   };
   void commit(uint64_t from, uint64_t to);
@@ -111,7 +111,8 @@ class SimulatedMemory : public Memory {
   void take_again(uint64_t from, uint64_t to);
   bool eager() const { return !track_writes_ || writes_unknown_; }
   bool in_kept_span(uint64_t addr) const {
-    return (addr >= brk_pages_.lo() && addr < brk_pages_.hi()) || (addr >= mmap_pages_.lo() && addr < mmap_pages_.hi());
+    return (addr >= brk_pages_.lo() && addr < brk_pages_.hi()) ||
+           (addr >= mmap_pages_.lo() && addr < mmap_pages_.hi());
   }
   void clear_resident(uint64_t from, uint64_t to);
   bool move_pages(uint64_t from, uint64_t to, uint64_t size);

@@ -14,7 +14,7 @@ TEST(SimulatedMemoryTest, BreakGrowsShrinksAndFails) {
   SimulatedMemory m(o);
   ASSERT_TRUE(m.ok());
   const uint64_t base = m.heap_base();
-  EXPECT_EQ(base & 0xffffff, 0u);  // 16 MiB-aligned, like the glibc runner's heap
+  EXPECT_EQ(base & 0xffffff, 0u);                    // 16 MiB-aligned, like the glibc runner's heap
   EXPECT_NE(base & ((uint64_t{64} << 20) - 1), 0u);  // not 64 MiB-aligned
   EXPECT_EQ(m.sbrk(0), base);
   EXPECT_FALSE(m.owns(base, 8));
@@ -38,7 +38,8 @@ TEST(SimulatedMemoryTest, MemoryReleasedAndTakenAgainReadsAsZeros) {
   SimulatedMemory m;
   const uint64_t base = m.heap_base();
   auto scribble = [](uint64_t from, uint64_t len) {
-    for (uint64_t at = from; at < from + len; at += 0x3000) *reinterpret_cast<uint64_t*>(at) = ~0ull;
+    for (uint64_t at = from; at < from + len; at += 0x3000)
+      *reinterpret_cast<uint64_t*>(at) = ~0ull;
   };
   auto all_zero = [](uint64_t from, uint64_t len) {
     for (uint64_t at = from; at + 8 <= from + len; at += 0x1000) {
@@ -50,7 +51,7 @@ TEST(SimulatedMemoryTest, MemoryReleasedAndTakenAgainReadsAsZeros) {
   scribble(base, 0x200000);
   m.sbrk(-0x180000);  // keeps 0x80000
   scribble(base, 0x80000);
-  m.sbrk(-0x40000);   // keeps 0x40000; the dirty span above now reaches 0x200000
+  m.sbrk(-0x40000);  // keeps 0x40000; the dirty span above now reaches 0x200000
   m.sbrk(0x10000);
   EXPECT_TRUE(all_zero(base + 0x40000, 0x10000));
   m.sbrk(0x1b0000);
@@ -125,7 +126,7 @@ TEST(SimulatedMemoryTest, MappingsAndPartialUnmap) {
   EXPECT_TRUE(m.owns(a, 0x1000));
   EXPECT_FALSE(m.owns(a + 0x1000, 1));
   EXPECT_TRUE(m.owns(a + 0x2000, 0x1000));
-  EXPECT_FALSE(m.munmap(a + 1, 0x1000));  // unaligned: EINVAL
+  EXPECT_FALSE(m.munmap(a + 1, 0x1000));        // unaligned: EINVAL
   EXPECT_TRUE(m.munmap(a + 0x100000, 0x1000));  // nothing there: still fine, as on Linux
   EXPECT_FALSE(m.owns_heap_or_mapping(reinterpret_cast<uint64_t>(m.data()), 8));
   EXPECT_TRUE(m.owns(reinterpret_cast<uint64_t>(m.data()), 8));
@@ -137,14 +138,14 @@ TEST(SimulatedMemoryTest, MremapGrowsInPlaceAndShrinksAgainAsOneMapping) {
   SimulatedMemory m;
   uint64_t a = m.mmap(0xbd000);
   ASSERT_NE(a, Memory::kFailure);
-  EXPECT_EQ(m.mremap(a, 0xbd000, 0x1000), a);    // shrinking stays
-  EXPECT_EQ(m.mremap(a, 0x1000, 0xbd000), a);    // the pages after it are free: in place
+  EXPECT_EQ(m.mremap(a, 0xbd000, 0x1000), a);  // shrinking stays
+  EXPECT_EQ(m.mremap(a, 0x1000, 0xbd000), a);  // the pages after it are free: in place
   EXPECT_TRUE(m.owns(a, 0xbd000));
-  EXPECT_EQ(m.mremap(a, 0xbd000, 0x1000), a);    // one mapping again
+  EXPECT_EQ(m.mremap(a, 0xbd000, 0x1000), a);  // one mapping again
   EXPECT_FALSE(m.owns(a + 0x1000, 1));
-  uint64_t above = m.mmap(0xbc000);               // the highest gap that fits: right after a
+  uint64_t above = m.mmap(0xbc000);  // the highest gap that fits: right after a
   EXPECT_EQ(above, a + 0x1000);
-  uint64_t moved = m.mremap(a, 0x1000, 0x3000);   // now in the way: a moves
+  uint64_t moved = m.mremap(a, 0x1000, 0x3000);  // now in the way: a moves
   EXPECT_NE(moved, a);
   EXPECT_TRUE(m.owns(moved, 0x3000));
 }

@@ -30,7 +30,7 @@ TEST(SmallBinsTest, AHitTakesTheChunkFreedFirstAndMovesTheRestIntoTheTcache) {
   EXPECT_EQ(s2, 0x740);
   EXPECT_EQ(s3, 0x7f0);
   for (auto p : tc) t.free_at(p);  // the 0x90 tcache bin is full: s1-s3 pass it (and the
-  t.free_at(s1);                    // fastbins, which end at 0x80) to the unsorted bin
+  t.free_at(s1);                   // fastbins, which end at 0x80) to the unsorted bin
   t.free_at(s2);
   t.free_at(s3);
 

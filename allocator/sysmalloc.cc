@@ -13,7 +13,7 @@ namespace heaptwin::alloc {
 
 namespace {
 constexpr uint64_t kMmapAsMorecoreSize = 1024 * 1024;  // MMAP_AS_MORECORE_SIZE
-constexpr uint64_t kMorecoreFailure = 0;                // __glibc_morecore returns NULL
+constexpr uint64_t kMorecoreFailure = 0;               // __glibc_morecore returns NULL
 }  // namespace
 
 Addr Allocator::sysmalloc_mmap(uint64_t nb) {
@@ -115,7 +115,8 @@ void Allocator::sysmalloc_main(uint64_t nb, Addr old_top, uint64_t old_size) {
           aligned_brk += static_cast<uint64_t>(correction);
         }
         correction += static_cast<int64_t>(old_size);
-        uint64_t end_misalign = brk + static_cast<uint64_t>(size) + static_cast<uint64_t>(correction);
+        uint64_t end_misalign =
+            brk + static_cast<uint64_t>(size) + static_cast<uint64_t>(correction);
         correction += static_cast<int64_t>(align_up(end_misalign, pagesize) - end_misalign);
         uint64_t r = memory_->sbrk(correction);
         snd_brk = r == Memory::kFailure ? kMorecoreFailure : r;

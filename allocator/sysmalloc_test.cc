@@ -51,7 +51,7 @@ TEST(SysmallocTest, OutOfBreakFallsBackToMmapOrFails) {
   o.mmap_capacity = 0x10000;
   TestTwin t(GlibcProfile::glibc_2_36(), o);
   t.malloc(0x18);
-  EXPECT_EQ(t.malloc(0x21000), 0);  // mapping refused, break full, 1 MiB fallback refused
+  EXPECT_EQ(t.malloc(0x21000), 0);     // mapping refused, break full, 1 MiB fallback refused
   EXPECT_EQ(t.twin.last_errno(), 12);  // ENOMEM
 }
 

@@ -39,7 +39,7 @@ void Allocator::munmap_chunk(Addr p) {
   Addr block = p - mmap_base_offset(p);
   uint64_t total_size = mmap_size(p);
   uint64_t in_page = mem & (pagesize - 1);
-  bool power_of_two = (in_page & (in_page - 1)) == 0;  // glibc's powerof2 (0 counts)
+  bool power_of_two = (in_page & (in_page - 1)) == 0;         // glibc's powerof2 (0 counts)
   if (!profile_.mmapped_pointer_checks) power_of_two = true;  // 2.29 added that test
   if (((block | total_size) & (pagesize - 1)) != 0 || !power_of_two) {
     malloc_printerr(msg::kMunmapInvalidPointer, mem);

@@ -19,12 +19,14 @@ void Allocator::tcache_init(bool in_int_malloc) {
     tcache_disabled_ = true;
     if (mp().tcache_count == 0) return;
     const uint64_t bytes = tcache_struct_size();
-    Addr victim = int_malloc(in_int_malloc && profile_.tcache_init_pads_twice ? request2size(bytes) : bytes);
+    Addr victim =
+        int_malloc(in_int_malloc && profile_.tcache_init_pads_twice ? request2size(bytes) : bytes);
     if (victim == 0) return;
     tcache_ = victim;
     tcache_disabled_ = false;
     std::memset(reinterpret_cast<void*>(victim), 0, bytes);
-    for (uint64_t i = 0; i < kTcacheAllBins; ++i) reinterpret_cast<uint16_t*>(victim)[i] = static_cast<uint16_t>(mp().tcache_count);
+    for (uint64_t i = 0; i < kTcacheAllBins; ++i)
+      reinterpret_cast<uint16_t*>(victim)[i] = static_cast<uint16_t>(mp().tcache_count);
     note_range(victim, bytes);
     return;
   }
@@ -55,9 +57,10 @@ void Allocator::tcache_init(bool in_int_malloc) {
     // tcache_init has no single-thread shortcut: when main_arena fails it retries in a new arena
     // (above; found by the fuzzer under M_TOP_PAD -2^31), which the twin lays out for 2.35 ..
     // 2.41 only (arenas_modelled).
-    report_unmodelled(fatal_, "glibc retries the tcache's allocation in a new arena (tcache_init "
-                              "-> arena_get_retry), in a release whose arenas the twin does not "
-                              "lay out");
+    report_unmodelled(fatal_,
+                      "glibc retries the tcache's allocation in a new arena (tcache_init "
+                      "-> arena_get_retry), in a release whose arenas the twin does not "
+                      "lay out");
   }
   if (victim != 0) {
     tcache_ = victim;

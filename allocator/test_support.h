@@ -40,8 +40,7 @@ class TestTwin {
  public:
   explicit TestTwin(const GlibcProfile& profile = GlibcProfile::glibc_2_36(),
                     const SimulatedMemoryOptions& options = {})
-      : memory(options),
-        twin(&memory, static_cast<LibcData*>(memory.data()), &handler, profile) {}
+      : memory(options), twin(&memory, static_cast<LibcData*>(memory.data()), &handler, profile) {}
 
   uint64_t base() const { return memory.heap_base(); }
   // malloc, as a heap offset (0 for NULL).
@@ -99,7 +98,8 @@ class TestTwin {
   // Heap offsets of the chunks from `from` following the pointer at `link` until `head`.
   std::vector<int64_t> walk(Addr from, Addr head, uint64_t link) const {
     std::vector<int64_t> out;
-    for (Addr c = from; c != head && out.size() < 1000; c = *reinterpret_cast<const Addr*>(c + link)) {
+    for (Addr c = from; c != head && out.size() < 1000;
+         c = *reinterpret_cast<const Addr*>(c + link)) {
       out.push_back(off(c));
     }
     return out;

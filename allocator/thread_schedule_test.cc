@@ -98,7 +98,8 @@ void run_schedule(int schedule) {
           result = s = a.memalign(op.align, op.size);
           break;
       }
-      if (result != 0) std::memset(reinterpret_cast<void*>(result), 0x5a, op.size < 64 ? op.size : 64);
+      if (result != 0)
+        std::memset(reinterpret_cast<void*>(result), 0x5a, op.size < 64 ? op.size : 64);
       if (op.kind != OP_FREE) got += describe(i, result, main_base, &heaps);
     } catch (const AbortError& e) {
       FAIL() << "op " << i << ": abort " << e.message;
@@ -114,7 +115,8 @@ void run_schedule(int schedule) {
   std::istringstream want_lines(expected.str()), got_lines(got);
   std::string want_line, got_line;
   while (std::getline(want_lines, want_line)) {
-    ASSERT_TRUE(std::getline(got_lines, got_line)) << "the twin's output ends before: " << want_line;
+    ASSERT_TRUE(std::getline(got_lines, got_line))
+        << "the twin's output ends before: " << want_line;
     ASSERT_EQ(got_line, want_line);
   }
   EXPECT_FALSE(std::getline(got_lines, got_line)) << "the twin's output goes on: " << got_line;
@@ -129,7 +131,9 @@ TEST(ThreadScheduleTest, TwelveThreadsUnderArenaMaxFourExitingAndStartingAgain) 
 
 // 24 threads with no M_ARENA_MAX: 15 arenas besides main_arena (8 per online CPU, 2 CPUs), then
 // reused_arena; exits put arenas on the free list for new threads.
-TEST(ThreadScheduleTest, TwentyFourThreadsPastTheArenaLimitExitingAndStartingAgain) { run_schedule(2); }
+TEST(ThreadScheduleTest, TwentyFourThreadsPastTheArenaLimitExitingAndStartingAgain) {
+  run_schedule(2);
+}
 
 }  // namespace
 }  // namespace heaptwin::alloc

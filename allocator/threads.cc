@@ -9,11 +9,13 @@
 namespace heaptwin::alloc {
 
 void Allocator::set_thread(int t) {
-  if (t < 0 || t >= kMaxThreads) report_unmodelled(fatal_, "a thread number past Allocator::kMaxThreads");
+  if (t < 0 || t >= kMaxThreads)
+    report_unmodelled(fatal_, "a thread number past Allocator::kMaxThreads");
   if (t == thread_) return;
   if (!arenas_modelled()) {
-    report_unmodelled(fatal_, "threads in a release whose arenas the twin does not lay out "
-                              "(it has 2.35..2.41's)");
+    report_unmodelled(fatal_,
+                      "threads in a release whose arenas the twin does not lay out "
+                      "(it has 2.35..2.41's)");
   }
   threads_[thread_] = ThreadState{thread_arena_, tcache_, tcache_disabled_, tcache_shutting_down_};
   thread_ = t;

@@ -17,7 +17,9 @@ constexpr int kTopPad = -2;  // M_TOP_PAD
 
 Addr heap_of(Addr p) { return p & ~(kHeapMaxSize - 1); }
 uint64_t word(Addr a) { return *reinterpret_cast<const uint64_t*>(a); }
-const MallocState& arena_in(Addr heap) { return *reinterpret_cast<const MallocState*>(heap + 0x30); }
+const MallocState& arena_in(Addr heap) {
+  return *reinterpret_cast<const MallocState*>(heap + 0x30);
+}
 
 // Real run: thread 1 mallocs x and eight more 0x50 blocks; the main thread frees seven of them,
 // then x. The seven fill the main thread's tcache; x (off 0xb70, size 0x65) goes to the

@@ -29,10 +29,14 @@ bool parse_tunable_number(const char* s, const char* end, uint64_t* out) {
   bool any = false;
   for (; s < end; ++s) {
     uint64_t d;
-    if (*s >= '0' && *s <= '9') d = static_cast<uint64_t>(*s - '0');
-    else if (base == 16 && *s >= 'a' && *s <= 'f') d = static_cast<uint64_t>(*s - 'a' + 10);
-    else if (base == 16 && *s >= 'A' && *s <= 'F') d = static_cast<uint64_t>(*s - 'A' + 10);
-    else break;
+    if (*s >= '0' && *s <= '9')
+      d = static_cast<uint64_t>(*s - '0');
+    else if (base == 16 && *s >= 'a' && *s <= 'f')
+      d = static_cast<uint64_t>(*s - 'a' + 10);
+    else if (base == 16 && *s >= 'A' && *s <= 'F')
+      d = static_cast<uint64_t>(*s - 'A' + 10);
+    else
+      break;
     if (d >= base) break;
     v = v * base + d;
     any = true;
@@ -45,7 +49,9 @@ bool set_tunable(GlibcTunables* t, const char* name, size_t name_len, const char
                  const char* value_end) {
   uint64_t v;
   if (!parse_tunable_number(value, value_end, &v)) return false;
-  auto is = [&](const char* n) { return std::strlen(n) == name_len && !std::strncmp(n, name, name_len); };
+  auto is = [&](const char* n) {
+    return std::strlen(n) == name_len && !std::strncmp(n, name, name_len);
+  };
   bool known = true, within = false;
   auto set = [&](Tunable* x, uint64_t lo, uint64_t hi) {
     within = v >= lo && v <= hi;
@@ -55,18 +61,30 @@ bool set_tunable(GlibcTunables* t, const char* name, size_t name_len, const char
     }
   };
   const uint64_t kMax = ~uint64_t{0};
-  if (is("top_pad")) set(&t->top_pad, 0, kMax);
-  else if (is("perturb")) set(&t->perturb, 0, 0xff);
-  else if (is("mmap_threshold")) set(&t->mmap_threshold, 0, kMax);
-  else if (is("trim_threshold")) set(&t->trim_threshold, 0, kMax);
-  else if (is("mmap_max")) set(&t->mmap_max, 0, 0x7fffffff);
-  else if (is("arena_max")) set(&t->arena_max, 1, kMax);
-  else if (is("arena_test")) set(&t->arena_test, 1, kMax);
-  else if (is("tcache_max")) set(&t->tcache_max, 0, kMax);
-  else if (is("tcache_count")) set(&t->tcache_count, 0, kMax);
-  else if (is("tcache_unsorted_limit")) set(&t->tcache_unsorted_limit, 0, kMax);
-  else if (is("mxfast")) set(&t->mxfast, 0, kMax);
-  else known = false;
+  if (is("top_pad"))
+    set(&t->top_pad, 0, kMax);
+  else if (is("perturb"))
+    set(&t->perturb, 0, 0xff);
+  else if (is("mmap_threshold"))
+    set(&t->mmap_threshold, 0, kMax);
+  else if (is("trim_threshold"))
+    set(&t->trim_threshold, 0, kMax);
+  else if (is("mmap_max"))
+    set(&t->mmap_max, 0, 0x7fffffff);
+  else if (is("arena_max"))
+    set(&t->arena_max, 1, kMax);
+  else if (is("arena_test"))
+    set(&t->arena_test, 1, kMax);
+  else if (is("tcache_max"))
+    set(&t->tcache_max, 0, kMax);
+  else if (is("tcache_count"))
+    set(&t->tcache_count, 0, kMax);
+  else if (is("tcache_unsorted_limit"))
+    set(&t->tcache_unsorted_limit, 0, kMax);
+  else if (is("mxfast"))
+    set(&t->mxfast, 0, kMax);
+  else
+    known = false;
   return known && within;
 }
 

@@ -18,24 +18,25 @@ GlibcTunables parse(const char* text) {
 TEST(Tunables, NumbersAsDlStrtoulReadsThem) {
   EXPECT_EQ(parse("glibc.malloc.top_pad=4096").top_pad.value, 4096u);
   EXPECT_EQ(parse("glibc.malloc.top_pad=0x1000").top_pad.value, 0x1000u);
-  EXPECT_EQ(parse("glibc.malloc.top_pad=010").top_pad.value, 8u);         // octal
-  EXPECT_EQ(parse("glibc.malloc.top_pad=12abc").top_pad.value, 12u);      // stops at 'a'
+  EXPECT_EQ(parse("glibc.malloc.top_pad=010").top_pad.value, 8u);     // octal
+  EXPECT_EQ(parse("glibc.malloc.top_pad=12abc").top_pad.value, 12u);  // stops at 'a'
   EXPECT_FALSE(parse("glibc.malloc.top_pad=").top_pad.set);
   EXPECT_FALSE(parse("glibc.malloc.top_pad=xyz").top_pad.set);
 }
 
 TEST(Tunables, BoundsOfDlTunablesList) {
   EXPECT_TRUE(parse("glibc.malloc.perturb=255").perturb.set);
-  EXPECT_FALSE(parse("glibc.malloc.perturb=256").perturb.set);          // maxval 0xff
+  EXPECT_FALSE(parse("glibc.malloc.perturb=256").perturb.set);  // maxval 0xff
   EXPECT_TRUE(parse("glibc.malloc.mmap_max=2147483647").mmap_max.set);
   EXPECT_FALSE(parse("glibc.malloc.mmap_max=2147483648").mmap_max.set);  // INT_32
-  EXPECT_FALSE(parse("glibc.malloc.arena_max=0").arena_max.set);        // minval 1
-  EXPECT_FALSE(parse("glibc.malloc.arena_test=0").arena_test.set);      // minval 1
+  EXPECT_FALSE(parse("glibc.malloc.arena_max=0").arena_max.set);         // minval 1
+  EXPECT_FALSE(parse("glibc.malloc.arena_test=0").arena_test.set);       // minval 1
   EXPECT_TRUE(parse("glibc.malloc.arena_test=1").arena_test.set);
 }
 
 TEST(Tunables, SeveralEntriesAndOtherNamespaces) {
-  GlibcTunables t = parse("glibc.malloc.tcache_count=0:glibc.rtld.nns=8:glibc.malloc.mxfast=0x40:bogus");
+  GlibcTunables t =
+      parse("glibc.malloc.tcache_count=0:glibc.rtld.nns=8:glibc.malloc.mxfast=0x40:bogus");
   EXPECT_TRUE(t.tcache_count.set);
   EXPECT_EQ(t.tcache_count.value, 0u);
   EXPECT_EQ(t.mxfast.value, 0x40u);

@@ -32,18 +32,39 @@ int Allocator::mallopt(int param_number, int value) {
       }
       libc_.set_max_fast(max_fast_for(v, profile_.max_fast_never_zero));
       break;
-    case kTrimThreshold: m.trim_threshold = v; m.no_dyn_threshold = 1; break;
-    case kTopPad: m.top_pad = v; m.no_dyn_threshold = 1; break;
-    case kMmapThreshold:
-      if (mmap_threshold_allowed(v)) { m.mmap_threshold = v; m.no_dyn_threshold = 1; }
-      else res = 0;  // res = do_set_mmap_threshold (value) since 2.25
+    case kTrimThreshold:
+      m.trim_threshold = v;
+      m.no_dyn_threshold = 1;
       break;
-    case kMmapMax: m.n_mmaps_max = value; m.no_dyn_threshold = 1; break;
-    case kCheckAction: if (profile_.check_action) check_action_ = value; break;  // before 2.26
-    case kPerturb: perturb_byte() = value; break;
-    case kArenaTest: if (value > 0) m.arena_test = v; break;
-    case kArenaMax: if (value > 0) m.arena_max = v; break;
-    default: break;
+    case kTopPad:
+      m.top_pad = v;
+      m.no_dyn_threshold = 1;
+      break;
+    case kMmapThreshold:
+      if (mmap_threshold_allowed(v)) {
+        m.mmap_threshold = v;
+        m.no_dyn_threshold = 1;
+      } else
+        res = 0;  // res = do_set_mmap_threshold (value) since 2.25
+      break;
+    case kMmapMax:
+      m.n_mmaps_max = value;
+      m.no_dyn_threshold = 1;
+      break;
+    case kCheckAction:
+      if (profile_.check_action) check_action_ = value;
+      break;  // before 2.26
+    case kPerturb:
+      perturb_byte() = value;
+      break;
+    case kArenaTest:
+      if (value > 0) m.arena_test = v;
+      break;
+    case kArenaMax:
+      if (value > 0) m.arena_max = v;
+      break;
+    default:
+      break;
   }
   return res;
 }
@@ -96,7 +117,8 @@ int Allocator::mtrim(uint64_t pad) {
           // the hang guard in seconds, not after 2^26 madvise calls of many pages each.
           steps += n / ps;
           if (!memory_->discard(paligned_mem, n)) {
-            report_unmodelled(fatal_, "malloc_trim's madvise reaches past the memory the twin models");
+            report_unmodelled(fatal_,
+                              "malloc_trim's madvise reaches past the memory the twin models");
           }
           result = 1;
         }

@@ -16,7 +16,7 @@ TEST(TuningTest, MalloptConsolidatesAndValidates) {
   EXPECT_EQ(t.twin.mallopt(1, 0xa1), 0);  // above MAX_FAST_SIZE
   EXPECT_EQ(t.twin.mallopt(-4, 0), 1);    // M_MMAP_MAX 0: no more mappings
   EXPECT_EQ(t.mp().no_dyn_threshold, 1);
-  EXPECT_EQ(t.malloc(0x100000), 0x2e0);   // from the break
+  EXPECT_EQ(t.malloc(0x100000), 0x2e0);  // from the break
   EXPECT_EQ(t.twin.malloc_trim(0), 1);
 }
 
@@ -39,9 +39,9 @@ TEST(TuningTest, TrimOverAForgedSizeIsUnmodelled) {
   TestTwin t;
   int64_t a = t.malloc(0x2000);
   int64_t guard = t.malloc(0x18);
-  t.free_at(a);                          // to the unsorted bin
+  t.free_at(a);  // to the unsorted bin
   t.write8(guard, 0x1122334455667788);
-  t.write8(a - 8, 0x7efffffffffffff1);   // its size, PREV_INUSE kept
+  t.write8(a - 8, 0x7efffffffffffff1);  // its size, PREV_INUSE kept
   EXPECT_THROW(t.twin.malloc_trim(0), UnmodelledError);
   EXPECT_EQ(t.read8(guard), 0x1122334455667788u);
 }

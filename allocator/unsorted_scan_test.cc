@@ -67,7 +67,7 @@ TEST(UnsortedScanTest, ExactFitsGoToTheTcacheWhileItHasRoomAndTheScanGoesOn) {
   t.free_at(u2);
   EXPECT_EQ(t.bin_chunks(kUnsorted), (Offsets{u2 - 0x10, u1 - 0x10}));
   for (int i = 0; i < 7; ++i) t.malloc(0x88);  // ops 20-26 empty the tcache bin
-  EXPECT_EQ(t.malloc(0x88), u2);  // op 27
+  EXPECT_EQ(t.malloc(0x88), u2);               // op 27
   EXPECT_EQ(u2, 0x740);
   EXPECT_EQ(t.bin_chunks(kUnsorted), Offsets{});
   EXPECT_EQ(t.tcache().counts[csize2tidx(0x90)], 1);  // u1 stays cached

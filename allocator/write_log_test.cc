@@ -12,7 +12,9 @@
 namespace heaptwin::alloc {
 namespace {
 
-bool has(const std::vector<uint64_t>& v, uint64_t a) { return std::find(v.begin(), v.end(), a) != v.end(); }
+bool has(const std::vector<uint64_t>& v, uint64_t a) {
+  return std::find(v.begin(), v.end(), a) != v.end();
+}
 
 TEST(WriteLog, NotesTheWordsAFreeIntoTheUnsortedBinWrites) {
   TestTwin t;
@@ -25,12 +27,12 @@ TEST(WriteLog, NotesTheWordsAFreeIntoTheUnsortedBinWrites) {
   t.twin.free(a);  // too big for the tcache: into the unsorted bin
   const std::vector<uint64_t> w(entries.begin(), entries.begin() + static_cast<long>(log.size));
   const Addr p = mem2chunk(a), next = mem2chunk(g);
-  EXPECT_TRUE(has(w, p + 0x8));      // its size (set_head)
-  EXPECT_TRUE(has(w, p + 0x10));     // fd
-  EXPECT_TRUE(has(w, p + 0x18));     // bk
-  EXPECT_TRUE(has(w, p + 0x20));     // fd_nextsize (large)
-  EXPECT_TRUE(has(w, next));         // the footer: next chunk's prev_size
-  EXPECT_TRUE(has(w, next + 0x8));   // next chunk's PREV_INUSE cleared
+  EXPECT_TRUE(has(w, p + 0x8));               // its size (set_head)
+  EXPECT_TRUE(has(w, p + 0x10));              // fd
+  EXPECT_TRUE(has(w, p + 0x18));              // bk
+  EXPECT_TRUE(has(w, p + 0x20));              // fd_nextsize (large)
+  EXPECT_TRUE(has(w, next));                  // the footer: next chunk's prev_size
+  EXPECT_TRUE(has(w, next + 0x8));            // next chunk's PREV_INUSE cleared
   EXPECT_TRUE(has(w, t.bin_head(1) + 0x10));  // the unsorted bin's head
   EXPECT_FALSE(log.overflowed);
 }

@@ -18,7 +18,8 @@ constexpr uint64_t kPages = 200;  // more than three words of marks
 class WrittenPagesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    void* p = mmap(nullptr, kPages * kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void* p =
+        mmap(nullptr, kPages * kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     ASSERT_NE(p, MAP_FAILED);
     lo_ = reinterpret_cast<uint64_t>(p);
     pages_.init(lo_, kPages * kPage);
@@ -26,7 +27,9 @@ class WrittenPagesTest : public ::testing::Test {
   void TearDown() override { munmap(reinterpret_cast<void*>(lo_), kPages * kPage); }
 
   uint64_t page(uint64_t i) const { return lo_ + i * kPage; }
-  void fill(uint64_t i, uint8_t byte) { std::memset(reinterpret_cast<void*>(page(i)), byte, kPage); }
+  void fill(uint64_t i, uint8_t byte) {
+    std::memset(reinterpret_cast<void*>(page(i)), byte, kPage);
+  }
   bool zero(uint64_t i) const {
     const auto* b = reinterpret_cast<const uint8_t*>(page(i));
     for (uint64_t k = 0; k < kPage; ++k) {

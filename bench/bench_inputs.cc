@@ -66,5 +66,4 @@ std::string random_input(std::mt19937_64& rng, size_t ops, const DecodeOptions& 
   return s;
 }
 
-
 }  // namespace heaptwin::bench

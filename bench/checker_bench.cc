@@ -39,7 +39,9 @@ const HeapImage& hundred_chunk_heap() {
     HeapImage last;
     RunOptions options;
     options.inspect = [&](size_t, const MemoryReader& mem, const HeapLocation& loc,
-                          const GlibcLayout& layout) { last = HeapImage::capture(mem, loc, layout); };
+                          const GlibcLayout& layout) {
+      last = HeapImage::capture(mem, loc, layout);
+    };
     Trace t = side->run(*program, options);
     if (!t.error.empty() || !check_heap(last, last.loc, last.layout).empty()) {
       std::fprintf(stderr, "checker_bench: the benchmark heap is not clean: %s\n", t.error.c_str());
@@ -71,7 +73,9 @@ void BM_CheckHeapOneChunk(benchmark::State& state) {
     HeapImage last;
     RunOptions options;
     options.inspect = [&](size_t, const MemoryReader& mem, const HeapLocation& loc,
-                          const GlibcLayout& layout) { last = HeapImage::capture(mem, loc, layout); };
+                          const GlibcLayout& layout) {
+      last = HeapImage::capture(mem, loc, layout);
+    };
     side->run(*program, options);
     return last;
   }();

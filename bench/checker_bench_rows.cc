@@ -162,7 +162,8 @@ void run_long_program(benchmark::State& state, int checks) {
 bool register_all() {
   for (int chunks : {10, 100, 1000, 10000}) {
     const std::string row = "checker: " + std::to_string(chunks) + " chunks";
-    benchmark::RegisterBenchmark((row + "/checked op").c_str(), run_checked_ops, chunks)->UseRealTime();
+    benchmark::RegisterBenchmark((row + "/checked op").c_str(), run_checked_ops, chunks)
+        ->UseRealTime();
     benchmark::RegisterBenchmark((row + "/twin op").c_str(), run_ops, chunks)->UseRealTime();
     describe_ratio(row, "checked op", "twin op", 0, "one op + the incremental check / one bare op");
     const std::string full = "checker (full): " + std::to_string(chunks) + " chunks";
@@ -170,24 +171,30 @@ bool register_all() {
     benchmark::RegisterBenchmark((full + "/twin op").c_str(), run_ops, chunks)->UseRealTime();
     describe_ratio(full, "check", "twin op", 0, "one full check / one twin op");
   }
-  benchmark::RegisterBenchmark("checker: flat/10,000 chunks", run_checked_ops, 10000)->UseRealTime();
+  benchmark::RegisterBenchmark("checker: flat/10,000 chunks", run_checked_ops, 10000)
+      ->UseRealTime();
   benchmark::RegisterBenchmark("checker: flat/10 chunks", run_checked_ops, 10)->UseRealTime();
   describe_ratio("checker: flat", "10,000 chunks", "10 chunks", 2,
                  "op + incremental check: 10,000 chunks / 10 chunks <= 2 (flat)");
   const std::string longrow = "checker: 1,000,000 ops";
   const std::string heaprow = "checker: 1,000,000 ops, heap checker only";
   benchmark::RegisterBenchmark((longrow + "/checked").c_str(), run_long_program, 3)
-      ->UseRealTime()->Unit(benchmark::kMillisecond);  // one iteration is seconds
+      ->UseRealTime()
+      ->Unit(benchmark::kMillisecond);  // one iteration is seconds
   benchmark::RegisterBenchmark((longrow + "/unchecked").c_str(), run_long_program, 0)
-      ->UseRealTime()->Unit(benchmark::kMillisecond);  // one iteration is seconds
+      ->UseRealTime()
+      ->Unit(benchmark::kMillisecond);  // one iteration is seconds
   benchmark::RegisterBenchmark((heaprow + "/checked").c_str(), run_long_program, 1)
-      ->UseRealTime()->Unit(benchmark::kMillisecond);  // one iteration is seconds
+      ->UseRealTime()
+      ->Unit(benchmark::kMillisecond);  // one iteration is seconds
   benchmark::RegisterBenchmark((heaprow + "/unchecked").c_str(), run_long_program, 0)
-      ->UseRealTime()->Unit(benchmark::kMillisecond);  // one iteration is seconds
+      ->UseRealTime()
+      ->Unit(benchmark::kMillisecond);  // one iteration is seconds
   describe_ratio(longrow, "checked", "unchecked", 3,
                  "the twin side with its checks (heap checker, block rules) / without, ~4,000 live "
                  "blocks (issue 14: <= 3)");
-  describe_ratio(heaprow, "checked", "unchecked", 0, "the twin side with the heap checker only / without");
+  describe_ratio(heaprow, "checked", "unchecked", 0,
+                 "the twin side with the heap checker only / without");
   return true;
 }
 

@@ -29,6 +29,8 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <dirent.h>
+#include <unistd.h>
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -36,10 +38,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <dirent.h>
 #include <random>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include "bench/bench_inputs.h"
@@ -81,7 +81,7 @@ struct Options {
   std::string out_dir;
   size_t count = 100;
   uint64_t budget = uint64_t{1} << 20;  // bytes a Program may ask for in all
-  std::vector<std::string> targets;      // empty: all
+  std::vector<std::string> targets;     // empty: all
 };
 Options options;
 
@@ -132,8 +132,8 @@ std::string candidate(const std::string& target, size_t ops, std::mt19937_64& rn
     auto start = std::chrono::steady_clock::now();
     const Verdict verdict = fuzz::target_executor(target.c_str()).judge(p);
     const std::string finding = verdict.finding() ? verdict.report(p) : "";
-    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-                    .count();
+    double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     c->check_ms.push_back(ms);
     if (!finding.empty()) {
       ++c->findings;
@@ -168,8 +168,10 @@ int run() {
     const auto& only = options.targets;
     if (!only.empty() && std::find(only.begin(), only.end(), target) == only.end()) continue;
     if (!makes_inputs_for(target)) {
-      std::fprintf(stderr, "fuzz_inputs: fuzz/targets.txt names %s, for which candidate() makes no "
-                   "inputs: add its kind of input to bench/fuzz_inputs.cc\n", target.c_str());
+      std::fprintf(stderr,
+                   "fuzz_inputs: fuzz/targets.txt names %s, for which candidate() makes no "
+                   "inputs: add its kind of input to bench/fuzz_inputs.cc\n",
+                   target.c_str());
       return 2;
     }
     for (size_t ops : kOps) {
@@ -205,8 +207,7 @@ int run() {
         }
         ++made;
       }
-      double s =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       std::string checks;
       if (!c.check_ms.empty()) {
         std::sort(c.check_ms.begin(), c.check_ms.end());

@@ -11,11 +11,11 @@ namespace {
 uint64_t request_size(std::mt19937_64& rng) {
   auto in = [&](uint64_t lo, uint64_t hi) { return lo + rng() % (hi - lo + 1); };
   const unsigned r = rng() % 1000;
-  if (r < 600) return in(1, 0x80);         // tcache and fastbin sizes
-  if (r < 900) return in(0x81, 0x400);     // tcache and small bins
-  if (r < 985) return in(0x401, 0x4000);   // small and large bins
+  if (r < 600) return in(1, 0x80);          // tcache and fastbin sizes
+  if (r < 900) return in(0x81, 0x400);      // tcache and small bins
+  if (r < 985) return in(0x401, 0x4000);    // small and large bins
   if (r < 998) return in(0x4001, 0x1f000);  // large, near top
-  return in(0x20000, 0x80000);             // mmapped (until the threshold moves)
+  return in(0x20000, 0x80000);              // mmapped (until the threshold moves)
 }
 
 }  // namespace

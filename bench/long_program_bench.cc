@@ -45,7 +45,9 @@ void run_diff(benchmark::State& state) {
 bool register_all() {
   const std::string diff_row = std::string(kRow) + ": diff twin,glibc";
   benchmark::RegisterBenchmark((diff_row + "/op").c_str(), run_diff)
-      ->Iterations(1)->UseRealTime()->Unit(benchmark::kSecond);
+      ->Iterations(1)
+      ->UseRealTime()
+      ->Unit(benchmark::kSecond);
   describe_rate(diff_row, "op", kOps / 30.0, "ops/s (1M in 30 s)");
   return true;
 }

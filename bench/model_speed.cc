@@ -36,10 +36,14 @@ struct Args {
 Args parse(int argc, char** argv) {
   Args a;
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--inputs")) a.inputs = std::strtoul(argv[i + 1], nullptr, 0);
-    else if (!std::strcmp(argv[i], "--reps")) a.reps = std::strtoul(argv[i + 1], nullptr, 0);
-    else if (!std::strcmp(argv[i], "--ops")) a.ops = std::strtoul(argv[i + 1], nullptr, 0);
-    else if (!std::strcmp(argv[i], "--only")) a.only = argv[i + 1];
+    if (!std::strcmp(argv[i], "--inputs"))
+      a.inputs = std::strtoul(argv[i + 1], nullptr, 0);
+    else if (!std::strcmp(argv[i], "--reps"))
+      a.reps = std::strtoul(argv[i + 1], nullptr, 0);
+    else if (!std::strcmp(argv[i], "--ops"))
+      a.ops = std::strtoul(argv[i + 1], nullptr, 0);
+    else if (!std::strcmp(argv[i], "--only"))
+      a.only = argv[i + 1];
     else {
       std::fprintf(stderr, "model_speed: unknown argument %s\n", argv[i]);
       std::exit(2);
@@ -116,10 +120,10 @@ int run(const Args& args) {
     const double with = time_side(twin.get(), programs, blocks, args.reps, &faults_with);
     std::printf("twin alone:          %8.2f us per Program, %.2f page faults\n", without,
                 faults_without);
-    std::printf("twin + block rules:  %8.2f us per Program, %.2f page faults (block rules: %.2f us,"
-                " %.1f ns per op)\n",
-                with, faults_with, with - without,
-                (with - without) * 1e3 / static_cast<double>(args.ops));
+    std::printf(
+        "twin + block rules:  %8.2f us per Program, %.2f page faults (block rules: %.2f us,"
+        " %.1f ns per op)\n",
+        with, faults_with, with - without, (with - without) * 1e3 / static_cast<double>(args.ops));
   }
   // One of the two runs alone, for callgrind (--toggle-collect='*TwinSide::run*').
   if (args.only == "twin" || args.only == "twin+blocks") {

@@ -97,9 +97,11 @@ bool register_all() {
   // The same Programs on the runner's two ways of isolating them.
   const std::string modes = "glibc runner: fork vs persistent, 64 ops";
   benchmark::RegisterBenchmark((modes + "/fork").c_str(), run_side, std::string("glibc-fork"),
-                               size_t{64})->UseRealTime();
+                               size_t{64})
+      ->UseRealTime();
   benchmark::RegisterBenchmark((modes + "/persistent").c_str(), run_side, std::string("glibc"),
-                               size_t{64})->UseRealTime();
+                               size_t{64})
+      ->UseRealTime();
   describe_ratio(modes, "fork", "persistent", 0, "-");
   for (size_t ops : {16, 64, 256}) {
     for (const auto* target : {"twin_vs_model", "twin_vs_glibc"}) {

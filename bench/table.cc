@@ -102,8 +102,10 @@ bool load_rows(const std::string& path, std::string* error) {
     } else if (f[0] == "rate" && f.size() == 5 && parse_number(f[3], &a)) {
       describe_rate(f[1], f[2], a, f[4]);
     } else {
-      *error = where + "expected 'value ROW COLUMN NS', 'ratio ROW NUM DEN MAX GOAL' or 'rate ROW "
-                       "COLUMN MIN UNIT' (tab-separated), got '" + line + "'";
+      *error = where +
+               "expected 'value ROW COLUMN NS', 'ratio ROW NUM DEN MAX GOAL' or 'rate ROW "
+               "COLUMN MIN UNIT' (tab-separated), got '" +
+               line + "'";
       return false;
     }
   }
@@ -123,8 +125,8 @@ std::string format_rows() {
     }
     if (auto it = rates().find(row); it != rates().end()) {
       const RateSpec& r = it->second;
-      out += "rate\t" + row + "\t" + r.column + "\t" + fmt("%g", r.min_per_second) + "\t" +
-             r.unit + "\n";
+      out += "rate\t" + row + "\t" + r.column + "\t" + fmt("%g", r.min_per_second) + "\t" + r.unit +
+             "\n";
     }
   }
   return out;
@@ -147,9 +149,9 @@ std::string format_table() {
       if (n != columns.end() && d != columns.end() && d->second > 0) {
         double r = n->second / d->second;
         ratio = fmt("%.2fx", r);
-        target = it->second.goal + (it->second.max_ratio > 0
-                                        ? (r <= it->second.max_ratio ? "  met" : "  MISSED")
-                                        : "");
+        target =
+            it->second.goal +
+            (it->second.max_ratio > 0 ? (r <= it->second.max_ratio ? "  met" : "  MISSED") : "");
       }
     } else if (auto rt = rates().find(row); rt != rates().end()) {
       auto c = columns.find(rt->second.column);

@@ -24,7 +24,8 @@ int main(int argc, char** argv) {
   uint64_t sum = 0;
   for (long r = 0; r < rounds; ++r) {
     for (int s = 0; s < 8; ++s) {
-      for (int i = 0; i < n; ++i) blocks[s][i] = twin.malloc(0x18 + 0x10 * static_cast<uint64_t>(s));
+      for (int i = 0; i < n; ++i)
+        blocks[s][i] = twin.malloc(0x18 + 0x10 * static_cast<uint64_t>(s));
     }
     for (int s = 0; s < 8; ++s) {
       for (int i = 0; i < n; ++i) {

@@ -76,7 +76,8 @@ int run_differential(const char* target, const uint8_t* data, size_t size) {
   const Verdict verdict = executor.judge(program);
   if (!verdict.finding()) return 0;
   // One line first that says what was found, then the detail.
-  std::fprintf(stderr, "\n==== heaptwin %s finding: %s\n%s==== the input as a .heap script:\n%s====\n",
+  std::fprintf(stderr,
+               "\n==== heaptwin %s finding: %s\n%s==== the input as a .heap script:\n%s====\n",
                target, verdict.headline(program).c_str(), verdict.report(program).c_str(),
                print_heap(program).c_str());
   std::fflush(stderr);

@@ -13,8 +13,10 @@ namespace {
 
 [[noreturn]] void fail(const char* what, const heaptwin::Program& p) {
   // What was found in one line first (as every finding's report), then the Program.
-  std::fprintf(stderr, "\n==== heaptwin encoding_roundtrip finding: %s\n==== the input as a .heap script:\n%s====\n",
-               what, heaptwin::print_heap(p).c_str());
+  std::fprintf(
+      stderr,
+      "\n==== heaptwin encoding_roundtrip finding: %s\n==== the input as a .heap script:\n%s====\n",
+      what, heaptwin::print_heap(p).c_str());
   std::abort();
 }
 

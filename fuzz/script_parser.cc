@@ -15,7 +15,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!program) {
     if (error.rfind("input:", 0) != 0) {
       // What was found in one line first (as every finding's report), then the detail.
-      std::fprintf(stderr, "\n==== heaptwin script_parser finding: a parse error without file:line\n%s\n",
+      std::fprintf(stderr,
+                   "\n==== heaptwin script_parser finding: a parse error without file:line\n%s\n",
                    error.c_str());
       std::abort();
     }
@@ -24,10 +25,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string printed = heaptwin::print_heap(*program);
   auto again = heaptwin::parse_heap(printed, "printed", &error);
   if (!again || !(*again == *program)) {
-    std::fprintf(stderr,
-                 "\n==== heaptwin script_parser finding: the printed program does not parse back to it\n"
-                 "%s\n==== the input as a .heap script:\n%s====\n",
-                 error.c_str(), printed.c_str());
+    std::fprintf(
+        stderr,
+        "\n==== heaptwin script_parser finding: the printed program does not parse back to it\n"
+        "%s\n==== the input as a .heap script:\n%s====\n",
+        error.c_str(), printed.c_str());
     std::abort();
   }
   return 0;

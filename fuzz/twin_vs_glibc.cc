@@ -1,4 +1,5 @@
-// Fuzz target twin_vs_glibc: the twin against real glibc: outcomes and the whole arena after every op.
+// Fuzz target twin_vs_glibc: the twin against real glibc: outcomes and the whole arena after every
+// op.
 #include <cstddef>
 #include <cstdint>
 

@@ -7,8 +7,8 @@
 enum { kMaxArenas = 64, kMaxHeaps = 4096 };
 
 /* The arena's number by creation order; 0 when it is not on the list. */
-static uint32_t arena_number(ArenaWordReader read, void* ctx, uint64_t main_arena, uint64_t next_offset,
-                             uint64_t arena) {
+static uint32_t arena_number(ArenaWordReader read, void* ctx, uint64_t main_arena,
+                             uint64_t next_offset, uint64_t arena) {
   uint64_t list[kMaxArenas];
   uint32_t n = 0;
   uint64_t a;

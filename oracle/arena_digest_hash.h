@@ -20,7 +20,8 @@ static inline uint64_t mix(uint64_t h, uint64_t v) {
  * multiplications that do not depend on the running hash, so walking a list costs one mix a
  * chunk on the hash's chain (the pointer chase runs beside it). */
 static inline uint64_t chunk_word(uint32_t kind, uint32_t wild, uint64_t offset, uint64_t size) {
-  return ((uint64_t)kind << 32 | wild) ^ offset * 0x9e3779b97f4a7c15ull ^ size * 0xc2b2ae3d27d4eb4full;
+  return ((uint64_t)kind << 32 | wild) ^ offset * 0x9e3779b97f4a7c15ull ^
+         size * 0xc2b2ae3d27d4eb4full;
 }
 
 static inline int far_wild(const struct ArenaEvent* e) {
@@ -61,9 +62,10 @@ static inline void hash_event(struct ArenaDigest* d, const struct ArenaEvent* e)
     case ARENA_EV_TOP:
     case ARENA_EV_LAST_REMAINDER:
       /* Wild pointers far from the heap are raw addresses of one process: any two agree. */
-      d->hash = mix(h, far_wild(e) ? (uint64_t)e->kind << 32 | 0xfa
-                                   : chunk_word(e->kind, e->wild | e->size_base << 8 | e->code << 16,
-                                                (uint64_t)e->offset, e->size));
+      d->hash =
+          mix(h, far_wild(e) ? (uint64_t)e->kind << 32 | 0xfa
+                             : chunk_word(e->kind, e->wild | e->size_base << 8 | e->code << 16,
+                                          (uint64_t)e->offset, e->size));
       return;
     default:
       break;
@@ -102,9 +104,9 @@ static inline int follow_digest_fast(struct Walk* w, struct ArenaDigest* d, uint
     if (w->cap != 0 && n >= w->cap) return 0; /* elided: the exact walk says so */
     const uint64_t chunk = user_ptrs ? p - 0x10 : p;
     if (chunk < base || chunk >= end || end - chunk < 0x10) return 0; /* wild */
-    if (aligned && (p & 0xf) != 0) return 0;                           /* unaligned */
+    if (aligned && (p & 0xf) != 0) return 0;                          /* unaligned */
     const uint64_t pos = (user_ptrs ? p : chunk) + link;
-    if (pos < base || pos > end - 8) return 0;                         /* link outside the heap */
+    if (pos < base || pos > end - 8) return 0; /* link outside the heap */
     if (++n >= ARENA_MAX_LIST) return 0;
     uint64_t size, next;
     memcpy(&size, (const void*)(uintptr_t)(chunk + 8), 8);

@@ -57,7 +57,7 @@ static void digest_sink(void* ctx, const struct ArenaEvent* e);
  * when it comes back to it (circular lists); `aligned`: an unaligned entry ends the walk.
  * Returns 1 when a paced walk left the list's rest unwalked (ELIDED). */
 static int follow(struct Walk* w, uint32_t list, uint32_t index, uint64_t first, uint64_t link,
-                   int protect, int user_ptrs, uint64_t stop, int aligned) {
+                  int protect, int user_ptrs, uint64_t stop, int aligned) {
   if (w->stable_views && w->sink == digest_sink &&
       follow_digest_fast(w, (struct ArenaDigest*)w->sink_ctx, list, index, first, link, protect,
                          user_ptrs, stop, aligned)) {
@@ -159,7 +159,6 @@ static void invalid(const struct Walk* w, uint32_t code, uint64_t value) {
   emit(w, &e);
 }
 
-
 static void walk_tcache(struct Walk* w, const struct Copies* c) {
   const struct ArenaLayout* l = w->layout;
   struct ArenaEvent e;
@@ -259,7 +258,7 @@ static void walk_rest(struct Walk* w, const struct Copies* c) {
     emit(w, &e);
   }
   uint64_t f[ARENA_FIELD_COUNT];
-#define SET(code, v) f[(code) - 1] = (v)
+#define SET(code, v) f[(code)-1] = (v)
   for (int i = 0; i < 4; ++i) {
     uint32_t word;
     memcpy(&word, c->av + l->binmap + 4 * (uint64_t)i, 4);
@@ -312,7 +311,8 @@ static uint64_t walk(const struct ArenaLayout* layout, const struct ArenaWhere* 
   w.stable_views = stable_views;
   struct Copies c;
   uint64_t invalid_value = 0;
-  const uint32_t invalid_code = arena_walk_locate(layout, where, view, view_ctx, stable_views, &c, &invalid_value);
+  const uint32_t invalid_code =
+      arena_walk_locate(layout, where, view, view_ctx, stable_views, &c, &invalid_value);
   if (invalid_code != 0) {
     invalid(&w, invalid_code, invalid_value);
     return 0;
@@ -323,8 +323,8 @@ static uint64_t walk(const struct ArenaLayout* layout, const struct ArenaWhere* 
   return w.visited;
 }
 
-void arena_walk(const struct ArenaLayout* layout, const struct ArenaWhere* where,
-                ArenaViewFn view, void* view_ctx, ArenaEventFn sink, void* sink_ctx) {
+void arena_walk(const struct ArenaLayout* layout, const struct ArenaWhere* where, ArenaViewFn view,
+                void* view_ctx, ArenaEventFn sink, void* sink_ctx) {
   walk(layout, where, view, view_ctx, 0, 0, sink, sink_ctx);
 }
 
@@ -376,8 +376,8 @@ static const void* view_here(void* ctx, uint64_t addr, uint64_t n) {
 }
 
 __attribute__((flatten)) uint64_t arena_walk_digest_here(const struct ArenaLayout* layout,
-                                                         const struct ArenaWhere* where,
-                                                         int paced, uint64_t* visited) {
+                                                         const struct ArenaWhere* where, int paced,
+                                                         uint64_t* visited) {
   struct Here h = {layout, where};
   /* Two copies of the walk, each with its cap a constant (a whole walk has no ELIDED lists). */
   if (!paced) return digest(layout, where, view_here, &h, 1, 0, visited);

@@ -20,23 +20,23 @@ extern "C" {
 
 /* Field offsets of one glibc version (x86_64); heap_view.h's GlibcLayout fills it. */
 struct ArenaLayout {
-  uint32_t minor;              /* glibc 2.<minor> */
-  uint8_t safe_linking;        /* >= 2.32: tcache next and fastbin fd are PROTECT_PTR'd */
-  uint8_t has_tcache;          /* >= 2.26 */
-  uint8_t tcache_count_bytes;  /* 2 since 2.30, 1 before */
+  uint32_t minor;             /* glibc 2.<minor> */
+  uint8_t safe_linking;       /* >= 2.32: tcache next and fastbin fd are PROTECT_PTR'd */
+  uint8_t has_tcache;         /* >= 2.26 */
+  uint8_t tcache_count_bytes; /* 2 since 2.30, 1 before */
   uint8_t pad0;
-  uint32_t tcache_entries;     /* offset of entries[] in tcache_perthread_struct */
+  uint32_t tcache_entries; /* offset of entries[] in tcache_perthread_struct */
   /* malloc_state */
   uint32_t flags;
-  int32_t have_fastchunks;     /* -1: no such field (< 2.27) */
+  int32_t have_fastchunks; /* -1: no such field (< 2.27) */
   uint32_t fastbins, top, last_remainder, bins, binmap, system_mem, max_system_mem;
-  uint32_t arena_bytes;        /* sizeof(malloc_state) */
+  uint32_t arena_bytes; /* sizeof(malloc_state) */
   /* malloc_par (mp_) */
   uint32_t mp_trim_threshold, mp_top_pad, mp_mmap_threshold, mp_arena_test, mp_arena_max;
   uint32_t mp_n_mmaps, mp_n_mmaps_max, mp_max_n_mmaps, mp_no_dyn_threshold;
   uint32_t mp_mmapped_mem, mp_max_mmapped_mem, mp_sbrk_base;
   uint32_t mp_tcache_bins, mp_tcache_max_bytes, mp_tcache_count, mp_tcache_unsorted_limit;
-  uint32_t mp_bytes;           /* bytes of mp_ read (at least up to the last field above) */
+  uint32_t mp_bytes; /* bytes of mp_ read (at least up to the last field above) */
   /* 2.43 "malloc: Remove fastbin infrastructure": no fastbinsY, no global_max_fast. */
   uint8_t has_fastbins;
   /* 2.42 "malloc: Count tcache entries downwards": the struct holds num_slots (free places,
@@ -46,17 +46,17 @@ struct ArenaLayout {
   uint8_t tcache_num_slots;
   uint8_t has_tcache_unsorted_limit; /* gone from mp_ in 2.44 */
   uint8_t pad1;
-  uint32_t tcache_bins;        /* TCACHE_MAX_BINS: 64, 76 from 2.42 (large bins) */
+  uint32_t tcache_bins; /* TCACHE_MAX_BINS: 64, 76 from 2.42 (large bins) */
 };
 
 /* Where things are in the process being walked (absolute addresses of that process). */
 struct ArenaWhere {
-  uint64_t heap_base;        /* sbrk(0) before the first allocation */
-  uint64_t heap_end;         /* sbrk(0) now (== heap_base while no heap exists) */
-  uint64_t arena;            /* &main_arena */
-  uint64_t mp;               /* &mp_ */
-  uint64_t global_max_fast;  /* &global_max_fast */
-  uint64_t tcache;           /* the tcache struct (user pointer), 0 when none yet */
+  uint64_t heap_base;       /* sbrk(0) before the first allocation */
+  uint64_t heap_end;        /* sbrk(0) now (== heap_base while no heap exists) */
+  uint64_t arena;           /* &main_arena */
+  uint64_t mp;              /* &mp_ */
+  uint64_t global_max_fast; /* &global_max_fast */
+  uint64_t tcache;          /* the tcache struct (user pointer), 0 when none yet */
 };
 
 /* A view of memory: a pointer to `n` readable bytes at `addr`, valid until the next call, or
@@ -70,14 +70,14 @@ enum ArenaInvalid {
   ARENA_INVALID_ARENA_UNREADABLE,
   ARENA_INVALID_MP_UNREADABLE,
   ARENA_INVALID_MAX_FAST_UNREADABLE,
-  ARENA_INVALID_SBRK_BASE,       /* mp_.sbrk_base is not the heap base: value */
-  ARENA_INVALID_SBRK_NO_HEAP,    /* mp_.sbrk_base set but no heap */
-  ARENA_INVALID_TCACHE_BINS,     /* mp_.tcache_bins out of range */
-  ARENA_INVALID_MAX_FAST,        /* global_max_fast out of range: value */
-  ARENA_INVALID_TOP_NO_HEAP,     /* top is not in the heap although the heap exists */
-  ARENA_INVALID_TOP_OUTSIDE,     /* top outside the heap: value */
-  ARENA_INVALID_TOP_PAST_END,    /* top's size runs past the heap end */
-  ARENA_INVALID_ODD_HEADS,       /* value bin heads point neither at themselves nor into the heap */
+  ARENA_INVALID_SBRK_BASE,    /* mp_.sbrk_base is not the heap base: value */
+  ARENA_INVALID_SBRK_NO_HEAP, /* mp_.sbrk_base set but no heap */
+  ARENA_INVALID_TCACHE_BINS,  /* mp_.tcache_bins out of range */
+  ARENA_INVALID_MAX_FAST,     /* global_max_fast out of range: value */
+  ARENA_INVALID_TOP_NO_HEAP,  /* top is not in the heap although the heap exists */
+  ARENA_INVALID_TOP_OUTSIDE,  /* top outside the heap: value */
+  ARENA_INVALID_TOP_PAST_END, /* top's size runs past the heap end */
+  ARENA_INVALID_ODD_HEADS,    /* value bin heads point neither at themselves nor into the heap */
   ARENA_INVALID_TCACHE_UNREADABLE
 };
 
@@ -93,11 +93,11 @@ enum ArenaList {
 /* How a list walk was cut short. `where` is heap-relative when `near` (in the heap or its
  * 64 MiB block: ARENA_NEAR_BELOW), else not reported (0). */
 enum ArenaBroken {
-  ARENA_BROKEN_WILD = 1,   /* wild pointer */
-  ARENA_BROKEN_UNALIGNED,  /* unaligned pointer */
-  ARENA_BROKEN_CYCLE,      /* cycle back to */
-  ARENA_BROKEN_TOO_LONG,   /* longer than ARENA_MAX_LIST */
-  ARENA_BROKEN_UNREADABLE, /* unreadable link at */
+  ARENA_BROKEN_WILD = 1,    /* wild pointer */
+  ARENA_BROKEN_UNALIGNED,   /* unaligned pointer */
+  ARENA_BROKEN_CYCLE,       /* cycle back to */
+  ARENA_BROKEN_TOO_LONG,    /* longer than ARENA_MAX_LIST */
+  ARENA_BROKEN_UNREADABLE,  /* unreadable link at */
   ARENA_BROKEN_SAFE_LINKED, /* a safe-linked pointer (to `offset`) where a plain one belongs */
   ARENA_BROKEN_PLAIN        /* a plain pointer (to `offset`) where a safe-linked one belongs */
 };
@@ -125,39 +125,54 @@ enum ArenaLinkForm { ARENA_LINK_AS_READ = 0, ARENA_LINK_SAFE_LINKED, ARENA_LINK_
 #define ARENA_NEAR ((int64_t)1 << 32)
 
 enum ArenaEventKind {
-  ARENA_EV_INVALID = 1,     /* code (enum ArenaInvalid), value; nothing follows */
-  ARENA_EV_TCACHE_PRESENT,  /* the tcache struct exists and was read */
-  ARENA_EV_TCACHE_COUNT,    /* index, value (only counts that are not 0) */
-  ARENA_EV_LIST,            /* code (enum ArenaList), index: a non-empty list begins */
-  ARENA_EV_CHUNK,           /* one entry of the open list: a ChunkRef */
-  ARENA_EV_BROKEN,          /* code (enum ArenaBroken), near, offset: the open list stops */
-  ARENA_EV_LIST_END,        /* the open list ends */
-  ARENA_EV_TOP,             /* a ChunkRef (absent while the heap does not exist) */
-  ARENA_EV_LAST_REMAINDER,  /* a ChunkRef (absent when NULL) */
-  ARENA_EV_FIELDS,          /* values: the ARENA_FIELD_COUNT fields, in enum ArenaField order */
-  ARENA_EV_ELIDED           /* paced digests only: the open list goes on, not walked */
+  ARENA_EV_INVALID = 1,    /* code (enum ArenaInvalid), value; nothing follows */
+  ARENA_EV_TCACHE_PRESENT, /* the tcache struct exists and was read */
+  ARENA_EV_TCACHE_COUNT,   /* index, value (only counts that are not 0) */
+  ARENA_EV_LIST,           /* code (enum ArenaList), index: a non-empty list begins */
+  ARENA_EV_CHUNK,          /* one entry of the open list: a ChunkRef */
+  ARENA_EV_BROKEN,         /* code (enum ArenaBroken), near, offset: the open list stops */
+  ARENA_EV_LIST_END,       /* the open list ends */
+  ARENA_EV_TOP,            /* a ChunkRef (absent while the heap does not exist) */
+  ARENA_EV_LAST_REMAINDER, /* a ChunkRef (absent when NULL) */
+  ARENA_EV_FIELDS,         /* values: the ARENA_FIELD_COUNT fields, in enum ArenaField order */
+  ARENA_EV_ELIDED          /* paced digests only: the open list goes on, not walked */
 };
 
 enum ArenaField {
-  ARENA_FIELD_BINMAP0 = 1, ARENA_FIELD_BINMAP1, ARENA_FIELD_BINMAP2, ARENA_FIELD_BINMAP3,
-  ARENA_FIELD_FLAGS, ARENA_FIELD_HAVE_FASTCHUNKS, ARENA_FIELD_SYSTEM_MEM,
-  ARENA_FIELD_MAX_SYSTEM_MEM, ARENA_FIELD_GLOBAL_MAX_FAST,
-  ARENA_FIELD_MP_TRIM_THRESHOLD, ARENA_FIELD_MP_TOP_PAD, ARENA_FIELD_MP_MMAP_THRESHOLD,
-  ARENA_FIELD_MP_ARENA_TEST, ARENA_FIELD_MP_ARENA_MAX, ARENA_FIELD_MP_N_MMAPS,
-  ARENA_FIELD_MP_N_MMAPS_MAX, ARENA_FIELD_MP_MAX_N_MMAPS, ARENA_FIELD_MP_NO_DYN_THRESHOLD,
-  ARENA_FIELD_MP_MMAPPED_MEM, ARENA_FIELD_MP_MAX_MMAPPED_MEM, ARENA_FIELD_MP_TCACHE_BINS,
-  ARENA_FIELD_MP_TCACHE_MAX_BYTES, ARENA_FIELD_MP_TCACHE_COUNT,
+  ARENA_FIELD_BINMAP0 = 1,
+  ARENA_FIELD_BINMAP1,
+  ARENA_FIELD_BINMAP2,
+  ARENA_FIELD_BINMAP3,
+  ARENA_FIELD_FLAGS,
+  ARENA_FIELD_HAVE_FASTCHUNKS,
+  ARENA_FIELD_SYSTEM_MEM,
+  ARENA_FIELD_MAX_SYSTEM_MEM,
+  ARENA_FIELD_GLOBAL_MAX_FAST,
+  ARENA_FIELD_MP_TRIM_THRESHOLD,
+  ARENA_FIELD_MP_TOP_PAD,
+  ARENA_FIELD_MP_MMAP_THRESHOLD,
+  ARENA_FIELD_MP_ARENA_TEST,
+  ARENA_FIELD_MP_ARENA_MAX,
+  ARENA_FIELD_MP_N_MMAPS,
+  ARENA_FIELD_MP_N_MMAPS_MAX,
+  ARENA_FIELD_MP_MAX_N_MMAPS,
+  ARENA_FIELD_MP_NO_DYN_THRESHOLD,
+  ARENA_FIELD_MP_MMAPPED_MEM,
+  ARENA_FIELD_MP_MAX_MMAPPED_MEM,
+  ARENA_FIELD_MP_TCACHE_BINS,
+  ARENA_FIELD_MP_TCACHE_MAX_BYTES,
+  ARENA_FIELD_MP_TCACHE_COUNT,
   ARENA_FIELD_MP_TCACHE_UNSORTED_LIMIT,
   ARENA_FIELD_END
 };
 #define ARENA_FIELD_COUNT (ARENA_FIELD_END - 1) /* values[code - 1] */
 
 struct ArenaEvent {
-  uint32_t kind;   /* enum ArenaEventKind */
-  uint32_t code;   /* INVALID, LIST, BROKEN; CHUNK: enum ArenaLinkForm */
-  uint32_t index;  /* TCACHE_COUNT, LIST */
-  uint32_t near;   /* BROKEN: `offset` is heap-relative (else the place is "far away") */
-  uint64_t value;  /* INVALID, TCACHE_COUNT */
+  uint32_t kind;          /* enum ArenaEventKind */
+  uint32_t code;          /* INVALID, LIST, BROKEN; CHUNK: enum ArenaLinkForm */
+  uint32_t index;         /* TCACHE_COUNT, LIST */
+  uint32_t near;          /* BROKEN: `offset` is heap-relative (else the place is "far away") */
+  uint64_t value;         /* INVALID, TCACHE_COUNT */
   const uint64_t* values; /* FIELDS */
   /* A ChunkRef (CHUNK, TOP, LAST_REMAINDER): offset from the heap base of the chunk, or for a
    * wild one that is not near (ARENA_NEAR_BELOW) its raw address; size without flags (0 when not
@@ -179,8 +194,8 @@ typedef void (*ArenaEventFn)(void* ctx, const struct ArenaEvent* event);
  * order: INVALID (and nothing else), or TCACHE_PRESENT, TCACHE_COUNTs and tcache LISTs, fastbin
  * LISTs, then for each bin its LIST and its NEXTSIZE list, TOP, LAST_REMAINDER, FIELDS. Every
  * list walk is capped and cycle-checked: a corrupted heap yields BROKEN, never a crash or hang. */
-void arena_walk(const struct ArenaLayout* layout, const struct ArenaWhere* where,
-                ArenaViewFn view, void* view_ctx, ArenaEventFn sink, void* sink_ctx);
+void arena_walk(const struct ArenaLayout* layout, const struct ArenaWhere* where, ArenaViewFn view,
+                void* view_ctx, ArenaEventFn sink, void* sink_ctx);
 
 /* The digest: an order-sensitive hash of the events. A snapshot built by other means (the
  * reference model's) is digested by replaying it as the walk would report it. */

@@ -13,8 +13,8 @@
 #include "oracle/arena_walk.h"
 
 enum {
-  kTcacheBins = 64,    /* TCACHE_MAX_BINS before 2.42 */
-  kMaxTcacheBins = 76, /* from 2.42: 64 small and 12 large bins */
+  kTcacheBins = 64,       /* TCACHE_MAX_BINS before 2.42 */
+  kMaxTcacheBins = 76,    /* from 2.42: 64 small and 12 large bins */
   kLinearCycleCheck = 32, /* lists this short are checked for cycles by comparing entries */
   kFastBins = 10,
   kBins = 128,
@@ -59,7 +59,9 @@ static inline int32_t load_i32(const unsigned char* base, uint64_t offset) {
 
 /* TCACHE_MAX_BINS of the layout (a layout without the field set is an old one: 64). */
 static inline uint32_t tcache_bins_of(const struct ArenaLayout* l) {
-  return l->tcache_bins == 0 ? kTcacheBins : l->tcache_bins > kMaxTcacheBins ? kMaxTcacheBins : l->tcache_bins;
+  return l->tcache_bins == 0               ? kTcacheBins
+         : l->tcache_bins > kMaxTcacheBins ? kMaxTcacheBins
+                                           : l->tcache_bins;
 }
 
 static inline int in_heap(const struct ArenaWhere* where, uint64_t addr) {
@@ -102,8 +104,9 @@ struct Copies {
 
 /* Fills *c, or says why `where` is not an arena: 0, or an ARENA_INVALID_* code with the value
  * its event carries in *invalid_value. */
-uint32_t arena_walk_locate(const struct ArenaLayout* l, const struct ArenaWhere* where, ArenaViewFn view,
-                           void* view_ctx, int stable_views, struct Copies* c, uint64_t* invalid_value);
+uint32_t arena_walk_locate(const struct ArenaLayout* l, const struct ArenaWhere* where,
+                           ArenaViewFn view, void* view_ctx, int stable_views, struct Copies* c,
+                           uint64_t* invalid_value);
 
 /* The cycle check of lists longer than kLinearCycleCheck (arena_walk_cycles.c): a new list
  * begins, then each entry asks whether it was met before in the list (and is remembered).

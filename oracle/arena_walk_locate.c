@@ -42,8 +42,9 @@ static int take(const struct Reader* r, uint64_t addr, uint64_t n, unsigned char
   return 1;
 }
 
-uint32_t arena_walk_locate(const struct ArenaLayout* l, const struct ArenaWhere* where, ArenaViewFn view,
-                           void* view_ctx, int stable_views, struct Copies* c, uint64_t* invalid_value) {
+uint32_t arena_walk_locate(const struct ArenaLayout* l, const struct ArenaWhere* where,
+                           ArenaViewFn view, void* view_ctx, int stable_views, struct Copies* c,
+                           uint64_t* invalid_value) {
   const struct Reader reader = {view, view_ctx, stable_views};
   const struct Reader* r = &reader;
   if (where->arena == 0 || where->mp == 0 || (l->has_fastbins && where->global_max_fast == 0)) {
@@ -127,4 +128,3 @@ uint32_t arena_walk_locate(const struct ArenaLayout* l, const struct ArenaWhere*
   }
   return 0;
 }
-

@@ -42,7 +42,9 @@ const std::vector<HeapImage>& states() {
   return images;
 }
 
-uint64_t walk_digest(const HeapImage& image) { return arena_digest(image, image.loc, image.layout); }
+uint64_t walk_digest(const HeapImage& image) {
+  return arena_digest(image, image.loc, image.layout);
+}
 
 TEST(ArenaDigest, TheWalkAndTheSnapshotGiveOneDigest) {
   ASSERT_GT(states().size(), 1000u);  // every op that returned, of every Program
@@ -77,14 +79,22 @@ TEST(ArenaDigest, EqualDigestsExactlyWhenSnapshotsAgree) {
 uint64_t corrupt_value(std::mt19937_64& rng, const HeapImage& image) {
   const uint64_t base = image.loc.heap_base, len = image.loc.heap_end - image.loc.heap_base;
   switch (rng() % 8) {
-    case 0: return base + (len ? rng() % len : 0) / 16 * 16;
-    case 1: return base + (len ? rng() % len : 0);
-    case 2: return base - 0x1000 * (1 + rng() % 64);
-    case 3: return 0x4141414141414141ull;
-    case 4: return rng() % 0x1000;
-    case 5: return 0;
-    case 6: return image.loc.arena + (rng() % 0x80) * 0x10;  // bin heads: lists that loop
-    default: return rng();
+    case 0:
+      return base + (len ? rng() % len : 0) / 16 * 16;
+    case 1:
+      return base + (len ? rng() % len : 0);
+    case 2:
+      return base - 0x1000 * (1 + rng() % 64);
+    case 3:
+      return 0x4141414141414141ull;
+    case 4:
+      return rng() % 0x1000;
+    case 5:
+      return 0;
+    case 6:
+      return image.loc.arena + (rng() % 0x80) * 0x10;  // bin heads: lists that loop
+    default:
+      return rng();
   }
 }
 
@@ -100,10 +110,17 @@ TEST(ArenaDigest, CorruptedStatesToo) {
     for (int w = 0; w < 1 + static_cast<int>(rng() % 3); ++w) {
       uint64_t at;
       switch (rng() % 4) {
-        case 0: at = loc.arena + (rng() % (0x898 / 8)) * 8; break;            // main_arena
-        case 1: at = loc.arena + image.layout.top; break;                     // top itself
-        case 2: at = loc.tcache ? loc.tcache + (rng() % 80) * 8 : loc.arena; break;  // tcache
-        default: at = loc.heap_base + (rng() % ((loc.heap_end - loc.heap_base) / 8 + 1)) * 8;
+        case 0:
+          at = loc.arena + (rng() % (0x898 / 8)) * 8;
+          break;  // main_arena
+        case 1:
+          at = loc.arena + image.layout.top;
+          break;  // top itself
+        case 2:
+          at = loc.tcache ? loc.tcache + (rng() % 80) * 8 : loc.arena;
+          break;  // tcache
+        default:
+          at = loc.heap_base + (rng() % ((loc.heap_end - loc.heap_base) / 8 + 1)) * 8;
       }
       image.write_u64(at, corrupt_value(rng, image));
     }
@@ -122,7 +139,8 @@ TEST(ArenaDigest, CorruptedStatesToo) {
   EXPECT_GT(invalid, 20u);
   for (size_t i = 0; i + 1 < corrupted.size(); ++i) {
     const bool same = first_difference(corrupted[i], corrupted[i + 1]).empty();
-    ASSERT_EQ(same, digests[i] == digests[i + 1]) << first_difference(corrupted[i], corrupted[i + 1]);
+    ASSERT_EQ(same, digests[i] == digests[i + 1])
+        << first_difference(corrupted[i], corrupted[i + 1]);
   }
 }
 
@@ -154,7 +172,8 @@ TEST(ArenaDigest, WildPointersOutsideTheHeapsBlockAreFar) {
   for (uint64_t offset : {uint64_t{0xd1b58010}, uint64_t{48} << 20, (uint64_t{64} << 20) + 0x10}) {
     image.write_u64(fastbin1, loc.heap_base + offset);
     EXPECT_EQ(far, walk_digest(image)) << std::hex << offset;
-    EXPECT_EQ(first_difference(far_snapshot, read_arena(image, loc, image.layout)), "") << std::hex << offset;
+    EXPECT_EQ(first_difference(far_snapshot, read_arena(image, loc, image.layout)), "")
+        << std::hex << offset;
   }
   image.write_u64(fastbin1, loc.heap_base - (uint64_t{16} << 20) - 0x10);
   EXPECT_EQ(far, walk_digest(image));
@@ -188,8 +207,8 @@ TEST(ArenaDigest, ReadingOwnMemoryGivesTheSameDigest) {
   // mp_.sbrk_base must name the new heap base for the location to be accepted.
   std::memcpy(mp.data() + image.layout.mp_sbrk_base, &here.heap_base, 8);
   const ArenaLayout l = to_arena_layout(image.layout);
-  const ArenaWhere where{here.heap_base, here.heap_end, here.arena, here.mp, here.global_max_fast,
-                         here.tcache};
+  const ArenaWhere where{here.heap_base, here.heap_end,        here.arena,
+                         here.mp,        here.global_max_fast, here.tcache};
   struct Direct : MemoryReader {
     bool read(uint64_t addr, void* out, size_t n) const override {
       std::memcpy(out, reinterpret_cast<const void*>(addr), n);

@@ -52,9 +52,9 @@ class BlockInvariants {
 
  private:
   struct Block {
-    uint64_t end;      // p + request
+    uint64_t end;  // p + request
     uint64_t request;
-    size_t op;         // whose pattern the block holds
+    size_t op;  // whose pattern the block holds
   };
   // Writes, or checks, the pattern of `op` over the sampled bytes of [p, p + n).
   void write_pattern(uint64_t p, uint64_t n, size_t op) const;

@@ -16,11 +16,14 @@ class BlockInvariantsTest : public ::testing::Test {
   BlockInvariantsTest()
       : memory_(0x10000 + 16),
         base_((reinterpret_cast<uint64_t>(memory_.data()) + 15) & ~uint64_t{15}),
-        blocks_([this](uint64_t a, uint64_t n) { return a >= base_ && a + n <= base_ + 0x10000; }) {}
+        blocks_([this](uint64_t a, uint64_t n) { return a >= base_ && a + n <= base_ + 0x10000; }) {
+  }
 
   uint64_t at(uint64_t offset) const { return base_ + offset; }
   unsigned char* byte(uint64_t offset) { return reinterpret_cast<unsigned char*>(at(offset)); }
-  static std::string rule(const std::string& finding) { return finding.substr(0, finding.find(':')); }
+  static std::string rule(const std::string& finding) {
+    return finding.substr(0, finding.find(':'));
+  }
   std::string hex_at(uint64_t offset) const { return hex(at(offset)); }
   static std::string hex(uint64_t v) {
     char buf[24];
@@ -48,7 +51,8 @@ TEST_F(BlockInvariantsTest, SoundBlocksPassAndKeepTheirContents) {
 
 TEST_F(BlockInvariantsTest, Misaligned) {
   EXPECT_EQ(rule(blocks_.on_allocated(0, at(0x18), 0x10, 16, 0x18, false)), "block.misaligned");
-  EXPECT_EQ(rule(blocks_.on_allocated(1, at(0x1010), 0x10, 0x1000, 0x18, false)), "block.misaligned");
+  EXPECT_EQ(rule(blocks_.on_allocated(1, at(0x1010), 0x10, 0x1000, 0x18, false)),
+            "block.misaligned");
 }
 
 TEST_F(BlockInvariantsTest, TooSmall) {
@@ -69,7 +73,8 @@ TEST_F(BlockInvariantsTest, OverlapEitherWay) {
 TEST_F(BlockInvariantsTest, CallocNotZero) {
   std::memset(byte(0x200), 0, 0x40);
   *byte(0x233) = 1;
-  EXPECT_EQ(rule(blocks_.on_allocated(0, at(0x200), 0x40, 16, 0x48, true)), "block.calloc_not_zero");
+  EXPECT_EQ(rule(blocks_.on_allocated(0, at(0x200), 0x40, 16, 0x48, true)),
+            "block.calloc_not_zero");
   std::memset(byte(0x400), 0, 0x40);
   EXPECT_EQ(blocks_.on_allocated(1, at(0x400), 0x40, 16, 0x48, true), "");
 }
@@ -153,9 +158,9 @@ TEST_F(BlockInvariantsTest, TheMessagesNameTheByteTheBlockAndTheOp) {
                 " instead of " + hex(pattern(5, 0x3a)) + ".");
   std::memset(byte(0x200), 0, 0x40);
   *byte(0x200 + 0x21) = 0x80;
-  EXPECT_EQ(blocks_.on_allocated(6, at(0x200), 0x40, 16, 0x48, true),
-            "block.calloc_not_zero: byte 0x21 of the calloc block at " + hex_at(0x200) +
-                " is 0x80.");
+  EXPECT_EQ(
+      blocks_.on_allocated(6, at(0x200), 0x40, 16, 0x48, true),
+      "block.calloc_not_zero: byte 0x21 of the calloc block at " + hex_at(0x200) + " is 0x80.");
   ASSERT_EQ(blocks_.on_allocated(7, at(0x300), 0x40, 16, 0x48, false), "");
   EXPECT_EQ(blocks_.on_allocated(8, at(0x2f0), 0x20, 16, 0x28, false),
             "block.overlap: the new block [" + hex_at(0x2f0) + ", " + hex_at(0x310) +
@@ -168,8 +173,8 @@ TEST_F(BlockInvariantsTest, TheMessagesNameTheByteTheBlockAndTheOp) {
   *byte(0x800 + 0x2f) ^= 1;
   EXPECT_EQ(blocks_.after_realloc(10, at(0x300), at(0x800), 0x80, 0x88),
             "block.realloc_lost_contents: byte 0x2f of the block realloc moved from " +
-                hex_at(0x300) + " to " + hex_at(0x800) + " is " + hex(pattern(7, 0x2f) ^ 1) + " instead of " +
-                hex(pattern(7, 0x2f)) + ".");
+                hex_at(0x300) + " to " + hex_at(0x800) + " is " + hex(pattern(7, 0x2f) ^ 1) +
+                " instead of " + hex(pattern(7, 0x2f)) + ".");
   EXPECT_EQ(blocks_.on_allocated(11, at(0x908), 0x10, 16, 0x18, false),
             "block.misaligned: " + hex_at(0x908) + " is not a multiple of 0x10.");
   EXPECT_EQ(blocks_.on_allocated(12, at(0x900), 0x20, 16, 0x18, false),

@@ -16,14 +16,16 @@ namespace {
 // Whether the Program may ask for an mmapped chunk aligned beyond a page. glibc then gives back
 // a leader whose length depends on where the kernel put the mapping (the runner's process has
 // its own layout, the twin's mappings another): the chunk's usable size, a later mremap and
-// mp_.mmapped_mem follow it. The twin cannot predict that, so such inputs are not compared. (The outcome of the memalign
-// itself is comparable: sides report the mapping's length, docs/op-semantics.md.)
+// mp_.mmapped_mem follow it. The twin cannot predict that, so such inputs are not compared. (The
+// outcome of the memalign itself is comparable: sides report the mapping's length,
+// docs/op-semantics.md.)
 bool has_address_dependent_alignment(const Program& program) {
   constexpr uint64_t kPage = 4096, kDefaultMmapThreshold = 0x20000, kMinSize = 0x20;
   constexpr uint64_t kPtrdiffMax = ~uint64_t{0} >> 1;
   bool threshold_may_drop = false;
   for (const Op& op : program.ops) {
-    if (op.kind == OpKind::kMallopt && op.param == static_cast<int32_t>(MalloptParam::kMmapThreshold)) {
+    if (op.kind == OpKind::kMallopt &&
+        op.param == static_cast<int32_t>(MalloptParam::kMmapThreshold)) {
       threshold_may_drop = true;
     }
   }
@@ -40,7 +42,9 @@ bool has_address_dependent_alignment(const Program& program) {
     while (alignment < op.a) alignment <<= 1;  // memalign rounds up
     // _int_memalign asks _int_malloc for request2size(bytes) + alignment + MINSIZE, which
     // request2size rounds again: that is what meets mmap_threshold.
-    auto request2size = [](uint64_t n) { return n + 8 + 15 < kMinSize ? kMinSize : (n + 8 + 15) & ~uint64_t{15}; };
+    auto request2size = [](uint64_t n) {
+      return n + 8 + 15 < kMinSize ? kMinSize : (n + 8 + 15) & ~uint64_t{15};
+    };
     const uint64_t total = request2size(request2size(op.b) + alignment + kMinSize);
     if (total > kPtrdiffMax) continue;  // _int_malloc refuses it: ENOMEM
     if (total >= kDefaultMmapThreshold || threshold_may_drop) return true;
@@ -82,7 +86,8 @@ bool outside_the_heap(const Outcome& o) {
 
 // Whether the outcome that assigned a slot left a heap address in it.
 bool in_the_heap(const Outcome& o) {
-  return o.kind == OutcomeKind::kPointer || (o.kind == OutcomeKind::kRead && o.read_base == READ_HEAP);
+  return o.kind == OutcomeKind::kPointer ||
+         (o.kind == OutcomeKind::kRead && o.read_base == READ_HEAP);
 }
 
 // The heap offset of the address an in_the_heap() outcome left in its slot.
@@ -157,8 +162,8 @@ bool stores_wrapping_size(const Program& program, size_t until) {
 // which later mapping, is the kernel's choice and each process's history (Linux reuses the
 // highest hole that fits), so a fault on one side and success on the other say nothing.
 //
-// Likewise a write8 or read8 through an mmapped chunk's pointer that lands outside the page span of its
-// mapping: what lies next to a mapping (another mapping, or nothing) is the kernel's layout.
+// Likewise a write8 or read8 through an mmapped chunk's pointer that lands outside the page span of
+// its mapping: what lies next to a mapping (another mapping, or nothing) is the kernel's layout.
 bool uses_unmapped_chunk(const Program& program, const Trace& trace, size_t until) {
   std::vector<char> mapped(program.slot_count(), 0), gone(program.slot_count(), 0);
   std::vector<uint64_t> page_offset(program.slot_count(), 0), length(program.slot_count(), 0);
@@ -172,7 +177,8 @@ bool uses_unmapped_chunk(const Program& program, const Trace& trace, size_t unti
     if (touches && op.src != kNullSlot && mapped[op.src]) {
       // Offsets from the pointer that stay inside [its page, the mapping's length) are safe.
       const int64_t lo = -static_cast<int64_t>(page_offset[op.src]);
-      const int64_t hi = static_cast<int64_t>(length[op.src]) - static_cast<int64_t>(page_offset[op.src]);
+      const int64_t hi =
+          static_cast<int64_t>(length[op.src]) - static_cast<int64_t>(page_offset[op.src]);
       if (op.offset < lo || op.offset > hi - 8) return true;
     }
     if (op.kind == OpKind::kFree || op.kind == OpKind::kRealloc) gone[op.src] = 1;
@@ -243,7 +249,6 @@ bool corrupts_without_a_heap(const std::vector<Trace>& traces, const Program& pr
   return wrote || (until < program.ops.size() && program.ops[until].kind == OpKind::kWrite8);
 }
 
-
 // Whether some write8 up to `until` stored a protect() value while the sides run a release
 // without safe-linking (before 2.32): there the value is not revealed but followed as it is, and
 // (pos >> 12) ^ target carries the heap's absolute address, which differs between processes.
@@ -286,7 +291,8 @@ bool frees_the_lazy_tcache_struct(const Program& program, const std::vector<Trac
     const int64_t src = op.kind == OpKind::kFree || op.kind == OpKind::kRealloc ? at[op.src] : -1;
     if (src >= 0 && freed.count(src) != 0) return true;
     // free, or a realloc that moved the block (or freed it: size 0), leaves the pointer dangling.
-    const bool moved = op.kind == OpKind::kRealloc && !(o.kind == OutcomeKind::kPointer && o.offset == src);
+    const bool moved =
+        op.kind == OpKind::kRealloc && !(o.kind == OutcomeKind::kPointer && o.offset == src);
     if (src >= 0 && (op.kind == OpKind::kFree || moved)) freed.insert(src);
     if (!op.assigns()) continue;
     at[op.dst] = o.kind == OutcomeKind::kPointer ? o.offset : -1;
@@ -297,7 +303,8 @@ bool frees_the_lazy_tcache_struct(const Program& program, const std::vector<Trac
 
 bool frees_the_tcache_struct(const Program& program, const std::vector<Trace>& traces,
                              size_t until) {
-  constexpr uint64_t kTcacheStructEnd = 0x290;  // its chunk, from the heap base (2.30 on; 0x250 before)
+  constexpr uint64_t kTcacheStructEnd =
+      0x290;  // its chunk, from the heap base (2.30 on; 0x250 before)
   bool key_is_address = false, lazy_tcache = false;
   for (const Trace& t : traces) {
     key_is_address |= std::atoi(side_release(t.side).c_str() + 2) < 34;  // "2.31" -> 31
@@ -311,11 +318,12 @@ bool frees_the_tcache_struct(const Program& program, const std::vector<Trace>& t
   std::vector<char> into_tcache(program.slot_count(), 0);
   for (size_t i = 0; i < program.ops.size() && i < trace.outcomes.size() && i <= until; ++i) {
     const Op& op = program.ops[i];
-    if ((op.kind == OpKind::kFree || op.kind == OpKind::kRealloc) && into_tcache[op.src]) return true;
+    if ((op.kind == OpKind::kFree || op.kind == OpKind::kRealloc) && into_tcache[op.src])
+      return true;
     if (!op.assigns()) continue;
     const Outcome& o = trace.outcomes[i];
-    into_tcache[op.dst] = o.kind == OutcomeKind::kRead && o.read_base == READ_HEAP &&
-                          o.value < kTcacheStructEnd;
+    into_tcache[op.dst] =
+        o.kind == OutcomeKind::kRead && o.read_base == READ_HEAP && o.value < kTcacheStructEnd;
   }
   return false;
 }
@@ -346,7 +354,8 @@ bool reads_safe_linked_past_48_mib(const Program& program, const std::vector<Tra
     const Outcome& o = t.outcomes[at];
     if (o.kind != OutcomeKind::kRead) continue;
     const bool far_value = o.read_base == READ_HEAP && o.value >= kAligned;
-    const bool far_position = o.read_safe_linked && o.read_position_base == READ_HEAP && o.address >= kAligned;
+    const bool far_position =
+        o.read_safe_linked && o.read_position_base == READ_HEAP && o.address >= kAligned;
     if (far_value || far_position) return true;
     // A value safe-linked up there and copied down since (realloc moves a block's bytes) carries
     // that page number wherever it is read: the heap had reached so far if a block lay there.
@@ -454,10 +463,10 @@ bool writes_protected_pointer(const Program& program, size_t until) {
 
 const std::vector<ComparabilityRule>& comparability_rules() {
   static const std::vector<ComparabilityRule> rules = {
-      kAddressDependentAlignment, kTouchesTooMuchMemory,     kStoresMappingAddress,
-      kStoresWrappingSize,        kUsesUnmappedChunk,        kLeftTheHeap,
+      kAddressDependentAlignment, kTouchesTooMuchMemory,      kStoresMappingAddress,
+      kStoresWrappingSize,        kUsesUnmappedChunk,         kLeftTheHeap,
       kCorruptsWithoutAHeap,      kProtectWithoutSafeLinking, kFreesTheTcacheStruct,
-      kReadsSafeLinkedPast48Mib,  kReadsAcrossWords,         kReadsAThreadsDtv,
+      kReadsSafeLinkedPast48Mib,  kReadsAcrossWords,          kReadsAThreadsDtv,
   };
   return rules;
 }

@@ -12,7 +12,8 @@ namespace {
 constexpr int64_t kDtvBytes = 0x110;
 
 // Where slot `slot` pointed before op `at` (the outcome that last assigned it), if into a heap.
-std::optional<HeapPlace> place_before(const Program& program, const Trace& trace, SlotId slot, size_t at) {
+std::optional<HeapPlace> place_before(const Program& program, const Trace& trace, SlotId slot,
+                                      size_t at) {
   for (size_t i = std::min(at, trace.outcomes.size()); i-- > 0;) {
     const Op& op = program.ops[i];
     if (!op.assigns() || op.dst != slot) continue;
@@ -36,7 +37,8 @@ std::optional<HeapPlace> place_before(const Program& program, const Trace& trace
 }  // namespace
 
 bool reads_a_threads_dtv(const Program& program, const std::vector<Trace>& traces, size_t at) {
-  if (traces.empty() || at >= program.ops.size() || program.ops[at].kind != OpKind::kRead8) return false;
+  if (traces.empty() || at >= program.ops.size() || program.ops[at].kind != OpKind::kRead8)
+    return false;
   const Trace& twin = traces[0];
   if (twin.thread_dtvs.empty()) return false;
   const Op& op = program.ops[at];

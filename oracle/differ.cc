@@ -76,9 +76,9 @@ DiffResult diff_traces(const std::vector<Trace>& traces) {
         if (!has_a && !has_b) continue;
         // A side that failed is reported as such, not as a divergence.
         if ((!has_a && !a.error.empty()) || (!has_b && !b.error.empty())) continue;
-        bool agree = has_a && has_b ? outcomes_agree(a.outcomes[i], b.outcomes[i])
-                                    : (has_a ? a.outcomes[i] : b.outcomes[i]).kind ==
-                                          OutcomeKind::kNoOpinion;
+        bool agree = has_a && has_b
+                         ? outcomes_agree(a.outcomes[i], b.outcomes[i])
+                         : (has_a ? a.outcomes[i] : b.outcomes[i]).kind == OutcomeKind::kNoOpinion;
         if (!agree) {
           result.diverged = true;
           result.first = {i, x, y, false, "outcome"};
@@ -113,7 +113,9 @@ namespace {
 
 std::string op_named(const Program& program, size_t i) {
   return "op " + std::to_string(i) + " (" +
-         (i < program.ops.size() ? print_op(program, program.ops[i]) : std::string("out of range")) + ")";
+         (i < program.ops.size() ? print_op(program, program.ops[i])
+                                 : std::string("out of range")) +
+         ")";
 }
 
 // The rule id in a side's violation: "heap checker: op 3: bin.x at ..." -> "bin.x",
@@ -122,7 +124,8 @@ std::string rule_of(const std::string& what) {
   std::string rest = what;
   if (rest.rfind("heap checker: ", 0) == 0) {
     rest = rest.substr(14);
-    if (rest.rfind("op ", 0) == 0 && rest.find(": ") != std::string::npos) rest = rest.substr(rest.find(": ") + 2);
+    if (rest.rfind("op ", 0) == 0 && rest.find(": ") != std::string::npos)
+      rest = rest.substr(rest.find(": ") + 2);
   }
   const size_t end = rest.find_first_of(" :");
   const std::string id = rest.substr(0, end);
@@ -139,23 +142,26 @@ std::string first_line(const std::string& text, size_t width) {
 
 std::string format_headline(const Program& program, const std::vector<Trace>& traces,
                             const DiffResult& result) {
-  if (!result.side_errors.empty()) return "side failed: " + first_line(result.side_errors.front(), 160);
+  if (!result.side_errors.empty())
+    return "side failed: " + first_line(result.side_errors.front(), 160);
   if (!result.violations.empty()) {
     const DiffResult::Violation& v = result.violations.front();
     const std::string rule = rule_of(v.what);
-    return traces[v.side].side + " broke " + (rule.empty() ? first_line(v.what, 100) : "rule " + rule) +
-           " after " + op_named(program, v.op_index);
+    return traces[v.side].side + " broke " +
+           (rule.empty() ? first_line(v.what, 100) : "rule " + rule) + " after " +
+           op_named(program, v.op_index);
   }
   if (!result.diverged) return "the sides agree";
   const Divergence& d = result.first;
   const Trace& a = traces[d.side_a];
   const Trace& b = traces[d.side_b];
   if (d.in_state) {
-    return op_named(program, d.op_index) + ": the arena after it differs, " + a.side + " vs " + b.side +
-           ": " + first_line(d.what, 120);
+    return op_named(program, d.op_index) + ": the arena after it differs, " + a.side + " vs " +
+           b.side + ": " + first_line(d.what, 120);
   }
-  return op_named(program, d.op_index) + " diverged: " + a.side + " " + first_line(outcome_text(a, d.op_index), 80) +
-         ", " + b.side + " " + first_line(outcome_text(b, d.op_index), 80);
+  return op_named(program, d.op_index) + " diverged: " + a.side + " " +
+         first_line(outcome_text(a, d.op_index), 80) + ", " + b.side + " " +
+         first_line(outcome_text(b, d.op_index), 80);
 }
 
 std::string format_divergence(const Program& program, const std::vector<Trace>& traces,

@@ -42,10 +42,12 @@ TEST(DifferTest, AProgramThatEndsEarlyOnOneSideDiffers) {
 }
 
 TEST(DifferTest, FaultAddressesCompareOnlyWhenComparable) {
-  EXPECT_TRUE(outcomes_agree(Outcome::fault(11, 0x7fff0000, false), Outcome::fault(11, 0x5550000, false)));
+  EXPECT_TRUE(
+      outcomes_agree(Outcome::fault(11, 0x7fff0000, false), Outcome::fault(11, 0x5550000, false)));
   EXPECT_FALSE(outcomes_agree(Outcome::fault(11, 0x10, false), Outcome::fault(11, 0x18, false)));
   EXPECT_FALSE(outcomes_agree(Outcome::fault(11, 0x300, true), Outcome::fault(11, 0x310, true)));
-  EXPECT_TRUE(outcomes_agree(Outcome::fault(11, 0x300, true), Outcome::fault(11, 0x7fff0000, false)));
+  EXPECT_TRUE(
+      outcomes_agree(Outcome::fault(11, 0x300, true), Outcome::fault(11, 0x7fff0000, false)));
   EXPECT_FALSE(outcomes_agree(Outcome::fault(11, 0x300, true), Outcome::fault(7, 0x300, true)));
   // Non-canonical: #GP or #SS by the register glibc's compiler chose, both at address 0.
   EXPECT_TRUE(outcomes_agree(Outcome::fault(11, 0, false), Outcome::fault(7, 0, false)));
@@ -78,14 +80,16 @@ TEST(DifferTest, ASideThatBrokeItsOwnRulesFailsEvenWhenOutcomesAgree) {
   EXPECT_EQ(r.violations[0].side, 1u);
   Program p;
   p.ops.resize(2);
-  EXPECT_NE(format_divergence(p, {a, b}, r).find("twin broke a rule after op 1"), std::string::npos);
+  EXPECT_NE(format_divergence(p, {a, b}, r).find("twin broke a rule after op 1"),
+            std::string::npos);
 }
 
 // Every report's first line: which rule broke or which op diverged, and how, in one line.
 TEST(DifferTest, HeadlineNamesTheRuleOrTheOpInOneLine) {
   Program p;
   p.ops.resize(2);
-  auto a = trace("glibc", {Outcome::pointer(0x2a0), Outcome::abort("free(): double free detected in tcache 2")});
+  auto a = trace("glibc", {Outcome::pointer(0x2a0),
+                           Outcome::abort("free(): double free detected in tcache 2")});
   auto b = trace("twin", {Outcome::pointer(0x2a0), Outcome::done()});
   const std::string diverged = format_headline(p, {a, b}, diff_traces({a, b}));
   EXPECT_EQ(diverged.rfind("op 1 (", 0), 0u) << diverged;
@@ -93,13 +97,16 @@ TEST(DifferTest, HeadlineNamesTheRuleOrTheOpInOneLine) {
   EXPECT_NE(diverged.find("double free detected in tcache 2"), std::string::npos) << diverged;
   EXPECT_EQ(diverged.find('\n'), std::string::npos) << diverged;
 
-  auto c = trace("twin", {Outcome::pointer(0x2a0), Outcome::abort("free(): double free detected in tcache 2")});
+  auto c = trace("twin", {Outcome::pointer(0x2a0),
+                          Outcome::abort("free(): double free detected in tcache 2")});
   c.violation = "heap checker: op 1: free.not_in_bin at chunk heap+0x290 (size 0x20): lost";
   c.violation_op = 1;
   const std::string broke = format_headline(p, {a, c}, diff_traces({a, c}));
   EXPECT_EQ(broke.rfind("twin broke rule free.not_in_bin after op 1 (", 0), 0u) << broke;
   c.violation = "block.overlap: the new block at 0x10 lies inside the live block [0x0, 0x20).";
-  EXPECT_EQ(format_headline(p, {a, c}, diff_traces({a, c})).rfind("twin broke rule block.overlap after op 1", 0), 0u);
+  EXPECT_EQ(format_headline(p, {a, c}, diff_traces({a, c}))
+                .rfind("twin broke rule block.overlap after op 1", 0),
+            0u);
 }
 
 TEST(DifferTest, SideErrorsAreReportedNotAgreed) {

@@ -17,9 +17,9 @@
 namespace heaptwin {
 namespace {
 
-constexpr int kChunks = 3000;      // 0x110 chunks freed: all but 7 end in one small bin
-constexpr int kQuietPairs = 200;   // then malloc/free pairs of a tcache size
-constexpr int kPlantAfter = 40;    // the write8 comes after this many pairs
+constexpr int kChunks = 3000;     // 0x110 chunks freed: all but 7 end in one small bin
+constexpr int kQuietPairs = 200;  // then malloc/free pairs of a tcache size
+constexpr int kPlantAfter = 40;   // the write8 comes after this many pairs
 
 // The script; `size_word` is what the write8 stores into the size field of a chunk in the
 // middle of the small bin: its own value (0x111: nothing changes) or another.
@@ -32,7 +32,8 @@ std::string script(const char* size_word) {
   for (int i = 0; i < kChunks; ++i) s += "free p" + std::to_string(i) + "\n";
   s += "big = malloc 0x1000\n";  // sorts the unsorted chunks into the 0x110 small bin
   for (int i = 0; i < kQuietPairs; ++i) {
-    if (i == kPlantAfter) s += "write8 p" + std::to_string(kChunks / 2) + " -0x8 " + size_word + "\n";
+    if (i == kPlantAfter)
+      s += "write8 p" + std::to_string(kChunks / 2) + " -0x8 " + size_word + "\n";
     s += "t = malloc 0x18\nfree t\n";
   }
   return s;
@@ -48,7 +49,9 @@ TEST(DigestPace, LongBinsArePacedAndAFullWalkComesEveryFewOps) {
   RunOptions options;
   options.digests = true;
   options.inspect = [&](size_t, const MemoryReader& mem, const HeapLocation& loc,
-                        const GlibcLayout& layout) { exact.push_back(arena_digest(mem, loc, layout)); };
+                        const GlibcLayout& layout) {
+    exact.push_back(arena_digest(mem, loc, layout));
+  };
   const Program p = parse_script(script("0x111"));
   const Trace t = twin->run(p, options);
   ASSERT_EQ(t.digests.size(), p.ops.size());

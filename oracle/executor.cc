@@ -91,7 +91,8 @@ std::unique_ptr<Executor> Executor::create(const JudgeConfig& config, std::strin
   // how that release differs from 2.36.
   for (const std::string& name : config.sides) {
     if (name == "model") continue;
-    if (side_release(name) != "2.36" && std::count(config.sides.begin(), config.sides.end(), "model")) {
+    if (side_release(name) != "2.36" &&
+        std::count(config.sides.begin(), config.sides.end(), "model")) {
       *error = "the reference model follows glibc 2.36 only; it cannot judge " + name +
                " (leave 'model' out of the sides for release " + side_release(name) + ")";
       return nullptr;

@@ -28,8 +28,8 @@ namespace heaptwin {
 
 // What a run compares and checks.
 struct JudgeConfig {
-  std::string name;                 // "twin_vs_glibc", or the command's name
-  std::vector<std::string> sides;   // make_side names; the twin first when it takes part
+  std::string name;                // "twin_vs_glibc", or the command's name
+  std::vector<std::string> sides;  // make_side names; the twin first when it takes part
   // The arena after every op, as a digest, between every two sides that report one (the twin
   // and real glibc; the model predicts no memory, so it reports none).
   bool compare_state = true;
@@ -41,7 +41,7 @@ struct JudgeConfig {
   size_t full_check_every = 0;  // the whole heap every N ops too (RunOptions::full_check_every)
   std::vector<std::pair<std::string, std::string>> tunables;  // GLIBC_TUNABLES entries
   int timeout_ms = 2000;  // glibc's CPU time per op (the fuzz targets': 200, executor.cc)
-  DecodeOptions decode;  // how fuzz inputs decode for this configuration
+  DecodeOptions decode;   // how fuzz inputs decode for this configuration
   // The comparability rules (oracle/comparability.h). Off only to show what a rule excuses: its
   // scenario then diverges (tests/comparability/).
   bool apply_rules = true;
@@ -63,10 +63,10 @@ Program decode_input(const JudgeConfig& config, const std::string& release, cons
 
 struct Verdict {
   enum class Kind {
-    kAgree,     // every side agrees on every op compared
-    kRefused,   // a rule keeps the Program from running (`rule`)
-    kExcused,   // the sides diverge where a rule says no side can predict another (`rule`)
-    kFinding,   // a divergence, a broken rule of the twin's checks, or a side that failed
+    kAgree,    // every side agrees on every op compared
+    kRefused,  // a rule keeps the Program from running (`rule`)
+    kExcused,  // the sides diverge where a rule says no side can predict another (`rule`)
+    kFinding,  // a divergence, a broken rule of the twin's checks, or a side that failed
   };
   Kind kind = Kind::kAgree;
   std::optional<ComparabilityRule> rule;
@@ -82,7 +82,9 @@ struct Verdict {
   // outcomes, the first bin that differs), and what was not compared.
   std::string report(const Program& program) const;
   // A finding in one line (differ.h format_headline): what every report says first.
-  std::string headline(const Program& program) const { return format_headline(program, traces, diff); }
+  std::string headline(const Program& program) const {
+    return format_headline(program, traces, diff);
+  }
 };
 
 class Executor {

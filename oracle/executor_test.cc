@@ -17,7 +17,8 @@ namespace {
 // default that op times out (and the Program ends there, as any timeout ends it).
 class SlowAtOneOp : public Side {
  public:
-  SlowAtOneOp(size_t slow_op, std::unique_ptr<Side> twin) : slow_op_(slow_op), twin_(std::move(twin)) {}
+  SlowAtOneOp(size_t slow_op, std::unique_ptr<Side> twin)
+      : slow_op_(slow_op), twin_(std::move(twin)) {}
   std::string name() const override { return "slow"; }
   Trace run(const Program& program, const RunOptions& options) override {
     Trace t = twin_->run(program, options);
@@ -74,7 +75,8 @@ TEST(Executor, ATimeoutUnderTheDefaultLimitIsAFinding) {
   config.name = "time";
   config.timeout_ms = 200;
   auto executor = Executor::with_sides(config, std::move(sides));
-  const Verdict v = executor->judge(parse_script("a = malloc 0x18\nb = malloc 0x28\nfree a\nfree b\n"));
+  const Verdict v =
+      executor->judge(parse_script("a = malloc 0x18\nb = malloc 0x28\nfree a\nfree b\n"));
   EXPECT_EQ(v.kind, Verdict::Kind::kFinding);
   EXPECT_EQ(v.diff.first.op_index, 2u);
 }

@@ -54,8 +54,9 @@ std::string compare(const std::string& expected, const std::string& actual) {
           break;
         }
       }
-      return "first difference at line " + std::to_string(i + 1) + (op.empty() ? "" : " (in op " + op + ")") +
-             "\n  expected: " + el + "\n  actual:   " + al;
+      return "first difference at line " + std::to_string(i + 1) +
+             (op.empty() ? "" : " (in op " + op + ")") + "\n  expected: " + el +
+             "\n  actual:   " + al;
     }
   }
   return "";
@@ -82,7 +83,8 @@ std::vector<std::pair<std::string, std::string>> scenario_tunables(const std::st
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) {
     if (line.rfind(prefix, 0) != 0) continue;
-    const std::string entry = line.substr(prefix.size(), line.find_first_of(" #", prefix.size()) - prefix.size());
+    const std::string entry =
+        line.substr(prefix.size(), line.find_first_of(" #", prefix.size()) - prefix.size());
     const size_t eq = entry.find('=');
     if (eq != std::string::npos) tunables.emplace_back(entry.substr(0, eq), entry.substr(eq + 1));
   }
@@ -97,7 +99,8 @@ std::vector<std::string> golden_files(const std::string& dir) {
   if (!d) return files;
   while (dirent* e = ::readdir(d)) {
     std::string name = e->d_name;
-    if (name.size() > 5 && name.compare(name.size() - 5, 5, ".heap") == 0) files.push_back(dir + "/" + name);
+    if (name.size() > 5 && name.compare(name.size() - 5, 5, ".heap") == 0)
+      files.push_back(dir + "/" + name);
   }
   ::closedir(d);
   std::sort(files.begin(), files.end());
@@ -107,7 +110,8 @@ std::vector<std::string> golden_files(const std::string& dir) {
 std::string golden_text(const Program& program, const Trace& trace, const std::string& release) {
   return std::string("# Recorded from real glibc ") + release +
          " by `heaptwin golden --update`; do not edit by hand.\n"
-         "# Per op: index, op, outcome; then the arena after it (chunk offsets from the heap base).\n" +
+         "# Per op: index, op, outcome; then the arena after it (chunk offsets from the heap "
+         "base).\n" +
          format_trace(program, trace, true);
 }
 

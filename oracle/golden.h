@@ -26,7 +26,7 @@ struct GoldenResult {
   std::string heap_file;
   bool ok = false;
   bool skipped = false;  // not for this release (message says why); ok too
-  std::string message;  // why not (first differing line, missing file, parse error)
+  std::string message;   // why not (first differing line, missing file, parse error)
 };
 
 // Every *.heap in `dir`, sorted.

@@ -2,8 +2,8 @@
 #include "oracle/heap_check.h"
 #include "program/hex.h"
 
-#include <cstdio>
 #include <cinttypes>
+#include <cstdio>
 #include <memory>
 
 #include "oracle/check/full_check.h"
@@ -113,14 +113,16 @@ std::vector<Violation> check_heap(const MemoryReader& mem, const HeapLocation& l
   const check::Where where = check_where(loc);
   const check::Layout l = check_layout(layout);
   scratch->check.run(CheckReader(mem), where, l, &findings);
-  for (size_t i = 0; i < findings.size(); ++i) out.push_back(violation_of(findings[i], loc.heap_base));
+  for (size_t i = 0; i < findings.size(); ++i)
+    out.push_back(violation_of(findings[i], loc.heap_base));
   return out;
 }
 
 const std::vector<CheckRule>& check_rules() {
   static const std::vector<CheckRule> rules = [] {
     std::vector<CheckRule> r;
-    for (size_t i = 0; i < check::kRuleCount; ++i) r.push_back({check::kRules[i].id, check::kRules[i].meaning});
+    for (size_t i = 0; i < check::kRuleCount; ++i)
+      r.push_back({check::kRules[i].id, check::kRules[i].meaning});
     return r;
   }();
   return rules;

@@ -25,13 +25,13 @@
 namespace heaptwin {
 
 struct Violation {
-  std::string rule;      // stable id, e.g. "bin.fd_bk_mismatch"
-  std::string message;   // one sentence, addresses as heap offsets
-  int64_t op_index = -1; // the op after which it was seen; filled by the caller
-  int64_t chunk = -1;    // chunk start - heap base; -1 when the rule is not about one chunk
+  std::string rule;       // stable id, e.g. "bin.fd_bk_mismatch"
+  std::string message;    // one sentence, addresses as heap offsets
+  int64_t op_index = -1;  // the op after which it was seen; filled by the caller
+  int64_t chunk = -1;     // chunk start - heap base; -1 when the rule is not about one chunk
   uint64_t chunk_size = 0;
-  std::string bin;       // "tcachebins[0x20]", "fastbins[0x30]", "unsortedbin", "smallbins[0x90]",
-                         // "largebins[0x400-0x430]"; empty when no bin is involved
+  std::string bin;  // "tcachebins[0x20]", "fastbins[0x30]", "unsortedbin", "smallbins[0x90]",
+                    // "largebins[0x400-0x430]"; empty when no bin is involved
 };
 
 // "op 3: bin.fd_bk_mismatch at chunk heap+0x2a0 (size 0x90) in smallbins[0x90]: <message>".

@@ -5,7 +5,7 @@
 namespace heaptwin {
 
 namespace {
-constexpr size_t kLogEntries = size_t{1} << 16;   // an op that stores more: a full check
+constexpr size_t kLogEntries = size_t{1} << 16;       // an op that stores more: a full check
 constexpr uint64_t kRegionBytes = uint64_t{3} << 30;  // address space, touched as heaps need
 }  // namespace
 
@@ -51,32 +51,40 @@ class OwnMemory : public MemoryReader, public check::Reader {
 
 }  // namespace
 
-std::vector<Violation> IncrementalHeapChecker::check_op(const MemoryReader& mem, const HeapLocation& loc,
-                                                        const GlibcLayout& layout, size_t max_violations) {
-  std::vector<Violation> v =
-      run(CheckReader(mem), mem, loc, layout, log_.entries, log_.size, !log_.overflowed, max_violations);
+std::vector<Violation> IncrementalHeapChecker::check_op(const MemoryReader& mem,
+                                                        const HeapLocation& loc,
+                                                        const GlibcLayout& layout,
+                                                        size_t max_violations) {
+  std::vector<Violation> v = run(CheckReader(mem), mem, loc, layout, log_.entries, log_.size,
+                                 !log_.overflowed, max_violations);
   log_.clear();
   return v;
 }
 
-std::vector<Violation> IncrementalHeapChecker::check_op(const alloc::Memory& mem, const HeapLocation& loc,
-                                                        const GlibcLayout& layout, size_t max_violations) {
+std::vector<Violation> IncrementalHeapChecker::check_op(const alloc::Memory& mem,
+                                                        const HeapLocation& loc,
+                                                        const GlibcLayout& layout,
+                                                        size_t max_violations) {
   const OwnMemory own(mem);
-  std::vector<Violation> v = run(own, own, loc, layout, log_.entries, log_.size, !log_.overflowed, max_violations);
+  std::vector<Violation> v =
+      run(own, own, loc, layout, log_.entries, log_.size, !log_.overflowed, max_violations);
   log_.clear();
   return v;
 }
 
-std::vector<Violation> IncrementalHeapChecker::check_op(const MemoryReader& mem, const HeapLocation& loc,
-                                                        const GlibcLayout& layout, const uint64_t* written,
-                                                        size_t count, size_t max_violations) {
+std::vector<Violation> IncrementalHeapChecker::check_op(const MemoryReader& mem,
+                                                        const HeapLocation& loc,
+                                                        const GlibcLayout& layout,
+                                                        const uint64_t* written, size_t count,
+                                                        size_t max_violations) {
   return run(CheckReader(mem), mem, loc, layout, written, count, true, max_violations);
 }
 
-std::vector<Violation> IncrementalHeapChecker::run(const check::Reader& reader, const MemoryReader& mem,
-                                                   const HeapLocation& loc, const GlibcLayout& layout,
-                                                   const uint64_t* written, size_t count, bool complete,
-                                                   size_t max_violations) {
+std::vector<Violation> IncrementalHeapChecker::run(const check::Reader& reader,
+                                                   const MemoryReader& mem, const HeapLocation& loc,
+                                                   const GlibcLayout& layout,
+                                                   const uint64_t* written, size_t count,
+                                                   bool complete, size_t max_violations) {
   last_incremental_.clear();
   if (!ok_) return check_heap(mem, loc, layout, CheckOptions{max_violations});
   findings_.resize(max_violations);
@@ -93,19 +101,25 @@ std::vector<Violation> IncrementalHeapChecker::run(const check::Reader& reader, 
   return full.empty() ? found : full;
 }
 
-std::vector<Violation> IncrementalHeapChecker::full_check(const MemoryReader& mem, const HeapLocation& loc,
-                                                          const GlibcLayout& layout, size_t max_violations) {
+std::vector<Violation> IncrementalHeapChecker::full_check(const MemoryReader& mem,
+                                                          const HeapLocation& loc,
+                                                          const GlibcLayout& layout,
+                                                          size_t max_violations) {
   return full(CheckReader(mem), mem, loc, layout, max_violations);
 }
 
-std::vector<Violation> IncrementalHeapChecker::full_check(const alloc::Memory& mem, const HeapLocation& loc,
-                                                          const GlibcLayout& layout, size_t max_violations) {
+std::vector<Violation> IncrementalHeapChecker::full_check(const alloc::Memory& mem,
+                                                          const HeapLocation& loc,
+                                                          const GlibcLayout& layout,
+                                                          size_t max_violations) {
   const OwnMemory own(mem);
   return full(own, own, loc, layout, max_violations);
 }
 
-std::vector<Violation> IncrementalHeapChecker::full(const check::Reader& reader, const MemoryReader& mem,
-                                                    const HeapLocation& loc, const GlibcLayout& layout,
+std::vector<Violation> IncrementalHeapChecker::full(const check::Reader& reader,
+                                                    const MemoryReader& mem,
+                                                    const HeapLocation& loc,
+                                                    const GlibcLayout& layout,
                                                     size_t max_violations) {
   if (!ok_) return check_heap(mem, loc, layout, CheckOptions{max_violations});
   findings_.resize(max_violations);

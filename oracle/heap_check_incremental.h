@@ -59,11 +59,13 @@ class IncrementalHeapChecker {
   const check::IncrementalStats& stats() const { return check_.stats(); }
 
  private:
-  std::vector<Violation> run(const check::Reader& reader, const MemoryReader& mem, const HeapLocation& loc,
-                             const GlibcLayout& layout, const uint64_t* written, size_t count, bool complete,
+  std::vector<Violation> run(const check::Reader& reader, const MemoryReader& mem,
+                             const HeapLocation& loc, const GlibcLayout& layout,
+                             const uint64_t* written, size_t count, bool complete,
                              size_t max_violations);
-  std::vector<Violation> full(const check::Reader& reader, const MemoryReader& mem, const HeapLocation& loc,
-                              const GlibcLayout& layout, size_t max_violations);
+  std::vector<Violation> full(const check::Reader& reader, const MemoryReader& mem,
+                              const HeapLocation& loc, const GlibcLayout& layout,
+                              size_t max_violations);
 
   check::Region region_;
   check::IncrementalCheck check_;

@@ -58,7 +58,8 @@ struct TwinHeap {
 TEST(TwinHeaps, CorruptionBehindAnotherWriteIsFound) {
   TwinHeap h;
   std::vector<alloc::Addr> live;
-  const uint64_t sizes[] = {0x18, 0x28, 0x48, 0x88, 0x108, 0x418, 0x458, 0x88, 0x28, 0x438, 0x18, 0x1008};
+  const uint64_t sizes[] = {0x18,  0x28, 0x48, 0x88,  0x108, 0x418,
+                            0x458, 0x88, 0x28, 0x438, 0x18,  0x1008};
   for (int i = 0; i < 120; ++i) live.push_back(h.twin.twin.malloc(sizes[i % 12]));
   for (int i = 0; i < 120; i += 2) h.twin.twin.free(live[i]);
   h.twin.twin.malloc(0x2000);  // sorts the unsorted bin into small and large bins
@@ -83,8 +84,10 @@ TEST(TwinHeaps, CorruptionBehindAnotherWriteIsFound) {
         const auto full = check_heap(m, m.loc, m.layout, CheckOptions{200});
         ASSERT_EQ(inc.stats().full, full_before) << "a full check instead";
         ASSERT_EQ(inc.last_incremental().empty(), full.empty())
-            << "chunk " << std::hex << c << " field +" << field << " write at -" << below << "\nincremental:\n"
-            << describe(inc.last_incremental()) << "full:\n" << describe(full);
+            << "chunk " << std::hex << c << " field +" << field << " write at -" << below
+            << "\nincremental:\n"
+            << describe(inc.last_incremental()) << "full:\n"
+            << describe(full);
         if (!full.empty()) ++found_by_full;
       }
     }

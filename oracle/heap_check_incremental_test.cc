@@ -38,12 +38,24 @@ Program random_program(uint64_t seed, int ops, int slots) {
   auto size = [&]() -> uint64_t {
     auto in = [&](uint64_t lo, uint64_t hi) { return lo + rng() % (hi - lo + 1); };
     switch (rng() % 12) {
-      case 0: case 1: case 2: case 3: return in(0, 0x80);
-      case 4: case 5: case 6: return in(0x81, 0x408);
-      case 7: case 8: return in(0x409, 0x1000);
-      case 9: return in(0x1000, 0x10000);
-      case 10: return in(0x10000, 0x30000);
-      default: return in(0x30000, 0x80000);
+      case 0:
+      case 1:
+      case 2:
+      case 3:
+        return in(0, 0x80);
+      case 4:
+      case 5:
+      case 6:
+        return in(0x81, 0x408);
+      case 7:
+      case 8:
+        return in(0x409, 0x1000);
+      case 9:
+        return in(0x1000, 0x10000);
+      case 10:
+        return in(0x10000, 0x30000);
+      default:
+        return in(0x30000, 0x80000);
     }
   };
   std::vector<uint64_t> palette;
@@ -78,7 +90,8 @@ std::vector<uint64_t> written_between(const HeapImage& a, const HeapImage& b) {
   return w;
 }
 
-// ---- on real glibc --------------------------------------------------------------------------------
+// ---- on real glibc
+// --------------------------------------------------------------------------------
 
 class GlibcHeaps : public ::testing::Test {
  protected:
@@ -95,7 +108,8 @@ class GlibcHeaps : public ::testing::Test {
   static std::vector<HeapImage> images(const std::string& text) {
     std::vector<HeapImage> out;
     RunOptions options;
-    options.inspect = [&](size_t, const MemoryReader& mem, const HeapLocation& loc, const GlibcLayout& layout) {
+    options.inspect = [&](size_t, const MemoryReader& mem, const HeapLocation& loc,
+                          const GlibcLayout& layout) {
       out.push_back(HeapImage::capture(mem, loc, layout));
     };
     Trace t = side_->run(parse_script(text), options);
@@ -106,7 +120,8 @@ class GlibcHeaps : public ::testing::Test {
 };
 Side* GlibcHeaps::side_ = nullptr;
 
-class PlantedPrograms : public GlibcHeaps, public ::testing::WithParamInterface<planted::PlantedProgram> {};
+class PlantedPrograms : public GlibcHeaps,
+                        public ::testing::WithParamInterface<planted::PlantedProgram> {};
 
 // The full check on the heap before the corruption (clean: it builds the incremental state),
 // then the incremental check told which words the write8 ops changed.
@@ -123,14 +138,16 @@ TEST_P(PlantedPrograms, IncrementalFindsWhatTheFullCheckFinds) {
   const std::vector<uint64_t> written = written_between(clean, broken);
   ASSERT_FALSE(written.empty());
   const auto full_before = inc.stats().full;
-  const auto reported = inc.check_op(broken, broken.loc, broken.layout, written.data(), written.size());
+  const auto reported =
+      inc.check_op(broken, broken.loc, broken.layout, written.data(), written.size());
   EXPECT_EQ(inc.stats().full, full_before) << "the check was not incremental";
   const auto full = check_heap(broken, broken.loc, broken.layout);
   EXPECT_EQ(rules_of(full), p.rules) << describe(full);
   const std::set<std::string> found = rules_of(inc.last_incremental());
   for (const std::string& rule : p.rules) {
     EXPECT_TRUE(found.count(rule)) << rule << " not found; the incremental check found:\n"
-                                   << describe(inc.last_incremental()) << "the full check:\n" << describe(full);
+                                   << describe(inc.last_incremental()) << "the full check:\n"
+                                   << describe(full);
   }
   // What it reports is the full check's report.
   EXPECT_EQ(describe(reported), describe(full));
@@ -139,7 +156,8 @@ TEST_P(PlantedPrograms, IncrementalFindsWhatTheFullCheckFinds) {
 INSTANTIATE_TEST_SUITE_P(Rules, PlantedPrograms, ::testing::ValuesIn(planted::planted_programs()),
                          [](const auto& info) { return info.param.name; });
 
-class PlantedImages : public GlibcHeaps, public ::testing::WithParamInterface<planted::PlantedImage> {};
+class PlantedImages : public GlibcHeaps,
+                      public ::testing::WithParamInterface<planted::PlantedImage> {};
 
 TEST_P(PlantedImages, IncrementalFindsWhatTheFullCheckFinds) {
   const planted::PlantedImage& p = GetParam();
@@ -159,7 +177,8 @@ TEST_P(PlantedImages, IncrementalFindsWhatTheFullCheckFinds) {
   if (!moved) EXPECT_EQ(inc.stats().full, full_before) << "the check was not incremental";
   for (const std::string& rule : p.rules) {
     EXPECT_TRUE(found.count(rule)) << rule << " not found; the incremental check found:\n"
-                                   << describe(inc.last_incremental()) << "the full check:\n" << describe(full);
+                                   << describe(inc.last_incremental()) << "the full check:\n"
+                                   << describe(full);
   }
 }
 
@@ -207,7 +226,8 @@ TEST_F(GlibcHeaps, CleanOpByOpOnRealGlibc) {
   }
 }
 
-// ---- on the twin, with its write log ----------------------------------------------------------------
+// ---- on the twin, with its write log
+// ----------------------------------------------------------------
 
 class TwinHeap {
  public:
@@ -267,7 +287,8 @@ TEST(TwinHeaps, RandomProgramsStayCleanAndIncremental) {
       }
       const auto found = h.check();
       ASSERT_TRUE(found.empty()) << "seed " << seed << " op " << i << ":\n" << describe(found);
-      if (i % 97 == 0 || seed % 10 != 0) ASSERT_TRUE(h.full().empty()) << "seed " << seed << " op " << i;
+      if (i % 97 == 0 || seed % 10 != 0)
+        ASSERT_TRUE(h.full().empty()) << "seed " << seed << " op " << i;
     }
     EXPECT_LE(h.inc.stats().full, 2u) << "seed " << seed;
     EXPECT_GT(h.inc.stats().incremental, p.ops.size() - 3) << "seed " << seed;
@@ -280,7 +301,8 @@ TEST(TwinHeaps, RandomProgramsStayCleanAndIncremental) {
 TEST(TwinHeaps, RandomCorruptionFoundByBothOrNeither) {
   TwinHeap h;
   std::vector<alloc::Addr> live;
-  const uint64_t sizes[] = {0x18, 0x28, 0x48, 0x88, 0x108, 0x418, 0x458, 0x88, 0x28, 0x438, 0x18, 0x1008};
+  const uint64_t sizes[] = {0x18,  0x28, 0x48, 0x88,  0x108, 0x418,
+                            0x458, 0x88, 0x28, 0x438, 0x18,  0x1008};
   for (int i = 0; i < 240; ++i) live.push_back(h.twin.twin.malloc(sizes[i % 12]));
   for (int i = 0; i < 240; i += 2) h.twin.twin.free(live[i]);
   h.twin.twin.malloc(0x2000);  // sorts the unsorted bin into small and large bins
@@ -311,12 +333,24 @@ TEST(TwinHeaps, RandomCorruptionFoundByBothOrNeither) {
       }
       uint64_t value;
       switch (next() % 6) {
-        case 0: value = next(); break;
-        case 1: value = base + (next() % used); break;
-        case 2: value = base + (next() % (used / 16)) * 16; break;
-        case 3: value = (at >> 12) ^ (base + (next() % (used / 16)) * 16); break;
-        case 4: value = (next() % 0x60) | (next() % 8); break;
-        default: value = m.u64(base + (next() % (used / 8)) * 8); break;
+        case 0:
+          value = next();
+          break;
+        case 1:
+          value = base + (next() % used);
+          break;
+        case 2:
+          value = base + (next() % (used / 16)) * 16;
+          break;
+        case 3:
+          value = (at >> 12) ^ (base + (next() % (used / 16)) * 16);
+          break;
+        case 4:
+          value = (next() % 0x60) | (next() % 8);
+          break;
+        default:
+          value = m.u64(base + (next() % (used / 8)) * 8);
+          break;
       }
       m.write_u64(at, value);
       written.push_back(at);
@@ -328,8 +362,9 @@ TEST(TwinHeaps, RandomCorruptionFoundByBothOrNeither) {
     const auto full = check_heap(m, m.loc, m.layout, CheckOptions{200});
     const bool incremental = inc.stats().full == full_before;
     const std::vector<Violation> found = incremental ? inc.last_incremental() : full;
-    ASSERT_EQ(found.empty(), full.empty()) << "round " << round << "\nincremental:\n" << describe(found)
-                                           << "full:\n" << describe(full);
+    ASSERT_EQ(found.empty(), full.empty()) << "round " << round << "\nincremental:\n"
+                                           << describe(found) << "full:\n"
+                                           << describe(full);
     if (!full.empty()) ++both;
     // Once the walk by size fields breaks, the full check reads the chunks after the break as
     // if top followed the last one it met; what it says about them then is no corruption of
@@ -337,8 +372,10 @@ TEST(TwinHeaps, RandomCorruptionFoundByBothOrNeither) {
     const std::set<std::string> full_rules = rules_of(full);
     if (full_rules.count("chunk.bad_size") || full_rules.count("chunk.unreadable")) continue;
     for (const std::string& rule : full_rules) {
-      EXPECT_TRUE(rules_of(found).count(rule)) << "round " << round << ": " << rule << "\nincremental:\n"
-                                               << describe(found) << "full:\n" << describe(full);
+      EXPECT_TRUE(rules_of(found).count(rule))
+          << "round " << round << ": " << rule << "\nincremental:\n"
+          << describe(found) << "full:\n"
+          << describe(full);
     }
   }
   EXPECT_GT(both, 300u);
@@ -379,7 +416,10 @@ TEST(TwinHeaps, PlantedTwinBugsAreReportedAtTheirOp) {
     Addr a = t.malloc(0x418), g1 = t.malloc(0x18), c = t.malloc(0x428), g2 = t.malloc(0x18);
     Addr s1 = t.malloc(0x88), g3 = t.malloc(0x18), s2 = t.malloc(0x88), g4 = t.malloc(0x18);
     Addr f = t.malloc(0x18), g5 = t.malloc(0x18);
-    (void)g; (void)g2; (void)g4; (void)g5;
+    (void)g;
+    (void)g2;
+    (void)g4;
+    (void)g5;
     clean("setup");
     std::vector<Violation> found;
     std::string when;
@@ -481,8 +521,9 @@ TEST(TwinHeaps, PlantedTwinBugsAreReportedAtTheirOp) {
     found = h.check();
     const auto full = h.full();
     std::set<std::string> rules = rules_of(h.inc.last_incremental());
-    EXPECT_TRUE(rules.count(bugs[b].rule)) << "incremental:\n" << describe(h.inc.last_incremental())
-                                           << "full:\n" << describe(full);
+    EXPECT_TRUE(rules.count(bugs[b].rule)) << "incremental:\n"
+                                           << describe(h.inc.last_incremental()) << "full:\n"
+                                           << describe(full);
     EXPECT_TRUE(rules_of(full).count(bugs[b].rule)) << describe(full);
     EXPECT_FALSE(found.empty());
   }

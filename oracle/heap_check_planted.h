@@ -18,8 +18,8 @@ namespace heaptwin::planted {
 
 struct PlantedProgram {
   std::string name;
-  std::string setup;    // clean after every op
-  std::string corrupt;  // write8 ops
+  std::string setup;            // clean after every op
+  std::string corrupt;          // write8 ops
   std::set<std::string> rules;  // exactly what the full check finds after the last op
 };
 
@@ -33,7 +33,8 @@ struct PlantedImage {
 
 // Offsets: the tcache struct is the chunk at heap+0 (size 0x290); the first malloc(0x18) is the
 // chunk at heap+0x290, user pointer heap+0x2a0.
-inline const char* kTwoTcache = "a = malloc 0x18\nb = malloc 0x18\nc = malloc 0x18\nfree a\nfree b\n";
+inline const char* kTwoTcache =
+    "a = malloc 0x18\nb = malloc 0x18\nc = malloc 0x18\nfree a\nfree b\n";
 inline const char* kUnsorted = "a = malloc 0x418\ng = malloc 0x18\nfree a\n";
 // Two chunks of different sizes in largebins[0x400-0x430]: c (0x430) first, then a (0x420).
 inline const char* kLargeBin =
@@ -51,12 +52,27 @@ inline std::string fastbin_setup() {
 inline std::vector<PlantedProgram> planted_programs() {
   const std::string fast = fastbin_setup();
   return {
-      {"ChunkBadSize", "a = malloc 0x18\nb = malloc 0x18\n", "write8 a -8 0x19\n", {"chunk.bad_size"}},
+      {"ChunkBadSize",
+       "a = malloc 0x18\nb = malloc 0x18\n",
+       "write8 a -8 0x19\n",
+       {"chunk.bad_size"}},
       // a shrinks: the walk by size fields then lands inside a's data (zeros), not on a header.
-      {"ChunkShrunkOntoData", "a = malloc 0x48\nb = malloc 0x18\n", "write8 a -8 0x21\n", {"chunk.bad_size"}},
-      {"ChunkFlagsMmapped", "a = malloc 0x18\nb = malloc 0x18\n", "write8 a -8 0x23\n", {"chunk.flags"}},
-      {"ChunkFlagsNonMainArena", "a = malloc 0x18\nb = malloc 0x18\n", "write8 a -8 0x25\n", {"chunk.flags"}},
-      {"ChunkFirstPrevInuse", "a = malloc 0x18\n", "write8 a -0x298 0x290\n", {"chunk.first_prev_inuse"}},
+      {"ChunkShrunkOntoData",
+       "a = malloc 0x48\nb = malloc 0x18\n",
+       "write8 a -8 0x21\n",
+       {"chunk.bad_size"}},
+      {"ChunkFlagsMmapped",
+       "a = malloc 0x18\nb = malloc 0x18\n",
+       "write8 a -8 0x23\n",
+       {"chunk.flags"}},
+      {"ChunkFlagsNonMainArena",
+       "a = malloc 0x18\nb = malloc 0x18\n",
+       "write8 a -8 0x25\n",
+       {"chunk.flags"}},
+      {"ChunkFirstPrevInuse",
+       "a = malloc 0x18\n",
+       "write8 a -0x298 0x290\n",
+       {"chunk.first_prev_inuse"}},
       {"FreeFooter", kUnsorted, "write8 g -0x10 0x430\n", {"free.footer"}},
       {"BinBadPointer", kUnsorted, "write8 a 0 0x4141\n", {"bin.bad_pointer"}},
       {"BinFdBkMismatch", kUnsorted, "write8 a 8 heap+0x10\n", {"bin.fd_bk_mismatch"}},
@@ -67,10 +83,13 @@ inline std::vector<PlantedProgram> planted_programs() {
        "write8 a 0 b-0x10\nwrite8 b 8 a-0x10\n",
        {"bin.cycle", "bin.fd_bk_mismatch"}},
       // a (0x420, in the large bin) swallows its guard: size 0x440, and big's header says so.
-      {"BinWrongBin", "a = malloc 0x418\ng = malloc 0x18\nfree a\nbig = malloc 0x508\n",
-       "write8 a -8 0x441\nwrite8 big -0x10 0x440\nwrite8 big -8 0x510\n", {"bin.wrong_bin"}},
+      {"BinWrongBin",
+       "a = malloc 0x418\ng = malloc 0x18\nfree a\nbig = malloc 0x508\n",
+       "write8 a -8 0x441\nwrite8 big -0x10 0x440\nwrite8 big -8 0x510\n",
+       {"bin.wrong_bin"}},
       // c shrinks to 0x410 (a fake in-use 0x20 chunk after it): now smaller than a, which follows.
-      {"LargeBinUnsorted", kLargeBin,
+      {"LargeBinUnsorted",
+       kLargeBin,
        "write8 c -8 0x411\nwrite8 c 0x400 0x410\nwrite8 c 0x408 0x20\nwrite8 g2 -8 0x21\n",
        {"largebin.unsorted"}},
       {"LargeBinNextsize", kLargeBin, "write8 a 0x10 0\n", {"largebin.nextsize"}},
@@ -78,30 +97,46 @@ inline std::vector<PlantedProgram> planted_programs() {
       {"FastbinBadPointer", fast, "write8 f 0 0x4141\n", {"fastbin.bad_pointer"}},
       {"FastbinCycle", fast + "free f2\n", "write8 f 0 protect(f, f2-0x10)\n", {"fastbin.cycle"}},
       {"FastbinWrongSize", fast, "write8 f -8 0x41\n", {"fastbin.wrong_size"}},
-      {"FastbinChunkFree", fast, "write8 f2 -0x10 0x20\nwrite8 f2 -8 0x20\n", {"fastbin.chunk_free"}},
+      {"FastbinChunkFree",
+       fast,
+       "write8 f2 -0x10 0x20\nwrite8 f2 -8 0x20\n",
+       {"fastbin.chunk_free"}},
       {"TcacheBadPointer", kTwoTcache, "write8 b 0 0x4141\n", {"tcache.bad_pointer"}},
       {"TcacheCycle", kTwoTcache, "write8 a 0 protect(a, b)\n", {"tcache.cycle"}},
       // a (in tcachebins[0x20]) swallows the in-use b.
-      {"TcacheWrongSize", "a = malloc 0x18\nb = malloc 0x18\nc = malloc 0x18\nfree a\n", "write8 a -8 0x41\n",
+      {"TcacheWrongSize",
+       "a = malloc 0x18\nb = malloc 0x18\nc = malloc 0x18\nfree a\n",
+       "write8 a -8 0x41\n",
        {"tcache.wrong_size"}},
       {"TcacheKey", kTwoTcache, "write8 a 8 0x1234\n", {"tcache.key"}},
       // counts[0] is the u16 at heap+0x10 = a - 0x290.
       {"TcacheCountMismatch", kTwoTcache, "write8 a -0x290 1\n", {"tcache.count_mismatch"}},
-      {"TcacheCountOverLimit", kTwoTcache, "write8 a -0x290 8\n", {"tcache.count_over_limit", "tcache.count_mismatch"}},
-      {"TcacheChunkFree", kTwoTcache, "write8 c -0x10 0x20\nwrite8 c -8 0x20\n", {"tcache.chunk_free"}},
+      {"TcacheCountOverLimit",
+       kTwoTcache,
+       "write8 a -0x290 8\n",
+       {"tcache.count_over_limit", "tcache.count_mismatch"}},
+      {"TcacheChunkFree",
+       kTwoTcache,
+       "write8 c -0x10 0x20\nwrite8 c -8 0x20\n",
+       {"tcache.chunk_free"}},
       // The fastbin chunk f points at x0, also in tcachebins[0x20]; x0's tcache next (the last
       // entry's) is protect(x0, 0), which reveals to NULL read as a fastbin fd at the same place.
       {"ChunkInTwoBins", fast, "write8 f 0 protect(f, x0-0x10)\n", {"chunk.in_two_bins"}},
       // A fake 0x20 chunk inside the in-use chunk y, reached from the fastbin.
-      {"BinNotAChunk", fast + "y = malloc 0x48\n",
-       "write8 y 8 0x21\nwrite8 y 0x10 protect(y+0x10, 0)\nwrite8 f 0 protect(f, y)\n", {"bin.not_a_chunk"}},
+      {"BinNotAChunk",
+       fast + "y = malloc 0x48\n",
+       "write8 y 8 0x21\nwrite8 y 0x10 protect(y+0x10, 0)\nwrite8 f 0 protect(f, y)\n",
+       {"bin.not_a_chunk"}},
       {"BinChunkInUse", kUnsorted, "write8 g -8 0x21\n", {"bin.chunk_in_use"}},
       // a and c both in the unsorted bin; a swallows the guard between them, so they touch.
       {"FreeNeighbours",
        "a = malloc 0x418\ng = malloc 0x18\nc = malloc 0x418\ng2 = malloc 0x18\nfree a\nfree c\n",
-       "write8 a -8 0x441\nwrite8 c -0x10 0x440\nwrite8 c -8 0x420\n", {"free.neighbours"}},
-      {"FreeNotInBin", "a = malloc 0x18\nb = malloc 0x18\nc = malloc 0x18\n",
-       "write8 b -0x10 0x20\nwrite8 b -8 0x20\n", {"free.not_in_bin"}},
+       "write8 a -8 0x441\nwrite8 c -0x10 0x440\nwrite8 c -8 0x420\n",
+       {"free.neighbours"}},
+      {"FreeNotInBin",
+       "a = malloc 0x18\nb = malloc 0x18\nc = malloc 0x18\n",
+       "write8 b -0x10 0x20\nwrite8 b -8 0x20\n",
+       {"free.not_in_bin"}},
   };
 }
 
@@ -110,53 +145,61 @@ inline uint64_t top_of(const HeapImage& m) { return m.u64(m.loc.arena + m.layout
 inline std::vector<PlantedImage> planted_images() {
   const char* one = "a = malloc 0x18\n";
   return {
-      {"ArenaUnreadable", one,
+      {"ArenaUnreadable",
+       one,
        [](HeapImage* m) {
          HeapLocation loc = m->loc;
          loc.arena = 0x1000;
          return loc;
        },
        {"arena.unreadable"}},
-      {"ArenaSystemMem", one,
+      {"ArenaSystemMem",
+       one,
        [](HeapImage* m) {
          const uint64_t at = m->loc.arena + m->layout.system_mem;
          m->write_u64(at, m->u64(at) + 0x1000);
          return m->loc;
        },
        {"arena.system_mem"}},
-      {"ArenaMaxFast", one,
+      {"ArenaMaxFast",
+       one,
        [](HeapImage* m) {
          m->write_u64(m->loc.global_max_fast, 0x100);
          return m->loc;
        },
        {"arena.max_fast"}},
-      {"TopOutsideHeap", one,
+      {"TopOutsideHeap",
+       one,
        [](HeapImage* m) {
          m->write_u64(m->loc.arena + m->layout.top, m->loc.heap_end + 0x1000);
          return m->loc;
        },
        {"top.outside_heap"}},
-      {"TopPrevInuse", one,
+      {"TopPrevInuse",
+       one,
        [](HeapImage* m) {
          const uint64_t t = top_of(*m);
          m->write_u64(t + 8, m->u64(t + 8) & ~uint64_t{1});
          return m->loc;
        },
        {"top.prev_inuse"}},
-      {"TopSize", one,
+      {"TopSize",
+       one,
        [](HeapImage* m) {
          m->write_u64(top_of(*m) + 8, 0x11);
          return m->loc;
        },
        {"top.size", "top.not_at_heap_end", "arena.system_mem"}},
-      {"TopPastHeapEnd", one,
+      {"TopPastHeapEnd",
+       one,
        [](HeapImage* m) {
          const uint64_t t = top_of(*m);
          m->write_u64(t + 8, m->u64(t + 8) + 0x1000);
          return m->loc;
        },
        {"top.past_heap_end", "arena.system_mem"}},
-      {"TopNotAtHeapEnd", one,
+      {"TopNotAtHeapEnd",
+       one,
        [](HeapImage* m) {
          HeapLocation loc = m->loc;
          loc.heap_end += 0x1000;  // the break moved without glibc knowing
@@ -176,26 +219,30 @@ inline std::vector<PlantedImage> planted_images() {
          return m->loc;
        },
        {"binmap.clear_for_nonempty"}},
-      {"FastbinBeyondMaxFast", fastbin_setup(),
+      {"FastbinBeyondMaxFast",
+       fastbin_setup(),
        [](HeapImage* m) {
          m->write_u64(m->loc.global_max_fast, 0x10);  // what mallopt(M_MXFAST, 0) stores
          return m->loc;
        },
        {"fastbin.beyond_max_fast"}},
-      {"FastbinHaveFastchunks", fastbin_setup(),
+      {"FastbinHaveFastchunks",
+       fastbin_setup(),
        [](HeapImage* m) {
          const uint64_t at = m->loc.arena + m->layout.have_fastchunks;
          m->write_u64(at, m->u64(at) & ~uint64_t{0xffffffff});
          return m->loc;
        },
        {"fastbin.have_fastchunks"}},
-      {"TcacheBeyondBins", kTwoTcache,
+      {"TcacheBeyondBins",
+       kTwoTcache,
        [](HeapImage* m) {
          m->write_u64(m->loc.mp + m->layout.mp_tcache_bins, 0);
          return m->loc;
        },
        {"tcache.beyond_bins"}},
-      {"TcacheUnreadable", kTwoTcache,
+      {"TcacheUnreadable",
+       kTwoTcache,
        [](HeapImage* m) {
          HeapLocation loc = m->loc;
          loc.tcache = 0x1000;

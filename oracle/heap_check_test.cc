@@ -65,7 +65,8 @@ class HeapCheckTest : public ::testing::Test {
   }
 
   // Every op of `text` leaves a heap the checker accepts.
-  void expect_clean(const std::string& text, std::vector<std::pair<std::string, std::string>> tunables = {}) {
+  void expect_clean(const std::string& text,
+                    std::vector<std::pair<std::string, std::string>> tunables = {}) {
     Run r = run(text, std::move(tunables));
     for (size_t i = 0; i < r.after.size(); ++i) {
       EXPECT_TRUE(r.after[i].empty()) << "after op " << i << ":\n" << describe(r.after[i]) << text;
@@ -126,7 +127,8 @@ TEST_F(HeapCheckTest, RealGlibcIsCleanWithoutTcache) {
 // ---- one Program per rule (write8 into real glibc's heap), and for arena fields no Program can
 // reach, a copy of real glibc's memory with one field changed: heap_check_planted.h -------------
 
-class PlantedPrograms : public HeapCheckTest, public ::testing::WithParamInterface<planted::PlantedProgram> {};
+class PlantedPrograms : public HeapCheckTest,
+                        public ::testing::WithParamInterface<planted::PlantedProgram> {};
 
 TEST_P(PlantedPrograms, BreakExactlyTheirRule) {
   const planted::PlantedProgram& p = GetParam();
@@ -148,7 +150,8 @@ class HeapImageTest : public HeapCheckTest {
   uint64_t top(const HeapImage& m) { return planted::top_of(m); }
 };
 
-class PlantedImages : public HeapImageTest, public ::testing::WithParamInterface<planted::PlantedImage> {};
+class PlantedImages : public HeapImageTest,
+                      public ::testing::WithParamInterface<planted::PlantedImage> {};
 
 TEST_P(PlantedImages, BreakExactlyTheirRule) {
   const planted::PlantedImage& p = GetParam();
@@ -160,13 +163,15 @@ TEST_P(PlantedImages, BreakExactlyTheirRule) {
 INSTANTIATE_TEST_SUITE_P(Rules, PlantedImages, ::testing::ValuesIn(planted::planted_images()),
                          [](const auto& info) { return info.param.name; });
 
-// ---- a corrupted heap never crashes or hangs the checker ------------------------------------------
+// ---- a corrupted heap never crashes or hangs the checker
+// ------------------------------------------
 
 TEST_F(HeapImageTest, RandomCorruptionNeverCrashesOrHangs) {
   // ~100 chunks in every kind of bin.
   const char* sizes[] = {"0x18", "0x28", "0x48", "0x88", "0x108", "0x418", "0x458", "0x88", "0x28"};
   std::string setup;
-  for (int i = 0; i < 90; ++i) setup += "c" + std::to_string(i) + " = malloc " + sizes[i % 9] + "\n";
+  for (int i = 0; i < 90; ++i)
+    setup += "c" + std::to_string(i) + " = malloc " + sizes[i % 9] + "\n";
   for (int i = 0; i < 90; i += 2) setup += "free c" + std::to_string(i) + "\n";
   setup += "big = malloc 0x2000\n";
   const HeapImage clean = image_after(setup);
@@ -186,18 +191,31 @@ TEST_F(HeapImageTest, RandomCorruptionNeverCrashesOrHangs) {
     for (int w = 0; w < writes; ++w) {
       uint64_t at;
       if (next() % 8 == 0) {  // a bin head or the binmap in main_arena
-        at = m.loc.arena + m.layout.fastbins + (next() % ((m.layout.binmap + 0x10 - m.layout.fastbins) / 8)) * 8;
+        at = m.loc.arena + m.layout.fastbins +
+             (next() % ((m.layout.binmap + 0x10 - m.layout.fastbins) / 8)) * 8;
       } else {
         at = base + (next() % (used / 8)) * 8;
       }
       uint64_t value;
       switch (next() % 6) {
-        case 0: value = next(); break;
-        case 1: value = base + (next() % used); break;                       // into the heap, any alignment
-        case 2: value = base + (next() % (used / 16)) * 16; break;           // a chunk-looking address
-        case 3: value = (at >> 12) ^ (base + (next() % (used / 16)) * 16); break;  // safe-linked
-        case 4: value = (next() % 0x60) | (next() % 8); break;               // a small size
-        default: value = m.u64(base + (next() % (used / 8)) * 8); break;     // some other heap word
+        case 0:
+          value = next();
+          break;
+        case 1:
+          value = base + (next() % used);
+          break;  // into the heap, any alignment
+        case 2:
+          value = base + (next() % (used / 16)) * 16;
+          break;  // a chunk-looking address
+        case 3:
+          value = (at >> 12) ^ (base + (next() % (used / 16)) * 16);
+          break;  // safe-linked
+        case 4:
+          value = (next() % 0x60) | (next() % 8);
+          break;  // a small size
+        default:
+          value = m.u64(base + (next() % (used / 8)) * 8);
+          break;  // some other heap word
       }
       m.write_u64(at, value);
     }

@@ -33,7 +33,8 @@ HeapImage HeapImage::capture(const MemoryReader& mem, const HeapLocation& loc,
 
 bool HeapImage::read(uint64_t addr, void* out, size_t n) const {
   for (const Region& r : regions_) {
-    if (addr >= r.addr && addr - r.addr <= r.bytes.size() && r.bytes.size() - (addr - r.addr) >= n) {
+    if (addr >= r.addr && addr - r.addr <= r.bytes.size() &&
+        r.bytes.size() - (addr - r.addr) >= n) {
       std::memcpy(out, r.bytes.data() + (addr - r.addr), n);
       return true;
     }
@@ -43,7 +44,8 @@ bool HeapImage::read(uint64_t addr, void* out, size_t n) const {
 
 bool HeapImage::write_u64(uint64_t addr, uint64_t value) {
   for (Region& r : regions_) {
-    if (addr >= r.addr && addr - r.addr <= r.bytes.size() && r.bytes.size() - (addr - r.addr) >= 8) {
+    if (addr >= r.addr && addr - r.addr <= r.bytes.size() &&
+        r.bytes.size() - (addr - r.addr) >= 8) {
       std::memcpy(r.bytes.data() + (addr - r.addr), &value, 8);
       return true;
     }

@@ -17,7 +17,8 @@ class HeapImage : public MemoryReader {
  public:
   HeapImage() = default;
   // Copies the regions; a region that cannot be read is left out (reads of it then fail).
-  static HeapImage capture(const MemoryReader& mem, const HeapLocation& loc, const GlibcLayout& layout);
+  static HeapImage capture(const MemoryReader& mem, const HeapLocation& loc,
+                           const GlibcLayout& layout);
 
   bool read(uint64_t addr, void* out, size_t n) const override;
   // Overwrites 8 bytes inside a captured region; false when they are not all captured.

@@ -49,7 +49,8 @@ class Drawer {
     if (addr == loc_.arena || (addr >= loc_.arena && addr < loc_.arena + 0x898)) {
       return "main_arena+" + hex(addr - loc_.arena);
     }
-    if (addr >= loc_.heap_base && addr <= loc_.heap_end) return "heap+" + hex(addr - loc_.heap_base);
+    if (addr >= loc_.heap_base && addr <= loc_.heap_end)
+      return "heap+" + hex(addr - loc_.heap_base);
     return hex(addr);
   }
   uint64_t u64(uint64_t addr) const {
@@ -107,10 +108,11 @@ class Drawer {
   }
 
   // vis_heap_chunks: 16 bytes a row, chunk starts marked, bin links and top annotated.
-  std::string vis_section(const std::vector<HeapChunk>& chunks, const std::map<int64_t, std::string>& where,
-                          size_t n_chunks, size_t max_rows) const {
-    std::string out = "vis_heap_chunks (first " + std::to_string(std::min(n_chunks, chunks.size())) +
-                      " chunks)\n";
+  std::string vis_section(const std::vector<HeapChunk>& chunks,
+                          const std::map<int64_t, std::string>& where, size_t n_chunks,
+                          size_t max_rows) const {
+    std::string out = "vis_heap_chunks (first " +
+                      std::to_string(std::min(n_chunks, chunks.size())) + " chunks)\n";
     size_t rows = 0;
     for (size_t k = 0; k < chunks.size() && k < n_chunks && rows < max_rows; ++k) {
       const HeapChunk& c = chunks[k];
@@ -166,7 +168,8 @@ std::string draw_heap(const MemoryReader& mem, const HeapLocation& loc, const Gl
   std::string out;
   if (loc.heap_end <= loc.heap_base) return "no heap yet (nothing allocated)\n";
   const ArenaSnapshot s = read_arena(mem, loc, layout);
-  const std::map<int64_t, std::string> where = s.valid ? bin_of(s) : std::map<int64_t, std::string>{};
+  const std::map<int64_t, std::string> where =
+      s.valid ? bin_of(s) : std::map<int64_t, std::string>{};
   std::string broken;
   const std::vector<HeapChunk> chunks = walk_chunks(mem, loc, layout, &broken);
   Drawer d(mem, loc, layout);
@@ -175,7 +178,8 @@ std::string draw_heap(const MemoryReader& mem, const HeapLocation& loc, const Gl
     out += "bins (chunk offsets from the heap base, sizes in parentheses)\n";
     out += format_state(s, "  ", /*full=*/false);
   }
-  if (options.vis_chunks > 0) out += d.vis_section(chunks, where, options.vis_chunks, options.vis_max_rows);
+  if (options.vis_chunks > 0)
+    out += d.vis_section(chunks, where, options.vis_chunks, options.vis_max_rows);
   if (options.check) {
     const auto vs = check_heap(mem, loc, layout);
     if (vs.empty()) {

@@ -14,11 +14,11 @@
 namespace heaptwin {
 
 struct PictureOptions {
-  bool heap = true;         // the chunk list
-  bool bins = true;         // the bins
-  size_t vis_chunks = 6;    // hexdump of this many chunks from the heap start (0: none)
-  size_t vis_max_rows = 48; // at most this many 16-byte rows of hexdump
-  bool check = true;        // the checker's verdict at the end
+  bool heap = true;          // the chunk list
+  bool bins = true;          // the bins
+  size_t vis_chunks = 6;     // hexdump of this many chunks from the heap start (0: none)
+  size_t vis_max_rows = 48;  // at most this many 16-byte rows of hexdump
+  bool check = true;         // the checker's verdict at the end
 };
 
 std::string draw_heap(const MemoryReader& mem, const HeapLocation& loc, const GlibcLayout& layout,

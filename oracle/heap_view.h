@@ -17,15 +17,15 @@ namespace heaptwin {
 
 // Field offsets of one glibc version (x86_64). glibc-facts.md "Layouts".
 struct GlibcLayout {
-  std::string version;           // "2.36"
-  bool safe_linking = true;      // >= 2.32: tcache next and fastbin fd are PROTECT_PTR'd
-  bool tcache = true;            // >= 2.26
-  int tcache_count_bytes = 2;    // uint16_t since 2.30, char before
+  std::string version;             // "2.36"
+  bool safe_linking = true;        // >= 2.32: tcache next and fastbin fd are PROTECT_PTR'd
+  bool tcache = true;              // >= 2.26
+  int tcache_count_bytes = 2;      // uint16_t since 2.30, char before
   uint64_t tcache_entries = 0x80;  // offset of entries[] in tcache_perthread_struct
   uint64_t tcache_chunk_size = 0x290;
-  int tcache_bins = 64;          // TCACHE_MAX_BINS: 76 from 2.42 (12 large bins)
-  bool tcache_num_slots = false; // >= 2.42: num_slots[] counting down, not counts[]
-  bool fastbins_exist = true;    // < 2.43: fastbinsY and global_max_fast
+  int tcache_bins = 64;               // TCACHE_MAX_BINS: 76 from 2.42 (12 large bins)
+  bool tcache_num_slots = false;      // >= 2.42: num_slots[] counting down, not counts[]
+  bool fastbins_exist = true;         // < 2.43: fastbinsY and global_max_fast
   bool tcache_unsorted_limit = true;  // mp_.tcache_unsorted_limit, gone in 2.44
   int global_max_fast_bytes = 8;      // 2.37 "malloc: Switch global_max_fast to uint8_t": 1
   // Where the release's libc (the build the project runs as its real side) has malloc's objects:
@@ -79,9 +79,10 @@ struct HeapLocation {
 // The same layout for the arena walk (oracle/arena_walk.h).
 ArenaLayout to_arena_layout(const GlibcLayout& layout);
 
-// Builds the snapshot from the arena walk (arena_walk.h). Wild pointers (outside the heap) are ChunkRef{wild}: offset heap-relative
-// in the heap or its 64 MiB block (arena_walk.h, ARENA_NEAR_BELOW), else the raw address; size 0. valid=false with a reason when the arena does not look like one at these
-// addresses (the location is wrong), rather than reporting garbage.
+// Builds the snapshot from the arena walk (arena_walk.h). Wild pointers (outside the heap) are
+// ChunkRef{wild}: offset heap-relative in the heap or its 64 MiB block (arena_walk.h,
+// ARENA_NEAR_BELOW), else the raw address; size 0. valid=false with a reason when the arena does
+// not look like one at these addresses (the location is wrong), rather than reporting garbage.
 ArenaSnapshot read_arena(const MemoryReader& mem, const HeapLocation& loc,
                          const GlibcLayout& layout);
 
@@ -93,9 +94,9 @@ uint64_t digest_of(const ArenaSnapshot& snapshot);
 
 // One chunk met walking the heap from its start (by size fields) to top.
 struct HeapChunk {
-  int64_t offset = 0;    // chunk start - heap base
-  uint64_t size = 0;     // without flag bits
-  uint64_t flags = 0;    // PREV_INUSE 1, IS_MMAPPED 2, NON_MAIN_ARENA 4
+  int64_t offset = 0;  // chunk start - heap base
+  uint64_t size = 0;   // without flag bits
+  uint64_t flags = 0;  // PREV_INUSE 1, IS_MMAPPED 2, NON_MAIN_ARENA 4
   bool is_top = false;
 };
 

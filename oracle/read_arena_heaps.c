@@ -14,8 +14,11 @@ static int inside(uint64_t address, uint64_t start, uint64_t bytes) {
 
 /* Whether heap [start, start + bytes) can name something of the read (see read_arena_heaps.h). */
 static int relevant(uint64_t start, uint64_t bytes, uint64_t raw, uint64_t at) {
-  if (inside(raw, start, bytes) || inside(at, start, bytes) || inside((at >> 12) ^ raw, start, bytes)) return 1;
-  if (raw < ((uint64_t)1 << 52) && inside(raw << 12, start, bytes)) return 1; /* a copied safe-linked NULL */
+  if (inside(raw, start, bytes) || inside(at, start, bytes) ||
+      inside((at >> 12) ^ raw, start, bytes))
+    return 1;
+  if (raw < ((uint64_t)1 << 52) && inside(raw << 12, start, bytes))
+    return 1; /* a copied safe-linked NULL */
   return read_least_xor_in(start >> 12, (start + bytes + 4095) >> 12, raw, start, start + bytes) !=
          ~(uint64_t)0;
 }

@@ -12,10 +12,10 @@
 namespace heaptwin {
 namespace {
 
-constexpr uint64_t kHeap = 0x555555559000;      // the main heap
+constexpr uint64_t kHeap = 0x555555559000;  // the main heap
 constexpr uint64_t kMainArena = 0x7ffff7e19c80;
-constexpr uint64_t kNext = 0x868;               // malloc_state.next (2.36)
-constexpr uint64_t kTop = 0x60;                 // malloc_state.top
+constexpr uint64_t kNext = 0x868;  // malloc_state.next (2.36)
+constexpr uint64_t kTop = 0x60;    // malloc_state.top
 // Arena 1 (the first made): heaps A1 (its malloc_state) and A1b (its second heap, holding top);
 // arena 2: one heap A2. As real 2.36 places them: 64 MiB aligned, 128 MiB apart.
 constexpr uint64_t kA1 = 0x7ffff0000000, kA1b = 0x7fffe8000000, kA2 = 0x7fffec000000;
@@ -86,8 +86,8 @@ FakeMemory process() {
   m.words[arena1 + kNext] = kMainArena;
   m.words[arena1 + kTop] = kA1b + 0x1000;  // arena 1's top: in its second heap
   m.words[arena2 + kTop] = kA2 + 0x8d0;
-  m.words[kA1] = arena1;   // heap_info.ar_ptr
-  m.words[kA1 + 8] = 0;    // heap_info.prev
+  m.words[kA1] = arena1;  // heap_info.ar_ptr
+  m.words[kA1 + 8] = 0;   // heap_info.prev
   m.words[kA1b] = arena1;
   m.words[kA1b + 8] = kA1;
   m.words[kA2] = arena2;

@@ -35,7 +35,7 @@ class ReadNamer {
 
  private:
   bool active_ = false;
-  OffsetMap<ReadMapping> by_slot_;    // slots that hold an mmapped chunk
+  OffsetMap<ReadMapping> by_slot_;     // slots that hold an mmapped chunk
   std::vector<ReadMapping> mappings_;  // their mappings, for ReadPlaces
 };
 

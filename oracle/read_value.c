@@ -34,7 +34,8 @@ static struct ReadName name_in(const struct ReadPlaces* p, uint64_t address, int
   for (size_t i = 0; i < p->arena_heap_count; ++i) {
     const struct ReadArenaHeap* h = &p->arena_heaps[i];
     if (read_inside(address, h->start, h->bytes)) {
-      return read_named(READ_ARENA_HEAP, READ_ARENA_HEAP_OFFSET(h->arena, h->heap, address - h->start));
+      return read_named(READ_ARENA_HEAP,
+                        READ_ARENA_HEAP_OFFSET(h->arena, h->heap, address - h->start));
     }
   }
   for (size_t i = 0; i < p->mapping_count; ++i) {
@@ -43,7 +44,8 @@ static struct ReadName name_in(const struct ReadPlaces* p, uint64_t address, int
       return read_named(READ_MAPPING, address - m->start);
     }
   }
-  if (p->heap_end > p->heap_base && read_inside(address, p->heap_base, p->heap_end - p->heap_base)) {
+  if (p->heap_end > p->heap_base &&
+      read_inside(address, p->heap_base, p->heap_end - p->heap_base)) {
     return read_named(READ_HEAP, address - p->heap_base);
   }
   if (window && p->heap_base != 0 &&
@@ -137,7 +139,8 @@ struct ReadValue read_value(const struct ReadPlaces* p, uint64_t raw, uint64_t a
     if (read_inside(page, h->start, h->bytes)) {
       v.value = read_named(READ_NUMBER, 0);
       v.safe_linked = 1;
-      v.position = read_named(READ_ARENA_HEAP, READ_ARENA_HEAP_OFFSET(h->arena, h->heap, page - h->start));
+      v.position =
+          read_named(READ_ARENA_HEAP, READ_ARENA_HEAP_OFFSET(h->arena, h->heap, page - h->start));
       return v;
     }
   }
@@ -164,10 +167,11 @@ struct ReadValue read_value(const struct ReadPlaces* p, uint64_t raw, uint64_t a
     const uint64_t pg = read_least_xor_in(h->start >> 12, (h->start + h->bytes + 4095) >> 12, raw,
                                           h->start, h->start + h->bytes);
     if (pg != ~(uint64_t)0) {
-      v.value = read_named(READ_ARENA_HEAP, READ_ARENA_HEAP_OFFSET(h->arena, h->heap, (raw ^ pg) - h->start));
+      v.value = read_named(READ_ARENA_HEAP,
+                           READ_ARENA_HEAP_OFFSET(h->arena, h->heap, (raw ^ pg) - h->start));
       v.safe_linked = 1;
-      v.position =
-          read_named(READ_ARENA_HEAP, READ_ARENA_HEAP_OFFSET(h->arena, h->heap, (pg << 12) - h->start));
+      v.position = read_named(READ_ARENA_HEAP,
+                              READ_ARENA_HEAP_OFFSET(h->arena, h->heap, (pg << 12) - h->start));
       return v;
     }
   }
@@ -176,7 +180,8 @@ struct ReadValue read_value(const struct ReadPlaces* p, uint64_t raw, uint64_t a
    * carries the heap's page number, which no plain number of the Program does (unless it has
    * those very bits). A small number itself, or one near 2^64, reveals to none: every side's
    * page numbers are 2^32 or more. */
-  if (position.base != READ_NUMBER && (target < READ_SMALL_TARGET || 0 - target <= READ_SMALL_TARGET)) {
+  if (position.base != READ_NUMBER &&
+      (target < READ_SMALL_TARGET || 0 - target <= READ_SMALL_TARGET)) {
     v.value = revealed;
     v.safe_linked = 1;
     v.position = position;
@@ -227,7 +232,8 @@ static void text_decimal(struct Text* t, uint32_t v) {
 }
 
 static void text_name(struct Text* t, const struct ReadName* n) {
-  static const char* const kBases[] = {"", "heap", "main_arena", "mp_", "global_max_fast", "mapping"};
+  static const char* const kBases[] = {"",       "heap", "main_arena", "mp_", "global_max_fast",
+                                       "mapping"};
   if (n->base == READ_ARENA_HEAP) { /* "arena1+0xb70", "arena1.heap2+0x40": as outcomes name it */
     text_put(t, "arena");
     text_decimal(t, READ_ARENA_HEAP_ARENA(n->offset));

@@ -25,15 +25,15 @@ extern "C" {
 
 /* What a name is relative to. */
 enum ReadBase {
-  READ_NUMBER = 0,       /* not an address: offset is the value itself */
-  READ_HEAP,             /* the heap base: inside the heap, or (not for a revealed target)
-                            within 4 GiB either way of its base (two's complement offset) */
-  READ_MAIN_ARENA,       /* &main_arena (inside it) */
-  READ_MP,               /* &mp_ (inside it) */
-  READ_GLOBAL_MAX_FAST,  /* &global_max_fast (inside its word) */
-  READ_MAPPING,          /* the start of the mapping of an mmapped chunk the Program holds */
-  READ_ARENA_HEAP        /* a non-main arena's heap: offset = READ_ARENA_HEAP_OFFSET(arena,
-                            heap, distance from the heap's start) */
+  READ_NUMBER = 0,      /* not an address: offset is the value itself */
+  READ_HEAP,            /* the heap base: inside the heap, or (not for a revealed target)
+                           within 4 GiB either way of its base (two's complement offset) */
+  READ_MAIN_ARENA,      /* &main_arena (inside it) */
+  READ_MP,              /* &mp_ (inside it) */
+  READ_GLOBAL_MAX_FAST, /* &global_max_fast (inside its word) */
+  READ_MAPPING,         /* the start of the mapping of an mmapped chunk the Program holds */
+  READ_ARENA_HEAP       /* a non-main arena's heap: offset = READ_ARENA_HEAP_OFFSET(arena,
+                           heap, distance from the heap's start) */
 };
 
 /* A READ_ARENA_HEAP name's offset: the arena by creation order (1: the first after main_arena),
@@ -43,7 +43,7 @@ enum ReadBase {
   ((uint64_t)(arena) << 48 | (uint64_t)(heap) << 32 | (offset))
 #define READ_ARENA_HEAP_ARENA(o) ((uint32_t)((o) >> 48))
 #define READ_ARENA_HEAP_INDEX(o) ((uint32_t)((o) >> 32) & 0xffffu)
-#define READ_ARENA_HEAP_DISTANCE(o) ((o) & 0xffffffffu)
+#define READ_ARENA_HEAP_DISTANCE(o) ((o)&0xffffffffu)
 
 /* HEAP_MAX_SIZE on 64-bit: every non-main heap starts at a multiple of it. */
 #define READ_ARENA_HEAP_BYTES ((uint64_t)64 << 20)

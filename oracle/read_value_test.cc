@@ -39,7 +39,7 @@ TEST(ReadValue, NamesAddressesByWhatTheyPointInto) {
   const ReadPlaces p = places();
   const uint64_t at = kHeap + 0x2a0;
   EXPECT_EQ(text(p, kArena + 0x60, at), "main_arena+0x60");  // an unsorted chunk's fd
-  EXPECT_EQ(text(p, kHeap + 0x10, at), "heap+0x10");          // tcache key before 2.34
+  EXPECT_EQ(text(p, kHeap + 0x10, at), "heap+0x10");         // tcache key before 2.34
   EXPECT_EQ(text(p, kHeap - 0x10, at), "heap-0x10");
   EXPECT_EQ(text(p, p.mp + 0x10, at), "mp_+0x10");
   EXPECT_EQ(text(p, p.global_max_fast, at), "global_max_fast+0x0");
@@ -189,7 +189,8 @@ TEST(ReadNamer, NamesTheTcacheStructsMappingOutsideTheHeap) {
   const uint64_t tcache = 0x7ffff7ffb010;
   EXPECT_EQ(to_string(namer.read(places(), tcache, kHeap + 0x2b8, tcache)), "read mapping+0x10");
   EXPECT_EQ(to_string(namer.read(places(), tcache, kHeap + 0x2b8, 0)), "read 0x7ffff7ffb010");
-  EXPECT_EQ(to_string(namer.read(places(), kHeap + 0x10, kHeap + 0x2b8, kHeap + 0x10)), "read heap+0x10");
+  EXPECT_EQ(to_string(namer.read(places(), kHeap + 0x10, kHeap + 0x2b8, kHeap + 0x10)),
+            "read heap+0x10");
 }
 
 TEST(ReadNamer, MemalignLeadersStayInTheMappingsFirstPage) {

@@ -37,7 +37,7 @@ struct RunOptions {
   bool digests = false;
   // GLIBC_TUNABLES entries, e.g. {"glibc.malloc.tcache_count", "0"}; every side honours them.
   std::vector<std::pair<std::string, std::string>> tunables;
-  int timeout_ms = 2000;   // per Program
+  int timeout_ms = 2000;  // per Program
   // The side's own checks after every op, until the Program corrupts the heap (write8), frees or
   // reallocates a pointer that is not live, or ends (the first finding goes into
   // Trace::violation; only the twin checks itself so far, other sides ignore these):

@@ -17,22 +17,14 @@ struct SideEntry {
 const std::vector<SideEntry>& entries() {
   static const std::vector<SideEntry> kEntries = {
       // Each side adds itself here, e.g. {"twin", make_twin_side}.
-      {"glibc", make_glibc_side},
-      {"glibc-2.31", make_glibc_side},
-      {"glibc-2.41", make_glibc_side},
-      {"glibc-2.43", make_glibc_side},
-      {"glibc-2.44", make_glibc_side},
-      {"model", make_model_side},
-      {"twin", make_twin_side},
-      {"twin-2.23", make_twin_side},
-      {"twin-2.27", make_twin_side},
-      {"twin-2.31", make_twin_side},
-      {"twin-2.35", make_twin_side},
-      {"twin-2.36", make_twin_side},
-      {"twin-2.39", make_twin_side},
-      {"twin-2.41", make_twin_side},
-      {"twin-2.43", make_twin_side},
-      {"twin-2.44", make_twin_side},
+      {"glibc", make_glibc_side},      {"glibc-2.31", make_glibc_side},
+      {"glibc-2.41", make_glibc_side}, {"glibc-2.43", make_glibc_side},
+      {"glibc-2.44", make_glibc_side}, {"model", make_model_side},
+      {"twin", make_twin_side},        {"twin-2.23", make_twin_side},
+      {"twin-2.27", make_twin_side},   {"twin-2.31", make_twin_side},
+      {"twin-2.35", make_twin_side},   {"twin-2.36", make_twin_side},
+      {"twin-2.39", make_twin_side},   {"twin-2.41", make_twin_side},
+      {"twin-2.43", make_twin_side},   {"twin-2.44", make_twin_side},
   };
   return kEntries;
 }

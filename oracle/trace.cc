@@ -15,16 +15,22 @@ namespace {
 
 const char* errno_name(int e) {
   switch (e) {
-    case 0: return "0";
-    case ENOMEM: return "ENOMEM";
-    case EINVAL: return "EINVAL";
-    case EFAULT: return "EFAULT";
-    default: return nullptr;
+    case 0:
+      return "0";
+    case ENOMEM:
+      return "ENOMEM";
+    case EINVAL:
+      return "EINVAL";
+    case EFAULT:
+      return "EFAULT";
+    default:
+      return nullptr;
   }
 }
 
 std::string ref_text(const ChunkRef& r) {
-  if (r.wild && r.link_form == LinkForm::kSafeLinked) return "safe-linked to " + signed_hex(r.offset);
+  if (r.wild && r.link_form == LinkForm::kSafeLinked)
+    return "safe-linked to " + signed_hex(r.offset);
   if (r.wild && r.link_form == LinkForm::kPlain) return "plain pointer to " + signed_hex(r.offset);
   if (r.wild) return "wild " + hex(static_cast<uint64_t>(r.offset));
   return signed_hex(r.offset) + " (size " + size_text(r) + ")";
@@ -72,9 +78,12 @@ std::string list_difference(const std::string& name, const BinList& a, const Bin
 
 std::string size_text(const ChunkRef& r) {
   switch (r.size_base) {
-    case SizeBase::kHeap: return "heap+" + hex(r.size);
-    case SizeBase::kArena: return "main_arena+" + hex(r.size);
-    case SizeBase::kRaw: break;
+    case SizeBase::kHeap:
+      return "heap+" + hex(r.size);
+    case SizeBase::kArena:
+      return "main_arena+" + hex(r.size);
+    case SizeBase::kRaw:
+      break;
   }
   return hex(r.size);
 }
@@ -82,20 +91,30 @@ std::string size_text(const ChunkRef& r) {
 bool Outcome::operator==(const Outcome& o) const {
   if (kind != o.kind) return false;
   switch (kind) {
-    case OutcomeKind::kPointer: return offset == o.offset;
-    case OutcomeKind::kMmapped: return size == o.size && offset == o.offset;
-    case OutcomeKind::kArenaPointer: return value == o.value && size == o.size && offset == o.offset;
-    case OutcomeKind::kNull: return error == o.error;
-    case OutcomeKind::kDone: return true;
-    case OutcomeKind::kValue: return value == o.value;
-    case OutcomeKind::kAbort: return message == o.message;
+    case OutcomeKind::kPointer:
+      return offset == o.offset;
+    case OutcomeKind::kMmapped:
+      return size == o.size && offset == o.offset;
+    case OutcomeKind::kArenaPointer:
+      return value == o.value && size == o.size && offset == o.offset;
+    case OutcomeKind::kNull:
+      return error == o.error;
+    case OutcomeKind::kDone:
+      return true;
+    case OutcomeKind::kValue:
+      return value == o.value;
+    case OutcomeKind::kAbort:
+      return message == o.message;
     case OutcomeKind::kFault:
       return signal == o.signal && address == o.address && address_in_heap == o.address_in_heap;
-    case OutcomeKind::kTimeout: return true;
-    case OutcomeKind::kNoOpinion: return true;
+    case OutcomeKind::kTimeout:
+      return true;
+    case OutcomeKind::kNoOpinion:
+      return true;
     case OutcomeKind::kRead:
-      return read_base == o.read_base && value == o.value && read_safe_linked == o.read_safe_linked &&
-             read_position_base == o.read_position_base && address == o.address;
+      return read_base == o.read_base && value == o.value &&
+             read_safe_linked == o.read_safe_linked && read_position_base == o.read_position_base &&
+             address == o.address;
   }
   return false;
 }
@@ -150,7 +169,8 @@ Outcome returned_outcome(const Op& op, const Returned& r, uint64_t heap_base) {
     if (r.pointer == 0) return Outcome::null(r.error);
     if (r.arena != 0) return Outcome::arena_pointer(r.arena, r.arena_heap, r.arena_heap_offset);
     const bool in_heap = r.pointer >= heap_base && r.pointer < r.heap_end;
-    if (r.mapping_bytes != 0 && !in_heap) return Outcome::mmapped(r.mapping_bytes, r.pointer & 0xfff);
+    if (r.mapping_bytes != 0 && !in_heap)
+      return Outcome::mmapped(r.mapping_bytes, r.pointer & 0xfff);
     return Outcome::pointer(static_cast<int64_t>(r.pointer - heap_base));
   }
   switch (op.kind) {
@@ -214,7 +234,8 @@ Outcome Outcome::read(const ::ReadValue& v) {
 
 std::string to_string(const Outcome& o) {
   switch (o.kind) {
-    case OutcomeKind::kPointer: return signed_hex(o.offset);
+    case OutcomeKind::kPointer:
+      return signed_hex(o.offset);
     case OutcomeKind::kMmapped:
       return "mmapped " + hex(o.size) + " +" + hex(static_cast<uint64_t>(o.offset));
     case OutcomeKind::kArenaPointer:  // "arena1+0xb70"; a later heap: "arena1.heap2+0x40"
@@ -225,9 +246,12 @@ std::string to_string(const Outcome& o) {
       const char* name = errno_name(o.error);
       return std::string("NULL (") + (name ? name : std::to_string(o.error)) + ")";
     }
-    case OutcomeKind::kDone: return "done";
-    case OutcomeKind::kValue: return "value " + hex(o.value);
-    case OutcomeKind::kAbort: return "abort: " + o.message;
+    case OutcomeKind::kDone:
+      return "done";
+    case OutcomeKind::kValue:
+      return "value " + hex(o.value);
+    case OutcomeKind::kAbort:
+      return "abort: " + o.message;
     case OutcomeKind::kFault: {
       const char* sig = o.signal == 11 ? "SIGSEGV" : o.signal == 7 ? "SIGBUS" : nullptr;
       std::string s = "fault: ";
@@ -235,8 +259,10 @@ std::string to_string(const Outcome& o) {
       s += o.address_in_heap ? " at heap+" + hex(o.address) : " at " + hex(o.address);
       return s;
     }
-    case OutcomeKind::kTimeout: return "timeout";
-    case OutcomeKind::kNoOpinion: return "no opinion";
+    case OutcomeKind::kTimeout:
+      return "timeout";
+    case OutcomeKind::kNoOpinion:
+      return "no opinion";
     case OutcomeKind::kRead: {
       const ReadValue v = o.read_value();
       char text[160];
@@ -285,13 +311,13 @@ std::string first_difference(const ArenaSnapshot& a, const ArenaSnapshot& b) {
     if (!d.empty()) return d;
   }
   for (int i = 0; i < kFastBins; ++i) {
-    std::string d = list_difference(
-        "fastbin[" + std::to_string(i) + "] (" + hex(0x20 + 0x10 * i) + ")", a.fastbins[i],
-        b.fastbins[i]);
+    std::string d =
+        list_difference("fastbin[" + std::to_string(i) + "] (" + hex(0x20 + 0x10 * i) + ")",
+                        a.fastbins[i], b.fastbins[i]);
     if (!d.empty()) return d;
   }
   for (int i = 0; i < kBins; ++i) {
-    std::string name = i == 1    ? std::string("unsortedbin")
+    std::string name = i == 1   ? std::string("unsortedbin")
                        : i < 64 ? "smallbin[" + std::to_string(i) + "] (" + hex(0x10 * i) + ")"
                                 : "largebin[" + std::to_string(i) + "]";
     std::string d = list_difference(name, a.bins[i], b.bins[i]);
@@ -300,7 +326,8 @@ std::string first_difference(const ArenaSnapshot& a, const ArenaSnapshot& b) {
     if (!d.empty()) return d;
   }
   if (!same_ref(a.top, b.top)) return "top: " + ref_text(a.top) + " vs " + ref_text(b.top);
-  if (a.last_remainder_null != b.last_remainder_null || !same_ref(a.last_remainder, b.last_remainder)) {
+  if (a.last_remainder_null != b.last_remainder_null ||
+      !same_ref(a.last_remainder, b.last_remainder)) {
     auto lr = [](const ArenaSnapshot& s) {
       return s.last_remainder_null ? std::string("NULL") : ref_text(s.last_remainder);
     };
@@ -315,9 +342,12 @@ std::string first_difference(const ArenaSnapshot& a, const ArenaSnapshot& b) {
     return x == y ? std::string() : std::string(name) + ": " + hex(x) + " vs " + hex(y);
   };
   std::string d;
-  if (!(d = field("flags", static_cast<uint32_t>(a.flags), static_cast<uint32_t>(b.flags))).empty()) return d;
+  if (!(d = field("flags", static_cast<uint32_t>(a.flags), static_cast<uint32_t>(b.flags))).empty())
+    return d;
   if (!(d = field("have_fastchunks", static_cast<uint32_t>(a.have_fastchunks),
-                  static_cast<uint32_t>(b.have_fastchunks))).empty()) return d;
+                  static_cast<uint32_t>(b.have_fastchunks)))
+           .empty())
+    return d;
   if (!(d = field("system_mem", a.system_mem, b.system_mem)).empty()) return d;
   if (!(d = field("max_system_mem", a.max_system_mem, b.max_system_mem)).empty()) return d;
   if (!(d = field("global_max_fast", a.global_max_fast, b.global_max_fast)).empty()) return d;
@@ -331,14 +361,17 @@ std::string first_difference(const ArenaSnapshot& a, const ArenaSnapshot& b) {
   if (!(d = field("mp_.n_mmaps", p.n_mmaps, q.n_mmaps)).empty()) return d;
   if (!(d = field("mp_.n_mmaps_max", p.n_mmaps_max, q.n_mmaps_max)).empty()) return d;
   if (!(d = field("mp_.max_n_mmaps", p.max_n_mmaps, q.max_n_mmaps)).empty()) return d;
-  if (!(d = field("mp_.no_dyn_threshold", p.no_dyn_threshold, q.no_dyn_threshold)).empty()) return d;
+  if (!(d = field("mp_.no_dyn_threshold", p.no_dyn_threshold, q.no_dyn_threshold)).empty())
+    return d;
   if (!(d = field("mp_.mmapped_mem", p.mmapped_mem, q.mmapped_mem)).empty()) return d;
   if (!(d = field("mp_.max_mmapped_mem", p.max_mmapped_mem, q.max_mmapped_mem)).empty()) return d;
   if (!(d = field("mp_.tcache_bins", p.tcache_bins, q.tcache_bins)).empty()) return d;
-  if (!(d = field("mp_.tcache_max_bytes", p.tcache_max_bytes, q.tcache_max_bytes)).empty()) return d;
+  if (!(d = field("mp_.tcache_max_bytes", p.tcache_max_bytes, q.tcache_max_bytes)).empty())
+    return d;
   if (!(d = field("mp_.tcache_count", p.tcache_count, q.tcache_count)).empty()) return d;
-  if (!(d = field("mp_.tcache_unsorted_limit", p.tcache_unsorted_limit,
-                  q.tcache_unsorted_limit)).empty()) return d;
+  if (!(d = field("mp_.tcache_unsorted_limit", p.tcache_unsorted_limit, q.tcache_unsorted_limit))
+           .empty())
+    return d;
   return "";
 }
 

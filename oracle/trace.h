@@ -15,18 +15,18 @@ struct ReadValue;  // oracle/read_value.h (plain C)
 namespace heaptwin {
 
 enum class OutcomeKind : uint8_t {
-  kPointer,    // offset = user pointer - heap base
-  kMmapped,    // a pointer into an mmapped chunk: size = the mapping's length (prev_size +
-               // chunk size: memalign's leader varies with the mapping's address, the length
-               // does not), offset = pointer & 0xfff
-  kNull,       // NULL; error = errno (posix_memalign: its return value)
-  kDone,       // free, write8: returned normally
-  kValue,      // malloc_usable_size, mallopt, malloc_trim: value = what it returned
-  kAbort,      // glibc's malloc_printerr or assertion: message = the text, without "\n"
-  kFault,      // SIGSEGV/SIGBUS: signal, address (heap offset when address_in_heap)
-  kTimeout,    // the op did not finish in time
-  kNoOpinion,  // the model does not predict this op (corruption, or after an abort)
-  kRead,       // read8: the 8 bytes, named (oracle/read_value.h): read_value()
+  kPointer,       // offset = user pointer - heap base
+  kMmapped,       // a pointer into an mmapped chunk: size = the mapping's length (prev_size +
+                  // chunk size: memalign's leader varies with the mapping's address, the length
+                  // does not), offset = pointer & 0xfff
+  kNull,          // NULL; error = errno (posix_memalign: its return value)
+  kDone,          // free, write8: returned normally
+  kValue,         // malloc_usable_size, mallopt, malloc_trim: value = what it returned
+  kAbort,         // glibc's malloc_printerr or assertion: message = the text, without "\n"
+  kFault,         // SIGSEGV/SIGBUS: signal, address (heap offset when address_in_heap)
+  kTimeout,       // the op did not finish in time
+  kNoOpinion,     // the model does not predict this op (corruption, or after an abort)
+  kRead,          // read8: the 8 bytes, named (oracle/read_value.h): read_value()
   kArenaPointer,  // a pointer into a non-main arena's heap (a thread's): value = the arena, by
                   // creation order (1: the first made after main_arena), size = which of its
                   // heaps (0: the one holding its malloc_state), offset = pointer - that heap's
@@ -86,9 +86,9 @@ enum class SizeBase : uint8_t { kRaw, kHeap, kArena };
 enum class LinkForm : uint8_t { kAsRead, kSafeLinked, kPlain };
 
 struct ChunkRef {
-  int64_t offset = 0;   // chunk start (not the user pointer) - heap base; raw when wild
-  uint64_t size = 0;    // the chunk's size field without the flag bits (0 when unreadable),
-                        // relative to size_base
+  int64_t offset = 0;  // chunk start (not the user pointer) - heap base; raw when wild
+  uint64_t size = 0;   // the chunk's size field without the flag bits (0 when unreadable),
+                       // relative to size_base
   bool wild = false;
   SizeBase size_base = SizeBase::kRaw;
   // A wild entry that reads as a heap chunk the other way (arena_walk.h, ArenaLinkForm): then
@@ -132,19 +132,20 @@ inline constexpr int kFastBins = 10;
 inline constexpr int kBins = 128;  // index 1 unsorted, 2..63 small, 64..126 large (glibc's)
 
 struct ArenaSnapshot {
-  bool valid = false;         // false: the arena could not be located or read safely
+  bool valid = false;  // false: the arena could not be located or read safely
   std::string invalid_reason;
 
   bool tcache_present = false;  // the tcache struct exists (after the first malloc)
   std::array<uint16_t, kTcacheBins> tcache_counts{};
-  std::array<BinList, kTcacheBins> tcache;   // chunk refs (entries hold user pointers; we store chunks)
+  std::array<BinList, kTcacheBins>
+      tcache;  // chunk refs (entries hold user pointers; we store chunks)
   std::array<BinList, kFastBins> fastbins;
-  std::array<BinList, kBins> bins;           // bins[1] unsorted; bins[0] and bins[127] unused
-  std::array<BinList, kBins> nextsize;       // large bins: the fd_nextsize chain from the first chunk
+  std::array<BinList, kBins> bins;      // bins[1] unsorted; bins[0] and bins[127] unused
+  std::array<BinList, kBins> nextsize;  // large bins: the fd_nextsize chain from the first chunk
 
-  ChunkRef top;                // offset and size of top
-  ChunkRef last_remainder;     // offset 0 size 0 when NULL; size 0 when the bytes there are no
-                               // chunk size (stale: it points into a block in use)
+  ChunkRef top;             // offset and size of top
+  ChunkRef last_remainder;  // offset 0 size 0 when NULL; size 0 when the bytes there are no
+                            // chunk size (stale: it points into a block in use)
   bool last_remainder_null = true;
   std::array<uint32_t, 4> binmap{};
   int32_t flags = 0;
@@ -157,7 +158,8 @@ struct ArenaSnapshot {
   bool operator!=(const ArenaSnapshot& o) const { return !(*this == o); }
 };
 
-// The first difference between two snapshots, in words ("fastbin[1] (0x30): ..."); empty when equal.
+// The first difference between two snapshots, in words ("fastbin[1] (0x30): ..."); empty when
+// equal.
 std::string first_difference(const ArenaSnapshot& a, const ArenaSnapshot& b);
 
 struct Op;  // program/op.h
@@ -192,13 +194,13 @@ struct HeapPlace {
 };
 
 struct Trace {
-  std::string side;                    // "glibc", "glibc-2.31", "twin", "model"
-  std::vector<Outcome> outcomes;       // one per op that ran; shorter than the Program after a fatal op
-  std::vector<ArenaSnapshot> states;   // empty unless asked; else one per op that ran
+  std::string side;               // "glibc", "glibc-2.31", "twin", "model"
+  std::vector<Outcome> outcomes;  // one per op that ran; shorter than the Program after a fatal op
+  std::vector<ArenaSnapshot> states;  // empty unless asked; else one per op that ran
   // RunOptions::digests: arena_digest() of the state after each op that returned (the same
   // count as `states` would have); empty unless asked.
   std::vector<uint64_t> digests;
-  std::string error;                   // the side itself failed (not the Program): why
+  std::string error;  // the side itself failed (not the Program): why
   // What the side's own checks found (RunOptions::check_heap, check_contents): "rule: message" of
   // the first broken rule and the op after which it was seen. Empty: nothing was found.
   std::string violation;

@@ -5,8 +5,8 @@
 #include <cstdio>
 #include <sstream>
 
-#include "oracle/tcache_bin_sizes.h"
 #include "oracle/read_value.h"
+#include "oracle/tcache_bin_sizes.h"
 #include "program/heap_format.h"
 
 namespace heaptwin {
@@ -15,8 +15,10 @@ namespace {
 
 std::string chunk_text(const ChunkRef& c) {
   constexpr int64_t kNear = int64_t{1} << 32;
-  if (c.wild && c.link_form == LinkForm::kSafeLinked) return "safe-linked:heap+" + hex(static_cast<uint64_t>(c.offset));
-  if (c.wild && c.link_form == LinkForm::kPlain) return "plain:heap+" + hex(static_cast<uint64_t>(c.offset));
+  if (c.wild && c.link_form == LinkForm::kSafeLinked)
+    return "safe-linked:heap+" + hex(static_cast<uint64_t>(c.offset));
+  if (c.wild && c.link_form == LinkForm::kPlain)
+    return "plain:heap+" + hex(static_cast<uint64_t>(c.offset));
   if (c.wild && (c.offset <= -kNear || c.offset >= kNear)) return "wild:far";  // raw, per process
   if (c.wild && c.offset < 0) return "wild:heap-" + hex(static_cast<uint64_t>(-c.offset));
   if (c.wild) return "wild:heap+" + hex(static_cast<uint64_t>(c.offset));
@@ -59,34 +61,49 @@ std::string json_escape(const std::string& s) {
 
 // {"base": "main_arena", "offset": 96, "text": "main_arena+0x60"} (heap offsets are signed)
 std::string read_name_json(const ReadName& n) {
-  static const char* const kBases[] = {"number", "heap", "main_arena", "mp_", "global_max_fast",
-                                       "mapping", "arena_heap"};
+  static const char* const kBases[] = {"number",          "heap",    "main_arena", "mp_",
+                                       "global_max_fast", "mapping", "arena_heap"};
   char text[64];
   read_name_text(&n, text, sizeof text);
   const char* base = n.base < sizeof kBases / sizeof kBases[0] ? kBases[n.base] : "?";
-  if (n.base == READ_ARENA_HEAP) {  // {"base": "arena_heap", "arena": 1, "heap": 0, "offset": 2928, ...}
-    return std::string("{\"base\": \"arena_heap\", \"arena\": ") + std::to_string(READ_ARENA_HEAP_ARENA(n.offset)) +
+  if (n.base ==
+      READ_ARENA_HEAP) {  // {"base": "arena_heap", "arena": 1, "heap": 0, "offset": 2928, ...}
+    return std::string("{\"base\": \"arena_heap\", \"arena\": ") +
+           std::to_string(READ_ARENA_HEAP_ARENA(n.offset)) +
            ", \"heap\": " + std::to_string(READ_ARENA_HEAP_INDEX(n.offset)) +
-           ", \"offset\": " + std::to_string(READ_ARENA_HEAP_DISTANCE(n.offset)) + ", \"text\": \"" + text + "\"}";
+           ", \"offset\": " + std::to_string(READ_ARENA_HEAP_DISTANCE(n.offset)) +
+           ", \"text\": \"" + text + "\"}";
   }
   return std::string("{\"base\": \"") + base + "\", \"offset\": " +
          (n.base == READ_HEAP ? std::to_string(static_cast<int64_t>(n.offset))
-                               : std::to_string(n.offset)) + ", \"text\": \"" + text + "\"}";
+                              : std::to_string(n.offset)) +
+         ", \"text\": \"" + text + "\"}";
 }
 
 const char* kind_name(OutcomeKind k) {
   switch (k) {
-    case OutcomeKind::kPointer: return "pointer";
-    case OutcomeKind::kMmapped: return "mmapped";
-    case OutcomeKind::kNull: return "null";
-    case OutcomeKind::kDone: return "done";
-    case OutcomeKind::kValue: return "value";
-    case OutcomeKind::kAbort: return "abort";
-    case OutcomeKind::kFault: return "fault";
-    case OutcomeKind::kTimeout: return "timeout";
-    case OutcomeKind::kNoOpinion: return "no_opinion";
-    case OutcomeKind::kRead: return "read";
-    case OutcomeKind::kArenaPointer: return "arena_pointer";
+    case OutcomeKind::kPointer:
+      return "pointer";
+    case OutcomeKind::kMmapped:
+      return "mmapped";
+    case OutcomeKind::kNull:
+      return "null";
+    case OutcomeKind::kDone:
+      return "done";
+    case OutcomeKind::kValue:
+      return "value";
+    case OutcomeKind::kAbort:
+      return "abort";
+    case OutcomeKind::kFault:
+      return "fault";
+    case OutcomeKind::kTimeout:
+      return "timeout";
+    case OutcomeKind::kNoOpinion:
+      return "no_opinion";
+    case OutcomeKind::kRead:
+      return "read";
+    case OutcomeKind::kArenaPointer:
+      return "arena_pointer";
   }
   return "?";
 }
@@ -119,8 +136,8 @@ std::string format_state(const ArenaSnapshot& s, const std::string& in, bool ful
     if (s.tcache_counts[i] == 0 && s.tcache[i].empty()) continue;
     char head[48];
     // A large bin (2.42+) holds a range of sizes.
-    const std::string sizes = hex(tcache_bin_first_size(i)) +
-                              (i >= 64 ? "-" + hex(tcache_bin_last_size(i)) : "");
+    const std::string sizes =
+        hex(tcache_bin_first_size(i)) + (i >= 64 ? "-" + hex(tcache_bin_last_size(i)) : "");
     std::snprintf(head, sizeof head, "%s [%3u]: ", sizes.c_str(), s.tcache_counts[i]);
     out += in + "  " + head + list_text(s.tcache[i]) + "\n";
     any = true;
@@ -171,23 +188,26 @@ std::string format_state(const ArenaSnapshot& s, const std::string& in, bool ful
       out.resize(out.size() - empty.size());
     }
   }
-  out += in + "top: " + (s.top.size == 0 && s.top.offset == 0 ? std::string("none (no heap yet)")
-                                                              : chunk_text(s.top));
+  out += in + "top: " +
+         (s.top.size == 0 && s.top.offset == 0 ? std::string("none (no heap yet)")
+                                               : chunk_text(s.top));
   out += full ? "\n" + in : std::string("   ");
-  out += "last_remainder: " + (s.last_remainder_null ? std::string("0") : chunk_text(s.last_remainder)) + "\n";
+  out += "last_remainder: " +
+         (s.last_remainder_null ? std::string("0") : chunk_text(s.last_remainder)) + "\n";
   if (full) {
     char buf[512];
-    std::snprintf(buf, sizeof buf,
-                  "%sarena: flags %#x have_fastchunks %d binmap %#x %#x %#x %#x system_mem %#" PRIx64
-                  " max_system_mem %#" PRIx64 " global_max_fast %#" PRIx64 "\n",
-                  in.c_str(), static_cast<unsigned>(s.flags), s.have_fastchunks, s.binmap[0],
-                  s.binmap[1], s.binmap[2], s.binmap[3], s.system_mem, s.max_system_mem,
-                  s.global_max_fast);
+    std::snprintf(
+        buf, sizeof buf,
+        "%sarena: flags %#x have_fastchunks %d binmap %#x %#x %#x %#x system_mem %#" PRIx64
+        " max_system_mem %#" PRIx64 " global_max_fast %#" PRIx64 "\n",
+        in.c_str(), static_cast<unsigned>(s.flags), s.have_fastchunks, s.binmap[0], s.binmap[1],
+        s.binmap[2], s.binmap[3], s.system_mem, s.max_system_mem, s.global_max_fast);
     out += buf;
     const MallocParSnapshot& p = s.mp;
     std::snprintf(buf, sizeof buf,
                   "%smp_: trim_threshold %#" PRIx64 " top_pad %#" PRIx64 " mmap_threshold %#" PRIx64
-                  " arena_test %" PRIu64 " arena_max %" PRIu64 " n_mmaps %d n_mmaps_max %d"
+                  " arena_test %" PRIu64 " arena_max %" PRIu64
+                  " n_mmaps %d n_mmaps_max %d"
                   " max_n_mmaps %d no_dyn_threshold %d mmapped_mem %#" PRIx64
                   " max_mmapped_mem %#" PRIx64 " tcache_bins %" PRIu64 " tcache_max_bytes %#" PRIx64
                   " tcache_count %" PRIu64 " tcache_unsorted_limit %" PRIu64 "\n",
@@ -207,7 +227,8 @@ std::string format_trace(const Program& program, const Trace& trace, bool with_s
     out += std::to_string(i) + ": " + op + "  -> " + to_string(trace.outcomes[i]) + "\n";
     if (with_state && i < trace.states.size()) out += format_state(trace.states[i], "    ", full);
   }
-  if (!trace.unmodelled.empty()) out += "(" + trace.side + " cannot follow glibc here: " + trace.unmodelled + ")\n";
+  if (!trace.unmodelled.empty())
+    out += "(" + trace.side + " cannot follow glibc here: " + trace.unmodelled + ")\n";
   if (trace.outcomes.size() < program.ops.size() && trace.error.empty()) {
     out += "(the Program ended: " + std::to_string(program.ops.size() - trace.outcomes.size()) +
            " ops not run)\n";
@@ -224,21 +245,30 @@ std::string format_trace_json(const Program& program, const Trace& trace) {
     out += "{\"index\": " + std::to_string(i) + ", \"op\": \"" + json_escape(op) +
            "\", \"outcome\": \"" + kind_name(o.kind) + "\"";
     switch (o.kind) {
-      case OutcomeKind::kPointer: out += ", \"offset\": " + std::to_string(o.offset); break;
+      case OutcomeKind::kPointer:
+        out += ", \"offset\": " + std::to_string(o.offset);
+        break;
       case OutcomeKind::kMmapped:
-        out += ", \"size\": " + std::to_string(o.size) + ", \"offset\": " + std::to_string(o.offset);
+        out +=
+            ", \"size\": " + std::to_string(o.size) + ", \"offset\": " + std::to_string(o.offset);
         break;
       case OutcomeKind::kArenaPointer:
         out += ", \"arena\": " + std::to_string(o.value) + ", \"heap\": " + std::to_string(o.size) +
                ", \"offset\": " + std::to_string(o.offset);
         break;
-      case OutcomeKind::kNull: out += ", \"error\": " + std::to_string(o.error); break;
-      case OutcomeKind::kValue: out += ", \"value\": " + std::to_string(o.value); break;
-      case OutcomeKind::kAbort: out += ", \"message\": \"" + json_escape(o.message) + "\""; break;
+      case OutcomeKind::kNull:
+        out += ", \"error\": " + std::to_string(o.error);
+        break;
+      case OutcomeKind::kValue:
+        out += ", \"value\": " + std::to_string(o.value);
+        break;
+      case OutcomeKind::kAbort:
+        out += ", \"message\": \"" + json_escape(o.message) + "\"";
+        break;
       case OutcomeKind::kFault:
-        out += ", \"signal\": " + std::to_string(o.signal) + ", \"address\": " +
-               std::to_string(o.address) + ", \"address_in_heap\": " +
-               (o.address_in_heap ? "true" : "false");
+        out += ", \"signal\": " + std::to_string(o.signal) +
+               ", \"address\": " + std::to_string(o.address) +
+               ", \"address_in_heap\": " + (o.address_in_heap ? "true" : "false");
         break;
       case OutcomeKind::kRead: {
         const ReadValue v = o.read_value();
@@ -246,7 +276,8 @@ std::string format_trace_json(const Program& program, const Trace& trace) {
         if (v.safe_linked) out += ", \"safe_linked_at\": " + read_name_json(v.position);
         break;
       }
-      default: break;
+      default:
+        break;
     }
     out += ", \"text\": \"" + json_escape(to_string(o)) + "\"}\n";
   }

@@ -48,7 +48,8 @@ void TwinOp::execute(const Op& op, RawResult* r) {
       r->value = twin.malloc_usable_size(held[op.src]);
       return;
     case OpKind::kMallopt:
-      r->value = static_cast<uint64_t>(static_cast<int64_t>(twin.mallopt(op.param, static_cast<int>(op.a))));
+      r->value = static_cast<uint64_t>(
+          static_cast<int64_t>(twin.mallopt(op.param, static_cast<int>(op.a))));
       return;
     case OpKind::kTrim:
       r->value = static_cast<uint64_t>(static_cast<int64_t>(twin.malloc_trim(op.a)));
@@ -89,9 +90,12 @@ void TwinOp::check_program_access(alloc::Addr at) const {
 
 uint64_t TwinOp::address_of(Value::Kind kind, SlotId slot, int64_t delta, uint64_t literal) const {
   switch (kind) {
-    case Value::Kind::kSlot: return (*slots)[slot] + static_cast<uint64_t>(delta);
-    case Value::Kind::kHeap: return heap_base + static_cast<uint64_t>(delta);
-    default: return literal;
+    case Value::Kind::kSlot:
+      return (*slots)[slot] + static_cast<uint64_t>(delta);
+    case Value::Kind::kHeap:
+      return heap_base + static_cast<uint64_t>(delta);
+    default:
+      return literal;
   }
 }
 

@@ -20,8 +20,8 @@ struct RawResult {
   bool unsupported = false;
   alloc::Addr pointer = 0;
   int error = 0;
-  uint64_t value = 0;  // read8: the bytes read
-  alloc::Addr read_at = 0;    // read8: where
+  uint64_t value = 0;       // read8: the bytes read
+  alloc::Addr read_at = 0;  // read8: where
 };
 
 struct TwinOp {
@@ -32,7 +32,8 @@ struct TwinOp {
   uint64_t heap_base;
   alloc::Addr arena;  // &main_arena
   uint64_t arena_bytes;
-  alloc::Addr* realloc_source;  // set to a realloc's old block before it runs (the block rules read it)
+  alloc::Addr*
+      realloc_source;  // set to a realloc's old block before it runs (the block rules read it)
 
   // Runs `op`, its result into *r; the slot it assigns is set.
   void execute(const Op& op, RawResult* r);

@@ -30,7 +30,6 @@ using alloc::Addr;
 
 constexpr uint64_t kHeapWindow = uint64_t{4} << 30;  // docs/op-semantics.md: heap-relative faults
 
-
 // How many bytes real glibc surely writes by memset within `timeout_ms` of CPU time, its
 // runner's limit per op: 512 KiB a millisecond, a quarter of what this VM wrote into fresh pages
 // (4 KiB faults: 32 MiB in 28 ms). A larger memset (a forged chunk size in a heap of GiBs makes
@@ -48,7 +47,8 @@ class TwinSide : public Side {
         release_(release),
         layout_(std::move(layout)),
         arena_layout_(to_arena_layout(layout_)),
-        blocks_([this](uint64_t addr, uint64_t n) { return memory_->owns_heap_or_mapping(addr, n); }) {}
+        blocks_(
+            [this](uint64_t addr, uint64_t n) { return memory_->owns_heap_or_mapping(addr, n); }) {}
 
   std::string name() const override { return name_; }
 
@@ -88,7 +88,8 @@ class TwinSide : public Side {
       if (op.thread != 0) {
         if (!twin.threads_modelled()) {
           trace.outcomes.push_back(Outcome::no_opinion());
-          trace.unmodelled = "op " + std::to_string(i + 1) + " runs on thread t" + std::to_string(op.thread) +
+          trace.unmodelled = "op " + std::to_string(i + 1) + " runs on thread t" +
+                             std::to_string(op.thread) +
                              ": the twin models threads in 2.35 .. 2.41 only (docs/threads.md)";
           break;
         }
@@ -97,7 +98,8 @@ class TwinSide : public Side {
         blocks_.stop();
         if (!(started_threads >> op.thread & 1) && !create_thread(twin, &trace)) {
           trace.outcomes.push_back(fatal_outcome(read_places(twin)));
-          if (fatal_.kind == JumpingFatalHandler::Kind::kUnmodelled) trace.unmodelled = fatal_.message;
+          if (fatal_.kind == JumpingFatalHandler::Kind::kUnmodelled)
+            trace.unmodelled = fatal_.message;
           break;
         }
         started_threads |= 1u << op.thread;
@@ -118,7 +120,8 @@ class TwinSide : public Side {
       if (op.thread != 0) twin.set_thread(0);
       if (!ran) {
         trace.outcomes.push_back(fatal_outcome(read_places(twin)));
-        if (fatal_.kind == JumpingFatalHandler::Kind::kUnmodelled) trace.unmodelled = fatal_.message;
+        if (fatal_.kind == JumpingFatalHandler::Kind::kUnmodelled)
+          trace.unmodelled = fatal_.message;
         break;
       }
       if (r.unsupported) {
@@ -159,7 +162,8 @@ class TwinSide : public Side {
         if (check_heap_now && trace.violation.empty()) {
           const size_t every = options.full_check_every;
           const bool full = (every != 0 && (i + 1) % every == 0) || i + 1 == program.ops.size();
-          auto found = full ? checker_.full_check(*memory_, loc, layout_, 1) : checker_.check_op(*memory_, loc, layout_, 1);
+          auto found = full ? checker_.full_check(*memory_, loc, layout_, 1)
+                            : checker_.check_op(*memory_, loc, layout_, 1);
           if (!found.empty()) note(&trace, i, "heap checker: " + to_string(found.front()));
         }
       }
@@ -187,7 +191,8 @@ class TwinSide : public Side {
   alloc::LibcObjects libc_objects(char* block) const {
     const GlibcLayout::LibcSymbols& s = layout_.libc;
     const uint64_t base = std::min({s.mp, s.main_arena, s.tcache_key, s.malloc_initialized,
-                                    s.perturb_byte, s.global_max_fast}) & ~uint64_t{0xfff};
+                                    s.perturb_byte, s.global_max_fast}) &
+                          ~uint64_t{0xfff};
     auto at = [&](uint64_t symbol) { return block + (symbol - base); };
     alloc::LibcObjects o;
     o.mp = reinterpret_cast<unsigned char*>(at(s.mp));
@@ -210,7 +215,8 @@ class TwinSide : public Side {
     std::snprintf(text, sizeof text,
                   "twin: 0x%llx (heap+0x%llx) holds bytes no noted write put there: the next "
                   "Program would see them",
-                  static_cast<unsigned long long>(at), static_cast<unsigned long long>(at - heap_base_));
+                  static_cast<unsigned long long>(at),
+                  static_cast<unsigned long long>(at - heap_base_));
     trace->error = text;
   }
 
@@ -285,7 +291,8 @@ class TwinSide : public Side {
       } else if (dtv != 0 && arena_chunk_name(read_owned_word, memory_.get(), twin.main_arena(),
                                               arena_layout_.binmap + 16, dtv, &name)) {
         // The creating thread's arena need not be main_arena (arena_get_retry moves a thread).
-        trace->thread_dtvs.push_back(HeapPlace{name.arena, name.heap, static_cast<int64_t>(name.offset)});
+        trace->thread_dtvs.push_back(
+            HeapPlace{name.arena, name.heap, static_cast<int64_t>(name.offset)});
       }
     }
     return fatal_.kind == JumpingFatalHandler::Kind::kNone;
@@ -294,7 +301,13 @@ class TwinSide : public Side {
   bool run_guarded(alloc::Allocator& twin, const Op& op, RawResult* r) {
     fatal_.kind = JumpingFatalHandler::Kind::kNone;
     if (setjmp(fatal_.env) == 0) {
-      TwinOp run{&twin, memory_.get(), &fatal_, &slots_, heap_base_, arena_, arena_layout_.arena_bytes,
+      TwinOp run{&twin,
+                 memory_.get(),
+                 &fatal_,
+                 &slots_,
+                 heap_base_,
+                 arena_,
+                 arena_layout_.arena_bytes,
                  &realloc_source_};
       run.execute(op, r);
     }
@@ -307,9 +320,9 @@ class TwinSide : public Side {
       ReadPlaces places = read_places(twin);
       ReadArenaHeap heaps[READ_ARENA_HEAPS_MAX];
       places.arena_heaps = heaps;
-      places.arena_heap_count = read_arena_heaps(read_owned_word, memory_.get(), twin.main_arena(),
-                                                 arena_layout_.binmap + 16, arena_layout_.top, r.value,
-                                                 r.read_at, heaps);
+      places.arena_heap_count =
+          read_arena_heaps(read_owned_word, memory_.get(), twin.main_arena(),
+                           arena_layout_.binmap + 16, arena_layout_.top, r.value, r.read_at, heaps);
       return namer_.read(places, r.value, r.read_at, twin.tcache());
     }
     Returned returned;
@@ -339,13 +352,17 @@ class TwinSide : public Side {
   }
 
   // A chunk of a non-main arena's heap, named as the runner names it (arena_chunk_name.h).
-  void name_arena_chunk(const alloc::Allocator& twin, const RawResult& r, Returned* returned) const {
-    if (!r.allocates || r.pointer == 0 || (r.pointer >= heap_base_ && r.pointer < returned->heap_end)) return;
+  void name_arena_chunk(const alloc::Allocator& twin, const RawResult& r,
+                        Returned* returned) const {
+    if (!r.allocates || r.pointer == 0 ||
+        (r.pointer >= heap_base_ && r.pointer < returned->heap_end))
+      return;
     uint64_t head = 0;
     std::memcpy(&head, reinterpret_cast<const void*>(r.pointer - 8), 8);
     if ((head & (alloc::kNonMainArena | alloc::kIsMmapped)) != alloc::kNonMainArena) return;
     ArenaChunkName name;
-    if (arena_chunk_name(read_owned_word, memory_.get(), twin.main_arena(), arena_layout_.binmap + 16, r.pointer, &name)) {
+    if (arena_chunk_name(read_owned_word, memory_.get(), twin.main_arena(),
+                         arena_layout_.binmap + 16, r.pointer, &name)) {
       returned->arena = name.arena;
       returned->arena_heap = name.heap;
       returned->arena_heap_offset = name.offset;
@@ -391,7 +408,8 @@ class TwinSide : public Side {
       return;
     }
     for (uint64_t i = 0; i < log.size; ++i) memory_->note_written(log.entries[i], 8);
-    for (int i = 0; i < log.range_count; ++i) memory_->note_written(log.ranges[i].addr, log.ranges[i].n);
+    for (int i = 0; i < log.range_count; ++i)
+      memory_->note_written(log.ranges[i].addr, log.ranges[i].n);
   }
 
   // The arena digest (oracle/arena_walk.h), paced as the glibc runner paces its own, read
@@ -399,8 +417,8 @@ class TwinSide : public Side {
   // global_max_fast, the tcache struct) are all this process's.
   uint64_t digest(const alloc::Allocator& twin, ArenaDigestPace* pace) const {
     const HeapLocation loc = location(twin);
-    const ArenaWhere where{loc.heap_base, loc.heap_end, loc.arena, loc.mp, loc.global_max_fast,
-                           loc.tcache};
+    const ArenaWhere where{loc.heap_base, loc.heap_end,        loc.arena,
+                           loc.mp,        loc.global_max_fast, loc.tcache};
     return arena_digest_here_paced(&arena_layout_, &where, pace);
   }
 
@@ -461,8 +479,8 @@ std::unique_ptr<Side> make_twin_side(const std::string& name, std::string* error
   alloc::GlibcProfile release;
   std::optional<GlibcLayout> layout = glibc_layout(version);
   if (!alloc::GlibcProfile::for_version(version.c_str(), &release) || !layout) {
-    *error = "no twin of glibc " + version + " (known: " +
-             alloc::GlibcProfile::known_versions() + ")";
+    *error =
+        "no twin of glibc " + version + " (known: " + alloc::GlibcProfile::known_versions() + ")";
     return nullptr;
   }
   auto memory = std::make_unique<alloc::SimulatedMemory>();

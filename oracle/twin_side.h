@@ -32,8 +32,6 @@ class SimulatedMemoryReader : public MemoryReader {
 // reserved.
 std::unique_ptr<Side> make_twin_side(const std::string& name, std::string* error);
 
-
-
 }  // namespace heaptwin
 
 #endif  // HEAPTWIN_ORACLE_TWIN_SIDE_H_

@@ -19,8 +19,8 @@
 
 #include "oracle/differ.h"
 #include "oracle/heap_view.h"
-#include "program/fuzz_encoding.h"
 #include "oracle/model/random_programs.h"
+#include "program/fuzz_encoding.h"
 #include "program/heap_format.h"
 
 namespace heaptwin {
@@ -33,7 +33,8 @@ std::vector<std::string> files_in(const std::string& dir) {
     while (dirent* e = readdir(d)) {
       const std::string path = dir + "/" + e->d_name;
       struct stat st;
-      if (e->d_name[0] != '.' && stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) files.push_back(path);
+      if (e->d_name[0] != '.' && stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode))
+        files.push_back(path);
     }
     closedir(d);
   }
@@ -56,7 +57,8 @@ TEST(TwinSide, ProgramsRunBackToBackSeeAFreshHeap) {
     std::vector<Trace> traces = {reused->run(p, options), fresh->run(p, options)};
     traces[1].side = "fresh twin";
     const DiffResult d = diff_traces(traces);
-    ASSERT_TRUE(d.agree()) << "seed " << seed << "\n" << format_divergence(p, traces, d) << print_heap(p);
+    ASSERT_TRUE(d.agree()) << "seed " << seed << "\n"
+                           << format_divergence(p, traces, d) << print_heap(p);
   }
 }
 
@@ -76,8 +78,10 @@ TEST(TwinSide, ProgramsThatWriteMemoryLeaveOnlyMarkedPages) {
   // A write8 into a page nothing else wrote (the middle of a block), and one into the next
   // Program's heap-to-be above top: only marking the Program's own writes clears them.
   std::string e;
-  const auto own = parse_heap("a = malloc 0x10000\nwrite8 a 0x8000 0x4141414141414141\n"
-                              "write8 a 0x12000 0x4242424242424242\nfree a\n", "own.heap", &e);
+  const auto own = parse_heap(
+      "a = malloc 0x10000\nwrite8 a 0x8000 0x4141414141414141\n"
+      "write8 a 0x12000 0x4242424242424242\nfree a\n",
+      "own.heap", &e);
   ASSERT_TRUE(own.has_value()) << e;
   ASSERT_EQ(reused->run(*own, options).error, "");
   for (const char* dir : {"corpus/attack", "corpus/regressions/attack", "corpus/twin_vs_glibc",
@@ -85,7 +89,8 @@ TEST(TwinSide, ProgramsThatWriteMemoryLeaveOnlyMarkedPages) {
     for (const std::string& path : files_in(dir)) {
       if (path.size() > 5 && path.compare(path.size() - 5, 5, ".heap") == 0) continue;  // scripts
       std::ifstream in(path, std::ios::binary);
-      const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      const std::string bytes((std::istreambuf_iterator<char>(in)),
+                              std::istreambuf_iterator<char>());
       const Program p = decode_fuzz(bytes);
       ++programs;
       for (const Op& op : p.ops) writing += op.kind == OpKind::kWrite8;
@@ -114,8 +119,9 @@ TEST(TwinSide, EachOpRunsOnItsThread) {
   auto side = make_twin_side("twin", &error);
   ASSERT_NE(side, nullptr) << error;
   std::string e;
-  const auto p = parse_heap("a = malloc 0x18\nt1: b = malloc 0x18\nt1: free b\ne = malloc 0x18\nt1: d = malloc 0x18\n",
-                            "t.heap", &e);
+  const auto p = parse_heap(
+      "a = malloc 0x18\nt1: b = malloc 0x18\nt1: free b\ne = malloc 0x18\nt1: d = malloc 0x18\n",
+      "t.heap", &e);
   ASSERT_TRUE(p.has_value()) << e;
   Trace t = side->run(*p, RunOptions{});
   ASSERT_EQ(t.outcomes.size(), 5u) << t.unmodelled << t.error;
@@ -133,7 +139,8 @@ TEST(TwinSide, ThreadsOutsideTheModelledReleasesAreUnmodelled) {
   auto side = make_twin_side("twin-2.43", &error);
   ASSERT_NE(side, nullptr) << error;
   std::string e;
-  const auto p = parse_heap("a = malloc 0x18\nt1: b = malloc 0x18\nc = malloc 0x18\n", "t.heap", &e);
+  const auto p =
+      parse_heap("a = malloc 0x18\nt1: b = malloc 0x18\nc = malloc 0x18\n", "t.heap", &e);
   ASSERT_TRUE(p.has_value()) << e;
   Trace t = side->run(*p, RunOptions{});
   ASSERT_EQ(t.outcomes.size(), 2u);
@@ -151,9 +158,8 @@ TEST(TwinSide, MainArenaLiesAtItsLibcsPageOffset) {
     ASSERT_TRUE(p.has_value()) << e;
     uint64_t arena = 0;
     RunOptions options;
-    options.inspect = [&](size_t, const MemoryReader&, const HeapLocation& loc, const GlibcLayout&) {
-      arena = loc.arena;
-    };
+    options.inspect = [&](size_t, const MemoryReader&, const HeapLocation& loc,
+                          const GlibcLayout&) { arena = loc.arena; };
     side->run(*p, options);
     ASSERT_NE(arena, 0u) << v;
     EXPECT_EQ(arena & 0xfff, glibc_layout(v)->libc.main_arena & 0xfff) << v;
@@ -240,26 +246,29 @@ TEST(TwinSide, DigestsInPlaceEqualTheExactWalk) {
   }
   EXPECT_GT(compared, 50000u);
   // Lists broken on purpose, each kind the fast path must hand back to the exact walk.
-  const std::string fill = "t0 = malloc 0x18\nt1 = malloc 0x18\nt2 = malloc 0x18\nt3 = malloc 0x18\n"
-                           "t4 = malloc 0x18\nt5 = malloc 0x18\nt6 = malloc 0x18\n"
-                           "a = malloc 0x18\nb = malloc 0x18\ng = malloc 0x18\n"
-                           "free t0\nfree t1\nfree t2\nfree t3\nfree t4\nfree t5\nfree t6\n"
-                           "free a\nfree b\n";  // tcache[0] full; fastbin: b -> a
+  const std::string fill =
+      "t0 = malloc 0x18\nt1 = malloc 0x18\nt2 = malloc 0x18\nt3 = malloc 0x18\n"
+      "t4 = malloc 0x18\nt5 = malloc 0x18\nt6 = malloc 0x18\n"
+      "a = malloc 0x18\nb = malloc 0x18\ng = malloc 0x18\n"
+      "free t0\nfree t1\nfree t2\nfree t3\nfree t4\nfree t5\nfree t6\n"
+      "free a\nfree b\n";  // tcache[0] full; fastbin: b -> a
   const std::string big = "x = malloc 0x500\ny = malloc 0x18\nfree x\n";  // unsorted: x, first
   for (const std::string& broken : {
            // tcache entries hold user pointers, safe-linked at the entry
-           "write8 t6 0 protect(t6, t5+8)\n",           // unaligned
-           "write8 t5 0 protect(t5, t6)\n",             // a cycle
+           "write8 t6 0 protect(t6, t5+8)\n",                // unaligned
+           "write8 t5 0 protect(t5, t6)\n",                  // a cycle
            "write8 t6 0 protect(t6, 0x4141414141414140)\n",  // wild, far
-           "write8 t6 0 protect(t6, heap-0x1000)\n",    // wild, near
+           "write8 t6 0 protect(t6, heap-0x1000)\n",         // wild, near
            // fastbin links hold chunk addresses, safe-linked at the chunk's fd
-           "write8 b 0 protect(b, a-8)\n",              // unaligned
+           "write8 b 0 protect(b, a-8)\n",  // unaligned
            // unaligned, and the list ends after it (its "fd" reveals to NULL)
            "write8 b 0 protect(b, a-8)\nwrite8 a 8 protect(a+8, 0x0)\n",
-           "write8 a 0 protect(a, b-0x10)\n",           // a cycle
+           "write8 a 0 protect(a, b-0x10)\n",              // a cycle
            "write8 b 0 protect(b, 0x4141414141414140)\n",  // wild
            // the unsorted bin: x's fd to itself, to heap+0x10 (the tcache struct), far away
-           "write8 x 0 x-0x10\n", "write8 x 0 heap+0x10\n", "write8 x 0 0x4141414141414140\n",
+           "write8 x 0 x-0x10\n",
+           "write8 x 0 heap+0x10\n",
+           "write8 x 0 0x4141414141414140\n",
        }) {
     std::string e;
     auto parsed = parse_heap(big + fill + broken + "malloc_usable_size g\n", "broken.heap", &e);
@@ -267,7 +276,8 @@ TEST(TwinSide, DigestsInPlaceEqualTheExactWalk) {
     walked.clear();
     const Trace t = twin->run(*parsed, options);
     ASSERT_EQ(t.digests.size(), walked.size());
-    for (size_t i = 0; i < walked.size(); ++i) ASSERT_EQ(t.digests[i], walked[i]) << broken << "op " << i;
+    for (size_t i = 0; i < walked.size(); ++i)
+      ASSERT_EQ(t.digests[i], walked[i]) << broken << "op " << i;
   }
 }
 

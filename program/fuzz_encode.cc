@@ -36,8 +36,9 @@ class Encoder {
     // Names the decoder produces (s0..s30) keep their number, so decode(encode(p)) == p.
     for (size_t id = 1; id < program_.slot_count(); ++id) {
       std::string_view n = program_.slot_names[id];
-      if (n.size() >= 2 && n[0] == 's' && n.find_first_not_of("0123456789", 1) == std::string::npos &&
-          n.size() <= 3 && !(n.size() == 3 && n[1] == '0')) {
+      if (n.size() >= 2 && n[0] == 's' &&
+          n.find_first_not_of("0123456789", 1) == std::string::npos && n.size() <= 3 &&
+          !(n.size() == 3 && n[1] == '0')) {
         int x = std::stoi(std::string(n.substr(1)));
         if (x < kFuzzSlots && !taken[x]) {
           number_of_slot_[id] = x;
@@ -58,8 +59,7 @@ class Encoder {
 
   bool too_many_slots(std::string* error) const {
     *error = "the program uses " + std::to_string(program_.slot_count() - 1) +
-             " slots; the fuzz encoding holds at most " + std::to_string(kFuzzSlots) +
-             " (s0..s30)";
+             " slots; the fuzz encoding holds at most " + std::to_string(kFuzzSlots) + " (s0..s30)";
     return false;
   }
 
@@ -85,8 +85,8 @@ class Encoder {
       encode_op(op);
       if (threads && op.thread != thread) {  // the shortest form: a nibble only where it changes
         thread = op.thread;
-        out_.bytes[first] = static_cast<char>(
-            static_cast<uint8_t>(out_.bytes[first]) | (fuzz_format::kThreadSwitch + thread) << 4);
+        out_.bytes[first] = static_cast<char>(static_cast<uint8_t>(out_.bytes[first]) |
+                                              (fuzz_format::kThreadSwitch + thread) << 4);
       }
     }
     return out_.bytes;

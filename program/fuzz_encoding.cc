@@ -219,9 +219,9 @@ class Decoder {
   Program program_;
   LiveSet live_;
   ReadSets read_sets_;
-  bool reads_allowed_ = false;  // format v2 and v3
+  bool reads_allowed_ = false;    // format v2 and v3
   bool threads_allowed_ = false;  // format v3, where DecodeOptions::allow_threads
-  uint8_t thread_ = 0;          // the thread of the op before
+  uint8_t thread_ = 0;            // the thread of the op before
   std::array<SlotId, kFuzzSlots> slot_of_number_;
 };
 

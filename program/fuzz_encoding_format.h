@@ -20,16 +20,68 @@ namespace heaptwin::fuzz_format {
 // the 64 KiB consolidation threshold, the mmap threshold (0x20000) and its 32 MiB ceiling,
 // and the sizes where request2size and the PTRDIFF_MAX checks overflow.
 inline constexpr std::array<uint64_t, 63> kBoundarySizes = {
-    1,          0x11,       0x19,       0x3f9,      0x400,      0x408,      0x409,
-    0x410,      0x418,      0x420,      0x428,      0x438,      0x448,      0x4f8,
-    0x500,      0x5f8,      0x7f8,      0x800,      0xbf8,      0xc00,      0xff8,
-    0x1000,     0x1008,     0x1ff8,     0x2000,     0x3ff8,     0x4000,     0x7ff8,
-    0x8000,     0xfff8,     0x10000,    0x10008,    0x1ffe8,    0x1fff0,    0x1fff8,
-    0x20000,    0x20008,    0x20ff0,    0x21000,    0x30000,    0x40000,    0x80000,
-    0x100000,   0x200000,   0x400000,   0x1000000,  0x1fff000,  0x2000000,  0x2000008,
-    0x4000000,  0x7ffffff0, 0x80000000, 0xffffffff, 0x100000000,
-    0x7fffffffffffffe0, 0x7fffffffffffffef, 0x7fffffffffffffff, 0x8000000000000000,
-    0xffffffffffffffb8, 0xffffffffffffffe0, 0xfffffffffffffff0, 0xfffffffffffffff7,
+    1,
+    0x11,
+    0x19,
+    0x3f9,
+    0x400,
+    0x408,
+    0x409,
+    0x410,
+    0x418,
+    0x420,
+    0x428,
+    0x438,
+    0x448,
+    0x4f8,
+    0x500,
+    0x5f8,
+    0x7f8,
+    0x800,
+    0xbf8,
+    0xc00,
+    0xff8,
+    0x1000,
+    0x1008,
+    0x1ff8,
+    0x2000,
+    0x3ff8,
+    0x4000,
+    0x7ff8,
+    0x8000,
+    0xfff8,
+    0x10000,
+    0x10008,
+    0x1ffe8,
+    0x1fff0,
+    0x1fff8,
+    0x20000,
+    0x20008,
+    0x20ff0,
+    0x21000,
+    0x30000,
+    0x40000,
+    0x80000,
+    0x100000,
+    0x200000,
+    0x400000,
+    0x1000000,
+    0x1fff000,
+    0x2000000,
+    0x2000008,
+    0x4000000,
+    0x7ffffff0,
+    0x80000000,
+    0xffffffff,
+    0x100000000,
+    0x7fffffffffffffe0,
+    0x7fffffffffffffef,
+    0x7fffffffffffffff,
+    0x8000000000000000,
+    0xffffffffffffffb8,
+    0xffffffffffffffe0,
+    0xfffffffffffffff0,
+    0xfffffffffffffff7,
     0xffffffffffffffff,
 };
 
@@ -45,18 +97,40 @@ inline constexpr uint8_t kMalloptEscape = 9;
 inline constexpr std::array<int32_t, 9> kMalloptParams = {1, -1, -2, -3, -4, -5, -6, -7, -8};
 
 enum class Opcode : uint8_t {
-  kMalloc = 0, kFree = 6, kCalloc = 10, kRealloc = 11, kAligned = 12, kWrite8 = 13, kMisc = 14,
+  kMalloc = 0,
+  kFree = 6,
+  kCalloc = 10,
+  kRealloc = 11,
+  kAligned = 12,
+  kWrite8 = 13,
+  kMisc = 14,
 };
 
 inline Opcode opcode_of(uint8_t b) {
   switch (b & 15) {
-    case 0: case 1: case 2: case 3: case 4: case 5: return Opcode::kMalloc;
-    case 6: case 7: case 8: case 9: case 15: return Opcode::kFree;
-    case 10: return Opcode::kCalloc;
-    case 11: return Opcode::kRealloc;
-    case 12: return Opcode::kAligned;
-    case 13: return Opcode::kWrite8;
-    default: return Opcode::kMisc;
+    case 0:
+    case 1:
+    case 2:
+    case 3:
+    case 4:
+    case 5:
+      return Opcode::kMalloc;
+    case 6:
+    case 7:
+    case 8:
+    case 9:
+    case 15:
+      return Opcode::kFree;
+    case 10:
+      return Opcode::kCalloc;
+    case 11:
+      return Opcode::kRealloc;
+    case 12:
+      return Opcode::kAligned;
+    case 13:
+      return Opcode::kWrite8;
+    default:
+      return Opcode::kMisc;
   }
 }
 
@@ -84,7 +158,10 @@ class LiveSet {
         break;
       case OpKind::kRealloc:
         if (src >= 0) remove(src);
-        if (op.a == 0 && src >= 0) remove(dst); else add(dst);
+        if (op.a == 0 && src >= 0)
+          remove(dst);
+        else
+          add(dst);
         break;
       case OpKind::kRead8:
         if (dst >= 0) remove(dst);  // it holds a value now, not a block
@@ -101,7 +178,7 @@ class LiveSet {
 // Format v2's read8 (docs/fuzz-encoding.md). Its slot operand prefers slots freed and not
 // assigned since (a freed chunk's fd and bk are what leak), then live ones; its offset prefers
 // the words around a chunk header: fd, bk, prev_size, size, fd_nextsize, bk_nextsize.
-inline constexpr uint8_t kReadOpcode = 15;  // a free in v1
+inline constexpr uint8_t kReadOpcode = 15;      // a free in v1
 inline constexpr uint8_t kFreedRefsEnd = 0x80;  // read8 ref: below, the (b % freed)-th freed slot
 inline constexpr uint8_t kReadOffsetEscape = 0xf0;  // read8 offset: below, a table entry
 inline constexpr std::array<int64_t, 6> kReadOffsets = {0, 8, -0x10, -8, 0x10, 0x18};
@@ -114,7 +191,10 @@ struct ReadSets {
     if ((op.kind == OpKind::kFree || op.kind == OpKind::kRealloc) && src >= 0) freed.add(src);
     if (op.assigns() && dst >= 0) {
       freed.remove(dst);
-      if (op.kind == OpKind::kRead8) read.add(dst); else read.remove(dst);
+      if (op.kind == OpKind::kRead8)
+        read.add(dst);
+      else
+        read.remove(dst);
     }
   }
 };

@@ -248,14 +248,15 @@ TEST(FuzzEncoding, TooManySlotsIsAnError) {
 // them as the document says. Round-trip tests cannot see a constant the encoder and decoder share
 // moving (the read offset escape, the freed-slot bound); this one does.
 TEST(FuzzEncoding, BytesDecodeAsTheDocumentSays) {
-  const std::string v2("\x02"          // format v2
-                       "\x00\x01\x10"  // 0 malloc: dst s1, size 0x10 * 8
-                       "\x06\x00"      // 6 free: ref 0, the 0th live slot (s1)
-                       "\x0f\x02\x00\x01"  // 15 read8: dst s2, freed slot 0 (s1), offset 1 % 6: bk
-                       "\x0f\x03\x00\xef"  // offset 0xef < 0xf0: 239 % 6 = 5: 0x18
-                       "\x0f\x04\x00\xf0\xfe"  // offset 0xf0: a signed follows, (int8)0xfe * 8
-                       "\x0c\x00\x05\x04\x02",  // 12 aligned: 0 % 5 memalign, dst s5, align 1 << 4, size 2 * 8
-                       24);
+  const std::string v2(
+      "\x02"                   // format v2
+      "\x00\x01\x10"           // 0 malloc: dst s1, size 0x10 * 8
+      "\x06\x00"               // 6 free: ref 0, the 0th live slot (s1)
+      "\x0f\x02\x00\x01"       // 15 read8: dst s2, freed slot 0 (s1), offset 1 % 6: bk
+      "\x0f\x03\x00\xef"       // offset 0xef < 0xf0: 239 % 6 = 5: 0x18
+      "\x0f\x04\x00\xf0\xfe"   // offset 0xf0: a signed follows, (int8)0xfe * 8
+      "\x0c\x00\x05\x04\x02",  // 12 aligned: 0 % 5 memalign, dst s5, align 1 << 4, size 2 * 8
+      24);
   EXPECT_EQ(print_heap(decode_fuzz(v2)),
             "s1 = malloc 0x80\n"
             "free s1\n"
@@ -266,20 +267,22 @@ TEST(FuzzEncoding, BytesDecodeAsTheDocumentSays) {
   // The same opcode in v1 is a free; ref 0 with nothing live names s0, never assigned: null.
   EXPECT_EQ(print_heap(decode_fuzz(std::string("\x01\x0f\x00", 3))), "free null\n");
   // A 22-bit size: 0xc1 then two bytes little-endian, (1 << 16) | 0x0302.
-  EXPECT_EQ(print_heap(decode_fuzz(std::string("\x01\x00\x01\xc1\x02\x03", 6))), "s1 = malloc 0x10302\n");
+  EXPECT_EQ(print_heap(decode_fuzz(std::string("\x01\x00\x01\xc1\x02\x03", 6))),
+            "s1 = malloc 0x10302\n");
 }
 
 // Format v3 by hand: the high nibble of an op's first byte, 8 + N, moves the Program to thread N;
 // below 8 it stays on the thread it was on. v1 and v2 ignore the nibble, as they always did.
 TEST(FuzzEncoding, FormatV3NamesThreadsInTheFirstBytesHighNibble) {
-  const std::string v3("\x03"          // format v3
-                       "\x00\x01\x03"  // malloc s1 0x18, on t0
-                       "\x90\x02\x04"  // 0x90: nibble 9 = t1, malloc s2 0x20
-                       "\x76\x00"      // 0x76: nibble 7 < 8, stays on t1: free the 0th live (s1)
-                       "\xf0\x03\x05"  // nibble 15 = t7
-                       "\x80\x04\x06"  // nibble 8 = t0
-                       "\x9f\x05\x00\x00",  // t1, opcode 15: read8 in v3 as in v2
-                       18);
+  const std::string v3(
+      "\x03"               // format v3
+      "\x00\x01\x03"       // malloc s1 0x18, on t0
+      "\x90\x02\x04"       // 0x90: nibble 9 = t1, malloc s2 0x20
+      "\x76\x00"           // 0x76: nibble 7 < 8, stays on t1: free the 0th live (s1)
+      "\xf0\x03\x05"       // nibble 15 = t7
+      "\x80\x04\x06"       // nibble 8 = t0
+      "\x9f\x05\x00\x00",  // t1, opcode 15: read8 in v3 as in v2
+      18);
   EXPECT_EQ(print_heap(decode_fuzz(v3)),
             "s1 = malloc 0x18\n"
             "t1: s2 = malloc 0x20\n"
@@ -307,7 +310,8 @@ TEST(FuzzEncoding, FormatV3NamesThreadsInTheFirstBytesHighNibble) {
   auto canonical = encode_fuzz(decode_fuzz(v3), &error);
   ASSERT_TRUE(canonical.has_value()) << error;
   EXPECT_EQ(*canonical, std::string("\x03\x00\x01\x03\x90\x02\x04\x06\x00\xf0\x03\x05\x80\x04\x06"
-                                    "\x9f\x05\x00\x00", 19));
+                                    "\x9f\x05\x00\x00",
+                                    19));
 }
 
 TEST(FuzzEncoding, FormatV3RoundTripsAndThreadlessProgramsKeepTheirFormat) {

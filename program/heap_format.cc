@@ -23,10 +23,24 @@ std::string quoted(std::string_view w) { return "'" + std::string(w) + "'"; }
 
 // Words that can never be slot names.
 bool is_reserved(std::string_view w) {
-  static constexpr std::string_view kReserved[] = {
-      "null",   "heap",          "protect",        "malloc",  "calloc",  "realloc",
-      "free",   "memalign",      "aligned_alloc",  "posix_memalign", "valloc", "pvalloc",
-      "malloc_usable_size", "usable", "write8",   "read8",   "mallopt", "trim"};
+  static constexpr std::string_view kReserved[] = {"null",
+                                                   "heap",
+                                                   "protect",
+                                                   "malloc",
+                                                   "calloc",
+                                                   "realloc",
+                                                   "free",
+                                                   "memalign",
+                                                   "aligned_alloc",
+                                                   "posix_memalign",
+                                                   "valloc",
+                                                   "pvalloc",
+                                                   "malloc_usable_size",
+                                                   "usable",
+                                                   "write8",
+                                                   "read8",
+                                                   "mallopt",
+                                                   "trim"};
   for (std::string_view r : kReserved) {
     if (w == r) return true;
   }
@@ -64,9 +78,12 @@ bool parse_number(std::string_view s, uint64_t* out, const char** why) {
   uint64_t v = 0;
   for (char c : s) {
     uint64_t d;
-    if (is_digit(c)) d = static_cast<uint64_t>(c - '0');
-    else if (base == 16 && c >= 'a' && c <= 'f') d = static_cast<uint64_t>(c - 'a' + 10);
-    else if (base == 16 && c >= 'A' && c <= 'F') d = static_cast<uint64_t>(c - 'A' + 10);
+    if (is_digit(c))
+      d = static_cast<uint64_t>(c - '0');
+    else if (base == 16 && c >= 'a' && c <= 'f')
+      d = static_cast<uint64_t>(c - 'a' + 10);
+    else if (base == 16 && c >= 'A' && c <= 'F')
+      d = static_cast<uint64_t>(c - 'A' + 10);
     else {
       *why = "not a number";
       return false;
@@ -202,11 +219,13 @@ class ScriptParser {
     std::string_view verb = words_[2];
     size_t i = 3;
     if (verb == "malloc" || verb == "valloc" || verb == "pvalloc") {
-      op->kind = verb == "malloc" ? OpKind::kMalloc
-                                  : verb == "valloc" ? OpKind::kValloc : OpKind::kPvalloc;
-      if (!number_at(i++, verb == "malloc"   ? "a size after 'malloc'"
-                          : verb == "valloc" ? "a size after 'valloc'"
-                                             : "a size after 'pvalloc'",
+      op->kind = verb == "malloc"   ? OpKind::kMalloc
+                 : verb == "valloc" ? OpKind::kValloc
+                                    : OpKind::kPvalloc;
+      if (!number_at(i++,
+                     verb == "malloc"   ? "a size after 'malloc'"
+                     : verb == "valloc" ? "a size after 'valloc'"
+                                        : "a size after 'pvalloc'",
                      &op->a)) {
         return false;
       }
@@ -281,7 +300,8 @@ class ScriptParser {
       op->kind = OpKind::kTrim;
       if (!number_at(i++, "a pad after 'trim'", &op->a)) return false;
     } else if (std::string_view("malloc calloc realloc memalign aligned_alloc posix_memalign "
-                                "valloc pvalloc read8").find(verb) != std::string_view::npos &&
+                                "valloc pvalloc read8")
+                       .find(verb) != std::string_view::npos &&
                is_name(verb)) {
       return fail(quoted(verb) + " needs a slot to assign: expected 'NAME = " + std::string(verb) +
                   (verb == "read8" ? " SLOT OFFSET'" : " ...'"));
@@ -311,9 +331,11 @@ class ScriptParser {
         return true;
       }
     }
-    return fail("expected a mallopt parameter (M_MXFAST, M_TRIM_THRESHOLD, M_TOP_PAD, "
-                "M_MMAP_THRESHOLD, M_MMAP_MAX, M_CHECK_ACTION, M_PERTURB, M_ARENA_TEST, "
-                "M_ARENA_MAX or a number), found " + quoted(w));
+    return fail(
+        "expected a mallopt parameter (M_MXFAST, M_TRIM_THRESHOLD, M_TOP_PAD, "
+        "M_MMAP_THRESHOLD, M_MMAP_MAX, M_CHECK_ACTION, M_PERTURB, M_ARENA_TEST, "
+        "M_ARENA_MAX or a number), found " +
+        quoted(w));
   }
 
   // ADDR := (SLOT | heap) [(+|-) NUMBER]
@@ -402,7 +424,8 @@ std::optional<Program> parse_heap(const std::string& text, const std::string& fi
     ++line_no;
     std::string why;
     if (std::memchr(line.data(), '\0', line.size()) != nullptr) {
-      *error = filename + ":" + std::to_string(line_no) + ": unexpected NUL byte (not a text file?)";
+      *error =
+          filename + ":" + std::to_string(line_no) + ": unexpected NUL byte (not a text file?)";
       return std::nullopt;
     }
     if (!parser.parse_line(line, &why)) {

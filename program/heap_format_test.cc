@@ -163,7 +163,8 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"mallopt M_MXFAST\n", "expected a value after the parameter"},
         ErrorCase{"mallopt M_MXFAST 0x100000000\n", "out of range (mallopt takes an int)"},
         ErrorCase{"trim\n", "expected a pad after 'trim'"},
-        ErrorCase{"a = malloc 1\nread8 a 0\n", "'read8' needs a slot to assign: expected 'NAME = read8 SLOT OFFSET'"},
+        ErrorCase{"a = malloc 1\nread8 a 0\n",
+                  "'read8' needs a slot to assign: expected 'NAME = read8 SLOT OFFSET'"},
         ErrorCase{"a = malloc 1\nv = read8 a\n", "expected an offset after the slot"},
         ErrorCase{"v = read8 a 0\n", "unknown slot 'a'"},
         ErrorCase{"a = malloc 1\nv = read8 a 0 8\n", "unexpected extra operand '8'"},
@@ -173,7 +174,8 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"a = malloc 1\nt8: free a\n",
                   "t.heap:2: thread 't8' is past the limit: at most 8 threads (t0 to t7)"},
         ErrorCase{"t99999999999: a = malloc 1\n", "expected a thread before ':' (t0 to t7)"},
-        ErrorCase{"x1: a = malloc 1\n", "t.heap:1: expected a thread before ':' (t0 to t7), found 'x1'"},
+        ErrorCase{"x1: a = malloc 1\n",
+                  "t.heap:1: expected a thread before ':' (t0 to t7), found 'x1'"},
         ErrorCase{"t: a = malloc 1\n", "found 't'"},
         ErrorCase{"t-1: a = malloc 1\n", "found 't-1'"},
         ErrorCase{"t1:\n", "t.heap:1: expected an op after 't1:', found end of line"},
@@ -197,8 +199,8 @@ TEST(HeapFormat, AHundredThousandSlotsLiveAtOnce) {
   Program p = parse_ok(text);
   ASSERT_EQ(p.slot_count(), kSlots + 1);
   ASSERT_EQ(p.ops.size(), 2 * kSlots + 1);
-  EXPECT_EQ(p.ops[kSlots - 1].dst, static_cast<SlotId>(kSlots));   // p100000 = malloc
-  EXPECT_EQ(p.ops[kSlots].src, static_cast<SlotId>(kSlots));       // free p100000
+  EXPECT_EQ(p.ops[kSlots - 1].dst, static_cast<SlotId>(kSlots));  // p100000 = malloc
+  EXPECT_EQ(p.ops[kSlots].src, static_cast<SlotId>(kSlots));      // free p100000
   EXPECT_EQ(p.ops.back().src, static_cast<SlotId>(99999));
   EXPECT_EQ(p.ops.back().dst, static_cast<SlotId>(70000));
   EXPECT_EQ(p.slot_names[70000], "p70000");
@@ -256,9 +258,10 @@ TEST(HeapFormat, PrintOpIsOneLine) {
 // An attack written for safe-linking, as an attacker writes it on a release without it.
 TEST(HeapFormat, PlainPointersDropProtect) {
   std::string error;
-  auto p = parse_heap("a = malloc 0x18\nb = malloc 0x18\nwrite8 b 0 protect(b, heap+0x2a0)\n"
-                      "write8 a 0 protect(heap+0x10, a+0x8)\nwrite8 a 8 b+0x10\n",
-                      "t.heap", &error);
+  auto p = parse_heap(
+      "a = malloc 0x18\nb = malloc 0x18\nwrite8 b 0 protect(b, heap+0x2a0)\n"
+      "write8 a 0 protect(heap+0x10, a+0x8)\nwrite8 a 8 b+0x10\n",
+      "t.heap", &error);
   ASSERT_TRUE(p.has_value()) << error;
   const Program plain = with_plain_pointers(*p);
   EXPECT_EQ(print_op(plain, plain.ops[2]), "write8 b 0x0 heap+0x2a0");

@@ -42,8 +42,10 @@ void append_slot(std::string* out, const Program& p, SlotId slot) {
 }
 
 void append_address(std::string* out, const Program& p, bool is_heap, SlotId slot, int64_t delta) {
-  if (is_heap) *out += "heap";
-  else append_slot(out, p, slot);
+  if (is_heap)
+    *out += "heap";
+  else
+    append_slot(out, p, slot);
   append_delta(out, delta);
 }
 
@@ -121,8 +123,10 @@ void append_op(std::string* out, const Program& p, const Op& op) {
       *out += "mallopt ";
       *out += name ? std::string(name) : std::to_string(op.param);
       *out += ' ';
-      if (v < 0) *out += std::to_string(v);
-      else append_hex(out, static_cast<uint64_t>(v));
+      if (v < 0)
+        *out += std::to_string(v);
+      else
+        append_hex(out, static_cast<uint64_t>(v));
       return;
     }
     case OpKind::kTrim:

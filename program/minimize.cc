@@ -37,10 +37,15 @@ std::vector<uint64_t> smaller_values(uint64_t v) {
 
 bool shrinkable(const Op& op, int field) {
   switch (op.kind) {
-    case OpKind::kMalloc: case OpKind::kRealloc: case OpKind::kValloc: case OpKind::kPvalloc:
+    case OpKind::kMalloc:
+    case OpKind::kRealloc:
+    case OpKind::kValloc:
+    case OpKind::kPvalloc:
     case OpKind::kTrim:
       return field == 0;
-    case OpKind::kCalloc: case OpKind::kMemalign: case OpKind::kAlignedAlloc:
+    case OpKind::kCalloc:
+    case OpKind::kMemalign:
+    case OpKind::kAlignedAlloc:
     case OpKind::kPosixMemalign:
       return true;  // alignments shrink too: a smaller one that still fails is simpler
     default:

@@ -38,17 +38,20 @@ TEST(Minimize, KeepsOnlyWhatTheFailureNeeds) {
 TEST(Minimize, NeverOffersAProgramThatNamesAMissingSlot) {
   Program p = parse_script("a = malloc 0x10\nb = malloc 0x20\nwrite8 b 0 a+8\nfree b\n");
   MinimizeStats stats;
-  minimize(p, [](const Program& q) {
-    EXPECT_TRUE(is_well_formed(q)) << print_heap(q);
-    return count(q, OpKind::kWrite8) == 1;
-  }, &stats);
+  minimize(
+      p,
+      [](const Program& q) {
+        EXPECT_TRUE(is_well_formed(q)) << print_heap(q);
+        return count(q, OpKind::kWrite8) == 1;
+      },
+      &stats);
 }
 
 TEST(Minimize, ShrinksSizesToTheSmallestThatStillFails) {
   Program p = parse_script("a = malloc 0x12345\n");
   MinimizeStats stats;
-  Program m = minimize(p, [](const Program& q) { return q.ops.size() == 1 && q.ops[0].a >= 0x400; },
-                       &stats);
+  Program m = minimize(
+      p, [](const Program& q) { return q.ops.size() == 1 && q.ops[0].a >= 0x400; }, &stats);
   EXPECT_EQ(m.ops[0].a, 0x400u);
 }
 

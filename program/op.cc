@@ -18,10 +18,14 @@ bool Value::operator==(const Value& o) const {
       if (!pos_is_heap && slot != o.slot) return false;
       if (target_kind != o.target_kind) return false;
       switch (target_kind) {
-        case Kind::kLiteral: return target_literal == o.target_literal;
-        case Kind::kSlot: return target_slot == o.target_slot && target_delta == o.target_delta;
-        case Kind::kHeap: return target_delta == o.target_delta;
-        case Kind::kProtect: return false;  // never nested
+        case Kind::kLiteral:
+          return target_literal == o.target_literal;
+        case Kind::kSlot:
+          return target_slot == o.target_slot && target_delta == o.target_delta;
+        case Kind::kHeap:
+          return target_delta == o.target_delta;
+        case Kind::kProtect:
+          return false;  // never nested
       }
   }
   return false;
@@ -102,35 +106,58 @@ bool Program::uses_threads() const {
 
 const char* op_name(OpKind kind) {
   switch (kind) {
-    case OpKind::kMalloc: return "malloc";
-    case OpKind::kCalloc: return "calloc";
-    case OpKind::kRealloc: return "realloc";
-    case OpKind::kFree: return "free";
-    case OpKind::kMemalign: return "memalign";
-    case OpKind::kAlignedAlloc: return "aligned_alloc";
-    case OpKind::kPosixMemalign: return "posix_memalign";
-    case OpKind::kValloc: return "valloc";
-    case OpKind::kPvalloc: return "pvalloc";
-    case OpKind::kUsableSize: return "malloc_usable_size";
-    case OpKind::kWrite8: return "write8";
-    case OpKind::kMallopt: return "mallopt";
-    case OpKind::kTrim: return "trim";
-    case OpKind::kRead8: return "read8";
+    case OpKind::kMalloc:
+      return "malloc";
+    case OpKind::kCalloc:
+      return "calloc";
+    case OpKind::kRealloc:
+      return "realloc";
+    case OpKind::kFree:
+      return "free";
+    case OpKind::kMemalign:
+      return "memalign";
+    case OpKind::kAlignedAlloc:
+      return "aligned_alloc";
+    case OpKind::kPosixMemalign:
+      return "posix_memalign";
+    case OpKind::kValloc:
+      return "valloc";
+    case OpKind::kPvalloc:
+      return "pvalloc";
+    case OpKind::kUsableSize:
+      return "malloc_usable_size";
+    case OpKind::kWrite8:
+      return "write8";
+    case OpKind::kMallopt:
+      return "mallopt";
+    case OpKind::kTrim:
+      return "trim";
+    case OpKind::kRead8:
+      return "read8";
   }
   return "?";
 }
 
 const char* mallopt_name(int32_t param) {
   switch (static_cast<MalloptParam>(param)) {
-    case MalloptParam::kMxFast: return "M_MXFAST";
-    case MalloptParam::kTrimThreshold: return "M_TRIM_THRESHOLD";
-    case MalloptParam::kTopPad: return "M_TOP_PAD";
-    case MalloptParam::kMmapThreshold: return "M_MMAP_THRESHOLD";
-    case MalloptParam::kMmapMax: return "M_MMAP_MAX";
-    case MalloptParam::kCheckAction: return "M_CHECK_ACTION";
-    case MalloptParam::kPerturb: return "M_PERTURB";
-    case MalloptParam::kArenaTest: return "M_ARENA_TEST";
-    case MalloptParam::kArenaMax: return "M_ARENA_MAX";
+    case MalloptParam::kMxFast:
+      return "M_MXFAST";
+    case MalloptParam::kTrimThreshold:
+      return "M_TRIM_THRESHOLD";
+    case MalloptParam::kTopPad:
+      return "M_TOP_PAD";
+    case MalloptParam::kMmapThreshold:
+      return "M_MMAP_THRESHOLD";
+    case MalloptParam::kMmapMax:
+      return "M_MMAP_MAX";
+    case MalloptParam::kCheckAction:
+      return "M_CHECK_ACTION";
+    case MalloptParam::kPerturb:
+      return "M_PERTURB";
+    case MalloptParam::kArenaTest:
+      return "M_ARENA_TEST";
+    case MalloptParam::kArenaMax:
+      return "M_ARENA_MAX";
   }
   return nullptr;
 }

@@ -14,20 +14,20 @@
 namespace heaptwin {
 
 enum class OpKind : uint8_t {
-  kMalloc,          // dst = malloc size
-  kCalloc,          // dst = calloc count size
-  kRealloc,         // dst = realloc src size
-  kFree,            // free src
-  kMemalign,        // dst = memalign align size
-  kAlignedAlloc,    // dst = aligned_alloc align size
-  kPosixMemalign,   // dst = posix_memalign align size   (outcome NULL carries the returned error)
-  kValloc,          // dst = valloc size
-  kPvalloc,         // dst = pvalloc size
-  kUsableSize,      // malloc_usable_size src             (outcome: the value)
-  kWrite8,          // write8 src offset value            (8 bytes at src + offset)
-  kMallopt,         // mallopt PARAM value                (outcome: mallopt's return)
-  kTrim,            // trim pad                           (malloc_trim; outcome: its return)
-  kRead8,           // dst = read8 src offset             (8 bytes at src + offset; dst holds them)
+  kMalloc,         // dst = malloc size
+  kCalloc,         // dst = calloc count size
+  kRealloc,        // dst = realloc src size
+  kFree,           // free src
+  kMemalign,       // dst = memalign align size
+  kAlignedAlloc,   // dst = aligned_alloc align size
+  kPosixMemalign,  // dst = posix_memalign align size   (outcome NULL carries the returned error)
+  kValloc,         // dst = valloc size
+  kPvalloc,        // dst = pvalloc size
+  kUsableSize,     // malloc_usable_size src             (outcome: the value)
+  kWrite8,         // write8 src offset value            (8 bytes at src + offset)
+  kMallopt,        // mallopt PARAM value                (outcome: mallopt's return)
+  kTrim,           // trim pad                           (malloc_trim; outcome: its return)
+  kRead8,          // dst = read8 src offset             (8 bytes at src + offset; dst holds them)
 };
 inline constexpr int kOpKindCount = 14;
 
@@ -51,10 +51,10 @@ enum class MalloptParam : int32_t {
 // millions of Ops).
 struct Value {
   enum class Kind : uint8_t {
-    kLiteral,   // literal
-    kSlot,      // pointer held by `slot` + delta
-    kHeap,      // heap base + delta
-    kProtect,   // (address(slot|heap + pos_delta) >> 12) ^ target
+    kLiteral,  // literal
+    kSlot,     // pointer held by `slot` + delta
+    kHeap,     // heap base + delta
+    kProtect,  // (address(slot|heap + pos_delta) >> 12) ^ target
   };
   Kind kind = Kind::kLiteral;
   // For kProtect only: the target, itself a literal, slot or heap address.
@@ -65,8 +65,8 @@ struct Value {
   SlotId target_slot = kNullSlot;  // kProtect
   uint64_t literal = 0;
   int64_t delta = 0;
-  uint64_t target_literal = 0;     // kProtect
-  int64_t target_delta = 0;        // kProtect
+  uint64_t target_literal = 0;  // kProtect
+  int64_t target_delta = 0;     // kProtect
 
   bool operator==(const Value& o) const;
   bool operator!=(const Value& o) const { return !(*this == o); }
@@ -82,14 +82,14 @@ inline constexpr int kMaxThreads = 8;
 
 struct Op {
   OpKind kind = OpKind::kMalloc;
-  uint8_t thread = 0;       // the thread that runs it: 0 is the main thread (t0)
-  SlotId dst = kNullSlot;   // assigned slot (allocating ops, read8)
-  SlotId src = kNullSlot;   // slot operand (realloc, free, usable_size, write8, read8)
-  int32_t param = 0;        // mallopt parameter (MalloptParam)
-  uint64_t a = 0;           // size; calloc count; alignment; mallopt value; trim pad
-  uint64_t b = 0;           // calloc size; size after an alignment
-  int64_t offset = 0;       // write8, read8: offset from the slot's pointer (may be negative)
-  Value value;              // write8 value
+  uint8_t thread = 0;      // the thread that runs it: 0 is the main thread (t0)
+  SlotId dst = kNullSlot;  // assigned slot (allocating ops, read8)
+  SlotId src = kNullSlot;  // slot operand (realloc, free, usable_size, write8, read8)
+  int32_t param = 0;       // mallopt parameter (MalloptParam)
+  uint64_t a = 0;          // size; calloc count; alignment; mallopt value; trim pad
+  uint64_t b = 0;          // calloc size; size after an alignment
+  int64_t offset = 0;      // write8, read8: offset from the slot's pointer (may be negative)
+  Value value;             // write8 value
 
   bool operator==(const Op& o) const;
   bool operator!=(const Op& o) const { return !(*this == o); }
@@ -111,9 +111,7 @@ struct Program {
   SlotNames slot_names;
   std::vector<Op> ops;
 
-  bool operator==(const Program& o) const {
-    return slot_names == o.slot_names && ops == o.ops;
-  }
+  bool operator==(const Program& o) const { return slot_names == o.slot_names && ops == o.ops; }
   // Whether an op runs on a thread other than the main one.
   bool uses_threads() const;
   size_t slot_count() const { return slot_names.size(); }

@@ -4,7 +4,8 @@
 #   Formats C and C++ files with clang-format (the style in .clang-format): the FILEs given, or
 #   every .c/.cc/.h file changed since COMMIT (committed or not). With --check nothing is
 #   rewritten: the files that would change are listed and the exit code is 1 if any would.
-#   The tree is not formatted as a whole: run it on what you change.
+#   The whole tree was formatted once (one commit of its own); keep it so by running this on
+#   what you change.
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -110,8 +110,8 @@ TEST(Comparability, EachScenarioIsExcusedByItsRuleAndDiffersWithoutIt) {
         EXPECT_EQ(v.rule->id, s.rule) << s.path;
       }
       const Verdict bare = without_rules->judge(s.program);
-      EXPECT_TRUE(bare.kind == Verdict::Kind::kAgree || bare.finding())
-          << s.path << ":\n" << bare.report(s.program);
+      EXPECT_TRUE(bare.kind == Verdict::Kind::kAgree || bare.finding()) << s.path << ":\n"
+                                                                        << bare.report(s.program);
       continue;
     }
     ASSERT_TRUE(v.rule.has_value()) << s.path << ":\n" << v.report(s.program);

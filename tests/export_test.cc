@@ -127,7 +127,8 @@ std::string compare(const Program& program, const Trace& glibc, const Finished& 
   for (size_t i = 0; i < glibc.outcomes.size(); ++i) {
     const Outcome& want = glibc.outcomes[i];
     const std::string& got = printed.outcomes[i];
-    const std::string where = "op " + std::to_string(i) + " (" + print_op(program, program.ops[i]) + "): ";
+    const std::string where =
+        "op " + std::to_string(i) + " (" + print_op(program, program.ops[i]) + "): ";
     if (printed.ops[i] != print_op(program, program.ops[i])) {
       return where + "the export printed the op as '" + printed.ops[i] + "'";
     }
@@ -155,7 +156,8 @@ std::string compare(const Program& program, const Trace& glibc, const Finished& 
       }
       continue;
     }
-    if (got != to_string(want)) return where + "glibc: " + to_string(want) + "; the export: '" + got + "'";
+    if (got != to_string(want))
+      return where + "glibc: " + to_string(want) + "; the export: '" + got + "'";
   }
   const bool ended = !glibc.outcomes.empty() && glibc.outcomes.back().is_fatal();
   if (!ended && (run.exit_code != 0 || !abort_message(run.err, binary).empty())) {
@@ -204,8 +206,8 @@ std::vector<Scenario> golden_scenarios(const std::string& release) {
 
 struct Build {
   std::string compiler;
-  std::string flags;     // before -o
-  std::string release;   // "" for the host's glibc
+  std::string flags;                    // before -o
+  std::string release;                  // "" for the host's glibc
   std::vector<std::string> run_prefix;  // the loader and its --library-path, for another release
 };
 
@@ -225,9 +227,9 @@ void export_and_compare_one(const Build& build, const Scenario& s, const Trace& 
   const std::string source = dir + "/" + name + ".c", binary = dir + "/" + name;
   write_text(source, export_c(s.program, eo));
   std::string compiler_output;
-  const int status = run_shell(build.compiler + " " + build.flags + " -o '" + binary + "' '" +
-                                   source + "'",
-                               &compiler_output);
+  const int status =
+      run_shell(build.compiler + " " + build.flags + " -o '" + binary + "' '" + source + "'",
+                &compiler_output);
   if (status != 0) {
     ADD_FAILURE() << "cannot compile " << source << ":\n" << compiler_output;
     return;
@@ -326,8 +328,9 @@ void other_release(const std::string& compiler, const std::string& release) {
 // A long Program (split into functions of 1,000 ops) over slots named as C and libc name
 // things, of every allocating op, with frees, reallocs, usable sizes and writes inside blocks.
 Program long_program() {
-  const std::vector<std::string> names = {"int", "index", "main", "errno", "null_slot", "free_list",
-                                          "p_a", "op", "heap_base", "out", "result", "stdout"};
+  const std::vector<std::string> names = {"int",       "index",     "main",   "errno",
+                                          "null_slot", "free_list", "p_a",    "op",
+                                          "heap_base", "out",       "result", "stdout"};
   std::string text;
   uint64_t x = 0x2545f4914f6cdd1dull;
   auto next = [&x](uint64_t n) {
@@ -343,23 +346,49 @@ Program long_program() {
     const std::string s = slot(i);
     if (live[i]) {
       switch (next(6)) {
-        case 0: case 1: text += "free " + s + "\n"; live[i] = false; break;
-        case 2: text += s + " = realloc " + s + " " + std::to_string(1 + next(0x500)) + "\n"; break;
-        case 3: text += "malloc_usable_size " + s + "\n"; break;
-        case 4: text += "write8 " + s + " 0 " + slot((i + 1) % live.size()) + "+0x10\n"; break;
-        default: text += "write8 " + s + " 0 heap+0x2a0\n"; break;
+        case 0:
+        case 1:
+          text += "free " + s + "\n";
+          live[i] = false;
+          break;
+        case 2:
+          text += s + " = realloc " + s + " " + std::to_string(1 + next(0x500)) + "\n";
+          break;
+        case 3:
+          text += "malloc_usable_size " + s + "\n";
+          break;
+        case 4:
+          text += "write8 " + s + " 0 " + slot((i + 1) % live.size()) + "+0x10\n";
+          break;
+        default:
+          text += "write8 " + s + " 0 heap+0x2a0\n";
+          break;
       }
       continue;
     }
     live[i] = true;
     switch (next(9)) {
-      case 0: text += s + " = calloc " + std::to_string(1 + next(8)) + " 0x30\n"; break;
-      case 1: text += s + " = memalign 0x" + std::to_string(40 * (1 + next(2))) + " 0x80\n"; break;
-      case 2: text += s + " = posix_memalign 0x40 " + std::to_string(next(0x300)) + "\n"; break;
-      case 3: text += s + " = aligned_alloc 0x20 0x60\n"; break;
-      case 4: text += s + " = valloc 0x100\n"; break;
-      case 5: text += s + " = malloc 0x21000\n"; break;  // mmapped
-      default: text += s + " = malloc " + std::to_string(next(0x600)) + "\n"; break;
+      case 0:
+        text += s + " = calloc " + std::to_string(1 + next(8)) + " 0x30\n";
+        break;
+      case 1:
+        text += s + " = memalign 0x" + std::to_string(40 * (1 + next(2))) + " 0x80\n";
+        break;
+      case 2:
+        text += s + " = posix_memalign 0x40 " + std::to_string(next(0x300)) + "\n";
+        break;
+      case 3:
+        text += s + " = aligned_alloc 0x20 0x60\n";
+        break;
+      case 4:
+        text += s + " = valloc 0x100\n";
+        break;
+      case 5:
+        text += s + " = malloc 0x21000\n";
+        break;  // mmapped
+      default:
+        text += s + " = malloc " + std::to_string(next(0x600)) + "\n";
+        break;
     }
   }
   text += "mallopt M_MXFAST 0\ntrim 0\n";
@@ -379,10 +408,11 @@ TEST_F(ExportTest, ALongProgramWithAwkwardSlotNames) {
   ASSERT_EQ(s.program.ops.size(), 2502u);
   Trace glibc = side->run(s.program, RunOptions());
   ASSERT_TRUE(glibc.error.empty()) << glibc.error;
-  ASSERT_EQ(glibc.outcomes.size(), s.program.ops.size()) << "the Program is meant to run to its end";
+  ASSERT_EQ(glibc.outcomes.size(), s.program.ops.size())
+      << "the Program is meant to run to its end";
   Compared compared;
-  export_and_compare_one(Build{compiler_, "-O2 -Wall -Wextra", "", {}}, s, glibc, temp_dir(), "long",
-                         &compared);
+  export_and_compare_one(Build{compiler_, "-O2 -Wall -Wextra", "", {}}, s, glibc, temp_dir(),
+                         "long", &compared);
   EXPECT_EQ(compared.scenarios, 1u);
   EXPECT_GE(compared.mmapped, 3u);
 }
@@ -403,7 +433,8 @@ TEST_F(ExportTest, TcacheKeyIsPinnedAsOnTheGlibcSide) {
   ASSERT_EQ(glibc.outcomes.size(), 5u);
   ASSERT_EQ(glibc.outcomes[4], Outcome::value_of(0x28));
   Compared compared;
-  export_and_compare_one(Build{compiler_, "", "", {}}, s, glibc, temp_dir(), "tcache_key", &compared);
+  export_and_compare_one(Build{compiler_, "", "", {}}, s, glibc, temp_dir(), "tcache_key",
+                         &compared);
   ASSERT_EQ(compared.scenarios, 1u);
   for (int i = 0; i < 15; ++i) {
     Finished run = preload_test::run({temp_dir() + "/tcache_key"}, preload_test::RunOptions{});
@@ -428,7 +459,8 @@ TEST(ExportCommand, WritesTheProgramWithWhereItCameFromAndHowToRunIt) {
   ASSERT_EQ(f.exit_code, 0) << f.err;
   const std::string c = read_text(out);
   EXPECT_NE(c.find("heaptwin export of " + heap), std::string::npos);
-  EXPECT_NE(c.find("A second free of a tcache chunk is caught by the tcache key."), std::string::npos)
+  EXPECT_NE(c.find("A second free of a tcache chunk is caught by the tcache key."),
+            std::string::npos)
       << "the scenario's own comment";
   EXPECT_NE(c.find("gcc -o t t.c && setarch -R ./t"), std::string::npos);
   EXPECT_NE(c.find("--library-path"), std::string::npos);
@@ -452,8 +484,9 @@ TEST(ExportCommand, AnOutputThatCannotBeWrittenSaysWhy) {
   const std::string heap = golden_dir() + "/abort_double_free_tcache.heap";
   Finished f = heaptwin({"export", "--c", heap, "-o", temp_dir() + "/no/such/folder/t.c"});
   EXPECT_EQ(f.exit_code, 2);
-  EXPECT_NE(f.err.find(temp_dir() + "/no/such/folder/t.c: cannot create: No such file or directory"),
-            std::string::npos)
+  EXPECT_NE(
+      f.err.find(temp_dir() + "/no/such/folder/t.c: cannot create: No such file or directory"),
+      std::string::npos)
       << f.err;
   Finished dir = heaptwin({"export", "--c", heap, "-o", temp_dir()});
   EXPECT_EQ(dir.exit_code, 2);

@@ -10,7 +10,8 @@ namespace heaptwin {
 
 inline std::string golden_dir(const std::string& sub = "") {
   std::string base = "tests/golden";
-  if (const char* d = std::getenv("TEST_SRCDIR"); d && *d) base = std::string(d) + "/heaptwin/tests/golden";
+  if (const char* d = std::getenv("TEST_SRCDIR"); d && *d)
+    base = std::string(d) + "/heaptwin/tests/golden";
   return sub.empty() ? base : base + "/" + sub;
 }
 

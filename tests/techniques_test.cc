@@ -277,14 +277,15 @@ TEST(TechniqueTable, EveryTwinCellEqualsRealGlibcsOnItsRelease) {
         // Where a comparability rule excuses the pair, the details may differ with each
         // process's addresses (a safe-linked value written on a release without safe-linking
         // faults where that process's heap address takes it): the same kind at the same op.
-        const bool excused = std::any_of(t.disagreements.begin(), t.disagreements.end(),
-                                         [&](const Disagreement& d) {
-                                           return d.row == r && d.release == t.columns[c].release &&
-                                                  !d.excused.empty();
-                                         });
+        const bool excused =
+            std::any_of(t.disagreements.begin(), t.disagreements.end(), [&](const Disagreement& d) {
+              return d.row == r && d.release == t.columns[c].release && !d.excused.empty();
+            });
         if (excused) {
-          EXPECT_EQ(row.cells[c].kind, row.cells[g].kind) << row.technique->name << " on " << t.columns[c].release;
-          EXPECT_EQ(row.cells[c].op, row.cells[g].op) << row.technique->name << " on " << t.columns[c].release;
+          EXPECT_EQ(row.cells[c].kind, row.cells[g].kind)
+              << row.technique->name << " on " << t.columns[c].release;
+          EXPECT_EQ(row.cells[c].op, row.cells[g].op)
+              << row.technique->name << " on " << t.columns[c].release;
           continue;
         }
         EXPECT_EQ(verdict_text(row.cells[c]), verdict_text(row.cells[g]))

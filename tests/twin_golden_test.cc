@@ -92,7 +92,8 @@ TEST_F(TwinGoldenTest, EveryConceptScenarioAgreesWithRealGlibc) {
 TEST_F(TwinGoldenTest, EveryThreadScenarioAgreesWithRealGlibc) {
   RunOptions options;
   options.snapshots = true;
-  EXPECT_GE(diff_dir(golden_dir("threads"), options), 5) << "scenarios missing from " << golden_dir("threads");
+  EXPECT_GE(diff_dir(golden_dir("threads"), options), 5)
+      << "scenarios missing from " << golden_dir("threads");
 }
 
 TEST_F(TwinGoldenTest, ScenariosAgreeUnderTunables) {

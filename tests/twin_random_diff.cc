@@ -24,20 +24,24 @@ int main(int argc, char** argv) {
   uint64_t programs = 10000, seed = 1;
   int ops = 200;
   bool all_ops = false;
-  std::string release;  // "" the host's
+  std::string release;                                        // "" the host's
   std::vector<std::pair<std::string, std::string>> tunables;  // GLIBC_TUNABLES on both sides
   for (int i = 1; i < argc; ++i) {
     const bool has_value = i + 1 < argc;
-    if (!std::strcmp(argv[i], "--all-ops")) all_ops = true;
-    else if (!std::strcmp(argv[i], "--programs") && has_value) programs = std::strtoull(argv[++i], nullptr, 0);
-    else if (!std::strcmp(argv[i], "--ops") && has_value) ops = std::atoi(argv[++i]);
-    else if (!std::strcmp(argv[i], "--seed") && has_value) seed = std::strtoull(argv[++i], nullptr, 0);
-    else if (!std::strcmp(argv[i], "--glibc") && has_value) release = argv[++i];
+    if (!std::strcmp(argv[i], "--all-ops"))
+      all_ops = true;
+    else if (!std::strcmp(argv[i], "--programs") && has_value)
+      programs = std::strtoull(argv[++i], nullptr, 0);
+    else if (!std::strcmp(argv[i], "--ops") && has_value)
+      ops = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--seed") && has_value)
+      seed = std::strtoull(argv[++i], nullptr, 0);
+    else if (!std::strcmp(argv[i], "--glibc") && has_value)
+      release = argv[++i];
     else if (!std::strcmp(argv[i], "--tunable") && has_value && std::strchr(argv[i + 1], '=')) {
       const std::string t = argv[++i];
       tunables.emplace_back(t.substr(0, t.find('=')), t.substr(t.find('=') + 1));
-    }
-    else if (!std::strcmp(argv[i], "--libc") && has_value) {
+    } else if (!std::strcmp(argv[i], "--libc") && has_value) {
       std::string error;
       auto v = use_user_libc(argv[++i], &error);
       if (!v) {
@@ -84,6 +88,7 @@ int main(int argc, char** argv) {
   std::printf("%llu programs x %d ops (seeds %llu..%llu): %llu diverged; %llu ops, %.1f s\n",
               static_cast<unsigned long long>(programs), ops, static_cast<unsigned long long>(seed),
               static_cast<unsigned long long>(seed + programs - 1),
-              static_cast<unsigned long long>(diverged), static_cast<unsigned long long>(ops_run), secs);
+              static_cast<unsigned long long>(diverged), static_cast<unsigned long long>(ops_run),
+              secs);
   return diverged == 0 ? 0 : 1;
 }

@@ -16,15 +16,35 @@ namespace heaptwin::testing {
 inline uint64_t random_request_size(std::mt19937_64& rng) {
   auto in = [&](uint64_t lo, uint64_t hi) { return lo + rng() % (hi - lo + 1); };
   switch (rng() % 20) {
-    case 0: case 1: case 2: case 3: case 4: case 5: return in(0, 0x80);         // fastbin/tcache
-    case 6: case 7: case 8: case 9: case 10: return in(0x81, 0x408);           // tcache, small
-    case 11: case 12: case 13: return in(0x409, 0x1000);                       // small/large
-    case 14: case 15: return in(0x1000, 0x10000);                              // large
-    case 16: return in(0x10000, 0x30000);                                      // near the thresholds
-    case 17: return in(0x1f000, 0x21000);                                      // around mmap_threshold
-    case 18: return in(0x30000, 0x200000);                                     // mmapped (or not, after
-                                                                               // the dynamic threshold rises)
-    default: return in(0, 0x40);
+    case 0:
+    case 1:
+    case 2:
+    case 3:
+    case 4:
+    case 5:
+      return in(0, 0x80);  // fastbin/tcache
+    case 6:
+    case 7:
+    case 8:
+    case 9:
+    case 10:
+      return in(0x81, 0x408);  // tcache, small
+    case 11:
+    case 12:
+    case 13:
+      return in(0x409, 0x1000);  // small/large
+    case 14:
+    case 15:
+      return in(0x1000, 0x10000);  // large
+    case 16:
+      return in(0x10000, 0x30000);  // near the thresholds
+    case 17:
+      return in(0x1f000, 0x21000);  // around mmap_threshold
+    case 18:
+      return in(0x30000, 0x200000);  // mmapped (or not, after
+                                     // the dynamic threshold rises)
+    default:
+      return in(0, 0x40);
   }
 }
 
@@ -41,7 +61,8 @@ inline Program random_malloc_free_program(uint64_t seed, int ops, int slots = 24
   for (int i = 0; i < ops; ++i) {
     Op op;
     std::vector<SlotId> live_ids;
-    for (SlotId s : ids) if (live[s]) live_ids.push_back(s);
+    for (SlotId s : ids)
+      if (live[s]) live_ids.push_back(s);
     if (!live_ids.empty() && rng() % 100 < free_percent) {
       op.kind = OpKind::kFree;
       op.src = live_ids[rng() % live_ids.size()];
@@ -53,7 +74,8 @@ inline Program random_malloc_free_program(uint64_t seed, int ops, int slots = 24
       op.kind = OpKind::kMalloc;
       // Prefer a free slot; reusing a live one leaks it (as a program may).
       std::vector<SlotId> free_ids;
-      for (SlotId s : ids) if (!live[s]) free_ids.push_back(s);
+      for (SlotId s : ids)
+        if (!live[s]) free_ids.push_back(s);
       op.dst = !free_ids.empty() && rng() % 8 != 0 ? free_ids[rng() % free_ids.size()]
                                                    : ids[rng() % ids.size()];
       op.a = rng() % 4 != 0 ? palette[rng() % palette.size()] : random_request_size(rng);

@@ -1,5 +1,6 @@
 // The twin against real glibc on random malloc/free Programs of 200 ops, the arena compared after
-// every op (as twin_vs_glibc judges: digests, full snapshots where they differ). CI runs the first 60 seeds; the full 10,000 run from the command:
+// every op (as twin_vs_glibc judges: digests, full snapshots where they differ). CI runs the first
+// 60 seeds; the full 10,000 run from the command:
 //   bazel run -c opt //tests:twin_random_diff -- --programs 10000
 #include <gtest/gtest.h>
 
@@ -32,7 +33,8 @@ TEST(TwinRandomTest, WhatRandomProgramsLeaveInMemoryIsWhatRealGlibcLeaves) {
   ASSERT_NE(executor, nullptr) << error;
   int reads = 0;
   for (uint64_t seed = 1; seed <= 30; ++seed) {
-    Program program = testing::with_header_reads(testing::random_malloc_free_program(seed, 200), seed);
+    Program program =
+        testing::with_header_reads(testing::random_malloc_free_program(seed, 200), seed);
     for (const Op& op : program.ops) reads += op.kind == OpKind::kRead8;
     const Verdict verdict = executor->judge(program);
     ASSERT_NE(verdict.kind, Verdict::Kind::kFinding) << "seed " << seed << "\n"

@@ -6,7 +6,8 @@
 // expectation is what real glibc does, run live beside the twin.
 //
 // The story, with tcache off (glibc.malloc.tcache_count=0) so that every free lands in a bin:
-//  1. a pool: 10,001 small chunks of three sizes, each walled in by a bigger guard that is never freed,
+//  1. a pool: 10,001 small chunks of three sizes, each walled in by a bigger guard that is never
+//  freed,
 //     freed in batches of at most 4,000 (the slot limit) and sorted into their small bins by one
 //     large malloc from top per batch;
 //  2. one free 0x1100 chunk, for the best-fit story (the scan sorts it into its large bin);

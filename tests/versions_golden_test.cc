@@ -1,10 +1,10 @@
 // The twins of other releases held to what the real ones did: every golden scenario recorded
 // from real glibc 2.27 (a build of the release/2.27 branch, Ubuntu 18.04's), 2.31 (Debian 11's
 // package), 2.35 (a build of the release/2.35 branch, Ubuntu 22.04's base), 2.39 (a build of
-// the release/2.39 branch, Ubuntu 24.04's base) and 2.41 (Debian 13's package) in tests/golden/<release>/, the twin checked
-// against those recordings without needing the real one; and, where Debian's packages can be
-// fetched, real 2.31 and 2.41 themselves against their recordings and against the twin on
-// random Programs.
+// the release/2.39 branch, Ubuntu 24.04's base) and 2.41 (Debian 13's package) in
+// tests/golden/<release>/, the twin checked against those recordings without needing the real one;
+// and, where Debian's packages can be fetched, real 2.31 and 2.41 themselves against their
+// recordings and against the twin on random Programs.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -49,8 +49,8 @@ INSTANTIATE_TEST_SUITE_P(Releases, ReleaseTest,
                          ::testing::Values("2.23", "2.27", "2.31", "2.35", "2.39", "2.41", "2.43",
                                            "2.44"));
 
-// Debian's packages (2.31, 2.41, 2.43, 2.44) are fetched on first use (as `--glibc V` does); a release
-// whose package cannot be fetched here is skipped.
+// Debian's packages (2.31, 2.41, 2.43, 2.44) are fetched on first use (as `--glibc V` does); a
+// release whose package cannot be fetched here is skipped.
 class PackagedReleaseTest : public ::testing::TestWithParam<std::string> {
  protected:
   std::unique_ptr<Side> real() {
@@ -63,7 +63,8 @@ class PackagedReleaseTest : public ::testing::TestWithParam<std::string> {
   // 300 random 200-op Programs judged as the main fuzz target judges them (twin against real
   // glibc of this release, under `tunables`): no finding, and most compared in full (the rest
   // refused or excused by a comparability rule).
-  void expect_random_programs_agree(const std::vector<std::pair<std::string, std::string>>& tunables) {
+  void expect_random_programs_agree(
+      const std::vector<std::pair<std::string, std::string>>& tunables) {
     JudgeConfig config = *fuzz_target_config("twin_vs_glibc");
     for (std::string& side : config.sides) side = side_for_release(side, GetParam());
     config.tunables = tunables;
@@ -109,7 +110,6 @@ TEST_P(LargeTcacheBinsTest, TwinAgreesWithRealGlibcOnRandomPrograms) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Packages, LargeTcacheBinsTest, ::testing::Values("2.43", "2.44"));
-
 
 }  // namespace
 }  // namespace heaptwin

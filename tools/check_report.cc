@@ -44,10 +44,12 @@ std::string heading(const CheckReportData& r, const SymbolizedStack& s) {
       return call + " (" + r.header.call + "), made at:";
     case preload::StackKind::kChunkAllocated:
       if (s.chunk != r.header.chunk && r.header.chunk != 0) {
-        return "chunk " + hex(s.chunk) + " (" + heap_offset(s.chunk, base) + "), whose size field leads to " +
-               heap_offset(r.header.chunk, base) + ", was allocated by " + call + " at:";
+        return "chunk " + hex(s.chunk) + " (" + heap_offset(s.chunk, base) +
+               "), whose size field leads to " + heap_offset(r.header.chunk, base) +
+               ", was allocated by " + call + " at:";
       }
-      return "chunk " + hex(s.chunk) + " (" + heap_offset(s.chunk, base) + ") was allocated by " + call + " at:";
+      return "chunk " + hex(s.chunk) + " (" + heap_offset(s.chunk, base) + ") was allocated by " +
+             call + " at:";
     case preload::StackKind::kChunkFreed:
       return "and last freed by " + call + " at:";
     case preload::StackKind::kBelowAllocated:
@@ -68,10 +70,14 @@ std::vector<std::string> lines_of(const std::string& text) {
 
 const char* stack_kind_name(preload::StackKind kind) {
   switch (kind) {
-    case preload::StackKind::kCall: return "call";
-    case preload::StackKind::kChunkAllocated: return "chunk_allocated";
-    case preload::StackKind::kChunkFreed: return "chunk_freed";
-    case preload::StackKind::kBelowAllocated: return "below_allocated";
+    case preload::StackKind::kCall:
+      return "call";
+    case preload::StackKind::kChunkAllocated:
+      return "chunk_allocated";
+    case preload::StackKind::kChunkFreed:
+      return "chunk_freed";
+    case preload::StackKind::kBelowAllocated:
+      return "below_allocated";
   }
   return "unknown";
 }
@@ -82,7 +88,8 @@ std::string format_stacks(const CheckReportData& r) {
   for (const SymbolizedStack& s : r.stacks) {
     chunk_site |= s.kind == preload::StackKind::kChunkAllocated;
     out += heading(r, s) + "\n";
-    for (size_t i = 0; i < s.frames.size(); ++i) out += "    " + format_frame(i, s.frames[i]) + "\n";
+    for (size_t i = 0; i < s.frames.size(); ++i)
+      out += "    " + format_frame(i, s.frames[i]) + "\n";
     if (s.frames.empty()) out += "    (no frame in a mapped file)\n";
   }
   if (r.header.chunk != 0 && !chunk_site) {
@@ -92,7 +99,8 @@ std::string format_stacks(const CheckReportData& r) {
   return out;
 }
 
-std::string reports_json(const std::vector<CheckReportData>& reports, const std::vector<std::string>& command) {
+std::string reports_json(const std::vector<CheckReportData>& reports,
+                         const std::vector<std::string>& command) {
   std::string j = "{\n  \"version\": 1,\n  \"command\": [";
   for (size_t i = 0; i < command.size(); ++i) j += (i ? ", " : "") + json_string(command[i]);
   j += "],\n  \"reports\": [";
@@ -106,8 +114,9 @@ std::string reports_json(const std::vector<CheckReportData>& reports, const std:
     j += ",\n      \"message\": " + json_string(h.message);
     j += ",\n      \"heap_base\": " + json_string(hex(h.heap_base));
     j += ",\n      \"chunk\": " + (h.chunk ? json_string(hex(h.chunk)) : std::string("null"));
-    j += ",\n      \"chunk_offset\": " +
-         (h.chunk && h.chunk >= h.heap_base ? std::to_string(h.chunk - h.heap_base) : std::string("null"));
+    j += ",\n      \"chunk_offset\": " + (h.chunk && h.chunk >= h.heap_base
+                                              ? std::to_string(h.chunk - h.heap_base)
+                                              : std::string("null"));
     j += ",\n      \"text\": [";
     std::vector<std::string> lines = lines_of(r.text);
     for (size_t i = 0; i < lines.size(); ++i) j += (i ? ", " : "") + json_string(lines[i]);
@@ -123,7 +132,8 @@ std::string reports_json(const std::vector<CheckReportData>& reports, const std:
         const StackFrame& f = st.frames[i];
         j += i ? ",\n          {" : "\n          {";
         j += "\"pc\": " + json_string(hex(f.pc));
-        j += ", \"function\": " + (f.function.empty() ? std::string("null") : json_string(f.function));
+        j += ", \"function\": " +
+             (f.function.empty() ? std::string("null") : json_string(f.function));
         j += ", \"file\": " + (f.file.empty() ? std::string("null") : json_string(f.file));
         j += ", \"line\": " + (f.line ? std::to_string(f.line) : std::string("null"));
         j += ", \"module\": " + json_string(f.module);

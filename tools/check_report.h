@@ -31,7 +31,8 @@ const char* stack_kind_name(preload::StackKind kind);
 // The text after the findings: each stack under a line that says what it is.
 std::string format_stacks(const CheckReportData& report);
 // The JSON document of `reports` (an empty list: the run was checked and nothing broke).
-std::string reports_json(const std::vector<CheckReportData>& reports, const std::vector<std::string>& command);
+std::string reports_json(const std::vector<CheckReportData>& reports,
+                         const std::vector<std::string>& command);
 
 }  // namespace heaptwin::cli
 

@@ -26,7 +26,8 @@ int usage_error(const std::string& command, const std::string& message) {
 
 std::string file_error(const std::string& path, int err) {
   std::string reason = std::strerror(err);
-  if (!reason.empty() && reason[0] >= 'A' && reason[0] <= 'Z') reason[0] = static_cast<char>(reason[0] - 'A' + 'a');
+  if (!reason.empty() && reason[0] >= 'A' && reason[0] <= 'Z')
+    reason[0] = static_cast<char>(reason[0] - 'A' + 'a');
   return path + ": " + reason;
 }
 
@@ -52,8 +53,8 @@ std::optional<std::string> read_file(const std::string& path, std::string* error
   char more[1 << 16];  // past the size fstat gave (a file still growing, a pipe)
   for (;;) {
     const bool into_data = used < data.size();
-    ssize_t n = into_data ? ::read(fd, &data[used], data.size() - used)
-                          : ::read(fd, more, sizeof more);
+    ssize_t n =
+        into_data ? ::read(fd, &data[used], data.size() - used) : ::read(fd, more, sizeof more);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       *error = file_error(path, errno);  // before close() can change errno

@@ -28,15 +28,18 @@ void print_usage() {
       "Runs each script on one side (default: %s) and checks the heap after every op: every\n"
       "invariant glibc's MALLOC_DEBUG asserts, and more (bins linked both ways, every free chunk\n"
       "in exactly one bin, tcache counts, safe-linked pointers, large-bin order and nextsize\n"
-      "ring, binmap, top, system_mem). Ops after an abort or fault do not run, so are not checked.\n\n"
+      "ring, binmap, top, system_mem). Ops after an abort or fault do not run, so are not "
+      "checked.\n\n"
       "Prints the first op whose heap breaks a rule, with every violation seen after it, and\n"
       "exits 1; prints nothing and exits 0 when every op leaves a sound heap; exits 2 on bad\n"
       "input or when the side cannot run.\n\n"
-      "  --on SIDE    the side to run: twin (the twin's simulated heap) or glibc (real glibc's heap,\n"
+      "  --on SIDE    the side to run: twin (the twin's simulated heap) or glibc (real glibc's "
+      "heap,\n"
       "               read from the runner process)\n"
       "  --all        every op with violations, not only the first\n"
       "  --rules      list the rules (id and meaning) and exit\n"
-      "  --glibc V    glibc release V: real glibc V (2.31, 2.41, 2.43, 2.44) or its twin (2.23, 2.27 .. 2.41, 2.43, 2.44)\n"
+      "  --glibc V    glibc release V: real glibc V (2.31, 2.41, 2.43, 2.44) or its twin (2.23, "
+      "2.27 .. 2.41, 2.43, 2.44)\n"
       "  --libc PATH  the real side runs under this libc.so.6 (or the folder holding it and its\n"
       "               ld-linux-x86-64.so.2); its release is read from it and picks the twin\n"
       "  --tunable    a GLIBC_TUNABLES entry, e.g. tcache_count=0 (glibc.malloc. is implied)\n"
@@ -72,12 +75,14 @@ int cmd_check(const Args& args) {
       if (!e.empty()) return usage_error("check", e);
     } else if (a == "--tunable") {
       std::pair<std::string, std::string> t;
-      if (!has_value || !parse_tunable(args[++i], &t)) return usage_error("check", "--tunable needs NAME=VALUE");
+      if (!has_value || !parse_tunable(args[++i], &t))
+        return usage_error("check", "--tunable needs NAME=VALUE");
       options.tunables.push_back(t);
     } else if (a == "--timeout") {
       if (!has_value) return usage_error("check", "--timeout needs milliseconds");
       options.timeout_ms = std::atoi(args[++i].c_str());
-      if (options.timeout_ms <= 0) return usage_error("check", "--timeout needs a positive number of milliseconds");
+      if (options.timeout_ms <= 0)
+        return usage_error("check", "--timeout needs a positive number of milliseconds");
     } else if (!a.empty() && a[0] == '-') {
       return usage_error("check", "unknown option " + a);
     } else {
@@ -85,7 +90,9 @@ int cmd_check(const Args& args) {
     }
   }
   if (files.empty()) return usage_error("check", "expected a .heap file");
-  if (on == "model") return usage_error("check", "the model has no ptmalloc heap to check; use --on twin or --on glibc");
+  if (on == "model")
+    return usage_error("check",
+                       "the model has no ptmalloc heap to check; use --on twin or --on glibc");
 
   // Parse everything first: bad input is reported before anything runs.
   std::vector<Program> programs;

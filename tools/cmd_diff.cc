@@ -23,13 +23,15 @@ void print_usage() {
       "the first op where two sides disagree, both outcomes and the ops before it. Programs or\n"
       "divergences no side can predict (mapping addresses, memory no heap owns) are reported as\n"
       "such, with the rule that says so, and do not count as disagreements.\n\n"
-      "  --sides      default: twin, model and glibc (of --glibc V; the model only for 2.36). Known: ");
+      "  --sides      default: twin, model and glibc (of --glibc V; the model only for 2.36). "
+      "Known: ");
   for (const auto& n : side_names()) std::printf("%s ", n.c_str());
   std::printf(
       "\n  --target T   judge as fuzz target T does (its sides, checks and state comparison):\n"
       "               twin_vs_glibc, twin_vs_model, attack, threads\n"
       "  --no-state   compare outcomes only (--state, the default, is accepted)\n"
-      "  --glibc V    'glibc' in --sides means real glibc V (2.31, 2.41, 2.43, 2.44), 'twin' its twin\n"
+      "  --glibc V    'glibc' in --sides means real glibc V (2.31, 2.41, 2.43, 2.44), 'twin' its "
+      "twin\n"
       "               (2.23, 2.27, 2.31, 2.35, 2.36, 2.39, 2.41, 2.43, 2.44)\n"
       "  --libc PATH  the real side runs under this libc.so.6 (or the folder holding it and its\n"
       "               ld-linux-x86-64.so.2); its release is read from it and picks the twin\n"
@@ -38,7 +40,8 @@ void print_usage() {
       "               glibc side runs, the block rules (alignment, no overlap, contents kept,\n"
       "               calloc zeroed), until the script corrupts (write8) or double frees\n"
       "  --full-check-every N  also check the whole heap after every Nth op\n"
-      "\nexit: 0 all sides agree on every file; 1 a disagreement (report on stdout); 2 bad input\n");
+      "\nexit: 0 all sides agree on every file; 1 a disagreement (report on stdout); 2 bad "
+      "input\n");
 }
 
 std::vector<std::string> split(const std::string& s) {
@@ -85,14 +88,16 @@ int cmd_diff(const Args& args) {
       sides = split(args[++i]);
     } else if (a == "--target") {
       if (!has_value || fuzz_target_config(args[i + 1]) == nullptr) {
-        return usage_error("diff", "--target needs twin_vs_glibc, twin_vs_model, attack or threads");
+        return usage_error("diff",
+                           "--target needs twin_vs_glibc, twin_vs_model, attack or threads");
       }
       target = args[++i];
     } else if (std::string e; take_release_option(args, &i, &version, &e)) {
       if (!e.empty()) return usage_error("diff", e);
     } else if (a == "--tunable") {
       std::pair<std::string, std::string> t;
-      if (!has_value || !parse_tunable(args[++i], &t)) return usage_error("diff", "--tunable needs NAME=VALUE");
+      if (!has_value || !parse_tunable(args[++i], &t))
+        return usage_error("diff", "--tunable needs NAME=VALUE");
       config.tunables.push_back(t);
     } else if (!a.empty() && a[0] == '-') {
       return usage_error("diff", "unknown option " + a);
@@ -114,7 +119,7 @@ int cmd_diff(const Args& args) {
     config.sides = sides;
   } else if (target.empty()) {
     for (const auto& n : side_names()) {
-      if (n.find('-') != std::string::npos) continue;  // no other releases
+      if (n.find('-') != std::string::npos) continue;                       // no other releases
       if (n == "model" && !version.empty() && version != "2.36") continue;  // a model of 2.36
       config.sides.push_back(n);
     }
@@ -148,7 +153,8 @@ int cmd_diff(const Args& args) {
     }
     ++disagreements;
     // What was found in one line first, then the detail.
-    std::printf("%s: %s\n%s", files[f].c_str(), v.headline(programs[f]).c_str(), v.report(programs[f]).c_str());
+    std::printf("%s: %s\n%s", files[f].c_str(), v.headline(programs[f]).c_str(),
+                v.report(programs[f]).c_str());
     const DiffResult& r = v.diff;
     if (r.diverged && r.first.in_state && !v.digest_only) {
       const Divergence& d = r.first;
@@ -168,7 +174,8 @@ int cmd_diff(const Args& args) {
                 notes.empty() ? "" : (" compared" + notes).c_str());
     return kExitOk;
   }
-  std::printf("%d of %zu file(s) disagree (sides: %s)\n", disagreements, files.size(), names.c_str());
+  std::printf("%d of %zu file(s) disagree (sides: %s)\n", disagreements, files.size(),
+              names.c_str());
   return kExitFound;
 }
 

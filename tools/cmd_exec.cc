@@ -26,11 +26,11 @@
 #include "oracle/glibc/glibc_versions.h"
 #include "oracle/glibc/libc_symbols.h"
 #include "tools/check_report.h"
-#include "tools/exec_libc_data.h"
 #include "tools/cli_util.h"
+#include "tools/command.h"
+#include "tools/exec_libc_data.h"
 #include "tools/side_options.h"
 #include "tools/stack_symbolizer.h"
-#include "tools/command.h"
 
 namespace heaptwin::cli {
 
@@ -84,8 +84,7 @@ int library_missing(const std::string& command, const std::vector<std::string>& 
   std::string where;
   for (const std::string& t : tried) where += "\n  " + t;
   return usage_error(command, std::string("cannot find the drop-in library ") + kLibraryName +
-                                  "; looked at:" + where +
-                                  "\nbuild it with ./heaptwin " + command +
+                                  "; looked at:" + where + "\nbuild it with ./heaptwin " + command +
                                   " (the launcher builds it) or bazel build "
                                   "//allocator/preload:libheaptwin_preload.so");
 }
@@ -180,7 +179,8 @@ std::vector<CheckReportData> serve_checks(pid_t pid, int requests, int replies) 
   while (read_full(requests, &r.header, sizeof r.header)) {
     const preload::CheckReport& h = r.header;
     if (h.magic != preload::kCheckMagic || h.text_bytes > (64u << 20) || h.stack_count > 64) {
-      std::fprintf(stderr, "heaptwin exec: the library speaks another check protocol; stopping checks\n");
+      std::fprintf(stderr,
+                   "heaptwin exec: the library speaks another check protocol; stopping checks\n");
       return reports;
     }
     r.text.assign(h.text_bytes, '\0');
@@ -298,13 +298,15 @@ int cmd_exec(const Args& args) {
       break;  // the command starts here ("--" is optional)
     }
   }
-  if (i >= args.size()) return usage_error("exec", "no command to run (heaptwin exec [OPTIONS] -- CMD ARGS...)");
+  if (i >= args.size())
+    return usage_error("exec", "no command to run (heaptwin exec [OPTIONS] -- CMD ARGS...)");
   std::vector<std::string> command(args.begin() + static_cast<long>(i), args.end());
   // The libc the program will load, and where its debug symbols may be.
   std::string libc_path;
   std::vector<std::string> debug_roots = {"/usr/lib/debug"};
   uint64_t own_libc_base = 0;
-  if (!find_libc_mapping(getpid(), &own_libc_base, &libc_path)) libc_path = "/lib/x86_64-linux-gnu/libc.so.6";
+  if (!find_libc_mapping(getpid(), &own_libc_base, &libc_path))
+    libc_path = "/lib/x86_64-linux-gnu/libc.so.6";
   if (!release.empty() && release != "2.36") {
     // Under the release's own loader and libc: ld.so --library-path DIR PROGRAM ARGS...
     std::string error;
@@ -379,7 +381,8 @@ int cmd_exec(const Args& args) {
       setenv("HEAPTWIN_CHECK_REPLY_FD", std::to_string(kCheckReplyFd).c_str(), 1);
       setenv("HEAPTWIN_FULL_CHECK_EVERY", std::to_string(check_every).c_str(), 1);
     }
-    if (no_aslr) personality(static_cast<unsigned long>(personality(0xffffffff)) | ADDR_NO_RANDOMIZE);
+    if (no_aslr)
+      personality(static_cast<unsigned long>(personality(0xffffffff)) | ADDR_NO_RANDOMIZE);
     std::vector<char*> argv;
     for (std::string& s : command) argv.push_back(s.data());
     argv.push_back(nullptr);

@@ -117,7 +117,8 @@ int cmd_export(const Args& args) {
   if (!write_file_atomic(output, c, &error)) {
     // Named as the user named it, not as the temporary beside it the write goes through.
     const std::string tmp = output + ".tmp.";
-    const size_t reason = error.rfind(tmp, 0) == 0 ? error.find(": ", tmp.size()) : std::string::npos;
+    const size_t reason =
+        error.rfind(tmp, 0) == 0 ? error.find(": ", tmp.size()) : std::string::npos;
     if (reason != std::string::npos) error = output + error.substr(reason);
     std::fprintf(stderr, "heaptwin export: %s\n", error.c_str());
     return kExitUsage;

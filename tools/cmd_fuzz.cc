@@ -8,8 +8,8 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <optional>
 
@@ -17,10 +17,10 @@
 #include "program/fuzz_encoding.h"
 #include "program/heap_format.h"
 #include "tools/cli_util.h"
-#include "tools/side_options.h"
 #include "tools/fuzz_job.h"
 #include "tools/fuzz_process.h"
 #include "tools/fuzz_targets.h"
+#include "tools/side_options.h"
 
 namespace heaptwin::cli {
 
@@ -68,7 +68,8 @@ constexpr const char* kHelpTail =
     "                      first_finding_seconds, execs, ... (bench/mutants reads it)\n\n"
     "The corpus: the engines read the seeds (corpus/<target>/, corpus/regressions/<target>/, the\n"
     "dictionary corpus/<target>.dict) and keep what they learn in findings/<target>/corpus, which\n"
-    "the next run (either engine) starts from. Crashes go to findings/<target>/crashes/, each with\n"
+    "the next run (either engine) starts from. Crashes go to findings/<target>/crashes/, each "
+    "with\n"
     "its .heap form beside it; `./heaptwin repro FILE` explains one, `--save NAME` keeps it in\n"
     "corpus/regressions/. Logs: findings/<target>/run/.\n\n"
     "Progress, every few seconds: elapsed time, jobs running, this run's executions and execs/s\n"
@@ -102,13 +103,15 @@ int cores() {
 void print_help() {
   std::fputs(kHelpHead, stdout);
   for (const auto& t : fuzz_targets()) {
-    std::printf("  %-19s %s%s\n", t.name.c_str(), t.summary.c_str(), t.role == "main" ? " (the default)" : "");
+    std::printf("  %-19s %s%s\n", t.name.c_str(), t.summary.c_str(),
+                t.role == "main" ? " (the default)" : "");
   }
   std::printf(kHelpTail, cores());
 }
 
 bool parse_number(const std::string& s, uint64_t* out) {
-  if (s.empty() || s.size() > 18 || s.find_first_not_of("0123456789") != std::string::npos) return false;
+  if (s.empty() || s.size() > 18 || s.find_first_not_of("0123456789") != std::string::npos)
+    return false;
   *out = std::stoull(s);
   return true;
 }
@@ -149,10 +152,12 @@ std::string parse_options(const Args& args, Options* o) {
       if (!value(&v) || (v != "libfuzzer" && v != "afl")) return "--engine needs libfuzzer or afl";
       o->engine = v;
     } else if (a == "--time") {
-      if (!value(&v) || !parse_seconds(v, &o->seconds)) return "--time needs seconds (0: until Ctrl-C)";
+      if (!value(&v) || !parse_seconds(v, &o->seconds))
+        return "--time needs seconds (0: until Ctrl-C)";
       o->time_given = true;
     } else if (a == "--jobs") {
-      if (!value(&v) || !parse_number(v, &n) || n < 1 || n > 256) return "--jobs needs a count from 1 to 256";
+      if (!value(&v) || !parse_number(v, &n) || n < 1 || n > 256)
+        return "--jobs needs a count from 1 to 256";
       o->jobs = static_cast<int>(n);
       jobs_given = true;
     } else if (a == "--runs") {
@@ -162,7 +167,8 @@ std::string parse_options(const Args& args, Options* o) {
       if (!value(&v) || !parse_number(v, &n)) return "--seed needs a number";
       o->seed = n;
     } else if (a == "--progress") {
-      if (!value(&v) || !parse_seconds(v, &o->progress)) return "--progress needs seconds (0: none)";
+      if (!value(&v) || !parse_seconds(v, &o->progress))
+        return "--progress needs seconds (0: none)";
     } else if (a == "--findings") {
       if (!value(&o->findings) || o->findings.empty()) return "--findings needs a folder";
     } else if (a == "--result") {
@@ -200,17 +206,25 @@ std::string parse_options(const Args& args, Options* o) {
   if (!o->release.empty() && o->release != "2.36") {
     // The reference model is a model of 2.36: twin_vs_model has nothing to say of other releases.
     const size_t before = o->targets.size();
-    o->targets.erase(std::remove(o->targets.begin(), o->targets.end(), "twin_vs_model"), o->targets.end());
-    if (o->targets.empty()) return "twin_vs_model compares with the reference model of glibc 2.36 only; with --glibc " + o->release + " fuzz twin_vs_glibc or attack";
-    if (o->targets.size() != before) std::fprintf(stderr, "heaptwin fuzz: twin_vs_model left out (its model follows 2.36 only)\n");
+    o->targets.erase(std::remove(o->targets.begin(), o->targets.end(), "twin_vs_model"),
+                     o->targets.end());
+    if (o->targets.empty())
+      return "twin_vs_model compares with the reference model of glibc 2.36 only; with --glibc " +
+             o->release + " fuzz twin_vs_glibc or attack";
+    if (o->targets.size() != before)
+      std::fprintf(stderr, "heaptwin fuzz: twin_vs_model left out (its model follows 2.36 only)\n");
     // threads: the twin models threads in 2.35 .. 2.41 (docs/threads.md); before 2.34 the runner
     // cannot start one. Elsewhere every threaded input is unmodelled or a side error.
     const int minor = std::atoi(o->release.c_str() + 2);  // "2.41" -> 41
     if (minor < 35 || minor > 41) {
       const size_t with = o->targets.size();
-      o->targets.erase(std::remove(o->targets.begin(), o->targets.end(), "threads"), o->targets.end());
-      if (o->targets.empty()) return "threads fuzzes releases 2.35 .. 2.41 only (the twin's threads); not " + o->release;
-      if (o->targets.size() != with) std::fprintf(stderr, "heaptwin fuzz: threads left out (the twin models threads in 2.35 .. 2.41)\n");
+      o->targets.erase(std::remove(o->targets.begin(), o->targets.end(), "threads"),
+                       o->targets.end());
+      if (o->targets.empty())
+        return "threads fuzzes releases 2.35 .. 2.41 only (the twin's threads); not " + o->release;
+      if (o->targets.size() != with)
+        std::fprintf(stderr,
+                     "heaptwin fuzz: threads left out (the twin models threads in 2.35 .. 2.41)\n");
     }
   }
   if (o->runs > 0 && o->engine != "libfuzzer") return "--runs is for --engine libfuzzer";
@@ -220,7 +234,8 @@ std::string parse_options(const Args& args, Options* o) {
     return "--time 0 (until Ctrl-C) runs one target: name it with --target";
   }
   if (o->merge && (o->time_given || o->runs > 0 || o->seed || jobs_given || o->no_seeds)) {
-    return "--merge minimises the kept corpus and exits: it takes --target, --engine and --findings only";
+    return "--merge minimises the kept corpus and exits: it takes --target, --engine and "
+           "--findings only";
   }
   // Repeatable runs need one worker: several share their finds in an order of their timing.
   if (!jobs_given) o->jobs = (o->runs > 0 || o->seed) ? 1 : cores();
@@ -242,8 +257,10 @@ void print_plan(const Options& o) {
   std::string targets;
   for (const auto& t : o.targets) targets += " " + t;
   std::printf("--bin %s %s%s\n", o.engine.c_str(), o.engine.c_str(), targets.c_str());
-  if (o.engine == "afl" && o.jobs >= 2 && !o.merge) std::printf("--cmplog-bin afl afl-cmplog%s\n", targets.c_str());
-  if (uses_fast_workers(o)) std::printf("--fast-bin libfuzzer-fast libfuzzer-fast%s\n", targets.c_str());
+  if (o.engine == "afl" && o.jobs >= 2 && !o.merge)
+    std::printf("--cmplog-bin afl afl-cmplog%s\n", targets.c_str());
+  if (uses_fast_workers(o))
+    std::printf("--fast-bin libfuzzer-fast libfuzzer-fast%s\n", targets.c_str());
 }
 
 bool is_dir(const std::string& p) { return access((p + "/.").c_str(), F_OK) == 0; }
@@ -275,8 +292,8 @@ JobPlan plan_for(const Options& o, const std::string& target, double seconds) {
   p.crashes_dir = findings + "/crashes";
   p.work_dir = findings + "/run";
   // Unique to this job: this process's id and start time (no earlier job's leftovers match).
-  static const std::string kJobId = std::to_string(getpid()) + "-" +
-                                    std::to_string(static_cast<uint64_t>(wall_seconds() * 1e6));
+  static const std::string kJobId =
+      std::to_string(getpid()) + "-" + std::to_string(static_cast<uint64_t>(wall_seconds() * 1e6));
   p.mark = kJobId + "-" + target;
   return p;
 }
@@ -295,12 +312,13 @@ void write_heap_forms(const std::string& target, const std::string& crashes_dir,
     std::string error;
     auto bytes = read_file(path, &error);
     if (!bytes) continue;
-    Program program = config ? decode_input(*config, release,
-                                            reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size())
-                             : decode_fuzz(*bytes, options);
-    std::string text = "# decoded from " + name + " (" + std::to_string(bytes->size()) + " bytes, " +
-                       std::to_string(program.ops.size()) + " ops) as " + target + " runs it\n" +
-                       print_heap(program);
+    Program program =
+        config ? decode_input(*config, release, reinterpret_cast<const uint8_t*>(bytes->data()),
+                              bytes->size())
+               : decode_fuzz(*bytes, options);
+    std::string text = "# decoded from " + name + " (" + std::to_string(bytes->size()) +
+                       " bytes, " + std::to_string(program.ops.size()) + " ops) as " + target +
+                       " runs it\n" + print_heap(program);
     write_file_atomic(path + ".heap", text, &error);
   }
 }
@@ -314,7 +332,8 @@ std::string seconds_text(double s) {
 std::string summary_line(const JobPlan& plan, const JobResult& r) {
   const double rate = RateMeter::average(r.seconds, r.execs);
   std::string line = plan.target + "  " + seconds_text(r.seconds) + "  " + with_commas(r.execs) +
-                     " execs  " + with_commas(static_cast<uint64_t>(rate + 0.5)) + " execs/s  corpus " + with_commas(r.corpus) + " (+" +
+                     " execs  " + with_commas(static_cast<uint64_t>(rate + 0.5)) +
+                     " execs/s  corpus " + with_commas(r.corpus) + " (+" +
                      with_commas(r.corpus_new) + " kept)";
   if (!r.coverage.empty()) line += "  " + r.coverage;
   if (!r.findings.empty()) {
@@ -349,20 +368,25 @@ int run_targets(const Options& o) {
   sa.sa_handler = on_stop_signal;
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
-  const double per = o.seconds > 0 ? std::max(1.0, o.seconds / static_cast<double>(o.targets.size())) : 0;
+  const double per =
+      o.seconds > 0 ? std::max(1.0, o.seconds / static_cast<double>(o.targets.size())) : 0;
   bool found = false, failed = false;
   std::vector<std::string> summary;
   for (const auto& target : o.targets) {
     if (stop_requested()) break;
     JobPlan plan = plan_for(o, target, per);
-    std::string how = o.runs > 0 ? "for " + std::to_string(o.runs) + " executions" + (plan.jobs > 1 ? " per job" : "")
-                                 : per > 0 ? "for " + seconds_text(per) : "until Ctrl-C";
-    const std::string kinds = plan.fast_binary.empty() ? ""
-                              : plan.jobs == 2 ? " (1 with sanitizers, 1 without)"
-                                               : " (1 with sanitizers, " + std::to_string(plan.jobs - 1) + " without)";
+    std::string how = o.runs > 0 ? "for " + std::to_string(o.runs) + " executions" +
+                                       (plan.jobs > 1 ? " per job" : "")
+                      : per > 0 ? "for " + seconds_text(per)
+                                : "until Ctrl-C";
+    const std::string kinds =
+        plan.fast_binary.empty() ? ""
+        : plan.jobs == 2         ? " (1 with sanitizers, 1 without)"
+                         : " (1 with sanitizers, " + std::to_string(plan.jobs - 1) + " without)";
     std::fprintf(stderr, "heaptwin: fuzzing %s %s with %s, %d job%s%s (seeds: %s; kept: %s)\n",
-                 target.c_str(), how.c_str(), o.engine.c_str(), plan.jobs, plan.jobs == 1 ? "" : "s",
-                 kinds.c_str(), plan.seed_dirs.empty() ? "none" : ("corpus/" + target).c_str(),
+                 target.c_str(), how.c_str(), o.engine.c_str(), plan.jobs,
+                 plan.jobs == 1 ? "" : "s", kinds.c_str(),
+                 plan.seed_dirs.empty() ? "none" : ("corpus/" + target).c_str(),
                  plan.corpus_dir.c_str());
     JobResult result;
     std::string error;
@@ -378,8 +402,10 @@ int run_targets(const Options& o) {
     }
     if (!result.findings.empty()) {
       found = true;
-      std::fprintf(stderr, "heaptwin: %s: FINDING, saved as %s (and .heap beside it); "
-                   "./heaptwin repro FILE explains it\n", target.c_str(), result.findings.front().path.c_str());
+      std::fprintf(stderr,
+                   "heaptwin: %s: FINDING, saved as %s (and .heap beside it); "
+                   "./heaptwin repro FILE explains it\n",
+                   target.c_str(), result.findings.front().path.c_str());
     }
     summary.push_back(summary_line(plan, result));
     if (!o.result_file.empty()) append_result(o.result_file, plan, result);
@@ -417,16 +443,19 @@ int cmd_fuzz(const Args& args) {
   }
   std::string problem = parse_options(args, &o);
   // The targets read the release from their environment (fuzz/differential.cc).
-  if (!o.libc.empty()) ::setenv("HEAPTWIN_LIBC", o.libc.c_str(), 1);
-  else if (!o.release.empty()) ::setenv("HEAPTWIN_GLIBC", o.release.c_str(), 1);
+  if (!o.libc.empty())
+    ::setenv("HEAPTWIN_LIBC", o.libc.c_str(), 1);
+  else if (!o.release.empty())
+    ::setenv("HEAPTWIN_GLIBC", o.release.c_str(), 1);
   if (!problem.empty()) return usage_error("fuzz", problem);
   if (o.plan) {
     print_plan(o);
     return kExitOk;
   }
   if (o.bin.empty()) {
-    return usage_error("fuzz", "no engine build given: run it as ./heaptwin fuzz, which builds the "
-                               "targets for the engine and passes --bin");
+    return usage_error("fuzz",
+                       "no engine build given: run it as ./heaptwin fuzz, which builds the "
+                       "targets for the engine and passes --bin");
   }
   if (o.root.empty()) {
     char cwd[4096];
@@ -434,7 +463,8 @@ int cmd_fuzz(const Args& args) {
   }
   for (const auto& t : o.targets) {
     std::string bin = o.bin + "/fuzz/" + t;
-    if (access(bin.c_str(), X_OK) != 0) return usage_error("fuzz", "no " + o.engine + " build of " + t + " at " + bin);
+    if (access(bin.c_str(), X_OK) != 0)
+      return usage_error("fuzz", "no " + o.engine + " build of " + t + " at " + bin);
   }
   return o.merge ? merge_targets(o) : run_targets(o);
 }

@@ -22,7 +22,8 @@ void print_usage() {
       "scenario and compares (default side: glibc; --side twin holds the twin to the same\n"
       "expectations). With --update, re-records every .expected from real glibc.\n\n"
       "Other releases: DIR/V/ holds V's recordings of DIR's scenarios, and scenarios of its own.\n"
-      "  --glibc V    the release: real glibc V (2.31, 2.41, 2.43, 2.44) or, with --side twin, its twin\n"
+      "  --glibc V    the release: real glibc V (2.31, 2.41, 2.43, 2.44) or, with --side twin, its "
+      "twin\n"
       "  --libc PATH  real glibc from this libc.so.6 (or its folder, ld-linux-x86-64.so.2 beside\n"
       "               it); the release is read from it (e.g. a build of 2.35)\n\n"
       "exit: 0 all match; 1 some differ (listed on stdout); 2 bad usage\n",
@@ -63,7 +64,7 @@ int cmd_golden(const Args& args) {
     }
   }
   if (dir.empty()) dir = default_dir();
-  if (struct stat st {}; ::stat(dir.c_str(), &st) != 0) {
+  if (struct stat st{}; ::stat(dir.c_str(), &st) != 0) {
     return usage_error("golden", file_error(dir, errno));
   } else if (!S_ISDIR(st.st_mode)) {
     return usage_error("golden", file_error(dir, ENOTDIR) + " (expected a folder of .heap files)");

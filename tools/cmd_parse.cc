@@ -24,9 +24,12 @@ int cmd_parse(const Args& args) {
   bool quiet = false;
   std::vector<std::string> files;
   for (const auto& a : args) {
-    if (a == "--quiet") quiet = true;
-    else if (!a.empty() && a[0] == '-') return usage_error("parse", "unknown option '" + a + "'");
-    else files.push_back(a);
+    if (a == "--quiet")
+      quiet = true;
+    else if (!a.empty() && a[0] == '-')
+      return usage_error("parse", "unknown option '" + a + "'");
+    else
+      files.push_back(a);
   }
   if (files.empty()) return usage_error("parse", "expected at least one FILE.heap");
   for (const auto& f : files) {

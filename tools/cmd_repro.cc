@@ -38,7 +38,8 @@ constexpr const char* kHelp =
     "                  NAME.heap beside it; ./heaptwin test replays it from then on\n"
     "  --html OUT      also write the minimal program's run as one self-contained HTML page: per\n"
     "                  op each side's heap (chunks by state and bin, the bins with their links),\n"
-    "                  side by side, the first divergence marked and shown at open (docs/show.md)\n\n"
+    "                  side by side, the first divergence marked and shown at open "
+    "(docs/show.md)\n\n"
     "exit: 0 the sides agree (nothing to reproduce); 1 reproduced; 2 bad usage or input\n";
 
 std::vector<std::string> split_commas(const std::string& s) {
@@ -89,7 +90,8 @@ Failure classify(Executor& executor, const Program& p) {
 }
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 void explain(const Program& p, Executor& executor) {
@@ -103,12 +105,17 @@ void explain(const Program& p, Executor& executor) {
   for (const Trace& t : traces) {
     if (t.states.empty()) continue;
     std::printf("== %s: heap before op %zu\n", t.side.c_str(), i);
-    if (i == 0) std::printf("    (pristine)\n");
-    else if (i - 1 < t.states.size()) std::printf("%s", format_state(t.states[i - 1], "    ", false).c_str());
-    std::printf("== %s: heap after op %zu (%s)\n", t.side.c_str(), i, print_op(p, p.ops[i]).c_str());
-    if (i < t.states.size()) std::printf("%s", format_state(t.states[i], "    ", false).c_str());
-    else std::printf("    (the op ended the program: %s)\n",
-                     i < t.outcomes.size() ? to_string(t.outcomes[i]).c_str() : "no outcome");
+    if (i == 0)
+      std::printf("    (pristine)\n");
+    else if (i - 1 < t.states.size())
+      std::printf("%s", format_state(t.states[i - 1], "    ", false).c_str());
+    std::printf("== %s: heap after op %zu (%s)\n", t.side.c_str(), i,
+                print_op(p, p.ops[i]).c_str());
+    if (i < t.states.size())
+      std::printf("%s", format_state(t.states[i], "    ", false).c_str());
+    else
+      std::printf("    (the op ended the program: %s)\n",
+                  i < t.outcomes.size() ? to_string(t.outcomes[i]).c_str() : "no outcome");
   }
 }
 
@@ -150,7 +157,6 @@ int write_html(Executor& executor, const Program& program, const Verdict& verdic
 
 }  // namespace
 
-
 int cmd_repro(const Args& args) {
   if (wants_help(args)) {
     std::fputs(kHelp, stdout);
@@ -175,7 +181,8 @@ int cmd_repro(const Args& args) {
       if (!v) return usage_error("repro", "--target needs a name");
       target = *v;
       if (fuzz_target_config(target) == nullptr) {
-        return usage_error("repro", "unknown target '" + target + "' (twin_vs_glibc, twin_vs_model, attack, threads)");
+        return usage_error("repro", "unknown target '" + target +
+                                        "' (twin_vs_glibc, twin_vs_model, attack, threads)");
       }
     } else if (a == "--save") {
       auto v = value("--save");
@@ -238,9 +245,9 @@ int cmd_repro(const Args& args) {
     }
     // A finding fixed before it was saved is still worth keeping: as it is, unminimised.
     if (!save.empty()) {
-      return save_regression(program, target, save,
-                             "# regression (sides agreed when saved, after the fix)\n# from " +
-                                 input + "\n");
+      return save_regression(
+          program, target, save,
+          "# regression (sides agreed when saved, after the fix)\n# from " + input + "\n");
     }
     return kExitOk;
   }
@@ -262,7 +269,8 @@ int cmd_repro(const Args& args) {
   }
 
   if (!save.empty()) {
-    int rc = save_regression(minimal, target, save, "# regression: " + original.kind + "\n# from " + input + "\n");
+    int rc = save_regression(minimal, target, save,
+                             "# regression: " + original.kind + "\n# from " + input + "\n");
     if (rc != kExitOk) return rc;
   }
   return kExitFound;

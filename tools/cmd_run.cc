@@ -13,7 +13,8 @@ namespace {
 
 void print_usage() {
   std::printf(
-      "usage: heaptwin run FILE.heap [--on SIDE] [--state|--full] [--json] [--glibc V|--libc PATH]\n"
+      "usage: heaptwin run FILE.heap [--on SIDE] [--state|--full] [--json] [--glibc V|--libc "
+      "PATH]\n"
       "                    [--tunable NAME=VALUE]... [--timeout MS] [--no-check]\n"
       "                    [--full-check-every N]\n\n"
       "Runs the script on one side (default: glibc, the host's real malloc) and prints, per op,\n"
@@ -23,8 +24,10 @@ void print_usage() {
       "               largebins, top, last_remainder; chunk offsets from the heap base)\n"
       "  --full       --state with every section, binmap, system_mem and mp_ (the golden form)\n"
       "  --json       one JSON object per op: index, op, outcome, offset/size/value, message\n"
-      "  --glibc V    glibc release V: the side glibc is real glibc V (2.31, 2.41, 2.43, 2.44; set up in\n"
-      "               ~/.cache/heaptwin on first use), twin its twin (2.23, 2.27 .. 2.41, 2.43, 2.44)\n"
+      "  --glibc V    glibc release V: the side glibc is real glibc V (2.31, 2.41, 2.43, 2.44; set "
+      "up in\n"
+      "               ~/.cache/heaptwin on first use), twin its twin (2.23, 2.27 .. 2.41, 2.43, "
+      "2.44)\n"
       "  --libc PATH  the real side runs under this libc.so.6 (or the folder holding it and its\n"
       "               ld-linux-x86-64.so.2); its release is read from it and picks the twin\n"
       "  --tunable    a GLIBC_TUNABLES entry, e.g. tcache_count=0 (glibc.malloc. is implied)\n"
@@ -110,13 +113,15 @@ int cmd_run(const Args& args) {
   } else {
     std::printf("# %s on %s\n", file.c_str(), side->name().c_str());
     if (state) {
-      std::printf("# bins list chunk starts as heap+OFFSET (SIZE); tcache entries and user\n"
-                  "# pointers are 0x10 further. Empty bins are left out (--full shows all).\n");
+      std::printf(
+          "# bins list chunk starts as heap+OFFSET (SIZE); tcache entries and user\n"
+          "# pointers are 0x10 further. Empty bins are left out (--full shows all).\n");
     }
     std::fputs(format_trace(*program, trace, state, full).c_str(), stdout);
   }
   if (!trace.violation.empty()) {
-    std::printf("%s broke a rule after op %zu: %s\n  %s\n", side->name().c_str(), trace.violation_op,
+    std::printf("%s broke a rule after op %zu: %s\n  %s\n", side->name().c_str(),
+                trace.violation_op,
                 trace.violation_op < program->ops.size()
                     ? print_op(*program, program->ops[trace.violation_op]).c_str()
                     : "?",

@@ -4,9 +4,9 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "oracle/executor.h"
 #include "oracle/heap_image.h"
 #include "oracle/heap_picture.h"
-#include "oracle/executor.h"
 #include "oracle/side.h"
 #include "program/heap_format.h"
 #include "tools/cli_util.h"
@@ -35,7 +35,8 @@ void print_usage() {
       "Runs the script and draws the heap after op N (default: the last op that ran), for each\n"
       "side (default: %s), one after the other:\n"
       "  heap             every chunk from the heap start to top: offset, size, flags, which bin\n"
-      "                   holds it (tcachebins[0x20][0/2] = first of 2), fd/bk (tcache and fastbin\n"
+      "                   holds it (tcachebins[0x20][0/2] = first of 2), fd/bk (tcache and "
+      "fastbin\n"
       "                   pointers revealed, as stored in parentheses)\n"
       "  bins             tcachebins, fastbins, unsortedbin, smallbins, largebins, top\n"
       "  vis_heap_chunks  a hexdump of the first K chunks (default 6), bins and top marked\n"
@@ -44,7 +45,8 @@ void print_usage() {
       "  --at N       after op N (0-based, as in `heaptwin run`)\n"
       "  --on SIDES   comma-separated sides\n"
       "  --chunks K   hexdump K chunks (0: none); --no-vis is --chunks 0\n"
-      "  --glibc V    glibc release V: real glibc V (2.31, 2.41, 2.43, 2.44) and its twin (2.23, 2.27 .. 2.41, 2.43, 2.44)\n"
+      "  --glibc V    glibc release V: real glibc V (2.31, 2.41, 2.43, 2.44) and its twin (2.23, "
+      "2.27 .. 2.41, 2.43, 2.44)\n"
       "  --libc PATH  the real side runs under this libc.so.6 (or the folder holding it and its\n"
       "               ld-linux-x86-64.so.2); its release is read from it and picks the twin\n"
       "  --tunable    a GLIBC_TUNABLES entry, e.g. tcache_count=0 (glibc.malloc. is implied)\n"
@@ -129,14 +131,16 @@ int cmd_show(const Args& args) {
     const std::string& a = args[i];
     const bool has_value = i + 1 < args.size();
     if (a == "--at") {
-      if (!has_value || !parse_count(args[++i], &at)) return usage_error("show", "--at needs an op index (0, 1, ...)");
+      if (!has_value || !parse_count(args[++i], &at))
+        return usage_error("show", "--at needs an op index (0, 1, ...)");
     } else if (a == "--on" || a == "--side") {
       if (!has_value) return usage_error("show", a + " needs side names, e.g. twin,glibc");
       sides = split(args[++i]);
       if (sides.empty()) return usage_error("show", a + " needs side names, e.g. twin,glibc");
     } else if (a == "--chunks") {
       long k = 0;
-      if (!has_value || !parse_count(args[++i], &k)) return usage_error("show", "--chunks needs a number");
+      if (!has_value || !parse_count(args[++i], &k))
+        return usage_error("show", "--chunks needs a number");
       picture.vis_chunks = static_cast<size_t>(k);
     } else if (a == "--html") {
       if (!has_value || args[i + 1].empty()) {
@@ -149,7 +153,8 @@ int cmd_show(const Args& args) {
       if (!e.empty()) return usage_error("show", e);
     } else if (a == "--tunable") {
       std::pair<std::string, std::string> t;
-      if (!has_value || !parse_tunable(args[++i], &t)) return usage_error("show", "--tunable needs NAME=VALUE");
+      if (!has_value || !parse_tunable(args[++i], &t))
+        return usage_error("show", "--tunable needs NAME=VALUE");
       options.tunables.push_back(t);
     } else if (!a.empty() && a[0] == '-') {
       return usage_error("show", "unknown option " + a);
@@ -172,7 +177,8 @@ int cmd_show(const Args& args) {
                                    std::to_string(program->ops.size() - 1));
   }
   for (const auto& name : sides) {
-    if (name == "model") return usage_error("show", "the model has no ptmalloc heap to draw; use twin or glibc");
+    if (name == "model")
+      return usage_error("show", "the model has no ptmalloc heap to draw; use twin or glibc");
   }
   if (!html.empty()) return write_html(file, *program, sides, version, options.tunables, at, html);
   std::vector<std::unique_ptr<Side>> made;

@@ -18,7 +18,7 @@ using Args = std::vector<std::string>;
 
 struct Command {
   const char* name;
-  const char* summary;  // one line for `heaptwin --help`
+  const char* summary;           // one line for `heaptwin --help`
   int (*run)(const Args& args);  // args after the command name; handles --help itself
 };
 

@@ -48,7 +48,8 @@ std::string libc_data_value(const std::string& libc_path,
   for (const Object& o : objects) {
     if (o.offset != 0 && o.size == o.twin_size) {
       char field[64];
-      std::snprintf(field, sizeof field, ",%s=0x%llx", o.name, static_cast<unsigned long long>(o.offset));
+      std::snprintf(field, sizeof field, ",%s=0x%llx", o.name,
+                    static_cast<unsigned long long>(o.offset));
       value += field;
       any = true;
     } else {

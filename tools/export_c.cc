@@ -86,7 +86,9 @@ std::string export_c(const Program& program, const ExportOptions& options) {
        "  catch_faults();\n" +
        std::string(reads ? kFindReadPlaces : "") +
        "  put(\"# \");\n"
-       "  put(" + c_string(options.source) + ");\n"
+       "  put(" +
+       c_string(options.source) +
+       ");\n"
        "  put(\" on glibc \");\n"
        "  put(gnu_get_libc_version());\n"
        "  end_line();\n"

@@ -117,11 +117,11 @@ std::string replaced(std::string s, const std::string& from, const std::string& 
 }  // namespace
 
 std::string read8_support_code(const Program& program, const std::string& release) {
-  const std::optional<GlibcLayout> layout =
-      glibc_layout(release.empty() ? "2.36" : release);
+  const std::optional<GlibcLayout> layout = glibc_layout(release.empty() ? "2.36" : release);
   const GlibcLayout l = layout ? *layout : *glibc_layout("2.36");
   const ArenaLayout arena = to_arena_layout(l);
-  std::string code = "\n/* ---- heaptwin's oracle/read_value.h and read_value.c -------------------------- */\n";
+  std::string code =
+      "\n/* ---- heaptwin's oracle/read_value.h and read_value.c -------------------------- */\n";
   code += kReadValueHeader;
   code += source_without_include();
   std::string support = kReadSupport;

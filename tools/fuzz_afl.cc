@@ -27,7 +27,8 @@ std::string read_all(const std::string& path) {
 }
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 // A name for an input by its contents (FNV-1a, 64 bits): the same input is kept once.
@@ -73,7 +74,8 @@ std::vector<std::string> list_instances(const std::string& out_dir) {
 int export_queues(const std::string& out_dir, const std::string& corpus_dir) {
   // By contents: the corpus may hold the same input under libFuzzer's name (its SHA-1).
   std::set<std::string> have;
-  for (const auto& n : list_files(corpus_dir)) have.insert(content_name(read_all(corpus_dir + "/" + n)));
+  for (const auto& n : list_files(corpus_dir))
+    have.insert(content_name(read_all(corpus_dir + "/" + n)));
   int added = 0;
   for (const auto& inst : list_instances(out_dir)) {
     std::string queue = out_dir + "/" + inst + "/queue";
@@ -106,8 +108,10 @@ struct Instance {
 
 class AflJob : public EngineJob {
  public:
-  explicit AflJob(JobPlan plan) : plan_(std::move(plan)), out_dir_(plan_.work_dir + "/afl"),
-                                  in_dir_(plan_.work_dir + "/afl-in") {}
+  explicit AflJob(JobPlan plan)
+      : plan_(std::move(plan)),
+        out_dir_(plan_.work_dir + "/afl"),
+        in_dir_(plan_.work_dir + "/afl-in") {}
 
   bool start(std::string* error) override {
     // A run that was killed before it could keep its queue: keep it now.
@@ -122,11 +126,12 @@ class AflJob : public EngineJob {
       auto inst = std::make_unique<Instance>(name, plan_.work_dir + "/afl-" + name + ".log");
       std::string counter = plan_.work_dir + "/afl-" + name + ".execs";
       if (!inst->counter.create(counter, error)) return false;
-      ProcessSpec spec{arguments(i, name),
-                       {"AFL_SKIP_CPUFREQ=1", "AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1", "AFL_NO_UI=1",
-                        "AFL_NO_AFFINITY=1", std::string(kJobMarkVariable) + "=" + plan_.mark,
-                        "HEAPTWIN_EXEC_COUNTER=" + counter},
-                       inst->log.path()};
+      ProcessSpec spec{
+          arguments(i, name),
+          {"AFL_SKIP_CPUFREQ=1", "AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1", "AFL_NO_UI=1",
+           "AFL_NO_AFFINITY=1", std::string(kJobMarkVariable) + "=" + plan_.mark,
+           "HEAPTWIN_EXEC_COUNTER=" + counter},
+          inst->log.path()};
       if (!inst->process.start(spec, group_, error)) return false;
       if (group_ == 0) group_ = inst->process.pid();
       instances_.push_back(std::move(inst));
@@ -188,15 +193,16 @@ class AflJob : public EngineJob {
     std::ofstream(kept_marker()).put('\n');  // the output folder stays for a look, kept once
     remove_tree(in_dir_);
     if (added > 0) {
-      std::fprintf(stderr, "  %s: %d new input(s) of AFL++'s queue kept in %s\n", plan_.target.c_str(),
-                   added, plan_.corpus_dir.c_str());
+      std::fprintf(stderr, "  %s: %d new input(s) of AFL++'s queue kept in %s\n",
+                   plan_.target.c_str(), added, plan_.corpus_dir.c_str());
     }
   }
 
   std::string failure() override {
     for (auto& inst : instances_) {
       if (!inst->process.exited() || stopping_ || !findings_.empty()) continue;
-      std::string what = "afl-fuzz " + inst->name + " ended (" + inst->process.describe_exit() + ")";
+      std::string what =
+          "afl-fuzz " + inst->name + " ended (" + inst->process.describe_exit() + ")";
       if (!inst->failure_line.empty()) what += ": " + inst->failure_line;
       return what + "\n  its output: " + inst->log.path() + "\n";
     }
@@ -207,7 +213,8 @@ class AflJob : public EngineJob {
   // (libAFLDriver runs a file given as an argument once).
   std::string report_of(const Finding& finding) override {
     std::string log = plan_.work_dir + "/replay-" + std::to_string(++replays_) + ".log";
-    run_to_end({plan_.binary, finding.path}, {std::string(kJobMarkVariable) + "=" + plan_.mark}, log, 60);
+    run_to_end({plan_.binary, finding.path}, {std::string(kJobMarkVariable) + "=" + plan_.mark},
+               log, 60);
     return finding_report(read_all(log), 40);
   }
 
@@ -234,11 +241,13 @@ class AflJob : public EngineJob {
   std::string kept_marker() const { return out_dir_ + "/.kept"; }
 
   std::vector<std::string> arguments(int i, const std::string& name) const {
-    std::vector<std::string> a = {"afl-fuzz", "-i", in_dir_, "-o", out_dir_, i == 0 ? "-M" : "-S", name};
+    std::vector<std::string> a = {"afl-fuzz",           "-i", in_dir_, "-o", out_dir_,
+                                  i == 0 ? "-M" : "-S", name};
     if (!plan_.dict.empty()) a.insert(a.end(), {"-x", plan_.dict});
     bool cmplog = !plan_.cmplog_binary.empty() && (i == 1 || plan_.jobs == 1);
     if (cmplog) a.insert(a.end(), {"-c", plan_.cmplog_binary});
-    if (plan_.seed) a.insert(a.end(), {"-s", std::to_string(*plan_.seed + static_cast<uint64_t>(i))});
+    if (plan_.seed)
+      a.insert(a.end(), {"-s", std::to_string(*plan_.seed + static_cast<uint64_t>(i))});
     a.insert(a.end(), {"--", plan_.binary});
     return a;
   }
@@ -253,7 +262,8 @@ class AflJob : public EngineJob {
         if (seed.find('/') == std::string::npos) seed = in_dir_ + "/" + seed;
         add_finding(seed, "seed-" + seed.substr(seed.rfind('/') + 1));
       }
-      if (line.find("PROGRAM ABORT") != std::string::npos || line.find("giving up") != std::string::npos) {
+      if (line.find("PROGRAM ABORT") != std::string::npos ||
+          line.find("giving up") != std::string::npos) {
         inst.failure_line = line;
       }
     }
@@ -287,6 +297,8 @@ class AflJob : public EngineJob {
 
 }  // namespace
 
-std::unique_ptr<EngineJob> make_afl_job(const JobPlan& plan) { return std::make_unique<AflJob>(plan); }
+std::unique_ptr<EngineJob> make_afl_job(const JobPlan& plan) {
+  return std::make_unique<AflJob>(plan);
+}
 
 }  // namespace heaptwin::cli

@@ -74,7 +74,8 @@ bool run_job(const JobPlan& plan, double progress_every, JobResult* result, std:
       killed = true;
     }
     if (progress_every > 0 && now >= next_progress) {
-      std::fprintf(stderr, "  %s\n", format_progress(plan.target, s, meter.now(now, s.execs)).c_str());
+      std::fprintf(stderr, "  %s\n",
+                   format_progress(plan.target, s, meter.now(now, s.execs)).c_str());
       next_progress += progress_every;
     }
   }
@@ -124,7 +125,8 @@ bool merge_corpus(const JobPlan& plan, std::string* error) {
   if (!make_dirs(plan.work_dir, error) || !make_dirs(plan.corpus_dir, error)) return false;
   const size_t before = list_files(plan.corpus_dir).size();
   if (before == 0) {
-    std::printf("%s: the corpus %s is empty: nothing to minimise\n", plan.target.c_str(), plan.corpus_dir.c_str());
+    std::printf("%s: the corpus %s is empty: nothing to minimise\n", plan.target.c_str(),
+                plan.corpus_dir.c_str());
     return true;
   }
   const std::string merged = plan.corpus_dir + ".merging", old = plan.corpus_dir + ".old";
@@ -140,14 +142,21 @@ bool merge_corpus(const JobPlan& plan, std::string* error) {
   } else {
     if (!make_dirs(merged, error)) return false;
     // -merge=1: the inputs of the second folder that add coverage go to the (empty) first.
-    argv = {plan.binary, "-merge=1", "-merge_control_file=" + plan.work_dir + "/merge.control",
-            "-detect_leaks=0", "-rss_limit_mb=4096", "-timeout=25", merged, plan.corpus_dir};
+    argv = {plan.binary,
+            "-merge=1",
+            "-merge_control_file=" + plan.work_dir + "/merge.control",
+            "-detect_leaks=0",
+            "-rss_limit_mb=4096",
+            "-timeout=25",
+            merged,
+            plan.corpus_dir};
   }
   std::fprintf(stderr, "heaptwin: minimising %s (%zu inputs) with %s; output in %s\n",
-               plan.corpus_dir.c_str(), before, plan.engine == "afl" ? "afl-cmin" : "libFuzzer -merge=1",
-               log.c_str());
+               plan.corpus_dir.c_str(), before,
+               plan.engine == "afl" ? "afl-cmin" : "libFuzzer -merge=1", log.c_str());
   std::vector<std::string> full_env = env;
-  if (plan.engine == "afl") full_env.insert(full_env.end(), {"AFL_SKIP_CPUFREQ=1", "AFL_NO_AFFINITY=1"});
+  if (plan.engine == "afl")
+    full_env.insert(full_env.end(), {"AFL_SKIP_CPUFREQ=1", "AFL_NO_AFFINITY=1"});
   int rc = run_to_end(argv, full_env, log, 0);
   end_marked_processes(plan.mark);
   const size_t after = list_files(merged).size();

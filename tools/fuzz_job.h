@@ -18,20 +18,20 @@ namespace heaptwin::cli {
 // Everything one target's run needs, resolved to paths.
 struct JobPlan {
   std::string target;
-  std::string engine;        // "libfuzzer" or "afl"
+  std::string engine;  // "libfuzzer" or "afl"
   int jobs = 1;
-  double seconds = 60;       // 0: until stopped (Ctrl-C) or, with runs, until the runs are done
-  uint64_t runs = 0;         // libFuzzer -runs (0: none)
+  double seconds = 60;  // 0: until stopped (Ctrl-C) or, with runs, until the runs are done
+  uint64_t runs = 0;    // libFuzzer -runs (0: none)
   std::optional<uint64_t> seed;
-  std::string binary;        // the engine's build of the target
-  std::string cmplog_binary; // AFL++ CmpLog build ("" : none)
-  std::string fast_binary;   // libFuzzer workers 1..N-1: the build without sanitizers ("": none)
+  std::string binary;         // the engine's build of the target
+  std::string cmplog_binary;  // AFL++ CmpLog build ("" : none)
+  std::string fast_binary;    // libFuzzer workers 1..N-1: the build without sanitizers ("": none)
   std::vector<std::string> seed_dirs;  // read, never written
-  std::string dict;          // "" : none
-  std::string corpus_dir;    // kept across runs: the engine adds to it
+  std::string dict;                    // "" : none
+  std::string corpus_dir;              // kept across runs: the engine adds to it
   std::string crashes_dir;
-  std::string work_dir;      // logs, counters, the engine's scratch
-  std::string mark;          // kJobMarkVariable's value for this job
+  std::string work_dir;  // logs, counters, the engine's scratch
+  std::string mark;      // kJobMarkVariable's value for this job
 };
 
 struct Finding {
@@ -74,7 +74,7 @@ struct JobResult {
   uint64_t corpus_new = 0;
   std::string coverage;
   std::vector<Finding> findings;
-  double first_finding_seconds = -1;  // after the job started; -1: none
+  double first_finding_seconds = -1;    // after the job started; -1: none
   uint64_t execs_at_first_finding = 0;  // executions seen when it was noticed
   bool interrupted = false;
   std::string failure;  // a process failed without a finding

@@ -26,14 +26,16 @@ class FuzzJobTest : public ::testing::Test {
     plan_.jobs = 2;
     plan_.seconds = 30;
     plan_.seed = 7;  // workers get -seed=7 and -seed=8
-    plan_.binary = std::string(std::getenv("TEST_SRCDIR")) + "/heaptwin/tools/testdata/fake_libfuzzer.sh";
+    plan_.binary =
+        std::string(std::getenv("TEST_SRCDIR")) + "/heaptwin/tools/testdata/fake_libfuzzer.sh";
     plan_.corpus_dir = dir_ + "/corpus";
     plan_.crashes_dir = dir_ + "/crashes";
     plan_.work_dir = dir_ + "/run";
     plan_.mark = "fuzz_job_test-" + std::to_string(getpid());
   }
   void TearDown() override {
-    for (const char* v : {"FAKE_FINDER", "FAKE_FAIL", "FAKE_LEAVE_BEHIND", "FAKE_SLOW_WRITE"}) unsetenv(v);
+    for (const char* v : {"FAKE_FINDER", "FAKE_FAIL", "FAKE_LEAVE_BEHIND", "FAKE_SLOW_WRITE"})
+      unsetenv(v);
     remove_tree(dir_);
   }
   std::string dir_;
@@ -51,7 +53,7 @@ TEST_F(FuzzJobTest, TheFirstFindingStopsEveryWorker) {
   EXPECT_EQ(r.findings[0].path, plan_.crashes_dir + "/crash-fake");
   EXPECT_GE(r.first_finding_seconds, 0.0);
   EXPECT_LT(r.first_finding_seconds, r.seconds + 0.5);
-  EXPECT_GE(r.execs, 50u);  // the counters: both workers counted
+  EXPECT_GE(r.execs, 50u);                      // the counters: both workers counted
   EXPECT_EQ(r.coverage.substr(0, 5), "cov 1");  // from the status lines
   EXPECT_FALSE(r.interrupted);
   EXPECT_EQ(r.failure, "");

@@ -20,7 +20,8 @@ namespace heaptwin::cli {
 namespace {
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 std::string base_name(const std::string& path) {
@@ -36,8 +37,8 @@ std::string read_all(const std::string& path) {
 // What libFuzzer writes when an input fails (crash-, timeout-, oom-, leak-), or what another
 // engine left in the folder; not .heap forms, files being written, or slow-unit- notes.
 bool is_crash_input(const std::string& name) {
-  return !ends_with(name, ".heap") && !ends_with(name, ".tmp") && name.find(".tmp.") == std::string::npos &&
-         name.compare(0, 10, "slow-unit-") != 0;
+  return !ends_with(name, ".heap") && !ends_with(name, ".tmp") &&
+         name.find(".tmp.") == std::string::npos && name.compare(0, 10, "slow-unit-") != 0;
 }
 
 struct Worker {
@@ -64,8 +65,10 @@ class LibFuzzerJob : public EngineJob {
       auto w = std::make_unique<Worker>(log);
       std::string counter = plan_.work_dir + "/libfuzzer-" + std::to_string(i) + ".execs";
       if (!w->counter.create(counter, error)) return false;
-      ProcessSpec spec{arguments(i), {std::string(kJobMarkVariable) + "=" + plan_.mark,
-                                     "HEAPTWIN_EXEC_COUNTER=" + counter}, log};
+      ProcessSpec spec{
+          arguments(i),
+          {std::string(kJobMarkVariable) + "=" + plan_.mark, "HEAPTWIN_EXEC_COUNTER=" + counter},
+          log};
       if (!w->process.start(spec, group_, error)) return false;
       if (group_ == 0) group_ = w->process.pid();
       workers_.push_back(std::move(w));
@@ -131,8 +134,9 @@ class LibFuzzerJob : public EngineJob {
       if (!w.process.exited() || !w.artifacts.empty() || stopping_) continue;
       int st = w.process.wait_status();
       if (WIFEXITED(st) && WEXITSTATUS(st) == 0) continue;
-      std::string what = "libFuzzer worker " + std::to_string(i) + " ended (" + w.process.describe_exit() +
-                         ") without a finding; the end of " + w.log.path() + ":\n";
+      std::string what = "libFuzzer worker " + std::to_string(i) + " ended (" +
+                         w.process.describe_exit() + ") without a finding; the end of " +
+                         w.log.path() + ":\n";
       for (const auto& l : w.recent) what += "  " + l + "\n";
       return what;
     }
@@ -154,21 +158,20 @@ class LibFuzzerJob : public EngineJob {
     const bool fast = i > 0 && !plan_.fast_binary.empty();
     std::vector<std::string> a = {fast ? plan_.fast_binary : plan_.binary,
                                   "-artifact_prefix=" + plan_.crashes_dir + "/",
-                                  "-print_final_stats=1",
-                                  "-detect_leaks=0",
-                                  "-rss_limit_mb=4096",
+                                  "-print_final_stats=1", "-detect_leaks=0", "-rss_limit_mb=4096",
                                   // A hang is a finding; no Program of the encoding's length
                                   // takes anywhere near this (libFuzzer's default is 20 minutes).
                                   "-timeout=25",
                                   // An input that is slow because the machine is busy is no
                                   // finding; libFuzzer would write it beside the crashes.
-                                  "-report_slow_units=1000000",
-                                  "-reload=1"};
+                                  "-report_slow_units=1000000", "-reload=1"};
     if (!plan_.dict.empty()) a.push_back("-dict=" + plan_.dict);
     if (plan_.seed) a.push_back("-seed=" + std::to_string(*plan_.seed + static_cast<uint64_t>(i)));
     if (plan_.runs > 0) a.push_back("-runs=" + std::to_string(plan_.runs));
     // heaptwin stops the workers at the time limit; this only bounds a worker left alone.
-    if (plan_.seconds > 0) a.push_back("-max_total_time=" + std::to_string(static_cast<uint64_t>(std::ceil(plan_.seconds)) + 30));
+    if (plan_.seconds > 0)
+      a.push_back("-max_total_time=" +
+                  std::to_string(static_cast<uint64_t>(std::ceil(plan_.seconds)) + 30));
     a.push_back(plan_.corpus_dir);
     for (const auto& d : plan_.seed_dirs) a.push_back(d);
     return a;
@@ -183,8 +186,10 @@ class LibFuzzerJob : public EngineJob {
       } else if (auto artifact = parse_libfuzzer_artifact(line)) {
         w.artifacts.push_back(base_name(*artifact));
       }
-      if (line.compare(0, 13, "==== heaptwin") == 0 || line.find("ERROR: libFuzzer") != std::string::npos ||
-          line.find("ERROR: AddressSanitizer") != std::string::npos || line.find("runtime error:") != std::string::npos) {
+      if (line.compare(0, 13, "==== heaptwin") == 0 ||
+          line.find("ERROR: libFuzzer") != std::string::npos ||
+          line.find("ERROR: AddressSanitizer") != std::string::npos ||
+          line.find("runtime error:") != std::string::npos) {
         w.reporting = true;
       }
       w.recent.push_back(std::move(line));

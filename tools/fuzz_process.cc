@@ -24,8 +24,8 @@ namespace heaptwin::cli {
 namespace {
 
 // In the child, between fork and exec: only async-signal-safe calls.
-[[noreturn]] void exec_child(const ProcessSpec& spec, pid_t group, pid_t parent,
-                             char* const* argv, char* const* envp, int log_fd) {
+[[noreturn]] void exec_child(const ProcessSpec& spec, pid_t group, pid_t parent, char* const* argv,
+                             char* const* envp, int log_fd) {
   setpgid(0, group);
   // Die with heaptwin, whatever ends it; a parent that is already gone will not signal.
   prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -92,9 +92,10 @@ bool Process::start(const ProcessSpec& spec, pid_t group, std::string* error) {
     size_t eq = extra.find('=');
     if (eq == std::string::npos || eq == 0) continue;
     std::string name = extra.substr(0, eq + 1);
-    env.erase(std::remove_if(env.begin(), env.end(),
-                             [&](const std::string& s) { return s.compare(0, name.size(), name) == 0; }),
-              env.end());
+    env.erase(
+        std::remove_if(env.begin(), env.end(),
+                       [&](const std::string& s) { return s.compare(0, name.size(), name) == 0; }),
+        env.end());
     env.push_back(extra);
   }
   std::vector<char*> argv = c_strings(args), envp = c_strings(env);
@@ -266,7 +267,8 @@ bool remove_tree(const std::string& path) {
     if (d == nullptr) return false;
     std::vector<std::string> names;
     while (dirent* e = readdir(d)) {
-      if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) names.emplace_back(e->d_name);
+      if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0)
+        names.emplace_back(e->d_name);
     }
     closedir(d);
     bool ok = true;

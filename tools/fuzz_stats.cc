@@ -26,7 +26,8 @@ std::vector<std::string_view> split_ws(std::string_view s) {
 bool leading_number(std::string_view s, uint64_t* out) {
   size_t i = 0;
   uint64_t v = 0;
-  while (i < s.size() && s[i] >= '0' && s[i] <= '9' && i < 19) v = v * 10 + static_cast<uint64_t>(s[i++] - '0');
+  while (i < s.size() && s[i] >= '0' && s[i] <= '9' && i < 19)
+    v = v * 10 + static_cast<uint64_t>(s[i++] - '0');
   if (i == 0) return false;
   *out = v;
   return true;
@@ -42,7 +43,9 @@ bool is_word(std::string_view s) {
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -57,7 +60,8 @@ std::optional<LibFuzzerStatus> parse_libfuzzer_status(std::string_view line) {
   bool fork_line = !first.empty() && first.back() == ':';
   if (fork_line) first.remove_suffix(1);
   uint64_t execs = 0;
-  if (!leading_number(first, &execs) || std::to_string(execs).size() != first.size()) return std::nullopt;
+  if (!leading_number(first, &execs) || std::to_string(execs).size() != first.size())
+    return std::nullopt;
   st.execs = execs;
   size_t i = 1;
   if (!fork_line && i < tok.size() && is_word(tok[i])) st.event = std::string(tok[i++]);
@@ -135,7 +139,9 @@ std::string finding_report(const std::string& output, size_t max_script_lines) {
   for (size_t i = 0; i < lines.size(); ++i) {
     if (lines[i].substr(0, 13) != "==== heaptwin") continue;
     size_t script = i + 1;
-    while (script < lines.size() && lines[script].substr(0, 33) != "==== the input as a .heap script:") ++script;
+    while (script < lines.size() &&
+           lines[script].substr(0, 33) != "==== the input as a .heap script:")
+      ++script;
     size_t end = script + 1;
     while (end < lines.size() && lines[end] != "====") ++end;
     std::string report = join_lines(lines, i, std::min(script + 1, lines.size()));
@@ -226,7 +232,8 @@ std::string clock_time(double seconds) {
   char buf[32];
   if (s >= 3600) {
     std::snprintf(buf, sizeof buf, "%llu:%02llu:%02llu", static_cast<unsigned long long>(s / 3600),
-                  static_cast<unsigned long long>(s / 60 % 60), static_cast<unsigned long long>(s % 60));
+                  static_cast<unsigned long long>(s / 60 % 60),
+                  static_cast<unsigned long long>(s % 60));
   } else {
     std::snprintf(buf, sizeof buf, "%llu:%02llu", static_cast<unsigned long long>(s / 60),
                   static_cast<unsigned long long>(s % 60));

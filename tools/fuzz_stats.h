@@ -11,7 +11,8 @@
 namespace heaptwin::cli {
 
 // One libFuzzer status line, e.g.
-//   #1234	NEW    cov: 345 ft: 1234 corp: 56/7890b lim: 4 exec/s: 123 rss: 456Mb L: 3/4 MS: 1 ...
+//   #1234	NEW    cov: 345 ft: 1234 corp: 56/7890b lim: 4 exec/s: 123 rss: 456Mb L: 3/4 MS: 1
+//   ...
 // or a -fork parent's line
 //   #1234: cov: 345 ft: 1234 corp: 56 exec/s 123 oom/timeout/crash: 0/0/0 time: 12s job: 3 ...
 // libFuzzer prints one on every new input (NEW, REDUCE), at every power of two executions
@@ -59,11 +60,11 @@ std::optional<AflStats> parse_afl_stats(std::string_view text);
 // What a running job shows in one progress line. execs is this run's (all jobs), never an
 // earlier run's: libFuzzer starts counting afresh; AFL++ runs in a fresh output folder.
 struct JobSample {
-  double seconds = 0;        // since the job started
+  double seconds = 0;  // since the job started
   uint64_t execs = 0;
-  uint64_t corpus = 0;       // inputs the engine works with now (seeds that count, and new)
-  uint64_t corpus_new = 0;   // ... of them found by this run
-  std::string coverage;      // "cov 345 ft 1234" (libFuzzer) or "edges 345 (1.23%)" (AFL++)
+  uint64_t corpus = 0;      // inputs the engine works with now (seeds that count, and new)
+  uint64_t corpus_new = 0;  // ... of them found by this run
+  std::string coverage;     // "cov 345 ft 1234" (libFuzzer) or "edges 345 (1.23%)" (AFL++)
   uint64_t findings = 0;
   int jobs_running = 0;
 };

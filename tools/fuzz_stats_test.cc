@@ -49,7 +49,8 @@ TEST(LibFuzzerOutput, ARecordedWorkerLogGivesItsLastStatusAndFinalCount) {
 
 TEST(LibFuzzerOutput, StatusLinesOfEveryKind) {
   auto st = parse_libfuzzer_status(
-      "#1234\tNEW    cov: 345 ft: 1234 corp: 56/7890b lim: 4 exec/s: 123 rss: 456Mb L: 3/4 MS: 1 CopyPart-");
+      "#1234\tNEW    cov: 345 ft: 1234 corp: 56/7890b lim: 4 exec/s: 123 rss: 456Mb L: 3/4 MS: 1 "
+      "CopyPart-");
   ASSERT_TRUE(st);
   EXPECT_EQ(st->execs, 1234u);
   EXPECT_EQ(st->event, "NEW");
@@ -60,7 +61,8 @@ TEST(LibFuzzerOutput, StatusLinesOfEveryKind) {
 
   // A -fork parent's line.
   st = parse_libfuzzer_status(
-      "#53882: cov: 2131 ft: 7877 corp: 612 exec/s 310 oom/timeout/crash: 0/0/0 time: 173s job: 12 dft_time: 0");
+      "#53882: cov: 2131 ft: 7877 corp: 612 exec/s 310 oom/timeout/crash: 0/0/0 time: 173s job: 12 "
+      "dft_time: 0");
   ASSERT_TRUE(st);
   EXPECT_EQ(st->execs, 53882u);
   EXPECT_EQ(st->event, "");
@@ -90,7 +92,8 @@ TEST(LibFuzzerOutput, FinalStatsAndArtifacts) {
   EXPECT_FALSE(parse_libfuzzer_final_stat("#1 NEW cov: 1"));
 
   auto path = parse_libfuzzer_artifact(
-      "artifact_prefix='/w/findings/attack/crashes/'; Test unit written to /w/findings/attack/crashes/crash-da39a3ee");
+      "artifact_prefix='/w/findings/attack/crashes/'; Test unit written to "
+      "/w/findings/attack/crashes/crash-da39a3ee");
   ASSERT_TRUE(path);
   EXPECT_EQ(*path, "/w/findings/attack/crashes/crash-da39a3ee");
   EXPECT_FALSE(parse_libfuzzer_artifact("MS: 1 CopyPart-; base unit: 0000"));
@@ -126,26 +129,30 @@ TEST(AflOutput, AFileBeingWrittenOrAnotherFileIsNoStats) {
 TEST(FindingReport, HeaptwinsReportWithTheScriptShortened) {
   std::string out =
       "INFO: Seed: 1\n#49\tINITED cov: 1\n\n"
-      "==== heaptwin twin_vs_glibc finding: op 9 (x = malloc 0x18) diverged: twin heap+0x2c0, glibc heap+0x2a0\n"
+      "==== heaptwin twin_vs_glibc finding: op 9 (x = malloc 0x18) diverged: twin heap+0x2c0, "
+      "glibc heap+0x2a0\n"
       "first divergence at op 9 (x = malloc 0x18)\n  twin:  heap+0x2c0\n  glibc: heap+0x2a0\n"
       "==== the input as a .heap script:\n"
       "a = malloc 0x18\nfree a\nb = malloc 0x18\nfree b\nx = malloc 0x18\n"
       "====\n==123== ERROR: libFuzzer: deadly signal\n";
   EXPECT_EQ(finding_report(out, 40),
-            "==== heaptwin twin_vs_glibc finding: op 9 (x = malloc 0x18) diverged: twin heap+0x2c0, glibc heap+0x2a0\n"
+            "==== heaptwin twin_vs_glibc finding: op 9 (x = malloc 0x18) diverged: twin "
+            "heap+0x2c0, glibc heap+0x2a0\n"
             "first divergence at op 9 (x = malloc 0x18)\n  twin:  heap+0x2c0\n  glibc: heap+0x2a0\n"
             "==== the input as a .heap script:\n"
             "a = malloc 0x18\nfree a\nb = malloc 0x18\nfree b\nx = malloc 0x18\n====\n");
   EXPECT_EQ(finding_report(out, 2),
-            "==== heaptwin twin_vs_glibc finding: op 9 (x = malloc 0x18) diverged: twin heap+0x2c0, glibc heap+0x2a0\n"
+            "==== heaptwin twin_vs_glibc finding: op 9 (x = malloc 0x18) diverged: twin "
+            "heap+0x2c0, glibc heap+0x2a0\n"
             "first divergence at op 9 (x = malloc 0x18)\n  twin:  heap+0x2c0\n  glibc: heap+0x2a0\n"
             "==== the input as a .heap script:\n"
             "a = malloc 0x18\nfree a\n... (3 more lines)\n");
 }
 
 TEST(FindingReport, ASanitizersErrorOrTheLastLines) {
-  std::string asan = "INFO: Seed: 1\n==7==ERROR: AddressSanitizer: heap-buffer-overflow on address 0x1\n"
-                     "READ of size 8\n    #0 0x55 in f x.cc:3\n";
+  std::string asan =
+      "INFO: Seed: 1\n==7==ERROR: AddressSanitizer: heap-buffer-overflow on address 0x1\n"
+      "READ of size 8\n    #0 0x55 in f x.cc:3\n";
   EXPECT_EQ(finding_report(asan, 40),
             "==7==ERROR: AddressSanitizer: heap-buffer-overflow on address 0x1\nREAD of size 8\n"
             "    #0 0x55 in f x.cc:3\n");
@@ -168,7 +175,8 @@ TEST(Progress, OneLineWithEverything) {
   s.execs = 40;
   s.seconds = 10;
   EXPECT_EQ(format_progress("attack", s, 3.25),
-            "attack  0:10  1 job  execs 40  4.0/s (now 3.2/s)  corpus 812 (+12 kept)  cov 345 ft 1,234  findings 0");
+            "attack  0:10  1 job  execs 40  4.0/s (now 3.2/s)  corpus 812 (+12 kept)  cov 345 ft "
+            "1,234  findings 0");
 }
 
 TEST(Progress, RatesAndNumbers) {

@@ -48,8 +48,10 @@ std::vector<FuzzTargetInfo> parse_fuzz_targets(const std::string& text, const st
     FuzzTargetInfo t;
     std::string runs;
     if (!(fields >> t.name) || t.name[0] == '#') continue;
-    if (!valid_name(t.name)) return fail("expected a target name ([a-z0-9_]), found '" + t.name + "'");
-    if (!(fields >> t.role) || (t.role != "main" && t.role != "differential" && t.role != "format")) {
+    if (!valid_name(t.name))
+      return fail("expected a target name ([a-z0-9_]), found '" + t.name + "'");
+    if (!(fields >> t.role) ||
+        (t.role != "main" && t.role != "differential" && t.role != "format")) {
       return fail("expected a role (main, differential, format) after '" + t.name + "'");
     }
     if (!(fields >> runs) || !parse_count(runs, &t.ci_runs)) {
@@ -64,7 +66,8 @@ std::vector<FuzzTargetInfo> parse_fuzz_targets(const std::string& text, const st
     targets.push_back(t);
   }
   if (targets.empty()) return fail("no targets");
-  if (mains != 1) return fail("expected exactly one target whose role is main, found " + std::to_string(mains));
+  if (mains != 1)
+    return fail("expected exactly one target whose role is main, found " + std::to_string(mains));
   return targets;
 }
 

@@ -24,7 +24,8 @@ TEST(FuzzTargets, TheManifestListsEveryTargetOnceWithOneMain) {
 
 TEST(FuzzTargets, ParsesColumnsAndSkipsComments) {
   std::string error;
-  auto t = parse_fuzz_targets("# comment\n\nfoo  main  12  does foo things\nbar format 0 bar\n", "m.txt", &error);
+  auto t = parse_fuzz_targets("# comment\n\nfoo  main  12  does foo things\nbar format 0 bar\n",
+                              "m.txt", &error);
   ASSERT_EQ(t.size(), 2u) << error;
   EXPECT_EQ(t[0].name, "foo");
   EXPECT_EQ(t[0].role, "main");

@@ -23,7 +23,8 @@ const std::vector<Command>& commands() {
       {"preload-path", "print the drop-in library's path (LD_PRELOAD=...)", cmd_preload_path},
       {"techniques", "which how2heap technique works on which glibc release, twin and real",
        cmd_techniques},
-      {"fuzz", "the fuzz job's engines, supervised (run it as ./heaptwin fuzz: it builds them)", cmd_fuzz},
+      {"fuzz", "the fuzz job's engines, supervised (run it as ./heaptwin fuzz: it builds them)",
+       cmd_fuzz},
   };
   return kCommands;
 }

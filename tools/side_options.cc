@@ -57,7 +57,8 @@ std::string side_for_version(const std::string& side, const std::string& glibc_v
   if (glibc_version.empty() || glibc_version == "2.36") return side;
   if (side == "twin") {
     alloc::GlibcProfile unused;
-    if (alloc::GlibcProfile::for_version(glibc_version.c_str(), &unused)) return "twin-" + glibc_version;
+    if (alloc::GlibcProfile::for_version(glibc_version.c_str(), &unused))
+      return "twin-" + glibc_version;
     const std::string nearest = nearest_twin(glibc_version);
     // What the release's history says differs from the nearest twin (glibc-versions.md).
     alloc::GlibcProfile wanted, used;
@@ -67,7 +68,8 @@ std::string side_for_version(const std::string& side, const std::string& glibc_v
         alloc::GlibcProfile::for_version(nearest.c_str(), &used)) {
       n = alloc::GlibcProfile::describe_differences(wanted, used, differences, sizeof differences);
     }
-    std::fprintf(stderr, "heaptwin: no twin of glibc %s yet; the twin runs as %s, its nearest release",
+    std::fprintf(stderr,
+                 "heaptwin: no twin of glibc %s yet; the twin runs as %s, its nearest release",
                  glibc_version.c_str(), nearest.c_str());
     if (n == 0) {
       std::fprintf(stderr, " (the release history shows no difference in malloc's behaviour)\n");

@@ -29,8 +29,8 @@ std::string hex(uint64_t v) {
 uint64_t file_offset_to_address(const std::string& path, uint64_t offset) {
   std::ifstream in(path, std::ios::binary);
   Elf64_Ehdr eh;
-  if (!in.read(reinterpret_cast<char*>(&eh), sizeof eh) || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
-      eh.e_ident[EI_CLASS] != ELFCLASS64) {
+  if (!in.read(reinterpret_cast<char*>(&eh), sizeof eh) ||
+      std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64) {
     return offset;
   }
   for (unsigned i = 0; i < eh.e_phnum; ++i) {
@@ -46,7 +46,8 @@ uint64_t file_offset_to_address(const std::string& path, uint64_t offset) {
 
 // addr2line's stdout for `addresses` in `module`: per address, the address, then a pair of lines
 // (function, file:line) per inlined call.
-std::vector<std::string> run_addr2line(const std::string& module, const std::vector<uint64_t>& addresses) {
+std::vector<std::string> run_addr2line(const std::string& module,
+                                       const std::vector<uint64_t>& addresses) {
   std::vector<std::string> argv = {"addr2line", "-a", "-f", "-i", "-C", "-e", module};
   for (uint64_t a : addresses) argv.push_back(hex(a));
   int out[2];
@@ -67,7 +68,8 @@ std::vector<std::string> run_addr2line(const std::string& module, const std::vec
   close(out[1]);
   std::string text;
   char buf[4096];
-  for (ssize_t n; (n = read(out[0], buf, sizeof buf)) > 0;) text.append(buf, static_cast<size_t>(n));
+  for (ssize_t n; (n = read(out[0], buf, sizeof buf)) > 0;)
+    text.append(buf, static_cast<size_t>(n));
   close(out[0]);
   int status = 0;
   if (pid > 0) waitpid(pid, &status, 0);
@@ -97,7 +99,9 @@ StackSymbolizer::StackSymbolizer(pid_t pid) {
     char perms[8] = {};
     unsigned long long lo = 0, hi = 0, offset = 0;
     int path_at = 0;
-    if (std::sscanf(line.c_str(), "%llx-%llx %7s %llx %*s %*s %n", &lo, &hi, perms, &offset, &path_at) < 4) continue;
+    if (std::sscanf(line.c_str(), "%llx-%llx %7s %llx %*s %*s %n", &lo, &hi, perms, &offset,
+                    &path_at) < 4)
+      continue;
     if (perms[2] != 'x' || path_at <= 0 || static_cast<size_t>(path_at) >= line.size()) continue;
     m.path = line.substr(static_cast<size_t>(path_at));
     if (m.path.empty() || m.path[0] != '/') continue;  // [vdso] and anonymous code

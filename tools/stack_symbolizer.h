@@ -15,12 +15,12 @@
 namespace heaptwin::cli {
 
 struct StackFrame {
-  uint64_t pc = 0;             // the return address, as captured
-  std::string module;          // the mapped file's path
-  uint64_t module_address = 0; // pc's address in the module's ELF (what addr2line takes)
-  std::string function;        // "main"; "" when unknown
-  std::string file;            // "/src/prog.c"; "" when unknown
-  unsigned line = 0;           // 0 when unknown
+  uint64_t pc = 0;              // the return address, as captured
+  std::string module;           // the mapped file's path
+  uint64_t module_address = 0;  // pc's address in the module's ELF (what addr2line takes)
+  std::string function;         // "main"; "" when unknown
+  std::string file;             // "/src/prog.c"; "" when unknown
+  unsigned line = 0;            // 0 when unknown
 };
 
 // "#0 0x55555555518b in main /src/prog.c:12", as AddressSanitizer prints a frame (without a

@@ -15,10 +15,10 @@
 namespace heaptwin::preload {
 
 struct Site {
-  uint64_t user = 0;        // 0: an empty entry
-  uint64_t alloc_call = 0;  // the call numbers (1-based) of the allocation and the last free
-  uint64_t free_call = 0;   // 0: not freed since
-  uint32_t alloc_stack = 0; // stack depot ids; 0: unknown
+  uint64_t user = 0;         // 0: an empty entry
+  uint64_t alloc_call = 0;   // the call numbers (1-based) of the allocation and the last free
+  uint64_t free_call = 0;    // 0: not freed since
+  uint32_t alloc_stack = 0;  // stack depot ids; 0: unknown
   uint32_t free_stack = 0;
 };
 

@@ -33,7 +33,8 @@ TEST(AllocationSites, KeepsEveryChunkThroughGrowthFreeAndReuse) {
   static AllocationSites sites;
   ASSERT_TRUE(sites.start());
   constexpr uint64_t kBase = 0x555555559000, kChunks = 200000;  // past three doublings
-  for (uint64_t i = 0; i < kChunks; ++i) sites.allocated(kBase + 32 * i, i + 1, stack_of(0x1000 + i % 5, 0x2000));
+  for (uint64_t i = 0; i < kChunks; ++i)
+    sites.allocated(kBase + 32 * i, i + 1, stack_of(0x1000 + i % 5, 0x2000));
   for (uint64_t i = 0; i < kChunks; i += 997) {
     const Site* s = sites.find(kBase + 32 * i);
     ASSERT_NE(s, nullptr) << i;

@@ -52,11 +52,15 @@ Range mapping_of(uint64_t addr) {
         lo = hi = 0;
         field = 0;
       } else if (field == 0) {
-        if (is_hex(c)) lo = lo << 4 | hex_value(c);
-        else field = 1;  // '-'
+        if (is_hex(c))
+          lo = lo << 4 | hex_value(c);
+        else
+          field = 1;  // '-'
       } else if (field == 1) {
-        if (is_hex(c)) hi = hi << 4 | hex_value(c);
-        else field = 2;
+        if (is_hex(c))
+          hi = hi << 4 | hex_value(c);
+        else
+          field = 2;
       }
     }
   }

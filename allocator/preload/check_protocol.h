@@ -24,18 +24,18 @@ struct CheckReport {
   uint64_t text_bytes = 0;   // the findings' text follows
   uint64_t stack_count = 0;  // then this many ReportStacks
   uint64_t heap_base = 0;
-  uint64_t chunk = 0;        // the chunk the first finding names (its address), 0: none
-  char call[48] = {};        // "free 0x55555555a2a0", "exit"
-  char rule[64] = {};        // the first finding's rule id, or "glibc_abort"
-  char message[256] = {};    // its sentence (offsets from heap_base), or glibc's abort message
+  uint64_t chunk = 0;      // the chunk the first finding names (its address), 0: none
+  char call[48] = {};      // "free 0x55555555a2a0", "exit"
+  char rule[64] = {};      // the first finding's rule id, or "glibc_abort"
+  char message[256] = {};  // its sentence (offsets from heap_base), or glibc's abort message
 };
 
 enum class StackKind : uint32_t {
-  kCall = 0,           // the call that broke the heap (or that glibc aborted in)
-  kChunkAllocated = 1, // where the chunk involved was allocated
-  kChunkFreed = 2,     // where it was last freed
-  kBelowAllocated = 3, // where the chunk just below it was allocated (an overflow of that one
-                       // reaches this one's header)
+  kCall = 0,            // the call that broke the heap (or that glibc aborted in)
+  kChunkAllocated = 1,  // where the chunk involved was allocated
+  kChunkFreed = 2,      // where it was last freed
+  kBelowAllocated = 3,  // where the chunk just below it was allocated (an overflow of that one
+                        // reaches this one's header)
 };
 
 struct ReportStack {

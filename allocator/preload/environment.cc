@@ -45,27 +45,38 @@ void apply_alias(alloc::GlibcTunables* t, alloc::Tunable* tunable, const char* n
 void apply(PreloadSettings* out, const char* entry) {
   const char* v;
   alloc::GlibcTunables* t = &out->tunables;
-  if (starts_with(entry, "GLIBC_TUNABLES=", &v)) alloc::parse_glibc_tunables(t, v);
-  else if (starts_with(entry, "MALLOC_TOP_PAD_=", &v)) apply_alias(t, &t->top_pad, "top_pad", v);
-  else if (starts_with(entry, "MALLOC_PERTURB_=", &v)) apply_alias(t, &t->perturb, "perturb", v);
-  else if (starts_with(entry, "MALLOC_MMAP_THRESHOLD_=", &v)) apply_alias(t, &t->mmap_threshold, "mmap_threshold", v);
-  else if (starts_with(entry, "MALLOC_TRIM_THRESHOLD_=", &v)) apply_alias(t, &t->trim_threshold, "trim_threshold", v);
-  else if (starts_with(entry, "MALLOC_MMAP_MAX_=", &v)) apply_alias(t, &t->mmap_max, "mmap_max", v);
-  else if (starts_with(entry, "MALLOC_ARENA_MAX=", &v)) apply_alias(t, &t->arena_max, "arena_max", v);
-  else if (starts_with(entry, "MALLOC_ARENA_TEST=", &v)) apply_alias(t, &t->arena_test, "arena_test", v);
-  else if (starts_with(entry, "HEAPTWIN_TRACE_FD=", &v)) out->trace_fd = static_cast<int>(parse_int(v));
-  else if (starts_with(entry, "HEAPTWIN_CHECK_FD=", &v)) out->check_fd = static_cast<int>(parse_int(v));
-  else if (starts_with(entry, "HEAPTWIN_CHECK_REPLY_FD=", &v)) out->check_reply_fd = static_cast<int>(parse_int(v));
-  else if (starts_with(entry, "HEAPTWIN_PID=", &v)) out->owner_pid = parse_int(v);
+  if (starts_with(entry, "GLIBC_TUNABLES=", &v))
+    alloc::parse_glibc_tunables(t, v);
+  else if (starts_with(entry, "MALLOC_TOP_PAD_=", &v))
+    apply_alias(t, &t->top_pad, "top_pad", v);
+  else if (starts_with(entry, "MALLOC_PERTURB_=", &v))
+    apply_alias(t, &t->perturb, "perturb", v);
+  else if (starts_with(entry, "MALLOC_MMAP_THRESHOLD_=", &v))
+    apply_alias(t, &t->mmap_threshold, "mmap_threshold", v);
+  else if (starts_with(entry, "MALLOC_TRIM_THRESHOLD_=", &v))
+    apply_alias(t, &t->trim_threshold, "trim_threshold", v);
+  else if (starts_with(entry, "MALLOC_MMAP_MAX_=", &v))
+    apply_alias(t, &t->mmap_max, "mmap_max", v);
+  else if (starts_with(entry, "MALLOC_ARENA_MAX=", &v))
+    apply_alias(t, &t->arena_max, "arena_max", v);
+  else if (starts_with(entry, "MALLOC_ARENA_TEST=", &v))
+    apply_alias(t, &t->arena_test, "arena_test", v);
+  else if (starts_with(entry, "HEAPTWIN_TRACE_FD=", &v))
+    out->trace_fd = static_cast<int>(parse_int(v));
+  else if (starts_with(entry, "HEAPTWIN_CHECK_FD=", &v))
+    out->check_fd = static_cast<int>(parse_int(v));
+  else if (starts_with(entry, "HEAPTWIN_CHECK_REPLY_FD=", &v))
+    out->check_reply_fd = static_cast<int>(parse_int(v));
+  else if (starts_with(entry, "HEAPTWIN_PID=", &v))
+    out->owner_pid = parse_int(v);
   else if (starts_with(entry, "HEAPTWIN_GLIBC=", &v)) {
     size_t n = 0;
     while (v[n] != '\0' && n + 1 < sizeof out->glibc) out->glibc[n] = v[n], ++n;
     out->glibc[n] = '\0';
-  }
-  else if (starts_with(entry, "HEAPTWIN_LIBC_DATA=", &v) && *v != '\0') {  // "": the library's own
+  } else if (starts_with(entry, "HEAPTWIN_LIBC_DATA=", &v) &&
+             *v != '\0') {  // "": the library's own
     out->libc_data_malformed = !parse_libc_data(v, &out->libc_data);
-  }
-  else if (starts_with(entry, "HEAPTWIN_TRACE_MAX_OPS=", &v) && parse_int(v) >= 0) {
+  } else if (starts_with(entry, "HEAPTWIN_TRACE_MAX_OPS=", &v) && parse_int(v) >= 0) {
     out->trace_max_ops = static_cast<uint64_t>(parse_int(v));
   } else if (starts_with(entry, "HEAPTWIN_CHECK_EVERY=", &v) && parse_int(v) > 0) {
     out->check_every = static_cast<uint64_t>(parse_int(v));

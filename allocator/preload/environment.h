@@ -15,15 +15,15 @@ namespace heaptwin::preload {
 
 struct PreloadSettings {
   alloc::GlibcTunables tunables;
-  int trace_fd = -1;        // HEAPTWIN_TRACE_FD: write the .heap trace here
-  int check_fd = -1;        // HEAPTWIN_CHECK_FD / HEAPTWIN_CHECK_REPLY_FD: the checker channel
+  int trace_fd = -1;  // HEAPTWIN_TRACE_FD: write the .heap trace here
+  int check_fd = -1;  // HEAPTWIN_CHECK_FD / HEAPTWIN_CHECK_REPLY_FD: the checker channel
   int check_reply_fd = -1;
-  uint64_t check_every = 1; // HEAPTWIN_CHECK_EVERY: (before the in-library checker) every Nth call
+  uint64_t check_every = 1;  // HEAPTWIN_CHECK_EVERY: (before the in-library checker) every Nth call
   uint64_t full_check_every = 0;  // HEAPTWIN_FULL_CHECK_EVERY: --check's full check every Nth
                                   // call too (0: at exit only)
-  uint64_t trace_max_ops = 0;  // HEAPTWIN_TRACE_MAX_OPS: stop the trace after N ops (0: never)
-  int64_t owner_pid = -1;   // HEAPTWIN_PID: trace and check only in this process
-  char glibc[8] = "";       // HEAPTWIN_GLIBC: the release to twin ("2.41"; "": the host's 2.36)
+  uint64_t trace_max_ops = 0;     // HEAPTWIN_TRACE_MAX_OPS: stop the trace after N ops (0: never)
+  int64_t owner_pid = -1;         // HEAPTWIN_PID: trace and check only in this process
+  char glibc[8] = "";         // HEAPTWIN_GLIBC: the release to twin ("2.41"; "": the host's 2.36)
   LibcDataRequest libc_data;  // HEAPTWIN_LIBC_DATA: malloc's objects at libc's addresses
   bool libc_data_malformed = false;
 };

@@ -57,10 +57,10 @@ TEST(EnvironmentTest, GlibcTunablesSetsTheMallocTunablesItNames) {
 TEST(EnvironmentTest, EachMallocAliasSetsItsTunable) {
   // dl-tunables.list's env_alias entries; numbers as _dl_strtoul reads them (measured:
   // MALLOC_TOP_PAD_=0x100000 grows the first break by 0x101000, =1048576 likewise).
-  PreloadSettings s = settings_from({"MALLOC_TOP_PAD_=0x100000", "MALLOC_PERTURB_=165",
-                                     "MALLOC_MMAP_THRESHOLD_=4096", "MALLOC_TRIM_THRESHOLD_=8192",
-                                     "MALLOC_MMAP_MAX_=0", "MALLOC_ARENA_MAX=2",
-                                     "MALLOC_ARENA_TEST=3"});
+  PreloadSettings s =
+      settings_from({"MALLOC_TOP_PAD_=0x100000", "MALLOC_PERTURB_=165",
+                     "MALLOC_MMAP_THRESHOLD_=4096", "MALLOC_TRIM_THRESHOLD_=8192",
+                     "MALLOC_MMAP_MAX_=0", "MALLOC_ARENA_MAX=2", "MALLOC_ARENA_TEST=3"});
   EXPECT_EQ(s.tunables.top_pad.value, 0x100000u);
   EXPECT_EQ(s.tunables.perturb.value, 165u);
   EXPECT_EQ(s.tunables.mmap_threshold.value, 4096u);
@@ -77,22 +77,22 @@ TEST(EnvironmentTest, GlibcTunablesWinsOverAnAliasWhereverItStands) {
   // __tunables_init skips an alias whose tunable is already initialised (dl-tunables.c:311),
   // and GLIBC_TUNABLES sets its tunables whether or not they are (dl-tunables.c:245).
   // Measured: top_pad 0x40000 (break +0x41000) in both orders.
-  EXPECT_EQ(settings_from({"GLIBC_TUNABLES=glibc.malloc.top_pad=0x40000",
-                           "MALLOC_TOP_PAD_=0x100000"})
-                .tunables.top_pad.value,
-            0x40000u);
-  EXPECT_EQ(settings_from({"MALLOC_TOP_PAD_=0x100000",
-                           "GLIBC_TUNABLES=glibc.malloc.top_pad=0x40000"})
-                .tunables.top_pad.value,
-            0x40000u);
+  EXPECT_EQ(
+      settings_from({"GLIBC_TUNABLES=glibc.malloc.top_pad=0x40000", "MALLOC_TOP_PAD_=0x100000"})
+          .tunables.top_pad.value,
+      0x40000u);
+  EXPECT_EQ(
+      settings_from({"MALLOC_TOP_PAD_=0x100000", "GLIBC_TUNABLES=glibc.malloc.top_pad=0x40000"})
+          .tunables.top_pad.value,
+      0x40000u);
 }
 
 TEST(EnvironmentTest, OfTwoAliasesTheFirstWins) {
   // Measured: MALLOC_TOP_PAD_=0x100000 then MALLOC_TOP_PAD_=0x40000 grows the break by
   // 0x101000; MALLOC_MMAP_MAX_=0 then =5 still serves 1 MiB from the break.
-  EXPECT_EQ(settings_from({"MALLOC_TOP_PAD_=0x100000", "MALLOC_TOP_PAD_=0x40000"})
-                .tunables.top_pad.value,
-            0x100000u);
+  EXPECT_EQ(
+      settings_from({"MALLOC_TOP_PAD_=0x100000", "MALLOC_TOP_PAD_=0x40000"}).tunables.top_pad.value,
+      0x100000u);
   EXPECT_EQ(settings_from({"MALLOC_MMAP_MAX_=0", "MALLOC_MMAP_MAX_=5"}).tunables.mmap_max.value,
             0u);
 }
@@ -112,10 +112,10 @@ TEST(EnvironmentTest, AValueOutOfBoundsInitialisesNothingSoALaterOneCounts) {
 
 // heaptwin's own settings: what `heaptwin exec` passes (tools/, environment.h).
 TEST(EnvironmentTest, HeaptwinChannelsAndOwner) {
-  PreloadSettings s = settings_from({"HEAPTWIN_TRACE_FD=7", "HEAPTWIN_CHECK_FD=8",
-                                     "HEAPTWIN_CHECK_REPLY_FD=9", "HEAPTWIN_PID=4242",
-                                     "HEAPTWIN_FULL_CHECK_EVERY=100", "HEAPTWIN_CHECK_EVERY=3",
-                                     "HEAPTWIN_TRACE_MAX_OPS=1000"});
+  PreloadSettings s =
+      settings_from({"HEAPTWIN_TRACE_FD=7", "HEAPTWIN_CHECK_FD=8", "HEAPTWIN_CHECK_REPLY_FD=9",
+                     "HEAPTWIN_PID=4242", "HEAPTWIN_FULL_CHECK_EVERY=100", "HEAPTWIN_CHECK_EVERY=3",
+                     "HEAPTWIN_TRACE_MAX_OPS=1000"});
   EXPECT_EQ(s.trace_fd, 7);
   EXPECT_EQ(s.check_fd, 8);
   EXPECT_EQ(s.check_reply_fd, 9);
@@ -169,12 +169,12 @@ TEST(EnvironmentTest, LibcDataNamingSomeObjectsKeepsTheOthersInTheLibrary) {
 
 TEST(EnvironmentTest, MalformedLibcDataIsFlaggedAndIgnored) {
   for (const char* bad : {
-           "HEAPTWIN_LIBC_DATA=ABCD,main_arena=0x10",      // build ids are lower-case hex
-           "HEAPTWIN_LIBC_DATA=abcd,main_arena",           // no value
-           "HEAPTWIN_LIBC_DATA=abcd,arena=0x10",           // no such object
-           "HEAPTWIN_LIBC_DATA=abcd,main_arena=0xzz",      // not hex
-           "HEAPTWIN_LIBC_DATA=abcd,main_arena=0x10000000000000000",  // over 64 bits
-           "HEAPTWIN_LIBC_DATA=,main_arena=0x10",          // no build id
+           "HEAPTWIN_LIBC_DATA=ABCD,main_arena=0x10",  // build ids are lower-case hex
+           "HEAPTWIN_LIBC_DATA=abcd,main_arena",       // no value
+           "HEAPTWIN_LIBC_DATA=abcd,arena=0x10",       // no such object
+           "HEAPTWIN_LIBC_DATA=abcd,main_arena=0xzz",  // not hex
+           "HEAPTWIN_LIBC_DATA=abcd,main_arena=0x10000000000000000",        // over 64 bits
+           "HEAPTWIN_LIBC_DATA=,main_arena=0x10",                           // no build id
            "HEAPTWIN_LIBC_DATA=0123456789abcdef0123456789abcdef012345678",  // 41 digits
        }) {
     PreloadSettings s = settings_from({bad});

@@ -20,7 +20,7 @@ namespace {
 // Beside the library (linked at 0x7e0000000000) and the trace's table (0x7e0100000000).
 constexpr uint64_t kRegionHint = 0x7e0200000000;
 constexpr uint64_t kRegionBytes = uint64_t{3} << 30;  // address space; touched as the heap needs
-constexpr uint64_t kLogEntries = uint64_t{1} << 16;    // a call that stores more: a full check
+constexpr uint64_t kLogEntries = uint64_t{1} << 16;   // a call that stores more: a full check
 constexpr size_t kMaxFindings = 32;
 constexpr size_t kReportBytes = kMaxFindings * (check::kMessageBytes + 200) + 512;
 
@@ -148,7 +148,8 @@ bool HeapChecking::start(alloc::Allocator* twin, int report_fd, int ack_fd, uint
   g_log.capacity = kLogEntries;
   void* findings = g_region->take(2 * kMaxFindings * sizeof(check::Finding));
   g_report = static_cast<char*>(g_region->take(kReportBytes));
-  if (!g_check->init(g_region) || g_log.entries == nullptr || findings == nullptr || g_report == nullptr) {
+  if (!g_check->init(g_region) || g_log.entries == nullptr || findings == nullptr ||
+      g_report == nullptr) {
     say("heaptwin: cannot reserve memory for the heap checker; the program runs unchecked\n");
     return false;
   }
@@ -165,7 +166,8 @@ bool HeapChecking::start(alloc::Allocator* twin, int report_fd, int ack_fd, uint
   ack_fd_ = ack_fd;
   full_every_ = full_every;
   twin->set_write_log(&g_log);
-  if (!sites_.start()) say("heaptwin: cannot reserve memory for allocation sites; reports name none\n");
+  if (!sites_.start())
+    say("heaptwin: cannot reserve memory for allocation sites; reports name none\n");
   active_ = true;
   return true;
 }
@@ -222,14 +224,21 @@ bool HeapChecking::check(uint64_t op_index, const char* call, const CallStack& s
 void HeapChecking::report(uint64_t op_index, const char* call, const CallStack& stack,
                           const check::Where& where, const check::Findings& out) {
   check::Text t(g_report, kReportBytes);
-  t.add("heaptwin exec --check: the heap breaks ").dec(out.size()).add(" rule").add(out.size() == 1 ? "" : "s");
+  t.add("heaptwin exec --check: the heap breaks ")
+      .dec(out.size())
+      .add(" rule")
+      .add(out.size() == 1 ? "" : "s");
   t.add(" after call ").dec(op_index).add(" (").add(call).add("):\n");
   for (size_t i = 0; i < out.size(); ++i) {
     t.add("  ");
     check::add_finding(&t, out[i], where.heap_base, static_cast<int64_t>(op_index));
     t.add("\n");
   }
-  t.add("heap base ").hex(where.heap_base).add(" (offsets are from it), main_arena ").hex(where.arena).add("\n");
+  t.add("heap base ")
+      .hex(where.heap_base)
+      .add(" (offsets are from it), main_arena ")
+      .hex(where.arena)
+      .add("\n");
   CheckReport header;
   header.op_index = op_index;
   header.heap_base = where.heap_base;
@@ -240,13 +249,17 @@ void HeapChecking::report(uint64_t op_index, const char* call, const CallStack& 
   send(&header, t.size(), stack, out[0].chunk, true);
 }
 
-void HeapChecking::report_abort(uint64_t op_index, const char* call, const char* message, uint64_t user,
-                                const CallStack& stack) {
+void HeapChecking::report_abort(uint64_t op_index, const char* call, const char* message,
+                                uint64_t user, const CallStack& stack) {
   if (!active_) return;
   active_ = false;
   const check::Where where = where_now(*twin_);
   check::Text t(g_report, kReportBytes);
-  t.add("heaptwin exec --check: glibc aborts in call ").dec(op_index).add(" (").add(call).add("): ");
+  t.add("heaptwin exec --check: glibc aborts in call ")
+      .dec(op_index)
+      .add(" (")
+      .add(call)
+      .add("): ");
   t.add(message).add("\n");
   t.add("heap base ").hex(where.heap_base).add(", main_arena ").hex(where.arena).add("\n");
   CheckReport header;
@@ -263,8 +276,8 @@ void HeapChecking::report_abort(uint64_t op_index, const char* call, const char*
   send(&header, t.size(), stack, header.chunk, !double_free);
 }
 
-void HeapChecking::send(CheckReport* header, size_t text_bytes, const CallStack& stack, uint64_t chunk,
-                        bool with_below) {
+void HeapChecking::send(CheckReport* header, size_t text_bytes, const CallStack& stack,
+                        uint64_t chunk, bool with_below) {
   size_t count = 0;
   add_stack(&count, StackKind::kCall, 0, header->op_index, &stack);
   // A finding about a place no allocation began (a walk led into the middle of a chunk) is
@@ -277,12 +290,15 @@ void HeapChecking::send(CheckReport* header, size_t text_bytes, const CallStack&
   }
   if (chunk != 0) {
     if (const Site* s = sites_.find(chunk + 16)) {
-      add_stack(&count, StackKind::kChunkAllocated, chunk, s->alloc_call, sites_.stack(s->alloc_stack));
-      if (s->free_call != 0) add_stack(&count, StackKind::kChunkFreed, chunk, s->free_call, sites_.stack(s->free_stack));
+      add_stack(&count, StackKind::kChunkAllocated, chunk, s->alloc_call,
+                sites_.stack(s->alloc_stack));
+      if (s->free_call != 0)
+        add_stack(&count, StackKind::kChunkFreed, chunk, s->free_call, sites_.stack(s->free_stack));
     }
     const uint64_t below = with_below ? chunk_below(chunk, where) : 0;
     if (const Site* s = below != 0 ? sites_.find(below + 16) : nullptr) {
-      add_stack(&count, StackKind::kBelowAllocated, below, s->alloc_call, sites_.stack(s->alloc_stack));
+      add_stack(&count, StackKind::kBelowAllocated, below, s->alloc_call,
+                sites_.stack(s->alloc_stack));
     }
   }
   header->text_bytes = text_bytes;

@@ -31,8 +31,12 @@ class HeapChecking {
   }
   // Where chunks come from, for the report (allocation_sites.h): call `call` returned or
   // freed `user`, called from `stack`.
-  void allocated(uint64_t user, uint64_t call, const CallStack& stack) { sites_.allocated(user, call, stack); }
-  void freed(uint64_t user, uint64_t call, const CallStack& stack) { sites_.freed(user, call, stack); }
+  void allocated(uint64_t user, uint64_t call, const CallStack& stack) {
+    sites_.allocated(user, call, stack);
+  }
+  void freed(uint64_t user, uint64_t call, const CallStack& stack) {
+    sites_.freed(user, call, stack);
+  }
   // After call number `op_index` (`call`: "malloc 0x18", for the report; `stack`: where the
   // program made it). True when the heap is broken: the report is with heaptwin (or on stderr),
   // and the caller aborts the program.
@@ -46,8 +50,8 @@ class HeapChecking {
 
  private:
   bool check(uint64_t op_index, const char* call, const CallStack& stack, bool full);
-  void report(uint64_t op_index, const char* call, const CallStack& stack, const check::Where& where,
-              const check::Findings& out);
+  void report(uint64_t op_index, const char* call, const CallStack& stack,
+              const check::Where& where, const check::Findings& out);
   // Sends the report (header fields filled but the sizes), the text in g_report and the stacks
   // of the breaking call and of `chunk`; waits for heaptwin's acknowledgement.
   void send(CheckReport* header, size_t text_bytes, const CallStack& stack, uint64_t chunk,

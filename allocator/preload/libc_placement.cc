@@ -17,7 +17,7 @@ bool parse_hex(const char* s, const char* end, uint64_t* out) {
   uint64_t v = 0;
   for (; s < end; ++s) {
     const char c = *s;
-    const int d = c >= '0' && c <= '9' ? c - '0'
+    const int d = c >= '0' && c <= '9'   ? c - '0'
                   : c >= 'a' && c <= 'f' ? c - 'a' + 10
                   : c >= 'A' && c <= 'F' ? c - 'A' + 10
                                          : -1;
@@ -133,7 +133,8 @@ uint64_t find_loaded_libc(const char* want) {
 // distance is that of their symbol values.
 const char* attach_thread(const LibcDataRequest& r, alloc::MallocState* arena) {
   const uint64_t errno_at = reinterpret_cast<uint64_t>(__errno_location());
-  auto* thread_arena = reinterpret_cast<alloc::MallocState**>(errno_at - r.errno_tls + r.thread_arena_tls);
+  auto* thread_arena =
+      reinterpret_cast<alloc::MallocState**>(errno_at - r.errno_tls + r.thread_arena_tls);
   // libc's malloc never ran in this process, so its thread_arena is still NULL, or from 2.42
   // &main_arena: __libc_early_init runs ptmalloc_init at start-up ("malloc: Improve malloc
   // initialization", 25d37948c9). Anything else means the offsets are not this libc's.
@@ -184,7 +185,8 @@ const char* place_in_loaded_libc(const LibcDataRequest& r, uint64_t arena_name_o
   }
   if (r.mp) o->mp = reinterpret_cast<unsigned char*>(at(r.mp));
   if (r.tcache_key) o->tcache_key = reinterpret_cast<uint64_t*>(at(r.tcache_key));
-  if (r.malloc_initialized) o->malloc_initialized = reinterpret_cast<uint8_t*>(at(r.malloc_initialized));
+  if (r.malloc_initialized)
+    o->malloc_initialized = reinterpret_cast<uint8_t*>(at(r.malloc_initialized));
   if (r.perturb_byte) o->perturb_byte = reinterpret_cast<int32_t*>(at(r.perturb_byte));
   if (r.global_max_fast) o->global_max_fast = reinterpret_cast<uint64_t*>(at(r.global_max_fast));
   if (r.main_arena && r.errno_tls && r.thread_arena_tls) {

@@ -14,7 +14,7 @@ namespace {
 constexpr uint64_t kMaxTableBits = 32;  // 2^31 live pointers at half load
 constexpr uintptr_t kTableRegion = 0x7e0100000000;
 constexpr uintptr_t kSlotRegion = kTableRegion + (uintptr_t{32} << kMaxTableBits);
-constexpr uint64_t kFirstTableBits = 12;   // 4096 entries, 64 KiB
+constexpr uint64_t kFirstTableBits = 12;    // 4096 entries, 64 KiB
 constexpr uint64_t kFirstSlotStack = 4096;  // 16 KiB
 // Slot numbers stop below 2^32 - 1: the .heap format's SlotId is 32 bits and keeps one value.
 constexpr uint64_t kMaxSlot = 0xfffffffe;

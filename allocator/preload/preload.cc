@@ -22,8 +22,8 @@
 #include "allocator/preload/environment.h"
 #include "allocator/preload/heap_checking.h"
 #include "allocator/preload/libc_placement.h"
-#include "allocator/preload/statistics.h"
 #include "allocator/preload/spin_lock.h"
+#include "allocator/preload/statistics.h"
 #include "allocator/preload/thread_following.h"
 #include "allocator/preload/trace_writer.h"
 #include "allocator/real_memory.h"
@@ -86,7 +86,9 @@ void format_call(char* out, size_t capacity, const char* verb, uint64_t a) {
   *h = '\0';
 }
 
-bool takes_a_chunk(const char* verb) { return std::strcmp(verb, "free") == 0 || std::strcmp(verb, "realloc") == 0; }
+bool takes_a_chunk(const char* verb) {
+  return std::strcmp(verb, "free") == 0 || std::strcmp(verb, "realloc") == 0;
+}
 
 void PrintingFatalHandler::abort_with(const char* message) {
   if (g_trace.active()) g_trace.flush();
@@ -94,7 +96,8 @@ void PrintingFatalHandler::abort_with(const char* message) {
   if (g_check && g_checking.in_started_process()) {
     char call[48];
     format_call(call, sizeof call, g_call_verb, g_call_arg);
-    g_checking.report_abort(g_ops, call, message, takes_a_chunk(g_call_verb) ? g_call_arg : 0, g_call_stack);
+    g_checking.report_abort(g_ops, call, message, takes_a_chunk(g_call_verb) ? g_call_arg : 0,
+                            g_call_stack);
   }
   iovec iov[2] = {{const_cast<char*>(message), std::strlen(message)}, {const_cast<char*>("\n"), 1}};
   ssize_t r = writev(2, iov, 2);
@@ -135,7 +138,8 @@ bool is_open(int fd) { return fcntl(fd, F_GETFD) >= 0; }
 void init() {
   read_settings(&g_settings);
   alloc::GlibcProfile profile = alloc::GlibcProfile::glibc_2_36();
-  if (g_settings.glibc[0] != '\0' && !alloc::GlibcProfile::for_version(g_settings.glibc, &profile)) {
+  if (g_settings.glibc[0] != '\0' &&
+      !alloc::GlibcProfile::for_version(g_settings.glibc, &profile)) {
     say("heaptwin: no twin of glibc ");
     say(g_settings.glibc);
     say(" (HEAPTWIN_GLIBC); following 2.36\n");
@@ -164,7 +168,8 @@ void init() {
   }
   g_check = g_settings.check_fd >= 0 && g_settings.check_reply_fd >= 0 && owner_process() &&
             is_open(g_settings.check_fd) && is_open(g_settings.check_reply_fd) &&
-            g_checking.start(g_twin, g_settings.check_fd, g_settings.check_reply_fd, g_settings.full_check_every);
+            g_checking.start(g_twin, g_settings.check_fd, g_settings.check_reply_fd,
+                             g_settings.full_check_every);
 }
 
 [[noreturn]] void abort_for_violation() {
@@ -189,7 +194,8 @@ void check_after(const char* verb, uint64_t a) {
 // record, check. Always inlined, so the captured frame is the exported function's.
 class Call {
  public:
-  __attribute__((always_inline)) Call(const char* verb, uint64_t arg) : locked_(!single_threaded()) {
+  __attribute__((always_inline)) Call(const char* verb, uint64_t arg)
+      : locked_(!single_threaded()) {
     if (locked_) g_lock.lock();
     if (g_twin == nullptr) init();
     if (following_threads()) arm_exit_of_ = switch_to_calling_thread();
@@ -225,7 +231,9 @@ void set_errno(int e) {
   if (e != 0) errno = e;
 }
 
-alloc::FatalHandler* fatal_handler() { return reinterpret_cast<PrintingFatalHandler*>(g_fatal_storage); }
+alloc::FatalHandler* fatal_handler() {
+  return reinterpret_cast<PrintingFatalHandler*>(g_fatal_storage);
+}
 
 // ptmalloc_init without a tcache, as mallinfo2 and malloc_stats run it: the twin's malloc
 // initialises, then checked_request2size refuses this request before MAYBE_INIT_TCACHE.
@@ -237,14 +245,13 @@ void ensure_initialized() {
 }  // namespace
 }  // namespace heaptwin::preload
 
+using heaptwin::alloc::Addr;
 using heaptwin::preload::Call;
-using heaptwin::preload::g_twin;
 using heaptwin::preload::ensure_initialized;
 using heaptwin::preload::fatal_handler;
 using heaptwin::preload::g_trace;
 using heaptwin::preload::g_twin;
 using heaptwin::preload::set_errno;
-using heaptwin::alloc::Addr;
 
 #define HEAPTWIN_EXPORT extern "C" __attribute__((visibility("default")))
 
@@ -271,7 +278,9 @@ __attribute__((always_inline)) inline void* allocate(const char* verb, size_t by
 
 using heaptwin::preload::allocate;
 
-HEAPTWIN_EXPORT void* malloc(size_t bytes) { return allocate("malloc", bytes, &heaptwin::alloc::Allocator::malloc); }
+HEAPTWIN_EXPORT void* malloc(size_t bytes) {
+  return allocate("malloc", bytes, &heaptwin::alloc::Allocator::malloc);
+}
 
 HEAPTWIN_EXPORT void free(void* mem) {
   if (mem == nullptr) return;  // __libc_free returns before anything else
@@ -327,7 +336,8 @@ Addr aligned(const char* verb, size_t alignment, size_t bytes) {
   Call call(verb, bytes);
   g_twin->clear_errno();
   // aligned_alloc has checks of its own from 2.38 (C17); before, it is memalign.
-  Addr r = verb[0] == 'a' ? g_twin->aligned_alloc(alignment, bytes) : g_twin->memalign(alignment, bytes);
+  Addr r =
+      verb[0] == 'a' ? g_twin->aligned_alloc(alignment, bytes) : g_twin->memalign(alignment, bytes);
   int e = r == 0 ? g_twin->last_errno() : 0;
   g_trace.allocation(r, verb, alignment, bytes, 2);
   call.allocated(r);
@@ -363,9 +373,13 @@ HEAPTWIN_EXPORT int posix_memalign(void** memptr, size_t alignment, size_t bytes
   return rc;
 }
 
-HEAPTWIN_EXPORT void* valloc(size_t bytes) { return allocate("valloc", bytes, &heaptwin::alloc::Allocator::valloc); }
+HEAPTWIN_EXPORT void* valloc(size_t bytes) {
+  return allocate("valloc", bytes, &heaptwin::alloc::Allocator::valloc);
+}
 
-HEAPTWIN_EXPORT void* pvalloc(size_t bytes) { return allocate("pvalloc", bytes, &heaptwin::alloc::Allocator::pvalloc); }
+HEAPTWIN_EXPORT void* pvalloc(size_t bytes) {
+  return allocate("pvalloc", bytes, &heaptwin::alloc::Allocator::pvalloc);
+}
 
 HEAPTWIN_EXPORT size_t malloc_usable_size(void* mem) {
   Call call("malloc_usable_size", reinterpret_cast<Addr>(mem));

@@ -47,7 +47,8 @@ uint32_t StackDepot::find_or_add(const CallStack& stack) {
   const uint64_t h = hash_of(stack);
   for (uint64_t i = h;; ++i) {
     Entry& e = entries_[i & (kCapacity - 1)];
-    if (e.hash == h && same(e.stack, stack)) return static_cast<uint32_t>((i & (kCapacity - 1)) + 1);
+    if (e.hash == h && same(e.stack, stack))
+      return static_cast<uint32_t>((i & (kCapacity - 1)) + 1);
     if (e.hash != 0) continue;
     if (used_ >= kMaxUsed) return 0;
     ++used_;

@@ -10,10 +10,12 @@
 // pthread_key_create and pthread_setspecific, weak and unversioned (the library is linked without
 // libc: BUILD.bazel): they bind to whichever version the loaded libc makes the default. Weak:
 // 2.31's libc.so.6 lacks them (its libpthread has them, loaded with a program's first thread).
-extern "C" int heaptwin_pthread_key_create(pthread_key_t*, void (*)(void*))
-    __asm__("pthread_key_create") __attribute__((weak));
-extern "C" int heaptwin_pthread_setspecific(pthread_key_t, const void*)
-    __asm__("pthread_setspecific") __attribute__((weak));
+extern "C" int heaptwin_pthread_key_create(pthread_key_t*,
+                                           void (*)(void*)) __asm__("pthread_key_create")
+    __attribute__((weak));
+extern "C" int heaptwin_pthread_setspecific(pthread_key_t,
+                                            const void*) __asm__("pthread_setspecific")
+    __attribute__((weak));
 
 namespace heaptwin::preload {
 namespace {
@@ -67,7 +69,8 @@ int switch_thread_from_another() {
   g_twin->set_thread(n);
   g_twin_thread_pointer = pointer;
   if (!is_new || n == 0 || heaptwin_pthread_key_create == nullptr) return -1;
-  if (!g_exit_key_made) g_exit_key_made = heaptwin_pthread_key_create(&g_exit_key, on_thread_exit) == 0;
+  if (!g_exit_key_made)
+    g_exit_key_made = heaptwin_pthread_key_create(&g_exit_key, on_thread_exit) == 0;
   return g_exit_key_made ? n : -1;
 }
 

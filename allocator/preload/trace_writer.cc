@@ -101,7 +101,8 @@ void TraceWriter::end_line() {
   }
 }
 
-void TraceWriter::write_allocation(uint64_t result, const char* verb, uint64_t a, uint64_t b, int nargs) {
+void TraceWriter::write_allocation(uint64_t result, const char* verb, uint64_t a, uint64_t b,
+                                   int nargs) {
   uint64_t slot = new_slot(result);
   if (slot == 0) return;
   put_slot(slot);
@@ -145,8 +146,10 @@ void TraceWriter::write_realloc(uint64_t result, uint64_t old, uint64_t bytes) {
   }
   put_slot(slot);
   put(" = realloc ");
-  if (known) put_slot(old_slot);
-  else put("null");
+  if (known)
+    put_slot(old_slot);
+  else
+    put("null");
   put(" ");
   put_hex(bytes);
   if (result == 0) {

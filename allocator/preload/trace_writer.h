@@ -73,7 +73,7 @@ class TraceWriter {
   void end_line();
 
   bool open_ = false;
-  int fd_ = 0;  // meaningful only while open_
+  int fd_ = 0;         // meaningful only while open_
   PointerTable live_;  // live pointer -> its slot
   SlotPool slots_;
   uint64_t ops_ = 0;

@@ -21,9 +21,9 @@
 
 static sem_t go[SCHED_MAX_THREADS], done[SCHED_MAX_THREADS];
 static pthread_t tid[SCHED_MAX_THREADS];
-static void *slots[SCHED_SLOTS];
+static void* slots[SCHED_SLOTS];
 static struct sched_op cur;
-static void *result;
+static void* result;
 static char out[SCHED_OPS * 64 + 4096];
 static size_t outn;
 static uintptr_t main_base;
@@ -31,22 +31,43 @@ static uintptr_t heaps[64];
 static int nheaps;
 
 static void do_op(void) {
-  void **s = &slots[cur.slot];
+  void** s = &slots[cur.slot];
   switch (cur.kind) {
-    case OP_MALLOC: if (*s) free(*s); *s = malloc(cur.size); result = *s; break;
-    case OP_FREE: free(*s); *s = NULL; result = NULL; break;
-    case OP_CALLOC: if (*s) free(*s); *s = calloc(1, cur.size); result = *s; break;
-    case OP_REALLOC: { void *n = realloc(*s, cur.size); if (n) *s = n; result = n; break; }
-    case OP_MEMALIGN: if (*s) free(*s); *s = memalign(cur.align, cur.size); result = *s; break;
+    case OP_MALLOC:
+      if (*s) free(*s);
+      *s = malloc(cur.size);
+      result = *s;
+      break;
+    case OP_FREE:
+      free(*s);
+      *s = NULL;
+      result = NULL;
+      break;
+    case OP_CALLOC:
+      if (*s) free(*s);
+      *s = calloc(1, cur.size);
+      result = *s;
+      break;
+    case OP_REALLOC: {
+      void* n = realloc(*s, cur.size);
+      if (n) *s = n;
+      result = n;
+      break;
+    }
+    case OP_MEMALIGN:
+      if (*s) free(*s);
+      *s = memalign(cur.align, cur.size);
+      result = *s;
+      break;
   }
   if (result) memset(result, 0x5a, cur.size < 64 ? cur.size : 64);
 }
 
-static void *worker(void *arg) {
+static void* worker(void* arg) {
   int t = (int)(intptr_t)arg;
   for (;;) {
     sem_wait(&go[t]);
-    if (cur.kind == OP_EXIT) return NULL;  /* __malloc_arena_thread_freeres runs */
+    if (cur.kind == OP_EXIT) return NULL; /* __malloc_arena_thread_freeres runs */
     do_op();
     sem_post(&done[t]);
   }
@@ -55,11 +76,11 @@ static void *worker(void *arg) {
 static void start(int t) {
   sem_init(&go[t], 0, 0);
   sem_init(&done[t], 0, 0);
-  pthread_create(&tid[t], NULL, worker, (void *)(intptr_t)t);
+  pthread_create(&tid[t], NULL, worker, (void*)(intptr_t)t);
 }
 
-static void describe(int i, void *p) {
-  uint64_t size = p ? ((uint64_t *)p)[-1] : 0;
+static void describe(int i, void* p) {
+  uint64_t size = p ? ((uint64_t*)p)[-1] : 0;
   if (!p) {
     outn += sprintf(out + outn, "%d null\n", i);
   } else if (size & 2) {
@@ -77,13 +98,13 @@ static void describe(int i, void *p) {
   }
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   const int schedule = argc > 1 ? atoi(argv[1]) : 0;
-  const struct sched_params *p = &sched_schedules[schedule];
+  const struct sched_params* p = &sched_schedules[schedule];
   sched_reset(schedule);
   main_base = (uintptr_t)malloc(0x18);
   if (p->arena_max) mallopt(M_ARENA_MAX, p->arena_max);
-  for (int t = 1; t < p->threads; t++) start(t);  /* each callocs its DTV in main_arena */
+  for (int t = 1; t < p->threads; t++) start(t); /* each callocs its DTV in main_arena */
   for (int i = 0; i < SCHED_OPS; i++) {
     cur = sched_make(p);
     if (cur.thread == 0) {

@@ -39,7 +39,8 @@ void OpCheck::apply() {
     if (n == nullptr || !read_words(n->addr, c, 6)) continue;
     fill_node(list_ref(layout_, loc_, n->list), layout_, c, n);
   }
-  for (int i = 0; i < dirty_count_; ++i) s_.list_count_[dirty_ids_[i]] = list_new_count_[dirty_ids_[i]];
+  for (int i = 0; i < dirty_count_; ++i)
+    s_.list_count_[dirty_ids_[i]] = list_new_count_[dirty_ids_[i]];
   copy_state();
   s_.max_fast_ = max_fast_;
   s_.where_ = loc_;
@@ -67,7 +68,8 @@ void OpCheck::copy_state() {
       const uint64_t off = layout_.bins + 0x10 * static_cast<uint64_t>(id - 1);
       std::memcpy(s_.arena_ + off, av_ + off, 0x10);
     } else if (tcache && id >= kFirstTcacheList) {
-      const uint64_t off = layout_.tcache_entries + 8 * static_cast<uint64_t>(id - kFirstTcacheList);
+      const uint64_t off =
+          layout_.tcache_entries + 8 * static_cast<uint64_t>(id - kFirstTcacheList);
       std::memcpy(s_.tcache_ + off, tc_ + off, 8);
     }
   }
@@ -91,7 +93,8 @@ OpCheck::Result OpCheck::run(const uint64_t* written, uint64_t count) {
   resolve_membership();
   local_rules();
   if (touched_set_.failed() || local_set_.failed() || changes_.failed() ||
-      s_.removed_.size() + 2 > s_.removed_.capacity() || s_.added_.size() + 3 > s_.added_.capacity()) {
+      s_.removed_.size() + 2 > s_.removed_.capacity() ||
+      s_.added_.size() + 3 > s_.added_.capacity()) {
     return Result::kFull;
   }
   if (out_->size() != before) return Result::kFound;

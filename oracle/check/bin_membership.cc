@@ -51,8 +51,11 @@ void FullCheckRun::check_binned_chunks() {
             .add("): they should have been merged.");
       }
     } else if (free_by_header) {
-      r_.note(b.kind == BinKind::kFast ? "fastbin.chunk_free" : "tcache.chunk_free", c.addr, c.size, name)
-          .add("the chunk is cached but the next chunk's PREV_INUSE is clear (cached chunks stay in use).");
+      r_.note(b.kind == BinKind::kFast ? "fastbin.chunk_free" : "tcache.chunk_free", c.addr, c.size,
+              name)
+          .add(
+              "the chunk is cached but the next chunk's PREV_INUSE is clear (cached chunks stay in "
+              "use).");
       in_regular[idx] = 1;  // already reported: not also "free.not_in_bin"
     }
   }

@@ -55,7 +55,8 @@ void FullCheckRun::check_fastbins() {
     }
   }
   if (any && layout_.have_fastchunks >= 0 && load<int32_t>(av_, layout_.have_fastchunks) == 0) {
-    r_.note("fastbin.have_fastchunks").add("a fastbin holds chunks but av->have_fastchunks is false.");
+    r_.note("fastbin.have_fastchunks")
+        .add("a fastbin holds chunks but av->have_fastchunks is false.");
   }
 }
 
@@ -104,7 +105,8 @@ void FullCheckRun::check_tcache() {
     const size_t first_record = s_.binned_.size();
     const uint64_t count = layout_.tcache_count_at(tc, i, tcache_count_);
     uint64_t e = load<uint64_t>(tc, layout_.tcache_entries + 8 * i);
-    check_tcache_count(r_, i, count, e, tcache_bins_in_use(tcache_bins_, tcache_max_bytes_, layout_.tcache_bins),
+    check_tcache_count(r_, i, count, e,
+                       tcache_bins_in_use(tcache_bins_, tcache_max_bytes_, layout_.tcache_bins),
                        tcache_count_);
     uint64_t n = 0;
     uint64_t from = 0;
@@ -113,8 +115,8 @@ void FullCheckRun::check_tcache() {
       const uint64_t chunk = e - 0x10;
       // A large bin (2.42+) caches mmapped chunks too: the check of its list stops there.
       uint64_t mapped[4];
-      if (i >= 64 && (e & kAlignMask) == 0 && !in_heap(chunk, 0x20) && mem_.read(chunk, mapped, sizeof mapped) &&
-          (mapped[1] & 2) != 0) {
+      if (i >= 64 && (e & kAlignMask) == 0 && !in_heap(chunk, 0x20) &&
+          mem_.read(chunk, mapped, sizeof mapped) && (mapped[1] & 2) != 0) {
         broken = true;
         break;
       }
@@ -141,7 +143,8 @@ void FullCheckRun::check_tcache() {
         break;
       }
       const uint64_t size = c[1] & ~kFlagBits;
-      if (tcache_bin_for(size, layout_.tcache_bins) != i) note_tcache_wrong_size(r_, chunk, size, name);
+      if (tcache_bin_for(size, layout_.tcache_bins) != i)
+        note_tcache_wrong_size(r_, chunk, size, name);
       if (!have_key) {
         have_key = true;
         key = c[3];

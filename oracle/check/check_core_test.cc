@@ -41,7 +41,7 @@ TEST_F(Core, ChunkMapFindsTheStartAtOrBefore) {
   std::vector<uint64_t> cleared;
   map.clear_between(base, base + 0x10000, [&](uint64_t a) { cleared.push_back(a); });
   EXPECT_EQ(cleared, std::vector<uint64_t>{base + 0x290});
-  EXPECT_TRUE(map.test(base));            // the ends stay
+  EXPECT_TRUE(map.test(base));  // the ends stay
   EXPECT_TRUE(map.test(base + 0x10000));
   EXPECT_FALSE(map.test_any(base + 0x8));  // off the grid
   EXPECT_FALSE(map.test_any(base - 0x10));
@@ -56,7 +56,8 @@ TEST_F(Core, ChunkMapKeepsASummaryWordWhoseOtherWordsHoldStarts) {
   ChunkMap map;
   ASSERT_TRUE(map.init(&region_, uint64_t{1} << 26));
   const uint64_t base = 0x10000000;
-  const uint64_t word = 64 * 16, summary_word = 64 * word;  // heap bytes per map word, per summary word
+  const uint64_t word = 64 * 16,
+                 summary_word = 64 * word;  // heap bytes per map word, per summary word
   map.reset(base);
   const uint64_t a = base + 0x10, b = base + 5 * summary_word, c = b + word;
   map.set(a);
@@ -217,7 +218,8 @@ TEST(CoreSort, SortsWordsAndPairs) {
   EXPECT_EQ(v, want);
   std::vector<uint64_t> pairs = {static_cast<uint64_t>(-5), 1, 7, 2, static_cast<uint64_t>(-9), 3};
   sort_pairs_by_signed_first(pairs.data(), 3);
-  EXPECT_EQ(pairs, (std::vector<uint64_t>{static_cast<uint64_t>(-9), 3, static_cast<uint64_t>(-5), 1, 7, 2}));
+  EXPECT_EQ(pairs, (std::vector<uint64_t>{static_cast<uint64_t>(-9), 3, static_cast<uint64_t>(-5),
+                                          1, 7, 2}));
   // Every length around the switch between insertion sort and the others, with repeats and runs
   // already in order (as an op's write log has them).
   for (uint64_t n = 0; n < 80; ++n) {
@@ -233,7 +235,8 @@ TEST(CoreSort, SortsWordsAndPairs) {
       p[2 * i + 1] = i;
     }
     sort_pairs_by_signed_first(p.data(), n);
-    for (uint64_t i = 1; i < n; ++i) EXPECT_LE(static_cast<int64_t>(p[2 * i - 2]), static_cast<int64_t>(p[2 * i])) << n;
+    for (uint64_t i = 1; i < n; ++i)
+      EXPECT_LE(static_cast<int64_t>(p[2 * i - 2]), static_cast<int64_t>(p[2 * i])) << n;
   }
 }
 
@@ -260,7 +263,9 @@ TEST(CoreText, FormatsLikeTheReports) {
   char line[256];
   Text l(line, sizeof line);
   add_finding(&l, f, 0x1000, 3);
-  EXPECT_STREQ(l.c_str(), "op 3: bin.chunk_in_use at chunk heap+0x290 (size 0x90) in smallbins[0x90]: the chunk is in a bin.");
+  EXPECT_STREQ(l.c_str(),
+               "op 3: bin.chunk_in_use at chunk heap+0x290 (size 0x90) in smallbins[0x90]: the "
+               "chunk is in a bin.");
   char tiny[8];
   Text cut(tiny, sizeof tiny);
   cut.add("longer than eight");

@@ -23,7 +23,9 @@ class ChunkMap {
   // No chunks; the heap starts at `base`.
   void reset(uint64_t base);
   // Whether a heap [base, end) fits the map.
-  bool covers(uint64_t base, uint64_t end) const { return end >= base && ((end - base) >> 4) < max_bits_; }
+  bool covers(uint64_t base, uint64_t end) const {
+    return end >= base && ((end - base) >> 4) < max_bits_;
+  }
 
   bool test(uint64_t a) const {
     const uint64_t k = (a - base_) >> 4;
@@ -52,7 +54,9 @@ class ChunkMap {
       const uint64_t k = (a - base_) >> 4;
       if ((k >> 6) < used_words_) {
         const uint64_t bits = words_[k >> 6] & bits_upto(k);
-        if (bits != 0) return base_ + ((((k >> 6) << 6) + 63 - static_cast<uint64_t>(__builtin_clzll(bits))) << 4);
+        if (bits != 0)
+          return base_ +
+                 ((((k >> 6) << 6) + 63 - static_cast<uint64_t>(__builtin_clzll(bits))) << 4);
       }
     }
     return start_before_word(a);
@@ -85,7 +89,8 @@ class ChunkMap {
          w = next_word_from(w + 1)) {
       const uint64_t from = w == (first >> 6) ? (first & 63) : 0;
       const uint64_t to = end - (w << 6) >= 64 ? 64 : end - (w << 6);  // exclusive
-      const uint64_t mask = (to == 64 ? ~uint64_t{0} : ((uint64_t{1} << to) - 1)) & ~((uint64_t{1} << from) - 1);
+      const uint64_t mask =
+          (to == 64 ? ~uint64_t{0} : ((uint64_t{1} << to) - 1)) & ~((uint64_t{1} << from) - 1);
       uint64_t hits = words_[w] & mask;
       words_[w] &= ~mask;
       if (words_[w] == 0) forget_word(w);

@@ -22,7 +22,8 @@ bool OpCheck::update_chunk_map(const uint64_t* written, uint64_t count) {
   // belong to), and an op stores fd and bk, prev_size and size, one after the other: fewer to sort.
   for (uint64_t i = 0; i < count; ++i) {
     const uint64_t line = written[i] & ~kAlignMask;
-    if (written[i] >= loc_.heap_base && written[i] < loc_.heap_end && (addrs.empty() || addrs.back() != line)) {
+    if (written[i] >= loc_.heap_base && written[i] < loc_.heap_end &&
+        (addrs.empty() || addrs.back() != line)) {
       addrs.push(line);
     }
   }
@@ -63,7 +64,8 @@ bool OpCheck::update_chunk_map(const uint64_t* written, uint64_t count) {
       uint64_t hdr[2];
       if (!in_heap(p, 0x10) || !read_words(p, hdr, 2)) {
         Text t = r_.note("chunk.unreadable");
-        at(t.add("walking the heap by size fields reaches "), p).add(", which cannot be read, before top at ");
+        at(t.add("walking the heap by size fields reaches "), p)
+            .add(", which cannot be read, before top at ");
         at(t, top_).add(".");
         walk_broken_ = true;
         return false;
@@ -74,7 +76,9 @@ bool OpCheck::update_chunk_map(const uint64_t* written, uint64_t count) {
             .add("chunk size field ")
             .hex(hdr[1])
             .add(" is ")
-            .add(size < kMinSize ? "below MINSIZE" : (size & kAlignMask) ? "not a multiple of 16" : "running into top")
+            .add(size < kMinSize       ? "below MINSIZE"
+                 : (size & kAlignMask) ? "not a multiple of 16"
+                                       : "running into top")
             .add("; the heap walk stops here.");
         walk_broken_ = true;
         return false;

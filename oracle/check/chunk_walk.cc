@@ -12,7 +12,8 @@ void FullCheckRun::walk_heap() {
     unsigned char hdr[16];
     if (p > top_ || !in_heap(p, 0x10) || !mem_.read(p, hdr, sizeof hdr)) {
       Text t = r_.note("chunk.unreadable");
-      at(t.add("walking the heap by size fields reaches "), p).add(", which cannot be read, before top at ");
+      at(t.add("walking the heap by size fields reaches "), p)
+          .add(", which cannot be read, before top at ");
       at(t, top_).add(".");
       return;
     }
@@ -23,7 +24,9 @@ void FullCheckRun::walk_heap() {
           .add("chunk size field ")
           .hex(size_field)
           .add(" is ")
-          .add(size < kMinSize ? "below MINSIZE" : (size & kAlignMask) ? "not a multiple of 16" : "running into top")
+          .add(size < kMinSize       ? "below MINSIZE"
+               : (size & kAlignMask) ? "not a multiple of 16"
+                                     : "running into top")
           .add("; the heap walk stops here.");
       return;
     }
@@ -35,7 +38,8 @@ void FullCheckRun::walk_heap() {
     }
     if (!(size_field & kPrevInuse)) {
       if (chunks.empty()) {
-        r_.note("chunk.first_prev_inuse", p, size).add("the first chunk of the heap has PREV_INUSE clear.");
+        r_.note("chunk.first_prev_inuse", p, size)
+            .add("the first chunk of the heap has PREV_INUSE clear.");
       } else {
         // The previous chunk is free: its footer (our prev_size) must be its size
         // (do_check_inuse_chunk: next_chunk(prev_chunk(p)) == p; do_check_free_chunk's footer).

@@ -6,8 +6,8 @@
 namespace heaptwin::check {
 
 namespace {
-constexpr size_t kMaxChunks = 1 << 20;   // the heap walk stops after this many chunks
-constexpr size_t kMaxBinned = 1 << 22;   // bin walks stop recording after this many chunks
+constexpr size_t kMaxChunks = 1 << 20;  // the heap walk stops after this many chunks
+constexpr size_t kMaxBinned = 1 << 22;  // bin walks stop recording after this many chunks
 }  // namespace
 
 Text Reporter::note(const char* rule, uint64_t chunk, uint64_t size, BinId bin) {
@@ -61,7 +61,8 @@ bool FullCheckRun::arena_and_top() {
   return check_top();
 }
 
-bool FullCheckRun::top_rules(const unsigned char* av, uint64_t global_max_fast, uint64_t sbrk_base) {
+bool FullCheckRun::top_rules(const unsigned char* av, uint64_t global_max_fast,
+                             uint64_t sbrk_base) {
   top_ = load<uint64_t>(av, layout_.top);
   flags_ = static_cast<uint32_t>(load<int32_t>(av, layout_.flags));
   system_mem_ = load<uint64_t>(av, layout_.system_mem);
@@ -78,7 +79,8 @@ bool FullCheckRun::read_arena() {
     t.add("main_arena cannot be read at ").hex(loc_.arena).add(".");
     return false;
   }
-  if (!u64(loc_.global_max_fast, &global_max_fast_) || !u64(loc_.mp + layout_.mp_sbrk_base, &sbrk_base_)) {
+  if (!u64(loc_.global_max_fast, &global_max_fast_) ||
+      !u64(loc_.mp + layout_.mp_sbrk_base, &sbrk_base_)) {
     r_.note("arena.unreadable").add("mp_ or global_max_fast cannot be read.");
     return false;
   }
@@ -109,12 +111,16 @@ bool FullCheckRun::check_top() {
   top_size_ = size_field & ~kFlagBits;
   const uint64_t end = top_ + top_size_;
   if (top_size_ < kMinSize) {
-    r_.note("top.size", top_, top_size_).add("top's size ").hex(top_size_).add(" is below MINSIZE.");
+    r_.note("top.size", top_, top_size_)
+        .add("top's size ")
+        .hex(top_size_)
+        .add(" is below MINSIZE.");
   }
   if (!(size_field & kPrevInuse)) {
     r_.note("top.prev_inuse", top_, top_size_)
-        .add("top's PREV_INUSE is clear: the chunk before top must be in use "
-             "(a free one is merged into top).");
+        .add(
+            "top's PREV_INUSE is clear: the chunk before top must be in use "
+            "(a free one is merged into top).");
   }
   if (size_field & (kIsMmapped | kNonMainArena)) {
     r_.note("chunk.flags", top_, top_size_)
@@ -133,7 +139,8 @@ bool FullCheckRun::check_top() {
   }
   if (!(flags_ & kNonContiguous) && sbrk_base_ + system_mem_ != end) {
     Text t = r_.note("arena.system_mem", top_, top_size_);
-    at(t.add("mp_.sbrk_base + av->system_mem = "), sbrk_base_ + system_mem_).add(" is not the end of top ");
+    at(t.add("mp_.sbrk_base + av->system_mem = "), sbrk_base_ + system_mem_)
+        .add(" is not the end of top ");
     at(t, end).add(".");
   }
   if (layout_.fastbins_exist && (global_max_fast_ & ~uint64_t{1}) > kMaxFastChunk) {

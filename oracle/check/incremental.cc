@@ -15,12 +15,13 @@ constexpr uint64_t kMaxWrites = uint64_t{1} << 16;  // an op that wrote more: a 
 bool IncrementalCheck::init(Region* region, uint64_t max_heap_bytes) {
   max_heap_ = max_heap_bytes;
   const uint64_t w = kMaxWrites;
-  bool ok = full_.init(region) && map_.init(region, max_heap_bytes) && nodes_.init(region, uint64_t{1} << 24) &&
-            node_bits_.init(region, max_heap_bytes) &&
-            addrs_.init(region, w + 2) && touched_.init(region, 4 * w) && local_.init(region, 16 * w) &&
-            unstarted_.init(region, 4 * w) && members_.init(region, 4 * w) && member_info_.init(region, 4 * w) &&
-            work_.init(region, 16 * w) &&
-            walk_.init(region, 32 * w) && removed_.init(region, 16 * w) && added_.init(region, 16 * w) &&
+  bool ok = full_.init(region) && map_.init(region, max_heap_bytes) &&
+            nodes_.init(region, uint64_t{1} << 24) && node_bits_.init(region, max_heap_bytes) &&
+            addrs_.init(region, w + 2) && touched_.init(region, 4 * w) &&
+            local_.init(region, 16 * w) && unstarted_.init(region, 4 * w) &&
+            members_.init(region, 4 * w) && member_info_.init(region, 4 * w) &&
+            work_.init(region, 16 * w) && walk_.init(region, 32 * w) &&
+            removed_.init(region, 16 * w) && added_.init(region, 16 * w) &&
             recheck_.init(region, 16 * w) && keys_.init(region, 4 * w);
   for (int i = 0; i < 5; ++i) {
     ok = ok && sets_[i].init(region, 64 * w);
@@ -80,7 +81,9 @@ void IncrementalCheck::prime(const Reader& mem, const Where& where, const Layout
   }
   max_fast_ = layout.max_fast_of(max_fast_);
   std::memset(tcache_, 0, sizeof tcache_);
-  if (layout.tcache && where.tcache != 0 && !mem.read(where.tcache, tcache_, layout.tcache_struct_bytes())) return;
+  if (layout.tcache && where.tcache != 0 &&
+      !mem.read(where.tcache, tcache_, layout.tcache_struct_bytes()))
+    return;
   map_.reset(where.heap_base);
   const Array<Walked>& chunks = full_.chunks();
   for (size_t i = 0; i < chunks.size(); ++i) map_.set(chunks[i].addr);
@@ -131,11 +134,19 @@ bool IncrementalCheck::prime_list(const Reader& mem, int list) {
 
 // ---- OpCheck: reading the arena, comparing with the copies -------------------------------------
 
-OpCheck::OpCheck(IncrementalCheck* self, const Reader& mem, const Where& where, const Layout& layout,
-                 Findings* out)
-    : s_(*self), mem_(mem), loc_(where), layout_(layout), out_(out), r_(where, out),
-      touched_set_(self->maps_[0]), local_set_(self->maps_[1]), walk_info_(self->maps_[2]),
-      changes_(self->maps_[3]), recheck_set_(self->maps_[4]) {}
+OpCheck::OpCheck(IncrementalCheck* self, const Reader& mem, const Where& where,
+                 const Layout& layout, Findings* out)
+    : s_(*self),
+      mem_(mem),
+      loc_(where),
+      layout_(layout),
+      out_(out),
+      r_(where, out),
+      touched_set_(self->maps_[0]),
+      local_set_(self->maps_[1]),
+      walk_info_(self->maps_[2]),
+      changes_(self->maps_[3]),
+      recheck_set_(self->maps_[4]) {}
 
 // The bytes at addr: the memory itself when the Reader allows, else a copy in buf.
 static const unsigned char* view(const Reader& mem, uint64_t addr, uint64_t n, unsigned char* buf) {
@@ -149,7 +160,7 @@ static const unsigned char* view(const Reader& mem, uint64_t addr, uint64_t n, u
 // a third of this).
 template <typename F>
 static void diff_words(const unsigned char* a, const unsigned char* b, uint64_t n, F changed) {
-  constexpr uint64_t kBlock = 64, kLine = 16;  // words
+  constexpr uint64_t kBlock = 64, kLine = 16;               // words
   if (n > kBlock && std::memcmp(a, b, 8 * n) == 0) return;  // the bins: one call, not four
   for (uint64_t w = 0; w < n; w += kBlock) {
     const uint64_t end = w + kBlock <= n ? w + kBlock : n;
@@ -202,7 +213,8 @@ bool OpCheck::read_state() {
         }
       }
     });
-    diff_words(tc_ + layout_.tcache_entries, s_.tcache_ + layout_.tcache_entries, layout_.tcache_bins,
+    diff_words(tc_ + layout_.tcache_entries, s_.tcache_ + layout_.tcache_entries,
+               layout_.tcache_bins,
                [&](uint64_t i) { mark_dirty(kFirstTcacheList + static_cast<int>(i)); });
   }
   return true;

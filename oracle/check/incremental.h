@@ -46,8 +46,8 @@ class IncrementalCheck {
   // outside the heap allowed); `complete`: false when that list is not complete (the log
   // overflowed), and then the check is a full one. Findings go into `out`; the first finding
   // leaves the state unusable, and the next check is a full one again.
-  void check_op(const Reader& mem, const Where& where, const Layout& layout, const uint64_t* written,
-                uint64_t written_count, bool complete, Findings* out);
+  void check_op(const Reader& mem, const Where& where, const Layout& layout,
+                const uint64_t* written, uint64_t written_count, bool complete, Findings* out);
 
   // A full check now, which also rebuilds the state.
   void full_check(const Reader& mem, const Where& where, const Layout& layout, Findings* out);
@@ -67,20 +67,20 @@ class IncrementalCheck {
   NodeTable nodes_;
   ChunkMap node_bits_;  // a bit per 16 bytes of heap: a node starts here (most lookups miss)
   // Per-op working lists, sized for the largest op checked incrementally (kMaxWrites stores).
-  Array<uint64_t> addrs_;      // heap lines (16 bytes) written, sorted, no repeats
-  Array<uint64_t> touched_;    // chunks whose header or words the op wrote
-  Array<uint64_t> local_;      // chunks the local rules look at
-  Array<uint64_t> unstarted_;  // chunk starts the op's headers erased
-  Array<uint64_t> members_;    // binned chunks whose words the op changed
+  Array<uint64_t> addrs_;        // heap lines (16 bytes) written, sorted, no repeats
+  Array<uint64_t> touched_;      // chunks whose header or words the op wrote
+  Array<uint64_t> local_;        // chunks the local rules look at
+  Array<uint64_t> unstarted_;    // chunk starts the op's headers erased
+  Array<uint64_t> members_;      // binned chunks whose words the op changed
   Array<uint64_t> member_info_;  // per member: its list << 8 | what changed (member_info())
-  Array<uint64_t> work_;       // per list: its changed members by label, then its runs
-  Array<uint64_t> walk_;       // per list: the walk's records
-  Array<uint64_t> removed_;    // (chunk, list) pairs taken out of a list
-  Array<uint64_t> added_;      // (chunk, list, label) triples put into a list
-  Array<uint64_t> recheck_;    // large-bin chunks whose nextsize links need checking
-  Array<uint64_t> keys_;       // tcache entries whose key needs checking
-  Array<uint64_t> sets_[5];    // storage of the op's hash sets (op_sets.h)
-  AddrMap maps_[5];            // those sets, emptied in O(1) per op
+  Array<uint64_t> work_;         // per list: its changed members by label, then its runs
+  Array<uint64_t> walk_;         // per list: the walk's records
+  Array<uint64_t> removed_;      // (chunk, list) pairs taken out of a list
+  Array<uint64_t> added_;        // (chunk, list, label) triples put into a list
+  Array<uint64_t> recheck_;      // large-bin chunks whose nextsize links need checking
+  Array<uint64_t> keys_;         // tcache entries whose key needs checking
+  Array<uint64_t> sets_[5];      // storage of the op's hash sets (op_sets.h)
+  AddrMap maps_[5];              // those sets, emptied in O(1) per op
 
   // Copies taken after the last check.
   unsigned char arena_[kMallocStateBytes];

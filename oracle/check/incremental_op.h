@@ -15,15 +15,16 @@ namespace heaptwin::check {
 // Where a list sits: its head's words in main_arena or the tcache struct, and how its links
 // are read.
 struct ListRef {
-  int id;          // 1..kLists-1 (node_table.h)
+  int id;  // 1..kLists-1 (node_table.h)
   BinKind kind;
-  int index;       // regular 1..126, fast 0..9, tcache 0..63
-  uint64_t head;   // regular: bin_at(i), the value its last chunk's fd holds; others: 0
+  int index;      // regular 1..126, fast 0..9, tcache 0..63
+  uint64_t head;  // regular: bin_at(i), the value its last chunk's fd holds; others: 0
   BinId bin() const { return BinId{kind, index}; }
 };
 
 // What changed in a member, from its words now against its node (flags).
-inline constexpr uint64_t kNextChanged = 1, kBkChanged = 2, kSizeChanged = 4, kNsChanged = 8, kKeyChanged = 16;
+inline constexpr uint64_t kNextChanged = 1, kBkChanged = 2, kSizeChanged = 4, kNsChanged = 8,
+                          kKeyChanged = 16;
 // A walk record: chunk, the chunk before it now, kEntry or kNew, its label, end label (entries).
 inline constexpr uint64_t kRecordWords = 5;
 inline constexpr uint64_t kEntry = 1, kNew = 2;
@@ -118,7 +119,9 @@ class OpCheck {
     return mem_.read(c, w, sizeof w) && (w[1] & 2) != 0;
   }
   // The node of chunk c, or nullptr: the bit first, the table only on a hit.
-  Node* find_node(uint64_t c) const { return s_.node_bits_.test_any(c) ? s_.nodes_.find(c) : nullptr; }
+  Node* find_node(uint64_t c) const {
+    return s_.node_bits_.test_any(c) ? s_.nodes_.find(c) : nullptr;
+  }
   bool in_heap(uint64_t addr, uint64_t bytes) const {
     return addr >= loc_.heap_base && addr < loc_.heap_end && loc_.heap_end - addr >= bytes;
   }
@@ -151,7 +154,8 @@ class OpCheck {
   AddrMap& changes_;      // chunk -> list after the op (0: none), for chunks whose list changed
   AddrMap& recheck_set_;  // large-bin chunks already queued for a nextsize check
   uint64_t removed_begin_ = 0;
-  bool mismatch_ = false;  // the current list's fd/bk mismatch is reported  // where the current list's entries start in s_.removed_
+  bool mismatch_ = false;  // the current list's fd/bk mismatch is reported  // where the current
+                           // list's entries start in s_.removed_
   // The lists the op changed: a flag per list and their ids, so per-op work follows the changes.
   void mark_dirty(int id) {
     if (!dirty_[id]) {
@@ -214,8 +218,8 @@ inline ListRef OpCheck::list_ref(const Layout& layout, const Where& where, int i
   return l;
 }
 
-inline uint64_t OpCheck::head_next_of(const ListRef& l, const Layout& layout, const unsigned char* av,
-                               const unsigned char* tc) {
+inline uint64_t OpCheck::head_next_of(const ListRef& l, const Layout& layout,
+                                      const unsigned char* av, const unsigned char* tc) {
   switch (l.kind) {
     case BinKind::kRegular:
       return load<uint64_t>(av, layout.bins + (l.index - 1) * 0x10);

@@ -44,7 +44,8 @@ bool OpCheck::nextsize_ok(const ListRef& l, uint64_t x, uint64_t first, uint64_t
   Text m = r_.note("largebin.nextsize", x, size, l.bin());
   m.add("the first chunk of size ").hex(size).add(" has fd_nextsize ");
   at(m, fd_ns).add(" and bk_nextsize ");
-  at(m, bk_ns).add(", which do not lead to the first chunks of the next smaller and the next larger size.");
+  at(m, bk_ns).add(
+      ", which do not lead to the first chunks of the next smaller and the next larger size.");
   return false;
 }
 

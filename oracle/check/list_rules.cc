@@ -39,8 +39,9 @@ void OpCheck::list_rules(const ListRef& l, uint64_t last, bool broken) {
         }
         if (l.index == 1 && size >= kMinLargeSize && (w[4] != 0 || w[5] != 0)) {
           r_.note("unsorted.nextsize_set", c, size, l.bin())
-              .add("a large chunk in the unsorted bin has fd_nextsize/bk_nextsize "
-                   "set (glibc clears them before it links a chunk there).");
+              .add(
+                  "a large chunk in the unsorted bin has fd_nextsize/bk_nextsize "
+                  "set (glibc clears them before it links a chunk there).");
         }
         break;
       case BinKind::kFast:
@@ -54,7 +55,8 @@ void OpCheck::list_rules(const ListRef& l, uint64_t last, bool broken) {
         }
         break;
       case BinKind::kTcache:
-        if (tcache_bin_for(size, layout_.tcache_bins) != l.index) note_tcache_wrong_size(r_, c, size, l.bin());
+        if (tcache_bin_for(size, layout_.tcache_bins) != l.index)
+          note_tcache_wrong_size(r_, c, size, l.bin());
         s_.keys_.push(c);
         break;
       default:
@@ -82,7 +84,8 @@ void OpCheck::list_rules(const ListRef& l, uint64_t last, bool broken) {
     // was rewritten, and the head's bk is the last chunk.
     for (uint64_t i = 0; i < s_.members_.size(); ++i) {
       const uint64_t c = s_.members_[i];
-      if (member_list(i) == l.id && (member_flags(i) & kBkChanged) && in_list_now(l, c) && !walk_info_.get(c)) {
+      if (member_list(i) == l.id && (member_flags(i) & kBkChanged) && in_list_now(l, c) &&
+          !walk_info_.get(c)) {
         check_bk(l, c, find_node(c)->prev);
       }
     }
@@ -94,7 +97,8 @@ void OpCheck::list_rules(const ListRef& l, uint64_t last, bool broken) {
     }
   }
   if (l.kind == BinKind::kTcache) {
-    const uint64_t count = layout_.tcache_count_at(tc_, l.index, load<uint64_t>(mp_, layout_.mp_tcache_count));
+    const uint64_t count =
+        layout_.tcache_count_at(tc_, l.index, load<uint64_t>(mp_, layout_.mp_tcache_count));
     if (list_new_count_[l.id] != count) {
       r_.note("tcache.count_mismatch", 0, 0, l.bin())
           .add("counts[")

@@ -82,7 +82,9 @@ void OpCheck::walk_changed_lists() {
     if (id >= kFirstFastList + kFastBins && id < kFirstTcacheList) continue;
     const ListRef l = list_ref(layout_, loc_, id);
     if (l.kind == BinKind::kTcache &&
-        reaches_cached_mapping(l, layout_.tcache_count_at(tc_, l.index, load<uint64_t>(mp_, layout_.mp_tcache_count)))) {
+        reaches_cached_mapping(
+            l,
+            layout_.tcache_count_at(tc_, l.index, load<uint64_t>(mp_, layout_.mp_tcache_count)))) {
       overflow_ = true;  // a full check instead
       return;
     }
@@ -149,7 +151,9 @@ bool OpCheck::valid_link(const ListRef& l, uint64_t from, uint64_t t) {
 }
 
 void OpCheck::report_loop(const ListRef& l, uint64_t a) {
-  const char* rule = l.kind == BinKind::kRegular ? "bin.cycle" : l.kind == BinKind::kFast ? "fastbin.cycle" : "tcache.cycle";
+  const char* rule = l.kind == BinKind::kRegular ? "bin.cycle"
+                     : l.kind == BinKind::kFast  ? "fastbin.cycle"
+                                                 : "tcache.cycle";
   Text m = r_.note(rule, a, size_now(a), l.bin());
   at(m.add("the list comes back to "), a).add(": it loops.");
 }
@@ -239,7 +243,8 @@ void OpCheck::walk_list(const ListRef& l) {
       rec.push(static_cast<uint64_t>(n->label));
       rec.push(static_cast<uint64_t>(end_label));
       if (j == k) {  // the stretch runs to the list's end, which the old head's bk names
-        if (l.kind == BinKind::kRegular) last = load<uint64_t>(s_.arena_, layout_.bins + (l.index - 1) * 0x10 + 8);
+        if (l.kind == BinKind::kRegular)
+          last = load<uint64_t>(s_.arena_, layout_.bins + (l.index - 1) * 0x10 + 8);
         break;
       }
       prev = d_addr(j);

@@ -18,7 +18,9 @@ void OpCheck::counter_rules() {
     }
   };
   for (int b = 0; b < 4; ++b) {
-    if (load<uint32_t>(av_, layout_.binmap + 4 * b) == load<uint32_t>(s_.arena_, layout_.binmap + 4 * b)) continue;
+    if (load<uint32_t>(av_, layout_.binmap + 4 * b) ==
+        load<uint32_t>(s_.arena_, layout_.binmap + 4 * b))
+      continue;
     for (int i = 32 * b; i < 32 * b + 32; ++i) {
       if (!dirty_[i]) binmap_rule(i);
     }
@@ -32,8 +34,9 @@ void OpCheck::counter_rules() {
   }
   // Fastbins against global_max_fast and have_fastchunks.
   const bool max_fast_changed = max_fast_ != s_.max_fast_;
-  const bool have_changed = layout_.have_fastchunks >= 0 &&
-                            load<int32_t>(av_, layout_.have_fastchunks) != load<int32_t>(s_.arena_, layout_.have_fastchunks);
+  const bool have_changed =
+      layout_.have_fastchunks >= 0 && load<int32_t>(av_, layout_.have_fastchunks) !=
+                                          load<int32_t>(s_.arena_, layout_.have_fastchunks);
   if (layout_.fastbins_exist && (max_fast_changed || fast_dirty || have_changed)) {
     bool any = false;
     const int max_fast_bin = fastbin_index(max_fast_);
@@ -48,7 +51,8 @@ void OpCheck::counter_rules() {
       }
     }
     if (any && layout_.have_fastchunks >= 0 && load<int32_t>(av_, layout_.have_fastchunks) == 0) {
-      r_.note("fastbin.have_fastchunks").add("a fastbin holds chunks but av->have_fastchunks is false.");
+      r_.note("fastbin.have_fastchunks")
+          .add("a fastbin holds chunks but av->have_fastchunks is false.");
     }
   }
   tcache_entries_after_ = s_.tcache_entries_;
@@ -63,8 +67,8 @@ void OpCheck::counter_rules() {
                           tcache_count != load<uint64_t>(s_.mp_, layout_.mp_tcache_count);
   if (!mp_changed && !tcache_dirty) return;
   uint64_t entries = s_.tcache_entries_;
-  const uint64_t in_use =
-      tcache_bins_in_use(tcache_bins, load<uint64_t>(mp_, layout_.mp_tcache_max_bytes), layout_.tcache_bins);
+  const uint64_t in_use = tcache_bins_in_use(
+      tcache_bins, load<uint64_t>(mp_, layout_.mp_tcache_max_bytes), layout_.tcache_bins);
   auto count_rule = [&](int i) {
     const int id = kFirstTcacheList + i;
     if (dirty_[id]) entries = entries + list_new_count_[id] - s_.list_count_[id];
@@ -148,7 +152,8 @@ void OpCheck::resolve_membership() {
     const uint64_t c = s_.unstarted_[i];
     const uint64_t list = list_after(c);
     if (list == 0 || walk_broken_) continue;
-    Text m = r_.note("bin.not_a_chunk", c, size_now(c), list_ref(layout_, loc_, static_cast<int>(list)).bin());
+    Text m = r_.note("bin.not_a_chunk", c, size_now(c),
+                     list_ref(layout_, loc_, static_cast<int>(list)).bin());
     at(m.add("the bin holds "), c).add(", which is not the start of a chunk of the heap.");
   }
 }
@@ -170,12 +175,15 @@ void OpCheck::chunk_rules(uint64_t c) {
   uint64_t hdr[2];
   if (!read_words(c, hdr, 2)) return;
   const uint64_t size = hdr[1] & ~kFlagBits;
-  if (hdr[1] & kIsMmapped) r_.note("chunk.flags", c, size).add("IS_MMAPPED is set on a chunk inside the brk heap.");
-  if (hdr[1] & kNonMainArena) r_.note("chunk.flags", c, size).add("NON_MAIN_ARENA is set on a chunk of the main heap.");
+  if (hdr[1] & kIsMmapped)
+    r_.note("chunk.flags", c, size).add("IS_MMAPPED is set on a chunk inside the brk heap.");
+  if (hdr[1] & kNonMainArena)
+    r_.note("chunk.flags", c, size).add("NON_MAIN_ARENA is set on a chunk of the main heap.");
   const bool prev_inuse = hdr[1] & kPrevInuse;
   if (!prev_inuse) {
     if (c == loc_.heap_base) {
-      r_.note("chunk.first_prev_inuse", c, size).add("the first chunk of the heap has PREV_INUSE clear.");
+      r_.note("chunk.first_prev_inuse", c, size)
+          .add("the first chunk of the heap has PREV_INUSE clear.");
     } else {
       const uint64_t prev = s_.map_.start_at_or_before(c - 0x10);
       const uint64_t prev_size = size_now(prev);
@@ -189,7 +197,8 @@ void OpCheck::chunk_rules(uint64_t c) {
   const uint64_t next = c + size;
   const bool free = next < top_ && !(word(next + 8) & kPrevInuse);  // top: top.prev_inuse
   const uint64_t list = list_after(c);
-  const ListRef l = list != 0 ? list_ref(layout_, loc_, static_cast<int>(list)) : ListRef{0, BinKind::kNone, 0, 0};
+  const ListRef l = list != 0 ? list_ref(layout_, loc_, static_cast<int>(list))
+                              : ListRef{0, BinKind::kNone, 0, 0};
   if (l.kind == BinKind::kRegular) {
     if (!free) {
       r_.note("bin.chunk_in_use", c, size, l.bin())
@@ -202,12 +211,16 @@ void OpCheck::chunk_rules(uint64_t c) {
     }
   } else if (l.kind != BinKind::kNone) {
     if (free) {
-      r_.note(l.kind == BinKind::kFast ? "fastbin.chunk_free" : "tcache.chunk_free", c, size, l.bin())
-          .add("the chunk is cached but the next chunk's PREV_INUSE is clear (cached chunks stay in use).");
+      r_.note(l.kind == BinKind::kFast ? "fastbin.chunk_free" : "tcache.chunk_free", c, size,
+              l.bin())
+          .add(
+              "the chunk is cached but the next chunk's PREV_INUSE is clear (cached chunks stay in "
+              "use).");
     }
   } else if (free) {
     r_.note("free.not_in_bin", c, size)
-        .add("the chunk is free (the next chunk's PREV_INUSE is clear) but no bin holds it (lost).");
+        .add(
+            "the chunk is free (the next chunk's PREV_INUSE is clear) but no bin holds it (lost).");
   }
 }
 

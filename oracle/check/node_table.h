@@ -18,16 +18,16 @@ inline constexpr int kFirstTcacheList = 144;
 inline constexpr int kLists = kFirstTcacheList + 76;  // TCACHE_MAX_BINS from 2.42
 
 struct Node {
-  uint64_t addr;   // the chunk (the key)
-  uint64_t next;   // the next chunk of its list (fd; for fastbins and tcache revealed, as a chunk
-                   // address), the bin head (regular lists) or 0 (others) after the last
-  uint64_t prev;   // regular lists: bk
+  uint64_t addr;  // the chunk (the key)
+  uint64_t next;  // the next chunk of its list (fd; for fastbins and tcache revealed, as a chunk
+                  // address), the bin head (regular lists) or 0 (others) after the last
+  uint64_t prev;  // regular lists: bk
   uint64_t fd_nextsize, bk_nextsize;  // large bins
-  uint64_t key;    // tcache: the entry's key
-  uint64_t size;   // the size field without flags
-  int64_t label;   // grows along the list
-  uint32_t gen;    // the table's generation when written (older: an empty slot)
-  uint16_t list;   // 1..kLists-1
+  uint64_t key;                       // tcache: the entry's key
+  uint64_t size;                      // the size field without flags
+  int64_t label;                      // grows along the list
+  uint32_t gen;                       // the table's generation when written (older: an empty slot)
+  uint16_t list;                      // 1..kLists-1
 };
 
 class NodeTable {

@@ -90,8 +90,9 @@ void FullCheckRun::walk_regular_bin(int i, uint64_t head, uint64_t fd, uint64_t 
     }
     if (i == 1 && size >= kMinLargeSize && (load<uint64_t>(c, 0x20) || load<uint64_t>(c, 0x28))) {
       r_.note("unsorted.nextsize_set", p, size, name)
-          .add("a large chunk in the unsorted bin has fd_nextsize/bk_nextsize "
-               "set (glibc clears them before it links a chunk there).");
+          .add(
+              "a large chunk in the unsorted bin has fd_nextsize/bk_nextsize "
+              "set (glibc clears them before it links a chunk there).");
     }
     if (!s_.binned_.push({p, BinKind::kRegular, i})) intact = false;
     if (i >= 64 && !list.push({p, size, 0})) intact = false;  // for the order and nextsize checks

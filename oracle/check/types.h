@@ -67,7 +67,9 @@ struct Layout {
 
   // glibc's bin_at(i): the pseudo-chunk whose fd/bk are bins[2i-2], bins[2i-1].
   uint64_t bin_at(uint64_t arena, int i) const { return arena + bins - 0x10 + (i - 1) * 0x10; }
-  uint64_t tcache_struct_bytes() const { return tcache_entries + 8 * static_cast<uint64_t>(tcache_bins); }
+  uint64_t tcache_struct_bytes() const {
+    return tcache_entries + 8 * static_cast<uint64_t>(tcache_bins);
+  }
   // How many chunks tcache bin i holds by its count (2.42+: fill - num_slots[i]).
   uint64_t tcache_count_at(const unsigned char* tc, int i, uint64_t fill) const {
     uint16_t wide;
@@ -105,9 +107,9 @@ inline constexpr size_t kMessageBytes = 400;
 
 // One violated rule.
 struct Finding {
-  const char* rule = "";          // stable id, e.g. "bin.fd_bk_mismatch" (rules.h)
-  char message[kMessageBytes];    // one sentence, addresses as heap offsets
-  uint64_t chunk = 0;             // the chunk's address, 0 when the rule is not about one chunk
+  const char* rule = "";        // stable id, e.g. "bin.fd_bk_mismatch" (rules.h)
+  char message[kMessageBytes];  // one sentence, addresses as heap offsets
+  uint64_t chunk = 0;           // the chunk's address, 0 when the rule is not about one chunk
   uint64_t chunk_size = 0;
   BinId bin;
 };
@@ -135,7 +137,9 @@ class Findings {
 
 // glibc's fastbin_index and csize2tidx, as signed ints (fastbin_index(0x10) is -1).
 inline int fastbin_index(uint64_t size) { return static_cast<int>(size >> 4) - 2; }
-inline int tcache_index(uint64_t size) { return size < 0x11 ? -1 : static_cast<int>((size - 0x11) >> 4); }
+inline int tcache_index(uint64_t size) {
+  return size < 0x11 ? -1 : static_cast<int>((size - 0x11) >> 4);
+}
 // The tcache bin a chunk of `size` belongs in: tcache_index, and from 2.42 (a layout of more
 // than 64 bins) sizes from 0x420 on in the large bins, one per power of two (large_csize2tidx:
 // 64 for 0x420..0x7ff, 65 for 0x800..0xfff, ...).

@@ -80,10 +80,10 @@ TEST_F(GlibcSideTest, SurvivesAFault) {
 TEST_F(GlibcSideTest, SurvivesAProgramThatNeverEnds) {
   // A large bin whose bk_nextsize ring is cut into a self-loop on a small chunk: the best-fit
   // search of _int_malloc walks it forever.
-  Trace t = run(
-      "a = malloc 0x500\nguard = malloc 0x18\ng = malloc 0x28\nfree a\nbig = malloc 0x600\n"
-      "write8 a 0x18 g-0x10\nwrite8 g 0x18 g-0x10\nx = malloc 0x4f0\ny = malloc 0x18\n",
-      false, 300);
+  Trace t =
+      run("a = malloc 0x500\nguard = malloc 0x18\ng = malloc 0x28\nfree a\nbig = malloc 0x600\n"
+          "write8 a 0x18 g-0x10\nwrite8 g 0x18 g-0x10\nx = malloc 0x4f0\ny = malloc 0x18\n",
+          false, 300);
   ASSERT_EQ(t.outcomes.size(), 8u);
   EXPECT_EQ(t.outcomes[7], Outcome::timeout());
   EXPECT_EQ(run("a = malloc 0x18\n").outcomes[0], Outcome::pointer(0x2a0));
@@ -169,20 +169,46 @@ Program random_program(uint64_t seed) {
     uint64_t sizes[] = {0x18, 0x28, 0x88, 0x100, 0x408, 0x500, 0x1000, 0x21000, 0x50000};
     uint64_t size = sizes[next() % 9] + next() % 0x20;
     switch (next() % 10) {
-      case 0: op.kind = OpKind::kCalloc; op.dst = s; op.a = 1; op.b = size; break;
-      case 1: op.kind = OpKind::kRealloc; op.dst = op.src = s; op.a = size; break;
-      case 2: op.kind = OpKind::kMemalign; op.dst = s; op.a = 0x40 << (next() % 7); op.b = size; break;  // above a page, mmapped memalign depends on where mmap put it
-      case 3: case 4: case 5:
-        op.kind = live[s] ? OpKind::kFree : OpKind::kMalloc;
-        op.src = s; op.dst = live[s] ? kNullSlot : s; op.a = size;
+      case 0:
+        op.kind = OpKind::kCalloc;
+        op.dst = s;
+        op.a = 1;
+        op.b = size;
         break;
-      case 6: op.kind = OpKind::kTrim; op.a = next() % 0x2000; break;
+      case 1:
+        op.kind = OpKind::kRealloc;
+        op.dst = op.src = s;
+        op.a = size;
+        break;
+      case 2:
+        op.kind = OpKind::kMemalign;
+        op.dst = s;
+        op.a = 0x40 << (next() % 7);
+        op.b = size;
+        break;  // above a page, mmapped memalign depends on where mmap put it
+      case 3:
+      case 4:
+      case 5:
+        op.kind = live[s] ? OpKind::kFree : OpKind::kMalloc;
+        op.src = s;
+        op.dst = live[s] ? kNullSlot : s;
+        op.a = size;
+        break;
+      case 6:
+        op.kind = OpKind::kTrim;
+        op.a = next() % 0x2000;
+        break;
       case 7:
         op.kind = OpKind::kMallopt;
         op.param = static_cast<int32_t>(next() % 2 ? MalloptParam::kMxFast : MalloptParam::kTopPad);
-        op.a = op.param == static_cast<int32_t>(MalloptParam::kMxFast) ? next() % 0xa0 : next() % 0x40000;
+        op.a = op.param == static_cast<int32_t>(MalloptParam::kMxFast) ? next() % 0xa0
+                                                                       : next() % 0x40000;
         break;
-      default: op.kind = OpKind::kMalloc; op.dst = s; op.a = size; break;
+      default:
+        op.kind = OpKind::kMalloc;
+        op.dst = s;
+        op.a = size;
+        break;
     }
     if (op.kind == OpKind::kRealloc && !live[s]) continue;  // no use after free
     if (op.kind == OpKind::kFree) live[s] = false;
@@ -240,8 +266,8 @@ TEST(GlibcRunnerModes, TheRunnerDiesWithItsParent) {
     long_limit.timeout_ms = 60000;
     if (side) {
       side->run(parse_script("a = malloc 0x500\nguard = malloc 0x18\ng = malloc 0x28\nfree a\n"
-                      "big = malloc 0x600\nwrite8 a 0x18 g-0x10\nwrite8 g 0x18 g-0x10\n"
-                      "x = malloc 0x4f0\n"),
+                             "big = malloc 0x600\nwrite8 a 0x18 g-0x10\nwrite8 g 0x18 g-0x10\n"
+                             "x = malloc 0x4f0\n"),
                 long_limit);
     }
     _exit(0);
@@ -283,8 +309,8 @@ TEST(GlibcRunnerModes, PersistentResetMatchesAFreshForkEveryTime) {
     ASSERT_EQ(b.error, "");
     ASSERT_EQ(a.outcomes.size(), b.outcomes.size()) << "seed " << seed;
     for (size_t i = 0; i < a.outcomes.size(); ++i) {
-      ASSERT_EQ(a.outcomes[i], b.outcomes[i]) << "seed " << seed << " op " << i << ": "
-                                              << print_op(p, p.ops[i]);
+      ASSERT_EQ(a.outcomes[i], b.outcomes[i])
+          << "seed " << seed << " op " << i << ": " << print_op(p, p.ops[i]);
     }
     ASSERT_EQ(a.states.size(), b.states.size());
     for (size_t i = 0; i < a.states.size(); ++i) {
@@ -295,7 +321,8 @@ TEST(GlibcRunnerModes, PersistentResetMatchesAFreshForkEveryTime) {
     ASSERT_EQ(c.error, "");
     ASSERT_EQ(c.outcomes.size(), a.outcomes.size()) << "seed " << seed;
     if (seed % 20 == 0) persistent->run(abort_program, options);
-    if (seed % 20 == 5) persistent->run(parse_script("a = malloc 0x18\nwrite8 a 0x0 0x41\n"), options);
+    if (seed % 20 == 5)
+      persistent->run(parse_script("a = malloc 0x18\nwrite8 a 0x0 0x41\n"), options);
     if (seed % 20 == 10) persistent->run(fault_program, options);
   }
 }
@@ -362,8 +389,8 @@ TEST(GlibcSnapshots, CopiedByTheChildEqualReadFromThePausedChild) {
   // reallocated and freed again): the copy must reach that stale entry inside top.
   std::vector<Program> programs;
   for (uint64_t seed = 100; seed < 130; ++seed) programs.push_back(random_program(seed));
-  programs.push_back(parse_script(
-      "pad = malloc 0xbe0\na = malloc 0x190\nfree a\nb = realloc a 0x2000\nfree b\n"));
+  programs.push_back(
+      parse_script("pad = malloc 0xbe0\na = malloc 0x190\nfree a\nb = realloc a 0x2000\nfree b\n"));
   for (size_t seed = 0; seed < programs.size(); ++seed) {
     const Program& p = programs[seed];
     Trace copied = side->run(p, options);
@@ -375,7 +402,8 @@ TEST(GlibcSnapshots, CopiedByTheChildEqualReadFromThePausedChild) {
     ASSERT_EQ(copied.states.size(), paused.states.size());
     for (size_t i = 0; i < copied.states.size(); ++i) {
       ASSERT_TRUE(copied.states[i].valid) << copied.states[i].invalid_reason;
-      ASSERT_EQ(first_difference(copied.states[i], paused.states[i]), "") << "seed " << seed << " op " << i;
+      ASSERT_EQ(first_difference(copied.states[i], paused.states[i]), "")
+          << "seed " << seed << " op " << i;
     }
   }
 }
@@ -393,8 +421,9 @@ TEST(LibcDataPlacement, MatchesTheHostGlibcSymbols) {
   std::string error;
   auto symbols = find_libc_symbols("/lib/x86_64-linux-gnu/libc.so.6", {"/usr/lib/debug"}, &error);
   if (!symbols) GTEST_SKIP() << "no libc6-dbg symbols: " << error;
-  EXPECT_EQ(static_cast<int64_t>(symbols->main_arena - symbols->mp),
-            static_cast<int64_t>(offsetof(alloc::LibcData, main_arena) - offsetof(alloc::LibcData, mp_)));
+  EXPECT_EQ(
+      static_cast<int64_t>(symbols->main_arena - symbols->mp),
+      static_cast<int64_t>(offsetof(alloc::LibcData, main_arena) - offsetof(alloc::LibcData, mp_)));
   EXPECT_EQ(static_cast<int64_t>(symbols->global_max_fast - symbols->main_arena),
             static_cast<int64_t>(offsetof(alloc::LibcData, global_max_fast) -
                                  offsetof(alloc::LibcData, main_arena)));

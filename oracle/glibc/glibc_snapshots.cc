@@ -12,7 +12,9 @@ namespace {
 // unmapped memory would.
 class CopiedMemory : public MemoryReader {
  public:
-  void add(uint64_t addr, const unsigned char* bytes, uint64_t n) { regions_.push_back({addr, bytes, n}); }
+  void add(uint64_t addr, const unsigned char* bytes, uint64_t n) {
+    regions_.push_back({addr, bytes, n});
+  }
   bool read(uint64_t addr, void* out, size_t n) const override {
     for (const auto& r : regions_) {
       if (addr >= r.addr && addr - r.addr <= r.n && r.n - (addr - r.addr) >= n) {
@@ -34,7 +36,8 @@ class CopiedMemory : public MemoryReader {
 
 }  // namespace
 
-ChildMemory::ChildMemory(pid_t pid, uint64_t heap_base, uint64_t heap_end) : pid_(pid), base_(heap_base) {
+ChildMemory::ChildMemory(pid_t pid, uint64_t heap_base, uint64_t heap_end)
+    : pid_(pid), base_(heap_base) {
   uint64_t n = heap_end - heap_base;
   if (n > 0 && n <= (256u << 20)) {
     heap_.resize(n);

@@ -143,17 +143,18 @@ TEST_F(GlibcThreadsTest, AThreadedProgramLeavesNothingForTheNext) {
   EXPECT_EQ(again.outcomes[3], Outcome::arena_pointer(2, 0, 0xb70));
 }
 
-// After a read8 the runner follows main_arena's arena list to name threads' heaps (runner_threads.c,
-// read_arena_heaps.h): a Program that forged the list (main_arena.next = 0x10, through the
-// unsorted chunk's fd, main_arena+0x60) makes it read unmapped memory, which the child survives.
+// After a read8 the runner follows main_arena's arena list to name threads' heaps
+// (runner_threads.c, read_arena_heaps.h): a Program that forged the list (main_arena.next = 0x10,
+// through the unsorted chunk's fd, main_arena+0x60) makes it read unmapped memory, which the child
+// survives.
 TEST_F(GlibcThreadsTest, AForgedArenaListDoesNotKillTheRunner) {
-  Trace t = run(
-      "a = malloc 0x418\n"
-      "b = malloc 0x18\n"
-      "free a\n"
-      "p = read8 a 0x0\n"          // main_arena+0x60
-      "write8 p 0x810 0x10\n"      // main_arena.next (+0x870 in 2.36)
-      "r = read8 b 0x0\n");
+  Trace t =
+      run("a = malloc 0x418\n"
+          "b = malloc 0x18\n"
+          "free a\n"
+          "p = read8 a 0x0\n"      // main_arena+0x60
+          "write8 p 0x810 0x10\n"  // main_arena.next (+0x870 in 2.36)
+          "r = read8 b 0x0\n");
   ASSERT_EQ(t.outcomes.size(), 6u);
   EXPECT_EQ(to_string(t.outcomes[3]), "read main_arena+0x60");
   EXPECT_EQ(to_string(t.outcomes[5]), "read 0x0");

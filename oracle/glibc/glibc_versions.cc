@@ -22,10 +22,10 @@ struct Release {
   const char* version;
   const char* suite;
   const char* package_version;
-  const char* loader;       // inside the sysroot
-  const char* library_dir;  // inside the sysroot
-  const char* libc;         // inside the sysroot
-  bool needs_sysroot_build; // a host-linked binary needs GLIBC_2.34 symbols
+  const char* loader;        // inside the sysroot
+  const char* library_dir;   // inside the sysroot
+  const char* libc;          // inside the sysroot
+  bool needs_sysroot_build;  // a host-linked binary needs GLIBC_2.34 symbols
 };
 
 const Release kReleases[] = {
@@ -82,8 +82,8 @@ std::string archive_version(const Release& r, const std::string& apt, std::strin
     if (version.rfind(prefix, 0) == 0 && newest.empty()) newest = version;
   }
   if (newest.empty()) {
-    *error = "glibc " + std::string(r.version) + ": the " + r.suite +
-             " archive offers no libc6 " + prefix + "* (it lists:\n" + out + ")";
+    *error = "glibc " + std::string(r.version) + ": the " + r.suite + " archive offers no libc6 " +
+             prefix + "* (it lists:\n" + out + ")";
   }
   return newest;
 }
@@ -94,12 +94,12 @@ bool setup_sysroot(const Release& r, const std::string& root, std::string* error
   run_shell("rm -rf " + quote(scratch) + " && mkdir -p " + quote(scratch + "/lists/partial"), &out);
   {
     std::ofstream list(scratch + "/sources.list");
-    list << "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] " << archive_uri() << " "
-         << r.suite << " main\n";
+    list << "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] " << archive_uri()
+         << " " << r.suite << " main\n";
   }
-  const std::string apt = "apt-get -q -o Dir::Etc::sourcelist=" + quote(scratch + "/sources.list") +
-                          " -o Dir::Etc::sourceparts=/dev/null -o Dir::State::Lists=" +
-                          quote(scratch + "/lists");
+  const std::string apt =
+      "apt-get -q -o Dir::Etc::sourcelist=" + quote(scratch + "/sources.list") +
+      " -o Dir::Etc::sourceparts=/dev/null -o Dir::State::Lists=" + quote(scratch + "/lists");
   if (run_shell(apt + " update", &out) != 0) {
     *error = "glibc " + std::string(r.version) + ": 'apt-get update' for " + r.suite +
              " failed (network or archive unreachable?):\n" + out;
@@ -245,7 +245,7 @@ std::string glibc_release_of(const std::string& libc_path) {
 
 std::optional<std::string> use_user_libc(const std::string& path, std::string* error) {
   std::string libc = path;
-  if (struct stat st {}; ::stat(path.c_str(), &st) != 0) {
+  if (struct stat st{}; ::stat(path.c_str(), &st) != 0) {
     *error = path + ": " + std::strerror(errno);
     return std::nullopt;
   } else if (S_ISDIR(st.st_mode)) {
@@ -290,7 +290,10 @@ std::optional<LibcInstall> libc_install(const std::string& version, std::string*
     const std::string dir = user->second.substr(0, user->second.rfind('/'));
     for (const char* name : {"ld-linux-x86-64.so.2", "ld.so"}) {
       if (exists(dir + "/" + name)) {
-        return LibcInstall{version, dir + "/" + name, dir, user->second,
+        return LibcInstall{version,
+                           dir + "/" + name,
+                           dir,
+                           user->second,
                            {dir + "/usr/lib/debug", dir + "/debug", "/usr/lib/debug"}};
       }
     }
@@ -301,8 +304,11 @@ std::optional<LibcInstall> libc_install(const std::string& version, std::string*
     if (version != r.version) continue;
     const std::string root = ensure_sysroot(r, error);
     if (root.empty()) return std::nullopt;
-    return LibcInstall{version, root + "/" + r.loader, root + "/" + r.library_dir,
-                       root + "/" + r.libc, {root + "/usr/lib/debug", "/usr/lib/debug"}};
+    return LibcInstall{version,
+                       root + "/" + r.loader,
+                       root + "/" + r.library_dir,
+                       root + "/" + r.libc,
+                       {root + "/usr/lib/debug", "/usr/lib/debug"}};
   }
   *error = not_available(version);
   return std::nullopt;

@@ -1,6 +1,7 @@
 // Other real glibc versions beside the host's: Debian's libc6 packages for 2.31 (bullseye),
 // 2.41 (trixie), 2.43 (sid) and 2.44 (experimental), unpacked into a sysroot in the cache on
-// first use (shared/glibc-versions.md), the runner compiled against it and started under that version's ld.so.
+// first use (shared/glibc-versions.md), the runner compiled against it and started under that
+// version's ld.so.
 #ifndef HEAPTWIN_ORACLE_GLIBC_GLIBC_VERSIONS_H_
 #define HEAPTWIN_ORACLE_GLIBC_GLIBC_VERSIONS_H_
 
@@ -12,8 +13,8 @@
 
 namespace heaptwin {
 
-// "2.31", "2.41", "2.43" or "2.44", or a release whose libc the user brought (use_user_libc). nullopt with
-// *error saying exactly which step failed.
+// "2.31", "2.41", "2.43" or "2.44", or a release whose libc the user brought (use_user_libc).
+// nullopt with *error saying exactly which step failed.
 std::optional<RunnerCommand> versioned_runner(const std::string& version, std::string* error);
 
 // The releases Debian's archive gives as real packages (libc6, libc6-dev, libc6-dbg), oldest

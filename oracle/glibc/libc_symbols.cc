@@ -112,17 +112,25 @@ std::optional<LibcSymbols> find_libc_symbols(const std::string& libc_path,
           *at = sym.st_value;
           *size = sym.st_size;
         };
-        if (!std::strcmp(name, "main_arena")) take(&syms.main_arena, &syms.main_arena_size);
-        else if (!std::strcmp(name, "mp_")) take(&syms.mp, &syms.mp_size);
-        else if (!std::strcmp(name, "global_max_fast")) take(&syms.global_max_fast, &syms.global_max_fast_size);
-        else if (!std::strcmp(name, "tcache_key")) take(&syms.tcache_key, &syms.tcache_key_size);
-        else if (!std::strcmp(name, "__tcache_dummy")) syms.tcache_dummy = sym.st_value;
-        else if (!std::strcmp(name, "perturb_byte")) take(&syms.perturb_byte, &syms.perturb_byte_size);
+        if (!std::strcmp(name, "main_arena"))
+          take(&syms.main_arena, &syms.main_arena_size);
+        else if (!std::strcmp(name, "mp_"))
+          take(&syms.mp, &syms.mp_size);
+        else if (!std::strcmp(name, "global_max_fast"))
+          take(&syms.global_max_fast, &syms.global_max_fast_size);
+        else if (!std::strcmp(name, "tcache_key"))
+          take(&syms.tcache_key, &syms.tcache_key_size);
+        else if (!std::strcmp(name, "__tcache_dummy"))
+          syms.tcache_dummy = sym.st_value;
+        else if (!std::strcmp(name, "perturb_byte"))
+          take(&syms.perturb_byte, &syms.perturb_byte_size);
         else if (!std::strcmp(name, "__malloc_initialized")) {
           take(&syms.malloc_initialized, &syms.malloc_initialized_size);
-        } else if (!std::strcmp(name, "__abort_msg")) syms.abort_msg = sym.st_value;
+        } else if (!std::strcmp(name, "__abort_msg"))
+          syms.abort_msg = sym.st_value;
       } else if (type == STT_TLS) {
-        if (!std::strcmp(name, "thread_arena")) syms.thread_arena_tls = static_cast<int64_t>(sym.st_value);
+        if (!std::strcmp(name, "thread_arena"))
+          syms.thread_arena_tls = static_cast<int64_t>(sym.st_value);
         if (!std::strcmp(name, "tcache")) {
           syms.tcache_tls = static_cast<int64_t>(sym.st_value);
           have_tcache = true;
@@ -152,7 +160,8 @@ bool find_libc_mapping(int pid, uint64_t* base, std::string* path) {
     char perms[8] = {};
     int name_at = 0;
     if (std::sscanf(line.c_str(), "%llx-%llx %7s %llx %*s %*s %n", &start, &end, perms, &offset,
-                    &name_at) < 4 || name_at == 0) {
+                    &name_at) < 4 ||
+        name_at == 0) {
       continue;
     }
     std::string name = line.substr(static_cast<size_t>(name_at));
@@ -181,7 +190,9 @@ bool find_libc_data(int pid, uint64_t* start, uint64_t* end) {
                     &name_at) < 4) {
       continue;
     }
-    std::string name = name_at > 0 && static_cast<size_t>(name_at) <= line.size() ? line.substr(static_cast<size_t>(name_at)) : "";
+    std::string name = name_at > 0 && static_cast<size_t>(name_at) <= line.size()
+                           ? line.substr(static_cast<size_t>(name_at))
+                           : "";
     size_t slash = name.rfind('/');
     std::string base_name = slash == std::string::npos ? name : name.substr(slash + 1);
     bool is_libc = base_name.rfind("libc.so", 0) == 0 || base_name.rfind("libc-2.", 0) == 0;

@@ -16,16 +16,16 @@ struct LibcSymbols {
   uint64_t main_arena = 0;
   uint64_t mp = 0;
   uint64_t global_max_fast = 0;
-  uint64_t tcache_key = 0;  // 0: none (before 2.34 the key is the tcache pointer)
-  uint64_t abort_msg = 0;   // __abort_msg (the message page of glibc's fatal errors), 0: unknown
-  uint64_t perturb_byte = 0;        // 0: unknown
+  uint64_t tcache_key = 0;    // 0: none (before 2.34 the key is the tcache pointer)
+  uint64_t abort_msg = 0;     // __abort_msg (the message page of glibc's fatal errors), 0: unknown
+  uint64_t perturb_byte = 0;  // 0: unknown
   uint64_t malloc_initialized = 0;  // __malloc_initialized, 0: unknown
   uint64_t tcache_dummy = 0;  // 2.42+'s __tcache_dummy (the tcache before it is allocated), 0: none
   // Each object's size (st_size), 0 where unknown: the drop-in places the twin's copy of an
   // object at the symbol only where the twin's layout is as large (allocator/libc_objects.h).
   uint64_t main_arena_size = 0, mp_size = 0, global_max_fast_size = 0, tcache_key_size = 0,
            perturb_byte_size = 0, malloc_initialized_size = 0;
-  int64_t tcache_tls = 0;  // 0: unknown
+  int64_t tcache_tls = 0;        // 0: unknown
   int64_t thread_arena_tls = 0;  // 0: unknown
   int64_t errno_tls = 0;
   std::string debug_file;  // where they came from

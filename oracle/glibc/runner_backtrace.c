@@ -33,10 +33,10 @@
 #if defined(__GLIBC__) && __GLIBC__ == 2 && __GLIBC_MINOR__ < 34
 #define RUNNER_HAS_MALLOC_HOOKS 1
 #include <execinfo.h>
-extern void* (*volatile __malloc_hook)(size_t, const void*) __attribute__((weak));
+extern void* (*volatile __malloc_hook)(size_t, const void*)__attribute__((weak));
 extern void (*volatile __free_hook)(void*, const void*) __attribute__((weak));
-extern void* (*volatile __realloc_hook)(void*, size_t, const void*) __attribute__((weak));
-extern void* (*volatile __memalign_hook)(size_t, size_t, const void*) __attribute__((weak));
+extern void* (*volatile __realloc_hook)(void*, size_t, const void*)__attribute__((weak));
+extern void* (*volatile __memalign_hook)(size_t, size_t, const void*)__attribute__((weak));
 #endif
 
 /* Whether the running libc's malloc_printerr takes a backtrace: before 2.26. */

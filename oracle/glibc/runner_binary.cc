@@ -55,7 +55,8 @@ std::string cache_dir() {
   // sysroots downloaded once), as a run of the heaptwin command does.
   const char* home = std::getenv("HOME");
   if (std::getenv("TEST_TMPDIR") != nullptr) {
-    if (const passwd* pw = ::getpwuid(::getuid()); pw && pw->pw_dir && *pw->pw_dir) home = pw->pw_dir;
+    if (const passwd* pw = ::getpwuid(::getuid()); pw && pw->pw_dir && *pw->pw_dir)
+      home = pw->pw_dir;
   }
   if (home && *home) return std::string(home) + "/.cache/heaptwin";
   return "/tmp/heaptwin-cache-" + std::to_string(::getuid());
@@ -92,15 +93,15 @@ std::optional<std::string> build_runner(const std::string& tag, const std::strin
       *error = "cannot write the runner source under " + src;
       return std::nullopt;
     }
-    if (path.size() > 2 && path.compare(path.size() - 2, 2, ".c") == 0) c_files += " '" + path + "'";
+    if (path.size() > 2 && path.compare(path.size() - 2, 2, ".c") == 0)
+      c_files += " '" + path + "'";
   }
   std::string tmp = out + ".tmp." + std::to_string(::getpid());
   std::string log;
   // One command: every .c file of the runner (and the arena walk it links).
   // No TLS of the runner's own (arena_walk_cycles.c).
   std::string cmd = "cc -std=gnu11 -O1 -fno-builtin -DARENA_WALK_ONE_THREAD -I'" + src + "' " +
-                    compiler_flags + c_files +
-                    " -o '" + tmp + "'";
+                    compiler_flags + c_files + " -o '" + tmp + "'";
   int rc = run_shell(cmd, &log);
   std::string ignored;
   run_shell("rm -rf '" + src + "'", &ignored);
@@ -116,8 +117,8 @@ std::optional<std::string> build_runner(const std::string& tag, const std::strin
 static bool is_sanitized(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  for (const char* marker : {"__asan_init", "__ubsan_handle", "__msan_init", "__tsan_init",
-                             "__sanitizer_cov"}) {
+  for (const char* marker :
+       {"__asan_init", "__ubsan_handle", "__msan_init", "__tsan_init", "__sanitizer_cov"}) {
     if (bytes.find(marker) != std::string::npos) return true;
   }
   return false;
@@ -133,12 +134,14 @@ std::optional<RunnerCommand> host_runner(std::string* error) {
   }
   // The runner loads the same libc.so.6 as we do.
   uint64_t base = 0;
-  if (!find_libc_mapping(::getpid(), &base, &cmd.libc_path)) cmd.libc_path = "/lib/x86_64-linux-gnu/libc.so.6";
+  if (!find_libc_mapping(::getpid(), &base, &cmd.libc_path))
+    cmd.libc_path = "/lib/x86_64-linux-gnu/libc.so.6";
   std::vector<std::string> candidates;
   if (const char* env = std::getenv("HEAPTWIN_RUNNER"); env && *env) candidates.push_back(env);
   const std::string rel = "/oracle/glibc/glibc_runner";
   for (const char* var : {"RUNFILES_DIR", "TEST_SRCDIR"}) {
-    if (const char* d = std::getenv(var); d && *d) candidates.push_back(std::string(d) + "/heaptwin" + rel);
+    if (const char* d = std::getenv(var); d && *d)
+      candidates.push_back(std::string(d) + "/heaptwin" + rel);
   }
   std::string exe = self_exe();
   if (!exe.empty()) {

@@ -17,9 +17,12 @@ static_assert(static_cast<int>(OpKind::kTrim) == RUNNER_TRIM, "op numbering");
 static_assert(static_cast<int>(OpKind::kRead8) == RUNNER_READ8, "op numbering");
 static_assert(static_cast<int>(Value::Kind::kProtect) == RUNNER_VALUE_PROTECT, "value numbering");
 // RunnerOp's slot fields hold every SlotId (16 or 32 bits).
-static_assert(std::numeric_limits<SlotId>::max() <= std::numeric_limits<decltype(RunnerOp::dst)>::max() &&
-                  std::numeric_limits<SlotId>::max() <= std::numeric_limits<decltype(RunnerOp::value_slot)>::max() &&
-                  std::numeric_limits<SlotId>::max() <= std::numeric_limits<decltype(RunnerOp::value_target_slot)>::max(),
+static_assert(std::numeric_limits<SlotId>::max() <=
+                      std::numeric_limits<decltype(RunnerOp::dst)>::max() &&
+                  std::numeric_limits<SlotId>::max() <=
+                      std::numeric_limits<decltype(RunnerOp::value_slot)>::max() &&
+                  std::numeric_limits<SlotId>::max() <=
+                      std::numeric_limits<decltype(RunnerOp::value_target_slot)>::max(),
               "RunnerOp's slot ids must hold SlotId");
 
 RunnerOp encode_op(const Op& op) {
@@ -144,8 +147,9 @@ bool RunnerChannel::next(const RunnerRecord** out, int wait_ms) {
                                     .count());
     if (left <= 0) return false;
     runner_wait(
-        &c.parent_bell, [](void* self) { return static_cast<RunnerChannel*>(self)->ready() ? 1 : 0; },
-        this, c.spin_cycles, left);
+        &c.parent_bell,
+        [](void* self) { return static_cast<RunnerChannel*>(self)->ready() ? 1 : 0; }, this,
+        c.spin_cycles, left);
   }
   *out = &shared_->records[record_pos_ % RUNNER_RECORD_RING];
   ++record_pos_;

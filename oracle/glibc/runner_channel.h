@@ -49,9 +49,9 @@ class RunnerChannel {
   int fd_ = -1;
   RunnerShared* shared_ = nullptr;
   const Program* program_ = nullptr;
-  uint64_t ops_sent_ = 0;     // of the Program's ops
-  uint64_t op_pos_ = 0;       // the next op's ring position
-  uint64_t record_pos_ = 0;   // the next record's position
+  uint64_t ops_sent_ = 0;       // of the Program's ops
+  uint64_t op_pos_ = 0;         // the next op's ring position
+  uint64_t record_pos_ = 0;     // the next record's position
   uint64_t records_shown_ = 0;  // the child's records_published, as last read
 };
 

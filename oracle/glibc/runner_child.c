@@ -12,17 +12,17 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/time.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "oracle/glibc/runner_internal.h"
 
 struct RunnerRequest request;
 
-static uint64_t record_pos;      /* the next record's position */
-static uint64_t record_shown;    /* what the parent has been shown (records_published) */
-static uint64_t op_pos;          /* the next op's position */
+static uint64_t record_pos;   /* the next record's position */
+static uint64_t record_shown; /* what the parent has been shown (records_published) */
+static uint64_t op_pos;       /* the next op's position */
 static uint32_t taken_seq;
 static char alt_stack[1 << 16];
 
@@ -42,7 +42,7 @@ static volatile int recoverable; /* a death in the running op can be survived */
 static volatile int died;        /* 0, or the signal that ended the Program */
 static struct RunnerOp running_op;
 static uint64_t running_top_before;
-static int message_fd = -1;      /* the read end of our own fd 2 */
+static int message_fd = -1;       /* the read end of our own fd 2 */
 static volatile int wrote_memory; /* the Program ran a write8 (survives the jump) */
 _Static_assert(sizeof(sigjmp_buf) <= sizeof(((struct RunnerControl*)0)->recover_copy),
                "RunnerControl.recover_copy holds a sigjmp_buf");
@@ -343,8 +343,7 @@ int runner_child_intact(void) {
          record_pos == c->records_written && taken_seq == c->taken_seq &&
          /* a Program that died stopped before its last op */
          op_pos >= request.first_op && op_pos <= request.first_op + request.op_count &&
-         slots_start == c->slots_start &&
-         slots_end == c->slots_end;
+         slots_start == c->slots_start && slots_end == c->slots_end;
 }
 
 void runner_child(int message_read_fd) {

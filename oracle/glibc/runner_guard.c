@@ -26,9 +26,7 @@
 
 static int guarded; /* the guard regions were copied for this Program */
 
-void runner_guard_begin(void) {
-  guarded = 0;
-}
+void runner_guard_begin(void) { guarded = 0; }
 
 void runner_guard_before_write(void) {
   if (guarded) return;
@@ -46,7 +44,8 @@ void runner_guard_before_write(void) {
 /* The TLS words malloc and the ops change: put back as in the copy before comparing. */
 static void mask_tls_word(const struct Range* r, unsigned char* copy, int64_t tls_offset) {
   if (tls_offset == 0) return;
-  uint64_t at = (uint64_t)(uintptr_t)__errno_location() - (uint64_t)request.errno_tls + (uint64_t)tls_offset;
+  uint64_t at =
+      (uint64_t)(uintptr_t)__errno_location() - (uint64_t)request.errno_tls + (uint64_t)tls_offset;
   if (at < r->start || at + 8 > r->end) return;
   memcpy(copy + (at - r->start), (const void*)(uintptr_t)at, 8);
 }

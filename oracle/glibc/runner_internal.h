@@ -42,8 +42,8 @@ struct Range {
 };
 int runner_memory_setup(void); /* in the server; 0 when libc's data cannot be found */
 void runner_restore_libc_data(void);
-int runner_unmap_new(void);    /* 0: /proc/self/maps unreadable */
-int runner_maps_intact(void);  /* also unmaps new mappings; 0: a baseline mapping changed */
+int runner_unmap_new(void);   /* 0: /proc/self/maps unreadable */
+int runner_maps_intact(void); /* also unmaps new mappings; 0: a baseline mapping changed */
 const struct Range* runner_guard_regions(int* count, unsigned char** copy);
 int runner_core_intact(void);
 
@@ -61,11 +61,13 @@ void runner_pin_tcache_key(void);
 uint64_t runner_digest(const struct RunnerRecord* r, struct ArenaDigestPace* pace);
 /* Copies the state into the state ring (waits for room), sets r->state. */
 void runner_copy_state(struct RunnerRecord* r, int first_op);
-uint64_t runner_top(uint64_t heap_end); /* main_arena.top, or heap_base while it is not in the heap */
+uint64_t runner_top(
+    uint64_t heap_end); /* main_arena.top, or heap_base while it is not in the heap */
 
 /* runner_reset.c: the persistent child's reset (see there). */
 void runner_dirty_begin(void);
-void runner_dirty_after(const struct RunnerOp* op, const struct RunnerRecord* r, uint64_t top_before);
+void runner_dirty_after(const struct RunnerOp* op, const struct RunnerRecord* r,
+                        uint64_t top_before);
 /* 0: this child cannot be reset (a new one must take over). after_death: the Program ended in
  * a survived abort or fault; wrote: it ran a write8. */
 int runner_reset(int after_death, int wrote);

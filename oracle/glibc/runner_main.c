@@ -112,7 +112,8 @@ static int align_heap(void) {
   /* The first address at least HEAP_GUARD above the break that is HEAP_BASE_OFFSET above a
    * 64 MiB boundary. */
   uintptr_t target = (brk_now + HEAP_GUARD + HEAP_MAX_SIZE_ALIGNMENT - 1 - HEAP_BASE_OFFSET) /
-                         HEAP_MAX_SIZE_ALIGNMENT * HEAP_MAX_SIZE_ALIGNMENT + HEAP_BASE_OFFSET;
+                         HEAP_MAX_SIZE_ALIGNMENT * HEAP_MAX_SIZE_ALIGNMENT +
+                     HEAP_BASE_OFFSET;
   uintptr_t pad = target - brk_now;
   if (sbrk((intptr_t)pad) == (void*)-1) return 0;
   uintptr_t guard = (brk_now + 4095) & ~(uintptr_t)4095;

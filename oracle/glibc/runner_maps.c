@@ -145,8 +145,8 @@ static void note_map(void* ctx, uint64_t start, uint64_t end, const char* perms,
    * shared memory (the protocol; a fresh child shares it too). */
   if (!rw || perms[3] != 'p' || strcmp(path, "[heap]") == 0 || strcmp(path, "[stack]") == 0 ||
       contains(start, end, &heap_base) || contains(start, end, &request) ||
-      (path[0] != 0 && strcmp(path, s->runner_path) == 0) ||
-      contains(start, end, maps_text) || p->guard_count == MAX_GUARD) {
+      (path[0] != 0 && strcmp(path, s->runner_path) == 0) || contains(start, end, maps_text) ||
+      p->guard_count == MAX_GUARD) {
     return;
   }
   p->guard[p->guard_count].start = start;
@@ -194,7 +194,8 @@ int runner_memory_setup(void) {
   s.p = &scan;
   each_map(note_map, &s);
   if (scan.libc_data_count == 0) return 0;
-  for (int i = 0; i < scan.libc_data_count; ++i) scan.libc_bytes += scan.libc_data[i].end - scan.libc_data[i].start;
+  for (int i = 0; i < scan.libc_data_count; ++i)
+    scan.libc_bytes += scan.libc_data[i].end - scan.libc_data[i].start;
   scan.heap_base = heap_base;
   scan.shared = shared;
   pristine_bytes = (sizeof scan + scan.libc_bytes + 4095) & ~(uint64_t)4095;
@@ -229,7 +230,9 @@ void runner_restore_libc_data(void) {
 static int own_mapping(uint64_t start, uint64_t end, struct Range* out) {
   uint64_t s, e;
   runner_slots_mapping(&s, &e);
-  struct Range own[2] = {{s, e}, {(uint64_t)(uintptr_t)pristine, (uint64_t)(uintptr_t)pristine + pristine_bytes + guard_copy_bytes}};
+  struct Range own[2] = {{s, e},
+                         {(uint64_t)(uintptr_t)pristine,
+                          (uint64_t)(uintptr_t)pristine + pristine_bytes + guard_copy_bytes}};
   for (int i = 0; i < 2; ++i) {
     if (own[i].start != own[i].end && own[i].start < end && own[i].end > start) {
       *out = own[i];

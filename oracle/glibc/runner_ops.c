@@ -42,9 +42,12 @@ void runner_slots_mapping(uint64_t* start, uint64_t* end) {
 
 static uint64_t address_of(uint8_t kind, uint32_t slot, int64_t delta, uint64_t literal) {
   switch (kind) {
-    case RUNNER_VALUE_SLOT: return slots[slot] + (uint64_t)delta;
-    case RUNNER_VALUE_HEAP: return heap_base + (uint64_t)delta;
-    default: return literal;
+    case RUNNER_VALUE_SLOT:
+      return slots[slot] + (uint64_t)delta;
+    case RUNNER_VALUE_HEAP:
+      return heap_base + (uint64_t)delta;
+    default:
+      return literal;
   }
 }
 
@@ -52,9 +55,10 @@ static uint64_t resolve_value(const struct RunnerOp* op) {
   if (op->value_kind != RUNNER_VALUE_PROTECT) {
     return address_of(op->value_kind, op->value_slot, op->value_delta, op->value_literal);
   }
-  uint64_t pos = (op->value_pos_is_heap ? heap_base : slots[op->value_slot]) + (uint64_t)op->value_delta;
-  uint64_t target = address_of(op->value_target_kind, op->value_target_slot,
-                               op->value_target_delta, op->value_target_literal);
+  uint64_t pos =
+      (op->value_pos_is_heap ? heap_base : slots[op->value_slot]) + (uint64_t)op->value_delta;
+  uint64_t target = address_of(op->value_target_kind, op->value_target_slot, op->value_target_delta,
+                               op->value_target_literal);
   return (pos >> 12) ^ target;
 }
 
@@ -75,11 +79,21 @@ static uint64_t reported_chunk_size(const void* p) {
 static int run_allocating(const struct RunnerOp* op, struct RunnerRecord* r) {
   void* p = NULL;
   switch (op->kind) {
-    case RUNNER_MALLOC: p = malloc(op->a); break;
-    case RUNNER_CALLOC: p = calloc(op->a, op->b); break;
-    case RUNNER_REALLOC: p = realloc((void*)(uintptr_t)slots[op->src], op->a); break;
-    case RUNNER_MEMALIGN: p = memalign(op->a, op->b); break;
-    case RUNNER_ALIGNED_ALLOC: p = aligned_alloc(op->a, op->b); break;
+    case RUNNER_MALLOC:
+      p = malloc(op->a);
+      break;
+    case RUNNER_CALLOC:
+      p = calloc(op->a, op->b);
+      break;
+    case RUNNER_REALLOC:
+      p = realloc((void*)(uintptr_t)slots[op->src], op->a);
+      break;
+    case RUNNER_MEMALIGN:
+      p = memalign(op->a, op->b);
+      break;
+    case RUNNER_ALIGNED_ALLOC:
+      p = aligned_alloc(op->a, op->b);
+      break;
     case RUNNER_POSIX_MEMALIGN: {
       int e = posix_memalign(&p, op->a, op->b);
       if (e != 0) p = NULL;
@@ -87,9 +101,14 @@ static int run_allocating(const struct RunnerOp* op, struct RunnerRecord* r) {
       r->error = e;
       break;
     }
-    case RUNNER_VALLOC: p = valloc(op->a); break;
-    case RUNNER_PVALLOC: p = pvalloc(op->a); break;
-    default: return 0;
+    case RUNNER_VALLOC:
+      p = valloc(op->a);
+      break;
+    case RUNNER_PVALLOC:
+      p = pvalloc(op->a);
+      break;
+    default:
+      return 0;
   }
   if (op->kind != RUNNER_POSIX_MEMALIGN) r->error = errno;
   r->pointer = (uint64_t)(uintptr_t)p;
@@ -102,13 +121,16 @@ void runner_run_op(const struct RunnerOp* op, struct RunnerRecord* r) {
   errno = 0;
   if (run_allocating(op, r)) return;
   switch (op->kind) {
-    case RUNNER_FREE: free((void*)(uintptr_t)slots[op->src]); break;
+    case RUNNER_FREE:
+      free((void*)(uintptr_t)slots[op->src]);
+      break;
     case RUNNER_USABLE_SIZE:
       r->value = malloc_usable_size((void*)(uintptr_t)slots[op->src]);
       break;
     case RUNNER_WRITE8: {
       uint64_t value = resolve_value(op);
-      volatile uint64_t* at = (volatile uint64_t*)(uintptr_t)(slots[op->src] + (uint64_t)op->offset);
+      volatile uint64_t* at =
+          (volatile uint64_t*)(uintptr_t)(slots[op->src] + (uint64_t)op->offset);
       *at = value;
       break;
     }
@@ -118,9 +140,14 @@ void runner_run_op(const struct RunnerOp* op, struct RunnerRecord* r) {
       slots[op->dst] = r->value;
       break;
     }
-    case RUNNER_MALLOPT: r->value = (uint64_t)(int64_t)mallopt(op->param, (int)op->a); break;
-    case RUNNER_TRIM: r->value = (uint64_t)(int64_t)malloc_trim(op->a); break;
-    default: break;
+    case RUNNER_MALLOPT:
+      r->value = (uint64_t)(int64_t)mallopt(op->param, (int)op->a);
+      break;
+    case RUNNER_TRIM:
+      r->value = (uint64_t)(int64_t)malloc_trim(op->a);
+      break;
+    default:
+      break;
   }
   r->error = errno;
 }

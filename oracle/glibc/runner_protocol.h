@@ -23,10 +23,10 @@
 
 /* The first word of every request; it changes with the layout of the structs below, so a
  * runner built from other sources refuses at once instead of misreading. */
-#define RUNNER_MAGIC                                                                         \
-  (0x68750000u + (uint32_t)sizeof(struct RunnerRequest) * 3u +                               \
-   (uint32_t)sizeof(struct RunnerOp) * 5u + (uint32_t)sizeof(struct RunnerRecord) * 7u +      \
-   (uint32_t)(sizeof(struct RunnerControl) % 65521u) * 11u + RUNNER_OP_RING / 1024u * 13u +   \
+#define RUNNER_MAGIC                                                                        \
+  (0x68750000u + (uint32_t)sizeof(struct RunnerRequest) * 3u +                              \
+   (uint32_t)sizeof(struct RunnerOp) * 5u + (uint32_t)sizeof(struct RunnerRecord) * 7u +    \
+   (uint32_t)(sizeof(struct RunnerControl) % 65521u) * 11u + RUNNER_OP_RING / 1024u * 13u + \
    RUNNER_RECORD_RING / 1024u * 17u)
 
 /* Ring sizes (powers of two). A Program of any length streams through them. */
@@ -47,9 +47,20 @@
 
 /* Op kinds: the numbering of heaptwin::OpKind. */
 enum {
-  RUNNER_MALLOC, RUNNER_CALLOC, RUNNER_REALLOC, RUNNER_FREE, RUNNER_MEMALIGN,
-  RUNNER_ALIGNED_ALLOC, RUNNER_POSIX_MEMALIGN, RUNNER_VALLOC, RUNNER_PVALLOC,
-  RUNNER_USABLE_SIZE, RUNNER_WRITE8, RUNNER_MALLOPT, RUNNER_TRIM, RUNNER_READ8
+  RUNNER_MALLOC,
+  RUNNER_CALLOC,
+  RUNNER_REALLOC,
+  RUNNER_FREE,
+  RUNNER_MEMALIGN,
+  RUNNER_ALIGNED_ALLOC,
+  RUNNER_POSIX_MEMALIGN,
+  RUNNER_VALLOC,
+  RUNNER_PVALLOC,
+  RUNNER_USABLE_SIZE,
+  RUNNER_WRITE8,
+  RUNNER_MALLOPT,
+  RUNNER_TRIM,
+  RUNNER_READ8
 };
 
 /* Value kinds: the numbering of heaptwin::Value::Kind. */
@@ -65,21 +76,21 @@ enum {
                             (needs arena, mp and the tcache TLS slot); else a new child */
   RUNNER_KEEP_WRITERS = 16, /* also after a Program that wrote memory, when it provably left
                               nothing the reset does not undo (runner_guard.c) */
-  RUNNER_EXACT_BREAK = 32 /* persistent child: the kernel's break back at the heap base before
-                             the first op. The reset leaves it where the last Program left it
-                             (no syscall, no page faults), which glibc sees only through a brk
-                             the kernel refuses: brk() then returns the kernel's break and glibc
-                             takes it as its own. The parent asks for it when the Program may
-                             ask for a brk that big (glibc_side.cc: may_refuse_brk). */
+  RUNNER_EXACT_BREAK = 32   /* persistent child: the kernel's break back at the heap base before
+                               the first op. The reset leaves it where the last Program left it
+                               (no syscall, no page faults), which glibc sees only through a brk
+                               the kernel refuses: brk() then returns the kernel's break and glibc
+                               takes it as its own. The parent asks for it when the Program may
+                               ask for a brk that big (glibc_side.cc: may_refuse_brk). */
 };
 
 struct RunnerRequest {
   uint32_t magic;
   uint32_t flags;
   uint64_t op_count;
-  uint64_t first_op;    /* position of op 0 in the op ring (positions only grow) */
-  uint32_t slot_count;  /* slot ids are below this; at most RUNNER_MAX_SLOTS */
-  uint32_t timeout_ms;  /* CPU time one op may take */
+  uint64_t first_op;   /* position of op 0 in the op ring (positions only grow) */
+  uint32_t slot_count; /* slot ids are below this; at most RUNNER_MAX_SLOTS */
+  uint32_t timeout_ms; /* CPU time one op may take */
   /* Offsets inside libc's TLS block of errno and of malloc's `tcache` (from debug symbols):
    * &tcache = __errno_location() - errno_tls + tcache_tls. Both 0 when unknown. */
   int64_t errno_tls;
@@ -180,18 +191,18 @@ struct RunnerControl {
   uint64_t state_released;
   RUNNER_LINE struct RunnerBell parent_bell; /* the parent sleeps on it */
   /* The child (and the server once the child is gone). */
-  RUNNER_LINE uint32_t taken_seq;  /* the last request a child took */
-  uint32_t in_program;             /* request_seq of the Program running, 0 between Programs */
+  RUNNER_LINE uint32_t taken_seq; /* the last request a child took */
+  uint32_t in_program;            /* request_seq of the Program running, 0 between Programs */
   int32_t child_pid;
   uint32_t pad1;
-  uint64_t ops_read;               /* published now and then (the parent waits on it only when
-                                      the op ring is full) */
+  uint64_t ops_read; /* published now and then (the parent waits on it only when
+                        the op ring is full) */
   RUNNER_LINE uint64_t records_published; /* what the parent may read */
   RUNNER_LINE uint64_t records_written;   /* the child's own count (the server publishes it
                                              after the child died) */
   uint64_t state_head;
-  uint64_t slots_start, slots_end; /* the child's slot array (runner_child_intact) */
-  unsigned char recover_copy[256];  /* the child's jump buffer, as set (runner_child.c) */
+  uint64_t slots_start, slots_end;          /* the child's slot array (runner_child_intact) */
+  unsigned char recover_copy[256];          /* the child's jump buffer, as set (runner_child.c) */
   RUNNER_LINE struct RunnerBell child_bell; /* the child (or the server) sleeps on it */
   RUNNER_LINE char message[RUNNER_MAX_MESSAGE];
 };
@@ -206,7 +217,8 @@ struct RunnerShared {
 
 /* Whether a copied snapshot carries the tcache struct after the heap: when it exists and lies
  * outside [heap_base, heap_end) (an mmapped chunk, with M_MMAP_THRESHOLD 0). */
-static inline int runner_tcache_outside_heap(uint64_t tcache, uint64_t heap_base, uint64_t heap_end) {
+static inline int runner_tcache_outside_heap(uint64_t tcache, uint64_t heap_base,
+                                             uint64_t heap_end) {
   return tcache != 0 && (tcache < heap_base || tcache + RUNNER_TCACHE_BYTES > heap_end);
 }
 

@@ -12,9 +12,9 @@
  *    top is not always visible after an op: _int_memalign carves nb + alignment + MINSIZE from
  *    top and gives the tail back (_int_free merges it into top), and _int_realloc's "newp ==
  *    next" path carves from top and frees the remainder into top; both may also set up the
- *    tcache first (0x290 more; 0x300 from 2.42). For those two the bound is top before the op + what they can
- *    carve (runner_dirty_after). M_PERTURB fills stay inside these chunks. A Program that wrote
- *    memory itself (write8) is reset only when runner_guard.c proves it left nothing else.
+ *    tcache first (0x290 more; 0x300 from 2.42). For those two the bound is top before the op +
+ * what they can carve (runner_dirty_after). M_PERTURB fills stay inside these chunks. A Program
+ * that wrote memory itself (write8) is reset only when runner_guard.c proves it left nothing else.
  *    Pages of that extent the Program never touched are left alone (zero_heap). Above 64 MiB
  *    of heap the kernel's break is lowered instead: those pages go back to the kernel.
  *  - mappings the Program left (live mmapped chunks, counted by glibc in mp_.n_mmaps; the tcache
@@ -62,7 +62,8 @@ static uint64_t power_of_two_at_least(uint64_t n) {
 static uint64_t carve_bound(const struct RunnerOp* op) {
   const uint64_t tcache_and_header = 0x300 + 0x10;
   switch (op->kind) {
-    case RUNNER_REALLOC: return saturating_add(request2size(op->a), tcache_and_header);
+    case RUNNER_REALLOC:
+      return saturating_add(request2size(op->a), tcache_and_header);
     case RUNNER_MEMALIGN:
     case RUNNER_ALIGNED_ALLOC:
     case RUNNER_POSIX_MEMALIGN:
@@ -70,12 +71,15 @@ static uint64_t carve_bound(const struct RunnerOp* op) {
                             0x20 + 0x10 + tcache_and_header);
     case RUNNER_VALLOC:
     case RUNNER_PVALLOC:
-      return saturating_add(request2size(saturating_add(op->a, 0xfff)), 0x1000 + 0x30 + tcache_and_header);
-    default: return 0;
+      return saturating_add(request2size(saturating_add(op->a, 0xfff)),
+                            0x1000 + 0x30 + tcache_and_header);
+    default:
+      return 0;
   }
 }
 
-void runner_dirty_after(const struct RunnerOp* op, const struct RunnerRecord* r, uint64_t top_before) {
+void runner_dirty_after(const struct RunnerOp* op, const struct RunnerRecord* r,
+                        uint64_t top_before) {
   raise_dirty_end(runner_top(r->heap_end) + 0x10);
   /* Only a chunk carved from the heap can have moved top up and back down. */
   if (r->pointer != 0 && !(r->chunk_size & 2)) {
@@ -151,8 +155,10 @@ int runner_reset(int after_death, int wrote) {
   if (after_death) {
     /* After a write8 __abort_msg itself may be forged: the maps scan (runner_guard_after)
      * finds the page instead. */
-    if (request.abort_msg != 0 && !wrote) unmap_abort_message();
-    else scan_maps = 1;
+    if (request.abort_msg != 0 && !wrote)
+      unmap_abort_message();
+    else
+      scan_maps = 1;
   }
   uint64_t brk_now = (uint64_t)(uintptr_t)sbrk(0); /* glibc's __curbrk: no syscall */
   if (brk_now > heap_base + kScannedHeapBytes) {

@@ -38,7 +38,8 @@ Program prev_size_probe(uint64_t at) {
   std::ostringstream s;
   s << "mallopt M_TOP_PAD 0x100000\na = malloc 0x18\n";
   uint64_t end = 0x2b0;  // after the tcache struct and a
-  for (int i = 0; end + 0x10010 + 0x20 <= at; ++i, end += 0x10010) s << "f" << i << " = malloc 0x10000\n";
+  for (int i = 0; end + 0x10010 + 0x20 <= at; ++i, end += 0x10010)
+    s << "f" << i << " = malloc 0x10000\n";
   if (at > end) s << "g = malloc 0x" << std::hex << (at - end - 0x10) << std::dec << "\n";
   s << "d = malloc 0x500\nwrite8 d -8 0x510\nfree d\n";
   return parse_script(s.str());
@@ -66,10 +67,11 @@ TEST(GlibcReset, TheProbeSeesAZeroWordInAFreshHeap) {
 // word (a block freed with M_PERTURB, still in a bin) makes it fault.
 TEST(GlibcReset, TheProbeSeesDirtWhenItIsThere) {
   auto fresh = side(RunnerMode::kFork);
-  Trace t = fresh->run(parse_script("mallopt M_PERTURB 0x41\nmallopt M_TOP_PAD 0x100000\na = malloc 0x18\n"
-                             "b = malloc 0xf50\nfree b\nmallopt M_PERTURB 0\n"
-                             "b = malloc 0xf40\nd = malloc 0x500\nwrite8 d -8 0x510\nfree d\n"),
-                       RunOptions());
+  Trace t = fresh->run(
+      parse_script("mallopt M_PERTURB 0x41\nmallopt M_TOP_PAD 0x100000\na = malloc 0x18\n"
+                   "b = malloc 0xf50\nfree b\nmallopt M_PERTURB 0\n"
+                   "b = malloc 0xf40\nd = malloc 0x500\nwrite8 d -8 0x510\nfree d\n"),
+      RunOptions());
   ASSERT_EQ(t.error, "");
   EXPECT_NE(t.outcomes.back(), kClean);
 }
@@ -98,10 +100,11 @@ TEST(GlibcReset, MemalignsTailGivenBackToTopIsZeroedForTheNextProgram) {
 // next Program all the same.
 TEST(GlibcReset, DirtAboveTheScannedHeapIsGoneForTheNextProgram) {
   auto persistent = side(RunnerMode::kPersistent);
-  Trace d = persistent->run(parse_script("mallopt M_PERTURB 0x41\nmallopt M_MMAP_THRESHOLD 0x8000000\n"
-                                         "a = malloc 0x18\nbig = malloc 0x5ff0000\n"
-                                         "b = malloc 0xf50\nc = malloc 0x18\nfree b\n"),
-                            RunOptions());
+  Trace d =
+      persistent->run(parse_script("mallopt M_PERTURB 0x41\nmallopt M_MMAP_THRESHOLD 0x8000000\n"
+                                   "a = malloc 0x18\nbig = malloc 0x5ff0000\n"
+                                   "b = malloc 0xf50\nc = malloc 0x18\nfree b\n"),
+                      RunOptions());
   ASSERT_EQ(d.error, "");
   ASSERT_EQ(d.outcomes[4].kind, OutcomeKind::kPointer) << to_string(d.outcomes[4]);
   const uint64_t at = (static_cast<uint64_t>(d.outcomes[4].offset) + 0x100) & ~uint64_t{0xf};
@@ -187,7 +190,8 @@ TEST(GlibcReset, MappingsAProgramLeavesAreGone) {
                              "a = malloc 0x18\nfree a\nfree a\n"}) {
     Trace t = s->run(parse_script(leaves), RunOptions());
     ASSERT_EQ(t.error, "");
-    ASSERT_TRUE(t.outcomes[1].kind == OutcomeKind::kMmapped || t.outcomes.back().kind == OutcomeKind::kAbort)
+    ASSERT_TRUE(t.outcomes[1].kind == OutcomeKind::kMmapped ||
+                t.outcomes.back().kind == OutcomeKind::kAbort)
         << leaves;
     ASSERT_EQ(s->run(trivial, RunOptions()).error, "");
     after = child_anonymous_maps(only_child_of_us());
@@ -245,7 +249,8 @@ Program mixed_program(std::mt19937_64& rng) {
   Program p;
   for (int i = 0; i < 12; ++i) p.intern("s" + std::to_string(i));
   std::vector<bool> live(13, false);
-  const uint64_t sizes[] = {0x18, 0x28, 0x88, 0x100, 0x408, 0x500, 0x1000, 0x8000, 0x21000, 0x50000};
+  const uint64_t sizes[] = {0x18,  0x28,   0x88,   0x100,   0x408,
+                            0x500, 0x1000, 0x8000, 0x21000, 0x50000};
   for (int i = 0; i < 40; ++i) {
     Op op;
     SlotId s = static_cast<SlotId>(1 + rng() % 12);
@@ -260,27 +265,53 @@ Program mixed_program(std::mt19937_64& rng) {
         op.offset = rng() % 4 == 0 ? -8 : static_cast<int64_t>(rng() % 0x18) & ~int64_t{7};
         op.value.literal = rng() % 2 ? rng() : 0x21;
         break;
-      case 0: op.kind = OpKind::kCalloc; op.dst = s; op.a = 1; op.b = size; break;
-      case 1: case 2: op.kind = OpKind::kRealloc; op.dst = op.src = s; op.a = size; break;
-      case 3: op.kind = OpKind::kMemalign; op.dst = s; op.a = 0x40 << (rng() % 7); op.b = size; break;
-      case 4: case 5: case 6:
-        op.kind = live[s] ? OpKind::kFree : OpKind::kMalloc;
-        op.src = s; op.dst = live[s] ? kNullSlot : s; op.a = size;
+      case 0:
+        op.kind = OpKind::kCalloc;
+        op.dst = s;
+        op.a = 1;
+        op.b = size;
         break;
-      case 7: op.kind = OpKind::kTrim; op.a = rng() % 0x2000; break;
+      case 1:
+      case 2:
+        op.kind = OpKind::kRealloc;
+        op.dst = op.src = s;
+        op.a = size;
+        break;
+      case 3:
+        op.kind = OpKind::kMemalign;
+        op.dst = s;
+        op.a = 0x40 << (rng() % 7);
+        op.b = size;
+        break;
+      case 4:
+      case 5:
+      case 6:
+        op.kind = live[s] ? OpKind::kFree : OpKind::kMalloc;
+        op.src = s;
+        op.dst = live[s] ? kNullSlot : s;
+        op.a = size;
+        break;
+      case 7:
+        op.kind = OpKind::kTrim;
+        op.a = rng() % 0x2000;
+        break;
       case 8: {
         op.kind = OpKind::kMallopt;
         const MalloptParam params[] = {MalloptParam::kMxFast, MalloptParam::kTopPad,
                                        MalloptParam::kPerturb, MalloptParam::kMmapThreshold};
         MalloptParam param = params[rng() % 4];
         op.param = static_cast<int32_t>(param);
-        op.a = param == MalloptParam::kMxFast ? rng() % 0xa0
-             : param == MalloptParam::kPerturb ? 1 + rng() % 0xff
-             : param == MalloptParam::kMmapThreshold ? 0x100 << (rng() % 12)
-                                                     : rng() % 0x40000;
+        op.a = param == MalloptParam::kMxFast          ? rng() % 0xa0
+               : param == MalloptParam::kPerturb       ? 1 + rng() % 0xff
+               : param == MalloptParam::kMmapThreshold ? 0x100 << (rng() % 12)
+                                                       : rng() % 0x40000;
         break;
       }
-      default: op.kind = OpKind::kMalloc; op.dst = s; op.a = size; break;
+      default:
+        op.kind = OpKind::kMalloc;
+        op.dst = s;
+        op.a = size;
+        break;
     }
     if (op.kind == OpKind::kRealloc && !live[s]) continue;  // no use after free
     if (op.kind == OpKind::kFree) live[s] = false;
@@ -304,10 +335,10 @@ void expect_same(const Trace& fresh, const Trace& reused, const std::string& wha
 // Programs that end in glibc's abort or in a fault without writing memory themselves: the
 // persistent child survives them (runner_child.c) and must be as pristine afterwards.
 const char* const kDying[] = {
-    "a = malloc 0x18\nb = malloc 0x18\nfree a\nfree a\n",                       // tcache double free
-    "a = malloc 0x500\ng = malloc 0x18\nfree a\nfree a\n",                       // double free (!prev)
+    "a = malloc 0x18\nb = malloc 0x18\nfree a\nfree a\n",   // tcache double free
+    "a = malloc 0x500\ng = malloc 0x18\nfree a\nfree a\n",  // double free (!prev)
     "mallopt M_PERTURB 0x55\na = memalign 0x1000 0x100\nb = realloc a 0x3000\nfree b\nfree a\n",
-    "a = malloc 0x40000\nfree a\nfree a\n",                                      // fault: unmapped
+    "a = malloc 0x40000\nfree a\nfree a\n",  // fault: unmapped
     "a = calloc 0x10 0x100\nc = malloc 0x30000\nfree c\nfree c\n",
 };
 
@@ -387,11 +418,13 @@ uint64_t ld_so_data_word(pid_t pid) {
   std::string line;
   uint64_t end = 0;
   while (std::getline(maps, line)) {
-    if (line.find("ld-linux") == std::string::npos && line.find("/ld-2.") == std::string::npos) continue;
+    if (line.find("ld-linux") == std::string::npos && line.find("/ld-2.") == std::string::npos)
+      continue;
     std::istringstream f(line);
     std::string range, perms;
     f >> range >> perms;
-    if (perms.compare(0, 2, "rw") == 0) end = std::stoull(range.substr(range.find('-') + 1), nullptr, 16);
+    if (perms.compare(0, 2, "rw") == 0)
+      end = std::stoull(range.substr(range.find('-') + 1), nullptr, 16);
   }
   return end - 8;
 }
@@ -406,7 +439,8 @@ TEST(GlibcReset, AProgramThatWroteMemoryKeepsTheChildOnlyWhenEverythingIsUndone)
   const pid_t first = runner_child_pid(server);
   ASSERT_GT(first, 0);
 
-  Trace heap_only = persistent->run(parse_script("a = malloc 0x18\nwrite8 a 0x8 0x4141\nwrite8 a 0xff0 0x4242\n"), RunOptions());
+  Trace heap_only = persistent->run(
+      parse_script("a = malloc 0x18\nwrite8 a 0x8 0x4141\nwrite8 a 0xff0 0x4242\n"), RunOptions());
   ASSERT_EQ(heap_only.error, "");
   EXPECT_EQ(runner_child_pid(server), first) << "a write into the heap is undone by the reset";
   // The word written above top (heap offset 0x1290) reads as zero in the next Program.
@@ -429,7 +463,8 @@ TEST(GlibcReset, AProgramThatWroteMemoryKeepsTheChildOnlyWhenEverythingIsUndone)
   pid_t after = -1;
   for (int i = 0; i < 100 && (after = runner_child_pid(server)) == before; ++i) usleep(10000);
   EXPECT_NE(after, before) << "a write into ld.so's data must cost the child";
-  EXPECT_EQ(persistent->run(parse_script("a = malloc 0x18\n"), RunOptions()).outcomes[0], Outcome::pointer(0x2a0));
+  EXPECT_EQ(persistent->run(parse_script("a = malloc 0x18\n"), RunOptions()).outcomes[0],
+            Outcome::pointer(0x2a0));
 }
 
 }  // namespace

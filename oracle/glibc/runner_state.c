@@ -109,7 +109,8 @@ void runner_copy_state(struct RunnerRecord* r, int first_op) {
      * fresh page of the memfd costs a fault). Whatever a dead child left there is released:
      * the parent reads every record up to RUNNER_END before it sends the next Program. */
     state_data_end = shared->control.state_head;
-    state_head = (state_data_end + RUNNER_STATE_BYTES - 1) / RUNNER_STATE_BYTES * RUNNER_STATE_BYTES;
+    state_head =
+        (state_data_end + RUNNER_STATE_BYTES - 1) / RUNNER_STATE_BYTES * RUNNER_STATE_BYTES;
   }
   uint64_t heap_len = r->heap_end - heap_base;
   uint64_t top;

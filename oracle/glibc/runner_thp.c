@@ -47,7 +47,8 @@ static int brk_advised(void* addr) {
     return -1;
   }
   const uint64_t from = (before + 4095) & ~(uint64_t)4095;
-  if (before != 0 && now >= from + HUGE_PAGE) madvise((void*)(uintptr_t)from, now - from, MADV_HUGEPAGE);
+  if (before != 0 && now >= from + HUGE_PAGE)
+    madvise((void*)(uintptr_t)from, now - from, MADV_HUGEPAGE);
   return 0;
 }
 

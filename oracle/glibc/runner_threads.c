@@ -146,7 +146,8 @@ void runner_name_arena_chunk(const struct RunnerOp* op, struct RunnerRecord* r) 
   if ((r->chunk_size & (NON_MAIN_ARENA_BIT | IS_MMAPPED_BIT)) != NON_MAIN_ARENA_BIT) return;
   const uint64_t next_offset = request.layout.binmap + 16; /* malloc_state's next follows binmap */
   uint64_t any_arena;
-  if (!read_word(r->pointer & ~(ARENA_HEAP_ALIGNMENT - 1), &any_arena)) return; /* heap_info.ar_ptr */
+  if (!read_word(r->pointer & ~(ARENA_HEAP_ALIGNMENT - 1), &any_arena))
+    return; /* heap_info.ar_ptr */
   struct ArenaChunkName name;
   if (!arena_chunk_name(read_word_at, NULL, main_arena_from(any_arena, next_offset), next_offset,
                         r->pointer, &name)) {
@@ -171,7 +172,7 @@ void runner_name_read_heaps(const struct RunnerOp* op, struct RunnerRecord* r) {
   memcpy(&next, (const void*)(uintptr_t)(request.arena + next_offset), sizeof next);
   if (next == request.arena) return;
   struct ReadArenaHeap heaps[READ_ARENA_HEAPS_MAX];
-  const size_t n = read_arena_heaps(read_word_at, NULL, request.arena, next_offset, request.layout.top,
-                                    r->value, r->pointer, heaps);
+  const size_t n = read_arena_heaps(read_word_at, NULL, request.arena, next_offset,
+                                    request.layout.top, r->value, r->pointer, heaps);
   for (size_t i = 0; i < n; ++i) r->read_heaps[i] = read_arena_heap_pack(&heaps[i]);
 }

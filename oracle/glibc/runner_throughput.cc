@@ -37,7 +37,9 @@ Program random_program(std::mt19937_64& rng, int ops) {
     Op op;
     SlotId slot = static_cast<SlotId>(1 + rng() % 16);
     switch (rng() % 8) {
-      case 0: case 1: case 2:
+      case 0:
+      case 1:
+      case 2:
         op.kind = OpKind::kMalloc;
         op.dst = slot;
         op.a = rng() % 2 ? rng() % 0x100 : rng() % 0x600;
@@ -227,9 +229,9 @@ int main(int argc, char** argv) {
   double d = programs_per_second(*side, digests, seconds);
   double a = programs_per_second(*side, plain, seconds, true);
   const char* mode = std::getenv("HEAPTWIN_RUNNER_MODE");
-  std::printf("%s (%s runner): 1-op round trip %.1f us; 64-op Programs/s: plain %.0f, "
-              "snapshots %.0f, digests %.0f; ending in an abort: %.0f\n",
-              name.c_str(), mode && std::string(mode) == "fork" ? "fork" : "persistent", trip, p, s,
-              d, a);
+  std::printf(
+      "%s (%s runner): 1-op round trip %.1f us; 64-op Programs/s: plain %.0f, "
+      "snapshots %.0f, digests %.0f; ending in an abort: %.0f\n",
+      name.c_str(), mode && std::string(mode) == "fork" ? "fork" : "persistent", trip, p, s, d, a);
   return 0;
 }

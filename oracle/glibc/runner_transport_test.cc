@@ -17,9 +17,7 @@ namespace heaptwin {
 
 void PrintTo(const Outcome& o, std::ostream* os) { *os << to_string(o); }
 
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 }  // namespace heaptwin
 
 namespace heaptwin {
@@ -73,7 +71,8 @@ TEST(GlibcLongPrograms, AProgramOfAnyLengthStreamsThrough) {
   ASSERT_EQ(b.error, "");
   ASSERT_EQ(a.outcomes, b.outcomes);
   // The last slot is used, and a short Program afterwards starts pristine.
-  EXPECT_EQ(persistent->run(parse_script("a = malloc 0x18\n"), RunOptions()).outcomes[0], Outcome::pointer(0x2a0));
+  EXPECT_EQ(persistent->run(parse_script("a = malloc 0x18\n"), RunOptions()).outcomes[0],
+            Outcome::pointer(0x2a0));
 }
 
 // Copied snapshots stream through their own ring: more states than fit at once.
@@ -96,7 +95,8 @@ TEST(GlibcOverlap, StartThenFinishIsRun) {
   std::string error;
   auto side = make_glibc_side("glibc", &error);
   ASSERT_NE(side, nullptr) << error;
-  Program p = parse_script("a = malloc 0x18\nb = malloc 0x500\nfree a\nc = calloc 2 0x30\nfree b\n");
+  Program p =
+      parse_script("a = malloc 0x18\nb = malloc 0x500\nfree a\nc = calloc 2 0x30\nfree b\n");
   RunOptions options;
   Trace direct = side->run(p, options);
   side->start(p, options);
@@ -121,8 +121,9 @@ TEST(GlibcDigests, OnePerOpTheSameForTheSameStates) {
   ASSERT_NE(side, nullptr) << error;
   RunOptions options;
   options.digests = true;
-  Program p = parse_script("a = malloc 0x18\nb = malloc 0x500\ng = malloc 0x18\nfree a\nfree b\n"
-                    "c = malloc 0x600\nfree g\n");
+  Program p = parse_script(
+      "a = malloc 0x18\nb = malloc 0x500\ng = malloc 0x18\nfree a\nfree b\n"
+      "c = malloc 0x600\nfree g\n");
   Trace t1 = side->run(p, options);
   Trace t2 = side->run(p, options);
   ASSERT_EQ(t1.error, "");
@@ -201,8 +202,9 @@ TEST(GlibcVersions, TheEmbeddedRunnerRunsUnderOtherGlibcs) {
     RunOptions options;
     options.snapshots = true;
     options.digests = true;
-    Trace t = side->run(parse_script("a = malloc 0x18\nb = malloc 0x500\nfree a\nfree b\nc = malloc 0x18\n"),
-                        options);
+    Trace t = side->run(
+        parse_script("a = malloc 0x18\nb = malloc 0x500\nfree a\nfree b\nc = malloc 0x18\n"),
+        options);
     ASSERT_EQ(t.error, "") << name;
     ASSERT_EQ(t.outcomes.size(), 5u) << name;
     EXPECT_EQ(t.outcomes[0], Outcome::pointer(0x2a0)) << name;
@@ -212,7 +214,9 @@ TEST(GlibcVersions, TheEmbeddedRunnerRunsUnderOtherGlibcs) {
     EXPECT_EQ(t.states[3].tcache_counts[0], 1) << name;
     EXPECT_EQ(t.digests.size(), 5u) << name;
     // Persistent mode resets in place there too.
-    EXPECT_EQ(side->run(parse_script("a = malloc 0x18\n"), RunOptions()).outcomes[0], Outcome::pointer(0x2a0)) << name;
+    EXPECT_EQ(side->run(parse_script("a = malloc 0x18\n"), RunOptions()).outcomes[0],
+              Outcome::pointer(0x2a0))
+        << name;
   }
 }
 

@@ -17,7 +17,8 @@ int main(int argc, char** argv) {
   JudgeConfig config;
   config.name = "model_agree";
   config.sides = {"model", "glibc"};
-  config.compare_state = false;  // the model predicts no memory (its snapshots: ./heaptwin run --state)
+  config.compare_state =
+      false;  // the model predicts no memory (its snapshots: ./heaptwin run --state)
   // MODEL_AGREE_TUNABLES="glibc.malloc.tcache_count=0,glibc.malloc.mxfast=0"
   if (const char* t = std::getenv("MODEL_AGREE_TUNABLES")) {
     std::string all = t;
@@ -48,12 +49,17 @@ int main(int argc, char** argv) {
     const Trace& glibc_trace = v.traces[1];
     if (std::getenv("MODEL_AGREE_DUMP") && i == 0) {
       for (size_t k = 0; k < glibc_trace.outcomes.size(); ++k)
-        std::printf("%3zu %-28s %-28s\n", k,
-                    k < model_trace.outcomes.size() ? to_string(model_trace.outcomes[k]).c_str() : "-",
-                    to_string(glibc_trace.outcomes[k]).c_str());
+        std::printf(
+            "%3zu %-28s %-28s\n", k,
+            k < model_trace.outcomes.size() ? to_string(model_trace.outcomes[k]).c_str() : "-",
+            to_string(glibc_trace.outcomes[k]).c_str());
     }
-    for (const Outcome& o : model_trace.outcomes) { ++ops; if (o.kind == OutcomeKind::kNoOpinion) ++no_opinion_ops; }
-    if (model_trace.outcomes.size() && model_trace.outcomes.back().kind != OutcomeKind::kNoOpinion) ++full;
+    for (const Outcome& o : model_trace.outcomes) {
+      ++ops;
+      if (o.kind == OutcomeKind::kNoOpinion) ++no_opinion_ops;
+    }
+    if (model_trace.outcomes.size() && model_trace.outcomes.back().kind != OutcomeKind::kNoOpinion)
+      ++full;
     for (size_t k = 0; k < model_trace.outcomes.size(); ++k) {
       if (model_trace.outcomes[k].kind == OutcomeKind::kNoOpinion) {
         if (std::getenv("MODEL_AGREE_WHY") && k < glibc_trace.outcomes.size())
@@ -64,10 +70,11 @@ int main(int argc, char** argv) {
     }
     if (v.finding()) {
       ++disagree;
-      if (disagree <= 5) std::printf("seed %llu:\n%s\n", (unsigned long long)seed, v.report(p).c_str());
+      if (disagree <= 5)
+        std::printf("seed %llu:\n%s\n", (unsigned long long)seed, v.report(p).c_str());
     }
   }
-  std::printf("%d programs, %d disagree, %d predicted to the end, %ld/%ld ops no opinion\n", n, disagree, full,
-              no_opinion_ops, ops);
+  std::printf("%d programs, %d disagree, %d predicted to the end, %ld/%ld ops no opinion\n", n,
+              disagree, full, no_opinion_ops, ops);
   return disagree ? 1 : 0;
 }

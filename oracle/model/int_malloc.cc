@@ -141,7 +141,8 @@ Alloc Policy::int_malloc(uint64_t nb) {
     }
 
     // 6. Top.
-    if (heap_.started() && heap_.top_size() >= nb + kMinSize) return heap_alloc(heap_.take_from_top(nb));
+    if (heap_.started() && heap_.top_size() >= nb + kMinSize)
+      return heap_alloc(heap_.take_from_top(nb));
     if (have_fastchunks_) {
       malloc_consolidate();
       idx = bin_index(nb);

@@ -45,7 +45,8 @@ std::string LiveBlocks::add_heap(uint64_t user, uint64_t usable, uint64_t reques
 std::string LiveBlocks::add_mapped(uint64_t id, uint64_t page_offset, uint64_t usable,
                                    uint64_t request, uint64_t alignment) {
   if (page_offset % alignment != 0) return "mapped block is not " + hex(alignment) + "-aligned";
-  if (usable < request) return "mapped block offers " + hex(usable) + " bytes for a request of " + hex(request);
+  if (usable < request)
+    return "mapped block offers " + hex(usable) + " bytes for a request of " + hex(request);
   if (mapped_.find(id)) return "mapped block handed out twice";
   mapped_.insert_or_assign(id, usable);
   return {};

@@ -23,7 +23,8 @@ Alloc Policy::aligned(AlignedKind kind, uint64_t alignment, uint64_t bytes) {
     case AlignedKind::kAlignedAlloc:
       break;
     case AlignedKind::kPosixMemalign:
-      if (alignment % kSizeSz != 0 || !power_of_two(alignment / kSizeSz)) return Alloc::fail(EINVAL);
+      if (alignment % kSizeSz != 0 || !power_of_two(alignment / kSizeSz))
+        return Alloc::fail(EINVAL);
       break;
     case AlignedKind::kValloc:
       alignment = kPageSize;

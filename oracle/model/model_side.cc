@@ -53,18 +53,26 @@ class Run {
 
   Outcome step(const Op& op) {
     switch (op.kind) {
-      case OpKind::kMalloc: return allocated(op, policy_.malloc(op.a), std::nullopt);
-      case OpKind::kCalloc: return allocated(op, policy_.calloc(op.a, op.b), std::nullopt);
+      case OpKind::kMalloc:
+        return allocated(op, policy_.malloc(op.a), std::nullopt);
+      case OpKind::kCalloc:
+        return allocated(op, policy_.calloc(op.a, op.b), std::nullopt);
       case OpKind::kRealloc: {
         const std::optional<Block> old = live_slot(op.src, "realloc of a pointer that is not live");
         if (lost()) return Outcome::no_opinion();
         return allocated(op, policy_.realloc(old, op.a), old);
       }
-      case OpKind::kMemalign: return allocated(op, policy_.aligned(AlignedKind::kMemalign, op.a, op.b), std::nullopt);
-      case OpKind::kAlignedAlloc: return allocated(op, policy_.aligned(AlignedKind::kAlignedAlloc, op.a, op.b), std::nullopt);
-      case OpKind::kPosixMemalign: return allocated(op, policy_.aligned(AlignedKind::kPosixMemalign, op.a, op.b), std::nullopt);
-      case OpKind::kValloc: return allocated(op, policy_.aligned(AlignedKind::kValloc, 0, op.a), std::nullopt);
-      case OpKind::kPvalloc: return allocated(op, policy_.aligned(AlignedKind::kPvalloc, 0, op.a), std::nullopt);
+      case OpKind::kMemalign:
+        return allocated(op, policy_.aligned(AlignedKind::kMemalign, op.a, op.b), std::nullopt);
+      case OpKind::kAlignedAlloc:
+        return allocated(op, policy_.aligned(AlignedKind::kAlignedAlloc, op.a, op.b), std::nullopt);
+      case OpKind::kPosixMemalign:
+        return allocated(op, policy_.aligned(AlignedKind::kPosixMemalign, op.a, op.b),
+                         std::nullopt);
+      case OpKind::kValloc:
+        return allocated(op, policy_.aligned(AlignedKind::kValloc, 0, op.a), std::nullopt);
+      case OpKind::kPvalloc:
+        return allocated(op, policy_.aligned(AlignedKind::kPvalloc, 0, op.a), std::nullopt);
       case OpKind::kFree: {
         const std::optional<Block> b = live_slot(op.src, "free of a pointer that is not live");
         if (lost()) return Outcome::no_opinion();
@@ -80,16 +88,18 @@ class Run {
         if (lost()) return Outcome::no_opinion();
         return Outcome::value_of(b ? policy_.usable_size(*b) : 0);
       }
-      case OpKind::kWrite8: return write8(op);
+      case OpKind::kWrite8:
+        return write8(op);
       case OpKind::kMallopt:
-        return Outcome::value_of(static_cast<uint64_t>(static_cast<int64_t>(
-            policy_.mallopt(op.param, static_cast<int32_t>(op.a)))));
+        return Outcome::value_of(static_cast<uint64_t>(
+            static_cast<int64_t>(policy_.mallopt(op.param, static_cast<int32_t>(op.a)))));
       case OpKind::kTrim: {
         const int released = policy_.trim(op.a);
         if (lost()) return Outcome::no_opinion();
         return Outcome::value_of(static_cast<uint64_t>(released));
       }
-      case OpKind::kRead8: return read8(op);
+      case OpKind::kRead8:
+        return read8(op);
     }
     return give_up("unknown op");
   }
@@ -119,8 +129,10 @@ class Run {
   }
 
   void forget(const Block& b) {
-    if (b.mmapped) live_.remove_mapped(b.where);
-    else live_.remove_heap(b.where + kUserOffset);
+    if (b.mmapped)
+      live_.remove_mapped(b.where);
+    else
+      live_.remove_heap(b.where + kUserOffset);
   }
 
   Outcome allocated(const Op& op, const Alloc& a, std::optional<Block> old) {
@@ -138,14 +150,15 @@ class Run {
     const uint64_t request = op.kind == OpKind::kRealloc ? op.a : op.request_bytes();
     std::string violation;
     if (a.block.mmapped) {
-      violation = live_.add_mapped(a.block.where, a.page_offset, policy_.usable_size(a.block), request,
-                                   asked_alignment(op));
+      violation = live_.add_mapped(a.block.where, a.page_offset, policy_.usable_size(a.block),
+                                   request, asked_alignment(op));
     } else {
       violation = live_.add_heap(a.block.where + kUserOffset, policy_.usable_size(a.block), request,
                                  asked_alignment(op), policy_.heap().end());
     }
     if (!violation.empty()) return Outcome::abort("model invariant: " + violation);
-    if (a.block.mmapped) return Outcome::mmapped(policy_.mapping(a.block.where).map_size, a.page_offset);
+    if (a.block.mmapped)
+      return Outcome::mmapped(policy_.mapping(a.block.where).map_size, a.page_offset);
     return Outcome::pointer(static_cast<int64_t>(a.block.where + kUserOffset));
   }
 
@@ -154,7 +167,8 @@ class Run {
     const std::optional<Block>& b = slots_.at(op.src);
     if (b && op.offset >= 0) {
       const uint64_t off = static_cast<uint64_t>(op.offset);
-      if (b->mmapped && live_.mapped_live(b->where) && off + 8 <= policy_.usable_size(*b)) return Outcome::done();
+      if (b->mmapped && live_.mapped_live(b->where) && off + 8 <= policy_.usable_size(*b))
+        return Outcome::done();
       if (!b->mmapped) {
         const uint64_t user = b->where + kUserOffset;
         const uint64_t end = live_.heap_end_of(user);
@@ -209,12 +223,14 @@ class ModelSide : public Side {
     Params params = params_;
     std::string why;  // set: no opinion from here on
     for (const auto& [tunable, value] : options.tunables) {
-      if (!params.set_tunable(tunable, value)) why = "tunable " + tunable + "=" + value + " is not modelled";
+      if (!params.set_tunable(tunable, value))
+        why = "tunable " + tunable + "=" + value + " is not modelled";
     }
     run_.start(program, params);
     for (const Op& op : program.ops) {
       Outcome& o = trace.outcomes.emplace_back();
-      if (why.empty() && op.thread != 0) why = "threads are not modelled (an op on a thread other than t0)";
+      if (why.empty() && op.thread != 0)
+        why = "threads are not modelled (an op on a thread other than t0)";
       if (why.empty()) {
         step(op, &o, &why);
       } else {

@@ -67,8 +67,7 @@ TEST(ModelSide, LargeBinBestFitTakesTheSecondOfItsSize) {
 }
 
 TEST(ModelSide, MmapAboveTheThresholdAndTheDynamicRise) {
-  const std::string text =
-      "a = malloc 0x30000\nfree a\nb = malloc 0x30000\nmalloc_usable_size b\n";
+  const std::string text = "a = malloc 0x30000\nfree a\nb = malloc 0x30000\nmalloc_usable_size b\n";
   Trace t = run_model(text);
   EXPECT_EQ(t.outcomes[0], Outcome::mmapped(0x31000, 0x10));
   // Freeing it raised mmap_threshold to 0x31000: the next one comes from the heap.
@@ -97,7 +96,8 @@ TEST(ModelSide, AnOpOnAnotherThreadHasNoOpinionAndNothingAfterIt) {
 TEST(ModelSide, UnknownTunableMeansNoOpinionOnTheWholeProgram) {
   RunOptions options;
   options.tunables = {{"glibc.malloc.hugetlb", "1"}};
-  Trace t = model::make_model_side_with("model", {})->run(parse_script("a = malloc 0x18\n"), options);
+  Trace t =
+      model::make_model_side_with("model", {})->run(parse_script("a = malloc 0x18\n"), options);
   ASSERT_EQ(t.outcomes.size(), 1u);
   EXPECT_EQ(t.outcomes[0].kind, OutcomeKind::kNoOpinion);
 }
@@ -105,7 +105,8 @@ TEST(ModelSide, UnknownTunableMeansNoOpinionOnTheWholeProgram) {
 TEST(ModelSide, TcacheCountTunable) {
   RunOptions options;
   options.tunables = {{"glibc.malloc.tcache_count", "0"}};
-  const std::string text = "a = malloc 0x18\nb = malloc 0x18\nfree a\nc = malloc 0x28\nd = malloc 0x18\n";
+  const std::string text =
+      "a = malloc 0x18\nb = malloc 0x18\nfree a\nc = malloc 0x28\nd = malloc 0x18\n";
   Trace t = model::make_model_side_with("model", {})->run(parse_script(text), options);
   EXPECT_EQ(t.outcomes[4], Outcome::pointer(0x2a0));  // from the fastbin
   std::string error;
@@ -117,8 +118,9 @@ TEST(ModelSide, TcacheCountTunable) {
 TEST(ModelSide, SnapshotsShowBinsTopAndLastRemainder) {
   RunOptions options;
   options.snapshots = true;
-  Trace t = model::make_model_side_with("model", {})->run(
-      parse_script("a = malloc 0x500\ng = malloc 0x18\nfree a\nb = malloc 0x18\n"), options);
+  Trace t = model::make_model_side_with("model", {})
+                ->run(parse_script("a = malloc 0x500\ng = malloc 0x18\nfree a\nb = malloc 0x18\n"),
+                      options);
   ASSERT_EQ(t.states.size(), 4u);
   const ArenaSnapshot& s = t.states[2];
   ASSERT_TRUE(s.valid);
@@ -147,9 +149,11 @@ TEST(ModelSide, EachReasonToGiveUpIsNamed) {
       {"mallopt M_TOP_PAD -1\na = malloc 0x18\n", "a top_pad near 2^64"},
       {"mallopt M_MMAP_THRESHOLD 0\na = malloc 0x18\n", "tcache struct not carved from the heap"},
       {"a = malloc 0x18\nv = read8 a 0x21000\n", "read8 outside the heap and the live mappings"},
-      {"a = malloc 0x30000\nfree a\nv = read8 a 0\n", "read8 outside the heap and the live mappings"},
+      {"a = malloc 0x30000\nfree a\nv = read8 a 0\n",
+       "read8 outside the heap and the live mappings"},
       {"a = malloc 0x18\nv = read8 a 0\nfree v\n", "a value read8 read, used as a pointer"},
-      {"a = malloc 0x18\nv = read8 a 0\nw = read8 v 0\n", "read8 outside the heap and the live mappings"},
+      {"a = malloc 0x18\nv = read8 a 0\nw = read8 v 0\n",
+       "read8 outside the heap and the live mappings"},
   };
   RunOptions options;
   options.snapshots = true;
@@ -236,7 +240,8 @@ TEST(LiveBlocks, CatchesOverlapMisalignmentAndShortBlocks) {
   EXPECT_NE(live.add_heap(0x2b0, 0x18, 0x10, 16, 0x21000).find("overlaps"), std::string::npos);
   EXPECT_NE(live.add_heap(0x2c8, 0x18, 0x10, 16, 0x21000).find("aligned"), std::string::npos);
   EXPECT_NE(live.add_heap(0x300, 0x18, 0x20, 16, 0x21000).find("offers"), std::string::npos);
-  EXPECT_NE(live.add_heap(0x21000, 0x18, 0x10, 16, 0x21000).find("leaves the heap"), std::string::npos);
+  EXPECT_NE(live.add_heap(0x21000, 0x18, 0x10, 16, 0x21000).find("leaves the heap"),
+            std::string::npos);
   EXPECT_EQ(live.remove_heap(0x2a0), "");
   EXPECT_NE(live.remove_heap(0x2a0), "");
 }

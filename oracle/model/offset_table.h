@@ -104,7 +104,7 @@ class OffsetTable {
 
   std::vector<Slot> slots_;  // a power of two of them, or none
   uint32_t generation_ = 1;
-  int shift_ = 64;           // 64 - log2(capacity)
+  int shift_ = 64;  // 64 - log2(capacity)
   size_t size_ = 0;
 };
 

@@ -35,7 +35,7 @@ struct Block {
 // What an allocating entry point returns.
 struct Alloc {
   bool null = false;
-  int error = 0;          // errno when null
+  int error = 0;  // errno when null
   Block block;
   uint64_t chunk_size = 0;
   uint64_t page_offset = 0;  // mmapped: user pointer & 0xfff

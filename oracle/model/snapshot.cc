@@ -47,8 +47,10 @@ ArenaSnapshot snapshot_of(const Policy& policy) {
   if (auto lr = policy.last_remainder()) {
     s.last_remainder_null = false;
     uint64_t size = 0;
-    if (heap.contains(*lr)) size = heap.at(*lr).size;
-    else if (*lr == heap.top()) size = heap.top_size();
+    if (heap.contains(*lr))
+      size = heap.at(*lr).size;
+    else if (*lr == heap.top())
+      size = heap.top_size();
     s.last_remainder = ChunkRef{static_cast<int64_t>(*lr), size, false};
   }
   s.have_fastchunks = policy.have_fastchunks() ? 1 : 0;

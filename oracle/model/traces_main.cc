@@ -93,10 +93,14 @@ struct Case {
 
 std::vector<std::pair<std::string, std::string>> tunables_for(size_t k) {
   switch (k % 4) {
-    case 0: return {{"glibc.malloc.tcache_count", "0"}};
-    case 1: return {{"glibc.malloc.mxfast", "0"}};
-    case 2: return {{"glibc.malloc.tcache_count", "2"}, {"glibc.malloc.tcache_max", "200"}};
-    default: return {{"glibc.malloc.hugetlb", "1"}};
+    case 0:
+      return {{"glibc.malloc.tcache_count", "0"}};
+    case 1:
+      return {{"glibc.malloc.mxfast", "0"}};
+    case 2:
+      return {{"glibc.malloc.tcache_count", "2"}, {"glibc.malloc.tcache_max", "200"}};
+    default:
+      return {{"glibc.malloc.hugetlb", "1"}};
   }
 }
 
@@ -132,9 +136,12 @@ int run(int argc, char** argv) {
   int ops = 200;
   std::string only;
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--programs")) n = std::strtoul(argv[i + 1], nullptr, 0);
-    else if (!std::strcmp(argv[i], "--ops")) ops = std::atoi(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--only")) only = argv[i + 1];
+    if (!std::strcmp(argv[i], "--programs"))
+      n = std::strtoul(argv[i + 1], nullptr, 0);
+    else if (!std::strcmp(argv[i], "--ops"))
+      ops = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--only"))
+      only = argv[i + 1];
     else {
       std::fprintf(stderr, "model_traces: unknown argument %s\n", argv[i]);
       return 2;

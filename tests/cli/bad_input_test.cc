@@ -96,8 +96,9 @@ TEST(BadInput, AnUnknownReleaseListsTheKnownOnes) {
     Argv with_release = with_file(args, script);
     with_release.push_back("--glibc");
     with_release.push_back("2.99");
-    expect_refused(with_release, "unknown glibc version '2.99' (twins: 2.23, 2.27, 2.31, 2.35, 2.36, "
-                                 "2.39, 2.41, 2.43, 2.44;");
+    expect_refused(with_release,
+                   "unknown glibc version '2.99' (twins: 2.23, 2.27, 2.31, 2.35, 2.36, "
+                   "2.39, 2.41, 2.43, 2.44;");
   }
   expect_refused({"golden", "--glibc", "2.99"}, "unknown glibc version '2.99'");
   expect_refused({"fuzz", "--glibc", "2.99"}, "unknown glibc version '2.99'");
@@ -166,7 +167,8 @@ TEST(BadInput, ANumberOfOpsMustBeAPositiveCount) {
       if (std::string(cmd) == "diff") args.insert(args.end(), {"--sides", "twin,model"});
       Finished f = run_heaptwin(args);
       EXPECT_EQ(f.exit_code, 2) << cmd << " " << bad;
-      EXPECT_NE(f.err.find("--full-check-every needs a positive number"), std::string::npos) << f.err;
+      EXPECT_NE(f.err.find("--full-check-every needs a positive number"), std::string::npos)
+          << f.err;
     }
     Argv ok = {cmd, file, "--full-check-every", "1"};
     if (std::string(cmd) == "diff") ok.insert(ok.end(), {"--sides", "twin,model"});

@@ -65,12 +65,14 @@ std::string stack_under(const std::string& report, const std::string& heading) {
   at = report.find('\n', at);
   std::string frames;
   std::istringstream in(report.substr(at + 1));
-  for (std::string line; std::getline(in, line) && line.rfind("    #", 0) == 0;) frames += line + "\n";
+  for (std::string line; std::getline(in, line) && line.rfind("    #", 0) == 0;)
+    frames += line + "\n";
   return frames;
 }
 
 // Whether a frame of `stack` is "#N 0x... in FUNCTION /path/FILE:LINE".
-bool has_frame(const std::string& stack, const std::string& function, const std::string& file, int line) {
+bool has_frame(const std::string& stack, const std::string& function, const std::string& file,
+               int line) {
   const std::string tail = "/" + file + ":" + std::to_string(line);
   std::istringstream in(stack);
   for (std::string l; std::getline(in, l);) {
@@ -96,7 +98,8 @@ std::string json_summary(const std::string& json) {
                     "  print('rule', r['rule'], r['call_index'], r['call'].split()[0])\n"
                     "  for s in r['stacks']:\n"
                     "    f = s['frames'][0]\n"
-                    "    print(s['kind'], s['call_index'], f['function'], f['file'].split('/')[-1], f['line'])\n",
+                    "    print(s['kind'], s['call_index'], f['function'], "
+                    "f['file'].split('/')[-1], f['line'])\n",
                     file},
                    plain);
   EXPECT_EQ(f.exit_code, 0) << "the JSON does not parse: " << f.err << json;
@@ -117,16 +120,25 @@ TEST(CheckReport, DoubleFreeNamesTheCallTheAllocationAndTheFirstFree) {
   const std::string alloc = stack_under(out, "was allocated by call 1 at:");
   EXPECT_NE(alloc.find("#0 0x"), std::string::npos) << out;
   EXPECT_TRUE(has_frame(alloc, "make_name", "double_free.c", c.lines["ALLOC"])) << out;
-  EXPECT_NE(alloc.find("#1 "), std::string::npos) << "frame-pointer walk past the call site:\n" << out;
+  EXPECT_NE(alloc.find("#1 "), std::string::npos) << "frame-pointer walk past the call site:\n"
+                                                  << out;
   const std::string freed = stack_under(out, "last freed by call 3 at:");
   EXPECT_TRUE(has_frame(freed, "release", "double_free.c", c.lines["FREE"])) << out;
-  EXPECT_EQ(out.find("the chunk below it"), std::string::npos) << "a double free is no overflow\n" << out;
-  if (!have_python()) GTEST_SKIP() << "no /usr/bin/python3 to parse the JSON (apt-get install python3)";
+  EXPECT_EQ(out.find("the chunk below it"), std::string::npos) << "a double free is no overflow\n"
+                                                               << out;
+  if (!have_python())
+    GTEST_SKIP() << "no /usr/bin/python3 to parse the JSON (apt-get install python3)";
   const std::string j = json_summary(c.json);
   EXPECT_NE(j.find("rule glibc_abort 5 free\n"), std::string::npos) << j;
-  EXPECT_NE(j.find("call 5 main double_free.c " + std::to_string(c.lines["BREAK"])), std::string::npos) << j;
-  EXPECT_NE(j.find("chunk_allocated 1 make_name double_free.c " + std::to_string(c.lines["ALLOC"])), std::string::npos) << j;
-  EXPECT_NE(j.find("chunk_freed 3 release double_free.c " + std::to_string(c.lines["FREE"])), std::string::npos) << j;
+  EXPECT_NE(j.find("call 5 main double_free.c " + std::to_string(c.lines["BREAK"])),
+            std::string::npos)
+      << j;
+  EXPECT_NE(j.find("chunk_allocated 1 make_name double_free.c " + std::to_string(c.lines["ALLOC"])),
+            std::string::npos)
+      << j;
+  EXPECT_NE(j.find("chunk_freed 3 release double_free.c " + std::to_string(c.lines["FREE"])),
+            std::string::npos)
+      << j;
 }
 
 TEST(CheckReport, OverflowNamesTheCallTheChunkAndTheChunkBelow) {
@@ -134,16 +146,25 @@ TEST(CheckReport, OverflowNamesTheCallTheChunkAndTheChunkBelow) {
   const std::string& out = c.run.out;
   ASSERT_EQ(c.run.exit_code, 1) << out << c.run.err;
   EXPECT_NE(out.find("the heap breaks 1 rule after call 4 (free 0x"), std::string::npos) << out;
-  EXPECT_TRUE(has_frame(stack_under(out, "), made at:"), "main", "overflow.c", c.lines["BREAK"])) << out;
-  EXPECT_TRUE(has_frame(stack_under(out, "was allocated by call 2 at:"), "main", "overflow.c", c.lines["ALLOC"])) << out;
+  EXPECT_TRUE(has_frame(stack_under(out, "), made at:"), "main", "overflow.c", c.lines["BREAK"]))
+      << out;
+  EXPECT_TRUE(has_frame(stack_under(out, "was allocated by call 2 at:"), "main", "overflow.c",
+                        c.lines["ALLOC"]))
+      << out;
   const std::string below = stack_under(out, "the chunk below it");
   EXPECT_TRUE(has_frame(below, "make_buffer", "overflow.c", c.lines["BELOW"])) << out;
   EXPECT_TRUE(has_frame(below, "main", "overflow.c", c.lines["BELOW"] + 4)) << out;
-  if (!have_python()) GTEST_SKIP() << "no /usr/bin/python3 to parse the JSON (apt-get install python3)";
+  if (!have_python())
+    GTEST_SKIP() << "no /usr/bin/python3 to parse the JSON (apt-get install python3)";
   const std::string j = json_summary(c.json);
-  EXPECT_NE(j.find("call 4 main overflow.c " + std::to_string(c.lines["BREAK"])), std::string::npos) << j;
-  EXPECT_NE(j.find("chunk_allocated 2 main overflow.c " + std::to_string(c.lines["ALLOC"])), std::string::npos) << j;
-  EXPECT_NE(j.find("below_allocated 1 make_buffer overflow.c " + std::to_string(c.lines["BELOW"])), std::string::npos) << j;
+  EXPECT_NE(j.find("call 4 main overflow.c " + std::to_string(c.lines["BREAK"])), std::string::npos)
+      << j;
+  EXPECT_NE(j.find("chunk_allocated 2 main overflow.c " + std::to_string(c.lines["ALLOC"])),
+            std::string::npos)
+      << j;
+  EXPECT_NE(j.find("below_allocated 1 make_buffer overflow.c " + std::to_string(c.lines["BELOW"])),
+            std::string::npos)
+      << j;
 }
 
 // Optimised, without frame pointers: frame #0 (the call site, the exported function's return
@@ -152,10 +173,13 @@ TEST(CheckReport, OptimisedWithoutFramePointersStillNamesTheCallSites) {
   Checked c = check_program("double_free", {"-O2", "-fomit-frame-pointer", "-fno-builtin"});
   const std::string& out = c.run.out;
   ASSERT_EQ(c.run.exit_code, 1) << out << c.run.err;
-  EXPECT_TRUE(has_frame(stack_under(out, "), made at:"), "main", "double_free.c", c.lines["BREAK"])) << out;
-  EXPECT_TRUE(has_frame(stack_under(out, "was allocated by call 1 at:"), "make_name", "double_free.c",
-                        c.lines["ALLOC"])) << out;
-  EXPECT_TRUE(has_frame(stack_under(out, "last freed by call 3 at:"), "release", "double_free.c", c.lines["FREE"]))
+  EXPECT_TRUE(has_frame(stack_under(out, "), made at:"), "main", "double_free.c", c.lines["BREAK"]))
+      << out;
+  EXPECT_TRUE(has_frame(stack_under(out, "was allocated by call 1 at:"), "make_name",
+                        "double_free.c", c.lines["ALLOC"]))
+      << out;
+  EXPECT_TRUE(has_frame(stack_under(out, "last freed by call 3 at:"), "release", "double_free.c",
+                        c.lines["FREE"]))
       << out;
 }
 

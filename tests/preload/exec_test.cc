@@ -18,7 +18,6 @@
 namespace heaptwin::preload_test {
 namespace {
 
-
 std::string heaptwin() { return runfile("tools/heaptwin"); }
 std::string program() { return runfile("tests/preload/pointer_log"); }
 
@@ -85,9 +84,9 @@ TEST(Exec, TraceReplaysOnEverySideAndNamesGlibcsAddresses) {
 // A prefix of a program is a program: a trace cut short still replays.
 TEST(Exec, TraceMaxOpsStopsWithAReplayablePrefix) {
   std::string trace = temp_path("trace_prefix.heap");
-  Finished t = run({heaptwin(), "exec", "--trace", trace, "--trace-max-ops", "100", "--", program(),
-                    "stress"},
-                   plain());
+  Finished t = run(
+      {heaptwin(), "exec", "--trace", trace, "--trace-max-ops", "100", "--", program(), "stress"},
+      plain());
   ASSERT_EQ(t.exit_code, 0) << t.err;
   std::string text = slurp(trace);
   EXPECT_NE(text.find("# trace stopped after 100 calls"), std::string::npos) << text.substr(0, 300);
@@ -130,8 +129,11 @@ TEST(Exec, CheckPassesASoundProgram) {
     EXPECT_EQ(f.exit_code, 0) << scenario << "\n" << f.out << f.err;
     EXPECT_EQ(f.out.find("heaptwin exec --check"), std::string::npos) << f.out;
   }
-  Finished every = run({heaptwin(), "exec", "--check-every", "50", "--", program(), "stress"}, plain());
-  EXPECT_EQ(every.exit_code, 0) << every.out.substr(every.out.size() > 2000 ? every.out.size() - 2000 : 0) << every.err;
+  Finished every =
+      run({heaptwin(), "exec", "--check-every", "50", "--", program(), "stress"}, plain());
+  EXPECT_EQ(every.exit_code, 0) << every.out.substr(
+                                       every.out.size() > 2000 ? every.out.size() - 2000 : 0)
+                                << every.err;
 }
 
 TEST(Exec, AbortMessageIsGlibcs) {

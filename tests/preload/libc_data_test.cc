@@ -29,7 +29,8 @@ std::string program() { return runfile("tests/preload/libc_leak"); }
 
 std::string hex(int64_t v) {
   char b[32];
-  std::snprintf(b, sizeof b, "%s0x%llx", v < 0 ? "-" : "", static_cast<unsigned long long>(v < 0 ? -v : v));
+  std::snprintf(b, sizeof b, "%s0x%llx", v < 0 ? "-" : "",
+                static_cast<unsigned long long>(v < 0 ? -v : v));
   return b;
 }
 
@@ -62,7 +63,8 @@ class LibcData : public ::testing::Test {
     ASSERT_TRUE(find_libc_mapping(getpid(), &base, &libc_)) << "no libc in this process";
     std::string error;
     auto syms = find_libc_symbols(libc_, {"/usr/lib/debug"}, &error);
-    if (!syms) GTEST_SKIP() << "no debug symbols for " << libc_ << " (install libc6-dbg): " << error;
+    if (!syms)
+      GTEST_SKIP() << "no debug symbols for " << libc_ << " (install libc6-dbg): " << error;
     args_ = leak_arguments(program(), *syms, *glibc_layout("2.36"));
     arena_size_ = hex(static_cast<int64_t>(syms->main_arena_size));
   }
@@ -93,7 +95,8 @@ TEST_F(LibcData, TheLeakedUnsortedFdAndWhatFollowsFromItAreGlibcs) {
   // The program's lines on real glibc: the fd is in libc, the reads see glibc's defaults, and
   // with global_max_fast 0 the chunk goes to the unsorted bin (its fd is main_arena + 0x60).
   ASSERT_NE(glibc.out.find("unsorted chunk's fd: libc+0x"), std::string::npos) << glibc.out;
-  ASSERT_NE(glibc.out.find("global_max_fast through the leak: 0x80\n"), std::string::npos) << glibc.out;
+  ASSERT_NE(glibc.out.find("global_max_fast through the leak: 0x80\n"), std::string::npos)
+      << glibc.out;
   ASSERT_NE(glibc.out.find("past a full tcache, its bk: libc+0x"), std::string::npos) << glibc.out;
 
   const Finished twin = on_drop_in();
@@ -148,8 +151,10 @@ TEST_F(LibcData, InTheLibrarysOwnBlockTheLeakIsNotLibcs) {
 TEST_F(LibcData, ABadOrForeignValueIsReportedAndTheProgramRunsOn) {
   const Finished malformed = on_drop_in({"HEAPTWIN_LIBC_DATA=not-a-build-id,main_arena=0x10"});
   EXPECT_EQ(malformed.exit_code, 0) << malformed.err;
-  EXPECT_NE(malformed.err.find("HEAPTWIN_LIBC_DATA is malformed"), std::string::npos) << malformed.err;
-  const Finished foreign = on_drop_in({"HEAPTWIN_LIBC_DATA=00112233445566778899aabbccddeeff00112233,main_arena=0x10"});
+  EXPECT_NE(malformed.err.find("HEAPTWIN_LIBC_DATA is malformed"), std::string::npos)
+      << malformed.err;
+  const Finished foreign =
+      on_drop_in({"HEAPTWIN_LIBC_DATA=00112233445566778899aabbccddeeff00112233,main_arena=0x10"});
   EXPECT_EQ(foreign.exit_code, 0) << foreign.err;
   EXPECT_NE(foreign.err.find("did not load"), std::string::npos) << foreign.err;
 }

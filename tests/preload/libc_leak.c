@@ -27,8 +27,10 @@
 #include <unistd.h>
 
 static void say(const char* what, uintptr_t v, uintptr_t libc) {
-  if (v >= libc && v - libc < 0x1000000) printf("%s: libc+0x%lx\n", what, (unsigned long)(v - libc));
-  else printf("%s: not in libc\n", what);
+  if (v >= libc && v - libc < 0x1000000)
+    printf("%s: libc+0x%lx\n", what, (unsigned long)(v - libc));
+  else
+    printf("%s: not in libc\n", what);
 }
 
 /* Forks; the child prints the words of main_arena (`size` bytes at `arena`) that differ from

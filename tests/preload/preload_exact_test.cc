@@ -18,7 +18,6 @@
 namespace heaptwin::preload_test {
 namespace {
 
-
 std::string library() { return runfile("allocator/preload/libheaptwin_preload.so"); }
 std::string program() { return runfile("tests/preload/pointer_log"); }
 
@@ -55,14 +54,16 @@ TEST_F(PreloadTest, TcacheCountZeroTunable) {
   expect_same("stress", {"GLIBC_TUNABLES=glibc.malloc.tcache_count=0"});
   // The tunable did change placement (the test would prove nothing otherwise).
   Finished plain = run({program(), "basic"}, RunOptions{});
-  Finished tuned = run({program(), "basic"}, RunOptions{{"GLIBC_TUNABLES=glibc.malloc.tcache_count=0"}});
+  Finished tuned =
+      run({program(), "basic"}, RunOptions{{"GLIBC_TUNABLES=glibc.malloc.tcache_count=0"}});
   EXPECT_NE(plain.out, tuned.out);
 }
 
 TEST_F(PreloadTest, SeveralTunablesInOneVariable) {
   // 2.36 writes a NUL after each value into the original string; all of them still apply.
   expect_same("basic", {"GLIBC_TUNABLES=glibc.malloc.mxfast=0:glibc.malloc.tcache_max=0x100"});
-  expect_same("stress", {"GLIBC_TUNABLES=glibc.malloc.tcache_count=3:glibc.malloc.tcache_unsorted_limit=2"});
+  expect_same("stress",
+              {"GLIBC_TUNABLES=glibc.malloc.tcache_count=3:glibc.malloc.tcache_unsorted_limit=2"});
 }
 
 TEST_F(PreloadTest, MallocEnvironmentVariables) {

@@ -47,7 +47,8 @@ Finished run(const std::vector<std::string>& argv, const RunOptions& options) {
   cenv.push_back(nullptr);
 
   int out[2], err[2], in[2];
-  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0 || pipe2(in, O_CLOEXEC) != 0) abort();
+  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0 || pipe2(in, O_CLOEXEC) != 0)
+    abort();
   pid_t pid = fork();
   if (pid == 0) {
     dup2(in[0], 0);
@@ -113,7 +114,8 @@ std::string copy_at_path_length(const std::string& source, const std::string& na
   std::string dir = temp_path("s");
   const std::string tail = "/" + name;
   if (dir.size() + tail.size() >= length) {
-    *error = "the test's temporary folder " + dir + " is too deep for a path of " + std::to_string(length);
+    *error = "the test's temporary folder " + dir + " is too deep for a path of " +
+             std::to_string(length);
     return "";
   }
   dir += std::string(length - dir.size() - tail.size(), 'x');

@@ -17,9 +17,10 @@ struct Finished {
 };
 
 struct RunOptions {
-  std::vector<std::string> env = {};  // "NAME=value" added to (or replacing in) this process's environment
-  std::string preload = "";      // LD_PRELOAD, empty for none
-  bool no_aslr = true;           // run under setarch -R
+  std::vector<std::string> env =
+      {};                    // "NAME=value" added to (or replacing in) this process's environment
+  std::string preload = "";  // LD_PRELOAD, empty for none
+  bool no_aslr = true;       // run under setarch -R
   std::string stdin_text = "";
 };
 

@@ -20,10 +20,10 @@
 enum { kThreads = 4, kBlocks = 8 };
 
 static int turn; /* the id of the thread that may run (0: main) */
-static void *blocks[kThreads + 2][kBlocks];
+static void* blocks[kThreads + 2][kBlocks];
 static int scenario_rounds;
 
-static void logf_(int me, const char *fmt, ...) {
+static void logf_(int me, const char* fmt, ...) {
   char buf[256];
   int n = snprintf(buf, sizeof buf, "t%d ", me);
   va_list ap;
@@ -35,10 +35,25 @@ static void logf_(int me, const char *fmt, ...) {
   if (write(1, buf, (size_t)n) != n) _exit(3);
 }
 
-static void *M(int me, size_t n) { void *p = malloc(n); logf_(me, "malloc %#zx -> %p", n, p); return p; }
-static void F(int me, void *p) { free(p); logf_(me, "free %p", p); }
-static void *C(int me, size_t n, size_t e) { void *p = calloc(n, e); logf_(me, "calloc %#zx %#zx -> %p", n, e, p); return p; }
-static void *R(int me, void *o, size_t n) { void *p = realloc(o, n); logf_(me, "realloc %p %#zx -> %p", o, n, p); return p; }
+static void* M(int me, size_t n) {
+  void* p = malloc(n);
+  logf_(me, "malloc %#zx -> %p", n, p);
+  return p;
+}
+static void F(int me, void* p) {
+  free(p);
+  logf_(me, "free %p", p);
+}
+static void* C(int me, size_t n, size_t e) {
+  void* p = calloc(n, e);
+  logf_(me, "calloc %#zx %#zx -> %p", n, e, p);
+  return p;
+}
+static void* R(int me, void* o, size_t n) {
+  void* p = realloc(o, n);
+  logf_(me, "realloc %p %#zx -> %p", o, n, p);
+  return p;
+}
 
 static void wait_turn(int me) {
   while (__atomic_load_n(&turn, __ATOMIC_ACQUIRE) != me) sched_yield();
@@ -48,7 +63,7 @@ static void give_turn(int to) { __atomic_store_n(&turn, to, __ATOMIC_RELEASE); }
 /* Thread `me`'s step r of scenario "four": its own blocks, one of its neighbour's freed here
  * (a chunk of another arena), calloc, realloc. */
 static void step(int me, int r) {
-  void **b = blocks[me];
+  void** b = blocks[me];
   static const size_t sizes[] = {0x18, 0x48, 0x98, 0x418, 0x1008, 0x28, 0x3018, 0x88};
   int other = me == 1 ? kThreads : me - 1;
   switch (r) {
@@ -78,7 +93,7 @@ static void step(int me, int r) {
   }
 }
 
-static void *worker(void *arg) {
+static void* worker(void* arg) {
   int me = (int)(uintptr_t)arg;
   for (int r = 0; r < scenario_rounds; ++r) {
     wait_turn(me);
@@ -95,8 +110,8 @@ static void *worker(void *arg) {
 static void four(int rounds) {
   pthread_t t[kThreads + 1];
   scenario_rounds = rounds;
-  void *mine = M(0, 0x28);
-  for (uintptr_t i = 1; i <= kThreads; ++i) pthread_create(&t[i], NULL, worker, (void *)i);
+  void* mine = M(0, 0x28);
+  for (uintptr_t i = 1; i <= kThreads; ++i) pthread_create(&t[i], NULL, worker, (void*)i);
   for (int r = 0; r < rounds; ++r) {
     give_turn(1);
     wait_turn(0);
@@ -122,11 +137,11 @@ static void four(int rounds) {
 /* Two chunks of one size taken and two left in the tcache at exit: glibc frees them into the
  * arena (tcache_thread_shutdown, head first), so the next thread on that arena gets them in the
  * other order. */
-static void *late(void *arg) {
+static void* late(void* arg) {
   int me = (int)(uintptr_t)arg;
-  void *a = M(me, 0x58);
-  void *b = M(me, 0x58);
-  void *q = M(me, 0x2008);
+  void* a = M(me, 0x58);
+  void* b = M(me, 0x58);
+  void* q = M(me, 0x2008);
   F(me, a);
   F(me, b);
   blocks[me][0] = q;
@@ -138,15 +153,15 @@ static void *late(void *arg) {
 static void exits(void) {
   for (uintptr_t i = 1; i <= kThreads; ++i) {
     pthread_t t;
-    pthread_create(&t, NULL, late, (void *)i);
+    pthread_create(&t, NULL, late, (void*)i);
     pthread_join(t, NULL);
     logf_(0, "joined t%d", (int)i);
   }
   for (int i = 1; i <= kThreads; ++i) F(0, blocks[i][0]);
 }
 
-int main(int argc, char **argv) {
-  const char *s = argc > 1 ? argv[1] : "four";
+int main(int argc, char** argv) {
+  const char* s = argc > 1 ? argv[1] : "four";
   if (strcmp(s, "four") == 0) {
     four(3);
   } else if (strcmp(s, "arena_max") == 0) {

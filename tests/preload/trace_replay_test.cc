@@ -71,7 +71,8 @@ std::string compare(const Outcome& outcome, const std::string& recorded, uint64_
     if ((address & 0xfff) == static_cast<uint64_t>(outcome.offset)) return "";
     return "twin " + to_string(outcome) + ", trace " + recorded + " (page offset)";
   }
-  if (outcome.kind != OutcomeKind::kPointer) return "twin " + to_string(outcome) + ", trace " + recorded;
+  if (outcome.kind != OutcomeKind::kPointer)
+    return "twin " + to_string(outcome) + ", trace " + recorded;
   if (*heap_base == 0) *heap_base = address - static_cast<uint64_t>(outcome.offset);
   if (address - *heap_base == static_cast<uint64_t>(outcome.offset)) return "";
   return "twin " + to_string(outcome) + ", trace " + recorded + " (heap+" +
@@ -81,9 +82,9 @@ std::string compare(const Outcome& outcome, const std::string& recorded, uint64_
 TEST(TraceReplay, AWholePerlRunReplaysOnTheTwinAtTheAddressesItHad) {
   if (access(kPerl, X_OK) != 0) GTEST_SKIP() << kPerl << " is not installed";
   const std::string path = temp_path("perl_hash.heap");
-  Finished recorded = run({runfile("tools/heaptwin"), "exec", "--trace", path, "--", kPerl, "-e",
-                           kHashWork},
-                          RunOptions{{}, "", false, ""});
+  Finished recorded =
+      run({runfile("tools/heaptwin"), "exec", "--trace", path, "--", kPerl, "-e", kHashWork},
+          RunOptions{{}, "", false, ""});
   ASSERT_EQ(recorded.exit_code, 0) << recorded.err;
   ASSERT_EQ(recorded.out, "40000\n");
 
