@@ -62,12 +62,9 @@ Allocator::TcacheForm Allocator::tcache_form_of(const GlibcProfile& profile) {
 
 uint64_t Allocator::tcache_entries_offset_of(TcacheForm form) {
   switch (form) {
-    case TcacheForm::kSlotsLeft:
-      return 0x98;
-    case TcacheForm::kWideCounts:
-      return 0x80;
-    default:
-      return 0x40;
+    case TcacheForm::kSlotsLeft: return 0x98;
+    case TcacheForm::kWideCounts: return 0x80;
+    default: return 0x40;
   }
 }
 

@@ -123,8 +123,7 @@ bool GlibcProfile::for_version(const char* version, GlibcProfile* out) {
       // release/2.35/master has 2.36's "Simplify implementation of __malloc_assert".
       p.assert_style = AssertStyle::kMallocAssert;
       break;
-    default:
-      break;
+    default: break;
   }
   *out = p;
   return true;

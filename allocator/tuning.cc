@@ -54,17 +54,14 @@ int Allocator::mallopt(int param_number, int value) {
     case kCheckAction:
       if (profile_.check_action) check_action_ = value;
       break;  // before 2.26
-    case kPerturb:
-      perturb_byte() = value;
-      break;
+    case kPerturb: perturb_byte() = value; break;
     case kArenaTest:
       if (value > 0) m.arena_test = v;
       break;
     case kArenaMax:
       if (value > 0) m.arena_max = v;
       break;
-    default:
-      break;
+    default: break;
   }
   return res;
 }

@@ -136,37 +136,20 @@ template <typename Calls>
 void replay_pass(Calls& c, const Stream& s, std::vector<void*>& slot) {
   for (const Call& k : s.calls) {
     switch (k.kind) {
-      case OpKind::kMalloc:
-        slot[k.dst] = c.malloc(k.a);
-        break;
-      case OpKind::kCalloc:
-        slot[k.dst] = c.calloc(k.a, k.b);
-        break;
-      case OpKind::kRealloc:
-        slot[k.dst] = c.realloc(slot[k.src], k.a);
-        break;
+      case OpKind::kMalloc: slot[k.dst] = c.malloc(k.a); break;
+      case OpKind::kCalloc: slot[k.dst] = c.calloc(k.a, k.b); break;
+      case OpKind::kRealloc: slot[k.dst] = c.realloc(slot[k.src], k.a); break;
       case OpKind::kFree:
         c.free(slot[k.src]);
         slot[k.src] = nullptr;
         break;
       case OpKind::kMemalign:
-      case OpKind::kAlignedAlloc:
-        slot[k.dst] = c.memalign(k.a, k.b);
-        break;
-      case OpKind::kPosixMemalign:
-        slot[k.dst] = c.posix_memalign(k.a, k.b);
-        break;
-      case OpKind::kValloc:
-        slot[k.dst] = c.valloc(k.a);
-        break;
-      case OpKind::kPvalloc:
-        slot[k.dst] = c.pvalloc(k.a);
-        break;
-      case OpKind::kUsableSize:
-        benchmark::DoNotOptimize(c.usable_size(slot[k.src]));
-        break;
-      default:
-        break;
+      case OpKind::kAlignedAlloc: slot[k.dst] = c.memalign(k.a, k.b); break;
+      case OpKind::kPosixMemalign: slot[k.dst] = c.posix_memalign(k.a, k.b); break;
+      case OpKind::kValloc: slot[k.dst] = c.valloc(k.a); break;
+      case OpKind::kPvalloc: slot[k.dst] = c.pvalloc(k.a); break;
+      case OpKind::kUsableSize: benchmark::DoNotOptimize(c.usable_size(slot[k.src])); break;
+      default: break;
     }
     slot[kNullSlot] = nullptr;  // the null slot stays NULL whatever was assigned to it
   }

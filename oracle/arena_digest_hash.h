@@ -53,8 +53,7 @@ static inline void hash_event(struct ArenaDigest* d, const struct ArenaEvent* e)
       n = arena_broken_text(e, text, sizeof text);
       hash_text(d, e->kind, text, n < sizeof text ? n : sizeof text - 1);
       return;
-    default:
-      break;
+    default: break;
   }
   uint64_t h = d->hash;
   switch (e->kind) {
@@ -67,22 +66,16 @@ static inline void hash_event(struct ArenaDigest* d, const struct ArenaEvent* e)
                              : chunk_word(e->kind, e->wild | e->size_base << 8 | e->code << 16,
                                           (uint64_t)e->offset, e->size));
       return;
-    default:
-      break;
+    default: break;
   }
   h = mix(h, (uint64_t)e->kind << 32 | e->code);
   switch (e->kind) {
     case ARENA_EV_FIELDS:
       for (int i = 0; i < ARENA_FIELD_COUNT; ++i) h = mix(h, e->values[i]);
       break;
-    case ARENA_EV_TCACHE_COUNT:
-      h = mix(mix(h, e->index), e->value);
-      break;
-    case ARENA_EV_LIST:
-      h = mix(h, e->index);
-      break;
-    default:
-      break;
+    case ARENA_EV_TCACHE_COUNT: h = mix(mix(h, e->index), e->value); break;
+    case ARENA_EV_LIST: h = mix(h, e->index); break;
+    default: break;
   }
   d->hash = h;
 }

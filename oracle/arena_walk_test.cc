@@ -79,22 +79,14 @@ TEST(ArenaDigest, EqualDigestsExactlyWhenSnapshotsAgree) {
 uint64_t corrupt_value(std::mt19937_64& rng, const HeapImage& image) {
   const uint64_t base = image.loc.heap_base, len = image.loc.heap_end - image.loc.heap_base;
   switch (rng() % 8) {
-    case 0:
-      return base + (len ? rng() % len : 0) / 16 * 16;
-    case 1:
-      return base + (len ? rng() % len : 0);
-    case 2:
-      return base - 0x1000 * (1 + rng() % 64);
-    case 3:
-      return 0x4141414141414141ull;
-    case 4:
-      return rng() % 0x1000;
-    case 5:
-      return 0;
-    case 6:
-      return image.loc.arena + (rng() % 0x80) * 0x10;  // bin heads: lists that loop
-    default:
-      return rng();
+    case 0: return base + (len ? rng() % len : 0) / 16 * 16;
+    case 1: return base + (len ? rng() % len : 0);
+    case 2: return base - 0x1000 * (1 + rng() % 64);
+    case 3: return 0x4141414141414141ull;
+    case 4: return rng() % 0x1000;
+    case 5: return 0;
+    case 6: return image.loc.arena + (rng() % 0x80) * 0x10;  // bin heads: lists that loop
+    default: return rng();
   }
 }
 
@@ -110,17 +102,10 @@ TEST(ArenaDigest, CorruptedStatesToo) {
     for (int w = 0; w < 1 + static_cast<int>(rng() % 3); ++w) {
       uint64_t at;
       switch (rng() % 4) {
-        case 0:
-          at = loc.arena + (rng() % (0x898 / 8)) * 8;
-          break;  // main_arena
-        case 1:
-          at = loc.arena + image.layout.top;
-          break;  // top itself
-        case 2:
-          at = loc.tcache ? loc.tcache + (rng() % 80) * 8 : loc.arena;
-          break;  // tcache
-        default:
-          at = loc.heap_base + (rng() % ((loc.heap_end - loc.heap_base) / 8 + 1)) * 8;
+        case 0: at = loc.arena + (rng() % (0x898 / 8)) * 8; break;                   // main_arena
+        case 1: at = loc.arena + image.layout.top; break;                            // top itself
+        case 2: at = loc.tcache ? loc.tcache + (rng() % 80) * 8 : loc.arena; break;  // tcache
+        default: at = loc.heap_base + (rng() % ((loc.heap_end - loc.heap_base) / 8 + 1)) * 8;
       }
       image.write_u64(at, corrupt_value(rng, image));
     }

@@ -60,31 +60,17 @@ static size_t finish(struct Text* t) {
 size_t arena_broken_text(const struct ArenaEvent* e, char* out, size_t cap) {
   struct Text t = {out, cap, 0};
   switch (e->code) {
-    case ARENA_BROKEN_WILD:
-      put_str(&t, "wild pointer ");
-      break;
-    case ARENA_BROKEN_UNALIGNED:
-      put_str(&t, "unaligned pointer ");
-      break;
-    case ARENA_BROKEN_CYCLE:
-      put_str(&t, "cycle back to ");
-      break;
-    case ARENA_BROKEN_UNREADABLE:
-      put_str(&t, "unreadable link at ");
-      break;
-    case ARENA_BROKEN_SAFE_LINKED:
-      put_str(&t, "safe-linked pointer to ");
-      break;
-    case ARENA_BROKEN_PLAIN:
-      put_str(&t, "plain pointer to ");
-      break;
+    case ARENA_BROKEN_WILD: put_str(&t, "wild pointer "); break;
+    case ARENA_BROKEN_UNALIGNED: put_str(&t, "unaligned pointer "); break;
+    case ARENA_BROKEN_CYCLE: put_str(&t, "cycle back to "); break;
+    case ARENA_BROKEN_UNREADABLE: put_str(&t, "unreadable link at "); break;
+    case ARENA_BROKEN_SAFE_LINKED: put_str(&t, "safe-linked pointer to "); break;
+    case ARENA_BROKEN_PLAIN: put_str(&t, "plain pointer to "); break;
     case ARENA_BROKEN_TOO_LONG:
       put_str(&t, "longer than ");
       put_dec(&t, ARENA_MAX_LIST);
       return finish(&t);
-    default:
-      put_str(&t, "broken ");
-      break;
+    default: put_str(&t, "broken "); break;
   }
   if (e->near) {
     put_heap_offset(&t, e->offset);
@@ -101,9 +87,7 @@ size_t arena_invalid_text(const struct ArenaEvent* e, char* out, size_t cap) {
     case ARENA_INVALID_NOT_LOCATED:
       put_str(&t, "main_arena, mp_ or global_max_fast not located");
       break;
-    case ARENA_INVALID_HEAP_END:
-      put_str(&t, "heap end below heap base");
-      break;
+    case ARENA_INVALID_HEAP_END: put_str(&t, "heap end below heap base"); break;
     case ARENA_INVALID_ARENA_UNREADABLE:
       put_str(&t, "main_arena unreadable at ");
       put_hex(&t, v);
@@ -127,9 +111,7 @@ size_t arena_invalid_text(const struct ArenaEvent* e, char* out, size_t cap) {
       }
       put_str(&t, ")");
       break;
-    case ARENA_INVALID_SBRK_NO_HEAP:
-      put_str(&t, "mp_.sbrk_base set but no heap");
-      break;
+    case ARENA_INVALID_SBRK_NO_HEAP: put_str(&t, "mp_.sbrk_base set but no heap"); break;
     case ARENA_INVALID_TCACHE_BINS:
       put_str(&t, "mp_.tcache_bins out of range (");
       put_dec(&t, v);
@@ -148,9 +130,7 @@ size_t arena_invalid_text(const struct ArenaEvent* e, char* out, size_t cap) {
       put_heap_offset(&t, (int64_t)v);
       put_str(&t, ")");
       break;
-    case ARENA_INVALID_TOP_PAST_END:
-      put_str(&t, "top's size runs past the heap end");
-      break;
+    case ARENA_INVALID_TOP_PAST_END: put_str(&t, "top's size runs past the heap end"); break;
     case ARENA_INVALID_ODD_HEADS:
       put_dec(&t, v);
       put_str(&t, " bin heads point neither at themselves nor into the heap");
@@ -159,9 +139,7 @@ size_t arena_invalid_text(const struct ArenaEvent* e, char* out, size_t cap) {
       put_str(&t, "tcache struct unreadable at ");
       put_heap_offset(&t, (int64_t)v);
       break;
-    default:
-      put_str(&t, "not an arena");
-      break;
+    default: put_str(&t, "not an arena"); break;
   }
   return finish(&t);
 }

@@ -242,8 +242,7 @@ std::string Verdict::report(const Program& program) const {
     case Kind::kExcused:
       return "the sides differ at op " + std::to_string(diff.first.op_index) +
              ", where no side can predict another: " + rule->id + " (" + rule->meaning + ")\n";
-    case Kind::kFinding:
-      break;
+    case Kind::kFinding: break;
   }
   std::string out = format_divergence(program, traces, diff);
   if (!diff.unmodelled.empty()) out += compared_until(program, diff);

@@ -41,21 +41,15 @@ Program random_program(uint64_t seed, int ops, int slots) {
       case 0:
       case 1:
       case 2:
-      case 3:
-        return in(0, 0x80);
+      case 3: return in(0, 0x80);
       case 4:
       case 5:
-      case 6:
-        return in(0x81, 0x408);
+      case 6: return in(0x81, 0x408);
       case 7:
-      case 8:
-        return in(0x409, 0x1000);
-      case 9:
-        return in(0x1000, 0x10000);
-      case 10:
-        return in(0x10000, 0x30000);
-      default:
-        return in(0x30000, 0x80000);
+      case 8: return in(0x409, 0x1000);
+      case 9: return in(0x1000, 0x10000);
+      case 10: return in(0x10000, 0x30000);
+      default: return in(0x30000, 0x80000);
     }
   };
   std::vector<uint64_t> palette;
@@ -333,24 +327,12 @@ TEST(TwinHeaps, RandomCorruptionFoundByBothOrNeither) {
       }
       uint64_t value;
       switch (next() % 6) {
-        case 0:
-          value = next();
-          break;
-        case 1:
-          value = base + (next() % used);
-          break;
-        case 2:
-          value = base + (next() % (used / 16)) * 16;
-          break;
-        case 3:
-          value = (at >> 12) ^ (base + (next() % (used / 16)) * 16);
-          break;
-        case 4:
-          value = (next() % 0x60) | (next() % 8);
-          break;
-        default:
-          value = m.u64(base + (next() % (used / 8)) * 8);
-          break;
+        case 0: value = next(); break;
+        case 1: value = base + (next() % used); break;
+        case 2: value = base + (next() % (used / 16)) * 16; break;
+        case 3: value = (at >> 12) ^ (base + (next() % (used / 16)) * 16); break;
+        case 4: value = (next() % 0x60) | (next() % 8); break;
+        default: value = m.u64(base + (next() % (used / 8)) * 8); break;
       }
       m.write_u64(at, value);
       written.push_back(at);

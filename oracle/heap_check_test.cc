@@ -198,24 +198,12 @@ TEST_F(HeapImageTest, RandomCorruptionNeverCrashesOrHangs) {
       }
       uint64_t value;
       switch (next() % 6) {
-        case 0:
-          value = next();
-          break;
-        case 1:
-          value = base + (next() % used);
-          break;  // into the heap, any alignment
-        case 2:
-          value = base + (next() % (used / 16)) * 16;
-          break;  // a chunk-looking address
-        case 3:
-          value = (at >> 12) ^ (base + (next() % (used / 16)) * 16);
-          break;  // safe-linked
-        case 4:
-          value = (next() % 0x60) | (next() % 8);
-          break;  // a small size
-        default:
-          value = m.u64(base + (next() % (used / 8)) * 8);
-          break;  // some other heap word
+        case 0: value = next(); break;
+        case 1: value = base + (next() % used); break;              // into the heap, any alignment
+        case 2: value = base + (next() % (used / 16)) * 16; break;  // a chunk-looking address
+        case 3: value = (at >> 12) ^ (base + (next() % (used / 16)) * 16); break;  // safe-linked
+        case 4: value = (next() % 0x60) | (next() % 8); break;                     // a small size
+        default: value = m.u64(base + (next() % (used / 8)) * 8); break;  // some other heap word
       }
       m.write_u64(at, value);
     }

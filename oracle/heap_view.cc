@@ -56,15 +56,11 @@ class SnapshotBuilder {
         snapshot.valid = false;
         snapshot.invalid_reason = text;
         break;
-      case ARENA_EV_TCACHE_PRESENT:
-        snapshot.tcache_present = true;
-        break;
+      case ARENA_EV_TCACHE_PRESENT: snapshot.tcache_present = true; break;
       case ARENA_EV_TCACHE_COUNT:
         snapshot.tcache_counts[e.index] = static_cast<uint16_t>(e.value);
         break;
-      case ARENA_EV_LIST:
-        open_ = list_for(e.code, e.index);
-        break;
+      case ARENA_EV_LIST: open_ = list_for(e.code, e.index); break;
       case ARENA_EV_CHUNK:
         if (open_) open_->chunks.push_back(ref_of(e));
         break;
@@ -72,12 +68,8 @@ class SnapshotBuilder {
         arena_broken_text(&e, text, sizeof text);
         if (open_) open_->broken = text;
         break;
-      case ARENA_EV_LIST_END:
-        open_ = nullptr;
-        break;
-      case ARENA_EV_TOP:
-        snapshot.top = ref_of(e);
-        break;
+      case ARENA_EV_LIST_END: open_ = nullptr; break;
+      case ARENA_EV_TOP: snapshot.top = ref_of(e); break;
       case ARENA_EV_LAST_REMAINDER:
         snapshot.last_remainder_null = false;
         snapshot.last_remainder = ref_of(e);
@@ -86,23 +78,17 @@ class SnapshotBuilder {
         for (uint32_t code = 1; code <= ARENA_FIELD_COUNT; ++code)
           set_field(code, e.values[code - 1]);
         break;
-      default:
-        break;
+      default: break;
     }
   }
 
   BinList* list_for(uint32_t code, uint32_t index) {
     switch (code) {
-      case ARENA_LIST_TCACHE:
-        return index < kTcacheBins ? &snapshot.tcache[index] : nullptr;
-      case ARENA_LIST_FASTBIN:
-        return index < kFastBins ? &snapshot.fastbins[index] : nullptr;
-      case ARENA_LIST_BIN:
-        return index < kBins ? &snapshot.bins[index] : nullptr;
-      case ARENA_LIST_NEXTSIZE:
-        return index < kBins ? &snapshot.nextsize[index] : nullptr;
-      default:
-        return nullptr;
+      case ARENA_LIST_TCACHE: return index < kTcacheBins ? &snapshot.tcache[index] : nullptr;
+      case ARENA_LIST_FASTBIN: return index < kFastBins ? &snapshot.fastbins[index] : nullptr;
+      case ARENA_LIST_BIN: return index < kBins ? &snapshot.bins[index] : nullptr;
+      case ARENA_LIST_NEXTSIZE: return index < kBins ? &snapshot.nextsize[index] : nullptr;
+      default: return nullptr;
     }
   }
 
@@ -116,68 +102,27 @@ class SnapshotBuilder {
       case ARENA_FIELD_BINMAP3:
         s.binmap[code - ARENA_FIELD_BINMAP0] = static_cast<uint32_t>(v);
         break;
-      case ARENA_FIELD_FLAGS:
-        s.flags = static_cast<int32_t>(v);
-        break;
-      case ARENA_FIELD_HAVE_FASTCHUNKS:
-        s.have_fastchunks = static_cast<int32_t>(v);
-        break;
-      case ARENA_FIELD_SYSTEM_MEM:
-        s.system_mem = v;
-        break;
-      case ARENA_FIELD_MAX_SYSTEM_MEM:
-        s.max_system_mem = v;
-        break;
-      case ARENA_FIELD_GLOBAL_MAX_FAST:
-        s.global_max_fast = v;
-        break;
-      case ARENA_FIELD_MP_TRIM_THRESHOLD:
-        p.trim_threshold = v;
-        break;
-      case ARENA_FIELD_MP_TOP_PAD:
-        p.top_pad = v;
-        break;
-      case ARENA_FIELD_MP_MMAP_THRESHOLD:
-        p.mmap_threshold = v;
-        break;
-      case ARENA_FIELD_MP_ARENA_TEST:
-        p.arena_test = v;
-        break;
-      case ARENA_FIELD_MP_ARENA_MAX:
-        p.arena_max = v;
-        break;
-      case ARENA_FIELD_MP_N_MMAPS:
-        p.n_mmaps = static_cast<int32_t>(v);
-        break;
-      case ARENA_FIELD_MP_N_MMAPS_MAX:
-        p.n_mmaps_max = static_cast<int32_t>(v);
-        break;
-      case ARENA_FIELD_MP_MAX_N_MMAPS:
-        p.max_n_mmaps = static_cast<int32_t>(v);
-        break;
-      case ARENA_FIELD_MP_NO_DYN_THRESHOLD:
-        p.no_dyn_threshold = static_cast<int32_t>(v);
-        break;
-      case ARENA_FIELD_MP_MMAPPED_MEM:
-        p.mmapped_mem = v;
-        break;
-      case ARENA_FIELD_MP_MAX_MMAPPED_MEM:
-        p.max_mmapped_mem = v;
-        break;
-      case ARENA_FIELD_MP_TCACHE_BINS:
-        p.tcache_bins = v;
-        break;
-      case ARENA_FIELD_MP_TCACHE_MAX_BYTES:
-        p.tcache_max_bytes = v;
-        break;
-      case ARENA_FIELD_MP_TCACHE_COUNT:
-        p.tcache_count = v;
-        break;
-      case ARENA_FIELD_MP_TCACHE_UNSORTED_LIMIT:
-        p.tcache_unsorted_limit = v;
-        break;
-      default:
-        break;
+      case ARENA_FIELD_FLAGS: s.flags = static_cast<int32_t>(v); break;
+      case ARENA_FIELD_HAVE_FASTCHUNKS: s.have_fastchunks = static_cast<int32_t>(v); break;
+      case ARENA_FIELD_SYSTEM_MEM: s.system_mem = v; break;
+      case ARENA_FIELD_MAX_SYSTEM_MEM: s.max_system_mem = v; break;
+      case ARENA_FIELD_GLOBAL_MAX_FAST: s.global_max_fast = v; break;
+      case ARENA_FIELD_MP_TRIM_THRESHOLD: p.trim_threshold = v; break;
+      case ARENA_FIELD_MP_TOP_PAD: p.top_pad = v; break;
+      case ARENA_FIELD_MP_MMAP_THRESHOLD: p.mmap_threshold = v; break;
+      case ARENA_FIELD_MP_ARENA_TEST: p.arena_test = v; break;
+      case ARENA_FIELD_MP_ARENA_MAX: p.arena_max = v; break;
+      case ARENA_FIELD_MP_N_MMAPS: p.n_mmaps = static_cast<int32_t>(v); break;
+      case ARENA_FIELD_MP_N_MMAPS_MAX: p.n_mmaps_max = static_cast<int32_t>(v); break;
+      case ARENA_FIELD_MP_MAX_N_MMAPS: p.max_n_mmaps = static_cast<int32_t>(v); break;
+      case ARENA_FIELD_MP_NO_DYN_THRESHOLD: p.no_dyn_threshold = static_cast<int32_t>(v); break;
+      case ARENA_FIELD_MP_MMAPPED_MEM: p.mmapped_mem = v; break;
+      case ARENA_FIELD_MP_MAX_MMAPPED_MEM: p.max_mmapped_mem = v; break;
+      case ARENA_FIELD_MP_TCACHE_BINS: p.tcache_bins = v; break;
+      case ARENA_FIELD_MP_TCACHE_MAX_BYTES: p.tcache_max_bytes = v; break;
+      case ARENA_FIELD_MP_TCACHE_COUNT: p.tcache_count = v; break;
+      case ARENA_FIELD_MP_TCACHE_UNSORTED_LIMIT: p.tcache_unsorted_limit = v; break;
+      default: break;
     }
   }
 
@@ -346,29 +291,14 @@ std::optional<GlibcLayout> glibc_layout(const std::string& version) {
     return GlibcLayout::LibcSymbols{mp, arena, perturb - 0x24, perturb - 0x14, perturb, gmf};
   };
   switch (minor) {
-    case 23:
-      l.libc = near_perturb(0x198160, 0x198b20, 0x19a904, 0x19a908);
-      break;
-    case 27:
-      l.libc = near_perturb(0x1aa260, 0x1aac20, 0x1ad79c, 0x1ad7b0);
-      break;
-    case 31:
-      l.libc = near_perturb(0x1ce280, 0x1ceb80, 0x1d11d4, 0x1d11e8);
-      break;
-    case 35:
-      l.libc = {0x1ea340, 0x1eac60, 0x1f14b8, 0x1f14c8, 0x1f14dc, 0x1f14e0};
-      break;
-    case 41:
-      l.libc = {0x1e5180, 0x1e5ac0, 0x1ec218, 0x1ec228, 0x1ec23c, 0x1ec240};
-      break;
-    case 43:
-      l.libc = {0x1e7180, 0x1e7ac0, 0x1ee1c0, 0x1ee1d0, 0x1ee1e4, 0x1ee1e8};
-      break;
-    case 44:
-      l.libc = {0x1f0180, 0x1f0ac0, 0x1f71c0, 0x1f71d0, 0x1f71e4, 0x1f71e8};
-      break;
-    default:
-      break;  // 2.36
+    case 23: l.libc = near_perturb(0x198160, 0x198b20, 0x19a904, 0x19a908); break;
+    case 27: l.libc = near_perturb(0x1aa260, 0x1aac20, 0x1ad79c, 0x1ad7b0); break;
+    case 31: l.libc = near_perturb(0x1ce280, 0x1ceb80, 0x1d11d4, 0x1d11e8); break;
+    case 35: l.libc = {0x1ea340, 0x1eac60, 0x1f14b8, 0x1f14c8, 0x1f14dc, 0x1f14e0}; break;
+    case 41: l.libc = {0x1e5180, 0x1e5ac0, 0x1ec218, 0x1ec228, 0x1ec23c, 0x1ec240}; break;
+    case 43: l.libc = {0x1e7180, 0x1e7ac0, 0x1ee1c0, 0x1ee1d0, 0x1ee1e4, 0x1ee1e8}; break;
+    case 44: l.libc = {0x1f0180, 0x1f0ac0, 0x1f71c0, 0x1f71d0, 0x1f71e4, 0x1f71e8}; break;
+    default: break;  // 2.36
   }
   if (minor >= 43) {
     // Debian's 2.43-7 and 2.44-3, read from their libc6-dbg DWARF (gdb ptype /o) and from

@@ -15,16 +15,11 @@ namespace {
 
 const char* errno_name(int e) {
   switch (e) {
-    case 0:
-      return "0";
-    case ENOMEM:
-      return "ENOMEM";
-    case EINVAL:
-      return "EINVAL";
-    case EFAULT:
-      return "EFAULT";
-    default:
-      return nullptr;
+    case 0: return "0";
+    case ENOMEM: return "ENOMEM";
+    case EINVAL: return "EINVAL";
+    case EFAULT: return "EFAULT";
+    default: return nullptr;
   }
 }
 
@@ -78,12 +73,9 @@ std::string list_difference(const std::string& name, const BinList& a, const Bin
 
 std::string size_text(const ChunkRef& r) {
   switch (r.size_base) {
-    case SizeBase::kHeap:
-      return "heap+" + hex(r.size);
-    case SizeBase::kArena:
-      return "main_arena+" + hex(r.size);
-    case SizeBase::kRaw:
-      break;
+    case SizeBase::kHeap: return "heap+" + hex(r.size);
+    case SizeBase::kArena: return "main_arena+" + hex(r.size);
+    case SizeBase::kRaw: break;
   }
   return hex(r.size);
 }
@@ -91,26 +83,18 @@ std::string size_text(const ChunkRef& r) {
 bool Outcome::operator==(const Outcome& o) const {
   if (kind != o.kind) return false;
   switch (kind) {
-    case OutcomeKind::kPointer:
-      return offset == o.offset;
-    case OutcomeKind::kMmapped:
-      return size == o.size && offset == o.offset;
+    case OutcomeKind::kPointer: return offset == o.offset;
+    case OutcomeKind::kMmapped: return size == o.size && offset == o.offset;
     case OutcomeKind::kArenaPointer:
       return value == o.value && size == o.size && offset == o.offset;
-    case OutcomeKind::kNull:
-      return error == o.error;
-    case OutcomeKind::kDone:
-      return true;
-    case OutcomeKind::kValue:
-      return value == o.value;
-    case OutcomeKind::kAbort:
-      return message == o.message;
+    case OutcomeKind::kNull: return error == o.error;
+    case OutcomeKind::kDone: return true;
+    case OutcomeKind::kValue: return value == o.value;
+    case OutcomeKind::kAbort: return message == o.message;
     case OutcomeKind::kFault:
       return signal == o.signal && address == o.address && address_in_heap == o.address_in_heap;
-    case OutcomeKind::kTimeout:
-      return true;
-    case OutcomeKind::kNoOpinion:
-      return true;
+    case OutcomeKind::kTimeout: return true;
+    case OutcomeKind::kNoOpinion: return true;
     case OutcomeKind::kRead:
       return read_base == o.read_base && value == o.value &&
              read_safe_linked == o.read_safe_linked && read_position_base == o.read_position_base &&
@@ -176,10 +160,8 @@ Outcome returned_outcome(const Op& op, const Returned& r, uint64_t heap_base) {
   switch (op.kind) {
     case OpKind::kUsableSize:
     case OpKind::kMallopt:
-    case OpKind::kTrim:
-      return Outcome::value_of(r.value);
-    default:
-      return Outcome::done();
+    case OpKind::kTrim: return Outcome::value_of(r.value);
+    default: return Outcome::done();
   }
 }
 
@@ -234,8 +216,7 @@ Outcome Outcome::read(const ::ReadValue& v) {
 
 std::string to_string(const Outcome& o) {
   switch (o.kind) {
-    case OutcomeKind::kPointer:
-      return signed_hex(o.offset);
+    case OutcomeKind::kPointer: return signed_hex(o.offset);
     case OutcomeKind::kMmapped:
       return "mmapped " + hex(o.size) + " +" + hex(static_cast<uint64_t>(o.offset));
     case OutcomeKind::kArenaPointer:  // "arena1+0xb70"; a later heap: "arena1.heap2+0x40"
@@ -246,12 +227,9 @@ std::string to_string(const Outcome& o) {
       const char* name = errno_name(o.error);
       return std::string("NULL (") + (name ? name : std::to_string(o.error)) + ")";
     }
-    case OutcomeKind::kDone:
-      return "done";
-    case OutcomeKind::kValue:
-      return "value " + hex(o.value);
-    case OutcomeKind::kAbort:
-      return "abort: " + o.message;
+    case OutcomeKind::kDone: return "done";
+    case OutcomeKind::kValue: return "value " + hex(o.value);
+    case OutcomeKind::kAbort: return "abort: " + o.message;
     case OutcomeKind::kFault: {
       const char* sig = o.signal == 11 ? "SIGSEGV" : o.signal == 7 ? "SIGBUS" : nullptr;
       std::string s = "fault: ";
@@ -259,10 +237,8 @@ std::string to_string(const Outcome& o) {
       s += o.address_in_heap ? " at heap+" + hex(o.address) : " at " + hex(o.address);
       return s;
     }
-    case OutcomeKind::kTimeout:
-      return "timeout";
-    case OutcomeKind::kNoOpinion:
-      return "no opinion";
+    case OutcomeKind::kTimeout: return "timeout";
+    case OutcomeKind::kNoOpinion: return "no opinion";
     case OutcomeKind::kRead: {
       const ReadValue v = o.read_value();
       char text[160];

@@ -82,28 +82,17 @@ std::string read_name_json(const ReadName& n) {
 
 const char* kind_name(OutcomeKind k) {
   switch (k) {
-    case OutcomeKind::kPointer:
-      return "pointer";
-    case OutcomeKind::kMmapped:
-      return "mmapped";
-    case OutcomeKind::kNull:
-      return "null";
-    case OutcomeKind::kDone:
-      return "done";
-    case OutcomeKind::kValue:
-      return "value";
-    case OutcomeKind::kAbort:
-      return "abort";
-    case OutcomeKind::kFault:
-      return "fault";
-    case OutcomeKind::kTimeout:
-      return "timeout";
-    case OutcomeKind::kNoOpinion:
-      return "no_opinion";
-    case OutcomeKind::kRead:
-      return "read";
-    case OutcomeKind::kArenaPointer:
-      return "arena_pointer";
+    case OutcomeKind::kPointer: return "pointer";
+    case OutcomeKind::kMmapped: return "mmapped";
+    case OutcomeKind::kNull: return "null";
+    case OutcomeKind::kDone: return "done";
+    case OutcomeKind::kValue: return "value";
+    case OutcomeKind::kAbort: return "abort";
+    case OutcomeKind::kFault: return "fault";
+    case OutcomeKind::kTimeout: return "timeout";
+    case OutcomeKind::kNoOpinion: return "no_opinion";
+    case OutcomeKind::kRead: return "read";
+    case OutcomeKind::kArenaPointer: return "arena_pointer";
   }
   return "?";
 }
@@ -245,9 +234,7 @@ std::string format_trace_json(const Program& program, const Trace& trace) {
     out += "{\"index\": " + std::to_string(i) + ", \"op\": \"" + json_escape(op) +
            "\", \"outcome\": \"" + kind_name(o.kind) + "\"";
     switch (o.kind) {
-      case OutcomeKind::kPointer:
-        out += ", \"offset\": " + std::to_string(o.offset);
-        break;
+      case OutcomeKind::kPointer: out += ", \"offset\": " + std::to_string(o.offset); break;
       case OutcomeKind::kMmapped:
         out +=
             ", \"size\": " + std::to_string(o.size) + ", \"offset\": " + std::to_string(o.offset);
@@ -256,15 +243,9 @@ std::string format_trace_json(const Program& program, const Trace& trace) {
         out += ", \"arena\": " + std::to_string(o.value) + ", \"heap\": " + std::to_string(o.size) +
                ", \"offset\": " + std::to_string(o.offset);
         break;
-      case OutcomeKind::kNull:
-        out += ", \"error\": " + std::to_string(o.error);
-        break;
-      case OutcomeKind::kValue:
-        out += ", \"value\": " + std::to_string(o.value);
-        break;
-      case OutcomeKind::kAbort:
-        out += ", \"message\": \"" + json_escape(o.message) + "\"";
-        break;
+      case OutcomeKind::kNull: out += ", \"error\": " + std::to_string(o.error); break;
+      case OutcomeKind::kValue: out += ", \"value\": " + std::to_string(o.value); break;
+      case OutcomeKind::kAbort: out += ", \"message\": \"" + json_escape(o.message) + "\""; break;
       case OutcomeKind::kFault:
         out += ", \"signal\": " + std::to_string(o.signal) +
                ", \"address\": " + std::to_string(o.address) +
@@ -276,8 +257,7 @@ std::string format_trace_json(const Program& program, const Trace& trace) {
         if (v.safe_linked) out += ", \"safe_linked_at\": " + read_name_json(v.position);
         break;
       }
-      default:
-        break;
+      default: break;
     }
     out += ", \"text\": \"" + json_escape(to_string(o)) + "\"}\n";
   }

@@ -9,22 +9,14 @@ void TwinOp::execute(const Op& op, RawResult* r) {
   std::vector<alloc::Addr>& held = *slots;
   twin.clear_errno();
   switch (op.kind) {
-    case OpKind::kMalloc:
-      r->pointer = twin.malloc(op.a);
-      break;
-    case OpKind::kCalloc:
-      r->pointer = twin.calloc(op.a, op.b);
-      break;
+    case OpKind::kMalloc: r->pointer = twin.malloc(op.a); break;
+    case OpKind::kCalloc: r->pointer = twin.calloc(op.a, op.b); break;
     case OpKind::kRealloc:
       *realloc_source = held[op.src];
       r->pointer = twin.realloc(held[op.src], op.a);
       break;
-    case OpKind::kMemalign:
-      r->pointer = twin.memalign(op.a, op.b);
-      break;
-    case OpKind::kAlignedAlloc:
-      r->pointer = twin.aligned_alloc(op.a, op.b);
-      break;
+    case OpKind::kMemalign: r->pointer = twin.memalign(op.a, op.b); break;
+    case OpKind::kAlignedAlloc: r->pointer = twin.aligned_alloc(op.a, op.b); break;
     case OpKind::kPosixMemalign: {
       alloc::Addr p = 0;
       int e = twin.posix_memalign(&p, op.a, op.b);
@@ -35,18 +27,10 @@ void TwinOp::execute(const Op& op, RawResult* r) {
       held[op.dst] = r->pointer;
       return;
     }
-    case OpKind::kValloc:
-      r->pointer = twin.valloc(op.a);
-      break;
-    case OpKind::kPvalloc:
-      r->pointer = twin.pvalloc(op.a);
-      break;
-    case OpKind::kFree:
-      twin.free(held[op.src]);
-      return;
-    case OpKind::kUsableSize:
-      r->value = twin.malloc_usable_size(held[op.src]);
-      return;
+    case OpKind::kValloc: r->pointer = twin.valloc(op.a); break;
+    case OpKind::kPvalloc: r->pointer = twin.pvalloc(op.a); break;
+    case OpKind::kFree: twin.free(held[op.src]); return;
+    case OpKind::kUsableSize: r->value = twin.malloc_usable_size(held[op.src]); return;
     case OpKind::kMallopt:
       r->value = static_cast<uint64_t>(
           static_cast<int64_t>(twin.mallopt(op.param, static_cast<int>(op.a))));
@@ -70,9 +54,7 @@ void TwinOp::execute(const Op& op, RawResult* r) {
       held[op.dst] = r->value;
       return;
     }
-    default:
-      r->unsupported = true;
-      return;
+    default: r->unsupported = true; return;
   }
   r->allocates = true;
   r->error = twin.last_errno();
@@ -90,12 +72,9 @@ void TwinOp::check_program_access(alloc::Addr at) const {
 
 uint64_t TwinOp::address_of(Value::Kind kind, SlotId slot, int64_t delta, uint64_t literal) const {
   switch (kind) {
-    case Value::Kind::kSlot:
-      return (*slots)[slot] + static_cast<uint64_t>(delta);
-    case Value::Kind::kHeap:
-      return heap_base + static_cast<uint64_t>(delta);
-    default:
-      return literal;
+    case Value::Kind::kSlot: return (*slots)[slot] + static_cast<uint64_t>(delta);
+    case Value::Kind::kHeap: return heap_base + static_cast<uint64_t>(delta);
+    default: return literal;
   }
 }
 

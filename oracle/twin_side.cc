@@ -266,10 +266,8 @@ class TwinSide : public Side {
         return a;
       }
       case OpKind::kValloc:
-      case OpKind::kPvalloc:
-        return 4096;
-      default:
-        return 16;
+      case OpKind::kPvalloc: return 4096;
+      default: return 16;
     }
   }
 
@@ -385,10 +383,8 @@ class TwinSide : public Side {
         bool in_heap = a >= heap_base_ && a - heap_base_ < kHeapWindow;
         return Outcome::fault(SIGSEGV, in_heap ? a - heap_base_ : a, in_heap);
       }
-      case JumpingFatalHandler::Kind::kUnmodelled:
-        return Outcome::no_opinion();
-      default:
-        return Outcome::timeout();
+      case JumpingFatalHandler::Kind::kUnmodelled: return Outcome::no_opinion();
+      default: return Outcome::timeout();
     }
   }
 

@@ -174,9 +174,7 @@ class Encoder {
         out_.byte(2);
         out_.size(op.a);
         break;
-      case OpKind::kRead8:
-        encode_read8(op);
-        break;
+      case OpKind::kRead8: encode_read8(op); break;
     }
     live_.apply(op, number(op.dst), number(op.src));
     read_sets_.apply(op, number(op.dst), number(op.src));

@@ -113,24 +113,17 @@ inline Opcode opcode_of(uint8_t b) {
     case 2:
     case 3:
     case 4:
-    case 5:
-      return Opcode::kMalloc;
+    case 5: return Opcode::kMalloc;
     case 6:
     case 7:
     case 8:
     case 9:
-    case 15:
-      return Opcode::kFree;
-    case 10:
-      return Opcode::kCalloc;
-    case 11:
-      return Opcode::kRealloc;
-    case 12:
-      return Opcode::kAligned;
-    case 13:
-      return Opcode::kWrite8;
-    default:
-      return Opcode::kMisc;
+    case 15: return Opcode::kFree;
+    case 10: return Opcode::kCalloc;
+    case 11: return Opcode::kRealloc;
+    case 12: return Opcode::kAligned;
+    case 13: return Opcode::kWrite8;
+    default: return Opcode::kMisc;
   }
 }
 

@@ -51,12 +51,9 @@ void append_address(std::string* out, const Program& p, bool is_heap, SlotId slo
 
 void append_value(std::string* out, const Program& p, const Value& v) {
   switch (v.kind) {
-    case Value::Kind::kLiteral:
-      return append_hex(out, v.literal);
-    case Value::Kind::kSlot:
-      return append_address(out, p, false, v.slot, v.delta);
-    case Value::Kind::kHeap:
-      return append_address(out, p, true, v.slot, v.delta);
+    case Value::Kind::kLiteral: return append_hex(out, v.literal);
+    case Value::Kind::kSlot: return append_address(out, p, false, v.slot, v.delta);
+    case Value::Kind::kHeap: return append_address(out, p, true, v.slot, v.delta);
     case Value::Kind::kProtect:
       *out += "protect(";
       append_address(out, p, v.pos_is_heap, v.slot, v.delta);
@@ -129,9 +126,7 @@ void append_op(std::string* out, const Program& p, const Op& op) {
         append_hex(out, static_cast<uint64_t>(v));
       return;
     }
-    case OpKind::kTrim:
-      *out += "trim ";
-      return append_number(out, op.a);
+    case OpKind::kTrim: *out += "trim "; return append_number(out, op.a);
     case OpKind::kRead8:
       append_slot(out, p, op.dst);
       *out += " = read8 ";

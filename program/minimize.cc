@@ -41,15 +41,13 @@ bool shrinkable(const Op& op, int field) {
     case OpKind::kRealloc:
     case OpKind::kValloc:
     case OpKind::kPvalloc:
-    case OpKind::kTrim:
-      return field == 0;
+    case OpKind::kTrim: return field == 0;
     case OpKind::kCalloc:
     case OpKind::kMemalign:
     case OpKind::kAlignedAlloc:
     case OpKind::kPosixMemalign:
       return true;  // alignments shrink too: a smaller one that still fails is simpler
-    default:
-      return false;
+    default: return false;
   }
 }
 

@@ -351,44 +351,22 @@ Program long_program() {
           text += "free " + s + "\n";
           live[i] = false;
           break;
-        case 2:
-          text += s + " = realloc " + s + " " + std::to_string(1 + next(0x500)) + "\n";
-          break;
-        case 3:
-          text += "malloc_usable_size " + s + "\n";
-          break;
-        case 4:
-          text += "write8 " + s + " 0 " + slot((i + 1) % live.size()) + "+0x10\n";
-          break;
-        default:
-          text += "write8 " + s + " 0 heap+0x2a0\n";
-          break;
+        case 2: text += s + " = realloc " + s + " " + std::to_string(1 + next(0x500)) + "\n"; break;
+        case 3: text += "malloc_usable_size " + s + "\n"; break;
+        case 4: text += "write8 " + s + " 0 " + slot((i + 1) % live.size()) + "+0x10\n"; break;
+        default: text += "write8 " + s + " 0 heap+0x2a0\n"; break;
       }
       continue;
     }
     live[i] = true;
     switch (next(9)) {
-      case 0:
-        text += s + " = calloc " + std::to_string(1 + next(8)) + " 0x30\n";
-        break;
-      case 1:
-        text += s + " = memalign 0x" + std::to_string(40 * (1 + next(2))) + " 0x80\n";
-        break;
-      case 2:
-        text += s + " = posix_memalign 0x40 " + std::to_string(next(0x300)) + "\n";
-        break;
-      case 3:
-        text += s + " = aligned_alloc 0x20 0x60\n";
-        break;
-      case 4:
-        text += s + " = valloc 0x100\n";
-        break;
-      case 5:
-        text += s + " = malloc 0x21000\n";
-        break;  // mmapped
-      default:
-        text += s + " = malloc " + std::to_string(next(0x600)) + "\n";
-        break;
+      case 0: text += s + " = calloc " + std::to_string(1 + next(8)) + " 0x30\n"; break;
+      case 1: text += s + " = memalign 0x" + std::to_string(40 * (1 + next(2))) + " 0x80\n"; break;
+      case 2: text += s + " = posix_memalign 0x40 " + std::to_string(next(0x300)) + "\n"; break;
+      case 3: text += s + " = aligned_alloc 0x20 0x60\n"; break;
+      case 4: text += s + " = valloc 0x100\n"; break;
+      case 5: text += s + " = malloc 0x21000\n"; break;  // mmapped
+      default: text += s + " = malloc " + std::to_string(next(0x600)) + "\n"; break;
     }
   }
   text += "mallopt M_MXFAST 0\ntrim 0\n";

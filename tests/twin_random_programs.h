@@ -21,30 +21,23 @@ inline uint64_t random_request_size(std::mt19937_64& rng) {
     case 2:
     case 3:
     case 4:
-    case 5:
-      return in(0, 0x80);  // fastbin/tcache
+    case 5: return in(0, 0x80);  // fastbin/tcache
     case 6:
     case 7:
     case 8:
     case 9:
-    case 10:
-      return in(0x81, 0x408);  // tcache, small
+    case 10: return in(0x81, 0x408);  // tcache, small
     case 11:
     case 12:
-    case 13:
-      return in(0x409, 0x1000);  // small/large
+    case 13: return in(0x409, 0x1000);  // small/large
     case 14:
-    case 15:
-      return in(0x1000, 0x10000);  // large
-    case 16:
-      return in(0x10000, 0x30000);  // near the thresholds
-    case 17:
-      return in(0x1f000, 0x21000);  // around mmap_threshold
+    case 15: return in(0x1000, 0x10000);   // large
+    case 16: return in(0x10000, 0x30000);  // near the thresholds
+    case 17: return in(0x1f000, 0x21000);  // around mmap_threshold
     case 18:
       return in(0x30000, 0x200000);  // mmapped (or not, after
                                      // the dynamic threshold rises)
-    default:
-      return in(0, 0x40);
+    default: return in(0, 0x40);
   }
 }
 

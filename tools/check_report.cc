@@ -40,8 +40,7 @@ std::string heading(const CheckReportData& r, const SymbolizedStack& s) {
   const uint64_t base = r.header.heap_base;
   const std::string call = "call " + std::to_string(s.call_index);
   switch (s.kind) {
-    case preload::StackKind::kCall:
-      return call + " (" + r.header.call + "), made at:";
+    case preload::StackKind::kCall: return call + " (" + r.header.call + "), made at:";
     case preload::StackKind::kChunkAllocated:
       if (s.chunk != r.header.chunk && r.header.chunk != 0) {
         return "chunk " + hex(s.chunk) + " (" + heap_offset(s.chunk, base) +
@@ -50,8 +49,7 @@ std::string heading(const CheckReportData& r, const SymbolizedStack& s) {
       }
       return "chunk " + hex(s.chunk) + " (" + heap_offset(s.chunk, base) + ") was allocated by " +
              call + " at:";
-    case preload::StackKind::kChunkFreed:
-      return "and last freed by " + call + " at:";
+    case preload::StackKind::kChunkFreed: return "and last freed by " + call + " at:";
     case preload::StackKind::kBelowAllocated:
       return "the chunk below it, " + hex(s.chunk) + " (" + heap_offset(s.chunk, base) +
              ", whose overflow would reach its header), was allocated by " + call + " at:";
@@ -70,14 +68,10 @@ std::vector<std::string> lines_of(const std::string& text) {
 
 const char* stack_kind_name(preload::StackKind kind) {
   switch (kind) {
-    case preload::StackKind::kCall:
-      return "call";
-    case preload::StackKind::kChunkAllocated:
-      return "chunk_allocated";
-    case preload::StackKind::kChunkFreed:
-      return "chunk_freed";
-    case preload::StackKind::kBelowAllocated:
-      return "below_allocated";
+    case preload::StackKind::kCall: return "call";
+    case preload::StackKind::kChunkAllocated: return "chunk_allocated";
+    case preload::StackKind::kChunkFreed: return "chunk_freed";
+    case preload::StackKind::kBelowAllocated: return "below_allocated";
   }
   return "unknown";
 }

@@ -62,12 +62,9 @@ std::string address_expr(const Program& p, bool is_heap, SlotId slot, int64_t de
 // A write8 value, computed at the time of the op as docs/heap-format.md says.
 std::string value_expr(const Program& p, const Value& v) {
   switch (v.kind) {
-    case Value::Kind::kLiteral:
-      return hex(v.literal);
-    case Value::Kind::kSlot:
-      return address_expr(p, false, v.slot, v.delta);
-    case Value::Kind::kHeap:
-      return address_expr(p, true, v.slot, v.delta);
+    case Value::Kind::kLiteral: return hex(v.literal);
+    case Value::Kind::kSlot: return address_expr(p, false, v.slot, v.delta);
+    case Value::Kind::kHeap: return address_expr(p, true, v.slot, v.delta);
     case Value::Kind::kProtect: {
       std::string target =
           v.target_kind == Value::Kind::kLiteral
@@ -93,30 +90,23 @@ std::string op_code(const Program& p, const Op& op) {
     return "  " + dst + " = " + call + ";\n  allocated(" + dst + ");\n";
   };
   switch (op.kind) {
-    case OpKind::kMalloc:
-      return allocating("malloc(" + c_size(op.a) + ")");
-    case OpKind::kCalloc:
-      return allocating("calloc(" + c_size(op.a) + ", " + c_size(op.b) + ")");
-    case OpKind::kRealloc:
-      return allocating("realloc(" + src + ", " + c_size(op.a) + ")");
+    case OpKind::kMalloc: return allocating("malloc(" + c_size(op.a) + ")");
+    case OpKind::kCalloc: return allocating("calloc(" + c_size(op.a) + ", " + c_size(op.b) + ")");
+    case OpKind::kRealloc: return allocating("realloc(" + src + ", " + c_size(op.a) + ")");
     case OpKind::kMemalign:
       return allocating("memalign(" + c_size(op.a) + ", " + c_size(op.b) + ")");
     case OpKind::kAlignedAlloc:
       return allocating("aligned_alloc(" + c_size(op.a) + ", " + c_size(op.b) + ")");
-    case OpKind::kValloc:
-      return allocating("valloc(" + c_size(op.a) + ")");
-    case OpKind::kPvalloc:
-      return allocating("pvalloc(" + c_size(op.a) + ")");
+    case OpKind::kValloc: return allocating("valloc(" + c_size(op.a) + ")");
+    case OpKind::kPvalloc: return allocating("pvalloc(" + c_size(op.a) + ")");
     case OpKind::kPosixMemalign:
       // As the runner: the slot is NULL when posix_memalign returns an error.
       return "  posix_result = NULL;\n  posix_error = posix_memalign(&posix_result, " +
              c_size(op.a) + ", " + c_size(op.b) + ");\n  " + dst +
              " = posix_error ? NULL : posix_result;\n  allocated_with_error(" + dst +
              ", posix_error);\n";
-    case OpKind::kFree:
-      return "  free(" + src + ");\n  done();\n";
-    case OpKind::kUsableSize:
-      return "  value(malloc_usable_size(" + src + "));\n";
+    case OpKind::kFree: return "  free(" + src + ");\n  done();\n";
+    case OpKind::kUsableSize: return "  value(malloc_usable_size(" + src + "));\n";
     case OpKind::kWrite8:
       return "  write8(" + src + ", " + c_signed(op.offset) + ", " + value_expr(p, op.value) +
              ");\n  done();\n";
@@ -125,10 +115,8 @@ std::string op_code(const Program& p, const Op& op) {
       return "  value_of_int(mallopt(" + mallopt_param(op.param) + ", " +
              (v < 0 ? std::to_string(v) : hex(static_cast<uint64_t>(v))) + "));\n";
     }
-    case OpKind::kTrim:
-      return "  value_of_int(malloc_trim(" + c_size(op.a) + "));\n";
-    case OpKind::kRead8:
-      return read8_code(dst, src, op.offset);
+    case OpKind::kTrim: return "  value_of_int(malloc_trim(" + c_size(op.a) + "));\n";
+    case OpKind::kRead8: return read8_code(dst, src, op.offset);
   }
   return "  /* an op this exporter does not know */\n";
 }

@@ -38,16 +38,11 @@ enum class ListKind { kTcache, kFastbin, kUnsorted, kSmall, kLarge };
 
 const char* state_name(ListKind k) {
   switch (k) {
-    case ListKind::kTcache:
-      return "tcache";
-    case ListKind::kFastbin:
-      return "fastbin";
-    case ListKind::kUnsorted:
-      return "unsorted";
-    case ListKind::kSmall:
-      return "small";
-    case ListKind::kLarge:
-      return "large";
+    case ListKind::kTcache: return "tcache";
+    case ListKind::kFastbin: return "fastbin";
+    case ListKind::kUnsorted: return "unsorted";
+    case ListKind::kSmall: return "small";
+    case ListKind::kLarge: return "large";
   }
   return "?";
 }
@@ -189,10 +184,8 @@ class StepRecorder {
     // tcache entries point at user memory (chunk + 0x10), where the next pointer is; fastbins
     // and the regular bins at chunks, whose fd is at + 0x10 too.
     switch (kind) {
-      case ListKind::kTcache:
-        return link("next", chunk + 0x10, true);
-      case ListKind::kFastbin:
-        return link("fd", chunk + 0x10, true);
+      case ListKind::kTcache: return link("next", chunk + 0x10, true);
+      case ListKind::kFastbin: return link("fd", chunk + 0x10, true);
       case ListKind::kLarge:
         return link("fd", chunk + 0x10, false) + "," + link("bk", chunk + 0x18, false) + "," +
                link("fd_nextsize", chunk + 0x20, false) + "," +

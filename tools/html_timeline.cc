@@ -20,24 +20,15 @@ constexpr const char kDataMarker[] = "@@TIMELINE_JSON@@";
 
 const char* kind_code(OutcomeKind k) {
   switch (k) {
-    case OutcomeKind::kPointer:
-      return "ptr";
-    case OutcomeKind::kMmapped:
-      return "mmap";
-    case OutcomeKind::kNull:
-      return "null";
-    case OutcomeKind::kDone:
-      return "done";
-    case OutcomeKind::kValue:
-      return "value";
-    case OutcomeKind::kAbort:
-      return "abort";
-    case OutcomeKind::kFault:
-      return "fault";
-    case OutcomeKind::kTimeout:
-      return "timeout";
-    case OutcomeKind::kNoOpinion:
-      return "none";
+    case OutcomeKind::kPointer: return "ptr";
+    case OutcomeKind::kMmapped: return "mmap";
+    case OutcomeKind::kNull: return "null";
+    case OutcomeKind::kDone: return "done";
+    case OutcomeKind::kValue: return "value";
+    case OutcomeKind::kAbort: return "abort";
+    case OutcomeKind::kFault: return "fault";
+    case OutcomeKind::kTimeout: return "timeout";
+    case OutcomeKind::kNoOpinion: return "none";
   }
   return "?";
 }
@@ -62,14 +53,10 @@ long opening_step(const Timeline& timeline, const Verdict& verdict, const Timeli
 
 std::string verdict_summary(const Verdict& verdict) {
   switch (verdict.kind) {
-    case Verdict::Kind::kAgree:
-      return "agree";
-    case Verdict::Kind::kRefused:
-      return "refused";
-    case Verdict::Kind::kExcused:
-      return "excused";
-    case Verdict::Kind::kFinding:
-      return "finding";
+    case Verdict::Kind::kAgree: return "agree";
+    case Verdict::Kind::kRefused: return "refused";
+    case Verdict::Kind::kExcused: return "excused";
+    case Verdict::Kind::kFinding: return "finding";
   }
   return "?";
 }

@@ -224,14 +224,10 @@ std::string pointer_text(const Outcome* o) {
     return std::string(text) + (v.safe_linked ? " (revealed)" : "");
   }
   switch (o->kind) {
-    case OutcomeKind::kPointer:
-      return offset_text(o->offset);
-    case OutcomeKind::kNull:
-      return "NULL";
-    case OutcomeKind::kMmapped:
-      return "an mmapped chunk";
-    default:
-      return to_string(*o);
+    case OutcomeKind::kPointer: return offset_text(o->offset);
+    case OutcomeKind::kNull: return "NULL";
+    case OutcomeKind::kMmapped: return "an mmapped chunk";
+    default: return to_string(*o);
   }
 }
 
@@ -240,8 +236,7 @@ std::string goal_unmet(const Program& program, const Trace& trace, const Goal& g
   const std::string name = std::string(program.slot_names[goal.slot]);
   const Outcome* got = last_assignment(program, trace, goal.slot);
   switch (goal.kind) {
-    case Goal::Kind::kNoAbort:
-      return "";
+    case Goal::Kind::kNoAbort: return "";
     case Goal::Kind::kEquals: {
       const GoalAddress& a = goal.address;
       if (!a.is_heap && !a.is_main_arena && a.slot == kNullSlot) {
@@ -419,15 +414,12 @@ Verdict judge(const Technique& technique, const Program& program, const Trace& t
           v.message = "at " + hex(o.address);
         }
         return v;
-      case OutcomeKind::kTimeout:
-        v.kind = Verdict::Kind::kTimeout;
-        return v;
+      case OutcomeKind::kTimeout: v.kind = Verdict::Kind::kTimeout; return v;
       case OutcomeKind::kNoOpinion:
         v.kind = Verdict::Kind::kUnmodelled;
         v.message = trace.unmodelled;
         return v;
-      default:
-        break;
+      default: break;
     }
   }
   v.op = 0;
@@ -452,20 +444,13 @@ Verdict judge(const Technique& technique, const Program& program, const Trace& t
 std::string verdict_text(const Verdict& v) {
   const std::string at = " at op " + std::to_string(v.op);
   switch (v.kind) {
-    case Verdict::Kind::kWorks:
-      return "works";
-    case Verdict::Kind::kGoalNotMet:
-      return "goal not met (" + v.detail + ")";
-    case Verdict::Kind::kStopped:
-      return "stopped" + at + ": " + v.message;
-    case Verdict::Kind::kFault:
-      return "fault" + at + (v.message.empty() ? "" : " " + v.message);
-    case Verdict::Kind::kTimeout:
-      return "timeout" + at;
-    case Verdict::Kind::kUnmodelled:
-      return "unmodelled" + at + ": " + v.message;
-    case Verdict::Kind::kError:
-      return "error: " + v.message;
+    case Verdict::Kind::kWorks: return "works";
+    case Verdict::Kind::kGoalNotMet: return "goal not met (" + v.detail + ")";
+    case Verdict::Kind::kStopped: return "stopped" + at + ": " + v.message;
+    case Verdict::Kind::kFault: return "fault" + at + (v.message.empty() ? "" : " " + v.message);
+    case Verdict::Kind::kTimeout: return "timeout" + at;
+    case Verdict::Kind::kUnmodelled: return "unmodelled" + at + ": " + v.message;
+    case Verdict::Kind::kError: return "error: " + v.message;
   }
   return "?";
 }

@@ -236,20 +236,14 @@ class Notes {
 std::string short_cell(const Verdict& v, Notes* notes) {
   const std::string at = " at op " + std::to_string(v.op);
   switch (v.kind) {
-    case Verdict::Kind::kWorks:
-      return "works";
-    case Verdict::Kind::kGoalNotMet:
-      return "goal not met " + notes->ref(v.detail);
-    case Verdict::Kind::kStopped:
-      return "stopped" + at + " " + notes->ref(v.message);
+    case Verdict::Kind::kWorks: return "works";
+    case Verdict::Kind::kGoalNotMet: return "goal not met " + notes->ref(v.detail);
+    case Verdict::Kind::kStopped: return "stopped" + at + " " + notes->ref(v.message);
     case Verdict::Kind::kFault:
       return "fault" + at + (v.message.empty() ? "" : " " + notes->ref("fault " + v.message));
-    case Verdict::Kind::kTimeout:
-      return "timeout" + at;
-    case Verdict::Kind::kUnmodelled:
-      return "unmodelled" + at + " " + notes->ref(v.message);
-    case Verdict::Kind::kError:
-      return "error " + notes->ref(v.message);
+    case Verdict::Kind::kTimeout: return "timeout" + at;
+    case Verdict::Kind::kUnmodelled: return "unmodelled" + at + " " + notes->ref(v.message);
+    case Verdict::Kind::kError: return "error " + notes->ref(v.message);
   }
   return "?";
 }

@@ -221,16 +221,13 @@ inline ListRef OpCheck::list_ref(const Layout& layout, const Where& where, int i
 inline uint64_t OpCheck::head_next_of(const ListRef& l, const Layout& layout,
                                       const unsigned char* av, const unsigned char* tc) {
   switch (l.kind) {
-    case BinKind::kRegular:
-      return load<uint64_t>(av, layout.bins + (l.index - 1) * 0x10);
-    case BinKind::kFast:
-      return load<uint64_t>(av, layout.fastbins + 8 * l.index);
+    case BinKind::kRegular: return load<uint64_t>(av, layout.bins + (l.index - 1) * 0x10);
+    case BinKind::kFast: return load<uint64_t>(av, layout.fastbins + 8 * l.index);
     case BinKind::kTcache: {
       const uint64_t e = load<uint64_t>(tc, layout.tcache_entries + 8 * l.index);
       return e == 0 ? 0 : e - 0x10;
     }
-    default:
-      return 0;
+    default: return 0;
   }
 }
 
@@ -256,8 +253,7 @@ inline void OpCheck::fill_node(const ListRef& l, const Layout& layout, const uin
       n->key = c[3];
       break;
     }
-    default:
-      break;
+    default: break;
   }
 }
 

@@ -59,8 +59,7 @@ void OpCheck::list_rules(const ListRef& l, uint64_t last, bool broken) {
           note_tcache_wrong_size(r_, c, size, l.bin());
         s_.keys_.push(c);
         break;
-      default:
-        break;
+      default: break;
     }
   };
   for (uint64_t i = 0; i < rec.size(); i += kRecordWords) {

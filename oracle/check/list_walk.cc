@@ -11,16 +11,13 @@ namespace heaptwin::check {
 uint64_t OpCheck::next_now(const ListRef& l, uint64_t chunk) const {
   const uint64_t v = word(chunk + 0x10);
   switch (l.kind) {
-    case BinKind::kRegular:
-      return v;
-    case BinKind::kFast:
-      return layout_.safe_linking ? reveal_ptr(chunk + 0x10, v) : v;
+    case BinKind::kRegular: return v;
+    case BinKind::kFast: return layout_.safe_linking ? reveal_ptr(chunk + 0x10, v) : v;
     case BinKind::kTcache: {
       const uint64_t e = layout_.safe_linking ? reveal_ptr(chunk + 0x10, v) : v;
       return e == 0 ? 0 : e - 0x10;
     }
-    default:
-      return 0;
+    default: return 0;
   }
 }
 
@@ -145,8 +142,7 @@ bool OpCheck::valid_link(const ListRef& l, uint64_t from, uint64_t t) {
       uint64_t c[4];
       return read_words(t, c, 4);
     }
-    default:
-      return false;
+    default: return false;
   }
 }
 

@@ -87,8 +87,7 @@ void add_finding(Text* t, const Finding& f, uint64_t heap_base, int64_t op_index
 
 void add_bin_name(Text* t, BinId b) {
   switch (b.kind) {
-    case BinKind::kNone:
-      return;
+    case BinKind::kNone: return;
     case BinKind::kRegular:
       if (b.index == 1) {
         t->add("unsortedbin");

@@ -42,12 +42,9 @@ void runner_slots_mapping(uint64_t* start, uint64_t* end) {
 
 static uint64_t address_of(uint8_t kind, uint32_t slot, int64_t delta, uint64_t literal) {
   switch (kind) {
-    case RUNNER_VALUE_SLOT:
-      return slots[slot] + (uint64_t)delta;
-    case RUNNER_VALUE_HEAP:
-      return heap_base + (uint64_t)delta;
-    default:
-      return literal;
+    case RUNNER_VALUE_SLOT: return slots[slot] + (uint64_t)delta;
+    case RUNNER_VALUE_HEAP: return heap_base + (uint64_t)delta;
+    default: return literal;
   }
 }
 
@@ -79,21 +76,11 @@ static uint64_t reported_chunk_size(const void* p) {
 static int run_allocating(const struct RunnerOp* op, struct RunnerRecord* r) {
   void* p = NULL;
   switch (op->kind) {
-    case RUNNER_MALLOC:
-      p = malloc(op->a);
-      break;
-    case RUNNER_CALLOC:
-      p = calloc(op->a, op->b);
-      break;
-    case RUNNER_REALLOC:
-      p = realloc((void*)(uintptr_t)slots[op->src], op->a);
-      break;
-    case RUNNER_MEMALIGN:
-      p = memalign(op->a, op->b);
-      break;
-    case RUNNER_ALIGNED_ALLOC:
-      p = aligned_alloc(op->a, op->b);
-      break;
+    case RUNNER_MALLOC: p = malloc(op->a); break;
+    case RUNNER_CALLOC: p = calloc(op->a, op->b); break;
+    case RUNNER_REALLOC: p = realloc((void*)(uintptr_t)slots[op->src], op->a); break;
+    case RUNNER_MEMALIGN: p = memalign(op->a, op->b); break;
+    case RUNNER_ALIGNED_ALLOC: p = aligned_alloc(op->a, op->b); break;
     case RUNNER_POSIX_MEMALIGN: {
       int e = posix_memalign(&p, op->a, op->b);
       if (e != 0) p = NULL;
@@ -101,14 +88,9 @@ static int run_allocating(const struct RunnerOp* op, struct RunnerRecord* r) {
       r->error = e;
       break;
     }
-    case RUNNER_VALLOC:
-      p = valloc(op->a);
-      break;
-    case RUNNER_PVALLOC:
-      p = pvalloc(op->a);
-      break;
-    default:
-      return 0;
+    case RUNNER_VALLOC: p = valloc(op->a); break;
+    case RUNNER_PVALLOC: p = pvalloc(op->a); break;
+    default: return 0;
   }
   if (op->kind != RUNNER_POSIX_MEMALIGN) r->error = errno;
   r->pointer = (uint64_t)(uintptr_t)p;
@@ -121,12 +103,8 @@ void runner_run_op(const struct RunnerOp* op, struct RunnerRecord* r) {
   errno = 0;
   if (run_allocating(op, r)) return;
   switch (op->kind) {
-    case RUNNER_FREE:
-      free((void*)(uintptr_t)slots[op->src]);
-      break;
-    case RUNNER_USABLE_SIZE:
-      r->value = malloc_usable_size((void*)(uintptr_t)slots[op->src]);
-      break;
+    case RUNNER_FREE: free((void*)(uintptr_t)slots[op->src]); break;
+    case RUNNER_USABLE_SIZE: r->value = malloc_usable_size((void*)(uintptr_t)slots[op->src]); break;
     case RUNNER_WRITE8: {
       uint64_t value = resolve_value(op);
       volatile uint64_t* at =
@@ -140,14 +118,9 @@ void runner_run_op(const struct RunnerOp* op, struct RunnerRecord* r) {
       slots[op->dst] = r->value;
       break;
     }
-    case RUNNER_MALLOPT:
-      r->value = (uint64_t)(int64_t)mallopt(op->param, (int)op->a);
-      break;
-    case RUNNER_TRIM:
-      r->value = (uint64_t)(int64_t)malloc_trim(op->a);
-      break;
-    default:
-      break;
+    case RUNNER_MALLOPT: r->value = (uint64_t)(int64_t)mallopt(op->param, (int)op->a); break;
+    case RUNNER_TRIM: r->value = (uint64_t)(int64_t)malloc_trim(op->a); break;
+    default: break;
   }
   r->error = errno;
 }

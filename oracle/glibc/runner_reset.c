@@ -62,8 +62,7 @@ static uint64_t power_of_two_at_least(uint64_t n) {
 static uint64_t carve_bound(const struct RunnerOp* op) {
   const uint64_t tcache_and_header = 0x300 + 0x10;
   switch (op->kind) {
-    case RUNNER_REALLOC:
-      return saturating_add(request2size(op->a), tcache_and_header);
+    case RUNNER_REALLOC: return saturating_add(request2size(op->a), tcache_and_header);
     case RUNNER_MEMALIGN:
     case RUNNER_ALIGNED_ALLOC:
     case RUNNER_POSIX_MEMALIGN:
@@ -73,8 +72,7 @@ static uint64_t carve_bound(const struct RunnerOp* op) {
     case RUNNER_PVALLOC:
       return saturating_add(request2size(saturating_add(op->a, 0xfff)),
                             0x1000 + 0x30 + tcache_and_header);
-    default:
-      return 0;
+    default: return 0;
   }
 }
 

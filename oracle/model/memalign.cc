@@ -20,15 +20,12 @@ Alloc Policy::aligned(AlignedKind kind, uint64_t alignment, uint64_t bytes) {
   ptmalloc_init();
   switch (kind) {
     case AlignedKind::kMemalign:
-    case AlignedKind::kAlignedAlloc:
-      break;
+    case AlignedKind::kAlignedAlloc: break;
     case AlignedKind::kPosixMemalign:
       if (alignment % kSizeSz != 0 || !power_of_two(alignment / kSizeSz))
         return Alloc::fail(EINVAL);
       break;
-    case AlignedKind::kValloc:
-      alignment = kPageSize;
-      break;
+    case AlignedKind::kValloc: alignment = kPageSize; break;
     case AlignedKind::kPvalloc: {
       alignment = kPageSize;
       if (bytes > UINT64_MAX - (kPageSize - 1)) return Alloc::fail(ENOMEM);

@@ -25,11 +25,8 @@ uint64_t asked_alignment(const Op& op) {
       if (op.a != 0 && (op.a & (op.a - 1)) == 0 && op.a > a) a = op.a;
       break;
     case OpKind::kValloc:
-    case OpKind::kPvalloc:
-      a = kPageSize;
-      break;
-    default:
-      break;
+    case OpKind::kPvalloc: a = kPageSize; break;
+    default: break;
   }
   return a;
 }
@@ -53,10 +50,8 @@ class Run {
 
   Outcome step(const Op& op) {
     switch (op.kind) {
-      case OpKind::kMalloc:
-        return allocated(op, policy_.malloc(op.a), std::nullopt);
-      case OpKind::kCalloc:
-        return allocated(op, policy_.calloc(op.a, op.b), std::nullopt);
+      case OpKind::kMalloc: return allocated(op, policy_.malloc(op.a), std::nullopt);
+      case OpKind::kCalloc: return allocated(op, policy_.calloc(op.a, op.b), std::nullopt);
       case OpKind::kRealloc: {
         const std::optional<Block> old = live_slot(op.src, "realloc of a pointer that is not live");
         if (lost()) return Outcome::no_opinion();
@@ -88,8 +83,7 @@ class Run {
         if (lost()) return Outcome::no_opinion();
         return Outcome::value_of(b ? policy_.usable_size(*b) : 0);
       }
-      case OpKind::kWrite8:
-        return write8(op);
+      case OpKind::kWrite8: return write8(op);
       case OpKind::kMallopt:
         return Outcome::value_of(static_cast<uint64_t>(
             static_cast<int64_t>(policy_.mallopt(op.param, static_cast<int32_t>(op.a)))));
@@ -98,8 +92,7 @@ class Run {
         if (lost()) return Outcome::no_opinion();
         return Outcome::value_of(static_cast<uint64_t>(released));
       }
-      case OpKind::kRead8:
-        return read8(op);
+      case OpKind::kRead8: return read8(op);
     }
     return give_up("unknown op");
   }

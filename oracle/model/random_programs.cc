@@ -19,20 +19,14 @@ class Gen {
     switch (below(10)) {
       case 0:
       case 1:
-      case 2:
-        return below(0x90);  // fastbin / tcache
+      case 2: return below(0x90);  // fastbin / tcache
       case 3:
-      case 4:
-        return below(0x420);  // tcache / small
-      case 5:
-        return 0x3e0 + below(0x60);  // small/large boundary
+      case 4: return below(0x420);         // tcache / small
+      case 5: return 0x3e0 + below(0x60);  // small/large boundary
       case 6:
-      case 7:
-        return 0x400 + below(0x2000);  // large
-      case 8:
-        return below(0x20000);  // up to the mmap threshold
-      default:
-        return chance(50) ? 0x1f000 + below(0x3000) : 0x20000 + below(0x60000);  // mmap
+      case 7: return 0x400 + below(0x2000);  // large
+      case 8: return below(0x20000);         // up to the mmap threshold
+      default: return chance(50) ? 0x1f000 + below(0x3000) : 0x20000 + below(0x60000);  // mmap
     }
   }
 
@@ -96,18 +90,10 @@ Program random_program(uint64_t seed, const RandomProgramOptions& options) {
       static const int32_t kParams[] = {1, -1, -2, -3, -4, -6};
       op.param = kParams[g.below(6)];
       switch (op.param) {
-        case 1:
-          op.a = g.below(0xb0);
-          break;
-        case -4:
-          op.a = g.chance(50) ? 0 : 65536;
-          break;
-        case -6:
-          op.a = g.below(256);
-          break;
-        default:
-          op.a = g.below(0x60000);
-          break;
+        case 1: op.a = g.below(0xb0); break;
+        case -4: op.a = g.chance(50) ? 0 : 65536; break;
+        case -6: op.a = g.below(256); break;
+        default: op.a = g.below(0x60000); break;
       }
     } else if (options.mallopt) {
       op.kind = OpKind::kTrim;
@@ -120,9 +106,7 @@ Program random_program(uint64_t seed, const RandomProgramOptions& options) {
     // Slot liveness after the op (a NULL result is not predicted here; freeing a NULL slot is
     // harmless, so "live" may only over-approximate for slots that got NULL).
     switch (op.kind) {
-      case OpKind::kFree:
-        live[op.src] = false;
-        break;
+      case OpKind::kFree: live[op.src] = false; break;
       case OpKind::kRealloc:
         live[op.src] = false;
         live[op.dst] = op.a != 0 || op.src == kNullSlot;
@@ -130,11 +114,8 @@ Program random_program(uint64_t seed, const RandomProgramOptions& options) {
       case OpKind::kUsableSize:
       case OpKind::kMallopt:
       case OpKind::kTrim:
-      case OpKind::kWrite8:
-        break;
-      default:
-        live[op.dst] = true;
-        break;
+      case OpKind::kWrite8: break;
+      default: live[op.dst] = true; break;
     }
     live[kNullSlot] = false;
     p.ops.push_back(op);

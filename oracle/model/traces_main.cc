@@ -93,14 +93,10 @@ struct Case {
 
 std::vector<std::pair<std::string, std::string>> tunables_for(size_t k) {
   switch (k % 4) {
-    case 0:
-      return {{"glibc.malloc.tcache_count", "0"}};
-    case 1:
-      return {{"glibc.malloc.mxfast", "0"}};
-    case 2:
-      return {{"glibc.malloc.tcache_count", "2"}, {"glibc.malloc.tcache_max", "200"}};
-    default:
-      return {{"glibc.malloc.hugetlb", "1"}};
+    case 0: return {{"glibc.malloc.tcache_count", "0"}};
+    case 1: return {{"glibc.malloc.mxfast", "0"}};
+    case 2: return {{"glibc.malloc.tcache_count", "2"}, {"glibc.malloc.tcache_max", "200"}};
+    default: return {{"glibc.malloc.hugetlb", "1"}};
   }
 }
 
