@@ -309,6 +309,43 @@ row() {  # WORK OUT QUICK PROG MODE
   fi
 }
 
+# Instructions of one run (valgrind's callgrind, "I refs"), or nothing when it failed.
+instructions() {  # ENV... -- ARGV...
+  local env=() log
+  while [ "$1" != -- ]; do env+=("$1"); shift; done
+  shift
+  log=$(env "${env[@]}" valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null) || return 1
+  sed -n 's/.*I[[:space:]]*refs:[[:space:]]*//p' <<<"$log" | tr -d ','
+}
+
+# One row of instruction counts: PROG on the library against glibc (the library unchecked), the
+# same input. Wall time on a shared 2-core machine moves 15-20% from run to run; instruction
+# counts do not, so this row shows what the library costs where the timed row cannot. A lock
+# costs one instruction, so this row cannot show what skipping it saves.
+instructions_row() {  # WORK OUT PROG
+  local work=$1 out=$2 prog=$3 n argv g_ins t_ins row="drop-in: $3 (no check, callgrind)"
+  command -v valgrind >/dev/null || {
+    printf '# %s: valgrind is not installed (apt-get install valgrind), no row\n' "$row" >>"$out"
+    return 0
+  }
+  n=$(workload_size "$prog" twin)
+  glibc_reference "$work" "$prog" "$n" || return 0
+  mapfile -t argv < <(program_argv "$work" "$prog" "$n")
+  if g_ins=$(instructions LC_ALL=C -- "${argv[@]}") &&
+     t_ins=$(instructions LD_PRELOAD="$work/libheaptwin_preload.so" -- "${argv[@]}") &&
+     [ -n "$g_ins" ] && [ -n "$t_ins" ]; then
+    echo "drop-in: $prog (n=$n), instructions: glibc $g_ins, twin $t_ins" >&2
+    {
+      printf '# %s: n=%s, callgrind I refs of one run each\n' "$row" "$n"
+      printf 'value\t%s\tglibc instructions\t%s\n' "$row" "$g_ins"
+      printf 'value\t%s\ttwin instructions\t%s\n' "$row" "$t_ins"
+      printf 'ratio\t%s\ttwin instructions\tglibc instructions\t1.05\ttwin/glibc <= 1.05\n' "$row"
+    } >>"$out"
+  else
+    printf '# %s: a callgrind run failed, no row\n' "$row" >>"$out"
+  fi
+}
+
 # The library and the checking binary, snapshotted into WORK (a concurrent rebuild cannot change
 # them halfway through); prints "LIBRARY_SOURCE HEAPTWIN_SOURCE". The library:
 # HEAPTWIN_PRELOAD_LIBRARY, else what the heaptwin binary's preload-path finds beside it (no
@@ -402,6 +439,8 @@ main() {
     fi
     measured=$((measured + 1))
     for mode in twin every check; do row "$work" "$out" "$quick" "$prog" "$mode"; done
+    # Issue 16's gawk target, also in instructions (--quick leaves it out: it takes ~40 s).
+    if [ "$prog" = gawk ] && [ "$quick" = 0 ]; then instructions_row "$work" "$out" "$prog"; fi
   done
   [ "$measured" -gt 0 ] || die "none of ${programs[*]} is installed"
   echo "drop-in: done in $((SECONDS - start)) s; rows in $out" >&2

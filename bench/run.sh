@@ -37,7 +37,9 @@ same run (never across runs):
   fuzz main job ...: per job     ./heaptwin fuzz as a user starts it (twin_vs_glibc, libFuzzer,
                                  one job per core, committed corpus): execs/s per job (>= 5,000)
   drop-in: <program> (<mode>)    wall time of real programs on the drop-in library against
-                                 glibc, without and with checks: bench/dropin.sh
+                                 glibc, without and with checks: bench/dropin.sh; gawk also
+                                 in callgrind instructions ("no check, callgrind"; not --quick),
+                                 which this noisy machine's wall time cannot resolve
   Targets at 64 ops: twin_vs_model >= 100k execs/s, twin_vs_glibc >= 20k; checked drop-in <= 3x.
 
   --quick          shorter measurements (0.2 s each; fewer engine and drop-in runs): ~3 min

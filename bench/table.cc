@@ -39,12 +39,26 @@ std::string fmt(const char* f, double v) {
   return buf;
 }
 
+// A column's value as the table shows it: a duration, or a count of instructions for a column
+// named "... instructions" (callgrind rows, where wall time is too noisy to compare).
+std::string measured_value(const std::string& column, double v);
+
 // A time per unit with a unit a reader can take in: 23.8 ns, 4.02 ms, 1.2 s.
 std::string duration(double ns) {
   if (ns < 1e4) return fmt("%.1f ns", ns);
   if (ns < 1e7) return fmt("%.1f us", ns / 1e3);
   if (ns < 1e10) return fmt("%.1f ms", ns / 1e6);
   return fmt("%.2f s", ns / 1e9);
+}
+
+std::string measured_value(const std::string& column, double v) {
+  const std::string suffix = "instructions";
+  const bool counts = column.size() >= suffix.size() &&
+                      column.compare(column.size() - suffix.size(), suffix.size(), suffix) == 0;
+  if (!counts) return duration(v);
+  if (v < 1e6) return fmt("%.0f", v);
+  if (v < 1e9) return fmt("%.1f M", v / 1e6);
+  return fmt("%.3f G", v / 1e9);
 }
 
 }  // namespace
@@ -142,7 +156,7 @@ std::string format_table() {
   for (const auto& [row, columns] : rows()) {
     std::string measured, ratio = "-", target = "-";
     for (const auto& [column, ns] : columns) {
-      measured += (measured.empty() ? "" : ", ") + column + " " + duration(ns);
+      measured += (measured.empty() ? "" : ", ") + column + " " + measured_value(column, ns);
     }
     if (auto it = ratios().find(row); it != ratios().end()) {
       auto n = columns.find(it->second.numerator), d = columns.find(it->second.denominator);

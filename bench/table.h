@@ -18,7 +18,7 @@ void describe_rate(const std::string& row, const std::string& column, double min
 
 // Rows measured outside this process (bench/*.sh: fuzz engines, the drop-in library), one per
 // line, tab-separated, '#' comments:
-//   value  <row>  <column>  <ns per unit>
+//   value  <row>  <column>  <ns per unit>   (a column named "... instructions": a count)
 //   ratio  <row>  <numerator column>  <denominator column>  <max ratio, 0: none>  <goal text>
 //   rate   <row>  <column>  <min per second, 0: none>  <unit>
 // False and *error ("FILE:LINE: what was expected") on a malformed line.
