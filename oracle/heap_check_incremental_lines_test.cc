@@ -13,42 +13,13 @@
 #include "oracle/heap_check_planted.h"
 #include "oracle/heap_image.h"
 #include "oracle/heap_view.h"
+#include "oracle/twin_heap_for_tests.h"
 
 namespace heaptwin {
 namespace {
 
-std::string describe(const std::vector<Violation>& vs) {
-  std::string s;
-  for (const auto& v : vs) s += "  " + to_string(v) + "\n";
-  return s.empty() ? "  (none)\n" : s;
-}
-
-// A twin heap and how to read it.
-struct TwinHeap {
-  struct Reader : MemoryReader {
-    explicit Reader(const alloc::SimulatedMemory& m) : mem(m) {}
-    bool read(uint64_t addr, void* out, size_t n) const override {
-      if (!mem.owns(addr, n)) return false;
-      std::memcpy(out, reinterpret_cast<const void*>(addr), n);
-      return true;
-    }
-    const alloc::SimulatedMemory& mem;
-  };
-  TwinHeap() : reader(twin.memory), layout(*glibc_layout("2.36")) {}
-  HeapLocation loc() {
-    HeapLocation l;
-    l.heap_base = twin.memory.heap_base();
-    l.heap_end = twin.memory.brk();
-    l.arena = twin.twin.main_arena();
-    l.mp = reinterpret_cast<uint64_t>(twin.twin.libc().mp);
-    l.global_max_fast = reinterpret_cast<uint64_t>(twin.twin.libc().global_max_fast);
-    l.tcache = twin.twin.tcache();
-    return l;
-  }
-  alloc::TestTwin twin;
-  Reader reader;
-  GlibcLayout layout;
-};
+using testing::describe;
+using testing::TwinHeap;
 
 // A write to a chunk's size or links found behind other writes: the check traces each written
 // 16-byte line to the chunks whose words it may hold, once per chunk, skipping chunks already
@@ -57,13 +28,7 @@ struct TwinHeap {
 // line too eager misses the corruption while the full check finds it.
 TEST(TwinHeaps, CorruptionBehindAnotherWriteIsFound) {
   TwinHeap h;
-  std::vector<alloc::Addr> live;
-  const uint64_t sizes[] = {0x18,  0x28, 0x48, 0x88,  0x108, 0x418,
-                            0x458, 0x88, 0x28, 0x438, 0x18,  0x1008};
-  for (int i = 0; i < 120; ++i) live.push_back(h.twin.twin.malloc(sizes[i % 12]));
-  for (int i = 0; i < 120; i += 2) h.twin.twin.free(live[i]);
-  h.twin.twin.malloc(0x2000);  // sorts the unsorted bin into small and large bins
-  for (int i = 1; i < 40; i += 4) h.twin.twin.free(live[i]);
+  h.fill_every_kind_of_bin(120, 40);
   const HeapImage clean = HeapImage::capture(h.reader, h.loc(), h.layout);
   ASSERT_TRUE(check_heap(clean, clean.loc, clean.layout).empty());
   const uint64_t top = planted::top_of(clean);

@@ -13,6 +13,7 @@
 #include "oracle/glibc/glibc_side.h"
 #include "oracle/heap_check_planted.h"
 #include "oracle/heap_image.h"
+#include "oracle/twin_heap_for_tests.h"
 #include "program/heap_format.h"
 #include "program/parse_for_tests.h"
 
@@ -25,11 +26,8 @@ std::set<std::string> rules_of(const std::vector<Violation>& vs) {
   return r;
 }
 
-std::string describe(const std::vector<Violation>& vs) {
-  std::string s;
-  for (const auto& v : vs) s += "  " + to_string(v) + "\n";
-  return s.empty() ? "  (none)\n" : s;
-}
+using testing::describe;
+using testing::TwinHeap;
 
 // Random malloc/free Programs: sizes of every class, a few favoured per Program so bins fill,
 // consolidate and sort; frees of live slots only.
@@ -223,47 +221,6 @@ TEST_F(GlibcHeaps, CleanOpByOpOnRealGlibc) {
 // ---- on the twin, with its write log
 // ----------------------------------------------------------------
 
-class TwinHeap {
- public:
-  TwinHeap() : reader(twin.memory) {
-    twin.twin.set_write_log(inc.write_log());
-    layout = *glibc_layout("2.36");
-  }
-  HeapLocation loc() const {
-    HeapLocation l;
-    l.heap_base = twin.memory.heap_base();
-    l.heap_end = const_cast<alloc::SimulatedMemory&>(twin.memory).brk();
-    l.arena = twin.twin.main_arena();
-    l.mp = reinterpret_cast<uint64_t>(twin.twin.libc().mp);
-    l.global_max_fast = reinterpret_cast<uint64_t>(twin.twin.libc().global_max_fast);
-    l.tcache = twin.twin.tcache();
-    return l;
-  }
-  std::vector<Violation> check() { return inc.check_op(reader, loc(), layout); }
-  std::vector<Violation> full() { return check_heap(reader, loc(), layout); }
-  // A word written by "the op" (a planted bug): into memory and into the log.
-  void plant(uint64_t addr, uint64_t value) {
-    *reinterpret_cast<uint64_t*>(addr) = value;
-    inc.write_log()->note(addr);
-  }
-  uint64_t word(uint64_t addr) const { return *reinterpret_cast<const uint64_t*>(addr); }
-
-  struct Reader : MemoryReader {
-    explicit Reader(const alloc::SimulatedMemory& m) : mem(m) {}
-    bool read(uint64_t addr, void* out, size_t n) const override {
-      if (!mem.owns(addr, n)) return false;
-      std::memcpy(out, reinterpret_cast<const void*>(addr), n);
-      return true;
-    }
-    const alloc::SimulatedMemory& mem;
-  };
-
-  alloc::TestTwin twin;
-  IncrementalHeapChecker inc;
-  Reader reader;
-  GlibcLayout layout;
-};
-
 // Random malloc/free Programs on the twin: after every op, the incremental check and the full one
 // agree (clean), and the incremental one never falls back to a full check.
 TEST(TwinHeaps, RandomProgramsStayCleanAndIncremental) {
@@ -294,13 +251,7 @@ TEST(TwinHeaps, RandomProgramsStayCleanAndIncremental) {
 // check names.
 TEST(TwinHeaps, RandomCorruptionFoundByBothOrNeither) {
   TwinHeap h;
-  std::vector<alloc::Addr> live;
-  const uint64_t sizes[] = {0x18,  0x28, 0x48, 0x88,  0x108, 0x418,
-                            0x458, 0x88, 0x28, 0x438, 0x18,  0x1008};
-  for (int i = 0; i < 240; ++i) live.push_back(h.twin.twin.malloc(sizes[i % 12]));
-  for (int i = 0; i < 240; i += 2) h.twin.twin.free(live[i]);
-  h.twin.twin.malloc(0x2000);  // sorts the unsorted bin into small and large bins
-  for (int i = 1; i < 60; i += 4) h.twin.twin.free(live[i]);
+  h.fill_every_kind_of_bin(240, 60);
   const HeapImage clean = HeapImage::capture(h.reader, h.loc(), h.layout);
   ASSERT_TRUE(check_heap(clean, clean.loc, clean.layout).empty());
   const uint64_t base = clean.loc.heap_base;
