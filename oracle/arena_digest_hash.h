@@ -75,6 +75,9 @@ static inline void hash_event(struct ArenaDigest* d, const struct ArenaEvent* e)
       break;
     case ARENA_EV_TCACHE_COUNT: h = mix(mix(h, e->index), e->value); break;
     case ARENA_EV_LIST: h = mix(h, e->index); break;
+    case ARENA_EV_ARENA:
+      h = mix(mix(mix(mix(h, e->index), e->value), (uint64_t)e->offset), e->size);
+      break;
     default: break;
   }
   d->hash = h;

@@ -295,6 +295,50 @@ static void walk_rest(struct Walk* w, const struct Copies* c) {
   emit(w, &e);
 }
 
+/* The other arenas (arena_walk.h), oldest first, each walked as main_arena is but for the
+ * tcache, relative to its own heap. */
+static void walk_others(struct Walk* w, const unsigned char* main_av) {
+  const struct ArenaLayout* l = w->layout;
+  const struct ArenaWhere* main_where = w->where;
+  uint64_t arenas[ARENA_MAX_OTHERS];
+  /* This process's own memory is read past the known regions only where it can say so. */
+  if (w->stable_views && main_where->probe == NULL) return;
+  const uint32_t count =
+      arena_walk_list_arenas(l, main_av, main_where->arena, w->view, w->view_ctx, arenas);
+  if (count == 0) return; /* one thread, or none yet: no other arena */
+  struct ArenaEvent e;
+  if (count == ARENA_LIST_BROKEN) {
+    memset(&e, 0, sizeof e);
+    e.kind = ARENA_EV_ARENA;
+    emit(w, &e);
+    invalid(w, ARENA_INVALID_ARENA_LIST, 0);
+    return;
+  }
+  struct Copies c;
+  struct ArenaWhere where;
+  for (uint32_t number = 1; number <= count; ++number) {
+    memset(&e, 0, sizeof e);
+    e.kind = ARENA_EV_ARENA;
+    e.index = number;
+    const int found = arena_walk_other_where(l, main_where, arenas[count - number], w->view,
+                                             w->view_ctx, &where, &e);
+    emit(w, &e);
+    uint64_t invalid_value = 0;
+    const uint32_t invalid_code = !found
+                                      ? ARENA_INVALID_ARENA_HEAP
+                                      : arena_walk_locate(l, &where, w->view, w->view_ctx,
+                                                          w->stable_views, 1, &c, &invalid_value);
+    if (invalid_code != 0) {
+      invalid(w, invalid_code, invalid_value);
+      continue;
+    }
+    w->where = &where;
+    walk_bins(w, &c);
+    walk_rest(w, &c);
+    w->where = main_where;
+  }
+}
+
 /* Returns the list entries walked. */
 static uint64_t walk(const struct ArenaLayout* layout, const struct ArenaWhere* where,
                      ArenaViewFn view, void* view_ctx, int stable_views, uint32_t cap,
@@ -312,7 +356,7 @@ static uint64_t walk(const struct ArenaLayout* layout, const struct ArenaWhere* 
   struct Copies c;
   uint64_t invalid_value = 0;
   const uint32_t invalid_code =
-      arena_walk_locate(layout, where, view, view_ctx, stable_views, &c, &invalid_value);
+      arena_walk_locate(layout, where, view, view_ctx, stable_views, 0, &c, &invalid_value);
   if (invalid_code != 0) {
     invalid(&w, invalid_code, invalid_value);
     return 0;
@@ -320,6 +364,7 @@ static uint64_t walk(const struct ArenaLayout* layout, const struct ArenaWhere* 
   if (c.have_tcache) walk_tcache(&w, &c);
   walk_bins(&w, &c);
   walk_rest(&w, &c);
+  walk_others(&w, c.av);
   return w.visited;
 }
 
@@ -370,6 +415,10 @@ static const void* view_here(void* ctx, uint64_t addr, uint64_t n) {
       within(addr, n, w->arena, l->arena_bytes) || within(addr, n, w->mp, l->mp_bytes) ||
       within(addr, n, w->global_max_fast, 8) ||
       (w->tcache != 0 && within(addr, n, w->tcache, tcache_struct_bytes(l)))) {
+    return (const void*)(uintptr_t)addr;
+  }
+  /* Other arenas' memory, where the process can say it is readable. */
+  if (w->probe != NULL && n != 0 && addr + n > addr && w->probe(w->probe_ctx, addr, n)) {
     return (const void*)(uintptr_t)addr;
   }
   return NULL;

@@ -57,6 +57,11 @@ struct ArenaWhere {
   uint64_t mp;              /* &mp_ */
   uint64_t global_max_fast; /* &global_max_fast */
   uint64_t tcache;          /* the tcache struct (user pointer), 0 when none yet */
+  /* A walk over this process's own memory (arena_digest_here) reads the other arenas (threads')
+   * only with a probe: whether `n` bytes at `addr`, outside the regions above, can be read. NULL:
+   * those walks leave the other arenas out. Walks through a view ask the view. */
+  int (*probe)(void* ctx, uint64_t addr, uint64_t n);
+  void* probe_ctx;
 };
 
 /* A view of memory: a pointer to `n` readable bytes at `addr`, valid until the next call, or
@@ -78,7 +83,9 @@ enum ArenaInvalid {
   ARENA_INVALID_TOP_OUTSIDE,  /* top outside the heap: value */
   ARENA_INVALID_TOP_PAST_END, /* top's size runs past the heap end */
   ARENA_INVALID_ODD_HEADS,    /* value bin heads point neither at themselves nor into the heap */
-  ARENA_INVALID_TCACHE_UNREADABLE
+  ARENA_INVALID_TCACHE_UNREADABLE,
+  ARENA_INVALID_ARENA_LIST, /* main_arena's list of arenas does not come back to it */
+  ARENA_INVALID_ARENA_HEAP  /* no heap whose heap_info names the arena, or one unreadable */
 };
 
 /* Which list a LIST event opens. */
@@ -135,7 +142,8 @@ enum ArenaEventKind {
   ARENA_EV_TOP,            /* a ChunkRef (absent while the heap does not exist) */
   ARENA_EV_LAST_REMAINDER, /* a ChunkRef (absent when NULL) */
   ARENA_EV_FIELDS,         /* values: the ARENA_FIELD_COUNT fields, in enum ArenaField order */
-  ARENA_EV_ELIDED          /* paced digests only: the open list goes on, not walked */
+  ARENA_EV_ELIDED,         /* paced digests only: the open list goes on, not walked */
+  ARENA_EV_ARENA           /* another arena begins (see arena_walk) */
 };
 
 enum ArenaField {
@@ -172,7 +180,7 @@ struct ArenaEvent {
   uint32_t code;          /* INVALID, LIST, BROKEN; CHUNK: enum ArenaLinkForm */
   uint32_t index;         /* TCACHE_COUNT, LIST */
   uint32_t near;          /* BROKEN: `offset` is heap-relative (else the place is "far away") */
-  uint64_t value;         /* INVALID, TCACHE_COUNT */
+  uint64_t value;         /* INVALID, TCACHE_COUNT; ARENA: its heaps */
   const uint64_t* values; /* FIELDS */
   /* A ChunkRef (CHUNK, TOP, LAST_REMAINDER): offset from the heap base of the chunk, or for a
    * wild one that is not near (ARENA_NEAR_BELOW) its raw address; size without flags (0 when not
@@ -193,7 +201,15 @@ typedef void (*ArenaEventFn)(void* ctx, const struct ArenaEvent* event);
 /* Walks the arena at `where`, reading only through `view`, and reports it to `sink` in a fixed
  * order: INVALID (and nothing else), or TCACHE_PRESENT, TCACHE_COUNTs and tcache LISTs, fastbin
  * LISTs, then for each bin its LIST and its NEXTSIZE list, TOP, LAST_REMAINDER, FIELDS. Every
- * list walk is capped and cycle-checked: a corrupted heap yields BROKEN, never a crash or hang. */
+ * list walk is capped and cycle-checked: a corrupted heap yields BROKEN, never a crash or hang.
+ *
+ * Then every other arena on main_arena's list (threads' arenas; none in most Programs), oldest
+ * first: an ARENA event (index: its number, 1 the oldest, as read8 names it; value: its heaps;
+ * offset: the size of the heap top lies in, heap_info.size; code: that heap's mprotect_size in
+ * pages; size: attached_threads), then its own INVALID, or its fastbin and bin LISTs, TOP,
+ * LAST_REMAINDER and FIELDS, chunk references relative to the heap top lies in (a heap is
+ * 64 MiB-aligned: offsets in it are the same in every process). A list that does not come back
+ * to main_arena: one ARENA event (index 0) and INVALID. */
 void arena_walk(const struct ArenaLayout* layout, const struct ArenaWhere* where, ArenaViewFn view,
                 void* view_ctx, ArenaEventFn sink, void* sink_ctx);
 

@@ -105,8 +105,23 @@ struct Copies {
 /* Fills *c, or says why `where` is not an arena: 0, or an ARENA_INVALID_* code with the value
  * its event carries in *invalid_value. */
 uint32_t arena_walk_locate(const struct ArenaLayout* l, const struct ArenaWhere* where,
-                           ArenaViewFn view, void* view_ctx, int stable_views, struct Copies* c,
-                           uint64_t* invalid_value);
+                           ArenaViewFn view, void* view_ctx, int stable_views, int other,
+                           struct Copies* c, uint64_t* invalid_value);
+
+/* The other arenas (arena_walk.h, arena_walk). Their addresses, main_arena.next first (newest
+ * first), into arenas[ARENA_MAX_OTHERS]: how many, or ARENA_LIST_BROKEN when the list does not
+ * come back to main_arena (whose copy is main_av) in as many steps. */
+#define ARENA_MAX_OTHERS 64
+#define ARENA_LIST_BROKEN 0xffffffffu
+uint32_t arena_walk_list_arenas(const struct ArenaLayout* l, const unsigned char* main_av,
+                                uint64_t main_arena, ArenaViewFn view, void* view_ctx,
+                                uint64_t* arenas);
+/* Where the walk finds the arena at `arena` (*where: the heap top lies in as its heap, the rest
+ * as main_where has it) and its ARENA event's values (*header: value, offset, code, size);
+ * 0 when no intact, readable heap names it. */
+int arena_walk_other_where(const struct ArenaLayout* l, const struct ArenaWhere* main_where,
+                           uint64_t arena, ArenaViewFn view, void* view_ctx,
+                           struct ArenaWhere* where, struct ArenaEvent* header);
 
 /* The cycle check of lists longer than kLinearCycleCheck (arena_walk_cycles.c): a new list
  * begins, then each entry asks whether it was met before in the list (and is remembered).

@@ -43,8 +43,8 @@ static int take(const struct Reader* r, uint64_t addr, uint64_t n, unsigned char
 }
 
 uint32_t arena_walk_locate(const struct ArenaLayout* l, const struct ArenaWhere* where,
-                           ArenaViewFn view, void* view_ctx, int stable_views, struct Copies* c,
-                           uint64_t* invalid_value) {
+                           ArenaViewFn view, void* view_ctx, int stable_views, int other,
+                           struct Copies* c, uint64_t* invalid_value) {
   const struct Reader reader = {view, view_ctx, stable_views};
   const struct Reader* r = &reader;
   if (where->arena == 0 || where->mp == 0 || (l->has_fastbins && where->global_max_fast == 0)) {
@@ -67,12 +67,12 @@ uint32_t arena_walk_locate(const struct ArenaLayout* l, const struct ArenaWhere*
     return fail(ARENA_INVALID_MAX_FAST_UNREADABLE, where->global_max_fast, invalid_value);
   }
   const int heap_exists = where->heap_end > where->heap_base;
-  /* Self-check of the location: mp_ knows where the heap starts, and small sane counts. */
+  /* Self-check of the location: mp_ knows where the (brk) heap starts, and small sane counts. */
   const uint64_t sbrk_base = load_u64(c->mp, l->mp_sbrk_base);
-  if (heap_exists && sbrk_base != where->heap_base) {
+  if (!other && heap_exists && sbrk_base != where->heap_base) {
     return fail(ARENA_INVALID_SBRK_BASE, sbrk_base - where->heap_base, invalid_value);
   }
-  if (!heap_exists && sbrk_base != 0) {
+  if (!other && !heap_exists && sbrk_base != 0) {
     return fail(ARENA_INVALID_SBRK_NO_HEAP, 0, invalid_value);
   }
   if (l->has_tcache && load_u64(c->mp, l->mp_tcache_bins) > tcache_bins_of(l)) {
@@ -112,7 +112,7 @@ uint32_t arena_walk_locate(const struct ArenaLayout* l, const struct ArenaWhere*
   if (odd > 2) {
     return fail(ARENA_INVALID_ODD_HEADS, odd, invalid_value);
   }
-  c->have_tcache = l->has_tcache && where->tcache != 0;
+  c->have_tcache = !other && l->has_tcache && where->tcache != 0;
   if (c->have_tcache) {
     const uint64_t bytes = tcache_struct_bytes(l);
     if (bytes > sizeof c->tc_copy || !take(r, where->tcache, bytes, c->tc_copy, &c->tc)) {
@@ -127,4 +127,66 @@ uint32_t arena_walk_locate(const struct ArenaLayout* l, const struct ArenaWhere*
     }
   }
   return 0;
+}
+
+/* ---- the other arenas ---------------------------------------------------------------------- */
+
+/* glibc 2.36 arena.c: heaps are HEAP_MAX_SIZE (64 MiB) aligned and start with heap_info: ar_ptr,
+ * prev, size, mprotect_size; an arena's malloc_state lies in its first heap, its top in its
+ * newest, whose prev chain leads back to the first. malloc_state ends binmap, next, next_free,
+ * attached_threads. */
+enum { kHeapBytes = 64 << 20, kMaxHeaps = 4096 };
+
+static uint64_t heap_of(uint64_t address) { return address & ~(uint64_t)(kHeapBytes - 1); }
+
+uint32_t arena_walk_list_arenas(const struct ArenaLayout* l, const unsigned char* main_av,
+                                uint64_t main_arena, ArenaViewFn view, void* view_ctx,
+                                uint64_t* arenas) {
+  const struct Reader r = {view, view_ctx, 0};
+  uint32_t count = 0;
+  uint64_t a = load_u64(main_av, l->binmap + 16);
+  while (a != main_arena) {
+    if (count == ARENA_MAX_OTHERS || !read_at(&r, a + l->binmap + 16, &arenas[count])) {
+      return ARENA_LIST_BROKEN;
+    }
+    const uint64_t next = arenas[count];
+    arenas[count++] = a;
+    a = next;
+  }
+  return count;
+}
+
+int arena_walk_other_where(const struct ArenaLayout* l, const struct ArenaWhere* main_where,
+                           uint64_t arena, ArenaViewFn view, void* view_ctx,
+                           struct ArenaWhere* where, struct ArenaEvent* header) {
+  const struct Reader r = {view, view_ctx, 0};
+  uint64_t top, owner, h;
+  if (!read_at(&r, arena + l->top, &top)) return 0;
+  const uint64_t first = heap_of(arena);
+  h = heap_of(top);
+  if (!read_at(&r, h, &owner) || owner != arena) h = first;
+  /* The heaps: from top's back to the arena's first, each naming the arena. */
+  uint64_t heaps = 1;
+  for (uint64_t at = h; at != first; ++heaps) {
+    if (heaps == kMaxHeaps || !read_at(&r, at + 8, &at) || at != heap_of(at) ||
+        !read_at(&r, at, &owner) || owner != arena) {
+      return 0;
+    }
+  }
+  uint64_t size, mprotect_size, last, attached;
+  if (!read_at(&r, h, &owner) || owner != arena || !read_at(&r, h + 0x10, &size) ||
+      !read_at(&r, h + 0x18, &mprotect_size) || size < 0x10 || size > kHeapBytes ||
+      !read_at(&r, h + size - 8, &last) || !read_at(&r, arena + l->binmap + 32, &attached)) {
+    return 0;
+  }
+  *where = *main_where;
+  where->heap_base = h;
+  where->heap_end = h + size;
+  where->arena = arena;
+  where->tcache = 0;
+  header->value = heaps;
+  header->offset = (int64_t)size;
+  header->code = (uint32_t)(mprotect_size >> 12);
+  header->size = attached;
+  return 1;
 }

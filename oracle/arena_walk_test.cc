@@ -14,6 +14,8 @@
 #include "oracle/heap_view.h"
 #include "oracle/model/random_programs.h"
 #include "oracle/twin_side.h"
+#include "program/hex.h"
+#include "program/parse_for_tests.h"
 
 namespace heaptwin {
 namespace {
@@ -189,8 +191,10 @@ TEST(ArenaDigest, ReadingOwnMemoryGivesTheSameDigest) {
   here.mp = reinterpret_cast<uint64_t>(mp.data());
   here.global_max_fast = reinterpret_cast<uint64_t>(&max_fast);
   here.tcache = image.loc.tcache ? here.heap_base + (image.loc.tcache - image.loc.heap_base) : 0;
-  // mp_.sbrk_base must name the new heap base for the location to be accepted.
+  // mp_.sbrk_base must name the new heap base for the location to be accepted, and the list of
+  // arenas hold the copy alone (as main_arena's does without threads).
   std::memcpy(mp.data() + image.layout.mp_sbrk_base, &here.heap_base, 8);
+  std::memcpy(arena.data() + image.layout.binmap + 16, &here.arena, 8);
   const ArenaLayout l = to_arena_layout(image.layout);
   const ArenaWhere where{here.heap_base, here.heap_end,        here.arena,
                          here.mp,        here.global_max_fast, here.tcache};
@@ -204,6 +208,96 @@ TEST(ArenaDigest, ReadingOwnMemoryGivesTheSameDigest) {
   // Same as the walk through a reader limited to the same regions.
   HeapImage regions = HeapImage::capture(Direct(), here, image.layout);
   EXPECT_EQ(here_digest, arena_digest(regions, here, image.layout));
+}
+
+// Threads' arenas: every state of a threaded Program, its snapshot and digest hold each other
+// arena (bins, top, counters, heap), and a change there changes both.
+std::vector<HeapImage> threaded_states() {
+  std::string error;
+  auto twin = make_twin_side("twin", &error);
+  EXPECT_NE(twin, nullptr) << error;
+  std::vector<HeapImage> images;
+  RunOptions options;
+  options.inspect = [&](size_t, const MemoryReader& mem, const HeapLocation& loc,
+                        const GlibcLayout& layout) {
+    images.push_back(HeapImage::capture(mem, loc, layout));
+  };
+  twin->run(parse_script(R"(
+    a = malloc 0x18
+    t1: b = malloc 0x10000
+    t1: c = malloc 0x10000
+    t1: d = malloc 0x88
+    t1: e = malloc 0x18
+    t2: f = malloc 0x428
+    t2: g = malloc 0x18
+    t1: free d
+    t1: free b
+    t2: free f
+    t1: h = malloc 0x500
+    t1: free c
+  )"),
+            options);
+  return images;
+}
+
+TEST(ArenaDigest, OtherArenasAreWalkedToo) {
+  const std::vector<HeapImage> all = threaded_states();
+  ASSERT_EQ(all.size(), 12u);
+  const ArenaSnapshot first = read_arena(all[0], all[0].loc, all[0].layout);
+  EXPECT_TRUE(first.others.empty());  // before any thread
+  const ArenaSnapshot last = read_arena(all.back(), all.back().loc, all.back().layout);
+  ASSERT_EQ(last.others.size(), 2u);
+  EXPECT_EQ(last.others[0].number, 1u);
+  EXPECT_EQ(last.others[1].number, 2u);
+  for (const OtherArena& o : last.others) {
+    ASSERT_TRUE(o.state.valid) << o.state.invalid_reason;
+    EXPECT_EQ(o.heaps, 1u);
+    EXPECT_EQ(o.attached_threads, 1u);
+    EXPECT_GT(o.state.system_mem, 0u);
+    EXPECT_GE(o.state.top.offset, 0x8d0);  // past heap_info and malloc_state
+  }
+  // t2's freed 0x430 chunk sits in arena2's unsorted bin; t1's 0x90 went to its tcache.
+  ASSERT_EQ(last.others[1].state.bins[1].chunks.size(), 1u);
+  EXPECT_EQ(last.others[1].state.bins[1].chunks[0].size, 0x430u);
+  size_t different = 0;
+  for (size_t i = 0; i < all.size(); ++i) {
+    const ArenaSnapshot s = read_arena(all[i], all[i].loc, all[i].layout);
+    ASSERT_EQ(walk_digest(all[i]), digest_of(s)) << "state " << i;
+    if (i > 0) {
+      const ArenaSnapshot p = read_arena(all[i - 1], all[i - 1].loc, all[i - 1].layout);
+      const bool same = first_difference(p, s).empty();
+      ASSERT_EQ(same, walk_digest(all[i - 1]) == walk_digest(all[i])) << first_difference(p, s);
+      different += !same;
+    }
+  }
+  EXPECT_GE(different, 9u);  // every op but main_arena's own changes something
+}
+
+TEST(ArenaDigest, AChangeInAnotherArenaIsADifference) {
+  const std::vector<HeapImage> all = threaded_states();
+  const HeapImage& before = all.back();
+  const ArenaSnapshot s = read_arena(before, before.loc, before.layout);
+  ASSERT_EQ(s.others.size(), 2u);
+  // arena2's top one page smaller, as a trim that released a page more would leave it.
+  HeapImage image = before;
+  uint64_t arena2 = 0, top = 0, size = 0;
+  ASSERT_TRUE(image.read_u64(before.loc.arena + before.layout.binmap + 16, &arena2));  // newest
+  ASSERT_TRUE(image.read_u64(arena2 + before.layout.top, &top));
+  ASSERT_TRUE(image.read_u64(top + 8, &size));
+  ASSERT_TRUE(image.write_u64(top + 8, size - 0x1000));
+  const ArenaSnapshot t = read_arena(image, image.loc, image.layout);
+  const std::string difference = first_difference(s, t);
+  EXPECT_EQ(difference.rfind("arena2: top: ", 0), 0u) << difference;
+  EXPECT_NE(difference.find(hex((size & ~uint64_t{7}) - 0x1000)), std::string::npos) << difference;
+  EXPECT_NE(walk_digest(before), walk_digest(image));
+  EXPECT_EQ(walk_digest(image), digest_of(t));
+  // A forged list of arenas (main_arena.next at itself + 8) is named, never followed blindly.
+  ASSERT_TRUE(image.write_u64(before.loc.arena + before.layout.binmap + 16, before.loc.arena + 8));
+  const ArenaSnapshot forged = read_arena(image, image.loc, image.layout);
+  ASSERT_EQ(forged.others.size(), 1u);
+  EXPECT_EQ(forged.others[0].state.invalid_reason,
+            "the list of arenas does not come back to main_arena");
+  EXPECT_EQ(walk_digest(image), digest_of(forged));
 }
 
 }  // namespace

@@ -139,6 +139,12 @@ size_t arena_invalid_text(const struct ArenaEvent* e, char* out, size_t cap) {
       put_str(&t, "tcache struct unreadable at ");
       put_heap_offset(&t, (int64_t)v);
       break;
+    case ARENA_INVALID_ARENA_LIST:
+      put_str(&t, "the list of arenas does not come back to main_arena");
+      break;
+    case ARENA_INVALID_ARENA_HEAP:
+      put_str(&t, "no readable heap whose heap_info names the arena");
+      break;
     default: put_str(&t, "not an arena"); break;
   }
   return finish(&t);

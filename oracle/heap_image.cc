@@ -2,12 +2,19 @@
 
 #include <cstring>
 
+#include "oracle/read_arena_heaps.h"
+
 namespace heaptwin {
 
 namespace {
 constexpr uint64_t kMallocStateBytes = 0x898;
 constexpr uint64_t kMallocParBytes = 0x88;
 constexpr uint64_t kMaxHeapBytes = 256u << 20;
+constexpr size_t kMaxOtherHeaps = 64;
+
+int read_word(void* ctx, uint64_t address, uint64_t* out) {
+  return static_cast<const MemoryReader*>(ctx)->read_u64(address, out);
+}
 }  // namespace
 
 void HeapImage::add(const MemoryReader& mem, uint64_t addr, uint64_t n) {
@@ -28,6 +35,11 @@ HeapImage HeapImage::capture(const MemoryReader& mem, const HeapLocation& loc,
   if (loc.tcache != 0 && !(loc.tcache >= loc.heap_base && loc.tcache < loc.heap_end)) {
     image.add(mem, loc.tcache, layout.tcache_chunk_size);
   }
+  // The threads' heaps, which the walk reads for the other arenas (none without threads).
+  ArenaHeapRange heaps[kMaxOtherHeaps];
+  const size_t n = arena_heap_ranges(read_word, const_cast<MemoryReader*>(&mem), loc.arena,
+                                     layout.binmap + 16, layout.top, heaps, kMaxOtherHeaps);
+  for (size_t i = 0; i < n; ++i) image.add(mem, heaps[i].start, heaps[i].bytes);
   return image;
 }
 

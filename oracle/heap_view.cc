@@ -49,16 +49,30 @@ class SnapshotBuilder {
  private:
   void take(const ArenaEvent& e) {
     char text[160];
+    ArenaSnapshot& state = *state_;
     switch (e.kind) {
       case ARENA_EV_INVALID:
         arena_invalid_text(&e, text, sizeof text);
-        snapshot = ArenaSnapshot();
-        snapshot.valid = false;
-        snapshot.invalid_reason = text;
+        state = ArenaSnapshot();
+        state.valid = false;
+        state.invalid_reason = text;
         break;
-      case ARENA_EV_TCACHE_PRESENT: snapshot.tcache_present = true; break;
+      case ARENA_EV_ARENA: {
+        // Another arena: what follows is its state.
+        OtherArena& other = snapshot.others.emplace_back();
+        other.number = e.index;
+        other.heaps = e.value;
+        other.heap_size = static_cast<uint64_t>(e.offset);
+        other.mprotect_pages = e.code;
+        other.attached_threads = e.size;
+        other.state.valid = true;
+        state_ = &other.state;
+        open_ = nullptr;
+        break;
+      }
+      case ARENA_EV_TCACHE_PRESENT: state.tcache_present = true; break;
       case ARENA_EV_TCACHE_COUNT:
-        snapshot.tcache_counts[e.index] = static_cast<uint16_t>(e.value);
+        state.tcache_counts[e.index] = static_cast<uint16_t>(e.value);
         break;
       case ARENA_EV_LIST: open_ = list_for(e.code, e.index); break;
       case ARENA_EV_CHUNK:
@@ -69,10 +83,10 @@ class SnapshotBuilder {
         if (open_) open_->broken = text;
         break;
       case ARENA_EV_LIST_END: open_ = nullptr; break;
-      case ARENA_EV_TOP: snapshot.top = ref_of(e); break;
+      case ARENA_EV_TOP: state.top = ref_of(e); break;
       case ARENA_EV_LAST_REMAINDER:
-        snapshot.last_remainder_null = false;
-        snapshot.last_remainder = ref_of(e);
+        state.last_remainder_null = false;
+        state.last_remainder = ref_of(e);
         break;
       case ARENA_EV_FIELDS:
         for (uint32_t code = 1; code <= ARENA_FIELD_COUNT; ++code)
@@ -83,17 +97,18 @@ class SnapshotBuilder {
   }
 
   BinList* list_for(uint32_t code, uint32_t index) {
+    ArenaSnapshot& s = *state_;
     switch (code) {
-      case ARENA_LIST_TCACHE: return index < kTcacheBins ? &snapshot.tcache[index] : nullptr;
-      case ARENA_LIST_FASTBIN: return index < kFastBins ? &snapshot.fastbins[index] : nullptr;
-      case ARENA_LIST_BIN: return index < kBins ? &snapshot.bins[index] : nullptr;
-      case ARENA_LIST_NEXTSIZE: return index < kBins ? &snapshot.nextsize[index] : nullptr;
+      case ARENA_LIST_TCACHE: return index < kTcacheBins ? &s.tcache[index] : nullptr;
+      case ARENA_LIST_FASTBIN: return index < kFastBins ? &s.fastbins[index] : nullptr;
+      case ARENA_LIST_BIN: return index < kBins ? &s.bins[index] : nullptr;
+      case ARENA_LIST_NEXTSIZE: return index < kBins ? &s.nextsize[index] : nullptr;
       default: return nullptr;
     }
   }
 
   void set_field(uint32_t code, uint64_t v) {
-    ArenaSnapshot& s = snapshot;
+    ArenaSnapshot& s = *state_;
     MallocParSnapshot& p = s.mp;
     switch (code) {
       case ARENA_FIELD_BINMAP0:
@@ -127,6 +142,7 @@ class SnapshotBuilder {
   }
 
   BinList* open_ = nullptr;
+  ArenaSnapshot* state_ = &snapshot;  // main_arena's, or the other arena being walked
 };
 
 // A snapshot told back as the walk would report it, into a digest.
@@ -134,9 +150,26 @@ class SnapshotReplay {
  public:
   uint64_t digest(const ArenaSnapshot& s) {
     d_.hash = ARENA_DIGEST_SEED;
+    state(s);
+    for (const OtherArena& o : s.others) {
+      ArenaEvent e{};
+      e.kind = ARENA_EV_ARENA;
+      e.index = o.number;
+      e.value = o.heaps;
+      e.offset = static_cast<int64_t>(o.heap_size);
+      e.code = static_cast<uint32_t>(o.mprotect_pages);
+      e.size = o.attached_threads;
+      arena_digest_event(&d_, &e);
+      state(o.state);
+    }
+    return d_.hash;
+  }
+
+ private:
+  void state(const ArenaSnapshot& s) {
     if (!s.valid) {
       arena_digest_text(&d_, ARENA_EV_INVALID, s.invalid_reason.data(), s.invalid_reason.size());
-      return d_.hash;
+      return;
     }
     if (s.tcache_present) {
       event(ARENA_EV_TCACHE_PRESENT);
@@ -187,10 +220,8 @@ class SnapshotReplay {
     e.kind = ARENA_EV_FIELDS;
     e.values = values;
     arena_digest_event(&d_, &e);
-    return d_.hash;
   }
 
- private:
   void event(uint32_t kind, uint32_t code = 0, uint32_t index = 0, uint64_t value = 0) {
     ArenaEvent e{};
     e.kind = kind;

@@ -72,3 +72,26 @@ size_t read_arena_heaps(ArenaWordReader read, void* ctx, uint64_t main_arena, ui
   }
   return n;
 }
+
+size_t arena_heap_ranges(ArenaWordReader read, void* ctx, uint64_t main_arena, uint64_t next_offset,
+                         uint64_t top_offset, struct ArenaHeapRange* out, size_t max) {
+  size_t n = 0;
+  uint64_t a, top, owner, size, last;
+  if (main_arena == 0 || !read(ctx, main_arena + next_offset, &a)) return 0;
+  for (int arenas = 0; a != main_arena && arenas < kMaxArenas; ++arenas) {
+    if (!read(ctx, a + top_offset, &top)) break;
+    uint64_t h = block_of(top);
+    if (!read(ctx, h, &owner) || owner != a) h = block_of(a);
+    for (int k = 0; k < kMaxHeaps && n < max; ++k) {
+      if (!read(ctx, h, &owner) || owner != a || !read(ctx, h + 0x10, &size) || size < 0x10 ||
+          size > READ_ARENA_HEAP_BYTES || !read(ctx, h + size - 8, &last)) {
+        break;
+      }
+      out[n].start = h;
+      out[n++].bytes = size;
+      if (h == block_of(a) || !read(ctx, h + 8, &h)) break;
+    }
+    if (!read(ctx, a + next_offset, &a)) break;
+  }
+  return n;
+}

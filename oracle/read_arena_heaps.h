@@ -30,6 +30,19 @@ extern "C" {
 size_t read_arena_heaps(ArenaWordReader read, void* ctx, uint64_t main_arena, uint64_t next_offset,
                         uint64_t top_offset, uint64_t raw, uint64_t at, struct ReadArenaHeap* out);
 
+/* A heap of another arena, as a copy of a state holds it: from its start (64 MiB-aligned) the
+ * bytes it holds (heap_info.size). */
+struct ArenaHeapRange {
+  uint64_t start, bytes;
+};
+
+/* Every heap of every arena on main_arena's list but main_arena itself (threads'), each arena's
+ * from the heap its top lies in back to its first, as long as each heap_info names the arena and
+ * its last byte can be read; at most `max` into out (and 64 arenas), how many. For copies of a
+ * state: the glibc runner's copied snapshots, heap images. */
+size_t arena_heap_ranges(ArenaWordReader read, void* ctx, uint64_t main_arena, uint64_t next_offset,
+                         uint64_t top_offset, struct ArenaHeapRange* out, size_t max);
+
 /* A ReadArenaHeap as one word (the runner's record), 0 for none: bits 0..21 its start >> 26
  * (64 MiB aligned, below 2^48), 22..36 its bytes in pages (at most 2^14), 37..46 the arena,
  * 47..62 the heap. */

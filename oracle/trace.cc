@@ -263,6 +263,34 @@ bool ArenaSnapshot::operator==(const ArenaSnapshot& o) const {
   return first_difference(*this, o).empty();
 }
 
+// The other arenas (threads'), in order: how many, then each one's heap and state, named
+// "arena1: ..." as read8 names its heaps.
+static std::string others_difference(const std::vector<OtherArena>& a,
+                                     const std::vector<OtherArena>& b) {
+  if (a.size() != b.size()) {
+    return "other arenas: " + std::to_string(a.size()) + " vs " + std::to_string(b.size());
+  }
+  for (size_t i = 0; i < a.size(); ++i) {
+    const OtherArena &x = a[i], &y = b[i];
+    const std::string name = "arena" + std::to_string(x.number);
+    auto field = [&](const char* what, uint64_t u, uint64_t v) {
+      return u == v ? std::string() : name + " " + what + ": " + hex(u) + " vs " + hex(v);
+    };
+    std::string d;
+    if (!(d = field("number", x.number, y.number)).empty() ||
+        !(d = field("heaps", x.heaps, y.heaps)).empty() ||
+        !(d = field("heap size", x.heap_size, y.heap_size)).empty() ||
+        !(d = field("heap mprotect_size", x.mprotect_pages << 12, y.mprotect_pages << 12))
+             .empty() ||
+        !(d = field("attached_threads", x.attached_threads, y.attached_threads)).empty()) {
+      return d;
+    }
+    d = first_difference(x.state, y.state);
+    if (!d.empty()) return name + ": " + d;
+  }
+  return "";
+}
+
 std::string first_difference(const ArenaSnapshot& a, const ArenaSnapshot& b) {
   if (a.valid != b.valid) {
     return std::string("snapshot valid: ") + (a.valid ? "yes" : "no (" + a.invalid_reason + ")") +
@@ -348,7 +376,7 @@ std::string first_difference(const ArenaSnapshot& a, const ArenaSnapshot& b) {
   if (!(d = field("mp_.tcache_unsorted_limit", p.tcache_unsorted_limit, q.tcache_unsorted_limit))
            .empty())
     return d;
-  return "";
+  return others_difference(a.others, b.others);
 }
 
 std::string side_release(const std::string& side_name) {

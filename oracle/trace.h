@@ -131,6 +131,8 @@ inline constexpr int kTcacheBins = 76;  // TCACHE_MAX_BINS from 2.42 (64 small, 
 inline constexpr int kFastBins = 10;
 inline constexpr int kBins = 128;  // index 1 unsorted, 2..63 small, 64..126 large (glibc's)
 
+struct OtherArena;
+
 struct ArenaSnapshot {
   bool valid = false;  // false: the arena could not be located or read safely
   std::string invalid_reason;
@@ -153,9 +155,20 @@ struct ArenaSnapshot {
   uint64_t system_mem = 0, max_system_mem = 0;
   uint64_t global_max_fast = 0;
   MallocParSnapshot mp;
+  // main_arena's snapshot only: the other arenas (threads'), oldest first (arena_walk.h).
+  std::vector<OtherArena> others;
 
   bool operator==(const ArenaSnapshot& o) const;
   bool operator!=(const ArenaSnapshot& o) const { return !(*this == o); }
+};
+
+// A non-main arena: its number (1 the oldest; 0 for a list of arenas that does not come back to
+// main_arena, whose state says so), its heaps, the heap top lies in (heap_info's size and
+// mprotect_size), its attached_threads, and its state, relative to that heap (no tcache).
+struct OtherArena {
+  uint32_t number = 0;
+  uint64_t heaps = 0, heap_size = 0, mprotect_pages = 0, attached_threads = 0;
+  ArenaSnapshot state;
 };
 
 // The first difference between two snapshots, in words ("fastbin[1] (0x30): ..."); empty when

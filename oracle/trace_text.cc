@@ -113,15 +113,18 @@ std::string bin_range(int index) {
   return "[" + hex(lo) + ", " + (index == 126 ? std::string("...") : hex(hi)) + ")";
 }
 
-std::string format_state(const ArenaSnapshot& s, const std::string& in, bool full) {
+namespace {
+
+// One arena's state; main_arena's with the tcache and mp_ (other arenas have neither).
+std::string format_arena(const ArenaSnapshot& s, const std::string& in, bool full, bool main) {
   if (!s.valid) return in + "(no snapshot: " + s.invalid_reason + ")\n";
   // The compact form (full == false) leaves out empty sections, as a quick look wants.
   std::string out, section;
   const std::string empty = in + "  empty\n";
   section = in + "tcachebins" + (s.tcache_present ? "" : " (no tcache yet)") + "\n";
-  out += section;
+  if (main) out += section;
   bool any = false;
-  for (int i = 0; i < kTcacheBins; ++i) {
+  for (int i = 0; i < kTcacheBins && main; ++i) {
     if (s.tcache_counts[i] == 0 && s.tcache[i].empty()) continue;
     char head[48];
     // A large bin (2.42+) holds a range of sizes.
@@ -131,7 +134,7 @@ std::string format_state(const ArenaSnapshot& s, const std::string& in, bool ful
     out += in + "  " + head + list_text(s.tcache[i]) + "\n";
     any = true;
   }
-  if (!any) out += empty;
+  if (main && !any) out += empty;
   out += in + "fastbins\n";
   any = false;
   for (int i = 0; i < kFastBins; ++i) {
@@ -192,6 +195,9 @@ std::string format_state(const ArenaSnapshot& s, const std::string& in, bool ful
         in.c_str(), static_cast<unsigned>(s.flags), s.have_fastchunks, s.binmap[0], s.binmap[1],
         s.binmap[2], s.binmap[3], s.system_mem, s.max_system_mem, s.global_max_fast);
     out += buf;
+  }
+  if (full && main) {
+    char buf[512];
     const MallocParSnapshot& p = s.mp;
     std::snprintf(buf, sizeof buf,
                   "%smp_: trim_threshold %#" PRIx64 " top_pad %#" PRIx64 " mmap_threshold %#" PRIx64
@@ -205,6 +211,20 @@ std::string format_state(const ArenaSnapshot& s, const std::string& in, bool ful
                   p.mmapped_mem, p.max_mmapped_mem, p.tcache_bins, p.tcache_max_bytes,
                   p.tcache_count, p.tcache_unsorted_limit);
     out += buf;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string format_state(const ArenaSnapshot& s, const std::string& in, bool full) {
+  std::string out = format_arena(s, in, full, true);
+  // Threads' arenas, oldest first, relative to the heap their top lies in.
+  for (const OtherArena& o : s.others) {
+    out += in + "arena" + std::to_string(o.number) + " (" + std::to_string(o.heaps) +
+           (o.heaps == 1 ? " heap" : " heaps") + ", top's heap size " + hex(o.heap_size) +
+           ", attached_threads " + std::to_string(o.attached_threads) + "):\n";
+    out += format_arena(o.state, in + "  ", full, false);
   }
   return out;
 }

@@ -413,9 +413,14 @@ class TwinSide : public Side {
   // global_max_fast, the tcache struct) are all this process's.
   uint64_t digest(const alloc::Allocator& twin, ArenaDigestPace* pace) const {
     const HeapLocation loc = location(twin);
-    const ArenaWhere where{loc.heap_base, loc.heap_end,        loc.arena,
-                           loc.mp,        loc.global_max_fast, loc.tcache};
+    const ArenaWhere where{loc.heap_base,       loc.heap_end, loc.arena,       loc.mp,
+                           loc.global_max_fast, loc.tcache,   &owned_readable, memory_.get()};
     return arena_digest_here_paced(&arena_layout_, &where, pace);
+  }
+
+  // ArenaWhere.probe: other arenas' memory, which the twin's memory owns where it is readable.
+  static int owned_readable(void* ctx, uint64_t address, uint64_t n) {
+    return static_cast<const alloc::SimulatedMemory*>(ctx)->owns(address, n);
   }
 
   // Where read8 values point, in this twin's memory (oracle/read_value.h).

@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "oracle/read_arena_heaps.h"
+
 namespace heaptwin {
 
 namespace {
@@ -71,7 +73,17 @@ ArenaSnapshot copied_snapshot(const RunnerState& state, const HeapLocation& loc,
   at += 8;
   mem.add(loc.heap_base, at, state.heap_bytes);
   at += state.heap_bytes;
-  if (state.tcache_apart) mem.add(loc.tcache, at, RUNNER_TCACHE_BYTES);
+  if (state.tcache_apart) {
+    mem.add(loc.tcache, at, RUNNER_TCACHE_BYTES);
+    at += RUNNER_TCACHE_BYTES;
+  }
+  for (uint32_t i = 0; i < state.other_heaps; ++i) {
+    ArenaHeapRange heap;
+    std::memcpy(&heap, at, sizeof heap);
+    at += sizeof heap;
+    mem.add(heap.start, at, heap.bytes);
+    at += heap.bytes;
+  }
   return read_arena(mem, loc, layout);
 }
 

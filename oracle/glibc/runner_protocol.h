@@ -160,14 +160,19 @@ struct RunnerRecord {
 #define RUNNER_NO_STATE (~(uint64_t)0)
 
 /* A copied state, followed by arena_bytes of main_arena, mp_bytes of mp_, 8 bytes of
- * global_max_fast, heap_bytes of the heap from its base, and, when tcache_apart, the tcache
- * struct (with M_MMAP_THRESHOLD 0 it is an mmapped chunk outside the heap). */
+ * global_max_fast, heap_bytes of the heap from its base, when tcache_apart the tcache
+ * struct (with M_MMAP_THRESHOLD 0 it is an mmapped chunk outside the heap), and the heaps of the
+ * other arenas (threads'): other_heaps of them, each a struct ArenaHeapRange and its bytes. */
 struct RunnerState {
   uint64_t bytes; /* of the whole entry, header included (16-aligned) */
   uint64_t heap_bytes;
   uint32_t arena_bytes, mp_bytes;
-  uint32_t tcache_apart, pad;
+  uint32_t tcache_apart, other_heaps;
 };
+/* The most heaps, and bytes of them, a copied state holds (a snapshot past it reads the rest as
+ * unreadable: an invalid arena, a difference the report names). */
+#define RUNNER_MAX_HEAP_COPIES 64
+#define RUNNER_MAX_HEAP_COPY_BYTES ((uint64_t)192 << 20)
 
 /* A futex word one side sleeps on, and its flag saying so (runner_handoff.h). */
 struct RunnerBell {

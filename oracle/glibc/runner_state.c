@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "oracle/glibc/runner_internal.h"
+#include "oracle/read_arena_heaps.h"
 
 uint64_t runner_tcache_pointer(void) {
   if (request.errno_tls == 0 && request.tcache_tls == 0) return 0;
@@ -28,8 +29,21 @@ uint64_t runner_top(uint64_t heap_end) {
   return top >= heap_base && top < heap_end ? top : heap_base;
 }
 
+/* ArenaWhere.probe: other arenas' memory, read where a Program may have forged the pointers
+ * that lead there. Every page of the range is probed (a heap is readable from its start up). */
+static int probe_readable(void* ctx, uint64_t addr, uint64_t n) {
+  (void)ctx;
+  uint64_t word;
+  for (uint64_t page = addr & ~(uint64_t)4095; page < addr + n; page += 4096) {
+    if (!runner_probe_word(page > addr ? page : addr & ~(uint64_t)7, &word)) return 0;
+  }
+  return runner_probe_word((addr + n - 1) & ~(uint64_t)7, &word);
+}
+
 uint64_t runner_digest(const struct RunnerRecord* r, struct ArenaDigestPace* pace) {
   struct ArenaWhere where;
+  where.probe = probe_readable;
+  where.probe_ctx = NULL;
   where.heap_base = heap_base;
   where.heap_end = r->heap_end;
   where.arena = request.arena;
@@ -102,6 +116,11 @@ static uint64_t state_alloc(uint64_t need) {
   return room.at;
 }
 
+static int read_probed(void* ctx, uint64_t address, uint64_t* out) {
+  (void)ctx;
+  return runner_probe_word(address, out);
+}
+
 void runner_copy_state(struct RunnerRecord* r, int first_op) {
   if (first_op) {
     top_high = 0;
@@ -125,9 +144,22 @@ void runner_copy_state(struct RunnerRecord* r, int first_op) {
   header.mp_bytes = request.layout.mp_bytes;
   header.heap_bytes = heap_len;
   header.tcache_apart = (uint32_t)tcache_apart;
-  header.pad = 0;
+  /* The threads' heaps (none without threads: main_arena's list holds only itself). */
+  struct ArenaHeapRange heaps[RUNNER_MAX_HEAP_COPIES];
+  header.other_heaps =
+      (uint32_t)arena_heap_ranges(read_probed, NULL, request.arena, request.layout.binmap + 16,
+                                  request.layout.top, heaps, RUNNER_MAX_HEAP_COPIES);
   uint64_t need = sizeof header + header.arena_bytes + header.mp_bytes + 8 + heap_len +
                   (tcache_apart ? RUNNER_TCACHE_BYTES : 0);
+  uint64_t copied = 0;
+  for (uint32_t i = 0; i < header.other_heaps; ++i) {
+    if (copied + heaps[i].bytes > RUNNER_MAX_HEAP_COPY_BYTES) {
+      header.other_heaps = i;
+      break;
+    }
+    copied += heaps[i].bytes;
+    need += sizeof heaps[i] + heaps[i].bytes;
+  }
   header.bytes = (need + 15) & ~(uint64_t)15;
   r->state = state_alloc(header.bytes);
   if (r->state == RUNNER_NO_STATE) return;
@@ -142,5 +174,14 @@ void runner_copy_state(struct RunnerRecord* r, int first_op) {
   at += 8;
   memcpy(at, (const void*)(uintptr_t)heap_base, heap_len);
   at += heap_len;
-  if (tcache_apart) memcpy(at, (const void*)(uintptr_t)r->tcache, RUNNER_TCACHE_BYTES);
+  if (tcache_apart) {
+    memcpy(at, (const void*)(uintptr_t)r->tcache, RUNNER_TCACHE_BYTES);
+    at += RUNNER_TCACHE_BYTES;
+  }
+  for (uint32_t i = 0; i < header.other_heaps; ++i) {
+    memcpy(at, &heaps[i], sizeof heaps[i]);
+    at += sizeof heaps[i];
+    memcpy(at, (const void*)(uintptr_t)heaps[i].start, heaps[i].bytes);
+    at += heaps[i].bytes;
+  }
 }
