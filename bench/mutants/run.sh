@@ -22,7 +22,7 @@ Mutation testing of the harness: each bench/mutants/NAME.patch plants one realis
 scratch copy of the twin (allocator/), one at a time. First the proof that the mutant is real:
 bench/mutants/NAME.heap agrees with real glibc on the clean tree and diverges on the mutated one
 (heaptwin diff NAME.heap --sides twin,glibc). Then libFuzzer runs each differential target
-(fuzz/targets.txt: twin_vs_glibc, twin_vs_model, attack; one job each) and the main job
+(fuzz/targets.txt: twin_vs_glibc, twin_vs_model, attack, threads; one job each) and the main job
 (./heaptwin fuzz's configuration: twin_vs_glibc with one job per core) on the mutated build,
 each twice: from the committed corpus (corpus/<target>/ and corpus/regressions/<target>/) and
 from an empty one (the dictionaries are used in both), up to S seconds. The table gives the
@@ -32,7 +32,7 @@ found it, not the fuzzer); ! = the finding also fails on the clean build (not th
 ? = it does not fail again on the mutated build (a hang of a busy machine, say). Cells with !
 or ? do not count as found.
 
-  --quick        4 mutants, runs of 30 s (about 12 minutes at most; the full run: 16
+  --quick        4 mutants, runs of 30 s (about 12 minutes at most; the full run: 17
                  mutants, 60 s, about 1 hour here, 90 minutes at most)
   --mutant NAME  only this mutant (repeatable)
   --time S       seconds per run (default 60, the issue's limit)
