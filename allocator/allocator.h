@@ -289,7 +289,7 @@ class Allocator : public ChunkMemory {
   // entry of at least nb bytes (0: none); *link: where its pointer is stored (0: the head).
   UserAddr tcache_location_large(uint64_t nb, uint64_t tc_idx, Addr* link);
   void tcache_put_large(ChunkAddr chunk, uint64_t tc_idx);
-  UserAddr tcache_get_large(uint64_t tc_idx, uint64_t nb);  // the first fit only when exact
+  UserAddr tcache_get_large(uint64_t tc_idx, uint64_t nb);         // the first fit only when exact
   void tcache_put_n(ChunkAddr chunk, uint64_t tc_idx, Addr link);  // at `link` (0: the head)
   // allocator.cc: 2.42's __libc_free and _int_free_chunk.
   void free_v242(UserAddr mem);

@@ -29,8 +29,9 @@ void Allocator::arena_unreadable(ChunkAddr p, uint64_t size) const {
   if (size <= global_max_fast()) {
     // The next chunk's size is checked against av->system_mem; a size at or below the header's
     // sends glibc to re-check under av->mutex first.
-    first = chunksize_nomask(chunk_at_offset(p, size)) <= kChunkHdrSz ? offsetof(MallocState, mutex)
-                                                      : offsetof(MallocState, system_mem);
+    first = chunksize_nomask(chunk_at_offset(p, size)) <= kChunkHdrSz
+                ? offsetof(MallocState, mutex)
+                : offsetof(MallocState, system_mem);
   } else {
     first = offsetof(MallocState, top);  // "double free or corruption (top)": p == av->top
   }

@@ -86,7 +86,8 @@ UserAddr Allocator::calloc(uint64_t n, uint64_t elem_size) {
     } else {
       // A heap's pages past what was ever made writable are fresh.
       const Addr heap = heap_for_ptr(oldtop);
-      const uint64_t fresh_from = heap + load(heap + offsetof(HeapInfo, mprotect_size)) - oldtop.raw();
+      const uint64_t fresh_from =
+          heap + load(heap + offsetof(HeapInfo, mprotect_size)) - oldtop.raw();
       if (oldtopsize < fresh_from) oldtopsize = fresh_from;
     }
   }

@@ -195,8 +195,8 @@ UserAddr Allocator::int_memalign_v243(uint64_t alignment, uint64_t bytes) {
   if (size - nb >= kMinSize) {
     const ChunkAddr nextchunk = chunk_at_offset(p, size);
     set_head(p, nb | (chunksize_nomask(p) & kSizeBits));
-    size = int_free_create_chunk(chunk_at_offset(p, nb), size - nb, nextchunk,
-                                 chunksize(nextchunk));
+    size =
+        int_free_create_chunk(chunk_at_offset(p, nb), size - nb, nextchunk, chunksize(nextchunk));
     int_free_maybe_consolidate(size);  // _int_free_maybe_trim: no fastbins to consolidate
   }
   return chunk2mem(p);
@@ -221,7 +221,8 @@ UserAddr Allocator::tcache_get_align(uint64_t nb, uint64_t alignment) {
     link = te.raw() + kTcacheEntryNext;
     te = UserAddr{protect(link, load(link))};
   }
-  if (te != 0 && csize == nb && (te.raw() & (alignment - 1)) == 0) return tcache_get_n(tc_idx, link);
+  if (te != 0 && csize == nb && (te.raw() & (alignment - 1)) == 0)
+    return tcache_get_n(tc_idx, link);
   return 0;
 }
 

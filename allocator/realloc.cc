@@ -177,8 +177,8 @@ UserAddr Allocator::int_realloc(ChunkAddr oldp, uint64_t oldsize, uint64_t nb) {
       }
       if (!owned(oldmem.raw(), sz)) report_fault(fatal_, oldmem.raw());
       if (!owned(newmem.raw(), sz)) report_fault(fatal_, newmem.raw());
-      std::memmove(reinterpret_cast<void*>(newmem.raw()), reinterpret_cast<const void*>(oldmem.raw()),
-                   sz);
+      std::memmove(reinterpret_cast<void*>(newmem.raw()),
+                   reinterpret_cast<const void*>(oldmem.raw()), sz);
       note_range(newmem.raw(), sz);
       free_in_malloc(oldp);
       return newmem;

@@ -263,8 +263,8 @@ namespace {
 
 // malloc, valloc and pvalloc: one size, one block. Inlined into each exported function, whose
 // frame --check's call stacks start from (Call), and `entry` with it.
-__attribute__((always_inline)) inline void* allocate(const char* verb, size_t bytes,
-                                                     UserAddr (alloc::Allocator::*entry)(uint64_t)) {
+__attribute__((always_inline)) inline void* allocate(
+    const char* verb, size_t bytes, UserAddr (alloc::Allocator::*entry)(uint64_t)) {
   Call call(verb, bytes);
   g_twin->clear_errno();
   Addr r = (g_twin->*entry)(bytes).raw();
