@@ -18,7 +18,9 @@ inline void Allocator::tcache_put(ChunkAddr chunk, uint64_t tc_idx) {
   add_tcache_count(tc_idx, 1);
 }
 
-inline UserAddr Allocator::tcache_get(uint64_t tc_idx) {
+// Always inlined: with the typed addresses gcc 12 stopped inlining it into malloc on its own (a
+// call's register saves: +4% instructions in bench:tcache_loop 20000).
+__attribute__((always_inline)) inline UserAddr Allocator::tcache_get(uint64_t tc_idx) {
   UserAddr e = tcache_head(tc_idx);
   if (list_misaligned(e)) malloc_printerr(msg::kUnalignedTcacheChunk);
   set_tcache_head(tc_idx, tcache_next(e));
