@@ -128,7 +128,7 @@ void Allocator::refresh_heap_range() {
 
 void Allocator::malloc_init_state() {
   for (uint32_t i = 1; i < kNBins; ++i) {
-    Addr bin = bin_at(i);
+    ChunkAddr bin = bin_at(i);
     set_fd(bin, bin);
     set_bk(bin, bin);
   }
@@ -138,7 +138,7 @@ void Allocator::malloc_init_state() {
     if (arena_ == libc_.main_arena) libc_.set_max_fast(max_fast_for(128));  // DEFAULT_MXFAST
     set_have_fastchunks(false);
   }
-  av().top = initial_top();
+  set_top(initial_top());
 }
 
 void Allocator::ptmalloc_init() {
@@ -202,7 +202,7 @@ void Allocator::ptmalloc_init() {
   }
 }
 
-Addr Allocator::malloc(uint64_t bytes) {
+UserAddr Allocator::malloc(uint64_t bytes) {
   malloc_hook_pending_ = false;  // malloc_hook_ini's first call clears the hook
   if (!malloc_initialized()) ptmalloc_init();
   // Before 2.26 (TcacheForm::kNone) only _int_malloc refuses a request, and that is retried.
@@ -228,22 +228,22 @@ Addr Allocator::malloc(uint64_t bytes) {
       if (tc_idx < kTcacheMaxBins) {
         if (tcache_has_small(tc_idx)) return tcache_get(tc_idx);
       } else if (tcache_ != 0) {
-        if (Addr victim = tcache_get_large(large_csize2tidx(tbytes), tbytes)) return victim;
+        if (UserAddr victim = tcache_get_large(large_csize2tidx(tbytes), tbytes)) return victim;
       }
     }
   }
   if (__builtin_expect(!single_thread_, 0)) return malloc_threaded(bytes);
-  Addr victim = int_malloc(bytes);
+  UserAddr victim = int_malloc(bytes);
   if (victim == 0 && profile_.retry_in_other_arena && retries_in_main_arena()) {
     victim = int_malloc(bytes);
   }
   // assert (!victim || chunk_is_mmapped (mem2chunk (victim)) || &main_arena == arena_for_chunk
   // (...))
   if (victim != 0) {
-    Addr p = mem2chunk(victim);
+    ChunkAddr p = mem2chunk(victim);
     uint64_t head = chunksize_nomask(p);
     if ((head & kIsMmapped) == 0 && (head & kNonMainArena) != 0) {
-      Addr heap = p & ~(kHeapMaxSize - 1);  // heap_for_ptr: heap_info.ar_ptr at offset 0
+      Addr heap = heap_for_ptr(p);  // heap_info.ar_ptr at offset 0
       if (load(heap) != main_arena()) assert_failed(Assertion::kMallocArena);
     }
   }
@@ -261,10 +261,10 @@ bool Allocator::retries_in_main_arena() {
   return true;
 }
 
-void Allocator::free(Addr mem) {
+void Allocator::free(UserAddr mem) {
   if (profile_.free_checks_after_tcache) return free_v242(mem);
   if (mem == 0) return;
-  Addr p = mem2chunk(mem);
+  ChunkAddr p = mem2chunk(mem);
   if (chunk_is_mmapped(p)) {
     raise_mmap_threshold(p);
     munmap_chunk(p);
@@ -278,14 +278,14 @@ void Allocator::free(Addr mem) {
 // 2.42+ __libc_free: alignment, then the tcache (the key's double-free scan, a bin with room),
 // the lazy tcache's first allocation (2.43 tcache_free_init, then free again), the size check,
 // and _int_free_chunk: mmapped chunks unmapped, others merged and binned.
-void Allocator::free_v242(Addr mem) {
+void Allocator::free_v242(UserAddr mem) {
   if (mem == 0) return;
-  Addr p = mem2chunk(mem);
+  ChunkAddr p = mem2chunk(mem);
   const uint64_t size = chunksize(p);
   if (misaligned_chunk(p)) malloc_printerr(msg::kFreeInvalidPointer);
   if (size < mp().tcache_max_bytes) {
-    Addr e = mem;
-    if (load(e + kTcacheEntryKey) == tcache_mark()) {
+    UserAddr e = mem;
+    if (tcache_key_of(e) == tcache_mark()) {
       tcache_double_free_verify(e);
       return;
     }
@@ -312,16 +312,16 @@ void Allocator::free_v242(Addr mem) {
   }
   // INT_ADD_OVERFLOW ((uintptr_t) p, size - MINSIZE): also every size under MINSIZE.
   const uint64_t span = size - kMinSize;
-  if (p + span < p) malloc_printerr(msg::kFreeInvalidSize);
+  if (p.plus(span) < p) malloc_printerr(msg::kFreeInvalidSize);
   int_free_chunk(p, size);
 }
 
 // _int_free_chunk (2.42+): an mmapped chunk is unmapped (raising the dynamic threshold), any
 // other merged with its free neighbours and binned.
-void Allocator::int_free_chunk(Addr p, uint64_t size) {
+void Allocator::int_free_chunk(ChunkAddr p, uint64_t size) {
   if (!chunk_main_arena(p)) {
     // __libc_free's arena_for_chunk (p), before _int_free_chunk looks at IS_MMAPPED.
-    Addr heap = p & ~(kHeapMaxSize - 1);
+    Addr heap = heap_for_ptr(p);
     Addr ar_ptr = load(heap);
     if (ar_ptr != main_arena()) {
       // arena_for_chunk.cc follows a forged arena as 2.36 lays it out; 2.43's is not modelled.
@@ -339,7 +339,7 @@ void Allocator::int_free_chunk(Addr p, uint64_t size) {
 }
 
 // The dynamic mmap threshold (glibc-facts.md): a freed mapping above the threshold raises it.
-void Allocator::raise_mmap_threshold(Addr p) {
+void Allocator::raise_mmap_threshold(ChunkAddr p) {
   uint64_t head = chunksize_nomask(p);
   if (!mp().no_dyn_threshold && head > mp().mmap_threshold && head <= kDefaultMmapThresholdMax) {
     mp().mmap_threshold = chunksize(p);

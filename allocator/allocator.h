@@ -35,16 +35,17 @@ class Allocator : public ChunkMemory {
   void reset();
 
   // glibc's public functions. errno is last_errno(); set to 0 by the caller's convention.
-  Addr malloc(uint64_t bytes);  // __libc_malloc
-  void free(Addr mem);          // __libc_free
-  Addr calloc(uint64_t n, uint64_t elem_size);
-  Addr realloc(Addr oldmem, uint64_t bytes);
-  Addr memalign(uint64_t alignment, uint64_t bytes);
-  Addr aligned_alloc(uint64_t alignment, uint64_t bytes);  // memalign's alias before 2.38
-  int posix_memalign(Addr* memptr, uint64_t alignment, uint64_t size);  // 0, EINVAL or ENOMEM
-  Addr valloc(uint64_t bytes);
-  Addr pvalloc(uint64_t bytes);
-  uint64_t malloc_usable_size(Addr mem);
+  // They take and return user addresses (chunk2mem of a chunk); NULL is UserAddr{} (== 0).
+  UserAddr malloc(uint64_t bytes);  // __libc_malloc
+  void free(UserAddr mem);          // __libc_free
+  UserAddr calloc(uint64_t n, uint64_t elem_size);
+  UserAddr realloc(UserAddr oldmem, uint64_t bytes);
+  UserAddr memalign(uint64_t alignment, uint64_t bytes);
+  UserAddr aligned_alloc(uint64_t alignment, uint64_t bytes);  // memalign's alias before 2.38
+  int posix_memalign(UserAddr* memptr, uint64_t alignment, uint64_t size);  // 0, EINVAL, ENOMEM
+  UserAddr valloc(uint64_t bytes);
+  UserAddr pvalloc(uint64_t bytes);
+  uint64_t malloc_usable_size(UserAddr mem);
   int mallopt(int param_number, int value);
   int malloc_trim(uint64_t pad);
 
@@ -128,24 +129,35 @@ class Allocator : public ChunkMemory {
   uint8_t& malloc_initialized() const { return *libc_.malloc_initialized; }
   uint64_t& tcache_key() const { return *libc_.tcache_key; }
   // bin_at(i): the pseudo-chunk whose fd/bk are bins[2i-2], bins[2i-1].
-  Addr bin_at(uint32_t i) const { return arena_struct() + 0x60 + (uint64_t{i} - 1) * 0x10; }
-  Addr unsorted_chunks() const { return bin_at(1); }
-  Addr initial_top() const { return unsorted_chunks(); }
-  Addr next_bin(Addr b) const { return b + 0x10; }
+  ChunkAddr bin_at(uint32_t i) const {
+    return ChunkAddr{arena_struct() + 0x60 + (uint64_t{i} - 1) * 0x10};
+  }
+  ChunkAddr unsorted_chunks() const { return bin_at(1); }
+  ChunkAddr initial_top() const { return unsorted_chunks(); }
+  ChunkAddr next_bin(ChunkAddr b) const { return b.plus(0x10); }
+  // av->top and av->last_remainder (chunk addresses stored as words in malloc_state).
+  ChunkAddr top() const { return ChunkAddr{av().top}; }
+  void set_top(ChunkAddr p) const { av().top = p.raw(); }
+  ChunkAddr last_remainder() const { return ChunkAddr{av().last_remainder}; }
+  void set_last_remainder(ChunkAddr p) const { av().last_remainder = p.raw(); }
   bool contiguous() const { return (arena_flags() & kNonContiguousBit) == 0; }
   void mark_bin(uint32_t i) const { av().binmap[idx2block_(i)] |= (1u << (i & 31)); }
   static uint32_t idx2block_(uint32_t i) { return i >> 5; }
   uint64_t& fastbin(uint32_t idx) const { return av().fastbinsY[idx]; }
   // set_non_main_arena (p) where av is not main_arena.
-  void set_non_main_arena(Addr p) const {
+  void set_non_main_arena(ChunkAddr p) const {
     if (arena_bit_ != 0) set_head(p, chunksize_nomask(p) | kNonMainArena);
   }
 
   [[noreturn]] void malloc_printerr(const char* message) const { report_abort(fatal_, message); }
   // The same for a check 2.23 has too: before 2.26 glibc names a pointer, and obeys
   // M_CHECK_ACTION (`action` for the one check that ignores it). printerr.cc.
-  [[noreturn]] void malloc_printerr(const char* message, Addr ptr) {
-    malloc_printerr(message, ptr, check_action_);
+  [[noreturn]] void malloc_printerr(const char* message, UserAddr ptr) {
+    malloc_printerr(message, ptr.raw(), check_action_);
+  }
+  // 2.23's unlink names the chunk.
+  [[noreturn]] void malloc_printerr(const char* message, ChunkAddr ptr) {
+    malloc_printerr(message, ptr.raw(), check_action_);
   }
   [[noreturn]] void malloc_printerr(const char* message, Addr ptr, int action);
   // A failed malloc assertion, in the words of the profile's release.
@@ -161,7 +173,25 @@ class Allocator : public ChunkMemory {
   // pointer itself). Its own inverse.
   uint64_t protect(Addr pos, uint64_t ptr) const { return ((pos >> 12) & protect_mask_) ^ ptr; }
   // A list walk's alignment check (added with safe-linking, 2.32): never true before.
-  bool list_misaligned(Addr e) const { return (e & list_align_mask_) != 0; }
+  template <typename Kind>
+  bool list_misaligned(TypedAddr<Kind> e) const {
+    return (e.raw() & list_align_mask_) != 0;
+  }
+  // REVEAL_PTR (p->fd) of a fastbin chunk, and p->fd = PROTECT_PTR (&p->fd, next).
+  ChunkAddr fastbin_next(ChunkAddr p) const { return ChunkAddr{protect(fd_field(p), fd_word(p))}; }
+  void set_fastbin_next(ChunkAddr p, ChunkAddr next) const {
+    set_fd_word(p, protect(fd_field(p), next.raw()));
+  }
+  // REVEAL_PTR (e->next) of a tcache entry (a user address), and e->next = PROTECT_PTR (...).
+  UserAddr tcache_next(UserAddr e) const {
+    return UserAddr{protect(e.raw() + kTcacheEntryNext, load(e.raw() + kTcacheEntryNext))};
+  }
+  void set_tcache_next(UserAddr e, UserAddr next) const {
+    store(e.raw() + kTcacheEntryNext, protect(e.raw() + kTcacheEntryNext, next.raw()));
+  }
+  // e->key, the word that marks a cached chunk.
+  uint64_t tcache_key_of(UserAddr e) const { return load(e.raw() + kTcacheEntryKey); }
+  void set_tcache_key_of(UserAddr e, uint64_t v) const { store(e.raw() + kTcacheEntryKey, v); }
   // What marks a chunk as cached: the random tcache_key (2.34+), before the tcache's address.
   uint64_t tcache_mark() const { return profile_.tcache_key_random ? tcache_key() : tcache_; }
   // Counts iterations of loops a corrupted heap can make endless.
@@ -201,8 +231,8 @@ class Allocator : public ChunkMemory {
   uint64_t* tcache_entry(uint64_t idx) const {
     return reinterpret_cast<uint64_t*>(tcache_ + tcache_entries_offset_) + idx;
   }
-  Addr tcache_head(uint64_t idx) const { return *tcache_entry(idx); }
-  void set_tcache_head(uint64_t idx, Addr e) const { *tcache_entry(idx) = e; }
+  UserAddr tcache_head(uint64_t idx) const { return UserAddr{*tcache_entry(idx)}; }
+  void set_tcache_head(uint64_t idx, UserAddr e) const { *tcache_entry(idx) = e.raw(); }
   // counts[idx] as glibc compares it with a size_t: a char count of -1 is huge, not small.
   uint64_t tcache_count(uint64_t idx) const {
     const auto* wide = reinterpret_cast<const uint16_t*>(tcache_);
@@ -246,40 +276,40 @@ class Allocator : public ChunkMemory {
   void tcache_init_if_inactive() {
     if (tcache_ == 0 && !tcache_disabled_) tcache_init(true);
   }
-  void tcache_put(Addr chunk, uint64_t tc_idx);
-  Addr tcache_get(uint64_t tc_idx);
+  void tcache_put(ChunkAddr chunk, uint64_t tc_idx);
+  UserAddr tcache_get(uint64_t tc_idx);
   // tcache_get_n (2.38+): the entry whose pointer is stored at `link` (0: the bin's head).
-  Addr tcache_get_n(uint64_t tc_idx, Addr link);
+  UserAddr tcache_get_n(uint64_t tc_idx, Addr link);
   // free's double-free scan when the chunk carries the key (2.29+).
-  void tcache_double_free_scan(Addr e, uint64_t tc_idx);
+  void tcache_double_free_scan(UserAddr e, uint64_t tc_idx);
   // 2.42's tcache_double_free_verify: every bin scanned; a false alarm clears the key and
   // frees again.
-  void tcache_double_free_verify(Addr e);
+  void tcache_double_free_verify(UserAddr e);
   // tcache_large.cc (2.42+): the 12 large bins, sorted by chunk size, smallest first. The first
   // entry of at least nb bytes (0: none); *link: where its pointer is stored (0: the head).
-  Addr tcache_location_large(uint64_t nb, uint64_t tc_idx, Addr* link);
-  void tcache_put_large(Addr chunk, uint64_t tc_idx);
-  Addr tcache_get_large(uint64_t tc_idx, uint64_t nb);  // the first fit only when exact; else 0
-  void tcache_put_n(Addr chunk, uint64_t tc_idx, Addr link);  // at `link` (0: the head)
+  UserAddr tcache_location_large(uint64_t nb, uint64_t tc_idx, Addr* link);
+  void tcache_put_large(ChunkAddr chunk, uint64_t tc_idx);
+  UserAddr tcache_get_large(uint64_t tc_idx, uint64_t nb);         // the first fit only when exact
+  void tcache_put_n(ChunkAddr chunk, uint64_t tc_idx, Addr link);  // at `link` (0: the head)
   // allocator.cc: 2.42's __libc_free and _int_free_chunk.
-  void free_v242(Addr mem);
-  void int_free_chunk(Addr p, uint64_t size);
-  void raise_mmap_threshold(Addr p);
+  void free_v242(UserAddr mem);
+  void int_free_chunk(ChunkAddr p, uint64_t size);
+  void raise_mmap_threshold(ChunkAddr p);
 
   // int_malloc.cc: the request path, trying each source in glibc's order. av must be an arena;
   // where arena_get may have found none, int_malloc_in_av.
-  Addr int_malloc(uint64_t bytes);
+  UserAddr int_malloc(uint64_t bytes);
   // _int_malloc (NULL, bytes): no arena to be had (arena_get2 made none): a mapping or nothing.
-  Addr int_malloc_without_arena(uint64_t bytes);
-  Addr int_malloc_in_av(uint64_t bytes) {
+  UserAddr int_malloc_without_arena(uint64_t bytes);
+  UserAddr int_malloc_in_av(uint64_t bytes) {
     return arena_ == nullptr ? int_malloc_without_arena(bytes) : int_malloc(bytes);
   }
-  Addr int_malloc_paths(uint64_t bytes, uint64_t nb);
+  UserAddr int_malloc_paths(uint64_t bytes, uint64_t nb);
   bool returned_cached_ = false;  // the unsorted scan handed out a tcache chunk (no perturb)
   // fastbins.cc: a fastbin hit (stashing the rest of the bin into tcache), else 0.
-  Addr fastbin_take(uint64_t nb);
+  UserAddr fastbin_take(uint64_t nb);
   // small_bins.cc: a smallbin hit (stashing), else 0.
-  Addr smallbin_take(uint64_t nb);
+  UserAddr smallbin_take(uint64_t nb);
   // unsorted_scan.cc: one pass over the unsorted bin. Returns the user pointer to hand out or 0.
   struct UnsortedScan {
     uint64_t tcache_nb = 0;
@@ -287,44 +317,48 @@ class Allocator : public ChunkMemory {
     bool return_cached = false;
     uint64_t tcache_unsorted_count = 0;
   };
-  Addr unsorted_scan(uint64_t nb, UnsortedScan* scan);
-  void unsorted_chunk_checks(Addr victim, Addr bck, uint64_t size);
+  UserAddr unsorted_scan(uint64_t nb, UnsortedScan* scan);
+  void unsorted_chunk_checks(ChunkAddr victim, ChunkAddr bck, uint64_t size);
   // large_bins.cc
-  void large_bin_insert(Addr victim, uint64_t size, Addr* bck, Addr* fwd, uint32_t victim_index);
-  Addr large_bin_best_fit(uint64_t nb, uint32_t idx);
+  void large_bin_insert(ChunkAddr victim, uint64_t size, ChunkAddr* bck, ChunkAddr* fwd,
+                        uint32_t victim_index);
+  UserAddr large_bin_best_fit(uint64_t nb, uint32_t idx);
   // bin_search.cc: the binmap scan for the smallest non-empty bin above idx.
-  Addr binmap_search(uint64_t nb, uint32_t idx, bool* found);
+  UserAddr binmap_search(uint64_t nb, uint32_t idx, bool* found);
   // Splits `victim` (already unlinked) to nb, putting a remainder of at least MINSIZE into the
   // unsorted bin (with `message` if that bin is corrupted).
-  Addr split_to_unsorted(Addr victim, uint64_t size, uint64_t nb, const char* message,
-                         bool set_last_remainder);
+  UserAddr split_to_unsorted(ChunkAddr victim, uint64_t size, uint64_t nb, const char* message,
+                             bool set_last_remainder);
   // The end of each split: a large remainder's nextsize cleared, both heads, its foot; victim's
   // mem.
-  Addr finish_split(Addr victim, uint64_t nb, Addr remainder, uint64_t remainder_size);
-  void unlink_chunk(Addr p);  // unlink.cc
+  UserAddr finish_split(ChunkAddr victim, uint64_t nb, ChunkAddr remainder,
+                        uint64_t remainder_size);
+  void unlink_chunk(ChunkAddr p);  // unlink.cc
 
   // An mmapped chunk's offset in its mapping (prev_size; 2.43: without the huge-page bit) and
   // the mapping's length (2.43: offset + size + CHUNK_HDR_SZ).
   static constexpr uint64_t kMmapHugePage = 0x1;  // MMAP_HP
-  uint64_t mmap_base_offset(Addr p) const {
+  uint64_t mmap_base_offset(ChunkAddr p) const {
     return profile_.mmap_chunk_offset ? prev_size(p) & ~kMmapHugePage : prev_size(p);
   }
-  uint64_t mmap_size(Addr p) const {
+  uint64_t mmap_size(ChunkAddr p) const {
     return mmap_base_offset(p) + chunksize(p) + (profile_.mmap_chunk_offset ? kChunkHdrSz : 0);
   }
   // sysmalloc.cc
-  Addr sysmalloc(uint64_t nb);
-  void sysmalloc_main(uint64_t nb, Addr old_top, uint64_t old_size);
-  Addr sysmalloc_mmap(uint64_t nb);
+  UserAddr sysmalloc(uint64_t nb);
+  void sysmalloc_main(uint64_t nb, ChunkAddr old_top, uint64_t old_size);
+  // The mapped chunk's mem, or kMmapFailed.
+  UserAddr sysmalloc_mmap(uint64_t nb);
+  static constexpr UserAddr kMmapFailed{Memory::kFailure};
   uint64_t sysmalloc_mmap_fallback(int64_t* size, uint64_t nb, uint64_t old_size);
   // systrim.cc
   int systrim(uint64_t pad);
-  void munmap_chunk(Addr p);
+  void munmap_chunk(ChunkAddr p);
 
   // realloc.cc
-  Addr int_realloc(Addr oldp, uint64_t oldsize, uint64_t nb);
-  Addr realloc_v243(Addr oldmem, uint64_t bytes);
-  void free_in_malloc(Addr p);
+  UserAddr int_realloc(ChunkAddr oldp, uint64_t oldsize, uint64_t nb);
+  UserAddr realloc_v243(UserAddr oldmem, uint64_t bytes);
+  void free_in_malloc(ChunkAddr p);
   // checked_request2size as the release has it: 0 for a request it refuses.
   uint64_t checked_request2size(uint64_t req) const {
     if (profile_.request_limit_ptrdiff) return alloc::checked_request2size(req);
@@ -336,15 +370,15 @@ class Allocator : public ChunkMemory {
     return sz < req || sz >= out_of_range ? 0 : sz;
   }
   // tuning.cc: the usable bytes of an allocated block (0 when the chunk looks free).
-  uint64_t musable(Addr mem) const;
-  Addr mremap_chunk(Addr p, uint64_t new_size);
+  uint64_t musable(UserAddr mem) const;
+  ChunkAddr mremap_chunk(ChunkAddr p, uint64_t new_size);
   // memalign.cc
-  Addr mid_memalign(uint64_t alignment, uint64_t bytes);
-  Addr int_memalign(uint64_t alignment, uint64_t bytes);
-  Addr aligned_from_tcache(uint64_t alignment, uint64_t bytes, bool* failed);
-  Addr int_memalign_v243(uint64_t alignment, uint64_t bytes);
-  Addr tcache_get_align(uint64_t nb, uint64_t alignment);
-  void give_back_tail(Addr p, uint64_t nb);
+  UserAddr mid_memalign(uint64_t alignment, uint64_t bytes);
+  UserAddr int_memalign(uint64_t alignment, uint64_t bytes);
+  UserAddr aligned_from_tcache(uint64_t alignment, uint64_t bytes, bool* failed);
+  UserAddr int_memalign_v243(uint64_t alignment, uint64_t bytes);
+  UserAddr tcache_get_align(uint64_t nb, uint64_t alignment);
+  void give_back_tail(ChunkAddr p, uint64_t nb);
   // tuning.cc (mallopt, malloc_trim)
   int mtrim(uint64_t pad);
   // do_set_mmap_threshold's bound: before 2.35 nothing above HEAP_MAX_SIZE / 2.
@@ -353,7 +387,7 @@ class Allocator : public ChunkMemory {
   }
 
   // calloc.cc: 2.41's clearing of clearsize bytes at mem.
-  void clear_memory(Addr mem, uint64_t clearsize);
+  void clear_memory(UserAddr mem, uint64_t clearsize);
 
   // M_PERTURB: fill on allocation (perturb ^ 0xff) and on free (perturb).
   void perturb_fill(Addr p, uint64_t n, int byte) const;
@@ -363,18 +397,19 @@ class Allocator : public ChunkMemory {
   [[noreturn]] void memset_fault(Addr p, uint64_t n) const;
   // The first address from p on that the allocator does not own.
   Addr first_unowned(Addr p) const;
-  void alloc_perturb(Addr p, uint64_t n) const {
-    if (perturb_byte()) perturb_fill(p, n, perturb_byte() ^ 0xff);
+  void alloc_perturb(UserAddr p, uint64_t n) const {
+    if (perturb_byte()) perturb_fill(p.raw(), n, perturb_byte() ^ 0xff);
   }
-  void free_perturb(Addr p, uint64_t n) const {
-    if (perturb_byte()) perturb_fill(p, n, perturb_byte());
+  void free_perturb(UserAddr p, uint64_t n) const {
+    if (perturb_byte()) perturb_fill(p.raw(), n, perturb_byte());
   }
 
   // free.cc. have_lock: called from inside malloc (realloc, memalign, sysmalloc), which enables
   // glibc's "invalid fastbin entry (free)" check.
-  void int_free(Addr p, bool have_lock = false);
-  void int_free_merge_chunk(Addr p, uint64_t size);
-  uint64_t int_free_create_chunk(Addr p, uint64_t size, Addr nextchunk, uint64_t nextsize);
+  void int_free(ChunkAddr p, bool have_lock = false);
+  void int_free_merge_chunk(ChunkAddr p, uint64_t size);
+  uint64_t int_free_create_chunk(ChunkAddr p, uint64_t size, ChunkAddr nextchunk,
+                                 uint64_t nextsize);
   void int_free_maybe_consolidate(uint64_t size);
   // consolidate.cc
   void malloc_consolidate();
@@ -402,9 +437,9 @@ class Allocator : public ChunkMemory {
   Addr int_new_arena(uint64_t size);
   // arena_for_chunk (mem2chunk (mem)) == ar_ptr for a block from that arena (glibc's asserts
   // after each allocation), else the assertion `a` fails; an mmapped or no block passes.
-  void check_arena_of(Addr mem, Addr ar_ptr, Assertion a) {
+  void check_arena_of(UserAddr mem, Addr ar_ptr, Assertion a) {
     if (mem == 0) return;
-    const Addr p = mem2chunk(mem);
+    const ChunkAddr p = mem2chunk(mem);
     const uint64_t head = chunksize_nomask(p);
     if ((head & kIsMmapped) != 0) return;
     const Addr owner = (head & kNonMainArena) != 0 ? load(heap_for_ptr(p)) : main_arena();
@@ -414,10 +449,11 @@ class Allocator : public ChunkMemory {
   Addr arena_field(Addr ar, uint64_t offset) const { return load(ar + offset); }
   void set_arena_field(Addr ar, uint64_t offset, uint64_t v) const { store(ar + offset, v); }
   // The public calls of a multi-threaded process: the arena from arena_get, one retry.
-  Addr malloc_threaded(uint64_t bytes);
-  Addr memalign_threaded(uint64_t alignment, uint64_t bytes);
+  UserAddr malloc_threaded(uint64_t bytes);
+  UserAddr memalign_threaded(uint64_t alignment, uint64_t bytes);
   // heap.cc: the heaps of non-main arenas.
   static Addr heap_for_ptr(Addr p) { return p & ~(kHeapMaxSize - 1); }
+  static Addr heap_for_ptr(ChunkAddr p) { return heap_for_ptr(p.raw()); }
   Addr new_heap(uint64_t size, uint64_t top_pad);
   bool grow_heap(Addr h, int64_t diff);
   bool shrink_heap(Addr h, int64_t diff);
@@ -425,15 +461,15 @@ class Allocator : public ChunkMemory {
   int heap_trim(Addr heap, uint64_t pad);
   // sysmalloc's non-main-arena path: grow top's heap, else a new heap, else a mapping (which it
   // returns; else 0 and top has grown or not).
-  Addr sysmalloc_heaps(uint64_t nb, bool tried_mmap);
+  UserAddr sysmalloc_heaps(uint64_t nb, bool tried_mmap);
   // threads.cc
   void tcache_thread_shutdown();
 
   // arena_for_chunk.cc: free of a chunk whose size has NON_MAIN_ARENA.
-  void int_free_in_arena_of(Addr p);
+  void int_free_in_arena_of(ChunkAddr p);
   // int_free past the tcache of a chunk of `size` at p, where glibc first reads the arena: a
   // fault where that read lands outside memory, else the twin cannot follow (arena_ nullptr).
-  [[noreturn]] void arena_unreadable(Addr p, uint64_t size) const;
+  [[noreturn]] void arena_unreadable(ChunkAddr p, uint64_t size) const;
 
   LibcObjects libc_;
   uint64_t mp_absent_[5];  // mp_'s fields the release lacks (bound by mp_: never copy an Allocator)

@@ -139,11 +139,11 @@ Addr Allocator::int_new_arena(uint64_t size) {
   s.attached_threads = 1;
   s.system_mem = s.max_system_mem = heap_size;
   // Top starts at the first aligned chunk after the malloc_state.
-  Addr ptr = a + sizeof(MallocState);
-  const uint64_t misalign = chunk2mem(ptr) & kMallocAlignMask;
-  if (misalign > 0) ptr += kMallocAlignment - misalign;
-  s.top = ptr;
-  set_head(ptr, (h + heap_size - ptr) | kPrevInuse);
+  ChunkAddr ptr{a + sizeof(MallocState)};
+  const uint64_t misalign = chunk2mem(ptr).raw() & kMallocAlignMask;
+  if (misalign > 0) ptr = ptr.plus(kMallocAlignment - misalign);
+  s.top = ptr.raw();
+  set_head(ptr, (h + heap_size - ptr.raw()) | kPrevInuse);
   const Addr replaced_arena = thread_arena_;
   thread_arena_ = a;
   s.mutex = 0;

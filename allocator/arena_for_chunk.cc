@@ -9,8 +9,8 @@
 
 namespace heaptwin::alloc {
 
-void Allocator::int_free_in_arena_of(Addr p) {
-  const Addr ar_ptr = load(p & ~(kHeapMaxSize - 1));  // faults where no heap_info is mapped
+void Allocator::int_free_in_arena_of(ChunkAddr p) {
+  const Addr ar_ptr = load(heap_for_ptr(p));  // faults where no heap_info is mapped
   if (ar_ptr == main_arena()) return int_free(p);
   // The twin reads an arena in place, as a malloc_state, so it follows one only where all of
   // it is memory it owns; glibc reads it only past the tcache (arena_unreadable).
@@ -23,14 +23,15 @@ void Allocator::int_free_in_arena_of(Addr p) {
   leave_arena();
 }
 
-void Allocator::arena_unreadable(Addr p, uint64_t size) const {
+void Allocator::arena_unreadable(ChunkAddr p, uint64_t size) const {
   // The first field glibc 2.36's _int_free reads (single-threaded: no lock but the one below).
   uint64_t first;
   if (size <= global_max_fast()) {
     // The next chunk's size is checked against av->system_mem; a size at or below the header's
     // sends glibc to re-check under av->mutex first.
-    first = chunksize_nomask(p + size) <= kChunkHdrSz ? offsetof(MallocState, mutex)
-                                                      : offsetof(MallocState, system_mem);
+    first = chunksize_nomask(chunk_at_offset(p, size)) <= kChunkHdrSz
+                ? offsetof(MallocState, mutex)
+                : offsetof(MallocState, system_mem);
   } else {
     first = offsetof(MallocState, top);  // "double free or corruption (top)": p == av->top
   }

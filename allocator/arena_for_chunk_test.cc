@@ -92,7 +92,7 @@ TEST(ArenaForChunkTest, CallocChecksTheArenaOfWhatItHandsOut) {
   t.free_at(victim);           // fastbin
   t.write8(victim - 8, 0x65);  // 0x60 | NON_MAIN_ARENA | PREV_INUSE
   t.write8(kFirstHeapInfo, 0x4141414141414140);
-  EXPECT_EQ(t.abort_message([&] { t.twin.calloc(1, 0x50); }),
+  EXPECT_EQ(t.abort_message([&] { t.twin.calloc(1, 0x50).raw(); }),
             "Fatal glibc error: malloc assertion failure in __libc_calloc: !mem || "
             "chunk_is_mmapped (mem2chunk (mem)) || av == arena_for_chunk (mem2chunk (mem))");
 }

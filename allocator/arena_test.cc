@@ -33,9 +33,9 @@ uint64_t size_field(Addr mem) { return word(mem - 8); }
 TEST(ArenaTest, AThreadsFirstMallocMakesAnArenaAfterItsHeapInfo) {
   TestTwin t(GlibcProfile::glibc_2_36(), two_cpus());
   Allocator& a = t.twin;
-  a.malloc(0x20);
+  a.malloc(0x20).raw();
   a.set_thread(1);
-  const Addr p = a.malloc(0x20);
+  const Addr p = a.malloc(0x20).raw();
   const Addr h = heap_of(p);
   EXPECT_EQ(p - h, 0xb70u);
   EXPECT_EQ(size_field(p), 0x35u);  // NON_MAIN_ARENA | PREV_INUSE
@@ -67,11 +67,11 @@ TEST(ArenaTest, AThreadsFirstMallocMakesAnArenaAfterItsHeapInfo) {
 TEST(ArenaTest, TheNextThreadsArenaGoesFirstInTheList) {
   TestTwin t(GlibcProfile::glibc_2_36(), two_cpus());
   Allocator& a = t.twin;
-  a.malloc(0x20);
+  a.malloc(0x20).raw();
   a.set_thread(1);
-  const Addr p1 = a.malloc(0x20);
+  const Addr p1 = a.malloc(0x20).raw();
   a.set_thread(2);
-  const Addr p2 = a.malloc(0x20);
+  const Addr p2 = a.malloc(0x20).raw();
   EXPECT_EQ(p2 - heap_of(p2), 0xb70u);
   EXPECT_EQ(static_cast<int64_t>(heap_of(p2) - heap_of(p1)), -(int64_t{128} << 20));
   const auto& ar2 = *reinterpret_cast<const MallocState*>(heap_of(p2) + 0x30);
@@ -87,12 +87,12 @@ TEST(ArenaTest, TheNextThreadsArenaGoesFirstInTheList) {
 TEST(ArenaTest, PastArenaMaxThreadsReuseArenasRoundTheList) {
   TestTwin t(GlibcProfile::glibc_2_36(), two_cpus());
   Allocator& a = t.twin;
-  a.malloc(0x20);
+  a.malloc(0x20).raw();
   a.mallopt(kArenaMax, 2);
   Addr p[5];
   for (int i = 1; i <= 4; ++i) {
     a.set_thread(i);
-    p[i] = a.malloc(0x20);
+    p[i] = a.malloc(0x20).raw();
   }
   EXPECT_EQ(p[1] - heap_of(p[1]), 0xb70u);
   EXPECT_EQ(size_field(p[2]) & kNonMainArena, 0u);
@@ -111,11 +111,11 @@ TEST(ArenaTest, PastArenaMaxThreadsReuseArenasRoundTheList) {
 TEST(ArenaTest, EightArenasPerOnlineCpu) {
   TestTwin t(GlibcProfile::glibc_2_36(), two_cpus());
   Allocator& a = t.twin;
-  a.malloc(0x20);
+  a.malloc(0x20).raw();
   Addr p[21];
   for (int i = 1; i <= 20; ++i) {
     a.set_thread(i);
-    p[i] = a.malloc(0x20);
+    p[i] = a.malloc(0x20).raw();
   }
   for (int i = 1; i <= 15; ++i) {
     EXPECT_NE(size_field(p[i]) & kNonMainArena, 0u) << i;
@@ -135,14 +135,14 @@ TEST(ArenaTest, EightArenasPerOnlineCpu) {
 TEST(ArenaTest, MallocTrimReleasesFreePagesInEveryArena) {
   TestTwin t(GlibcProfile::glibc_2_36(), two_cpus());
   Allocator& a = t.twin;
-  a.malloc(0x20);
+  a.malloc(0x20).raw();
   a.set_thread(1);
-  const Addr big = a.malloc(0x8000);
-  a.malloc(0x20);
+  const Addr big = a.malloc(0x8000).raw();
+  a.malloc(0x20).raw();
   EXPECT_EQ(big - heap_of(big), 0xb70u);
   for (uint64_t i = 0; i < 0x8000; i += 8)
     *reinterpret_cast<uint64_t*>(big + i) = 0x4141414141414141;
-  a.free(big);
+  a.free(UserAddr{big});
   a.set_thread(0);
   EXPECT_EQ(a.malloc_trim(0), 1);
   EXPECT_EQ(word(big + 0x1000), 0u);

@@ -7,11 +7,11 @@
 
 namespace heaptwin::alloc {
 
-Addr Allocator::binmap_search(uint64_t nb, uint32_t idx, bool* found) {
+UserAddr Allocator::binmap_search(uint64_t nb, uint32_t idx, bool* found) {
   *found = false;
   HEAPTWIN_TWIN_DCHECK(idx == bin_index(nb));
   ++idx;
-  Addr bin = bin_at(idx);
+  ChunkAddr bin = bin_at(idx);
   uint32_t block = idx2block(idx);
   uint32_t map = av().binmap[block];
   uint32_t bit = idx2bit(idx);
@@ -27,7 +27,7 @@ Addr Allocator::binmap_search(uint64_t nb, uint32_t idx, bool* found) {
       bin = next_bin(bin);
       bit <<= 1;
     }
-    Addr victim = bk(bin);  // last (bin)
+    ChunkAddr victim = bk(bin);  // last (bin)
     if (victim == bin) {
       av().binmap[block] = map &= ~bit;
       bin = next_bin(bin);

@@ -12,8 +12,10 @@
 #ifndef HEAPTWIN_ALLOCATOR_CHUNK_H_
 #define HEAPTWIN_ALLOCATOR_CHUNK_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "allocator/fatal.h"
 #include "allocator/loop_repeat.h"
@@ -22,7 +24,48 @@
 
 namespace heaptwin::alloc {
 
+// A raw address: a word the allocator loads or stores, a malloc_state, heap_info or tcache
+// struct, a mapping. Chunk and user addresses have types of their own (below).
 using Addr = uint64_t;
+
+// An address of one kind, kept apart from the other kind and from raw numbers: glibc's mchunkptr
+// (ChunkAddr, the chunk header) and the pointer malloc hands out (UserAddr, chunk2mem of it) are
+// both bare pointers in malloc.c, and a twin that confuses them is off by 16 without a sound.
+// Zero-cost: one word, trivially copyable, passed in a register; header-only and constexpr (the
+// drop-in links no libstdc++). Made from a raw number only explicitly (`ChunkAddr{raw}`), read
+// back only by raw(); the one implicit source is NULL (`return 0;`, `p == 0`, `Addr x = 0`
+// being a null pointer constant). Between the kinds: chunk2mem and mem2chunk only.
+template <typename Kind>
+class TypedAddr {
+ public:
+  constexpr TypedAddr() = default;
+  constexpr TypedAddr(std::nullptr_t) {}  // NOLINT(google-explicit-constructor): NULL
+  explicit constexpr TypedAddr(uint64_t raw) : value_(raw) {}
+
+  constexpr uint64_t raw() const { return value_; }
+  explicit constexpr operator bool() const { return value_ != 0; }  // not NULL
+  // The same kind of address n bytes on (or back): for a chunk, chunk_at_offset.
+  constexpr TypedAddr plus(uint64_t n) const { return TypedAddr(value_ + n); }
+  constexpr TypedAddr minus(uint64_t n) const { return TypedAddr(value_ - n); }
+
+  friend constexpr bool operator==(TypedAddr a, TypedAddr b) { return a.value_ == b.value_; }
+  friend constexpr bool operator!=(TypedAddr a, TypedAddr b) { return a.value_ != b.value_; }
+  friend constexpr bool operator<(TypedAddr a, TypedAddr b) { return a.value_ < b.value_; }
+  friend constexpr bool operator<=(TypedAddr a, TypedAddr b) { return a.value_ <= b.value_; }
+  friend constexpr bool operator>(TypedAddr a, TypedAddr b) { return a.value_ > b.value_; }
+  friend constexpr bool operator>=(TypedAddr a, TypedAddr b) { return a.value_ >= b.value_; }
+  // The distance between two addresses of one kind (b below a, or it wraps as glibc's does).
+  friend constexpr uint64_t operator-(TypedAddr a, TypedAddr b) { return a.value_ - b.value_; }
+
+ private:
+  uint64_t value_ = 0;
+};
+struct ChunkAddrKind;
+struct UserAddrKind;
+using ChunkAddr = TypedAddr<ChunkAddrKind>;  // glibc's mchunkptr p: the chunk header
+using UserAddr = TypedAddr<UserAddrKind>;    // glibc's mem: what malloc returns, free takes
+static_assert(sizeof(ChunkAddr) == 8 && std::is_trivially_copyable_v<ChunkAddr>);
+static_assert(sizeof(UserAddr) == 8 && std::is_trivially_copyable_v<UserAddr>);
 
 inline constexpr uint64_t kSizeSz = 8;            // SIZE_SZ
 inline constexpr uint64_t kChunkHdrSz = 16;       // CHUNK_HDR_SZ
@@ -35,9 +78,11 @@ inline constexpr uint64_t kNonMainArena = 0x4;
 inline constexpr uint64_t kSizeBits = kPrevInuse | kIsMmapped | kNonMainArena;
 inline constexpr uint64_t kPtrdiffMax = INT64_MAX;
 
-constexpr Addr chunk2mem(Addr p) { return p + kChunkHdrSz; }
-constexpr Addr mem2chunk(Addr mem) { return mem - kChunkHdrSz; }
-constexpr bool misaligned_chunk(Addr p) { return (p & kMallocAlignMask) != 0; }
+constexpr UserAddr chunk2mem(ChunkAddr p) { return UserAddr{p.raw() + kChunkHdrSz}; }
+constexpr ChunkAddr mem2chunk(UserAddr mem) { return ChunkAddr{mem.raw() - kChunkHdrSz}; }
+// chunk_at_offset(p, s): the chunk s bytes on (s may wrap: a chunk before p).
+constexpr ChunkAddr chunk_at_offset(ChunkAddr p, uint64_t s) { return p.plus(s); }
+constexpr bool misaligned_chunk(ChunkAddr p) { return (p.raw() & kMallocAlignMask) != 0; }
 constexpr bool aligned_ok(uint64_t v) { return (v & kMallocAlignMask) != 0 ? false : true; }
 
 // request2size: user bytes -> chunk size.
@@ -113,10 +158,10 @@ class ChunkMemory {
   }
   // realloc's copy of a block's n bytes from `from` into `to` (to is owned: just allocated);
   // reading past owned memory faults at `from`, as the copy would.
-  void copy_block(Addr to, Addr from, uint64_t n) const {
-    if (!owned(from, n)) report_fault(fatal_, from);
-    std::memcpy(reinterpret_cast<void*>(to), reinterpret_cast<const void*>(from), n);
-    note_range(to, n);
+  void copy_block(UserAddr to, UserAddr from, uint64_t n) const {
+    if (!owned(from.raw(), n)) report_fault(fatal_, from.raw());
+    std::memcpy(reinterpret_cast<void*>(to.raw()), reinterpret_cast<const void*>(from.raw()), n);
+    note_range(to.raw(), n);
   }
   // calloc's clearing of owned memory. No range is noted: zeros never need clearing later.
   void zero(Addr a, uint64_t n) const { memory_->zero(a, n, log_); }
@@ -125,31 +170,38 @@ class ChunkMemory {
   // Every store from now on is shown to `repeat` first (nullptr: none). allocator/loop_repeat.h.
   void set_loop_repeat(LoopRepeat* repeat) { repeat_ = repeat; }
 
-  // glibc's chunk accessors.
-  uint64_t prev_size(Addr p) const { return load(p); }
-  void set_prev_size(Addr p, uint64_t v) const { store(p, v); }
-  uint64_t chunksize_nomask(Addr p) const { return load(p + 8); }
-  uint64_t chunksize(Addr p) const { return chunksize_nomask(p) & ~kSizeBits; }
-  bool prev_inuse(Addr p) const { return (chunksize_nomask(p) & kPrevInuse) != 0; }
-  bool chunk_is_mmapped(Addr p) const { return (chunksize_nomask(p) & kIsMmapped) != 0; }
-  bool chunk_main_arena(Addr p) const { return (chunksize_nomask(p) & kNonMainArena) == 0; }
-  void set_head(Addr p, uint64_t v) const { store(p + 8, v); }
-  void set_foot(Addr p, uint64_t s) const { store(p + s, s); }
-  bool inuse_bit_at_offset(Addr p, uint64_t s) const { return (load(p + s + 8) & kPrevInuse) != 0; }
-  void set_inuse_bit_at_offset(Addr p, uint64_t s) const {
-    store(p + s + 8, load(p + s + 8) | kPrevInuse);
+  // glibc's chunk accessors. The links (fd, bk, *_nextsize) are chunk addresses: a bin head is
+  // the pseudo-chunk bin_at(i). A fastbin's safe-linked fd is read as a word (fd_word).
+  uint64_t prev_size(ChunkAddr p) const { return load(p.raw()); }
+  void set_prev_size(ChunkAddr p, uint64_t v) const { store(p.raw(), v); }
+  uint64_t chunksize_nomask(ChunkAddr p) const { return load(p.raw() + 8); }
+  uint64_t chunksize(ChunkAddr p) const { return chunksize_nomask(p) & ~kSizeBits; }
+  bool prev_inuse(ChunkAddr p) const { return (chunksize_nomask(p) & kPrevInuse) != 0; }
+  bool chunk_is_mmapped(ChunkAddr p) const { return (chunksize_nomask(p) & kIsMmapped) != 0; }
+  bool chunk_main_arena(ChunkAddr p) const { return (chunksize_nomask(p) & kNonMainArena) == 0; }
+  void set_head(ChunkAddr p, uint64_t v) const { store(p.raw() + 8, v); }
+  void set_foot(ChunkAddr p, uint64_t s) const { store(p.raw() + s, s); }
+  bool inuse_bit_at_offset(ChunkAddr p, uint64_t s) const {
+    return (load(p.raw() + s + 8) & kPrevInuse) != 0;
   }
-  void clear_inuse_bit_at_offset(Addr p, uint64_t s) const {
-    store(p + s + 8, load(p + s + 8) & ~kPrevInuse);
+  void set_inuse_bit_at_offset(ChunkAddr p, uint64_t s) const {
+    store(p.raw() + s + 8, load(p.raw() + s + 8) | kPrevInuse);
   }
-  Addr fd(Addr p) const { return load(p + 0x10); }
-  Addr bk(Addr p) const { return load(p + 0x18); }
-  Addr fd_nextsize(Addr p) const { return load(p + 0x20); }
-  Addr bk_nextsize(Addr p) const { return load(p + 0x28); }
-  void set_fd(Addr p, Addr v) const { store(p + 0x10, v); }
-  void set_bk(Addr p, Addr v) const { store(p + 0x18, v); }
-  void set_fd_nextsize(Addr p, Addr v) const { store(p + 0x20, v); }
-  void set_bk_nextsize(Addr p, Addr v) const { store(p + 0x28, v); }
+  void clear_inuse_bit_at_offset(ChunkAddr p, uint64_t s) const {
+    store(p.raw() + s + 8, load(p.raw() + s + 8) & ~kPrevInuse);
+  }
+  ChunkAddr fd(ChunkAddr p) const { return ChunkAddr{load(p.raw() + 0x10)}; }
+  ChunkAddr bk(ChunkAddr p) const { return ChunkAddr{load(p.raw() + 0x18)}; }
+  ChunkAddr fd_nextsize(ChunkAddr p) const { return ChunkAddr{load(p.raw() + 0x20)}; }
+  ChunkAddr bk_nextsize(ChunkAddr p) const { return ChunkAddr{load(p.raw() + 0x28)}; }
+  void set_fd(ChunkAddr p, ChunkAddr v) const { store(p.raw() + 0x10, v.raw()); }
+  void set_bk(ChunkAddr p, ChunkAddr v) const { store(p.raw() + 0x18, v.raw()); }
+  void set_fd_nextsize(ChunkAddr p, ChunkAddr v) const { store(p.raw() + 0x20, v.raw()); }
+  void set_bk_nextsize(ChunkAddr p, ChunkAddr v) const { store(p.raw() + 0x28, v.raw()); }
+  // fd as the word stored (a fastbin's is safe-linked), and where it is stored.
+  uint64_t fd_word(ChunkAddr p) const { return load(p.raw() + 0x10); }
+  void set_fd_word(ChunkAddr p, uint64_t v) const { store(p.raw() + 0x10, v); }
+  static constexpr Addr fd_field(ChunkAddr p) { return p.raw() + 0x10; }
 
  protected:
   // The brk heap's mapped range, refreshed whenever the break moves.

@@ -11,12 +11,12 @@ namespace heaptwin::alloc {
 void Allocator::malloc_consolidate() {
   // Before 2.27 the arena is set up here, the first time (global_max_fast still 0).
   if (profile_.lazy_arena_init && global_max_fast() == 0) {
-    arena_set_up_again_ |= av().top != 0;
+    arena_set_up_again_ |= top() != 0;
     malloc_init_state();
     return;
   }
   set_have_fastchunks(false);
-  const Addr unsorted_bin = unsorted_chunks();
+  const ChunkAddr unsorted_bin = unsorted_chunks();
   uint64_t steps = 0;
   // A cyclic fastbin can keep this loop going for ever: its writes may keep the cycle (a chunk
   // merged into top whose size comes to 0 is top again). That is proven, not waited for, once
@@ -25,36 +25,36 @@ void Allocator::malloc_consolidate() {
   constexpr uint64_t kProofAfterSteps = uint64_t{1} << 16;
   loop_repeat_.start();
   for (uint32_t i = 0; i < kNFastBins; ++i) {
-    Addr p = fastbin(i);
+    ChunkAddr p{fastbin(i)};
     fastbin(i) = 0;
     while (p != 0) {
       spin(&steps);
       // top: set by reference. Without stores shown (the drop-in) there is no proof.
       if (kShowsStores && steps >= kProofAfterSteps) {
         if (steps == kProofAfterSteps) set_loop_repeat(&loop_repeat_);
-        if (loop_repeat_.repeats(i, p, av().top)) report_proven_hang(fatal_);
+        if (loop_repeat_.repeats(i, p.raw(), av().top)) report_proven_hang(fatal_);
       }
       if (list_misaligned(p)) malloc_printerr(msg::kConsolidateUnaligned);
       if (profile_.consolidate_size_check && fastbin_index(chunksize(p)) != i) {
         malloc_printerr(msg::kConsolidateInvalidSize);
       }
-      Addr nextp = protect(p + 0x10, fd(p));
+      ChunkAddr nextp = fastbin_next(p);
       // Before 2.25 "malloc: Use accessors for chunk metadata access": IS_MMAPPED stays in.
       uint64_t size = profile_.consolidate_keeps_mmapped_bit
                           ? chunksize_nomask(p) & ~(kPrevInuse | kNonMainArena)
                           : chunksize(p);
-      Addr nextchunk = p + size;
+      ChunkAddr nextchunk = chunk_at_offset(p, size);
       uint64_t nextsize = chunksize(nextchunk);
       if (!prev_inuse(p)) {
         uint64_t prevsize = prev_size(p);
         size += prevsize;
-        p -= prevsize;
+        p = p.minus(prevsize);
         if (profile_.consolidate_prevsize_checks && chunksize(p) != prevsize) {
           malloc_printerr(msg::kConsolidatePrevSize);
         }
         unlink_chunk(p);
       }
-      if (nextchunk != av().top) {
+      if (nextchunk != top()) {
         bool nextinuse = inuse_bit_at_offset(nextchunk, nextsize);
         if (!nextinuse) {
           size += nextsize;
@@ -63,7 +63,7 @@ void Allocator::malloc_consolidate() {
           clear_inuse_bit_at_offset(nextchunk, 0);
         }
         // Pushed at the front of the unsorted bin without a list check (glibc has none here).
-        Addr first_unsorted = fd(unsorted_bin);
+        ChunkAddr first_unsorted = fd(unsorted_bin);
         set_fd(unsorted_bin, p);
         set_bk(first_unsorted, p);
         if (!in_smallbin_range(size)) {
@@ -77,7 +77,7 @@ void Allocator::malloc_consolidate() {
       } else {
         size += nextsize;
         set_head(p, size | kPrevInuse);
-        av().top = p;
+        set_top(p);
       }
       p = nextp;
     }

@@ -6,35 +6,35 @@
 
 namespace heaptwin::alloc {
 
-Addr Allocator::fastbin_take(uint64_t nb) {
+UserAddr Allocator::fastbin_take(uint64_t nb) {
   uint32_t idx = fastbin_index(nb);
   uint64_t& fb = fastbin(idx);
-  Addr victim = fb;
+  ChunkAddr victim{fb};
   if (victim == 0) return 0;
   if (list_misaligned(victim)) malloc_printerr(msg::kUnalignedFastbin2);
   // REMOVE_FB, once a thread exists, checks the next pointer's alignment (2.32+); under
   // SINGLE_THREAD_P nothing does until it is taken.
-  const Addr next = protect(victim + 0x10, fd(victim));
+  const ChunkAddr next = fastbin_next(victim);
   if (__builtin_expect(!single_thread_, 0) && next != 0 && list_misaligned(next)) {
     malloc_printerr(msg::kUnalignedFastbin);
   }
-  fb = next;
+  fb = next.raw();
   if (fastbin_index(chunksize(victim)) != idx) {
     malloc_printerr(msg::kFastbinCorruption, chunk2mem(victim));
   }
   // While the tcache bin has room, move the rest of this fastbin into it.
   uint64_t tc_idx = csize2tidx(nb);
   if (tcache_ != 0 && tc_idx < mp().tcache_bins) {
-    Addr tc_victim;
-    while (tcache_count(tc_idx) < mp().tcache_count && (tc_victim = fb) != 0) {
+    ChunkAddr tc_victim;
+    while (tcache_count(tc_idx) < mp().tcache_count && (tc_victim = ChunkAddr{fb}) != 0) {
       if (list_misaligned(tc_victim)) {
         malloc_printerr(msg::kUnalignedFastbin3);
       }
-      const Addr after = protect(tc_victim + 0x10, fd(tc_victim));
+      const ChunkAddr after = fastbin_next(tc_victim);
       if (__builtin_expect(!single_thread_, 0) && after != 0 && list_misaligned(after)) {
         malloc_printerr(msg::kUnalignedFastbin);
       }
-      fb = after;
+      fb = after.raw();
       tcache_put(tc_victim, tc_idx);
     }
   }

@@ -10,18 +10,18 @@
 
 namespace heaptwin::alloc {
 
-void Allocator::int_free(Addr p, bool have_lock) {
+void Allocator::int_free(ChunkAddr p, bool have_lock) {
   uint64_t size = chunksize(p);
   // Sizes that would wrap the address space, and misaligned chunks, are not ours.
-  if (p > static_cast<uint64_t>(0) - size || misaligned_chunk(p)) {
+  if (p.raw() > static_cast<uint64_t>(0) - size || misaligned_chunk(p)) {
     malloc_printerr(msg::kFreeInvalidPointer, chunk2mem(p));
   }
   if (size < kMinSize || !aligned_ok(size)) malloc_printerr(msg::kFreeInvalidSize, chunk2mem(p));
 
   uint64_t tc_idx = csize2tidx(size);
   if (tcache_ != 0 && tc_idx < mp().tcache_bins) {
-    Addr e = chunk2mem(p);
-    if (load(e + kTcacheEntryKey) == tcache_mark()) tcache_double_free_scan(e, tc_idx);
+    UserAddr e = chunk2mem(p);
+    if (tcache_key_of(e) == tcache_mark()) tcache_double_free_scan(e, tc_idx);
     if (tcache_count(tc_idx) < mp().tcache_count) {
       tcache_put(p, tc_idx);
       return;
@@ -30,7 +30,7 @@ void Allocator::int_free(Addr p, bool have_lock) {
   if (arena_ == nullptr) arena_unreadable(p, size);
 
   if (size <= global_max_fast()) {  // TRIM_FASTBINS is 0: chunks bordering top qualify too
-    Addr next = p + size;
+    ChunkAddr next = chunk_at_offset(p, size);
     if (chunksize_nomask(next) <= kChunkHdrSz || chunksize(next) >= av().system_mem) {
       // glibc re-reads under the lock; single-threaded, the answer is the same.
       malloc_printerr(msg::kFreeInvalidNextSizeFast, chunk2mem(p));
@@ -39,10 +39,10 @@ void Allocator::int_free(Addr p, bool have_lock) {
     set_have_fastchunks(true);
     uint32_t idx = fastbin_index(size);
     uint64_t& fb = fastbin(idx);
-    Addr old = fb;
+    ChunkAddr old{fb};
     if (old == p) malloc_printerr(msg::kDoubleFreeFasttop, chunk2mem(p));
-    set_fd(p, protect(p + 0x10, old));
-    fb = p;
+    set_fastbin_next(p, old);
+    fb = p.raw();
     // Only with the lock may glibc look at the old head (another thread could reuse it).
     if (have_lock && old != 0 && fastbin_index(chunksize(old)) != idx) {
       malloc_printerr(msg::kInvalidFastbinEntry, chunk2mem(p));
@@ -58,10 +58,10 @@ void Allocator::int_free(Addr p, bool have_lock) {
 
 // _int_free_merge_chunk (2.41's name; the same steps inline in _int_free before): the checks
 // against top and the next chunk, then backward consolidation.
-void Allocator::int_free_merge_chunk(Addr p, uint64_t size) {
-  Addr nextchunk = p + size;
-  if (p == av().top) malloc_printerr(msg::kDoubleFreeTop, chunk2mem(p));
-  if (contiguous() && nextchunk >= av().top + chunksize(av().top)) {
+void Allocator::int_free_merge_chunk(ChunkAddr p, uint64_t size) {
+  ChunkAddr nextchunk = chunk_at_offset(p, size);
+  if (p == top()) malloc_printerr(msg::kDoubleFreeTop, chunk2mem(p));
+  if (contiguous() && nextchunk >= chunk_at_offset(top(), chunksize(top()))) {
     malloc_printerr(msg::kDoubleFreeOut, chunk2mem(p));
   }
   if (!prev_inuse(nextchunk)) malloc_printerr(msg::kDoubleFreePrev, chunk2mem(p));
@@ -73,7 +73,7 @@ void Allocator::int_free_merge_chunk(Addr p, uint64_t size) {
   if (!prev_inuse(p)) {
     uint64_t prevsize = prev_size(p);
     size += prevsize;
-    p -= prevsize;
+    p = p.minus(prevsize);
     if (profile_.consolidate_prevsize_checks && chunksize(p) != prevsize) {
       malloc_printerr(msg::kConsolidatingPrevSize);
     }
@@ -84,12 +84,12 @@ void Allocator::int_free_merge_chunk(Addr p, uint64_t size) {
 }
 
 // _int_free_create_chunk: forward consolidation, then into a bin (or top). Its size.
-uint64_t Allocator::int_free_create_chunk(Addr p, uint64_t size, Addr nextchunk,
+uint64_t Allocator::int_free_create_chunk(ChunkAddr p, uint64_t size, ChunkAddr nextchunk,
                                           uint64_t nextsize) {
-  if (nextchunk == av().top) {
+  if (nextchunk == top()) {
     size += nextsize;
     set_head(p, size | kPrevInuse);
-    av().top = p;
+    set_top(p);
     return size;
   }
   if (!inuse_bit_at_offset(nextchunk, nextsize)) {
@@ -98,7 +98,7 @@ uint64_t Allocator::int_free_create_chunk(Addr p, uint64_t size, Addr nextchunk,
   } else {
     clear_inuse_bit_at_offset(nextchunk, 0);
   }
-  Addr bck, fwd;
+  ChunkAddr bck, fwd;
   if (profile_.free_small_to_smallbin && in_smallbin_range(size)) {
     // 2.41: straight to its small bin, marked in the binmap.
     const uint32_t index = smallbin_index(size);
@@ -131,11 +131,11 @@ void Allocator::int_free_maybe_consolidate(uint64_t size) {
   if (size >= kFastbinConsolidationThreshold) {
     if (have_fastchunks()) malloc_consolidate();
     if (arena_ == libc_.main_arena) {
-      if (chunksize(av().top) >= mp().trim_threshold) systrim(mp().top_pad);
+      if (chunksize(top()) >= mp().trim_threshold) systrim(mp().top_pad);
       return;
     }
     // Always heap_trim: the heap may go away whatever top's size.
-    const Addr heap = heap_for_ptr(av().top);
+    const Addr heap = heap_for_ptr(top());
     if (load(heap) != arena_struct() + arena_offset_) assert_failed(Assertion::kFreeHeapArena);
     heap_trim(heap, mp().top_pad);
   }

@@ -16,7 +16,7 @@ TEST(FreeTest, CoalescesBackwardAndForward) {
   t.free_at(b);  // merges with a (backward) and c (forward)
   EXPECT_EQ(t.off(t.bin_first(1)), a - 0x10);
   EXPECT_EQ(t.read8(a - 8), 0xf31u);
-  EXPECT_EQ(t.twin.fd(t.bin_first(1)), t.bin_head(1));
+  EXPECT_EQ(t.twin.fd(ChunkAddr{t.bin_first(1)}).raw(), t.bin_head(1));
 }
 
 TEST(FreeTest, ForgedPrevSizeAborts) {
@@ -73,7 +73,7 @@ TEST(FreeTest, ForgedMmappedChunkUnmapsHeapPages) {
   EXPECT_TRUE(t.memory.owns(t.base() + 0x3000, 8));
   EXPECT_EQ(t.mp().n_mmaps, -1);  // glibc counts it down all the same
   // The allocator's own accesses to the hole fault too (the inline fast path is off).
-  EXPECT_THROW(t.twin.free(t.base() + c), FaultError);
+  EXPECT_THROW(t.twin.free(UserAddr{t.base() + c}), FaultError);
 }
 
 }  // namespace

@@ -119,20 +119,20 @@ int Allocator::heap_trim(Addr heap, uint64_t pad) {
   const Addr ar_ptr = load(heap);
   HEAPTWIN_TWIN_DCHECK(ar_ptr == reinterpret_cast<Addr>(arena_) + arena_offset_);
   MallocState& a = av();
-  Addr top_chunk = a.top;
+  ChunkAddr top_chunk = top();
   const uint64_t max_size = kHeapMaxSize;
   uint64_t steps = 0;
   // Can this heap go away completely?
-  while (top_chunk == heap + sizeof(HeapInfo)) {
+  while (top_chunk == ChunkAddr{heap + sizeof(HeapInfo)}) {
     spin(&steps);
     const Addr prev_heap = load(heap + kPrev);
     const uint64_t prev_heap_size = load(prev_heap + kSize);
     const uint64_t fencepost_at = prev_heap_size - (kMinSize - 2 * kSizeSz);
-    Addr p = prev_heap + fencepost_at;
-    const uint64_t misalign = p & kMallocAlignMask;
-    p -= misalign;  // the fencepost, aligned
+    ChunkAddr p{prev_heap + fencepost_at};
+    const uint64_t misalign = p.raw() & kMallocAlignMask;
+    p = p.minus(misalign);  // the fencepost, aligned
     if (chunksize_nomask(p) != (0 | kPrevInuse)) assert_failed(Assertion::kHeapTrimFencepost);
-    p -= prev_size(p);
+    p = p.minus(prev_size(p));
     int64_t new_size = static_cast<int64_t>(chunksize(p) + (kMinSize - 2 * kSizeSz) + misalign);
     if (!(new_size > 0 && new_size < static_cast<int64_t>(2 * kMinSize))) {
       assert_failed(Assertion::kHeapTrimFencepostSize);
@@ -149,13 +149,14 @@ int Allocator::heap_trim(Addr heap, uint64_t pad) {
     delete_heap(heap);
     heap = prev_heap;
     if (!prev_inuse(p)) {  // consolidate backward
-      p -= prev_size(p);
+      p = p.minus(prev_size(p));
       unlink_chunk(p);
     }
-    const Addr end = p + static_cast<uint64_t>(new_size);
+    const Addr end = p.raw() + static_cast<uint64_t>(new_size);
     if ((end & (load(heap + kPagesize) - 1)) != 0) assert_failed(Assertion::kHeapTrimPageEnd);
     if (end != heap + load(heap + kSize)) assert_failed(Assertion::kHeapTrimHeapEnd);
-    a.top = top_chunk = p;
+    top_chunk = p;
+    set_top(top_chunk);
     set_head(top_chunk, static_cast<uint64_t>(new_size) | kPrevInuse);
   }
   // As systrim: keep the pad, release whole pages.
@@ -174,30 +175,30 @@ int Allocator::heap_trim(Addr heap, uint64_t pad) {
 
 // sysmalloc for a non-main arena, after its mmap attempt: grow the heap top lies in, else chain
 // a new heap after a fencepost (the old top, less MINSIZE, is freed), else map the request.
-Addr Allocator::sysmalloc_heaps(uint64_t nb, bool tried_mmap) {
+UserAddr Allocator::sysmalloc_heaps(uint64_t nb, bool tried_mmap) {
   MallocState& a = av();
-  const Addr old_top = a.top;
+  const ChunkAddr old_top = top();
   uint64_t old_size = chunksize(old_top);
   const Addr old_heap = heap_for_ptr(old_top);
   const uint64_t old_heap_size = load(old_heap + kSize);
   const int64_t need = static_cast<int64_t>(kMinSize + nb - old_size);
   if (need > 0 && grow_heap(old_heap, need)) {
     a.system_mem += load(old_heap + kSize) - old_heap_size;
-    set_head(old_top, (old_heap + load(old_heap + kSize) - old_top) | kPrevInuse);
+    set_head(old_top, (old_heap + load(old_heap + kSize) - old_top.raw()) | kPrevInuse);
     return 0;
   }
   if (const Addr heap = new_heap(nb + (kMinSize + sizeof(HeapInfo)), mp().top_pad)) {
     store(heap, reinterpret_cast<Addr>(arena_) + arena_offset_);  // ar_ptr
     store(heap + kPrev, old_heap);
     a.system_mem += load(heap + kSize);
-    a.top = heap + sizeof(HeapInfo);
-    set_head(a.top, (load(heap + kSize) - sizeof(HeapInfo)) | kPrevInuse);
+    set_top(ChunkAddr{heap + sizeof(HeapInfo)});
+    set_head(top(), (load(heap + kSize) - sizeof(HeapInfo)) | kPrevInuse);
     // A fencepost of at least MINSIZE (it may become top again), footer included.
     old_size = (old_size - kMinSize) & ~kMallocAlignMask;
-    set_head(old_top + old_size + kChunkHdrSz, 0 | kPrevInuse);
+    set_head(chunk_at_offset(old_top, old_size + kChunkHdrSz), 0 | kPrevInuse);
     if (old_size >= kMinSize) {
-      set_head(old_top + old_size, kChunkHdrSz | kPrevInuse);
-      set_foot(old_top + old_size, kChunkHdrSz);
+      set_head(chunk_at_offset(old_top, old_size), kChunkHdrSz | kPrevInuse);
+      set_foot(chunk_at_offset(old_top, old_size), kChunkHdrSz);
       set_head(old_top, old_size | kPrevInuse | kNonMainArena);
       free_in_malloc(old_top);
     } else {
@@ -207,8 +208,8 @@ Addr Allocator::sysmalloc_heaps(uint64_t nb, bool tried_mmap) {
     return 0;
   }
   if (!tried_mmap) {
-    const Addr mm = sysmalloc_mmap(nb);
-    if (mm != Memory::kFailure) return mm;
+    const UserAddr mm = sysmalloc_mmap(nb);
+    if (mm != kMmapFailed) return mm;
   }
   return 0;
 }

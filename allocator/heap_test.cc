@@ -18,15 +18,15 @@ const HeapInfo& info(Addr heap) { return *reinterpret_cast<const HeapInfo*>(heap
 
 struct ThreeHeaps {
   explicit ThreeHeaps(TestTwin& t) : a(t.twin) {
-    a.malloc(0x20);  // the main thread initialises malloc
+    a.malloc(0x20).raw();  // the main thread initialises malloc
     a.set_thread(1);
-    heap1 = heap_of(a.malloc(0x20));
+    heap1 = heap_of(a.malloc(0x20).raw());
     arena = reinterpret_cast<MallocState*>(heap1 + 0x30);
   }
   // malloc(0x10000) until a chunk lands outside `heap`; its index.
   size_t fill(Addr heap) {
     for (;;) {
-      chunks.push_back(a.malloc(0x10000));
+      chunks.push_back(a.malloc(0x10000).raw());
       if (heap_of(chunks.back()) != heap) return chunks.size() - 1;
     }
   }
@@ -40,9 +40,9 @@ struct ThreeHeaps {
 TEST(HeapTest, TopGrowsItsHeapAPageRoundedStepAtATime) {
   TestTwin t;
   ThreeHeaps h(t);
-  for (int i = 0; i < 2; ++i) h.chunks.push_back(h.a.malloc(0x10000));
+  for (int i = 0; i < 2; ++i) h.chunks.push_back(h.a.malloc(0x10000).raw());
   EXPECT_EQ(info(h.heap1).size, 0x21000u);
-  h.chunks.push_back(h.a.malloc(0x10000));
+  h.chunks.push_back(h.a.malloc(0x10000).raw());
   EXPECT_EQ(info(h.heap1).size, 0x31000u);
   EXPECT_EQ(info(h.heap1).mprotect_size, 0x31000u);
   EXPECT_EQ(h.arena->system_mem, 0x31000u);
@@ -97,11 +97,11 @@ TEST(HeapTest, FreeTrimsTheLastHeapAndDeletesItWhenThePreviousCanTakeTop) {
   EXPECT_EQ(static_cast<int64_t>(heap3 - h.heap1), -(int64_t{64} << 20));
   EXPECT_EQ(info(heap3).prev, heap2);
   EXPECT_EQ(h.arena->system_mem, 0x801b000u);
-  h.a.free(h.chunks[j]);
+  h.a.free(UserAddr{h.chunks[j]});
   EXPECT_EQ(h.arena->system_mem, 0x800b000u);
   EXPECT_EQ(h.arena->top, heap3 + 0x30);
   EXPECT_EQ(word(heap3 + 0x38), 0x20fd1u);
-  for (size_t k = 1; k <= 40; ++k) h.a.free(h.chunks[j - k]);
+  for (size_t k = 1; k <= 40; ++k) h.a.free(UserAddr{h.chunks[j - k]});
   EXPECT_EQ(h.arena->system_mem, 0x7d89000u);
   EXPECT_EQ(info(heap2).size, 0x3d94000u);
   EXPECT_EQ(info(heap2).mprotect_size, 0x3ff5000u);
@@ -124,12 +124,12 @@ namespace {
 TEST(HeapTest, ARequestNearTwoToThe63RefusesToGrowTheHeap) {
   TestTwin t;
   Allocator& a = t.twin;
-  a.malloc(0x20);
+  a.malloc(0x20).raw();
   a.set_thread(1);
-  const Addr first = a.malloc(0x18);
-  EXPECT_EQ(a.malloc(0x7fffffffffffffffull), 0u);
-  EXPECT_EQ(a.malloc(0x7fffffffffffffe0ull), 0u);
-  EXPECT_EQ(a.malloc(0x18), first + 0x20);
+  const Addr first = a.malloc(0x18).raw();
+  EXPECT_EQ(a.malloc(0x7fffffffffffffffull).raw(), 0u);
+  EXPECT_EQ(a.malloc(0x7fffffffffffffe0ull).raw(), 0u);
+  EXPECT_EQ(a.malloc(0x18).raw(), first + 0x20);
 }
 
 }  // namespace

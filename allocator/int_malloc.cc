@@ -12,7 +12,7 @@
 
 namespace heaptwin::alloc {
 
-Addr Allocator::int_malloc(uint64_t bytes) {
+UserAddr Allocator::int_malloc(uint64_t bytes) {
   uint64_t nb = checked_request2size(bytes);
   if (nb == 0) {
     errno_ = ENOMEM;
@@ -20,19 +20,19 @@ Addr Allocator::int_malloc(uint64_t bytes) {
   }
   HEAPTWIN_TWIN_DCHECK(nb >= kMinSize && (nb & kMallocAlignMask) == 0);
   returned_cached_ = false;
-  Addr p = int_malloc_paths(bytes, nb);
+  UserAddr p = int_malloc_paths(bytes, nb);
   // alloc_perturb on every path but the tcache chunk the unsorted scan returns.
   if (p != 0 && !returned_cached_) alloc_perturb(p, bytes);
   return p;
 }
 
-Addr Allocator::int_malloc_without_arena(uint64_t bytes) {
+UserAddr Allocator::int_malloc_without_arena(uint64_t bytes) {
   const uint64_t nb = checked_request2size(bytes);
   if (nb == 0) {
     errno_ = ENOMEM;
     return 0;
   }
-  Addr p = sysmalloc(nb);
+  UserAddr p = sysmalloc(nb);
   if (p != 0) alloc_perturb(p, bytes);
   return p;
 }
@@ -73,16 +73,16 @@ Addr Allocator::first_unowned(Addr p) const {
   return p;
 }
 
-Addr Allocator::int_malloc_paths(uint64_t bytes, uint64_t nb) {
+UserAddr Allocator::int_malloc_paths(uint64_t bytes, uint64_t nb) {
   uint32_t idx = 0;
   if (profile_.fastbins && nb <= global_max_fast()) {
-    if (Addr p = fastbin_take(nb)) return p;
+    if (UserAddr p = fastbin_take(nb)) return p;
   }
   if (in_smallbin_range(nb)) {
     idx = smallbin_index(nb);
     if (profile_.lazy_arena_init && bk(bin_at(idx)) == 0) {
       malloc_consolidate();  // before 2.27: "initialization check"
-    } else if (Addr p = smallbin_take(nb)) {
+    } else if (UserAddr p = smallbin_take(nb)) {
       return p;
     }
   } else {
@@ -100,16 +100,16 @@ Addr Allocator::int_malloc_paths(uint64_t bytes, uint64_t nb) {
   scan.tc_idx = tc_idx;
 
   for (;;) {
-    if (Addr p = unsorted_scan(nb, &scan)) return p;
+    if (UserAddr p = unsorted_scan(nb, &scan)) return p;
     if (!in_smallbin_range(nb)) {
-      if (Addr p = large_bin_best_fit(nb, idx)) return p;
+      if (UserAddr p = large_bin_best_fit(nb, idx)) return p;
     }
     bool found = false;
-    Addr p = binmap_search(nb, idx, &found);
+    UserAddr p = binmap_search(nb, idx, &found);
     if (found) return p;
 
     // use_top
-    Addr victim = av().top;
+    ChunkAddr victim = top();
     uint64_t size = chunksize(victim);
     if (profile_.top_size_check && size > av().system_mem) malloc_printerr(msg::kCorruptedTopSize);
     if (arena_set_up_again_ && victim == initial_top() && size != 0) {
@@ -120,8 +120,8 @@ Addr Allocator::int_malloc_paths(uint64_t bytes, uint64_t nb) {
                         "now carves main_arena itself; libc's data around it is its own");
     }
     if (size >= nb + kMinSize) {
-      Addr remainder = victim + nb;
-      av().top = remainder;
+      ChunkAddr remainder = chunk_at_offset(victim, nb);
+      set_top(remainder);
       set_head(victim, nb | kPrevInuse | arena_bit_);
       set_head(remainder, (size - nb) | kPrevInuse);
       return chunk2mem(victim);
@@ -135,8 +135,8 @@ Addr Allocator::int_malloc_paths(uint64_t bytes, uint64_t nb) {
   }
 }
 
-Addr Allocator::split_to_unsorted(Addr victim, uint64_t size, uint64_t nb, const char* message,
-                                  bool set_last_remainder) {
+UserAddr Allocator::split_to_unsorted(ChunkAddr victim, uint64_t size, uint64_t nb,
+                                      const char* message, bool set_last_remainder) {
   HEAPTWIN_TWIN_DCHECK(size >= nb);  // every caller found a chunk that fits
   uint64_t remainder_size = size - nb;
   if (remainder_size < kMinSize) {
@@ -144,19 +144,20 @@ Addr Allocator::split_to_unsorted(Addr victim, uint64_t size, uint64_t nb, const
     set_non_main_arena(victim);
     return chunk2mem(victim);
   }
-  Addr remainder = victim + nb;
-  Addr bck = unsorted_chunks();
-  Addr fwd = fd(bck);
+  ChunkAddr remainder = chunk_at_offset(victim, nb);
+  ChunkAddr bck = unsorted_chunks();
+  ChunkAddr fwd = fd(bck);
   if (bk(fwd) != bck) malloc_printerr(message, chunk2mem(victim));
   set_bk(remainder, bck);
   set_fd(remainder, fwd);
   set_fd(bck, remainder);
   set_bk(fwd, remainder);
-  if (set_last_remainder) av().last_remainder = remainder;
+  if (set_last_remainder) av().last_remainder = remainder.raw();
   return finish_split(victim, nb, remainder, remainder_size);
 }
 
-Addr Allocator::finish_split(Addr victim, uint64_t nb, Addr remainder, uint64_t remainder_size) {
+UserAddr Allocator::finish_split(ChunkAddr victim, uint64_t nb, ChunkAddr remainder,
+                                 uint64_t remainder_size) {
   if (!in_smallbin_range(remainder_size)) {
     set_fd_nextsize(remainder, 0);
     set_bk_nextsize(remainder, 0);

@@ -9,11 +9,11 @@
 
 namespace heaptwin::alloc {
 
-void Allocator::large_bin_insert(Addr victim, uint64_t size, Addr* bck_out, Addr* fwd_out,
-                                 uint32_t victim_index) {
+void Allocator::large_bin_insert(ChunkAddr victim, uint64_t size, ChunkAddr* bck_out,
+                                 ChunkAddr* fwd_out, uint32_t victim_index) {
   HEAPTWIN_TWIN_DCHECK(victim_index == largebin_index(size));
-  Addr bck = bin_at(victim_index);
-  Addr fwd = fd(bck);
+  ChunkAddr bck = bin_at(victim_index);
+  ChunkAddr fwd = fd(bck);
   if (fwd != bck) {
     // Compared against raw size fields: PREV_INUSE is set in every chunk of a bin.
     size |= kPrevInuse;
@@ -33,7 +33,7 @@ void Allocator::large_bin_insert(Addr victim, uint64_t size, Addr* bck_out, Addr
       if (!chunk_main_arena(fwd)) assert_failed(Assertion::kLargeBinFwd);
       ListCycle cycle;  // the walk writes nothing: a ring that never reaches the size repeats
       while (size < chunksize_nomask(fwd)) {
-        if (cycle.repeats(fwd)) report_proven_hang(fatal_);
+        if (cycle.repeats(fwd.raw())) report_proven_hang(fatal_);
         fwd = fd_nextsize(fwd);
         if (!chunk_main_arena(fwd)) assert_failed(Assertion::kLargeBinFwdWalk);
       }
@@ -60,17 +60,17 @@ void Allocator::large_bin_insert(Addr victim, uint64_t size, Addr* bck_out, Addr
   *fwd_out = fwd;
 }
 
-Addr Allocator::large_bin_best_fit(uint64_t nb, uint32_t idx) {
+UserAddr Allocator::large_bin_best_fit(uint64_t nb, uint32_t idx) {
   HEAPTWIN_TWIN_DCHECK(!in_smallbin_range(nb) && idx == largebin_index(nb));
-  Addr bin = bin_at(idx);
-  Addr victim = fd(bin);  // first (bin): the largest
+  ChunkAddr bin = bin_at(idx);
+  ChunkAddr victim = fd(bin);  // first (bin): the largest
   if (victim == bin || chunksize_nomask(victim) < nb) return 0;
   // Walk the skip list from the smallest size up to the first that fits.
   victim = bk_nextsize(victim);
   uint64_t size;
   ListCycle cycle;  // the walk writes nothing
   while ((size = chunksize(victim)) < nb) {
-    if (cycle.repeats(victim)) report_proven_hang(fatal_);
+    if (cycle.repeats(victim.raw())) report_proven_hang(fatal_);
     victim = bk_nextsize(victim);
   }
   // Prefer the second chunk of a size group, so the skip list need not be rerouted.

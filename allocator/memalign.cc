@@ -15,12 +15,12 @@ namespace {
 constexpr bool powerof2(uint64_t x) { return (x & (x - 1)) == 0; }
 }  // namespace
 
-Addr Allocator::memalign(uint64_t alignment, uint64_t bytes) {
+UserAddr Allocator::memalign(uint64_t alignment, uint64_t bytes) {
   if (!malloc_initialized()) ptmalloc_init();
   return mid_memalign(alignment, bytes);
 }
 
-Addr Allocator::aligned_alloc(uint64_t alignment, uint64_t bytes) {
+UserAddr Allocator::aligned_alloc(uint64_t alignment, uint64_t bytes) {
   if (!profile_.aligned_alloc_own_checks) return memalign(alignment, bytes);  // an alias
   if (!malloc_initialized()) ptmalloc_init();
   if (!powerof2(alignment) || alignment == 0) {
@@ -30,12 +30,12 @@ Addr Allocator::aligned_alloc(uint64_t alignment, uint64_t bytes) {
   return mid_memalign(alignment, bytes);
 }
 
-Addr Allocator::valloc(uint64_t bytes) {
+UserAddr Allocator::valloc(uint64_t bytes) {
   if (!malloc_initialized()) ptmalloc_init();
   return mid_memalign(profile_.page_size, bytes);
 }
 
-Addr Allocator::pvalloc(uint64_t bytes) {
+UserAddr Allocator::pvalloc(uint64_t bytes) {
   if (!malloc_initialized()) ptmalloc_init();
   const uint64_t pagesize = profile_.page_size;
   if (!profile_.request_limit_ptrdiff) {
@@ -57,13 +57,13 @@ Addr Allocator::pvalloc(uint64_t bytes) {
   return mid_memalign(pagesize, rounded);
 }
 
-int Allocator::posix_memalign(Addr* memptr, uint64_t alignment, uint64_t size) {
+int Allocator::posix_memalign(UserAddr* memptr, uint64_t alignment, uint64_t size) {
   if (profile_.posix_memalign_inits_first && !malloc_initialized()) ptmalloc_init();
   if (alignment % sizeof(void*) != 0 || !powerof2(alignment / sizeof(void*)) || alignment == 0) {
     return EINVAL;
   }
   if (!malloc_initialized()) ptmalloc_init();  // before 2.34: the memalign hook's first call
-  Addr mem = mid_memalign(alignment, size);
+  UserAddr mem = mid_memalign(alignment, size);
   if (mem != 0) {
     *memptr = mem;
     return 0;
@@ -71,7 +71,7 @@ int Allocator::posix_memalign(Addr* memptr, uint64_t alignment, uint64_t size) {
   return ENOMEM;
 }
 
-Addr Allocator::mid_memalign(uint64_t alignment, uint64_t bytes) {
+UserAddr Allocator::mid_memalign(uint64_t alignment, uint64_t bytes) {
   if (alignment <= kMallocAlignment) return malloc(bytes);
   if (alignment < kMinSize) alignment = kMinSize;
   if (alignment > (~uint64_t{0}) / 2 + 1) {
@@ -88,29 +88,29 @@ Addr Allocator::mid_memalign(uint64_t alignment, uint64_t bytes) {
     alignment = a;
   }
   if (profile_.tcache_large_bins) {
-    if (Addr cached = tcache_get_align(checked_request2size(bytes), alignment)) return cached;
+    if (UserAddr cached = tcache_get_align(checked_request2size(bytes), alignment)) return cached;
   } else if (profile_.memalign_scans_tcache) {
     bool failed = false;
-    Addr cached = aligned_from_tcache(alignment, bytes, &failed);
+    UserAddr cached = aligned_from_tcache(alignment, bytes, &failed);
     if (failed || cached != 0) return cached;
   }
   if (!single_thread_) return memalign_threaded(alignment, bytes);
-  Addr p = int_memalign(alignment, bytes);
+  UserAddr p = int_memalign(alignment, bytes);
   if (p == 0 && profile_.retry_in_other_arena && retries_in_main_arena()) {
     p = int_memalign(alignment, bytes);
   }
   if (p != 0) {
     // The same arena assertion as __libc_malloc's.
-    Addr c = mem2chunk(p);
+    ChunkAddr c = mem2chunk(p);
     uint64_t head = chunksize_nomask(c);
     if ((head & kIsMmapped) == 0 && (head & kNonMainArena) != 0) {
-      if (load(c & ~(kHeapMaxSize - 1)) != main_arena()) report_fault(fatal_, c);
+      if (load(heap_for_ptr(c)) != main_arena()) report_fault(fatal_, c.raw());
     }
   }
   return p;
 }
 
-Addr Allocator::int_memalign(uint64_t alignment, uint64_t bytes) {
+UserAddr Allocator::int_memalign(uint64_t alignment, uint64_t bytes) {
   if (profile_.memalign_tail_minsize) return int_memalign_v243(alignment, bytes);
   uint64_t nb = checked_request2size(bytes);
   if (nb == 0 || (profile_.memalign_alignment_overflow_check && alignment > kPtrdiffMax) ||
@@ -119,14 +119,14 @@ Addr Allocator::int_memalign(uint64_t alignment, uint64_t bytes) {
     errno_ = ENOMEM;
     return 0;
   }
-  Addr m = int_malloc_in_av(nb + alignment + kMinSize);
+  UserAddr m = int_malloc_in_av(nb + alignment + kMinSize);
   if (m == 0) return 0;
-  Addr p = mem2chunk(m);
-  if (m % alignment != 0) {
+  ChunkAddr p = mem2chunk(m);
+  if (m.raw() % alignment != 0) {
     // The first aligned spot that leaves a leader of at least MINSIZE.
-    Addr brk = mem2chunk((m + alignment - 1) & -alignment);
-    if (brk - p < kMinSize) brk += alignment;
-    Addr newp = brk;
+    ChunkAddr brk = mem2chunk(UserAddr{(m.raw() + alignment - 1) & -alignment});
+    if (brk - p < kMinSize) brk = brk.plus(alignment);
+    ChunkAddr newp = brk;
     uint64_t leadsize = brk - p;
     uint64_t newsize = chunksize(p) - leadsize;
     if (chunk_is_mmapped(p)) {
@@ -150,7 +150,7 @@ Addr Allocator::int_memalign(uint64_t alignment, uint64_t bytes) {
     } else {
       uint64_t size = chunksize(p);
       if (size > nb + kMinSize) {
-        Addr remainder = p + nb;
+        ChunkAddr remainder = chunk_at_offset(p, nb);
         set_head(remainder, (size - nb) | kPrevInuse | arena_bit_);
         set_head(p, nb | (chunksize_nomask(p) & kSizeBits));
         int_free(remainder, true);
@@ -163,27 +163,27 @@ Addr Allocator::int_memalign(uint64_t alignment, uint64_t bytes) {
 // 2.43 _int_memalign ("malloc: Cleanup _int_memalign"): an mmapped chunk moves to the first
 // aligned spot (its offset in the mapping grows, no MINSIZE leader); in the heap the leader before
 // ALIGN_UP (m + MINSIZE) is merged and binned, and a tail of at least MINSIZE too (then trimming).
-Addr Allocator::int_memalign_v243(uint64_t alignment, uint64_t bytes) {
+UserAddr Allocator::int_memalign_v243(uint64_t alignment, uint64_t bytes) {
   const uint64_t nb = checked_request2size(bytes);
   if (nb == 0 || alignment > kPtrdiffMax) {
     errno_ = ENOMEM;
     return 0;
   }
-  const Addr m = int_malloc(nb + alignment + kMinSize);
+  const UserAddr m = int_malloc(nb + alignment + kMinSize);
   if (m == 0) return 0;
-  Addr p = mem2chunk(m);
+  ChunkAddr p = mem2chunk(m);
   if (chunk_is_mmapped(p)) {
-    const Addr base = p - mmap_base_offset(p);
+    const Addr base = p.raw() - mmap_base_offset(p);  // the mapping
     const uint64_t length = mmap_size(p);
-    const Addr newp = mem2chunk(align_up(m, alignment));
-    const uint64_t offset = newp - base;
+    const ChunkAddr newp = mem2chunk(UserAddr{align_up(m.raw(), alignment)});
+    const uint64_t offset = newp.raw() - base;
     set_prev_size(newp, offset | (prev_size(p) & kMmapHugePage));  // mmap_set_chunk
     set_head(newp, (length - offset - kChunkHdrSz) | kIsMmapped);
     return chunk2mem(newp);
   }
   uint64_t size = chunksize(p);
-  if (m % alignment != 0) {
-    const Addr newp = mem2chunk(align_up(m + kMinSize, alignment));
+  if (m.raw() % alignment != 0) {
+    const ChunkAddr newp = mem2chunk(UserAddr{align_up(m.raw() + kMinSize, alignment)});
     const uint64_t leadsize = newp - p;
     size -= leadsize;
     set_head(newp, size | kPrevInuse);
@@ -193,9 +193,10 @@ Addr Allocator::int_memalign_v243(uint64_t alignment, uint64_t bytes) {
     p = newp;
   }
   if (size - nb >= kMinSize) {
-    const Addr nextchunk = p + size;
+    const ChunkAddr nextchunk = chunk_at_offset(p, size);
     set_head(p, nb | (chunksize_nomask(p) & kSizeBits));
-    size = int_free_create_chunk(p + nb, size - nb, nextchunk, chunksize(nextchunk));
+    size =
+        int_free_create_chunk(chunk_at_offset(p, nb), size - nb, nextchunk, chunksize(nextchunk));
     int_free_maybe_consolidate(size);  // _int_free_maybe_trim: no fastbins to consolidate
   }
   return chunk2mem(p);
@@ -203,7 +204,7 @@ Addr Allocator::int_memalign_v243(uint64_t alignment, uint64_t bytes) {
 
 // 2.42 tcache_get_align: in the request's bin, the first entry of exactly nb bytes (by its size
 // field) that is aligned, walking past smaller ones; 0 when there is none.
-Addr Allocator::tcache_get_align(uint64_t nb, uint64_t alignment) {
+UserAddr Allocator::tcache_get_align(uint64_t nb, uint64_t alignment) {
   // nb 0: checked_request2size refused the request (_int_memalign then fails with ENOMEM); its
   // bin would be large_csize2tidx(0), clz of 0 (undefined: UBSan, fuzz target threads
   // --glibc 2.44).
@@ -211,38 +212,40 @@ Addr Allocator::tcache_get_align(uint64_t nb, uint64_t alignment) {
   uint64_t tc_idx = csize2tidx(nb);
   if (tc_idx >= kTcacheMaxBins) tc_idx = large_csize2tidx(nb);  // a large bin, sorted by size
   Addr link = 0;
-  Addr te = tcache_head(tc_idx);
+  UserAddr te = tcache_head(tc_idx);
   uint64_t csize = 0;
   ListCycle cycle;  // the walk writes nothing
   while (te != 0 && ((csize = chunksize(mem2chunk(te))) < nb ||
-                     (csize == nb && (te & (alignment - 1)) != 0))) {
-    if (cycle.repeats(te)) report_proven_hang(fatal_);
-    link = te + kTcacheEntryNext;
-    te = protect(link, load(link));
+                     (csize == nb && (te.raw() & (alignment - 1)) != 0))) {
+    if (cycle.repeats(te.raw())) report_proven_hang(fatal_);
+    link = te.raw() + kTcacheEntryNext;
+    te = UserAddr{protect(link, load(link))};
   }
-  if (te != 0 && csize == nb && (te & (alignment - 1)) == 0) return tcache_get_n(tc_idx, link);
+  if (te != 0 && csize == nb && (te.raw() & (alignment - 1)) == 0)
+    return tcache_get_n(tc_idx, link);
   return 0;
 }
 
 // 2.39+: the tail after nb goes straight to the bins, merged with what follows; a tail under
 // MINSIZE only when it can merge (the next chunk is top or free), else it stays in the chunk.
-void Allocator::give_back_tail(Addr p, uint64_t nb) {
+void Allocator::give_back_tail(ChunkAddr p, uint64_t nb) {
   const uint64_t size = chunksize(p);
-  const Addr nextchunk = p + size;
+  const ChunkAddr nextchunk = chunk_at_offset(p, size);
   const uint64_t nextsize = chunksize(nextchunk);
   if (size <= nb) return;
   uint64_t remainder_size = size - nb;
-  if (remainder_size >= kMinSize || nextchunk == av().top ||
+  if (remainder_size >= kMinSize || nextchunk == top() ||
       !inuse_bit_at_offset(nextchunk, nextsize)) {
     set_head(p, nb | (chunksize_nomask(p) & kSizeBits));  // set_head_size
-    remainder_size = int_free_create_chunk(p + nb, remainder_size, nextchunk, nextsize);
+    remainder_size =
+        int_free_create_chunk(chunk_at_offset(p, nb), remainder_size, nextchunk, nextsize);
     int_free_maybe_consolidate(remainder_size);
   }
 }
 
 // 2.38+ _mid_memalign: an aligned chunk of the request's tcache bin, taken from wherever it is
 // in the list; 0 when there is none. *failed when the size is refused (ENOMEM).
-Addr Allocator::aligned_from_tcache(uint64_t alignment, uint64_t bytes, bool* failed) {
+UserAddr Allocator::aligned_from_tcache(uint64_t alignment, uint64_t bytes, bool* failed) {
   const uint64_t tbytes = checked_request2size(bytes);
   if (tbytes == 0) {
     errno_ = ENOMEM;
@@ -252,12 +255,12 @@ Addr Allocator::aligned_from_tcache(uint64_t alignment, uint64_t bytes, bool* fa
   const uint64_t tc_idx = csize2tidx(tbytes);
   if (tc_idx >= mp().tcache_bins || tcache_ == 0 || tcache_count(tc_idx) == 0) return 0;
   Addr link = 0;  // where the entry's pointer is stored; 0: the bin's head
-  Addr te = tcache_head(tc_idx);
+  UserAddr te = tcache_head(tc_idx);
   ListCycle cycle;  // nothing else bounds this walk, which writes nothing
-  while (te != 0 && (te & (alignment - 1)) != 0) {
-    if (cycle.repeats(te)) report_proven_hang(fatal_);
-    link = te + kTcacheEntryNext;
-    te = protect(link, load(link));
+  while (te != 0 && (te.raw() & (alignment - 1)) != 0) {
+    if (cycle.repeats(te.raw())) report_proven_hang(fatal_);
+    link = te.raw() + kTcacheEntryNext;
+    te = UserAddr{protect(link, load(link))};
   }
   return te == 0 ? 0 : tcache_get_n(tc_idx, link);
 }

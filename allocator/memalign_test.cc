@@ -11,16 +11,16 @@ namespace {
 TEST(MemalignTest, LeaderAndTrailerAreFreedAndErrorsMatch) {
   TestTwin t;
   t.malloc(0x18);
-  EXPECT_EQ(t.off(t.twin.memalign(0x100, 0x80)), 0x300);
-  Addr p = 0;
+  EXPECT_EQ(t.off(t.twin.memalign(0x100, 0x80).raw()), 0x300);
+  UserAddr p = 0;
   EXPECT_EQ(t.twin.posix_memalign(&p, 0x18, 0x10), EINVAL);
   EXPECT_EQ(t.twin.posix_memalign(&p, 0x40, 0x10), 0);
-  EXPECT_EQ(t.off(p), 0x480);
-  EXPECT_EQ(t.off(t.twin.valloc(0x10)), 0x1000);
-  EXPECT_EQ(t.off(t.twin.pvalloc(0x1001)), 0x2000);
-  EXPECT_EQ(t.off(t.twin.memalign(0x20, 0x40)), 0x540);  // aligned_alloc is the same function
+  EXPECT_EQ(t.off(p.raw()), 0x480);
+  EXPECT_EQ(t.off(t.twin.valloc(0x10).raw()), 0x1000);
+  EXPECT_EQ(t.off(t.twin.pvalloc(0x1001).raw()), 0x2000);
+  EXPECT_EQ(t.off(t.twin.memalign(0x20, 0x40).raw()), 0x540);  // aligned_alloc is the same function
   t.twin.clear_errno();
-  EXPECT_EQ(t.twin.memalign(0x8000000000000001ull, 0x10), 0u);
+  EXPECT_EQ(t.twin.memalign(0x8000000000000001ull, 0x10).raw(), 0u);
   EXPECT_EQ(t.twin.last_errno(), EINVAL);
 }
 
@@ -36,9 +36,9 @@ TEST(MemalignTest, ARefusedSizeIsLookedUpInNoTcacheBin) {
   const int64_t b = t.malloc(0x18);
   t.free_at(b);  // the tcache exists now (2.43+ makes it lazily)
   t.twin.clear_errno();
-  EXPECT_EQ(t.twin.memalign(0x40, 0x8000000000000000ull), 0u);
+  EXPECT_EQ(t.twin.memalign(0x40, 0x8000000000000000ull).raw(), 0u);
   EXPECT_EQ(t.twin.last_errno(), ENOMEM);
-  EXPECT_EQ(t.twin.pvalloc(0x8000000000000000ull), 0u);
+  EXPECT_EQ(t.twin.pvalloc(0x8000000000000000ull).raw(), 0u);
   EXPECT_EQ(t.twin.last_errno(), ENOMEM);
   EXPECT_EQ(t.malloc(0x18), b);  // from the tcache
 }

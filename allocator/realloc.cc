@@ -9,7 +9,7 @@
 
 namespace heaptwin::alloc {
 
-Addr Allocator::realloc(Addr oldmem, uint64_t bytes) {
+UserAddr Allocator::realloc(UserAddr oldmem, uint64_t bytes) {
   malloc_hook_pending_ = false;  // realloc_hook_ini clears __malloc_hook too
   if (!malloc_initialized()) ptmalloc_init();
   if (bytes == 0 && oldmem != 0) {  // REALLOC_ZERO_BYTES_FREES
@@ -17,7 +17,7 @@ Addr Allocator::realloc(Addr oldmem, uint64_t bytes) {
     return 0;
   }
   if (oldmem == 0) return malloc(bytes);
-  const Addr oldp = mem2chunk(oldmem);
+  const ChunkAddr oldp = mem2chunk(oldmem);
   if (profile_.realloc_close_fit_16) return realloc_v243(oldmem, bytes);
   if (profile_.realloc_keeps_close_fit) {
     // Before any check: musable() reads the chunk's size and its neighbour's PREV_INUSE.
@@ -41,7 +41,7 @@ Addr Allocator::realloc(Addr oldmem, uint64_t bytes) {
       if (ar_ptr != main_arena() && !followed) report_fault(fatal_, ar_ptr);
     }
   }
-  if (oldp > static_cast<uint64_t>(0) - oldsize || misaligned_chunk(oldp)) {
+  if (oldp.raw() > static_cast<uint64_t>(0) - oldsize || misaligned_chunk(oldp)) {
     malloc_printerr(msg::kReallocInvalidPointer, oldmem);
   }
   uint64_t nb = checked_request2size(bytes);
@@ -50,17 +50,17 @@ Addr Allocator::realloc(Addr oldmem, uint64_t bytes) {
     return 0;
   }
   if (mmapped) {
-    Addr newp = mremap_chunk(oldp, nb);
+    ChunkAddr newp = mremap_chunk(oldp, nb);
     if (newp != 0) return chunk2mem(newp);
     if (oldsize - kSizeSz >= nb) return oldmem;
-    Addr newmem = malloc(bytes);
+    UserAddr newmem = malloc(bytes);
     if (newmem == 0) return 0;
     copy_block(newmem, oldmem, oldsize - kChunkHdrSz);
     munmap_chunk(oldp);
     return newmem;
   }
   use_arena(ar_ptr);
-  Addr newmem = int_realloc(oldp, oldsize, nb);
+  UserAddr newmem = int_realloc(oldp, oldsize, nb);
   leave_arena();
   if (arenas_modelled()) check_arena_of(newmem, ar_ptr, Assertion::kReallocArena);
   if (newmem == 0 && !single_thread_) {
@@ -89,12 +89,12 @@ Addr Allocator::realloc(Addr oldmem, uint64_t bytes) {
 // 2.43 __libc_realloc ("malloc: Cleanup libc_realloc"): a request growing within 15 bytes of the
 // usable size keeps the block, before any check; no tcache set-up (it is lazy); an mmapped block
 // that mremap cannot resize is kept when the request fits its usable size.
-Addr Allocator::realloc_v243(Addr oldmem, uint64_t bytes) {
-  const Addr oldp = mem2chunk(oldmem);
+UserAddr Allocator::realloc_v243(UserAddr oldmem, uint64_t bytes) {
+  const ChunkAddr oldp = mem2chunk(oldmem);
   const uint64_t usable = musable(oldmem);
   if (bytes <= usable && usable - bytes < 2 * kSizeSz) return oldmem;
   const uint64_t oldsize = chunksize(oldp);
-  if (oldp > static_cast<uint64_t>(0) - oldsize || misaligned_chunk(oldp)) {
+  if (oldp.raw() > static_cast<uint64_t>(0) - oldsize || misaligned_chunk(oldp)) {
     malloc_printerr(msg::kReallocInvalidPointer);
   }
   const uint64_t nb = checked_request2size(bytes);
@@ -103,17 +103,17 @@ Addr Allocator::realloc_v243(Addr oldmem, uint64_t bytes) {
     return 0;
   }
   if (chunk_is_mmapped(oldp)) {
-    Addr newp = mremap_chunk(oldp, nb);
+    ChunkAddr newp = mremap_chunk(oldp, nb);
     if (newp != 0) return chunk2mem(newp);
     if (bytes <= usable) return oldmem;
-    Addr newmem = malloc(bytes);
+    UserAddr newmem = malloc(bytes);
     if (newmem == 0) return 0;
     copy_block(newmem, oldmem, oldsize - kChunkHdrSz);
     munmap_chunk(oldp);
     return newmem;
   }
   if (!chunk_main_arena(oldp)) {  // arena_for_chunk
-    Addr ar_ptr = load(oldp & ~(kHeapMaxSize - 1));
+    Addr ar_ptr = load(heap_for_ptr(oldp));
     if (ar_ptr != main_arena()) {
       report_unmodelled(fatal_,
                         "realloc in the arena a NON_MAIN_ARENA chunk's heap_info names "
@@ -124,7 +124,7 @@ Addr Allocator::realloc_v243(Addr oldmem, uint64_t bytes) {
 }
 
 // _int_free (av, p, 1) as realloc and sysmalloc call it; 2.42's _int_free_chunk never caches.
-void Allocator::free_in_malloc(Addr p) {
+void Allocator::free_in_malloc(ChunkAddr p) {
   if (profile_.remainders_bypass_tcache) {
     int_free_chunk(p, chunksize(p));
   } else {
@@ -132,33 +132,33 @@ void Allocator::free_in_malloc(Addr p) {
   }
 }
 
-Addr Allocator::int_realloc(Addr oldp, uint64_t oldsize, uint64_t nb) {
+UserAddr Allocator::int_realloc(ChunkAddr oldp, uint64_t oldsize, uint64_t nb) {
   if (chunksize_nomask(oldp) <= kChunkHdrSz || oldsize >= av().system_mem) {
     malloc_printerr(msg::kReallocInvalidOldSize, chunk2mem(oldp));
   }
-  Addr next = oldp + oldsize;
+  ChunkAddr next = chunk_at_offset(oldp, oldsize);
   uint64_t nextsize = chunksize(next);
   if (chunksize_nomask(next) <= kChunkHdrSz || nextsize >= av().system_mem) {
     malloc_printerr(msg::kReallocInvalidNextSize, chunk2mem(oldp));
   }
-  Addr newp;
+  ChunkAddr newp;
   uint64_t newsize;
   if (oldsize >= nb) {
     newp = oldp;
     newsize = oldsize;
-  } else if (next == av().top && (newsize = oldsize + nextsize) >= nb + kMinSize) {
+  } else if (next == top() && (newsize = oldsize + nextsize) >= nb + kMinSize) {
     // Grow into top.
     set_head(oldp, nb | (chunksize_nomask(oldp) & kSizeBits) | arena_bit_);
-    av().top = oldp + nb;
-    set_head(av().top, (newsize - nb) | kPrevInuse);
+    set_top(chunk_at_offset(oldp, nb));
+    set_head(top(), (newsize - nb) | kPrevInuse);
     return chunk2mem(oldp);
-  } else if (next != av().top && !inuse_bit_at_offset(next, nextsize) &&
+  } else if (next != top() && !inuse_bit_at_offset(next, nextsize) &&
              (newsize = oldsize + nextsize) >= nb) {
     // Grow into the free next chunk.
     newp = oldp;
     unlink_chunk(next);
   } else {
-    Addr newmem = int_malloc(nb - kMallocAlignMask);
+    UserAddr newmem = int_malloc(nb - kMallocAlignMask);
     if (newmem == 0) return 0;
     newp = mem2chunk(newmem);
     newsize = chunksize(newp);
@@ -167,7 +167,7 @@ Addr Allocator::int_realloc(Addr oldp, uint64_t oldsize, uint64_t nb) {
       newsize += oldsize;
       newp = oldp;
     } else {
-      Addr oldmem = chunk2mem(oldp);
+      UserAddr oldmem = chunk2mem(oldp);
       uint64_t sz = oldsize - kChunkHdrSz + kSizeSz;  // memsize (oldp)
       if (profile_.realloc_copies_words) {
         // Up to 9 words, one by one: 3, 5, 7 or 9 of them (an odd count but for a forged size).
@@ -175,10 +175,11 @@ Addr Allocator::int_realloc(Addr oldp, uint64_t oldsize, uint64_t nb) {
         if (ncopies < 3) assert_failed(Assertion::kReallocCopies);
         if (ncopies <= 9) sz = ((ncopies & 1) != 0 ? ncopies : ncopies - 1) * kSizeSz;
       }
-      if (!owned(oldmem, sz)) report_fault(fatal_, oldmem);
-      if (!owned(newmem, sz)) report_fault(fatal_, newmem);
-      std::memmove(reinterpret_cast<void*>(newmem), reinterpret_cast<const void*>(oldmem), sz);
-      note_range(newmem, sz);
+      if (!owned(oldmem.raw(), sz)) report_fault(fatal_, oldmem.raw());
+      if (!owned(newmem.raw(), sz)) report_fault(fatal_, newmem.raw());
+      std::memmove(reinterpret_cast<void*>(newmem.raw()),
+                   reinterpret_cast<const void*>(oldmem.raw()), sz);
+      note_range(newmem.raw(), sz);
       free_in_malloc(oldp);
       return newmem;
     }
@@ -188,7 +189,7 @@ Addr Allocator::int_realloc(Addr oldp, uint64_t oldsize, uint64_t nb) {
     set_head(newp, newsize | (chunksize_nomask(newp) & kSizeBits) | arena_bit_);  // set_head_size
     set_inuse_bit_at_offset(newp, newsize);
   } else {
-    Addr remainder = newp + nb;
+    ChunkAddr remainder = chunk_at_offset(newp, nb);
     set_head(newp, nb | (chunksize_nomask(newp) & kSizeBits) | arena_bit_);
     set_head(remainder, remainder_size | kPrevInuse | arena_bit_);
     set_inuse_bit_at_offset(remainder, remainder_size);
@@ -197,15 +198,15 @@ Addr Allocator::int_realloc(Addr oldp, uint64_t oldsize, uint64_t nb) {
   return chunk2mem(newp);
 }
 
-Addr Allocator::mremap_chunk(Addr p, uint64_t new_size) {
+ChunkAddr Allocator::mremap_chunk(ChunkAddr p, uint64_t new_size) {
   const uint64_t pagesize = profile_.page_size;
   uint64_t offset = mmap_base_offset(p);
   const uint64_t huge_page = prev_size(p) & kMmapHugePage;  // 2.43 mmap_is_hp
   uint64_t size = chunksize(p);
-  Addr block = p - offset;
-  Addr mem = chunk2mem(p);
+  Addr block = p.raw() - offset;  // the mapping
+  UserAddr mem = chunk2mem(p);
   uint64_t total_size = mmap_size(p);
-  uint64_t in_page = mem & (pagesize - 1);
+  uint64_t in_page = mem.raw() & (pagesize - 1);
   if (!profile_.mmapped_pointer_checks) {
     // Before 2.29: only the length is asserted to be whole pages.
     if ((total_size & (pagesize - 1)) != 0) assert_failed(Assertion::kMremapChunk);
@@ -217,7 +218,7 @@ Addr Allocator::mremap_chunk(Addr p, uint64_t new_size) {
   if (total_size == new_size) return p;
   Addr cp = memory_->mremap(block, total_size, new_size);
   if (cp == Memory::kFailure) return 0;
-  p = cp + offset;
+  p = ChunkAddr{cp + offset};
   if (profile_.mmap_chunk_offset) {
     // 2.43 mmap_set_chunk (the huge-page bit is never set here). mmapped_mem below still adds
     // new_size - size - offset, 0x10 more than the mapping grew, as glibc does.

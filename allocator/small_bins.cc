@@ -7,13 +7,13 @@
 
 namespace heaptwin::alloc {
 
-Addr Allocator::smallbin_take(uint64_t nb) {
+UserAddr Allocator::smallbin_take(uint64_t nb) {
   HEAPTWIN_TWIN_DCHECK(in_smallbin_range(nb));
   uint32_t idx = smallbin_index(nb);
-  Addr bin = bin_at(idx);
-  Addr victim = bk(bin);  // last (bin)
+  ChunkAddr bin = bin_at(idx);
+  ChunkAddr victim = bk(bin);  // last (bin)
   if (victim == bin) return 0;
-  Addr bck = bk(victim);
+  ChunkAddr bck = bk(victim);
   if (fd(bck) != victim) malloc_printerr(msg::kSmallbinCorrupted, chunk2mem(victim));
   set_inuse_bit_at_offset(victim, nb);
   set_non_main_arena(victim);
@@ -22,7 +22,7 @@ Addr Allocator::smallbin_take(uint64_t nb) {
   uint64_t tc_idx = csize2tidx(nb);
   if (profile_.tcache_lazy && tc_idx < mp().tcache_bins) tcache_init_if_inactive();  // 2.43
   if (tcache_ != 0 && tc_idx < mp().tcache_bins) {
-    Addr tc_victim;
+    ChunkAddr tc_victim;
     uint64_t steps = 0;
     // No list check here (glibc has none): a corrupted bk is followed as is.
     while (tcache_room(tc_idx) && (tc_victim = bk(bin)) != bin) {

@@ -61,7 +61,7 @@ TEST(SmallBinsTest, AHitChecksThatTheVictimsBkPointsBack) {
   t.malloc(0x200);  // sorts a into small bin 0x110
   EXPECT_EQ(t.bin_chunks(smallbin_index(0x110)), Offsets{a - 0x10});
   t.write8(a + 0x8, t.base() + a);
-  EXPECT_EQ(t.abort_message([&] { t.twin.calloc(1, 0x100); }), msg::kSmallbinCorrupted);
+  EXPECT_EQ(t.abort_message([&] { t.twin.calloc(1, 0x100).raw(); }), msg::kSmallbinCorrupted);
 }
 
 TEST(SmallBinsTest, AHitWithoutRoomInTheTcacheLeavesTheRestBinned) {
@@ -78,7 +78,7 @@ TEST(SmallBinsTest, AHitWithoutRoomInTheTcacheLeavesTheRestBinned) {
   for (auto p : tc) t.free_at(p);
   for (auto p : s) t.free_at(p);
   t.malloc(0x500);
-  EXPECT_EQ(t.off(t.twin.calloc(1, 0x88)), 0x690);  // op 24: s[0], the chunk freed first
+  EXPECT_EQ(t.off(t.twin.calloc(1, 0x88).raw()), 0x690);  // op 24: s[0], the chunk freed first
   EXPECT_EQ(s[0], 0x690);
   EXPECT_EQ(t.tcache().counts[csize2tidx(0x90)], 7);
   EXPECT_EQ(t.bin_chunks(kBin90), (Offsets{0x7e0, 0x730}));

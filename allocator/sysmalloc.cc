@@ -16,16 +16,16 @@ constexpr uint64_t kMmapAsMorecoreSize = 1024 * 1024;  // MMAP_AS_MORECORE_SIZE
 constexpr uint64_t kMorecoreFailure = 0;               // __glibc_morecore returns NULL
 }  // namespace
 
-Addr Allocator::sysmalloc_mmap(uint64_t nb) {
+UserAddr Allocator::sysmalloc_mmap(uint64_t nb) {
   const uint64_t pagesize = profile_.page_size;
   // One SIZE_SZ more than a normal chunk: no next chunk lends its prev_size field. 2.43: a
   // whole header more, outside the chunk's size (mmap_set_chunk).
   const uint64_t extra = profile_.mmap_chunk_offset ? kChunkHdrSz : kSizeSz;
   uint64_t size = align_up(nb + extra, pagesize);
-  if (size <= nb) return Memory::kFailure;
+  if (size <= nb) return kMmapFailed;
   Addr mm = memory_->mmap(size);
-  if (mm == Memory::kFailure) return mm;
-  Addr p = mm;  // page-aligned: no front correction on x86_64
+  if (mm == Memory::kFailure) return kMmapFailed;
+  ChunkAddr p{mm};  // page-aligned: no front correction on x86_64
   set_prev_size(p, 0);
   set_head(p, (profile_.mmap_chunk_offset ? size - kChunkHdrSz : size) | kIsMmapped);
   const MallocParFields& m = mp();
@@ -69,11 +69,11 @@ uint64_t Allocator::sysmalloc_mmap_fallback(int64_t* size, uint64_t nb, uint64_t
 }
 
 // The main arena's growth: the break (MORECORE), else a mapping standing in for it.
-void Allocator::sysmalloc_main(uint64_t nb, Addr old_top, uint64_t old_size) {
+void Allocator::sysmalloc_main(uint64_t nb, ChunkAddr old_top, uint64_t old_size) {
   const uint64_t pagesize = profile_.page_size;
   MallocState& a = av();
   const MallocParFields& m = mp();
-  const Addr old_end = old_top + old_size;
+  const Addr old_end = old_top.raw() + old_size;  // where the break was
   uint64_t brk = kMorecoreFailure;
   uint64_t snd_brk = kMorecoreFailure;
 
@@ -109,7 +109,7 @@ void Allocator::sysmalloc_main(uint64_t nb, Addr old_top, uint64_t old_size) {
       Addr aligned_brk = brk;
       if (contiguous()) {
         if (old_size != 0) a.system_mem += brk - old_end;  // count foreign sbrk as ours
-        front_misalign = chunk2mem(brk) & kMallocAlignMask;
+        front_misalign = chunk2mem(ChunkAddr{brk}).raw() & kMallocAlignMask;
         if (front_misalign > 0) {
           correction = static_cast<int64_t>(kMallocAlignment - front_misalign);
           aligned_brk += static_cast<uint64_t>(correction);
@@ -132,14 +132,14 @@ void Allocator::sysmalloc_main(uint64_t nb, Addr old_top, uint64_t old_size) {
       }
       if (snd_brk != kMorecoreFailure) {
         a.top = aligned_brk;
-        set_head(a.top, (snd_brk - aligned_brk + static_cast<uint64_t>(correction)) | kPrevInuse);
+        set_head(top(), (snd_brk - aligned_brk + static_cast<uint64_t>(correction)) | kPrevInuse);
         a.system_mem += static_cast<uint64_t>(correction);
         if (old_size != 0) {
           // Double fencepost at the old top, so nothing ever merges across the gap.
           old_size = (old_size - 2 * kChunkHdrSz) & ~kMallocAlignMask;
           set_head(old_top, old_size | kPrevInuse);
-          set_head(old_top + old_size, kChunkHdrSz | kPrevInuse);
-          set_head(old_top + old_size + kChunkHdrSz, kChunkHdrSz | kPrevInuse);
+          set_head(chunk_at_offset(old_top, old_size), kChunkHdrSz | kPrevInuse);
+          set_head(chunk_at_offset(old_top, old_size + kChunkHdrSz), kChunkHdrSz | kPrevInuse);
           if (old_size >= kMinSize) free_in_malloc(old_top);  // 2.42+: _int_free_chunk
         }
       }
@@ -147,38 +147,38 @@ void Allocator::sysmalloc_main(uint64_t nb, Addr old_top, uint64_t old_size) {
   }
 }
 
-Addr Allocator::sysmalloc(uint64_t nb) {
+UserAddr Allocator::sysmalloc(uint64_t nb) {
   const uint64_t pagesize = profile_.page_size;
   const MallocParFields& m = mp();
   // No arena (arena_get2 could make none): only a mapping will do.
   bool tried_mmap = false;
   if (arena_ == nullptr || (nb >= m.mmap_threshold && m.n_mmaps < m.n_mmaps_max)) {
-    Addr mm = sysmalloc_mmap(nb);
-    if (mm != Memory::kFailure) return mm;
+    UserAddr mm = sysmalloc_mmap(nb);
+    if (mm != kMmapFailed) return mm;
     tried_mmap = true;
   }
   if (arena_ == nullptr) return 0;
   MallocState& a = av();
-  Addr old_top = a.top;
+  ChunkAddr old_top = top();
   uint64_t old_size = chunksize(old_top);
-  Addr old_end = old_top + old_size;
+  Addr old_end = old_top.raw() + old_size;
   if (!((old_top == initial_top() && old_size == 0) ||
         (old_size >= kMinSize && prev_inuse(old_top) && (old_end & (pagesize - 1)) == 0))) {
     assert_failed(Assertion::kSysmallocOldTop);
   }
   if (!(old_size < nb + kMinSize)) assert_failed(Assertion::kSysmallocOldSize);
   if (arena_ != libc_.main_arena) {
-    if (Addr mm = sysmalloc_heaps(nb, tried_mmap)) return mm;
+    if (UserAddr mm = sysmalloc_heaps(nb, tried_mmap)) return mm;
   } else {
     sysmalloc_main(nb, old_top, old_size);
   }
   if (a.system_mem > a.max_system_mem) a.max_system_mem = a.system_mem;
 
-  Addr p = a.top;
+  ChunkAddr p = top();
   uint64_t top_size = chunksize(p);
   if (top_size >= nb + kMinSize) {
-    Addr remainder = p + nb;
-    a.top = remainder;
+    ChunkAddr remainder = chunk_at_offset(p, nb);
+    set_top(remainder);
     set_head(p, nb | kPrevInuse | arena_bit_);
     set_head(remainder, (top_size - nb) | kPrevInuse);
     return chunk2mem(p);

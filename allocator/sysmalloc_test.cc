@@ -20,12 +20,12 @@ TEST(SysmallocTest, FirstBreakAndTopGrowth) {
 TEST(SysmallocTest, MmapAboveThresholdAndDynamicThreshold) {
   TestTwin t;
   t.malloc(0x18);
-  Addr c = t.twin.malloc(0x30000);
+  Addr c = t.twin.malloc(0x30000).raw();
   ASSERT_NE(c, 0u);
   EXPECT_EQ(c & 0xfff, 0x10u);
   EXPECT_EQ(*reinterpret_cast<uint64_t*>(c - 8), 0x31002u);
   EXPECT_EQ(t.mp().n_mmaps, 1);
-  t.twin.free(c);
+  t.twin.free(UserAddr{c});
   EXPECT_EQ(t.mp().mmap_threshold, 0x31000u);
   EXPECT_EQ(t.mp().trim_threshold, 0x62000u);
   EXPECT_EQ(t.mp().n_mmaps, 0);
@@ -42,7 +42,7 @@ TEST(SysmallocTest, TrimOnFree) {
   // top reaches trim_threshold: the break shrinks to keep top_pad, page-rounded
   EXPECT_LT(t.memory.brk(), grown);
   EXPECT_EQ(t.memory.brk() - t.base(), t.av().system_mem);
-  EXPECT_EQ(t.off(t.av().top) + t.twin.chunksize(t.av().top), t.memory.brk() - t.base());
+  EXPECT_EQ(t.off(t.av().top) + t.twin.chunksize(ChunkAddr{t.av().top}), t.memory.brk() - t.base());
 }
 
 TEST(SysmallocTest, OutOfBreakFallsBackToMmapOrFails) {
@@ -72,14 +72,14 @@ TEST(SysmallocTest, MmapFallbackMarksTheArenaNonContiguousOn243) {
   t.malloc(0x18);
   t.twin.mallopt(-4, 0);       // M_MMAP_MAX
   t.twin.mallopt(-2, -65536);  // M_TOP_PAD: the brk request goes negative
-  Addr b = t.twin.malloc(0x30000);
+  Addr b = t.twin.malloc(0x30000).raw();
   ASSERT_NE(b, 0u);
   const int32_t flags = *reinterpret_cast<const int32_t*>(t.twin.main_arena() + 4);
   EXPECT_EQ(flags & kNonContiguousBit, kNonContiguousBit);
-  Addr c = t.twin.malloc(0x20);
+  Addr c = t.twin.malloc(0x20).raw();
   ASSERT_NE(c, 0u);
-  t.twin.free(b);
-  t.twin.free(c);
+  t.twin.free(UserAddr{b});
+  t.twin.free(UserAddr{c});
 }
 
 }  // namespace

@@ -19,8 +19,10 @@ void Allocator::tcache_init(bool in_int_malloc) {
     tcache_disabled_ = true;
     if (mp().tcache_count == 0) return;
     const uint64_t bytes = tcache_struct_size();
-    Addr victim =
-        int_malloc(in_int_malloc && profile_.tcache_init_pads_twice ? request2size(bytes) : bytes);
+    // The struct is a block malloc'd from the arena: its address is the block's mem.
+    const Addr victim =
+        int_malloc(in_int_malloc && profile_.tcache_init_pads_twice ? request2size(bytes) : bytes)
+            .raw();
     if (victim == 0) return;
     tcache_ = victim;
     tcache_disabled_ = false;
@@ -33,7 +35,7 @@ void Allocator::tcache_init(bool in_int_malloc) {
   // glibc asks _int_malloc for sizeof (tcache_perthread_struct), and keeps trying on later calls
   // when that fails. A thread that shut its tcache down makes none again.
   if (tcache_shutting_down_) return;
-  Addr victim;
+  UserAddr victim;
   const bool through_arena_get = arenas_modelled() && (thread_arena_ != 0 || !single_thread_);
   if (through_arena_get) {
     // 2.36 tcache_init: in the thread's arena (arena_get), else another (arena_get_retry), even
@@ -63,34 +65,33 @@ void Allocator::tcache_init(bool in_int_malloc) {
                       "lay out");
   }
   if (victim != 0) {
-    tcache_ = victim;
-    std::memset(reinterpret_cast<void*>(victim), 0, tcache_struct_size());
-    note_range(victim, tcache_struct_size());
+    tcache_ = victim.raw();
+    std::memset(reinterpret_cast<void*>(tcache_), 0, tcache_struct_size());
+    note_range(tcache_, tcache_struct_size());
   }
 }
 
 // tcache_put and tcache_get: allocator.h (inline).
 
-Addr Allocator::tcache_get_n(uint64_t tc_idx, Addr link) {
+UserAddr Allocator::tcache_get_n(uint64_t tc_idx, Addr link) {
   if (link == 0) return tcache_get(tc_idx);
   // From the middle of the list (2.38+): the link is a safe-linked next pointer.
-  Addr e = protect(link, load(link));
+  UserAddr e{protect(link, load(link))};
   if (list_misaligned(e)) malloc_printerr(msg::kUnalignedTcacheChunk);
-  store(link, protect(link, protect(e + kTcacheEntryNext, load(e + kTcacheEntryNext))));
+  store(link, protect(link, tcache_next(e).raw()));
   add_tcache_count(tc_idx, -1);
-  store(e + kTcacheEntryKey, 0);
+  set_tcache_key_of(e, 0);
   return e;
 }
 
-void Allocator::tcache_double_free_scan(Addr e, uint64_t tc_idx) {
+void Allocator::tcache_double_free_scan(UserAddr e, uint64_t tc_idx) {
   // Only a chunk carrying the key is suspected; the scan confirms before aborting (the key may be
   // payload by a 2^-64 chance). From 2.33 the count bounds the walk; before, nothing but a cycle,
   // which is proven: the count is then no part of the walk's state.
   uint64_t cnt = 0;
   ListCycle cycle;  // before 2.33 the walk's state is its entry alone (it writes nothing)
-  for (Addr tmp = tcache_head(tc_idx); tmp != 0;
-       tmp = protect(tmp + kTcacheEntryNext, load(tmp + kTcacheEntryNext)), ++cnt) {
-    if (!profile_.tcache_scan_counts && cycle.repeats(tmp)) report_proven_hang(fatal_);
+  for (UserAddr tmp = tcache_head(tc_idx); tmp != 0; tmp = tcache_next(tmp), ++cnt) {
+    if (!profile_.tcache_scan_counts && cycle.repeats(tmp.raw())) report_proven_hang(fatal_);
     if (profile_.tcache_scan_counts && cnt >= mp().tcache_count) {
       malloc_printerr(msg::kFreeTooManyTcache);
     }
@@ -99,19 +100,18 @@ void Allocator::tcache_double_free_scan(Addr e, uint64_t tc_idx) {
   }
 }
 
-void Allocator::tcache_double_free_verify(Addr e) {
+void Allocator::tcache_double_free_verify(UserAddr e) {
   for (uint64_t tc_idx = 0; tcache_ != 0 && tc_idx < kTcacheAllBins; ++tc_idx) {
     uint64_t cnt = 0, steps = 0;
-    for (Addr tmp = tcache_head(tc_idx); tmp != 0;
-         tmp = protect(tmp + kTcacheEntryNext, load(tmp + kTcacheEntryNext)), ++cnt) {
+    for (UserAddr tmp = tcache_head(tc_idx); tmp != 0; tmp = tcache_next(tmp), ++cnt) {
       spin(&steps);  // never reached: the count below ends every walk
       if (cnt >= mp().tcache_count) malloc_printerr(msg::kFreeTooManyTcache);
-      if (!aligned_ok(tmp)) malloc_printerr(msg::kFreeUnalignedTcache2);
+      if (!aligned_ok(tmp.raw())) malloc_printerr(msg::kFreeUnalignedTcache2);
       if (tmp == e) malloc_printerr(msg::kFreeDoubleFreeTcache2);
     }
   }
   // Not cached here: the key was payload. Cleared, and freed again.
-  store(e + kTcacheEntryKey, 0);
+  set_tcache_key_of(e, 0);
   free(e);
 }
 

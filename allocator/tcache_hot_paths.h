@@ -9,21 +9,23 @@
 
 namespace heaptwin::alloc {
 
-inline void Allocator::tcache_put(Addr chunk, uint64_t tc_idx) {
+inline void Allocator::tcache_put(ChunkAddr chunk, uint64_t tc_idx) {
   HEAPTWIN_TWIN_DCHECK(tcache_ != 0);  // callers cache only once the tcache exists
-  Addr e = chunk2mem(chunk);
-  store(e + kTcacheEntryKey, tcache_mark());
-  store(e + kTcacheEntryNext, protect(e + kTcacheEntryNext, tcache_head(tc_idx)));
+  UserAddr e = chunk2mem(chunk);
+  set_tcache_key_of(e, tcache_mark());
+  set_tcache_next(e, tcache_head(tc_idx));
   set_tcache_head(tc_idx, e);
   add_tcache_count(tc_idx, 1);
 }
 
-inline Addr Allocator::tcache_get(uint64_t tc_idx) {
-  Addr e = tcache_head(tc_idx);
+// Always inlined: with the typed addresses gcc 12 stopped inlining it into malloc on its own (a
+// call's register saves: +4% instructions in bench:tcache_loop 20000).
+__attribute__((always_inline)) inline UserAddr Allocator::tcache_get(uint64_t tc_idx) {
+  UserAddr e = tcache_head(tc_idx);
   if (list_misaligned(e)) malloc_printerr(msg::kUnalignedTcacheChunk);
-  set_tcache_head(tc_idx, protect(e + kTcacheEntryNext, load(e + kTcacheEntryNext)));
+  set_tcache_head(tc_idx, tcache_next(e));
   add_tcache_count(tc_idx, -1);
-  store(e + kTcacheEntryKey, 0);
+  set_tcache_key_of(e, 0);
   return e;
 }
 

@@ -18,27 +18,27 @@ namespace heaptwin::alloc {
 // link that points at it (0: the head in the struct). The walk has no check of its own: a
 // misaligned or wild entry faults reading its size, and a cycle of smaller chunks never ends
 // (glibc hangs; it writes nothing, so the first repeated entry proves it).
-Addr Allocator::tcache_location_large(uint64_t nb, uint64_t tc_idx, Addr* link) {
+UserAddr Allocator::tcache_location_large(uint64_t nb, uint64_t tc_idx, Addr* link) {
   *link = 0;
-  Addr entry = tcache_head(tc_idx);
+  UserAddr entry = tcache_head(tc_idx);
   ListCycle cycle;
   while (entry != 0 && chunksize(mem2chunk(entry)) < nb) {
-    if (cycle.repeats(entry)) report_proven_hang(fatal_);
-    *link = entry + kTcacheEntryNext;
-    entry = protect(*link, load(*link));
+    if (cycle.repeats(entry.raw())) report_proven_hang(fatal_);
+    *link = entry.raw() + kTcacheEntryNext;
+    entry = UserAddr{protect(*link, load(*link))};
   }
   return entry;
 }
 
-void Allocator::tcache_put_large(Addr chunk, uint64_t tc_idx) {
+void Allocator::tcache_put_large(ChunkAddr chunk, uint64_t tc_idx) {
   Addr link;
   tcache_location_large(chunksize(chunk), tc_idx, &link);
   tcache_put_n(chunk, tc_idx, link);
 }
 
-Addr Allocator::tcache_get_large(uint64_t tc_idx, uint64_t nb) {
+UserAddr Allocator::tcache_get_large(uint64_t tc_idx, uint64_t nb) {
   Addr link;
-  const Addr entry = tcache_location_large(nb, tc_idx, &link);
+  const UserAddr entry = tcache_location_large(nb, tc_idx, &link);
   // Only an exact fit: the first chunk at least nb long, taken when it is exactly nb.
   if (entry == 0 || chunksize(mem2chunk(entry)) != nb) return 0;
   return tcache_get_n(tc_idx, link);
@@ -46,13 +46,13 @@ Addr Allocator::tcache_get_large(uint64_t tc_idx, uint64_t nb) {
 
 // tcache_put_n: the chunk goes before the entry `link` points at (0: at the head). A link inside
 // the list is a safe-linked next pointer, revealed and protected again at its own position.
-void Allocator::tcache_put_n(Addr chunk, uint64_t tc_idx, Addr link) {
+void Allocator::tcache_put_n(ChunkAddr chunk, uint64_t tc_idx, Addr link) {
   if (link == 0) return tcache_put(chunk, tc_idx);
-  const Addr e = chunk2mem(chunk);
-  store(e + kTcacheEntryKey, tcache_mark());
-  const Addr following = protect(link, load(link));
-  store(e + kTcacheEntryNext, protect(e + kTcacheEntryNext, following));
-  store(link, protect(link, e));
+  const UserAddr e = chunk2mem(chunk);
+  set_tcache_key_of(e, tcache_mark());
+  const UserAddr following{protect(link, load(link))};
+  set_tcache_next(e, following);
+  store(link, protect(link, e.raw()));
   add_tcache_count(tc_idx, 1);
 }
 

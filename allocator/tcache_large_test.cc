@@ -83,7 +83,7 @@ TEST(TcacheLarge, CallocClearsTheCachedChunk) {
   t.malloc(0x18);
   t.write8(a + 0x40, 0x4141414141414141);
   t.free_at(a);
-  EXPECT_EQ(t.off(t.twin.calloc(1, 0x480)), a);
+  EXPECT_EQ(t.off(t.twin.calloc(1, 0x480).raw()), a);
   EXPECT_EQ(t.read8(a + 0x40), 0u);
 }
 

@@ -45,11 +45,11 @@ class TestTwin {
   uint64_t base() const { return memory.heap_base(); }
   // malloc, as a heap offset (0 for NULL).
   int64_t malloc(uint64_t n) {
-    Addr p = twin.malloc(n);
+    UserAddr p = twin.malloc(n);
     last = p;
-    return p == 0 ? 0 : static_cast<int64_t>(p - base());
+    return p == 0 ? 0 : static_cast<int64_t>(p.raw() - base());
   }
-  void free_at(int64_t offset) { twin.free(base() + static_cast<uint64_t>(offset)); }
+  void free_at(int64_t offset) { twin.free(UserAddr{base() + static_cast<uint64_t>(offset)}); }
   void write8(int64_t offset, uint64_t value) {
     Addr a = base() + static_cast<uint64_t>(offset);
     *reinterpret_cast<uint64_t*>(a) = value;
@@ -108,7 +108,7 @@ class TestTwin {
   ThrowingFatalHandler handler;
   SimulatedMemory memory;
   Allocator twin;
-  Addr last = 0;
+  UserAddr last = 0;
 };
 
 }  // namespace heaptwin::alloc

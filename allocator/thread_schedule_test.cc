@@ -58,11 +58,11 @@ void run_schedule(int schedule) {
   options.online_cpus = 2;
   TestTwin t(GlibcProfile::glibc_2_36(), options);
   Allocator& a = t.twin;
-  const Addr main_base = a.malloc(0x18);
+  const Addr main_base = a.malloc(0x18).raw();
   if (p.arena_max != 0) a.mallopt(kArenaMax, p.arena_max);
   // Each pthread_create callocs the new thread's DTV in the creating thread's arena (a thread
   // started again on a cached stack keeps its DTV: no call).
-  for (int thread = 1; thread < p.threads; ++thread) a.calloc(0x11, 0x10);
+  for (int thread = 1; thread < p.threads; ++thread) a.calloc(0x11, 0x10).raw();
   Addr slots[SCHED_SLOTS] = {};
   std::vector<Addr> heaps;
   std::string got;
@@ -78,24 +78,24 @@ void run_schedule(int schedule) {
       Addr result = 0;
       switch (op.kind) {
         case OP_MALLOC:
-          if (s != 0) a.free(s);
-          result = s = a.malloc(op.size);
+          if (s != 0) a.free(UserAddr{s});
+          result = s = a.malloc(op.size).raw();
           break;
         case OP_FREE:
-          a.free(s);
+          a.free(UserAddr{s});
           s = 0;
           break;
         case OP_CALLOC:
-          if (s != 0) a.free(s);
-          result = s = a.calloc(1, op.size);
+          if (s != 0) a.free(UserAddr{s});
+          result = s = a.calloc(1, op.size).raw();
           break;
         case OP_REALLOC:
-          result = a.realloc(s, op.size);
+          result = a.realloc(UserAddr{s}, op.size).raw();
           if (result != 0) s = result;
           break;
         case OP_MEMALIGN:
-          if (s != 0) a.free(s);
-          result = s = a.memalign(op.align, op.size);
+          if (s != 0) a.free(UserAddr{s});
+          result = s = a.memalign(op.align, op.size).raw();
           break;
       }
       if (result != 0)

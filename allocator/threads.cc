@@ -53,19 +53,19 @@ void Allocator::exit_thread() {
 void Allocator::tcache_thread_shutdown() {
   tcache_shutting_down_ = true;
   if (tcache_ == 0) return;
-  const Addr tcache_tmp = tcache_;
+  const Addr tcache_tmp = tcache_;  // a block from malloc: its mem
   tcache_ = 0;
   for (uint64_t i = 0; i < kTcacheMaxBins; ++i) {
     const Addr entry = tcache_tmp + tcache_entries_offset_ + i * 8;
     uint64_t steps = 0;
-    for (Addr e = load(entry); e != 0; e = load(entry)) {
+    for (UserAddr e{load(entry)}; e != 0; e = UserAddr{load(entry)}) {
       spin(&steps);
-      if (!aligned_ok(e)) malloc_printerr(msg::kTcacheShutdownUnaligned);
-      store(entry, protect(e + kTcacheEntryNext, load(e + kTcacheEntryNext)));
+      if (!aligned_ok(e.raw())) malloc_printerr(msg::kTcacheShutdownUnaligned);
+      store(entry, tcache_next(e).raw());
       free(e);
     }
   }
-  free(tcache_tmp);
+  free(UserAddr{tcache_tmp});
 }
 
 }  // namespace heaptwin::alloc
@@ -74,10 +74,10 @@ namespace heaptwin::alloc {
 
 // __libc_malloc past the tcache once a thread exists: the thread's arena (arena_get), then one
 // retry elsewhere (arena_get_retry); the chunk must belong to the arena it came from.
-Addr Allocator::malloc_threaded(uint64_t bytes) {
+UserAddr Allocator::malloc_threaded(uint64_t bytes) {
   Addr ar_ptr = arena_get(bytes);
   use_arena(ar_ptr);
-  Addr victim = int_malloc_in_av(bytes);
+  UserAddr victim = int_malloc_in_av(bytes);
   if (victim == 0 && ar_ptr != 0) {
     ar_ptr = arena_get_retry(ar_ptr, bytes);
     use_arena(ar_ptr);
@@ -90,10 +90,10 @@ Addr Allocator::malloc_threaded(uint64_t bytes) {
 
 // _mid_memalign past the tcache once a thread exists: arena_get for the padded request, one
 // retry elsewhere.
-Addr Allocator::memalign_threaded(uint64_t alignment, uint64_t bytes) {
+UserAddr Allocator::memalign_threaded(uint64_t alignment, uint64_t bytes) {
   Addr ar_ptr = arena_get(bytes + alignment + kMinSize);
   use_arena(ar_ptr);
-  Addr p = int_memalign(alignment, bytes);
+  UserAddr p = int_memalign(alignment, bytes);
   if (p == 0 && ar_ptr != 0) {
     ar_ptr = arena_get_retry(ar_ptr, bytes);
     use_arena(ar_ptr);

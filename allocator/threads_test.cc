@@ -28,21 +28,21 @@ const MallocState& arena_in(Addr heap) {
 TEST(ThreadsTest, AChunkFreedByAnotherThreadFillsThatThreadsTcacheThenItsOwnArena) {
   TestTwin t;
   Allocator& a = t.twin;
-  a.malloc(0x20);
+  a.malloc(0x20).raw();
   a.set_thread(1);
-  const Addr x = a.malloc(0x50);
+  const Addr x = a.malloc(0x50).raw();
   Addr fr[8];
-  for (Addr& f : fr) f = a.malloc(0x50);
+  for (Addr& f : fr) f = a.malloc(0x50).raw();
   EXPECT_EQ(x - heap_of(x), 0xb70u);
   EXPECT_EQ(word(x - 8), 0x65u);
   a.set_thread(0);
-  for (int i = 0; i < 7; ++i) a.free(fr[i]);
-  a.free(x);
+  for (int i = 0; i < 7; ++i) a.free(UserAddr{fr[i]});
+  a.free(UserAddr{x});
   EXPECT_EQ(arena_in(heap_of(x)).fastbinsY[4], x - 0x10);
   EXPECT_EQ(t.av().fastbinsY[4], 0u);
-  EXPECT_EQ(a.malloc(0x50), fr[6]);
+  EXPECT_EQ(a.malloc(0x50).raw(), fr[6]);
   a.set_thread(1);
-  EXPECT_EQ(a.malloc(0x50), x);  // thread 1's tcache is empty: its arena's fastbin
+  EXPECT_EQ(a.malloc(0x50).raw(), x);  // thread 1's tcache is empty: its arena's fastbin
 }
 
 // Real run: thread 1 mallocs 0x20 and exits. Its tcache (the 0x290 chunk at 0x8d0) is freed
@@ -53,9 +53,9 @@ TEST(ThreadsTest, AChunkFreedByAnotherThreadFillsThatThreadsTcacheThenItsOwnAren
 TEST(ThreadsTest, AnExitedThreadsArenaGoesToTheNextNewThread) {
   TestTwin t;
   Allocator& a = t.twin;
-  a.malloc(0x20);
+  a.malloc(0x20).raw();
   a.set_thread(1);
-  const Addr p1 = a.malloc(0x20);
+  const Addr p1 = a.malloc(0x20).raw();
   const Addr tcache1 = a.tcache();
   a.exit_thread();
   const Addr heap = heap_of(p1);
@@ -67,7 +67,7 @@ TEST(ThreadsTest, AnExitedThreadsArenaGoesToTheNextNewThread) {
   EXPECT_EQ(word(p1 - 8), 0x34u);
   EXPECT_EQ(a.thread_arena(), 0u);
   a.set_thread(2);
-  const Addr p2 = a.malloc(0x20);
+  const Addr p2 = a.malloc(0x20).raw();
   EXPECT_EQ(heap_of(p2), heap);
   EXPECT_EQ(p2 - heap, 0xba0u);
   EXPECT_EQ(word(p2 - 8), 0x35u);
@@ -85,7 +85,7 @@ TEST(ThreadsTest, SingleThreadedATcacheMainArenaCannotHoldGoesToANewArena) {
   TestTwin t;
   Allocator& a = t.twin;
   a.mallopt(kTopPad, -2147483647 - 1);
-  EXPECT_EQ(a.malloc(0x20), 0u);
+  EXPECT_EQ(a.malloc(0x20).raw(), 0u);
   EXPECT_EQ(a.last_errno(), ENOMEM);
   const Addr heap = heap_of(a.tcache());
   ASSERT_NE(a.tcache(), 0u);
@@ -98,7 +98,7 @@ TEST(ThreadsTest, SingleThreadedATcacheMainArenaCannotHoldGoesToANewArena) {
   EXPECT_EQ(ar.system_mem, 0x4000000u);
   EXPECT_EQ(ar.attached_threads, 1u);
   EXPECT_EQ(t.av().attached_threads, 0u);
-  EXPECT_EQ(a.malloc(0x18), 0u);
+  EXPECT_EQ(a.malloc(0x18).raw(), 0u);
   EXPECT_FALSE(a.multi_threaded());
 }
 
@@ -110,20 +110,20 @@ TEST(ThreadsTest, OnceAThreadExistsTakingAFastChunkChecksItsNext) {
   for (const bool threaded : {false, true}) {
     TestTwin t;
     Allocator& a = t.twin;
-    a.malloc(0x20);
+    a.malloc(0x20).raw();
     if (threaded) {
       a.set_thread(1);
       a.set_thread(0);
     }
     Addr cached[7];
-    for (Addr& c : cached) c = a.malloc(0x28);
-    const Addr x = a.malloc(0x28);
-    a.malloc(0x28);
-    for (Addr c : cached) a.free(c);
-    a.free(x);
+    for (Addr& c : cached) c = a.malloc(0x28).raw();
+    const Addr x = a.malloc(0x28).raw();
+    a.malloc(0x28).raw();
+    for (Addr c : cached) a.free(UserAddr{c});
+    a.free(UserAddr{x});
     *reinterpret_cast<uint64_t*>(x) = (x >> 12) ^ 0x4141414141414148;
-    for (int i = 0; i < 7; ++i) a.malloc(0x28);
-    EXPECT_EQ(t.abort_message([&] { a.malloc(0x28); }),
+    for (int i = 0; i < 7; ++i) a.malloc(0x28).raw();
+    EXPECT_EQ(t.abort_message([&] { a.malloc(0x28).raw(); }),
               threaded ? "malloc(): unaligned fastbin chunk detected"
                        : "malloc(): unaligned fastbin chunk detected 3");
   }
@@ -138,13 +138,13 @@ TEST(ThreadsTest, OnceAThreadExistsTakingAFastChunkChecksItsNext) {
 TEST(ThreadsTest, CallocReallocAndMemalignWorkInTheThreadsArena) {
   TestTwin t;
   Allocator& a = t.twin;
-  a.malloc(0x20);
+  a.malloc(0x20).raw();
   a.set_thread(1);
-  const Addr c = a.calloc(4, 0x20);
+  const Addr c = a.calloc(4, 0x20).raw();
   for (uint64_t i = 0; i < 0x80; ++i) *reinterpret_cast<char*>(c + i) = 'C';
-  const Addr r = a.realloc(c, 0x200);
-  const Addr m = a.memalign(0x100, 0x40);
-  const Addr v = a.malloc(0x100);
+  const Addr r = a.realloc(UserAddr{c}, 0x200).raw();
+  const Addr m = a.memalign(0x100, 0x40).raw();
+  const Addr v = a.malloc(0x100).raw();
   const Addr heap = heap_of(c);
   EXPECT_EQ(c - heap, 0xb70u);
   EXPECT_EQ(r, c);
@@ -155,11 +155,11 @@ TEST(ThreadsTest, CallocReallocAndMemalignWorkInTheThreadsArena) {
   EXPECT_EQ(v - heap, 0xf00u);
   EXPECT_EQ(word(v - 8), 0x115u);
   a.set_thread(0);
-  const Addr r2 = a.realloc(r, 0x400);
+  const Addr r2 = a.realloc(UserAddr{r}, 0x400).raw();
   EXPECT_EQ(r2 - heap, 0x1010u);
   EXPECT_EQ(word(r2 - 8), 0x415u);
-  EXPECT_EQ(a.malloc(0x200), r);
-  EXPECT_EQ(word(a.calloc(1, 0x30) - 8) & kNonMainArena, 0u);
+  EXPECT_EQ(a.malloc(0x200).raw(), r);
+  EXPECT_EQ(word(a.calloc(1, 0x30).raw() - 8) & kNonMainArena, 0u);
 }
 
 // Under one thread, set_thread(0) changes nothing: the same placement as without it.

@@ -96,17 +96,17 @@ int Allocator::mtrim(uint64_t pad) {
   int result = 0;
   for (uint32_t i = 1; i < kNBins; ++i) {
     if (i != 1 && i < psindex) continue;
-    Addr bin = bin_at(i);
+    ChunkAddr bin = bin_at(i);
     uint64_t steps = 0;
-    for (Addr p = bk(bin); p != bin; p = bk(p)) {
+    for (ChunkAddr p = bk(bin); p != bin; p = bk(p)) {
       spin(&steps);
       uint64_t size = chunksize(p);
       if (size > psm1 + 0x30) {  // sizeof (struct malloc_chunk)
-        Addr paligned_mem = (p + 0x30 + psm1) & ~psm1;
+        Addr paligned_mem = (p.raw() + 0x30 + psm1) & ~psm1;
         // glibc's two asserts (the second fails for a size that wraps the address space).
-        if (!(p + 0x10 + 0x20 <= paligned_mem)) assert_failed(Assertion::kMtrimHeader);
-        if (!(p + size > paligned_mem)) assert_failed(Assertion::kMtrimEnd);
-        size -= paligned_mem - p;
+        if (!(p.raw() + 0x10 + 0x20 <= paligned_mem)) assert_failed(Assertion::kMtrimHeader);
+        if (!(p.raw() + size > paligned_mem)) assert_failed(Assertion::kMtrimEnd);
+        size -= paligned_mem - p.raw();
         if (size > psm1) {
           // madvise (MADV_DONTNEED): the pages read back as zeros.
           uint64_t n = size & ~psm1;
@@ -126,13 +126,13 @@ int Allocator::mtrim(uint64_t pad) {
   return result | (arena_ == libc_.main_arena ? systrim(pad) : 0);
 }
 
-uint64_t Allocator::malloc_usable_size(Addr mem) {
+uint64_t Allocator::malloc_usable_size(UserAddr mem) {
   if (mem == 0) return 0;
   return musable(mem);
 }
 
-uint64_t Allocator::musable(Addr mem) const {
-  Addr p = mem2chunk(mem);
+uint64_t Allocator::musable(UserAddr mem) const {
+  ChunkAddr p = mem2chunk(mem);
   if (chunk_is_mmapped(p)) {
     // memsize (p) from 2.43: the chunk's size leaves the header out.
     return chunksize(p) - kChunkHdrSz + (profile_.mmap_chunk_offset ? kSizeSz : 0);

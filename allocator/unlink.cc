@@ -6,12 +6,12 @@
 
 namespace heaptwin::alloc {
 
-void Allocator::unlink_chunk(Addr p) {
-  if (profile_.unlink_size_check && chunksize(p) != prev_size(p + chunksize(p))) {
+void Allocator::unlink_chunk(ChunkAddr p) {
+  if (profile_.unlink_size_check && chunksize(p) != prev_size(chunk_at_offset(p, chunksize(p)))) {
     malloc_printerr(msg::kUnlinkSizeVsPrevSize);
   }
-  Addr fwd = fd(p);
-  Addr bck = bk(p);
+  ChunkAddr fwd = fd(p);
+  ChunkAddr bck = bk(p);
   if (bk(fwd) != p || fd(bck) != p) malloc_printerr(msg::kUnlinkDoubleLinkedList, p);
   set_bk(fwd, bck);
   set_fd(bck, fwd);

@@ -9,8 +9,8 @@
 namespace heaptwin::alloc {
 
 // 2.29's "Additional checks for unsorted bin integrity I".
-void Allocator::unsorted_chunk_checks(Addr victim, Addr bck, uint64_t size) {
-  const Addr next = victim + size;
+void Allocator::unsorted_chunk_checks(ChunkAddr victim, ChunkAddr bck, uint64_t size) {
+  const ChunkAddr next = chunk_at_offset(victim, size);
   if (size <= kChunkHdrSz || size > av().system_mem) malloc_printerr(msg::kUnsortedInvalidSize);
   const uint64_t next_head = chunksize_nomask(next);
   if (next_head < kChunkHdrSz || next_head > av().system_mem) {
@@ -23,14 +23,14 @@ void Allocator::unsorted_chunk_checks(Addr victim, Addr bck, uint64_t size) {
   if (prev_inuse(next)) malloc_printerr(msg::kUnsortedNextPrevInuse);
 }
 
-Addr Allocator::unsorted_scan(uint64_t nb, UnsortedScan* scan) {
-  const Addr unsorted = unsorted_chunks();
+UserAddr Allocator::unsorted_scan(uint64_t nb, UnsortedScan* scan) {
+  const ChunkAddr unsorted = unsorted_chunks();
   int iters = 0;
   uint64_t steps = 0;
-  Addr victim;
+  ChunkAddr victim;
   while ((victim = bk(unsorted)) != unsorted) {
     spin(&steps);
-    Addr bck;
+    ChunkAddr bck;
     uint64_t size;
     if (profile_.unsorted_checks) {
       bck = bk(victim);
@@ -48,13 +48,13 @@ Addr Allocator::unsorted_scan(uint64_t nb, UnsortedScan* scan) {
     }
 
     // A small request served from the last remainder when it is the only unsorted chunk.
-    if (in_smallbin_range(nb) && bck == unsorted && victim == av().last_remainder &&
+    if (in_smallbin_range(nb) && bck == unsorted && victim == last_remainder() &&
         size > nb + kMinSize) {
       uint64_t remainder_size = size - nb;
-      Addr remainder = victim + nb;
+      ChunkAddr remainder = chunk_at_offset(victim, nb);
       set_bk(unsorted, remainder);
       set_fd(unsorted, remainder);
-      av().last_remainder = remainder;
+      set_last_remainder(remainder);
       set_bk(remainder, unsorted);
       set_fd(remainder, unsorted);
       return finish_split(victim, nb, remainder, remainder_size);
@@ -79,7 +79,7 @@ Addr Allocator::unsorted_scan(uint64_t nb, UnsortedScan* scan) {
     }
 
     uint32_t victim_index;
-    Addr fwd;
+    ChunkAddr fwd;
     if (in_smallbin_range(size)) {
       victim_index = smallbin_index(size);
       bck = bin_at(victim_index);

@@ -18,15 +18,15 @@ bool has(const std::vector<uint64_t>& v, uint64_t a) {
 
 TEST(WriteLog, NotesTheWordsAFreeIntoTheUnsortedBinWrites) {
   TestTwin t;
-  const Addr a = t.twin.malloc(0x418), g = t.twin.malloc(0x18);
+  const Addr a = t.twin.malloc(0x418).raw(), g = t.twin.malloc(0x18).raw();
   std::vector<uint64_t> entries(64);
   WriteLog log;
   log.entries = entries.data();
   log.capacity = entries.size();
   t.twin.set_write_log(&log);
-  t.twin.free(a);  // too big for the tcache: into the unsorted bin
+  t.twin.free(UserAddr{a});  // too big for the tcache: into the unsorted bin
   const std::vector<uint64_t> w(entries.begin(), entries.begin() + static_cast<long>(log.size));
-  const Addr p = mem2chunk(a), next = mem2chunk(g);
+  const Addr p = mem2chunk(UserAddr{a}).raw(), next = mem2chunk(UserAddr{g}).raw();
   EXPECT_TRUE(has(w, p + 0x8));               // its size (set_head)
   EXPECT_TRUE(has(w, p + 0x10));              // fd
   EXPECT_TRUE(has(w, p + 0x18));              // bk
@@ -43,12 +43,12 @@ TEST(WriteLog, OffNotesNothingAndAFullLogSaysSo) {
   WriteLog log;
   log.entries = entries.data();
   log.capacity = entries.size();
-  const Addr a = t.twin.malloc(0x418);
-  t.twin.malloc(0x18);
-  t.twin.free(a);  // no log set
+  const Addr a = t.twin.malloc(0x418).raw();
+  t.twin.malloc(0x18).raw();
+  t.twin.free(UserAddr{a});  // no log set
   EXPECT_EQ(log.size, 0u);
   t.twin.set_write_log(&log);
-  t.twin.free(t.twin.malloc(0x418));
+  t.twin.free(UserAddr{t.twin.malloc(0x418)});
   EXPECT_EQ(log.size, 2u);
   EXPECT_TRUE(log.overflowed);
   log.clear();

@@ -45,9 +45,9 @@ void run_twin(benchmark::State& state, const Workload& w) {
   for (auto _ : state) {
     for (const StreamOp& op : w.ops) {
       if (op.is_free) {
-        twin.free(slots[op.slot]);
+        twin.free(alloc::UserAddr{slots[op.slot]});
       } else {
-        slots[op.slot] = twin.malloc(op.size);
+        slots[op.slot] = twin.malloc(op.size).raw();
         benchmark::DoNotOptimize(slots[op.slot]);
       }
     }

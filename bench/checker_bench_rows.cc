@@ -49,9 +49,9 @@ class PreparedTwin {
     static const uint64_t sizes[] = {0x18, 0x28, 0x48, 0x88, 0x108, 0x418, 0x458, 0x88, 0x28};
     alloc::Addr prev = 0;
     for (int i = 0; i < chunks; ++i) {
-      const alloc::Addr p = twin_.malloc(sizes[i % 9]);
+      const alloc::Addr p = twin_.malloc(sizes[i % 9]).raw();
       if (i % 2 == 0) {
-        if (prev != 0) twin_.free(prev);
+        if (prev != 0) twin_.free(alloc::UserAddr{prev});
         prev = p;
       }
     }
@@ -77,9 +77,9 @@ class PreparedTwin {
   void op() {
     static const uint64_t mix[] = {0x18, 0x418, 0x88, 0x28, 0x1008, 0x48, 0x108, 0x458};
     if (held_ == 0) {
-      held_ = twin_.malloc(mix[next_++ % (sizeof mix / sizeof mix[0])]);
+      held_ = twin_.malloc(mix[next_++ % (sizeof mix / sizeof mix[0])]).raw();
     } else {
-      twin_.free(held_);
+      twin_.free(alloc::UserAddr{held_});
       held_ = 0;
     }
   }

@@ -118,18 +118,20 @@ struct TwinCalls {
   TwinCalls() { fix_thresholds(twin); }
   void* as_ptr(Ptr p) { return reinterpret_cast<void*>(p); }
   Ptr of(void* p) { return reinterpret_cast<Ptr>(p); }
-  void* malloc(uint64_t n) { return as_ptr(twin.malloc(n)); }
-  void* calloc(uint64_t n, uint64_t m) { return as_ptr(twin.calloc(n, m)); }
-  void* realloc(void* p, uint64_t n) { return as_ptr(twin.realloc(of(p), n)); }
-  void free(void* p) { twin.free(of(p)); }
-  void* memalign(uint64_t a, uint64_t n) { return as_ptr(twin.memalign(a, n)); }
-  void* posix_memalign(uint64_t a, uint64_t n) {
-    Ptr p = 0;
-    return twin.posix_memalign(&p, a, n) == 0 ? as_ptr(p) : nullptr;
+  void* malloc(uint64_t n) { return as_ptr(twin.malloc(n).raw()); }
+  void* calloc(uint64_t n, uint64_t m) { return as_ptr(twin.calloc(n, m).raw()); }
+  void* realloc(void* p, uint64_t n) {
+    return as_ptr(twin.realloc(alloc::UserAddr{of(p)}, n).raw());
   }
-  void* valloc(uint64_t n) { return as_ptr(twin.valloc(n)); }
-  void* pvalloc(uint64_t n) { return as_ptr(twin.pvalloc(n)); }
-  uint64_t usable_size(void* p) { return twin.malloc_usable_size(of(p)); }
+  void free(void* p) { twin.free(alloc::UserAddr{of(p)}); }
+  void* memalign(uint64_t a, uint64_t n) { return as_ptr(twin.memalign(a, n).raw()); }
+  void* posix_memalign(uint64_t a, uint64_t n) {
+    alloc::UserAddr p = 0;
+    return twin.posix_memalign(&p, a, n) == 0 ? as_ptr(p.raw()) : nullptr;
+  }
+  void* valloc(uint64_t n) { return as_ptr(twin.valloc(n).raw()); }
+  void* pvalloc(uint64_t n) { return as_ptr(twin.pvalloc(n).raw()); }
+  uint64_t usable_size(void* p) { return twin.malloc_usable_size(alloc::UserAddr{of(p)}); }
 };
 
 template <typename Calls>

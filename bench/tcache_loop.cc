@@ -25,12 +25,12 @@ int main(int argc, char** argv) {
   for (long r = 0; r < rounds; ++r) {
     for (int s = 0; s < 8; ++s) {
       for (int i = 0; i < n; ++i)
-        blocks[s][i] = twin.malloc(0x18 + 0x10 * static_cast<uint64_t>(s));
+        blocks[s][i] = twin.malloc(0x18 + 0x10 * static_cast<uint64_t>(s)).raw();
     }
     for (int s = 0; s < 8; ++s) {
       for (int i = 0; i < n; ++i) {
         sum += blocks[s][i];
-        twin.free(blocks[s][i]);
+        twin.free(UserAddr{blocks[s][i]});
       }
     }
   }

@@ -232,9 +232,9 @@ TEST(TwinHeaps, RandomProgramsStayCleanAndIncremental) {
     for (size_t i = 0; i < p.ops.size(); ++i) {
       const Op& op = p.ops[i];
       if (op.kind == OpKind::kMalloc) {
-        slots[op.dst] = h.twin.twin.malloc(op.a);
+        slots[op.dst] = h.twin.twin.malloc(op.a).raw();
       } else if (op.kind == OpKind::kFree) {
-        h.twin.twin.free(op.src == kNullSlot ? 0 : slots[op.src]);
+        h.twin.twin.free(alloc::UserAddr{op.src == kNullSlot ? 0 : slots[op.src]});
       }
       const auto found = h.check();
       ASSERT_TRUE(found.empty()) << "seed " << seed << " op " << i << ":\n" << describe(found);
@@ -344,11 +344,13 @@ TEST(TwinHeaps, PlantedTwinBugsAreReportedAtTheirOp) {
       ASSERT_TRUE(v.empty()) << what << ":\n" << describe(v);
     };
     // A heap with a guard between every chunk, so frees do not merge unless asked to.
-    Addr g = t.malloc(0x18);
+    Addr g = t.malloc(0x18).raw();
     clean("setup");
-    Addr a = t.malloc(0x418), g1 = t.malloc(0x18), c = t.malloc(0x428), g2 = t.malloc(0x18);
-    Addr s1 = t.malloc(0x88), g3 = t.malloc(0x18), s2 = t.malloc(0x88), g4 = t.malloc(0x18);
-    Addr f = t.malloc(0x18), g5 = t.malloc(0x18);
+    Addr a = t.malloc(0x418).raw(), g1 = t.malloc(0x18).raw(), c = t.malloc(0x428).raw(),
+         g2 = t.malloc(0x18).raw();
+    Addr s1 = t.malloc(0x88).raw(), g3 = t.malloc(0x18).raw(), s2 = t.malloc(0x88).raw(),
+         g4 = t.malloc(0x18).raw();
+    Addr f = t.malloc(0x18).raw(), g5 = t.malloc(0x18).raw();
     (void)g;
     (void)g2;
     (void)g4;
@@ -358,66 +360,67 @@ TEST(TwinHeaps, PlantedTwinBugsAreReportedAtTheirOp) {
     std::string when;
     switch (b) {
       case 0: {  // a -> unsorted; a's next chunk (g1) keeps PREV_INUSE
-        t.free(a);
-        const Addr next = alloc::mem2chunk(g1);
+        t.free(alloc::UserAddr{a});
+        const Addr next = alloc::mem2chunk(alloc::UserAddr{g1}).raw();
         h.plant(next + 8, h.word(next + 8) | 1);
         break;
       }
       case 1: {  // two in the unsorted bin, then the first one leaves it
-        t.free(a);
+        t.free(alloc::UserAddr{a});
         clean("free a");
-        t.free(c);  // unsorted: head -> c -> a -> head
+        t.free(alloc::UserAddr{c});  // unsorted: head -> c -> a -> head
         clean("free c");
-        Addr x = t.malloc(0x418);  // takes a from the back; its bin neighbour (the head) is fine
+        Addr x =
+            t.malloc(0x418).raw();  // takes a from the back; its bin neighbour (the head) is fine
         (void)x;
         clean("malloc");
-        t.free(s1);
+        t.free(alloc::UserAddr{s1});
         clean("free s1");  // tcache
         // c leaves the unsorted bin by a merge: free g2 sits between c and s1... simpler: the
         // next op takes c; plant: the head's bk keeps pointing at c.
-        Addr y = t.malloc(0x428);
+        Addr y = t.malloc(0x428).raw();
         (void)y;
         const Addr head = t.main_arena() + 0x60;
-        h.plant(head + 0x18, alloc::mem2chunk(c));
+        h.plant(head + 0x18, alloc::mem2chunk(alloc::UserAddr{c}).raw());
         break;
       }
       case 2: {  // a -> unsorted with its footer wrong
-        t.free(a);
-        const Addr next = alloc::mem2chunk(g1);
+        t.free(alloc::UserAddr{a});
+        const Addr next = alloc::mem2chunk(alloc::UserAddr{g1}).raw();
         h.plant(next, 0x400);
         break;
       }
       case 3: {  // a tcache chunk whose count is not raised: written in the tcache struct
-        t.free(f);
+        t.free(alloc::UserAddr{f});
         uint16_t* counts = reinterpret_cast<uint16_t*>(t.tcache());
         counts[0] -= 1;
         break;
       }
       case 4: {  // a and c sorted into the large bin, c's skip list links cleared
-        t.free(a);
-        t.free(c);
+        t.free(alloc::UserAddr{a});
+        t.free(alloc::UserAddr{c});
         clean("free a, c");
         t.malloc(0x1008);  // sorts both into largebins[0x400-0x430]
-        h.plant(alloc::mem2chunk(c) + 0x20, 0);
+        h.plant(alloc::mem2chunk(alloc::UserAddr{c}).raw() + 0x20, 0);
         break;
       }
       case 5: {  // tcache full, then a fastbin chunk; have_fastchunks cleared again
         Addr x[7];
-        for (Addr& p : x) p = t.malloc(0x18);
+        for (Addr& p : x) p = t.malloc(0x18).raw();
         clean("mallocs");
-        for (Addr p : x) t.free(p);
+        for (Addr p : x) t.free(alloc::UserAddr{p});
         clean("fill tcache");
-        t.free(f);
+        t.free(alloc::UserAddr{f});
         const_cast<alloc::MallocState*>(t.libc().main_arena)->have_fastchunks = 0;
         break;
       }
       case 6: {  // s1 and s2 (0x90) through the unsorted bin into smallbins[0x90]
         Addr x[7];
-        for (Addr& p : x) p = t.malloc(0x88);
-        for (Addr p : x) t.free(p);  // fill tcachebins[0x90]
+        for (Addr& p : x) p = t.malloc(0x88).raw();
+        for (Addr p : x) t.free(alloc::UserAddr{p});  // fill tcachebins[0x90]
         clean("fill tcache");
-        t.free(s1);
-        t.free(s2);
+        t.free(alloc::UserAddr{s1});
+        t.free(alloc::UserAddr{s2});
         clean("free s1, s2");
         t.malloc(0x1008);
         const_cast<alloc::MallocState*>(t.libc().main_arena)->binmap[0] &= ~(1u << 9);
@@ -426,16 +429,17 @@ TEST(TwinHeaps, PlantedTwinBugsAreReportedAtTheirOp) {
       case 7: {  // g3 is freed and merges with s1 (in the unsorted bin) but s1 stays linked:
                  // the merged chunk's header is written, s1's list is not
         Addr x[7];
-        for (Addr& p : x) p = t.malloc(0x88);
-        for (Addr p : x) t.free(p);
+        for (Addr& p : x) p = t.malloc(0x88).raw();
+        for (Addr p : x) t.free(alloc::UserAddr{p});
         clean("fill tcache");
-        t.free(s1);
+        t.free(alloc::UserAddr{s1});
         clean("free s1");
         // What a merge of g3 backward into s1's predecessor... plant: a chunk swallowing s1.
-        const Addr prev = alloc::mem2chunk(g1);  // the guard before... not adjacent; use g3
+        const Addr prev = alloc::mem2chunk(alloc::UserAddr{g1})
+                              .raw();  // the guard before... not adjacent; use g3
         (void)prev;
-        const Addr gc = alloc::mem2chunk(g3);
-        const Addr sc = alloc::mem2chunk(s1);
+        const Addr gc = alloc::mem2chunk(alloc::UserAddr{g3}).raw();
+        const Addr sc = alloc::mem2chunk(alloc::UserAddr{s1}).raw();
         // The chunk before s1 is c's guard g2; make g2 swallow s1 (as a merge would), leaving s1
         // in the unsorted bin.
         const Addr g2c = sc - 0x20;
@@ -445,7 +449,7 @@ TEST(TwinHeaps, PlantedTwinBugsAreReportedAtTheirOp) {
         break;
       }
       case 8: {  // f into the tcache, its count written as 9 (mp_.tcache_count is 7)
-        t.free(f);
+        t.free(alloc::UserAddr{f});
         uint16_t* counts = reinterpret_cast<uint16_t*>(t.tcache());
         counts[0] = 9;
         break;

@@ -52,10 +52,10 @@ class TwinHeap {
     static const uint64_t kSizes[] = {0x18,  0x28, 0x48, 0x88,  0x108, 0x418,
                                       0x458, 0x88, 0x28, 0x438, 0x18,  0x1008};
     std::vector<alloc::Addr> live;
-    for (int i = 0; i < blocks; ++i) live.push_back(twin.twin.malloc(kSizes[i % 12]));
-    for (int i = 0; i < blocks; i += 2) twin.twin.free(live[i]);
+    for (int i = 0; i < blocks; ++i) live.push_back(twin.twin.malloc(kSizes[i % 12]).raw());
+    for (int i = 0; i < blocks; i += 2) twin.twin.free(alloc::UserAddr{live[i]});
     twin.twin.malloc(0x2000);
-    for (int i = 1; i < refreed; i += 4) twin.twin.free(live[i]);
+    for (int i = 1; i < refreed; i += 4) twin.twin.free(alloc::UserAddr{live[i]});
   }
 
   struct Reader : MemoryReader {

@@ -9,28 +9,30 @@ void TwinOp::execute(const Op& op, RawResult* r) {
   std::vector<alloc::Addr>& held = *slots;
   twin.clear_errno();
   switch (op.kind) {
-    case OpKind::kMalloc: r->pointer = twin.malloc(op.a); break;
-    case OpKind::kCalloc: r->pointer = twin.calloc(op.a, op.b); break;
+    case OpKind::kMalloc: r->pointer = twin.malloc(op.a).raw(); break;
+    case OpKind::kCalloc: r->pointer = twin.calloc(op.a, op.b).raw(); break;
     case OpKind::kRealloc:
       *realloc_source = held[op.src];
-      r->pointer = twin.realloc(held[op.src], op.a);
+      r->pointer = twin.realloc(alloc::UserAddr{held[op.src]}, op.a).raw();
       break;
-    case OpKind::kMemalign: r->pointer = twin.memalign(op.a, op.b); break;
-    case OpKind::kAlignedAlloc: r->pointer = twin.aligned_alloc(op.a, op.b); break;
+    case OpKind::kMemalign: r->pointer = twin.memalign(op.a, op.b).raw(); break;
+    case OpKind::kAlignedAlloc: r->pointer = twin.aligned_alloc(op.a, op.b).raw(); break;
     case OpKind::kPosixMemalign: {
-      alloc::Addr p = 0;
+      alloc::UserAddr p = 0;
       int e = twin.posix_memalign(&p, op.a, op.b);
       r->allocates = true;
-      r->pointer = e == 0 ? p : 0;
+      r->pointer = e == 0 ? p.raw() : 0;
       r->error = e;
       r->value = static_cast<uint64_t>(e);
       held[op.dst] = r->pointer;
       return;
     }
-    case OpKind::kValloc: r->pointer = twin.valloc(op.a); break;
-    case OpKind::kPvalloc: r->pointer = twin.pvalloc(op.a); break;
-    case OpKind::kFree: twin.free(held[op.src]); return;
-    case OpKind::kUsableSize: r->value = twin.malloc_usable_size(held[op.src]); return;
+    case OpKind::kValloc: r->pointer = twin.valloc(op.a).raw(); break;
+    case OpKind::kPvalloc: r->pointer = twin.pvalloc(op.a).raw(); break;
+    case OpKind::kFree: twin.free(alloc::UserAddr{held[op.src]}); return;
+    case OpKind::kUsableSize:
+      r->value = twin.malloc_usable_size(alloc::UserAddr{held[op.src]});
+      return;
     case OpKind::kMallopt:
       r->value = static_cast<uint64_t>(
           static_cast<int64_t>(twin.mallopt(op.param, static_cast<int>(op.a))));

@@ -282,7 +282,7 @@ class TwinSide : public Side {
     if (setjmp(fatal_.env) == 0) {
       twin.set_thread(0);
       twin.clear_errno();
-      const Addr dtv = twin.calloc(0x11, 0x10);
+      const Addr dtv = twin.calloc(0x11, 0x10).raw();
       ArenaChunkName name;
       if (dtv >= heap_base_ && dtv < memory_->brk()) {
         trace->thread_dtvs.push_back(HeapPlace{0, 0, static_cast<int64_t>(dtv - heap_base_)});

@@ -245,7 +245,10 @@ void ensure_initialized() {
 }  // namespace
 }  // namespace heaptwin::preload
 
+// The twin's API takes and returns typed user addresses; here, at the C boundary, they are
+// void* and the raw numbers Call and the trace record.
 using heaptwin::alloc::Addr;
+using heaptwin::alloc::UserAddr;
 using heaptwin::preload::Call;
 using heaptwin::preload::ensure_initialized;
 using heaptwin::preload::fatal_handler;
@@ -260,11 +263,11 @@ namespace {
 
 // malloc, valloc and pvalloc: one size, one block. Inlined into each exported function, whose
 // frame --check's call stacks start from (Call), and `entry` with it.
-__attribute__((always_inline)) inline void* allocate(const char* verb, size_t bytes,
-                                                     Addr (alloc::Allocator::*entry)(uint64_t)) {
+__attribute__((always_inline)) inline void* allocate(
+    const char* verb, size_t bytes, UserAddr (alloc::Allocator::*entry)(uint64_t)) {
   Call call(verb, bytes);
   g_twin->clear_errno();
-  Addr r = (g_twin->*entry)(bytes);
+  Addr r = (g_twin->*entry)(bytes).raw();
   int e = r == 0 ? g_twin->last_errno() : 0;
   g_trace.allocation(r, verb, bytes);
   call.allocated(r);
@@ -286,7 +289,7 @@ HEAPTWIN_EXPORT void free(void* mem) {
   if (mem == nullptr) return;  // __libc_free returns before anything else
   int saved = errno;           // 2.33+: free preserves errno
   Call call("free", reinterpret_cast<Addr>(mem));
-  g_twin->free(reinterpret_cast<Addr>(mem));
+  g_twin->free(UserAddr{reinterpret_cast<Addr>(mem)});
   g_trace.free(reinterpret_cast<Addr>(mem));
   call.freed(reinterpret_cast<Addr>(mem));
   call.done("free", reinterpret_cast<Addr>(mem));
@@ -296,7 +299,7 @@ HEAPTWIN_EXPORT void free(void* mem) {
 HEAPTWIN_EXPORT void* calloc(size_t n, size_t elem) {
   Call call("calloc", n * elem);
   g_twin->clear_errno();
-  Addr r = g_twin->calloc(n, elem);
+  Addr r = g_twin->calloc(n, elem).raw();
   int e = r == 0 ? g_twin->last_errno() : 0;
   g_trace.allocation(r, "calloc", n, elem, 2);
   call.allocated(r);
@@ -308,7 +311,7 @@ HEAPTWIN_EXPORT void* calloc(size_t n, size_t elem) {
 HEAPTWIN_EXPORT void* realloc(void* old, size_t bytes) {
   Call call("realloc", reinterpret_cast<Addr>(old));
   g_twin->clear_errno();
-  Addr r = g_twin->realloc(reinterpret_cast<Addr>(old), bytes);
+  Addr r = g_twin->realloc(UserAddr{reinterpret_cast<Addr>(old)}, bytes).raw();
   int e = r == 0 ? g_twin->last_errno() : 0;
   g_trace.realloc(r, reinterpret_cast<Addr>(old), bytes);
   // realloc(p, 0) frees p; a moved block frees the old one.
@@ -336,8 +339,9 @@ Addr aligned(const char* verb, size_t alignment, size_t bytes) {
   Call call(verb, bytes);
   g_twin->clear_errno();
   // aligned_alloc has checks of its own from 2.38 (C17); before, it is memalign.
-  Addr r =
-      verb[0] == 'a' ? g_twin->aligned_alloc(alignment, bytes) : g_twin->memalign(alignment, bytes);
+  Addr r = (verb[0] == 'a' ? g_twin->aligned_alloc(alignment, bytes)
+                           : g_twin->memalign(alignment, bytes))
+               .raw();
   int e = r == 0 ? g_twin->last_errno() : 0;
   g_trace.allocation(r, verb, alignment, bytes, 2);
   call.allocated(r);
@@ -358,9 +362,10 @@ HEAPTWIN_EXPORT void* aligned_alloc(size_t alignment, size_t bytes) {
 
 HEAPTWIN_EXPORT int posix_memalign(void** memptr, size_t alignment, size_t bytes) {
   Call call("posix_memalign", bytes);
-  Addr r = 0;
+  UserAddr mem = 0;
   g_twin->clear_errno();
-  int rc = g_twin->posix_memalign(&r, alignment, bytes);
+  int rc = g_twin->posix_memalign(&mem, alignment, bytes);
+  const Addr r = mem.raw();
   if (rc == 0) *memptr = reinterpret_cast<void*>(r);
   if (rc == 0) call.allocated(r);
   // _mid_memalign's failures set errno too (glibc does not restore it).
@@ -383,7 +388,7 @@ HEAPTWIN_EXPORT void* pvalloc(size_t bytes) {
 
 HEAPTWIN_EXPORT size_t malloc_usable_size(void* mem) {
   Call call("malloc_usable_size", reinterpret_cast<Addr>(mem));
-  size_t r = g_twin->malloc_usable_size(reinterpret_cast<Addr>(mem));
+  size_t r = g_twin->malloc_usable_size(UserAddr{reinterpret_cast<Addr>(mem)});
   g_trace.usable_size(reinterpret_cast<Addr>(mem));
   return r;
 }

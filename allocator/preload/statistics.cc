@@ -29,7 +29,8 @@ struct mallinfo2 main_arena_info(const alloc::Allocator& twin, alloc::FatalHandl
   // From 2.43 there are no fastbins: the struct's fastbinsY are not the release's memory.
   for (int i = 0; twin.profile().fastbins && i < alloc::kNFastBins; ++i) {
     for (Addr p = av.fastbinsY[i]; p != 0; p = alloc::protect_ptr(p + 0x10, load(p + 0x10))) {
-      if (alloc::misaligned_chunk(p)) alloc::report_abort(fatal, alloc::msg::kMallinfoUnaligned);
+      if (alloc::misaligned_chunk(alloc::ChunkAddr{p}))
+        alloc::report_abort(fatal, alloc::msg::kMallinfoUnaligned);
       ++nfastblocks;
       fastavail += chunksize(p);
     }
