@@ -20,8 +20,8 @@
 namespace heaptwin {
 namespace {
 
-// Every state the twin passes through on a few random Programs.
-std::vector<HeapImage> twin_states(int programs, int ops) {
+// Every state the twin passes through on these Programs.
+std::vector<HeapImage> twin_states_of(const std::vector<Program>& programs) {
   std::string error;
   auto twin = make_twin_side("twin", &error);
   EXPECT_NE(twin, nullptr) << error;
@@ -31,12 +31,19 @@ std::vector<HeapImage> twin_states(int programs, int ops) {
                         const GlibcLayout& layout) {
     images.push_back(HeapImage::capture(mem, loc, layout));
   };
+  for (const Program& program : programs) twin->run(program, options);
+  return images;
+}
+
+// ... on a few random Programs.
+std::vector<HeapImage> twin_states(int programs, int ops) {
+  std::vector<Program> random;
   for (int seed = 1; seed <= programs; ++seed) {
     model::RandomProgramOptions generator;
     generator.ops = ops;
-    twin->run(model::random_program(seed, generator), options);
+    random.push_back(model::random_program(seed, generator));
   }
-  return images;
+  return twin_states_of(random);
 }
 
 const std::vector<HeapImage>& states() {
@@ -213,16 +220,7 @@ TEST(ArenaDigest, ReadingOwnMemoryGivesTheSameDigest) {
 // Threads' arenas: every state of a threaded Program, its snapshot and digest hold each other
 // arena (bins, top, counters, heap), and a change there changes both.
 std::vector<HeapImage> threaded_states() {
-  std::string error;
-  auto twin = make_twin_side("twin", &error);
-  EXPECT_NE(twin, nullptr) << error;
-  std::vector<HeapImage> images;
-  RunOptions options;
-  options.inspect = [&](size_t, const MemoryReader& mem, const HeapLocation& loc,
-                        const GlibcLayout& layout) {
-    images.push_back(HeapImage::capture(mem, loc, layout));
-  };
-  twin->run(parse_script(R"(
+  return twin_states_of({parse_script(R"(
     a = malloc 0x18
     t1: b = malloc 0x10000
     t1: c = malloc 0x10000
@@ -235,9 +233,7 @@ std::vector<HeapImage> threaded_states() {
     t2: free f
     t1: h = malloc 0x500
     t1: free c
-  )"),
-            options);
-  return images;
+  )")});
 }
 
 TEST(ArenaDigest, OtherArenasAreWalkedToo) {
