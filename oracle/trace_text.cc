@@ -222,8 +222,8 @@ std::string format_state(const ArenaSnapshot& s, const std::string& in, bool ful
   // Threads' arenas, oldest first, relative to the heap their top lies in.
   for (const OtherArena& o : s.others) {
     out += in + "arena" + std::to_string(o.number) + " (" + std::to_string(o.heaps) +
-           (o.heaps == 1 ? " heap" : " heaps") + ", top's heap size " + hex(o.heap_size) +
-           ", attached_threads " + std::to_string(o.attached_threads) + "):\n";
+           (o.heaps == 1 ? " heap" : " heaps") + "; heap+ is the heap top lies in, of size " +
+           hex(o.heap_size) + "; attached_threads " + std::to_string(o.attached_threads) + "):\n";
     out += format_arena(o.state, in + "  ", full, false);
   }
   return out;
