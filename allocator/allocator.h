@@ -86,6 +86,10 @@ class Allocator : public ChunkMemory {
   const MallocParFields& mp() const { return mp_; }  // mp_'s fields, as the release has them
   const GlibcProfile& profile() const { return profile_; }
   Addr tcache() const { return tcache_; }
+  // Thread t's tcache struct, whether it runs or not (0 before its first call).
+  Addr thread_tcache(int t) const {
+    return t == thread_ ? tcache_ : t >= 0 && t < kMaxThreads ? threads_[t].tcache : 0;
+  }
   // glibc's &main_arena. From 2.43 malloc_state has no fastbinsY: the twin keeps 2.36's struct
   // and names main_arena 0x58 into it, where 2.43's fields from top on fall on 2.36's (top at
   // +0x8, bins at +0x18 ...); flags is then the high half of the unused fastbinsY[9]. Before

@@ -10,8 +10,10 @@
 
 #include "allocator/preload/check_protocol.h"
 #include "allocator/preload/twin_check_layout.h"
+#include "allocator/real_memory.h"
 #include "oracle/check/incremental.h"
 #include "oracle/check/text.h"
+#include "oracle/read_arena_heaps.h"
 
 namespace heaptwin::preload {
 
@@ -22,6 +24,7 @@ constexpr uint64_t kRegionHint = 0x7e0200000000;
 constexpr uint64_t kRegionBytes = uint64_t{3} << 30;  // address space; touched as the heap needs
 constexpr uint64_t kLogEntries = uint64_t{1} << 16;   // a call that stores more: a full check
 constexpr size_t kMaxFindings = 32;
+constexpr size_t kMaxThreadHeaps = 256;  // threads' heaps whose chunks a tcache may hold
 constexpr size_t kReportBytes = kMaxFindings * (check::kMessageBytes + 200) + 512;
 
 // Static storage only (no constructors run at load: libraries loaded before this one call malloc
@@ -80,12 +83,15 @@ void say(const char* s) {
 // in libc and some in the library (libc_placement.h), and what lies between them is not readable.
 class OwnMemory : public check::Reader {
  public:
-  explicit OwnMemory(const check::Where& w)
+  // `heaps`: the threads' heaps (their chunks may sit in this thread's tcache).
+  OwnMemory(const check::Where& w, const ArenaHeapRange* heaps, size_t heap_count)
       : heap_lo_(w.heap_base),
         heap_hi_(w.heap_end),
         arena_(w.arena),
         mp_(w.mp),
-        max_fast_(w.global_max_fast) {}
+        max_fast_(w.global_max_fast),
+        heaps_(heaps),
+        heap_count_(heap_count) {}
   bool read(uint64_t addr, void* out, size_t n) const override {
     const unsigned char* p = direct(addr, n);
     if (p == nullptr) return false;
@@ -99,6 +105,11 @@ class OwnMemory : public check::Reader {
         inside(addr, n, max_fast_, max_fast_ + 8)) {
       return reinterpret_cast<const unsigned char*>(addr);
     }
+    for (size_t i = 0; i < heap_count_; ++i) {
+      if (inside(addr, n, heaps_[i].start, heaps_[i].start + heaps_[i].bytes)) {
+        return reinterpret_cast<const unsigned char*>(addr);
+      }
+    }
     return nullptr;
   }
 
@@ -107,7 +118,14 @@ class OwnMemory : public check::Reader {
     return a >= lo && a < hi && hi - a >= n;
   }
   uint64_t heap_lo_, heap_hi_, arena_, mp_, max_fast_;
+  const ArenaHeapRange* heaps_;
+  size_t heap_count_;
 };
+
+// A word where a program may have forged the pointer that led there (the list of arenas).
+int read_word_safely(void*, uint64_t address, uint64_t* out) {
+  return alloc::readable(address, out, sizeof *out) ? 1 : 0;
+}
 
 check::Where where_now(const alloc::Allocator& twin) {
   check::Where w;
@@ -118,7 +136,10 @@ check::Where where_now(const alloc::Allocator& twin) {
   w.arena = twin.main_arena();  // before 2.27 not the struct's address (allocator.h)
   w.mp = reinterpret_cast<uint64_t>(libc.mp);
   w.global_max_fast = reinterpret_cast<uint64_t>(libc.global_max_fast);
-  w.tcache = twin.tcache();
+  // With threads: main_arena's heap and bins with the main thread's tcache (thread 0, whose
+  // first call came before any thread). A thread's tcache may hold chunks of this heap; to this
+  // view they are in use, as they are to main_arena.
+  w.tcache = twin.thread_tcache(0);
   return w;
 }
 
@@ -186,17 +207,22 @@ bool HeapChecking::at_exit(uint64_t op_index) {
 }
 
 bool HeapChecking::check(uint64_t op_index, const char* call, const CallStack& stack, bool full) {
-  if (twin_->multi_threaded()) {
-    // The checker reads main_arena with one tcache; a thread's arena and tcache it cannot read
-    // yet, and checking around them would report what is not broken.
-    say("heaptwin exec --check: the program started a thread; the heap checker reads main_arena "
-        "and one tcache only, so checking stops here\n");
-    active_ = false;
-    return false;
+  if (twin_->multi_threaded() && !said_threads_) {
+    say("heaptwin exec --check: the program started a thread; the heap checker goes on with "
+        "main_arena's heap and bins and the main thread's tcache (threads' arenas and tcaches "
+        "are not checked)\n");
+    said_threads_ = true;
   }
-  const check::Where where = where_now(*twin_);
-  const OwnMemory mem(where);
+  check::Where where = where_now(*twin_);
   const check::Layout layout = twin_check_layout(twin_->profile());
+  ArenaHeapRange heaps[kMaxThreadHeaps];
+  size_t heap_count = 0;
+  if (twin_->multi_threaded()) {
+    where.other_arenas = true;
+    heap_count = arena_heap_ranges(read_word_safely, nullptr, where.arena, layout.binmap + 16,
+                                   layout.top, heaps, kMaxThreadHeaps);
+  }
+  const OwnMemory mem(where, heaps, heap_count);
   check::Findings out(g_findings, kMaxFindings);
   if (full) {
     g_check->full_check(mem, where, layout, &out);

@@ -66,6 +66,7 @@ class HeapChecking {
   int ack_fd_ = -1;
   uint64_t full_every_ = 0;
   bool active_ = false;
+  bool said_threads_ = false;  // the notice that threads are checked in part, once
   AllocationSites sites_;
 };
 

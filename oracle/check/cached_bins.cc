@@ -113,10 +113,12 @@ void FullCheckRun::check_tcache() {
     bool broken = false;
     while (e != 0) {
       const uint64_t chunk = e - 0x10;
-      // A large bin (2.42+) caches mmapped chunks too: the check of its list stops there.
-      uint64_t mapped[4];
-      if (i >= 64 && (e & kAlignMask) == 0 && !in_heap(chunk, 0x20) &&
-          mem_.read(chunk, mapped, sizeof mapped) && (mapped[1] & 2) != 0) {
+      // A large bin (2.42+) caches mmapped chunks too, and with threads any bin chunks of their
+      // arenas (types.h: cached_from_elsewhere): the check of its list stops there.
+      uint64_t elsewhere[4];
+      if ((e & kAlignMask) == 0 && !in_heap(chunk, 0x20) &&
+          mem_.read(chunk, elsewhere, sizeof elsewhere) &&
+          cached_from_elsewhere(loc_, i, elsewhere[1])) {
         broken = true;
         break;
       }

@@ -112,11 +112,12 @@ class OpCheck {
     return v;
   }
   uint64_t size_now(uint64_t c) const { return word(c + 8) & ~kFlagBits; }
-  bool reaches_cached_mapping(const ListRef& l, uint64_t count) const;
-  // Whether chunk c outside the heap is a readable mmapped chunk (a large tcache bin's, 2.42+).
-  bool cached_mapping(uint64_t c) const {
+  bool reaches_cached_elsewhere(const ListRef& l, uint64_t count) const;
+  // Whether chunk c outside the heap, in tcache bin `index`, is a readable chunk the check stops
+  // at (types.h: cached_from_elsewhere).
+  bool cached_elsewhere(int index, uint64_t c) const {
     uint64_t w[4];
-    return mem_.read(c, w, sizeof w) && (w[1] & 2) != 0;
+    return mem_.read(c, w, sizeof w) && cached_from_elsewhere(loc_, index, w[1]);
   }
   // The node of chunk c, or nullptr: the bit first, the table only on a hit.
   Node* find_node(uint64_t c) const {

@@ -111,15 +111,16 @@ void OpCheck::list_rules(const ListRef& l, uint64_t last, bool broken) {
   }
 }
 
-// A large tcache bin (2.42+) may cache mmapped chunks, outside the heap, which the incremental
-// state does not keep: whether the list, followed from its head for at most `count` entries,
-// meets one (then the op is checked in full, which stops the list there).
-bool OpCheck::reaches_cached_mapping(const ListRef& l, uint64_t count) const {
-  if (l.index < 64) return false;
+// A large tcache bin (2.42+) may cache mmapped chunks, and with threads any bin chunks of their
+// arenas, outside the heap, which the incremental state does not keep: whether the list,
+// followed from its head for at most `count` entries, meets one (then the op is checked in full,
+// which stops the list there).
+bool OpCheck::reaches_cached_elsewhere(const ListRef& l, uint64_t count) const {
+  if (l.index < 64 && !loc_.other_arenas) return false;
   uint64_t e = load<uint64_t>(tc_, layout_.tcache_entries + 8 * static_cast<uint64_t>(l.index));
   for (uint64_t i = 0; i <= count && e != 0 && (e & kAlignMask) == 0; ++i) {
     const uint64_t chunk = e - 0x10;
-    if (!in_heap(chunk, 0x20)) return cached_mapping(chunk);
+    if (!in_heap(chunk, 0x20)) return cached_elsewhere(l.index, chunk);
     e = layout_.safe_linking ? reveal_ptr(e, word(e)) : word(e);
   }
   return false;

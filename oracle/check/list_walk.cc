@@ -79,7 +79,7 @@ void OpCheck::walk_changed_lists() {
     if (id >= kFirstFastList + kFastBins && id < kFirstTcacheList) continue;
     const ListRef l = list_ref(layout_, loc_, id);
     if (l.kind == BinKind::kTcache &&
-        reaches_cached_mapping(
+        reaches_cached_elsewhere(
             l,
             layout_.tcache_count_at(tc_, l.index, load<uint64_t>(mp_, layout_.mp_tcache_count)))) {
       overflow_ = true;  // a full check instead
@@ -123,8 +123,8 @@ bool OpCheck::valid_link(const ListRef& l, uint64_t from, uint64_t t) {
     }
     case BinKind::kTcache: {
       const uint64_t e = t + 0x10;
-      // A large bin (2.42+) caches mmapped chunks too, which only the full check follows.
-      if (l.index >= 64 && (e & kAlignMask) == 0 && !in_heap(t, 0x20) && cached_mapping(t)) {
+      // Chunks cached from elsewhere (mmapped, another arena's) only the full check meets.
+      if ((e & kAlignMask) == 0 && !in_heap(t, 0x20) && cached_elsewhere(l.index, t)) {
         overflow_ = true;
         return false;
       }

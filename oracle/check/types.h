@@ -36,7 +36,18 @@ struct Where {
   uint64_t mp = 0;               // &mp_
   uint64_t global_max_fast = 0;  // &global_max_fast
   uint64_t tcache = 0;           // the tcache struct (user pointer), 0 when none yet
+  // Threads' arenas exist (the drop-in library's checker, once a program has a thread): this
+  // tcache may cache chunks of their heaps, which the checker does not follow (below).
+  bool other_arenas = false;
 };
+
+// A tcache entry's chunk outside the heap that a list's check stops at without a finding, by its
+// size word: an mmapped chunk a large bin caches (2.42+), or, with threads' arenas, a chunk of
+// another arena (NON_MAIN_ARENA, not mmapped) that this thread freed into its tcache.
+inline bool cached_from_elsewhere(const Where& w, int tcache_index, uint64_t size_word) {
+  if (tcache_index >= 64 && (size_word & 2) != 0) return true;
+  return w.other_arenas && (size_word & 6) == 4;
+}
 
 // Field offsets of one glibc version, x86_64 (oracle/heap_view.h's GlibcLayout, without its name).
 struct Layout {

@@ -136,6 +136,28 @@ TEST(Exec, CheckPassesASoundProgram) {
                                 << every.err;
 }
 
+// With threads the checker goes on over main_arena's heap, bins and the main thread's tcache:
+// thread_log's scenarios (four threads in arenas of their own freeing one another's chunks,
+// M_ARENA_MAX 2, threads exiting) pass, checked after every call, and a corruption of
+// main_arena's heap after a thread has run is still reported at its call.
+TEST(Exec, CheckGoesOnPastThreads) {
+  const std::string threads = runfile("tests/preload/thread_log");
+  for (const char* scenario : {"four", "arena_max", "exits"}) {
+    Finished f = run({heaptwin(), "exec", "--check-every", "1", "--", threads, scenario}, plain());
+    EXPECT_EQ(f.exit_code, 0) << scenario << "\n" << f.out << f.err;
+    EXPECT_NE(f.out.find("t0 done"), std::string::npos) << scenario << "\n" << f.out;
+    EXPECT_NE(f.err.find("goes on with main_arena's heap"), std::string::npos) << f.err;
+    EXPECT_EQ(f.out.find("the heap breaks"), std::string::npos) << f.out;
+  }
+  Finished c = run({heaptwin(), "exec", "--check-every", "1", "--", threads, "corrupt"}, plain());
+  EXPECT_EQ(c.exit_code, 1) << c.out << c.err;
+  EXPECT_NE(c.out.find("bin.chunk_in_use"), std::string::npos) << c.out;
+  EXPECT_EQ(c.out.find("not stopped"), std::string::npos) << c.out;
+  Finished i = run({heaptwin(), "exec", "--check", "--", threads, "corrupt"}, plain());
+  EXPECT_EQ(i.exit_code, 1) << i.out << i.err;
+  EXPECT_NE(i.out.find("bin.chunk_in_use"), std::string::npos) << i.out;
+}
+
 TEST(Exec, AbortMessageIsGlibcs) {
   Finished f = run({heaptwin(), "exec", "--", program(), "double_free"}, plain());
   EXPECT_EQ(f.exit_code, 128 + 6);

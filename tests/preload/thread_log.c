@@ -4,7 +4,7 @@
  * before the next step, so the log is the same on every run. Run under setarch -R on real glibc
  * and with the drop-in library: the logs must be identical (preload_threads_test).
  *
- *   thread_log SCENARIO   four | arena_max | exits
+ *   thread_log SCENARIO   four | arena_max | exits | corrupt
  */
 #define _GNU_SOURCE
 #include <malloc.h>
@@ -160,6 +160,22 @@ static void exits(void) {
   for (int i = 1; i <= kThreads; ++i) F(0, blocks[i][0]);
 }
 
+/* After a thread's run (exits' first thread), main_arena's heap is corrupted as pointer_log's
+ * corrupt does it: a free unsorted chunk's size changed, then a call that leaves the bins alone.
+ * heaptwin exec --check goes on checking main_arena once threads exist, and stops there. */
+static void corrupt(void) {
+  pthread_t t;
+  pthread_create(&t, NULL, late, (void*)(uintptr_t)1);
+  pthread_join(t, NULL);
+  size_t* a = M(0, 0x500);
+  void* b = M(0, 0x20);
+  F(0, a);
+  a[-1] = 0x4f1;
+  logf_(0, "mallopt M_PERTURB 0 -> %d", mallopt(M_PERTURB, 0));
+  logf_(0, "not stopped");
+  F(0, b);
+}
+
 int main(int argc, char** argv) {
   const char* s = argc > 1 ? argv[1] : "four";
   if (strcmp(s, "four") == 0) {
@@ -169,6 +185,8 @@ int main(int argc, char** argv) {
     four(3);
   } else if (strcmp(s, "exits") == 0) {
     exits();
+  } else if (strcmp(s, "corrupt") == 0) {
+    corrupt();
   } else {
     return 2;
   }
