@@ -62,6 +62,10 @@ struct ArenaWhere {
    * those walks leave the other arenas out. Walks through a view ask the view. */
   int (*probe)(void* ctx, uint64_t addr, uint64_t n);
   void* probe_ctx;
+  /* Set by the walk for a thread's arena (heap_base: the heap its top lies in): a wild address is
+   * near only inside that heap's 64 MiB block, since the arena's other heaps and the brk heap lie
+   * wherever mmap put them in each process. */
+  uint32_t heap_block_only;
 };
 
 /* A view of memory: a pointer to `n` readable bytes at `addr`, valid until the next call, or

@@ -71,6 +71,7 @@ static inline int in_heap(const struct ArenaWhere* where, uint64_t addr) {
 /* arena_walk.h, ARENA_NEAR_BELOW */
 static inline int is_near(const struct ArenaWhere* where, uint64_t addr) {
   int64_t d = (int64_t)(addr - where->heap_base);
+  if (where->heap_block_only) return d >= 0 && d < ARENA_NEAR_BELOW + ARENA_NEAR_ABOVE;
   return (d >= -ARENA_NEAR_BELOW && d < ARENA_NEAR_ABOVE) ||
          (addr >= where->heap_base && addr < where->heap_end);
 }

@@ -184,6 +184,7 @@ int arena_walk_other_where(const struct ArenaLayout* l, const struct ArenaWhere*
   where->heap_end = h + size;
   where->arena = arena;
   where->tcache = 0;
+  where->heap_block_only = 1;
   header->value = heaps;
   header->offset = (int64_t)size;
   header->code = (uint32_t)(mprotect_size >> 12);

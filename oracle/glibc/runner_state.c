@@ -44,6 +44,7 @@ uint64_t runner_digest(const struct RunnerRecord* r, struct ArenaDigestPace* pac
   struct ArenaWhere where;
   where.probe = probe_readable;
   where.probe_ctx = NULL;
+  where.heap_block_only = 0;
   where.heap_base = heap_base;
   where.heap_end = r->heap_end;
   where.arena = request.arena;
