@@ -41,6 +41,7 @@ check::Where check_where(const HeapLocation& loc) {
   w.mp = loc.mp;
   w.global_max_fast = loc.global_max_fast;
   w.tcache = loc.tcache;
+  w.other_arenas = loc.other_arenas;
   return w;
 }
 

@@ -74,6 +74,8 @@ struct HeapLocation {
   uint64_t mp = 0;               // &mp_
   uint64_t global_max_fast = 0;  // &global_max_fast
   uint64_t tcache = 0;           // the tcache_perthread_struct (user pointer), 0 when none yet
+  // For the heap checker: threads' arenas exist, whose chunks `tcache` may cache (check::Where).
+  bool other_arenas = false;
 };
 
 // The same layout for the arena walk (oracle/arena_walk.h).

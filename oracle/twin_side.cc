@@ -93,9 +93,8 @@ class TwinSide : public Side {
                              ": the twin models threads in 2.35 .. 2.41 only (docs/threads.md)";
           break;
         }
-        // The heap checker and the block rules read main_arena and one tcache.
-        check_heap_now = false;
-        blocks_.stop();
+        // The block rules follow blocks in every arena; the heap checker goes on with main_arena
+        // and t0's tcache (check_location).
         if (!(started_threads >> op.thread & 1) && !create_thread(twin, &trace)) {
           trace.outcomes.push_back(fatal_outcome(read_places(twin)));
           if (fatal_.kind == JumpingFatalHandler::Kind::kUnmodelled)
@@ -162,8 +161,9 @@ class TwinSide : public Side {
         if (check_heap_now && trace.violation.empty()) {
           const size_t every = options.full_check_every;
           const bool full = (every != 0 && (i + 1) % every == 0) || i + 1 == program.ops.size();
-          auto found = full ? checker_.full_check(*memory_, loc, layout_, 1)
-                            : checker_.check_op(*memory_, loc, layout_, 1);
+          const HeapLocation checked = check_location(twin, loc);
+          auto found = full ? checker_.full_check(*memory_, checked, layout_, 1)
+                            : checker_.check_op(*memory_, checked, layout_, 1);
           if (!found.empty()) note(&trace, i, "heap checker: " + to_string(found.front()));
         }
       }
@@ -434,6 +434,14 @@ class TwinSide : public Side {
     p.mp_bytes = arena_layout_.mp_bytes;
     p.global_max_fast = reinterpret_cast<uint64_t>(twin.libc().global_max_fast);
     return p;
+  }
+
+  // What the heap checker reads: with threads, main_arena and t0's tcache (what is read after
+  // every op), whose lists end at another arena's chunk (check::cached_from_elsewhere); threads'
+  // arenas and their tcaches are not checked.
+  static HeapLocation check_location(const alloc::Allocator& twin, HeapLocation loc) {
+    loc.other_arenas = twin.multi_threaded();
+    return loc;
   }
 
   HeapLocation location(const alloc::Allocator& twin) const {
