@@ -64,6 +64,9 @@ class TwinSide : public Side {
     const alloc::LibcObjects data = libc_objects(static_cast<char*>(memory_->data()));
     alloc::Allocator twin(memory_.get(), data, &fatal_, profile_for(release_, options));
     twin.set_memset_budget(memset_budget(options.timeout_ms));
+    // The allocator writes libc's objects through references, not its write log: the next
+    // reset clears them, and what else of the data block the log names.
+    twin.libc().each([this](uint64_t at, uint64_t n) { memory_->note_written(at, n); });
     slots_.assign(program.slot_count(), 0);
     heap_base_ = memory_->heap_base();
     SimulatedMemoryReader reader(*memory_);
@@ -388,13 +391,11 @@ class TwinSide : public Side {
     }
   }
 
-  // The contents rules write a pattern into a block's first and last bytes (BlockInvariants:
-  // at most a page at each end).
+  // The contents rules write a pattern into a block's first and last bytes
+  // (BlockInvariants::each_written).
   void note_pattern_writes(uint64_t p, uint64_t n) {
-    constexpr uint64_t kPage = 4096;
-    if (n == 0) return;
-    memory_->note_written(p, n < kPage ? n : kPage);
-    if (n > kPage) memory_->note_written(p + n - kPage, kPage);
+    BlockInvariants::each_written(
+        n, [&](uint64_t off, uint64_t bytes) { memory_->note_written(p + off, bytes); });
   }
 
   // What an op wrote, into the memory's record of written pages (SimulatedMemory::note_written).
