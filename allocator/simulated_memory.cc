@@ -149,7 +149,7 @@ void SimulatedMemory::zero(uint64_t addr, uint64_t n, const WriteLog* pending) {
     return;
   }
   // The running op's writes so far count as written (the side marks them again after the op).
-  for (uint64_t i = 0; i < pending->size; ++i) note_written(pending->entries[i], 8);
+  note_words(pending->entries, pending->size);
   for (int i = 0; i < pending->range_count; ++i)
     note_written(pending->ranges[i].addr, pending->ranges[i].n);
   const uint64_t end = addr + n;

@@ -84,6 +84,16 @@ class SimulatedMemory : public Memory {
     mmap_pages_.mark(addr, n);
     data_pages_.mark(addr, n);
   }
+  // note_written(words[i], 8) for each i: the allocator's write log.
+  void note_words(const uint64_t* words, uint64_t n) {
+    uint64_t last = 1;  // the line of the word before (a line's address is a multiple of 64)
+    for (uint64_t i = 0; i < n; ++i) {
+      const uint64_t a = words[i];
+      if ((a & ~uint64_t{63}) == last && (a & 63) <= 56) continue;  // in the line just marked
+      last = a & ~uint64_t{63};
+      if (!brk_pages_.mark_word(a) && !mmap_pages_.mark_word(a)) note_written(a, 8);
+    }
+  }
   // Some write went unreported (the write log overflowed): what is released before the next
   // reset, and everything at the reset, is cleared where resident. (A Program's own write8 is
   // reported with note_written: this eager mode made Programs that corrupt, most fuzz inputs,

@@ -34,6 +34,15 @@ class WrittenPages {
     }
     mark_range(addr, n);
   }
+  // The word [addr, addr + 8) marked when it lies in one line of the span; false (nothing done)
+  // otherwise.
+  bool mark_word(uint64_t addr) {
+    if (addr - lo_ >= pages_ * kPage || (addr & (kLine - 1)) > kLine - 8) return false;
+    const uint64_t line = (addr - lo_) / kLine;
+    lines_[line / 64] |= uint64_t{1} << (line % 64);
+    page_bits_[line / 4096] |= uint64_t{1} << (line / 64 % 64);
+    return true;
+  }
   // Zeroes every marked line of the pages of [from, to) inside the span and forgets it.
   void clear(uint64_t from, uint64_t to);
   // Forgets the marks of the pages of [from, to) (replaced or given back: they read as zeros).

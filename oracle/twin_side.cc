@@ -164,8 +164,9 @@ class TwinSide : public Side {
         if (options.inspect) options.inspect(i, reader, loc, layout_);
         if (check_heap_now && trace.violation.empty()) {
           const size_t every = options.full_check_every;
-          const bool full = (every != 0 && (i + 1) % every == 0) || i + 1 == program.ops.size();
-          auto found = full ? checker_.full_check(*memory_, loc, layout_, 1)
+          const bool last = i + 1 == program.ops.size();
+          const bool full = (every != 0 && (i + 1) % every == 0) || last;
+          auto found = full ? checker_.full_check(*memory_, loc, layout_, 1, last)
                             : checker_.check_op(*memory_, loc, layout_, 1);
           if (!found.empty()) note(&trace, i, "heap checker: " + to_string(found.front()));
         }
@@ -404,7 +405,7 @@ class TwinSide : public Side {
       memory_->note_unknown_writes();
       return;
     }
-    for (uint64_t i = 0; i < log.size; ++i) memory_->note_written(log.entries[i], 8);
+    memory_->note_words(log.entries, log.size);
     for (int i = 0; i < log.range_count; ++i)
       memory_->note_written(log.ranges[i].addr, log.ranges[i].n);
   }
