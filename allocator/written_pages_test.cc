@@ -138,6 +138,21 @@ TEST_F(WrittenPagesTest, MarksAndClearsLinesNotPages) {
   }
 }
 
+// mark_word (the write log's words): the word's line, cleared like any other mark; a word that
+// straddles two lines or lies outside the span is left to mark().
+TEST_F(WrittenPagesTest, MarkWordMarksItsLineForClear) {
+  fill(40, 0x22);
+  ASSERT_TRUE(pages_.mark_word(page(40) + 5 * kLine + 16));
+  EXPECT_FALSE(pages_.mark_word(page(40) + 6 * kLine - 4)) << "straddles lines 5 and 6";
+  EXPECT_FALSE(pages_.mark_word(lo_ - 8)) << "outside the span";
+  EXPECT_EQ(pages_.page_marks(page(40)), uint64_t{1} << 5);
+  pages_.clear(page(40), page(41));
+  EXPECT_TRUE(zero_bytes(page(40) + 5 * kLine, kLine));
+  EXPECT_EQ(byte(page(40) + 4 * kLine), 0x22);
+  EXPECT_EQ(byte(page(40) + 6 * kLine), 0x22);
+  EXPECT_EQ(pages_.page_marks(page(40)), 0u);
+}
+
 TEST_F(WrittenPagesTest, RangesOutsideTheSpanAreIgnored) {
   pages_.mark(lo_ - 2 * kPage, kPage);  // wholly below
   pages_.mark(page(kPages), kPage);     // wholly above
