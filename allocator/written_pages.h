@@ -49,10 +49,13 @@ class WrittenPages {
   void forget(uint64_t from, uint64_t to);
   // Whether the line holding addr is marked.
   bool marked(uint64_t addr) const;
-  // The marks of the page holding addr (bit i: its line i), 0 outside the span.
+  // The marks of the page holding addr (bit i: its line i), 0 outside the span. Only a page whose
+  // bit says it has marks has any: clear() finds marked lines by those bits, so a line marked
+  // without its page's bit would never be cleared, and must count as unmarked.
   uint64_t page_marks(uint64_t addr) const {
     if (addr < lo_ || addr >= hi()) return 0;
-    return lines_[(addr - lo_) / kPage];
+    const uint64_t p = (addr - lo_) / kPage;
+    return (page_bits_[p / 64] >> (p % 64)) & 1 ? lines_[p] : 0;
   }
 
  private:
