@@ -68,6 +68,7 @@ SimulatedMemory::SimulatedMemory(const SimulatedMemoryOptions& options) : option
   brk_pages_.init(brk_base_, std::min(kKeptBrkSpan, options_.brk_capacity));
   const uint64_t kept_mmap = std::min(kKeptMmapSpan, mmap_top_ - mmap_base_);
   mmap_pages_.init(mmap_top_ - kept_mmap, kept_mmap);
+  data_pages_.init(data_, options_.data_bytes);
   brk_open_end_ = brk_base_;
   mmap_open_low_ = mmap_top_;
 }
@@ -148,14 +149,25 @@ void SimulatedMemory::zero(uint64_t addr, uint64_t n, const WriteLog* pending) {
     return;
   }
   // The running op's writes so far count as written (the side marks them again after the op).
-  for (uint64_t i = 0; i < pending->size; ++i) note_written(pending->entries[i], 8);
+  note_words(pending->entries, pending->size);
   for (int i = 0; i < pending->range_count; ++i)
     note_written(pending->ranges[i].addr, pending->ranges[i].n);
   const uint64_t end = addr + n;
+  constexpr uint64_t kLine = WrittenPages::kLine;
   for (uint64_t at = addr; at < end;) {
-    const uint64_t stop = std::min((at & ~(kPage - 1)) + kPage, end);
-    if (!in_kept_span(at) || brk_pages_.marked(at) || mmap_pages_.marked(at)) {
+    const uint64_t page = at & ~(kPage - 1);
+    const uint64_t stop = std::min(page + kPage, end);
+    const uint64_t marks =
+        in_kept_span(at) ? brk_pages_.page_marks(at) | mmap_pages_.page_marks(at) : ~uint64_t{0};
+    if (marks == ~uint64_t{0}) {
       std::memset(reinterpret_cast<void*>(at), 0, stop - at);
+    } else {
+      // Only the marked lines of [at, stop) can hold bytes.
+      for (uint64_t m = marks; m != 0; m &= m - 1) {
+        const uint64_t line = page + static_cast<uint64_t>(__builtin_ctzll(m)) * kLine;
+        const uint64_t lo = std::max(line, at), hi = std::min(line + kLine, stop);
+        if (lo < hi) std::memset(reinterpret_cast<void*>(lo), 0, hi - lo);
+      }
     }
     at = stop;
   }
@@ -172,13 +184,27 @@ bool SimulatedMemory::unmarked_pages_read_as_zeros(uint64_t* where) const {
     resident.resize((hi - lo) / kPage);
     if (::mincore(reinterpret_cast<void*>(lo), hi - lo, resident.data()) != 0) return false;
     for (uint64_t p = lo; p < hi; p += kPage) {
-      static const unsigned char kZeros[kPage] = {};
-      if (!(resident[(p - lo) / kPage] & 1) || span->marked(p)) continue;
-      if (std::memcmp(reinterpret_cast<const void*>(p), kZeros, kPage) == 0) continue;
-      const auto* words = reinterpret_cast<const uint64_t*>(p);
-      uint64_t i = 0;
-      while (words[i] == 0) ++i;
-      if (where) *where = p + i * 8;
+      if (!(resident[(p - lo) / kPage] & 1)) continue;
+      if (!unmarked_lines_read_as_zeros(*span, p, where)) return false;
+    }
+  }
+  // The data block (always resident): reset() clears only its marked lines.
+  for (uint64_t p = data_; p < data_ + options_.data_bytes; p += kPage) {
+    if (!unmarked_lines_read_as_zeros(data_pages_, p, where)) return false;
+  }
+  return true;
+}
+
+bool SimulatedMemory::unmarked_lines_read_as_zeros(const WrittenPages& span, uint64_t page,
+                                                   uint64_t* where) {
+  constexpr uint64_t kLine = WrittenPages::kLine;
+  const uint64_t marks = span.page_marks(page);
+  for (uint64_t i = 0; i < kPage / kLine; ++i) {
+    if ((marks >> i) & 1) continue;
+    const auto* words = reinterpret_cast<const uint64_t*>(page + i * kLine);
+    for (uint64_t w = 0; w < kLine / 8; ++w) {
+      if (words[w] == 0) continue;
+      if (where) *where = page + i * kLine + w * 8;
       return false;
     }
   }
@@ -326,7 +352,11 @@ bool SimulatedMemory::move_pages(uint64_t from, uint64_t to, uint64_t size) {
     note_written(to, size);
     return false;
   }
-  if (fresh_pages(from, size)) return true;
+  if (fresh_pages(from, size)) {
+    // What the pages hold came along unmarked (until unmapped: then fresh pages replace them).
+    note_written(to, size);
+    return true;
+  }
   // The hole could not be filled: the pages go back, and are copied instead.
   if (::mremap(moved, size, size, MREMAP_MAYMOVE | MREMAP_FIXED, reinterpret_cast<void*>(from)) ==
       MAP_FAILED) {
@@ -454,7 +484,12 @@ bool SimulatedMemory::owns(uint64_t addr, uint64_t n) const {
 
 void SimulatedMemory::reset() {
   if (reservation_ == 0) return;
-  std::memset(reinterpret_cast<void*>(data_), 0, options_.data_bytes);
+  if (eager()) {
+    std::memset(reinterpret_cast<void*>(data_), 0, options_.data_bytes);
+    data_pages_.forget(data_, data_ + options_.data_bytes);
+  } else {
+    data_pages_.clear(data_, data_ + options_.data_bytes);  // the lines noted written
+  }
   release(brk_base_, brk_committed_);
   brk_ = brk_committed_ = brk_base_;
   brk_holes_.clear();

@@ -73,13 +73,26 @@ class SimulatedMemory : public Memory {
   void reset();
 
   // Released memory must read as zeros when it is owned again. By default it is cleared where
-  // resident when released (mincore). A caller that reports every write into the break area and
-  // the mappings (note_written; the twin side folds the allocator's write log into it) lets it
-  // clear only the pages written, when they are owned again: no syscall, no page fault.
+  // resident when released (mincore), and the data block wholly at reset(). A caller that reports
+  // every write into the break area, the mappings and the data block (note_written; the twin side
+  // folds the allocator's write log into it, and the extents of libc's objects, which the
+  // allocator writes through references) lets it clear only the 64-byte lines written, when they
+  // are owned again: no syscall, no page fault.
   void track_writes() { track_writes_ = true; }
   void note_written(uint64_t addr, uint64_t n) {
     brk_pages_.mark(addr, n);
     mmap_pages_.mark(addr, n);
+    data_pages_.mark(addr, n);
+  }
+  // note_written(words[i], 8) for each i: the allocator's write log.
+  void note_words(const uint64_t* words, uint64_t n) {
+    uint64_t last = 1;  // the line of the word before (a line's address is a multiple of 64)
+    for (uint64_t i = 0; i < n; ++i) {
+      const uint64_t a = words[i];
+      if ((a & ~uint64_t{63}) == last && (a & 63) <= 56) continue;  // in the line just marked
+      last = a & ~uint64_t{63};
+      if (!brk_pages_.mark_word(a) && !mmap_pages_.mark_word(a)) note_written(a, 8);
+    }
   }
   // Some write went unreported (the write log overflowed): what is released before the next
   // reset, and everything at the reset, is cleared where resident. (A Program's own write8 is
@@ -87,8 +100,8 @@ class SimulatedMemory : public Memory {
   // clear every resident page of huge heaps, twice the harness's time on the attack corpus.)
   void note_unknown_writes() { writes_unknown_ = true; }
 
-  // For tests: whether every page of the kept spans that is not marked written (and resident)
-  // reads as zeros; `where` gets the first page that does not.
+  // For tests: whether every line of the kept spans and of the data block that is not marked
+  // written (and resident) reads as zeros; `where` gets the first byte that does not.
   bool unmarked_pages_read_as_zeros(uint64_t* where) const;
   uint64_t heap_base() const { return brk_base_; }
   uint64_t brk() const { return brk_; }
@@ -118,6 +131,8 @@ class SimulatedMemory : public Memory {
   bool move_pages(uint64_t from, uint64_t to, uint64_t size);
   static bool fresh_pages(uint64_t addr, uint64_t size);
   bool in_regions(uint64_t addr, uint64_t n) const;
+  static bool unmarked_lines_read_as_zeros(const WrittenPages& span, uint64_t page,
+                                           uint64_t* where);
 
   SimulatedMemoryOptions options_;
   uint64_t reservation_ = 0, reservation_size_ = 0;
@@ -127,6 +142,7 @@ class SimulatedMemory : public Memory {
   // their pages may hold bytes: released memory there stays resident and is cleared when owned
   // again; beyond them it goes back to the kernel.
   WrittenPages brk_pages_, mmap_pages_;
+  WrittenPages data_pages_;  // which lines of the data block reset() clears (writes tracked)
   bool track_writes_ = false, writes_unknown_ = false;
   uint64_t mmap_base_ = 0, mmap_top_ = 0, mmap_in_use_ = 0;
   // The highest free range of `size` bytes below mmap_top_, or kFailure.

@@ -1,5 +1,7 @@
 #include "allocator/simulated_memory.h"
 
+#include "allocator/write_log.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -114,6 +116,45 @@ TEST(SimulatedMemoryTest, TrackedWritesAreClearedWhenTheMemoryIsOwnedAgain) {
   EXPECT_TRUE(zero(base + 0x5008));
   ASSERT_EQ(m.mmap(0x40000), a);
   EXPECT_TRUE(zero(a + 0x2000));
+}
+
+// Marks are 64-byte lines: calloc's zero() clears the marked lines of its range (and only its
+// range), skips unmarked ones, which read as zeros; reset() clears the marked lines of the data
+// block and leaves its other bytes alone (they are zero unless an unnoted write put them there,
+// which unmarked_pages_read_as_zeros reports).
+TEST(SimulatedMemoryTest, ZeroAndResetClearMarkedLines) {
+  SimulatedMemory m;
+  m.track_writes();
+  const uint64_t base = m.heap_base();
+  ASSERT_NE(m.sbrk(0x4000), SimulatedMemory::kFailure);
+  auto byte = [](uint64_t at) { return *reinterpret_cast<const uint8_t*>(at); };
+  std::memset(reinterpret_cast<void*>(base + 0x1000), 0x5a, 0x200);  // lines 0 .. 7 of a page
+  m.note_written(base + 0x1000, 0x200);
+  uint64_t where = 0;
+  EXPECT_TRUE(m.unmarked_pages_read_as_zeros(&where));
+  // A range starting and ending inside marked lines.
+  const WriteLog nothing_pending;
+  m.zero(base + 0x1010, 0x1e0, &nothing_pending);
+  for (uint64_t i = 0x10; i < 0x1f0; ++i) ASSERT_EQ(byte(base + 0x1000 + i), 0) << i;
+  EXPECT_EQ(byte(base + 0x100f), 0x5a) << "below the range";
+  EXPECT_EQ(byte(base + 0x11f0), 0x5a) << "above the range";
+  // A write the memory was not told of is found by the check, to the byte.
+  *reinterpret_cast<uint8_t*>(base + 0x1203) = 1;
+  EXPECT_FALSE(m.unmarked_pages_read_as_zeros(&where));
+  EXPECT_EQ(where, base + 0x1200);
+  *reinterpret_cast<uint8_t*>(base + 0x1203) = 0;
+  // The data block: noted lines are cleared by reset, and an unnoted byte is reported.
+  const uint64_t data = reinterpret_cast<uint64_t>(m.data());
+  std::memset(reinterpret_cast<void*>(data + 0x2040), 0x77, 0x48);
+  m.note_written(data + 0x2040, 0x48);
+  EXPECT_TRUE(m.unmarked_pages_read_as_zeros(&where));
+  *reinterpret_cast<uint8_t*>(data + 0x3000) = 9;
+  EXPECT_FALSE(m.unmarked_pages_read_as_zeros(&where));
+  EXPECT_EQ(where, data + 0x3000);
+  *reinterpret_cast<uint8_t*>(data + 0x3000) = 0;
+  m.reset();
+  for (uint64_t i = 0; i < 0x48; ++i) ASSERT_EQ(byte(data + 0x2040 + i), 0) << i;
+  EXPECT_TRUE(m.unmarked_pages_read_as_zeros(&where));
 }
 
 TEST(SimulatedMemoryTest, MappingsAndPartialUnmap) {

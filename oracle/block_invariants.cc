@@ -9,10 +9,8 @@ namespace heaptwin {
 
 namespace {
 
-// Blocks up to this size are written and checked whole; bigger ones at both ends (a huge mapped
-// block would otherwise cost its size in time, and in memory once written).
-constexpr uint64_t kWholeBlock = 1024;
-constexpr uint64_t kEnd = kWholeBlock / 2;
+constexpr uint64_t kWholeBlock = BlockInvariants::kWholeBlock;
+constexpr uint64_t kEnd = BlockInvariants::kEnd;
 
 struct Range {
   uint64_t lo, hi;  // offsets into the block

@@ -50,6 +50,21 @@ class BlockInvariants {
 
   size_t live() const { return blocks_.size(); }
 
+  // Blocks up to kWholeBlock bytes are written and checked whole; bigger ones kEnd bytes at
+  // each end (a huge mapped block would otherwise cost its size in time, and in memory once
+  // written). fn(offset, bytes) for each range the contents rules write into a block of n bytes.
+  static constexpr uint64_t kWholeBlock = 1024;
+  static constexpr uint64_t kEnd = kWholeBlock / 2;
+  template <typename Fn>
+  static void each_written(uint64_t n, Fn fn) {
+    if (n <= kWholeBlock) {
+      fn(uint64_t{0}, n);
+    } else {
+      fn(uint64_t{0}, kEnd);
+      fn(n - kEnd, kEnd);
+    }
+  }
+
  private:
   struct Block {
     uint64_t end;  // p + request

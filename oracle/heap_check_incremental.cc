@@ -111,20 +111,20 @@ std::vector<Violation> IncrementalHeapChecker::full_check(const MemoryReader& me
 std::vector<Violation> IncrementalHeapChecker::full_check(const alloc::Memory& mem,
                                                           const HeapLocation& loc,
                                                           const GlibcLayout& layout,
-                                                          size_t max_violations) {
+                                                          size_t max_violations, bool last) {
   const OwnMemory own(mem);
-  return full(own, own, loc, layout, max_violations);
+  return full(own, own, loc, layout, max_violations, last);
 }
 
 std::vector<Violation> IncrementalHeapChecker::full(const check::Reader& reader,
                                                     const MemoryReader& mem,
                                                     const HeapLocation& loc,
                                                     const GlibcLayout& layout,
-                                                    size_t max_violations) {
+                                                    size_t max_violations, bool last) {
   if (!ok_) return check_heap(mem, loc, layout, CheckOptions{max_violations});
   findings_.resize(max_violations);
   check::Findings out(findings_.data(), findings_.size());
-  check_.full_check(reader, check_where(loc), layout_of(layout), &out);
+  check_.full_check(reader, check_where(loc), layout_of(layout), &out, !last);
   std::vector<Violation> found;
   for (size_t i = 0; i < out.size(); ++i) found.push_back(violation_of(out[i], loc.heap_base));
   return found;

@@ -50,8 +50,11 @@ class IncrementalHeapChecker {
   // in place rather than copied.
   std::vector<Violation> check_op(const alloc::Memory& mem, const HeapLocation& loc,
                                   const GlibcLayout& layout, size_t max_violations = 32);
+  // `last`: no check follows until reset() (the end of a Program): the incremental state is not
+  // rebuilt.
   std::vector<Violation> full_check(const alloc::Memory& mem, const HeapLocation& loc,
-                                    const GlibcLayout& layout, size_t max_violations = 32);
+                                    const GlibcLayout& layout, size_t max_violations = 32,
+                                    bool last = false);
   // What the incremental check itself found at the last check_op, before the full check
   // re-reported it (tests compare the two).
   const std::vector<Violation>& last_incremental() const { return last_incremental_; }
@@ -65,7 +68,7 @@ class IncrementalHeapChecker {
                              size_t max_violations);
   std::vector<Violation> full(const check::Reader& reader, const MemoryReader& mem,
                               const HeapLocation& loc, const GlibcLayout& layout,
-                              size_t max_violations);
+                              size_t max_violations, bool last = false);
 
   check::Region region_;
   check::IncrementalCheck check_;

@@ -246,6 +246,30 @@ TEST(TwinHeaps, RandomProgramsStayCleanAndIncremental) {
   }
 }
 
+// The end of a Program's full check (last: no incremental state is rebuilt, as nobody reads it)
+// must leave the checker unprimed: a check after it is a full one, never an incremental one
+// against the state of an older heap, whatever changed in between.
+TEST(TwinHeaps, ALastFullCheckLeavesNoStateBehind) {
+  TwinHeap h;
+  h.fill_every_kind_of_bin(48, 48);
+  ASSERT_TRUE(h.check().empty());  // the first check: full, and primes
+  const auto full_after_prime = h.inc.stats().full;
+  h.twin.twin.malloc(0x18);
+  ASSERT_TRUE(h.check().empty());
+  ASSERT_EQ(h.inc.stats().full, full_after_prime) << "primed: incremental";
+  ASSERT_TRUE(h.inc.full_check(h.twin.memory, h.loc(), h.layout, 32, /*last=*/true).empty());
+  const auto full_after_last = h.inc.stats().full;
+  // A corruption the log does not name: only a full check can see it.
+  const alloc::Addr p = h.twin.twin.malloc(0x88);
+  h.twin.twin.malloc(0x18);
+  h.twin.twin.free(p);                            // an unsorted (or tcache) chunk
+  *reinterpret_cast<uint64_t*>(p - 8) = 0x10001;  // its size, unlogged
+  h.inc.write_log()->clear();
+  const auto found = h.check();
+  EXPECT_EQ(h.inc.stats().full, full_after_last + 1) << "the check after a last one is full";
+  EXPECT_FALSE(found.empty()) << "the unlogged corruption is found";
+}
+
 // Random corruption of a heap holding every kind of bin: the incremental check, told which words
 // were written, finds a violation exactly when the full check does, and every rule the full
 // check names.

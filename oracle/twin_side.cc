@@ -64,6 +64,9 @@ class TwinSide : public Side {
     const alloc::LibcObjects data = libc_objects(static_cast<char*>(memory_->data()));
     alloc::Allocator twin(memory_.get(), data, &fatal_, profile_for(release_, options));
     twin.set_memset_budget(memset_budget(options.timeout_ms));
+    // The allocator writes libc's objects through references, not its write log: the next
+    // reset clears them, and what else of the data block the log names.
+    twin.libc().each([this](uint64_t at, uint64_t n) { memory_->note_written(at, n); });
     slots_.assign(program.slot_count(), 0);
     heap_base_ = memory_->heap_base();
     SimulatedMemoryReader reader(*memory_);
@@ -160,9 +163,10 @@ class TwinSide : public Side {
         if (options.inspect) options.inspect(i, reader, loc, layout_);
         if (check_heap_now && trace.violation.empty()) {
           const size_t every = options.full_check_every;
-          const bool full = (every != 0 && (i + 1) % every == 0) || i + 1 == program.ops.size();
+          const bool last = i + 1 == program.ops.size();
+          const bool full = (every != 0 && (i + 1) % every == 0) || last;
           const HeapLocation checked = check_location(twin, loc);
-          auto found = full ? checker_.full_check(*memory_, checked, layout_, 1)
+          auto found = full ? checker_.full_check(*memory_, checked, layout_, 1, last)
                             : checker_.check_op(*memory_, checked, layout_, 1);
           if (!found.empty()) note(&trace, i, "heap checker: " + to_string(found.front()));
         }
@@ -388,13 +392,11 @@ class TwinSide : public Side {
     }
   }
 
-  // The contents rules write a pattern into a block's first and last bytes (BlockInvariants:
-  // at most a page at each end).
+  // The contents rules write a pattern into a block's first and last bytes
+  // (BlockInvariants::each_written).
   void note_pattern_writes(uint64_t p, uint64_t n) {
-    constexpr uint64_t kPage = 4096;
-    if (n == 0) return;
-    memory_->note_written(p, n < kPage ? n : kPage);
-    if (n > kPage) memory_->note_written(p + n - kPage, kPage);
+    BlockInvariants::each_written(
+        n, [&](uint64_t off, uint64_t bytes) { memory_->note_written(p + off, bytes); });
   }
 
   // What an op wrote, into the memory's record of written pages (SimulatedMemory::note_written).
@@ -403,7 +405,7 @@ class TwinSide : public Side {
       memory_->note_unknown_writes();
       return;
     }
-    for (uint64_t i = 0; i < log.size; ++i) memory_->note_written(log.entries[i], 8);
+    memory_->note_words(log.entries, log.size);
     for (int i = 0; i < log.range_count; ++i)
       memory_->note_written(log.ranges[i].addr, log.ranges[i].n);
   }

@@ -61,12 +61,12 @@ void IncrementalCheck::check_op(const Reader& mem, const Where& where, const Lay
 }
 
 void IncrementalCheck::full_check(const Reader& mem, const Where& where, const Layout& layout,
-                                  Findings* out) {
+                                  Findings* out, bool rebuild) {
   ++stats_.full;
   primed_ = false;
   const size_t before = out->size();
   full_.run(mem, where, layout, out);
-  if (out->size() != before || !full_.checked()) return;
+  if (out->size() != before || !full_.checked() || !rebuild) return;
   if (!map_.covers(where.heap_base, where.heap_end)) return;  // too large a heap: full checks only
   prime(mem, where, layout);
 }

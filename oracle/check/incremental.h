@@ -49,8 +49,10 @@ class IncrementalCheck {
   void check_op(const Reader& mem, const Where& where, const Layout& layout,
                 const uint64_t* written, uint64_t written_count, bool complete, Findings* out);
 
-  // A full check now, which also rebuilds the state.
-  void full_check(const Reader& mem, const Where& where, const Layout& layout, Findings* out);
+  // A full check now, which also rebuilds the state unless `rebuild` is false (the heap's last
+  // check: the state would go unused, and building it costs more than the check).
+  void full_check(const Reader& mem, const Where& where, const Layout& layout, Findings* out,
+                  bool rebuild = true);
 
   const IncrementalStats& stats() const { return stats_; }
 
