@@ -260,10 +260,10 @@ TEST(TwinHeaps, ALastFullCheckLeavesNoStateBehind) {
   ASSERT_TRUE(h.inc.full_check(h.twin.memory, h.loc(), h.layout, 32, /*last=*/true).empty());
   const auto full_after_last = h.inc.stats().full;
   // A corruption the log does not name: only a full check can see it.
-  const alloc::Addr p = h.twin.twin.malloc(0x88);
+  const alloc::UserAddr p = h.twin.twin.malloc(0x88);
   h.twin.twin.malloc(0x18);
-  h.twin.twin.free(p);                            // an unsorted (or tcache) chunk
-  *reinterpret_cast<uint64_t*>(p - 8) = 0x10001;  // its size, unlogged
+  h.twin.twin.free(p);                                  // an unsorted (or tcache) chunk
+  *reinterpret_cast<uint64_t*>(p.raw() - 8) = 0x10001;  // its size, unlogged
   h.inc.write_log()->clear();
   const auto found = h.check();
   EXPECT_EQ(h.inc.stats().full, full_after_last + 1) << "the check after a last one is full";
