@@ -1,6 +1,6 @@
 #include "oracle/comparability.h"
 
-#include "oracle/comparability_dtv.h"
+#include "oracle/comparability_threads.h"
 #include "oracle/read_value.h"
 #include "oracle/side.h"
 
@@ -398,10 +398,6 @@ bool reads_across_words(const Program& program, const std::vector<Trace>& traces
   return false;
 }
 
-const ComparabilityRule kReadsAThreadsDtv{
-    "reads_a_threads_dtv",
-    "a read8 inside the DTV that a thread's creation calloc'd: ld.so writes it, with a pointer "
-    "into the thread's stack mapping, each process's own (comparability_dtv.h)"};
 const ComparabilityRule kReadsAcrossWords{
     "reads_across_words",
     "a read8 at an address that is not 8-aligned read as a number: the bytes it cut out of an "
@@ -463,10 +459,11 @@ bool writes_protected_pointer(const Program& program, size_t until) {
 
 const std::vector<ComparabilityRule>& comparability_rules() {
   static const std::vector<ComparabilityRule> rules = {
-      kAddressDependentAlignment, kTouchesTooMuchMemory,      kStoresMappingAddress,
-      kStoresWrappingSize,        kUsesUnmappedChunk,         kLeftTheHeap,
-      kCorruptsWithoutAHeap,      kProtectWithoutSafeLinking, kFreesTheTcacheStruct,
-      kReadsSafeLinkedPast48Mib,  kReadsAcrossWords,          kReadsAThreadsDtv,
+      kAddressDependentAlignment,  kTouchesTooMuchMemory,      kStoresMappingAddress,
+      kStoresWrappingSize,         kUsesUnmappedChunk,         kLeftTheHeap,
+      kCorruptsWithoutAHeap,       kProtectWithoutSafeLinking, kFreesTheTcacheStruct,
+      kReadsSafeLinkedPast48Mib,   kReadsAcrossWords,          kReadsAThreadsDtv,
+      kReadsSafeLinkedAcrossHeaps,
   };
   return rules;
 }
@@ -490,6 +487,7 @@ std::optional<ComparabilityRule> excused_divergence(const Program& program,
   if (reads_safe_linked_past_48_mib(program, traces, at)) return kReadsSafeLinkedPast48Mib;
   if (reads_across_words(program, traces, at)) return kReadsAcrossWords;
   if (reads_a_threads_dtv(program, traces, at)) return kReadsAThreadsDtv;
+  if (reads_safe_linked_across_heaps(program, traces, at)) return kReadsSafeLinkedAcrossHeaps;
   return std::nullopt;
 }
 

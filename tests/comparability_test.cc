@@ -16,8 +16,11 @@
 #include <set>
 #include <sstream>
 
+#include "oracle/comparability_threads.h"
 #include "oracle/executor.h"
+#include "oracle/read_value.h"
 #include "program/heap_format.h"
+#include "program/parse_for_tests.h"
 
 namespace heaptwin {
 namespace {
@@ -125,6 +128,49 @@ TEST(Comparability, EachScenarioIsExcusedByItsRuleAndDiffersWithoutIt) {
       EXPECT_EQ(bare.kind, Verdict::Kind::kAgree) << s.path << ":\n" << bare.report(s.program);
     }
   }
+}
+
+// reads_safe_linked_across_heaps on outcomes made by hand (its scenario may agree, as heaps fall):
+// a safe-linked read whose place and target lie in different heaps, a thread's at one end, on
+// every side; not within one heap, not between the main heap and mappings, not on one side only.
+TEST(Comparability, SafeLinkedAcrossHeapsNeedsAThreadsHeapOnEverySide) {
+  const Program program = parse_script("a = malloc 0x18\nr = read8 a 0x0\n");
+  auto read = [](uint8_t position_base, uint64_t position, uint8_t base, uint64_t value) {
+    Outcome o;
+    o.kind = OutcomeKind::kRead;
+    o.read_safe_linked = true;
+    o.read_position_base = position_base;
+    o.address = position;
+    o.read_base = base;
+    o.value = value;
+    return o;
+  };
+  auto sides = [&](const Outcome& twin, const Outcome& glibc) {
+    std::vector<Trace> traces(2);
+    traces[0].outcomes = {Outcome::pointer(0x2a0), twin};
+    traces[1].outcomes = {Outcome::pointer(0x2a0), glibc};
+    return reads_safe_linked_across_heaps(program, traces, 1);
+  };
+  const uint64_t arena2_heap1 = READ_ARENA_HEAP_OFFSET(2, 1, 0x1000040);
+  const uint64_t arena2_heap0 = READ_ARENA_HEAP_OFFSET(2, 0, 0xb70);
+  const Outcome across =
+      read(READ_ARENA_HEAP, arena2_heap1, READ_ARENA_HEAP, READ_ARENA_HEAP_OFFSET(1, 0, 0xdb70));
+  const Outcome across_too =
+      read(READ_ARENA_HEAP, arena2_heap1, READ_ARENA_HEAP, READ_ARENA_HEAP_OFFSET(1, 0, 0x5b70));
+  EXPECT_TRUE(sides(across, across_too));
+  EXPECT_TRUE(sides(read(READ_HEAP, 0x2a0, READ_ARENA_HEAP, arena2_heap0),
+                    read(READ_HEAP, 0x2a0, READ_ARENA_HEAP, arena2_heap0 + 0x4000)));
+  // Within one heap: one process's page numbers only, named alike.
+  EXPECT_FALSE(sides(read(READ_ARENA_HEAP, arena2_heap0, READ_ARENA_HEAP, arena2_heap0 + 0x20),
+                     read(READ_ARENA_HEAP, arena2_heap0, READ_ARENA_HEAP, arena2_heap0 + 0x30)));
+  // The main heap alone (reads_safe_linked_past_48_mib's business), or a plain value.
+  EXPECT_FALSE(
+      sides(read(READ_HEAP, 0x2a0, READ_HEAP, 0x300), read(READ_HEAP, 0x2a0, READ_HEAP, 0x310)));
+  Outcome plain = across;
+  plain.read_safe_linked = false;
+  EXPECT_FALSE(sides(plain, across_too));
+  // One side alone showing it.
+  EXPECT_FALSE(sides(across, read(READ_HEAP, 0x2a0, READ_HEAP, 0x300)));
 }
 
 }  // namespace

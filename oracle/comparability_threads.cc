@@ -1,10 +1,21 @@
-#include "oracle/comparability_dtv.h"
+#include "oracle/comparability_threads.h"
 
+#include <algorithm>
 #include <optional>
 
 #include "oracle/read_value.h"
 
 namespace heaptwin {
+
+extern const ComparabilityRule kReadsAThreadsDtv{
+    "reads_a_threads_dtv",
+    "a read8 inside the DTV that a thread's creation calloc'd: ld.so writes it, with a pointer "
+    "into the thread's stack mapping, each process's own (oracle/comparability_threads.h)"};
+extern const ComparabilityRule kReadsSafeLinkedAcrossHeaps{
+    "reads_safe_linked_across_heaps",
+    "a read8 of a safe-linked value revealing a place in another heap, a thread's at one end: "
+    "copied there, it mixes two heaps' page numbers, as mmap placed them "
+    "(oracle/comparability_threads.h)"};
 
 namespace {
 
@@ -34,6 +45,18 @@ std::optional<HeapPlace> place_before(const Program& program, const Trace& trace
   return std::nullopt;
 }
 
+// The heap a read8's name places it in, as (base, arena, heap): the main heap or a thread's.
+bool heap_of_name(uint8_t base, uint64_t name, uint64_t out[3]) {
+  if (base == READ_HEAP) {
+    out[0] = READ_HEAP, out[1] = out[2] = 0;
+    return true;
+  }
+  if (base != READ_ARENA_HEAP) return false;
+  out[0] = READ_ARENA_HEAP, out[1] = READ_ARENA_HEAP_ARENA(name),
+  out[2] = READ_ARENA_HEAP_INDEX(name);
+  return true;
+}
+
 }  // namespace
 
 bool reads_a_threads_dtv(const Program& program, const std::vector<Trace>& traces, size_t at) {
@@ -54,6 +77,24 @@ bool reads_a_threads_dtv(const Program& program, const std::vector<Trace>& trace
     }
   }
   return false;
+}
+
+bool reads_safe_linked_across_heaps(const Program& program, const std::vector<Trace>& traces,
+                                    size_t at) {
+  if (at >= program.ops.size() || program.ops[at].kind != OpKind::kRead8) return false;
+  for (const Trace& t : traces) {
+    if (at >= t.outcomes.size()) return false;
+    const Outcome& o = t.outcomes[at];
+    uint64_t value_heap[3], position_heap[3];
+    if (o.kind != OutcomeKind::kRead || !o.read_safe_linked ||
+        !heap_of_name(o.read_base, o.value, value_heap) ||
+        !heap_of_name(o.read_position_base, o.address, position_heap)) {
+      return false;
+    }
+    // Two heaps (there is one main heap): a thread's at one end at least.
+    if (std::equal(value_heap, value_heap + 3, position_heap)) return false;
+  }
+  return !traces.empty();
 }
 
 }  // namespace heaptwin
