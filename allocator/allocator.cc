@@ -347,4 +347,12 @@ void Allocator::raise_mmap_threshold(ChunkAddr p) {
   }
 }
 
+uint64_t Allocator::arena_name_offset(const GlibcProfile& profile) {
+  return struct_shift_of(profile) + arena_offset_of(profile);
+}
+
+uint64_t Allocator::struct_shift_of(const GlibcProfile& profile) {
+  return profile.have_fastchunks_field ? 0 : 8;
+}
+
 }  // namespace heaptwin::alloc

@@ -87,9 +87,7 @@ class Allocator : public ChunkMemory {
   const GlibcProfile& profile() const { return profile_; }
   Addr tcache() const { return tcache_; }
   // Thread t's tcache struct, whether it runs or not (0 before its first call).
-  Addr thread_tcache(int t) const {
-    return t == thread_ ? tcache_ : t >= 0 && t < kMaxThreads ? threads_[t].tcache : 0;
-  }
+  Addr thread_tcache(int t) const;
   // glibc's &main_arena. From 2.43 malloc_state has no fastbinsY: the twin keeps 2.36's struct
   // and names main_arena 0x58 into it, where 2.43's fields from top on fall on 2.36's (top at
   // +0x8, bins at +0x18 ...); flags is then the high half of the unused fastbinsY[9]. Before
@@ -98,9 +96,7 @@ class Allocator : public ChunkMemory {
   // main_arena() - LibcObjects::main_arena for `profile` (the release's overlay: 16 before 2.27,
   // 0x58 from 2.43): whoever lays the objects out (the twin side) puts main_arena() where the
   // release's libc has main_arena.
-  static uint64_t arena_name_offset(const GlibcProfile& profile) {
-    return struct_shift_of(profile) + arena_offset_of(profile);
-  }
+  static uint64_t arena_name_offset(const GlibcProfile& profile);
   friend ReleaseLayout release_layout(const GlibcProfile& profile);  // libc_objects.h
 
  private:
@@ -165,14 +161,7 @@ class Allocator : public ChunkMemory {
   }
   [[noreturn]] void malloc_printerr(const char* message, Addr ptr, int action);
   // A failed malloc assertion, in the words of the profile's release.
-  [[noreturn]] void assert_failed(Assertion a) {
-    if (a >= Assertion::kArenaFreeListAttached &&
-        profile_.assert_style != AssertStyle::kMallocAssert) {
-      // Messages that name a file and line would name arena.c's, which the twin does not know.
-      report_unmodelled(fatal_, "an arena.c assertion in a release whose message names its line");
-    }
-    malloc_printerr(assertion_message(a, profile_, assert_text_, sizeof assert_text_));
-  }
+  [[noreturn]] void assert_failed(Assertion a);
   // PROTECT_PTR / REVEAL_PTR of a tcache next or fastbin fd stored at `pos` (2.32+; before, the
   // pointer itself). Its own inverse.
   uint64_t protect(Addr pos, uint64_t ptr) const { return ((pos >> 12) & protect_mask_) ^ ptr; }
@@ -223,15 +212,9 @@ class Allocator : public ChunkMemory {
   static TcacheForm tcache_form_of(const GlibcProfile& profile);
   // arena_offset_ for `profile`, and how far before 2.27 the struct moves up in the block.
   static uint64_t arena_offset_of(const GlibcProfile& profile);
-  static uint64_t struct_shift_of(const GlibcProfile& profile) {
-    return profile.have_fastchunks_field ? 0 : 8;
-  }
+  static uint64_t struct_shift_of(const GlibcProfile& profile);
   static uint64_t tcache_entries_offset_of(TcacheForm form);
-  uint64_t tcache_struct_size() const {
-    return tcache_form_ == TcacheForm::kSlotsLeft    ? 0x2f8
-           : tcache_form_ == TcacheForm::kWideCounts ? 0x280
-                                                     : 0x240;
-  }
+  uint64_t tcache_struct_size() const;
   uint64_t* tcache_entry(uint64_t idx) const {
     return reinterpret_cast<uint64_t*>(tcache_ + tcache_entries_offset_) + idx;
   }
@@ -417,13 +400,9 @@ class Allocator : public ChunkMemory {
   void int_free_maybe_consolidate(uint64_t size);
   // consolidate.cc
   void malloc_consolidate();
-  // arena.cc: the arenas besides main_arena (arena.c). Arenas are named by glibc's address.
-  // Laid out as 2.35 .. 2.41 lay them (heap_info has `pagesize` from 2.35, 0x30 bytes; 2.42's
-  // free and 2.43's malloc_state differ); the facts the tests hold them to are 2.36's.
-  bool arenas_modelled() const {
-    return profile_.minor >= 35 && arena_offset_ == 0 && profile_.have_fastchunks_field &&
-           !profile_.free_checks_after_tcache && profile_.fastbins;
-  }
+  // arena.cc: the arenas besides main_arena (arena.c), named by glibc's address, laid out as
+  // 2.35 .. 2.41 lay them (a 0x30-byte heap_info with `pagesize`); the tests hold 2.36's facts.
+  bool arenas_modelled() const;
   // av = `ar` for the running call (0: none, _int_malloc's av == NULL).
   void use_arena(Addr ar) {
     arena_ = ar == 0 ? nullptr : reinterpret_cast<MallocState*>(ar - arena_offset_);
@@ -441,14 +420,7 @@ class Allocator : public ChunkMemory {
   Addr int_new_arena(uint64_t size);
   // arena_for_chunk (mem2chunk (mem)) == ar_ptr for a block from that arena (glibc's asserts
   // after each allocation), else the assertion `a` fails; an mmapped or no block passes.
-  void check_arena_of(UserAddr mem, Addr ar_ptr, Assertion a) {
-    if (mem == 0) return;
-    const ChunkAddr p = mem2chunk(mem);
-    const uint64_t head = chunksize_nomask(p);
-    if ((head & kIsMmapped) != 0) return;
-    const Addr owner = (head & kNonMainArena) != 0 ? load(heap_for_ptr(p)) : main_arena();
-    if (owner != ar_ptr) assert_failed(a);
-  }
+  void check_arena_of(UserAddr mem, Addr ar_ptr, Assertion a);
   // An owned malloc_state's field, read and written through the checks (a list may be forged).
   Addr arena_field(Addr ar, uint64_t offset) const { return load(ar + offset); }
   void set_arena_field(Addr ar, uint64_t offset, uint64_t v) const { store(ar + offset, v); }

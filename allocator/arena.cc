@@ -157,4 +157,9 @@ Addr Allocator::int_new_arena(uint64_t size) {
   return a;
 }
 
+bool Allocator::arenas_modelled() const {
+  return profile_.minor >= 35 && arena_offset_ == 0 && profile_.have_fastchunks_field &&
+         !profile_.free_checks_after_tcache && profile_.fastbins;
+}
+
 }  // namespace heaptwin::alloc

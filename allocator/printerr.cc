@@ -27,4 +27,13 @@ void Allocator::malloc_printerr(const char* message, Addr ptr, int action) {
   report_abort(fatal_, "");  // abort () alone
 }
 
+void Allocator::assert_failed(Assertion a) {
+  if (a >= Assertion::kArenaFreeListAttached &&
+      profile_.assert_style != AssertStyle::kMallocAssert) {
+    // Messages that name a file and line would name arena.c's, which the twin does not know.
+    report_unmodelled(fatal_, "an arena.c assertion in a release whose message names its line");
+  }
+  malloc_printerr(assertion_message(a, profile_, assert_text_, sizeof assert_text_));
+}
+
 }  // namespace heaptwin::alloc

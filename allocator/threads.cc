@@ -104,4 +104,8 @@ UserAddr Allocator::memalign_threaded(uint64_t alignment, uint64_t bytes) {
   return p;
 }
 
+Addr Allocator::thread_tcache(int t) const {
+  return t == thread_ ? tcache_ : t >= 0 && t < kMaxThreads ? threads_[t].tcache : 0;
+}
+
 }  // namespace heaptwin::alloc

@@ -244,7 +244,7 @@ class TwinSide : public Side {
     if (op.kind == OpKind::kRealloc) {
       return blocks_.after_realloc(i, realloc_source_, r.pointer, op.a, usable);
     }
-    return blocks_.on_allocated(i, r.pointer, op.request_bytes(), asked_alignment(op), usable,
+    return blocks_.on_allocated(i, r.pointer, op.request_bytes(), op.promised_alignment(), usable,
                                 op.kind == OpKind::kCalloc);
   }
 
@@ -257,22 +257,6 @@ class TwinSide : public Side {
     const uint64_t size = head & ~uint64_t{7};
     const uint64_t overhead = (head & alloc::kIsMmapped) && !release_.mmap_chunk_offset ? 16 : 8;
     return size > overhead ? size - overhead : 0;
-  }
-
-  // The alignment the op promises: memalign's rounds up to a power of two; valloc's is a page.
-  static uint64_t asked_alignment(const Op& op) {
-    switch (op.kind) {
-      case OpKind::kMemalign:
-      case OpKind::kAlignedAlloc:
-      case OpKind::kPosixMemalign: {
-        uint64_t a = 1;
-        while (a < op.a && a < (uint64_t{1} << 62)) a <<= 1;
-        return a;
-      }
-      case OpKind::kValloc:
-      case OpKind::kPvalloc: return 4096;
-      default: return 16;
-    }
   }
 
   // Runs one op; false when it ended in an abort, fault or hang (fatal_ says which). setjmp lives

@@ -59,6 +59,21 @@ bool Op::allocates() const {
   }
 }
 
+uint64_t Op::promised_alignment() const {
+  switch (kind) {
+    case OpKind::kMemalign:
+    case OpKind::kAlignedAlloc:
+    case OpKind::kPosixMemalign: {
+      uint64_t alignment = 1;
+      while (alignment < a && alignment < (uint64_t{1} << 62)) alignment <<= 1;
+      return alignment;
+    }
+    case OpKind::kValloc:
+    case OpKind::kPvalloc: return 4096;
+    default: return 16;
+  }
+}
+
 uint64_t Op::request_bytes() const {
   switch (kind) {
     case OpKind::kMalloc:

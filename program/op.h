@@ -101,6 +101,9 @@ struct Op {
   bool assigns() const { return allocates() || kind == OpKind::kRead8; }
   // The size in bytes an allocating op requests (calloc: count * size, saturating).
   uint64_t request_bytes() const;
+  // The alignment an allocating op promises its block: memalign's family rounds up to a power of
+  // two, valloc's is a page, the rest 16.
+  uint64_t promised_alignment() const;
 };
 
 static_assert(sizeof(Op) == 88, "Op::thread sits in padding: a recorded trace is millions of Ops");
