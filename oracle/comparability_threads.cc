@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <utility>
 
 #include "oracle/read_value.h"
 
@@ -13,9 +14,9 @@ extern const ComparabilityRule kReadsAThreadsDtv{
     "into the thread's stack mapping, each process's own (oracle/comparability_threads.h)"};
 extern const ComparabilityRule kReadsSafeLinkedAcrossHeaps{
     "reads_safe_linked_across_heaps",
-    "a read8 of a safe-linked value revealing a place in another heap, a thread's at one end: "
-    "copied there, it mixes two heaps' page numbers, as mmap placed them "
-    "(oracle/comparability_threads.h)"};
+    "a read8 of a safe-linked value whose word, position and target are not all in one heap, a "
+    "thread's among them: copied between heaps, it mixes two heaps' page numbers, as mmap placed "
+    "them (oracle/comparability_threads.h)"};
 
 namespace {
 
@@ -45,16 +46,11 @@ std::optional<HeapPlace> place_before(const Program& program, const Trace& trace
   return std::nullopt;
 }
 
-// The heap a read8's name places it in, as (base, arena, heap): the main heap or a thread's.
-bool heap_of_name(uint8_t base, uint64_t name, uint64_t out[3]) {
-  if (base == READ_HEAP) {
-    out[0] = READ_HEAP, out[1] = out[2] = 0;
-    return true;
-  }
-  if (base != READ_ARENA_HEAP) return false;
-  out[0] = READ_ARENA_HEAP, out[1] = READ_ARENA_HEAP_ARENA(name),
-  out[2] = READ_ARENA_HEAP_INDEX(name);
-  return true;
+// The heap a read8's name places it in, as (arena, heap): (0, 0) the main heap, else a thread's.
+std::optional<std::pair<uint32_t, uint32_t>> heap_of_name(uint8_t base, uint64_t name) {
+  if (base == READ_HEAP) return std::make_pair(0u, 0u);
+  if (base != READ_ARENA_HEAP) return std::nullopt;
+  return std::make_pair(READ_ARENA_HEAP_ARENA(name), READ_ARENA_HEAP_INDEX(name));
 }
 
 }  // namespace
@@ -81,20 +77,24 @@ bool reads_a_threads_dtv(const Program& program, const std::vector<Trace>& trace
 
 bool reads_safe_linked_across_heaps(const Program& program, const std::vector<Trace>& traces,
                                     size_t at) {
-  if (at >= program.ops.size() || program.ops[at].kind != OpKind::kRead8) return false;
+  if (traces.empty() || at >= program.ops.size() || program.ops[at].kind != OpKind::kRead8)
+    return false;
+  const Op& op = program.ops[at];
   for (const Trace& t : traces) {
     if (at >= t.outcomes.size()) return false;
     const Outcome& o = t.outcomes[at];
-    uint64_t value_heap[3], position_heap[3];
-    if (o.kind != OutcomeKind::kRead || !o.read_safe_linked ||
-        !heap_of_name(o.read_base, o.value, value_heap) ||
-        !heap_of_name(o.read_position_base, o.address, position_heap)) {
-      return false;
-    }
-    // Two heaps (there is one main heap): a thread's at one end at least.
-    if (std::equal(value_heap, value_heap + 3, position_heap)) return false;
+    if (o.kind != OutcomeKind::kRead || !o.read_safe_linked) return false;
+    const auto value = heap_of_name(o.read_base, o.value);
+    const auto position = heap_of_name(o.read_position_base, o.address);
+    // Where the word was read (the slot's place), when a heap's.
+    const std::optional<HeapPlace> slot =
+        op.src == kNullSlot ? std::nullopt : place_before(program, t, op.src, at);
+    if (!value || !position || !slot) return false;
+    const std::pair<uint32_t, uint32_t> read_in{slot->arena, slot->heap};
+    // One heap throughout (there is one main heap): nothing of two processes' placements mixes.
+    if (*value == *position && *position == read_in) return false;
   }
-  return !traces.empty();
+  return true;
 }
 
 }  // namespace heaptwin

@@ -24,13 +24,14 @@ extern const ComparabilityRule kReadsAThreadsDtv, kReadsSafeLinkedAcrossHeaps;
 // outcomes before it.
 bool reads_a_threads_dtv(const Program& program, const std::vector<Trace>& traces, size_t at);
 
-// reads_safe_linked_across_heaps: whether op `at` is, on every side, a read8 of a value stored
-// safe-linked at its position that reveals a place in another heap than the position's, a
-// thread's heap on one end. The allocator links across heaps (a thread's tcache holds chunks of
-// every arena), and such links reveal alike on every side; but a stale next pointer copied
-// elsewhere (realloc moves a block's bytes) is revealed with the new position's page number, and
-// the two heaps' page numbers mix as each process's mmap placed them (found by ./heaptwin fuzz
-// --target threads: glibc's arena2 heaps 64 MiB apart, the twin's 128 MiB).
+// reads_safe_linked_across_heaps: whether op `at` is, on every side, a read8 of a value named
+// safe-linked where the word read, the position it is revealed at and the place it reveals are
+// not all in one heap, a thread's among them. The allocator links across heaps (a thread's
+// tcache holds chunks of every arena), and such links reveal alike on every side; but a stale
+// next pointer copied into another heap (realloc moves a block's bytes) mixes two heaps' page
+// numbers as each process's mmap placed them, and the namer may reveal it at the new place or
+// find it copied from an old one (found by ./heaptwin fuzz --target threads: glibc's and the
+// twin's second heaps of an arena lie at different distances from its first).
 bool reads_safe_linked_across_heaps(const Program& program, const std::vector<Trace>& traces,
                                     size_t at);
 

@@ -131,10 +131,11 @@ TEST(Comparability, EachScenarioIsExcusedByItsRuleAndDiffersWithoutIt) {
 }
 
 // reads_safe_linked_across_heaps on outcomes made by hand (its scenario may agree, as heaps fall):
-// a safe-linked read whose place and target lie in different heaps, a thread's at one end, on
-// every side; not within one heap, not between the main heap and mappings, not on one side only.
+// a safe-linked read whose word, position and target are not all in one heap, a thread's among
+// them, on every side; not within one heap, not a plain value, not on one side only.
 TEST(Comparability, SafeLinkedAcrossHeapsNeedsAThreadsHeapOnEverySide) {
-  const Program program = parse_script("a = malloc 0x18\nr = read8 a 0x0\n");
+  // a: a thread's chunk (arena2, its second heap); m: a main-heap chunk.
+  const Program program = parse_script("t1: a = malloc 0x18\nm = malloc 0x18\nr = read8 a 0x0\n");
   auto read = [](uint8_t position_base, uint64_t position, uint8_t base, uint64_t value) {
     Outcome o;
     o.kind = OutcomeKind::kRead;
@@ -145,32 +146,40 @@ TEST(Comparability, SafeLinkedAcrossHeapsNeedsAThreadsHeapOnEverySide) {
     o.value = value;
     return o;
   };
+  const uint64_t arena2_heap1 = READ_ARENA_HEAP_OFFSET(2, 1, 0x1000040);
+  const uint64_t arena4 = READ_ARENA_HEAP_OFFSET(4, 0, 0xb70);
   auto sides = [&](const Outcome& twin, const Outcome& glibc) {
     std::vector<Trace> traces(2);
-    traces[0].outcomes = {Outcome::pointer(0x2a0), twin};
-    traces[1].outcomes = {Outcome::pointer(0x2a0), glibc};
-    return reads_safe_linked_across_heaps(program, traces, 1);
+    for (Trace& t : traces)
+      t.outcomes = {Outcome::arena_pointer(2, 1, 0x1000040), Outcome::pointer(0x2a0)};
+    traces[0].outcomes.push_back(twin);
+    traces[1].outcomes.push_back(glibc);
+    return reads_safe_linked_across_heaps(program, traces, 2);
   };
-  const uint64_t arena2_heap1 = READ_ARENA_HEAP_OFFSET(2, 1, 0x1000040);
-  const uint64_t arena2_heap0 = READ_ARENA_HEAP_OFFSET(2, 0, 0xb70);
-  const Outcome across =
-      read(READ_ARENA_HEAP, arena2_heap1, READ_ARENA_HEAP, READ_ARENA_HEAP_OFFSET(1, 0, 0xdb70));
-  const Outcome across_too =
-      read(READ_ARENA_HEAP, arena2_heap1, READ_ARENA_HEAP, READ_ARENA_HEAP_OFFSET(1, 0, 0x5b70));
-  EXPECT_TRUE(sides(across, across_too));
-  EXPECT_TRUE(sides(read(READ_HEAP, 0x2a0, READ_ARENA_HEAP, arena2_heap0),
-                    read(READ_HEAP, 0x2a0, READ_ARENA_HEAP, arena2_heap0 + 0x4000)));
-  // Within one heap: one process's page numbers only, named alike.
-  EXPECT_FALSE(sides(read(READ_ARENA_HEAP, arena2_heap0, READ_ARENA_HEAP, arena2_heap0 + 0x20),
-                     read(READ_ARENA_HEAP, arena2_heap0, READ_ARENA_HEAP, arena2_heap0 + 0x30)));
-  // The main heap alone (reads_safe_linked_past_48_mib's business), or a plain value.
-  EXPECT_FALSE(
-      sides(read(READ_HEAP, 0x2a0, READ_HEAP, 0x300), read(READ_HEAP, 0x2a0, READ_HEAP, 0x310)));
+  // Revealed where it was read, at a place in another arena: a stale next copied here.
+  const Outcome across = read(READ_ARENA_HEAP, arena2_heap1, READ_ARENA_HEAP, arena4 + 0x7000);
+  EXPECT_TRUE(sides(across, read(READ_ARENA_HEAP, arena2_heap1, READ_ARENA_HEAP, arena4 + 0xf000)));
+  // Found copied from a position in the target's heap, while read in arena2's: found by fuzzing.
+  EXPECT_TRUE(sides(read(READ_ARENA_HEAP, arena4 - 0xb70, READ_ARENA_HEAP, arena4 + 0x7001),
+                    read(READ_ARENA_HEAP, arena2_heap1, READ_ARENA_HEAP, arena4 + 0x10001)));
+  // All in the thread's heap where it was read: one process's page numbers, named alike.
+  EXPECT_FALSE(sides(read(READ_ARENA_HEAP, arena2_heap1, READ_ARENA_HEAP, arena2_heap1 + 0x20),
+                     read(READ_ARENA_HEAP, arena2_heap1, READ_ARENA_HEAP, arena2_heap1 + 0x30)));
+  // A plain value.
   Outcome plain = across;
   plain.read_safe_linked = false;
-  EXPECT_FALSE(sides(plain, across_too));
-  // One side alone showing it.
-  EXPECT_FALSE(sides(across, read(READ_HEAP, 0x2a0, READ_HEAP, 0x300)));
+  EXPECT_FALSE(sides(plain, across));
+  // One side alone showing it (the other reads a number).
+  Outcome number = read(READ_HEAP, 0, READ_NUMBER, 0x41);
+  number.read_safe_linked = false;
+  EXPECT_FALSE(sides(across, number));
+  // The main heap throughout (reads_safe_linked_past_48_mib's business): read through m.
+  const Program main_only = parse_script("m = malloc 0x18\nr = read8 m 0x0\n");
+  std::vector<Trace> traces(2);
+  for (Trace& t : traces) {
+    t.outcomes = {Outcome::pointer(0x2a0), read(READ_HEAP, 0x2a0, READ_HEAP, 0x300)};
+  }
+  EXPECT_FALSE(reads_safe_linked_across_heaps(main_only, traces, 1));
 }
 
 }  // namespace
