@@ -80,21 +80,29 @@ bool reads_safe_linked_across_heaps(const Program& program, const std::vector<Tr
   if (traces.empty() || at >= program.ops.size() || program.ops[at].kind != OpKind::kRead8)
     return false;
   const Op& op = program.ops[at];
+  bool across = false;
   for (const Trace& t : traces) {
     if (at >= t.outcomes.size()) return false;
     const Outcome& o = t.outcomes[at];
-    if (o.kind != OutcomeKind::kRead || !o.read_safe_linked) return false;
-    const auto value = heap_of_name(o.read_base, o.value);
-    const auto position = heap_of_name(o.read_position_base, o.address);
     // Where the word was read (the slot's place), when a heap's.
     const std::optional<HeapPlace> slot =
         op.src == kNullSlot ? std::nullopt : place_before(program, t, op.src, at);
-    if (!value || !position || !slot) return false;
+    if (o.kind != OutcomeKind::kRead || !slot) return false;
     const std::pair<uint32_t, uint32_t> read_in{slot->arena, slot->heap};
+    if (!o.read_safe_linked) {
+      // Or no name at all: a number of this process's own, read in a thread's heap.
+      if (o.read_base != READ_NUMBER || o.value < READ_SMALL_TARGET || read_in.first == 0)
+        return false;
+      continue;
+    }
+    const auto value = heap_of_name(o.read_base, o.value);
+    const auto position = heap_of_name(o.read_position_base, o.address);
+    if (!value || !position) return false;
     // One heap throughout (there is one main heap): nothing of two processes' placements mixes.
     if (*value == *position && *position == read_in) return false;
+    across = true;
   }
-  return true;
+  return across;
 }
 
 }  // namespace heaptwin

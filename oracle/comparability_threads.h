@@ -24,14 +24,15 @@ extern const ComparabilityRule kReadsAThreadsDtv, kReadsSafeLinkedAcrossHeaps;
 // outcomes before it.
 bool reads_a_threads_dtv(const Program& program, const std::vector<Trace>& traces, size_t at);
 
-// reads_safe_linked_across_heaps: whether op `at` is, on every side, a read8 of a value named
-// safe-linked where the word read, the position it is revealed at and the place it reveals are
-// not all in one heap, a thread's among them. The allocator links across heaps (a thread's
-// tcache holds chunks of every arena), and such links reveal alike on every side; but a stale
-// next pointer copied into another heap (realloc moves a block's bytes) mixes two heaps' page
-// numbers as each process's mmap placed them, and the namer may reveal it at the new place or
-// find it copied from an old one (found by ./heaptwin fuzz --target threads: glibc's and the
-// twin's second heaps of an arena lie at different distances from its first).
+// reads_safe_linked_across_heaps: whether op `at` is a read8 of a value named safe-linked where
+// the word read, the position it is revealed at and the place it reveals are not all in one
+// heap, a thread's among them, on one side at least and on every other side either that or no
+// name at all (a number of that process's own, read in a thread's heap). The allocator links across
+// heaps (a thread's tcache holds chunks of every arena), and such links reveal alike on every side;
+// but a stale next pointer copied into another heap (realloc moves a block's bytes) mixes two
+// heaps' page numbers as each process's mmap placed them, and the namer may reveal it at the new
+// place or find it copied from an old one (found by ./heaptwin fuzz --target threads: glibc's and
+// the twin's second heaps of an arena lie at different distances from its first).
 bool reads_safe_linked_across_heaps(const Program& program, const std::vector<Trace>& traces,
                                     size_t at);
 

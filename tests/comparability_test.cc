@@ -165,14 +165,19 @@ TEST(Comparability, SafeLinkedAcrossHeapsNeedsAThreadsHeapOnEverySide) {
   // All in the thread's heap where it was read: one process's page numbers, named alike.
   EXPECT_FALSE(sides(read(READ_ARENA_HEAP, arena2_heap1, READ_ARENA_HEAP, arena2_heap1 + 0x20),
                      read(READ_ARENA_HEAP, arena2_heap1, READ_ARENA_HEAP, arena2_heap1 + 0x30)));
-  // A plain value.
+  // A plain value named in a heap.
   Outcome plain = across;
   plain.read_safe_linked = false;
   EXPECT_FALSE(sides(plain, across));
-  // One side alone showing it (the other reads a number).
-  Outcome number = read(READ_HEAP, 0, READ_NUMBER, 0x41);
+  // The other side finds no name for it (found by fuzzing: the twin read 0x7f68caf43b71).
+  Outcome number = read(READ_HEAP, 0, READ_NUMBER, 0x7f68caf43b71);
   number.read_safe_linked = false;
-  EXPECT_FALSE(sides(across, number));
+  EXPECT_TRUE(sides(number, across));
+  // But not a small number, nor a number on every side.
+  Outcome small = number;
+  small.value = 0x41;
+  EXPECT_FALSE(sides(across, small));
+  EXPECT_FALSE(sides(number, number));
   // The main heap throughout (reads_safe_linked_past_48_mib's business): read through m.
   const Program main_only = parse_script("m = malloc 0x18\nr = read8 m 0x0\n");
   std::vector<Trace> traces(2);
