@@ -15,8 +15,9 @@ extern const ComparabilityRule kReadsAThreadsDtv{
 extern const ComparabilityRule kReadsSafeLinkedAcrossHeaps{
     "reads_safe_linked_across_heaps",
     "a read8 of a safe-linked value whose word, position and target are not all in one heap, a "
-    "thread's among them: copied between heaps, it mixes two heaps' page numbers, as mmap placed "
-    "them (oracle/comparability_threads.h)"};
+    "thread's among them, or of a number no side can name in a thread's heap: copied between "
+    "heaps, it mixes two heaps' page numbers, as mmap placed them "
+    "(oracle/comparability_threads.h)"};
 
 namespace {
 
@@ -80,7 +81,6 @@ bool reads_safe_linked_across_heaps(const Program& program, const std::vector<Tr
   if (traces.empty() || at >= program.ops.size() || program.ops[at].kind != OpKind::kRead8)
     return false;
   const Op& op = program.ops[at];
-  bool across = false;
   for (const Trace& t : traces) {
     if (at >= t.outcomes.size()) return false;
     const Outcome& o = t.outcomes[at];
@@ -100,9 +100,8 @@ bool reads_safe_linked_across_heaps(const Program& program, const std::vector<Tr
     if (!value || !position) return false;
     // One heap throughout (there is one main heap): nothing of two processes' placements mixes.
     if (*value == *position && *position == read_in) return false;
-    across = true;
   }
-  return across;
+  return true;
 }
 
 }  // namespace heaptwin

@@ -24,10 +24,10 @@ extern const ComparabilityRule kReadsAThreadsDtv, kReadsSafeLinkedAcrossHeaps;
 // outcomes before it.
 bool reads_a_threads_dtv(const Program& program, const std::vector<Trace>& traces, size_t at);
 
-// reads_safe_linked_across_heaps: whether op `at` is a read8 of a value named safe-linked where
-// the word read, the position it is revealed at and the place it reveals are not all in one
-// heap, a thread's among them, on one side at least and on every other side either that or no
-// name at all (a number of that process's own, read in a thread's heap). The allocator links across
+// reads_safe_linked_across_heaps: whether op `at` is a read8 that each side names safe-linked
+// with the word read, the position it is revealed at and the place it reveals not all in one
+// heap, a thread's among them, or does not name at all (a number of that process's own, 2^32 or
+// more, read in a thread's heap). The allocator links across
 // heaps (a thread's tcache holds chunks of every arena), and such links reveal alike on every side;
 // but a stale next pointer copied into another heap (realloc moves a block's bytes) mixes two
 // heaps' page numbers as each process's mmap placed them, and the namer may reveal it at the new

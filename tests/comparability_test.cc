@@ -173,11 +173,16 @@ TEST(Comparability, SafeLinkedAcrossHeapsNeedsAThreadsHeapOnEverySide) {
   Outcome number = read(READ_HEAP, 0, READ_NUMBER, 0x7f68caf43b71);
   number.read_safe_linked = false;
   EXPECT_TRUE(sides(number, across));
-  // But not a small number, nor a number on every side.
+  // Or neither (found by fuzzing: 0x7f0c35bbcc80 and 0x7ff826fd0c80 read in arena4's second heap).
+  EXPECT_TRUE(sides(number, number));
+  // But not a small number, nor a number read in the main heap.
   Outcome small = number;
   small.value = 0x41;
   EXPECT_FALSE(sides(across, small));
-  EXPECT_FALSE(sides(number, number));
+  const Program in_main = parse_script("m = malloc 0x18\nr = read8 m 0x0\n");
+  std::vector<Trace> numbers(2);
+  for (Trace& t : numbers) t.outcomes = {Outcome::pointer(0x2a0), number};
+  EXPECT_FALSE(reads_safe_linked_across_heaps(in_main, numbers, 1));
   // The main heap throughout (reads_safe_linked_past_48_mib's business): read through m.
   const Program main_only = parse_script("m = malloc 0x18\nr = read8 m 0x0\n");
   std::vector<Trace> traces(2);
