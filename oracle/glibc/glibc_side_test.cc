@@ -11,12 +11,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "allocator/layout.h"
 #include "oracle/glibc/libc_symbols.h"
+#include "oracle/glibc/reset_programs_for_tests.h"
 
 #include <gtest/gtest.h>
 
@@ -150,72 +152,13 @@ TEST_F(GlibcSideTest, TunablesReachGlibc) {
 namespace heaptwin {
 namespace {
 
-// Random Programs that stay clear of corruption but touch every path the reset must undo:
-// mmapped chunks left alive, trims, mallopt, memalign, the break moved far.
+// Random Programs that stay clear of corruption but touch every path the reset must undo
+// (reset_programs_for_tests.h), 48 ops each, one stream per seed.
 Program random_program(uint64_t seed) {
-  uint64_t x = seed * 0x9e3779b97f4a7c15ull + 1;
-  auto next = [&x]() {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return x;
-  };
-  Program p;
-  for (int i = 0; i < 12; ++i) p.intern("s" + std::to_string(i));
-  std::vector<bool> live(13, false);
-  for (int i = 0; i < 48; ++i) {
-    Op op;
-    SlotId s = static_cast<SlotId>(1 + next() % 12);
-    uint64_t sizes[] = {0x18, 0x28, 0x88, 0x100, 0x408, 0x500, 0x1000, 0x21000, 0x50000};
-    uint64_t size = sizes[next() % 9] + next() % 0x20;
-    switch (next() % 10) {
-      case 0:
-        op.kind = OpKind::kCalloc;
-        op.dst = s;
-        op.a = 1;
-        op.b = size;
-        break;
-      case 1:
-        op.kind = OpKind::kRealloc;
-        op.dst = op.src = s;
-        op.a = size;
-        break;
-      case 2:
-        op.kind = OpKind::kMemalign;
-        op.dst = s;
-        op.a = 0x40 << (next() % 7);
-        op.b = size;
-        break;  // above a page, mmapped memalign depends on where mmap put it
-      case 3:
-      case 4:
-      case 5:
-        op.kind = live[s] ? OpKind::kFree : OpKind::kMalloc;
-        op.src = s;
-        op.dst = live[s] ? kNullSlot : s;
-        op.a = size;
-        break;
-      case 6:
-        op.kind = OpKind::kTrim;
-        op.a = next() % 0x2000;
-        break;
-      case 7:
-        op.kind = OpKind::kMallopt;
-        op.param = static_cast<int32_t>(next() % 2 ? MalloptParam::kMxFast : MalloptParam::kTopPad);
-        op.a = op.param == static_cast<int32_t>(MalloptParam::kMxFast) ? next() % 0xa0
-                                                                       : next() % 0x40000;
-        break;
-      default:
-        op.kind = OpKind::kMalloc;
-        op.dst = s;
-        op.a = size;
-        break;
-    }
-    if (op.kind == OpKind::kRealloc && !live[s]) continue;  // no use after free
-    if (op.kind == OpKind::kFree) live[s] = false;
-    if (op.allocates()) live[s] = true;
-    p.ops.push_back(op);
-  }
-  return p;
+  std::mt19937_64 rng(seed);
+  ResetProgramOptions options;
+  options.ops = 48;
+  return reset_program(rng, options);
 }
 
 // The pids of the processes whose parent is `parent` (from /proc/*/stat).

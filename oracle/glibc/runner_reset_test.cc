@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "oracle/glibc/glibc_side.h"
+#include "oracle/glibc/reset_programs_for_tests.h"
 #include "program/heap_format.h"
 #include "program/parse_for_tests.h"
 
@@ -246,79 +247,10 @@ TEST(GlibcRunner, HeapGrowthOfTwoMiBIsAdvisedHugePages) {
 // earlier ones in one persistent child, must match a run in a fresh child: outcomes, snapshots
 // and digests.
 Program mixed_program(std::mt19937_64& rng) {
-  Program p;
-  for (int i = 0; i < 12; ++i) p.intern("s" + std::to_string(i));
-  std::vector<bool> live(13, false);
-  const uint64_t sizes[] = {0x18,  0x28,   0x88,   0x100,   0x408,
-                            0x500, 0x1000, 0x8000, 0x21000, 0x50000};
-  for (int i = 0; i < 40; ++i) {
-    Op op;
-    SlotId s = static_cast<SlotId>(1 + rng() % 12);
-    uint64_t size = sizes[rng() % 10] + rng() % 0x20;
-    switch (rng() % 13) {
-      case 12:
-        // A write into a live block (its data, or now and then its neighbour's header): kept
-        // children must undo it (runner_guard.c).
-        if (!live[s]) continue;
-        op.kind = OpKind::kWrite8;
-        op.src = s;
-        op.offset = rng() % 4 == 0 ? -8 : static_cast<int64_t>(rng() % 0x18) & ~int64_t{7};
-        op.value.literal = rng() % 2 ? rng() : 0x21;
-        break;
-      case 0:
-        op.kind = OpKind::kCalloc;
-        op.dst = s;
-        op.a = 1;
-        op.b = size;
-        break;
-      case 1:
-      case 2:
-        op.kind = OpKind::kRealloc;
-        op.dst = op.src = s;
-        op.a = size;
-        break;
-      case 3:
-        op.kind = OpKind::kMemalign;
-        op.dst = s;
-        op.a = 0x40 << (rng() % 7);
-        op.b = size;
-        break;
-      case 4:
-      case 5:
-      case 6:
-        op.kind = live[s] ? OpKind::kFree : OpKind::kMalloc;
-        op.src = s;
-        op.dst = live[s] ? kNullSlot : s;
-        op.a = size;
-        break;
-      case 7:
-        op.kind = OpKind::kTrim;
-        op.a = rng() % 0x2000;
-        break;
-      case 8: {
-        op.kind = OpKind::kMallopt;
-        const MalloptParam params[] = {MalloptParam::kMxFast, MalloptParam::kTopPad,
-                                       MalloptParam::kPerturb, MalloptParam::kMmapThreshold};
-        MalloptParam param = params[rng() % 4];
-        op.param = static_cast<int32_t>(param);
-        op.a = param == MalloptParam::kMxFast          ? rng() % 0xa0
-               : param == MalloptParam::kPerturb       ? 1 + rng() % 0xff
-               : param == MalloptParam::kMmapThreshold ? 0x100 << (rng() % 12)
-                                                       : rng() % 0x40000;
-        break;
-      }
-      default:
-        op.kind = OpKind::kMalloc;
-        op.dst = s;
-        op.a = size;
-        break;
-    }
-    if (op.kind == OpKind::kRealloc && !live[s]) continue;  // no use after free
-    if (op.kind == OpKind::kFree) live[s] = false;
-    if (op.allocates()) live[s] = true;
-    p.ops.push_back(op);
-  }
-  return p;
+  ResetProgramOptions options;
+  options.writes = true;
+  options.every_mallopt = true;
+  return reset_program(rng, options);
 }
 
 void expect_same(const Trace& fresh, const Trace& reused, const std::string& what) {
