@@ -2,12 +2,18 @@
 // reset must undo (mmapped chunks left alive, trims, mallopt, memalign and realloc giving tails
 // back to top, the break moved far) and, when asked, writes into live blocks and the mallopt
 // parameters that reach further (M_PERTURB fills, M_MMAP_THRESHOLD). One home for the
-// glibc_side and runner_reset tests.
+// glibc_side and runner_reset tests, with how they find the runner's processes.
 #ifndef HEAPTWIN_ORACLE_GLIBC_RESET_PROGRAMS_FOR_TESTS_H_
 #define HEAPTWIN_ORACLE_GLIBC_RESET_PROGRAMS_FOR_TESTS_H_
 
+#include <dirent.h>
+#include <sys/types.h>
+
 #include <cstdint>
+#include <cstdlib>
+#include <fstream>
 #include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -96,6 +102,28 @@ inline Program reset_program(std::mt19937_64& rng, const ResetProgramOptions& op
     p.ops.push_back(op);
   }
   return p;
+}
+
+// The pids of the processes whose parent is `parent` (from /proc/*/stat).
+inline std::vector<pid_t> children_of(pid_t parent) {
+  std::vector<pid_t> out;
+  DIR* proc = opendir("/proc");
+  while (dirent* e = proc ? readdir(proc) : nullptr) {
+    const pid_t pid = static_cast<pid_t>(std::atoi(e->d_name));
+    if (pid <= 0) continue;
+    std::ifstream stat(std::string("/proc/") + e->d_name + "/stat");
+    std::string line;
+    if (!stat || !std::getline(stat, line)) continue;
+    size_t paren = line.rfind(')');
+    if (paren == std::string::npos) continue;
+    std::istringstream rest(line.substr(paren + 2));
+    char state = 0;
+    pid_t ppid = 0;
+    rest >> state >> ppid;
+    if (ppid == parent && state != 'Z') out.push_back(pid);
+  }
+  if (proc) closedir(proc);
+  return out;
 }
 
 }  // namespace heaptwin

@@ -139,22 +139,8 @@ TEST(GlibcReset, ReallocsRemainderGivenBackToTopIsZeroedForTheNextProgram) {
 
 // The one live child of `parent` (-1 when there is none).
 pid_t only_child_of(pid_t parent) {
-  pid_t found = -1;
-  DIR* proc = opendir("/proc");
-  while (dirent* e = proc ? readdir(proc) : nullptr) {
-    std::ifstream stat(std::string("/proc/") + e->d_name + "/stat");
-    std::string line;
-    if (!stat || !std::getline(stat, line)) continue;
-    size_t paren = line.rfind(')');
-    if (paren == std::string::npos) continue;
-    std::istringstream rest(line.substr(paren + 2));
-    char state = 0;
-    pid_t ppid = 0;
-    rest >> state >> ppid;
-    if (ppid == parent && state != 'Z') found = std::atoi(e->d_name);
-  }
-  if (proc) closedir(proc);
-  return found;
+  const std::vector<pid_t> children = children_of(parent);
+  return children.empty() ? -1 : children.back();
 }
 
 pid_t only_child_of_us() { return only_child_of(getpid()); }
@@ -325,24 +311,7 @@ namespace heaptwin {
 namespace {
 
 // The runner server's only child, and its mappings.
-pid_t runner_child_pid(pid_t server) {
-  pid_t child = -1;
-  DIR* proc = opendir("/proc");
-  while (dirent* e = proc ? readdir(proc) : nullptr) {
-    std::ifstream stat(std::string("/proc/") + e->d_name + "/stat");
-    std::string line;
-    if (!stat || !std::getline(stat, line)) continue;
-    size_t paren = line.rfind(')');
-    if (paren == std::string::npos) continue;
-    std::istringstream rest(line.substr(paren + 2));
-    char state = 0;
-    pid_t ppid = 0;
-    rest >> state >> ppid;
-    if (ppid == server && state != 'Z') child = std::atoi(e->d_name);
-  }
-  if (proc) closedir(proc);
-  return child;
-}
+pid_t runner_child_pid(pid_t server) { return only_child_of(server); }
 
 // The last word of ld.so's writable data in `pid` (padding nobody reads).
 uint64_t ld_so_data_word(pid_t pid) {
