@@ -18,6 +18,20 @@ extern "C" {
 /* Reads the word at `address` into *out; 0 when it cannot be read (a forged pointer). */
 typedef int (*ArenaWordReader)(void* ctx, uint64_t address, uint64_t* out);
 
+/* The arenas on main_arena's list but main_arena itself (threads'), newest first
+ * (main_arena.next first), into list[ARENA_LIST_MAX]: how many, or -1 when the list does not come
+ * back to main_arena within ARENA_LIST_MAX steps or a link cannot be read (a forged list).
+ * `next_offset`: malloc_state's `next` field. */
+#define ARENA_LIST_MAX 64
+int arena_list(ArenaWordReader read, void* ctx, uint64_t main_arena, uint64_t next_offset,
+               uint64_t* list);
+
+/* The heap of the arena at `arena` that its top lies in, into *top_heap, and how many heaps its
+ * prev chain holds from there back to the arena's first, each heap_info naming the arena; 0 when
+ * that chain is broken (a forged top, heap_info or list names nothing). */
+uint32_t arena_top_heap(ArenaWordReader read, void* ctx, uint64_t arena, uint64_t top_offset,
+                        uint64_t* top_heap);
+
 struct ArenaChunkName {
   uint32_t arena;  /* 1: the first arena made after main_arena */
   uint32_t heap;   /* 0: the heap holding the arena's malloc_state; k: the k-th heap after it */

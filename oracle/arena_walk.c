@@ -297,14 +297,13 @@ static void walk_rest(struct Walk* w, const struct Copies* c) {
 
 /* The other arenas (arena_walk.h), oldest first, each walked as main_arena is but for the
  * tcache, relative to its own heap. */
-static void walk_others(struct Walk* w, const unsigned char* main_av) {
+static void walk_others(struct Walk* w) {
   const struct ArenaLayout* l = w->layout;
   const struct ArenaWhere* main_where = w->where;
-  uint64_t arenas[ARENA_MAX_OTHERS];
+  uint64_t arenas[ARENA_LIST_MAX];
   /* This process's own memory is read past the known regions only where it can say so. */
   if (w->stable_views && main_where->probe == NULL) return;
-  const uint32_t count =
-      arena_walk_list_arenas(l, main_av, main_where->arena, w->view, w->view_ctx, arenas);
+  const uint32_t count = arena_walk_list_arenas(l, main_where->arena, w->view, w->view_ctx, arenas);
   if (count == 0) return; /* one thread, or none yet: no other arena */
   struct ArenaEvent e;
   if (count == ARENA_LIST_BROKEN) {
@@ -364,7 +363,7 @@ static uint64_t walk(const struct ArenaLayout* layout, const struct ArenaWhere* 
   if (c.have_tcache) walk_tcache(&w, &c);
   walk_bins(&w, &c);
   walk_rest(&w, &c);
-  walk_others(&w, c.av);
+  walk_others(&w);
   return w.visited;
 }
 

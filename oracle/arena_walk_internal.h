@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include "oracle/arena_chunk_name.h"
 #include "oracle/arena_walk.h"
 
 enum {
@@ -110,13 +111,11 @@ uint32_t arena_walk_locate(const struct ArenaLayout* l, const struct ArenaWhere*
                            struct Copies* c, uint64_t* invalid_value);
 
 /* The other arenas (arena_walk.h, arena_walk). Their addresses, main_arena.next first (newest
- * first), into arenas[ARENA_MAX_OTHERS]: how many, or ARENA_LIST_BROKEN when the list does not
- * come back to main_arena (whose copy is main_av) in as many steps. */
-#define ARENA_MAX_OTHERS 64
+ * first), into arenas[ARENA_LIST_MAX]: how many, or ARENA_LIST_BROKEN when the list does not
+ * come back to main_arena in as many steps (arena_chunk_name.h: arena_list). */
 #define ARENA_LIST_BROKEN 0xffffffffu
-uint32_t arena_walk_list_arenas(const struct ArenaLayout* l, const unsigned char* main_av,
-                                uint64_t main_arena, ArenaViewFn view, void* view_ctx,
-                                uint64_t* arenas);
+uint32_t arena_walk_list_arenas(const struct ArenaLayout* l, uint64_t main_arena, ArenaViewFn view,
+                                void* view_ctx, uint64_t* arenas);
 /* Where the walk finds the arena at `arena` (*where: the heap top lies in as its heap, the rest
  * as main_where has it) and its ARENA event's values (*header: value, offset, code, size);
  * 0 when no intact, readable heap names it. */

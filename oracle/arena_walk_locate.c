@@ -6,6 +6,7 @@
  * whose address reached another file would stop (arena_walk_internal.h). Plain C. */
 #include <string.h>
 
+#include "oracle/arena_chunk_name.h"
 #include "oracle/arena_walk.h"
 #include "oracle/arena_walk_internal.h"
 
@@ -131,52 +132,30 @@ uint32_t arena_walk_locate(const struct ArenaLayout* l, const struct ArenaWhere*
 
 /* ---- the other arenas ---------------------------------------------------------------------- */
 
-/* glibc 2.36 arena.c: heaps are HEAP_MAX_SIZE (64 MiB) aligned and start with heap_info: ar_ptr,
- * prev, size, mprotect_size; an arena's malloc_state lies in its first heap, its top in its
- * newest, whose prev chain leads back to the first. malloc_state ends binmap, next, next_free,
- * attached_threads. */
-enum { kHeapBytes = 64 << 20, kMaxHeaps = 4096 };
+/* The view as the word reader the arena list and heap chains are followed with
+ * (arena_chunk_name.h). */
+static int view_word(void* ctx, uint64_t address, uint64_t* out) {
+  return read_at((const struct Reader*)ctx, address, out);
+}
 
-static uint64_t heap_of(uint64_t address) { return address & ~(uint64_t)(kHeapBytes - 1); }
-
-uint32_t arena_walk_list_arenas(const struct ArenaLayout* l, const unsigned char* main_av,
-                                uint64_t main_arena, ArenaViewFn view, void* view_ctx,
-                                uint64_t* arenas) {
-  const struct Reader r = {view, view_ctx, 0};
-  uint32_t count = 0;
-  uint64_t a = load_u64(main_av, l->binmap + 16);
-  while (a != main_arena) {
-    if (count == ARENA_MAX_OTHERS || !read_at(&r, a + l->binmap + 16, &arenas[count])) {
-      return ARENA_LIST_BROKEN;
-    }
-    const uint64_t next = arenas[count];
-    arenas[count++] = a;
-    a = next;
-  }
-  return count;
+uint32_t arena_walk_list_arenas(const struct ArenaLayout* l, uint64_t main_arena, ArenaViewFn view,
+                                void* view_ctx, uint64_t* arenas) {
+  struct Reader r = {view, view_ctx, 0};
+  const int count = arena_list(view_word, &r, main_arena, l->binmap + 16, arenas);
+  return count < 0 ? ARENA_LIST_BROKEN : (uint32_t)count;
 }
 
 int arena_walk_other_where(const struct ArenaLayout* l, const struct ArenaWhere* main_where,
                            uint64_t arena, ArenaViewFn view, void* view_ctx,
                            struct ArenaWhere* where, struct ArenaEvent* header) {
-  const struct Reader r = {view, view_ctx, 0};
-  uint64_t top, owner, h;
-  if (!read_at(&r, arena + l->top, &top)) return 0;
-  const uint64_t first = heap_of(arena);
-  h = heap_of(top);
-  if (!read_at(&r, h, &owner) || owner != arena) h = first;
-  /* The heaps: from top's back to the arena's first, each naming the arena. */
-  uint64_t heaps = 1;
-  for (uint64_t at = h; at != first; ++heaps) {
-    if (heaps == kMaxHeaps || !read_at(&r, at + 8, &at) || at != heap_of(at) ||
-        !read_at(&r, at, &owner) || owner != arena) {
-      return 0;
-    }
-  }
-  uint64_t size, mprotect_size, last, attached;
-  if (!read_at(&r, h, &owner) || owner != arena || !read_at(&r, h + 0x10, &size) ||
-      !read_at(&r, h + 0x18, &mprotect_size) || size < 0x10 || size > kHeapBytes ||
-      !read_at(&r, h + size - 8, &last) || !read_at(&r, arena + l->binmap + 32, &attached)) {
+  struct Reader r = {view, view_ctx, 0};
+  uint64_t h, size, mprotect_size, last, attached;
+  const uint32_t heaps = arena_top_heap(view_word, &r, arena, l->top, &h);
+  /* heap_info: ar_ptr, prev, size, mprotect_size; malloc_state ends binmap, next, next_free,
+   * attached_threads. */
+  if (heaps == 0 || !read_at(&r, h + 0x10, &size) || !read_at(&r, h + 0x18, &mprotect_size) ||
+      size < 0x10 || size > ARENA_HEAP_ALIGNMENT || !read_at(&r, h + size - 8, &last) ||
+      !read_at(&r, arena + l->binmap + 32, &attached)) {
     return 0;
   }
   *where = *main_where;

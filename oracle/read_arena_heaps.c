@@ -4,10 +4,6 @@
  * its heap_info; heap_info starts with ar_ptr, then prev. */
 #include "oracle/read_arena_heaps.h"
 
-enum { kMaxArenas = 64, kMaxHeaps = 4096 };
-
-static uint64_t block_of(uint64_t address) { return address & ~(READ_ARENA_HEAP_BYTES - 1); }
-
 static int inside(uint64_t address, uint64_t start, uint64_t bytes) {
   return address >= start && address - start < bytes;
 }
@@ -27,71 +23,51 @@ static int relevant(uint64_t start, uint64_t bytes, uint64_t raw, uint64_t at) {
 static void arena_heaps(ArenaWordReader read, void* ctx, uint64_t arena, uint32_t number,
                         uint64_t top_offset, uint64_t raw, uint64_t at, struct ReadArenaHeap* out,
                         size_t* n) {
-  uint64_t top, prev, owner;
-  if (!read(ctx, arena + top_offset, &top)) return;
-  const uint64_t first = block_of(arena);
-  /* The chain's length first: a heap's number counts from the first heap. */
-  uint32_t length = 0;
-  uint64_t h = block_of(top);
-  for (;; ++length) {
-    if (length == kMaxHeaps || !read(ctx, h, &owner) || owner != arena) return;
-    if (h == first) break;
-    if (!read(ctx, h + 8, &prev) || prev == 0 || prev != block_of(prev)) return;
-    h = prev;
-  }
-  h = block_of(top);
-  for (uint32_t i = 0; i <= length && *n < READ_ARENA_HEAPS_MAX; ++i) {
+  uint64_t h;
+  const uint32_t heaps = arena_top_heap(read, ctx, arena, top_offset, &h);
+  /* A heap's number counts from the first heap. */
+  for (uint32_t i = 0; i < heaps && *n < READ_ARENA_HEAPS_MAX; ++i) {
     uint64_t bytes; /* heap_info.mprotect_size */
     if (!read(ctx, h + 0x18, &bytes) || bytes > READ_ARENA_HEAP_BYTES) return;
     if (relevant(h, bytes, raw, at)) {
       out[*n].start = h;
       out[*n].bytes = bytes;
       out[*n].arena = number;
-      out[*n].heap = length - i;
+      out[*n].heap = heaps - 1 - i;
       ++*n;
     }
-    if (i < length && !read(ctx, h + 8, &h)) return;
+    if (i + 1 < heaps && !read(ctx, h + 8, &h)) return;
   }
 }
 
 size_t read_arena_heaps(ArenaWordReader read, void* ctx, uint64_t main_arena, uint64_t next_offset,
                         uint64_t top_offset, uint64_t raw, uint64_t at, struct ReadArenaHeap* out) {
-  if (main_arena == 0) return 0;
-  uint64_t list[kMaxArenas];
-  uint32_t count = 0;
-  uint64_t a;
-  if (!read(ctx, main_arena + next_offset, &a)) return 0;
-  while (a != main_arena) {
-    if (count == kMaxArenas) return 0;
-    list[count++] = a;
-    if (!read(ctx, a + next_offset, &a)) return 0;
-  }
+  uint64_t list[ARENA_LIST_MAX];
+  const int count = arena_list(read, ctx, main_arena, next_offset, list);
   size_t n = 0;
-  for (uint32_t i = 0; i < count && n < READ_ARENA_HEAPS_MAX; ++i) {
-    arena_heaps(read, ctx, list[i], count - i, top_offset, raw, at, out, &n);
+  for (int i = 0; i < count && n < READ_ARENA_HEAPS_MAX; ++i) {
+    arena_heaps(read, ctx, list[i], (uint32_t)(count - i), top_offset, raw, at, out, &n);
   }
   return n;
 }
 
 size_t arena_heap_ranges(ArenaWordReader read, void* ctx, uint64_t main_arena, uint64_t next_offset,
                          uint64_t top_offset, struct ArenaHeapRange* out, size_t max) {
+  uint64_t list[ARENA_LIST_MAX];
+  const int count = arena_list(read, ctx, main_arena, next_offset, list);
   size_t n = 0;
-  uint64_t a, top, owner, size, last;
-  if (main_arena == 0 || !read(ctx, main_arena + next_offset, &a)) return 0;
-  for (int arenas = 0; a != main_arena && arenas < kMaxArenas; ++arenas) {
-    if (!read(ctx, a + top_offset, &top)) break;
-    uint64_t h = block_of(top);
-    if (!read(ctx, h, &owner) || owner != a) h = block_of(a);
-    for (int k = 0; k < kMaxHeaps && n < max; ++k) {
-      if (!read(ctx, h, &owner) || owner != a || !read(ctx, h + 0x10, &size) || size < 0x10 ||
-          size > READ_ARENA_HEAP_BYTES || !read(ctx, h + size - 8, &last)) {
+  for (int i = 0; i < count; ++i) {
+    uint64_t h, size, last;
+    const uint32_t heaps = arena_top_heap(read, ctx, list[i], top_offset, &h);
+    for (uint32_t k = 0; k < heaps && n < max; ++k) {
+      if (!read(ctx, h + 0x10, &size) || size < 0x10 || size > READ_ARENA_HEAP_BYTES ||
+          !read(ctx, h + size - 8, &last)) {
         break;
       }
       out[n].start = h;
       out[n++].bytes = size;
-      if (h == block_of(a) || !read(ctx, h + 8, &h)) break;
+      if (k + 1 < heaps && !read(ctx, h + 8, &h)) break;
     }
-    if (!read(ctx, a + next_offset, &a)) break;
   }
   return n;
 }
