@@ -249,7 +249,6 @@ class GlibcSide : public Side {
           return !(env && std::string(env) == "0");
         }();
         if (keep_writers && req.thread_arena_tls != 0) req.flags |= RUNNER_KEEP_WRITERS;
-        if (may_refuse_brk(program, options)) req.flags |= RUNNER_EXACT_BREAK;
       }
     }
     channel_.send(req, program);

@@ -274,7 +274,6 @@ static int run_program(void) {
   wrote_memory = 0;
   runner_guard_begin();
   if (request.flags & RUNNER_RESET) runner_dirty_begin();
-  if (request.flags & RUNNER_EXACT_BREAK) syscall(SYS_brk, (long)heap_base);
   int jumped = sigsetjmp(recover_point, 0);
   if (!jumped) memcpy(shared->control.recover_copy, recover_point, sizeof recover_point);
   if (jumped) {

@@ -79,6 +79,24 @@ void runner_warm_backtrace(void);
 /* runner_thp.c: huge pages for glibc's large mappings and heap growth (see there); in the
  * server, before runner_memory_setup. 0: not (fully) installed. */
 int runner_thp_install(void);
+void runner_advise_huge(uint64_t from, uint64_t to); /* [from, to) when 2 MiB or more */
+/* Writes a jump to `target` over the first bytes of libc's function `fn`; 0 on failure. */
+int runner_redirect(void* fn, void* target);
+
+/* runner_brk.c: glibc's break without giving pages back to the kernel (see there). */
+int runner_brk_install(void); /* in the server, after runner_thp_install; 0: not installed */
+/* 1: [address, address + bytes) lies partly where a fresh process would fault and this one
+ * would not (between glibc's break and the kernel's). */
+int runner_brk_kept(uint64_t address, uint64_t bytes);
+/* The same for what free, realloc and malloc_usable_size read of the chunk at `pointer`. */
+int runner_brk_kept_chunk(uint64_t pointer);
+/* The kernel's break at glibc's, and kept there until runner_brk_restart: before an op that
+ * may touch memory glibc does not keep (a write8, a read pointer). */
+void runner_brk_exact(void);
+void runner_brk_restart(void); /* the reset: the next Program keeps pages again */
+/* Lowers the kernel's break to `limit` when it is above; the kernel's break after. */
+uint64_t runner_brk_release_above(uint64_t limit);
+void runner_zero_resident(uint64_t from, uint64_t to); /* page-aligned; faults nothing in */
 /* runner_maps.c: &__curbrk in libc's data, found by moving the break once; NULL if not found. */
 void* runner_find_curbrk(void);
 

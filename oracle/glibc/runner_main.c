@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -137,6 +138,10 @@ int main(int argc, char** argv) {
   int persistent = argc > 1 && strcmp(argv[argc - 1], "persistent") == 0;
   /* Before the picture: it changes libc's text mappings. */
   runner_thp_install();
+  /* HEAPTWIN_RUNNER_KEEP_PAGES=0: every brk and madvise goes to the kernel (runner_brk_test
+   * compares the two). */
+  const char* keep = getenv("HEAPTWIN_RUNNER_KEEP_PAGES");
+  if (keep == NULL || strcmp(keep, "0") != 0) runner_brk_install();
   /* In fork mode too: its mapping is part of every child's address space, so glibc's mmapped
    * chunks land at the same addresses in both modes. */
   if (!runner_memory_setup() && persistent) return 6;

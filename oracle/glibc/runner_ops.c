@@ -99,7 +99,23 @@ static int run_allocating(const struct RunnerOp* op, struct RunnerRecord* r) {
   return 1;
 }
 
+/* Whether `op` may touch memory glibc does not keep: where runner_brk.c keeps pages a fresh
+ * process would fault on, the kernel's break must be glibc's first. A pointer handed to free,
+ * realloc or malloc_usable_size is read as glibc reads it: its chunk and the next chunk's size
+ * (runner_brk_kept_chunk), whether glibc gave it or a read8 found it. */
+static int may_touch_unkept(const struct RunnerOp* op) {
+  switch (op->kind) {
+    case RUNNER_WRITE8: return 1;
+    case RUNNER_READ8: return runner_brk_kept(slots[op->src] + (uint64_t)op->offset, 8);
+    case RUNNER_FREE:
+    case RUNNER_REALLOC:
+    case RUNNER_USABLE_SIZE: return runner_brk_kept_chunk(slots[op->src]);
+    default: return 0;
+  }
+}
+
 void runner_run_op(const struct RunnerOp* op, struct RunnerRecord* r) {
+  if (may_touch_unkept(op)) runner_brk_exact();
   errno = 0;
   if (run_allocating(op, r)) return;
   switch (op->kind) {

@@ -3,7 +3,6 @@
 #include "oracle/error_in_message.h"
 #include "oracle/read_arena_heaps.h"
 
-#include <sys/sysinfo.h>
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -12,41 +11,6 @@
 #include <cstdlib>
 
 namespace heaptwin {
-
-// Whether `program` may make glibc ask the kernel for a brk increment the kernel refuses (see
-// RUNNER_EXACT_BREAK). Linux's heuristic overcommit refuses one request larger than RAM + swap;
-// smaller increments are granted (the break area is terabytes from anything mapped), and a
-// granted brk sets the break where glibc asks, whatever the kernel's break was. Counted
-// generously: every request, alignment and top_pad of the Program, summed, against a quarter
-// of RAM + swap (at most 1 GiB).
-bool may_refuse_brk(const Program& program, const RunOptions& options) {
-  static const uint64_t kBig = [] {
-    struct sysinfo info;
-    uint64_t room = ::sysinfo(&info) == 0
-                        ? (static_cast<uint64_t>(info.totalram) + info.totalswap) * info.mem_unit
-                        : uint64_t{4} << 30;
-    return std::min(room / 4, uint64_t{1} << 30);
-  }();
-  uint64_t total = 0;
-  auto add = [&](uint64_t v) { total = v >= kBig || total + v >= kBig ? kBig : total + v; };
-  for (const auto& [name, value] : options.tunables) {
-    if (name == "glibc.malloc.top_pad") add(std::strtoull(value.c_str(), nullptr, 0));
-  }
-  for (const Op& op : program.ops) {
-    if (op.allocates()) add(op.request_bytes());
-    if (op.kind == OpKind::kMemalign || op.kind == OpKind::kAlignedAlloc ||
-        op.kind == OpKind::kPosixMemalign) {
-      add(op.a);
-    }
-    if (op.kind == OpKind::kValloc || op.kind == OpKind::kPvalloc) add(4096);
-    // mallopt's value is an int: a negative top_pad reads as a size near 2^64.
-    if (op.kind == OpKind::kMallopt && op.param == static_cast<int32_t>(MalloptParam::kTopPad)) {
-      add(static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(op.a))));
-    }
-    if (total >= kBig) return true;
-  }
-  return total >= kBig;
-}
 
 Outcome outcome_of(const Op& op, const RunnerRecord& r, uint64_t heap_base) {
   Returned returned;

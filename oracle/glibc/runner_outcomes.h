@@ -19,10 +19,6 @@ namespace heaptwin {
 // Fault addresses this close above the heap base are reported as heap offsets.
 inline constexpr uint64_t kHeapWindow = 1ull << 32;
 
-// Whether `program` may make glibc ask the kernel for a brk increment the kernel refuses (see
-// RUNNER_EXACT_BREAK).
-bool may_refuse_brk(const Program& program, const RunOptions& options);
-
 // The outcome of `op` from its record (read8: outcome_of_read).
 Outcome outcome_of(const Op& op, const RunnerRecord& r, uint64_t heap_base);
 

@@ -74,14 +74,9 @@ enum {
   RUNNER_DIGESTS = 4,    /* arena_digest_here() after each op that returned */
   RUNNER_RESET = 8,      /* persistent child: reset glibc's malloc in place after the Program
                             (needs arena, mp and the tcache TLS slot); else a new child */
-  RUNNER_KEEP_WRITERS = 16, /* also after a Program that wrote memory, when it provably left
+  RUNNER_KEEP_WRITERS = 16 /* also after a Program that wrote memory, when it provably left
                               nothing the reset does not undo (runner_guard.c) */
-  RUNNER_EXACT_BREAK = 32   /* persistent child: the kernel's break back at the heap base before
-                               the first op. The reset leaves it where the last Program left it
-                               (no syscall, no page faults), which glibc sees only through a brk
-                               the kernel refuses: brk() then returns the kernel's break and glibc
-                               takes it as its own. The parent asks for it when the Program may
-                               ask for a brk that big (glibc_side.cc: may_refuse_brk). */
+  /* 32 was RUNNER_EXACT_BREAK: runner_brk.c weighs every large raise from glibc's own break. */
 };
 
 struct RunnerRequest {

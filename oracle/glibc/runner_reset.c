@@ -2,10 +2,9 @@
  * syscall and no page fault in the common case.
  *
  *  - libc's writable data (main_arena, mp_, global_max_fast, tcache_key, __curbrk, ...) is
- *    copied back from the server's pristine copy. That includes glibc's cached break __curbrk:
- *    the kernel's break stays where the Program left it, and glibc's first sbrk of the next
- *    Program moves it to exactly where a fresh process's first sbrk puts it (brk() sets the
- *    break, it does not add to it). Pages below that stay mapped, so they must hold zeros:
+ *    copied back from the server's pristine copy. That includes glibc's cached break __curbrk,
+ *    back at the heap base: the pages above stay mapped (runner_brk.c keeps them), so they must
+ *    hold zeros:
  *  - the heap bytes the Program can have written are zeroed, and only those. In glibc 2.36 (and
  *    2.31, 2.41) malloc writes the heap only below the top chunk's header + 0x10 (its size
  *    field): chunks are carved from top, and what is given back to top is below it. The highest
@@ -16,7 +15,7 @@
  * what they can carve (runner_dirty_after). M_PERTURB fills stay inside these chunks. A Program
  * that wrote memory itself (write8) is reset only when runner_guard.c proves it left nothing else.
  *    Pages of that extent the Program never touched are left alone (zero_heap). Above 64 MiB
- *    of heap the kernel's break is lowered instead: those pages go back to the kernel.
+ *    of heap the kernel's break is lowered: those pages go back to the kernel.
  *  - mappings the Program left (live mmapped chunks, counted by glibc in mp_.n_mmaps; the tcache
  *    struct is one under M_MMAP_THRESHOLD 0) are unmapped, reading /proc/self/maps only then.
  *    A heap that glibc continued with mmap (the break could not grow: the arena is marked
@@ -102,9 +101,9 @@ static void unmap_abort_message(void) {
 #define NONCONTIGUOUS_BIT 2u
 
 /* Zeroes [heap_base, end). A large extent is mostly pages the Program never touched (a big
- * block's interior): writing them would fault each one in (on this VM ~10 us a page), and the
- * next Program's first sbrk usually drops them again. So above 16 pages only the resident ones
- * are cleared (one mincore call); the others read as zeros already. */
+ * block's interior): writing them would fault each one in (on this VM ~10 us a page). So above
+ * 16 pages only the resident ones are cleared (one mincore call); the others read as zeros
+ * already. */
 static void zero_heap(uint64_t end) {
   const uint64_t page = 4096, small = 16 * page;
   if (end <= heap_base) return;
@@ -112,17 +111,9 @@ static void zero_heap(uint64_t end) {
     memset((void*)(uintptr_t)heap_base, 0, (size_t)(end - heap_base));
     return;
   }
-  static unsigned char resident[4096];
-  for (uint64_t at = heap_base; at < end;) {
-    uint64_t pages = (end - at + page - 1) / page;
-    if (pages > sizeof resident) pages = sizeof resident;
-    if (mincore((void*)(uintptr_t)at, pages * page, resident) != 0) memset(resident, 1, pages);
-    for (uint64_t i = 0; i < pages; ++i, at += page) {
-      if (!(resident[i] & 1)) continue;
-      uint64_t stop = at + page < end ? at + page : end;
-      memset((void*)(uintptr_t)at, 0, (size_t)(stop - at));
-    }
-  }
+  const uint64_t whole = end & ~(page - 1);
+  runner_zero_resident(heap_base, whole);
+  if (whole < end) memset((void*)(uintptr_t)whole, 0, (size_t)(end - whole));
 }
 
 /* The tcache TLS pointer before this child's first op (runner_note_pristine_tcache). */
@@ -159,18 +150,19 @@ int runner_reset(int after_death, int wrote) {
       scan_maps = 1;
   }
   uint64_t brk_now = (uint64_t)(uintptr_t)sbrk(0); /* glibc's __curbrk: no syscall */
-  if (brk_now > heap_base + kScannedHeapBytes) {
-    /* The kernel takes the pages above back (they read as zeros when the break grows again);
-     * the next Program's first sbrk would drop them anyway. */
-    const uint64_t lowered = (uint64_t)syscall(SYS_brk, (long)(heap_base + kScannedHeapBytes));
-    if (lowered < brk_now) brk_now = lowered;
-  }
-  uint64_t end = dirty_end < brk_now && !noncontiguous ? dirty_end : brk_now;
+  /* The kernel takes the pages above back (they read as zeros when the break grows again). */
+  const uint64_t kernel_brk = runner_brk_release_above(heap_base + kScannedHeapBytes);
+  if (kernel_brk < brk_now) brk_now = kernel_brk;
+  /* The partial page at the break is kept by every kernel (and by runner_brk.c): up to its end. */
+  const uint64_t brk_page_end = (brk_now + 4095) & ~(uint64_t)4095;
+  uint64_t end = dirty_end < brk_page_end && !noncontiguous ? dirty_end : brk_page_end;
   zero_heap(end);
   runner_restore_libc_data();
   char* tls_errno = (char*)__errno_location();
   memcpy(tls_errno - request.errno_tls + request.tcache_tls, &pristine_tcache, sizeof(void*));
   /* A Program that wrote memory: everything checked (runner_guard.c), mappings included. */
-  if (wrote) return runner_guard_after(end > heap_base ? end : heap_base, brk_now);
-  return !scan_maps || runner_unmap_new();
+  const int reusable = wrote ? runner_guard_after(end > heap_base ? end : heap_base, brk_now)
+                             : !scan_maps || runner_unmap_new();
+  runner_brk_restart();
+  return reusable;
 }

@@ -7,12 +7,12 @@
  * spent 80% of its CPU in the kernel. A 2 MiB fault replaces 512 (on this VM touching 32 MiB
  * took 28 ms in small pages, 3.4 ms in huge ones). This machine's THP mode is "madvise".
  *
- * How: libc's mmap() and brk() are redirected here (a jump written over their first bytes;
- * glibc's malloc calls mmap for mmapped chunks and its mmap fallback, and brk through sbrk),
- * which make the very system call libc would and then advise MADV_HUGEPAGE on what is new when
- * it is 2 MiB or more: an anonymous mapping, or the heap's growth. Addresses, contents, errors
- * and glibc's cached break (__curbrk) are as libc's own functions leave them: the advice
- * changes only how pages are backed. */
+ * How: libc's mmap() is redirected here (a jump written over its first bytes; glibc's malloc
+ * calls mmap for mmapped chunks and its mmap fallback), which makes the very system call libc
+ * would and then advises MADV_HUGEPAGE on what is new when it is 2 MiB or more. The heap's
+ * growth gets the same advice from runner_brk.c, which redirects brk(). Addresses, contents and
+ * errors are as libc's own functions leave them: the advice changes only how pages are
+ * backed. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdint.h>
@@ -35,25 +35,12 @@ static void* mmap_advised(void* addr, size_t length, int prot, int flags, int fd
   return (void*)r;
 }
 
-static uint64_t** curbrk; /* libc's __curbrk */
-
-/* As libc's __brk: the kernel's break into __curbrk; 0, or -1 with ENOMEM when it stays below. */
-static int brk_advised(void* addr) {
-  const uint64_t before = (uint64_t)(uintptr_t)*curbrk;
-  const uint64_t now = (uint64_t)syscall(SYS_brk, addr);
-  *curbrk = (uint64_t*)(uintptr_t)now;
-  if (now < (uint64_t)(uintptr_t)addr) {
-    errno = ENOMEM;
-    return -1;
-  }
-  const uint64_t from = (before + 4095) & ~(uint64_t)4095;
-  if (before != 0 && now >= from + HUGE_PAGE)
-    madvise((void*)(uintptr_t)from, now - from, MADV_HUGEPAGE);
-  return 0;
+void runner_advise_huge(uint64_t from, uint64_t to) {
+  if (to >= from + HUGE_PAGE) madvise((void*)(uintptr_t)from, (size_t)(to - from), MADV_HUGEPAGE);
 }
 
 /* Writes "movabs $target, %rax; jmp *%rax" over the first 12 bytes of `fn`. */
-static int redirect(void* fn, void* target) {
+int runner_redirect(void* fn, void* target) {
   unsigned char code[12] = {0x48, 0xb8};
   uint64_t t = (uint64_t)(uintptr_t)target;
   memcpy(code + 2, &t, 8);
@@ -66,8 +53,4 @@ static int redirect(void* fn, void* target) {
   return mprotect((void*)(uintptr_t)first, span, PROT_READ | PROT_EXEC) == 0;
 }
 
-int runner_thp_install(void) {
-  int mapped = redirect((void*)&mmap, (void*)&mmap_advised);
-  curbrk = (uint64_t**)runner_find_curbrk();
-  return mapped && curbrk != NULL && redirect((void*)&brk, (void*)&brk_advised);
-}
+int runner_thp_install(void) { return runner_redirect((void*)&mmap, (void*)&mmap_advised); }
