@@ -128,7 +128,7 @@ std::string candidate(const std::string& target, size_t ops, std::mt19937_64& rn
     // Drawn op by op within these bounds already; the last op, cut short, asks for 0 bytes.
     // (Kept as a check: the whole input is what the engine will run.)
     if (bench::requested_bytes(p) > options.budget) return ++c->heavy, "";
-    if (refused_before_running(p)) return ++c->harness_skips, "";
+    if (refused_before_running(p, config->max_touched_bytes)) return ++c->harness_skips, "";
     auto start = std::chrono::steady_clock::now();
     const Verdict verdict = fuzz::target_executor(target.c_str()).judge(p);
     const std::string finding = verdict.finding() ? verdict.report(p) : "";

@@ -57,8 +57,8 @@ bool has_address_dependent_alignment(const Program& program) {
 // M_PERTURB was set too), and calloc clears what it returns, byte by byte, so a few GiB cost
 // that much time and resident memory on every side (the runner's time limit and libFuzzer's
 // RSS limit stop the run). Counted generously: once M_PERTURB is set anywhere, every request.
-bool touches_too_much_memory(const Program& program) {
-  constexpr uint64_t kMaxTouched = uint64_t{64} << 20;  // in all, across the Program
+// `max_touched`: in all, across the Program.
+bool touches_too_much_memory(const Program& program, uint64_t max_touched) {
   bool perturb = false;
   for (const Op& op : program.ops) {
     if (op.kind == OpKind::kMallopt && op.param == static_cast<int32_t>(MalloptParam::kPerturb) &&
@@ -72,7 +72,7 @@ bool touches_too_much_memory(const Program& program) {
     if (!clears || !op.allocates() || op.request_bytes() == ~uint64_t{0}) continue;
     if (op.request_bytes() >= (uint64_t{1} << 40)) continue;  // refused at once (ENOMEM)
     touched += op.request_bytes();  // < 2^40 each: no overflow before the test below
-    if (touched > kMaxTouched) return true;
+    if (touched > max_touched) return true;
   }
   return false;
 }
@@ -411,7 +411,8 @@ const ComparabilityRule kAddressDependentAlignment{
     "an mmapped chunk aligned beyond a page: its leader's length depends on the mapping's address"};
 const ComparabilityRule kTouchesTooMuchMemory{
     "touches_too_much_memory",
-    "calloc or M_PERTURB would clear or fill more than 64 MiB: too slow and big for every side"};
+    "calloc or M_PERTURB would clear or fill more than 64 MiB (the fuzz targets: 4 MiB): too "
+    "slow and big for every side"};
 const ComparabilityRule kStoresMappingAddress{
     "stores_mapping_address",
     "a write8 stored an address where it is read back as a size, or an address outside the heap "
@@ -468,9 +469,10 @@ const std::vector<ComparabilityRule>& comparability_rules() {
   return rules;
 }
 
-std::optional<ComparabilityRule> refused_before_running(const Program& program) {
+std::optional<ComparabilityRule> refused_before_running(const Program& program,
+                                                        uint64_t max_touched) {
   if (has_address_dependent_alignment(program)) return kAddressDependentAlignment;
-  if (touches_too_much_memory(program)) return kTouchesTooMuchMemory;
+  if (touches_too_much_memory(program, max_touched)) return kTouchesTooMuchMemory;
   return std::nullopt;
 }
 

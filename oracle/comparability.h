@@ -29,8 +29,15 @@ struct ComparabilityRule {
 // Every rule, those that refuse a Program first.
 const std::vector<ComparabilityRule>& comparability_rules();
 
-// The rule that refuses `program` before it runs, if any.
-std::optional<ComparabilityRule> refused_before_running(const Program& program);
+// What calloc and M_PERTURB may clear or fill in all before a Program is refused
+// (touches_too_much_memory): the commands' budget; the fuzz targets keep a smaller one
+// (JudgeConfig::max_touched_bytes).
+inline constexpr uint64_t kMaxTouchedBytes = uint64_t{64} << 20;
+
+// The rule that refuses `program` before it runs, if any, with `max_touched` bytes as the budget
+// of touches_too_much_memory.
+std::optional<ComparabilityRule> refused_before_running(const Program& program,
+                                                        uint64_t max_touched = kMaxTouchedBytes);
 
 // Whether the release `side_name` runs (side_release) safe-links its tcache and fastbin lists
 // (2.32+).

@@ -41,6 +41,9 @@ struct JudgeConfig {
   size_t full_check_every = 0;  // the whole heap every N ops too (RunOptions::full_check_every)
   std::vector<std::pair<std::string, std::string>> tunables;  // GLIBC_TUNABLES entries
   int timeout_ms = 2000;  // glibc's CPU time per op (the fuzz targets': 200, executor.cc)
+  // What calloc and M_PERTURB may clear or fill in all (touches_too_much_memory); the fuzz
+  // targets': 4 MiB (executor.cc).
+  uint64_t max_touched_bytes = kMaxTouchedBytes;
   DecodeOptions decode;   // how fuzz inputs decode for this configuration
   // The comparability rules (oracle/comparability.h). Off only to show what a rule excuses: its
   // scenario then diverges (tests/comparability/).

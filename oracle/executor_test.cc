@@ -103,3 +103,31 @@ TEST(Executor, OnlyTheThreadsTargetDecodesThreads) {
 
 }  // namespace
 }  // namespace heaptwin
+
+namespace heaptwin {
+namespace {
+
+// The fuzz targets refuse a Program that clears or fills more than 4 MiB in all (each page is a
+// page fault on the glibc side); the commands run it, up to 64 MiB.
+TEST(Executor, TheFuzzTargetsTouchLessMemoryThanTheCommands) {
+  const Program calloc_8mib = parse_script("a = calloc 1 0x800000\nfree a\n");
+  const Program perturb_3mib =
+      parse_script("mallopt M_PERTURB 0x41\na = malloc 0x100000\nb = malloc 0x200000\n");
+  for (const std::string& name : fuzz_target_names()) {
+    const JudgeConfig* config = fuzz_target_config(name);
+    EXPECT_EQ(refused_before_running(calloc_8mib, config->max_touched_bytes)->id,
+              std::string("touches_too_much_memory"))
+        << name;
+    EXPECT_FALSE(refused_before_running(perturb_3mib, config->max_touched_bytes)) << name;
+  }
+  std::string error;
+  std::vector<std::unique_ptr<Side>> sides;
+  sides.push_back(make_twin_side("twin", &error));
+  JudgeConfig command;
+  command.name = "diff";
+  auto executor = Executor::with_sides(command, std::move(sides));
+  EXPECT_EQ(executor->judge(calloc_8mib).kind, Verdict::Kind::kAgree);
+}
+
+}  // namespace
+}  // namespace heaptwin
