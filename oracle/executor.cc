@@ -45,8 +45,8 @@ std::vector<JudgeConfig> make_fuzz_targets() {
     // glibc's CPU time per op. A Program that makes glibc loop for ever (malloc_trim over a bin
     // that a corruption made cyclic: a madvise each turn) took the whole limit: 2 s each, 4 of
     // the attack corpus's 649 inputs took 8 of the replay's 10 s. An op of at most 256 takes
-    // milliseconds (4 MiB touched at most, below: touches_too_much_memory); a timeout the twin does not
-    // share is confirmed with the default limit before it counts (Executor::judge).
+    // milliseconds (4 MiB touched at most, below: touches_too_much_memory); a timeout the twin does
+    // not share is confirmed with the default limit before it counts (Executor::judge).
     c.timeout_ms = 200;
     // Each page glibc touches is a page fault, 10-15 us on the project's VMs (and its teardown
     // again as much): inputs of the main job's corpus that filled tens of MiB with M_PERTURB

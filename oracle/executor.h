@@ -44,7 +44,7 @@ struct JudgeConfig {
   // What calloc and M_PERTURB may clear or fill in all (touches_too_much_memory); the fuzz
   // targets': 4 MiB (executor.cc).
   uint64_t max_touched_bytes = kMaxTouchedBytes;
-  DecodeOptions decode;   // how fuzz inputs decode for this configuration
+  DecodeOptions decode;  // how fuzz inputs decode for this configuration
   // The comparability rules (oracle/comparability.h). Off only to show what a rule excuses: its
   // scenario then diverges (tests/comparability/).
   bool apply_rules = true;

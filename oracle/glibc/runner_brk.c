@@ -14,9 +14,9 @@
  * What glibc sees is a fresh process's:
  *  - memory glibc takes reads as zeros, as the kernel's fresh pages do (calloc relies on it);
  *  - the partial page at the break keeps its bytes, as the kernel keeps them;
- *  - a raise the kernel could refuse (overcommit's heuristic weighs the increment) is made from
- *    glibc's break, with the kernel's break lowered there first: refused or granted as in a
- *    fresh process.
+ *  - a raise the kernel could refuse (overcommit's heuristic weighs the increment against RAM +
+ *    swap) is made from glibc's break, with the kernel's break lowered there first: refused or
+ *    granted as in a fresh process. Any smaller raise is granted from either break.
  * What differs: memory between glibc's break and the kernel's can be read and written, where
  * a fresh process faults. glibc itself never goes there on a heap it keeps intact, so only a
  * Program can: before an op that writes memory, that reads above glibc's break, or that hands
@@ -34,24 +34,33 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/sysinfo.h>
 #include <unistd.h>
 
 #include "oracle/glibc/runner_internal.h"
 
 #define PAGE ((uint64_t)4096)
 
-/* A raise of more than this is made against the kernel from glibc's own break (see above): the
- * kernel's overcommit heuristic refuses only increments near RAM + swap (the test
- * ARefusedBrkSeesTheBreakOfAFreshProcess asks for terabytes after a Program grew the heap). */
-#define EXACT_RAISE ((uint64_t)256 << 20)
+/* The kernel's overcommit heuristic refuses a brk increment of more pages than RAM + swap
+ * (ARaiseIsWeighedFromGlibcsBreak asks for one page more). An increment that far below it is
+ * granted from glibc's break, and so from the kernel's, which is at or above it; a larger one is
+ * made against the kernel from glibc's own break (see above). The margin covers page rounding. */
+#define EXACT_RAISE_MARGIN ((uint64_t)16 << 20)
 
-static uint64_t** curbrk;   /* libc's __curbrk: glibc's break */
-static uint64_t kernel_brk; /* the kernel's break, as this process last set it */
-static int installed;       /* 0: glibc calls the kernel's brk itself (and the kernel_brk above
-                               is not followed) */
-static int exact;           /* the kernel's break is glibc's until the reset (runner_brk_exact) */
+static uint64_t** curbrk;     /* libc's __curbrk: glibc's break */
+static uint64_t kernel_brk;   /* the kernel's break, as this process last set it */
+static int installed;         /* 0: glibc calls the kernel's brk itself (and the kernel_brk above
+                                 is not followed) */
+static int exact;             /* the kernel's break is glibc's until the reset (runner_brk_exact) */
+static uint64_t ram_and_swap; /* bytes (sysinfo); 0 when unknown: every raise is then exact */
 
 static uint64_t page_up(uint64_t a) { return (a + PAGE - 1) & ~(PAGE - 1); }
+
+/* Whether a fresh process's kernel could refuse to raise glibc's break by `increment`. */
+static int may_be_refused(uint64_t increment) {
+  return increment + EXACT_RAISE_MARGIN > ram_and_swap ||
+         increment + EXACT_RAISE_MARGIN < increment;
+}
 
 static uint64_t glibc_brk(void) { return (uint64_t)(uintptr_t)*curbrk; }
 
@@ -86,7 +95,7 @@ static void give_back(uint64_t from, uint64_t to) {
 static int brk_kept(void* addr) {
   const uint64_t want = (uint64_t)(uintptr_t)addr, now = glibc_brk();
   if (exact || want < heap_base || now < heap_base || now > kernel_brk ||
-      (want > now && want - now > EXACT_RAISE)) {
+      (want > now && may_be_refused(want - now))) {
     /* The kernel answers, from glibc's break, as in a fresh process. */
     if (kernel_brk != now) kernel_set_brk(now);
     const uint64_t before = kernel_brk;
@@ -133,6 +142,9 @@ int runner_brk_install(void) {
   curbrk = (uint64_t**)runner_find_curbrk();
   if (curbrk == NULL) return 0;
   kernel_brk = (uint64_t)syscall(SYS_brk, 0L);
+  struct sysinfo info;
+  if (sysinfo(&info) == 0)
+    ram_and_swap = ((uint64_t)info.totalram + info.totalswap) * info.mem_unit;
   installed = runner_redirect((void*)&brk, (void*)&brk_kept) &&
               runner_redirect((void*)&madvise, (void*)&madvise_kept);
   return installed;
