@@ -72,14 +72,14 @@ static uint64_t kernel_set_brk(uint64_t at) {
 /* Zeroes the resident pages of [from, to) (page-aligned): one mincore, no fault. */
 void runner_zero_resident(uint64_t from, uint64_t to) {
   static unsigned char resident[4096];
-  for (uint64_t at = from; at < to;) {
+  for (uint64_t at = from & ~(PAGE - 1); at < to;) {
     uint64_t pages = (to - at + PAGE - 1) / PAGE;
     if (pages > sizeof resident) pages = sizeof resident;
     if (mincore((void*)(uintptr_t)at, pages * PAGE, resident) != 0) memset(resident, 1, pages);
     for (uint64_t i = 0; i < pages; ++i, at += PAGE) {
-      if (!(resident[i] & 1)) continue;
-      uint64_t stop = at + PAGE < to ? at + PAGE : to;
-      memset((void*)(uintptr_t)at, 0, (size_t)(stop - at));
+      if (!(resident[i] & 1)) continue; /* never touched: zero */
+      const uint64_t start = at < from ? from : at, stop = at + PAGE < to ? at + PAGE : to;
+      memset((void*)(uintptr_t)start, 0, (size_t)(stop - start));
     }
   }
 }

@@ -82,32 +82,13 @@ static int guard_regions_intact(void) {
   return 1;
 }
 
-/* Clears every resident heap page at or above `from` (up to glibc's break) that is not zero. */
-static void clear_heap_above(uint64_t from, uint64_t end) {
-  const uint64_t page = 4096;
-  uint64_t at = from & ~(page - 1);
-  static unsigned char resident[4096];
-  while (at < end) {
-    uint64_t pages = (end - at + page - 1) / page;
-    if (pages > sizeof resident) pages = sizeof resident;
-    if (mincore((void*)(uintptr_t)at, pages * page, resident) != 0) memset(resident, 1, pages);
-    for (uint64_t i = 0; i < pages; ++i, at += page) {
-      if (!(resident[i] & 1)) continue; /* never touched: zero */
-      uint64_t lo = at < from ? from : at;
-      const uint64_t* w = (const uint64_t*)(uintptr_t)lo;
-      const uint64_t* w_end = (const uint64_t*)(uintptr_t)(at + page);
-      while (w < w_end && *w == 0) ++w;
-      if (w < w_end) memset((void*)(uintptr_t)lo, 0, (size_t)(at + page - lo));
-    }
-  }
-}
-
 int runner_guard_after(uint64_t zeroed_to, uint64_t heap_end) {
   /* runner_child_intact() was checked before RUNNER_END (the parent may since have written the
    * next request, which it compares with). */
   if (!runner_core_intact()) return 0;
   if (guarded && !guard_regions_intact()) return 0;
   if (!runner_maps_intact()) return 0;
-  clear_heap_above(zeroed_to, heap_end);
+  /* Every resident heap page at or above `zeroed_to`, up to glibc's break (its whole page). */
+  runner_zero_resident(zeroed_to, (heap_end + 4095) & ~(uint64_t)4095);
   return 1;
 }

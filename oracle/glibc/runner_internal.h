@@ -96,7 +96,7 @@ void runner_brk_exact(void);
 void runner_brk_restart(void); /* the reset: the next Program keeps pages again */
 /* Lowers the kernel's break to `limit` when it is above; the kernel's break after. */
 uint64_t runner_brk_release_above(uint64_t limit);
-void runner_zero_resident(uint64_t from, uint64_t to); /* page-aligned; faults nothing in */
+void runner_zero_resident(uint64_t from, uint64_t to); /* [from, to); faults nothing in */
 /* runner_maps.c: &__curbrk in libc's data, found by moving the break once; NULL if not found. */
 void* runner_find_curbrk(void);
 

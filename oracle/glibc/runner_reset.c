@@ -111,9 +111,7 @@ static void zero_heap(uint64_t end) {
     memset((void*)(uintptr_t)heap_base, 0, (size_t)(end - heap_base));
     return;
   }
-  const uint64_t whole = end & ~(page - 1);
-  runner_zero_resident(heap_base, whole);
-  if (whole < end) memset((void*)(uintptr_t)whole, 0, (size_t)(end - whole));
+  runner_zero_resident(heap_base, end);
 }
 
 /* The tcache TLS pointer before this child's first op (runner_note_pristine_tcache). */
