@@ -15,9 +15,9 @@ extern const ComparabilityRule kReadsAThreadsDtv{
 extern const ComparabilityRule kReadsSafeLinkedAcrossHeaps{
     "reads_safe_linked_across_heaps",
     "a read8 of a safe-linked value whose word, position and target are not all in one heap, a "
-    "thread's among them, or of a number no side can name in a thread's heap: copied between "
-    "heaps, it mixes two heaps' page numbers, as mmap placed them "
-    "(oracle/comparability_threads.h)"};
+    "thread's among them, or of a number no side can name in a thread's heap or in an mmapped "
+    "chunk realloc filled from one: copied between heaps, it mixes two heaps' page numbers, as "
+    "mmap placed them (oracle/comparability_threads.h)"};
 
 namespace {
 
@@ -45,6 +45,21 @@ std::optional<HeapPlace> place_before(const Program& program, const Trace& trace
     return std::nullopt;
   }
   return std::nullopt;
+}
+
+// Whether slot `slot`, before op `at`, holds an mmapped chunk that realloc filled from a chunk in
+// a thread's heap (the bytes it copied, stale links among them, are that heap's).
+bool mapping_copied_from_a_threads_heap(const Program& program, const Trace& trace, SlotId slot,
+                                        size_t at) {
+  for (size_t i = std::min(at, trace.outcomes.size()); i-- > 0;) {
+    const Op& op = program.ops[i];
+    if (!op.assigns() || op.dst != slot) continue;
+    if (op.kind != OpKind::kRealloc || trace.outcomes[i].kind != OutcomeKind::kMmapped)
+      return false;
+    const std::optional<HeapPlace> from = place_before(program, trace, op.src, i);
+    return from && from->arena != 0;
+  }
+  return false;
 }
 
 // The heap a read8's name places it in, as (arena, heap): (0, 0) the main heap, else a thread's.
@@ -87,7 +102,16 @@ bool reads_safe_linked_across_heaps(const Program& program, const std::vector<Tr
     // Where the word was read (the slot's place), when a heap's.
     const std::optional<HeapPlace> slot =
         op.src == kNullSlot ? std::nullopt : place_before(program, t, op.src, at);
-    if (o.kind != OutcomeKind::kRead || !slot) return false;
+    if (o.kind != OutcomeKind::kRead) return false;
+    if (!slot) {
+      // Or in an mmapped chunk realloc filled from a thread's heap: named safe-linked anyhow, or
+      // a number of this process's own (found by fuzzing: a stale tcache next of arena1 copied).
+      if (op.src == kNullSlot || !mapping_copied_from_a_threads_heap(program, t, op.src, at))
+        return false;
+      if (!o.read_safe_linked && (o.read_base != READ_NUMBER || o.value < READ_SMALL_TARGET))
+        return false;
+      continue;
+    }
     const std::pair<uint32_t, uint32_t> read_in{slot->arena, slot->heap};
     if (!o.read_safe_linked) {
       // Or no name at all: a number of this process's own, read in a thread's heap.

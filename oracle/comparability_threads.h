@@ -27,7 +27,9 @@ bool reads_a_threads_dtv(const Program& program, const std::vector<Trace>& trace
 // reads_safe_linked_across_heaps: whether op `at` is a read8 that each side names safe-linked
 // with the word read, the position it is revealed at and the place it reveals not all in one
 // heap, a thread's among them, or does not name at all (a number of that process's own, 2^32 or
-// more, read in a thread's heap). The allocator links across
+// more, read in a thread's heap). A read in an mmapped chunk that realloc filled from a thread's
+// heap counts too, whatever each side names (safe-linked, or a number of its own, 2^32 or more):
+// every word there is that heap's. The allocator links across
 // heaps (a thread's tcache holds chunks of every arena), and such links reveal alike on every side;
 // but a stale next pointer copied into another heap (realloc moves a block's bytes) mixes two
 // heaps' page numbers as each process's mmap placed them, and the namer may reveal it at the new

@@ -192,5 +192,41 @@ TEST(Comparability, SafeLinkedAcrossHeapsNeedsAThreadsHeapOnEverySide) {
   EXPECT_FALSE(reads_safe_linked_across_heaps(main_only, traces, 1));
 }
 
+// Read in an mmapped chunk: only one that realloc filled from a thread's heap.
+TEST(Comparability, SafeLinkedCopiedIntoAMappingNeedsAThreadsHeapAsTheSource) {
+  auto read = [](bool safe_linked, uint8_t base, uint64_t value) {
+    Outcome o;
+    o.kind = OutcomeKind::kRead;
+    o.read_safe_linked = safe_linked;
+    o.read_position_base = READ_MAPPING;
+    o.address = 0x10;
+    o.read_base = base;
+    o.value = value;
+    return o;
+  };
+  const Outcome named = read(true, READ_HEAP, 0x17d3f),
+                number = read(false, READ_NUMBER, 0x77e7bf13c280);
+  auto judge = [&](const std::string& script, const Outcome& first, const Outcome& twin,
+                   const Outcome& glibc) {
+    const Program program = parse_script(script);
+    std::vector<Trace> traces(2);
+    for (Trace& t : traces) t.outcomes = {first, Outcome::mmapped(0x1000, 0x10)};
+    traces[0].outcomes.push_back(twin);
+    traces[1].outcomes.push_back(glibc);
+    return reads_safe_linked_across_heaps(program, traces, 2);
+  };
+  const std::string copied = "t3: a = malloc 0x0\nt3: b = realloc a 0x100\nr = read8 b 0x0\n";
+  const Outcome in_arena1 = Outcome::arena_pointer(1, 0, 0x20e50);
+  EXPECT_TRUE(judge(copied, in_arena1, number, named));
+  EXPECT_TRUE(judge(copied, in_arena1, named, named));
+  // A small number is a value, not a link.
+  EXPECT_FALSE(judge(copied, in_arena1, read(false, READ_NUMBER, 0x41), named));
+  // Filled from the main heap: one process's heap, named alike (reads_safe_linked_past_48_mib's).
+  EXPECT_FALSE(judge(copied, Outcome::pointer(0x2a0), number, named));
+  // An mmapped chunk malloc made (not a copy): fresh pages.
+  EXPECT_FALSE(
+      judge("t3: a = malloc 0x0\nb = malloc 0x100\nr = read8 b 0x0\n", in_arena1, number, named));
+}
+
 }  // namespace
 }  // namespace heaptwin
