@@ -20,7 +20,7 @@
  * What differs: memory between glibc's break and the kernel's can be read and written, where
  * a fresh process faults. glibc itself never goes there on a heap it keeps intact, so only a
  * Program can: before an op that writes memory, that reads above glibc's break, or that hands
- * glibc a chunk reaching above it (a dangling one, its size stale: runner_ops.c asks), the
+ * glibc a pointer it does not hold (a dangling one: runner_live.c; runner_ops.c asks), the
  * kernel's break goes back to glibc's for the rest of the Program (runner_brk_exact), and
  * that Program pays the faults. Making the kept pages inaccessible instead (mprotect) was
  * measured: on this VM changing a page's protection costs about as much as faulting it.
@@ -170,16 +170,4 @@ int runner_brk_kept(uint64_t address, uint64_t bytes) {
   const uint64_t from = page_up(glibc_brk()), to = page_up(kernel_brk);
   const uint64_t end = address + bytes < address ? UINT64_MAX : address + bytes;
   return address < to && end > from;
-}
-
-int runner_brk_kept_chunk(uint64_t pointer) {
-  if (!installed || exact || pointer < heap_base + 16) return 0;
-  const uint64_t chunk = pointer - 16;
-  if (runner_brk_kept(chunk, 16)) return 1;
-  if (chunk + 16 > glibc_brk()) return 0; /* outside the heap: a fresh process faults alike */
-  uint64_t size;
-  memcpy(&size, (const void*)(uintptr_t)(pointer - 8), sizeof size);
-  /* The chunk and the next chunk's size field, which free, realloc and malloc_usable_size read
-   * (a freed chunk's size may be stale, and reach above a break that has since been lowered). */
-  return runner_brk_kept(chunk, (size & ~(uint64_t)7) + 24);
 }

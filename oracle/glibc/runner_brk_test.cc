@@ -103,6 +103,20 @@ TEST_F(GlibcKeptPages, ADanglingChunkReachingAboveTheBreakFaults) {
   expect_same_as_kernel(parse_script(trimmed + "b = realloc a 0x10\n"), "realloc");
 }
 
+// A dangling chunk whose stale size ends below the break: glibc still reads the size word just
+// above the break on the way to sysmalloc (M_TOP_PAD of -2 GiB makes the increment look negative,
+// so it asks no memory), which faults in a fresh process. Found by fuzzing twin_vs_glibc, after a
+// Program that left the kernel's break 4 MiB higher.
+TEST_F(GlibcKeptPages, ADanglingChunkIsFollowedAsInAFreshProcess) {
+  const Program grow = parse_script("mallopt M_MMAP_MAX 0\na = malloc 0x400000\nfree a\n");
+  expect_same_as_kernel(
+      parse_script("s5 = malloc 0x140\ns13 = pvalloc 0x0\ns10 = calloc 0x50 0x50\n"
+                   "s6 = malloc 0x200\ns0 = malloc 0x3fff7f\nfree s0\ns11 = calloc 0x10 0xf0\n"
+                   "s30 = realloc s10 0x0\ns30 = realloc s5 0x0\n"
+                   "mallopt M_TOP_PAD -2147483648\nfree s11\ns18 = realloc s11 0x20000\n"),
+      "realloc of a freed chunk", &grow);
+}
+
 // The kernel refuses a brk increment of more pages than RAM + swap (overcommit's heuristic):
 // one page more than that, asked from glibc's break, is refused; asked from a kernel's break a
 // Program before left 4 MiB higher, it would be granted. After the tcache and a 0x20 chunk,

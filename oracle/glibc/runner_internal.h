@@ -72,6 +72,12 @@ void runner_dirty_after(const struct RunnerOp* op, const struct RunnerRecord* r,
  * a survived abort or fault; wrote: it ran a write8. */
 int runner_reset(int after_death, int wrote);
 
+/* runner_live.c: the chunks glibc handed out in this Program and still holds (see there). */
+void runner_live_begin(void); /* a new Program: none */
+void runner_live_add(uint64_t pointer);
+void runner_live_remove(uint64_t pointer);
+int runner_live_has(uint64_t pointer); /* 0 also when the set is full (it stops tracking) */
+
 /* runner_backtrace.c: before 2.26, sets up the backtrace malloc_printerr takes, with its
  * allocations kept out of the heap (see there). In the server, before anything is pictured. */
 void runner_warm_backtrace(void);
@@ -88,8 +94,6 @@ int runner_brk_install(void); /* in the server, after runner_thp_install; 0: not
 /* 1: [address, address + bytes) lies partly where a fresh process would fault and this one
  * would not (between glibc's break and the kernel's). */
 int runner_brk_kept(uint64_t address, uint64_t bytes);
-/* The same for what free, realloc and malloc_usable_size read of the chunk at `pointer`. */
-int runner_brk_kept_chunk(uint64_t pointer);
 /* The kernel's break at glibc's, and kept there until runner_brk_restart: before an op that
  * may touch memory glibc does not keep (a write8, a read pointer). */
 void runner_brk_exact(void);

@@ -30,8 +30,9 @@ int runner_prepare_slots(uint32_t count) {
     shared->control.slots_end = (uint64_t)(uintptr_t)slots + slots_bytes;
     if (slots == NULL) return 0;
   }
-  /* Every slot starts NULL. */
+  /* Every slot starts NULL, and glibc holds nothing yet. */
   if (slots != NULL) memset(slots, 0, need);
+  runner_live_begin();
   return 1;
 }
 
@@ -95,21 +96,24 @@ static int run_allocating(const struct RunnerOp* op, struct RunnerRecord* r) {
   if (op->kind != RUNNER_POSIX_MEMALIGN) r->error = errno;
   r->pointer = (uint64_t)(uintptr_t)p;
   if (p != NULL) r->chunk_size = reported_chunk_size(p);
+  /* realloc takes its block back when it moves it, and when asked for 0 bytes (it frees). */
+  if (op->kind == RUNNER_REALLOC && (p != NULL || op->a == 0)) runner_live_remove(slots[op->src]);
+  runner_live_add(r->pointer);
   slots[op->dst] = (uint64_t)(uintptr_t)p;
   return 1;
 }
 
 /* Whether `op` may touch memory glibc does not keep: where runner_brk.c keeps pages a fresh
  * process would fault on, the kernel's break must be glibc's first. A pointer handed to free,
- * realloc or malloc_usable_size is read as glibc reads it: its chunk and the next chunk's size
- * (runner_brk_kept_chunk), whether glibc gave it or a read8 found it. */
+ * realloc or malloc_usable_size that glibc does not hold (dangling, or read from memory) sends
+ * it along stale sizes and links (runner_live.c). */
 static int may_touch_unkept(const struct RunnerOp* op) {
   switch (op->kind) {
     case RUNNER_WRITE8: return 1;
     case RUNNER_READ8: return runner_brk_kept(slots[op->src] + (uint64_t)op->offset, 8);
     case RUNNER_FREE:
     case RUNNER_REALLOC:
-    case RUNNER_USABLE_SIZE: return runner_brk_kept_chunk(slots[op->src]);
+    case RUNNER_USABLE_SIZE: return slots[op->src] != 0 && !runner_live_has(slots[op->src]);
     default: return 0;
   }
 }
@@ -119,7 +123,10 @@ void runner_run_op(const struct RunnerOp* op, struct RunnerRecord* r) {
   errno = 0;
   if (run_allocating(op, r)) return;
   switch (op->kind) {
-    case RUNNER_FREE: free((void*)(uintptr_t)slots[op->src]); break;
+    case RUNNER_FREE:
+      free((void*)(uintptr_t)slots[op->src]);
+      runner_live_remove(slots[op->src]);
+      break;
     case RUNNER_USABLE_SIZE: r->value = malloc_usable_size((void*)(uintptr_t)slots[op->src]); break;
     case RUNNER_WRITE8: {
       uint64_t value = resolve_value(op);
