@@ -134,6 +134,10 @@ bool stores_mapping_address(const Program& program, const Trace& trace, size_t u
     const bool target_in_heap = v.target_kind == Value::Kind::kHeap ||
                                 (v.target_kind == Value::Kind::kSlot && heap[v.target_slot]);
     if (v.kind == Value::Kind::kProtect && !pos_in_heap && target_in_heap) return true;
+    // A safe-linked value stored in an mmapped chunk: read back there, a namer reveals it at the
+    // mapping's page number, and raw it carries the heap's, each process's own (found by fuzzing
+    // attack: the twin named it revealed at the mapping, glibc found no name).
+    if (v.kind == Value::Kind::kProtect && op.src != kNullSlot && mapped[op.src]) return true;
   }
   return false;
 }
@@ -417,7 +421,7 @@ const ComparabilityRule kStoresMappingAddress{
     "stores_mapping_address",
     "a write8 stored an address where it is read back as a size, or an address outside the heap "
     "(an mmapped chunk's, or a mapping's or libc's that a read8 found), or a heap address "
-    "safe-linked at a position outside the heap"};
+    "safe-linked at a position outside the heap or stored in an mmapped chunk"};
 const ComparabilityRule kStoresWrappingSize{
     "stores_wrapping_size",
     "a write8 stored a size within 2^47 of 2^64: chunk + size wraps past 2^64 or not by where "
