@@ -33,8 +33,11 @@ UserAddr Allocator::unsorted_scan(uint64_t nb, UnsortedScan* scan) {
     ChunkAddr bck;
     uint64_t size;
     if (profile_.unsorted_checks) {
-      bck = bk(victim);
+      // Every release's build loads the size field before bk: a victim in unmapped memory
+      // (unsorted->bk forged to NULL) faults at +0x8 in real 2.31, 2.36, 2.41, 2.43 and 2.44
+      // (tests/golden/fault_unsorted_victim_null.heap).
       size = chunksize(victim);
+      bck = bk(victim);
       unsorted_chunk_checks(victim, bck, size);
     } else {
       // Before 2.29: the raw size field only. The 2.23 and 2.27 builds load it before bk (a
