@@ -69,7 +69,7 @@ static uint64_t kernel_set_brk(uint64_t at) {
   return kernel_brk;
 }
 
-/* Zeroes the resident pages of [from, to) (page-aligned): one mincore, no fault. */
+/* Zeroes what is resident of [from, to): one mincore per 16 MiB, no fault. */
 void runner_zero_resident(uint64_t from, uint64_t to) {
   static unsigned char resident[4096];
   for (uint64_t at = from & ~(PAGE - 1); at < to;) {
@@ -145,8 +145,9 @@ int runner_brk_install(void) {
   struct sysinfo info;
   if (sysinfo(&info) == 0)
     ram_and_swap = ((uint64_t)info.totalram + info.totalswap) * info.mem_unit;
-  installed = runner_redirect((void*)&brk, (void*)&brk_kept) &&
-              runner_redirect((void*)&madvise, (void*)&madvise_kept);
+  /* madvise first: brk keeps pages only when madvise would keep them too (and ops check). */
+  installed = runner_redirect((void*)&madvise, (void*)&madvise_kept) &&
+              runner_redirect((void*)&brk, (void*)&brk_kept);
   return installed;
 }
 
