@@ -69,7 +69,15 @@ static uint64_t kernel_set_brk(uint64_t at) {
   return kernel_brk;
 }
 
-/* Zeroes what is resident of [from, to): one mincore per 16 MiB, no fault. */
+/* Whether [start, stop), within one page, holds a byte that is not zero. */
+static int dirty(uint64_t start, uint64_t stop) {
+  static const unsigned char zeros[PAGE];
+  return memcmp((const void*)(uintptr_t)start, zeros, (size_t)(stop - start)) != 0;
+}
+
+/* Zeroes what is resident of [from, to): one mincore per 16 MiB, no fault. A resident page that
+ * reads as zeros is left alone: one only ever read maps the kernel's zero page, and writing it
+ * would be a fault. */
 void runner_zero_resident(uint64_t from, uint64_t to) {
   static unsigned char resident[4096];
   for (uint64_t at = from & ~(PAGE - 1); at < to;) {
@@ -79,7 +87,7 @@ void runner_zero_resident(uint64_t from, uint64_t to) {
     for (uint64_t i = 0; i < pages; ++i, at += PAGE) {
       if (!(resident[i] & 1)) continue; /* never touched: zero */
       const uint64_t start = at < from ? from : at, stop = at + PAGE < to ? at + PAGE : to;
-      memset((void*)(uintptr_t)start, 0, (size_t)(stop - start));
+      if (dirty(start, stop)) memset((void*)(uintptr_t)start, 0, (size_t)(stop - start));
     }
   }
 }
