@@ -24,25 +24,31 @@ namespace {
 // calloc(0x11, 0x10): dtv_length + 2 entries of 16 bytes (glibc 2.36 allocate_dtv, one TLS module).
 constexpr int64_t kDtvBytes = 0x110;
 
+// The op that last assigned slot `slot` before op `at` (among those the trace ran), if any.
+std::optional<size_t> last_assignment(const Program& program, const Trace& trace, SlotId slot,
+                                      size_t at) {
+  for (size_t i = std::min(at, trace.outcomes.size()); i-- > 0;) {
+    if (program.ops[i].assigns() && program.ops[i].dst == slot) return i;
+  }
+  return std::nullopt;
+}
+
 // Where slot `slot` pointed before op `at` (the outcome that last assigned it), if into a heap.
 std::optional<HeapPlace> place_before(const Program& program, const Trace& trace, SlotId slot,
                                       size_t at) {
-  for (size_t i = std::min(at, trace.outcomes.size()); i-- > 0;) {
-    const Op& op = program.ops[i];
-    if (!op.assigns() || op.dst != slot) continue;
-    const Outcome& o = trace.outcomes[i];
-    if (o.kind == OutcomeKind::kPointer) return HeapPlace{0, 0, o.offset};
-    if (o.kind == OutcomeKind::kArenaPointer) {
-      return HeapPlace{static_cast<uint32_t>(o.value), static_cast<uint32_t>(o.size), o.offset};
-    }
-    if (o.kind == OutcomeKind::kRead && o.read_base == READ_HEAP) {
-      return HeapPlace{0, 0, static_cast<int64_t>(o.value)};
-    }
-    if (o.kind == OutcomeKind::kRead && o.read_base == READ_ARENA_HEAP) {
-      return HeapPlace{READ_ARENA_HEAP_ARENA(o.value), READ_ARENA_HEAP_INDEX(o.value),
-                       static_cast<int64_t>(READ_ARENA_HEAP_DISTANCE(o.value))};
-    }
-    return std::nullopt;
+  const std::optional<size_t> i = last_assignment(program, trace, slot, at);
+  if (!i) return std::nullopt;
+  const Outcome& o = trace.outcomes[*i];
+  if (o.kind == OutcomeKind::kPointer) return HeapPlace{0, 0, o.offset};
+  if (o.kind == OutcomeKind::kArenaPointer) {
+    return HeapPlace{static_cast<uint32_t>(o.value), static_cast<uint32_t>(o.size), o.offset};
+  }
+  if (o.kind == OutcomeKind::kRead && o.read_base == READ_HEAP) {
+    return HeapPlace{0, 0, static_cast<int64_t>(o.value)};
+  }
+  if (o.kind == OutcomeKind::kRead && o.read_base == READ_ARENA_HEAP) {
+    return HeapPlace{READ_ARENA_HEAP_ARENA(o.value), READ_ARENA_HEAP_INDEX(o.value),
+                     static_cast<int64_t>(READ_ARENA_HEAP_DISTANCE(o.value))};
   }
   return std::nullopt;
 }
@@ -51,15 +57,13 @@ std::optional<HeapPlace> place_before(const Program& program, const Trace& trace
 // a thread's heap (the bytes it copied, stale links among them, are that heap's).
 bool mapping_copied_from_a_threads_heap(const Program& program, const Trace& trace, SlotId slot,
                                         size_t at) {
-  for (size_t i = std::min(at, trace.outcomes.size()); i-- > 0;) {
-    const Op& op = program.ops[i];
-    if (!op.assigns() || op.dst != slot) continue;
-    if (op.kind != OpKind::kRealloc || trace.outcomes[i].kind != OutcomeKind::kMmapped)
-      return false;
-    const std::optional<HeapPlace> from = place_before(program, trace, op.src, i);
-    return from && from->arena != 0;
+  const std::optional<size_t> i = last_assignment(program, trace, slot, at);
+  if (!i || program.ops[*i].kind != OpKind::kRealloc ||
+      trace.outcomes[*i].kind != OutcomeKind::kMmapped) {
+    return false;
   }
-  return false;
+  const std::optional<HeapPlace> from = place_before(program, trace, program.ops[*i].src, *i);
+  return from && from->arena != 0;
 }
 
 // The heap a read8's name places it in, as (arena, heap): (0, 0) the main heap, else a thread's.
