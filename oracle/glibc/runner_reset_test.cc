@@ -13,22 +13,14 @@
 #include <gtest/gtest.h>
 
 #include "oracle/glibc/glibc_side.h"
+#include "oracle/glibc/glibc_side_for_tests.h"
 #include "oracle/glibc/reset_programs_for_tests.h"
 #include "program/heap_format.h"
 #include "program/parse_for_tests.h"
 
 namespace heaptwin {
 
-void PrintTo(const Outcome& o, std::ostream* os) { *os << to_string(o); }
-
 namespace {
-
-std::unique_ptr<Side> side(RunnerMode mode) {
-  std::string error;
-  auto s = make_glibc_side("glibc", mode, &error);
-  EXPECT_NE(s, nullptr) << error;
-  return s;
-}
 
 // glibc reads the prev_size word at `d`'s chunk (`at`, a heap offset) once `d` claims its
 // neighbour is free: 0 there (a fresh heap) ends in glibc's "corrupted size vs. prev_size"
@@ -46,16 +38,10 @@ Program prev_size_probe(uint64_t at) {
   return parse_script(s.str());
 }
 
-RunOptions with_snapshots() {
-  RunOptions o;
-  o.snapshots = true;
-  return o;
-}
-
 const Outcome kClean = Outcome::abort("corrupted size vs. prev_size while consolidating");
 
 TEST(GlibcReset, TheProbeSeesAZeroWordInAFreshHeap) {
-  auto fresh = side(RunnerMode::kFork);
+  auto fresh = glibc_side_for_test(RunnerMode::kFork);
   for (uint64_t at : {0x1200, 0x21300}) {
     Trace t = fresh->run(prev_size_probe(at), RunOptions());
     ASSERT_EQ(t.error, "");
@@ -67,7 +53,7 @@ TEST(GlibcReset, TheProbeSeesAZeroWordInAFreshHeap) {
 // The probe sees dirt when it is there: a Program that leaves a perturb pattern at the probed
 // word (a block freed with M_PERTURB, still in a bin) makes it fault.
 TEST(GlibcReset, TheProbeSeesDirtWhenItIsThere) {
-  auto fresh = side(RunnerMode::kFork);
+  auto fresh = glibc_side_for_test(RunnerMode::kFork);
   Trace t = fresh->run(
       parse_script("mallopt M_PERTURB 0x41\nmallopt M_TOP_PAD 0x100000\na = malloc 0x18\n"
                    "b = malloc 0xf50\nfree b\nmallopt M_PERTURB 0\n"
@@ -83,7 +69,7 @@ TEST(GlibcReset, TheProbeSeesDirtWhenItIsThere) {
 // (too large for the tcache) merges into top. The reset must zero up to the highest top, not
 // the last.
 TEST(GlibcReset, MemalignsTailGivenBackToTopIsZeroedForTheNextProgram) {
-  auto persistent = side(RunnerMode::kPersistent);
+  auto persistent = glibc_side_for_test(RunnerMode::kPersistent);
   Program dirty = parse_script(
       "mallopt M_PERTURB 0x41\na = malloc 0x18\npad = malloc 0xd10\nm = memalign 0x1000 0x100\n"
       "b = malloc 0x18\n");
@@ -100,7 +86,7 @@ TEST(GlibcReset, MemalignsTailGivenBackToTopIsZeroedForTheNextProgram) {
 // (runner_reset.c, kScannedHeapBytes): a perturb pattern left at heap+96 MiB is gone for the
 // next Program all the same.
 TEST(GlibcReset, DirtAboveTheScannedHeapIsGoneForTheNextProgram) {
-  auto persistent = side(RunnerMode::kPersistent);
+  auto persistent = glibc_side_for_test(RunnerMode::kPersistent);
   Trace d =
       persistent->run(parse_script("mallopt M_PERTURB 0x41\nmallopt M_MMAP_THRESHOLD 0x8000000\n"
                                    "a = malloc 0x18\nbig = malloc 0x5ff0000\n"
@@ -124,7 +110,7 @@ TEST(GlibcReset, DirtAboveTheScannedHeapIsGoneForTheNextProgram) {
 // new chunk right after the old one (0x1f7d0..0x217e0), then the remainder (the old chunk's
 // size, 0x212d0..0x217e0) goes back to top with M_PERTURB's bytes in it.
 TEST(GlibcReset, ReallocsRemainderGivenBackToTopIsZeroedForTheNextProgram) {
-  auto persistent = side(RunnerMode::kPersistent);
+  auto persistent = glibc_side_for_test(RunnerMode::kPersistent);
   Program dirty = parse_script(
       "mallopt M_PERTURB 0x41\na = malloc 0x18\nx = malloc 0x1f000\np = malloc 0x500\n"
       "p = realloc p 0x2000\n");
@@ -166,11 +152,11 @@ TEST(GlibcReset, MappingsAProgramLeavesAreGone) {
   Program trivial = parse_script("a = malloc 0x18\n");
   std::vector<std::string> clean, after;
   {
-    auto s = side(RunnerMode::kPersistent);
+    auto s = glibc_side_for_test(RunnerMode::kPersistent);
     ASSERT_EQ(s->run(trivial, RunOptions()).error, "");
     clean = child_anonymous_maps(only_child_of_us());
   }
-  auto s = side(RunnerMode::kPersistent);
+  auto s = glibc_side_for_test(RunnerMode::kPersistent);
   for (const char* leaves : {"mallopt M_MMAP_THRESHOLD 0\na = malloc 0x18\n",
                              "a = malloc 0x40000\nb = memalign 0x2000 0x30000\n",
                              // glibc's abort path maps a page for its message
@@ -213,7 +199,7 @@ TEST(GlibcRunner, HeapGrowthOfTwoMiBIsAdvisedHugePages) {
   if (access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) != 0) {
     GTEST_SKIP() << "no transparent huge pages in this kernel";
   }
-  auto s = side(RunnerMode::kPersistent);
+  auto s = glibc_side_for_test(RunnerMode::kPersistent);
   Trace t = s->run(parse_script("mallopt M_MMAP_THRESHOLD 0x2000000\na = calloc 0x800000 1\n"),
                    RunOptions());
   ASSERT_EQ(t.error, "");
@@ -269,8 +255,8 @@ TEST(GlibcReset, ARefusedBrkSeesTheBreakOfAFreshProcess) {
   const Program refused = parse_script(
       "mallopt M_MMAP_THRESHOLD 0x1e0\na = malloc 0x318\nb = calloc 0x3825b3 0x36ac0f\n"
       "c = malloc 0x100\nmallopt M_MMAP_THRESHOLD 0x100000\nd = malloc 0x200\n");
-  auto fresh = side(RunnerMode::kFork);
-  auto reused = side(RunnerMode::kPersistent);
+  auto fresh = glibc_side_for_test(RunnerMode::kFork);
+  auto reused = glibc_side_for_test(RunnerMode::kPersistent);
   ASSERT_TRUE(fresh && reused);
   RunOptions options = with_snapshots();
   options.digests = false;
@@ -282,8 +268,8 @@ TEST(GlibcReset, ARefusedBrkSeesTheBreakOfAFreshProcess) {
 }
 
 TEST(GlibcReset, EveryProgramMatchesAFreshRunWhateverRanBefore) {
-  auto fresh = side(RunnerMode::kFork);
-  auto reused = side(RunnerMode::kPersistent);
+  auto fresh = glibc_side_for_test(RunnerMode::kFork);
+  auto reused = glibc_side_for_test(RunnerMode::kPersistent);
   std::mt19937_64 rng(7);
   RunOptions with_state;
   with_state.snapshots = true;
@@ -334,7 +320,7 @@ uint64_t ld_so_data_word(pid_t pid) {
 // does not undo: a write into the heap (even above top, where glibc never writes) is undone,
 // a write into ld.so's data is not, and the child is replaced.
 TEST(GlibcReset, AProgramThatWroteMemoryKeepsTheChildOnlyWhenEverythingIsUndone) {
-  auto persistent = side(RunnerMode::kPersistent);
+  auto persistent = glibc_side_for_test(RunnerMode::kPersistent);
   ASSERT_EQ(persistent->run(parse_script("a = malloc 0x18\n"), RunOptions()).error, "");
   const pid_t server = only_child_of_us();
   const pid_t first = runner_child_pid(server);
@@ -379,8 +365,8 @@ namespace {
 // is reset, not recycled: the child stays, and it and every Program after it match a run in a
 // fresh child.
 TEST(GlibcReset, AHeapContinuedInMmapIsResetAndTheChildKept) {
-  auto fresh = side(RunnerMode::kFork);
-  auto reused = side(RunnerMode::kPersistent);
+  auto fresh = glibc_side_for_test(RunnerMode::kFork);
+  auto reused = glibc_side_for_test(RunnerMode::kPersistent);
   ASSERT_EQ(reused->run(parse_script("a = malloc 0x18\n"), RunOptions()).error, "");
   const pid_t server = only_child_of_us();
   const pid_t child = runner_child_pid(server);
