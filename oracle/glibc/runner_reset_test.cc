@@ -40,13 +40,32 @@ Program prev_size_probe(uint64_t at) {
 
 const Outcome kClean = Outcome::abort("corrupted size vs. prev_size while consolidating");
 
+// What `probe` ends in on `side`: kClean when its word was zero. The side's own error fails the
+// test.
+Outcome probe_end(Side& side, const Program& probe) {
+  Trace t = side.run(probe, RunOptions());
+  EXPECT_EQ(t.error, "");
+  return t.outcomes.empty() ? Outcome() : t.outcomes.back();
+}
+
+// The persistent runner after `dirty`, whose op `op` returns `block` and gives a tail with
+// M_PERTURB's bytes back to top (top ends at `top`, lower than it was inside the op): the next
+// Program finds the word at `probe_at`, in that tail, zeroed.
+void expect_tail_given_back_zeroed(const char* dirty, size_t op, uint64_t block, uint64_t top,
+                                   uint64_t probe_at) {
+  auto persistent = glibc_side_for_test(RunnerMode::kPersistent);
+  ASSERT_NE(persistent, nullptr);
+  Trace d = persistent->run(parse_script(dirty), with_snapshots());
+  ASSERT_EQ(d.error, "");
+  ASSERT_EQ(d.outcomes[op], Outcome::pointer(block));
+  ASSERT_EQ(d.states[op].top.offset, top);  // top went back down
+  EXPECT_EQ(probe_end(*persistent, prev_size_probe(probe_at)), kClean);
+}
+
 TEST(GlibcReset, TheProbeSeesAZeroWordInAFreshHeap) {
   auto fresh = glibc_side_for_test(RunnerMode::kFork);
   for (uint64_t at : {0x1200, 0x21300}) {
-    Trace t = fresh->run(prev_size_probe(at), RunOptions());
-    ASSERT_EQ(t.error, "");
-    ASSERT_FALSE(t.outcomes.empty());
-    EXPECT_EQ(t.outcomes.back(), kClean) << "at 0x" << std::hex << at;
+    EXPECT_EQ(probe_end(*fresh, prev_size_probe(at)), kClean) << "at 0x" << std::hex << at;
   }
 }
 
@@ -69,17 +88,10 @@ TEST(GlibcReset, TheProbeSeesDirtWhenItIsThere) {
 // (too large for the tcache) merges into top. The reset must zero up to the highest top, not
 // the last.
 TEST(GlibcReset, MemalignsTailGivenBackToTopIsZeroedForTheNextProgram) {
-  auto persistent = glibc_side_for_test(RunnerMode::kPersistent);
-  Program dirty = parse_script(
+  expect_tail_given_back_zeroed(
       "mallopt M_PERTURB 0x41\na = malloc 0x18\npad = malloc 0xd10\nm = memalign 0x1000 0x100\n"
-      "b = malloc 0x18\n");
-  Trace d = persistent->run(dirty, with_snapshots());
-  ASSERT_EQ(d.error, "");
-  ASSERT_EQ(d.outcomes[3], Outcome::pointer(0x1000));
-  ASSERT_EQ(d.states[3].top.offset, 0x1100);  // top went back down
-  Trace t = persistent->run(prev_size_probe(0x1200), RunOptions());
-  ASSERT_EQ(t.error, "");
-  EXPECT_EQ(t.outcomes.back(), kClean);
+      "b = malloc 0x18\n",
+      3, 0x1000, 0x1100, 0x1200);
 }
 
 // Above 64 MiB of heap the reset gives the pages back to the kernel instead of clearing them
@@ -101,26 +113,17 @@ TEST(GlibcReset, DirtAboveTheScannedHeapIsGoneForTheNextProgram) {
   Program probe = prev_size_probe(at);
   ASSERT_EQ(probe.ops[0].kind, OpKind::kMallopt);
   probe.ops[0].a = at + 0x100000;
-  Trace t = persistent->run(probe, RunOptions());
-  ASSERT_EQ(t.error, "");
-  EXPECT_EQ(t.outcomes.back(), kClean);
+  EXPECT_EQ(probe_end(*persistent, probe), kClean);
 }
 
 // _int_realloc's "newp == next" path: top is too small, so _int_malloc grows it and carves the
 // new chunk right after the old one (0x1f7d0..0x217e0), then the remainder (the old chunk's
 // size, 0x212d0..0x217e0) goes back to top with M_PERTURB's bytes in it.
 TEST(GlibcReset, ReallocsRemainderGivenBackToTopIsZeroedForTheNextProgram) {
-  auto persistent = glibc_side_for_test(RunnerMode::kPersistent);
-  Program dirty = parse_script(
+  expect_tail_given_back_zeroed(
       "mallopt M_PERTURB 0x41\na = malloc 0x18\nx = malloc 0x1f000\np = malloc 0x500\n"
-      "p = realloc p 0x2000\n");
-  Trace d = persistent->run(dirty, with_snapshots());
-  ASSERT_EQ(d.error, "");
-  ASSERT_EQ(d.outcomes[4], Outcome::pointer(0x1f2d0));
-  ASSERT_EQ(d.states[4].top.offset, 0x212d0);  // top went back down
-  Trace t = persistent->run(prev_size_probe(0x21300), RunOptions());
-  ASSERT_EQ(t.error, "");
-  EXPECT_EQ(t.outcomes.back(), kClean);
+      "p = realloc p 0x2000\n",
+      4, 0x1f2d0, 0x212d0, 0x21300);
 }
 
 // The one live child of `parent` (-1 when there is none).
@@ -331,9 +334,7 @@ TEST(GlibcReset, AProgramThatWroteMemoryKeepsTheChildOnlyWhenEverythingIsUndone)
   ASSERT_EQ(heap_only.error, "");
   EXPECT_EQ(runner_child_pid(server), first) << "a write into the heap is undone by the reset";
   // The word written above top (heap offset 0x1290) reads as zero in the next Program.
-  Trace probe = persistent->run(prev_size_probe(0x1290), RunOptions());
-  ASSERT_EQ(probe.error, "");
-  EXPECT_EQ(probe.outcomes.back(), kClean);
+  EXPECT_EQ(probe_end(*persistent, prev_size_probe(0x1290)), kClean);
 
   // (The probe ended in an abort after its own write8: that child is gone.)
   ASSERT_EQ(persistent->run(parse_script("a = malloc 0x18\n"), RunOptions()).error, "");
