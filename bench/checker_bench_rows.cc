@@ -20,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "allocator/allocator.h"
 #include "allocator/simulated_memory.h"
@@ -178,18 +179,16 @@ bool register_all() {
                  "op + incremental check: 10,000 chunks / 10 chunks <= 2 (flat)");
   const std::string longrow = "checker: 1,000,000 ops";
   const std::string heaprow = "checker: 1,000,000 ops, heap checker only";
-  benchmark::RegisterBenchmark((longrow + "/checked").c_str(), run_long_program, 3)
-      ->UseRealTime()
-      ->Unit(benchmark::kMillisecond);  // one iteration is seconds
-  benchmark::RegisterBenchmark((longrow + "/unchecked").c_str(), run_long_program, 0)
-      ->UseRealTime()
-      ->Unit(benchmark::kMillisecond);  // one iteration is seconds
-  benchmark::RegisterBenchmark((heaprow + "/checked").c_str(), run_long_program, 1)
-      ->UseRealTime()
-      ->Unit(benchmark::kMillisecond);  // one iteration is seconds
-  benchmark::RegisterBenchmark((heaprow + "/unchecked").c_str(), run_long_program, 0)
-      ->UseRealTime()
-      ->Unit(benchmark::kMillisecond);  // one iteration is seconds
+  // The argument is run_long_program's checks (0: none). One iteration is seconds: in ms.
+  const std::pair<std::string, int> long_rows[] = {{longrow + "/checked", 3},
+                                                   {longrow + "/unchecked", 0},
+                                                   {heaprow + "/checked", 1},
+                                                   {heaprow + "/unchecked", 0}};
+  for (const auto& [row, checks] : long_rows) {
+    benchmark::RegisterBenchmark(row.c_str(), run_long_program, checks)
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
+  }
   describe_ratio(longrow, "checked", "unchecked", 3,
                  "the twin side with its checks (heap checker, block rules) / without, ~4,000 live "
                  "blocks (issue 14: <= 3)");

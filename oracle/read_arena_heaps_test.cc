@@ -8,6 +8,7 @@
 #include <string>
 
 #include "oracle/read_value.h"
+#include "oracle/trace.h"
 
 namespace heaptwin {
 namespace {
@@ -30,10 +31,7 @@ ReadPlaces main_places() {
 }
 
 std::string text(const ReadPlaces& p, uint64_t raw, uint64_t at) {
-  const ReadValue v = read_value(&p, raw, at);
-  char out[200];
-  read_value_text(&v, out, sizeof out);
-  return out;
+  return to_string(read_value(&p, raw, at));
 }
 
 TEST(ReadArenaHeap, NamesValuesAndPositionsInAThreadsHeap) {

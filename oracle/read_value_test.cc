@@ -29,10 +29,7 @@ ReadPlaces places() {
 }
 
 std::string text(const ReadPlaces& p, uint64_t raw, uint64_t at) {
-  const ReadValue v = read_value(&p, raw, at);
-  char out[160];
-  read_value_text(&v, out, sizeof out);
-  return out;
+  return to_string(read_value(&p, raw, at));
 }
 
 TEST(ReadValue, NamesAddressesByWhatTheyPointInto) {

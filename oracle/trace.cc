@@ -214,6 +214,12 @@ Outcome Outcome::read(const ::ReadValue& v) {
   return v;
 }
 
+std::string to_string(const ::ReadValue& v) {
+  char text[200];
+  read_value_text(&v, text, sizeof text);
+  return text;
+}
+
 std::string to_string(const Outcome& o) {
   switch (o.kind) {
     case OutcomeKind::kPointer: return signed_hex(o.offset);
@@ -239,12 +245,7 @@ std::string to_string(const Outcome& o) {
     }
     case OutcomeKind::kTimeout: return "timeout";
     case OutcomeKind::kNoOpinion: return "no opinion";
-    case OutcomeKind::kRead: {
-      const ReadValue v = o.read_value();
-      char text[160];
-      read_value_text(&v, text, sizeof text);
-      return std::string("read ") + text;
-    }
+    case OutcomeKind::kRead: return "read " + to_string(o.read_value());
   }
   return "?";
 }

@@ -73,6 +73,8 @@ struct Outcome {
 // "0x2a0", "mmapped 0x21000", "NULL (ENOMEM)", "abort: free(): invalid pointer",
 // "read main_arena+0x60", ...
 std::string to_string(const Outcome& o);
+// A read8 value as read_value_text names it: "heap+0x2a0", "main_arena+0x60", ...
+std::string to_string(const ::ReadValue& v);
 
 // A reference from the arena to a chunk. Chunks in the heap are offsets from the heap base; a
 // pointer that leaves the heap (a corrupted list) is kept raw and marked wild, which also ends

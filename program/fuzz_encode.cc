@@ -10,20 +10,9 @@
 
 namespace heaptwin {
 
+// The encoder is one half of the format: inside its namespace, the forms go by their own names.
+namespace fuzz_format {
 namespace {
-
-using fuzz_format::kFreedRefsEnd;
-using fuzz_format::kMalloptEscape;
-using fuzz_format::kMalloptParams;
-using fuzz_format::kNullSlotByte;
-using fuzz_format::kReadOffsetEscape;
-using fuzz_format::kReadOffsets;
-using fuzz_format::kReadOpcode;
-using fuzz_format::kSlotEscapeFirst;
-using fuzz_format::LiveSet;
-using fuzz_format::Opcode;
-using fuzz_format::ReadSets;
-using fuzz_format::Writer;
 
 class Encoder {
  public:
@@ -203,40 +192,31 @@ class Encoder {
     out_.signed_value(delta);
   }
 
-  void value(const Value& v) {
-    switch (v.kind) {
-      case Value::Kind::kLiteral:
-        out_.byte(0);
-        out_.size(v.literal);
-        break;
+  // A literal, or a slot's or the heap's address plus a delta: its form byte (0, 1, 2), then
+  // the literal or the address. A value itself, or the target of a protect().
+  void term(Value::Kind kind, uint64_t literal, SlotId slot, int64_t delta) {
+    switch (kind) {
       case Value::Kind::kSlot:
         out_.byte(1);
-        address(false, v.slot, v.delta);
+        address(false, slot, delta);
         break;
       case Value::Kind::kHeap:
         out_.byte(2);
-        address(true, v.slot, v.delta);
+        address(true, slot, delta);
         break;
-      case Value::Kind::kProtect:
-        out_.byte(3);
-        out_.byte(v.pos_is_heap ? 1 : 0);
-        address(v.pos_is_heap, v.slot, v.delta);
-        switch (v.target_kind) {
-          case Value::Kind::kSlot:
-            out_.byte(1);
-            address(false, v.target_slot, v.target_delta);
-            break;
-          case Value::Kind::kHeap:
-            out_.byte(2);
-            address(true, v.target_slot, v.target_delta);
-            break;
-          default:
-            out_.byte(0);
-            out_.size(v.target_literal);
-            break;
-        }
+      default:
+        out_.byte(0);
+        out_.size(literal);
         break;
     }
+  }
+
+  void value(const Value& v) {
+    if (v.kind != Value::Kind::kProtect) return term(v.kind, v.literal, v.slot, v.delta);
+    out_.byte(3);
+    out_.byte(v.pos_is_heap ? 1 : 0);
+    address(v.pos_is_heap, v.slot, v.delta);
+    term(v.target_kind, v.target_literal, v.target_slot, v.target_delta);
   }
 
   const Program& program_;
@@ -247,9 +227,10 @@ class Encoder {
 };
 
 }  // namespace
+}  // namespace fuzz_format
 
 std::optional<std::string> encode_fuzz(const Program& program, std::string* error) {
-  Encoder encoder(program);
+  fuzz_format::Encoder encoder(program);
   if (!encoder.assign_numbers(error) || !encoder.threads_fit(error)) return std::nullopt;
   return encoder.run();
 }

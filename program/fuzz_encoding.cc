@@ -9,20 +9,9 @@
 
 namespace heaptwin {
 
+// The decoder is one half of the format: inside its namespace, the forms go by their own names.
+namespace fuzz_format {
 namespace {
-
-using fuzz_format::kFreedRefsEnd;
-using fuzz_format::kMalloptEscape;
-using fuzz_format::kMalloptParams;
-using fuzz_format::kReadOffsetEscape;
-using fuzz_format::kReadOffsets;
-using fuzz_format::kReadOpcode;
-using fuzz_format::kSlotEscapeFirst;
-using fuzz_format::LiveSet;
-using fuzz_format::Opcode;
-using fuzz_format::opcode_of;
-using fuzz_format::Reader;
-using fuzz_format::ReadSets;
 
 class Decoder {
  public:
@@ -177,40 +166,36 @@ class Decoder {
     *delta = in_.signed_value();
   }
 
-  Value value() {
-    Value v;
-    switch (in_.byte() % 4) {
+  // A literal, or a slot's or the heap's address plus a delta, by its form (0, 1, 2): a value
+  // itself, or the target of a protect().
+  void term(int form, Value::Kind* kind, uint64_t* literal, SlotId* slot, int64_t* delta) {
+    switch (form) {
       case 0:
-        v.kind = Value::Kind::kLiteral;
-        v.literal = in_.size();
+        *kind = Value::Kind::kLiteral;
+        *literal = in_.size();
         break;
       case 1:
-        v.kind = Value::Kind::kSlot;
-        address(false, &v.slot, &v.delta);
-        break;
-      case 2:
-        v.kind = Value::Kind::kHeap;
-        address(true, &v.slot, &v.delta);
+        *kind = Value::Kind::kSlot;
+        address(false, slot, delta);
         break;
       default:
-        v.kind = Value::Kind::kProtect;
-        v.pos_is_heap = in_.byte() % 2 == 1;
-        address(v.pos_is_heap, &v.slot, &v.delta);
-        switch (in_.byte() % 3) {
-          case 0:
-            v.target_kind = Value::Kind::kLiteral;
-            v.target_literal = in_.size();
-            break;
-          case 1:
-            v.target_kind = Value::Kind::kSlot;
-            address(false, &v.target_slot, &v.target_delta);
-            break;
-          default:
-            v.target_kind = Value::Kind::kHeap;
-            address(true, &v.target_slot, &v.target_delta);
-            break;
-        }
+        *kind = Value::Kind::kHeap;
+        address(true, slot, delta);
+        break;
     }
+  }
+
+  Value value() {
+    Value v;
+    const int form = in_.byte() % 4;
+    if (form < 3) {
+      term(form, &v.kind, &v.literal, &v.slot, &v.delta);
+      return v;
+    }
+    v.kind = Value::Kind::kProtect;
+    v.pos_is_heap = in_.byte() % 2 == 1;
+    address(v.pos_is_heap, &v.slot, &v.delta);
+    term(in_.byte() % 3, &v.target_kind, &v.target_literal, &v.target_slot, &v.target_delta);
     return v;
   }
 
@@ -226,9 +211,10 @@ class Decoder {
 };
 
 }  // namespace
+}  // namespace fuzz_format
 
 Program decode_fuzz(const uint8_t* data, size_t size, const DecodeOptions& options) {
-  return Decoder(data, size, options).run();
+  return fuzz_format::Decoder(data, size, options).run();
 }
 
 }  // namespace heaptwin

@@ -38,6 +38,26 @@ bool slots_are_valid(const Program& p) {
   return true;
 }
 
+// What every decoded input must be: its slots valid, and its printed form parsing back to it
+// (every decoded input is readable). Asserts: call it under ASSERT_NO_FATAL_FAILURE.
+void check_readable(const Program& p, int input) {
+  ASSERT_TRUE(slots_are_valid(p)) << "input #" << input;
+  std::string error;
+  auto again = parse_heap(print_heap(p), "decoded", &error);
+  ASSERT_TRUE(again.has_value()) << error << "\n" << print_heap(p);
+  ASSERT_EQ(*again, p) << print_heap(p);
+}
+
+// check_readable, and its encoding (into *bytes) decodes back to it.
+void check_round_trip(const Program& p, int input, std::string* bytes) {
+  ASSERT_NO_FATAL_FAILURE(check_readable(p, input));
+  std::string error;
+  auto once = encode_fuzz(p, &error);
+  ASSERT_TRUE(once.has_value()) << error;
+  ASSERT_EQ(decode_fuzz(*once), p) << "input #" << input << "\n" << print_heap(p);
+  *bytes = *once;
+}
+
 // Random bytes of format v2 (read8 decoded).
 std::string random_v2_bytes(std::mt19937_64& rng, size_t max_len) {
   std::string s = random_bytes(rng, max_len);
@@ -50,13 +70,7 @@ TEST(FuzzEncoding, EveryByteStringDecodesToAValidProgram) {
   std::mt19937_64 rng(20261122);
   for (int i = 0; i < 20000; ++i) {
     std::string bytes = random_bytes(rng, 300);
-    Program p = decode_fuzz(bytes);
-    ASSERT_TRUE(slots_are_valid(p)) << "input #" << i;
-    // The printed form parses back to the same Program: every decoded input is readable.
-    std::string error;
-    auto again = parse_heap(print_heap(p), "decoded", &error);
-    ASSERT_TRUE(again.has_value()) << error << "\n" << print_heap(p);
-    ASSERT_EQ(*again, p) << print_heap(p);
+    ASSERT_NO_FATAL_FAILURE(check_readable(decode_fuzz(bytes), i));
   }
 }
 
@@ -81,14 +95,8 @@ TEST(FuzzEncoding, FormatV2DecodesReadsAndKeepsEveryPropertyOfV1) {
   for (int i = 0; i < 8000; ++i) {
     const std::string bytes = random_v2_bytes(rng, 300);
     Program p = decode_fuzz(bytes);
-    ASSERT_TRUE(slots_are_valid(p)) << "input #" << i;
-    std::string error;
-    auto again = parse_heap(print_heap(p), "decoded", &error);
-    ASSERT_TRUE(again.has_value()) << error << "\n" << print_heap(p);
-    ASSERT_EQ(*again, p) << print_heap(p);
-    auto once = encode_fuzz(p, &error);
-    ASSERT_TRUE(once.has_value()) << error;
-    ASSERT_EQ(decode_fuzz(*once), p) << "input #" << i << "\n" << print_heap(p);
+    std::string once;
+    ASSERT_NO_FATAL_FAILURE(check_round_trip(p, i, &once));
     for (const Op& op : p.ops) reads += op.kind == OpKind::kRead8;
   }
   EXPECT_GT(reads, 8000u);  // opcode 15: one op in 16
@@ -322,15 +330,9 @@ TEST(FuzzEncoding, FormatV3RoundTripsAndThreadlessProgramsKeepTheirFormat) {
     if (bytes.empty()) bytes.push_back('\0');
     bytes[0] = static_cast<char>(kFuzzFormatV3);
     Program p = decode_fuzz(bytes);
-    ASSERT_TRUE(slots_are_valid(p)) << "input #" << i;
-    std::string error;
-    auto again = parse_heap(print_heap(p), "decoded", &error);
-    ASSERT_TRUE(again.has_value()) << error << "\n" << print_heap(p);
-    ASSERT_EQ(*again, p) << print_heap(p);
-    auto once = encode_fuzz(p, &error);
-    ASSERT_TRUE(once.has_value()) << error;
-    ASSERT_EQ(decode_fuzz(*once), p) << "input #" << i << "\n" << print_heap(p);
-    EXPECT_EQ(static_cast<uint8_t>((*once)[0]) == kFuzzFormatV3, p.uses_threads());
+    std::string once;
+    ASSERT_NO_FATAL_FAILURE(check_round_trip(p, i, &once));
+    EXPECT_EQ(static_cast<uint8_t>(once[0]) == kFuzzFormatV3, p.uses_threads());
     threaded += p.uses_threads();
   }
   EXPECT_GT(threaded, 6000u);

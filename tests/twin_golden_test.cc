@@ -3,9 +3,6 @@
 // every op, also under a few tunables; and held to the .expected files recorded from real glibc.
 #include <gtest/gtest.h>
 
-#include <dirent.h>
-
-#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -13,43 +10,20 @@
 #include <utility>
 #include <vector>
 
-#include "oracle/differ.h"
-#include "oracle/glibc/glibc_side.h"
 #include "oracle/golden.h"
-#include "oracle/twin_side.h"
 #include "program/heap_format.h"
 #include "tests/golden_dir.h"
+#include "tests/twin_and_glibc.h"
 
 namespace heaptwin {
 namespace {
 
-std::vector<std::string> heap_files(const std::string& dir) {
-  std::vector<std::string> files;
-  if (DIR* d = opendir(dir.c_str())) {
-    while (dirent* e = readdir(d)) {
-      std::string n = e->d_name;
-      if (n.size() > 5 && n.compare(n.size() - 5, 5, ".heap") == 0) files.push_back(dir + "/" + n);
-    }
-    closedir(d);
-  }
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
-class TwinGoldenTest : public ::testing::Test {
+class TwinGoldenTest : public TwinAndGlibcTest {
  protected:
-  void SetUp() override {
-    std::string error;
-    twin_ = make_twin_side("twin", &error);
-    ASSERT_NE(twin_, nullptr) << error;
-    glibc_ = make_glibc_side("glibc", &error);
-    ASSERT_NE(glibc_, nullptr) << error;
-  }
-
   // Runs every scenario of `dir` on both sides; returns how many ran.
   int diff_dir(const std::string& dir, const RunOptions& options) {
     int checked = 0;
-    for (const std::string& file : heap_files(dir)) {
+    for (const std::string& file : golden_files(dir)) {
       std::ifstream in(file);
       std::stringstream text;
       text << in.rdbuf();
@@ -57,15 +31,11 @@ class TwinGoldenTest : public ::testing::Test {
       auto program = parse_heap(text.str(), file, &error);
       EXPECT_TRUE(program.has_value()) << error;
       if (!program) continue;
-      std::vector<Trace> traces = {twin_->run(*program, options), glibc_->run(*program, options)};
-      DiffResult result = diff_traces(traces);
-      EXPECT_TRUE(result.agree()) << file << "\n" << format_divergence(*program, traces, result);
+      run_both(*program, options, file);
       ++checked;
     }
     return checked;
   }
-
-  std::unique_ptr<Side> twin_, glibc_;
 };
 
 TEST_F(TwinGoldenTest, EveryScenarioAgreesWithRealGlibc) {

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <utility>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -16,6 +17,51 @@ bool wants_help(const Args& args) {
     if (a == "--") break;
   }
   return false;
+}
+
+bool printed_help(const Args& args, const char* help) {
+  if (!wants_help(args)) return false;
+  std::fputs(help, stdout);
+  return true;
+}
+
+bool printed_help(const Args& args, void (*print_help)()) {
+  if (!wants_help(args)) return false;
+  print_help();
+  return true;
+}
+
+bool take_operand(const std::string& arg, const char* what, std::string* operand,
+                  std::string* error) {
+  if (!arg.empty() && arg[0] == '-') {
+    *error = "unknown option " + arg;
+  } else if (operand->empty()) {
+    *operand = arg;
+    return true;
+  } else {
+    *error = std::string("one ") + what + " at a time (got " + *operand + " and " + arg + ")";
+  }
+  return false;
+}
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  size_t at = 0;
+  while (at <= s.size()) {
+    size_t comma = s.find(',', at);
+    if (comma == std::string::npos) comma = s.size();
+    out.push_back(s.substr(at, comma - at));
+    at = comma + 1;
+  }
+  return out;
+}
+
+std::vector<std::string> comma_list(const std::string& s) {
+  std::vector<std::string> out;
+  for (std::string& item : split_commas(s)) {
+    if (!item.empty()) out.push_back(std::move(item));
+  }
+  return out;
 }
 
 int usage_error(const std::string& command, const std::string& message) {

@@ -52,10 +52,7 @@ void print_usage() {
 }  // namespace
 
 int cmd_check(const Args& args) {
-  if (wants_help(args)) {
-    print_usage();
-    return kExitOk;
-  }
+  if (printed_help(args, print_usage)) return kExitOk;
   std::vector<std::string> files;
   std::string on = default_side(), version;
   bool all = false;
@@ -71,13 +68,8 @@ int cmd_check(const Args& args) {
     } else if (a == "--on" || a == "--side") {
       if (!has_value) return usage_error("check", a + " needs a side name (twin or glibc)");
       on = args[++i];
-    } else if (std::string e; take_release_option(args, &i, &version, &e)) {
+    } else if (std::string e; take_side_option(args, &i, &version, &options.tunables, &e)) {
       if (!e.empty()) return usage_error("check", e);
-    } else if (a == "--tunable") {
-      std::pair<std::string, std::string> t;
-      if (!has_value || !parse_tunable(args[++i], &t))
-        return usage_error("check", "--tunable needs NAME=VALUE");
-      options.tunables.push_back(t);
     } else if (a == "--timeout") {
       if (!has_value) return usage_error("check", "--timeout needs milliseconds");
       options.timeout_ms = std::atoi(args[++i].c_str());

@@ -1,6 +1,5 @@
 // heaptwin diff: runs .heap scripts on several sides and reports the first disagreement.
 #include <cstdio>
-#include <sstream>
 
 #include "oracle/executor.h"
 #include "oracle/trace_text.h"
@@ -44,23 +43,10 @@ void print_usage() {
       "input\n");
 }
 
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  std::istringstream in(s);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
-
 }  // namespace
 
 int cmd_diff(const Args& args) {
-  if (wants_help(args)) {
-    print_usage();
-    return kExitOk;
-  }
+  if (printed_help(args, print_usage)) return kExitOk;
   std::vector<std::string> files, sides;
   std::string version, target;
   JudgeConfig config;
@@ -85,20 +71,15 @@ int cmd_diff(const Args& args) {
       }
     } else if (a == "--sides") {
       if (!has_value) return usage_error("diff", "--sides needs a list, e.g. glibc,twin");
-      sides = split(args[++i]);
+      sides = comma_list(args[++i]);
     } else if (a == "--target") {
       if (!has_value || fuzz_target_config(args[i + 1]) == nullptr) {
         return usage_error("diff",
                            "--target needs twin_vs_glibc, twin_vs_model, attack or threads");
       }
       target = args[++i];
-    } else if (std::string e; take_release_option(args, &i, &version, &e)) {
+    } else if (std::string e; take_side_option(args, &i, &version, &config.tunables, &e)) {
       if (!e.empty()) return usage_error("diff", e);
-    } else if (a == "--tunable") {
-      std::pair<std::string, std::string> t;
-      if (!has_value || !parse_tunable(args[++i], &t))
-        return usage_error("diff", "--tunable needs NAME=VALUE");
-      config.tunables.push_back(t);
     } else if (!a.empty() && a[0] == '-') {
       return usage_error("diff", "unknown option " + a);
     } else {

@@ -21,10 +21,7 @@ constexpr const char* kHelp =
 }  // namespace
 
 int cmd_encode(const Args& args) {
-  if (wants_help(args)) {
-    std::fputs(kHelp, stdout);
-    return kExitOk;
-  }
+  if (printed_help(args, kHelp)) return kExitOk;
   std::string input, output;
   for (size_t i = 0; i < args.size(); ++i) {
     if (args[i] == "-o") {

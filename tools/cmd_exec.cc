@@ -236,10 +236,7 @@ int exit_status(int status) {
 }  // namespace
 
 int cmd_preload_path(const Args& args) {
-  if (wants_help(args)) {
-    print_preload_path_usage();
-    return kExitOk;
-  }
+  if (printed_help(args, print_preload_path_usage)) return kExitOk;
   if (!args.empty()) return usage_error("preload-path", "takes no arguments");
   std::vector<std::string> tried;
   std::string lib = find_library(&tried);

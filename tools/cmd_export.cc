@@ -62,10 +62,7 @@ void fill_release(const std::string& release, ExportOptions* options) {
 }  // namespace
 
 int cmd_export(const Args& args) {
-  if (wants_help(args)) {
-    std::fputs(kHelp, stdout);
-    return kExitOk;
-  }
+  if (printed_help(args, kHelp)) return kExitOk;
   std::string file, output, release, release_option;
   bool c_format = false;
   for (size_t i = 0; i < args.size(); ++i) {

@@ -41,10 +41,7 @@ std::string default_dir() {
 }  // namespace
 
 int cmd_golden(const Args& args) {
-  if (wants_help(args)) {
-    print_usage();
-    return kExitOk;
-  }
+  if (printed_help(args, print_usage)) return kExitOk;
   bool update = false;
   std::string dir, side_name = "glibc", version;
   for (size_t i = 0; i < args.size(); ++i) {

@@ -17,10 +17,7 @@ constexpr const char* kHelp =
 }  // namespace
 
 int cmd_parse(const Args& args) {
-  if (wants_help(args)) {
-    std::fputs(kHelp, stdout);
-    return kExitOk;
-  }
+  if (printed_help(args, kHelp)) return kExitOk;
   bool quiet = false;
   std::vector<std::string> files;
   for (const auto& a : args) {

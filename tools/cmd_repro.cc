@@ -4,7 +4,6 @@
 
 #include <cstdio>
 #include <memory>
-#include <sstream>
 
 #include "oracle/executor.h"
 #include "oracle/trace_text.h"
@@ -41,15 +40,6 @@ constexpr const char* kHelp =
     "                  side by side, the first divergence marked and shown at open "
     "(docs/show.md)\n\n"
     "exit: 0 the sides agree (nothing to reproduce); 1 reproduced; 2 bad usage or input\n";
-
-std::vector<std::string> split_commas(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream in(s);
-  for (std::string item; std::getline(in, item, ',');) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
 
 // How a run failed, coarsely enough that a smaller Program failing "the same way" matches.
 struct Failure {
@@ -158,10 +148,7 @@ int write_html(Executor& executor, const Program& program, const Verdict& verdic
 }  // namespace
 
 int cmd_repro(const Args& args) {
-  if (wants_help(args)) {
-    std::fputs(kHelp, stdout);
-    return kExitOk;
-  }
+  if (printed_help(args, kHelp)) return kExitOk;
   std::string input, save, target = "attack", release, html;
   std::vector<std::string> side_names_wanted;  // default: the target's own
   bool do_minimize = true;
@@ -175,7 +162,7 @@ int cmd_repro(const Args& args) {
     if (a == "--sides") {
       auto v = value("--sides");
       if (!v) return usage_error("repro", "--sides needs a list, e.g. twin,glibc");
-      side_names_wanted = split_commas(*v);
+      side_names_wanted = comma_list(*v);
     } else if (a == "--target") {
       auto v = value("--target");
       if (!v) return usage_error("repro", "--target needs a name");

@@ -43,10 +43,7 @@ void print_usage() {
 }  // namespace
 
 int cmd_run(const Args& args) {
-  if (wants_help(args)) {
-    print_usage();
-    return kExitOk;
-  }
+  if (printed_help(args, print_usage)) return kExitOk;
   std::string file, on = "glibc", version;
   bool state = false, json = false, full = false;
   RunOptions options;
@@ -75,32 +72,20 @@ int cmd_run(const Args& args) {
       auto v = value("a side");
       if (!v) return usage_error("run", a + " needs a side name");
       on = *v;
-    } else if (std::string e; take_release_option(args, &i, &version, &e)) {
+    } else if (std::string e; take_side_option(args, &i, &version, &options.tunables, &e)) {
       if (!e.empty()) return usage_error("run", e);
-    } else if (a == "--tunable") {
-      auto v = value("k=v");
-      std::pair<std::string, std::string> t;
-      if (!v || !parse_tunable(*v, &t)) return usage_error("run", "--tunable needs NAME=VALUE");
-      options.tunables.push_back(t);
     } else if (a == "--timeout") {
       auto v = value("ms");
       if (!v) return usage_error("run", "--timeout needs milliseconds");
       options.timeout_ms = std::atoi(v->c_str());
-    } else if (!a.empty() && a[0] == '-') {
-      return usage_error("run", "unknown option " + a);
-    } else if (file.empty()) {
-      file = a;
-    } else {
-      return usage_error("run", "one file at a time (got " + file + " and " + a + ")");
+    } else if (std::string e; !take_operand(a, "file", &file, &e)) {
+      return usage_error("run", e);
     }
   }
   if (file.empty()) return usage_error("run", "expected a .heap file");
+  auto program = load_program_or_report(file);
+  if (!program) return kExitUsage;
   std::string error;
-  auto program = load_program(file, &error);
-  if (!program) {
-    std::fprintf(stderr, "%s\n", error.c_str());
-    return kExitUsage;
-  }
   auto side = make_side(side_for_version(on, version), &error);
   if (!side) {
     std::fprintf(stderr, "heaptwin run: %s\n", error.c_str());

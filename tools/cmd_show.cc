@@ -61,18 +61,6 @@ void print_usage() {
   std::printf("\n");
 }
 
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= s.size()) {
-    size_t comma = s.find(',', start);
-    if (comma == std::string::npos) comma = s.size();
-    if (comma > start) out.push_back(s.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return out;
-}
-
 bool parse_count(const std::string& s, long* out) {
   char* end = nullptr;
   long v = std::strtol(s.c_str(), &end, 0);
@@ -117,10 +105,7 @@ int write_html(const std::string& file, const Program& program,
 }  // namespace
 
 int cmd_show(const Args& args) {
-  if (wants_help(args)) {
-    print_usage();
-    return kExitOk;
-  }
+  if (printed_help(args, print_usage)) return kExitOk;
   std::string file, version;
   std::vector<std::string> sides = default_sides();
   long at = -1;
@@ -135,7 +120,7 @@ int cmd_show(const Args& args) {
         return usage_error("show", "--at needs an op index (0, 1, ...)");
     } else if (a == "--on" || a == "--side") {
       if (!has_value) return usage_error("show", a + " needs side names, e.g. twin,glibc");
-      sides = split(args[++i]);
+      sides = comma_list(args[++i]);
       if (sides.empty()) return usage_error("show", a + " needs side names, e.g. twin,glibc");
     } else if (a == "--chunks") {
       long k = 0;
@@ -149,28 +134,16 @@ int cmd_show(const Args& args) {
       html = args[++i];
     } else if (a == "--no-vis") {
       picture.vis_chunks = 0;
-    } else if (std::string e; take_release_option(args, &i, &version, &e)) {
+    } else if (std::string e; take_side_option(args, &i, &version, &options.tunables, &e)) {
       if (!e.empty()) return usage_error("show", e);
-    } else if (a == "--tunable") {
-      std::pair<std::string, std::string> t;
-      if (!has_value || !parse_tunable(args[++i], &t))
-        return usage_error("show", "--tunable needs NAME=VALUE");
-      options.tunables.push_back(t);
-    } else if (!a.empty() && a[0] == '-') {
-      return usage_error("show", "unknown option " + a);
-    } else if (file.empty()) {
-      file = a;
-    } else {
-      return usage_error("show", "one file at a time (got " + file + " and " + a + ")");
+    } else if (std::string e; !take_operand(a, "file", &file, &e)) {
+      return usage_error("show", e);
     }
   }
   if (file.empty()) return usage_error("show", "expected a .heap file");
+  auto program = load_program_or_report(file);
+  if (!program) return kExitUsage;
   std::string error;
-  auto program = load_program(file, &error);
-  if (!program) {
-    std::fprintf(stderr, "%s\n", error.c_str());
-    return kExitUsage;
-  }
   if (program->ops.empty()) return usage_error("show", file + " has no ops");
   if (at >= static_cast<long>(program->ops.size())) {
     return usage_error("show", "--at " + std::to_string(at) + ": " + file + " has ops 0.." +

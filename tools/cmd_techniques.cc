@@ -57,18 +57,6 @@ void print_usage() {
       joined(techniques::twin_releases()).c_str(), joined(techniques::real_releases()).c_str());
 }
 
-std::vector<std::string> split_commas(const std::string& s) {
-  std::vector<std::string> out;
-  size_t at = 0;
-  while (at <= s.size()) {
-    size_t comma = s.find(',', at);
-    if (comma == std::string::npos) comma = s.size();
-    out.push_back(s.substr(at, comma - at));
-    at = comma + 1;
-  }
-  return out;
-}
-
 bool is_directory(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
@@ -77,10 +65,7 @@ bool is_directory(const std::string& path) {
 }  // namespace
 
 int cmd_techniques(const Args& args) {
-  if (wants_help(args)) {
-    print_usage();
-    return kExitOk;
-  }
+  if (printed_help(args, print_usage)) return kExitOk;
   std::vector<std::string> releases;
   std::string dir, on = "both", libc_release;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -100,12 +85,8 @@ int cmd_techniques(const Args& args) {
       if (on != "twin" && on != "glibc" && on != "both") {
         return usage_error("techniques", "--on takes twin, glibc or both, not '" + on + "'");
       }
-    } else if (!a.empty() && a[0] == '-') {
-      return usage_error("techniques", "unknown option " + a);
-    } else if (dir.empty()) {
-      dir = a;
-    } else {
-      return usage_error("techniques", "one folder at a time (got " + dir + " and " + a + ")");
+    } else if (std::string e; !take_operand(a, "folder", &dir, &e)) {
+      return usage_error("techniques", e);
     }
   }
   // A release is known when it has a twin or a real side here, or is the --libc one.

@@ -102,6 +102,20 @@ bool take_release_option(const std::vector<std::string>& args, size_t* i, std::s
   return true;
 }
 
+bool take_side_option(const std::vector<std::string>& args, size_t* i, std::string* release,
+                      std::vector<std::pair<std::string, std::string>>* tunables,
+                      std::string* error) {
+  if (take_release_option(args, i, release, error)) return true;
+  if (args[*i] != "--tunable") return false;
+  std::pair<std::string, std::string> t;
+  if (*i + 1 >= args.size() || !parse_tunable(args[++*i], &t)) {
+    *error = "--tunable needs NAME=VALUE";
+  } else {
+    tunables->push_back(t);
+  }
+  return true;
+}
+
 bool use_libc_option(const std::string& path, std::string* version, std::string* error) {
   auto release = use_user_libc(path, error);
   if (!release) return false;
@@ -136,14 +150,17 @@ std::optional<Program> load_program(const std::string& path, std::string* error)
   return parse_heap(*text, path, error);
 }
 
+std::optional<Program> load_program_or_report(const std::string& path) {
+  std::string error;
+  auto program = load_program(path, &error);
+  if (!program) std::fprintf(stderr, "%s\n", error.c_str());
+  return program;
+}
+
 bool load_programs(const std::vector<std::string>& paths, std::vector<Program>* out) {
   for (const auto& path : paths) {
-    std::string error;
-    auto p = load_program(path, &error);
-    if (!p) {
-      std::fprintf(stderr, "%s\n", error.c_str());
-      return false;
-    }
+    auto p = load_program_or_report(path);
+    if (!p) return false;
     out->push_back(std::move(*p));
   }
   return true;

@@ -23,6 +23,12 @@ std::string side_for_version(const std::string& side, const std::string& glibc_v
 bool take_release_option(const std::vector<std::string>& args, size_t* i, std::string* release,
                          std::string* error);
 
+// take_release_option, and --tunable NAME=VALUE (added to *tunables): the options every command
+// that runs sides takes, with the same contract.
+bool take_side_option(const std::vector<std::string>& args, size_t* i, std::string* release,
+                      std::vector<std::pair<std::string, std::string>>* tunables,
+                      std::string* error);
+
 // --libc PATH (a libc.so.6 or its folder, the loader beside it): from now on "glibc-<its
 // release>" runs under it; *version is that release. False with *error when it is no glibc.
 bool use_libc_option(const std::string& path, std::string* version, std::string* error);
@@ -35,6 +41,9 @@ bool parse_count(const std::string& text, size_t* out);
 
 // Reads and parses a .heap file; nullopt with *error naming file and line.
 std::optional<Program> load_program(const std::string& path, std::string* error);
+
+// load_program for a command: nullopt after printing the error on stderr (exit 2 follows).
+std::optional<Program> load_program_or_report(const std::string& path);
 
 // Every file parsed before anything runs (bad input is exit 2 first): false after printing the
 // first error (file and line) on stderr.

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "allocator/layout.h"
+#include "oracle/glibc/glibc_side_for_tests.h"
 #include "oracle/glibc/libc_symbols.h"
 #include "oracle/glibc/reset_programs_for_tests.h"
 
@@ -27,27 +28,9 @@
 
 namespace heaptwin {
 
-void PrintTo(const Outcome& o, std::ostream* os) { *os << to_string(o); }
-
 namespace {
 
-class GlibcSideTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::string error;
-    side_ = make_glibc_side("glibc", &error);
-    ASSERT_NE(side_, nullptr) << error;
-  }
-  Trace run(const std::string& text, bool snapshots = false, int timeout_ms = 2000) {
-    RunOptions options;
-    options.snapshots = snapshots;
-    options.timeout_ms = timeout_ms;
-    Trace t = side_->run(parse_script(text), options);
-    EXPECT_EQ(t.error, "");
-    return t;
-  }
-  std::unique_ptr<Side> side_;
-};
+using GlibcSideTest = GlibcSideFixture;
 
 TEST_F(GlibcSideTest, FirstMallocSitsAfterTheTcacheStruct) {
   Trace t = run("a = malloc 0x18\nb = malloc 0x18\n");
@@ -212,13 +195,11 @@ TEST(GlibcRunnerModes, TheRunnerDiesWithItsParent) {
 }
 
 TEST(GlibcRunnerModes, PersistentResetMatchesAFreshForkEveryTime) {
-  std::string error;
-  auto fork_side = make_glibc_side("glibc", RunnerMode::kFork, &error);
-  ASSERT_NE(fork_side, nullptr) << error;
-  auto persistent = make_glibc_side("glibc", RunnerMode::kPersistent, &error);
-  ASSERT_NE(persistent, nullptr) << error;
-  RunOptions options;
-  options.snapshots = true;
+  auto fork_side = glibc_side_for_test(RunnerMode::kFork);
+  ASSERT_NE(fork_side, nullptr);
+  auto persistent = glibc_side_for_test(RunnerMode::kPersistent);
+  ASSERT_NE(persistent, nullptr);
+  const RunOptions options = with_snapshots();
   // Aborting and faulting Programs in between: the next child must start pristine too.
   Program abort_program = parse_script("a = malloc 0x18\nfree a\nfree a\n");
   Program fault_program = parse_script("a = malloc 0x18\nwrite8 null 0 0\n");
@@ -255,15 +236,11 @@ namespace heaptwin {
 namespace {
 
 TEST(GlibcWithoutDebugSymbols, AProbeFindsTheSameArena) {
-  std::string error;
-  auto with = make_glibc_side("glibc", &error);
-  ASSERT_NE(with, nullptr) << error;
-  setenv("HEAPTWIN_NO_DEBUG_SYMBOLS", "1", 1);
-  auto without = make_glibc_side("glibc", &error);
-  unsetenv("HEAPTWIN_NO_DEBUG_SYMBOLS");
-  ASSERT_NE(without, nullptr) << error;
-  RunOptions options;
-  options.snapshots = true;
+  auto with = glibc_side_for_test();
+  ASSERT_NE(with, nullptr);
+  auto without = glibc_side_without_debug_symbols();
+  ASSERT_NE(without, nullptr);
+  const RunOptions options = with_snapshots();
   Program p = parse_script(
       "a = malloc 0x18\nb = malloc 0x500\ng = malloc 0x18\nfree a\nfree b\nc = malloc 0x600\n"
       "mallopt M_MXFAST 0x20\nd = malloc 0x30000\nfree d\n");
@@ -280,11 +257,8 @@ TEST(GlibcWithoutDebugSymbols, AProbeFindsTheSameArena) {
 // read8 names its values after main_arena: without debug symbols the side finds it by the probe
 // (for a Program that reads, even when nothing else asks for the arena).
 TEST(GlibcWithoutDebugSymbols, ReadsAreNamedAfterTheProbedArena) {
-  std::string error;
-  setenv("HEAPTWIN_NO_DEBUG_SYMBOLS", "1", 1);
-  auto without = make_glibc_side("glibc", &error);
-  unsetenv("HEAPTWIN_NO_DEBUG_SYMBOLS");
-  ASSERT_NE(without, nullptr) << error;
+  auto without = glibc_side_without_debug_symbols();
+  ASSERT_NE(without, nullptr);
   const Program p = parse_script(
       "a = malloc 0x500\ng = malloc 0x18\nfree a\nfd = read8 a 0\nfirst = read8 fd 0x10\n");
   const Trace t = without->run(p, RunOptions{});
@@ -301,11 +275,9 @@ namespace heaptwin {
 namespace {
 
 TEST(GlibcSnapshots, CopiedByTheChildEqualReadFromThePausedChild) {
-  std::string error;
-  auto side = make_glibc_side("glibc", &error);
-  ASSERT_NE(side, nullptr) << error;
-  RunOptions options;
-  options.snapshots = true;
+  auto side = glibc_side_for_test();
+  ASSERT_NE(side, nullptr);
+  const RunOptions options = with_snapshots();
   // Random Programs, and one where top swallows a chunk the tcache still lists (a freed block
   // reallocated and freed again): the copy must reach that stale entry inside top.
   std::vector<Program> programs;

@@ -8,33 +8,22 @@
 #include <string>
 
 #include "oracle/glibc/glibc_side.h"
+#include "oracle/glibc/glibc_side_for_tests.h"
 #include "program/parse_for_tests.h"
 
 namespace heaptwin {
 
-void PrintTo(const Outcome& o, std::ostream* os) { *os << to_string(o); }
-
 namespace {
 
-class GlibcThreadsTest : public ::testing::Test {
+class GlibcThreadsTest : public GlibcSideFixture {
  protected:
   void SetUp() override {
     if (std::string(gnu_get_libc_version()) != "2.36") {
       GTEST_SKIP() << "the expected values were measured on glibc 2.36; this host has "
                    << gnu_get_libc_version();
     }
-    std::string error;
-    side_ = make_glibc_side("glibc", &error);
-    ASSERT_NE(side_, nullptr) << error;
+    GlibcSideFixture::SetUp();
   }
-  Trace run(const std::string& text, bool snapshots = false) {
-    RunOptions options;
-    options.snapshots = snapshots;
-    Trace t = side_->run(parse_script(text), options);
-    EXPECT_EQ(t.error, "");
-    return t;
-  }
-  std::unique_ptr<Side> side_;
 };
 
 TEST_F(GlibcThreadsTest, EachOpRunsOnItsThreadInTheScriptsOrder) {
@@ -162,11 +151,8 @@ TEST_F(GlibcThreadsTest, AForgedArenaListDoesNotKillTheRunner) {
 
 // Without libc6-dbg the runner does not know &main_arena; it finds it on the arena list.
 TEST_F(GlibcThreadsTest, WithoutDebugSymbolsAThreadsChunksAreNamedAlike) {
-  ::setenv("HEAPTWIN_NO_DEBUG_SYMBOLS", "1", 1);
-  std::string error;
-  auto bare = make_glibc_side("glibc", &error);
-  ::unsetenv("HEAPTWIN_NO_DEBUG_SYMBOLS");
-  ASSERT_NE(bare, nullptr) << error;
+  auto bare = glibc_side_without_debug_symbols();
+  ASSERT_NE(bare, nullptr);
   Trace t = bare->run(parse_script("a = malloc 0x18\nt1: b = malloc 0x18\nt2: c = malloc 0x18\n"),
                       RunOptions{});
   EXPECT_EQ(t.error, "");

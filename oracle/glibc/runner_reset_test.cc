@@ -13,22 +13,14 @@
 #include <gtest/gtest.h>
 
 #include "oracle/glibc/glibc_side.h"
+#include "oracle/glibc/glibc_side_for_tests.h"
 #include "oracle/glibc/reset_programs_for_tests.h"
 #include "program/heap_format.h"
 #include "program/parse_for_tests.h"
 
 namespace heaptwin {
 
-void PrintTo(const Outcome& o, std::ostream* os) { *os << to_string(o); }
-
 namespace {
-
-std::unique_ptr<Side> side(RunnerMode mode) {
-  std::string error;
-  auto s = make_glibc_side("glibc", mode, &error);
-  EXPECT_NE(s, nullptr) << error;
-  return s;
-}
 
 // glibc reads the prev_size word at `d`'s chunk (`at`, a heap offset) once `d` claims its
 // neighbour is free: 0 there (a fresh heap) ends in glibc's "corrupted size vs. prev_size"
@@ -46,28 +38,41 @@ Program prev_size_probe(uint64_t at) {
   return parse_script(s.str());
 }
 
-RunOptions with_snapshots() {
-  RunOptions o;
-  o.snapshots = true;
-  return o;
-}
-
 const Outcome kClean = Outcome::abort("corrupted size vs. prev_size while consolidating");
 
+// What `probe` ends in on `side`: kClean when its word was zero. The side's own error fails the
+// test.
+Outcome probe_end(Side& side, const Program& probe) {
+  Trace t = side.run(probe, RunOptions());
+  EXPECT_EQ(t.error, "");
+  return t.outcomes.empty() ? Outcome() : t.outcomes.back();
+}
+
+// The persistent runner after `dirty`, whose op `op` returns `block` and gives a tail with
+// M_PERTURB's bytes back to top (top ends at `top`, lower than it was inside the op): the next
+// Program finds the word at `probe_at`, in that tail, zeroed.
+void expect_tail_given_back_zeroed(const char* dirty, size_t op, uint64_t block, uint64_t top,
+                                   uint64_t probe_at) {
+  auto persistent = glibc_side_for_test(RunnerMode::kPersistent);
+  ASSERT_NE(persistent, nullptr);
+  Trace d = persistent->run(parse_script(dirty), with_snapshots());
+  ASSERT_EQ(d.error, "");
+  ASSERT_EQ(d.outcomes[op], Outcome::pointer(block));
+  ASSERT_EQ(d.states[op].top.offset, top);  // top went back down
+  EXPECT_EQ(probe_end(*persistent, prev_size_probe(probe_at)), kClean);
+}
+
 TEST(GlibcReset, TheProbeSeesAZeroWordInAFreshHeap) {
-  auto fresh = side(RunnerMode::kFork);
+  auto fresh = glibc_side_for_test(RunnerMode::kFork);
   for (uint64_t at : {0x1200, 0x21300}) {
-    Trace t = fresh->run(prev_size_probe(at), RunOptions());
-    ASSERT_EQ(t.error, "");
-    ASSERT_FALSE(t.outcomes.empty());
-    EXPECT_EQ(t.outcomes.back(), kClean) << "at 0x" << std::hex << at;
+    EXPECT_EQ(probe_end(*fresh, prev_size_probe(at)), kClean) << "at 0x" << std::hex << at;
   }
 }
 
 // The probe sees dirt when it is there: a Program that leaves a perturb pattern at the probed
 // word (a block freed with M_PERTURB, still in a bin) makes it fault.
 TEST(GlibcReset, TheProbeSeesDirtWhenItIsThere) {
-  auto fresh = side(RunnerMode::kFork);
+  auto fresh = glibc_side_for_test(RunnerMode::kFork);
   Trace t = fresh->run(
       parse_script("mallopt M_PERTURB 0x41\nmallopt M_TOP_PAD 0x100000\na = malloc 0x18\n"
                    "b = malloc 0xf50\nfree b\nmallopt M_PERTURB 0\n"
@@ -83,24 +88,17 @@ TEST(GlibcReset, TheProbeSeesDirtWhenItIsThere) {
 // (too large for the tcache) merges into top. The reset must zero up to the highest top, not
 // the last.
 TEST(GlibcReset, MemalignsTailGivenBackToTopIsZeroedForTheNextProgram) {
-  auto persistent = side(RunnerMode::kPersistent);
-  Program dirty = parse_script(
+  expect_tail_given_back_zeroed(
       "mallopt M_PERTURB 0x41\na = malloc 0x18\npad = malloc 0xd10\nm = memalign 0x1000 0x100\n"
-      "b = malloc 0x18\n");
-  Trace d = persistent->run(dirty, with_snapshots());
-  ASSERT_EQ(d.error, "");
-  ASSERT_EQ(d.outcomes[3], Outcome::pointer(0x1000));
-  ASSERT_EQ(d.states[3].top.offset, 0x1100);  // top went back down
-  Trace t = persistent->run(prev_size_probe(0x1200), RunOptions());
-  ASSERT_EQ(t.error, "");
-  EXPECT_EQ(t.outcomes.back(), kClean);
+      "b = malloc 0x18\n",
+      3, 0x1000, 0x1100, 0x1200);
 }
 
 // Above 64 MiB of heap the reset gives the pages back to the kernel instead of clearing them
 // (runner_reset.c, kScannedHeapBytes): a perturb pattern left at heap+96 MiB is gone for the
 // next Program all the same.
 TEST(GlibcReset, DirtAboveTheScannedHeapIsGoneForTheNextProgram) {
-  auto persistent = side(RunnerMode::kPersistent);
+  auto persistent = glibc_side_for_test(RunnerMode::kPersistent);
   Trace d =
       persistent->run(parse_script("mallopt M_PERTURB 0x41\nmallopt M_MMAP_THRESHOLD 0x8000000\n"
                                    "a = malloc 0x18\nbig = malloc 0x5ff0000\n"
@@ -115,26 +113,17 @@ TEST(GlibcReset, DirtAboveTheScannedHeapIsGoneForTheNextProgram) {
   Program probe = prev_size_probe(at);
   ASSERT_EQ(probe.ops[0].kind, OpKind::kMallopt);
   probe.ops[0].a = at + 0x100000;
-  Trace t = persistent->run(probe, RunOptions());
-  ASSERT_EQ(t.error, "");
-  EXPECT_EQ(t.outcomes.back(), kClean);
+  EXPECT_EQ(probe_end(*persistent, probe), kClean);
 }
 
 // _int_realloc's "newp == next" path: top is too small, so _int_malloc grows it and carves the
 // new chunk right after the old one (0x1f7d0..0x217e0), then the remainder (the old chunk's
 // size, 0x212d0..0x217e0) goes back to top with M_PERTURB's bytes in it.
 TEST(GlibcReset, ReallocsRemainderGivenBackToTopIsZeroedForTheNextProgram) {
-  auto persistent = side(RunnerMode::kPersistent);
-  Program dirty = parse_script(
+  expect_tail_given_back_zeroed(
       "mallopt M_PERTURB 0x41\na = malloc 0x18\nx = malloc 0x1f000\np = malloc 0x500\n"
-      "p = realloc p 0x2000\n");
-  Trace d = persistent->run(dirty, with_snapshots());
-  ASSERT_EQ(d.error, "");
-  ASSERT_EQ(d.outcomes[4], Outcome::pointer(0x1f2d0));
-  ASSERT_EQ(d.states[4].top.offset, 0x212d0);  // top went back down
-  Trace t = persistent->run(prev_size_probe(0x21300), RunOptions());
-  ASSERT_EQ(t.error, "");
-  EXPECT_EQ(t.outcomes.back(), kClean);
+      "p = realloc p 0x2000\n",
+      4, 0x1f2d0, 0x212d0, 0x21300);
 }
 
 // The one live child of `parent` (-1 when there is none).
@@ -166,11 +155,11 @@ TEST(GlibcReset, MappingsAProgramLeavesAreGone) {
   Program trivial = parse_script("a = malloc 0x18\n");
   std::vector<std::string> clean, after;
   {
-    auto s = side(RunnerMode::kPersistent);
+    auto s = glibc_side_for_test(RunnerMode::kPersistent);
     ASSERT_EQ(s->run(trivial, RunOptions()).error, "");
     clean = child_anonymous_maps(only_child_of_us());
   }
-  auto s = side(RunnerMode::kPersistent);
+  auto s = glibc_side_for_test(RunnerMode::kPersistent);
   for (const char* leaves : {"mallopt M_MMAP_THRESHOLD 0\na = malloc 0x18\n",
                              "a = malloc 0x40000\nb = memalign 0x2000 0x30000\n",
                              // glibc's abort path maps a page for its message
@@ -213,7 +202,7 @@ TEST(GlibcRunner, HeapGrowthOfTwoMiBIsAdvisedHugePages) {
   if (access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) != 0) {
     GTEST_SKIP() << "no transparent huge pages in this kernel";
   }
-  auto s = side(RunnerMode::kPersistent);
+  auto s = glibc_side_for_test(RunnerMode::kPersistent);
   Trace t = s->run(parse_script("mallopt M_MMAP_THRESHOLD 0x2000000\na = calloc 0x800000 1\n"),
                    RunOptions());
   ASSERT_EQ(t.error, "");
@@ -269,8 +258,8 @@ TEST(GlibcReset, ARefusedBrkSeesTheBreakOfAFreshProcess) {
   const Program refused = parse_script(
       "mallopt M_MMAP_THRESHOLD 0x1e0\na = malloc 0x318\nb = calloc 0x3825b3 0x36ac0f\n"
       "c = malloc 0x100\nmallopt M_MMAP_THRESHOLD 0x100000\nd = malloc 0x200\n");
-  auto fresh = side(RunnerMode::kFork);
-  auto reused = side(RunnerMode::kPersistent);
+  auto fresh = glibc_side_for_test(RunnerMode::kFork);
+  auto reused = glibc_side_for_test(RunnerMode::kPersistent);
   ASSERT_TRUE(fresh && reused);
   RunOptions options = with_snapshots();
   options.digests = false;
@@ -282,8 +271,8 @@ TEST(GlibcReset, ARefusedBrkSeesTheBreakOfAFreshProcess) {
 }
 
 TEST(GlibcReset, EveryProgramMatchesAFreshRunWhateverRanBefore) {
-  auto fresh = side(RunnerMode::kFork);
-  auto reused = side(RunnerMode::kPersistent);
+  auto fresh = glibc_side_for_test(RunnerMode::kFork);
+  auto reused = glibc_side_for_test(RunnerMode::kPersistent);
   std::mt19937_64 rng(7);
   RunOptions with_state;
   with_state.snapshots = true;
@@ -334,7 +323,7 @@ uint64_t ld_so_data_word(pid_t pid) {
 // does not undo: a write into the heap (even above top, where glibc never writes) is undone,
 // a write into ld.so's data is not, and the child is replaced.
 TEST(GlibcReset, AProgramThatWroteMemoryKeepsTheChildOnlyWhenEverythingIsUndone) {
-  auto persistent = side(RunnerMode::kPersistent);
+  auto persistent = glibc_side_for_test(RunnerMode::kPersistent);
   ASSERT_EQ(persistent->run(parse_script("a = malloc 0x18\n"), RunOptions()).error, "");
   const pid_t server = only_child_of_us();
   const pid_t first = runner_child_pid(server);
@@ -345,9 +334,7 @@ TEST(GlibcReset, AProgramThatWroteMemoryKeepsTheChildOnlyWhenEverythingIsUndone)
   ASSERT_EQ(heap_only.error, "");
   EXPECT_EQ(runner_child_pid(server), first) << "a write into the heap is undone by the reset";
   // The word written above top (heap offset 0x1290) reads as zero in the next Program.
-  Trace probe = persistent->run(prev_size_probe(0x1290), RunOptions());
-  ASSERT_EQ(probe.error, "");
-  EXPECT_EQ(probe.outcomes.back(), kClean);
+  EXPECT_EQ(probe_end(*persistent, prev_size_probe(0x1290)), kClean);
 
   // (The probe ended in an abort after its own write8: that child is gone.)
   ASSERT_EQ(persistent->run(parse_script("a = malloc 0x18\n"), RunOptions()).error, "");
@@ -379,8 +366,8 @@ namespace {
 // is reset, not recycled: the child stays, and it and every Program after it match a run in a
 // fresh child.
 TEST(GlibcReset, AHeapContinuedInMmapIsResetAndTheChildKept) {
-  auto fresh = side(RunnerMode::kFork);
-  auto reused = side(RunnerMode::kPersistent);
+  auto fresh = glibc_side_for_test(RunnerMode::kFork);
+  auto reused = glibc_side_for_test(RunnerMode::kPersistent);
   ASSERT_EQ(reused->run(parse_script("a = malloc 0x18\n"), RunOptions()).error, "");
   const pid_t server = only_child_of_us();
   const pid_t child = runner_child_pid(server);

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "oracle/glibc/churn_program.h"
 #include "oracle/glibc/glibc_side.h"
 #include "program/heap_format.h"
 
@@ -69,31 +70,6 @@ Program random_program(std::mt19937_64& rng, int ops) {
       p.ops.push_back(m);
       ++i;
     }
-  }
-  return p;
-}
-
-// `ops` ops over `live` slots: each op frees a random slot when it holds a block, else
-// allocates a small block into it, so about half the slots hold a block at any time.
-Program long_program(size_t ops, size_t live, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  Program p;
-  for (size_t i = 0; i < live; ++i) p.intern("s" + std::to_string(i));
-  std::vector<bool> held(live + 1, false);
-  p.ops.reserve(ops);
-  for (size_t i = 0; i < ops; ++i) {
-    SlotId s = static_cast<SlotId>(1 + rng() % live);
-    Op op;
-    if (held[s]) {
-      op.kind = OpKind::kFree;
-      op.src = s;
-    } else {
-      op.kind = OpKind::kMalloc;
-      op.dst = s;
-      op.a = 1 + rng() % 0x200;
-    }
-    held[s] = !held[s];
-    p.ops.push_back(op);
   }
   return p;
 }
@@ -165,8 +141,8 @@ int run_long(size_t ops, const std::string& name) {
     std::fprintf(stderr, "%s\n", error.c_str());
     return 2;
   }
-  check(side->run(long_program(16, 8, 2), RunOptions()));  // the runner is up
-  Program p = long_program(ops, 8000, 1);
+  check(side->run(churn_program(16, 8, 2), RunOptions()));  // the runner is up
+  Program p = churn_program(ops, 8000, 1);
   for (bool digests : {false, true}) {
     RunOptions options;
     options.digests = digests;

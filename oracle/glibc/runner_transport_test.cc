@@ -8,17 +8,12 @@
 
 #include <gtest/gtest.h>
 
+#include "oracle/glibc/churn_program.h"
 #include "oracle/glibc/glibc_side.h"
+#include "oracle/glibc/glibc_side_for_tests.h"
 #include "oracle/heap_view.h"
 #include "program/heap_format.h"
 #include "program/parse_for_tests.h"
-
-namespace heaptwin {
-
-void PrintTo(const Outcome& o, std::ostream* os) { *os << to_string(o); }
-
-namespace {}  // namespace
-}  // namespace heaptwin
 
 namespace heaptwin {
 namespace {
@@ -26,44 +21,13 @@ namespace {
 // A Program far longer than the rings (8,192 ops) over more slots than the old .heap cap:
 // ~50% of 6,000 slots hold a block at any time. The outcomes stream through while the parent
 // keeps writing ops; the persistent runner must agree with a fresh child (fork mode).
-Program long_program(size_t ops, size_t slots, uint64_t seed) {
-  uint64_t x = seed * 0x9e3779b97f4a7c15ull + 1;
-  auto next = [&x]() {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return x;
-  };
-  Program p;
-  for (size_t i = 0; i < slots; ++i) p.intern("s" + std::to_string(i));
-  std::vector<bool> held(slots + 1, false);
-  for (size_t i = 0; i < ops; ++i) {
-    SlotId s = static_cast<SlotId>(1 + next() % slots);
-    Op op;
-    if (held[s]) {
-      op.kind = OpKind::kFree;
-      op.src = s;
-    } else {
-      op.kind = OpKind::kMalloc;
-      op.dst = s;
-      op.a = 1 + next() % 0x200;
-    }
-    held[s] = !held[s];
-    p.ops.push_back(op);
-  }
-  return p;
-}
-
 TEST(GlibcLongPrograms, AProgramOfAnyLengthStreamsThrough) {
-  std::string error;
-  auto persistent = make_glibc_side("glibc", RunnerMode::kPersistent, &error);
-  ASSERT_NE(persistent, nullptr) << error;
-  auto fork_side = make_glibc_side("glibc", RunnerMode::kFork, &error);
-  ASSERT_NE(fork_side, nullptr) << error;
-  Program p = long_program(120000, 6000, 3);
-  RunOptions digests;
-  digests.digests = true;
-  Trace a = persistent->run(p, digests);
+  auto persistent = glibc_side_for_test(RunnerMode::kPersistent);
+  ASSERT_NE(persistent, nullptr);
+  auto fork_side = glibc_side_for_test(RunnerMode::kFork);
+  ASSERT_NE(fork_side, nullptr);
+  Program p = churn_program(120000, 6000, 3);
+  Trace a = persistent->run(p, with_digests());
   ASSERT_EQ(a.error, "");
   ASSERT_EQ(a.outcomes.size(), p.ops.size());
   ASSERT_EQ(a.digests.size(), p.ops.size());
@@ -77,13 +41,10 @@ TEST(GlibcLongPrograms, AProgramOfAnyLengthStreamsThrough) {
 
 // Copied snapshots stream through their own ring: more states than fit at once.
 TEST(GlibcLongPrograms, CopiedSnapshotsOfALongProgram) {
-  std::string error;
-  auto side = make_glibc_side("glibc", &error);
-  ASSERT_NE(side, nullptr) << error;
-  Program p = long_program(6000, 400, 4);
-  RunOptions options;
-  options.snapshots = true;
-  Trace t = side->run(p, options);
+  auto side = glibc_side_for_test();
+  ASSERT_NE(side, nullptr);
+  Program p = churn_program(6000, 400, 4);
+  Trace t = side->run(p, with_snapshots());
   ASSERT_EQ(t.error, "");
   ASSERT_EQ(t.states.size(), p.ops.size());
   for (size_t i = 0; i < t.states.size(); i += 997) ASSERT_TRUE(t.states[i].valid) << i;
@@ -92,9 +53,8 @@ TEST(GlibcLongPrograms, CopiedSnapshotsOfALongProgram) {
 // start() hands the Program over and returns; finish() collects it. Meanwhile this process may
 // run anything (the executor runs the twin).
 TEST(GlibcOverlap, StartThenFinishIsRun) {
-  std::string error;
-  auto side = make_glibc_side("glibc", &error);
-  ASSERT_NE(side, nullptr) << error;
+  auto side = glibc_side_for_test();
+  ASSERT_NE(side, nullptr);
   Program p =
       parse_script("a = malloc 0x18\nb = malloc 0x500\nfree a\nc = calloc 2 0x30\nfree b\n");
   RunOptions options;
@@ -116,11 +76,9 @@ TEST(GlibcOverlap, StartThenFinishIsRun) {
 
 // A digest after every op that returned, computed by the runner's child over its own arena.
 TEST(GlibcDigests, OnePerOpTheSameForTheSameStates) {
-  std::string error;
-  auto side = make_glibc_side("glibc", &error);
-  ASSERT_NE(side, nullptr) << error;
-  RunOptions options;
-  options.digests = true;
+  auto side = glibc_side_for_test();
+  ASSERT_NE(side, nullptr);
+  const RunOptions options = with_digests();
   Program p = parse_script(
       "a = malloc 0x18\nb = malloc 0x500\ng = malloc 0x18\nfree a\nfree b\n"
       "c = malloc 0x600\nfree g\n");
@@ -142,11 +100,9 @@ TEST(GlibcDigests, OnePerOpTheSameForTheSameStates) {
 // The child's digest of its own arena after each op is the digest of the snapshot the parent
 // builds of that state (heap_view.h: digest_of), for Programs that touch every bin kind.
 TEST(GlibcDigests, EqualTheDigestOfTheSnapshot) {
-  std::string error;
-  auto side = make_glibc_side("glibc", &error);
-  ASSERT_NE(side, nullptr) << error;
-  RunOptions options;
-  options.digests = true;
+  auto side = glibc_side_for_test();
+  ASSERT_NE(side, nullptr);
+  RunOptions options = with_digests();
   options.snapshots = true;
   for (const char* text :
        {"a = malloc 0x18\nb = malloc 0x500\ng = malloc 0x18\nfree a\nfree b\nc = malloc 0x600\n"
@@ -166,15 +122,11 @@ TEST(GlibcDigests, EqualTheDigestOfTheSnapshot) {
 
 // Without libc6-dbg's symbols the arena is located by the probe, and digests work the same.
 TEST(GlibcDigests, WithoutDebugSymbols) {
-  std::string error;
-  auto with = make_glibc_side("glibc", &error);
-  ASSERT_NE(with, nullptr) << error;
-  setenv("HEAPTWIN_NO_DEBUG_SYMBOLS", "1", 1);
-  auto without = make_glibc_side("glibc", &error);
-  unsetenv("HEAPTWIN_NO_DEBUG_SYMBOLS");
-  ASSERT_NE(without, nullptr) << error;
-  RunOptions options;
-  options.digests = true;
+  auto with = glibc_side_for_test();
+  ASSERT_NE(with, nullptr);
+  auto without = glibc_side_without_debug_symbols();
+  ASSERT_NE(without, nullptr);
+  const RunOptions options = with_digests();
   Program p = parse_script("a = malloc 0x18\nb = malloc 0x500\ng = malloc 0x18\nfree a\nfree b\n");
   Trace t1 = with->run(p, options);
   Trace t2 = without->run(p, options);

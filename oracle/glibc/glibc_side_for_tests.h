@@ -1,0 +1,73 @@
+// How the glibc side's tests make and drive it: the side (with or without libc6-dbg's symbols),
+// the run options they ask for, and the fixture of the tests that run one script at a time.
+#ifndef HEAPTWIN_ORACLE_GLIBC_GLIBC_SIDE_FOR_TESTS_H_
+#define HEAPTWIN_ORACLE_GLIBC_GLIBC_SIDE_FOR_TESTS_H_
+
+#include <cstdlib>
+#include <memory>
+#include <ostream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "oracle/glibc/glibc_side.h"
+#include "program/parse_for_tests.h"
+
+namespace heaptwin {
+
+inline void PrintTo(const Outcome& o, std::ostream* os) { *os << to_string(o); }
+
+// make_glibc_side for a test: nullptr after reporting why to the test, which then stops at its
+// ASSERT_NE(side, nullptr).
+inline std::unique_ptr<Side> glibc_side_for_test(RunnerMode mode = RunnerMode::kAuto,
+                                                 const std::string& name = "glibc") {
+  std::string error;
+  auto side = make_glibc_side(name, mode, &error);
+  if (!side) ADD_FAILURE() << name << ": " << error;
+  return side;
+}
+
+// The host's glibc side made as if libc6-dbg were missing (HEAPTWIN_NO_DEBUG_SYMBOLS while it
+// starts): the runner finds main_arena and mp_ by the probe.
+inline std::unique_ptr<Side> glibc_side_without_debug_symbols() {
+  setenv("HEAPTWIN_NO_DEBUG_SYMBOLS", "1", 1);
+  auto side = glibc_side_for_test();
+  unsetenv("HEAPTWIN_NO_DEBUG_SYMBOLS");
+  return side;
+}
+
+inline RunOptions with_snapshots() {
+  RunOptions o;
+  o.snapshots = true;
+  return o;
+}
+
+inline RunOptions with_digests() {
+  RunOptions o;
+  o.digests = true;
+  return o;
+}
+
+// One host glibc side for a suite's tests; run() parses a script and runs it, expecting no
+// error from the side itself (what the Program does is in the outcomes).
+class GlibcSideFixture : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    side_ = glibc_side_for_test();
+    ASSERT_NE(side_, nullptr);
+  }
+  Trace run(const std::string& text, bool snapshots = false,
+            int timeout_ms = RunOptions{}.timeout_ms) {
+    RunOptions options;
+    options.snapshots = snapshots;
+    options.timeout_ms = timeout_ms;
+    Trace t = side_->run(parse_script(text), options);
+    EXPECT_EQ(t.error, "");
+    return t;
+  }
+  std::unique_ptr<Side> side_;
+};
+
+}  // namespace heaptwin
+
+#endif  // HEAPTWIN_ORACLE_GLIBC_GLIBC_SIDE_FOR_TESTS_H_
