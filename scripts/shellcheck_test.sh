@@ -23,8 +23,13 @@ checkout_files() {
   fi
 }
 
+# Read with bash's own `read`: two processes a file (head | grep) made this test take over a
+# minute on a loaded 2-core machine, for some 2,300 files.
 is_shell_script() {  # FILE
-  [[ "$1" == *.sh ]] || head -n 1 "$ROOT/$1" 2>/dev/null | grep -qE '^#!.*[/ ](ba)?sh([[:space:]]|$)'
+  [[ "$1" == *.sh ]] && return 0
+  local first=""
+  IFS= read -r first <"$ROOT/$1" 2>/dev/null
+  [[ "$first" =~ ^\#!.*[/\ ](ba)?sh([[:space:]]|$) ]]
 }
 
 xml_escape() { sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g' -e 's/"/\&quot;/g'; }
