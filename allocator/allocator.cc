@@ -24,6 +24,8 @@ Allocator::Allocator(Memory* memory, const LibcObjects& libc, FatalHandler* fata
       list_align_mask_(profile.safe_linking ? kMallocAlignMask : 0),
       tcache_form_(tcache_form_of(profile)),
       tcache_entries_offset_(tcache_entries_offset_of(tcache_form_)),
+      tcache_hot_(tcache_form_ == TcacheForm::kWideCounts && profile.tcache_take_by_count &&
+                  !profile.free_checks_after_tcache && !profile.tcache_lazy),
       arena_offset_(arena_offset_of(profile)) {
   // Before 2.27 the struct is laid 8 bytes before main_arena, which stays 16-byte aligned as in
   // libc (a bin head's address read as a size keeps its low bits): the struct moves up 8 bytes
@@ -203,6 +205,7 @@ void Allocator::ptmalloc_init() {
 }
 
 UserAddr Allocator::malloc(uint64_t bytes) {
+  if (UserAddr e = malloc_from_tcache(bytes)) return e;  // tcache_hot_paths.h
   malloc_hook_pending_ = false;  // malloc_hook_ini's first call clears the hook
   if (!malloc_initialized()) ptmalloc_init();
   // Before 2.26 (TcacheForm::kNone) only _int_malloc refuses a request, and that is retried.
@@ -262,6 +265,7 @@ bool Allocator::retries_in_main_arena() {
 }
 
 void Allocator::free(UserAddr mem) {
+  if (free_into_tcache(mem)) return;  // tcache_hot_paths.h
   if (profile_.free_checks_after_tcache) return free_v242(mem);
   if (mem == 0) return;
   ChunkAddr p = mem2chunk(mem);

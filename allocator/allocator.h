@@ -38,6 +38,12 @@ class Allocator : public ChunkMemory {
   // They take and return user addresses (chunk2mem of a chunk); NULL is UserAddr{} (== 0).
   UserAddr malloc(uint64_t bytes);  // __libc_malloc
   void free(UserAddr mem);          // __libc_free
+  // The two paths nearly every call of a program takes, inline (tcache_hot_paths.h), for the
+  // releases whose tcache counts are 16 bits wide (2.30 .. 2.41): malloc's tcache hit, and free's
+  // put into a tcache bin with room, each exactly as malloc and free take it (which try them
+  // first). A miss (0, false) has changed nothing; the caller then makes the whole call.
+  UserAddr malloc_from_tcache(uint64_t bytes);
+  bool free_into_tcache(UserAddr mem);
   UserAddr calloc(uint64_t n, uint64_t elem_size);
   UserAddr realloc(UserAddr oldmem, uint64_t bytes);
   UserAddr memalign(uint64_t alignment, uint64_t bytes);
@@ -265,6 +271,10 @@ class Allocator : public ChunkMemory {
   }
   void tcache_put(ChunkAddr chunk, uint64_t tc_idx);
   UserAddr tcache_get(uint64_t tc_idx);
+  // counts[idx] of the 16-bit form (TcacheForm::kWideCounts), for the hot paths.
+  uint16_t& wide_tcache_count(uint64_t idx) const {
+    return reinterpret_cast<uint16_t*>(tcache_)[idx];
+  }
   // tcache_get_n (2.38+): the entry whose pointer is stored at `link` (0: the bin's head).
   UserAddr tcache_get_n(uint64_t tc_idx, Addr link);
   // free's double-free scan when the chunk carries the key (2.29+).
@@ -487,6 +497,9 @@ class Allocator : public ChunkMemory {
   uint64_t list_align_mask_ = kMallocAlignMask;  // list walks' alignment check, none before 2.32
   TcacheForm tcache_form_ = TcacheForm::kWideCounts;
   uint64_t tcache_entries_offset_ = 0x80;  // entries[] in tcache_perthread_struct
+  // The hot paths apply: 16-bit counts taken by count, free's checks before the tcache (before
+  // 2.42), the tcache made by the first call (before 2.43).
+  bool tcache_hot_ = false;
   uint64_t arena_offset_ = 0;     // &main_arena - the MallocState (0x58 from 2.43, 8 before 2.27)
   bool tcache_disabled_ = false;  // 2.43: tcache_init failed or tcache_count 0
   char assert_text_[384];         // assert_failed's message (glibc's is as long as the expression)

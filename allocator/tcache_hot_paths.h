@@ -29,6 +29,53 @@ __attribute__((always_inline)) inline UserAddr Allocator::tcache_get(uint64_t tc
   return e;
 }
 
+// Requests up to the largest tcache bin's size: every release's checked_request2size is then
+// request2size, and the bin's count lies inside the struct whatever mp_.tcache_bins says.
+inline constexpr uint64_t kTcacheHotRequestMax = 1032;  // tidx2usize (63)
+
+// __libc_malloc up to its tcache hit, when it has one (2.30 .. 2.41): the same reads in the same
+// order, the same stores (the hook cleared, then tcache_get). Nothing is read that could fault
+// before tcache_get, so a miss leaves the whole call (malloc) to do everything again.
+__attribute__((always_inline)) inline UserAddr Allocator::malloc_from_tcache(uint64_t bytes) {
+  if (!tcache_hot_ || bytes > kTcacheHotRequestMax || !malloc_initialized() || tcache_ == 0) {
+    return 0;
+  }
+  const uint64_t tc_idx = csize2tidx(request2size(bytes));
+  if (tc_idx >= mp().tcache_bins || wide_tcache_count(tc_idx) == 0) return 0;
+  malloc_hook_pending_ = false;  // malloc_hook_ini's first call clears the hook
+  // tcache_get, with the count's form known.
+  UserAddr e = tcache_head(tc_idx);
+  if (list_misaligned(e)) malloc_printerr(msg::kUnalignedTcacheChunk);
+  set_tcache_head(tc_idx, tcache_next(e));
+  --wide_tcache_count(tc_idx);
+  set_tcache_key_of(e, 0);
+  return e;
+}
+
+// __libc_free and _int_free up to the tcache put, when there is one (2.30 .. 2.41): a chunk of
+// main_arena's, not mmapped, that passes _int_free's pointer and size checks, not marked with
+// the tcache key (else the double-free scan), into a bin with room. The loads are free's, in its
+// order (size, then key); a check that fails is left to free, which fails it the same way.
+__attribute__((always_inline)) inline bool Allocator::free_into_tcache(UserAddr mem) {
+  if (!tcache_hot_ || mem == 0 || tcache_ == 0) return false;
+  const ChunkAddr p = mem2chunk(mem);
+  const uint64_t head = chunksize_nomask(p);
+  const uint64_t size = head & ~kSizeBits;
+  if ((head & (kIsMmapped | kNonMainArena)) != 0) return false;
+  if (p.raw() > static_cast<uint64_t>(0) - size || misaligned_chunk(p)) return false;
+  if (size < kMinSize || !aligned_ok(size)) return false;
+  const uint64_t tc_idx = csize2tidx(size);
+  if (tc_idx >= mp().tcache_bins) return false;
+  if (tcache_key_of(mem) == tcache_mark()) return false;
+  if (wide_tcache_count(tc_idx) >= mp().tcache_count) return false;
+  // tcache_put, with the count's form known.
+  set_tcache_key_of(mem, tcache_mark());
+  set_tcache_next(mem, tcache_head(tc_idx));
+  set_tcache_head(tc_idx, mem);
+  ++wide_tcache_count(tc_idx);
+  return true;
+}
+
 }  // namespace heaptwin::alloc
 
 #endif  // HEAPTWIN_ALLOCATOR_TCACHE_HOT_PATHS_H_
