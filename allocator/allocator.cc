@@ -26,7 +26,8 @@ Allocator::Allocator(Memory* memory, const LibcObjects& libc, FatalHandler* fata
       tcache_entries_offset_(tcache_entries_offset_of(tcache_form_)),
       tcache_hot_(tcache_form_ == TcacheForm::kWideCounts && profile.tcache_take_by_count &&
                   !profile.free_checks_after_tcache && !profile.tcache_lazy),
-      arena_offset_(arena_offset_of(profile)) {
+      arena_offset_(arena_offset_of(profile)),
+      arenas_modelled_(arenas_modelled_in(profile)) {
   // Before 2.27 the struct is laid 8 bytes before main_arena, which stays 16-byte aligned as in
   // libc (a bin head's address read as a size keeps its low bits): the struct moves up 8 bytes
   // into the gap after the block's main_arena, main_arena itself 16.
@@ -206,6 +207,10 @@ void Allocator::ptmalloc_init() {
 
 UserAddr Allocator::malloc(uint64_t bytes) {
   if (UserAddr e = malloc_from_tcache(bytes)) return e;  // tcache_hot_paths.h
+  return malloc_past_hot_path(bytes);
+}
+
+UserAddr Allocator::malloc_past_hot_path(uint64_t bytes) {
   malloc_hook_pending_ = false;  // malloc_hook_ini's first call clears the hook
   if (!malloc_initialized()) ptmalloc_init();
   // Before 2.26 (TcacheForm::kNone) only _int_malloc refuses a request, and that is retried.
@@ -265,7 +270,11 @@ bool Allocator::retries_in_main_arena() {
 }
 
 void Allocator::free(UserAddr mem) {
-  if (free_into_tcache(mem)) return;  // tcache_hot_paths.h
+  if (free_into_tcache_or_fastbin(mem)) return;  // tcache_hot_paths.h
+  free_past_hot_path(mem);
+}
+
+void Allocator::free_past_hot_path(UserAddr mem) {
   if (profile_.free_checks_after_tcache) return free_v242(mem);
   if (mem == 0) return;
   ChunkAddr p = mem2chunk(mem);

@@ -38,12 +38,17 @@ class Allocator : public ChunkMemory {
   // They take and return user addresses (chunk2mem of a chunk); NULL is UserAddr{} (== 0).
   UserAddr malloc(uint64_t bytes);  // __libc_malloc
   void free(UserAddr mem);          // __libc_free
-  // The two paths nearly every call of a program takes, inline (tcache_hot_paths.h), for the
+  // The same calls without trying the hot paths below first: for a caller that has just tried
+  // them (the drop-in).
+  UserAddr malloc_past_hot_path(uint64_t bytes);
+  void free_past_hot_path(UserAddr mem);
+  // The paths nearly every call of a program takes, inline (tcache_hot_paths.h), for the
   // releases whose tcache counts are 16 bits wide (2.30 .. 2.41): malloc's tcache hit, and free's
-  // put into a tcache bin with room, each exactly as malloc and free take it (which try them
-  // first). A miss (0, false) has changed nothing; the caller then makes the whole call.
+  // put into a tcache bin with room or else a fastbin, each exactly as malloc and free take it
+  // (which try them first). A miss (0, false) has changed nothing; the caller then makes the
+  // whole call.
   UserAddr malloc_from_tcache(uint64_t bytes);
-  bool free_into_tcache(UserAddr mem);
+  bool free_into_tcache_or_fastbin(UserAddr mem);
   UserAddr calloc(uint64_t n, uint64_t elem_size);
   UserAddr realloc(UserAddr oldmem, uint64_t bytes);
   UserAddr memalign(uint64_t alignment, uint64_t bytes);
@@ -412,7 +417,9 @@ class Allocator : public ChunkMemory {
   void malloc_consolidate();
   // arena.cc: the arenas besides main_arena (arena.c), named by glibc's address, laid out as
   // 2.35 .. 2.41 lay them (a 0x30-byte heap_info with `pagesize`); the tests hold 2.36's facts.
-  bool arenas_modelled() const;
+  // Fixed by the profile: read on every calloc and realloc, so kept (arenas_modelled_).
+  bool arenas_modelled() const { return arenas_modelled_; }
+  static bool arenas_modelled_in(const GlibcProfile& profile);
   // av = `ar` for the running call (0: none, _int_malloc's av == NULL).
   void use_arena(Addr ar) {
     arena_ = ar == 0 ? nullptr : reinterpret_cast<MallocState*>(ar - arena_offset_);
@@ -501,6 +508,7 @@ class Allocator : public ChunkMemory {
   // 2.42), the tcache made by the first call (before 2.43).
   bool tcache_hot_ = false;
   uint64_t arena_offset_ = 0;     // &main_arena - the MallocState (0x58 from 2.43, 8 before 2.27)
+  bool arenas_modelled_ = false;  // arenas_modelled_in (profile_)
   bool tcache_disabled_ = false;  // 2.43: tcache_init failed or tcache_count 0
   char assert_text_[384];         // assert_failed's message (glibc's is as long as the expression)
 };

@@ -44,7 +44,7 @@ __attribute__((always_inline)) inline UserAddr Allocator::malloc_from_tcache(uin
   if (tc_idx >= mp().tcache_bins || wide_tcache_count(tc_idx) == 0) return 0;
   malloc_hook_pending_ = false;  // malloc_hook_ini's first call clears the hook
   // tcache_get, with the count's form known.
-  UserAddr e = tcache_head(tc_idx);
+  const UserAddr e = tcache_head(tc_idx);
   if (list_misaligned(e)) malloc_printerr(msg::kUnalignedTcacheChunk);
   set_tcache_head(tc_idx, tcache_next(e));
   --wide_tcache_count(tc_idx);
@@ -52,11 +52,13 @@ __attribute__((always_inline)) inline UserAddr Allocator::malloc_from_tcache(uin
   return e;
 }
 
-// __libc_free and _int_free up to the tcache put, when there is one (2.30 .. 2.41): a chunk of
-// main_arena's, not mmapped, that passes _int_free's pointer and size checks, not marked with
-// the tcache key (else the double-free scan), into a bin with room. The loads are free's, in its
-// order (size, then key); a check that fails is left to free, which fails it the same way.
-__attribute__((always_inline)) inline bool Allocator::free_into_tcache(UserAddr mem) {
+// __libc_free and _int_free as far as the tcache or a fastbin, when the chunk goes there (2.30 ..
+// 2.41): a chunk of main_arena's, not mmapped, that passes _int_free's pointer and size checks,
+// not marked with the tcache key (else the double-free scan), into its tcache bin while that has
+// room, else into its fastbin (no perturb byte, a sane next size, not the bin's top). The loads
+// are free's, in its order (size, key, the next chunk's size); a check that fails is left to
+// free, which fails it the same way.
+__attribute__((always_inline)) inline bool Allocator::free_into_tcache_or_fastbin(UserAddr mem) {
   if (!tcache_hot_ || mem == 0 || tcache_ == 0) return false;
   const ChunkAddr p = mem2chunk(mem);
   const uint64_t head = chunksize_nomask(p);
@@ -66,13 +68,28 @@ __attribute__((always_inline)) inline bool Allocator::free_into_tcache(UserAddr 
   if (size < kMinSize || !aligned_ok(size)) return false;
   const uint64_t tc_idx = csize2tidx(size);
   if (tc_idx >= mp().tcache_bins) return false;
-  if (tcache_key_of(mem) == tcache_mark()) return false;
-  if (wide_tcache_count(tc_idx) >= mp().tcache_count) return false;
-  // tcache_put, with the count's form known.
-  set_tcache_key_of(mem, tcache_mark());
-  set_tcache_next(mem, tcache_head(tc_idx));
-  set_tcache_head(tc_idx, mem);
-  ++wide_tcache_count(tc_idx);
+  const uint64_t mark = tcache_mark();
+  if (tcache_key_of(mem) == mark) return false;
+  uint16_t& count = wide_tcache_count(tc_idx);
+  if (count < mp().tcache_count) {
+    // tcache_put, with the count's form known.
+    uint64_t& bin = *tcache_entry(tc_idx);
+    set_tcache_key_of(mem, mark);
+    set_tcache_next(mem, UserAddr{bin});
+    bin = mem.raw();
+    ++count;
+    return true;
+  }
+  // _int_free's fastbin put (TRIM_FASTBINS 0: a chunk bordering top qualifies too).
+  if (arena_ == nullptr || size > global_max_fast() || perturb_byte() != 0) return false;
+  const uint64_t next_head = chunksize_nomask(chunk_at_offset(p, size));
+  if (next_head <= kChunkHdrSz || (next_head & ~kSizeBits) >= av().system_mem) return false;
+  uint64_t& fb = fastbin(fastbin_index(size));
+  const ChunkAddr old{fb};
+  if (old == p) return false;  // double free (fasttop)
+  set_have_fastchunks(true);
+  set_fastbin_next(p, old);
+  fb = p.raw();
   return true;
 }
 

@@ -306,13 +306,13 @@ namespace {
 // runs in stands where the exported function's stood, and --check's call stacks start at the
 // program's call as before (tests/preload's exec_test names the program's functions).
 __attribute__((noinline)) void* whole_malloc(size_t bytes) {
-  return allocate("malloc", bytes, &alloc::Allocator::malloc);
+  return allocate("malloc", bytes, &alloc::Allocator::malloc_past_hot_path);
 }
 
 __attribute__((noinline)) void whole_free(void* mem) {
   int saved = errno;  // 2.33+: free preserves errno
   Call call("free", reinterpret_cast<Addr>(mem));
-  g_twin->free(UserAddr{reinterpret_cast<Addr>(mem)});
+  g_twin->free_past_hot_path(UserAddr{reinterpret_cast<Addr>(mem)});
   g_trace.free(reinterpret_cast<Addr>(mem));
   call.freed(reinterpret_cast<Addr>(mem));
   call.done("free", reinterpret_cast<Addr>(mem));
@@ -335,7 +335,7 @@ HEAPTWIN_EXPORT void* malloc(size_t bytes) {
 HEAPTWIN_EXPORT void free(void* mem) {
   if (mem == nullptr) return;  // __libc_free returns before anything else
   if (heaptwin::preload::plain_call() &&
-      g_twin->free_into_tcache(UserAddr{reinterpret_cast<Addr>(mem)})) {
+      g_twin->free_into_tcache_or_fastbin(UserAddr{reinterpret_cast<Addr>(mem)})) {
     return;
   }
   heaptwin::preload::whole_free(mem);
