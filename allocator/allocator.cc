@@ -206,8 +206,9 @@ void Allocator::ptmalloc_init() {
 }
 
 UserAddr Allocator::malloc(uint64_t bytes) {
-  if (UserAddr e = malloc_from_tcache(bytes)) return e;  // tcache_hot_paths.h
-  return malloc_past_hot_path(bytes);
+  bool past_tcache = false;
+  if (UserAddr e = malloc_hot_path(bytes, &past_tcache)) return e;  // tcache_hot_paths.h
+  return past_tcache ? malloc_past_tcache(bytes) : malloc_past_hot_path(bytes);
 }
 
 UserAddr Allocator::malloc_past_hot_path(uint64_t bytes) {
@@ -240,6 +241,10 @@ UserAddr Allocator::malloc_past_hot_path(uint64_t bytes) {
       }
     }
   }
+  return malloc_past_tcache(bytes);
+}
+
+UserAddr Allocator::malloc_past_tcache(uint64_t bytes) {
   if (__builtin_expect(!single_thread_, 0)) return malloc_threaded(bytes);
   UserAddr victim = int_malloc(bytes);
   if (victim == 0 && profile_.retry_in_other_arena && retries_in_main_arena()) {
@@ -270,8 +275,16 @@ bool Allocator::retries_in_main_arena() {
 }
 
 void Allocator::free(UserAddr mem) {
-  if (free_into_tcache_or_fastbin(mem)) return;  // tcache_hot_paths.h
-  free_past_hot_path(mem);
+  switch (free_hot_path(mem)) {  // tcache_hot_paths.h
+    case FreeHot::kDone: return;
+    case FreeHot::kMerge: return free_merge(mem);
+    case FreeHot::kWhole: return free_past_hot_path(mem);
+  }
+}
+
+void Allocator::free_merge(UserAddr mem) {
+  const ChunkAddr p = mem2chunk(mem);
+  int_free_merge_chunk(p, chunksize(p));
 }
 
 void Allocator::free_past_hot_path(UserAddr mem) {

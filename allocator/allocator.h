@@ -47,8 +47,19 @@ class Allocator : public ChunkMemory {
   // put into a tcache bin with room or else a fastbin, each exactly as malloc and free take it
   // (which try them first). A miss (0, false) has changed nothing; the caller then makes the
   // whole call.
-  UserAddr malloc_from_tcache(uint64_t bytes);
-  bool free_into_tcache_or_fastbin(UserAddr mem);
+  // malloc's: a tcache hit, else 0 and *past_tcache when malloc has got past its tcache (the
+  // hook cleared, the request sound, the bin empty): malloc_past_tcache (bytes) is the rest.
+  UserAddr malloc_hot_path(uint64_t bytes, bool* past_tcache);
+  UserAddr malloc_past_tcache(uint64_t bytes);
+  // What free's hot path did.
+  enum class FreeHot : uint8_t {
+    kDone,   // the chunk went into its tcache bin or its fastbin
+    kMerge,  // nothing yet: the chunk passed every check before _int_free merges it with its
+             // free neighbours, and free_merge (mem) is the rest of the call
+    kWhole,  // nothing: the whole call (free_past_hot_path) is still to make
+  };
+  FreeHot free_hot_path(UserAddr mem);
+  void free_merge(UserAddr mem);  // _int_free_merge_chunk (mem2chunk (mem), its size)
   UserAddr calloc(uint64_t n, uint64_t elem_size);
   UserAddr realloc(UserAddr oldmem, uint64_t bytes);
   UserAddr memalign(uint64_t alignment, uint64_t bytes);

@@ -309,6 +309,21 @@ __attribute__((noinline)) void* whole_malloc(size_t bytes) {
   return allocate("malloc", bytes, &alloc::Allocator::malloc_past_hot_path);
 }
 
+// The rest of a plain free whose hot path left the chunk to be merged (Allocator::FreeHot).
+__attribute__((noinline)) void plain_free_merge(void* mem) {
+  int saved = errno;  // 2.33+: free preserves errno (systrim's sbrk may set it)
+  g_twin->free_merge(UserAddr{reinterpret_cast<Addr>(mem)});
+  errno = saved;
+}
+
+// The rest of a plain malloc whose hot path got past the tcache.
+__attribute__((noinline)) void* plain_malloc_past_tcache(size_t bytes) {
+  g_twin->clear_errno();
+  const Addr r = g_twin->malloc_past_tcache(bytes).raw();
+  if (r == 0) set_errno(g_twin->last_errno());
+  return reinterpret_cast<void*>(r);
+}
+
 __attribute__((noinline)) void whole_free(void* mem) {
   int saved = errno;  // 2.33+: free preserves errno
   Call call("free", reinterpret_cast<Addr>(mem));
@@ -326,17 +341,22 @@ __attribute__((noinline)) void whole_free(void* mem) {
 // call is plain: most calls of a single-threaded program end there, with no errno to set or keep.
 HEAPTWIN_EXPORT void* malloc(size_t bytes) {
   if (heaptwin::preload::plain_call()) {
-    if (const UserAddr r = g_twin->malloc_from_tcache(bytes))
+    bool past_tcache = false;
+    if (const UserAddr r = g_twin->malloc_hot_path(bytes, &past_tcache)) {
       return reinterpret_cast<void*>(r.raw());
+    }
+    if (past_tcache) return heaptwin::preload::plain_malloc_past_tcache(bytes);
   }
   return heaptwin::preload::whole_malloc(bytes);
 }
 
 HEAPTWIN_EXPORT void free(void* mem) {
   if (mem == nullptr) return;  // __libc_free returns before anything else
-  if (heaptwin::preload::plain_call() &&
-      g_twin->free_into_tcache_or_fastbin(UserAddr{reinterpret_cast<Addr>(mem)})) {
-    return;
+  if (heaptwin::preload::plain_call()) {
+    using FreeHot = heaptwin::alloc::Allocator::FreeHot;
+    const FreeHot hot = g_twin->free_hot_path(UserAddr{reinterpret_cast<Addr>(mem)});
+    if (hot == FreeHot::kDone) return;
+    if (hot == FreeHot::kMerge) return heaptwin::preload::plain_free_merge(mem);
   }
   heaptwin::preload::whole_free(mem);
 }
