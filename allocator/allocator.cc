@@ -27,7 +27,8 @@ Allocator::Allocator(Memory* memory, const LibcObjects& libc, FatalHandler* fata
       tcache_hot_(tcache_form_ == TcacheForm::kWideCounts && profile.tcache_take_by_count &&
                   !profile.free_checks_after_tcache && !profile.tcache_lazy),
       arena_offset_(arena_offset_of(profile)),
-      arenas_modelled_(arenas_modelled_in(profile)) {
+      arenas_modelled_(arenas_modelled_in(profile)),
+      tcache_mark_source_(profile.tcache_key_random ? libc.tcache_key : &tcache_) {
   // Before 2.27 the struct is laid 8 bytes before main_arena, which stays 16-byte aligned as in
   // libc (a bin head's address read as a size keeps its low bits): the struct moves up 8 bytes
   // into the gap after the block's main_arena, main_arena itself 16.

@@ -29,6 +29,17 @@ __attribute__((always_inline)) inline UserAddr Allocator::tcache_get(uint64_t tc
   return e;
 }
 
+// A hot path's store: store(), or store_unlogged() where the caller knows no write log is set.
+template <bool kLogged>
+__attribute__((always_inline)) inline void Allocator::hot_store(Addr a, uint64_t v) const {
+  if constexpr (kLogged) {
+    store(a, v);
+  } else {
+    HEAPTWIN_TWIN_DCHECK(!logs_writes());
+    store_unlogged(a, v);
+  }
+}
+
 // Requests up to the largest tcache bin's size: every release's checked_request2size is then
 // request2size, and the bin's count lies inside the struct whatever mp_.tcache_bins says.
 inline constexpr uint64_t kTcacheHotRequestMax = 1032;  // tidx2usize (63)
@@ -37,6 +48,7 @@ inline constexpr uint64_t kTcacheHotRequestMax = 1032;  // tidx2usize (63)
 // order, the same stores (the hook cleared, then tcache_get). Nothing is read that could fault
 // before tcache_get. A miss past the tcache (*past_tcache) has cleared the hook as malloc does
 // first; any other has changed nothing.
+template <bool kLogged>
 __attribute__((always_inline)) inline UserAddr Allocator::malloc_hot_path(uint64_t bytes,
                                                                           bool* past_tcache) {
   if (!tcache_hot_ || bytes > kTcacheHotRequestMax || !malloc_initialized() || tcache_ == 0) {
@@ -53,7 +65,7 @@ __attribute__((always_inline)) inline UserAddr Allocator::malloc_hot_path(uint64
   if (list_misaligned(e)) malloc_printerr(msg::kUnalignedTcacheChunk);
   set_tcache_head(tc_idx, tcache_next(e));
   --wide_tcache_count(tc_idx);
-  set_tcache_key_of(e, 0);
+  hot_store<kLogged>(e.raw() + kTcacheEntryKey, 0);  // set_tcache_key_of (e, 0)
   return e;
 }
 
@@ -63,6 +75,7 @@ __attribute__((always_inline)) inline UserAddr Allocator::malloc_hot_path(uint64
 // room, else into its fastbin (no perturb byte, a sane next size, not the bin's top); a larger
 // chunk is for _int_free_merge_chunk (kMerge). The loads are free's, in its order (size, key,
 // the next chunk's size); a check that fails is left to free, which fails it the same way.
+template <bool kLogged>
 __attribute__((always_inline)) inline Allocator::FreeHot Allocator::free_hot_path(UserAddr mem) {
   if (!tcache_hot_ || mem == 0 || tcache_ == 0) return FreeHot::kWhole;
   const ChunkAddr p = mem2chunk(mem);
@@ -79,8 +92,9 @@ __attribute__((always_inline)) inline Allocator::FreeHot Allocator::free_hot_pat
     if (count < mp().tcache_count) {
       // tcache_put, with the count's form known.
       uint64_t& bin = *tcache_entry(tc_idx);
-      set_tcache_key_of(mem, mark);
-      set_tcache_next(mem, UserAddr{bin});
+      hot_store<kLogged>(mem.raw() + kTcacheEntryKey, mark);  // set_tcache_key_of
+      const Addr next = mem.raw() + kTcacheEntryNext;         // set_tcache_next
+      hot_store<kLogged>(next, protect(next, bin));
       bin = mem.raw();
       ++count;
       return FreeHot::kDone;
@@ -98,7 +112,7 @@ __attribute__((always_inline)) inline Allocator::FreeHot Allocator::free_hot_pat
   const ChunkAddr old{fb};
   if (old == p) return FreeHot::kWhole;  // double free (fasttop)
   set_have_fastchunks(true);
-  set_fastbin_next(p, old);
+  hot_store<kLogged>(fd_field(p), protect(fd_field(p), old.raw()));  // set_fastbin_next
   fb = p.raw();
   return FreeHot::kDone;
 }

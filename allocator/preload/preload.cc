@@ -229,9 +229,11 @@ class Call {
   }
   __attribute__((noinline)) void end() {
     // The next calls of this thread may be plain: it is the twin's, and nothing is on that
-    // watches calls (both set at the first call, for good; a trace past its last op is done).
+    // watches calls or stores (all set at the first call, for good; a trace past its last op is
+    // done), so plain calls take the hot paths without the write log (tcache_hot_paths.h).
     const uintptr_t self = reinterpret_cast<uintptr_t>(__builtin_thread_pointer());
     const bool plain_next = &__libc_single_threaded != nullptr && !g_check && !g_trace.active() &&
+                            !g_twin->logs_writes() &&
                             (!following_threads() || g_twin_thread_pointer == self);
     __atomic_store_n(&g_plain_thread, plain_next ? self : 0, __ATOMIC_RELAXED);
     if (locked_) g_lock.unlock();
@@ -301,9 +303,9 @@ using heaptwin::preload::allocate;
 namespace heaptwin::preload {
 namespace {
 
-// malloc's and free's whole calls, out of line, so that their exported functions' hot paths save
-// no registers. Each is its exported function's last act, a tail call (a jmp): the frame it
-// runs in stands where the exported function's stood, and --check's call stacks start at the
+// malloc's, free's and calloc's whole calls, out of line, so that their exported functions' hot
+// paths save no registers. Each is its exported function's last act, a tail call (a jmp): the frame
+// it runs in stands where the exported function's stood, and --check's call stacks start at the
 // program's call as before (tests/preload's exec_test names the program's functions).
 __attribute__((noinline)) void* whole_malloc(size_t bytes) {
   return allocate("malloc", bytes, &alloc::Allocator::malloc_past_hot_path);
@@ -314,6 +316,27 @@ __attribute__((noinline)) void plain_free_merge(void* mem) {
   int saved = errno;  // 2.33+: free preserves errno (systrim's sbrk may set it)
   g_twin->free_merge(UserAddr{reinterpret_cast<Addr>(mem)});
   errno = saved;
+}
+
+// A plain calloc: the twin's, and errno.
+__attribute__((noinline)) void* plain_calloc(size_t n, size_t elem) {
+  g_twin->clear_errno();
+  const Addr r = g_twin->calloc(n, elem).raw();
+  if (r == 0) set_errno(g_twin->last_errno());
+  return reinterpret_cast<void*>(r);
+}
+
+// calloc's whole call, out of line and tail-called as whole_malloc is.
+__attribute__((noinline)) void* whole_calloc(size_t n, size_t elem) {
+  Call call("calloc", n * elem);
+  g_twin->clear_errno();
+  Addr r = g_twin->calloc(n, elem).raw();
+  int e = r == 0 ? g_twin->last_errno() : 0;
+  g_trace.allocation(r, "calloc", n, elem, 2);
+  call.allocated(r);
+  call.done("calloc", n * elem);
+  set_errno(e);
+  return reinterpret_cast<void*>(r);
 }
 
 // The rest of a plain malloc whose hot path got past the tcache.
@@ -342,7 +365,7 @@ __attribute__((noinline)) void whole_free(void* mem) {
 HEAPTWIN_EXPORT void* malloc(size_t bytes) {
   if (heaptwin::preload::plain_call()) {
     bool past_tcache = false;
-    if (const UserAddr r = g_twin->malloc_hot_path(bytes, &past_tcache)) {
+    if (const UserAddr r = g_twin->malloc_hot_path</*kLogged=*/false>(bytes, &past_tcache)) {
       return reinterpret_cast<void*>(r.raw());
     }
     if (past_tcache) return heaptwin::preload::plain_malloc_past_tcache(bytes);
@@ -354,7 +377,8 @@ HEAPTWIN_EXPORT void free(void* mem) {
   if (mem == nullptr) return;  // __libc_free returns before anything else
   if (heaptwin::preload::plain_call()) {
     using FreeHot = heaptwin::alloc::Allocator::FreeHot;
-    const FreeHot hot = g_twin->free_hot_path(UserAddr{reinterpret_cast<Addr>(mem)});
+    const FreeHot hot =
+        g_twin->free_hot_path</*kLogged=*/false>(UserAddr{reinterpret_cast<Addr>(mem)});
     if (hot == FreeHot::kDone) return;
     if (hot == FreeHot::kMerge) return heaptwin::preload::plain_free_merge(mem);
   }
@@ -362,15 +386,8 @@ HEAPTWIN_EXPORT void free(void* mem) {
 }
 
 HEAPTWIN_EXPORT void* calloc(size_t n, size_t elem) {
-  Call call("calloc", n * elem);
-  g_twin->clear_errno();
-  Addr r = g_twin->calloc(n, elem).raw();
-  int e = r == 0 ? g_twin->last_errno() : 0;
-  g_trace.allocation(r, "calloc", n, elem, 2);
-  call.allocated(r);
-  call.done("calloc", n * elem);
-  set_errno(e);
-  return reinterpret_cast<void*>(r);
+  if (heaptwin::preload::plain_call()) return heaptwin::preload::plain_calloc(n, elem);
+  return heaptwin::preload::whole_calloc(n, elem);
 }
 
 HEAPTWIN_EXPORT void* realloc(void* old, size_t bytes) {
