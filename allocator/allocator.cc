@@ -24,7 +24,11 @@ Allocator::Allocator(Memory* memory, const LibcObjects& libc, FatalHandler* fata
       list_align_mask_(profile.safe_linking ? kMallocAlignMask : 0),
       tcache_form_(tcache_form_of(profile)),
       tcache_entries_offset_(tcache_entries_offset_of(tcache_form_)),
-      arena_offset_(arena_offset_of(profile)) {
+      tcache_hot_(tcache_form_ == TcacheForm::kWideCounts && profile.tcache_take_by_count &&
+                  !profile.free_checks_after_tcache && !profile.tcache_lazy),
+      arena_offset_(arena_offset_of(profile)),
+      arenas_modelled_(arenas_modelled_in(profile)),
+      tcache_mark_source_(profile.tcache_key_random ? libc.tcache_key : &tcache_) {
   // Before 2.27 the struct is laid 8 bytes before main_arena, which stays 16-byte aligned as in
   // libc (a bin head's address read as a size keeps its low bits): the struct moves up 8 bytes
   // into the gap after the block's main_arena, main_arena itself 16.
@@ -203,6 +207,12 @@ void Allocator::ptmalloc_init() {
 }
 
 UserAddr Allocator::malloc(uint64_t bytes) {
+  bool past_tcache = false;
+  if (UserAddr e = malloc_hot_path(bytes, &past_tcache)) return e;  // tcache_hot_paths.h
+  return past_tcache ? malloc_past_tcache(bytes) : malloc_past_hot_path(bytes);
+}
+
+UserAddr Allocator::malloc_past_hot_path(uint64_t bytes) {
   malloc_hook_pending_ = false;  // malloc_hook_ini's first call clears the hook
   if (!malloc_initialized()) ptmalloc_init();
   // Before 2.26 (TcacheForm::kNone) only _int_malloc refuses a request, and that is retried.
@@ -232,6 +242,10 @@ UserAddr Allocator::malloc(uint64_t bytes) {
       }
     }
   }
+  return malloc_past_tcache(bytes);
+}
+
+UserAddr Allocator::malloc_past_tcache(uint64_t bytes) {
   if (__builtin_expect(!single_thread_, 0)) return malloc_threaded(bytes);
   UserAddr victim = int_malloc(bytes);
   if (victim == 0 && profile_.retry_in_other_arena && retries_in_main_arena()) {
@@ -262,6 +276,19 @@ bool Allocator::retries_in_main_arena() {
 }
 
 void Allocator::free(UserAddr mem) {
+  switch (free_hot_path(mem)) {  // tcache_hot_paths.h
+    case FreeHot::kDone: return;
+    case FreeHot::kMerge: return free_merge(mem);
+    case FreeHot::kWhole: return free_past_hot_path(mem);
+  }
+}
+
+void Allocator::free_merge(UserAddr mem) {
+  const ChunkAddr p = mem2chunk(mem);
+  int_free_merge_chunk(p, chunksize(p));
+}
+
+void Allocator::free_past_hot_path(UserAddr mem) {
   if (profile_.free_checks_after_tcache) return free_v242(mem);
   if (mem == 0) return;
   ChunkAddr p = mem2chunk(mem);

@@ -38,6 +38,31 @@ class Allocator : public ChunkMemory {
   // They take and return user addresses (chunk2mem of a chunk); NULL is UserAddr{} (== 0).
   UserAddr malloc(uint64_t bytes);  // __libc_malloc
   void free(UserAddr mem);          // __libc_free
+  // The same calls without trying the hot paths below first: for a caller that has just tried
+  // them (the drop-in).
+  UserAddr malloc_past_hot_path(uint64_t bytes);
+  void free_past_hot_path(UserAddr mem);
+  // The paths nearly every call of a program takes, inline (tcache_hot_paths.h), for the
+  // releases whose tcache counts are 16 bits wide (2.30 .. 2.41): malloc's tcache hit, and free's
+  // put into a tcache bin with room or else a fastbin, each exactly as malloc and free take it
+  // (which try them first). A miss (0, false) has changed nothing; the caller then makes the
+  // whole call.
+  // malloc's: a tcache hit, else 0 and *past_tcache when malloc has got past its tcache (the
+  // hook cleared, the request sound, the bin empty): malloc_past_tcache (bytes) is the rest.
+  // kLogged false: for a caller that knows no write log is set (logs_writes () false).
+  template <bool kLogged = true>
+  UserAddr malloc_hot_path(uint64_t bytes, bool* past_tcache);
+  UserAddr malloc_past_tcache(uint64_t bytes);
+  // What free's hot path did.
+  enum class FreeHot : uint8_t {
+    kDone,   // the chunk went into its tcache bin or its fastbin
+    kMerge,  // nothing yet: the chunk passed every check before _int_free merges it with its
+             // free neighbours, and free_merge (mem) is the rest of the call
+    kWhole,  // nothing: the whole call (free_past_hot_path) is still to make
+  };
+  template <bool kLogged = true>
+  FreeHot free_hot_path(UserAddr mem);
+  void free_merge(UserAddr mem);  // _int_free_merge_chunk (mem2chunk (mem), its size)
   UserAddr calloc(uint64_t n, uint64_t elem_size);
   UserAddr realloc(UserAddr oldmem, uint64_t bytes);
   UserAddr memalign(uint64_t alignment, uint64_t bytes);
@@ -186,7 +211,8 @@ class Allocator : public ChunkMemory {
   uint64_t tcache_key_of(UserAddr e) const { return load(e.raw() + kTcacheEntryKey); }
   void set_tcache_key_of(UserAddr e, uint64_t v) const { store(e.raw() + kTcacheEntryKey, v); }
   // What marks a chunk as cached: the random tcache_key (2.34+), before the tcache's address.
-  uint64_t tcache_mark() const { return profile_.tcache_key_random ? tcache_key() : tcache_; }
+  // One load through tcache_mark_source_ (tcache_key, or the running thread's tcache_).
+  uint64_t tcache_mark() const { return *tcache_mark_source_; }
   // Counts iterations of loops a corrupted heap can make endless.
   void spin(uint64_t* steps) const {
     if (++*steps > (uint64_t{1} << 26)) report_hang(fatal_);
@@ -265,6 +291,12 @@ class Allocator : public ChunkMemory {
   }
   void tcache_put(ChunkAddr chunk, uint64_t tc_idx);
   UserAddr tcache_get(uint64_t tc_idx);
+  template <bool kLogged>
+  void hot_store(Addr a, uint64_t v) const;  // tcache_hot_paths.h
+  // counts[idx] of the 16-bit form (TcacheForm::kWideCounts), for the hot paths.
+  uint16_t& wide_tcache_count(uint64_t idx) const {
+    return reinterpret_cast<uint16_t*>(tcache_)[idx];
+  }
   // tcache_get_n (2.38+): the entry whose pointer is stored at `link` (0: the bin's head).
   UserAddr tcache_get_n(uint64_t tc_idx, Addr link);
   // free's double-free scan when the chunk carries the key (2.29+).
@@ -402,7 +434,9 @@ class Allocator : public ChunkMemory {
   void malloc_consolidate();
   // arena.cc: the arenas besides main_arena (arena.c), named by glibc's address, laid out as
   // 2.35 .. 2.41 lay them (a 0x30-byte heap_info with `pagesize`); the tests hold 2.36's facts.
-  bool arenas_modelled() const;
+  // Fixed by the profile: read on every calloc and realloc, so kept (arenas_modelled_).
+  bool arenas_modelled() const { return arenas_modelled_; }
+  static bool arenas_modelled_in(const GlibcProfile& profile);
   // av = `ar` for the running call (0: none, _int_malloc's av == NULL).
   void use_arena(Addr ar) {
     arena_ = ar == 0 ? nullptr : reinterpret_cast<MallocState*>(ar - arena_offset_);
@@ -420,7 +454,14 @@ class Allocator : public ChunkMemory {
   Addr int_new_arena(uint64_t size);
   // arena_for_chunk (mem2chunk (mem)) == ar_ptr for a block from that arena (glibc's asserts
   // after each allocation), else the assertion `a` fails; an mmapped or no block passes.
-  void check_arena_of(UserAddr mem, Addr ar_ptr, Assertion a);
+  void check_arena_of(UserAddr mem, Addr ar_ptr, Assertion a) {
+    if (mem == 0) return;
+    const ChunkAddr p = mem2chunk(mem);
+    const uint64_t head = chunksize_nomask(p);
+    if ((head & kIsMmapped) != 0) return;
+    const Addr owner = (head & kNonMainArena) != 0 ? load(heap_for_ptr(p)) : main_arena();
+    if (owner != ar_ptr) assert_failed(a);
+  }
   // An owned malloc_state's field, read and written through the checks (a list may be forged).
   Addr arena_field(Addr ar, uint64_t offset) const { return load(ar + offset); }
   void set_arena_field(Addr ar, uint64_t offset, uint64_t v) const { store(ar + offset, v); }
@@ -487,7 +528,14 @@ class Allocator : public ChunkMemory {
   uint64_t list_align_mask_ = kMallocAlignMask;  // list walks' alignment check, none before 2.32
   TcacheForm tcache_form_ = TcacheForm::kWideCounts;
   uint64_t tcache_entries_offset_ = 0x80;  // entries[] in tcache_perthread_struct
+  // The hot paths apply: 16-bit counts taken by count, free's checks before the tcache (before
+  // 2.42), the tcache made by the first call (before 2.43).
+  bool tcache_hot_ = false;
   uint64_t arena_offset_ = 0;     // &main_arena - the MallocState (0x58 from 2.43, 8 before 2.27)
+  bool arenas_modelled_ = false;  // arenas_modelled_in (profile_)
+  // Where tcache_mark () reads: libc's tcache_key (2.34+) or tcache_ (bound by the pointer: never
+  // copy an Allocator, as for mp_).
+  const uint64_t* tcache_mark_source_ = &tcache_;
   bool tcache_disabled_ = false;  // 2.43: tcache_init failed or tcache_count 0
   char assert_text_[384];         // assert_failed's message (glibc's is as long as the expression)
 };

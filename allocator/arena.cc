@@ -157,9 +157,9 @@ Addr Allocator::int_new_arena(uint64_t size) {
   return a;
 }
 
-bool Allocator::arenas_modelled() const {
-  return profile_.minor >= 35 && arena_offset_ == 0 && profile_.have_fastchunks_field &&
-         !profile_.free_checks_after_tcache && profile_.fastbins;
+bool Allocator::arenas_modelled_in(const GlibcProfile& profile) {
+  return profile.minor >= 35 && arena_offset_of(profile) == 0 && profile.have_fastchunks_field &&
+         !profile.free_checks_after_tcache && profile.fastbins;
 }
 
 }  // namespace heaptwin::alloc

@@ -42,13 +42,4 @@ void Allocator::arena_unreadable(ChunkAddr p, uint64_t size) const {
                     "lies partly outside the twin's memory");
 }
 
-void Allocator::check_arena_of(UserAddr mem, Addr ar_ptr, Assertion a) {
-  if (mem == 0) return;
-  const ChunkAddr p = mem2chunk(mem);
-  const uint64_t head = chunksize_nomask(p);
-  if ((head & kIsMmapped) != 0) return;
-  const Addr owner = (head & kNonMainArena) != 0 ? load(heap_for_ptr(p)) : main_arena();
-  if (owner != ar_ptr) assert_failed(a);
-}
-
 }  // namespace heaptwin::alloc

@@ -152,6 +152,16 @@ class ChunkMemory {
     if (log_ != nullptr) log_->note(a);
   }
 
+  // store() for a caller that knows no write log is set (logs_writes () false): the same store,
+  // without the test for a log.
+  void store_unlogged(Addr a, uint64_t v) const {
+    if (!owned8(a)) report_fault(fatal_, a);
+    if (kShowsStores && repeat_ != nullptr) repeat_->before_store(a, load_owned(a));
+    std::memcpy(reinterpret_cast<void*>(a), &v, 8);
+  }
+  // Whether stores are noted in a write log (set_write_log).
+  bool logs_writes() const { return log_ != nullptr; }
+
   // A bulk write into [a, a + n) (memset, memcpy into a chunk): noted as a range.
   void note_range(Addr a, uint64_t n) const {
     if (log_ != nullptr) log_->note_range(a, n);

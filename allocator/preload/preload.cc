@@ -191,25 +191,16 @@ void check_after(const char* verb, uint64_t a) {
 }
 
 // One call: lock, build on first use, (with --check) capture where the program made it, run,
-// record, check. Always inlined, so the captured frame is the exported function's.
+// record, check. Always inlined, so the captured frame is the exported function's. A plain call
+// (thread_following.h: one thread, the twin built and on it, no --trace or --check) has none of
+// that to do: two comparisons, and the rest out of line, so the plain path saves no registers.
 class Call {
  public:
-  __attribute__((always_inline)) Call(const char* verb, uint64_t arg)
-      : locked_(!single_threaded()) {
-    if (locked_) g_lock.lock();
-    if (g_twin == nullptr) init();
-    if (following_threads()) arm_exit_of_ = switch_to_calling_thread();
-    ++g_ops;
-    if (g_check) {  // what --check's reports name: the call and where the program made it
-      g_call_verb = verb;
-      g_call_arg = arg;
-      capture_stack(__builtin_frame_address(0), &g_call_stack);
-    }
+  __attribute__((always_inline)) Call(const char* verb, uint64_t arg) : plain_(plain_call()) {
+    if (!plain_) begin(verb, arg, __builtin_frame_address(0));
   }
-  ~Call() {
-    if (locked_) g_lock.unlock();
-    // Outside the lock: setspecific callocs where the key is past the first 32.
-    if (arm_exit_of_ >= 0) arm_thread_exit(arm_exit_of_);
+  __attribute__((always_inline)) ~Call() {
+    if (!plain_) end();
   }
   // The allocation sites --check reports (allocation_sites.h).
   void allocated(uint64_t user) {
@@ -223,7 +214,35 @@ class Call {
   }
 
  private:
-  const bool locked_;  // the process had a second thread when the call began
+  __attribute__((noinline)) void begin(const char* verb, uint64_t arg, void* frame) {
+    locked_ = !single_threaded();
+    if (locked_) g_lock.lock();
+    __atomic_store_n(&g_plain_thread, 0, __ATOMIC_RELAXED);
+    if (g_twin == nullptr) init();
+    if (following_threads()) arm_exit_of_ = switch_to_calling_thread();
+    ++g_ops;        // for --check's reports only: plain calls do not count
+    if (g_check) {  // what --check's reports name: the call and where the program made it
+      g_call_verb = verb;
+      g_call_arg = arg;
+      capture_stack(frame, &g_call_stack);
+    }
+  }
+  __attribute__((noinline)) void end() {
+    // The next calls of this thread may be plain: it is the twin's, and nothing is on that
+    // watches calls or stores (all set at the first call, for good; a trace past its last op is
+    // done), so plain calls take the hot paths without the write log (tcache_hot_paths.h).
+    const uintptr_t self = reinterpret_cast<uintptr_t>(__builtin_thread_pointer());
+    const bool plain_next = &__libc_single_threaded != nullptr && !g_check && !g_trace.active() &&
+                            !g_twin->logs_writes() &&
+                            (!following_threads() || g_twin_thread_pointer == self);
+    __atomic_store_n(&g_plain_thread, plain_next ? self : 0, __ATOMIC_RELAXED);
+    if (locked_) g_lock.unlock();
+    // Outside the lock: setspecific callocs where the key is past the first 32.
+    if (arm_exit_of_ >= 0) arm_thread_exit(arm_exit_of_);
+  }
+
+  const bool plain_;
+  bool locked_ = false;  // the process had a second thread when the call began
   int arm_exit_of_ = -1;
 };
 
@@ -281,22 +300,34 @@ __attribute__((always_inline)) inline void* allocate(
 
 using heaptwin::preload::allocate;
 
-HEAPTWIN_EXPORT void* malloc(size_t bytes) {
-  return allocate("malloc", bytes, &heaptwin::alloc::Allocator::malloc);
+namespace heaptwin::preload {
+namespace {
+
+// malloc's, free's and calloc's whole calls, out of line, so that their exported functions' hot
+// paths save no registers. Each is its exported function's last act, a tail call (a jmp): the frame
+// it runs in stands where the exported function's stood, and --check's call stacks start at the
+// program's call as before (tests/preload's exec_test names the program's functions).
+__attribute__((noinline)) void* whole_malloc(size_t bytes) {
+  return allocate("malloc", bytes, &alloc::Allocator::malloc_past_hot_path);
 }
 
-HEAPTWIN_EXPORT void free(void* mem) {
-  if (mem == nullptr) return;  // __libc_free returns before anything else
-  int saved = errno;           // 2.33+: free preserves errno
-  Call call("free", reinterpret_cast<Addr>(mem));
-  g_twin->free(UserAddr{reinterpret_cast<Addr>(mem)});
-  g_trace.free(reinterpret_cast<Addr>(mem));
-  call.freed(reinterpret_cast<Addr>(mem));
-  call.done("free", reinterpret_cast<Addr>(mem));
+// The rest of a plain free whose hot path left the chunk to be merged (Allocator::FreeHot).
+__attribute__((noinline)) void plain_free_merge(void* mem) {
+  int saved = errno;  // 2.33+: free preserves errno (systrim's sbrk may set it)
+  g_twin->free_merge(UserAddr{reinterpret_cast<Addr>(mem)});
   errno = saved;
 }
 
-HEAPTWIN_EXPORT void* calloc(size_t n, size_t elem) {
+// A plain calloc: the twin's, and errno.
+__attribute__((noinline)) void* plain_calloc(size_t n, size_t elem) {
+  g_twin->clear_errno();
+  const Addr r = g_twin->calloc(n, elem).raw();
+  if (r == 0) set_errno(g_twin->last_errno());
+  return reinterpret_cast<void*>(r);
+}
+
+// calloc's whole call, out of line and tail-called as whole_malloc is.
+__attribute__((noinline)) void* whole_calloc(size_t n, size_t elem) {
   Call call("calloc", n * elem);
   g_twin->clear_errno();
   Addr r = g_twin->calloc(n, elem).raw();
@@ -306,6 +337,57 @@ HEAPTWIN_EXPORT void* calloc(size_t n, size_t elem) {
   call.done("calloc", n * elem);
   set_errno(e);
   return reinterpret_cast<void*>(r);
+}
+
+// The rest of a plain malloc whose hot path got past the tcache.
+__attribute__((noinline)) void* plain_malloc_past_tcache(size_t bytes) {
+  g_twin->clear_errno();
+  const Addr r = g_twin->malloc_past_tcache(bytes).raw();
+  if (r == 0) set_errno(g_twin->last_errno());
+  return reinterpret_cast<void*>(r);
+}
+
+__attribute__((noinline)) void whole_free(void* mem) {
+  int saved = errno;  // 2.33+: free preserves errno
+  Call call("free", reinterpret_cast<Addr>(mem));
+  g_twin->free_past_hot_path(UserAddr{reinterpret_cast<Addr>(mem)});
+  g_trace.free(reinterpret_cast<Addr>(mem));
+  call.freed(reinterpret_cast<Addr>(mem));
+  call.done("free", reinterpret_cast<Addr>(mem));
+  errno = saved;
+}
+
+}  // namespace
+}  // namespace heaptwin::preload
+
+// malloc and free first try the tcache's hot paths (allocator/tcache_hot_paths.h) where the
+// call is plain: most calls of a single-threaded program end there, with no errno to set or keep.
+HEAPTWIN_EXPORT void* malloc(size_t bytes) {
+  if (heaptwin::preload::plain_call()) {
+    bool past_tcache = false;
+    if (const UserAddr r = g_twin->malloc_hot_path</*kLogged=*/false>(bytes, &past_tcache)) {
+      return reinterpret_cast<void*>(r.raw());
+    }
+    if (past_tcache) return heaptwin::preload::plain_malloc_past_tcache(bytes);
+  }
+  return heaptwin::preload::whole_malloc(bytes);
+}
+
+HEAPTWIN_EXPORT void free(void* mem) {
+  if (mem == nullptr) return;  // __libc_free returns before anything else
+  if (heaptwin::preload::plain_call()) {
+    using FreeHot = heaptwin::alloc::Allocator::FreeHot;
+    const FreeHot hot =
+        g_twin->free_hot_path</*kLogged=*/false>(UserAddr{reinterpret_cast<Addr>(mem)});
+    if (hot == FreeHot::kDone) return;
+    if (hot == FreeHot::kMerge) return heaptwin::preload::plain_free_merge(mem);
+  }
+  heaptwin::preload::whole_free(mem);
+}
+
+HEAPTWIN_EXPORT void* calloc(size_t n, size_t elem) {
+  if (heaptwin::preload::plain_call()) return heaptwin::preload::plain_calloc(n, elem);
+  return heaptwin::preload::whole_calloc(n, elem);
 }
 
 HEAPTWIN_EXPORT void* realloc(void* old, size_t bytes) {

@@ -44,6 +44,7 @@ void on_thread_exit(void* value) {
   g_twin->exit_thread();
   g_threads.release(n);
   g_twin_thread_pointer = 0;  // the next call switches again, whoever makes it
+  g_plain_thread = 0;
   g_lock->unlock();
 }
 
@@ -60,6 +61,7 @@ void follow_threads(alloc::Allocator* twin, SpinLock* lock, alloc::FatalHandler*
 bool g_following_threads = false;
 
 uintptr_t g_twin_thread_pointer = 0;
+uintptr_t g_plain_thread = 0;
 
 int switch_thread_from_another() {
   bool is_new;

@@ -35,6 +35,24 @@ inline int switch_to_calling_thread() {
 // will reach the twin.
 void arm_thread_exit(int n);
 
+// The thread pointer of the thread whose calls may skip the work around a call (preload.cc's
+// Call: the lock, first use, the thread switch, --check's bookkeeping) while the process has
+// only ever had one thread: the twin is built and runs on that thread, and neither --trace nor
+// --check is on. 0: none. Cleared when a call begins that does that work, set again when it
+// ends (preload.cc), cleared when a thread exits.
+extern uintptr_t g_plain_thread;
+
+// Whether this call may skip that work: it comes from g_plain_thread, and the process has never
+// had a second thread (glibc's __libc_single_threaded, which the library reads only where it is
+// defined: g_plain_thread stays 0 otherwise). Two comparisons. Read and written without the lock
+// (relaxed atomics, plain moves on x86_64): a process with threads never takes the plain path,
+// whatever the word says.
+inline bool plain_call() {
+  return reinterpret_cast<uintptr_t>(__builtin_thread_pointer()) ==
+             __atomic_load_n(&g_plain_thread, __ATOMIC_RELAXED) &&
+         __libc_single_threaded != 0;
+}
+
 }  // namespace heaptwin::preload
 
 #endif  // HEAPTWIN_ALLOCATOR_PRELOAD_THREAD_FOLLOWING_H_
