@@ -10,7 +10,7 @@
 #include <set>
 
 #include "allocator/test_support.h"
-#include "oracle/glibc/glibc_side.h"
+#include "oracle/heap_check_for_tests.h"
 #include "oracle/heap_check_planted.h"
 #include "oracle/heap_image.h"
 #include "oracle/twin_heap_for_tests.h"
@@ -20,13 +20,8 @@
 namespace heaptwin {
 namespace {
 
-std::set<std::string> rules_of(const std::vector<Violation>& vs) {
-  std::set<std::string> r;
-  for (const auto& v : vs) r.insert(v.rule);
-  return r;
-}
-
 using testing::describe;
+using testing::rules_of;
 using testing::TwinHeap;
 
 // Random malloc/free Programs: sizes of every class, a few favoured per Program so bins fill,
@@ -85,32 +80,18 @@ std::vector<uint64_t> written_between(const HeapImage& a, const HeapImage& b) {
 // ---- on real glibc
 // --------------------------------------------------------------------------------
 
-class GlibcHeaps : public ::testing::Test {
+class GlibcHeaps : public testing::GlibcSuite {
  protected:
-  static void SetUpTestSuite() {
-    std::string error;
-    side_ = make_glibc_side("glibc", &error).release();
-    ASSERT_NE(side_, nullptr) << error;
-  }
-  static void TearDownTestSuite() {
-    delete side_;
-    side_ = nullptr;
-  }
   // Real glibc's memory after each op that returned.
   static std::vector<HeapImage> images(const std::string& text) {
     std::vector<HeapImage> out;
-    RunOptions options;
-    options.inspect = [&](size_t, const MemoryReader& mem, const HeapLocation& loc,
-                          const GlibcLayout& layout) {
+    run_inspecting(text, [&](size_t, const MemoryReader& mem, const HeapLocation& loc,
+                             const GlibcLayout& layout) {
       out.push_back(HeapImage::capture(mem, loc, layout));
-    };
-    Trace t = side_->run(parse_script(text), options);
-    EXPECT_EQ(t.error, "");
+    });
     return out;
   }
-  static Side* side_;
 };
-Side* GlibcHeaps::side_ = nullptr;
 
 class PlantedPrograms : public GlibcHeaps,
                         public ::testing::WithParamInterface<planted::PlantedProgram> {};

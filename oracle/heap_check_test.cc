@@ -9,7 +9,7 @@
 #include <algorithm>
 #include <set>
 
-#include "oracle/glibc/glibc_side.h"
+#include "oracle/heap_check_for_tests.h"
 #include "oracle/heap_check_planted.h"
 #include "oracle/heap_image.h"
 #include "program/heap_format.h"
@@ -18,30 +18,11 @@
 namespace heaptwin {
 namespace {
 
-std::string describe(const std::vector<Violation>& vs) {
-  std::string s;
-  for (const auto& v : vs) s += "  " + to_string(v) + "\n";
-  return s.empty() ? "  (none)\n" : s;
-}
+using testing::describe;
+using testing::rules_of;
 
-std::set<std::string> rules_of(const std::vector<Violation>& vs) {
-  std::set<std::string> r;
-  for (const auto& v : vs) r.insert(v.rule);
-  return r;
-}
-
-class HeapCheckTest : public ::testing::Test {
+class HeapCheckTest : public testing::GlibcSuite {
  protected:
-  static void SetUpTestSuite() {
-    std::string error;
-    side_ = make_glibc_side("glibc", &error).release();
-    ASSERT_NE(side_, nullptr) << error;
-  }
-  static void TearDownTestSuite() {
-    delete side_;
-    side_ = nullptr;
-  }
-
   struct Run {
     Trace trace;
     std::vector<std::vector<Violation>> after;  // per op that returned
@@ -50,17 +31,15 @@ class HeapCheckTest : public ::testing::Test {
 
   Run run(const std::string& text, std::vector<std::pair<std::string, std::string>> tunables = {}) {
     Run r;
-    RunOptions options;
-    options.tunables = std::move(tunables);
-    options.inspect = [&](size_t i, const MemoryReader& mem, const HeapLocation& loc,
-                          const GlibcLayout& layout) {
-      auto vs = check_heap(mem, loc, layout);
-      for (auto& v : vs) v.op_index = static_cast<int64_t>(i);
-      r.after.push_back(std::move(vs));
-      r.last = HeapImage::capture(mem, loc, layout);
-    };
-    r.trace = side_->run(parse_script(text), options);
-    EXPECT_EQ(r.trace.error, "");
+    r.trace = run_inspecting(
+        text,
+        [&](size_t i, const MemoryReader& mem, const HeapLocation& loc, const GlibcLayout& layout) {
+          auto vs = check_heap(mem, loc, layout);
+          for (auto& v : vs) v.op_index = static_cast<int64_t>(i);
+          r.after.push_back(std::move(vs));
+          r.last = HeapImage::capture(mem, loc, layout);
+        },
+        std::move(tunables));
     return r;
   }
 
@@ -84,10 +63,7 @@ class HeapCheckTest : public ::testing::Test {
     }
     EXPECT_EQ(rules_of(r.after.back()), rules) << describe(r.after.back());
   }
-
-  static Side* side_;
 };
-Side* HeapCheckTest::side_ = nullptr;
 
 // ---- real glibc is clean ------------------------------------------------------------------------
 
