@@ -152,37 +152,15 @@ TEST_F(HeapImageTest, RandomCorruptionNeverCrashesOrHangs) {
   setup += "big = malloc 0x2000\n";
   const HeapImage clean = image_after(setup);
   const uint64_t base = clean.loc.heap_base;
-  const uint64_t used = top(clean) + 0x20 - base;  // the chunks and top's header
-  uint64_t seed = 0x9e3779b97f4a7c15;
-  auto next = [&] {
-    seed ^= seed << 13;
-    seed ^= seed >> 7;
-    seed ^= seed << 17;
-    return seed;
-  };
+  const uint64_t used = top(clean) + 0x20 - base;
+  // A bin head or the binmap in main_arena, else the chunks and top's header.
+  const uint64_t arena_from = clean.layout.fastbins;
+  testing::RandomCorruption corruption(base, used, arena_from,
+                                       clean.layout.binmap + 0x10 - arena_from);
   size_t with_violations = 0;
   for (int round = 0; round < 3000; ++round) {
     HeapImage m = clean;
-    const int writes = 1 + static_cast<int>(next() % 4);
-    for (int w = 0; w < writes; ++w) {
-      uint64_t at;
-      if (next() % 8 == 0) {  // a bin head or the binmap in main_arena
-        at = m.loc.arena + m.layout.fastbins +
-             (next() % ((m.layout.binmap + 0x10 - m.layout.fastbins) / 8)) * 8;
-      } else {
-        at = base + (next() % (used / 8)) * 8;
-      }
-      uint64_t value;
-      switch (next() % 6) {
-        case 0: value = next(); break;
-        case 1: value = base + (next() % used); break;              // into the heap, any alignment
-        case 2: value = base + (next() % (used / 16)) * 16; break;  // a chunk-looking address
-        case 3: value = (at >> 12) ^ (base + (next() % (used / 16)) * 16); break;  // safe-linked
-        case 4: value = (next() % 0x60) | (next() % 8); break;                     // a small size
-        default: value = m.u64(base + (next() % (used / 8)) * 8); break;  // some other heap word
-      }
-      m.write_u64(at, value);
-    }
+    corruption.corrupt(&m);
     const auto vs = check_heap(m, m.loc, m.layout);
     if (!vs.empty()) ++with_violations;
     for (const auto& v : vs) {
