@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "oracle/heap_check_for_tests.h"
@@ -170,6 +171,19 @@ TEST_F(HeapImageTest, RandomCorruptionNeverCrashesOrHangs) {
   }
   // Most random writes land in user data, which no rule covers; the rest are caught.
   EXPECT_GT(with_violations, 300u);
+}
+
+// ---- what the findings say ---------------------------------------------------------------------
+
+// A tcache count that is over the limit and off its list names the count, and what it is
+// measured against (the incremental check writes the second message through the same function).
+TEST_F(HeapCheckTest, TcacheCountFindingsNameTheCount) {
+  Run r = run(std::string(planted::kTwoTcache) + "write8 a -0x290 8\n");
+  ASSERT_FALSE(r.after.empty());
+  std::map<std::string, std::string> said;
+  for (const Violation& v : r.after.back()) said[v.rule] = v.message;
+  EXPECT_EQ(said["tcache.count_over_limit"], "counts[0] is 8, above mp_.tcache_count 7.");
+  EXPECT_EQ(said["tcache.count_mismatch"], "counts[0] is 8 but the list holds 2.");
 }
 
 // ---- every rule has a test above ----------------------------------------------------------------
