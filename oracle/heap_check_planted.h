@@ -148,8 +148,8 @@ using Change = std::function<HeapLocation(HeapImage*)>;
 using WordAt = std::function<uint64_t(const HeapImage&)>;
 
 // The address of a main_arena field of the copy (GlibcLayout's offset of it).
-template <typename Offset>
-WordAt arena_field(Offset GlibcLayout::*field) {
+template <typename Field>  // a pointer to a GlibcLayout member
+WordAt arena_field(Field field) {
   return
       [field](const HeapImage& m) { return m.loc.arena + static_cast<uint64_t>(m.layout.*field); };
 }
