@@ -34,6 +34,20 @@ static void make_ref(const struct Walk* w, uint64_t chunk, struct ArenaEvent* e)
   }
 }
 
+/* An event without a chunk in it: its kind, and code, index and value where it has them. Not in
+ * follow(), which reuses one event for the whole list: there, this made the walk 1.8% more
+ * instructions (callgrind). */
+static inline void emit_event(const struct Walk* w, uint32_t kind, uint32_t code, uint32_t index,
+                              uint64_t value) {
+  struct ArenaEvent e;
+  memset(&e, 0, sizeof e);
+  e.kind = kind;
+  e.code = code;
+  e.index = index;
+  e.value = value;
+  emit(w, &e);
+}
+
 /* ---- lists -------------------------------------------------------------------------------- */
 
 static void broken(const struct Walk* w, uint32_t code, uint64_t where_addr) {
@@ -151,20 +165,12 @@ static int follow(struct Walk* w, uint32_t list, uint32_t index, uint64_t first,
 /* ---- the arena ---------------------------------------------------------------------------- */
 
 static void invalid(const struct Walk* w, uint32_t code, uint64_t value) {
-  struct ArenaEvent e;
-  memset(&e, 0, sizeof e);
-  e.kind = ARENA_EV_INVALID;
-  e.code = code;
-  e.value = value;
-  emit(w, &e);
+  emit_event(w, ARENA_EV_INVALID, code, 0, value);
 }
 
 static void walk_tcache(struct Walk* w, const struct Copies* c) {
   const struct ArenaLayout* l = w->layout;
-  struct ArenaEvent e;
-  memset(&e, 0, sizeof e);
-  e.kind = ARENA_EV_TCACHE_PRESENT;
-  emit(w, &e);
+  emit_event(w, ARENA_EV_TCACHE_PRESENT, 0, 0, 0);
   const int bins = (int)tcache_bins_of(l);
   if (l->tcache_num_slots) {
     /* 2.42+: num_slots[i] counts down from mp_.tcache_count (tcache_init); the count is what
@@ -174,12 +180,7 @@ static void walk_tcache(struct Walk* w, const struct Copies* c) {
       uint16_t slots;
       memcpy(&slots, c->tc + 2 * i, 2);
       const uint16_t count = (uint16_t)(fill - slots);
-      if (count == 0) continue;
-      memset(&e, 0, sizeof e);
-      e.kind = ARENA_EV_TCACHE_COUNT;
-      e.index = (uint32_t)i;
-      e.value = count;
-      emit(w, &e);
+      if (count != 0) emit_event(w, ARENA_EV_TCACHE_COUNT, 0, (uint32_t)i, count);
     }
   }
   /* Most bins are empty: skip runs of zero counts eight bytes at a time. */
@@ -192,12 +193,7 @@ static void walk_tcache(struct Walk* w, const struct Copies* c) {
     uint16_t count16;
     memcpy(&count16, c->tc + 2 * i, 2);
     const uint64_t count = count_bytes == 2 ? count16 : c->tc[i];
-    if (count == 0) continue;
-    memset(&e, 0, sizeof e);
-    e.kind = ARENA_EV_TCACHE_COUNT;
-    e.index = (uint32_t)i;
-    e.value = count;
-    emit(w, &e);
+    if (count != 0) emit_event(w, ARENA_EV_TCACHE_COUNT, 0, (uint32_t)i, count);
   }
   for (int i = 0; i < bins; ++i) {
     const uint64_t head = load_u64(c->tc, l->tcache_entries + 8 * (uint64_t)i);
@@ -305,17 +301,15 @@ static void walk_others(struct Walk* w) {
   if (w->stable_views && main_where->probe == NULL) return;
   const uint32_t count = arena_walk_list_arenas(l, main_where->arena, w->view, w->view_ctx, arenas);
   if (count == 0) return; /* one thread, or none yet: no other arena */
-  struct ArenaEvent e;
   if (count == ARENA_LIST_BROKEN) {
-    memset(&e, 0, sizeof e);
-    e.kind = ARENA_EV_ARENA;
-    emit(w, &e);
+    emit_event(w, ARENA_EV_ARENA, 0, 0, 0);
     invalid(w, ARENA_INVALID_ARENA_LIST, 0);
     return;
   }
   struct Copies c;
   struct ArenaWhere where;
   for (uint32_t number = 1; number <= count; ++number) {
+    struct ArenaEvent e;
     memset(&e, 0, sizeof e);
     e.kind = ARENA_EV_ARENA;
     e.index = number;

@@ -296,5 +296,60 @@ TEST(ArenaDigest, AChangeInAnotherArenaIsADifference) {
   EXPECT_EQ(walk_digest(image), digest_of(forged));
 }
 
+// Each INVALID event's words, with its value where it has one; a code the walk never emits is
+// "not an arena". Snapshots hold these words and digests hash them: they must not drift.
+TEST(ArenaInvalidText, EachCodeSaysWhyTheWalkStopped) {
+  struct Case {
+    uint32_t code;
+    uint64_t value;
+    const char* text;
+  };
+  const Case cases[] = {
+      {ARENA_INVALID_NOT_LOCATED, 0, "main_arena, mp_ or global_max_fast not located"},
+      {ARENA_INVALID_HEAP_END, 0, "heap end below heap base"},
+      {ARENA_INVALID_ARENA_UNREADABLE, 0x1000, "main_arena unreadable at 0x1000"},
+      {ARENA_INVALID_MP_UNREADABLE, 0x2a0, "mp_ unreadable at 0x2a0"},
+      {ARENA_INVALID_MAX_FAST_UNREADABLE, 0, "global_max_fast unreadable at 0x0"},
+      {ARENA_INVALID_SBRK_BASE, 0x20, "mp_.sbrk_base is not the heap base (it is heap+0x20)"},
+      {ARENA_INVALID_SBRK_BASE, static_cast<uint64_t>(-0x10),
+       "mp_.sbrk_base is not the heap base (it is heap-0x10)"},
+      {ARENA_INVALID_SBRK_BASE, uint64_t{1} << 40,
+       "mp_.sbrk_base is not the heap base (it is far from the heap)"},
+      {ARENA_INVALID_SBRK_BASE, static_cast<uint64_t>(-(int64_t{1} << 32)),
+       "mp_.sbrk_base is not the heap base (it is far from the heap)"},
+      {ARENA_INVALID_SBRK_NO_HEAP, 0, "mp_.sbrk_base set but no heap"},
+      {ARENA_INVALID_TCACHE_BINS, 1000,
+       "mp_.tcache_bins out of range (1000): the mp_ address looks wrong"},
+      {ARENA_INVALID_MAX_FAST, 0x1234, "global_max_fast 0x1234 out of range"},
+      {ARENA_INVALID_TOP_NO_HEAP, 0, "top is not in the heap although the heap exists"},
+      {ARENA_INVALID_TOP_OUTSIDE, static_cast<uint64_t>(-0x20),
+       "top outside the heap (at heap-0x20)"},
+      {ARENA_INVALID_TOP_PAST_END, 0, "top's size runs past the heap end"},
+      {ARENA_INVALID_ODD_HEADS, 3, "3 bin heads point neither at themselves nor into the heap"},
+      {ARENA_INVALID_TCACHE_UNREADABLE, 0x10, "tcache struct unreadable at heap+0x10"},
+      {ARENA_INVALID_ARENA_LIST, 0, "the list of arenas does not come back to main_arena"},
+      {ARENA_INVALID_ARENA_HEAP, 0, "no readable heap whose heap_info names the arena"},
+      {0, 0, "not an arena"},
+      {ARENA_INVALID_ARENA_HEAP + 1, 0, "not an arena"},
+  };
+  for (const Case& c : cases) {
+    ArenaEvent e{};
+    e.kind = ARENA_EV_INVALID;
+    e.code = c.code;
+    e.value = c.value;
+    char buf[128];
+    const size_t n = arena_invalid_text(&e, buf, sizeof buf);
+    EXPECT_EQ(std::string(buf), c.text) << "code " << c.code;
+    EXPECT_EQ(n, std::strlen(c.text)) << "code " << c.code;
+  }
+  // Cut at the buffer, the full length still returned.
+  ArenaEvent e{};
+  e.kind = ARENA_EV_INVALID;
+  e.code = ARENA_INVALID_HEAP_END;
+  char small[5];
+  EXPECT_EQ(arena_invalid_text(&e, small, sizeof small), std::strlen("heap end below heap base"));
+  EXPECT_EQ(std::string(small), "heap");
+}
+
 }  // namespace
 }  // namespace heaptwin

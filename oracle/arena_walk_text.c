@@ -7,11 +7,14 @@ struct Text {
   size_t cap, len;
 };
 
+/* What does not fit is cut, and still counted: the caller learns the full length. */
+static void put_char(struct Text* t, char c) {
+  if (t->len + 1 < t->cap) t->out[t->len] = c;
+  ++t->len;
+}
+
 static void put_str(struct Text* t, const char* s) {
-  for (; *s; ++s) {
-    if (t->len + 1 < t->cap) t->out[t->len] = *s;
-    ++t->len;
-  }
+  for (; *s; ++s) put_char(t, *s);
 }
 
 static void put_hex(struct Text* t, uint64_t v) {
@@ -22,10 +25,7 @@ static void put_hex(struct Text* t, uint64_t v) {
     v >>= 4;
   } while (v != 0);
   put_str(t, "0x");
-  while (n > 0) {
-    char one[2] = {digits[--n], 0};
-    put_str(t, one);
-  }
+  while (n > 0) put_char(t, digits[--n]);
 }
 
 static void put_dec(struct Text* t, uint64_t v) {
@@ -35,10 +35,7 @@ static void put_dec(struct Text* t, uint64_t v) {
     digits[n++] = (char)('0' + v % 10);
     v /= 10;
   } while (v != 0);
-  while (n > 0) {
-    char one[2] = {digits[--n], 0};
-    put_str(t, one);
-  }
+  while (n > 0) put_char(t, digits[--n]);
 }
 
 /* "heap+0x2a0", "heap-0x10": a place relative to the heap base. */
@@ -80,72 +77,51 @@ size_t arena_broken_text(const struct ArenaEvent* e, char* out, size_t cap) {
   return finish(&t);
 }
 
+/* Each INVALID event's words, where its value stands as %x (hex), %d (decimal), %h (a heap
+ * offset) or %f (a heap offset, or far away one token: there it is a mapping's address, as when
+ * sysmalloc's mmap fallback was the first to give memory, which each process has elsewhere). */
+static const char* const kInvalidTexts[] = {
+    [ARENA_INVALID_NOT_LOCATED] = "main_arena, mp_ or global_max_fast not located",
+    [ARENA_INVALID_HEAP_END] = "heap end below heap base",
+    [ARENA_INVALID_ARENA_UNREADABLE] = "main_arena unreadable at %x",
+    [ARENA_INVALID_MP_UNREADABLE] = "mp_ unreadable at %x",
+    [ARENA_INVALID_MAX_FAST_UNREADABLE] = "global_max_fast unreadable at %x",
+    [ARENA_INVALID_SBRK_BASE] = "mp_.sbrk_base is not the heap base (it is %f)",
+    [ARENA_INVALID_SBRK_NO_HEAP] = "mp_.sbrk_base set but no heap",
+    [ARENA_INVALID_TCACHE_BINS] = "mp_.tcache_bins out of range (%d): the mp_ address looks wrong",
+    [ARENA_INVALID_MAX_FAST] = "global_max_fast %x out of range",
+    [ARENA_INVALID_TOP_NO_HEAP] = "top is not in the heap although the heap exists",
+    [ARENA_INVALID_TOP_OUTSIDE] = "top outside the heap (at %h)",
+    [ARENA_INVALID_TOP_PAST_END] = "top's size runs past the heap end",
+    [ARENA_INVALID_ODD_HEADS] = "%d bin heads point neither at themselves nor into the heap",
+    [ARENA_INVALID_TCACHE_UNREADABLE] = "tcache struct unreadable at %h",
+    [ARENA_INVALID_ARENA_LIST] = "the list of arenas does not come back to main_arena",
+    [ARENA_INVALID_ARENA_HEAP] = "no readable heap whose heap_info names the arena",
+};
+
 size_t arena_invalid_text(const struct ArenaEvent* e, char* out, size_t cap) {
   struct Text t = {out, cap, 0};
-  const uint64_t v = e->value;
-  switch (e->code) {
-    case ARENA_INVALID_NOT_LOCATED:
-      put_str(&t, "main_arena, mp_ or global_max_fast not located");
-      break;
-    case ARENA_INVALID_HEAP_END: put_str(&t, "heap end below heap base"); break;
-    case ARENA_INVALID_ARENA_UNREADABLE:
-      put_str(&t, "main_arena unreadable at ");
-      put_hex(&t, v);
-      break;
-    case ARENA_INVALID_MP_UNREADABLE:
-      put_str(&t, "mp_ unreadable at ");
-      put_hex(&t, v);
-      break;
-    case ARENA_INVALID_MAX_FAST_UNREADABLE:
-      put_str(&t, "global_max_fast unreadable at ");
-      put_hex(&t, v);
-      break;
-    case ARENA_INVALID_SBRK_BASE:
-      put_str(&t, "mp_.sbrk_base is not the heap base (it is ");
-      /* Far away it is a mapping's address (sysmalloc's mmap fallback was the first to give
-       * memory), which each process has elsewhere: reported as one token, as wild pointers. */
-      if ((int64_t)v <= -ARENA_NEAR || (int64_t)v >= ARENA_NEAR) {
-        put_str(&t, "far from the heap");
-      } else {
-        put_heap_offset(&t, (int64_t)v);
-      }
-      put_str(&t, ")");
-      break;
-    case ARENA_INVALID_SBRK_NO_HEAP: put_str(&t, "mp_.sbrk_base set but no heap"); break;
-    case ARENA_INVALID_TCACHE_BINS:
-      put_str(&t, "mp_.tcache_bins out of range (");
-      put_dec(&t, v);
-      put_str(&t, "): the mp_ address looks wrong");
-      break;
-    case ARENA_INVALID_MAX_FAST:
-      put_str(&t, "global_max_fast ");
-      put_hex(&t, v);
-      put_str(&t, " out of range");
-      break;
-    case ARENA_INVALID_TOP_NO_HEAP:
-      put_str(&t, "top is not in the heap although the heap exists");
-      break;
-    case ARENA_INVALID_TOP_OUTSIDE:
-      put_str(&t, "top outside the heap (at ");
-      put_heap_offset(&t, (int64_t)v);
-      put_str(&t, ")");
-      break;
-    case ARENA_INVALID_TOP_PAST_END: put_str(&t, "top's size runs past the heap end"); break;
-    case ARENA_INVALID_ODD_HEADS:
-      put_dec(&t, v);
-      put_str(&t, " bin heads point neither at themselves nor into the heap");
-      break;
-    case ARENA_INVALID_TCACHE_UNREADABLE:
-      put_str(&t, "tcache struct unreadable at ");
-      put_heap_offset(&t, (int64_t)v);
-      break;
-    case ARENA_INVALID_ARENA_LIST:
-      put_str(&t, "the list of arenas does not come back to main_arena");
-      break;
-    case ARENA_INVALID_ARENA_HEAP:
-      put_str(&t, "no readable heap whose heap_info names the arena");
-      break;
-    default: put_str(&t, "not an arena"); break;
+  const uint64_t n = sizeof kInvalidTexts / sizeof kInvalidTexts[0];
+  const char* words = e->code < n ? kInvalidTexts[e->code] : NULL;
+  if (words == NULL) words = "not an arena";
+  const int64_t v = (int64_t)e->value;
+  for (; *words; ++words) {
+    if (words[0] != '%' || words[1] == 0) {
+      put_char(&t, words[0]);
+      continue;
+    }
+    switch (*++words) {
+      case 'x': put_hex(&t, (uint64_t)v); break;
+      case 'd': put_dec(&t, (uint64_t)v); break;
+      case 'h': put_heap_offset(&t, v); break;
+      case 'f':
+        if (v <= -ARENA_NEAR || v >= ARENA_NEAR) {
+          put_str(&t, "far from the heap");
+        } else {
+          put_heap_offset(&t, v);
+        }
+        break;
+    }
   }
   return finish(&t);
 }

@@ -33,18 +33,6 @@ struct FullCheckScratch {
 
 }  // namespace
 
-check::Where check_where(const HeapLocation& loc) {
-  check::Where w;
-  w.heap_base = loc.heap_base;
-  w.heap_end = loc.heap_end;
-  w.arena = loc.arena;
-  w.mp = loc.mp;
-  w.global_max_fast = loc.global_max_fast;
-  w.tcache = loc.tcache;
-  w.other_arenas = loc.other_arenas;
-  return w;
-}
-
 check::Layout check_layout(const GlibcLayout& g) {
   check::Layout l;
   l.safe_linking = g.safe_linking;
@@ -53,14 +41,7 @@ check::Layout check_layout(const GlibcLayout& g) {
   l.key_is_random = std::sscanf(g.version.c_str(), "%d.%d", &major, &minor) != 2 || minor >= 34;
   l.tcache_count_bytes = g.tcache_count_bytes;
   l.tcache_entries = g.tcache_entries;
-  l.flags = g.flags;
-  l.have_fastchunks = g.have_fastchunks;
-  l.fastbins = g.fastbins;
-  l.top = g.top;
-  l.last_remainder = g.last_remainder;
-  l.bins = g.bins;
-  l.binmap = g.binmap;
-  l.system_mem = g.system_mem;
+  static_cast<check::MallocStateOffsets&>(l) = g;
   l.mp_sbrk_base = g.mp_sbrk_base;
   l.mp_tcache_bins = g.mp_tcache_bins;
   l.mp_tcache_count = g.mp_tcache_count;
@@ -111,9 +92,8 @@ std::vector<Violation> check_heap(const MemoryReader& mem, const HeapLocation& l
   if (!scratch->ok || options.max_violations == 0) return out;
   std::vector<check::Finding> storage(options.max_violations);
   check::Findings findings(storage.data(), storage.size());
-  const check::Where where = check_where(loc);
   const check::Layout l = check_layout(layout);
-  scratch->check.run(CheckReader(mem), where, l, &findings);
+  scratch->check.run(CheckReader(mem), loc, l, &findings);
   for (size_t i = 0; i < findings.size(); ++i)
     out.push_back(violation_of(findings[i], loc.heap_base));
   return out;

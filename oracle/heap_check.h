@@ -62,7 +62,6 @@ std::string tcache_bin_name(int index);
 int bin_index_for_size(uint64_t size);
 
 // Between this API and the freestanding checker (oracle/check/).
-check::Where check_where(const HeapLocation& loc);
 check::Layout check_layout(const GlibcLayout& layout);
 Violation violation_of(const check::Finding& f, uint64_t heap_base);
 // A MemoryReader seen as the checker's Reader.

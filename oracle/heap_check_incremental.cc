@@ -90,7 +90,7 @@ std::vector<Violation> IncrementalHeapChecker::run(const check::Reader& reader,
   findings_.resize(max_violations);
   check::Findings out(findings_.data(), findings_.size());
   const uint64_t full_before = check_.stats().full;
-  check_.check_op(reader, check_where(loc), layout_of(layout), written, count, complete, &out);
+  check_.check_op(reader, loc, layout_of(layout), written, count, complete, &out);
   if (out.empty()) return {};
   std::vector<Violation> found;
   for (size_t i = 0; i < out.size(); ++i) found.push_back(violation_of(out[i], loc.heap_base));
@@ -124,7 +124,7 @@ std::vector<Violation> IncrementalHeapChecker::full(const check::Reader& reader,
   if (!ok_) return check_heap(mem, loc, layout, CheckOptions{max_violations});
   findings_.resize(max_violations);
   check::Findings out(findings_.data(), findings_.size());
-  check_.full_check(reader, check_where(loc), layout_of(layout), &out, !last);
+  check_.full_check(reader, loc, layout_of(layout), &out, !last);
   std::vector<Violation> found;
   for (size_t i = 0; i < out.size(); ++i) found.push_back(violation_of(out[i], loc.heap_base));
   return found;

@@ -10,7 +10,7 @@
 #include <set>
 
 #include "allocator/test_support.h"
-#include "oracle/glibc/glibc_side.h"
+#include "oracle/heap_check_for_tests.h"
 #include "oracle/heap_check_planted.h"
 #include "oracle/heap_image.h"
 #include "oracle/twin_heap_for_tests.h"
@@ -20,13 +20,8 @@
 namespace heaptwin {
 namespace {
 
-std::set<std::string> rules_of(const std::vector<Violation>& vs) {
-  std::set<std::string> r;
-  for (const auto& v : vs) r.insert(v.rule);
-  return r;
-}
-
 using testing::describe;
+using testing::rules_of;
 using testing::TwinHeap;
 
 // Random malloc/free Programs: sizes of every class, a few favoured per Program so bins fill,
@@ -85,32 +80,18 @@ std::vector<uint64_t> written_between(const HeapImage& a, const HeapImage& b) {
 // ---- on real glibc
 // --------------------------------------------------------------------------------
 
-class GlibcHeaps : public ::testing::Test {
+class GlibcHeaps : public testing::GlibcSuite {
  protected:
-  static void SetUpTestSuite() {
-    std::string error;
-    side_ = make_glibc_side("glibc", &error).release();
-    ASSERT_NE(side_, nullptr) << error;
-  }
-  static void TearDownTestSuite() {
-    delete side_;
-    side_ = nullptr;
-  }
   // Real glibc's memory after each op that returned.
   static std::vector<HeapImage> images(const std::string& text) {
     std::vector<HeapImage> out;
-    RunOptions options;
-    options.inspect = [&](size_t, const MemoryReader& mem, const HeapLocation& loc,
-                          const GlibcLayout& layout) {
+    run_inspecting(text, [&](size_t, const MemoryReader& mem, const HeapLocation& loc,
+                             const GlibcLayout& layout) {
       out.push_back(HeapImage::capture(mem, loc, layout));
-    };
-    Trace t = side_->run(parse_script(text), options);
-    EXPECT_EQ(t.error, "");
+    });
     return out;
   }
-  static Side* side_;
 };
-Side* GlibcHeaps::side_ = nullptr;
 
 class PlantedPrograms : public GlibcHeaps,
                         public ::testing::WithParamInterface<planted::PlantedProgram> {};
@@ -280,38 +261,14 @@ TEST(TwinHeaps, RandomCorruptionFoundByBothOrNeither) {
   ASSERT_TRUE(check_heap(clean, clean.loc, clean.layout).empty());
   const uint64_t base = clean.loc.heap_base;
   const uint64_t used = planted::top_of(clean) + 0x20 - base;
-  uint64_t seed = 0x9e3779b97f4a7c15;
-  auto next = [&] {
-    seed ^= seed << 13;
-    seed ^= seed >> 7;
-    seed ^= seed << 17;
-    return seed;
-  };
+  // A bin head, the binmap, top... anywhere in main_arena, else the chunks.
+  testing::RandomCorruption corruption(base, used, 0, 0x898);
   IncrementalHeapChecker inc;
   size_t both = 0;
   for (int round = 0; round < 3000; ++round) {
     HeapImage m = clean;
     std::vector<uint64_t> written;
-    const int writes = 1 + static_cast<int>(next() % 4);
-    for (int w = 0; w < writes; ++w) {
-      uint64_t at;
-      if (next() % 8 == 0) {  // a bin head, the binmap, top... in main_arena
-        at = m.loc.arena + (next() % (0x898 / 8)) * 8;
-      } else {
-        at = base + (next() % (used / 8)) * 8;
-      }
-      uint64_t value;
-      switch (next() % 6) {
-        case 0: value = next(); break;
-        case 1: value = base + (next() % used); break;
-        case 2: value = base + (next() % (used / 16)) * 16; break;
-        case 3: value = (at >> 12) ^ (base + (next() % (used / 16)) * 16); break;
-        case 4: value = (next() % 0x60) | (next() % 8); break;
-        default: value = m.u64(base + (next() % (used / 8)) * 8); break;
-      }
-      m.write_u64(at, value);
-      written.push_back(at);
-    }
+    corruption.corrupt(&m, &written);
     ASSERT_TRUE(inc.full_check(clean, clean.loc, clean.layout).empty());
     const auto full_before = inc.stats().full;
     // Room for every finding: a capped list would cut the two checks' lists in different places.

@@ -10,6 +10,7 @@
 #include <functional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "oracle/heap_image.h"
@@ -142,32 +143,51 @@ inline std::vector<PlantedProgram> planted_programs() {
 
 inline uint64_t top_of(const HeapImage& m) { return m.u64(m.loc.arena + m.layout.top); }
 
+// How a PlantedImage changes the copy: one word, or only where the location says things are.
+using Change = std::function<HeapLocation(HeapImage*)>;
+using WordAt = std::function<uint64_t(const HeapImage&)>;
+
+// The address of a main_arena field of the copy (GlibcLayout's offset of it).
+template <typename Field>  // a pointer to a GlibcLayout member
+WordAt arena_field(Field field) {
+  return
+      [field](const HeapImage& m) { return m.loc.arena + static_cast<uint64_t>(m.layout.*field); };
+}
+inline uint64_t top_size_word(const HeapImage& m) { return top_of(m) + 8; }
+inline uint64_t global_max_fast_word(const HeapImage& m) { return m.loc.global_max_fast; }
+
+// The word at `at` becomes to(what it held); the location stays.
+inline Change change_word(WordAt at, std::function<uint64_t(uint64_t)> to) {
+  return [at, to](HeapImage* m) {
+    const uint64_t addr = at(*m);
+    m->write_u64(addr, to(m->u64(addr)));
+    return m->loc;
+  };
+}
+inline Change set_word(WordAt at, uint64_t value) {
+  return change_word(std::move(at), [value](uint64_t) { return value; });
+}
+// The memory stays; the location to check is the copy's, changed by `move`.
+inline Change move_location(std::function<void(HeapLocation*)> move) {
+  return [move](HeapImage* m) {
+    HeapLocation loc = m->loc;
+    move(&loc);
+    return loc;
+  };
+}
+
 inline std::vector<PlantedImage> planted_images() {
   const char* one = "a = malloc 0x18\n";
   return {
       {"ArenaUnreadable",
        one,
-       [](HeapImage* m) {
-         HeapLocation loc = m->loc;
-         loc.arena = 0x1000;
-         return loc;
-       },
+       move_location([](HeapLocation* l) { l->arena = 0x1000; }),
        {"arena.unreadable"}},
       {"ArenaSystemMem",
        one,
-       [](HeapImage* m) {
-         const uint64_t at = m->loc.arena + m->layout.system_mem;
-         m->write_u64(at, m->u64(at) + 0x1000);
-         return m->loc;
-       },
+       change_word(arena_field(&GlibcLayout::system_mem), [](uint64_t v) { return v + 0x1000; }),
        {"arena.system_mem"}},
-      {"ArenaMaxFast",
-       one,
-       [](HeapImage* m) {
-         m->write_u64(m->loc.global_max_fast, 0x100);
-         return m->loc;
-       },
-       {"arena.max_fast"}},
+      {"ArenaMaxFast", one, set_word(global_max_fast_word, 0x100), {"arena.max_fast"}},
       {"TopOutsideHeap",
        one,
        [](HeapImage* m) {
@@ -177,77 +197,49 @@ inline std::vector<PlantedImage> planted_images() {
        {"top.outside_heap"}},
       {"TopPrevInuse",
        one,
-       [](HeapImage* m) {
-         const uint64_t t = top_of(*m);
-         m->write_u64(t + 8, m->u64(t + 8) & ~uint64_t{1});
-         return m->loc;
-       },
+       change_word(top_size_word, [](uint64_t v) { return v & ~uint64_t{1}; }),
        {"top.prev_inuse"}},
       {"TopSize",
        one,
-       [](HeapImage* m) {
-         m->write_u64(top_of(*m) + 8, 0x11);
-         return m->loc;
-       },
+       set_word(top_size_word, 0x11),
        {"top.size", "top.not_at_heap_end", "arena.system_mem"}},
       {"TopPastHeapEnd",
        one,
-       [](HeapImage* m) {
-         const uint64_t t = top_of(*m);
-         m->write_u64(t + 8, m->u64(t + 8) + 0x1000);
-         return m->loc;
-       },
+       change_word(top_size_word, [](uint64_t v) { return v + 0x1000; }),
        {"top.past_heap_end", "arena.system_mem"}},
+      // The break moved without glibc knowing.
       {"TopNotAtHeapEnd",
        one,
-       [](HeapImage* m) {
-         HeapLocation loc = m->loc;
-         loc.heap_end += 0x1000;  // the break moved without glibc knowing
-         return loc;
-       },
+       move_location([](HeapLocation* l) { l->heap_end += 0x1000; }),
        {"top.not_at_heap_end"}},
-      // a (0x90) reaches smallbins[0x90] when malloc(0x100) sorts the unsorted bin.
+      // a (0x90) reaches smallbins[0x90] when malloc(0x100) sorts the unsorted bin; bin 9 is in
+      // binmap[0].
       {"BinmapClearForNonempty",
        "a = malloc 0x88\ng = malloc 0x18\n"
        "x0 = malloc 0x88\nx1 = malloc 0x88\nx2 = malloc 0x88\nx3 = malloc 0x88\n"
        "x4 = malloc 0x88\nx5 = malloc 0x88\nx6 = malloc 0x88\ng2 = malloc 0x18\n"
        "free x0\nfree x1\nfree x2\nfree x3\nfree x4\nfree x5\nfree x6\nfree a\n"
        "b = malloc 0x100\n",
-       [](HeapImage* m) {
-         const uint64_t word = m->loc.arena + m->layout.binmap;  // bin 9 is in binmap[0]
-         m->write_u64(word, m->u64(word) & ~uint64_t{1u << 9});
-         return m->loc;
-       },
+       change_word(arena_field(&GlibcLayout::binmap),
+                   [](uint64_t v) { return v & ~uint64_t{1u << 9}; }),
        {"binmap.clear_for_nonempty"}},
+      // 0x10: what mallopt(M_MXFAST, 0) stores.
       {"FastbinBeyondMaxFast",
        fastbin_setup(),
-       [](HeapImage* m) {
-         m->write_u64(m->loc.global_max_fast, 0x10);  // what mallopt(M_MXFAST, 0) stores
-         return m->loc;
-       },
+       set_word(global_max_fast_word, 0x10),
        {"fastbin.beyond_max_fast"}},
       {"FastbinHaveFastchunks",
        fastbin_setup(),
-       [](HeapImage* m) {
-         const uint64_t at = m->loc.arena + m->layout.have_fastchunks;
-         m->write_u64(at, m->u64(at) & ~uint64_t{0xffffffff});
-         return m->loc;
-       },
+       change_word(arena_field(&GlibcLayout::have_fastchunks),
+                   [](uint64_t v) { return v & ~uint64_t{0xffffffff}; }),
        {"fastbin.have_fastchunks"}},
       {"TcacheBeyondBins",
        kTwoTcache,
-       [](HeapImage* m) {
-         m->write_u64(m->loc.mp + m->layout.mp_tcache_bins, 0);
-         return m->loc;
-       },
+       set_word([](const HeapImage& m) { return m.loc.mp + m.layout.mp_tcache_bins; }, 0),
        {"tcache.beyond_bins"}},
       {"TcacheUnreadable",
        kTwoTcache,
-       [](HeapImage* m) {
-         HeapLocation loc = m->loc;
-         loc.tcache = 0x1000;
-         return loc;
-       },
+       move_location([](HeapLocation* l) { l->tcache = 0x1000; }),
        {"tcache.unreadable"}},
   };
 }

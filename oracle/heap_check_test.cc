@@ -7,9 +7,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
-#include "oracle/glibc/glibc_side.h"
+#include "oracle/heap_check_for_tests.h"
 #include "oracle/heap_check_planted.h"
 #include "oracle/heap_image.h"
 #include "program/heap_format.h"
@@ -18,30 +19,11 @@
 namespace heaptwin {
 namespace {
 
-std::string describe(const std::vector<Violation>& vs) {
-  std::string s;
-  for (const auto& v : vs) s += "  " + to_string(v) + "\n";
-  return s.empty() ? "  (none)\n" : s;
-}
+using testing::describe;
+using testing::rules_of;
 
-std::set<std::string> rules_of(const std::vector<Violation>& vs) {
-  std::set<std::string> r;
-  for (const auto& v : vs) r.insert(v.rule);
-  return r;
-}
-
-class HeapCheckTest : public ::testing::Test {
+class HeapCheckTest : public testing::GlibcSuite {
  protected:
-  static void SetUpTestSuite() {
-    std::string error;
-    side_ = make_glibc_side("glibc", &error).release();
-    ASSERT_NE(side_, nullptr) << error;
-  }
-  static void TearDownTestSuite() {
-    delete side_;
-    side_ = nullptr;
-  }
-
   struct Run {
     Trace trace;
     std::vector<std::vector<Violation>> after;  // per op that returned
@@ -50,17 +32,15 @@ class HeapCheckTest : public ::testing::Test {
 
   Run run(const std::string& text, std::vector<std::pair<std::string, std::string>> tunables = {}) {
     Run r;
-    RunOptions options;
-    options.tunables = std::move(tunables);
-    options.inspect = [&](size_t i, const MemoryReader& mem, const HeapLocation& loc,
-                          const GlibcLayout& layout) {
-      auto vs = check_heap(mem, loc, layout);
-      for (auto& v : vs) v.op_index = static_cast<int64_t>(i);
-      r.after.push_back(std::move(vs));
-      r.last = HeapImage::capture(mem, loc, layout);
-    };
-    r.trace = side_->run(parse_script(text), options);
-    EXPECT_EQ(r.trace.error, "");
+    r.trace = run_inspecting(
+        text,
+        [&](size_t i, const MemoryReader& mem, const HeapLocation& loc, const GlibcLayout& layout) {
+          auto vs = check_heap(mem, loc, layout);
+          for (auto& v : vs) v.op_index = static_cast<int64_t>(i);
+          r.after.push_back(std::move(vs));
+          r.last = HeapImage::capture(mem, loc, layout);
+        },
+        std::move(tunables));
     return r;
   }
 
@@ -84,10 +64,7 @@ class HeapCheckTest : public ::testing::Test {
     }
     EXPECT_EQ(rules_of(r.after.back()), rules) << describe(r.after.back());
   }
-
-  static Side* side_;
 };
-Side* HeapCheckTest::side_ = nullptr;
 
 // ---- real glibc is clean ------------------------------------------------------------------------
 
@@ -176,37 +153,15 @@ TEST_F(HeapImageTest, RandomCorruptionNeverCrashesOrHangs) {
   setup += "big = malloc 0x2000\n";
   const HeapImage clean = image_after(setup);
   const uint64_t base = clean.loc.heap_base;
-  const uint64_t used = top(clean) + 0x20 - base;  // the chunks and top's header
-  uint64_t seed = 0x9e3779b97f4a7c15;
-  auto next = [&] {
-    seed ^= seed << 13;
-    seed ^= seed >> 7;
-    seed ^= seed << 17;
-    return seed;
-  };
+  const uint64_t used = top(clean) + 0x20 - base;
+  // A bin head or the binmap in main_arena, else the chunks and top's header.
+  const uint64_t arena_from = clean.layout.fastbins;
+  testing::RandomCorruption corruption(base, used, arena_from,
+                                       clean.layout.binmap + 0x10 - arena_from);
   size_t with_violations = 0;
   for (int round = 0; round < 3000; ++round) {
     HeapImage m = clean;
-    const int writes = 1 + static_cast<int>(next() % 4);
-    for (int w = 0; w < writes; ++w) {
-      uint64_t at;
-      if (next() % 8 == 0) {  // a bin head or the binmap in main_arena
-        at = m.loc.arena + m.layout.fastbins +
-             (next() % ((m.layout.binmap + 0x10 - m.layout.fastbins) / 8)) * 8;
-      } else {
-        at = base + (next() % (used / 8)) * 8;
-      }
-      uint64_t value;
-      switch (next() % 6) {
-        case 0: value = next(); break;
-        case 1: value = base + (next() % used); break;              // into the heap, any alignment
-        case 2: value = base + (next() % (used / 16)) * 16; break;  // a chunk-looking address
-        case 3: value = (at >> 12) ^ (base + (next() % (used / 16)) * 16); break;  // safe-linked
-        case 4: value = (next() % 0x60) | (next() % 8); break;                     // a small size
-        default: value = m.u64(base + (next() % (used / 8)) * 8); break;  // some other heap word
-      }
-      m.write_u64(at, value);
-    }
+    corruption.corrupt(&m);
     const auto vs = check_heap(m, m.loc, m.layout);
     if (!vs.empty()) ++with_violations;
     for (const auto& v : vs) {
@@ -216,6 +171,19 @@ TEST_F(HeapImageTest, RandomCorruptionNeverCrashesOrHangs) {
   }
   // Most random writes land in user data, which no rule covers; the rest are caught.
   EXPECT_GT(with_violations, 300u);
+}
+
+// ---- what the findings say ---------------------------------------------------------------------
+
+// A tcache count that is over the limit and off its list names the count, and what it is
+// measured against (the incremental check writes the second message through the same function).
+TEST_F(HeapCheckTest, TcacheCountFindingsNameTheCount) {
+  Run r = run(std::string(planted::kTwoTcache) + "write8 a -0x290 8\n");
+  ASSERT_FALSE(r.after.empty());
+  std::map<std::string, std::string> said;
+  for (const Violation& v : r.after.back()) said[v.rule] = v.message;
+  EXPECT_EQ(said["tcache.count_over_limit"], "counts[0] is 8, above mp_.tcache_count 7.");
+  EXPECT_EQ(said["tcache.count_mismatch"], "counts[0] is 8 but the list holds 2.");
 }
 
 // ---- every rule has a test above ----------------------------------------------------------------

@@ -10,13 +10,15 @@
 #include <vector>
 
 #include "oracle/arena_walk.h"
+#include "oracle/check/types.h"
 #include "oracle/memory_reader.h"
 #include "oracle/trace.h"
 
 namespace heaptwin {
 
-// Field offsets of one glibc version (x86_64). glibc-facts.md "Layouts".
-struct GlibcLayout {
+// Field offsets of one glibc version (x86_64). glibc-facts.md "Layouts". malloc_state's are the
+// checker's (check::MallocStateOffsets), with max_system_mem.
+struct GlibcLayout : check::MallocStateOffsets {
   std::string version;             // "2.36"
   bool safe_linking = true;        // >= 2.32: tcache next and fastbin fd are PROTECT_PTR'd
   bool tcache = true;              // >= 2.26
@@ -39,16 +41,7 @@ struct GlibcLayout {
   };
   LibcSymbols libc = {0x1d3340, 0x1d3c60, 0x1da478, 0x1da488, 0x1da49c, 0x1da4a0};  // 2.36
 
-  // malloc_state
-  uint64_t flags = 0x4;
-  int64_t have_fastchunks = 0x8;  // -1: no such field (< 2.27)
-  uint64_t fastbins = 0x10;
-  uint64_t top = 0x60;
-  uint64_t last_remainder = 0x68;
-  uint64_t bins = 0x70;
-  uint64_t binmap = 0x860;
-  uint64_t system_mem = 0x888;
-  uint64_t max_system_mem = 0x890;
+  uint64_t max_system_mem = 0x890;  // malloc_state's, after system_mem
 
   // malloc_par (mp_)
   uint64_t mp_trim_threshold = 0x0, mp_top_pad = 0x8, mp_mmap_threshold = 0x10;
@@ -57,26 +50,15 @@ struct GlibcLayout {
   uint64_t mp_no_dyn_threshold = 0x48, mp_mmapped_mem = 0x50, mp_max_mmapped_mem = 0x58;
   uint64_t mp_sbrk_base = 0x60, mp_tcache_bins = 0x68, mp_tcache_max_bytes = 0x70;
   uint64_t mp_tcache_count = 0x78, mp_tcache_unsorted_limit = 0x80;
-
-  // glibc's bin_at(i): the pseudo-chunk whose fd/bk are bins[2i-2], bins[2i-1].
-  uint64_t bin_at(uint64_t arena, int i) const { return arena + bins - 0x10 + (i - 1) * 0x10; }
 };
 
 // "2.27" .. "2.41" (char tcache counts before 2.30, malloc_par's hugepage fields from 2.35);
 // nullopt when unknown.
 std::optional<GlibcLayout> glibc_layout(const std::string& version);
 
-// Where things are in the process being viewed.
-struct HeapLocation {
-  uint64_t heap_base = 0;        // sbrk(0) before the first allocation
-  uint64_t heap_end = 0;         // sbrk(0) now (== heap_base while no heap exists)
-  uint64_t arena = 0;            // &main_arena
-  uint64_t mp = 0;               // &mp_
-  uint64_t global_max_fast = 0;  // &global_max_fast
-  uint64_t tcache = 0;           // the tcache_perthread_struct (user pointer), 0 when none yet
-  // For the heap checker: threads' arenas exist, whose chunks `tcache` may cache (check::Where).
-  bool other_arenas = false;
-};
+// Where things are in the process being viewed: the checker's Where (the checker takes it as it
+// is), under the name the oracle's C++ code uses.
+struct HeapLocation : check::Where {};
 
 // The same layout for the arena walk (oracle/arena_walk.h).
 ArenaLayout to_arena_layout(const GlibcLayout& layout);

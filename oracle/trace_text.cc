@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "oracle/check/types.h"
 #include "oracle/read_value.h"
 #include "oracle/tcache_bin_sizes.h"
 #include "program/heap_format.h"
@@ -30,16 +31,6 @@ std::string list_text(const BinList& l) {
   for (size_t i = 0; i < l.chunks.size(); ++i) s += (i ? " -> " : "") + chunk_text(l.chunks[i]);
   if (!l.broken.empty()) s += "  [broken: " + l.broken + "]";
   return s;
-}
-
-// glibc's largebin_index_64, as a size -> index function (malloc.c): the bins' size ranges.
-int large_index(uint64_t sz) {
-  if ((sz >> 6) <= 48) return 48 + static_cast<int>(sz >> 6);
-  if ((sz >> 9) <= 20) return 91 + static_cast<int>(sz >> 9);
-  if ((sz >> 12) <= 10) return 110 + static_cast<int>(sz >> 12);
-  if ((sz >> 15) <= 4) return 119 + static_cast<int>(sz >> 15);
-  if ((sz >> 18) <= 2) return 124 + static_cast<int>(sz >> 18);
-  return 126;
 }
 
 std::string json_escape(const std::string& s) {
@@ -101,16 +92,8 @@ const char* kind_name(OutcomeKind k) {
 
 std::string bin_range(int index) {
   if (index < 64) return "[" + hex(0x10 * index) + "]";
-  uint64_t lo = 0, hi = 0;
-  for (uint64_t sz = 0x400; sz < (1ull << 22); sz += 0x10) {
-    int i = large_index(sz);
-    if (i == index && lo == 0) lo = sz;
-    if (i > index) {
-      hi = sz;
-      break;
-    }
-  }
-  return "[" + hex(lo) + ", " + (index == 126 ? std::string("...") : hex(hi)) + ")";
+  const std::string hi = index == 126 ? "..." : hex(check::large_bin_start(index + 1));
+  return "[" + hex(check::large_bin_start(index)) + ", " + hi + ")";
 }
 
 namespace {

@@ -9,16 +9,11 @@
 
 #include "allocator/test_support.h"
 #include "oracle/heap_check.h"
+#include "oracle/heap_check_for_tests.h"
 #include "oracle/heap_check_incremental.h"
 #include "oracle/heap_view.h"
 
 namespace heaptwin::testing {
-
-inline std::string describe(const std::vector<Violation>& vs) {
-  std::string s;
-  for (const auto& v : vs) s += "  " + to_string(v) + "\n";
-  return s.empty() ? "  (none)\n" : s;
-}
 
 // A twin heap, how to read it, and an incremental checker fed by the twin's write log.
 class TwinHeap {

@@ -60,6 +60,22 @@ void FullCheckRun::check_fastbins() {
   }
 }
 
+namespace {
+
+// "counts[i] is n": a tcache bin's count, as the tcache rules name it.
+Text& add_tcache_count(Text& t, int bin, uint64_t count) {
+  return t.add("counts[").dec(static_cast<uint64_t>(bin)).add("] is ").dec(count);
+}
+
+// tcache.count_mismatch: tcache bin `bin` counts `count` chunks, its list holds `listed` (the
+// incremental list rules write the same words out, list_rules.cc).
+void note_tcache_count_mismatch(Reporter& r, int bin, uint64_t count, uint64_t listed) {
+  Text t = r.note("tcache.count_mismatch", 0, 0, BinId{BinKind::kTcache, bin});
+  add_tcache_count(t, bin, count).add(" but the list holds ").dec(listed).add(".");
+}
+
+}  // namespace
+
 void check_tcache_count(Reporter& r, int bin, uint64_t count, uint64_t entry, uint64_t tcache_bins,
                         uint64_t tcache_count) {
   const BinId name{BinKind::kTcache, bin};
@@ -70,14 +86,8 @@ void check_tcache_count(Reporter& r, int bin, uint64_t count, uint64_t entry, ui
         .add(" in use) but holds a count or an entry.");
   }
   if (count > tcache_count) {
-    r.note("tcache.count_over_limit", 0, 0, name)
-        .add("counts[")
-        .dec(static_cast<uint64_t>(bin))
-        .add("] is ")
-        .dec(count)
-        .add(", above mp_.tcache_count ")
-        .dec(tcache_count)
-        .add(".");
+    Text t = r.note("tcache.count_over_limit", 0, 0, name);
+    add_tcache_count(t, bin, count).add(", above mp_.tcache_count ").dec(tcache_count).add(".");
   }
 }
 
@@ -171,16 +181,7 @@ void FullCheckRun::check_tcache() {
       from = e;
       e = layout_.safe_linking ? reveal_ptr(e, c[2]) : c[2];
     }
-    if (!broken && n != count) {
-      r_.note("tcache.count_mismatch", 0, 0, name)
-          .add("counts[")
-          .dec(static_cast<uint64_t>(i))
-          .add("] is ")
-          .dec(count)
-          .add(" but the list holds ")
-          .dec(n)
-          .add(".");
-    }
+    if (!broken && n != count) note_tcache_count_mismatch(r_, i, count, n);
   }
 }
 

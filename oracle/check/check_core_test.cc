@@ -76,37 +76,68 @@ TEST_F(Core, ChunkMapKeepsASummaryWordWhoseOtherWordsHoldStarts) {
   EXPECT_FALSE(map.test(b + 2 * word));
 }
 
+// A ChunkMap driven beside a plain set of the same starts: each change is made to both, and
+// what the map answers must be what the set says.
+class MapBesideSet {
+ public:
+  explicit MapBesideSet(ChunkMap* map) : map_(*map) {}
+  void reset(uint64_t base) {
+    map_.reset(base);
+    starts_.clear();
+  }
+  void set(uint64_t a) {
+    map_.set(a);
+    starts_.insert(a);
+  }
+  // Clears the start the set holds at or after `a` (or its first), when it holds any.
+  void clear_one_from(uint64_t a) {
+    if (starts_.empty()) return;
+    auto it = starts_.lower_bound(a);
+    if (it == starts_.end()) it = starts_.begin();
+    map_.clear(*it);
+    starts_.erase(it);
+  }
+  // The starts strictly between a and b, cleared: the map must report those the set held.
+  ::testing::AssertionResult clear_between(uint64_t a, uint64_t b) {
+    std::vector<uint64_t> got;
+    map_.clear_between(a, b, [&](uint64_t x) { got.push_back(x); });
+    std::vector<uint64_t> want;
+    for (auto it = starts_.upper_bound(a); it != starts_.end() && *it < b;) {
+      want.push_back(*it);
+      it = starts_.erase(it);
+    }
+    if (got == want) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure()
+           << "clear_between(" << a << ", " << b << ") cleared " << ::testing::PrintToString(got)
+           << ", the set held " << ::testing::PrintToString(want);
+  }
+  ::testing::AssertionResult start_at_or_before(uint64_t a) const {
+    auto it = starts_.upper_bound(a);
+    const uint64_t want = it == starts_.begin() ? 0 : *std::prev(it);
+    const uint64_t got = map_.start_at_or_before(a);
+    if (got == want) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure()
+           << "start_at_or_before(" << a << ") is " << got << ", the set says " << want;
+  }
+
+ private:
+  ChunkMap& map_;
+  std::set<uint64_t> starts_;
+};
+
 TEST_F(Core, ChunkMapMatchesASetUnderRandomUse) {
   ChunkMap map;
   ASSERT_TRUE(map.init(&region_, uint64_t{1} << 22));
   const uint64_t base = 0x10000000;
-  map.reset(base);
-  std::set<uint64_t> model;
+  MapBesideSet both(&map);
+  both.reset(base);
   std::mt19937_64 rng(5);
   for (int i = 0; i < 20000; ++i) {
     const uint64_t a = base + (rng() % 4096) * 16;
     switch (rng() % 3) {
-      case 0:
-        map.set(a);
-        model.insert(a);
-        break;
-      case 1: {
-        const uint64_t b = a + (rng() % 64) * 16;
-        std::vector<uint64_t> got;
-        map.clear_between(a, b, [&](uint64_t x) { got.push_back(x); });
-        std::vector<uint64_t> want;
-        for (auto it = model.upper_bound(a); it != model.end() && *it < b;) {
-          want.push_back(*it);
-          it = model.erase(it);
-        }
-        ASSERT_EQ(got, want);
-        break;
-      }
-      default: {
-        auto it = model.upper_bound(a);
-        const uint64_t want = it == model.begin() ? 0 : *std::prev(it);
-        ASSERT_EQ(map.start_at_or_before(a), want);
-      }
+      case 0: both.set(a); break;
+      case 1: ASSERT_TRUE(both.clear_between(a, a + (rng() % 64) * 16)) << "op " << i; break;
+      default: ASSERT_TRUE(both.start_at_or_before(a)) << "op " << i;
     }
   }
 }
@@ -118,42 +149,20 @@ TEST_F(Core, ChunkMapMatchesASetOverAWideSparseHeap) {
   ChunkMap map;
   ASSERT_TRUE(map.init(&region_, uint64_t{1} << 26));
   const uint64_t base = 0x10000000;
+  MapBesideSet both(&map);
   std::mt19937_64 rng(11);
   for (int round = 0; round < 3; ++round) {
-    map.reset(base);
-    std::set<uint64_t> model;
+    both.reset(base);
     for (int i = 0; i < 20000; ++i) {
       const uint64_t a = base + (rng() % (uint64_t{1} << 22)) * 16;
       switch (rng() % 4) {
-        case 0:
-          map.set(a);
-          model.insert(a);
+        case 0: both.set(a); break;
+        case 1:
+          ASSERT_TRUE(both.clear_between(a, a + (rng() % (uint64_t{1} << 20)) * 16))
+              << "round " << round << " op " << i;
           break;
-        case 1: {
-          const uint64_t b = a + (rng() % (uint64_t{1} << 20)) * 16;
-          std::vector<uint64_t> got;
-          map.clear_between(a, b, [&](uint64_t x) { got.push_back(x); });
-          std::vector<uint64_t> want;
-          for (auto it = model.upper_bound(a); it != model.end() && *it < b;) {
-            want.push_back(*it);
-            it = model.erase(it);
-          }
-          ASSERT_EQ(got, want) << "round " << round << " op " << i;
-          break;
-        }
-        case 2:
-          if (!model.empty()) {
-            auto it = model.lower_bound(a);
-            if (it == model.end()) it = model.begin();
-            map.clear(*it);
-            model.erase(it);
-          }
-          break;
-        default: {
-          auto it = model.upper_bound(a);
-          const uint64_t want = it == model.begin() ? 0 : *std::prev(it);
-          ASSERT_EQ(map.start_at_or_before(a), want) << "round " << round << " op " << i;
-        }
+        case 2: both.clear_one_from(a); break;
+        default: ASSERT_TRUE(both.start_at_or_before(a)) << "round " << round << " op " << i;
       }
     }
   }

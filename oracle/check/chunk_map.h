@@ -73,15 +73,7 @@ class ChunkMap {
       const uint64_t w = first >> 6;
       if (w >= used_words_) return;
       const uint64_t mask = bits_from(first) & bits_upto(end - 1);
-      uint64_t hits = words_[w] & mask;
-      if (hits == 0) return;
-      words_[w] &= ~mask;
-      if (words_[w] == 0) forget_word(w);
-      while (hits != 0) {
-        const int b = __builtin_ctzll(hits);
-        hits &= hits - 1;
-        cleared(base_ + (((w << 6) + static_cast<uint64_t>(b)) << 4));
-      }
+      if ((words_[w] & mask) != 0) clear_in_word(w, mask, cleared);
       return;
     }
     // The words that may hold a start, found through the summary.
@@ -91,14 +83,7 @@ class ChunkMap {
       const uint64_t to = end - (w << 6) >= 64 ? 64 : end - (w << 6);  // exclusive
       const uint64_t mask =
           (to == 64 ? ~uint64_t{0} : ((uint64_t{1} << to) - 1)) & ~((uint64_t{1} << from) - 1);
-      uint64_t hits = words_[w] & mask;
-      words_[w] &= ~mask;
-      if (words_[w] == 0) forget_word(w);
-      while (hits != 0) {
-        const int b = __builtin_ctzll(hits);
-        hits &= hits - 1;
-        cleared(base_ + (((w << 6) + static_cast<uint64_t>(b)) << 4));
-      }
+      clear_in_word(w, mask, cleared);
     }
   }
 
@@ -107,6 +92,16 @@ class ChunkMap {
   static uint64_t bits_from(uint64_t i) { return ~uint64_t{0} << (i & 63); }
   static uint64_t bits_upto(uint64_t i) {  // bits 0..i of a word, i inclusive
     return (i & 63) == 63 ? ~uint64_t{0} : (uint64_t{2} << (i & 63)) - 1;
+  }
+  // Clears the starts `mask` selects in word w, calling cleared(addr) for each that was set.
+  template <typename F>
+  void clear_in_word(uint64_t w, uint64_t mask, F& cleared) {
+    uint64_t hits = words_[w] & mask;
+    words_[w] &= ~mask;
+    if (words_[w] == 0) forget_word(w);
+    for (; hits != 0; hits &= hits - 1) {
+      cleared(base_ + (((w << 6) + static_cast<uint64_t>(__builtin_ctzll(hits))) << 4));
+    }
   }
   // Word w is zero now: its summary bit goes, and the top bit when its summary word empties.
   void forget_word(uint64_t w) {

@@ -98,6 +98,9 @@ void OpCheck::list_rules(const ListRef& l, uint64_t last, bool broken) {
   if (l.kind == BinKind::kTcache) {
     const uint64_t count =
         layout_.tcache_count_at(tc_, l.index, load<uint64_t>(mp_, layout_.mp_tcache_count));
+    // cached_bins.cc's note_tcache_count_mismatch, written out: a shared function called here
+    // cost these per-op rules 0.6% more instructions (callgrind: the whole function's registers
+    // change).
     if (list_new_count_[l.id] != count) {
       r_.note("tcache.count_mismatch", 0, 0, l.bin())
           .add("counts[")

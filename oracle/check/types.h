@@ -28,10 +28,11 @@ inline constexpr int kFastBins = 10;    // NFASTBINS
 inline constexpr int kTcacheBins = 76;  // TCACHE_MAX_BINS from 2.42 (64 before): the most
 inline constexpr uint64_t kMaxTcacheStruct = 0x98 + 8 * kTcacheBins;  // 2.42's struct
 
-// Where things are in the process being checked (oracle/heap_view.h's HeapLocation).
+// Where things are in the process being checked (oracle/heap_view.h's HeapLocation is this
+// struct under the name the oracle's C++ code uses).
 struct Where {
   uint64_t heap_base = 0;        // sbrk(0) before the first allocation
-  uint64_t heap_end = 0;         // sbrk(0) now
+  uint64_t heap_end = 0;         // sbrk(0) now (== heap_base while no heap exists)
   uint64_t arena = 0;            // &main_arena
   uint64_t mp = 0;               // &mp_
   uint64_t global_max_fast = 0;  // &global_max_fast
@@ -49,21 +50,29 @@ inline bool cached_from_elsewhere(const Where& w, int tcache_index, uint64_t siz
   return w.other_arenas && (size_word & 6) == 4;
 }
 
-// Field offsets of one glibc version, x86_64 (oracle/heap_view.h's GlibcLayout, without its name).
-struct Layout {
-  bool safe_linking = true;    // >= 2.32
-  bool tcache = true;          // >= 2.26
-  bool key_is_random = true;   // >= 2.34: tcache_key is random; before, the tcache struct
-  int tcache_count_bytes = 2;  // uint16_t since 2.30
-  uint64_t tcache_entries = 0x80;
+// The offsets of malloc_state's fields in one glibc version, x86_64: what the checker's Layout
+// and the heap view's GlibcLayout (oracle/heap_view.h) both hold.
+struct MallocStateOffsets {
   uint64_t flags = 0x4;
-  int64_t have_fastchunks = 0x8;  // -1: no such field
+  int64_t have_fastchunks = 0x8;  // -1: no such field (< 2.27)
   uint64_t fastbins = 0x10;
   uint64_t top = 0x60;
   uint64_t last_remainder = 0x68;
   uint64_t bins = 0x70;
   uint64_t binmap = 0x860;
   uint64_t system_mem = 0x888;
+
+  // glibc's bin_at(i): the pseudo-chunk whose fd/bk are bins[2i-2], bins[2i-1].
+  uint64_t bin_at(uint64_t arena, int i) const { return arena + bins - 0x10 + (i - 1) * 0x10; }
+};
+
+// Field offsets of one glibc version, x86_64 (oracle/heap_view.h's GlibcLayout, without its name).
+struct Layout : MallocStateOffsets {
+  bool safe_linking = true;    // >= 2.32
+  bool tcache = true;          // >= 2.26
+  bool key_is_random = true;   // >= 2.34: tcache_key is random; before, the tcache struct
+  int tcache_count_bytes = 2;  // uint16_t since 2.30
+  uint64_t tcache_entries = 0x80;
   uint64_t mp_sbrk_base = 0x60;
   uint64_t mp_tcache_bins = 0x68;
   uint64_t mp_tcache_count = 0x78;
@@ -76,8 +85,6 @@ struct Layout {
   // global_max_fast as read at its address (8 bytes): only its own bytes count.
   uint64_t max_fast_of(uint64_t word) const { return max_fast_bytes == 1 ? word & 0xff : word; }
 
-  // glibc's bin_at(i): the pseudo-chunk whose fd/bk are bins[2i-2], bins[2i-1].
-  uint64_t bin_at(uint64_t arena, int i) const { return arena + bins - 0x10 + (i - 1) * 0x10; }
   uint64_t tcache_struct_bytes() const {
     return tcache_entries + 8 * static_cast<uint64_t>(tcache_bins);
   }

@@ -7,6 +7,20 @@
 
 namespace heaptwin::model {
 
+namespace {
+
+// glibc's do_set_trim_threshold, do_set_top_pad, do_set_mmap_threshold and do_set_mmaps_max,
+// which mallopt and the tunables both call: a value set explicitly stops the dynamic adjustment
+// of the thresholds. Returns mallopt's 1 (done).
+template <typename Field>
+int set_threshold(Params* p, Field* field, Field value) {
+  *field = value;
+  p->no_dyn_threshold = true;
+  return 1;
+}
+
+}  // namespace
+
 int Params::set_by_mallopt(int32_t param, int32_t value) {
   // Negative ints become huge size_t values, as in glibc.
   const uint64_t v = static_cast<uint64_t>(static_cast<int64_t>(value));
@@ -15,22 +29,10 @@ int Params::set_by_mallopt(int32_t param, int32_t value) {
       if (v > kMaxFastRequest) return 0;
       global_max_fast = max_fast_for(v);
       return 1;
-    case -1:  // M_TRIM_THRESHOLD: any explicit threshold stops the dynamic adjustment
-      trim_threshold = v;
-      no_dyn_threshold = true;
-      return 1;
-    case -2:  // M_TOP_PAD
-      top_pad = v;
-      no_dyn_threshold = true;
-      return 1;
-    case -3:  // M_MMAP_THRESHOLD
-      mmap_threshold = v;
-      no_dyn_threshold = true;
-      return 1;
-    case -4:  // M_MMAP_MAX
-      n_mmaps_max = value;
-      no_dyn_threshold = true;
-      return 1;
+    case -1: return set_threshold(this, &trim_threshold, v);   // M_TRIM_THRESHOLD
+    case -2: return set_threshold(this, &top_pad, v);          // M_TOP_PAD
+    case -3: return set_threshold(this, &mmap_threshold, v);   // M_MMAP_THRESHOLD
+    case -4: return set_threshold(this, &n_mmaps_max, value);  // M_MMAP_MAX
     case -6:  // M_PERTURB: changes contents only, never placement
       perturb = value;
       return 1;
@@ -58,18 +60,14 @@ bool Params::set_tunable(const std::string& name, const std::string& value) {
     if (v > kMaxFastRequest) return false;
     global_max_fast = max_fast_for(v);
   } else if (t == "trim_threshold") {
-    trim_threshold = v;
-    no_dyn_threshold = true;
+    set_threshold(this, &trim_threshold, v);
   } else if (t == "top_pad") {
-    top_pad = v;
-    no_dyn_threshold = true;
+    set_threshold(this, &top_pad, v);
   } else if (t == "mmap_threshold") {
-    mmap_threshold = v;
-    no_dyn_threshold = true;
+    set_threshold(this, &mmap_threshold, v);
   } else if (t == "mmap_max") {
     if (v > 0x7fffffff) return false;
-    n_mmaps_max = static_cast<int32_t>(v);
-    no_dyn_threshold = true;
+    set_threshold(this, &n_mmaps_max, static_cast<int32_t>(v));
   } else if (t == "perturb") {
     perturb = static_cast<int32_t>(v);
   } else if (t == "tcache_count") {
