@@ -163,6 +163,15 @@ class Allocator : public ChunkMemory {
   // av->top and av->last_remainder (chunk addresses stored as words in malloc_state).
   ChunkAddr top() const { return ChunkAddr{av().top}; }
   void set_top(ChunkAddr p) const { av().top = p.raw(); }
+  // nb carved from the start of the top chunk `victim` (`size` >= nb + MINSIZE): the rest is
+  // the new top. _int_malloc's use_top and the end of sysmalloc split it alike.
+  UserAddr split_top(ChunkAddr victim, uint64_t size, uint64_t nb) const {
+    const ChunkAddr remainder = chunk_at_offset(victim, nb);
+    set_top(remainder);
+    set_head(victim, nb | kPrevInuse | arena_bit_);
+    set_head(remainder, (size - nb) | kPrevInuse);
+    return chunk2mem(victim);
+  }
   ChunkAddr last_remainder() const { return ChunkAddr{av().last_remainder}; }
   void set_last_remainder(ChunkAddr p) const { av().last_remainder = p.raw(); }
   bool contiguous() const { return (arena_flags() & kNonContiguousBit) == 0; }

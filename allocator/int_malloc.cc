@@ -119,13 +119,7 @@ UserAddr Allocator::int_malloc_paths(uint64_t bytes, uint64_t nb) {
                         "glibc set its arena up again over live chunks (M_MXFAST 1..7) and "
                         "now carves main_arena itself; libc's data around it is its own");
     }
-    if (size >= nb + kMinSize) {
-      ChunkAddr remainder = chunk_at_offset(victim, nb);
-      set_top(remainder);
-      set_head(victim, nb | kPrevInuse | arena_bit_);
-      set_head(remainder, (size - nb) | kPrevInuse);
-      return chunk2mem(victim);
-    }
+    if (size >= nb + kMinSize) return split_top(victim, size, nb);
     if (have_fastchunks()) {
       malloc_consolidate();
       idx = bin_index(nb);

@@ -176,13 +176,7 @@ UserAddr Allocator::sysmalloc(uint64_t nb) {
 
   ChunkAddr p = top();
   uint64_t top_size = chunksize(p);
-  if (top_size >= nb + kMinSize) {
-    ChunkAddr remainder = chunk_at_offset(p, nb);
-    set_top(remainder);
-    set_head(p, nb | kPrevInuse | arena_bit_);
-    set_head(remainder, (top_size - nb) | kPrevInuse);
-    return chunk2mem(p);
-  }
+  if (top_size >= nb + kMinSize) return split_top(p, top_size, nb);
   errno_ = ENOMEM;
   return 0;
 }
