@@ -15,7 +15,7 @@ Allocator::Allocator(Memory* memory, LibcData* data, FatalHandler* fatal,
 
 Allocator::Allocator(Memory* memory, const LibcObjects& libc, FatalHandler* fatal,
                      const GlibcProfile& profile)
-    : ChunkMemory(memory, fatal),
+    : ArenaAccess(memory, fatal, arena_offset_of(profile), profile.have_fastchunks_field),
       libc_(libc),
       mp_absent_{},
       mp_(MallocParFields::bind(libc.mp, MallocParLayout::of(profile.minor), mp_absent_)),
@@ -26,7 +26,6 @@ Allocator::Allocator(Memory* memory, const LibcObjects& libc, FatalHandler* fata
       tcache_entries_offset_(tcache_entries_offset_of(tcache_form_)),
       tcache_hot_(tcache_form_ == TcacheForm::kWideCounts && profile.tcache_take_by_count &&
                   !profile.free_checks_after_tcache && !profile.tcache_lazy),
-      arena_offset_(arena_offset_of(profile)),
       arenas_modelled_(arenas_modelled_in(profile)),
       tcache_mark_source_(profile.tcache_key_random ? libc.tcache_key : &tcache_) {
   // Before 2.27 the struct is laid 8 bytes before main_arena, which stays 16-byte aligned as in
@@ -49,27 +48,13 @@ ReleaseLayout release_layout(const GlibcProfile& profile) {
   r.arena_skip = Allocator::arena_offset_of(profile);
   r.main_arena_bytes = sizeof(MallocState) - r.arena_skip;
   r.max_fast_bytes = profile.global_max_fast_byte ? 1 : 8;
-  r.tcache_entries = Allocator::tcache_entries_offset_of(Allocator::tcache_form_of(profile));
+  r.tcache_entries = tcache_entries_offset_of(tcache_form_of(profile));
   return r;
 }
 
 uint64_t Allocator::arena_offset_of(const GlibcProfile& profile) {
   if (!profile.fastbins) return offsetof(MallocState, top) - 0x8;
   return profile.have_fastchunks_field ? 0 : 8;
-}
-
-Allocator::TcacheForm Allocator::tcache_form_of(const GlibcProfile& profile) {
-  if (!profile.tcache) return TcacheForm::kNone;
-  if (profile.tcache_large_bins) return TcacheForm::kSlotsLeft;
-  return profile.tcache_wide_counts ? TcacheForm::kWideCounts : TcacheForm::kCharCounts;
-}
-
-uint64_t Allocator::tcache_entries_offset_of(TcacheForm form) {
-  switch (form) {
-    case TcacheForm::kSlotsLeft: return 0x98;
-    case TcacheForm::kWideCounts: return 0x80;
-    default: return 0x40;
-  }
 }
 
 void Allocator::reset() {

@@ -12,6 +12,7 @@
 #include <cstdint>
 
 #include "allocator/abort_messages.h"
+#include "allocator/arena_access.h"
 #include "allocator/assertions.h"
 #include "allocator/bins.h"
 #include "allocator/chunk.h"
@@ -19,10 +20,11 @@
 #include "allocator/layout.h"
 #include "allocator/libc_objects.h"
 #include "allocator/profile.h"
+#include "allocator/tcache_struct.h"
 
 namespace heaptwin::alloc {
 
-class Allocator : public ChunkMemory {
+class Allocator : public ArenaAccess {
  public:
   // `data` is the twin's libc data block; it must stay owned by `memory` (memory->owns).
   Allocator(Memory* memory, LibcData* data, FatalHandler* fatal, const GlibcProfile& profile);
@@ -125,63 +127,10 @@ class Allocator : public ChunkMemory {
   friend ReleaseLayout release_layout(const GlibcProfile& profile);  // libc_objects.h
 
  private:
-  // The arena the running call works on (glibc's `av`): main_arena, except while free works on
-  // the arena a NON_MAIN_ARENA chunk's heap_info names (arena_for_chunk.cc). It is malloc_state
-  // from fastbinsY on: before 2.27 (no have_fastchunks) those fields sit 8 bytes lower, and the
-  // struct is overlaid 8 bytes before the arena (arena_offset_), whose mutex and flags, the same
-  // in every release, are read at the arena itself (arena_flags()).
-  MallocState& av() const { return *arena_; }
-  Addr arena_struct() const { return reinterpret_cast<Addr>(arena_); }
-  // av->flags: at +0x4 of glibc's malloc_state, which from 2.43 starts 0x58 into the twin's
-  // (before 2.27, 8 into it).
-  int32_t& arena_flags() const {
-    return *reinterpret_cast<int32_t*>(arena_struct() + arena_offset_ + 4);
-  }
-  // FASTCHUNKS_BIT before 2.27: set while there are no fast chunks (all-zero flags: "some").
-  bool have_fastchunks() const {
-    return profile_.have_fastchunks_field ? av().have_fastchunks != 0
-                                          : (arena_flags() & kFastchunksBit) == 0;
-  }
-  void set_have_fastchunks(bool some) const {
-    if (profile_.have_fastchunks_field) {
-      av().have_fastchunks = some ? 1 : 0;
-    } else {
-      arena_flags() = some ? (arena_flags() & ~kFastchunksBit) : (arena_flags() | kFastchunksBit);
-    }
-  }
   uint64_t global_max_fast() const { return libc_.max_fast(); }  // one byte from 2.37
   int32_t& perturb_byte() const { return *libc_.perturb_byte; }
   uint8_t& malloc_initialized() const { return *libc_.malloc_initialized; }
   uint64_t& tcache_key() const { return *libc_.tcache_key; }
-  // bin_at(i): the pseudo-chunk whose fd/bk are bins[2i-2], bins[2i-1].
-  ChunkAddr bin_at(uint32_t i) const {
-    return ChunkAddr{arena_struct() + 0x60 + (uint64_t{i} - 1) * 0x10};
-  }
-  ChunkAddr unsorted_chunks() const { return bin_at(1); }
-  ChunkAddr initial_top() const { return unsorted_chunks(); }
-  ChunkAddr next_bin(ChunkAddr b) const { return b.plus(0x10); }
-  // av->top and av->last_remainder (chunk addresses stored as words in malloc_state).
-  ChunkAddr top() const { return ChunkAddr{av().top}; }
-  void set_top(ChunkAddr p) const { av().top = p.raw(); }
-  // nb carved from the start of the top chunk `victim` (`size` >= nb + MINSIZE): the rest is
-  // the new top. _int_malloc's use_top and the end of sysmalloc split it alike.
-  UserAddr split_top(ChunkAddr victim, uint64_t size, uint64_t nb) const {
-    const ChunkAddr remainder = chunk_at_offset(victim, nb);
-    set_top(remainder);
-    set_head(victim, nb | kPrevInuse | arena_bit_);
-    set_head(remainder, (size - nb) | kPrevInuse);
-    return chunk2mem(victim);
-  }
-  ChunkAddr last_remainder() const { return ChunkAddr{av().last_remainder}; }
-  void set_last_remainder(ChunkAddr p) const { av().last_remainder = p.raw(); }
-  bool contiguous() const { return (arena_flags() & kNonContiguousBit) == 0; }
-  void mark_bin(uint32_t i) const { av().binmap[idx2block_(i)] |= (1u << (i & 31)); }
-  static uint32_t idx2block_(uint32_t i) { return i >> 5; }
-  uint64_t& fastbin(uint32_t idx) const { return av().fastbinsY[idx]; }
-  // set_non_main_arena (p) where av is not main_arena.
-  void set_non_main_arena(ChunkAddr p) const {
-    if (arena_bit_ != 0) set_head(p, chunksize_nomask(p) | kNonMainArena);
-  }
 
   [[noreturn]] void malloc_printerr(const char* message) const { report_abort(fatal_, message); }
   // The same for a check 2.23 has too: before 2.26 glibc names a pointer, and obeys
@@ -235,33 +184,18 @@ class Allocator : public ChunkMemory {
   void malloc_init_state();
   void refresh_heap_range();
 
-  // tcache.cc. The tcache_perthread_struct as the release lays it out (TcacheForm).
-  // In this order, malloc tells the forms before 2.42 from the others in one comparison.
-  enum class TcacheForm : uint8_t {
-    kCharCounts,  // signed char counts[64], entries[] at 0x40 (0x240 bytes)
-    kWideCounts,  // 2.30: uint16_t counts[64], entries[] at 0x80 (0x280 bytes)
-    kSlotsLeft,   // 2.42: uint16_t num_slots[76] counting free places, entries[] at 0x98 (0x2f8)
-    kNone,        // before 2.26: no tcache at all
-  };
-  // The profile's form: the one place tcache_form_ and tcache_entries_offset_ come from.
-  static TcacheForm tcache_form_of(const GlibcProfile& profile);
   // arena_offset_ for `profile`, and how far before 2.27 the struct moves up in the block.
   static uint64_t arena_offset_of(const GlibcProfile& profile);
   static uint64_t struct_shift_of(const GlibcProfile& profile);
-  static uint64_t tcache_entries_offset_of(TcacheForm form);
-  uint64_t tcache_struct_size() const;
+  // tcache.cc. The running thread's tcache_perthread_struct, as the release lays it out
+  // (tcache_struct.h).
+  uint64_t tcache_struct_size() const { return tcache_struct_size_of(tcache_form_); }
   uint64_t* tcache_entry(uint64_t idx) const {
     return reinterpret_cast<uint64_t*>(tcache_ + tcache_entries_offset_) + idx;
   }
   UserAddr tcache_head(uint64_t idx) const { return UserAddr{*tcache_entry(idx)}; }
   void set_tcache_head(uint64_t idx, UserAddr e) const { *tcache_entry(idx) = e.raw(); }
-  // counts[idx] as glibc compares it with a size_t: a char count of -1 is huge, not small.
-  uint64_t tcache_count(uint64_t idx) const {
-    const auto* wide = reinterpret_cast<const uint16_t*>(tcache_);
-    if (tcache_form_ != TcacheForm::kCharCounts) return wide[idx];
-    return static_cast<uint64_t>(
-        static_cast<int64_t>(reinterpret_cast<const int8_t*>(tcache_)[idx]));
-  }
+  uint64_t tcache_count(uint64_t idx) const { return tcache_count_in(tcache_, tcache_form_, idx); }
   // Whether free (and stashing) may cache one more: 2.42+ while num_slots is not 0.
   bool tcache_room(uint64_t idx) const {
     if (tcache_form_ == TcacheForm::kSlotsLeft) {
@@ -270,16 +204,7 @@ class Allocator : public ChunkMemory {
     return tcache_count(idx) < mp().tcache_count;
   }
   void add_tcache_count(uint64_t idx, int delta) const {
-    if (tcache_form_ == TcacheForm::kWideCounts) {
-      uint16_t& c = reinterpret_cast<uint16_t*>(tcache_)[idx];
-      c = static_cast<uint16_t>(c + delta);
-    } else if (tcache_form_ == TcacheForm::kSlotsLeft) {  // num_slots counts the other way
-      uint16_t& c = reinterpret_cast<uint16_t*>(tcache_)[idx];
-      c = static_cast<uint16_t>(c - delta);
-    } else {
-      uint8_t& c = reinterpret_cast<uint8_t*>(tcache_)[idx];  // wraps as glibc's char does
-      c = static_cast<uint8_t>(c + delta);
-    }
+    add_tcache_count_in(tcache_, tcache_form_, idx, delta);
   }
   // __libc_malloc's test for a tcache hit before 2.42 (2.30+: by count; before: by the list's
   // head).
@@ -389,13 +314,8 @@ class Allocator : public ChunkMemory {
   void free_in_malloc(ChunkAddr p);
   // checked_request2size as the release has it: 0 for a request it refuses.
   uint64_t checked_request2size(uint64_t req) const {
-    if (profile_.request_limit_ptrdiff) return alloc::checked_request2size(req);
-    const uint64_t out_of_range = static_cast<uint64_t>(-2 * static_cast<int64_t>(kMinSize));
-    // Before 2.27: the request itself against -2 * MINSIZE; its padded size may still be huge.
-    if (!profile_.request_overflow_checks) return req >= out_of_range ? 0 : request2size(req);
-    // Before 2.30: a padded size that wrapped, or that is within 2 * MINSIZE of 2^64.
-    const uint64_t sz = request2size(req);
-    return sz < req || sz >= out_of_range ? 0 : sz;
+    return checked_request2size_in(profile_.request_limit_ptrdiff, profile_.request_overflow_checks,
+                                   req);
   }
   // tuning.cc: the usable bytes of an allocated block (0 when the chunk looks free).
   uint64_t musable(UserAddr mem) const;
@@ -463,14 +383,7 @@ class Allocator : public ChunkMemory {
   Addr int_new_arena(uint64_t size);
   // arena_for_chunk (mem2chunk (mem)) == ar_ptr for a block from that arena (glibc's asserts
   // after each allocation), else the assertion `a` fails; an mmapped or no block passes.
-  void check_arena_of(UserAddr mem, Addr ar_ptr, Assertion a) {
-    if (mem == 0) return;
-    const ChunkAddr p = mem2chunk(mem);
-    const uint64_t head = chunksize_nomask(p);
-    if ((head & kIsMmapped) != 0) return;
-    const Addr owner = (head & kNonMainArena) != 0 ? load(heap_for_ptr(p)) : main_arena();
-    if (owner != ar_ptr) assert_failed(a);
-  }
+  void check_arena_of(UserAddr mem, Addr ar_ptr, Assertion a);  // arena_for_chunk.cc
   // An owned malloc_state's field, read and written through the checks (a list may be forged).
   Addr arena_field(Addr ar, uint64_t offset) const { return load(ar + offset); }
   void set_arena_field(Addr ar, uint64_t offset, uint64_t v) const { store(ar + offset, v); }
@@ -500,11 +413,7 @@ class Allocator : public ChunkMemory {
   LibcObjects libc_;
   uint64_t mp_absent_[5];  // mp_'s fields the release lacks (bound by mp_: never copy an Allocator)
   MallocParFields mp_;
-  // av(): libc_.main_arena but inside int_free_in_arena_of; nullptr there while the arena named
-  // is not memory the twin owns whole.
-  MallocState* arena_ = nullptr;
-  Addr named_arena_ = 0;    // the arena int_free_in_arena_of follows, whether owned or not
-  uint64_t arena_bit_ = 0;  // NON_MAIN_ARENA while av is not main_arena
+  Addr named_arena_ = 0;  // the arena int_free_in_arena_of follows, whether owned or not
   GlibcProfile profile_;
   LoopRepeat loop_repeat_;  // malloc_consolidate's proof of a loop that never ends
   Addr tcache_ = 0;         // glibc's thread-local `tcache` (the running thread's)
@@ -540,7 +449,6 @@ class Allocator : public ChunkMemory {
   // The hot paths apply: 16-bit counts taken by count, free's checks before the tcache (before
   // 2.42), the tcache made by the first call (before 2.43).
   bool tcache_hot_ = false;
-  uint64_t arena_offset_ = 0;     // &main_arena - the MallocState (0x58 from 2.43, 8 before 2.27)
   bool arenas_modelled_ = false;  // arenas_modelled_in (profile_)
   // Where tcache_mark () reads: libc's tcache_key (2.34+) or tcache_ (bound by the pointer: never
   // copy an Allocator, as for mp_).

@@ -83,7 +83,7 @@ constexpr ChunkAddr mem2chunk(UserAddr mem) { return ChunkAddr{mem.raw() - kChun
 // chunk_at_offset(p, s): the chunk s bytes on (s may wrap: a chunk before p).
 constexpr ChunkAddr chunk_at_offset(ChunkAddr p, uint64_t s) { return p.plus(s); }
 constexpr bool misaligned_chunk(ChunkAddr p) { return (p.raw() & kMallocAlignMask) != 0; }
-constexpr bool aligned_ok(uint64_t v) { return (v & kMallocAlignMask) != 0 ? false : true; }
+constexpr bool aligned_ok(uint64_t v) { return (v & kMallocAlignMask) == 0; }
 
 // request2size: user bytes -> chunk size.
 constexpr uint64_t request2size(uint64_t req) {
@@ -94,6 +94,16 @@ constexpr uint64_t request2size(uint64_t req) {
 // checked_request2size: 0 for requests glibc refuses (> PTRDIFF_MAX).
 constexpr uint64_t checked_request2size(uint64_t req) {
   return req > kPtrdiffMax ? 0 : request2size(req);
+}
+// The same as older releases check: `limit_ptrdiff` (2.30+) as above; else, with
+// `overflow_checks` (2.27+), a padded size that wrapped or lies within 2 * MINSIZE of 2^64;
+// before, the request itself against -2 * MINSIZE (its padded size may still be huge).
+constexpr uint64_t checked_request2size_in(bool limit_ptrdiff, bool overflow_checks, uint64_t req) {
+  if (limit_ptrdiff) return checked_request2size(req);
+  const uint64_t out_of_range = static_cast<uint64_t>(-2 * static_cast<int64_t>(kMinSize));
+  if (!overflow_checks) return req >= out_of_range ? 0 : request2size(req);
+  const uint64_t sz = request2size(req);
+  return sz < req || sz >= out_of_range ? 0 : sz;
 }
 
 // Safe-linking (2.32+): PROTECT_PTR(pos, ptr) = (pos >> 12) ^ ptr; REVEAL_PTR is the same.

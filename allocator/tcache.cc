@@ -115,10 +115,4 @@ void Allocator::tcache_double_free_verify(UserAddr e) {
   free(e);
 }
 
-uint64_t Allocator::tcache_struct_size() const {
-  return tcache_form_ == TcacheForm::kSlotsLeft    ? 0x2f8
-         : tcache_form_ == TcacheForm::kWideCounts ? 0x280
-                                                   : 0x240;
-}
-
 }  // namespace heaptwin::alloc
