@@ -220,6 +220,23 @@ std::string to_string(const ::ReadValue& v) {
   return text;
 }
 
+const char* outcome_kind_name(OutcomeKind k) {
+  switch (k) {
+    case OutcomeKind::kPointer: return "pointer";
+    case OutcomeKind::kMmapped: return "mmapped";
+    case OutcomeKind::kNull: return "null";
+    case OutcomeKind::kDone: return "done";
+    case OutcomeKind::kValue: return "value";
+    case OutcomeKind::kAbort: return "abort";
+    case OutcomeKind::kFault: return "fault";
+    case OutcomeKind::kTimeout: return "timeout";
+    case OutcomeKind::kNoOpinion: return "no_opinion";
+    case OutcomeKind::kRead: return "read";
+    case OutcomeKind::kArenaPointer: return "arena_pointer";
+  }
+  return "?";
+}
+
 std::string to_string(const Outcome& o) {
   switch (o.kind) {
     case OutcomeKind::kPointer: return signed_hex(o.offset);

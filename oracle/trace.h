@@ -72,6 +72,8 @@ struct Outcome {
 
 // "0x2a0", "mmapped 0x21000", "NULL (ENOMEM)", "abort: free(): invalid pointer",
 // "read main_arena+0x60", ...
+// The kind's name where reports name it in JSON (trace_text's, the HTML timeline's).
+const char* outcome_kind_name(OutcomeKind k);
 std::string to_string(const Outcome& o);
 // A read8 value as read_value_text names it: "heap+0x2a0", "main_arena+0x60", ...
 std::string to_string(const ::ReadValue& v);

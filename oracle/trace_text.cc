@@ -71,23 +71,6 @@ std::string read_name_json(const ReadName& n) {
          ", \"text\": \"" + text + "\"}";
 }
 
-const char* kind_name(OutcomeKind k) {
-  switch (k) {
-    case OutcomeKind::kPointer: return "pointer";
-    case OutcomeKind::kMmapped: return "mmapped";
-    case OutcomeKind::kNull: return "null";
-    case OutcomeKind::kDone: return "done";
-    case OutcomeKind::kValue: return "value";
-    case OutcomeKind::kAbort: return "abort";
-    case OutcomeKind::kFault: return "fault";
-    case OutcomeKind::kTimeout: return "timeout";
-    case OutcomeKind::kNoOpinion: return "no_opinion";
-    case OutcomeKind::kRead: return "read";
-    case OutcomeKind::kArenaPointer: return "arena_pointer";
-  }
-  return "?";
-}
-
 }  // namespace
 
 std::string bin_range(int index) {
@@ -235,7 +218,7 @@ std::string format_trace_json(const Program& program, const Trace& trace) {
     const Outcome& o = trace.outcomes[i];
     std::string op = i < program.ops.size() ? print_op(program, program.ops[i]) : "";
     out += "{\"index\": " + std::to_string(i) + ", \"op\": \"" + json_escape(op) +
-           "\", \"outcome\": \"" + kind_name(o.kind) + "\"";
+           "\", \"outcome\": \"" + outcome_kind_name(o.kind) + "\"";
     switch (o.kind) {
       case OutcomeKind::kPointer: out += ", \"offset\": " + std::to_string(o.offset); break;
       case OutcomeKind::kMmapped:

@@ -18,21 +18,6 @@ namespace {
 
 constexpr const char kDataMarker[] = "@@TIMELINE_JSON@@";
 
-const char* kind_code(OutcomeKind k) {
-  switch (k) {
-    case OutcomeKind::kPointer: return "ptr";
-    case OutcomeKind::kMmapped: return "mmap";
-    case OutcomeKind::kNull: return "null";
-    case OutcomeKind::kDone: return "done";
-    case OutcomeKind::kValue: return "value";
-    case OutcomeKind::kAbort: return "abort";
-    case OutcomeKind::kFault: return "fault";
-    case OutcomeKind::kTimeout: return "timeout";
-    case OutcomeKind::kNoOpinion: return "none";
-  }
-  return "?";
-}
-
 // The step the page opens at (TimelinePage::open_at).
 long opening_step(const Timeline& timeline, const Verdict& verdict, const TimelinePage& page,
                   size_t ops) {
@@ -108,7 +93,7 @@ std::string timeline_json(const Program& program, const Timeline& timeline, cons
         continue;
       }
       const Outcome& o = side.trace.outcomes[i];
-      out += "[\"" + std::string(kind_code(o.kind)) + "\"," + json_string(to_string(o));
+      out += "[\"" + std::string(outcome_kind_name(o.kind)) + "\"," + json_string(to_string(o));
       if (i < side.heap_deltas.size() && !side.heap_deltas[i].empty())
         out += "," + side.heap_deltas[i];
       out += "]";
