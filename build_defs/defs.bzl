@@ -4,7 +4,7 @@ Each macro declares one native rule under the name it is given; the arguments a 
 name pass to that rule as written, so a BUILD file still says what differs from target to target.
 """
 
-load("//bazel:copts.bzl", "DROP_IN_COPTS")
+load("//bazel:copts.bzl", "DROP_IN_COPTS", "NO_FUZZ_FEEDBACK")
 
 # The main every GoogleTest suite links (the system's libgtest_main).
 GTEST_MAIN = "@system//:gtest_main"
@@ -120,5 +120,24 @@ def c_test_program(name, srcs, linkopts, **kwargs):
         srcs = srcs,
         copts = ["-w"],
         linkopts = linkopts,
+        **kwargs
+    )
+
+def no_fuzz_feedback_library(name, copts = [], **kwargs):
+    """A cc_library of judging code, compiled with NO_FUZZ_FEEDBACK (//bazel:copts.bzl).
+
+    Judging code runs after every op (the arena walk, the checker, the heap view, the differ, the
+    sides around the twin and the model): in fuzz builds it gives the fuzzer no coverage or
+    comparison feedback, and carries no ASan.
+
+    Args:
+      name: the library's name.
+      copts: options added after NO_FUZZ_FEEDBACK.
+      **kwargs: any other cc_library attribute (srcs, hdrs, deps, ...).
+    """
+    native.cc_library(
+        name = name,
+        # NO_FUZZ_FEEDBACK is a select(): "+ []" would stand in the rule's copts as written.
+        copts = NO_FUZZ_FEEDBACK + copts if copts else NO_FUZZ_FEEDBACK,
         **kwargs
     )
