@@ -7,7 +7,7 @@ name pass to that rule as written, so a BUILD file still says what differs from 
 load("//bazel:copts.bzl", "DROP_IN_COPTS", "NO_FUZZ_FEEDBACK")
 
 # The main every GoogleTest suite links (the system's libgtest_main).
-GTEST_MAIN = "@system//:gtest_main"
+_GTEST_MAIN = "@system//:gtest_main"
 
 def cc_gtest(name, srcs = None, deps = [], **kwargs):
     """A cc_test of GoogleTest suites, run by gtest's own main.
@@ -21,62 +21,8 @@ def cc_gtest(name, srcs = None, deps = [], **kwargs):
     native.cc_test(
         name = name,
         srcs = srcs if srcs != None else [name + ".cc"],
-        deps = deps + [GTEST_MAIN],
+        deps = deps + [_GTEST_MAIN],
         **kwargs
-    )
-
-def sh_script_test(name, **kwargs):
-    """An sh_test whose script is NAME.sh in the calling folder.
-
-    Args:
-      name: the test's name and its script's, without .sh.
-      **kwargs: any other sh_test attribute (size, data, tags, ...).
-    """
-    native.sh_test(
-        name = name,
-        srcs = [name + ".sh"],
-        **kwargs
-    )
-
-def drop_in_library(name, copts = [], **kwargs):
-    """A cc_library of the drop-in library's own code, compiled with DROP_IN_COPTS.
-
-    DROP_IN_COPTS (//bazel:copts.bzl): no C++ runtime, hidden symbols, position-independent.
-
-    Args:
-      name: the library's name.
-      copts: options added after DROP_IN_COPTS.
-      **kwargs: any other cc_library attribute (srcs, hdrs, deps, alwayslink, ...).
-    """
-    native.cc_library(
-        name = name,
-        copts = DROP_IN_COPTS + copts,
-        **kwargs
-    )
-
-def cc_text_constant(name, src, constant, delimiter, namespace = "heaptwin::cli"):
-    """A genrule writing NAME.cc, which defines `extern const char CONSTANT[]`: SRC's text.
-
-    The text is pasted as a C++ raw string, R"DELIMITER(...)DELIMITER", in NAMESPACE; SRC must
-    not contain `)DELIMITER"`.
-
-    Args:
-      name: the genrule's name; its output is NAME.cc.
-      src: the text file compiled in.
-      constant: the array's name, declared `extern const char CONSTANT[];` where it is used.
-      delimiter: the raw string's delimiter.
-      namespace: the namespace the array is defined in.
-    """
-    native.genrule(
-        name = name,
-        srcs = [src],
-        outs = [name + ".cc"],
-        cmd = ("(echo 'namespace {ns} {{ extern const char {constant}[] = R\"{delim}('; " +
-               "cat $<; echo '){delim}\"; }}') > $@").format(
-            ns = namespace,
-            constant = constant,
-            delim = delimiter,
-        ),
     )
 
 # What every drop-in test runs: the library itself (always -c opt, //allocator/preload).
@@ -105,21 +51,16 @@ def drop_in_process_test(name, size, data = [], deps = []):
         deps = ["//tests/preload:run_process"] + deps,
     )
 
-def c_test_program(name, srcs, linkopts, **kwargs):
-    """A C program that a test runs (testonly), compiled with warnings off (-w).
+def sh_script_test(name, **kwargs):
+    """An sh_test whose script is NAME.sh in the calling folder.
 
     Args:
-      name: the program's name.
-      srcs: its C sources.
-      linkopts: how it links (which libraries the process loads matters to these tests).
-      **kwargs: any other cc_binary attribute (linkshared, ...).
+      name: the test's name and its script's, without .sh.
+      **kwargs: any other sh_test attribute (size, data, tags, ...).
     """
-    native.cc_binary(
+    native.sh_test(
         name = name,
-        testonly = True,
-        srcs = srcs,
-        copts = ["-w"],
-        linkopts = linkopts,
+        srcs = [name + ".sh"],
         **kwargs
     )
 
@@ -140,4 +81,63 @@ def no_fuzz_feedback_library(name, copts = [], **kwargs):
         # NO_FUZZ_FEEDBACK is a select(): "+ []" would stand in the rule's copts as written.
         copts = NO_FUZZ_FEEDBACK + copts if copts else NO_FUZZ_FEEDBACK,
         **kwargs
+    )
+
+def drop_in_library(name, copts = [], **kwargs):
+    """A cc_library of the drop-in library's own code, compiled with DROP_IN_COPTS.
+
+    DROP_IN_COPTS (//bazel:copts.bzl): no C++ runtime, hidden symbols, position-independent.
+
+    Args:
+      name: the library's name.
+      copts: options added after DROP_IN_COPTS.
+      **kwargs: any other cc_library attribute (srcs, hdrs, deps, alwayslink, ...).
+    """
+    native.cc_library(
+        name = name,
+        copts = DROP_IN_COPTS + copts,
+        **kwargs
+    )
+
+def c_test_program(name, srcs, linkopts, **kwargs):
+    """A C program that a test runs (testonly), compiled with warnings off (-w).
+
+    Args:
+      name: the program's name.
+      srcs: its C sources.
+      linkopts: how it links (which libraries the process loads matters to these tests).
+      **kwargs: any other cc_binary attribute (linkshared, ...).
+    """
+    native.cc_binary(
+        name = name,
+        testonly = True,
+        srcs = srcs,
+        copts = ["-w"],
+        linkopts = linkopts,
+        **kwargs
+    )
+
+def cc_text_constant(name, src, constant, delimiter, namespace = "heaptwin::cli"):
+    """A genrule writing NAME.cc, which defines `extern const char CONSTANT[]`: SRC's text.
+
+    The text is pasted as a C++ raw string, R"DELIMITER(...)DELIMITER", in NAMESPACE; SRC must
+    not contain `)DELIMITER"`.
+
+    Args:
+      name: the genrule's name; its output is NAME.cc.
+      src: the text file compiled in.
+      constant: the array's name, declared `extern const char CONSTANT[];` where it is used.
+      delimiter: the raw string's delimiter.
+      namespace: the namespace the array is defined in.
+    """
+    native.genrule(
+        name = name,
+        srcs = [src],
+        outs = [name + ".cc"],
+        cmd = ("(echo 'namespace {ns} {{ extern const char {constant}[] = R\"{delim}('; " +
+               "cat $<; echo '){delim}\"; }}') > $@").format(
+            ns = namespace,
+            constant = constant,
+            delim = delimiter,
+        ),
     )
