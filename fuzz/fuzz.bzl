@@ -1,9 +1,13 @@
 """fuzz_target: one fuzz harness built for libFuzzer, AFL++ or plain replay, by config."""
 
-def fuzz_target(name, srcs, deps = []):
+def fuzz_target(name, srcs = None, deps = []):
+    """A fuzz target: NAME.cc (unless srcs says otherwise), LLVMFuzzerTestOneInput over deps.
+
+    The engine (or, by default, replay_main.cc) and its link options come from the config.
+    """
     native.cc_binary(
         name = name,
-        srcs = srcs,
+        srcs = srcs if srcs != None else [name + ".cc"],
         deps = deps + select({
             # Counts executions for heaptwin fuzz's progress lines (exec_counter.cc).
             "//bazel:engine_libfuzzer": ["//fuzz:exec_counter"],
