@@ -34,13 +34,16 @@ inline uint64_t tcache_count_in(Addr tcache, TcacheForm form, uint64_t idx) {
 // One more (delta 1) or one fewer (-1) chunk in bin idx, in the form's terms: num_slots counts
 // the other way, and a char count wraps as glibc's does.
 inline void add_tcache_count_in(Addr tcache, TcacheForm form, uint64_t idx, int delta) {
-  if (form == TcacheForm::kCharCounts) {
+  if (form == TcacheForm::kWideCounts) {  // the common form first
+    uint16_t& c = reinterpret_cast<uint16_t*>(tcache)[idx];
+    c = static_cast<uint16_t>(c + delta);
+  } else if (form == TcacheForm::kSlotsLeft) {
+    uint16_t& c = reinterpret_cast<uint16_t*>(tcache)[idx];
+    c = static_cast<uint16_t>(c - delta);
+  } else {
     uint8_t& c = reinterpret_cast<uint8_t*>(tcache)[idx];
     c = static_cast<uint8_t>(c + delta);
-    return;
   }
-  uint16_t& c = reinterpret_cast<uint16_t*>(tcache)[idx];
-  c = static_cast<uint16_t>(form == TcacheForm::kSlotsLeft ? c - delta : c + delta);
 }
 
 }  // namespace heaptwin::alloc
