@@ -58,10 +58,7 @@ TEST(BinSearchTest, ABinFoundEmptyHasItsBinmapBitCleared) {
   // (malloc.c:3901 clears nothing); op 26's search finds the bin empty and clears the bit
   // (malloc.c:4288), then takes top.
   TestTwin t;
-  const auto tc = t.tcache_fillers(0x88);
-  int64_t s = t.malloc_guarded(0x88);
-  t.free_each(tc);
-  t.free_at(s);
+  const int64_t s = t.free_past_full_tcache(1, 0x88)[0];
   t.malloc(0x500);  // op 17: s filed into small bin 0x90
   EXPECT_EQ(t.binmap(0), 0x200u);
   t.drain_tcache(0x88);

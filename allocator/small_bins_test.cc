@@ -18,13 +18,10 @@ constexpr int kBin90 = smallbin_index(0x90);
 
 TEST(SmallBinsTest, AHitTakesTheChunkFreedFirstAndMovesTheRestIntoTheTcache) {
   TestTwin t;
-  const auto tc = t.tcache_fillers(0x88);
-  const auto s = t.malloc_guarded_each(3, 0x88);
-  EXPECT_EQ(s, (Offsets{0x690, 0x740, 0x7f0}));  // ops 7, 9, 11
   // The 0x90 tcache bin is full: s[0..2] pass it (and the fastbins, which end at 0x80) to the
   // unsorted bin.
-  t.free_each(tc);
-  t.free_each(s);
+  const auto s = t.free_past_full_tcache(3, 0x88);
+  EXPECT_EQ(s, (Offsets{0x690, 0x740, 0x7f0}));  // ops 7, 9, 11
 
   // op 23: the unsorted scan files each into small bin 0x90 at the front; freed first is last.
   EXPECT_EQ(t.malloc(0x500), 0x8a0);
@@ -44,10 +41,7 @@ TEST(SmallBinsTest, AHitChecksThatTheVictimsBkPointsBack) {
   // tests/golden/aborts/smallbin_double_linked_list.heap: calloc skips the tcache, so the bin
   // itself is read; a's bk points at itself, whose fd is not a.
   TestTwin t;
-  const auto tc = t.tcache_fillers(0x100);
-  int64_t a = t.malloc_guarded(0x100);
-  t.free_each(tc);
-  t.free_at(a);
+  const int64_t a = t.free_past_full_tcache(1, 0x100)[0];
   t.malloc(0x200);  // sorts a into small bin 0x110
   EXPECT_EQ(t.bin_chunks(smallbin_index(0x110)), Offsets{a - 0x10});
   t.write8(a + 0x8, t.base() + a);
@@ -59,10 +53,7 @@ TEST(SmallBinsTest, AHitWithoutRoomInTheTcacheLeavesTheRestBinned) {
   // moves nothing (its condition, malloc.c:3922, is counts[tc_idx] < tcache_count); calloc
   // reaches the bin past the full tcache.
   TestTwin t;
-  const auto tc = t.tcache_fillers(0x88);
-  const auto s = t.malloc_guarded_each(3, 0x88);
-  t.free_each(tc);
-  t.free_each(s);
+  const auto s = t.free_past_full_tcache(3, 0x88);
   t.malloc(0x500);
   EXPECT_EQ(t.off(t.twin.calloc(1, 0x88).raw()), 0x690);  // op 24: s[0], the chunk freed first
   EXPECT_EQ(s[0], 0x690);

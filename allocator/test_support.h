@@ -92,6 +92,15 @@ class TestTwin {
   // chunk of that size freed passes the tcache; seven more mallocs of n (drain_tcache) empty it.
   std::vector<int64_t> tcache_fillers(uint64_t n) { return malloc_each(kTcacheCount, n); }
   void drain_tcache(uint64_t n) { malloc_each(kTcacheCount, n); }
+  // `count` guarded chunks of malloc(n) freed, in order, past n's tcache bin filled first: small
+  // ones go to the unsorted bin (or a fastbin). The seven fillers come first in the heap.
+  std::vector<int64_t> free_past_full_tcache(int count, uint64_t n) {
+    const std::vector<int64_t> fillers = tcache_fillers(n);
+    const std::vector<int64_t> chunks = malloc_guarded_each(count, n);
+    free_each(fillers);
+    free_each(chunks);
+    return chunks;
+  }
   // The main thread initialises malloc in main_arena (its first malloc(0x20)); then thread `id`
   // runs, as the real runs' lock-step pthreads do.
   Allocator& start_thread(int id) {

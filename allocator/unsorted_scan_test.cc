@@ -49,11 +49,8 @@ TEST(UnsortedScanTest, ExactFitsGoToTheTcacheWhileItHasRoomAndTheScanGoesOn) {
   // tcache bin has room after r1-r7, so both are cached and the request is served from the
   // tcache at the end of the scan: u2, the last one cached (op 28).
   TestTwin t;
-  const auto tc = t.tcache_fillers(0x88);
-  int64_t u1 = t.malloc_guarded(0x88);
-  int64_t u2 = t.malloc_guarded(0x88);
-  t.free_each(tc);
-  t.free_each({u1, u2});
+  const auto u = t.free_past_full_tcache(2, 0x88);
+  const int64_t u1 = u[0], u2 = u[1];
   EXPECT_EQ(t.bin_chunks(kUnsorted), (Offsets{u2 - 0x10, u1 - 0x10}));
   t.drain_tcache(0x88);           // ops 20-26
   EXPECT_EQ(t.malloc(0x88), u2);  // op 27
