@@ -20,9 +20,14 @@ SimulatedMemoryOptions two_cpus() {
   return o;
 }
 
-Addr heap_of(Addr p) { return p & ~(kHeapMaxSize - 1); }
-uint64_t word(Addr a) { return *reinterpret_cast<const uint64_t*>(a); }
 uint64_t size_field(Addr mem) { return word(mem - 8); }
+
+// A twin on the machine the numbers come from.
+class ArenaTest : public ::testing::Test {
+ protected:
+  TestTwin t{GlibcProfile::glibc_2_36(), two_cpus()};
+  Allocator& a = t.twin;
+};
 
 // Real run: thread 1's first malloc(0x20) after the main thread's malloc(0x20).
 //   t1 malloc(0x20): off 0xb70 size 0x35
@@ -30,23 +35,20 @@ uint64_t size_field(Addr mem) { return word(mem - 8); }
 //   arena: top off 0xb90 topsize 0x20471 sysmem 0x21000 max 0x21000 next_free 0 attached 1
 //          flags 0x2 mutex 0; main_arena.next == arena, the arena's next == &main_arena
 //   chunk at 0x8d0: size 0x295 (the thread's tcache)
-TEST(ArenaTest, AThreadsFirstMallocMakesAnArenaAfterItsHeapInfo) {
-  TestTwin t(GlibcProfile::glibc_2_36(), two_cpus());
-  Allocator& a = t.twin;
-  a.malloc(0x20).raw();
-  a.set_thread(1);
+TEST_F(ArenaTest, AThreadsFirstMallocMakesAnArenaAfterItsHeapInfo) {
+  t.start_thread(1);
   const Addr p = a.malloc(0x20).raw();
   const Addr h = heap_of(p);
   EXPECT_EQ(p - h, 0xb70u);
   EXPECT_EQ(size_field(p), 0x35u);  // NON_MAIN_ARENA | PREV_INUSE
-  const auto& info = *reinterpret_cast<const HeapInfo*>(h);
+  const HeapInfo& info = heap_info(h);
   EXPECT_EQ(info.ar_ptr, h + 0x30);
   EXPECT_EQ(info.prev, 0u);
   EXPECT_EQ(info.size, 0x21000u);
   EXPECT_EQ(info.mprotect_size, 0x21000u);
   EXPECT_EQ(info.pagesize, 0x1000u);
   EXPECT_EQ(a.thread_arena(), h + 0x30);
-  const auto& ar = *reinterpret_cast<const MallocState*>(h + 0x30);
+  const MallocState& ar = arena_in(h);
   EXPECT_EQ(ar.top - h, 0xb90u);
   EXPECT_EQ(size_field(ar.top + 0x10), 0x20471u);
   EXPECT_EQ(ar.system_mem, 0x21000u);
@@ -64,17 +66,14 @@ TEST(ArenaTest, AThreadsFirstMallocMakesAnArenaAfterItsHeapInfo) {
 
 // Real run, continued: thread 2's first malloc(0x20) lands at 0xb70 of a heap 128 MiB below
 // thread 1's; its arena's next is thread 1's arena, main_arena's next is its own.
-TEST(ArenaTest, TheNextThreadsArenaGoesFirstInTheList) {
-  TestTwin t(GlibcProfile::glibc_2_36(), two_cpus());
-  Allocator& a = t.twin;
-  a.malloc(0x20).raw();
-  a.set_thread(1);
+TEST_F(ArenaTest, TheNextThreadsArenaGoesFirstInTheList) {
+  t.start_thread(1);
   const Addr p1 = a.malloc(0x20).raw();
   a.set_thread(2);
   const Addr p2 = a.malloc(0x20).raw();
   EXPECT_EQ(p2 - heap_of(p2), 0xb70u);
   EXPECT_EQ(static_cast<int64_t>(heap_of(p2) - heap_of(p1)), -(int64_t{128} << 20));
-  const auto& ar2 = *reinterpret_cast<const MallocState*>(heap_of(p2) + 0x30);
+  const MallocState& ar2 = arena_in(heap_of(p2));
   EXPECT_EQ(ar2.next, heap_of(p1) + 0x30);
   EXPECT_EQ(t.av().next, heap_of(p2) + 0x30);
 }
@@ -84,9 +83,7 @@ TEST(ArenaTest, TheNextThreadsArenaGoesFirstInTheList) {
 //   t2: main_arena
 //   t3: thread heap off 0xe30 (t1's heap)
 //   t4: main_arena
-TEST(ArenaTest, PastArenaMaxThreadsReuseArenasRoundTheList) {
-  TestTwin t(GlibcProfile::glibc_2_36(), two_cpus());
-  Allocator& a = t.twin;
+TEST_F(ArenaTest, PastArenaMaxThreadsReuseArenasRoundTheList) {
   a.malloc(0x20).raw();
   a.mallopt(kArenaMax, 2);
   Addr p[5];
@@ -99,7 +96,7 @@ TEST(ArenaTest, PastArenaMaxThreadsReuseArenasRoundTheList) {
   EXPECT_EQ(p[3] - heap_of(p[1]), 0xe30u);
   EXPECT_EQ(size_field(p[3]), 0x35u);
   EXPECT_EQ(size_field(p[4]) & kNonMainArena, 0u);
-  const auto& ar = *reinterpret_cast<const MallocState*>(heap_of(p[1]) + 0x30);
+  const MallocState& ar = arena_in(heap_of(p[1]));
   EXPECT_EQ(ar.attached_threads, 2u);
   EXPECT_EQ(t.av().attached_threads, 3u);  // the main thread, t2, t4
 }
@@ -108,9 +105,7 @@ TEST(ArenaTest, PastArenaMaxThreadsReuseArenasRoundTheList) {
 // main_arena, 16 = NARENAS_FROM_NCORES (2)); thread 16 gets main_arena, 17 shares thread 15's,
 // 18 thread 14's, 19 thread 13's, 20 thread 12's. (taskset to one CPU changes nothing:
 // Debian's 2.36 counts online CPUs, not the affinity mask.)
-TEST(ArenaTest, EightArenasPerOnlineCpu) {
-  TestTwin t(GlibcProfile::glibc_2_36(), two_cpus());
-  Allocator& a = t.twin;
+TEST_F(ArenaTest, EightArenasPerOnlineCpu) {
   a.malloc(0x20).raw();
   Addr p[21];
   for (int i = 1; i <= 20; ++i) {
@@ -132,11 +127,8 @@ TEST(ArenaTest, EightArenasPerOnlineCpu) {
 // it (unsorted); the main thread's malloc_trim(0) returns 1 and releases the free chunk's whole
 // pages in thread 1's arena: the word at +0x1000 reads 0, the last partial page keeps its 'A's
 // (+0x7ff8). A second malloc_trim(0) returns 1 again.
-TEST(ArenaTest, MallocTrimReleasesFreePagesInEveryArena) {
-  TestTwin t(GlibcProfile::glibc_2_36(), two_cpus());
-  Allocator& a = t.twin;
-  a.malloc(0x20).raw();
-  a.set_thread(1);
+TEST_F(ArenaTest, MallocTrimReleasesFreePagesInEveryArena) {
+  t.start_thread(1);
   const Addr big = a.malloc(0x8000).raw();
   a.malloc(0x20).raw();
   EXPECT_EQ(big - heap_of(big), 0xb70u);

@@ -21,12 +21,9 @@ TEST(BinSearchTest, TheSearchStartsAtTheBinAfterTheRequestsOwn) {
   // binmap_search.heap: a (0x540) sits in the request's own bin, [0x540, 0x580), but is too
   // small for 0x570; the search starts one bin up (malloc.c:4252, ++idx) and finds b (0x600).
   TestTwin t;
-  int64_t a = t.malloc(0x538);
-  t.malloc(0x18);
-  int64_t b = t.malloc(0x5f8);
-  t.malloc(0x18);
-  t.free_at(a);
-  t.free_at(b);
+  int64_t a = t.malloc_guarded(0x538);
+  int64_t b = t.malloc_guarded(0x5f8);
+  t.free_each({a, b});
   t.malloc(0x1000);  // op 6 sorts both
   EXPECT_EQ(t.bin_chunks(largebin_index(0x570)), Offsets{0x290});
   EXPECT_EQ(t.bin_chunks(largebin_index(0x600)), Offsets{0x7f0});
@@ -46,9 +43,7 @@ TEST(BinSearchTest, TheSearchSkipsEmptyBlocksOfTheBinmap) {
   // in block 3; then a small request (block 0) finds the remainder, filed into bin 104, and
   // being small, keeps the rest as last_remainder.
   TestTwin t;
-  int64_t a = t.malloc(0x2000);
-  t.malloc(0x18);
-  t.free_at(a);
+  t.free_at(t.malloc_guarded(0x2000));
   EXPECT_EQ(largebin_index(0x610), 72u);
   EXPECT_EQ(t.malloc(0x600), 0x2a0);  // op 3
   EXPECT_EQ(t.bin_chunks(1), Offsets{0x8a0});
@@ -63,15 +58,10 @@ TEST(BinSearchTest, ABinFoundEmptyHasItsBinmapBitCleared) {
   // (malloc.c:3901 clears nothing); op 26's search finds the bin empty and clears the bit
   // (malloc.c:4288), then takes top.
   TestTwin t;
-  int64_t tc[7];
-  for (auto& p : tc) p = t.malloc(0x88);
-  int64_t s = t.malloc(0x88);
-  t.malloc(0x18);
-  for (auto p : tc) t.free_at(p);
-  t.free_at(s);
+  const int64_t s = t.free_past_full_tcache(1, 0x88)[0];
   t.malloc(0x500);  // op 17: s filed into small bin 0x90
   EXPECT_EQ(t.binmap(0), 0x200u);
-  for (int i = 0; i < 7; ++i) t.malloc(0x88);
+  t.drain_tcache(0x88);
   EXPECT_EQ(t.malloc(0x88), s);  // op 25
   EXPECT_EQ(t.bin_chunks(smallbin_index(0x90)), Offsets{});
   EXPECT_EQ(t.binmap(0), 0x200u);
@@ -83,12 +73,8 @@ TEST(BinSearchTest, TheChunkFoundMustBeBigEnough) {
   // tests/golden/aborts/assert_binmap_victim_size.heap: a small-bin chunk's size shrunk to 0x20;
   // the search for 0x30 reaches its bin and asserts (malloc.c:4298).
   TestTwin t;
-  int64_t a[8];
-  for (auto& p : a) {
-    p = t.malloc(0x88);
-    t.malloc(0x18);
-  }
-  for (auto p : a) t.free_at(p);
+  const auto a = t.malloc_guarded_each(8, 0x88);
+  t.free_each(a);
   t.malloc(0x600);
   t.write8(a[7] - 8, 0x21);
   const std::string message = t.abort_message([&] { t.malloc(0x28); });

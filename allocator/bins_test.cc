@@ -10,16 +10,11 @@ namespace {
 
 TEST(BinsTest, UnsortedChunksAreSortedThenBestFitSplits) {
   TestTwin t;
-  int64_t a = t.malloc(0x500);
-  t.malloc(0x18);
-  int64_t b = t.malloc(0x510);
-  t.malloc(0x18);
-  int64_t c = t.malloc(0x100);
-  t.malloc(0x18);
+  int64_t a = t.malloc_guarded(0x500);
+  int64_t b = t.malloc_guarded(0x510);
+  int64_t c = t.malloc_guarded(0x100);
   EXPECT_EQ(b, 0x7d0);
-  t.free_at(a);
-  t.free_at(b);
-  t.free_at(c);  // 0x110: tcache
+  t.free_each({a, b, c});  // c, 0x110: tcache
   // 0x600 fits nothing: a (0x510) and b (0x520) are sorted into large bin 64... then top serves.
   EXPECT_EQ(t.malloc(0x600), 0xe40);
   uint32_t idx = largebin_index(0x520);
@@ -36,16 +31,10 @@ TEST(BinsTest, UnsortedChunksAreSortedThenBestFitSplits) {
 
 TEST(BinsTest, CorruptedUnsortedSizeAborts) {
   TestTwin t;
-  int64_t a = t.malloc(0x500);
-  t.malloc(0x18);
+  int64_t a = t.malloc_guarded(0x500);
   t.free_at(a);
   t.write8(a - 8, 0x10);  // size <= CHUNK_HDR_SZ
-  try {
-    t.malloc(0x600);
-    FAIL();
-  } catch (const AbortError& e) {
-    EXPECT_EQ(e.message, msg::kUnsortedInvalidSize);
-  }
+  EXPECT_EQ(t.abort_message([&] { t.malloc(0x600); }), msg::kUnsortedInvalidSize);
 }
 
 }  // namespace

@@ -23,11 +23,8 @@ TEST(CallocTest, SkipsTcacheClearsAndRefusesOverflow) {
 }
 
 TEST(CallocTest, ReusedMemoryIsCleared) {
-  GlibcProfile p;
-  p.tunables.tcache_count = {true, 0};
-  TestTwin t(p);
-  int64_t a = t.malloc(0x500);
-  t.malloc(0x18);
+  TestTwin t(without_tcache());
+  int64_t a = t.malloc_guarded(0x500);
   t.write8(a + 0x100, 0x4242424242424242);
   t.free_at(a);
   Addr b = t.twin.calloc(1, 0x500).raw();
@@ -40,12 +37,9 @@ TEST(CallocTest, ReusedMemoryIsCleared) {
 // with none, they happen as in glibc.
 TEST(CallocTest, AMemsetPastTheBudgetIsUnmodelled) {
   for (uint64_t budget : {uint64_t{0x80000}, uint64_t{0x200000}, uint64_t{0}}) {
-    GlibcProfile p;
-    p.tunables.tcache_count = {true, 0};
-    TestTwin t(p);
+    TestTwin t(without_tcache());
     t.twin.mallopt(-3 /* M_MMAP_THRESHOLD */, 0x2000000);
-    int64_t a = t.malloc(0x100000);
-    t.malloc(0x18);
+    int64_t a = t.malloc_guarded(0x100000);
     t.write8(a, 0x4141414141414141);
     t.free_at(a);
     t.twin.set_memset_budget(budget);

@@ -11,10 +11,9 @@ namespace {
 
 TEST(ConsolidateTest, LargeRequestMergesFastChunks) {
   TestTwin t;
-  int64_t a[9];
-  for (auto& x : a) x = t.malloc(0x38);
+  const auto a = t.malloc_each(9, 0x38);
   t.malloc(0x18);
-  for (auto x : a) t.free_at(x);  // a0..a6 tcache, a7 and a8 fastbin (0x40)
+  t.free_each(a);  // a0..a6 tcache, a7 and a8 fastbin (0x40)
   EXPECT_EQ(t.off(t.av().fastbinsY[2]), a[8] - 0x10);
   // The two fastchunks merge into one 0x80 chunk, sorted into a small bin; 0x500 comes from top.
   EXPECT_EQ(t.malloc(0x500), 0x500);
@@ -24,9 +23,7 @@ TEST(ConsolidateTest, LargeRequestMergesFastChunks) {
 }
 
 TEST(ConsolidateTest, FreeingIntoALargeTopConsolidates) {
-  GlibcProfile p;
-  p.tunables.tcache_count = {true, 0};
-  TestTwin t(p);
+  TestTwin t(without_tcache());
   int64_t a = t.malloc(0x18);
   int64_t b = t.malloc(0x18);
   t.free_at(a);  // fastbin

@@ -12,16 +12,10 @@
 namespace heaptwin::alloc {
 namespace {
 
-Addr heap_of(Addr p) { return p & ~(kHeapMaxSize - 1); }
-uint64_t word(Addr a) { return *reinterpret_cast<const uint64_t*>(a); }
-const HeapInfo& info(Addr heap) { return *reinterpret_cast<const HeapInfo*>(heap); }
-
 struct ThreeHeaps {
-  explicit ThreeHeaps(TestTwin& t) : a(t.twin) {
-    a.malloc(0x20).raw();  // the main thread initialises malloc
-    a.set_thread(1);
+  explicit ThreeHeaps(TestTwin& t) : a(t.start_thread(1)) {
     heap1 = heap_of(a.malloc(0x20).raw());
-    arena = reinterpret_cast<MallocState*>(heap1 + 0x30);
+    arena = &arena_in(heap1);
   }
   // malloc(0x10000) until a chunk lands outside `heap`; its index.
   size_t fill(Addr heap) {
@@ -32,7 +26,7 @@ struct ThreeHeaps {
   }
   Allocator& a;
   Addr heap1 = 0;
-  MallocState* arena = nullptr;
+  const MallocState* arena = nullptr;
   std::vector<Addr> chunks;
 };
 
@@ -41,10 +35,10 @@ TEST(HeapTest, TopGrowsItsHeapAPageRoundedStepAtATime) {
   TestTwin t;
   ThreeHeaps h(t);
   for (int i = 0; i < 2; ++i) h.chunks.push_back(h.a.malloc(0x10000).raw());
-  EXPECT_EQ(info(h.heap1).size, 0x21000u);
+  EXPECT_EQ(heap_info(h.heap1).size, 0x21000u);
   h.chunks.push_back(h.a.malloc(0x10000).raw());
-  EXPECT_EQ(info(h.heap1).size, 0x31000u);
-  EXPECT_EQ(info(h.heap1).mprotect_size, 0x31000u);
+  EXPECT_EQ(heap_info(h.heap1).size, 0x31000u);
+  EXPECT_EQ(heap_info(h.heap1).mprotect_size, 0x31000u);
   EXPECT_EQ(h.arena->system_mem, 0x31000u);
 }
 
@@ -63,12 +57,12 @@ TEST(HeapTest, AFullHeapChainsANewOneAfterAFencepost) {
   EXPECT_EQ(static_cast<int64_t>(heap2 - h.heap1), -(int64_t{128} << 20));
   EXPECT_EQ(h.chunks[i] - heap2, 0x40u);
   EXPECT_EQ(word(h.chunks[i] - 8), 0x10015u);
-  EXPECT_EQ(info(heap2).ar_ptr, h.heap1 + 0x30);
-  EXPECT_EQ(info(heap2).prev, h.heap1);
-  EXPECT_EQ(info(heap2).size, 0x31000u);
-  EXPECT_EQ(info(heap2).mprotect_size, 0x31000u);
-  EXPECT_EQ(info(h.heap1).size, 0x3ff5000u);
-  EXPECT_EQ(info(h.heap1).mprotect_size, 0x3ff5000u);
+  EXPECT_EQ(heap_info(heap2).ar_ptr, h.heap1 + 0x30);
+  EXPECT_EQ(heap_info(heap2).prev, h.heap1);
+  EXPECT_EQ(heap_info(heap2).size, 0x31000u);
+  EXPECT_EQ(heap_info(heap2).mprotect_size, 0x31000u);
+  EXPECT_EQ(heap_info(h.heap1).size, 0x3ff5000u);
+  EXPECT_EQ(heap_info(h.heap1).mprotect_size, 0x3ff5000u);
   EXPECT_EQ(h.arena->system_mem, 0x4026000u);
   EXPECT_EQ(h.arena->top - heap2, 0x10040u);
   EXPECT_EQ(word(h.arena->top + 8), 0x20fc1u);
@@ -95,7 +89,7 @@ TEST(HeapTest, FreeTrimsTheLastHeapAndDeletesItWhenThePreviousCanTakeTop) {
   const size_t j = h.fill(heap2);
   const Addr heap3 = heap_of(h.chunks[j]);
   EXPECT_EQ(static_cast<int64_t>(heap3 - h.heap1), -(int64_t{64} << 20));
-  EXPECT_EQ(info(heap3).prev, heap2);
+  EXPECT_EQ(heap_info(heap3).prev, heap2);
   EXPECT_EQ(h.arena->system_mem, 0x801b000u);
   h.a.free(UserAddr{h.chunks[j]});
   EXPECT_EQ(h.arena->system_mem, 0x800b000u);
@@ -103,8 +97,8 @@ TEST(HeapTest, FreeTrimsTheLastHeapAndDeletesItWhenThePreviousCanTakeTop) {
   EXPECT_EQ(word(heap3 + 0x38), 0x20fd1u);
   for (size_t k = 1; k <= 40; ++k) h.a.free(UserAddr{h.chunks[j - k]});
   EXPECT_EQ(h.arena->system_mem, 0x7d89000u);
-  EXPECT_EQ(info(heap2).size, 0x3d94000u);
-  EXPECT_EQ(info(heap2).mprotect_size, 0x3ff5000u);
+  EXPECT_EQ(heap_info(heap2).size, 0x3d94000u);
+  EXPECT_EQ(heap_info(heap2).mprotect_size, 0x3ff5000u);
   EXPECT_EQ(h.arena->top - heap2, 0x3d73da0u);
   EXPECT_EQ(word(h.arena->top + 8), 0x20261u);
   EXPECT_FALSE(t.memory.owns(heap3, 8));  // unmapped
@@ -123,9 +117,7 @@ namespace {
 // (fuzz target threads, UBSan: run this test with --config=ubsan).
 TEST(HeapTest, ARequestNearTwoToThe63RefusesToGrowTheHeap) {
   TestTwin t;
-  Allocator& a = t.twin;
-  a.malloc(0x20).raw();
-  a.set_thread(1);
+  Allocator& a = t.start_thread(1);
   const Addr first = a.malloc(0x18).raw();
   EXPECT_EQ(a.malloc(0x7fffffffffffffffull).raw(), 0u);
   EXPECT_EQ(a.malloc(0x7fffffffffffffe0ull).raw(), 0u);

@@ -24,15 +24,11 @@ struct SizeGroups {
 // largebin_size_groups.heap, ops 0-12: the four are freed, then sorted by a request for more.
 SizeGroups sort_four_into_one_bin(TestTwin& t) {
   SizeGroups s;
-  s.a = t.malloc(0x508);
-  t.malloc(0x18);
-  s.b = t.malloc(0x528);
-  t.malloc(0x18);
-  s.c = t.malloc(0x518);
-  t.malloc(0x18);
-  s.d = t.malloc(0x518);
-  t.malloc(0x18);
-  for (int64_t p : {s.a, s.b, s.c, s.d}) t.free_at(p);
+  s.a = t.malloc_guarded(0x508);
+  s.b = t.malloc_guarded(0x528);
+  s.c = t.malloc_guarded(0x518);
+  s.d = t.malloc_guarded(0x518);
+  t.free_each({s.a, s.b, s.c, s.d});
   t.malloc(0x600);
   return s;
 }
@@ -68,12 +64,9 @@ TEST(LargeBinsTest, ABestFitIsSplitAndItsRemainderGoesToTheUnsortedBin) {
   // the two that fit; the 0x100 remainder goes to the unsorted bin, and is no last_remainder
   // (that is kept for small requests only).
   TestTwin t;
-  int64_t a = t.malloc(0x800);
-  t.malloc(0x18);
-  int64_t b = t.malloc(0x700);
-  t.malloc(0x18);
-  t.free_at(a);
-  t.free_at(b);
+  int64_t a = t.malloc_guarded(0x800);
+  int64_t b = t.malloc_guarded(0x700);
+  t.free_each({a, b});
   t.malloc(0x1000);
   EXPECT_EQ(t.malloc(0x600), b);
   EXPECT_EQ(b, 0xad0);  // op 7
@@ -86,10 +79,8 @@ TEST(LargeBinsTest, InsertingANewSizeChecksTheSkipList) {
   // tests/golden/aborts/largebin_nextsize.heap: a's bk_nextsize is overwritten; sorting c, a
   // new larger size, checks it (malloc.c:4130, since 2.30).
   TestTwin t;
-  int64_t a = t.malloc(0x500);
-  t.malloc(0x18);
-  int64_t c = t.malloc(0x520);
-  t.malloc(0x18);
+  int64_t a = t.malloc_guarded(0x500);
+  int64_t c = t.malloc_guarded(0x520);
   t.free_at(a);
   t.malloc(0x600);
   t.write8(a + 0x18, t.base());
@@ -102,26 +93,16 @@ TEST(LargeBinsTest, InsertingANewSizeChecksTheSkipList) {
 // nothing, so the first leader met twice proves it, long before the step guard. The same input
 // on real glibc: corpus/regressions/attack/glibc223_largebin_nextsize_ring_never_ends.
 TEST(LargeBinsTest, ANextsizeRingThatNeverReachesTheSizeIsProvenToHang) {
-  GlibcProfile p;
-  p.tunables.tcache_count = {true, 0};
-  TestTwin t(p);
-  const int64_t a = t.malloc(0x428);  // 0x430
-  t.malloc(0x18);
-  const int64_t b = t.malloc(0x3f8);  // 0x400: the same large bin
-  t.malloc(0x18);
-  const int64_t c = t.malloc(0x418);  // 0x420
-  t.malloc(0x18);
-  t.free_at(a);
-  t.free_at(b);
+  TestTwin t(without_tcache());
+  const int64_t a = t.malloc_guarded(0x428);  // 0x430
+  const int64_t b = t.malloc_guarded(0x3f8);  // 0x400: the same large bin
+  const int64_t c = t.malloc_guarded(0x418);  // 0x420
+  t.free_each({a, b});
   t.malloc(0x1000);  // sorts both into their bin: a leads, b last
   t.write8(a + 0x10, t.base() + static_cast<uint64_t>(a) - 0x10);  // a's fd_nextsize: itself
   t.free_at(c);
-  try {
-    t.malloc(0x1000);  // sorting c walks from a for a size at most 0x420
-    ADD_FAILURE() << "returned";
-  } catch (const HangError& e) {
-    EXPECT_TRUE(e.proven);
-  }
+  // sorting c walks from a for a size at most 0x420
+  EXPECT_TRUE(t.hangs_proven([&] { t.malloc(0x1000); }));
 }
 
 }  // namespace

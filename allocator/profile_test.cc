@@ -44,43 +44,48 @@ TEST(Profile, TestedBuildsFollowTheirHistoryButForTheirBackports) {
   EXPECT_FALSE(GlibcProfile::for_version("2.31x", nullptr));
 }
 
+// Release `minor` as its history makes it.
+GlibcProfile history(int minor) {
+  GlibcProfile p;
+  EXPECT_TRUE(GlibcProfile::from_history(minor, &p)) << minor;
+  return p;
+}
+
 TEST(Profile, HistoryNamesWhatChangedBetweenReleases) {
-  GlibcProfile r223, r225, r227;
-  ASSERT_TRUE(GlibcProfile::from_history(23, &r223));
-  ASSERT_TRUE(GlibcProfile::from_history(25, &r225));
-  ASSERT_TRUE(GlibcProfile::from_history(27, &r227));
-  EXPECT_EQ(differences(r223, r225), "consolidate_keeps_mmapped_bit");
-  EXPECT_EQ(differences(r225, r227),
-            "tcache, glibc_tunables, unlink_size_check, check_action, have_fastchunks_field, "
-            "lazy_arena_init, consolidate_size_check, request_overflow_checks, "
-            "retry_in_other_arena");
-  GlibcProfile r231, r233, r236, r241;
-  ASSERT_TRUE(GlibcProfile::from_history(31, &r231));
-  ASSERT_TRUE(GlibcProfile::from_history(33, &r233));
-  ASSERT_TRUE(GlibcProfile::from_history(36, &r236));
-  ASSERT_TRUE(GlibcProfile::from_history(41, &r241));
-  EXPECT_EQ(differences(r231, r233), "safe_linking, max_fast_never_zero, tcache_scan_counts");
-  EXPECT_EQ(differences(r236, r241),
-            "unsorted_check_3, mmap_fallback_swapped, realloc_keeps_close_fit, "
-            "global_max_fast_byte, aligned_alloc_own_checks, "
-            "memalign_scans_tcache, memalign_merges_remainders, free_small_to_smallbin, "
-            "calloc_from_tcache, calloc_clear_memory, assert_style");
-  EXPECT_EQ(differences(r236, r236), "");
-  EXPECT_FALSE(GlibcProfile::from_history(26, &r231));  // tcache in 2.23's arena layout: no twin
-  EXPECT_FALSE(GlibcProfile::from_history(22, &r231));
-  EXPECT_FALSE(GlibcProfile::from_history(42, &r231));  // 2.42: neither twin nor package
-  EXPECT_FALSE(GlibcProfile::from_history(45, &r231));
-  GlibcProfile r243, r244;
-  ASSERT_TRUE(GlibcProfile::from_history(43, &r243));
-  ASSERT_TRUE(GlibcProfile::from_history(44, &r244));
-  EXPECT_EQ(differences(r241, r243),
-            "global_max_fast_byte, tcache_large_bins, largebin_smallest_check, "
-            "free_checks_after_tcache, "
-            "remainders_bypass_tcache, fastbins, "
-            "tcache_fill_16, tcache_lazy, realloc_close_fit_16, mmap_chunk_offset, "
-            "memalign_tail_minsize, mmap_fallback_from_request, tcache_init_pads_twice, "
-            "malloc_init_at_startup");
-  EXPECT_EQ(differences(r243, r244), "tcache_init_pads_twice, unsorted_stashes_exact_fits");
+  const struct {
+    int from, to;
+    const char* changed;
+  } kSteps[] = {
+      {23, 25, "consolidate_keeps_mmapped_bit"},
+      {25, 27,
+       "tcache, glibc_tunables, unlink_size_check, check_action, have_fastchunks_field, "
+       "lazy_arena_init, consolidate_size_check, request_overflow_checks, "
+       "retry_in_other_arena"},
+      {31, 33, "safe_linking, max_fast_never_zero, tcache_scan_counts"},
+      {36, 41,
+       "unsorted_check_3, mmap_fallback_swapped, realloc_keeps_close_fit, "
+       "global_max_fast_byte, aligned_alloc_own_checks, "
+       "memalign_scans_tcache, memalign_merges_remainders, free_small_to_smallbin, "
+       "calloc_from_tcache, calloc_clear_memory, assert_style"},
+      {36, 36, ""},
+      {41, 43,
+       "global_max_fast_byte, tcache_large_bins, largebin_smallest_check, "
+       "free_checks_after_tcache, "
+       "remainders_bypass_tcache, fastbins, "
+       "tcache_fill_16, tcache_lazy, realloc_close_fit_16, mmap_chunk_offset, "
+       "memalign_tail_minsize, mmap_fallback_from_request, tcache_init_pads_twice, "
+       "malloc_init_at_startup"},
+      {43, 44, "tcache_init_pads_twice, unsorted_stashes_exact_fits"},
+  };
+  for (const auto& step : kSteps) {
+    EXPECT_EQ(differences(history(step.from), history(step.to)), step.changed)
+        << "2." << step.from << " -> 2." << step.to;
+  }
+  // 26: tcache in 2.23's arena layout, no twin; 42: neither twin nor package.
+  for (const int minor : {26, 22, 42, 45}) {
+    GlibcProfile p;
+    EXPECT_FALSE(GlibcProfile::from_history(minor, &p)) << minor;
+  }
 }
 
 }  // namespace

@@ -18,46 +18,30 @@ constexpr int kBin90 = smallbin_index(0x90);
 
 TEST(SmallBinsTest, AHitTakesTheChunkFreedFirstAndMovesTheRestIntoTheTcache) {
   TestTwin t;
-  int64_t tc[7];
-  for (auto& p : tc) p = t.malloc(0x88);
-  int64_t s1 = t.malloc(0x88);
-  t.malloc(0x18);
-  int64_t s2 = t.malloc(0x88);
-  t.malloc(0x18);
-  int64_t s3 = t.malloc(0x88);
-  t.malloc(0x18);
-  EXPECT_EQ(s1, 0x690);  // ops 7, 9, 11
-  EXPECT_EQ(s2, 0x740);
-  EXPECT_EQ(s3, 0x7f0);
-  for (auto p : tc) t.free_at(p);  // the 0x90 tcache bin is full: s1-s3 pass it (and the
-  t.free_at(s1);                   // fastbins, which end at 0x80) to the unsorted bin
-  t.free_at(s2);
-  t.free_at(s3);
+  // The 0x90 tcache bin is full: s[0..2] pass it (and the fastbins, which end at 0x80) to the
+  // unsorted bin.
+  const auto s = t.free_past_full_tcache(3, 0x88);
+  EXPECT_EQ(s, (Offsets{0x690, 0x740, 0x7f0}));  // ops 7, 9, 11
 
   // op 23: the unsorted scan files each into small bin 0x90 at the front; freed first is last.
   EXPECT_EQ(t.malloc(0x500), 0x8a0);
   EXPECT_EQ(t.bin_chunks(kBin90), (Offsets{0x7e0, 0x730, 0x680}));
 
-  for (int i = 0; i < 7; ++i) t.malloc(0x88);  // ops 24-30 empty the tcache bin
-  // op 31: the hit takes the back of the bin, s1 (malloc.c:3901, victim = last (bin)), and the
-  // loop at malloc.c:3922 moves s2 then s3 into the tcache, which is LIFO.
-  EXPECT_EQ(t.malloc(0x88), s1);
+  t.drain_tcache(0x88);  // ops 24-30
+  // op 31: the hit takes the back of the bin, s[0] (malloc.c:3901, victim = last (bin)), and
+  // the loop at malloc.c:3922 moves s[1] then s[2] into the tcache, which is LIFO.
+  EXPECT_EQ(t.malloc(0x88), s[0]);
   EXPECT_EQ(t.bin_chunks(kBin90), Offsets{});
   EXPECT_EQ(t.tcache().counts[csize2tidx(0x90)], 2);
-  EXPECT_EQ(t.malloc(0x88), s3);  // op 32
-  EXPECT_EQ(t.malloc(0x88), s2);  // op 33
+  EXPECT_EQ(t.malloc(0x88), s[2]);  // op 32
+  EXPECT_EQ(t.malloc(0x88), s[1]);  // op 33
 }
 
 TEST(SmallBinsTest, AHitChecksThatTheVictimsBkPointsBack) {
   // tests/golden/aborts/smallbin_double_linked_list.heap: calloc skips the tcache, so the bin
   // itself is read; a's bk points at itself, whose fd is not a.
   TestTwin t;
-  int64_t tc[7];
-  for (auto& p : tc) p = t.malloc(0x100);
-  int64_t a = t.malloc(0x100);
-  t.malloc(0x18);
-  for (auto p : tc) t.free_at(p);
-  t.free_at(a);
+  const int64_t a = t.free_past_full_tcache(1, 0x100)[0];
   t.malloc(0x200);  // sorts a into small bin 0x110
   EXPECT_EQ(t.bin_chunks(smallbin_index(0x110)), Offsets{a - 0x10});
   t.write8(a + 0x8, t.base() + a);
@@ -69,14 +53,7 @@ TEST(SmallBinsTest, AHitWithoutRoomInTheTcacheLeavesTheRestBinned) {
   // moves nothing (its condition, malloc.c:3922, is counts[tc_idx] < tcache_count); calloc
   // reaches the bin past the full tcache.
   TestTwin t;
-  int64_t tc[7], s[3];
-  for (auto& p : tc) p = t.malloc(0x88);
-  for (auto& p : s) {
-    p = t.malloc(0x88);
-    t.malloc(0x18);
-  }
-  for (auto p : tc) t.free_at(p);
-  for (auto p : s) t.free_at(p);
+  const auto s = t.free_past_full_tcache(3, 0x88);
   t.malloc(0x500);
   EXPECT_EQ(t.off(t.twin.calloc(1, 0x88).raw()), 0x690);  // op 24: s[0], the chunk freed first
   EXPECT_EQ(s[0], 0x690);

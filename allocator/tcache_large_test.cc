@@ -58,15 +58,10 @@ TEST(TcacheLarge, BinsArePowersOfTwoOfTheChunkSize) {
 
 TEST(TcacheLarge, FreeKeepsABinSortedAndMallocTakesOnlyAnExactFit) {
   TestTwin t(profile_2_43(0x1000));
-  const int64_t a = t.malloc(0x500);
-  t.malloc(0x18);
-  const int64_t b = t.malloc(0x600);
-  t.malloc(0x18);
-  const int64_t c = t.malloc(0x480);
-  t.malloc(0x18);
-  t.free_at(a);  // the first free allocates the lazy tcache
-  t.free_at(b);
-  t.free_at(c);
+  const int64_t a = t.malloc_guarded(0x500);
+  const int64_t b = t.malloc_guarded(0x600);
+  const int64_t c = t.malloc_guarded(0x480);
+  t.free_each({a, b, c});  // the first free allocates the lazy tcache
   // Smallest first; the head is a plain pointer, the rest safe-linked.
   EXPECT_EQ(large_bin(t, 64), (std::vector<int64_t>{c - 0x10, a - 0x10, b - 0x10}));
   EXPECT_EQ(num_slots(t, 64), 16 - 3);
@@ -79,8 +74,7 @@ TEST(TcacheLarge, FreeKeepsABinSortedAndMallocTakesOnlyAnExactFit) {
 
 TEST(TcacheLarge, CallocClearsTheCachedChunk) {
   TestTwin t(profile_2_43(0x1000));
-  const int64_t a = t.malloc(0x480);
-  t.malloc(0x18);
+  const int64_t a = t.malloc_guarded(0x480);
   t.write8(a + 0x40, 0x4141414141414141);
   t.free_at(a);
   EXPECT_EQ(t.off(t.twin.calloc(1, 0x480).raw()), a);
@@ -89,15 +83,10 @@ TEST(TcacheLarge, CallocClearsTheCachedChunk) {
 
 TEST(TcacheLarge, NumSlotsBoundTheBin) {
   TestTwin t(profile_2_43(0x1000, 2));
-  const int64_t a = t.malloc(0x7f8);
-  t.malloc(0x18);
-  const int64_t b = t.malloc(0x9f8);
-  t.malloc(0x18);
-  const int64_t c = t.malloc(0x808);
-  t.malloc(0x18);
-  t.free_at(a);
-  t.free_at(b);
-  t.free_at(c);  // no slot left: past the tcache, to the unsorted bin
+  const int64_t a = t.malloc_guarded(0x7f8);
+  const int64_t b = t.malloc_guarded(0x9f8);
+  const int64_t c = t.malloc_guarded(0x808);
+  t.free_each({a, b, c});  // no slot left for c: past the tcache, to the unsorted bin
   EXPECT_EQ(large_bin(t, 65), (std::vector<int64_t>{a - 0x10, b - 0x10}));
   EXPECT_EQ(num_slots(t, 65), 0);
   // Alone in the unsorted bin: its fd and bk both name the bin's head.
@@ -107,10 +96,8 @@ TEST(TcacheLarge, NumSlotsBoundTheBin) {
 
 TEST(TcacheLarge, AForgedEntryIsCheckedForAlignmentWhenTaken) {
   TestTwin t(profile_2_43(0x1000));
-  const int64_t a = t.malloc(0x480);
-  t.malloc(0x18);
-  const int64_t b = t.malloc(0x500);
-  t.malloc(0x18);
+  const int64_t a = t.malloc_guarded(0x480);
+  const int64_t b = t.malloc_guarded(0x500);
   t.free_at(a);
   t.write8(b + 0x10, 0x510);  // the size the walk reads for the entry at b + 0x18
   const Addr target = t.base() + static_cast<uint64_t>(b) + 0x18;
@@ -121,17 +108,12 @@ TEST(TcacheLarge, AForgedEntryIsCheckedForAlignmentWhenTaken) {
 
 TEST(TcacheLarge, ACycleOfSmallerChunksHangs) {
   TestTwin t(profile_2_43(0x1000));
-  const int64_t a = t.malloc(0x480);
-  t.malloc(0x18);
+  const int64_t a = t.malloc_guarded(0x480);
   t.free_at(a);
   const Addr at = t.base() + static_cast<uint64_t>(a);
   t.write8(a, (at >> 12) ^ at);  // the entry points at itself
-  try {
-    t.malloc(0x500);
-    ADD_FAILURE() << "returned";
-  } catch (const HangError& e) {
-    EXPECT_TRUE(e.proven);  // the walk writes nothing: its first repeated entry proves it
-  }
+  // The walk writes nothing: its first repeated entry proves the hang.
+  EXPECT_TRUE(t.hangs_proven([&] { t.malloc(0x500); }));
 }
 
 }  // namespace

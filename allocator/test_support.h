@@ -5,6 +5,7 @@
 #define HEAPTWIN_ALLOCATOR_TEST_SUPPORT_H_
 
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <vector>
@@ -36,6 +37,21 @@ class ThrowingFatalHandler : public FatalHandler {
   [[noreturn]] void unmodelled(const char* why) override { throw UnmodelledError{why}; }
 };
 
+// glibc.malloc.tcache_count=0: nothing is cached, so a free reaches the fastbins and bins at once.
+inline GlibcProfile without_tcache(GlibcProfile p = GlibcProfile::glibc_2_36()) {
+  p.tunables.tcache_count = {true, 0};
+  return p;
+}
+
+// A non-main arena's heap: the 64 MiB-aligned block a chunk of it lies in, its heap_info at the
+// start and the arena's malloc_state right after it.
+inline Addr heap_of(Addr p) { return p & ~(kHeapMaxSize - 1); }
+inline uint64_t word(Addr a) { return *reinterpret_cast<const uint64_t*>(a); }
+inline const HeapInfo& heap_info(Addr heap) { return *reinterpret_cast<const HeapInfo*>(heap); }
+inline const MallocState& arena_in(Addr heap) {
+  return *reinterpret_cast<const MallocState*>(heap + 0x30);
+}
+
 class TestTwin {
  public:
   explicit TestTwin(const GlibcProfile& profile = GlibcProfile::glibc_2_36(),
@@ -50,6 +66,48 @@ class TestTwin {
     return p == 0 ? 0 : static_cast<int64_t>(p.raw() - base());
   }
   void free_at(int64_t offset) { twin.free(UserAddr{base() + static_cast<uint64_t>(offset)}); }
+
+  // The scenarios' building blocks, as the .heap scripts write them.
+  // malloc(n), then a 0x18 guard after it, so that freeing the first does not merge it into top.
+  int64_t malloc_guarded(uint64_t n) {
+    const int64_t p = malloc(n);
+    malloc(0x18);
+    return p;
+  }
+  // `count` chunks of malloc(n), in address order.
+  std::vector<int64_t> malloc_each(int count, uint64_t n) {
+    std::vector<int64_t> out;
+    for (int i = 0; i < count; ++i) out.push_back(malloc(n));
+    return out;
+  }
+  std::vector<int64_t> malloc_guarded_each(int count, uint64_t n) {
+    std::vector<int64_t> out;
+    for (int i = 0; i < count; ++i) out.push_back(malloc_guarded(n));
+    return out;
+  }
+  void free_each(const std::vector<int64_t>& offsets) {
+    for (const int64_t p : offsets) free_at(p);
+  }
+  // Seven chunks of malloc(n): freed (free_each), they fill n's tcache bin, so that the next
+  // chunk of that size freed passes the tcache; seven more mallocs of n (drain_tcache) empty it.
+  std::vector<int64_t> tcache_fillers(uint64_t n) { return malloc_each(kTcacheCount, n); }
+  void drain_tcache(uint64_t n) { malloc_each(kTcacheCount, n); }
+  // `count` guarded chunks of malloc(n) freed, in order, past n's tcache bin filled first: small
+  // ones go to the unsorted bin (or a fastbin). The seven fillers come first in the heap.
+  std::vector<int64_t> free_past_full_tcache(int count, uint64_t n) {
+    const std::vector<int64_t> fillers = tcache_fillers(n);
+    const std::vector<int64_t> chunks = malloc_guarded_each(count, n);
+    free_each(fillers);
+    free_each(chunks);
+    return chunks;
+  }
+  // The main thread initialises malloc in main_arena (its first malloc(0x20)); then thread `id`
+  // runs, as the real runs' lock-step pthreads do.
+  Allocator& start_thread(int id) {
+    twin.malloc(0x20).raw();
+    twin.set_thread(id);
+    return twin;
+  }
   void write8(int64_t offset, uint64_t value) {
     Addr a = base() + static_cast<uint64_t>(offset);
     *reinterpret_cast<uint64_t*>(a) = value;
@@ -95,6 +153,16 @@ class TestTwin {
     }
     return "";
   }
+  // Whether `op` hangs, and the repeat of its loop was proven (not counted to the step guard).
+  template <typename Op>
+  bool hangs_proven(Op op) {
+    try {
+      op();
+    } catch (const HangError& e) {
+      return e.proven;
+    }
+    return false;
+  }
   // Heap offsets of the chunks from `from` following the pointer at `link` until `head`.
   std::vector<int64_t> walk(Addr from, Addr head, uint64_t link) const {
     std::vector<int64_t> out;
@@ -104,6 +172,8 @@ class TestTwin {
     }
     return out;
   }
+
+  static constexpr int kTcacheCount = 7;  // glibc.malloc.tcache_count's default
 
   ThrowingFatalHandler handler;
   SimulatedMemory memory;

@@ -15,21 +15,13 @@ namespace {
 
 constexpr int kTopPad = -2;  // M_TOP_PAD
 
-Addr heap_of(Addr p) { return p & ~(kHeapMaxSize - 1); }
-uint64_t word(Addr a) { return *reinterpret_cast<const uint64_t*>(a); }
-const MallocState& arena_in(Addr heap) {
-  return *reinterpret_cast<const MallocState*>(heap + 0x30);
-}
-
 // Real run: thread 1 mallocs x and eight more 0x50 blocks; the main thread frees seven of them,
 // then x. The seven fill the main thread's tcache; x (off 0xb70, size 0x65) goes to the
 // fastbin of thread 1's arena (fastbinsY[4] = x - 0x10). The main thread's next malloc(0x50)
 // is the last of the seven; thread 1's is x, from its arena's fastbin.
 TEST(ThreadsTest, AChunkFreedByAnotherThreadFillsThatThreadsTcacheThenItsOwnArena) {
   TestTwin t;
-  Allocator& a = t.twin;
-  a.malloc(0x20).raw();
-  a.set_thread(1);
+  Allocator& a = t.start_thread(1);
   const Addr x = a.malloc(0x50).raw();
   Addr fr[8];
   for (Addr& f : fr) f = a.malloc(0x50).raw();
@@ -52,9 +44,7 @@ TEST(ThreadsTest, AChunkFreedByAnotherThreadFillsThatThreadsTcacheThenItsOwnAren
 // tcache is the freed 0x290 chunk again, its block comes from top (off 0xba0, size 0x35).
 TEST(ThreadsTest, AnExitedThreadsArenaGoesToTheNextNewThread) {
   TestTwin t;
-  Allocator& a = t.twin;
-  a.malloc(0x20).raw();
-  a.set_thread(1);
+  Allocator& a = t.start_thread(1);
   const Addr p1 = a.malloc(0x20).raw();
   const Addr tcache1 = a.tcache();
   a.exit_thread();
@@ -91,7 +81,7 @@ TEST(ThreadsTest, SingleThreadedATcacheMainArenaCannotHoldGoesToANewArena) {
   ASSERT_NE(a.tcache(), 0u);
   EXPECT_EQ(a.tcache() - heap, 0x8e0u);
   EXPECT_EQ(word(heap + 0x8d8), 0x295u);
-  EXPECT_EQ(reinterpret_cast<const HeapInfo*>(heap)->size, 0x4000000u);
+  EXPECT_EQ(heap_info(heap).size, 0x4000000u);
   const MallocState& ar = arena_in(heap);
   EXPECT_EQ(ar.top - heap, 0xb60u);
   EXPECT_EQ(word(ar.top + 8), 0x3fff4a1u);
@@ -110,10 +100,11 @@ TEST(ThreadsTest, OnceAThreadExistsTakingAFastChunkChecksItsNext) {
   for (const bool threaded : {false, true}) {
     TestTwin t;
     Allocator& a = t.twin;
-    a.malloc(0x20).raw();
     if (threaded) {
-      a.set_thread(1);
+      t.start_thread(1);
       a.set_thread(0);
+    } else {
+      a.malloc(0x20).raw();
     }
     Addr cached[7];
     for (Addr& c : cached) c = a.malloc(0x28).raw();
@@ -137,9 +128,7 @@ TEST(ThreadsTest, OnceAThreadExistsTakingAFastChunkChecksItsNext) {
 // malloc(0x200) is the old block. Its calloc(1, 0x30) stays in main_arena.
 TEST(ThreadsTest, CallocReallocAndMemalignWorkInTheThreadsArena) {
   TestTwin t;
-  Allocator& a = t.twin;
-  a.malloc(0x20).raw();
-  a.set_thread(1);
+  Allocator& a = t.start_thread(1);
   const Addr c = a.calloc(4, 0x20).raw();
   for (uint64_t i = 0; i < 0x80; ++i) *reinterpret_cast<char*>(c + i) = 'C';
   const Addr r = a.realloc(UserAddr{c}, 0x200).raw();

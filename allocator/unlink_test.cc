@@ -26,25 +26,18 @@ struct Binned {
 };
 
 Binned bin_them(TestTwin& t) {
-  int64_t tc[7];
-  for (auto& p : tc) p = t.malloc(0x88);
+  const auto tc = t.tcache_fillers(0x88);
   Binned h;
-  int64_t s1 = t.malloc(0x88);
-  t.malloc(0x18);
+  int64_t s1 = t.malloc_guarded(0x88);
   h.s2 = t.malloc(0x88);
-  h.n2 = t.malloc(0x4f8);
-  t.malloc(0x18);
-  int64_t s3 = t.malloc(0x88);
-  t.malloc(0x18);
-  int64_t b = t.malloc(0x528);
-  t.malloc(0x18);
+  h.n2 = t.malloc_guarded(0x4f8);
+  int64_t s3 = t.malloc_guarded(0x88);
+  int64_t b = t.malloc_guarded(0x528);
   h.c = t.malloc(0x518);
-  h.nc = t.malloc(0x4f8);
-  t.malloc(0x18);
-  int64_t d = t.malloc(0x518);
-  t.malloc(0x18);
-  for (auto p : tc) t.free_at(p);  // the 0x90 tcache bin is full
-  for (int64_t p : {s1, h.s2, s3, b, h.c, d}) t.free_at(p);
+  h.nc = t.malloc_guarded(0x4f8);
+  int64_t d = t.malloc_guarded(0x518);
+  t.free_each(tc);  // the 0x90 tcache bin is full
+  t.free_each({s1, h.s2, s3, b, h.c, d});
   t.malloc(0x600);
   return h;
 }
@@ -92,8 +85,7 @@ TEST(UnlinkTest, AChunkWhoseSizeDisagreesWithItsNeighboursPrevSizeAborts) {
   // tests/golden/aborts/unlink_size_vs_prev_size.heap: a's size grown in its large bin; the
   // best fit unlinks it and compares with the next chunk's prev_size (malloc.c:1622).
   TestTwin t;
-  int64_t a = t.malloc(0x500);
-  t.malloc(0x18);
+  int64_t a = t.malloc_guarded(0x500);
   t.free_at(a);
   t.malloc(0x600);
   t.write8(a - 0x8, 0x531);

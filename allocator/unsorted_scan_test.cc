@@ -21,18 +21,11 @@ constexpr int kUnsorted = 1;
 TEST(UnsortedScanTest, AnExactFitEndsTheScanAndLeavesNewerChunksUnsorted) {
   // unsorted_exact_fit_stops_scan.heap
   TestTwin t;
-  int64_t a = t.malloc(0x4f8);
-  t.malloc(0x18);
-  int64_t b = t.malloc(0x608);
-  t.malloc(0x18);
-  int64_t c = t.malloc(0x88);
-  t.malloc(0x18);
-  int64_t tc[7];
-  for (auto& p : tc) p = t.malloc(0x88);
-  for (auto p : tc) t.free_at(p);  // the 0x90 tcache bin is full: c goes to the unsorted bin
-  t.free_at(c);
-  t.free_at(a);
-  t.free_at(b);
+  int64_t a = t.malloc_guarded(0x4f8);
+  int64_t b = t.malloc_guarded(0x608);
+  int64_t c = t.malloc_guarded(0x88);
+  t.free_each(t.tcache_fillers(0x88));  // the 0x90 tcache bin is full: c goes to the unsorted bin
+  t.free_each({c, a, b});
   // op 22: the newest at the front
   EXPECT_EQ(t.bin_chunks(kUnsorted), (Offsets{0x7b0, 0x290, 0xde0}));
 
@@ -56,18 +49,11 @@ TEST(UnsortedScanTest, ExactFitsGoToTheTcacheWhileItHasRoomAndTheScanGoesOn) {
   // tcache bin has room after r1-r7, so both are cached and the request is served from the
   // tcache at the end of the scan: u2, the last one cached (op 28).
   TestTwin t;
-  int64_t tc[7];
-  for (auto& p : tc) p = t.malloc(0x88);
-  int64_t u1 = t.malloc(0x88);
-  t.malloc(0x18);
-  int64_t u2 = t.malloc(0x88);
-  t.malloc(0x18);
-  for (auto p : tc) t.free_at(p);
-  t.free_at(u1);
-  t.free_at(u2);
+  const auto u = t.free_past_full_tcache(2, 0x88);
+  const int64_t u1 = u[0], u2 = u[1];
   EXPECT_EQ(t.bin_chunks(kUnsorted), (Offsets{u2 - 0x10, u1 - 0x10}));
-  for (int i = 0; i < 7; ++i) t.malloc(0x88);  // ops 20-26 empty the tcache bin
-  EXPECT_EQ(t.malloc(0x88), u2);               // op 27
+  t.drain_tcache(0x88);           // ops 20-26
+  EXPECT_EQ(t.malloc(0x88), u2);  // op 27
   EXPECT_EQ(u2, 0x740);
   EXPECT_EQ(t.bin_chunks(kUnsorted), Offsets{});
   EXPECT_EQ(t.tcache().counts[csize2tidx(0x90)], 1);  // u1 stays cached
@@ -78,9 +64,7 @@ TEST(UnsortedScanTest, ASmallRequestIsCutFromTheLastRemainderWhenItIsAlone) {
   // tests/golden/last_remainder_split.heap: b is split from a's binned chunk and leaves the
   // remainder as last_remainder; c and d are cut from it in place, in address order.
   TestTwin t;
-  int64_t a = t.malloc(0x4f8);
-  t.malloc(0x18);
-  t.free_at(a);
+  t.free_at(t.malloc_guarded(0x4f8));
   int64_t b = t.malloc(0x100);
   EXPECT_EQ(b, 0x2a0);
   EXPECT_EQ(t.off(t.av().last_remainder), 0x3a0);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "oracle/exact_digests.h"
 #include "oracle/executor.h"
 #include "oracle/heap_view.h"
 #include "oracle/twin_side.h"
@@ -46,12 +47,7 @@ TEST(DigestPace, LongBinsArePacedAndAFullWalkComesEveryFewOps) {
   auto twin = make_twin_side("twin", &error);
   ASSERT_NE(twin, nullptr) << error;
   std::vector<uint64_t> exact;
-  RunOptions options;
-  options.digests = true;
-  options.inspect = [&](size_t, const MemoryReader& mem, const HeapLocation& loc,
-                        const GlibcLayout& layout) {
-    exact.push_back(arena_digest(mem, loc, layout));
-  };
+  const RunOptions options = digests_beside_exact_walks(&exact);
   const Program p = parse_script(script("0x111"));
   const Trace t = twin->run(p, options);
   ASSERT_EQ(t.digests.size(), p.ops.size());

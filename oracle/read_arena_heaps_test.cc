@@ -7,32 +7,16 @@
 #include <map>
 #include <string>
 
-#include "oracle/read_value.h"
-#include "oracle/trace.h"
+#include "oracle/made_up_places.h"
 
 namespace heaptwin {
 namespace {
 
-constexpr uint64_t kHeap = 0x555555559000;  // the main heap
-constexpr uint64_t kMainArena = 0x7ffff7e19c80;
 constexpr uint64_t kNext = 0x868;  // malloc_state.next (2.36)
 constexpr uint64_t kTop = 0x60;    // malloc_state.top
 // Arena 1 (the first made): heaps A1 (its malloc_state) and A1b (its second heap, holding top);
 // arena 2: one heap A2. As real 2.36 places them: 64 MiB aligned, 128 MiB apart.
 constexpr uint64_t kA1 = 0x7ffff0000000, kA1b = 0x7fffe8000000, kA2 = 0x7fffec000000;
-
-ReadPlaces main_places() {
-  ReadPlaces p{};
-  p.heap_base = kHeap;
-  p.heap_end = kHeap + 0x21000;
-  p.arena = kMainArena;
-  p.arena_bytes = 0x898;
-  return p;
-}
-
-std::string text(const ReadPlaces& p, uint64_t raw, uint64_t at) {
-  return to_string(read_value(&p, raw, at));
-}
 
 TEST(ReadArenaHeap, NamesValuesAndPositionsInAThreadsHeap) {
   ReadPlaces p = main_places();

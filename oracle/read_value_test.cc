@@ -7,29 +7,22 @@
 #include <random>
 #include <string>
 
+#include "oracle/made_up_places.h"
 #include "oracle/read_namer.h"
 #include "oracle/trace.h"
 
 namespace heaptwin {
 namespace {
 
-constexpr uint64_t kHeap = 0x555555559000;
-constexpr uint64_t kArena = 0x7ffff7e19c80;
+constexpr uint64_t kArena = kMainArena;
 
+// The main heap and arena, mp_ and global_max_fast.
 ReadPlaces places() {
-  ReadPlaces p{};
-  p.heap_base = kHeap;
-  p.heap_end = kHeap + 0x21000;
-  p.arena = kArena;
-  p.arena_bytes = 0x898;
+  ReadPlaces p = main_places();
   p.mp = kArena - 0x920;
   p.mp_bytes = 0x88;
   p.global_max_fast = kArena + 0x6840;
   return p;
-}
-
-std::string text(const ReadPlaces& p, uint64_t raw, uint64_t at) {
-  return to_string(read_value(&p, raw, at));
 }
 
 TEST(ReadValue, NamesAddressesByWhatTheyPointInto) {

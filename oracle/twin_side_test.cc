@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "oracle/differ.h"
+#include "oracle/exact_digests.h"
 #include "oracle/heap_view.h"
 #include "oracle/model/random_programs.h"
 #include "program/fuzz_encoding.h"
@@ -223,12 +224,7 @@ TEST(TwinSide, DigestsInPlaceEqualTheExactWalk) {
   auto twin = make_twin_side("twin", &error);
   ASSERT_NE(twin, nullptr) << error;
   std::vector<uint64_t> walked;
-  RunOptions options;
-  options.digests = true;
-  options.inspect = [&](size_t, const MemoryReader& mem, const HeapLocation& loc,
-                        const GlibcLayout& layout) {
-    walked.push_back(arena_digest(mem, loc, layout));
-  };
+  const RunOptions options = digests_beside_exact_walks(&walked);
   std::mt19937_64 rng(5);
   DecodeOptions corrupting;
   corrupting.allow_corruption = true;

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "program/heap_format.h"
+#include "program/parse_for_tests.h"
 
 namespace heaptwin {
 namespace {
@@ -139,12 +140,22 @@ TEST(FuzzEncoding, ReadsFavourFreedChunksAndTheWordsAroundAHeader) {
   EXPECT_GT(near_header, reads * 8 / 10);
 }
 
-TEST(FuzzEncoding, NoCorruptionModeNeverUsesAReadValueAsAPointer) {
-  std::mt19937_64 rng(12);
+// 5,000 Programs decoded with corruption off (DecodeOptions::allow_corruption) from random
+// inputs of up to 200 bytes: any (v1 or v2), or v2 only.
+std::vector<Program> decoded_without_corruption(uint64_t seed, bool v2_only) {
+  std::mt19937_64 rng(seed);
   DecodeOptions options;
   options.allow_corruption = false;
+  std::vector<Program> out;
   for (int i = 0; i < 5000; ++i) {
-    Program p = decode_fuzz(random_v2_bytes(rng, 200), options);
+    out.push_back(
+        decode_fuzz(v2_only ? random_v2_bytes(rng, 200) : random_bytes(rng, 200), options));
+  }
+  return out;
+}
+
+TEST(FuzzEncoding, NoCorruptionModeNeverUsesAReadValueAsAPointer) {
+  for (const Program& p : decoded_without_corruption(12, /*v2_only=*/true)) {
     std::vector<bool> read(p.slot_count(), false);
     for (const Op& op : p.ops) {
       ASSERT_FALSE(op.src != kNullSlot && read[op.src]) << print_heap(p);
@@ -154,53 +165,49 @@ TEST(FuzzEncoding, NoCorruptionModeNeverUsesAReadValueAsAPointer) {
 }
 
 TEST(FuzzEncoding, NoCorruptionModeNeverDecodesWrite8) {
-  std::mt19937_64 rng(11);
-  DecodeOptions options;
-  options.allow_corruption = false;
-  for (int i = 0; i < 5000; ++i) {
-    Program p = decode_fuzz(random_bytes(rng, 200), options);
+  for (const Program& p : decoded_without_corruption(11, /*v2_only=*/false)) {
     for (const Op& op : p.ops) ASSERT_NE(op.kind, OpKind::kWrite8);
   }
 }
 
-TEST(FuzzEncoding, HandWrittenScriptsSurviveEncodeAndDecode) {
+// A hand-written script through encode_fuzz, whose first byte must be `format`, and back through
+// decode_fuzz: the same ops, the slots renamed s0, s1, ... in order. What came back.
+Program round_trip(const std::string& text, uint8_t format) {
+  const Program p = parse_script(text);
+  EXPECT_FALSE(p.ops.empty());
   std::string error;
-  auto p = parse_heap(
+  auto bytes = encode_fuzz(p, &error);
+  if (!bytes) {
+    ADD_FAILURE() << error;
+    return Program();
+  }
+  EXPECT_EQ((*bytes)[0], static_cast<char>(format));
+  const Program back = decode_fuzz(*bytes);
+  EXPECT_EQ(back.ops.size(), p.ops.size());
+  Program renamed;
+  for (size_t i = 1; i < p.slot_count(); ++i) renamed.intern("s" + std::to_string(i - 1));
+  renamed.ops = p.ops;
+  EXPECT_EQ(back, renamed) << print_heap(back);
+  return back;
+}
+
+TEST(FuzzEncoding, HandWrittenScriptsSurviveEncodeAndDecode) {
+  const Program back = round_trip(
       "a = malloc 0x18\nb = malloc 0x20000\nc = calloc 3 0x409\nfree a\nfree a\n"
       "d = realloc b 0x12345\ne = memalign 0x1000 0x30\nf = posix_memalign 24 8\n"
       "g = pvalloc 1\nwrite8 d -0x8 0x431\nwrite8 a 0 protect(a, heap+0x2a0)\n"
       "mallopt M_MMAP_MAX 0\nmallopt 99 -5\ntrim 0x10000\nmalloc_usable_size c\n"
       "h = malloc 0xdeadbeefcafe\n",
-      "hand", &error);
-  ASSERT_TRUE(p.has_value()) << error;
-  auto bytes = encode_fuzz(*p, &error);
-  ASSERT_TRUE(bytes.has_value()) << error;
-  EXPECT_EQ((*bytes)[0], static_cast<char>(kFuzzFormatV1));
-  Program back = decode_fuzz(*bytes);
+      kFuzzFormatV1);
   // Names become s0..; everything else is kept.
-  ASSERT_EQ(back.ops.size(), p->ops.size());
   EXPECT_EQ(print_heap(back).substr(0, 16), "s0 = malloc 0x18");
-  Program renamed;
-  for (size_t i = 1; i < p->slot_count(); ++i) renamed.intern("s" + std::to_string(i - 1));
-  renamed.ops = p->ops;
-  EXPECT_EQ(back, renamed) << print_heap(back);
 }
 
 TEST(FuzzEncoding, ScriptsThatReadEncodeAsFormatV2) {
-  std::string error;
-  auto p = parse_heap(
+  round_trip(
       "a = malloc 0x500\nb = malloc 0x18\nfree a\nfd = read8 a 0\nsize = read8 b -8\n"
       "far = read8 fd 0x1234\nfree b\nnext = read8 b 0x18\nx = read8 null 0x8\n",
-      "hand", &error);
-  ASSERT_TRUE(p.has_value()) << error;
-  auto bytes = encode_fuzz(*p, &error);
-  ASSERT_TRUE(bytes.has_value()) << error;
-  EXPECT_EQ((*bytes)[0], static_cast<char>(kFuzzFormatV2));
-  Program back = decode_fuzz(*bytes);
-  Program renamed;
-  for (size_t i = 1; i < p->slot_count(); ++i) renamed.intern("s" + std::to_string(i - 1));
-  renamed.ops = p->ops;
-  EXPECT_EQ(back, renamed) << print_heap(back);
+      kFuzzFormatV2);
 }
 
 TEST(FuzzEncoding, BoundarySizesTakeOneByte) {

@@ -274,23 +274,25 @@ Compared export_and_compare(const Build& build, Side& side, const std::string& t
   return compared;
 }
 
+// The host's C compiler, and its glibc side to compare with.
 class ExportTest : public ::testing::Test {
  protected:
   void SetUp() override {
     compiler_ = c_compiler();
     if (compiler_.empty()) GTEST_SKIP() << "no cc or gcc on PATH: the exports cannot be compiled";
     if (!preload_test::setarch_works()) GTEST_SKIP() << "setarch -R does not work here";
+    std::string error;
+    glibc_ = make_side("glibc", &error);
+    ASSERT_NE(glibc_, nullptr) << error;
   }
   std::string compiler_;
+  std::unique_ptr<Side> glibc_;
 };
 
 // What a user does: `gcc -o t t.c && setarch -R ./t` (no optimisation).
 TEST_F(ExportTest, EveryGoldenScenarioPrintsWhatRealGlibcDoes) {
-  std::string error;
-  auto side = make_side("glibc", &error);
-  ASSERT_NE(side, nullptr) << error;
   Build build{compiler_, "", "", {}};
-  const Compared c = export_and_compare(build, *side, "O0");
+  const Compared c = export_and_compare(build, *glibc_, "O0");
   EXPECT_GE(c.scenarios, 85u);
   EXPECT_GE(c.aborts, 40u) << "every scenario of tests/golden/aborts, and more, ends in an abort";
   EXPECT_GE(c.faults, 1u);
@@ -301,11 +303,8 @@ TEST_F(ExportTest, EveryGoldenScenarioPrintsWhatRealGlibcDoes) {
 // Optimised and with every warning on: the compiler neither warns nor optimises an op away (an
 // allocation nobody reads, a store through a pointer it thinks it knows).
 TEST_F(ExportTest, OptimisedBuildsPrintTheSame) {
-  std::string error;
-  auto side = make_side("glibc", &error);
-  ASSERT_NE(side, nullptr) << error;
   Build build{compiler_, "-O2 -Wall -Wextra", "", {}};
-  const Compared c = export_and_compare(build, *side, "O2");
+  const Compared c = export_and_compare(build, *glibc_, "O2");
   EXPECT_GE(c.scenarios, 85u);
   EXPECT_GE(c.aborts, 40u);
 }
@@ -377,14 +376,11 @@ Program long_program() {
 }
 
 TEST_F(ExportTest, ALongProgramWithAwkwardSlotNames) {
-  std::string error;
-  auto side = make_side("glibc", &error);
-  ASSERT_NE(side, nullptr) << error;
   Scenario s;
   s.path = "long.heap";
   s.program = long_program();
   ASSERT_EQ(s.program.ops.size(), 2502u);
-  Trace glibc = side->run(s.program, RunOptions());
+  Trace glibc = glibc_->run(s.program, RunOptions());
   ASSERT_TRUE(glibc.error.empty()) << glibc.error;
   ASSERT_EQ(glibc.outcomes.size(), s.program.ops.size())
       << "the Program is meant to run to its end";
@@ -400,14 +396,12 @@ TEST_F(ExportTest, ALongProgramWithAwkwardSlotNames) {
 // (oracle/glibc/glibc_side_test.cc, TcacheKeyIsTheSameInEveryRun), and so does the export (its
 // getrandom answered with the same key): without that, half of all runs would print 0.
 TEST_F(ExportTest, TcacheKeyIsPinnedAsOnTheGlibcSide) {
-  std::string error;
-  auto side = make_side("glibc", &error);
-  ASSERT_NE(side, nullptr) << error;
   Scenario s;
   s.path = "tcache_key.heap";
   s.text = "a = malloc 0x18\nb = malloc 0x18\nfree b\nwrite8 a -0x8 0x31\nmalloc_usable_size a\n";
+  std::string error;
   s.program = *parse_heap(s.text, s.path, &error);
-  Trace glibc = side->run(s.program, RunOptions());
+  Trace glibc = glibc_->run(s.program, RunOptions());
   ASSERT_EQ(glibc.outcomes.size(), 5u);
   ASSERT_EQ(glibc.outcomes[4], Outcome::value_of(0x28));
   Compared compared;

@@ -20,6 +20,14 @@ std::string testdata(const std::string& name) {
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
+// A status line's fields in one line, to compare at once: "#execs event cov ft corp exec/s".
+std::string fields(const LibFuzzerStatus& st) {
+  std::ostringstream out;
+  out << "#" << st.execs << " '" << st.event << "' cov " << st.cov << " ft " << st.ft << " corp "
+      << st.corpus << " exec/s " << st.exec_per_sec;
+  return out.str();
+}
+
 // A worker of `./heaptwin fuzz --time 30` (twin_vs_glibc, 2 jobs), stopped by SIGINT: seeds,
 // INITED, NEW, pulse and RELOAD lines, then the final stats.
 TEST(LibFuzzerOutput, ARecordedWorkerLogGivesItsLastStatusAndFinalCount) {
@@ -38,12 +46,7 @@ TEST(LibFuzzerOutput, ARecordedWorkerLogGivesItsLastStatusAndFinalCount) {
     }
   }
   EXPECT_EQ(statuses, 147);  // every line that starts with #<count>
-  EXPECT_EQ(last.execs, 527u);
-  EXPECT_EQ(last.event, "RELOAD");
-  EXPECT_EQ(last.cov, 1982u);
-  EXPECT_EQ(last.ft, 6375u);
-  EXPECT_EQ(last.corpus, 244u);
-  EXPECT_EQ(last.exec_per_sec, 18u);
+  EXPECT_EQ(fields(last), "#527 'RELOAD' cov 1982 ft 6375 corp 244 exec/s 18");
   EXPECT_EQ(executed, 531u);
 }
 
@@ -52,29 +55,19 @@ TEST(LibFuzzerOutput, StatusLinesOfEveryKind) {
       "#1234\tNEW    cov: 345 ft: 1234 corp: 56/7890b lim: 4 exec/s: 123 rss: 456Mb L: 3/4 MS: 1 "
       "CopyPart-");
   ASSERT_TRUE(st);
-  EXPECT_EQ(st->execs, 1234u);
-  EXPECT_EQ(st->event, "NEW");
-  EXPECT_EQ(st->cov, 345u);
-  EXPECT_EQ(st->ft, 1234u);
-  EXPECT_EQ(st->corpus, 56u);
-  EXPECT_EQ(st->exec_per_sec, 123u);
+  EXPECT_EQ(fields(*st), "#1234 'NEW' cov 345 ft 1234 corp 56 exec/s 123");
 
   // A -fork parent's line.
   st = parse_libfuzzer_status(
       "#53882: cov: 2131 ft: 7877 corp: 612 exec/s 310 oom/timeout/crash: 0/0/0 time: 173s job: 12 "
       "dft_time: 0");
   ASSERT_TRUE(st);
-  EXPECT_EQ(st->execs, 53882u);
-  EXPECT_EQ(st->event, "");
-  EXPECT_EQ(st->cov, 2131u);
-  EXPECT_EQ(st->corpus, 612u);
-  EXPECT_EQ(st->exec_per_sec, 310u);
+  EXPECT_EQ(fields(*st), "#53882 '' cov 2131 ft 7877 corp 612 exec/s 310");
 
   // No coverage yet (a target without instrumentation prints this).
   st = parse_libfuzzer_status("#2\tINITED exec/s: 0 rss: 30Mb");
   ASSERT_TRUE(st);
-  EXPECT_EQ(st->event, "INITED");
-  EXPECT_EQ(st->cov, 0u);
+  EXPECT_EQ(fields(*st), "#2 'INITED' cov 0 ft 0 corp 0 exec/s 0");
 
   EXPECT_FALSE(parse_libfuzzer_status("#include <x>"));
   EXPECT_FALSE(parse_libfuzzer_status("#12"));

@@ -35,19 +35,24 @@ TEST(FuzzTargets, ParsesColumnsAndSkipsComments) {
 }
 
 TEST(FuzzTargets, ErrorsNameTheLineAndWhatWasExpected) {
-  std::string error;
-  EXPECT_TRUE(parse_fuzz_targets("foo main 1 x\nbar fast 1 y\n", "m.txt", &error).empty());
-  EXPECT_EQ(error, "m.txt:2: expected a role (main, differential, format) after 'bar'");
-  EXPECT_TRUE(parse_fuzz_targets("foo main many x\n", "m.txt", &error).empty());
-  EXPECT_EQ(error, "m.txt:1: expected CI's execution count (a number) after the role of 'foo'");
-  EXPECT_TRUE(parse_fuzz_targets("foo main 1\n", "m.txt", &error).empty());
-  EXPECT_EQ(error, "m.txt:1: expected a summary after the CI count of 'foo'");
-  EXPECT_TRUE(parse_fuzz_targets("foo main 1 x\nfoo format 1 y\n", "m.txt", &error).empty());
-  EXPECT_EQ(error, "m.txt:2: target 'foo' is listed twice");
-  EXPECT_TRUE(parse_fuzz_targets("foo format 1 x\n", "m.txt", &error).empty());
-  EXPECT_EQ(error, "m.txt:1: expected exactly one target whose role is main, found 0");
-  EXPECT_TRUE(parse_fuzz_targets("Foo main 1 x\n", "m.txt", &error).empty());
-  EXPECT_EQ(error, "m.txt:1: expected a target name ([a-z0-9_]), found 'Foo'");
+  const struct {
+    const char* manifest;
+    const char* error;
+  } kCases[] = {
+      {"foo main 1 x\nbar fast 1 y\n",
+       "m.txt:2: expected a role (main, differential, format) after 'bar'"},
+      {"foo main many x\n",
+       "m.txt:1: expected CI's execution count (a number) after the role of 'foo'"},
+      {"foo main 1\n", "m.txt:1: expected a summary after the CI count of 'foo'"},
+      {"foo main 1 x\nfoo format 1 y\n", "m.txt:2: target 'foo' is listed twice"},
+      {"foo format 1 x\n", "m.txt:1: expected exactly one target whose role is main, found 0"},
+      {"Foo main 1 x\n", "m.txt:1: expected a target name ([a-z0-9_]), found 'Foo'"},
+  };
+  for (const auto& c : kCases) {
+    std::string error;
+    EXPECT_TRUE(parse_fuzz_targets(c.manifest, "m.txt", &error).empty()) << c.manifest;
+    EXPECT_EQ(error, c.error) << c.manifest;
+  }
 }
 
 }  // namespace

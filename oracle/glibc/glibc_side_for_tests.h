@@ -36,6 +36,13 @@ inline std::unique_ptr<Side> glibc_side_without_debug_symbols() {
   return side;
 }
 
+// A script whose states change the arena and the parameters both: a chunk cached in the tcache,
+// one sorted into a large bin (by c, served from top), global_max_fast set by mallopt, and an
+// mmapped chunk freed (which raises mp_'s mmap threshold).
+inline const std::string kBinsAndParamsScript =
+    "a = malloc 0x18\nb = malloc 0x500\ng = malloc 0x18\nfree a\nfree b\nc = malloc 0x600\n"
+    "mallopt M_MXFAST 0x20\nd = malloc 0x30000\nfree d\n";
+
 inline RunOptions with_snapshots() {
   RunOptions o;
   o.snapshots = true;
@@ -47,6 +54,19 @@ inline RunOptions with_digests() {
   o.digests = true;
   return o;
 }
+
+// The host's glibc side twice, with libc6-dbg's symbols and as if they were missing, for the tests
+// that hold what the probe finds to what the symbols name.
+class GlibcWithoutDebugSymbols : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    with_ = glibc_side_for_test();
+    ASSERT_NE(with_, nullptr);
+    without_ = glibc_side_without_debug_symbols();
+    ASSERT_NE(without_, nullptr);
+  }
+  std::unique_ptr<Side> with_, without_;
+};
 
 // One host glibc side for a suite's tests; run() parses a script and runs it, expecting no
 // error from the side itself (what the Program does is in the outcomes).

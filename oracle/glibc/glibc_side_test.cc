@@ -235,17 +235,11 @@ TEST(GlibcRunnerModes, PersistentResetMatchesAFreshForkEveryTime) {
 namespace heaptwin {
 namespace {
 
-TEST(GlibcWithoutDebugSymbols, AProbeFindsTheSameArena) {
-  auto with = glibc_side_for_test();
-  ASSERT_NE(with, nullptr);
-  auto without = glibc_side_without_debug_symbols();
-  ASSERT_NE(without, nullptr);
+TEST_F(GlibcWithoutDebugSymbols, AProbeFindsTheSameArena) {
   const RunOptions options = with_snapshots();
-  Program p = parse_script(
-      "a = malloc 0x18\nb = malloc 0x500\ng = malloc 0x18\nfree a\nfree b\nc = malloc 0x600\n"
-      "mallopt M_MXFAST 0x20\nd = malloc 0x30000\nfree d\n");
-  Trace t1 = with->run(p, options);
-  Trace t2 = without->run(p, options);
+  const Program p = parse_script(kBinsAndParamsScript);
+  Trace t1 = with_->run(p, options);
+  Trace t2 = without_->run(p, options);
   ASSERT_EQ(t2.error, "");
   ASSERT_EQ(t1.states.size(), t2.states.size());
   for (size_t i = 0; i < t1.states.size(); ++i) {
@@ -256,12 +250,10 @@ TEST(GlibcWithoutDebugSymbols, AProbeFindsTheSameArena) {
 
 // read8 names its values after main_arena: without debug symbols the side finds it by the probe
 // (for a Program that reads, even when nothing else asks for the arena).
-TEST(GlibcWithoutDebugSymbols, ReadsAreNamedAfterTheProbedArena) {
-  auto without = glibc_side_without_debug_symbols();
-  ASSERT_NE(without, nullptr);
+TEST_F(GlibcWithoutDebugSymbols, ReadsAreNamedAfterTheProbedArena) {
   const Program p = parse_script(
       "a = malloc 0x500\ng = malloc 0x18\nfree a\nfd = read8 a 0\nfirst = read8 fd 0x10\n");
-  const Trace t = without->run(p, RunOptions{});
+  const Trace t = without_->run(p, RunOptions{});
   ASSERT_EQ(t.error, "");
   ASSERT_EQ(t.outcomes.size(), 5u);
   EXPECT_EQ(to_string(t.outcomes[3]), "read main_arena+0x60");

@@ -104,12 +104,11 @@ TEST(GlibcDigests, EqualTheDigestOfTheSnapshot) {
   ASSERT_NE(side, nullptr);
   RunOptions options = with_digests();
   options.snapshots = true;
-  for (const char* text :
-       {"a = malloc 0x18\nb = malloc 0x500\ng = malloc 0x18\nfree a\nfree b\nc = malloc 0x600\n"
-        "mallopt M_MXFAST 0x20\nd = malloc 0x30000\nfree d\nfree g\n",
-        "mallopt M_MMAP_THRESHOLD 0\na = malloc 0x18\nfree a\n",
-        "a = memalign 0x100 0x100\nb = malloc 0x18\nfree b\nx = malloc 0x68\ny = malloc 0x68\n"
-        "free x\nfree y\nmallopt M_MXFAST 0\nz = malloc 0x600\n"}) {
+  for (const std::string& text : std::vector<std::string>{
+           kBinsAndParamsScript + "free g\n",
+           "mallopt M_MMAP_THRESHOLD 0\na = malloc 0x18\nfree a\n",
+           "a = memalign 0x100 0x100\nb = malloc 0x18\nfree b\nx = malloc 0x68\ny = malloc 0x68\n"
+           "free x\nfree y\nmallopt M_MXFAST 0\nz = malloc 0x600\n"}) {
     Trace t = side->run(parse_script(text), options);
     ASSERT_EQ(t.error, "");
     ASSERT_EQ(t.digests.size(), t.states.size());
@@ -121,15 +120,11 @@ TEST(GlibcDigests, EqualTheDigestOfTheSnapshot) {
 }
 
 // Without libc6-dbg's symbols the arena is located by the probe, and digests work the same.
-TEST(GlibcDigests, WithoutDebugSymbols) {
-  auto with = glibc_side_for_test();
-  ASSERT_NE(with, nullptr);
-  auto without = glibc_side_without_debug_symbols();
-  ASSERT_NE(without, nullptr);
+TEST_F(GlibcWithoutDebugSymbols, DigestsAreTheSame) {
   const RunOptions options = with_digests();
   Program p = parse_script("a = malloc 0x18\nb = malloc 0x500\ng = malloc 0x18\nfree a\nfree b\n");
-  Trace t1 = with->run(p, options);
-  Trace t2 = without->run(p, options);
+  Trace t1 = with_->run(p, options);
+  Trace t2 = without_->run(p, options);
   ASSERT_EQ(t2.error, "");
   EXPECT_EQ(t1.digests, t2.digests);
 }

@@ -35,8 +35,14 @@ std::map<std::string, int> marker_lines(const std::string& source) {
 
 struct Checked {
   Finished run;
+  std::string file;  // NAME.c
   std::map<std::string, int> lines;
   std::string json;
+
+  int line(const std::string& marker) const {
+    auto it = lines.find(marker);
+    return it == lines.end() ? 0 : it->second;
+  }
 };
 
 // Compiles tests/preload/check_report/NAME.c (-g -O0: frame pointers, exact lines) and runs it
@@ -44,6 +50,7 @@ struct Checked {
 Checked check_program(const std::string& name, const std::vector<std::string>& flags = {"-O0"}) {
   Checked c;
   const std::string source = runfile("tests/preload/check_report/" + name + ".c");
+  c.file = name + ".c";
   c.lines = marker_lines(slurp(source));
   const std::string binary = temp_path(name);
   RunOptions plain;
@@ -84,6 +91,20 @@ bool has_frame(const std::string& stack, const std::string& function, const std:
   return false;
 }
 
+// Whether the text report's stack under `heading` has a frame of `function` at the line of
+// `marker` in the program's source (`after` lines past it).
+::testing::AssertionResult reports_frame(const Checked& c, const std::string& heading,
+                                         const std::string& function, const std::string& marker,
+                                         int after = 0) {
+  const int line = c.line(marker) + after;
+  if (has_frame(stack_under(c.run.out, heading), function, c.file, line)) {
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure() << "no frame of " << function << " at " << c.file << ":"
+                                       << line << " under \"" << heading << "\" in\n"
+                                       << c.run.out;
+}
+
 // What a JSON document says, flattened by python3's json module (the document must parse):
 // "KIND FUNCTION LINE" for each stack's first frame, and "rule RULE".
 std::string json_summary(const std::string& json) {
@@ -106,6 +127,17 @@ std::string json_summary(const std::string& json) {
   return f.out;
 }
 
+// Whether json_summary's `summary` has the stack "KIND CALL FUNCTION", its first frame at the
+// line of `marker` in the program's source.
+::testing::AssertionResult names_stack(const std::string& summary, const Checked& c,
+                                       const std::string& kind_call_function,
+                                       const std::string& marker) {
+  const std::string want =
+      kind_call_function + " " + c.file + " " + std::to_string(c.line(marker)) + "\n";
+  if (summary.find(want) != std::string::npos) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "no \"" << want << "\" in\n" << summary;
+}
+
 bool have_python() { return access("/usr/bin/python3", X_OK) == 0; }
 
 TEST(CheckReport, DoubleFreeNamesTheCallTheAllocationAndTheFirstFree) {
@@ -116,29 +148,22 @@ TEST(CheckReport, DoubleFreeNamesTheCallTheAllocationAndTheFirstFree) {
   EXPECT_NE(out.find("free(): double free detected in tcache 2"), std::string::npos) << out;
   const std::string call = stack_under(out, "), made at:");
   EXPECT_EQ(call.find("#0 0x"), 4u) << out;
-  EXPECT_TRUE(has_frame(call, "main", "double_free.c", c.lines["BREAK"])) << out;
+  EXPECT_TRUE(reports_frame(c, "), made at:", "main", "BREAK"));
   const std::string alloc = stack_under(out, "was allocated by call 1 at:");
   EXPECT_NE(alloc.find("#0 0x"), std::string::npos) << out;
-  EXPECT_TRUE(has_frame(alloc, "make_name", "double_free.c", c.lines["ALLOC"])) << out;
+  EXPECT_TRUE(reports_frame(c, "was allocated by call 1 at:", "make_name", "ALLOC"));
   EXPECT_NE(alloc.find("#1 "), std::string::npos) << "frame-pointer walk past the call site:\n"
                                                   << out;
-  const std::string freed = stack_under(out, "last freed by call 3 at:");
-  EXPECT_TRUE(has_frame(freed, "release", "double_free.c", c.lines["FREE"])) << out;
+  EXPECT_TRUE(reports_frame(c, "last freed by call 3 at:", "release", "FREE"));
   EXPECT_EQ(out.find("the chunk below it"), std::string::npos) << "a double free is no overflow\n"
                                                                << out;
   if (!have_python())
     GTEST_SKIP() << "no /usr/bin/python3 to parse the JSON (apt-get install python3)";
   const std::string j = json_summary(c.json);
   EXPECT_NE(j.find("rule glibc_abort 5 free\n"), std::string::npos) << j;
-  EXPECT_NE(j.find("call 5 main double_free.c " + std::to_string(c.lines["BREAK"])),
-            std::string::npos)
-      << j;
-  EXPECT_NE(j.find("chunk_allocated 1 make_name double_free.c " + std::to_string(c.lines["ALLOC"])),
-            std::string::npos)
-      << j;
-  EXPECT_NE(j.find("chunk_freed 3 release double_free.c " + std::to_string(c.lines["FREE"])),
-            std::string::npos)
-      << j;
+  EXPECT_TRUE(names_stack(j, c, "call 5 main", "BREAK"));
+  EXPECT_TRUE(names_stack(j, c, "chunk_allocated 1 make_name", "ALLOC"));
+  EXPECT_TRUE(names_stack(j, c, "chunk_freed 3 release", "FREE"));
 }
 
 TEST(CheckReport, OverflowNamesTheCallTheChunkAndTheChunkBelow) {
@@ -146,25 +171,16 @@ TEST(CheckReport, OverflowNamesTheCallTheChunkAndTheChunkBelow) {
   const std::string& out = c.run.out;
   ASSERT_EQ(c.run.exit_code, 1) << out << c.run.err;
   EXPECT_NE(out.find("the heap breaks 1 rule after call 4 (free 0x"), std::string::npos) << out;
-  EXPECT_TRUE(has_frame(stack_under(out, "), made at:"), "main", "overflow.c", c.lines["BREAK"]))
-      << out;
-  EXPECT_TRUE(has_frame(stack_under(out, "was allocated by call 2 at:"), "main", "overflow.c",
-                        c.lines["ALLOC"]))
-      << out;
-  const std::string below = stack_under(out, "the chunk below it");
-  EXPECT_TRUE(has_frame(below, "make_buffer", "overflow.c", c.lines["BELOW"])) << out;
-  EXPECT_TRUE(has_frame(below, "main", "overflow.c", c.lines["BELOW"] + 4)) << out;
+  EXPECT_TRUE(reports_frame(c, "), made at:", "main", "BREAK"));
+  EXPECT_TRUE(reports_frame(c, "was allocated by call 2 at:", "main", "ALLOC"));
+  EXPECT_TRUE(reports_frame(c, "the chunk below it", "make_buffer", "BELOW"));
+  EXPECT_TRUE(reports_frame(c, "the chunk below it", "main", "BELOW", 4));
   if (!have_python())
     GTEST_SKIP() << "no /usr/bin/python3 to parse the JSON (apt-get install python3)";
   const std::string j = json_summary(c.json);
-  EXPECT_NE(j.find("call 4 main overflow.c " + std::to_string(c.lines["BREAK"])), std::string::npos)
-      << j;
-  EXPECT_NE(j.find("chunk_allocated 2 main overflow.c " + std::to_string(c.lines["ALLOC"])),
-            std::string::npos)
-      << j;
-  EXPECT_NE(j.find("below_allocated 1 make_buffer overflow.c " + std::to_string(c.lines["BELOW"])),
-            std::string::npos)
-      << j;
+  EXPECT_TRUE(names_stack(j, c, "call 4 main", "BREAK"));
+  EXPECT_TRUE(names_stack(j, c, "chunk_allocated 2 main", "ALLOC"));
+  EXPECT_TRUE(names_stack(j, c, "below_allocated 1 make_buffer", "BELOW"));
 }
 
 // Optimised, without frame pointers: frame #0 (the call site, the exported function's return
@@ -173,14 +189,9 @@ TEST(CheckReport, OptimisedWithoutFramePointersStillNamesTheCallSites) {
   Checked c = check_program("double_free", {"-O2", "-fomit-frame-pointer", "-fno-builtin"});
   const std::string& out = c.run.out;
   ASSERT_EQ(c.run.exit_code, 1) << out << c.run.err;
-  EXPECT_TRUE(has_frame(stack_under(out, "), made at:"), "main", "double_free.c", c.lines["BREAK"]))
-      << out;
-  EXPECT_TRUE(has_frame(stack_under(out, "was allocated by call 1 at:"), "make_name",
-                        "double_free.c", c.lines["ALLOC"]))
-      << out;
-  EXPECT_TRUE(has_frame(stack_under(out, "last freed by call 3 at:"), "release", "double_free.c",
-                        c.lines["FREE"]))
-      << out;
+  EXPECT_TRUE(reports_frame(c, "), made at:", "main", "BREAK"));
+  EXPECT_TRUE(reports_frame(c, "was allocated by call 1 at:", "make_name", "ALLOC"));
+  EXPECT_TRUE(reports_frame(c, "last freed by call 3 at:", "release", "FREE"));
 }
 
 // A run where nothing breaks still writes the document, with no report.
