@@ -383,7 +383,7 @@ class Allocator : public ArenaAccess {
   Addr int_new_arena(uint64_t size);
   // arena_for_chunk (mem2chunk (mem)) == ar_ptr for a block from that arena (glibc's asserts
   // after each allocation), else the assertion `a` fails; an mmapped or no block passes.
-  void check_arena_of(UserAddr mem, Addr ar_ptr, Assertion a);  // arena_for_chunk.cc
+  void check_arena_of(UserAddr mem, Addr ar_ptr, Assertion a);  // below: calloc runs it each call
   // An owned malloc_state's field, read and written through the checks (a list may be forged).
   Addr arena_field(Addr ar, uint64_t offset) const { return load(ar + offset); }
   void set_arena_field(Addr ar, uint64_t offset, uint64_t v) const { store(ar + offset, v); }
@@ -456,6 +456,15 @@ class Allocator : public ArenaAccess {
   bool tcache_disabled_ = false;  // 2.43: tcache_init failed or tcache_count 0
   char assert_text_[384];         // assert_failed's message (glibc's is as long as the expression)
 };
+
+inline void Allocator::check_arena_of(UserAddr mem, Addr ar_ptr, Assertion a) {
+  if (mem == 0) return;
+  const ChunkAddr p = mem2chunk(mem);
+  const uint64_t head = chunksize_nomask(p);
+  if ((head & kIsMmapped) != 0) return;
+  const Addr owner = (head & kNonMainArena) != 0 ? load(heap_for_ptr(p)) : main_arena();
+  if (owner != ar_ptr) assert_failed(a);
+}
 
 }  // namespace heaptwin::alloc
 

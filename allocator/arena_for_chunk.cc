@@ -23,15 +23,6 @@ void Allocator::int_free_in_arena_of(ChunkAddr p) {
   leave_arena();
 }
 
-void Allocator::check_arena_of(UserAddr mem, Addr ar_ptr, Assertion a) {
-  if (mem == 0) return;
-  const ChunkAddr p = mem2chunk(mem);
-  const uint64_t head = chunksize_nomask(p);
-  if ((head & kIsMmapped) != 0) return;
-  const Addr owner = (head & kNonMainArena) != 0 ? load(heap_for_ptr(p)) : main_arena();
-  if (owner != ar_ptr) assert_failed(a);
-}
-
 void Allocator::arena_unreadable(ChunkAddr p, uint64_t size) const {
   // The first field glibc 2.36's _int_free reads (single-threaded: no lock but the one below).
   uint64_t first;
