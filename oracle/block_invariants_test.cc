@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "program/hex.h"
+
 namespace heaptwin {
 namespace {
 
@@ -25,11 +27,6 @@ class BlockInvariantsTest : public ::testing::Test {
     return finding.substr(0, finding.find(':'));
   }
   std::string hex_at(uint64_t offset) const { return hex(at(offset)); }
-  static std::string hex(uint64_t v) {
-    char buf[24];
-    std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-    return buf;
-  }
   // The pattern of op `op` at byte `offset` of a block, as block_invariants.cc documents it.
   static unsigned char pattern(size_t op, uint64_t offset) {
     return static_cast<unsigned char>((offset * 0x9d) ^ (op * 0x3b) ^ 0x5a ^ (offset >> 8));

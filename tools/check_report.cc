@@ -4,15 +4,11 @@
 #include <cstdio>
 #include <sstream>
 
+#include "program/hex.h"
+
 namespace heaptwin::cli {
 
 namespace {
-
-std::string hex(uint64_t v) {
-  char b[24];
-  std::snprintf(b, sizeof b, "0x%" PRIx64, v);
-  return b;
-}
 
 std::string heap_offset(uint64_t address, uint64_t heap_base) {
   if (address >= heap_base && heap_base != 0) return "heap+" + hex(address - heap_base);

@@ -12,17 +12,13 @@
 #include <map>
 #include <sstream>
 
+#include "program/hex.h"
+
 namespace heaptwin::cli {
 
 namespace {
 
 constexpr const char* kLibraryName = "libheaptwin_preload.so";
-
-std::string hex(uint64_t v) {
-  char b[24];
-  std::snprintf(b, sizeof b, "0x%" PRIx64, v);
-  return b;
-}
 
 // The ELF virtual address of file offset `offset` in `path` (the PT_LOAD that holds it); the
 // offset itself when the file cannot be read.

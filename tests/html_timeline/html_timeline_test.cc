@@ -22,6 +22,7 @@
 #include "oracle/heap_view.h"
 #include "oracle/side.h"
 #include "program/heap_format.h"
+#include "program/hex.h"
 #include "tests/golden_dir.h"
 #include "tests/html_timeline/rendered_dom.h"
 #include "tests/preload/run_process.h"
@@ -30,16 +31,6 @@ namespace heaptwin::html_test {
 namespace {
 
 using preload_test::Finished;
-
-std::string hex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%" PRIx64, v);
-  return buf;
-}
-
-std::string signed_hex(int64_t v) {
-  return v < 0 ? "-" + hex(0 - static_cast<uint64_t>(v)) : hex(static_cast<uint64_t>(v));
-}
 
 std::string temp_path(const std::string& name) {
   const char* dir = std::getenv("TEST_TMPDIR");

@@ -17,6 +17,7 @@
 #include "oracle/glibc/glibc_versions.h"
 #include "oracle/glibc/libc_symbols.h"
 #include "oracle/heap_view.h"
+#include "program/hex.h"
 #include "tests/preload/release_program.h"
 #include "tests/preload/run_process.h"
 #include "tools/exec_libc_data.h"
@@ -27,27 +28,20 @@ namespace {
 std::string heaptwin() { return runfile("tools/heaptwin"); }
 std::string program() { return runfile("tests/preload/libc_leak"); }
 
-std::string hex(int64_t v) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%s0x%llx", v < 0 ? "-" : "",
-                static_cast<unsigned long long>(v < 0 ? -v : v));
-  return b;
-}
-
 // libc_leak's arguments for a libc with these symbols and layout: the unsorted head's offset in
 // main_arena, the distances of global_max_fast ("-" where the release has none) and mp_ from it,
 // and sbrk_base's and tcache_count's offsets in mp_.
 std::vector<std::string> leak_arguments(const std::string& program, const LibcSymbols& syms,
                                         const GlibcLayout& layout) {
   const auto from_arena = [&](uint64_t symbol) {
-    return hex(static_cast<int64_t>(symbol) - static_cast<int64_t>(syms.main_arena));
+    return signed_hex(static_cast<int64_t>(symbol) - static_cast<int64_t>(syms.main_arena));
   };
   return {program,
-          hex(static_cast<int64_t>(layout.bin_at(0, 1))),
+          signed_hex(static_cast<int64_t>(layout.bin_at(0, 1))),
           syms.global_max_fast_size != 0 ? from_arena(syms.global_max_fast) : "-",
           from_arena(syms.mp),
-          hex(static_cast<int64_t>(layout.mp_sbrk_base)),
-          hex(static_cast<int64_t>(layout.mp_tcache_count))};
+          signed_hex(static_cast<int64_t>(layout.mp_sbrk_base)),
+          signed_hex(static_cast<int64_t>(layout.mp_tcache_count))};
 }
 
 // The line of `out` that starts with `what`, "(none)" when there is none.
@@ -66,7 +60,7 @@ class LibcData : public ::testing::Test {
     if (!syms)
       GTEST_SKIP() << "no debug symbols for " << libc_ << " (install libc6-dbg): " << error;
     args_ = leak_arguments(program(), *syms, *glibc_layout("2.36"));
-    arena_size_ = hex(static_cast<int64_t>(syms->main_arena_size));
+    arena_size_ = signed_hex(static_cast<int64_t>(syms->main_arena_size));
   }
 
   Finished on_glibc() const {

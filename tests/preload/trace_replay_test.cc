@@ -11,6 +11,7 @@
 // is what both must share.
 #include <gtest/gtest.h>
 
+#include "program/hex.h"
 #include "tests/preload/skip_when_sanitized.h"
 
 #include <unistd.h>
@@ -34,12 +35,6 @@ constexpr const char* kPerl = "/usr/bin/perl";  // perl-base is Essential in Deb
 constexpr const char* kHashWork =
     "my %h; for my $i (1..40000) { $h{\"k$i\"} = [$i, \"v$i\"] } "
     "my @k = sort keys %h; delete $h{$_} for @k; print scalar(@k), \"\\n\"";
-
-std::string hex(uint64_t v) {
-  std::ostringstream s;
-  s << "0x" << std::hex << v;
-  return s.str();
-}
 
 // What the trace says each call returned, in op order: the comment after an op line
 // ("0x55555555a2a0", "NULL", or "" for calls that return no pointer).
