@@ -171,8 +171,9 @@ class Allocator : public ArenaAccess {
   // What marks a chunk as cached: the random tcache_key (2.34+), before the tcache's address.
   // One load through tcache_mark_source_ (tcache_key, or the running thread's tcache_).
   uint64_t tcache_mark() const { return *tcache_mark_source_; }
-  // Counts iterations of loops a corrupted heap can make endless.
-  void spin(uint64_t* steps) const {
+  // Counts one step of a loop a corrupted heap can make endless; past 2^26 steps, reports the
+  // hang glibc would be in.
+  void guard_endless_loop(uint64_t* steps) const {
     if (++*steps > (uint64_t{1} << 26)) report_hang(fatal_);
   }
 

@@ -75,7 +75,7 @@ void Allocator::remove_from_free_list(Addr arena) {
   Addr previous = 0;  // 0: free_list_ itself
   uint64_t steps = 0;
   for (Addr p = free_list_; p != 0; p = arena_field(p, kNextFree)) {
-    spin(&steps);
+    guard_endless_loop(&steps);
     if (arena_field(p, kAttachedThreads) != 0) assert_failed(Assertion::kArenaFreeListAttached);
     if (p == arena) {
       const Addr next = arena_field(p, kNextFree);
@@ -98,7 +98,7 @@ Addr Allocator::reused_arena(Addr avoid_arena) {
   Addr result = next_to_use_;
   uint64_t steps = 0;
   do {
-    spin(&steps);
+    guard_endless_loop(&steps);
     if (static_cast<uint32_t>(arena_field(result, kMutex)) == 0) break;  // __libc_lock_trylock
     result = arena_field(result, kNext);
   } while (result != next_to_use_);

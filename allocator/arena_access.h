@@ -5,6 +5,7 @@
 #ifndef HEAPTWIN_ALLOCATOR_ARENA_ACCESS_H_
 #define HEAPTWIN_ALLOCATOR_ARENA_ACCESS_H_
 
+#include <cstddef>
 #include <cstdint>
 
 #include "allocator/chunk.h"
@@ -48,11 +49,14 @@ class ArenaAccess : public ChunkMemory {
   }
   // bin_at(i): the pseudo-chunk whose fd/bk are bins[2i-2], bins[2i-1].
   ChunkAddr bin_at(uint32_t i) const {
-    return ChunkAddr{arena_struct() + 0x60 + (uint64_t{i} - 1) * 0x10};
+    return ChunkAddr{arena_struct() + offsetof(MallocState, bins) + (uint64_t{i} - 1) * kBinStride -
+                     kFdField};
   }
   ChunkAddr unsorted_chunks() const { return bin_at(1); }
   ChunkAddr initial_top() const { return unsorted_chunks(); }
-  ChunkAddr next_bin(ChunkAddr b) const { return b.plus(0x10); }
+  ChunkAddr next_bin(ChunkAddr b) const { return b.plus(kBinStride); }
+  // A bin's two words, fd and bk, in malloc_state's bins[].
+  static constexpr uint64_t kBinStride = 2 * sizeof(uint64_t);
   // av->top and av->last_remainder (chunk addresses stored as words in malloc_state).
   ChunkAddr top() const { return ChunkAddr{av().top}; }
   void set_top(ChunkAddr p) const { av().top = p.raw(); }

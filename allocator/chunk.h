@@ -28,6 +28,14 @@ namespace heaptwin::alloc {
 // struct, a mapping. Chunk and user addresses have types of their own (below).
 using Addr = uint64_t;
 
+// Where each field of a chunk is (the table above): struct malloc_chunk's offsets.
+inline constexpr uint64_t kPrevSizeField = 0x0;
+inline constexpr uint64_t kSizeField = 0x8;
+inline constexpr uint64_t kFdField = 0x10;
+inline constexpr uint64_t kBkField = 0x18;
+inline constexpr uint64_t kFdNextsizeField = 0x20;
+inline constexpr uint64_t kBkNextsizeField = 0x28;
+
 // An address of one kind, kept apart from the other kind and from raw numbers: glibc's mchunkptr
 // (ChunkAddr, the chunk header) and the pointer malloc hands out (UserAddr, chunk2mem of it) are
 // both bare pointers in malloc.c, and a twin that confuses them is off by 16 without a sound.
@@ -192,36 +200,40 @@ class ChunkMemory {
 
   // glibc's chunk accessors. The links (fd, bk, *_nextsize) are chunk addresses: a bin head is
   // the pseudo-chunk bin_at(i). A fastbin's safe-linked fd is read as a word (fd_word).
-  uint64_t prev_size(ChunkAddr p) const { return load(p.raw()); }
-  void set_prev_size(ChunkAddr p, uint64_t v) const { store(p.raw(), v); }
-  uint64_t chunksize_nomask(ChunkAddr p) const { return load(p.raw() + 8); }
+  uint64_t prev_size(ChunkAddr p) const { return load(p.raw() + kPrevSizeField); }
+  void set_prev_size(ChunkAddr p, uint64_t v) const { store(p.raw() + kPrevSizeField, v); }
+  uint64_t chunksize_nomask(ChunkAddr p) const { return load(p.raw() + kSizeField); }
   uint64_t chunksize(ChunkAddr p) const { return chunksize_nomask(p) & ~kSizeBits; }
   bool prev_inuse(ChunkAddr p) const { return (chunksize_nomask(p) & kPrevInuse) != 0; }
   bool chunk_is_mmapped(ChunkAddr p) const { return (chunksize_nomask(p) & kIsMmapped) != 0; }
   bool chunk_main_arena(ChunkAddr p) const { return (chunksize_nomask(p) & kNonMainArena) == 0; }
-  void set_head(ChunkAddr p, uint64_t v) const { store(p.raw() + 8, v); }
+  void set_head(ChunkAddr p, uint64_t v) const { store(p.raw() + kSizeField, v); }
   void set_foot(ChunkAddr p, uint64_t s) const { store(p.raw() + s, s); }
   bool inuse_bit_at_offset(ChunkAddr p, uint64_t s) const {
-    return (load(p.raw() + s + 8) & kPrevInuse) != 0;
+    return (load(p.raw() + s + kSizeField) & kPrevInuse) != 0;
   }
   void set_inuse_bit_at_offset(ChunkAddr p, uint64_t s) const {
-    store(p.raw() + s + 8, load(p.raw() + s + 8) | kPrevInuse);
+    store(p.raw() + s + kSizeField, load(p.raw() + s + kSizeField) | kPrevInuse);
   }
   void clear_inuse_bit_at_offset(ChunkAddr p, uint64_t s) const {
-    store(p.raw() + s + 8, load(p.raw() + s + 8) & ~kPrevInuse);
+    store(p.raw() + s + kSizeField, load(p.raw() + s + kSizeField) & ~kPrevInuse);
   }
-  ChunkAddr fd(ChunkAddr p) const { return ChunkAddr{load(p.raw() + 0x10)}; }
-  ChunkAddr bk(ChunkAddr p) const { return ChunkAddr{load(p.raw() + 0x18)}; }
-  ChunkAddr fd_nextsize(ChunkAddr p) const { return ChunkAddr{load(p.raw() + 0x20)}; }
-  ChunkAddr bk_nextsize(ChunkAddr p) const { return ChunkAddr{load(p.raw() + 0x28)}; }
-  void set_fd(ChunkAddr p, ChunkAddr v) const { store(p.raw() + 0x10, v.raw()); }
-  void set_bk(ChunkAddr p, ChunkAddr v) const { store(p.raw() + 0x18, v.raw()); }
-  void set_fd_nextsize(ChunkAddr p, ChunkAddr v) const { store(p.raw() + 0x20, v.raw()); }
-  void set_bk_nextsize(ChunkAddr p, ChunkAddr v) const { store(p.raw() + 0x28, v.raw()); }
+  ChunkAddr fd(ChunkAddr p) const { return ChunkAddr{load(p.raw() + kFdField)}; }
+  ChunkAddr bk(ChunkAddr p) const { return ChunkAddr{load(p.raw() + kBkField)}; }
+  ChunkAddr fd_nextsize(ChunkAddr p) const { return ChunkAddr{load(p.raw() + kFdNextsizeField)}; }
+  ChunkAddr bk_nextsize(ChunkAddr p) const { return ChunkAddr{load(p.raw() + kBkNextsizeField)}; }
+  void set_fd(ChunkAddr p, ChunkAddr v) const { store(p.raw() + kFdField, v.raw()); }
+  void set_bk(ChunkAddr p, ChunkAddr v) const { store(p.raw() + kBkField, v.raw()); }
+  void set_fd_nextsize(ChunkAddr p, ChunkAddr v) const {
+    store(p.raw() + kFdNextsizeField, v.raw());
+  }
+  void set_bk_nextsize(ChunkAddr p, ChunkAddr v) const {
+    store(p.raw() + kBkNextsizeField, v.raw());
+  }
   // fd as the word stored (a fastbin's is safe-linked), and where it is stored.
-  uint64_t fd_word(ChunkAddr p) const { return load(p.raw() + 0x10); }
-  void set_fd_word(ChunkAddr p, uint64_t v) const { store(p.raw() + 0x10, v); }
-  static constexpr Addr fd_field(ChunkAddr p) { return p.raw() + 0x10; }
+  uint64_t fd_word(ChunkAddr p) const { return load(p.raw() + kFdField); }
+  void set_fd_word(ChunkAddr p, uint64_t v) const { store(p.raw() + kFdField, v); }
+  static constexpr Addr fd_field(ChunkAddr p) { return p.raw() + kFdField; }
 
  protected:
   // The brk heap's mapped range, refreshed whenever the break moves.

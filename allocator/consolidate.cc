@@ -28,7 +28,7 @@ void Allocator::malloc_consolidate() {
     ChunkAddr p{fastbin(i)};
     fastbin(i) = 0;
     while (p != 0) {
-      spin(&steps);
+      guard_endless_loop(&steps);
       // top: set by reference. Without stores shown (the drop-in) there is no proof.
       if (kShowsStores && steps >= kProofAfterSteps) {
         if (steps == kProofAfterSteps) set_loop_repeat(&loop_repeat_);

@@ -124,7 +124,7 @@ int Allocator::heap_trim(Addr heap, uint64_t pad) {
   uint64_t steps = 0;
   // Can this heap go away completely?
   while (top_chunk == ChunkAddr{heap + sizeof(HeapInfo)}) {
-    spin(&steps);
+    guard_endless_loop(&steps);
     const Addr prev_heap = load(heap + kPrev);
     const uint64_t prev_heap_size = load(prev_heap + kSize);
     const uint64_t fencepost_at = prev_heap_size - (kMinSize - 2 * kSizeSz);

@@ -26,7 +26,7 @@ UserAddr Allocator::smallbin_take(uint64_t nb) {
     uint64_t steps = 0;
     // No list check here (glibc has none): a corrupted bk is followed as is.
     while (tcache_room(tc_idx) && (tc_victim = bk(bin)) != bin) {
-      spin(&steps);
+      guard_endless_loop(&steps);
       if (tc_victim != 0) {
         bck = bk(tc_victim);
         set_inuse_bit_at_offset(tc_victim, nb);

@@ -104,7 +104,7 @@ void Allocator::tcache_double_free_verify(UserAddr e) {
   for (uint64_t tc_idx = 0; tcache_ != 0 && tc_idx < kTcacheAllBins; ++tc_idx) {
     uint64_t cnt = 0, steps = 0;
     for (UserAddr tmp = tcache_head(tc_idx); tmp != 0; tmp = tcache_next(tmp), ++cnt) {
-      spin(&steps);  // never reached: the count below ends every walk
+      guard_endless_loop(&steps);  // never reached: the count below ends every walk
       if (cnt >= mp().tcache_count) malloc_printerr(msg::kFreeTooManyTcache);
       if (!aligned_ok(tmp.raw())) malloc_printerr(msg::kFreeUnalignedTcache2);
       if (tmp == e) malloc_printerr(msg::kFreeDoubleFreeTcache2);

@@ -59,7 +59,7 @@ void Allocator::tcache_thread_shutdown() {
     const Addr entry = tcache_tmp + tcache_entries_offset_ + i * 8;
     uint64_t steps = 0;
     for (UserAddr e{load(entry)}; e != 0; e = UserAddr{load(entry)}) {
-      spin(&steps);
+      guard_endless_loop(&steps);
       if (!aligned_ok(e.raw())) malloc_printerr(msg::kTcacheShutdownUnaligned);
       store(entry, tcache_next(e).raw());
       free(e);

@@ -74,7 +74,7 @@ int Allocator::malloc_trim(uint64_t pad) {
   Addr ar_ptr = main_arena();
   uint64_t steps = 0;
   do {
-    spin(&steps);
+    guard_endless_loop(&steps);
     if (ar_ptr != main_arena()) {
       if (!owned(ar_ptr, sizeof(MallocState))) report_fault(fatal_, ar_ptr);  // the lock's write
       // A forged arena whose mutex is held: glibc waits for ever.
@@ -99,7 +99,7 @@ int Allocator::mtrim(uint64_t pad) {
     ChunkAddr bin = bin_at(i);
     uint64_t steps = 0;
     for (ChunkAddr p = bk(bin); p != bin; p = bk(p)) {
-      spin(&steps);
+      guard_endless_loop(&steps);
       uint64_t size = chunksize(p);
       if (size > psm1 + 0x30) {  // sizeof (struct malloc_chunk)
         Addr paligned_mem = (p.raw() + 0x30 + psm1) & ~psm1;

@@ -29,7 +29,7 @@ UserAddr Allocator::unsorted_scan(uint64_t nb, UnsortedScan* scan) {
   uint64_t steps = 0;
   ChunkAddr victim;
   while ((victim = bk(unsorted)) != unsorted) {
-    spin(&steps);
+    guard_endless_loop(&steps);
     ChunkAddr bck;
     uint64_t size;
     if (profile_.unsorted_checks) {
