@@ -20,9 +20,27 @@ enum class TcacheForm : uint8_t {
 };
 
 // The profile's form: the one place the form is decided.
-TcacheForm tcache_form_of(const GlibcProfile& profile);
-uint64_t tcache_entries_offset_of(TcacheForm form);
-uint64_t tcache_struct_size_of(TcacheForm form);
+inline TcacheForm tcache_form_of(const GlibcProfile& profile) {
+  if (!profile.tcache) return TcacheForm::kNone;
+  if (profile.tcache_large_bins) return TcacheForm::kSlotsLeft;
+  return profile.tcache_wide_counts ? TcacheForm::kWideCounts : TcacheForm::kCharCounts;
+}
+
+inline uint64_t tcache_entries_offset_of(TcacheForm form) {
+  switch (form) {
+    case TcacheForm::kSlotsLeft: return 0x98;
+    case TcacheForm::kWideCounts: return 0x80;
+    default: return 0x40;
+  }
+}
+
+inline uint64_t tcache_struct_size_of(TcacheForm form) {
+  switch (form) {
+    case TcacheForm::kSlotsLeft: return 0x2f8;
+    case TcacheForm::kWideCounts: return 0x280;
+    default: return 0x240;
+  }
+}
 
 // counts[idx] of the struct at `tcache` as glibc compares it with a size_t: a char count of -1
 // is huge, not small. (kSlotsLeft: the free places left.)
