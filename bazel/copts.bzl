@@ -39,3 +39,14 @@ NO_TWIN_DCHECKS_WHEN_FUZZING = select({
     "//bazel:engine_afl": ["-DHEAPTWIN_NO_TWIN_DCHECKS"],
     "//conditions:default": [],
 })
+
+# Link-time optimisation of the drop-in library with the twin (allocator/preload, and the twin's
+# //allocator:core_direct): compile and link options. Not in fuzz builds: there clang's LTO of
+# objects instrumented for coverage does not link (sancov module constructors end in discarded
+# sections), and no fuzz build runs the library for its speed. `./heaptwin bench --mutants`
+# builds every target with --config=libfuzzer, the library too.
+DROP_IN_LTO = select({
+    "//bazel:engine_libfuzzer": [],
+    "//bazel:engine_afl": [],
+    "//conditions:default": ["-flto"],
+})
