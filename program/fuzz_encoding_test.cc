@@ -432,7 +432,8 @@ TEST(FuzzEncoding, FormatV4EncoderWritesTheFewestRepeats) {
   };
   auto mallocs = [](int from, int n, const char* size) {
     std::string s;
-    for (int i = from; i < from + n; ++i) s += "s" + std::to_string(i % 31) + " = malloc " + size + "\n";
+    for (int i = from; i < from + n; ++i)
+      s += "s" + std::to_string(i % 31) + " = malloc " + size + "\n";
     return s;
   };
   // 7 mallocs and 7 frees of them: two ops.
