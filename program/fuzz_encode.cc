@@ -67,16 +67,25 @@ class Encoder {
     bool reads = false;
     for (const Op& op : program_.ops) reads |= op.kind == OpKind::kRead8;
     const bool threads = program_.uses_threads();
-    out_.byte(threads ? kFuzzFormatV3 : reads ? kFuzzFormatV2 : kFuzzFormatV1);
+    const std::vector<int> pieces = plan_pieces();
+    bool repeats = false;
+    for (int count : pieces) repeats |= count > 1;
+    out_.byte(repeats   ? kFuzzFormatV4
+              : threads ? kFuzzFormatV3
+              : reads   ? kFuzzFormatV2
+                        : kFuzzFormatV1);
     uint8_t thread = 0;
-    for (const Op& op : program_.ops) {
+    for (size_t i = 0; i < program_.ops.size(); i += pieces[i]) {
+      const Op& op = program_.ops[i];
       const size_t first = out_.bytes.size();
       encode_op(op);
+      for (int k = 1; k < pieces[i]; ++k) apply(program_.ops[i + k]);  // the repeat writes them
+      uint8_t nibble = repeat_nibble(pieces[i]);
       if (threads && op.thread != thread) {  // the shortest form: a nibble only where it changes
-        thread = op.thread;
-        out_.bytes[first] = static_cast<char>(static_cast<uint8_t>(out_.bytes[first]) |
-                                              (fuzz_format::kThreadSwitch + thread) << 4);
+        thread = op.thread;                  // (plan_pieces repeats no op that changes it)
+        nibble = kThreadSwitch + thread;
       }
+      out_.bytes[first] = static_cast<char>(static_cast<uint8_t>(out_.bytes[first]) | nibble << 4);
     }
     return out_.bytes;
   }
@@ -89,6 +98,79 @@ class Encoder {
     if (x < 0) return out_.byte(kNullSlotByte);
     if (live_.has(x)) return out_.byte(static_cast<uint8_t>(live_.index_of(x)));
     out_.byte(static_cast<uint8_t>(kSlotEscapeFirst | x));
+  }
+
+  // Format v4's repeats: for each op, how many ops from it on one first byte stands for (0 for
+  // the ops a repeat before them writes). A run is ops that a repeat could write one after the
+  // other (chained()); it is cut into as few pieces as kRepeatCounts allow, larger pieces first
+  // on a tie, and a run's first op that moves the Program to another thread stands alone (its
+  // nibble names the thread).
+  std::vector<int> plan_pieces() const {
+    const std::vector<Op>& ops = program_.ops;
+    std::vector<int> pieces(ops.size(), 0);
+    // fewest[n]: the fewest pieces n chained ops take; first[n]: the first piece's size.
+    std::vector<int> fewest{0}, first{0};
+    auto plan = [&](size_t from, size_t n) {
+      while (fewest.size() <= n) {
+        const size_t m = fewest.size();
+        int best = -1, best_count = 0;
+        for (uint8_t count : kRepeatCounts) {  // the largest count of the fewest pieces
+          if (count > m) continue;
+          const int pieces_after = fewest[m - count];
+          if (best < 0 || pieces_after + 1 < best ||
+              (pieces_after + 1 == best && count > best_count)) {
+            best = pieces_after + 1;
+            best_count = count;
+          }
+        }
+        fewest.push_back(best);
+        first.push_back(best_count);
+      }
+      for (size_t i = from; n > 0; i += first[n], n -= first[n]) pieces[i] = first[n];
+    };
+    LiveSet live;
+    uint8_t thread = 0;
+    for (size_t i = 0; i < ops.size();) {
+      size_t n = 1;
+      LiveSet after = live;  // the live slots after ops i .. i + n - 1
+      after.apply(ops[i], number(ops[i].dst), number(ops[i].src));
+      while (i + n < ops.size() && chained(ops[i + n - 1], ops[i + n], after)) {
+        after.apply(ops[i + n], number(ops[i + n].dst), number(ops[i + n].src));
+        ++n;
+      }
+      const bool switches = program_.uses_threads() && ops[i].thread != thread;
+      if (switches) pieces[i] = 1;
+      plan(i + switches, n - switches);
+      thread = ops[i].thread;
+      live = after;
+      i += n;
+    }
+    return pieces;
+  }
+
+  // Whether a repeat of `op` writes `next` after it; live: the slots live after op.
+  bool chained(const Op& op, const Op& next, const LiveSet& live) const {
+    if (next.kind != op.kind || next.thread != op.thread) return false;
+    switch (op.kind) {
+      case OpKind::kMalloc:
+      case OpKind::kCalloc:
+      case OpKind::kMemalign:
+      case OpKind::kAlignedAlloc:
+      case OpKind::kPosixMemalign:
+      case OpKind::kValloc:
+      case OpKind::kPvalloc:
+        return next.a == op.a && next.b == op.b && number(op.dst) >= 0 &&
+               number(next.dst) == (number(op.dst) + 1) % kFuzzSlots;
+      case OpKind::kFree:
+        if (number(op.src) < 0) return false;  // a free of null is not repeated
+        return number(next.src) >= 0 && number(next.src) == live.next_after(number(op.src));
+      default: return false;
+    }
+  }
+
+  void apply(const Op& op) {
+    live_.apply(op, number(op.dst), number(op.src));
+    read_sets_.apply(op, number(op.dst), number(op.src));
   }
 
   void encode_op(const Op& op) {
@@ -165,8 +247,7 @@ class Encoder {
         break;
       case OpKind::kRead8: encode_read8(op); break;
     }
-    live_.apply(op, number(op.dst), number(op.src));
-    read_sets_.apply(op, number(op.dst), number(op.src));
+    apply(op);
   }
 
   void encode_read8(const Op& op) {

@@ -22,9 +22,12 @@ class Decoder {
 
   Program run() {
     if (in_.done()) return program_;
-    const uint8_t format = in_.byte();  // any value but 2 and 3 reads as v1
-    reads_allowed_ = format == kFuzzFormatV2 || format == kFuzzFormatV3;
-    threads_allowed_ = format == kFuzzFormatV3 && options_.allow_threads;
+    // 1, 2 and 3 are v1, v2 and v3; any other value reads as v4, the newest.
+    const uint8_t format = in_.byte();
+    repeats_allowed_ =
+        format != kFuzzFormatV1 && format != kFuzzFormatV2 && format != kFuzzFormatV3;
+    reads_allowed_ = format != kFuzzFormatV1;
+    threads_allowed_ = (format == kFuzzFormatV3 || repeats_allowed_) && options_.allow_threads;
     while (!in_.done() && program_.ops.size() < options_.max_ops) decode_op();
     return program_;
   }
@@ -34,8 +37,11 @@ class Decoder {
     Op op;
     int dst = -1, src = -1;
     const uint8_t first = in_.byte();
-    if (threads_allowed_ && first >> 4 >= fuzz_format::kThreadSwitch) {
-      thread_ = static_cast<uint8_t>((first >> 4) - fuzz_format::kThreadSwitch);
+    int count = 1;  // how many times the op is repeated (format v4)
+    if (first >> 4 >= kThreadSwitch) {
+      if (threads_allowed_) thread_ = static_cast<uint8_t>((first >> 4) - kThreadSwitch);
+    } else if (repeats_allowed_) {
+      count = kRepeatCounts[first >> 4];
     }
     if (reads_allowed_ && (first & 15) == kReadOpcode) return decode_read8();
     Opcode code = opcode_of(first);
@@ -45,17 +51,17 @@ class Decoder {
         op.kind = OpKind::kMalloc;
         dst = dst_number();
         op.a = in_.size();
-        break;
+        return add_allocations(op, dst, count);
       case Opcode::kFree:
         op.kind = OpKind::kFree;
         op.src = slot_ref(&src);
-        break;
+        return add_frees(op, src, count);
       case Opcode::kCalloc:
         op.kind = OpKind::kCalloc;
         dst = dst_number();
         op.a = in_.size();
         op.b = in_.size();
-        break;
+        return add_allocations(op, dst, count);
       case Opcode::kRealloc:
         op.kind = OpKind::kRealloc;
         dst = dst_number();
@@ -74,7 +80,7 @@ class Decoder {
           op.a = in_.alignment();
           op.b = in_.size();
         }
-        break;
+        return add_allocations(op, dst, count);
       }
       case Opcode::kWrite8:
         op.kind = OpKind::kWrite8;
@@ -114,6 +120,27 @@ class Decoder {
       slot_of_number_[dst] = op.dst;
     }
     program_.ops.push_back(op);
+  }
+
+  // Format v4's repeats (count 1 elsewhere), each stopping at max_ops. An allocating op assigns
+  // s(dst), s(dst + 1), ... wrapping past s30 to s0.
+  void add_allocations(const Op& op, int dst, int count) {
+    add(op, dst, -1);
+    for (int i = 1; i < count && program_.ops.size() < options_.max_ops; ++i) {
+      add(op, (dst + i) % kFuzzSlots, -1);
+    }
+  }
+
+  // A free frees its ref, then each time the next live slot after the one it freed last (going up,
+  // wrapping past s30 to s0), until count frees or no slot is live. A free of null is not repeated.
+  void add_frees(Op op, int src, int count) {
+    add(op, -1, src);
+    for (int i = 1; i < count && src >= 0 && program_.ops.size() < options_.max_ops; ++i) {
+      const int next = live_.next_after(src);
+      if (next < 0) break;
+      op.src = slot_of(next, &src);
+      add(op, -1, src);
+    }
   }
 
   void decode_read8() {
@@ -204,8 +231,9 @@ class Decoder {
   Program program_;
   LiveSet live_;
   ReadSets read_sets_;
-  bool reads_allowed_ = false;    // format v2 and v3
-  bool threads_allowed_ = false;  // format v3, where DecodeOptions::allow_threads
+  bool reads_allowed_ = false;    // format v2, v3 and v4
+  bool repeats_allowed_ = false;  // format v4
+  bool threads_allowed_ = false;  // format v3 and v4, where DecodeOptions::allow_threads
   uint8_t thread_ = 0;            // the thread of the op before
   std::array<SlotId, kFuzzSlots> slot_of_number_;
 };

@@ -20,6 +20,11 @@ inline constexpr uint8_t kFuzzFormatV2 = 0x02;
 // v2 with threads: an op's first byte names its thread in its high nibble (8 + N: tN; below 8:
 // the thread of the op before). The encoder writes it only for Programs that use threads.
 inline constexpr uint8_t kFuzzFormatV3 = 0x03;
+// v3 with repeats: an op's first byte below 0x80 holds a repeat count in its high nibble (a
+// malloc, calloc or aligned op assigns consecutive slots, a free frees consecutive live slots).
+// Every byte 0 other than 1, 2 and 3 reads as v4 (the newest format, what a random input reads
+// as); the encoder writes 0x04, and only for Programs that a repeat makes shorter.
+inline constexpr uint8_t kFuzzFormatV4 = 0x04;
 inline constexpr int kFuzzSlots = 31;  // s0..s30
 
 struct DecodeOptions {
@@ -28,8 +33,8 @@ struct DecodeOptions {
   // value read from memory is no block).
   bool allow_corruption = true;
   size_t max_ops = 1024;  // the rest of a longer input is ignored
-  // Format v3's thread nibbles are read only where threads are wanted; otherwise every op runs
-  // on the main thread (t0).
+  // Format v3's (and v4's) thread nibbles are read only where threads are wanted; otherwise
+  // every op runs on the main thread (t0).
   bool allow_threads = true;
 };
 

@@ -142,6 +142,15 @@ class LiveSet {
     return -1;
   }
   int index_of(int x) const { return __builtin_popcount(bits_ & ((1u << x) - 1)); }
+  // The first live slot number after x, going up and wrapping past s30 to s0 (x itself last);
+  // -1 when none is live. Format v4's repeated free walks the live slots this way.
+  int next_after(int x) const {
+    for (int d = 1; d <= kFuzzSlots; ++d) {
+      const int y = (x + d) % kFuzzSlots;
+      if (has(y)) return y;
+    }
+    return -1;
+  }
 
   // How an op changes liveness, given its slot numbers (-1 for null).
   void apply(const Op& op, int dst, int src) {
@@ -197,6 +206,22 @@ struct ReadSets {
 // so mutations mostly keep a Program on its threads.
 inline constexpr uint8_t kThreadSwitch = 8;
 static_assert(kMaxThreads <= 16 - kThreadSwitch, "every thread has a nibble");
+
+// Format v4's repeat count: an op's high nibble below kThreadSwitch (v1, v2 and v3 ignore it
+// there) repeats a malloc, calloc, aligned op or free. Nibble 0 is one op (what the encoder writes
+// for a single op); one bit flip of it reaches 7 (tcache_count: a tcache bin filled), 8 (one past
+// it: the next free goes to a fastbin or the unsorted bin) and 2; two flips 3. Nibbles 5..7 are
+// spare and read as 1. A random first byte repeats one time in 4, and stands for 2 ops on average
+// (a random input of these kinds decodes to twice as many ops as it did in v1).
+inline constexpr std::array<uint8_t, kThreadSwitch> kRepeatCounts = {1, 7, 8, 3, 2, 1, 1, 1};
+
+// The nibble of a count (0 when it has none: the op is written once).
+inline uint8_t repeat_nibble(int count) {
+  for (uint8_t n = 0; n < kRepeatCounts.size(); ++n) {
+    if (kRepeatCounts[n] == count) return n;
+  }
+  return 0;
+}
 
 class Reader {
  public:

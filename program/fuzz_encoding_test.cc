@@ -339,7 +339,11 @@ TEST(FuzzEncoding, FormatV3RoundTripsAndThreadlessProgramsKeepTheirFormat) {
     Program p = decode_fuzz(bytes);
     std::string once;
     ASSERT_NO_FATAL_FAILURE(check_round_trip(p, i, &once));
-    EXPECT_EQ(static_cast<uint8_t>(once[0]) == kFuzzFormatV3, p.uses_threads());
+    // Threads take v3, or v4 where a repeat shortens the Program; v3 means threads.
+    const uint8_t format = static_cast<uint8_t>(once[0]);
+    EXPECT_TRUE(p.uses_threads() ? format == kFuzzFormatV3 || format == kFuzzFormatV4
+                                 : format != kFuzzFormatV3)
+        << "input #" << i;
     threaded += p.uses_threads();
   }
   EXPECT_GT(threaded, 6000u);
@@ -351,6 +355,146 @@ TEST(FuzzEncoding, FormatV3RoundTripsAndThreadlessProgramsKeepTheirFormat) {
   past.ops[0].thread = kMaxThreads;
   EXPECT_FALSE(encode_fuzz(past, &error).has_value());
   EXPECT_NE(error.find("t0 to t7"), std::string::npos) << error;
+}
+
+// Format v4 by hand (docs/fuzz-encoding.md): the high nibble of an op's first byte below 8 is a
+// repeat count, 0 -> 1, 1 -> 7, 2 -> 8, 3 -> 3, 4 -> 2, 5..7 -> 1.
+TEST(FuzzEncoding, FormatV4RepeatsAnOpByTheCountInItsHighNibble) {
+  const std::string v4(
+      "\x04"                  // format v4
+      "\x10\x1e\x11"          // 1: 7 times malloc 0x88, dst s30: s30, then s0 .. s5 (wrapping)
+      "\x4a\x07\x04\x06"      // 4: 2 times calloc 0x20 0x30, dst s7: s7, s8
+      "\x3c\x00\x09\x06\x02"  // 3: 3 times memalign 0x40 0x10, dst s9: s9, s10, s11
+      "\x26\xe1"              // 2: 8 frees from s1 (escape form): s1, then the next live ones
+      "\x16\x00"              // 1: 7 frees from the 0th live slot, s0: only 4 are live
+      "\x26\xff"              // 2: a free of null is not repeated
+      "\x56\x00"              // 5: spare, one op: the 0th live slot: none live, s0
+      "\x2b\x0c\xff\x03"      // 2 on realloc: not repeated
+      "\x1e\x02\x00"          // 1 on trim: not repeated
+      "\x7f\x0d\xe2\x00",     // 7 (spare) on read8: one op, s13 = read8 s2 0
+      31);
+  const std::string expected =
+      "s30 = malloc 0x88\ns0 = malloc 0x88\ns1 = malloc 0x88\ns2 = malloc 0x88\n"
+      "s3 = malloc 0x88\ns4 = malloc 0x88\ns5 = malloc 0x88\n"
+      "s7 = calloc 0x20 0x30\ns8 = calloc 0x20 0x30\n"
+      "s9 = memalign 0x40 0x10\ns10 = memalign 0x40 0x10\ns11 = memalign 0x40 0x10\n"
+      "free s1\nfree s2\nfree s3\nfree s4\nfree s5\nfree s7\nfree s8\nfree s9\n"
+      "free s0\nfree s10\nfree s11\nfree s30\n"
+      "free null\n"
+      "free s0\n"
+      "s12 = realloc null 0x18\n"
+      "trim 0x0\n"
+      "s13 = read8 s2 0x0\n";
+  EXPECT_EQ(print_heap(decode_fuzz(v4)), expected);
+  // Every byte 0 but 1, 2 and 3 is v4 (a random input's byte 0 is).
+  for (int format : {0x00, 0x05, 0x41, 0x80, 0xff}) {
+    std::string other = v4;
+    other[0] = static_cast<char>(format);
+    EXPECT_EQ(print_heap(decode_fuzz(other)), expected) << format;
+  }
+  // v3 reads the nibbles below 8 as "the same thread": one op each, as before v4 (s1 and s2
+  // are never assigned there: null).
+  std::string v3 = v4;
+  v3[0] = static_cast<char>(kFuzzFormatV3);
+  EXPECT_EQ(print_heap(decode_fuzz(v3)),
+            "s30 = malloc 0x88\ns7 = calloc 0x20 0x30\ns9 = memalign 0x40 0x10\nfree null\n"
+            "free s7\nfree null\nfree s9\ns12 = realloc null 0x18\ntrim 0x0\n"
+            "s13 = read8 null 0x0\n");
+}
+
+TEST(FuzzEncoding, FormatV4CountsShareTheNibbleWithThreadsAndStopAtTheOpLimit) {
+  // 0x90: t1 (a thread switch is one op); then 0x20: 8 mallocs on t1, s2 .. s9.
+  const std::string bytes("\x04\x90\x01\x03\x20\x02\x03", 7);
+  std::string eight;
+  for (int i = 2; i <= 9; ++i) eight += "t1: s" + std::to_string(i) + " = malloc 0x18\n";
+  EXPECT_EQ(print_heap(decode_fuzz(bytes)), "t1: s1 = malloc 0x18\n" + eight);
+  // Where threads are not wanted, nibbles 8..15 are one op on t0; the counts stay.
+  DecodeOptions no_threads;
+  no_threads.allow_threads = false;
+  std::string on_t0;
+  for (int i = 1; i <= 9; ++i) on_t0 += "s" + std::to_string(i) + " = malloc 0x18\n";
+  EXPECT_EQ(print_heap(decode_fuzz(bytes, no_threads)), on_t0);
+  // A repeat stops at max_ops.
+  DecodeOptions five;
+  five.max_ops = 5;
+  EXPECT_EQ(decode_fuzz(bytes, five).ops.size(), 5u);
+  // Where write8 is not decoded, opcode 13 is a malloc, and repeats as one: 0x4d = 2 times.
+  DecodeOptions no_corruption;
+  no_corruption.allow_corruption = false;
+  EXPECT_EQ(print_heap(decode_fuzz(std::string("\x04\x4d\x03\x04", 4), no_corruption)),
+            "s3 = malloc 0x20\ns4 = malloc 0x20\n");
+}
+
+// The encoder writes a count where ops chain, in as few pieces as the counts allow (the larger
+// first on a tie); format v4 only when a repeat is written.
+TEST(FuzzEncoding, FormatV4EncoderWritesTheFewestRepeats) {
+  auto encoded = [](const std::string& script) {
+    std::string error;
+    auto p = parse_heap(script, "hand", &error);
+    EXPECT_TRUE(p.has_value()) << error;
+    auto bytes = encode_fuzz(*p, &error);
+    EXPECT_TRUE(bytes.has_value()) << error;
+    EXPECT_EQ(decode_fuzz(*bytes), *p) << script;
+    return *bytes;
+  };
+  auto mallocs = [](int from, int n, const char* size) {
+    std::string s;
+    for (int i = from; i < from + n; ++i)
+      s += "s" + std::to_string(i % 31) + " = malloc " + size + "\n";
+    return s;
+  };
+  // 7 mallocs and 7 frees of them: two ops.
+  std::string frees;
+  for (int i = 0; i < 7; ++i) frees += "free s" + std::to_string(i) + "\n";
+  EXPECT_EQ(encoded(mallocs(0, 7, "0x88") + frees), std::string("\x04\x10\x00\x11\x16\x00", 6));
+  // 4 = 3 + 1 (not 2 + 2), 5 = 3 + 2, 14 = 7 + 7 (not 8 + 3 + 3), 13 = 8 + 3 + 2, 9 = 8 + 1.
+  EXPECT_EQ(encoded(mallocs(0, 4, "0x18")), std::string("\x04\x30\x00\x03\x00\x03\x03", 7));
+  EXPECT_EQ(encoded(mallocs(0, 5, "0x18")), std::string("\x04\x30\x00\x03\x40\x03\x03", 7));
+  EXPECT_EQ(encoded(mallocs(0, 14, "0x18")), std::string("\x04\x10\x00\x03\x10\x07\x03", 7));
+  EXPECT_EQ(encoded(mallocs(0, 13, "0x18")),
+            std::string("\x04\x20\x00\x03\x30\x08\x03\x40\x0b\x03", 10));
+  EXPECT_EQ(encoded(mallocs(0, 9, "0x18")), std::string("\x04\x20\x00\x03\x00\x08\x03", 7));
+  // The dst wraps from s30 to s0; a size or a slot out of step ends the run.
+  EXPECT_EQ(encoded(mallocs(29, 3, "0x18")), std::string("\x04\x30\x1d\x03", 4));
+  EXPECT_EQ(encoded("s0 = malloc 0x18\ns1 = malloc 0x20\ns3 = malloc 0x20\n"),
+            std::string("\x01\x00\x00\x03\x00\x01\x04\x00\x03\x04", 10));
+  // 6 mallocs are 3 + 3. Frees walk the live slots upwards and wrap: s4, s5, then s0, s1, s2
+  // chain (3 + 2: ref 4, the 4th live slot, then ref 0, s1); s3 is live but was not freed.
+  EXPECT_EQ(encoded(mallocs(0, 6, "0x18") + "free s4\nfree s5\nfree s0\nfree s1\nfree s2\n"),
+            std::string("\x04\x30\x00\x03\x30\x03\x03\x36\x04\x46\x00", 11));
+  // A free that skips a live slot ends the run: s1 is live between s0 and s2.
+  EXPECT_EQ(encoded(mallocs(0, 3, "0x18") + "free s0\nfree s2\n"),
+            std::string("\x04\x30\x00\x03\x06\x00\x06\x01", 8));
+  // A thread switch stands alone: t1's first malloc, then 2 of them.
+  EXPECT_EQ(encoded("t1: s0 = malloc 0x18\nt1: s1 = malloc 0x18\nt1: s2 = malloc 0x18\n"),
+            std::string("\x04\x90\x00\x03\x40\x01\x03", 7));
+  // Nothing to repeat: the format of before.
+  EXPECT_EQ(encoded("s0 = malloc 0x18\nfree s0\nfree s0\n"),
+            std::string("\x01\x00\x00\x03\x06\x00\x06\xe0", 8));
+}
+
+TEST(FuzzEncoding, FormatV4RoundTripsAndRandomInputsRepeatModestly) {
+  std::mt19937_64 rng(44);
+  size_t ops = 0, first_bytes = 0, repeated = 0;
+  for (int i = 0; i < 8000; ++i) {
+    std::string bytes = random_bytes(rng, 300);
+    if (bytes.empty()) bytes.push_back('\0');
+    bytes[0] = static_cast<char>(kFuzzFormatV4);
+    Program p = decode_fuzz(bytes);
+    std::string once;
+    ASSERT_NO_FATAL_FAILURE(check_round_trip(p, i, &once));
+    ops += p.ops.size();
+    std::string v3 = bytes;
+    v3[0] = static_cast<char>(kFuzzFormatV3);
+    first_bytes += decode_fuzz(v3).ops.size();  // one op per first byte
+    repeated += once[0] == static_cast<char>(kFuzzFormatV4);
+  }
+  // A random first byte stands for 2 ops when it repeats (12 opcodes of 16), else 1: 1.75 in all,
+  // less as frees run out of live slots.
+  const double per_byte = static_cast<double>(ops) / static_cast<double>(first_bytes);
+  EXPECT_GT(per_byte, 1.3);
+  EXPECT_LT(per_byte, 1.8);
+  EXPECT_GT(repeated, 7000u);
 }
 
 TEST(FuzzEncoding, EmptyAndHeaderOnlyInputsAreEmptyPrograms) {

@@ -18,8 +18,8 @@ constexpr const char* kHelp =
     "  -o FILE           write the script to FILE (atomically) instead of standard output\n"
     "  --no-corruption   decode as the non-corrupting targets do (write8 opcodes read as malloc,\n"
     "                    and a slot a read8 assigned reads as null where an op names it)\n"
-    "  --no-threads      decode as the fuzz targets do for now (format v3's thread nibbles are\n"
-    "                    ignored: every op runs on t0)\n";
+    "  --no-threads      decode as the fuzz targets do for now (the thread nibbles of formats v3\n"
+    "                    and v4 are ignored: every op runs on t0)\n";
 
 }  // namespace
 
