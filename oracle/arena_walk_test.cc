@@ -329,8 +329,11 @@ TEST(ArenaInvalidText, EachCodeSaysWhyTheWalkStopped) {
       {ARENA_INVALID_TCACHE_UNREADABLE, 0x10, "tcache struct unreadable at heap+0x10"},
       {ARENA_INVALID_ARENA_LIST, 0, "the list of arenas does not come back to main_arena"},
       {ARENA_INVALID_ARENA_HEAP, 0, "no readable heap whose heap_info names the arena"},
+      {ARENA_INVALID_THREAD_TCACHE, uint64_t{1} << 40,
+       "tcache struct unreadable: far from the heap"},
+      {ARENA_INVALID_THREAD_TCACHE, 0x2a0, "tcache struct unreadable: heap+0x2a0"},
       {0, 0, "not an arena"},
-      {ARENA_INVALID_ARENA_HEAP + 1, 0, "not an arena"},
+      {ARENA_INVALID_THREAD_TCACHE + 1, 0, "not an arena"},
   };
   for (const Case& c : cases) {
     ArenaEvent e{};
