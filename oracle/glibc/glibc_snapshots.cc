@@ -92,9 +92,8 @@ ArenaSnapshot copied_snapshot(const RunnerState& state, const HeapLocation& loc,
     std::memcpy(&thread, at, sizeof thread);
     at += sizeof thread;
     where.thread_tcaches[t] = thread.tcache;
-    if (!thread.copied) continue;
-    mem.add(thread.tcache, at, RUNNER_TCACHE_BYTES);
-    at += RUNNER_TCACHE_BYTES;
+    mem.add(thread.tcache, at, thread.copied);
+    at += thread.copied;
   }
   return read_arena(mem, where, layout);
 }

@@ -160,8 +160,8 @@ struct RunnerRecord {
  * global_max_fast, heap_bytes of the heap from its base, when tcache_apart the tcache
  * struct (with M_MMAP_THRESHOLD 0 it is an mmapped chunk outside the heap), the heaps of the
  * other arenas (threads'): other_heaps of them, each a struct ArenaHeapRange and its bytes, and
- * for each thread t of `threads` (RUNNER_THREAD_TCACHES) a struct RunnerThreadTcache and, when
- * `copied`, RUNNER_TCACHE_BYTES of its tcache struct. */
+ * for each thread t of `threads` (RUNNER_THREAD_TCACHES) a struct RunnerThreadTcache and the
+ * `copied` bytes of its tcache struct. */
 struct RunnerState {
   uint64_t bytes; /* of the whole entry, header included (16-aligned) */
   uint64_t heap_bytes;
@@ -172,7 +172,7 @@ struct RunnerState {
 };
 struct RunnerThreadTcache {
   uint64_t tcache; /* the thread's `tcache` (0: none yet) */
-  uint64_t copied; /* 1: its bytes follow (0: none, or unreadable) */
+  uint64_t copied; /* the struct's bytes that follow (0: none, or unreadable) */
 };
 /* The most heaps, and bytes of them, a copied state holds (a snapshot past it reads the rest as
  * unreadable: an invalid arena, a difference the report names). */

@@ -160,12 +160,17 @@ void runner_copy_state(struct RunnerRecord* r, int first_op) {
   struct RunnerThreadTcache thread_tcache[ARENA_MAX_THREADS];
   uint64_t need = sizeof header + header.arena_bytes + header.mp_bytes + 8 + heap_len +
                   (tcache_apart ? RUNNER_TCACHE_BYTES : 0);
+  const struct ArenaLayout* l = &request.layout;
+  const uint64_t tcache_bytes =
+      l->tcache_entries + 8 * (uint64_t)(l->tcache_bins ? l->tcache_bins : 64);
   for (uint32_t t = 1; t < ARENA_MAX_THREADS; ++t) {
     if (!(header.threads >> t & 1)) continue;
     thread_tcache[t].tcache = tcaches[t];
-    thread_tcache[t].copied =
-        tcaches[t] != 0 && probe_readable(NULL, tcaches[t], RUNNER_TCACHE_BYTES);
-    need += sizeof thread_tcache[t] + (thread_tcache[t].copied ? RUNNER_TCACHE_BYTES : 0);
+    thread_tcache[t].copied = tcaches[t] != 0 && tcache_bytes <= RUNNER_TCACHE_BYTES &&
+                                      probe_readable(NULL, tcaches[t], tcache_bytes)
+                                  ? tcache_bytes
+                                  : 0;
+    need += sizeof thread_tcache[t] + thread_tcache[t].copied;
   }
   uint64_t copied = 0;
   for (uint32_t i = 0; i < header.other_heaps; ++i) {
@@ -204,8 +209,7 @@ void runner_copy_state(struct RunnerRecord* r, int first_op) {
     if (!(header.threads >> t & 1)) continue;
     memcpy(at, &thread_tcache[t], sizeof thread_tcache[t]);
     at += sizeof thread_tcache[t];
-    if (!thread_tcache[t].copied) continue;
-    memcpy(at, (const void*)(uintptr_t)tcaches[t], RUNNER_TCACHE_BYTES);
-    at += RUNNER_TCACHE_BYTES;
+    memcpy(at, (const void*)(uintptr_t)tcaches[t], thread_tcache[t].copied);
+    at += thread_tcache[t].copied;
   }
 }
