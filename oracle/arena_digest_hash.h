@@ -60,11 +60,13 @@ static inline void hash_event(struct ArenaDigest* d, const struct ArenaEvent* e)
     case ARENA_EV_CHUNK:
     case ARENA_EV_TOP:
     case ARENA_EV_LAST_REMAINDER:
-      /* Wild pointers far from the heap are raw addresses of one process: any two agree. */
+      /* Wild pointers far from the heap are raw addresses of one process: any two agree. A
+       * chunk of a thread's tcache in another arena's heap has that heap's name in `index`. */
       d->hash =
           mix(h, far_wild(e) ? (uint64_t)e->kind << 32 | 0xfa
                              : chunk_word(e->kind, e->wild | e->size_base << 8 | e->code << 16,
-                                          (uint64_t)e->offset, e->size));
+                                          (uint64_t)e->offset, e->size) ^
+                                   (uint64_t)e->index * 0x94d049bb133111ebull);
       return;
     default: break;
   }
@@ -74,7 +76,8 @@ static inline void hash_event(struct ArenaDigest* d, const struct ArenaEvent* e)
       for (int i = 0; i < ARENA_FIELD_COUNT; ++i) h = mix(h, e->values[i]);
       break;
     case ARENA_EV_TCACHE_COUNT: h = mix(mix(h, e->index), e->value); break;
-    case ARENA_EV_LIST: h = mix(h, e->index); break;
+    case ARENA_EV_LIST:
+    case ARENA_EV_THREAD: h = mix(h, e->index); break;
     case ARENA_EV_ARENA:
       h = mix(mix(mix(mix(h, e->index), e->value), (uint64_t)e->offset), e->size);
       break;

@@ -34,6 +34,23 @@ static void make_ref(const struct Walk* w, uint64_t chunk, struct ArenaEvent* e)
   }
 }
 
+/* An entry of a thread's tcache (walk_threads): as make_ref, but a chunk in a heap of another
+ * arena is named by that heap (ARENA_CHUNK_HEAP), not wild: a thread caches its own arena's
+ * chunks, which lie where mmap put that arena's heaps. */
+static void make_thread_ref(const struct Walk* w, uint64_t chunk, struct ArenaEvent* e) {
+  make_ref(w, chunk, e);
+  if (!e->wild) return;
+  int64_t offset;
+  uint64_t size;
+  const uint32_t heap = arena_walk_name_chunk(w->layout, w->where->arena, w->view, w->view_ctx,
+                                              chunk, &offset, &size);
+  if (heap == 0) return;
+  e->wild = 0;
+  e->index = heap;
+  e->offset = offset;
+  e->size = size;
+}
+
 /* An event without a chunk in it: its kind, and code, index and value where it has them. Not in
  * follow(), which reuses one event for the whole list: there, this made the walk 1.8% more
  * instructions (callgrind). */
@@ -114,7 +131,11 @@ static int follow(struct Walk* w, uint32_t list, uint32_t index, uint64_t first,
     }
     memset(&e, 0, sizeof e);
     e.kind = ARENA_EV_CHUNK;
-    make_ref(w, chunk, &e);
+    if (w->thread_refs) {
+      make_thread_ref(w, chunk, &e);
+    } else {
+      make_ref(w, chunk, &e);
+    }
     if (!e.wild && aligned && (p & 0xf) != 0) e.size = 0; /* not a chunk glibc would accept */
     if (e.wild && src != 0) {
       const uint64_t other = (src >> 12) ^ p;
@@ -332,6 +353,29 @@ static void walk_others(struct Walk* w) {
   }
 }
 
+/* The other threads' tcaches (arena_walk.h, arena_walk), by thread number. `c` holds mp_ (2.42+
+ * counts are read against mp_.tcache_count); its tcache copy is reused. */
+static void walk_threads(struct Walk* w, struct Copies* c) {
+  const struct ArenaWhere* where = w->where;
+  if (where->threads == 0 || where->thread_tcaches == NULL || !w->layout->has_tcache) return;
+  /* This process's own memory is read past the known regions only where it can say so. */
+  if (w->stable_views && where->probe == NULL) return;
+  for (uint32_t t = 1; t < ARENA_MAX_THREADS; ++t) {
+    if (!(where->threads >> t & 1)) continue;
+    emit_event(w, ARENA_EV_THREAD, 0, t, 0);
+    const uint64_t tcache = where->thread_tcaches[t];
+    if (tcache == 0) continue; /* no tcache yet */
+    if (!arena_walk_locate_tcache(w->layout, tcache, w->view, w->view_ctx, w->stable_views, c)) {
+      invalid(w, ARENA_INVALID_THREAD_TCACHE, tcache - where->heap_base);
+      continue;
+    }
+    if (!c->have_tcache) continue;
+    w->thread_refs = 1;
+    walk_tcache(w, c);
+    w->thread_refs = 0;
+  }
+}
+
 /* Returns the list entries walked. */
 static uint64_t walk(const struct ArenaLayout* layout, const struct ArenaWhere* where,
                      ArenaViewFn view, void* view_ctx, int stable_views, uint32_t cap,
@@ -339,6 +383,7 @@ static uint64_t walk(const struct ArenaLayout* layout, const struct ArenaWhere* 
   struct Walk w;
   w.cap = cap;
   w.visited = 0;
+  w.thread_refs = 0;
   w.layout = layout;
   w.where = where;
   w.view = view;
@@ -358,6 +403,7 @@ static uint64_t walk(const struct ArenaLayout* layout, const struct ArenaWhere* 
   walk_bins(&w, &c);
   walk_rest(&w, &c);
   walk_others(&w);
+  walk_threads(&w, &c);
   return w.visited;
 }
 

@@ -66,7 +66,14 @@ struct ArenaWhere {
    * near only inside that heap's 64 MiB block, since the arena's other heaps and the brk heap lie
    * wherever mmap put them in each process. */
   uint32_t heap_block_only;
+  /* The Program's other threads (t1 .. t7) and their tcaches, walked after the arenas: bit t of
+   * `threads` says thread t exists, thread_tcaches[t] (of ARENA_MAX_THREADS) is its glibc
+   * thread-local `tcache` (the struct's user pointer; 0 before the thread made one). 0: none
+   * walked (a Program without threads, or a side that cannot find them: no opinion). */
+  uint32_t threads;
+  const uint64_t* thread_tcaches;
 };
+#define ARENA_MAX_THREADS 8 /* heaptwin::kMaxThreads (program/op.h) */
 
 /* A view of memory: a pointer to `n` readable bytes at `addr`, valid until the next call, or
  * NULL when any of them cannot be read. */
@@ -88,8 +95,9 @@ enum ArenaInvalid {
   ARENA_INVALID_TOP_PAST_END, /* top's size runs past the heap end */
   ARENA_INVALID_ODD_HEADS,    /* value bin heads point neither at themselves nor into the heap */
   ARENA_INVALID_TCACHE_UNREADABLE,
-  ARENA_INVALID_ARENA_LIST, /* main_arena's list of arenas does not come back to it */
-  ARENA_INVALID_ARENA_HEAP  /* no heap whose heap_info names the arena, or one unreadable */
+  ARENA_INVALID_ARENA_LIST,   /* main_arena's list of arenas does not come back to it */
+  ARENA_INVALID_ARENA_HEAP,   /* no heap whose heap_info names the arena, or one unreadable */
+  ARENA_INVALID_THREAD_TCACHE /* a thread's tcache struct unreadable at value (heap-relative) */
 };
 
 /* Which list a LIST event opens. */
@@ -147,7 +155,8 @@ enum ArenaEventKind {
   ARENA_EV_LAST_REMAINDER, /* a ChunkRef (absent when NULL) */
   ARENA_EV_FIELDS,         /* values: the ARENA_FIELD_COUNT fields, in enum ArenaField order */
   ARENA_EV_ELIDED,         /* paced digests only: the open list goes on, not walked */
-  ARENA_EV_ARENA           /* another arena begins (see arena_walk) */
+  ARENA_EV_ARENA,          /* another arena begins (see arena_walk) */
+  ARENA_EV_THREAD          /* index: another thread's tcache begins (see arena_walk) */
 };
 
 enum ArenaField {
@@ -182,7 +191,7 @@ enum ArenaField {
 struct ArenaEvent {
   uint32_t kind;          /* enum ArenaEventKind */
   uint32_t code;          /* INVALID, LIST, BROKEN; CHUNK: enum ArenaLinkForm */
-  uint32_t index;         /* TCACHE_COUNT, LIST */
+  uint32_t index;         /* TCACHE_COUNT, LIST, THREAD; CHUNK: see ARENA_CHUNK_ARENA */
   uint32_t near;          /* BROKEN: `offset` is heap-relative (else the place is "far away") */
   uint64_t value;         /* INVALID, TCACHE_COUNT; ARENA: its heaps */
   const uint64_t* values; /* FIELDS */
@@ -195,6 +204,13 @@ struct ArenaEvent {
   uint32_t wild;
   uint32_t size_base; /* enum ArenaSizeBase: what `size` is relative to */
 };
+
+/* A CHUNK of a thread's tcache (arena_walk) outside the main heap, in a heap of another arena:
+ * `index` names that heap (arena_chunk_name.h: the arena by creation order, which of its heaps)
+ * and `offset` is from that heap's start (not wild). 0 for every other chunk. */
+#define ARENA_CHUNK_HEAP(arena, heap) ((uint32_t)(arena) | (uint32_t)(heap) << 16)
+#define ARENA_CHUNK_ARENA(index) ((index)&0xffffu)
+#define ARENA_CHUNK_HEAP_INDEX(index) ((index) >> 16)
 
 /* A size field that holds an address (a freed chunk's fd over an overlapping chunk's size) is
  * reported relative to what it points into: the same in every process. */
@@ -213,7 +229,12 @@ typedef void (*ArenaEventFn)(void* ctx, const struct ArenaEvent* event);
  * pages; size: attached_threads), then its own INVALID, or its fastbin and bin LISTs, TOP,
  * LAST_REMAINDER and FIELDS, chunk references relative to the heap top lies in (a heap is
  * 64 MiB-aligned: offsets in it are the same in every process). A list that does not come back
- * to main_arena: one ARENA event (index 0) and INVALID. */
+ * to main_arena: one ARENA event (index 0) and INVALID.
+ *
+ * Last, each thread of where->threads, by number: a THREAD event (index: the thread), then, when
+ * it has made its tcache, its INVALID (ARENA_INVALID_THREAD_TCACHE) or its TCACHE_PRESENT,
+ * TCACHE_COUNTs and tcache LISTs as main's, entries in the main heap heap-relative and entries in
+ * another arena's heap named by that heap (ARENA_CHUNK_HEAP). */
 void arena_walk(const struct ArenaLayout* layout, const struct ArenaWhere* where, ArenaViewFn view,
                 void* view_ctx, ArenaEventFn sink, void* sink_ctx);
 

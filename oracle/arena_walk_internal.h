@@ -33,6 +33,7 @@ struct Walk {
   void* sink_ctx;
   uint32_t cap;     /* 0: whole lists; else a paced walk, which stops a list after `cap` entries */
   uint64_t visited; /* list entries walked (what a paced digest's full walks cost) */
+  int thread_refs;  /* walking a thread's tcache: entries in other arenas' heaps are named */
   /* The chunks of the list being walked (addresses), for the linear cycle check. */
   uint64_t recent[kLinearCycleCheck];
 };
@@ -109,6 +110,17 @@ struct Copies {
 uint32_t arena_walk_locate(const struct ArenaLayout* l, const struct ArenaWhere* where,
                            ArenaViewFn view, void* view_ctx, int stable_views, int other,
                            struct Copies* c, uint64_t* invalid_value);
+
+/* The tcache struct at `tcache` into c->tc (c->have_tcache: 0 for 2.43's __tcache_dummy, all
+ * zeros); 0 when it cannot be read. */
+int arena_walk_locate_tcache(const struct ArenaLayout* l, uint64_t tcache, ArenaViewFn view,
+                             void* view_ctx, int stable_views, struct Copies* c);
+
+/* A chunk of a thread's tcache outside the main heap: ARENA_CHUNK_HEAP of the heap of another
+ * arena it lies in, with its offset from that heap's start and its size (0 when no size: 64 MiB
+ * or more), or 0 when no arena on main_arena's list owns its heap (arena_chunk_name.h). */
+uint32_t arena_walk_name_chunk(const struct ArenaLayout* l, uint64_t main_arena, ArenaViewFn view,
+                               void* view_ctx, uint64_t chunk, int64_t* offset, uint64_t* size);
 
 /* The other arenas (arena_walk.h, arena_walk). Their addresses, main_arena.next first (newest
  * first), into arenas[ARENA_LIST_MAX]: how many, or ARENA_LIST_BROKEN when the list does not

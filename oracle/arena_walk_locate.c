@@ -43,6 +43,21 @@ static int take(const struct Reader* r, uint64_t addr, uint64_t n, unsigned char
   return 1;
 }
 
+/* The tcache struct at `tcache` into c->tc; 0 when it cannot be read. */
+static inline int take_tcache(const struct ArenaLayout* l, const struct Reader* r, uint64_t tcache,
+                              struct Copies* c) {
+  const uint64_t bytes = tcache_struct_bytes(l);
+  if (bytes > sizeof c->tc_copy || !take(r, tcache, bytes, c->tc_copy, &c->tc)) return 0;
+  /* 2.43: a tcache of zeros is __tcache_dummy (inactive until the first free, or disabled);
+   * a live one has num_slots of tcache_count (above 0) where its lists are empty. */
+  if (l->tcache_num_slots) {
+    uint64_t any = 0;
+    for (uint64_t i = 0; i < bytes; i += 8) any |= load_u64(c->tc, i);
+    if (any == 0) c->have_tcache = 0;
+  }
+  return 1;
+}
+
 uint32_t arena_walk_locate(const struct ArenaLayout* l, const struct ArenaWhere* where,
                            ArenaViewFn view, void* view_ctx, int stable_views, int other,
                            struct Copies* c, uint64_t* invalid_value) {
@@ -114,20 +129,17 @@ uint32_t arena_walk_locate(const struct ArenaLayout* l, const struct ArenaWhere*
     return fail(ARENA_INVALID_ODD_HEADS, odd, invalid_value);
   }
   c->have_tcache = !other && l->has_tcache && where->tcache != 0;
-  if (c->have_tcache) {
-    const uint64_t bytes = tcache_struct_bytes(l);
-    if (bytes > sizeof c->tc_copy || !take(r, where->tcache, bytes, c->tc_copy, &c->tc)) {
-      return fail(ARENA_INVALID_TCACHE_UNREADABLE, where->tcache - where->heap_base, invalid_value);
-    }
-    /* 2.43: a tcache of zeros is __tcache_dummy (inactive until the first free, or disabled);
-     * a live one has num_slots of tcache_count (above 0) where its lists are empty. */
-    if (l->tcache_num_slots) {
-      uint64_t any = 0;
-      for (uint64_t i = 0; i < bytes; i += 8) any |= load_u64(c->tc, i);
-      if (any == 0) c->have_tcache = 0;
-    }
+  if (c->have_tcache && !take_tcache(l, r, where->tcache, c)) {
+    return fail(ARENA_INVALID_TCACHE_UNREADABLE, where->tcache - where->heap_base, invalid_value);
   }
   return 0;
+}
+
+int arena_walk_locate_tcache(const struct ArenaLayout* l, uint64_t tcache, ArenaViewFn view,
+                             void* view_ctx, int stable_views, struct Copies* c) {
+  const struct Reader r = {view, view_ctx, stable_views};
+  c->have_tcache = 1;
+  return take_tcache(l, &r, tcache, c);
 }
 
 /* ---- the other arenas ---------------------------------------------------------------------- */
@@ -169,4 +181,16 @@ int arena_walk_other_where(const struct ArenaLayout* l, const struct ArenaWhere*
   header->code = (uint32_t)(mprotect_size >> 12);
   header->size = attached;
   return 1;
+}
+
+uint32_t arena_walk_name_chunk(const struct ArenaLayout* l, uint64_t main_arena, ArenaViewFn view,
+                               void* view_ctx, uint64_t chunk, int64_t* offset, uint64_t* size) {
+  struct Reader r = {view, view_ctx, 0};
+  struct ArenaChunkName name;
+  if (!arena_chunk_name(view_word, &r, main_arena, l->binmap + 16, chunk, &name)) return 0;
+  *offset = (int64_t)name.offset;
+  *size = 0;
+  if (read_at(&r, chunk + 8, size)) *size &= ~SIZE_BITS;
+  if (*size >= ARENA_HEAP_ALIGNMENT) *size = 0; /* no chunk of a non-main heap is so large */
+  return ARENA_CHUNK_HEAP(name.arena, name.heap);
 }

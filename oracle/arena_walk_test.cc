@@ -296,6 +296,45 @@ TEST(ArenaDigest, AChangeInAnotherArenaIsADifference) {
   EXPECT_EQ(walk_digest(image), digest_of(forged));
 }
 
+// The other threads' tcaches: after the arenas, each thread's (t1 .. t7), its entries in a
+// thread's heap named by arena (arena1+OFFSET); a count changed in t1's alone is a difference of
+// snapshots ("t1 tcache: ...") and of digests; a location without threads walks none.
+TEST(ArenaDigest, OtherThreadsTcachesAreWalkedToo) {
+  const std::vector<HeapImage> all = threaded_states();
+  const HeapImage& before = all.back();
+  const ArenaSnapshot s = read_arena(before, before.loc, before.layout);
+  ASSERT_EQ(s.thread_tcaches.size(), 2u);
+  const ThreadTcache& t1 = s.thread_tcaches[0];
+  EXPECT_EQ(t1.thread, 1u);
+  EXPECT_EQ(s.thread_tcaches[1].thread, 2u);
+  ASSERT_TRUE(t1.present) << t1.invalid_reason;
+  EXPECT_EQ(t1.counts[7], 1u);  // t1 freed d (0x90) into its own tcache
+  ASSERT_EQ(t1.lists[7].chunks.size(), 1u);
+  const ChunkRef d = t1.lists[7].chunks[0];
+  EXPECT_FALSE(d.wild);
+  EXPECT_EQ(d.arena, 1u);
+  EXPECT_EQ(d.heap, 0u);
+  EXPECT_EQ(d.size, 0x90u);
+  EXPECT_TRUE(s.thread_tcaches[1].present);  // t2's is empty: its 0x430 went to its arena
+  EXPECT_EQ(walk_digest(before), digest_of(s));
+  HeapImage image = before;
+  const uint64_t counts = before.loc.thread_tcaches[1] + 8;  // bins 4 .. 7 (16-bit counts)
+  uint64_t word = 0;
+  ASSERT_TRUE(image.read_u64(counts, &word));
+  ASSERT_TRUE(image.write_u64(counts, word + (uint64_t{1} << 48)));
+  const ArenaSnapshot t = read_arena(image, image.loc, image.layout);
+  EXPECT_EQ(first_difference(s, t), "t1 tcache: tcache[7] (0x90) count: 1 vs 2");
+  EXPECT_NE(walk_digest(before), walk_digest(image));
+  EXPECT_EQ(walk_digest(image), digest_of(t));
+  // No opinion on them: none walked, none in the snapshot.
+  HeapImage without = before;
+  without.loc.threads = 0;
+  const ArenaSnapshot u = read_arena(without, without.loc, without.layout);
+  EXPECT_TRUE(u.thread_tcaches.empty());
+  EXPECT_EQ(walk_digest(without), digest_of(u));
+  EXPECT_NE(walk_digest(without), walk_digest(before));
+}
+
 // Each INVALID event's words, with its value where it has one; a code the walk never emits is
 // "not an arena". Snapshots hold these words and digests hash them: they must not drift.
 TEST(ArenaInvalidText, EachCodeSaysWhyTheWalkStopped) {
@@ -329,8 +368,11 @@ TEST(ArenaInvalidText, EachCodeSaysWhyTheWalkStopped) {
       {ARENA_INVALID_TCACHE_UNREADABLE, 0x10, "tcache struct unreadable at heap+0x10"},
       {ARENA_INVALID_ARENA_LIST, 0, "the list of arenas does not come back to main_arena"},
       {ARENA_INVALID_ARENA_HEAP, 0, "no readable heap whose heap_info names the arena"},
+      {ARENA_INVALID_THREAD_TCACHE, uint64_t{1} << 40,
+       "tcache struct unreadable: far from the heap"},
+      {ARENA_INVALID_THREAD_TCACHE, 0x2a0, "tcache struct unreadable: heap+0x2a0"},
       {0, 0, "not an arena"},
-      {ARENA_INVALID_ARENA_HEAP + 1, 0, "not an arena"},
+      {ARENA_INVALID_THREAD_TCACHE + 1, 0, "not an arena"},
   };
   for (const Case& c : cases) {
     ArenaEvent e{};

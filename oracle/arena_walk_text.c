@@ -97,6 +97,7 @@ static const char* const kInvalidTexts[] = {
     [ARENA_INVALID_TCACHE_UNREADABLE] = "tcache struct unreadable at %h",
     [ARENA_INVALID_ARENA_LIST] = "the list of arenas does not come back to main_arena",
     [ARENA_INVALID_ARENA_HEAP] = "no readable heap whose heap_info names the arena",
+    [ARENA_INVALID_THREAD_TCACHE] = "tcache struct unreadable: %f",
 };
 
 size_t arena_invalid_text(const struct ArenaEvent* e, char* out, size_t cap) {

@@ -129,12 +129,23 @@ std::unique_ptr<Executor> Executor::with_sides(JudgeConfig config,
 RunOptions Executor::run_options() const {
   RunOptions options;
   options.digests = config_.compare_state;
+  options.thread_tcaches = thread_tcaches_unknown().empty();
   options.check_heap = config_.check_heap;
   options.check_contents = config_.check_contents && !glibc_runs_;
   options.full_check_every = config_.full_check_every;
   options.tunables = config_.tunables;
   options.timeout_ms = config_.timeout_ms;
   return options;
+}
+
+std::string Executor::thread_tcaches_unknown() const {
+  std::string why;
+  for (const auto& side : sides_) {
+    if (!side->reports_state()) continue;  // no state at all (the model): nothing to compare
+    const std::string w = side->thread_tcaches_unknown();
+    if (!w.empty()) why += (why.empty() ? "" : "; ") + w;
+  }
+  return why;
 }
 
 bool Executor::digests_missing(const std::vector<Trace>& traces) const {
@@ -188,6 +199,11 @@ Verdict Executor::judge(const Program& program) {
     return verdict;
   }
   const RunOptions options = run_options();
+  if (config_.compare_state && !options.thread_tcaches && program.uses_threads()) {
+    verdict.not_compared =
+        "the threads' tcaches (t1 .. t7) were not compared: " + thread_tcaches_unknown() +
+        " (docs/threads.md)";
+  }
   verdict.traces = run_all(program, options);
   if (options.digests && digests_missing(verdict.traces)) {
     // A side that cannot digest its arena is compared through snapshots instead (slower).
@@ -242,7 +258,7 @@ std::string Verdict::report(const Program& program) const {
     case Kind::kAgree: {
       std::string out = "the sides agree";
       if (!diff.unmodelled.empty()) out += "; " + compared_until(program, diff);
-      return out + "\n";
+      return out + "\n" + (not_compared.empty() ? "" : not_compared + "\n");
     }
     case Kind::kRefused:
       return "not compared: " + std::string(rule->id) + " (" + rule->meaning + ")\n";
@@ -253,6 +269,7 @@ std::string Verdict::report(const Program& program) const {
   }
   std::string out = format_divergence(program, traces, diff);
   if (!diff.unmodelled.empty()) out += compared_until(program, diff);
+  if (!not_compared.empty()) out += not_compared + "\n";
   return out;
 }
 

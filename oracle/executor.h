@@ -79,6 +79,9 @@ struct Verdict {
   // the snapshots of a second run agree there: the digest saw a difference the snapshots do not
   // hold (a bug of the digest), reported as a finding.
   bool digest_only = false;
+  // What of the state was not compared, and why: the other threads' tcaches of a Program with
+  // threads, when a side cannot find them (RunOptions::thread_tcaches). Empty: all of it was.
+  std::string not_compared;
 
   bool finding() const { return kind == Kind::kFinding; }
   // For people: the side failures, broken rules, the first divergence (the ops before it, both
@@ -109,6 +112,9 @@ class Executor {
 
   // The options the sides run with (the same for every side).
   RunOptions run_options() const;
+  // Why the other threads' tcaches are not compared (a side that reports its arena cannot find
+  // them: Side::thread_tcaches_unknown); empty when they are.
+  std::string thread_tcaches_unknown() const;
 
  private:
   Executor(JudgeConfig config, std::vector<std::unique_ptr<Side>> sides)

@@ -40,6 +40,14 @@ HeapImage HeapImage::capture(const MemoryReader& mem, const HeapLocation& loc,
   const size_t n = arena_heap_ranges(read_word, const_cast<MemoryReader*>(&mem), loc.arena,
                                      layout.binmap + 16, layout.top, heaps, kMaxOtherHeaps);
   for (size_t i = 0; i < n; ++i) image.add(mem, heaps[i].start, heaps[i].bytes);
+  // The other threads' tcache structs where no heap above holds them (an mmapped one).
+  for (uint32_t t = 1; t < ARENA_MAX_THREADS; ++t) {
+    const uint64_t tcache = loc.thread_tcaches[t];
+    uint64_t word;
+    if ((loc.threads >> t & 1) && tcache != 0 && !image.read(tcache, &word, 8)) {
+      image.add(mem, tcache, layout.tcache_chunk_size);
+    }
+  }
   return image;
 }
 

@@ -29,13 +29,20 @@ struct ReaderView {
 };
 
 ArenaWhere where_of(const HeapLocation& loc) {
-  return ArenaWhere{loc.heap_base, loc.heap_end,        loc.arena,
-                    loc.mp,        loc.global_max_fast, loc.tcache};
+  ArenaWhere w{loc.heap_base, loc.heap_end, loc.arena, loc.mp, loc.global_max_fast, loc.tcache};
+  w.threads = loc.threads;
+  w.thread_tcaches = loc.thread_tcaches.data();
+  return w;
 }
 
 ChunkRef ref_of(const ArenaEvent& e) {
-  return ChunkRef{e.offset, e.size, e.wild != 0, static_cast<SizeBase>(e.size_base),
-                  static_cast<LinkForm>(e.code)};
+  return ChunkRef{e.offset,
+                  e.size,
+                  e.wild != 0,
+                  static_cast<SizeBase>(e.size_base),
+                  static_cast<LinkForm>(e.code),
+                  static_cast<uint16_t>(ARENA_CHUNK_ARENA(e.index)),
+                  static_cast<uint16_t>(ARENA_CHUNK_HEAP_INDEX(e.index))};
 }
 
 // Builds the ArenaSnapshot from the walk's events.
@@ -50,6 +57,7 @@ class SnapshotBuilder {
   void take(const ArenaEvent& e) {
     char text[160];
     ArenaSnapshot& state = *state_;
+    if (thread_ && take_thread(e)) return;
     switch (e.kind) {
       case ARENA_EV_INVALID:
         arena_invalid_text(&e, text, sizeof text);
@@ -70,6 +78,11 @@ class SnapshotBuilder {
         open_ = nullptr;
         break;
       }
+      case ARENA_EV_THREAD:  // another thread's tcache: what follows is its
+        thread_ = &snapshot.thread_tcaches.emplace_back();
+        thread_->thread = e.index;
+        open_ = nullptr;
+        break;
       case ARENA_EV_TCACHE_PRESENT: state.tcache_present = true; break;
       case ARENA_EV_TCACHE_COUNT:
         state.tcache_counts[e.index] = static_cast<uint16_t>(e.value);
@@ -93,6 +106,26 @@ class SnapshotBuilder {
           set_field(code, e.values[code - 1]);
         break;
       default: break;
+    }
+  }
+
+  // An event of another thread's tcache; false for those every list has (CHUNK, BROKEN, ...).
+  bool take_thread(const ArenaEvent& e) {
+    char text[160];
+    switch (e.kind) {
+      case ARENA_EV_INVALID:
+        arena_invalid_text(&e, text, sizeof text);
+        thread_->invalid_reason = text;
+        return true;
+      case ARENA_EV_TCACHE_PRESENT: thread_->present = true; return true;
+      case ARENA_EV_TCACHE_COUNT:
+        if (e.index < kTcacheBins) thread_->counts[e.index] = static_cast<uint16_t>(e.value);
+        return true;
+      case ARENA_EV_LIST:
+        open_ = e.code == ARENA_LIST_TCACHE && e.index < kTcacheBins ? &thread_->lists[e.index]
+                                                                     : nullptr;
+        return true;
+      default: return false;
     }
   }
 
@@ -143,6 +176,7 @@ class SnapshotBuilder {
 
   BinList* open_ = nullptr;
   ArenaSnapshot* state_ = &snapshot;  // main_arena's, or the other arena being walked
+  ThreadTcache* thread_ = nullptr;    // the other thread's tcache being walked (they come last)
 };
 
 // A snapshot told back as the walk would report it, into a digest.
@@ -162,6 +196,14 @@ class SnapshotReplay {
       arena_digest_event(&d_, &e);
       state(o.state);
     }
+    for (const ThreadTcache& t : s.thread_tcaches) {
+      event(ARENA_EV_THREAD, 0, t.thread);
+      if (!t.invalid_reason.empty()) {
+        arena_digest_text(&d_, ARENA_EV_INVALID, t.invalid_reason.data(), t.invalid_reason.size());
+      } else if (t.present) {
+        tcache(t.counts, t.lists);
+      }
+    }
     return d_.hash;
   }
 
@@ -171,13 +213,7 @@ class SnapshotReplay {
       arena_digest_text(&d_, ARENA_EV_INVALID, s.invalid_reason.data(), s.invalid_reason.size());
       return;
     }
-    if (s.tcache_present) {
-      event(ARENA_EV_TCACHE_PRESENT);
-      for (int i = 0; i < kTcacheBins; ++i) {
-        if (s.tcache_counts[i] != 0) event(ARENA_EV_TCACHE_COUNT, 0, i, s.tcache_counts[i]);
-      }
-      for (int i = 0; i < kTcacheBins; ++i) list(ARENA_LIST_TCACHE, i, s.tcache[i]);
-    }
+    if (s.tcache_present) tcache(s.tcache_counts, s.tcache);
     for (int i = 0; i < kFastBins; ++i) list(ARENA_LIST_FASTBIN, i, s.fastbins[i]);
     for (int i = 0; i < kBins; ++i) {
       list(ARENA_LIST_BIN, i, s.bins[i]);
@@ -222,6 +258,14 @@ class SnapshotReplay {
     arena_digest_event(&d_, &e);
   }
 
+  void tcache(const std::array<uint16_t, kTcacheBins>& counts,
+              const std::array<BinList, kTcacheBins>& lists) {
+    event(ARENA_EV_TCACHE_PRESENT);
+    for (int i = 0; i < kTcacheBins; ++i) {
+      if (counts[i] != 0) event(ARENA_EV_TCACHE_COUNT, 0, i, counts[i]);
+    }
+    for (int i = 0; i < kTcacheBins; ++i) list(ARENA_LIST_TCACHE, i, lists[i]);
+  }
   void event(uint32_t kind, uint32_t code = 0, uint32_t index = 0, uint64_t value = 0) {
     ArenaEvent e{};
     e.kind = kind;
@@ -238,6 +282,7 @@ class SnapshotReplay {
     e.wild = r.wild;
     e.size_base = static_cast<uint32_t>(r.size_base);
     e.code = static_cast<uint32_t>(r.link_form);
+    e.index = ARENA_CHUNK_HEAP(r.arena, r.heap);
     arena_digest_event(&d_, &e);
   }
   void list(uint32_t code, int index, const BinList& l) {

@@ -4,6 +4,7 @@
 #ifndef HEAPTWIN_ORACLE_HEAP_VIEW_H_
 #define HEAPTWIN_ORACLE_HEAP_VIEW_H_
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -57,8 +58,12 @@ struct GlibcLayout : check::MallocStateOffsets {
 std::optional<GlibcLayout> glibc_layout(const std::string& version);
 
 // Where things are in the process being viewed: the checker's Where (the checker takes it as it
-// is), under the name the oracle's C++ code uses.
-struct HeapLocation : check::Where {};
+// is), under the name the oracle's C++ code uses, with the other threads' tcaches (arena_walk.h:
+// ArenaWhere::threads; the checker reads none).
+struct HeapLocation : check::Where {
+  uint32_t threads = 0;  // bit t: thread t (1 .. 7) exists, its tcache in thread_tcaches[t]
+  std::array<uint64_t, ARENA_MAX_THREADS> thread_tcaches{};
+};
 
 // The same layout for the arena walk (oracle/arena_walk.h).
 ArenaLayout to_arena_layout(const GlibcLayout& layout);

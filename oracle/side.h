@@ -35,6 +35,10 @@ struct RunOptions {
   // ArenaSnapshot holds (oracle/arena_walk.h), computed by each side where its heap is, so the
   // executor compares states op by op without building or moving snapshots.
   bool digests = false;
+  // Digests and snapshots hold the tcaches of a Program's other threads (t1 .. t7) too, not t0's
+  // alone. The executor turns it off for every side when one that reports its arena cannot find
+  // them (Side::thread_tcaches_unknown): then no side has an opinion on them.
+  bool thread_tcaches = true;
   // GLIBC_TUNABLES entries, e.g. {"glibc.malloc.tcache_count", "0"}; every side honours them.
   std::vector<std::pair<std::string, std::string>> tunables;
   int timeout_ms = 2000;  // per Program
@@ -66,6 +70,9 @@ class Side {
   // Whether the side has a real heap whose arena it can report (snapshots, digests). The model
   // predicts placement, not memory: it reports neither unless asked for snapshots.
   virtual bool reports_state() const { return true; }
+  // Why this side cannot find its other threads' tcaches (RunOptions::thread_tcaches); empty
+  // when it can.
+  virtual std::string thread_tcaches_unknown() const { return ""; }
   // Runs `program` from a pristine heap. Never throws for anything the Program does.
   virtual Trace run(const Program& program, const RunOptions& options) = 0;
 

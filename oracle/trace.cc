@@ -23,12 +23,20 @@ const char* errno_name(int e) {
   }
 }
 
+// A chunk's place: its heap offset, or in another arena's heap "arena1+0xb60", "arena1.heap2+0x40".
+std::string place_text(const ChunkRef& r) {
+  if (r.arena == 0) return signed_hex(r.offset);
+  return "arena" + std::to_string(r.arena) +
+         (r.heap != 0 ? ".heap" + std::to_string(r.heap) : std::string()) + "+" +
+         hex(static_cast<uint64_t>(r.offset));
+}
+
 std::string ref_text(const ChunkRef& r) {
   if (r.wild && r.link_form == LinkForm::kSafeLinked)
     return "safe-linked to " + signed_hex(r.offset);
   if (r.wild && r.link_form == LinkForm::kPlain) return "plain pointer to " + signed_hex(r.offset);
   if (r.wild) return "wild " + hex(static_cast<uint64_t>(r.offset));
-  return signed_hex(r.offset) + " (size " + size_text(r) + ")";
+  return place_text(r) + " (size " + size_text(r) + ")";
 }
 
 std::string list_text(const BinList& l) {
@@ -36,7 +44,7 @@ std::string list_text(const BinList& l) {
   for (size_t i = 0; i < l.chunks.size(); ++i) {
     if (i) s += " -> ";
     const ChunkRef& c = l.chunks[i];
-    s += c.wild ? ref_text(c) : signed_hex(c.offset) + " (" + size_text(c) + ")";
+    s += c.wild ? ref_text(c) : place_text(c) + " (" + size_text(c) + ")";
   }
   s += "]";
   if (!l.broken.empty()) s += " broken: " + l.broken;
@@ -281,6 +289,53 @@ bool ArenaSnapshot::operator==(const ArenaSnapshot& o) const {
   return first_difference(*this, o).empty();
 }
 
+// A tcache's first difference ("tcache[0] (0x20) count: 1 vs 2"); empty when equal.
+static std::string tcache_difference(bool present_a, const std::array<uint16_t, kTcacheBins>& ca,
+                                     const std::array<BinList, kTcacheBins>& la, bool present_b,
+                                     const std::array<uint16_t, kTcacheBins>& cb,
+                                     const std::array<BinList, kTcacheBins>& lb) {
+  if (present_a != present_b) {
+    return std::string("tcache present: ") + (present_a ? "yes" : "no") + " vs " +
+           (present_b ? "yes" : "no");
+  }
+  for (int i = 0; i < kTcacheBins; ++i) {
+    std::string name = "tcache[" + std::to_string(i) + "] (" + hex(0x20 + 0x10 * i) + ")";
+    if (ca[i] != cb[i]) {
+      return name + " count: " + std::to_string(ca[i]) + " vs " + std::to_string(cb[i]);
+    }
+    std::string d = list_difference(name, la[i], lb[i]);
+    if (!d.empty()) return d;
+  }
+  return "";
+}
+
+// The other threads' tcaches, by thread: which threads, then each one's, named "t1 tcache: ...".
+static std::string threads_difference(const std::vector<ThreadTcache>& a,
+                                      const std::vector<ThreadTcache>& b) {
+  auto threads = [](const std::vector<ThreadTcache>& v) {
+    std::string s;
+    for (const ThreadTcache& t : v) s += (s.empty() ? "t" : " t") + std::to_string(t.thread);
+    return s.empty() ? std::string("none") : s;
+  };
+  for (size_t i = 0; i < a.size() || i < b.size(); ++i) {
+    if (i >= a.size() || i >= b.size() || a[i].thread != b[i].thread) {
+      return "threads' tcaches: " + threads(a) + " vs " + threads(b);
+    }
+    const ThreadTcache &x = a[i], &y = b[i];
+    const std::string name = "t" + std::to_string(x.thread) + " tcache: ";
+    if (x.invalid_reason != y.invalid_reason) {
+      auto reason = [](const ThreadTcache& t) {
+        return t.invalid_reason.empty() ? std::string("read") : t.invalid_reason;
+      };
+      return name + reason(x) + " vs " + reason(y);
+    }
+    const std::string d =
+        tcache_difference(x.present, x.counts, x.lists, y.present, y.counts, y.lists);
+    if (!d.empty()) return name + d;
+  }
+  return "";
+}
+
 // The other arenas (threads'), in order: how many, then each one's heap and state, named
 // "arena1: ..." as read8 names its heaps.
 static std::string others_difference(const std::vector<OtherArena>& a,
@@ -319,18 +374,10 @@ std::string first_difference(const ArenaSnapshot& a, const ArenaSnapshot& b) {
                ? ""
                : "invalid snapshot: " + a.invalid_reason + " vs " + b.invalid_reason;
   }
-  if (a.tcache_present != b.tcache_present) {
-    return std::string("tcache present: ") + (a.tcache_present ? "yes" : "no") + " vs " +
-           (b.tcache_present ? "yes" : "no");
-  }
-  for (int i = 0; i < kTcacheBins; ++i) {
-    std::string name = "tcache[" + std::to_string(i) + "] (" + hex(0x20 + 0x10 * i) + ")";
-    if (a.tcache_counts[i] != b.tcache_counts[i]) {
-      return name + " count: " + std::to_string(a.tcache_counts[i]) + " vs " +
-             std::to_string(b.tcache_counts[i]);
-    }
-    std::string d = list_difference(name, a.tcache[i], b.tcache[i]);
-    if (!d.empty()) return d;
+  if (std::string d = tcache_difference(a.tcache_present, a.tcache_counts, a.tcache,
+                                        b.tcache_present, b.tcache_counts, b.tcache);
+      !d.empty()) {
+    return d;
   }
   for (int i = 0; i < kFastBins; ++i) {
     std::string d =
@@ -394,7 +441,8 @@ std::string first_difference(const ArenaSnapshot& a, const ArenaSnapshot& b) {
   if (!(d = field("mp_.tcache_unsorted_limit", p.tcache_unsorted_limit, q.tcache_unsorted_limit))
            .empty())
     return d;
-  return others_difference(a.others, b.others);
+  if (std::string d = others_difference(a.others, b.others); !d.empty()) return d;
+  return threads_difference(a.thread_tcaches, b.thread_tcaches);
 }
 
 std::string side_release(const std::string& side_name) {

@@ -98,10 +98,14 @@ struct ChunkRef {
   // A wild entry that reads as a heap chunk the other way (arena_walk.h, ArenaLinkForm): then
   // `offset` is that chunk's, heap-relative.
   LinkForm link_form = LinkForm::kAsRead;
+  // A chunk of a thread's tcache in a heap of another arena (a thread's): that arena by creation
+  // order (1 the first after main_arena; 0: the main heap, or wild) and which of its heaps, as
+  // OutcomeKind::kArenaPointer names them; `offset` is then from that heap's start.
+  uint16_t arena = 0, heap = 0;
 
   bool operator==(const ChunkRef& o) const {
     return offset == o.offset && size == o.size && wild == o.wild && size_base == o.size_base &&
-           link_form == o.link_form;
+           link_form == o.link_form && arena == o.arena && heap == o.heap;
   }
   bool operator!=(const ChunkRef& o) const { return !(*this == o); }
 };
@@ -137,6 +141,16 @@ inline constexpr int kBins = 128;  // index 1 unsorted, 2..63 small, 64..126 lar
 
 struct OtherArena;
 
+// Another thread's tcache (t1 .. t7: the threads a Program has started), from its
+// tcache_perthread_struct, as main_arena's snapshot holds t0's.
+struct ThreadTcache {
+  uint32_t thread = 0;
+  std::string invalid_reason;  // its struct could not be read (nothing else is then set)
+  bool present = false;        // it made its tcache (a thread does at its first call)
+  std::array<uint16_t, kTcacheBins> counts{};
+  std::array<BinList, kTcacheBins> lists;  // chunk refs (ChunkRef::arena names other heaps)
+};
+
 struct ArenaSnapshot {
   bool valid = false;  // false: the arena could not be located or read safely
   std::string invalid_reason;
@@ -161,6 +175,9 @@ struct ArenaSnapshot {
   MallocParSnapshot mp;
   // main_arena's snapshot only: the other arenas (threads'), oldest first (arena_walk.h).
   std::vector<OtherArena> others;
+  // main_arena's snapshot only: the other threads' tcaches, by thread number (arena_walk.h);
+  // empty without threads, and where the sides do not compare them (RunOptions::thread_tcaches).
+  std::vector<ThreadTcache> thread_tcaches;
 
   bool operator==(const ArenaSnapshot& o) const;
   bool operator!=(const ArenaSnapshot& o) const { return !(*this == o); }

@@ -23,6 +23,11 @@ std::string chunk_text(const ChunkRef& c) {
   if (c.wild && (c.offset <= -kNear || c.offset >= kNear)) return "wild:far";  // raw, per process
   if (c.wild && c.offset < 0) return "wild:heap-" + hex(static_cast<uint64_t>(-c.offset));
   if (c.wild) return "wild:heap+" + hex(static_cast<uint64_t>(c.offset));
+  if (c.arena != 0) {  // in a heap of another arena: "arena1+0xb60", "arena1.heap2+0x40"
+    return "arena" + std::to_string(c.arena) +
+           (c.heap != 0 ? ".heap" + std::to_string(c.heap) : std::string()) + "+" +
+           hex(static_cast<uint64_t>(c.offset)) + " (" + size_text(c) + ")";
+  }
   return "heap+" + hex(static_cast<uint64_t>(c.offset)) + " (" + size_text(c) + ")";
 }
 
@@ -81,6 +86,24 @@ std::string bin_range(int index) {
 
 namespace {
 
+// A tcache's bins, each "0x20 [  1]: heap+0x290 (0x20)" under `in`; false when all are empty.
+bool format_tcache_bins(const std::array<uint16_t, kTcacheBins>& counts,
+                        const std::array<BinList, kTcacheBins>& lists, const std::string& in,
+                        std::string* out) {
+  bool any = false;
+  for (int i = 0; i < kTcacheBins; ++i) {
+    if (counts[i] == 0 && lists[i].empty()) continue;
+    char head[48];
+    // A large bin (2.42+) holds a range of sizes.
+    const std::string sizes =
+        hex(tcache_bin_first_size(i)) + (i >= 64 ? "-" + hex(tcache_bin_last_size(i)) : "");
+    std::snprintf(head, sizeof head, "%s [%3u]: ", sizes.c_str(), counts[i]);
+    *out += in + "  " + head + list_text(lists[i]) + "\n";
+    any = true;
+  }
+  return any;
+}
+
 // One arena's state; main_arena's with the tcache and mp_ (other arenas have neither).
 std::string format_arena(const ArenaSnapshot& s, const std::string& in, bool full, bool main) {
   if (!s.valid) return in + "(no snapshot: " + s.invalid_reason + ")\n";
@@ -89,20 +112,9 @@ std::string format_arena(const ArenaSnapshot& s, const std::string& in, bool ful
   const std::string empty = in + "  empty\n";
   section = in + "tcachebins" + (s.tcache_present ? "" : " (no tcache yet)") + "\n";
   if (main) out += section;
-  bool any = false;
-  for (int i = 0; i < kTcacheBins && main; ++i) {
-    if (s.tcache_counts[i] == 0 && s.tcache[i].empty()) continue;
-    char head[48];
-    // A large bin (2.42+) holds a range of sizes.
-    const std::string sizes =
-        hex(tcache_bin_first_size(i)) + (i >= 64 ? "-" + hex(tcache_bin_last_size(i)) : "");
-    std::snprintf(head, sizeof head, "%s [%3u]: ", sizes.c_str(), s.tcache_counts[i]);
-    out += in + "  " + head + list_text(s.tcache[i]) + "\n";
-    any = true;
-  }
-  if (main && !any) out += empty;
+  if (main && !format_tcache_bins(s.tcache_counts, s.tcache, in, &out)) out += empty;
   out += in + "fastbins\n";
-  any = false;
+  bool any = false;
   for (int i = 0; i < kFastBins; ++i) {
     if (s.fastbins[i].empty()) continue;
     out += in + "  " + hex(0x20 + 0x10 * i) + ": " + list_text(s.fastbins[i]) + "\n";
@@ -191,6 +203,18 @@ std::string format_state(const ArenaSnapshot& s, const std::string& in, bool ful
            (o.heaps == 1 ? " heap" : " heaps") + "; heap+ is the heap top lies in, of size " +
            hex(o.heap_size) + "; attached_threads " + std::to_string(o.attached_threads) + "):\n";
     out += format_arena(o.state, in + "  ", full, false);
+  }
+  // The other threads' tcaches, by thread (the compact form leaves out empty ones).
+  for (const ThreadTcache& t : s.thread_tcaches) {
+    const std::string head = in + "t" + std::to_string(t.thread) + " tcachebins";
+    std::string bins;
+    if (!t.invalid_reason.empty()) {
+      out += head + " (no snapshot: " + t.invalid_reason + ")\n";
+    } else if (t.present && format_tcache_bins(t.counts, t.lists, in, &bins)) {
+      out += head + "\n" + bins;
+    } else if (full) {
+      out += head + (t.present ? "\n" + in + "  empty\n" : std::string(" (no tcache yet)\n"));
+    }
   }
   return out;
 }

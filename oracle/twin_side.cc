@@ -156,9 +156,10 @@ class TwinSide : public Side {
       // A double free that glibc does not catch (a fastbin chunk freed twice, not at the top) is
       // no heap bug: the checker stops where the block invariants saw the Program mean it.
       if (!blocks_.active()) check_heap_now = false;
-      if (options.digests) trace.digests.push_back(digest(twin, &pace));
+      // The threads' tcaches: none in a single-threaded Program.
+      const HeapLocation& loc = locate(twin, options.thread_tcaches ? started_threads & ~1u : 0);
+      if (options.digests) trace.digests.push_back(digest(loc, &pace));
       if (options.snapshots || options.inspect || (check_heap_now && trace.violation.empty())) {
-        HeapLocation loc = location(twin);
         if (options.snapshots) trace.states.push_back(read_arena(reader, loc, layout_));
         if (options.inspect) options.inspect(i, reader, loc, layout_);
         if (check_heap_now && trace.violation.empty()) {
@@ -397,10 +398,11 @@ class TwinSide : public Side {
   // The arena digest (oracle/arena_walk.h), paced as the glibc runner paces its own, read
   // straight from the twin's memory: the regions it reads (heap, main_arena, mp_,
   // global_max_fast, the tcache struct) are all this process's.
-  uint64_t digest(const alloc::Allocator& twin, ArenaDigestPace* pace) const {
-    const HeapLocation loc = location(twin);
-    const ArenaWhere where{loc.heap_base,       loc.heap_end, loc.arena,       loc.mp,
-                           loc.global_max_fast, loc.tcache,   &owned_readable, memory_.get()};
+  uint64_t digest(const HeapLocation& loc, ArenaDigestPace* pace) const {
+    ArenaWhere where{loc.heap_base,       loc.heap_end, loc.arena,       loc.mp,
+                     loc.global_max_fast, loc.tcache,   &owned_readable, memory_.get()};
+    where.threads = loc.threads;
+    where.thread_tcaches = loc.thread_tcaches.data();
     return arena_digest_here_paced(&arena_layout_, &where, pace);
   }
 
@@ -430,8 +432,14 @@ class TwinSide : public Side {
     return loc;
   }
 
-  HeapLocation location(const alloc::Allocator& twin) const {
-    HeapLocation loc;
+  // Where things are after an op, with Allocator::thread_tcache of each thread of `threads`
+  // (bit t: thread t), into loc_ (no HeapLocation made per op).
+  const HeapLocation& locate(const alloc::Allocator& twin, uint32_t threads) {
+    HeapLocation& loc = loc_;
+    loc.threads = threads;
+    for (uint32_t t = 1; threads != 0 && t < ARENA_MAX_THREADS; ++t) {
+      if (threads >> t & 1) loc.thread_tcaches[t] = twin.thread_tcache(static_cast<int>(t));
+    }
     loc.heap_base = heap_base_;
     loc.heap_end = memory_->brk();
     loc.arena = twin.main_arena();
@@ -450,7 +458,8 @@ class TwinSide : public Side {
   std::vector<Addr> slots_;
   uint64_t heap_base_ = 0;
   const bool check_clearing_ = std::getenv("HEAPTWIN_CHECK_CLEARING") != nullptr;
-  Addr arena_ = 0;  // &main_arena
+  Addr arena_ = 0;    // &main_arena
+  HeapLocation loc_;  // locate()
   ReadNamer namer_;
   BlockInvariants blocks_;
   Addr realloc_source_ = 0;

@@ -45,6 +45,12 @@ class GlibcSide : public Side {
 
   std::string name() const override { return name_; }
   const RunnerCommand& command() const { return command_; }
+  // Each thread of the runner's child finds its own `tcache` as t0 does (runner_threads.c).
+  std::string thread_tcaches_unknown() const override {
+    if (symbols_ && symbols_->tcache_tls != 0 && symbols_->errno_tls != 0) return "";
+    return name_ + ": no TLS offsets of tcache and errno (" +
+           (symbols_ ? "not in " + symbols_->debug_file : symbols_error_) + ")";
+  }
 
   Trace run(const Program& program, const RunOptions& options) override {
     start(program, options);
@@ -221,8 +227,10 @@ class GlibcSide : public Side {
     req.magic = RUNNER_MAGIC;
     // The child waits after each op (snapshots read live, the inspect hook) unless it copies.
     const bool pause = (options.snapshots && !copy) || options.inspect;
-    req.flags = (pause ? RUNNER_PAUSE : 0) | (copy ? RUNNER_COPY_STATE : 0) |
-                (options.digests ? RUNNER_DIGESTS : 0);
+    req.flags =
+        (pause ? RUNNER_PAUSE : 0) | (copy ? RUNNER_COPY_STATE : 0) |
+        (options.digests ? RUNNER_DIGESTS : 0) |
+        (options.thread_tcaches && thread_tcaches_unknown().empty() ? RUNNER_THREAD_TCACHES : 0);
     req.slot_count = static_cast<uint32_t>(program.slot_count());
     req.timeout_ms = static_cast<uint32_t>(options.timeout_ms > 0 ? options.timeout_ms : 2000);
     req.layout = arena_layout_;
@@ -354,7 +362,7 @@ class GlibcSide : public Side {
       return s;
     }
     ChildMemory mem(child, heap_base, r.heap_end);
-    return read_arena(mem, location(r, heap_base), layout_);
+    return read_arena(mem, location(r, heap_base, true), layout_);
   }
 
   // RunOptions::inspect on the paused child; when the arena cannot be located, trace->error says
@@ -368,7 +376,7 @@ class GlibcSide : public Side {
       return;
     }
     ChildMemory mem(child, heap_base, r.heap_end);
-    inspector(index, mem, location(r, heap_base), layout_);
+    inspector(index, mem, location(r, heap_base, true), layout_);
   }
 
   // Without debug symbols: see glibc_probe.h.
@@ -401,18 +409,9 @@ class GlibcSide : public Side {
     symbols_ = s;
   }
 
-  HeapLocation location(const RunnerRecord& r, uint64_t heap_base) const {
-    HeapLocation loc;
-    loc.heap_base = heap_base;
-    loc.heap_end = r.heap_end;
-    loc.arena = libc_base_ + symbols_->main_arena;
-    loc.mp = libc_base_ + symbols_->mp;
-    loc.global_max_fast = libc_base_ + symbols_->global_max_fast;
-    if (symbols_->tcache_tls != 0) {
-      loc.tcache = r.tcache;  // malloc's own TLS pointer
-    } else if (r.heap_end > heap_base) {
-      loc.tcache = heap_base + 0x10;  // where the first malloc of a process puts it
-    }
+  HeapLocation location(const RunnerRecord& r, uint64_t heap_base, bool paused = false) const {
+    HeapLocation loc = runner_location(*symbols_, libc_base_, heap_base, r.heap_end, r.tcache);
+    if (paused) channel_.paused_thread_tcaches(&loc);  // with its other threads' tcaches
     return loc;
   }
 

@@ -84,7 +84,34 @@ ArenaSnapshot copied_snapshot(const RunnerState& state, const HeapLocation& loc,
     mem.add(heap.start, at, heap.bytes);
     at += heap.bytes;
   }
-  return read_arena(mem, loc, layout);
+  HeapLocation where = loc;
+  where.threads = state.threads;
+  for (uint32_t t = 1; t < ARENA_MAX_THREADS; ++t) {
+    if (!(state.threads >> t & 1)) continue;
+    RunnerThreadTcache thread;
+    std::memcpy(&thread, at, sizeof thread);
+    at += sizeof thread;
+    where.thread_tcaches[t] = thread.tcache;
+    mem.add(thread.tcache, at, thread.copied);
+    at += thread.copied;
+  }
+  return read_arena(mem, where, layout);
+}
+
+HeapLocation runner_location(const LibcSymbols& symbols, uint64_t libc_base, uint64_t heap_base,
+                             uint64_t heap_end, uint64_t tcache) {
+  HeapLocation loc;
+  loc.heap_base = heap_base;
+  loc.heap_end = heap_end;
+  loc.arena = libc_base + symbols.main_arena;
+  loc.mp = libc_base + symbols.mp;
+  loc.global_max_fast = libc_base + symbols.global_max_fast;
+  if (symbols.tcache_tls != 0) {
+    loc.tcache = tcache;  // malloc's own TLS pointer
+  } else if (heap_end > heap_base) {
+    loc.tcache = heap_base + 0x10;  // where the first malloc of a process puts it
+  }
+  return loc;
 }
 
 }  // namespace heaptwin

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "oracle/arena_walk.h"
+#include "oracle/glibc/libc_symbols.h"
 #include "oracle/glibc/runner_protocol.h"
 #include "oracle/heap_view.h"
 #include "oracle/memory_reader.h"
@@ -29,9 +30,15 @@ class ChildMemory : public MemoryReader {
   std::vector<unsigned char> heap_;
 };
 
-// The snapshot of a copied state; `loc` says where the regions were in the runner.
+// The snapshot of a copied state; `loc` says where the regions were in the runner (the other
+// threads' tcaches: where the state says).
 ArenaSnapshot copied_snapshot(const RunnerState& state, const HeapLocation& loc,
                               const GlibcLayout& layout);
+
+// Where malloc's state lies in the runner's child after an op that left the break at heap_end,
+// with `tcache` its main thread's tcache pointer (RunnerRecord::tcache).
+HeapLocation runner_location(const LibcSymbols& symbols, uint64_t libc_base, uint64_t heap_base,
+                             uint64_t heap_end, uint64_t tcache);
 
 }  // namespace heaptwin
 

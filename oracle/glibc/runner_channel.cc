@@ -183,4 +183,10 @@ pid_t RunnerChannel::child_pid() const {
 
 uint64_t RunnerChannel::heap_base() const { return shared_->control.heap_base; }
 
+void RunnerChannel::paused_thread_tcaches(HeapLocation* loc) const {
+  const RunnerControl& c = shared_->control;
+  loc->threads = c.threads;
+  std::copy(std::begin(c.thread_tcaches), std::end(c.thread_tcaches), loc->thread_tcaches.begin());
+}
+
 }  // namespace heaptwin

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "oracle/glibc/runner_protocol.h"
+#include "oracle/heap_view.h"
 #include "program/op.h"
 
 namespace heaptwin {
@@ -41,6 +42,9 @@ class RunnerChannel {
   std::string message(uint64_t length) const;
   pid_t child_pid() const;
   uint64_t heap_base() const;
+  // RUNNER_PAUSE: the paused child's other threads' tcaches (RunnerControl::threads) into
+  // loc->threads and loc->thread_tcaches.
+  void paused_thread_tcaches(HeapLocation* loc) const;
 
  private:
   void write_ops();

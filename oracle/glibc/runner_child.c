@@ -262,6 +262,8 @@ static int run_ops(void) {
     if (reset) runner_dirty_after(op, r, running_top_before);
     if (request.flags & RUNNER_COPY_STATE) runner_copy_state(r, i == 0);
     if (request.flags & RUNNER_DIGESTS) r->digest = runner_digest(r, &pace);
+    /* A paused child's other threads' tcaches, for the parent's live snapshots (none: 0). */
+    if (pause) shared->control.threads = runner_thread_tcaches(shared->control.thread_tcaches);
     record_done(pause);
   }
   recoverable = 0;

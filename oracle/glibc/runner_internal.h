@@ -32,6 +32,9 @@ int runner_probe_word(uint64_t address, uint64_t* out);
 /* runner_threads.c: an op on the thread it names (created at its first op), lock-step. */
 void runner_run_op_on_thread(const struct RunnerOp* op, struct RunnerRecord* r);
 int runner_threads_started(void); /* 1: this child must not run another Program */
+/* The other threads' tcaches (RUNNER_THREAD_TCACHES): tcaches[t] (of ARENA_MAX_THREADS) for each
+ * thread t of the returned ArenaWhere::threads; 0 when none, or when they cannot be found. */
+uint32_t runner_thread_tcaches(uint64_t* tcaches);
 /* Sets r->arena, arena_heap, arena_heap_offset for a returned chunk of a non-main arena. */
 void runner_name_arena_chunk(const struct RunnerOp* op, struct RunnerRecord* r);
 void runner_name_read_heaps(const struct RunnerOp* op, struct RunnerRecord* r);

@@ -74,9 +74,11 @@ enum {
   RUNNER_DIGESTS = 4,    /* arena_digest_here() after each op that returned */
   RUNNER_RESET = 8,      /* persistent child: reset glibc's malloc in place after the Program
                             (needs arena, mp and the tcache TLS slot); else a new child */
-  RUNNER_KEEP_WRITERS = 16 /* also after a Program that wrote memory, when it provably left
+  RUNNER_KEEP_WRITERS = 16, /* also after a Program that wrote memory, when it provably left
                               nothing the reset does not undo (runner_guard.c) */
   /* 32 was RUNNER_EXACT_BREAK: runner_brk.c weighs every large raise from glibc's own break. */
+  RUNNER_THREAD_TCACHES = 64 /* digests and copied states hold the other threads' tcaches too
+                                (arena_walk.h, ArenaWhere::threads); needs errno_tls, tcache_tls */
 };
 
 struct RunnerRequest {
@@ -156,13 +158,21 @@ struct RunnerRecord {
 
 /* A copied state, followed by arena_bytes of main_arena, mp_bytes of mp_, 8 bytes of
  * global_max_fast, heap_bytes of the heap from its base, when tcache_apart the tcache
- * struct (with M_MMAP_THRESHOLD 0 it is an mmapped chunk outside the heap), and the heaps of the
- * other arenas (threads'): other_heaps of them, each a struct ArenaHeapRange and its bytes. */
+ * struct (with M_MMAP_THRESHOLD 0 it is an mmapped chunk outside the heap), the heaps of the
+ * other arenas (threads'): other_heaps of them, each a struct ArenaHeapRange and its bytes, and
+ * for each thread t of `threads` (RUNNER_THREAD_TCACHES) a struct RunnerThreadTcache and the
+ * `copied` bytes of its tcache struct. */
 struct RunnerState {
   uint64_t bytes; /* of the whole entry, header included (16-aligned) */
   uint64_t heap_bytes;
   uint32_t arena_bytes, mp_bytes;
   uint32_t tcache_apart, other_heaps;
+  uint32_t threads; /* bit t: thread t (1 .. 7) exists (ArenaWhere::threads) */
+  uint32_t pad;
+};
+struct RunnerThreadTcache {
+  uint64_t tcache; /* the thread's `tcache` (0: none yet) */
+  uint64_t copied; /* the struct's bytes that follow (0: none, or unreadable) */
 };
 /* The most heaps, and bytes of them, a copied state holds (a snapshot past it reads the rest as
  * unreadable: an invalid arena, a difference the report names). */
@@ -201,8 +211,13 @@ struct RunnerControl {
   RUNNER_LINE uint64_t records_written;   /* the child's own count (the server publishes it
                                              after the child died) */
   uint64_t state_head;
-  uint64_t slots_start, slots_end;          /* the child's slot array (runner_child_intact) */
-  unsigned char recover_copy[256];          /* the child's jump buffer, as set (runner_child.c) */
+  uint64_t slots_start, slots_end; /* the child's slot array (runner_child_intact) */
+  unsigned char recover_copy[256]; /* the child's jump buffer, as set (runner_child.c) */
+  /* RUNNER_PAUSE: the other threads' tcaches after the op of the last record (ArenaWhere::threads
+   * and thread_tcaches), for the parent's live snapshots. */
+  RUNNER_LINE uint32_t threads;
+  uint32_t pad2;
+  uint64_t thread_tcaches[ARENA_MAX_THREADS];
   RUNNER_LINE struct RunnerBell child_bell; /* the child (or the server) sleeps on it */
   RUNNER_LINE char message[RUNNER_MAX_MESSAGE];
 };

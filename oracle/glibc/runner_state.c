@@ -51,6 +51,9 @@ uint64_t runner_digest(const struct RunnerRecord* r, struct ArenaDigestPace* pac
   where.mp = request.mp;
   where.global_max_fast = request.global_max_fast;
   where.tcache = tcache_for(r);
+  uint64_t tcaches[ARENA_MAX_THREADS];
+  where.threads = runner_thread_tcaches(tcaches);
+  where.thread_tcaches = tcaches;
   return arena_digest_here_paced(&request.layout, &where, pace);
 }
 
@@ -150,8 +153,25 @@ void runner_copy_state(struct RunnerRecord* r, int first_op) {
   header.other_heaps =
       (uint32_t)arena_heap_ranges(read_probed, NULL, request.arena, request.layout.binmap + 16,
                                   request.layout.top, heaps, RUNNER_MAX_HEAP_COPIES);
+  /* The other threads' tcaches (none without threads), each struct copied where readable. */
+  uint64_t tcaches[ARENA_MAX_THREADS];
+  header.threads = runner_thread_tcaches(tcaches);
+  header.pad = 0;
+  struct RunnerThreadTcache thread_tcache[ARENA_MAX_THREADS];
   uint64_t need = sizeof header + header.arena_bytes + header.mp_bytes + 8 + heap_len +
                   (tcache_apart ? RUNNER_TCACHE_BYTES : 0);
+  const struct ArenaLayout* l = &request.layout;
+  const uint64_t tcache_bytes =
+      l->tcache_entries + 8 * (uint64_t)(l->tcache_bins ? l->tcache_bins : 64);
+  for (uint32_t t = 1; t < ARENA_MAX_THREADS; ++t) {
+    if (!(header.threads >> t & 1)) continue;
+    thread_tcache[t].tcache = tcaches[t];
+    thread_tcache[t].copied = tcaches[t] != 0 && tcache_bytes <= RUNNER_TCACHE_BYTES &&
+                                      probe_readable(NULL, tcaches[t], tcache_bytes)
+                                  ? tcache_bytes
+                                  : 0;
+    need += sizeof thread_tcache[t] + thread_tcache[t].copied;
+  }
   uint64_t copied = 0;
   for (uint32_t i = 0; i < header.other_heaps; ++i) {
     if (copied + heaps[i].bytes > RUNNER_MAX_HEAP_COPY_BYTES) {
@@ -184,5 +204,12 @@ void runner_copy_state(struct RunnerRecord* r, int first_op) {
     at += sizeof heaps[i];
     memcpy(at, (const void*)(uintptr_t)heaps[i].start, heaps[i].bytes);
     at += heaps[i].bytes;
+  }
+  for (uint32_t t = 1; t < ARENA_MAX_THREADS; ++t) {
+    if (!(header.threads >> t & 1)) continue;
+    memcpy(at, &thread_tcache[t], sizeof thread_tcache[t]);
+    at += sizeof thread_tcache[t];
+    memcpy(at, (const void*)(uintptr_t)tcaches[t], thread_tcache[t].copied);
+    at += thread_tcache[t].copied;
   }
 }

@@ -16,6 +16,7 @@
  * would change every older release's start-up): there `pthread_create` is a null weak symbol and
  * the parent refuses threaded Programs (glibc_side.cc). */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
@@ -27,7 +28,7 @@
 
 #pragma weak pthread_create
 
-#define RUNNER_MAX_THREADS 8 /* heaptwin::kMaxThreads */
+#define RUNNER_MAX_THREADS ARENA_MAX_THREADS /* heaptwin::kMaxThreads */
 
 /* glibc's HEAP_MAX_SIZE on 64-bit (2 * DEFAULT_MMAP_THRESHOLD_MAX): a non-main heap starts at
  * the HEAP_MAX_SIZE boundary at or below any of its chunks (heap_for_ptr). */
@@ -42,6 +43,9 @@ struct Worker {
   uint64_t done;          /* ops it finished (written by the worker) */
   const struct RunnerOp* op;
   struct RunnerRecord* record;
+  /* Where this thread's glibc thread-local `tcache` lies (0: unknown), found by the thread itself
+   * before its first op (runner_thread_tcaches). */
+  uint64_t tcache_slot;
 };
 
 static struct Worker workers[RUNNER_MAX_THREADS];
@@ -67,6 +71,13 @@ static void* worker_main(void* arg) {
   ss.ss_size = sizeof worker_alt_stacks[0];
   ss.ss_flags = 0;
   sigaltstack(&ss, NULL);
+  /* As t0 finds its own (runner_tcache_pointer): errno and tcache both lie in libc's TLS block,
+   * a fixed distance apart, and __errno_location() is this thread's errno. Published by the
+   * release store of `done` after the first op. */
+  if (request.errno_tls != 0 && request.tcache_tls != 0) {
+    w->tcache_slot =
+        (uint64_t)(uintptr_t)((char*)__errno_location() - request.errno_tls + request.tcache_tls);
+  }
   for (;;) {
     runner_wait(&w->bell, op_waiting, w, shared->control.spin_cycles, -1);
     runner_run_op(w->op, w->record);
@@ -104,6 +115,20 @@ void runner_run_op_on_thread(const struct RunnerOp* op, struct RunnerRecord* r) 
 }
 
 int runner_threads_started(void) { return started_any; }
+
+uint32_t runner_thread_tcaches(uint64_t* tcaches) {
+  if (!started_any || !(request.flags & RUNNER_THREAD_TCACHES)) return 0;
+  uint32_t threads = 0;
+  for (uint32_t t = 1; t < RUNNER_MAX_THREADS; ++t) {
+    const struct Worker* w = &workers[t];
+    if (!w->started) continue;
+    if (w->tcache_slot == 0) return 0; /* not known: no opinion on any */
+    /* The thread waits for its next op: its TLS is as its last op left it. */
+    memcpy(&tcaches[t], (const void*)(uintptr_t)w->tcache_slot, sizeof tcaches[t]);
+    threads |= 1u << t;
+  }
+  return threads;
+}
 
 /* ---- naming a chunk of a non-main arena ------------------------------------------------------ */
 
