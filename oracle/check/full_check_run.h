@@ -23,8 +23,11 @@ T load(const unsigned char* base, uint64_t offset) {
 class Reporter {
  public:
   Reporter(const Where& where, Findings* out) : where_(where), out_(out) {}
-  // A new finding; add its message to the Text returned.
-  Text note(const char* rule, uint64_t chunk = 0, uint64_t size = 0, BinId bin = {});
+  // A new finding; add its message to the Text returned. Cold: the compiler moves every path that
+  // reports (the message's formatting with it) out of the checks' hot code, which after every op
+  // runs through most of the checker and the allocator and overflowed the instruction cache.
+  __attribute__((cold)) Text note(const char* rule, uint64_t chunk = 0, uint64_t size = 0,
+                                  BinId bin = {});
   bool full() const { return out_->full(); }
   // "heap+0x2a0" or the raw address.
   Text& at(Text& t, uint64_t addr) const {

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "oracle/check/incremental_op.h"
+#include "oracle/check/word_diff.h"
 
 namespace heaptwin::check {
 
@@ -152,27 +153,6 @@ OpCheck::OpCheck(IncrementalCheck* self, const Reader& mem, const Where& where,
 static const unsigned char* view(const Reader& mem, uint64_t addr, uint64_t n, unsigned char* buf) {
   if (const unsigned char* p = mem.direct(addr, n)) return p;
   return mem.read(addr, buf, n) ? buf : nullptr;
-}
-
-// Words a[0..n) against b[0..n): calls changed(i) for each word that differs. Blocks that are
-// equal (most of them after an op) are skipped with memcmp, which is vectorised; in a block that
-// differs, lines of 16 words likewise, before single words (scanning all 64 words of a block was
-// a third of this).
-template <typename F>
-static void diff_words(const unsigned char* a, const unsigned char* b, uint64_t n, F changed) {
-  constexpr uint64_t kBlock = 64, kLine = 16;               // words
-  if (n > kBlock && std::memcmp(a, b, 8 * n) == 0) return;  // the bins: one call, not four
-  for (uint64_t w = 0; w < n; w += kBlock) {
-    const uint64_t end = w + kBlock <= n ? w + kBlock : n;
-    if (std::memcmp(a + 8 * w, b + 8 * w, 8 * (end - w)) == 0) continue;
-    for (uint64_t v = w; v < end; v += kLine) {
-      const uint64_t line_end = v + kLine <= end ? v + kLine : end;
-      if (std::memcmp(a + 8 * v, b + 8 * v, 8 * (line_end - v)) == 0) continue;
-      for (uint64_t k = v; k < line_end; ++k) {
-        if (load<uint64_t>(a, 8 * k) != load<uint64_t>(b, 8 * k)) changed(k);
-      }
-    }
-  }
 }
 
 bool OpCheck::read_state() {
