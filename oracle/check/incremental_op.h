@@ -145,6 +145,13 @@ class OpCheck {
   unsigned char av_buf_[kMallocStateBytes];
   unsigned char mp_buf_[kMallocParBytes];
   unsigned char tc_buf_[kMaxTcacheStruct];
+  // Which words of main_arena and of the tcache struct differ from the copies (read_state): bit
+  // w % 64 of [w / 64] for word w. apply copies these back.
+  static constexpr uint64_t kArenaWords = kMallocStateBytes / 8;
+  static_assert(kMallocStateBytes % 8 == 0 && kMaxTcacheStruct % 8 == 0, "whole words");
+  static constexpr uint64_t kArenaMasks = (kArenaWords + 63) / 64;
+  uint64_t arena_diff_[kArenaMasks];
+  uint64_t tcache_diff_[(kMaxTcacheStruct / 8 + 63) / 64];
   uint64_t top_ = 0, old_top_ = 0;
   bool walk_broken_ = false;  // the chunk map could not be followed: skip what needs it
   bool overflow_ = false;     // a working list ran out of room: a full check instead

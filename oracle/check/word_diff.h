@@ -1,9 +1,8 @@
-// Which 8-byte words of two buffers differ: the incremental check compares main_arena's bins and
-// the tcache struct with its copies after every op (incremental.cc: read_state). With AVX2 (asked
-// of the CPU once, with cpuid and xgetbv: no library) 16 words are compared per step and the
-// differing ones come out as bits; without it, memcmp skips equal blocks and lines before single
-// words are compared. memcmp, then the search in the block that differed, cost 1,400
-// instructions an op on the bins alone; the AVX2 pass costs under 400.
+// Which 8-byte words of two buffers differ: the incremental check compares main_arena and the
+// tcache struct with its copies after every op (incremental.cc: read_state), and copies back only
+// the words that differ (apply.cc). With AVX2 (asked of the CPU once, with cpuid and xgetbv: no
+// library) 16 words are compared per step and the differing ones come out as bits; without it,
+// memcmp skips equal lines of 16 words before single words are compared.
 #ifndef HEAPTWIN_ORACLE_CHECK_WORD_DIFF_H_
 #define HEAPTWIN_ORACLE_CHECK_WORD_DIFF_H_
 
@@ -61,10 +60,12 @@ __attribute__((target("avx2"), always_inline)) inline uint64_t bits4(__m256i e) 
   return static_cast<uint64_t>(_mm256_movemask_pd(_mm256_castsi256_pd(e)));
 }
 
-// Bit i set when word i of a and b differ; n <= 64.
-__attribute__((target("avx2"))) inline uint64_t differing_avx2(const unsigned char* a,
-                                                               const unsigned char* b, uint64_t n) {
-  uint64_t mask = 0;
+// diff_mask (below) with AVX2: 16 words a step, one test when all 16 are equal (most steps after
+// an op), the differing ones as bits when not. (32 words a step cost more.)
+__attribute__((target("avx2"))) inline void diff_mask_avx2(const unsigned char* a,
+                                                           const unsigned char* b, uint64_t n,
+                                                           uint64_t* masks) {
+  for (uint64_t k = 0; k < (n + 63) / 64; ++k) masks[k] = 0;
   uint64_t i = 0;
   for (; i + 16 <= n; i += 16) {
     const __m256i e0 = equal4(a, b, i), e1 = equal4(a, b, i + 4), e2 = equal4(a, b, i + 8),
@@ -72,46 +73,68 @@ __attribute__((target("avx2"))) inline uint64_t differing_avx2(const unsigned ch
     const __m256i all = _mm256_and_si256(_mm256_and_si256(e0, e1), _mm256_and_si256(e2, e3));
     if (_mm256_movemask_epi8(all) == -1) continue;
     const uint64_t same = bits4(e0) | bits4(e1) << 4 | bits4(e2) << 8 | bits4(e3) << 12;
-    mask |= (~same & 0xffff) << i;
+    masks[i / 64] |= (~same & 0xffff) << (i % 64);
   }
-  for (; i + 4 <= n; i += 4) mask |= (~bits4(equal4(a, b, i)) & 0xf) << i;
-  for (; i < n; ++i) mask |= static_cast<uint64_t>(word_at(a, i) != word_at(b, i)) << i;
-  return mask;
+  for (; i + 4 <= n; i += 4) masks[i / 64] |= (~bits4(equal4(a, b, i)) & 0xf) << (i % 64);
+  for (; i < n; ++i) {
+    masks[i / 64] |= static_cast<uint64_t>(word_at(a, i) != word_at(b, i)) << (i % 64);
+  }
 }
 #else
 inline bool have_avx2() { return false; }
-inline uint64_t differing_avx2(const unsigned char*, const unsigned char*, uint64_t) { return 0; }
+inline void diff_mask_avx2(const unsigned char*, const unsigned char*, uint64_t, uint64_t*) {}
 #endif
 
+// Bit i set when word i of a and b differ, n <= 64: memcmp skips equal lines of 16 words (most
+// of them after an op), then single words are compared.
+inline uint64_t differing_scalar(const unsigned char* a, const unsigned char* b, uint64_t n) {
+  constexpr uint64_t kLine = 16;  // words
+  uint64_t mask = 0;
+  for (uint64_t v = 0; v < n; v += kLine) {
+    const uint64_t end = v + kLine <= n ? v + kLine : n;
+    if (std::memcmp(a + 8 * v, b + 8 * v, 8 * (end - v)) == 0) continue;
+    for (uint64_t k = v; k < end; ++k) {
+      mask |= static_cast<uint64_t>(word_at(a, k) != word_at(b, k)) << k;
+    }
+  }
+  return mask;
+}
+
 }  // namespace word_diff_internal
+
+// Words a[0..n) against b[0..n): bit i % 64 of masks[i / 64] is set when word i differs
+// ((n + 63) / 64 masks).
+inline void diff_mask(const unsigned char* a, const unsigned char* b, uint64_t n, uint64_t* masks) {
+  using namespace word_diff_internal;
+  if (have_avx2()) {
+    diff_mask_avx2(a, b, n, masks);
+    return;
+  }
+  for (uint64_t w = 0; w < n; w += 64) {
+    masks[w / 64] = differing_scalar(a + 8 * w, b + 8 * w, n - w < 64 ? n - w : 64);
+  }
+}
+
+// Calls f(i - from) for each set bit i in [from, from + count) of masks, in order.
+template <typename F>
+void each_set_bit(const uint64_t* masks, uint64_t from, uint64_t count, F f) {
+  const uint64_t to = from + count;
+  for (uint64_t w = from / 64; w * 64 < to; ++w) {
+    uint64_t m = masks[w];
+    if (w * 64 < from) m &= ~uint64_t{0} << (from % 64);
+    if (to - w * 64 < 64) m &= (uint64_t{1} << (to - w * 64)) - 1;
+    for (; m != 0; m &= m - 1) f(w * 64 + static_cast<uint64_t>(__builtin_ctzll(m)) - from);
+  }
+}
 
 // Words a[0..n) against b[0..n): calls changed(i) for each word that differs, in order.
 template <typename F>
 void diff_words(const unsigned char* a, const unsigned char* b, uint64_t n, F changed) {
-  using namespace word_diff_internal;
-  if (have_avx2()) {
-    for (uint64_t w = 0; w < n; w += 64) {
-      for (uint64_t m = differing_avx2(a + 8 * w, b + 8 * w, n - w < 64 ? n - w : 64); m != 0;
-           m &= m - 1) {
-        changed(w + static_cast<uint64_t>(__builtin_ctzll(m)));
-      }
-    }
-    return;
-  }
-  // Blocks that are equal (most of them after an op) are skipped with memcmp, which is
-  // vectorised; in a block that differs, lines of 16 words likewise, before single words.
-  constexpr uint64_t kBlock = 64, kLine = 16;               // words
-  if (n > kBlock && std::memcmp(a, b, 8 * n) == 0) return;  // the bins: one call, not four
-  for (uint64_t w = 0; w < n; w += kBlock) {
-    const uint64_t end = w + kBlock <= n ? w + kBlock : n;
-    if (std::memcmp(a + 8 * w, b + 8 * w, 8 * (end - w)) == 0) continue;
-    for (uint64_t v = w; v < end; v += kLine) {
-      const uint64_t line_end = v + kLine <= end ? v + kLine : end;
-      if (std::memcmp(a + 8 * v, b + 8 * v, 8 * (line_end - v)) == 0) continue;
-      for (uint64_t k = v; k < line_end; ++k) {
-        if (word_at(a, k) != word_at(b, k)) changed(k);
-      }
-    }
+  uint64_t masks[64];
+  for (uint64_t w = 0; w < n; w += 64 * 64) {
+    const uint64_t k = n - w < 64 * 64 ? n - w : 64 * 64;
+    diff_mask(a + 8 * w, b + 8 * w, k, masks);
+    each_set_bit(masks, 0, k, [&](uint64_t i) { changed(w + i); });
   }
 }
 
