@@ -210,6 +210,7 @@ void random_programs_stay_clean_and_incremental(uint64_t seeds) {
     const int ops = seed % 10 == 0 ? 3000 : 300;
     const Program p = random_program(seed, ops, seed % 3 == 0 ? 200 : 24);
     TwinHeap h;
+    h.in_process = seed % 2 == 0;
     std::vector<alloc::Addr> slots(p.slot_count(), 0);
     for (size_t i = 0; i < p.ops.size(); ++i) {
       const Op& op = p.ops[i];
@@ -335,9 +336,12 @@ TEST(TwinHeaps, PlantedTwinBugsAreReportedAtTheirOp) {
       {"a merge forgets to take the neighbour out of its bin", "bin.not_a_chunk"},
       {"a tcache count climbs past mp_.tcache_count", "tcache.count_over_limit"},
   };
-  for (int b = 0; b < static_cast<int>(sizeof bugs / sizeof bugs[0]); ++b) {
-    SCOPED_TRACE(bugs[b].name);
+  const int n = static_cast<int>(sizeof bugs / sizeof bugs[0]);
+  for (int run = 0; run < 2 * n; ++run) {  // through copies, then in place
+    const int b = run % n;
+    SCOPED_TRACE(std::string(bugs[b].name) + (run >= n ? ", in process" : ""));
     TwinHeap h;
+    h.in_process = run >= n;
     alloc::Allocator& t = h.twin.twin;
     auto clean = [&](const char* what) {
       const auto v = h.check();

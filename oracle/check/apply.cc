@@ -76,7 +76,7 @@ OpCheck::Result OpCheck::run(const uint64_t* written, uint64_t count) {
   const size_t before = out_->size();
   {
     FullCheckRun top(&s_.full_, mem_, loc_, layout_, out_);
-    if (!top.top_rules(av_, max_fast_, load<uint64_t>(mp_, layout_.mp_sbrk_base))) {
+    if (!top.top_rules(av_, max_fast_, load<uint64_t>(mp_, layout_.mp_sbrk_base), heap_)) {
       return out_->size() != before ? Result::kFound : Result::kFull;
     }
   }

@@ -59,8 +59,10 @@ class FullCheckRun {
   // op). False when the arena cannot be read, there is no heap, it is not contiguous, or top is
   // not a chunk of the heap (then nothing else can be checked).
   bool arena_and_top();
-  // The same from copies already taken: main_arena's bytes, global_max_fast and mp_.sbrk_base.
-  bool top_rules(const unsigned char* av, uint64_t global_max_fast, uint64_t sbrk_base);
+  // The same from copies already taken: main_arena's bytes, global_max_fast and mp_.sbrk_base;
+  // `heap`: the heap's bytes when the reader gives them directly (top's size is read there).
+  bool top_rules(const unsigned char* av, uint64_t global_max_fast, uint64_t sbrk_base,
+                 const unsigned char* heap = nullptr);
 
  private:
   bool full() const { return r_.full(); }
@@ -105,6 +107,7 @@ class FullCheckRun {
   uint64_t tcache_bins_ = kTcacheBins, tcache_count_ = 7, tcache_max_bytes_ = 0;
   uint32_t flags_ = 0;
   uint64_t max_list_ = 0;
+  const unsigned char* heap_ = nullptr;  // top_rules' `heap`
 };
 
 }  // namespace heaptwin::check

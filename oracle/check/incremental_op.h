@@ -152,6 +152,13 @@ class OpCheck {
   static constexpr uint64_t kArenaMasks = (kArenaWords + 63) / 64;
   uint64_t arena_diff_[kArenaMasks];
   uint64_t tcache_diff_[(kMaxTcacheStruct / 8 + 63) / 64];
+  // Whether read_state found any word of main_arena's bytes [off, off + n) changed.
+  bool arena_changed(uint64_t off, uint64_t n) const {
+    for (uint64_t w = off / 8; w < (off + n + 7) / 8 && w < kArenaWords; ++w) {
+      if (arena_diff_[w / 64] >> (w % 64) & 1) return true;
+    }
+    return false;
+  }
   uint64_t top_ = 0, old_top_ = 0;
   bool walk_broken_ = false;  // the chunk map could not be followed: skip what needs it
   bool overflow_ = false;     // a working list ran out of room: a full check instead
