@@ -68,6 +68,8 @@ class OpCheck {
   void take_out(const ListRef& l, uint64_t chunk);
   bool valid_link(const ListRef& l, uint64_t from, uint64_t t);
   uint64_t next_now(const ListRef& l, uint64_t chunk) const;
+  // A tcache list's link as stored, revealed: entries[] (from == 0) or from's next.
+  uint64_t tcache_link(const ListRef& l, uint64_t from) const;
   void report_loop(const ListRef& l, uint64_t at);
   uint64_t pred_of(uint64_t chunk);
   bool in_list_now(const ListRef& l, uint64_t chunk);
@@ -88,6 +90,10 @@ class OpCheck {
   uint64_t list_after(uint64_t chunk);
   void local_rules();
   void chunk_rules(uint64_t c);
+  // ---- tcache_op.cc: the common op, a tcache push or pop, checked directly -------------------
+  // True when the op was that, clean, and the state is updated; false (nothing changed, nothing
+  // reported) leaves the op to the general check.
+  bool tcache_op(const uint64_t* written, uint64_t count);
   // ---- apply.cc: the state after a clean op ---------------------------------------------------
   void apply();
   void copy_state();
