@@ -83,6 +83,12 @@ class OpCheck {
   // ---- large_bin_links.cc: order and the nextsize skip list, locally -------------------------
   void large_bin_rules(const ListRef& l, uint64_t last, bool broken);
   bool leader(const ListRef& l, uint64_t x);
+  struct Place {
+    bool in_list;   // in_list_now
+    uint64_t pred;  // pred_of
+    int64_t label;  // label_of
+  };
+  Place place_of(const ListRef& l, uint64_t c);
   bool nextsize_ok(const ListRef& l, uint64_t x, uint64_t first, uint64_t last);
   // ---- local_rules.cc: chunks against their neighbours and their bins; counters --------------
   void counter_rules();
