@@ -81,7 +81,7 @@ OpCheck::Result OpCheck::run(const uint64_t* written, uint64_t count) {
     }
   }
   if (!s_.map_.covers(loc_.heap_base, loc_.heap_end)) return Result::kFull;
-  if (out_->size() == before && tcache_op(written, count)) return Result::kClean;
+  if (out_->size() == before && cached_op(written, count)) return Result::kClean;
   update_chunk_map(written, count);
   find_changed_members();
   walk_changed_lists();

@@ -96,10 +96,10 @@ class OpCheck {
   uint64_t list_after(uint64_t chunk);
   void local_rules();
   void chunk_rules(uint64_t c);
-  // ---- tcache_op.cc: the common op, a tcache push or pop, checked directly -------------------
+  // ---- cached_op.cc: the common ops, a tcache or fastbin push or pop, checked directly -------
   // True when the op was that, clean, and the state is updated; false (nothing changed, nothing
   // reported) leaves the op to the general check.
-  bool tcache_op(const uint64_t* written, uint64_t count);
+  bool cached_op(const uint64_t* written, uint64_t count);
   // ---- apply.cc: the state after a clean op ---------------------------------------------------
   void apply();
   void copy_state();

@@ -1,7 +1,8 @@
-// The incremental check's direct path for a tcache push or pop (oracle/check/tcache_op.cc): ops of
-// that shape with one word corrupted beside them (in the chunk, its neighbours, the tcache struct,
-// main_arena) are found exactly when the full check finds them, with every rule it names, whether
-// the direct path or the general check took them; and clean ones are taken directly.
+// The incremental check's direct path for a tcache or fastbin push or pop (oracle/check/
+// cached_op.cc): ops of that shape with one word corrupted beside them (in the chunk, its
+// neighbours, the tcache struct, main_arena), or the chunk filed into the next bin up, are found
+// exactly when the full check finds them, with every rule it names, whether the direct path or
+// the general check took them; and clean ones are taken directly.
 #include <gtest/gtest.h>
 
 #include <set>
@@ -25,31 +26,48 @@ using testing::TwinHeap;
 
 // One tcache op on a heap holding every kind of bin: the images before and after it, the words it
 // stored (the write log), and the chunk it pushed or popped.
-struct TcacheOp {
+struct CachedOp {
   HeapImage before, after;
   std::vector<uint64_t> written;
   uint64_t chunk = 0;
 };
 
-TcacheOp tcache_op(int kind) {
+// Kinds 0-9: a tcache op, 10-12: a fastbin op.
+CachedOp cached_op(int kind) {
   TwinHeap h;
   alloc::Allocator& t = h.twin.twin;
-  // Six chunks of a size the bins below do not hold (0x40 or 0x80), taken from top first.
+  // Chunks of a size the bins below do not hold (0x40 or 0x80), taken from top first.
+  const uint64_t request = kind % 2 == 0 || kind >= 10 ? 0x38 : 0x78;
   std::vector<alloc::Addr> held;
-  for (int i = 0; i < 6; ++i) held.push_back(t.malloc(kind % 2 == 0 ? 0x38 : 0x78).raw());
+  for (int i = 0; i < 10; ++i) held.push_back(t.malloc(request).raw());
   h.fill_every_kind_of_bin(96, 24);
-  const int frees = kind < 2 ? 0 : (kind < 4 || kind >= 8 ? 1 : 5);
-  for (int i = 0; i < frees; ++i) t.free(alloc::UserAddr{held[5 - i]});
-  TcacheOp op;
-  op.before = HeapImage::capture(h.reader, h.loc(), h.layout);
-  h.inc.write_log()->clear();
-  if (kind >= 6 && kind % 2 == 0) {  // a pop, from a bin of five or one
-    op.chunk = alloc::mem2chunk(alloc::UserAddr{t.malloc(0x38).raw()}).raw();
-  } else if (kind >= 6) {
-    op.chunk = alloc::mem2chunk(alloc::UserAddr{t.malloc(0x78).raw()}).raw();
-  } else {  // a push, into an empty bin, one holding one chunk, or five
-    op.chunk = alloc::mem2chunk(alloc::UserAddr{held[0]}).raw();
-    t.free(alloc::UserAddr{held[0]});
+  CachedOp op;
+  auto chunk = [](alloc::Addr p) { return alloc::mem2chunk(alloc::UserAddr{p}).raw(); };
+  if (kind >= 10) {
+    for (int i = 0; i < 7; ++i) t.free(alloc::UserAddr{held[i]});  // the tcache bin is full
+    if (kind >= 11) t.free(alloc::UserAddr{held[7]});               // one in the fastbin
+    if (kind == 12) {
+      for (int i = 0; i < 7; ++i) t.malloc(request);  // the tcache bin empties
+    }
+    op.before = HeapImage::capture(h.reader, h.loc(), h.layout);
+    h.inc.write_log()->clear();
+    if (kind == 12) {  // a pop of the fastbin's only chunk: nothing to move into the tcache
+      op.chunk = chunk(t.malloc(request).raw());
+    } else {  // a push, into an empty fastbin or onto one chunk
+      op.chunk = chunk(held[8]);
+      t.free(alloc::UserAddr{held[8]});
+    }
+  } else {
+    const int frees = kind < 2 ? 0 : (kind < 4 || kind >= 8 ? 1 : 5);
+    for (int i = 0; i < frees; ++i) t.free(alloc::UserAddr{held[5 - i]});
+    op.before = HeapImage::capture(h.reader, h.loc(), h.layout);
+    h.inc.write_log()->clear();
+    if (kind >= 6) {  // a pop, from a bin of five or one
+      op.chunk = chunk(t.malloc(request).raw());
+    } else {  // a push, into an empty bin, one holding one chunk, or five
+      op.chunk = chunk(held[0]);
+      t.free(alloc::UserAddr{held[0]});
+    }
   }
   const alloc::WriteLog& log = *h.inc.write_log();
   op.written.assign(log.entries, log.entries + log.size);
@@ -58,7 +76,7 @@ TcacheOp tcache_op(int kind) {
 }
 
 // A word beside the op: in the chunk, the chunks around it, the tcache struct or main_arena.
-uint64_t target(const TcacheOp& op, uint64_t r, bool* logged) {
+uint64_t target(const CachedOp& op, uint64_t r, bool* logged) {
   const HeapImage& m = op.after;
   const uint64_t size = m.u64(op.chunk + 8) & ~uint64_t{7};
   *logged = true;
@@ -72,12 +90,20 @@ uint64_t target(const TcacheOp& op, uint64_t r, bool* logged) {
   }
 }
 
-// A push filed into the next bin up instead of its own (tcache_put with a wrong index): the
-// struct and the chunk's next as that op leaves them. Only that bin changed; the chunk's size
-// is of the other one.
-bool misfile(const TcacheOp& op, HeapImage* m) {
-  const uint64_t tc = op.after.loc.tcache, h = op.chunk;
-  const uint64_t i = ((m->u64(h + 8) & ~uint64_t{7}) - 0x11) >> 4, j = i + 1;
+// A push filed into the next bin up instead of its own (tcache_put or a fastbin push with a wrong
+// index): the heads (and tcache counts) and the chunk's link as that op leaves them. Only that
+// bin changed; the chunk's size is of the other one.
+bool misfile(const CachedOp& op, bool fastbin, HeapImage* m) {
+  const uint64_t h = op.chunk, size = m->u64(h + 8) & ~uint64_t{7};
+  const uint64_t protect = (h + 0x10) >> 12;
+  if (fastbin) {
+    const uint64_t fb = op.after.loc.arena + 0x10, i = (size >> 4) - 2, j = i + 1;
+    const uint64_t old_j = op.before.u64(fb + 8 * j);
+    return m->write_u64(fb + 8 * i, op.before.u64(fb + 8 * i)) && m->write_u64(fb + 8 * j, h) &&
+           m->write_u64(h + 0x10, protect ^ old_j);
+  }
+  const uint64_t tc = op.after.loc.tcache;
+  const uint64_t i = (size - 0x11) >> 4, j = i + 1;
   auto set_count = [&](uint64_t bin, uint64_t value) {
     const uint64_t at = tc + 2 * bin / 8 * 8, shift = 16 * (bin % 4);
     return m->write_u64(at, (m->u64(at) & ~(uint64_t{0xffff} << shift)) | value << shift);
@@ -88,11 +114,10 @@ bool misfile(const TcacheOp& op, HeapImage* m) {
   const uint64_t old_j = op.before.u64(tc + 0x80 + 8 * j);
   return set_count(i, count_of(op.before, i)) && set_count(j, count_of(op.before, j) + 1) &&
          m->write_u64(tc + 0x80 + 8 * i, op.before.u64(tc + 0x80 + 8 * i)) &&
-         m->write_u64(tc + 0x80 + 8 * j, h + 0x10) &&
-         m->write_u64(h + 0x10, ((h + 0x10) >> 12) ^ old_j);
+         m->write_u64(tc + 0x80 + 8 * j, h + 0x10) && m->write_u64(h + 0x10, protect ^ old_j);
 }
 
-TEST(TwinHeaps, TcacheOpsCheckedDirectlyFindWhatTheFullCheckFinds) {
+TEST(TwinHeaps, CachedOpsCheckedDirectlyFindWhatTheFullCheckFinds) {
   uint64_t seed = 0x2545f4914f6cdd1d;
   auto next = [&] {
     seed ^= seed << 13;
@@ -101,15 +126,16 @@ TEST(TwinHeaps, TcacheOpsCheckedDirectlyFindWhatTheFullCheckFinds) {
     return seed;
   };
   size_t direct = 0, found_by_both = 0, rounds = 0;
-  for (int kind = 0; kind < 10; ++kind) {
-    const TcacheOp op = tcache_op(kind);
+  for (int kind = 0; kind < 13; ++kind) {
+    const CachedOp op = cached_op(kind);
     ASSERT_TRUE(check_heap(op.after, op.after.loc, op.after.layout).empty()) << "kind " << kind;
     IncrementalHeapChecker inc;
     for (int round = 0; round < 400; ++round, ++rounds) {
       HeapImage m = op.after;
       std::vector<uint64_t> written = op.written;
-      if (round % 8 == 4 && kind < 6) {
-        ASSERT_TRUE(misfile(op, &m));  // the chunk's line was written anyway
+      const bool push = kind < 6 || kind == 10 || kind == 11;
+      if (round % 8 == 4 && push) {
+        ASSERT_TRUE(misfile(op, kind >= 10, &m));  // the chunk's line was written anyway
       } else if (round % 8 != 0) {  // else clean
         bool logged = false;
         const uint64_t at = target(op, next(), &logged);
@@ -126,7 +152,7 @@ TEST(TwinHeaps, TcacheOpsCheckedDirectlyFindWhatTheFullCheckFinds) {
         if (logged) written.push_back(at);
       }
       ASSERT_TRUE(inc.full_check(op.before, op.before.loc, op.before.layout).empty());
-      const auto full_before = inc.stats().full, direct_before = inc.stats().tcache_ops;
+      const auto full_before = inc.stats().full, direct_before = inc.stats().cached_ops;
       inc.check_op(m, m.loc, m.layout, written.data(), written.size(), 200);
       const auto full = check_heap(m, m.loc, m.layout, CheckOptions{200});
       const bool incremental = inc.stats().full == full_before;
@@ -135,9 +161,9 @@ TEST(TwinHeaps, TcacheOpsCheckedDirectlyFindWhatTheFullCheckFinds) {
           << "kind " << kind << " round " << round << "\nincremental:\n"
           << describe(found) << "full:\n"
           << describe(full);
-      if (inc.stats().tcache_ops != direct_before) ++direct;
+      if (inc.stats().cached_ops != direct_before) ++direct;
       if (round % 8 == 0) {
-        EXPECT_EQ(inc.stats().tcache_ops, direct_before + 1) << "kind " << kind << ": clean, direct";
+        EXPECT_EQ(inc.stats().cached_ops, direct_before + 1) << "kind " << kind << ": clean, direct";
       }
       if (!full.empty()) ++found_by_both;
       const std::set<std::string> full_rules = rules_of(full);
