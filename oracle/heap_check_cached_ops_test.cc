@@ -45,7 +45,7 @@ CachedOp cached_op(int kind) {
   auto chunk = [](alloc::Addr p) { return alloc::mem2chunk(alloc::UserAddr{p}).raw(); };
   if (kind >= 10) {
     for (int i = 0; i < 7; ++i) t.free(alloc::UserAddr{held[i]});  // the tcache bin is full
-    if (kind >= 11) t.free(alloc::UserAddr{held[7]});               // one in the fastbin
+    if (kind >= 11) t.free(alloc::UserAddr{held[7]});              // one in the fastbin
     if (kind == 12) {
       for (int i = 0; i < 7; ++i) t.malloc(request);  // the tcache bin empties
     }
@@ -81,9 +81,9 @@ uint64_t target(const CachedOp& op, uint64_t r, bool* logged) {
   const uint64_t size = m.u64(op.chunk + 8) & ~uint64_t{7};
   *logged = true;
   switch (r % 6) {
-    case 0: return op.chunk + 8 * (r / 6 % 4);                   // prev_size, size, next, key
-    case 1: return op.chunk + size + 8 * (r / 6 % 4);            // the next chunk
-    case 2: return op.chunk - 0x40 + 8 * (r / 6 % 8);            // below it
+    case 0: return op.chunk + 8 * (r / 6 % 4);         // prev_size, size, next, key
+    case 1: return op.chunk + size + 8 * (r / 6 % 4);  // the next chunk
+    case 2: return op.chunk - 0x40 + 8 * (r / 6 % 8);  // below it
     case 3: *logged = false; return m.loc.tcache + 2 * (r / 6 % 64) / 8 * 8;  // the counts
     case 4: *logged = false; return m.loc.tcache + 0x80 + 8 * (r / 6 % 64);   // the entries
     default: *logged = false; return m.loc.arena + 8 * (r / 6 % (0x898 / 8));
@@ -136,7 +136,7 @@ TEST(TwinHeaps, CachedOpsCheckedDirectlyFindWhatTheFullCheckFinds) {
       const bool push = kind < 6 || kind == 10 || kind == 11;
       if (round % 8 == 4 && push) {
         ASSERT_TRUE(misfile(op, kind >= 10, &m));  // the chunk's line was written anyway
-      } else if (round % 8 != 0) {  // else clean
+      } else if (round % 8 != 0) {                 // else clean
         bool logged = false;
         const uint64_t at = target(op, next(), &logged);
         const uint64_t was = m.u64(at);
@@ -163,16 +163,17 @@ TEST(TwinHeaps, CachedOpsCheckedDirectlyFindWhatTheFullCheckFinds) {
           << describe(full);
       if (inc.stats().cached_ops != direct_before) ++direct;
       if (round % 8 == 0) {
-        EXPECT_EQ(inc.stats().cached_ops, direct_before + 1) << "kind " << kind << ": clean, direct";
+        EXPECT_EQ(inc.stats().cached_ops, direct_before + 1)
+            << "kind " << kind << ": clean, direct";
       }
       if (!full.empty()) ++found_by_both;
       const std::set<std::string> full_rules = rules_of(full);
       if (full_rules.count("chunk.bad_size") || full_rules.count("chunk.unreadable")) continue;
       for (const std::string& rule : full_rules) {
-        EXPECT_TRUE(rules_of(found).count(rule)) << "kind " << kind << " round " << round << ": "
-                                                 << rule << "\nincremental:\n"
-                                                 << describe(found) << "full:\n"
-                                                 << describe(full);
+        EXPECT_TRUE(rules_of(found).count(rule))
+            << "kind " << kind << " round " << round << ": " << rule << "\nincremental:\n"
+            << describe(found) << "full:\n"
+            << describe(full);
       }
     }
   }

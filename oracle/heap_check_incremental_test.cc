@@ -10,8 +10,8 @@
 #include <set>
 
 #include "allocator/test_support.h"
-#include "oracle/heap_check_for_tests.h"
 #include "oracle/check/word_diff.h"
+#include "oracle/heap_check_for_tests.h"
 #include "oracle/heap_check_planted.h"
 #include "oracle/heap_image.h"
 #include "oracle/twin_heap_for_tests.h"
@@ -229,7 +229,9 @@ void random_programs_stay_clean_and_incremental(uint64_t seeds) {
   }
 }
 
-TEST(TwinHeaps, RandomProgramsStayCleanAndIncremental) { random_programs_stay_clean_and_incremental(60); }
+TEST(TwinHeaps, RandomProgramsStayCleanAndIncremental) {
+  random_programs_stay_clean_and_incremental(60);
+}
 
 // The same, and the corruptions below, with the arena's diff on its path for CPUs without AVX2
 // (oracle/check/word_diff.h), which this machine may not take otherwise.
@@ -310,7 +312,9 @@ void random_corruption_found_by_both_or_neither() {
   EXPECT_GT(both, 300u);
 }
 
-TEST(TwinHeaps, RandomCorruptionFoundByBothOrNeither) { random_corruption_found_by_both_or_neither(); }
+TEST(TwinHeaps, RandomCorruptionFoundByBothOrNeither) {
+  random_corruption_found_by_both_or_neither();
+}
 TEST_F(WithoutAvx2, RandomCorruptionFoundByBothOrNeither) {
   random_corruption_found_by_both_or_neither();
 }

@@ -54,7 +54,8 @@ void OpCheck::apply() {
 // the tcache struct only the words read_state found changed (copying the whole of them, or the
 // parts outside the bins, was 3% of a check).
 void OpCheck::copy_state() {
-  auto copy = [](const uint64_t* masks, uint64_t count, unsigned char* to, const unsigned char* from) {
+  auto copy = [](const uint64_t* masks, uint64_t count, unsigned char* to,
+                 const unsigned char* from) {
     for (uint64_t k = 0; k < count; ++k) {
       for (uint64_t m = masks[k]; m != 0; m &= m - 1) {
         const uint64_t w = 64 * k + static_cast<uint64_t>(__builtin_ctzll(m));

@@ -163,8 +163,8 @@ static constexpr uint64_t kLibcSpan = uint64_t{1} << 16;
 bool OpCheck::read_state() {
   heap_ = mem_.direct(loc_.heap_base, loc_.heap_end - loc_.heap_base);
   const uint64_t lo = std::min({loc_.arena, loc_.mp, loc_.global_max_fast});
-  const uint64_t hi = std::max({loc_.arena + kMallocStateBytes, loc_.mp + kMallocParBytes,
-                                loc_.global_max_fast + 8});
+  const uint64_t hi = std::max(
+      {loc_.arena + kMallocStateBytes, loc_.mp + kMallocParBytes, loc_.global_max_fast + 8});
   const unsigned char* libc = hi > lo && hi - lo <= kLibcSpan ? mem_.direct(lo, hi - lo) : nullptr;
   if (libc != nullptr) {
     av_ = libc + (loc_.arena - lo);

@@ -22,7 +22,8 @@ uint64_t OpCheck::next_now(const ListRef& l, uint64_t chunk) const {
 }
 
 uint64_t OpCheck::tcache_link(const ListRef& l, uint64_t from) const {
-  if (from == 0) return load<uint64_t>(tc_, layout_.tcache_entries + 8 * static_cast<uint64_t>(l.index));
+  if (from == 0)
+    return load<uint64_t>(tc_, layout_.tcache_entries + 8 * static_cast<uint64_t>(l.index));
   const uint64_t v = word(from + 0x10);
   return layout_.safe_linking ? reveal_ptr(from + 0x10, v) : v;
 }
