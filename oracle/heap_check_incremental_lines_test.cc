@@ -60,5 +60,36 @@ TEST(TwinHeaps, CorruptionBehindAnotherWriteIsFound) {
   EXPECT_GT(found_by_full, 300u);
 }
 
+// A large-bin chunk whose fd_nextsize still names the group leader the op took out of the bin
+// (a consolidation unlinked it; its follower leads now): the stale link leads to a chunk that is
+// no longer in the list, which the incremental check asks of the chunks the op removed.
+TEST(TwinHeaps, NextsizeLinkToAChunkTheOpTookOutIsFound) {
+  for (bool in_process : {false, true}) {
+    TwinHeap h;
+    h.in_process = in_process;
+    alloc::Allocator& t = h.twin.twin;
+    auto chunk = [](alloc::Addr p) { return alloc::mem2chunk(alloc::UserAddr{p}).raw(); };
+    const alloc::Addr a1 = t.malloc(0x418).raw(), n1 = t.malloc(0x4f8).raw();
+    t.malloc(0x18);
+    const alloc::Addr a2 = t.malloc(0x418).raw();
+    t.malloc(0x18);
+    const alloc::Addr c = t.malloc(0x428).raw();
+    t.malloc(0x18);
+    for (alloc::Addr p : {a1, a2, c}) t.free(alloc::UserAddr{p});
+    t.malloc(0x600);  // sorts them into largebins[0x400-0x430]: c, then a1 leading a2
+    ASSERT_TRUE(h.check().empty());
+    ASSERT_EQ(h.word(chunk(c) + 0x20), chunk(a1)) << "c's fd_nextsize names a1";
+    t.free(alloc::UserAddr{n1});  // merges with a1: a1 leaves the bin, a2 leads its group
+    ASSERT_EQ(h.word(chunk(c) + 0x20), chunk(a2));
+    h.plant(chunk(c) + 0x20, chunk(a1));  // the unlink forgot c's link
+    const auto found = h.check();
+    const auto full = h.full();
+    EXPECT_TRUE(testing::rules_of(full).count("largebin.nextsize")) << describe(full);
+    EXPECT_EQ(testing::rules_of(found), testing::rules_of(full)) << "incremental:\n"
+                                                                 << describe(found) << "full:\n"
+                                                                 << describe(full);
+  }
+}
+
 }  // namespace
 }  // namespace heaptwin

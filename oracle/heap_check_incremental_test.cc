@@ -10,6 +10,7 @@
 #include <set>
 
 #include "allocator/test_support.h"
+#include "oracle/check/word_diff.h"
 #include "oracle/heap_check_for_tests.h"
 #include "oracle/heap_check_planted.h"
 #include "oracle/heap_image.h"
@@ -204,11 +205,12 @@ TEST_F(GlibcHeaps, CleanOpByOpOnRealGlibc) {
 
 // Random malloc/free Programs on the twin: after every op, the incremental check and the full one
 // agree (clean), and the incremental one never falls back to a full check.
-TEST(TwinHeaps, RandomProgramsStayCleanAndIncremental) {
-  for (uint64_t seed = 1; seed <= 60; ++seed) {
+void random_programs_stay_clean_and_incremental(uint64_t seeds) {
+  for (uint64_t seed = 1; seed <= seeds; ++seed) {
     const int ops = seed % 10 == 0 ? 3000 : 300;
     const Program p = random_program(seed, ops, seed % 3 == 0 ? 200 : 24);
     TwinHeap h;
+    h.in_process = seed % 2 == 0;
     std::vector<alloc::Addr> slots(p.slot_count(), 0);
     for (size_t i = 0; i < p.ops.size(); ++i) {
       const Op& op = p.ops[i];
@@ -225,6 +227,21 @@ TEST(TwinHeaps, RandomProgramsStayCleanAndIncremental) {
     EXPECT_LE(h.inc.stats().full, 2u) << "seed " << seed;
     EXPECT_GT(h.inc.stats().incremental, p.ops.size() - 3) << "seed " << seed;
   }
+}
+
+TEST(TwinHeaps, RandomProgramsStayCleanAndIncremental) {
+  random_programs_stay_clean_and_incremental(60);
+}
+
+// The same, and the corruptions below, with the arena's diff on its path for CPUs without AVX2
+// (oracle/check/word_diff.h), which this machine may not take otherwise.
+class WithoutAvx2 : public ::testing::Test {
+ protected:
+  void SetUp() override { check::word_diff_internal::avx2_state = 0; }
+  void TearDown() override { check::word_diff_internal::avx2_state = -1; }
+};
+TEST_F(WithoutAvx2, RandomProgramsStayCleanAndIncremental) {
+  random_programs_stay_clean_and_incremental(20);
 }
 
 // The end of a Program's full check (last: no incremental state is rebuilt, as nobody reads it)
@@ -254,7 +271,7 @@ TEST(TwinHeaps, ALastFullCheckLeavesNoStateBehind) {
 // Random corruption of a heap holding every kind of bin: the incremental check, told which words
 // were written, finds a violation exactly when the full check does, and every rule the full
 // check names.
-TEST(TwinHeaps, RandomCorruptionFoundByBothOrNeither) {
+void random_corruption_found_by_both_or_neither() {
   TwinHeap h;
   h.fill_every_kind_of_bin(240, 60);
   const HeapImage clean = HeapImage::capture(h.reader, h.loc(), h.layout);
@@ -295,6 +312,13 @@ TEST(TwinHeaps, RandomCorruptionFoundByBothOrNeither) {
   EXPECT_GT(both, 300u);
 }
 
+TEST(TwinHeaps, RandomCorruptionFoundByBothOrNeither) {
+  random_corruption_found_by_both_or_neither();
+}
+TEST_F(WithoutAvx2, RandomCorruptionFoundByBothOrNeither) {
+  random_corruption_found_by_both_or_neither();
+}
+
 // A twin with a bug planted in one op (what the op wrote is changed afterwards, in memory and in
 // the write log, as a wrong line of the twin would have written it): the incremental check
 // reports it after that op, with the rule the full check names.
@@ -316,9 +340,12 @@ TEST(TwinHeaps, PlantedTwinBugsAreReportedAtTheirOp) {
       {"a merge forgets to take the neighbour out of its bin", "bin.not_a_chunk"},
       {"a tcache count climbs past mp_.tcache_count", "tcache.count_over_limit"},
   };
-  for (int b = 0; b < static_cast<int>(sizeof bugs / sizeof bugs[0]); ++b) {
-    SCOPED_TRACE(bugs[b].name);
+  const int n = static_cast<int>(sizeof bugs / sizeof bugs[0]);
+  for (int run = 0; run < 2 * n; ++run) {  // through copies, then in place
+    const int b = run % n;
+    SCOPED_TRACE(std::string(bugs[b].name) + (run >= n ? ", in process" : ""));
     TwinHeap h;
+    h.in_process = run >= n;
     alloc::Allocator& t = h.twin.twin;
     auto clean = [&](const char* what) {
       const auto v = h.check();

@@ -31,7 +31,12 @@ class TwinHeap {
     l.tcache = twin.twin.tcache();
     return l;
   }
-  std::vector<Violation> check() { return inc.check_op(reader, loc(), layout); }
+  // The incremental check through `reader` (copies), or, in_process, on the twin's memory in
+  // place as the twin side runs it (the checker reads main_arena and the heap directly).
+  std::vector<Violation> check() {
+    return in_process ? inc.check_op(twin.memory, loc(), layout)
+                      : inc.check_op(reader, loc(), layout);
+  }
   std::vector<Violation> full() { return check_heap(reader, loc(), layout); }
   // A word written by "the op" (a planted bug): into memory and into the log.
   void plant(uint64_t addr, uint64_t value) {
@@ -64,6 +69,7 @@ class TwinHeap {
   };
 
   alloc::TestTwin twin;
+  bool in_process = false;
   IncrementalHeapChecker inc;
   Reader reader;
   GlibcLayout layout;

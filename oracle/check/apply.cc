@@ -5,6 +5,8 @@
 
 #include <cstring>
 
+#include "oracle/check/word_diff.h"
+
 namespace heaptwin::check {
 
 void OpCheck::apply() {
@@ -48,30 +50,25 @@ void OpCheck::apply() {
   s_.tcache_key_ = tcache_key_after_;
 }
 
-// The copies of main_arena, mp_ and the tcache struct become what they are now. Of the bin heads
-// and the tcache entries only the dirty lists' are copied: every word there that the op changed
-// made its list dirty (read_state), and copying the whole of them was 3% of a check.
+// The copies of main_arena, mp_ and the tcache struct become what they are now: of main_arena and
+// the tcache struct only the words read_state found changed (copying the whole of them, or the
+// parts outside the bins, was 3% of a check).
 void OpCheck::copy_state() {
-  const uint64_t bins_end = layout_.bins + 2 * 8 * (kBins - 1);
-  std::memcpy(s_.arena_, av_, layout_.bins);
-  std::memcpy(s_.arena_ + bins_end, av_ + bins_end, kMallocStateBytes - bins_end);
+  auto copy = [](const uint64_t* masks, uint64_t count, unsigned char* to,
+                 const unsigned char* from) {
+    for (uint64_t k = 0; k < count; ++k) {
+      for (uint64_t m = masks[k]; m != 0; m &= m - 1) {
+        const uint64_t w = 64 * k + static_cast<uint64_t>(__builtin_ctzll(m));
+        std::memcpy(to + 8 * w, from + 8 * w, 8);
+      }
+    }
+  };
+  copy(arena_diff_, kArenaMasks, s_.arena_, av_);
   std::memcpy(s_.mp_, mp_, kMallocParBytes);
-  const bool tcache = layout_.tcache && loc_.tcache != 0;
-  if (tcache) {
-    std::memcpy(s_.tcache_, tc_, layout_.tcache_entries);
+  if (layout_.tcache && loc_.tcache != 0) {
+    copy(tcache_diff_, (layout_.tcache_struct_bytes() / 8 + 63) / 64, s_.tcache_, tc_);
   } else {
     std::memcpy(s_.tcache_, tc_, layout_.tcache_struct_bytes());
-  }
-  for (int i = 0; i < dirty_count_; ++i) {
-    const int id = dirty_ids_[i];
-    if (id < kBins - 1) {
-      const uint64_t off = layout_.bins + 0x10 * static_cast<uint64_t>(id - 1);
-      std::memcpy(s_.arena_ + off, av_ + off, 0x10);
-    } else if (tcache && id >= kFirstTcacheList) {
-      const uint64_t off =
-          layout_.tcache_entries + 8 * static_cast<uint64_t>(id - kFirstTcacheList);
-      std::memcpy(s_.tcache_ + off, tc_ + off, 8);
-    }
   }
 }
 
@@ -80,11 +77,12 @@ OpCheck::Result OpCheck::run(const uint64_t* written, uint64_t count) {
   const size_t before = out_->size();
   {
     FullCheckRun top(&s_.full_, mem_, loc_, layout_, out_);
-    if (!top.top_rules(av_, max_fast_, load<uint64_t>(mp_, layout_.mp_sbrk_base))) {
+    if (!top.top_rules(av_, max_fast_, load<uint64_t>(mp_, layout_.mp_sbrk_base), heap_)) {
       return out_->size() != before ? Result::kFound : Result::kFull;
     }
   }
   if (!s_.map_.covers(loc_.heap_base, loc_.heap_end)) return Result::kFull;
+  if (out_->size() == before && cached_op(written, count)) return Result::kClean;
   update_chunk_map(written, count);
   find_changed_members();
   walk_changed_lists();

@@ -1,5 +1,5 @@
 // The checker core's building blocks, each alone: the chunk map, the node table, the per-op hash
-// map, the sort, the message text (the full and the incremental check's tests are
+// map, the sort, the word diff, the message text (the full and the incremental check's tests are
 // oracle/heap_check_test.cc and oracle/heap_check_incremental_test.cc).
 #include <gtest/gtest.h>
 
@@ -14,6 +14,7 @@
 #include "oracle/check/op_sets.h"
 #include "oracle/check/region.h"
 #include "oracle/check/text.h"
+#include "oracle/check/word_diff.h"
 
 namespace heaptwin::check {
 namespace {
@@ -279,6 +280,37 @@ TEST(CoreText, FormatsLikeTheReports) {
   Text cut(tiny, sizeof tiny);
   cut.add("longer than eight");
   EXPECT_STREQ(cut.c_str(), "longer ");
+}
+
+// diff_words names every differing word, in order, on both of its paths (AVX2 when the CPU has it,
+// memcmp otherwise), for lengths around its 4-, 16- and 64-word steps.
+TEST_F(Core, DiffWordsNamesEveryDifferingWordOnBothPaths) {
+  std::mt19937_64 rng(7);
+  const int saved = word_diff_internal::avx2_state;
+  const bool avx2 = word_diff_internal::avx2_usable();
+  for (int path = 0; path < (avx2 ? 2 : 1); ++path) {
+    word_diff_internal::avx2_state = path;
+    for (uint64_t n : {1, 3, 4, 5, 10, 15, 16, 17, 63, 64, 65, 127, 128, 254, 300}) {
+      for (int round = 0; round < 50; ++round) {
+        std::vector<uint64_t> a(n + 1), b(n + 1);  // + 1: a misaligned start too
+        for (auto& w : a) w = rng();
+        b = a;
+        std::vector<uint64_t> want;
+        const int changes = round % 5 == 0 ? 0 : static_cast<int>(rng() % 6);
+        std::set<uint64_t> at;
+        for (int c = 0; c < changes; ++c) at.insert(rng() % n);
+        if (round % 7 == 1) at.insert(n - 1);  // the last word
+        for (uint64_t i : at) b[i + (round & 1)] ^= uint64_t{1} << (rng() % 64);
+        want.assign(at.begin(), at.end());
+        std::vector<uint64_t> got;
+        const auto* pa = reinterpret_cast<const unsigned char*>(a.data() + (round & 1));
+        const auto* pb = reinterpret_cast<const unsigned char*>(b.data() + (round & 1));
+        diff_words(pa, pb, n, [&](uint64_t i) { got.push_back(i); });
+        EXPECT_EQ(got, want) << "path " << path << ", n " << n << ", round " << round;
+      }
+    }
+  }
+  word_diff_internal::avx2_state = saved;
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // The full check's driver, and its rules about main_arena, mp_ and top.
 #include "oracle/check/full_check.h"
 
+#include <cstring>
+
 #include "oracle/check/full_check_run.h"
 
 namespace heaptwin::check {
@@ -61,8 +63,9 @@ bool FullCheckRun::arena_and_top() {
   return check_top();
 }
 
-bool FullCheckRun::top_rules(const unsigned char* av, uint64_t global_max_fast,
-                             uint64_t sbrk_base) {
+bool FullCheckRun::top_rules(const unsigned char* av, uint64_t global_max_fast, uint64_t sbrk_base,
+                             const unsigned char* heap) {
+  heap_ = heap;
   top_ = load<uint64_t>(av, layout_.top);
   flags_ = static_cast<uint32_t>(load<int32_t>(av, layout_.flags));
   system_mem_ = load<uint64_t>(av, layout_.system_mem);
@@ -101,7 +104,12 @@ bool FullCheckRun::read_arena() {
 // do_check_chunk(top) and do_check_malloc_state's sbrk_base + system_mem == end of top.
 bool FullCheckRun::check_top() {
   uint64_t size_field = 0;
-  if (!in_heap(top_, 0x10) || (top_ & kAlignMask) != 0 || !u64(top_ + 8, &size_field)) {
+  auto read_size = [&] {
+    if (heap_ == nullptr) return u64(top_ + 8, &size_field);
+    std::memcpy(&size_field, heap_ + (top_ + 8 - loc_.heap_base), 8);
+    return true;
+  };
+  if (!in_heap(top_, 0x10) || (top_ & kAlignMask) != 0 || !read_size()) {
     Text t = r_.note("top.outside_heap");
     t.add("av->top ");
     at(t, top_).add(" is not an aligned chunk inside the heap [").hex(loc_.heap_base).add(", ");

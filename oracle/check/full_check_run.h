@@ -23,8 +23,11 @@ T load(const unsigned char* base, uint64_t offset) {
 class Reporter {
  public:
   Reporter(const Where& where, Findings* out) : where_(where), out_(out) {}
-  // A new finding; add its message to the Text returned.
-  Text note(const char* rule, uint64_t chunk = 0, uint64_t size = 0, BinId bin = {});
+  // A new finding; add its message to the Text returned. Cold: the compiler moves every path that
+  // reports (the message's formatting with it) out of the checks' hot code, which after every op
+  // runs through most of the checker and the allocator and overflowed the instruction cache.
+  __attribute__((cold)) Text note(const char* rule, uint64_t chunk = 0, uint64_t size = 0,
+                                  BinId bin = {});
   bool full() const { return out_->full(); }
   // "heap+0x2a0" or the raw address.
   Text& at(Text& t, uint64_t addr) const {
@@ -56,8 +59,10 @@ class FullCheckRun {
   // op). False when the arena cannot be read, there is no heap, it is not contiguous, or top is
   // not a chunk of the heap (then nothing else can be checked).
   bool arena_and_top();
-  // The same from copies already taken: main_arena's bytes, global_max_fast and mp_.sbrk_base.
-  bool top_rules(const unsigned char* av, uint64_t global_max_fast, uint64_t sbrk_base);
+  // The same from copies already taken: main_arena's bytes, global_max_fast and mp_.sbrk_base;
+  // `heap`: the heap's bytes when the reader gives them directly (top's size is read there).
+  bool top_rules(const unsigned char* av, uint64_t global_max_fast, uint64_t sbrk_base,
+                 const unsigned char* heap = nullptr);
 
  private:
   bool full() const { return r_.full(); }
@@ -102,6 +107,7 @@ class FullCheckRun {
   uint64_t tcache_bins_ = kTcacheBins, tcache_count_ = 7, tcache_max_bytes_ = 0;
   uint32_t flags_ = 0;
   uint64_t max_list_ = 0;
+  const unsigned char* heap_ = nullptr;  // top_rules' `heap`
 };
 
 }  // namespace heaptwin::check

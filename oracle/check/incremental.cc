@@ -2,9 +2,11 @@
 // builds the state, and what changed in main_arena, mp_, global_max_fast and the tcache struct.
 #include "oracle/check/incremental.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "oracle/check/incremental_op.h"
+#include "oracle/check/word_diff.h"
 
 namespace heaptwin::check {
 
@@ -154,68 +156,79 @@ static const unsigned char* view(const Reader& mem, uint64_t addr, uint64_t n, u
   return mem.read(addr, buf, n) ? buf : nullptr;
 }
 
-// Words a[0..n) against b[0..n): calls changed(i) for each word that differs. Blocks that are
-// equal (most of them after an op) are skipped with memcmp, which is vectorised; in a block that
-// differs, lines of 16 words likewise, before single words (scanning all 64 words of a block was
-// a third of this).
-template <typename F>
-static void diff_words(const unsigned char* a, const unsigned char* b, uint64_t n, F changed) {
-  constexpr uint64_t kBlock = 64, kLine = 16;               // words
-  if (n > kBlock && std::memcmp(a, b, 8 * n) == 0) return;  // the bins: one call, not four
-  for (uint64_t w = 0; w < n; w += kBlock) {
-    const uint64_t end = w + kBlock <= n ? w + kBlock : n;
-    if (std::memcmp(a + 8 * w, b + 8 * w, 8 * (end - w)) == 0) continue;
-    for (uint64_t v = w; v < end; v += kLine) {
-      const uint64_t line_end = v + kLine <= end ? v + kLine : end;
-      if (std::memcmp(a + 8 * v, b + 8 * v, 8 * (line_end - v)) == 0) continue;
-      for (uint64_t k = v; k < line_end; ++k) {
-        if (load<uint64_t>(a, 8 * k) != load<uint64_t>(b, 8 * k)) changed(k);
-      }
-    }
-  }
-}
+// main_arena, mp_ and global_max_fast lie in libc's data a few KiB apart: when the reader gives
+// memory directly, one look-up for the three (each was a virtual call and a range check).
+static constexpr uint64_t kLibcSpan = uint64_t{1} << 16;
 
 bool OpCheck::read_state() {
   heap_ = mem_.direct(loc_.heap_base, loc_.heap_end - loc_.heap_base);
-  av_ = view(mem_, loc_.arena, kMallocStateBytes, av_buf_);
-  mp_ = view(mem_, loc_.mp, kMallocParBytes, mp_buf_);
-  if (av_ == nullptr || mp_ == nullptr || !mem_.u64(loc_.global_max_fast, &max_fast_)) return false;
+  const uint64_t lo = std::min({loc_.arena, loc_.mp, loc_.global_max_fast});
+  const uint64_t hi = std::max(
+      {loc_.arena + kMallocStateBytes, loc_.mp + kMallocParBytes, loc_.global_max_fast + 8});
+  const unsigned char* libc = hi > lo && hi - lo <= kLibcSpan ? mem_.direct(lo, hi - lo) : nullptr;
+  if (libc != nullptr) {
+    av_ = libc + (loc_.arena - lo);
+    mp_ = libc + (loc_.mp - lo);
+    max_fast_ = load<uint64_t>(libc, loc_.global_max_fast - lo);
+  } else {
+    av_ = view(mem_, loc_.arena, kMallocStateBytes, av_buf_);
+    mp_ = view(mem_, loc_.mp, kMallocParBytes, mp_buf_);
+    if (av_ == nullptr || mp_ == nullptr || !mem_.u64(loc_.global_max_fast, &max_fast_))
+      return false;
+  }
   max_fast_ = layout_.max_fast_of(max_fast_);
   tc_ = tc_buf_;
-  if (layout_.tcache && loc_.tcache != 0) {
-    tc_ = view(mem_, loc_.tcache, layout_.tcache_struct_bytes(), tc_buf_);
+  const bool tcache = layout_.tcache && loc_.tcache != 0;
+  if (tcache) {
+    const uint64_t bytes = layout_.tcache_struct_bytes();
+    tc_ = heap_ != nullptr && in_heap(loc_.tcache, bytes) ? heap_ + (loc_.tcache - loc_.heap_base)
+                                                          : view(mem_, loc_.tcache, bytes, tc_buf_);
     if (tc_ == nullptr) return false;
   } else {
     std::memset(tc_buf_, 0, sizeof tc_buf_);
   }
   top_ = load<uint64_t>(av_, layout_.top);
   old_top_ = load<uint64_t>(s_.arena_, layout_.top);
-  // Which list heads changed.
+  // Which words changed (apply copies those back), and so which list heads.
   std::memset(dirty_, 0, sizeof dirty_);
   dirty_count_ = 0;
-  if (layout_.fastbins_exist) {
-    diff_words(av_ + layout_.fastbins, s_.arena_ + layout_.fastbins, kFastBins,
-               [&](uint64_t i) { mark_dirty(kFirstFastList + static_cast<int>(i)); });
+  diff_mask(av_, s_.arena_, kArenaWords, arena_diff_);
+  const uint64_t fast_lo = layout_.fastbins_exist ? layout_.fastbins / 8 : kArenaWords;
+  const uint64_t bins_lo = layout_.bins / 8;
+  for (uint64_t k = 0; k < kArenaMasks; ++k) {
+    for (uint64_t m = arena_diff_[k]; m != 0; m &= m - 1) {
+      const uint64_t w = 64 * k + static_cast<uint64_t>(__builtin_ctzll(m));
+      if (w - bins_lo < 2 * (kBins - 1)) {
+        mark_dirty(static_cast<int>(1 + (w - bins_lo) / 2));
+      } else if (w - fast_lo < kFastBins) {
+        mark_dirty(kFirstFastList + static_cast<int>(w - fast_lo));
+      }
+    }
   }
-  diff_words(av_ + layout_.bins, s_.arena_ + layout_.bins, 2 * (kBins - 1),
-             [&](uint64_t w) { mark_dirty(static_cast<int>(1 + w / 2)); });
-  if (layout_.tcache && loc_.tcache != 0) {
-    const int per_word = layout_.tcache_count_bytes == 2 ? 4 : 8;
-    diff_words(tc_, s_.tcache_, layout_.tcache_entries / 8, [&](uint64_t w) {
-      for (int k = 0; k < per_word; ++k) {
-        const uint64_t i = w * per_word + k;
-        const uint64_t off = i * layout_.tcache_count_bytes;
-        const bool differs = layout_.tcache_count_bytes == 2
-                                 ? load<uint16_t>(tc_, off) != load<uint16_t>(s_.tcache_, off)
-                                 : tc_[off] != s_.tcache_[off];
-        if (i < static_cast<uint64_t>(layout_.tcache_bins) && differs) {
-          mark_dirty(kFirstTcacheList + static_cast<int>(i));
+  if (tcache) {
+    const uint64_t words = layout_.tcache_struct_bytes() / 8;
+    diff_mask(tc_, s_.tcache_, words, tcache_diff_);
+    // The counts (2 bytes each, 1 before 2.30: several to a word), then the entries.
+    const uint64_t count_words = layout_.tcache_entries / 8;
+    const int width = 8 * layout_.tcache_count_bytes;
+    const uint64_t lane = (uint64_t{1} << width) - 1;
+    const uint64_t bins = static_cast<uint64_t>(layout_.tcache_bins);
+    for (uint64_t k = 0; k < (words + 63) / 64; ++k) {
+      for (uint64_t m = tcache_diff_[k]; m != 0; m &= m - 1) {
+        const uint64_t w = 64 * k + static_cast<uint64_t>(__builtin_ctzll(m));
+        if (w >= count_words) {
+          mark_dirty(kFirstTcacheList + static_cast<int>(w - count_words));
+          continue;
+        }
+        const uint64_t x = load<uint64_t>(tc_, 8 * w) ^ load<uint64_t>(s_.tcache_, 8 * w);
+        for (int j = 0; j < 64 / width; ++j) {
+          const uint64_t i = w * static_cast<uint64_t>(64 / width) + static_cast<uint64_t>(j);
+          if ((x >> (j * width) & lane) != 0 && i < bins) {
+            mark_dirty(kFirstTcacheList + static_cast<int>(i));
+          }
         }
       }
-    });
-    diff_words(tc_ + layout_.tcache_entries, s_.tcache_ + layout_.tcache_entries,
-               layout_.tcache_bins,
-               [&](uint64_t i) { mark_dirty(kFirstTcacheList + static_cast<int>(i)); });
+    }
   }
   return true;
 }

@@ -31,6 +31,8 @@ struct IncrementalStats {
   uint64_t full = 0;         // full checks (the first, and those forced by a change of place,
                              // a log that overflowed, or full_check())
   uint64_t relabels = 0;     // lists relabelled from scratch
+  uint64_t cached_ops = 0;   // of the incremental ones, a tcache or fastbin push or pop checked
+                             // directly (cached_op.cc)
 };
 
 class IncrementalCheck {

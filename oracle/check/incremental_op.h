@@ -68,6 +68,8 @@ class OpCheck {
   void take_out(const ListRef& l, uint64_t chunk);
   bool valid_link(const ListRef& l, uint64_t from, uint64_t t);
   uint64_t next_now(const ListRef& l, uint64_t chunk) const;
+  // A tcache list's link as stored, revealed: entries[] (from == 0) or from's next.
+  uint64_t tcache_link(const ListRef& l, uint64_t from) const;
   void report_loop(const ListRef& l, uint64_t at);
   uint64_t pred_of(uint64_t chunk);
   bool in_list_now(const ListRef& l, uint64_t chunk);
@@ -81,6 +83,12 @@ class OpCheck {
   // ---- large_bin_links.cc: order and the nextsize skip list, locally -------------------------
   void large_bin_rules(const ListRef& l, uint64_t last, bool broken);
   bool leader(const ListRef& l, uint64_t x);
+  struct Place {
+    bool in_list;   // in_list_now
+    uint64_t pred;  // pred_of
+    int64_t label;  // label_of
+  };
+  Place place_of(const ListRef& l, uint64_t c);
   bool nextsize_ok(const ListRef& l, uint64_t x, uint64_t first, uint64_t last);
   // ---- local_rules.cc: chunks against their neighbours and their bins; counters --------------
   void counter_rules();
@@ -88,6 +96,10 @@ class OpCheck {
   uint64_t list_after(uint64_t chunk);
   void local_rules();
   void chunk_rules(uint64_t c);
+  // ---- cached_op.cc: the common ops, a tcache or fastbin push or pop, checked directly -------
+  // True when the op was that, clean, and the state is updated; false (nothing changed, nothing
+  // reported) leaves the op to the general check.
+  bool cached_op(const uint64_t* written, uint64_t count);
   // ---- apply.cc: the state after a clean op ---------------------------------------------------
   void apply();
   void copy_state();
@@ -145,6 +157,20 @@ class OpCheck {
   unsigned char av_buf_[kMallocStateBytes];
   unsigned char mp_buf_[kMallocParBytes];
   unsigned char tc_buf_[kMaxTcacheStruct];
+  // Which words of main_arena and of the tcache struct differ from the copies (read_state): bit
+  // w % 64 of [w / 64] for word w. apply copies these back.
+  static constexpr uint64_t kArenaWords = kMallocStateBytes / 8;
+  static_assert(kMallocStateBytes % 8 == 0 && kMaxTcacheStruct % 8 == 0, "whole words");
+  static constexpr uint64_t kArenaMasks = (kArenaWords + 63) / 64;
+  uint64_t arena_diff_[kArenaMasks];
+  uint64_t tcache_diff_[(kMaxTcacheStruct / 8 + 63) / 64];
+  // Whether read_state found any word of main_arena's bytes [off, off + n) changed.
+  bool arena_changed(uint64_t off, uint64_t n) const {
+    for (uint64_t w = off / 8; w < (off + n + 7) / 8 && w < kArenaWords; ++w) {
+      if (arena_diff_[w / 64] >> (w % 64) & 1) return true;
+    }
+    return false;
+  }
   uint64_t top_ = 0, old_top_ = 0;
   bool walk_broken_ = false;  // the chunk map could not be followed: skip what needs it
   bool overflow_ = false;     // a working list ran out of room: a full check instead

@@ -14,11 +14,29 @@ bool OpCheck::leader(const ListRef& l, uint64_t x) {
   return p == l.head || size_now(p) != size_now(x);
 }
 
+// The rules below ask of one chunk whether it is in the list now, what comes before it and its
+// label: one look-up for the three (in_list_now, pred_of and label_of each made two).
+OpCheck::Place OpCheck::place_of(const ListRef& l, uint64_t c) {
+  uint64_t i = 0;
+  const bool walked = walk_info_.get(c, &i);
+  if (walked && i != kRemovedMark) {
+    return {true, s_.walk_[i + 1], static_cast<int64_t>(s_.walk_[i + 3])};
+  }
+  const Node* n = find_node(c);
+  if (n == nullptr) return {false, 0, 0};
+  return {!walked && n->list == l.id, n->prev, n->label};
+}
+
 bool OpCheck::nextsize_ok(const ListRef& l, uint64_t x, uint64_t first, uint64_t last) {
   uint64_t w[6];
   if (!read_words(x, w, 6)) return false;
   const uint64_t size = w[1] & ~kFlagBits, fd_ns = w[4], bk_ns = w[5];
-  if (!leader(l, x)) {
+  const Place px = place_of(l, x);
+  // leader() of a chunk whose place is p and whose size is `c_size`.
+  auto leads = [&](const Place& p, uint64_t c_size) {
+    return p.pred == l.head || size_now(p.pred) != c_size;
+  };
+  if (!leads(px, size)) {
     if (fd_ns == 0 && bk_ns == 0) return true;
     Text m = r_.note("largebin.nextsize", x, size, l.bin());
     m.add("a chunk that is not the first of its size has fd_nextsize ");
@@ -31,14 +49,16 @@ bool OpCheck::nextsize_ok(const ListRef& l, uint64_t x, uint64_t first, uint64_t
   if (fd_ns == first) {
     ok_fd = last_size == size;
   } else {
-    ok_fd = in_list_now(l, fd_ns) && leader(l, fd_ns) && label_of(fd_ns) > label_of(x) &&
-            size_now(pred_of(fd_ns)) == size;
+    const Place pf = place_of(l, fd_ns);
+    ok_fd = pf.in_list && leads(pf, size_now(fd_ns)) && pf.label > px.label &&
+            size_now(pf.pred) == size;
   }
+  const Place pb = place_of(l, bk_ns);
+  const bool bk_leads = pb.in_list && leads(pb, size_now(bk_ns));
   if (x == first) {
-    ok_bk = in_list_now(l, bk_ns) && leader(l, bk_ns) && size_now(bk_ns) == last_size;
+    ok_bk = bk_leads && size_now(bk_ns) == last_size;
   } else {
-    ok_bk = in_list_now(l, bk_ns) && leader(l, bk_ns) && label_of(bk_ns) < label_of(x) &&
-            size_now(bk_ns) == size_now(pred_of(x));
+    ok_bk = bk_leads && pb.label < px.label && size_now(bk_ns) == size_now(px.pred);
   }
   if (ok_fd && ok_bk) return true;
   Text m = r_.note("largebin.nextsize", x, size, l.bin());

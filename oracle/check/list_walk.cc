@@ -21,6 +21,13 @@ uint64_t OpCheck::next_now(const ListRef& l, uint64_t chunk) const {
   }
 }
 
+uint64_t OpCheck::tcache_link(const ListRef& l, uint64_t from) const {
+  if (from == 0)
+    return load<uint64_t>(tc_, layout_.tcache_entries + 8 * static_cast<uint64_t>(l.index));
+  const uint64_t v = word(from + 0x10);
+  return layout_.safe_linking ? reveal_ptr(from + 0x10, v) : v;
+}
+
 uint64_t OpCheck::changed_fields(const ListRef& l, const Node& n) const {
   uint64_t c[6];
   if (!read_words(n.addr, c, 6)) return kNextChanged;  // unreadable: let the walk report it
@@ -28,6 +35,9 @@ uint64_t OpCheck::changed_fields(const ListRef& l, const Node& n) const {
   fill_node(l, layout_, c, &now);
   uint64_t flags = 0;
   if (now.next != n.next) flags |= kNextChanged;
+  // A tcache next of 0x10 fills in as 0, the end: it changed (to a bad pointer) all the same.
+  if (l.kind == BinKind::kTcache && tcache_link(l, n.addr) != (n.next == 0 ? 0 : n.next + 0x10))
+    flags |= kNextChanged;
   if (now.prev != n.prev) flags |= kBkChanged;
   if (now.size != n.size) flags |= kSizeChanged;
   if (now.fd_nextsize != n.fd_nextsize || now.bk_nextsize != n.bk_nextsize) flags |= kNsChanged;
@@ -198,6 +208,13 @@ void OpCheck::walk_list(const ListRef& l) {
   bool in_order = true;
   for (;;) {
     if (t == end) {
+      // A tcache link of 0x10 names chunk 0, which reads as the end: a bad pointer, as the full
+      // check says (valid_link reports it).
+      if (l.kind == BinKind::kTcache && tcache_link(l, prev) != 0) {
+        valid_link(l, prev, t);
+        broken = true;
+        break;
+      }
       last = prev;
       break;
     }

@@ -17,7 +17,7 @@ void OpCheck::counter_rules() {
           .add("the bin is not empty but its binmap bit is clear.");
     }
   };
-  for (int b = 0; b < 4; ++b) {
+  for (int b = 0; b < 4 && arena_changed(layout_.binmap, 16); ++b) {
     if (load<uint32_t>(av_, layout_.binmap + 4 * b) ==
         load<uint32_t>(s_.arena_, layout_.binmap + 4 * b))
       continue;

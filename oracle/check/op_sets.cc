@@ -62,7 +62,7 @@ void heapsort(uint64_t* v, uint64_t words, uint64_t n) {
 
 // Insertion sort for the short logs of most ops; shellsort (Ciura's gaps, extended by x2.25)
 // for the long ones, which arrive in runs already ascending.
-void sort_u64(uint64_t* v, uint64_t n) {
+void sort_u64_of(uint64_t* v, uint64_t n) {
   if (n <= 24) {
     insertion_sort<false>(v, 1, n);
     return;
@@ -83,6 +83,6 @@ void sort_u64(uint64_t* v, uint64_t n) {
     }
   }
 }
-void sort_pairs_by_signed_first(uint64_t* v, uint64_t n) { heapsort<true>(v, 2, n); }
+void sort_pairs_by_signed_first_of(uint64_t* v, uint64_t n) { heapsort<true>(v, 2, n); }
 
 }  // namespace heaptwin::check

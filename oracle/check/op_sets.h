@@ -89,7 +89,9 @@ class AddrMap {
     while (live(d[2 * i]) && key(d[2 * i]) != addr) i = (i + 1) & (cap_ - 1);
     return d + 2 * i;
   }
-  bool grow() {
+  // Out of line: rare (begin() sizes the map for the op), and inlined it made put() too large to
+  // inline itself.
+  __attribute__((noinline, cold)) bool grow() {
     if (cap_ * 8 > storage_->capacity()) return false;
     // Move the live pairs beyond the doubled table, then reinsert them into it (a new
     // generation, so the doubled table starts empty).
@@ -126,10 +128,18 @@ class AddrMap {
   bool failed_ = false;
 };
 
-// Sorts v[0..n) ascending (heapsort: no recursion, no allocation).
-void sort_u64(uint64_t* v, uint64_t n);
+void sort_u64_of(uint64_t* v, uint64_t n);
+void sort_pairs_by_signed_first_of(uint64_t* v, uint64_t n);
+
+// Sorts v[0..n) ascending (no recursion, no allocation). Inline for the one or no entry of most
+// ops' lists.
+inline void sort_u64(uint64_t* v, uint64_t n) {
+  if (n > 1) sort_u64_of(v, n);
+}
 // Sorts n (key, value) pairs by key read as int64_t.
-void sort_pairs_by_signed_first(uint64_t* v, uint64_t n);
+inline void sort_pairs_by_signed_first(uint64_t* v, uint64_t n) {
+  if (n > 1) sort_pairs_by_signed_first_of(v, n);
+}
 
 }  // namespace heaptwin::check
 
