@@ -30,16 +30,7 @@ const char* const kOwnTcaches =
     "t2: free a\n"
     "t1: w = malloc 0x18\n";
 
-class GlibcThreadTcachesTest : public GlibcSideFixture {
- protected:
-  void SetUp() override {
-    if (std::string(gnu_get_libc_version()) != "2.36") {
-      GTEST_SKIP() << "the expected values were measured on glibc 2.36; this host has "
-                   << gnu_get_libc_version();
-    }
-    GlibcSideFixture::SetUp();
-  }
-};
+using GlibcThreadTcachesTest = Glibc236SideFixture;
 
 ChunkRef in_arena(uint16_t arena, int64_t offset, uint64_t size) {
   ChunkRef r;

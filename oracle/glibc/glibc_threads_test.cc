@@ -15,16 +15,7 @@ namespace heaptwin {
 
 namespace {
 
-class GlibcThreadsTest : public GlibcSideFixture {
- protected:
-  void SetUp() override {
-    if (std::string(gnu_get_libc_version()) != "2.36") {
-      GTEST_SKIP() << "the expected values were measured on glibc 2.36; this host has "
-                   << gnu_get_libc_version();
-    }
-    GlibcSideFixture::SetUp();
-  }
-};
+using GlibcThreadsTest = Glibc236SideFixture;
 
 TEST_F(GlibcThreadsTest, EachOpRunsOnItsThreadInTheScriptsOrder) {
   Trace t =
