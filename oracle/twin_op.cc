@@ -9,17 +9,21 @@ void TwinOp::execute(const Op& op, RawResult* r) {
   std::vector<alloc::Addr>& held = *slots;
   twin.clear_errno();
   switch (op.kind) {
-    case OpKind::kMalloc: r->pointer = twin.malloc(op.a).raw(); break;
-    case OpKind::kCalloc: r->pointer = twin.calloc(op.a, op.b).raw(); break;
+    case OpKind::kMalloc: r->pointer = twin.malloc(op.bytes()).raw(); break;
+    case OpKind::kCalloc: r->pointer = twin.calloc(op.count(), op.element_size()).raw(); break;
     case OpKind::kRealloc:
       *realloc_source = held[op.src];
-      r->pointer = twin.realloc(alloc::UserAddr{held[op.src]}, op.a).raw();
+      r->pointer = twin.realloc(alloc::UserAddr{held[op.src]}, op.bytes()).raw();
       break;
-    case OpKind::kMemalign: r->pointer = twin.memalign(op.a, op.b).raw(); break;
-    case OpKind::kAlignedAlloc: r->pointer = twin.aligned_alloc(op.a, op.b).raw(); break;
+    case OpKind::kMemalign:
+      r->pointer = twin.memalign(op.alignment(), op.aligned_bytes()).raw();
+      break;
+    case OpKind::kAlignedAlloc:
+      r->pointer = twin.aligned_alloc(op.alignment(), op.aligned_bytes()).raw();
+      break;
     case OpKind::kPosixMemalign: {
       alloc::UserAddr p = 0;
-      int e = twin.posix_memalign(&p, op.a, op.b);
+      int e = twin.posix_memalign(&p, op.alignment(), op.aligned_bytes());
       r->allocates = true;
       r->pointer = e == 0 ? p.raw() : 0;
       r->error = e;
@@ -27,18 +31,18 @@ void TwinOp::execute(const Op& op, RawResult* r) {
       held[op.dst] = r->pointer;
       return;
     }
-    case OpKind::kValloc: r->pointer = twin.valloc(op.a).raw(); break;
-    case OpKind::kPvalloc: r->pointer = twin.pvalloc(op.a).raw(); break;
+    case OpKind::kValloc: r->pointer = twin.valloc(op.bytes()).raw(); break;
+    case OpKind::kPvalloc: r->pointer = twin.pvalloc(op.bytes()).raw(); break;
     case OpKind::kFree: twin.free(alloc::UserAddr{held[op.src]}); return;
     case OpKind::kUsableSize:
       r->value = twin.malloc_usable_size(alloc::UserAddr{held[op.src]});
       return;
     case OpKind::kMallopt:
-      r->value = static_cast<uint64_t>(
-          static_cast<int64_t>(twin.mallopt(op.param, static_cast<int>(op.a))));
+      r->value =
+          static_cast<uint64_t>(static_cast<int64_t>(twin.mallopt(op.param, op.mallopt_value())));
       return;
     case OpKind::kTrim:
-      r->value = static_cast<uint64_t>(static_cast<int64_t>(twin.malloc_trim(op.a)));
+      r->value = static_cast<uint64_t>(static_cast<int64_t>(twin.malloc_trim(op.pad())));
       return;
     case OpKind::kWrite8: {
       uint64_t value = resolve_value(op.value);

@@ -64,9 +64,9 @@ uint64_t Op::promised_alignment() const {
     case OpKind::kMemalign:
     case OpKind::kAlignedAlloc:
     case OpKind::kPosixMemalign: {
-      uint64_t alignment = 1;
-      while (alignment < a && alignment < (uint64_t{1} << 62)) alignment <<= 1;
-      return alignment;
+      uint64_t rounded = 1;
+      while (rounded < alignment() && rounded < (uint64_t{1} << 62)) rounded <<= 1;
+      return rounded;
     }
     case OpKind::kValloc:
     case OpKind::kPvalloc: return 4096;
@@ -79,15 +79,16 @@ uint64_t Op::request_bytes() const {
     case OpKind::kMalloc:
     case OpKind::kRealloc:
     case OpKind::kValloc:
-    case OpKind::kPvalloc: return a;
+    case OpKind::kPvalloc: return bytes();
     case OpKind::kCalloc: {
       uint64_t product;
-      if (__builtin_mul_overflow(a, b, &product)) return std::numeric_limits<uint64_t>::max();
+      if (__builtin_mul_overflow(count(), element_size(), &product))
+        return std::numeric_limits<uint64_t>::max();
       return product;
     }
     case OpKind::kMemalign:
     case OpKind::kAlignedAlloc:
-    case OpKind::kPosixMemalign: return b;
+    case OpKind::kPosixMemalign: return aligned_bytes();
     default: return 0;
   }
 }

@@ -86,13 +86,23 @@ struct Op {
   SlotId dst = kNullSlot;  // assigned slot (allocating ops, read8)
   SlotId src = kNullSlot;  // slot operand (realloc, free, usable_size, write8, read8)
   int32_t param = 0;       // mallopt parameter (MalloptParam)
-  uint64_t a = 0;          // size; calloc count; alignment; mallopt value; trim pad
-  uint64_t b = 0;          // calloc size; size after an alignment
-  int64_t offset = 0;      // write8, read8: offset from the slot's pointer (may be negative)
-  Value value;             // write8 value
+  // The C call's numeric operands in order (OpKind's comments); read them by name below.
+  uint64_t a = 0;
+  uint64_t b = 0;
+  int64_t offset = 0;  // write8, read8: offset from the slot's pointer (may be negative)
+  Value value;         // write8 value
 
   bool operator==(const Op& o) const;
   bool operator!=(const Op& o) const { return !(*this == o); }
+
+  // a and b by what they are, each for the kinds named.
+  uint64_t bytes() const { return a; }          // malloc, realloc, valloc, pvalloc
+  uint64_t count() const { return a; }          // calloc: how many elements
+  uint64_t element_size() const { return b; }   // calloc: each one's size
+  uint64_t alignment() const { return a; }      // memalign, aligned_alloc, posix_memalign
+  uint64_t aligned_bytes() const { return b; }  // their size
+  int32_t mallopt_value() const { return static_cast<int32_t>(a); }  // mallopt
+  uint64_t pad() const { return a; }                                 // trim
 
   // True for the malloc family's ops (they assign `dst` a block, or NULL).
   bool allocates() const;

@@ -50,24 +50,30 @@ class Run {
 
   Outcome step(const Op& op) {
     switch (op.kind) {
-      case OpKind::kMalloc: return allocated(op, policy_.malloc(op.a), std::nullopt);
-      case OpKind::kCalloc: return allocated(op, policy_.calloc(op.a, op.b), std::nullopt);
+      case OpKind::kMalloc: return allocated(op, policy_.malloc(op.bytes()), std::nullopt);
+      case OpKind::kCalloc:
+        return allocated(op, policy_.calloc(op.count(), op.element_size()), std::nullopt);
       case OpKind::kRealloc: {
         const std::optional<Block> old = live_slot(op.src, "realloc of a pointer that is not live");
         if (lost()) return Outcome::no_opinion();
-        return allocated(op, policy_.realloc(old, op.a), old);
+        return allocated(op, policy_.realloc(old, op.bytes()), old);
       }
       case OpKind::kMemalign:
-        return allocated(op, policy_.aligned(AlignedKind::kMemalign, op.a, op.b), std::nullopt);
+        return allocated(
+            op, policy_.aligned(AlignedKind::kMemalign, op.alignment(), op.aligned_bytes()),
+            std::nullopt);
       case OpKind::kAlignedAlloc:
-        return allocated(op, policy_.aligned(AlignedKind::kAlignedAlloc, op.a, op.b), std::nullopt);
+        return allocated(
+            op, policy_.aligned(AlignedKind::kAlignedAlloc, op.alignment(), op.aligned_bytes()),
+            std::nullopt);
       case OpKind::kPosixMemalign:
-        return allocated(op, policy_.aligned(AlignedKind::kPosixMemalign, op.a, op.b),
-                         std::nullopt);
+        return allocated(
+            op, policy_.aligned(AlignedKind::kPosixMemalign, op.alignment(), op.aligned_bytes()),
+            std::nullopt);
       case OpKind::kValloc:
-        return allocated(op, policy_.aligned(AlignedKind::kValloc, 0, op.a), std::nullopt);
+        return allocated(op, policy_.aligned(AlignedKind::kValloc, 0, op.bytes()), std::nullopt);
       case OpKind::kPvalloc:
-        return allocated(op, policy_.aligned(AlignedKind::kPvalloc, 0, op.a), std::nullopt);
+        return allocated(op, policy_.aligned(AlignedKind::kPvalloc, 0, op.bytes()), std::nullopt);
       case OpKind::kFree: {
         const std::optional<Block> b = live_slot(op.src, "free of a pointer that is not live");
         if (lost()) return Outcome::no_opinion();
@@ -86,9 +92,9 @@ class Run {
       case OpKind::kWrite8: return write8(op);
       case OpKind::kMallopt:
         return Outcome::value_of(static_cast<uint64_t>(
-            static_cast<int64_t>(policy_.mallopt(op.param, static_cast<int32_t>(op.a)))));
+            static_cast<int64_t>(policy_.mallopt(op.param, op.mallopt_value()))));
       case OpKind::kTrim: {
-        const int released = policy_.trim(op.a);
+        const int released = policy_.trim(op.pad());
         if (lost()) return Outcome::no_opinion();
         return Outcome::value_of(static_cast<uint64_t>(released));
       }
@@ -132,7 +138,7 @@ class Run {
     if (lost()) return Outcome::no_opinion();
     if (a.null) {
       // realloc to 0 bytes freed the old block; a failed realloc leaves it live.
-      if (old && op.kind == OpKind::kRealloc && op.a == 0) forget(*old);
+      if (old && op.kind == OpKind::kRealloc && op.bytes() == 0) forget(*old);
       slots_.at(op.dst) = std::nullopt;
       read_values_.at(op.dst) = 0;
       return Outcome::null(a.error);
@@ -140,7 +146,7 @@ class Run {
     if (old) forget(*old);
     slots_.at(op.dst) = a.block;
     read_values_.at(op.dst) = 0;
-    const uint64_t request = op.kind == OpKind::kRealloc ? op.a : op.request_bytes();
+    const uint64_t request = op.kind == OpKind::kRealloc ? op.bytes() : op.request_bytes();
     std::string violation;
     if (a.block.mmapped) {
       violation = live_.add_mapped(a.block.where, a.page_offset, policy_.usable_size(a.block),
